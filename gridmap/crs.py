@@ -1,0 +1,94 @@
+"""Coordinate reference systems: storage CRS, input normalisation and projected CRS choice.
+
+gridmap stores and serves lon/lat in EPSG:4326. CGCS2000 (EPSG:4490) differs from WGS 84 by
+centimetres, so it is relabelled rather than transformed. Areas and distances are measured in the
+CGCS2000 3-degree Gauss-Krüger zone of the data (EPSG:4534-4554) inside China, UTM elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+from pyproj import CRS
+
+from gridmap.errors import CRSError
+
+__all__ = [
+    "STORAGE_CRS",
+    "CGCS2000",
+    "to_storage_crs",
+    "projected_crs_for",
+    "to_projected",
+    "check_same_crs",
+]
+
+STORAGE_CRS = CRS.from_epsg(4326)
+CGCS2000 = CRS.from_epsg(4490)
+
+# 3-degree Gauss-Krüger CGCS2000 zones without zone prefix: EPSG:4534 has CM 75°E ... 4554 has 135°E.
+_GK3_FIRST_EPSG = 4534
+_GK3_FIRST_CM = 75
+_GK3_LAST_CM = 135
+# Rough bounding box of China (lon/lat) for choosing Gauss-Krüger over UTM.
+_CHINA_BOUNDS = (73.0, 18.0, 135.5, 54.0)
+
+
+def to_storage_crs(frame: gpd.GeoDataFrame, *, layer: str = "layer") -> gpd.GeoDataFrame:
+    """Return ``frame`` in EPSG:4326; CGCS2000 is relabelled, other CRSs transformed.
+
+    Raises
+    ------
+    CRSError
+        If the frame has no CRS.
+    """
+    if frame.crs is None:
+        raise CRSError(
+            f"{layer} has no CRS. Set one (for example EPSG:4490 for CGCS2000 lon/lat) "
+            "with --crs or GeoDataFrame.set_crs()."
+        )
+    crs = CRS.from_user_input(frame.crs)
+    if crs.equals(STORAGE_CRS, ignore_axis_order=True):
+        return frame if crs.equals(STORAGE_CRS) else frame.set_crs(STORAGE_CRS, allow_override=True)
+    if crs.equals(CGCS2000, ignore_axis_order=True):
+        # Same datum within centimetres (see context: treat GNSS positions as CGCS2000).
+        return frame.set_crs(STORAGE_CRS, allow_override=True)
+    return frame.to_crs(STORAGE_CRS)
+
+
+def projected_crs_for(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
+    """Choose a metric CRS for ``frame``: the CGCS2000 3° GK zone in China, else UTM."""
+    if frame.crs is None:
+        raise CRSError("Cannot choose a projected CRS for data without a CRS.")
+    lonlat = frame.to_crs(STORAGE_CRS) if not CRS(frame.crs).is_geographic else frame
+    minx, miny, maxx, maxy = lonlat.total_bounds
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        raise CRSError("Cannot choose a projected CRS for empty data.")
+    lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
+    cmin_lon, cmin_lat, cmax_lon, cmax_lat = _CHINA_BOUNDS
+    if cmin_lon <= lon <= cmax_lon and cmin_lat <= lat <= cmax_lat:
+        cm = min(max(3 * round(lon / 3), _GK3_FIRST_CM), _GK3_LAST_CM)
+        return CRS.from_epsg(_GK3_FIRST_EPSG + (cm - _GK3_FIRST_CM) // 3)
+    zone = int((lon + 180) // 6) + 1
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def to_projected(frame: gpd.GeoDataFrame, crs: CRS | None = None) -> gpd.GeoDataFrame:
+    """Return ``frame`` in ``crs`` or, by default, in :func:`projected_crs_for` of it."""
+    return frame.to_crs(crs or projected_crs_for(frame))
+
+
+def check_same_crs(*frames: gpd.GeoDataFrame | gpd.GeoSeries | None, names: list[str]) -> None:
+    """Raise :class:`CRSError` unless all given frames share one CRS (``None`` frames skipped)."""
+    seen: dict[str, CRS] = {}
+    for name, frame in zip(names, frames, strict=True):
+        if frame is None:
+            continue
+        if frame.crs is None:
+            raise CRSError(f"{name} has no CRS; set one before combining it with other layers.")
+        seen[name] = CRS(frame.crs)
+    crss = list(seen.values())
+    if any(not c.equals(crss[0]) for c in crss[1:]):
+        listing = ", ".join(f"{n}={c.to_string()}" for n, c in seen.items())
+        raise CRSError(f"Layers are in different CRSs ({listing}); reproject them to one CRS.")
+

@@ -1,0 +1,112 @@
+"""The canonical columns of each entity: one vocabulary for files, frames, the store and the API.
+
+Readers map whatever headers a file has onto these names; everything downstream uses only them.
+``PERSONAL_FIELDS`` lists the columns that are personal information and must never reach a
+public output (maps, GeoJSON downloads, logs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "Entity",
+    "ENTITIES",
+    "COMMUNITY",
+    "COMPOUND",
+    "STREET",
+    "BUILDING",
+    "HOUSEHOLD",
+    "PERSON",
+    "STAFF",
+    "GRID",
+    "PERSONAL_FIELDS",
+    "BUILDING_KINDS",
+    "STAFF_ROLES",
+    "POPULATION_TYPES",
+]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One kind of record: its name, id column, required and optional columns, geometry kind."""
+
+    name: str
+    id_column: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    geometry: str | None = None  # "polygon", "line", "point-or-polygon" or None
+    geometry_required: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """All known columns, required first."""
+        return self.required + self.optional
+
+
+COMMUNITY = Entity(
+    "community",
+    "community_code",
+    required=("community_code", "name"),
+    optional=("subdistrict", "code_year"),
+    geometry="polygon",
+    geometry_required=True,
+)
+COMPOUND = Entity(
+    "compound",
+    "compound_id",
+    required=("compound_id", "name"),
+    optional=("community_code", "property_company"),
+    geometry="polygon",
+)
+STREET = Entity("street", "street_id", required=("street_id",), optional=("name",), geometry="line",
+                geometry_required=True)
+BUILDING = Entity(
+    "building",
+    "building_id",
+    required=("building_id",),
+    optional=("code", "address", "kind", "floors", "units", "households", "compound_id",
+              "community_code", "name"),
+    geometry="point-or-polygon",
+)
+HOUSEHOLD = Entity(
+    "household",
+    "household_id",
+    required=("household_id",),
+    optional=("building_id", "address", "unit", "floor", "room", "head_person_id", "size"),
+    geometry="point",
+)
+PERSON = Entity(
+    "person",
+    "person_id",
+    required=("person_id", "household_id"),
+    optional=("name", "id_number", "phone", "sex", "birth_date", "relationship",
+              "population_type", "tags"),
+)
+STAFF = Entity(
+    "staff",
+    "staff_id",
+    required=("staff_id", "name", "role"),
+    optional=("phone", "grid_codes", "community_code"),
+)
+GRID = Entity(
+    "grid",
+    "grid_code",
+    required=("grid_code", "community_code"),
+    optional=("name", "households", "buildings", "persons", "status", "polsby_popper"),
+    geometry="polygon",
+    geometry_required=True,
+)
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e for e in (COMMUNITY, COMPOUND, STREET, BUILDING, HOUSEHOLD, PERSON, STAFF, GRID)
+}
+
+PERSONAL_FIELDS: frozenset[str] = frozenset(
+    {"name", "id_number", "phone", "birth_date", "head_person_id", "tags", "relationship"}
+)
+"""Columns of households, persons and staff that are personal data (PIPL)."""
+
+BUILDING_KINDS = ("residential", "commercial", "public", "mixed", "industrial", "other")
+STAFF_ROLES = ("grid_worker", "grid_head", "party_leader", "liaison_head", "assistant")
+POPULATION_TYPES = ("registered", "resident", "floating")
