@@ -1,0 +1,30 @@
+"""The ``gridmap`` command line: import, partition, redistrict, serve, users.
+
+Each command lives in its own module under ``service/commands``; this file only assembles them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+app = typer.Typer(
+    name="gridmap",
+    help="Community grid mapping: import data, partition communities into grids, serve maps.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold personal data
+)
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details.")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+# Commands are registered below, one line each (keep this list sorted by command name).
+
+
+def main() -> None:
+    """Entry point of the ``gridmap`` console script."""
+    app()
