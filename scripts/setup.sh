@@ -4,7 +4,8 @@
 #   services        : starts PostgreSQL, creates the role/database the tests use (with PostGIS)
 #   python          : .venv with gridmap and its dev dependencies
 #   web assets      : Leaflet & co. from the npm registry into service/static/vendor
-# Environment: GRIDMAP_SKIP_SYSTEM=1 skips apt and PostgreSQL (for machines you do not administer).
+# Environment: GRIDMAP_SKIP_SYSTEM=1 skips apt and PostgreSQL (for machines you do not administer);
+#              GRIDMAP_SKIP_POSTGIS=1 skips PostgreSQL/PostGIS only (the demo runs on SpatiaLite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -25,7 +26,8 @@ pg_major() {
 }
 
 install_system_packages() {
-  local wanted=(libsqlite3-mod-spatialite gdal-bin chromium nodejs npm python3-venv postgresql)
+  local wanted=(libsqlite3-mod-spatialite gdal-bin chromium nodejs npm python3-venv)
+  [ "${GRIDMAP_SKIP_POSTGIS:-0}" = 1 ] || wanted+=(postgresql)
   local missing=() p
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   # Node/npm or python may come from elsewhere (nvm, pyenv): then the Debian packages are not needed.
@@ -42,6 +44,7 @@ install_system_packages() {
     as_root apt-get update -qq; need_update=0
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${todo[@]}" >/dev/null
   fi
+  [ "${GRIDMAP_SKIP_POSTGIS:-0}" = 1 ] && return 0
   local major; major=$(pg_major)
   if [ -n "$major" ] && ! dpkg -s "postgresql-$major-postgis-3" >/dev/null 2>&1; then
     log "installing PostGIS for PostgreSQL $major"
@@ -104,7 +107,7 @@ install_web_assets() {
 
 if [ "${GRIDMAP_SKIP_SYSTEM:-0}" != 1 ]; then
   install_system_packages
-  start_postgres
+  [ "${GRIDMAP_SKIP_POSTGIS:-0}" = 1 ] || start_postgres
 fi
 install_python
 install_web_assets
