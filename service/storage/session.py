@@ -1,0 +1,103 @@
+"""Engines and sessions for SpatiaLite (the embedded default) and PostGIS.
+
+``make_engine(url)`` is the one way to connect: for ``sqlite`` URLs it uses the ``sqlean``
+driver (the stock ``sqlite3`` here cannot load extensions), loads ``mod_spatialite`` and turns on
+foreign keys on every connection, initialises the spatial metadata once, and makes SQLite
+transactions real (``BEGIN`` at the start, so a failed import rolls back whole). PostgreSQL URLs
+use psycopg 3.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.settings import get_settings, normalise_database_url
+
+__all__ = [
+    "SPATIALITE_MODULE",
+    "make_engine",
+    "make_sessionmaker",
+    "session_scope",
+    "backend_name",
+]
+
+log = logging.getLogger(__name__)
+
+SPATIALITE_MODULE = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+"""Name or path of the SpatiaLite extension (override with ``SPATIALITE_LIBRARY_PATH``)."""
+
+_SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def backend_name(engine: Engine) -> str:
+    """Return ``"spatialite"`` or ``"postgis"`` for an engine made by :func:`make_engine`."""
+    return "spatialite" if engine.dialect.name == "sqlite" else "postgis"
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` (default: ``GRIDMAP_DATABASE_URL``).
+
+    Parameters
+    ----------
+    url
+        ``sqlite:///path/file.sqlite`` for SpatiaLite or ``postgresql://…`` for PostGIS.
+        The parent directory of a SQLite file is created if missing.
+    **kwargs
+        Passed to :func:`sqlalchemy.create_engine`.
+    """
+    url = normalise_database_url(url or get_settings().database_url)
+    sa_url = make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        return _make_spatialite_engine(url, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _make_spatialite_engine(url: str, **kwargs: Any) -> Engine:
+    import sqlean  # the stock sqlite3 module cannot load extensions
+
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"timeout": _SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+    engine = create_engine(url, module=sqlean, connect_args=connect_args, **kwargs)
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Autocommit at the driver level; SQLAlchemy's "begin" event emits BEGIN itself, so DDL and
+    # DML share one real transaction (pysqlite's legacy implicit transactions do not).
+    dbapi_conn.isolation_level = None
+    dbapi_conn.enable_load_extension(True)
+    dbapi_conn.load_extension(SPATIALITE_MODULE)
+    dbapi_conn.enable_load_extension(False)
+    dbapi_conn.execute("PRAGMA foreign_keys = ON")
+    if dbapi_conn.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
+        log.info("Initialising SpatiaLite metadata (WGS84 reference systems)")
+        dbapi_conn.execute("SELECT InitSpatialMetaData(1, 'WGS84')")
+
+
+def _on_sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory bound to ``engine`` (objects stay usable after commit)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """Yield a session in one transaction: committed on success, rolled back on any error."""
+    with make_sessionmaker(engine)() as session, session.begin():
+        yield session
