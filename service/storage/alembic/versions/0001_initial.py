@@ -1,0 +1,241 @@
+"""Initial schema: communities, compounds, streets, buildings, households, persons, staff,
+plans, grids, building->grid assignments and import runs.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-25
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from geoalchemy2 import Geometry
+
+revision: str = "0001"
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _geom(kind: str, nullable: bool) -> sa.Column:
+    return sa.Column(
+        "geom", Geometry(geometry_type=kind, srid=4326, spatial_index=True), nullable=nullable
+    )
+
+
+def _ts(name: str, **kw) -> sa.Column:
+    return sa.Column(name, sa.DateTime(timezone=True), **kw)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "community",
+        sa.Column("code", sa.String(12), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("subdistrict", sa.String(200)),
+        sa.Column("code_year", sa.Integer),
+        _geom("MULTIPOLYGON", nullable=False),
+        sa.CheckConstraint("length(code) = 12", name="ck_community_code_12"),
+    )
+    op.create_table(
+        "compound",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("community_code", sa.String(12), sa.ForeignKey("community.code"), index=True),
+        sa.Column("property_company", sa.String(200)),
+        _geom("MULTIPOLYGON", nullable=True),
+    )
+    op.create_table(
+        "street",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(200)),
+        _geom("MULTILINESTRING", nullable=False),
+    )
+    op.create_table(
+        "building",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("code", sa.String(64), index=True),
+        sa.Column("name", sa.String(200)),
+        sa.Column("address", sa.String(300)),
+        sa.Column("kind", sa.String(32)),
+        sa.Column("floors", sa.Integer),
+        sa.Column("units", sa.Integer),
+        sa.Column("households", sa.Integer),
+        sa.Column("compound_id", sa.String(64), sa.ForeignKey("compound.id"), index=True),
+        sa.Column("community_code", sa.String(12), sa.ForeignKey("community.code"), index=True),
+        _geom("POINT", nullable=True),
+        sa.Column(
+            "footprint",
+            Geometry(geometry_type="MULTIPOLYGON", srid=4326, spatial_index=True),
+            nullable=True,
+        ),
+    )
+    op.create_table(
+        "household",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("building_id", sa.String(64), sa.ForeignKey("building.id"), index=True),
+        sa.Column("address", sa.String(300)),
+        sa.Column("unit", sa.String(32)),
+        sa.Column("floor", sa.String(32)),
+        sa.Column("room", sa.String(32)),
+        sa.Column("head_person_id", sa.String(64)),
+        sa.Column("size", sa.Integer),
+        _geom("POINT", nullable=True),
+    )
+    op.create_table(
+        "person",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column(
+            "household_id", sa.String(64), sa.ForeignKey("household.id"), nullable=False, index=True
+        ),
+        sa.Column("name", sa.String(200)),
+        sa.Column("id_number", sa.String(255)),
+        sa.Column("id_number_hash", sa.String(128), index=True),
+        sa.Column("phone", sa.String(255)),
+        sa.Column("phone_hash", sa.String(128), index=True),
+        sa.Column("sex", sa.String(8)),
+        sa.Column("birth_date", sa.Date),
+        sa.Column("relationship", sa.String(32)),
+        sa.Column("population_type", sa.String(32)),
+        sa.Column("tags", sa.Text),
+    )
+    op.create_table(
+        "staff",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("role", sa.String(32), nullable=False),
+        sa.Column("phone", sa.String(255)),
+        sa.Column("phone_hash", sa.String(128), index=True),
+        sa.Column("community_code", sa.String(12), sa.ForeignKey("community.code"), index=True),
+    )
+    op.create_table(
+        "staff_grid",
+        sa.Column(
+            "staff_id",
+            sa.String(64),
+            sa.ForeignKey("staff.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("grid_code", sa.String(15), primary_key=True, index=True),
+    )
+    op.create_table(
+        "plan",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "community_code",
+            sa.String(12),
+            sa.ForeignKey("community.code"),
+            nullable=False,
+            index=True,
+        ),
+        sa.Column("name", sa.String(200)),
+        sa.Column("status", sa.String(16), nullable=False, server_default="draft"),
+        sa.Column("source", sa.String(32), nullable=False, server_default="partition"),
+        sa.Column("params", sa.JSON),
+        _ts("created_at", nullable=False, server_default=sa.func.current_timestamp()),
+        _ts("published_at"),
+        sa.CheckConstraint("status IN ('draft', 'published', 'superseded')", name="ck_plan_status"),
+    )
+    # At most one published plan per community, enforced by the database on both backends.
+    op.create_index(
+        "uq_plan_one_published",
+        "plan",
+        ["community_code"],
+        unique=True,
+        sqlite_where=sa.text("status = 'published'"),
+        postgresql_where=sa.text("status = 'published'"),
+    )
+    op.create_table(
+        "grid",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "plan_id",
+            sa.Integer,
+            sa.ForeignKey("plan.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        sa.Column("code", sa.String(15), nullable=False, index=True),
+        sa.Column(
+            "community_code",
+            sa.String(12),
+            sa.ForeignKey("community.code"),
+            nullable=False,
+            index=True,
+        ),
+        sa.Column("name", sa.String(200)),
+        sa.Column("kind", sa.String(16), nullable=False, server_default="basic"),
+        sa.Column("households", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("buildings", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("persons", sa.Integer, nullable=False, server_default="0"),
+        _geom("MULTIPOLYGON", nullable=False),
+        sa.UniqueConstraint("plan_id", "code", name="uq_grid_plan_code"),
+        sa.CheckConstraint("length(code) = 15", name="ck_grid_code_15"),
+    )
+    op.create_table(
+        "grid_building",
+        sa.Column(
+            "plan_id",
+            sa.Integer,
+            sa.ForeignKey("plan.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("building_id", sa.String(64), sa.ForeignKey("building.id"), primary_key=True),
+        sa.Column(
+            "grid_id",
+            sa.Integer,
+            sa.ForeignKey("grid.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+    )
+    op.create_table(
+        "import_run",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        _ts("started_at", nullable=False),
+        _ts("finished_at"),
+        sa.Column("sources", sa.JSON),
+        sa.Column("counts", sa.JSON),
+    )
+
+
+_SPATIAL_COLUMNS = (
+    ("community", "geom"),
+    ("compound", "geom"),
+    ("street", "geom"),
+    ("building", "geom"),
+    ("building", "footprint"),
+    ("household", "geom"),
+    ("grid", "geom"),
+)
+
+
+def _drop_spatialite_columns() -> None:
+    # op.drop_table does not know the geometry columns, so SpatiaLite's metadata and R*Tree
+    # index tables are removed here by hand.
+    for table, column in _SPATIAL_COLUMNS:
+        op.execute(f"SELECT DisableSpatialIndex('{table}', '{column}')")
+        op.execute(f'DROP TABLE IF EXISTS "idx_{table}_{column}"')
+        op.execute(f"SELECT DiscardGeometryColumn('{table}', '{column}')")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        _drop_spatialite_columns()
+    op.drop_index("uq_plan_one_published", table_name="plan")
+    for table in (
+        "import_run",
+        "grid_building",
+        "grid",
+        "plan",
+        "staff_grid",
+        "staff",
+        "person",
+        "household",
+        "building",
+        "street",
+        "compound",
+        "community",
+    ):
+        op.drop_table(table)
