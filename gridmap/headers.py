@@ -1,0 +1,215 @@
+"""Column headers: built-in Chinese synonyms, user mappings and mapping files.
+
+Office rosters rarely use gridmap's column names. :func:`resolve_columns` maps each header of a
+file onto a canonical column of :mod:`gridmap.schema`, in this order: an explicit mapping (option
+or TOML file), the canonical name itself, then the built-in synonyms below. Headers are compared
+after NFKC normalisation (full-width → half-width), case folding and removal of spaces, a
+trailing ``*`` and notes in brackets, so ``"身份证号码（必填）"`` and ``" 身份证号码 "`` both match.
+
+An empty target (``"备用电话" = ""``) ignores a header. A mapping file is TOML with one table
+per entity, plus optional top-level keys for all entities::
+
+    [household]
+    户号 = "household_id"
+    所在楼栋 = "building_id"
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+
+from gridmap.errors import InputError
+from gridmap.schema import Entity
+
+__all__ = [
+    "HEADER_SYNONYMS",
+    "ENTITY_HEADER_SYNONYMS",
+    "GEOMETRY_HEADERS",
+    "normalise_header",
+    "load_mapping",
+    "resolve_columns",
+]
+
+_SYNONYM_LISTS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "名称", "名字"),
+    "id_number": ("身份证号", "身份证号码", "公民身份号码", "公民身份证号码", "证件号码", "身份证"),
+    "phone": ("联系电话", "手机号", "手机号码", "电话", "电话号码", "联系方式"),
+    "sex": ("性别",),
+    "birth_date": ("出生日期", "出生年月", "出生年月日"),
+    "relationship": ("与户主关系", "户主关系"),
+    "population_type": ("人口类型", "人员类型", "人口类别"),
+    "tags": ("标签", "人员标签", "特殊人群"),
+    "household_id": ("户号", "户编号", "户编码", "住户编号"),
+    "head_person_id": ("户主编号", "户主人员编号"),
+    "building_id": ("楼栋编号", "楼栋号", "楼栋编码", "楼号", "建筑编号", "楼栋"),
+    "unit": ("单元", "单元号"),
+    "floor": ("楼层", "所在楼层", "层"),
+    "room": ("房号", "门牌号", "房间号", "室号"),
+    "households": ("户数", "住户数", "总户数"),
+    "floors": ("层数", "楼层数", "总层数"),
+    "units": ("单元数",),
+    "address": ("地址", "详细地址", "住址", "门牌地址", "现住址", "居住地址"),
+    "community_code": ("社区代码", "社区编码", "社区编号", "所属社区代码", "所属社区编码"),
+    "grid_code": ("网格编码", "网格编号", "网格代码", "所属网格", "所属网格编码"),
+    "compound_id": ("小区", "小区编号", "小区编码", "所属小区", "院落"),
+    "kind": ("建筑类型", "房屋类型", "楼栋类型", "用途"),
+    "subdistrict": ("街道", "所属街道", "街道办事处"),
+    "code_year": ("代码年份", "区划代码年份"),
+    "property_company": ("物业公司", "物业"),
+    "code": ("楼栋代码",),
+    "status": ("状态",),
+    "role": ("职务", "角色", "岗位"),
+    "grid_codes": ("负责网格", "所辖网格"),
+}
+
+HEADER_SYNONYMS: dict[str, str] = {
+    syn: canonical for canonical, syns in _SYNONYM_LISTS.items() for syn in syns
+}
+"""Built-in header synonyms valid for every entity: header → canonical column."""
+
+ENTITY_HEADER_SYNONYMS: dict[str, dict[str, str]] = {
+    "community": {
+        "社区名称": "name",
+        "社区": "name",
+        "编码": "community_code",
+        "代码": "community_code",
+        "区划代码": "community_code",
+    },
+    "compound": {
+        "小区名称": "name",
+        "小区编号": "compound_id",
+        "小区": "compound_id",
+        "编号": "compound_id",
+    },
+    "street": {"道路编号": "street_id", "道路名称": "name", "编号": "street_id"},
+    "building": {"楼栋名称": "name", "编号": "building_id"},
+    "household": {
+        "人数": "size",
+        "人口数": "size",
+        "家庭人口": "size",
+        "户内人数": "size",
+        "编号": "household_id",
+    },
+    "person": {
+        "人员编号": "person_id",
+        "人口编号": "person_id",
+        "人员编码": "person_id",
+        "编号": "person_id",
+    },
+    "staff": {"人员编号": "staff_id", "工号": "staff_id", "编号": "staff_id"},
+    "grid": {
+        "网格名称": "name",
+        "人数": "persons",
+        "人口数": "persons",
+        "楼栋数": "buildings",
+        "编号": "grid_code",
+    },
+}
+"""Header synonyms that depend on the entity (``"编号"`` is the id of whatever is read)."""
+
+GEOMETRY_HEADERS: dict[str, tuple[str, ...]] = {
+    "lon": ("lon", "lng", "long", "longitude", "经度", "x坐标", "x"),
+    "lat": ("lat", "latitude", "纬度", "y坐标", "y"),
+    "wkt": ("wkt", "geometry", "geom", "the_geom", "几何", "坐标串", "空间信息"),
+}
+"""Headers recognised as coordinate or WKT columns in CSV and XLSX tables."""
+
+_NOTE = re.compile(r"[\(\[（【][^\)\]）】]*[\)\]）】]")
+
+
+def normalise_header(header: object) -> str:
+    """Return ``header`` in comparable form.
+
+    Examples
+    --------
+    >>> normalise_header(" 身份证号码（必填）* ")
+    '身份证号码'
+    >>> normalise_header("Household ID")
+    'household_id'
+    """
+    text = unicodedata.normalize("NFKC", str(header)).strip().casefold()
+    text = _NOTE.sub("", text).strip().rstrip("*").strip()
+    return re.sub(r"[\s\-]+", "_", text) if text.isascii() else re.sub(r"\s+", "", text)
+
+
+def load_mapping(path: str | Path, entity: str | None = None) -> dict[str, str]:
+    """Read a TOML mapping file; return header → column for ``entity`` (top-level keys included).
+
+    Raises
+    ------
+    InputError
+        If the file is not valid TOML or a value is not a string.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"Cannot read column mapping file {path}: {exc}") from exc
+    mapping = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    if entity is not None:
+        mapping.update(data.get(entity, {}))
+    bad = [k for k, v in mapping.items() if not isinstance(v, str)]
+    if bad:
+        raise InputError(
+            f"Column mapping file {path}: values of {bad} must be column names in quotes, "
+            'e.g. 户号 = "household_id".'
+        )
+    return mapping
+
+
+def resolve_columns(
+    headers: list[object], entity: Entity, mapping: Mapping[str, str] | None = None
+) -> dict[object, str]:
+    """Map each recognised header to its canonical column; unrecognised headers are left out.
+
+    Raises
+    ------
+    InputError
+        If two headers map to the same column, or a mapping targets an unknown column.
+
+    Examples
+    --------
+    >>> from gridmap.schema import HOUSEHOLD
+    >>> resolve_columns(["户号", "楼栋号", "备注"], HOUSEHOLD)
+    {'户号': 'household_id', '楼栋号': 'building_id'}
+    """
+    known = set(entity.columns)
+    explicit = {normalise_header(k): v for k, v in (mapping or {}).items()}
+    unknown_targets = sorted(set(explicit.values()) - known - {""})
+    if unknown_targets:
+        raise InputError(
+            f"Column mapping for {entity.name} targets unknown column(s) {unknown_targets}; "
+            f"known columns are {sorted(known)}."
+        )
+    specific = {
+        normalise_header(k): v for k, v in ENTITY_HEADER_SYNONYMS.get(entity.name, {}).items()
+    }
+    generic = {normalise_header(k): v for k, v in HEADER_SYNONYMS.items()}
+    resolved: dict[object, str] = {}
+    for header in headers:
+        key = normalise_header(header)
+        if key in explicit:
+            target = explicit[key]  # "" means: ignore this header
+        else:
+            target = (key if key in known else None) or specific.get(key) or generic.get(key)
+        if target in known:
+            resolved[header] = target
+    _check_no_double_targets(resolved, entity)
+    return resolved
+
+
+def _check_no_double_targets(resolved: dict[object, str], entity: Entity) -> None:
+    seen: dict[str, list[object]] = {}
+    for header, target in resolved.items():
+        seen.setdefault(target, []).append(header)
+    doubles = {t: h for t, h in seen.items() if len(h) > 1}
+    if doubles:
+        listing = "; ".join(f"{t} ← {h}" for t, h in doubles.items())
+        raise InputError(
+            f"Several {entity.name} headers map to the same column ({listing}). Rename or map "
+            "one of them explicitly, or ignore one with an empty target, e.g. mapping={'电话': ''}."
+        )
