@@ -1,0 +1,369 @@
+"""Check and clean one layer before it is attached or stored.
+
+Two kinds of problem, decided here once:
+
+**Fatal** (an exception; the whole import is refused, nothing is written):
+duplicate ids (:class:`~gridmap.errors.DuplicateIdError`); an empty or missing geometry where the
+entity requires one (communities, grids, streets), a geometry of the wrong kind (a point given
+for a grid), or one that :func:`shapely.make_valid` would change materially
+(:class:`~gridmap.errors.InvalidGeometryError`). Missing columns and a missing CRS are refused
+earlier by :func:`gridmap.io.read_layer`. These are whole-file problems the office must fix.
+
+**Report lines** (an :class:`~gridmap.report.Issue`; the import goes on):
+
+* a record without id → skipped (it cannot be referenced), named ``"row N"``;
+* an invalid geometry repaired with a small area change → kept repaired, plus a UserWarning;
+* an ID number failing GB 11643 (length, birth date or check digit), a malformed phone, a count
+  that is not a non-negative integer, an unknown category value → that *value* is cleared and
+  the record kept.
+
+Issues never carry the offending personal value, only the record id and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.errors import DuplicateIdError, InvalidGeometryError
+from gridmap.io import COUNT_COLUMNS, get_entity
+from gridmap.report import Issue
+from gridmap.schema import Entity
+
+__all__ = [
+    "MAX_REPAIR_AREA_CHANGE",
+    "CATEGORY_SYNONYMS",
+    "gb11643_check_digit",
+    "id_number_problem",
+    "valid_id_number",
+    "valid_phone",
+    "record_labels",
+    "drop_missing_ids",
+    "check_unique_ids",
+    "repair_geometries",
+    "check_counts",
+    "check_id_numbers",
+    "check_phones",
+    "check_categories",
+    "validate_layer",
+]
+
+MAX_REPAIR_AREA_CHANGE = 0.01
+"""A repair changing a polygon's area (or a line's length) by more than 1 % is refused."""
+
+_GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_GB11643_CHECK = "10X98765432"  # index = weighted sum mod 11 (ISO 7064 MOD 11-2)
+_MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^(?:0\d{2,3}-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
+_GEOMETRY_TYPES = {
+    "polygon": {"Polygon", "MultiPolygon"},
+    "line": {"LineString", "MultiLineString"},
+    "point": {"Point"},
+    "point-or-polygon": {"Point", "Polygon", "MultiPolygon"},
+}
+CATEGORY_SYNONYMS: dict[str, dict[str, str]] = {
+    "population_type": {"户籍": "registered", "户籍人口": "registered", "常住": "resident",
+                        "常住人口": "resident", "流动": "floating", "流动人口": "floating"},
+    "kind": {"住宅": "residential", "商业": "commercial", "公共": "public", "公建": "public",
+             "商住": "mixed", "商住混合": "mixed", "工业": "industrial", "厂房": "industrial",
+             "其他": "other", "其它": "other"},
+    "role": {"网格员": "grid_worker", "专职网格员": "grid_worker", "网格长": "grid_head",
+             "网格党小组长": "party_leader", "党小组长": "party_leader", "联户长": "liaison_head",
+             "楼栋长": "liaison_head", "单元长": "liaison_head", "网格助理": "assistant"},
+    "sex": {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"},
+}  # fmt: skip
+"""Office wording → canonical value; canonical values themselves are accepted as they are."""
+
+
+# --- single values -----------------------------------------------------------------------------
+
+
+def gb11643_check_digit(id17: str) -> str:
+    """Check character of the first 17 digits of a citizen ID number (GB 11643-1999).
+
+    Examples
+    --------
+    >>> gb11643_check_digit("11010519491231002")
+    'X'
+    """
+    if len(id17) != 17 or not id17.isdigit():
+        raise ValueError("GB 11643 needs exactly 17 digits before the check character.")
+    return _GB11643_CHECK[sum(int(d) * w for d, w in zip(id17, _GB11643_WEIGHTS, strict=True)) % 11]
+
+
+def id_number_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid 18-character ID number, or ``None`` if it is.
+
+    Examples
+    --------
+    >>> id_number_problem("11010519491231002X") is None
+    True
+    >>> id_number_problem("110105194912310021")
+    'invalid ID number check digit'
+    """
+    s = value.strip().upper()
+    if len(s) == 15 and s.isdigit():
+        return "obsolete 15-digit ID number"
+    if len(s) != 18 or not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
+        return "invalid ID number format"
+    try:
+        date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+    except ValueError:
+        return "invalid ID number birth date"
+    if gb11643_check_digit(s[:17]) != s[17]:
+        return "invalid ID number check digit"
+    return None
+
+
+def valid_id_number(value: str) -> bool:
+    """True if ``value`` is an 18-character ID number with a valid birth date and check digit."""
+    return isinstance(value, str) and id_number_problem(value) is None
+
+
+def valid_phone(value: str) -> bool:
+    """True for a mainland mobile (optionally +86) or a landline with optional area code.
+
+    Examples
+    --------
+    >>> [valid_phone(p) for p in ("138 0000 1234", "0856-5221234", "12345")]
+    [True, True, False]
+    """
+    s = re.sub(r"[\s()（）]", "", value)
+    return bool(_MOBILE.match(s.replace("-", "")) or _LANDLINE.match(s))
+
+
+# --- records and ids ---------------------------------------------------------------------------
+
+
+def record_labels(frame: pd.DataFrame, entity: Entity) -> pd.Series:
+    """The id of each record, or ``"row N"`` (data row, 1-based) where the id is missing."""
+    rows = pd.Series([f"row {int(i) + 1}" for i in frame.index], index=frame.index)
+    if entity.id_column not in frame:
+        return rows
+    return frame[entity.id_column].astype(object).where(frame[entity.id_column].notna(), rows)
+
+
+def drop_missing_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
+    """Skip records without id; each becomes an issue named by its data row."""
+    ent = get_entity(entity)
+    missing = frame[ent.id_column].isna()
+    issues = [
+        Issue(ent.name, f"row {int(i) + 1}", "missing id", f"no {ent.id_column}; record skipped")
+        for i in frame.index[missing]
+    ]
+    return frame.loc[~missing], issues
+
+
+def check_unique_ids(frame: pd.DataFrame, entity: str | Entity) -> None:
+    """Raise :class:`DuplicateIdError` naming every id that occurs more than once."""
+    ent = get_entity(entity)
+    counts = frame[ent.id_column].dropna().value_counts()
+    dups = counts[counts > 1]
+    if len(dups):
+        listing = ", ".join(f"{i!r} ×{n}" for i, n in dups.head(20).items())
+        more = f" and {len(dups) - 20} more" if len(dups) > 20 else ""
+        raise DuplicateIdError(
+            f"{len(dups)} duplicate {ent.name} {ent.id_column}(s): {listing}{more}. "
+            "Each id must be unique; renumber or merge those records."
+        )
+
+
+# --- geometry ----------------------------------------------------------------------------------
+
+
+def repair_geometries(
+    frame: gpd.GeoDataFrame, entity: str | Entity
+) -> tuple[gpd.GeoDataFrame, list[Issue]]:
+    """Check geometries: refuse missing/wrong-kind ones, repair invalid ones with ``make_valid``.
+
+    Raises
+    ------
+    InvalidGeometryError
+        Naming the records whose geometry is empty or missing although required, of the wrong
+        kind, or would change by more than :data:`MAX_REPAIR_AREA_CHANGE` when repaired.
+
+    Warns
+    -----
+    UserWarning
+        Naming the records that were repaired.
+    """
+    ent = get_entity(entity)
+    labels = record_labels(frame, ent)
+    geoms = frame.geometry.to_numpy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if ent.geometry_required and missing.any():
+        raise InvalidGeometryError(
+            f"{ent.name}(s) {_ids(labels[missing])} have an empty or missing geometry; "
+            f"every {ent.name} needs one. Draw it or remove the record."
+        )
+    allowed = _GEOMETRY_TYPES[ent.geometry or "point-or-polygon"]
+    wrong = ~missing & ~frame.geom_type.isin(list(allowed)).to_numpy()
+    if wrong.any():
+        raise InvalidGeometryError(
+            f"{ent.name}(s) {_ids(labels[wrong])} have geometries of the wrong kind; "
+            f"{ent.name} geometries must be {' or '.join(sorted(allowed))}."
+        )
+    invalid = ~missing & ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return frame, []
+    return _repair(frame, invalid, labels, ent)
+
+
+def _repair(
+    frame: gpd.GeoDataFrame, invalid: np.ndarray, labels: pd.Series, ent: Entity
+) -> tuple[gpd.GeoDataFrame, list[Issue]]:
+    before = frame.geometry.to_numpy()[invalid]
+    # "structure" keeps polygons polygonal (no stray lines); the relative area change barely
+    # depends on the CRS for features of building or grid size, so lon/lat is fine here.
+    after = shapely.make_valid(before, method="structure", keep_collapsed=False)
+    change = _relative_change(before, after)
+    bad = change > MAX_REPAIR_AREA_CHANGE
+    ids = labels[invalid]
+    if bad.any():
+        raise InvalidGeometryError(
+            f"{ent.name}(s) {_ids(ids[bad])} have invalid geometries that repair would change "
+            f"by more than {MAX_REPAIR_AREA_CHANGE:.0%} (e.g. a bow-tie ring). Redraw them."
+        )
+    reasons = [re.sub(r"\[.*\]", "", r) for r in shapely.is_valid_reason(before)]
+    warnings.warn(
+        f"Repaired invalid geometry of {ent.name}(s) {_ids(ids)} with make_valid.",
+        UserWarning,
+        stacklevel=3,
+    )
+    out = frame.copy()
+    out.loc[invalid, out.geometry.name] = after
+    issues = [
+        Issue(ent.name, str(i), "geometry repaired", f"{r}; area/length changed by {c:.3%}")
+        for i, r, c in zip(ids, reasons, change, strict=True)
+    ]
+    return out, issues
+
+
+def _relative_change(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Relative change of area (polygons) or length (lines); infinite if a size was zero.
+
+    The area of an invalid ring is its shoelace area as drawn, so a bow-tie whose lobes cancel
+    has area ~0 before repair and is refused.
+    """
+    polygonal = np.isin(shapely.get_type_id(before), (3, 6))  # Polygon, MultiPolygon
+    size_before = np.where(polygonal, shapely.area(before), shapely.length(before))
+    size_after = np.where(polygonal, shapely.area(after), shapely.length(after))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.abs(size_after - size_before) / size_before
+    return np.where(np.isfinite(change), change, np.inf)
+
+
+# --- field values ------------------------------------------------------------------------------
+
+
+def check_counts(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
+    """Type count columns as ``Int64``; clear and report values that are not integers ≥ 0."""
+    ent = get_entity(entity)
+    out, issues = frame, []
+    for col in [c for c in ent.columns if c in COUNT_COLUMNS and c in frame]:
+        values = frame[col].astype(object)
+        parsed = pd.to_numeric(values.map(_strip_text), errors="coerce")
+        ok = parsed.notna() & (parsed >= 0) & (parsed % 1 == 0)
+        bad = values.notna() & ~ok
+        out = out.assign(**{col: parsed.where(ok).astype("Int64")})
+        issues += [
+            Issue(
+                ent.name,
+                str(i),
+                f"invalid {col}",
+                f"{col} {v!r} is not a non-negative integer; cleared",
+            )
+            for i, v in zip(record_labels(frame, ent)[bad], values[bad], strict=True)
+        ]
+    return out, issues
+
+
+def check_id_numbers(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
+    """Clear and report ID numbers failing GB 11643 (the value itself is never reported)."""
+    return _check_text(frame, get_entity(entity), "id_number", id_number_problem, upper=True)
+
+
+def check_phones(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
+    """Clear and report phone numbers that are neither a mainland mobile nor a landline."""
+
+    def problem(v: str) -> str | None:
+        return None if valid_phone(v) else "invalid phone format"
+
+    return _check_text(frame, get_entity(entity), "phone", problem)
+
+
+def check_categories(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
+    """Map office wording of categories (人口类型, 建筑类型, 职务, 性别) to canonical values."""
+    ent = get_entity(entity)
+    out, issues = frame, []
+    for col, synonyms in CATEGORY_SYNONYMS.items():
+        if col not in frame:
+            continue
+        canonical = set(synonyms.values())
+        values = frame[col]
+        mapped = values.map(
+            lambda v, s=synonyms, c=canonical: (
+                v if v in c else s.get(str(v).strip().casefold()) if pd.notna(v) else None
+            )
+        )
+        bad = values.notna() & mapped.isna()
+        out = out.assign(**{col: pd.Series(mapped, index=frame.index, dtype="str")})
+        issues += [
+            Issue(
+                ent.name, str(i), f"unknown {col}", f"value not one of {sorted(canonical)}; cleared"
+            )
+            for i in record_labels(frame, ent)[bad]
+        ]
+    return out, issues
+
+
+def _check_text(frame, ent, col, problem, *, upper=False):  # type: ignore[no-untyped-def]
+    if col not in frame:
+        return frame, []
+    values = frame[col]
+    found = values.map(lambda v: problem(v.strip()) if isinstance(v, str) else None)
+    bad = found.notna()
+    cleaned = values.where(~bad).map(
+        lambda v: v.strip().upper() if upper and isinstance(v, str) else v
+    )
+    issues = [
+        Issue(ent.name, str(i), r, f"{col} cleared; correct it in the source file")
+        for i, r in zip(record_labels(frame, ent)[bad], found[bad], strict=True)
+    ]
+    return frame.assign(**{col: cleaned.astype("str")}), issues
+
+
+def _strip_text(v: object) -> object:
+    return v.strip() if isinstance(v, str) else v
+
+
+# --- the whole layer ---------------------------------------------------------------------------
+
+
+def validate_layer(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
+    """Run every check on one layer as read by :func:`gridmap.io.read_layer`.
+
+    Returns the cleaned frame (records without id dropped, counts typed ``Int64``, bad values
+    cleared, geometries repaired) and the report lines. Raises on fatal problems (see module doc).
+    """
+    ent = get_entity(entity)
+    frame, issues = drop_missing_ids(frame, ent)
+    check_unique_ids(frame, ent)
+    if isinstance(frame, gpd.GeoDataFrame) and ent.geometry is not None:
+        frame, found = repair_geometries(frame, ent)
+        issues += found
+    for check in (check_counts, check_id_numbers, check_phones, check_categories):
+        frame, found = check(frame, ent)
+        issues += found
+    return frame, issues
+
+
+def _ids(labels: pd.Series, limit: int = 20) -> str:
+    items = [str(v) for v in labels]
+    return ", ".join(items[:limit]) + (f" … ({len(items)} in all)" if len(items) > limit else "")
