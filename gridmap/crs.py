@@ -91,4 +91,3 @@ def check_same_crs(*frames: gpd.GeoDataFrame | gpd.GeoSeries | None, names: list
     if any(not c.equals(crss[0]) for c in crss[1:]):
         listing = ", ".join(f"{n}={c.to_string()}" for n, c in seen.items())
         raise CRSError(f"Layers are in different CRSs ({listing}); reproject them to one CRS.")
-

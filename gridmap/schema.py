@@ -59,14 +59,29 @@ COMPOUND = Entity(
     optional=("community_code", "property_company"),
     geometry="polygon",
 )
-STREET = Entity("street", "street_id", required=("street_id",), optional=("name",), geometry="line",
-                geometry_required=True)
+STREET = Entity(
+    "street",
+    "street_id",
+    required=("street_id",),
+    optional=("name",),
+    geometry="line",
+    geometry_required=True,
+)
 BUILDING = Entity(
     "building",
     "building_id",
     required=("building_id",),
-    optional=("code", "address", "kind", "floors", "units", "households", "compound_id",
-              "community_code", "name"),
+    optional=(
+        "code",
+        "address",
+        "kind",
+        "floors",
+        "units",
+        "households",
+        "compound_id",
+        "community_code",
+        "name",
+    ),
     geometry="point-or-polygon",
 )
 HOUSEHOLD = Entity(
@@ -80,8 +95,16 @@ PERSON = Entity(
     "person",
     "person_id",
     required=("person_id", "household_id"),
-    optional=("name", "id_number", "phone", "sex", "birth_date", "relationship",
-              "population_type", "tags"),
+    optional=(
+        "name",
+        "id_number",
+        "phone",
+        "sex",
+        "birth_date",
+        "relationship",
+        "population_type",
+        "tags",
+    ),
 )
 STAFF = Entity(
     "staff",
