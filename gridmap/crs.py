@@ -26,7 +26,7 @@ __all__ = [
 STORAGE_CRS = CRS.from_epsg(4326)
 CGCS2000 = CRS.from_epsg(4490)
 
-# 3-degree Gauss-Krüger CGCS2000 zones without zone prefix: EPSG:4534 has CM 75°E ... 4554 has 135°E.
+# CGCS2000 3-degree Gauss-Krüger zones, no zone prefix: EPSG:4534 is CM 75°E ... 4554 is 135°E.
 _GK3_FIRST_EPSG = 4534
 _GK3_FIRST_CM = 75
 _GK3_LAST_CM = 135
