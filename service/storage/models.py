@@ -151,7 +151,8 @@ class Person(Base):
     __tablename__ = "person"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    household_id: Mapped[str] = mapped_column(ForeignKey("household.id"), index=True)
+    # NULL when the roster names a household that was not found (reported at import).
+    household_id: Mapped[str | None] = mapped_column(ForeignKey("household.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
     id_number: Mapped[str | None] = mapped_column(String(255))
     id_number_hash: Mapped[str | None] = mapped_column(String(128), index=True)

@@ -258,6 +258,36 @@ def _check_new_ids(session: Session, model: type[m.Base], key: str, rows: list[d
         )
 
 
+_REFERENCES: dict[str, tuple[tuple[str, type[m.Base], str], ...]] = {
+    "compound": (("community_code", m.Community, "code"),),
+    "building": (("compound_id", m.Compound, "id"), ("community_code", m.Community, "code")),
+    "household": (("building_id", m.Building, "id"),),
+    "person": (("household_id", m.Household, "id"),),
+    "staff": (("community_code", m.Community, "code"),),
+}
+"""Foreign keys checked before writing, so an error names the records instead of a constraint."""
+
+
+def _check_references(session: Session, table: str, key: str, rows: list[dict]) -> None:
+    for column, target, target_key in _REFERENCES.get(table, ()):
+        wanted = sorted({r[column] for r in rows if r[column] is not None})
+        target_col = getattr(target, target_key)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found |= set(session.scalars(select(target_col).where(target_col.in_(chunk))))
+        missing = set(wanted) - found
+        if missing:
+            bad = [str(r[key]) for r in rows if r[column] in missing]
+            listing = ", ".join(bad[:10]) + (" …" if len(bad) > 10 else "")
+            raise ImportAborted(
+                f"{len(bad)} {table} record(s) ({listing}) "
+                f"name a {column} that is neither in this import nor in the store "
+                f"({', '.join(sorted(missing)[:10])}); nothing was written. Import the "
+                f"{target.__tablename__} records first or fix the {column} values."
+            )
+
+
 def _insert(session: Session, model: type[m.Base], rows: list[dict], progress: Any) -> int:
     table = model.__tablename__
     for start in range(0, len(rows), _BATCH):
@@ -324,16 +354,19 @@ def _write_bundle(
         if frame is not None and len(frame):
             rows = to_rows(frame)
             _check_new_ids(session, model, key, rows)
+            session.flush()
+            _check_references(session, model.__tablename__, key, rows)
             counts[model.__tablename__] = _insert(session, model, rows, progress)
     if bundle.staff is not None and len(bundle.staff):
         staff, links = _staff_rows(bundle.staff)
         _check_new_ids(session, m.Staff, "id", staff)
+        _check_references(session, "staff", "id", staff)
         counts["staff"] = _insert(session, m.Staff, staff, progress)
         counts["staff_grid"] = _insert(session, m.StaffGrid, links, progress) if links else 0
     plans: dict[str, int] = {}
     if bundle.grids is not None and len(bundle.grids):
         session.flush()
-        plans = _import_grids(session, bundle.grids, bundle.sources.get("grid"))
+        plans = _import_grids(session, bundle.grids, bundle.buildings, bundle.sources.get("grid"))
         counts["plan"] = len(plans)
         counts["grid"] = len(bundle.grids)
     run = m.ImportRun(started_at=started, finished_at=dt.datetime.now(dt.UTC),
@@ -343,15 +376,31 @@ def _write_bundle(
     return ImportSummary(counts=counts, import_run_id=run.id, plans=plans)
 
 
-def _import_grids(session: Session, grids: gpd.GeoDataFrame, source: str | None) -> dict[str, int]:
-    """Existing (hand-drawn) grids become one plan per community, published if none is."""
+def _import_grids(
+    session: Session, grids: gpd.GeoDataFrame, buildings: pd.DataFrame | None, source: str | None
+) -> dict[str, int]:
+    """Existing (hand-drawn) grids become one plan per community, published if none is.
+
+    Buildings attached to grids (a ``grid_code`` column, see :func:`gridmap.attach.attach_all`)
+    keep that assignment; otherwise each stored building goes to the grid containing its point.
+    """
+    assignment = None
+    if buildings is not None and "grid_code" in buildings:
+        linked = buildings[buildings["grid_code"].notna()]
+        assignment = pd.Series(
+            linked["grid_code"].map(_text).to_numpy(), index=linked["building_id"].map(_text)
+        )
     plans = {}
     for code, part in grids.groupby(grids["community_code"].map(_text), sort=True):
         published = session.scalar(
             select(m.Plan.id).where(m.Plan.community_code == code, m.Plan.status == "published")
         )
+        part_assignment = (
+            None if assignment is None else assignment[assignment.isin(part["grid_code"])]
+        )
         plan_id = save_plan(
             session=session, community_code=code, grids=part, source="import",
+            assignment=part_assignment,
             name=f"imported {source or 'grids'}", params={"source": source},
         )  # fmt: skip
         if published is None:

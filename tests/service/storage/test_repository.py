@@ -80,7 +80,7 @@ def test_duplicate_ids_in_one_file_are_named(session):
 def test_constraint_failure_in_the_last_table_rolls_back_everything(session):
     b = bundle()
     b.persons.loc[15, "household_id"] = "H-missing"  # foreign key fails at the last person row
-    with pytest.raises(ImportAborted, match="nothing was written") as err:
+    with pytest.raises(ImportAborted, match=r"person record\(s\) \(PH72\) name a household") as err:
         import_bundle(session=session, bundle=b)
     assert "张三" not in str(err.value) and "52060219800101001X" not in str(err.value)
     assert set(table_counts(session=session).values()) == {0}
@@ -157,3 +157,12 @@ def test_number_grids_runs_north_to_south_then_west_to_east():
     codes = number_grids(gpd.GeoDataFrame(geometry=cells), CODE).str[-3:].tolist()
     assert codes == ["003", "001", "002", "006", "004", "005"]
     assert WEST.bounds[0] < EAST.bounds[0]
+
+
+def test_database_constraint_in_a_late_table_rolls_back_everything(session):
+    b = bundle()
+    b.staff.loc[1, "role"] = None  # NOT NULL fails in the database, after 6 tables were written
+    with pytest.raises(ImportAborted, match="rolled back, nothing was written") as err:
+        import_bundle(session=session, bundle=b)
+    assert "王五" not in str(err.value) and "李四" not in str(err.value)
+    assert set(table_counts(session=session).values()) == {0}

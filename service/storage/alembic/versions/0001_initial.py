@@ -86,9 +86,7 @@ def upgrade() -> None:
     op.create_table(
         "person",
         sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column(
-            "household_id", sa.String(64), sa.ForeignKey("household.id"), nullable=False, index=True
-        ),
+        sa.Column("household_id", sa.String(64), sa.ForeignKey("household.id"), index=True),
         sa.Column("name", sa.String(200)),
         sa.Column("id_number", sa.String(255)),
         sa.Column("id_number_hash", sa.String(128), index=True),
