@@ -1,0 +1,381 @@
+"""The attach chain 人进户、户进房、房进网格、网格进图 as pure functions on frames.
+
+persons → households by key; households → buildings by building key, else by normalised
+address, else by location (the footprint containing the point, else the nearest building within
+``tolerance_m`` metres); buildings → grids by location (the grid holding most of the footprint; a
+point building goes to the grid containing it). Counts then roll up to buildings, grids and
+communities (:func:`gridmap.rollup.roll_up_counts`). :func:`attach_all` runs validation, the
+chain and the roll-up in one call and returns an :class:`AttachResult` with the report.
+
+Each function returns ``(frame, issues)``: the input with its link column filled in (records
+that cannot be attached keep a missing link) and one :class:`~gridmap.report.Issue` per record
+that could not be attached. No record is dropped. A household whose ``building_id`` names no
+known building is reported and left unattached: an explicit but wrong key is a data error, so
+no address or location fallback second-guesses it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.crs import check_same_crs, projected_crs_for
+from gridmap.report import AttachReport, Issue
+from gridmap.rollup import roll_up_counts
+from gridmap.schema import BUILDING, GRID, HOUSEHOLD, PERSON
+from gridmap.validate import record_labels, validate_layer
+
+__all__ = [
+    "DEFAULT_TOLERANCE_M",
+    "normalise_address",
+    "attach_persons",
+    "attach_households",
+    "attach_buildings",
+    "roll_up_counts",
+    "AttachResult",
+    "attach_all",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TOLERANCE_M = 30.0
+"""Largest distance (m) from a household point to the nearest building it may attach to."""
+_MIN_ADDRESS_PREFIX = 4
+_ADDRESS_DROP = re.compile(r"[\s,，.。·、#\-—_/()（）]")
+_ADDRESS_BUILDING_WORDS = re.compile(r"号楼|幢|座")
+
+
+def normalise_address(address: str) -> str:
+    """Comparable form of an address: NFKC, case-folded, no spaces or punctuation, 幢/座/号楼 → 栋.
+
+    Examples
+    --------
+    >>> normalise_address(" 碧江区 清水塘路１２号３幢 ")
+    '碧江区清水塘路12号3栋'
+    """
+    text = unicodedata.normalize("NFKC", address).casefold()
+    return _ADDRESS_BUILDING_WORDS.sub("栋", _ADDRESS_DROP.sub("", text))
+
+
+# --- persons → households ----------------------------------------------------------------------
+
+
+def attach_persons(
+    persons: pd.DataFrame, households: pd.DataFrame
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Check each person's ``household_id`` against ``households``; clear and report unknown ones.
+
+    Examples
+    --------
+    >>> persons = pd.DataFrame({"person_id": ["P1", "P2"], "household_id": ["H1", "H9"]})
+    >>> households = pd.DataFrame({"household_id": ["H1"]})
+    >>> out, issues = attach_persons(persons, households)
+    >>> out["household_id"].tolist(), [i.reason for i in issues]
+    (['H1', nan], ['unknown household'])
+    """
+    labels = record_labels(persons, PERSON)
+    key = persons["household_id"]
+    known = key.isin(set(households["household_id"].dropna()))
+    missing, unknown = key.isna(), key.notna() & ~known
+    issues = [
+        Issue("person", str(i), "no household key", "household_id is empty; person not attached")
+        for i in labels[missing]
+    ] + [
+        Issue("person", str(i), "unknown household", f"household_id {k!r} not in households")
+        for i, k in zip(labels[unknown], key[unknown], strict=True)
+    ]
+    return persons.assign(household_id=key.where(known)), issues
+
+
+# --- households → buildings --------------------------------------------------------------------
+
+
+def attach_households(
+    households: gpd.GeoDataFrame | pd.DataFrame,
+    buildings: gpd.GeoDataFrame | pd.DataFrame,
+    *,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+) -> tuple[gpd.GeoDataFrame | pd.DataFrame, list[Issue]]:
+    """Give each household a ``building_id``: by key, else address, else location.
+
+    Adds ``attached_by`` (``"key"``, ``"address"``, ``"location"``, ``"nearest"`` or missing).
+
+    Parameters
+    ----------
+    households, buildings : GeoDataFrame or DataFrame
+        Canonical frames; geometry is optional on both (needed only for location matching).
+    tolerance_m : float, default 30
+        Largest distance in metres to the nearest building when no footprint contains the point.
+    """
+    labels = record_labels(households, HOUSEHOLD)
+    known = set(buildings["building_id"].dropna())
+    key = households["building_id"] if "building_id" in households else _na(households)
+    by = pd.Series(np.where(key.isin(known), "key", None), index=households.index, dtype="str")
+    unknown = key.notna() & ~key.isin(known)
+    issues = [
+        Issue("household", str(i), "unknown building", f"building_id {k!r} not in buildings")
+        for i, k in zip(labels[unknown], key[unknown], strict=True)
+    ]
+    result = key.where(key.isin(known))
+    todo = key.isna()
+    ambiguous: set[object] = set()
+    if "address" in households and "address" in buildings:
+        found, ambiguous = _match_addresses(households.loc[todo, "address"], buildings)
+        result, by = result.fillna(found), by.mask(found.reindex(by.index).notna(), "address")
+        todo &= result.isna()
+    has_point = _geometry_present(households) & todo
+    if has_point.any() and _geometry_present(buildings).any():
+        found, how = _match_locations(households.loc[has_point], buildings, tolerance_m)
+        result, by = result.fillna(found), by.fillna(how)
+        todo &= result.isna()
+    issues += _unattached_households(households, labels, todo, ambiguous, tolerance_m)
+    out = households.assign(building_id=result.astype("str"), attached_by=by)
+    return out, issues
+
+
+def _match_addresses(
+    addresses: pd.Series, buildings: pd.DataFrame
+) -> tuple[pd.Series, set[object]]:
+    """Exact normalised address, else the longest building address that prefixes it."""
+    index: dict[str, list[str]] = {}
+    for bid, addr in zip(buildings["building_id"], buildings["address"], strict=True):
+        if isinstance(addr, str) and isinstance(bid, str):
+            index.setdefault(normalise_address(addr), []).append(bid)
+    found: dict[object, str] = {}
+    ambiguous: set[object] = set()
+    for idx, addr in addresses.dropna().items():
+        norm = normalise_address(addr)
+        for end in range(len(norm), _MIN_ADDRESS_PREFIX - 1, -1):
+            hits = index.get(norm[:end])
+            if hits is None or (end < len(norm) and _splits_number(norm, end)):
+                continue
+            if len(hits) == 1:
+                found[idx] = hits[0]
+            else:
+                ambiguous.add(idx)
+            break
+    return pd.Series(found, index=addresses.index, dtype="str"), ambiguous
+
+
+def _splits_number(text: str, end: int) -> bool:
+    """True if cutting ``text`` at ``end`` splits a number ("路1" is no prefix of "路12号")."""
+    return text[end - 1].isdigit() and text[end].isdigit()
+
+
+def _match_locations(
+    points: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, tolerance_m: float
+) -> tuple[pd.Series, pd.Series]:
+    """Building containing each point, else the nearest one within ``tolerance_m``."""
+    check_same_crs(points, buildings, names=["households", "buildings"])
+    crs = projected_crs_for(buildings.loc[_geometry_present(buildings)])
+    pts = points[[points.geometry.name]].to_crs(crs)
+    blds = buildings.loc[_geometry_present(buildings), ["building_id", buildings.geometry.name]]
+    blds = blds.to_crs(crs).sort_values("building_id")
+    inside = gpd.sjoin(pts, blds, predicate="within", how="inner")
+    inside = inside[~inside.index.duplicated(keep="first")]["building_id"]
+    rest = pts.loc[~pts.index.isin(inside.index)]
+    near = gpd.sjoin_nearest(rest, blds, how="inner", max_distance=tolerance_m)
+    near = near[~near.index.duplicated(keep="first")]["building_id"]
+    found = pd.concat([inside, near]).astype("str")
+    how = pd.Series(["location"] * len(inside) + ["nearest"] * len(near), index=found.index)
+    return found, how.astype("str")
+
+
+def _unattached_households(
+    households: pd.DataFrame,
+    labels: pd.Series,
+    todo: pd.Series,
+    ambiguous: set[object],
+    tolerance_m: float,
+) -> list[Issue]:
+    no_address = pd.Series(False, index=households.index)
+    has_address = households["address"].notna() if "address" in households else no_address
+    has_point = _geometry_present(households)
+    issues = []
+    for idx in households.index[todo]:
+        tried = []
+        if idx in ambiguous:
+            tried.append("its address matches several buildings")
+        elif has_address[idx]:
+            tried.append("its address matches no building")
+        if has_point[idx]:
+            tried.append(f"no building contains its point or lies within {tolerance_m:g} m")
+        if not tried:
+            tried.append("it has no building key, address or coordinates")
+        issues.append(Issue("household", str(labels[idx]), "no building", "; ".join(tried)))
+    return issues
+
+
+# --- buildings → grids -------------------------------------------------------------------------
+
+
+def attach_buildings(
+    buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, list[Issue]]:
+    """Give each building the ``grid_code`` of the grid holding most of its footprint.
+
+    Point buildings go to the grid containing them (on a shared edge: the lowest grid code).
+    Missing ``community_code`` values are filled from the grid. Buildings without geometry or
+    outside every grid keep a missing ``grid_code`` and are reported.
+    """
+    check_same_crs(buildings, grids, names=["buildings", "grids"])
+    labels = record_labels(buildings, BUILDING)
+    present = _geometry_present(buildings)
+    crs = projected_crs_for(grids)
+    grid_geoms = grids[["grid_code", grids.geometry.name]].to_crs(crs).reset_index(drop=True)
+    blds = buildings.loc[present, [buildings.geometry.name]].to_crs(crs)
+    best = _largest_overlap(blds, grid_geoms)
+    codes = pd.Series(best, index=blds.index).reindex(buildings.index).astype("str")
+    grid_community = dict(zip(grids["grid_code"], grids["community_code"], strict=True))
+    out = buildings.assign(grid_code=codes)
+    from_grid = codes.map(grid_community)
+    out["community_code"] = (
+        out["community_code"].fillna(from_grid) if "community_code" in out else from_grid
+    ).astype("str")
+    issues = [
+        Issue("building", str(i), "no geometry", "building has no footprint or point; no grid")
+        for i in labels[~present]
+    ] + [
+        Issue("building", str(i), "outside grids", "building lies in no grid")
+        for i in labels[present & codes.isna()]
+    ]
+    return out, issues
+
+
+def _largest_overlap(blds: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> np.ndarray:
+    """Grid code per building: max intersection area for polygons, containment for points."""
+    geoms = blds.geometry.to_numpy()
+    b_idx, g_idx = grids.sindex.query(geoms, predicate="intersects")
+    pair_geoms = geoms[b_idx]
+    polygonal = np.isin(blds.geom_type.to_numpy()[b_idx], ("Polygon", "MultiPolygon"))
+    area = np.where(
+        polygonal,
+        shapely.area(shapely.intersection(pair_geoms, grids.geometry.to_numpy()[g_idx])),
+        1.0,
+    )
+    pairs = pd.DataFrame(
+        {"b": b_idx, "code": grids["grid_code"].to_numpy()[g_idx], "area": area}
+    ).query("area > 0")
+    pairs = pairs.sort_values(["b", "area", "code"], ascending=[True, False, True])
+    first = pairs.drop_duplicates("b")
+    out = np.full(len(geoms), None, dtype=object)
+    out[first["b"].to_numpy()] = first["code"].to_numpy()
+    return out
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _geometry_present(frame: pd.DataFrame) -> pd.Series:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return pd.Series(False, index=frame.index)
+    geoms = frame.geometry
+    return geoms.notna() & ~geoms.is_empty
+
+
+def _na(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(None, index=frame.index, dtype="str")
+
+
+# --- the whole chain ---------------------------------------------------------------------------
+
+
+@dataclass
+class AttachResult:
+    """Validated and attached layers of one import, plus the report of every problem record.
+
+    Layers not given to :func:`attach_all` are ``None``. Records are never dropped except those
+    without id (each of those is a report line).
+    """
+
+    communities: gpd.GeoDataFrame | None
+    grids: gpd.GeoDataFrame | None
+    buildings: gpd.GeoDataFrame | None
+    households: gpd.GeoDataFrame | None
+    persons: pd.DataFrame | None
+    report: AttachReport
+
+
+def attach_all(
+    *,
+    communities: gpd.GeoDataFrame | None = None,
+    grids: gpd.GeoDataFrame | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
+    households: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    persons: pd.DataFrame | None = None,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    validate: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> AttachResult:
+    """Validate the given layers, run the attach chain and roll up the counts.
+
+    Pass the layers as read by :func:`gridmap.io.read_layer` (or loaded from the store: to add
+    households to buildings already stored, pass those buildings). Each link is made when both
+    ends are given.
+
+    Parameters
+    ----------
+    tolerance_m : float, default 30
+        See :func:`attach_households`.
+    validate : bool, default True
+        Run :func:`gridmap.validate.validate_layer` on each layer first (turn off only for
+        layers that were validated before, e.g. loaded from the store).
+    progress : callable, optional
+        Called with the name of each step (for a CLI progress display).
+
+    Raises
+    ------
+    gridmap.errors.InputError
+        On fatal problems (duplicate ids, unusable geometries, mixed CRSs): import nothing.
+    """
+    report = AttachReport()
+    step = progress or (lambda _name: None)
+    layers = {"community": communities, "grid": grids, "building": buildings,
+              "household": households, "person": persons}  # fmt: skip
+    if validate:
+        for name, frame in layers.items():
+            if frame is not None:
+                step(f"validate {name}s")
+                layers[name], issues = validate_layer(frame, name)
+                report.extend(issues)
+    communities, grids, buildings = layers["community"], layers["grid"], layers["building"]
+    households, persons = layers["household"], layers["person"]
+    if grids is not None and communities is not None:
+        report.extend(_unknown_communities(grids, communities))
+    if persons is not None and households is not None:
+        step("attach persons to households")
+        persons, issues = attach_persons(persons, households)
+        report.extend(issues)
+    if households is not None and buildings is not None:
+        step("attach households to buildings")
+        households, issues = attach_households(households, buildings, tolerance_m=tolerance_m)
+        report.extend(issues)
+    if buildings is not None and grids is not None:
+        step("attach buildings to grids")
+        buildings, issues = attach_buildings(buildings, grids)
+        report.extend(issues)
+    if buildings is not None:
+        step("roll up counts")
+        buildings, grids, communities = roll_up_counts(
+            buildings, grids, households=households, persons=persons, communities=communities
+        )
+    logger.info("Attach finished with %d report line(s): %s", len(report), report.reasons())
+    return AttachResult(communities, grids, buildings, households, persons, report)
+
+
+def _unknown_communities(grids: pd.DataFrame, communities: pd.DataFrame) -> list[Issue]:
+    known = set(communities["community_code"].dropna())
+    code = grids["community_code"]
+    bad = ~code.isin(known)
+    return [
+        Issue("grid", str(g), "unknown community", f"community_code {c!r} not in communities")
+        for g, c in zip(record_labels(grids, GRID)[bad], code[bad], strict=True)
+    ]
