@@ -1,0 +1,62 @@
+"""The gridmap web application: ``create_app(settings)`` assembles it (no logic here)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from service import assets
+from service.api.errors import add_exception_handlers
+from service.api.openapi30 import to_openapi30
+from service.api.routes import downloads, lookup, maps, ogc
+from service.settings import Settings, get_settings
+from service.storage.session import make_engine, make_sessionmaker
+
+__all__ = ["create_app"]
+
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app on ``settings`` (default: ``GRIDMAP_*`` environment)."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="gridmap",
+        summary="社区网格化服务管理: communities, grids and buildings as maps and OGC API.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.templates = Jinja2Templates(directory=_TEMPLATES)
+    add_exception_handlers(app)
+    assets.ensure_installed()
+    app.mount("/static/vendor", StaticFiles(directory=assets.VENDOR_DIR, check_dir=False))
+    app.mount("/static/gridmap", StaticFiles(directory=assets.STATIC_DIR / "gridmap"))
+    for module in (ogc, maps, lookup, downloads):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        document = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                               routes=app.routes)  # fmt: skip
+        app.openapi_schema = to_openapi30(document)
+    return app.openapi_schema

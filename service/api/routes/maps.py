@@ -1,0 +1,277 @@
+"""Map pages (district → community → grid) and the simplified GeoJSON they fetch."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gridmap.coords import shift_geometries
+from service import maps
+from service.api.deps import SessionDep, SettingsDep
+from service.api.responses import GeoJSONResponse
+from service.storage import queries
+
+__all__ = ["router", "DISPLAY_PRECISION"]
+
+router = APIRouter(prefix="/maps", tags=["Maps"])
+
+DISPLAY_PRECISION = 6
+"""Decimal places of map-data coordinates (about 0.1 m)."""
+# Default simplification tolerances in degrees (1e-5 deg is about 1 m).
+_TOLERANCE = {"communities": 5e-5, "grids": 1e-5, "buildings": 0.0}
+Lang = Literal["zh", "en"]
+Basemap = Literal["osm", "tianditu", "amap", "none"]
+Offset = Literal["wgs84", "gcj02", "bd09"]
+_LANG = Query("zh", description="Labels: zh (default) or en")
+_BASEMAP = Query("osm", description="osm, tianditu (needs a key), amap (GCJ-02) or none")
+_OFFSET = Query("wgs84", description="Shift coordinates for a GCJ-02/BD-09 basemap")
+_TOL = Query(None, ge=0, le=0.01, description="Simplification tolerance in degrees")
+_PLAN = Query(None, description="Plan id; default: the published plan")
+
+
+def _display_geojson(
+    features: list[queries.Feature], offset: str, tolerance: float, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """Simplify, shift and round geometries for display; add a label point per feature."""
+    geoms = np.array([f.geometry for f in features], dtype=object)
+    if tolerance > 0:
+        geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    geoms = shift_geometries(geoms, offset)  # type: ignore[arg-type]
+    geoms = shapely.transform(geoms, lambda c: np.round(c, DISPLAY_PRECISION))
+    labels = shapely.point_on_surface(geoms)
+    out = []
+    for feature, geom, label in zip(features, geoms, labels, strict=True):
+        props = {**feature.properties, **extra.get(feature.id, {})}
+        props["label_lon"], props["label_lat"] = round(label.x, 6), round(label.y, 6)
+        out.append(
+            {
+                "type": "Feature",
+                "id": feature.id,
+                "properties": props,
+                "geometry": shapely.geometry.mapping(geom),
+            }
+        )
+    return {"type": "FeatureCollection", "features": out}
+
+
+def _data(
+    page: queries.FeaturePage,
+    offset: str,
+    tolerance: float | None,
+    kind: str,
+    extra: dict[str, Any] | None = None,
+) -> GeoJSONResponse:
+    tol = _TOLERANCE[kind] if tolerance is None else tolerance
+    return GeoJSONResponse(_display_geojson(page.features, offset, tol, extra or {}))
+
+
+def _staff_props(session: Any, page: queries.FeaturePage) -> dict[str, Any]:
+    staff = queries.grid_staff(session, [f.id for f in page.features])
+    return {code: {"staff": [vars(s) for s in members]} for code, members in staff.items()}
+
+
+@router.get("/data/communities.geojson", summary="Communities for the district map")
+def communities_data(
+    session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+) -> Response:
+    """Communities, simplified for display."""
+    page = queries.list_communities(session, as_geojson=False)
+    return _data(page, offset, tolerance, "communities")
+
+
+@router.get("/data/communities/{code}/grids.geojson", summary="Grids for a community map")
+def grids_data(
+    session: SessionDep,
+    code: str,
+    offset: Offset = _OFFSET,
+    tolerance: float | None = _TOL,
+    plan_id: int | None = _PLAN,
+) -> Response:
+    """Grids of a community with staff names and roles, simplified for display."""
+    page = queries.list_grids(session, community_code=code, plan_id=plan_id, as_geojson=False)
+    return _data(page, offset, tolerance, "grids", _staff_props(session, page))
+
+
+@router.get("/data/communities/{code}/buildings.geojson", summary="Buildings of a community")
+def community_buildings_data(
+    session: SessionDep,
+    code: str,
+    offset: Offset = _OFFSET,
+    tolerance: float | None = _TOL,
+    plan_id: int | None = _PLAN,
+) -> Response:
+    """Buildings of a community for display."""
+    page = queries.list_buildings(session, community_code=code, plan_id=plan_id, as_geojson=False)
+    return _data(page, offset, tolerance, "buildings")
+
+
+@router.get("/data/grids/{grid_code}.geojson", summary="One grid for its map")
+def grid_data(
+    session: SessionDep, grid_code: str, offset: Offset = _OFFSET, plan_id: int | None = _PLAN
+) -> Response:
+    """One grid with its staff."""
+    grid = queries.get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
+    page = queries.FeaturePage([grid], 1)
+    return _data(page, offset, 0.0, "grids", _staff_props(session, page))
+
+
+@router.get("/data/grids/{grid_code}/buildings.geojson", summary="Buildings of a grid")
+def grid_buildings_data(
+    session: SessionDep, grid_code: str, offset: Offset = _OFFSET, plan_id: int | None = _PLAN
+) -> Response:
+    """Buildings of a grid with floors, units and households."""
+    page = queries.list_buildings(session, grid_code=grid_code, plan_id=plan_id, as_geojson=False)
+    return _data(page, offset, None, "buildings")
+
+
+def _page(
+    request: Request,
+    settings: Any,
+    title: str,
+    bounds: Any,
+    lang: str,
+    basemap: str,
+    crumbs: list[tuple[str, str | None]],
+    downloads: list[tuple[str, str]],
+    lookup: bool,
+) -> maps.MapPage:
+    root = request.scope.get("root_path", "")
+    return maps.MapPage(
+        title=title,
+        bounds=bounds,
+        lang=lang,
+        basemap=basemap,
+        tianditu_key=getattr(settings, "tianditu_key", None),
+        crumbs=crumbs,
+        downloads=downloads,
+        switch_url=root + request.url.path,
+        lookup_url=f"{root}/lookup" if lookup else None,
+        grid_link=f"{root}/maps/grids/{{id}}",
+    )
+
+
+def _query(offset: str, plan_id: int | None) -> str:
+    return f"?offset={offset}" + (f"&plan_id={plan_id}" if plan_id is not None else "")
+
+
+@router.get("", response_class=HTMLResponse, summary="District map")
+def district_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: Lang = _LANG,
+    basemap: Basemap = _BASEMAP,
+    color_by: Literal["households", "grids"] = "households",
+) -> HTMLResponse:
+    """District overview: communities coloured by households or grid count."""
+    t = maps.labels(lang)
+    root = request.scope.get("root_path", "")
+    communities = queries.list_communities(session)
+    values = [f.properties[color_by] for f in communities.features]
+    page = _page(
+        request,
+        settings,
+        t["district"],
+        queries.collection_extent(session, "communities"),
+        lang,
+        basemap,
+        [(t["district"], None)],
+        [("GeoJSON", f"{root}/downloads/communities.geojson")],
+        lookup=False,
+    )
+    offset = maps.offset_for_basemap(basemap)
+    html = maps.district_map(
+        page,
+        communities_url=f"{root}/maps/data/communities.geojson{_query(offset, None)}",
+        community_link=f"{root}/maps/communities/{{id}}",
+        color_by=color_by,
+        values=values,
+    )
+    return HTMLResponse(html)
+
+
+@router.get("/communities/{code}", response_class=HTMLResponse, summary="Community map")
+def community_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    code: str,
+    lang: Lang = _LANG,
+    basemap: Basemap = _BASEMAP,
+    plan_id: int | None = _PLAN,
+) -> HTMLResponse:
+    """A community's grids coloured by households, with labels, tooltips and buildings."""
+    t = maps.labels(lang)
+    root = request.scope.get("root_path", "")
+    community = queries.get_community(session, code, as_geojson=False)
+    queries.resolve_plan(session, community_code=code, plan_id=plan_id)
+    name = community.properties["community_name"]
+    plan = f"?plan_id={plan_id}" if plan_id is not None else ""
+    page = _page(
+        request,
+        settings,
+        f"{name} {code}",
+        community.geometry.bounds,
+        lang,
+        basemap,
+        [(t["district"], f"{root}/maps?lang={lang}&basemap={basemap}"), (name, None)],
+        [
+            (t["grids"], f"{root}/downloads/communities/{code}/grids.geojson{plan}"),
+            (t["buildings"], f"{root}/downloads/communities/{code}/buildings.geojson{plan}"),
+        ],
+        lookup=True,
+    )
+    q = _query(maps.offset_for_basemap(basemap), plan_id)
+    html = maps.community_map(
+        page,
+        grids_url=f"{root}/maps/data/communities/{code}/grids.geojson{q}",
+        buildings_url=f"{root}/maps/data/communities/{code}/buildings.geojson{q}",
+    )
+    return HTMLResponse(html)
+
+
+@router.get("/grids/{grid_code}", response_class=HTMLResponse, summary="Grid map")
+def grid_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    grid_code: str,
+    lang: Lang = _LANG,
+    basemap: Basemap = _BASEMAP,
+    plan_id: int | None = _PLAN,
+) -> HTMLResponse:
+    """A grid's buildings with floors, units and households."""
+    t = maps.labels(lang)
+    root = request.scope.get("root_path", "")
+    grid = queries.get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
+    code = grid.properties["community_code"]
+    community = queries.get_community(session, code)
+    name = community.properties["community_name"]
+    nav = f"lang={lang}&basemap={basemap}"
+    plan = f"?plan_id={plan_id}" if plan_id is not None else ""
+    page = _page(
+        request,
+        settings,
+        f"{t['grid']} {grid_code}",
+        grid.geometry.bounds,
+        lang,
+        basemap,
+        [
+            (t["district"], f"{root}/maps?{nav}"),
+            (name, f"{root}/maps/communities/{code}?{nav}"),
+            (grid_code, None),
+        ],
+        [(t["buildings"], f"{root}/downloads/grids/{grid_code}/buildings.geojson{plan}")],
+        lookup=True,
+    )
+    q = _query(maps.offset_for_basemap(basemap), plan_id)
+    html = maps.grid_map(
+        page,
+        grid_url=f"{root}/maps/data/grids/{grid_code}.geojson{q}",
+        buildings_url=f"{root}/maps/data/grids/{grid_code}/buildings.geojson{q}",
+    )
+    return HTMLResponse(html)

@@ -1,0 +1,531 @@
+"""Folium map pages: district overview → community → grid (the only module importing folium).
+
+The pages carry no feature data: each layer is fetched by the browser from the app's map-data
+GeoJSON endpoints (simplified server-side), so a community of thousands of buildings still
+gives a small page. All scripts and stylesheets are served by the app (Leaflet from
+``/static/vendor``, gridmap's loader from ``/static/gridmap``): the overlays draw with no
+internet. A basemap is optional: OpenStreetMap, Tianditu (needs a key; CGCS2000 needs no shift)
+or AMap/Gaode, for which the overlays are shifted to GCJ-02 by the data endpoints.
+
+Labels are Chinese by default; ``lang="en"`` gives English.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import folium
+import numpy as np
+from branca.element import Element, MacroElement
+from folium.map import Layer
+from jinja2 import Template
+
+from gridmap.coords import shift_geometries
+from service.assets import APP_ASSETS_URL, vendor_css, vendor_js
+
+__all__ = [
+    "LANGS",
+    "BASEMAPS",
+    "GRID_BREAKS",
+    "GRID_COLORS",
+    "DataLayer",
+    "Legend",
+    "MapPage",
+    "labels",
+    "offset_for_basemap",
+    "quantile_breaks",
+    "shift_bounds",
+    "grid_legend",
+    "render_map",
+    "district_map",
+    "community_map",
+    "grid_map",
+]
+
+LANGS = ("zh", "en")
+BASEMAPS = ("osm", "tianditu", "amap", "none")
+_OFFSET = {"osm": "wgs84", "tianditu": "wgs84", "none": "wgs84", "amap": "gcj02"}
+
+# Grid households: under the 300 target, within 300-500 (two shades), over 500.
+GRID_BREAKS = [300, 400, 501]
+GRID_COLORS = ["#fed976", "#a1d99b", "#41ab5d", "#e31a1c"]
+COMMUNITY_COLORS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
+
+_TEXT: dict[str, dict[str, Any]] = {
+    "zh": {
+        "district": "辖区社区总览",
+        "community": "社区",
+        "grid": "网格",
+        "grids": "网格",
+        "buildings": "楼栋",
+        "communities": "社区",
+        "grid_labels": "网格编号",
+        "outline": "网格边界",
+        "staff": "网格人员",
+        "households": "户数",
+        "grid_count": "网格数",
+        "persons": "人数",
+        "building_count": "楼栋数",
+        "code": "编码",
+        "name": "名称",
+        "floors": "层数",
+        "units": "单元数",
+        "address": "地址",
+        "kind": "类型",
+        "download": "下载",
+        "basemap": "底图",
+        "language": "English",
+        "error": "数据加载失败",
+        "none_here": "此处无社区",
+        "under": "不足300户",
+        "within": "户",
+        "over": "超过500户",
+        "roles": {
+            "grid_worker": "网格员",
+            "grid_head": "网格长",
+            "party_leader": "网格党小组长",
+            "liaison_head": "联户长",
+            "assistant": "网格助理",
+        },
+        "basemaps": {
+            "osm": "OpenStreetMap",
+            "tianditu": "天地图",
+            "amap": "高德地图",
+            "none": "无底图",
+        },
+    },
+    "en": {
+        "district": "District overview",
+        "community": "Community",
+        "grid": "Grid",
+        "grids": "Grids",
+        "buildings": "Buildings",
+        "communities": "Communities",
+        "grid_labels": "Grid codes",
+        "outline": "Grid boundary",
+        "staff": "Staff",
+        "households": "Households",
+        "grid_count": "Grids",
+        "persons": "Persons",
+        "building_count": "Buildings",
+        "code": "Code",
+        "name": "Name",
+        "floors": "Floors",
+        "units": "Units",
+        "address": "Address",
+        "kind": "Kind",
+        "download": "Download",
+        "basemap": "Basemap",
+        "language": "中文",
+        "error": "Could not load data",
+        "none_here": "No community here",
+        "under": "under 300 households",
+        "within": "households",
+        "over": "over 500 households",
+        "roles": {
+            "grid_worker": "grid worker",
+            "grid_head": "grid head",
+            "party_leader": "party group leader",
+            "liaison_head": "liaison head",
+            "assistant": "grid assistant",
+        },
+        "basemaps": {
+            "osm": "OpenStreetMap",
+            "tianditu": "Tianditu",
+            "amap": "AMap",
+            "none": "None",
+        },
+    },
+}
+
+_TILES = {
+    "osm": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "&copy; OpenStreetMap contributors",
+        "abc",
+    ),
+    "amap": (
+        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+        "&x={x}&y={y}&z={z}",
+        "&copy; AMap (GCJ-02)",
+        "1234",
+    ),
+    "tianditu": (
+        "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+        "&TILECOL={x}&tk=",
+        "&copy; 天地图 Tianditu",
+        "01234567",
+    ),
+}
+_TIANDITU_LABELS = _TILES["tianditu"][0].replace("vec_w", "cva_w").replace("LAYER=vec", "LAYER=cva")
+
+
+def labels(lang: str) -> dict[str, Any]:
+    """Return the display texts for ``lang`` (``"zh"`` default, or ``"en"``)."""
+    return _TEXT["en" if lang == "en" else "zh"]
+
+
+def offset_for_basemap(basemap: str) -> str:
+    """Return the coordinate system overlays must be shifted to for ``basemap``."""
+    return _OFFSET.get(basemap, "wgs84")
+
+
+def quantile_breaks(values: Sequence[float], classes: int = 5) -> list[float]:
+    """Return up to ``classes - 1`` increasing class breaks at the quantiles of ``values``."""
+    data = np.asarray([v for v in values if v is not None], dtype=float)
+    if data.size == 0:
+        return []
+    qs = np.quantile(data, np.linspace(0, 1, classes + 1)[1:-1])
+    return sorted({float(q) for q in qs if q > data.min()})
+
+
+def shift_bounds(bounds: Sequence[float], offset: str) -> list[list[float]]:
+    """Return lon/lat ``(minx, miny, maxx, maxy)`` as Leaflet ``[[s, w], [n, e]]`` in ``offset``."""
+    from shapely import box
+
+    [shifted] = shift_geometries([box(*bounds)], offset)  # type: ignore[arg-type]
+    minx, miny, maxx, maxy = shifted.bounds
+    return [[miny, minx], [maxy, maxx]]
+
+
+@dataclass(frozen=True)
+class Legend:
+    """A legend box: a title and ``(colour, label)`` rows."""
+
+    title: str
+    items: list[tuple[str, str]]
+
+
+def grid_legend(lang: str) -> Legend:
+    """The legend of grids coloured by households against the 300-500 target."""
+    t = labels(lang)
+    return Legend(
+        t["households"],
+        [
+            (GRID_COLORS[0], f"< 300 ({t['under']})"),
+            (GRID_COLORS[1], f"300-399 {t['within']}"),
+            (GRID_COLORS[2], f"400-500 {t['within']}"),
+            (GRID_COLORS[3], f"> 500 ({t['over']})"),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class DataLayer:
+    """A GeoJSON layer fetched by the browser from ``url`` and drawn in its own pane."""
+
+    key: str
+    name: str
+    url: str
+    fields: list[tuple[str, str]]
+    color_by: str | None = None
+    breaks: list[float] = field(default_factory=list)
+    colors: list[str] = field(default_factory=list)
+    fill: str = "#3388ff"
+    stroke: str = "#333333"
+    weight: float = 1.0
+    fill_opacity: float = 0.6
+    link: str | None = None
+    label_key: str | None = None
+    label_layer_name: str | None = None
+    show: bool = True
+    z_index: int = 410
+
+
+@dataclass(frozen=True)
+class MapPage:
+    """Everything a map page shows besides its layers: title, extent, navigation, options."""
+
+    title: str
+    bounds: Sequence[float]
+    lang: str = "zh"
+    basemap: str = "osm"
+    tianditu_key: str | None = None
+    crumbs: list[tuple[str, str | None]] = field(default_factory=list)
+    downloads: list[tuple[str, str]] = field(default_factory=list)
+    switch_url: str = ""
+    legend: Legend | None = None
+    lookup_url: str | None = None
+    grid_link: str = ""
+
+
+class _RemoteGeoJson(Layer):
+    """A Leaflet feature group filled by ``gridmapLoad`` from a URL (see static/gridmap/map.js)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.featureGroup();
+        gridmapLoad({{ this.get_name() }}, {{ this._parent.get_name() }}, {{ this.spec|tojson }},
+            {{ this.labels.get_name() if this.labels else "null" }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: dict[str, Any], *, name: str, show: bool, labels: Any = None):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "RemoteGeoJson"
+        self.spec = spec
+        self.labels = labels
+
+
+class _Lookup(MacroElement):
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        gridmapLookup({{ this._parent.get_name() }}, {{ this.spec|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: dict[str, Any]):
+        super().__init__()
+        self._name = "Lookup"
+        self.spec = spec
+
+
+def _layer_spec(layer: DataLayer, page: MapPage) -> dict[str, Any]:
+    t = labels(page.lang)
+    return {
+        "key": layer.key,
+        "url": layer.url,
+        "pane": f"gridmap-{layer.key}",
+        "zIndex": layer.z_index,
+        "fields": layer.fields,
+        "colorBy": layer.color_by,
+        "breaks": layer.breaks,
+        "colors": layer.colors,
+        "fill": layer.fill,
+        "stroke": layer.stroke,
+        "weight": layer.weight,
+        "fillOpacity": layer.fill_opacity,
+        "link": layer.link,
+        "labelKey": layer.label_key,
+        "staffLabel": t["staff"],
+        "roles": t["roles"],
+        "errorLabel": t["error"],
+    }
+
+
+def _add_basemap(fmap: folium.Map, page: MapPage) -> None:
+    basemap = page.basemap
+    if basemap == "none" or basemap not in _TILES:
+        return
+    if basemap == "tianditu" and not page.tianditu_key:
+        return
+    url, attr, subdomains = _TILES[basemap]
+    name = labels(page.lang)["basemaps"][basemap]
+    if basemap == "tianditu":
+        url += page.tianditu_key or ""
+    folium.TileLayer(url, attr=attr, name=name, subdomains=subdomains, max_zoom=19).add_to(fmap)
+    if basemap == "tianditu":
+        folium.TileLayer(
+            _TIANDITU_LABELS + (page.tianditu_key or ""),
+            attr=attr,
+            name=name + " 注记",
+            subdomains=subdomains,
+            overlay=True,
+            max_zoom=19,
+        ).add_to(fmap)
+
+
+def _bar_html(page: MapPage) -> str:
+    t = labels(page.lang)
+    esc = html.escape
+    crumbs = " › ".join(
+        f'<a href="{esc(url)}">{esc(text)}</a>' if url else f"<b>{esc(text)}</b>"
+        for text, url in page.crumbs
+    )
+    sep = '<span class="sep">|</span>'
+    other = "en" if page.lang != "en" else "zh"
+    base = page.switch_url
+    basemaps = " ".join(
+        f'<a href="{esc(base)}?lang={page.lang}&basemap={b}">{esc(t["basemaps"][b])}</a>'
+        if b != page.basemap
+        else f"<b>{esc(t['basemaps'][b])}</b>"
+        for b in BASEMAPS
+        if b != "tianditu" or page.tianditu_key
+    )
+    downloads = " ".join(f'<a href="{esc(u)}" download>{esc(n)}</a>' for n, u in page.downloads)
+    lang_link = f'<a href="{esc(base)}?lang={other}&basemap={page.basemap}">{t["language"]}</a>'
+    parts = [crumbs, f"{t['basemap']}: {basemaps}", lang_link]
+    if downloads:
+        parts.append(f"{t['download']}: {downloads}")
+    return f'<div class="gridmap-bar">{sep.join(parts)}</div>'
+
+
+def _legend_html(legend: Legend) -> str:
+    rows = "<br>".join(
+        f'<i style="background:{color}"></i>{html.escape(text)}' for color, text in legend.items
+    )
+    return f'<div class="gridmap-legend"><b>{html.escape(legend.title)}</b><br>{rows}</div>'
+
+
+def render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
+    """Return the HTML of a map page showing ``layers`` (fetched by the browser).
+
+    Parameters
+    ----------
+    page
+        Title, extent (lon/lat ``minx, miny, maxx, maxy``, unshifted), language, basemap,
+        breadcrumbs, download links, legend and the lookup endpoint.
+    layers
+        Data layers in drawing order.
+    """
+    offset = offset_for_basemap(page.basemap)
+    bounds = shift_bounds(page.bounds, offset)
+    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    fmap = folium.Map(location=center, zoom_start=14, tiles=None, control_scale=True)
+    fmap.default_js = [*vendor_js(), ("gridmap", f"{APP_ASSETS_URL}/map.js")]
+    fmap.default_css = [*vendor_css(), ("gridmap_css", f"{APP_ASSETS_URL}/map.css")]
+    root = fmap.get_root()
+    root.header.add_child(Element(f"<title>{html.escape(page.title)}</title>"))
+    _add_basemap(fmap, page)
+    for layer in layers:
+        label_group = None
+        if layer.label_key:
+            label_group = folium.FeatureGroup(name=layer.label_layer_name or layer.key)
+            label_group.add_to(fmap)
+        _RemoteGeoJson(
+            _layer_spec(layer, page), name=layer.name, show=layer.show, labels=label_group
+        ).add_to(fmap)
+    if page.lookup_url:
+        t = labels(page.lang)
+        spec = {
+            "url": page.lookup_url,
+            "offset": offset,
+            "gridLink": page.grid_link,
+            "roles": t["roles"],
+            "labels": {"community": t["community"], "grid": t["grid"], "none": t["none_here"]},
+        }
+        _Lookup(spec).add_to(fmap)
+    fmap.fit_bounds(bounds)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    root.html.add_child(Element(_bar_html(page)))
+    if page.legend is not None:
+        root.html.add_child(Element(_legend_html(page.legend)))
+    return root.render()
+
+
+def district_map(
+    page: MapPage,
+    *,
+    communities_url: str,
+    community_link: str,
+    color_by: str,
+    values: Sequence[float],
+) -> str:
+    """The district overview: communities coloured by households (or grid count), linked."""
+    t = labels(page.lang)
+    breaks = quantile_breaks(values)
+    colors = COMMUNITY_COLORS[: len(breaks) + 1]
+    title = t["households"] if color_by == "households" else t["grid_count"]
+    edges = [min(values, default=0), *breaks, max(values, default=0)]
+    items = [(colors[i], f"{edges[i]:.0f} - {edges[i + 1]:.0f}") for i in range(len(colors))]
+    layer = DataLayer(
+        key="communities",
+        name=t["communities"],
+        url=communities_url,
+        fields=_community_fields(t),
+        color_by=color_by,
+        breaks=breaks,
+        colors=colors,
+        link=community_link,
+        label_key="community_name",
+        label_layer_name=t["name"],
+        weight=2,
+    )
+    return render_map(replace(page, legend=Legend(title, items)), [layer])
+
+
+def community_map(page: MapPage, *, grids_url: str, buildings_url: str) -> str:
+    """A community: grids coloured by households with codes as labels, and its buildings."""
+    t = labels(page.lang)
+    grids = DataLayer(
+        key="grids",
+        name=t["grids"],
+        url=grids_url,
+        fields=_grid_fields(t),
+        color_by="households",
+        breaks=GRID_BREAKS,
+        colors=GRID_COLORS,
+        label_key="grid_code",
+        label_layer_name=t["grid_labels"],
+        weight=2,
+    )
+    buildings = DataLayer(
+        key="buildings",
+        name=t["buildings"],
+        url=buildings_url,
+        fields=_building_fields(t),
+        fill="#636363",
+        stroke="#252525",
+        weight=0.5,
+        fill_opacity=0.7,
+        show=False,
+        z_index=420,
+    )
+    return render_map(replace(page, legend=grid_legend(page.lang)), [grids, buildings])
+
+
+def grid_map(page: MapPage, *, grid_url: str, buildings_url: str) -> str:
+    """A grid: its outline and its buildings with floors, units and households."""
+    t = labels(page.lang)
+    outline = DataLayer(
+        key="outline",
+        name=t["outline"],
+        url=grid_url,
+        fields=_grid_fields(t),
+        fill="#ffffff",
+        stroke="#d7301f",
+        weight=3,
+        fill_opacity=0.1,
+    )
+    buildings = DataLayer(
+        key="buildings",
+        name=t["buildings"],
+        url=buildings_url,
+        fields=_building_fields(t),
+        color_by="households",
+        breaks=[20, 50, 100],
+        colors=COMMUNITY_COLORS[1:],
+        weight=0.5,
+        fill_opacity=0.8,
+        z_index=420,
+    )
+    return render_map(page, [outline, buildings])
+
+
+def _community_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("community_name", t["name"]),
+        ("community_code", t["code"]),
+        ("households", t["households"]),
+        ("grids", t["grid_count"]),
+        ("buildings", t["building_count"]),
+        ("persons", t["persons"]),
+    ]
+
+
+def _grid_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("grid_code", t["code"]),
+        ("households", t["households"]),
+        ("buildings", t["building_count"]),
+        ("persons", t["persons"]),
+    ]
+
+
+def _building_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("building_name", t["name"]),
+        ("building_code", t["code"]),
+        ("address", t["address"]),
+        ("floors", t["floors"]),
+        ("units", t["units"]),
+        ("households", t["households"]),
+    ]
