@@ -1,0 +1,106 @@
+"""Constraints on grids: household bounds and contiguity, as small composable callables."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "HouseholdBounds",
+    "household_bounds",
+    "grid_count_range",
+    "contiguous",
+    "STATUS_OK",
+    "STATUS_UNDER_MIN",
+    "STATUS_OVER_MAX",
+]
+
+STATUS_OK = "ok"
+STATUS_UNDER_MIN = "under_min"
+STATUS_OVER_MAX = "over_max"
+
+
+@dataclass(frozen=True)
+class HouseholdBounds:
+    """Households per grid must lie in ``[lo, hi]``.
+
+    Examples
+    --------
+    >>> b = household_bounds(300, 500)
+    >>> b(420), b(510), b.status(120), b.violation(520)
+    (True, False, 'under_min', 20)
+    """
+
+    lo: int
+    hi: int
+
+    def __call__(self, households: float) -> bool:
+        """Whether ``households`` lies within the bounds."""
+        return self.lo <= households <= self.hi
+
+    def status(self, households: float) -> str:
+        """``"ok"``, ``"under_min"`` or ``"over_max"``."""
+        if households < self.lo:
+            return STATUS_UNDER_MIN
+        return STATUS_OVER_MAX if households > self.hi else STATUS_OK
+
+    def violation(self, households: float) -> float:
+        """Households below ``lo`` or above ``hi`` (0 inside the bounds)."""
+        return max(0, self.lo - households, households - self.hi)
+
+
+def household_bounds(lo: int, hi: int) -> HouseholdBounds:
+    """Return the constraint ``lo <= households <= hi``.
+
+    Raises
+    ------
+    ValueError
+        If ``lo`` is negative or larger than ``hi``.
+    """
+    if lo < 0 or hi < lo or hi <= 0:
+        raise ValueError(
+            f"Household bounds must satisfy 0 <= min <= max and max > 0; got min={lo}, max={hi}."
+        )
+    return HouseholdBounds(int(lo), int(hi))
+
+
+def grid_count_range(total: float, lo: int, hi: int) -> range:
+    """Numbers of grids ``k`` with ``k * lo <= total <= k * hi`` (empty if there is none).
+
+    Examples
+    --------
+    >>> list(grid_count_range(1200, 300, 500)), list(grid_count_range(550, 300, 500))
+    ([3, 4], [])
+    """
+    if total <= 0:
+        return range(0)
+    kmin = max(1, math.ceil(total / hi))
+    kmax = math.floor(total / lo) if lo > 0 else kmin
+    return range(kmin, kmax + 1)
+
+
+def contiguous(neighbours: Sequence[Iterable[int]], nodes: Iterable[int]) -> bool:
+    """Whether ``nodes`` form one connected piece of the graph given by ``neighbours``.
+
+    Examples
+    --------
+    >>> nbrs = [[1], [0, 2], [1], []]
+    >>> contiguous(nbrs, [0, 1, 2]), contiguous(nbrs, [0, 2])
+    (True, False)
+    """
+    members = {int(v) for v in nodes}
+    if not members:
+        return True
+    start = next(iter(members))
+    seen = {start}
+    stack = [start]
+    while stack:
+        v = stack.pop()
+        for u in np.asarray(neighbours[v]).tolist():
+            if u in members and u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return len(seen) == len(members)

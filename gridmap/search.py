@@ -1,0 +1,386 @@
+"""Construct a balanced plan on a weighted graph, then improve it by local search.
+
+The graph is given as adjacency lists (``nbrs[v]`` neighbour ids, ``costs[v]`` cut costs) and
+household weights. Construction is recursive bisection over random maximum spanning trees
+(strong bonds inside, cheap street edges left for the cut) with a balance test that knows both
+bounds: a piece of ``W`` households is only cut off when some number of grids can hold it.
+Local search moves single boundary units between neighbouring grids, keeping every grid
+connected and never increasing the household violation, and minimises cut cost (plus an
+optional cost for moving a unit away from its original grid) by simulated annealing.
+
+Both steps are pure functions of their inputs and an explicit ``numpy.random.Generator``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridmap.constraints import grid_count_range
+
+__all__ = ["Bounds", "bisect_plan", "improve", "plan_cost", "violation"]
+
+_TREE_TRIES = 12
+_CANDIDATES = 12
+_BALANCE_SLACK = 0.35  # in grids: candidates this close to the best balance compete on cut cost
+_ITERATIONS_PER_UNIT = 60
+_T_START = 0.5  # times the median edge cost
+_T_END = 0.005
+_REPAIR_FACTOR = 10  # repair walk may take this many times the annealing moves
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Household bounds used by the search (may be relaxed for an infeasible component)."""
+
+    lo: float
+    hi: float
+
+    def violation(self, w: float) -> float:
+        """Households outside ``[lo, hi]``."""
+        return max(0.0, self.lo - w, w - self.hi)
+
+    def splittable(self, w: float) -> bool:
+        """Whether some number of grids (>= 1) can hold ``w`` households."""
+        return len(grid_count_range(w, self.lo, self.hi)) > 0
+
+    def distance(self, w: float) -> float:
+        """Households to add or remove before ``w`` becomes splittable."""
+        if self.splittable(w):
+            return 0.0
+        k = max(1, math.floor(w / self.hi))
+        return min(abs(w - k * self.hi), abs((k + 1) * self.lo - w))
+
+
+def violation(
+    labels: Sequence[int],
+    weights: Sequence[float],
+    bounds: Bounds,
+    fixed: frozenset[int] = frozenset(),
+) -> float:
+    """Total households outside the bounds over all grids not in ``fixed``."""
+    totals: dict[int, float] = {}
+    for v, lab in enumerate(labels):
+        totals[lab] = totals.get(lab, 0.0) + weights[v]
+    return sum(bounds.violation(w) for lab, w in totals.items() if lab not in fixed)
+
+
+def plan_cost(
+    labels: Sequence[int], nbrs: Sequence[Sequence[int]], costs: Sequence[Sequence[float]]
+) -> float:
+    """Total cost of the edges cut by ``labels``."""
+    total = 0.0
+    for v, (nb, cs) in enumerate(zip(nbrs, costs, strict=True)):
+        for u, c in zip(nb, cs, strict=True):
+            if u > v and labels[u] != labels[v]:
+                total += c
+    return total
+
+
+def bisect_plan(
+    nodes: Sequence[int],
+    nbrs: Sequence[Sequence[int]],
+    costs: Sequence[Sequence[float]],
+    weights: Sequence[float],
+    bounds: Bounds,
+    rng: np.random.Generator,
+) -> list[list[int]]:
+    """Split a connected set of units into connected parts within ``bounds`` where possible.
+
+    Parameters
+    ----------
+    nodes : sequence of int
+        A connected set of units.
+    nbrs, costs : sequences
+        Adjacency lists and cut costs.
+    weights : sequence of float
+        Households per unit.
+    bounds : Bounds
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    list of list of int
+        The parts; each is connected.
+    """
+    out: list[list[int]] = []
+    stack = [list(nodes)]
+    target = (bounds.lo + bounds.hi) / 2
+    while stack:
+        part = stack.pop()
+        total = sum(weights[v] for v in part)
+        if total <= bounds.hi or len(part) == 1:
+            out.append(part)
+            continue
+        split = _best_split(part, total, nbrs, costs, weights, bounds, target, rng)
+        if split is None:
+            out.append(part)
+        else:
+            stack.extend(split)
+    return out
+
+
+def _random_tree(part: list[int], inset: set[int], nbrs, costs, rng) -> tuple[list[int], list[int]]:
+    """A random maximum spanning tree of ``part``: BFS order and parent of each node."""
+    us, vs, ws = [], [], []
+    for v in part:
+        for u, c in zip(nbrs[v], costs[v], strict=True):
+            if u > v and u in inset:
+                us.append(v)
+                vs.append(u)
+                ws.append(c)
+    key = np.asarray(ws, dtype=float) * np.exp(rng.normal(0.0, 0.7, len(ws)))
+    parent_uf = {v: v for v in part}
+
+    def find(x: int) -> int:
+        while parent_uf[x] != x:
+            parent_uf[x] = parent_uf[parent_uf[x]]
+            x = parent_uf[x]
+        return x
+
+    tree: dict[int, list[int]] = {v: [] for v in part}
+    for i in np.argsort(-key, kind="stable").tolist():
+        a, b = find(us[i]), find(vs[i])
+        if a != b:
+            parent_uf[a] = b
+            tree[us[i]].append(vs[i])
+            tree[vs[i]].append(us[i])
+    root = part[int(rng.integers(len(part)))]
+    order, parent = [root], {root: -1}
+    for v in order:
+        for u in tree[v]:
+            if u not in parent:
+                parent[u] = v
+                order.append(u)
+    return order, [parent[v] for v in order]
+
+
+def _subtree(x: int, children: dict[int, list[int]]) -> list[int]:
+    out, stack = [], [x]
+    while stack:
+        v = stack.pop()
+        out.append(v)
+        stack.extend(children.get(v, ()))
+    return out
+
+
+def _cut(members: set[int], inset: set[int], nbrs, costs) -> float:
+    total = 0.0
+    for v in members:
+        for u, c in zip(nbrs[v], costs[v], strict=True):
+            if u in inset and u not in members:
+                total += c
+    return total
+
+
+def _best_split(part, total, nbrs, costs, weights, bounds: Bounds, target, rng):
+    inset = set(part)
+    ks = grid_count_range(total, bounds.lo, bounds.hi)
+    k = (
+        min(max(round(total / target), ks.start), ks.stop - 1)
+        if len(ks)
+        else max(2, round(total / target))
+    )
+    share = total / k
+    goals = {share * (k // 2), share * ((k + 1) // 2)}
+    fallback: tuple[float, list[int]] | None = None
+    for _ in range(_TREE_TRIES):
+        order, parents = _random_tree(part, inset, nbrs, costs, rng)
+        if len(order) < len(part):
+            return None
+        sub = dict.fromkeys(order, 0.0)
+        children: dict[int, list[int]] = {}
+        for v, p in zip(reversed(order), reversed(parents), strict=True):
+            sub[v] += weights[v]
+            if p >= 0:
+                sub[p] += sub[v]
+                children.setdefault(p, []).append(v)
+        cands = []
+        for v, p in zip(order[1:], parents[1:], strict=True):
+            s = sub[v]
+            bad = bounds.distance(s) + bounds.distance(total - s)
+            imbalance = min(abs(s - g) for g in goals) / share
+            if bad == 0:
+                cands.append((imbalance, v))
+            elif fallback is None or bad + imbalance * 1e-3 < fallback[0]:
+                fallback = (bad + imbalance * 1e-3, _subtree(v, children))
+            del p
+        if cands:
+            best_balance = min(c[0] for c in cands)
+            near = [v for imb, v in cands if imb <= best_balance + _BALANCE_SLACK]
+            near = near[:: max(1, len(near) // _CANDIDATES)][:_CANDIDATES]
+            scored = []
+            for v in near:
+                members = set(_subtree(v, children))
+                scored.append((_cut(members, inset, nbrs, costs), members))
+            members = min(scored, key=lambda t: t[0])[1]
+            return [list(members), [v for v in part if v not in members]]
+    if fallback is None:
+        return None
+    members = set(fallback[1])
+    return [list(members), [v for v in part if v not in members]]
+
+
+def improve(
+    labels: Sequence[int],
+    nbrs: Sequence[Sequence[int]],
+    costs: Sequence[Sequence[float]],
+    weights: Sequence[float],
+    bounds: Bounds,
+    rng: np.random.Generator,
+    *,
+    frozen: Sequence[bool] | None = None,
+    fixed_labels: frozenset[int] = frozenset(),
+    anchor: Sequence[int] | None = None,
+    move_cost: Sequence[float] | None = None,
+    iterations: int | None = None,
+) -> list[int]:
+    """Improve a plan by moving boundary units between neighbouring grids.
+
+    Every move keeps both grids connected, never empties a grid and never increases the
+    total household violation; cut cost (plus ``move_cost[v]`` for each unit not in its
+    ``anchor`` grid) is minimised by simulated annealing. The best plan seen is returned.
+
+    Parameters
+    ----------
+    labels : sequence of int
+        Starting grid label of each unit; each grid must be connected.
+    nbrs, costs : sequences
+        Adjacency lists and cut costs.
+    weights : sequence of float
+        Households per unit.
+    bounds : Bounds
+    rng : numpy.random.Generator
+    frozen : sequence of bool, optional
+        Units that must not move.
+    fixed_labels : frozenset of int
+        Grids that neither give nor receive units (for example a lone tower above the bound).
+    anchor, move_cost : sequences, optional
+        Original grid of each unit and the cost of moving it elsewhere (re-districting).
+    iterations : int, optional
+        Number of proposed moves (default 60 per unit).
+
+    Returns
+    -------
+    list of int
+        The improved labels.
+    """
+    lab = list(labels)
+    n = len(lab)
+    movable = [
+        v for v in range(n) if (frozen is None or not frozen[v]) and lab[v] not in fixed_labels
+    ]
+    if not movable:
+        return lab
+    state = _State(lab, nbrs, costs, weights, bounds, fixed_labels, anchor, move_cost)
+    all_costs = [c for cs in costs for c in cs]
+    scale = float(np.median(all_costs)) if all_costs else 1.0
+    iters = iterations if iterations is not None else _ITERATIONS_PER_UNIT * n
+    if state.viol > 0:  # first restore the bounds, ignoring cost (a random walk on the plateau)
+        state.anneal(movable, _REPAIR_FACTOR * iters, math.inf, math.inf, rng, stop_feasible=True)
+        state.lab, state.viol, state.cost = state.best[2].copy(), state.best[0], state.best[1]
+        state.reset_members()
+    state.anneal(movable, iters, _T_START * scale, _T_END * scale, rng)
+    return state.best[2]
+
+
+class _State:
+    """Labels, grid totals and members of a plan under local search."""
+
+    def __init__(self, lab, nbrs, costs, weights, bounds, fixed, anchor, move_cost):
+        self.lab, self.nbrs, self.costs, self.weights = lab, nbrs, costs, weights
+        self.bounds, self.fixed, self.anchor, self.move_cost = bounds, fixed, anchor, move_cost
+        self.reset_members()
+        self.viol = sum(bounds.violation(w) for g, w in self.totals.items() if g not in fixed)
+        self.cost = plan_cost(lab, nbrs, costs) + _anchor_cost(lab, anchor, move_cost)
+        self.best = (self.viol, self.cost, lab.copy())
+
+    def reset_members(self) -> None:
+        self.members: dict[int, set[int]] = {}
+        self.totals: dict[int, float] = {}
+        for v, g in enumerate(self.lab):
+            self.members.setdefault(g, set()).add(v)
+            self.totals[g] = self.totals.get(g, 0.0) + self.weights[v]
+
+    def anneal(self, movable, iters, t0, t1, rng, *, stop_feasible=False) -> None:
+        lab, nbrs, costs, weights = self.lab, self.nbrs, self.costs, self.weights
+        members, totals, fixed = self.members, self.totals, self.fixed
+        anchor, move_cost, viol = self.anchor, self.move_cost, self.bounds.violation
+        hot = math.isinf(t0)
+        decay = 1.0 if hot or t0 <= 0 else (t1 / t0) ** (1.0 / max(iters, 1))
+        pick = rng.integers(0, len(movable), iters).tolist()
+        side = rng.random(iters).tolist()
+        accept = rng.random(iters).tolist()
+        temp = t0
+        for it in range(iters):
+            temp *= decay
+            v = movable[pick[it]]
+            a = lab[v]
+            nb, cs = nbrs[v], costs[v]
+            others = [lab[u] for u in nb if lab[u] != a and lab[u] not in fixed]
+            if not others or len(members[a]) == 1:
+                continue
+            b = others[int(side[it] * len(others))]
+            wv = weights[v]
+            wa, wb = totals[a], totals[b]
+            dv = viol(wa - wv) + viol(wb + wv) - viol(wa) - viol(wb)
+            if dv > 1e-9:
+                continue
+            dc = 0.0
+            for u, c in zip(nb, cs, strict=True):
+                lu = lab[u]
+                if lu == a:
+                    dc += c
+                elif lu == b:
+                    dc -= c
+            if anchor is not None and move_cost is not None:
+                dc += move_cost[v] * ((b != anchor[v]) - (a != anchor[v]))
+            if (
+                not hot
+                and dv > -1e-9
+                and dc > 0
+                and (temp <= 0 or accept[it] >= math.exp(-dc / temp))
+            ):
+                continue
+            if not _connected_without(v, a, lab, nbrs):
+                continue
+            lab[v] = b
+            members[a].discard(v)
+            members[b].add(v)
+            totals[a], totals[b] = wa - wv, wb + wv
+            self.viol += dv
+            self.cost += dc
+            if (self.viol, self.cost) < self.best[:2]:
+                self.best = (self.viol, self.cost, lab.copy())
+            if stop_feasible and self.viol < 1e-9:
+                return
+
+
+def _anchor_cost(lab, anchor, move_cost) -> float:
+    if anchor is None or move_cost is None:
+        return 0.0
+    return float(sum(m for g, a, m in zip(lab, anchor, move_cost, strict=True) if g != a))
+
+
+def _connected_without(v: int, a: int, lab: list[int], nbrs) -> bool:
+    """Whether grid ``a`` stays connected when ``v`` leaves it."""
+    targets = [u for u in nbrs[v] if lab[u] == a]
+    if len(targets) <= 1:
+        return True
+    need = set(targets[1:])
+    seen = {v, targets[0]}
+    stack = [targets[0]]
+    while stack:
+        x = stack.pop()
+        for u in nbrs[x]:
+            if u not in seen and lab[u] == a:
+                if u in need:
+                    need.discard(u)
+                    if not need:
+                        return True
+                seen.add(u)
+                stack.append(u)
+    return not need
