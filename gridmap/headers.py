@@ -10,7 +10,7 @@ An empty target (``"备用电话" = ""``) ignores a header. A mapping file is TO
 per entity, plus optional top-level keys for all entities::
 
     [household]
-    户号 = "household_id"
+    户号 = "household_id"          # bare Chinese keys are accepted (quoted before parsing)
     所在楼栋 = "building_id"
 """
 
@@ -118,6 +118,7 @@ GEOMETRY_HEADERS: dict[str, tuple[str, ...]] = {
 }
 """Headers recognised as coordinate or WKT columns in CSV and XLSX tables."""
 
+_BARE_KEY = re.compile(r'^(\s*)([^\s="\'\[#]*[^\x00-\x7f][^\s="\'\[#]*)(\s*=)', re.MULTILINE)
 _NOTE = re.compile(r"[\(\[（【][^\)\]）】]*[\)\]）】]")
 
 
@@ -146,7 +147,7 @@ def load_mapping(path: str | Path, entity: str | None = None) -> dict[str, str]:
     """
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_quote_bare_keys(path.read_text(encoding="utf-8")))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"Cannot read column mapping file {path}: {exc}") from exc
     mapping = {k: v for k, v in data.items() if not isinstance(v, dict)}
@@ -159,6 +160,11 @@ def load_mapping(path: str | Path, entity: str | None = None) -> dict[str, str]:
             'e.g. 户号 = "household_id".'
         )
     return mapping
+
+
+def _quote_bare_keys(text: str) -> str:
+    """Quote bare non-ASCII keys: TOML wants ASCII bare keys, offices write ``户号 = ...``."""
+    return _BARE_KEY.sub(lambda m: f'{m[1]}"{m[2]}"{m[3]}', text)
 
 
 def resolve_columns(
