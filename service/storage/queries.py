@@ -28,7 +28,6 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, s
 from sqlalchemy import column as sql_column
 from sqlalchemy.orm import Session
 
-from gridmap.errors import GridmapError
 from service.storage.models import (
     SRID,
     Building,
@@ -39,6 +38,7 @@ from service.storage.models import (
     Staff,
     StaffGrid,
 )
+from service.storage.repository import NotFoundError
 
 __all__ = [
     "NotFoundError",
@@ -66,10 +66,6 @@ GEOJSON_PRECISION = 7
 """Decimal places of lon/lat in GeoJSON output (1e-7 degrees is about 1 cm)."""
 COLLECTIONS = ("communities", "grids", "buildings")
 _WORLD = (-180.0, -90.0, 180.0, 90.0)
-
-
-class NotFoundError(GridmapError, LookupError):
-    """A requested community, grid, building or plan does not exist (HTTP 404)."""
 
 
 @dataclass(frozen=True)
