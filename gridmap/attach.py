@@ -340,6 +340,9 @@ def attach_all(
     step = progress or (lambda _name: None)
     layers = {"community": communities, "grid": grids, "building": buildings,
               "household": households, "person": persons}  # fmt: skip
+    for name, frame in layers.items():
+        if frame is not None and not frame.index.is_unique:  # joins below align on the index
+            layers[name] = frame.reset_index(drop=True)
     if validate:
         for name, frame in layers.items():
             if frame is not None:

@@ -26,25 +26,26 @@ def roll_up_counts(
     * ``communities`` gain ``grids``, ``buildings``, ``households`` and ``persons`` summed
       over their grids.
 
-    Buildings without ``grid_code`` (see :func:`gridmap.attach.attach_buildings`) count in no grid.
+    Buildings without ``grid_code`` (see :func:`gridmap.attach.attach_buildings`) count in no
+    grid; a building whose household count is unknown (not given, no household records) adds 0.
+    Grid counts are recomputed from the buildings, replacing counts the grid file carried.
     """
     buildings = buildings.copy()
+    given = buildings.get("households", pd.NA)
+    buildings["households"] = pd.Series(given, index=buildings.index).astype("Int64")
     if households is not None:
         per_building = households.groupby("building_id").size()
         counted = buildings["building_id"].map(per_building).fillna(0).astype("Int64")
-        current = buildings.get("households", pd.Series(pd.NA, index=buildings.index))
-        buildings["households"] = pd.array(current, dtype="Int64").copy()
         buildings["households"] = buildings["households"].fillna(counted)
-    if grids is None:
-        return buildings, None, communities
+    if grids is None or "grid_code" not in buildings:
+        return buildings, grids, communities
     grids = grids.copy()
-    in_grid = buildings[buildings["grid_code"].notna()] if "grid_code" in buildings else None
-    by_grid = in_grid.groupby("grid_code") if in_grid is not None else None
+    in_grid = buildings[buildings["grid_code"].notna()]
+    by_grid = in_grid.groupby("grid_code")
     codes = grids["grid_code"]
-    if by_grid is not None:
-        grids["households"] = codes.map(by_grid["households"].sum()).fillna(0).astype("Int64")
-        grids["buildings"] = codes.map(by_grid.size()).fillna(0).astype("Int64")
-    if persons is not None and households is not None and in_grid is not None:
+    grids["households"] = codes.map(by_grid["households"].sum()).fillna(0).astype("Int64")
+    grids["buildings"] = codes.map(by_grid.size()).fillna(0).astype("Int64")
+    if persons is not None and households is not None:
         hh_grid = households["building_id"].map(in_grid.set_index("building_id")["grid_code"])
         person_grid = persons["household_id"].map(
             pd.Series(hh_grid.to_numpy(), index=households["household_id"].to_numpy())

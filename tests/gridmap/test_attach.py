@@ -234,3 +234,17 @@ def test_duplicate_building_ids_refuse_the_whole_import(world):
 
 def test_normalise_address():
     assert normalise_address("清水塘路１２号３号楼") == normalise_address("清水塘路12号 3幢")
+
+
+def test_buildings_and_grids_only(world):
+    buildings = world["buildings"].drop(columns=["households", "address"])
+    result = attach_all(buildings=buildings, grids=world["grids"])
+    assert result.households is None and result.persons is None
+    assert result.buildings["households"].isna().all()  # unknown, not invented
+    grids = result.grids.set_index("grid_code")
+    assert grids["buildings"].to_dict() == {G1: 2, G2: 1, G3: 0}
+    assert grids["households"].to_dict() == {G1: 0, G2: 0, G3: 0}
+    assert {(i.record_id, i.reason) for i in result.report} == {
+        ("B04", "outside grids"),
+        ("B05", "no geometry"),
+    }
