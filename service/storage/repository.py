@@ -104,11 +104,16 @@ def _int(value: Any) -> int | None:
     return None if pd.isna(number) else int(number)
 
 
-def _date(value: Any) -> dt.date | None:
-    if _text(value) is None:
-        return None
-    parsed = pd.to_datetime(str(value).strip(), errors="coerce")
-    return None if pd.isna(parsed) else parsed.date()
+def _dates(values: pd.Series) -> list[dt.date | None]:
+    """Dates from ISO (``1981-04-22``), ``19810422`` or ``1981/04/22`` text; others → None."""
+    text = values.astype("string").str.strip()
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    for fmt in ("%Y%m%d", "%Y/%m/%d", "%Y.%m.%d"):
+        missing = parsed.isna() & text.notna()
+        if not missing.any():
+            break
+        parsed[missing] = pd.to_datetime(text[missing], errors="coerce", format=fmt)
+    return [None if pd.isna(v) else v.date() for v in parsed]
 
 
 def _col(frame: pd.DataFrame, column: str) -> list[Any]:
@@ -217,13 +222,14 @@ def _person_rows(f: pd.DataFrame) -> list[dict[str, Any]]:
             return ",".join(str(v) for v in value) or None
         return _text(value)
 
+    births = _dates(f["birth_date"]) if "birth_date" in f else [None] * len(f)
     return [
         {"id": _text(r["person_id"]), "household_id": _text(r["household_id"]),
          "name": _text(r.get("name")), "id_number": _text(r.get("id_number")),
          "phone": _text(r.get("phone")), "sex": _text(r.get("sex")),
-         "birth_date": _date(r.get("birth_date")), "relationship": _text(r.get("relationship")),
+         "birth_date": birth, "relationship": _text(r.get("relationship")),
          "population_type": _text(r.get("population_type")), "tags": tags(r.get("tags"))}
-        for r in f.to_dict("records")
+        for r, birth in zip(f.to_dict("records"), births, strict=True)
     ]  # fmt: skip
 
 
@@ -290,10 +296,11 @@ def _check_references(session: Session, table: str, key: str, rows: list[dict]) 
 
 def _insert(session: Session, model: type[m.Base], rows: list[dict], progress: Any) -> int:
     table = model.__tablename__
-    for start in range(0, len(rows), _BATCH):
-        session.execute(insert(model), rows[start : start + _BATCH])
+    batch = _BATCH
+    for start in range(0, len(rows), batch):
+        session.execute(insert(model), rows[start : start + batch])
         if progress:
-            progress(table, min(start + _BATCH, len(rows)), len(rows))
+            progress(table, min(start + batch, len(rows)), len(rows))
     log.info("Wrote %d %s row(s)", len(rows), table)
     return len(rows)
 
