@@ -27,7 +27,7 @@ from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
 from gridmap.errors import DuplicateIdError, InputError, InvalidGeometryError
 from gridmap.metrics import polsby_popper
 from gridmap.numbering import grid_codes
-from gridmap.search import Bounds, bisect_plan, improve, plan_cost, violation
+from gridmap.search import Bounds, bisect_plan, improve, plan_cost, recombine, violation
 from gridmap.units import Units, contract
 
 __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
@@ -35,7 +35,7 @@ __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
 logger = logging.getLogger(__name__)
 
 GRID_COLUMNS = ["grid_code", "community_code", "households", "buildings", "status", "polsby_popper"]
-_RESTART_BUDGET = 1500  # restarts per component = budget // units, between 1 and _MAX_RESTARTS
+_RESTART_BUDGET = 600  # restarts per component = budget // units, between 1 and _MAX_RESTARTS
 _MAX_RESTARTS = 8
 
 
@@ -328,6 +328,13 @@ def _plan_community(job: _Job) -> dict:
     units = contract(graph, tess.cell_compound, job.hi)
     unit_labels, problems = _label_units(units, job, rng)
     cell_labels = np.asarray(unit_labels, dtype=np.int64)[units.unit_of_cell]
+    if any(p[0] == "unbalanced" for p in problems) and (tess.cell_compound != "").any():
+        # Keeping every compound whole left grids out of bounds: allow splitting compounds.
+        loose = contract(graph, np.full(graph.n, "", dtype=object), job.hi)
+        labels2, problems2 = _label_units(loose, job, rng)
+        cells2 = np.asarray(labels2, dtype=np.int64)[loose.unit_of_cell]
+        if _cell_violation(cells2, tess, job) < _cell_violation(cell_labels, tess, job):
+            cell_labels, problems = cells2, problems2 + [_compound_problem(job)]
     geoms = tess.dissolve(cell_labels)
     labels = sorted(geoms)
     grid_geoms = np.array([geoms[g] for g in labels], dtype=object)
@@ -362,6 +369,23 @@ def _plan_community(job: _Job) -> dict:
         "lo": job.lo,
         "hi": job.hi,
     }
+
+
+def _cell_violation(cell_labels: np.ndarray, tess, job: _Job) -> float:
+    totals = np.bincount(cell_labels, tess.cell_households)
+    ok = household_bounds(job.lo, job.hi)
+    towers = set(tess.cell_households[tess.cell_households > job.hi].tolist())
+    return float(sum(ok.violation(t) for t in totals if t not in towers))
+
+
+def _compound_problem(job: _Job) -> tuple:
+    return (
+        "compound_split",
+        f"In community {job.code} some compounds (小区) had to be split between grids: kept "
+        f"whole, they left grids outside {job.lo}–{job.hi} households.",
+        None,
+        (),
+    )
 
 
 def _with_code(p: tuple, code_of: dict[int, str]) -> Problem:
@@ -439,6 +463,7 @@ def _plan_component(comp, units: Units, job: _Job, rng) -> tuple[list[list[int]]
     frozen = np.ones(units.n, dtype=bool)
     frozen[comp] = False
     restarts = min(_MAX_RESTARTS, max(1, _RESTART_BUDGET // len(comp)))
+    comp_w = [units.weights[v] for v in comp]
     best = None
     for _ in range(restarts):
         parts = bisect_plan(comp, units.nbrs, units.costs, units.weights, bounds, rng)
@@ -447,26 +472,31 @@ def _plan_component(comp, units: Units, job: _Job, rng) -> tuple[list[list[int]]
         for i, part in enumerate(parts):
             lab[part] = i
         fixed = frozenset(lab[units.tower].tolist()) | {-1}
-        out = improve(
-            lab.tolist(),
-            units.nbrs,
-            units.costs,
-            units.weights,
-            bounds,
-            rng,
-            frozen=frozen,
-            fixed_labels=fixed,
-            iterations=60 * len(comp),
-        )
-        sub = [out[v] for v in comp]
+        out = lab.tolist()
+        for _attempt in range(2):
+            if violation([out[v] for v in comp], comp_w, bounds):
+                out = recombine(
+                    out, units.nbrs, units.costs, units.weights, bounds, rng, fixed_labels=fixed
+                )
+            out = improve(
+                out,
+                units.nbrs,
+                units.costs,
+                units.weights,
+                bounds,
+                rng,
+                frozen=frozen,
+                fixed_labels=fixed,
+                iterations=60 * len(comp),
+            )
+            if not violation([out[v] for v in comp], comp_w, bounds):
+                break
         score = (
-            violation(sub, [units.weights[v] for v in comp], bounds),
+            violation([out[v] for v in comp], comp_w, bounds),
             plan_cost(out, units.nbrs, units.costs),
         )
         if best is None or score < best[0]:
             best = (score, out)
-        if score[0] == 0 and len(comp) > _RESTART_BUDGET // 2:
-            break
     out = best[1]
     groups: dict[int, list[int]] = {}
     for v in comp:
@@ -530,11 +560,12 @@ def _balance_problems(
             continue
         out.append(
             (
-                "infeasible" if w > job.hi else "under_min",
+                "unbalanced",
                 f"Grid {{grid}} has {int(w)} households, outside {job.lo}–{job.hi}: the "
-                "buildings there are too large to combine into balanced grids (for example "
-                "several towers that only fit two to a grid). Check the household counts of "
-                "the large buildings or adjust the range.",
+                "buildings and compounds there are too large to combine into balanced grids "
+                "(for example several towers that only fit two to a grid, or a compound kept "
+                "whole). Check the household counts of the large buildings or adjust the "
+                "range.",
                 label,
                 (),
             )

@@ -21,7 +21,7 @@ import numpy as np
 
 from gridmap.constraints import grid_count_range
 
-__all__ = ["Bounds", "bisect_plan", "improve", "plan_cost", "violation"]
+__all__ = ["Bounds", "bisect_plan", "improve", "recombine", "plan_cost", "violation"]
 
 _TREE_TRIES = 12
 _CANDIDATES = 12
@@ -29,7 +29,7 @@ _BALANCE_SLACK = 0.35  # in grids: candidates this close to the best balance com
 _ITERATIONS_PER_UNIT = 60
 _T_START = 0.5  # times the median edge cost
 _T_END = 0.005
-_REPAIR_FACTOR = 10  # repair walk may take this many times the annealing moves
+_REPAIR_FACTOR = 3  # repair walk may take this many times the annealing moves
 
 
 @dataclass(frozen=True)
@@ -384,3 +384,69 @@ def _connected_without(v: int, a: int, lab: list[int], nbrs) -> bool:
                 seen.add(u)
                 stack.append(u)
     return not need
+
+
+def recombine(
+    labels: Sequence[int],
+    nbrs: Sequence[Sequence[int]],
+    costs: Sequence[Sequence[float]],
+    weights: Sequence[float],
+    bounds: Bounds,
+    rng: np.random.Generator,
+    *,
+    fixed_labels: frozenset[int] = frozenset(),
+    rounds: int = 30,
+) -> list[int]:
+    """Repair grids outside the bounds by merging each with neighbours and re-splitting.
+
+    A grid outside the bounds is merged with one neighbouring grid (then two) and the union is
+    split again by :func:`bisect_plan`; the new pieces replace the old grids when the total
+    violation drops (the ReCom move of GerryChain, aimed at the broken grids).
+
+    Returns
+    -------
+    list of int
+        Labels with violation no larger than before.
+    """
+    lab = list(labels)
+    for _ in range(rounds):
+        members: dict[int, list[int]] = {}
+        for v, g in enumerate(lab):
+            members.setdefault(g, []).append(v)
+        totals = {g: sum(weights[v] for v in m) for g, m in members.items()}
+        broken = [g for g, w in totals.items() if g not in fixed_labels and bounds.violation(w)]
+        if not broken:
+            return lab
+        changed = False
+        for g in rng.permutation(broken).tolist():
+            if g not in members:
+                continue
+            if _recombine_one(
+                g, lab, members, totals, nbrs, costs, weights, bounds, rng, fixed_labels
+            ):
+                changed = True
+                break
+        if not changed:
+            return lab
+    return lab
+
+
+def _recombine_one(g, lab, members, totals, nbrs, costs, weights, bounds, rng, fixed) -> bool:
+    near = {lab[u] for v in members[g] for u in nbrs[v]} - {g} - set(fixed)
+    near_list = rng.permutation(sorted(near)).tolist()
+    groups = [[g, h] for h in near_list]
+    groups += [[g, h, k] for i, h in enumerate(near_list) for k in near_list[i + 1 :]][:20]
+    for group in groups:
+        nodes = [v for h in group for v in members[h]]
+        before = sum(bounds.violation(totals[h]) for h in group)
+        for _ in range(3):
+            parts = bisect_plan(nodes, nbrs, costs, weights, bounds, rng)
+            after = sum(bounds.violation(sum(weights[v] for v in p)) for p in parts)
+            if after < before:
+                fresh = max(members) + 1
+                labels_out = group + list(range(fresh, fresh + max(0, len(parts) - len(group))))
+                for label, part in zip(labels_out, parts, strict=False):
+                    for v in part:
+                        lab[v] = label
+                return True
+    return False

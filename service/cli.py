@@ -25,6 +25,12 @@ def _main(
 
 
 # Commands are registered below, one line each (keep this list sorted by command name).
+from service.commands.importing import import_command  # noqa: E402
+
+app.command("import")(import_command)
+from service.commands.partition import partition_command  # noqa: E402
+
+app.command("partition")(partition_command)
 
 
 def main() -> None:
