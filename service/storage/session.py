@@ -62,6 +62,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
 
 def _make_spatialite_engine(url: str, **kwargs: Any) -> Engine:
+    # GDAL (pyogrio) must be loaded before mod_spatialite enters the process: the other order
+    # makes GDAL's SQLite drivers crash (segfault) on the next GeoPackage read.
+    import pyogrio  # noqa: F401
     import sqlean  # the stock sqlite3 module cannot load extensions
 
     database = make_url(url).database

@@ -1,0 +1,111 @@
+"""``gridmap import``: load office files into the store in one transaction.
+
+Prints what was loaded (counts per table) and where the report is; never a personal value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gridmap.errors import GridmapError
+
+__all__ = ["import_command"]
+
+_FILE = {"exists": True, "dir_okay": False, "readable": True}
+
+
+def _layers(values: list[str]) -> dict[str, str]:
+    layers = {}
+    for value in values:
+        entity, sep, layer = value.partition("=")
+        if not sep or not layer:
+            raise typer.BadParameter(f"{value!r}: use ENTITY=LAYER, e.g. building=楼栋", "--layer")
+        layers[entity.strip()] = layer.strip()
+    return layers
+
+
+def import_command(
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
+    ),
+    communities: Path | None = typer.Option(None, help="Communities (社区) file.", **_FILE),
+    compounds: Path | None = typer.Option(None, help="Compounds (小区) file.", **_FILE),
+    streets: Path | None = typer.Option(None, help="Streets / boundary lines file.", **_FILE),
+    buildings: Path | None = typer.Option(None, help="Buildings (楼栋) file.", **_FILE),
+    households: Path | None = typer.Option(None, help="Households (户) roster.", **_FILE),
+    persons: Path | None = typer.Option(None, help="Persons (人口) roster.", **_FILE),
+    staff: Path | None = typer.Option(None, help="Grid staff (网格员…) roster.", **_FILE),
+    grids: Path | None = typer.Option(None, help="Existing (hand-drawn) grids file.", **_FILE),
+    layer: list[str] = typer.Option(
+        [], "--layer", help="ENTITY=LAYER: GeoPackage layer, XLSX sheet or shapefile in a zip."
+    ),
+    mapping: Path | None = typer.Option(
+        None, "--mapping", help="TOML file mapping headers to columns.", **_FILE
+    ),
+    crs: str | None = typer.Option(None, "--crs", help="CRS of files that declare none."),
+    report_dir: Path = typer.Option(
+        Path("var/reports"), "--report-dir", help="Where the import report (CSV+JSON) goes."
+    ),
+) -> None:
+    """Import communities, buildings, households, persons, staff and grids (all or nothing)."""
+    from service.storage.importer import import_files
+
+    given = {"community": communities, "compound": compounds, "street": streets,
+             "building": buildings, "household": households, "person": persons, "staff": staff,
+             "grid": grids}  # fmt: skip
+    sources = {entity: path for entity, path in given.items() if path is not None}
+    if not sources:
+        raise typer.BadParameter("give at least one file, e.g. --buildings buildings.gpkg")
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:  # fmt: skip
+        stage = bar.add_task("starting", total=None)
+        tasks: dict[str, int] = {}
+
+        def step(description: str) -> None:
+            bar.update(stage, description=description)
+
+        def rows(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(f"write {table}", total=total)
+            bar.update(tasks[table], completed=done)
+
+        try:
+            result = import_files(
+                sources, url=db, layers=_layers(layer), mapping=mapping, crs=crs,
+                report_dir=report_dir, step=step, progress=rows,
+            )  # fmt: skip
+        except GridmapError as exc:  # InputError, ImportAborted: the message names the records
+            console.print(f"[red]Import failed, nothing was written:[/red] {exc}")
+            raise typer.Exit(1) from None
+    _print_result(result)
+
+
+def _print_result(result) -> None:  # noqa: ANN001
+    table = Table(title=f"Import {result.import_run_id}: loaded")
+    table.add_column("table")
+    table.add_column("read", justify="right")
+    table.add_column("written", justify="right")
+    entity_of = {"community": "community", "compound": "compound", "street": "street",
+                 "building": "building", "household": "household", "person": "person",
+                 "staff": "staff"}  # fmt: skip
+    for name, written in result.counts.items():
+        read = result.read.get(entity_of.get(name, name))
+        table.add_row(name, "" if read is None else str(read), str(written))
+    console = Console()
+    console.print(table)
+    for code, plan_id in result.plans.items():
+        console.print(f"community {code}: grids imported as plan {plan_id}")
+    reasons = result.report.reasons()
+    summary = ", ".join(f"{reason}: {n}" for reason, n in reasons.items())
+    suffix = f" ({summary})" if summary else ""
+    console.print(f"{len(result.report)} record(s) in the report{suffix}")
+    for kind, path in result.report_paths.items():
+        console.print(f"report ({kind}): {path}")
