@@ -3,7 +3,8 @@
 Two kinds of problem, decided here once:
 
 **Fatal** (an exception; the whole import is refused, nothing is written):
-duplicate ids (:class:`~gridmap.errors.DuplicateIdError`); an empty or missing geometry where the
+records sharing an id but differing in some value
+(:class:`~gridmap.errors.DuplicateIdError`); an empty or missing geometry where the
 entity requires one (communities, grids, streets), a geometry of the wrong kind (a point given
 for a grid), or one that :func:`shapely.make_valid` would change materially
 (:class:`~gridmap.errors.InvalidGeometryError`). Missing columns and a missing CRS are refused
@@ -12,6 +13,7 @@ earlier by :func:`gridmap.io.read_layer`. These are whole-file problems the offi
 **Report lines** (an :class:`~gridmap.report.Issue`; the import goes on):
 
 * a record without id → skipped (it cannot be referenced), named ``"row N"``;
+* an exact copy of an earlier record (same id, same values) → the copy is dropped;
 * an invalid geometry repaired with a small area change → kept repaired, plus a UserWarning;
 * an ID number failing GB 11643 (length, birth date or check digit), a malformed phone, a count
   that is not a non-negative integer, an unknown category value → that *value* is cleared and
@@ -34,7 +36,7 @@ import shapely
 from gridmap.errors import DuplicateIdError, InvalidGeometryError
 from gridmap.io import COUNT_COLUMNS, get_entity
 from gridmap.report import Issue
-from gridmap.schema import Entity
+from gridmap.schema import PERSON, Entity
 
 __all__ = [
     "MAX_REPAIR_AREA_CHANGE",
@@ -45,12 +47,14 @@ __all__ = [
     "valid_phone",
     "record_labels",
     "drop_missing_ids",
+    "drop_exact_duplicates",
     "check_unique_ids",
     "repair_geometries",
     "check_counts",
     "check_id_numbers",
     "check_phones",
     "check_categories",
+    "check_person_consistency",
     "validate_layer",
 ]
 
@@ -158,6 +162,35 @@ def drop_missing_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.Data
         for i in frame.index[missing]
     ]
     return frame.loc[~missing], issues
+
+
+def drop_exact_duplicates(
+    frame: pd.DataFrame, entity: str | Entity
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Drop records identical in every column (geometry included) to an earlier one; report each.
+
+    Pasting a block of a roster twice is common; records sharing an id but differing in any
+    value are left for :func:`check_unique_ids` to refuse.
+    """
+    ent = get_entity(entity)
+    ids = frame[ent.id_column]
+    suspect = ids.duplicated(keep=False) & ids.notna()
+    if not suspect.any():
+        return frame, []
+    rows = frame.loc[suspect]
+    if isinstance(rows, gpd.GeoDataFrame):
+        rows = pd.DataFrame(rows).assign(
+            **{rows.geometry.name: shapely.to_wkb(rows.geometry.to_numpy())}
+        )
+    copies = rows.astype(object).where(rows.notna(), None).duplicated(keep="first")
+    dropped = copies[copies].index
+    first = {v: i for i, v in reversed(list(ids[suspect].items()))}
+    issues = [
+        Issue(ent.name, str(ids[i]), "duplicate record",
+              f"identical copy of data row {first[ids[i]] + 1} at data row {i + 1}; copy dropped")
+        for i in dropped
+    ]  # fmt: skip
+    return frame.drop(index=dropped), issues
 
 
 def check_unique_ids(frame: pd.DataFrame, entity: str | Entity) -> None:
@@ -323,6 +356,50 @@ def check_categories(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.Data
     return out, issues
 
 
+def check_person_consistency(
+    frame: pd.DataFrame, *, id_given: pd.Series | None = None
+) -> list[Issue]:
+    """Report persons whose ID number is missing, shared, or disagrees with birth date or sex.
+
+    Run after :func:`check_id_numbers` and :func:`check_categories` (sex as ``M``/``F``); values
+    are kept, only listed. Digits 7-14 of an ID number are the birth date, the 17th is odd for men.
+    ``id_given`` marks records that had an ID number before invalid ones were cleared (those are
+    reported once, by :func:`check_id_numbers`, not again as missing).
+    """
+    if "id_number" not in frame:
+        return []
+    labels = record_labels(frame, PERSON)
+    ids = frame["id_number"]
+    issues = [
+        Issue("person", str(i), "missing ID number", "id_number is empty")
+        for i in labels[ids.isna() & ~(id_given if id_given is not None else ids.notna())]
+    ]
+    first = ids[ids.notna()].drop_duplicates()
+    owner = pd.Series(labels[first.index].to_numpy(), index=first.to_numpy())
+    shared = ids.notna() & ids.duplicated(keep="first")
+    issues += [
+        Issue("person", str(i), "duplicate ID number", f"same ID number as person {owner[v]}")
+        for i, v in zip(labels[shared], ids[shared], strict=True)
+    ]
+    if "birth_date" in frame:
+        birth = (
+            frame["birth_date"]
+            .astype(object)
+            .map(lambda v: re.sub(r"\D", "", v)[:8] if isinstance(v, str) else None)
+        )
+        bad = ids.notna() & birth.notna() & (birth != ids.str[6:14])
+        issues += [
+            Issue("person", str(i), "birth date differs from ID number", "digits 7-14 disagree")
+            for i in labels[bad]
+        ]
+    if "sex" in frame:
+        from_id = ids.str[16].map(lambda d: ("F", "M")[int(d) % 2] if isinstance(d, str) else None)
+        bad = ids.notna() & frame["sex"].notna() & (frame["sex"] != from_id)
+        issues += [Issue("person", str(i), "sex differs from ID number",
+                         "sex and ID number digit 17 disagree") for i in labels[bad]]  # fmt: skip
+    return issues
+
+
 def _check_text(frame, ent, col, problem, *, upper=False):  # type: ignore[no-untyped-def]
     if col not in frame:
         return frame, []
@@ -354,13 +431,18 @@ def validate_layer(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFr
     """
     ent = get_entity(entity)
     frame, issues = drop_missing_ids(frame, ent)
+    frame, found = drop_exact_duplicates(frame, ent)
+    issues += found
     check_unique_ids(frame, ent)
     if isinstance(frame, gpd.GeoDataFrame) and ent.geometry is not None:
         frame, found = repair_geometries(frame, ent)
         issues += found
+    id_given = frame["id_number"].notna() if "id_number" in frame else None
     for check in (check_counts, check_id_numbers, check_phones, check_categories):
         frame, found = check(frame, ent)
         issues += found
+    if ent.name == "person":
+        issues += check_person_consistency(frame, id_given=id_given)
     return frame, issues
 
 

@@ -95,10 +95,10 @@ def world() -> dict[str, pd.DataFrame]:
     persons = pd.DataFrame([
         _person("P1", "H1", VALID_ID, PHONE),
         _person("P2", "H1", "110105194912310021", "12345"),
-        _person("P3", "H5"),
-        _person("P4", "H404"),
-        _person("P5", None),
-        _person("P6", "H4"),
+        _person("P3", "H5", "520602199001010015"),
+        _person("P4", "H404", "520602199001010031"),
+        _person("P5", None, "520602199001010058"),
+        _person("P6", "H4", "520602199001010074"),
     ], dtype="str")  # fmt: skip
     return {"communities": communities, "grids": grids, "buildings": buildings,
             "households": households, "persons": persons}  # fmt: skip
@@ -227,9 +227,20 @@ def test_attach_buildings_refuses_mixed_crs(world):
 def test_duplicate_building_ids_refuse_the_whole_import(world):
     from gridmap.errors import DuplicateIdError
 
-    buildings = pd.concat([world["buildings"], world["buildings"].iloc[[0]]])
+    changed = world["buildings"].iloc[[0]].assign(address="另一个地址")
+    buildings = pd.concat([world["buildings"], changed])
     with pytest.raises(DuplicateIdError, match="'B01' ×2"):
         attach_all(buildings=buildings, grids=world["grids"])
+
+
+def test_exact_copies_are_dropped_and_reported(world):
+    buildings = pd.concat([world["buildings"], world["buildings"].iloc[[0]]], ignore_index=True)
+    result = attach_all(buildings=buildings, grids=world["grids"])
+    assert result.buildings["building_id"].tolist() == ["B01", "B02", "B03", "B04", "B05"]
+    copies = [i for i in result.report if i.reason == "duplicate record"]
+    assert [(i.record_id, i.detail) for i in copies] == [
+        ("B01", "identical copy of data row 1 at data row 6; copy dropped")
+    ]
 
 
 def test_normalise_address():

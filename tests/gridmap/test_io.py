@@ -146,7 +146,7 @@ def test_table_without_geometry_gives_null_geometry_for_households(tmp_path):
     assert out.loc[0, ["unit", "room"]].tolist() == ["1", "0502"]
 
 
-def _office_roster(path, id_number_cell: object = "11010519491231002X"):
+def _office_roster(path, id_number_cell: object = "110105194912310011"):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "花名册"
@@ -155,7 +155,8 @@ def _office_roster(path, id_number_cell: object = "11010519491231002X"):
                "与户主关系", "人口类型", "备注"])  # fmt: skip
     ws.append(["0001", "001", "张三", id_number_cell, "13800001234", "男",
                datetime(1949, 12, 31), "户主", "户籍人口", "x"])  # fmt: skip
-    ws.append([2, "001", "李四", None, 13800004321, "女", "1950-01-01", "配偶", "常住", None])
+    ws.append([2, "001", "李四", "110105195001010020", 13800004321, "女", "1950-01-01", "配偶",
+               "常住", None])  # fmt: skip
     ws.append([None] * 10)  # padding rows are not records
     wb.save(path)
     return path
@@ -169,7 +170,7 @@ def test_xlsx_roster_with_chinese_headers_and_a_title_row(tmp_path):
         "relationship", "population_type",
     ]  # fmt: skip
     assert out["person_id"].tolist() == ["0001", "2"]
-    assert out["id_number"].tolist()[0] == "11010519491231002X"
+    assert out["id_number"].tolist() == ["110105194912310011", "110105195001010020"]
     assert out["phone"].tolist() == ["13800001234", "13800004321"]
     assert out["birth_date"].tolist() == ["1949-12-31", "1950-01-01"]
     clean, issues = validate_layer(out, "person")

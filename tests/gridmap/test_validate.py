@@ -228,3 +228,25 @@ def test_validate_layer_runs_every_check_and_never_reports_personal_values():
     text = " ".join(str(i) for i in issues)
     for personal in ("张三", "李四", "110105194912310021", "999"):
         assert personal not in text
+
+
+def test_person_consistency_with_the_id_number():
+    man, woman = "110105194912310011", "110105195001010020"  # digit 17: odd = man
+    persons = pd.DataFrame(
+        {
+            "person_id": ["P1", "P2", "P3", "P4", "P5"],
+            "id_number": [man, woman, man, None, "110105194912310021"],
+            "sex": ["男", "男", "男", "女", "女"],
+            "birth_date": ["1949-12-31", "1950-01-01", "1949/12/30", None, None],
+        },
+        dtype="str",
+    )
+    _, issues = validate_layer(persons, "person")
+    assert [(i.record_id, i.reason) for i in issues] == [
+        ("P5", "invalid ID number check digit"),  # cleared, not reported again as missing
+        ("P4", "missing ID number"),
+        ("P3", "duplicate ID number"),
+        ("P3", "birth date differs from ID number"),
+        ("P2", "sex differs from ID number"),
+    ]
+    assert issues[2].detail == "same ID number as person P1"
