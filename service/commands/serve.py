@@ -1,0 +1,64 @@
+"""``gridmap serve``: run the web service (maps, downloads, OGC API – Features, lookup)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from gridmap.errors import GridmapError
+from service.settings import Settings, get_settings
+
+__all__ = ["DEMO_PATH", "serve_command"]
+
+DEMO_PATH = Path("var/demo.sqlite")
+_err = Console(stderr=True)
+
+
+def _fresh_demo(path: Path) -> str:
+    from service.demo import build_demo
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (path, path.with_name(path.name + "-journal")):
+        stale.unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    with _err.status("Building the demo store") as status:
+        summary = build_demo(url, step=lambda text: status.update(f"demo: {text}"))
+    _err.print(f"Demo store {path}: {len(summary.plans)} communities, {summary.grids} grids.")
+    return url
+
+
+def serve_command(
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL (default GRIDMAP_DATABASE_URL); with --demo a file path."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    demo: bool = typer.Option(
+        False, "--demo", help="Build a fresh SpatiaLite demo store (sample data) and serve it."
+    ),
+) -> None:
+    """Serve maps, GeoJSON downloads and OGC API – Features over a gridmap store."""
+    import uvicorn
+
+    from service.api.main import create_app
+
+    try:
+        if demo:
+            if db and "://" in db and not db.startswith("sqlite:///"):
+                raise typer.BadParameter("--demo builds a SpatiaLite file: give --db a file path.")
+            path = Path(db.removeprefix("sqlite:///")) if db else DEMO_PATH
+            url = _fresh_demo(path)
+        else:
+            url = db or get_settings().database_url
+        app = create_app(
+            Settings.model_validate({**get_settings().model_dump(), "database_url": url})
+        )
+    except GridmapError as exc:
+        _err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=2) from exc
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    typer.echo(f"District map: http://{shown}:{port}/maps")
+    typer.echo(f"OGC API – Features: http://{shown}:{port}/  (docs: /docs)")
+    uvicorn.run(app, host=host, port=port, log_level="info")
