@@ -27,6 +27,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridmap.crosscheck import (
+    buildings_outside_communities,
+    dwelling_out_of_range,
+    household_count_mismatches,
+)
 from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.report import AttachReport, Issue
 from gridmap.rollup import roll_up_counts
@@ -366,12 +371,28 @@ def attach_all(
         buildings, issues = attach_buildings(buildings, grids)
         report.extend(issues)
     if buildings is not None:
+        report.extend(_cross_checks(buildings, households, communities))
         step("roll up counts")
         buildings, grids, communities = roll_up_counts(
             buildings, grids, households=households, persons=persons, communities=communities
         )
     logger.info("Attach finished with %d report line(s): %s", len(report), report.reasons())
     return AttachResult(communities, grids, buildings, households, persons, report)
+
+
+def _cross_checks(
+    buildings: gpd.GeoDataFrame,
+    households: pd.DataFrame | None,
+    communities: gpd.GeoDataFrame | None,
+) -> list[Issue]:
+    issues: list[Issue] = []
+    if communities is not None and isinstance(buildings, gpd.GeoDataFrame):
+        issues += buildings_outside_communities(buildings, communities)
+    if households is not None:
+        if "households" in buildings:
+            issues += household_count_mismatches(buildings["households"], buildings, households)
+        issues += dwelling_out_of_range(households, buildings)
+    return issues
 
 
 def _unknown_communities(grids: pd.DataFrame, communities: pd.DataFrame) -> list[Issue]:
