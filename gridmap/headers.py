@@ -100,7 +100,12 @@ ENTITY_HEADER_SYNONYMS: dict[str, dict[str, str]] = {
         "人员编码": "person_id",
         "编号": "person_id",
     },
-    "staff": {"人员编号": "staff_id", "工号": "staff_id", "编号": "staff_id"},
+    "staff": {
+        "人员编号": "staff_id",
+        "工号": "staff_id",
+        "编号": "staff_id",
+        "网格编码": "grid_codes",
+    },
     "grid": {
         "网格名称": "name",
         "人数": "persons",
