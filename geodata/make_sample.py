@@ -354,8 +354,9 @@ def _make_block(
     compounds: list[dict] = []
     if block.style in ("civic", "school"):
         for b in _special_buildings(block, rng):
-            b["address"] = f"{ADDRESS_PREFIX}{street}{counters.next_number(street)}号"
-            b.setdefault("name", None)
+            number = counters.next_number(street)
+            b["address"] = f"{ADDRESS_PREFIX}{street}{number}号"
+            b.setdefault("name", f"{street}{number}号商住楼")
             b["compound_id"] = None
             buildings.append(b)
         return buildings, compounds
@@ -453,7 +454,9 @@ def make_streets() -> gpd.GeoDataFrame:
         uy = (by - ay) / math.hypot(bx - ax, by - ay) * STREET_OVERHANG
         start = (ax - ux, ay - uy) if _on_edge(a) else a
         end = (bx + ux, by + uy) if _on_edge(b) else b
-        line = LineString([start, *sorted(inner), end])
+        ends = [start, a] if start != a else [a]
+        ends_b = [b, end] if end != b else [b]
+        line = LineString([*ends, *sorted(inner), *ends_b])
         rows.append({"street_id": f"S{i:02d}", "name": name, "geometry": line})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=LOCAL_CRS)
 

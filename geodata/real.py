@@ -162,6 +162,7 @@ def _load_helsinki() -> dict[str, gpd.GeoDataFrame]:
         raw = raw[raw.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
     metric = raw.estimate_utm_crs()
     raw = raw.to_crs(metric)
+    raw = raw[~raw.is_empty & (raw.area > 1.0)].reset_index(drop=True)  # collapsed slivers
     kinds = raw["building"].fillna("yes").map(lambda v: _OSM_KINDS.get(v, ("other", 0.0)))
     levels = _levels(raw.get("building:levels", pd.Series(index=raw.index)),
                      HELSINKI_DEFAULT_LEVELS)  # fmt: skip
