@@ -13,6 +13,7 @@ same canonical columns as the demo sample, so the partition can run on them.
 from __future__ import annotations
 
 import logging
+from types import ModuleType
 
 import geopandas as gpd
 import numpy as np
@@ -96,7 +97,7 @@ def load_real(name: str) -> dict[str, gpd.GeoDataFrame]:
     return {key: frame.to_crs(OUTPUT_CRS) for key, frame in data.items()}
 
 
-def _require(module: str, extra: str = "data"):
+def _require(module: str, extra: str = "data") -> ModuleType:
     try:
         return __import__(module)
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -113,7 +114,7 @@ def _community(buildings: gpd.GeoDataFrame, polygon, code: str, name: str) -> gp
 
 
 def _load_bubenec() -> dict[str, gpd.GeoDataFrame]:
-    momepy = _require("momepy", extra="bench")
+    momepy = _require("momepy")
     path = momepy.datasets.get_path("bubenec")
     buildings = gpd.read_file(path, layer="buildings")
     # The file is in Web Mercator, whose areas are ~2.2x too large at 50°N: measure in UTM 33N.
