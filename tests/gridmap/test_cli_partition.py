@@ -1,0 +1,94 @@
+"""The ``gridmap partition`` command: files in, RFC 7946 GeoJSON and CSV out."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from service.cli import app
+from tests.gridmap.strategies import make_layers
+
+runner = CliRunner()
+
+
+def _write(tmp_path, n_communities=2):
+    paths = {}
+    rows = [(float(x), float(y), 50) for x in range(20, 400, 40) for y in (50, 150)]
+    comms, blds = [], []
+    for i in range(n_communities):
+        c, b, _ = make_layers(
+            [(i * 500, 0, i * 500 + 400, 200)],
+            [(x + i * 500, y, h) for x, y, h in rows],
+            code=f"52060200100{i + 1}",
+        )
+        b["building_id"] = [f"C{i}-{j}" for j in range(len(b))]
+        comms.append(c)
+        blds.append(b)
+    comm = pd.concat(comms).rename(columns={"community_code": "code"})
+    bld = pd.concat(blds).rename(columns={"building_id": "id"})
+    bld.loc[bld["id"] == "C0-0", "households"] = 0
+    paths["c"] = tmp_path / "c.gpkg"
+    paths["b"] = tmp_path / "b.geojson"
+    comm.to_file(paths["c"])
+    bld.to_crs(4326).to_file(paths["b"])  # another CRS than the communities: reprojected
+    return paths, len(bld)
+
+
+def test_cli_writes_grids_and_assignments(tmp_path):
+    paths, n = _write(tmp_path)
+    out, csv = tmp_path / "grids.geojson", tmp_path / "a.csv"
+    res = runner.invoke(
+        app,
+        [
+            "partition",
+            "--communities",
+            str(paths["c"]),
+            "--buildings",
+            str(paths["b"]),
+            "--out",
+            str(out),
+            "--assignments",
+            str(csv),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert doc["type"] == "FeatureCollection" and "crs" not in doc
+    props = [f["properties"] for f in doc["features"]]
+    for key in (
+        "grid_code",
+        "community_code",
+        "households",
+        "buildings",
+        "status",
+        "polsby_popper",
+    ):
+        assert all(key in p for p in props)
+    x, y = doc["features"][0]["geometry"]["coordinates"][0][0]
+    assert 100 < x < 120 and 20 < y < 35  # lon/lat near Tongren
+    assert all(len(p["grid_code"]) == 15 for p in props)
+    table = pd.read_csv(csv, dtype=str)
+    assert list(table.columns) == ["building_id", "grid_code"] and len(table) == n
+    assert sum(p["households"] for p in props) == 50 * (n - 1)
+
+
+def test_cli_fails_clearly_on_missing_column(tmp_path):
+    paths, _ = _write(tmp_path, 1)
+    res = runner.invoke(
+        app,
+        [
+            "partition",
+            "--communities",
+            str(paths["c"]),
+            "--buildings",
+            str(paths["b"]),
+            "--households-field",
+            "hh",
+            "--out",
+            str(tmp_path / "g.geojson"),
+        ],
+    )
+    assert res.exit_code != 0
+    assert "hh" in res.output and "--*-field" in res.output
