@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export GRIDMAP_TEST_POSTGIS_URL="${GRIDMAP_TEST_POSTGIS_URL:-postgresql+psycopg://gridmap:gridmap@127.0.0.1:5432/gridmap_test}"
 .venv/bin/lint-imports --no-cache
-.venv/bin/python -m pytest --doctest-modules gridmap -q
+.venv/bin/python -m pytest --doctest-modules gridmap geodata -q
 .venv/bin/python -m pytest "$@"
