@@ -186,11 +186,17 @@ def _page(
     limit: int | None,
     offset: int,
 ) -> tuple[list[Any], int]:
-    matched = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    stmt = stmt.order_by(order_by).offset(offset)
+    """Run one page of ``stmt`` and count all matches in the same query (``count(*) OVER ()``)."""
+    paged = stmt.add_columns(func.count().over()).order_by(order_by).offset(offset)
     if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(session.execute(stmt).all()), matched
+        paged = paged.limit(limit)
+    rows = session.execute(paged).all()
+    if rows:
+        return [row[:-1] for row in rows], int(rows[0][-1])
+    if offset == 0:
+        return [], 0
+    matched = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    return [], matched
 
 
 # --------------------------------------------------------------------------- plans
