@@ -1,0 +1,135 @@
+"""Re-districting vs a fresh partition after a community changes (issue #5 benchmark).
+
+A synthetic Tongren community of about 500 buildings (``bench/synth.py``) is partitioned;
+then about 5 % of its households change: some buildings grow, one new building is added and
+one is demolished. Both :func:`gridmap.redistrict.redistrict` and a fresh
+:func:`gridmap.partition.partition` are run on the changed community and compared with the
+original plan: the share of households that change grid (fresh grids are paired with the old
+ones by shared households, since their codes are numbered anew) and the share of grids within
+the bounds.
+
+Run: ``.venv/bin/python bench/redistrict_vs_fresh.py [--seeds 0 1 2]``.
+Target: re-districting keeps every grid in bounds and moves at most a fifth of the households
+the fresh run moves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from synth import tongren_community  # noqa: E402
+
+from gridmap.compare import MATCH_CODE, MATCH_OVERLAP, compare_plans  # noqa: E402
+from gridmap.partition import partition  # noqa: E402
+from gridmap.redistrict import redistrict  # noqa: E402
+
+CHANGE_SHARE = 0.05
+GROWING = 10  # buildings that grow
+MAX_BUILDING = 400  # growth stops here: a building above the 500 maximum is a grid of its own
+NEW_BUILDING_HOUSEHOLDS = 120
+
+
+def change_community(buildings: gpd.GeoDataFrame, community, rng: np.random.Generator):
+    """About 5 % of households change: growth, one new building, one demolition."""
+    b = buildings.copy()
+    total = int(b["households"].sum())
+    target = int(CHANGE_SHARE * total)
+    residential = b.index[b["households"] > 20]
+    demolish = rng.choice(residential)
+    removed = int(b.at[demolish, "households"])
+    b = b.drop(index=demolish)
+    grow = rng.choice(b.index[b["households"] > 20], GROWING, replace=False)
+    extra = max(0, target - removed - NEW_BUILDING_HOUSEHOLDS)
+    room = (MAX_BUILDING - b.loc[grow, "households"]).clip(lower=0).to_numpy()
+    added = np.minimum(np.round(rng.dirichlet(np.ones(GROWING)) * extra), room).astype(int)
+    b.loc[grow, "households"] += added
+    spot = _free_spot(b, community, rng)
+    new = gpd.GeoDataFrame(
+        {"building_id": ["NEW1"], "households": [NEW_BUILDING_HOUSEHOLDS], "kind": ["residential"]},
+        geometry=[shapely.box(spot.x - 10, spot.y - 10, spot.x + 10, spot.y + 10)],
+        crs=b.crs,
+    )
+    if "compound_id" in b.columns:
+        new["compound_id"] = None
+    changed = removed + NEW_BUILDING_HOUSEHOLDS + int(added.sum())
+    return pd.concat([b, new], ignore_index=True), changed
+
+
+def _free_spot(b, community, rng):
+    area = community.geometry.iloc[0].buffer(-30)
+    taken = shapely.union_all(b.geometry.buffer(25).values)
+    free = area.difference(taken)
+    for _ in range(1000):
+        x0, y0, x1, y1 = free.bounds
+        p = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
+        if free.contains(p):
+            return p
+    return free.representative_point()
+
+
+def run(seed: int) -> dict:
+    comm, bld, streets, compounds = tongren_community(seed, n_buildings=500)
+    before = partition(comm, bld, streets=streets, compounds=compounds, seed=seed)
+    rng = np.random.default_rng(1000 + seed)
+    changed, n_changed = change_community(bld, comm, rng)
+    t0 = time.perf_counter()
+    red = redistrict(before.grids, changed, assignments=before.assignments, communities=comm,
+                     streets=streets, compounds=compounds, seed=seed)  # fmt: skip
+    t_red = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fresh = partition(comm, changed, streets=streets, compounds=compounds, seed=seed + 1)
+    t_fresh = time.perf_counter() - t0
+    d_red = compare_plans(before, red, buildings=changed, match=MATCH_CODE)
+    d_fresh = compare_plans(before, fresh, buildings=changed, match=MATCH_OVERLAP)
+    return {
+        "seed": seed,
+        "buildings": len(changed),
+        "households": int(changed["households"].sum()),
+        "changed_hh": n_changed,
+        "grids_before": len(before.grids),
+        "broken_before": int(
+            (d_red.grids["households_before"].notna()).sum() - _in_bounds(before, changed)
+        ),
+        "red_moved_share": round(d_red.share_moved, 4),
+        "red_in_bounds": round(float((red.grids["status"] == "ok").mean()), 4),
+        "red_grids_changed": len(red.changed_grids),
+        "red_s": round(t_red, 2),
+        "fresh_moved_share": round(d_fresh.share_moved, 4),
+        "fresh_in_bounds": round(float((fresh.grids["status"] == "ok").mean()), 4),
+        "fresh_s": round(t_fresh, 2),
+    }
+
+
+def _in_bounds(before, changed) -> int:
+    hh = changed.set_index("building_id")["households"]
+    a = before.assignments.assign(h=before.assignments["building_id"].map(hh).fillna(0))
+    totals = a.groupby("grid_code")["h"].sum()
+    return int(((totals >= 300) & (totals <= 500)).sum())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args(argv)
+    rows = [run(s) for s in args.seeds]
+    table = pd.DataFrame(rows)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(table.to_string(index=False))
+    ratio = table["red_moved_share"].sum() / max(table["fresh_moved_share"].sum(), 1e-9)
+    print(f"\nredistrict moves {ratio:.3f} of the households the fresh run moves "
+          f"(target <= 0.2); redistrict grids in bounds: {table['red_in_bounds'].min():.3f} "
+          "(target 1.0)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,617 @@
+"""Minimal-change re-districting (网格调整): repair a published plan after the community changed.
+
+:func:`redistrict` starts from the current plan. The community is tessellated as for
+:func:`gridmap.partition.partition`, with the current grid boundaries added as cutting lines, so
+every cell lies in exactly one current grid. Grids that are still within the household bounds
+and still tile the community keep their code and their exact shape. Grids that now break the
+bounds are repaired by local search (:func:`gridmap.search.improve`) over the broken grids and
+their neighbours (widening the neighbourhood only while that fails), with a cost on every
+household moved away from its grid, so as few households as possible change grid. Only when
+that cannot succeed are grids merged and re-split (:func:`gridmap.search.recombine`). A grid
+that had to be re-created gets a new code, after every code the community has ever used; a
+retired code is never reused.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.adjacency import cell_graph
+from gridmap.cells import tessellate
+from gridmap.constraints import STATUS_OK, household_bounds
+from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
+from gridmap.errors import CRSError, DuplicateIdError, InputError
+from gridmap.metrics import polsby_popper
+from gridmap.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
+from gridmap.partition import (
+    GRID_COLUMNS,
+    Problem,
+    _check_columns,
+    _Job,
+    _make_jobs,
+    _relaxed_bounds,
+)
+from gridmap.search import Bounds, improve, recombine, violation
+from gridmap.units import contract
+
+__all__ = ["redistrict", "RedistrictResult", "CHANGE_KEPT", "CHANGE_CHANGED", "CHANGE_NEW"]
+
+logger = logging.getLogger(__name__)
+
+CHANGE_KEPT = "kept"
+"""Grid kept with its code and exact shape."""
+CHANGE_CHANGED = "changed"
+"""Grid kept its code, but its boundary (and buildings) changed."""
+CHANGE_NEW = "new"
+"""Grid re-created with a new code."""
+
+_TRIES = 4  # local-search restarts per neighbourhood size
+_ROUNDS = 3  # local repair then re-creation, at most this many times
+_MAX_DEPTH = 3  # grids this many steps from a broken grid may give or take buildings
+_ITERATIONS_PER_UNIT = 150  # proposed moves per movable unit in one local search
+_EMPTY_MOVE = 0.5  # moving a cell without households costs like half a household
+_AREA_TOLERANCE = 1e-6  # relative area difference below which a grid still tiles as before
+
+
+@dataclass
+class RedistrictResult:
+    """A repaired plan and what changed against the plan it started from.
+
+    Attributes
+    ----------
+    grids : geopandas.GeoDataFrame
+        One row per grid (EPSG:4326): ``grid_code, community_code, households, buildings,
+        status, polsby_popper, change, geometry``; ``change`` is ``kept``, ``changed`` or
+        ``new``. Kept grids have the exact geometry of the input plan.
+    assignments : pandas.DataFrame
+        ``building_id, grid_code, community_code`` for every building inside a community.
+    metrics : pandas.DataFrame
+        Per grid: ``grid_code, households, buildings, status, polsby_popper, change, area_m2,
+        perimeter_m``.
+    moved : pandas.DataFrame
+        Buildings whose grid changed: ``building_id, from_grid, to_grid, households``.
+    retired_codes : list of str
+        Codes of the input plan that no longer exist.
+    new_buildings, removed_buildings : list of str
+        Buildings without a previous grid, and previous buildings that are gone.
+    problems : list of Problem
+    crs : pyproj.CRS
+        The projected CRS the plan was computed in.
+    """
+
+    grids: gpd.GeoDataFrame
+    assignments: pd.DataFrame
+    metrics: pd.DataFrame
+    moved: pd.DataFrame
+    retired_codes: list[str] = field(default_factory=list)
+    new_buildings: list[str] = field(default_factory=list)
+    removed_buildings: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    crs: object = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every grid is within the household bounds."""
+        return bool((self.grids["status"] == STATUS_OK).all())
+
+    @property
+    def households_moved(self) -> int:
+        """Households whose building changed grid."""
+        return int(self.moved["households"].sum())
+
+    @property
+    def changed_grids(self) -> list[str]:
+        """Codes of grids that changed or are new."""
+        return self.grids.loc[self.grids["change"] != CHANGE_KEPT, "grid_code"].tolist()
+
+    @property
+    def kept_grids(self) -> list[str]:
+        """Codes of grids kept with their exact shape."""
+        return self.grids.loc[self.grids["change"] == CHANGE_KEPT, "grid_code"].tolist()
+
+
+def redistrict(
+    plan: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    *,
+    assignments: pd.DataFrame | pd.Series | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+    streets: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    compounds: gpd.GeoDataFrame | None = None,
+    min_households: int = 300,
+    max_households: int = 500,
+    retired_codes: Iterable[str] = (),
+    seed: int = 0,
+) -> RedistrictResult:
+    """Repair ``plan`` for the current ``buildings``, moving as few households as possible.
+
+    Parameters
+    ----------
+    plan : geopandas.GeoDataFrame
+        The current grids: ``grid_code`` (15 digits) and polygon geometry; ``community_code``
+        is taken from the first 12 digits of the code when missing.
+    buildings : geopandas.GeoDataFrame
+        The buildings now: ``building_id``, ``households``, optional ``compound_id``.
+    assignments : DataFrame or Series, optional
+        The plan's building → grid assignment (``building_id, grid_code`` or a Series indexed
+        by building id). Default: each building in the grid holding its point. Used to report
+        moved, new and removed buildings.
+    communities : geopandas.GeoDataFrame, optional
+        ``community_code`` and boundary; default: the union of each community's grids.
+    streets, compounds : optional
+        As for :func:`gridmap.partition.partition`.
+    min_households, max_households : int
+        Household bounds per grid.
+    retired_codes : iterable of str
+        Codes used by earlier plans; new grids are numbered after all of them.
+    seed : int
+        Seed of the random generator; equal seeds give equal plans.
+
+    Returns
+    -------
+    RedistrictResult
+
+    Raises
+    ------
+    InputError
+        Missing columns, bad codes or household counts, duplicate ids, invalid geometry or CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> plan = gpd.GeoDataFrame({"grid_code": ["520602001001001", "520602001001002"]},
+    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)], crs=4545)
+    >>> b = gpd.GeoDataFrame({"building_id": list("abcdef"),
+    ...     "households": [150, 150, 50, 100, 200, 150]}, crs=4545,
+    ...     geometry=shapely.points([(20, 50), (60, 50), (90, 50), (120, 50), (150, 50),
+    ...                              (180, 50)]))
+    >>> r = redistrict(plan, b)
+    >>> r.grids[["grid_code", "households", "change"]].values.tolist()
+    [['520602001001001', 350, 'kept'], ['520602001001002', 450, 'kept']]
+    >>> b.loc[5, "households"] = 220  # a building grows: grid 002 is now over 500
+    >>> r = redistrict(plan, b)
+    >>> r.grids[["grid_code", "households", "change"]].values.tolist()
+    [['520602001001001', 450, 'changed'], ['520602001001002', 420, 'changed']]
+    >>> r.moved[["building_id", "from_grid", "to_grid", "households"]].values.tolist()
+    [['d', '520602001001002', '520602001001001', 100]]
+    """
+    bounds = household_bounds(min_households, max_households)
+    plan = _check_plan(plan)
+    if communities is None:
+        plan = plan.to_crs(buildings.crs) if buildings.crs is not None else plan
+        communities = plan.dissolve("community_code", as_index=False)[
+            ["community_code", "geometry"]
+        ]
+    _check_columns(communities, buildings, compounds)
+    check_same_crs(
+        communities,
+        buildings,
+        streets,
+        compounds,
+        names=["communities", "buildings", "streets", "compounds"],
+    )
+    crs = projected_crs_for(communities)
+    str_geoms = None if streets is None else np.asarray(streets.to_crs(crs).geometry.values)
+    cmp = None if compounds is None else compounds.to_crs(crs)
+    jobs, problems, _ = _make_jobs(
+        communities.to_crs(crs), buildings.to_crs(crs), str_geoms, cmp, bounds.lo, bounds.hi, seed
+    )
+    retired = {str(c) for c in retired_codes}
+    plan_proj = plan.to_crs(crs)
+    out_geoms = plan.to_crs(STORAGE_CRS).geometry
+    parts = []
+    for job in jobs:
+        rows = np.flatnonzero(plan["community_code"].to_numpy() == job.code)
+        old = _OldGrids(
+            plan["grid_code"].to_numpy()[rows],
+            np.asarray(plan_proj.geometry.values)[rows],
+            np.asarray(out_geoms.values)[rows],
+        )
+        parts.append(_redistrict_community(job, old, retired))
+    old_assign = _old_assignment(assignments, buildings, plan)
+    return _assemble(parts, problems, crs, old_assign, buildings, plan)
+
+
+@dataclass
+class _OldGrids:
+    codes: np.ndarray
+    geoms: np.ndarray  # projected
+    storage_geoms: np.ndarray  # EPSG:4326, the exact output for kept grids
+
+
+def _check_plan(plan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if plan.crs is None:
+        raise CRSError("The plan has no CRS; set it (GeoJSON plans are EPSG:4326).")
+    if "grid_code" not in plan.columns:
+        raise InputError(
+            f"The plan lacks a grid_code column (columns: {list(plan.columns)}); "
+            "give the file written by `gridmap partition`."
+        )
+    plan = plan.copy()
+    plan["grid_code"] = plan["grid_code"].astype(str)
+    bad = ~plan["grid_code"].str.fullmatch(r"\d{15}")
+    if bad.any():
+        raise InputError(
+            f"Grid code(s) {plan['grid_code'][bad].tolist()[:10]} are not 15-digit codes "
+            "(community code + 3-digit sequence); fix the plan's grid_code column."
+        )
+    dup = plan["grid_code"][plan["grid_code"].duplicated()].unique().tolist()
+    if dup:
+        raise DuplicateIdError(f"The plan repeats grid_code {dup[:10]}; codes must be unique.")
+    if "community_code" not in plan.columns:
+        plan["community_code"] = plan["grid_code"].str[:12]
+    plan["community_code"] = plan["community_code"].astype(str)
+    empty = plan.geometry.isna() | plan.geometry.is_empty
+    if empty.any():
+        raise InputError(
+            f"Plan grids with empty geometry: {plan['grid_code'][empty].tolist()[:10]}. "
+            "Draw them or drop them."
+        )
+    return plan
+
+
+def _redistrict_community(job: _Job, old: _OldGrids, retired: set[str]) -> dict:
+    """Labels per cell, codes, change kinds and geometries of one community."""
+    rng = np.random.default_rng(job.seed)
+    lines = shapely.get_parts(shapely.boundary(old.geoms)) if len(old.codes) else np.array([])
+    cut = lines if job.streets is None else np.concatenate([job.streets, lines])
+    tess = tessellate(
+        job.boundary,
+        job.geoms,
+        job.households,
+        compound_ids=job.compound_ids,
+        streets=cut if len(cut) else None,
+        compounds=job.compounds,
+        compound_polygon_ids=job.compound_polygon_ids,
+    )
+    graph = cell_graph(tess)
+    cell_old = _cells_in_grids(tess.cells, old.geoms, graph)
+    # Units never span two current grids: compounds are contracted per grid.
+    key = np.array(
+        [f"{c}|{g}" if c else "" for c, g in zip(tess.cell_compound, cell_old, strict=True)],
+        dtype=object,
+    )
+    units = contract(graph, key, job.hi)
+    first_cell = np.unique(units.unit_of_cell, return_index=True)[1]
+    anchor = cell_old[first_cell].tolist()
+    labels = _repair(anchor, units, job, rng)
+    cell_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
+    return _finish(job, tess, old, cell_old, cell_labels, retired)
+
+
+def _cells_in_grids(cells: np.ndarray, grids: np.ndarray, graph) -> np.ndarray:
+    """Current grid of each cell; cells outside every grid join a neighbouring grid."""
+    out = np.full(len(cells), -1, dtype=np.int64)
+    if len(grids) == 0:
+        return np.zeros(len(cells), dtype=np.int64)
+    probe = shapely.point_on_surface(cells)
+    pi, gi = shapely.STRtree(grids).query(probe, predicate="intersects")
+    order = np.lexsort((gi, pi))
+    first = np.unique(pi[order], return_index=True)[1]
+    out[pi[order][first]] = gi[order][first]
+    nbrs, _ = graph.neighbours()
+    for _ in range(len(cells)):
+        missing = np.flatnonzero(out < 0)
+        if len(missing) == 0:
+            break
+        for c in missing.tolist():
+            near = [int(out[u]) for u in nbrs[c] if out[u] >= 0]
+            if near:
+                out[c] = max(set(near), key=near.count)
+        if (out[missing] < 0).all():
+            out[missing] = 0  # an island with no grid around: the first grid
+    return out
+
+
+def _repair(anchor: list[int], units, job: _Job, rng) -> list[int]:
+    """Labels per unit: the anchor where grids are valid, repaired where they are not."""
+    weights = units.weights
+    towers = _tower_labels(anchor, units)
+    total = sum(w for v, w in enumerate(weights) if not units.tower[v])
+    bounds = _relaxed_bounds(total, job.lo, job.hi) if total else Bounds(job.lo, job.hi)
+    if total < job.lo or not violation(anchor, weights, bounds, towers):
+        return anchor  # nothing to repair, or too few households for any plan
+    scale = sum(c for cs in units.costs for c in cs) + 1.0
+    search = _Search(units, bounds, towers, anchor, rng,
+                     [scale * (w if w > 0 else _EMPTY_MOVE) for w in weights])  # fmt: skip
+    lab = list(anchor)
+    for _ in range(_ROUNDS):
+        lab = _local_pass(lab, search)
+        if not violation(lab, weights, bounds, towers):
+            break
+        lab = search.recreate(lab)  # moving buildings was not enough: re-create grids
+        if not violation(lab, weights, bounds, towers):
+            break
+    return lab
+
+
+def _local_pass(lab: list[int], search: _Search) -> list[int]:
+    """Repair each broken grid in turn with its neighbours, widening while that fails."""
+    weights, bounds, nbrs = search.units.weights, search.bounds, search.units.nbrs
+    totals = _totals(lab, weights)
+    for g in sorted(totals, key=lambda h: -bounds.violation(totals[h])):
+        if g in search.towers or not bounds.violation(_totals(lab, weights).get(g, 0.0)):
+            continue
+        region = {g}
+        for _ in range(_MAX_DEPTH):
+            region |= {h for r in region for h in _grid_adjacency(lab, nbrs).get(r, ())}
+            candidate = search.local(lab, region)
+            if search.score(candidate, region)[0] == 0:
+                break
+        if search.score(candidate)[0] < search.score(lab)[0]:
+            lab = candidate
+    return lab
+
+
+class _Search:
+    """Local search from a plan towards the bounds, with a cost on every household moved."""
+
+    def __init__(self, units, bounds: Bounds, towers, anchor, rng, move_cost) -> None:
+        self.units, self.bounds, self.towers, self.anchor = units, bounds, towers, anchor
+        self.rng, self.move_cost = rng, move_cost
+
+    def score(self, lab: list[int], region: set[int] | None = None) -> tuple:
+        """(violation in ``region`` or everywhere, households moved, units moved)."""
+        w = self.units.weights
+        fixed = self.towers | (frozenset(set(lab) - region) if region is not None else set())
+        moved = [v for v in range(len(lab)) if lab[v] != self.anchor[v]]
+        return (round(violation(lab, w, self.bounds, frozenset(fixed)), 6),
+                sum(w[v] for v in moved), len(moved))  # fmt: skip
+
+    def local(self, lab: list[int], region: set[int]) -> list[int]:
+        """Best of a few local searches that move units between the grids of ``region``."""
+        u = self.units
+        fixed = frozenset(set(lab) - region) | self.towers
+        frozen = [bool(t) or lab[v] in fixed for v, t in enumerate(u.tower)]
+        iters = _ITERATIONS_PER_UNIT * max(1, frozen.count(False))
+        best = None
+        for _ in range(_TRIES):
+            out = improve(lab, u.nbrs, u.costs, u.weights, self.bounds, self.rng, frozen=frozen,
+                          fixed_labels=fixed, anchor=self.anchor, move_cost=self.move_cost,
+                          iterations=iters)  # fmt: skip
+            if best is None or self.score(out, region) < self.score(best, region):
+                best = out
+        return best
+
+    def recreate(self, lab: list[int]) -> list[int]:
+        """Merge broken grids with neighbours and re-split them, then settle the moves."""
+        u = self.units
+        best = lab
+        for _ in range(_TRIES):
+            out = recombine(lab, u.nbrs, u.costs, u.weights, self.bounds, self.rng,
+                            fixed_labels=self.towers)  # fmt: skip
+            touched = {out[v] for v in range(len(out)) if out[v] != lab[v]}
+            touched |= {lab[v] for v in range(len(out)) if out[v] != lab[v]}
+            region = touched | {h for g in touched for h in _grid_adjacency(out, u.nbrs).get(g, ())}
+            out = self.local(out, region & set(out))
+            if self.score(out) < self.score(best):
+                best = out
+        return best
+
+
+def _tower_labels(anchor: list[int], units) -> frozenset[int]:
+    """Grids made of one building above the maximum (and empty cells): never repaired."""
+    out = set()
+    for g in set(anchor):
+        members = _members(anchor, g)
+        if any(units.tower[v] for v in members) and all(
+            units.tower[v] or units.weights[v] == 0 for v in members
+        ):
+            out.add(g)
+    return frozenset(out)
+
+
+def _members(labels: list[int], g: int) -> list[int]:
+    return [v for v, lab in enumerate(labels) if lab == g]
+
+
+def _totals(labels: list[int], weights) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for v, g in enumerate(labels):
+        out[g] = out.get(g, 0.0) + weights[v]
+    return out
+
+
+def _grid_adjacency(labels: list[int], nbrs) -> dict[int, set[int]]:
+    out: dict[int, set[int]] = {}
+    for v, nb in enumerate(nbrs):
+        for u in nb:
+            if labels[u] != labels[v]:
+                out.setdefault(labels[v], set()).add(labels[u])
+    return out
+
+
+def _finish(job: _Job, tess, old: _OldGrids, cell_old, cell_labels, retired: set[str]) -> dict:
+    """Match new grids to current ones, give codes, and build geometries."""
+    labels = np.unique(cell_labels).tolist()
+    weight = tess.cell_households + 1e-6 * shapely.area(tess.cells)
+    code_of = _match_codes(labels, cell_labels, cell_old, weight, old.codes)
+    geoms = tess.dissolve(cell_labels)
+    area_old = shapely.area(old.geoms) if len(old.codes) else np.array([])
+    change, out_geom = {}, {}
+    for g in labels:
+        code = code_of.get(g)
+        mask = cell_labels == g
+        if code is None:
+            change[g] = CHANGE_NEW
+            continue
+        i = int(np.flatnonzero(old.codes == code)[0])
+        same = bool((cell_old[mask] == i).all() and (cell_labels[cell_old == i] == g).all())
+        tiles = abs(float(shapely.area(geoms[g])) - area_old[i]) <= _AREA_TOLERANCE * area_old[i]
+        change[g] = CHANGE_KEPT if same and tiles else CHANGE_CHANGED
+        if change[g] == CHANGE_KEPT:
+            out_geom[g] = old.storage_geoms[i]
+    new = [g for g in labels if code_of.get(g) is None]
+    used = set(old.codes.tolist()) | {c for c in retired if c.startswith(job.code)}
+    start = max((int(c[12:]) for c in used), default=0)
+    if new:
+        if start + len(new) > MAX_GRIDS_PER_COMMUNITY:
+            raise InputError(
+                f"Community {job.code} has used grid codes up to {job.code}{start:03d}; "
+                f"{len(new)} new grid(s) would pass {MAX_GRIDS_PER_COMMUNITY}. Renumber the "
+                "community's grids with a fresh `gridmap partition` plan."
+            )
+        pts = shapely.point_on_surface(np.array([geoms[g] for g in new], dtype=object))
+        order = grid_codes(job.code, shapely.get_x(pts), shapely.get_y(pts),
+                           row_height=math.sqrt(float(np.median(area_old))) if len(area_old)
+                           else 1.0)  # fmt: skip
+        for g, c in zip(new, order, strict=True):
+            code_of[g] = f"{job.code}{start + int(c[12:]):03d}"
+    return {
+        "code": job.code,
+        "labels": labels,
+        "code_of": code_of,
+        "change": change,
+        "geoms": geoms,
+        "out_geom": out_geom,
+        "cell_labels": cell_labels,
+        "tess": tess,
+        "building_ids": job.ids,
+        "lo": job.lo,
+        "hi": job.hi,
+        "old_codes": old.codes.tolist(),
+    }
+
+
+def _match_codes(labels, cell_labels, cell_old, weight, old_codes) -> dict[int, str]:
+    """Give a grid the code of the current grid it mostly continues (greedy on shared weight).
+
+    A grid keeps a code when more than half of its households (area for empty grids) came from
+    that grid and more than half of that grid's households stayed in it.
+    """
+    if len(old_codes) == 0:
+        return {}
+    n_old = len(old_codes)
+    shared = np.zeros((max(labels) + 1, n_old))
+    np.add.at(shared, (cell_labels, cell_old), weight)
+    new_tot = shared.sum(axis=1)
+    old_tot = shared.sum(axis=0)
+    pairs = sorted(
+        ((shared[g, i], g, i) for g in labels for i in range(n_old) if shared[g, i] > 0),
+        reverse=True,
+    )
+    out: dict[int, str] = {}
+    taken: set[int] = set()
+    for s, g, i in pairs:
+        if g in out or i in taken:
+            continue
+        if s > 0.5 * new_tot[g] and s > 0.5 * old_tot[i]:
+            out[g] = str(old_codes[i])
+            taken.add(i)
+    return out
+
+
+def _old_assignment(assignments, buildings: gpd.GeoDataFrame, plan) -> pd.Series:
+    if assignments is None:
+        pts = buildings.to_crs(plan.crs)
+        joined = gpd.sjoin(pts[["building_id", "geometry"]], plan[["grid_code", "geometry"]],
+                           how="inner", predicate="intersects")  # fmt: skip
+        joined = joined.drop_duplicates("building_id")
+        return pd.Series(joined["grid_code"].astype(str).to_numpy(),
+                         index=joined["building_id"].astype(str).to_numpy())  # fmt: skip
+    if isinstance(assignments, pd.Series):
+        series = assignments
+    else:
+        missing = [c for c in ("building_id", "grid_code") if c not in assignments.columns]
+        if missing:
+            raise InputError(
+                f"The assignments lack column(s) {missing}; give the CSV written by "
+                "`gridmap partition --assignments` (building_id, grid_code)."
+            )
+        series = pd.Series(assignments["grid_code"].to_numpy(),
+                           index=assignments["building_id"].to_numpy())  # fmt: skip
+    series = series[series.notna()]
+    return pd.Series(series.astype(str).to_numpy(), index=series.index.astype(str))
+
+
+def _assemble(parts, problems, crs, old_assign: pd.Series, buildings, plan) -> RedistrictResult:
+    rows, assign, retired_all = [], [], []
+    for part in parts:
+        tess, cell_labels, code_of = part["tess"], part["cell_labels"], part["code_of"]
+        labels = part["labels"]
+        geoms = np.array([part["geoms"][g] for g in labels], dtype=object)
+        pp = polsby_popper(geoms)
+        check = household_bounds(part["lo"], part["hi"])
+        for i, g in enumerate(labels):
+            mask = cell_labels == g
+            hh = int(tess.cell_households[mask].sum())
+            nb = int(sum(len(tess.cell_buildings[c]) for c in np.flatnonzero(mask)))
+            rows.append({
+                "grid_code": code_of[g], "community_code": part["code"], "households": hh,
+                "buildings": nb, "status": check.status(hh),
+                "polsby_popper": round(float(pp[i]), 4), "change": part["change"][g],
+                "area_m2": float(shapely.area(geoms[i])),
+                "perimeter_m": float(shapely.length(geoms[i])), "geometry": geoms[i],
+                "_storage": part["out_geom"].get(g),
+            })  # fmt: skip
+        building_grid = [code_of[int(cell_labels[c])] if c >= 0 else None
+                         for c in tess.building_cell]  # fmt: skip
+        assign.append(
+            pd.DataFrame(
+                {
+                    "building_id": part["building_ids"],
+                    "grid_code": building_grid,
+                    "community_code": part["code"],
+                }
+            )
+        )
+        now = set(code_of.values())
+        retired_all += [c for c in part["old_codes"] if c not in now]
+    columns = [*GRID_COLUMNS, "change", "area_m2", "perimeter_m", "geometry", "_storage"]
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry", crs=crs)
+    frame = frame.sort_values("grid_code").reset_index(drop=True)
+    metrics = pd.DataFrame(frame.drop(columns=["geometry", "_storage"]))
+    storage = frame.geometry.to_crs(STORAGE_CRS)
+    keep = frame["_storage"].notna()
+    storage[keep] = frame.loc[keep, "_storage"].to_numpy()
+    grids = gpd.GeoDataFrame(frame[[*GRID_COLUMNS, "change"]], geometry=storage.values,
+                             crs=STORAGE_CRS)  # fmt: skip
+    assignments = (
+        pd.concat(assign, ignore_index=True)
+        if assign
+        else pd.DataFrame(columns=["building_id", "grid_code", "community_code"])
+    )
+    moved, new_b, removed = _moves(old_assign, assignments, buildings)
+    problems += [_unrepaired(row) for row in metrics.itertuples() if row.status != STATUS_OK]
+    for p in problems:
+        logger.info("%s: %s", p.kind, p.message)
+    del plan
+    return RedistrictResult(grids, assignments, metrics, moved, sorted(retired_all), new_b,
+                            removed, problems, crs)  # fmt: skip
+
+
+def _moves(old: pd.Series, assignments: pd.DataFrame, buildings) -> tuple:
+    now = pd.Series(assignments["grid_code"].to_numpy(),
+                    index=assignments["building_id"].astype(str).to_numpy())  # fmt: skip
+    hh = pd.Series(pd.to_numeric(buildings["households"]).to_numpy(),
+                   index=buildings["building_id"].astype(str).to_numpy())  # fmt: skip
+    both = now.index.intersection(old.index)
+    changed = [b for b in both if now[b] != old[b]]
+    moved = pd.DataFrame({
+        "building_id": changed,
+        "from_grid": [old[b] for b in changed],
+        "to_grid": [now[b] for b in changed],
+        "households": [int(hh[b]) for b in changed],
+    }, columns=["building_id", "from_grid", "to_grid", "households"])  # fmt: skip
+    new_b = sorted(set(now.index) - set(old.index))
+    removed = sorted(set(old.index) - set(hh.index))
+    return moved, new_b, removed
+
+
+def _unrepaired(row) -> Problem:
+    return Problem(
+        "unrepaired",
+        f"Grid {row.grid_code} has {row.households} households ({row.status}) and could not be "
+        "brought within the bounds by moving buildings between neighbouring grids: check the "
+        "household counts of its large buildings, adjust the range, or run a fresh partition.",
+        community_code=row.community_code,
+        grid_code=row.grid_code,
+    )
