@@ -31,6 +31,9 @@ app.command("import")(import_command)
 from service.commands.partition import partition_command  # noqa: E402
 
 app.command("partition")(partition_command)
+from service.commands.redistrict import redistrict_command  # noqa: E402
+
+app.command("redistrict")(redistrict_command)
 from service.commands.serve import serve_command  # noqa: E402
 
 app.command("serve")(serve_command)
