@@ -1,0 +1,247 @@
+"""The notebook-facing API over the store: load, partition, compare, save drafts, publish.
+
+>>> store = open_store("sqlite:///var/demo.sqlite")                     # doctest: +SKIP
+>>> store.import_demo()                                                 # doctest: +SKIP
+>>> current = store.load_published_plan("520602002001")                 # doctest: +SKIP
+>>> result = store.redistrict("520602002001")                           # doctest: +SKIP
+>>> plan_id = store.save_draft("520602002001", result, name="2024 Q3")  # doctest: +SKIP
+>>> store.publish(plan_id)                                              # doctest: +SKIP
+
+Every method is a thin wrapper over :mod:`service.storage.repository` and the pure
+:mod:`gridmap` functions; each call runs in its own transaction. :meth:`Store.publish` switches
+the published plan in ONE transaction (readers see the old plan or the new one, never a mix) and
+keeps the previous plan as ``superseded`` history.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import Engine, select
+
+from gridmap.compare import PlanDiff, compare_plans
+from gridmap.crs import STORAGE_CRS
+from gridmap.errors import InputError
+from gridmap.partition import PartitionResult, partition
+from gridmap.redistrict import RedistrictResult, redistrict
+from service.storage import models as m
+from service.storage import repository as repo
+from service.storage.importer import ImportResult, import_files
+from service.storage.migrate import upgrade_database
+from service.storage.session import make_engine, session_scope
+
+__all__ = ["Store", "StoredPlan", "open_store"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StoredPlan:
+    """A plan read from the store: its grids, building → grid assignment and record.
+
+    Attributes
+    ----------
+    grids : geopandas.GeoDataFrame
+        ``grid_code, name, kind, community_code, buildings, households, persons, geometry``.
+    assignments : pandas.DataFrame
+        ``building_id, grid_code``.
+    info : dict
+        ``id, community_code, name, status, source, params, created_at, published_at``.
+    """
+
+    grids: gpd.GeoDataFrame
+    assignments: pd.DataFrame
+    info: dict[str, Any]
+
+    @property
+    def id(self) -> int:
+        """The plan's id in the store."""
+        return int(self.info["id"])
+
+
+def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+    """Open the store at ``url`` (default ``GRIDMAP_DATABASE_URL``), migrating it first.
+
+    Parameters
+    ----------
+    url : str, optional
+        ``sqlite:///path.sqlite`` (SpatiaLite) or ``postgresql://…`` (PostGIS).
+    migrate : bool
+        Bring the schema up to date (creates the tables in a new file).
+    """
+    engine = make_engine(url)
+    if migrate:
+        upgrade_database(engine)
+    return Store(engine)
+
+
+class Store:
+    """A gridmap store for analysts; create it with :func:`open_store`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ import
+    def import_files(self, sources: dict[str, str | Path], **kwargs: Any) -> ImportResult:
+        """Import office files in one transaction (see :func:`~service.storage.importer.import_files`)."""  # noqa: E501
+        return import_files(sources, engine=self.engine, migrate=False, **kwargs)
+
+    def import_demo(self, *, people: bool = False) -> ImportResult:
+        """Import the Bijiang demo sample (layers, households; persons with ``people=True``)."""
+        from geodata import get_path
+
+        gpkg = get_path("bijiang.gpkg")
+        sources: dict[str, str | Path] = {
+            "community": gpkg, "compound": gpkg, "street": gpkg, "building": gpkg,
+            "household": get_path("households.csv"), "grid": gpkg,
+        }  # fmt: skip
+        if people:
+            sources["person"] = get_path("persons.csv")
+        return self.import_files(sources)
+
+    # ------------------------------------------------------------------ loads
+    def communities(self) -> gpd.GeoDataFrame:
+        """All communities: ``community_code, name, subdistrict, code_year, geometry``."""
+        with session_scope(self.engine) as session:
+            return repo.list_communities(session=session)
+
+    def load_community(self, code: str) -> gpd.GeoDataFrame:
+        """One community as a one-row GeoDataFrame (NotFoundError if it is not stored)."""
+        with session_scope(self.engine) as session:
+            return repo.load_community(session=session, code=code)
+
+    def load_buildings(self, code: str | None = None) -> gpd.GeoDataFrame:
+        """Buildings (footprints where known) with household and person counts."""
+        with session_scope(self.engine) as session:
+            return repo.load_buildings(session=session, community_code=code, footprints=True)
+
+    def load_streets(self, code: str | None = None) -> gpd.GeoDataFrame:
+        """Street centrelines (``street_id, name``), those crossing community ``code`` if given."""
+        with session_scope(self.engine) as session:
+            rows = session.execute(select(m.Street.id, m.Street.name, m.Street.geom)).all()
+        frame = _frame(rows, ["street_id", "name"])
+        return frame if code is None else _near(frame, self.load_community(code))
+
+    def load_compounds(self, code: str | None = None) -> gpd.GeoDataFrame:
+        """Compounds (``compound_id, name, community_code``), of community ``code`` if given."""
+        query = select(m.Compound.id, m.Compound.name, m.Compound.community_code, m.Compound.geom)
+        if code is not None:
+            query = query.where(m.Compound.community_code == code)
+        with session_scope(self.engine) as session:
+            rows = session.execute(query).all()
+        frame = _frame(rows, ["compound_id", "name", "community_code"])
+        return frame[frame.geometry.notna()].reset_index(drop=True)
+
+    def load_plan(self, plan_id: int) -> StoredPlan:
+        """A plan by id (draft, published or superseded)."""
+        with session_scope(self.engine) as session:
+            return _stored(session, repo.load_plan(session=session, plan_id=plan_id))
+
+    def load_published_plan(self, code: str) -> StoredPlan:
+        """The published plan of community ``code`` (NotFoundError if there is none)."""
+        with session_scope(self.engine) as session:
+            return _stored(session, repo.load_plan(session=session, community_code=code))
+
+    def plans(self, code: str) -> pd.DataFrame:
+        """All plans of a community, oldest first: published, drafts and superseded history."""
+        with session_scope(self.engine) as session:
+            return repo.list_plans(session=session, community_code=code)
+
+    def used_codes(self, code: str) -> set[str]:
+        """Every grid code any plan of community ``code`` has used (never to be reused)."""
+        with session_scope(self.engine) as session:
+            return set(session.scalars(select(m.Grid.code).where(m.Grid.community_code == code)))
+
+    # ------------------------------------------------------------------ plans
+    def partition(self, code: str, **kwargs: Any) -> PartitionResult:
+        """Partition stored community ``code`` (keyword arguments go to ``partition``)."""
+        return partition(self.load_community(code), self.load_buildings(code),
+                         streets=self.load_streets(code), compounds=self.load_compounds(code),
+                         **kwargs)  # fmt: skip
+
+    def redistrict(
+        self, code: str, buildings: gpd.GeoDataFrame | None = None, **kwargs: Any
+    ) -> RedistrictResult:
+        """Repair the published plan of ``code`` for ``buildings`` (default: as stored now).
+
+        New grids are numbered after every code the community has ever used.
+        """
+        current = self.load_published_plan(code)
+        bld = self.load_buildings(code) if buildings is None else buildings
+        return redistrict(current.grids, bld, assignments=current.assignments,
+                          communities=self.load_community(code),
+                          streets=self.load_streets(code), compounds=self.load_compounds(code),
+                          retired_codes=self.used_codes(code), **kwargs)  # fmt: skip
+
+    def compare(self, a: Any, b: Any, *, code: str, **kwargs: Any) -> PlanDiff:
+        """:func:`~gridmap.compare.compare_plans` with the stored buildings of ``code``."""
+        return compare_plans(a, b, buildings=self.load_buildings(code), **kwargs)
+
+    def save_draft(
+        self,
+        code: str,
+        plan: Any,
+        *,
+        name: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> int:
+        """Store ``plan`` (a partition or redistrict result) as a draft of ``code``; its id."""
+        grids = plan.grids[plan.grids["community_code"].astype(str) == code]
+        if grids.empty:
+            raise InputError(f"The plan has no grids of community {code}; nothing was saved.")
+        a = plan.assignments
+        a = a[a["grid_code"].isin(grids["grid_code"])]
+        assignment = pd.Series(a["grid_code"].to_numpy(), index=a["building_id"].to_numpy())
+        source = "redistrict" if isinstance(plan, RedistrictResult) else "partition"
+        with session_scope(self.engine) as session:
+            return repo.save_plan(session=session, community_code=code, grids=grids,
+                                  assignment=assignment, params=params, name=name,
+                                  source=source)  # fmt: skip
+
+    def publish(self, plan_id: int) -> None:
+        """Publish ``plan_id`` in one transaction; the previous plan becomes history."""
+        with session_scope(self.engine) as session:
+            repo.publish_plan(session=session, plan_id=plan_id)
+
+
+def _stored(session: Any, grids: gpd.GeoDataFrame) -> StoredPlan:
+    info = dict(grids.attrs.get("plan", {}))
+    assignment = repo.load_assignment(session=session, plan_id=info["id"])
+    frame = pd.DataFrame(
+        {"building_id": assignment.index.astype(str), "grid_code": assignment.to_numpy()}
+    )
+    grids.attrs = {}
+    return StoredPlan(grids, frame, info)
+
+
+def _frame(rows: list[Any], columns: list[str]) -> gpd.GeoDataFrame:
+    geoms = [
+        None
+        if r[-1] is None
+        else shapely.from_wkb(r[-1].data if isinstance(r[-1].data, str) else bytes(r[-1].data))
+        for r in rows
+    ]
+    return gpd.GeoDataFrame(
+        pd.DataFrame([r[:-1] for r in rows], columns=columns), geometry=geoms, crs=STORAGE_CRS
+    )
+
+
+def _near(frame: gpd.GeoDataFrame, community: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    hit = frame.geometry.intersects(community.geometry.iloc[0])
+    return frame[hit.to_numpy()].reset_index(drop=True)
