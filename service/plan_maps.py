@@ -122,7 +122,7 @@ def diff_map(
     folium.GeoJson(
         old[["grid_code", "geometry"]],
         name="before",
-        style_function=lambda f: {
+        style_function=lambda _f: {
             "color": "#000000",
             "weight": 1,
             "dashArray": "5 5",
