@@ -172,7 +172,8 @@ class Staff(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
+    # NULL when the roster's role was not recognised (cleared and reported at import).
+    role: Mapped[str | None] = mapped_column(String(32))
     phone: Mapped[str | None] = mapped_column(String(255))
     phone_hash: Mapped[str | None] = mapped_column(String(128), index=True)
     community_code: Mapped[str | None] = mapped_column(ForeignKey("community.code"), index=True)

@@ -337,6 +337,10 @@ def _describe(exc: SQLAlchemyError) -> str:
     orig = getattr(exc, "orig", None)
     diag = getattr(orig, "diag", None)
     parts = [type(orig or exc).__name__]
+    statement = getattr(exc, "statement", None) or ""
+    target = re.match(r"\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", statement, re.I)
+    if target and diag is None:
+        parts.append(f"table {target.group(1)}")
     for attr in ("table_name", "constraint_name"):
         if diag is not None and getattr(diag, attr, None):
             parts.append(f"{attr.split('_')[0]} {getattr(diag, attr)}")

@@ -161,8 +161,9 @@ def test_number_grids_runs_north_to_south_then_west_to_east():
 
 def test_database_constraint_in_a_late_table_rolls_back_everything(session):
     b = bundle()
-    b.staff.loc[1, "role"] = None  # NOT NULL fails in the database, after 6 tables were written
+    b.staff.loc[1, "name"] = None  # NOT NULL fails in the database, after 6 tables were written
     with pytest.raises(ImportAborted, match="rolled back, nothing was written") as err:
         import_bundle(session=session, bundle=b)
+    assert "staff" in str(err.value)
     assert "王五" not in str(err.value) and "李四" not in str(err.value)
     assert set(table_counts(session=session).values()) == {0}

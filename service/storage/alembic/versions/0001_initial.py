@@ -102,7 +102,7 @@ def upgrade() -> None:
         "staff",
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("role", sa.String(32), nullable=False),
+        sa.Column("role", sa.String(32)),
         sa.Column("phone", sa.String(255)),
         sa.Column("phone_hash", sa.String(128), index=True),
         sa.Column("community_code", sa.String(12), sa.ForeignKey("community.code"), index=True),
