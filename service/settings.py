@@ -36,6 +36,19 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     """SQLAlchemy URL: ``sqlite:///path.sqlite`` (SpatiaLite) or ``postgresql://…`` (PostGIS)."""
 
+    data_key: str | None = None
+    """Master key (base64, 32 bytes) for ID numbers and phones at rest, search hashes and tokens.
+    Generate one with ``gridmap user genkey``; losing it makes the stored values unreadable."""
+
+    data_key_file: str = "./var/data.key"
+    """Where the key is read from (and created, mode 0600) when ``data_key`` is not set."""
+
+    token_minutes: int = 60
+    """Lifetime of the access tokens issued by ``/auth/token``."""
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    """Largest request body accepted (uploads); bigger requests get 413."""
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg_driver(cls, value: str) -> str:

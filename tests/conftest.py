@@ -39,6 +39,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+# A fixed, public test key for personal data at rest (service.storage.crypto): never a real key.
+os.environ.setdefault("GRIDMAP_DATA_KEY", "dGVzdC1rZXktZ3JpZG1hcC10ZXN0cy1vbmx5LTMyYiE=")
+
 BACKENDS = ("spatialite", "postgis")
 DEFAULT_POSTGIS_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_test"
 _SCHEMA_PREFIX = "gmtest_"

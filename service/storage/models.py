@@ -8,8 +8,9 @@ the source files), so imports and API queries need no id mapping. Grids are vers
 ``grid.id`` is a surrogate key and ``grid.code`` (15 digits) repeats across plans of a community.
 
 Personal data (PIPL) lives only in ``person`` (and staff phone numbers): never log these columns,
-never put them in a map or GeoJSON. ``id_number_hash`` / ``phone_hash`` are reserved for a keyed
-hash (exact-match search once values are encrypted at rest); they stay NULL for now.
+never put them in a map or GeoJSON. ID numbers and phones are encrypted at rest
+(:class:`service.storage.crypto.EncryptedString`); ``id_number_hash`` / ``phone_hash`` hold their
+keyed hash for exact-match search, filled on INSERT (and on ORM updates).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from service.storage.crypto import EncryptedString, hash_default, sync_hashes_on_update
 
 __all__ = [
     "Base",
@@ -154,10 +157,14 @@ class Person(Base):
     # NULL when the roster names a household that was not found (reported at import).
     household_id: Mapped[str | None] = mapped_column(ForeignKey("household.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    id_number: Mapped[str | None] = mapped_column(String(255))
-    id_number_hash: Mapped[str | None] = mapped_column(String(128), index=True)
-    phone: Mapped[str | None] = mapped_column(String(255))
-    phone_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    id_number: Mapped[str | None] = mapped_column(EncryptedString(255, "id_number"))
+    id_number_hash: Mapped[str | None] = mapped_column(
+        String(128), index=True, default=hash_default("id_number", "id_number")
+    )
+    phone: Mapped[str | None] = mapped_column(EncryptedString(255, "phone"))
+    phone_hash: Mapped[str | None] = mapped_column(
+        String(128), index=True, default=hash_default("phone", "phone")
+    )
     sex: Mapped[str | None] = mapped_column(String(8))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     relationship: Mapped[str | None] = mapped_column(String(32))
@@ -174,9 +181,16 @@ class Staff(Base):
     name: Mapped[str] = mapped_column(String(200))
     # NULL when the roster's role was not recognised (cleared and reported at import).
     role: Mapped[str | None] = mapped_column(String(32))
-    phone: Mapped[str | None] = mapped_column(String(255))
-    phone_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    phone: Mapped[str | None] = mapped_column(EncryptedString(255, "phone"))
+    phone_hash: Mapped[str | None] = mapped_column(
+        String(128), index=True, default=hash_default("phone", "phone")
+    )
     community_code: Mapped[str | None] = mapped_column(ForeignKey("community.code"), index=True)
+
+
+sync_hashes_on_update(Person, {"id_number_hash": ("id_number", "id_number"),
+                               "phone_hash": ("phone", "phone")})  # fmt: skip
+sync_hashes_on_update(Staff, {"phone_hash": ("phone", "phone")})
 
 
 class StaffGrid(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from alembic import context
 from geoalchemy2 import alembic_helpers
 
+from service.storage import auth_models  # noqa: F401  (users and audit tables, same Base)
 from service.storage.models import Base
 from service.storage.session import make_engine
 

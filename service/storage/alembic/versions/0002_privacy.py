@@ -1,0 +1,101 @@
+"""Privacy: service users and their grid scope, the audit log, and ID numbers / phones
+encrypted at rest with keyed search hashes.
+
+Existing clear values of person.id_number, person.phone and staff.phone are encrypted (and their
+``*_hash`` filled) with the configured GRIDMAP_DATA_KEY; downgrading decrypts them again.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-26
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# (table, value column, hash column, purpose)
+_ENCRYPTED = (
+    ("person", "id_number", "id_number_hash", "id_number"),
+    ("person", "phone", "phone_hash", "phone"),
+    ("staff", "phone", "phone_hash", "phone"),
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "app_user",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("username", sa.String(64), nullable=False, unique=True),
+        sa.Column("password_hash", sa.String(255), nullable=False),
+        sa.Column("role", sa.String(32), nullable=False),
+        sa.Column("community_code", sa.String(12)),
+        sa.Column("district_code", sa.String(6)),
+        sa.Column("can_reveal", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.current_timestamp(),
+        ),
+        sa.CheckConstraint(
+            "role IN ('public', 'grid_worker', 'community_admin', 'district_admin')",
+            name="ck_app_user_role",
+        ),
+    )
+    op.create_table(
+        "app_user_grid",
+        sa.Column(
+            "user_id",
+            sa.Integer,
+            sa.ForeignKey("app_user.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("grid_code", sa.String(15), primary_key=True),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("username", sa.String(64), nullable=False, index=True),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("record_type", sa.String(32), nullable=False),
+        sa.Column("record_id", sa.String(64), nullable=False, index=True),
+        sa.Column("fields", sa.String(200)),
+        sa.Column("reason", sa.Text, nullable=False),
+    )
+    _convert(encrypting=True)
+
+
+def downgrade() -> None:
+    _convert(encrypting=False)
+    op.drop_table("audit_log")
+    op.drop_table("app_user_grid")
+    op.drop_table("app_user")
+
+
+def _convert(*, encrypting: bool) -> None:
+    """Encrypt clear values (and hash them), or decrypt encrypted ones, row by row."""
+    from service.storage import crypto
+
+    conn = op.get_bind()
+    for table_name, column, hash_column, purpose in _ENCRYPTED:
+        table = sa.table(table_name, sa.column("id"), sa.column(column), sa.column(hash_column))
+        rows = conn.execute(
+            sa.select(table.c.id, table.c[column]).where(table.c[column].is_not(None))
+        ).all()
+        for row_id, value in rows:
+            if encrypting == crypto.is_encrypted(value):
+                continue  # already in the wanted form
+            if encrypting:
+                values = {column: crypto.encrypt(value, purpose=purpose),
+                          hash_column: crypto.search_hash(value, purpose=purpose)}  # fmt: skip
+            else:
+                values = {column: crypto.decrypt(value, purpose=purpose), hash_column: None}
+            conn.execute(sa.update(table).where(table.c.id == row_id).values(**values))

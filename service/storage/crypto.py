@@ -1,0 +1,267 @@
+"""Field encryption at rest and keyed search hashes for ID numbers and phones.
+
+One master key (``GRIDMAP_DATA_KEY``: 32 bytes, base64; else the file ``GRIDMAP_DATA_KEY_FILE``,
+created with mode 0600 on first use) is stretched with HKDF-SHA256 into three independent keys:
+
+- **encryption**: AES-256-GCM with a random 96-bit nonce per value; the purpose (``id_number``,
+  ``phone``) is the associated data, so a ciphertext moved to another column does not decrypt.
+  Stored as ``gm1:`` + URL-safe base64 of nonce ‖ ciphertext ‖ tag.
+- **search**: HMAC-SHA256 of the normalised value (``*_hash`` columns), so exact-match search
+  works without decrypting, and equal values can be found without storing them in clear.
+- **tokens**: the HMAC key of the service's access tokens.
+
+:class:`EncryptedString` makes this transparent to SQLAlchemy: values are encrypted when bound
+and decrypted when read, in ORM and Core statements alike. :func:`hash_default` fills the
+``*_hash`` column on INSERT from the value in the same row.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import String
+from sqlalchemy.types import TypeDecorator
+
+from gridmap.errors import GridmapError
+from service.settings import Settings, get_settings
+
+__all__ = [
+    "PREFIX",
+    "PURPOSES",
+    "DataKeyError",
+    "DataKeys",
+    "generate_key",
+    "parse_key",
+    "derive_keys",
+    "load_master_key",
+    "current_keys",
+    "encrypt",
+    "decrypt",
+    "is_encrypted",
+    "normalise",
+    "search_hash",
+    "hash_default",
+    "EncryptedString",
+    "sync_hashes_on_update",
+]
+
+log = logging.getLogger(__name__)
+
+PREFIX = "gm1:"
+"""Marks an encrypted value (version 1: AES-256-GCM, 12-byte nonce)."""
+PURPOSES = ("id_number", "phone")
+_NONCE = 12
+_KEY_BYTES = 32
+_NOT_DIGIT = re.compile(r"\D")
+
+
+class DataKeyError(GridmapError):
+    """The data key is missing, malformed, or does not decrypt the stored values."""
+
+
+@dataclass(frozen=True)
+class DataKeys:
+    """The three keys derived from the master key."""
+
+    encryption: bytes
+    search: bytes
+    tokens: bytes
+
+
+def generate_key() -> str:
+    """A new random master key, base64 text (put it in ``GRIDMAP_DATA_KEY``)."""
+    return base64.b64encode(os.urandom(_KEY_BYTES)).decode("ascii")
+
+
+def parse_key(text: str) -> bytes:
+    """Decode a base64 (standard or URL-safe) master key of 32 bytes."""
+    cleaned = text.strip().replace("-", "+").replace("_", "/")
+    try:
+        raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != _KEY_BYTES:
+        raise DataKeyError(
+            "GRIDMAP_DATA_KEY must be 32 random bytes in base64 (44 characters); "
+            "generate one with `gridmap user genkey`."
+        )
+    return raw
+
+
+def _hkdf(master: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=_KEY_BYTES, salt=None, info=info).derive(master)
+
+
+def derive_keys(master: bytes) -> DataKeys:
+    """Derive the encryption, search-hash and token keys from ``master`` (HKDF-SHA256)."""
+    return DataKeys(
+        encryption=_hkdf(master, b"gridmap/field-encryption/v1"),
+        search=_hkdf(master, b"gridmap/search-hash/v1"),
+        tokens=_hkdf(master, b"gridmap/access-tokens/v1"),
+    )
+
+
+def load_master_key(settings: Settings) -> bytes:
+    """The master key of ``settings``: ``data_key``, else ``data_key_file`` (created if missing)."""
+    if settings.data_key:
+        return parse_key(settings.data_key)
+    path = Path(settings.data_key_file).expanduser()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(generate_key() + "\n")
+        log.warning("Created a new data key in %s: back it up, the data cannot be read without it",
+                    path)  # fmt: skip
+    return parse_key(path.read_text())
+
+
+@lru_cache(maxsize=4)
+def _keys_for(data_key: str | None, data_key_file: str) -> DataKeys:
+    settings = Settings(data_key=data_key, data_key_file=data_key_file)
+    return derive_keys(load_master_key(settings))
+
+
+def current_keys() -> DataKeys:
+    """The keys of the process settings (``GRIDMAP_DATA_KEY`` / ``GRIDMAP_DATA_KEY_FILE``)."""
+    settings = get_settings()
+    return _keys_for(settings.data_key, settings.data_key_file)
+
+
+def _check_purpose(purpose: str) -> bytes:
+    if purpose not in PURPOSES:
+        raise ValueError(f"Unknown purpose {purpose!r}; use one of {PURPOSES}.")
+    return purpose.encode()
+
+
+def is_encrypted(value: object) -> bool:
+    """Whether ``value`` is a stored ciphertext (starts with :data:`PREFIX`)."""
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def encrypt(value: str | None, *, purpose: str, keys: DataKeys | None = None) -> str | None:
+    """Encrypt ``value`` for the ``purpose`` column; ``None`` stays ``None``."""
+    aad = _check_purpose(purpose)
+    if value is None:
+        return None
+    keys = keys or current_keys()
+    nonce = os.urandom(_NONCE)
+    sealed = AESGCM(keys.encryption).encrypt(nonce, str(value).encode("utf-8"), aad)
+    return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def decrypt(token: str | None, *, purpose: str, keys: DataKeys | None = None) -> str | None:
+    """Decrypt a value made by :func:`encrypt` for the same ``purpose``.
+
+    Raises
+    ------
+    DataKeyError
+        The value was encrypted with another key or for another purpose, or is damaged.
+    """
+    aad = _check_purpose(purpose)
+    if token is None:
+        return None
+    if not is_encrypted(token):
+        raise DataKeyError(f"A stored {purpose} is not an encrypted value; run the migrations.")
+    keys = keys or current_keys()
+    try:
+        raw = base64.urlsafe_b64decode(token[len(PREFIX) :].encode("ascii"))
+        plain = AESGCM(keys.encryption).decrypt(raw[:_NONCE], raw[_NONCE:], aad)
+    except (InvalidTag, ValueError, binascii.Error):
+        raise DataKeyError(
+            f"A stored {purpose} cannot be decrypted: GRIDMAP_DATA_KEY is not the key the data "
+            "was written with (or the value is damaged)."
+        ) from None
+    return plain.decode("utf-8")
+
+
+def normalise(value: str, purpose: str) -> str:
+    """The canonical form hashed for search: ID numbers upper-case, phones digits only.
+
+    >>> normalise(" 52060219900101123x ", "id_number"), normalise("+86 138-1234-5678", "phone")
+    ('52060219900101123X', '13812345678')
+    """
+    _check_purpose(purpose)
+    text = str(value).strip()
+    if purpose == "id_number":
+        return text.upper()
+    digits = _NOT_DIGIT.sub("", text)
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
+def search_hash(value: str | None, *, purpose: str, keys: DataKeys | None = None) -> str | None:
+    """Keyed hash (HMAC-SHA256, hex) of the normalised ``value``, for exact-match search."""
+    if value is None or not str(value).strip():
+        return None
+    keys = keys or current_keys()
+    message = _check_purpose(purpose) + b"\0" + normalise(value, purpose).encode("utf-8")
+    return hmac.new(keys.search, message, hashlib.sha256).hexdigest()
+
+
+def hash_default(source: str, purpose: str) -> Any:
+    """A column default computing :func:`search_hash` of column ``source`` of the same row."""
+    _check_purpose(purpose)
+
+    def _default(context: Any) -> str | None:
+        value = context.get_current_parameters().get(source)
+        if is_encrypted(value):  # already encrypted by the caller: cannot hash it here
+            return None
+        return search_hash(value, purpose=purpose)
+
+    return _default
+
+
+class EncryptedString(TypeDecorator[str]):
+    """A string column stored encrypted (:func:`encrypt`), read back in clear.
+
+    Stored values that are not encrypted (a store not yet migrated) are returned as they are.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int, purpose: str) -> None:
+        _check_purpose(purpose)
+        super().__init__(length)
+        self.purpose = purpose
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:  # noqa: ARG002
+        if value is None or is_encrypted(value):
+            return value
+        return encrypt(str(value), purpose=self.purpose)
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:  # noqa: ARG002
+        if value is None or not is_encrypted(value):
+            return value
+        return decrypt(value, purpose=self.purpose)
+
+
+def sync_hashes_on_update(model: type, pairs: dict[str, tuple[str, str]]) -> None:
+    """Recompute ``*_hash`` attributes of ``model`` when the ORM updates their source.
+
+    ``pairs`` maps hash attribute → (source attribute, purpose). Core ``UPDATE`` statements
+    that change a source value must set its hash themselves (:func:`search_hash`).
+    """
+    from sqlalchemy import event, inspect
+
+    def _before_update(_mapper: Any, _connection: Any, target: Any) -> None:
+        state = inspect(target)
+        for hash_attr, (source, purpose) in pairs.items():
+            if state.attrs[source].history.has_changes():
+                setattr(target, hash_attr, search_hash(getattr(target, source), purpose=purpose))
+
+    event.listen(model, "before_update", _before_update)
