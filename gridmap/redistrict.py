@@ -185,6 +185,7 @@ def redistrict(
     """
     bounds = household_bounds(min_households, max_households)
     plan = _check_plan(plan)
+    out_geoms = plan.to_crs(STORAGE_CRS).geometry  # kept grids keep these exact shapes
     if communities is None:
         plan = plan.to_crs(buildings.crs) if buildings.crs is not None else plan
         communities = plan.dissolve("community_code", as_index=False)[
@@ -206,7 +207,6 @@ def redistrict(
     )
     retired = {str(c) for c in retired_codes}
     plan_proj = plan.to_crs(crs)
-    out_geoms = plan.to_crs(STORAGE_CRS).geometry
     parts = []
     for job in jobs:
         rows = np.flatnonzero(plan["community_code"].to_numpy() == job.code)

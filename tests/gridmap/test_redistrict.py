@@ -1,0 +1,130 @@
+"""redistrict(): valid grids kept exactly, broken ones repaired with few moves, no code reused."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from gridmap.errors import DuplicateIdError, InputError
+from gridmap.redistrict import CHANGE_KEPT, CHANGE_NEW, redistrict
+
+CODE = "520602001001"
+CRS = "EPSG:4545"
+X0, Y0 = 617000.0, 3067000.0  # near Tongren, CGCS2000 GK zone 36 (CM 108°E)
+
+
+def toy():
+    """A 600 m × 300 m community: 6 columns × 3 rows of 70-household buildings; 3 grids of 420."""
+    pts = [(X0 + 50 + 100 * i, Y0 + 50 + 100 * j) for i in range(6) for j in range(3)]
+    buildings = gpd.GeoDataFrame(
+        {"building_id": [f"B{i:02d}" for i in range(len(pts))], "households": [70] * len(pts)},
+        geometry=[shapely.box(x - 15, y - 15, x + 15, y + 15) for x, y in pts],
+        crs=CRS,
+    )
+    plan = gpd.GeoDataFrame(
+        {"grid_code": [f"{CODE}00{k}" for k in (1, 2, 3)], "community_code": [CODE] * 3},
+        geometry=[shapely.box(X0 + 200 * k, Y0, X0 + 200 * (k + 1), Y0 + 300) for k in range(3)],
+        crs=CRS,
+    ).to_crs("EPSG:4326")
+    column = ((np.array([p[0] for p in pts]) - X0) // 200).astype(int)
+    assignments = pd.DataFrame(
+        {"building_id": buildings["building_id"], "grid_code": [f"{CODE}00{c + 1}" for c in column]}
+    )
+    return plan, buildings, assignments
+
+
+def _tiles(result, community_area):
+    geoms = np.asarray(result.grids.to_crs(CRS).geometry.values)
+    union = shapely.union_all(geoms)
+    assert union.area == pytest.approx(community_area, rel=1e-6)
+    assert shapely.area(geoms).sum() == pytest.approx(union.area, rel=1e-6)  # no overlaps
+
+
+def test_unchanged_community_keeps_every_grid_exactly():
+    plan, buildings, assignments = toy()
+    result = redistrict(plan, buildings, assignments=assignments)
+    assert result.grids["change"].eq(CHANGE_KEPT).all()
+    assert result.households_moved == 0 and result.moved.empty and result.retired_codes == []
+    for got, want in zip(result.grids.geometry, plan.geometry, strict=True):
+        assert shapely.equals_exact(got, want, tolerance=0)
+    assert result.grids["households"].tolist() == [420, 420, 420]
+
+
+def test_grown_building_moves_one_building_and_keeps_the_far_grid():
+    plan, buildings, assignments = toy()
+    buildings.loc[buildings["building_id"] == "B03", "households"] = 170  # grid 001 → 520
+    result = redistrict(plan, buildings, assignments=assignments)
+    assert result.ok
+    assert result.households_moved == 70  # one 70-household building: the least possible
+    assert len(result.moved) == 1
+    assert result.moved.iloc[0][["from_grid", "to_grid"]].tolist() == [f"{CODE}001", f"{CODE}002"]
+    far = result.grids.set_index("grid_code").loc[f"{CODE}003"]
+    assert far["change"] == CHANGE_KEPT
+    assert shapely.equals_exact(far.geometry, plan.geometry.iloc[2], tolerance=0)
+    assert sorted(result.grids["grid_code"]) == [f"{CODE}00{k}" for k in (1, 2, 3)]
+    _tiles(result, 600 * 300)
+
+
+def test_new_grid_gets_a_code_after_every_retired_one():
+    plan, buildings, assignments = toy()
+    tower = gpd.GeoDataFrame(
+        {"building_id": ["NEW"], "households": [300]},
+        geometry=[shapely.box(X0 + 285, Y0 + 135, X0 + 315, Y0 + 165)],
+        crs=CRS,
+    )
+    grown = pd.concat([buildings[buildings["building_id"] != "B00"], tower], ignore_index=True)
+    result = redistrict(
+        plan, grown, assignments=assignments, retired_codes=[f"{CODE}007", "520602001002009"]
+    )
+    assert result.ok, result.metrics
+    codes = result.grids["grid_code"].tolist()
+    new = result.grids.loc[result.grids["change"] == CHANGE_NEW, "grid_code"].tolist()
+    assert new and all(int(c[12:]) > 7 for c in new)
+    assert not set(new) & set(result.retired_codes)
+    assert len(codes) == len(set(codes)) == 4
+    assert result.new_buildings == ["NEW"] and result.removed_buildings == ["B00"]
+    assigned = result.assignments.set_index("building_id")["grid_code"]
+    assert assigned.index.is_unique and set(assigned.index) == set(grown["building_id"])
+    totals = grown.set_index("building_id")["households"].groupby(assigned).sum()
+    assert totals.to_dict() == result.grids.set_index("grid_code")["households"].to_dict()
+    _tiles(result, 600 * 300)
+
+
+def test_equal_seeds_give_equal_plans():
+    plan, buildings, assignments = toy()
+    buildings.loc[buildings["building_id"] == "B03", "households"] = 170
+    a = redistrict(plan, buildings, assignments=assignments, seed=3)
+    b = redistrict(plan, buildings, assignments=assignments, seed=3)
+    assert a.assignments.equals(b.assignments)
+
+
+def test_unfixable_grid_is_reported_not_hidden():
+    plan, buildings, assignments = toy()
+    buildings["households"] = 40  # 240 per grid, 720 in all: no plan of 300–500 fits 3 grids
+    result = redistrict(plan, buildings, assignments=assignments, min_households=300)
+    assert result.ok or result.problems
+    assert {p.kind for p in result.problems} <= {"unrepaired"}
+    assert all((r.households >= 300) or any(p.grid_code == r.grid_code for p in result.problems)
+               for r in result.grids.itertuples())  # fmt: skip
+
+
+def test_plan_without_codes_is_refused_by_name():
+    plan, buildings, _ = toy()
+    with pytest.raises(InputError, match="lacks a grid_code column"):
+        redistrict(plan.drop(columns="grid_code"), buildings)
+    plan.loc[1, "grid_code"] = plan.loc[0, "grid_code"]
+    with pytest.raises(DuplicateIdError, match=f"{CODE}001"):
+        redistrict(plan, buildings)
+    plan.loc[1, "grid_code"] = "52060200100102"
+    with pytest.raises(InputError, match="52060200100102"):
+        redistrict(plan, buildings)
+
+
+def test_bad_household_count_names_the_building():
+    plan, buildings, _ = toy()
+    buildings.loc[4, "households"] = -3
+    with pytest.raises(InputError, match="B04"):
+        redistrict(plan, buildings)
