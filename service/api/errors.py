@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gridmap.errors import GridmapError, InfeasiblePartitionError, InputError
+from service.storage.auth import PermissionDenied
 from service.storage.queries import NotFoundError
 
 __all__ = ["STATUS_BY_EXCEPTION", "status_for", "add_exception_handlers"]
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 # Most specific first: the first matching class wins.
 STATUS_BY_EXCEPTION: list[tuple[type[BaseException], int]] = [
     (NotFoundError, 404),
+    (PermissionDenied, 403),
     (InputError, 422),  # includes InvalidGeometryError, CRSError, DuplicateIdError
     (InfeasiblePartitionError, 422),
     (GridmapError, 500),

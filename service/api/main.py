@@ -14,8 +14,10 @@ from fastapi.templating import Jinja2Templates
 
 from service import assets
 from service.api.errors import add_exception_handlers
+from service.api.limits import BodySizeLimit
 from service.api.openapi30 import to_openapi30
-from service.api.routes import downloads, lookup, maps, ogc
+from service.api.routes import downloads, lookup, maps, ogc, residents
+from service.api.security import router as auth_router
 from service.settings import Settings, get_settings
 from service.storage.session import make_engine, make_sessionmaker
 
@@ -48,8 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     assets.ensure_installed()
     app.mount("/static/vendor", StaticFiles(directory=assets.VENDOR_DIR, check_dir=False))
     app.mount("/static/gridmap", StaticFiles(directory=assets.STATIC_DIR / "gridmap"))
-    for module in (ogc, maps, lookup, downloads):
+    for module in (ogc, maps, lookup, downloads, residents):
         app.include_router(module.router)
+    app.include_router(auth_router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

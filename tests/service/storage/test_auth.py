@@ -251,3 +251,31 @@ def test_migration_encrypts_existing_clear_values_and_downgrade_decrypts(make_st
         assert tuple(raw) == ("520602199001011234", "13912345678", None)
     finally:
         engine.dispose()
+
+
+# --------------------------------------------------------------------------- CLI
+def test_user_cli_add_list_remove(store_url, monkeypatch):
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    use_fast_password_hashing(monkeypatch)
+    run = CliRunner().invoke
+    r = run(app, ["user", "add", "w1", "--role", "grid_worker", "--grid", GRID_A1, "--db",
+                  store_url, "--password-stdin"], input="secret-pass\n")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = run(app, ["user", "add", "w2", "--role", "grid_worker", "--db", store_url,
+                  "--password-stdin"], input="secret-pass\n")  # fmt: skip
+    assert r.exit_code == 1 and "needs at least one grid code" in r.output
+    r = run(app, ["user", "list", "--db", store_url])
+    assert r.exit_code == 0 and r.output.splitlines() == [f"w1\tgrid_worker\t{GRID_A1}\t-"]
+    assert "secret-pass" not in r.output
+    engine = make_engine(store_url)
+    with make_sessionmaker(engine)() as s:
+        assert authenticate(session=s, username="w1", password="secret-pass") is not None
+    engine.dispose()
+    assert run(app, ["user", "remove", "w1", "--db", store_url]).exit_code == 0
+    r = run(app, ["user", "remove", "w1", "--db", store_url])
+    assert r.exit_code == 1 and "'w1' not found" in r.output
+    key = run(app, ["user", "genkey"]).output.strip()
+    assert len(crypto.parse_key(key)) == 32

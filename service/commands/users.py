@@ -1,0 +1,94 @@
+"""``gridmap user add|list|remove|genkey``: service users, their role and scope.
+
+Passwords are read from a hidden prompt (or ``--password-stdin``), never from the command line.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from gridmap.errors import GridmapError
+from service.storage.auth import ROLES, create_user, list_users, remove_user
+from service.storage.crypto import generate_key
+from service.storage.migrate import upgrade_database
+from service.storage.session import make_engine, session_scope
+
+__all__ = ["user_app"]
+
+user_app = typer.Typer(help="Service users: add, list, remove; generate a data key.",
+                       no_args_is_help=True)  # fmt: skip
+_DB = typer.Option(None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL).")
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code=1)
+
+
+@user_app.command("add")
+def add(
+    username: str = typer.Argument(..., help="Sign-in name."),
+    role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
+    grid: list[str] = typer.Option([], "--grid", help="Grid code served (grid_worker; repeat)."),
+    community: str | None = typer.Option(None, "--community", help="Community code (admin)."),
+    district: str | None = typer.Option(None, "--district", help="6-digit district code."),
+    can_reveal: bool = typer.Option(False, "--can-reveal", help="May see full values (audited)."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input."
+    ),  # fmt: skip
+    db: str | None = _DB,
+) -> None:
+    """Add a user with a role and scope."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = make_engine(db)
+    try:
+        upgrade_database(engine)
+        with session_scope(engine) as session:
+            info = create_user(session=session, username=username, password=password, role=role,
+                               grid_codes=grid, community_code=community, district_code=district,
+                               can_reveal=can_reveal)  # fmt: skip
+    except GridmapError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"Added {info.username} ({info.role}).")
+
+
+@user_app.command("list")
+def list_(db: str | None = _DB) -> None:
+    """List users: name, role, scope, reveal permission."""
+    engine = make_engine(db)
+    try:
+        upgrade_database(engine)
+        with session_scope(engine) as session:
+            users = list_users(session=session)
+    finally:
+        engine.dispose()
+    for u in users:
+        scope = ",".join(u.grid_codes) or u.community_code or u.district_code or "-"
+        typer.echo(f"{u.username}\t{u.role}\t{scope}\t{'reveal' if u.can_reveal else '-'}")
+
+
+@user_app.command("remove")
+def remove(username: str = typer.Argument(...), db: str | None = _DB) -> None:
+    """Remove a user (their audit records stay)."""
+    engine = make_engine(db)
+    try:
+        with session_scope(engine) as session:
+            remove_user(session=session, username=username)
+    except GridmapError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"Removed {username}.")
+
+
+@user_app.command("genkey")
+def genkey() -> None:
+    """Print a new random data key for GRIDMAP_DATA_KEY (keep it safe: data needs it)."""
+    typer.echo(generate_key())
