@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     """Largest request body accepted (uploads); bigger requests get 413."""
 
+    tianditu_key: str | None = None
+    """Key of the Tianditu basemap (天地图); without one the Tianditu basemap is not offered."""
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg_driver(cls, value: str) -> str:
