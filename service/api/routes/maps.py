@@ -145,7 +145,7 @@ def _page(
         bounds=bounds,
         lang=lang,
         basemap=basemap,
-        tianditu_key=getattr(settings, "tianditu_key", None),
+        tianditu_key=settings.tianditu_key,
         crumbs=crumbs,
         downloads=downloads,
         switch_url=root + request.url.path,
