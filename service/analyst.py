@@ -210,6 +210,12 @@ class Store:
         assignment = pd.Series(a["grid_code"].to_numpy(), index=a["building_id"].to_numpy())
         source = "redistrict" if isinstance(plan, RedistrictResult) else "partition"
         with session_scope(self.engine) as session:
+            stored = set(session.scalars(select(m.Building.id)))
+            unknown = [b for b in assignment.index if b not in stored]
+            if unknown:  # a planned building not imported yet: the grid still counts it
+                log.warning("%d building(s) of the plan are not in the store and are not "
+                            "linked to a grid: %s", len(unknown), unknown[:10])  # fmt: skip
+                assignment = assignment[~assignment.index.isin(unknown)]
             return repo.save_plan(session=session, community_code=code, grids=grids,
                                   assignment=assignment, params=params, name=name,
                                   source=source)  # fmt: skip
