@@ -16,6 +16,7 @@ from service import assets
 from service.api.errors import add_exception_handlers
 from service.api.limits import BodySizeLimit
 from service.api.openapi30 import to_openapi30
+from service.api.openapi_docs import complete_document
 from service.api.routes import downloads, lookup, maps, ogc, residents
 from service.api.security import router as auth_router
 from service.settings import Settings, get_settings
@@ -62,5 +63,5 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         document = get_openapi(title=app.title, version=app.version, summary=app.summary,
                                routes=app.routes)  # fmt: skip
-        app.openapi_schema = to_openapi30(document)
+        app.openapi_schema = to_openapi30(complete_document(document))
     return app.openapi_schema
