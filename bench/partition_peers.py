@@ -1,0 +1,258 @@
+"""Benchmark gridmap.partition against GerryChain, spopt and an exact CP-SAT model.
+
+All methods see the same synthetic Tongren-style communities (bench/synth.py). The peers work on
+the cells gridmap tessellates (building Voronoi cells clipped to street blocks, which tile the
+community); their cell labels are dissolved the same way. Measures per method: share of grids
+within [min, max] (a lone building above max counts as correctly flagged), share contiguous,
+mean Polsby-Popper, compounds (<= max households) split, grid boundary not on streets (m),
+internal grid boundary (m), seconds.
+
+Usage::
+
+    .venv/bin/python bench/partition_peers.py                 # realistic + small, no spopt
+    .venv/bin/python bench/partition_peers.py --spopt          # add spopt MaxPHeuristic (minutes)
+    .venv/bin/python bench/partition_peers.py --cpsat-seconds 120
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synth import tongren_community  # noqa: E402
+
+from gridmap.adjacency import cell_graph  # noqa: E402
+from gridmap.cells import tessellate  # noqa: E402
+from gridmap.metrics import polsby_popper  # noqa: E402
+from gridmap.partition import partition  # noqa: E402
+
+LO, HI = 300, 500
+
+
+def _tess(comm, bld, streets, compounds):
+    t = tessellate(
+        comm.geometry.iloc[0],
+        np.asarray(bld.geometry.values),
+        bld["households"].to_numpy(),
+        compound_ids=bld["compound_id"].fillna("").astype(str).to_numpy()
+        if "compound_id" in bld
+        else None,
+        streets=None if streets is None else np.asarray(streets.geometry.values),
+        compounds=None if compounds is None else np.asarray(compounds.geometry.values),
+        compound_polygon_ids=None if compounds is None else compounds["compound_id"].to_numpy(),
+    )
+    return t, cell_graph(t)
+
+
+def _measure(name, geoms, households, building_grid, bld, streets, seconds, n_buildings_grid):
+    geoms = np.asarray(geoms, dtype=object)
+    hh = np.asarray(households)
+    lone_tower = (hh > HI) & (np.asarray(n_buildings_grid) == 1)
+    in_bounds = ((hh >= LO) & (hh <= HI)) | lone_tower
+    boundary = shapely.union_all(shapely.boundary(geoms))
+    outer = shapely.union_all([shapely.boundary(shapely.union_all(geoms))])
+    internal = shapely.difference(boundary, outer.buffer(0.01))
+    off = internal
+    if streets is not None:
+        off = shapely.difference(internal, shapely.union_all(streets.geometry.values).buffer(0.5))
+    split = 0
+    if "compound_id" in bld:
+        frame = pd.DataFrame(
+            {"c": bld["compound_id"].values, "g": building_grid, "h": bld["households"].values}
+        ).dropna(subset=["c"])
+        per = frame.groupby("c").agg(h=("h", "sum"), g=("g", "nunique"))
+        split = int(((per.h <= HI) & (per.g > 1)).sum())
+    return {
+        "method": name,
+        "grids": len(geoms),
+        "in_bounds": float(in_bounds.mean()),
+        "contiguous": float((shapely.get_num_geometries(geoms) == 1).mean()),
+        "polsby_popper": float(polsby_popper(geoms).mean()),
+        "compounds_split": split,
+        "off_street_m": round(float(shapely.length(off)), 1),
+        "internal_m": round(float(shapely.length(internal)), 1),
+        "seconds": round(seconds, 2),
+    }
+
+
+def run_gridmap(comm, bld, streets, compounds):
+    t = time.perf_counter()
+    r = partition(comm, bld, streets=streets, compounds=compounds)
+    sec = time.perf_counter() - t
+    g = r.grids.to_crs(comm.crs)
+    grid_of = dict(zip(r.assignments.building_id, r.assignments.grid_code, strict=True))
+    bg = np.array([grid_of.get(b) for b in bld["building_id"]], dtype=object)
+    return _measure(
+        "gridmap",
+        g.geometry.values,
+        g["households"].values,
+        bg,
+        bld,
+        streets,
+        sec,
+        g["buildings"].values,
+    )
+
+
+def _from_cell_labels(name, tess, labels, bld, streets, seconds):
+    labels = np.asarray(labels)
+    geoms = tess.dissolve(labels)
+    keys = sorted(geoms)
+    hh = [int(tess.cell_households[labels == k].sum()) for k in keys]
+    nb = [sum(len(tess.cell_buildings[c]) for c in np.flatnonzero(labels == k)) for k in keys]
+    bg = np.where(tess.building_cell >= 0, labels[np.maximum(tess.building_cell, 0)], -1)
+    return _measure(name, [geoms[k] for k in keys], hh, bg, bld, streets, seconds, nb)
+
+
+def run_gerrychain(tess, graph, bld, streets, seed=0):
+    import random
+
+    from gerrychain import Graph
+    from gerrychain.tree import recursive_tree_part
+
+    g = Graph.from_networkx(graph.to_networkx())
+    total = float(graph.weights.sum())
+    k = max(1, round(total / 400))
+    target = total / k
+    eps = min(HI / target - 1, 1 - LO / target)
+    random.seed(seed)  # GerryChain draws from the global random module
+    t = time.perf_counter()
+    try:
+        assign = recursive_tree_part(g, range(k), target, "households", eps)
+    except Exception as exc:  # GerryChain raises RuntimeError/BipartitionWarning variants
+        return {
+            "method": "gerrychain",
+            "failed": str(exc)[:60],
+            "seconds": round(time.perf_counter() - t, 2),
+        }
+    sec = time.perf_counter() - t
+    labels = np.array([assign[i] for i in range(graph.n)])
+    return _from_cell_labels("gerrychain", tess, labels, bld, streets, sec)
+
+
+def run_spopt(tess, graph, bld, streets):
+    import geopandas as gpd
+    import libpysal
+    from spopt.region import MaxPHeuristic
+
+    nbrs, _ = graph.neighbours()
+    w = libpysal.weights.W({i: nbrs[i].tolist() for i in range(graph.n)}, silence_warnings=True)
+    frame = gpd.GeoDataFrame(
+        {
+            "households": graph.weights.astype(float),
+            "x": shapely.get_x(shapely.centroid(tess.cells)),
+            "y": shapely.get_y(shapely.centroid(tess.cells)),
+        },
+        geometry=list(tess.cells),
+    )
+    t = time.perf_counter()
+    model = MaxPHeuristic(frame, w, ["x", "y"], "households", LO, top_n=2)
+    model.solve()
+    sec = time.perf_counter() - t
+    return _from_cell_labels("spopt", tess, np.asarray(model.labels_), bld, streets, sec)
+
+
+def run_cpsat(tess, graph, bld, streets, k, seconds):
+    from ortools.sat.python import cp_model
+
+    n, edges = graph.n, graph.edges.tolist()
+    w = graph.weights.astype(int).tolist()
+    length = np.round(graph.length * 10).astype(int).tolist()  # decimetres
+    m = cp_model.CpModel()
+    x = [[m.NewBoolVar("") for _ in range(k)] for _ in range(n)]
+    root = [[m.NewBoolVar("") for _ in range(k)] for _ in range(n)]
+    for v in range(n):
+        m.AddExactlyOne(x[v])
+    for g in range(k):
+        m.Add(sum(w[v] * x[v][g] for v in range(n)) >= LO)
+        m.Add(sum(w[v] * x[v][g] for v in range(n)) <= HI)
+        m.AddExactlyOne(root[v][g] for v in range(n))
+        for v in range(n):
+            m.AddImplication(root[v][g], x[v][g])
+    # Single-commodity flow per grid: the root sends one unit to every other member.
+    arcs = edges + [[b, a] for a, b in edges]
+    for g in range(k):
+        f = [m.NewIntVar(0, n, "") for _ in arcs]
+        for (a, b), fv in zip(arcs, f, strict=True):
+            m.Add(fv <= n * x[a][g])
+            m.Add(fv <= n * x[b][g])
+        for v in range(n):
+            inflow = sum(fv for (a, b), fv in zip(arcs, f, strict=True) if b == v)
+            outflow = sum(fv for (a, b), fv in zip(arcs, f, strict=True) if a == v)
+            m.Add(inflow - outflow == x[v][g] - n * root[v][g]).OnlyEnforceIf(root[v][g].Not())
+            m.Add(inflow - outflow == x[v][g] - sum(x[u][g] for u in range(n))).OnlyEnforceIf(
+                root[v][g]
+            )
+    cut = []
+    for (a, b), ln in zip(edges, length, strict=True):
+        c = m.NewBoolVar("")
+        for g in range(k):
+            m.Add(x[a][g] - x[b][g] <= c)
+        cut.append(ln * c)
+    m.Minimize(sum(cut))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = 2
+    t = time.perf_counter()
+    status = solver.Solve(m)
+    sec = time.perf_counter() - t
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {"method": "cp-sat", "failed": solver.StatusName(status), "seconds": round(sec, 1)}
+    labels = np.array([next(g for g in range(k) if solver.Value(x[v][g])) for v in range(n)])
+    out = _from_cell_labels("cp-sat", tess, labels, bld, streets, sec)
+    out["optimal"] = status == cp_model.OPTIMAL
+    return out
+
+
+def realistic(seeds, with_spopt):
+    rows = []
+    for seed in seeds:
+        for tower in (False, True):
+            comm, bld, st, cmp = tongren_community(seed, tower=tower)
+            case = f"seed{seed}{'-tower640' if tower else ''} ({len(bld)} bldg)"
+            tess, graph = _tess(comm, bld, st, cmp)
+            runs = [run_gridmap(comm, bld, st, cmp), run_gerrychain(tess, graph, bld, st, seed)]
+            if with_spopt:
+                runs.append(run_spopt(tess, graph, bld, st))
+            rows += [{"case": case, **r} for r in runs]
+    return pd.DataFrame(rows)
+
+
+def small(seeds, cpsat_seconds):
+    rows = []
+    for seed in seeds:
+        comm, bld, _, _ = tongren_community(seed, n_buildings=40, width=330, height=260, streets=0)
+        bld = bld.drop(columns="compound_id")
+        tess, graph = _tess(comm, bld, None, None)
+        k = max(1, round(graph.weights.sum() / 400))
+        case = f"small{seed} ({len(bld)} bldg, {int(graph.weights.sum())} hh, k={k})"
+        runs = [run_gridmap(comm, bld, None, None), run_gerrychain(tess, graph, bld, None, seed)]
+        if cpsat_seconds > 0:
+            runs.append(run_cpsat(tess, graph, bld, None, k, cpsat_seconds))
+        rows += [{"case": case, **r} for r in runs]
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--spopt", action="store_true", help="also run spopt (minutes each)")
+    parser.add_argument("--cpsat-seconds", type=float, default=60.0)
+    parser.add_argument("--small-seeds", type=int, nargs="+", default=[1, 2, 3])
+    args = parser.parse_args()
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
+    print(realistic(args.seeds, args.spopt).to_string(index=False))
+    print()
+    print(small(args.small_seeds, args.cpsat_seconds).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
