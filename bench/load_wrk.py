@@ -1,0 +1,163 @@
+"""Load test: wrk at 50 connections for 30 s against the map page, a GeoJSON download and
+/lookup, served from the Bijiang sample on SpatiaLite and on PostGIS.
+
+Imports the sample (3 communities, buildings, households, persons, staff, existing grids) into a
+fresh store per backend, starts one uvicorn process (``gridmap`` app factory) on it, and runs
+``wrk -t2 -c50 -d30s --latency`` per URL. Prints requests/s, p50, p99 and errors (socket errors +
+non-2xx/3xx) and writes ``bench/results/load_wrk.json``.
+
+Not a test: timings depend on the machine. Needs ``wrk`` (Debian package ``wrk``) and, for
+PostGIS, a server (default ``postgresql://postgres@127.0.0.1:5432/gridmap_load``, recreated).
+
+    .venv/bin/python bench/load_wrk.py [--backends spatialite postgis] [--duration 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from geodata import get_path  # noqa: E402
+from service.storage.importer import import_files  # noqa: E402
+
+LAYERS = {"community": "communities", "compound": "compounds", "street": "streets",
+          "building": "buildings", "grid": "grids_existing"}  # fmt: skip
+PATHS = {
+    "map page": "/maps/communities/520602002001",
+    "GeoJSON download": "/downloads/communities/520602002001/grids.geojson",
+    "lookup": "/lookup?lon=109.1905&lat=27.7200",
+}
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_load"
+
+
+def _sources() -> dict[str, Path]:
+    gpkg = get_path("bijiang.gpkg")
+    return {**dict.fromkeys(LAYERS, gpkg), "household": get_path("households.csv"),
+            "person": get_path("persons.csv"), "staff": get_path("staff.csv")}  # fmt: skip
+
+
+def _fresh_postgis(url: str) -> None:
+    sa_url = make_url(url)
+    admin = create_engine(sa_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{sa_url.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{sa_url.database}"'))
+    admin.dispose()
+    engine = create_engine(sa_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url: str, connections: int, duration: int) -> dict[str, float]:
+    """wrk with ``--latency``: requests/s, p50 and p99 in ms, errors."""
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency", url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    return {
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
+        "errors": (int(non_2xx.group(1)) if non_2xx else 0)
+        + (sum(int(g) for g in socket_errors.groups()) if socket_errors else 0),
+    }  # fmt: skip
+
+
+def bench_backend(url: str, connections: int, duration: int) -> dict[str, dict[str, float]]:
+    import_files(_sources(), url=url, layers=LAYERS)
+    port = _free_port()
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": url}
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "service.api.main:create_app",
+           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        results = {}
+        for name, path in PATHS.items():
+            _wait(base + path)
+            run_wrk(base + path, connections, 3)  # warm-up
+            results[name] = run_wrk(base + path, connections, duration)
+            print(f"  {name:17s} {results[name]}", flush=True)
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", nargs="+", default=["spatialite", "postgis"])
+    parser.add_argument("--postgis-url", default=DEFAULT_PG)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=30)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install wrk")
+    os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", str(Path(tempfile.gettempdir()) / "load.key"))
+    all_results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends:
+            print(f"{backend}: wrk -t2 -c{args.connections} -d{args.duration}s", flush=True)
+            if backend == "postgis":
+                _fresh_postgis(args.postgis_url)
+                url = args.postgis_url
+            else:
+                url = f"sqlite:///{tmp}/load.sqlite"
+            all_results[backend] = bench_backend(url, args.connections, args.duration)
+    out = ROOT / "bench" / "results" / "load_wrk.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(all_results, indent=2))
+    print("\n| backend | URL | req/s | p50 ms | p99 ms | errors |\n|---|---|---:|---:|---:|---:|")
+    for backend, rows in all_results.items():
+        for name, r in rows.items():
+            print(f"| {backend} | {name} | {r['requests_per_s']:.1f} | {r['p50_ms']:.1f} | "
+                  f"{r['p99_ms']:.1f} | {r['errors']} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
