@@ -15,9 +15,19 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["Issue", "AttachReport", "REPORT_COLUMNS"]
+from gridmap.schema import Entity
+
+__all__ = ["Issue", "AttachReport", "REPORT_COLUMNS", "record_labels"]
 
 REPORT_COLUMNS = ("entity", "record_id", "reason", "detail")
+
+
+def record_labels(frame: pd.DataFrame, entity: Entity) -> pd.Series:
+    """The id of each record, or ``"row N"`` (data row, 1-based) where the id is missing."""
+    rows = pd.Series([f"row {int(i) + 1}" for i in frame.index], index=frame.index)
+    if entity.id_column not in frame:
+        return rows
+    return frame[entity.id_column].astype(object).where(frame[entity.id_column].notna(), rows)
 
 
 @dataclass(frozen=True)

@@ -2,18 +2,19 @@
 
 Two kinds of problem, decided here once:
 
-**Fatal** (an exception; the whole import is refused, nothing is written):
-records sharing an id but differing in some value
-(:class:`~gridmap.errors.DuplicateIdError`); an empty or missing geometry where the
-entity requires one (communities, grids, streets), a geometry of the wrong kind (a point given
-for a grid), or one that :func:`shapely.make_valid` would change materially
-(:class:`~gridmap.errors.InvalidGeometryError`). Missing columns and a missing CRS are refused
-earlier by :func:`gridmap.io.read_layer`. These are whole-file problems the office must fix.
+**Fatal** (an exception; the whole import is refused, nothing is written): records sharing an
+id but differing in some value (:class:`~gridmap.errors.DuplicateIdError`, naming the ids), and
+a layer whose geometries are of the wrong kind (a point given for a grid). Missing columns, a
+missing CRS and different CRSs are refused earlier by :func:`gridmap.io.read_layer` and the
+attach chain. These are whole-file problems the office must fix.
 
 **Report lines** (an :class:`~gridmap.report.Issue`; the import goes on):
 
 * a record without id → skipped (it cannot be referenced), named ``"row N"``;
 * an exact copy of an earlier record (same id, same values) → the copy is dropped;
+* an empty or missing geometry where the entity requires one, or an invalid geometry that
+  :func:`shapely.make_valid` would change materially → that record is left out
+  (:func:`gridmap.geomrepair.repair_geometries`);
 * an invalid geometry repaired with a small area change → kept repaired, plus a UserWarning;
 * an ID number failing GB 11643 (length, birth date or check digit), a malformed phone, a count
   that is not a non-negative integer, an unknown category value → that *value* is cleared and
@@ -25,17 +26,16 @@ Issues never carry the offending personal value, only the record id and the reas
 from __future__ import annotations
 
 import re
-import warnings
 from datetime import date
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.errors import DuplicateIdError, InvalidGeometryError
+from gridmap.errors import DuplicateIdError
+from gridmap.geomrepair import MAX_REPAIR_AREA_CHANGE, repair_geometries
 from gridmap.io import COUNT_COLUMNS, get_entity
-from gridmap.report import Issue
+from gridmap.report import Issue, record_labels
 from gridmap.schema import PERSON, Entity
 
 __all__ = [
@@ -58,19 +58,10 @@ __all__ = [
     "validate_layer",
 ]
 
-MAX_REPAIR_AREA_CHANGE = 0.01
-"""A repair changing a polygon's area (or a line's length) by more than 1 % is refused."""
-
 _GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _GB11643_CHECK = "10X98765432"  # index = weighted sum mod 11 (ISO 7064 MOD 11-2)
 _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(?:0\d{2,3}-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
-_GEOMETRY_TYPES = {
-    "polygon": {"Polygon", "MultiPolygon"},
-    "line": {"LineString", "MultiLineString"},
-    "point": {"Point"},
-    "point-or-polygon": {"Point", "Polygon", "MultiPolygon"},
-}
 CATEGORY_SYNONYMS: dict[str, dict[str, str]] = {
     "population_type": {"户籍": "registered", "户籍人口": "registered", "常住": "resident",
                         "常住人口": "resident", "流动": "floating", "流动人口": "floating"},
@@ -145,14 +136,6 @@ def valid_phone(value: str) -> bool:
 # --- records and ids ---------------------------------------------------------------------------
 
 
-def record_labels(frame: pd.DataFrame, entity: Entity) -> pd.Series:
-    """The id of each record, or ``"row N"`` (data row, 1-based) where the id is missing."""
-    rows = pd.Series([f"row {int(i) + 1}" for i in frame.index], index=frame.index)
-    if entity.id_column not in frame:
-        return rows
-    return frame[entity.id_column].astype(object).where(frame[entity.id_column].notna(), rows)
-
-
 def drop_missing_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
     """Skip records without id; each becomes an issue named by its data row."""
     ent = get_entity(entity)
@@ -205,91 +188,6 @@ def check_unique_ids(frame: pd.DataFrame, entity: str | Entity) -> None:
             f"{len(dups)} duplicate {ent.name} {ent.id_column}(s): {listing}{more}. "
             "Each id must be unique; renumber or merge those records."
         )
-
-
-# --- geometry ----------------------------------------------------------------------------------
-
-
-def repair_geometries(
-    frame: gpd.GeoDataFrame, entity: str | Entity
-) -> tuple[gpd.GeoDataFrame, list[Issue]]:
-    """Check geometries: refuse missing/wrong-kind ones, repair invalid ones with ``make_valid``.
-
-    Raises
-    ------
-    InvalidGeometryError
-        Naming the records whose geometry is empty or missing although required, of the wrong
-        kind, or would change by more than :data:`MAX_REPAIR_AREA_CHANGE` when repaired.
-
-    Warns
-    -----
-    UserWarning
-        Naming the records that were repaired.
-    """
-    ent = get_entity(entity)
-    labels = record_labels(frame, ent)
-    geoms = frame.geometry.to_numpy()
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if ent.geometry_required and missing.any():
-        raise InvalidGeometryError(
-            f"{ent.name}(s) {_ids(labels[missing])} have an empty or missing geometry; "
-            f"every {ent.name} needs one. Draw it or remove the record."
-        )
-    allowed = _GEOMETRY_TYPES[ent.geometry or "point-or-polygon"]
-    wrong = ~missing & ~frame.geom_type.isin(list(allowed)).to_numpy()
-    if wrong.any():
-        raise InvalidGeometryError(
-            f"{ent.name}(s) {_ids(labels[wrong])} have geometries of the wrong kind; "
-            f"{ent.name} geometries must be {' or '.join(sorted(allowed))}."
-        )
-    invalid = ~missing & ~shapely.is_valid(geoms)
-    if not invalid.any():
-        return frame, []
-    return _repair(frame, invalid, labels, ent)
-
-
-def _repair(
-    frame: gpd.GeoDataFrame, invalid: np.ndarray, labels: pd.Series, ent: Entity
-) -> tuple[gpd.GeoDataFrame, list[Issue]]:
-    before = frame.geometry.to_numpy()[invalid]
-    # "structure" keeps polygons polygonal (no stray lines); the relative area change barely
-    # depends on the CRS for features of building or grid size, so lon/lat is fine here.
-    after = shapely.make_valid(before, method="structure", keep_collapsed=False)
-    change = _relative_change(before, after)
-    bad = change > MAX_REPAIR_AREA_CHANGE
-    ids = labels[invalid]
-    if bad.any():
-        raise InvalidGeometryError(
-            f"{ent.name}(s) {_ids(ids[bad])} have invalid geometries that repair would change "
-            f"by more than {MAX_REPAIR_AREA_CHANGE:.0%} (e.g. a bow-tie ring). Redraw them."
-        )
-    reasons = [re.sub(r"\[.*\]", "", r) for r in shapely.is_valid_reason(before)]
-    warnings.warn(
-        f"Repaired invalid geometry of {ent.name}(s) {_ids(ids)} with make_valid.",
-        UserWarning,
-        stacklevel=3,
-    )
-    out = frame.copy()
-    out.loc[invalid, out.geometry.name] = after
-    issues = [
-        Issue(ent.name, str(i), "geometry repaired", f"{r}; area/length changed by {c:.3%}")
-        for i, r, c in zip(ids, reasons, change, strict=True)
-    ]
-    return out, issues
-
-
-def _relative_change(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Relative change of area (polygons) or length (lines); infinite if a size was zero.
-
-    The area of an invalid ring is its shoelace area as drawn, so a bow-tie whose lobes cancel
-    has area ~0 before repair and is refused.
-    """
-    polygonal = np.isin(shapely.get_type_id(before), (3, 6))  # Polygon, MultiPolygon
-    size_before = np.where(polygonal, shapely.area(before), shapely.length(before))
-    size_after = np.where(polygonal, shapely.area(after), shapely.length(after))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = np.abs(size_after - size_before) / size_before
-    return np.where(np.isfinite(change), change, np.inf)
 
 
 # --- field values ------------------------------------------------------------------------------
@@ -444,8 +342,3 @@ def validate_layer(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFr
     if ent.name == "person":
         issues += check_person_consistency(frame, id_given=id_given)
     return frame, issues
-
-
-def _ids(labels: pd.Series, limit: int = 20) -> str:
-    items = [str(v) for v in labels]
-    return ", ".join(items[:limit]) + (f" … ({len(items)} in all)" if len(items) > limit else "")

@@ -187,16 +187,22 @@ def test_small_self_intersection_is_repaired_with_a_warning():
     assert out.geometry.iloc[1].area == pytest.approx(D * D, rel=0.01)
 
 
-def test_bow_tie_is_refused_naming_the_record():
+def test_bow_tie_record_is_left_out_and_named():
     x, y = LON, LAT
     bow_tie = Polygon([(x, y), (x + D, y + D), (x + D, y), (x, y + D)])
-    with pytest.raises(InvalidGeometryError, match=r"grid\(s\) G2 have invalid geometries"):
-        repair_geometries(_grids(_square(), bow_tie), "grid")
+    out, issues = repair_geometries(_grids(_square(), bow_tie, _square(2 * D)), "grid")
+    assert out["grid_code"].tolist() == ["G1", "G3"]
+    assert [(i.record_id, i.reason) for i in issues] == [("G2", "invalid geometry")]
+    assert "record left out" in issues[0].detail and "Self-intersection" in issues[0].detail
 
 
-def test_missing_geometry_is_fatal_where_required_only():
-    with pytest.raises(InvalidGeometryError, match=r"grid\(s\) G2, G3 have an empty or missing"):
-        repair_geometries(_grids(_square(), None, Polygon()), "grid")
+def test_missing_geometry_is_left_out_where_required_only():
+    out, issues = repair_geometries(_grids(_square(), None, Polygon()), "grid")
+    assert out["grid_code"].tolist() == ["G1"]
+    assert [(i.record_id, i.reason) for i in issues] == [
+        ("G2", "missing geometry"),
+        ("G3", "missing geometry"),
+    ]
     buildings = gpd.GeoDataFrame({"building_id": ["B1", "B2"]}, geometry=[None, Point(LON, LAT)])
     out, issues = repair_geometries(buildings.set_crs(4326), "building")
     assert issues == [] and len(out) == 2
