@@ -11,7 +11,9 @@ Each function returns ``(frame, issues)``: the input with its link column filled
 that cannot be attached keep a missing link) and one :class:`~gridmap.report.Issue` per record
 that could not be attached. No record is dropped. A household whose ``building_id`` names no
 known building is reported and left unattached: an explicit but wrong key is a data error, so
-no address or location fallback second-guesses it.
+no address or location fallback second-guesses it; one naming a building rejected by validation
+(its geometry could not be used) is reported as such. A household attached by location to the
+nearest footprint (its point lies in none) is attached but still reported, with the distance.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -28,15 +30,19 @@ import pandas as pd
 import shapely
 
 from gridmap.crosscheck import (
+    buildings_crossing_streets,
     buildings_outside_communities,
     dwelling_out_of_range,
+    grids_of_unknown_communities,
     household_count_mismatches,
 )
 from gridmap.crs import check_same_crs, projected_crs_for
-from gridmap.report import AttachReport, Issue
+from gridmap.geomrepair import rejected_ids
+from gridmap.report import AttachReport, Issue, record_labels
 from gridmap.rollup import roll_up_counts
-from gridmap.schema import BUILDING, GRID, HOUSEHOLD, PERSON
-from gridmap.validate import record_labels, validate_layer
+from gridmap.schema import BUILDING, HOUSEHOLD, PERSON
+from gridmap.tiling import community_overlaps, grid_tiling_issues
+from gridmap.validate import validate_layer
 
 __all__ = [
     "DEFAULT_TOLERANCE_M",
@@ -108,6 +114,7 @@ def attach_households(
     buildings: gpd.GeoDataFrame | pd.DataFrame,
     *,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
+    rejected: Collection[str] = (),
 ) -> tuple[gpd.GeoDataFrame | pd.DataFrame, list[Issue]]:
     """Give each household a ``building_id``: by key, else address, else location.
 
@@ -119,6 +126,9 @@ def attach_households(
         Canonical frames; geometry is optional on both (needed only for location matching).
     tolerance_m : float, default 30
         Largest distance in metres to the nearest building when no footprint contains the point.
+    rejected : collection of str
+        Ids of buildings left out by validation; households naming them are reported as
+        ``"building rejected"`` rather than ``"unknown building"``.
     """
     labels = record_labels(households, HOUSEHOLD)
     known = set(buildings["building_id"].dropna())
@@ -126,9 +136,12 @@ def attach_households(
     by = pd.Series(np.where(key.isin(known), "key", None), index=households.index, dtype="str")
     unknown = key.notna() & ~key.isin(known)
     issues = [
+        Issue("household", str(i), "building rejected",
+              f"building {k} was left out (see its line); household not attached")
+        if k in rejected else
         Issue("household", str(i), "unknown building", f"building_id {k!r} not in buildings")
         for i, k in zip(labels[unknown], key[unknown], strict=True)
-    ]
+    ]  # fmt: skip
     result = key.where(key.isin(known))
     todo = key.isna()
     ambiguous: set[object] = set()
@@ -138,8 +151,14 @@ def attach_households(
         todo &= result.isna()
     has_point = _geometry_present(households) & todo
     if has_point.any() and _geometry_present(buildings).any():
-        found, how = _match_locations(households.loc[has_point], buildings, tolerance_m)
+        found, how, far = _match_locations(households.loc[has_point], buildings, tolerance_m)
         result, by = result.fillna(found), by.fillna(how)
+        issues += [
+            Issue("household", str(labels[i]), "coordinates outside building",
+                  f"coordinates in no building footprint; attached to the nearest building "
+                  f"{found[i]} at {d:.0f} m")
+            for i, d in far.items()
+        ]  # fmt: skip
         todo &= result.isna()
     issues += _unattached_households(households, labels, todo, ambiguous, tolerance_m)
     out = households.assign(building_id=result.astype("str"), attached_by=by)
@@ -177,8 +196,12 @@ def _splits_number(text: str, end: int) -> bool:
 
 def _match_locations(
     points: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, tolerance_m: float
-) -> tuple[pd.Series, pd.Series]:
-    """Building containing each point, else the nearest one within ``tolerance_m``."""
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Building containing each point, else the nearest one within ``tolerance_m``.
+
+    Also returns the distance (m) of points attached to the nearest *footprint* (attaching to
+    the nearest point building is the normal case when buildings are points, not a problem).
+    """
     check_same_crs(points, buildings, names=["households", "buildings"])
     crs = projected_crs_for(buildings.loc[_geometry_present(buildings)])
     pts = points[[points.geometry.name]].to_crs(crs)
@@ -187,11 +210,16 @@ def _match_locations(
     inside = gpd.sjoin(pts, blds, predicate="within", how="inner")
     inside = inside[~inside.index.duplicated(keep="first")]["building_id"]
     rest = pts.loc[~pts.index.isin(inside.index)]
-    near = gpd.sjoin_nearest(rest, blds, how="inner", max_distance=tolerance_m)
-    near = near[~near.index.duplicated(keep="first")]["building_id"]
+    near = gpd.sjoin_nearest(
+        rest, blds, how="inner", max_distance=tolerance_m, distance_col="distance"
+    )
+    near = near[~near.index.duplicated(keep="first")]
+    footprint = blds.geom_type.isin(["Polygon", "MultiPolygon"])
+    far = near.loc[near["index_right"].map(footprint).astype(bool), "distance"]
+    near = near["building_id"]
     found = pd.concat([inside, near]).astype("str")
     how = pd.Series(["location"] * len(inside) + ["nearest"] * len(near), index=found.index)
-    return found, how.astype("str")
+    return found, how.astype("str"), far
 
 
 def _unattached_households(
@@ -229,7 +257,8 @@ def attach_buildings(
 
     Point buildings go to the grid containing them (on a shared edge: the lowest grid code).
     Missing ``community_code`` values are filled from the grid. Buildings without geometry or
-    outside every grid keep a missing ``grid_code`` and are reported.
+    outside every grid keep a missing ``grid_code`` and are reported, except buildings of a
+    community that has no grids yet (nothing to be in; they are attached when grids are drawn).
     """
     check_same_crs(buildings, grids, names=["buildings", "grids"])
     labels = record_labels(buildings, BUILDING)
@@ -250,9 +279,17 @@ def attach_buildings(
         for i in labels[~present]
     ] + [
         Issue("building", str(i), "outside grids", "building lies in no grid")
-        for i in labels[present & codes.isna()]
+        for i in labels[present & codes.isna() & _in_gridded_community(buildings, grids)]
     ]
     return out, issues
+
+
+def _in_gridded_community(buildings: pd.DataFrame, grids: pd.DataFrame) -> pd.Series:
+    """True unless the building's ``community_code`` names a community without grids."""
+    if "community_code" not in buildings:
+        return pd.Series(True, index=buildings.index)
+    code = buildings["community_code"]
+    return code.isna() | code.isin(set(grids["community_code"].dropna()))
 
 
 def _largest_overlap(blds: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> np.ndarray:
@@ -307,6 +344,7 @@ class AttachResult:
     households: gpd.GeoDataFrame | None
     persons: pd.DataFrame | None
     report: AttachReport
+    streets: gpd.GeoDataFrame | None = None
 
 
 def attach_all(
@@ -316,6 +354,7 @@ def attach_all(
     buildings: gpd.GeoDataFrame | None = None,
     households: gpd.GeoDataFrame | pd.DataFrame | None = None,
     persons: pd.DataFrame | None = None,
+    streets: gpd.GeoDataFrame | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     validate: bool = True,
     progress: Callable[[str], None] | None = None,
@@ -324,7 +363,9 @@ def attach_all(
 
     Pass the layers as read by :func:`gridmap.io.read_layer` (or loaded from the store: to add
     households to buildings already stored, pass those buildings). Each link is made when both
-    ends are given.
+    ends are given. Streets are only checked against building footprints (a street through a
+    footprint is a report line); grids against their communities (gaps, overlaps, see
+    :mod:`gridmap.tiling`).
 
     Parameters
     ----------
@@ -339,12 +380,13 @@ def attach_all(
     Raises
     ------
     gridmap.errors.InputError
-        On fatal problems (duplicate ids, unusable geometries, mixed CRSs): import nothing.
+        On fatal problems (conflicting duplicate ids, geometries of the wrong kind, mixed
+        CRSs): import nothing. Records with unusable geometries are left out and reported.
     """
     report = AttachReport()
     step = progress or (lambda _name: None)
     layers = {"community": communities, "grid": grids, "building": buildings,
-              "household": households, "person": persons}  # fmt: skip
+              "household": households, "person": persons, "street": streets}  # fmt: skip
     for name, frame in layers.items():
         if frame is not None and not frame.index.is_unique:  # joins below align on the index
             layers[name] = frame.reset_index(drop=True)
@@ -354,52 +396,57 @@ def attach_all(
                 step(f"validate {name}s")
                 layers[name], issues = validate_layer(frame, name)
                 report.extend(issues)
+    rejected = rejected_ids(report, "building")
     communities, grids, buildings = layers["community"], layers["grid"], layers["building"]
-    households, persons = layers["household"], layers["person"]
+    households, persons, streets = layers["household"], layers["person"], layers["street"]
+    if communities is not None:
+        step("check communities and grids")
+        report.extend(community_overlaps(communities, grids=grids, buildings=buildings))
     if grids is not None and communities is not None:
-        report.extend(_unknown_communities(grids, communities))
+        report.extend(grids_of_unknown_communities(grids, communities))
+        report.extend(grid_tiling_issues(grids, communities))
     if persons is not None and households is not None:
         step("attach persons to households")
         persons, issues = attach_persons(persons, households)
         report.extend(issues)
     if households is not None and buildings is not None:
         step("attach households to buildings")
-        households, issues = attach_households(households, buildings, tolerance_m=tolerance_m)
+        households, issues = attach_households(
+            households, buildings, tolerance_m=tolerance_m, rejected=rejected
+        )
         report.extend(issues)
     if buildings is not None and grids is not None:
         step("attach buildings to grids")
         buildings, issues = attach_buildings(buildings, grids)
         report.extend(issues)
     if buildings is not None:
-        report.extend(_cross_checks(buildings, households, communities))
+        report.extend(_cross_checks(buildings, households, communities, streets, report))
         step("roll up counts")
         buildings, grids, communities = roll_up_counts(
             buildings, grids, households=households, persons=persons, communities=communities
         )
     logger.info("Attach finished with %d report line(s): %s", len(report), report.reasons())
-    return AttachResult(communities, grids, buildings, households, persons, report)
+    return AttachResult(communities, grids, buildings, households, persons, report, streets)
 
 
 def _cross_checks(
     buildings: gpd.GeoDataFrame,
     households: pd.DataFrame | None,
     communities: gpd.GeoDataFrame | None,
+    streets: gpd.GeoDataFrame | None,
+    report: AttachReport,
 ) -> list[Issue]:
     issues: list[Issue] = []
-    if communities is not None and isinstance(buildings, gpd.GeoDataFrame):
-        issues += buildings_outside_communities(buildings, communities)
+    if isinstance(buildings, gpd.GeoDataFrame):
+        if communities is not None:
+            issues += buildings_outside_communities(buildings, communities)
+        if streets is not None:
+            issues += buildings_crossing_streets(buildings, streets)
     if households is not None:
-        if "households" in buildings:
-            issues += household_count_mismatches(buildings["households"], buildings, households)
         issues += dwelling_out_of_range(households, buildings)
+        if "households" in buildings:
+            reported = {i.record_id for i in [*report, *issues] if i.entity == "household"}
+            issues += household_count_mismatches(
+                buildings["households"], buildings, households, reported=reported
+            )
     return issues
-
-
-def _unknown_communities(grids: pd.DataFrame, communities: pd.DataFrame) -> list[Issue]:
-    known = set(communities["community_code"].dropna())
-    code = grids["community_code"]
-    bad = ~code.isin(known)
-    return [
-        Issue("grid", str(g), "unknown community", f"community_code {c!r} not in communities")
-        for g, c in zip(record_labels(grids, GRID)[bad], code[bad], strict=True)
-    ]

@@ -17,7 +17,7 @@ import json
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely import Point, box
+from shapely import Point, Polygon, box
 
 from gridmap.attach import (
     AttachResult,
@@ -111,6 +111,7 @@ EXPECTED_REPORT = {
     ("person", "P4", "unknown household"),
     ("person", "P5", "no household key"),
     ("household", "H2", "unknown building"),
+    ("household", "H6", "coordinates outside building"),  # attached to B01, 20 m off
     ("household", "H7", "no building"),
     ("household", "H8", "no building"),
     ("household", "H9", "no building"),
@@ -205,7 +206,8 @@ def test_nearest_building_tolerance(world, distance, attached):
                         "geometry": _at(60 + distance, 40)}])  # fmt: skip
     out, issues = attach_households(households, world["buildings"], tolerance_m=30)
     assert (out.loc[0, "building_id"] == "B01") is attached
-    assert len(issues) == (0 if attached else 1)
+    expected = "coordinates outside building" if attached else "no building"
+    assert [i.reason for i in issues] == [expected]
 
 
 def test_attach_households_needs_no_geometry(world):
@@ -265,3 +267,37 @@ def test_buildings_and_grids_only(world):
         ("B04", "outside grids"),
         ("B05", "no geometry"),
     }
+
+
+def test_a_building_with_an_unusable_footprint_is_left_out_and_its_households_reported(world):
+    x, y = X0 + 20, Y0 + 20
+    bow_tie = gpd.GeoSeries([Polygon([(x, y), (x + 40, y + 40), (x + 40, y), (x, y + 40)])],
+                            crs=GK).to_crs(STORAGE_CRS)  # fmt: skip
+    world["buildings"].loc[0, "geometry"] = bow_tie.iloc[0]  # B01, holding H1 by key
+    result = attach_all(**world)
+    assert "B01" not in set(result.buildings["building_id"])
+    rows = {(i.entity, i.record_id, i.reason) for i in result.report}
+    assert ("building", "B01", "invalid geometry") in rows
+    assert ("household", "H1", "building rejected") in rows
+    assert ("household", "H1", "unknown building") not in rows
+    assert result.households.set_index("household_id")["building_id"].isna()["H1"]
+
+
+def test_household_on_a_street_is_attached_to_the_nearest_footprint_and_reported(world):
+    result = attach_all(buildings=world["buildings"], households=world["households"])
+    line = next(i for i in result.report if i.record_id == "H6")
+    assert line.reason == "coordinates outside building"
+    assert line.detail.endswith("attached to the nearest building B01 at 20 m")
+    assert result.households.set_index("household_id").loc["H6", "building_id"] == "B01"
+    # B01 gives no count, so nothing else is said; a household inside a footprint is silent.
+    assert not [i for i in result.report if i.record_id in ("H5", "B01")]
+
+
+def test_no_outside_grids_lines_for_a_community_without_grids(world):
+    buildings = world["buildings"].assign(community_code=COMMUNITY)
+    buildings.loc[buildings["building_id"] == "B04", "community_code"] = "520602001009"
+    result = attach_all(buildings=buildings, grids=world["grids"])
+    assert not [i for i in result.report if i.reason == "outside grids"]
+    buildings["community_code"] = COMMUNITY  # B04 claims the gridded community: reported
+    result = attach_all(buildings=buildings, grids=world["grids"])
+    assert [i.record_id for i in result.report if i.reason == "outside grids"] == ["B04"]
