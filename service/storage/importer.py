@@ -4,7 +4,9 @@
 attaches the layers with :func:`gridmap.attach.attach_all` (persons → households → buildings →
 grids), then writes everything with :func:`service.storage.repository.import_bundle` in one
 transaction: the import lands whole or not at all. Records that could not be attached are kept
-(with an empty link) and listed in the report, written as CSV and JSON next to each other.
+(with an empty link) and listed in the report, written as CSV and JSON next to each other;
+records with an unusable geometry and exact copies of a record are left out and listed too.
+Conflicting duplicate ids, a missing column or CRS refuse the whole import.
 
 Layers given without their parents attach to what is already stored: households imported on
 their own attach to the stored buildings, persons to the stored households.
@@ -177,7 +179,7 @@ def _prepare(
     """Validate and attach the frames (against stored parents where a layer is missing)."""
     report = AttachReport()
     simple: dict[str, pd.DataFrame | None] = {}
-    for entity in ("compound", "street", "staff"):
+    for entity in ("compound", "staff"):
         if entity in frames:
             if step:
                 step(f"validate {entity}")
@@ -190,12 +192,12 @@ def _prepare(
         buildings=given["building"] if given["building"] is not None else stored.get("building"),
         households=(given["household"] if given["household"] is not None
                     else stored.get("household")),
-        persons=given["person"], progress=step,
+        persons=given["person"], streets=frames.get("street"), progress=step,
     )  # fmt: skip
     report.extend(result.report.issues)
     bundle = ImportBundle(
         communities=result.communities if given["community"] is not None else None,
-        compounds=simple.get("compound"), streets=simple.get("street"),
+        compounds=simple.get("compound"), streets=result.streets,
         buildings=result.buildings if given["building"] is not None else None,
         households=result.households if given["household"] is not None else None,
         persons=result.persons, staff=simple.get("staff"),

@@ -12,9 +12,9 @@ import pyogrio
 import pytest
 from typer.testing import CliRunner
 
-from geodata import SAMPLE_DIR, SAMPLE_LAYERS
+from geodata import SAMPLE_DIR
 from geodata.faults import PLANTED_FAULTS, write_faulty_sample
-from gridmap.errors import ImportAborted, InputError
+from gridmap.errors import DuplicateIdError, ImportAborted, InputError
 from gridmap.io import write_layer
 from service.storage.importer import import_files
 from service.storage.repository import load_plan, table_counts
@@ -140,22 +140,11 @@ def test_each_format_gives_the_same_counts(fmt, backend, make_store, tmp_path, r
     counts = _counts(url)
     assert counts == reference_counts
     if fmt != "csv-lonlat":  # points instead of footprints change what coordinates attach to
-        assert sorted(result.report.reasons()) == ["outside grids"]  # same report as the GPKG
+        assert len(result.report) == 0  # same (empty) report as the GPKG
 
 
 # --------------------------------------------------------------------------- planted faults
-FATAL_PROBLEMS = {"invalid_geometry", "duplicate_id"}
-"""Planted problems that refuse the whole import (gridmap.validate: duplicates, bad geometry)."""
-NOT_YET_DETECTED = {"crosses_street", "coordinates_outside_building", "gap", "overlap"}
-"""Planted problems the import chain does not report (street crossing and grid gaps/overlaps are
-checked by partition verification; a household off its building attaches to the nearest one)."""
-CONSEQUENCE_REASONS = {"household count mismatch"}
-"""Reasons an unplanted record may be reported for, as a consequence of a planted fault (the
-building that receives a misplaced household)."""
-
-
-def _planted(problems_excluded: set[str]) -> set[tuple[str, str]]:
-    return {(f.entity, f.record_id) for f in PLANTED_FAULTS if f.problem not in problems_excluded}
+PLANTED = {(f.entity, f.record_id) for f in PLANTED_FAULTS}
 
 
 def _sources(directory: Path) -> dict[str, Path]:
@@ -164,60 +153,61 @@ def _sources(directory: Path) -> dict[str, Path]:
             "staff": directory / "staff.csv"}  # fmt: skip
 
 
-def _without_fatal_faults(directory: Path) -> Path:
-    """Undo the planted faults that abort an import (so the others can be reported)."""
-    gpkg = directory / "bijiang.gpkg"
-    layers = {name: gpd.read_file(gpkg, layer=name) for name in SAMPLE_LAYERS}
-    clean = gpd.read_file(GPKG, layer="buildings").set_index("building_id")
-    buildings = layers["buildings"].drop_duplicates("building_id").reset_index(drop=True)
-    for fault in PLANTED_FAULTS:
-        if fault.problem == "invalid_geometry":
-            broken = buildings["building_id"] == fault.record_id
-            buildings.loc[broken, "geometry"] = clean.loc[[fault.record_id], "geometry"].to_numpy()
-    layers["buildings"] = buildings
-    gpkg.unlink()
-    for name, frame in layers.items():
-        pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG")
-    households = pd.read_csv(directory / "households.csv", dtype=str, encoding="utf-8-sig")
-    households.drop_duplicates().to_csv(directory / "households.csv", index=False,
-                                        encoding="utf-8-sig")  # fmt: skip
-    return directory
+def test_clean_sample_has_an_empty_report(tmp_path):
+    # Buildings of the two communities without hand-drawn grids are not "outside grids".
+    result = import_files(FULL, url=f"sqlite:///{tmp_path / 'clean.sqlite'}")
+    assert [(i.entity, i.record_id, i.reason) for i in result.report] == []
 
 
-@pytest.fixture(scope="module")
-def clean_report(tmp_path_factory) -> set[tuple[str, str, str]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('clean') / 'clean.sqlite'}"
-    return {(i.entity, i.record_id, i.reason) for i in import_files(FULL, url=url).report}
-
-
-def test_planted_faults_are_exactly_what_the_report_adds(store_url, tmp_path, clean_report):
-    directory = _without_fatal_faults(write_faulty_sample(tmp_path / "faulty"))
-    result = import_files(_sources(directory), url=store_url, report_dir=tmp_path / "report")
-    new_lines = [i for i in result.report if (i.entity, i.record_id, i.reason) not in clean_report]
-    added = {(i.entity, i.record_id) for i in new_lines}
-    planted = _planted(FATAL_PROBLEMS)
-    assert _planted(FATAL_PROBLEMS | NOT_YET_DETECTED) <= added  # every detectable one reported
-    unplanted = [i for i in new_lines if (i.entity, i.record_id) not in planted]
-    assert len(unplanted) <= 1 and {i.reason for i in unplanted} <= CONSEQUENCE_REASONS
-    # The records are stored anyway (bad values cleared), and the report names them only.
-    assert _counts(store_url)["person"] == len(pd.read_csv(directory / "persons.csv"))
+def test_planted_faults_are_exactly_the_reported_records(store_url, tmp_path):
+    directory = write_faulty_sample(tmp_path / "faulty")
+    with pytest.warns(UserWarning, match="Repaired invalid geometry of community"):
+        result = import_files(_sources(directory), url=store_url, report_dir=tmp_path / "report")
+    assert {(i.entity, i.record_id) for i in result.report} == PLANTED
+    # One line per fault, plus three second lines for planted records: the self-intersection
+    # the planted community overlap leaves (repaired), the building moved out of every community
+    # (outside every grid too) and the grown grid (it leaves its community too).
+    assert len(result.report) == len(PLANTED_FAULTS) + 3
+    second = {("community", "520602002002", "geometry repaired"),
+              ("building", "B00026", "outside grids"),
+              ("grid", "520602002001009", "grid outside community")}  # fmt: skip
+    assert second <= {(i.entity, i.record_id, i.reason) for i in result.report}
+    # What was left out: the unusable footprint and the two exact copies; the rest is stored.
+    stored = _counts(store_url)
+    read = result.read
+    assert (
+        stored["building"] == read["building"] - 2 and stored["household"] == read["household"] - 1
+    )
+    assert stored["person"] == read["person"] and stored["grid"] == read["grid"]
+    # The report names records only, never personal values.
     text = Path(result.report_paths["csv"]).read_text(encoding="utf-8-sig")
     persons = pd.read_csv(directory / "persons.csv", dtype=str, encoding="utf-8-sig")
-    faulty = persons[persons["人员编号"].isin([p for e, p in planted if e == "person"])]
+    faulty = persons[persons["人员编号"].isin([p for e, p in PLANTED if e == "person"])]
     for value in faulty[["姓名", "身份证号", "联系电话"]].stack().dropna().astype(str):
         assert value not in text
 
 
-def test_fatal_faults_refuse_the_import_and_write_nothing(store_url, tmp_path):
+def test_conflicting_duplicate_ids_refuse_the_import_and_write_nothing(store_url, tmp_path):
     import_files({"community": GPKG}, url=store_url)  # something already stored
     before = _counts(store_url)
-    directory = write_faulty_sample(tmp_path / "faulty")
-    sources = _sources(directory)
-    sources.pop("community")
-    fatal = sorted(f.record_id for f in PLANTED_FAULTS if f.problem in FATAL_PROBLEMS)
-    with pytest.raises(InputError, match="|".join(fatal)):
-        import_files(sources, url=store_url)
+    households = pd.read_csv(FULL["household"], dtype=str, encoding="utf-8-sig").head(20)
+    twins = households.iloc[[3, 7]].assign(**{"房号": "999"})  # same ids, other rooms
+    path = tmp_path / "households.csv"
+    pd.concat([households, twins]).to_csv(path, index=False, encoding="utf-8-sig")
+    ids = households["户号"].iloc[[3, 7]].tolist()
+    with pytest.raises(DuplicateIdError, match=rf"'{ids[0]}' ×2, '{ids[1]}' ×2"):
+        import_files({"building": GPKG, "household": path}, url=store_url)
     assert _counts(store_url) == before
+
+
+def test_a_layer_of_the_wrong_geometry_kind_refuses_the_import(store_url, tmp_path):
+    streets = gpd.read_file(GPKG, layer="streets")
+    path = tmp_path / "grids.gpkg"
+    streets.assign(grid_code=[f"520602002001{k:03d}" for k in range(1, len(streets) + 1)],
+                   community_code="520602002001").to_file(path, layer="grids")  # fmt: skip
+    with pytest.raises(InputError, match="wrong kind"):
+        import_files({"community": GPKG, "grid": path}, url=store_url)
+    assert _counts(store_url)["community"] == 0
 
 
 # --------------------------------------------------------------------------- halfway failure
