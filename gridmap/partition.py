@@ -21,12 +21,13 @@ import pandas as pd
 import shapely
 
 from gridmap.adjacency import cell_graph
-from gridmap.cells import representative_points, tessellate
-from gridmap.constraints import STATUS_OK, grid_count_range, household_bounds
+from gridmap.cells import tessellate
+from gridmap.constraints import STATUS_OK, household_bounds
 from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
-from gridmap.errors import DuplicateIdError, InputError, InvalidGeometryError
+from gridmap.jobs import CommunityJob, check_columns, make_jobs, relaxed_bounds
 from gridmap.metrics import polsby_popper
 from gridmap.numbering import grid_codes
+from gridmap.problems import Problem
 from gridmap.search import Bounds, bisect_plan, improve, plan_cost, recombine, violation
 from gridmap.units import Units, contract
 
@@ -37,27 +38,6 @@ logger = logging.getLogger(__name__)
 GRID_COLUMNS = ["grid_code", "community_code", "households", "buildings", "status", "polsby_popper"]
 _RESTART_BUDGET = 600  # restarts per component = budget // units, between 1 and _MAX_RESTARTS
 _MAX_RESTARTS = 8
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something a community worker should know about a plan.
-
-    Attributes
-    ----------
-    kind : str
-        ``under_min``, ``over_max``, ``infeasible``, ``no_buildings`` or ``outside``.
-    message : str
-        Plain-words explanation and what would fix it.
-    community_code, grid_code : str or None
-    building_ids : tuple of str
-    """
-
-    kind: str
-    message: str
-    community_code: str | None = None
-    grid_code: str | None = None
-    building_ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -89,22 +69,6 @@ class PartitionResult:
     def ok(self) -> bool:
         """Whether every grid is within the household bounds."""
         return bool((self.grids["status"] == STATUS_OK).all())
-
-
-@dataclass
-class _Job:
-    code: str
-    boundary: shapely.Geometry
-    geoms: np.ndarray
-    ids: np.ndarray
-    households: np.ndarray
-    compound_ids: np.ndarray | None
-    streets: np.ndarray | None
-    compounds: np.ndarray | None
-    compound_polygon_ids: np.ndarray | None
-    lo: int
-    hi: int
-    seed: int
 
 
 def partition(
@@ -163,7 +127,7 @@ def partition(
     [['520602001001001', 400, 'ok'], ['520602001001002', 400, 'ok']]
     """
     bounds = household_bounds(min_households, max_households)
-    _check_columns(communities, buildings, compounds)
+    check_columns(communities, buildings, compounds)
     check_same_crs(
         communities,
         buildings,
@@ -176,126 +140,12 @@ def partition(
     bld = buildings.to_crs(crs)
     str_geoms = None if streets is None else np.asarray(streets.to_crs(crs).geometry.values)
     cmp = None if compounds is None else compounds.to_crs(crs)
-    jobs, problems, inside = _make_jobs(comm, bld, str_geoms, cmp, bounds.lo, bounds.hi, seed)
+    jobs, problems, inside = make_jobs(comm, bld, str_geoms, cmp, bounds.lo, bounds.hi, seed)
     plans = _run(jobs, n_jobs, progress)
     return _assemble(plans, problems, crs, bounds.hi, inside)
 
 
-def _check_columns(communities, buildings, compounds) -> None:
-    for frame, name, cols in (
-        (communities, "communities", ["community_code"]),
-        (buildings, "buildings", ["building_id", "households"]),
-        (compounds, "compounds", ["compound_id"]),
-    ):
-        if frame is None:
-            continue
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise InputError(
-                f"{name} lack column(s) {missing}; rename the matching columns "
-                "(the CLI has --id-field, --households-field and --community-code-field)."
-            )
-    _check_unique(communities["community_code"].astype(str), "community_code", "communities")
-    _check_unique(buildings["building_id"].astype(str), "building_id", "buildings")
-    bad_code = ~communities["community_code"].astype(str).str.fullmatch(r"\d{12}")
-    if bad_code.any():
-        raise InputError(
-            f"Community code(s) {communities['community_code'][bad_code].astype(str).tolist()[:5]} "
-            "are not 12-digit statistical division codes; fix the community_code column."
-        )
-    hh = pd.to_numeric(buildings["households"], errors="coerce")
-    bad = hh.isna() | (hh < 0) | (hh != np.floor(hh))
-    if bad.any():
-        ids = buildings["building_id"][bad].astype(str).tolist()
-        raise InputError(
-            f"{int(bad.sum())} building(s) have a missing, negative or fractional household "
-            f"count: {ids[:10]}. Enter a whole number >= 0 (0 for schools, markets, offices)."
-        )
-    for frame, name, idcol in (
-        (communities, "communities", "community_code"),
-        (buildings, "buildings", "building_id"),
-    ):
-        geom = frame.geometry
-        empty = geom.isna() | geom.is_empty
-        if empty.any():
-            raise InvalidGeometryError(
-                f"{name} with empty or missing geometry: "
-                f"{frame[idcol][empty].astype(str).tolist()[:10]}. Draw them or drop them."
-            )
-
-
-def _check_unique(values: pd.Series, column: str, name: str) -> None:
-    dup = values[values.duplicated()].unique().tolist()
-    if dup:
-        raise DuplicateIdError(f"{name} repeat {column} {dup[:10]}; every {column} must be unique.")
-
-
-def _make_jobs(comm, bld, str_geoms, cmp, lo, hi, seed):
-    problems: list[Problem] = []
-    bounds_geom = shapely.make_valid(np.asarray(comm.geometry.values))
-    points = representative_points(np.asarray(bld.geometry.values))
-    tree = shapely.STRtree(bounds_geom)
-    pi, ci = tree.query(points, predicate="intersects")
-    owner = np.full(len(bld), -1, dtype=np.int64)
-    first = np.unique(pi, return_index=True)[1]
-    owner[pi[first]] = ci[first]
-    ids = bld["building_id"].astype(str).to_numpy()
-    if (owner < 0).any():
-        out = ids[owner < 0].tolist()
-        problems.append(
-            Problem(
-                "outside",
-                f"{len(out)} building(s) lie outside every community and were not assigned "
-                f"to a grid: {', '.join(out[:10])}{' …' if len(out) > 10 else ''}. Check their "
-                "location or add the missing community boundary.",
-                building_ids=tuple(out),
-            )
-        )
-    hh = pd.to_numeric(bld["households"]).astype(np.int64).to_numpy()
-    cids = (
-        bld["compound_id"]
-        .astype(object)
-        .where(bld["compound_id"].notna(), "")
-        .astype(str)
-        .to_numpy()
-        if "compound_id" in bld.columns
-        else None
-    )
-    str_tree = shapely.STRtree(str_geoms) if str_geoms is not None and len(str_geoms) else None
-    cmp_geoms = None if cmp is None else np.asarray(cmp.geometry.values)
-    cmp_tree = shapely.STRtree(cmp_geoms) if cmp_geoms is not None and len(cmp_geoms) else None
-    codes = comm["community_code"].astype(str).tolist()
-    jobs = []
-    for i, code in enumerate(codes):
-        rows = np.flatnonzero(owner == i)
-        s = None if str_tree is None else str_geoms[str_tree.query(bounds_geom[i])]
-        ci_ = None if cmp_tree is None else cmp_tree.query(bounds_geom[i], predicate="intersects")
-        jobs.append(
-            _Job(
-                code=code,
-                boundary=bounds_geom[i],
-                geoms=np.asarray(bld.geometry.values)[rows],
-                ids=ids[rows],
-                households=hh[rows],
-                compound_ids=None if cids is None else cids[rows],
-                streets=s,
-                compounds=None if ci_ is None else cmp_geoms[ci_],
-                compound_polygon_ids=None
-                if ci_ is None
-                else cmp["compound_id"].astype(str).to_numpy()[ci_],
-                lo=lo,
-                hi=hi,
-                seed=_community_seed(seed, code),
-            )
-        )
-    return jobs, problems, owner >= 0
-
-
-def _community_seed(seed: int, code: str) -> int:
-    return (int(seed) * 1_000_003 + int(code)) % (2**63)
-
-
-def _run(jobs: list[_Job], n_jobs: int, progress) -> list[dict]:
+def _run(jobs: list[CommunityJob], n_jobs: int, progress) -> list[dict]:
     if n_jobs <= 1 or len(jobs) <= 1:
         out = []
         for job in jobs:
@@ -312,7 +162,7 @@ def _run(jobs: list[_Job], n_jobs: int, progress) -> list[dict]:
         return out
 
 
-def _plan_community(job: _Job) -> dict:
+def _plan_community(job: CommunityJob) -> dict:
     """Plan one community: labels per cell, grid geometries, problems (projected CRS)."""
     rng = np.random.default_rng(job.seed)
     tess = tessellate(
@@ -371,14 +221,14 @@ def _plan_community(job: _Job) -> dict:
     }
 
 
-def _cell_violation(cell_labels: np.ndarray, tess, job: _Job) -> float:
+def _cell_violation(cell_labels: np.ndarray, tess, job: CommunityJob) -> float:
     totals = np.bincount(cell_labels, tess.cell_households)
     ok = household_bounds(job.lo, job.hi)
     towers = set(tess.cell_households[tess.cell_households > job.hi].tolist())
     return float(sum(ok.violation(t) for t in totals if t not in towers))
 
 
-def _compound_problem(job: _Job) -> tuple:
+def _compound_problem(job: CommunityJob) -> tuple:
     return (
         "compound_split",
         f"In community {job.code} some compounds (小区) had to be split between grids: kept "
@@ -415,7 +265,9 @@ def _components(units: Units) -> list[list[int]]:
     return comps
 
 
-def _label_units(units: Units, job: _Job, rng: np.random.Generator) -> tuple[list[int], list]:
+def _label_units(
+    units: Units, job: CommunityJob, rng: np.random.Generator
+) -> tuple[list[int], list]:
     labels = [-1] * units.n
     problems: list = []
     next_label = 0
@@ -449,17 +301,8 @@ def _label_units(units: Units, job: _Job, rng: np.random.Generator) -> tuple[lis
     return labels, problems
 
 
-def _relaxed_bounds(total: float, lo: int, hi: int) -> Bounds:
-    if len(grid_count_range(total, lo, hi)):
-        return Bounds(lo, hi)
-    k_low, k_high = max(1, math.floor(total / hi)), math.ceil(total / hi)
-    best = min({k_low, k_high}, key=lambda k: max(lo - total / k, total / k - hi))
-    share = total / best
-    return Bounds(min(lo, math.floor(share)), max(hi, math.ceil(share)))
-
-
-def _plan_component(comp, units: Units, job: _Job, rng) -> tuple[list[list[int]], Bounds]:
-    bounds = _relaxed_bounds(sum(units.weights[v] for v in comp), job.lo, job.hi)
+def _plan_component(comp, units: Units, job: CommunityJob, rng) -> tuple[list[list[int]], Bounds]:
+    bounds = relaxed_bounds(sum(units.weights[v] for v in comp), job.lo, job.hi)
     frozen = np.ones(units.n, dtype=bool)
     frozen[comp] = False
     restarts = min(_MAX_RESTARTS, max(1, _RESTART_BUDGET // len(comp)))
@@ -504,7 +347,7 @@ def _plan_component(comp, units: Units, job: _Job, rng) -> tuple[list[list[int]]
     return list(groups.values()), bounds
 
 
-def _tower_problem(units: Units, t: int, job: _Job, label: int) -> tuple:
+def _tower_problem(units: Units, t: int, job: CommunityJob, label: int) -> tuple:
     # The tower unit is one cell holding (usually) one building above the maximum.
     big = np.flatnonzero(job.households > job.hi)
     rows = [r for r in big.tolist() if job.households[r] == units.weights[t]] or big.tolist()[:1]
@@ -519,7 +362,7 @@ def _tower_problem(units: Units, t: int, job: _Job, label: int) -> tuple:
     )
 
 
-def _empty_message(job: _Job, units: Units, comp) -> str:
+def _empty_message(job: CommunityJob, units: Units, comp) -> str:
     del units, comp
     return (
         f"Part of community {job.code} has no buildings with households; it forms grid {{grid}} "
@@ -527,7 +370,7 @@ def _empty_message(job: _Job, units: Units, comp) -> str:
     )
 
 
-def _small_problem(job: _Job, total: float, label: int, units: Units, comp) -> tuple:
+def _small_problem(job: CommunityJob, total: float, label: int, units: Units, comp) -> tuple:
     del units, comp
     return (
         "under_min",
@@ -540,7 +383,7 @@ def _small_problem(job: _Job, total: float, label: int, units: Units, comp) -> t
 
 
 def _balance_problems(
-    job: _Job, total: float, bounds: Bounds, parts, units: Units, first_label: int
+    job: CommunityJob, total: float, bounds: Bounds, parts, units: Units, first_label: int
 ) -> list:
     out = []
     if bounds.lo != job.lo or bounds.hi != job.hi:

@@ -29,16 +29,14 @@ from gridmap.cells import tessellate
 from gridmap.constraints import STATUS_OK, household_bounds
 from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
 from gridmap.errors import CRSError, DuplicateIdError, InputError
+from gridmap.jobs import CommunityJob as _Job
+from gridmap.jobs import check_columns as _check_columns
+from gridmap.jobs import make_jobs as _make_jobs
+from gridmap.jobs import relaxed_bounds as _relaxed_bounds
 from gridmap.metrics import polsby_popper
 from gridmap.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
-from gridmap.partition import (
-    GRID_COLUMNS,
-    Problem,
-    _check_columns,
-    _Job,
-    _make_jobs,
-    _relaxed_bounds,
-)
+from gridmap.partition import GRID_COLUMNS
+from gridmap.problems import Problem
 from gridmap.search import Bounds, improve, recombine, violation
 from gridmap.units import contract
 

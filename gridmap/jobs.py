@@ -1,0 +1,223 @@
+"""Community jobs: input checks and the per-community work units of partition and redistrict.
+
+:func:`check_columns` validates the layers, :func:`make_jobs` assigns buildings to communities
+(one :class:`CommunityJob` each, picklable for worker processes) and :func:`relaxed_bounds`
+widens the household bounds when no number of grids can hold a total.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.cells import representative_points
+from gridmap.constraints import grid_count_range
+from gridmap.errors import DuplicateIdError, InputError, InvalidGeometryError
+from gridmap.problems import Problem
+from gridmap.search import Bounds
+
+__all__ = ["CommunityJob", "check_columns", "make_jobs", "relaxed_bounds", "community_seed"]
+
+
+@dataclass
+class CommunityJob:
+    """Everything needed to plan one community, in the projected CRS (picklable).
+
+    Attributes
+    ----------
+    code : str
+        12-digit community code.
+    boundary : shapely.Geometry
+        Community (Multi)Polygon.
+    geoms, ids, households : np.ndarray
+        Buildings inside the community: geometry, ``building_id``, households.
+    compound_ids : np.ndarray or None
+        ``compound_id`` of each building (``""`` for none).
+    streets : np.ndarray or None
+        Street lines near the community.
+    compounds, compound_polygon_ids : np.ndarray or None
+        Compound polygons touching the community and their ids.
+    lo, hi : int
+        Household bounds.
+    seed : int
+        Seed of this community's random generator.
+    """
+
+    code: str
+    boundary: shapely.Geometry
+    geoms: np.ndarray
+    ids: np.ndarray
+    households: np.ndarray
+    compound_ids: np.ndarray | None
+    streets: np.ndarray | None
+    compounds: np.ndarray | None
+    compound_polygon_ids: np.ndarray | None
+    lo: int
+    hi: int
+    seed: int
+
+
+def check_columns(
+    communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame | None
+) -> None:
+    """Check required columns, unique ids, community codes, household counts and geometries.
+
+    Raises
+    ------
+    InputError
+        Naming the offending records and the fix (``DuplicateIdError``,
+        ``InvalidGeometryError`` are subclasses).
+    """
+    for frame, name, cols in (
+        (communities, "communities", ["community_code"]),
+        (buildings, "buildings", ["building_id", "households"]),
+        (compounds, "compounds", ["compound_id"]),
+    ):
+        if frame is None:
+            continue
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"{name} lack column(s) {missing}; rename the matching columns "
+                "(the CLI has --id-field, --households-field and --community-code-field)."
+            )
+    _check_unique(communities["community_code"].astype(str), "community_code", "communities")
+    _check_unique(buildings["building_id"].astype(str), "building_id", "buildings")
+    bad_code = ~communities["community_code"].astype(str).str.fullmatch(r"\d{12}")
+    if bad_code.any():
+        raise InputError(
+            f"Community code(s) {communities['community_code'][bad_code].astype(str).tolist()[:5]} "
+            "are not 12-digit statistical division codes; fix the community_code column."
+        )
+    hh = pd.to_numeric(buildings["households"], errors="coerce")
+    bad = hh.isna() | (hh < 0) | (hh != np.floor(hh))
+    if bad.any():
+        ids = buildings["building_id"][bad].astype(str).tolist()
+        raise InputError(
+            f"{int(bad.sum())} building(s) have a missing, negative or fractional household "
+            f"count: {ids[:10]}. Enter a whole number >= 0 (0 for schools, markets, offices)."
+        )
+    for frame, name, idcol in (
+        (communities, "communities", "community_code"),
+        (buildings, "buildings", "building_id"),
+    ):
+        geom = frame.geometry
+        empty = geom.isna() | geom.is_empty
+        if empty.any():
+            raise InvalidGeometryError(
+                f"{name} with empty or missing geometry: "
+                f"{frame[idcol][empty].astype(str).tolist()[:10]}. Draw them or drop them."
+            )
+
+
+def _check_unique(values: pd.Series, column: str, name: str) -> None:
+    dup = values[values.duplicated()].unique().tolist()
+    if dup:
+        raise DuplicateIdError(f"{name} repeat {column} {dup[:10]}; every {column} must be unique.")
+
+
+def make_jobs(
+    comm: gpd.GeoDataFrame,
+    bld: gpd.GeoDataFrame,
+    str_geoms: np.ndarray | None,
+    cmp: gpd.GeoDataFrame | None,
+    lo: int,
+    hi: int,
+    seed: int,
+) -> tuple[list[CommunityJob], list[Problem], np.ndarray]:
+    """Assign buildings to communities and build one job per community.
+
+    All layers must already be in the same projected CRS.
+
+    Returns
+    -------
+    jobs : list of CommunityJob
+    problems : list of Problem
+        Buildings outside every community.
+    inside : np.ndarray
+        Whether each building lies in a community.
+    """
+    problems: list[Problem] = []
+    bounds_geom = shapely.make_valid(np.asarray(comm.geometry.values))
+    points = representative_points(np.asarray(bld.geometry.values))
+    tree = shapely.STRtree(bounds_geom)
+    pi, ci = tree.query(points, predicate="intersects")
+    owner = np.full(len(bld), -1, dtype=np.int64)
+    first = np.unique(pi, return_index=True)[1]
+    owner[pi[first]] = ci[first]
+    ids = bld["building_id"].astype(str).to_numpy()
+    if (owner < 0).any():
+        out = ids[owner < 0].tolist()
+        problems.append(
+            Problem(
+                "outside",
+                f"{len(out)} building(s) lie outside every community and were not assigned "
+                f"to a grid: {', '.join(out[:10])}{' …' if len(out) > 10 else ''}. Check their "
+                "location or add the missing community boundary.",
+                building_ids=tuple(out),
+            )
+        )
+    hh = pd.to_numeric(bld["households"]).astype(np.int64).to_numpy()
+    cids = (
+        bld["compound_id"]
+        .astype(object)
+        .where(bld["compound_id"].notna(), "")
+        .astype(str)
+        .to_numpy()
+        if "compound_id" in bld.columns
+        else None
+    )
+    str_tree = shapely.STRtree(str_geoms) if str_geoms is not None and len(str_geoms) else None
+    cmp_geoms = None if cmp is None else np.asarray(cmp.geometry.values)
+    cmp_tree = shapely.STRtree(cmp_geoms) if cmp_geoms is not None and len(cmp_geoms) else None
+    codes = comm["community_code"].astype(str).tolist()
+    jobs = []
+    for i, code in enumerate(codes):
+        rows = np.flatnonzero(owner == i)
+        s = None if str_tree is None else str_geoms[str_tree.query(bounds_geom[i])]
+        ci_ = None if cmp_tree is None else cmp_tree.query(bounds_geom[i], predicate="intersects")
+        jobs.append(
+            CommunityJob(
+                code=code,
+                boundary=bounds_geom[i],
+                geoms=np.asarray(bld.geometry.values)[rows],
+                ids=ids[rows],
+                households=hh[rows],
+                compound_ids=None if cids is None else cids[rows],
+                streets=s,
+                compounds=None if ci_ is None else cmp_geoms[ci_],
+                compound_polygon_ids=None
+                if ci_ is None
+                else cmp["compound_id"].astype(str).to_numpy()[ci_],
+                lo=lo,
+                hi=hi,
+                seed=community_seed(seed, code),
+            )
+        )
+    return jobs, problems, owner >= 0
+
+
+def community_seed(seed: int, code: str) -> int:
+    """Seed of one community, derived from the run seed and its code."""
+    return (int(seed) * 1_000_003 + int(code)) % (2**63)
+
+
+def relaxed_bounds(total: float, lo: int, hi: int) -> Bounds:
+    """``[lo, hi]``, or the narrowest widening of it that some number of grids can meet.
+
+    Examples
+    --------
+    >>> relaxed_bounds(1200, 300, 500), relaxed_bounds(550, 300, 500)
+    (Bounds(lo=300, hi=500), Bounds(lo=275, hi=500))
+    """
+    if len(grid_count_range(total, lo, hi)):
+        return Bounds(lo, hi)
+    k_low, k_high = max(1, math.floor(total / hi)), math.ceil(total / hi)
+    best = min({k_low, k_high}, key=lambda k: max(lo - total / k, total / k - hi))
+    share = total / best
+    return Bounds(min(lo, math.floor(share)), max(hi, math.ceil(share)))
