@@ -17,14 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -33,6 +28,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.serving import free_port, run_wrk, start_gridmap, wait_until_up  # noqa: E402
 from geodata import get_path  # noqa: E402
 from service.storage.importer import import_files  # noqa: E402
 
@@ -65,63 +61,18 @@ def _fresh_postgis(url: str) -> None:
     engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
-
-
-def _ms(value: str, unit: str) -> float:
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def run_wrk(url: str, connections: int, duration: int) -> dict[str, float]:
-    """wrk with ``--latency``: requests/s, p50 and p99 in ms, errors."""
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency", url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    return {
-        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
-        "errors": (int(non_2xx.group(1)) if non_2xx else 0)
-        + (sum(int(g) for g in socket_errors.groups()) if socket_errors else 0),
-    }  # fmt: skip
-
-
 def bench_backend(url: str, connections: int, duration: int) -> dict[str, dict[str, float]]:
     import_files(_sources(), url=url, layers=LAYERS)
-    port = _free_port()
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": url}
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "service.api.main:create_app",
-           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    server = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    port = free_port()
+    server = start_gridmap(url, port)
     try:
         base = f"http://127.0.0.1:{port}"
         results = {}
         for name, path in PATHS.items():
-            _wait(base + path)
-            run_wrk(base + path, connections, 3)  # warm-up
-            results[name] = run_wrk(base + path, connections, duration)
+            wait_until_up(base + path)
+            load = {"threads": 2, "connections": connections}
+            run_wrk(base + path, **load, duration=3)  # warm-up
+            results[name] = run_wrk(base + path, **load, duration=duration)
             print(f"  {name:17s} {results[name]}", flush=True)
         return results
     finally:

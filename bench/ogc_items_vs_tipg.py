@@ -19,11 +19,7 @@ import argparse
 import json
 import math
 import os
-import re
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -32,6 +28,7 @@ from shapely import MultiPolygon, Polygon
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+from bench.serving import free_port, run_wrk, start_gridmap, wait_until_up
 from service.storage import models as m
 from service.storage.migrate import upgrade_database
 from service.storage.session import make_engine
@@ -115,31 +112,6 @@ def build_district(url: str) -> int:
     return len(grids)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
-
-
-def start_gridmap(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": url}
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "service.api.main:create_app",
-           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    return subprocess.Popen(cmd, env=env, cwd=ROOT)
-
-
 def start_tipg(url: str, port: int, venv: Path) -> subprocess.Popen:
     plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     env = {**os.environ, "DATABASE_URL": plain, "TIPG_DB_SCHEMAS": '["public"]',
@@ -147,19 +119,6 @@ def start_tipg(url: str, port: int, venv: Path) -> subprocess.Popen:
     cmd = [str(venv / "bin" / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1",
            "--port", str(port), "--log-level", "warning"]  # fmt: skip
     return subprocess.Popen(cmd, env=env, cwd="/tmp")
-
-
-def run_wrk(url: str, threads: int, connections: int, duration: int) -> dict[str, float]:
-    out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"requests_per_s": rps, "p99_ms": float(p99.group(1)) * scale,
-            "non_2xx": int(errors.group(1)) if errors else 0}  # fmt: skip
 
 
 def main() -> None:
@@ -174,7 +133,7 @@ def main() -> None:
 
     n = build_district(args.db)
     print(f"district: {n} published grids in {args.db}")
-    ports = {"gridmap": _free_port(), "tipg": _free_port()}
+    ports = {"gridmap": free_port(), "tipg": free_port()}
     paths = {"gridmap": "/collections/grids/items", "tipg": "/collections/public.grid/items"}
     servers = {"gridmap": start_gridmap(args.db, ports["gridmap"]),
                "tipg": start_tipg(args.db, ports["tipg"], args.tipg_venv)}  # fmt: skip
@@ -182,12 +141,13 @@ def main() -> None:
     try:
         for name, port in ports.items():
             url = f"http://127.0.0.1:{port}{paths[name]}?limit={args.limit}"
-            _wait(url)
+            wait_until_up(url)
             with urllib.request.urlopen(url) as response:  # check both serve the same page size
                 body = json.loads(response.read())
             returned = len(body["features"])
-            run_wrk(url, args.threads, args.connections, 3)  # warm-up
-            results[name] = {**run_wrk(url, args.threads, args.connections, args.duration),
+            run_wrk(url, threads=args.threads, connections=args.connections, duration=3)  # warm-up
+            results[name] = {**run_wrk(url, threads=args.threads, connections=args.connections,
+                                         duration=args.duration),
                              "features_per_page": returned}  # fmt: skip
     finally:
         for server in servers.values():
@@ -197,7 +157,7 @@ def main() -> None:
     print(f"{'server':8} {'req/s':>9} {'p99 ms':>8} {'features':>9} {'non-2xx':>8}")
     for name, r in results.items():
         print(f"{name:8} {r['requests_per_s']:9.1f} {r['p99_ms']:8.1f} "
-              f"{r['features_per_page']:9d} {r['non_2xx']:8d}")  # fmt: skip
+              f"{r['features_per_page']:9d} {r['errors']:8d}")  # fmt: skip
     out = ROOT / "bench" / "results" / "ogc_items_vs_tipg.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"grids": n, "limit": args.limit, "threads": args.threads,

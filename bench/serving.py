@@ -1,0 +1,70 @@
+"""Shared pieces of the HTTP benchmarks: a free port, a gridmap server process, wrk runs."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["ROOT", "free_port", "wait_until_up", "start_gridmap", "run_wrk"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 60) -> None:
+    """Poll ``url`` until it answers 200, or raise after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def start_gridmap(database_url: str, port: int) -> subprocess.Popen:
+    """One uvicorn process serving gridmap over ``database_url``."""
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": database_url}
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "service.api.main:create_app",
+           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    return subprocess.Popen(cmd, env=env, cwd=ROOT)
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url: str, *, threads: int, connections: int, duration: int) -> dict[str, float]:
+    """Run wrk with ``--latency``: requests/s, p50 and p99 (ms), and errors (non-2xx + socket)."""
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
+         "--latency", url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    return {
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
+        "errors": (int(non_2xx.group(1)) if non_2xx else 0)
+        + (sum(int(g) for g in socket_errors.groups()) if socket_errors else 0),
+    }  # fmt: skip
