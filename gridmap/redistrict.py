@@ -3,13 +3,17 @@
 :func:`redistrict` starts from the current plan. The community is tessellated as for
 :func:`gridmap.partition.partition`, with the current grid boundaries added as cutting lines, so
 every cell lies in exactly one current grid. Grids that are still within the household bounds
-and still tile the community keep their code and their exact shape. Grids that now break the
-bounds are repaired by local search (:func:`gridmap.search.improve`) over the broken grids and
-their neighbours (widening the neighbourhood only while that fails), with a cost on every
-household moved away from its grid, so as few households as possible change grid. Only when
-that cannot succeed are grids merged and re-split (:func:`gridmap.search.recombine`). A grid
-that had to be re-created gets a new code, after every code the community has ever used; a
-retired code is never reused.
+and still tile the community keep their code and their exact shape. Each grid that now breaks
+the bounds is repaired together with the grids around it: the region widens ring by ring (up to
+the whole community) until its households fit its grids. Local search
+(:func:`gridmap.search.improve`) moves buildings between the region's grids with a cost on every
+household moved, so as few households as possible change grid; when the region needs one grid
+more (or less), a new grid is first carved out of the fullest grids (or the emptiest is shared
+out among its neighbours). Only if that fails everywhere are grids merged and re-split
+(:func:`gridmap.search.recombine`). A building above the maximum becomes a grid of its own and
+a community under the minimum one grid, both reported as for partition (``over_max``,
+``under_min``, with ``message_zh``). A grid that had to be re-created gets a new code, after
+every code the community has ever used; a retired code is never reused.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import shapely
 
 from gridmap.adjacency import cell_graph
 from gridmap.cells import tessellate
-from gridmap.constraints import STATUS_OK, household_bounds
+from gridmap.constraints import STATUS_OK, grid_count_range, household_bounds
 from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
 from gridmap.errors import CRSError, DuplicateIdError, InputError
 from gridmap.jobs import CommunityJob as _Job
@@ -282,7 +286,16 @@ def _redistrict_community(job: _Job, old: _OldGrids, retired: set[str]) -> dict:
     anchor = cell_old[first_cell].tolist()
     labels = _repair(anchor, units, job, rng)
     cell_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
-    return _finish(job, tess, old, cell_old, cell_labels, retired)
+    part = _finish(job, tess, old, cell_old, cell_labels, retired)
+    towers: dict[int, list[str]] = {}
+    for t in np.flatnonzero(units.tower).tolist():
+        cells = np.flatnonzero(units.unit_of_cell == t)
+        ids = [str(job.ids[b]) for c in cells for b in tess.cell_buildings[c]
+               if job.households[b] > job.hi]  # fmt: skip
+        towers.setdefault(labels[t], []).extend(ids)
+    part["towers"] = towers
+    part["total"] = int(sum(w for v, w in enumerate(units.weights) if not units.tower[v]))
+    return part
 
 
 def _cells_in_grids(cells: np.ndarray, grids: np.ndarray, graph) -> np.ndarray:
@@ -310,42 +323,74 @@ def _cells_in_grids(cells: np.ndarray, grids: np.ndarray, graph) -> np.ndarray:
 
 
 def _repair(anchor: list[int], units, job: _Job, rng) -> list[int]:
-    """Labels per unit: the anchor where grids are valid, repaired where they are not."""
+    """Labels per unit: the anchor where grids are valid, repaired where they are not.
+
+    Each broken grid is repaired together with the grids around it; the region widens ring by
+    ring (up to the whole community) until its grids can be brought within the bounds. When
+    the region's households need more (or fewer) grids than it has, a new grid is carved out
+    of the fullest grids (or the emptiest grid is shared out among its neighbours) before the
+    local search.
+    """
     weights = units.weights
+    anchor = _split_towers(anchor, units)
     towers = _tower_labels(anchor, units)
     total = sum(w for v, w in enumerate(weights) if not units.tower[v])
     bounds = _relaxed_bounds(total, job.lo, job.hi) if total else Bounds(job.lo, job.hi)
-    if total < job.lo or not violation(anchor, weights, bounds, towers):
-        return anchor  # nothing to repair, or too few households for any plan
+    if 0 < total < job.lo:  # too few households for any grid in bounds: one grid, as partition
+        keep = max(set(anchor) - towers, key=lambda g: (_totals(anchor, weights)[g], -g))
+        return [g if g in towers else keep for g in anchor]
+    if not violation(anchor, weights, bounds, towers):
+        return anchor  # nothing to repair
     scale = sum(c for cs in units.costs for c in cs) + 1.0
     search = _Search(units, bounds, towers, anchor, rng,
                      [scale * (w if w > 0 else _EMPTY_MOVE) for w in weights])  # fmt: skip
-    lab = list(anchor)
+    lab = _widening_pass(list(anchor), search)
     for _ in range(_ROUNDS):
-        lab = _local_pass(lab, search)
         if not violation(lab, weights, bounds, towers):
             break
-        lab = search.recreate(lab)  # moving buildings was not enough: re-create grids
-        if not violation(lab, weights, bounds, towers):
-            break
+        lab = search.recreate(lab)  # local repair failed everywhere: re-create grids
+        lab = _widening_pass(lab, search)
     return lab
 
 
-def _local_pass(lab: list[int], search: _Search) -> list[int]:
-    """Repair each broken grid in turn with its neighbours, widening while that fails."""
+def _split_towers(anchor: list[int], units) -> list[int]:
+    """A tower (one building above the maximum) sharing a grid with households gets its own."""
+    out = list(anchor)
+    fresh = max(out, default=-1) + 1
+    for t in np.flatnonzero(units.tower).tolist():
+        g = out[t]
+        others = [v for v, lab in enumerate(out) if lab == g and v != t and units.weights[v] > 0]
+        if others:
+            out[t] = fresh
+            fresh += 1
+    return out
+
+
+def _widening_pass(lab: list[int], search: _Search) -> list[int]:
+    """Repair each broken grid with the grids around it, widening the region while that fails."""
     weights, bounds, nbrs = search.units.weights, search.bounds, search.units.nbrs
-    totals = _totals(lab, weights)
-    for g in sorted(totals, key=lambda h: -bounds.violation(totals[h])):
-        if g in search.towers or not bounds.violation(_totals(lab, weights).get(g, 0.0)):
-            continue
-        region = {g}
-        for _ in range(_MAX_DEPTH):
-            region |= {h for r in region for h in _grid_adjacency(lab, nbrs).get(r, ())}
-            candidate = search.local(lab, region)
-            if search.score(candidate, region)[0] == 0:
+    for _ in range(len(set(lab))):  # each repair fixes at least one grid, or we stop
+        totals = _totals(lab, weights)
+        broken = [g for g in totals if g not in search.towers and bounds.violation(totals[g])]
+        if not broken:
+            break
+        g = max(broken, key=lambda h: (bounds.violation(totals[h]), -h))
+        everything = set(totals) - search.towers
+        region, fixed = {g}, None
+        while fixed is None:
+            adjacency = _grid_adjacency(lab, nbrs)
+            wider = region | {h for r in region for h in adjacency.get(r, ())} - search.towers
+            if wider == region:
+                wider = everything  # an island of grids: take the whole community
+            region = wider
+            candidate = search.fix(lab, region)
+            if candidate is not None and search.score(candidate, region)[0] == 0:
+                fixed = candidate
+            elif region >= everything:
                 break
-        if search.score(candidate)[0] < search.score(lab)[0]:
-            lab = candidate
+        if fixed is None or search.score(fixed)[0] >= search.score(lab)[0]:
+            break  # no region around this grid can be repaired: re-create grids
+        lab = fixed
     return lab
 
 
@@ -364,6 +409,109 @@ class _Search:
         return (round(violation(lab, w, self.bounds, frozenset(fixed)), 6),
                 sum(w[v] for v in moved), len(moved))  # fmt: skip
 
+    def fix(self, lab: list[int], region: set[int]) -> list[int] | None:
+        """Bring the grids of ``region`` within the bounds, adding or removing grids if needed.
+
+        ``None`` when no number of grids can hold the region's households.
+        """
+        w, b = self.units.weights, self.bounds
+        totals = _totals(lab, w)
+        held = sum(totals[g] for g in region)
+        counts = grid_count_range(held, b.lo, b.hi)
+        if not len(counts):
+            return None
+        k = min(counts, key=lambda c: (abs(c - len(region)), c))
+        best = None
+        for _ in range(_TRIES if k != len(region) else 1):
+            out, reg = list(lab), set(region)
+            while len(reg) < k and self._carve(out, reg):
+                pass
+            while len(reg) > k and self._dissolve(out, reg):
+                pass
+            out = self.local(out, reg)
+            if best is None or self.score(out, reg) < self.score(best[0], best[1]):
+                best = (out, reg)
+            if best[0] is out and self.score(out, reg)[0] == 0 and k == len(region):
+                break
+        return best[0]
+
+    def _carve(self, lab: list[int], region: set[int]) -> bool:
+        """Grow a new grid in ``region`` from the fullest grid, taking what the others spare."""
+        u, b = self.units, self.bounds
+        members: dict[int, set[int]] = {}
+        for v, g in enumerate(lab):
+            if g in region:
+                members.setdefault(g, set()).add(v)
+        totals = {g: sum(u.weights[v] for v in m) for g, m in members.items()}
+        donor = max(totals, key=lambda g: (totals[g], -g))
+        pool = [v for v in members[donor] if u.weights[v] > 0 and not u.tower[v]]
+        pool = pool or [v for v in members[donor] if not u.tower[v]]
+        if len(members[donor]) < 2 or not pool:
+            return False
+        new = max(lab) + 1
+        seed = pool[int(self.rng.integers(len(pool)))]
+        lab[seed] = new
+        members[donor].discard(seed)
+        totals[donor] -= u.weights[seed]
+        mine, got = {seed}, u.weights[seed]
+        while True:
+            excess = {g: totals[g] - b.hi for g in totals}
+            if got >= b.lo and all(e <= 0 for e in excess.values()):
+                break
+            best = None
+            for v in {x for m in mine for x in u.nbrs[m]} - mine:
+                g = lab[v]
+                if g not in members or u.tower[v] or len(members[g]) < 2:
+                    continue
+                wv = u.weights[v]
+                if got + wv > b.hi:
+                    continue
+                if excess[g] > 0:
+                    key = (0, -excess[g], -wv)
+                elif totals[g] - wv >= b.lo and got < b.lo:
+                    key = (1, -(totals[g] - wv), wv)
+                elif wv == 0 and got < b.lo:
+                    key = (2, 0, 0)
+                else:
+                    continue
+                if (best is None or key < best[0]) and _stays_connected(v, g, lab, u.nbrs):
+                    best = (key, v)
+            if best is None:
+                break
+            v = best[1]
+            g = lab[v]
+            lab[v] = new
+            members[g].discard(v)
+            totals[g] -= u.weights[v]
+            mine.add(v)
+            got += u.weights[v]
+        region.add(new)
+        return True
+
+    def _dissolve(self, lab: list[int], region: set[int]) -> bool:
+        """Share the emptiest grid of ``region`` out among its neighbours in the region."""
+        u = self.units
+        totals = _totals(lab, u.weights)
+        g = min(region, key=lambda h: (totals.get(h, 0.0), h))
+        rest = region - {g}
+        left = _members(lab, g)
+        while left:
+            placed = []
+            for v in left:
+                near = [lab[x] for x in u.nbrs[v] if lab[x] in rest]
+                if near:
+                    h = min(near, key=lambda x: (totals[x], x))
+                    lab[v] = h
+                    totals[h] += u.weights[v]
+                    placed.append(v)
+            if not placed:
+                for v in left:  # no neighbour in the region: the grid stays
+                    lab[v] = g
+                return False
+            left = [v for v in left if v not in placed]
+        region.discard(g)
+        return True
+
     def local(self, lab: list[int], region: set[int]) -> list[int]:
         """Best of a few local searches that move units between the grids of ``region``."""
         u = self.units
@@ -377,6 +525,8 @@ class _Search:
                           iterations=iters)  # fmt: skip
             if best is None or self.score(out, region) < self.score(best, region):
                 best = out
+            if self.score(best, region)[0] == 0 and self.score(lab, region)[0] == 0:
+                break
         return best
 
     def recreate(self, lab: list[int]) -> list[int]:
@@ -386,13 +536,47 @@ class _Search:
         for _ in range(_TRIES):
             out = recombine(lab, u.nbrs, u.costs, u.weights, self.bounds, self.rng,
                             fixed_labels=self.towers)  # fmt: skip
+            out = _closest_labels(out, self.anchor, u.weights)
             touched = {out[v] for v in range(len(out)) if out[v] != lab[v]}
             touched |= {lab[v] for v in range(len(out)) if out[v] != lab[v]}
             region = touched | {h for g in touched for h in _grid_adjacency(out, u.nbrs).get(g, ())}
-            out = self.local(out, region & set(out))
+            out = self.local(out, (region & set(out)) - self.towers)
             if self.score(out) < self.score(best):
                 best = out
         return best
+
+
+def _closest_labels(lab: list[int], anchor: list[int], weights) -> list[int]:
+    """Rename grids so each takes the anchor label it shares most households with."""
+    shared: dict[tuple[int, int], float] = {}
+    for v, (g, a) in enumerate(zip(lab, anchor, strict=True)):
+        shared[g, a] = shared.get((g, a), 0.0) + weights[v] + 1e-6
+    rename: dict[int, int] = {}
+    taken: set[int] = set()
+    for (g, a), _s in sorted(shared.items(), key=lambda kv: -kv[1]):
+        if g not in rename and a not in taken:
+            rename[g] = a
+            taken.add(a)
+    fresh = max([*lab, *anchor], default=-1) + 1
+    for g in sorted(set(lab) - set(rename)):
+        rename[g] = fresh
+        fresh += 1
+    return [rename[g] for g in lab]
+
+
+def _stays_connected(v: int, g: int, lab: list[int], nbrs) -> bool:
+    """Whether grid ``g`` stays connected when unit ``v`` leaves it."""
+    near = [x for x in nbrs[v] if lab[x] == g]
+    if len(near) <= 1:
+        return True
+    seen, stack = {v, near[0]}, [near[0]]
+    while stack:
+        x = stack.pop()
+        for y in nbrs[x]:
+            if y not in seen and lab[y] == g:
+                seen.add(y)
+                stack.append(y)
+    return all(x in seen for x in near)
 
 
 def _tower_labels(anchor: list[int], units) -> frozenset[int]:
@@ -531,7 +715,7 @@ def _old_assignment(assignments, buildings: gpd.GeoDataFrame, plan) -> pd.Series
 
 
 def _assemble(parts, problems, crs, old_assign: pd.Series, buildings, plan) -> RedistrictResult:
-    rows, assign, retired_all = [], [], []
+    rows, assign, retired_all, flagged = [], [], [], []
     for part in parts:
         tess, cell_labels, code_of = part["tess"], part["cell_labels"], part["code_of"]
         labels = part["labels"]
@@ -542,6 +726,8 @@ def _assemble(parts, problems, crs, old_assign: pd.Series, buildings, plan) -> R
             mask = cell_labels == g
             hh = int(tess.cell_households[mask].sum())
             nb = int(sum(len(tess.cell_buildings[c]) for c in np.flatnonzero(mask)))
+            if check.status(hh) != STATUS_OK:
+                flagged.append(_flag(part, g, code_of[g], hh, check.status(hh)))
             rows.append({
                 "grid_code": code_of[g], "community_code": part["code"], "households": hh,
                 "buildings": nb, "status": check.status(hh),
@@ -578,7 +764,7 @@ def _assemble(parts, problems, crs, old_assign: pd.Series, buildings, plan) -> R
         else pd.DataFrame(columns=["building_id", "grid_code", "community_code"])
     )
     moved, new_b, removed = _moves(old_assign, assignments, buildings)
-    problems += [_unrepaired(row) for row in metrics.itertuples() if row.status != STATUS_OK]
+    problems += flagged
     for p in problems:
         logger.info("%s: %s", p.kind, p.message)
     del plan
@@ -604,12 +790,46 @@ def _moves(old: pd.Series, assignments: pd.DataFrame, buildings) -> tuple:
     return moved, new_b, removed
 
 
-def _unrepaired(row) -> Problem:
+def _flag(part: dict, label: int, code: str, households: int, status: str) -> Problem:
+    """Why grid ``code`` is outside the bounds, in plain words (English and Chinese)."""
+    community, lo, hi, total = part["code"], part["lo"], part["hi"], part["total"]
+    if label in part["towers"]:
+        ids = part["towers"][label]
+        return Problem(
+            "over_max",
+            f"Building {', '.join(ids)} has {households} households, more than the maximum of "
+            f"{hi} for one grid; it forms grid {code} on its own. Make it a dedicated grid "
+            "(专属网格) or split it by stairwell (单元) if one worker cannot serve it.",
+            community, code, tuple(ids),
+            message_zh=f"楼栋 {'、'.join(ids)} 有 {households} 户，超过每个网格 {hi} 户的上限，"
+            f"单独成为网格 {code}。可设为专属网格，或按单元拆分后再划分。",
+        )  # fmt: skip
+    if total < lo:
+        return Problem(
+            "under_min",
+            f"Community {community} has only {total} households, fewer than the minimum of "
+            f"{lo}; grid {code} holds {households} of them. Merge it with a neighbouring grid "
+            "by hand if that suits the community, or lower the minimum.",
+            community, code,
+            message_zh=f"社区 {community} 仅有 {total} 户，少于每个网格 {lo} 户的下限；"
+            f"网格 {code} 有 {households} 户。可与相邻网格合并，或降低下限。",
+        )  # fmt: skip
+    if not len(grid_count_range(total, lo, hi)):
+        return Problem(
+            "infeasible",
+            f"Community {community} has {total} households: no number of grids of {lo}–{hi} "
+            f"households adds up to that, so grid {code} has {households} ({status}). Adjust "
+            "the range or the boundary.",
+            community, code,
+            message_zh=f"社区 {community} 共 {total} 户，无法分成若干个 {lo}–{hi} 户的网格，"
+            f"网格 {code} 有 {households} 户。请调整户数范围或社区边界。",
+        )  # fmt: skip
     return Problem(
         "unrepaired",
-        f"Grid {row.grid_code} has {row.households} households ({row.status}) and could not be "
-        "brought within the bounds by moving buildings between neighbouring grids: check the "
-        "household counts of its large buildings, adjust the range, or run a fresh partition.",
-        community_code=row.community_code,
-        grid_code=row.grid_code,
-    )
+        f"Grid {code} has {households} households ({status}) and could not be brought within "
+        f"{lo}–{hi} by moving buildings between grids: check the household counts of its "
+        "large buildings and compounds, adjust the range, or run a fresh partition.",
+        community, code,
+        message_zh=f"网格 {code} 有 {households} 户，无法通过调整楼栋回到 {lo}–{hi} 户：请核对"
+        "大楼栋和小区的户数，调整户数范围，或重新划分。",
+    )  # fmt: skip

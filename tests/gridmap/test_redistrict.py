@@ -101,14 +101,41 @@ def test_equal_seeds_give_equal_plans():
     assert a.assignments.equals(b.assignments)
 
 
-def test_unfixable_grid_is_reported_not_hidden():
+def test_too_few_households_for_the_grids_shares_one_grid_out():
     plan, buildings, assignments = toy()
-    buildings["households"] = 40  # 240 per grid, 720 in all: no plan of 300–500 fits 3 grids
+    buildings["households"] = 40  # 240 per grid, 720 in all: two grids of 360 fit, three do not
     result = redistrict(plan, buildings, assignments=assignments, min_households=300)
-    assert result.ok or result.problems
-    assert {p.kind for p in result.problems} <= {"unrepaired"}
-    assert all((r.households >= 300) or any(p.grid_code == r.grid_code for p in result.problems)
-               for r in result.grids.itertuples())  # fmt: skip
+    assert result.ok and result.problems == []
+    assert len(result.grids) == 2 and len(result.retired_codes) == 1
+    assert result.grids["households"].sum() == 720
+    assert result.households_moved == 240  # only the shared-out grid's buildings move
+    _tiles(result, 600 * 300)
+
+
+def test_building_above_the_maximum_is_its_own_flagged_grid():
+    plan, buildings, assignments = toy()
+    buildings.loc[buildings["building_id"] == "B16", "households"] = 640  # in grid 003
+    result = redistrict(plan, buildings, assignments=assignments)
+    tower = result.assignments.set_index("building_id").loc["B16", "grid_code"]
+    row = result.grids.set_index("grid_code").loc[tower]
+    assert row["households"] == 640 and row["buildings"] == 1 and row["status"] == "over_max"
+    assert (result.grids["grid_code"] != tower).eq(result.grids["status"] == "ok").all()
+    [problem] = result.problems
+    assert problem.kind == "over_max" and problem.grid_code == tower
+    assert problem.building_ids == ("B16",) and "B16" in problem.message
+    assert "640" in problem.message_zh and "专属网格" in problem.message_zh
+    _tiles(result, 600 * 300)
+
+
+def test_community_under_the_minimum_becomes_one_flagged_grid():
+    plan, buildings, assignments = toy()
+    buildings["households"] = 10  # 180 households in all, under the minimum of 300
+    result = redistrict(plan, buildings, assignments=assignments)
+    assert len(result.grids) == 1 and result.grids["status"].tolist() == ["under_min"]
+    [problem] = result.problems
+    assert problem.kind == "under_min" and problem.community_code == CODE
+    assert "180" in problem.message and "180" in problem.message_zh and "下限" in problem.message_zh
+    _tiles(result, 600 * 300)
 
 
 def test_plan_without_codes_is_refused_by_name():
