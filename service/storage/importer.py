@@ -2,7 +2,7 @@
 
 :func:`import_files` reads each given file with :func:`gridmap.io.read_layer`, validates and
 attaches the layers with :func:`gridmap.attach.attach_all` (persons → households → buildings →
-grids), then writes everything with :func:`service.storage.repository.import_bundle` in one
+grids), then writes everything with :func:`service.storage.imports.import_bundle` in one
 transaction: the import lands whole or not at all. Records that could not be attached are kept
 (with an empty link) and listed in the report, written as CSV and JSON next to each other;
 records with an unusable geometry and exact copies of a record are left out and listed too.
@@ -31,13 +31,9 @@ from gridmap.io import read_layer
 from gridmap.report import AttachReport
 from gridmap.validate import validate_layer
 from service.storage import models as m
+from service.storage.imports import ImportBundle, ProgressCallback, import_bundle
+from service.storage.loads import load_buildings
 from service.storage.migrate import upgrade_database
-from service.storage.repository import (
-    ImportBundle,
-    ProgressCallback,
-    import_bundle,
-    load_buildings,
-)
 from service.storage.session import make_engine, session_scope
 
 __all__ = ["ENTITY_ORDER", "ImportResult", "read_sources", "import_files"]

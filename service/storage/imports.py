@@ -1,0 +1,385 @@
+"""Write a whole import (communities … staff, existing grids) in ONE transaction.
+
+:func:`import_bundle` takes frames with the canonical columns of :mod:`gridmap.schema` (as
+:func:`gridmap.io.read_layer` gives them, validated and attached), checks ids and references so
+that an error names the records, and writes every table; it lands whole or not at all. Existing
+(hand-drawn) grids become one plan per community, published when the community has none.
+
+Nothing here logs or returns personal values (names, ID numbers, phones).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from gridmap.errors import ImportAborted
+from service.storage import models as m
+from service.storage.plans import publish_plan, save_plan
+from service.storage.values import (
+    as_multiline,
+    as_multipolygon,
+    as_point,
+    clean_int,
+    clean_text,
+    column_values,
+    parse_dates,
+    storage_geometries,
+    to_wkb,
+)
+
+__all__ = ["ImportBundle", "ImportSummary", "ProgressCallback", "import_bundle"]
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int, int], None]
+"""``progress(table, done, total)``, called while rows are written."""
+
+_BATCH = 2000
+_LIST_SPLIT = re.compile(r"[,;，；、\s]+")
+
+
+@dataclass
+class ImportBundle:
+    """Frames of one import, canonical columns, already validated and attached."""
+
+    communities: gpd.GeoDataFrame | None = None
+    compounds: gpd.GeoDataFrame | None = None
+    streets: gpd.GeoDataFrame | None = None
+    buildings: gpd.GeoDataFrame | None = None
+    households: gpd.GeoDataFrame | pd.DataFrame | None = None
+    persons: pd.DataFrame | None = None
+    staff: pd.DataFrame | None = None
+    grids: gpd.GeoDataFrame | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    """Entity → source file name (names only, recorded in ``import_run``)."""
+
+
+@dataclass
+class ImportSummary:
+    """What an import wrote: rows per table, the import run id and the plans created."""
+
+    counts: dict[str, int]
+    import_run_id: int
+    plans: dict[str, int] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- frame → rows
+def _community_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": clean_text(c),
+            "name": clean_text(n),
+            "subdistrict": clean_text(s),
+            "code_year": clean_int(y),
+            "geom": to_wkb(as_multipolygon(g)),
+        }
+        for c, n, s, y, g in zip(
+            f["community_code"],
+            column_values(f, "name"),
+            column_values(f, "subdistrict"),
+            column_values(f, "code_year"),
+            storage_geometries(f),
+            strict=True,
+        )
+    ]
+
+
+def _compound_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": clean_text(i),
+            "name": clean_text(n) or clean_text(i),
+            "community_code": clean_text(c),
+            "property_company": clean_text(p),
+            "geom": to_wkb(as_multipolygon(g)),
+        }
+        for i, n, c, p, g in zip(
+            f["compound_id"],
+            column_values(f, "name"),
+            column_values(f, "community_code"),
+            column_values(f, "property_company"),
+            storage_geometries(f),
+            strict=True,
+        )
+    ]
+
+
+def _street_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    return [
+        {"id": clean_text(i), "name": clean_text(n), "geom": to_wkb(as_multiline(g))}
+        for i, n, g in zip(
+            f["street_id"], column_values(f, "name"), storage_geometries(f), strict=True
+        )
+    ]
+
+
+def _building_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for rec, g in zip(f.to_dict("records"), storage_geometries(f), strict=True):
+        polygonal = g is not None and g.geom_type in ("Polygon", "MultiPolygon")
+        rows.append(
+            {
+                "id": clean_text(rec["building_id"]),
+                "code": clean_text(rec.get("code")),
+                "name": clean_text(rec.get("name")),
+                "address": clean_text(rec.get("address")),
+                "kind": clean_text(rec.get("kind")),
+                "floors": clean_int(rec.get("floors")),
+                "units": clean_int(rec.get("units")),
+                "households": clean_int(rec.get("households")),
+                "compound_id": clean_text(rec.get("compound_id")),
+                "community_code": clean_text(rec.get("community_code")),
+                "geom": to_wkb(as_point(g)),
+                "footprint": to_wkb(as_multipolygon(g) if polygonal else None),
+            }
+        )
+    return rows
+
+
+def _household_rows(f: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for rec, g in zip(f.to_dict("records"), storage_geometries(f), strict=True):
+        rows.append(
+            {
+                "id": clean_text(rec["household_id"]),
+                "building_id": clean_text(rec.get("building_id")),
+                "address": clean_text(rec.get("address")),
+                "unit": clean_text(rec.get("unit")),
+                "floor": clean_text(rec.get("floor")),
+                "room": clean_text(rec.get("room")),
+                "head_person_id": clean_text(rec.get("head_person_id")),
+                "size": clean_int(rec.get("size")),
+                "geom": to_wkb(as_point(g)),
+            }
+        )
+    return rows
+
+
+def _person_rows(f: pd.DataFrame) -> list[dict[str, Any]]:
+    def tags(value: Any) -> str | None:
+        if isinstance(value, list | tuple | set):
+            return ",".join(str(v) for v in value) or None
+        return clean_text(value)
+
+    births = parse_dates(f["birth_date"]) if "birth_date" in f else [None] * len(f)
+    return [
+        {
+            "id": clean_text(r["person_id"]),
+            "household_id": clean_text(r["household_id"]),
+            "name": clean_text(r.get("name")),
+            "id_number": clean_text(r.get("id_number")),
+            "phone": clean_text(r.get("phone")),
+            "sex": clean_text(r.get("sex")),
+            "birth_date": birth,
+            "relationship": clean_text(r.get("relationship")),
+            "population_type": clean_text(r.get("population_type")),
+            "tags": tags(r.get("tags")),
+        }
+        for r, birth in zip(f.to_dict("records"), births, strict=True)
+    ]
+
+
+def _staff_rows(f: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    staff, links = [], []
+    for r in f.to_dict("records"):
+        sid = clean_text(r["staff_id"])
+        staff.append(
+            {
+                "id": sid,
+                "name": clean_text(r.get("name")),
+                "role": clean_text(r.get("role")),
+                "phone": clean_text(r.get("phone")),
+                "community_code": clean_text(r.get("community_code")),
+            }
+        )
+        codes = {c for c in _LIST_SPLIT.split(clean_text(r.get("grid_codes")) or "") if c}
+        links += [{"staff_id": sid, "grid_code": c} for c in sorted(codes)]
+    return staff, links
+
+
+# --------------------------------------------------------------------------- import
+def _check_new_ids(session: Session, model: type[m.Base], key: str, rows: list[dict]) -> None:
+    ids = [r[key] for r in rows]
+    dupes = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else []
+    column = getattr(model, key)
+    existing: list[str] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        existing += session.scalars(select(column).where(column.in_(chunk))).all()
+    table = model.__tablename__
+    if dupes or existing:
+        listing = ", ".join(map(str, (dupes or sorted(existing))[:10]))
+        what = "appear more than once in the file" if dupes else "are already in the store"
+        raise ImportAborted(
+            f"{table} id(s) {listing}{' …' if len(dupes or existing) > 10 else ''} {what}; "
+            "nothing was written. Remove the duplicates or import into a fresh store."
+        )
+
+
+_REFERENCES: dict[str, tuple[tuple[str, type[m.Base], str], ...]] = {
+    "compound": (("community_code", m.Community, "code"),),
+    "building": (("compound_id", m.Compound, "id"), ("community_code", m.Community, "code")),
+    "household": (("building_id", m.Building, "id"),),
+    "person": (("household_id", m.Household, "id"),),
+    "staff": (("community_code", m.Community, "code"),),
+}
+"""Foreign keys checked before writing, so an error names the records instead of a constraint."""
+
+
+def _check_references(session: Session, table: str, key: str, rows: list[dict]) -> None:
+    for column, target, target_key in _REFERENCES.get(table, ()):
+        wanted = sorted({r[column] for r in rows if r[column] is not None})
+        target_col = getattr(target, target_key)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found |= set(session.scalars(select(target_col).where(target_col.in_(chunk))))
+        missing = set(wanted) - found
+        if missing:
+            bad = [str(r[key]) for r in rows if r[column] in missing]
+            listing = ", ".join(bad[:10]) + (" …" if len(bad) > 10 else "")
+            raise ImportAborted(
+                f"{len(bad)} {table} record(s) ({listing}) "
+                f"name a {column} that is neither in this import nor in the store "
+                f"({', '.join(sorted(missing)[:10])}); nothing was written. Import the "
+                f"{target.__tablename__} records first or fix the {column} values."
+            )
+
+
+def _insert(session: Session, model: type[m.Base], rows: list[dict], progress: Any) -> int:
+    table = model.__tablename__
+    batch = _BATCH
+    for start in range(0, len(rows), batch):
+        session.execute(insert(model), rows[start : start + batch])
+        if progress:
+            progress(table, min(start + batch, len(rows)), len(rows))
+    log.info("Wrote %d %s row(s)", len(rows), table)
+    return len(rows)
+
+
+def import_bundle(
+    *, session: Session, bundle: ImportBundle, progress: ProgressCallback | None = None
+) -> ImportSummary:
+    """Write ``bundle`` in one transaction; on any error nothing is written.
+
+    If ``session`` has no transaction open, this commits; inside the caller's transaction it
+    only flushes and the caller commits (or rolls back).
+
+    Raises
+    ------
+    ImportAborted
+        Duplicate or already-stored ids, or a database constraint failed; the transaction was
+        rolled back and the message names the table (never personal values).
+    """
+    started = dt.datetime.now(dt.UTC)
+    scope = nullcontext() if session.in_transaction() else session.begin()
+    try:
+        with scope:
+            return _write_bundle(session, bundle, started, progress)
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise ImportAborted(f"Import rolled back, nothing was written: {_describe(exc)}") from None
+    except Exception:
+        session.rollback()
+        raise
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    # Database messages may quote whole rows (personal data): keep only class and constraint.
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    parts = [type(orig or exc).__name__]
+    statement = getattr(exc, "statement", None) or ""
+    target = re.match(r"\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", statement, re.I)
+    if target and diag is None:
+        parts.append(f"table {target.group(1)}")
+    for attr in ("table_name", "constraint_name"):
+        if diag is not None and getattr(diag, attr, None):
+            parts.append(f"{attr.split('_')[0]} {getattr(diag, attr)}")
+    if diag is None and orig is not None:  # SQLite messages name the constraint, not values
+        parts.append(str(orig).split(":")[0])
+    return "; ".join(parts) + ". Check the import report and the ids it names."
+
+
+def _write_bundle(
+    session: Session, bundle: ImportBundle, started: dt.datetime, progress: Any
+) -> ImportSummary:
+    counts: dict[str, int] = {}
+    steps: list[tuple[type[m.Base], str, pd.DataFrame | None, Callable[[Any], list]]] = [
+        (m.Community, "code", bundle.communities, _community_rows),
+        (m.Compound, "id", bundle.compounds, _compound_rows),
+        (m.Street, "id", bundle.streets, _street_rows),
+        (m.Building, "id", bundle.buildings, _building_rows),
+        (m.Household, "id", bundle.households, _household_rows),
+        (m.Person, "id", bundle.persons, _person_rows),
+    ]
+    for model, key, frame, to_rows in steps:
+        if frame is not None and len(frame):
+            rows = to_rows(frame)
+            _check_new_ids(session, model, key, rows)
+            session.flush()
+            _check_references(session, model.__tablename__, key, rows)
+            counts[model.__tablename__] = _insert(session, model, rows, progress)
+    if bundle.staff is not None and len(bundle.staff):
+        staff, links = _staff_rows(bundle.staff)
+        _check_new_ids(session, m.Staff, "id", staff)
+        _check_references(session, "staff", "id", staff)
+        counts["staff"] = _insert(session, m.Staff, staff, progress)
+        counts["staff_grid"] = _insert(session, m.StaffGrid, links, progress) if links else 0
+    plans: dict[str, int] = {}
+    if bundle.grids is not None and len(bundle.grids):
+        session.flush()
+        plans = _import_grids(session, bundle.grids, bundle.buildings, bundle.sources.get("grid"))
+        counts["plan"] = len(plans)
+        counts["grid"] = len(bundle.grids)
+    run = m.ImportRun(started_at=started, finished_at=dt.datetime.now(dt.UTC),
+                      sources=dict(bundle.sources), counts=counts)  # fmt: skip
+    session.add(run)
+    session.flush()
+    return ImportSummary(counts=counts, import_run_id=run.id, plans=plans)
+
+
+def _import_grids(
+    session: Session, grids: gpd.GeoDataFrame, buildings: pd.DataFrame | None, source: str | None
+) -> dict[str, int]:
+    """Existing (hand-drawn) grids become one plan per community, published if none is.
+
+    Buildings attached to grids (a ``grid_code`` column, see :func:`gridmap.attach.attach_all`)
+    keep that assignment; otherwise each stored building goes to the grid containing its point.
+    """
+    assignment = None
+    if buildings is not None and "grid_code" in buildings:
+        linked = buildings[buildings["grid_code"].notna()]
+        assignment = pd.Series(
+            linked["grid_code"].map(clean_text).to_numpy(),
+            index=linked["building_id"].map(clean_text),
+        )
+    plans = {}
+    for code, part in grids.groupby(grids["community_code"].map(clean_text), sort=True):
+        published = session.scalar(
+            select(m.Plan.id).where(m.Plan.community_code == code, m.Plan.status == "published")
+        )
+        part_assignment = (
+            None if assignment is None else assignment[assignment.isin(part["grid_code"])]
+        )
+        plan_id = save_plan(
+            session=session, community_code=code, grids=part, source="import",
+            assignment=part_assignment,
+            name=f"imported {source or 'grids'}", params={"source": source},
+        )  # fmt: skip
+        if published is None:
+            publish_plan(session=session, plan_id=plan_id)
+        plans[code] = plan_id
+    return plans

@@ -1,0 +1,230 @@
+"""Plans: store a draft, publish it, load plans and list a community's plan history.
+
+:func:`save_plan` stores a draft (grids + the building → grid assignment);
+:func:`publish_plan` makes it the community's published plan in the session's transaction and
+keeps the previous one as ``superseded`` history. Grid codes are the community's 12-digit code
+plus a 3-digit sequence (:func:`number_grids`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from gridmap.crs import STORAGE_CRS, to_storage_crs
+from gridmap.errors import InputError
+from service.storage import models as m
+from service.storage.loads import NotFoundError, load_buildings, load_community
+from service.storage.values import as_multipolygon, clean_int, clean_text, shapes_from_wkb, to_wkb
+
+__all__ = [
+    "number_grids",
+    "save_plan",
+    "publish_plan",
+    "load_plan",
+    "list_plans",
+]
+
+log = logging.getLogger(__name__)
+
+
+def number_grids(grids: gpd.GeoDataFrame, community_code: str) -> pd.Series:
+    """Grid codes for ``grids``: community code + 001…, numbered north→south, west→east.
+
+    Grids are put in rows by the latitude of a point inside them (rows as tall as the median
+    grid), each row numbered west to east.
+    """
+    points = grids.geometry.representative_point()
+    heights = grids.geometry.bounds.eval("maxy - miny")
+    band = float(np.median(heights)) or 1e-9
+    rows = np.floor((points.y.max() - points.y) / band)
+    order = np.lexsort((points.x.to_numpy(), rows.to_numpy()))
+    codes = pd.Series("", index=grids.index, dtype=object)
+    codes.iloc[order] = [f"{community_code}{i + 1:03d}" for i in range(len(grids))]
+    return codes
+
+
+def _assign_by_location(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.Series:
+    located = buildings[buildings.geometry.notna()]
+    if located.empty:
+        return pd.Series(dtype=object)
+    joined = gpd.sjoin(
+        located[["building_id", "geometry"]],
+        grids[["grid_code", "geometry"]].set_crs(STORAGE_CRS, allow_override=True),
+        how="inner",
+        predicate="intersects",
+    )
+    joined = joined.drop_duplicates("building_id")  # on a shared edge: the first grid
+    return pd.Series(joined["grid_code"].to_numpy(), index=joined["building_id"].to_numpy())
+
+
+def save_plan(
+    *,
+    session: Session,
+    community_code: str,
+    grids: gpd.GeoDataFrame,
+    assignment: pd.Series | None = None,
+    params: dict[str, Any] | None = None,
+    name: str | None = None,
+    source: str = "partition",
+) -> int:
+    """Store a draft plan of ``community_code``'s grids and return its id.
+
+    Parameters
+    ----------
+    grids
+        One row per grid: ``geometry`` (polygon), optional ``grid_code`` (numbered with
+        :func:`number_grids` when missing), ``name``, ``kind``.
+    assignment
+        Building id → grid code. Default: each stored building of the community goes to the
+        grid containing its point.
+    params
+        The plan's parameters (JSON-serialisable), e.g. household bounds.
+
+    The grids' counts (buildings, households, persons) are derived from the assignment and the
+    stored households; when the community has no stored buildings, counts given in ``grids``
+    are kept.
+    """
+    load_community(session=session, code=community_code)  # raises NotFoundError
+    grids = grids.copy()
+    grids = to_storage_crs(grids) if grids.crs is not None else grids.set_crs(STORAGE_CRS)
+    if "grid_code" not in grids or grids["grid_code"].isna().any():
+        grids["grid_code"] = number_grids(grids, community_code)
+    grids["grid_code"] = grids["grid_code"].map(clean_text)
+    bad = [c for c in grids["grid_code"] if not (len(c) == 15 and c.startswith(community_code))]
+    if bad:
+        raise InputError(
+            f"Grid code(s) {bad[:10]} of community {community_code} are not its 12-digit code "
+            "followed by a 3-digit sequence; fix them or leave grid_code empty to number them."
+        )
+    buildings = load_buildings(session=session, community_code=community_code)
+    if assignment is None:
+        assignment = _assign_by_location(buildings, grids)
+    counts = _grid_counts(buildings, assignment)
+    plan = m.Plan(community_code=community_code, name=name, status="draft", source=source,
+                  params=params)  # fmt: skip
+    session.add(plan)
+    session.flush()
+    grid_ids: dict[str, int] = {}
+    for rec, geom in zip(grids.to_dict("records"), grids.geometry, strict=True):
+        code = rec["grid_code"]
+        if buildings.empty:  # nothing to derive from: keep the counts given with the grids
+            values = {k: clean_int(rec.get(k)) or 0 for k in ("buildings", "households", "persons")}
+        else:
+            values = {
+                k: int(counts.at[code, k]) if code in counts.index else 0
+                for k in ("buildings", "households", "persons")
+            }
+        grid = m.Grid(plan_id=plan.id, code=code, community_code=community_code,
+                      name=clean_text(rec.get("name")), kind=clean_text(rec.get("kind")) or "basic",
+                      geom=to_wkb(as_multipolygon(geom)), **values)  # fmt: skip
+        session.add(grid)
+        session.flush()
+        grid_ids[code] = grid.id
+    links = [
+        {"plan_id": plan.id, "building_id": b, "grid_id": grid_ids[g]}
+        for b, g in assignment.items()
+        if g in grid_ids
+    ]
+    if links:
+        session.execute(insert(m.GridBuilding), links)
+    log.info("Saved draft plan %d of %s: %d grid(s)", plan.id, community_code, len(grid_ids))
+    return plan.id
+
+
+def _grid_counts(buildings: gpd.GeoDataFrame, assignment: pd.Series) -> pd.DataFrame:
+    frame = buildings.set_index("building_id")[["households", "persons"]]
+    frame = frame.join(assignment.rename("grid_code"), how="inner")
+    grouped = frame.groupby("grid_code")
+    return pd.DataFrame({
+        "buildings": grouped.size(),
+        "households": grouped["households"].sum(),
+        "persons": grouped["persons"].sum(),
+    })  # fmt: skip
+
+
+def publish_plan(*, session: Session, plan_id: int) -> None:
+    """Publish ``plan_id``; the community's previously published plan becomes ``superseded``.
+
+    Both changes are made in the session's transaction, so readers see the old plan or the new
+    one, never a mix. The database allows at most one published plan per community.
+    """
+    plan = session.get(m.Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"Plan {plan_id} not found; list plans with list_plans().")
+    if plan.status == "published":
+        return
+    session.execute(
+        update(m.Plan)
+        .where(m.Plan.community_code == plan.community_code, m.Plan.status == "published")
+        .values(status="superseded")
+    )
+    session.flush()
+    plan.status = "published"
+    plan.published_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    log.info("Published plan %d of community %s", plan_id, plan.community_code)
+
+
+def _plan_for(session: Session, plan_id: int | None, community_code: str | None) -> m.Plan:
+    if plan_id is not None:
+        plan = session.get(m.Plan, plan_id)
+    else:
+        plan = session.scalar(
+            select(m.Plan).where(
+                m.Plan.community_code == community_code, m.Plan.status == "published"
+            )
+        )
+    if plan is None:
+        what = f"Plan {plan_id}" if plan_id is not None else f"Published plan of {community_code}"
+        raise NotFoundError(f"{what} not found; list plans with list_plans().")
+    return plan
+
+
+def load_plan(
+    *, session: Session, plan_id: int | None = None, community_code: str | None = None
+) -> gpd.GeoDataFrame:
+    """Grids of a plan (by id, or the published plan of a community), ordered by code.
+
+    Columns ``grid_code, name, kind, community_code, buildings, households, persons,
+    geometry``; ``frame.attrs["plan"]`` holds the plan's id, status, source, params and times.
+    """
+    plan = _plan_for(session, plan_id, community_code)
+    rows = session.execute(
+        select(m.Grid.code, m.Grid.name, m.Grid.kind, m.Grid.community_code, m.Grid.buildings,
+               m.Grid.households, m.Grid.persons, m.Grid.geom)
+        .where(m.Grid.plan_id == plan.id).order_by(m.Grid.code)
+    ).all()  # fmt: skip
+    columns = ["grid_code", "name", "kind", "community_code", "buildings", "households",
+               "persons"]  # fmt: skip
+    frame = gpd.GeoDataFrame(
+        pd.DataFrame([r[:-1] for r in rows], columns=columns),
+        geometry=shapes_from_wkb(r[-1] for r in rows), crs=STORAGE_CRS,
+    )  # fmt: skip
+    frame.attrs["plan"] = _plan_dict(plan)
+    return frame
+
+
+def _plan_dict(plan: m.Plan) -> dict[str, Any]:
+    return {"id": plan.id, "community_code": plan.community_code, "name": plan.name,
+            "status": plan.status, "source": plan.source, "params": plan.params,
+            "created_at": plan.created_at, "published_at": plan.published_at}  # fmt: skip
+
+
+def list_plans(*, session: Session, community_code: str) -> pd.DataFrame:
+    """All plans of a community, oldest first (published, drafts and superseded history)."""
+    plans = session.scalars(
+        select(m.Plan).where(m.Plan.community_code == community_code).order_by(m.Plan.id)
+    ).all()
+    return pd.DataFrame(
+        [_plan_dict(p) for p in plans],
+        columns=["id", "community_code", "name", "status", "source", "params", "created_at",
+                 "published_at"],
+    )  # fmt: skip
