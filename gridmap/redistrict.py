@@ -284,9 +284,18 @@ def _redistrict_community(job: _Job, old: _OldGrids, retired: set[str]) -> dict:
     units = contract(graph, key, job.hi)
     first_cell = np.unique(units.unit_of_cell, return_index=True)[1]
     anchor = cell_old[first_cell].tolist()
-    labels = _repair(anchor, units, job, rng)
+    has_compounds = bool((tess.cell_compound != "").any())
+    labels, score = _repair(anchor, units, job, rng, rounds=0 if has_compounds else _ROUNDS)
+    if score[0] > 0 and has_compounds:
+        # Keeping compounds whole left grids out of bounds: split them, as partition does.
+        loose = contract(graph, np.full(graph.n, "", dtype=object), job.hi)
+        first = np.unique(loose.unit_of_cell, return_index=True)[1]
+        labels2, score2 = _repair(cell_old[first].tolist(), loose, job, rng)
+        if score2 < score:
+            units, labels = loose, labels2
     cell_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
     part = _finish(job, tess, old, cell_old, cell_labels, retired)
+    part["split_compounds"] = _split_compounds(tess.cell_compound, cell_old, cell_labels)
     towers: dict[int, list[str]] = {}
     for t in np.flatnonzero(units.tower).tolist():
         cells = np.flatnonzero(units.unit_of_cell == t)
@@ -322,14 +331,14 @@ def _cells_in_grids(cells: np.ndarray, grids: np.ndarray, graph) -> np.ndarray:
     return out
 
 
-def _repair(anchor: list[int], units, job: _Job, rng) -> list[int]:
-    """Labels per unit: the anchor where grids are valid, repaired where they are not.
+def _repair(anchor: list[int], units, job: _Job, rng, rounds: int = _ROUNDS) -> tuple:
+    """Labels per unit (the anchor where grids are valid, repaired where they are not), score.
 
     Each broken grid is repaired together with the grids around it; the region widens ring by
     ring (up to the whole community) until its grids can be brought within the bounds. When
     the region's households need more (or fewer) grids than it has, a new grid is carved out
     of the fullest grids (or the emptiest grid is shared out among its neighbours) before the
-    local search.
+    local search. The score is (households outside the bounds, households moved, units moved).
     """
     weights = units.weights
     anchor = _split_towers(anchor, units)
@@ -338,19 +347,29 @@ def _repair(anchor: list[int], units, job: _Job, rng) -> list[int]:
     bounds = _relaxed_bounds(total, job.lo, job.hi) if total else Bounds(job.lo, job.hi)
     if 0 < total < job.lo:  # too few households for any grid in bounds: one grid, as partition
         keep = max(set(anchor) - towers, key=lambda g: (_totals(anchor, weights)[g], -g))
-        return [g if g in towers else keep for g in anchor]
+        return [g if g in towers else keep for g in anchor], (0.0, 0.0, 0)
     if not violation(anchor, weights, bounds, towers):
-        return anchor  # nothing to repair
+        return anchor, (0.0, 0.0, 0)  # nothing to repair
     scale = sum(c for cs in units.costs for c in cs) + 1.0
     search = _Search(units, bounds, towers, anchor, rng,
                      [scale * (w if w > 0 else _EMPTY_MOVE) for w in weights])  # fmt: skip
     lab = _widening_pass(list(anchor), search)
-    for _ in range(_ROUNDS):
+    for _ in range(rounds):
         if not violation(lab, weights, bounds, towers):
             break
         lab = search.recreate(lab)  # local repair failed everywhere: re-create grids
         lab = _widening_pass(lab, search)
-    return lab
+    return lab, search.score(lab)
+
+
+def _split_compounds(cell_compound, cell_old, cell_labels) -> list[str]:
+    """Compounds that were whole in one grid and are now split between grids."""
+    out = []
+    for c in sorted(set(cell_compound.tolist()) - {""}):
+        mask = cell_compound == c
+        if len(set(cell_old[mask].tolist())) == 1 and len(set(cell_labels[mask].tolist())) > 1:
+            out.append(str(c))
+    return out
 
 
 def _split_towers(anchor: list[int], units) -> list[int]:
@@ -765,6 +784,18 @@ def _assemble(parts, problems, crs, old_assign: pd.Series, buildings, plan) -> R
     )
     moved, new_b, removed = _moves(old_assign, assignments, buildings)
     problems += flagged
+    for part in parts:
+        if part["split_compounds"]:
+            ids = part["split_compounds"]
+            problems.append(Problem(
+                "compound_split",
+                f"In community {part['code']} compound(s) {', '.join(ids)} (小区) had to be split "
+                f"between grids: kept whole, they left grids outside {part['lo']}–{part['hi']} "
+                "households.",
+                part["code"],
+                message_zh=f"社区 {part['code']} 的小区 {'、'.join(ids)} 不得不拆分到多个"
+                f"网格：若保持完整，部分网格会超出 {part['lo']}–{part['hi']} 户的范围。",
+            ))  # fmt: skip
     for p in problems:
         logger.info("%s: %s", p.kind, p.message)
     del plan
