@@ -80,14 +80,19 @@ start_postgres() {
   PGPASSWORD=gridmap psql -h 127.0.0.1 -U gridmap -d gridmap_test -qtAc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
 }
 
+quiet_pip() {
+  # pip configurations that list absent local indexes print one warning per package: drop those.
+  grep -v 'is ignored: it is neither a file nor a directory' || true
+}
+
 install_python() {
   local stamp=.venv/.installed
   local want; want=$(cat pyproject.toml | sha256sum | cut -c1-16)
   if [ ! -x .venv/bin/python ]; then log "creating .venv"; python3 -m venv .venv; fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "installing gridmap and its dependencies into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[dev]'
+    .venv/bin/python -m pip install -q --upgrade pip 2>&1 | quiet_pip
+    .venv/bin/python -m pip install -q -e '.[dev]' 2>&1 | quiet_pip
     echo "$want" > "$stamp"
   fi
 }
