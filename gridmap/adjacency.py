@@ -23,6 +23,7 @@ __all__ = [
     "CellGraph",
     "cell_graph",
     "segments",
+    "subgraph",
     "STREET_FACTOR",
     "WALL_FACTOR",
     "COMPOUND_FACTOR",
@@ -194,4 +195,30 @@ def cell_graph(tess: Tessellation) -> CellGraph:
         wall_length=wall,
         cost=cost,
         weights=tess.cell_households.copy(),
+    )
+
+
+def subgraph(graph: CellGraph, cells: np.ndarray) -> CellGraph:
+    """The graph induced by ``cells`` (sorted cell indices), renumbered ``0..len(cells)-1``.
+
+    Examples
+    --------
+    >>> g = CellGraph(3, np.array([[0, 1], [1, 2]]), np.ones(2), np.zeros(2), np.zeros(2),
+    ...               np.ones(2), np.array([5, 6, 7]))
+    >>> s = subgraph(g, np.array([1, 2]))
+    >>> s.n, s.edges.tolist(), s.weights.tolist()
+    (2, [[0, 1]], [6, 7])
+    """
+    cells = np.asarray(cells, dtype=np.int64)
+    local = np.full(graph.n, -1, dtype=np.int64)
+    local[cells] = np.arange(len(cells))
+    keep = (local[graph.edges[:, 0]] >= 0) & (local[graph.edges[:, 1]] >= 0)
+    return CellGraph(
+        n=len(cells),
+        edges=local[graph.edges[keep]].reshape(-1, 2),
+        length=graph.length[keep],
+        street_length=graph.street_length[keep],
+        wall_length=graph.wall_length[keep],
+        cost=graph.cost[keep],
+        weights=graph.weights[cells],
     )

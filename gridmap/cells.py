@@ -23,6 +23,8 @@ __all__ = ["Tessellation", "tessellate", "representative_points"]
 _NO_COMPOUND = ""
 # Footprint vertices closer than this to another kept vertex are dropped (metres).
 _VERTEX_SPACING = 0.5
+# Cells without a building and smaller than this (m²) are noding slivers: they hold no face.
+_SLIVER_AREA = 1e-4
 
 
 @dataclass
@@ -291,9 +293,14 @@ def _cells(
 def _explode(cells, cell_block, owners, points):
     """Split multi-part cells: the part holding the building keeps it, the rest are empty cells."""
     parts, idx = shapely.get_parts(cells, return_index=True)
-    keep = shapely.area(parts) > 0
+    area = shapely.area(parts)
+    keep = area > _SLIVER_AREA
+    lost = np.setdiff1d(np.flatnonzero(owners >= 0), idx[keep])  # a building's only cell
+    for c in lost.tolist():
+        rows = np.flatnonzero(idx == c)
+        keep[rows[np.argmax(area[rows])]] = area[rows].max() > 0
     parts, idx = parts[keep], idx[keep]
-    if len(parts) == len(cells):
+    if not (np.bincount(idx, minlength=len(cells)) > 1).any():
         return parts, cell_block[idx], owners[idx]
     own = owners[idx].copy()
     multi = np.bincount(idx, minlength=len(cells))[idx] > 1

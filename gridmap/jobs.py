@@ -18,7 +18,7 @@ import shapely
 from gridmap.cells import representative_points
 from gridmap.constraints import grid_count_range
 from gridmap.errors import DuplicateIdError, InputError, InvalidGeometryError
-from gridmap.problems import Problem
+from gridmap.problems import Problem, outside_message
 from gridmap.search import Bounds
 
 __all__ = ["CommunityJob", "check_columns", "make_jobs", "relaxed_bounds", "community_seed"]
@@ -46,6 +46,8 @@ class CommunityJob:
         Household bounds.
     seed : int
         Seed of this community's random generator.
+    street_names : np.ndarray or None
+        Name (or id) of each street in ``streets``, for problem messages.
     """
 
     code: str
@@ -60,6 +62,7 @@ class CommunityJob:
     lo: int
     hi: int
     seed: int
+    street_names: np.ndarray | None = None
 
 
 def check_columns(
@@ -129,10 +132,13 @@ def make_jobs(
     lo: int,
     hi: int,
     seed: int,
+    *,
+    street_names: np.ndarray | None = None,
 ) -> tuple[list[CommunityJob], list[Problem], np.ndarray]:
     """Assign buildings to communities and build one job per community.
 
-    All layers must already be in the same projected CRS.
+    All layers must already be in the same projected CRS. ``street_names`` (aligned with
+    ``str_geoms``) name the streets in problem messages.
 
     Returns
     -------
@@ -153,15 +159,8 @@ def make_jobs(
     ids = bld["building_id"].astype(str).to_numpy()
     if (owner < 0).any():
         out = ids[owner < 0].tolist()
-        problems.append(
-            Problem(
-                "outside",
-                f"{len(out)} building(s) lie outside every community and were not assigned "
-                f"to a grid: {', '.join(out[:10])}{' …' if len(out) > 10 else ''}. Check their "
-                "location or add the missing community boundary.",
-                building_ids=tuple(out),
-            )
-        )
+        en, zh = outside_message(out)
+        problems.append(Problem("outside", en, building_ids=tuple(out), message_zh=zh))
     hh = pd.to_numeric(bld["households"]).astype(np.int64).to_numpy()
     cids = (
         bld["compound_id"]
@@ -179,7 +178,8 @@ def make_jobs(
     jobs = []
     for i, code in enumerate(codes):
         rows = np.flatnonzero(owner == i)
-        s = None if str_tree is None else str_geoms[str_tree.query(bounds_geom[i])]
+        near = None if str_tree is None else str_tree.query(bounds_geom[i])
+        s = None if near is None else str_geoms[near]
         ci_ = None if cmp_tree is None else cmp_tree.query(bounds_geom[i], predicate="intersects")
         jobs.append(
             CommunityJob(
@@ -197,6 +197,9 @@ def make_jobs(
                 lo=lo,
                 hi=hi,
                 seed=community_seed(seed, code),
+                street_names=None
+                if near is None or street_names is None
+                else np.asarray(street_names, dtype=object)[near],
             )
         )
     return jobs, problems, owner >= 0

@@ -21,23 +21,24 @@ import pandas as pd
 import shapely
 
 from gridmap.adjacency import cell_graph
+from gridmap.blocks import Merge, block_frontage, group_blocks, street_blocks
 from gridmap.cells import tessellate
 from gridmap.constraints import STATUS_OK, household_bounds
 from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
-from gridmap.jobs import CommunityJob, check_columns, make_jobs, relaxed_bounds
-from gridmap.metrics import polsby_popper
+from gridmap.jobs import CommunityJob, check_columns, make_jobs
+from gridmap.metrics import polsby_popper, street_straddle
 from gridmap.numbering import grid_codes
-from gridmap.problems import Problem
-from gridmap.search import Bounds, bisect_plan, improve, plan_cost, recombine, violation
-from gridmap.units import Units, contract
+from gridmap.planner import plan_group
+from gridmap.problems import Problem, street_message
 
 __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
 
 logger = logging.getLogger(__name__)
 
 GRID_COLUMNS = ["grid_code", "community_code", "households", "buildings", "status", "polsby_popper"]
-_RESTART_BUDGET = 600  # restarts per component = budget // units, between 1 and _MAX_RESTARTS
-_MAX_RESTARTS = 8
+_STREET_NAME_COLUMNS = ("name", "street_name", "street_id")
+_MAX_FALLBACK_MERGES = 20  # groups joined across a street because their buildings cannot balance
+_FALLBACK_TRIES = 3  # neighbouring groups tried for each
 
 
 @dataclass
@@ -140,9 +141,22 @@ def partition(
     bld = buildings.to_crs(crs)
     str_geoms = None if streets is None else np.asarray(streets.to_crs(crs).geometry.values)
     cmp = None if compounds is None else compounds.to_crs(crs)
-    jobs, problems, inside = make_jobs(comm, bld, str_geoms, cmp, bounds.lo, bounds.hi, seed)
+    jobs, problems, inside = make_jobs(
+        comm, bld, str_geoms, cmp, bounds.lo, bounds.hi, seed, street_names=_street_names(streets)
+    )
     plans = _run(jobs, n_jobs, progress)
     return _assemble(plans, problems, crs, bounds.hi, inside)
+
+
+def _street_names(streets) -> np.ndarray | None:
+    if streets is None or not isinstance(streets, gpd.GeoDataFrame):
+        return None
+    for col in _STREET_NAME_COLUMNS:
+        if col in streets.columns:
+            return (
+                streets[col].astype(object).where(streets[col].notna(), "").astype(str).to_numpy()
+            )
+    return None
 
 
 def _run(jobs: list[CommunityJob], n_jobs: int, progress) -> list[dict]:
@@ -175,27 +189,19 @@ def _plan_community(job: CommunityJob) -> dict:
         compound_polygon_ids=job.compound_polygon_ids,
     )
     graph = cell_graph(tess)
-    units = contract(graph, tess.cell_compound, job.hi)
-    unit_labels, problems = _label_units(units, job, rng)
-    cell_labels = np.asarray(unit_labels, dtype=np.int64)[units.unit_of_cell]
-    if any(p[0] == "unbalanced" for p in problems) and (tess.cell_compound != "").any():
-        # Keeping every compound whole left grids out of bounds: allow splitting compounds.
-        loose = contract(graph, np.full(graph.n, "", dtype=object), job.hi)
-        labels2, problems2 = _label_units(loose, job, rng)
-        cells2 = np.asarray(labels2, dtype=np.int64)[loose.unit_of_cell]
-        if _cell_violation(cells2, tess, job) < _cell_violation(cell_labels, tess, job):
-            cell_labels, problems = cells2, problems2 + [_compound_problem(job)]
+    cell_block = street_blocks(graph)
+    groups, merges = _group(graph, tess.cell_compound, cell_block, job)
+    whole = len(groups) == 1
+    plans = [plan_group(g, graph, tess.cell_compound, job, rng, whole=whole) for g in groups]
+    plans = _merge_unbalanced(plans, graph, tess.cell_compound, cell_block, merges, job, rng)
+    cell_labels, problems = _combine(plans, graph.n)
     geoms = tess.dissolve(cell_labels)
     labels = sorted(geoms)
     grid_geoms = np.array([geoms[g] for g in labels], dtype=object)
-    hh = np.array([tess.cell_households[cell_labels == g].sum() for g in labels], dtype=np.int64)
-    nb = np.array(
-        [
-            sum(len(tess.cell_buildings[c]) for c in np.flatnonzero(cell_labels == g))
-            for g in labels
-        ],
-        dtype=np.int64,
-    )
+    problems += _crossings(graph, cell_block, cell_labels, merges, grid_geoms, labels, job)
+    hh = np.bincount(cell_labels, tess.cell_households, minlength=len(labels)).astype(np.int64)
+    n_bld = np.array([len(b) for b in tess.cell_buildings], dtype=np.int64)
+    nb = np.bincount(cell_labels, n_bld, minlength=len(labels)).astype(np.int64)
     rep = shapely.point_on_surface(grid_geoms)
     cent = shapely.centroid(grid_geoms)
     x = np.where(shapely.contains(grid_geoms, cent), shapely.get_x(cent), shapely.get_x(rep))
@@ -206,7 +212,6 @@ def _plan_community(job: CommunityJob) -> dict:
     building_grid = np.array(
         [code_of[int(cell_labels[c])] for c in tess.building_cell], dtype=object
     )
-    problems = [_with_code(p, code_of) for p in problems]
     return {
         "code": job.code,
         "grid_geoms": grid_geoms,
@@ -215,205 +220,150 @@ def _plan_community(job: CommunityJob) -> dict:
         "buildings": nb,
         "building_ids": job.ids,
         "building_grid": building_grid,
-        "problems": problems,
+        "problems": [_with_code(p, code_of) for p in problems],
         "lo": job.lo,
         "hi": job.hi,
     }
 
 
-def _cell_violation(cell_labels: np.ndarray, tess, job: CommunityJob) -> float:
-    totals = np.bincount(cell_labels, tess.cell_households)
-    ok = household_bounds(job.lo, job.hi)
-    towers = set(tess.cell_households[tess.cell_households > job.hi].tolist())
-    return float(sum(ok.violation(t) for t in totals if t not in towers))
-
-
-def _compound_problem(job: CommunityJob) -> tuple:
-    return (
-        "compound_split",
-        f"In community {job.code} some compounds (小区) had to be split between grids: kept "
-        f"whole, they left grids outside {job.lo}–{job.hi} households.",
-        None,
-        (),
+def _group(graph, cell_compound, cell_block, job: CommunityJob):
+    """Cells of each group of street blocks, and the merges that formed the groups."""
+    n_blocks = int(cell_block.max()) + 1 if graph.n else 0
+    small = graph.weights <= job.hi
+    totals = np.bincount(cell_block, graph.weights * small, minlength=n_blocks)
+    towers = np.bincount(cell_block, ~small, minlength=n_blocks) > 0
+    comp = np.asarray(cell_compound, dtype=object)
+    joined = []
+    for cid in sorted(set(comp.tolist()) - {""}):
+        mask = comp == cid
+        blocks = np.unique(cell_block[mask])
+        if len(blocks) > 1 and graph.weights[mask].sum() <= job.hi:
+            joined += [(int(blocks[0]), int(b)) for b in blocks[1:]]
+    groups, merges = group_blocks(
+        totals,
+        block_frontage(graph, cell_block),
+        job.lo,
+        job.hi,
+        tower_only=towers & (totals == 0),
+        joined=joined,
     )
+    return [np.flatnonzero(np.isin(cell_block, g)) for g in groups], merges
+
+
+def _merge_unbalanced(plans, graph, cell_compound, cell_block, merges, job, rng):
+    """Join a group its buildings cannot balance with a neighbouring group, across a street."""
+    for _ in range(_MAX_FALLBACK_MERGES):
+        bad = sorted(
+            (i for i, p in enumerate(plans) if p.violation > 0), key=lambda i: -plans[i].violation
+        )
+        done = False
+        for i in bad:
+            blocks_i = set(np.unique(cell_block[plans[i].cells]).tolist())
+            for j in _neighbour_groups(plans, i, graph)[:_FALLBACK_TRIES]:
+                cells = np.union1d(plans[i].cells, plans[j].cells)
+                merged = plan_group(cells, graph, cell_compound, job, rng)
+                if merged.violation < plans[i].violation + plans[j].violation:
+                    blocks_j = set(np.unique(cell_block[plans[j].cells]).tolist())
+                    total = int(graph.weights[plans[i].cells].sum())
+                    merges.append(
+                        Merge(frozenset(blocks_i), frozenset(blocks_j), "unbalanced", total)
+                    )
+                    plans = [p for k, p in enumerate(plans) if k not in (i, j)] + [merged]
+                    done = True
+                    break
+            if done:
+                break
+        if not done:
+            break
+    return plans
+
+
+def _neighbour_groups(plans, i, graph) -> list[int]:
+    """Groups sharing a street with group ``i``, shortest frontage first."""
+    group_of = np.full(graph.n, -1, dtype=np.int64)
+    for k, p in enumerate(plans):
+        group_of[p.cells] = k
+    ga, gb = group_of[graph.edges[:, 0]], group_of[graph.edges[:, 1]]
+    touch = ((ga == i) ^ (gb == i)) & (ga >= 0) & (gb >= 0)
+    other = np.where(ga[touch] == i, gb[touch], ga[touch])
+    front = np.bincount(other, graph.length[touch], minlength=len(plans))
+    found = np.flatnonzero(front > 0)
+    return found[np.argsort(front[found], kind="stable")].tolist()
+
+
+def _combine(plans, n_cells: int) -> tuple[np.ndarray, list]:
+    """Global cell labels ``0..k-1`` and the problems with global labels."""
+    raw = np.full(n_cells, -1, dtype=np.int64)
+    problems, offset = [], 0
+    for p in plans:
+        raw[p.cells] = p.labels + offset
+        for kind, en, zh, label, ids in p.problems:
+            if isinstance(label, tuple):
+                label = tuple(x + offset for x in label)
+            elif label is not None:
+                label = label + offset
+            problems.append((kind, en, zh, label, ids))
+        offset += int(p.labels.max()) + 1 if len(p.labels) else 0
+    uniq, cell_labels = np.unique(raw, return_inverse=True)
+    remap = {int(u): i for i, u in enumerate(uniq.tolist())}
+    out = []
+    for kind, en, zh, label, ids in problems:
+        if isinstance(label, tuple):
+            label = tuple(remap[x] for x in label if x in remap)
+        elif label is not None:
+            label = remap.get(label)
+        out.append((kind, en, zh, label, ids))
+    return cell_labels.ravel(), out
+
+
+def _crossings(graph, cell_block, cell_labels, merges, grid_geoms, labels, job) -> list:
+    """One problem per grid and reason for every street a grid crosses."""
+    a, b = graph.edges[:, 0], graph.edges[:, 1]
+    cross = (cell_block[a] != cell_block[b]) & (cell_labels[a] == cell_labels[b])
+    seen: dict[tuple[int, int], None] = {}
+    for ea, eb in graph.edges[cross].tolist():
+        ba, bb = int(cell_block[ea]), int(cell_block[eb])
+        m = next((k for k, mg in enumerate(merges) if mg.separates(ba, bb)), None)
+        seen.setdefault((int(cell_labels[ea]), -1 if m is None else m), None)
+    if not seen:
+        return []
+    names = _crossed_streets(grid_geoms, labels, job)
+    out = []
+    for label, m in seen:
+        mg = merges[m] if m >= 0 else Merge(frozenset(), frozenset(), "unbalanced", 0)
+        en_s, zh_s = names.get(label, ("a street", "街道"))
+        en, zh = street_message(en_s, zh_s, mg.kind, mg.households, job.lo, job.hi)
+        out.append(("street_crossed", en, zh, label, ()))
+    return out
+
+
+def _crossed_streets(grid_geoms, labels, job) -> dict[int, tuple[str, str]]:
+    if job.streets is None or len(job.streets) == 0:
+        return {}
+    gi, si, length = street_straddle(grid_geoms, job.streets)
+    found: dict[int, list[str]] = {}
+    for g, s, ln in zip(gi.tolist(), si.tolist(), length.tolist(), strict=True):
+        name = None if job.street_names is None else job.street_names[s]
+        label = str(name) if name not in (None, "") else "a street"
+        found.setdefault(labels[g], []).append(f"{label} ({ln:.0f} m)")
+    return {
+        g: (", ".join(v), "、".join(x.replace(" m)", "米）").replace(" (", "（") for x in v))
+        for g, v in found.items()
+    }
 
 
 def _with_code(p: tuple, code_of: dict[int, str]) -> Problem:
-    kind, message, label, ids = p
-    code = code_of.get(label) if label is not None else None
+    kind, en, zh, label, ids = p
+    code = None
+    if isinstance(label, tuple):
+        grids = [code_of[x] for x in label if x in code_of]
+        en, zh = en.replace("{grids}", ", ".join(grids)), zh.replace("{grids}", "、".join(grids))
+        code = grids[0] if grids else None
+    elif label is not None:
+        code = code_of.get(label)
     if code:
-        message = message.replace("{grid}", code)
-    return Problem(kind, message, grid_code=code, building_ids=tuple(ids))
-
-
-def _components(units: Units) -> list[list[int]]:
-    seen = units.tower.copy()
-    comps = []
-    for s in range(units.n):
-        if seen[s]:
-            continue
-        seen[s] = True
-        comp, stack = [s], [s]
-        while stack:
-            v = stack.pop()
-            for u in units.nbrs[v]:
-                if not seen[u]:
-                    seen[u] = True
-                    comp.append(u)
-                    stack.append(u)
-        comps.append(comp)
-    return comps
-
-
-def _label_units(
-    units: Units, job: CommunityJob, rng: np.random.Generator
-) -> tuple[list[int], list]:
-    labels = [-1] * units.n
-    problems: list = []
-    next_label = 0
-    for t in np.flatnonzero(units.tower).tolist():
-        labels[t] = next_label
-        next_label += 1
-        problems.append(_tower_problem(units, t, job, labels[t]))
-    for comp in _components(units):
-        total = sum(units.weights[v] for v in comp)
-        if total == 0:
-            towers = [u for v in comp for u in units.nbrs[v] if units.tower[u]]
-            label = labels[towers[0]] if towers else next_label
-            next_label += label == next_label
-            for v in comp:
-                labels[v] = label
-            if not towers:
-                problems.append(("no_buildings", _empty_message(job, units, comp), label, ()))
-            continue
-        if total < job.lo or len(comp) == 1:
-            for v in comp:
-                labels[v] = next_label
-            problems.append(_small_problem(job, total, next_label, units, comp))
-            next_label += 1
-            continue
-        parts, bounds = _plan_component(comp, units, job, rng)
-        problems += _balance_problems(job, total, bounds, parts, units, next_label)
-        for part in parts:
-            for v in part:
-                labels[v] = next_label
-            next_label += 1
-    return labels, problems
-
-
-def _plan_component(comp, units: Units, job: CommunityJob, rng) -> tuple[list[list[int]], Bounds]:
-    bounds = relaxed_bounds(sum(units.weights[v] for v in comp), job.lo, job.hi)
-    frozen = np.ones(units.n, dtype=bool)
-    frozen[comp] = False
-    restarts = min(_MAX_RESTARTS, max(1, _RESTART_BUDGET // len(comp)))
-    comp_w = [units.weights[v] for v in comp]
-    best = None
-    for _ in range(restarts):
-        parts = bisect_plan(comp, units.nbrs, units.costs, units.weights, bounds, rng)
-        lab = np.full(units.n, -1, dtype=np.int64)
-        lab[units.tower] = -2 - np.flatnonzero(units.tower)
-        for i, part in enumerate(parts):
-            lab[part] = i
-        fixed = frozenset(lab[units.tower].tolist()) | {-1}
-        out = lab.tolist()
-        for _attempt in range(2):
-            if violation([out[v] for v in comp], comp_w, bounds):
-                out = recombine(
-                    out, units.nbrs, units.costs, units.weights, bounds, rng, fixed_labels=fixed
-                )
-            out = improve(
-                out,
-                units.nbrs,
-                units.costs,
-                units.weights,
-                bounds,
-                rng,
-                frozen=frozen,
-                fixed_labels=fixed,
-                iterations=60 * len(comp),
-            )
-            if not violation([out[v] for v in comp], comp_w, bounds):
-                break
-        score = (
-            violation([out[v] for v in comp], comp_w, bounds),
-            plan_cost(out, units.nbrs, units.costs),
-        )
-        if best is None or score < best[0]:
-            best = (score, out)
-    out = best[1]
-    groups: dict[int, list[int]] = {}
-    for v in comp:
-        groups.setdefault(out[v], []).append(v)
-    return list(groups.values()), bounds
-
-
-def _tower_problem(units: Units, t: int, job: CommunityJob, label: int) -> tuple:
-    # The tower unit is one cell holding (usually) one building above the maximum.
-    big = np.flatnonzero(job.households > job.hi)
-    rows = [r for r in big.tolist() if job.households[r] == units.weights[t]] or big.tolist()[:1]
-    ids = job.ids[rows].tolist()
-    return (
-        "over_max",
-        f"Building {', '.join(ids)} has {int(units.weights[t])} households, more than the "
-        f"maximum of {job.hi} for one grid; it forms grid {{grid}} on its own. Make it a "
-        "dedicated grid (专属网格) or split it by stairwell (单元) if one worker cannot serve it.",
-        label,
-        ids,
-    )
-
-
-def _empty_message(job: CommunityJob, units: Units, comp) -> str:
-    del units, comp
-    return (
-        f"Part of community {job.code} has no buildings with households; it forms grid {{grid}} "
-        "with 0 households. Check whether buildings are missing there, or merge it by hand."
-    )
-
-
-def _small_problem(job: CommunityJob, total: float, label: int, units: Units, comp) -> tuple:
-    del units, comp
-    return (
-        "under_min",
-        f"Community {job.code} (or a separate part of it) has only {int(total)} households, "
-        f"fewer than the minimum of {job.lo}; it forms grid {{grid}} on its own. Merge it "
-        "with a neighbouring grid by hand if that suits the community.",
-        label,
-        (),
-    )
-
-
-def _balance_problems(
-    job: CommunityJob, total: float, bounds: Bounds, parts, units: Units, first_label: int
-) -> list:
-    out = []
-    if bounds.lo != job.lo or bounds.hi != job.hi:
-        out.append(
-            (
-                "infeasible",
-                f"Community {job.code} (or a separate part of it) has {int(total)} households: "
-                f"no number of grids of {job.lo}–{job.hi} households adds up to that, so some "
-                f"grids are outside the range. Adjust the range or the boundary.",
-                None,
-                (),
-            )
-        )
-    for label, part in enumerate(parts, start=first_label):
-        w = sum(units.weights[v] for v in part)
-        if job.lo <= w <= job.hi or bounds.lo != job.lo or bounds.hi != job.hi:
-            continue
-        out.append(
-            (
-                "unbalanced",
-                f"Grid {{grid}} has {int(w)} households, outside {job.lo}–{job.hi}: the "
-                "buildings and compounds there are too large to combine into balanced grids "
-                "(for example several towers that only fit two to a grid, or a compound kept "
-                "whole). Check the household counts of the large buildings or adjust the "
-                "range.",
-                label,
-                (),
-            )
-        )
-    return out
+        en, zh = en.replace("{grid}", code), zh.replace("{grid}", code)
+    return Problem(kind, en, grid_code=code, building_ids=tuple(ids), message_zh=zh)
 
 
 def _assemble(plans: list[dict], problems: list[Problem], crs, hi: int, inside) -> PartitionResult:
@@ -421,7 +371,9 @@ def _assemble(plans: list[dict], problems: list[Problem], crs, hi: int, inside) 
     rows, assign = [], []
     for plan in plans:
         for p in plan["problems"]:
-            problems.append(Problem(p.kind, p.message, plan["code"], p.grid_code, p.building_ids))
+            problems.append(
+                Problem(p.kind, p.message, plan["code"], p.grid_code, p.building_ids, p.message_zh)
+            )
         pp = polsby_popper(plan["grid_geoms"])
         for i, code in enumerate(plan["codes"]):
             h = int(plan["households"][i])
