@@ -74,6 +74,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"gridmap backends: spatialite (temp files), postgis ({pg}); {mode}"]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+    """Under CI=true (or --require-backends) a skipped test is a failure: nothing may be missing."""
+    report = yield
+    if report.skipped and _require_backends(item.config) and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but CI=true requires everything the tests need: {reason}"
+    return report
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     backend = _backend_of(report.nodeid)
     if backend is None:
