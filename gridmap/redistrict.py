@@ -42,6 +42,7 @@ from gridmap.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
 from gridmap.partition import GRID_COLUMNS
 from gridmap.problems import Problem
 from gridmap.search import Bounds, improve, recombine, violation
+from gridmap.tiling import MIN_AREA_M2
 from gridmap.units import contract
 
 __all__ = ["redistrict", "RedistrictResult", "CHANGE_KEPT", "CHANGE_CHANGED", "CHANGE_NEW"]
@@ -60,7 +61,8 @@ _ROUNDS = 3  # local repair then re-creation, at most this many times
 _MAX_DEPTH = 3  # grids this many steps from a broken grid may give or take buildings
 _ITERATIONS_PER_UNIT = 150  # proposed moves per movable unit in one local search
 _EMPTY_MOVE = 0.5  # moving a cell without households costs like half a household
-_AREA_TOLERANCE = 1e-6  # relative area difference below which a grid still tiles as before
+_SNAP_M = 0.02  # grid geometries are snapped to this grid (m), dropping slivers
+_SHAPE_TOLERANCE_M = 0.05  # mean offset (m) under which a grid still tiles as before
 
 
 @dataclass
@@ -635,7 +637,7 @@ def _finish(job: _Job, tess, old: _OldGrids, cell_old, cell_labels, retired: set
     labels = np.unique(cell_labels).tolist()
     weight = tess.cell_households + 1e-6 * shapely.area(tess.cells)
     code_of = _match_codes(labels, cell_labels, cell_old, weight, old.codes)
-    geoms = tess.dissolve(cell_labels)
+    geoms = {g: _polygonal(geom) for g, geom in tess.dissolve(cell_labels).items()}
     area_old = shapely.area(old.geoms) if len(old.codes) else np.array([])
     change, out_geom = {}, {}
     for g in labels:
@@ -646,7 +648,10 @@ def _finish(job: _Job, tess, old: _OldGrids, cell_old, cell_labels, retired: set
             continue
         i = int(np.flatnonzero(old.codes == code)[0])
         same = bool((cell_old[mask] == i).all() and (cell_labels[cell_old == i] == g).all())
-        tiles = abs(float(shapely.area(geoms[g])) - area_old[i]) <= _AREA_TOLERANCE * area_old[i]
+        # Still tiles as before: the same shape up to the rounding of a file (GeoJSON keeps
+        # 7 decimals of a degree, about 1 cm).
+        off = float(shapely.area(shapely.symmetric_difference(geoms[g], old.geoms[i])))
+        tiles = off <= _SHAPE_TOLERANCE_M * float(shapely.length(old.geoms[i]))
         change[g] = CHANGE_KEPT if same and tiles else CHANGE_CHANGED
         if change[g] == CHANGE_KEPT:
             out_geom[g] = old.storage_geoms[i]
@@ -680,6 +685,21 @@ def _finish(job: _Job, tess, old: _OldGrids, cell_old, cell_labels, retired: set
         "hi": job.hi,
         "old_codes": old.codes.tolist(),
     }
+
+
+def _polygonal(geom):
+    """The polygons of ``geom`` on a 2 cm grid (projected CRS), without slivers.
+
+    A plan read from a file is rounded (GeoJSON: about 1 cm), so its lines cut slivers off the
+    community boundary; snapped and dropped (below :data:`gridmap.tiling.MIN_AREA_M2`), they do
+    not become lines or specks in the output file.
+    """
+    parts = shapely.get_parts(shapely.set_precision(geom, _SNAP_M))
+    polys = [p for p in parts if shapely.get_type_id(p) == 3]
+    if not polys:
+        return geom
+    big = [p for p in polys if p.area >= MIN_AREA_M2] or [max(polys, key=lambda p: p.area)]
+    return big[0] if len(big) == 1 else shapely.MultiPolygon(big)
 
 
 def _match_codes(labels, cell_labels, cell_old, weight, old_codes) -> dict[int, str]:

@@ -1,0 +1,144 @@
+"""The ``gridmap redistrict`` contract scripts rely on: files in, RFC 7946 GeoJSON and CSV out.
+
+partition → change households → redistrict, all through the CLI (typer's CliRunner).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from gridmap.partition import GRID_COLUMNS
+from service.cli import app
+from tests.gridmap.strategies import make_layers
+
+runner = CliRunner()
+CODE = "520602001001"
+
+
+@pytest.fixture
+def partitioned(tmp_path):
+    """A 600 m × 200 m community of 36 buildings × 50 households, partitioned by the CLI."""
+    rows = [(float(x), float(y), 50) for x in range(25, 600, 50) for y in (35, 100, 165)]
+    comm, bld, _ = make_layers([(0, 0, 600, 200)], rows, code=CODE, footprints=True)
+    paths = {
+        "c": tmp_path / "c.gpkg",
+        "b": tmp_path / "b.geojson",
+        "grids": tmp_path / "grids.geojson",
+        "a": tmp_path / "a.csv",
+    }
+    comm.rename(columns={"community_code": "code"}).to_file(paths["c"])
+    bld = bld.rename(columns={"building_id": "id"}).to_crs(4326)
+    bld.to_file(paths["b"])
+    res = runner.invoke(app, ["partition", "--communities", str(paths["c"]), "--buildings",
+                              str(paths["b"]), "--out", str(paths["grids"]), "--assignments",
+                              str(paths["a"]), "--jobs", "1"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    return paths, bld
+
+
+def _redistrict(paths, buildings, tmp_path, *extra):
+    out, csv = tmp_path / "new-grids.geojson", tmp_path / "new-assignments.csv"
+    args = ["redistrict", "--plan", str(paths["grids"]), "--assignments", str(paths["a"]),
+            "--buildings", str(buildings), "--communities", str(paths["c"]),
+            "--out", str(out), "--assignments-out", str(csv), *extra]  # fmt: skip
+    return runner.invoke(app, args), out, csv
+
+
+def _features(path):
+    doc = json.loads(path.read_text())
+    assert doc["type"] == "FeatureCollection" and "crs" not in doc  # RFC 7946: no crs member
+    return {f["properties"]["grid_code"]: f for f in doc["features"]}
+
+
+def _vertices(geometry):
+    rings = geometry["coordinates"]
+    if geometry["type"] == "MultiPolygon":
+        rings = [r for polygon in rings for r in polygon]
+    return [xy for ring in rings for xy in ring]
+
+
+def _grow(paths, bld, tmp_path, building, households):
+    changed = bld.copy()
+    changed.loc[changed["id"] == building, "households"] = households
+    path = tmp_path / "b-changed.geojson"
+    changed.to_file(path)
+    return path, changed
+
+
+def test_redistrict_repairs_the_grown_grid_and_keeps_the_others_byte_identical(
+    partitioned, tmp_path
+):
+    paths, bld = partitioned
+    before = _features(paths["grids"])
+    old = pd.read_csv(paths["a"], dtype=str).set_index("building_id")["grid_code"]
+    households = {c: f["properties"]["households"] for c, f in before.items()}
+    assert set(households.values()) <= set(range(300, 501))
+    full = max(households, key=households.get)
+    grown = old[old == full].index[0]  # a building of the fullest grid grows by 200
+    changed_path, changed = _grow(paths, bld, tmp_path, grown, 250)
+    res, out, csv = _redistrict(paths, changed_path, tmp_path)
+    assert res.exit_code == 0, res.output
+    after = _features(out)
+    for f in after.values():
+        props = f["properties"]
+        assert set(props) == {*GRID_COLUMNS, "change"}
+        assert props["status"] == "ok" and 300 <= props["households"] <= 500
+        assert len(props["grid_code"]) == 15 and props["grid_code"].startswith(CODE)
+        assert f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        for x, y in _vertices(f["geometry"]):
+            assert 107.9 < x < 108.1 and 27 < y < 28.5  # lon/lat (RFC 7946), not metres
+    assert sum(f["properties"]["households"] for f in after.values()) == changed["households"].sum()
+    kept = [c for c, f in after.items() if f["properties"]["change"] == "kept"]
+    assert kept and full not in kept
+    for code in kept:  # the exact coordinates of the input plan
+        assert json.dumps(after[code]["geometry"]) == json.dumps(before[code]["geometry"])
+    table = pd.read_csv(csv, dtype=str)
+    assert list(table.columns) == ["building_id", "grid_code"]
+    assert sorted(table["building_id"]) == sorted(changed["id"])
+    assert set(table["grid_code"]) == set(after)
+    moved = table.set_index("building_id")["grid_code"] != old
+    assert 0 < moved.sum() <= 4  # the grid was 200 over: at most four 50-household buildings
+    assert "change grid" in res.output
+
+
+def test_building_above_the_maximum_is_flagged_and_exit_is_zero(partitioned, tmp_path):
+    paths, bld = partitioned
+    changed_path, _ = _grow(paths, bld, tmp_path, "B0", 620)
+    res, out, csv = _redistrict(paths, changed_path, tmp_path)
+    assert res.exit_code == 0, res.output
+    after = _features(out)
+    tower = pd.read_csv(csv, dtype=str).set_index("building_id").loc["B0", "grid_code"]
+    flagged = {c for c, f in after.items() if f["properties"]["status"] != "ok"}
+    assert flagged == {tower} and after[tower]["properties"]["status"] == "over_max"
+    assert "1 flagged" in res.output and "B0 has 620 households" in res.output
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        ("assignments without grid_code", "lacks column(s) ['grid_code']"),
+        ("households field missing", "has no column 'hh'"),
+        ("plan is not a file", "Cannot read plan file"),
+    ],
+)
+def test_unusable_input_exits_non_zero_with_a_clear_message(
+    partitioned, tmp_path, breakage, expected
+):
+    paths, _ = partitioned
+    extra: list[str] = []
+    if breakage == "assignments without grid_code":
+        bad = tmp_path / "bad.csv"
+        pd.read_csv(paths["a"]).rename(columns={"grid_code": "grid"}).to_csv(bad, index=False)
+        paths = {**paths, "a": bad}
+    elif breakage == "households field missing":
+        extra = ["--households-field", "hh"]
+    else:
+        paths = {**paths, "grids": tmp_path / "missing.geojson"}
+    res, out, _ = _redistrict(paths, paths["b"], tmp_path, *extra)
+    assert res.exit_code != 0
+    assert expected in " ".join(res.output.split())
+    assert not out.exists()
