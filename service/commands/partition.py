@@ -64,8 +64,14 @@ def partition_command(
         None, "--assignments", help="Output building→grid CSV."
     ),
     jobs: int = typer.Option(0, "--jobs", help="Processes (0 = one per core)."),
+    lang: str = typer.Option(
+        "zh", "--lang", help="Language of the problems printed: zh (中文) or en."
+    ),
 ) -> None:
     """Partition communities into grids of min–max households."""
+    if lang not in ("zh", "en"):
+        _err.print(f"error: --lang must be zh or en, not {lang!r}.", highlight=False, markup=False)
+        raise typer.Exit(code=2)
     try:
         comm = _rename(
             _read(communities, "communities"),
@@ -120,4 +126,4 @@ def partition_command(
     n_bad = int((grids["status"] != "ok").sum())
     _err.print(f"{len(grids)} grids written to {out} ({n_bad} flagged).", highlight=False)
     for problem in result.problems:
-        _err.print(f"- {problem.message}", highlight=False, markup=False)
+        _err.print(f"- {problem.text(lang)}", highlight=False, markup=False)

@@ -92,3 +92,19 @@ def test_cli_fails_clearly_on_missing_column(tmp_path):
     )
     assert res.exit_code != 0
     assert "hh" in res.output and "--*-field" in res.output
+
+
+def test_cli_prints_problems_in_chinese_by_default_and_english_on_request(tmp_path):
+    c, b, _ = make_layers([(0, 0, 200, 200)], [(50.0, 100.0, 120), (150.0, 100.0, 96)])
+    c.to_file(tmp_path / "c.gpkg")
+    b.rename(columns={"building_id": "id"}).to_file(tmp_path / "b.gpkg")
+    c.rename(columns={"community_code": "code"}).to_file(tmp_path / "c.gpkg")
+    args = ["partition", "--communities", str(tmp_path / "c.gpkg"), "--buildings"]
+    args += [str(tmp_path / "b.gpkg"), "--out", str(tmp_path / "g.geojson")]
+    zh = runner.invoke(app, args)
+    assert zh.exit_code == 0, zh.output
+    assert "社区520602001001仅有216户，不足300户，整体划为一个网格" in zh.output
+    en = runner.invoke(app, [*args, "--lang", "en"])
+    assert en.exit_code == 0 and "only 216 households" in en.output and "社区" not in en.output
+    bad = runner.invoke(app, [*args, "--lang", "fr"])
+    assert bad.exit_code != 0 and "--lang" in bad.output
