@@ -259,10 +259,13 @@ def _check_references(session: Session, table: str, key: str, rows: list[dict]) 
 
 
 def _insert(session: Session, model: type[m.Base], rows: list[dict], progress: Any) -> int:
+    # Core INSERT of complete rows: one executemany per batch (psycopg 3 pipelines it; SQLite
+    # steps one prepared statement). The ORM bulk insert split rows by which values are None,
+    # which made thousands of small statements and round trips on PostGIS.
     table = model.__tablename__
     batch = _BATCH
     for start in range(0, len(rows), batch):
-        session.execute(insert(model), rows[start : start + batch])
+        session.execute(insert(model.__table__), rows[start : start + batch])
         if progress:
             progress(table, min(start + batch, len(rows)), len(rows))
     log.info("Wrote %d %s row(s)", len(rows), table)

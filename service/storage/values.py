@@ -8,6 +8,7 @@ GeoAlchemy2 WKB elements; stored WKB comes back as shapely geometries.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,8 +44,21 @@ def clean_text(value: Any) -> str | None:
 
 
 def clean_int(value: Any) -> int | None:
-    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-    return None if pd.isna(number) else int(number)
+    """``value`` as an int (``"12"``, ``12.0``, ``"12.0"`` → 12); blank or not a number → None."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, bool | np.bool_ | int | np.integer):
+        return int(value)
+    if not isinstance(value, float | np.floating):
+        text = str(value).strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                return None
+    return int(value) if math.isfinite(value) else None
 
 
 def parse_dates(values: pd.Series) -> list[dt.date | None]:
