@@ -32,6 +32,7 @@ from gridmap.partition import PartitionResult, partition
 from gridmap.redistrict import RedistrictResult, redistrict
 from service.storage import models as m
 from service.storage import repository as repo
+from service.storage.edits import BuildingEdits, apply_building_edits, building_edits
 from service.storage.importer import ImportResult, import_files
 from service.storage.migrate import upgrade_database
 from service.storage.session import make_engine, session_scope
@@ -202,28 +203,64 @@ class Store:
         params: dict[str, Any] | None = None,
     ) -> int:
         """Store ``plan`` (a partition or redistrict result) as a draft of ``code``; its id."""
-        grids = plan.grids[plan.grids["community_code"].astype(str) == code]
-        if grids.empty:
-            raise InputError(f"The plan has no grids of community {code}; nothing was saved.")
-        a = plan.assignments
-        a = a[a["grid_code"].isin(grids["grid_code"])]
-        assignment = pd.Series(a["grid_code"].to_numpy(), index=a["building_id"].to_numpy())
-        source = "redistrict" if isinstance(plan, RedistrictResult) else "partition"
         with session_scope(self.engine) as session:
-            stored = set(session.scalars(select(m.Building.id)))
-            unknown = [b for b in assignment.index if b not in stored]
-            if unknown:  # a planned building not imported yet: the grid still counts it
-                log.warning("%d building(s) of the plan are not in the store and are not "
-                            "linked to a grid: %s", len(unknown), unknown[:10])  # fmt: skip
-                assignment = assignment[~assignment.index.isin(unknown)]
-            return repo.save_plan(session=session, community_code=code, grids=grids,
-                                  assignment=assignment, params=params, name=name,
-                                  source=source)  # fmt: skip
+            return _save(session, code, plan, name=name, params=params)
+
+    def save_and_publish(
+        self,
+        code: str,
+        plan: Any,
+        *,
+        buildings: gpd.GeoDataFrame | None = None,
+        name: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> int:
+        """Store the edited ``buildings``, save ``plan`` and publish it, in ONE transaction.
+
+        ``buildings`` are the community's buildings as edited in the notebook (household
+        counts changed, new buildings added, demolished ones dropped; see
+        :func:`~service.storage.edits.apply_building_edits`). The published grid counts are
+        derived from the buildings as stored by the same transaction, so they agree. If
+        anything fails, nothing is written. Returns the new plan's id.
+        """
+        with session_scope(self.engine) as session:
+            if buildings is not None:
+                apply_building_edits(session=session, community_code=code, buildings=buildings)
+            plan_id = _save(session, code, plan, name=name, params=params)
+            repo.publish_plan(session=session, plan_id=plan_id)
+            return plan_id
+
+    def building_edits(self, code: str, buildings: gpd.GeoDataFrame) -> BuildingEdits:
+        """What :meth:`save_and_publish` would write for ``buildings`` (nothing is written)."""
+        with session_scope(self.engine) as session:
+            return building_edits(session=session, community_code=code, buildings=buildings)
 
     def publish(self, plan_id: int) -> None:
         """Publish ``plan_id`` in one transaction; the previous plan becomes history."""
         with session_scope(self.engine) as session:
             repo.publish_plan(session=session, plan_id=plan_id)
+
+
+def _save(
+    session: Any, code: str, plan: Any, *, name: str | None, params: dict[str, Any] | None
+) -> int:
+    """Save ``plan`` as a draft of ``code`` in ``session``; its id."""
+    grids = plan.grids[plan.grids["community_code"].astype(str) == code]
+    if grids.empty:
+        raise InputError(f"The plan has no grids of community {code}; nothing was saved.")
+    a = plan.assignments
+    a = a[a["grid_code"].isin(grids["grid_code"])]
+    assignment = pd.Series(a["grid_code"].to_numpy(), index=a["building_id"].to_numpy())
+    source = "redistrict" if isinstance(plan, RedistrictResult) else "partition"
+    stored = set(session.scalars(select(m.Building.id)))
+    unknown = [b for b in assignment.index if b not in stored]
+    if unknown:  # a planned building not stored: pass the edited buildings to store it
+        log.warning("%d building(s) of the plan are not in the store and are not linked "
+                    "to a grid: %s", len(unknown), unknown[:10])  # fmt: skip
+        assignment = assignment[~assignment.index.isin(unknown)]
+    return repo.save_plan(session=session, community_code=code, grids=grids,
+                          assignment=assignment, params=params, name=name,
+                          source=source)  # fmt: skip
 
 
 def _stored(session: Any, grids: gpd.GeoDataFrame) -> StoredPlan:

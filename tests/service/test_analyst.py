@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
+import pandas as pd
 import pytest
+from shapely.geometry import Point
 from sqlalchemy import select
 
+from gridmap.errors import InputError
 from service import analyst
 from service.analyst import Store, open_store
 from service.storage import models as m
@@ -110,3 +114,56 @@ def test_new_grids_never_reuse_a_code_from_history(store):
     new = set(result.grids.loc[result.grids["change"] == "new", "grid_code"])
     assert new and not new & used
     assert min(int(c[12:]) for c in new) > max(int(c[12:]) for c in used)
+
+
+def _edited(store):
+    """B5 and B6 grow to 8 households, B4 is demolished, NEW (4 households) is built."""
+    buildings = store.load_buildings(CODE)
+    buildings.loc[buildings["building_id"].isin(["B5", "B6"]), "households"] = 8
+    buildings = buildings[buildings["building_id"] != "B4"]
+    new = gpd.GeoDataFrame({"building_id": ["NEW"], "households": [4], "kind": ["residential"]},
+                           geometry=[Point(109.0075, 27.7065)], crs=4326)  # fmt: skip
+    return pd.concat([buildings, new], ignore_index=True)
+
+
+def test_edits_are_stored_with_the_published_plan(store):
+    buildings = _edited(store)
+    edits = store.building_edits(CODE, buildings)
+    assert edits.households == {"B5": 8, "B6": 8}
+    assert edits.added == ["NEW"] and edits.demolished == ["B4"]
+    result = store.redistrict(CODE, buildings, **BOUNDS)  # 13 + 20 households
+    assert result.ok
+    plan_id = store.save_and_publish(CODE, result, buildings=buildings, name="after edits")
+    stored = store.load_buildings(CODE).set_index("building_id")["households"]
+    assert stored.to_dict() == buildings.set_index("building_id")["households"].to_dict()
+    published = store.load_published_plan(CODE)
+    assert published.id == plan_id and published.info["source"] == "redistrict"
+    links = published.assignments.set_index("building_id")["grid_code"]
+    assert set(links.index) == set(stored.index)  # NEW is linked, B4 is not
+    counted = stored.groupby(links).sum().to_dict()
+    assert published.grids.set_index("grid_code")["households"].to_dict() == counted
+    assert counted == result.grids.set_index("grid_code")["households"].to_dict()
+    assert store.building_edits(CODE, store.load_buildings(CODE)).empty
+
+
+def test_failed_publish_stores_no_edits(store, store_url, monkeypatch):
+    old = store.load_published_plan(CODE)
+    before = store.load_buildings(CODE).set_index("building_id")["households"].to_dict()
+    buildings = _edited(store)
+    result = store.redistrict(CODE, buildings, **BOUNDS)
+
+    def broken(*, session, plan_id):
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(analyst.repo, "publish_plan", broken)
+    with pytest.raises(RuntimeError):
+        store.save_and_publish(CODE, result, buildings=buildings)
+    assert store.load_buildings(CODE).set_index("building_id")["households"].to_dict() == before
+    assert _published(store_url) == [old.id] and len(store.plans(CODE)) == 1
+
+
+def test_bad_household_count_in_edits_is_refused_by_name(store):
+    buildings = _edited(store)
+    buildings.loc[buildings["building_id"] == "NEW", "households"] = -1
+    with pytest.raises(InputError, match="NEW"):
+        store.building_edits(CODE, buildings)
