@@ -37,3 +37,25 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]  # fmt: skip
     assert not errors
+
+
+PUBLIC = {"gridmap", "service.analyst", "service.plan_maps"}
+OTHER = {"tempfile", "pathlib", "geopandas", "pandas", "shapely"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_use_only_the_public_api(path):
+    import ast
+
+    nb = nbformat.read(path, as_version=4)
+    modules = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Import):
+                modules |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                modules.add(node.module)
+    assert "gridmap" in modules and "service.analyst" in modules
+    assert modules <= PUBLIC | OTHER, modules - PUBLIC - OTHER
