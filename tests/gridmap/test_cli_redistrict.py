@@ -102,7 +102,7 @@ def test_redistrict_repairs_the_grown_grid_and_keeps_the_others_byte_identical(
     assert set(table["grid_code"]) == set(after)
     moved = table.set_index("building_id")["grid_code"] != old
     assert 0 < moved.sum() <= 4  # the grid was 200 over: at most four 50-household buildings
-    assert "change grid" in res.output
+    assert "change grid" in " ".join(res.output.split())
 
 
 def test_building_above_the_maximum_is_flagged_and_exit_is_zero(partitioned, tmp_path):
@@ -114,7 +114,8 @@ def test_building_above_the_maximum_is_flagged_and_exit_is_zero(partitioned, tmp
     tower = pd.read_csv(csv, dtype=str).set_index("building_id").loc["B0", "grid_code"]
     flagged = {c for c, f in after.items() if f["properties"]["status"] != "ok"}
     assert flagged == {tower} and after[tower]["properties"]["status"] == "over_max"
-    assert "1 flagged" in res.output and "B0 has 620 households" in res.output
+    said = " ".join(res.output.split())  # rich wraps long lines
+    assert "(1 flagged)" in said and "B0 has 620 households" in said
 
 
 @pytest.mark.parametrize(
