@@ -61,6 +61,9 @@ _TEXT: dict[str, dict[str, Any]] = {
         "grid": "网格",
         "grids": "网格",
         "buildings": "楼栋",
+        "streets": "街路",
+        "compounds": "小区",
+        "property": "物业公司",
         "communities": "社区",
         "grid_labels": "网格编号",
         "outline": "网格边界",
@@ -103,6 +106,9 @@ _TEXT: dict[str, dict[str, Any]] = {
         "grid": "Grid",
         "grids": "Grids",
         "buildings": "Buildings",
+        "streets": "Streets",
+        "compounds": "Compounds",
+        "property": "Property company",
         "communities": "Communities",
         "grid_labels": "Grid codes",
         "outline": "Grid boundary",
@@ -229,6 +235,8 @@ class DataLayer:
     stroke: str = "#333333"
     weight: float = 1.0
     fill_opacity: float = 0.6
+    filled: bool = True
+    dash: str | None = None
     link: str | None = None
     label_key: str | None = None
     label_layer_name: str | None = None
@@ -273,6 +281,23 @@ class _RemoteGeoJson(Layer):
         self.labels = labels
 
 
+class _Legend(MacroElement):
+    """The legend as a Leaflet control (bottom left, stacked above the scale bar)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        gridmapLegend({{ this._parent.get_name() }}, {{ this.html|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, legend_html: str):
+        super().__init__()
+        self._name = "Legend"
+        self.html = legend_html
+
+
 class _Lookup(MacroElement):
     _template = Template(
         """
@@ -303,6 +328,8 @@ def _layer_spec(layer: DataLayer, page: MapPage) -> dict[str, Any]:
         "stroke": layer.stroke,
         "weight": layer.weight,
         "fillOpacity": layer.fill_opacity,
+        "filled": layer.filled,
+        "dash": layer.dash,
         "link": layer.link,
         "labelKey": layer.label_key,
         "staffLabel": t["staff"],
@@ -362,7 +389,7 @@ def _legend_html(legend: Legend) -> str:
     rows = "<br>".join(
         f'<i style="background:{color}"></i>{html.escape(text)}' for color, text in legend.items
     )
-    return f'<div class="gridmap-legend"><b>{html.escape(legend.title)}</b><br>{rows}</div>'
+    return f"<b>{html.escape(legend.title)}</b><br>{rows}"
 
 
 def render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
@@ -405,9 +432,9 @@ def render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
         _Lookup(spec).add_to(fmap)
     fmap.fit_bounds(bounds)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    root.html.add_child(Element(_bar_html(page)))
     if page.legend is not None:
-        root.html.add_child(Element(_legend_html(page.legend)))
+        _Legend(_legend_html(page.legend)).add_to(fmap)
+    root.html.add_child(Element(_bar_html(page)))
     return root.render()
 
 
@@ -442,8 +469,19 @@ def district_map(
     return render_map(replace(page, legend=Legend(title, items)), [layer])
 
 
-def community_map(page: MapPage, *, grids_url: str, buildings_url: str) -> str:
-    """A community: grids coloured by households with codes as labels, and its buildings."""
+def community_map(
+    page: MapPage,
+    *,
+    grids_url: str,
+    buildings_url: str,
+    streets_url: str | None = None,
+    compounds_url: str | None = None,
+) -> str:
+    """A community: grids coloured by households with codes as labels, and its buildings.
+
+    With ``streets_url`` / ``compounds_url`` it also gets toggleable layers of the streets and
+    of the compound (小区) outlines, drawn above the grids.
+    """
     t = labels(page.lang)
     grids = DataLayer(
         key="grids",
@@ -469,7 +507,36 @@ def community_map(page: MapPage, *, grids_url: str, buildings_url: str) -> str:
         show=False,
         z_index=420,
     )
-    return render_map(replace(page, legend=grid_legend(page.lang)), [grids, buildings])
+    layers = [grids]
+    if compounds_url:
+        layers.append(
+            DataLayer(
+                key="compounds",
+                name=t["compounds"],
+                url=compounds_url,
+                fields=_compound_fields(t),
+                stroke="#6a3d9a",
+                weight=2,
+                filled=False,
+                dash="6 4",
+                z_index=415,
+            )
+        )
+    if streets_url:
+        layers.append(
+            DataLayer(
+                key="streets",
+                name=t["streets"],
+                url=streets_url,
+                fields=[("street_name", t["name"]), ("street_id", t["code"])],
+                stroke="#8c6d31",
+                weight=3,
+                filled=False,
+                z_index=418,
+            )
+        )
+    layers.append(buildings)
+    return render_map(replace(page, legend=grid_legend(page.lang)), layers)
 
 
 def grid_map(page: MapPage, *, grid_url: str, buildings_url: str) -> str:
@@ -517,6 +584,14 @@ def _grid_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
         ("households", t["households"]),
         ("buildings", t["building_count"]),
         ("persons", t["persons"]),
+    ]
+
+
+def _compound_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("compound_name", t["name"]),
+        ("compound_id", t["code"]),
+        ("property_company", t["property"]),
     ]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.storage.loads import NotFoundError
-from service.storage.models import Building, Community, Grid, GridBuilding, Plan
+from service.storage.models import Building, Community, Compound, Grid, GridBuilding, Plan, Street
 from service.storage.paging import (
     Feature,
     FeaturePage,
@@ -38,6 +38,8 @@ __all__ = [
     "get_grid",
     "list_buildings",
     "get_building",
+    "list_streets",
+    "list_compounds",
 ]
 
 COLLECTIONS = ("communities", "grids", "buildings")
@@ -366,3 +368,66 @@ def get_building(session: Session, building_id: str, *, as_geojson: bool = True)
     if row is None:
         raise NotFoundError(f"Building {building_id!r} not found.")
     return _building_feature(row, as_geojson)
+
+
+# --------------------------------------------------------------------------- streets & compounds
+
+
+def list_streets(
+    session: Session, *, community_code: str | None = None, as_geojson: bool = True
+) -> FeaturePage:
+    """Streets (centre lines), all or those crossing or touching a community's boundary.
+
+    Raises
+    ------
+    NotFoundError
+        If ``community_code`` is given and not stored.
+    """
+    stmt = select(Street.id, Street.name, geometry_out(Street.geom, as_geojson))
+    if community_code is not None:
+        _require_community(session, community_code)
+        area = select(Community.geom).where(Community.code == community_code).scalar_subquery()
+        stmt = stmt.where(func.ST_Intersects(Street.geom, area))
+    rows, matched = fetch_page(session, stmt, Street.id, None, 0)
+    features = [
+        Feature(sid, geometry_value(geom, as_geojson), {"street_id": sid, "street_name": name})
+        for sid, name, geom in rows
+    ]
+    return FeaturePage(features, matched)
+
+
+def list_compounds(
+    session: Session, *, community_code: str | None = None, as_geojson: bool = True
+) -> FeaturePage:
+    """Compounds (小区) with an outline, all or those of one community.
+
+    Raises
+    ------
+    NotFoundError
+        If ``community_code`` is given and not stored.
+    """
+    stmt = select(
+        Compound.id,
+        Compound.name,
+        Compound.community_code,
+        Compound.property_company,
+        geometry_out(Compound.geom, as_geojson),
+    ).where(Compound.geom.is_not(None))
+    if community_code is not None:
+        _require_community(session, community_code)
+        stmt = stmt.where(Compound.community_code == community_code)
+    rows, matched = fetch_page(session, stmt, Compound.id, None, 0)
+    features = [
+        Feature(
+            cid,
+            geometry_value(geom, as_geojson),
+            {
+                "compound_id": cid,
+                "compound_name": name,
+                "community_code": community,
+                "property_company": company,
+            },
+        )
+        for cid, name, community, company, geom in rows
+    ]
+    return FeaturePage(features, matched)

@@ -30,7 +30,9 @@ from service.storage.features import (
     get_grid,
     list_buildings,
     list_communities,
+    list_compounds,
     list_grids,
+    list_streets,
     resolve_plan,
 )
 from service.storage.loads import NotFoundError
@@ -60,6 +62,8 @@ __all__ = [
     "get_grid",
     "list_buildings",
     "get_building",
+    "list_streets",
+    "list_compounds",
     "grid_staff",
     "lookup_point",
     "collection_extent",

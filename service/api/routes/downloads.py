@@ -28,7 +28,9 @@ router = APIRouter(prefix="/downloads", tags=["Downloads"])
 Format = Literal["geojson", "gpkg", "csv"]
 FORMATS = ("geojson", "gpkg", "csv")
 _GPKG = "application/geopackage+sqlite3"
-_PLAN = Query(None, description="Plan id; default: the community's published plan.")
+_PLAN = Query(
+    None, ge=1, le=2**31 - 1, description="Plan id; default: the community's published plan."
+)
 
 
 def public_properties(page: queries.FeaturePage) -> queries.FeaturePage:

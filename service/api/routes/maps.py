@@ -22,7 +22,8 @@ router = APIRouter(prefix="/maps", tags=["Maps"])
 DISPLAY_PRECISION = 6
 """Decimal places of map-data coordinates (about 0.1 m)."""
 # Default simplification tolerances in degrees (1e-5 deg is about 1 m).
-_TOLERANCE = {"communities": 5e-5, "grids": 1e-5, "buildings": 0.0}
+_TOLERANCE = {"communities": 5e-5, "grids": 1e-5, "buildings": 0.0, "streets": 1e-5,
+              "compounds": 1e-5}  # fmt: skip
 Lang = Literal["zh", "en"]
 Basemap = Literal["osm", "tianditu", "amap", "none"]
 Offset = Literal["wgs84", "gcj02", "bd09"]
@@ -30,7 +31,7 @@ _LANG = Query("zh", description="Labels: zh (default) or en")
 _BASEMAP = Query("osm", description="osm, tianditu (needs a key), amap (GCJ-02) or none")
 _OFFSET = Query("wgs84", description="Shift coordinates for a GCJ-02/BD-09 basemap")
 _TOL = Query(None, ge=0, le=0.01, description="Simplification tolerance in degrees")
-_PLAN = Query(None, description="Plan id; default: the published plan")
+_PLAN = Query(None, ge=1, le=2**31 - 1, description="Plan id; default: the published plan")
 
 
 def _display_geojson(
@@ -107,6 +108,24 @@ def community_buildings_data(
     """Buildings of a community for display."""
     page = queries.list_buildings(session, community_code=code, plan_id=plan_id, as_geojson=False)
     return _data(page, offset, tolerance, "buildings")
+
+
+@router.get("/data/communities/{code}/streets.geojson", summary="Streets of a community")
+def community_streets_data(
+    session: SessionDep, code: str, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+) -> Response:
+    """Streets crossing or touching a community, simplified for display."""
+    page = queries.list_streets(session, community_code=code, as_geojson=False)
+    return _data(page, offset, tolerance, "streets")
+
+
+@router.get("/data/communities/{code}/compounds.geojson", summary="Compounds of a community")
+def community_compounds_data(
+    session: SessionDep, code: str, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+) -> Response:
+    """Outlines of a community's compounds (小区), simplified for display."""
+    page = queries.list_compounds(session, community_code=code, as_geojson=False)
+    return _data(page, offset, tolerance, "compounds")
 
 
 @router.get("/data/grids/{grid_code}.geojson", summary="One grid for its map")
@@ -225,11 +244,16 @@ def community_page(
         ],
         lookup=True,
     )
-    q = _query(maps.offset_for_basemap(basemap), plan_id)
+    offset = maps.offset_for_basemap(basemap)
+    q = _query(offset, plan_id)
     html = maps.community_map(
         page,
         grids_url=f"{root}/maps/data/communities/{code}/grids.geojson{q}",
         buildings_url=f"{root}/maps/data/communities/{code}/buildings.geojson{q}",
+        streets_url=f"{root}/maps/data/communities/{code}/streets.geojson{_query(offset, None)}",
+        compounds_url=(
+            f"{root}/maps/data/communities/{code}/compounds.geojson{_query(offset, None)}"
+        ),
     )
     return HTMLResponse(html)
 

@@ -37,6 +37,8 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
 _JSON = "application/json"
 _HTML = "text/html"
+_MAX_ID = 2**31 - 1
+"""Largest plan id and offset accepted (the databases' 32-bit integer)."""
 _F = Query(None, description="Output format: json (GeoJSON) or html.", pattern="^(json|html)$")
 
 
@@ -204,11 +206,13 @@ def items(
     collection_id: str,
     f: str | None = _F,
     limit: int = Query(DEFAULT_LIMIT, ge=1, description=f"Page size (at most {MAX_LIMIT})."),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=_MAX_ID),
     bbox: str | None = Query(None, description="minx,miny,maxx,maxy in lon/lat (CRS84)."),
     community_code: str | None = Query(None, description="grids, buildings: of this community"),
     grid_code: str | None = Query(None, description="buildings: of this grid"),
-    plan_id: int | None = Query(None, description="grids, buildings: this plan, not the published"),
+    plan_id: int | None = Query(
+        None, ge=1, le=_MAX_ID, description="grids, buildings: this plan, not the published"
+    ),
 ) -> Response:
     """Features of a collection, paged (``limit``/``offset``), filtered by ``bbox``."""
     spec = _collection(collection_id)
@@ -235,7 +239,9 @@ def item(
     collection_id: str,
     feature_id: str,
     f: str | None = _F,
-    plan_id: int | None = Query(None, description="grids: this plan, not the published"),
+    plan_id: int | None = Query(
+        None, ge=1, le=_MAX_ID, description="grids: this plan, not the published"
+    ),
 ) -> Response:
     """One feature by id (community code, grid code or building id)."""
     spec = _collection(collection_id)

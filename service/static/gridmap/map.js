@@ -68,6 +68,8 @@
       weight: spec.weight,
       fillOpacity: spec.fillOpacity,
       fillColor: spec.colorBy ? classColor(f.properties[spec.colorBy], spec.breaks, spec.colors) : spec.fill,
+      fill: spec.filled !== false,
+      dashArray: spec.dash || null,
     });
     fetch(spec.url, { headers: { Accept: "application/geo+json" } })
       .then((r) => {
@@ -84,6 +86,18 @@
         map.getContainer().setAttribute("data-" + spec.key + "-count", data.features.length);
       })
       .catch((err) => showError(map, spec.errorLabel + ": " + err.message));
+  };
+
+  /** The legend as a Leaflet control, bottom left: stacked above the scale bar, never under it. */
+  window.gridmapLegend = function (map, html) {
+    const control = L.control({ position: "bottomleft" });
+    control.onAdd = function () {
+      const box = L.DomUtil.create("div", "gridmap-legend");
+      box.innerHTML = html;
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    control.addTo(map);
   };
 
   /** On map click, ask the lookup endpoint which community and grid contain the point. */

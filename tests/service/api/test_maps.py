@@ -31,7 +31,7 @@ def test_community_page_has_layers_legend_and_chinese_labels(client):
     text = client.get(f"/maps/communities/{A}").text
     assert f"/maps/data/communities/{A}/grids.geojson?offset=wgs84" in text
     assert f"/maps/data/communities/{A}/buildings.geojson" in text
-    for label in ("网格", "楼栋", "网格编号", "户数", "网格员", "测试社区甲", "gridmap-legend"):
+    for label in ("网格", "楼栋", "网格编号", "户数", "网格员", "测试社区甲", "gridmapLegend("):
         assert _shown(label, text)
     english = client.get(f"/maps/communities/{A}", params={"lang": "en"}).text
     assert "Grid codes" in english and "Households" in english and "grid worker" in english
