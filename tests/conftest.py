@@ -126,9 +126,10 @@ def _check_spatialite() -> str | None:
     try:
         import sqlean
 
+        from service.storage.session import load_spatialite  # GDAL first, else exit crashes
+
         conn = sqlean.connect(":memory:")
-        conn.enable_load_extension(True)
-        conn.load_extension("mod_spatialite")
+        load_spatialite(conn)
         conn.close()
     except Exception as exc:  # any failure means: no SpatiaLite here
         return f"cannot load mod_spatialite through sqlean ({exc})"

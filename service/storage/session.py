@@ -28,6 +28,7 @@ __all__ = [
     "make_sessionmaker",
     "session_scope",
     "backend_name",
+    "load_spatialite",
 ]
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,27 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def load_spatialite(dbapi_conn: Any) -> None:
+    """Load ``mod_spatialite`` into a ``sqlean`` connection, GDAL first.
+
+    Use this, never ``load_extension("mod_spatialite")`` directly. SQLite opens extensions with
+    ``RTLD_GLOBAL``, so mod_spatialite's system SQLite, PROJ and GEOS enter the global symbol
+    scope; GDAL (the copy bundled with pyogrio) loaded *after* that binds to them and the
+    process crashes on the next GeoPackage read or at exit ("double free or corruption",
+    SIGSEGV), even when no GeoPackage was read. Importing pyogrio first keeps GDAL on its own
+    libraries.
+    """
+    import pyogrio  # noqa: F401  (GDAL before mod_spatialite: see above)
+
+    dbapi_conn.enable_load_extension(True)
+    try:
+        dbapi_conn.load_extension(SPATIALITE_MODULE)
+    finally:
+        dbapi_conn.enable_load_extension(False)
+
+
 def _make_spatialite_engine(url: str, **kwargs: Any) -> Engine:
-    # GDAL (pyogrio) must be loaded before mod_spatialite enters the process: the other order
-    # makes GDAL's SQLite drivers crash (segfault) on the next GeoPackage read.
-    import pyogrio  # noqa: F401
+    import pyogrio  # noqa: F401  (GDAL before mod_spatialite: see load_spatialite)
     import sqlean  # the stock sqlite3 module cannot load extensions
 
     database = make_url(url).database
@@ -81,9 +99,7 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     # Autocommit at the driver level; SQLAlchemy's "begin" event emits BEGIN itself, so DDL and
     # DML share one real transaction (pysqlite's legacy implicit transactions do not).
     dbapi_conn.isolation_level = None
-    dbapi_conn.enable_load_extension(True)
-    dbapi_conn.load_extension(SPATIALITE_MODULE)
-    dbapi_conn.enable_load_extension(False)
+    load_spatialite(dbapi_conn)
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
     if dbapi_conn.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
         log.info("Initialising SpatiaLite metadata (WGS84 reference systems)")
