@@ -1,22 +1,24 @@
 """Benchmark gridmap.partition against GerryChain, spopt and an exact CP-SAT model.
 
-All methods see the same synthetic Tongren-style communities (bench/synth.py). The peers work on
-the cells gridmap tessellates (building Voronoi cells clipped to street blocks, which tile the
-community); their cell labels are dissolved the same way. Measures per method: share of grids
+All methods see the same synthetic Tongren-style communities (bench/synth.py). gridmap gets the
+streets and compounds; the peers, which know neither, work on Voronoi cells of the buildings
+clipped to the community (as the issue sets them up); their cell labels are dissolved the same
+way. Raw results go to bench/results/partition_peers.json. Measures per method: share of grids
 within [min, max] (a lone building above max counts as correctly flagged), share contiguous,
 mean Polsby-Popper, compounds (<= max households) split, grid boundary not on streets (m),
-internal grid boundary (m), seconds.
+street length inside grid interiors (straddling, m), internal grid boundary (m), seconds.
 
 Usage::
 
     .venv/bin/python bench/partition_peers.py                 # realistic + small, no spopt
-    .venv/bin/python bench/partition_peers.py --spopt          # add spopt MaxPHeuristic (minutes)
+    .venv/bin/python bench/partition_peers.py --spopt seed1 seed2  # spopt on two cases (minutes)
     .venv/bin/python bench/partition_peers.py --cpsat-seconds 120
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -30,10 +32,11 @@ from synth import tongren_community  # noqa: E402
 
 from gridmap.adjacency import cell_graph  # noqa: E402
 from gridmap.cells import tessellate  # noqa: E402
-from gridmap.metrics import polsby_popper  # noqa: E402
+from gridmap.metrics import polsby_popper, street_straddle  # noqa: E402
 from gridmap.partition import partition  # noqa: E402
 
 LO, HI = 300, 500
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _tess(comm, bld, streets, compounds):
@@ -51,6 +54,11 @@ def _tess(comm, bld, streets, compounds):
     return t, cell_graph(t)
 
 
+def _plain_tess(comm, bld):
+    """Voronoi cells of the buildings clipped to the community: what the issue gives the peers."""
+    return _tess(comm, bld.drop(columns="compound_id", errors="ignore"), None, None)
+
+
 def _measure(name, geoms, households, building_grid, bld, streets, seconds, n_buildings_grid):
     geoms = np.asarray(geoms, dtype=object)
     hh = np.asarray(households)
@@ -62,6 +70,10 @@ def _measure(name, geoms, households, building_grid, bld, streets, seconds, n_bu
     off = internal
     if streets is not None:
         off = shapely.difference(internal, shapely.union_all(streets.geometry.values).buffer(0.5))
+    straddle = 0.0
+    if streets is not None:
+        _, _, ln = street_straddle(geoms, np.asarray(streets.geometry.values))
+        straddle = float(ln.sum())
     split = 0
     if "compound_id" in bld:
         frame = pd.DataFrame(
@@ -77,6 +89,7 @@ def _measure(name, geoms, households, building_grid, bld, streets, seconds, n_bu
         "polsby_popper": float(polsby_popper(geoms).mean()),
         "compounds_split": split,
         "off_street_m": round(float(shapely.length(off)), 1),
+        "straddle_m": round(straddle, 1),
         "internal_m": round(float(shapely.length(internal)), 1),
         "seconds": round(seconds, 2),
     }
@@ -111,21 +124,31 @@ def _from_cell_labels(name, tess, labels, bld, streets, seconds):
     return _measure(name, [geoms[k] for k in keys], hh, bg, bld, streets, seconds, nb)
 
 
-def run_gerrychain(tess, graph, bld, streets, seed=0):
+def run_gerrychain(tess, graph, bld, streets, seed=0, max_attempts=10_000):
     import random
+    from functools import partial
 
     from gerrychain import Graph
-    from gerrychain.tree import recursive_tree_part
+    from gerrychain.partition import recursive_tree_part
+    from gerrychain.tree import bipartition_tree
 
     g = Graph.from_networkx(graph.to_networkx())
     total = float(graph.weights.sum())
     k = max(1, round(total / 400))
     target = total / k
-    eps = min(HI / target - 1, 1 - LO / target)
-    random.seed(seed)  # GerryChain draws from the global random module
+    eps = min(HI / target - 1, 1 - LO / target)  # band [target(1-eps), target(1+eps)] in [lo, hi]
+    cut = partial(bipartition_tree, max_attempts=max_attempts)
     t = time.perf_counter()
     try:
-        assign = recursive_tree_part(g, range(k), target, "households", eps)
+        assign = recursive_tree_part(
+            g,
+            range(k),
+            target,
+            "households",
+            eps,
+            bipartition_tree_fn=cut,
+            rng=random.Random(seed),
+        )
     except Exception as exc:  # GerryChain raises RuntimeError/BipartitionWarning variants
         return {
             "method": "gerrychain",
@@ -211,17 +234,18 @@ def run_cpsat(tess, graph, bld, streets, k, seconds):
     return out
 
 
-def realistic(seeds, with_spopt):
+def realistic(seeds, spopt_cases):
     rows = []
     for seed in seeds:
         for tower in (False, True):
             comm, bld, st, cmp = tongren_community(seed, tower=tower)
             case = f"seed{seed}{'-tower640' if tower else ''} ({len(bld)} bldg)"
-            tess, graph = _tess(comm, bld, st, cmp)
+            tess, graph = _plain_tess(comm, bld)
             runs = [run_gridmap(comm, bld, st, cmp), run_gerrychain(tess, graph, bld, st, seed)]
-            if with_spopt:
+            if f"seed{seed}{'-tower640' if tower else ''}" in spopt_cases:
                 runs.append(run_spopt(tess, graph, bld, st))
             rows += [{"case": case, **r} for r in runs]
+            print(pd.DataFrame(rows[-len(runs) :]).to_string(index=False), flush=True)
     return pd.DataFrame(rows)
 
 
@@ -231,27 +255,42 @@ def small(seeds, cpsat_seconds):
         comm, bld, _, _ = tongren_community(seed, n_buildings=40, width=330, height=260, streets=0)
         bld = bld.drop(columns="compound_id")
         tess, graph = _tess(comm, bld, None, None)
-        k = max(1, round(graph.weights.sum() / 400))
+        gm = run_gridmap(comm, bld, None, None)
+        k = gm["grids"]  # the same number of grids as gridmap, for a comparable boundary
         case = f"small{seed} ({len(bld)} bldg, {int(graph.weights.sum())} hh, k={k})"
-        runs = [run_gridmap(comm, bld, None, None), run_gerrychain(tess, graph, bld, None, seed)]
+        runs = [gm, run_gerrychain(tess, graph, bld, None, seed)]
         if cpsat_seconds > 0:
             runs.append(run_cpsat(tess, graph, bld, None, k, cpsat_seconds))
         rows += [{"case": case, **r} for r in runs]
+        print(pd.DataFrame(rows[-len(runs) :]).to_string(index=False), flush=True)
     return pd.DataFrame(rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--spopt", action="store_true", help="also run spopt (minutes each)")
+    parser.add_argument(
+        "--spopt", nargs="*", default=[], help="cases for spopt, e.g. seed1 seed2 (minutes each)"
+    )
     parser.add_argument("--cpsat-seconds", type=float, default=60.0)
     parser.add_argument("--small-seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--out", type=Path, default=RESULTS / "partition_peers.json")
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
-    print(realistic(args.seeds, args.spopt).to_string(index=False))
+    big = realistic(args.seeds, set(args.spopt))
+    print(big.to_string(index=False))
     print()
-    print(small(args.small_seeds, args.cpsat_seconds).to_string(index=False))
+    little = small(args.small_seeds, args.cpsat_seconds)
+    print(little.to_string(index=False))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {"realistic": big.to_dict("records"), "small": little.to_dict("records")},
+            indent=1,
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -38,15 +38,9 @@ def tongren_community(
     ring = [(x0 + x + rng.uniform(-j, j), y0 + y + rng.uniform(-j, j)) for x, y in corners]
     community = shapely.Polygon(ring)
     lines = _streets(rng, x0, y0, width, height, streets)
-    street_union = shapely.union_all(lines)
+    # Node the whole streets with the boundary (clipped ends would be dangles to polygonize).
     blocks = shapely.get_parts(
-        shapely.polygonize(
-            shapely.get_parts(
-                shapely.union_all(
-                    [community.boundary, shapely.intersection(street_union, community)]
-                )
-            )
-        )
+        shapely.polygonize(shapely.get_parts(shapely.union_all([community.boundary, *lines])))
     )
     blocks = blocks[shapely.contains(community, shapely.point_on_surface(blocks))]
     buildable = shapely.buffer(blocks, -9.0)
@@ -154,6 +148,9 @@ def _compounds(rng, bld, buildable):
         members = same[np.argsort(d)[:size]]
         hull = shapely.convex_hull(shapely.union_all(bld.geometry.values[members])).buffer(6.0)
         hull = shapely.intersection(hull, buildable[blk[seed_i]].buffer(8.0))
+        if polys:  # walls do not overlap: cut out the compounds drawn before
+            hull = shapely.difference(hull, shapely.union_all(polys))
+        hull = max(shapely.get_parts(hull), key=shapely.area, default=hull)
         # Only buildings wholly inside the wall belong to the compound.
         inside = np.flatnonzero(shapely.contains(hull, np.asarray(bld.geometry.values)))
         inside = [i for i in inside if comp_of[i] is None]

@@ -156,7 +156,14 @@ def tessellate(
     wall_lines = _clip_lines(
         shapely.boundary(compounds) if compounds is not None and len(compounds) else None, community
     )
-    blocks = _blocks(community, street_lines, wall_lines)
+    # Node the unclipped lines with the boundary: a clipped end is not exactly on the boundary,
+    # and polygonize would drop that piece of street as a dangle.
+    raw_walls = shapely.boundary(compounds) if compounds is not None and len(compounds) else None
+    blocks = _blocks(
+        community,
+        _raw_lines(streets, street_lines),
+        _raw_lines(raw_walls, wall_lines),
+    )
     points = representative_points(building_geoms)
     block_of = _locate(points, blocks)
     households = np.asarray(households, dtype=np.int64)
@@ -194,6 +201,16 @@ def _clip_lines(lines: np.ndarray | None, community: BaseGeometry) -> BaseGeomet
     parts = shapely.get_parts(clipped)
     parts = parts[np.isin(shapely.get_type_id(parts), (1, 2))]
     return shapely.multilinestrings(parts) if len(parts) else None
+
+
+def _raw_lines(lines: np.ndarray | None, clipped: BaseGeometry | None) -> BaseGeometry | None:
+    """The input lines that reach into the community (unclipped), or None."""
+    if clipped is None or lines is None:
+        return None
+    lines = np.asarray(lines)
+    lines = lines[~shapely.is_empty(lines) & ~shapely.is_missing(lines)]
+    lines = lines[shapely.intersects(lines, clipped)]
+    return shapely.union_all(lines) if len(lines) else None
 
 
 def _blocks(

@@ -28,7 +28,7 @@ from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
 from gridmap.jobs import CommunityJob, check_columns, make_jobs
 from gridmap.metrics import polsby_popper, street_straddle
 from gridmap.numbering import grid_codes
-from gridmap.planner import plan_group
+from gridmap.planner import SearchBudget, plan_group
 from gridmap.problems import Problem, street_message
 
 __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
@@ -192,8 +192,13 @@ def _plan_community(job: CommunityJob) -> dict:
     cell_block = street_blocks(graph)
     groups, merges = _group(graph, tess.cell_compound, cell_block, job)
     whole = len(groups) == 1
-    plans = [plan_group(g, graph, tess.cell_compound, job, rng, whole=whole) for g in groups]
-    plans = _merge_unbalanced(plans, graph, tess.cell_compound, cell_block, merges, job, rng)
+    budget = SearchBudget.for_community(graph.n)
+    plans = [
+        plan_group(g, graph, tess.cell_compound, job, rng, budget, whole=whole) for g in groups
+    ]
+    plans = _merge_unbalanced(
+        plans, graph, tess.cell_compound, cell_block, merges, job, rng, budget
+    )
     cell_labels, problems = _combine(plans, graph.n)
     geoms = tess.dissolve(cell_labels)
     labels = sorted(geoms)
@@ -250,7 +255,7 @@ def _group(graph, cell_compound, cell_block, job: CommunityJob):
     return [np.flatnonzero(np.isin(cell_block, g)) for g in groups], merges
 
 
-def _merge_unbalanced(plans, graph, cell_compound, cell_block, merges, job, rng):
+def _merge_unbalanced(plans, graph, cell_compound, cell_block, merges, job, rng, budget):
     """Join a group its buildings cannot balance with a neighbouring group, across a street."""
     for _ in range(_MAX_FALLBACK_MERGES):
         bad = sorted(
@@ -261,7 +266,7 @@ def _merge_unbalanced(plans, graph, cell_compound, cell_block, merges, job, rng)
             blocks_i = set(np.unique(cell_block[plans[i].cells]).tolist())
             for j in _neighbour_groups(plans, i, graph)[:_FALLBACK_TRIES]:
                 cells = np.union1d(plans[i].cells, plans[j].cells)
-                merged = plan_group(cells, graph, cell_compound, job, rng)
+                merged = plan_group(cells, graph, cell_compound, job, rng, budget)
                 if merged.violation < plans[i].violation + plans[j].violation:
                     blocks_j = set(np.unique(cell_block[plans[j].cells]).tolist())
                     total = int(graph.weights[plans[i].cells].sum())

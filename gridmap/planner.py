@@ -29,29 +29,41 @@ from gridmap.units import Units, contract
 
 __all__ = ["GroupPlan", "plan_group", "SearchBudget"]
 
+_RESTART_CELLS = 600  # restarts per piece = this // cells of the community, in [1, _MAX_RESTARTS]
+_MAX_RESTARTS = 6
+_RECOMBINE_ROUNDS = 10  # merge-and-resplit rounds per attempt on a piece
 _FREE_DEPTH = 2  # compounds freed in broken grids and up to this many grids away, before all
 
 
 @dataclass(frozen=True)
 class SearchBudget:
-    """How much search a piece of ``n`` units gets.
+    """How much search each piece of a community gets.
 
     Attributes
     ----------
     restarts : int
-        Restarts of a piece are ``restarts // n``, clamped to ``[1, max_restarts]``.
-    max_restarts : int
+        Independent constructions (bisection + local search) per piece; the best is kept.
     moves_per_unit : int
         Local-search moves per unit and restart.
     """
 
-    restarts: int = 160
-    max_restarts: int = 4
+    restarts: int = 1
     moves_per_unit: int = 40
 
     def for_piece(self, n: int) -> tuple[int, int]:
         """``(restarts, moves)`` for a piece of ``n`` units."""
-        return min(self.max_restarts, max(1, self.restarts // max(n, 1))), self.moves_per_unit * n
+        return self.restarts, self.moves_per_unit * n
+
+    @classmethod
+    def for_community(cls, n_cells: int) -> SearchBudget:
+        """Spend about the same work on any community: more restarts when it is small.
+
+        Examples
+        --------
+        >>> SearchBudget.for_community(40).restarts, SearchBudget.for_community(550).restarts
+        (6, 1)
+        """
+        return cls(restarts=min(_MAX_RESTARTS, max(1, _RESTART_CELLS // max(n_cells, 1))))
 
 
 @dataclass
@@ -204,7 +216,14 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
         for _attempt in range(2):
             if violation([out[v] for v in comp], comp_w, bounds):
                 out = recombine(
-                    out, units.nbrs, units.costs, units.weights, bounds, rng, fixed_labels=fixed
+                    out,
+                    units.nbrs,
+                    units.costs,
+                    units.weights,
+                    bounds,
+                    rng,
+                    fixed_labels=fixed,
+                    rounds=_RECOMBINE_ROUNDS,
                 )
             out = improve(
                 out,
@@ -225,8 +244,6 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
         )
         if best is None or score < best[0]:
             best = (score, out)
-        if score[0] == 0 and len(comp) > budget.restarts:
-            break
     groups: dict[int, list[int]] = {}
     for v in comp:
         groups.setdefault(best[1][v], []).append(v)
@@ -288,6 +305,7 @@ def _free_compounds(plan: GroupPlan, sub: CellGraph, comp, job, rng, budget, who
         cand.problems += _split_problems(
             comp, w, new, labels, totals, broken.tolist(), sub.edges, job
         )
+
         if cand.violation < best.violation:
             best = cand
         if best.violation == 0:

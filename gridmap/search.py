@@ -45,11 +45,12 @@ class Bounds:
 
     def splittable(self, w: float) -> bool:
         """Whether some number of grids (>= 1) can hold ``w`` households."""
-        return len(grid_count_range(w, self.lo, self.hi)) > 0
+        # Same as grid_count_range(w, lo, hi) being non-empty, without building the range.
+        return w > 0 and math.ceil(w / self.hi) * self.lo <= w
 
     def distance(self, w: float) -> float:
         """Households to add or remove before ``w`` becomes splittable."""
-        if self.splittable(w):
+        if w > 0 and math.ceil(w / self.hi) * self.lo <= w:
             return 0.0
         k = max(1, math.floor(w / self.hi))
         return min(abs(w - k * self.hi), abs((k + 1) * self.lo - w))
