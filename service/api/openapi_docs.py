@@ -1,6 +1,10 @@
 """Complete the OpenAPI document with what every route can answer, so clients (and the
-schemathesis fuzz test) see the real contract: the error statuses of
-:mod:`service.api.errors` and the body-size limit, and the media types of file downloads.
+schemathesis fuzz test) see the real contract: the error statuses of :mod:`service.api.errors`
+and the body-size limit.
+
+Media types of successful answers are declared by the routes themselves, with
+``responses=media_responses(...)`` (downloads: GeoJSON, GeoPackage, CSV; OGC pages: JSON or
+GeoJSON and HTML) or a ``response_class`` (``GeoJSONResponse`` for map data).
 """
 
 from __future__ import annotations
@@ -8,7 +12,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["ERROR_STATUSES", "complete_document"]
+__all__ = [
+    "ERROR_STATUSES",
+    "GEOJSON",
+    "GEOPACKAGE",
+    "CSV",
+    "HTML",
+    "JSON",
+    "media_responses",
+    "complete_document",
+]
 
 _ERROR_SCHEMA = {"type": "object", "properties": {"detail": {}}, "required": ["detail"]}
 ERROR_STATUSES = {
@@ -20,31 +33,38 @@ ERROR_STATUSES = {
     "422": "Invalid parameter or body",
     "503": "Database unavailable; retry shortly",
 }
-_GEOJSON, _GPKG, _CSV, _HTML = (
-    "application/geo+json", "application/geopackage+sqlite3", "text/csv", "text/html",
-)  # fmt: skip
+GEOJSON = "application/geo+json"
+GEOPACKAGE = "application/geopackage+sqlite3"
+CSV = "text/csv"
+HTML = "text/html"
+JSON = "application/json"
 
 
-def _media_types(path: str) -> list[str]:
-    if path.endswith(".geojson"):
-        return [_GEOJSON]
-    if path.endswith(".{fmt}"):
-        return [_GEOJSON, _GPKG, _CSV]
-    if path.endswith(".csv"):
-        return [_CSV]
-    if path == "/" or path == "/conformance" or path.startswith("/collections"):
-        return [_GEOJSON, _HTML]  # OGC API pages: ?f=html, and items as GeoJSON
-    return []
+def media_responses(
+    *media_types: str, description: str = "Successful Response"
+) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route whose 200 answer comes in ``media_types``.
+
+    FastAPI merges this with the route's own 200 (e.g. the JSON schema of its
+    ``response_model``). JSON media types (``…json``) get an object schema, which also
+    replaces the ``string`` FastAPI gives a non-JSON ``response_class`` such as
+    ``GeoJSONResponse``; others (files, HTML) any body.
+    """
+    content = {
+        media_type: {"schema": {"type": "object"} if media_type.endswith("json") else {}}
+        for media_type in media_types
+    }
+    return {200: {"description": description, "content": content}}
 
 
 def complete_document(document: dict[str, Any]) -> dict[str, Any]:
-    """Return ``document`` with error responses and download media types on every operation.
+    """Return ``document`` with the error responses on every operation.
 
     Existing responses are kept; a ``422`` keeps its validation schema but also accepts the
     ``{"detail": "message"}`` bodies of :mod:`service.api.errors`.
     """
     document = copy.deepcopy(document)
-    for path, item in document.get("paths", {}).items():
+    for item in document.get("paths", {}).values():
         for method, operation in item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
@@ -54,9 +74,4 @@ def complete_document(document: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault(status, {"description": description, "content": content})
                 if status == "422":
                     responses[status]["content"] = content
-            ok = responses.get("200")
-            if ok is not None:
-                media = ok.setdefault("content", {})
-                for kind in _media_types(path):
-                    media.setdefault(kind, {"schema": {}})
     return document

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from gridmap.schema import PERSONAL_FIELDS
 from service.api.deps import SessionDep
+from service.api.openapi_docs import CSV, GEOJSON, GEOPACKAGE, media_responses
 from service.api.responses import GeoJSONResponse, attachment, feature_collection_text
 from service.storage import queries
 from service.storage.models import SRID
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/downloads", tags=["Downloads"])
 
 Format = Literal["geojson", "gpkg", "csv"]
 FORMATS = ("geojson", "gpkg", "csv")
-_GPKG = "application/geopackage+sqlite3"
+_FILES = media_responses(GEOJSON, GEOPACKAGE, CSV, description="The file, in the format asked")
 _PLAN = Query(
     None, ge=1, le=2**31 - 1, description="Plan id; default: the community's published plan."
 )
@@ -71,20 +72,27 @@ def _respond(page: queries.FeaturePage, fmt: Format, name: str, layer: str) -> R
     frame = _frame(page)
     if fmt == "gpkg":
         return Response(
-            _gpkg_bytes(frame, layer), media_type=_GPKG, headers=attachment(f"{name}.gpkg")
+            _gpkg_bytes(frame, layer), media_type=GEOPACKAGE, headers=attachment(f"{name}.gpkg")
         )
     return Response(
         _csv_bytes(frame), media_type="text/csv; charset=utf-8", headers=attachment(f"{name}.csv")
     )
 
 
-@router.get("/communities.{fmt}", summary="All communities")
+@router.get(
+    "/communities.{fmt}", summary="All communities", response_class=Response, responses=_FILES
+)
 def communities(session: SessionDep, fmt: Format) -> Response:
     """All communities with their counts."""
     return _respond(queries.list_communities(session), fmt, "communities", "communities")
 
 
-@router.get("/communities/{code}/grids.{fmt}", summary="Grids of a community")
+@router.get(
+    "/communities/{code}/grids.{fmt}",
+    summary="Grids of a community",
+    response_class=Response,
+    responses=_FILES,
+)
 def community_grids(
     session: SessionDep, code: str, fmt: Format, plan_id: int | None = _PLAN
 ) -> Response:
@@ -93,7 +101,12 @@ def community_grids(
     return _respond(page, fmt, f"grids-{code}", "grids")
 
 
-@router.get("/communities/{code}/buildings.{fmt}", summary="Buildings of a community")
+@router.get(
+    "/communities/{code}/buildings.{fmt}",
+    summary="Buildings of a community",
+    response_class=Response,
+    responses=_FILES,
+)
 def community_buildings(
     session: SessionDep, code: str, fmt: Format, plan_id: int | None = _PLAN
 ) -> Response:
@@ -102,7 +115,12 @@ def community_buildings(
     return _respond(page, fmt, f"buildings-{code}", "buildings")
 
 
-@router.get("/grids/{grid_code}/buildings.{fmt}", summary="Buildings of a grid")
+@router.get(
+    "/grids/{grid_code}/buildings.{fmt}",
+    summary="Buildings of a grid",
+    response_class=Response,
+    responses=_FILES,
+)
 def grid_buildings(
     session: SessionDep, grid_code: str, fmt: Format, plan_id: int | None = _PLAN
 ) -> Response:

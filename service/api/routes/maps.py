@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from gridmap.coords import shift_geometries
 from service import maps
 from service.api.deps import SessionDep, SettingsDep
+from service.api.openapi_docs import GEOJSON, media_responses
 from service.api.responses import GeoJSONResponse
 from service.storage import queries
 
@@ -31,6 +32,7 @@ _LANG = Query("zh", description="Labels: zh (default) or en")
 _BASEMAP = Query("osm", description="osm, tianditu (needs a key), amap (GCJ-02) or none")
 _OFFSET = Query("wgs84", description="Shift coordinates for a GCJ-02/BD-09 basemap")
 _TOL = Query(None, ge=0, le=0.01, description="Simplification tolerance in degrees")
+_GEOJSON = media_responses(GEOJSON, description="GeoJSON FeatureCollection for display")
 _PLAN = Query(None, ge=1, le=2**31 - 1, description="Plan id; default: the published plan")
 
 
@@ -75,7 +77,12 @@ def _staff_props(session: Any, page: queries.FeaturePage) -> dict[str, Any]:
     return {code: {"staff": [vars(s) for s in members]} for code, members in staff.items()}
 
 
-@router.get("/data/communities.geojson", summary="Communities for the district map")
+@router.get(
+    "/data/communities.geojson",
+    summary="Communities for the district map",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
 def communities_data(
     session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
 ) -> Response:
@@ -84,7 +91,12 @@ def communities_data(
     return _data(page, offset, tolerance, "communities")
 
 
-@router.get("/data/communities/{code}/grids.geojson", summary="Grids for a community map")
+@router.get(
+    "/data/communities/{code}/grids.geojson",
+    summary="Grids for a community map",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
 def grids_data(
     session: SessionDep,
     code: str,
@@ -97,7 +109,12 @@ def grids_data(
     return _data(page, offset, tolerance, "grids", _staff_props(session, page))
 
 
-@router.get("/data/communities/{code}/buildings.geojson", summary="Buildings of a community")
+@router.get(
+    "/data/communities/{code}/buildings.geojson",
+    summary="Buildings of a community",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
 def community_buildings_data(
     session: SessionDep,
     code: str,
@@ -110,7 +127,12 @@ def community_buildings_data(
     return _data(page, offset, tolerance, "buildings")
 
 
-@router.get("/data/communities/{code}/streets.geojson", summary="Streets of a community")
+@router.get(
+    "/data/communities/{code}/streets.geojson",
+    summary="Streets of a community",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
 def community_streets_data(
     session: SessionDep, code: str, offset: Offset = _OFFSET, tolerance: float | None = _TOL
 ) -> Response:
@@ -119,7 +141,12 @@ def community_streets_data(
     return _data(page, offset, tolerance, "streets")
 
 
-@router.get("/data/communities/{code}/compounds.geojson", summary="Compounds of a community")
+@router.get(
+    "/data/communities/{code}/compounds.geojson",
+    summary="Compounds of a community",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
 def community_compounds_data(
     session: SessionDep, code: str, offset: Offset = _OFFSET, tolerance: float | None = _TOL
 ) -> Response:
@@ -128,7 +155,12 @@ def community_compounds_data(
     return _data(page, offset, tolerance, "compounds")
 
 
-@router.get("/data/grids/{grid_code}.geojson", summary="One grid for its map")
+@router.get(
+    "/data/grids/{grid_code}.geojson",
+    summary="One grid for its map",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
 def grid_data(
     session: SessionDep, grid_code: str, offset: Offset = _OFFSET, plan_id: int | None = _PLAN
 ) -> Response:
@@ -138,7 +170,12 @@ def grid_data(
     return _data(page, offset, 0.0, "grids", _staff_props(session, page))
 
 
-@router.get("/data/grids/{grid_code}/buildings.geojson", summary="Buildings of a grid")
+@router.get(
+    "/data/grids/{grid_code}/buildings.geojson",
+    summary="Buildings of a grid",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
 def grid_buildings_data(
     session: SessionDep, grid_code: str, offset: Offset = _OFFSET, plan_id: int | None = _PLAN
 ) -> Response:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from service.api.deps import SessionDep, wants_html
+from service.api.openapi_docs import GEOJSON, HTML, media_responses
 from service.api.responses import (
     GEOJSON_MEDIA_TYPE,
     GeoJSONResponse,
@@ -36,7 +37,11 @@ router = APIRouter(tags=["OGC API - Features"])
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
 _JSON = "application/json"
-_HTML = "text/html"
+_HTML = HTML
+_OR_HTML = media_responses(HTML, description="JSON, or HTML with f=html or Accept: text/html")
+_FEATURES = media_responses(
+    GEOJSON, HTML, description="GeoJSON, or HTML with f=html or Accept: text/html"
+)
 _MAX_ID = 2**31 - 1
 """Largest plan id and offset accepted (the databases' 32-bit integer)."""
 _F = Query(None, description="Output format: json (GeoJSON) or html.", pattern="^(json|html)$")
@@ -113,7 +118,7 @@ def _collection_doc(request: Request, cid: str, session: Any) -> Collection:
     )
 
 
-@router.get("/", response_model=LandingPage, summary="Landing page")
+@router.get("/", response_model=LandingPage, summary="Landing page", responses=_OR_HTML)
 def landing(request: Request, f: str | None = _F) -> Response:
     """Landing page of the OGC API – Features service."""
     doc = LandingPage(
@@ -139,7 +144,9 @@ def landing(request: Request, f: str | None = _F) -> Response:
     return JSONResponse(doc.model_dump(exclude_none=True))
 
 
-@router.get("/conformance", response_model=Conformance, summary="Conformance classes")
+@router.get(
+    "/conformance", response_model=Conformance, summary="Conformance classes", responses=_OR_HTML
+)
 def conformance(request: Request, f: str | None = _F) -> Response:
     """The OGC conformance classes this service implements."""
     doc = Conformance(conformsTo=CONFORMANCE_CLASSES)
@@ -148,7 +155,9 @@ def conformance(request: Request, f: str | None = _F) -> Response:
     return JSONResponse(doc.model_dump())
 
 
-@router.get("/collections", response_model=Collections, summary="Feature collections")
+@router.get(
+    "/collections", response_model=Collections, summary="Feature collections", responses=_OR_HTML
+)
 def collections(request: Request, session: SessionDep, f: str | None = _F) -> Response:
     """The feature collections: communities, grids and buildings."""
     doc = Collections(
@@ -163,7 +172,12 @@ def collections(request: Request, session: SessionDep, f: str | None = _F) -> Re
     return JSONResponse(doc.model_dump(exclude_none=True))
 
 
-@router.get("/collections/{collection_id}", response_model=Collection, summary="A collection")
+@router.get(
+    "/collections/{collection_id}",
+    response_model=Collection,
+    summary="A collection",
+    responses=_OR_HTML,
+)
 def collection(
     request: Request, session: SessionDep, collection_id: str, f: str | None = _F
 ) -> Response:
@@ -199,7 +213,12 @@ def _page_links(request: Request, page: queries.FeaturePage, limit: int, offset:
     return links
 
 
-@router.get("/collections/{collection_id}/items", summary="Features of a collection")
+@router.get(
+    "/collections/{collection_id}/items",
+    summary="Features of a collection",
+    response_class=GeoJSONResponse,
+    responses=_FEATURES,
+)
 def items(
     request: Request,
     session: SessionDep,
@@ -232,7 +251,12 @@ def items(
     return GeoJSONResponse(feature_collection_text(page.features, members))
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="One feature",
+    response_class=GeoJSONResponse,
+    responses=_FEATURES,
+)
 def item(
     request: Request,
     session: SessionDep,

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from service.api.deps import SessionDep
+from service.api.openapi_docs import CSV, media_responses
 from service.api.responses import attachment
 from service.api.security import StaffDep
 from service.storage import residents as store
@@ -153,7 +154,7 @@ def reveal(
     return RevealedResident(**out)
 
 
-@router.get("/grids/{grid_code}/residents.csv", responses=_ERRORS,
+@router.get("/grids/{grid_code}/residents.csv", responses={**_ERRORS, **media_responses(CSV)},
             summary="Export a grid's residents (masked unless revealed)")  # fmt: skip
 def export(
     session: SessionDep,
