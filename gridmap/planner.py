@@ -29,8 +29,10 @@ from gridmap.units import Units, contract
 
 __all__ = ["GroupPlan", "plan_group", "SearchBudget"]
 
-_RESTART_CELLS = 600  # restarts per piece = this // cells of the community, in [1, _MAX_RESTARTS]
-_MAX_RESTARTS = 6
+_RESTART_CELLS = 500  # restarts per piece = this // cells of the community, in [1, _MAX_RESTARTS]
+_MAX_RESTARTS = 12
+_MOVE_CELLS = 8000  # local-search moves per unit = this // cells, in [_MIN_MOVES, _MAX_MOVES]
+_MIN_MOVES, _MAX_MOVES = 40, 200
 _RECOMBINE_ROUNDS = 10  # merge-and-resplit rounds per attempt on a piece
 _FREE_DEPTH = 2  # compounds freed in broken grids and up to this many grids away, before all
 
@@ -61,9 +63,13 @@ class SearchBudget:
         Examples
         --------
         >>> SearchBudget.for_community(40).restarts, SearchBudget.for_community(550).restarts
-        (6, 1)
+        (12, 1)
         """
-        return cls(restarts=min(_MAX_RESTARTS, max(1, _RESTART_CELLS // max(n_cells, 1))))
+        n = max(n_cells, 1)
+        return cls(
+            restarts=min(_MAX_RESTARTS, max(1, _RESTART_CELLS // n)),
+            moves_per_unit=min(_MAX_MOVES, max(_MIN_MOVES, _MOVE_CELLS // n)),
+        )
 
 
 @dataclass
