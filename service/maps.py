@@ -13,6 +13,8 @@ Labels are Chinese by default; ``lang="en"`` gives English.
 from __future__ import annotations
 
 import html
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -44,6 +46,11 @@ __all__ = [
     "community_map",
     "grid_map",
 ]
+
+PAGE_CACHE_SIZE = 256
+"""Rendered map pages kept for reuse (pages carry no data, only URLs and options)."""
+_page_cache: OrderedDict[str, str] = OrderedDict()
+_page_cache_lock = threading.Lock()
 
 LANGS = ("zh", "en")
 BASEMAPS = ("osm", "tianditu", "amap", "none")
@@ -395,6 +402,9 @@ def _legend_html(legend: Legend) -> str:
 def render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
     """Return the HTML of a map page showing ``layers`` (fetched by the browser).
 
+    Pages hold no data (the browser fetches it), so a page is a function of its arguments alone
+    and the last :data:`PAGE_CACHE_SIZE` renderings are reused.
+
     Parameters
     ----------
     page
@@ -403,6 +413,21 @@ def render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
     layers
         Data layers in drawing order.
     """
+    key = repr((page, tuple(layers)))
+    with _page_cache_lock:
+        cached = _page_cache.get(key)
+        if cached is not None:
+            _page_cache.move_to_end(key)
+            return cached
+    rendered = _render_map(page, layers)
+    with _page_cache_lock:
+        _page_cache[key] = rendered
+        while len(_page_cache) > PAGE_CACHE_SIZE:
+            _page_cache.popitem(last=False)
+    return rendered
+
+
+def _render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
     offset = offset_for_basemap(page.basemap)
     bounds = shift_bounds(page.bounds, offset)
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
