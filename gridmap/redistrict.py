@@ -18,6 +18,7 @@ every code the community has ever used; a retired code is never reused.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Iterable
@@ -28,7 +29,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.adjacency import cell_graph
+from gridmap.adjacency import CellGraph, cell_graph
+from gridmap.blocks import street_blocks
 from gridmap.cells import tessellate
 from gridmap.constraints import STATUS_OK, grid_count_range, household_bounds
 from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
@@ -37,12 +39,12 @@ from gridmap.jobs import CommunityJob as _Job
 from gridmap.jobs import check_columns as _check_columns
 from gridmap.jobs import make_jobs as _make_jobs
 from gridmap.jobs import relaxed_bounds as _relaxed_bounds
-from gridmap.metrics import polsby_popper
+from gridmap.metrics import polsby_popper, street_straddle
 from gridmap.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
 from gridmap.partition import GRID_COLUMNS
+from gridmap.partition import _street_names as _street_names
 from gridmap.problems import Problem
 from gridmap.search import Bounds, improve, recombine, violation
-from gridmap.tiling import MIN_AREA_M2
 from gridmap.units import contract
 
 __all__ = ["redistrict", "RedistrictResult", "CHANGE_KEPT", "CHANGE_CHANGED", "CHANGE_NEW"]
@@ -61,7 +63,10 @@ _ROUNDS = 3  # local repair then re-creation, at most this many times
 _MAX_DEPTH = 3  # grids this many steps from a broken grid may give or take buildings
 _ITERATIONS_PER_UNIT = 150  # proposed moves per movable unit in one local search
 _EMPTY_MOVE = 0.5  # moving a cell without households costs like half a household
-_SNAP_M = 0.02  # grid geometries are snapped to this grid (m), dropping slivers
+_SLIVER_WIDTH_M = 0.1  # an empty cell thinner than this on average (m) is a sliver
+_SNAP_M = 0.05  # the plan's lines this close to the boundary, a street or a wall are dropped
+_FILE_GRID_DEG = 1e-7  # coordinates of an RFC 7946 file (GDAL writes 7 decimals)
+_NECK_M = 0.05  # cells sharing less boundary than this (m) are not neighbours
 _SHAPE_TOLERANCE_M = 0.05  # mean offset (m) under which a grid still tiles as before
 
 
@@ -207,7 +212,14 @@ def redistrict(
     str_geoms = None if streets is None else np.asarray(streets.to_crs(crs).geometry.values)
     cmp = None if compounds is None else compounds.to_crs(crs)
     jobs, problems, _ = _make_jobs(
-        communities.to_crs(crs), buildings.to_crs(crs), str_geoms, cmp, bounds.lo, bounds.hi, seed
+        communities.to_crs(crs),
+        buildings.to_crs(crs),
+        str_geoms,
+        cmp,
+        bounds.lo,
+        bounds.hi,
+        seed,
+        street_names=_street_names(streets),
     )
     retired = {str(c) for c in retired_codes}
     plan_proj = plan.to_crs(crs)
@@ -221,7 +233,33 @@ def redistrict(
         )
         parts.append(_redistrict_community(job, old, retired))
     old_assign = _old_assignment(assignments, buildings, plan)
-    return _assemble(parts, problems, crs, old_assign, buildings, plan)
+    grid_size = _file_precision(np.asarray(out_geoms.values))
+    return _assemble(parts, problems, crs, old_assign, buildings, plan, grid_size)
+
+
+def _file_precision(geoms: np.ndarray) -> float:
+    """The coordinate grid of a plan read from an RFC 7946 file (7 decimals), else 0.
+
+    Changed grids are put on the same grid: they share their vertices with the kept grids, and
+    writing them to GeoJSON (which rounds to 7 decimals) moves no vertex, so no thin part
+    collapses into a pinch or a stray line.
+    """
+    xy = shapely.get_coordinates(geoms) / _FILE_GRID_DEG
+    if len(xy) == 0 or np.abs(xy - np.round(xy)).max() > 1e-3:
+        return 0.0
+    return _FILE_GRID_DEG
+
+
+def _on_grid(geom, grid_size: float):
+    """``geom`` with its coordinates on ``grid_size``, still one valid polygon if it was one."""
+    for mode in ("valid_output", "pointwise"):
+        try:
+            out = shapely.set_precision(geom, grid_size, mode=mode)
+        except shapely.errors.GEOSException:
+            continue
+        if shapely.is_valid(out) and shapely.get_type_id(out) == shapely.get_type_id(geom):
+            return out
+    return geom
 
 
 @dataclass
@@ -265,7 +303,7 @@ def _check_plan(plan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _redistrict_community(job: _Job, old: _OldGrids, retired: set[str]) -> dict:
     """Labels per cell, codes, change kinds and geometries of one community."""
     rng = np.random.default_rng(job.seed)
-    lines = shapely.get_parts(shapely.boundary(old.geoms)) if len(old.codes) else np.array([])
+    lines = _plan_lines(old.geoms, job)
     cut = lines if job.streets is None else np.concatenate([job.streets, lines])
     tess = tessellate(
         job.boundary,
@@ -276,37 +314,221 @@ def _redistrict_community(job: _Job, old: _OldGrids, retired: set[str]) -> dict:
         compounds=job.compounds,
         compound_polygon_ids=job.compound_polygon_ids,
     )
-    graph = cell_graph(tess)
-    cell_old = _cells_in_grids(tess.cells, old.geoms, graph)
-    # Units never span two current grids: compounds are contracted per grid.
-    key = np.array(
-        [f"{c}|{g}" if c else "" for c, g in zip(tess.cell_compound, cell_old, strict=True)],
-        dtype=object,
+    # The plan's own lines cut cells, but only real streets count as streets in the graph.
+    tess = dataclasses.replace(tess, streets=_street_lines(job.streets))
+    cell_graph_ = cell_graph(tess)
+    cell_old = _cells_in_grids(tess.cells, old.geoms, cell_graph_)
+    solid_of, rep, graph = _absorb_slivers(tess, cell_graph_)
+    solid_old = cell_old[rep]
+    cell_old = solid_old[solid_of]
+    comp = np.asarray(tess.cell_compound, dtype=object)[rep]
+    strict = None
+    if tess.streets is not None:
+        # A repair may not take buildings across a street, unless the grid already spans it.
+        block = street_blocks(graph)
+        a, b = graph.edges[:, 0], graph.edges[:, 1]
+        strict = _keep_edges(graph, (block[a] == block[b]) | (solid_old[a] == solid_old[b]))
+    units, labels, score = _attempt(
+        strict if strict is not None else graph, comp, solid_old, job, rng
     )
-    units = contract(graph, key, job.hi)
-    first_cell = np.unique(units.unit_of_cell, return_index=True)[1]
-    anchor = cell_old[first_cell].tolist()
-    has_compounds = bool((tess.cell_compound != "").any())
-    labels, score = _repair(anchor, units, job, rng, rounds=0 if has_compounds else _ROUNDS)
-    if score[0] > 0 and has_compounds:
-        # Keeping compounds whole left grids out of bounds: split them, as partition does.
-        loose = contract(graph, np.full(graph.n, "", dtype=object), job.hi)
-        first = np.unique(loose.unit_of_cell, return_index=True)[1]
-        labels2, score2 = _repair(cell_old[first].tolist(), loose, job, rng)
-        if score2 < score:
-            units, labels = loose, labels2
-    cell_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
+    if strict is not None and score[0] > 0:
+        crossing = _attempt(graph, comp, solid_old, job, rng)
+        if crossing[2] < score:
+            units, labels, score = crossing
+    solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
+    cell_labels = solid_labels[solid_of]
     part = _finish(job, tess, old, cell_old, cell_labels, retired)
     part["split_compounds"] = _split_compounds(tess.cell_compound, cell_old, cell_labels)
+    part["crossed"] = (
+        _new_crossings(graph, block, solid_old, solid_labels, part, job)
+        if strict is not None
+        else {}
+    )
     towers: dict[int, list[str]] = {}
     for t in np.flatnonzero(units.tower).tolist():
-        cells = np.flatnonzero(units.unit_of_cell == t)
+        cells = np.flatnonzero(units.unit_of_cell[solid_of] == t)
         ids = [str(job.ids[b]) for c in cells for b in tess.cell_buildings[c]
                if job.households[b] > job.hi]  # fmt: skip
         towers.setdefault(labels[t], []).extend(ids)
     part["towers"] = towers
     part["total"] = int(sum(w for v, w in enumerate(units.weights) if not units.tower[v]))
     return part
+
+
+def _attempt(graph: CellGraph, comp: np.ndarray, solid_old: np.ndarray, job: _Job, rng):
+    """Repair on ``graph``: compounds kept whole, then split only around grids still broken.
+
+    Returns the units, their labels and the score of :func:`_repair`.
+    """
+    key = np.array(
+        [f"{c}|{g}" if c else "" for c, g in zip(comp, solid_old, strict=True)], dtype=object
+    )
+    has_compounds = bool((comp != "").any())
+    units = contract(graph, key, job.hi)
+    labels, score = _repair(_anchor(units, solid_old), units, job, rng,
+                            rounds=0 if has_compounds else _ROUNDS)  # fmt: skip
+    if score[0] == 0 or not has_compounds:
+        return units, labels, score
+    # Keeping compounds whole left grids out of bounds: split compounds (as partition does),
+    # first only those in and next to the grids still broken, then all of them.
+    solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
+    near = _near_broken(solid_labels, graph, units.unit_of_cell, units.tower, job)
+    for free in (set(comp[near].tolist()) - {""}, set(comp.tolist()) - {""}):
+        loose = contract(graph, np.where(np.isin(comp, sorted(free)), "", key), job.hi)
+        labels2, score2 = _repair(_anchor(loose, solid_old), loose, job, rng)
+        if score2 < score:
+            units, labels, score = loose, labels2, score2
+        if score[0] == 0:
+            break
+    return units, labels, score
+
+
+def _anchor(units, solid_old: np.ndarray) -> list[int]:
+    first = np.unique(units.unit_of_cell, return_index=True)[1]
+    return solid_old[first].tolist()
+
+
+def _near_broken(solid_labels, graph: CellGraph, unit_of, tower, job: _Job) -> np.ndarray:
+    """Solids in a grid out of bounds or next to one (towers' own grids are not broken)."""
+    w = graph.weights
+    totals = np.bincount(solid_labels, w)
+    lone = np.zeros(len(totals), dtype=bool)
+    lone[solid_labels[tower[unit_of]]] = True
+    total = float(w[~tower[unit_of]].sum())
+    bounds = _relaxed_bounds(total, job.lo, job.hi) if total else Bounds(job.lo, job.hi)
+    bad = ~lone & ((totals < bounds.lo) | (totals > bounds.hi)) & (totals > 0)
+    grids = set(np.flatnonzero(bad).tolist())
+    a, b = solid_labels[graph.edges[:, 0]], solid_labels[graph.edges[:, 1]]
+    grids |= set(b[np.isin(a, sorted(grids))].tolist()) | set(a[np.isin(b, sorted(grids))].tolist())
+    return np.isin(solid_labels, sorted(grids))
+
+
+def _street_lines(streets: np.ndarray | None):
+    if streets is None or len(streets) == 0:
+        return None
+    streets = np.asarray(streets)
+    streets = streets[~shapely.is_empty(streets) & ~shapely.is_missing(streets)]
+    return shapely.union_all(streets) if len(streets) else None
+
+
+def _absorb_slivers(tess, graph: CellGraph) -> tuple[np.ndarray, np.ndarray, CellGraph]:
+    """Merge sliver cells into their host and drop pinch-thin adjacencies.
+
+    A plan read from a file is rounded (GeoJSON: 7 decimals of a degree, about 1 cm), so its
+    lines run a few millimetres beside the community boundary and the streets and cut thin
+    empty cells off them. Such a cell (no building, mean width under
+    :data:`_SLIVER_WIDTH_M`) is joined to the neighbour it shares the most boundary with, so it
+    never becomes a grid's only link (a pinch). Edges shorter than :data:`_NECK_M` do not make
+    two cells neighbours. The tessellation itself is left as it is: grids still dissolve from
+    all of its faces, so they tile the community exactly.
+
+    Returns
+    -------
+    solid_of : np.ndarray
+        Solid (merged cell) of each cell.
+    rep : np.ndarray
+        The representative (non-sliver) cell of each solid.
+    graph : CellGraph
+        The graph of solids.
+    """
+    n = graph.n
+    area, perim = shapely.area(tess.cells), shapely.length(tess.cells)
+    empty = np.array([len(b) == 0 for b in tess.cell_buildings], dtype=bool)
+    sliver = empty & (2 * area < _SLIVER_WIDTH_M * np.maximum(perim, 1e-12))
+    host = np.arange(n)
+    best = np.zeros(n)
+    for (a, b), ln in zip(graph.edges.tolist(), graph.length.tolist(), strict=True):
+        for x, y in ((a, b), (b, a)):
+            if sliver[x] and (ln, not sliver[y]) > (best[x], not sliver[host[x]]):
+                host[x], best[x] = y, ln
+    for _ in range(8):  # a sliver next to a sliver: follow to a solid cell
+        host = host[host]
+    rep, solid_of = np.unique(host, return_inverse=True)
+    solid_of = solid_of.ravel()
+    ea, eb = solid_of[graph.edges[:, 0]], solid_of[graph.edges[:, 1]]
+    inner = ea != eb
+    pairs = np.stack([np.minimum(ea, eb), np.maximum(ea, eb)], axis=1)[inner]
+    edges, inv = np.unique(pairs.reshape(-1, 2), axis=0, return_inverse=True)
+    inv = inv.ravel()
+
+    def summed(values: np.ndarray) -> np.ndarray:
+        return np.bincount(inv, values[inner], minlength=len(edges))
+
+    solid = CellGraph(
+        n=len(rep),
+        edges=edges.reshape(-1, 2).astype(np.int64),
+        length=summed(graph.length),
+        street_length=summed(graph.street_length),
+        wall_length=summed(graph.wall_length),
+        cost=summed(graph.cost),
+        weights=np.bincount(solid_of, graph.weights, minlength=len(rep)).astype(np.int64),
+    )
+    return solid_of, rep, _keep_edges(solid, solid.length >= _NECK_M)
+
+
+def _keep_edges(graph: CellGraph, keep: np.ndarray) -> CellGraph:
+    return dataclasses.replace(
+        graph,
+        edges=graph.edges[keep].reshape(-1, 2),
+        length=graph.length[keep],
+        street_length=graph.street_length[keep],
+        wall_length=graph.wall_length[keep],
+        cost=graph.cost[keep],
+    )
+
+
+def _new_crossings(graph, block, solid_old, solid_labels, part, job) -> dict[int, str]:
+    """Grids that now span a street they did not span before: label → street names."""
+    a, b = graph.edges[:, 0], graph.edges[:, 1]
+    new = (block[a] != block[b]) & (solid_labels[a] == solid_labels[b])
+    new &= solid_old[a] != solid_old[b]
+    labels = sorted(set(solid_labels[a[new]].tolist()))
+    if not labels:
+        return {}
+    geoms = np.array([part["geoms"][g] for g in labels], dtype=object)
+    gi, si, length = street_straddle(geoms, job.streets)
+    out: dict[int, list[str]] = {g: [] for g in labels}
+    for g, s, ln in zip(gi.tolist(), si.tolist(), length.tolist(), strict=True):
+        name = None if job.street_names is None else job.street_names[s]
+        out[labels[g]].append(f"{name if name not in (None, '') else 'a street'} ({ln:.0f} m)")
+    return {g: ", ".join(v) or "a street" for g, v in out.items()}
+
+
+def _plan_lines(grids: np.ndarray, job: _Job) -> np.ndarray:
+    """The plan's grid boundaries as cutting lines, without their copies of existing lines.
+
+    A plan read from a file is rounded (GeoJSON: 7 decimals of a degree, about 1 cm), so its
+    outer edges run a few millimetres beside the community boundary, and its edges along
+    streets and compound walls beside those lines. Cutting along both would leave long thin
+    slivers spanning several grids. Those parts of the plan's lines (within
+    :data:`_SNAP_M` of the boundary, a street or a wall) are left out, and each line end near
+    one is joined to it, a little past it, so the lines still node with it.
+    """
+    if len(grids) == 0:
+        return np.array([], dtype=object)
+    refs = [shapely.boundary(job.boundary)]
+    if job.streets is not None:
+        refs += list(np.asarray(job.streets))
+    if job.compounds is not None and len(job.compounds):
+        refs += list(shapely.boundary(np.asarray(job.compounds)))
+    ref = shapely.union_all(refs)
+    shapely.prepare(ref)
+    lines = shapely.union_all(shapely.boundary(grids))
+    inner = shapely.get_parts(shapely.difference(lines, shapely.buffer(ref, _SNAP_M)))
+    inner = inner[shapely.get_type_id(inner) == 1]
+    if len(inner) == 0:
+        return inner
+    ends = np.concatenate([shapely.get_point(inner, 0), shapely.get_point(inner, -1)])
+    ends = ends[shapely.dwithin(ref, ends, 2 * _SNAP_M)]
+    links = []
+    for end in ends:
+        (x0, y0), (x1, y1) = shapely.get_coordinates(shapely.shortest_line(end, ref))
+        d = math.hypot(x1 - x0, y1 - y0)
+        if d > 0:
+            over = _SNAP_M / 2 / d
+            links.append(shapely.LineString([(x0, y0), (x1 + (x1 - x0) * over,
+                                                        y1 + (y1 - y0) * over)]))  # fmt: skip
+    return np.concatenate([inner, np.array(links, dtype=object)])
 
 
 def _cells_in_grids(cells: np.ndarray, grids: np.ndarray, graph) -> np.ndarray:
@@ -637,7 +859,7 @@ def _finish(job: _Job, tess, old: _OldGrids, cell_old, cell_labels, retired: set
     labels = np.unique(cell_labels).tolist()
     weight = tess.cell_households + 1e-6 * shapely.area(tess.cells)
     code_of = _match_codes(labels, cell_labels, cell_old, weight, old.codes)
-    geoms = {g: _polygonal(geom) for g, geom in tess.dissolve(cell_labels).items()}
+    geoms = tess.dissolve(cell_labels)
     area_old = shapely.area(old.geoms) if len(old.codes) else np.array([])
     change, out_geom = {}, {}
     for g in labels:
@@ -685,21 +907,6 @@ def _finish(job: _Job, tess, old: _OldGrids, cell_old, cell_labels, retired: set
         "hi": job.hi,
         "old_codes": old.codes.tolist(),
     }
-
-
-def _polygonal(geom):
-    """The polygons of ``geom`` on a 2 cm grid (projected CRS), without slivers.
-
-    A plan read from a file is rounded (GeoJSON: about 1 cm), so its lines cut slivers off the
-    community boundary; snapped and dropped (below :data:`gridmap.tiling.MIN_AREA_M2`), they do
-    not become lines or specks in the output file.
-    """
-    parts = shapely.get_parts(shapely.set_precision(geom, _SNAP_M))
-    polys = [p for p in parts if shapely.get_type_id(p) == 3]
-    if not polys:
-        return geom
-    big = [p for p in polys if p.area >= MIN_AREA_M2] or [max(polys, key=lambda p: p.area)]
-    return big[0] if len(big) == 1 else shapely.MultiPolygon(big)
 
 
 def _match_codes(labels, cell_labels, cell_old, weight, old_codes) -> dict[int, str]:
@@ -753,7 +960,9 @@ def _old_assignment(assignments, buildings: gpd.GeoDataFrame, plan) -> pd.Series
     return pd.Series(series.astype(str).to_numpy(), index=series.index.astype(str))
 
 
-def _assemble(parts, problems, crs, old_assign: pd.Series, buildings, plan) -> RedistrictResult:
+def _assemble(
+    parts, problems, crs, old_assign: pd.Series, buildings, plan, grid_size: float = 0.0
+) -> RedistrictResult:
     rows, assign, retired_all, flagged = [], [], [], []
     for part in parts:
         tess, cell_labels, code_of = part["tess"], part["cell_labels"], part["code_of"]
@@ -793,6 +1002,8 @@ def _assemble(parts, problems, crs, old_assign: pd.Series, buildings, plan) -> R
     frame = frame.sort_values("grid_code").reset_index(drop=True)
     metrics = pd.DataFrame(frame.drop(columns=["geometry", "_storage"]))
     storage = frame.geometry.to_crs(STORAGE_CRS)
+    if grid_size:
+        storage = gpd.GeoSeries([_on_grid(g, grid_size) for g in storage], crs=STORAGE_CRS)
     keep = frame["_storage"].notna()
     storage[keep] = frame.loc[keep, "_storage"].to_numpy()
     grids = gpd.GeoDataFrame(frame[[*GRID_COLUMNS, "change"]], geometry=storage.values,
@@ -815,6 +1026,20 @@ def _assemble(parts, problems, crs, old_assign: pd.Series, buildings, plan) -> R
                 part["code"],
                 message_zh=f"社区 {part['code']} 的小区 {'、'.join(ids)} 不得不拆分到多个"
                 f"网格：若保持完整，部分网格会超出 {part['lo']}–{part['hi']} 户的范围。",
+            ))  # fmt: skip
+        for label, street in part["crossed"].items():
+            code, lo, hi = part["code_of"][label], part["lo"], part["hi"]
+            street_zh = (
+                street.replace("a street", "街道").replace(" m)", "米）").replace(" (", "（")
+            )
+            problems.append(Problem(
+                "street_crossed",
+                f"Grid {code} now crosses {street}: no repair that keeps every grid within its "
+                f"street blocks brought the grids around it within {lo}–{hi} households, so "
+                "buildings across the street joined it.",
+                part["code"], code,
+                message_zh=f"网格 {code} 跨越了{street_zh}：在不跨街道的前提下无法使附近网格回到 "
+                f"{lo}–{hi} 户，因此将街道对面的楼栋并入该网格。",
             ))  # fmt: skip
     for p in problems:
         logger.info("%s: %s", p.kind, p.message)

@@ -155,3 +155,65 @@ def test_bad_household_count_names_the_building():
     buildings.loc[4, "households"] = -3
     with pytest.raises(InputError, match="B04"):
         redistrict(plan, buildings)
+
+
+def street_toy(grow: dict[str, int]):
+    """A 600 m × 300 m community cut by a street at x = 400; grids A1, A2 left of it, B right.
+
+    A2's column next to A1 holds 100-household buildings, its column on the street 30-household
+    ones, so handing a small building to B across the street would move the fewest households.
+    """
+    rows = [(50, [60, 60, 60]), (150, [60, 55, 55]), (250, [100] * 3), (350, [30] * 3),
+            (450, [58] * 3), (550, [58] * 3)]  # fmt: skip
+    ids, hh, geoms = [], [], []
+    for x, column in rows:
+        for j, h in enumerate(column):
+            ids.append(f"B{x}_{j}")
+            hh.append(grow.get(f"B{x}_{j}", h))
+            y = 50 + 100 * j
+            geoms.append(shapely.box(X0 + x - 15, Y0 + y - 15, X0 + x + 15, Y0 + y + 15))
+    buildings = gpd.GeoDataFrame({"building_id": ids, "households": hh}, geometry=geoms, crs=CRS)
+    edges = [(0, 200), (200, 400), (400, 600)]
+    plan = gpd.GeoDataFrame(
+        {"grid_code": [f"{CODE}00{k}" for k in (1, 2, 3)]},
+        geometry=[shapely.box(X0 + a, Y0, X0 + b, Y0 + 300) for a, b in edges],
+        crs=CRS,
+    )
+    streets = gpd.GeoDataFrame(
+        {"name": ["Qingshui Road"]},
+        geometry=[shapely.LineString([(X0 + 400, Y0 - 20), (X0 + 400, Y0 + 320)])],
+        crs=CRS,
+    )
+    return plan, buildings, streets
+
+
+def _grid_of(result, building):
+    return result.assignments.set_index("building_id").loc[building, "grid_code"]
+
+
+def test_repair_keeps_grids_within_their_street_blocks_when_it_can():
+    plan, buildings, streets = street_toy({"B350_1": 160})  # A2: 390 → 520
+    result = redistrict(plan, buildings, streets=streets)
+    assert result.ok
+    assert not [p for p in result.problems if p.kind == "street_crossed"]
+    right = {_grid_of(result, f"B{x}_{j}") for x in (450, 550) for j in range(3)}
+    assert right == {f"{CODE}003"}  # nothing crossed into B, nothing of B left it
+    left = {_grid_of(result, f"B{x}_{j}") for x in (50, 150, 250, 350) for j in range(3)}
+    assert f"{CODE}003" not in left
+    # The least moving that respects the street: one 100-household building to A1 (handing a
+    # 30-household building to B across the street would have moved fewer).
+    assert result.households_moved == 100
+    assert result.moved["from_grid"].tolist() == [f"{CODE}002"]
+    _tiles(result, 600 * 300)
+
+
+def test_repair_that_must_cross_a_street_says_so():
+    # B: 348 → 550 households, which no number of grids of 300–500 holds on its own side.
+    plan, buildings, streets = street_toy({"B450_1": 260})
+    result = redistrict(plan, buildings, streets=streets)
+    assert result.ok
+    crossed = [p for p in result.problems if p.kind == "street_crossed"]
+    assert crossed, result.problems
+    assert all("Qingshui Road" in p.message and "Qingshui Road" in p.message_zh for p in crossed)
+    assert {p.grid_code for p in crossed} <= set(result.grids["grid_code"])
+    _tiles(result, 600 * 300)
