@@ -22,11 +22,9 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 from sqlalchemy import Engine, select
 
 from gridmap.compare import PlanDiff, compare_plans
-from gridmap.crs import STORAGE_CRS
 from gridmap.errors import InputError
 from gridmap.partition import PartitionResult, partition
 from gridmap.redistrict import RedistrictResult, redistrict
@@ -133,21 +131,14 @@ class Store:
             return repo.load_buildings(session=session, community_code=code, footprints=True)
 
     def load_streets(self, code: str | None = None) -> gpd.GeoDataFrame:
-        """Street centrelines (``street_id, name``), those crossing community ``code`` if given."""
+        """Street centrelines (``street_id, name``), those meeting community ``code`` if given."""
         with session_scope(self.engine) as session:
-            rows = session.execute(select(m.Street.id, m.Street.name, m.Street.geom)).all()
-        frame = _frame(rows, ["street_id", "name"])
-        return frame if code is None else _near(frame, self.load_community(code))
+            return repo.load_streets(session=session, community_code=code)
 
     def load_compounds(self, code: str | None = None) -> gpd.GeoDataFrame:
-        """Compounds (``compound_id, name, community_code``), of community ``code`` if given."""
-        query = select(m.Compound.id, m.Compound.name, m.Compound.community_code, m.Compound.geom)
-        if code is not None:
-            query = query.where(m.Compound.community_code == code)
+        """Compounds with a polygon, of community ``code`` if given."""
         with session_scope(self.engine) as session:
-            rows = session.execute(query).all()
-        frame = _frame(rows, ["compound_id", "name", "community_code"])
-        return frame[frame.geometry.notna()].reset_index(drop=True)
+            return repo.load_compounds(session=session, community_code=code)
 
     def load_plan(self, plan_id: int) -> StoredPlan:
         """A plan by id (draft, published or superseded)."""
@@ -271,20 +262,3 @@ def _stored(session: Any, grids: gpd.GeoDataFrame) -> StoredPlan:
     )
     grids.attrs = {}
     return StoredPlan(grids, frame, info)
-
-
-def _frame(rows: list[Any], columns: list[str]) -> gpd.GeoDataFrame:
-    geoms = [
-        None
-        if r[-1] is None
-        else shapely.from_wkb(r[-1].data if isinstance(r[-1].data, str) else bytes(r[-1].data))
-        for r in rows
-    ]
-    return gpd.GeoDataFrame(
-        pd.DataFrame([r[:-1] for r in rows], columns=columns), geometry=geoms, crs=STORAGE_CRS
-    )
-
-
-def _near(frame: gpd.GeoDataFrame, community: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    hit = frame.geometry.intersects(community.geometry.iloc[0])
-    return frame[hit.to_numpy()].reset_index(drop=True)

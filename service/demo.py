@@ -24,6 +24,8 @@ from service.storage.migrate import upgrade_database
 from service.storage.repository import (
     list_communities,
     load_buildings,
+    load_compounds,
+    load_streets,
     publish_plan,
     save_plan,
 )
@@ -100,7 +102,9 @@ def _partition_and_publish(session: Session, code: str, seed: int) -> tuple[int,
     community = list_communities(session=session)
     community = community[community["community_code"] == code]
     buildings = load_buildings(session=session, community_code=code, footprints=True)
-    result = partition(community, buildings, seed=seed)
+    streets = load_streets(session=session, community_code=code)
+    compounds = load_compounds(session=session, community_code=code)
+    result = partition(community, buildings, streets=streets, compounds=compounds, seed=seed)
     grids: gpd.GeoDataFrame = result.grids
     assignment = pd.Series(
         result.assignments["grid_code"].to_numpy(),
@@ -122,7 +126,8 @@ def assign_staff(session: Session) -> int:
     """Give every published grid staff: keep links to existing grid codes, fill the rest.
 
     Staff of the per-grid roles (grid worker, grid head, party leader) with no grid of the
-    published plans are dealt round robin to that community's grids lacking that role.
+    published plans are dealt round robin to that community's grids lacking that role; when
+    there are more grids than such staff, a person serves several grids.
     Returns the number of staff-grid links added.
     """
     published = session.execute(
@@ -144,14 +149,21 @@ def assign_staff(session: Session) -> int:
     ).all()
     added = 0
     for role in _PER_GRID_ROLES:
-        pool: dict[str | None, list[str]] = {}
+        free: dict[str | None, list[str]] = {}
+        everyone: dict[str | None, list[str]] = {}
         for sid, srole, community in staff:
-            if srole == role and sid not in placed:
-                pool.setdefault(community, []).append(sid)
-        for grid, community in published:
-            if (grid, role) in covered or not pool.get(community):
+            if srole == role:
+                everyone.setdefault(community, []).append(sid)
+                if sid not in placed:
+                    free.setdefault(community, []).append(sid)
+        for n, (grid, community) in enumerate(published):
+            if (grid, role) in covered or not everyone.get(community):
                 continue
-            session.add(m.StaffGrid(staff_id=pool[community].pop(0), grid_code=grid))
+            # Unplaced staff first; then, as in practice, one person serves several grids.
+            unplaced = free.get(community, [])
+            members = everyone[community]
+            sid = unplaced.pop(0) if unplaced else members[n % len(members)]
+            session.add(m.StaffGrid(staff_id=sid, grid_code=grid))
             added += 1
     session.flush()
     return added

@@ -23,6 +23,8 @@ __all__ = [
     "list_communities",
     "load_community",
     "load_buildings",
+    "load_streets",
+    "load_compounds",
     "load_assignment",
     "table_counts",
 ]
@@ -51,11 +53,7 @@ def _communities(session: Session, code: str | None) -> gpd.GeoDataFrame:
     if code is not None:
         query = query.where(m.Community.code == code)
     rows = session.execute(query).all()
-    return gpd.GeoDataFrame(
-        pd.DataFrame([r[:-1] for r in rows],
-                     columns=["community_code", "name", "subdistrict", "code_year"]),
-        geometry=shapes_from_wkb(r[-1] for r in rows), crs=STORAGE_CRS,
-    )  # fmt: skip
+    return _frame(rows, ["community_code", "name", "subdistrict", "code_year"])
 
 
 def load_buildings(
@@ -94,6 +92,40 @@ def load_buildings(
             load_assignment(session=session, plan_id=plan_id)
         )
     return frame
+
+
+def load_streets(*, session: Session, community_code: str | None = None) -> gpd.GeoDataFrame:
+    """Street centrelines (``street_id, name``), those meeting community ``community_code``.
+
+    Lines are returned whole (not clipped): the partition engine nodes them with the boundary.
+    """
+    query = select(m.Street.id, m.Street.name, m.Street.geom).order_by(m.Street.id)
+    if community_code is not None:
+        boundary = select(m.Community.geom).where(m.Community.code == community_code)
+        query = query.where(func.ST_Intersects(m.Street.geom, boundary.scalar_subquery()))
+    return _frame(session.execute(query).all(), ["street_id", "name"])
+
+
+def load_compounds(*, session: Session, community_code: str | None = None) -> gpd.GeoDataFrame:
+    """Compounds with a polygon (``compound_id, name, community_code, property_company``)."""
+    query = (
+        select(m.Compound.id, m.Compound.name, m.Compound.community_code,
+               m.Compound.property_company, m.Compound.geom)
+        .where(m.Compound.geom.is_not(None))
+        .order_by(m.Compound.id)
+    )  # fmt: skip
+    if community_code is not None:
+        query = query.where(m.Compound.community_code == community_code)
+    rows = session.execute(query).all()
+    return _frame(rows, ["compound_id", "name", "community_code", "property_company"])
+
+
+def _frame(rows: list, columns: list[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        pd.DataFrame([r[:-1] for r in rows], columns=columns),
+        geometry=shapes_from_wkb(r[-1] for r in rows),
+        crs=STORAGE_CRS,
+    )
 
 
 def load_assignment(*, session: Session, plan_id: int) -> pd.Series:

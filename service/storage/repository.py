@@ -23,6 +23,8 @@ from service.storage.loads import (
     load_assignment,
     load_buildings,
     load_community,
+    load_compounds,
+    load_streets,
     table_counts,
 )
 from service.storage.plans import list_plans, load_plan, number_grids, publish_plan, save_plan
@@ -38,6 +40,8 @@ __all__ = [
     "load_plan",
     "list_plans",
     "load_assignment",
+    "load_streets",
+    "load_compounds",
     "load_community",
     "list_communities",
     "load_buildings",
