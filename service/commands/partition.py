@@ -5,47 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import geopandas as gpd
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gridmap.crs import STORAGE_CRS
-from gridmap.errors import GridmapError, InputError
+from gridmap.errors import GridmapError
 from gridmap.partition import GRID_COLUMNS, partition
+from service.commands.planfiles import check_lang, console, print_problems, read_inputs, write_plan
 
 __all__ = ["partition_command"]
-
-_err = Console(stderr=True)
-
-
-def _read(path: Path, layer: str) -> gpd.GeoDataFrame:
-    try:
-        return gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise InputError(f"Cannot read {layer} file {path}: {exc}") from exc
-
-
-def _rename(frame: gpd.GeoDataFrame, mapping: dict[str, str], layer: str) -> gpd.GeoDataFrame:
-    for source, target in mapping.items():
-        if source == target:
-            continue
-        if source not in frame.columns:
-            raise InputError(
-                f"{layer} has no column {source!r} (columns: {list(frame.columns)}); "
-                "name the right one with the matching --*-field option."
-            )
-        frame = frame.drop(columns=[target], errors="ignore").rename(columns={source: target})
-    return frame
-
-
-def _same_crs(frame, ref: gpd.GeoDataFrame, layer: str):
-    if frame is None:
-        return None
-    for f, name in ((frame, layer), (ref, "communities")):
-        if f.crs is None:
-            raise InputError(f"{name} file has no CRS; save it with one (for example EPSG:4490).")
-    return frame.to_crs(ref.crs)
 
 
 def partition_command(
@@ -69,43 +36,33 @@ def partition_command(
     ),
 ) -> None:
     """Partition communities into grids of min–max households."""
-    if lang not in ("zh", "en"):
-        _err.print(f"error: --lang must be zh or en, not {lang!r}.", highlight=False, markup=False)
-        raise typer.Exit(code=2)
+    check_lang(lang)
     try:
-        comm = _rename(
-            _read(communities, "communities"),
-            {community_code_field: "community_code"},
-            "communities",
+        inputs = read_inputs(
+            communities=communities,
+            buildings=buildings,
+            streets=streets,
+            compounds=compounds,
+            id_field=id_field,
+            households_field=households_field,
+            community_code_field=community_code_field,
         )
-        comm["community_code"] = comm["community_code"].astype(str)
-        bld = _rename(
-            _read(buildings, "buildings"),
-            {id_field: "building_id", households_field: "households"},
-            "buildings",
-        )
-        st = _read(streets, "streets") if streets else None
-        cmp = _read(compounds, "compounds") if compounds else None
-        # Files may come in different CRSs: bring them to the communities' CRS.
-        bld, st, cmp = (
-            _same_crs(f, comm, name)
-            for f, name in ((bld, "buildings"), (st, "streets"), (cmp, "compounds"))
-        )
+        comm = inputs.communities
         n_jobs = jobs or os.cpu_count() or 1
         with Progress(
             TextColumn("partition"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=_err,
+            console=console,
             transient=True,
         ) as bar:
             task = bar.add_task("communities", total=len(comm))
             result = partition(
                 comm,
-                bld,
-                streets=st,
-                compounds=cmp,
+                inputs.buildings,
+                streets=inputs.streets,
+                compounds=inputs.compounds,
                 min_households=min_households,
                 max_households=max_households,
                 seed=seed,
@@ -113,17 +70,10 @@ def partition_command(
                 progress=lambda _code: bar.advance(task),
             )
     except GridmapError as exc:
-        _err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
         raise typer.Exit(code=2) from exc
-    grids = result.grids[[*GRID_COLUMNS, "geometry"]].to_crs(STORAGE_CRS)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        out.unlink()
-    grids.to_file(out, driver="GeoJSON", engine="pyogrio", layer_options={"RFC7946": "YES"})
-    if assignments is not None:
-        assignments.parent.mkdir(parents=True, exist_ok=True)
-        result.assignments[["building_id", "grid_code"]].to_csv(assignments, index=False)
+    grids = write_plan(result.grids, GRID_COLUMNS, result.assignments, out=out,
+                       assignments_out=assignments)  # fmt: skip
     n_bad = int((grids["status"] != "ok").sum())
-    _err.print(f"{len(grids)} grids written to {out} ({n_bad} flagged).", highlight=False)
-    for problem in result.problems:
-        _err.print(f"- {problem.text(lang)}", highlight=False, markup=False)
+    console.print(f"{len(grids)} grids written to {out} ({n_bad} flagged).", highlight=False)
+    print_problems(result.problems, lang)

@@ -11,17 +11,20 @@ from pathlib import Path
 
 import pandas as pd
 import typer
-from rich.console import Console
 
-from gridmap.crs import STORAGE_CRS
 from gridmap.errors import GridmapError, InputError
 from gridmap.partition import GRID_COLUMNS
 from gridmap.redistrict import redistrict
-from service.commands.partition import _read, _rename, _same_crs
+from service.commands.planfiles import (
+    check_lang,
+    console,
+    print_problems,
+    read_inputs,
+    read_layer_file,
+    write_plan,
+)
 
 __all__ = ["redistrict_command"]
-
-_err = Console(stderr=True)
 
 
 def _read_assignments(path: Path) -> pd.DataFrame:
@@ -57,61 +60,45 @@ def redistrict_command(
     assignments_out: Path | None = typer.Option(
         None, "--assignments-out", help="Output building→grid CSV."
     ),
+    lang: str = typer.Option(
+        "zh", "--lang", help="Language of the problems printed: zh (中文) or en."
+    ),
 ) -> None:
     """Repair grids that broke the household bounds, moving as few households as possible."""
+    check_lang(lang)
     try:
-        grids = _read(plan, "plan")
-        bld = _rename(
-            _read(buildings, "buildings"),
-            {id_field: "building_id", households_field: "households"},
-            "buildings",
-        )
-        comm = None
-        if communities is not None:
-            comm = _rename(
-                _read(communities, "communities"),
-                {community_code_field: "community_code"},
-                "communities",
-            )
-            comm["community_code"] = comm["community_code"].astype(str)
-        ref = comm if comm is not None else bld
-        st = _read(streets, "streets") if streets else None
-        cmp = _read(compounds, "compounds") if compounds else None
-        # Files may come in different CRSs: bring them to one (the communities', else the
-        # buildings').
-        bld, st, cmp = (
-            _same_crs(f, ref, name)
-            for f, name in ((bld, "buildings"), (st, "streets"), (cmp, "compounds"))
+        grids = read_layer_file(plan, "plan")
+        inputs = read_inputs(
+            communities=communities,
+            buildings=buildings,
+            streets=streets,
+            compounds=compounds,
+            id_field=id_field,
+            households_field=households_field,
+            community_code_field=community_code_field,
         )
         result = redistrict(
             grids,
-            bld,
+            inputs.buildings,
             assignments=_read_assignments(assignments),
-            communities=comm,
-            streets=st,
-            compounds=cmp,
+            communities=inputs.communities,
+            streets=inputs.streets,
+            compounds=inputs.compounds,
             min_households=min_households,
             max_households=max_households,
             seed=seed,
         )
     except GridmapError as exc:
-        _err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
         raise typer.Exit(code=2) from exc
-    out_grids = result.grids[[*GRID_COLUMNS, "change", "geometry"]].to_crs(STORAGE_CRS)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        out.unlink()
-    out_grids.to_file(out, driver="GeoJSON", engine="pyogrio", layer_options={"RFC7946": "YES"})
-    if assignments_out is not None:
-        assignments_out.parent.mkdir(parents=True, exist_ok=True)
-        result.assignments[["building_id", "grid_code"]].to_csv(assignments_out, index=False)
+    out_grids = write_plan(result.grids, [*GRID_COLUMNS, "change"], result.assignments, out=out,
+                           assignments_out=assignments_out)  # fmt: skip
     n_bad = int((out_grids["status"] != "ok").sum())
-    _err.print(
+    console.print(
         f"{len(out_grids)} grids written to {out} ({n_bad} flagged): "
         f"{len(result.kept_grids)} kept, {len(result.changed_grids)} changed or new, "
         f"{len(result.retired_codes)} code(s) retired; {len(result.moved)} building(s) and "
         f"{result.households_moved} household(s) change grid.",
         highlight=False,
     )
-    for problem in result.problems:
-        _err.print(f"- {problem.message}", highlight=False, markup=False)
+    print_problems(result.problems, lang)

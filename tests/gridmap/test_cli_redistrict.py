@@ -108,7 +108,7 @@ def test_redistrict_repairs_the_grown_grid_and_keeps_the_others_byte_identical(
 def test_building_above_the_maximum_is_flagged_and_exit_is_zero(partitioned, tmp_path):
     paths, bld = partitioned
     changed_path, _ = _grow(paths, bld, tmp_path, "B0", 620)
-    res, out, csv = _redistrict(paths, changed_path, tmp_path)
+    res, out, csv = _redistrict(paths, changed_path, tmp_path, "--lang", "en")
     assert res.exit_code == 0, res.output
     after = _features(out)
     tower = pd.read_csv(csv, dtype=str).set_index("building_id").loc["B0", "grid_code"]
@@ -188,3 +188,12 @@ def test_round_trip_through_geojson_gives_one_valid_polygon_per_grid_tiling_exac
     union = shapely.union_all(geoms)
     assert shapely.area(geoms).sum() - union.area <= 1e-6 * area  # no overlaps
     assert shapely.symmetric_difference(union, proj.geometry.iloc[0]).area <= 1e-6 * area
+
+
+def test_problems_are_printed_in_chinese_by_default(partitioned, tmp_path):
+    paths, bld = partitioned
+    changed_path, _ = _grow(paths, bld, tmp_path, "B0", 620)
+    res, _out, _csv = _redistrict(paths, changed_path, tmp_path)
+    said = " ".join(res.output.split())
+    assert res.exit_code == 0, res.output
+    assert "楼栋B0有620户" in said.replace(" ", "")
