@@ -276,12 +276,14 @@ def _cells(
     """Cell polygons, their block, and the owning building row (-1 for empty blocks)."""
     cells, cell_block, owners = [], [], []
     by_block = _invert(block_of, len(blocks))
+    tree = shapely.STRtree(blocks)
     for b, block in enumerate(blocks):
         idx = by_block[b]
         if len(idx) == 0:
-            cells.append(block)
-            cell_block.append(b)
-            owners.append(-1)
+            for piece in _empty_pieces(block, b, tree, by_block, geoms, points):
+                cells.append(piece)
+                cell_block.append(b)
+                owners.append(-1)
             continue
         xy, own, rep = _seed_points(geoms, points, idx)
         keep = rep | shapely.contains_xy(block, xy[:, 0], xy[:, 1])
@@ -305,6 +307,46 @@ def _cells(
     cells_arr = np.array(cells, dtype=object)
     keep = ~shapely.is_empty(cells_arr) & (shapely.area(cells_arr) > 0)
     return _explode(cells_arr[keep], np.array(cell_block)[keep], np.array(owners)[keep], points)
+
+
+def _empty_pieces(block, b: int, tree, by_block, geoms, points) -> list:
+    """A block without buildings split by the nearest building of the blocks around it.
+
+    The open ground between compounds (the part of a street block outside every compound
+    wall) is one polygon without buildings. As one cell it would be a hub that only one grid
+    can hold, so the compounds it separates could only reach each other (or the street)
+    through that single grid. Split by the nearest neighbouring building, each compound
+    building gets its own strip of open ground, and grids can meet anywhere along it.
+    """
+    near = tree.query(block, predicate="intersects")
+    idx = np.concatenate([by_block[n] for n in near.tolist() if n != b] or [np.array([], int)])
+    idx = np.unique(idx.astype(np.int64))
+    if len(idx) < 2:
+        return [block]
+    xy, own, _rep = _seed_points(geoms, points, idx)
+    if len(np.unique(own)) < 2:
+        return [block]
+    vor = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=block, ordered=True)
+    )
+    # Node the block outline with the Voronoi edges once (no per-piece overlay): pieces then
+    # share exact vertices with each other and with the block, and no near-duplicate vertex
+    # makes a grid ring self-intersect after reprojection.
+    edges = shapely.intersection(shapely.union_all(shapely.boundary(vor)), block)
+    noded = shapely.union_all([shapely.boundary(block), edges])
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    faces = faces[shapely.area(faces) > _SLIVER_AREA]
+    probe = shapely.point_on_surface(faces)
+    faces = faces[shapely.contains_properly(block, probe)]
+    if len(faces) < 2:
+        return [block]
+    where = _locate(shapely.point_on_surface(faces), vor)
+    owner = np.where(where >= 0, own[np.maximum(where, 0)], -1)
+    pieces = []
+    for o in np.unique(owner).tolist():
+        grp = faces[owner == o]
+        pieces.append(grp[0] if len(grp) == 1 else shapely.coverage_union_all(grp))
+    return pieces
 
 
 def _explode(cells, cell_block, owners, points):
