@@ -30,6 +30,7 @@ from gridmap.metrics import polsby_popper, street_straddle
 from gridmap.numbering import grid_codes
 from gridmap.planner import SearchBudget, plan_group
 from gridmap.problems import Problem, street_message
+from gridmap.units import open_ground_units
 
 __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
 
@@ -193,12 +194,9 @@ def _plan_community(job: CommunityJob) -> dict:
     groups, merges = _group(graph, tess.cell_compound, cell_block, job)
     whole = len(groups) == 1
     budget = SearchBudget.for_community(graph.n)
-    plans = [
-        plan_group(g, graph, tess.cell_compound, job, rng, budget, whole=whole) for g in groups
-    ]
-    plans = _merge_unbalanced(
-        plans, graph, tess.cell_compound, cell_block, merges, job, rng, budget
-    )
+    units = open_ground_units(tess)
+    plans = [plan_group(g, graph, units, job, rng, budget, whole=whole) for g in groups]
+    plans = _merge_unbalanced(plans, graph, units, cell_block, merges, job, rng, budget)
     cell_labels, problems = _combine(plans, graph.n)
     geoms = tess.dissolve(cell_labels)
     labels = sorted(geoms)

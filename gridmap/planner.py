@@ -25,7 +25,7 @@ from gridmap.problems import (
     under_min_message,
 )
 from gridmap.search import Bounds, bisect_plan, improve, plan_cost, recombine, violation
-from gridmap.units import Units, contract
+from gridmap.units import OPEN_GROUND, Units, contract
 
 __all__ = ["GroupPlan", "plan_group", "SearchBudget"]
 
@@ -361,6 +361,8 @@ def _split_problems(comp, w, new, old, old_totals, broken, edges, job) -> list:
     """One problem per fitting compound spread over several grids, with the broken grid's size."""
     out = []
     for cid in sorted(set(comp.tolist()) - {""}):
+        if cid.startswith(OPEN_GROUND):
+            continue
         mask = comp == cid
         total = int(w[mask].sum())
         grids = np.unique(new[mask])

@@ -124,8 +124,8 @@ def bisect_plan(
     return out
 
 
-def _random_tree(part: list[int], inset: set[int], nbrs, costs, rng) -> tuple[list[int], list[int]]:
-    """A random maximum spanning tree of ``part``: BFS order and parent of each node."""
+def _edge_list(part: list[int], inset: set[int], nbrs, costs) -> tuple[list, list, np.ndarray]:
+    """Edges inside ``part`` once each: ends and cut costs."""
     us, vs, ws = [], [], []
     for v in part:
         for u, c in zip(nbrs[v], costs[v], strict=True):
@@ -133,7 +133,13 @@ def _random_tree(part: list[int], inset: set[int], nbrs, costs, rng) -> tuple[li
                 us.append(v)
                 vs.append(u)
                 ws.append(c)
-    key = np.asarray(ws, dtype=float) * np.exp(rng.normal(0.0, 0.7, len(ws)))
+    return us, vs, np.asarray(ws, dtype=float)
+
+
+def _random_tree(part: list[int], edges: tuple, rng) -> tuple[list[int], list[int]]:
+    """A random maximum spanning tree of ``part``: BFS order and parent of each node."""
+    us, vs, ws = edges
+    key = ws * np.exp(rng.normal(0.0, 0.7, len(ws)))
     parent_uf = {v: v for v in part}
 
     def find(x: int) -> int:
@@ -188,8 +194,17 @@ def _best_split(part, total, nbrs, costs, weights, bounds: Bounds, target, rng):
     share = total / k
     goals = {share * (k // 2), share * ((k + 1) // 2)}
     fallback: tuple[float, list[int]] | None = None
+    edges = _edge_list(part, inset, nbrs, costs)
+    lo, hi = bounds.lo, bounds.hi
+
+    def distance(w: float) -> float:  # Bounds.distance, inlined for speed
+        if w > 0 and math.ceil(w / hi) * lo <= w:
+            return 0.0
+        k = max(1, math.floor(w / hi))
+        return min(abs(w - k * hi), abs((k + 1) * lo - w))
+
     for _ in range(_TREE_TRIES):
-        order, parents = _random_tree(part, inset, nbrs, costs, rng)
+        order, parents = _random_tree(part, edges, rng)
         if len(order) < len(part):
             return None
         sub = dict.fromkeys(order, 0.0)
@@ -202,7 +217,7 @@ def _best_split(part, total, nbrs, costs, weights, bounds: Bounds, target, rng):
         cands = []
         for v, p in zip(order[1:], parents[1:], strict=True):
             s = sub[v]
-            bad = bounds.distance(s) + bounds.distance(total - s)
+            bad = distance(s) + distance(total - s)
             imbalance = min(abs(s - g) for g in goals) / share
             if bad == 0:
                 cands.append((imbalance, v))
@@ -309,7 +324,16 @@ class _State:
     def anneal(self, movable, iters, t0, t1, rng, *, stop_feasible=False) -> None:
         lab, nbrs, costs, weights = self.lab, self.nbrs, self.costs, self.weights
         members, totals, fixed = self.members, self.totals, self.fixed
-        anchor, move_cost, viol = self.anchor, self.move_cost, self.bounds.violation
+        anchor, move_cost = self.anchor, self.move_cost
+        lo, hi = self.bounds.lo, self.bounds.hi
+
+        def viol(w: float) -> float:  # Bounds.violation, inlined for speed
+            if w < lo:
+                return lo - w
+            if w > hi:
+                return w - hi
+            return 0.0
+
         hot = math.isinf(t0)
         decay = 1.0 if hot or t0 <= 0 else (t1 / t0) ** (1.0 / max(iters, 1))
         pick = rng.integers(0, len(movable), iters).tolist()

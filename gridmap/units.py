@@ -13,7 +13,10 @@ import numpy as np
 
 from gridmap.adjacency import CellGraph
 
-__all__ = ["Units", "contract"]
+__all__ = ["Units", "contract", "open_ground_units", "OPEN_GROUND"]
+
+OPEN_GROUND = "~open:"
+"""Prefix of the pseudo compound id given to the pieces of one stretch of open ground."""
 
 
 @dataclass
@@ -108,3 +111,27 @@ def _unit_adjacency(graph: CellGraph, unit_of_cell: np.ndarray, n: int):
         nbrs[b].append(a)
         costs[b].append(c)
     return nbrs, costs
+
+
+def open_ground_units(tess) -> np.ndarray:
+    """Compound id per cell, with the pieces of each stretch of open ground as one pseudo compound.
+
+    :mod:`gridmap.cells` splits open ground (a block without buildings, e.g. between compound
+    walls) between the buildings around it. Planned as one unit first, it goes whole to one
+    grid (compact grids, as before the split); the planner frees it like a compound only where
+    the grids around it cannot be balanced otherwise.
+
+    Parameters
+    ----------
+    tess : gridmap.cells.Tessellation
+
+    Returns
+    -------
+    np.ndarray
+        Object array: the compound id, ``OPEN_GROUND + block`` for open-ground cells, or ``""``.
+    """
+    out = np.asarray(tess.cell_compound, dtype=object).copy()
+    empty = np.array([len(b) == 0 for b in tess.cell_buildings], dtype=bool)
+    for c in np.flatnonzero(empty & (out == "")).tolist():
+        out[c] = f"{OPEN_GROUND}{int(tess.cell_block[c])}"
+    return out
