@@ -334,7 +334,18 @@ def _empty_pieces(block, b: int, tree, by_block, geoms, points) -> list:
     # Node the block outline with the Voronoi edges once (no per-piece overlay): pieces then
     # share exact vertices with each other and with the block, and no near-duplicate vertex
     # makes a grid ring self-intersect after reprojection.
-    edges = shapely.intersection(shapely.union_all(shapely.boundary(vor)), block)
+    hit = shapely.intersects(vor, block)
+    vor, own = vor[hit], own[hit]
+    order = np.argsort(own, kind="stable")
+    splits = np.flatnonzero(np.diff(own[order])) + 1
+    groups = np.split(order, splits)
+    regions = np.array(
+        [vor[g[0]] if len(g) == 1 else shapely.coverage_union_all(vor[g]) for g in groups],
+        dtype=object,
+    )
+    own = own[[g[0] for g in groups]]
+    vor = regions
+    edges = shapely.intersection(shapely.union_all(shapely.boundary(regions)), block)
     noded = shapely.union_all([shapely.boundary(block), edges])
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     faces = faces[shapely.area(faces) > _SLIVER_AREA]
