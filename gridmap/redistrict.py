@@ -7,13 +7,16 @@ and still tile the community keep their code and their exact shape. Each grid th
 the bounds is repaired together with the grids around it: the region widens ring by ring (up to
 the whole community) until its households fit its grids. Local search
 (:func:`gridmap.search.improve`) moves buildings between the region's grids with a cost on every
-household moved, so as few households as possible change grid; when the region needs one grid
+household moved, so as few households as possible change grid (the first region that can be
+repaired and the one a ring wider are both tried); when the region needs one grid
 more (or less), a new grid is first carved out of the fullest grids (or the emptiest is shared
 out among its neighbours). Only if that fails everywhere are grids merged and re-split
 (:func:`gridmap.search.recombine`). A building above the maximum becomes a grid of its own and
 a community under the minimum one grid, both reported as for partition (``over_max``,
-``under_min``, with ``message_zh``). A grid that had to be re-created gets a new code, after
-every code the community has ever used; a retired code is never reused.
+``under_min``, with ``message_zh``). Codes go to the repaired grids by a maximum-weight
+matching on the households they share with the current grids, so the most households keep
+their code; a grid left without one gets a new code, after every code the community has ever
+used; a retired code is never reused.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -610,7 +614,12 @@ def _split_towers(anchor: list[int], units) -> list[int]:
 
 
 def _widening_pass(lab: list[int], search: _Search) -> list[int]:
-    """Repair each broken grid with the grids around it, widening the region while that fails."""
+    """Repair each broken grid with the grids around it, widening the region while that fails.
+
+    Once a region is repaired, the region one ring wider is tried too and kept if it moves
+    fewer households: more grids around a broken one can often share its surplus out in
+    smaller pieces than a tight ring that has to pass buildings along a chain.
+    """
     weights, bounds, nbrs = search.units.weights, search.bounds, search.units.nbrs
     for _ in range(len(set(lab))):  # each repair fixes at least one grid, or we stop
         totals = _totals(lab, weights)
@@ -629,6 +638,17 @@ def _widening_pass(lab: list[int], search: _Search) -> list[int]:
             candidate = search.fix(lab, region)
             if candidate is not None and search.score(candidate, region)[0] == 0:
                 fixed = candidate
+                if region < everything:  # one ring wider may need fewer moves
+                    adjacency = _grid_adjacency(lab, nbrs)
+                    wider = region | {h for r in region for h in adjacency.get(r, ())}
+                    wider -= search.towers
+                    other = search.fix(lab, wider)
+                    if (
+                        other is not None
+                        and search.score(other, wider)[0] == 0
+                        and (search.score(other) < search.score(fixed))
+                    ):
+                        fixed = other
             elif region >= everything:
                 break
         if fixed is None or search.score(fixed)[0] >= search.score(lab)[0]:
@@ -910,30 +930,27 @@ def _finish(job: _Job, tess, old: _OldGrids, cell_old, cell_labels, retired: set
 
 
 def _match_codes(labels, cell_labels, cell_old, weight, old_codes) -> dict[int, str]:
-    """Give a grid the code of the current grid it mostly continues (greedy on shared weight).
+    """Give grids the codes of the current grids so that the most households keep their code.
 
-    A grid keeps a code when more than half of its households (area for empty grids) came from
-    that grid and more than half of that grid's households stayed in it.
+    A maximum-weight matching between new and current grids on the households they share
+    (area for empty grids): every household whose grid keeps its code is a household that did
+    not move, which is what the repair minimises. Grids sharing nothing with an unmatched
+    current grid are new.
     """
     if len(old_codes) == 0:
         return {}
     n_old = len(old_codes)
     shared = np.zeros((max(labels) + 1, n_old))
     np.add.at(shared, (cell_labels, cell_old), weight)
-    new_tot = shared.sum(axis=1)
-    old_tot = shared.sum(axis=0)
-    pairs = sorted(
-        ((shared[g, i], g, i) for g in labels for i in range(n_old) if shared[g, i] > 0),
-        reverse=True,
-    )
+    g_idx, o_idx = np.nonzero(shared[labels] > 0)
+    bipartite = nx.Graph()  # new grid g is node g, current grid i is node -1 - i
+    for gi, i in zip(g_idx.tolist(), o_idx.tolist(), strict=True):
+        g = labels[gi]
+        bipartite.add_edge(g, -1 - i, weight=float(shared[g, i]))
     out: dict[int, str] = {}
-    taken: set[int] = set()
-    for s, g, i in pairs:
-        if g in out or i in taken:
-            continue
-        if s > 0.5 * new_tot[g] and s > 0.5 * old_tot[i]:
-            out[g] = str(old_codes[i])
-            taken.add(i)
+    for a, b in nx.max_weight_matching(bipartite):
+        g, i = (a, -1 - b) if a >= 0 else (b, -1 - a)
+        out[g] = str(old_codes[i])
     return out
 
 
