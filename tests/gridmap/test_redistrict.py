@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from gridmap.errors import DuplicateIdError, InputError
-from gridmap.redistrict import CHANGE_KEPT, CHANGE_NEW, redistrict
+from gridmap.redistrict import CHANGE_KEPT, CHANGE_NEW, _match_codes, redistrict
 
 CODE = "520602001001"
 CRS = "EPSG:4545"
@@ -217,3 +217,15 @@ def test_repair_that_must_cross_a_street_says_so():
     assert all("Qingshui Road" in p.message and "Qingshui Road" in p.message_zh for p in crossed)
     assert {p.grid_code for p in crossed} <= set(result.grids["grid_code"])
     _tiles(result, 600 * 300)
+
+
+def test_codes_go_where_most_households_keep_their_grid():
+    """A split grid's code stays with its largest part even when that part is under half."""
+    old_codes = np.array(["520602002001001", "520602002001002"])
+    # cells:            A:398  A:300  B:141  B:200   (A had 698+, B 341)
+    cell_old = np.array([0, 0, 1, 1])
+    cell_labels = np.array([0, 1, 1, 2])
+    households = np.array([398.0, 300.0, 141.0, 200.0])
+    codes = _match_codes([0, 1, 2], cell_labels, cell_old, households, old_codes)
+    # Keeping A on grid 0 and B on grid 2 keeps 598 households in place; any other choice fewer.
+    assert codes == {0: "520602002001001", 2: "520602002001002"}
