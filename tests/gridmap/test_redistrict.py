@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from gridmap.currentplan import _match_codes
 from gridmap.errors import DuplicateIdError, InputError
-from gridmap.redistrict import CHANGE_KEPT, CHANGE_NEW, _match_codes, redistrict
+from gridmap.redistrict import CHANGE_KEPT, CHANGE_NEW, redistrict
 
 CODE = "520602001001"
 CRS = "EPSG:4545"

@@ -1,0 +1,380 @@
+"""The repair search of :func:`gridmap.redistrict.redistrict`: few households moved.
+
+Each broken grid is repaired together with the grids around it, the region widening ring by
+ring (:func:`_widening_pass`); a region that needs one grid more or less has one carved out or
+shared out (:class:`_Search`); if local repair fails everywhere, grids are merged and re-split
+(:meth:`_Search.recreate`). :func:`_attempt` first keeps compounds whole, then splits them
+only where grids stay broken.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gridmap.adjacency import CellGraph
+from gridmap.constraints import grid_count_range
+from gridmap.jobs import CommunityJob as _Job
+from gridmap.jobs import relaxed_bounds as _relaxed_bounds
+from gridmap.search import Bounds, improve, recombine, violation
+from gridmap.units import contract
+
+__all__ = ["_attempt", "_repair", "_Search", "_widening_pass"]
+
+_TRIES = 4  # local-search restarts per neighbourhood size
+_ROUNDS = 3  # local repair then re-creation, at most this many times
+_MAX_DEPTH = 3  # grids this many steps from a broken grid may give or take buildings
+_ITERATIONS_PER_UNIT = 150  # proposed moves per movable unit in one local search
+_EMPTY_MOVE = 0.5  # moving a cell without households costs like half a household
+
+
+def _attempt(graph: CellGraph, comp: np.ndarray, solid_old: np.ndarray, job: _Job, rng):
+    """Repair on ``graph``: compounds kept whole, then split only around grids still broken.
+
+    Returns the units, their labels and the score of :func:`_repair`.
+    """
+    key = np.array(
+        [f"{c}|{g}" if c else "" for c, g in zip(comp, solid_old, strict=True)], dtype=object
+    )
+    has_compounds = bool((comp != "").any())
+    units = contract(graph, key, job.hi)
+    labels, score = _repair(_anchor(units, solid_old), units, job, rng,
+                            rounds=0 if has_compounds else _ROUNDS)  # fmt: skip
+    if score[0] == 0 or not has_compounds:
+        return units, labels, score
+    # Keeping compounds whole left grids out of bounds: split compounds (as partition does),
+    # first only those in and next to the grids still broken, then all of them.
+    solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
+    near = _near_broken(solid_labels, graph, units.unit_of_cell, units.tower, job)
+    for free in (set(comp[near].tolist()) - {""}, set(comp.tolist()) - {""}):
+        loose = contract(graph, np.where(np.isin(comp, sorted(free)), "", key), job.hi)
+        labels2, score2 = _repair(_anchor(loose, solid_old), loose, job, rng)
+        if score2 < score:
+            units, labels, score = loose, labels2, score2
+        if score[0] == 0:
+            break
+    return units, labels, score
+
+
+def _anchor(units, solid_old: np.ndarray) -> list[int]:
+    first = np.unique(units.unit_of_cell, return_index=True)[1]
+    return solid_old[first].tolist()
+
+
+def _near_broken(solid_labels, graph: CellGraph, unit_of, tower, job: _Job) -> np.ndarray:
+    """Solids in a grid out of bounds or next to one (towers' own grids are not broken)."""
+    w = graph.weights
+    totals = np.bincount(solid_labels, w)
+    lone = np.zeros(len(totals), dtype=bool)
+    lone[solid_labels[tower[unit_of]]] = True
+    total = float(w[~tower[unit_of]].sum())
+    bounds = _relaxed_bounds(total, job.lo, job.hi) if total else Bounds(job.lo, job.hi)
+    bad = ~lone & ((totals < bounds.lo) | (totals > bounds.hi)) & (totals > 0)
+    grids = set(np.flatnonzero(bad).tolist())
+    a, b = solid_labels[graph.edges[:, 0]], solid_labels[graph.edges[:, 1]]
+    grids |= set(b[np.isin(a, sorted(grids))].tolist()) | set(a[np.isin(b, sorted(grids))].tolist())
+    return np.isin(solid_labels, sorted(grids))
+
+
+def _repair(anchor: list[int], units, job: _Job, rng, rounds: int = _ROUNDS) -> tuple:
+    """Labels per unit (the anchor where grids are valid, repaired where they are not), score.
+
+    Each broken grid is repaired together with the grids around it; the region widens ring by
+    ring (up to the whole community) until its grids can be brought within the bounds. When
+    the region's households need more (or fewer) grids than it has, a new grid is carved out
+    of the fullest grids (or the emptiest grid is shared out among its neighbours) before the
+    local search. The score is (households outside the bounds, households moved, units moved).
+    """
+    weights = units.weights
+    anchor = _split_towers(anchor, units)
+    towers = _tower_labels(anchor, units)
+    total = sum(w for v, w in enumerate(weights) if not units.tower[v])
+    bounds = _relaxed_bounds(total, job.lo, job.hi) if total else Bounds(job.lo, job.hi)
+    if 0 < total < job.lo:  # too few households for any grid in bounds: one grid, as partition
+        keep = max(set(anchor) - towers, key=lambda g: (_totals(anchor, weights)[g], -g))
+        return [g if g in towers else keep for g in anchor], (0.0, 0.0, 0)
+    if not violation(anchor, weights, bounds, towers):
+        return anchor, (0.0, 0.0, 0)  # nothing to repair
+    scale = sum(c for cs in units.costs for c in cs) + 1.0
+    search = _Search(units, bounds, towers, anchor, rng,
+                     [scale * (w if w > 0 else _EMPTY_MOVE) for w in weights])  # fmt: skip
+    lab = _widening_pass(list(anchor), search)
+    for _ in range(rounds):
+        if not violation(lab, weights, bounds, towers):
+            break
+        lab = search.recreate(lab)  # local repair failed everywhere: re-create grids
+        lab = _widening_pass(lab, search)
+    return lab, search.score(lab)
+
+
+def _split_towers(anchor: list[int], units) -> list[int]:
+    """A tower (one building above the maximum) sharing a grid with households gets its own."""
+    out = list(anchor)
+    fresh = max(out, default=-1) + 1
+    for t in np.flatnonzero(units.tower).tolist():
+        g = out[t]
+        others = [v for v, lab in enumerate(out) if lab == g and v != t and units.weights[v] > 0]
+        if others:
+            out[t] = fresh
+            fresh += 1
+    return out
+
+
+def _widening_pass(lab: list[int], search: _Search) -> list[int]:
+    """Repair each broken grid with the grids around it, widening the region while that fails.
+
+    Once a region is repaired, the region one ring wider is tried too and kept if it moves
+    fewer households: more grids around a broken one can often share its surplus out in
+    smaller pieces than a tight ring that has to pass buildings along a chain.
+    """
+    weights, bounds, nbrs = search.units.weights, search.bounds, search.units.nbrs
+    for _ in range(len(set(lab))):  # each repair fixes at least one grid, or we stop
+        totals = _totals(lab, weights)
+        broken = [g for g in totals if g not in search.towers and bounds.violation(totals[g])]
+        if not broken:
+            break
+        g = max(broken, key=lambda h: (bounds.violation(totals[h]), -h))
+        everything = set(totals) - search.towers
+        region, fixed = {g}, None
+        while fixed is None:
+            adjacency = _grid_adjacency(lab, nbrs)
+            wider = region | {h for r in region for h in adjacency.get(r, ())} - search.towers
+            if wider == region:
+                wider = everything  # an island of grids: take the whole community
+            region = wider
+            candidate = search.fix(lab, region)
+            if candidate is not None and search.score(candidate, region)[0] == 0:
+                fixed = candidate
+                if region < everything:  # one ring wider may need fewer moves
+                    adjacency = _grid_adjacency(lab, nbrs)
+                    wider = region | {h for r in region for h in adjacency.get(r, ())}
+                    wider -= search.towers
+                    other = search.fix(lab, wider)
+                    if (
+                        other is not None
+                        and search.score(other, wider)[0] == 0
+                        and (search.score(other) < search.score(fixed))
+                    ):
+                        fixed = other
+            elif region >= everything:
+                break
+        if fixed is None or search.score(fixed)[0] >= search.score(lab)[0]:
+            break  # no region around this grid can be repaired: re-create grids
+        lab = fixed
+    return lab
+
+
+class _Search:
+    """Local search from a plan towards the bounds, with a cost on every household moved."""
+
+    def __init__(self, units, bounds: Bounds, towers, anchor, rng, move_cost) -> None:
+        self.units, self.bounds, self.towers, self.anchor = units, bounds, towers, anchor
+        self.rng, self.move_cost = rng, move_cost
+
+    def score(self, lab: list[int], region: set[int] | None = None) -> tuple:
+        """(violation in ``region`` or everywhere, households moved, units moved)."""
+        w = self.units.weights
+        fixed = self.towers | (frozenset(set(lab) - region) if region is not None else set())
+        moved = [v for v in range(len(lab)) if lab[v] != self.anchor[v]]
+        return (round(violation(lab, w, self.bounds, frozenset(fixed)), 6),
+                sum(w[v] for v in moved), len(moved))  # fmt: skip
+
+    def fix(self, lab: list[int], region: set[int]) -> list[int] | None:
+        """Bring the grids of ``region`` within the bounds, adding or removing grids if needed.
+
+        ``None`` when no number of grids can hold the region's households.
+        """
+        w, b = self.units.weights, self.bounds
+        totals = _totals(lab, w)
+        held = sum(totals[g] for g in region)
+        counts = grid_count_range(held, b.lo, b.hi)
+        if not len(counts):
+            return None
+        k = min(counts, key=lambda c: (abs(c - len(region)), c))
+        best = None
+        for _ in range(_TRIES if k != len(region) else 1):
+            out, reg = list(lab), set(region)
+            while len(reg) < k and self._carve(out, reg):
+                pass
+            while len(reg) > k and self._dissolve(out, reg):
+                pass
+            out = self.local(out, reg)
+            if best is None or self.score(out, reg) < self.score(best[0], best[1]):
+                best = (out, reg)
+            if best[0] is out and self.score(out, reg)[0] == 0 and k == len(region):
+                break
+        return best[0]
+
+    def _carve(self, lab: list[int], region: set[int]) -> bool:
+        """Grow a new grid in ``region`` from the fullest grid, taking what the others spare."""
+        u, b = self.units, self.bounds
+        members: dict[int, set[int]] = {}
+        for v, g in enumerate(lab):
+            if g in region:
+                members.setdefault(g, set()).add(v)
+        totals = {g: sum(u.weights[v] for v in m) for g, m in members.items()}
+        donor = max(totals, key=lambda g: (totals[g], -g))
+        pool = [v for v in members[donor] if u.weights[v] > 0 and not u.tower[v]]
+        pool = pool or [v for v in members[donor] if not u.tower[v]]
+        if len(members[donor]) < 2 or not pool:
+            return False
+        new = max(lab) + 1
+        seed = pool[int(self.rng.integers(len(pool)))]
+        lab[seed] = new
+        members[donor].discard(seed)
+        totals[donor] -= u.weights[seed]
+        mine, got = {seed}, u.weights[seed]
+        while True:
+            excess = {g: totals[g] - b.hi for g in totals}
+            if got >= b.lo and all(e <= 0 for e in excess.values()):
+                break
+            best = None
+            for v in {x for m in mine for x in u.nbrs[m]} - mine:
+                g = lab[v]
+                if g not in members or u.tower[v] or len(members[g]) < 2:
+                    continue
+                wv = u.weights[v]
+                if got + wv > b.hi:
+                    continue
+                if excess[g] > 0:
+                    key = (0, -excess[g], -wv)
+                elif totals[g] - wv >= b.lo and got < b.lo:
+                    key = (1, -(totals[g] - wv), wv)
+                elif wv == 0 and got < b.lo:
+                    key = (2, 0, 0)
+                else:
+                    continue
+                if (best is None or key < best[0]) and _stays_connected(v, g, lab, u.nbrs):
+                    best = (key, v)
+            if best is None:
+                break
+            v = best[1]
+            g = lab[v]
+            lab[v] = new
+            members[g].discard(v)
+            totals[g] -= u.weights[v]
+            mine.add(v)
+            got += u.weights[v]
+        region.add(new)
+        return True
+
+    def _dissolve(self, lab: list[int], region: set[int]) -> bool:
+        """Share the emptiest grid of ``region`` out among its neighbours in the region."""
+        u = self.units
+        totals = _totals(lab, u.weights)
+        g = min(region, key=lambda h: (totals.get(h, 0.0), h))
+        rest = region - {g}
+        left = _members(lab, g)
+        while left:
+            placed = []
+            for v in left:
+                near = [lab[x] for x in u.nbrs[v] if lab[x] in rest]
+                if near:
+                    h = min(near, key=lambda x: (totals[x], x))
+                    lab[v] = h
+                    totals[h] += u.weights[v]
+                    placed.append(v)
+            if not placed:
+                for v in left:  # no neighbour in the region: the grid stays
+                    lab[v] = g
+                return False
+            left = [v for v in left if v not in placed]
+        region.discard(g)
+        return True
+
+    def local(self, lab: list[int], region: set[int]) -> list[int]:
+        """Best of a few local searches that move units between the grids of ``region``."""
+        u = self.units
+        fixed = frozenset(set(lab) - region) | self.towers
+        frozen = [bool(t) or lab[v] in fixed for v, t in enumerate(u.tower)]
+        iters = _ITERATIONS_PER_UNIT * max(1, frozen.count(False))
+        best = None
+        for _ in range(_TRIES):
+            out = improve(lab, u.nbrs, u.costs, u.weights, self.bounds, self.rng, frozen=frozen,
+                          fixed_labels=fixed, anchor=self.anchor, move_cost=self.move_cost,
+                          iterations=iters)  # fmt: skip
+            if best is None or self.score(out, region) < self.score(best, region):
+                best = out
+            if self.score(best, region)[0] == 0 and self.score(lab, region)[0] == 0:
+                break
+        return best
+
+    def recreate(self, lab: list[int]) -> list[int]:
+        """Merge broken grids with neighbours and re-split them, then settle the moves."""
+        u = self.units
+        best = lab
+        for _ in range(_TRIES):
+            out = recombine(lab, u.nbrs, u.costs, u.weights, self.bounds, self.rng,
+                            fixed_labels=self.towers)  # fmt: skip
+            out = _closest_labels(out, self.anchor, u.weights)
+            touched = {out[v] for v in range(len(out)) if out[v] != lab[v]}
+            touched |= {lab[v] for v in range(len(out)) if out[v] != lab[v]}
+            region = touched | {h for g in touched for h in _grid_adjacency(out, u.nbrs).get(g, ())}
+            out = self.local(out, (region & set(out)) - self.towers)
+            if self.score(out) < self.score(best):
+                best = out
+        return best
+
+
+def _closest_labels(lab: list[int], anchor: list[int], weights) -> list[int]:
+    """Rename grids so each takes the anchor label it shares most households with."""
+    shared: dict[tuple[int, int], float] = {}
+    for v, (g, a) in enumerate(zip(lab, anchor, strict=True)):
+        shared[g, a] = shared.get((g, a), 0.0) + weights[v] + 1e-6
+    rename: dict[int, int] = {}
+    taken: set[int] = set()
+    for (g, a), _s in sorted(shared.items(), key=lambda kv: -kv[1]):
+        if g not in rename and a not in taken:
+            rename[g] = a
+            taken.add(a)
+    fresh = max([*lab, *anchor], default=-1) + 1
+    for g in sorted(set(lab) - set(rename)):
+        rename[g] = fresh
+        fresh += 1
+    return [rename[g] for g in lab]
+
+
+def _stays_connected(v: int, g: int, lab: list[int], nbrs) -> bool:
+    """Whether grid ``g`` stays connected when unit ``v`` leaves it."""
+    near = [x for x in nbrs[v] if lab[x] == g]
+    if len(near) <= 1:
+        return True
+    seen, stack = {v, near[0]}, [near[0]]
+    while stack:
+        x = stack.pop()
+        for y in nbrs[x]:
+            if y not in seen and lab[y] == g:
+                seen.add(y)
+                stack.append(y)
+    return all(x in seen for x in near)
+
+
+def _tower_labels(anchor: list[int], units) -> frozenset[int]:
+    """Grids made of one building above the maximum (and empty cells): never repaired."""
+    out = set()
+    for g in set(anchor):
+        members = _members(anchor, g)
+        if any(units.tower[v] for v in members) and all(
+            units.tower[v] or units.weights[v] == 0 for v in members
+        ):
+            out.add(g)
+    return frozenset(out)
+
+
+def _members(labels: list[int], g: int) -> list[int]:
+    return [v for v, lab in enumerate(labels) if lab == g]
+
+
+def _totals(labels: list[int], weights) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for v, g in enumerate(labels):
+        out[g] = out.get(g, 0.0) + weights[v]
+    return out
+
+
+def _grid_adjacency(labels: list[int], nbrs) -> dict[int, set[int]]:
+    out: dict[int, set[int]] = {}
+    for v, nb in enumerate(nbrs):
+        for u in nb:
+            if labels[u] != labels[v]:
+                out.setdefault(labels[v], set()).add(labels[u])
+    return out
