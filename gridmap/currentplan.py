@@ -1,9 +1,9 @@
 """The current plan a re-districting starts from, and how the repaired plan relates to it.
 
-Checking the plan (:func:`_check_plan`), its building → grid assignment
-(:func:`_old_assignment`), giving repaired grids the current codes by a maximum-weight matching
-on shared households (:func:`_match_codes`), and the buildings that changed grid
-(:func:`_moves`).
+Checking the plan (:func:`check_plan`), its building → grid assignment
+(:func:`current_assignment`), giving repaired grids the current codes by a maximum-weight matching
+on shared households (:func:`match_codes`), and the buildings that changed grid
+(:func:`moved_buildings`).
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ import pandas as pd
 
 from gridmap.errors import CRSError, DuplicateIdError, InputError
 
-__all__ = ["_OldGrids", "_check_plan", "_old_assignment", "_match_codes", "_moves"]
+__all__ = ["CurrentGrids", "check_plan", "current_assignment", "match_codes", "moved_buildings"]
 
 
 @dataclass
-class _OldGrids:
+class CurrentGrids:
     codes: np.ndarray
     geoms: np.ndarray  # projected
     storage_geoms: np.ndarray  # EPSG:4326, the exact output for kept grids
 
 
-def _check_plan(plan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def check_plan(plan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if plan.crs is None:
         raise CRSError("The plan has no CRS; set it (GeoJSON plans are EPSG:4326).")
     if "grid_code" not in plan.columns:
@@ -58,7 +58,7 @@ def _check_plan(plan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return plan
 
 
-def _old_assignment(assignments, buildings: gpd.GeoDataFrame, plan) -> pd.Series:
+def current_assignment(assignments, buildings: gpd.GeoDataFrame, plan) -> pd.Series:
     if assignments is None:
         pts = buildings.to_crs(plan.crs)
         joined = gpd.sjoin(pts[["building_id", "geometry"]], plan[["grid_code", "geometry"]],
@@ -81,7 +81,7 @@ def _old_assignment(assignments, buildings: gpd.GeoDataFrame, plan) -> pd.Series
     return pd.Series(series.astype(str).to_numpy(), index=series.index.astype(str))
 
 
-def _match_codes(labels, cell_labels, cell_old, weight, old_codes) -> dict[int, str]:
+def match_codes(labels, cell_labels, cell_old, weight, old_codes) -> dict[int, str]:
     """Give grids the codes of the current grids so that the most households keep their code.
 
     A maximum-weight matching between new and current grids on the households they share
@@ -106,7 +106,7 @@ def _match_codes(labels, cell_labels, cell_old, weight, old_codes) -> dict[int, 
     return out
 
 
-def _moves(old: pd.Series, assignments: pd.DataFrame, buildings) -> tuple:
+def moved_buildings(old: pd.Series, assignments: pd.DataFrame, buildings) -> tuple:
     now = pd.Series(assignments["grid_code"].to_numpy(),
                     index=assignments["building_id"].astype(str).to_numpy())  # fmt: skip
     hh = pd.Series(pd.to_numeric(buildings["households"]).to_numpy(),

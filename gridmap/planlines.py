@@ -15,16 +15,16 @@ import numpy as np
 import shapely
 
 from gridmap.adjacency import CellGraph
-from gridmap.jobs import CommunityJob as _Job
+from gridmap.jobs import CommunityJob
 
 __all__ = [
-    "_file_precision",
-    "_on_grid",
-    "_street_lines",
-    "_absorb_slivers",
-    "_keep_edges",
-    "_plan_lines",
-    "_cells_in_grids",
+    "file_precision",
+    "on_file_grid",
+    "street_lines",
+    "absorb_slivers",
+    "keep_edges",
+    "plan_lines",
+    "cells_in_grids",
 ]
 
 _SLIVER_WIDTH_M = 0.1  # an empty cell thinner than this on average (m) is a sliver
@@ -33,7 +33,7 @@ _FILE_GRID_DEG = 1e-7  # coordinates of an RFC 7946 file (GDAL writes 7 decimals
 _NECK_M = 0.05  # cells sharing less boundary than this (m) are not neighbours
 
 
-def _file_precision(geoms: np.ndarray) -> float:
+def file_precision(geoms: np.ndarray) -> float:
     """The coordinate grid of a plan read from an RFC 7946 file (7 decimals), else 0.
 
     Changed grids are put on the same grid: they share their vertices with the kept grids, and
@@ -46,7 +46,7 @@ def _file_precision(geoms: np.ndarray) -> float:
     return _FILE_GRID_DEG
 
 
-def _on_grid(geom, grid_size: float):
+def on_file_grid(geom, grid_size: float):
     """``geom`` with its coordinates on ``grid_size``, still one valid polygon if it was one."""
     for mode in ("valid_output", "pointwise"):
         try:
@@ -58,7 +58,7 @@ def _on_grid(geom, grid_size: float):
     return geom
 
 
-def _street_lines(streets: np.ndarray | None):
+def street_lines(streets: np.ndarray | None):
     if streets is None or len(streets) == 0:
         return None
     streets = np.asarray(streets)
@@ -66,7 +66,7 @@ def _street_lines(streets: np.ndarray | None):
     return shapely.union_all(streets) if len(streets) else None
 
 
-def _absorb_slivers(tess, graph: CellGraph) -> tuple[np.ndarray, np.ndarray, CellGraph]:
+def absorb_slivers(tess, graph: CellGraph) -> tuple[np.ndarray, np.ndarray, CellGraph]:
     """Merge sliver cells into their host and drop pinch-thin adjacencies.
 
     A plan read from a file is rounded (GeoJSON: 7 decimals of a degree, about 1 cm), so its
@@ -118,10 +118,10 @@ def _absorb_slivers(tess, graph: CellGraph) -> tuple[np.ndarray, np.ndarray, Cel
         cost=summed(graph.cost),
         weights=np.bincount(solid_of, graph.weights, minlength=len(rep)).astype(np.int64),
     )
-    return solid_of, rep, _keep_edges(solid, solid.length >= _NECK_M)
+    return solid_of, rep, keep_edges(solid, solid.length >= _NECK_M)
 
 
-def _keep_edges(graph: CellGraph, keep: np.ndarray) -> CellGraph:
+def keep_edges(graph: CellGraph, keep: np.ndarray) -> CellGraph:
     return dataclasses.replace(
         graph,
         edges=graph.edges[keep].reshape(-1, 2),
@@ -132,7 +132,7 @@ def _keep_edges(graph: CellGraph, keep: np.ndarray) -> CellGraph:
     )
 
 
-def _plan_lines(grids: np.ndarray, job: _Job) -> np.ndarray:
+def plan_lines(grids: np.ndarray, job: CommunityJob) -> np.ndarray:
     """The plan's grid boundaries as cutting lines, without their copies of existing lines.
 
     A plan read from a file is rounded (GeoJSON: 7 decimals of a degree, about 1 cm), so its
@@ -169,7 +169,7 @@ def _plan_lines(grids: np.ndarray, job: _Job) -> np.ndarray:
     return np.concatenate([inner, np.array(links, dtype=object)])
 
 
-def _cells_in_grids(cells: np.ndarray, grids: np.ndarray, graph) -> np.ndarray:
+def cells_in_grids(cells: np.ndarray, grids: np.ndarray, graph) -> np.ndarray:
     """Current grid of each cell; cells outside every grid join a neighbouring grid."""
     out = np.full(len(cells), -1, dtype=np.int64)
     if len(grids) == 0:

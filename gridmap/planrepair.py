@@ -1,10 +1,10 @@
 """The repair search of :func:`gridmap.redistrict.redistrict`: few households moved.
 
 Each broken grid is repaired together with the grids around it, the region widening ring by
-ring (:func:`_widening_pass`); a region that needs one grid more or less has one carved out or
-shared out (:class:`_Search`); if local repair fails everywhere, grids are merged and re-split
-(:meth:`_Search.recreate`). :func:`_attempt` first keeps compounds whole, then splits them
-only where grids stay broken.
+ring (:func:`widening_pass`); a region that needs one grid more or less has one carved out or
+shared out (:class:`RepairSearch`); if local repair fails everywhere, grids are merged and re-split
+(:meth:`RepairSearch.recreate`). :func:`attempt_repair` first keeps compounds whole, then
+splits them only where grids stay broken.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import numpy as np
 
 from gridmap.adjacency import CellGraph
 from gridmap.constraints import grid_count_range
-from gridmap.jobs import CommunityJob as _Job
+from gridmap.jobs import CommunityJob
 from gridmap.jobs import relaxed_bounds as _relaxed_bounds
 from gridmap.search import Bounds, improve, recombine, violation
 from gridmap.units import contract
 
-__all__ = ["_attempt", "_repair", "_Search", "_widening_pass"]
+__all__ = ["attempt_repair", "repair_region", "RepairSearch", "widening_pass"]
 
 _TRIES = 4  # local-search restarts per neighbourhood size
 _ROUNDS = 3  # local repair then re-creation, at most this many times
@@ -27,17 +27,19 @@ _ITERATIONS_PER_UNIT = 150  # proposed moves per movable unit in one local searc
 _EMPTY_MOVE = 0.5  # moving a cell without households costs like half a household
 
 
-def _attempt(graph: CellGraph, comp: np.ndarray, solid_old: np.ndarray, job: _Job, rng):
+def attempt_repair(
+    graph: CellGraph, comp: np.ndarray, solid_old: np.ndarray, job: CommunityJob, rng
+):
     """Repair on ``graph``: compounds kept whole, then split only around grids still broken.
 
-    Returns the units, their labels and the score of :func:`_repair`.
+    Returns the units, their labels and the score of :func:`repair_region`.
     """
     key = np.array(
         [f"{c}|{g}" if c else "" for c, g in zip(comp, solid_old, strict=True)], dtype=object
     )
     has_compounds = bool((comp != "").any())
     units = contract(graph, key, job.hi)
-    labels, score = _repair(_anchor(units, solid_old), units, job, rng,
+    labels, score = repair_region(_anchor(units, solid_old), units, job, rng,
                             rounds=0 if has_compounds else _ROUNDS)  # fmt: skip
     if score[0] == 0 or not has_compounds:
         return units, labels, score
@@ -47,7 +49,7 @@ def _attempt(graph: CellGraph, comp: np.ndarray, solid_old: np.ndarray, job: _Jo
     near = _near_broken(solid_labels, graph, units.unit_of_cell, units.tower, job)
     for free in (set(comp[near].tolist()) - {""}, set(comp.tolist()) - {""}):
         loose = contract(graph, np.where(np.isin(comp, sorted(free)), "", key), job.hi)
-        labels2, score2 = _repair(_anchor(loose, solid_old), loose, job, rng)
+        labels2, score2 = repair_region(_anchor(loose, solid_old), loose, job, rng)
         if score2 < score:
             units, labels, score = loose, labels2, score2
         if score[0] == 0:
@@ -60,7 +62,7 @@ def _anchor(units, solid_old: np.ndarray) -> list[int]:
     return solid_old[first].tolist()
 
 
-def _near_broken(solid_labels, graph: CellGraph, unit_of, tower, job: _Job) -> np.ndarray:
+def _near_broken(solid_labels, graph: CellGraph, unit_of, tower, job: CommunityJob) -> np.ndarray:
     """Solids in a grid out of bounds or next to one (towers' own grids are not broken)."""
     w = graph.weights
     totals = np.bincount(solid_labels, w)
@@ -75,7 +77,7 @@ def _near_broken(solid_labels, graph: CellGraph, unit_of, tower, job: _Job) -> n
     return np.isin(solid_labels, sorted(grids))
 
 
-def _repair(anchor: list[int], units, job: _Job, rng, rounds: int = _ROUNDS) -> tuple:
+def repair_region(anchor: list[int], units, job: CommunityJob, rng, rounds: int = _ROUNDS) -> tuple:
     """Labels per unit (the anchor where grids are valid, repaired where they are not), score.
 
     Each broken grid is repaired together with the grids around it; the region widens ring by
@@ -95,14 +97,14 @@ def _repair(anchor: list[int], units, job: _Job, rng, rounds: int = _ROUNDS) -> 
     if not violation(anchor, weights, bounds, towers):
         return anchor, (0.0, 0.0, 0)  # nothing to repair
     scale = sum(c for cs in units.costs for c in cs) + 1.0
-    search = _Search(units, bounds, towers, anchor, rng,
+    search = RepairSearch(units, bounds, towers, anchor, rng,
                      [scale * (w if w > 0 else _EMPTY_MOVE) for w in weights])  # fmt: skip
-    lab = _widening_pass(list(anchor), search)
+    lab = widening_pass(list(anchor), search)
     for _ in range(rounds):
         if not violation(lab, weights, bounds, towers):
             break
         lab = search.recreate(lab)  # local repair failed everywhere: re-create grids
-        lab = _widening_pass(lab, search)
+        lab = widening_pass(lab, search)
     return lab, search.score(lab)
 
 
@@ -119,7 +121,7 @@ def _split_towers(anchor: list[int], units) -> list[int]:
     return out
 
 
-def _widening_pass(lab: list[int], search: _Search) -> list[int]:
+def widening_pass(lab: list[int], search: RepairSearch) -> list[int]:
     """Repair each broken grid with the grids around it, widening the region while that fails.
 
     Once a region is repaired, the region one ring wider is tried too and kept if it moves
@@ -163,7 +165,7 @@ def _widening_pass(lab: list[int], search: _Search) -> list[int]:
     return lab
 
 
-class _Search:
+class RepairSearch:
     """Local search from a plan towards the bounds, with a cost on every household moved."""
 
     def __init__(self, units, bounds: Bounds, towers, anchor, rng, move_cost) -> None:

@@ -37,25 +37,29 @@ from gridmap.blocks import street_blocks
 from gridmap.cells import tessellate
 from gridmap.constraints import STATUS_OK, grid_count_range, household_bounds
 from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
-from gridmap.currentplan import _check_plan, _match_codes, _moves, _old_assignment, _OldGrids
+from gridmap.currentplan import (
+    CurrentGrids,
+    check_plan,
+    current_assignment,
+    match_codes,
+    moved_buildings,
+)
 from gridmap.errors import InputError
-from gridmap.jobs import CommunityJob as _Job
-from gridmap.jobs import check_columns as _check_columns
-from gridmap.jobs import make_jobs as _make_jobs
+from gridmap.jobs import CommunityJob, check_columns, make_jobs
 from gridmap.metrics import polsby_popper, street_straddle
 from gridmap.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
 from gridmap.partition import GRID_COLUMNS
 from gridmap.partition import _street_names as _street_names
 from gridmap.planlines import (
-    _absorb_slivers,
-    _cells_in_grids,
-    _file_precision,
-    _keep_edges,
-    _on_grid,
-    _plan_lines,
-    _street_lines,
+    absorb_slivers,
+    cells_in_grids,
+    file_precision,
+    keep_edges,
+    on_file_grid,
+    plan_lines,
+    street_lines,
 )
-from gridmap.planrepair import _attempt
+from gridmap.planrepair import attempt_repair
 from gridmap.problems import Problem
 
 __all__ = ["redistrict", "RedistrictResult", "CHANGE_KEPT", "CHANGE_CHANGED", "CHANGE_NEW"]
@@ -195,14 +199,14 @@ def redistrict(
     [['d', '520602001001002', '520602001001001', 100]]
     """
     bounds = household_bounds(min_households, max_households)
-    plan = _check_plan(plan)
+    plan = check_plan(plan)
     out_geoms = plan.to_crs(STORAGE_CRS).geometry  # kept grids keep these exact shapes
     if communities is None:
         plan = plan.to_crs(buildings.crs) if buildings.crs is not None else plan
         communities = plan.dissolve("community_code", as_index=False)[
             ["community_code", "geometry"]
         ]
-    _check_columns(communities, buildings, compounds)
+    check_columns(communities, buildings, compounds)
     check_same_crs(
         communities,
         buildings,
@@ -213,7 +217,7 @@ def redistrict(
     crs = projected_crs_for(communities)
     str_geoms = None if streets is None else np.asarray(streets.to_crs(crs).geometry.values)
     cmp = None if compounds is None else compounds.to_crs(crs)
-    jobs, problems, _ = _make_jobs(
+    jobs, problems, _ = make_jobs(
         communities.to_crs(crs),
         buildings.to_crs(crs),
         str_geoms,
@@ -228,21 +232,21 @@ def redistrict(
     parts = []
     for job in jobs:
         rows = np.flatnonzero(plan["community_code"].to_numpy() == job.code)
-        old = _OldGrids(
+        old = CurrentGrids(
             plan["grid_code"].to_numpy()[rows],
             np.asarray(plan_proj.geometry.values)[rows],
             np.asarray(out_geoms.values)[rows],
         )
         parts.append(_redistrict_community(job, old, retired))
-    old_assign = _old_assignment(assignments, buildings, plan)
-    grid_size = _file_precision(np.asarray(out_geoms.values))
+    old_assign = current_assignment(assignments, buildings, plan)
+    grid_size = file_precision(np.asarray(out_geoms.values))
     return _assemble(parts, problems, crs, old_assign, buildings, plan, grid_size)
 
 
-def _redistrict_community(job: _Job, old: _OldGrids, retired: set[str]) -> dict:
+def _redistrict_community(job: CommunityJob, old: CurrentGrids, retired: set[str]) -> dict:
     """Labels per cell, codes, change kinds and geometries of one community."""
     rng = np.random.default_rng(job.seed)
-    lines = _plan_lines(old.geoms, job)
+    lines = plan_lines(old.geoms, job)
     cut = lines if job.streets is None else np.concatenate([job.streets, lines])
     tess = tessellate(
         job.boundary,
@@ -254,10 +258,10 @@ def _redistrict_community(job: _Job, old: _OldGrids, retired: set[str]) -> dict:
         compound_polygon_ids=job.compound_polygon_ids,
     )
     # The plan's own lines cut cells, but only real streets count as streets in the graph.
-    tess = dataclasses.replace(tess, streets=_street_lines(job.streets))
+    tess = dataclasses.replace(tess, streets=street_lines(job.streets))
     cell_graph_ = cell_graph(tess)
-    cell_old = _cells_in_grids(tess.cells, old.geoms, cell_graph_)
-    solid_of, rep, graph = _absorb_slivers(tess, cell_graph_)
+    cell_old = cells_in_grids(tess.cells, old.geoms, cell_graph_)
+    solid_of, rep, graph = absorb_slivers(tess, cell_graph_)
     solid_old = cell_old[rep]
     cell_old = solid_old[solid_of]
     comp = np.asarray(tess.cell_compound, dtype=object)[rep]
@@ -266,12 +270,12 @@ def _redistrict_community(job: _Job, old: _OldGrids, retired: set[str]) -> dict:
         # A repair may not take buildings across a street, unless the grid already spans it.
         block = street_blocks(graph)
         a, b = graph.edges[:, 0], graph.edges[:, 1]
-        strict = _keep_edges(graph, (block[a] == block[b]) | (solid_old[a] == solid_old[b]))
-    units, labels, score = _attempt(
+        strict = keep_edges(graph, (block[a] == block[b]) | (solid_old[a] == solid_old[b]))
+    units, labels, score = attempt_repair(
         strict if strict is not None else graph, comp, solid_old, job, rng
     )
     if strict is not None and score[0] > 0:
-        crossing = _attempt(graph, comp, solid_old, job, rng)
+        crossing = attempt_repair(graph, comp, solid_old, job, rng)
         if crossing[2] < score:
             units, labels, score = crossing
     solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
@@ -321,11 +325,13 @@ def _split_compounds(cell_compound, cell_old, cell_labels) -> list[str]:
     return out
 
 
-def _finish(job: _Job, tess, old: _OldGrids, cell_old, cell_labels, retired: set[str]) -> dict:
+def _finish(
+    job: CommunityJob, tess, old: CurrentGrids, cell_old, cell_labels, retired: set[str]
+) -> dict:
     """Match new grids to current ones, give codes, and build geometries."""
     labels = np.unique(cell_labels).tolist()
     weight = tess.cell_households + 1e-6 * shapely.area(tess.cells)
-    code_of = _match_codes(labels, cell_labels, cell_old, weight, old.codes)
+    code_of = match_codes(labels, cell_labels, cell_old, weight, old.codes)
     geoms = tess.dissolve(cell_labels)
     area_old = shapely.area(old.geoms) if len(old.codes) else np.array([])
     change, out_geom = {}, {}
@@ -419,7 +425,7 @@ def _assemble(
     metrics = pd.DataFrame(frame.drop(columns=["geometry", "_storage"]))
     storage = frame.geometry.to_crs(STORAGE_CRS)
     if grid_size:
-        storage = gpd.GeoSeries([_on_grid(g, grid_size) for g in storage], crs=STORAGE_CRS)
+        storage = gpd.GeoSeries([on_file_grid(g, grid_size) for g in storage], crs=STORAGE_CRS)
     keep = frame["_storage"].notna()
     storage[keep] = frame.loc[keep, "_storage"].to_numpy()
     grids = gpd.GeoDataFrame(frame[[*GRID_COLUMNS, "change"]], geometry=storage.values,
@@ -429,7 +435,7 @@ def _assemble(
         if assign
         else pd.DataFrame(columns=["building_id", "grid_code", "community_code"])
     )
-    moved, new_b, removed = _moves(old_assign, assignments, buildings)
+    moved, new_b, removed = moved_buildings(old_assign, assignments, buildings)
     problems += flagged
     for part in parts:
         if part["split_compounds"]:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gridmap.currentplan import _match_codes
+from gridmap.currentplan import match_codes
 from gridmap.errors import DuplicateIdError, InputError
 from gridmap.redistrict import CHANGE_KEPT, CHANGE_NEW, redistrict
 
@@ -227,6 +227,6 @@ def test_codes_go_where_most_households_keep_their_grid():
     cell_old = np.array([0, 0, 1, 1])
     cell_labels = np.array([0, 1, 1, 2])
     households = np.array([398.0, 300.0, 141.0, 200.0])
-    codes = _match_codes([0, 1, 2], cell_labels, cell_old, households, old_codes)
+    codes = match_codes([0, 1, 2], cell_labels, cell_old, households, old_codes)
     # Keeping A on grid 0 and B on grid 2 keeps 598 households in place; any other choice fewer.
     assert codes == {0: "520602002001001", 2: "520602002001002"}
