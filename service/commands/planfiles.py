@@ -128,4 +128,4 @@ def write_plan(
 def print_problems(problems: Sequence[Problem], lang: str) -> None:
     """Print each problem in the language asked for (Chinese by default)."""
     for problem in problems:
-        console.print(f"- {problem.text(lang)}", highlight=False, markup=False)
+        console.print(f"- {problem.text(lang)}", highlight=False, markup=False, soft_wrap=True)
