@@ -9,6 +9,8 @@ splits them only where grids stay broken.
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import numpy as np
 
 from gridmap.adjacency import CellGraph
@@ -18,7 +20,7 @@ from gridmap.jobs import relaxed_bounds as _relaxed_bounds
 from gridmap.search import Bounds, improve, recombine, violation
 from gridmap.units import contract
 
-__all__ = ["attempt_repair", "repair_region", "RepairSearch", "widening_pass"]
+__all__ = ["attempt_repair", "repair_region", "RepairSearch", "return_home", "widening_pass"]
 
 _TRIES = 4  # local-search restarts per neighbourhood size
 _ROUNDS = 3  # local repair then re-creation, at most this many times
@@ -105,7 +107,137 @@ def repair_region(anchor: list[int], units, job: CommunityJob, rng, rounds: int 
             break
         lab = search.recreate(lab)  # local repair failed everywhere: re-create grids
         lab = widening_pass(lab, search)
+    lab = return_home(lab, units, anchor, bounds, towers)
     return lab, search.score(lab)
+
+
+def return_home(
+    lab: list[int], units, anchor: list[int], bounds: Bounds, towers: frozenset[int] = frozenset()
+) -> list[int]:
+    """Move units back to their ``anchor`` grid, alone or in exchange for one unit.
+
+    The local search moves one unit at a time and never leaves the bounds, so once grid A has
+    given a building to B and B one to A it cannot undo the pair. Here each moved unit is tried
+    back in its original grid, alone when both grids stay within the bounds, else together with
+    one unit of that grid going the other way (for example A's building back from B and B's
+    building back from A). A step is taken only when both grids stay connected and within the
+    bounds (or no further out than before) and fewer households (then fewer units) are moved.
+
+    Parameters
+    ----------
+    lab : list of int
+        Grid label of each unit after repair.
+    units
+        Contracted units (``weights``, ``nbrs``, ``tower``).
+    anchor : list of int
+        Original grid of each unit.
+    bounds : Bounds
+    towers : frozenset of int
+        Grids that neither give nor take units.
+
+    Returns
+    -------
+    list of int
+        Labels moving no more households than ``lab``, with no grid further out of bounds.
+
+    Examples
+    --------
+    A 2 × 2 block (top row grid 0, bottom row grid 1) whose grids swapped a unit each, so
+    that each now holds a column; no unit can go back alone within 300–400 households:
+
+    >>> from types import SimpleNamespace
+    >>> units = SimpleNamespace(weights=[200, 150, 150, 200],
+    ...                         nbrs=[[1, 2], [0, 3], [0, 3], [1, 2]], tower=[False] * 4)
+    >>> return_home([0, 1, 0, 1], units, [0, 0, 1, 1], Bounds(300, 400))
+    [0, 0, 1, 1]
+    """
+    w = units.weights
+    lab = list(lab)
+    totals = _totals(lab, w)
+    members: dict[int, set[int]] = {}
+    for v, g in enumerate(lab):
+        members.setdefault(g, set()).add(v)
+
+    def cost(x: int, g: int) -> tuple[float, int]:  # households and units moved if x is in g
+        return (w[x], 1) if g != anchor[x] else (0.0, 0)
+
+    def fits(g: int, new: float) -> bool:
+        return bounds.violation(new) <= bounds.violation(totals[g]) + 1e-9
+
+    for _ in range(len(lab)):  # each round takes at least one step, or we stop
+        pairs: dict[tuple[int, int], list[int]] = {}
+        for v in range(len(lab)):
+            g, h = lab[v], anchor[v]
+            if g != h and h in members and not ({g, h} & towers) and not units.tower[v]:
+                pairs.setdefault((g, h), []).append(v)
+        best = None
+        for (g, h), away in sorted(pairs.items()):
+            step = _best_exchange(g, h, away, lab, members, totals, units, cost, fits)
+            if step is not None and (best is None or step[0] < best[0]):
+                best = step
+        if best is None:
+            break
+        _, home, back, g, h = best
+        for v in home:
+            _relabel(lab, members, totals, w, v, h)
+        for x in back:
+            _relabel(lab, members, totals, w, x, g)
+    return lab
+
+
+def _best_exchange(g, h, away, lab, members, totals, units, cost, fits):
+    """Best (gain, home, back, g, h): units of ``away`` home to ``h``, ``back`` from h to g."""
+    w, nbrs = units.weights, units.nbrs
+    near_h = [v for v in away if any(lab[y] == h for y in nbrs[v])]
+    homes = [(v,) for v in near_h] + list(combinations(near_h, 2))
+    border = sorted(
+        x for x in members[h] if not units.tower[x] and any(lab[y] == g for y in nbrs[x])
+    )
+    backs = [(), *((x,) for x in border), *combinations(border, 2)]
+    best = None
+    for home in homes:
+        if len(members[g]) <= len(home):
+            continue
+        wh = sum(w[v] for v in home)
+        for back in backs:
+            wb = sum(w[x] for x in back)
+            gain = (
+                sum(cost(x, g)[0] - cost(x, h)[0] for x in back) - wh,
+                sum(cost(x, g)[1] - cost(x, h)[1] for x in back) - len(home),
+            )
+            if gain >= (0.0, 0) or (best is not None and gain >= best[0]):
+                continue
+            if not (fits(g, totals[g] - wh + wb) and fits(h, totals[h] + wh - wb)):
+                continue
+            if _connected(members[g] - set(home) | set(back), nbrs) and _connected(
+                members[h] - set(back) | set(home), nbrs
+            ):
+                best = (gain, home, back, g, h)
+    return best
+
+
+def _relabel(lab, members, totals, w, v: int, g: int) -> None:
+    old = lab[v]
+    lab[v] = g
+    members[old].discard(v)
+    members[g].add(v)
+    totals[old] -= w[v]
+    totals[g] += w[v]
+
+
+def _connected(nodes: set[int], nbrs) -> bool:
+    """Whether ``nodes`` form one connected piece."""
+    if not nodes:
+        return True
+    start = next(iter(nodes))
+    seen, stack = {start}, [start]
+    while stack:
+        x = stack.pop()
+        for y in nbrs[x]:
+            if y not in seen and y in nodes:
+                seen.add(y)
+                stack.append(y)
+    return len(seen) == len(nodes)
 
 
 def _split_towers(anchor: list[int], units) -> list[int]:

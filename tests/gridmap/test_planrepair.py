@@ -1,0 +1,47 @@
+"""return_home(): repaired units go back to their grid when bounds and contiguity allow."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from gridmap.planrepair import return_home
+from gridmap.search import Bounds
+
+
+def _units(weights, nbrs, tower=None):
+    return SimpleNamespace(weights=weights, nbrs=nbrs, tower=tower or [False] * len(weights))
+
+
+# 2 × 2 block of buildings:  0 1   (anchor: top row grid 0, bottom row grid 1)
+#                            2 3
+SQUARE = [[1, 2], [0, 3], [0, 3], [1, 2]]
+
+
+def test_two_grids_that_swapped_one_building_each_get_them_back():
+    units = _units([200, 150, 150, 200], SQUARE)
+    swapped = [0, 1, 0, 1]  # grid 0 holds 0 and 2 (350), grid 1 holds 1 and 3 (350)
+    # Neither building can go back alone: grid 0 would hold 500 or 200 households.
+    assert return_home(swapped, units, [0, 0, 1, 1], Bounds(300, 400)) == [0, 0, 1, 1]
+
+
+def test_exchange_that_would_break_the_bounds_is_not_made():
+    units = _units([250, 100, 150, 200], SQUARE)
+    swapped = [0, 1, 0, 1]  # 400 and 300; back home grid 0 would hold 350, grid 1 350
+    assert return_home(swapped, units, [0, 0, 1, 1], Bounds(300, 400)) == [0, 0, 1, 1]
+    # with a maximum of 340, undoing the swap would put both grids out of bounds
+    assert return_home(swapped, units, [0, 0, 1, 1], Bounds(300, 400 - 60)) == swapped
+
+
+def test_single_building_goes_home_when_both_grids_stay_in_bounds():
+    units = _units([100] * 4, [[1], [0, 2], [1, 3], [2]])
+    assert return_home([0, 1, 1, 1], units, [0, 0, 1, 1], Bounds(150, 350)) == [0, 0, 1, 1]
+    # a minimum of 250: grid 1 would drop to 200, so building 1 stays
+    assert return_home([0, 1, 1, 1], units, [0, 0, 1, 1], Bounds(250, 350)) == [0, 1, 1, 1]
+
+
+def test_no_move_splits_a_grid():
+    # building 2 links 1 and 3 of grid 1; going home to grid 0 would cut grid 1 in two
+    units = _units([100] * 4, [[2], [2], [0, 1, 3], [2]])
+    assert return_home([0, 1, 1, 1], units, [0, 1, 0, 1], Bounds(0, 1000)) == [0, 1, 1, 1]
+    # when building 3 is in grid 0 as well, building 2 goes home
+    assert return_home([0, 1, 1, 0], units, [0, 1, 0, 0], Bounds(0, 1000)) == [0, 1, 0, 0]
