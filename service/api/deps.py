@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,10 +18,19 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Yield a session on the app's engine, closed after the request (read-only use)."""
-    with request.app.state.sessionmaker() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Yield a session on the app's engine, closed after the request.
+
+    An ``async`` dependency on purpose: its clean-up runs on the event loop. A sync one waits for
+    a free worker thread to give its connection back, and under load every worker thread can be
+    waiting for a connection from the pool: nothing is returned and requests stall for
+    ``pool_timeout``. The session itself is used from the routes' worker threads as usual.
+    """
+    session: Session = request.app.state.sessionmaker()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

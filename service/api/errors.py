@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from gridmap.errors import GridmapError, InfeasiblePartitionError, InputError
 from service.storage.auth import PermissionDenied
@@ -24,6 +25,7 @@ STATUS_BY_EXCEPTION: list[tuple[type[BaseException], int]] = [
     (InfeasiblePartitionError, 422),
     (GridmapError, 500),
     (OperationalError, 503),  # database unreachable or connection lost
+    (PoolTimeoutError, 503),  # every pooled connection busy for pool_timeout: overloaded
 ]
 _DB_UNAVAILABLE = "The database is unavailable; try again shortly."
 
