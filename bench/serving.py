@@ -61,9 +61,12 @@ def run_wrk(url: str, *, threads: int, connections: int, duration: int) -> dict[
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    if requests == 0:  # nothing answered within the run: a stall, not a fast zero
+        raise RuntimeError(f"no request to {url} completed in {duration} s:\n{out}")
     return {
         "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "requests": requests,
         "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
         "errors": (int(non_2xx.group(1)) if non_2xx else 0)
         + (sum(int(g) for g in socket_errors.groups()) if socket_errors else 0),
