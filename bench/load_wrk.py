@@ -22,13 +22,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, run_wrk, start_gridmap, wait_until_up  # noqa: E402
+from bench.serving import free_port, fresh_postgis_database, run_wrk, start_gridmap, wait_until_up  # noqa: E402
 from geodata import get_path  # noqa: E402
 from service.storage.importer import import_files  # noqa: E402
 
@@ -46,19 +43,6 @@ def _sources() -> dict[str, Path]:
     gpkg = get_path("bijiang.gpkg")
     return {**dict.fromkeys(LAYERS, gpkg), "household": get_path("households.csv"),
             "person": get_path("persons.csv"), "staff": get_path("staff.csv")}  # fmt: skip
-
-
-def _fresh_postgis(url: str) -> None:
-    sa_url = make_url(url)
-    admin = create_engine(sa_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{sa_url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{sa_url.database}"'))
-    admin.dispose()
-    engine = create_engine(sa_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
 
 
 def bench_backend(url: str, connections: int, duration: int) -> dict[str, dict[str, float]]:
@@ -95,7 +79,7 @@ def main() -> None:
         for backend in args.backends:
             print(f"{backend}: wrk -t2 -c{args.connections} -d{args.duration}s", flush=True)
             if backend == "postgis":
-                _fresh_postgis(args.postgis_url)
+                fresh_postgis_database(args.postgis_url)
                 url = args.postgis_url
             else:
                 url = f"sqlite:///{tmp}/load.sqlite"

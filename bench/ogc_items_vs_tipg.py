@@ -25,10 +25,10 @@ from pathlib import Path
 
 from geoalchemy2.shape import from_shape
 from shapely import MultiPolygon, Polygon
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
-from bench.serving import free_port, run_wrk, start_gridmap, wait_until_up
+from bench.serving import free_port, fresh_postgis_database, run_wrk, start_gridmap, wait_until_up
 from service.storage import models as m
 from service.storage.migrate import upgrade_database
 from service.storage.session import make_engine
@@ -38,19 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMUNITIES, GRIDS_PER_SIDE, VERTICES = 40, 5, 64
 ORIGIN = (109.10, 27.65)
 COMMUNITY_SIZE = 0.01  # degrees (about 1 km)
-
-
-def _ensure_database(url: str) -> None:
-    sa_url = make_url(url)
-    admin = create_engine(sa_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{sa_url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{sa_url.database}"'))
-    admin.dispose()
-    engine = create_engine(sa_url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
 
 
 def _wobbly_box(x0: float, y0: float, size: float) -> Polygon:
@@ -69,7 +56,7 @@ def _wobbly_box(x0: float, y0: float, size: float) -> Polygon:
 
 def build_district(url: str) -> int:
     """Write the synthetic district; return the number of published grids."""
-    _ensure_database(url)
+    fresh_postgis_database(url)
     engine = make_engine(url)
     upgrade_database(engine)
     cols = int(math.ceil(math.sqrt(COMMUNITIES)))

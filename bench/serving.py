@@ -13,7 +13,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-__all__ = ["ROOT", "free_port", "wait_until_up", "start_gridmap", "run_wrk"]
+__all__ = [
+    "ROOT",
+    "fresh_postgis_database",
+    "free_port",
+    "wait_until_up",
+    "start_gridmap",
+    "run_wrk",
+]
+
+
+def fresh_postgis_database(url: str) -> None:
+    """Drop and re-create the database of ``url`` with the PostGIS extension."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    sa_url = make_url(url)
+    admin = create_engine(sa_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{sa_url.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{sa_url.database}"'))
+    admin.dispose()
+    engine = create_engine(sa_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    engine.dispose()
 
 
 def free_port() -> int:
