@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export GRIDMAP_TEST_POSTGIS_URL="${GRIDMAP_TEST_POSTGIS_URL:-postgresql+psycopg://gridmap:gridmap@127.0.0.1:5432/gridmap_test}"
-.venv/bin/lint-imports --no-cache
+scripts/lint.sh
 .venv/bin/python -m pytest --doctest-modules gridmap geodata -q
 .venv/bin/python -m pytest -n "${GRIDMAP_TEST_WORKERS:-2}" "$@"

@@ -24,8 +24,9 @@ def test_demo_store_is_served_with_published_staffed_grids(tmp_path):
         for community in communities:
             code = community["id"]
             mine = [g for g in grids["features"] if g["properties"]["community_code"] == code]
-            assert sum(g["properties"]["households"] for g in mine) == (
-                community["properties"]["households"]
+            assert (
+                sum(g["properties"]["households"] for g in mine)
+                == (community["properties"]["households"])
             )
         data = client.get(f"/maps/data/communities/{communities[1]['id']}/grids.geojson").json()
         assert all(f["properties"]["staff"] for f in data["features"])
