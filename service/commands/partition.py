@@ -10,7 +10,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from gridmap.errors import GridmapError
 from gridmap.partition import GRID_COLUMNS, partition
-from service.commands.planfiles import check_lang, console, print_problems, read_inputs, write_plan
+from service.commands.planfiles import (
+    COMMUNITY_CODE_FIELD,
+    COMPOUNDS,
+    HOUSEHOLDS_FIELD,
+    ID_FIELD,
+    LANG,
+    MAX_HOUSEHOLDS,
+    MIN_HOUSEHOLDS,
+    OUT,
+    SEED,
+    STREETS,
+    check_lang,
+    console,
+    print_problems,
+    read_inputs,
+    write_plan,
+)
 
 __all__ = ["partition_command"]
 
@@ -18,22 +34,20 @@ __all__ = ["partition_command"]
 def partition_command(
     communities: Path = typer.Option(..., "--communities", help="Community boundaries."),
     buildings: Path = typer.Option(..., "--buildings", help="Buildings (footprints or points)."),
-    streets: Path | None = typer.Option(None, "--streets", help="Street centrelines."),
-    compounds: Path | None = typer.Option(None, "--compounds", help="Compounds (小区)."),
-    id_field: str = typer.Option("id", "--id-field", help="Building id column."),
-    households_field: str = typer.Option("households", "--households-field"),
-    community_code_field: str = typer.Option("code", "--community-code-field"),
-    min_households: int = typer.Option(300, "--min-households"),
-    max_households: int = typer.Option(500, "--max-households"),
-    seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "--out", help="Output grids GeoJSON (RFC 7946)."),
+    streets: Path | None = STREETS,
+    compounds: Path | None = COMPOUNDS,
+    id_field: str = ID_FIELD,
+    households_field: str = HOUSEHOLDS_FIELD,
+    community_code_field: str = COMMUNITY_CODE_FIELD,
+    min_households: int = MIN_HOUSEHOLDS,
+    max_households: int = MAX_HOUSEHOLDS,
+    seed: int = SEED,
+    out: Path = OUT,
     assignments: Path | None = typer.Option(
         None, "--assignments", help="Output building→grid CSV."
     ),
     jobs: int = typer.Option(0, "--jobs", help="Processes (0 = one per core)."),
-    lang: str = typer.Option(
-        "zh", "--lang", help="Language of the problems printed: zh (中文) or en."
-    ),
+    lang: str = LANG,
 ) -> None:
     """Partition communities into grids of min–max households."""
     check_lang(lang)

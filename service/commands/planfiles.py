@@ -25,6 +25,18 @@ __all__ = ["PlanInputs", "LANGS", "console", "check_lang", "read_inputs", "read_
 console = Console(stderr=True)
 LANGS = ("zh", "en")
 
+# Options the plan commands share (the scripts' contract: same names, same defaults).
+STREETS = typer.Option(None, "--streets", help="Street centrelines.")
+COMPOUNDS = typer.Option(None, "--compounds", help="Compounds (小区).")
+ID_FIELD = typer.Option("id", "--id-field", help="Building id column.")
+HOUSEHOLDS_FIELD = typer.Option("households", "--households-field")
+COMMUNITY_CODE_FIELD = typer.Option("code", "--community-code-field")
+MIN_HOUSEHOLDS = typer.Option(300, "--min-households")
+MAX_HOUSEHOLDS = typer.Option(500, "--max-households")
+SEED = typer.Option(0, "--seed")
+OUT = typer.Option(..., "--out", help="Output grids GeoJSON (RFC 7946).")
+LANG = typer.Option("zh", "--lang", help="Language of the problems printed: zh (中文) or en.")
+
 
 @dataclass
 class PlanInputs:

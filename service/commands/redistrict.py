@@ -16,6 +16,16 @@ from gridmap.errors import GridmapError, InputError
 from gridmap.partition import GRID_COLUMNS
 from gridmap.redistrict import redistrict
 from service.commands.planfiles import (
+    COMMUNITY_CODE_FIELD,
+    COMPOUNDS,
+    HOUSEHOLDS_FIELD,
+    ID_FIELD,
+    LANG,
+    MAX_HOUSEHOLDS,
+    MIN_HOUSEHOLDS,
+    OUT,
+    SEED,
+    STREETS,
     check_lang,
     console,
     print_problems,
@@ -48,21 +58,19 @@ def redistrict_command(
     communities: Path | None = typer.Option(
         None, "--communities", help="Community boundaries (default: union of the grids)."
     ),
-    streets: Path | None = typer.Option(None, "--streets", help="Street centrelines."),
-    compounds: Path | None = typer.Option(None, "--compounds", help="Compounds (小区)."),
-    id_field: str = typer.Option("id", "--id-field", help="Building id column."),
-    households_field: str = typer.Option("households", "--households-field"),
-    community_code_field: str = typer.Option("code", "--community-code-field"),
-    min_households: int = typer.Option(300, "--min-households"),
-    max_households: int = typer.Option(500, "--max-households"),
-    seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "--out", help="Output grids GeoJSON (RFC 7946)."),
+    streets: Path | None = STREETS,
+    compounds: Path | None = COMPOUNDS,
+    id_field: str = ID_FIELD,
+    households_field: str = HOUSEHOLDS_FIELD,
+    community_code_field: str = COMMUNITY_CODE_FIELD,
+    min_households: int = MIN_HOUSEHOLDS,
+    max_households: int = MAX_HOUSEHOLDS,
+    seed: int = SEED,
+    out: Path = OUT,
     assignments_out: Path | None = typer.Option(
         None, "--assignments-out", help="Output building→grid CSV."
     ),
-    lang: str = typer.Option(
-        "zh", "--lang", help="Language of the problems printed: zh (中文) or en."
-    ),
+    lang: str = LANG,
 ) -> None:
     """Repair grids that broke the household bounds, moving as few households as possible."""
     check_lang(lang)
