@@ -103,11 +103,25 @@ def run(seed: int) -> dict:
         "red_moved_share": round(d_red.share_moved, 4),
         "red_in_bounds": round(float((red.grids["status"] == "ok").mean()), 4),
         "red_grids_changed": len(red.changed_grids),
+        "red_grids_added": len(red.grids) - len(before.grids),
+        "red_compounds_split": _compounds_split(before, red, changed),
+        "red_street_crossings": sum(p.kind == "street_crossed" for p in red.problems),
         "red_s": round(t_red, 2),
         "fresh_moved_share": round(d_fresh.share_moved, 4),
         "fresh_in_bounds": round(float((fresh.grids["status"] == "ok").mean()), 4),
         "fresh_s": round(t_fresh, 2),
+        "fresh_compounds_split": _compounds_split(before, fresh, changed),
     }
+
+
+def _compounds_split(before, after, buildings) -> int:
+    """Compounds whose buildings were all in one grid before and are in several now."""
+    compound = buildings.set_index("building_id")["compound_id"].dropna()
+    grids = {}
+    for name, plan in (("before", before), ("after", after)):
+        a = plan.assignments.set_index("building_id")["grid_code"]
+        grids[name] = a.reindex(compound.index).groupby(compound).nunique()
+    return int(((grids["before"] == 1) & (grids["after"] > 1)).sum())
 
 
 def _in_bounds(before, changed) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 
 from gridmap.adjacency import CellGraph
 from gridmap.constraints import grid_count_range
+from gridmap.fewestmoves import fewest_moves
 from gridmap.jobs import CommunityJob
 from gridmap.jobs import relaxed_bounds as _relaxed_bounds
 from gridmap.search import Bounds, improve, recombine, violation
@@ -32,7 +33,12 @@ _EMPTY_MOVE = 0.5  # moving a cell without households costs like half a househol
 def attempt_repair(
     graph: CellGraph, comp: np.ndarray, solid_old: np.ndarray, job: CommunityJob, rng
 ):
-    """Repair on ``graph``: compounds kept whole, then split only around grids still broken.
+    """Repair on ``graph`` splitting as few compounds as it can, then moving few households.
+
+    Compounds are first kept whole; then those in and next to the grids still broken (or, when
+    all grids were repaired, next to the grids that changed) are freed, then all of them. A
+    freed compound is not always split: a repair is kept when it leaves fewer grids out of
+    bounds, or as many and fewer compounds split, or as many and fewer households moved.
 
     Returns the units, their labels and the score of :func:`repair_region`.
     """
@@ -43,20 +49,46 @@ def attempt_repair(
     units = contract(graph, key, job.hi)
     labels, score = repair_region(_anchor(units, solid_old), units, job, rng,
                             rounds=0 if has_compounds else _ROUNDS)  # fmt: skip
-    if score[0] == 0 or not has_compounds:
+    if not has_compounds:
         return units, labels, score
-    # Keeping compounds whole left grids out of bounds: split compounds (as partition does),
-    # first only those in and next to the grids still broken, then all of them.
+    best = (_rank(score, units, labels, comp, solid_old), units, labels, score)
     solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
-    near = _near_broken(solid_labels, graph, units.unit_of_cell, units.tower, job)
-    for free in (set(comp[near].tolist()) - {""}, set(comp.tolist()) - {""}):
+    if score[0] == 0:  # repaired: could freeing the compounds around the repair move fewer?
+        near = _near_changed(solid_labels, solid_old, graph)
+        steps = [set(comp[near].tolist()) - {""}]
+    else:
+        near = _near_broken(solid_labels, graph, units.unit_of_cell, units.tower, job)
+        steps = [set(comp[near].tolist()) - {""}, set(comp.tolist()) - {""}]
+    for free in steps:
+        if not free:
+            continue
         loose = contract(graph, np.where(np.isin(comp, sorted(free)), "", key), job.hi)
         labels2, score2 = repair_region(_anchor(loose, solid_old), loose, job, rng)
-        if score2 < score:
-            units, labels, score = loose, labels2, score2
-        if score[0] == 0:
+        rank = _rank(score2, loose, labels2, comp, solid_old)
+        if rank < best[0]:
+            best = (rank, loose, labels2, score2)
+        if best[0][0] == 0:
             break
-    return units, labels, score
+    return best[1], best[2], best[3]
+
+
+def _rank(score, units, labels, comp: np.ndarray, solid_old: np.ndarray) -> tuple:
+    """(households out of bounds, compounds split, households moved, units moved)."""
+    solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
+    split = 0
+    for c in set(comp.tolist()) - {""}:
+        mask = comp == c
+        split += len(set(solid_old[mask].tolist())) == 1 < len(set(solid_labels[mask].tolist()))
+    return (score[0], split, *score[1:])
+
+
+def _near_changed(solid_labels, solid_old, graph: CellGraph) -> np.ndarray:
+    """Solids of grids that gained or lost a solid, and of the grids next to them."""
+    grids = set(solid_labels[solid_labels != solid_old].tolist())
+    grids |= set(solid_old[solid_labels != solid_old].tolist())
+    a, b = solid_labels[graph.edges[:, 0]], solid_labels[graph.edges[:, 1]]
+    grids |= set(b[np.isin(a, sorted(grids))].tolist()) | set(a[np.isin(b, sorted(grids))].tolist())
+    return np.isin(solid_labels, sorted(grids))
 
 
 def _anchor(units, solid_old: np.ndarray) -> list[int]:
@@ -108,6 +140,10 @@ def repair_region(anchor: list[int], units, job: CommunityJob, rng, rounds: int 
         lab = search.recreate(lab)  # local repair failed everywhere: re-create grids
         lab = widening_pass(lab, search)
     lab = return_home(lab, units, anchor, bounds, towers)
+    for exact in fewest_moves(anchor, units, bounds, towers=towers):
+        exact = return_home(exact, units, anchor, bounds, towers)
+        if search.score(exact) < search.score(lab):
+            lab = exact
     return lab, search.score(lab)
 
 

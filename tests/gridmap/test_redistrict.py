@@ -230,3 +230,21 @@ def test_codes_go_where_most_households_keep_their_grid():
     codes = match_codes([0, 1, 2], cell_labels, cell_old, households, old_codes)
     # Keeping A on grid 0 and B on grid 2 keeps 598 households in place; any other choice fewer.
     assert codes == {0: "520602002001001", 2: "520602002001002"}
+
+
+def test_repair_keeps_a_compound_whole_even_when_splitting_it_would_move_fewer():
+    plan, b, assignments = toy()
+    b.loc[6:11, "households"] = 45  # grid 002 shrinks to 270, under the minimum
+    b.loc[15, "households"] = 170  # grid 003 grows to 520
+    col4 = b.index[12:15]  # a compound of 210 households in grid 003, next to grid 002
+    b["compound_id"] = None
+    b.loc[col4, "compound_id"] = "C1"
+    wall = shapely.box(X0 + 400, Y0, X0 + 500, Y0 + 300)
+    compounds = gpd.GeoDataFrame({"compound_id": ["C1"]}, geometry=[wall], crs=CRS)
+    r = redistrict(plan, b, assignments=assignments, compounds=compounds)
+    assert r.ok
+    # One building of C1 (70 households) would fix both grids; the whole compound moves instead.
+    grids = r.assignments.set_index("building_id").loc[b.loc[col4, "building_id"], "grid_code"]
+    assert set(grids) == {f"{CODE}002"}
+    assert r.households_moved == 210
+    assert not [p for p in r.problems if p.kind == "compound_split"]

@@ -1,0 +1,310 @@
+"""Fewest households moved: the repair of broken grids as an integer program.
+
+The local search of :mod:`gridmap.planrepair` moves one unit at a time and never leaves the
+bounds, so it can end with chains (grid A gives to B, B to C) where a direct hand-over would
+move fewer households. :func:`fewest_moves` states the repair around the broken grids as a
+mixed-integer program for SciPy's MILP solver (HiGHS): every unit goes to one grid, every grid
+is within the bounds and connected, and the households whose grid changes are minimised.
+
+Connectivity is written two ways. The exact one feeds every grid by a flow from a root unit it
+keeps (single-commodity flow); it is optimal on small regions but slow on large ones, so it
+runs under a time limit. The fast one fixes the roots (the units a first solve without
+connectivity leaves in place) and lets a unit belong to a grid only next to a unit of that grid
+closer to the root; it is sufficient for connectivity, solves in about a second for thirty
+grids, and may miss the optimum. Both are tried. One extra grid is opened only when the
+region's households do not fit the grids it has.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.optimize import Bounds as VariableBounds
+from scipy.optimize import LinearConstraint, milp
+from scipy.sparse import coo_array
+
+from gridmap.search import Bounds
+
+__all__ = ["fewest_moves"]
+
+_NEW = -1  # the label of the optional extra grid inside the program
+_EMPTY_MOVE = 0.5  # moving a cell without households costs like half a household
+_UNIT_MOVE = 1e-3  # among equal household counts, move fewer units
+
+
+def fewest_moves(
+    anchor: Sequence[int],
+    units,
+    bounds: Bounds,
+    *,
+    towers: frozenset[int] = frozenset(),
+    rings: int = 2,
+    reach: int = 3,
+    time_limit: float = 2.0,
+) -> list[list[int]]:
+    """Repairs that bring every grid within ``bounds`` moving the fewest households.
+
+    Only grids out of bounds and the grids up to ``rings`` steps around them take part; a unit
+    may join a grid that owns a unit at most ``reach`` steps from it.
+
+    Parameters
+    ----------
+    anchor : sequence of int
+        Current grid of each unit; every grid connected.
+    units
+        Contracted units (``weights``, ``nbrs``, ``tower``, ``n``).
+    bounds : Bounds
+    towers : frozenset of int
+        Grids that neither give nor take units.
+    rings, reach : int
+        Size of the region around the broken grids and how far a unit may travel.
+    time_limit : float
+        Seconds for the exact program (the best plan found by then is used).
+
+    Returns
+    -------
+    list of list of int
+        Labels of each repair found, fewest households moved first (an extra grid is labelled
+        ``max(anchor) + 1``). Empty when no repair within the region keeps every grid
+        connected and within the bounds.
+
+    Examples
+    --------
+    Grid 0 (three units) is 100 households over the maximum, grid 1 100 under the minimum.
+    Moving the unit of 250 households fixes both; the unit of 50 alone would not:
+
+    >>> from types import SimpleNamespace
+    >>> units = SimpleNamespace(n=4, weights=[300, 50, 250, 200],
+    ...     nbrs=[[1, 2], [0, 2], [0, 1, 3], [2]], tower=[False] * 4)
+    >>> fewest_moves([0, 0, 0, 1], units, Bounds(300, 500))[0]
+    [0, 0, 1, 1]
+    """
+    w = units.weights
+    anchor = list(anchor)
+    totals: dict[int, float] = {}
+    for v, g in enumerate(anchor):
+        totals[g] = totals.get(g, 0.0) + w[v]
+    broken = {g for g, t in totals.items() if g not in towers and bounds.violation(t) > 0}
+    if not broken:
+        return [anchor]
+    region = _around(broken, anchor, units.nbrs, rings) - towers
+    free = [anchor[v] in region and not units.tower[v] for v in range(units.n)]
+    held = sum(totals[g] for g in region)
+    extra = len(region) * bounds.hi < held <= (len(region) + 1) * bounds.hi
+    candidates = _candidates(anchor, units.nbrs, free, reach, extra)
+    program = _Program(anchor, units, bounds, region, candidates)
+    first = program.solve(time_limit, contiguity=None)
+    if first is None:
+        return []  # not even without connectivity: the region cannot be repaired
+    found = [
+        program.solve(time_limit, contiguity="distance", roots=_kept_roots(first, program)),
+        program.solve(time_limit, contiguity="flow"),
+    ]
+    return sorted((lab for lab in found if lab is not None), key=lambda lab: _moved(lab, anchor, w))
+
+
+def _moved(labels: list[int], anchor: list[int], w) -> tuple[float, int]:
+    away = [v for v, g in enumerate(labels) if g != anchor[v]]
+    return sum(w[v] for v in away), len(away)
+
+
+def _around(grids: set[int], labels: list[int], nbrs, rings: int) -> set[int]:
+    """``grids`` and the grids up to ``rings`` steps from them."""
+    touching: dict[int, set[int]] = {}
+    for v, near in enumerate(nbrs):
+        for u in near:
+            if labels[u] != labels[v]:
+                touching.setdefault(labels[v], set()).add(labels[u])
+    out = set(grids)
+    for _ in range(rings):
+        out |= {h for g in out for h in touching.get(g, ())}
+    return out
+
+
+def _candidates(anchor, nbrs, free, reach: int, extra: bool) -> dict[int, set[int]]:
+    """For each free unit: its grid and the grids of free units within ``reach`` steps."""
+    out = {}
+    for v in np.flatnonzero(free).tolist():
+        seen, queue, grids = {v: 0}, deque([v]), {anchor[v]}
+        while queue:
+            x = queue.popleft()
+            if seen[x] == reach:
+                continue
+            for y in nbrs[x]:
+                if y not in seen and free[y]:
+                    seen[y] = seen[x] + 1
+                    queue.append(y)
+                    grids.add(anchor[y])
+        out[v] = grids | {_NEW} if extra else grids
+    return out
+
+
+def _kept_roots(first: list[int], program: _Program) -> dict[int, int]:
+    """Each grid's heaviest unit that ``first`` leaves in place (the extra grid's heaviest)."""
+    w, anchor, fresh = program.units.weights, program.anchor, max(program.anchor) + 1
+    roots: dict[int, int] = {}
+    for g in program.grids:
+        own = program.inside[g] if g == _NEW else [v for v in program.inside[g] if anchor[v] == g]
+        kept = [v for v in own if first[v] == (fresh if g == _NEW else g)]
+        if g == _NEW and not kept:
+            continue  # the first solve opened no grid
+        roots[g] = max(kept or own, key=lambda v: (w[v], -v))
+    if _NEW in roots:  # the extra grid starts at a unit its own grid had as root: pick another
+        v = roots[_NEW]
+        others = [u for u in program.inside[anchor[v]] if anchor[u] == anchor[v] and u != v]
+        if roots[anchor[v]] == v and others:
+            roots[anchor[v]] = max(others, key=lambda u: (first[u] == anchor[u], w[u], -u))
+        elif roots[anchor[v]] == v:
+            del roots[_NEW]
+    return roots
+
+
+def _distances(g: int, root: int, anchor, nbrs, may_join) -> dict[int, int]:
+    """Steps from ``root``: inside grid ``g`` first, then over units that may join it."""
+    dist, queue = {root: 0}, deque([root])
+    while queue:
+        x = queue.popleft()
+        for y in nbrs[x]:
+            if y not in dist and anchor[y] == g and g != _NEW:
+                dist[y] = dist[x] + 1
+                queue.append(y)
+    heap = [(d, v) for v, d in dist.items()]
+    heapq.heapify(heap)
+    while heap:
+        d, x = heapq.heappop(heap)
+        for y in nbrs[x]:
+            if y not in dist and y in may_join:
+                dist[y] = d + 1
+                heapq.heappush(heap, (d + 1, y))
+    return dist
+
+
+class _Rows:
+    """Sparse constraint rows ``lo <= sum(coef * x) <= hi``."""
+
+    def __init__(self) -> None:
+        self.row: list[int] = []
+        self.col: list[int] = []
+        self.coef: list[float] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+
+    def add(self, terms: list[tuple[int, float]], lo: float, hi: float) -> None:
+        r = len(self.lo)
+        for c, a in terms:
+            self.row.append(r)
+            self.col.append(c)
+            self.coef.append(a)
+        self.lo.append(lo)
+        self.hi.append(hi)
+
+    def constraint(self, n_vars: int) -> LinearConstraint:
+        a = coo_array((self.coef, (self.row, self.col)), shape=(len(self.lo), n_vars))
+        return LinearConstraint(a.tocsr(), self.lo, self.hi)
+
+
+class _Program:
+    """The repair program of one region: variables ``x[v, g]`` (unit ``v`` in grid ``g``)."""
+
+    def __init__(self, anchor, units, bounds: Bounds, region: set[int], candidates) -> None:
+        self.anchor, self.units, self.bounds, self.candidates = anchor, units, bounds, candidates
+        extra = any(_NEW in gs for gs in candidates.values())
+        self.grids = sorted(region) + ([_NEW] if extra else [])
+        self.inside: dict[int, list[int]] = {g: [] for g in self.grids}
+        for v, gs in candidates.items():
+            for g in sorted(gs):
+                self.inside[g].append(v)
+
+    def solve(self, time_limit: float, contiguity: str | None, roots=None) -> list[int] | None:
+        """Labels, or None. ``contiguity``: None, ``"distance"`` (needs ``roots``) or ``"flow"``."""
+        w, nbrs, anchor = self.units.weights, self.units.nbrs, self.anchor
+        may_join = {g: set(self.inside[g]) for g in self.grids}
+        if contiguity == "distance":
+            grids = [g for g in self.grids if g in roots]
+            dist = {g: _distances(g, roots[g], anchor, nbrs, may_join[g]) for g in grids}
+            may_join = {g: set(dist[g]) & may_join[g] for g in grids}
+        else:
+            grids = self.grids
+        cost: list[float] = []
+        x: dict[tuple[int, int], int] = {}
+        for g in grids:
+            for v in sorted(may_join[g]):
+                x[v, g] = len(cost)
+                cost.append(0.0 if anchor[v] == g else (w[v] or _EMPTY_MOVE) + _UNIT_MOVE)
+
+        def new_var() -> int:
+            cost.append(0.0)
+            return len(cost) - 1
+
+        rows, flows, fixed = _Rows(), [], []
+        for v in self.candidates:
+            rows.add([(x[v, g], 1.0) for g in grids if (v, g) in x], 1.0, 1.0)
+        for g in grids:
+            held = [(x[v, g], float(w[v])) for v in may_join[g]]
+            if g == _NEW:  # the extra grid is empty, or within the bounds
+                opened = new_var()
+                rows.add([*held, (opened, -self.bounds.lo)], 0.0, np.inf)
+                rows.add([*held, (opened, -self.bounds.hi)], -np.inf, 0.0)
+            else:
+                rows.add(held, self.bounds.lo, self.bounds.hi)
+            if contiguity == "distance":
+                d = dist[g]
+                for v in may_join[g] - {roots[g]}:
+                    closer = [(x[u, g], -1.0) for u in nbrs[v] if u in d and d[u] < d[v]
+                              and (u, g) in x]  # fmt: skip
+                    rows.add([(x[v, g], 1.0), *closer], -np.inf, 0.0)
+                if g == _NEW:
+                    rows.add([(x[roots[g], g], 1.0), (opened, -1.0)], 0.0, 0.0)
+                else:
+                    fixed.append(x[roots[g], g])
+            elif contiguity == "flow":
+                flows += self._flow_rows(g, x, rows, new_var, opened if g == _NEW else None)
+        low, high = np.zeros(len(cost)), np.ones(len(cost))
+        low[fixed] = 1.0
+        high[flows] = np.inf
+        integer = np.ones(len(cost))
+        integer[flows] = 0
+        result = milp(
+            np.asarray(cost),
+            constraints=rows.constraint(len(cost)),
+            integrality=integer,
+            bounds=VariableBounds(low, high),
+            options={"time_limit": time_limit},
+        )
+        if result.x is None:
+            return None
+        labels, fresh = list(anchor), max(anchor) + 1
+        for (v, g), i in x.items():
+            if result.x[i] > 0.5:
+                labels[v] = fresh if g == _NEW else g
+        return labels
+
+    def _flow_rows(self, g, x, rows: _Rows, new_var, opened) -> list[int]:
+        """Grid ``g`` connected: a root it keeps sends one unit of flow to each of its units."""
+        nbrs, members = self.units.nbrs, self.inside[g]
+        starts = members if g == _NEW else [v for v in members if self.anchor[v] == g]
+        root = {v: new_var() for v in starts}
+        for v, r in root.items():
+            rows.add([(r, 1.0), (x[v, g], -1.0)], -np.inf, 0.0)
+        if opened is None:
+            rows.add([(r, 1.0) for r in root.values()], 1.0, 1.0)
+        else:
+            rows.add([*((r, 1.0) for r in root.values()), (opened, -1.0)], 0.0, 0.0)
+        cap, flows = float(len(members)), []
+        net: dict[int, list[tuple[int, float]]] = {v: [] for v in members}
+        for v in members:
+            for u in nbrs[v]:
+                if (u, g) in x:
+                    f = new_var()
+                    flows.append(f)
+                    net[v].append((f, 1.0))
+                    net[u].append((f, -1.0))
+                    rows.add([(f, 1.0), (x[v, g], -cap)], -np.inf, 0.0)
+                    rows.add([(f, 1.0), (x[u, g], -cap)], -np.inf, 0.0)
+        for v in members:
+            lift = [(root[v], cap)] if v in root else []
+            rows.add([*net[v], *lift, (x[v, g], -1.0)], 0.0, np.inf)
+        return flows

@@ -1,0 +1,108 @@
+"""fewest_moves(): the repair program moves the fewest households that any connected plan can."""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from gridmap.fewestmoves import fewest_moves
+from gridmap.planrepair import _connected
+from gridmap.search import Bounds
+
+BOUNDS = Bounds(300, 500)
+
+
+def _lattice(rows: int, cols: int) -> list[list[int]]:
+    nbrs: list[list[int]] = [[] for _ in range(rows * cols)]
+    for i, j in itertools.product(range(rows), range(cols)):
+        v = i * cols + j
+        if i + 1 < rows:
+            nbrs[v].append(v + cols)
+            nbrs[v + cols].append(v)
+        if j + 1 < cols:
+            nbrs[v].append(v + 1)
+            nbrs[v + 1].append(v)
+    return nbrs
+
+
+def _units(weights, nbrs, tower=None):
+    return SimpleNamespace(
+        n=len(weights), weights=[float(w) for w in weights], nbrs=nbrs,
+        tower=tower or [False] * len(weights),
+    )  # fmt: skip
+
+
+def _moved(labels, anchor, units) -> float:
+    return sum(units.weights[v] for v in range(units.n) if labels[v] != anchor[v])
+
+
+def _valid(labels, units, bounds=BOUNDS) -> bool:
+    for g in set(labels):
+        members = {v for v in range(units.n) if labels[v] == g}
+        total = sum(units.weights[v] for v in members)
+        if not (bounds.lo <= total <= bounds.hi and _connected(members, units.nbrs)):
+            return False
+    return True
+
+
+def _fewest_by_enumeration(anchor, units, k: int) -> float | None:
+    """Households moved by the best connected, in-bounds plan of ``k`` grids (every plan tried)."""
+    best = None
+    for labels in itertools.product(range(k), repeat=units.n):
+        moved = _moved(labels, anchor, units)
+        if (best is None or moved < best) and len(set(labels)) == k and _valid(labels, units):
+            best = moved
+    return best
+
+
+def _instances(count: int):
+    """Seeded 3 × 3 blocks in three column grids, with at least one grid out of bounds."""
+    nbrs, anchor = _lattice(3, 3), [0, 1, 2] * 3
+    rng = np.random.default_rng(7)
+    while count:
+        units = _units(rng.integers(0, 5, 9) * 50, nbrs)
+        totals = [sum(units.weights[v] for v in range(9) if anchor[v] == g) for g in range(3)]
+        if all(BOUNDS.violation(t) == 0 for t in totals) or not 900 <= sum(totals) <= 1500:
+            continue
+        count -= 1
+        yield anchor, units
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_moves_as_few_households_as_the_best_plan_found_by_trying_every_plan(case):
+    anchor, units = list(_instances(case + 1))[case]
+    best = _fewest_by_enumeration(anchor, units, 3)
+    repairs = fewest_moves(anchor, units, BOUNDS)
+    if best is None:
+        assert repairs == []
+        return
+    assert repairs, "a connected plan within the bounds exists"
+    assert all(_valid(lab, units) for lab in repairs)
+    assert _moved(repairs[0], anchor, units) == best
+
+
+def test_opens_one_grid_when_the_households_do_not_fit_the_grids_there_are():
+    units = _units([250, 250, 250, 250, 100, 100], _lattice(2, 3))
+    anchor = [0, 0, 1, 0, 0, 1]  # grid 0: 850, grid 1: 350; 1,200 households need 3 grids
+    (labels, *_) = fewest_moves(anchor, units, BOUNDS)
+    assert sorted(set(labels)) == [0, 1, 2]  # the new grid is labelled after the others
+    assert _valid(labels, units)
+
+
+def test_no_repair_is_offered_when_no_plan_can_hold_the_households():
+    units = _units([450, 450], [[1], [0]])  # 900 households cannot be one or two grids of 300–500
+    assert fewest_moves([0, 0], units, Bounds(300, 400)) == []
+
+
+def test_towers_and_far_grids_are_left_alone():
+    # A row of eight units: a tower grid (unit 0), then grids 1..4; only grid 4 is broken.
+    weights = [900, 150, 150, 200, 200, 300, 250, 250]
+    anchor = [0, 1, 1, 2, 2, 3, 3, 4]
+    nbrs = [[1]] + [[v - 1, v + 1] for v in range(1, 7)] + [[6]]
+    units = _units(weights, nbrs, tower=[True] + [False] * 7)
+    labels = fewest_moves(anchor, units, BOUNDS, towers=frozenset({0}), rings=1)[0]
+    assert labels[:3] == anchor[:3]  # the tower and grid 1, two grids away, did not change
+    assert labels == [0, 1, 1, 2, 2, 3, 4, 4]  # grid 3 (550) gives its 250 to grid 4 (250)
