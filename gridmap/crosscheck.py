@@ -21,6 +21,7 @@ import shapely
 from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.report import Issue, record_labels
 from gridmap.schema import BUILDING, GRID, HOUSEHOLD
+from gridmap.streets import street_names
 
 __all__ = [
     "buildings_outside_communities",
@@ -80,19 +81,14 @@ def buildings_crossing_streets(
     lines = streets.geometry.to_crs(crs).to_numpy()
     b_idx, s_idx = shapely.STRtree(lines).query(geoms, predicate="intersects")
     labels = record_labels(buildings, BUILDING).to_numpy()[polygonal]
-    pairs = pd.DataFrame({"b": b_idx, "name": _street_names(streets)[s_idx]})
+    names = street_names(streets)
+    names = np.where(names == "", [f"row {k + 1}" for k in range(len(names))], names)
+    pairs = pd.DataFrame({"b": b_idx, "name": names[s_idx]})
     return [
         Issue("building", str(labels[b]), "crosses street",
               f"footprint crossed by street {', '.join(sorted(set(group['name'])))}")
         for b, group in pairs.groupby("b", sort=True)
     ]  # fmt: skip
-
-
-def _street_names(streets: gpd.GeoDataFrame) -> np.ndarray:
-    ids = streets["street_id"] if "street_id" in streets else pd.Series(None, index=streets.index)
-    rows = pd.Series([f"row {k + 1}" for k in range(len(streets))], index=streets.index)
-    names = streets.get("name", ids)
-    return names.fillna(ids).fillna(rows).astype(str).to_numpy()
 
 
 def household_count_mismatches(

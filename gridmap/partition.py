@@ -30,6 +30,7 @@ from gridmap.metrics import polsby_popper, street_straddle
 from gridmap.numbering import grid_codes
 from gridmap.planner import SearchBudget, plan_group
 from gridmap.problems import Problem, street_message
+from gridmap.streets import street_names
 from gridmap.units import open_ground_units
 
 __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
@@ -37,7 +38,6 @@ __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
 logger = logging.getLogger(__name__)
 
 GRID_COLUMNS = ["grid_code", "community_code", "households", "buildings", "status", "polsby_popper"]
-_STREET_NAME_COLUMNS = ("name", "street_name", "street_id")
 _MAX_FALLBACK_MERGES = 20  # groups joined across a street because their buildings cannot balance
 _FALLBACK_TRIES = 3  # neighbouring groups tried for each
 
@@ -143,21 +143,10 @@ def partition(
     str_geoms = None if streets is None else np.asarray(streets.to_crs(crs).geometry.values)
     cmp = None if compounds is None else compounds.to_crs(crs)
     jobs, problems, inside = make_jobs(
-        comm, bld, str_geoms, cmp, bounds.lo, bounds.hi, seed, street_names=_street_names(streets)
+        comm, bld, str_geoms, cmp, bounds.lo, bounds.hi, seed, street_names=street_names(streets)
     )
     plans = _run(jobs, n_jobs, progress)
     return _assemble(plans, problems, crs, bounds.hi, inside)
-
-
-def _street_names(streets) -> np.ndarray | None:
-    if streets is None or not isinstance(streets, gpd.GeoDataFrame):
-        return None
-    for col in _STREET_NAME_COLUMNS:
-        if col in streets.columns:
-            return (
-                streets[col].astype(object).where(streets[col].notna(), "").astype(str).to_numpy()
-            )
-    return None
 
 
 def _run(jobs: list[CommunityJob], n_jobs: int, progress) -> list[dict]:

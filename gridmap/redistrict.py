@@ -49,7 +49,6 @@ from gridmap.jobs import CommunityJob, check_columns, make_jobs
 from gridmap.metrics import polsby_popper, street_straddle
 from gridmap.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
 from gridmap.partition import GRID_COLUMNS
-from gridmap.partition import _street_names as _street_names
 from gridmap.planlines import (
     absorb_slivers,
     cells_in_grids,
@@ -61,6 +60,7 @@ from gridmap.planlines import (
 )
 from gridmap.planrepair import attempt_repair
 from gridmap.problems import Problem
+from gridmap.streets import street_names
 
 __all__ = ["redistrict", "RedistrictResult", "CHANGE_KEPT", "CHANGE_CHANGED", "CHANGE_NEW"]
 
@@ -225,7 +225,7 @@ def redistrict(
         bounds.lo,
         bounds.hi,
         seed,
-        street_names=_street_names(streets),
+        street_names=street_names(streets),
     )
     retired = {str(c) for c in retired_codes}
     plan_proj = plan.to_crs(crs)
