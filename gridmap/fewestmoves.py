@@ -28,7 +28,7 @@ from scipy.sparse import coo_array
 
 from gridmap.search import Bounds
 
-__all__ = ["fewest_moves"]
+__all__ = ["fewest_moves", "moves_floor"]
 
 _NEW = -1  # the label of the optional extra grid inside the program
 _EMPTY_MOVE = 0.5  # moving a cell without households costs like half a household
@@ -82,20 +82,10 @@ def fewest_moves(
     >>> fewest_moves([0, 0, 0, 1], units, Bounds(300, 500))[0]
     [0, 0, 1, 1]
     """
-    w = units.weights
-    anchor = list(anchor)
-    totals: dict[int, float] = {}
-    for v, g in enumerate(anchor):
-        totals[g] = totals.get(g, 0.0) + w[v]
-    broken = {g for g, t in totals.items() if g not in towers and bounds.violation(t) > 0}
-    if not broken:
-        return [anchor]
-    region = _around(broken, anchor, units.nbrs, rings) - towers
-    free = [anchor[v] in region and not units.tower[v] for v in range(units.n)]
-    held = sum(totals[g] for g in region)
-    extra = len(region) * bounds.hi < held <= (len(region) + 1) * bounds.hi
-    candidates = _candidates(anchor, units.nbrs, free, reach, extra)
-    program = _Program(anchor, units, bounds, region, candidates)
+    w, anchor = units.weights, list(anchor)
+    program = _setup(anchor, units, bounds, towers, rings, reach)
+    if isinstance(program, list):
+        return [program]  # nothing is broken
     first = program.solve(time_limit, contiguity=None)
     if first is None:
         return []  # not even without connectivity: the region cannot be repaired
@@ -104,6 +94,52 @@ def fewest_moves(
         program.solve(time_limit, contiguity="flow"),
     ]
     return sorted((lab for lab in found if lab is not None), key=lambda lab: _moved(lab, anchor, w))
+
+
+def moves_floor(
+    anchor: Sequence[int],
+    units,
+    bounds: Bounds,
+    *,
+    towers: frozenset[int] = frozenset(),
+    rings: int = 2,
+    reach: int = 3,
+    time_limit: float = 10.0,
+) -> float | None:
+    """Households that any repair of the region must move: the optimum without connectivity.
+
+    Arguments as for :func:`fewest_moves`; ``None`` when not even that program has a solution.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> units = SimpleNamespace(n=4, weights=[300, 50, 250, 200],
+    ...     nbrs=[[1, 2], [0, 2], [0, 1, 3], [2]], tower=[False] * 4)
+    >>> moves_floor([0, 0, 0, 1], units, Bounds(300, 500))
+    250.0
+    """
+    labels = _setup(list(anchor), units, bounds, towers, rings, reach)
+    if isinstance(labels, list):
+        return 0.0
+    first = labels.solve(time_limit, contiguity=None)
+    return None if first is None else float(_moved(first, list(anchor), units.weights)[0])
+
+
+def _setup(anchor: list[int], units, bounds, towers, rings, reach) -> _Program | list[int]:
+    """The program around the broken grids, or ``anchor`` itself when no grid is broken."""
+    w = units.weights
+    totals: dict[int, float] = {}
+    for v, g in enumerate(anchor):
+        totals[g] = totals.get(g, 0.0) + w[v]
+    broken = {g for g, t in totals.items() if g not in towers and bounds.violation(t) > 0}
+    if not broken:
+        return anchor
+    region = _around(broken, anchor, units.nbrs, rings) - towers
+    free = [anchor[v] in region and not units.tower[v] for v in range(units.n)]
+    held = sum(totals[g] for g in region)
+    extra = len(region) * bounds.hi < held <= (len(region) + 1) * bounds.hi
+    candidates = _candidates(anchor, units.nbrs, free, reach, extra)
+    return _Program(anchor, units, bounds, region, candidates)
 
 
 def _moved(labels: list[int], anchor: list[int], w) -> tuple[float, int]:

@@ -3,8 +3,10 @@
 Each broken grid is repaired together with the grids around it, the region widening ring by
 ring (:func:`widening_pass`); a region that needs one grid more or less has one carved out or
 shared out (:class:`RepairSearch`); if local repair fails everywhere, grids are merged and re-split
-(:meth:`RepairSearch.recreate`). :func:`attempt_repair` first keeps compounds whole, then
-splits them only where grids stay broken.
+(:meth:`RepairSearch.recreate`). The exact program of :mod:`gridmap.fewestmoves` runs beside
+this search and its plan is kept when it moves fewer households. :func:`attempt_repair` first
+keeps compounds whole, then frees those around the repair, and ranks plans by households out of
+bounds, compounds split and households moved.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ def attempt_repair(
     freed compound is not always split: a repair is kept when it leaves fewer grids out of
     bounds, or as many and fewer compounds split, or as many and fewer households moved.
 
-    Returns the units, their labels and the score of :func:`repair_region`.
+    Returns the units, their labels and the plan's rank: (households out of bounds, compounds
+    split, households moved, units moved).
     """
     key = np.array(
         [f"{c}|{g}" if c else "" for c, g in zip(comp, solid_old, strict=True)], dtype=object
@@ -49,9 +52,9 @@ def attempt_repair(
     units = contract(graph, key, job.hi)
     labels, score = repair_region(_anchor(units, solid_old), units, job, rng,
                             rounds=0 if has_compounds else _ROUNDS)  # fmt: skip
+    best = (_rank(score, units, labels, comp, solid_old), units, labels)
     if not has_compounds:
-        return units, labels, score
-    best = (_rank(score, units, labels, comp, solid_old), units, labels, score)
+        return units, labels, best[0]
     solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
     if score[0] == 0:  # repaired: could freeing the compounds around the repair move fewer?
         near = _near_changed(solid_labels, solid_old, graph)
@@ -66,10 +69,10 @@ def attempt_repair(
         labels2, score2 = repair_region(_anchor(loose, solid_old), loose, job, rng)
         rank = _rank(score2, loose, labels2, comp, solid_old)
         if rank < best[0]:
-            best = (rank, loose, labels2, score2)
+            best = (rank, loose, labels2)
         if best[0][0] == 0:
             break
-    return best[1], best[2], best[3]
+    return best[1], best[2], best[0]
 
 
 def _rank(score, units, labels, comp: np.ndarray, solid_old: np.ndarray) -> tuple:

@@ -11,7 +11,12 @@ household moved, so as few households as possible change grid (the first region 
 repaired and the one a ring wider are both tried); when the region needs one grid
 more (or less), a new grid is first carved out of the fullest grids (or the emptiest is shared
 out among its neighbours). Only if that fails everywhere are grids merged and re-split
-(:func:`gridmap.search.recombine`). A building above the maximum becomes a grid of its own and
+(:func:`gridmap.search.recombine`). Beside the local search, an integer program
+(:func:`gridmap.fewestmoves.fewest_moves`) finds the fewest households to move around the broken
+grids with every grid connected; the better plan is kept. Plans are ranked by households out of
+bounds, then compounds split, then households moved (:func:`gridmap.planrepair.attempt_repair`);
+a repair crosses a street only when none within the street blocks brings the grids within
+bounds. A building above the maximum becomes a grid of its own and
 a community under the minimum one grid, both reported as for partition (``over_max``,
 ``under_min``, with ``message_zh``). Codes go to the repaired grids by a maximum-weight
 matching on the households they share with the current grids, so the most households keep
@@ -271,13 +276,13 @@ def _redistrict_community(job: CommunityJob, old: CurrentGrids, retired: set[str
         block = street_blocks(graph)
         a, b = graph.edges[:, 0], graph.edges[:, 1]
         strict = keep_edges(graph, (block[a] == block[b]) | (solid_old[a] == solid_old[b]))
-    units, labels, score = attempt_repair(
+    units, labels, rank = attempt_repair(
         strict if strict is not None else graph, comp, solid_old, job, rng
     )
-    if strict is not None and score[0] > 0:
+    if strict is not None and rank[0] > 0:  # no repair within the street blocks
         crossing = attempt_repair(graph, comp, solid_old, job, rng)
-        if crossing[2] < score:
-            units, labels, score = crossing
+        if crossing[2] < rank:
+            units, labels, rank = crossing
     solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
     cell_labels = solid_labels[solid_of]
     part = _finish(job, tess, old, cell_old, cell_labels, retired)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from gridmap.fewestmoves import fewest_moves
+from gridmap.fewestmoves import fewest_moves, moves_floor
 from gridmap.planrepair import _connected
 from gridmap.search import Bounds
 
@@ -82,6 +82,7 @@ def test_moves_as_few_households_as_the_best_plan_found_by_trying_every_plan(cas
     assert repairs, "a connected plan within the bounds exists"
     assert all(_valid(lab, units) for lab in repairs)
     assert _moved(repairs[0], anchor, units) == best
+    assert 0 < moves_floor(anchor, units, BOUNDS) <= best  # connectivity can only cost more
 
 
 def test_opens_one_grid_when_the_households_do_not_fit_the_grids_there_are():
@@ -106,3 +107,9 @@ def test_towers_and_far_grids_are_left_alone():
     labels = fewest_moves(anchor, units, BOUNDS, towers=frozenset({0}), rings=1)[0]
     assert labels[:3] == anchor[:3]  # the tower and grid 1, two grids away, did not change
     assert labels == [0, 1, 1, 2, 2, 3, 4, 4]  # grid 3 (550) gives its 250 to grid 4 (250)
+
+
+def test_nothing_to_repair_moves_nothing():
+    units = _units([300, 200, 400], [[1], [0, 2], [1]])
+    assert fewest_moves([0, 0, 1], units, BOUNDS) == [[0, 0, 1]]
+    assert moves_floor([0, 0, 1], units, BOUNDS) == 0.0
