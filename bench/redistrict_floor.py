@@ -10,9 +10,10 @@ computed over the whole community:
 - ``exact``: :func:`gridmap.fewestmoves.fewest_moves` (two rings around the broken grids, exact
   program with 30 s) after the return-home pass: the fewest households a connected repair moved.
 
-Each is also given as a ratio to the households the fresh partition moves, the benchmark's
-yardstick (target <= 0.2). Diagnostic only: it reaches into the re-districting step to take the
-graph.
+Both keep the number of grids unless the households need one more (``NaN``: no such plan; the
+re-districting may then have opened a grid). Each is also given as a ratio to the households
+the fresh partition moves, the benchmark's yardstick (target <= 0.2). Diagnostic only: it
+reaches into the re-districting step to take the graph.
 
 Run: ``.venv/bin/python bench/redistrict_floor.py [--seeds 2]``.
 """
