@@ -7,8 +7,9 @@ computed over the whole community:
 
 - ``floor``: :func:`gridmap.fewestmoves.moves_floor`, the households any plan within the bounds
   must move even when grids need not be connected (a lower bound);
-- ``exact``: :func:`gridmap.fewestmoves.fewest_moves` (two rings around the broken grids, exact
-  program with 30 s) after the return-home pass: the fewest households a connected repair moved.
+- ``exact``: :func:`gridmap.fewestmoves.fewest_moves` (two rings around the broken grids; the
+  flow-based program too, whatever the region's size, for at most 30 s) after the return-home
+  pass: the fewest households a connected repair moved.
 
 Both keep the number of grids unless the households need one more (``NaN``: no such plan; the
 re-districting may then have opened a grid). Each is also given as a ratio to the households
@@ -78,7 +79,9 @@ def floors(seen: dict) -> list[dict]:
             total = sum(w for v, w in enumerate(units.weights) if not units.tower[v])
             bounds = relaxed_bounds(total, seen["lo"], seen["hi"])
             floor = moves_floor(anchor, units, bounds, towers=towers, rings=len(anchor), reach=6)
-            repairs = fewest_moves(anchor, units, bounds, towers=towers, time_limit=30.0)
+            repairs = fewest_moves(
+                anchor, units, bounds, towers=towers, exact_grids=len(anchor), time_limit=30.0
+            )
             moved = [
                 sum(units.weights[v] for v, g in enumerate(lab) if g != anchor[v])
                 for lab in (return_home(r, units, anchor, bounds, towers) for r in repairs)

@@ -7,12 +7,14 @@ mixed-integer program for SciPy's MILP solver (HiGHS): every unit goes to one gr
 is within the bounds and connected, and the households whose grid changes are minimised.
 
 Connectivity is written two ways. The exact one feeds every grid by a flow from a root unit it
-keeps (single-commodity flow); it is optimal on small regions but slow on large ones, so it
-runs under a time limit. The fast one fixes the roots (the units a first solve without
+keeps (single-commodity flow); it is optimal, and fast on small regions, but HiGHS does not
+finish it within seconds for thirty grids, so it runs only on regions of at most
+``exact_grids`` grids. The fast one fixes the roots (the units a first solve without
 connectivity leaves in place) and lets a unit belong to a grid only next to a unit of that grid
 closer to the root; it is sufficient for connectivity, solves in about a second for thirty
-grids, and may miss the optimum. Both are tried. One extra grid is opened only when the
-region's households do not fit the grids it has.
+grids, and may miss the optimum. Every solve runs to its optimum (the time limit is only a
+safety net), so equal inputs give equal plans on any machine. One extra grid is opened only
+when the region's households do not fit the grids it has.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def fewest_moves(
     towers: frozenset[int] = frozenset(),
     rings: int = 2,
     reach: int = 3,
-    time_limit: float = 2.0,
+    exact_grids: int = 12,
+    time_limit: float = 60.0,
 ) -> list[list[int]]:
     """Repairs that bring every grid within ``bounds`` moving the fewest households.
 
@@ -61,8 +64,11 @@ def fewest_moves(
         Grids that neither give nor take units.
     rings, reach : int
         Size of the region around the broken grids and how far a unit may travel.
+    exact_grids : int
+        Largest region (in grids) the exact, flow-based program is run on.
     time_limit : float
-        Seconds for the exact program (the best plan found by then is used).
+        Seconds any one solve may take; a solve stopped there gives its best plan so far (or
+        none), which may differ between machines.
 
     Returns
     -------
@@ -89,10 +95,9 @@ def fewest_moves(
     first = program.solve(time_limit, contiguity=None)
     if first is None:
         return []  # not even without connectivity: the region cannot be repaired
-    found = [
-        program.solve(time_limit, contiguity="distance", roots=_kept_roots(first, program)),
-        program.solve(time_limit, contiguity="flow"),
-    ]
+    found = [program.solve(time_limit, contiguity="distance", roots=_kept_roots(first, program))]
+    if len(program.grids) <= exact_grids:
+        found.append(program.solve(time_limit, contiguity="flow"))
     return sorted((lab for lab in found if lab is not None), key=lambda lab: _moved(lab, anchor, w))
 
 
@@ -104,7 +109,7 @@ def moves_floor(
     towers: frozenset[int] = frozenset(),
     rings: int = 2,
     reach: int = 3,
-    time_limit: float = 10.0,
+    time_limit: float = 60.0,
 ) -> float | None:
     """Households that any repair of the region must move: the optimum without connectivity.
 
