@@ -1,8 +1,9 @@
 """Community jobs: input checks and the per-community work units of partition and redistrict.
 
 :func:`check_columns` validates the layers, :func:`make_jobs` assigns buildings to communities
-(one :class:`CommunityJob` each, picklable for worker processes) and :func:`relaxed_bounds`
-widens the household bounds when no number of grids can hold a total.
+(one :class:`CommunityJob` each, picklable for worker processes), :func:`prepare_jobs` does both
+after projecting the layers, and :func:`relaxed_bounds` widens the household bounds when no
+number of grids can hold a total.
 """
 
 from __future__ import annotations
@@ -16,12 +17,21 @@ import pandas as pd
 import shapely
 
 from gridmap.cells import representative_points
-from gridmap.constraints import grid_count_range
+from gridmap.constraints import HouseholdBounds, grid_count_range
+from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.errors import DuplicateIdError, InputError, InvalidGeometryError
 from gridmap.problems import Problem, outside_message
 from gridmap.search import Bounds
+from gridmap.streets import street_names
 
-__all__ = ["CommunityJob", "check_columns", "make_jobs", "relaxed_bounds", "community_seed"]
+__all__ = [
+    "CommunityJob",
+    "check_columns",
+    "make_jobs",
+    "prepare_jobs",
+    "relaxed_bounds",
+    "community_seed",
+]
 
 
 @dataclass
@@ -203,6 +213,42 @@ def make_jobs(
             )
         )
     return jobs, problems, owner >= 0
+
+
+def prepare_jobs(
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    compounds: gpd.GeoDataFrame | None,
+    bounds: HouseholdBounds,
+    seed: int,
+) -> tuple[list[CommunityJob], list[Problem], np.ndarray, object]:
+    """Check the layers, project them and build one job per community.
+
+    Returns the jobs, the problems and ``inside`` of :func:`make_jobs`, and the projected CRS
+    the jobs are in.
+    """
+    check_columns(communities, buildings, compounds)
+    check_same_crs(
+        communities,
+        buildings,
+        streets,
+        compounds,
+        names=["communities", "buildings", "streets", "compounds"],
+    )
+    crs = projected_crs_for(communities)
+    lines = None if streets is None else np.asarray(streets.to_crs(crs).geometry.values)
+    jobs, problems, inside = make_jobs(
+        communities.to_crs(crs),
+        buildings.to_crs(crs),
+        lines,
+        None if compounds is None else compounds.to_crs(crs),
+        bounds.lo,
+        bounds.hi,
+        seed,
+        street_names=street_names(streets),
+    )
+    return jobs, problems, inside, crs
 
 
 def community_seed(seed: int, code: str) -> int:

@@ -24,13 +24,12 @@ from gridmap.adjacency import cell_graph
 from gridmap.blocks import Merge, block_frontage, group_blocks, street_blocks
 from gridmap.cells import tessellate
 from gridmap.constraints import STATUS_OK, household_bounds
-from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
-from gridmap.jobs import CommunityJob, check_columns, make_jobs
+from gridmap.crs import STORAGE_CRS
+from gridmap.jobs import CommunityJob, prepare_jobs
 from gridmap.metrics import polsby_popper, street_straddle
 from gridmap.numbering import grid_codes
 from gridmap.planner import SearchBudget, plan_group
 from gridmap.problems import Problem, street_message
-from gridmap.streets import street_names
 from gridmap.units import open_ground_units
 
 __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
@@ -129,21 +128,8 @@ def partition(
     [['520602001001001', 400, 'ok'], ['520602001001002', 400, 'ok']]
     """
     bounds = household_bounds(min_households, max_households)
-    check_columns(communities, buildings, compounds)
-    check_same_crs(
-        communities,
-        buildings,
-        streets,
-        compounds,
-        names=["communities", "buildings", "streets", "compounds"],
-    )
-    crs = projected_crs_for(communities)
-    comm = communities.to_crs(crs)
-    bld = buildings.to_crs(crs)
-    str_geoms = None if streets is None else np.asarray(streets.to_crs(crs).geometry.values)
-    cmp = None if compounds is None else compounds.to_crs(crs)
-    jobs, problems, inside = make_jobs(
-        comm, bld, str_geoms, cmp, bounds.lo, bounds.hi, seed, street_names=street_names(streets)
+    jobs, problems, inside, crs = prepare_jobs(
+        communities, buildings, streets, compounds, bounds, seed
     )
     plans = _run(jobs, n_jobs, progress)
     return _assemble(plans, problems, crs, bounds.hi, inside)

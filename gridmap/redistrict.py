@@ -41,7 +41,7 @@ from gridmap.adjacency import cell_graph
 from gridmap.blocks import street_blocks
 from gridmap.cells import tessellate
 from gridmap.constraints import STATUS_OK, grid_count_range, household_bounds
-from gridmap.crs import STORAGE_CRS, check_same_crs, projected_crs_for
+from gridmap.crs import STORAGE_CRS
 from gridmap.currentplan import (
     CurrentGrids,
     check_plan,
@@ -50,7 +50,7 @@ from gridmap.currentplan import (
     moved_buildings,
 )
 from gridmap.errors import InputError
-from gridmap.jobs import CommunityJob, check_columns, make_jobs
+from gridmap.jobs import CommunityJob, prepare_jobs
 from gridmap.metrics import polsby_popper, street_straddle
 from gridmap.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
 from gridmap.partition import GRID_COLUMNS
@@ -65,7 +65,6 @@ from gridmap.planlines import (
 )
 from gridmap.planrepair import attempt_repair
 from gridmap.problems import Problem
-from gridmap.streets import street_names
 
 __all__ = ["redistrict", "RedistrictResult", "CHANGE_KEPT", "CHANGE_CHANGED", "CHANGE_NEW"]
 
@@ -211,27 +210,7 @@ def redistrict(
         communities = plan.dissolve("community_code", as_index=False)[
             ["community_code", "geometry"]
         ]
-    check_columns(communities, buildings, compounds)
-    check_same_crs(
-        communities,
-        buildings,
-        streets,
-        compounds,
-        names=["communities", "buildings", "streets", "compounds"],
-    )
-    crs = projected_crs_for(communities)
-    str_geoms = None if streets is None else np.asarray(streets.to_crs(crs).geometry.values)
-    cmp = None if compounds is None else compounds.to_crs(crs)
-    jobs, problems, _ = make_jobs(
-        communities.to_crs(crs),
-        buildings.to_crs(crs),
-        str_geoms,
-        cmp,
-        bounds.lo,
-        bounds.hi,
-        seed,
-        street_names=street_names(streets),
-    )
+    jobs, problems, _, crs = prepare_jobs(communities, buildings, streets, compounds, bounds, seed)
     retired = {str(c) for c in retired_codes}
     plan_proj = plan.to_crs(crs)
     parts = []
