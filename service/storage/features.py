@@ -94,6 +94,14 @@ def _require_community(session: Session, code: str | None) -> None:
         raise NotFoundError(f"Community {code!r} not found.")
 
 
+def _check_scope(session: Session, community_code: str | None, plan_id: int | None) -> None:
+    """NotFoundError unless the community (when given) and the plan (when given) exist."""
+    if community_code is not None:
+        _require_community(session, community_code)
+    if plan_id is not None:
+        resolve_plan(session, community_code=community_code, plan_id=plan_id)
+
+
 def _plan_filter(plan_id: int | None) -> ColumnElement[bool]:
     return Plan.id == plan_id if plan_id is not None else Plan.status == "published"
 
@@ -239,10 +247,7 @@ def list_grids(
     NotFoundError
         If ``community_code`` or ``plan_id`` does not exist (an empty page is not an error).
     """
-    if community_code is not None:
-        _require_community(session, community_code)
-    if plan_id is not None:
-        resolve_plan(session, community_code=community_code, plan_id=plan_id)
+    _check_scope(session, community_code, plan_id)
     stmt = grid_statement(as_geojson).where(_plan_filter(plan_id))
     if community_code is not None:
         stmt = stmt.where(Grid.community_code == community_code)
@@ -337,10 +342,7 @@ def list_buildings(
     ``grid_code`` restricts to the buildings assigned to that grid in the published plan of its
     community (or in plan ``plan_id``); :class:`NotFoundError` if there is no such grid.
     """
-    if community_code is not None:
-        _require_community(session, community_code)
-    if plan_id is not None:
-        resolve_plan(session, community_code=community_code, plan_id=plan_id)
+    _check_scope(session, community_code, plan_id)
     if grid_code is not None:
         get_grid(session, grid_code, plan_id=plan_id)
     assign = _assignment(plan_id)
