@@ -29,11 +29,13 @@ from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import coo_array
 
 from gridmap.search import Bounds
+from gridmap.units import label_adjacency, label_totals
 
-__all__ = ["fewest_moves", "moves_floor"]
+__all__ = ["fewest_moves", "moves_floor", "EMPTY_MOVE"]
 
 _NEW = -1  # the label of the optional extra grid inside the program
-_EMPTY_MOVE = 0.5  # moving a cell without households costs like half a household
+EMPTY_MOVE = 0.5
+"""Moving a cell without households costs like half a household."""
 _UNIT_MOVE = 1e-3  # among equal household counts, move fewer units
 
 
@@ -123,19 +125,16 @@ def moves_floor(
     >>> moves_floor([0, 0, 0, 1], units, Bounds(300, 500))
     250.0
     """
-    labels = _setup(list(anchor), units, bounds, towers, rings, reach)
-    if isinstance(labels, list):
-        return 0.0
-    first = labels.solve(time_limit, contiguity=None)
+    program = _setup(list(anchor), units, bounds, towers, rings, reach)
+    if isinstance(program, list):
+        return 0.0  # nothing is broken
+    first = program.solve(time_limit, contiguity=None)
     return None if first is None else float(_moved(first, list(anchor), units.weights)[0])
 
 
 def _setup(anchor: list[int], units, bounds, towers, rings, reach) -> _Program | list[int]:
     """The program around the broken grids, or ``anchor`` itself when no grid is broken."""
-    w = units.weights
-    totals: dict[int, float] = {}
-    for v, g in enumerate(anchor):
-        totals[g] = totals.get(g, 0.0) + w[v]
+    totals = label_totals(anchor, units.weights)
     broken = {g for g, t in totals.items() if g not in towers and bounds.violation(t) > 0}
     if not broken:
         return anchor
@@ -154,11 +153,7 @@ def _moved(labels: list[int], anchor: list[int], w) -> tuple[float, int]:
 
 def _around(grids: set[int], labels: list[int], nbrs, rings: int) -> set[int]:
     """``grids`` and the grids up to ``rings`` steps from them."""
-    touching: dict[int, set[int]] = {}
-    for v, near in enumerate(nbrs):
-        for u in near:
-            if labels[u] != labels[v]:
-                touching.setdefault(labels[v], set()).add(labels[u])
+    touching = label_adjacency(labels, nbrs)
     out = set(grids)
     for _ in range(rings):
         out |= {h for g in out for h in touching.get(g, ())}
@@ -274,7 +269,7 @@ class _Program:
         for g in grids:
             for v in sorted(may_join[g]):
                 x[v, g] = len(cost)
-                cost.append(0.0 if anchor[v] == g else (w[v] or _EMPTY_MOVE) + _UNIT_MOVE)
+                cost.append(0.0 if anchor[v] == g else (w[v] or EMPTY_MOVE) + _UNIT_MOVE)
 
         def new_var() -> int:
             cost.append(0.0)

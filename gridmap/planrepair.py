@@ -17,11 +17,11 @@ import numpy as np
 
 from gridmap.adjacency import CellGraph
 from gridmap.constraints import grid_count_range
-from gridmap.fewestmoves import fewest_moves
+from gridmap.fewestmoves import EMPTY_MOVE, fewest_moves
 from gridmap.jobs import CommunityJob
 from gridmap.jobs import relaxed_bounds as _relaxed_bounds
 from gridmap.search import Bounds, improve, recombine, violation
-from gridmap.units import contract
+from gridmap.units import contract, label_adjacency, label_totals
 
 __all__ = ["attempt_repair", "repair_region", "RepairSearch", "return_home", "widening_pass"]
 
@@ -29,7 +29,6 @@ _TRIES = 4  # local-search restarts per neighbourhood size
 _ROUNDS = 3  # local repair then re-creation, at most this many times
 _MAX_DEPTH = 3  # grids this many steps from a broken grid may give or take buildings
 _ITERATIONS_PER_UNIT = 150  # proposed moves per movable unit in one local search
-_EMPTY_MOVE = 0.5  # moving a cell without households costs like half a household
 
 
 def attempt_repair(
@@ -129,13 +128,14 @@ def repair_region(anchor: list[int], units, job: CommunityJob, rng, rounds: int 
     total = sum(w for v, w in enumerate(weights) if not units.tower[v])
     bounds = _relaxed_bounds(total, job.lo, job.hi) if total else Bounds(job.lo, job.hi)
     if 0 < total < job.lo:  # too few households for any grid in bounds: one grid, as partition
-        keep = max(set(anchor) - towers, key=lambda g: (_totals(anchor, weights)[g], -g))
+        held = label_totals(anchor, weights)
+        keep = max(set(anchor) - towers, key=lambda g: (held[g], -g))
         return [g if g in towers else keep for g in anchor], (0.0, 0.0, 0)
     if not violation(anchor, weights, bounds, towers):
         return anchor, (0.0, 0.0, 0)  # nothing to repair
     scale = sum(c for cs in units.costs for c in cs) + 1.0
     search = RepairSearch(units, bounds, towers, anchor, rng,
-                     [scale * (w if w > 0 else _EMPTY_MOVE) for w in weights])  # fmt: skip
+                     [scale * (w if w > 0 else EMPTY_MOVE) for w in weights])  # fmt: skip
     lab = widening_pass(list(anchor), search)
     for _ in range(rounds):
         if not violation(lab, weights, bounds, towers):
@@ -192,7 +192,7 @@ def return_home(
     """
     w = units.weights
     lab = list(lab)
-    totals = _totals(lab, w)
+    totals = label_totals(lab, w)
     members: dict[int, set[int]] = {}
     for v, g in enumerate(lab):
         members.setdefault(g, set()).add(v)
@@ -301,7 +301,7 @@ def widening_pass(lab: list[int], search: RepairSearch) -> list[int]:
     """
     weights, bounds, nbrs = search.units.weights, search.bounds, search.units.nbrs
     for _ in range(len(set(lab))):  # each repair fixes at least one grid, or we stop
-        totals = _totals(lab, weights)
+        totals = label_totals(lab, weights)
         broken = [g for g in totals if g not in search.towers and bounds.violation(totals[g])]
         if not broken:
             break
@@ -309,7 +309,7 @@ def widening_pass(lab: list[int], search: RepairSearch) -> list[int]:
         everything = set(totals) - search.towers
         region, fixed = {g}, None
         while fixed is None:
-            adjacency = _grid_adjacency(lab, nbrs)
+            adjacency = label_adjacency(lab, nbrs)
             wider = region | {h for r in region for h in adjacency.get(r, ())} - search.towers
             if wider == region:
                 wider = everything  # an island of grids: take the whole community
@@ -318,7 +318,7 @@ def widening_pass(lab: list[int], search: RepairSearch) -> list[int]:
             if candidate is not None and search.score(candidate, region)[0] == 0:
                 fixed = candidate
                 if region < everything:  # one ring wider may need fewer moves
-                    adjacency = _grid_adjacency(lab, nbrs)
+                    adjacency = label_adjacency(lab, nbrs)
                     wider = region | {h for r in region for h in adjacency.get(r, ())}
                     wider -= search.towers
                     other = search.fix(lab, wider)
@@ -357,7 +357,7 @@ class RepairSearch:
         ``None`` when no number of grids can hold the region's households.
         """
         w, b = self.units.weights, self.bounds
-        totals = _totals(lab, w)
+        totals = label_totals(lab, w)
         held = sum(totals[g] for g in region)
         counts = grid_count_range(held, b.lo, b.hi)
         if not len(counts):
@@ -433,7 +433,7 @@ class RepairSearch:
     def _dissolve(self, lab: list[int], region: set[int]) -> bool:
         """Share the emptiest grid of ``region`` out among its neighbours in the region."""
         u = self.units
-        totals = _totals(lab, u.weights)
+        totals = label_totals(lab, u.weights)
         g = min(region, key=lambda h: (totals.get(h, 0.0), h))
         rest = region - {g}
         left = _members(lab, g)
@@ -481,7 +481,7 @@ class RepairSearch:
             out = _closest_labels(out, self.anchor, u.weights)
             touched = {out[v] for v in range(len(out)) if out[v] != lab[v]}
             touched |= {lab[v] for v in range(len(out)) if out[v] != lab[v]}
-            region = touched | {h for g in touched for h in _grid_adjacency(out, u.nbrs).get(g, ())}
+            region = touched | {h for g in touched for h in label_adjacency(out, u.nbrs).get(g, ())}
             out = self.local(out, (region & set(out)) - self.towers)
             if self.score(out) < self.score(best):
                 best = out
@@ -535,19 +535,3 @@ def _tower_labels(anchor: list[int], units) -> frozenset[int]:
 
 def _members(labels: list[int], g: int) -> list[int]:
     return [v for v, lab in enumerate(labels) if lab == g]
-
-
-def _totals(labels: list[int], weights) -> dict[int, float]:
-    out: dict[int, float] = {}
-    for v, g in enumerate(labels):
-        out[g] = out.get(g, 0.0) + weights[v]
-    return out
-
-
-def _grid_adjacency(labels: list[int], nbrs) -> dict[int, set[int]]:
-    out: dict[int, set[int]] = {}
-    for v, nb in enumerate(nbrs):
-        for u in nb:
-            if labels[u] != labels[v]:
-                out.setdefault(labels[v], set()).add(labels[u])
-    return out

@@ -13,7 +13,14 @@ import numpy as np
 
 from gridmap.adjacency import CellGraph
 
-__all__ = ["Units", "contract", "open_ground_units", "OPEN_GROUND"]
+__all__ = [
+    "Units",
+    "contract",
+    "open_ground_units",
+    "OPEN_GROUND",
+    "label_totals",
+    "label_adjacency",
+]
 
 OPEN_GROUND = "~open:"
 """Prefix of the pseudo compound id given to the pieces of one stretch of open ground."""
@@ -134,4 +141,22 @@ def open_ground_units(tess) -> np.ndarray:
     empty = np.array([len(b) == 0 for b in tess.cell_buildings], dtype=bool)
     for c in np.flatnonzero(empty & (out == "")).tolist():
         out[c] = f"{OPEN_GROUND}{int(tess.cell_block[c])}"
+    return out
+
+
+def label_totals(labels, weights) -> dict[int, float]:
+    """Households per grid label."""
+    out: dict[int, float] = {}
+    for v, g in enumerate(labels):
+        out[g] = out.get(g, 0.0) + weights[v]
+    return out
+
+
+def label_adjacency(labels, nbrs) -> dict[int, set[int]]:
+    """For each grid label, the labels of the grids it touches."""
+    out: dict[int, set[int]] = {}
+    for v, near in enumerate(nbrs):
+        for u in near:
+            if labels[u] != labels[v]:
+                out.setdefault(labels[v], set()).add(labels[u])
     return out
