@@ -26,7 +26,6 @@ Issues never carry the offending personal value, only the record id and the reas
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import geopandas as gpd
 import pandas as pd
@@ -34,6 +33,7 @@ import shapely
 
 from gridmap.errors import DuplicateIdError
 from gridmap.geomrepair import MAX_REPAIR_AREA_CHANGE, repair_geometries
+from gridmap.idnumbers import gb11643_check_digit, id_number_problem, valid_id_number, valid_phone
 from gridmap.io import COUNT_COLUMNS, get_entity
 from gridmap.report import Issue, record_labels
 from gridmap.schema import PERSON, Entity
@@ -58,10 +58,6 @@ __all__ = [
     "validate_layer",
 ]
 
-_GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_GB11643_CHECK = "10X98765432"  # index = weighted sum mod 11 (ISO 7064 MOD 11-2)
-_MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^(?:0\d{2,3}-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
 CATEGORY_SYNONYMS: dict[str, dict[str, str]] = {
     "population_type": {"户籍": "registered", "户籍人口": "registered", "常住": "resident",
                         "常住人口": "resident", "流动": "floating", "流动人口": "floating"},
@@ -74,63 +70,6 @@ CATEGORY_SYNONYMS: dict[str, dict[str, str]] = {
     "sex": {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"},
 }  # fmt: skip
 """Office wording → canonical value; canonical values themselves are accepted as they are."""
-
-
-# --- single values -----------------------------------------------------------------------------
-
-
-def gb11643_check_digit(id17: str) -> str:
-    """Check character of the first 17 digits of a citizen ID number (GB 11643-1999).
-
-    Examples
-    --------
-    >>> gb11643_check_digit("11010519491231002")
-    'X'
-    """
-    if len(id17) != 17 or not id17.isdigit():
-        raise ValueError("GB 11643 needs exactly 17 digits before the check character.")
-    return _GB11643_CHECK[sum(int(d) * w for d, w in zip(id17, _GB11643_WEIGHTS, strict=True)) % 11]
-
-
-def id_number_problem(value: str) -> str | None:
-    """Why ``value`` is not a valid 18-character ID number, or ``None`` if it is.
-
-    Examples
-    --------
-    >>> id_number_problem("11010519491231002X") is None
-    True
-    >>> id_number_problem("110105194912310021")
-    'invalid ID number check digit'
-    """
-    s = value.strip().upper()
-    if len(s) == 15 and s.isdigit():
-        return "obsolete 15-digit ID number"
-    if len(s) != 18 or not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
-        return "invalid ID number format"
-    try:
-        date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
-    except ValueError:
-        return "invalid ID number birth date"
-    if gb11643_check_digit(s[:17]) != s[17]:
-        return "invalid ID number check digit"
-    return None
-
-
-def valid_id_number(value: str) -> bool:
-    """True if ``value`` is an 18-character ID number with a valid birth date and check digit."""
-    return isinstance(value, str) and id_number_problem(value) is None
-
-
-def valid_phone(value: str) -> bool:
-    """True for a mainland mobile (optionally +86) or a landline with optional area code.
-
-    Examples
-    --------
-    >>> [valid_phone(p) for p in ("138 0000 1234", "0856-5221234", "12345")]
-    [True, True, False]
-    """
-    s = re.sub(r"[\s()（）]", "", value)
-    return bool(_MOBILE.match(s.replace("-", "")) or _LANDLINE.match(s))
 
 
 # --- records and ids ---------------------------------------------------------------------------
