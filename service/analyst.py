@@ -16,6 +16,7 @@ keeps the previous plan as ``superseded`` history.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,19 @@ from sqlalchemy import Engine, select
 from gridmap.compare import PlanDiff, compare_plans
 from gridmap.errors import InputError
 from gridmap.partition import PartitionResult, partition
+from gridmap.problems import Problem
 from gridmap.redistrict import RedistrictResult, redistrict
 from service.storage import models as m
 from service.storage import repository as repo
 from service.storage.edits import BuildingEdits, apply_building_edits, building_edits
 from service.storage.importer import ImportResult, import_files
 from service.storage.migrate import upgrade_database
+from service.storage.plans import (
+    grid_status_now,
+    plan_overview,
+    problems_from_params,
+    problems_to_params,
+)
 from service.storage.session import make_engine, session_scope
 
 __all__ = ["Store", "StoredPlan", "open_store"]
@@ -155,6 +163,21 @@ class Store:
         with session_scope(self.engine) as session:
             return repo.list_plans(session=session, community_code=code)
 
+    def plan_overview(self, code: str | None = None) -> pd.DataFrame:
+        """Every plan (of ``code``) with its grids and grids flagged by the CURRENT households."""
+        with session_scope(self.engine) as session:
+            return plan_overview(session=session, community_code=code)
+
+    def grid_status(self, plan_id: int) -> pd.DataFrame:
+        """The grids of ``plan_id``: households in the plan and now, and the status now."""
+        with session_scope(self.engine) as session:
+            repo.load_plan(session=session, plan_id=plan_id)  # raises NotFoundError
+            return grid_status_now(session=session, plan_ids=[plan_id])
+
+    def plan_problems(self, plan_id: int) -> list[Problem]:
+        """The problems found when ``plan_id`` was made (kept in its params)."""
+        return problems_from_params(self.load_plan(plan_id).info.get("params"))
+
     def used_codes(self, code: str) -> set[str]:
         """Every grid code any plan of community ``code`` has used (never to be reused)."""
         with session_scope(self.engine) as session:
@@ -166,6 +189,69 @@ class Store:
         return partition(self.load_community(code), self.load_buildings(code),
                          streets=self.load_streets(code), compounds=self.load_compounds(code),
                          **kwargs)  # fmt: skip
+
+    def partition_many(
+        self,
+        codes: Iterable[str] | None = None,
+        *,
+        n_jobs: int = 1,
+        progress: Callable[[str], None] | None = None,
+        **kwargs: Any,
+    ) -> PartitionResult:
+        """Partition several stored communities (default: all) in one ``partition`` call.
+
+        The layers are loaded once, as ``gridmap partition`` reads its files: every street and
+        compound polygon, and the buildings of the communities asked for (all buildings when
+        ``codes`` is None), footprints where known. ``n_jobs`` and ``progress`` go to
+        :func:`~gridmap.partition.partition`; so do the other keyword arguments.
+        """
+        with session_scope(self.engine) as session:
+            communities = repo.list_communities(session=session)
+            wanted = None if codes is None else list(dict.fromkeys(codes))
+            if wanted is not None:
+                for code in wanted:
+                    repo.load_community(session=session, code=code)  # raises NotFoundError
+                communities = communities[communities["community_code"].isin(wanted)]
+            if communities.empty:
+                raise InputError("The store holds no community; import them with `gridmap import`.")
+            buildings = repo.load_buildings(session=session, footprints=True)
+            if wanted is not None:
+                buildings = buildings[buildings["community_code"].isin(wanted)]
+            streets = repo.load_streets(session=session)
+            compounds = repo.load_compounds(session=session)
+        return partition(
+            communities.reset_index(drop=True),
+            buildings.reset_index(drop=True),
+            streets=streets if len(streets) else None,
+            compounds=compounds if len(compounds) else None,
+            n_jobs=n_jobs,
+            progress=progress,
+            **kwargs,
+        )
+
+    def save_drafts(
+        self,
+        plans: Mapping[str, Any],
+        *,
+        publish: bool = False,
+        name: str | None = None,
+        params: Mapping[str, dict[str, Any]] | None = None,
+    ) -> dict[str, int]:
+        """Save each community's plan (code → partition or redistrict result) as a draft.
+
+        One result may serve several communities (a partition of many). With ``publish`` each
+        draft is also published. Everything is written in ONE transaction: if any community
+        fails, nothing is saved or published. ``params`` gives each community's parameters.
+        Returns community code → plan id.
+        """
+        with session_scope(self.engine) as session:
+            ids = {}
+            for code, plan in plans.items():
+                ids[code] = _save(session, code, plan, name=name,
+                                  params=(params or {}).get(code))  # fmt: skip
+                if publish:
+                    repo.publish_plan(session=session, plan_id=ids[code])
+            return ids
 
     def redistrict(
         self, code: str, buildings: gpd.GeoDataFrame | None = None, **kwargs: Any
@@ -228,8 +314,13 @@ class Store:
 
     def publish(self, plan_id: int) -> None:
         """Publish ``plan_id`` in one transaction; the previous plan becomes history."""
+        self.publish_many([plan_id])
+
+    def publish_many(self, plan_ids: Iterable[int]) -> None:
+        """Publish several plans (of different communities) in ONE transaction."""
         with session_scope(self.engine) as session:
-            repo.publish_plan(session=session, plan_id=plan_id)
+            for plan_id in plan_ids:
+                repo.publish_plan(session=session, plan_id=plan_id)
 
 
 def _save(
@@ -243,6 +334,9 @@ def _save(
     a = a[a["grid_code"].isin(grids["grid_code"])]
     assignment = pd.Series(a["grid_code"].to_numpy(), index=a["building_id"].to_numpy())
     source = "redistrict" if isinstance(plan, RedistrictResult) else "partition"
+    if getattr(plan, "problems", None) is not None:  # kept so `gridmap plan show` can list them
+        mine = [p for p in plan.problems if p.community_code == code]
+        params = {**(params or {}), "problems": problems_to_params(mine)}
     stored = set(session.scalars(select(m.Building.id)))
     unknown = [b for b in assignment.index if b not in stored]
     if unknown:  # a planned building not stored: pass the edited buildings to store it

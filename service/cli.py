@@ -31,6 +31,9 @@ app.command("import")(import_command)
 from service.commands.partition import partition_command  # noqa: E402
 
 app.command("partition")(partition_command)
+from service.commands.plans import plan_app  # noqa: E402
+
+app.add_typer(plan_app, name="plan")
 from service.commands.users import user_app  # noqa: E402
 
 app.add_typer(user_app, name="user")

@@ -15,11 +15,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from gridmap.constraints import household_bounds
 from gridmap.crs import STORAGE_CRS, to_storage_crs
 from gridmap.errors import InputError
+from gridmap.problems import Problem
 from service.storage import models as m
 from service.storage.loads import NotFoundError, load_buildings, load_community
 from service.storage.values import as_multipolygon, clean_int, clean_text, shapes_from_wkb, to_wkb
@@ -30,9 +32,19 @@ __all__ = [
     "publish_plan",
     "load_plan",
     "list_plans",
+    "plan_overview",
+    "grid_status_now",
+    "plan_bounds",
+    "problems_to_params",
+    "problems_from_params",
+    "DEFAULT_BOUNDS",
 ]
 
+DEFAULT_BOUNDS = (300, 500)
+"""Household bounds of a plan whose parameters do not name them."""
+
 log = logging.getLogger(__name__)
+_LIST_HINT = "list the plans with `gridmap plan list` (or list_plans())."
 
 
 def number_grids(grids: gpd.GeoDataFrame, community_code: str) -> pd.Series:
@@ -158,7 +170,7 @@ def publish_plan(*, session: Session, plan_id: int) -> None:
     """
     plan = session.get(m.Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"Plan {plan_id} not found; list plans with list_plans().")
+        raise NotFoundError(f"Plan {plan_id} not found; {_LIST_HINT}")
     if plan.status == "published":
         return
     session.execute(
@@ -184,7 +196,7 @@ def _plan_for(session: Session, plan_id: int | None, community_code: str | None)
         )
     if plan is None:
         what = f"Plan {plan_id}" if plan_id is not None else f"Published plan of {community_code}"
-        raise NotFoundError(f"{what} not found; list plans with list_plans().")
+        raise NotFoundError(f"{what} not found; {_LIST_HINT}")
     return plan
 
 
@@ -228,3 +240,99 @@ def list_plans(*, session: Session, community_code: str) -> pd.DataFrame:
         columns=["id", "community_code", "name", "status", "source", "params", "created_at",
                  "published_at"],
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- status and problems
+def plan_bounds(params: dict[str, Any] | None) -> tuple[int, int]:
+    """The household bounds a plan was made for (its params), else :data:`DEFAULT_BOUNDS`."""
+    params = params or {}
+    lo = params.get("min_households", DEFAULT_BOUNDS[0])
+    hi = params.get("max_households", DEFAULT_BOUNDS[1])
+    return int(lo), int(hi)
+
+
+def problems_to_params(problems: list[Problem]) -> list[dict[str, Any]]:
+    """``problems`` as JSON-ready dicts for a plan's ``params["problems"]`` (duplicates dropped)."""
+    out: list[dict[str, Any]] = []
+    for p in dict.fromkeys(problems):
+        out.append({"kind": p.kind, "message": p.message, "message_zh": p.message_zh,
+                    "community_code": p.community_code, "grid_code": p.grid_code,
+                    "building_ids": list(p.building_ids)})  # fmt: skip
+    return out
+
+
+def problems_from_params(params: dict[str, Any] | None) -> list[Problem]:
+    """The problems stored with a plan by :func:`problems_to_params` (none for older plans)."""
+    rows = (params or {}).get("problems") or []
+    return [
+        Problem(r.get("kind", ""), r.get("message", ""), r.get("community_code"),
+                r.get("grid_code"), tuple(r.get("building_ids") or ()), r.get("message_zh", ""))
+        for r in rows
+    ]  # fmt: skip
+
+
+def _households_now():
+    """Households of each building now: the count given for it, else its stored households."""
+    hh = (select(m.Household.building_id, func.count().label("n"))
+          .group_by(m.Household.building_id).subquery())  # fmt: skip
+    return hh, func.coalesce(m.Building.households, hh.c.n, 0)
+
+
+def grid_status_now(*, session: Session, plan_ids: list[int] | None = None) -> pd.DataFrame:
+    """Every grid of the plans with its households as stored in the plan and as they are now.
+
+    Columns ``plan_id, grid_code, households, households_now, buildings_now, status_now``;
+    ``households_now`` sums the current counts of the buildings assigned to the grid (what an
+    ``import --update`` changed), ``status_now`` compares it with the plan's own bounds.
+    """
+    hh, now = _households_now()
+    query = (
+        select(m.Grid.plan_id, m.Grid.code, m.Grid.households,
+               func.coalesce(func.sum(now), 0), func.count(m.Building.id))
+        .outerjoin(m.GridBuilding, m.GridBuilding.grid_id == m.Grid.id)
+        .outerjoin(m.Building, m.Building.id == m.GridBuilding.building_id)
+        .outerjoin(hh, hh.c.building_id == m.Building.id)
+        .group_by(m.Grid.id, m.Grid.plan_id, m.Grid.code, m.Grid.households)
+        .order_by(m.Grid.plan_id, m.Grid.code)
+    )  # fmt: skip
+    if plan_ids is not None:
+        query = query.where(m.Grid.plan_id.in_(plan_ids))
+    columns = ["plan_id", "grid_code", "households", "households_now", "buildings_now"]
+    frame = pd.DataFrame(session.execute(query).all(), columns=columns)
+    for column in columns[2:]:
+        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(int)
+    bounds = {
+        p.id: household_bounds(*plan_bounds(p.params))
+        for p in session.scalars(select(m.Plan).where(m.Plan.id.in_(set(frame["plan_id"]))))
+    }
+    frame["status_now"] = [
+        bounds[p].status(h) for p, h in zip(frame["plan_id"], frame["households_now"], strict=True)
+    ]
+    return frame
+
+
+def plan_overview(*, session: Session, community_code: str | None = None) -> pd.DataFrame:
+    """All plans (of one community, if given), oldest first, with their grids and flagged grids.
+
+    Columns ``id, community_code, name, status, source, created_at, published_at, grids,
+    flagged``; ``flagged`` counts grids whose CURRENT household count is outside the plan's
+    bounds (see :func:`grid_status_now`).
+    """
+    query = select(m.Plan).order_by(m.Plan.id)
+    if community_code is not None:
+        load_community(session=session, code=community_code)  # raises NotFoundError
+        query = query.where(m.Plan.community_code == community_code)
+    plans = session.scalars(query).all()
+    status = grid_status_now(session=session, plan_ids=[p.id for p in plans])
+    grouped = status.groupby("plan_id")
+    n_grids = grouped.size()
+    flagged = status[status["status_now"] != "ok"].groupby("plan_id").size()
+    rows = []
+    for p in plans:
+        row = {k: v for k, v in _plan_dict(p).items() if k != "params"}
+        row["grids"] = int(n_grids.get(p.id, 0))
+        row["flagged"] = int(flagged.get(p.id, 0))
+        rows.append(row)
+    columns = ["id", "community_code", "name", "status", "source", "created_at", "published_at",
+               "grids", "flagged"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,427 @@
+"""``gridmap plan``: partition, repair, list, show, compare, publish and export stored plans.
+
+The store-side twin of ``gridmap partition`` / ``gridmap redistrict``: an office goes from
+imported files to a published plan without a notebook. Every command takes ``--db URL``
+(default ``GRIDMAP_DATABASE_URL``). Tables go to standard output, progress and problems to
+standard error. Unusable input (unknown plan or community, nothing to repair) exits with
+status 2 and one line saying what is wrong.
+
+Saving is all or nothing: ``plan partition`` and ``plan redistrict`` write the drafts of every
+community (and, with ``--publish``, publish them) in ONE transaction, so a failure leaves the
+store as it was; ``plan publish`` also switches all the plans it is given in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gridmap.compare import MATCH_CODE, MATCH_OVERLAP
+from gridmap.constraints import household_bounds
+from gridmap.crs import projected_crs_for
+from gridmap.errors import GridmapError
+from gridmap.metrics import polsby_popper
+from gridmap.partition import GRID_COLUMNS
+from gridmap.problems import Problem
+from service.commands.planfiles import (
+    LANG,
+    MAX_HOUSEHOLDS,
+    MIN_HOUSEHOLDS,
+    SEED,
+    check_lang,
+    console,
+    print_problems,
+    write_plan,
+)
+from service.storage.plans import plan_bounds
+
+__all__ = ["plan_app"]
+
+plan_app = typer.Typer(
+    help="Plans in the store: partition, redistrict, list, show, diff, publish, export.",
+    no_args_is_help=True,
+)
+
+DB = typer.Option(
+    None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
+)
+COMMUNITY = typer.Option(
+    [], "--community", help="Community code (repeat for several; default: all)."
+)
+
+
+# --------------------------------------------------------------------------- helpers
+def _fail(message: str) -> typer.Exit:
+    """Print one error line; the caller raises the returned Exit (status 2)."""
+    console.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+@contextmanager
+def _store(db: str | None) -> Iterator[Any]:
+    """Open the store at ``db``; a GridmapError anywhere inside exits 2 with its message."""
+    from service.analyst import open_store
+
+    try:
+        store = open_store(db)
+    except Exception as exc:  # bad URL, unreachable server: one line, no traceback
+        raise _fail(f"cannot open the store {db or '(default)'}: {exc}") from None
+    try:
+        yield store
+    except GridmapError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+
+
+@contextmanager
+def _progress(label: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A callback advancing a rich bar on a terminal, or printing a plain line per step."""
+    if not console.is_terminal:
+        done = [0]
+
+        def line(code: str) -> None:
+            done[0] += 1
+            console.print(f"{label} {done[0]}/{total}: {code}", highlight=False, markup=False)
+
+        yield line
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda _code: bar.advance(task)
+
+
+def _unique_problems(problems: Sequence[Problem]) -> list[Problem]:
+    """``problems`` without repeats (same kind, grid and text), in order."""
+    seen: set[tuple[str, str | None, str, str]] = set()
+    out_: list[Problem] = []
+    for p in problems:
+        key = (p.kind, p.grid_code, p.message, p.message_zh)
+        if key not in seen:
+            seen.add(key)
+            out_.append(p)
+    return out_
+
+
+def _show_problems(problems: Sequence[Problem], lang: str) -> None:
+    problems = _unique_problems(problems)
+    if problems:
+        what = "问题" if lang == "zh" else "problems"
+        console.print(f"{what} ({len(problems)}):", highlight=False, markup=False)
+        print_problems(problems, lang)
+
+
+def _out() -> Console:
+    """Console of standard output; wide enough for whole rows when it is not a terminal."""
+    console_ = Console()
+    return console_ if console_.is_terminal else Console(width=200)
+
+
+def _table(title: str, frame: pd.DataFrame, right: Sequence[str] = ()) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right" if column in right else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*["" if pd.isna(v) else str(v) for v in row])
+    _out().print(table)
+
+
+def _when(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _codes(store: Any, communities: list[str]) -> list[str]:
+    """The community codes asked for (checked), or every stored community."""
+    if communities:
+        for code in communities:
+            store.load_community(code)  # NotFoundError → exit 2
+        return list(dict.fromkeys(communities))
+    return store.communities()["community_code"].astype(str).tolist()
+
+
+# --------------------------------------------------------------------------- partition
+@plan_app.command("partition")
+def partition_plans(
+    db: str | None = DB,
+    community: list[str] = COMMUNITY,
+    min_households: int = MIN_HOUSEHOLDS,
+    max_households: int = MAX_HOUSEHOLDS,
+    seed: int = SEED,
+    jobs: int = typer.Option(0, "--jobs", help="Processes (0 = one per core)."),
+    publish: bool = typer.Option(False, "--publish", help="Publish the new plans."),
+    name: str | None = typer.Option(None, "--name", help="Name of the new plans."),
+    lang: str = LANG,
+) -> None:
+    """Partition stored communities (default: all, in parallel) and save one draft plan each."""
+    check_lang(lang)
+    with _store(db) as store:
+        codes = _codes(store, community)
+        if not codes:
+            raise _fail("the store holds no community; import them with `gridmap import`.")
+        n_jobs = min(jobs or os.cpu_count() or 1, len(codes))
+        with _progress("partition", len(codes)) as step:
+            result = store.partition_many(
+                community or None, n_jobs=n_jobs, progress=step, seed=seed,
+                min_households=min_households, max_households=max_households,
+            )  # fmt: skip
+        params = {"min_households": min_households, "max_households": max_households,
+                  "seed": seed}  # fmt: skip
+        planned = [c for c in codes if (result.grids["community_code"] == c).any()]
+        ids = store.save_drafts(dict.fromkeys(planned, result), publish=publish, name=name,
+                                params=dict.fromkeys(planned, params))  # fmt: skip
+    grids = result.grids
+    rows = [
+        {"community": c, "plan": ids[c], "status": "published" if publish else "draft",
+         "grids": int((grids["community_code"] == c).sum()),
+         "flagged": int(((grids["community_code"] == c) & (grids["status"] != "ok")).sum())}
+        for c in planned
+    ]  # fmt: skip
+    _table("plans saved", pd.DataFrame(rows), right=("plan", "grids", "flagged"))
+    _show_problems(result.problems, lang)
+
+
+# --------------------------------------------------------------------------- redistrict
+@plan_app.command("redistrict")
+def redistrict_plans(
+    db: str | None = DB,
+    community: list[str] = COMMUNITY,
+    min_households: int | None = typer.Option(
+        None, "--min-households", help="Default: the published plan's own bounds."
+    ),
+    max_households: int | None = typer.Option(None, "--max-households"),
+    seed: int = SEED,
+    publish: bool = typer.Option(False, "--publish", help="Publish the repaired plans."),
+    name: str | None = typer.Option(None, "--name", help="Name of the new plans."),
+    lang: str = LANG,
+) -> None:
+    """Repair the published plans against the buildings and households stored now."""
+    check_lang(lang)
+    with _store(db) as store:
+        codes = _codes(store, community)
+        overview = store.plan_overview()
+        published = overview[overview["status"] == "published"].set_index("community_code")
+        missing = [c for c in codes if c not in published.index]
+        if community and missing:
+            raise _fail(f"community {', '.join(missing)} has no published plan to redistrict; "
+                        "publish one first (`gridmap plan partition --publish`).")  # fmt: skip
+        codes = [c for c in codes if c in published.index]
+        if not codes:
+            raise _fail("no community has a published plan to redistrict; publish one first "
+                        "(`gridmap plan partition --publish`).")  # fmt: skip
+        results, params, same = {}, {}, []
+        with _progress("redistrict", len(codes)) as step:
+            for code in codes:
+                current = store.load_published_plan(code)
+                lo, hi = plan_bounds(current.info.get("params"))
+                lo, hi = min_households or lo, max_households or hi
+                results[code] = store.redistrict(code, min_households=lo, max_households=hi,
+                                                 seed=seed)  # fmt: skip
+                if _unchanged(results[code], current):
+                    same.append(code)
+                else:
+                    params[code] = {"min_households": lo, "max_households": hi, "seed": seed,
+                                    "from_plan": current.id}  # fmt: skip
+                step(code)
+        changed = {c: r for c, r in results.items() if c not in same}
+        ids = store.save_drafts(changed, publish=publish, name=name, params=params)
+    rows = []
+    for code in codes:
+        r = changed.get(code)
+        row = {"community": code, "from plan": int(published.at[code, "id"])}
+        if r is None:
+            row.update({"plan": "", "status": "unchanged (nothing saved)"})
+        else:
+            row.update({"plan": ids[code], "status": "published" if publish else "draft",
+                        "grids": len(r.grids), "kept": len(r.kept_grids),
+                        "changed": len(r.changed_grids),
+                        "flagged": int((r.grids["status"] != "ok").sum()),
+                        "households moved": r.households_moved})  # fmt: skip
+        rows.append(row)
+    right = ("from plan", "plan", "grids", "kept", "changed", "flagged", "households moved")
+    _table("plans repaired", pd.DataFrame(rows), right=right)
+    if same:
+        console.print(f"{len(same)} published plan(s) left as they are (the repair changes "
+                      f"nothing): {', '.join(same)}.", highlight=False, markup=False,
+                      soft_wrap=True)  # fmt: skip
+    _show_problems([p for r in results.values() for p in r.problems], lang)
+
+
+def _unchanged(result: Any, current: Any) -> bool:
+    """Whether a repair leaves the published plan as it is (same grids, buildings, counts)."""
+    if result.changed_grids or len(result.moved) or result.new_buildings:
+        return False
+    if result.removed_buildings:
+        return False
+    now = result.grids.set_index("grid_code")["households"].astype(int).sort_index()
+    then = current.grids.set_index("grid_code")["households"].astype(int).sort_index()
+    return now.index.equals(then.index) and bool((now == then).all())
+
+
+# --------------------------------------------------------------------------- list / show
+@plan_app.command("list")
+def list_plans(
+    db: str | None = DB,
+    community: str | None = typer.Option(None, "--community", help="Only this community."),
+) -> None:
+    """Plans with their grids and the grids outside the bounds with the CURRENT households."""
+    with _store(db) as store:
+        plans = store.plan_overview(community)
+    if plans.empty:
+        _out().print("no plans" + (f" of community {community}" if community else ""))
+        return
+    frame = pd.DataFrame({
+        "id": plans["id"], "community": plans["community_code"], "status": plans["status"],
+        "source": plans["source"], "grids": plans["grids"], "flagged": plans["flagged"],
+        "created": plans["created_at"].map(_when), "name": plans["name"],
+    })  # fmt: skip
+    _table("plans", frame, right=("id", "grids", "flagged"))
+    broken = plans[(plans["status"] == "published") & (plans["flagged"] > 0)]
+    if len(broken):
+        console.print(
+            f"{int(broken['flagged'].sum())} grid(s) of {len(broken)} published plan(s) are "
+            "outside the household bounds now (`gridmap plan show ID` lists them); "
+            "`gridmap plan redistrict` repairs them where the data allows.",
+            highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+
+
+@plan_app.command("show")
+def show_plan(
+    plan_id: int = typer.Argument(..., help="Plan id (see `gridmap plan list`)."),
+    db: str | None = DB,
+    lang: str = LANG,
+) -> None:
+    """A plan's grids with their households (in the plan and now) and status, and its problems."""
+    check_lang(lang)
+    with _store(db) as store:
+        plan = store.load_plan(plan_id)
+        status = store.grid_status(plan_id)
+        problems = store.plan_problems(plan_id)
+    info = plan.info
+    lo, hi = plan_bounds(info.get("params"))
+    _out().print(
+        f"plan {plan_id}: community {info['community_code']}, {info['status']}, "
+        f"{info['source']}, created {_when(info['created_at'])}, bounds {lo}–{hi} households"
+        + (f", name {info['name']}" if info.get("name") else ""),
+        highlight=False, markup=False,
+    )  # fmt: skip
+    frame = plan.grids[["grid_code", "buildings", "households"]].merge(
+        status[["grid_code", "households_now", "status_now"]], on="grid_code", how="left"
+    )
+    frame.columns = ["grid", "buildings", "households", "households now", "status now"]
+    _table(f"grids of plan {plan_id}", frame, right=("buildings", "households", "households now"))
+    _show_problems(problems, lang)
+
+
+# --------------------------------------------------------------------------- diff
+@plan_app.command("diff")
+def diff_plans(
+    plan_a: int = typer.Argument(..., help="The plan before."),
+    plan_b: int = typer.Argument(..., help="The plan after."),
+    db: str | None = DB,
+    match: str = typer.Option(
+        "auto",
+        "--match",
+        help="Pair grids by code, by shared households (overlap), or auto: by code when plan B "
+        "is a repair of a plan, else by overlap.",
+    ),
+) -> None:
+    """Per grid before/after, and the buildings and households that change grid."""
+    if match not in ("auto", MATCH_CODE, MATCH_OVERLAP):
+        raise _fail(f"--match must be auto, code or overlap, not {match!r}.")
+    with _store(db) as store:
+        a, b = store.load_plan(plan_a), store.load_plan(plan_b)
+        code = str(a.info["community_code"])
+        if code != str(b.info["community_code"]):
+            other = b.info["community_code"]
+            raise _fail(f"plans {plan_a} and {plan_b} are of different communities "
+                        f"({code}, {other}); compare plans of one community.")  # fmt: skip
+        if match == "auto":
+            match = MATCH_CODE if b.info["source"] == "redistrict" else MATCH_OVERLAP
+        lo, hi = plan_bounds(b.info.get("params"))
+        diff = store.compare(a, b, code=code, match=match, min_households=lo,
+                             max_households=hi)  # fmt: skip
+    s = diff.summary()
+    _out().print(
+        f"plan {plan_a} → {plan_b} (community {code}, grids paired by {match}): "
+        f"{s['grids_before']} → {s['grids_after']} grids, {s['boundaries_moved']} boundaries "
+        f"moved; {s['buildings_moved']} building(s) and {s['households_moved']} household(s) "
+        f"change grid ({s['share_moved']:.1%} of {diff.households_total}).",
+        highlight=False, markup=False, soft_wrap=True,
+    )  # fmt: skip
+    g = diff.grids.copy()
+    frame = pd.DataFrame({
+        "before": g["grid_before"], "after": g["grid_after"],
+        "households before": g["households_before"].astype("Int64"),
+        "households after": g["households_after"].astype("Int64"),
+        "boundary moved": g["boundary_moved"].map({True: "yes", False: ""}),
+        "status after": g["status_after"],
+    })  # fmt: skip
+    _table("grids", frame, right=("households before", "households after"))
+    if len(diff.moved):
+        moved = diff.moved.rename(columns={"building_id": "building", "from_grid": "from",
+                                           "to_grid": "to"})  # fmt: skip
+        _table("buildings that change grid", moved, right=("households",))
+
+
+# --------------------------------------------------------------------------- publish / export
+@plan_app.command("publish")
+def publish_plans(
+    plan_ids: list[int] = typer.Argument(..., help="Plan ids (one per community)."),
+    db: str | None = DB,
+) -> None:
+    """Publish plans (all in one transaction); each community's previous plan becomes history."""
+    with _store(db) as store:
+        infos = {pid: store.load_plan(pid).info for pid in dict.fromkeys(plan_ids)}
+        by_community: dict[str, list[int]] = {}
+        for pid, info in infos.items():
+            by_community.setdefault(str(info["community_code"]), []).append(pid)
+        twice = {c: ids for c, ids in by_community.items() if len(ids) > 1}
+        if twice:
+            code, ids = next(iter(twice.items()))
+            raise _fail(f"plans {', '.join(map(str, ids))} are all of community {code}; "
+                        "publish one plan per community.")  # fmt: skip
+        before = store.plan_overview()
+        store.publish_many(list(infos))
+    was = before[before["status"] == "published"].set_index("community_code")["id"]
+    for pid, info in infos.items():
+        code = str(info["community_code"])
+        old = was.get(code)
+        note = "" if old is None or old == pid else f" (plan {old} superseded)"
+        state = "already published" if old == pid else "published"
+        _out().print(f"plan {pid} of community {code}: {state}{note}", highlight=False)
+
+
+@plan_app.command("export")
+def export_plan(
+    plan_id: int = typer.Argument(..., help="Plan id."),
+    to: Path = typer.Option(..., "--out", help="Output grids GeoJSON (RFC 7946)."),
+    assignments: Path | None = typer.Option(
+        None, "--assignments", help="Output building→grid CSV."
+    ),
+    db: str | None = DB,
+) -> None:
+    """Write a plan as ``gridmap partition`` does: grids GeoJSON and building→grid CSV."""
+    with _store(db) as store:
+        plan = store.load_plan(plan_id)
+    grids = plan.grids.copy()
+    bounds = household_bounds(*plan_bounds(plan.info.get("params")))
+    grids["status"] = [bounds.status(h) for h in grids["households"]]
+    projected = grids.geometry.to_crs(projected_crs_for(grids)) if len(grids) else grids.geometry
+    grids["polsby_popper"] = np.round(polsby_popper(np.asarray(projected.values)), 4)
+    write_plan(grids, GRID_COLUMNS, plan.assignments, out=to, assignments_out=assignments)
+    written = f"{len(grids)} grids of plan {plan_id} written to {to}"
+    if assignments is not None:
+        written += f", {len(plan.assignments)} building assignments to {assignments}"
+    console.print(written + ".", highlight=False, markup=False, soft_wrap=True)
