@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from gridmap.schema import Entity
+from gridmap.spreadsheet import safe_frame
 
 __all__ = ["Issue", "AttachReport", "REPORT_COLUMNS", "record_labels"]
 
@@ -94,7 +95,7 @@ class AttachReport:
     def to_csv(self, path: str | Path) -> Path:
         """Write the report as UTF-8 CSV with a BOM (Excel then shows Chinese); return the path."""
         path = Path(path)
-        self.to_frame().to_csv(path, index=False, encoding="utf-8-sig")
+        safe_frame(self.to_frame()).to_csv(path, index=False, encoding="utf-8-sig")
         return path
 
     def to_json(self, path: str | Path) -> Path:

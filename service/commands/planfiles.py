@@ -18,6 +18,7 @@ from rich.console import Console
 from gridmap.crs import STORAGE_CRS
 from gridmap.errors import InputError
 from gridmap.problems import Problem
+from gridmap.spreadsheet import safe_frame
 
 __all__ = ["PlanInputs", "LANGS", "console", "check_lang", "read_inputs", "read_layer_file",
            "write_plan", "print_problems"]  # fmt: skip
@@ -133,7 +134,7 @@ def write_plan(
     written.to_file(out, driver="GeoJSON", engine="pyogrio", layer_options={"RFC7946": "YES"})
     if assignments_out is not None:
         assignments_out.parent.mkdir(parents=True, exist_ok=True)
-        assignments[["building_id", "grid_code"]].to_csv(assignments_out, index=False)
+        safe_frame(assignments[["building_id", "grid_code"]]).to_csv(assignments_out, index=False)
     return written
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from gridmap.schema import PERSONAL_FIELDS
+from gridmap.spreadsheet import safe_frame
 from service.api.deps import SessionDep
 from service.api.openapi_docs import CSV, GEOJSON, GEOPACKAGE, media_responses
 from service.api.responses import GeoJSONResponse, attachment, feature_collection_text
@@ -61,7 +62,8 @@ def _gpkg_bytes(frame: gpd.GeoDataFrame, layer: str) -> bytes:
 def _csv_bytes(frame: gpd.GeoDataFrame) -> bytes:
     table = pd.DataFrame(frame.drop(columns="geometry"))
     table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=7)
-    return table.to_csv(index=False).encode("utf-8-sig")  # BOM: Excel reads Chinese text
+    # BOM: Excel reads Chinese text
+    return safe_frame(table).to_csv(index=False).encode("utf-8-sig")
 
 
 def _respond(page: queries.FeaturePage, fmt: Format, name: str, layer: str) -> Response:
