@@ -1,6 +1,8 @@
 """``gridmap import``: load office files into the store in one transaction.
 
-Prints what was loaded (counts per table) and where the report is; never a personal value.
+Prints what was loaded (counts per table; with ``--update`` added / updated / unchanged /
+removed per entity), what was linked by location, the published grids now out of bounds and
+where the report is; never a personal value.
 """
 
 from __future__ import annotations
@@ -51,6 +53,19 @@ def import_command(
     report_dir: Path = typer.Option(
         Path("var/reports"), "--report-dir", help="Where the import report (CSV+JSON) goes."
     ),
+    update: bool = typer.Option(
+        False, "--update", help="Add new records, update changed ones, keep the rest (by id)."
+    ),
+    replace: list[str] = typer.Option(
+        [],
+        "--replace",
+        metavar="ENTITY",
+        help="With --update: this layer's file replaces the stored layer whole (stored records "
+        "missing from it are removed). Repeatable.",
+    ),  # fmt: skip
+    deletions: Path | None = typer.Option(
+        None, "--deletions", help="With --update: CSV of entity,id records to remove.", **_FILE
+    ),
 ) -> None:
     """Import communities, buildings, households, persons, staff and grids (all or nothing)."""
     from service.storage.importer import import_files
@@ -59,8 +74,10 @@ def import_command(
              "building": buildings, "household": households, "person": persons, "staff": staff,
              "grid": grids}  # fmt: skip
     sources = {entity: path for entity, path in given.items() if path is not None}
-    if not sources:
+    if not sources and deletions is None:
         raise typer.BadParameter("give at least one file, e.g. --buildings buildings.gpkg")
+    if (replace or deletions is not None) and not update:
+        raise typer.BadParameter("--replace and --deletions remove records: add --update")
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -80,7 +97,9 @@ def import_command(
         try:
             result = import_files(
                 sources, url=db, layers=_layers(layer), mapping=mapping, crs=crs,
-                report_dir=report_dir, step=step, progress=rows,
+                report_dir=report_dir, step=step, progress=rows, update=update,
+                replace=[e.strip().lower().removesuffix("s") for e in replace],
+                deletions=deletions,
             )  # fmt: skip
         except GridmapError as exc:  # InputError, ImportAborted: the message names the records
             console.print(f"[red]Import failed, nothing was written:[/red] {exc}")
@@ -89,23 +108,70 @@ def import_command(
 
 
 def _print_result(result) -> None:  # noqa: ANN001
-    table = Table(title=f"Import {result.import_run_id}: loaded")
-    table.add_column("table")
-    table.add_column("read", justify="right")
-    table.add_column("written", justify="right")
-    entity_of = {"community": "community", "compound": "compound", "street": "street",
-                 "building": "building", "household": "household", "person": "person",
-                 "staff": "staff"}  # fmt: skip
-    for name, written in result.counts.items():
-        read = result.read.get(entity_of.get(name, name))
-        table.add_row(name, "" if read is None else str(read), str(written))
     console = Console()
-    console.print(table)
+    if any(c.updated or c.unchanged or c.removed for c in result.changes.values()):
+        console.print(_changes_table(result))
+    else:
+        console.print(_counts_table(result))
     for code, plan_id in result.plans.items():
         console.print(f"community {code}: grids imported as plan {plan_id}")
+    if result.linked:
+        console.print(_linked_table(result))
+    if result.out_of_bounds:
+        console.print(_out_of_bounds_table(result.out_of_bounds))
+        console.print("Repair them with: gridmap plan redistrict --publish")
     reasons = result.report.reasons()
     summary = ", ".join(f"{reason}: {n}" for reason, n in reasons.items())
     suffix = f" ({summary})" if summary else ""
     console.print(f"{len(result.report)} record(s) in the report{suffix}")
     for kind, path in result.report_paths.items():
         console.print(f"report ({kind}): {path}")
+
+
+def _counts_table(result) -> Table:  # noqa: ANN001
+    table = Table(title=f"Import {result.import_run_id}: loaded")
+    table.add_column("table")
+    table.add_column("read", justify="right")
+    table.add_column("written", justify="right")
+    for name, written in result.counts.items():
+        read = result.read.get(name)
+        table.add_row(name, "" if read is None else str(read), str(written))
+    return table
+
+
+def _changes_table(result) -> Table:  # noqa: ANN001
+    table = Table(title=f"Import {result.import_run_id}: changes")
+    for column in ("entity", "read", "added", "updated", "unchanged", "removed"):
+        table.add_column(column, justify="left" if column == "entity" else "right")
+    for entity, c in result.changes.items():
+        read = result.read.get(entity)
+        removed = f"{c.removed} ({c.retired} retired)" if c.retired else str(c.removed)
+        table.add_row(entity, "" if read is None else str(read), str(c.added), str(c.updated),
+                      str(c.unchanged), removed)  # fmt: skip
+    return table
+
+
+def _linked_table(result) -> Table:  # noqa: ANN001
+    table = Table(title="Linked by location")
+    table.add_column("records → link")
+    table.add_column("linked", justify="right")
+    outside = dict.fromkeys(("building", "compound", "street"), 0)
+    for issue in result.report:
+        if issue.reason == "outside communities" and issue.entity in outside:
+            outside[issue.entity] += 1
+    for what, n in result.linked.items():
+        table.add_row(what, str(n))
+    for entity, n in outside.items():
+        if n:
+            table.add_row(f"{entity} outside every community (see report)", str(n))
+    return table
+
+
+def _out_of_bounds_table(grids: list[dict]) -> Table:
+    table = Table(title="Published grids now outside their household bounds")
+    for column in ("community", "grid", "plan", "households in plan", "households now", "status"):
+        table.add_column(column, justify="right" if "households" in column else "left")
+    for g in grids:
+        table.add_row(g["community_code"], g["grid_code"], str(g["plan_id"]),
+                      str(g["households"]), str(g["households_now"]), g["status_now"])  # fmt: skip
+    return table

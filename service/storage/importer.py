@@ -9,14 +9,23 @@ records with an unusable geometry and exact copies of a record are left out and 
 Conflicting duplicate ids, a missing column or CRS refuse the whole import.
 
 Layers given without their parents attach to what is already stored: households imported on
-their own attach to the stored buildings, persons to the stored households.
+their own attach to the stored buildings, persons to the stored households. Buildings,
+compounds and streets without a community, and buildings without a compound, are linked by
+location (:mod:`gridmap.linking`) to the communities and compounds of the import or the store.
+
+``update=True`` adds new records, updates changed ones and keeps the others (by id); with
+``replace`` (entities whose layer replaces the stored one whole) and ``deletions`` (entity → ids)
+it also removes records (:mod:`service.storage.updates`). Without it, ids already stored refuse
+the import. Either way the result lists added / updated / unchanged / removed per entity and the
+published grids whose households now fall outside their bounds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,17 +35,20 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from gridmap.attach import attach_all
+from gridmap.crs import to_storage_crs
 from gridmap.errors import InputError
 from gridmap.io import read_layer
-from gridmap.report import AttachReport
+from gridmap.linking import link_community, link_compound, missing_links
+from gridmap.report import AttachReport, Issue
 from gridmap.validate import validate_layer
 from service.storage import models as m
 from service.storage.imports import ImportBundle, ProgressCallback, import_bundle
-from service.storage.loads import load_buildings
+from service.storage.loads import list_communities, load_buildings, load_compounds
 from service.storage.migrate import upgrade_database
 from service.storage.session import make_engine, session_scope
+from service.storage.updates import UPDATABLE, Changes
 
-__all__ = ["ENTITY_ORDER", "ImportResult", "read_sources", "import_files"]
+__all__ = ["ENTITY_ORDER", "ImportResult", "read_sources", "read_deletions", "import_files"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +69,12 @@ class ImportResult:
     import_run_id: int
     plans: dict[str, int] = field(default_factory=dict)
     report_paths: dict[str, Path] = field(default_factory=dict)
+    linked: dict[str, int] = field(default_factory=dict)
+    """Records linked by location: ``"building → community"`` … → count."""
+    changes: dict[str, Changes] = field(default_factory=dict)
+    """Entity → added / updated / unchanged / removed."""
+    out_of_bounds: list[dict[str, Any]] = field(default_factory=list)
+    """Published grids whose households now fall outside their bounds (to re-district)."""
 
 
 def read_sources(
@@ -119,6 +137,9 @@ def import_files(
     migrate: bool = True,
     step: StepCallback | None = None,
     progress: ProgressCallback | None = None,
+    update: bool = False,
+    replace: Collection[str] = (),
+    deletions: Mapping[str, Collection[str]] | str | Path | None = None,
 ) -> ImportResult:
     """Import files into the store in one transaction and write the report.
 
@@ -136,6 +157,14 @@ def import_files(
     step, progress
         Progress hooks: ``step(description)`` per stage, ``progress(table, done, total)`` per
         batch of rows written.
+    update
+        Add new records, update changed ones, keep unchanged ones (by id). Without it, ids
+        already stored refuse the import.
+    replace
+        Entities whose file replaces the stored layer whole: stored records missing from the
+        file are removed (needs ``update``).
+    deletions
+        Entity → ids to remove, or a CSV file with columns ``entity,id`` (needs ``update``).
 
     Raises
     ------
@@ -144,6 +173,7 @@ def import_files(
     gridmap.errors.ImportAborted
         Writing failed; the transaction was rolled back (nothing written).
     """
+    removals = _check_removals(update, replace, deletions, sources)
     own_engine = engine is None
     engine = engine or make_engine(url)
     try:
@@ -152,13 +182,17 @@ def import_files(
         frames = read_sources(sources, layers=layers, mapping=mapping, crs=crs, step=step)
         read = {entity: len(frame) for entity, frame in frames.items()}
         with session_scope(engine) as session:
-            bundle, report = _prepare(session, frames, step)
+            bundle, report, linked = _prepare(session, frames, step)
             bundle.sources = {e: Path(p).name for e, p in sources.items()}
+            bundle.update, bundle.replace, bundle.deletions = update, frozenset(replace), removals
             if step:
                 step("write to the store")
             summary = import_bundle(session=session, bundle=bundle, progress=progress)
+        report.extend(summary.issues)
         result = ImportResult(read=read, counts=summary.counts, report=report,
-                              import_run_id=summary.import_run_id, plans=summary.plans)  # fmt: skip
+                              import_run_id=summary.import_run_id, plans=summary.plans,
+                              linked=linked, changes=summary.changes,
+                              out_of_bounds=summary.out_of_bounds)  # fmt: skip
         if report_dir is not None:
             result.report_paths = _write_report(report, Path(report_dir))
         log.info("Import %d wrote %s; %d report line(s)", result.import_run_id, result.counts,
@@ -171,8 +205,8 @@ def import_files(
 
 def _prepare(
     session: Any, frames: dict[str, pd.DataFrame], step: StepCallback | None
-) -> tuple[ImportBundle, AttachReport]:
-    """Validate and attach the frames (against stored parents where a layer is missing)."""
+) -> tuple[ImportBundle, AttachReport, dict[str, int]]:
+    """Validate, attach and link the frames (to stored parents where a layer is missing)."""
     report = AttachReport()
     simple: dict[str, pd.DataFrame | None] = {}
     for entity in ("compound", "staff"):
@@ -199,7 +233,56 @@ def _prepare(
         persons=result.persons, staff=simple.get("staff"),
         grids=result.grids if given["grid"] is not None else None,
     )  # fmt: skip
-    return bundle, report
+    linked = _link_by_location(session, bundle, report, step)
+    return bundle, report, linked
+
+
+def _link_by_location(
+    session: Any, bundle: ImportBundle, report: AttachReport, step: StepCallback | None
+) -> dict[str, int]:
+    """Fill missing communities (and buildings' compounds) by location; count what was linked."""
+    layers = {"compound": bundle.compounds, "street": bundle.streets,
+              "building": bundle.buildings}  # fmt: skip
+    needing = {e: f for e, f in layers.items()
+               if _is_geo(f) and len(f) and missing_links(f, "community_code").any()}  # fmt: skip
+    linked: dict[str, int] = {}
+    if needing:
+        if step:
+            step("link by location")
+        communities = _link_targets(bundle.communities, list_communities(session=session),
+                                    "community_code")  # fmt: skip
+        for entity, frame in needing.items():
+            out = link_community(to_storage_crs(frame, layer=entity), communities, entity)
+            setattr(bundle, f"{entity}s" if entity != "compound" else "compounds", out.frame)
+            linked[f"{entity} → community"] = out.linked
+            _extend_once(report, out.issues)
+    buildings = bundle.buildings
+    if _is_geo(buildings) and len(buildings) and missing_links(buildings, "compound_id").any():
+        compounds = _link_targets(bundle.compounds, load_compounds(session=session),
+                                  "compound_id")  # fmt: skip
+        if len(compounds):
+            out = link_compound(to_storage_crs(buildings, layer="building"), compounds)
+            bundle.buildings = out.frame
+            linked["building → compound"] = out.linked
+    return {k: v for k, v in linked.items() if v}
+
+
+def _link_targets(
+    given: gpd.GeoDataFrame | None, stored: gpd.GeoDataFrame, key: str
+) -> gpd.GeoDataFrame:
+    """Polygons of the import, plus the stored ones the import does not replace (EPSG:4326)."""
+    if not _is_geo(given) or not len(given):
+        return stored
+    given = to_storage_crs(given[[key, given.geometry.name]])
+    given = given.rename_geometry("geometry") if given.geometry.name != "geometry" else given
+    rest = stored[~stored[key].isin(set(given[key]))][[key, "geometry"]]
+    return gpd.GeoDataFrame(pd.concat([given, rest], ignore_index=True), crs=given.crs)
+
+
+def _extend_once(report: AttachReport, issues: list[Issue]) -> None:
+    """Add ``issues`` not already in ``report`` (the cross-checks also list buildings outside)."""
+    seen = {(i.entity, i.record_id, i.reason) for i in report}
+    report.extend(i for i in issues if (i.entity, i.record_id, i.reason) not in seen)
 
 
 def _stored_parents(session: Any, given: dict[str, pd.DataFrame | None]) -> dict[str, Any]:
@@ -214,6 +297,66 @@ def _stored_parents(session: Any, given: dict[str, pd.DataFrame | None]) -> dict
         ids = session.scalars(select(m.Household.id)).all()
         stored["household"] = pd.DataFrame({"household_id": pd.Series(ids, dtype="str")})
     return stored
+
+
+def read_deletions(path: str | Path) -> dict[str, set[str]]:
+    """Entity → ids from a deletions CSV with columns ``entity,id`` (UTF-8 or GB18030).
+
+    Raises
+    ------
+    InputError
+        Missing columns, unknown entities or empty ids, naming the rows.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if not {"entity", "id"} <= set(frame.columns):
+        raise InputError(
+            f"{path.name} needs the columns entity,id (found {list(frame.columns)}); "
+            "one line per record to remove, e.g. building,B00017."
+        )
+    entity = frame["entity"].str.strip().str.lower().str.removesuffix("s")
+    ids = frame["id"].str.strip()
+    bad = [f"row {i + 2}" for i in frame.index[~entity.isin(list(UPDATABLE)) | ids.eq("")]]
+    if bad:
+        raise InputError(
+            f"{path.name}: {', '.join(bad[:10])} name no known entity ({', '.join(UPDATABLE)}) "
+            "or have an empty id; fix those lines."
+        )
+    out: dict[str, set[str]] = {}
+    for e, i in zip(entity, ids, strict=True):
+        out.setdefault(e, set()).add(i)
+    return out
+
+
+def _check_removals(
+    update: bool,
+    replace: Collection[str],
+    deletions: Mapping[str, Collection[str]] | str | Path | None,
+    sources: Mapping[str, Any],
+) -> dict[str, set[str]]:
+    """The deletions as entity → ids, after checking the removal options fit together."""
+    if (replace or deletions is not None) and not update:
+        raise InputError("Removing records (--replace, --deletions) works with --update only.")
+    unknown = sorted(set(replace) - set(UPDATABLE))
+    if unknown:
+        raise InputError(f"--replace {unknown}: choose among {list(UPDATABLE)}.")
+    missing = sorted(set(replace) - set(sources))
+    if missing:
+        raise InputError(
+            f"--replace {', '.join(missing)}: give that layer's file too; it replaces the "
+            "stored layer whole."
+        )
+    if deletions is None:
+        return {}
+    if isinstance(deletions, str | Path):
+        return read_deletions(deletions)
+    return {e: {str(i) for i in ids} for e, ids in deletions.items()}
 
 
 def _write_report(report: AttachReport, directory: Path) -> dict[str, Path]:

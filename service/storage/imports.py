@@ -20,13 +20,23 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gridmap.errors import ImportAborted
+from gridmap.report import Issue
 from service.storage import models as m
 from service.storage.plans import publish_plan, save_plan
+from service.storage.updates import (
+    UPDATABLE,
+    Changes,
+    grids_out_of_bounds,
+    remove_records,
+    split_rows,
+    stored_ids,
+    write_changes,
+)
 from service.storage.values import (
     as_multiline,
     as_multipolygon,
@@ -64,6 +74,12 @@ class ImportBundle:
     grids: gpd.GeoDataFrame | None = None
     sources: dict[str, str] = field(default_factory=dict)
     """Entity → source file name (names only, recorded in ``import_run``)."""
+    update: bool = False
+    """Add new records, update changed ones, keep the rest (else stored ids are refused)."""
+    replace: frozenset[str] = frozenset()
+    """Entities whose stored records missing from the file are removed (needs ``update``)."""
+    deletions: dict[str, set[str]] = field(default_factory=dict)
+    """Entity → ids to remove (needs ``update``)."""
 
 
 @dataclass
@@ -73,6 +89,12 @@ class ImportSummary:
     counts: dict[str, int]
     import_run_id: int
     plans: dict[str, int] = field(default_factory=dict)
+    changes: dict[str, Changes] = field(default_factory=dict)
+    """Entity → added / updated / unchanged / removed (every import fills it)."""
+    issues: list[Issue] = field(default_factory=list)
+    """Report lines of the removals (links cleared, buildings retired)."""
+    out_of_bounds: list[dict[str, Any]] = field(default_factory=list)
+    """Published grids whose households now fall outside their bounds (see ``updates``)."""
 
 
 # --------------------------------------------------------------------------- frame → rows
@@ -210,21 +232,27 @@ def _staff_rows(f: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, A
 
 
 # --------------------------------------------------------------------------- import
-def _check_new_ids(session: Session, model: type[m.Base], key: str, rows: list[dict]) -> None:
+def _check_file_ids(model: type[m.Base], key: str, rows: list[dict]) -> None:
     ids = [r[key] for r in rows]
-    dupes = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else []
-    column = getattr(model, key)
-    existing: list[str] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        existing += session.scalars(select(column).where(column.in_(chunk))).all()
-    table = model.__tablename__
-    if dupes or existing:
-        listing = ", ".join(map(str, (dupes or sorted(existing))[:10]))
-        what = "appear more than once in the file" if dupes else "are already in the store"
+    if len(set(ids)) == len(ids):
+        return
+    seen: set[str] = set()
+    dupes = sorted({i for i in ids if i in seen or seen.add(i)})
+    listing = ", ".join(map(str, dupes[:10])) + (" …" if len(dupes) > 10 else "")
+    raise ImportAborted(
+        f"{model.__tablename__} id(s) {listing} appear more than once in the file; nothing was "
+        "written. Remove the duplicates."
+    )
+
+
+def _check_not_stored(session: Session, model: type[m.Base], key: str, rows: list[dict]) -> None:
+    existing = sorted(stored_ids(session, model, [r[key] for r in rows]))
+    if existing:
+        listing = ", ".join(map(str, existing[:10])) + (" …" if len(existing) > 10 else "")
         raise ImportAborted(
-            f"{table} id(s) {listing}{' …' if len(dupes or existing) > 10 else ''} {what}; "
-            "nothing was written. Remove the duplicates or import into a fresh store."
+            f"{model.__tablename__} id(s) {listing} are already in the store; nothing was "
+            "written. To add new records and update changed ones, import with --update "
+            "(import_files(..., update=True)); or import into a fresh store."
         )
 
 
@@ -319,39 +347,140 @@ def _describe(exc: SQLAlchemyError) -> str:
 def _write_bundle(
     session: Session, bundle: ImportBundle, started: dt.datetime, progress: Any
 ) -> ImportSummary:
+    if (bundle.replace or bundle.deletions) and not bundle.update:
+        raise ImportAborted("Removing records (replace, deletions) needs update mode.")
     counts: dict[str, int] = {}
-    steps: list[tuple[type[m.Base], str, pd.DataFrame | None, Callable[[Any], list]]] = [
-        (m.Community, "code", bundle.communities, _community_rows),
-        (m.Compound, "id", bundle.compounds, _compound_rows),
-        (m.Street, "id", bundle.streets, _street_rows),
-        (m.Building, "id", bundle.buildings, _building_rows),
-        (m.Household, "id", bundle.households, _household_rows),
-        (m.Person, "id", bundle.persons, _person_rows),
+    changes: dict[str, Changes] = {}
+    file_ids: dict[str, set[str]] = {}
+    steps: list[tuple[str, pd.DataFrame | None, Callable[[Any], list]]] = [
+        ("community", bundle.communities, _community_rows),
+        ("compound", bundle.compounds, _compound_rows),
+        ("street", bundle.streets, _street_rows),
+        ("building", bundle.buildings, _building_rows),
+        ("household", bundle.households, _household_rows),
+        ("person", bundle.persons, _person_rows),
     ]
-    for model, key, frame, to_rows in steps:
+    for entity, frame, to_rows in steps:
         if frame is not None and len(frame):
+            model = UPDATABLE[entity]
             rows = to_rows(frame)
-            _check_new_ids(session, model, key, rows)
-            session.flush()
-            _check_references(session, model.__tablename__, key, rows)
-            counts[model.__tablename__] = _insert(session, model, rows, progress)
+            file_ids[entity] = {r[_KEYS[entity]] for r in rows}
+            changes[entity] = _write_table(session, model, _KEYS[entity], rows, bundle, progress)
+            counts[model.__tablename__] = changes[entity].added + changes[entity].updated
     if bundle.staff is not None and len(bundle.staff):
         staff, links = _staff_rows(bundle.staff)
-        _check_new_ids(session, m.Staff, "id", staff)
-        _check_references(session, "staff", "id", staff)
-        counts["staff"] = _insert(session, m.Staff, staff, progress)
-        counts["staff_grid"] = _insert(session, m.StaffGrid, links, progress) if links else 0
+        file_ids["staff"] = {r["id"] for r in staff}
+        changes["staff"], counts["staff_grid"] = _write_staff(session, staff, links, bundle,
+                                                              progress)  # fmt: skip
+        counts["staff"] = changes["staff"].added + changes["staff"].updated
+    issues = _remove(session, bundle, file_ids, changes) if bundle.update else []
     plans: dict[str, int] = {}
     if bundle.grids is not None and len(bundle.grids):
         session.flush()
         plans = _import_grids(session, bundle.grids, bundle.buildings, bundle.sources.get("grid"))
         counts["plan"] = len(plans)
         counts["grid"] = len(bundle.grids)
+    session.flush()
+    flagged = grids_out_of_bounds(session)
+    audit = {**counts, "changes": {e: c.as_dict() for e, c in changes.items()}}
     run = m.ImportRun(started_at=started, finished_at=dt.datetime.now(dt.UTC),
-                      sources=dict(bundle.sources), counts=counts)  # fmt: skip
+                      sources=dict(bundle.sources), counts=audit)  # fmt: skip
     session.add(run)
     session.flush()
-    return ImportSummary(counts=counts, import_run_id=run.id, plans=plans)
+    return ImportSummary(counts=counts, import_run_id=run.id, plans=plans, changes=changes,
+                         issues=issues, out_of_bounds=flagged)  # fmt: skip
+
+
+_KEYS = {"community": "code", "compound": "id", "street": "id", "building": "id",
+         "household": "id", "person": "id", "staff": "id"}  # fmt: skip
+"""Key of each entity's store rows."""
+
+
+def _write_table(
+    session: Session, model: type[m.Base], key: str, rows: list[dict], bundle: ImportBundle,
+    progress: Any,
+) -> Changes:  # fmt: skip
+    """Insert new rows; in update mode also update changed ones (unchanged ones are kept)."""
+    _check_file_ids(model, key, rows)
+    if bundle.update:
+        new, changed, same = split_rows(session, model, rows)
+    else:
+        _check_not_stored(session, model, key, rows)
+        new, changed, same = rows, [], 0
+    session.flush()
+    _check_references(session, model.__tablename__, key, new + changed)
+    _insert(session, model, new, progress)
+    write_changes(session, model, changed)
+    return Changes(added=len(new), updated=len(changed), unchanged=same)
+
+
+def _write_staff(
+    session: Session, staff: list[dict], links: list[dict], bundle: ImportBundle, progress: Any
+) -> tuple[Changes, int]:
+    """Staff and their grid links; a staff member whose links changed counts as updated."""
+    _check_file_ids(m.Staff, "id", staff)
+    if not bundle.update:
+        _check_not_stored(session, m.Staff, "id", staff)
+        _check_references(session, "staff", "id", staff)
+        _insert(session, m.Staff, staff, progress)
+        return Changes(added=len(staff)), _insert(session, m.StaffGrid, links, progress)
+    new, changed, _ = split_rows(session, m.Staff, staff)
+    wanted: dict[str, set[str]] = {}
+    for link in links:
+        wanted.setdefault(link["staff_id"], set()).add(link["grid_code"])
+    ids = [r["id"] for r in staff]
+    stored: dict[str, set[str]] = {}
+    for sid, code in session.execute(
+        select(m.StaffGrid.staff_id, m.StaffGrid.grid_code).where(m.StaffGrid.staff_id.in_(ids))
+    ):
+        stored.setdefault(sid, set()).add(code)
+    touched = {r["id"] for r in new + changed}
+    changed += [
+        r for r in staff if r["id"] not in touched and wanted.get(r["id"]) != stored.get(r["id"])
+    ]
+    _check_references(session, "staff", "id", new + changed)
+    _insert(session, m.Staff, new, progress)
+    write_changes(session, m.Staff, changed)
+    redo = [r["id"] for r in changed]
+    if redo:
+        session.execute(delete(m.StaffGrid).where(m.StaffGrid.staff_id.in_(redo)))
+    relinked = [link for link in links if link["staff_id"] in touched | set(redo)]
+    written = _insert(session, m.StaffGrid, relinked, progress)
+    same = len(staff) - len(new) - len(changed)
+    return Changes(added=len(new), updated=len(changed), unchanged=same), written
+
+
+def _remove(
+    session: Session, bundle: ImportBundle, file_ids: dict[str, set[str]],
+    changes: dict[str, Changes],
+) -> list[Issue]:  # fmt: skip
+    """Remove replaced layers' missing records and the deletions; fill ``changes``."""
+    removals: dict[str, set[str]] = {}
+    issues: list[Issue] = []
+    for entity in sorted(bundle.replace):
+        if entity not in file_ids:
+            raise ImportAborted(
+                f"--replace {entity} needs the {entity} file (the layer that replaces the "
+                "stored one); nothing was written."
+            )
+        removals[entity] = stored_ids(session, UPDATABLE[entity]) - file_ids[entity]
+    for entity, ids in sorted(bundle.deletions.items()):
+        both = sorted(set(ids) & file_ids.get(entity, set()))
+        if both:
+            raise ImportAborted(
+                f"{entity} id(s) {', '.join(both[:10])} are both in the deletions file and in "
+                f"the {entity} file; nothing was written. Keep each in one place."
+            )
+        found = stored_ids(session, UPDATABLE[entity], ids)
+        issues += [Issue(entity, i, "not in the store", "listed for deletion but not stored")
+                   for i in sorted(set(ids) - found)]  # fmt: skip
+        removals[entity] = removals.get(entity, set()) | found
+    session.flush()
+    done, removal_issues = remove_records(session, removals)
+    for entity, (removed, retired) in done.items():
+        entry = changes.setdefault(entity, Changes())
+        entry.removed, entry.retired = removed, retired
+    return issues + removal_issues
 
 
 def _import_grids(

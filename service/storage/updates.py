@@ -1,0 +1,298 @@
+"""``import --update``: add new records, update changed ones, keep the rest, remove on request.
+
+Used by :func:`service.storage.imports.import_bundle` inside its one transaction. Records are
+matched by id. A stored record is *updated* when any stored value differs from the file's;
+values are compared as read back through the column types, so encrypted ID numbers and phones
+are compared decrypted (never ciphertext to clear text) and geometries as shapes. Records are
+removed only when asked: a replaced layer (``--replace building``) loses the stored records
+missing from the file; a deletions file names ``entity,id`` pairs.
+
+Removing what others refer to keeps the store consistent:
+
+* a building that a plan assigns (``grid_building``, any plan, published or history) is
+  *retired*, not deleted, as in :mod:`service.storage.edits`: kind ``demolished``, no household
+  count (0), no community or compound. Old plans keep their assignment rows; the grid of the
+  published plan loses its households and is listed if it falls out of bounds;
+* households of a removed building, persons of a removed household and buildings of a removed
+  compound lose that link (set empty) and each becomes a report line;
+* a community still referred to (plans, buildings, compounds, staff) is not removed: the update
+  is refused, naming it.
+
+Nothing here logs personal values.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from geoalchemy2 import WKBElement
+from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from gridmap.errors import ImportAborted
+from gridmap.report import Issue
+from service.storage import models as m
+from service.storage.crypto import search_hash
+from service.storage.edits import DEMOLISHED
+from service.storage.plans import grid_status_now
+from service.storage.values import shapes_from_wkb
+
+__all__ = [
+    "UPDATABLE",
+    "Changes",
+    "split_rows",
+    "write_changes",
+    "remove_records",
+    "stored_ids",
+    "grids_out_of_bounds",
+]
+
+log = logging.getLogger(__name__)
+
+UPDATABLE: dict[str, type[m.Base]] = {
+    "community": m.Community, "compound": m.Compound, "street": m.Street,
+    "building": m.Building, "household": m.Household, "person": m.Person, "staff": m.Staff,
+}  # fmt: skip
+"""Entities ``--update``, ``--replace`` and a deletions file work on, in load order."""
+
+_HASHES: dict[type[m.Base], dict[str, tuple[str, str]]] = {
+    m.Person: {"id_number_hash": ("id_number", "id_number"), "phone_hash": ("phone", "phone")},
+    m.Staff: {"phone_hash": ("phone", "phone")},
+}
+"""Hash column → (value column, purpose): a Core UPDATE must set the hash itself."""
+_GEOMETRY_TOLERANCE = 1e-9
+"""Degrees (~0.1 mm): coordinates closer than this are the same."""
+_CHUNK = 500
+
+
+@dataclass
+class Changes:
+    """Records of one entity added, updated, kept unchanged and removed (retired included)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    retired: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts as a plain dict (for JSON)."""
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+                "removed": self.removed, "retired": self.retired}  # fmt: skip
+
+
+def _key(model: type[m.Base]) -> Any:
+    return model.__table__.primary_key.columns.values()[0]
+
+
+def stored_ids(session: Session, model: type[m.Base], ids: Iterable[str] | None = None) -> set[str]:
+    """Ids of ``model`` in the store (all, or those among ``ids``)."""
+    column = _key(model)
+    if ids is None:
+        return set(session.scalars(select(column)))
+    wanted, found = sorted(set(ids)), set()
+    for start in range(0, len(wanted), _CHUNK):
+        found |= set(
+            session.scalars(select(column).where(column.in_(wanted[start : start + _CHUNK])))
+        )
+    return found
+
+
+def _stored_rows(session: Session, model: type[m.Base], ids: list[str]) -> dict[str, dict]:
+    table: Table = model.__table__
+    key = _key(model)
+    rows: dict[str, dict] = {}
+    for start in range(0, len(ids), _CHUNK):
+        result = session.execute(select(table).where(key.in_(ids[start : start + _CHUNK])))
+        rows.update({r._mapping[key.name]: dict(r._mapping) for r in result})
+    return rows
+
+
+def _same(new: Any, old: Any) -> bool:
+    if isinstance(new, WKBElement) or isinstance(old, WKBElement):
+        if new is None or old is None:
+            return new is None and old is None
+        a, b = shapes_from_wkb([new, old])
+        return bool(shapely.equals_exact(a, b, tolerance=_GEOMETRY_TOLERANCE))
+    return new == old
+
+
+def split_rows(
+    session: Session, model: type[m.Base], rows: list[dict[str, Any]]
+) -> tuple[list[dict], list[dict], int]:
+    """Split file rows into (new, changed, number unchanged) against the stored records."""
+    key = _key(model).name
+    stored = _stored_rows(session, model, [r[key] for r in rows])
+    hashes = _HASHES.get(model, {})
+    new, changed = [], []
+    for row in rows:
+        old = stored.get(row[key])
+        if old is None:
+            new.append(row)
+        elif any(not _same(v, old.get(c)) for c, v in row.items() if c not in hashes):
+            changed.append(row)
+    return new, changed, len(rows) - len(new) - len(changed)
+
+
+def write_changes(session: Session, model: type[m.Base], rows: list[dict[str, Any]]) -> None:
+    """UPDATE the stored records of ``rows`` (same keys in every row), hashes included."""
+    if not rows:
+        return
+    table: Table = model.__table__
+    key = _key(model)
+    params = []
+    for row in rows:
+        values = {c: v for c, v in row.items() if c != key.name}
+        for hash_column, (source, purpose) in _HASHES.get(model, {}).items():
+            if source in values:
+                values[hash_column] = search_hash(values[source], purpose=purpose)
+        params.append({**values, "pk_": row[key.name]})
+    session.execute(update(table).where(key == bindparam("pk_")), params)
+
+
+# --------------------------------------------------------------------------- removals
+def remove_records(
+    session: Session, removals: dict[str, set[str]]
+) -> tuple[dict[str, tuple[int, int]], list[Issue]]:
+    """Remove the given ids per entity, children first; return (removed, retired) and issues."""
+    done: dict[str, tuple[int, int]] = {}
+    issues: list[Issue] = []
+    for entity in reversed(list(UPDATABLE)):
+        ids = sorted(removals.get(entity, ()))
+        if not ids:
+            continue
+        remover = _REMOVERS.get(entity, _delete_only)
+        done[entity] = remover(session, UPDATABLE[entity], ids, issues)
+        log.info("Removed %d %s record(s) (%d retired)", *done[entity][:1], entity,
+                 done[entity][1])  # fmt: skip
+    return done, issues
+
+
+def _chunks(ids: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _unlink(
+    session: Session, child: type[m.Base], column: str, ids: list[str], entity: str, what: str,
+    issues: list[Issue],
+) -> None:  # fmt: skip
+    """Clear ``child.column`` where it names a removed record; one issue per child."""
+    col = getattr(child, column)
+    key = _key(child)
+    for chunk in _chunks(ids):
+        hit = session.execute(select(key, col).where(col.in_(chunk)).order_by(key)).all()
+        issues += [
+            Issue(entity, str(c), f"{what} removed", f"{what} {p} was removed; {column} cleared")
+            for c, p in hit
+        ]
+        session.execute(update(child).where(col.in_(chunk)).values({column: None}))
+
+
+def _delete_only(
+    session: Session,
+    model: type[m.Base],
+    ids: list[str],
+    issues: list[Issue],  # noqa: ARG001
+) -> tuple[int, int]:
+    key = _key(model)
+    if model is m.Staff:
+        for chunk in _chunks(ids):
+            session.execute(delete(m.StaffGrid).where(m.StaffGrid.staff_id.in_(chunk)))
+    n = 0
+    for chunk in _chunks(ids):
+        n += session.execute(delete(model).where(key.in_(chunk))).rowcount or 0
+    return n, 0
+
+
+def _remove_households(
+    session: Session, model: type[m.Base], ids: list[str], issues: list[Issue]
+) -> tuple[int, int]:
+    _unlink(session, m.Person, "household_id", ids, "person", "household", issues)
+    return _delete_only(session, model, ids, issues)
+
+
+def _remove_compounds(
+    session: Session, model: type[m.Base], ids: list[str], issues: list[Issue]
+) -> tuple[int, int]:
+    _unlink(session, m.Building, "compound_id", ids, "building", "compound", issues)
+    return _delete_only(session, model, ids, issues)
+
+
+def _remove_buildings(
+    session: Session, model: type[m.Base], ids: list[str], issues: list[Issue]
+) -> tuple[int, int]:
+    _unlink(session, m.Household, "building_id", ids, "household", "building", issues)
+    assigned: set[str] = set()
+    for chunk in _chunks(ids):
+        assigned |= set(session.scalars(
+            select(m.GridBuilding.building_id).where(m.GridBuilding.building_id.in_(chunk))
+        ))  # fmt: skip
+    retire = sorted(assigned)
+    for chunk in _chunks(retire):
+        session.execute(
+            update(m.Building).where(m.Building.id.in_(chunk))
+            .values(kind=DEMOLISHED, households=0, community_code=None, compound_id=None)
+        )  # fmt: skip
+    issues += [
+        Issue("building", b, "building retired",
+              "removed from the file but assigned by a plan: kept as demolished (0 households) "
+              "so the plans keep their assignment")
+        for b in retire
+    ]  # fmt: skip
+    deleted, _ = _delete_only(session, model, [b for b in ids if b not in assigned], issues)
+    return deleted + len(retire), len(retire)
+
+
+def _remove_communities(
+    session: Session, model: type[m.Base], ids: list[str], issues: list[Issue]
+) -> tuple[int, int]:
+    users = []
+    for child, column in ((m.Plan, "community_code"), (m.Building, "community_code"),
+                          (m.Compound, "community_code"), (m.Staff, "community_code")):  # fmt: skip
+        col = getattr(child, column)
+        hits = session.execute(
+            select(col, func.count()).where(col.in_(ids)).group_by(col).order_by(col)
+        ).all()
+        users += [f"{code} ({n} {child.__tablename__})" for code, n in hits]
+    if users:
+        raise ImportAborted(
+            f"Communities still in use cannot be removed: {', '.join(users[:10])}; nothing was "
+            "written. Remove or move what refers to them first."
+        )
+    return _delete_only(session, model, ids, issues)
+
+
+_REMOVERS = {
+    "household": _remove_households,
+    "compound": _remove_compounds,
+    "building": _remove_buildings,
+    "community": _remove_communities,
+}
+
+
+# --------------------------------------------------------------------------- published grids
+def grids_out_of_bounds(session: Session) -> list[dict[str, Any]]:
+    """Grids of published plans whose households NOW fall outside their plan's bounds.
+
+    Households are re-counted from each plan's building assignment and the current buildings
+    (:func:`service.storage.plans.grid_status_now`). Each item: ``plan_id, community_code,
+    grid_code, households`` (in the plan), ``households_now``, ``status_now``.
+    """
+    published = dict(session.execute(
+        select(m.Plan.id, m.Plan.community_code).where(m.Plan.status == "published")
+    ).all())  # fmt: skip
+    if not published:
+        return []
+    status = grid_status_now(session=session, plan_ids=sorted(published))
+    flagged = status[status["status_now"] != "ok"]
+    return [
+        {"plan_id": int(r.plan_id), "community_code": published[r.plan_id],
+         "grid_code": r.grid_code, "households": int(r.households),
+         "households_now": int(r.households_now), "status_now": r.status_now}
+        for r in flagged.itertuples()
+    ]  # fmt: skip
