@@ -5,6 +5,14 @@
 ``service/static/vendor/`` (gitignored), which the app serves at ``/static/vendor``::
 
     (cd service/static && npm ci) && python -m service.assets --install
+
+Building the package (``pip install .``, ``pip wheel .``, ``python -m build``) does the same
+through the hatch build hook ``hatch_build.py``, which puts the files into the wheel. When they
+are missing anyway, ``/static/vendor/…`` answers 404 (:func:`optional_static_files`) and the map
+pages say which step is missing (:func:`missing_message`).
+
+This module uses the standard library only (the build hook loads it without gridmap's
+dependencies), except :func:`optional_static_files`, which imports Starlette when first used.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import argparse
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "STATIC_DIR",
@@ -25,6 +34,8 @@ __all__ = [
     "is_installed",
     "install",
     "ensure_installed",
+    "missing_message",
+    "optional_static_files",
     "main",
 ]
 
@@ -46,7 +57,9 @@ VENDOR_FILES: dict[str, str] = {
 }
 _JS = (("leaflet", "leaflet/leaflet.js"),)
 _CSS = (("leaflet_css", "leaflet/leaflet.css"),)
-_INSTALL_HINT = "Run `(cd service/static && npm ci) && python -m service.assets --install`."
+INSTALL_STEP = "(cd service/static && npm ci) && python -m service.assets --install"
+"""The command that puts Leaflet where the app serves it (from a source checkout)."""
+_INSTALL_HINT = f"Run `{INSTALL_STEP}`."
 
 
 def vendor_js() -> list[tuple[str, str]]:
@@ -59,12 +72,45 @@ def vendor_css() -> list[tuple[str, str]]:
     return [(name, f"{VENDOR_URL}/{path}") for name, path in _CSS]
 
 
-def is_installed(vendor_dir: Path = VENDOR_DIR) -> bool:
-    """Return whether every vendored file is present in ``vendor_dir``."""
+def is_installed(vendor_dir: Path | None = None) -> bool:
+    """Return whether every vendored file is present in ``vendor_dir`` (default: the app's)."""
+    vendor_dir = VENDOR_DIR if vendor_dir is None else vendor_dir
     return all((vendor_dir / target).exists() for target in VENDOR_FILES)
 
 
-def install(node_modules: Path = NODE_MODULES, vendor_dir: Path = VENDOR_DIR) -> list[Path]:
+def missing_message(lang: str = "zh") -> str | None:
+    """Return what to do when the vendored scripts are missing (``None`` when installed)."""
+    if is_installed():
+        return None
+    if lang == "en":
+        return (
+            "The map cannot be drawn: the Leaflet script is not installed in this copy of "
+            f"gridmap. From the source folder run `{INSTALL_STEP}`, or reinstall the package "
+            "with npm available (`pip install .` runs it)."
+        )
+    return (
+        "地图无法显示：此 gridmap 安装中缺少 Leaflet 地图脚本。请在源代码目录运行 "
+        f"`{INSTALL_STEP}`，或在装有 npm 的机器上重新安装本软件包（`pip install .` 会自动完成）。"
+    )
+
+
+def optional_static_files(directory: Path) -> Any:
+    """Return a Starlette static-files app for ``directory`` that answers 404 while it is absent.
+
+    Starlette's own ``StaticFiles(check_dir=False)`` raises (HTTP 500) on the first request to a
+    missing directory; this one serves the directory as soon as it exists.
+    """
+    from starlette.staticfiles import StaticFiles
+
+    class OptionalStaticFiles(StaticFiles):
+        async def check_config(self) -> None:
+            if Path(str(self.directory)).is_dir():
+                await super().check_config()
+
+    return OptionalStaticFiles(directory=directory, check_dir=False)
+
+
+def install(node_modules: Path | None = None, vendor_dir: Path | None = None) -> list[Path]:
     """Copy the used files from ``node_modules`` into ``vendor_dir``; return what was written.
 
     Raises
@@ -72,6 +118,8 @@ def install(node_modules: Path = NODE_MODULES, vendor_dir: Path = VENDOR_DIR) ->
     FileNotFoundError
         If a package is missing from ``node_modules`` (``npm ci`` was not run).
     """
+    node_modules = NODE_MODULES if node_modules is None else node_modules
+    vendor_dir = VENDOR_DIR if vendor_dir is None else vendor_dir
     written = []
     for target, source in VENDOR_FILES.items():
         src, dst = node_modules / source, vendor_dir / target
@@ -90,7 +138,7 @@ def ensure_installed() -> bool:
     """Install the vendored files from ``node_modules`` if needed; warn if impossible."""
     if is_installed():
         return True
-    if NODE_MODULES.exists():
+    if NODE_MODULES.is_dir():
         try:
             install()
             return True

@@ -8,6 +8,17 @@ internet. A basemap is optional: OpenStreetMap, Tianditu (needs a key; CGCS2000 
 or AMap/Gaode, for which the overlays are shifted to GCJ-02 by the data endpoints.
 
 Labels are Chinese by default; ``lang="en"`` gives English.
+
+What a person reads on the pages:
+
+- grid labels are the short sequence (``第6网格``, ``006`` in English), placed at the grid's pole
+  of inaccessibility (centre of its largest inscribed circle, :func:`label_anchors`); the browser
+  hides a label that would collide with a larger grid's label or not fit its grid at the current
+  zoom, and shows it again when zoomed in. The full code is in the tooltip and on the grid page;
+- under the grids, a faint base of the buildings and streets from the store (drawn on a canvas,
+  no tiles needed), so a page with no internet still shows where things are;
+- the dense, non-interactive layers (base, district grid outlines) draw on canvas; grids and
+  communities stay SVG paths with tooltips and links.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ from folium.map import Layer
 from jinja2 import Template
 
 from gridmap.coords import shift_geometries
-from service.assets import APP_ASSETS_URL, vendor_css, vendor_js
+from service.assets import APP_ASSETS_URL, missing_message, vendor_css, vendor_js
 
 __all__ = [
     "LANGS",
@@ -37,6 +48,10 @@ __all__ = [
     "Legend",
     "MapPage",
     "labels",
+    "label_anchors",
+    "grid_sequence",
+    "grid_title",
+    "BASE_STYLES",
     "offset_for_basemap",
     "quantile_breaks",
     "shift_bounds",
@@ -60,6 +75,14 @@ _OFFSET = {"osm": "wgs84", "tianditu": "wgs84", "none": "wgs84", "amap": "gcj02"
 GRID_BREAKS = [300, 400, 501]
 GRID_COLORS = ["#fed976", "#a1d99b", "#41ab5d", "#e31a1c"]
 COMMUNITY_COLORS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
+# Fill opacity of grids and communities: light enough for the base beneath to show through.
+_AREA_OPACITY = 0.45
+BASE_STYLES: dict[str, dict[str, Any]] = {
+    "building": {"color": "#6b6b6b", "weight": 0.4, "fillColor": "#8c8c8c", "fillOpacity": 0.55},
+    "street": {"color": "#ffffff", "weight": 3, "opacity": 0.9, "fill": False},
+}
+"""Style of the faint base (buildings and streets from the store) by feature ``layer``."""
+_EARTH_M_PER_DEG = 111_320.0
 
 _TEXT: dict[str, dict[str, Any]] = {
     "zh": {
@@ -73,6 +96,9 @@ _TEXT: dict[str, dict[str, Any]] = {
         "property": "物业公司",
         "communities": "社区",
         "grid_labels": "网格编号",
+        "grid_label": "第{n}网格",
+        "base": "底图（楼栋、道路）",
+        "grid_outlines": "网格边界",
         "outline": "网格边界",
         "staff": "网格人员",
         "households": "户数",
@@ -118,6 +144,9 @@ _TEXT: dict[str, dict[str, Any]] = {
         "property": "Property company",
         "communities": "Communities",
         "grid_labels": "Grid codes",
+        "grid_label": "{seq}",
+        "base": "Base (buildings, roads)",
+        "grid_outlines": "Grid boundaries",
         "outline": "Grid boundary",
         "staff": "Staff",
         "households": "Households",
@@ -187,6 +216,50 @@ def offset_for_basemap(basemap: str) -> str:
     return _OFFSET.get(basemap, "wgs84")
 
 
+def grid_sequence(code: str, community_code: str | None) -> str:
+    """Return the short sequence of a grid code: what follows its community's code (``006``).
+
+    A code that does not start with its community's code is returned whole.
+    """
+    if community_code and code.startswith(community_code) and len(code) > len(community_code):
+        return code[len(community_code) :]
+    return code
+
+
+def grid_title(code: str, community_code: str | None, lang: str) -> str:
+    """Return how a person names a grid: ``第6网格`` (``Grid 006``), or its code if not numbered."""
+    seq = grid_sequence(code, community_code)
+    if not seq.isdigit() or seq == code:
+        return code
+    return f"第{int(seq)}网格" if lang != "en" else f"Grid {seq}"
+
+
+def label_anchors(geoms: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return label ``lon``, ``lat`` and room (metres) for lon/lat geometries.
+
+    A polygon's label goes to its pole of inaccessibility (centre of the largest inscribed
+    circle, computed with longitudes scaled by cos(latitude) so circles are round on the
+    ground) and its room is that circle's radius; other geometries get a point on them and no
+    room.
+    """
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    points = shapely.point_on_surface(geoms)
+    lon, lat = shapely.get_x(points), shapely.get_y(points)
+    room = np.zeros(len(geoms))
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    if polygonal.any():
+        k = float(np.cos(np.radians(np.nanmean(lat[polygonal]))))
+        scaled = shapely.transform(geoms[polygonal], lambda c: c * [k, 1.0])
+        circles = shapely.maximum_inscribed_circle(scaled)
+        centres = shapely.get_point(circles, 0)
+        lon[polygonal] = shapely.get_x(centres) / k
+        lat[polygonal] = shapely.get_y(centres)
+        room[polygonal] = shapely.length(circles) * _EARTH_M_PER_DEG
+    return lon, lat, room
+
+
 def quantile_breaks(values: Sequence[float], classes: int = 5) -> list[float]:
     """Return up to ``classes - 1`` increasing class breaks at the quantiles of ``values``."""
     data = np.asarray([v for v in values if v is not None], dtype=float)
@@ -247,8 +320,13 @@ class DataLayer:
     link: str | None = None
     label_key: str | None = None
     label_layer_name: str | None = None
+    label_format: str | None = None
     show: bool = True
     z_index: int = 410
+    interactive: bool = True
+    canvas: bool = False
+    style_key: str | None = None
+    styles: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -339,6 +417,11 @@ def _layer_spec(layer: DataLayer, page: MapPage) -> dict[str, Any]:
         "dash": layer.dash,
         "link": layer.link,
         "labelKey": layer.label_key,
+        "labelFormat": layer.label_format,
+        "interactive": layer.interactive,
+        "canvas": layer.canvas,
+        "styleKey": layer.style_key,
+        "styles": layer.styles,
         "staffLabel": t["staff"],
         "roles": t["roles"],
         "errorLabel": t["error"],
@@ -413,7 +496,7 @@ def render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
     layers
         Data layers in drawing order.
     """
-    key = repr((page, tuple(layers)))
+    key = repr((page, tuple(layers), missing_message(page.lang)))
     with _page_cache_lock:
         cached = _page_cache.get(key)
         if cached is not None:
@@ -455,12 +538,39 @@ def _render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
             "labels": {"community": t["community"], "grid": t["grid"], "none": t["none_here"]},
         }
         _Lookup(spec).add_to(fmap)
-    fmap.fit_bounds(bounds)
+    fmap.fit_bounds(bounds, padding_top_left=(10, 48), padding_bottom_right=(10, 10))
     folium.LayerControl(collapsed=False).add_to(fmap)
     if page.legend is not None:
         _Legend(_legend_html(page.legend)).add_to(fmap)
     root.html.add_child(Element(_bar_html(page)))
+    missing = missing_message(page.lang)
+    if missing:
+        root.html.add_child(Element(f'<div class="gridmap-missing">{html.escape(missing)}</div>'))
+        root.header.add_child(Element(f"<style>{_MISSING_CSS}</style>"))
     return root.render()
+
+
+# Inline: the page's own stylesheet may be missing too when assets are not installed.
+_MISSING_CSS = (
+    ".gridmap-missing{position:absolute;top:60px;left:10%;right:10%;z-index:2000;padding:16px;"
+    "background:#fff3cd;color:#664d03;border:1px solid #ffe69c;border-radius:6px;"
+    "font:15px/1.5 sans-serif}"
+)
+
+
+def base_layer(page: MapPage, url: str) -> DataLayer:
+    """The faint, non-interactive base of buildings and streets (canvas, under everything)."""
+    return DataLayer(
+        key="base",
+        name=labels(page.lang)["base"],
+        url=url,
+        fields=[],
+        interactive=False,
+        canvas=True,
+        style_key="layer",
+        styles=BASE_STYLES,
+        z_index=350,
+    )
 
 
 def district_map(
@@ -470,8 +580,14 @@ def district_map(
     community_link: str,
     color_by: str,
     values: Sequence[float],
+    base_url: str | None = None,
+    grids_url: str | None = None,
 ) -> str:
-    """The district overview: communities coloured by households (or grid count), linked."""
+    """The district overview: communities coloured by households (or grid count), linked.
+
+    With ``base_url`` the buildings and streets are drawn faintly beneath; with ``grids_url``
+    the published grids' outlines are drawn above the communities (canvas, not interactive).
+    """
     t = labels(page.lang)
     breaks = quantile_breaks(values)
     colors = COMMUNITY_COLORS[: len(breaks) + 1]
@@ -490,8 +606,26 @@ def district_map(
         label_key="community_name",
         label_layer_name=t["name"],
         weight=2,
+        fill_opacity=_AREA_OPACITY,
     )
-    return render_map(replace(page, legend=Legend(title, items)), [layer])
+    layers = [base_layer(page, base_url)] if base_url else []
+    layers.append(layer)
+    if grids_url:
+        layers.append(
+            DataLayer(
+                key="grid_outlines",
+                name=t["grid_outlines"],
+                url=grids_url,
+                fields=[],
+                stroke="#555555",
+                weight=0.8,
+                filled=False,
+                interactive=False,
+                canvas=True,
+                z_index=415,
+            )
+        )
+    return render_map(replace(page, legend=Legend(title, items)), layers)
 
 
 def community_map(
@@ -501,11 +635,13 @@ def community_map(
     buildings_url: str,
     streets_url: str | None = None,
     compounds_url: str | None = None,
+    base_url: str | None = None,
 ) -> str:
-    """A community: grids coloured by households with codes as labels, and its buildings.
+    """A community: grids coloured by households with short labels, and its buildings.
 
     With ``streets_url`` / ``compounds_url`` it also gets toggleable layers of the streets and
-    of the compound (小区) outlines, drawn above the grids.
+    of the compound (小区) outlines, drawn above the grids; with ``base_url`` a faint base of
+    buildings and streets beneath them.
     """
     t = labels(page.lang)
     grids = DataLayer(
@@ -516,9 +652,11 @@ def community_map(
         color_by="households",
         breaks=GRID_BREAKS,
         colors=GRID_COLORS,
-        label_key="grid_code",
+        label_key="grid_seq",
         label_layer_name=t["grid_labels"],
+        label_format=t["grid_label"],
         weight=2,
+        fill_opacity=_AREA_OPACITY,
     )
     buildings = DataLayer(
         key="buildings",
@@ -532,7 +670,8 @@ def community_map(
         show=False,
         z_index=420,
     )
-    layers = [grids]
+    layers = [base_layer(page, base_url)] if base_url else []
+    layers.append(grids)
     if compounds_url:
         layers.append(
             DataLayer(
@@ -564,8 +703,13 @@ def community_map(
     return render_map(replace(page, legend=grid_legend(page.lang)), layers)
 
 
-def grid_map(page: MapPage, *, grid_url: str, buildings_url: str) -> str:
-    """A grid: its outline and its buildings with floors, units and households."""
+def grid_map(
+    page: MapPage, *, grid_url: str, buildings_url: str, base_url: str | None = None
+) -> str:
+    """A grid: its outline and its buildings with floors, units and households.
+
+    With ``base_url`` the surrounding buildings and streets are drawn faintly beneath.
+    """
     t = labels(page.lang)
     outline = DataLayer(
         key="outline",
@@ -589,7 +733,8 @@ def grid_map(page: MapPage, *, grid_url: str, buildings_url: str) -> str:
         fill_opacity=0.8,
         z_index=420,
     )
-    return render_map(page, [outline, buildings])
+    layers = [base_layer(page, base_url)] if base_url else []
+    return render_map(page, [*layers, outline, buildings])
 
 
 def _community_fields(t: dict[str, Any]) -> list[tuple[str, str]]:

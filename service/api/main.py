@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=_TEMPLATES)
     add_exception_handlers(app)
     assets.ensure_installed()
-    app.mount("/static/vendor", StaticFiles(directory=assets.VENDOR_DIR, check_dir=False))
+    app.mount("/static/vendor", assets.optional_static_files(assets.VENDOR_DIR))
     app.mount("/static/gridmap", StaticFiles(directory=assets.STATIC_DIR / "gridmap"))
     for module in (ogc, maps, lookup, downloads, residents):
         app.include_router(module.router)

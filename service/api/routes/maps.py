@@ -24,7 +24,7 @@ DISPLAY_PRECISION = 6
 """Decimal places of map-data coordinates (about 0.1 m)."""
 # Default simplification tolerances in degrees (1e-5 deg is about 1 m).
 _TOLERANCE = {"communities": 5e-5, "grids": 1e-5, "buildings": 0.0, "streets": 1e-5,
-              "compounds": 1e-5}  # fmt: skip
+              "compounds": 1e-5, "base": 5e-6}  # fmt: skip
 Lang = Literal["zh", "en"]
 Basemap = Literal["osm", "tianditu", "amap", "none"]
 Offset = Literal["wgs84", "gcj02", "bd09"]
@@ -39,17 +39,18 @@ _PLAN = Query(None, ge=1, le=2**31 - 1, description="Plan id; default: the publi
 def _display_geojson(
     features: list[queries.Feature], offset: str, tolerance: float, extra: dict[str, Any]
 ) -> dict[str, Any]:
-    """Simplify, shift and round geometries for display; add a label point per feature."""
-    geoms = np.array([f.geometry for f in features], dtype=object)
-    if tolerance > 0:
-        geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
-    geoms = shift_geometries(geoms, offset)  # type: ignore[arg-type]
-    geoms = shapely.transform(geoms, lambda c: np.round(c, DISPLAY_PRECISION))
-    labels = shapely.point_on_surface(geoms)
+    """Simplify, shift and round geometries for display; add a label point per feature.
+
+    The label point is the pole of inaccessibility of a polygon, ``label_r`` the radius in
+    metres of the largest circle around it inside the polygon (the room a label has).
+    """
+    geoms = _display_geometries(features, offset, tolerance)
+    lons, lats, rooms = maps.label_anchors(geoms)
     out = []
-    for feature, geom, label in zip(features, geoms, labels, strict=True):
+    for feature, geom, lon, lat, room in zip(features, geoms, lons, lats, rooms, strict=True):
         props = {**feature.properties, **extra.get(feature.id, {})}
-        props["label_lon"], props["label_lat"] = round(label.x, 6), round(label.y, 6)
+        props["label_lon"], props["label_lat"] = round(float(lon), 6), round(float(lat), 6)
+        props["label_r"] = round(float(room), 1)
         out.append(
             {
                 "type": "Feature",
@@ -57,6 +58,33 @@ def _display_geojson(
                 "properties": props,
                 "geometry": shapely.geometry.mapping(geom),
             }
+        )
+    return {"type": "FeatureCollection", "features": out}
+
+
+def _display_geometries(features: list[queries.Feature], offset: str, tolerance: float) -> Any:
+    geoms = np.array([f.geometry for f in features], dtype=object)
+    if tolerance > 0:
+        geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    geoms = shift_geometries(geoms, offset)  # type: ignore[arg-type]
+    return shapely.transform(geoms, lambda c: np.round(c, DISPLAY_PRECISION))
+
+
+def _base_geojson(
+    layers: dict[str, list[queries.Feature]], offset: str, tolerance: float
+) -> dict[str, Any]:
+    """Geometries only, each with its ``layer`` (``building``, ``street``): the map's base."""
+    out = []
+    for layer, features in layers.items():
+        geoms = _display_geometries(features, offset, tolerance)
+        out.extend(
+            {
+                "type": "Feature",
+                "properties": {"layer": layer},
+                "geometry": shapely.geometry.mapping(geom),
+            }
+            for geom in geoms
+            if geom is not None and not geom.is_empty
         )
     return {"type": "FeatureCollection", "features": out}
 
@@ -74,7 +102,63 @@ def _data(
 
 def _staff_props(session: Any, page: queries.FeaturePage) -> dict[str, Any]:
     staff = queries.grid_staff(session, [f.id for f in page.features])
-    return {code: {"staff": [vars(s) for s in members]} for code, members in staff.items()}
+    props: dict[str, Any] = {
+        f.id: {"grid_seq": maps.grid_sequence(f.id, f.properties.get("community_code"))}
+        for f in page.features
+    }
+    for code, members in staff.items():
+        props.setdefault(code, {})["staff"] = [vars(s) for s in members]
+    return props
+
+
+@router.get(
+    "/data/base.geojson",
+    summary="Buildings and streets of the district: the maps' base",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
+def district_base_data(
+    session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+) -> Response:
+    """Every building footprint (or point) and street line, geometry only, for a faint base."""
+    layers = {
+        "building": queries.list_buildings(session, as_geojson=False).features,
+        "street": queries.list_streets(session, as_geojson=False).features,
+    }
+    tol = _TOLERANCE["base"] if tolerance is None else tolerance
+    return GeoJSONResponse(_base_geojson(layers, offset, tol))
+
+
+@router.get(
+    "/data/communities/{code}/base.geojson",
+    summary="Buildings and streets of a community: the map's base",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
+def community_base_data(
+    session: SessionDep, code: str, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+) -> Response:
+    """A community's building footprints (or points) and streets, geometry only."""
+    layers = {
+        "building": queries.list_buildings(session, community_code=code, as_geojson=False).features,
+        "street": queries.list_streets(session, community_code=code, as_geojson=False).features,
+    }
+    tol = _TOLERANCE["base"] if tolerance is None else tolerance
+    return GeoJSONResponse(_base_geojson(layers, offset, tol))
+
+
+@router.get(
+    "/data/grids.geojson",
+    summary="Grids of every published plan, for the district map",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
+def district_grids_data(
+    session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+) -> Response:
+    """The published grids of all communities, simplified for display."""
+    page = queries.list_grids(session, as_geojson=False)
+    return _data(page, offset, tolerance, "grids")
 
 
 @router.get(
@@ -246,6 +330,8 @@ def district_page(
         community_link=f"{root}/maps/communities/{{id}}",
         color_by=color_by,
         values=values,
+        base_url=f"{root}/maps/data/base.geojson{_query(offset, None)}",
+        grids_url=f"{root}/maps/data/grids.geojson{_query(offset, None)}",
     )
     return HTMLResponse(html)
 
@@ -291,6 +377,7 @@ def community_page(
         compounds_url=(
             f"{root}/maps/data/communities/{code}/compounds.geojson{_query(offset, None)}"
         ),
+        base_url=f"{root}/maps/data/communities/{code}/base.geojson{_query(offset, None)}",
     )
     return HTMLResponse(html)
 
@@ -324,15 +411,17 @@ def grid_page(
         [
             (t["district"], f"{root}/maps?{nav}"),
             (name, f"{root}/maps/communities/{code}?{nav}"),
-            (grid_code, None),
+            (f"{maps.grid_title(grid_code, code, lang)} {grid_code}", None),
         ],
         [(t["buildings"], f"{root}/downloads/grids/{grid_code}/buildings.geojson{plan}")],
         lookup=True,
     )
-    q = _query(maps.offset_for_basemap(basemap), plan_id)
+    offset = maps.offset_for_basemap(basemap)
+    q = _query(offset, plan_id)
     html = maps.grid_map(
         page,
         grid_url=f"{root}/maps/data/grids/{grid_code}.geojson{q}",
         buildings_url=f"{root}/maps/data/grids/{grid_code}/buildings.geojson{q}",
+        base_url=f"{root}/maps/data/communities/{code}/base.geojson{_query(offset, None)}",
     )
     return HTMLResponse(html)

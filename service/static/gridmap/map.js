@@ -1,5 +1,10 @@
 /* gridmap map pages: load GeoJSON layers from the app (no inlined data), style, label, look up.
- * Used by the pages built in service/maps.py; depends on Leaflet only. */
+ * Used by the pages built in service/maps.py; depends on Leaflet only.
+ *
+ * Labels: each label has a priority (label_r, the room its polygon gives it, in metres); at every
+ * zoom or pan the labels are placed largest room first and a label that would overlap one already
+ * placed, or that is much wider than its polygon's room, is hidden (visibility, so its size stays
+ * measurable) until zooming in gives it space. */
 (function () {
   "use strict";
 
@@ -35,8 +40,12 @@
     return '<table class="gridmap-tip">' + rows + "</table>";
   }
 
-  function ensurePane(map, name, zIndex) {
-    if (name && !map.getPane(name)) map.createPane(name).style.zIndex = zIndex;
+  function ensurePane(map, name, zIndex, interactive) {
+    if (!name || map.getPane(name)) return;
+    const pane = map.createPane(name);
+    pane.style.zIndex = zIndex;
+    // A pane of non-interactive layers lets clicks and hovers through to the layers beneath.
+    if (interactive === false) pane.style.pointerEvents = "none";
   }
 
   function showError(map, message) {
@@ -44,13 +53,68 @@
     box.textContent = message;
   }
 
+  function labelText(value, format) {
+    const text = value === null || value === undefined ? "" : String(value);
+    if (!format) return text;
+    return /^\d+$/.test(text) ? format.replace("{n}", String(Number(text))).replace("{seq}", text) : text;
+  }
+
   function addLabel(labels, props, spec) {
     if (props.label_lat === undefined || props.label_lat === null) return;
-    const icon = L.divIcon({ className: "gridmap-label", html: esc(props[spec.labelKey]), iconSize: null });
-    labels.addLayer(L.marker([props.label_lat, props.label_lon], { icon: icon, interactive: false }));
+    const text = labelText(props[spec.labelKey], spec.labelFormat);
+    if (!text) return;
+    // The marker is a point; the text inside is centred on it (Leaflet's own transform positions
+    // the marker, so the centring is on the inner span).
+    const html = '<span class="gridmap-label-text">' + esc(text) + "</span>";
+    const icon = L.divIcon({ className: "gridmap-label", html: html, iconSize: [0, 0] });
+    const marker = L.marker([props.label_lat, props.label_lon], { icon: icon, interactive: false });
+    marker.gridmapRoom = props.label_r || 0;
+    labels.addLayer(marker);
+  }
+
+  const EARTH_M = 40075016.686;
+
+  /** Show the labels of `labels` that fit: largest room first, none overlapping another. */
+  function declutter(map, labels) {
+    if (!map.hasLayer(labels)) return;
+    const zoom = map.getZoom();
+    const placed = [];
+    const markers = labels.getLayers().slice().sort((a, b) => b.gridmapRoom - a.gridmapRoom);
+    let shown = 0;
+    for (const marker of markers) {
+      const el = marker.getElement();
+      if (!el) continue;
+      const ll = marker.getLatLng();
+      const p = map.latLngToContainerPoint(ll);
+      const text = el.firstChild || el;
+      const w = text.offsetWidth, h = text.offsetHeight;
+      const box = { x0: p.x - w / 2 - 2, x1: p.x + w / 2 + 2, y0: p.y - h / 2 - 1, y1: p.y + h / 2 + 1 };
+      const metresPerPixel = (EARTH_M * Math.cos((ll.lat * Math.PI) / 180)) / Math.pow(2, zoom + 8);
+      const roomPx = marker.gridmapRoom / metresPerPixel;
+      // A polygon label needs room: its inscribed circle at least ~70 % of the label's width.
+      const fits = marker.gridmapRoom <= 0 || 2 * roomPx >= 0.7 * w;
+      const free = placed.every((o) => box.x1 <= o.x0 || o.x1 <= box.x0 || box.y1 <= o.y0 || o.y1 <= box.y0);
+      const visible = fits && free;
+      el.style.visibility = visible ? "visible" : "hidden";
+      el.classList.toggle("gridmap-label-hidden", !visible);
+      if (visible) {
+        placed.push(box);
+        shown++;
+      }
+    }
+    map.getContainer().setAttribute("data-labels-shown", shown);
+  }
+
+  function watchLabels(map, labels) {
+    if (labels.gridmapWatched) return;
+    labels.gridmapWatched = true;
+    const run = () => declutter(map, labels);
+    map.on("zoomend moveend resize overlayadd", run);
+    labels.on("add", run);
   }
 
   function onFeature(feature, layer, spec, labels) {
+    if (spec.interactive === false) return;
     layer.bindTooltip(tooltipHtml(feature.properties, spec), { sticky: true });
     if (spec.link) {
       layer.on("click", function () {
@@ -62,28 +126,50 @@
 
   /** Fetch spec.url and add its features to `group` (a layer already on the map or in a control). */
   window.gridmapLoad = function (group, map, spec, labels) {
-    ensurePane(map, spec.pane, spec.zIndex || 410);
-    const style = (f) => ({
-      color: spec.stroke,
-      weight: spec.weight,
-      fillOpacity: spec.fillOpacity,
-      fillColor: spec.colorBy ? classColor(f.properties[spec.colorBy], spec.breaks, spec.colors) : spec.fill,
-      fill: spec.filled !== false,
-      dashArray: spec.dash || null,
-    });
+    const started = performance.now();
+    ensurePane(map, spec.pane, spec.zIndex || 410, spec.interactive);
+    // Dense layers (thousands of buildings) draw on one canvas instead of one SVG path each.
+    const renderer = spec.canvas ? L.canvas({ pane: spec.pane, padding: 0.3 }) : undefined;
+    const style = (f) =>
+      Object.assign(
+        {
+          color: spec.stroke,
+          weight: spec.weight,
+          fillOpacity: spec.fillOpacity,
+          fillColor: spec.colorBy ? classColor(f.properties[spec.colorBy], spec.breaks, spec.colors) : spec.fill,
+          fill: spec.filled !== false,
+          dashArray: spec.dash || null,
+        },
+        spec.styleKey && spec.styles ? spec.styles[f.properties[spec.styleKey]] || {} : {}
+      );
+    const options = { pane: spec.pane, interactive: spec.interactive !== false };
+    if (renderer) options.renderer = renderer;
     fetch(spec.url, { headers: { Accept: "application/geo+json" } })
       .then((r) => {
         if (!r.ok) throw new Error(spec.url + ": HTTP " + r.status);
         return r.json();
       })
       .then((data) => {
-        L.geoJSON(data, {
-          pane: spec.pane,
-          style: style,
-          pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 4, pane: spec.pane }),
-          onEachFeature: (f, layer) => onFeature(f, layer, spec, labels),
-        }).eachLayer((layer) => group.addLayer(layer));
-        map.getContainer().setAttribute("data-" + spec.key + "-count", data.features.length);
+        L.geoJSON(
+          data,
+          Object.assign({}, options, {
+            style: style,
+            pointToLayer: (f, latlng) =>
+              L.circleMarker(latlng, Object.assign({ radius: spec.canvas ? 2 : 4 }, options, style(f))),
+            onEachFeature: (f, layer) => onFeature(f, layer, spec, labels),
+          })
+        ).eachLayer((layer) => group.addLayer(layer));
+        const container = map.getContainer();
+        container.setAttribute("data-" + spec.key + "-count", data.features.length);
+        if (labels) {
+          watchLabels(map, labels);
+          declutter(map, labels);
+        }
+        // Time to first draw of this layer (ms since navigation), for bench/map_first_draw.py.
+        requestAnimationFrame(() => {
+          container.setAttribute("data-" + spec.key + "-drawn", Math.round(performance.now()));
+          container.setAttribute("data-" + spec.key + "-ms", Math.round(performance.now() - started));
+        });
       })
       .catch((err) => showError(map, spec.errorLabel + ": " + err.message));
   };
