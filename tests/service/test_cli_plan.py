@@ -1,0 +1,197 @@
+"""``gridmap plan`` on both backends, over the Bijiang demo sample imported into the store.
+
+Partition from the store gives the grids ``gridmap partition`` gives for the same files and
+seed; plans keep their problems; ``plan list`` flags grids by the households stored NOW;
+``plan redistrict`` repairs them; errors exit 2 with one line.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+import geodata
+from gridmap.crs import projected_crs_for
+from service.analyst import open_store
+from service.cli import app
+from service.storage import models as m
+from service.storage.session import session_scope
+
+SAMPLE_LAYERS = {"community": "communities", "compound": "compounds", "street": "streets",
+                 "building": "buildings"}  # fmt: skip
+BIG = "520602002001"  # 13 grids, all within 300-500 households at seed 0
+TOWER = "520602002002"  # holds B00088, 528 households: a grid over the maximum on its own
+GEOMETRY_TOLERANCE_M = 0.05  # files are written with 7 decimals of a degree (about 1 cm)
+
+
+def run(*args: str, code: int = 0) -> str:
+    """Invoke ``gridmap`` and return its output (stdout and stderr); check the exit code."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == code, result.output + repr(result.exception)
+    return result.output
+
+
+def import_sample(url: str) -> None:
+    """The sample's communities, compounds, streets and buildings (households per building)."""
+    gpkg = geodata.get_path("bijiang.gpkg")
+    with open_store(url) as store:
+        store.import_files(dict.fromkeys(SAMPLE_LAYERS, gpkg))
+
+
+def assert_same_grids(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
+    """Same grid codes and household counts, geometries equal within a few centimetres."""
+    a = a.sort_values("grid_code").reset_index(drop=True)
+    b = b.sort_values("grid_code").reset_index(drop=True)
+    assert a["grid_code"].tolist() == b["grid_code"].tolist()
+    assert a["households"].astype(int).tolist() == b["households"].astype(int).tolist()
+    crs = projected_crs_for(a)
+    ga, gb = a.geometry.to_crs(crs), b.geometry.to_crs(crs)
+    distance = ga.hausdorff_distance(gb.set_crs(crs, allow_override=True))
+    assert float(distance.max()) < GEOMETRY_TOLERANCE_M, distance.tolist()
+
+
+def _plans(url: str) -> pd.DataFrame:
+    with open_store(url, migrate=False) as store:
+        return store.plan_overview()
+
+
+def _ids(plans: pd.DataFrame, status: str) -> dict[str, int]:
+    chosen = plans[plans["status"] == status]
+    return dict(zip(chosen["community_code"], chosen["id"].astype(int), strict=True))
+
+
+@pytest.fixture
+def sample_url(store_url: str) -> str:
+    import_sample(store_url)
+    return store_url
+
+
+def _sample_files(tmp_path) -> list[str]:
+    """The sample's layers as separate files: the `gridmap partition` options for them."""
+    gpkg = geodata.get_path("bijiang.gpkg")
+    args = []
+    for option, layer in (("--communities", "communities"), ("--buildings", "buildings"),
+                          ("--streets", "streets"), ("--compounds", "compounds")):  # fmt: skip
+        path = tmp_path / f"{layer}.gpkg"
+        gpd.read_file(gpkg, layer=layer).to_file(path)
+        args += [option, str(path)]
+    return [*args, "--community-code-field", "community_code", "--id-field", "building_id"]
+
+
+# --------------------------------------------------------------------------- partition
+def test_store_partition_gives_the_grids_of_the_files(sample_url, tmp_path):
+    out, csv = tmp_path / "grids.geojson", tmp_path / "assignments.csv"
+    run("partition", *_sample_files(tmp_path), "--seed", 3, "--jobs", 1, "--out", out,
+        "--assignments", csv)  # fmt: skip
+    printed = run("plan", "partition", "--db", sample_url, "--seed", 3, "--jobs", 1)
+    for code in (BIG, TOWER):
+        assert code in printed
+    drafts = _ids(_plans(sample_url), "draft")
+    assert len(drafts) == 3 and not _ids(_plans(sample_url), "published")
+    with open_store(sample_url, migrate=False) as store:
+        stored = [store.load_plan(i) for i in drafts.values()]
+    assert_same_grids(gpd.read_file(out), pd.concat([p.grids for p in stored]))
+    from_files = pd.read_csv(csv, dtype=str).sort_values("building_id")
+    from_store = pd.concat([p.assignments for p in stored]).sort_values("building_id")
+    assert from_files.to_numpy().tolist() == from_store.to_numpy().tolist()
+    assert stored[0].info["params"]["seed"] == 3
+
+
+def test_plans_keep_their_problems_and_show_them(sample_url):
+    printed = run("plan", "partition", "--db", sample_url, "--community", TOWER, "--publish")
+    plan_id = _ids(_plans(sample_url), "published")[TOWER]
+    assert list(_ids(_plans(sample_url), "published")) == [TOWER]
+    assert "B00088" in printed and "528" in printed  # the tower's problem, in Chinese
+    shown = run("plan", "show", plan_id, "--db", sample_url)
+    assert f"{TOWER}001" in shown and "over_max" in shown and "B00088" in shown
+    assert "超过" in shown  # Chinese by default
+    english = run("plan", "show", plan_id, "--db", sample_url, "--lang", "en")
+    assert "more than the maximum" in english and "超过" not in english
+    problem_lines = [line for line in shown.splitlines() if line.startswith("- ")]
+    assert len(problem_lines) == len(set(problem_lines)) >= 1
+
+
+def test_list_flags_grids_broken_by_new_counts_and_redistrict_repairs_them(sample_url):
+    run("plan", "partition", "--db", sample_url, "--publish")
+    plans = _plans(sample_url)
+    before = plans.set_index("community_code")
+    assert int(before.at[BIG, "flagged"]) == 0 and int(before.at[TOWER, "flagged"]) == 1
+    old_id = int(before.at[BIG, "id"])
+    with open_store(sample_url, migrate=False) as store:
+        grids = store.load_plan(old_id).grids.set_index("grid_code")["households"]
+        fullest = str(grids.idxmax())  # push the fullest grid over 500
+        building = store.load_plan(old_id).assignments.query("grid_code == @fullest")
+        target = str(building["building_id"].iloc[0])
+        with session_scope(store.engine) as session:  # what an `import --update` writes
+            now = session.scalar(select(m.Building.households).where(m.Building.id == target))
+            session.execute(update(m.Building).where(m.Building.id == target)
+                            .values(households=now + (520 - int(grids.max()))))  # fmt: skip
+    listed = run("plan", "list", "--db", sample_url)
+    assert "outside the household bounds now" in listed
+    assert int(_plans(sample_url).set_index("community_code").at[BIG, "flagged"]) == 1
+    status = run("plan", "show", old_id, "--db", sample_url)
+    assert fullest in status and "over_max" in status
+
+    repaired = run("plan", "redistrict", "--db", sample_url, "--publish")
+    assert "left as they are" in repaired  # the other communities: nothing to repair
+    after = _plans(sample_url)
+    published = _ids(after, "published")
+    new_id = published[BIG]
+    assert new_id != old_id
+    assert after.set_index("id").at[old_id, "status"] == "superseded"
+    assert int(after.set_index("id").at[new_id, "flagged"]) == 0
+    assert published[TOWER] == int(before.at[TOWER, "id"])  # unchanged plan: nothing saved
+    with open_store(sample_url, migrate=False) as store:
+        assert store.load_plan(new_id).info["params"]["from_plan"] == old_id
+        moved = store.compare(store.load_plan(old_id), store.load_plan(new_id), code=BIG)
+    assert moved.households_moved > 0
+    diff = run("plan", "diff", old_id, new_id, "--db", sample_url)
+    assert f"{moved.households_moved} household(s) change grid" in diff
+    assert "grids paired by code" in diff
+    for building_id in moved.moved["building_id"]:
+        assert building_id in diff
+
+
+def test_publish_export_and_errors(sample_url, tmp_path):
+    run("plan", "partition", "--db", sample_url)
+    drafts = _ids(_plans(sample_url), "draft")
+    printed = run("plan", "publish", drafts[BIG], drafts[TOWER], "--db", sample_url)
+    assert f"plan {drafts[BIG]} of community {BIG}: published" in printed
+    assert set(_ids(_plans(sample_url), "published")) == {BIG, TOWER}
+
+    run("plan", "partition", "--db", sample_url, "--community", BIG)
+    second = max(_plans(sample_url)["id"])
+    one_line = run("plan", "publish", second, drafts[BIG], "--db", sample_url, code=2)
+    assert one_line.count("\n") == 1 and "one plan per community" in one_line
+    assert _ids(_plans(sample_url), "published")[BIG] == drafts[BIG]  # nothing switched
+
+    out, csv = tmp_path / "g.geojson", tmp_path / "a.csv"
+    run("plan", "export", drafts[BIG], "--db", sample_url, "--out", out, "--assignments", csv)
+    doc = json.loads(out.read_text())
+    props = [f["properties"] for f in doc["features"]]
+    assert set(props[0]) == {"grid_code", "community_code", "households", "buildings", "status",
+                             "polsby_popper"}  # fmt: skip
+    with open_store(sample_url, migrate=False) as store:
+        plan = store.load_plan(drafts[BIG])
+    assert sorted(p["grid_code"] for p in props) == sorted(plan.grids["grid_code"])
+    table = pd.read_csv(csv, dtype=str).sort_values("building_id").to_numpy().tolist()
+    assert table == plan.assignments.sort_values("building_id").to_numpy().tolist()
+
+    errors = [
+        ("plan", "show", 9999, "--db", sample_url),
+        ("plan", "diff", drafts[BIG], drafts[TOWER], "--db", sample_url),
+        ("plan", "partition", "--db", sample_url, "--community", "520602999999"),
+        ("plan", "redistrict", "--db", sample_url, "--community", "520602001005"),
+        ("plan", "publish", 9999, "--db", sample_url),
+    ]
+    for args in errors:
+        message = run(*args, code=2)
+        assert message.startswith("error: ") and message.count("\n") == 1, message
+    assert "not found" in run(*errors[0], code=2)
+    assert "different communities" in run(*errors[1], code=2)
+    assert "no published plan" in run(*errors[3], code=2)
