@@ -13,8 +13,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from service import assets
+from service.api.access_log import install_access_log_filter
 from service.api.errors import add_exception_handlers
-from service.api.limits import BodySizeLimit
+from service.api.inputs import RejectControlCharacters
+from service.api.limits import SEARCHES_PER_MINUTE, BodySizeLimit, RateLimiter
 from service.api.openapi30 import to_openapi30
 from service.api.openapi_docs import complete_document
 from service.api.routes import downloads, lookup, maps, ogc, residents
@@ -47,14 +49,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.templates = Jinja2Templates(directory=_TEMPLATES)
+    app.state.search_limiter = RateLimiter(SEARCHES_PER_MINUTE, window_s=60.0)
     add_exception_handlers(app)
     assets.ensure_installed()
-    app.mount("/static/vendor", assets.optional_static_files(assets.VENDOR_DIR))
+    app.mount("/static/vendor", StaticFiles(directory=assets.VENDOR_DIR, check_dir=False))
     app.mount("/static/gridmap", StaticFiles(directory=assets.STATIC_DIR / "gridmap"))
     for module in (ogc, maps, lookup, downloads, residents):
         app.include_router(module.router)
     app.include_router(auth_router)
+    app.add_middleware(RejectControlCharacters)  # inside the size limit: bodies it reads are capped
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_access_log_filter()
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

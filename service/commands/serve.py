@@ -42,6 +42,7 @@ def serve_command(
     """Serve maps, GeoJSON downloads and OGC API – Features over a gridmap store."""
     import uvicorn
 
+    from service.api.access_log import uvicorn_log_config
     from service.api.main import create_app
 
     try:
@@ -61,4 +62,4 @@ def serve_command(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.echo(f"District map: http://{shown}:{port}/maps")
     typer.echo(f"OGC API – Features: http://{shown}:{port}/  (docs: /docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=uvicorn_log_config())

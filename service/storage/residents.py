@@ -6,11 +6,17 @@ their grids, a community admin their community, a district admin their district;
 reaches nobody. Values leave this module masked (:mod:`gridmap.privacy`); full values only
 through :func:`reveal_person` / :func:`export_residents` with ``reveal=True``, which need the
 ``can_reveal`` permission and a reason, and write an audit record in the same transaction.
+
+Searching by ID number or phone answers "is this the number?" even with masked results, so it
+is treated like a reveal: it needs ``can_reveal`` and a reason and is audited (action
+``search``, the grid, the fields searched). Reasons are stored with ID-number- and
+phone-shaped digit runs masked (:func:`mask_personal_text`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -33,10 +39,14 @@ __all__ = [
     "grid_archive",
     "reveal_person",
     "export_residents",
+    "mask_personal_text",
 ]
 
 REVEALABLE_FIELDS = ("name", "id_number", "phone", "birth_date", "tags")
 MAX_LIMIT = 500
+_ID_NUMBER_SHAPE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_MOBILE_SHAPE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
+_MASK = "***"
 
 _COLUMNS = (m.Person.id, m.Person.household_id, m.Household.building_id, m.Household.unit,
             m.Household.floor, m.Household.room, m.Person.name, m.Person.id_number,
@@ -108,6 +118,19 @@ def _filters(query: Select[Any], name: str | None, id_number: str | None,
     return query
 
 
+def mask_personal_text(text: str) -> str:
+    """``text`` with digit runs shaped like an ID number or a mobile number replaced by ``***``."""
+    return _MOBILE_SHAPE.sub(_MASK, _ID_NUMBER_SHAPE.sub(_MASK, text))
+
+
+def _audit(session: Session, principal: Principal, *, action: str, record_type: str,
+           record_id: str, reason: str | None, fields: tuple[str, ...]) -> None:  # fmt: skip
+    """Write an audit record with the reason's personal-looking digits masked."""
+    write_audit(session=session, principal=principal, action=action, record_type=record_type,
+                record_id=record_id, reason=mask_personal_text(reason or ""),
+                fields=fields)  # fmt: skip
+
+
 def list_residents(
     session: Session,
     principal: Principal,
@@ -116,16 +139,25 @@ def list_residents(
     name: str | None = None,
     id_number: str | None = None,
     phone: str | None = None,
+    reason: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> ResidentPage:
     """Masked residents of a grid, by household then person id.
 
     ``name`` matches the start of the name; ``id_number`` and ``phone`` match exactly (through
-    their keyed hashes: the clear values are never compared in the database).
+    their keyed hashes: the clear values are never compared in the database). A search by
+    ``id_number`` or ``phone`` needs ``can_reveal`` and a ``reason`` and writes an audit record
+    (flushed; the caller commits).
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
+    searched = tuple(f for f, v in (("id_number", id_number), ("phone", phone)) if v)
+    if searched:
+        _require_reveal(principal, f"search residents by {' and '.join(searched)}")
     _check_grid(session, principal, grid_code)
+    if searched:
+        _audit(session, principal, action="search", record_type="grid", record_id=grid_code,
+               reason=reason, fields=searched)  # fmt: skip
     query = _filters(_base(principal).where(m.Grid.code == grid_code), name, id_number, phone)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
@@ -166,11 +198,11 @@ def grid_archive(session: Session, principal: Principal, *, grid_code: str) -> d
     }  # fmt: skip
 
 
-def _require_reveal(principal: Principal) -> None:
+def _require_reveal(principal: Principal, what: str = "see full values") -> None:
     if not principal.can_reveal:
         raise PermissionDenied(
-            f"User {principal.username!r} lacks the reveal_personal permission; ask an "
-            "administrator (gridmap user add --can-reveal)."
+            f"User {principal.username!r} lacks the reveal_personal permission needed to {what}; "
+            "ask an administrator (gridmap user add --can-reveal)."
         )
 
 
@@ -202,8 +234,15 @@ def reveal_person(
     if row is None:
         raise NotFoundError(f"Person {person_id!r} is not among the residents you may see.")
     record = dict(zip(_KEYS, row, strict=True))
-    write_audit(session=session, principal=principal, action="reveal", record_type="person",
-                record_id=person_id, reason=reason, fields=fields)  # fmt: skip
+    _audit(
+        session,
+        principal,
+        action="reveal",
+        record_type="person",
+        record_id=person_id,
+        reason=reason,
+        fields=fields,
+    )
     out = _masked(record, dt.date.today())
     for f in fields:
         value = record[f]
@@ -228,6 +267,13 @@ def export_residents(
     today = dt.date.today()
     if not reveal:
         return [_masked(r, today) for r in records]
-    write_audit(session=session, principal=principal, action="export", record_type="grid",
-                record_id=grid_code, reason=reason or "", fields=REVEALABLE_FIELDS)  # fmt: skip
+    _audit(
+        session,
+        principal,
+        action="export",
+        record_type="grid",
+        record_id=grid_code,
+        reason=reason,
+        fields=REVEALABLE_FIELDS,
+    )
     return [{**_masked(r, today), **{f: r[f] for f in REVEALABLE_FIELDS}} for r in records]

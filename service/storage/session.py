@@ -5,6 +5,11 @@ driver (the stock ``sqlite3`` here cannot load extensions), loads ``mod_spatiali
 foreign keys on every connection, initialises the spatial metadata once, and makes SQLite
 transactions real (``BEGIN`` at the start, so a failed import rolls back whole). PostgreSQL URLs
 use psycopg 3.
+
+Every engine hides bound parameters from error messages and logs (``hide_parameters``: a
+failed query must not write a resident's name or phone to a log), and refuses text parameters
+holding a NUL character with an :class:`~gridmap.errors.InputError` before they reach the
+database, so both backends answer the same (PostgreSQL cannot store NUL in text; SQLite would).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap.errors import InputError
 from service.settings import get_settings, normalise_database_url
 
 __all__ = [
@@ -29,6 +35,7 @@ __all__ = [
     "session_scope",
     "backend_name",
     "load_spatialite",
+    "NUL_MESSAGE",
 ]
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,8 @@ SPATIALITE_MODULE = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 """Name or path of the SpatiaLite extension (override with ``SPATIALITE_LIBRARY_PATH``)."""
 
 _SQLITE_BUSY_TIMEOUT_S = 30
+
+NUL_MESSAGE = "A text value contains a NUL character (U+0000), which cannot be stored; remove it."
 
 
 def backend_name(engine: Engine) -> str:
@@ -56,10 +65,26 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         Passed to :func:`sqlalchemy.create_engine`.
     """
     url = normalise_database_url(url or get_settings().database_url)
-    sa_url = make_url(url)
-    if sa_url.get_backend_name() == "sqlite":
-        return _make_spatialite_engine(url, **kwargs)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("hide_parameters", True)
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = _make_spatialite_engine(url, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
+def _refuse_nul(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
+) -> None:
+    """Raise :class:`InputError` if a bound text parameter holds a NUL character."""
+    rows = parameters if many and isinstance(parameters, list | tuple) else (parameters,)
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row
+        if not isinstance(values, str) and not hasattr(values, "__iter__"):
+            continue
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise InputError(NUL_MESSAGE)
 
 
 def load_spatialite(dbapi_conn: Any) -> None:

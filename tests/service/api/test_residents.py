@@ -74,11 +74,11 @@ def test_scope_errors_are_403_and_unknown_grids_404(api):
 
 
 def test_search_by_id_number_and_phone(api):
-    headers = _auth(api, "cadmin")
-    r = api.get(f"/grids/{GRID_A2}/residents", params={"id_number": "520602197104041231"},
-                headers=headers)  # fmt: skip
+    headers = _auth(api, "revealer")
+    url, why = f"/grids/{GRID_A2}/residents/search", "核对住户信息"
+    r = api.post(url, json={"id_number": "520602197104041231", "reason": why}, headers=headers)
     assert [p["person_id"] for p in r.json()["residents"]] == ["pA5"]
-    r = api.get(f"/grids/{GRID_A2}/residents", params={"phone": "13700004444"}, headers=headers)
+    r = api.post(url, json={"phone": "13700004444", "reason": why}, headers=headers)
     assert [p["person_id"] for p in r.json()["residents"]] == ["pA4"]
 
 
@@ -111,10 +111,9 @@ def test_export_masked_by_default_and_audited_when_revealed(api):
     r = api.get(f"/grids/{GRID_A2}/residents.csv", headers=headers)
     assert r.status_code == 200 and "钱*" in r.text
     _no_secret(r.text)
-    r = api.get(f"/grids/{GRID_A2}/residents.csv", params={"reveal": True}, headers=headers)
-    assert r.status_code == 422 and "reason" in r.json()["detail"]
-    r = api.get(f"/grids/{GRID_A2}/residents.csv", params={"reveal": True, "reason": "年度核查"},
-                headers=headers)  # fmt: skip
+    r = api.post(f"/grids/{GRID_A2}/residents.csv", json={}, headers=headers)
+    assert r.status_code == 422 and "reason" in r.text
+    r = api.post(f"/grids/{GRID_A2}/residents.csv", json={"reason": "年度核查"}, headers=headers)
     assert r.status_code == 200 and "520602197003031230" in r.text
     assert [a["action"] for a in api.get("/audit", headers=headers).json()] == ["export"]
 

@@ -145,13 +145,17 @@ def test_residents_are_masked_and_sensitive_tags_hidden(db):
 
 
 def test_exact_search_through_keyed_hashes(db):
-    worker = _who(db, "worker")
-    found = list_residents(db, worker, grid_code=GRID_A1, id_number="520602198001011235")
+    # Searching by ID number or phone needs the reveal permission and a reason (audited).
+    user = _who(db, "revealer")
+    why = {"reason": "核对住户信息"}
+    found = list_residents(db, user, grid_code=GRID_A1, id_number="520602198001011235", **why)
     assert _ids(found) == ["pA1"]
-    assert _ids(list_residents(db, worker, grid_code=GRID_A1, phone="+86 137-0000-2222")) == ["pA2"]
-    assert _ids(list_residents(db, worker, grid_code=GRID_A1, name="赵")) == ["pA1", "pA2", "pA3"]
+    phone = "+86 137-0000-2222"
+    assert _ids(list_residents(db, user, grid_code=GRID_A1, phone=phone, **why)) == ["pA2"]
+    assert _ids(list_residents(db, user, grid_code=GRID_A1, name="赵")) == ["pA1", "pA2", "pA3"]
     # The phone of a person in another grid is not found in this one.
-    assert list_residents(db, worker, grid_code=GRID_A1, phone="13700006666").number_matched == 0
+    other = list_residents(db, user, grid_code=GRID_A1, phone="13700006666", **why)
+    assert other.number_matched == 0
 
 
 def test_paging(db):
@@ -225,9 +229,12 @@ def test_orm_update_refreshes_the_hash(db):
     person = db.get(m.Person, "pA2")
     person.phone = "13800009999"
     db.commit()
-    worker = _who(db, "worker")
-    assert _ids(list_residents(db, worker, grid_code=GRID_A1, phone="13800009999")) == ["pA2"]
-    assert list_residents(db, worker, grid_code=GRID_A1, phone="13700002222").number_matched == 0
+    user, why = _who(db, "revealer"), "核对住户信息"
+    assert _ids(list_residents(db, user, grid_code=GRID_A1, phone="13800009999", reason=why)) == [
+        "pA2"
+    ]
+    stale = list_residents(db, user, grid_code=GRID_A1, phone="13700002222", reason=why)
+    assert stale.number_matched == 0
 
 
 def test_migration_encrypts_existing_clear_values_and_downgrade_decrypts(make_store):
