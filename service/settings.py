@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     token_minutes: int = 60
     """Lifetime of the access tokens issued by ``/auth/token``."""
 
+    signin_window_minutes: int = 15
+    """Window over which failed sign-ins are counted (audit log, action ``signin_failed``)."""
+
+    signin_failures_per_user: int = 5
+    """Failed sign-ins as one user name within the window before ``/auth/token`` answers 429."""
+
+    signin_failures_per_client: int = 20
+    """Failed sign-ins from one client address within the window before 429 (any user name)."""
+
+    header_timeout_seconds: float = 10.0
+    """``gridmap serve``: a client must send its request line and headers within this time."""
+
     max_body_bytes: int = 10 * 1024 * 1024
     """Largest request body accepted (uploads); bigger requests get 413."""
 

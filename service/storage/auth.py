@@ -3,6 +3,13 @@
 A :class:`Principal` is the signed-in user as the storage layer sees it. Resident queries take
 one and filter by :func:`scope_clause` *in SQL*, so no route can forget the scope. Passwords are
 hashed with Argon2 (``pwdlib``); no function returns or logs a hash or a personal value.
+
+Passwords must be hard to guess (:func:`password_problems`: at least
+:data:`MIN_PASSWORD_LENGTH` characters, no control characters, not the user name, and a
+`zxcvbn <https://github.com/dwolfhub/zxcvbn-python>`_ score of at least
+:data:`MIN_PASSWORD_SCORE`, which rejects common passwords, keyboard runs and repeats). Failed
+sign-ins are audit records (action ``signin_failed``), counted by :func:`failed_signins` to
+throttle guessing.
 """
 
 from __future__ import annotations
@@ -16,12 +23,13 @@ from functools import lru_cache
 from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridmap.errors import DuplicateIdError, GridmapError, InputError
-from service.storage.auth_models import ROLES, AuditRecord, User, UserGrid
+from service.storage.auth_models import ROLES, AuditRecord, User, UserGrid, new_token_version
+from service.storage.models import Community, Grid
 from service.storage.repository import NotFoundError
 
 __all__ = [
@@ -33,6 +41,10 @@ __all__ = [
     "hash_password",
     "verify_password",
     "create_user",
+    "set_password",
+    "password_problems",
+    "record_failed_signin",
+    "failed_signins",
     "list_users",
     "remove_user",
     "authenticate",
@@ -44,7 +56,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 3
+"""Lowest zxcvbn score (0-4) accepted: 3 is "safely unguessable" (about 10^8 guesses or more)."""
+MAX_PASSWORD_LENGTH = 256
+SIGNIN_FAILED = "signin_failed"
+"""Audit action of a failed sign-in (``record_type`` ``client``, ``record_id`` its address)."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 _GRID_CODE = re.compile(r"^\d{15}$")
 _COMMUNITY_CODE = re.compile(r"^\d{12}$")
@@ -65,6 +83,7 @@ class Principal:
     community_code: str | None = None
     district_code: str | None = None
     can_reveal: bool = False
+    token_version: str = field(default="", compare=False, repr=False)
 
     @property
     def is_staff(self) -> bool:
@@ -104,13 +123,34 @@ def verify_password(password: str, password_hash: str) -> bool:
     return bool(_hasher().verify(password, password_hash))
 
 
+def password_problems(password: str, username: str) -> list[str]:
+    """What makes ``password`` unfit for ``username`` (empty when it is fine)."""
+    from zxcvbn import zxcvbn  # a maintained port of Dropbox's strength estimator
+
+    if _CONTROL.search(password):
+        return ["the password must not contain control characters (NUL, tab, newline …)"]
+    if not password.strip():
+        return ["the password must not be only spaces"]
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [f"the password must have at least {MIN_PASSWORD_LENGTH} characters"]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [f"the password must have at most {MAX_PASSWORD_LENGTH} characters"]
+    if username and username.lower() in password.lower():
+        return ["the password must not contain the user name"]
+    result = zxcvbn(password[:100], user_inputs=[username, "gridmap", "password"])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        hint = result["feedback"]["warning"] or "add words or characters nobody would guess"
+        return [f"the password is too easy to guess ({hint.rstrip('.')}); use a longer, "
+                "uncommon one, e.g. four random words"]  # fmt: skip
+    return []
+
+
 def _check_user(username: str, password: str, role: str, grid_codes: tuple[str, ...],
                 community_code: str | None, district_code: str | None) -> None:  # fmt: skip
     problems = []
     if not _USERNAME.match(username):
         problems.append("the name must be 2-64 letters, digits or _ . @ -")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    problems += password_problems(password, username)
     if role not in ROLES:
         problems.append(f"role {role!r} is not one of {', '.join(ROLES)}")
     bad = [c for c in grid_codes if not _GRID_CODE.match(c)]
@@ -118,6 +158,12 @@ def _check_user(username: str, password: str, role: str, grid_codes: tuple[str, 
         problems.append(f"grid code(s) {', '.join(bad)} are not 15 digits")
     if role == "grid_worker" and not grid_codes:
         problems.append("a grid_worker needs at least one grid code (--grid)")
+    if role != "grid_worker" and grid_codes:
+        problems.append(f"only a grid_worker serves grids (--grid), not a {role}")
+    if role != "community_admin" and community_code:
+        problems.append(f"only a community_admin has a community (--community), not a {role}")
+    if role != "district_admin" and district_code:
+        problems.append(f"only a district_admin has a district (--district), not a {role}")
     if role == "community_admin" and not _COMMUNITY_CODE.match(community_code or ""):
         problems.append("a community_admin needs a 12-digit community code (--community)")
     if role == "district_admin" and district_code and not _DISTRICT_CODE.match(district_code):
@@ -151,6 +197,7 @@ def create_user(
     """
     codes = tuple(sorted({c.strip() for c in grid_codes if c.strip()}))
     _check_user(username, password, role, codes, community_code, district_code)
+    _check_codes_exist(session, username, codes, community_code)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise DuplicateIdError(f"User {username!r} already exists; remove it first or pick "
                                "another name.")  # fmt: skip
@@ -165,6 +212,44 @@ def create_user(
         raise DuplicateIdError(f"User {username!r} already exists.") from None
     log.info("Created user %s (%s)", username, role)
     return _info(user)
+
+
+def _check_codes_exist(session: Session, username: str, grid_codes: tuple[str, ...],
+                       community_code: str | None) -> None:  # fmt: skip
+    """Refuse grid and community codes the store does not know (a district may be empty)."""
+    problems = []
+    if grid_codes:
+        known = set(session.scalars(select(Grid.code).where(Grid.code.in_(grid_codes))))
+        unknown = [c for c in grid_codes if c not in known]
+        if unknown:
+            problems.append(f"no plan has grid(s) {', '.join(unknown)}")
+    if community_code and session.get(Community, community_code) is None:
+        problems.append(f"community {community_code} is not in the store")
+    if problems:
+        raise InputError(f"User {username!r} not created: " + "; ".join(problems) + ". "
+                         "Import the communities and plans first (gridmap import).")  # fmt: skip
+
+
+def set_password(*, session: Session, username: str, password: str) -> None:
+    """Give ``username`` a new password; their older tokens stop working (flushed).
+
+    Raises
+    ------
+    InputError
+        The password is too weak (:func:`password_problems`).
+    NotFoundError
+        No such user.
+    """
+    user = session.scalar(select(User).where(User.username == username, User.active == true()))
+    if user is None:
+        raise NotFoundError(f"User {username!r} not found; list users with `gridmap user list`.")
+    problems = password_problems(password, username)
+    if problems:
+        raise InputError(f"Password of {username!r} not changed: " + "; ".join(problems) + ".")
+    user.password_hash = hash_password(password)
+    user.token_version = new_token_version()
+    session.flush()
+    log.info("Changed the password of user %s", username)
 
 
 def _info(user: User) -> UserInfo:
@@ -194,7 +279,9 @@ _DUMMY_HASH: list[str] = []
 
 def authenticate(*, session: Session, username: str, password: str) -> Principal | None:
     """The principal of ``username`` if ``password`` is right and the user is active, else None."""
-    user = session.scalar(select(User).where(User.username == username, User.active == true()))
+    plausible = _USERNAME.match(username) and len(password) <= MAX_PASSWORD_LENGTH
+    query = select(User).where(User.username == username, User.active == true())
+    user = session.scalar(query) if plausible else None
     if user is None:
         if not _DUMMY_HASH:
             _DUMMY_HASH.append(hash_password("not a password"))
@@ -209,13 +296,62 @@ def _principal(user: User) -> Principal:
     return Principal(username=user.username, role=user.role,
                      grid_codes=tuple(g.grid_code for g in user.grids),
                      community_code=user.community_code, district_code=user.district_code,
-                     can_reveal=bool(user.can_reveal))  # fmt: skip
+                     can_reveal=bool(user.can_reveal),
+                     token_version=user.token_version)  # fmt: skip
 
 
-def principal_for(*, session: Session, username: str) -> Principal | None:
-    """The current principal of an active user (scope re-read on every request), or None."""
+def principal_for(
+    *, session: Session, username: str, token_version: str | None = None
+) -> Principal | None:
+    """The current principal of an active user (scope re-read on every request), or None.
+
+    With ``token_version``, also None when the user's tokens were revoked since (a password or
+    role change, or the user was removed and added again).
+    """
+    if not _USERNAME.match(username):
+        return None
     user = session.scalar(select(User).where(User.username == username, User.active == true()))
-    return None if user is None else _principal(user)
+    if user is None or (token_version is not None and token_version != user.token_version):
+        return None
+    return _principal(user)
+
+
+def record_failed_signin(*, session: Session, username: str, client: str) -> None:
+    """Audit a failed sign-in as ``username`` from ``client`` (an address); flushed.
+
+    A name that is not a valid user name (too long, control characters) is recorded as
+    ``(invalid)``; the password never is.
+    """
+    name = username if _USERNAME.match(username) else "(invalid)"
+    session.add(AuditRecord(at=dt.datetime.now(dt.UTC), username=name, action=SIGNIN_FAILED,
+                            record_type="client", record_id=_clean(client)[:64],
+                            reason="wrong user name or password"))  # fmt: skip
+    session.flush()
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("?", text) or "unknown"
+
+
+def failed_signins(
+    *, session: Session, since: dt.datetime, username: str | None = None, client: str | None = None
+) -> tuple[int, dt.datetime | None]:
+    """Failed sign-ins since ``since`` as ``username`` or from ``client``: count and oldest."""
+    query = select(func.count(), func.min(AuditRecord.at)).where(
+        AuditRecord.action == SIGNIN_FAILED, AuditRecord.at >= since
+    )
+    if username is not None:
+        query = query.where(AuditRecord.username == (username if _USERNAME.match(username)
+                                                     else "(invalid)"))  # fmt: skip
+    if client is not None:
+        query = query.where(AuditRecord.record_type == "client",
+                            AuditRecord.record_id == _clean(client)[:64])  # fmt: skip
+    count, oldest = session.execute(query).one()
+    if isinstance(oldest, str):  # SQLite without type info on an aggregate
+        oldest = dt.datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    return int(count), oldest
 
 
 def scope_clause(

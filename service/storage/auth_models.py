@@ -4,12 +4,18 @@ Roles (least to most): ``public`` (aggregates only), ``grid_worker`` (their own 
 ``app_user_grid``), ``community_admin`` (one community, ``community_code``), ``district_admin``
 (every community whose code starts with ``district_code``, a 6-digit county code; all of them
 when it is empty). ``can_reveal`` is the separate permission to see full personal values; every
-use of it writes an :class:`AuditRecord`.
+use of it writes an :class:`AuditRecord`, and so does every failed sign-in.
+
+``token_version`` is a random value replaced whenever the user's password or role changes; access
+tokens carry it, so older tokens stop working, and a user removed and added again under the same
+name gets a new one. :class:`StoreMeta` holds facts about the store itself, such as the
+fingerprint of its data key (:func:`service.storage.crypto.check_store_key`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from sqlalchemy import (
     Boolean,
@@ -27,10 +33,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.storage.models import Base
 
-__all__ = ["ROLES", "User", "UserGrid", "AuditRecord"]
+__all__ = ["ROLES", "User", "UserGrid", "AuditRecord", "StoreMeta", "new_token_version"]
 
 ROLES = ("public", "grid_worker", "community_admin", "district_admin")
 """Service roles, from least to most access."""
+
+
+def new_token_version() -> str:
+    """A fresh random token version (32 hex digits)."""
+    return secrets.token_hex(16)
 
 
 class User(Base):
@@ -46,6 +57,7 @@ class User(Base):
     district_code: Mapped[str | None] = mapped_column(String(6))
     can_reveal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    token_version: Mapped[str] = mapped_column(String(32), default=new_token_version)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )
@@ -86,3 +98,12 @@ class AuditRecord(Base):
     record_id: Mapped[str] = mapped_column(String(64), index=True)
     fields: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class StoreMeta(Base):
+    """A fact about the store (``data_key_fingerprint``: which key its data was written with)."""
+
+    __tablename__ = "store_meta"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

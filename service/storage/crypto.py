@@ -10,6 +10,12 @@ created with mode 0600 on first use) is stretched with HKDF-SHA256 into three in
   works without decrypting, and equal values can be found without storing them in clear.
 - **tokens**: the HMAC key of the service's access tokens.
 
+A fourth derivation, the key's **fingerprint**, is recorded in the store (table ``store_meta``)
+by :func:`check_store_key`, which every entry point runs (``upgrade_database``, ``create_app``):
+a store refuses a key whose fingerprint is not the recorded one, and a missing key file is only
+created for a store that holds no personal data yet (a mistyped ``GRIDMAP_DATA_KEY_FILE`` is an
+error, not a new key).
+
 :class:`EncryptedString` makes this transparent to SQLAlchemy: values are encrypted when bound
 and decrypted when read, in ORM and Core statements alike. :func:`hash_default` fills the
 ``*_hash`` column on INSERT from the value in the same row.
@@ -33,7 +39,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import String
+from sqlalchemy import Connection, String, Text, inspect, text
 from sqlalchemy.types import TypeDecorator
 
 from gridmap.errors import GridmapError
@@ -49,6 +55,7 @@ __all__ = [
     "derive_keys",
     "load_master_key",
     "current_keys",
+    "check_store_key",
     "encrypt",
     "decrypt",
     "is_encrypted",
@@ -56,6 +63,7 @@ __all__ = [
     "search_hash",
     "hash_default",
     "EncryptedString",
+    "EncryptedText",
     "sync_hashes_on_update",
 ]
 
@@ -63,10 +71,14 @@ log = logging.getLogger(__name__)
 
 PREFIX = "gm1:"
 """Marks an encrypted value (version 1: AES-256-GCM, 12-byte nonce)."""
-PURPOSES = ("id_number", "phone")
+PURPOSES = ("id_number", "phone", "tags")
 _NONCE = 12
 _KEY_BYTES = 32
 _NOT_DIGIT = re.compile(r"\D")
+_META_TABLE = "store_meta"
+_FINGERPRINT = "data_key_fingerprint"
+_ENCRYPTED_COLUMNS = (("person", "id_number", "id_number"), ("person", "phone", "phone"),
+                      ("staff", "phone", "phone"), ("person", "tags", "tags"))  # fmt: skip
 
 
 class DataKeyError(GridmapError):
@@ -75,11 +87,12 @@ class DataKeyError(GridmapError):
 
 @dataclass(frozen=True)
 class DataKeys:
-    """The three keys derived from the master key."""
+    """The keys derived from the master key, and its fingerprint (16 hex digits)."""
 
     encryption: bytes
     search: bytes
     tokens: bytes
+    fingerprint: str = ""
 
 
 def generate_key() -> str:
@@ -112,14 +125,26 @@ def derive_keys(master: bytes) -> DataKeys:
         encryption=_hkdf(master, b"gridmap/field-encryption/v1"),
         search=_hkdf(master, b"gridmap/search-hash/v1"),
         tokens=_hkdf(master, b"gridmap/access-tokens/v1"),
+        fingerprint=_hkdf(master, b"gridmap/key-fingerprint/v1").hex()[:16],
     )
 
 
-def load_master_key(settings: Settings) -> bytes:
-    """The master key of ``settings``: ``data_key``, else ``data_key_file`` (created if missing)."""
+def load_master_key(settings: Settings, *, create: bool = False) -> bytes:
+    """The master key of ``settings``: ``data_key``, else ``data_key_file``.
+
+    Raises
+    ------
+    DataKeyError
+        No key is set and the key file does not exist (it is created only with ``create``).
+    """
     if settings.data_key:
         return parse_key(settings.data_key)
     path = Path(settings.data_key_file).expanduser()
+    if not path.exists() and not create:
+        raise DataKeyError(
+            f"No data key: GRIDMAP_DATA_KEY is not set and the key file {path} does not exist. "
+            "Check GRIDMAP_DATA_KEY_FILE (a new key is only made for a store without data)."
+        )
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -140,6 +165,62 @@ def current_keys() -> DataKeys:
     """The keys of the process settings (``GRIDMAP_DATA_KEY`` / ``GRIDMAP_DATA_KEY_FILE``)."""
     settings = get_settings()
     return _keys_for(settings.data_key, settings.data_key_file)
+
+
+def _key_source(settings: Settings) -> str:
+    if settings.data_key:
+        return "GRIDMAP_DATA_KEY"
+    return f"the key file {Path(settings.data_key_file).expanduser()} (GRIDMAP_DATA_KEY_FILE)"
+
+
+def _sample_ciphertext(connection: Connection) -> tuple[str, str] | None:
+    """One stored ciphertext and its purpose, or None when the store holds no personal data."""
+    for table, column, purpose in _ENCRYPTED_COLUMNS:
+        query = text(f"SELECT {column} FROM {table} WHERE {column} LIKE 'gm1:%' LIMIT 1")  # noqa: S608
+        value = connection.execute(query).scalar()
+        if value is not None:
+            return value, purpose
+    return None
+
+
+def check_store_key(connection: Connection) -> None:
+    """Check that the process's data key is the key of the store behind ``connection``.
+
+    The store records the fingerprint of its key (``store_meta``). With a fingerprint, the key
+    must match it and a missing key file stays missing. Without one, the key must decrypt the
+    store's encrypted values (if any); it is then created if need be (only for a store without
+    personal data) and its fingerprint recorded. A store without ``store_meta`` (not migrated)
+    is left alone.
+
+    Raises
+    ------
+    DataKeyError
+        The key is not the store's, or no key is set for a store that has data.
+    """
+    if not inspect(connection).has_table(_META_TABLE):
+        return
+    settings = get_settings()
+    query = text(f"SELECT value FROM {_META_TABLE} WHERE name = :n")  # noqa: S608
+    recorded = connection.execute(query, {"n": _FINGERPRINT}).scalar()
+    sample = None if recorded else _sample_ciphertext(connection)
+    try:
+        keys = _keys_for(settings.data_key, settings.data_key_file)
+    except DataKeyError as exc:
+        if recorded or sample:
+            written = recorded or "(fingerprint not recorded)"
+            raise DataKeyError(f"{exc} This store holds data written with key {written}; point "
+                               "GRIDMAP_DATA_KEY(_FILE) at that key.") from None  # fmt: skip
+        keys = derive_keys(load_master_key(settings, create=True))
+    if recorded and recorded != keys.fingerprint:
+        raise DataKeyError(
+            f"Wrong data key: {_key_source(settings)} has fingerprint {keys.fingerprint}, but this "
+            f"store was written with key {recorded}. Use the store's key; nothing was changed."
+        )
+    if sample:
+        decrypt(sample[0], purpose=sample[1], keys=keys)  # DataKeyError if it is another key
+    if not recorded:
+        connection.execute(text(f"INSERT INTO {_META_TABLE} (name, value) VALUES (:n, :v)"),
+                           {"n": _FINGERPRINT, "v": keys.fingerprint})  # fmt: skip
 
 
 def _check_purpose(purpose: str) -> bytes:
@@ -234,7 +315,7 @@ class EncryptedString(TypeDecorator[str]):
     impl = String
     cache_ok = True
 
-    def __init__(self, length: int, purpose: str) -> None:
+    def __init__(self, length: int | None, purpose: str) -> None:
         _check_purpose(purpose)
         super().__init__(length)
         self.purpose = purpose
@@ -248,6 +329,16 @@ class EncryptedString(TypeDecorator[str]):
         if value is None or not is_encrypted(value):
             return value
         return decrypt(value, purpose=self.purpose)
+
+
+class EncryptedText(EncryptedString):
+    """A text column of any length stored encrypted (``person.tags``)."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, purpose: str) -> None:
+        super().__init__(None, purpose)
 
 
 def sync_hashes_on_update(model: type, pairs: dict[str, tuple[str, str]]) -> None:

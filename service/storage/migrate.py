@@ -15,6 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from service.storage.crypto import check_store_key
+
 __all__ = [
     "ALEMBIC_DIR",
     "alembic_config",
@@ -47,6 +49,7 @@ def upgrade_database(engine: Engine, *, revision: str = "head") -> str | None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        check_store_key(conn)  # the store's data key, or nothing is committed
     current = current_revision(engine)
     log.info("Database schema at revision %s", current)
     return current

@@ -8,7 +8,7 @@ the source files), so imports and API queries need no id mapping. Grids are vers
 ``grid.id`` is a surrogate key and ``grid.code`` (15 digits) repeats across plans of a community.
 
 Personal data (PIPL) lives only in ``person`` (and staff phone numbers): never log these columns,
-never put them in a map or GeoJSON. ID numbers and phones are encrypted at rest
+never put them in a map or GeoJSON. ID numbers, phones and person tags are encrypted at rest
 (:class:`service.storage.crypto.EncryptedString`); ``id_number_hash`` / ``phone_hash`` hold their
 keyed hash for exact-match search, filled on INSERT (and on ORM updates).
 """
@@ -28,14 +28,18 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
     func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from service.storage.crypto import EncryptedString, hash_default, sync_hashes_on_update
+from service.storage.crypto import (
+    EncryptedString,
+    EncryptedText,
+    hash_default,
+    sync_hashes_on_update,
+)
 
 __all__ = [
     "Base",
@@ -169,7 +173,9 @@ class Person(Base):
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     relationship: Mapped[str | None] = mapped_column(String(32))
     population_type: Mapped[str | None] = mapped_column(String(32))
-    tags: Mapped[str | None] = mapped_column(Text)
+    # Encrypted at rest, like ID numbers and phones: tags name health, hardship and special
+    # populations (gridmap.privacy.SENSITIVE_TAGS). Counted in Python after decryption.
+    tags: Mapped[str | None] = mapped_column(EncryptedText("tags"))
 
 
 class Staff(Base):
