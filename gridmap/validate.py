@@ -50,6 +50,8 @@ __all__ = [
     "drop_exact_duplicates",
     "check_unique_ids",
     "repair_geometries",
+    "MAX_COUNT",
+    "check_text",
     "check_counts",
     "check_id_numbers",
     "check_phones",
@@ -58,6 +60,10 @@ __all__ = [
     "validate_layer",
 ]
 
+MAX_COUNT = 2_147_483_647
+"""Largest count accepted (households, floors …): the store's integer columns hold no more."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters removed from text (tab, line feed and carriage return are kept)."""
 CATEGORY_SYNONYMS: dict[str, dict[str, str]] = {
     "population_type": {"户籍": "registered", "户籍人口": "registered", "常住": "resident",
                         "常住人口": "resident", "流动": "floating", "流动人口": "floating"},
@@ -132,14 +138,52 @@ def check_unique_ids(frame: pd.DataFrame, entity: str | Entity) -> None:
 # --- field values ------------------------------------------------------------------------------
 
 
+def check_text(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
+    """Remove control characters (NUL …) from text values; one report line per record and field.
+
+    A NUL byte or another control character in a cell is never meant (a damaged export, a
+    pasted binary); databases refuse NUL in text. Tab, line feed and carriage return are kept.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"building_id": ["B1", "B2"], "address": ["路" + chr(0) + "12号", "x"]})
+    >>> out, issues = check_text(f, "building")
+    >>> out["address"].tolist(), [(i.record_id, i.reason) for i in issues]
+    (['路12号', 'x'], [('B1', 'control characters in address')])
+    """
+    ent = get_entity(entity)
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    out, issues = frame, []
+    for col in [c for c in frame.columns if c != geometry]:
+        values = frame[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        bad = values.map(lambda v: isinstance(v, str) and bool(_CONTROL.search(v))).astype(bool)
+        if not bad.any():
+            continue
+        cleaned = values.where(~bad, values[bad].map(lambda v: _CONTROL.sub("", v)))
+        labels = record_labels(out.assign(**{col: cleaned}), ent)
+        out = out.assign(**{col: cleaned})
+        issues += [
+            Issue(ent.name, str(i), f"control characters in {col}",
+                  f"{col} held control characters (NUL …); removed")
+            for i in labels[bad]
+        ]  # fmt: skip
+    return out, issues
+
+
 def check_counts(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
-    """Type count columns as ``Int64``; clear and report values that are not integers ≥ 0."""
+    """Type count columns as ``Int64``; clear and report values that are not integers ≥ 0.
+
+    Counts above :data:`MAX_COUNT` (``1e30``, ``2**40`` floors) are cleared and reported too:
+    no real count is that large and the store's integer columns cannot hold it.
+    """
     ent = get_entity(entity)
     out, issues = frame, []
     for col in [c for c in ent.columns if c in COUNT_COLUMNS and c in frame]:
         values = frame[col].astype(object)
-        parsed = pd.to_numeric(values.map(_strip_text), errors="coerce")
-        ok = parsed.notna() & (parsed >= 0) & (parsed % 1 == 0)
+        parsed = pd.to_numeric(values.map(_strip_text), errors="coerce").astype(float)
+        ok = parsed.notna() & (parsed >= 0) & (parsed % 1 == 0) & (parsed <= MAX_COUNT)
         bad = values.notna() & ~ok
         out = out.assign(**{col: parsed.where(ok).astype("Int64")})
         issues += [
@@ -147,11 +191,16 @@ def check_counts(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFram
                 ent.name,
                 str(i),
                 f"invalid {col}",
-                f"{col} {v!r} is not a non-negative integer; cleared",
+                f"{col} {_short(v)} is not a non-negative integer (at most {MAX_COUNT}); cleared",
             )
             for i, v in zip(record_labels(frame, ent)[bad], values[bad], strict=True)
         ]
     return out, issues
+
+
+def _short(value: object, limit: int = 24) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_id_numbers(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
@@ -267,7 +316,9 @@ def validate_layer(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFr
     cleared, geometries repaired) and the report lines. Raises on fatal problems (see module doc).
     """
     ent = get_entity(entity)
-    frame, issues = drop_missing_ids(frame, ent)
+    frame, issues = check_text(frame, ent)
+    frame, found = drop_missing_ids(frame, ent)
+    issues += found
     frame, found = drop_exact_duplicates(frame, ent)
     issues += found
     check_unique_ids(frame, ent)

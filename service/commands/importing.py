@@ -170,7 +170,8 @@ def _linked_table(result) -> Table:  # noqa: ANN001
 def _out_of_bounds_table(grids: list[dict]) -> Table:
     table = Table(title="Published grids now outside their household bounds")
     for column in ("community", "grid", "plan", "households in plan", "households now", "status"):
-        table.add_column(column, justify="right" if "households" in column else "left")
+        table.add_column(column, justify="right" if "households" in column else "left",
+                         no_wrap=column in ("community", "grid"))  # fmt: skip
     for g in grids:
         table.add_row(g["community_code"], g["grid_code"], str(g["plan_id"]),
                       str(g["households"]), str(g["households_now"]), g["status_now"])  # fmt: skip

@@ -32,21 +32,24 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Integer, String, select
 
 from gridmap.attach import attach_all
 from gridmap.crs import to_storage_crs
 from gridmap.errors import InputError
 from gridmap.io import read_layer
 from gridmap.linking import link_community, link_compound, missing_links
-from gridmap.report import AttachReport, Issue
+from gridmap.report import AttachReport, Issue, record_labels
+from gridmap.schema import ENTITIES
 from gridmap.validate import validate_layer
 from service.storage import models as m
-from service.storage.imports import ImportBundle, ProgressCallback, import_bundle
+from service.storage.crypto import EncryptedString
+from service.storage.imports import STORE_KEYS, ImportBundle, ProgressCallback, import_bundle
 from service.storage.loads import list_communities, load_buildings, load_compounds
 from service.storage.migrate import upgrade_database
 from service.storage.session import make_engine, session_scope
 from service.storage.updates import UPDATABLE, Changes
+from service.storage.values import clean_int
 
 __all__ = ["ENTITY_ORDER", "ImportResult", "read_sources", "read_deletions", "import_files"]
 
@@ -183,6 +186,7 @@ def import_files(
         read = {entity: len(frame) for entity, frame in frames.items()}
         with session_scope(engine) as session:
             bundle, report, linked = _prepare(session, frames, step)
+            _fit_store_columns(bundle, report)
             bundle.sources = {e: Path(p).name for e, p in sources.items()}
             bundle.update, bundle.replace, bundle.deletions = update, frozenset(replace), removals
             if step:
@@ -297,6 +301,68 @@ def _stored_parents(session: Any, given: dict[str, pd.DataFrame | None]) -> dict
         ids = session.scalars(select(m.Household.id)).all()
         stored["household"] = pd.DataFrame({"household_id": pd.Series(ids, dtype="str")})
     return stored
+
+
+_BUNDLE_LAYERS = {"community": "communities", "compound": "compounds", "street": "streets",
+                  "building": "buildings", "household": "households", "person": "persons",
+                  "staff": "staff"}  # fmt: skip
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def _fit_store_columns(bundle: ImportBundle, report: AttachReport) -> None:
+    """Clear (and report) values the store's columns cannot hold: over-long text, huge numbers.
+
+    Both backends then behave alike (SQLite would store them, PostgreSQL refuse the whole
+    transaction). An over-long id or reference refuses the import with an InputError naming it.
+    """
+    bad_keys: list[str] = []
+    for entity, attr in _BUNDLE_LAYERS.items():
+        frame = getattr(bundle, attr)
+        if frame is None or not len(frame):
+            continue
+        ent = ENTITIES[entity]
+        table = UPDATABLE[entity].__table__
+        labels = record_labels(frame, ent).map(lambda v: str(v)[:24])
+        for col in frame.columns:
+            target = table.c.get(STORE_KEYS[entity] if col == ent.id_column else col)
+            if target is None or isinstance(target.type, EncryptedString):
+                continue
+            too_big, limit = _out_of_range(frame[col], target.type)
+            if not too_big.any():
+                continue
+            if col == ent.id_column or target.foreign_keys:
+                bad_keys += [f"{entity} {i}: {col} ({limit})" for i in labels[too_big]]
+                continue
+            frame = frame.assign(**{col: frame[col].astype(object).where(~too_big, None)})
+            setattr(bundle, attr, frame)
+            report.extend(
+                Issue(entity, str(i), f"{col} too long" if "characters" in limit else
+                      f"invalid {col}", f"{col} exceeds {limit}; cleared")
+                for i in labels[too_big]
+            )  # fmt: skip
+    if bad_keys:
+        raise InputError(
+            f"{len(bad_keys)} id(s) or reference(s) too long for the store: "
+            f"{'; '.join(bad_keys[:10])}{' …' if len(bad_keys) > 10 else ''}. Shorten them."
+        )
+
+
+def _out_of_range(values: pd.Series, kind: Any) -> tuple[pd.Series, str]:
+    """Which values a column of type ``kind`` cannot hold, and the limit in words."""
+    if isinstance(kind, String) and kind.length:
+        n = kind.length
+        return values.map(lambda v: isinstance(v, str) and len(v.strip()) > n).astype(bool), (
+            f"{n} characters"
+        )
+    if isinstance(kind, Integer):
+        lo, hi = _INT32
+
+        def outside(v: Any) -> bool:
+            number = clean_int(v)
+            return number is not None and not lo <= number <= hi
+
+        return values.map(outside).astype(bool), f"the range {lo}..{hi}"
+    return pd.Series(False, index=values.index), ""
 
 
 def read_deletions(path: str | Path) -> dict[str, set[str]]:

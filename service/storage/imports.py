@@ -49,7 +49,7 @@ from service.storage.values import (
     to_wkb,
 )
 
-__all__ = ["ImportBundle", "ImportSummary", "ProgressCallback", "import_bundle"]
+__all__ = ["STORE_KEYS", "ImportBundle", "ImportSummary", "ProgressCallback", "import_bundle"]
 
 log = logging.getLogger(__name__)
 
@@ -364,8 +364,10 @@ def _write_bundle(
         if frame is not None and len(frame):
             model = UPDATABLE[entity]
             rows = to_rows(frame)
-            file_ids[entity] = {r[_KEYS[entity]] for r in rows}
-            changes[entity] = _write_table(session, model, _KEYS[entity], rows, bundle, progress)
+            file_ids[entity] = {r[STORE_KEYS[entity]] for r in rows}
+            changes[entity] = _write_table(
+                session, model, STORE_KEYS[entity], rows, bundle, progress
+            )
             counts[model.__tablename__] = changes[entity].added + changes[entity].updated
     if bundle.staff is not None and len(bundle.staff):
         staff, links = _staff_rows(bundle.staff)
@@ -391,7 +393,7 @@ def _write_bundle(
                          issues=issues, out_of_bounds=flagged)  # fmt: skip
 
 
-_KEYS = {"community": "code", "compound": "id", "street": "id", "building": "id",
+STORE_KEYS = {"community": "code", "compound": "id", "street": "id", "building": "id",
          "household": "id", "person": "id", "staff": "id"}  # fmt: skip
 """Key of each entity's store rows."""
 
