@@ -1,0 +1,134 @@
+"""Acceptance: an office's files to a published plan on the command line, on both backends.
+
+Every set of office files (``tests/office_files.py``: GBK Shapefiles with and without ``.cpg``,
+truncated headers, a multi-layer GeoPackage, OSM-style GeoJSON, compounds without ids or names,
+buildings as lon/lat or WKT CSV) takes two routes:
+
+* files: ``gridmap partition`` (no mapping file) → grids GeoJSON;
+* store: ``gridmap import`` → ``gridmap plan partition --publish`` → the OGC API
+  (``/collections/grids/items``).
+
+Both routes must give the same grids: same codes, same household counts, geometries equal
+within a few centimetres. Then an update round trip: import, publish, ``import --update`` with
+changed households, ``plan list`` flags the broken grid, ``plan redistrict --publish`` repairs it
+and the API serves the repaired grids.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+import geodata
+from service.analyst import open_store
+from service.api.main import create_app
+from service.settings import Settings
+from tests.office_files import ALL_SETS, OfficeFiles, gbk_shapefiles, persons_roster
+from tests.service.test_cli_plan import BIG, assert_same_grids, run
+
+_IMPORT_OPTIONS = {"community": "--communities", "compound": "--compounds", "street": "--streets",
+                   "building": "--buildings", "person": "--persons"}  # fmt: skip
+
+
+def import_args(files: OfficeFiles, db: str, reports: Path) -> list[str]:
+    """``gridmap import`` options for ``files`` (no mapping file)."""
+    args = ["import", "--db", db, "--report-dir", str(reports)]
+    for entity, path in files.sources().items():
+        args += [_IMPORT_OPTIONS[entity], str(path)]
+    for entity, layer in files.layers.items():
+        args += ["--layer", f"{entity}={layer}"]
+    return args
+
+
+def served_grids(url: str) -> gpd.GeoDataFrame:
+    """Every grid the OGC API serves (published plans), following the ``next`` links."""
+    features: list[dict] = []
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        link: str | None = "/collections/grids/items?limit=100"
+        while link:
+            response = client.get(link)
+            assert response.status_code == 200, response.text
+            doc = response.json()
+            features += doc["features"]
+            link = next((x["href"] for x in doc["links"] if x["rel"] == "next"), None)
+    frame = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+    frame["grid_code"] = [f["id"] for f in features]
+    assert set(frame["plan_status"]) == {"published"}
+    return frame
+
+
+@pytest.mark.parametrize("name", sorted(ALL_SETS))
+def test_files_and_store_give_the_same_grids(name, store_url, tmp_path):
+    files = ALL_SETS[name](tmp_path / "files")
+    out = tmp_path / "grids.geojson"
+    run("partition", *files.partition_args(), "--jobs", 1, "--out", out)
+    run(*import_args(files, store_url, tmp_path / "reports"))
+    printed = run("plan", "partition", "--db", store_url, "--jobs", 1, "--publish")
+    assert "published" in printed
+    from_files = gpd.read_file(out)
+    assert len(from_files) >= 15  # the sample's 3 communities make 18 grids at 300-500
+    assert_same_grids(from_files, served_grids(store_url))
+
+
+def test_roster_without_person_ids_counts_persons_in_the_published_grids(store_url, tmp_path):
+    files = gbk_shapefiles(tmp_path / "files", cpg=False)
+    roster = persons_roster(tmp_path / "files", rows=None)
+    args = import_args(files, store_url, tmp_path / "reports")
+    args += ["--households", str(geodata.get_path("households.csv")), "--persons", str(roster)]
+    run(*args)
+    run("plan", "partition", "--db", store_url, "--jobs", 1, "--publish")
+    grids = served_grids(store_url)
+    n_persons = len(pd.read_csv(roster, dtype=str, encoding="gbk"))
+    assert int(grids["persons"].sum()) == n_persons  # every roster row reached a grid
+    run(args[0], "--update", *args[1:])  # the same roster again: generated ids are stable
+    with open_store(store_url, migrate=False) as store:
+        assert int(store.load_buildings()["persons"].sum()) == n_persons
+
+
+def test_update_round_trip_flags_and_repairs_the_broken_grid(store_url, tmp_path):
+    files = gbk_shapefiles(tmp_path / "files", cpg=True)
+    run(*import_args(files, store_url, tmp_path / "reports"))
+    run("plan", "partition", "--db", store_url, "--jobs", 1, "--publish")
+    before = served_grids(store_url)
+    with open_store(store_url, migrate=False) as store:
+        plan = store.load_published_plan(BIG)
+    households = plan.grids.set_index("grid_code")["households"]
+    fullest = str(households.idxmax())
+    target = str(plan.assignments.query("grid_code == @fullest")["building_id"].iloc[0])
+
+    buildings = gpd.read_file(files.buildings)  # the office's file, GBK text via its .cpg
+    assert "楼栋编号" in buildings.columns and "户数" in buildings.columns
+    grow = 520 - int(households.max())
+    buildings.loc[buildings["楼栋编号"] == target, "户数"] += grow
+    changed = tmp_path / "楼栋_更新.geojson"
+    buildings.to_crs(4326).to_file(changed, driver="GeoJSON", engine="pyogrio")
+    printed = run("import", "--db", store_url, "--update", "--buildings", changed,
+                  "--report-dir", tmp_path / "reports")  # fmt: skip
+    assert "updated" in printed
+
+    listed = _plans(store_url).set_index("id")
+    assert int(listed.at[plan.id, "flagged"]) == 1
+    assert "outside the household bounds now" in run("plan", "list", "--db", store_url)
+    served = served_grids(store_url).set_index("grid_code")
+    assert int(served.at[fullest, "households"]) == int(households.max())  # as published
+
+    run("plan", "redistrict", "--db", store_url, "--publish")
+    after = _plans(store_url)
+    new = after[(after["community_code"] == BIG) & (after["status"] == "published")]
+    assert len(new) == 1 and int(new["id"].iloc[0]) != plan.id
+    assert int(new["flagged"].iloc[0]) == 0
+    grids = served_grids(store_url)
+    mine = grids[grids["grid_code"].str.startswith(BIG)]
+    assert mine["households"].between(300, 500).all()
+    assert int(mine["households"].sum()) == int(households.sum()) + grow
+    others = before[~before["grid_code"].str.startswith(BIG)]
+    assert_same_grids(others, grids[~grids["grid_code"].str.startswith(BIG)])
+
+
+def _plans(url: str) -> pd.DataFrame:
+    with open_store(url, migrate=False) as store:
+        return store.plan_overview()
