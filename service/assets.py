@@ -54,6 +54,10 @@ VENDOR_FILES: dict[str, str] = {
     "leaflet/leaflet.js": "leaflet/dist/leaflet.js",
     "leaflet/leaflet.css": "leaflet/dist/leaflet.css",
     "leaflet/images": "leaflet/dist/images",
+    # Swagger UI of /docs (service.api.swagger), served here rather than from a CDN.
+    "swagger-ui/swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui/swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+    "swagger-ui/favicon-32x32.png": "swagger-ui-dist/favicon-32x32.png",
 }
 _JS = (("leaflet", "leaflet/leaflet.js"),)
 _CSS = (("leaflet_css", "leaflet/leaflet.css"),)

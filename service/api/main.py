@@ -15,13 +15,16 @@ from fastapi.templating import Jinja2Templates
 from service import assets
 from service.api.access_log import install_access_log_filter
 from service.api.errors import add_exception_handlers
+from service.api.headers import SecurityHeaders
 from service.api.inputs import RejectControlCharacters
 from service.api.limits import SEARCHES_PER_MINUTE, BodySizeLimit, RateLimiter
 from service.api.openapi30 import to_openapi30
 from service.api.openapi_docs import complete_document
 from service.api.routes import downloads, lookup, maps, ogc, residents
 from service.api.security import router as auth_router
+from service.api.swagger import router as docs_router
 from service.settings import Settings, get_settings
+from service.storage.crypto import check_engine_key
 from service.storage.session import make_engine, make_sessionmaker
 
 __all__ = ["create_app"]
@@ -33,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app on ``settings`` (default: ``GRIDMAP_*`` environment)."""
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
+    check_engine_key(engine)  # a data key that is not the store's is refused here
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -44,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="社区网格化服务管理: communities, grids and buildings as maps and OGC API.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # /docs from service.api.swagger (no CDN); no /redoc
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -52,13 +58,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.search_limiter = RateLimiter(SEARCHES_PER_MINUTE, window_s=60.0)
     add_exception_handlers(app)
     assets.ensure_installed()
-    app.mount("/static/vendor", StaticFiles(directory=assets.VENDOR_DIR, check_dir=False))
+    app.mount("/static/vendor", assets.optional_static_files(assets.VENDOR_DIR))
     app.mount("/static/gridmap", StaticFiles(directory=assets.STATIC_DIR / "gridmap"))
     for module in (ogc, maps, lookup, downloads, residents):
         app.include_router(module.router)
     app.include_router(auth_router)
+    app.include_router(docs_router)
     app.add_middleware(RejectControlCharacters)  # inside the size limit: bodies it reads are capped
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, 413s included
     install_access_log_filter()
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -39,7 +39,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Connection, String, Text, inspect, text
+from sqlalchemy import Connection, Engine, String, Text, inspect, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 
 from gridmap.errors import GridmapError
@@ -56,6 +57,7 @@ __all__ = [
     "load_master_key",
     "current_keys",
     "check_store_key",
+    "check_engine_key",
     "encrypt",
     "decrypt",
     "is_encrypted",
@@ -304,6 +306,21 @@ def hash_default(source: str, purpose: str) -> Any:
         return search_hash(value, purpose=purpose)
 
     return _default
+
+
+def check_engine_key(engine: Engine) -> None:
+    """:func:`check_store_key` on ``engine``; a database that cannot be reached is left for later.
+
+    Raises
+    ------
+    DataKeyError
+        The key is not the store's (see :func:`check_store_key`).
+    """
+    try:
+        with engine.begin() as connection:
+            check_store_key(connection)
+    except OperationalError as exc:
+        log.warning("Data key not checked: the database is unavailable (%s)", type(exc).__name__)
 
 
 class EncryptedString(TypeDecorator[str]):
