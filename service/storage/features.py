@@ -5,6 +5,10 @@ Every function takes a :class:`~sqlalchemy.orm.Session` and keyword arguments an
 routes stay thin and never build SQL. Grids come from each community's *published* plan unless a
 ``plan_id`` is given, which selects that plan whatever its status (a draft under review, a
 superseded plan). Persons are only ever counted.
+
+Who may ask for which plan is decided by :func:`require_plan_visible` (the web service calls it
+for every ``plan_id``): published plans are public; other plans only for staff of the plan's
+community (its community admin and grid workers) and district admins of its district.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from service.storage.auth import Principal
 from service.storage.loads import NotFoundError
 from service.storage.models import Building, Community, Compound, Grid, GridBuilding, Plan, Street
 from service.storage.paging import (
@@ -32,6 +37,8 @@ __all__ = [
     "COLLECTIONS",
     "PlanRef",
     "resolve_plan",
+    "may_see_unpublished",
+    "require_plan_visible",
     "list_communities",
     "get_community",
     "list_grids",
@@ -86,6 +93,31 @@ def resolve_plan(
             raise NotFoundError(
                 f"Community {community_code} has no published plan; publish one or pass plan_id."
             )
+    return PlanRef(plan.id, plan.community_code, plan.status, plan.name)
+
+
+def may_see_unpublished(principal: Principal, community_code: str) -> bool:
+    """Whether ``principal`` may see the unpublished (draft, superseded) plans of a community."""
+    if principal.role == "district_admin":
+        return not principal.district_code or community_code.startswith(principal.district_code)
+    if principal.role == "community_admin":
+        return principal.community_code == community_code
+    if principal.role == "grid_worker":
+        return any(g.startswith(community_code) for g in principal.grid_codes)
+    return False
+
+
+def require_plan_visible(session: Session, *, plan_id: int, principal: Principal) -> PlanRef:
+    """Plan ``plan_id`` if ``principal`` may see it; else :class:`NotFoundError`.
+
+    A plan hidden from the principal answers exactly like a plan that does not exist, so plan
+    ids (sequential) do not tell which drafts exist.
+    """
+    plan = session.get(Plan, plan_id)
+    if plan is None or (
+        plan.status != "published" and not may_see_unpublished(principal, plan.community_code)
+    ):
+        raise NotFoundError(f"Plan {plan_id} not found.")
     return PlanRef(plan.id, plan.community_code, plan.status, plan.name)
 
 

@@ -12,13 +12,14 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from gridmap.schema import PERSONAL_FIELDS
 from gridmap.spreadsheet import safe_frame
 from service.api.deps import SessionDep
 from service.api.openapi_docs import CSV, GEOJSON, GEOPACKAGE, media_responses
+from service.api.plans import VisiblePlan
 from service.api.responses import GeoJSONResponse, attachment, feature_collection_text
 from service.storage import queries
 from service.storage.models import SRID
@@ -30,9 +31,6 @@ router = APIRouter(prefix="/downloads", tags=["Downloads"])
 Format = Literal["geojson", "gpkg", "csv"]
 FORMATS = ("geojson", "gpkg", "csv")
 _FILES = media_responses(GEOJSON, GEOPACKAGE, CSV, description="The file, in the format asked")
-_PLAN = Query(
-    None, ge=1, le=2**31 - 1, description="Plan id; default: the community's published plan."
-)
 
 
 def public_properties(page: queries.FeaturePage) -> queries.FeaturePage:
@@ -95,9 +93,7 @@ def communities(session: SessionDep, fmt: Format) -> Response:
     response_class=Response,
     responses=_FILES,
 )
-def community_grids(
-    session: SessionDep, code: str, fmt: Format, plan_id: int | None = _PLAN
-) -> Response:
+def community_grids(session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan) -> Response:
     """The grids of a community (published plan, or ``plan_id``)."""
     page = queries.list_grids(session, community_code=code, plan_id=plan_id)
     return _respond(page, fmt, f"grids-{code}", "grids")
@@ -110,7 +106,7 @@ def community_grids(
     responses=_FILES,
 )
 def community_buildings(
-    session: SessionDep, code: str, fmt: Format, plan_id: int | None = _PLAN
+    session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
     """The buildings of a community with their grid."""
     page = queries.list_buildings(session, community_code=code, plan_id=plan_id)
@@ -124,7 +120,7 @@ def community_buildings(
     responses=_FILES,
 )
 def grid_buildings(
-    session: SessionDep, grid_code: str, fmt: Format, plan_id: int | None = _PLAN
+    session: SessionDep, grid_code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
     """The buildings of a grid."""
     page = queries.list_buildings(session, grid_code=grid_code, plan_id=plan_id)

@@ -13,6 +13,7 @@ from gridmap.coords import shift_geometries
 from service import maps
 from service.api.deps import SessionDep, SettingsDep
 from service.api.openapi_docs import GEOJSON, media_responses
+from service.api.plans import VisiblePlan
 from service.api.responses import GeoJSONResponse
 from service.storage import queries
 
@@ -33,7 +34,6 @@ _BASEMAP = Query("osm", description="osm, tianditu (needs a key), amap (GCJ-02) 
 _OFFSET = Query("wgs84", description="Shift coordinates for a GCJ-02/BD-09 basemap")
 _TOL = Query(None, ge=0, le=0.01, description="Simplification tolerance in degrees")
 _GEOJSON = media_responses(GEOJSON, description="GeoJSON FeatureCollection for display")
-_PLAN = Query(None, ge=1, le=2**31 - 1, description="Plan id; default: the published plan")
 
 
 def _display_geojson(
@@ -184,9 +184,9 @@ def communities_data(
 def grids_data(
     session: SessionDep,
     code: str,
+    plan_id: VisiblePlan,
     offset: Offset = _OFFSET,
     tolerance: float | None = _TOL,
-    plan_id: int | None = _PLAN,
 ) -> Response:
     """Grids of a community with staff names and roles, simplified for display."""
     page = queries.list_grids(session, community_code=code, plan_id=plan_id, as_geojson=False)
@@ -202,9 +202,9 @@ def grids_data(
 def community_buildings_data(
     session: SessionDep,
     code: str,
+    plan_id: VisiblePlan,
     offset: Offset = _OFFSET,
     tolerance: float | None = _TOL,
-    plan_id: int | None = _PLAN,
 ) -> Response:
     """Buildings of a community for display."""
     page = queries.list_buildings(session, community_code=code, plan_id=plan_id, as_geojson=False)
@@ -246,7 +246,7 @@ def community_compounds_data(
     responses=_GEOJSON,
 )
 def grid_data(
-    session: SessionDep, grid_code: str, offset: Offset = _OFFSET, plan_id: int | None = _PLAN
+    session: SessionDep, grid_code: str, plan_id: VisiblePlan, offset: Offset = _OFFSET
 ) -> Response:
     """One grid with its staff."""
     grid = queries.get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
@@ -261,7 +261,7 @@ def grid_data(
     responses=_GEOJSON,
 )
 def grid_buildings_data(
-    session: SessionDep, grid_code: str, offset: Offset = _OFFSET, plan_id: int | None = _PLAN
+    session: SessionDep, grid_code: str, plan_id: VisiblePlan, offset: Offset = _OFFSET
 ) -> Response:
     """Buildings of a grid with floors, units and households."""
     page = queries.list_buildings(session, grid_code=grid_code, plan_id=plan_id, as_geojson=False)
@@ -342,9 +342,9 @@ def community_page(
     session: SessionDep,
     settings: SettingsDep,
     code: str,
+    plan_id: VisiblePlan,
     lang: Lang = _LANG,
     basemap: Basemap = _BASEMAP,
-    plan_id: int | None = _PLAN,
 ) -> HTMLResponse:
     """A community's grids coloured by households, with labels, tooltips and buildings."""
     t = maps.labels(lang)
@@ -388,9 +388,9 @@ def grid_page(
     session: SessionDep,
     settings: SettingsDep,
     grid_code: str,
+    plan_id: VisiblePlan,
     lang: Lang = _LANG,
     basemap: Basemap = _BASEMAP,
-    plan_id: int | None = _PLAN,
 ) -> HTMLResponse:
     """A grid's buildings with floors, units and households."""
     t = maps.labels(lang)

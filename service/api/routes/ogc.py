@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from service.api.deps import SessionDep, wants_html
 from service.api.openapi_docs import GEOJSON, HTML, media_responses
+from service.api.plans import VisiblePlan
 from service.api.responses import (
     GEOJSON_MEDIA_TYPE,
     GeoJSONResponse,
@@ -223,15 +224,13 @@ def items(
     request: Request,
     session: SessionDep,
     collection_id: str,
+    plan_id: VisiblePlan,
     f: str | None = _F,
     limit: int = Query(DEFAULT_LIMIT, ge=1, description=f"Page size (at most {MAX_LIMIT})."),
     offset: int = Query(0, ge=0, le=_MAX_ID),
     bbox: str | None = Query(None, description="minx,miny,maxx,maxy in lon/lat (CRS84)."),
     community_code: str | None = Query(None, description="grids, buildings: of this community"),
     grid_code: str | None = Query(None, description="buildings: of this grid"),
-    plan_id: int | None = Query(
-        None, ge=1, le=_MAX_ID, description="grids, buildings: this plan, not the published"
-    ),
 ) -> Response:
     """Features of a collection, paged (``limit``/``offset``), filtered by ``bbox``."""
     spec = _collection(collection_id)
@@ -262,10 +261,8 @@ def item(
     session: SessionDep,
     collection_id: str,
     feature_id: str,
+    plan_id: VisiblePlan,
     f: str | None = _F,
-    plan_id: int | None = Query(
-        None, ge=1, le=_MAX_ID, description="grids: this plan, not the published"
-    ),
 ) -> Response:
     """One feature by id (community code, grid code or building id)."""
     spec = _collection(collection_id)

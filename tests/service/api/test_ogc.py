@@ -92,12 +92,11 @@ def test_bad_bbox_is_400_with_reason(client, bbox, message):
     assert message in response.json()["detail"]
 
 
-def test_draft_plan_by_id(client):
-    doc = client.get("/collections/grids/items", params={"plan_id": 2}).json()
-    assert [f["properties"]["households"] for f in doc["features"]] == [600, 650]
-    assert {f["properties"]["plan_status"] for f in doc["features"]} == {"draft"}
-    one = client.get(f"/collections/grids/items/{A}001", params={"plan_id": 2}).json()
-    assert one["properties"]["households"] == 600
+def test_draft_plan_by_id_is_not_public(client):
+    # Staff of the community see it: tests/service/api/test_drafts.py.
+    assert client.get("/collections/grids/items", params={"plan_id": 2}).status_code == 404
+    one = client.get(f"/collections/grids/items/{A}001", params={"plan_id": 2})
+    assert one.status_code == 404 and one.json()["detail"] == "Plan 2 not found."
 
 
 def test_single_items_and_buildings_of_a_grid(client):
@@ -124,8 +123,8 @@ def test_single_items_and_buildings_of_a_grid(client):
         ("/collections/communities/items/520602001999", "Community '520602001999' not found."),
         ("/collections/buildings/items/nope", "Building 'nope' not found."),
         ("/collections/grids/items?plan_id=99", "Plan 99 not found."),
-        (f"/collections/grids/items?community_code={B}&plan_id=2",
-         f"Plan 2 belongs to community {A}, not {B}."),
+        (f"/collections/grids/items?community_code={A}&plan_id=3",
+         f"Plan 3 belongs to community {B}, not {A}."),
     ],
 )  # fmt: skip
 def test_missing_things_are_404_with_clear_detail(client, path, detail):
