@@ -117,8 +117,7 @@ def _unique_problems(problems: Sequence[Problem]) -> list[Problem]:
 def _show_problems(problems: Sequence[Problem], lang: str) -> None:
     problems = _unique_problems(problems)
     if problems:
-        what = "问题" if lang == "zh" else "problems"
-        console.print(f"{what} ({len(problems)}):", highlight=False, markup=False)
+        console.print("问题：" if lang == "zh" else "Problems:", highlight=False, markup=False)
         print_problems(problems, lang)
 
 

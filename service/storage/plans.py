@@ -8,6 +8,7 @@ plus a 3-digit sequence (:func:`number_grids`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from typing import Any
@@ -252,23 +253,28 @@ def plan_bounds(params: dict[str, Any] | None) -> tuple[int, int]:
 
 
 def problems_to_params(problems: list[Problem]) -> list[dict[str, Any]]:
-    """``problems`` as JSON-ready dicts for a plan's ``params["problems"]`` (duplicates dropped)."""
+    """``problems`` as JSON-ready dicts for a plan's ``params["problems"]`` (duplicates dropped).
+
+    Every field of :class:`~gridmap.problems.Problem` is kept (tuples as lists).
+    """
     out: list[dict[str, Any]] = []
     for p in dict.fromkeys(problems):
-        out.append({"kind": p.kind, "message": p.message, "message_zh": p.message_zh,
-                    "community_code": p.community_code, "grid_code": p.grid_code,
-                    "building_ids": list(p.building_ids)})  # fmt: skip
+        row = {f.name: getattr(p, f.name) for f in dataclasses.fields(p)}
+        out.append({k: list(v) if isinstance(v, tuple) else v for k, v in row.items()})
     return out
 
 
 def problems_from_params(params: dict[str, Any] | None) -> list[Problem]:
-    """The problems stored with a plan by :func:`problems_to_params` (none for older plans)."""
-    rows = (params or {}).get("problems") or []
-    return [
-        Problem(r.get("kind", ""), r.get("message", ""), r.get("community_code"),
-                r.get("grid_code"), tuple(r.get("building_ids") or ()), r.get("message_zh", ""))
-        for r in rows
-    ]  # fmt: skip
+    """The problems stored with a plan by :func:`problems_to_params` (none for older plans).
+
+    Fields this version of :class:`~gridmap.problems.Problem` does not know are ignored.
+    """
+    fields = {f.name for f in dataclasses.fields(Problem)}
+    out = []
+    for row in (params or {}).get("problems") or []:
+        known = {k: tuple(v) if isinstance(v, list) else v for k, v in row.items() if k in fields}
+        out.append(Problem(**{"kind": "", "message": "", **known}))
+    return out
 
 
 def _households_now():

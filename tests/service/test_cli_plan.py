@@ -114,6 +114,11 @@ def test_plans_keep_their_problems_and_show_them(sample_url):
     assert "more than the maximum" in english and "超过" not in english
     problem_lines = [line for line in shown.splitlines() if line.startswith("- ")]
     assert len(problem_lines) == len(set(problem_lines)) >= 1
+    with open_store(sample_url, migrate=False) as store:
+        kept = store.plan_problems(plan_id)
+        fresh = store.partition_many([TOWER]).problems
+    assert kept == list(dict.fromkeys(p for p in fresh if p.community_code == TOWER))
+    assert any(p.kind == "over_max" and "B00088" in p.message for p in kept)
 
 
 def test_list_flags_grids_broken_by_new_counts_and_redistrict_repairs_them(sample_url):
