@@ -3,6 +3,11 @@
  * {id}); no basemap, so it works with no internet. Depends on Leaflet only. */
 (function () {
   "use strict";
+  /* Text → HTML-safe text (Leaflet tooltips take HTML; ids and names are imported data). */
+  function esc(value) {
+    return String(value == null ? "" : value).replace(/[&<>"']/g, (c) => (
+      { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
   const box = document.getElementById("gridmap-features");
   if (!box || !window.L) return;
   const map = L.map(box, { attributionControl: false, scrollWheelZoom: false });
@@ -17,7 +22,7 @@
         style: { color: "#d7301f", weight: 2, fillColor: "#fc8d59", fillOpacity: 0.3 },
         pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 5 }),
         onEachFeature: (f, l) => {
-          l.bindTooltip(String(f.id));
+          l.bindTooltip(esc(f.id));
           if (box.dataset.item) {
             l.on("click", () => {
               window.location.href = box.dataset.item.replace("{id}", encodeURIComponent(f.id)) + "?f=html";
