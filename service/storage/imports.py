@@ -140,9 +140,18 @@ def _compound_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 
 def _street_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return [
-        {"id": clean_text(i), "name": clean_text(n), "geom": to_wkb(as_multiline(g))}
-        for i, n, g in zip(
-            f["street_id"], column_values(f, "name"), storage_geometries(f), strict=True
+        {
+            "id": clean_text(i),
+            "name": clean_text(n),
+            "community_code": clean_text(c),
+            "geom": to_wkb(as_multiline(g)),
+        }
+        for i, n, c, g in zip(
+            f["street_id"],
+            column_values(f, "name"),
+            column_values(f, "community_code"),
+            storage_geometries(f),
+            strict=True,
         )
     ]
 

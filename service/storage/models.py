@@ -108,6 +108,8 @@ class Street(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
+    # The community holding most of its length (informative: no foreign key, see 0004).
+    community_code: Mapped[str | None] = mapped_column(String(12), index=True)
     geom: Mapped[WKBElement] = mapped_column(_geom("MULTILINESTRING"), nullable=False)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -43,12 +43,17 @@ def files(tmp_path: Path) -> dict[str, Path]:
                                  geometry=[COMPOUND], crs=4326)  # fmt: skip
     buildings = gpd.GeoDataFrame({"building_id": list(BUILDINGS), "households": [40] * 5},
                                  geometry=list(BUILDINGS.values()), crs=4326)  # fmt: skip
+    # S1 runs about 0.4 km through the east community and 0.3 km through the west one.
+    line = LineString([(109.002, 27.701), (109.009, 27.701)])
+    streets = gpd.GeoDataFrame({"street_id": ["S1"], "name": ["中山路"]}, geometry=[line], crs=4326)
     return {"community": _write(communities, tmp_path / "communities.geojson"),
             "compound": _write(compounds, tmp_path / "compounds.geojson"),
+            "street": _write(streets, tmp_path / "streets.geojson"),
             "building": _write(buildings, tmp_path / "buildings.geojson")}  # fmt: skip
 
 
 def _stored(url: str) -> tuple[dict[str, tuple], dict[str, str | None]]:
+    """Buildings' (community, compound); compounds' and streets' community."""
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
@@ -56,7 +61,8 @@ def _stored(url: str) -> tuple[dict[str, tuple], dict[str, str | None]]:
                 select(m.Building.id, m.Building.community_code, m.Building.compound_id)
             ).all()
             c = session.execute(select(m.Compound.id, m.Compound.community_code)).all()
-            return {r[0]: (r[1], r[2]) for r in b}, dict(c)
+            s = session.execute(select(m.Street.id, m.Street.community_code)).all()
+            return {r[0]: (r[1], r[2]) for r in b}, {**dict(c), **dict(s)}
     finally:
         engine.dispose()
 
@@ -68,17 +74,17 @@ def _expected_b4() -> str:
 def test_buildings_and_compounds_get_community_and_compound_by_location(store_url, files):
     result = import_files(files, url=store_url)
     buildings, compounds = _stored(store_url)
-    assert compounds == {"C1": WEST}  # largest share of its area
+    assert compounds == {"C1": WEST, "S1": EAST}  # largest share of area / length
     assert buildings == {"B1": (WEST, "C1"), "B2": (EAST, "C1"), "B3": (EAST, None),
                          "B4": (_expected_b4(), None), "B5": (None, None)}  # fmt: skip
-    assert result.linked == {"compound → community": 1, "building → community": 4,
-                             "building → compound": 2}  # fmt: skip
+    assert result.linked == {"compound → community": 1, "street → community": 1,
+                             "building → community": 4, "building → compound": 2}  # fmt: skip
     outside = [(i.entity, i.record_id) for i in result.report if i.reason == "outside communities"]
     assert outside == [("building", "B5")]  # once, though the cross-check finds it too
 
 
 def test_buildings_imported_later_link_to_the_stored_communities_and_compounds(store_url, files):
-    import_files({k: files[k] for k in ("community", "compound")}, url=store_url)
+    import_files({k: files[k] for k in ("community", "compound", "street")}, url=store_url)
     result = import_files({"building": files["building"]}, url=store_url)
     buildings, _ = _stored(store_url)
     assert buildings["B1"] == (WEST, "C1") and buildings["B3"] == (EAST, None)
