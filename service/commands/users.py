@@ -1,6 +1,8 @@
-"""``gridmap user add|list|remove|genkey``: service users, their role and scope.
+"""``gridmap user add|passwd|list|remove|genkey``: service users, their role and scope.
 
-Passwords are read from a hidden prompt (or ``--password-stdin``), never from the command line.
+Passwords are read from a hidden prompt (or ``--password-stdin``), never from the command line,
+and must pass :func:`service.storage.auth.password_problems` (long, not common, not the user
+name). A new password revokes the user's older access tokens.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import sys
 import typer
 
 from gridmap.errors import GridmapError
-from service.storage.auth import ROLES, create_user, list_users, remove_user
+from service.storage.auth import ROLES, create_user, list_users, remove_user, set_password
 from service.storage.crypto import generate_key
 from service.storage.migrate import upgrade_database
 from service.storage.session import make_engine, session_scope
@@ -27,6 +29,17 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=1)
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+_PASSWORD_STDIN = typer.Option(
+    False, "--password-stdin", help="Read the password from standard input."
+)
+
+
 @user_app.command("add")
 def add(
     username: str = typer.Argument(..., help="Sign-in name."),
@@ -35,16 +48,11 @@ def add(
     community: str | None = typer.Option(None, "--community", help="Community code (admin)."),
     district: str | None = typer.Option(None, "--district", help="6-digit district code."),
     can_reveal: bool = typer.Option(False, "--can-reveal", help="May see full values (audited)."),
-    password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from standard input."
-    ),  # fmt: skip
+    password_stdin: bool = _PASSWORD_STDIN,
     db: str | None = _DB,
 ) -> None:
     """Add a user with a role and scope."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     engine = make_engine(db)
     try:
         upgrade_database(engine)
@@ -59,6 +67,26 @@ def add(
     typer.echo(f"Added {info.username} ({info.role}).")
 
 
+@user_app.command("passwd")
+def passwd(
+    username: str = typer.Argument(..., help="Sign-in name."),
+    password_stdin: bool = _PASSWORD_STDIN,
+    db: str | None = _DB,
+) -> None:
+    """Set a user's password (their older access tokens stop working)."""
+    password = _read_password(password_stdin)
+    engine = make_engine(db)
+    try:
+        upgrade_database(engine)
+        with session_scope(engine) as session:
+            set_password(session=session, username=username, password=password)
+    except GridmapError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"Changed the password of {username}.")
+
+
 @user_app.command("list")
 def list_(db: str | None = _DB) -> None:
     """List users: name, role, scope, reveal permission."""
@@ -67,6 +95,8 @@ def list_(db: str | None = _DB) -> None:
         upgrade_database(engine)
         with session_scope(engine) as session:
             users = list_users(session=session)
+    except GridmapError as exc:
+        _fail(exc)
     finally:
         engine.dispose()
     for u in users:

@@ -14,6 +14,7 @@ database, so both backends answer the same (PostgreSQL cannot store NUL in text;
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterator
@@ -113,11 +114,18 @@ def _make_spatialite_engine(url: str, **kwargs: Any) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(database).expanduser())
     connect_args = {"timeout": _SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
     engine = create_engine(url, module=sqlean, connect_args=connect_args, **kwargs)
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create a missing store file readable by its owner only (0600; SQLite's journals follow)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
