@@ -98,7 +98,7 @@ def import_command(
             result = import_files(
                 sources, url=db, layers=_layers(layer), mapping=mapping, crs=crs,
                 report_dir=report_dir, step=step, progress=rows, update=update,
-                replace=[e.strip().lower().removesuffix("s") for e in replace],
+                replace=replace,
                 deletions=deletions,
             )  # fmt: skip
         except GridmapError as exc:  # InputError, ImportAborted: the message names the records

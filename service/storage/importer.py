@@ -51,7 +51,8 @@ from service.storage.session import make_engine, session_scope
 from service.storage.updates import UPDATABLE, Changes
 from service.storage.values import clean_int
 
-__all__ = ["ENTITY_ORDER", "ImportResult", "read_sources", "read_deletions", "import_files"]
+__all__ = ["ENTITY_ORDER", "ImportResult", "read_sources", "read_deletions", "entity_name",
+           "import_files"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,8 @@ def import_files(
             bundle, report, linked = _prepare(session, frames, step)
             _fit_store_columns(bundle, report)
             bundle.sources = {e: Path(p).name for e, p in sources.items()}
-            bundle.update, bundle.replace, bundle.deletions = update, frozenset(replace), removals
+            bundle.update, bundle.deletions = update, removals
+            bundle.replace = frozenset(entity_name(e) for e in replace)
             if step:
                 step("write to the store")
             summary = import_bundle(session=session, bundle=bundle, progress=progress)
@@ -365,6 +367,13 @@ def _out_of_range(values: pd.Series, kind: Any) -> tuple[pd.Series, str]:
     return pd.Series(False, index=values.index), ""
 
 
+def entity_name(text: str) -> str:
+    """``"Buildings"`` → ``"building"``: the entity a user wrote, singular or plural."""
+    name = str(text).strip().lower()
+    plural = {layer: entity for entity, layer in _BUNDLE_LAYERS.items()}
+    return plural.get(name, name)
+
+
 def read_deletions(path: str | Path) -> dict[str, set[str]]:
     """Entity → ids from a deletions CSV with columns ``entity,id`` (UTF-8 or GB18030).
 
@@ -386,7 +395,7 @@ def read_deletions(path: str | Path) -> dict[str, set[str]]:
             f"{path.name} needs the columns entity,id (found {list(frame.columns)}); "
             "one line per record to remove, e.g. building,B00017."
         )
-    entity = frame["entity"].str.strip().str.lower().str.removesuffix("s")
+    entity = frame["entity"].map(entity_name)
     ids = frame["id"].str.strip()
     bad = [f"row {i + 2}" for i in frame.index[~entity.isin(list(UPDATABLE)) | ids.eq("")]]
     if bad:
@@ -409,6 +418,7 @@ def _check_removals(
     """The deletions as entity → ids, after checking the removal options fit together."""
     if (replace or deletions is not None) and not update:
         raise InputError("Removing records (--replace, --deletions) works with --update only.")
+    replace = [entity_name(e) for e in replace]
     unknown = sorted(set(replace) - set(UPDATABLE))
     if unknown:
         raise InputError(f"--replace {unknown}: choose among {list(UPDATABLE)}.")

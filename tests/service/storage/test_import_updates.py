@@ -188,3 +188,16 @@ def test_cli_update_prints_changes_and_grids_out_of_bounds(store_url, office, tm
     assert "1 (1 retired)" in result.output and "unchanged" in result.output
     assert f"{CODE}001" in result.output and f"{CODE}002" in result.output
     assert "gridmap plan redistrict" in result.output
+
+
+def test_deletions_file_accepts_plurals_and_names_bad_lines(tmp_path):
+    from service.storage.importer import read_deletions
+
+    good = tmp_path / "good.csv"
+    good.write_text("Entity,ID\nbuildings,B1\nPerson,P2\ncommunities,520602001001\n", "utf-8")
+    assert read_deletions(good) == {"building": {"B1"}, "person": {"P2"},
+                                    "community": {"520602001001"}}  # fmt: skip
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("entity,id\nbuilding,B1\n楼栋,B2\nperson,\n".encode("gb18030"))
+    with pytest.raises(InputError, match=r"row 3, row 4 name no known entity"):
+        read_deletions(bad)
