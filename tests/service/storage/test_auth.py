@@ -25,6 +25,7 @@ from service.storage.migrate import downgrade_database, upgrade_database
 from service.storage.repository import NotFoundError
 from service.storage.residents import export_residents, grid_archive, list_residents, reveal_person
 from service.storage.session import make_engine, make_sessionmaker
+from tests.service.api.conftest import seed_toy_district
 from tests.service.residents_seed import (
     GRID_A1,
     GRID_A2,
@@ -47,6 +48,9 @@ def db(store_url, monkeypatch):
     engine.dispose()
 
 
+STRONG = "Tamarind-Kettle-42"
+
+
 def _who(session, name):
     principal = authenticate(session=session, username=name, password=password(name))
     assert principal is not None
@@ -67,7 +71,7 @@ def test_passwords_are_hashed_and_checked(db):
 
 
 def test_user_input_is_checked_and_names_the_user(db):
-    with pytest.raises(InputError, match="'x1'.*at least 8 characters"):
+    with pytest.raises(InputError, match="'x1'.*at least 10 characters"):
         create_user(session=db, username="x1", password="short", role="public")
     with pytest.raises(InputError, match="needs at least one grid code"):
         create_user(session=db, username="x2", password="long-enough", role="grid_worker")
@@ -77,7 +81,7 @@ def test_user_input_is_checked_and_names_the_user(db):
     with pytest.raises(InputError, match="role 'boss'"):
         create_user(session=db, username="x4", password="long-enough", role="boss")
     with pytest.raises(DuplicateIdError, match="'worker' already exists"):
-        create_user(session=db, username="worker", password="long-enough", role="public")
+        create_user(session=db, username="worker", password=STRONG, role="public")
 
 
 def test_list_and_remove_users(db):
@@ -267,19 +271,20 @@ def test_user_cli_add_list_remove(store_url, monkeypatch):
     from service.cli import app
 
     use_fast_password_hashing(monkeypatch)
+    seed_toy_district(store_url)  # grid codes must exist
     run = CliRunner().invoke
     r = run(app, ["user", "add", "w1", "--role", "grid_worker", "--grid", GRID_A1, "--db",
-                  store_url, "--password-stdin"], input="secret-pass\n")  # fmt: skip
+                  store_url, "--password-stdin"], input=f"{STRONG}\n")  # fmt: skip
     assert r.exit_code == 0, r.output
     r = run(app, ["user", "add", "w2", "--role", "grid_worker", "--db", store_url,
-                  "--password-stdin"], input="secret-pass\n")  # fmt: skip
+                  "--password-stdin"], input=f"{STRONG}\n")  # fmt: skip
     assert r.exit_code == 1 and "needs at least one grid code" in r.output
     r = run(app, ["user", "list", "--db", store_url])
     assert r.exit_code == 0 and r.output.splitlines() == [f"w1\tgrid_worker\t{GRID_A1}\t-"]
-    assert "secret-pass" not in r.output
+    assert STRONG not in r.output
     engine = make_engine(store_url)
     with make_sessionmaker(engine)() as s:
-        assert authenticate(session=s, username="w1", password="secret-pass") is not None
+        assert authenticate(session=s, username="w1", password=STRONG) is not None
     engine.dispose()
     assert run(app, ["user", "remove", "w1", "--db", store_url]).exit_code == 0
     r = run(app, ["user", "remove", "w1", "--db", store_url])
