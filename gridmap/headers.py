@@ -1,10 +1,20 @@
 """Column headers: built-in Chinese synonyms, user mappings and mapping files.
 
-Office rosters rarely use gridmap's column names. :func:`resolve_columns` maps each header of a
-file onto a canonical column of :mod:`gridmap.schema`, in this order: an explicit mapping (option
-or TOML file), the canonical name itself, then the built-in synonyms below. Headers are compared
-after NFKC normalisation (full-width → half-width), case folding and removal of spaces, a
-trailing ``*`` and notes in brackets, so ``"身份证号码（必填）"`` and ``" 身份证号码 "`` both match.
+Office rosters rarely use gridmap's column names. :func:`resolve_headers` maps each header of a
+file onto a canonical column of :mod:`gridmap.schema`. Headers are compared after NFKC
+normalisation (full-width → half-width), case folding and removal of spaces, a trailing ``*``
+and notes in brackets, so ``"身份证号码（必填）"`` and ``" 身份证号码 "`` both match. A header
+is recognised, strongest first, as
+
+1. an entry of the explicit mapping (option or TOML file);
+2. the canonical name itself, a built-in synonym below, or a name a Shapefile cut to 10
+   characters (``building_i``, ``community_``: the unique canonical column, else English
+   synonym, it starts);
+3. a generic id header (``osm_id``, ``id``, ``fid``, ``objectid`` …; ``code`` for communities),
+   taken as the record id only when no stronger header names it.
+
+A weaker header aiming at a column a stronger one already fills is ignored (``id`` beside
+``building_id``); two equally strong ones are a problem the office must settle.
 
 An empty target (``"备用电话" = ""``) ignores a header. A mapping file is TOML with one table
 per entity, plus optional top-level keys for all entities::
@@ -20,24 +30,28 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gridmap.errors import InputError
 from gridmap.schema import Entity
 
 __all__ = [
+    "GENERIC_ID_HEADERS",
+    "HeaderResolution",
     "HEADER_SYNONYMS",
     "ENTITY_HEADER_SYNONYMS",
     "GEOMETRY_HEADERS",
     "normalise_header",
     "load_mapping",
     "resolve_columns",
+    "resolve_headers",
 ]
 
 _SYNONYM_LISTS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "名称", "名字"),
     "id_number": ("身份证号", "身份证号码", "公民身份号码", "公民身份证号码", "证件号码", "身份证"),
-    "phone": ("联系电话", "手机号", "手机号码", "电话", "电话号码", "联系方式"),
+    "phone": ("联系电话", "手机号", "手机号码", "电话", "电话号码", "联系方式", "mobile", "tel"),
     "sex": ("性别",),
     "birth_date": ("出生日期", "出生年月", "出生年月日"),
     "relationship": ("与户主关系", "户主关系"),
@@ -50,7 +64,7 @@ _SYNONYM_LISTS: dict[str, tuple[str, ...]] = {
     "floor": ("楼层", "所在楼层", "层"),
     "room": ("房号", "门牌号", "房间号", "室号"),
     "households": ("户数", "住户数", "总户数"),
-    "floors": ("层数", "楼层数", "总层数"),
+    "floors": ("层数", "楼层数", "总层数", "building:levels", "levels"),
     "units": ("单元数",),
     "address": ("地址", "详细地址", "住址", "门牌地址", "现住址", "居住地址"),
     "community_code": ("社区代码", "社区编码", "社区编号", "所属社区代码", "所属社区编码"),
@@ -73,6 +87,7 @@ HEADER_SYNONYMS: dict[str, str] = {
 
 ENTITY_HEADER_SYNONYMS: dict[str, dict[str, str]] = {
     "community": {
+        "community_name": "name",
         "社区名称": "name",
         "社区": "name",
         "编码": "community_code",
@@ -80,13 +95,23 @@ ENTITY_HEADER_SYNONYMS: dict[str, dict[str, str]] = {
         "区划代码": "community_code",
     },
     "compound": {
+        "compound_name": "name",
         "小区名称": "name",
         "小区编号": "compound_id",
         "小区": "compound_id",
         "编号": "compound_id",
     },
-    "street": {"道路编号": "street_id", "道路名称": "name", "编号": "street_id"},
-    "building": {"楼栋名称": "name", "编号": "building_id"},
+    "street": {
+        "道路编号": "street_id",
+        "道路名称": "name",
+        "街道名称": "name",
+        "路名": "name",
+        "编号": "street_id",
+        "road_id": "street_id",
+        "street_name": "name",
+        "road_name": "name",
+    },
+    "building": {"楼栋名称": "name", "编号": "building_id", "building_name": "name"},
     "household": {
         "人数": "size",
         "人口数": "size",
@@ -115,6 +140,15 @@ ENTITY_HEADER_SYNONYMS: dict[str, dict[str, str]] = {
     },
 }
 """Header synonyms that depend on the entity (``"编号"`` is the id of whatever is read)."""
+
+GENERIC_ID_HEADERS: tuple[str, ...] = ("osm_id", "@id", "id", "fid", "objectid", "gid")
+"""Headers taken as the record id when no stronger header names it; the first present wins."""
+
+_GENERIC_ENTITY_HEADERS: dict[str, dict[str, str]] = {"community": {"code": "community_code"}}
+"""Weak headers of one entity, recognised like :data:`GENERIC_ID_HEADERS`."""
+
+SHAPEFILE_FIELD_WIDTH = 10
+"""A Shapefile (dBASE) field name holds at most 10 characters; drivers cut longer headers."""
 
 GEOMETRY_HEADERS: dict[str, tuple[str, ...]] = {
     "lon": ("lon", "lng", "long", "longitude", "经度", "x坐标", "x"),
@@ -172,6 +206,114 @@ def _quote_bare_keys(text: str) -> str:
     return _BARE_KEY.sub(lambda m: f'{m[1]}"{m[2]}"{m[3]}', text)
 
 
+@dataclass
+class HeaderResolution:
+    """What :func:`resolve_headers` made of a file's headers.
+
+    Attributes
+    ----------
+    columns : dict
+        Header → canonical column, for each recognised header (file order).
+    problems : list of str
+        Mapping and header problems, all of them (empty when the headers are usable).
+    ignored : dict
+        Weaker header → the column a stronger header fills instead (``{"id": "building_id"}``).
+    """
+
+    columns: dict[object, str]
+    problems: list[str] = field(default_factory=list)
+    ignored: dict[object, str] = field(default_factory=dict)
+
+
+_EXPLICIT, _NAMED, _GENERIC = 0, 1, 2  # strength of a header match, strongest first
+
+
+def resolve_headers(
+    headers: list[object], entity: Entity, mapping: Mapping[str, str] | None = None
+) -> HeaderResolution:
+    """Map each recognised header to its canonical column, collecting every problem.
+
+    Examples
+    --------
+    >>> from gridmap.schema import BUILDING
+    >>> r = resolve_headers(["id", "building_i", "community_", "备注"], BUILDING)
+    >>> r.columns, r.ignored, r.problems
+    ({'building_i': 'building_id', 'community_': 'community_code'}, {'id': 'building_id'}, [])
+    """
+    known = set(entity.columns)
+    explicit = {normalise_header(k): v for k, v in (mapping or {}).items()}
+    problems = []
+    unknown_targets = sorted(set(explicit.values()) - known - {""})
+    if unknown_targets:
+        problems.append(
+            f"the column mapping for {entity.name} targets unknown column(s) {unknown_targets}; "
+            f"known columns are {sorted(known)}"
+        )
+    named = _named_headers(entity)
+    generic = {**_GENERIC_ENTITY_HEADERS.get(entity.name, {}),
+               **dict.fromkeys(GENERIC_ID_HEADERS, entity.id_column)}  # fmt: skip
+    matches: list[tuple[object, str, int, int]] = []  # header, target, strength, preference
+    for header in headers:
+        key = normalise_header(header)
+        if key in explicit:
+            if explicit[key] in known:
+                matches.append((header, explicit[key], _EXPLICIT, 0))
+        elif (target := named.get(key) or _truncated_target(header, key, entity)) is not None:
+            matches.append((header, target, _NAMED, 0))
+        elif key in generic and generic[key] in known:
+            order = list(generic).index(key)
+            matches.append((header, generic[key], _GENERIC, order))
+    result = HeaderResolution(columns={}, problems=problems)
+    doubles = []
+    for target in dict.fromkeys(m[1] for m in matches):
+        rivals = sorted((m for m in matches if m[1] == target), key=lambda m: (m[2], m[3]))
+        best = rivals[0]
+        tied = [m[0] for m in rivals if m[2] == best[2] != _GENERIC]
+        if len(tied) > 1:
+            doubles.append(f"{target} ← {tied}")
+        result.ignored.update({m[0]: target for m in rivals[1:] if m[0] not in tied})
+    winners = {m[0]: m[1] for m in matches if m[0] not in result.ignored}
+    result.columns = {h: winners[h] for h in headers if h in winners}
+    if doubles:
+        result.problems.append(
+            f"several {entity.name} headers map to the same column ({'; '.join(doubles)}); "
+            "rename or map one of them explicitly, or ignore one with an empty target, "
+            "e.g. mapping={'电话': ''}"
+        )
+    return result
+
+
+def _named_headers(entity: Entity) -> dict[str, str]:
+    """Normalised canonical names and synonyms of ``entity`` → canonical column."""
+    known = set(entity.columns)
+    named = {normalise_header(k): v for k, v in HEADER_SYNONYMS.items() if v in known}
+    named.update(
+        (normalise_header(k), v)
+        for k, v in ENTITY_HEADER_SYNONYMS.get(entity.name, {}).items()
+        if v in known
+    )
+    named.update((c, c) for c in entity.columns)
+    return named
+
+
+def _truncated_target(header: object, key: str, entity: Entity) -> str | None:
+    """The column a 10-character Shapefile field name was cut from, if it is unambiguous.
+
+    The canonical columns of ``entity`` are tried first, then its English synonyms; a prefix
+    matching names of several columns is left unrecognised.
+    """
+    if len(str(header).strip()) != SHAPEFILE_FIELD_WIDTH or not key.isascii():
+        return None
+    columns = {c for c in entity.columns if c.startswith(key)}
+    if len(columns) == 1:
+        return columns.pop()
+    if columns:
+        return None
+    named = _named_headers(entity)
+    targets = {v for k, v in named.items() if k.isascii() and k.startswith(key)}
+    return targets.pop() if len(targets) == 1 else None
+
+
 def resolve_columns(
     headers: list[object], entity: Entity, mapping: Mapping[str, str] | None = None
 ) -> dict[object, str]:
@@ -180,7 +322,8 @@ def resolve_columns(
     Raises
     ------
     InputError
-        If two headers map to the same column, or a mapping targets an unknown column.
+        Listing every problem: two headers of equal strength mapping to the same column, a
+        mapping targeting an unknown column.
 
     Examples
     --------
@@ -188,39 +331,7 @@ def resolve_columns(
     >>> resolve_columns(["户号", "楼栋号", "备注"], HOUSEHOLD)
     {'户号': 'household_id', '楼栋号': 'building_id'}
     """
-    known = set(entity.columns)
-    explicit = {normalise_header(k): v for k, v in (mapping or {}).items()}
-    unknown_targets = sorted(set(explicit.values()) - known - {""})
-    if unknown_targets:
-        raise InputError(
-            f"Column mapping for {entity.name} targets unknown column(s) {unknown_targets}; "
-            f"known columns are {sorted(known)}."
-        )
-    specific = {
-        normalise_header(k): v for k, v in ENTITY_HEADER_SYNONYMS.get(entity.name, {}).items()
-    }
-    generic = {normalise_header(k): v for k, v in HEADER_SYNONYMS.items()}
-    resolved: dict[object, str] = {}
-    for header in headers:
-        key = normalise_header(header)
-        if key in explicit:
-            target = explicit[key]  # "" means: ignore this header
-        else:
-            target = (key if key in known else None) or specific.get(key) or generic.get(key)
-        if target in known:
-            resolved[header] = target
-    _check_no_double_targets(resolved, entity)
-    return resolved
-
-
-def _check_no_double_targets(resolved: dict[object, str], entity: Entity) -> None:
-    seen: dict[str, list[object]] = {}
-    for header, target in resolved.items():
-        seen.setdefault(target, []).append(header)
-    doubles = {t: h for t, h in seen.items() if len(h) > 1}
-    if doubles:
-        listing = "; ".join(f"{t} ← {h}" for t, h in doubles.items())
-        raise InputError(
-            f"Several {entity.name} headers map to the same column ({listing}). Rename or map "
-            "one of them explicitly, or ignore one with an empty target, e.g. mapping={'电话': ''}."
-        )
+    result = resolve_headers(headers, entity, mapping)
+    if result.problems:
+        raise InputError("; ".join(p[0].upper() + p[1:] for p in result.problems) + ".")
+    return result.columns

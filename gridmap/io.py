@@ -18,17 +18,32 @@ GeoParquet, CSV or XLSX and returns a frame whose columns are the canonical name
   order, so record ``i`` is data row ``i + 1`` (reports name records without id that way).
 
 Tables (CSV, XLSX) may hold lon/lat columns, or a WKT column, or no geometry. Their header row is
-found among the first rows, so a title line above it (``XX社区人口花名册``) is skipped. CSV is
-read as UTF-8 or, failing that, GB18030 (what Excel on Chinese Windows writes).
+found among the first rows, so a title line above it (``XX社区人口花名册``) is skipped.
+
+Text encoding: CSV is read as UTF-8 or, failing that, GB18030 (what Excel on Chinese Windows
+writes). A Shapefile uses its ``.cpg`` or the code page in its ``.dbf``; without either, its text
+fields are read as UTF-8 when they are valid UTF-8, else as GB18030 (GBK). ``encoding=``
+overrides both. What was used is in ``frame.attrs["encoding"]``, and ``frame.attrs["notes"]``
+holds one line per thing worth telling the person who gave the file (encoding detected, layer
+chosen, ids generated, 3-D geometry made 2-D).
+
+Ids that office files lack are generated, stable across re-reads of the same file: compounds and
+streets without an id get ``XQ``/``DL`` + a short hash of their geometry; persons without a
+person id get ``<household_id>-<n>``, ``n`` counting the household's rows in file order. A column
+of ID numbers or mobile phones is never taken as an id. All header problems of a file are
+reported in one :class:`~gridmap.errors.InputError`.
 """
 
 from __future__ import annotations
 
 import csv
+import glob
+import hashlib
 import itertools
 import logging
 import warnings
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from io import StringIO
 from pathlib import Path
@@ -36,15 +51,28 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from pyproj import CRS
 
 from gridmap.crs import STORAGE_CRS, to_storage_crs
 from gridmap.errors import CRSError, InputError
-from gridmap.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_columns
+from gridmap.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
+from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.schema import ENTITIES, Entity
+from gridmap.spreadsheet import safe_frame
 
-__all__ = ["COUNT_COLUMNS", "SUPPORTED_SUFFIXES", "read_layer", "write_layer", "get_entity"]
+__all__ = [
+    "COUNT_COLUMNS",
+    "GENERATED_ID_PREFIXES",
+    "LAYER_NAMES",
+    "SUPPORTED_SUFFIXES",
+    "read_layer",
+    "write_layer",
+    "get_entity",
+    "layer_for",
+    "plural",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +92,32 @@ SUPPORTED_SUFFIXES = (
 )
 _HEADER_SEARCH_ROWS = 10
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_MULTI_LAYER_SUFFIXES = (".gpkg", ".zip")
+LAYER_NAMES: dict[str, tuple[str, ...]] = {
+    "community": ("communities", "community", "社区", "社区边界", "社区范围", "社区界线"),
+    "compound": ("compounds", "compound", "小区", "小区边界", "小区范围", "院落"),
+    "street": ("streets", "street", "roads", "道路", "道路中心线", "路网"),
+    "building": ("buildings", "building", "楼栋", "建筑", "建筑物", "房屋"),
+    "household": ("households", "household", "住户"),
+    "grid": ("grids", "grids_existing", "grid", "网格"),
+}
+"""Layer names that say which entity a layer of a multi-layer file holds."""
+GENERATED_ID_PREFIXES = {"compound": "XQ", "street": "DL"}
+"""Prefix of the ids generated from the geometry of records that have none."""
+_GENERATED_HASH_CHARS = 10
+_HASH_PRECISION = 6  # decimals of lon/lat hashed (about 0.1 m): same id after a re-projection
+_ID_LIKE_COLUMNS = ("person_id", "household_id", "head_person_id", "building_id", "compound_id",
+                    "street_id", "staff_id", "grid_code")  # fmt: skip
+_ID_LIKE_SHARE = 0.5  # a column is taken for ID numbers / phones when this share of values is
+_ID_LIKE_SAMPLE = 2000
 # Beyond 2**53 a float cannot hold every integer: an 18-digit ID number typed into Excel as a
 # number has lost its last digits.
 _EXACT_FLOAT_LIMIT = 2**53
+
+
+def plural(entity_name: str) -> str:
+    """English plural of an entity name, for messages (``community`` → ``communities``)."""
+    return {"community": "communities", "staff": "staff"}.get(entity_name, entity_name + "s")
 
 
 def get_entity(entity: str | Entity) -> Entity:
@@ -86,6 +137,9 @@ def read_layer(
     layer: str | None = None,
     mapping: Mapping[str, str] | str | Path | None = None,
     crs: str | int | CRS | None = None,
+    encoding: str | None = None,
+    required: Sequence[str] | None = None,
+    fields: Mapping[str, str] | None = None,
     keep_extra: bool = False,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Read one entity's records from a file into canonical columns.
@@ -99,25 +153,37 @@ def read_layer(
         ``"community"``, ``"compound"``, ``"street"``, ``"building"``, ``"household"``,
         ``"person"``, ``"staff"`` or ``"grid"``.
     layer : str, optional
-        GeoPackage layer, shapefile inside a zip, or XLSX sheet; default the first.
+        GeoPackage layer, shapefile inside a zip, or XLSX sheet. Default: the only layer, or
+        the layer named like the entity (:data:`LAYER_NAMES`: ``buildings``, ``楼栋`` …).
     mapping : dict or path, optional
         Header → canonical column (``{"户号": "household_id"}``), or a TOML mapping file.
     crs : optional
         CRS of the coordinates in the file; overrides what the file declares. Needed for
         files without CRS (shapefile without ``.prj``, CSV with projected x/y).
+    encoding : str, optional
+        Text encoding of a Shapefile or CSV (``"GBK"``, ``"UTF-8"`` …); default detected.
+    required : sequence of str, optional
+        The columns the caller needs (default: the entity's ``required``); e.g. partitioning
+        needs ``households`` of buildings but no community ``name``.
+    fields : dict, optional
+        Header → column named for this very file (the commands' ``--id-field`` …): applied
+        over ``mapping``, and a header the file lacks is a problem.
     keep_extra : bool, default False
         Keep columns that are not canonical (unchanged, after the canonical ones).
 
     Returns
     -------
-    GeoDataFrame in EPSG:4326, or DataFrame for entities without geometry.
+    GeoDataFrame in EPSG:4326, or DataFrame for entities without geometry. ``attrs`` holds
+    ``"source"`` (file name), ``"encoding"`` (text encoding used, when the format has a
+    choice) and ``"notes"`` (lines worth telling the person who gave the file).
 
     Raises
     ------
     InputError
-        Unsupported file, unreadable file, or a required column missing.
+        Unsupported or unreadable file; or every header problem at once (a required column
+        missing, two headers for one column, an id column of ID numbers or phones).
     CRSError
-        The file has no CRS and ``crs`` was not given.
+        The file has no CRS and ``crs`` was not given, or the coordinates do not fit the CRS.
 
     Examples
     --------
@@ -131,14 +197,22 @@ def read_layer(
     ent = get_entity(entity)
     if isinstance(mapping, str | Path):
         mapping = load_mapping(mapping, ent.name)
-    raw = _read_raw(path, layer, ent, mapping)
+    if fields:
+        mapping = {**(mapping or {}), **fields}
+    notes: list[str] = []
+    raw, used_encoding = _read_raw(path, layer, ent, mapping, encoding, notes)
     if ent.geometry is not None:
-        raw = _ensure_geometry(raw, path, crs)
-    frame = _canonical_columns(raw, ent, mapping, path, keep_extra=keep_extra)
+        raw = _ensure_geometry(raw, path, crs, notes)
+    needed = ent.required if required is None else tuple(required)
+    frame = _canonical_columns(raw, ent, mapping, path, needed, fields, keep_extra=keep_extra)
     frame = _drop_blank_rows(frame, ent, path)
+    frame = _fill_missing_ids(frame, ent, path, notes)
     if ent.geometry is None:
         frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    frame.attrs.update(source=path.name, encoding=used_encoding, notes=notes)
     logger.info("Read %d %s record(s) from %s", len(frame), ent.name, path.name)
+    for note in notes:
+        logger.info("%s", note)
     return frame
 
 
@@ -156,6 +230,7 @@ def write_layer(
         if isinstance(frame, gpd.GeoDataFrame):
             wkt = shapely.to_wkt(frame.to_crs(STORAGE_CRS).geometry.values, rounding_precision=-1)
             table = table.drop(columns=frame.geometry.name).assign(wkt=wkt)
+        table = safe_frame(table)  # no formula injection (gridmap.spreadsheet)
         if suffix == ".csv":
             table.to_csv(path, index=False, encoding="utf-8")
         else:
@@ -175,32 +250,89 @@ def write_layer(
 
 
 def _read_raw(
-    path: Path, layer: str | None, ent: Entity, mapping: Mapping[str, str] | None
-) -> pd.DataFrame:
+    path: Path,
+    layer: str | None,
+    ent: Entity,
+    mapping: Mapping[str, str] | None,
+    encoding: str | None,
+    notes: list[str],
+) -> tuple[pd.DataFrame, str | None]:
+    """The file's records as read, and the text encoding used (``None``: not a choice)."""
     if not path.exists():
         raise InputError(f"File not found: {path}")
     suffix = path.suffix.lower()
     if suffix == ".xls":
         raise InputError(f"{path.name} is an old .xls workbook; save it as .xlsx and retry.")
     if suffix in _TABLE_SUFFIXES:
-        return _read_table(path, layer, ent, mapping)
+        return _read_table(path, layer, ent, mapping, encoding, notes)
     if suffix in (".parquet", ".geoparquet"):
         try:
-            return gpd.read_parquet(path)
+            return gpd.read_parquet(path), None
         except ValueError:  # plain Parquet without geo metadata: a table
-            return pd.read_parquet(path)
+            return pd.read_parquet(path), None
+    layer = layer_for(path, ent, layer, notes)
+    used = encoding
+    if suffix in (".shp", ".zip", ".dbf"):
+        used = _shapefile_encoding(path, layer, encoding, notes)
     try:
         # pyogrio keeps declared field types: ids stored as text keep their leading zeros.
-        return gpd.read_file(path, layer=layer)
+        kwargs = {"encoding": used} if used and suffix in (".shp", ".zip", ".dbf") else {}
+        return gpd.read_file(path, layer=layer, **kwargs), used
     except Exception as exc:  # pyogrio raises several DataSource/driver errors
         raise InputError(
             f"Cannot read {path.name}{f' layer {layer!r}' if layer else ''}: {exc}"
         ) from exc
 
 
+def layer_for(
+    path: str | Path, entity: str | Entity, layer: str | None = None, notes: list[str] | None = None
+) -> str | None:
+    """The layer of a GeoPackage or zip to read ``entity`` from (``None``: the file's only one).
+
+    ``layer`` if given (checked to exist); else the only layer; else the layer named like the
+    entity (:data:`LAYER_NAMES`, case and spaces ignored).
+
+    Raises
+    ------
+    InputError
+        ``layer`` is not in the file, or several layers and none named like the entity; the
+        message lists the layers.
+    """
+    path, ent = Path(path), get_entity(entity)
+    if path.suffix.lower() not in _MULTI_LAYER_SUFFIXES or not path.exists():
+        return layer
+    try:
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # not a readable container: reading it says why
+        logger.debug("Cannot list the layers of %s: %s", path, exc)
+        return layer
+    if layer is not None:
+        if layer not in names:
+            raise InputError(f"{path.name} has no layer {layer!r}; its layers are {names}.")
+        return layer
+    if len(names) <= 1:
+        return None
+    wanted = {normalise_header(n) for n in LAYER_NAMES.get(ent.name, ())}
+    found = [n for n in names if normalise_header(n) in wanted]
+    if len(found) != 1:
+        raise InputError(
+            f"{path.name} has {len(names)} layers {names}; say which holds the {plural(ent.name)}, "
+            f"e.g. --layer {ent.name}={names[0]} (Python: layer={names[0]!r})."
+        )
+    if notes is not None:
+        notes.append(f"{path.name}: {plural(ent.name)} read from layer {found[0]!r}")
+    return found[0]
+
+
 def _read_table(
-    path: Path, layer: str | None, ent: Entity, mapping: Mapping[str, str] | None
-) -> pd.DataFrame:
+    path: Path,
+    layer: str | None,
+    ent: Entity,
+    mapping: Mapping[str, str] | None,
+    encoding: str | None,
+    notes: list[str],
+) -> tuple[pd.DataFrame, str | None]:
+    used = None
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             sheet: str | int = layer if layer is not None else 0
@@ -210,7 +342,10 @@ def _read_table(
                 path, sheet_name=sheet, header=_find_header_row(rows, ent, mapping), dtype=object
             )
         else:
-            text = _decode(path)
+            text, used = _decode(path, encoding)
+            if used != "UTF-8":
+                how = "as given" if encoding else "not valid UTF-8"
+                notes.append(f"{path.name}: text read as {used} ({how})")
             sep = "\t" if path.suffix.lower() == ".tsv" else ","
             rows = list(itertools.islice(csv.reader(StringIO(text), delimiter=sep), 10))
             skip = _find_header_row(rows, ent, mapping)
@@ -218,14 +353,20 @@ def _read_table(
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputError(f"Cannot read table {path.name}: {exc}") from exc
     table.columns = [str(c).strip() for c in table.columns]
-    return table
+    return table, used
 
 
-def _decode(path: Path) -> str:
+def _decode(path: Path, encoding: str | None = None) -> tuple[str, str]:
+    """The text of ``path`` and the encoding read (UTF-8, else GB18030, unless ``encoding``)."""
     data = path.read_bytes()
-    for encoding in _CSV_ENCODINGS:
+    if encoding is not None:
         try:
-            return data.decode(encoding)
+            return data.decode(encoding).removeprefix("\ufeff"), encoding.upper()
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(f"{path.name} cannot be read as {encoding}: {exc}") from exc
+    for codec, name in zip(_CSV_ENCODINGS, ("UTF-8", "GB18030"), strict=True):
+        try:
+            return data.decode(codec), name
         except UnicodeDecodeError:
             continue
     raise InputError(f"{path.name} is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV.")
@@ -235,27 +376,172 @@ def _find_header_row(rows: list[list[str]], ent: Entity, mapping: Mapping[str, s
     """The first of the top rows matching the most known headers (0 if none matches)."""
     best_row, best_hits = 0, 0
     for i, cells in enumerate(rows):
-        try:
-            hits = len(resolve_columns([c for c in cells if c.strip()], ent, mapping))
-        except InputError:
-            hits = 0
+        hits = len(resolve_headers([c for c in cells if c.strip()], ent, mapping).columns)
         if hits > best_hits:
             best_row, best_hits = i, hits
     return best_row
+
+
+# --- Shapefile text encoding -------------------------------------------------------------------
+
+_DBF_CODE_PAGE_BYTE = 29
+
+
+def _shapefile_encoding(
+    path: Path, layer: str | None, encoding: str | None, notes: list[str]
+) -> str | None:
+    """Encoding to read a Shapefile's text with (``None``: leave it to GDAL).
+
+    Order: ``encoding`` if given; the ``.cpg``; the code page byte of the ``.dbf`` (GDAL reads
+    it); else UTF-8 if every text field is valid UTF-8, otherwise GB18030.
+    """
+    name = path.name if layer is None else f"{path.name} ({layer})"
+    if encoding is not None:
+        notes.append(f"{name}: text read as {encoding.upper()} (as given)")
+        return encoding
+    files = _shapefile_parts(path, layer)
+    if files is None:
+        return None
+    cpg, dbf = files
+    if cpg is not None:
+        declared = cpg.decode("ascii", "replace").strip() or None
+        if declared:
+            notes.append(f"{name}: text read as {declared.upper()} (.cpg)")
+        return declared
+    if len(dbf) > _DBF_CODE_PAGE_BYTE and dbf[_DBF_CODE_PAGE_BYTE] != 0:
+        return None  # GDAL maps the dBASE code page itself
+    detected = _dbf_text_encoding(dbf)
+    if detected is not None:
+        notes.append(f"{name}: text read as {detected} (no .cpg)")
+    return detected
+
+
+def _shapefile_parts(path: Path, layer: str | None) -> tuple[bytes | None, bytes] | None:
+    """The ``.cpg`` (or ``None``) and ``.dbf`` bytes of a shapefile, zipped or not."""
+    suffix = path.suffix.lower()
+    if suffix in (".shp", ".dbf"):
+        siblings = {p.suffix.lower(): p for p in path.parent.glob(f"{glob.escape(path.stem)}.*")}
+        if ".dbf" not in siblings:
+            return None
+        cpg = siblings.get(".cpg")
+        return (cpg.read_bytes() if cpg else None), siblings[".dbf"].read_bytes()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {m.lower(): m for m in archive.namelist()}
+            dbfs = [m for m in members if m.endswith(".dbf")]
+            if layer is not None:
+                dbfs = [m for m in dbfs if Path(m).stem == layer.lower()]
+            if len(dbfs) != 1:
+                return None
+            cpg = members.get(dbfs[0][:-4] + ".cpg")
+            return (archive.read(cpg) if cpg else None), archive.read(members[dbfs[0]])
+    except (OSError, zipfile.BadZipFile):
+        return None
+
+
+def _dbf_text_encoding(dbf: bytes) -> str | None:
+    """``"UTF-8"`` if the field names and text fields are valid UTF-8, ``"GB18030"`` if not;
+    ``None`` if all of it is ASCII (nothing to decide) or the file is not dBASE."""
+    try:
+        chunks = list(_dbf_text_chunks(dbf))
+    except (IndexError, ValueError):
+        return None
+    non_ascii = [c for c in chunks if not c.isascii()]
+    if not non_ascii:
+        return None
+    try:
+        for chunk in non_ascii:
+            chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        return "GB18030"
+    return "UTF-8"
+
+
+def _dbf_text_chunks(dbf: bytes):  # noqa: ANN202 (generator of bytes)
+    """Field names and the values of character fields of a dBASE file, as raw bytes."""
+    n_records = int.from_bytes(dbf[4:8], "little")
+    header_len = int.from_bytes(dbf[8:10], "little")
+    record_len = int.from_bytes(dbf[10:12], "little")
+    fields, pos, offset = [], 32, 1  # each record starts with a deletion flag
+    while pos + 32 <= header_len and dbf[pos] != 0x0D:
+        desc = dbf[pos : pos + 32]
+        width = desc[16] + (0 if desc[11:12] in (b"N", b"F") else desc[17] << 8)
+        yield desc[:11].split(b"\0", 1)[0]
+        if desc[11:12] == b"C":
+            fields.append((offset, width))
+        offset, pos = offset + width, pos + 32
+    for r in range(n_records):
+        start = header_len + r * record_len
+        record = dbf[start : start + record_len]
+        for at, width in fields:
+            yield record[at : at + width].rstrip(b" \0")
 
 
 # --- geometry ----------------------------------------------------------------------------------
 
 
 def _ensure_geometry(
-    raw: pd.DataFrame, path: Path, crs: str | int | CRS | None
+    raw: pd.DataFrame, path: Path, crs: str | int | CRS | None, notes: list[str]
 ) -> gpd.GeoDataFrame:
+    """``raw`` as a GeoDataFrame in EPSG:4326: 2-D, coordinates checked against the CRS."""
     if isinstance(raw, gpd.GeoDataFrame):
-        frame = raw
-        if crs is not None:
-            frame = frame.set_crs(crs, allow_override=True)
-        return to_storage_crs(frame, layer=path.name)
-    return _geometry_from_table(raw, path, crs)
+        frame = _apply_crs(raw, path, crs, notes)
+    else:
+        frame = _geometry_from_table(raw, path, crs)
+    frame = _force_2d(frame, path, notes)
+    _check_lonlat_range(frame, path, given=crs is not None)
+    return to_storage_crs(frame, layer=path.name)
+
+
+def _apply_crs(
+    frame: gpd.GeoDataFrame, path: Path, crs: str | int | CRS | None, notes: list[str]
+) -> gpd.GeoDataFrame:
+    """Use ``crs`` for a file that declares none, or whose declared lon/lat CRS cannot hold
+    its coordinates (GeoJSON always says EPSG:4326); a file's own projected CRS is kept."""
+    if crs is None or frame.crs is None:
+        return frame if crs is None else frame.set_crs(crs)
+    given = CRS.from_user_input(crs)
+    if frame.crs.equals(given):
+        return frame
+    if frame.crs.is_geographic and not _looks_lonlat(frame):
+        notes.append(f"{path.name}: coordinates are not lon/lat; read in {given.to_string()}")
+        return frame.set_crs(given, allow_override=True)
+    notes.append(f"{path.name}: declares {frame.crs.to_string()}; the CRS given is not used for it")
+    return frame
+
+
+def _looks_lonlat(frame: gpd.GeoDataFrame) -> bool:
+    minx, miny, maxx, maxy = frame.total_bounds
+    return bool(np.isnan(minx) or (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90))
+
+
+def _force_2d(frame: gpd.GeoDataFrame, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
+    """Drop the heights of 3-D geometries (grids are drawn on the map), saying so."""
+    geoms = np.asarray(frame.geometry.values)
+    has_z = shapely.has_z(geoms)
+    if not has_z.any():
+        return frame
+    notes.append(f"{path.name}: {int(has_z.sum())} 3-D geometries made 2-D (heights dropped)")
+    return frame.set_geometry(shapely.force_2d(geoms), crs=frame.crs)
+
+
+def _check_lonlat_range(frame: gpd.GeoDataFrame, path: Path, *, given: bool) -> None:
+    """Refuse a geographic CRS for coordinates that cannot be longitude/latitude.
+
+    Raises
+    ------
+    CRSError
+        Naming the CRS, where it came from and what to give instead.
+    """
+    if frame.crs is None or not frame.crs.is_geographic or _looks_lonlat(frame):
+        return
+    minx, miny, *_ = frame.total_bounds
+    source = "--crs (crs=) says" if given else "the file declares"
+    raise CRSError(
+        f"{path.name}: coordinates ({minx:.0f}, {miny:.0f}) … are not longitude/latitude, but "
+        f"{source} {frame.crs.to_string()}. Give the CRS they are in, e.g. --crs EPSG:4545 "
+        "(CGCS2000 3° Gauss-Krüger, CM 108°E)."
+    )
 
 
 def _find_geometry_columns(columns: list[str]) -> dict[str, str]:
@@ -290,14 +576,12 @@ def _geometry_from_table(
             table, geometry=gpd.GeoSeries([None] * len(table), index=table.index), crs=STORAGE_CRS
         )
     frame = gpd.GeoDataFrame(table.drop(columns=used), geometry=list(geoms), index=table.index)
-    return to_storage_crs(
-        frame.set_crs(crs if crs is not None else _guess_table_crs(frame, path)), layer=path.name
-    )
+    return frame.set_crs(crs if crs is not None else _guess_table_crs(frame, path))
 
 
 def _guess_table_crs(frame: gpd.GeoDataFrame, path: Path) -> CRS:
-    minx, miny, maxx, maxy = frame.total_bounds
-    if np.isnan(minx) or (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+    minx, miny, *_ = frame.total_bounds
+    if _looks_lonlat(frame):
         logger.info(
             "%s: coordinates look like lon/lat; assuming EPSG:4326 (CGCS2000 is the same).",
             path.name,
@@ -327,18 +611,27 @@ def _canonical_columns(
     ent: Entity,
     mapping: Mapping[str, str] | None,
     path: Path,
+    required: Sequence[str],
+    fields: Mapping[str, str] | None = None,
     *,
     keep_extra: bool,
 ) -> pd.DataFrame:
+    """``raw`` with canonical columns; every header problem of the file in one InputError."""
     geometry = raw.geometry.name if isinstance(raw, gpd.GeoDataFrame) else None
     headers = [c for c in raw.columns if c != geometry]
-    resolved = resolve_columns(headers, ent, mapping)
-    missing = [c for c in ent.required if c not in resolved.values()]
-    if missing:
-        raise InputError(
-            f"{path.name}: {ent.name} column(s) {missing} not found among headers {headers}. Map "
-            f"them with mapping={{'<header>': '{missing[0]}'}} or a TOML mapping file."
-        )
+    resolution = resolve_headers(headers, ent, mapping)
+    resolved = resolution.columns
+    problems = list(resolution.problems)
+    present = {normalise_header(h) for h in headers}
+    problems += [
+        f"no header {header!r} in the file (named for {column} by a --*-field option or fields=)"
+        for header, column in (fields or {}).items()
+        if normalise_header(header) not in present
+    ]
+    problems += _missing_column_problems(resolved, headers, required, mapping)
+    if resolution.ignored:
+        logger.info("%s: ignoring %s (a more specific header names the same column)",
+                    path.name, list(resolution.ignored))  # fmt: skip
     extra = [h for h in headers if h not in resolved]
     if extra:
         logger.info(
@@ -350,12 +643,74 @@ def _canonical_columns(
         column = resolved[header]
         values = raw[header].reset_index(drop=True)
         out[column] = values if column in _NUMERIC_COLUMNS else _as_text(values, column, path)
+    problems += _id_like_problems(out, {c: h for h, c in resolved.items()}, ent)
+    if problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise InputError(
+            f"{path.name}: {len(problems)} problem(s) with the {ent.name} columns "
+            f"(headers: {headers}):\n{listing}"
+        )
     if keep_extra:
         for header in extra:
             out[str(header)] = raw[header].reset_index(drop=True)
     if geometry is None:
         return out
     return gpd.GeoDataFrame(out, geometry=raw.geometry.reset_index(drop=True).values, crs=raw.crs)
+
+
+def _missing_column_problems(
+    resolved: dict[object, str],
+    headers: list[object],
+    required: Sequence[str],
+    mapping: Mapping[str, str] | None,
+) -> list[str]:
+    """One line per required column no header fills, naming a mapped header the file lacks."""
+    present = {normalise_header(h) for h in headers}
+    named = {v: k for k, v in (mapping or {}).items() if v}
+    problems = []
+    for column in required:
+        if column in resolved.values():
+            continue
+        if column in named and normalise_header(named[column]) not in present:
+            problems.append(
+                f"{column}: the mapping names header {named[column]!r}, which the file lacks"
+            )
+        else:
+            problems.append(
+                f"no {column} column; map its header with mapping={{'<header>': '{column}'}} "
+                "(a TOML mapping file, or the command's field option)"
+            )
+    return problems
+
+
+def _id_like_problems(frame: pd.DataFrame, header_of: dict[str, object], ent: Entity) -> list[str]:
+    """Id columns whose values look like ID numbers or mobile phones (never printed)."""
+    problems = []
+    for column in _ID_LIKE_COLUMNS:
+        if column not in frame.columns:
+            continue
+        values = frame[column].dropna().head(_ID_LIKE_SAMPLE).tolist()
+        if not values:
+            continue
+        for check, what, target in (
+            (valid_id_number, "citizen ID numbers (GB 11643)", "id_number"),
+            (is_mobile_phone, "mobile phone numbers", "phone"),
+        ):
+            if sum(map(check, values)) >= _ID_LIKE_SHARE * len(values):
+                header = header_of[column]
+                generated = (
+                    "; without it, ids are generated"
+                    if column == ent.id_column and column not in ent.required
+                    else ""
+                )
+                problems.append(
+                    f"column {header!r} ({column}) holds {what}: personal data is never used "
+                    f"as a record id. Map that header to {target} (mapping={{{str(header)!r}: "
+                    f"'{target}'}}) or ignore it (mapping={{{str(header)!r}: ''}}) and give "
+                    f"another {column} column{generated}"
+                )
+                break
+    return problems
 
 
 def _as_text(values: pd.Series, column: str, path: Path) -> pd.Series:
@@ -401,6 +756,72 @@ def _drop_blank_rows(frame: pd.DataFrame, ent: Entity, path: Path) -> pd.DataFra
         logger.info("%s: skipped %d blank row(s)", path.name, int(blank.sum()))
         frame = frame.loc[~blank]  # keep the index: record i is still data row i + 1
     return frame
+
+
+# --- ids the file lacks ------------------------------------------------------------------------
+
+
+def _fill_missing_ids(
+    frame: pd.DataFrame, ent: Entity, path: Path, notes: list[str]
+) -> pd.DataFrame:
+    """Generate the ids of compounds, streets and persons that have none (see module doc)."""
+    if ent.id_column in ent.required or not len(frame):
+        return frame
+    current = frame[ent.id_column] if ent.id_column in frame.columns else None
+    blank = np.ones(len(frame), bool) if current is None else current.isna().to_numpy()
+    if not blank.any():
+        return frame
+    if ent.name == "person":
+        generated = _person_ids(frame)
+        kind = "from the household id and row"
+    else:
+        generated = _geometry_ids(frame, GENERATED_ID_PREFIXES[ent.name])
+        kind = f"{GENERATED_ID_PREFIXES[ent.name]}… from the geometry"
+    ids = generated if current is None else current.where(~blank, generated)
+    frame = frame.copy()
+    frame[ent.id_column] = pd.Series(ids, index=frame.index, dtype="str")
+    frame = frame[[ent.id_column, *[c for c in frame.columns if c != ent.id_column]]]
+    made = int((~pd.isna(frame[ent.id_column]) & blank).sum())
+    if made:
+        notes.append(f"{path.name}: {made} {ent.name} id(s) generated ({kind})")
+    return frame
+
+
+def _person_ids(frame: pd.DataFrame) -> pd.Series:
+    """``<household_id>-<n>``: ``n`` counts the household's rows in file order (1, 2 …)."""
+    households = frame["household_id"] if "household_id" in frame.columns else None
+    if households is None:
+        return pd.Series([None] * len(frame), index=frame.index, dtype="str")
+    n = households.groupby(households, sort=False).cumcount() + 1
+    ids = households + "-" + n.astype(str)
+    return ids.where(households.notna(), None)
+
+
+def _geometry_ids(frame: pd.DataFrame, prefix: str) -> pd.Series:
+    """``prefix`` + a short hash of each geometry (lon/lat rounded to about 0.1 m), or of the
+    name for records without geometry; repeats get ``-2``, ``-3`` … in file order."""
+    geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
+    names = frame["name"] if "name" in frame.columns else None
+    keys = []
+    for i in range(len(frame)):
+        g = None if geoms is None else geoms.iloc[i]
+        if g is not None and not g.is_empty:
+            key = shapely.to_wkt(shapely.normalize(g), rounding_precision=_HASH_PRECISION)
+        elif names is not None and isinstance(names.iloc[i], str):
+            key = f"name:{names.iloc[i]}"
+        else:
+            key = None
+        keys.append(key)
+    ids: list[str | None] = []
+    seen: dict[str, int] = {}
+    for key in keys:
+        if key is None:
+            ids.append(None)
+            continue
+        digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:_GENERATED_HASH_CHARS].upper()
+        seen[digest] = seen.get(digest, 0) + 1
+        ids.append(prefix + digest + (f"-{seen[digest]}" if seen[digest] > 1 else ""))
+    return pd.Series(ids, index=frame.index, dtype="str")
 
 
 def _short(items: list[object], limit: int = 20) -> str:

@@ -29,7 +29,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Entity:
-    """One kind of record: its name, id column, required and optional columns, geometry kind."""
+    """One kind of record: its name, id column, required and optional columns, geometry kind.
+
+    ``required`` columns must be in every file of the entity. An id column that is not required
+    (compounds, streets, persons) is generated when a file lacks it (:func:`gridmap.io.read_layer`).
+    """
 
     name: str
     id_column: str
@@ -40,8 +44,9 @@ class Entity:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """All known columns, required first."""
-        return self.required + self.optional
+        """All known columns, the id first, then the other required ones."""
+        rest = tuple(c for c in self.required + self.optional if c != self.id_column)
+        return (self.id_column, *rest)
 
 
 COMMUNITY = Entity(
@@ -55,15 +60,15 @@ COMMUNITY = Entity(
 COMPOUND = Entity(
     "compound",
     "compound_id",
-    required=("compound_id", "name"),
-    optional=("community_code", "property_company"),
+    required=(),
+    optional=("compound_id", "name", "community_code", "property_company"),
     geometry="polygon",
 )
 STREET = Entity(
     "street",
     "street_id",
-    required=("street_id",),
-    optional=("name",),
+    required=(),
+    optional=("street_id", "name"),
     geometry="line",
     geometry_required=True,
 )
@@ -94,8 +99,9 @@ HOUSEHOLD = Entity(
 PERSON = Entity(
     "person",
     "person_id",
-    required=("person_id", "household_id"),
+    required=("household_id",),
     optional=(
+        "person_id",
         "name",
         "id_number",
         "phone",

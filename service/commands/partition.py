@@ -13,14 +13,19 @@ from gridmap.partition import GRID_COLUMNS, partition
 from service.commands.planfiles import (
     COMMUNITY_CODE_FIELD,
     COMPOUNDS,
+    CRS_OPTION,
+    ENCODING,
     HOUSEHOLDS_FIELD,
     ID_FIELD,
     LANG,
+    LAYER,
+    MAPPING,
     MAX_HOUSEHOLDS,
     MIN_HOUSEHOLDS,
     OUT,
     SEED,
     STREETS,
+    ReadOptions,
     check_lang,
     console,
     print_problems,
@@ -36,9 +41,13 @@ def partition_command(
     buildings: Path = typer.Option(..., "--buildings", help="Buildings (footprints or points)."),
     streets: Path | None = STREETS,
     compounds: Path | None = COMPOUNDS,
-    id_field: str = ID_FIELD,
-    households_field: str = HOUSEHOLDS_FIELD,
-    community_code_field: str = COMMUNITY_CODE_FIELD,
+    id_field: str | None = ID_FIELD,
+    households_field: str | None = HOUSEHOLDS_FIELD,
+    community_code_field: str | None = COMMUNITY_CODE_FIELD,
+    mapping: Path | None = MAPPING,
+    layer: list[str] = LAYER,
+    crs: str | None = CRS_OPTION,
+    encoding: str | None = ENCODING,
     min_households: int = MIN_HOUSEHOLDS,
     max_households: int = MAX_HOUSEHOLDS,
     seed: int = SEED,
@@ -51,6 +60,7 @@ def partition_command(
 ) -> None:
     """Partition communities into grids of min–max households."""
     check_lang(lang)
+    read_options = ReadOptions.from_cli(mapping, layer, crs, encoding)
     try:
         inputs = read_inputs(
             communities=communities,
@@ -60,6 +70,7 @@ def partition_command(
             id_field=id_field,
             households_field=households_field,
             community_code_field=community_code_field,
+            options=read_options,
         )
         comm = inputs.communities
         n_jobs = jobs or os.cpu_count() or 1

@@ -1,13 +1,14 @@
 """Files in and out of the file-based plan commands (``gridmap partition``, ``gridmap redistrict``).
 
-Layers are read with pyogrio in any CRS and brought to one CRS; the grids go out as RFC 7946
-GeoJSON (lon/lat) and the assignment as ``building_id,grid_code`` CSV.
+Layers are read by :func:`gridmap.io.read_layer`, as ``gridmap import`` and the Python API read
+them (header synonyms, ``--mapping``, ``--layer``, ``--crs``, ``--encoding``), in EPSG:4326; the
+grids go out as RFC 7946 GeoJSON (lon/lat) and the assignment as ``building_id,grid_code`` CSV.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,11 +18,13 @@ from rich.console import Console
 
 from gridmap.crs import STORAGE_CRS
 from gridmap.errors import InputError
+from gridmap.io import plural, read_layer
 from gridmap.problems import Problem
 from gridmap.spreadsheet import safe_frame
 
-__all__ = ["PlanInputs", "LANGS", "console", "check_lang", "read_inputs", "read_layer_file",
-           "write_plan", "print_problems"]  # fmt: skip
+__all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse_layers",
+           "read_inputs", "read_layer_file", "print_notes", "write_plan",
+           "print_problems"]  # fmt: skip
 
 console = Console(stderr=True)
 LANGS = ("zh", "en")
@@ -29,9 +32,33 @@ LANGS = ("zh", "en")
 # Options the plan commands share (the scripts' contract: same names, same defaults).
 STREETS = typer.Option(None, "--streets", help="Street centrelines.")
 COMPOUNDS = typer.Option(None, "--compounds", help="Compounds (小区).")
-ID_FIELD = typer.Option("id", "--id-field", help="Building id column.")
-HOUSEHOLDS_FIELD = typer.Option("households", "--households-field")
-COMMUNITY_CODE_FIELD = typer.Option("code", "--community-code-field")
+ID_FIELD = typer.Option(
+    None, "--id-field", help="Building id header (default: recognised, e.g. 楼栋编号, id)."
+)
+HOUSEHOLDS_FIELD = typer.Option(
+    None, "--households-field", help="Households header (default: recognised, e.g. 户数)."
+)
+COMMUNITY_CODE_FIELD = typer.Option(
+    None,
+    "--community-code-field",
+    help="Community code header of the communities (default: recognised, e.g. 社区代码, code).",
+)
+MAPPING = typer.Option(
+    None,
+    "--mapping",
+    help='TOML file mapping headers to columns ([building] 楼号 = "building_id" …).',
+    exists=True,
+    dir_okay=False,
+)
+LAYER = typer.Option(
+    [],
+    "--layer",
+    help="ENTITY=LAYER: layer of a multi-layer GeoPackage or zip, e.g. building=楼栋 (repeatable).",
+)
+CRS_OPTION = typer.Option(None, "--crs", help="CRS of files that declare none, e.g. EPSG:4545.")
+ENCODING = typer.Option(
+    None, "--encoding", help="Text encoding of Shapefiles and CSV, e.g. GBK (default: detected)."
+)
 MIN_HOUSEHOLDS = typer.Option(300, "--min-households")
 MAX_HOUSEHOLDS = typer.Option(500, "--max-households")
 SEED = typer.Option(0, "--seed")
@@ -41,12 +68,30 @@ LANG = typer.Option("zh", "--lang", help="Language of the problems printed: zh (
 
 @dataclass
 class PlanInputs:
-    """The layers of a plan run, with canonical column names, in one CRS."""
+    """The layers of a plan run, with canonical column names, in EPSG:4326."""
 
     communities: gpd.GeoDataFrame | None
     buildings: gpd.GeoDataFrame
     streets: gpd.GeoDataFrame | None
     compounds: gpd.GeoDataFrame | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How the plan commands read files: the options shared by every layer."""
+
+    mapping: Path | None = None
+    layers: Mapping[str, str] = field(default_factory=dict)
+    crs: str | None = None
+    encoding: str | None = None
+
+    @classmethod
+    def from_cli(
+        cls, mapping: Path | None, layer: Sequence[str], crs: str | None, encoding: str | None
+    ) -> ReadOptions:
+        """From the command-line options (``--layer`` values parsed, bad ones refused)."""
+        return cls(mapping=mapping, layers=parse_layers(layer), crs=crs, encoding=encoding)
 
 
 def check_lang(lang: str) -> None:
@@ -57,34 +102,61 @@ def check_lang(lang: str) -> None:
         raise typer.Exit(code=2)
 
 
-def read_layer_file(path: Path, layer: str) -> gpd.GeoDataFrame:
-    """Read a vector file (any format pyogrio reads); ``layer`` names it in errors."""
-    try:
-        return gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise InputError(f"Cannot read {layer} file {path}: {exc}") from exc
+def parse_layers(values: Sequence[str]) -> dict[str, str]:
+    """``["building=楼栋", …]`` → ``{"building": "楼栋"}``; plural entity names are accepted.
 
-
-def _rename(frame: gpd.GeoDataFrame, mapping: dict[str, str], layer: str) -> gpd.GeoDataFrame:
-    for source, target in mapping.items():
-        if source == target:
-            continue
-        if source not in frame.columns:
-            raise InputError(
-                f"{layer} has no column {source!r} (columns: {list(frame.columns)}); "
-                "name the right one with the matching --*-field option."
+    Raises
+    ------
+    typer.BadParameter
+        A value without ``=``, or an entity the plan commands do not read.
+    """
+    layers = {}
+    for value in values:
+        entity, sep, layer = value.partition("=")
+        entity = _SINGULAR.get(entity.strip().lower(), entity.strip().lower())
+        if not sep or not layer.strip():
+            raise typer.BadParameter(
+                f"{value!r}: use ENTITY=LAYER, e.g. building=楼栋", param_hint="--layer"
             )
-        frame = frame.drop(columns=[target], errors="ignore").rename(columns={source: target})
-    return frame
+        if entity not in _PLAN_ENTITIES:
+            raise typer.BadParameter(
+                f"{value!r}: ENTITY is one of {', '.join(_PLAN_ENTITIES)}", param_hint="--layer"
+            )
+        layers[entity] = layer.strip()
+    return layers
 
 
-def _to_crs_of(frame: gpd.GeoDataFrame | None, ref: gpd.GeoDataFrame, layer: str, ref_name: str):
-    if frame is None:
-        return None
-    for f, name in ((frame, layer), (ref, ref_name)):
-        if f.crs is None:
-            raise InputError(f"{name} file has no CRS; save it with one (for example EPSG:4490).")
-    return frame.to_crs(ref.crs)
+_PLAN_ENTITIES = ("community", "compound", "street", "building", "grid")
+_PLAN_REQUIRED = {"community": ("community_code",), "building": ("building_id", "households"),
+                  "grid": ("grid_code",)}  # fmt: skip
+"""What planning needs of each layer (no community names; households of every building)."""
+_SINGULAR = {plural(e): e for e in _PLAN_ENTITIES} | {"plan": "grid"}
+
+
+def read_layer_file(
+    path: Path,
+    entity: str,
+    options: ReadOptions | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read one layer with :func:`gridmap.io.read_layer` for planning (plan grids keep their
+    other columns).
+
+    ``overrides`` (header → column, from the ``--*-field`` options) go over the mapping file;
+    the file must have those headers.
+    """
+    options = options or ReadOptions()
+    return read_layer(
+        path,
+        entity,
+        layer=options.layers.get(entity),
+        mapping=options.mapping,
+        fields=overrides,
+        crs=options.crs,
+        encoding=options.encoding,
+        required=_PLAN_REQUIRED.get(entity, ()),
+        keep_extra=entity == "grid",
+    )
 
 
 def read_inputs(
@@ -93,30 +165,51 @@ def read_inputs(
     buildings: Path,
     streets: Path | None,
     compounds: Path | None,
-    id_field: str,
-    households_field: str,
-    community_code_field: str,
+    id_field: str | None = None,
+    households_field: str | None = None,
+    community_code_field: str | None = None,
+    options: ReadOptions | None = None,
 ) -> PlanInputs:
-    """Read the layers, map the named fields onto canonical columns, bring all to one CRS.
+    """Read the layers through :func:`gridmap.io.read_layer`, as ``gridmap import`` does.
 
-    The CRS is the communities' (or, without communities, the buildings').
+    Each file's headers are recognised (built-in synonyms, ``--mapping``), the ``--*-field``
+    options override them. Problems of all files are raised together in one
+    :class:`~gridmap.errors.InputError`; the notes (encoding detected, layer chosen, ids
+    generated) are printed once per file and returned in :attr:`PlanInputs.notes`.
     """
-    comm = None
-    if communities is not None:
-        comm = _rename(read_layer_file(communities, "communities"),
-                       {community_code_field: "community_code"}, "communities")  # fmt: skip
-        comm["community_code"] = comm["community_code"].astype(str)
-    columns = {id_field: "building_id", households_field: "households"}
-    bld = _rename(read_layer_file(buildings, "buildings"), columns, "buildings")
-    ref, ref_name = (comm, "communities") if comm is not None else (bld, "buildings")
-    st = read_layer_file(streets, "streets") if streets else None
-    cmp = read_layer_file(compounds, "compounds") if compounds else None
-    return PlanInputs(
-        communities=comm,
-        buildings=_to_crs_of(bld, ref, "buildings", ref_name),
-        streets=_to_crs_of(st, ref, "streets", ref_name),
-        compounds=_to_crs_of(cmp, ref, "compounds", ref_name),
-    )
+    given = {
+        "community": (communities, {community_code_field: "community_code"}),
+        "building": (buildings, {id_field: "building_id", households_field: "households"}),
+        "street": (streets, {}),
+        "compound": (compounds, {}),
+    }
+    frames: dict[str, gpd.GeoDataFrame | None] = {}
+    errors: list[str] = []
+    for entity, (path, overrides) in given.items():
+        frames[entity] = None
+        if path is None:
+            continue
+        try:
+            frames[entity] = read_layer_file(
+                path, entity, options, {k: v for k, v in overrides.items() if k}
+            )
+        except InputError as exc:  # CRSError included: gather every file's problems
+            errors.append(str(exc))
+    if errors:
+        raise InputError("\n".join(errors))
+    bld = frames["building"]
+    if "households" in bld.columns:  # CSV and XLSX counts come as text
+        bld["households"] = pd.to_numeric(bld["households"], errors="coerce")
+    notes = [n for f in frames.values() if f is not None for n in f.attrs.get("notes", [])]
+    print_notes(notes)
+    return PlanInputs(communities=frames["community"], buildings=bld, streets=frames["street"],
+                      compounds=frames["compound"], notes=notes)  # fmt: skip
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    """Print each note about the files read once (no personal values: they carry none)."""
+    for note in dict.fromkeys(notes):
+        console.print(note, highlight=False, markup=False, soft_wrap=True)
 
 
 def write_plan(

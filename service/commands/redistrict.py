@@ -18,14 +18,19 @@ from gridmap.redistrict import redistrict
 from service.commands.planfiles import (
     COMMUNITY_CODE_FIELD,
     COMPOUNDS,
+    CRS_OPTION,
+    ENCODING,
     HOUSEHOLDS_FIELD,
     ID_FIELD,
     LANG,
+    LAYER,
+    MAPPING,
     MAX_HOUSEHOLDS,
     MIN_HOUSEHOLDS,
     OUT,
     SEED,
     STREETS,
+    ReadOptions,
     check_lang,
     console,
     print_problems,
@@ -60,9 +65,13 @@ def redistrict_command(
     ),
     streets: Path | None = STREETS,
     compounds: Path | None = COMPOUNDS,
-    id_field: str = ID_FIELD,
-    households_field: str = HOUSEHOLDS_FIELD,
-    community_code_field: str = COMMUNITY_CODE_FIELD,
+    id_field: str | None = ID_FIELD,
+    households_field: str | None = HOUSEHOLDS_FIELD,
+    community_code_field: str | None = COMMUNITY_CODE_FIELD,
+    mapping: Path | None = MAPPING,
+    layer: list[str] = LAYER,
+    crs: str | None = CRS_OPTION,
+    encoding: str | None = ENCODING,
     min_households: int = MIN_HOUSEHOLDS,
     max_households: int = MAX_HOUSEHOLDS,
     seed: int = SEED,
@@ -74,8 +83,9 @@ def redistrict_command(
 ) -> None:
     """Repair grids that broke the household bounds, moving as few households as possible."""
     check_lang(lang)
+    read_options = ReadOptions.from_cli(mapping, layer, crs, encoding)
     try:
-        grids = read_layer_file(plan, "plan")
+        grids = read_layer_file(plan, "grid", read_options)
         inputs = read_inputs(
             communities=communities,
             buildings=buildings,
@@ -84,6 +94,7 @@ def redistrict_command(
             id_field=id_field,
             households_field=households_field,
             community_code_field=community_code_field,
+            options=read_options,
         )
         result = redistrict(
             grids,

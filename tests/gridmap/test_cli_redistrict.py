@@ -122,8 +122,8 @@ def test_building_above_the_maximum_is_flagged_and_exit_is_zero(partitioned, tmp
     ("breakage", "expected"),
     [
         ("assignments without grid_code", "lacks column(s) ['grid_code']"),
-        ("households field missing", "has no column 'hh'"),
-        ("plan is not a file", "Cannot read plan file"),
+        ("households field missing", "no header 'hh'"),
+        ("plan is not a file", "File not found"),
     ],
 )
 def test_unusable_input_exits_non_zero_with_a_clear_message(

@@ -1,0 +1,126 @@
+"""``gridmap partition`` on files as offices have them (tests/office_files.py), no mapping file.
+
+Every fixture set must give grids for the 3 sample communities holding all 122 buildings and all
+6,649 households; a GBK Shapefile without ``.cpg`` must give the same grids as with one.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+from tests import office_files
+from tests.office_files import ALL_SETS
+
+runner = CliRunner()
+COMMUNITY_CODES = {"520602002001", "520602002002", "520602001005"}
+SAMPLE_HOUSEHOLDS = 6649
+SAMPLE_BUILDINGS = 122
+
+
+def _partition(files: office_files.OfficeFiles, tmp_path, *extra: str):
+    out, csv = tmp_path / "grids.geojson", tmp_path / "assignments.csv"
+    args = ["partition", *files.partition_args(), "--out", str(out), "--assignments", str(csv)]
+    res = runner.invoke(app, [*args, "--jobs", "1", *extra])
+    return res, out, csv
+
+
+def _grids(out) -> list[dict]:
+    return [f["properties"] for f in json.loads(out.read_text(encoding="utf-8"))["features"]]
+
+
+@pytest.mark.parametrize("name", sorted(ALL_SETS))
+def test_every_office_set_partitions_without_a_mapping(name, tmp_path):
+    files = ALL_SETS[name](tmp_path / "in")
+    res, out, csv = _partition(files, tmp_path)
+    assert res.exit_code == 0, res.output
+    grids = _grids(out)
+    assert len(grids) >= 10
+    assert {g["grid_code"][:12] for g in grids} == COMMUNITY_CODES
+    assert sum(g["households"] for g in grids) == SAMPLE_HOUSEHOLDS
+    assignments = pd.read_csv(csv, dtype=str)
+    assert len(assignments) == SAMPLE_BUILDINGS and assignments["building_id"].is_unique
+    assert set(assignments["grid_code"]) == {g["grid_code"] for g in grids}
+    if name == "osm_geojson":  # the OSM id, not the "way/…" id, is the building id
+        assert assignments["building_id"].str.fullmatch(r"4\d{8}").all()
+    else:
+        assert assignments["building_id"].str.fullmatch(r"B\d{5}").all()
+
+
+def test_gbk_shapefile_without_cpg_gives_the_same_grids_and_says_how_it_was_read(tmp_path):
+    with_cpg = office_files.gbk_shapefiles(tmp_path / "cpg", cpg=True)
+    without = office_files.gbk_shapefiles(tmp_path / "nocpg", cpg=False)
+    assert not without.buildings.with_suffix(".cpg").exists()
+    assert office_files.dbf_has_gbk_text(without.buildings, "清水塘小区")
+    res_a, out_a, csv_a = _partition(with_cpg, tmp_path / "a")
+    res_b, out_b, csv_b = _partition(without, tmp_path / "b")
+    assert res_a.exit_code == 0 and res_b.exit_code == 0, res_a.output + res_b.output
+    assert _grids(out_a) == _grids(out_b)
+    assert pd.read_csv(csv_a).equals(pd.read_csv(csv_b))
+    text = " ".join(res_b.output.split())
+    assert text.count("buildings.shp: text read as GB18030 (no .cpg)") == 1
+    assert "buildings.shp: text read as GBK (.cpg)" in " ".join(res_a.output.split())
+
+
+def test_encoding_option_overrides_detection(tmp_path):
+    files = office_files.gbk_shapefiles(tmp_path / "in", cpg=False)
+    res, out, _ = _partition(files, tmp_path, "--encoding", "GBK")
+    assert res.exit_code == 0, res.output
+    assert "buildings.shp: text read as GBK (as given)" in " ".join(res.output.split())
+    wrong, _, _ = _partition(files, tmp_path / "w", "--encoding", "UTF-8")
+    assert wrong.exit_code != 0  # GBK headers read as UTF-8 are garbage: no 社区代码 …
+
+
+def test_multilayer_geopackage_layers_are_found_by_name_or_given(tmp_path):
+    files = office_files.multilayer_geopackage(tmp_path / "in")
+    bare = office_files.OfficeFiles(communities=files.communities, buildings=files.buildings)
+    res, out, _ = _partition(bare, tmp_path / "guessed")
+    assert res.exit_code == 0, res.output
+    assert "buildings read from layer '楼栋'" in " ".join(res.output.split())
+    bad = bare.partition_args() + ["--layer", "building=房屋"]
+    res = runner.invoke(app, ["partition", *bad, "--out", str(tmp_path / "g.geojson")])
+    assert res.exit_code != 0
+    assert "has no layer '房屋'" in " ".join(res.output.split())
+    res = runner.invoke(app, ["partition", *bare.partition_args(), "--layer", "楼栋",
+                              "--out", str(tmp_path / "g.geojson")])  # fmt: skip
+    assert res.exit_code != 0 and "ENTITY=LAYER" in res.output
+
+
+def test_mapping_file_and_field_options_apply(tmp_path):
+    files = office_files.buildings_lonlat_csv(tmp_path / "in")
+    renamed = {"户数": "住户总量", "楼栋编号": "楼编"}
+    table = pd.read_csv(files.buildings, dtype=str).rename(columns=renamed)
+    table.to_csv(files.buildings, index=False)
+    res, _, _ = _partition(files, tmp_path / "none")
+    assert res.exit_code != 0
+    text = " ".join(res.output.split())
+    assert "no building_id column" in text and "no households column" in text  # both at once
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[building]\n楼编 = "building_id"\n', encoding="utf-8")
+    res, out, _ = _partition(
+        files, tmp_path / "mapped", "--mapping", str(mapping), "--households-field", "住户总量"
+    )
+    assert res.exit_code == 0, res.output
+    assert sum(g["households"] for g in _grids(out)) == SAMPLE_HOUSEHOLDS
+
+
+def test_problems_of_several_files_are_reported_together(tmp_path):
+    files = office_files.truncated_shapefiles(tmp_path / "in")
+    res, _, _ = _partition(files, tmp_path, "--id-field", "bid", "--community-code-field", "cc")
+    assert res.exit_code != 0
+    text = " ".join(res.output.split())
+    assert "communities.shp" in text and "'cc'" in text
+    assert "buildings.shp" in text and "'bid'" in text
+
+
+def test_a_buildings_csv_without_coordinates_is_a_clear_error(tmp_path):
+    files = office_files.buildings_lonlat_csv(tmp_path / "in")
+    table = pd.read_csv(files.buildings, dtype=str).drop(columns=["经度", "纬度"])
+    table.to_csv(files.buildings, index=False)
+    res, _, _ = _partition(files, tmp_path)
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "empty or missing geometry" in " ".join(res.output.split())
