@@ -127,12 +127,29 @@ def _out() -> Console:
     return console_ if console_.is_terminal else Console(width=200)
 
 
-def _table(title: str, frame: pd.DataFrame, right: Sequence[str] = ()) -> None:
-    table = Table(title=title, title_justify="left")
+_ZH = {
+    "plans saved": "已保存的方案", "plans repaired": "修复后的方案", "community": "社区",
+    "plan": "方案", "from plan": "原方案", "status": "状态", "grids": "网格数", "kept": "未变",
+    "changed": "调整", "flagged": "超出范围", "households moved": "调整户数", "grid": "网格",
+    "buildings": "楼栋数", "households": "户数", "households now": "现有户数",
+    "status now": "现状态", "draft": "草稿", "published": "已发布", "ok": "正常",
+    "under_min": "低于下限", "over_max": "超过上限",
+    "unchanged (nothing saved)": "无需调整（未保存）",
+}  # fmt: skip
+"""Chinese for the words of the tables printed with ``--lang zh``."""
+
+
+def _word(text: str, lang: str) -> str:
+    return _ZH.get(text, text) if lang == "zh" else text
+
+
+def _table(title: str, frame: pd.DataFrame, right: Sequence[str] = (), lang: str = "en") -> None:
+    table = Table(title=_word(title, lang), title_justify="left")
     for column in frame.columns:
-        table.add_column(str(column), justify="right" if column in right else "left")
+        justify = "right" if column in right else "left"
+        table.add_column(_word(str(column), lang), justify=justify)
     for row in frame.itertuples(index=False):
-        table.add_row(*["" if pd.isna(v) else str(v) for v in row])
+        table.add_row(*["" if pd.isna(v) else _word(str(v), lang) for v in row])
     _out().print(table)
 
 
@@ -186,7 +203,7 @@ def partition_plans(
          "flagged": int(((grids["community_code"] == c) & (grids["status"] != "ok")).sum())}
         for c in planned
     ]  # fmt: skip
-    _table("plans saved", pd.DataFrame(rows), right=("plan", "grids", "flagged"))
+    _table("plans saved", pd.DataFrame(rows), right=("plan", "grids", "flagged"), lang=lang)
     _show_problems(result.problems, lang)
 
 
@@ -248,11 +265,12 @@ def redistrict_plans(
                         "households moved": r.households_moved})  # fmt: skip
         rows.append(row)
     right = ("from plan", "plan", "grids", "kept", "changed", "flagged", "households moved")
-    _table("plans repaired", pd.DataFrame(rows), right=right)
+    _table("plans repaired", pd.DataFrame(rows), right=right, lang=lang)
     if same:
-        console.print(f"{len(same)} published plan(s) left as they are (the repair changes "
-                      f"nothing): {', '.join(same)}.", highlight=False, markup=False,
-                      soft_wrap=True)  # fmt: skip
+        text = (f"{len(same)}个已发布方案无需调整：{'、'.join(same)}。" if lang == "zh" else
+                f"{len(same)} published plan(s) left as they are (the repair changes nothing): "
+                f"{', '.join(same)}.")  # fmt: skip
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
     _show_problems([p for r in results.values() for p in r.problems], lang)
 
 
@@ -309,17 +327,22 @@ def show_plan(
         problems = store.plan_problems(plan_id)
     info = plan.info
     lo, hi = plan_bounds(info.get("params"))
-    _out().print(
-        f"plan {plan_id}: community {info['community_code']}, {info['status']}, "
-        f"{info['source']}, created {_when(info['created_at'])}, bounds {lo}–{hi} households"
-        + (f", name {info['name']}" if info.get("name") else ""),
-        highlight=False, markup=False,
-    )  # fmt: skip
+    name = info.get("name")
+    if lang == "zh":
+        head = (f"方案{plan_id}：社区{info['community_code']}，{_word(info['status'], lang)}，"
+                f"来源 {info['source']}，创建于 {_when(info['created_at'])}，每格{lo}–{hi}户"
+                + (f"，名称 {name}" if name else ""))  # fmt: skip
+    else:
+        head = (f"plan {plan_id}: community {info['community_code']}, {info['status']}, "
+                f"{info['source']}, created {_when(info['created_at'])}, bounds {lo}–{hi} "
+                "households" + (f", name {name}" if name else ""))  # fmt: skip
+    _out().print(head, highlight=False, markup=False)
     frame = plan.grids[["grid_code", "buildings", "households"]].merge(
         status[["grid_code", "households_now", "status_now"]], on="grid_code", how="left"
     )
     frame.columns = ["grid", "buildings", "households", "households now", "status now"]
-    _table(f"grids of plan {plan_id}", frame, right=("buildings", "households", "households now"))
+    title = f"方案{plan_id}的网格" if lang == "zh" else f"grids of plan {plan_id}"
+    _table(title, frame, right=("buildings", "households", "households now"), lang=lang)
     _show_problems(problems, lang)
 
 

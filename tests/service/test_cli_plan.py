@@ -108,10 +108,11 @@ def test_plans_keep_their_problems_and_show_them(sample_url):
     assert list(_ids(_plans(sample_url), "published")) == [TOWER]
     assert "B00088" in printed and "528" in printed  # the tower's problem, in Chinese
     shown = run("plan", "show", plan_id, "--db", sample_url)
-    assert f"{TOWER}001" in shown and "over_max" in shown and "B00088" in shown
-    assert "超过" in shown  # Chinese by default
+    assert f"{TOWER}001" in shown and "超过上限" in shown and "B00088" in shown
+    assert "over_max" not in shown  # Chinese by default
     english = run("plan", "show", plan_id, "--db", sample_url, "--lang", "en")
-    assert "more than the maximum" in english and "超过" not in english
+    assert "more than the maximum" in english and "over_max" in english
+    assert "超过" not in english
     problem_lines = [line for line in shown.splitlines() if line.startswith("- ")]
     assert len(problem_lines) == len(set(problem_lines)) >= 1
     with open_store(sample_url, migrate=False) as store:
@@ -139,11 +140,11 @@ def test_list_flags_grids_broken_by_new_counts_and_redistrict_repairs_them(sampl
     listed = run("plan", "list", "--db", sample_url)
     assert "outside the household bounds now" in listed
     assert int(_plans(sample_url).set_index("community_code").at[BIG, "flagged"]) == 1
-    status = run("plan", "show", old_id, "--db", sample_url)
+    status = run("plan", "show", old_id, "--db", sample_url, "--lang", "en")
     assert fullest in status and "over_max" in status
 
     repaired = run("plan", "redistrict", "--db", sample_url, "--publish")
-    assert "left as they are" in repaired  # the other communities: nothing to repair
+    assert "个已发布方案无需调整" in repaired  # the other communities: nothing to repair
     after = _plans(sample_url)
     published = _ids(after, "published")
     new_id = published[BIG]
