@@ -44,6 +44,7 @@ def serve_command(
 
     from service.api.access_log import uvicorn_log_config
     from service.api.main import create_app
+    from service.api.slow_clients import slow_client_limits
 
     try:
         if demo:
@@ -62,4 +63,5 @@ def serve_command(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.echo(f"District map: http://{shown}:{port}/maps")
     typer.echo(f"OGC API – Features: http://{shown}:{port}/  (docs: /docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info", log_config=uvicorn_log_config())
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=uvicorn_log_config(),
+                **slow_client_limits(get_settings().header_timeout_seconds))  # fmt: skip
