@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InputError
@@ -29,6 +29,7 @@ from gridmap.privacy import age_band, mask_id_number, mask_name, mask_phone, pub
 from gridmap.privacy import is_sensitive_tag as _sensitive
 from service.storage import models as m
 from service.storage.auth import PermissionDenied, Principal, scope_clause, write_audit
+from service.storage.auth_models import AuditRecord, User, UserGrid
 from service.storage.crypto import search_hash
 from service.storage.repository import NotFoundError
 
@@ -40,6 +41,8 @@ __all__ = [
     "reveal_person",
     "export_residents",
     "mask_personal_text",
+    "audit_scope",
+    "list_scoped_audit",
 ]
 
 REVEALABLE_FIELDS = ("name", "id_number", "phone", "birth_date", "tags")
@@ -277,3 +280,63 @@ def export_residents(
         fields=REVEALABLE_FIELDS,
     )
     return [{**_masked(r, today), **{f: r[f] for f in REVEALABLE_FIELDS}} for r in records]
+
+
+def audit_scope(principal: Principal) -> ColumnElement[bool]:
+    """SQL condition on :class:`AuditRecord`: the rows a district admin may read.
+
+    A district admin of district ``D`` reads the rows about grids and persons of ``D`` and the
+    rows written by users whose scope lies in ``D`` (their sign-ins); one without a district
+    reads every row; other roles none.
+    """
+    if principal.role != "district_admin":
+        return false()
+    district = principal.district_code
+    if not district:
+        return true()
+    persons = (
+        select(m.Person.id)
+        .join(m.Household, m.Household.id == m.Person.household_id)
+        .join(m.Building, m.Building.id == m.Household.building_id)
+        .where(m.Building.community_code.startswith(district, autoescape=True))
+    )
+    grid_users = select(UserGrid.user_id).where(
+        UserGrid.grid_code.startswith(district, autoescape=True)
+    )
+    users = select(User.username).where(
+        or_(
+            User.district_code == district,
+            User.community_code.startswith(district, autoescape=True),
+            User.id.in_(grid_users),
+        )
+    )
+    return or_(
+        and_(AuditRecord.record_type == "grid",
+             AuditRecord.record_id.startswith(district, autoescape=True)),
+        and_(AuditRecord.record_type == "person", AuditRecord.record_id.in_(persons)),
+        AuditRecord.username.in_(users),
+    )  # fmt: skip
+
+
+def list_scoped_audit(
+    session: Session, principal: Principal, *, record_id: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Newest audit records first that ``principal`` may read (:func:`audit_scope`).
+
+    Raises
+    ------
+    PermissionDenied
+        The principal is not a district admin.
+    """
+    if principal.role != "district_admin":
+        raise PermissionDenied(f"Only district admins may read the audit log, not user "
+                               f"{principal.username!r} ({principal.role}).")  # fmt: skip
+    query = (select(AuditRecord).where(audit_scope(principal))
+             .order_by(AuditRecord.id.desc()).limit(max(1, min(int(limit), 1000))))  # fmt: skip
+    if record_id is not None:
+        query = query.where(AuditRecord.record_id == record_id)
+    return [
+        {"at": r.at, "username": r.username, "action": r.action, "record_type": r.record_type,
+         "record_id": r.record_id, "fields": r.fields, "reason": r.reason}
+        for r in session.scalars(query)
+    ]  # fmt: skip

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -23,7 +24,9 @@ from service.api.access_log import MaskPersonalQuery, mask_url, uvicorn_log_conf
 from service.api.limits import RateLimiter
 from service.api.main import create_app
 from service.settings import Settings
-from service.storage.session import make_engine
+from service.storage.auth import Principal, write_audit
+from service.storage.auth_models import AuditRecord
+from service.storage.session import make_engine, session_scope
 from tests.service.api.conftest import _free_port
 from tests.service.residents_seed import GRID_A1, GRID_A2, password, seed_residents
 from tests.service.residents_seed import use_fast_password_hashing as _fast
@@ -233,3 +236,28 @@ def test_database_errors_never_show_bound_parameters(store_url):
         engine.dispose()
     assert PHONE_PA4 not in str(caught.value)
     assert "hidden" in str(caught.value)
+
+
+# --------------------------------------------------------------------------- audit scope
+
+
+def test_audit_log_is_scoped_to_the_district(app, api, store_url):
+    """dadmin (520602) reads its district's rows; otherdistrict (520603) only its own."""
+    reveal = {"reason": WHY, "fields": ["phone"]}
+    assert api.post("/residents/pA5/reveal", json=reveal, headers=_auth(api, "revealer")).is_success
+    engine = make_engine(store_url)
+    with session_scope(engine) as s:
+        other = Principal(username="someone", role="district_admin", district_code="520603")
+        write_audit(session=s, principal=other, action="export", record_type="grid",
+                    record_id="520603001001001", reason=WHY)  # fmt: skip
+        s.add(AuditRecord(at=dt.datetime.now(dt.UTC), username="worker", action="signin_failed",
+                          record_type="client", record_id="127.0.0.1", reason="wrong"))  # fmt: skip
+    engine.dispose()
+
+    def seen(user):
+        rows = api.get("/audit", headers=_auth(api, user)).json()
+        return sorted((r["record_type"], r["record_id"]) for r in rows)
+
+    assert seen("dadmin") == [("client", "127.0.0.1"), ("person", "pA5")]
+    assert seen("otherdistrict") == [("grid", "520603001001001")]
+    assert api.get("/audit", headers=_auth(api, "revealer")).status_code == 403
