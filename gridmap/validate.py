@@ -47,6 +47,7 @@ __all__ = [
     "valid_phone",
     "record_labels",
     "drop_missing_ids",
+    "drop_unsafe_ids",
     "drop_exact_duplicates",
     "check_unique_ids",
     "repair_geometries",
@@ -64,6 +65,8 @@ MAX_COUNT = 2_147_483_647
 """Largest count accepted (households, floors …): the store's integer columns hold no more."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 """Control characters removed from text (tab, line feed and carriage return are kept)."""
+_UNSAFE_ID = re.compile(r"[\x00-\x1f\x7f-\x9f<>\"'&`]")
+"""Characters an id may not hold: control characters and HTML markup."""
 CATEGORY_SYNONYMS: dict[str, dict[str, str]] = {
     "population_type": {"户籍": "registered", "户籍人口": "registered", "常住": "resident",
                         "常住人口": "resident", "流动": "floating", "流动人口": "floating"},
@@ -90,6 +93,31 @@ def drop_missing_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.Data
         for i in frame.index[missing]
     ]
     return frame.loc[~missing], issues
+
+
+def drop_unsafe_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
+    """Skip records whose id holds control or markup characters (``<``, ``>``, quotes, ``&``).
+
+    Such an id is a damaged export or an attempt at script injection on the map pages; it is
+    never repaired silently (two damaged ids could become one). Each skipped record becomes a
+    report line named by its data row, without the id itself.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"building_id": ["B1", "<img src=x onerror=alert(1)>", "B" + chr(0)]})
+    >>> out, issues = drop_unsafe_ids(f, "building")
+    >>> out["building_id"].tolist(), [(i.record_id, i.reason) for i in issues]
+    (['B1'], [('row 2', 'unsafe id'), ('row 3', 'unsafe id')])
+    """
+    ent = get_entity(entity)
+    ids = frame[ent.id_column]
+    unsafe = ids.map(lambda v: isinstance(v, str) and bool(_UNSAFE_ID.search(v))).astype(bool)
+    issues = [
+        Issue(ent.name, f"row {int(i) + 1}", "unsafe id",
+              f"{ent.id_column} holds control or markup characters; record skipped")
+        for i in frame.index[unsafe]
+    ]  # fmt: skip
+    return frame.loc[~unsafe], issues
 
 
 def drop_exact_duplicates(
@@ -141,6 +169,8 @@ def check_unique_ids(frame: pd.DataFrame, entity: str | Entity) -> None:
 def check_text(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
     """Remove control characters (NUL …) from text values; one report line per record and field.
 
+    Ids are left to :func:`drop_unsafe_ids` (a damaged id is not repaired).
+
     A NUL byte or another control character in a cell is never meant (a damaged export, a
     pasted binary); databases refuse NUL in text. Tab, line feed and carriage return are kept.
 
@@ -154,7 +184,7 @@ def check_text(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame,
     ent = get_entity(entity)
     geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     out, issues = frame, []
-    for col in [c for c in frame.columns if c != geometry]:
+    for col in [c for c in frame.columns if c not in (geometry, ent.id_column)]:
         values = frame[col]
         if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
             continue
@@ -316,7 +346,9 @@ def validate_layer(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFr
     cleared, geometries repaired) and the report lines. Raises on fatal problems (see module doc).
     """
     ent = get_entity(entity)
-    frame, issues = check_text(frame, ent)
+    frame, issues = drop_unsafe_ids(frame, ent)
+    frame, found = check_text(frame, ent)
+    issues += found
     frame, found = drop_missing_ids(frame, ent)
     issues += found
     frame, found = drop_exact_duplicates(frame, ent)

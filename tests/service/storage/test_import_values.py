@@ -1,5 +1,6 @@
 """Values no column can hold (NUL bytes, 1e30 households, 2**40 floors, over-long text) become
-report lines naming record and field, identically on SpatiaLite and PostGIS."""
+report lines naming record and field, identically on SpatiaLite and PostGIS; ids with control or
+markup characters skip their record."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "household_id,building_id,address,room\n"
         "H1,B1,清水塘路\x0012号,101\n"
         "H2,B1,清水塘路12号,1\x07 02\n"
-        "H3,B4,清水塘路14号,101\n".encode()
+        "H3,B4,清水塘路14号,101\n"
+        "<img src=x onerror=alert(1)>,B4,清水塘路14号,102\n"
+        "H\x005,B4,清水塘路14号,103\n".encode()
     )
     return {"community": communities, "building": buildings, "household": households}
 
@@ -48,7 +51,9 @@ def test_bad_values_are_report_lines_naming_record_and_field(store_url, files):
     assert {("building", "B1", "invalid floors"), ("building", "B2", "invalid households"),
             ("building", "B3", "name too long"),
             ("household", "H1", "control characters in address"),
-            ("household", "H2", "control characters in room")} <= lines  # fmt: skip
+            ("household", "H2", "control characters in room"),
+            ("household", "row 4", "unsafe id"),
+            ("household", "row 5", "unsafe id")} <= lines  # fmt: skip
     engine = make_engine(store_url)
     with session_scope(engine) as session:
         rows = dict(session.execute(select(m.Building.id, m.Building.floors)).all())
