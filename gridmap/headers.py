@@ -8,7 +8,7 @@ is recognised, strongest first, as
 
 1. an entry of the explicit mapping (option or TOML file);
 2. the canonical name itself, a built-in synonym below, or a name a Shapefile cut to 10
-   characters (``building_i``, ``community_``: the unique canonical column, else English
+   bytes (``building_i``, ``community_``, ``社区代``: the unique canonical column, else
    synonym, it starts);
 3. a generic id header (``osm_id``, ``id``, ``fid``, ``objectid`` …; ``code`` for communities),
    taken as the record id only when no stronger header names it.
@@ -297,21 +297,28 @@ def _named_headers(entity: Entity) -> dict[str, str]:
 
 
 def _truncated_target(header: object, key: str, entity: Entity) -> str | None:
-    """The column a 10-character Shapefile field name was cut from, if it is unambiguous.
+    """The column a Shapefile field name was cut from, if it is unambiguous.
 
-    The canonical columns of ``entity`` are tried first, then its English synonyms; a prefix
-    matching names of several columns is left unrecognised.
+    A field name holds 10 bytes: 10 ASCII characters (``building_i``), or 3 Chinese characters
+    in UTF-8 and 5 in GBK (``社区代``). The canonical columns of ``entity`` are tried first,
+    then its synonyms; a prefix matching names of several columns is left unrecognised.
     """
-    if len(str(header).strip()) != SHAPEFILE_FIELD_WIDTH or not key.isascii():
-        return None
-    columns = {c for c in entity.columns if c.startswith(key)}
-    if len(columns) == 1:
-        return columns.pop()
-    if columns:
+    if key.isascii():
+        if len(str(header).strip()) != SHAPEFILE_FIELD_WIDTH:
+            return None
+        columns = {c for c in entity.columns if c.startswith(key)}
+        if len(columns) == 1:
+            return columns.pop()
+        if columns:
+            return None
+    elif not _CUT_CJK_LENGTHS[0] <= len(key) <= _CUT_CJK_LENGTHS[1]:
         return None
     named = _named_headers(entity)
-    targets = {v for k, v in named.items() if k.isascii() and k.startswith(key)}
+    targets = {v for k, v in named.items() if k.isascii() == key.isascii() and k.startswith(key)}
     return targets.pop() if len(targets) == 1 else None
+
+
+_CUT_CJK_LENGTHS = (3, 5)  # Chinese characters left in 10 bytes: UTF-8 (3 each), GBK (2 each)
 
 
 def resolve_columns(

@@ -37,12 +37,10 @@ reported in one :class:`~gridmap.errors.InputError`.
 from __future__ import annotations
 
 import csv
-import glob
 import hashlib
 import itertools
 import logging
 import warnings
-import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from io import StringIO
@@ -56,6 +54,7 @@ import shapely
 from pyproj import CRS
 
 from gridmap.crs import STORAGE_CRS, to_storage_crs
+from gridmap.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.errors import CRSError, InputError
 from gridmap.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
@@ -91,7 +90,6 @@ SUPPORTED_SUFFIXES = (
     *_TABLE_SUFFIXES,
 )
 _HEADER_SEARCH_ROWS = 10
-_CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 _MULTI_LAYER_SUFFIXES = (".gpkg", ".zip")
 LAYER_NAMES: dict[str, tuple[str, ...]] = {
     "community": ("communities", "community", "社区", "社区边界", "社区范围", "社区界线"),
@@ -271,17 +269,52 @@ def _read_raw(
         except ValueError:  # plain Parquet without geo metadata: a table
             return pd.read_parquet(path), None
     layer = layer_for(path, ent, layer, notes)
-    used = encoding
+    reader, used = None, None
     if suffix in (".shp", ".zip", ".dbf"):
-        used = _shapefile_encoding(path, layer, encoding, notes)
+        reader, used = shapefile_encoding(path, layer, encoding, notes)
     try:
         # pyogrio keeps declared field types: ids stored as text keep their leading zeros.
-        kwargs = {"encoding": used} if used and suffix in (".shp", ".zip", ".dbf") else {}
+        kwargs = {"encoding": reader} if reader else {}
         return gpd.read_file(path, layer=layer, **kwargs), used
+    except UnicodeDecodeError:
+        if suffix not in (".shp", ".zip", ".dbf"):
+            raise InputError(f"{path.name}: the text is not {used or 'UTF-8'}.") from None
+        actual = detect_shapefile_encoding(path, layer) or used or "UTF-8"
+        if actual != used:
+            notes.append(f"{path.name}: text is not {used}; read as {actual}")
+        return _read_cut_shapefile(path, layer, actual, notes), actual
     except Exception as exc:  # pyogrio raises several DataSource/driver errors
         raise InputError(
             f"Cannot read {path.name}{f' layer {layer!r}' if layer else ''}: {exc}"
         ) from exc
+
+
+def _read_cut_shapefile(
+    path: Path, layer: str | None, encoding: str, notes: list[str]
+) -> gpd.GeoDataFrame:
+    """Read a Shapefile whose field names were cut inside a character (10 bytes hold only 3
+    UTF-8 Chinese characters): bytes as Latin-1, then decoded, the broken character dropped."""
+    frame = gpd.read_file(path, layer=layer, encoding="ISO-8859-1")  # GDAL: bytes as they are
+
+    def fix(text: object) -> object:
+        if not isinstance(text, str):
+            return text
+        return text.encode("latin-1").decode(encoding, errors="ignore")
+
+    geometry = frame.geometry.name
+    renamed = {c: fix(c) for c in frame.columns if c != geometry}
+    for column in renamed:
+        if pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(
+            frame[column]
+        ):
+            frame[column] = frame[column].map(fix)
+    cut = [new for old, new in renamed.items() if old.encode("latin-1") != new.encode(encoding)]
+    if cut:
+        notes.append(
+            f"{path.name}: header(s) {cut} were cut inside a character (a Shapefile field name "
+            "holds 10 bytes); the broken character is dropped"
+        )
+    return frame.rename(columns=renamed)
 
 
 def layer_for(
@@ -342,7 +375,7 @@ def _read_table(
                 path, sheet_name=sheet, header=_find_header_row(rows, ent, mapping), dtype=object
             )
         else:
-            text, used = _decode(path, encoding)
+            text, used = decode_text(path, encoding)
             if used != "UTF-8":
                 how = "as given" if encoding else "not valid UTF-8"
                 notes.append(f"{path.name}: text read as {used} ({how})")
@@ -356,22 +389,6 @@ def _read_table(
     return table, used
 
 
-def _decode(path: Path, encoding: str | None = None) -> tuple[str, str]:
-    """The text of ``path`` and the encoding read (UTF-8, else GB18030, unless ``encoding``)."""
-    data = path.read_bytes()
-    if encoding is not None:
-        try:
-            return data.decode(encoding).removeprefix("\ufeff"), encoding.upper()
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(f"{path.name} cannot be read as {encoding}: {exc}") from exc
-    for codec, name in zip(_CSV_ENCODINGS, ("UTF-8", "GB18030"), strict=True):
-        try:
-            return data.decode(codec), name
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{path.name} is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV.")
-
-
 def _find_header_row(rows: list[list[str]], ent: Entity, mapping: Mapping[str, str] | None) -> int:
     """The first of the top rows matching the most known headers (0 if none matches)."""
     best_row, best_hits = 0, 0
@@ -380,101 +397,6 @@ def _find_header_row(rows: list[list[str]], ent: Entity, mapping: Mapping[str, s
         if hits > best_hits:
             best_row, best_hits = i, hits
     return best_row
-
-
-# --- Shapefile text encoding -------------------------------------------------------------------
-
-_DBF_CODE_PAGE_BYTE = 29
-
-
-def _shapefile_encoding(
-    path: Path, layer: str | None, encoding: str | None, notes: list[str]
-) -> str | None:
-    """Encoding to read a Shapefile's text with (``None``: leave it to GDAL).
-
-    Order: ``encoding`` if given; the ``.cpg``; the code page byte of the ``.dbf`` (GDAL reads
-    it); else UTF-8 if every text field is valid UTF-8, otherwise GB18030.
-    """
-    name = path.name if layer is None else f"{path.name} ({layer})"
-    if encoding is not None:
-        notes.append(f"{name}: text read as {encoding.upper()} (as given)")
-        return encoding
-    files = _shapefile_parts(path, layer)
-    if files is None:
-        return None
-    cpg, dbf = files
-    if cpg is not None:
-        declared = cpg.decode("ascii", "replace").strip() or None
-        if declared:
-            notes.append(f"{name}: text read as {declared.upper()} (.cpg)")
-        return declared
-    if len(dbf) > _DBF_CODE_PAGE_BYTE and dbf[_DBF_CODE_PAGE_BYTE] != 0:
-        return None  # GDAL maps the dBASE code page itself
-    detected = _dbf_text_encoding(dbf)
-    if detected is not None:
-        notes.append(f"{name}: text read as {detected} (no .cpg)")
-    return detected
-
-
-def _shapefile_parts(path: Path, layer: str | None) -> tuple[bytes | None, bytes] | None:
-    """The ``.cpg`` (or ``None``) and ``.dbf`` bytes of a shapefile, zipped or not."""
-    suffix = path.suffix.lower()
-    if suffix in (".shp", ".dbf"):
-        siblings = {p.suffix.lower(): p for p in path.parent.glob(f"{glob.escape(path.stem)}.*")}
-        if ".dbf" not in siblings:
-            return None
-        cpg = siblings.get(".cpg")
-        return (cpg.read_bytes() if cpg else None), siblings[".dbf"].read_bytes()
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = {m.lower(): m for m in archive.namelist()}
-            dbfs = [m for m in members if m.endswith(".dbf")]
-            if layer is not None:
-                dbfs = [m for m in dbfs if Path(m).stem == layer.lower()]
-            if len(dbfs) != 1:
-                return None
-            cpg = members.get(dbfs[0][:-4] + ".cpg")
-            return (archive.read(cpg) if cpg else None), archive.read(members[dbfs[0]])
-    except (OSError, zipfile.BadZipFile):
-        return None
-
-
-def _dbf_text_encoding(dbf: bytes) -> str | None:
-    """``"UTF-8"`` if the field names and text fields are valid UTF-8, ``"GB18030"`` if not;
-    ``None`` if all of it is ASCII (nothing to decide) or the file is not dBASE."""
-    try:
-        chunks = list(_dbf_text_chunks(dbf))
-    except (IndexError, ValueError):
-        return None
-    non_ascii = [c for c in chunks if not c.isascii()]
-    if not non_ascii:
-        return None
-    try:
-        for chunk in non_ascii:
-            chunk.decode("utf-8")
-    except UnicodeDecodeError:
-        return "GB18030"
-    return "UTF-8"
-
-
-def _dbf_text_chunks(dbf: bytes):  # noqa: ANN202 (generator of bytes)
-    """Field names and the values of character fields of a dBASE file, as raw bytes."""
-    n_records = int.from_bytes(dbf[4:8], "little")
-    header_len = int.from_bytes(dbf[8:10], "little")
-    record_len = int.from_bytes(dbf[10:12], "little")
-    fields, pos, offset = [], 32, 1  # each record starts with a deletion flag
-    while pos + 32 <= header_len and dbf[pos] != 0x0D:
-        desc = dbf[pos : pos + 32]
-        width = desc[16] + (0 if desc[11:12] in (b"N", b"F") else desc[17] << 8)
-        yield desc[:11].split(b"\0", 1)[0]
-        if desc[11:12] == b"C":
-            fields.append((offset, width))
-        offset, pos = offset + width, pos + 32
-    for r in range(n_records):
-        start = header_len + r * record_len
-        record = dbf[start : start + record_len]
-        for at, width in fields:
-            yield record[at : at + width].rstrip(b" \0")
 
 
 # --- geometry ----------------------------------------------------------------------------------

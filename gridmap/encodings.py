@@ -1,0 +1,142 @@
+"""Text encodings of office files: CSV and Shapefile attributes (UTF-8, or GBK/GB18030).
+
+Excel on Chinese Windows saves CSV as GBK; old GIS software writes Shapefiles in GBK without a
+``.cpg`` and with code page byte 0 in the ``.dbf``, which GDAL then reads as Latin-1 mojibake.
+:func:`decode_text` and :func:`shapefile_encoding` decide: what was given, else what the file
+declares, else UTF-8 when the bytes are valid UTF-8, otherwise GB18030 (a superset of GBK).
+"""
+
+from __future__ import annotations
+
+import glob
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from gridmap.errors import InputError
+
+__all__ = ["CSV_ENCODINGS", "decode_text", "dbf_text_encoding", "detect_shapefile_encoding",
+           "shapefile_encoding"]  # fmt: skip
+
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+"""Codecs tried, in order, for tables without a given encoding."""
+
+
+def decode_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
+    """The text of ``path`` and the encoding read (UTF-8, else GB18030, unless ``encoding``)."""
+    data = path.read_bytes()
+    if encoding is not None:
+        try:
+            return data.decode(encoding).removeprefix("\ufeff"), encoding.upper()
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(f"{path.name} cannot be read as {encoding}: {exc}") from exc
+    for codec, name in zip(CSV_ENCODINGS, ("UTF-8", "GB18030"), strict=True):
+        try:
+            return data.decode(codec), name
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{path.name} is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV.")
+
+
+_DBF_CODE_PAGE_BYTE = 29
+
+
+def shapefile_encoding(
+    path: Path, layer: str | None, encoding: str | None, notes: list[str]
+) -> tuple[str | None, str | None]:
+    """How to read a Shapefile's text: ``(encoding for the reader, encoding to report)``.
+
+    Order: ``encoding`` if given; the ``.cpg`` (GDAL interprets it: ``UTF-8``, ``936``, ``GBK``
+    …); the code page byte of the ``.dbf`` (GDAL maps it); else UTF-8 if every text field is
+    valid UTF-8, otherwise GB18030. A reader encoding of ``None`` leaves the choice to GDAL.
+    A line for the person who gave the file is appended to ``notes``.
+    """
+    name = path.name if layer is None else f"{path.name} ({layer})"
+    if encoding is not None:
+        notes.append(f"{name}: text read as {encoding.upper()} (as given)")
+        return encoding, encoding.upper()
+    files = _shapefile_parts(path, layer)
+    if files is None:
+        return None, None
+    cpg, dbf = files
+    if cpg is not None and (declared := cpg.decode("ascii", "replace").strip()):
+        notes.append(f"{name}: text read as {declared.upper()} (.cpg)")
+        return None, declared.upper()
+    if len(dbf) > _DBF_CODE_PAGE_BYTE and dbf[_DBF_CODE_PAGE_BYTE] != 0:
+        return None, None  # GDAL maps the dBASE code page itself
+    detected = dbf_text_encoding(dbf)
+    if detected is not None:
+        notes.append(f"{name}: text read as {detected} (no .cpg)")
+    return detected, detected
+
+
+def _shapefile_parts(path: Path, layer: str | None) -> tuple[bytes | None, bytes] | None:
+    """The ``.cpg`` (or ``None``) and ``.dbf`` bytes of a shapefile, zipped or not."""
+    suffix = path.suffix.lower()
+    if suffix in (".shp", ".dbf"):
+        siblings = {p.suffix.lower(): p for p in path.parent.glob(f"{glob.escape(path.stem)}.*")}
+        if ".dbf" not in siblings:
+            return None
+        cpg = siblings.get(".cpg")
+        return (cpg.read_bytes() if cpg else None), siblings[".dbf"].read_bytes()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {m.lower(): m for m in archive.namelist()}
+            dbfs = [m for m in members if m.endswith(".dbf")]
+            if layer is not None:
+                dbfs = [m for m in dbfs if Path(m).stem == layer.lower()]
+            if len(dbfs) != 1:
+                return None
+            cpg = members.get(dbfs[0][:-4] + ".cpg")
+            return (archive.read(cpg) if cpg else None), archive.read(members[dbfs[0]])
+    except (OSError, zipfile.BadZipFile):
+        return None
+
+
+def dbf_text_encoding(dbf: bytes) -> str | None:
+    """``"UTF-8"`` if the field names and text fields are valid UTF-8, ``"GB18030"`` if not;
+    ``None`` if all of it is ASCII (nothing to decide) or the file is not dBASE."""
+    try:
+        chunks = list(_dbf_text_chunks(dbf))
+    except (IndexError, ValueError):
+        return None
+    non_ascii = [c for c in chunks if not c.isascii()]
+    if not non_ascii:
+        return None
+    return "UTF-8" if all(_utf8_but_cut(c) for c in non_ascii) else "GB18030"
+
+
+def _utf8_but_cut(chunk: bytes) -> bool:
+    """True if ``chunk`` is UTF-8, perhaps cut inside its last character (fixed-width fields)."""
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.reason == "unexpected end of data" and exc.start >= len(chunk) - 3
+    return True
+
+
+def detect_shapefile_encoding(path: Path, layer: str | None = None) -> str | None:
+    """What the ``.dbf`` text looks like, whatever the ``.cpg`` says (see
+    :func:`dbf_text_encoding`); ``None`` if unreadable or all ASCII."""
+    parts = _shapefile_parts(path, layer)
+    return None if parts is None else dbf_text_encoding(parts[1])
+
+
+def _dbf_text_chunks(dbf: bytes) -> Iterator[bytes]:
+    """Field names and the values of character fields of a dBASE file, as raw bytes."""
+    n_records = int.from_bytes(dbf[4:8], "little")
+    header_len = int.from_bytes(dbf[8:10], "little")
+    record_len = int.from_bytes(dbf[10:12], "little")
+    fields, pos, offset = [], 32, 1  # each record starts with a deletion flag
+    while pos + 32 <= header_len and dbf[pos] != 0x0D:
+        desc = dbf[pos : pos + 32]
+        width = desc[16] + (0 if desc[11:12] in (b"N", b"F") else desc[17] << 8)
+        yield desc[:11].split(b"\0", 1)[0]
+        if desc[11:12] == b"C":
+            fields.append((offset, width))
+        offset, pos = offset + width, pos + 32
+    for r in range(n_records):
+        start = header_len + r * record_len
+        record = dbf[start : start + record_len]
+        for at, width in fields:
+            yield record[at : at + width].rstrip(b" \0")
