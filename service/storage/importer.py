@@ -257,9 +257,11 @@ def _link_by_location(
             step("link by location")
         communities = _link_targets(bundle.communities, list_communities(session=session),
                                     "community_code")  # fmt: skip
+        if not len(communities):  # none imported or stored yet: nothing to link to
+            needing = {}
         for entity, frame in needing.items():
             out = link_community(to_storage_crs(frame, layer=entity), communities, entity)
-            setattr(bundle, f"{entity}s" if entity != "compound" else "compounds", out.frame)
+            setattr(bundle, _BUNDLE_LAYERS[entity], out.frame)
             linked[f"{entity} → community"] = out.linked
             _extend_once(report, out.issues)
     buildings = bundle.buildings

@@ -110,3 +110,9 @@ def test_cli_prints_what_was_linked_and_what_lies_outside(store_url, files, tmp_
     assert result.exit_code == 0, result.output
     assert "Linked by location" in result.output and "building → community" in result.output
     assert "building outside every community" in result.output
+
+
+def test_without_any_community_nothing_is_linked_or_reported(store_url, files):
+    result = import_files({"building": files["building"]}, url=store_url)
+    assert result.linked == {}
+    assert not [i for i in result.report if i.reason == "outside communities"]
