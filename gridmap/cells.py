@@ -174,7 +174,7 @@ def tessellate(
     building_cell = _building_cells(points, block_of, owners, len(building_geoms))
     cell_buildings = _invert(building_cell, len(cells))
     cell_households = np.array([households[b].sum() for b in cell_buildings], dtype=np.int64)
-    faces, face_cell = _faces(cells)
+    faces, face_cell = _faces(cells, community)
     cell_compound = _cell_compounds(
         cells, cell_buildings, compound_ids, compounds, compound_polygon_ids
     )
@@ -301,14 +301,47 @@ def _cells(
         )
         order = np.argsort(own, kind="stable")
         splits = np.flatnonzero(np.diff(own[order])) + 1
+        regions, region_owner = [], []
         for group in np.split(order, splits):
             region = vor[group[0]] if len(group) == 1 else shapely.coverage_union_all(vor[group])
-            cells.append(shapely.intersection(region, block))
-            cell_block.append(b)
-            owners.append(int(own[group[0]]))
+            regions.append(shapely.intersection(region, block))
+            region_owner.append(int(own[group[0]]))
+        owner_arr = np.array(region_owner, dtype=np.int64)
+        cells += _claim_footprints(np.array(regions, dtype=object), geoms[owner_arr], block)
+        cell_block += [b] * len(regions)
+        owners += region_owner
     cells_arr = np.array(cells, dtype=object)
     keep = ~shapely.is_empty(cells_arr) & (shapely.area(cells_arr) > 0)
     return _explode(cells_arr[keep], np.array(cell_block)[keep], np.array(owners)[keep], points)
+
+
+def _claim_footprints(regions: np.ndarray, footprints: np.ndarray, block) -> list:
+    """Give each building's cell its whole footprint (within the block).
+
+    Voronoi regions of footprint vertices split the ground between buildings, but where
+    buildings touch (terraces, perimeter blocks) a region boundary can run through a
+    footprint. Each cell becomes its region minus every footprint, plus its own footprint
+    (minus the footprints listed before it, where footprints overlap), so a grid line between
+    cells never cuts a building that no street crosses.
+    """
+    polys = np.flatnonzero(shapely.get_type_id(footprints) != 0)
+    if len(polys) == 0:
+        return list(regions)
+    own = shapely.intersection(footprints[polys], block)
+    tree = shapely.STRtree(own)
+    a, b = tree.query(own, predicate="intersects")
+    pair = a < b
+    a, b = a[pair], b[pair]
+    overlap = shapely.area(shapely.intersection(own[a], own[b])) > 0
+    for i, j in zip(a[overlap].tolist(), b[overlap].tolist(), strict=True):
+        own[j] = shapely.difference(own[j], own[i])  # overlapping footprints: first one wins
+    taken = shapely.union_all(own)
+    out = np.asarray(regions, dtype=object).copy()
+    hit = shapely.intersects(out, taken)
+    hit &= ~shapely.touches(out, taken)
+    out[hit] = shapely.difference(out[hit], taken)
+    out[polys] = shapely.union(out[polys], own)
+    return list(out)
 
 
 def _empty_pieces(block, b: int, tree, by_block, geoms, points) -> list:
@@ -415,13 +448,19 @@ def _invert(assign: np.ndarray, n: int) -> list[np.ndarray]:
     return [order[bounds[i] : bounds[i + 1]] for i in range(n)]
 
 
-def _faces(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Node all cell boundaries together and map each resulting face to its cell."""
+def _faces(cells: np.ndarray, community: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Node all cell boundaries together and map each resulting face to its cell.
+
+    A face enclosed by cells but outside the community (a hole in it, such as another
+    community's enclave) is dropped.
+    """
     noded = shapely.union_all(shapely.boundary(cells))
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     faces = faces[shapely.area(faces) > 0]
     probe = shapely.point_on_surface(faces)
     face_cell = _locate(probe, cells)
+    hole = (face_cell < 0) & ~shapely.intersects(community, probe)
+    faces, probe, face_cell = faces[~hole], probe[~hole], face_cell[~hole]
     missing = face_cell < 0
     if missing.any():  # slivers from noding: nearest cell
         tree = shapely.STRtree(cells)

@@ -81,7 +81,7 @@ def buildings_crossing_streets(
     lines = streets.geometry.to_crs(crs).to_numpy()
     b_idx, s_idx = shapely.STRtree(lines).query(geoms, predicate="intersects")
     labels = record_labels(buildings, BUILDING).to_numpy()[polygonal]
-    names = street_names(streets)
+    names = street_names(streets, ids=True)
     names = np.where(names == "", [f"row {k + 1}" for k in range(len(names))], names)
     pairs = pd.DataFrame({"b": b_idx, "name": names[s_idx]})
     return [

@@ -22,7 +22,7 @@ from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.errors import DuplicateIdError, InputError, InvalidGeometryError
 from gridmap.problems import Problem, outside_message
 from gridmap.search import Bounds
-from gridmap.streets import street_names
+from gridmap.streets import boundary_streets, street_names
 
 __all__ = [
     "CommunityJob",
@@ -229,6 +229,7 @@ def prepare_jobs(
     the jobs are in.
     """
     check_columns(communities, buildings, compounds)
+    streets = boundary_streets(streets)  # tunnels, covered ways … never bound a grid
     check_same_crs(
         communities,
         buildings,

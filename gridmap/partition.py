@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -29,7 +29,16 @@ from gridmap.jobs import CommunityJob, prepare_jobs
 from gridmap.metrics import polsby_popper, street_straddle
 from gridmap.numbering import grid_codes
 from gridmap.planner import SearchBudget, plan_group
-from gridmap.problems import Problem, street_message
+from gridmap.problems import (
+    Problem,
+    crossing_message,
+    detached_part_message,
+    problems_table,
+    report_lines,
+    street_list,
+    through_building_message,
+)
+from gridmap.streets import UNNAMED_STREET
 from gridmap.units import open_ground_units
 
 __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
@@ -39,6 +48,9 @@ logger = logging.getLogger(__name__)
 GRID_COLUMNS = ["grid_code", "community_code", "households", "buildings", "status", "polsby_popper"]
 _MAX_FALLBACK_MERGES = 20  # groups joined across a street because their buildings cannot balance
 _FALLBACK_TRIES = 3  # neighbouring groups tried for each
+_MIN_CROSSING_M = 1.0  # street pieces shorter than this inside a grid are not named
+_CUT_SHARE = 0.01  # a footprint with more than this share outside its grid is cut
+_EDGE_M = 0.5  # a street within this of a footprint's outline does not cross it
 
 
 @dataclass
@@ -70,6 +82,15 @@ class PartitionResult:
     def ok(self) -> bool:
         """Whether every grid is within the household bounds."""
         return bool((self.grids["status"] == STATUS_OK).all())
+
+    def problems_table(self) -> pd.DataFrame:
+        """The problems, one row per community, grid and kind (see
+        :func:`gridmap.problems.problems_table`)."""
+        return problems_table(self.problems)
+
+    def report(self, lang: str = "zh", verbose: bool = False) -> list[str]:
+        """The problem lines a person reads (see :func:`gridmap.problems.report_lines`)."""
+        return report_lines(self.problems, lang, verbose)
 
 
 def partition(
@@ -173,10 +194,12 @@ def _plan_community(job: CommunityJob) -> dict:
     plans = [plan_group(g, graph, units, job, rng, budget, whole=whole) for g in groups]
     plans = _merge_unbalanced(plans, graph, units, cell_block, merges, job, rng, budget)
     cell_labels, problems = _combine(plans, graph.n)
+    cell_labels, problems = _join_empty_parts(tess, cell_labels, problems, job)
     geoms = tess.dissolve(cell_labels)
     labels = sorted(geoms)
     grid_geoms = np.array([geoms[g] for g in labels], dtype=object)
     problems += _crossings(graph, cell_block, cell_labels, merges, grid_geoms, labels, job)
+    problems += _through_buildings(tess, cell_labels, grid_geoms, labels, job)
     hh = np.bincount(cell_labels, tess.cell_households, minlength=len(labels)).astype(np.int64)
     n_bld = np.array([len(b) for b in tess.cell_buildings], dtype=np.int64)
     nb = np.bincount(cell_labels, n_bld, minlength=len(labels)).astype(np.int64)
@@ -295,43 +318,133 @@ def _combine(plans, n_cells: int) -> tuple[np.ndarray, list]:
 
 
 def _crossings(graph, cell_block, cell_labels, merges, grid_geoms, labels, job) -> list:
-    """One problem per grid and reason for every street a grid crosses."""
+    """One problem per grid crossing streets, with every reason for it.
+
+    A grid that crosses streets only because street blocks without households had to join a
+    neighbour gets a routine notice (summarised in the report unless asked for).
+    """
     a, b = graph.edges[:, 0], graph.edges[:, 1]
     cross = (cell_block[a] != cell_block[b]) & (cell_labels[a] == cell_labels[b])
-    seen: dict[tuple[int, int], None] = {}
+    seen: dict[int, dict[tuple[str, int], None]] = {}
     for ea, eb in graph.edges[cross].tolist():
         ba, bb = int(cell_block[ea]), int(cell_block[eb])
-        m = next((k for k, mg in enumerate(merges) if mg.separates(ba, bb)), None)
-        seen.setdefault((int(cell_labels[ea]), -1 if m is None else m), None)
+        mg = next((m for m in merges if m.separates(ba, bb)), None)
+        why = ("unbalanced", 0) if mg is None else (mg.kind, int(mg.households))
+        seen.setdefault(int(cell_labels[ea]), {})[why] = None
     if not seen:
         return []
-    names = _crossed_streets(grid_geoms, labels, job)
+    pieces = _crossed_streets(grid_geoms, labels, job)
     out = []
-    for label, m in seen:
-        mg = merges[m] if m >= 0 else Merge(frozenset(), frozenset(), "unbalanced", 0)
-        en_s, zh_s = names.get(label, ("a street", "街道"))
-        en, zh = street_message(en_s, zh_s, mg.kind, mg.households, job.lo, job.hi)
-        out.append(("street_crossed", en, zh, label, ()))
+    for label, whys in seen.items():
+        real = [w for w in whys if w[0] != "empty"]
+        found = pieces.get(label, [])
+        en, zh = crossing_message(
+            street_list(found, "en"), street_list(found, "zh"), real or list(whys), job.lo, job.hi
+        )
+        extra = {"severity": "" if real else "routine", "streets": _named(found)}
+        out.append(("street_crossed", en, zh, label, (), extra))
     return out
 
 
-def _crossed_streets(grid_geoms, labels, job) -> dict[int, tuple[str, str]]:
+def _named(pieces: list[tuple[str, float]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n for n, _ in pieces if n))
+
+
+def _crossed_streets(grid_geoms, labels, job) -> dict[int, list[tuple[str, float]]]:
+    """Per grid label the ``(street name, metres inside the grid)`` of the streets it spans."""
     if job.streets is None or len(job.streets) == 0:
         return {}
     gi, si, length = street_straddle(grid_geoms, job.streets)
-    found: dict[int, list[str]] = {}
+    found: dict[int, list[tuple[str, float]]] = {}
     for g, s, ln in zip(gi.tolist(), si.tolist(), length.tolist(), strict=True):
-        name = None if job.street_names is None else job.street_names[s]
-        label = str(name) if name not in (None, "") else "a street"
-        found.setdefault(labels[g], []).append(f"{label} ({ln:.0f} m)")
-    return {
-        g: (", ".join(v), "、".join(x.replace(" m)", "米）").replace(" (", "（") for x in v))
-        for g, v in found.items()
-    }
+        if ln < _MIN_CROSSING_M:
+            continue
+        name = "" if job.street_names is None else str(job.street_names[s] or "")
+        found.setdefault(labels[g], []).append((name, ln))
+    return found
+
+
+def _through_buildings(tess, cell_labels, grid_geoms, labels, job) -> list:
+    """Buildings whose footprint a street given as a boundary splits between grids."""
+    if job.streets is None or len(job.streets) == 0 or len(job.geoms) == 0:
+        return []
+    polys = np.flatnonzero((shapely.get_type_id(job.geoms) != 0) & (tess.building_cell >= 0))
+    if len(polys) == 0:
+        return []
+    index = {lab: i for i, lab in enumerate(labels)}
+    own = np.array([index[int(cell_labels[tess.building_cell[r]])] for r in polys])
+    fp = job.geoms[polys]
+    inside = shapely.area(shapely.intersection(fp, grid_geoms[own]))
+    cut = inside < (1 - _CUT_SHARE) * shapely.area(fp)
+    if not cut.any():
+        return []
+    rows, own = polys[cut], own[cut]
+    eroded = shapely.buffer(job.geoms[rows], -_EDGE_M)
+    bi, si = shapely.STRtree(job.streets).query(eroded, predicate="intersects")
+    out = []
+    for g in np.unique(own[bi]).tolist():
+        mine = own[bi] == g
+        ids = list(dict.fromkeys(job.ids[rows[bi[mine]]].tolist()))
+        names = [
+            ("" if job.street_names is None else str(job.street_names[s] or ""), 0.0)
+            for s in dict.fromkeys(si[mine].tolist())
+        ]
+        words = {lang: _street_words(names, lang) for lang in ("en", "zh")}
+        en, zh = through_building_message(words["en"], words["zh"], ids)
+        out.append(("street_through_building", en, zh, labels[g], tuple(ids),
+                    {"streets": _named(names)}))  # fmt: skip
+    return out
+
+
+def _street_words(names: list[tuple[str, float]], lang: str) -> str:
+    """Street names without lengths (``未命名道路`` for those without a name)."""
+    named = list(dict.fromkeys(n for n, _ in names if n))
+    if len(named) < len({n for n, _ in names}) or not named:
+        named.append(UNNAMED_STREET[lang] if lang == "zh" else "an unnamed street")
+    return ("、" if lang == "zh" else ", ").join(named)
+
+
+def _join_empty_parts(tess, cell_labels: np.ndarray, problems: list, job) -> tuple:
+    """Give each detached part without households to the nearest grid of the community."""
+    totals = np.bincount(cell_labels, tess.cell_households)
+    empty = [p for p in problems if p[0] == "no_buildings" and p[3] is not None]
+    if not empty or (totals > 0).sum() == 0:
+        return cell_labels, problems
+    cell_labels = cell_labels.copy()
+    joined = []
+    for p in empty:
+        mine = cell_labels == p[3]
+        if totals[p[3]] > 0 or mine.all():
+            continue
+        part = shapely.union_all(tess.cells[mine])
+        others = np.flatnonzero(~mine & (tess.cell_households > 0))
+        tree = shapely.STRtree(tess.cells[others])
+        near = int(tree.query_nearest(part, return_distance=False)[0])
+        target = int(cell_labels[others[near]])
+        dist = float(shapely.distance(part, tess.cells[others[near]]))
+        cell_labels[mine] = target
+        en, zh = detached_part_message(job.code, float(shapely.area(part)), dist)
+        joined.append((p, ("detached_part", en, zh, target, ())))
+    if not joined:
+        return cell_labels, problems
+    gone = {id(p) for p, _ in joined}
+    problems = [q for q in problems if id(q) not in gone] + [q for _, q in joined]
+    uniq, compact = np.unique(cell_labels, return_inverse=True)
+    remap = {int(u): i for i, u in enumerate(uniq.tolist())}
+    out = []
+    for q in problems:
+        label = q[3]
+        if isinstance(label, tuple):
+            label = tuple(remap[x] for x in label if x in remap)
+        elif label is not None:
+            label = remap.get(label)
+        out.append((*q[:3], label, *q[4:]))
+    return compact.ravel(), out
 
 
 def _with_code(p: tuple, code_of: dict[int, str]) -> Problem:
-    kind, en, zh, label, ids = p
+    kind, en, zh, label, ids = p[:5]
+    extra = p[5] if len(p) > 5 else {}
     code = None
     if isinstance(label, tuple):
         grids = [code_of[x] for x in label if x in code_of]
@@ -341,17 +454,17 @@ def _with_code(p: tuple, code_of: dict[int, str]) -> Problem:
         code = code_of.get(label)
     if code:
         en, zh = en.replace("{grid}", code), zh.replace("{grid}", code)
-    return Problem(kind, en, grid_code=code, building_ids=tuple(ids), message_zh=zh)
+    return Problem(kind, en, grid_code=code, building_ids=tuple(ids), message_zh=zh, **extra)
 
 
 def _assemble(plans: list[dict], problems: list[Problem], crs, hi: int, inside) -> PartitionResult:
     del hi, inside
     rows, assign = [], []
     for plan in plans:
+        grid_hh = dict(zip(plan["codes"], plan["households"].tolist(), strict=True))
         for p in plan["problems"]:
-            problems.append(
-                Problem(p.kind, p.message, plan["code"], p.grid_code, p.building_ids, p.message_zh)
-            )
+            hh = grid_hh.get(p.grid_code) if p.households is None else p.households
+            problems.append(replace(p, community_code=plan["code"], households=hh))
         pp = polsby_popper(plan["grid_geoms"])
         for i, code in enumerate(plan["codes"]):
             h = int(plan["households"][i])

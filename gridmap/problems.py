@@ -1,10 +1,55 @@
-"""Problems of a plan: what a community worker should know, in plain words (English and Chinese)."""
+"""Problems of a plan: what a community worker should know, in plain words (English and Chinese).
+
+A :class:`Problem` is one thing to know about one grid (or community). :func:`merge_problems`
+makes one problem per community, grid and kind (no repeats); :func:`report_lines` turns them
+into the lines a person reads, with routine notices (a street block without households joined
+to its neighbour) counted in one summary line unless ``verbose``; :func:`problems_table` is the
+same report as a table (columns :data:`TABLE_COLUMNS`) and :func:`write_problems_csv` writes it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["Problem"]
+import pandas as pd
+
+from gridmap.streets import UNNAMED_STREET
+
+__all__ = [
+    "Problem",
+    "SEVERITIES",
+    "TABLE_COLUMNS",
+    "merge_problems",
+    "report_lines",
+    "problems_table",
+    "write_problems_csv",
+    "street_list",
+]
+
+SEVERITIES = ("warning", "info", "routine")
+"""``warning``: a grid outside the bounds or records left out, to act on; ``info``: a choice
+explained (a street crossed, a compound split); ``routine``: expected, summarised by default."""
+
+_SEVERITY = {
+    "under_min": "warning",
+    "over_max": "warning",
+    "infeasible": "warning",
+    "unbalanced": "warning",
+    "unrepaired": "warning",
+    "outside": "warning",
+    "no_buildings": "warning",
+    "street_crossed": "info",
+    "compound_split": "info",
+    "street_through_building": "info",
+    "detached_part": "info",
+}
+
+TABLE_COLUMNS = ["community", "grid", "kind", "severity", "households", "streets", "compounds",
+                 "message_zh", "message_en"]  # fmt: skip
+"""Columns of :func:`problems_table` and of the ``--problems`` CSV."""
 
 
 @dataclass(frozen=True)
@@ -15,13 +60,20 @@ class Problem:
     ----------
     kind : str
         ``under_min``, ``over_max``, ``infeasible``, ``unbalanced``, ``street_crossed``,
-        ``compound_split``, ``no_buildings`` or ``outside``.
+        ``compound_split``, ``no_buildings``, ``outside``, ``street_through_building`` or
+        ``detached_part`` (redistrict adds ``unrepaired``).
     message : str
         Plain-words explanation and what would fix it (English).
     community_code, grid_code : str or None
     building_ids : tuple of str
     message_zh : str
         The same explanation in Chinese, for community workers (empty if none was written).
+    severity : str
+        One of :data:`SEVERITIES`; by default from ``kind``.
+    households : int or None
+        Households of the grid (or of the part concerned) where known.
+    streets, compounds : tuple of str
+        Names of the streets and ids of the compounds concerned.
     """
 
     kind: str
@@ -30,14 +82,176 @@ class Problem:
     grid_code: str | None = None
     building_ids: tuple[str, ...] = ()
     message_zh: str = ""
+    severity: str = ""
+    households: int | None = None
+    streets: tuple[str, ...] = ()
+    compounds: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.severity:
+            object.__setattr__(self, "severity", _SEVERITY.get(self.kind, "info"))
 
     def text(self, lang: str = "zh") -> str:
         """The message in ``lang`` (``"zh"`` or ``"en"``); English when no Chinese exists."""
         return self.message_zh if lang == "zh" and self.message_zh else self.message
 
 
-def _ids(ids: list[str], limit: int = 10) -> str:
-    return ", ".join(ids[:limit]) + (" …" if len(ids) > limit else "")
+def merge_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """One problem per community, grid and kind, in first-seen order; exact repeats dropped.
+
+    Different messages of the same grid and kind are joined into one; ids, streets and
+    compounds are united; the most severe severity wins.
+
+    Examples
+    --------
+    >>> a = Problem("street_crossed", "A.", "c", "g1", message_zh="甲。")
+    >>> b = Problem("street_crossed", "B.", "c", "g1", message_zh="乙。")
+    >>> [(p.message, p.message_zh) for p in merge_problems([a, a, b])]
+    [('A. B.', '甲。乙。')]
+    """
+    groups: dict[tuple, list[Problem]] = {}
+    for p in problems:
+        groups.setdefault((p.community_code, p.grid_code, p.kind), []).append(p)
+    return [_merge(ps) for ps in groups.values()]
+
+
+def _merge(ps: list[Problem]) -> Problem:
+    if len(ps) == 1:
+        return ps[0]
+    first = ps[0]
+    return dataclasses.replace(
+        first,
+        message=" ".join(dict.fromkeys(p.message for p in ps if p.message)),
+        message_zh="".join(dict.fromkeys(p.message_zh for p in ps if p.message_zh)),
+        building_ids=tuple(dict.fromkeys(i for p in ps for i in p.building_ids)),
+        streets=tuple(dict.fromkeys(s for p in ps for s in p.streets)),
+        compounds=tuple(dict.fromkeys(c for p in ps for c in p.compounds)),
+        severity=min((p.severity for p in ps), key=_rank),
+        households=next((p.households for p in ps if p.households is not None), None),
+    )
+
+
+def _rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def report_lines(problems: Iterable[Problem], lang: str = "zh", verbose: bool = False) -> list[str]:
+    """The lines a person reads: one per grid and kind, warnings first, no repeats.
+
+    Routine notices are counted in one closing line unless ``verbose`` lists them.
+
+    Examples
+    --------
+    >>> ps = [Problem("over_max", "Grid g is big.", "c", "g", message_zh="网格g过大。"),
+    ...       Problem("street_crossed", "R.", "c", "h", message_zh="例行。", severity="routine")]
+    >>> report_lines(ps)
+    ['网格g过大。', '另有1条常规说明未列出（如无住户街区并入邻格），加 --verbose 可列出。']
+    >>> report_lines(ps, "en", verbose=True)
+    ['Grid g is big.', 'R.']
+    """
+    merged = sorted(merge_problems(problems), key=lambda p: _rank(p.severity))
+    shown = [p for p in merged if verbose or p.severity != "routine"]
+    lines = list(dict.fromkeys(p.text(lang) for p in shown))
+    hidden = len(merged) - len(shown)
+    if hidden:
+        lines.append(
+            f"另有{hidden}条常规说明未列出（如无住户街区并入邻格），加 --verbose 可列出。"
+            if lang == "zh"
+            else f"{hidden} routine notice(s) not listed (such as a street block without "
+            "households joined to a neighbouring grid); add --verbose to list them."
+        )
+    return lines
+
+
+def problems_table(problems: Iterable[Problem]) -> pd.DataFrame:
+    """The problems as a table, one row per community, grid and kind (:data:`TABLE_COLUMNS`).
+
+    Examples
+    --------
+    >>> t = problems_table([Problem("over_max", "Big.", "c", "g", ("b1",), "大。", households=600)])
+    >>> t[["grid", "kind", "severity", "households", "message_zh"]].values.tolist()
+    [['g', 'over_max', 'warning', 600, '大。']]
+    """
+    rows = [
+        {
+            "community": p.community_code or "",
+            "grid": p.grid_code or "",
+            "kind": p.kind,
+            "severity": p.severity,
+            "households": p.households,
+            "streets": "; ".join(p.streets),
+            "compounds": "; ".join(p.compounds),
+            "message_zh": p.message_zh,
+            "message_en": p.message,
+        }
+        for p in sorted(merge_problems(problems), key=lambda p: _rank(p.severity))
+    ]
+    frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    frame["households"] = frame["households"].astype("Int64")
+    return frame
+
+
+def write_problems_csv(problems: Sequence[Problem], path: Path | str) -> pd.DataFrame:
+    """Write :func:`problems_table` as UTF-8 CSV (with BOM, for Excel); formula-like cells
+    are neutralised. Returns the table written."""
+    from gridmap.spreadsheet import safe_frame
+
+    table = problems_table(problems)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe_frame(table).to_csv(path, index=False, encoding="utf-8-sig")
+    return table
+
+
+def street_list(pieces: Sequence[tuple[str, float]], lang: str, limit: int = 4) -> str:
+    """Streets as words: named streets with their length, unnamed ones counted together.
+
+    ``pieces`` are ``(name, metres)`` pairs (``""`` for no name), repeats allowed.
+
+    Examples
+    --------
+    >>> p = [("中山路", 30.0), ("中山路", 12.0), ("", 8.0), ("", 5.0)]
+    >>> street_list(p, "zh")
+    '中山路（42米）、未命名道路（2处，共13米）'
+    >>> street_list(p, "en")
+    '中山路 (42 m), unnamed streets (2 places, 13 m)'
+    """
+    named: dict[str, float] = {}
+    unnamed, unnamed_m = 0, 0.0
+    for name, metres in pieces:
+        if name:
+            named[name] = named.get(name, 0.0) + metres
+        else:
+            unnamed, unnamed_m = unnamed + 1, unnamed_m + metres
+    order = sorted(named.items(), key=lambda kv: -kv[1])
+    more = max(0, len(order) - limit)
+    zh = lang == "zh"
+    words = [f"{n}（{m:.0f}米）" if zh else f"{n} ({m:.0f} m)" for n, m in order[:limit]]
+    if more:
+        words.append(f"另{more}条道路" if zh else f"{more} more street(s)")
+    if unnamed == 1:
+        words.append(
+            f"{UNNAMED_STREET['zh']}（{unnamed_m:.0f}米）"
+            if zh
+            else f"{UNNAMED_STREET['en']} ({unnamed_m:.0f} m)"
+        )
+    elif unnamed:
+        words.append(
+            f"{UNNAMED_STREET['zh']}（{unnamed}处，共{unnamed_m:.0f}米）"
+            if zh
+            else f"unnamed streets ({unnamed} places, {unnamed_m:.0f} m)"
+        )
+    return ("、" if zh else ", ").join(words)
+
+
+def _ids(ids: list[str], limit: int = 10, sep: str = ", ") -> str:
+    return sep.join(ids[:limit]) + (
+        f" …（共{len(ids)}栋）"
+        if sep == "、" and len(ids) > limit
+        else f" … ({len(ids)} in all)"
+        if len(ids) > limit
+        else ""
+    )
 
 
 def outside_message(ids: list[str]) -> tuple[str, str]:
@@ -45,7 +259,8 @@ def outside_message(ids: list[str]) -> tuple[str, str]:
     return (
         f"{len(ids)} building(s) lie outside every community and were not assigned to a grid: "
         f"{_ids(ids)}. Check their location or add the missing community boundary.",
-        f"有{len(ids)}栋楼不在任何社区范围内，未分配网格：{_ids(ids)}。请核对楼栋位置，或补充缺失的社区边界。",
+        f"有{len(ids)}栋楼不在任何社区范围内，未分配网格：{_ids(ids, sep='、')}。"
+        "请核对楼栋位置，或补充缺失的社区边界。",
     )
 
 
@@ -109,9 +324,9 @@ def unbalanced_message(households: int, lo: int, hi: int) -> tuple[str, str]:
     )
 
 
-def street_message(street: str, street_zh: str, reason: str, households: int, lo: int, hi: int):
-    """A grid crossing a street, and why (``reason`` is a :class:`gridmap.blocks.Merge` kind)."""
-    why_en, why_zh = {
+def _why(reason: str, households: int, lo: int, hi: int) -> tuple[str, str]:
+    """Why a street block was joined across a street (``reason`` is a Merge kind)."""
+    return {
         "small": (
             f"the street block on one side has only {households} households, fewer than the "
             f"minimum of {lo}, so it cannot form a grid on its own",
@@ -136,10 +351,89 @@ def street_message(street: str, street_zh: str, reason: str, households: int, lo
             f"街道一侧街区的楼栋（共{households}户）单独无法组合成{lo}–{hi}户的网格",
         ),
     }[reason]
+
+
+def street_message(street: str, street_zh: str, reason: str, households: int, lo: int, hi: int):
+    """A grid crossing a street, and why (``reason`` is a :class:`gridmap.blocks.Merge` kind)."""
+    return crossing_message(street, street_zh, [(reason, households)], lo, hi)
+
+
+def crossing_message(
+    streets_en: str, streets_zh: str, reasons: Sequence[tuple[str, int]], lo: int, hi: int
+) -> tuple[str, str]:
+    """A grid crossing streets, with every distinct reason (``(Merge kind, households)``).
+
+    Reasons of one kind are told once, with the households of each street block listed.
+
+    Examples
+    --------
+    >>> en, zh = crossing_message("Main St (5 m)", "中山路（5米）",
+    ...                           [("small", 20), ("small", 9), ("empty", 0)], 300, 500)
+    >>> zh
+    '网格{grid}跨越了中山路（5米）：街道一侧的街区仅有20户、9户，不足300户，无法单独成为网格；街道一侧的街区没有住户，须并入某个网格，因此在街道最短处与相邻街区合并。'
+    """
+    by_kind: dict[str, list[int]] = {}
+    for kind, hh in reasons:
+        by_kind.setdefault(kind, [])
+        if hh not in by_kind[kind]:
+            by_kind[kind].append(hh)
+    whys = [_why_many(kind, hhs, lo, hi) for kind, hhs in by_kind.items()]
+    why_en = "; ".join(w[0] for w in whys)
+    why_zh = "；".join(w[1] for w in whys)
     return (
-        f"Grid {{grid}} crosses {street}: {why_en}. It was joined to its neighbour where the "
-        "street frontage is shortest.",
-        f"网格{{grid}}跨越了{street_zh}：{why_zh}，因此在街道最短处与相邻街区合并。",
+        f"Grid {{grid}} crosses {streets_en or 'a street'}: {why_en}. It was joined to its "
+        "neighbour where the street frontage is shortest.",
+        f"网格{{grid}}跨越了{streets_zh or '一条道路'}：{why_zh}，因此在街道最短处与相邻街区合并。",
+    )
+
+
+def _why_many(kind: str, households: list[int], lo: int, hi: int) -> tuple[str, str]:
+    """:func:`_why` for one kind and the households of one or more street blocks."""
+    if len(households) <= 1 or kind not in ("small", "awkward", "unbalanced"):
+        return _why(kind, households[0] if households else 0, lo, hi)
+    shown = households[:6]
+    more_en = f" and {len(households) - 6} more" if len(households) > 6 else ""
+    more_zh = f"等{len(households)}个街区" if len(households) > 6 else ""
+    en_list = ", ".join(str(h) for h in shown) + more_en
+    zh_list = "、".join(f"{h}户" for h in shown) + more_zh
+    return {
+        "small": (
+            f"street blocks on one side have only {en_list} households, fewer than the minimum "
+            f"of {lo}, so they cannot form grids on their own",
+            f"街道一侧的街区仅有{zh_list}，不足{lo}户，无法单独成为网格",
+        ),
+        "awkward": (
+            f"street blocks on one side have {en_list} households, which no number of grids of "
+            f"{lo}–{hi} households adds up to",
+            f"街道一侧的街区有{zh_list}，无论划为几个网格都无法使每格在{lo}–{hi}户之间",
+        ),
+        "unbalanced": (
+            f"the buildings of street blocks on one side ({en_list} households) could not be "
+            f"combined into grids of {lo}–{hi} households on their own",
+            f"街道一侧街区的楼栋（{zh_list}）单独无法组合成{lo}–{hi}户的网格",
+        ),
+    }[kind]
+
+
+def through_building_message(streets_en: str, streets_zh: str, ids: list[str]) -> tuple[str, str]:
+    """Streets given as boundaries pass through buildings that a grid line now cuts."""
+    return (
+        f"{streets_en} pass(es) through building(s) {_ids(ids)} of grid {{grid}}, so the grid "
+        "line along the street cuts their footprint. If the street runs under the buildings "
+        "(a passage or tunnel), mark it with tunnel=yes or boundary=false in the street layer.",
+        f"{streets_zh}穿过网格{{grid}}的楼栋{_ids(ids, sep='、')}，沿道路的网格边界切过了这些楼栋。"
+        "如道路从楼下穿过（门洞、隧道），请在道路图层的“是否边界”列填“否”。",
+    )
+
+
+def detached_part_message(code: str, area_m2: float, distance_m: float) -> tuple[str, str]:
+    """A detached part of a community without households joined the nearest grid."""
+    return (
+        f"A detached part of community {code} without households (about {area_m2:,.0f} m², "
+        f"{distance_m:,.0f} m away) was joined to grid {{grid}}, the nearest grid, instead of "
+        "forming an empty grid.",
+        f"社区{code}有一块不相连且没有住户的区域（约{area_m2:.0f}平方米，相距{distance_m:.0f}米），"
+        "已并入最近的网格{grid}，不单独成为空网格。",
     )
 
 

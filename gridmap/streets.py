@@ -1,4 +1,15 @@
-"""Street names for messages: each street's ``name``, ``street_name`` or ``street_id``."""
+"""Streets as the planner sees them: which may bound a grid, and what each is called.
+
+A street may bound a grid unless it runs under something: OpenStreetMap marks such ways with
+``tunnel=*`` (anything but ``no``, including ``building_passage``), ``covered=*`` (anything but
+``no``), a negative ``layer`` or ``location=underground``/``underwater``. Other data says
+it with a ``boundary`` (or ``是否边界``) column (true/false, 1/0, yes/no, 是/否); where that
+column is filled it wins over the OSM tags. Streets that may not bound a grid are left out
+of the plan entirely.
+
+Street names (for problem messages) come from the first filled name column of
+:data:`STREET_NAME_COLUMNS`; an id never stands in for a name.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +17,114 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-__all__ = ["STREET_NAME_COLUMNS", "street_names"]
+from gridmap.errors import InputError
 
-STREET_NAME_COLUMNS = ("name", "street_name", "street_id")
+__all__ = [
+    "STREET_NAME_COLUMNS",
+    "BOUNDARY_COLUMNS",
+    "UNNAMED_STREET",
+    "street_names",
+    "boundary_mask",
+    "boundary_streets",
+]
+
+STREET_NAME_COLUMNS = ("name", "street_name", "road_name", "道路名称", "路名", "道路名", "街道名称",
+                       "街路名称", "名称")  # fmt: skip
 """Columns a street's name is read from, first filled one wins."""
 
+BOUNDARY_COLUMNS = ("boundary", "是否边界")
+"""Columns saying whether a street may bound a grid (override the OSM tags where filled)."""
 
-def street_names(streets: gpd.GeoDataFrame | gpd.GeoSeries | None) -> np.ndarray | None:
+UNNAMED_STREET = {"en": "an unnamed street", "zh": "未命名道路"}
+"""What a street without a name is called in messages."""
+
+_ID_COLUMNS = ("street_id",)
+_TRUE = {"true", "1", "1.0", "yes", "y", "t", "是", "真"}
+_FALSE = {"false", "0", "0.0", "no", "n", "f", "否", "假"}
+_UNDERGROUND = {"underground", "underwater"}
+
+
+def street_names(
+    streets: gpd.GeoDataFrame | gpd.GeoSeries | None, *, ids: bool = False
+) -> np.ndarray | None:
     """Per street the first filled column of :data:`STREET_NAME_COLUMNS` (``""`` if none).
 
-    ``None`` when ``streets`` is missing or a bare GeoSeries.
+    With ``ids=True`` the ``street_id`` stands in where no name is filled (for record reports,
+    never for problem messages). ``None`` when ``streets`` is missing or a bare GeoSeries.
 
     Examples
     --------
     >>> import shapely
-    >>> s = gpd.GeoDataFrame({"name": ["中山路", None], "street_id": ["S1", "S2"]},
+    >>> s = gpd.GeoDataFrame({"道路名称": ["中山路", None], "street_id": ["S1", "S2"]},
     ...                      geometry=[shapely.LineString([(0, 0), (1, 0)])] * 2)
-    >>> street_names(s).tolist()
-    ['中山路', 'S2']
+    >>> street_names(s).tolist(), street_names(s, ids=True).tolist()
+    (['中山路', ''], ['中山路', 'S2'])
     """
     if streets is None or not isinstance(streets, gpd.GeoDataFrame):
         return None
-    columns = [c for c in STREET_NAME_COLUMNS if c in streets.columns]
+    wanted = STREET_NAME_COLUMNS + (_ID_COLUMNS if ids else ())
+    columns = [c for c in wanted if c in streets.columns]
     names = []
     for row in streets[columns].itertuples(index=False):
-        filled = [str(v) for v in row if not pd.isna(v) and str(v) != ""]
+        filled = [str(v).strip() for v in row if not pd.isna(v) and str(v).strip() != ""]
         names.append(filled[0] if filled else "")
     return np.array(names, dtype=object)
+
+
+def boundary_mask(streets: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+    """Whether each street may bound a grid (see the module docstring for the rules).
+
+    Raises
+    ------
+    InputError
+        A ``boundary`` value that is not a recognisable true/false.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> line = shapely.LineString([(0, 0), (1, 0)])
+    >>> s = gpd.GeoDataFrame({"tunnel": ["yes", None, "no", None],
+    ...                       "layer": [None, "-1", None, None],
+    ...                       "boundary": [None, None, None, "否"]}, geometry=[line] * 4)
+    >>> boundary_mask(s).tolist()
+    [False, False, True, False]
+    """
+    n = len(streets)
+    if not isinstance(streets, gpd.GeoDataFrame):
+        return np.ones(n, dtype=bool)
+    ok = np.ones(n, dtype=bool)
+    for col in ("tunnel", "covered"):
+        if col in streets.columns:
+            v = _text(streets[col])
+            ok &= v.isin(["", "no", "false", "0"]).to_numpy()
+    if "layer" in streets.columns:
+        layer = pd.to_numeric(_text(streets["layer"]).str.split(";").str[0], errors="coerce")
+        ok &= ~(layer < 0).to_numpy()
+    if "location" in streets.columns:
+        ok &= ~_text(streets["location"]).isin(_UNDERGROUND).to_numpy()
+    for col in [c for c in BOUNDARY_COLUMNS if c in streets.columns]:
+        v = _text(streets[col])
+        bad = ~v.isin(_TRUE | _FALSE | {""})
+        if bad.any():
+            rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()[:10]
+            raise InputError(
+                f"streets column {col!r} has values that are not true/false in row(s) {rows}: "
+                f"{sorted(set(v[bad]))[:5]}; use true/false, 1/0, yes/no or 是/否."
+            )
+        given = (v != "").to_numpy()
+        ok = np.where(given, v.isin(_TRUE).to_numpy(), ok)
+    return ok
+
+
+def boundary_streets(
+    streets: gpd.GeoDataFrame | gpd.GeoSeries | None,
+) -> gpd.GeoDataFrame | gpd.GeoSeries | None:
+    """``streets`` without the ways that may not bound a grid (tunnels, covered ways …)."""
+    if streets is None:
+        return None
+    mask = boundary_mask(streets)
+    return streets if mask.all() else streets.loc[mask]
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip().str.lower()

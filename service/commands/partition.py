@@ -57,6 +57,12 @@ def partition_command(
     ),
     jobs: int = typer.Option(0, "--jobs", help="Processes (0 = one per core)."),
     lang: str = LANG,
+    problems_out: Path | None = typer.Option(
+        None, "--problems", help="Also write the problems as CSV (one row per grid and kind)."
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="List routine notices too (by default only counted)."
+    ),
 ) -> None:
     """Partition communities into grids of min–max households."""
     check_lang(lang)
@@ -101,4 +107,4 @@ def partition_command(
                        assignments_out=assignments)  # fmt: skip
     n_bad = int((grids["status"] != "ok").sum())
     console.print(f"{len(grids)} grids written to {out} ({n_bad} flagged).", highlight=False)
-    print_problems(result.problems, lang)
+    print_problems(result.problems, lang, verbose=verbose, problems_out=problems_out)

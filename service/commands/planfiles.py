@@ -19,8 +19,9 @@ from rich.console import Console
 from gridmap.crs import STORAGE_CRS
 from gridmap.errors import InputError
 from gridmap.io import plural, read_layer
-from gridmap.problems import Problem
+from gridmap.problems import Problem, report_lines, write_problems_csv
 from gridmap.spreadsheet import safe_frame
+from gridmap.tiling import LONLAT_GRID_SIZE, snap_grids
 
 __all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse_layers",
            "read_inputs", "read_layer_file", "print_notes", "write_plan",
@@ -220,8 +221,13 @@ def write_plan(
     out: Path,
     assignments_out: Path | None,
 ) -> gpd.GeoDataFrame:
-    """Write ``grids[columns]`` as RFC 7946 GeoJSON and, if asked, the assignment CSV."""
+    """Write ``grids[columns]`` as RFC 7946 GeoJSON and, if asked, the assignment CSV.
+
+    The grids are rounded to the file's 7 decimals first (:func:`gridmap.tiling.snap_grids`),
+    so each is one valid polygon as written, not only in memory.
+    """
     written = grids[[*columns, "geometry"]].to_crs(STORAGE_CRS)
+    written["geometry"] = snap_grids(written.geometry.to_numpy(), LONLAT_GRID_SIZE)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
     written.to_file(out, driver="GeoJSON", engine="pyogrio", layer_options={"RFC7946": "YES"})
@@ -231,7 +237,17 @@ def write_plan(
     return written
 
 
-def print_problems(problems: Sequence[Problem], lang: str) -> None:
-    """Print each problem in the language asked for (Chinese by default)."""
-    for problem in problems:
-        console.print(f"- {problem.text(lang)}", highlight=False, markup=False, soft_wrap=True)
+def print_problems(
+    problems: Sequence[Problem],
+    lang: str,
+    *,
+    verbose: bool = False,
+    problems_out: Path | None = None,
+) -> None:
+    """Print the problems in the language asked for (Chinese by default), one line per grid
+    and kind; routine notices only with ``verbose``. ``problems_out`` also gets them as CSV
+    (:func:`gridmap.problems.write_problems_csv`)."""
+    if problems_out is not None:
+        write_problems_csv(problems, problems_out)
+    for line in report_lines(problems, lang, verbose):
+        console.print(f"- {line}", highlight=False, markup=False, soft_wrap=True)

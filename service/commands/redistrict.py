@@ -80,6 +80,12 @@ def redistrict_command(
         None, "--assignments-out", help="Output building→grid CSV."
     ),
     lang: str = LANG,
+    problems_out: Path | None = typer.Option(
+        None, "--problems", help="Also write the problems as CSV (one row per grid and kind)."
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="List routine notices too (by default only counted)."
+    ),
 ) -> None:
     """Repair grids that broke the household bounds, moving as few households as possible."""
     check_lang(lang)
@@ -120,4 +126,4 @@ def redistrict_command(
         f"{result.households_moved} household(s) change grid.",
         highlight=False,
     )
-    print_problems(result.problems, lang)
+    print_problems(result.problems, lang, verbose=verbose, problems_out=problems_out)
