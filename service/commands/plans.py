@@ -132,7 +132,8 @@ _ZH = {
     "plan": "方案", "from plan": "原方案", "status": "状态", "grids": "网格数", "kept": "未变",
     "changed": "调整", "flagged": "超出范围", "households moved": "调整户数", "grid": "网格",
     "buildings": "楼栋数", "households": "户数", "households now": "现有户数",
-    "status now": "现状态", "draft": "草稿", "published": "已发布", "ok": "正常",
+    "status now": "现状态", "new buildings": "新增楼栋", "draft": "草稿", "published": "已发布",
+    "ok": "正常",
     "under_min": "低于下限", "over_max": "超过上限",
     "unchanged (nothing saved)": "无需调整（未保存）",
 }  # fmt: skip
@@ -338,11 +339,16 @@ def show_plan(
                 "households" + (f", name {name}" if name else ""))  # fmt: skip
     _out().print(head, highlight=False, markup=False)
     frame = plan.grids[["grid_code", "buildings", "households"]].merge(
-        status[["grid_code", "households_now", "status_now"]], on="grid_code", how="left"
-    )
-    frame.columns = ["grid", "buildings", "households", "households now", "status now"]
+        status[["grid_code", "households_now", "new_buildings", "status_now"]],
+        on="grid_code", how="left",
+    )  # fmt: skip
+    frame.columns = ["grid", "buildings", "households", "households now", "new buildings",
+                     "status now"]  # fmt: skip
+    if not frame["new buildings"].any():
+        frame = frame.drop(columns="new buildings")
     title = f"方案{plan_id}的网格" if lang == "zh" else f"grids of plan {plan_id}"
-    _table(title, frame, right=("buildings", "households", "households now"), lang=lang)
+    right = ("buildings", "households", "households now", "new buildings")
+    _table(title, frame, right=right, lang=lang)
     _show_problems(problems, lang)
 
 

@@ -287,9 +287,11 @@ def _households_now():
 def grid_status_now(*, session: Session, plan_ids: list[int] | None = None) -> pd.DataFrame:
     """Every grid of the plans with its households as stored in the plan and as they are now.
 
-    Columns ``plan_id, grid_code, households, households_now, buildings_now, status_now``;
-    ``households_now`` sums the current counts of the buildings assigned to the grid (what an
-    ``import --update`` changed), ``status_now`` compares it with the plan's own bounds.
+    Columns ``plan_id, grid_code, households, households_now, buildings_now, new_buildings,
+    status_now``. ``households_now`` sums the current counts of the buildings assigned to the
+    grid (what an ``import --update`` changed) and of the buildings of the community the plan
+    does not assign (added since) whose point lies in the grid (``new_buildings`` of them);
+    ``status_now`` compares it with the plan's own bounds.
     """
     hh, now = _households_now()
     query = (
@@ -307,6 +309,13 @@ def grid_status_now(*, session: Session, plan_ids: list[int] | None = None) -> p
     frame = pd.DataFrame(session.execute(query).all(), columns=columns)
     for column in columns[2:]:
         frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(int)
+    new = _new_buildings(session, sorted(set(frame["plan_id"])))
+    frame = frame.merge(new, on=["plan_id", "grid_code"], how="left")
+    frame[["new_buildings", "new_households"]] = (
+        frame[["new_buildings", "new_households"]].fillna(0).astype(int)
+    )
+    frame["households_now"] += frame.pop("new_households")
+    frame["buildings_now"] += frame["new_buildings"]
     bounds = {
         p.id: household_bounds(*plan_bounds(p.params))
         for p in session.scalars(select(m.Plan).where(m.Plan.id.in_(set(frame["plan_id"]))))
@@ -315,6 +324,44 @@ def grid_status_now(*, session: Session, plan_ids: list[int] | None = None) -> p
         bounds[p].status(h) for p, h in zip(frame["plan_id"], frame["households_now"], strict=True)
     ]
     return frame
+
+
+def _new_buildings(session: Session, plan_ids: list[int]) -> pd.DataFrame:
+    """Per plan and grid: buildings of the community the plan does not assign, by location."""
+    columns = ["plan_id", "grid_code", "new_buildings", "new_households"]
+    empty = pd.DataFrame({"plan_id": pd.Series(dtype="int64"), "grid_code": pd.Series(dtype=object),
+                          "new_buildings": pd.Series(dtype="int64"),
+                          "new_households": pd.Series(dtype="int64")})  # fmt: skip
+    if not plan_ids:
+        return empty
+    assigned = pd.DataFrame(
+        session.execute(select(m.GridBuilding.plan_id, m.GridBuilding.building_id)
+                        .where(m.GridBuilding.plan_id.in_(plan_ids))).all(),
+        columns=["plan_id", "building_id"],
+    )  # fmt: skip
+    plans = dict(session.execute(
+        select(m.Plan.id, m.Plan.community_code).where(m.Plan.id.in_(plan_ids))
+    ).all())  # fmt: skip
+    buildings = {
+        code: load_buildings(session=session, community_code=code) for code in set(plans.values())
+    }
+    parts = []
+    for plan_id, code in plans.items():
+        taken = set(assigned.loc[assigned["plan_id"] == plan_id, "building_id"])
+        bld = buildings[code]
+        bld = bld[~bld["building_id"].isin(taken) & bld.geometry.notna()]
+        if bld.empty:
+            continue
+        grids = load_plan(session=session, plan_id=plan_id)
+        inside = _assign_by_location(bld, grids)
+        if inside.empty:
+            continue
+        hh = bld.set_index("building_id")["households"].reindex(inside.index)
+        grouped = pd.DataFrame({"grid_code": inside.to_numpy(), "hh": hh.to_numpy()})
+        grouped = grouped.groupby("grid_code")["hh"].agg(["size", "sum"]).reset_index()
+        grouped.columns = ["grid_code", "new_buildings", "new_households"]
+        parts.append(grouped.assign(plan_id=plan_id)[columns])
+    return pd.concat([empty, *parts], ignore_index=True) if parts else empty
 
 
 def plan_overview(*, session: Session, community_code: str | None = None) -> pd.DataFrame:

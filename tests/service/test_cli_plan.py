@@ -201,3 +201,29 @@ def test_publish_export_and_errors(sample_url, tmp_path):
     assert "not found" in run(*errors[0], code=2)
     assert "different communities" in run(*errors[1], code=2)
     assert "no published plan" in run(*errors[3], code=2)
+
+
+def test_a_building_added_since_counts_in_the_grid_it_stands_in(sample_url):
+    from geoalchemy2.shape import from_shape
+
+    run("plan", "partition", "--db", sample_url, "--community", TOWER, "--publish")
+    plan_id = _ids(_plans(sample_url), "published")[TOWER]
+    with open_store(sample_url, migrate=False) as store:
+        grids = store.load_plan(plan_id).grids.set_index("grid_code")
+        code = str(grids["households"].idxmin())
+        point = grids.geometry[code].representative_point()
+        with session_scope(store.engine) as session:  # what `import --update` adds
+            session.add(m.Building(id="NEW1", households=300, community_code=TOWER,
+                                   geom=from_shape(point, srid=4326)))  # fmt: skip
+        status = store.grid_status(plan_id).set_index("grid_code")
+    assert int(status.at[code, "households_now"]) == int(grids.at[code, "households"]) + 300
+    assert int(status.at[code, "new_buildings"]) == 1 and status.at[code, "status_now"] != "ok"
+    assert int(_plans(sample_url).set_index("id").at[plan_id, "flagged"]) == 2  # + the tower
+    shown = run("plan", "show", plan_id, "--db", sample_url, "--lang", "en")
+    assert "new buildings" in shown
+    run("plan", "redistrict", "--db", sample_url, "--community", TOWER, "--publish")
+    new_id = _ids(_plans(sample_url), "published")[TOWER]
+    with open_store(sample_url, migrate=False) as store:
+        assigned = store.load_plan(new_id).assignments
+    assert "NEW1" in set(assigned["building_id"])
+    assert int(_plans(sample_url).set_index("id").at[new_id, "flagged"]) == 1  # the tower only
