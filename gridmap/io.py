@@ -60,6 +60,7 @@ from gridmap.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, re
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.schema import ENTITIES, Entity
 from gridmap.spreadsheet import safe_frame
+from gridmap.xlsx import HEADER_SEARCH_ROWS, read_sheet
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -89,7 +90,6 @@ SUPPORTED_SUFFIXES = (
     ".geoparquet",
     *_TABLE_SUFFIXES,
 )
-_HEADER_SEARCH_ROWS = 10
 _MULTI_LAYER_SUFFIXES = (".gpkg", ".zip")
 LAYER_NAMES: dict[str, tuple[str, ...]] = {
     "community": ("communities", "community", "社区", "社区边界", "社区范围", "社区界线"),
@@ -368,19 +368,16 @@ def _read_table(
     used = None
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            sheet: str | int = layer if layer is not None else 0
-            head = pd.read_excel(path, sheet_name=sheet, header=None, nrows=_HEADER_SEARCH_ROWS)
-            rows = [[c for c in r if isinstance(c, str)] for r in head.itertuples(index=False)]
-            table = pd.read_excel(
-                path, sheet_name=sheet, header=_find_header_row(rows, ent, mapping), dtype=object
-            )
+            table = read_sheet(path, layer, lambda r: _find_header_row(r, ent, mapping), notes)
         else:
             text, used = decode_text(path, encoding)
             if used != "UTF-8":
                 how = "as given" if encoding else "not valid UTF-8"
                 notes.append(f"{path.name}: text read as {used} ({how})")
             sep = "\t" if path.suffix.lower() == ".tsv" else ","
-            rows = list(itertools.islice(csv.reader(StringIO(text), delimiter=sep), 10))
+            rows = list(
+                itertools.islice(csv.reader(StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS)
+            )
             skip = _find_header_row(rows, ent, mapping)
             table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip)
     except (ValueError, OSError, pd.errors.ParserError) as exc:

@@ -6,6 +6,8 @@ import shutil
 import zipfile
 
 import geopandas as gpd
+import openpyxl
+import openpyxl.styles
 import pandas as pd
 import pytest
 import shapely
@@ -319,3 +321,43 @@ def test_3d_geometries_are_made_2d_saying_so(tmp_path):
 
 def test_person_schema_needs_only_the_household():
     assert PERSON.required == ("household_id",) and PERSON.columns[0] == "person_id"
+
+
+# --- XLSX --------------------------------------------------------------------------------------
+
+
+def _styled_workbook(path, rows: int, formula: bool = False):
+    """Buildings with every row styled out to column XFD (16,384), as offices' sheets are."""
+    fill = openpyxl.styles.PatternFill("solid", fgColor="FFFF00")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "楼栋"
+    ws.append(["碧江区楼栋台账"])  # a title line above the header
+    ws.append(["楼栋编号", "户数", "经度", "纬度"])
+    for i in range(rows):
+        ws.append([f"B{i:05d}", 10 + i, 109.18 + i * 1e-5, 27.72])
+        ws.cell(row=i + 3, column=16384).fill = fill
+    if formula:
+        ws["B4"] = "=B3*2"  # written without a saved value, as scripts and some exports do
+    wb.save(path)
+    return path
+
+
+def test_xlsx_styled_to_column_xfd_reads_only_the_used_range(tmp_path):
+    path = _styled_workbook(tmp_path / "楼栋.xlsx", 300)
+    out = read_layer(path, "building")
+    assert len(out) == 300 and list(out.columns) == ["building_id", "households", "geometry"]
+    assert out["households"].tolist() == list(range(10, 310))
+    assert out.attrs["notes"] == []
+
+
+def test_xlsx_formulas_without_saved_values_are_reported(tmp_path):
+    path = _styled_workbook(tmp_path / "楼栋.xlsx", 5, formula=True)
+    out = read_layer(path, "building")
+    assert pd.isna(out["households"].iloc[1])
+    assert out.attrs["notes"] == [
+        "楼栋.xlsx: 1 formula cell(s) in column(s) ['户数'], data row(s) 2, have no saved value "
+        "and read as empty; open and save the file in Excel or WPS, or type the values"
+    ]
+    with pytest.raises(InputError, match=r"has no sheet '住户'; its sheets are \['楼栋'\]"):
+        read_layer(path, "building", layer="住户")
