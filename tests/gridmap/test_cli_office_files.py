@@ -10,8 +10,11 @@ import json
 
 import pandas as pd
 import pytest
+import sqlalchemy
 from typer.testing import CliRunner
 
+import geodata
+from gridmap.io import plural
 from service.cli import app
 from tests import office_files
 from tests.office_files import ALL_SETS
@@ -124,3 +127,49 @@ def test_a_buildings_csv_without_coordinates_is_a_clear_error(tmp_path):
     res, _, _ = _partition(files, tmp_path)
     assert res.exit_code != 0 and "Traceback" not in res.output
     assert "empty or missing geometry" in " ".join(res.output.split())
+
+
+def test_import_refuses_a_person_id_column_of_id_numbers(tmp_path):
+    """Issue 12 item 3: an ID number never becomes a record id, and the message says why."""
+    roster = pd.read_csv(office_files.persons_roster(tmp_path, rows=30), dtype=str,
+                         encoding="gbk")  # fmt: skip
+    bad = tmp_path / "花名册.csv"
+    roster.rename(columns={"身份证号": "人员编号"}).to_csv(bad, index=False, encoding="gbk")
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    res = runner.invoke(app, ["import", "--db", db, "--persons", str(bad),
+                              "--report-dir", str(tmp_path / "rep")])  # fmt: skip
+    assert res.exit_code != 0
+    text = " ".join(res.output.split())
+    assert "'人员编号' (person_id) holds citizen ID numbers" in text
+    assert "'id_number'" in text and "ids are generated" in text
+    assert not any(number in res.output for number in roster["身份证号"])
+
+
+def test_import_reads_the_same_files_gbk_names_and_generated_person_ids(tmp_path):
+    files = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
+    roster = office_files.persons_roster(tmp_path, rows=50)
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    args = [
+        "import",
+        "--db",
+        db,
+        "--report-dir",
+        str(tmp_path / "rep"),
+        "--households",
+        str(geodata.get_path("households.csv")),
+        "--persons",
+        str(roster),
+    ]
+    for entity, path in files.sources().items():
+        args += [f"--{plural(entity)}", str(path)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    engine = sqlalchemy.create_engine(db)
+    with engine.connect() as conn:
+        names = dict(conn.execute(sqlalchemy.text("SELECT code, name FROM community")).all())
+        persons = conn.execute(sqlalchemy.text("SELECT id, household_id FROM person")).all()
+    engine.dispose()
+    assert names == {"520602002001": "广场社区", "520602002002": "南门社区",
+                     "520602001005": "锦江社区"}  # fmt: skip
+    assert len(persons) == 50
+    assert all(pid.startswith(hh + "-") for pid, hh in persons)
