@@ -156,8 +156,10 @@ def read_layer(
     mapping : dict or path, optional
         Header → canonical column (``{"户号": "household_id"}``), or a TOML mapping file.
     crs : optional
-        CRS of the coordinates in the file; overrides what the file declares. Needed for
-        files without CRS (shapefile without ``.prj``, CSV with projected x/y).
+        CRS of the coordinates for files that declare none (shapefile without ``.prj``, CSV
+        with projected x/y), or whose declared lon/lat cannot hold them (GeoJSON always says
+        EPSG:4326). A file's own projected CRS is kept (a note says so). A lon/lat CRS for
+        coordinates that are not lon/lat is refused.
     encoding : str, optional
         Text encoding of a Shapefile or CSV (``"GBK"``, ``"UTF-8"`` …); default detected.
     required : sequence of str, optional
