@@ -55,6 +55,10 @@ plan_app = typer.Typer(
 DB = typer.Option(
     None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
 )
+PROBLEMS = typer.Option(
+    None, "--problems", help="Also write the problems as CSV (one row per grid and kind)."
+)
+VERBOSE = typer.Option(False, "--verbose", help="List routine notices too (by default counted).")
 COMMUNITY = typer.Option(
     [], "--community", help="Community code (repeat for several; default: all)."
 )
@@ -114,11 +118,14 @@ def _unique_problems(problems: Sequence[Problem]) -> list[Problem]:
     return out_
 
 
-def _show_problems(problems: Sequence[Problem], lang: str) -> None:
+def _show_problems(
+    problems: Sequence[Problem], lang: str, verbose: bool, problems_out: Path | None
+) -> None:
     problems = _unique_problems(problems)
-    if problems:
-        console.print("问题：" if lang == "zh" else "Problems:", highlight=False, markup=False)
-        print_problems(problems, lang)
+    if problems_out is not None or problems:
+        if problems:
+            console.print("问题：" if lang == "zh" else "Problems:", highlight=False, markup=False)
+        print_problems(problems, lang, verbose=verbose, problems_out=problems_out)
 
 
 def _out() -> Console:
@@ -179,6 +186,8 @@ def partition_plans(
     publish: bool = typer.Option(False, "--publish", help="Publish the new plans."),
     name: str | None = typer.Option(None, "--name", help="Name of the new plans."),
     lang: str = LANG,
+    problems_out: Path | None = PROBLEMS,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Partition stored communities (default: all, in parallel) and save one draft plan each."""
     check_lang(lang)
@@ -205,7 +214,7 @@ def partition_plans(
         for c in planned
     ]  # fmt: skip
     _table("plans saved", pd.DataFrame(rows), right=("plan", "grids", "flagged"), lang=lang)
-    _show_problems(result.problems, lang)
+    _show_problems(result.problems, lang, verbose, problems_out)
 
 
 # --------------------------------------------------------------------------- redistrict
@@ -221,6 +230,8 @@ def redistrict_plans(
     publish: bool = typer.Option(False, "--publish", help="Publish the repaired plans."),
     name: str | None = typer.Option(None, "--name", help="Name of the new plans."),
     lang: str = LANG,
+    problems_out: Path | None = PROBLEMS,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Repair the published plans against the buildings and households stored now."""
     check_lang(lang)
@@ -272,7 +283,8 @@ def redistrict_plans(
                 f"{len(same)} published plan(s) left as they are (the repair changes nothing): "
                 f"{', '.join(same)}.")  # fmt: skip
         console.print(text, highlight=False, markup=False, soft_wrap=True)
-    _show_problems([p for r in results.values() for p in r.problems], lang)
+    all_problems = [p for r in results.values() for p in r.problems]
+    _show_problems(all_problems, lang, verbose, problems_out)
 
 
 def _unchanged(result: Any, current: Any) -> bool:
@@ -319,6 +331,8 @@ def show_plan(
     plan_id: int = typer.Argument(..., help="Plan id (see `gridmap plan list`)."),
     db: str | None = DB,
     lang: str = LANG,
+    problems_out: Path | None = PROBLEMS,
+    verbose: bool = VERBOSE,
 ) -> None:
     """A plan's grids with their households (in the plan and now) and status, and its problems."""
     check_lang(lang)
@@ -349,7 +363,7 @@ def show_plan(
     title = f"方案{plan_id}的网格" if lang == "zh" else f"grids of plan {plan_id}"
     right = ("buildings", "households", "households now", "new buildings")
     _table(title, frame, right=right, lang=lang)
-    _show_problems(problems, lang)
+    _show_problems(problems, lang, verbose, problems_out)
 
 
 # --------------------------------------------------------------------------- diff

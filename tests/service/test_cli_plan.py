@@ -102,7 +102,7 @@ def test_store_partition_gives_the_grids_of_the_files(sample_url, tmp_path):
     assert stored[0].info["params"]["seed"] == 3
 
 
-def test_plans_keep_their_problems_and_show_them(sample_url):
+def test_plans_keep_their_problems_and_show_them(sample_url, tmp_path):
     printed = run("plan", "partition", "--db", sample_url, "--community", TOWER, "--publish")
     plan_id = _ids(_plans(sample_url), "published")[TOWER]
     assert list(_ids(_plans(sample_url), "published")) == [TOWER]
@@ -113,6 +113,9 @@ def test_plans_keep_their_problems_and_show_them(sample_url):
     english = run("plan", "show", plan_id, "--db", sample_url, "--lang", "en")
     assert "more than the maximum" in english and "over_max" in english
     assert "超过" not in english
+    run("plan", "show", plan_id, "--db", sample_url, "--problems", tmp_path / "p.csv")
+    table = pd.read_csv(tmp_path / "p.csv", dtype=str, encoding="utf-8-sig")
+    assert ((table["grid"] == f"{TOWER}001") & (table["kind"] == "over_max")).sum() == 1
     problem_lines = [line for line in shown.splitlines() if line.startswith("- ")]
     assert len(problem_lines) == len(set(problem_lines)) >= 1
     with open_store(sample_url, migrate=False) as store:
