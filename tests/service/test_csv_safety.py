@@ -19,6 +19,7 @@ from shapely import Point, box
 from sqlalchemy import update
 
 from gridmap.io import write_layer
+from gridmap.problems import Problem, write_problems_csv
 from gridmap.report import AttachReport, Issue
 from gridmap.spreadsheet import FORMULA_STARTS, safe_cell
 from service.api.main import create_app
@@ -95,6 +96,16 @@ def test_partition_assignments_csv_is_safe(tmp_path):
     out = tmp_path / "assign.csv"
     write_plan(grids, ["grid_code"], assignments, out=tmp_path / "g.geojson", assignments_out=out)
     _assert_safe(_cells(out.read_text(encoding="utf-8")))
+
+
+def test_problems_csv_is_safe(tmp_path):
+    problem = Problem("street_crossed", "Street crosses the grid", grid_code="520602001001001",
+                      streets=(LINK, "-路"), compounds=("@c1",))  # fmt: skip
+    out = tmp_path / "problems.csv"
+    write_problems_csv([problem], out)
+    cells = _cells(out.read_text(encoding="utf-8-sig"))
+    _assert_safe(cells)
+    assert any(c.startswith("'" + LINK) for c in cells)
 
 
 # --------------------------------------------------------------------------- service outputs
