@@ -143,6 +143,7 @@ _ZH = {
     "ok": "正常",
     "under_min": "低于下限", "over_max": "超过上限",
     "unchanged (nothing saved)": "无需调整（未保存）",
+    "no grids (nothing saved)": "无网格（未保存）",
 }  # fmt: skip
 """Chinese for the words of the tables printed with ``--lang zh``."""
 
@@ -163,6 +164,14 @@ def _table(title: str, frame: pd.DataFrame, right: Sequence[str] = (), lang: str
 
 def _when(value: Any) -> str:
     return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _check_bounds(lo: int, hi: int) -> None:
+    """Exit 2 unless ``lo``–``hi`` are usable household bounds."""
+    try:
+        household_bounds(lo, hi)
+    except ValueError as exc:
+        raise _fail(f"--min-households/--max-households: {exc}") from None
 
 
 def _codes(store: Any, communities: list[str]) -> list[str]:
@@ -189,8 +198,12 @@ def partition_plans(
     problems_out: Path | None = PROBLEMS,
     verbose: bool = VERBOSE,
 ) -> None:
-    """Partition stored communities (default: all, in parallel) and save one draft plan each."""
+    """Partition stored communities (default: all, in parallel) and save one draft plan each.
+
+    All drafts are saved (and, with --publish, published) in ONE transaction: all or nothing.
+    """
     check_lang(lang)
+    _check_bounds(min_households, max_households)
     with _store(db) as store:
         codes = _codes(store, community)
         if not codes:
@@ -213,6 +226,9 @@ def partition_plans(
          "flagged": int(((grids["community_code"] == c) & (grids["status"] != "ok")).sum())}
         for c in planned
     ]  # fmt: skip
+    for c in codes:
+        if c not in planned:
+            rows.append({"community": c, "plan": "", "status": "no grids (nothing saved)"})
     _table("plans saved", pd.DataFrame(rows), right=("plan", "grids", "flagged"), lang=lang)
     _show_problems(result.problems, lang, verbose, problems_out)
 
@@ -233,8 +249,13 @@ def redistrict_plans(
     problems_out: Path | None = PROBLEMS,
     verbose: bool = VERBOSE,
 ) -> None:
-    """Repair the published plans against the buildings and households stored now."""
+    """Repair the published plans against the buildings and households stored now.
+
+    All repaired drafts are saved (and, with --publish, published) in ONE transaction.
+    """
     check_lang(lang)
+    if min_households is not None or max_households is not None:
+        _check_bounds(min_households or 0, max_households or 10**9)
     with _store(db) as store:
         codes = _codes(store, community)
         overview = store.plan_overview()

@@ -197,6 +197,7 @@ def test_publish_export_and_errors(sample_url, tmp_path):
         ("plan", "partition", "--db", sample_url, "--community", "520602999999"),
         ("plan", "redistrict", "--db", sample_url, "--community", "520602001005"),
         ("plan", "publish", 9999, "--db", sample_url),
+        ("plan", "partition", "--db", sample_url, "--min-households", 600),
     ]
     for args in errors:
         message = run(*args, code=2)
