@@ -25,6 +25,12 @@ from tests.service.residents_seed import use_fast_password_hashing as _fast
 G = GRID_A1
 
 GET_ROUTES = [
+    "/?f=json%00",
+    "/conformance?f=%00",
+    "/collections?f=html%00",
+    "/downloads/communities.geo%00json",
+    "/maps/data/communities.geojson?offset=wgs84%00",
+    "/auth/me?x=%00",
     f"/collections/communities/items/{A}%00",
     f"/collections/grids/items/{G}%00",
     "/collections/buildings/items/B0011%00",
