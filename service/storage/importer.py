@@ -250,7 +250,8 @@ def _link_by_location(
     layers = {"compound": bundle.compounds, "street": bundle.streets,
               "building": bundle.buildings}  # fmt: skip
     needing = {e: f for e, f in layers.items()
-               if _is_geo(f) and len(f) and missing_links(f, "community_code").any()}  # fmt: skip
+               if isinstance(f, gpd.GeoDataFrame) and len(f)
+               and missing_links(f, "community_code").any()}  # fmt: skip
     linked: dict[str, int] = {}
     if needing:
         if step:
@@ -265,7 +266,8 @@ def _link_by_location(
             linked[f"{entity} → community"] = out.linked
             _extend_once(report, out.issues)
     buildings = bundle.buildings
-    if _is_geo(buildings) and len(buildings) and missing_links(buildings, "compound_id").any():
+    if (isinstance(buildings, gpd.GeoDataFrame) and len(buildings)
+            and missing_links(buildings, "compound_id").any()):  # fmt: skip
         compounds = _link_targets(bundle.compounds, load_compounds(session=session),
                                   "compound_id")  # fmt: skip
         if len(compounds):
@@ -279,7 +281,7 @@ def _link_targets(
     given: gpd.GeoDataFrame | None, stored: gpd.GeoDataFrame, key: str
 ) -> gpd.GeoDataFrame:
     """Polygons of the import, plus the stored ones the import does not replace (EPSG:4326)."""
-    if not _is_geo(given) or not len(given):
+    if not isinstance(given, gpd.GeoDataFrame) or not len(given):
         return stored
     given = to_storage_crs(given[[key, given.geometry.name]])
     given = given.rename_geometry("geometry") if given.geometry.name != "geometry" else given

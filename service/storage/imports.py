@@ -13,14 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -242,11 +243,10 @@ def _staff_rows(f: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, A
 
 # --------------------------------------------------------------------------- import
 def _check_file_ids(model: type[m.Base], key: str, rows: list[dict]) -> None:
-    ids = [r[key] for r in rows]
-    if len(set(ids)) == len(ids):
+    counts = Counter(r[key] for r in rows)
+    dupes = sorted(i for i, n in counts.items() if n > 1)
+    if not dupes:
         return
-    seen: set[str] = set()
-    dupes = sorted({i for i in ids if i in seen or seen.add(i)})
     listing = ", ".join(map(str, dupes[:10])) + (" …" if len(dupes) > 10 else "")
     raise ImportAborted(
         f"{model.__tablename__} id(s) {listing} appear more than once in the file; nothing was "
@@ -302,7 +302,7 @@ def _insert(session: Session, model: type[m.Base], rows: list[dict], progress: A
     table = model.__tablename__
     batch = _BATCH
     for start in range(0, len(rows), batch):
-        session.execute(insert(model.__table__), rows[start : start + batch])
+        session.execute(insert(cast(Table, model.__table__)), rows[start : start + batch])
         if progress:
             progress(table, min(start + batch, len(rows)), len(rows))
     log.info("Wrote %d %s row(s)", len(rows), table)

@@ -26,11 +26,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import shapely
 from geoalchemy2 import WKBElement
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from gridmap.errors import ImportAborted
@@ -86,7 +86,7 @@ class Changes:
 
 
 def _key(model: type[m.Base]) -> Any:
-    return model.__table__.primary_key.columns.values()[0]
+    return inspect(model).primary_key[0]
 
 
 def stored_ids(session: Session, model: type[m.Base], ids: Iterable[str] | None = None) -> set[str]:
@@ -103,7 +103,7 @@ def stored_ids(session: Session, model: type[m.Base], ids: Iterable[str] | None 
 
 
 def _stored_rows(session: Session, model: type[m.Base], ids: list[str]) -> dict[str, dict]:
-    table: Table = model.__table__
+    table = cast(Table, model.__table__)
     key = _key(model)
     rows: dict[str, dict] = {}
     for start in range(0, len(ids), _CHUNK):
@@ -142,7 +142,7 @@ def write_changes(session: Session, model: type[m.Base], rows: list[dict[str, An
     """UPDATE the stored records of ``rows`` (same keys in every row), hashes included."""
     if not rows:
         return
-    table: Table = model.__table__
+    table = cast(Table, model.__table__)
     key = _key(model)
     params = []
     for row in rows:
@@ -205,7 +205,7 @@ def _delete_only(
             session.execute(delete(m.StaffGrid).where(m.StaffGrid.staff_id.in_(chunk)))
     n = 0
     for chunk in _chunks(ids):
-        n += session.execute(delete(model).where(key.in_(chunk))).rowcount or 0
+        n += getattr(session.execute(delete(model).where(key.in_(chunk))), "rowcount", 0) or 0
     return n, 0
 
 
