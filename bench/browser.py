@@ -45,9 +45,12 @@ def local_only_page(width: int = 1280, height: int = 860, scale: float = 1.0) ->
             browser.close()
 
 
-def wait_drawn(page: Any, keys: Sequence[str], timeout_ms: int = 60_000) -> dict[str, int]:
-    """Wait until every layer in ``keys`` has drawn; return ms since navigation for each."""
+def wait_drawn(
+    page: Any, keys: Sequence[str], timeout_ms: int = 60_000, what: str = "drawn"
+) -> dict[str, int]:
+    """Wait until every layer in ``keys`` has drawn; return, for each, ms since navigation
+    (``what="drawn"``) or ms from its data's arrival to its paint (``what="draw-ms"``)."""
     selector = ".folium-map" + "".join(f"[data-{k}-drawn]" for k in keys)
     page.wait_for_selector(selector, timeout=timeout_ms, state="attached")
     box = page.locator(".folium-map")
-    return {k: int(box.get_attribute(f"data-{k}-drawn")) for k in keys}
+    return {k: int(box.get_attribute(f"data-{k}-{what}")) for k in keys}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 import numpy as np
@@ -38,28 +39,43 @@ _GEOJSON = media_responses(GEOJSON, description="GeoJSON FeatureCollection for d
 
 def _display_geojson(
     features: list[queries.Feature], offset: str, tolerance: float, extra: dict[str, Any]
-) -> dict[str, Any]:
+) -> str:
     """Simplify, shift and round geometries for display; add a label point per feature.
 
     The label point is the pole of inaccessibility of a polygon, ``label_r`` the radius in
-    metres of the largest circle around it inside the polygon (the room a label has).
+    metres of the largest circle around it inside the polygon (the room a label has). Returns
+    the FeatureCollection as JSON text (geometries written by GEOS in one call).
     """
     geoms = _display_geometries(features, offset, tolerance)
     lons, lats, rooms = maps.label_anchors(geoms)
+    texts = _geometry_texts(geoms)
     out = []
-    for feature, geom, lon, lat, room in zip(features, geoms, lons, lats, rooms, strict=True):
+    for feature, text, lon, lat, room in zip(features, texts, lons, lats, rooms, strict=True):
         props = {**feature.properties, **extra.get(feature.id, {})}
         props["label_lon"], props["label_lat"] = round(float(lon), 6), round(float(lat), 6)
         props["label_r"] = round(float(room), 1)
         out.append(
-            {
-                "type": "Feature",
-                "id": feature.id,
-                "properties": props,
-                "geometry": shapely.geometry.mapping(geom),
-            }
+            f'{{"type":"Feature","id":{_json(feature.id)},"properties":{_json(props)},'
+            f'"geometry":{text}}}'
         )
-    return {"type": "FeatureCollection", "features": out}
+    return _collection(out)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _geometry_texts(geoms: Any) -> list[str]:
+    """GeoJSON text of each geometry (``null`` for a missing one), written by GEOS at once."""
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    texts = np.full(len(geoms), "null", dtype=object)
+    if present.any():
+        texts[present] = shapely.to_geojson(geoms[present])
+    return list(texts)
+
+
+def _collection(features: list[str]) -> str:
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
 
 def _display_geometries(features: list[queries.Feature], offset: str, tolerance: float) -> Any:
@@ -70,23 +86,18 @@ def _display_geometries(features: list[queries.Feature], offset: str, tolerance:
     return shapely.transform(geoms, lambda c: np.round(c, DISPLAY_PRECISION))
 
 
-def _base_geojson(
-    layers: dict[str, list[queries.Feature]], offset: str, tolerance: float
-) -> dict[str, Any]:
+def _base_geojson(layers: dict[str, list[queries.Feature]], offset: str, tolerance: float) -> str:
     """Geometries only, each with its ``layer`` (``building``, ``street``): the map's base."""
     out = []
     for layer, features in layers.items():
         geoms = _display_geometries(features, offset, tolerance)
+        keep = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+        props = _json({"layer": layer})
         out.extend(
-            {
-                "type": "Feature",
-                "properties": {"layer": layer},
-                "geometry": shapely.geometry.mapping(geom),
-            }
-            for geom in geoms
-            if geom is not None and not geom.is_empty
+            f'{{"type":"Feature","properties":{props},"geometry":{text}}}'
+            for text in _geometry_texts(geoms[keep])
         )
-    return {"type": "FeatureCollection", "features": out}
+    return _collection(out)
 
 
 def _data(
@@ -149,16 +160,17 @@ def community_base_data(
 
 @router.get(
     "/data/grids.geojson",
-    summary="Grids of every published plan, for the district map",
+    summary="Outlines of the grids of every published plan, for the district map",
     response_class=GeoJSONResponse,
     responses=_GEOJSON,
 )
 def district_grids_data(
     session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
 ) -> Response:
-    """The published grids of all communities, simplified for display."""
+    """The outlines of the published grids of all communities (geometry only, ``layer=grid``)."""
     page = queries.list_grids(session, as_geojson=False)
-    return _data(page, offset, tolerance, "grids")
+    tol = _TOLERANCE["grids"] if tolerance is None else tolerance
+    return GeoJSONResponse(_base_geojson({"grid": page.features}, offset, tol))
 
 
 @router.get(
