@@ -34,6 +34,7 @@ from service.storage.updates import (
     Changes,
     grids_out_of_bounds,
     remove_records,
+    retired_buildings,
     split_rows,
     stored_ids,
     write_changes,
@@ -475,6 +476,8 @@ def _remove(
                 "stored one); nothing was written."
             )
         removals[entity] = stored_ids(session, UPDATABLE[entity]) - file_ids[entity]
+        if entity == "building":  # retired by an earlier update: already gone from the layer
+            removals[entity] -= retired_buildings(session)
     for entity, ids in sorted(bundle.deletions.items()):
         both = sorted(set(ids) & file_ids.get(entity, set()))
         if both:

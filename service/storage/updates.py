@@ -47,6 +47,7 @@ __all__ = [
     "split_rows",
     "write_changes",
     "remove_records",
+    "retired_buildings",
     "stored_ids",
     "grids_out_of_bounds",
 ]
@@ -170,6 +171,11 @@ def remove_records(
         log.info("Removed %d %s record(s) (%d retired)", *done[entity][:1], entity,
                  done[entity][1])  # fmt: skip
     return done, issues
+
+
+def retired_buildings(session: Session) -> set[str]:
+    """Buildings kept only for the plans that assign them (removed by an earlier update)."""
+    return set(session.scalars(select(m.Building.id).where(m.Building.kind == DEMOLISHED)))
 
 
 def _chunks(ids: list[str]) -> Iterable[list[str]]:

@@ -116,6 +116,11 @@ def test_update_round_trip_counts_changes_and_flags_the_published_grids(
     assert ("building", "B6", "building retired") in {
         (i.entity, i.record_id, i.reason) for i in result.report
     }
+    # The same update next month changes nothing: B6 is not removed a second time.
+    again = import_files({"building": _changed(tmp_path)}, url=store_url, update=True,
+                         replace=["building"])  # fmt: skip
+    b = again.changes["building"]
+    assert (b.added, b.updated, b.unchanged, b.removed) == (0, 0, 6, 0)
 
 
 def test_a_changed_encrypted_value_is_an_update_and_its_search_hash_follows(
