@@ -282,8 +282,13 @@ def _read_raw(
         if suffix not in (".shp", ".zip", ".dbf"):
             raise InputError(f"{path.name}: the text is not {used or 'UTF-8'}.") from None
         actual = detect_shapefile_encoding(path, layer) or used or "UTF-8"
-        if actual != used:
-            notes.append(f"{path.name}: text is not {used}; read as {actual}")
+        if encoding is not None and actual != used:
+            raise InputError(
+                f"{path.name}: the text is not {encoding} as given; it looks like {actual}."
+            ) from None
+        if actual != used:  # the .cpg or the code page is wrong: replace what was noted
+            notes[:] = [n for n in notes if not n.startswith(f"{path.name}: text read as")]
+            notes.append(f"{path.name}: text read as {actual} (not {used or 'UTF-8'} as declared)")
         return _read_cut_shapefile(path, layer, actual, notes), actual
     except Exception as exc:  # pyogrio raises several DataSource/driver errors
         raise InputError(

@@ -75,7 +75,8 @@ def test_encoding_option_overrides_detection(tmp_path):
     assert res.exit_code == 0, res.output
     assert "buildings.shp: text read as GBK (as given)" in " ".join(res.output.split())
     wrong, _, _ = _partition(files, tmp_path / "w", "--encoding", "UTF-8")
-    assert wrong.exit_code != 0  # GBK headers read as UTF-8 are garbage: no 社区代码 …
+    assert wrong.exit_code != 0
+    assert "text is not UTF-8 as given; it looks like GB18030" in " ".join(wrong.output.split())
 
 
 def test_multilayer_geopackage_layers_are_found_by_name_or_given(tmp_path):

@@ -92,6 +92,10 @@ def test_encoding_argument_overrides_a_wrong_cpg(gbk, tmp_path):
     (tmp_path / "buildings.cpg").write_text("UTF-8")  # wrong: the text is GBK
     out = read_layer(tmp_path / "buildings.shp", "building", encoding="GBK")
     assert out["name"].iloc[0] == "清水塘小区1栋" and out.attrs["encoding"] == "GBK"
+    # Without the argument the text is recognised as not UTF-8, and the note says so.
+    guessed = read_layer(tmp_path / "buildings.shp", "building")
+    assert guessed["name"].iloc[0] == "清水塘小区1栋" and guessed.attrs["encoding"] == "GB18030"
+    assert guessed.attrs["notes"] == ["buildings.shp: text read as GB18030 (not UTF-8 as declared)"]
 
 
 def test_dbf_detection_needs_non_ascii_text():
