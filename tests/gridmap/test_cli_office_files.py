@@ -174,3 +174,25 @@ def test_import_reads_the_same_files_gbk_names_and_generated_person_ids(tmp_path
                      "520602001005": "锦江社区"}  # fmt: skip
     assert len(persons) == 50
     assert all(pid.startswith(hh + "-") for pid, hh in persons)
+
+
+def test_redistrict_reads_office_files_the_same_way(tmp_path):
+    """A plan made from GBK Shapefiles is repaired against a lon/lat CSV of the buildings."""
+    shp = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
+    res, grids, assignments = _partition(shp, tmp_path / "plan")
+    assert res.exit_code == 0, res.output
+    table = office_files.buildings_lonlat_csv(tmp_path / "csv")
+    now = pd.read_csv(table.buildings, dtype={"楼栋编号": str})
+    now.loc[now["楼栋编号"].isin(["B00001", "B00002", "B00003"]), "户数"] += 200  # new flats
+    now.to_csv(table.buildings, index=False, encoding="gbk")  # and saved by Excel on Windows
+    out = tmp_path / "new.geojson"
+    args = ["redistrict", "--plan", str(grids), "--assignments", str(assignments),
+            "--buildings", str(table.buildings), "--communities", str(shp.communities),
+            "--streets", str(shp.streets), "--compounds", str(shp.compounds),
+            "--out", str(out)]  # fmt: skip
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "楼栋_经纬度.csv: text read as GB18030 (not valid UTF-8)" in text
+    assert "communities.shp: text read as GB18030 (no .cpg)" in text
+    assert sum(g["households"] for g in _grids(out)) == SAMPLE_HOUSEHOLDS + 600
