@@ -4,8 +4,9 @@
 GeoParquet, CSV or XLSX and returns a frame whose columns are the canonical names of
 :mod:`gridmap.schema`:
 
-* headers are mapped by :func:`gridmap.headers.resolve_columns` (option, TOML file, built-in
-  Chinese synonyms); a missing required column is an :class:`~gridmap.errors.InputError`;
+* headers are mapped by :func:`gridmap.headers.resolve_headers` (option, TOML file, built-in
+  Chinese and English synonyms, Shapefile-cut names, generic ids such as ``id``/``osm_id``); a
+  missing required column is an :class:`~gridmap.errors.InputError`;
 * unknown extra columns are **dropped** by default (they may hold personal data no output
   expects) and their headers logged; pass ``keep_extra=True`` to keep them unchanged;
 * every canonical column except the counts (``households``, ``floors``, ``units``, ``size``,
