@@ -47,14 +47,15 @@ COMMUNITY_CODE_FIELD = typer.Option(
 MAPPING = typer.Option(
     None,
     "--mapping",
-    help='TOML file mapping headers to columns ([building] 楼号 = "building_id" …).',
+    help='TOML file mapping headers to columns, e.g. 楼号 = "building_id".',
     exists=True,
     dir_okay=False,
 )
 LAYER = typer.Option(
     [],
     "--layer",
-    help="ENTITY=LAYER: layer of a multi-layer GeoPackage or zip, e.g. building=楼栋 (repeatable).",
+    metavar="ENTITY=LAYER",
+    help="Layer of a multi-layer GeoPackage or zip, e.g. building=楼栋 (repeatable).",
 )
 CRS_OPTION = typer.Option(None, "--crs", help="CRS of files that declare none, e.g. EPSG:4545.")
 ENCODING = typer.Option(
