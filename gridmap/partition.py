@@ -51,6 +51,7 @@ _FALLBACK_TRIES = 3  # neighbouring groups tried for each
 _MIN_CROSSING_M = 1.0  # street pieces shorter than this inside a grid are not named
 _CUT_SHARE = 0.01  # a footprint with more than this share outside its grid is cut
 _EDGE_M = 0.5  # a street within this of a footprint's outline does not cross it
+_SLIVER_M2 = 1.0  # a part of a grid smaller than this (m²) is a noding sliver
 
 
 @dataclass
@@ -195,7 +196,7 @@ def _plan_community(job: CommunityJob) -> dict:
     plans = _merge_unbalanced(plans, graph, units, cell_block, merges, job, rng, budget)
     cell_labels, problems = _combine(plans, graph.n)
     cell_labels, problems = _join_empty_parts(tess, cell_labels, problems, job)
-    geoms = tess.dissolve(cell_labels)
+    geoms = _merge_slivers(tess.dissolve(cell_labels))
     labels = sorted(geoms)
     grid_geoms = np.array([geoms[g] for g in labels], dtype=object)
     problems += _crossings(graph, cell_block, cell_labels, merges, grid_geoms, labels, job)
@@ -440,6 +441,32 @@ def _join_empty_parts(tess, cell_labels: np.ndarray, problems: list, job) -> tup
             label = remap.get(label)
         out.append((*q[:3], label, *q[4:]))
     return compact.ravel(), out
+
+
+def _merge_slivers(geoms: dict[int, shapely.Geometry]) -> dict[int, shapely.Geometry]:
+    """Give each sliver part of a grid (under :data:`_SLIVER_M2`, left by noding) to the grid
+    sharing the longest edge with it, so every grid is one polygon (or one per detached part)."""
+    labels = list(geoms)
+    arr = np.array([geoms[g] for g in labels], dtype=object)
+    multi = np.flatnonzero(shapely.get_num_geometries(arr) > 1)
+    if len(multi) == 0:
+        return geoms
+    out = dict(geoms)
+    tree = shapely.STRtree(arr)
+    for i in multi.tolist():
+        parts = shapely.get_parts(out[labels[i]])
+        tiny = shapely.area(parts) < _SLIVER_M2
+        if not tiny.any() or tiny.all():
+            continue
+        for part in parts[tiny]:
+            near = [j for j in tree.query(part, predicate="intersects").tolist() if j != i]
+            shared = [shapely.length(shapely.intersection(part, out[labels[j]])) for j in near]
+            if near and max(shared) > 0:
+                j = near[int(np.argmax(shared))]
+                out[labels[j]] = shapely.union(out[labels[j]], part)
+        kept = parts[~tiny]
+        out[labels[i]] = kept[0] if len(kept) == 1 else shapely.multipolygons(kept)
+    return out
 
 
 def _with_code(p: tuple, code_of: dict[int, str]) -> Problem:

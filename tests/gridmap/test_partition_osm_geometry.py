@@ -16,7 +16,7 @@ import pytest
 import shapely
 
 from geodata.real import estimate_households
-from gridmap.partition import GRID_COLUMNS, partition
+from gridmap.partition import GRID_COLUMNS, _merge_slivers, partition
 from gridmap.problems import TABLE_COLUMNS, merge_problems
 from gridmap.streets import boundary_mask, street_names
 from service.commands.planfiles import write_plan
@@ -189,3 +189,12 @@ def test_problem_report_is_one_translated_line_per_grid_and_kind(written):
     table = result.problems_table()
     assert list(table.columns) == TABLE_COLUMNS and len(table) == len(lines)
     assert table["message_zh"].str.len().gt(0).all() and table["message_en"].str.len().gt(0).all()
+
+
+def test_a_sliver_part_of_a_grid_goes_to_the_grid_it_borders():
+    sliver = shapely.box(20, 0, 20.5, 0.5)  # 0.25 m², left over from noding
+    grids = {0: shapely.MultiPolygon([shapely.box(0, 0, 10, 10), sliver]),
+             1: shapely.box(10, 0, 20, 10)}  # fmt: skip
+    out = _merge_slivers(grids)
+    assert out[0].equals(shapely.box(0, 0, 10, 10))
+    assert out[1].geom_type == "Polygon" and out[1].area == pytest.approx(100.25)
