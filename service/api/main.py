@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.templates = Jinja2Templates(directory=_TEMPLATES)
+    app.state.templates.env.globals["leaflet_missing"] = assets.missing_message
     app.state.search_limiter = RateLimiter(SEARCHES_PER_MINUTE, window_s=60.0)
     add_exception_handlers(app)
     assets.ensure_installed()

@@ -175,8 +175,13 @@ def test_missing_vendor_folder_is_404_and_the_page_says_what_to_do(client_withou
         assert "npm ci" in page.text and "Leaflet" in page.text
     english = client.get(PAGES[1], params={"lang": "en"}).text
     assert "The map cannot be drawn" in english
+    # The small maps of the OGC API HTML pages say so too.
+    for path in ("/collections/grids/items", f"/collections/grids/items/{A}001"):
+        text = client.get(path, params={"f": "html"}).text
+        assert 'class="gridmap-missing"' in text and "npm ci" in text
     assert client.get("/static/gridmap/map.js").status_code == 200
 
 
 def test_installed_vendor_pages_have_no_missing_notice(client):
     assert "gridmap-missing" not in client.get(PAGES[1]).text
+    assert "gridmap-missing" not in client.get("/collections/grids/items?f=html").text
