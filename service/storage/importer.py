@@ -319,7 +319,8 @@ def _fit_store_columns(bundle: ImportBundle, report: AttachReport) -> None:
     """Clear (and report) values the store's columns cannot hold: over-long text, huge numbers.
 
     Both backends then behave alike (SQLite would store them, PostgreSQL refuse the whole
-    transaction). An over-long id or reference refuses the import with an InputError naming it.
+    transaction). An over-long id, reference or required value (a community's name) refuses
+    the import with an InputError naming it.
     """
     bad_keys: list[str] = []
     for entity, attr in _BUNDLE_LAYERS.items():
@@ -336,7 +337,7 @@ def _fit_store_columns(bundle: ImportBundle, report: AttachReport) -> None:
             too_big, limit = _out_of_range(frame[col], target.type)
             if not too_big.any():
                 continue
-            if col == ent.id_column or target.foreign_keys:
+            if col == ent.id_column or target.foreign_keys or not target.nullable:
                 bad_keys += [f"{entity} {i}: {col} ({limit})" for i in labels[too_big]]
                 continue
             frame = frame.assign(**{col: frame[col].astype(object).where(~too_big, None)})
@@ -348,7 +349,7 @@ def _fit_store_columns(bundle: ImportBundle, report: AttachReport) -> None:
             )  # fmt: skip
     if bad_keys:
         raise InputError(
-            f"{len(bad_keys)} id(s) or reference(s) too long for the store: "
+            f"{len(bad_keys)} id(s), reference(s) or required value(s) too long for the store: "
             f"{'; '.join(bad_keys[:10])}{' …' if len(bad_keys) > 10 else ''}. Shorten them."
         )
 

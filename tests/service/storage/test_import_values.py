@@ -76,3 +76,12 @@ def test_an_over_long_id_refuses_the_import_naming_it(store_url, files, tmp_path
     with session_scope(engine) as session:
         assert table_counts(session=session)["building"] == 0
     engine.dispose()
+
+
+def test_an_over_long_required_value_refuses_the_import_naming_it(store_url, files, tmp_path):
+    path = tmp_path / "communities.geojson"
+    gpd.GeoDataFrame({"community_code": [CODE], "name": ["社" * 201]},
+                     geometry=[box(109.0, 27.7, 109.01, 27.71)],
+                     crs=4326).to_file(path, driver="GeoJSON")  # fmt: skip
+    with pytest.raises(InputError, match=rf"community {CODE}: name \(200 characters\)"):
+        import_files({"community": path}, url=store_url)
