@@ -207,3 +207,12 @@ def test_deletions_file_accepts_plurals_and_names_bad_lines(tmp_path):
     bad.write_bytes("entity,id\nbuilding,B1\n楼栋,B2\nperson,\n".encode("gb18030"))
     with pytest.raises(InputError, match=r"row 3, row 4 name no known entity"):
         read_deletions(bad)
+
+
+def test_removing_a_community_in_use_refuses_the_whole_update(store_url, office, tmp_path):
+    import_files(office, url=store_url)
+    before = _state(store_url)
+    with pytest.raises(ImportAborted, match=rf"still in use cannot be removed: {CODE} \(1 plan\)"):
+        import_files({"building": _changed(tmp_path)}, url=store_url, update=True,
+                     deletions={"community": [CODE]})  # fmt: skip
+    assert _state(store_url) == before  # the building changes made first were rolled back
