@@ -168,8 +168,8 @@ def remove_records(
             continue
         remover = _REMOVERS.get(entity, _delete_only)
         done[entity] = remover(session, UPDATABLE[entity], ids, issues)
-        log.info("Removed %d %s record(s) (%d retired)", *done[entity][:1], entity,
-                 done[entity][1])  # fmt: skip
+        removed, retired = done[entity]
+        log.info("Removed %d %s record(s) (%d retired)", removed, entity, retired)
     return done, issues
 
 
