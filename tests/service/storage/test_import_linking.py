@@ -116,3 +116,27 @@ def test_without_any_community_nothing_is_linked_or_reported(store_url, files):
     result = import_files({"building": files["building"]}, url=store_url)
     assert result.linked == {}
     assert not [i for i in result.report if i.reason == "outside communities"]
+
+
+def test_osm_geojson_gets_the_communities_and_compounds_the_office_files_have(store_url, tmp_path):
+    from tests.office_files import osm_geojson, sample_layers
+
+    office = osm_geojson(tmp_path / "osm")
+    result = import_files(office.sources(), url=store_url)
+    stored, _ = _stored(store_url)
+    truth = sample_layers()["buildings"]
+    numbers = {400_000_000 + 7 * i: b for i, b in enumerate(truth["building_id"])}
+    osm_id = {
+        **{str(n): b for n, b in numbers.items()},
+        **{f"way/{n}": b for n, b in numbers.items()},
+    }  # either id the reader picks
+    expected = dict(zip(truth["building_id"], truth["community_code"], strict=True))
+    got = {osm_id[i]: community for i, (community, _) in stored.items()}
+    assert got == expected  # every building of the sample, linked by its footprint's point
+    assert result.linked["building → community"] == len(truth)
+    compounds = dict(zip(truth["building_id"], truth["compound_id"], strict=True))
+    in_compound = {osm_id[i]: c for i, (_, c) in stored.items() if c is not None}
+    # Compound ids of the OSM file are the sample's with R instead of XQ.
+    assert in_compound == {
+        b: c.replace("XQ", "R") for b, c in compounds.items() if isinstance(c, str)
+    }
