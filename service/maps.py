@@ -698,7 +698,7 @@ def community_map(
                 url=streets_url,
                 fields=[("street_name", t["name"]), ("street_id", t["code"])],
                 stroke="#8c6d31",
-                weight=3,
+                weight=2,
                 filled=False,
                 z_index=418,
             )
