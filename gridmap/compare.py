@@ -9,6 +9,7 @@ a stored plan — or a ``(grids, assignments)`` tuple.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ __all__ = [
     "GridCountOptions",
     "compare_plans",
     "plans_by_grid_count",
+    "plan_scores",
+    "rank_plans",
+    "PLAN_SCORE_WEIGHTS",
     "MATCH_CODE",
     "MATCH_OVERLAP",
 ]
@@ -233,23 +237,41 @@ def _grid_table(grids_a, grids_b, pairs, lo: int, hi: int) -> pd.DataFrame:
 
 @dataclass
 class GridCountOptions:
-    """The best plan found at each allowed number of grids, and a table to choose from.
+    """The plan found at each number of grids asked for, and a table to choose from.
 
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per number of grids ``k``: ``k, grids, in_bounds, households_min,
-        households_max, households_std, polsby_popper_mean, polsby_popper_min,
-        boundary_km``.
+        One row per number of grids asked for ``k``: ``k, grids, in_bounds, households_mean,
+        households_min, households_max, households_std, polsby_popper_mean,
+        polsby_popper_min, boundary_km, note``. ``grids`` always equals ``k`` when ``note`` is
+        empty; otherwise no plan of ``k`` grids was found, ``note`` says why, ``grids`` is the
+        count the search ended with and the other figures are empty.
     plans : dict
-        ``k`` → :class:`~gridmap.partition.PartitionResult`.
+        ``k`` → :class:`~gridmap.partition.PartitionResult`, only for plans of exactly ``k``
+        grids.
     """
 
     table: pd.DataFrame
     plans: dict[int, PartitionResult] = field(default_factory=dict)
 
+    @property
+    def reasons(self) -> dict[int, str]:
+        """``k`` → why no plan of exactly ``k`` grids was found."""
+        missing = self.table[self.table["note"] != ""]
+        return dict(zip(missing["k"].astype(int), missing["note"], strict=True))
+
+    def ranked(self, weights: dict[str, float] | None = None) -> pd.DataFrame:
+        """The plans found, best first, with their :func:`plan_scores` (see there)."""
+        return rank_plans(self.table, weights)
+
     def _repr_html_(self) -> str:
         return self.table.to_html(index=False)
+
+
+_TABLE_COLUMNS = ["k", "grids", "in_bounds", "households_mean", "households_min",
+                  "households_max", "households_std", "polsby_popper_mean", "polsby_popper_min",
+                  "boundary_km", "note"]  # fmt: skip
 
 
 def plans_by_grid_count(
@@ -260,13 +282,18 @@ def plans_by_grid_count(
     compounds: gpd.GeoDataFrame | None = None,
     min_households: int = 300,
     max_households: int = 500,
+    counts: Iterable[int] | None = None,
     seed: int = 0,
 ) -> GridCountOptions:
-    """Partition one community once per allowed number of grids and tabulate the plans.
+    """Partition one community once per number of grids and tabulate the plans.
 
-    The allowed numbers run from ``ceil(H / max)`` to ``floor(H / min)`` for ``H`` households.
-    For each ``k`` the bounds are narrowed so that only ``k`` grids fit (never wider than
-    ``min``–``max``), and :func:`~gridmap.partition.partition` finds the best plan within them.
+    By default every allowed number is tried: ``ceil(H / max)`` to ``floor(H / min)`` for
+    ``H`` households. For each ``k`` the bounds are narrowed so that only ``k`` grids fit
+    (never wider than ``min``–``max``), and :func:`~gridmap.partition.partition` finds the best
+    plan within them. A plan is kept only when it has exactly ``k`` grids; when the search
+    ends with another count (a building too large for the narrowed bounds is a grid of its
+    own, or a separate part of the community needs a grid of its own), it is run again with
+    the next seeds, and if no run gives ``k`` grids the table says why in ``note``.
 
     Parameters
     ----------
@@ -274,6 +301,8 @@ def plans_by_grid_count(
         One row: ``community_code`` and boundary.
     buildings, streets, compounds, min_households, max_households, seed
         As for :func:`~gridmap.partition.partition`.
+    counts : iterable of int, optional
+        The numbers of grids to plan (default: every allowed number).
 
     Returns
     -------
@@ -282,7 +311,7 @@ def plans_by_grid_count(
     Raises
     ------
     InputError
-        If ``community`` has not exactly one row.
+        If ``community`` has not exactly one row, or a count is below 1.
 
     Examples
     --------
@@ -291,9 +320,11 @@ def plans_by_grid_count(
     ...                      geometry=[shapely.box(0, 0, 400, 100)], crs=4545)
     >>> b = gpd.GeoDataFrame({"building_id": list("abcdefgh"), "households": [150] * 8},
     ...     geometry=shapely.points([(25 + 50 * i, 50) for i in range(8)]), crs=4545)
-    >>> options = plans_by_grid_count(c, b)
-    >>> options.table[["k", "grids"]].values.tolist(), options.table["in_bounds"].tolist()
-    ([[3, 3], [4, 4]], [1.0, 1.0])
+    >>> options = plans_by_grid_count(c, b, counts=[3, 4, 5])
+    >>> options.table["grids"].tolist(), sorted(options.plans)
+    ([3, 4, <NA>], [3, 4])
+    >>> options.reasons[5]
+    '5 grids cannot hold 1200 households within 300–500 (5 × 300 = 1500 > 1200).'
     """
     if len(community) != 1:
         raise InputError(
@@ -301,18 +332,94 @@ def plans_by_grid_count(
             "with communities[communities.community_code == code]."
         )
     inside = _buildings_inside(community, buildings)
-    total = int(pd.to_numeric(inside["households"]).sum())
+    households = pd.to_numeric(inside["households"]).fillna(0)
+    total = int(households.sum())
+    allowed = grid_count_range(total, min_households, max_households)
+    wanted = list(allowed) if counts is None else [int(k) for k in counts]
+    if any(k < 1 for k in wanted):
+        raise InputError(f"counts must be whole numbers of grids of at least 1, got {wanted}.")
+    largest = inside.loc[households.idxmax()] if len(inside) else None
     rows, plans = [], {}
-    for k in grid_count_range(total, min_households, max_households):
-        lo = max(min_households, math.floor(total / (k + 1)) + 1)
-        hi = max_households if k == 1 else min(max_households, math.ceil(total / (k - 1)) - 1)
-        result = partition(community, buildings, streets=streets, compounds=compounds,
-                           min_households=lo, max_households=max(hi, lo), seed=seed)  # fmt: skip
-        plans[k] = result
-        rows.append({"k": k, **_plan_metrics(result, min_households, max_households)})
-    columns = ["k", "grids", "in_bounds", "households_min", "households_max", "households_std",
-               "polsby_popper_mean", "polsby_popper_min", "boundary_km"]  # fmt: skip
-    return GridCountOptions(pd.DataFrame(rows, columns=columns), plans)
+    for k in wanted:
+        why = _impossible(k, total, largest, min_households, max_households)
+        found = None
+        if why is None:
+            lo, hi = _narrowed(k, total, min_households, max_households)
+            for attempt in range(_SEEDS_PER_COUNT):
+                result = partition(community, buildings, streets=streets, compounds=compounds,
+                                   min_households=lo, max_households=hi,
+                                   seed=seed + attempt)  # fmt: skip
+                found = len(result.grids)
+                if found == k:
+                    plans[k] = result
+                    break
+            if k not in plans:
+                why = _why_not(k, found, result, lo, hi)
+        if k in plans:
+            rows.append({"k": k, **_plan_metrics(plans[k], min_households, max_households),
+                         "note": ""})  # fmt: skip
+        else:
+            rows.append({"k": k, "grids": found, "note": why})
+    table = pd.DataFrame(rows, columns=_TABLE_COLUMNS)
+    table["note"] = table["note"].fillna("")
+    table["grids"] = table["grids"].astype("Int64")
+    return GridCountOptions(table, plans)
+
+
+_SEEDS_PER_COUNT = 3  # runs (seeds seed, seed+1, …) before a count is given up
+
+
+def _narrowed(k: int, total: int, lo: int, hi: int) -> tuple[int, int]:
+    """Bounds within ``lo``–``hi`` that only ``k`` grids can meet (when any can)."""
+    lo_k = max(lo, math.floor(total / (k + 1)) + 1)
+    hi_k = hi if k == 1 else min(hi, math.ceil(total / (k - 1)) - 1)
+    return lo_k, max(hi_k, lo_k)
+
+
+def _impossible(k: int, total: int, largest, lo: int, hi: int) -> str | None:
+    """Why no plan of ``k`` grids within ``lo``–``hi`` can exist, or None."""
+    if k * lo > total:
+        return (
+            f"{k} grids cannot hold {total} households within {lo}–{hi} "
+            f"({k} × {lo} = {k * lo} > {total})."
+        )
+    if k * hi < total:
+        return (
+            f"{k} grids cannot hold {total} households within {lo}–{hi} "
+            f"({k} × {hi} = {k * hi} < {total})."
+        )
+    if largest is not None and lo <= int(largest["households"]) <= hi:
+        big = int(largest["households"])
+        if big + (k - 1) * lo > total:
+            return (
+                f"Building {largest['building_id']} has {big} households, so its grid holds "
+                f"at least {big}; the other {k - 1} grids would need {(k - 1) * lo} more "
+                f"households than the {total - big} left."
+            )
+    return None
+
+
+def _why_not(k: int, found: int | None, result: PartitionResult, lo: int, hi: int) -> str:
+    """Why the search ended with ``found`` grids instead of ``k``."""
+    flagged = result.metrics[result.metrics["status"] != "ok"]
+    causes = []
+    towers = flagged[flagged["status"] == "over_max"]
+    if len(towers):
+        causes.append(
+            f"{len(towers)} grid(s) above {hi} households (a building too large "
+            "for the bounds is a grid of its own)"
+        )
+    under = flagged[flagged["status"] == "under_min"]
+    if len(under):
+        causes.append(
+            f"{len(under)} grid(s) under {lo} households (a separate part of the "
+            "community, cut off by streets or its outline, is a grid of its own)"
+        )
+    detail = "; ".join(causes) or "the street blocks and compounds do not divide into that many"
+    return (
+        f"No plan of exactly {k} grids found (bounds {lo}–{hi}, which only {k} grids can "
+        f"meet): the search ended with {found} grids — {detail}."
+    )
 
 
 def _buildings_inside(community: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame):
@@ -327,6 +434,7 @@ def _plan_metrics(result: PartitionResult, lo: int, hi: int) -> dict[str, Any]:
     return {
         "grids": len(m),
         "in_bounds": round(float(hh.map(bounds).mean()), 4) if len(m) else 0.0,
+        "households_mean": round(float(hh.mean()), 1) if len(m) else 0.0,
         "households_min": int(hh.min()) if len(m) else 0,
         "households_max": int(hh.max()) if len(m) else 0,
         "households_std": round(float(hh.std(ddof=0)), 1) if len(m) else 0.0,
@@ -343,3 +451,92 @@ def _internal_boundary(result: PartitionResult) -> float:
     geoms = np.asarray(result.grids.to_crs(result.crs).geometry.values)
     outline = shapely.length(shapely.coverage_union_all(geoms))
     return float((shapely.length(geoms).sum() - outline) / 2)
+
+
+PLAN_SCORE_WEIGHTS: dict[str, float] = {
+    "balance": 1.0,
+    "polsby_popper_min": 1.0,
+    "polsby_popper_mean": 1.0,
+    "boundary": 1.0,
+}
+"""Default weights of the parts of :func:`plan_scores` (equal)."""
+
+
+def plan_scores(table: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.Series:
+    """Score each plan of a :class:`GridCountOptions` table: 0–1, higher is better.
+
+    The score is the weighted mean of four parts, each 0–1:
+
+    - ``balance``: ``1 - households_std / households_mean`` (1 when every grid holds as many
+      households; the spread of households);
+    - ``polsby_popper_min``: compactness of the least compact grid (Polsby–Popper, 4πA/P²: 1
+      for a circle, about 0.785 for a square, near 0 for a thin strip);
+    - ``polsby_popper_mean``: mean compactness of the grids;
+    - ``boundary``: the shortest total boundary between grids among the plans in ``table``
+      divided by this plan's (1 for the plan with the least boundary to walk and to draw).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``households_mean, households_std, polsby_popper_min, polsby_popper_mean,
+        boundary_km`` per plan (and ``note``: rows with a note have no plan and score NaN).
+    weights : dict, optional
+        Weight of each part (keys of :data:`PLAN_SCORE_WEIGHTS`; missing keys weigh 0).
+
+    Returns
+    -------
+    pandas.Series
+        The score of each row, on ``table``'s index.
+
+    Examples
+    --------
+    A plan with one thin grid and long boundaries, against a compact one with half the
+    boundary and a slightly wider spread of households:
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"households_mean": [400.0, 400.0], "households_std": [10.0, 40.0],
+    ...     "polsby_popper_min": [0.075, 0.46], "polsby_popper_mean": [0.45, 0.58],
+    ...     "boundary_km": [7.7, 3.8]})
+    >>> plan_scores(t).round(3).tolist()
+    [0.498, 0.735]
+    """
+    weights = PLAN_SCORE_WEIGHTS if weights is None else weights
+    unknown = set(weights) - set(PLAN_SCORE_WEIGHTS)
+    if unknown or sum(weights.values()) <= 0:
+        raise InputError(
+            f"weights take the parts {sorted(PLAN_SCORE_WEIGHTS)} with a positive sum; got "
+            f"{weights}."
+        )
+    has_plan = table["note"].eq("") if "note" in table else pd.Series(True, index=table.index)
+    num = table.apply(pd.to_numeric, errors="coerce") if len(table) else table
+    boundary = num["boundary_km"].where(has_plan)
+    parts = {
+        "balance": (1 - num["households_std"] / num["households_mean"]).clip(0, 1),
+        "polsby_popper_min": num["polsby_popper_min"].clip(0, 1),
+        "polsby_popper_mean": num["polsby_popper_mean"].clip(0, 1),
+        "boundary": (boundary.min() / boundary).where(boundary > 0, 1.0).clip(0, 1),
+    }
+    total = sum(weights.values())
+    score = sum(w * parts[name] for name, w in weights.items()) / total
+    return score.where(has_plan).astype(float)
+
+
+def rank_plans(table: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """The plans of ``table`` best first, with a ``score`` column (:func:`plan_scores`).
+
+    Plans with every grid within the bounds come first (``in_bounds`` descending), then the
+    higher score, then fewer grids. Rows without a plan (a ``note`` saying why) are left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"k": [10, 11], "in_bounds": [1.0, 1.0], "households_mean": [400.0] * 2,
+    ...     "households_std": [10.0, 40.0], "polsby_popper_min": [0.075, 0.46],
+    ...     "polsby_popper_mean": [0.45, 0.58], "boundary_km": [7.7, 3.8], "note": ["", ""]})
+    >>> rank_plans(t)[["k", "score"]].round(3).values.tolist()
+    [[11.0, 0.735], [10.0, 0.498]]
+    """
+    out = table.assign(score=plan_scores(table, weights))
+    out = out[out["score"].notna()]
+    return out.sort_values(["in_bounds", "score", "k"], ascending=[False, False, True],
+                           kind="stable").reset_index(drop=True)  # fmt: skip

@@ -5,11 +5,19 @@ from __future__ import annotations
 import math
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from test_redistrict import CODE, CRS, X0, Y0, toy
 
-from gridmap.compare import MATCH_OVERLAP, compare_plans, plans_by_grid_count
+from gridmap.compare import (
+    MATCH_OVERLAP,
+    compare_plans,
+    plan_scores,
+    plans_by_grid_count,
+    rank_plans,
+)
 from gridmap.errors import InputError
 from gridmap.partition import partition
 from gridmap.redistrict import redistrict
@@ -80,3 +88,59 @@ def test_plans_by_grid_count_covers_every_allowed_count():
     assert len(fresh.grids) in ks
     with pytest.raises(InputError, match="one community"):
         plans_by_grid_count(_community().iloc[[0, 0]], buildings)
+
+
+def test_plans_by_grid_count_gives_exactly_the_count_asked_or_says_why():
+    _, buildings, _ = toy()
+    buildings.loc[buildings["building_id"] == "B00", "households"] = 480  # 1670 in all
+    options = plans_by_grid_count(_community(), buildings, counts=[2, 4, 5])
+    table = options.table.set_index("k")
+    assert set(options.plans) == {4}
+    assert len(options.plans[4].grids) == 4 and table.at[4, "grids"] == 4
+    assert table.at[4, "note"] == "" and table.at[4, "in_bounds"] == 1.0
+    reasons = options.reasons
+    assert set(reasons) == {2, 5}
+    assert "2 × 500 = 1000 < 1670" in reasons[2]
+    # 480 + 4 × 300 > 1670: five grids cannot exist, and the building is named.
+    assert "B00" in reasons[5] and "480" in reasons[5]
+    assert options.ranked()["k"].tolist() == [4]
+    with pytest.raises(InputError, match="at least 1"):
+        plans_by_grid_count(_community(), buildings, counts=[0])
+
+
+def test_every_plan_kept_has_its_count_of_grids():
+    _, buildings, _ = toy()
+    buildings["households"] = [60 + 7 * i for i in range(len(buildings))]  # 2151 in all
+    options = plans_by_grid_count(_community(), buildings)
+    assert options.table["k"].tolist() == [5, 6, 7]
+    for k, plan in options.plans.items():
+        assert len(plan.grids) == k
+    exact = options.table[options.table["note"] == ""]
+    assert (exact["grids"] == exact["k"]).all()
+    assert set(options.plans) == set(exact["k"])
+
+
+def test_plan_scores_prefer_compact_plans_with_short_boundaries():
+    table = pd.DataFrame(
+        {
+            "k": [10, 11, 12],
+            "in_bounds": [1.0, 1.0, 0.9],
+            "households_mean": [400.0, 364.0, 333.0],
+            "households_std": [5.0, 30.0, 1.0],  # the first spreads households least
+            "polsby_popper_mean": [0.40, 0.55, 0.7],
+            "polsby_popper_min": [0.075, 0.46, 0.6],
+            "boundary_km": [7.7, 3.8, 3.0],
+            "note": ["", "", ""],
+        }
+    )
+    scores = plan_scores(table)
+    assert scores.between(0, 1).all()
+    assert scores[1] > scores[0]  # compactness and boundary outweigh a small spread
+    # The spread of households alone would pick the least compact plans.
+    assert plan_scores(table, {"balance": 1.0}).idxmax() == 2
+    ranked = rank_plans(table)
+    assert ranked["k"].tolist() == [11, 10, 12]  # a plan with grids out of bounds comes last
+    no_plan = table.assign(note=["", "", "no plan"])
+    assert np.isnan(plan_scores(no_plan)[2]) and rank_plans(no_plan)["k"].tolist() == [11, 10]
+    with pytest.raises(InputError, match="weights"):
+        plan_scores(table, {"size": 1.0})
