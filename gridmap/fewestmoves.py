@@ -28,6 +28,7 @@ from scipy.optimize import Bounds as VariableBounds
 from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import coo_array
 
+from gridmap.constraints import contiguous
 from gridmap.search import Bounds
 from gridmap.units import label_adjacency, label_totals
 
@@ -48,7 +49,9 @@ def fewest_moves(
     rings: int = 2,
     reach: int = 3,
     exact_grids: int = 12,
-    time_limit: float = 60.0,
+    node_limit: int = 2_000,
+    time_limit: float = 120.0,
+    beat: float | None = None,
 ) -> list[list[int]]:
     """Repairs that bring every grid within ``bounds`` moving the fewest households.
 
@@ -68,9 +71,18 @@ def fewest_moves(
         Size of the region around the broken grids and how far a unit may travel.
     exact_grids : int
         Largest region (in grids) the exact, flow-based program is run on.
+    node_limit : int
+        Branch-and-bound nodes any one solve may explore (HiGHS ``mip_max_nodes``): a
+        deterministic limit on the work, so a solve stopped there gives the same plan on any
+        machine.
     time_limit : float
-        Seconds any one solve may take; a solve stopped there gives its best plan so far (or
-        none), which may differ between machines.
+        Seconds any one solve may take: only a safety net far above what the node limit
+        allows (a solve stopped by time gives its best plan so far, which may differ between
+        machines).
+    beat : float, optional
+        Households a plan found otherwise moves: only repairs moving fewer are sought (a
+        program that cannot is proven so at once, rather than solved), and when the optimum
+        without connectivity is not below it, no connected program is solved at all.
 
     Returns
     -------
@@ -94,12 +106,18 @@ def fewest_moves(
     program = _setup(anchor, units, bounds, towers, rings, reach)
     if isinstance(program, list):
         return [program]  # nothing is broken
-    first = program.solve(time_limit, contiguity=None)
+    limits = {"node_limit": node_limit, "time_limit": time_limit}
+    first = program.solve(limits, contiguity=None)
     if first is None:
         return []  # not even without connectivity: the region cannot be repaired
-    found = [program.solve(time_limit, contiguity="distance", roots=_kept_roots(first, program))]
+    if program.connected(first):
+        return [first]  # the optimum without connectivity is connected: nothing moves fewer
+    if beat is not None and beat <= _moved(first, anchor, w)[0] + 1e-9:
+        return []  # the plan in hand already moves as few households as any repair can
+    roots = _kept_roots(first, program)
+    found = [program.solve(limits, contiguity="distance", roots=roots, below=beat)]
     if len(program.grids) <= exact_grids:
-        found.append(program.solve(time_limit, contiguity="flow"))
+        found.append(program.solve(limits, contiguity="flow", below=beat))
     return sorted((lab for lab in found if lab is not None), key=lambda lab: _moved(lab, anchor, w))
 
 
@@ -111,7 +129,8 @@ def moves_floor(
     towers: frozenset[int] = frozenset(),
     rings: int = 2,
     reach: int = 3,
-    time_limit: float = 60.0,
+    node_limit: int = 2_000,
+    time_limit: float = 120.0,
 ) -> float | None:
     """Households that any repair of the region must move: the optimum without connectivity.
 
@@ -128,7 +147,7 @@ def moves_floor(
     program = _setup(list(anchor), units, bounds, towers, rings, reach)
     if isinstance(program, list):
         return 0.0  # nothing is broken
-    first = program.solve(time_limit, contiguity=None)
+    first = program.solve({"node_limit": node_limit, "time_limit": time_limit}, contiguity=None)
     return None if first is None else float(_moved(first, list(anchor), units.weights)[0])
 
 
@@ -254,8 +273,15 @@ class _Program:
             for g in sorted(gs):
                 self.inside[g].append(v)
 
-    def solve(self, time_limit: float, contiguity: str | None, roots=None) -> list[int] | None:
-        """Labels, or None. ``contiguity``: None, ``"distance"`` (needs ``roots``) or ``"flow"``."""
+    def solve(
+        self, limits: dict, contiguity: str | None, roots=None, below: float | None = None
+    ) -> list[int] | None:
+        """Labels, or None. ``contiguity``: None, ``"distance"`` (needs ``roots``) or ``"flow"``.
+
+        ``limits``: ``node_limit`` and ``time_limit`` of the solve (SciPy ``milp`` options).
+        ``below``: only plans moving fewer households than this are wanted (None when the
+        program has none).
+        """
         w, nbrs, anchor = self.units.weights, self.units.nbrs, self.anchor
         may_join = {g: set(self.inside[g]) for g in self.grids}
         if contiguity == "distance":
@@ -276,6 +302,9 @@ class _Program:
             return len(cost) - 1
 
         rows, flows, fixed = _Rows(), [], []
+        if below is not None:  # households moved: whole households, so at most below - 1
+            away = [(i, float(w[v])) for (v, g), i in x.items() if anchor[v] != g and w[v]]
+            rows.add(away, -np.inf, below - 1.0)
         for v in self.candidates:
             rows.add([(x[v, g], 1.0) for g in grids if (v, g) in x], 1.0, 1.0)
         for g in grids:
@@ -308,7 +337,7 @@ class _Program:
             constraints=rows.constraint(len(cost)),
             integrality=integer,
             bounds=VariableBounds(low, high),
-            options={"time_limit": time_limit},
+            options=dict(limits),
         )
         if result.x is None:
             return None
@@ -317,6 +346,15 @@ class _Program:
             if result.x[i] > 0.5:
                 labels[v] = fresh if g == _NEW else g
         return labels
+
+    def connected(self, labels: list[int]) -> bool:
+        """Whether every grid of the region is one connected piece under ``labels``."""
+        fresh, nbrs = max(self.anchor) + 1, self.units.nbrs
+        members: dict[int, list[int]] = {}
+        for v, lab in enumerate(labels):
+            members.setdefault(lab, []).append(v)
+        wanted = {fresh if g == _NEW else g for g in self.grids}
+        return all(contiguous(nbrs, vs) for lab, vs in members.items() if lab in wanted)
 
     def _flow_rows(self, g, x, rows: _Rows, new_var, opened) -> list[int]:
         """Grid ``g`` connected: a root it keeps sends one unit of flow to each of its units."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 
 from gridmap.adjacency import CellGraph
 from gridmap.constraints import grid_count_range
@@ -23,7 +25,14 @@ from gridmap.jobs import relaxed_bounds as _relaxed_bounds
 from gridmap.search import Bounds, improve, recombine, violation
 from gridmap.units import contract, label_adjacency, label_totals
 
-__all__ = ["attempt_repair", "repair_region", "RepairSearch", "return_home", "widening_pass"]
+__all__ = [
+    "attempt_repair",
+    "blocks_can_balance",
+    "repair_region",
+    "RepairSearch",
+    "return_home",
+    "widening_pass",
+]
 
 _TRIES = 4  # local-search restarts per neighbourhood size
 _ROUNDS = 3  # local repair then re-creation, at most this many times
@@ -72,6 +81,39 @@ def attempt_repair(
         if best[0][0] == 0:
             break
     return best[1], best[2], best[0]
+
+
+def blocks_can_balance(graph: CellGraph, job: CommunityJob) -> bool:
+    """Whether every connected piece of ``graph`` holds households some grids can share.
+
+    A necessary condition for a repair on ``graph`` with every grid within the bounds (those
+    that :func:`repair_region` uses): each connected piece (on the street-block graph, a group
+    of blocks joined by current grids) must hold a number of households that some number of
+    grids can share. Buildings above the maximum are left out (each is a grid of its own).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> import numpy as np
+    >>> job = SimpleNamespace(lo=300, hi=500)
+    >>> pieces = SimpleNamespace(n=3, weights=np.array([400, 200, 350]),
+    ...                          edges=np.array([[0, 1]]).reshape(-1, 2))
+    >>> blocks_can_balance(pieces, job)  # 600 and 350 households: 2 grids and 1
+    True
+    >>> blocks_can_balance(SimpleNamespace(n=3, weights=np.array([400, 150, 350]),
+    ...                                    edges=pieces.edges), job)  # 550: neither 1 nor 2
+    False
+    """
+    w = np.asarray(graph.weights, dtype=float)
+    tower = w > job.hi
+    total = float(w[~tower].sum())
+    bounds = _relaxed_bounds(total, job.lo, job.hi) if total else Bounds(job.lo, job.hi)
+    edges = np.asarray(graph.edges).reshape(-1, 2)
+    adjacency = coo_array((np.ones(len(edges)), (edges[:, 0], edges[:, 1])),
+                          shape=(graph.n, graph.n))  # fmt: skip
+    _, piece = connected_components(adjacency, directed=False)
+    held = np.bincount(piece[~tower], w[~tower], minlength=int(piece.max(initial=0)) + 1)
+    return all(h <= 0 or len(grid_count_range(h, bounds.lo, bounds.hi)) for h in held.tolist())
 
 
 def _rank(score, units, labels, comp: np.ndarray, solid_old: np.ndarray) -> tuple:
@@ -143,7 +185,9 @@ def repair_region(anchor: list[int], units, job: CommunityJob, rng, rounds: int 
         lab = search.recreate(lab)  # local repair failed everywhere: re-create grids
         lab = widening_pass(lab, search)
     lab = return_home(lab, units, anchor, bounds, towers)
-    for exact in fewest_moves(anchor, units, bounds, towers=towers):
+    done = search.score(lab)
+    beat = done[1] if done[0] == 0 else None  # the program runs only where it can do better
+    for exact in fewest_moves(anchor, units, bounds, towers=towers, beat=beat):
         exact = return_home(exact, units, anchor, bounds, towers)
         if search.score(exact) < search.score(lab):
             lab = exact

@@ -29,7 +29,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -63,7 +64,7 @@ from gridmap.planlines import (
     plan_lines,
     street_lines,
 )
-from gridmap.planrepair import attempt_repair
+from gridmap.planrepair import attempt_repair, blocks_can_balance
 from gridmap.problems import Problem
 
 __all__ = ["redistrict", "RedistrictResult", "CHANGE_KEPT", "CHANGE_CHANGED", "CHANGE_NEW"]
@@ -149,6 +150,8 @@ def redistrict(
     max_households: int = 500,
     retired_codes: Iterable[str] = (),
     seed: int = 0,
+    n_jobs: int = 1,
+    progress: Callable[[str], None] | None = None,
 ) -> RedistrictResult:
     """Repair ``plan`` for the current ``buildings``, moving as few households as possible.
 
@@ -172,7 +175,12 @@ def redistrict(
     retired_codes : iterable of str
         Codes used by earlier plans; new grids are numbered after all of them.
     seed : int
-        Seed of the random generator; equal seeds give equal plans.
+        Seed of the random generator; equal seeds give equal plans (whatever ``n_jobs`` and
+        the machine's speed: the searches are limited by work, not by time).
+    n_jobs : int
+        Processes for repairing communities in parallel (1 = in this process).
+    progress : callable, optional
+        Called with each community code when it is done.
 
     Returns
     -------
@@ -213,7 +221,7 @@ def redistrict(
     jobs, problems, _, crs = prepare_jobs(communities, buildings, streets, compounds, bounds, seed)
     retired = {str(c) for c in retired_codes}
     plan_proj = plan.to_crs(crs)
-    parts = []
+    tasks = []
     for job in jobs:
         rows = np.flatnonzero(plan["community_code"].to_numpy() == job.code)
         old = CurrentGrids(
@@ -221,10 +229,33 @@ def redistrict(
             np.asarray(plan_proj.geometry.values)[rows],
             np.asarray(out_geoms.values)[rows],
         )
-        parts.append(_redistrict_community(job, old, retired))
+        tasks.append((job, old, retired))
+    parts = _run(tasks, n_jobs, progress)
     old_assign = current_assignment(assignments, buildings, plan)
     grid_size = file_precision(np.asarray(out_geoms.values))
     return _assemble(parts, problems, crs, old_assign, buildings, plan, grid_size)
+
+
+def _run(tasks: list[tuple], n_jobs: int, progress: Callable[[str], None] | None) -> list[dict]:
+    """Repair each community, in this process or in ``n_jobs`` processes (same result)."""
+    if n_jobs <= 1 or len(tasks) <= 1:
+        out = []
+        for task in tasks:
+            out.append(_redistrict_task(task))
+            if progress:
+                progress(task[0].code)
+        return out
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks))) as pool:
+        out = []
+        for task, part in zip(tasks, pool.map(_redistrict_task, tasks), strict=True):
+            out.append(part)
+            if progress:
+                progress(task[0].code)
+        return out
+
+
+def _redistrict_task(task: tuple) -> dict:
+    return _redistrict_community(*task)
 
 
 def _redistrict_community(job: CommunityJob, old: CurrentGrids, retired: set[str]) -> dict:
@@ -255,13 +286,20 @@ def _redistrict_community(job: CommunityJob, old: CurrentGrids, retired: set[str
         block = street_blocks(graph)
         a, b = graph.edges[:, 0], graph.edges[:, 1]
         strict = keep_edges(graph, (block[a] == block[b]) | (solid_old[a] == solid_old[b]))
-    units, labels, rank = attempt_repair(
-        strict if strict is not None else graph, comp, solid_old, job, rng
-    )
-    if strict is not None and rank[0] > 0:  # no repair within the street blocks
-        crossing = attempt_repair(graph, comp, solid_old, job, rng)
-        if crossing[2] < rank:
-            units, labels, rank = crossing
+    # A repair within the street blocks first; across streets only when none brings every
+    # grid within the bounds. When the blocks cannot balance at all (a group of blocks holds
+    # households no number of grids can share), the crossing repair is tried first.
+    tries = [graph] if strict is None else [strict, graph]
+    if strict is not None and not blocks_can_balance(strict, job):
+        tries.reverse()
+    best = None
+    for g in tries:
+        found = attempt_repair(g, comp, solid_old, job, rng)
+        if best is None or found[2] < best[2]:
+            best = found
+        if best[2][0] == 0:
+            break
+    units, labels, rank = best
     solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
     cell_labels = solid_labels[solid_of]
     part = _finish(job, tess, old, cell_old, cell_labels, retired)

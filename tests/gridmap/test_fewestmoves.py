@@ -113,3 +113,28 @@ def test_nothing_to_repair_moves_nothing():
     units = _units([300, 200, 400], [[1], [0, 2], [1]])
     assert fewest_moves([0, 0, 1], units, BOUNDS) == [[0, 0, 1]]
     assert moves_floor([0, 0, 1], units, BOUNDS) == 0.0
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_no_connected_program_runs_when_the_plan_in_hand_is_at_the_floor(case):
+    anchor, units = list(_instances(case + 1))[case]
+    floor = moves_floor(anchor, units, BOUNDS)
+    best = fewest_moves(anchor, units, BOUNDS)
+    if floor is None:
+        assert best == [] and fewest_moves(anchor, units, BOUNDS, beat=0.0) == []
+        return
+    # Only a connected optimum of the program without connectivity can come back: no plan
+    # can move fewer than the floor, so the connected programs are not solved.
+    at_floor = fewest_moves(anchor, units, BOUNDS, beat=floor)
+    assert all(_moved(lab, anchor, units) == floor and _valid(lab, units) for lab in at_floor)
+    loose = fewest_moves(anchor, units, BOUNDS, beat=floor + 1e6)  # beaten by anything
+    assert [_moved(lab, anchor, units) for lab in loose] == [
+        _moved(lab, anchor, units) for lab in best
+    ]
+
+
+def test_a_node_limit_gives_the_same_plans_on_every_run():
+    for anchor, units in _instances(4):
+        first = fewest_moves(anchor, units, BOUNDS, node_limit=1)
+        assert all(_valid(lab, units) for lab in first)
+        assert fewest_moves(anchor, units, BOUNDS, node_limit=1) == first

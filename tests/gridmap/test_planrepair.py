@@ -1,10 +1,13 @@
-"""return_home(): repaired units go back to their grid when bounds and contiguity allow."""
+"""return_home(): repaired units go back to their grid when bounds and contiguity allow;
+blocks_can_balance(): street blocks whose households no number of grids can share."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from gridmap.planrepair import return_home
+import numpy as np
+
+from gridmap.planrepair import blocks_can_balance, return_home
 from gridmap.search import Bounds
 
 
@@ -45,3 +48,15 @@ def test_no_move_splits_a_grid():
     assert return_home([0, 1, 1, 1], units, [0, 1, 0, 1], Bounds(0, 1000)) == [0, 1, 1, 1]
     # when building 3 is in grid 0 as well, building 2 goes home
     assert return_home([0, 1, 1, 0], units, [0, 1, 0, 0], Bounds(0, 1000)) == [0, 1, 0, 0]
+
+
+def test_blocks_that_no_number_of_grids_can_share_are_found():
+    job = SimpleNamespace(lo=300, hi=500)
+    # Two street blocks joined by no grid: 350 + 250 (one grid) and 550 (neither 1 nor 2).
+    graph = SimpleNamespace(n=4, weights=np.array([350, 250, 300, 250]),
+                            edges=np.array([[0, 1], [2, 3]]))  # fmt: skip
+    assert not blocks_can_balance(graph, job)
+    joined = SimpleNamespace(n=4, weights=graph.weights, edges=np.array([[0, 1], [1, 2], [2, 3]]))
+    assert blocks_can_balance(joined, job)  # 1,150: three grids of 300–500
+    tower = SimpleNamespace(n=3, weights=np.array([700, 350, 0]), edges=np.array([[0, 1]]))
+    assert blocks_can_balance(tower, job)  # the tower is a grid of its own; an empty cell is fine

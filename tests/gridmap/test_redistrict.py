@@ -248,3 +248,34 @@ def test_repair_keeps_a_compound_whole_even_when_splitting_it_would_move_fewer()
     assert set(grids) == {f"{CODE}002"}
     assert r.households_moved == 210
     assert not [p for p in r.problems if p.kind == "compound_split"]
+
+
+def _two_communities():
+    """The toy community and a copy of it 1 km east, each with a grown building."""
+    plan, buildings, assignments = toy()
+    other = "520602001002"
+    east = plan.to_crs(CRS)
+    east = east.assign(grid_code=east["grid_code"].str.replace(CODE, other),
+                       community_code=other, geometry=east.translate(xoff=1000))  # fmt: skip
+    b_east = buildings.assign(building_id="E" + buildings["building_id"],
+                              geometry=buildings.translate(xoff=1000))  # fmt: skip
+    a_east = assignments.assign(
+        building_id="E" + assignments["building_id"],
+        grid_code=assignments["grid_code"].str.replace(CODE, other),
+    )
+    plan2 = pd.concat([plan, east.to_crs(plan.crs)], ignore_index=True)
+    buildings2 = pd.concat([buildings, b_east], ignore_index=True)
+    buildings2.loc[buildings2["building_id"].isin(["B03", "EB14"]), "households"] = 170
+    return plan2, buildings2, pd.concat([assignments, a_east], ignore_index=True)
+
+
+def test_communities_in_parallel_give_the_same_plan():
+    plan, buildings, assignments = _two_communities()
+    done = []
+    one = redistrict(plan, buildings, assignments=assignments, seed=5)
+    two = redistrict(plan, buildings, assignments=assignments, seed=5, n_jobs=2,
+                     progress=done.append)  # fmt: skip
+    assert sorted(done) == [CODE, "520602001002"]
+    assert one.ok and one.households_moved == 140  # one 70-household building per community
+    assert one.assignments.equals(two.assignments)
+    assert one.grids.drop(columns="geometry").equals(two.grids.drop(columns="geometry"))
