@@ -7,6 +7,7 @@ as ``gridmap partition``, plus ``change``) and, optionally, the new assignment C
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -75,6 +76,7 @@ def redistrict_command(
     min_households: int = MIN_HOUSEHOLDS,
     max_households: int = MAX_HOUSEHOLDS,
     seed: int = SEED,
+    jobs: int = typer.Option(0, "--jobs", help="Processes (0 = one per core)."),
     out: Path = OUT,
     assignments_out: Path | None = typer.Option(
         None, "--assignments-out", help="Output building→grid CSV."
@@ -112,6 +114,7 @@ def redistrict_command(
             min_households=min_households,
             max_households=max_households,
             seed=seed,
+            n_jobs=jobs or os.cpu_count() or 1,
         )
     except GridmapError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
