@@ -1,4 +1,4 @@
-"""``gridmap user add|passwd|list|remove|genkey``: service users, their role and scope.
+"""``gridmap user add|passwd|list|remove|genkey|rotate-key``: service users, role, scope, keys.
 
 Passwords are read from a hidden prompt (or ``--password-stdin``), never from the command line,
 and must pass :func:`service.storage.auth.password_problems` (long, not common, not the user
@@ -7,13 +7,21 @@ name). A new password revokes the user's older access tokens.
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import typer
 
 from gridmap.errors import GridmapError
 from service.storage.auth import ROLES, create_user, list_users, remove_user, set_password
-from service.storage.crypto import generate_key
+from service.storage.crypto import (
+    current_keys,
+    derive_keys,
+    generate_key,
+    parse_key,
+    rotate_store_key,
+)
 from service.storage.migrate import upgrade_database
 from service.storage.session import make_engine, session_scope
 
@@ -122,3 +130,39 @@ def remove(username: str = typer.Argument(...), db: str | None = _DB) -> None:
 def genkey() -> None:
     """Print a new random data key for GRIDMAP_DATA_KEY (keep it safe: data needs it)."""
     typer.echo(generate_key())
+
+
+@user_app.command("rotate-key")
+def rotate_key(
+    new_key_file: Path = typer.Option(
+        ..., "--new-key-file", help="Where to write the new key (must not exist; mode 0600)."
+    ),  # fmt: skip
+    db: str | None = _DB,
+) -> None:
+    """Re-encrypt the store under a new data key (one transaction); sign-ins start afresh."""
+    engine = make_engine(db)
+    try:
+        upgrade_database(engine)  # also checks that the current key is the store's
+        new_key, new_key_file = generate_key(), new_key_file.expanduser()
+        _write_private(new_key_file, new_key)
+        try:
+            with engine.begin() as conn:
+                count = rotate_store_key(conn, current_keys(), derive_keys(parse_key(new_key)))
+        except BaseException:
+            new_key_file.unlink()  # the store is unchanged: the new key is of no use
+            raise
+    except (GridmapError, FileExistsError) as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"Re-encrypted {count} value(s) under the new key in {new_key_file}.\n"
+               "Point GRIDMAP_DATA_KEY_FILE at it (and unset GRIDMAP_DATA_KEY), restart the "
+               "service; every user signs in again. Keep the old key while backups made with "
+               "it exist.")  # fmt: skip
+
+
+def _write_private(path: Path, key: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")

@@ -58,6 +58,7 @@ __all__ = [
     "current_keys",
     "check_store_key",
     "check_engine_key",
+    "rotate_store_key",
     "encrypt",
     "decrypt",
     "is_encrypted",
@@ -81,6 +82,8 @@ _META_TABLE = "store_meta"
 _FINGERPRINT = "data_key_fingerprint"
 _ENCRYPTED_COLUMNS = (("person", "id_number", "id_number"), ("person", "phone", "phone"),
                       ("staff", "phone", "phone"), ("person", "tags", "tags"))  # fmt: skip
+_HASH_COLUMNS = {("person", "id_number"): "id_number_hash", ("person", "phone"): "phone_hash",
+                 ("staff", "phone"): "phone_hash"}  # fmt: skip
 
 
 class DataKeyError(GridmapError):
@@ -306,6 +309,45 @@ def hash_default(source: str, purpose: str) -> Any:
         return search_hash(value, purpose=purpose)
 
     return _default
+
+
+def rotate_store_key(connection: Connection, old: DataKeys, new: DataKeys) -> int:
+    """Re-encrypt the store's values and recompute its search hashes from ``old`` to ``new``.
+
+    Runs in the caller's transaction and records the new key's fingerprint, so the store is
+    either wholly under the old key or wholly under the new one. Access tokens signed with the
+    old key stop working. Returns the number of values re-encrypted.
+
+    Raises
+    ------
+    DataKeyError
+        ``old`` is not the store's key.
+    """
+    query = text(f"SELECT value FROM {_META_TABLE} WHERE name = :n")  # noqa: S608
+    recorded = connection.execute(query, {"n": _FINGERPRINT}).scalar()
+    if recorded and recorded != old.fingerprint:
+        raise DataKeyError(f"The current key ({old.fingerprint}) is not this store's key "
+                           f"({recorded}); nothing was changed.")  # fmt: skip
+    done = 0
+    for table, column, purpose in _ENCRYPTED_COLUMNS:
+        hash_column = _HASH_COLUMNS.get((table, column))
+        rows = connection.execute(
+            text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")  # noqa: S608
+        ).all()
+        for row_id, stored in rows:
+            clear = decrypt(stored, purpose=purpose, keys=old) if is_encrypted(stored) else stored
+            values = {"v": encrypt(clear, purpose=purpose, keys=new), "id": row_id}
+            assignments = f"{column} = :v"
+            if hash_column:
+                values["h"] = search_hash(clear, purpose=purpose, keys=new)
+                assignments += f", {hash_column} = :h"
+            connection.execute(text(f"UPDATE {table} SET {assignments} WHERE id = :id"), values)  # noqa: S608
+            done += 1
+    connection.execute(text(f"DELETE FROM {_META_TABLE} WHERE name = :n"), {"n": _FINGERPRINT})  # noqa: S608
+    connection.execute(text(f"INSERT INTO {_META_TABLE} (name, value) VALUES (:n, :v)"),
+                       {"n": _FINGERPRINT, "v": new.fingerprint})  # fmt: skip
+    log.info("Re-encrypted %d value(s) under key %s", done, new.fingerprint)
+    return done
 
 
 def check_engine_key(engine: Engine) -> None:

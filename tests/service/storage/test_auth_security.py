@@ -246,6 +246,38 @@ def test_a_new_store_gets_a_new_private_key_file(make_store, monkeypatch, tmp_pa
     assert recorded == crypto.derive_keys(crypto.parse_key(key_file.read_text())).fingerprint
 
 
+def test_rotate_key_re_encrypts_everything_and_old_key_is_refused(db, store_url, monkeypatch,
+                                                                   tmp_path):  # fmt: skip
+    def snapshot(session):
+        person = session.get(m.Person, "pA1")
+        return person.id_number, person.phone, person.tags, session.get(m.Staff, "s1").phone
+
+    before = snapshot(db)
+    raw_before = db.execute(text("SELECT id_number, id_number_hash FROM person "
+                                 "WHERE id = 'pA1'")).one()  # fmt: skip
+    db.rollback()
+    new_file = tmp_path / "new.key"
+    r = CliRunner().invoke(app, ["user", "rotate-key", "--new-key-file", str(new_file), "--db",
+                                 store_url])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert stat.S_IMODE(new_file.stat().st_mode) == 0o600
+    assert "Re-encrypted 18 value(s)" in r.output  # 6 ID numbers, 6+2 phones, 4 tag lists
+    engine = make_engine(store_url)
+    try:
+        with pytest.raises(crypto.DataKeyError, match="Wrong data key"):
+            crypto.check_engine_key(engine)  # the old key no longer opens the store
+        _use_key(monkeypatch, key=None, key_file=str(new_file))
+        crypto.check_engine_key(engine)
+        with make_sessionmaker(engine)() as s:
+            assert snapshot(s) == before
+            raw = s.execute(text("SELECT id_number, id_number_hash FROM person "
+                                 "WHERE id = 'pA1'")).one()  # fmt: skip
+            assert raw[0] != raw_before[0] and raw[1] != raw_before[1]
+            assert raw[1] == crypto.search_hash(before[0], purpose="id_number")
+    finally:
+        engine.dispose()
+
+
 # --------------------------------------------------------------------------- file mode
 @pytest.mark.spatialite
 def test_a_new_sqlite_store_is_private(tmp_path):
