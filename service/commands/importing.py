@@ -21,16 +21,6 @@ __all__ = ["import_command"]
 _FILE = {"exists": True, "dir_okay": False, "readable": True}
 
 
-def _layers(values: list[str]) -> dict[str, str]:
-    layers = {}
-    for value in values:
-        entity, sep, layer = value.partition("=")
-        if not sep or not layer:
-            raise typer.BadParameter(f"{value!r}: use ENTITY=LAYER, e.g. building=楼栋", "--layer")
-        layers[entity.strip()] = layer.strip()
-    return layers
-
-
 def import_command(
     db: str | None = typer.Option(
         None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
@@ -50,6 +40,9 @@ def import_command(
         None, "--mapping", help="TOML file mapping headers to columns.", **_FILE
     ),
     crs: str | None = typer.Option(None, "--crs", help="CRS of files that declare none."),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="Text encoding of Shapefiles/CSV (default: detected; e.g. GBK)."
+    ),
     report_dir: Path = typer.Option(
         Path("var/reports"), "--report-dir", help="Where the import report (CSV+JSON) goes."
     ),
@@ -68,7 +61,8 @@ def import_command(
     ),
 ) -> None:
     """Import communities, buildings, households, persons, staff and grids (all or nothing)."""
-    from service.storage.importer import import_files
+    from service.commands.planfiles import parse_layers, print_notes
+    from service.storage.importer import ENTITY_ORDER, import_files
 
     given = {"community": communities, "compound": compounds, "street": streets,
              "building": buildings, "household": households, "person": persons, "staff": staff,
@@ -96,14 +90,14 @@ def import_command(
 
         try:
             result = import_files(
-                sources, url=db, layers=_layers(layer), mapping=mapping, crs=crs,
-                report_dir=report_dir, step=step, progress=rows, update=update,
-                replace=replace,
-                deletions=deletions,
+                sources, url=db, layers=parse_layers(layer, ENTITY_ORDER), mapping=mapping,
+                crs=crs, encoding=encoding, report_dir=report_dir, step=step, progress=rows,
+                update=update, replace=replace, deletions=deletions,
             )  # fmt: skip
         except GridmapError as exc:  # InputError, ImportAborted: the message names the records
             console.print(f"[red]Import failed, nothing was written:[/red] {exc}")
             raise typer.Exit(1) from None
+    print_notes(result.notes)
     _print_result(result)
 
 

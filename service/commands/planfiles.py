@@ -104,35 +104,35 @@ def check_lang(lang: str) -> None:
         raise typer.Exit(code=2)
 
 
-def parse_layers(values: Sequence[str]) -> dict[str, str]:
+_PLAN_ENTITIES = ("community", "compound", "street", "building", "grid")
+_PLAN_REQUIRED = {"community": ("community_code",), "building": ("building_id", "households"),
+                  "grid": ("grid_code",)}  # fmt: skip
+"""What planning needs of each layer (no community names; households of every building)."""
+
+
+def parse_layers(values: Sequence[str], entities: Sequence[str] = _PLAN_ENTITIES) -> dict[str, str]:
     """``["building=楼栋", …]`` → ``{"building": "楼栋"}``; plural entity names are accepted.
 
     Raises
     ------
     typer.BadParameter
-        A value without ``=``, or an entity the plan commands do not read.
+        A value without ``=``, or an entity the command does not read (not in ``entities``).
     """
+    singular = {plural(e): e for e in entities} | {"plan": "grid"}
     layers = {}
     for value in values:
         entity, sep, layer = value.partition("=")
-        entity = _SINGULAR.get(entity.strip().lower(), entity.strip().lower())
+        entity = singular.get(entity.strip().lower(), entity.strip().lower())
         if not sep or not layer.strip():
             raise typer.BadParameter(
                 f"{value!r}: use ENTITY=LAYER, e.g. building=楼栋", param_hint="--layer"
             )
-        if entity not in _PLAN_ENTITIES:
+        if entity not in entities:
             raise typer.BadParameter(
-                f"{value!r}: ENTITY is one of {', '.join(_PLAN_ENTITIES)}", param_hint="--layer"
+                f"{value!r}: ENTITY is one of {', '.join(entities)}", param_hint="--layer"
             )
         layers[entity] = layer.strip()
     return layers
-
-
-_PLAN_ENTITIES = ("community", "compound", "street", "building", "grid")
-_PLAN_REQUIRED = {"community": ("community_code",), "building": ("building_id", "households"),
-                  "grid": ("grid_code",)}  # fmt: skip
-"""What planning needs of each layer (no community names; households of every building)."""
-_SINGULAR = {plural(e): e for e in _PLAN_ENTITIES} | {"plan": "grid"}
 
 
 def read_layer_file(

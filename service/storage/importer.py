@@ -79,6 +79,8 @@ class ImportResult:
     """Entity → added / updated / unchanged / removed."""
     out_of_bounds: list[dict[str, Any]] = field(default_factory=list)
     """Published grids whose households now fall outside their bounds (to re-district)."""
+    notes: list[str] = field(default_factory=list)
+    """What reading the files detected (text encoding, layer chosen, ids generated), once each."""
 
 
 def read_sources(
@@ -87,46 +89,38 @@ def read_sources(
     layers: Mapping[str, str] | None = None,
     mapping: Mapping[str, str] | str | Path | None = None,
     crs: str | int | None = None,
+    encoding: str | None = None,
     step: StepCallback | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read each ``entity → file`` of ``sources`` into canonical frames (no validation yet).
 
-    ``layers`` names the GeoPackage layer / XLSX sheet / zipped shapefile per entity; when a
-    GeoPackage has a layer named like the entity (``buildings``, ``grids_existing`` …) it is
-    found without being named.
+    Every file goes through :func:`gridmap.io.read_layer`, as in ``gridmap partition``:
+    ``layers`` names the GeoPackage layer / XLSX sheet / shapefile in a zip per entity (a layer
+    named like the entity is found without it), ``encoding`` overrides the detected text
+    encoding. The problems of all files are raised together in one
+    :class:`~gridmap.errors.InputError`; each frame's ``attrs["notes"]`` says what was detected.
     """
     unknown = sorted(set(sources) - set(ENTITY_ORDER))
     if unknown:
         raise InputError(f"Unknown entities {unknown}; choose among {list(ENTITY_ORDER)}.")
     frames: dict[str, pd.DataFrame] = {}
+    errors: list[str] = []
     for entity in ENTITY_ORDER:
         if entity not in sources:
             continue
         path = Path(sources[entity])
-        layer = (layers or {}).get(entity) or _default_layer(path, entity)
         if step:
             step(f"read {entity} ({path.name})")
-        frames[entity] = read_layer(path, entity, layer=layer, mapping=mapping, crs=crs)
+        try:
+            frames[entity] = read_layer(
+                path, entity, layer=(layers or {}).get(entity), mapping=mapping, crs=crs,
+                encoding=encoding,
+            )  # fmt: skip
+        except InputError as exc:  # CRSError included: gather every file's problems
+            errors.append(str(exc))
+    if errors:
+        raise InputError("\n".join(errors))
     return frames
-
-
-_LAYER_GUESSES = {
-    "community": ("communities", "community"),
-    "compound": ("compounds", "compound"),
-    "street": ("streets", "street", "roads"),
-    "building": ("buildings", "building"),
-    "household": ("households", "household"),
-    "grid": ("grids", "grids_existing", "grid"),
-}
-
-
-def _default_layer(path: Path, entity: str) -> str | None:
-    if path.suffix.lower() != ".gpkg":
-        return None
-    import pyogrio
-
-    names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-    return next((n for n in _LAYER_GUESSES.get(entity, ()) if n in names), None)
 
 
 def import_files(
@@ -137,6 +131,7 @@ def import_files(
     layers: Mapping[str, str] | None = None,
     mapping: Mapping[str, str] | str | Path | None = None,
     crs: str | int | None = None,
+    encoding: str | None = None,
     report_dir: str | Path | None = None,
     migrate: bool = True,
     step: StepCallback | None = None,
@@ -154,7 +149,7 @@ def import_files(
     engine, url
         The store (default: ``GRIDMAP_DATABASE_URL``). It is migrated first unless
         ``migrate=False``.
-    layers, mapping, crs
+    layers, mapping, crs, encoding
         See :func:`read_sources` and :func:`gridmap.io.read_layer`.
     report_dir
         Where ``import-report-<time>.csv`` and ``.json`` are written (default: not written).
@@ -183,8 +178,10 @@ def import_files(
     try:
         if migrate:
             upgrade_database(engine)
-        frames = read_sources(sources, layers=layers, mapping=mapping, crs=crs, step=step)
+        frames = read_sources(sources, layers=layers, mapping=mapping, crs=crs,
+                              encoding=encoding, step=step)  # fmt: skip
         read = {entity: len(frame) for entity, frame in frames.items()}
+        notes = list(dict.fromkeys(n for f in frames.values() for n in f.attrs.get("notes", [])))
         with session_scope(engine) as session:
             bundle, report, linked = _prepare(session, frames, step)
             _fit_store_columns(bundle, report)
@@ -198,7 +195,7 @@ def import_files(
         result = ImportResult(read=read, counts=summary.counts, report=report,
                               import_run_id=summary.import_run_id, plans=summary.plans,
                               linked=linked, changes=summary.changes,
-                              out_of_bounds=summary.out_of_bounds)  # fmt: skip
+                              out_of_bounds=summary.out_of_bounds, notes=notes)  # fmt: skip
         if report_dir is not None:
             result.report_paths = _write_report(report, Path(report_dir))
         log.info("Import %d wrote %s; %d report line(s)", result.import_run_id, result.counts,
@@ -448,7 +445,3 @@ def _write_report(report: AttachReport, directory: Path) -> dict[str, Path]:
         "csv": report.to_csv(base.with_suffix(".csv")),
         "json": report.to_json(base.with_suffix(".json")),
     }
-
-
-def _is_geo(frame: pd.DataFrame | None) -> bool:
-    return isinstance(frame, gpd.GeoDataFrame)

@@ -165,6 +165,8 @@ def test_import_reads_the_same_files_gbk_names_and_generated_person_ids(tmp_path
         args += [f"--{plural(entity)}", str(path)]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert text.count("communities.shp: text read as GB18030 (no .cpg)") == 1  # said once
     engine = sqlalchemy.create_engine(db)
     with engine.connect() as conn:
         names = dict(conn.execute(sqlalchemy.text("SELECT code, name FROM community")).all())
@@ -196,3 +198,32 @@ def test_redistrict_reads_office_files_the_same_way(tmp_path):
     assert "楼栋_经纬度.csv: text read as GB18030 (not valid UTF-8)" in text
     assert "communities.shp: text read as GB18030 (no .cpg)" in text
     assert sum(g["households"] for g in _grids(out)) == SAMPLE_HOUSEHOLDS + 600
+
+
+def test_import_takes_layers_and_encoding_like_partition(tmp_path):
+    """``gridmap import`` reads through the same layer as the plan commands: ``--layer`` (plural
+    entity names too), ``--encoding``, and every file's header problems in one message."""
+    gpkg = office_files.multilayer_geopackage(tmp_path / "gpkg")
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    args = ["import", "--db", db, "--report-dir", str(tmp_path / "rep")]
+    for entity, path in gpkg.sources().items():
+        args += [f"--{plural(entity)}", str(path)]
+    for entity, layer in gpkg.layers.items():
+        args += ["--layer", f"{plural(entity)}={layer}"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    engine = sqlalchemy.create_engine(db)
+    with engine.connect() as conn:
+        buildings = conn.execute(sqlalchemy.text("SELECT count(*) FROM building")).scalar()
+    engine.dispose()
+    assert buildings == 122
+
+    shp = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
+    wrong = ["import", "--db", f"sqlite:///{tmp_path / 'other.sqlite'}", "--encoding", "UTF-8",
+             "--communities", str(shp.communities), "--buildings", str(shp.buildings)]  # fmt: skip
+    res = runner.invoke(app, wrong)
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    text = " ".join(res.output.split())
+    # both files are named in one run: the office fixes them together
+    assert "communities.shp: the text is not UTF-8" in text
+    assert "buildings.shp: the text is not UTF-8" in text
