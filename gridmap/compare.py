@@ -288,9 +288,12 @@ def plans_by_grid_count(
     """Partition one community once per number of grids and tabulate the plans.
 
     By default every allowed number is tried: ``ceil(H / max)`` to ``floor(H / min)`` for
-    ``H`` households. For each ``k`` the bounds are narrowed so that only ``k`` grids fit
-    (never wider than ``min``–``max``), and :func:`~gridmap.partition.partition` finds the best
-    plan within them. A plan is kept only when it has exactly ``k`` grids; when the search
+    the ``H`` households outside buildings above the maximum, plus one grid for each such
+    building (a grid of its own). For each ``k`` the bounds are narrowed so that only ``k``
+    grids fit (never wider than ``min``–``max``), and :func:`~gridmap.partition.partition`
+    finds the best plan within them. A count no plan can have (too few or too many grids for
+    the households, or a large building that leaves too little for the other grids) is not
+    run and ``note`` says why. A plan is kept only when it has exactly ``k`` grids; when the search
     ends with another count (a building too large for the narrowed bounds is a grid of its
     own, or a separate part of the community needs a grid of its own), it is run again with
     the next seeds, and if no run gives ``k`` grids the table says why in ``note``.
@@ -324,7 +327,7 @@ def plans_by_grid_count(
     >>> options.table["grids"].tolist(), sorted(options.plans)
     ([3, 4, <NA>], [3, 4])
     >>> options.reasons[5]
-    '5 grids cannot hold 1200 households within 300–500 (5 × 300 = 1500 > 1200).'
+    '5 grid(s) of at least 300 households need 1500, more than 1200.'
     """
     if len(community) != 1:
         raise InputError(
@@ -334,17 +337,18 @@ def plans_by_grid_count(
     inside = _buildings_inside(community, buildings)
     households = pd.to_numeric(inside["households"]).fillna(0)
     total = int(households.sum())
-    allowed = grid_count_range(total, min_households, max_households)
-    wanted = list(allowed) if counts is None else [int(k) for k in counts]
+    allowed = _counts(households, min_households, max_households)
+    n_towers = int((households > max_households).sum())  # each a grid of its own
+    rest = total - int(households[households > max_households].sum())
+    wanted = allowed if counts is None else [int(k) for k in counts]
     if any(k < 1 for k in wanted):
         raise InputError(f"counts must be whole numbers of grids of at least 1, got {wanted}.")
-    largest = inside.loc[households.idxmax()] if len(inside) else None
     rows, plans = [], {}
     for k in wanted:
-        why = _impossible(k, total, largest, min_households, max_households)
+        why = _impossible(k, inside, households, min_households, max_households)
         found = None
         if why is None:
-            lo, hi = _narrowed(k, total, min_households, max_households)
+            lo, hi = _narrowed(k - n_towers, rest, min_households, max_households)
             for attempt in range(_SEEDS_PER_COUNT):
                 result = partition(community, buildings, streets=streets, compounds=compounds,
                                    min_households=lo, max_households=hi,
@@ -371,32 +375,57 @@ _SEEDS_PER_COUNT = 3  # runs (seeds seed, seed+1, …) before a count is given u
 
 def _narrowed(k: int, total: int, lo: int, hi: int) -> tuple[int, int]:
     """Bounds within ``lo``–``hi`` that only ``k`` grids can meet (when any can)."""
+    if k < 1 or total <= 0:
+        return lo, hi
     lo_k = max(lo, math.floor(total / (k + 1)) + 1)
     hi_k = hi if k == 1 else min(hi, math.ceil(total / (k - 1)) - 1)
     return lo_k, max(hi_k, lo_k)
 
 
-def _impossible(k: int, total: int, largest, lo: int, hi: int) -> str | None:
-    """Why no plan of ``k`` grids within ``lo``–``hi`` can exist, or None."""
-    if k * lo > total:
-        return (
-            f"{k} grids cannot hold {total} households within {lo}–{hi} "
-            f"({k} × {lo} = {k * lo} > {total})."
-        )
-    if k * hi < total:
-        return (
-            f"{k} grids cannot hold {total} households within {lo}–{hi} "
-            f"({k} × {hi} = {k * hi} < {total})."
-        )
-    if largest is not None and lo <= int(largest["households"]) <= hi:
-        big = int(largest["households"])
-        if big + (k - 1) * lo > total:
-            return (
-                f"Building {largest['building_id']} has {big} households, so its grid holds "
-                f"at least {big}; the other {k - 1} grids would need {(k - 1) * lo} more "
-                f"households than the {total - big} left."
+def _impossible(k: int, inside: pd.DataFrame, households: pd.Series, lo: int, hi: int):
+    """Why no plan of ``k`` grids within ``lo``–``hi`` can exist, or None.
+
+    A building above ``hi`` is a grid of its own; the other households must fill the other
+    grids within the bounds, one of which holds the largest of the other buildings.
+    """
+    tower = (households > hi).to_numpy()
+    k_rest, rest = k - int(tower.sum()), int(households[~tower].sum())
+    own = ""
+    if tower.any():
+        ids = ", ".join(inside.loc[tower, "building_id"].astype(str))
+        own = (f"building(s) {ids}, above {hi} households, are grids of their own, so the "
+               f"other {rest} households have {k_rest} grid(s): ")  # fmt: skip
+    if k_rest < 1 and rest > 0:
+        return _sentence(own + "none is left for them.")
+    if k_rest * lo > rest:
+        return _sentence(own + f"{k_rest} grid(s) of at least {lo} households need "
+                         f"{k_rest * lo}, more than {rest}.")  # fmt: skip
+    if k_rest * hi < rest:
+        return _sentence(own + f"{k_rest} grid(s) of at most {hi} households hold "
+                         f"{k_rest * hi}, fewer than {rest}.")  # fmt: skip
+    others = households[~tower]
+    if len(others) and k_rest > 1 and lo <= int(others.max()):
+        big, name = int(others.max()), inside.loc[others.idxmax(), "building_id"]
+        if big + (k_rest - 1) * lo > rest:
+            return _sentence(
+                own + f"building {name} has {big} households, so its grid holds at least {big}; "
+                f"the other {k_rest - 1} grid(s) need at least {(k_rest - 1) * lo} households, "
+                f"but only {rest - big} are left."
             )
     return None
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _counts(households: pd.Series, lo: int, hi: int) -> list[int]:
+    """Every number of grids a plan within the bounds can have (towers alone)."""
+    tower = households > hi
+    rest = float(households[~tower].sum())
+    return [int(tower.sum()) + k for k in grid_count_range(rest, lo, hi)] or (
+        [int(tower.sum())] if tower.any() else []
+    )
 
 
 def _why_not(k: int, found: int | None, result: PartitionResult, lo: int, hi: int) -> str:

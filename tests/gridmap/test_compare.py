@@ -100,12 +100,22 @@ def test_plans_by_grid_count_gives_exactly_the_count_asked_or_says_why():
     assert table.at[4, "note"] == "" and table.at[4, "in_bounds"] == 1.0
     reasons = options.reasons
     assert set(reasons) == {2, 5}
-    assert "2 × 500 = 1000 < 1670" in reasons[2]
+    assert "2 grid(s) of at most 500 households hold 1000, fewer than 1670" in reasons[2]
     # 480 + 4 × 300 > 1670: five grids cannot exist, and the building is named.
     assert "B00" in reasons[5] and "480" in reasons[5]
     assert options.ranked()["k"].tolist() == [4]
     with pytest.raises(InputError, match="at least 1"):
         plans_by_grid_count(_community(), buildings, counts=[0])
+
+
+def test_a_building_above_the_maximum_counts_as_a_grid_of_its_own():
+    _, buildings, _ = toy()
+    buildings.loc[buildings["building_id"] == "B00", "households"] = 600  # + 17 × 70 = 1190
+    options = plans_by_grid_count(_community(), buildings, counts=None)
+    assert options.table["k"].tolist() == [4]  # the tower, and 1190 in three grids
+    assert len(options.plans[4].grids) == 4
+    why = plans_by_grid_count(_community(), buildings, counts=[5]).reasons[5]
+    assert "B00" in why and "4 grid(s) of at least 300 households need 1200" in why
 
 
 def test_every_plan_kept_has_its_count_of_grids():
