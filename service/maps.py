@@ -118,6 +118,21 @@ _TEXT: dict[str, dict[str, Any]] = {
         "language": "English",
         "error": "数据加载失败",
         "none_here": "此处无社区",
+        "auth": {
+            "signIn": "工作人员登录",
+            "username": "用户名",
+            "password": "密码",
+            "submit": "登录",
+            "signOut": "退出登录",
+            "signedIn": "已登录：",
+            "draft": "请以工作人员身份登录后查看此草稿方案（未发布的方案仅对工作人员可见）。",
+            "hidden": "此方案不存在，或您的账号无权查看"
+            "（草稿方案仅限本社区工作人员和区级管理员）。",
+            "expired": "登录已过期，请重新登录。",
+            "wrong": "用户名或密码错误。",
+            "throttled": "登录失败次数过多，请稍后再试。",
+            "failed": "登录失败，请稍后再试。",
+        },
         "under": "不足300户",
         "within": "户",
         "over": "超过500户",
@@ -167,6 +182,22 @@ _TEXT: dict[str, dict[str, Any]] = {
         "language": "中文",
         "error": "Could not load data",
         "none_here": "No community here",
+        "auth": {
+            "signIn": "Staff sign-in",
+            "username": "User name",
+            "password": "Password",
+            "submit": "Sign in",
+            "signOut": "Sign out",
+            "signedIn": "Signed in as ",
+            "draft": "Sign in as staff to see this draft plan (unpublished plans are for staff "
+            "only).",
+            "hidden": "This plan does not exist or your account may not see it (draft plans are "
+            "for staff of their community and district admins).",
+            "expired": "Your sign-in has expired; please sign in again.",
+            "wrong": "Wrong user name or password.",
+            "throttled": "Too many failed sign-ins; try again later.",
+            "failed": "Could not sign in; try again later.",
+        },
         "under": "under 300 households",
         "within": "households",
         "over": "over 500 households",
@@ -331,6 +362,8 @@ class DataLayer:
     canvas: bool = False
     style_key: str | None = None
     styles: dict[str, dict[str, Any]] | None = None
+    fit: bool = False
+    """Fit the map to this layer once loaded (when the page's extent is only approximate)."""
 
 
 @dataclass(frozen=True)
@@ -348,6 +381,10 @@ class MapPage:
     legend: Legend | None = None
     lookup_url: str | None = None
     grid_link: str = ""
+    auth_url: str | None = None
+    """Prefix of the sign-in routes (``/auth``): the page gets a staff sign-in control."""
+    keep_query: str = ""
+    """Query kept by the language and basemap links (``&plan_id=N``)."""
 
 
 class _RemoteGeoJson(Layer):
@@ -385,6 +422,23 @@ class _Legend(MacroElement):
         super().__init__()
         self._name = "Legend"
         self.html = legend_html
+
+
+class _Auth(MacroElement):
+    """The staff sign-in control (see ``gridmapAuth`` in static/gridmap/map.js)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        gridmapAuth({{ this._parent.get_name() }}, {{ this.spec|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: dict[str, Any]):
+        super().__init__()
+        self._name = "Auth"
+        self.spec = spec
 
 
 class _Lookup(MacroElement):
@@ -426,6 +480,7 @@ def _layer_spec(layer: DataLayer, page: MapPage) -> dict[str, Any]:
         "canvas": layer.canvas,
         "styleKey": layer.style_key,
         "styles": layer.styles,
+        "fit": layer.fit,
         "staffLabel": t["staff"],
         "roles": t["roles"],
         "errorLabel": t["error"],
@@ -464,15 +519,18 @@ def _bar_html(page: MapPage) -> str:
     sep = '<span class="sep">|</span>'
     other = "en" if page.lang != "en" else "zh"
     base = page.switch_url
+    keep = page.keep_query
     basemaps = " ".join(
-        f'<a href="{esc(base)}?lang={page.lang}&basemap={b}">{esc(t["basemaps"][b])}</a>'
+        f'<a href="{esc(base)}?lang={page.lang}&basemap={b}{keep}">{esc(t["basemaps"][b])}</a>'
         if b != page.basemap
         else f"<b>{esc(t['basemaps'][b])}</b>"
         for b in BASEMAPS
         if b != "tianditu" or page.tianditu_key
     )
     downloads = " ".join(f'<a href="{esc(u)}" download>{esc(n)}</a>' for n, u in page.downloads)
-    lang_link = f'<a href="{esc(base)}?lang={other}&basemap={page.basemap}">{t["language"]}</a>'
+    lang_link = (
+        f'<a href="{esc(base)}?lang={other}&basemap={page.basemap}{keep}">{t["language"]}</a>'
+    )
     parts = [crumbs, f"{t['basemap']}: {basemaps}", lang_link]
     if downloads:
         parts.append(f"{t['download']}: {downloads}")
@@ -524,6 +582,8 @@ def _render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
     root = fmap.get_root()
     root.header.add_child(Element(f"<title>{html.escape(page.title)}</title>"))
     _add_basemap(fmap, page)
+    if page.auth_url:
+        _Auth(_auth_spec(page)).add_to(fmap)
     for layer in layers:
         label_group = None
         if layer.label_key:
@@ -552,6 +612,15 @@ def _render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
         root.html.add_child(Element(f'<div class="gridmap-missing">{html.escape(missing)}</div>'))
         root.header.add_child(Element(f"<style>{_MISSING_CSS}</style>"))
     return root.render()
+
+
+def _auth_spec(page: MapPage) -> dict[str, Any]:
+    """What ``gridmapAuth`` needs: the sign-in routes and the texts in the page's language."""
+    return {
+        "tokenUrl": f"{page.auth_url}/token",
+        "meUrl": f"{page.auth_url}/me",
+        "texts": labels(page.lang)["auth"],
+    }
 
 
 # Inline: the page's own stylesheet may be missing too when assets are not installed.
@@ -708,11 +777,17 @@ def community_map(
 
 
 def grid_map(
-    page: MapPage, *, grid_url: str, buildings_url: str, base_url: str | None = None
+    page: MapPage,
+    *,
+    grid_url: str,
+    buildings_url: str,
+    base_url: str | None = None,
+    fit_outline: bool = False,
 ) -> str:
     """A grid: its outline and its buildings with floors, units and households.
 
-    With ``base_url`` the surrounding buildings and streets are drawn faintly beneath.
+    With ``base_url`` the surrounding buildings and streets are drawn faintly beneath; with
+    ``fit_outline`` the map fits the outline once loaded (the page's extent was approximate).
     """
     t = labels(page.lang)
     outline = DataLayer(
@@ -724,6 +799,7 @@ def grid_map(
         stroke="#d7301f",
         weight=3,
         fill_opacity=0.1,
+        fit=fit_outline,
     )
     buildings = DataLayer(
         key="buildings",

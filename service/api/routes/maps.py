@@ -12,11 +12,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from gridmap.coords import shift_geometries
 from service import maps
-from service.api.deps import SessionDep, SettingsDep
+from service.api.deps import SessionDep, SettingsDep, wants_html
 from service.api.openapi_docs import GEOJSON, media_responses
-from service.api.plans import VisiblePlan
+from service.api.plans import MAX_PLAN_ID, VisiblePlan
 from service.api.responses import GeoJSONResponse
+from service.api.security import PrincipalDep
 from service.storage import queries
+from service.storage.auth import Principal
+from service.storage.features import require_plan_visible
 
 __all__ = ["router", "DISPLAY_PRECISION"]
 
@@ -35,6 +38,15 @@ _BASEMAP = Query("osm", description="osm, tianditu (needs a key), amap (GCJ-02) 
 _OFFSET = Query("wgs84", description="Shift coordinates for a GCJ-02/BD-09 basemap")
 _TOL = Query(None, ge=0, le=0.01, description="Simplification tolerance in degrees")
 _GEOJSON = media_responses(GEOJSON, description="GeoJSON FeatureCollection for display")
+_PAGE_PLAN = Query(
+    None,
+    ge=1,
+    le=MAX_PLAN_ID,
+    description="Plan id; default: the published plan. An unpublished plan is for staff of its "
+    "community and district admins: other clients get 404; a browser gets the page (HTTP 404) "
+    "built from public data only, whose map asks for the plan's data with the visitor's "
+    "sign-in token and says 'sign in as staff' when it has none.",
+)
 
 
 def _display_geojson(
@@ -303,11 +315,53 @@ def _page(
         switch_url=root + request.url.path,
         lookup_url=f"{root}/lookup" if lookup else None,
         grid_link=f"{root}/maps/grids/{{id}}",
+        auth_url=f"{root}/auth",
+        keep_query=_plan_query(request),
     )
+
+
+def _plan_query(request: Request) -> str:
+    """``&plan_id=N`` of the request (kept by the language and basemap links), or ``""``."""
+    plan_id = request.query_params.get("plan_id")
+    return f"&plan_id={int(plan_id)}" if plan_id and plan_id.isdigit() else ""
 
 
 def _query(offset: str, plan_id: int | None) -> str:
     return f"?offset={offset}" + (f"&plan_id={plan_id}" if plan_id is not None else "")
+
+
+def _page_plan(request: Request, session: Any, principal: Principal, plan_id: int | None) -> bool:
+    """Whether the requester may see plan ``plan_id`` (True for the published plan, None).
+
+    A hidden plan (a draft the requester may not see, or no plan at all: the two answer alike)
+    raises the usual 404 for API clients; a browser gets False, and its page is then built from
+    public data only, its map fetching the plan's data with the sign-in token kept in the tab
+    (page navigations carry none), so staff see the draft once signed in.
+    """
+    if plan_id is None:
+        return True
+    try:
+        require_plan_visible(session, plan_id=plan_id, principal=principal)
+    except queries.NotFoundError:
+        if not wants_html(request, None):
+            raise
+        return False
+    return True
+
+
+def _public_grid_place(session: Any, grid_code: str, plan_id: int | None) -> tuple[Any, str]:
+    """Bounds and community code of a grid from public data only: its published grid, else
+    the community its code starts with (same 404 as a missing plan when neither exists)."""
+    try:
+        grid = queries.get_grid(session, grid_code, as_geojson=False)
+        return grid.geometry.bounds, grid.properties["community_code"]
+    except queries.NotFoundError:
+        pass
+    try:
+        community = queries.get_community(session, grid_code[:12], as_geojson=False)
+    except queries.NotFoundError:
+        raise queries.NotFoundError(f"Plan {plan_id} not found.") from None
+    return community.geometry.bounds, grid_code[:12]
 
 
 @router.get("", response_class=HTMLResponse, summary="District map")
@@ -353,16 +407,19 @@ def community_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     code: str,
-    plan_id: VisiblePlan,
+    plan_id: int | None = _PAGE_PLAN,
     lang: Lang = _LANG,
     basemap: Basemap = _BASEMAP,
 ) -> HTMLResponse:
     """A community's grids coloured by households, with labels, tooltips and buildings."""
     t = maps.labels(lang)
     root = request.scope.get("root_path", "")
+    visible = _page_plan(request, session, principal, plan_id)
     community = queries.get_community(session, code, as_geojson=False)
-    queries.resolve_plan(session, community_code=code, plan_id=plan_id)
+    if visible:
+        queries.resolve_plan(session, community_code=code, plan_id=plan_id)
     name = community.properties["community_name"]
     plan = f"?plan_id={plan_id}" if plan_id is not None else ""
     page = _page(
@@ -391,7 +448,7 @@ def community_page(
         ),
         base_url=f"{root}/maps/data/communities/{code}/base.geojson{_query(offset, None)}",
     )
-    return HTMLResponse(html)
+    return HTMLResponse(html, status_code=200 if visible else 404)
 
 
 @router.get("/grids/{grid_code}", response_class=HTMLResponse, summary="Grid map")
@@ -399,16 +456,21 @@ def grid_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     grid_code: str,
-    plan_id: VisiblePlan,
+    plan_id: int | None = _PAGE_PLAN,
     lang: Lang = _LANG,
     basemap: Basemap = _BASEMAP,
 ) -> HTMLResponse:
     """A grid's buildings with floors, units and households."""
     t = maps.labels(lang)
     root = request.scope.get("root_path", "")
-    grid = queries.get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
-    code = grid.properties["community_code"]
+    visible = _page_plan(request, session, principal, plan_id)
+    if visible:
+        grid = queries.get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
+        bounds, code = grid.geometry.bounds, grid.properties["community_code"]
+    else:
+        bounds, code = _public_grid_place(session, grid_code, plan_id)
     community = queries.get_community(session, code)
     name = community.properties["community_name"]
     nav = f"lang={lang}&basemap={basemap}"
@@ -417,12 +479,12 @@ def grid_page(
         request,
         settings,
         f"{t['grid']} {grid_code}",
-        grid.geometry.bounds,
+        bounds,
         lang,
         basemap,
         [
             (t["district"], f"{root}/maps?{nav}"),
-            (name, f"{root}/maps/communities/{code}?{nav}"),
+            (name, f"{root}/maps/communities/{code}?{nav}{_plan_query(request)}"),
             (f"{maps.grid_title(grid_code, code, lang)} {grid_code}", None),
         ],
         [(t["buildings"], f"{root}/downloads/grids/{grid_code}/buildings.geojson{plan}")],
@@ -435,5 +497,6 @@ def grid_page(
         grid_url=f"{root}/maps/data/grids/{grid_code}.geojson{q}",
         buildings_url=f"{root}/maps/data/grids/{grid_code}/buildings.geojson{q}",
         base_url=f"{root}/maps/data/communities/{code}/base.geojson{_query(offset, None)}",
+        fit_outline=not visible,
     )
-    return HTMLResponse(html)
+    return HTMLResponse(html, status_code=200 if visible else 404)

@@ -4,7 +4,14 @@
  * Labels: each label has a priority (label_r, the room its polygon gives it, in metres); at every
  * zoom or pan the labels are placed largest room first and a label that would overlap one already
  * placed, or that is much wider than its polygon's room, is hidden (visibility, so its size stays
- * measurable) until zooming in gives it space. */
+ * measurable) until zooming in gives it space.
+ *
+ * Staff sign-in (gridmapAuth): user name and password are posted to /auth/token by fetch; the
+ * token is kept in this tab's sessionStorage only (never in a URL or cookie) and every data request
+ * sends it as "Authorization: Bearer …". Page navigations carry no token, so a page asked for a
+ * draft plan (?plan_id=) answers with public data and its layers fetch the draft: a 404 then means
+ * "sign in as staff" (no token) or "not yours" (token); a 401 (expired or revoked token) clears the
+ * token, says so and retries the request anonymously. */
 (function () {
   "use strict";
 
@@ -13,6 +20,73 @@
       /[&<>"']/g,
       (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]
     );
+  }
+
+  const TOKEN_KEY = "gridmap.token";
+  let auth = null; // the spec given to gridmapAuth: sign-in URLs and texts
+  let authMap = null;
+  let openSignIn = null; // shows the sign-in form (set by renderAuth)
+  let wantSignIn = false; // a layer asked for sign-in before the form existed
+
+  function getToken() {
+    try {
+      return window.sessionStorage.getItem(TOKEN_KEY);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function setToken(token) {
+    try {
+      if (token) window.sessionStorage.setItem(TOKEN_KEY, token);
+      else window.sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) {
+      /* storage disabled: stay anonymous */
+    }
+  }
+
+  /** A message over the map (one line per kind: draft, hidden, expired), never duplicated. */
+  function notify(kind) {
+    if (!auth || !authMap) return;
+    const container = authMap.getContainer();
+    let box = container.querySelector(".gridmap-notice");
+    if (!box) {
+      box = L.DomUtil.create("div", "gridmap-notice", container);
+      box.setAttribute("role", "status");
+      L.DomEvent.disableClickPropagation(box);
+    }
+    if (box.querySelector('[data-kind="' + kind + '"]')) return;
+    const line = document.createElement("div");
+    line.setAttribute("data-kind", kind);
+    line.textContent = auth.texts[kind];
+    box.appendChild(line);
+  }
+
+  /** fetch with the sign-in token; a 401 clears the token, says so and retries anonymously. */
+  function authFetch(url, init, retryAnonymous) {
+    const token = getToken();
+    const headers = Object.assign({}, (init && init.headers) || {});
+    if (token) headers.Authorization = "Bearer " + token;
+    const options = Object.assign({}, init || {}, { headers: headers, credentials: "same-origin" });
+    return fetch(url, options).then((r) => {
+      if (r.status === 401 && token) {
+        if (getToken() === token) {
+          setToken(null);
+          notify("expired");
+          if (auth) renderAuth();
+        }
+        if (retryAnonymous !== false) return authFetch(url, init, false);
+      }
+      return r;
+    });
+  }
+
+  function asksForPlan(url) {
+    try {
+      return new URL(url, window.location.href).searchParams.has("plan_id");
+    } catch (e) {
+      return false;
+    }
   }
 
   function classColor(value, breaks, colors) {
@@ -148,8 +222,13 @@
       );
     const options = { pane: spec.pane, interactive: spec.interactive !== false };
     if (renderer) options.renderer = renderer;
-    fetch(spec.url, { headers: { Accept: "application/geo+json" } })
+    authFetch(spec.url, { headers: { Accept: "application/geo+json" } })
       .then((r) => {
+        if (r.status === 404 && asksForPlan(spec.url)) {
+          const hidden = new Error(spec.url + ": HTTP 404");
+          hidden.planHidden = true;
+          throw hidden;
+        }
         if (!r.ok) throw new Error(spec.url + ": HTTP " + r.status);
         return r.json();
       })
@@ -166,6 +245,9 @@
         ).eachLayer((layer) => group.addLayer(layer));
         const container = map.getContainer();
         container.setAttribute("data-" + spec.key + "-count", data.features.length);
+        if (spec.fit && group.getLayers().length) {
+          map.fitBounds(group.getBounds(), { paddingTopLeft: [10, 48], paddingBottomRight: [10, 10] });
+        }
         if (labels) {
           watchLabels(map, labels);
           declutter(map, labels);
@@ -178,7 +260,23 @@
           container.setAttribute("data-" + spec.key + "-draw-ms", Math.round(performance.now() - fetched));
         });
       })
-      .catch((err) => showError(map, spec.errorLabel + ": " + err.message));
+      .catch((err) => {
+        if (!err.planHidden) {
+          showError(map, spec.errorLabel + ": " + err.message);
+          return;
+        }
+        // A draft this visitor may not see (or no such plan: the server answers both alike).
+        map.getContainer().setAttribute("data-" + spec.key + "-hidden", "1");
+        if (!auth) {
+          showError(map, spec.errorLabel + ": " + err.message);
+        } else if (getToken()) {
+          notify("hidden");
+        } else {
+          notify("draft");
+          if (openSignIn) openSignIn();
+          else wantSignIn = true;
+        }
+      });
   };
 
   /** The legend as a Leaflet control, bottom left: stacked above the scale bar, never under it. */
@@ -197,7 +295,7 @@
   window.gridmapLookup = function (map, spec) {
     map.on("click", function (e) {
       const url = spec.url + "?lon=" + e.latlng.lng + "&lat=" + e.latlng.lat + "&offset=" + spec.offset;
-      fetch(url)
+      authFetch(url)
         .then((r) => r.json().then((body) => ({ ok: r.ok, body: body })))
         .then(({ ok, body }) => {
           let html;
@@ -216,5 +314,151 @@
         })
         .catch((err) => showError(map, err.message));
     });
+  };
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  /** The sign-in form: posts to /auth/token by fetch (the password never goes into a URL). */
+  function signInForm(box) {
+    const t = auth.texts;
+    const form = el("form", "gridmap-signin");
+    form.method = "post";
+    form.hidden = true;
+    const user = el("input");
+    user.name = "username";
+    user.autocomplete = "username";
+    user.required = true;
+    const pass = el("input");
+    pass.type = "password";
+    pass.name = "password";
+    pass.autocomplete = "current-password";
+    pass.required = true;
+    const userLabel = el("label", null, t.username + " ");
+    userLabel.appendChild(user);
+    const passLabel = el("label", null, t.password + " ");
+    passLabel.appendChild(pass);
+    const submit = el("button", null, t.submit);
+    submit.type = "submit";
+    const message = el("span", "gridmap-signin-error");
+    message.setAttribute("role", "alert");
+    [userLabel, passLabel, submit, message].forEach((n) => form.appendChild(n));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      message.textContent = "";
+      submit.disabled = true;
+      const body = new URLSearchParams({ username: user.value, password: pass.value });
+      fetch(auth.tokenUrl, { method: "POST", body: body, credentials: "same-origin", cache: "no-store" })
+        .then((r) => {
+          if (r.ok) return r.json();
+          throw new Error(r.status === 401 ? t.wrong : r.status === 429 ? t.throttled : t.failed);
+        })
+        .then((data) => {
+          pass.value = "";
+          setToken(data.access_token);
+          window.location.reload(); // the same URL: the layers load again, with the token
+        })
+        .catch((err) => {
+          pass.value = "";
+          submit.disabled = false;
+          message.textContent = [t.wrong, t.throttled].includes(err.message) ? err.message : t.failed;
+        });
+    });
+    box.appendChild(form);
+    return { form: form, user: user };
+  }
+
+  /** Fill the sign-in control: a sign-in button and form, or who is signed in and sign-out. */
+  function renderAuth() {
+    const slot = authMap && authMap.getContainer().querySelector(".gridmap-auth");
+    if (!slot) return;
+    const t = auth.texts;
+    slot.textContent = "";
+    const token = getToken();
+    if (!token) {
+      const open = el("button", "gridmap-signin-open", t.signIn);
+      open.type = "button";
+      slot.appendChild(open);
+      const parts = signInForm(slot);
+      openSignIn = () => {
+        parts.form.hidden = false;
+        open.hidden = true;
+        parts.user.focus();
+      };
+      open.addEventListener("click", openSignIn);
+      slot.setAttribute("data-signed-in", "0");
+      if (wantSignIn) openSignIn();
+      return;
+    }
+    openSignIn = null;
+    const who = el("span", "gridmap-signed-in", t.signedIn);
+    const name = el("b");
+    who.appendChild(name);
+    const out = el("button", "gridmap-signout", t.signOut);
+    out.type = "button";
+    out.addEventListener("click", () => {
+      setToken(null);
+      window.location.reload();
+    });
+    slot.appendChild(who);
+    slot.appendChild(out);
+    slot.setAttribute("data-signed-in", "1");
+    authFetch(auth.meUrl, { cache: "no-store" }, false)
+      .then((r) => (r.ok ? r.json() : null))
+      .then((me) => {
+        if (me) name.textContent = me.username;
+      })
+      .catch(() => {});
+  }
+
+  /** Downloads of a plan when signed in: fetched with the token, saved from a blob. */
+  function authDownloads() {
+    for (const link of document.querySelectorAll(".gridmap-bar a[download]")) {
+      link.addEventListener("click", (e) => {
+        if (!getToken()) return; // public files: the plain link
+        e.preventDefault();
+        authFetch(link.href)
+          .then((r) => {
+            if (!r.ok) throw new Error(link.href + ": HTTP " + r.status);
+            const disposition = r.headers.get("Content-Disposition") || "";
+            const match = /filename="?([^";]+)"?/.exec(disposition);
+            const name = match ? match[1] : new URL(link.href).pathname.split("/").pop();
+            return r.blob().then((blob) => ({ blob: blob, name: name }));
+          })
+          .then(({ blob, name }) => {
+            const url = URL.createObjectURL(blob);
+            const save = el("a");
+            save.href = url;
+            save.download = name;
+            document.body.appendChild(save);
+            save.click();
+            save.remove();
+            setTimeout(() => URL.revokeObjectURL(url), 10000);
+          })
+          .catch((err) => showError(authMap, err.message));
+      });
+    }
+  }
+
+  /** Staff sign-in on a map page (spec: tokenUrl, meUrl, texts): a control at the top right
+   * (call before the layer control, so it stacks above it) and token-aware download links. */
+  window.gridmapAuth = function (map, spec) {
+    auth = spec;
+    authMap = map;
+    const control = L.control({ position: "topright" });
+    control.onAdd = function () {
+      const box = L.DomUtil.create("div", "gridmap-auth");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    control.addTo(map);
+    renderAuth();
+    // The bar with the download links comes after the map's script in the page: wait for it.
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", authDownloads);
+    else authDownloads();
   };
 })();
