@@ -12,9 +12,16 @@ finish it within seconds for thirty grids, so it runs only on regions of at most
 ``exact_grids`` grids. The fast one fixes the roots (the units a first solve without
 connectivity leaves in place) and lets a unit belong to a grid only next to a unit of that grid
 closer to the root; it is sufficient for connectivity, solves in about a second for thirty
-grids, and may miss the optimum. Every solve runs to its optimum (the time limit is only a
-safety net), so equal inputs give equal plans on any machine. One extra grid is opened only
-when the region's households do not fit the grids it has.
+grids, and may miss the optimum. One extra grid is opened only when the region's households
+do not fit the grids it has.
+
+The work is limited, never the time: each solve may explore at most ``node_limit``
+branch-and-bound nodes (HiGHS ``mip_max_nodes``, through SciPy's ``milp``), so equal inputs give
+equal plans on any machine (the time limit is only a safety net far above it). The program runs
+only where it can still improve a plan in hand (``beat``): the optimum without connectivity
+comes first; it is the answer when its grids are connected, and nothing more is solved when it
+moves as many households as the plan in hand; otherwise the connected programs carry a cap on
+the households moved, so that "cannot do better" is proven from the relaxation at once.
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 Each broken grid is repaired together with the grids around it, the region widening ring by
 ring (:func:`widening_pass`); a region that needs one grid more or less has one carved out or
 shared out (:class:`RepairSearch`); if local repair fails everywhere, grids are merged and re-split
-(:meth:`RepairSearch.recreate`). The exact program of :mod:`gridmap.fewestmoves` runs beside
-this search and its plan is kept when it moves fewer households. :func:`attempt_repair` first
-keeps compounds whole, then frees those around the repair, and ranks plans by households out of
-bounds, compounds split and households moved.
+(:meth:`RepairSearch.recreate`). The exact program of :mod:`gridmap.fewestmoves` runs after
+this search, only where it can still move fewer households, and its plan is kept when it does.
+:func:`attempt_repair` first keeps compounds whole, then frees those around the repair, and
+ranks plans by households out of bounds, compounds split and households moved.
 """
 
 from __future__ import annotations

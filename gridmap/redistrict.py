@@ -11,13 +11,16 @@ household moved, so as few households as possible change grid (the first region 
 repaired and the one a ring wider are both tried); when the region needs one grid
 more (or less), a new grid is first carved out of the fullest grids (or the emptiest is shared
 out among its neighbours). Only if that fails everywhere are grids merged and re-split
-(:func:`gridmap.search.recombine`). Beside the local search, an integer program
-(:func:`gridmap.fewestmoves.fewest_moves`) finds the fewest households to move around the broken
-grids with every grid connected; the better plan is kept. Plans are ranked by households out of
-bounds, then compounds split, then households moved (:func:`gridmap.planrepair.attempt_repair`);
-a repair crosses a street only when none within the street blocks brings the grids within
-bounds. A building above the maximum becomes a grid of its own and
-a community under the minimum one grid, both reported as for partition (``over_max``,
+(:func:`gridmap.search.recombine`). After the local search, an integer program
+(:func:`gridmap.fewestmoves.fewest_moves`) looks for a repair around the broken grids that
+moves fewer households with every grid connected, only where one can exist; the better plan is
+kept. Plans are ranked by households out of bounds, then compounds split, then households
+moved (:func:`gridmap.planrepair.attempt_repair`); a repair crosses a street only when none
+within the street blocks brings the grids within bounds (the crossing repair is tried first
+when a group of street blocks holds households no number of grids can share,
+:func:`gridmap.planrepair.blocks_can_balance`). Communities are repaired one by one or in
+``n_jobs`` processes, with the same result. A building above the maximum becomes a grid of its
+own and a community under the minimum one grid, both reported as for partition (``over_max``,
 ``under_min``, with ``message_zh``). Codes go to the repaired grids by a maximum-weight
 matching on the households they share with the current grids, so the most households keep
 their code; a grid left without one gets a new code, after every code the community has ever
