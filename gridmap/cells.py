@@ -154,6 +154,8 @@ def tessellate(
     (2, 2, 10000)
     """
     community = shapely.make_valid(community) if not shapely.is_valid(community) else community
+    if compounds is not None and len(compounds):
+        compounds = _walls_round_buildings(np.asarray(compounds), building_geoms)
     street_lines = _clip_lines(streets, community)
     wall_lines = _clip_lines(
         shapely.boundary(compounds) if compounds is not None and len(compounds) else None, community
@@ -192,6 +194,40 @@ def tessellate(
         streets=street_lines,
         walls=wall_lines,
     )
+
+
+def _walls_round_buildings(compounds: np.ndarray, building_geoms: np.ndarray) -> np.ndarray:
+    """Compound outlines moved round the footprints they cross.
+
+    A compound drawn across a building takes in the whole footprint of a building whose
+    representative point it holds and leaves out the footprint of any other, so a wall never
+    cuts a building (a street still may).
+    """
+    geoms = np.asarray(building_geoms)
+    polys = np.flatnonzero(shapely.get_type_id(geoms) != 0)
+    if len(polys) == 0:
+        return compounds
+    fps = geoms[polys]
+    ci, bi = shapely.STRtree(fps).query(shapely.boundary(compounds), predicate="crosses")
+    if len(ci) == 0:
+        return compounds
+    out = compounds.copy()
+    points = representative_points(fps[bi])
+    inside = shapely.contains(compounds[ci], points)
+    for c in np.unique(ci).tolist():
+        mine = ci == c
+        add = fps[bi[mine & inside]]
+        cut = fps[bi[mine & ~inside]]
+        geom = out[c]
+        if len(add):
+            geom = shapely.union(geom, shapely.union_all(add))
+        if len(cut):
+            geom = shapely.difference(geom, shapely.union_all(cut))
+        parts = shapely.get_parts(geom)
+        parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+        if len(parts):
+            out[c] = parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
+    return out
 
 
 def _clip_lines(lines: np.ndarray | None, community: BaseGeometry) -> BaseGeometry | None:
@@ -307,7 +343,9 @@ def _cells(
             regions.append(shapely.intersection(region, block))
             region_owner.append(int(own[group[0]]))
         owner_arr = np.array(region_owner, dtype=np.int64)
-        cells += _claim_footprints(np.array(regions, dtype=object), geoms[owner_arr], block)
+        cells += _claim_footprints(
+            np.array(regions, dtype=object), geoms[owner_arr], points[owner_arr], block
+        )
         cell_block += [b] * len(regions)
         owners += region_owner
     cells_arr = np.array(cells, dtype=object)
@@ -315,14 +353,18 @@ def _cells(
     return _explode(cells_arr[keep], np.array(cell_block)[keep], np.array(owners)[keep], points)
 
 
-def _claim_footprints(regions: np.ndarray, footprints: np.ndarray, block) -> list:
+def _claim_footprints(
+    regions: np.ndarray, footprints: np.ndarray, points: np.ndarray, block
+) -> list:
     """Give each building's cell its whole footprint (within the block).
 
     Voronoi regions of footprint vertices split the ground between buildings, but where
     buildings touch (terraces, perimeter blocks) a region boundary can run through a
-    footprint. Each cell becomes its region minus every footprint, plus its own footprint
-    (minus the footprints listed before it, where footprints overlap), so a grid line between
-    cells never cuts a building that no street crosses.
+    footprint. Each cell becomes its region minus every footprint, plus its own footprint,
+    so a grid line between cells never cuts a building that no street crosses. Where
+    footprints overlap, the overlap goes to the building whose point lies in it; a footprint
+    holding another building's point is left to the Voronoi split, so every building's point
+    stays in its own cell.
     """
     polys = np.flatnonzero(shapely.get_type_id(footprints) != 0)
     if len(polys) == 0:
@@ -332,9 +374,17 @@ def _claim_footprints(regions: np.ndarray, footprints: np.ndarray, block) -> lis
     a, b = tree.query(own, predicate="intersects")
     pair = a < b
     a, b = a[pair], b[pair]
-    overlap = shapely.area(shapely.intersection(own[a], own[b])) > 0
-    for i, j in zip(a[overlap].tolist(), b[overlap].tolist(), strict=True):
-        own[j] = shapely.difference(own[j], own[i])  # overlapping footprints: first one wins
+    inter = shapely.intersection(own[a], own[b])
+    for i, j, piece in zip(a.tolist(), b.tolist(), inter, strict=True):
+        if shapely.area(piece) > 0:  # overlapping footprints: the one whose point it holds
+            loser = i if shapely.intersects(piece, points[polys[j]]) else j
+            own[loser] = shapely.difference(own[loser], piece)
+    clash = np.zeros(len(polys), dtype=bool)
+    pi, oi = tree.query(points, predicate="intersects")
+    clash[oi[polys[oi] != pi]] = True
+    polys, own = polys[~clash], own[~clash]
+    if len(polys) == 0:
+        return list(regions)
     taken = shapely.union_all(own)
     out = np.asarray(regions, dtype=object).copy()
     hit = shapely.intersects(out, taken)

@@ -134,7 +134,13 @@ def test_footprints_lie_in_their_own_grid(written):
     crossed = shapely.intersects(
         shapely.buffer(rows.geometry.values, -0.5), shapely.union_all(bounding.geometry.values)
     )
-    assert (share[~crossed] > 0.99).all()
+    # Overlapping footprints (drawing errors) cannot both be whole; every other one is.
+    fps = rows.geometry.to_numpy()
+    a, b = shapely.STRtree(fps).query(fps, predicate="intersects")
+    a, b = a[a != b], b[a != b]
+    overlaps = np.zeros(len(rows), dtype=bool)
+    overlaps[a[shapely.area(shapely.intersection(fps[a], fps[b])) > 0.01]] = True
+    assert (share[~crossed & ~overlaps] > 0.99).all()
     cut = set(rows["building_id"].to_numpy()[share < 0.99])
     told = {i for p in result.problems if p.kind == "street_through_building"
             for i in p.building_ids}  # fmt: skip
