@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gridmap.errors import GridmapError, InputError
 from gridmap.partition import GRID_COLUMNS
@@ -104,18 +105,29 @@ def redistrict_command(
             community_code_field=community_code_field,
             options=read_options,
         )
-        result = redistrict(
-            grids,
-            inputs.buildings,
-            assignments=_read_assignments(assignments),
-            communities=inputs.communities,
-            streets=inputs.streets,
-            compounds=inputs.compounds,
-            min_households=min_households,
-            max_households=max_households,
-            seed=seed,
-            n_jobs=jobs or os.cpu_count() or 1,
-        )
+        current = _read_assignments(assignments)
+        with Progress(
+            TextColumn("redistrict"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("communities", total=grids["grid_code"].astype(str).str[:12].nunique())
+            result = redistrict(
+                grids,
+                inputs.buildings,
+                assignments=current,
+                communities=inputs.communities,
+                streets=inputs.streets,
+                compounds=inputs.compounds,
+                min_households=min_households,
+                max_households=max_households,
+                seed=seed,
+                n_jobs=jobs or os.cpu_count() or 1,
+                progress=lambda _code: bar.advance(task),
+            )
     except GridmapError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
         raise typer.Exit(code=2) from exc
