@@ -114,7 +114,8 @@ def redistrict_command(
             console=console,
             transient=True,
         ) as bar:
-            task = bar.add_task("communities", total=grids["grid_code"].astype(str).str[:12].nunique())
+            n_communities = grids["grid_code"].astype(str).str[:12].nunique()
+            task = bar.add_task("communities", total=n_communities)
             result = redistrict(
                 grids,
                 inputs.buildings,
