@@ -154,9 +154,10 @@ def tessellate(
     (2, 2, 10000)
     """
     community = shapely.make_valid(community) if not shapely.is_valid(community) else community
-    if compounds is not None and len(compounds):
-        compounds = _walls_round_buildings(np.asarray(compounds), building_geoms)
     street_lines = _clip_lines(streets, community)
+    if compounds is not None and len(compounds):
+        street_blocks = _blocks(community, _raw_lines(streets, street_lines), None)
+        compounds = _walls_round_buildings(np.asarray(compounds), building_geoms, street_blocks)
     wall_lines = _clip_lines(
         shapely.boundary(compounds) if compounds is not None and len(compounds) else None, community
     )
@@ -196,12 +197,14 @@ def tessellate(
     )
 
 
-def _walls_round_buildings(compounds: np.ndarray, building_geoms: np.ndarray) -> np.ndarray:
+def _walls_round_buildings(
+    compounds: np.ndarray, building_geoms: np.ndarray, street_blocks: np.ndarray
+) -> np.ndarray:
     """Compound outlines moved round the footprints they cross.
 
-    A compound drawn across a building takes in the whole footprint of a building whose
-    representative point it holds and leaves out the footprint of any other, so a wall never
-    cuts a building (a street still may).
+    A compound drawn across a building takes in the footprint (up to the streets around it)
+    of a building whose representative point it holds and leaves out the footprint of any
+    other, so a wall never cuts a building (a street still may).
     """
     geoms = np.asarray(building_geoms)
     polys = np.flatnonzero(shapely.get_type_id(geoms) != 0)
@@ -214,9 +217,13 @@ def _walls_round_buildings(compounds: np.ndarray, building_geoms: np.ndarray) ->
     out = compounds.copy()
     points = representative_points(fps[bi])
     inside = shapely.contains(compounds[ci], points)
+    where = _locate(points, street_blocks)
+    within = np.array(fps[bi], dtype=object)
+    found = where >= 0
+    within[found] = shapely.intersection(within[found], street_blocks[where[found]])
     for c in np.unique(ci).tolist():
         mine = ci == c
-        add = fps[bi[mine & inside]]
+        add = within[mine & inside]
         cut = fps[bi[mine & ~inside]]
         geom = out[c]
         if len(add):
