@@ -246,7 +246,8 @@
         const container = map.getContainer();
         container.setAttribute("data-" + spec.key + "-count", data.features.length);
         if (spec.fit && group.getLayers().length) {
-          map.fitBounds(group.getBounds(), { paddingTopLeft: [10, 48], paddingBottomRight: [10, 10] });
+          const padding = { paddingTopLeft: [10, 48], paddingBottomRight: [10, 10], animate: false };
+          map.fitBounds(group.getBounds(), padding);
         }
         if (labels) {
           watchLabels(map, labels);
