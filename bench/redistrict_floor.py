@@ -78,10 +78,17 @@ def floors(seen: dict) -> list[dict]:
             towers = _tower_labels(anchor, units)
             total = sum(w for v, w in enumerate(units.weights) if not units.tower[v])
             bounds = relaxed_bounds(total, seen["lo"], seen["hi"])
-            floor = moves_floor(anchor, units, bounds, towers=towers, rings=len(anchor), reach=6)
+            floor = moves_floor(anchor, units, bounds, towers=towers, rings=len(anchor), reach=6,
+                                node_limit=None)  # fmt: skip
             repairs = fewest_moves(
-                anchor, units, bounds, towers=towers, exact_grids=len(anchor), time_limit=30.0
-            )
+                anchor,
+                units,
+                bounds,
+                towers=towers,
+                exact_grids=len(anchor),
+                node_limit=None,
+                time_limit=30.0,
+            )  # the optimum is wanted here: no node limit
             moved = [
                 sum(units.weights[v] for v, g in enumerate(lab) if g != anchor[v])
                 for lab in (return_home(r, units, anchor, bounds, towers) for r in repairs)

@@ -56,7 +56,7 @@ def fewest_moves(
     rings: int = 2,
     reach: int = 3,
     exact_grids: int = 12,
-    node_limit: int = 2_000,
+    node_limit: int | None = 2_000,
     time_limit: float = 120.0,
     beat: float | None = None,
 ) -> list[list[int]]:
@@ -78,10 +78,10 @@ def fewest_moves(
         Size of the region around the broken grids and how far a unit may travel.
     exact_grids : int
         Largest region (in grids) the exact, flow-based program is run on.
-    node_limit : int
+    node_limit : int or None
         Branch-and-bound nodes any one solve may explore (HiGHS ``mip_max_nodes``): a
         deterministic limit on the work, so a solve stopped there gives the same plan on any
-        machine.
+        machine. ``None``: no limit (to find the optimum, as ``bench/redistrict_floor.py``).
     time_limit : float
         Seconds any one solve may take: only a safety net far above what the node limit
         allows (a solve stopped by time gives its best plan so far, which may differ between
@@ -136,7 +136,7 @@ def moves_floor(
     towers: frozenset[int] = frozenset(),
     rings: int = 2,
     reach: int = 3,
-    node_limit: int = 2_000,
+    node_limit: int | None = 2_000,
     time_limit: float = 120.0,
 ) -> float | None:
     """Households that any repair of the region must move: the optimum without connectivity.
