@@ -157,7 +157,7 @@ def read_layer_file(
         crs=options.crs,
         encoding=options.encoding,
         required=_PLAN_REQUIRED.get(entity, ()),
-        keep_extra=entity == "grid",
+        keep_extra=entity in ("grid", "street"),  # streets: tunnel/layer/boundary … columns
     )
 
 

@@ -156,3 +156,18 @@ def test_cli_writes_the_problems_csv_and_prints_each_grid_once(tmp_path):
     verbose = runner.invoke(app, [*args, "--verbose", "--lang", "en"])
     assert verbose.exit_code == 0, verbose.output
     assert "routine notice" not in verbose.output
+
+
+def test_cli_reads_the_tunnel_tag_of_the_street_file(tmp_path):
+    comm, b, s = _street_plan()
+    comm.rename(columns={"community_code": "code"}).to_file(tmp_path / "c.gpkg")
+    b.rename(columns={"building_id": "id"}).to_file(tmp_path / "b.gpkg")
+    t = str(tmp_path)
+    args = ["partition", "--communities", f"{t}/c.gpkg", "--buildings", f"{t}/b.gpkg",
+            "--streets", f"{t}/s.gpkg", "--out", f"{t}/g.geojson", "--jobs", "1"]  # fmt: skip
+    s.to_file(tmp_path / "s.gpkg")
+    assert "清水路" in runner.invoke(app, args).output
+    s["tunnel"] = ["yes", None]
+    s.to_file(tmp_path / "s.gpkg")
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0 and "清水路" not in res.output
