@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gridmap.spreadsheet import safe_frame
 from gridmap.streets import UNNAMED_STREET
 
 __all__ = [
@@ -194,8 +195,6 @@ def problems_table(problems: Iterable[Problem]) -> pd.DataFrame:
 def write_problems_csv(problems: Sequence[Problem], path: Path | str) -> pd.DataFrame:
     """Write :func:`problems_table` as UTF-8 CSV (with BOM, for Excel); formula-like cells
     are neutralised. Returns the table written."""
-    from gridmap.spreadsheet import safe_frame
-
     table = problems_table(problems)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
