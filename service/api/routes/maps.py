@@ -349,6 +349,12 @@ def _page_plan(request: Request, session: Any, principal: Principal, plan_id: in
     return True
 
 
+def _page_response(html: str, visible: bool, plan_id: int | None) -> HTMLResponse:
+    """The page; 404 for a hidden plan, and with a plan the answer depends on ``Accept``."""
+    headers = {"Vary": "Accept"} if plan_id is not None else None
+    return HTMLResponse(html, status_code=200 if visible else 404, headers=headers)
+
+
 def _public_grid_place(session: Any, grid_code: str, plan_id: int | None) -> tuple[Any, str]:
     """Bounds and community code of a grid from public data only: its published grid, else
     the community its code starts with (same 404 as a missing plan when neither exists)."""
@@ -448,7 +454,7 @@ def community_page(
         ),
         base_url=f"{root}/maps/data/communities/{code}/base.geojson{_query(offset, None)}",
     )
-    return HTMLResponse(html, status_code=200 if visible else 404)
+    return _page_response(html, visible, plan_id)
 
 
 @router.get("/grids/{grid_code}", response_class=HTMLResponse, summary="Grid map")
@@ -499,4 +505,4 @@ def grid_page(
         base_url=f"{root}/maps/data/communities/{code}/base.geojson{_query(offset, None)}",
         fit_outline=not visible,
     )
-    return HTMLResponse(html, status_code=200 if visible else 404)
+    return _page_response(html, visible, plan_id)

@@ -100,6 +100,9 @@ def page():
         tab.errors = []
         tab.on("request", lambda r: tab.requests.append((r.url, r.headers.get("authorization"))))
         tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        # Content-Security-Policy violations are console errors, not page errors.
+        csp = "Content Security Policy"
+        tab.on("console", lambda m: csp in m.text and tab.errors.append(m.text))
         yield tab
         browser.close()
 
@@ -120,6 +123,7 @@ def test_a_browser_gets_the_same_public_page_for_a_draft_and_an_absent_plan(clie
     absent = client.get(path.format(p=ABSENT), headers=HTML)
     assert draft.status_code == absent.status_code == 404
     assert draft.headers["content-type"].startswith("text/html")
+    assert draft.headers["vary"] == "Accept"
     # Nothing of the draft is in its page: it differs from the absent plan's only by the id
     # (and folium's random element names).
     assert _normalised(draft.text, DRAFT) == _normalised(absent.text, ABSENT)
