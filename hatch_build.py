@@ -55,7 +55,9 @@ class VendorAssetsHook(BuildHookInterface):  # type: ignore[type-arg]
                 return
             self.app.display_info("gridmap: npm ci (Leaflet for the map pages)")
             done = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=static, check=False
+                [npm, "ci", "--no-audit", "--no-fund", "--silent", "--ignore-scripts"],
+                cwd=static,
+                check=False,
             )
             if done.returncode != 0:
                 self._warn(f"`npm ci` failed ({done.returncode}); map pages will lack Leaflet")

@@ -103,7 +103,7 @@ install_web_assets() {
     local want; want=$(cat service/static/package.json service/static/package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
       log "installing web assets (npm)"
-      (cd service/static && npm ci --silent --no-audit --no-fund)
+      (cd service/static && npm ci --silent --no-audit --no-fund --ignore-scripts)
       .venv/bin/python -m service.assets --install
       echo "$want" > "$stamp"
     fi
