@@ -23,6 +23,7 @@ from gridmap.constraints import household_bounds
 from gridmap.crs import STORAGE_CRS, to_storage_crs
 from gridmap.errors import InputError
 from gridmap.problems import Problem
+from gridmap.tiling import LONLAT_GRID_SIZE, snap_grids
 from service.storage import models as m
 from service.storage.loads import NotFoundError, load_buildings, load_community
 from service.storage.values import as_multipolygon, clean_int, clean_text, shapes_from_wkb, to_wkb
@@ -111,6 +112,9 @@ def save_plan(
     if "grid_code" not in grids or grids["grid_code"].isna().any():
         grids["grid_code"] = number_grids(grids, community_code)
     grids["grid_code"] = grids["grid_code"].map(clean_text)
+    # stored as written to files: rounded to the output precision as one coverage, each grid
+    # still one valid polygon (a grid given a detached part keeps one polygon per part)
+    grids["geometry"] = snap_grids(grids.geometry.to_numpy(), LONLAT_GRID_SIZE)
     bad = [c for c in grids["grid_code"] if not (len(c) == 15 and c.startswith(community_code))]
     if bad:
         raise InputError(

@@ -12,7 +12,8 @@ import json
 import geopandas as gpd
 import pandas as pd
 import pytest
-from sqlalchemy import select, update
+import shapely
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 import geodata
@@ -100,6 +101,32 @@ def test_store_partition_gives_the_grids_of_the_files(sample_url, tmp_path):
     from_store = pd.concat([p.assignments for p in stored]).sort_values("building_id")
     assert from_files.to_numpy().tolist() == from_store.to_numpy().tolist()
     assert stored[0].info["params"]["seed"] == 3
+
+
+def test_stored_grids_are_the_written_grids_one_valid_polygon_each(sample_url, tmp_path):
+    """Issue 11: grids are rounded to the output precision before they are stored, as they are
+    before they are written: the database holds one valid polygon per grid, vertex for vertex
+    the polygons of the GeoJSON file (7 decimals)."""
+    out = tmp_path / "grids.geojson"
+    run("partition", *_sample_files(tmp_path), "--seed", 3, "--jobs", 1, "--out", out)
+    run("plan", "partition", "--db", sample_url, "--seed", 3, "--jobs", 1)
+    with open_store(sample_url, migrate=False) as store, session_scope(store.engine) as session:
+        rows = session.execute(
+            select(m.Grid.code, func.ST_IsValid(m.Grid.geom), func.ST_NumGeometries(m.Grid.geom))
+        ).all()
+        stored = {
+            p.grids.iloc[0]["community_code"]: p.grids
+            for p in (store.load_plan(int(i)) for i in _ids(_plans(sample_url), "draft").values())
+        }
+    written = gpd.read_file(out).set_index("grid_code")
+    assert sorted(code for code, _, _ in rows) == sorted(written.index)
+    assert all(bool(valid) and parts == 1 for _, valid, parts in rows), rows
+    for grids in stored.values():
+        for code, geom in zip(grids["grid_code"], grids.geometry, strict=True):
+            (polygon,) = shapely.get_parts(geom)
+            assert polygon.normalize().equals_exact(
+                written.geometry[code].normalize(), tolerance=1e-9
+            ), code
 
 
 def test_plans_keep_their_problems_and_show_them(sample_url, tmp_path):
