@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -189,18 +190,29 @@ def _painted_pixels(page, pane: str) -> int:
     )
 
 
+def _painted_pixels_once(page, pane: str, settled, timeout_s: float = 10.0) -> int:
+    """Painted pixels of ``pane`` once ``settled(n)`` holds (Leaflet repaints a canvas on the
+    next animation frame, not at once), or the last count after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        n = _painted_pixels(page, pane)
+        if settled(n) or time.monotonic() > deadline:
+            return n
+        page.wait_for_timeout(50)
+
+
 def test_base_of_buildings_and_streets_draws_without_internet(dense_server, page):
     _open_community(page, dense_server)
     box_ = page.locator(".folium-map")
     assert box_.get_attribute("data-base-count") == str(len(CELLS) + STREETS)
     # Drawn on a canvas beneath the grids (the basemap tiles were blocked, not drawn).
-    painted = _painted_pixels(page, "gridmap-base")
+    painted = _painted_pixels_once(page, "gridmap-base", lambda n: n > 20_000)
     assert painted > 20_000  # 88 footprints of ~30-60 m and two streets across
     assert any("openstreetmap" in url for url in page.context.blocked)
     assert page.locator(".leaflet-tile-loaded").count() == 0
     # The base is a layer one can switch off: the canvas then holds nothing.
     page.locator(".leaflet-control-layers label", has_text="底图").click()
-    assert _painted_pixels(page, "gridmap-base") == 0
+    assert _painted_pixels_once(page, "gridmap-base", lambda n: n == 0) == 0
 
 
 def test_district_map_draws_base_and_grid_outlines(dense_server, page):
