@@ -27,6 +27,7 @@ the households moved, so that "cannot do better" is proven from the relaxation a
 from __future__ import annotations
 
 import heapq
+import warnings
 from collections import deque
 from collections.abc import Sequence
 
@@ -56,7 +57,9 @@ def fewest_moves(
     rings: int = 2,
     reach: int = 3,
     exact_grids: int = 12,
+    exact_pairs: int = 300,
     node_limit: int | None = 2_000,
+    iteration_limit: int | None = 200_000,
     time_limit: float = 120.0,
     beat: float | None = None,
 ) -> list[list[int]]:
@@ -76,12 +79,16 @@ def fewest_moves(
         Grids that neither give nor take units.
     rings, reach : int
         Size of the region around the broken grids and how far a unit may travel.
-    exact_grids : int
-        Largest region (in grids) the exact, flow-based program is run on.
+    exact_grids, exact_pairs : int
+        Largest region (in grids, and in unit–grid pairs) the exact, flow-based program is run
+        on: its root node alone took HiGHS 20 s on a region of 10 grids and 433 pairs.
     node_limit : int or None
         Branch-and-bound nodes any one solve may explore (HiGHS ``mip_max_nodes``): a
         deterministic limit on the work, so a solve stopped there gives the same plan on any
         machine. ``None``: no limit (to find the optimum, as ``bench/redistrict_floor.py``).
+    iteration_limit : int or None
+        Simplex iterations any one solve may take (HiGHS ``simplex_iteration_limit``), which
+        also bounds the work at the root node; deterministic like ``node_limit``.
     time_limit : float
         Seconds any one solve may take: only a safety net far above what the node limit
         allows (a solve stopped by time gives its best plan so far, which may differ between
@@ -114,6 +121,8 @@ def fewest_moves(
     if isinstance(program, list):
         return [program]  # nothing is broken
     limits = {"node_limit": node_limit, "time_limit": time_limit}
+    if iteration_limit is not None:
+        limits["simplex_iteration_limit"] = iteration_limit
     first = program.solve(limits, contiguity=None)
     if first is None:
         return []  # not even without connectivity: the region cannot be repaired
@@ -123,8 +132,11 @@ def fewest_moves(
         return []  # the plan in hand already moves as few households as any repair can
     roots = _kept_roots(first, program)
     found = [program.solve(limits, contiguity="distance", roots=roots, below=beat)]
-    if len(program.grids) <= exact_grids:
-        found.append(program.solve(limits, contiguity="flow", below=beat))
+    best = min([_moved(lab, anchor, w)[0] for lab in found if lab is not None] + [beat or np.inf])
+    small = len(program.grids) <= exact_grids and program.pairs <= exact_pairs
+    if small and best > _moved(first, anchor, w)[0] + 1e-9:  # the flow program may do better
+        cap = None if np.isinf(best) else best
+        found.append(program.solve(limits, contiguity="flow", below=cap))
     return sorted((lab for lab in found if lab is not None), key=lambda lab: _moved(lab, anchor, w))
 
 
@@ -279,6 +291,7 @@ class _Program:
         for v, gs in candidates.items():
             for g in sorted(gs):
                 self.inside[g].append(v)
+        self.pairs = sum(len(vs) for vs in self.inside.values())
 
     def solve(
         self, limits: dict, contiguity: str | None, roots=None, below: float | None = None
@@ -339,13 +352,15 @@ class _Program:
         high[flows] = np.inf
         integer = np.ones(len(cost))
         integer[flows] = 0
-        result = milp(
-            np.asarray(cost),
-            constraints=rows.constraint(len(cost)),
-            integrality=integer,
-            bounds=VariableBounds(low, high),
-            options=dict(limits),
-        )
+        with warnings.catch_warnings():  # SciPy passes HiGHS's own options on, with a warning
+            warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+            result = milp(
+                np.asarray(cost),
+                constraints=rows.constraint(len(cost)),
+                integrality=integer,
+                bounds=VariableBounds(low, high),
+                options=dict(limits),
+            )
         if result.x is None:
             return None
         labels, fresh = list(anchor), max(anchor) + 1
