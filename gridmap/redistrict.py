@@ -264,7 +264,11 @@ def _redistrict_task(task: tuple) -> dict:
 def _redistrict_community(job: CommunityJob, old: CurrentGrids, retired: set[str]) -> dict:
     """Labels per cell, codes, change kinds and geometries of one community."""
     rng = np.random.default_rng(job.seed)
+    # The plan's lines as one geometry: the tessellation tests each line against all of them,
+    # and the many short pieces cost 0.5 of 3.6 s on central Helsinki (same cells and plans).
     lines = plan_lines(old.geoms, job)
+    if len(lines):
+        lines = np.array([shapely.multilinestrings(shapely.get_parts(lines))], dtype=object)
     cut = lines if job.streets is None else np.concatenate([job.streets, lines])
     tess = tessellate(
         job.boundary,
