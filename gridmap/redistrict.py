@@ -68,7 +68,7 @@ from gridmap.planlines import (
     street_lines,
 )
 from gridmap.planrepair import attempt_repair, blocks_can_balance
-from gridmap.problems import Problem
+from gridmap.problems import Problem, street_list
 
 __all__ = ["redistrict", "RedistrictResult", "CHANGE_KEPT", "CHANGE_CHANGED", "CHANGE_NEW"]
 
@@ -327,8 +327,11 @@ def _redistrict_community(job: CommunityJob, old: CurrentGrids, retired: set[str
     return part
 
 
-def _new_crossings(graph, block, solid_old, solid_labels, part, job) -> dict[int, str]:
-    """Grids that now span a street they did not span before: label → street names."""
+def _new_crossings(
+    graph, block, solid_old, solid_labels, part, job
+) -> dict[int, list[tuple[str, float]]]:
+    """Grids that now span a street they did not span before: label → ``(name, metres)``
+    pieces (``""`` for a street without a name; ids never stand in for names)."""
     a, b = graph.edges[:, 0], graph.edges[:, 1]
     new = (block[a] != block[b]) & (solid_labels[a] == solid_labels[b])
     new &= solid_old[a] != solid_old[b]
@@ -337,11 +340,11 @@ def _new_crossings(graph, block, solid_old, solid_labels, part, job) -> dict[int
         return {}
     geoms = np.array([part["geoms"][g] for g in labels], dtype=object)
     gi, si, length = street_straddle(geoms, job.streets)
-    out: dict[int, list[str]] = {g: [] for g in labels}
+    out: dict[int, list[tuple[str, float]]] = {g: [] for g in labels}
     for g, s, ln in zip(gi.tolist(), si.tolist(), length.tolist(), strict=True):
         name = None if job.street_names is None else job.street_names[s]
-        out[labels[g]].append(f"{name if name not in (None, '') else 'a street'} ({ln:.0f} m)")
-    return {g: ", ".join(v) or "a street" for g, v in out.items()}
+        out[labels[g]].append((str(name) if name not in (None, "") else "", float(ln)))
+    return {g: v or [("", 0.0)] for g, v in out.items()}
 
 
 def _split_compounds(cell_compound, cell_old, cell_labels) -> list[str]:
@@ -478,19 +481,17 @@ def _assemble(
                 message_zh=f"社区 {part['code']} 的小区 {'、'.join(ids)} 不得不拆分到多个"
                 f"网格：若保持完整，部分网格会超出 {part['lo']}–{part['hi']} 户的范围。",
             ))  # fmt: skip
-        for label, street in part["crossed"].items():
+        for label, pieces in part["crossed"].items():
             code, lo, hi = part["code_of"][label], part["lo"], part["hi"]
-            street_zh = (
-                street.replace("a street", "街道").replace(" m)", "米）").replace(" (", "（")
-            )
             problems.append(Problem(
                 "street_crossed",
-                f"Grid {code} now crosses {street}: no repair that keeps every grid within its "
-                f"street blocks brought the grids around it within {lo}–{hi} households, so "
-                "buildings across the street joined it.",
+                f"Grid {code} now crosses {street_list(pieces, 'en')}: no repair that keeps every "
+                f"grid within its street blocks brought the grids around it within {lo}–{hi} "
+                "households, so buildings across the street joined it.",
                 part["code"], code,
-                message_zh=f"网格 {code} 跨越了{street_zh}：在不跨街道的前提下无法使附近网格回到 "
-                f"{lo}–{hi} 户，因此将街道对面的楼栋并入该网格。",
+                message_zh=f"网格 {code} 跨越了{street_list(pieces, 'zh')}：在不跨街道的前提下无法"
+                f"使附近网格回到 {lo}–{hi} 户，因此将街道对面的楼栋并入该网格。",
+                streets=tuple(dict.fromkeys(n for n, _ in pieces if n)),
             ))  # fmt: skip
     for p in problems:
         logger.info("%s: %s", p.kind, p.message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -218,6 +220,19 @@ def test_repair_that_must_cross_a_street_says_so():
     assert all("Qingshui Road" in p.message and "Qingshui Road" in p.message_zh for p in crossed)
     assert {p.grid_code for p in crossed} <= set(result.grids["grid_code"])
     _tiles(result, 600 * 300)
+
+
+def test_a_crossed_street_without_a_name_is_named_in_words_never_by_id():
+    """Issue 11: Chinese problem text holds no English words; an unnamed street is 未命名道路."""
+    plan, buildings, streets = street_toy({"B450_1": 260})
+    streets = streets.assign(name=[None], street_id=["osm-w123456"])
+    result = redistrict(plan, buildings, streets=streets)
+    crossed = [p for p in result.problems if p.kind == "street_crossed"]
+    assert crossed, result.problems
+    for p in crossed:
+        assert "未命名道路" in p.message_zh and "unnamed street" in p.message
+        assert not re.search(r"[A-Za-z]", p.message_zh.replace(p.grid_code, "")), p.message_zh
+        assert "osm-w123456" not in p.message + p.message_zh
 
 
 def test_codes_go_where_most_households_keep_their_grid():
