@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gridmap.errors import GridmapError
 from gridmap.partition import GRID_COLUMNS, partition
@@ -27,6 +26,7 @@ from service.commands.planfiles import (
     STREETS,
     ReadOptions,
     check_lang,
+    community_progress,
     console,
     print_problems,
     read_inputs,
@@ -80,15 +80,7 @@ def partition_command(
         )
         comm = inputs.communities
         n_jobs = jobs or os.cpu_count() or 1
-        with Progress(
-            TextColumn("partition"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("communities", total=len(comm))
+        with community_progress("partition", len(comm)) as step:
             result = partition(
                 comm,
                 inputs.buildings,
@@ -98,7 +90,7 @@ def partition_command(
                 max_households=max_households,
                 seed=seed,
                 n_jobs=min(n_jobs, len(comm)),
-                progress=lambda _code: bar.advance(task),
+                progress=step,
             )
     except GridmapError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)

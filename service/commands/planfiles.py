@@ -7,7 +7,8 @@ grids go out as RFC 7946 GeoJSON (lon/lat) and the assignment as ``building_id,g
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gridmap.crs import STORAGE_CRS
 from gridmap.errors import InputError
@@ -24,7 +26,7 @@ from gridmap.spreadsheet import safe_frame
 from gridmap.tiling import LONLAT_GRID_SIZE, snap_grids
 
 __all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse_layers",
-           "read_inputs", "read_layer_file", "print_notes", "write_plan",
+           "read_inputs", "read_layer_file", "print_notes", "community_progress", "write_plan",
            "print_problems"]  # fmt: skip
 
 console = Console(stderr=True)
@@ -206,6 +208,24 @@ def read_inputs(
     print_notes(notes)
     return PlanInputs(communities=frames["community"], buildings=bld, streets=frames["street"],
                       compounds=frames["compound"], notes=notes)  # fmt: skip
+
+
+@contextmanager
+def community_progress(label: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A callback for each community done: a rich bar on a terminal, else a plain line each."""
+    if not console.is_terminal:
+        done = [0]
+
+        def line(code: str) -> None:
+            done[0] += 1
+            console.print(f"{label} {done[0]}/{total}: {code}", highlight=False, markup=False)
+
+        yield line
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda _code: bar.advance(task)
 
 
 def print_notes(notes: Sequence[str]) -> None:

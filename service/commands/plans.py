@@ -14,7 +14,7 @@ store as it was; ``plan publish`` also switches all the plans it is given in one
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gridmap.compare import MATCH_CODE, MATCH_OVERLAP
@@ -39,6 +38,7 @@ from service.commands.planfiles import (
     MIN_HOUSEHOLDS,
     SEED,
     check_lang,
+    community_progress,
     console,
     print_problems,
     write_plan,
@@ -86,24 +86,6 @@ def _store(db: str | None) -> Iterator[Any]:
         raise _fail(str(exc)) from None
     finally:
         store.close()
-
-
-@contextmanager
-def _progress(label: str, total: int) -> Iterator[Callable[[str], None]]:
-    """A callback advancing a rich bar on a terminal, or printing a plain line per step."""
-    if not console.is_terminal:
-        done = [0]
-
-        def line(code: str) -> None:
-            done[0] += 1
-            console.print(f"{label} {done[0]}/{total}: {code}", highlight=False, markup=False)
-
-        yield line
-        return
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda _code: bar.advance(task)
 
 
 def _unique_problems(problems: Sequence[Problem]) -> list[Problem]:
@@ -209,7 +191,7 @@ def partition_plans(
         if not codes:
             raise _fail("the store holds no community; import them with `gridmap import`.")
         n_jobs = min(jobs or os.cpu_count() or 1, len(codes))
-        with _progress("partition", len(codes)) as step:
+        with community_progress("partition", len(codes)) as step:
             result = store.partition_many(
                 community or None, n_jobs=n_jobs, progress=step, seed=seed,
                 min_households=min_households, max_households=max_households,
@@ -269,7 +251,7 @@ def redistrict_plans(
             raise _fail("no community has a published plan to redistrict; publish one first "
                         "(`gridmap plan partition --publish`).")  # fmt: skip
         results, params, same = {}, {}, []
-        with _progress("redistrict", len(codes)) as step:
+        with community_progress("redistrict", len(codes)) as step:
             for code in codes:
                 current = store.load_published_plan(code)
                 lo, hi = plan_bounds(current.info.get("params"))

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gridmap.errors import GridmapError, InputError
 from gridmap.partition import GRID_COLUMNS
@@ -34,6 +33,7 @@ from service.commands.planfiles import (
     STREETS,
     ReadOptions,
     check_lang,
+    community_progress,
     console,
     print_problems,
     read_inputs,
@@ -106,16 +106,8 @@ def redistrict_command(
             options=read_options,
         )
         current = _read_assignments(assignments)
-        with Progress(
-            TextColumn("redistrict"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            n_communities = grids["grid_code"].astype(str).str[:12].nunique()
-            task = bar.add_task("communities", total=n_communities)
+        n_communities = grids["grid_code"].astype(str).str[:12].nunique()
+        with community_progress("redistrict", n_communities) as step:
             result = redistrict(
                 grids,
                 inputs.buildings,
@@ -127,7 +119,7 @@ def redistrict_command(
                 max_households=max_households,
                 seed=seed,
                 n_jobs=jobs or os.cpu_count() or 1,
-                progress=lambda _code: bar.advance(task),
+                progress=step,
             )
     except GridmapError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
