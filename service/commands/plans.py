@@ -126,6 +126,13 @@ _ZH = {
     "under_min": "低于下限", "over_max": "超过上限",
     "unchanged (nothing saved)": "无需调整（未保存）",
     "no grids (nothing saved)": "无网格（未保存）",
+    "plans": "方案", "id": "编号", "source": "来源", "created": "创建时间", "name": "名称",
+    "partition": "划分", "redistrict": "修复", "import": "导入", "superseded": "已被替代",
+    "before": "原网格", "after": "新网格", "households before": "原户数",
+    "households after": "新户数", "boundary moved": "边界变动", "status after": "新状态",
+    "yes": "是", "grids before and after": "网格前后对比",
+    "buildings that change grid": "调整网格的楼栋", "building": "楼栋", "from": "原网格",
+    "to": "新网格",
 }  # fmt: skip
 """Chinese for the words of the tables printed with ``--lang zh``."""
 
@@ -306,27 +313,36 @@ def _unchanged(result: Any, current: Any) -> bool:
 def list_plans(
     db: str | None = DB,
     community: str | None = typer.Option(None, "--community", help="Only this community."),
+    lang: str = LANG,
 ) -> None:
     """Plans with their grids and the grids outside the bounds with the CURRENT households."""
+    check_lang(lang)
     with _store(db) as store:
         plans = store.plan_overview(community)
     if plans.empty:
-        _out().print("no plans" + (f" of community {community}" if community else ""))
+        where = f"社区{community}" if lang == "zh" and community else f" of community {community}"
+        none = ("暂无方案" if lang == "zh" else "no plans") + (where if community else "")
+        _out().print(none, highlight=False, markup=False)
         return
     frame = pd.DataFrame({
         "id": plans["id"], "community": plans["community_code"], "status": plans["status"],
         "source": plans["source"], "grids": plans["grids"], "flagged": plans["flagged"],
         "created": plans["created_at"].map(_when), "name": plans["name"],
     })  # fmt: skip
-    _table("plans", frame, right=("id", "grids", "flagged"))
+    _table("plans", frame, right=("id", "grids", "flagged"), lang=lang)
     broken = plans[(plans["status"] == "published") & (plans["flagged"] > 0)]
     if len(broken):
-        console.print(
-            f"{int(broken['flagged'].sum())} grid(s) of {len(broken)} published plan(s) are "
-            "outside the household bounds now (`gridmap plan show ID` lists them); "
-            "`gridmap plan redistrict` repairs them where the data allows.",
-            highlight=False, markup=False, soft_wrap=True,
-        )  # fmt: skip
+        n_grids, n_plans = int(broken["flagged"].sum()), len(broken)
+        text = (
+            f"{n_plans}个已发布方案中有{n_grids}个网格按现有户数已超出范围"
+            "（`gridmap plan show 方案编号` 列出这些网格）；`gridmap plan redistrict` 可在数据"
+            "允许时修复。"
+            if lang == "zh"
+            else f"{n_grids} grid(s) of {n_plans} published plan(s) are outside the household "
+            "bounds now (`gridmap plan show ID` lists them); `gridmap plan redistrict` repairs "
+            "them where the data allows."
+        )
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 @plan_app.command("show")
@@ -381,8 +397,10 @@ def diff_plans(
         help="Pair grids by code, by shared households (overlap), or auto: by code when plan B "
         "is a repair of a plan, else by overlap.",
     ),
+    lang: str = LANG,
 ) -> None:
     """Per grid before/after, and the buildings and households that change grid."""
+    check_lang(lang)
     if match not in ("auto", MATCH_CODE, MATCH_OVERLAP):
         raise _fail(f"--match must be auto, code or overlap, not {match!r}.")
     with _store(db) as store:
@@ -398,13 +416,18 @@ def diff_plans(
         diff = store.compare(a, b, code=code, match=match, min_households=lo,
                              max_households=hi)  # fmt: skip
     s = diff.summary()
-    _out().print(
-        f"plan {plan_a} → {plan_b} (community {code}, grids paired by {match}): "
+    paired = {MATCH_CODE: "按编号", MATCH_OVERLAP: "按共有户数"}.get(match, match)
+    text = (
+        f"方案{plan_a} → 方案{plan_b}（社区{code}，网格{paired}配对）：网格 {s['grids_before']} → "
+        f"{s['grids_after']} 个，{s['boundaries_moved']}处边界变动；{s['buildings_moved']}栋楼、"
+        f"{s['households_moved']}户调整网格（占{diff.households_total}户的{s['share_moved']:.1%}）。"
+        if lang == "zh"
+        else f"plan {plan_a} → {plan_b} (community {code}, grids paired by {match}): "
         f"{s['grids_before']} → {s['grids_after']} grids, {s['boundaries_moved']} boundaries "
         f"moved; {s['buildings_moved']} building(s) and {s['households_moved']} household(s) "
-        f"change grid ({s['share_moved']:.1%} of {diff.households_total}).",
-        highlight=False, markup=False, soft_wrap=True,
-    )  # fmt: skip
+        f"change grid ({s['share_moved']:.1%} of {diff.households_total})."
+    )
+    _out().print(text, highlight=False, markup=False, soft_wrap=True)
     g = diff.grids.copy()
     frame = pd.DataFrame({
         "before": g["grid_before"], "after": g["grid_after"],
@@ -413,11 +436,12 @@ def diff_plans(
         "boundary moved": g["boundary_moved"].map({True: "yes", False: ""}),
         "status after": g["status_after"],
     })  # fmt: skip
-    _table("grids", frame, right=("households before", "households after"))
+    _table("grids before and after", frame, right=("households before", "households after"),
+           lang=lang)  # fmt: skip
     if len(diff.moved):
         moved = diff.moved.rename(columns={"building_id": "building", "from_grid": "from",
                                            "to_grid": "to"})  # fmt: skip
-        _table("buildings that change grid", moved, right=("households",))
+        _table("buildings that change grid", moved, right=("households",), lang=lang)
 
 
 # --------------------------------------------------------------------------- publish / export

@@ -167,8 +167,11 @@ def test_list_flags_grids_broken_by_new_counts_and_redistrict_repairs_them(sampl
             now = session.scalar(select(m.Building.households).where(m.Building.id == target))
             session.execute(update(m.Building).where(m.Building.id == target)
                             .values(households=now + (520 - int(grids.max()))))  # fmt: skip
-    listed = run("plan", "list", "--db", sample_url)
+    listed = run("plan", "list", "--db", sample_url, "--lang", "en")
     assert "outside the household bounds now" in listed
+    listed_zh = run("plan", "list", "--db", sample_url)  # Chinese by default, as every command
+    assert "按现有户数已超出范围" in listed_zh and "已发布" in listed_zh
+    assert "published" not in listed_zh and "outside" not in listed_zh
     assert int(_plans(sample_url).set_index("community_code").at[BIG, "flagged"]) == 1
     status = run("plan", "show", old_id, "--db", sample_url, "--lang", "en")
     assert fullest in status and "over_max" in status
@@ -186,7 +189,8 @@ def test_list_flags_grids_broken_by_new_counts_and_redistrict_repairs_them(sampl
         assert store.load_plan(new_id).info["params"]["from_plan"] == old_id
         moved = store.compare(store.load_plan(old_id), store.load_plan(new_id), code=BIG)
     assert moved.households_moved > 0
-    diff = run("plan", "diff", old_id, new_id, "--db", sample_url)
+    assert "户调整网格" in run("plan", "diff", old_id, new_id, "--db", sample_url)
+    diff = run("plan", "diff", old_id, new_id, "--db", sample_url, "--lang", "en")
     assert f"{moved.households_moved} household(s) change grid" in diff
     assert "grids paired by code" in diff
     for building_id in moved.moved["building_id"]:

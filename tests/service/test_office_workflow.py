@@ -113,7 +113,8 @@ def test_update_round_trip_flags_and_repairs_the_broken_grid(store_url, tmp_path
 
     listed = _plans(store_url).set_index("id")
     assert int(listed.at[plan.id, "flagged"]) == 1
-    assert "outside the household bounds now" in run("plan", "list", "--db", store_url)
+    assert "outside the household bounds now" in run("plan", "list", "--db", store_url,
+                                                      "--lang", "en")  # fmt: skip
     served = served_grids(store_url).set_index("grid_code")
     assert int(served.at[fullest, "households"]) == int(households.max())  # as published
 
