@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from sqlalchemy.orm import Session
 
 from gridmap.errors import GridmapError
 from service.storage.auth import ROLES, create_user, list_users, remove_user, set_password
@@ -35,6 +38,20 @@ _DB = typer.Option(None, "--db", help="Database URL (default: GRIDMAP_DATABASE_U
 def _fail(exc: Exception) -> None:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(code=1)
+
+
+@contextmanager
+def _session(db: str | None) -> Iterator[Session]:
+    """A transaction on the migrated store at ``db``; a gridmap error exits with one line."""
+    engine = make_engine(db)
+    try:
+        upgrade_database(engine)
+        with session_scope(engine) as session:
+            yield session
+    except GridmapError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -61,17 +78,10 @@ def add(
 ) -> None:
     """Add a user with a role and scope."""
     password = _read_password(password_stdin)
-    engine = make_engine(db)
-    try:
-        upgrade_database(engine)
-        with session_scope(engine) as session:
-            info = create_user(session=session, username=username, password=password, role=role,
-                               grid_codes=grid, community_code=community, district_code=district,
-                               can_reveal=can_reveal)  # fmt: skip
-    except GridmapError as exc:
-        _fail(exc)
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        info = create_user(session=session, username=username, password=password, role=role,
+                           grid_codes=grid, community_code=community, district_code=district,
+                           can_reveal=can_reveal)  # fmt: skip
     typer.echo(f"Added {info.username} ({info.role}).")
 
 
@@ -83,30 +93,16 @@ def passwd(
 ) -> None:
     """Set a user's password (their older access tokens stop working)."""
     password = _read_password(password_stdin)
-    engine = make_engine(db)
-    try:
-        upgrade_database(engine)
-        with session_scope(engine) as session:
-            set_password(session=session, username=username, password=password)
-    except GridmapError as exc:
-        _fail(exc)
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        set_password(session=session, username=username, password=password)
     typer.echo(f"Changed the password of {username}.")
 
 
 @user_app.command("list")
 def list_(db: str | None = _DB) -> None:
     """List users: name, role, scope, reveal permission."""
-    engine = make_engine(db)
-    try:
-        upgrade_database(engine)
-        with session_scope(engine) as session:
-            users = list_users(session=session)
-    except GridmapError as exc:
-        _fail(exc)
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        users = list_users(session=session)
     for u in users:
         scope = ",".join(u.grid_codes) or u.community_code or u.district_code or "-"
         typer.echo(f"{u.username}\t{u.role}\t{scope}\t{'reveal' if u.can_reveal else '-'}")
@@ -115,14 +111,8 @@ def list_(db: str | None = _DB) -> None:
 @user_app.command("remove")
 def remove(username: str = typer.Argument(...), db: str | None = _DB) -> None:
     """Remove a user (their audit records stay)."""
-    engine = make_engine(db)
-    try:
-        with session_scope(engine) as session:
-            remove_user(session=session, username=username)
-    except GridmapError as exc:
-        _fail(exc)
-    finally:
-        engine.dispose()
+    with _session(db) as session:
+        remove_user(session=session, username=username)
     typer.echo(f"Removed {username}.")
 
 
