@@ -424,35 +424,22 @@ class _Legend(MacroElement):
         self.html = legend_html
 
 
-class _Auth(MacroElement):
-    """The staff sign-in control (see ``gridmapAuth`` in static/gridmap/map.js)."""
+class _MapCall(MacroElement):
+    """A call ``function(map, spec)`` of static/gridmap/map.js once the map exists
+    (``gridmapAuth``: the staff sign-in control; ``gridmapLookup``: click to look up a point)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        gridmapAuth({{ this._parent.get_name() }}, {{ this.spec|tojson }});
+        {{ this.function }}({{ this._parent.get_name() }}, {{ this.spec|tojson }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, spec: dict[str, Any]):
+    def __init__(self, function: str, spec: dict[str, Any]):
         super().__init__()
-        self._name = "Auth"
-        self.spec = spec
-
-
-class _Lookup(MacroElement):
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        gridmapLookup({{ this._parent.get_name() }}, {{ this.spec|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, spec: dict[str, Any]):
-        super().__init__()
-        self._name = "Lookup"
+        self._name = function
+        self.function = function
         self.spec = spec
 
 
@@ -583,7 +570,7 @@ def _render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
     root.header.add_child(Element(f"<title>{html.escape(page.title)}</title>"))
     _add_basemap(fmap, page)
     if page.auth_url:
-        _Auth(_auth_spec(page)).add_to(fmap)
+        _MapCall("gridmapAuth", _auth_spec(page)).add_to(fmap)
     for layer in layers:
         label_group = None
         if layer.label_key:
@@ -601,7 +588,7 @@ def _render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
             "roles": t["roles"],
             "labels": {"community": t["community"], "grid": t["grid"], "none": t["none_here"]},
         }
-        _Lookup(spec).add_to(fmap)
+        _MapCall("gridmapLookup", spec).add_to(fmap)
     fmap.fit_bounds(bounds, padding_top_left=(10, 48), padding_bottom_right=(10, 10))
     folium.LayerControl(collapsed=False).add_to(fmap)
     if page.legend is not None:
