@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, Select, false, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,7 @@ __all__ = [
     "scope_clause",
     "write_audit",
     "list_audit",
+    "audit_rows",
 ]
 
 log = logging.getLogger(__name__)
@@ -393,8 +394,15 @@ def write_audit(
 
 
 def list_audit(*, session: Session, record_id: str | None = None, limit: int = 100) -> list[dict]:
-    """Newest audit records first (optionally of one record)."""
-    query = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
+    """Newest audit records first (optionally of one record), unscoped."""
+    return audit_rows(session, select(AuditRecord), record_id=record_id, limit=limit)
+
+
+def audit_rows(
+    session: Session, query: Select[Any], *, record_id: str | None, limit: int
+) -> list[dict]:
+    """The audit records ``query`` selects, newest first (optionally of one record), as dicts."""
+    query = query.order_by(AuditRecord.id.desc()).limit(max(1, min(int(limit), 1000)))
     if record_id is not None:
         query = query.where(AuditRecord.record_id == record_id)
     return [

@@ -28,7 +28,13 @@ from gridmap.errors import InputError
 from gridmap.privacy import age_band, mask_id_number, mask_name, mask_phone, public_tags, split_tags
 from gridmap.privacy import is_sensitive_tag as _sensitive
 from service.storage import models as m
-from service.storage.auth import PermissionDenied, Principal, scope_clause, write_audit
+from service.storage.auth import (
+    PermissionDenied,
+    Principal,
+    audit_rows,
+    scope_clause,
+    write_audit,
+)
 from service.storage.auth_models import AuditRecord, User, UserGrid
 from service.storage.crypto import search_hash
 from service.storage.repository import NotFoundError
@@ -331,12 +337,5 @@ def list_scoped_audit(
     if principal.role != "district_admin":
         raise PermissionDenied(f"Only district admins may read the audit log, not user "
                                f"{principal.username!r} ({principal.role}).")  # fmt: skip
-    query = (select(AuditRecord).where(audit_scope(principal))
-             .order_by(AuditRecord.id.desc()).limit(max(1, min(int(limit), 1000))))  # fmt: skip
-    if record_id is not None:
-        query = query.where(AuditRecord.record_id == record_id)
-    return [
-        {"at": r.at, "username": r.username, "action": r.action, "record_type": r.record_type,
-         "record_id": r.record_id, "fields": r.fields, "reason": r.reason}
-        for r in session.scalars(query)
-    ]  # fmt: skip
+    query = select(AuditRecord).where(audit_scope(principal))
+    return audit_rows(session, query, record_id=record_id, limit=limit)
