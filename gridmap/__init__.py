@@ -6,14 +6,24 @@ A pure library: geopandas, shapely and pyproj in, GeoDataFrames out; no web serv
 >>> sorted(n for n in gridmap.__all__ if n.startswith("partition"))
 ['partition']
 
-Note that ``gridmap.partition`` and ``gridmap.redistrict`` are the functions; their modules are
-still importable by name (``from gridmap.partition import PartitionResult``).
+The package is laid out by workflow; this module keeps the public API flat:
+
+* core modules: ``errors``, ``crs``, ``schema``, ``constraints``, ``problems``, ``privacy``,
+  ``coords``, ``streets``, ``idnumbers``, ``spreadsheet``;
+* :mod:`gridmap.io`: reading and writing layers (formats, encodings, headers, layer names);
+* :mod:`gridmap.attach`: person → household → building → grid, validation, geometry repair,
+  cross-checks, grid coverage, roll-ups and the attach report;
+* :mod:`gridmap.geometry`: cells, adjacency, street blocks, units, metrics, numbering, snapping;
+* :mod:`gridmap.solve`: the bisection/local search and the fewest-moves program;
+* :mod:`gridmap.plans`: community jobs, planner, partition, redistrict and plan comparison.
+
+``gridmap.partition`` and ``gridmap.redistrict`` are functions; their modules are
+``gridmap.plans.partition`` and ``gridmap.plans.redistrict``.
 """
 
 from __future__ import annotations
 
-from gridmap.adjacency import cell_graph
-from gridmap.attach import (
+from gridmap.attach.chain import (
     AttachResult,
     attach_all,
     attach_buildings,
@@ -21,8 +31,9 @@ from gridmap.attach import (
     attach_persons,
     roll_up_counts,
 )
-from gridmap.cells import tessellate
-from gridmap.compare import PlanDiff, compare_plans, plans_by_grid_count
+from gridmap.attach.coverage import grid_tiling_issues
+from gridmap.attach.report import AttachReport, Issue
+from gridmap.attach.validate import gb11643_check_digit, valid_id_number, validate_layer
 from gridmap.constraints import contiguous, household_bounds
 from gridmap.crs import projected_crs_for, to_storage_crs
 from gridmap.errors import (
@@ -33,13 +44,13 @@ from gridmap.errors import (
     InputError,
     InvalidGeometryError,
 )
-from gridmap.io import read_layer, write_layer
-from gridmap.partition import PartitionResult, Problem, partition
+from gridmap.geometry.adjacency import cell_graph
+from gridmap.geometry.cells import tessellate
+from gridmap.io.layers import read_layer, write_layer
+from gridmap.plans.compare import PlanDiff, compare_plans, plans_by_grid_count
+from gridmap.plans.partition import PartitionResult, Problem, partition
+from gridmap.plans.redistrict import RedistrictResult, redistrict
 from gridmap.privacy import deidentify, mask_id_number, mask_name, mask_phone
-from gridmap.redistrict import RedistrictResult, redistrict
-from gridmap.report import AttachReport, Issue
-from gridmap.tiling import grid_tiling_issues
-from gridmap.validate import gb11643_check_digit, valid_id_number, validate_layer
 
 __version__ = "0.1.0"
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "Bounds",
     "HouseholdBounds",
+    "relaxed_bounds",
     "household_bounds",
     "grid_count_range",
     "contiguous",
@@ -104,3 +106,43 @@ def contiguous(neighbours: Sequence[Iterable[int]], nodes: Iterable[int]) -> boo
                 seen.add(u)
                 stack.append(u)
     return len(seen) == len(members)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Household bounds used by the search (may be relaxed for an infeasible component)."""
+
+    lo: float
+    hi: float
+
+    def violation(self, w: float) -> float:
+        """Households outside ``[lo, hi]``."""
+        return max(0.0, self.lo - w, w - self.hi)
+
+    def splittable(self, w: float) -> bool:
+        """Whether some number of grids (>= 1) can hold ``w`` households."""
+        # Same as grid_count_range(w, lo, hi) being non-empty, without building the range.
+        return w > 0 and math.ceil(w / self.hi) * self.lo <= w
+
+    def distance(self, w: float) -> float:
+        """Households to add or remove before ``w`` becomes splittable."""
+        if w > 0 and math.ceil(w / self.hi) * self.lo <= w:
+            return 0.0
+        k = max(1, math.floor(w / self.hi))
+        return min(abs(w - k * self.hi), abs((k + 1) * self.lo - w))
+
+
+def relaxed_bounds(total: float, lo: int, hi: int) -> Bounds:
+    """``[lo, hi]``, or the narrowest widening of it that some number of grids can meet.
+
+    Examples
+    --------
+    >>> relaxed_bounds(1200, 300, 500), relaxed_bounds(550, 300, 500)
+    (Bounds(lo=300, hi=500), Bounds(lo=275, hi=500))
+    """
+    if len(grid_count_range(total, lo, hi)):
+        return Bounds(lo, hi)
+    k_low, k_high = max(1, math.floor(total / hi)), math.ceil(total / hi)
+    best = min({k_low, k_high}, key=lambda k: max(lo - total / k, total / k - hi))
+    share = total / best
+    return Bounds(min(lo, math.floor(share)), max(hi, math.ceil(share)))

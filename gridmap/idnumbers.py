@@ -1,8 +1,8 @@
 """Citizen ID numbers (GB 11643) and phone numbers: pure checks, no pandas, no logging.
 
-Used by :mod:`gridmap.validate` (clear a malformed value) and by :mod:`gridmap.io` (refuse a
-column of ID numbers or phones as a record id: the clear value would become a key in the store,
-the audit log and URLs).
+Used by :mod:`gridmap.attach.validate` (clear a malformed value) and by :mod:`gridmap.io.layers`
+(refuse a column of ID numbers or phones as a record id: the clear value would become a key in the
+store, the audit log and URLs).
 """
 
 from __future__ import annotations

@@ -353,7 +353,8 @@ def _why(reason: str, households: int, lo: int, hi: int) -> tuple[str, str]:
 
 
 def street_message(street: str, street_zh: str, reason: str, households: int, lo: int, hi: int):
-    """A grid crossing a street, and why (``reason`` is a :class:`gridmap.blocks.Merge` kind)."""
+    """A grid crossing a street, and why (``reason`` is a :class:`gridmap.geometry.blocks.Merge`
+    kind)."""
     return crossing_message(street, street_zh, [(reason, households)], lo, hi)
 
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gridmap.errors import InputError
+
 __all__ = [
+    "COUNT_COLUMNS",
+    "get_entity",
     "Entity",
     "ENTITIES",
     "COMMUNITY",
@@ -32,7 +36,7 @@ class Entity:
     """One kind of record: its name, id column, required and optional columns, geometry kind.
 
     ``required`` columns must be in every file of the entity. An id column that is not required
-    (compounds, streets, persons) is generated when a file lacks it (:func:`gridmap.io.read_layer`).
+    (compounds, streets, persons) is generated when a file lacks it (:func:`gridmap.read_layer`).
     """
 
     name: str
@@ -139,3 +143,16 @@ PERSONAL_FIELDS: frozenset[str] = frozenset(
 BUILDING_KINDS = ("residential", "commercial", "public", "mixed", "industrial", "other")
 STAFF_ROLES = ("grid_worker", "grid_head", "party_leader", "liaison_head", "assistant")
 POPULATION_TYPES = ("registered", "resident", "floating")
+
+COUNT_COLUMNS = frozenset({"households", "floors", "units", "size", "persons", "buildings"})
+"""Columns holding non-negative integer counts."""
+
+
+def get_entity(entity: str | Entity) -> Entity:
+    """Return the :class:`~gridmap.schema.Entity` named ``entity``."""
+    if isinstance(entity, Entity):
+        return entity
+    try:
+        return ENTITIES[entity]
+    except KeyError:
+        raise InputError(f"Unknown entity {entity!r}; choose one of {sorted(ENTITIES)}.") from None

@@ -25,11 +25,11 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from gridmap.compare import PlanDiff, compare_plans
 from gridmap.errors import InputError
-from gridmap.partition import PartitionResult, partition
+from gridmap.plans.compare import PlanDiff, compare_plans
+from gridmap.plans.partition import PartitionResult, partition
+from gridmap.plans.redistrict import RedistrictResult, redistrict
 from gridmap.problems import Problem
-from gridmap.redistrict import RedistrictResult, redistrict
 from service.storage import models as m
 from service.storage import repository as repo
 from service.storage.edits import BuildingEdits, apply_building_edits, building_edits
@@ -203,7 +203,7 @@ class Store:
         The layers are loaded once, as ``gridmap partition`` reads its files: every street and
         compound polygon, and the buildings of the communities asked for (all buildings when
         ``codes`` is None), footprints where known. ``n_jobs`` and ``progress`` go to
-        :func:`~gridmap.partition.partition`; so do the other keyword arguments.
+        :func:`~gridmap.plans.partition.partition`; so do the other keyword arguments.
         """
         with session_scope(self.engine) as session:
             communities = repo.list_communities(session=session)
@@ -268,7 +268,7 @@ class Store:
                           retired_codes=self.used_codes(code), **kwargs)  # fmt: skip
 
     def compare(self, a: Any, b: Any, *, code: str, **kwargs: Any) -> PlanDiff:
-        """:func:`~gridmap.compare.compare_plans` with the stored buildings of ``code``."""
+        """:func:`~gridmap.plans.compare.compare_plans` with the stored buildings of ``code``."""
         return compare_plans(a, b, buildings=self.load_buildings(code), **kwargs)
 
     def save_draft(

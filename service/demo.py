@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import geodata
-from gridmap.partition import partition
+from gridmap.plans.partition import partition
 from service.storage import models as m
 from service.storage.importer import import_files
 from service.storage.migrate import upgrade_database

@@ -24,7 +24,14 @@ __all__ = [
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf"
-CONFORMANCE_CLASSES = [f"{_CONF}/core", f"{_CONF}/oas30", f"{_CONF}/html", f"{_CONF}/geojson"]
+_TILES = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf"
+_TMS = "http://www.opengis.net/spec/tms/2.0/conf"
+CONFORMANCE_CLASSES = [
+    *(f"{_CONF}/{c}" for c in ("core", "oas30", "html", "geojson")),
+    *(f"{_TILES}/{c}" for c in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt")),
+    *(f"{_TMS}/{c}" for c in ("tilematrixset", "json-tilematrixset")),
+]
+"""OGC API – Features (Core, OpenAPI 3.0, HTML, GeoJSON) and – Tiles (vector tiles, MVT)."""
 
 
 class Link(BaseModel):

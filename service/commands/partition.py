@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from gridmap.errors import GridmapError
-from gridmap.partition import GRID_COLUMNS, partition
+from gridmap.plans.partition import GRID_COLUMNS, partition
 from service.commands.planfiles import (
     COMMUNITY_CODE_FIELD,
     COMPOUNDS,

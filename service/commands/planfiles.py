@@ -1,6 +1,6 @@
 """Files in and out of the file-based plan commands (``gridmap partition``, ``gridmap redistrict``).
 
-Layers are read by :func:`gridmap.io.read_layer`, as ``gridmap import`` and the Python API read
+Layers are read by :func:`gridmap.read_layer`, as ``gridmap import`` and the Python API read
 them (header synonyms, ``--mapping``, ``--layer``, ``--crs``, ``--encoding``), in EPSG:4326; the
 grids go out as RFC 7946 GeoJSON (lon/lat) and the assignment as ``building_id,grid_code`` CSV.
 """
@@ -20,10 +20,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from gridmap.crs import STORAGE_CRS
 from gridmap.errors import InputError
-from gridmap.io import plural, read_layer
+from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
+from gridmap.io.layers import plural, read_layer
 from gridmap.problems import Problem, report_lines, write_problems_csv
 from gridmap.spreadsheet import safe_frame
-from gridmap.tiling import LONLAT_GRID_SIZE, snap_grids
 
 __all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse_layers",
            "read_inputs", "read_layer_file", "print_notes", "community_progress", "write_plan",
@@ -143,7 +143,7 @@ def read_layer_file(
     options: ReadOptions | None = None,
     overrides: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read one layer with :func:`gridmap.io.read_layer` for planning (plan grids keep their
+    """Read one layer with :func:`gridmap.read_layer` for planning (plan grids keep their
     other columns).
 
     ``overrides`` (header → column, from the ``--*-field`` options) go over the mapping file;
@@ -174,7 +174,7 @@ def read_inputs(
     community_code_field: str | None = None,
     options: ReadOptions | None = None,
 ) -> PlanInputs:
-    """Read the layers through :func:`gridmap.io.read_layer`, as ``gridmap import`` does.
+    """Read the layers through :func:`gridmap.read_layer`, as ``gridmap import`` does.
 
     Each file's headers are recognised (built-in synonyms, ``--mapping``), the ``--*-field``
     options override them. Problems of all files are raised together in one
@@ -244,8 +244,9 @@ def write_plan(
 ) -> gpd.GeoDataFrame:
     """Write ``grids[columns]`` as RFC 7946 GeoJSON and, if asked, the assignment CSV.
 
-    The grids are rounded to the file's 7 decimals first (:func:`gridmap.tiling.snap_grids`),
-    so each is one valid polygon as written, not only in memory.
+    The grids are rounded to the file's 7 decimals first
+    (:func:`gridmap.geometry.snapping.snap_grids`), so each is one valid polygon as written, not
+    only in memory.
     """
     written = grids[[*columns, "geometry"]].to_crs(STORAGE_CRS)
     written["geometry"] = snap_grids(written.geometry.to_numpy(), LONLAT_GRID_SIZE)

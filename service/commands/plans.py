@@ -25,12 +25,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gridmap.compare import MATCH_CODE, MATCH_OVERLAP
 from gridmap.constraints import household_bounds
 from gridmap.crs import projected_crs_for
 from gridmap.errors import GridmapError
-from gridmap.metrics import polsby_popper
-from gridmap.partition import GRID_COLUMNS
+from gridmap.geometry.metrics import polsby_popper
+from gridmap.plans.compare import MATCH_CODE, MATCH_OVERLAP
+from gridmap.plans.partition import GRID_COLUMNS
 from gridmap.problems import Problem
 from service.commands.planfiles import (
     LANG,

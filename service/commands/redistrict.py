@@ -14,8 +14,8 @@ import pandas as pd
 import typer
 
 from gridmap.errors import GridmapError, InputError
-from gridmap.partition import GRID_COLUMNS
-from gridmap.redistrict import redistrict
+from gridmap.plans.partition import GRID_COLUMNS
+from gridmap.plans.redistrict import redistrict
 from service.commands.planfiles import (
     COMMUNITY_CODE_FIELD,
     COMPOUNDS,

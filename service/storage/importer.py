@@ -1,7 +1,7 @@
 """Import office files into the store: read, validate, attach, write — in ONE transaction.
 
-:func:`import_files` reads each given file with :func:`gridmap.io.read_layer`, validates and
-attaches the layers with :func:`gridmap.attach.attach_all` (persons → households → buildings →
+:func:`import_files` reads each given file with :func:`gridmap.read_layer`, validates and
+attaches the layers with :func:`gridmap.attach_all` (persons → households → buildings →
 grids), then writes everything with :func:`service.storage.imports.import_bundle` in one
 transaction: the import lands whole or not at all. Records that could not be attached are kept
 (with an empty link) and listed in the report, written as CSV and JSON next to each other;
@@ -11,7 +11,8 @@ Conflicting duplicate ids, a missing column or CRS refuse the whole import.
 Layers given without their parents attach to what is already stored: households imported on
 their own attach to the stored buildings, persons to the stored households. Buildings,
 compounds and streets without a community, and buildings without a compound, are linked by
-location (:mod:`gridmap.linking`) to the communities and compounds of the import or the store.
+location (:mod:`gridmap.attach.linking`) to the communities and compounds of the import or the
+store.
 
 ``update=True`` adds new records, updates changed ones and keeps the others (by id); with
 ``replace`` (entities whose layer replaces the stored one whole) and ``deletions`` (entity → ids)
@@ -34,14 +35,14 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine, Integer, String, select
 
-from gridmap.attach import attach_all
+from gridmap.attach.chain import attach_all
+from gridmap.attach.linking import link_community, link_compound, missing_links
+from gridmap.attach.report import AttachReport, Issue, record_labels
+from gridmap.attach.validate import validate_layer
 from gridmap.crs import to_storage_crs
 from gridmap.errors import InputError
-from gridmap.io import read_layer
-from gridmap.linking import link_community, link_compound, missing_links
-from gridmap.report import AttachReport, Issue, record_labels
+from gridmap.io.layers import read_layer
 from gridmap.schema import ENTITIES
-from gridmap.validate import validate_layer
 from service.storage import models as m
 from service.storage.crypto import EncryptedString
 from service.storage.imports import STORE_KEYS, ImportBundle, ProgressCallback, import_bundle
@@ -94,7 +95,7 @@ def read_sources(
 ) -> dict[str, pd.DataFrame]:
     """Read each ``entity → file`` of ``sources`` into canonical frames (no validation yet).
 
-    Every file goes through :func:`gridmap.io.read_layer`, as in ``gridmap partition``:
+    Every file goes through :func:`gridmap.read_layer`, as in ``gridmap partition``:
     ``layers`` names the GeoPackage layer / XLSX sheet / shapefile in a zip per entity (a layer
     named like the entity is found without it), ``encoding`` overrides the detected text
     encoding. The problems of all files are raised together in one
@@ -150,7 +151,7 @@ def import_files(
         The store (default: ``GRIDMAP_DATABASE_URL``). It is migrated first unless
         ``migrate=False``.
     layers, mapping, crs, encoding
-        See :func:`read_sources` and :func:`gridmap.io.read_layer`.
+        See :func:`read_sources` and :func:`gridmap.read_layer`.
     report_dir
         Where ``import-report-<time>.csv`` and ``.json`` are written (default: not written).
     step, progress

@@ -1,7 +1,7 @@
 """Write a whole import (communities … staff, existing grids) in ONE transaction.
 
 :func:`import_bundle` takes frames with the canonical columns of :mod:`gridmap.schema` (as
-:func:`gridmap.io.read_layer` gives them, validated and attached), checks ids and references so
+:func:`gridmap.read_layer` gives them, validated and attached), checks ids and references so
 that an error names the records, and writes every table; it lands whole or not at all. Existing
 (hand-drawn) grids become one plan per community, published when the community has none.
 
@@ -25,8 +25,8 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from gridmap.attach.report import Issue
 from gridmap.errors import ImportAborted
-from gridmap.report import Issue
 from service.storage import models as m
 from service.storage.plans import publish_plan, save_plan
 from service.storage.updates import (
@@ -502,7 +502,7 @@ def _import_grids(
 ) -> dict[str, int]:
     """Existing (hand-drawn) grids become one plan per community, published if none is.
 
-    Buildings attached to grids (a ``grid_code`` column, see :func:`gridmap.attach.attach_all`)
+    Buildings attached to grids (a ``grid_code`` column, see :func:`gridmap.attach_all`)
     keep that assignment; otherwise each stored building goes to the grid containing its point.
     """
     assignment = None

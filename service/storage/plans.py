@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from gridmap.constraints import household_bounds
 from gridmap.crs import STORAGE_CRS, to_storage_crs
 from gridmap.errors import InputError
+from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
 from gridmap.problems import Problem
-from gridmap.tiling import LONLAT_GRID_SIZE, snap_grids
 from service.storage import models as m
 from service.storage.loads import NotFoundError, load_buildings, load_community
 from service.storage.values import as_multipolygon, clean_int, clean_text, shapes_from_wkb, to_wkb

@@ -33,8 +33,8 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import Table, bindparam, delete, func, inspect, select, update
 from sqlalchemy.orm import Session
 
+from gridmap.attach.report import Issue
 from gridmap.errors import ImportAborted
-from gridmap.report import Issue
 from service.storage import models as m
 from service.storage.crypto import search_hash
 from service.storage.edits import DEMOLISHED

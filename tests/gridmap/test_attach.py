@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from shapely import Point, Polygon, box
 
-from gridmap.attach import (
+from gridmap.attach.chain import (
     AttachResult,
     attach_all,
     attach_buildings,

@@ -14,7 +14,7 @@ import sqlalchemy
 from typer.testing import CliRunner
 
 import geodata
-from gridmap.io import plural
+from gridmap.io.layers import plural
 from service.cli import app
 from tests import office_files
 from tests.office_files import ALL_SETS

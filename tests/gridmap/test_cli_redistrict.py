@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from gridmap.partition import GRID_COLUMNS
+from gridmap.plans.partition import GRID_COLUMNS
 from service.cli import app
 from tests.gridmap.strategies import make_layers
 

@@ -11,16 +11,16 @@ import pytest
 import shapely
 from test_redistrict import CODE, CRS, X0, Y0, toy
 
-from gridmap.compare import (
+from gridmap.errors import InputError
+from gridmap.plans.compare import (
     MATCH_OVERLAP,
     compare_plans,
     plan_scores,
     plans_by_grid_count,
     rank_plans,
 )
-from gridmap.errors import InputError
-from gridmap.partition import partition
-from gridmap.redistrict import redistrict
+from gridmap.plans.partition import partition
+from gridmap.plans.redistrict import redistrict
 
 
 def _community():

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely import LineString, Point, box
 
-from gridmap.crosscheck import buildings_crossing_streets, household_count_mismatches
+from gridmap.attach.crosscheck import buildings_crossing_streets, household_count_mismatches
 
 GK = "EPSG:4545"
 X0, Y0 = 500_000.0, 3_067_000.0

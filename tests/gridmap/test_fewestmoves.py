@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from gridmap.fewestmoves import fewest_moves, moves_floor
-from gridmap.planrepair import _connected
-from gridmap.search import Bounds
+from gridmap.constraints import Bounds
+from gridmap.plans.planrepair import _connected
+from gridmap.solve.fewestmoves import fewest_moves, moves_floor
 
 BOUNDS = Bounds(300, 500)
 

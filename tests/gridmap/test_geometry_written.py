@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.partition import GRID_COLUMNS
-from gridmap.tiling import LONLAT_GRID_SIZE, snap_grids
+from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
+from gridmap.plans.partition import GRID_COLUMNS
 from service.commands.planfiles import write_plan
 
 X, Y = 108.0, 27.7  # lon/lat near Tongren

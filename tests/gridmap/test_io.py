@@ -13,9 +13,9 @@ import shapely
 from pyproj import Transformer
 from shapely import box
 
+from gridmap.attach.validate import validate_layer
 from gridmap.errors import CRSError, InputError
-from gridmap.io import read_layer, write_layer
-from gridmap.validate import validate_layer
+from gridmap.io.layers import read_layer, write_layer
 
 GK = "EPSG:4545"  # CGCS2000 3° Gauss-Krüger, CM 108°E (Tongren)
 TO_GK = Transformer.from_crs(4326, GK, always_xy=True)

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from gridmap.encodings import dbf_text_encoding
 from gridmap.errors import CRSError, InputError
-from gridmap.headers import resolve_columns, resolve_headers
 from gridmap.idnumbers import gb11643_check_digit
-from gridmap.io import read_layer
+from gridmap.io.encodings import dbf_text_encoding
+from gridmap.io.headers import resolve_columns, resolve_headers
+from gridmap.io.layers import read_layer
 from gridmap.schema import BUILDING, COMMUNITY, PERSON
 from tests import office_files
 

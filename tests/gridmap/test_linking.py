@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from shapely import LineString, Point, box
 
+from gridmap.attach.linking import link_community, link_compound, missing_links
 from gridmap.errors import CRSError
-from gridmap.linking import link_community, link_compound, missing_links
 
 # Two communities side by side in Tongren (EPSG:4545, metres): west x 500000-501000, east beyond.
 X, Y = 500_000, 3_067_000

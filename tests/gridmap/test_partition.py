@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from gridmap.errors import CRSError, DuplicateIdError, InputError
-from gridmap.partition import partition
+from gridmap.plans.partition import partition
 from tests.gridmap.strategies import X0, Y0, check_plan, make_layers
 
 

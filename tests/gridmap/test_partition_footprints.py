@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import shapely
 
-from gridmap.partition import partition
+from gridmap.plans.partition import partition
 from tests.gridmap.strategies import CRS, X0, Y0
 
 

@@ -10,7 +10,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from gridmap.partition import partition
+from gridmap.plans.partition import partition
 from tests.gridmap.strategies import check_plan
 
 momepy = pytest.importorskip("momepy")

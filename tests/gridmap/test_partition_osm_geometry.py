@@ -16,7 +16,7 @@ import pytest
 import shapely
 
 from geodata.real import estimate_households
-from gridmap.partition import GRID_COLUMNS, _merge_slivers, partition
+from gridmap.plans.partition import GRID_COLUMNS, _merge_slivers, partition
 from gridmap.problems import TABLE_COLUMNS, merge_problems
 from gridmap.streets import boundary_mask, street_names
 from service.commands.planfiles import write_plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from gridmap.partition import partition
+from gridmap.plans.partition import partition
 from tests.gridmap.strategies import check_plan, communities
 
 LO, HI = 300, 500

@@ -14,8 +14,8 @@ import shapely
 
 import geodata
 from gridmap.crs import projected_crs_for
-from gridmap.metrics import street_straddle
-from gridmap.partition import partition
+from gridmap.geometry.metrics import street_straddle
+from gridmap.plans.partition import partition
 
 LO, HI = 300, 500
 TOWER, TOWER_COMMUNITY = "B00088", "520602002002"

@@ -8,8 +8,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gridmap.metrics import street_straddle
-from gridmap.partition import partition
+from gridmap.geometry.metrics import street_straddle
+from gridmap.plans.partition import partition
 from tests.gridmap.strategies import X0, Y0, check_plan, make_layers
 
 LO, HI = 300, 500

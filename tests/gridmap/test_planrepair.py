@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from gridmap.planrepair import blocks_can_balance, return_home
-from gridmap.search import Bounds
+from gridmap.constraints import Bounds
+from gridmap.plans.planrepair import blocks_can_balance, return_home
 
 
 def _units(weights, nbrs, tower=None):

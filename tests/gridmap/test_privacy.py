@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gridmap.attach.validate import gb11643_check_digit
 from gridmap.privacy import (
     AGE_BANDS,
     IDENTIFYING_FIELDS,
@@ -25,7 +26,6 @@ from gridmap.privacy import (
     split_tags,
 )
 from gridmap.schema import PERSONAL_FIELDS
-from gridmap.validate import gb11643_check_digit
 
 DAY = dt.date(2025, 6, 15)
 
@@ -104,7 +104,7 @@ def test_tags_split_and_sensitivity():
 
 def test_deidentify_drops_every_personal_column_of_the_sample_roster():
     from geodata import get_path
-    from gridmap.io import read_layer
+    from gridmap.io.layers import read_layer
 
     roster = pd.read_csv(get_path("persons.csv"), dtype=str)
     persons = read_layer(get_path("persons.csv"), "person")

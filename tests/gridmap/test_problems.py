@@ -11,7 +11,7 @@ import shapely
 from typer.testing import CliRunner
 
 from gridmap.errors import InputError
-from gridmap.partition import partition
+from gridmap.plans.partition import partition
 from gridmap.problems import (
     TABLE_COLUMNS,
     Problem,

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from gridmap.currentplan import match_codes
 from gridmap.errors import DuplicateIdError, InputError
-from gridmap.redistrict import CHANGE_KEPT, CHANGE_NEW, redistrict
+from gridmap.plans.currentplan import match_codes
+from gridmap.plans.redistrict import CHANGE_KEPT, CHANGE_NEW, redistrict
 
 CODE = "520602001001"
 CRS = "EPSG:4545"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gridmap.compare import MATCH_OVERLAP, compare_plans
-from gridmap.partition import partition
-from gridmap.redistrict import redistrict
+from gridmap.plans.compare import MATCH_OVERLAP, compare_plans
+from gridmap.plans.partition import partition
+from gridmap.plans.redistrict import redistrict
 
 pytest.importorskip("momepy")
 

@@ -16,8 +16,8 @@ import pytest
 from shapely import box
 from shapely.affinity import translate
 
+from gridmap.attach.coverage import community_overlaps, grid_tiling_issues
 from gridmap.crs import STORAGE_CRS
-from gridmap.tiling import community_overlaps, grid_tiling_issues
 
 GK = "EPSG:4545"
 X0, Y0 = 500_000.0, 3_067_000.0

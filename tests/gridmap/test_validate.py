@@ -9,8 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely import Point, Polygon, box
 
-from gridmap.errors import DuplicateIdError, InvalidGeometryError
-from gridmap.validate import (
+from gridmap.attach.validate import (
     check_categories,
     check_counts,
     check_id_numbers,
@@ -24,6 +23,7 @@ from gridmap.validate import (
     valid_phone,
     validate_layer,
 )
+from gridmap.errors import DuplicateIdError, InvalidGeometryError
 
 # A small square near Tongren in lon/lat, about 100 m a side.
 LON, LAT, D = 109.18, 27.72, 0.001

@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from shapely import Point, box
 from sqlalchemy import update
 
-from gridmap.io import write_layer
+from gridmap.attach.report import AttachReport, Issue
+from gridmap.io.layers import write_layer
 from gridmap.problems import Problem, write_problems_csv
-from gridmap.report import AttachReport, Issue
 from gridmap.spreadsheet import FORMULA_STARTS, safe_cell
 from service.api.main import create_app
 from service.commands.planfiles import write_plan

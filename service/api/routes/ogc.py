@@ -46,6 +46,8 @@ _FEATURES = media_responses(
 _MAX_ID = 2**31 - 1
 """Largest plan id and offset accepted (the databases' 32-bit integer)."""
 _F = Query(None, description="Output format: json (GeoJSON) or html.", pattern="^(json|html)$")
+_TILESETS = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+_TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ def _collection_doc(request: Request, cid: str, session: Any) -> Collection:
             Link(href=_url(request, path, f="html"), rel="alternate", type=_HTML),
             Link(href=_url(request, f"{path}/items"), rel="items", type=GEOJSON_MEDIA_TYPE),
             Link(href=_url(request, f"{path}/items", f="html"), rel="items", type=_HTML),
+            Link(href=_url(request, f"{path}/tiles"), rel=_TILESETS, type=_JSON,
+                 title="Vector tiles (MVT)"),  # fmt: skip
         ],
         extent=Extent(spatial=SpatialExtent(bbox=[list(queries.collection_extent(session, cid))])),
     )
@@ -137,6 +141,7 @@ def landing(request: Request, f: str | None = _F) -> Response:
             Link(href=_url(request, "/docs"), rel="service-doc", type=_HTML, title="API docs"),
             Link(href=_url(request, "/conformance"), rel="conformance", type=_JSON),
             Link(href=_url(request, "/collections"), rel="data", type=_JSON),
+            Link(href=_url(request, "/tileMatrixSets"), rel=_TILING_SCHEMES, type=_JSON),
             Link(href=_url(request, "/maps"), rel="related", type=_HTML, title="District map"),
         ],
     )

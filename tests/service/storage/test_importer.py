@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from geodata import SAMPLE_DIR
 from geodata.faults import PLANTED_FAULTS, write_faulty_sample
 from gridmap.errors import DuplicateIdError, ImportAborted, InputError
-from gridmap.io import write_layer
+from gridmap.io.layers import write_layer
 from service.storage.importer import import_files
 from service.storage.repository import load_plan, table_counts
 from service.storage.session import make_engine, session_scope

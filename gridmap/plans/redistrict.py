@@ -1,24 +1,24 @@
 """Minimal-change re-districting (网格调整): repair a published plan after the community changed.
 
 :func:`redistrict` starts from the current plan. The community is tessellated as for
-:func:`gridmap.partition.partition`, with the current grid boundaries added as cutting lines, so
-every cell lies in exactly one current grid. Grids that are still within the household bounds
+:func:`gridmap.plans.partition.partition`, with the current grid boundaries added as cutting lines,
+so every cell lies in exactly one current grid. Grids that are still within the household bounds
 and still tile the community keep their code and their exact shape. Each grid that now breaks
 the bounds is repaired together with the grids around it: the region widens ring by ring (up to
 the whole community) until its households fit its grids. Local search
-(:func:`gridmap.search.improve`) moves buildings between the region's grids with a cost on every
-household moved, so as few households as possible change grid (the first region that can be
+(:func:`gridmap.solve.search.improve`) moves buildings between the region's grids with a cost on
+every household moved, so as few households as possible change grid (the first region that can be
 repaired and the one a ring wider are both tried); when the region needs one grid
 more (or less), a new grid is first carved out of the fullest grids (or the emptiest is shared
 out among its neighbours). Only if that fails everywhere are grids merged and re-split
-(:func:`gridmap.search.recombine`). After the local search, an integer program
-(:func:`gridmap.fewestmoves.fewest_moves`) looks for a repair around the broken grids that
+(:func:`gridmap.solve.search.recombine`). After the local search, an integer program
+(:func:`gridmap.solve.fewestmoves.fewest_moves`) looks for a repair around the broken grids that
 moves fewer households with every grid connected, only where one can exist; the better plan is
 kept. Plans are ranked by households out of bounds, then compounds split, then households
-moved (:func:`gridmap.planrepair.attempt_repair`); a repair crosses a street only when none
+moved (:func:`gridmap.plans.planrepair.attempt_repair`); a repair crosses a street only when none
 within the street blocks brings the grids within bounds (the crossing repair is tried first
 when a group of street blocks holds households no number of grids can share,
-:func:`gridmap.planrepair.blocks_can_balance`). Communities are repaired one by one or in
+:func:`gridmap.plans.planrepair.blocks_can_balance`). Communities are repaired one by one or in
 ``n_jobs`` processes, with the same result. A building above the maximum becomes a grid of its
 own and a community under the minimum one grid, both reported as for partition (``over_max``,
 ``under_min``, with ``message_zh``). Codes go to the repaired grids by a maximum-weight
@@ -41,24 +41,24 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.adjacency import cell_graph
-from gridmap.blocks import street_blocks
-from gridmap.cells import tessellate
 from gridmap.constraints import STATUS_OK, grid_count_range, household_bounds
 from gridmap.crs import STORAGE_CRS
-from gridmap.currentplan import (
+from gridmap.errors import InputError
+from gridmap.geometry.adjacency import cell_graph
+from gridmap.geometry.blocks import street_blocks
+from gridmap.geometry.cells import tessellate
+from gridmap.geometry.metrics import polsby_popper, street_straddle
+from gridmap.geometry.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
+from gridmap.plans.currentplan import (
     CurrentGrids,
     check_plan,
     current_assignment,
     match_codes,
     moved_buildings,
 )
-from gridmap.errors import InputError
-from gridmap.jobs import CommunityJob, prepare_jobs
-from gridmap.metrics import polsby_popper, street_straddle
-from gridmap.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
-from gridmap.partition import GRID_COLUMNS
-from gridmap.planlines import (
+from gridmap.plans.jobs import CommunityJob, prepare_jobs
+from gridmap.plans.partition import GRID_COLUMNS
+from gridmap.plans.planlines import (
     absorb_slivers,
     cells_in_grids,
     file_precision,
@@ -67,7 +67,7 @@ from gridmap.planlines import (
     plan_lines,
     street_lines,
 )
-from gridmap.planrepair import attempt_repair, blocks_can_balance
+from gridmap.plans.planrepair import attempt_repair, blocks_can_balance
 from gridmap.problems import Problem, street_list
 
 __all__ = ["redistrict", "RedistrictResult", "CHANGE_KEPT", "CHANGE_CHANGED", "CHANGE_NEW"]
@@ -172,7 +172,7 @@ def redistrict(
     communities : geopandas.GeoDataFrame, optional
         ``community_code`` and boundary; default: the union of each community's grids.
     streets, compounds : optional
-        As for :func:`gridmap.partition.partition`.
+        As for :func:`gridmap.plans.partition.partition`.
     min_households, max_households : int
         Household bounds per grid.
     retired_codes : iterable of str

@@ -1,6 +1,6 @@
 """Roll counts up the attach chain: households per building; households, persons per grid.
 
-Pure functions on the frames returned by :mod:`gridmap.attach`.
+Pure functions on the frames returned by :mod:`gridmap.attach.chain`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def roll_up_counts(
     * ``communities`` gain ``grids``, ``buildings``, ``households`` and ``persons`` summed
       over their grids.
 
-    Buildings without ``grid_code`` (see :func:`gridmap.attach.attach_buildings`) count in no
+    Buildings without ``grid_code`` (see :func:`gridmap.attach_buildings`) count in no
     grid; a building whose household count is unknown (not given, no household records) adds 0.
     Grid counts are recomputed from the buildings, replacing counts the grid file carried.
     """

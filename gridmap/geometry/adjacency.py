@@ -1,6 +1,6 @@
 """The cell graph: cells adjacent when they share a boundary, weighted by what a cut costs.
 
-Shared lengths come from the exactly noded faces of a :class:`~gridmap.cells.Tessellation`:
+Shared lengths come from the exactly noded faces of a :class:`~gridmap.geometry.cells.Tessellation`:
 every face ring is split into segments, identical segments are matched (``numpy.unique``),
 so building the graph is O(n log n) and never forms an n×n matrix.
 
@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from gridmap.cells import Tessellation
+from gridmap.geometry.cells import Tessellation
 
 __all__ = [
     "CellGraph",
@@ -157,7 +157,7 @@ def cell_graph(tess: Tessellation) -> CellGraph:
     Examples
     --------
     >>> import numpy as np, shapely
-    >>> from gridmap.cells import tessellate
+    >>> from gridmap.geometry.cells import tessellate
     >>> street = shapely.LineString([(50, -5), (50, 105)])
     >>> pts = np.array(shapely.points([[20, 50], [80, 50]]))
     >>> t = tessellate(shapely.box(0, 0, 100, 100), pts, np.array([10, 20]),

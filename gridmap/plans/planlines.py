@@ -1,4 +1,4 @@
-"""The current plan's line work, for :func:`gridmap.redistrict.redistrict`.
+"""The current plan's line work, for :func:`gridmap.plans.redistrict.redistrict`.
 
 The plan's grid boundaries become cutting lines of the tessellation (without their rounded
 copies of the boundary, streets and walls), every cell is placed in its current grid, sliver
@@ -14,8 +14,8 @@ import math
 import numpy as np
 import shapely
 
-from gridmap.adjacency import CellGraph
-from gridmap.jobs import CommunityJob
+from gridmap.geometry.adjacency import CellGraph
+from gridmap.plans.jobs import CommunityJob
 
 __all__ = [
     "file_precision",

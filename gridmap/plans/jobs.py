@@ -8,7 +8,6 @@ number of grids can hold a total.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -16,12 +15,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.cells import representative_points
-from gridmap.constraints import HouseholdBounds, grid_count_range
+from gridmap.constraints import HouseholdBounds
 from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.errors import DuplicateIdError, InputError, InvalidGeometryError
+from gridmap.geometry.cells import representative_points
 from gridmap.problems import Problem, outside_message
-from gridmap.search import Bounds
 from gridmap.streets import boundary_streets, street_names
 
 __all__ = [
@@ -29,7 +27,6 @@ __all__ = [
     "check_columns",
     "make_jobs",
     "prepare_jobs",
-    "relaxed_bounds",
     "community_seed",
 ]
 
@@ -255,19 +252,3 @@ def prepare_jobs(
 def community_seed(seed: int, code: str) -> int:
     """Seed of one community, derived from the run seed and its code."""
     return (int(seed) * 1_000_003 + int(code)) % (2**63)
-
-
-def relaxed_bounds(total: float, lo: int, hi: int) -> Bounds:
-    """``[lo, hi]``, or the narrowest widening of it that some number of grids can meet.
-
-    Examples
-    --------
-    >>> relaxed_bounds(1200, 300, 500), relaxed_bounds(550, 300, 500)
-    (Bounds(lo=300, hi=500), Bounds(lo=275, hi=500))
-    """
-    if len(grid_count_range(total, lo, hi)):
-        return Bounds(lo, hi)
-    k_low, k_high = max(1, math.floor(total / hi)), math.ceil(total / hi)
-    best = min({k_low, k_high}, key=lambda k: max(lo - total / k, total / k - hi))
-    share = total / best
-    return Bounds(min(lo, math.floor(share)), max(hi, math.ceil(share)))

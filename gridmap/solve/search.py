@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from gridmap.constraints import grid_count_range
+from gridmap.constraints import Bounds, grid_count_range
 
-__all__ = ["Bounds", "bisect_plan", "improve", "recombine", "plan_cost", "violation"]
+__all__ = ["bisect_plan", "improve", "recombine", "plan_cost", "violation"]
 
 _TREE_TRIES = 12
 _CANDIDATES = 12
@@ -30,30 +29,6 @@ _ITERATIONS_PER_UNIT = 60
 _T_START = 0.5  # times the median edge cost
 _T_END = 0.005
 _REPAIR_FACTOR = 3  # repair walk may take this many times the annealing moves
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """Household bounds used by the search (may be relaxed for an infeasible component)."""
-
-    lo: float
-    hi: float
-
-    def violation(self, w: float) -> float:
-        """Households outside ``[lo, hi]``."""
-        return max(0.0, self.lo - w, w - self.hi)
-
-    def splittable(self, w: float) -> bool:
-        """Whether some number of grids (>= 1) can hold ``w`` households."""
-        # Same as grid_count_range(w, lo, hi) being non-empty, without building the range.
-        return w > 0 and math.ceil(w / self.hi) * self.lo <= w
-
-    def distance(self, w: float) -> float:
-        """Households to add or remove before ``w`` becomes splittable."""
-        if w > 0 and math.ceil(w / self.hi) * self.lo <= w:
-            return 0.0
-        k = max(1, math.floor(w / self.hi))
-        return min(abs(w - k * self.hi), abs((k + 1) * self.lo - w))
 
 
 def violation(

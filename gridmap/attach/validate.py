@@ -5,16 +5,16 @@ Two kinds of problem, decided here once:
 **Fatal** (an exception; the whole import is refused, nothing is written): records sharing an
 id but differing in some value (:class:`~gridmap.errors.DuplicateIdError`, naming the ids), and
 a layer whose geometries are of the wrong kind (a point given for a grid). Missing columns, a
-missing CRS and different CRSs are refused earlier by :func:`gridmap.io.read_layer` and the
+missing CRS and different CRSs are refused earlier by :func:`gridmap.read_layer` and the
 attach chain. These are whole-file problems the office must fix.
 
-**Report lines** (an :class:`~gridmap.report.Issue`; the import goes on):
+**Report lines** (an :class:`~gridmap.attach.report.Issue`; the import goes on):
 
 * a record without id → skipped (it cannot be referenced), named ``"row N"``;
 * an exact copy of an earlier record (same id, same values) → the copy is dropped;
 * an empty or missing geometry where the entity requires one, or an invalid geometry that
   :func:`shapely.make_valid` would change materially → that record is left out
-  (:func:`gridmap.geomrepair.repair_geometries`);
+  (:func:`gridmap.attach.geomrepair.repair_geometries`);
 * an invalid geometry repaired with a small area change → kept repaired, plus a UserWarning;
 * an ID number failing GB 11643 (length, birth date or check digit), a malformed phone, a count
   that is not a non-negative integer, an unknown category value → that *value* is cleared and
@@ -31,12 +31,11 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from gridmap.attach.geomrepair import MAX_REPAIR_AREA_CHANGE, repair_geometries
+from gridmap.attach.report import Issue, record_labels
 from gridmap.errors import DuplicateIdError
-from gridmap.geomrepair import MAX_REPAIR_AREA_CHANGE, repair_geometries
 from gridmap.idnumbers import gb11643_check_digit, id_number_problem, valid_id_number, valid_phone
-from gridmap.io import COUNT_COLUMNS, get_entity
-from gridmap.report import Issue, record_labels
-from gridmap.schema import PERSON, Entity
+from gridmap.schema import COUNT_COLUMNS, PERSON, Entity, get_entity
 
 __all__ = [
     "MAX_REPAIR_AREA_CHANGE",
@@ -340,7 +339,7 @@ def _strip_text(v: object) -> object:
 
 
 def validate_layer(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
-    """Run every check on one layer as read by :func:`gridmap.io.read_layer`.
+    """Run every check on one layer as read by :func:`gridmap.read_layer`.
 
     Returns the cleaned frame (records without id dropped, counts typed ``Int64``, bad values
     cleared, geometries repaired) and the report lines. Raises on fatal problems (see module doc).

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridmap.adjacency import CellGraph
+from gridmap.geometry.adjacency import CellGraph
 
 __all__ = [
     "Units",
@@ -123,14 +123,14 @@ def _unit_adjacency(graph: CellGraph, unit_of_cell: np.ndarray, n: int):
 def open_ground_units(tess) -> np.ndarray:
     """Compound id per cell, with the pieces of each stretch of open ground as one pseudo compound.
 
-    :mod:`gridmap.cells` splits open ground (a block without buildings, e.g. between compound
-    walls) between the buildings around it. Planned as one unit first, it goes whole to one
+    :mod:`gridmap.geometry.cells` splits open ground (a block without buildings, e.g. between
+    compound walls) between the buildings around it. Planned as one unit first, it goes whole to one
     grid (compact grids, as before the split); the planner frees it like a compound only where
     the grids around it cannot be balanced otherwise.
 
     Parameters
     ----------
-    tess : gridmap.cells.Tessellation
+    tess : gridmap.geometry.cells.Tessellation
 
     Returns
     -------

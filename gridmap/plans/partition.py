@@ -2,9 +2,9 @@
 
 ``partition()`` validates the layers, projects them, assigns buildings to communities and plans
 each community independently (optionally in parallel processes): tessellate into cells
-(:mod:`gridmap.cells`), build the cell graph (:mod:`gridmap.adjacency`), contract towers and
-compounds into units (:mod:`gridmap.units`), construct and improve a plan per connected part
-(:mod:`gridmap.search`), then dissolve, number and measure the grids.
+(:mod:`gridmap.geometry.cells`), build the cell graph (:mod:`gridmap.geometry.adjacency`), contract
+towers and compounds into units (:mod:`gridmap.geometry.units`), construct and improve a plan per
+connected part (:mod:`gridmap.solve.search`), then dissolve, number and measure the grids.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.adjacency import cell_graph
-from gridmap.blocks import Merge, block_frontage, group_blocks, street_blocks
-from gridmap.cells import tessellate
 from gridmap.constraints import STATUS_OK, household_bounds
 from gridmap.crs import STORAGE_CRS
-from gridmap.jobs import CommunityJob, prepare_jobs
-from gridmap.metrics import polsby_popper, street_straddle
-from gridmap.numbering import grid_codes
-from gridmap.planner import SearchBudget, plan_group
+from gridmap.geometry.adjacency import cell_graph
+from gridmap.geometry.blocks import Merge, block_frontage, group_blocks, street_blocks
+from gridmap.geometry.cells import tessellate
+from gridmap.geometry.metrics import polsby_popper, street_straddle
+from gridmap.geometry.numbering import grid_codes
+from gridmap.geometry.units import open_ground_units
+from gridmap.plans.jobs import CommunityJob, prepare_jobs
+from gridmap.plans.planner import SearchBudget, plan_group
 from gridmap.problems import (
     Problem,
     crossing_message,
@@ -39,7 +40,6 @@ from gridmap.problems import (
     through_building_message,
 )
 from gridmap.streets import UNNAMED_STREET
-from gridmap.units import open_ground_units
 
 __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
 

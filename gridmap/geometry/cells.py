@@ -4,10 +4,10 @@ The community is cut along street centrelines and compound walls into *blocks*
 (``shapely.polygonize``); each block is split into one *cell* per building (the Voronoi
 region of the building's footprint vertices and representative point, clipped to the block).
 A block without buildings (open ground, e.g. between compound walls) is split between the
-buildings of the blocks around it, into empty cells (:func:`gridmap.units.open_ground_units`
-plans them as one unit until balance needs them apart). All cell boundaries are
-noded together once and polygonised again into *faces* that share exact vertices, so grids
-dissolved from faces tile the community without gaps or overlaps.
+buildings of the blocks around it, into empty cells
+(:func:`gridmap.geometry.units.open_ground_units` plans them as one unit until balance needs them
+apart). All cell boundaries are noded together once and polygonised again into *faces* that share
+exact vertices, so grids dissolved from faces tile the community without gaps or overlaps.
 
 Everything here works in a projected CRS (metres).
 """

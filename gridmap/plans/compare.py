@@ -2,8 +2,9 @@
 
 A *plan* here is anything with ``grids`` (GeoDataFrame with ``grid_code``, ``households`` and
 polygons) and ``assignments`` (``building_id, grid_code``) attributes — a
-:class:`~gridmap.partition.PartitionResult`, a :class:`~gridmap.redistrict.RedistrictResult`,
-a stored plan — or a ``(grids, assignments)`` tuple.
+:class:`~gridmap.plans.partition.PartitionResult`, a
+:class:`~gridmap.plans.redistrict.RedistrictResult`, a stored plan — or a ``(grids, assignments)``
+tuple.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import shapely
 from gridmap.constraints import grid_count_range, household_bounds
 from gridmap.crs import projected_crs_for
 from gridmap.errors import InputError
-from gridmap.metrics import polsby_popper
-from gridmap.partition import PartitionResult, partition
+from gridmap.geometry.metrics import polsby_popper
+from gridmap.plans.partition import PartitionResult, partition
 
 __all__ = [
     "PlanDiff",
@@ -248,7 +249,7 @@ class GridCountOptions:
         empty; otherwise no plan of ``k`` grids was found, ``note`` says why, ``grids`` is the
         count the search ended with and the other figures are empty.
     plans : dict
-        ``k`` → :class:`~gridmap.partition.PartitionResult`, only for plans of exactly ``k``
+        ``k`` → :class:`~gridmap.plans.partition.PartitionResult`, only for plans of exactly ``k``
         grids.
     """
 
@@ -290,7 +291,7 @@ def plans_by_grid_count(
     By default every allowed number is tried: ``ceil(H / max)`` to ``floor(H / min)`` for
     the ``H`` households outside buildings above the maximum, plus one grid for each such
     building (a grid of its own). For each ``k`` the bounds are narrowed so that only ``k``
-    grids fit (never wider than ``min``–``max``), and :func:`~gridmap.partition.partition`
+    grids fit (never wider than ``min``–``max``), and :func:`~gridmap.plans.partition.partition`
     finds the best plan within them. A count no plan can have (too few or too many grids for
     the households, or a large building that leaves too little for the other grids) is not
     run and ``note`` says why. A plan is kept only when it has exactly ``k`` grids; when the search
@@ -303,7 +304,7 @@ def plans_by_grid_count(
     community : geopandas.GeoDataFrame
         One row: ``community_code`` and boundary.
     buildings, streets, compounds, min_households, max_households, seed
-        As for :func:`~gridmap.partition.partition`.
+        As for :func:`~gridmap.plans.partition.partition`.
     counts : iterable of int, optional
         The numbers of grids to plan (default: every allowed number).
 

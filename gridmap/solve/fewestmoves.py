@@ -1,6 +1,6 @@
 """Fewest households moved: the repair of broken grids as an integer program.
 
-The local search of :mod:`gridmap.planrepair` moves one unit at a time and never leaves the
+The local search of :mod:`gridmap.plans.planrepair` moves one unit at a time and never leaves the
 bounds, so it can end with chains (grid A gives to B, B to C) where a direct hand-over would
 move fewer households. :func:`fewest_moves` states the repair around the broken grids as a
 mixed-integer program for SciPy's MILP solver (HiGHS): every unit goes to one grid, every grid
@@ -36,9 +36,8 @@ from scipy.optimize import Bounds as VariableBounds
 from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import coo_array
 
-from gridmap.constraints import contiguous
-from gridmap.search import Bounds
-from gridmap.units import label_adjacency, label_totals
+from gridmap.constraints import Bounds, contiguous
+from gridmap.geometry.units import label_adjacency, label_totals
 
 __all__ = ["fewest_moves", "moves_floor", "EMPTY_MOVE"]
 

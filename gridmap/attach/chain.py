@@ -4,12 +4,12 @@ persons → households by key; households → buildings by building key, else by
 address, else by location (the footprint containing the point, else the nearest building within
 ``tolerance_m`` metres); buildings → grids by location (the grid holding most of the footprint; a
 point building goes to the grid containing it). Counts then roll up to buildings, grids and
-communities (:func:`gridmap.rollup.roll_up_counts`). :func:`attach_all` runs validation, the
+communities (:func:`gridmap.attach.rollup.roll_up_counts`). :func:`attach_all` runs validation, the
 chain and the roll-up in one call and returns an :class:`AttachResult` with the report.
 
 Each function returns ``(frame, issues)``: the input with its link column filled in (records
-that cannot be attached keep a missing link) and one :class:`~gridmap.report.Issue` per record
-that could not be attached. No record is dropped. A household whose ``building_id`` names no
+that cannot be attached keep a missing link) and one :class:`~gridmap.attach.report.Issue` per
+record that could not be attached. No record is dropped. A household whose ``building_id`` names no
 known building is reported and left unattached: an explicit but wrong key is a data error, so
 no address or location fallback second-guesses it; one naming a building rejected by validation
 (its geometry could not be used) is reported as such. A household attached by location to the
@@ -29,20 +29,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.crosscheck import (
+from gridmap.attach.coverage import community_overlaps, grid_tiling_issues
+from gridmap.attach.crosscheck import (
     buildings_crossing_streets,
     buildings_outside_communities,
     dwelling_out_of_range,
     grids_of_unknown_communities,
     household_count_mismatches,
 )
+from gridmap.attach.geomrepair import rejected_ids
+from gridmap.attach.report import AttachReport, Issue, record_labels
+from gridmap.attach.rollup import roll_up_counts
+from gridmap.attach.validate import validate_layer
 from gridmap.crs import check_same_crs, projected_crs_for
-from gridmap.geomrepair import rejected_ids
-from gridmap.report import AttachReport, Issue, record_labels
-from gridmap.rollup import roll_up_counts
 from gridmap.schema import BUILDING, HOUSEHOLD, PERSON
-from gridmap.tiling import community_overlaps, grid_tiling_issues
-from gridmap.validate import validate_layer
 
 __all__ = [
     "DEFAULT_TOLERANCE_M",
@@ -361,18 +361,18 @@ def attach_all(
 ) -> AttachResult:
     """Validate the given layers, run the attach chain and roll up the counts.
 
-    Pass the layers as read by :func:`gridmap.io.read_layer` (or loaded from the store: to add
+    Pass the layers as read by :func:`gridmap.read_layer` (or loaded from the store: to add
     households to buildings already stored, pass those buildings). Each link is made when both
     ends are given. Streets are only checked against building footprints (a street through a
     footprint is a report line); grids against their communities (gaps, overlaps, see
-    :mod:`gridmap.tiling`).
+    :mod:`gridmap.attach.coverage`).
 
     Parameters
     ----------
     tolerance_m : float, default 30
         See :func:`attach_households`.
     validate : bool, default True
-        Run :func:`gridmap.validate.validate_layer` on each layer first (turn off only for
+        Run :func:`gridmap.attach.validate.validate_layer` on each layer first (turn off only for
         layers that were validated before, e.g. loaded from the store).
     progress : callable, optional
         Called with the name of each step (for a CLI progress display).

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridmap.attach.report import Issue, record_labels
 from gridmap.crs import check_same_crs, projected_crs_for
-from gridmap.report import Issue, record_labels
 from gridmap.schema import BUILDING, COMPOUND, STREET, Entity
 
 __all__ = ["LinkResult", "link_community", "link_compound", "missing_links"]

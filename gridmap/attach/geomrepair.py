@@ -22,10 +22,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridmap.attach.report import Issue, record_labels
 from gridmap.errors import InvalidGeometryError
-from gridmap.io import get_entity
-from gridmap.report import Issue, record_labels
-from gridmap.schema import Entity
+from gridmap.schema import Entity, get_entity
 
 __all__ = ["MAX_REPAIR_AREA_CHANGE", "REJECTED_REASONS", "repair_geometries", "rejected_ids"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridmap.adjacency import CellGraph
 from gridmap.constraints import grid_count_range
+from gridmap.geometry.adjacency import CellGraph
 
 __all__ = ["street_blocks", "block_frontage", "group_blocks", "Merge", "STREET_SHARE"]
 

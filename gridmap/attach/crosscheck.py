@@ -6,7 +6,7 @@
   (unless households already reported explain the difference);
 * a household whose floor or unit exceeds its building's ``floors`` or ``units``.
 
-Grid tiling and community overlaps are in :mod:`gridmap.tiling`.
+Grid tiling and community overlaps are in :mod:`gridmap.attach.coverage`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridmap.attach.report import Issue, record_labels
 from gridmap.crs import check_same_crs, projected_crs_for
-from gridmap.report import Issue, record_labels
 from gridmap.schema import BUILDING, GRID, HOUSEHOLD
 from gridmap.streets import street_names
 

@@ -4,14 +4,15 @@
 GeoParquet, CSV or XLSX and returns a frame whose columns are the canonical names of
 :mod:`gridmap.schema`:
 
-* headers are mapped by :func:`gridmap.headers.resolve_headers` (option, TOML file, built-in
+* headers are mapped by :func:`gridmap.io.headers.resolve_headers` (option, TOML file, built-in
   Chinese and English synonyms, Shapefile-cut names, generic ids such as ``id``/``osm_id``); a
   missing required column is an :class:`~gridmap.errors.InputError`;
 * unknown extra columns are **dropped** by default (they may hold personal data no output
   expects) and their headers logged; pass ``keep_extra=True`` to keep them unchanged;
 * every canonical column except the counts (``households``, ``floors``, ``units``, ``size``,
   ``persons``, ``buildings``) and ``polsby_popper`` is text (pandas ``str``), stripped, with
-  leading zeros kept; counts are left as read, :func:`gridmap.validate.validate_layer` types them;
+  leading zeros kept; counts are left as read, :func:`gridmap.attach.validate.validate_layer` types
+  them;
 * entities with geometry come back as a GeoDataFrame in EPSG:4326 (tables without coordinates
   give a null geometry column: such records attach by key or address); persons and staff come
   back as a DataFrame;
@@ -55,30 +56,26 @@ import shapely
 from pyproj import CRS
 
 from gridmap.crs import STORAGE_CRS, to_storage_crs
-from gridmap.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.errors import CRSError, InputError
-from gridmap.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
-from gridmap.schema import ENTITIES, Entity
+from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
+from gridmap.io.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
+from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet
+from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
 from gridmap.spreadsheet import safe_frame
-from gridmap.xlsx import HEADER_SEARCH_ROWS, read_sheet
 
 __all__ = [
-    "COUNT_COLUMNS",
     "GENERATED_ID_PREFIXES",
     "LAYER_NAMES",
     "SUPPORTED_SUFFIXES",
     "read_layer",
     "write_layer",
-    "get_entity",
     "layer_for",
     "plural",
 ]
 
 logger = logging.getLogger(__name__)
 
-COUNT_COLUMNS = frozenset({"households", "floors", "units", "size", "persons", "buildings"})
-"""Columns holding non-negative integer counts."""
 _NUMERIC_COLUMNS = COUNT_COLUMNS | {"polsby_popper"}
 _TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 SUPPORTED_SUFFIXES = (
@@ -117,16 +114,6 @@ _EXACT_FLOAT_LIMIT = 2**53
 def plural(entity_name: str) -> str:
     """English plural of an entity name, for messages (``community`` → ``communities``)."""
     return {"community": "communities", "staff": "staff"}.get(entity_name, entity_name + "s")
-
-
-def get_entity(entity: str | Entity) -> Entity:
-    """Return the :class:`~gridmap.schema.Entity` named ``entity``."""
-    if isinstance(entity, Entity):
-        return entity
-    try:
-        return ENTITIES[entity]
-    except KeyError:
-        raise InputError(f"Unknown entity {entity!r}; choose one of {sorted(ENTITIES)}.") from None
 
 
 def read_layer(

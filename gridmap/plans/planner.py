@@ -1,9 +1,9 @@
 """Plan one group of street blocks: towers alone, compounds whole where possible, balanced grids.
 
-:func:`plan_group` works on the cells of one group (:mod:`gridmap.blocks`): it contracts towers
-and fitting compounds into units (:mod:`gridmap.units`), plans each connected piece by tree
-bisection and local search (:mod:`gridmap.search`) and, when chunky compounds leave a grid out
-of bounds, frees only the compounds in and next to the broken grids (then, if that is not
+:func:`plan_group` works on the cells of one group (:mod:`gridmap.geometry.blocks`): it contracts
+towers and fitting compounds into units (:mod:`gridmap.geometry.units`), plans each connected piece
+by tree bisection and local search (:mod:`gridmap.solve.search`) and, when chunky compounds leave a
+grid out of bounds, frees only the compounds in and next to the broken grids (then, if that is not
 enough, every compound of the group) and re-plans that part. Problems are returned as tuples
 ``(kind, message_en, message_zh, local_label, building_ids)`` with a ``{grid}`` placeholder.
 """
@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gridmap.adjacency import CellGraph, subgraph
-from gridmap.jobs import CommunityJob, relaxed_bounds
+from gridmap.constraints import Bounds, relaxed_bounds
+from gridmap.geometry.adjacency import CellGraph, subgraph
+from gridmap.geometry.units import OPEN_GROUND, Units, contract
+from gridmap.plans.jobs import CommunityJob
 from gridmap.problems import (
     compound_split_message,
     infeasible_message,
@@ -24,8 +26,7 @@ from gridmap.problems import (
     unbalanced_message,
     under_min_message,
 )
-from gridmap.search import Bounds, bisect_plan, improve, plan_cost, recombine, violation
-from gridmap.units import OPEN_GROUND, Units, contract
+from gridmap.solve.search import bisect_plan, improve, plan_cost, recombine, violation
 
 __all__ = ["GroupPlan", "plan_group", "SearchBudget"]
 

@@ -1,9 +1,9 @@
-"""The repair search of :func:`gridmap.redistrict.redistrict`: few households moved.
+"""The repair search of :func:`gridmap.plans.redistrict.redistrict`: few households moved.
 
 Each broken grid is repaired together with the grids around it, the region widening ring by
 ring (:func:`widening_pass`); a region that needs one grid more or less has one carved out or
 shared out (:class:`RepairSearch`); if local repair fails everywhere, grids are merged and re-split
-(:meth:`RepairSearch.recreate`). The exact program of :mod:`gridmap.fewestmoves` runs after
+(:meth:`RepairSearch.recreate`). The exact program of :mod:`gridmap.solve.fewestmoves` runs after
 this search, only where it can still move fewer households, and its plan is kept when it does.
 :func:`attempt_repair` first keeps compounds whole, then frees those around the repair, and
 ranks plans by households out of bounds, compounds split and households moved.
@@ -17,13 +17,13 @@ import numpy as np
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from gridmap.adjacency import CellGraph
-from gridmap.constraints import grid_count_range
-from gridmap.fewestmoves import EMPTY_MOVE, fewest_moves
-from gridmap.jobs import CommunityJob
-from gridmap.jobs import relaxed_bounds as _relaxed_bounds
-from gridmap.search import Bounds, improve, recombine, violation
-from gridmap.units import contract, label_adjacency, label_totals
+from gridmap.constraints import Bounds, grid_count_range
+from gridmap.constraints import relaxed_bounds as _relaxed_bounds
+from gridmap.geometry.adjacency import CellGraph
+from gridmap.geometry.units import contract, label_adjacency, label_totals
+from gridmap.plans.jobs import CommunityJob
+from gridmap.solve.fewestmoves import EMPTY_MOVE, fewest_moves
+from gridmap.solve.search import improve, recombine, violation
 
 __all__ = [
     "attempt_repair",

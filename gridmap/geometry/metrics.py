@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from gridmap.adjacency import CellGraph
+from gridmap.geometry.adjacency import CellGraph
 
 __all__ = [
     "polsby_popper",

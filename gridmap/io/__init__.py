@@ -1,0 +1,1 @@
+"""Reading and writing layers: formats, encodings, headers and layer names."""

@@ -1,0 +1,2 @@
+"""Plans: community jobs, the planner, partition, redistrict (current plan, plan lines, repair) and
+plan comparison."""

@@ -1,0 +1,1 @@
+"""Solvers: the bisection/local search and the fewest-moves program."""
