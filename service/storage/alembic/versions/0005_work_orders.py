@@ -1,0 +1,105 @@
+"""Work orders (事项): orders, their immutable history, photos.
+
+Points are two floats (lon, lat), not a geometry column: orders are found by community, grid
+and state, never by a spatial query, and plain columns keep SQLite's batch mode away from
+SpatiaLite's metadata. Reporter name and phone are stored encrypted, the receipt code as a hash.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-06
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_STATES = ("submitted", "accepted", "merged", "declined", "dispatched", "claimed", "in_progress",
+           "done", "verified", "closed", "rated", "published")  # fmt: skip
+
+
+def _ts(name: str, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+
+
+def upgrade() -> None:
+    states = ", ".join(f"'{s}'" for s in _STATES)
+    op.create_table(
+        "work_order",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("receipt_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("category", sa.String(32), nullable=False, index=True),
+        sa.Column("urgency", sa.String(16), nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
+        sa.Column("reporter_name", sa.String(255)),
+        sa.Column("reporter_phone", sa.String(255)),
+        sa.Column("submitted_by", sa.String(64)),
+        sa.Column("lon", sa.Float, nullable=False),
+        sa.Column("lat", sa.Float, nullable=False),
+        sa.Column("building_id", sa.String(64)),
+        sa.Column(
+            "community_code",
+            sa.String(12),
+            sa.ForeignKey("community.code"),
+            nullable=False,
+            index=True,
+        ),  # fmt: skip
+        sa.Column("grid_code", sa.String(15), index=True),
+        sa.Column("grid_id", sa.Integer),
+        sa.Column("plan_id", sa.Integer),
+        sa.Column("state", sa.String(16), nullable=False, index=True),
+        sa.Column("assignee", sa.String(64)),
+        sa.Column("claimed_by", sa.String(64)),
+        sa.Column("merged_into", sa.Integer),
+        sa.Column("rating", sa.Integer),
+        sa.Column("outcome", sa.Text),
+        _ts("submitted_at"),
+        _ts("updated_at"),
+        _ts("claim_due_at"),
+        _ts("close_due_at"),
+        _ts("escalated_at", nullable=True),
+        sa.CheckConstraint(f"state IN ({states})", name="ck_work_order_state"),
+        sa.CheckConstraint(
+            "rating IS NULL OR rating BETWEEN 1 AND 5", name="ck_work_order_rating"
+        ),  # fmt: skip
+    )
+    op.create_table(
+        "work_order_transition",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "order_id", sa.Integer, sa.ForeignKey("work_order.id"), nullable=False, index=True
+        ),  # fmt: skip
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("from_state", sa.String(16)),
+        sa.Column("to_state", sa.String(16), nullable=False),
+        sa.Column("actor", sa.String(64), nullable=False),
+        sa.Column("actor_role", sa.String(32), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+        sa.Column("note", sa.Text),
+        sa.Column("assignee", sa.String(64)),
+    )
+    op.create_table(
+        "work_order_photo",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "order_id", sa.Integer, sa.ForeignKey("work_order.id"), nullable=False, index=True
+        ),  # fmt: skip
+        sa.Column("content_type", sa.String(32), nullable=False),
+        sa.Column("size", sa.Integer, nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("uploaded_by", sa.String(64), nullable=False),
+        _ts("uploaded_at"),
+        sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("work_order_photo")
+    op.drop_table("work_order_transition")
+    op.drop_table("work_order")
