@@ -10,7 +10,10 @@ from __future__ import annotations
 from alembic import context
 from geoalchemy2 import alembic_helpers
 
-from service.storage import auth_models  # noqa: F401  (users and audit tables, same Base)
+from service.storage import (
+    auth_models,  # noqa: F401  (users and audit tables, same Base)
+    order_models,  # noqa: F401  (work orders, same Base)
+)
 from service.storage.models import Base
 from service.storage.session import make_engine
 
