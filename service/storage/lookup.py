@@ -78,12 +78,14 @@ def lookup_point(session: Session, *, lon: float, lat: float) -> LookupResult:
         raise NotFoundError(f"No community contains the point lon={lon}, lat={lat}.")
     community = get_community(session, code)
     row = session.execute(
-        grid_statement(True).where(
+        grid_statement(True)
+        .where(
             Grid.community_code == code,
             Plan.status == "published",
             bbox_clause(session, Grid.geom, box),
             func.ST_Intersects(Grid.geom, point),
         )
+        .order_by(Grid.code)  # a point on the line between two grids: the lower code, always
     ).first()
     if row is None:
         return LookupResult(community, None, [])
