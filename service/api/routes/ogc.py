@@ -116,8 +116,7 @@ def _collection_doc(request: Request, cid: str, session: Any) -> Collection:
             Link(href=_url(request, path, f="html"), rel="alternate", type=_HTML),
             Link(href=_url(request, f"{path}/items"), rel="items", type=GEOJSON_MEDIA_TYPE),
             Link(href=_url(request, f"{path}/items", f="html"), rel="items", type=_HTML),
-            Link(href=_url(request, f"{path}/tiles"), rel=_TILESETS, type=_JSON,
-                 title="Vector tiles (MVT)"),  # fmt: skip
+            Link(href=_url(request, f"{path}/tiles"), rel=_TILESETS, type=_JSON, title="MVT"),
         ],
         extent=Extent(spatial=SpatialExtent(bbox=[list(queries.collection_extent(session, cid))])),
     )

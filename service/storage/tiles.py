@@ -1,0 +1,251 @@
+"""Mapbox vector tiles (MVT) of communities, grids and buildings in the WebMercatorQuad tiling.
+
+A tile holds the features of a collection that intersect the tile's box, selected by the very
+statements the OGC API items use (:mod:`service.storage.features`), so a tile and an items
+page with the tile's ``bbox`` list the same features with the same public properties (no
+personal field: persons are only counted) and the same choice of plan (published, or
+``plan_id``). Who may ask for a draft plan is checked by the caller
+(:func:`~service.storage.features.require_plan_visible`), as for items.
+
+- PostGIS: one query, ``ST_AsMVT(ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(z, x,
+  y)))`` over the filtered items statement; the database returns the encoded tile.
+- SpatiaLite: the same statement and bbox filter, then the geometries are projected to tile
+  coordinates, clipped to the tile plus its buffer and snapped to the tile grid with shapely
+  (as ``ST_AsMVTGeom`` does), and encoded with ``mapbox-vector-tile``.
+
+Both drop features that collapse to nothing at the tile's resolution (a building smaller than a
+tile unit at a low zoom), and NULL properties (MVT has no null). An empty tile is ``b""``.
+
+:func:`render_tile` depends only on its arguments and the stored data: a tile of a published
+plan is the same bytes until the plan or the data change, so it can be cached by its URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mapbox_vector_tile
+import morecantile
+import numpy as np
+import shapely
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from service.storage.features import (
+    _assignment,
+    _building_stmt,
+    _check_scope,
+    _community_stmt,
+    _plan_filter,
+    grid_statement,
+)
+from service.storage.models import Building, Community, Grid
+from service.storage.paging import bbox_clause, geometry_value, is_sqlite
+
+__all__ = [
+    "TMS",
+    "TILE_MATRIX_SET",
+    "EXTENT",
+    "BUFFER",
+    "TileSource",
+    "SOURCES",
+    "TileError",
+    "check_tile",
+    "tile_bounds",
+    "render_tile",
+    "MEDIA_TYPE",
+]
+
+TILE_MATRIX_SET = "WebMercatorQuad"
+TMS = morecantile.tms.get(TILE_MATRIX_SET)
+"""The OGC WebMercatorQuad tile matrix set (EPSG:3857, zooms 0-24)."""
+EXTENT = 4096
+"""Tile coordinates per tile side (the MVT default)."""
+BUFFER = 256
+"""Tile units kept around a tile, so outlines drawn across tile edges join up."""
+MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+class TileError(ValueError):
+    """A tile outside the tile matrix set or the collection's zoom levels."""
+
+
+@dataclass(frozen=True)
+class TileSource:
+    """A collection as tiles: its statement, property names (in column order), zoom range."""
+
+    statement: Callable[[int | None], Select[Any]]
+    """``statement(plan_id)``: the items statement; properties, then the geometry, last."""
+    properties: tuple[str, ...]
+    box_filter: Callable[[Session, Sequence[float]], ColumnElement[bool]]
+    min_zoom: int
+    max_zoom: int = 22
+    uses_plan: bool = True
+
+
+def _communities(_plan_id: int | None) -> Select[Any]:
+    return _community_stmt(False)
+
+
+def _grids(plan_id: int | None) -> Select[Any]:
+    return grid_statement(False).where(_plan_filter(plan_id))
+
+
+def _buildings(plan_id: int | None) -> Select[Any]:
+    return _building_stmt(_assignment(plan_id), False, inner=False)
+
+
+def _building_box(session: Session, bbox: Sequence[float]) -> ColumnElement[bool]:
+    """As the items' bbox filter: the building's point or its footprint in the box."""
+    point, footprint = Building.geom, Building.footprint
+    return or_(bbox_clause(session, point, bbox), bbox_clause(session, footprint, bbox))
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+SOURCES: dict[str, TileSource] = {
+    "communities": TileSource(
+        _communities,
+        _names(
+            "community_code community_name subdistrict code_year grids households buildings "
+            "persons plan_id"
+        ),
+        lambda s, b: bbox_clause(s, Community.geom, b),
+        min_zoom=6,
+        uses_plan=False,
+    ),
+    "grids": TileSource(
+        _grids,
+        _names(
+            "grid_code community_code plan_id plan_status grid_name kind households "
+            "buildings persons"
+        ),
+        lambda s, b: bbox_clause(s, Grid.geom, b),
+        min_zoom=10,
+    ),
+    "buildings": TileSource(
+        _buildings,
+        _names(
+            "building_id building_code building_name address kind floors units households "
+            "compound_id community_code grid_code"
+        ),
+        _building_box,
+        min_zoom=13,
+    ),
+}
+"""Collections served as tiles, as in the OGC API items (same statements and properties).
+
+Zoom limits keep a tile's work bounded at province scale (~100 districts): communities from
+zoom 6 (a province), grids from 10 (a district), buildings from 13 (a few communities)."""
+
+
+def check_tile(source: TileSource, z: int, x: int, y: int) -> None:
+    """Raise :class:`TileError` (naming the problem) unless tile z/x/y exists for ``source``."""
+    if not source.min_zoom <= z <= source.max_zoom:
+        raise TileError(
+            f"Zoom {z} is outside this collection's tiles: zoom {source.min_zoom} to "
+            f"{source.max_zoom} of {TILE_MATRIX_SET}."
+        )
+    size = 2**z
+    if not (0 <= x < size and 0 <= y < size):
+        raise TileError(
+            f"Tile {z}/{x}/{y} does not exist: at zoom {z} x (column) and y (row) run from 0 to "
+            f"{size - 1}."
+        )
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """Lon/lat bounds ``(west, south, east, north)`` of tile z/x/y."""
+    b = TMS.bounds(x, y, z)
+    return b.left, b.bottom, b.right, b.top
+
+
+def render_tile(
+    session: Session, collection: str, z: int, x: int, y: int, *, plan_id: int | None = None
+) -> bytes:
+    """The MVT of ``collection`` for tile z/x/y (one layer named after it); ``b""`` if empty.
+
+    Raises
+    ------
+    KeyError
+        If ``collection`` has no tiles.
+    TileError
+        If the tile is outside the tile matrix set or the collection's zoom levels.
+    NotFoundError
+        If ``plan_id`` does not exist (visibility is the caller's check).
+    """
+    source = SOURCES[collection]
+    check_tile(source, z, x, y)
+    plan = plan_id if source.uses_plan else None
+    _check_scope(session, None, plan)
+    stmt = source.statement(plan).where(source.box_filter(session, tile_bounds(z, x, y)))
+    if is_sqlite(session):
+        return _encode_in_python(session, stmt, source, collection, (z, x, y))
+    return _encode_in_postgis(session, stmt, source, collection, (z, x, y))
+
+
+# --------------------------------------------------------------------------- PostGIS
+
+
+def _encode_in_postgis(
+    session: Session, stmt: Select[Any], source: TileSource, layer: str, zxy: tuple[int, int, int]
+) -> bytes:
+    features = stmt.subquery("features")
+    *props, geom = features.c
+    envelope = func.ST_TileEnvelope(*zxy)
+    mvt_geom = func.ST_AsMVTGeom(func.ST_Transform(geom, 3857), envelope, EXTENT, BUFFER, True)
+    rows = select(
+        *(c.label(name) for c, name in zip(props, source.properties, strict=True)),
+        mvt_geom.label("geom"),
+    ).subquery("rows")  # fmt: skip
+    query = select(func.ST_AsMVT(rows.table_valued(), layer, EXTENT, "geom")).where(
+        rows.c.geom.is_not(None)
+    )
+    data = session.execute(query).scalar_one()
+    return bytes(data) if data else b""
+
+
+# --------------------------------------------------------------------------- SpatiaLite
+
+
+def _encode_in_python(
+    session: Session, stmt: Select[Any], source: TileSource, layer: str, zxy: tuple[int, int, int]
+) -> bytes:
+    rows = session.execute(stmt).all()
+    if not rows:
+        return b""
+    geoms = np.array([geometry_value(row[-1], False) for row in rows], dtype=object)
+    shapes = _to_tile_coordinates(geoms, *zxy)
+    features = [
+        {"geometry": shape, "properties": dict(zip(source.properties, row[:-1], strict=True))}
+        for shape, row in zip(shapes, rows, strict=True)
+        if shape is not None and not shape.is_empty
+    ]
+    if not features:
+        return b""
+    options = {"extents": EXTENT, "y_coord_down": True}
+    layers = {"name": layer, "features": features}
+    return bytes(mapbox_vector_tile.encode(layers, default_options=options))
+
+
+def _to_tile_coordinates(geoms: np.ndarray, z: int, x: int, y: int) -> np.ndarray:
+    """Lon/lat geometries in tile units (y down), clipped to tile + buffer, snapped to the grid."""
+    n = 2.0**z
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        lon, lat = coords[:, 0], np.radians(coords[:, 1])
+        col = ((lon + 180.0) / 360.0 * n - x) * EXTENT
+        row = ((1.0 - np.arcsinh(np.tan(lat)) / np.pi) / 2.0 * n - y) * EXTENT
+        return np.column_stack([col, row])
+
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    out = np.full(len(geoms), None, dtype=object)
+    if present.any():
+        tiled = shapely.transform(geoms[present], project)
+        clipped = shapely.clip_by_rect(tiled, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
+        out[present] = shapely.set_precision(clipped, 1.0)
+    return out
