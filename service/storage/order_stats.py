@@ -4,8 +4,9 @@ Nothing here reads the reporter's name or phone, the description, notes or exact
 
 - :func:`board_features`: published orders as GeoJSON features placed at a representative point
   of their grid (the community's when the order has no grid), never at the reported point; the
-  public outcome is the text the community wrote when publishing (or when finishing), with
-  ID-number- and phone-shaped digits masked; photos only when the community marked them public.
+  public outcome is only the note the community wrote when publishing (staff notes, including
+  the note on ``done``, stay internal), with ID-number- and phone-shaped digits masked; photos
+  only when the community marked them public.
 - :func:`statistics_frame`, :func:`staff_frame`: :func:`gridmap.orders.order_statistics` and
   :func:`~gridmap.orders.staff_statistics` over the orders in the principal's scope.
 - :func:`grid_aggregates`: per grid of the published plans, its polygon and order counts (open,
@@ -92,6 +93,7 @@ def board_features(
     places = _places(session, {o.grid_id for o in orders if o.grid_id is not None},
                      {o.community_code for o in orders if o.grid_id is None})  # fmt: skip
     closed = _first_times(session, ids, "closed")
+    outcomes = _publish_notes(session, ids)
     photos: dict[int, list[int]] = {}
     for oid, pid in session.execute(select(OrderPhoto.order_id, OrderPhoto.id)
                                     .where(OrderPhoto.order_id.in_(ids), OrderPhoto.public)
@@ -106,11 +108,24 @@ def board_features(
             "submitted_on": utc(o.submitted_at).date().isoformat(),  # type: ignore[union-attr]
             "closed_on": closed[o.id].date().isoformat() if o.id in closed else None,
             "published_on": utc(o.updated_at).date().isoformat(),  # type: ignore[union-attr]
-            "outcome": mask_personal_text(o.outcome or _DEFAULT_OUTCOME),
+            "outcome": mask_personal_text(outcomes.get(o.id) or _DEFAULT_OUTCOME),
             "rating": o.rating, "state_label": STATE_LABELS["published"][0],
             "photos": [f"/board/photos/{pid}" for pid in photos.get(o.id, [])],
         }})  # fmt: skip
     return features, int(total)
+
+
+def _publish_notes(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """The note each order was published with (the public outcome the community wrote)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(OrderTransition.order_id, OrderTransition.note)
+        .where(OrderTransition.order_id.in_(ids), OrderTransition.to_state == "published",
+               OrderTransition.kind == "transition")
+        .order_by(OrderTransition.id)
+    ).all()  # fmt: skip
+    return {oid: note for oid, note in rows if note}
 
 
 def _first_times(session: Session, ids: Sequence[int], state: str) -> dict[int, dt.datetime]:

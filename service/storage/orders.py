@@ -507,8 +507,6 @@ def _values_for(order: Order, to: str, actor: str, note: str | None, assignee: s
         if merged_into is None or int(merged_into) == order.id:
             raise InputError("Merging needs merged_into: the id of the order it duplicates.")
         return {"merged_into": int(merged_into)}
-    if to == "published" and note:
-        return {"outcome": note}
     return {}
 
 
@@ -527,7 +525,8 @@ def transition_order(
 
     ``assignee`` (dispatching): the user name of the grid worker or party member who must take
     it, or a unit's name; none means open for claiming by the grid's workers and party members.
-    ``note`` on ``done`` is the outcome; on ``published`` it replaces the outcome shown publicly.
+    ``note`` on ``done`` is the outcome the reporter sees; on ``published`` it is the outcome
+    the public board shows (nothing else written by staff is published).
 
     Raises
     ------

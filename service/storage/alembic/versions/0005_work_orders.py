@@ -3,6 +3,7 @@
 Points are two floats (lon, lat), not a geometry column: orders are found by community, grid
 and state, never by a spatial query, and plain columns keep SQLite's batch mode away from
 SpatiaLite's metadata. Reporter name and phone are stored encrypted, the receipt code as a hash.
+``work_order_transition`` is append-only: triggers refuse UPDATE and DELETE on both backends.
 
 Revision ID: 0005
 Revises: 0004
@@ -98,8 +99,28 @@ def upgrade() -> None:
         sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
     )
 
+    _forbid_changes("work_order_transition")
+
+
+def _forbid_changes(table: str) -> None:
+    """History rows can be added, never changed or deleted (a trigger on both backends)."""
+    message = f"{table} is append-only, history entries are never changed or deleted"
+    if op.get_bind().dialect.name == "sqlite":
+        for event in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                       f"BEGIN SELECT RAISE(ABORT, '{message}'); END")  # fmt: skip
+        return
+    op.execute(f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+               f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$")  # fmt: skip
+    op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+               f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()")  # fmt: skip
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS work_order_transition_append_only "
+                   "ON work_order_transition")  # fmt: skip
+        op.execute("DROP FUNCTION IF EXISTS work_order_transition_append_only()")
     op.drop_table("work_order_photo")
     op.drop_table("work_order_transition")
     op.drop_table("work_order")

@@ -1,0 +1,427 @@
+"""Work orders (事项): submit, follow by receipt code, handle (scoped staff), statistics.
+
+Anyone submits (``POST /orders``) and gets a receipt code, shown once, to follow the order
+(``GET /orders/receipt/{code}``) and rate it once closed. Staff see and move the orders of their
+scope (grid worker: their grids; community admin: their community; district admin: their
+district). Scope and the rules of the flow are enforced by :mod:`service.storage.orders`; these
+routes parse input and shape output. An illegal move is 409 with the current and allowed states,
+a move the role may not make (or out of scope) 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gridmap.orders import (
+    STATE_LABELS,
+    STATES,
+    IllegalTransition,
+    RoleNotAllowed,
+    TimeLimits,
+    label,
+)
+from gridmap.spreadsheet import safe_frame
+from service.api.deps import SessionDep
+from service.api.openapi_docs import CSV, media_responses
+from service.api.responses import GeoJSONResponse, attachment
+from service.api.security import PrincipalDep, StaffDep
+from service.storage import order_photos, order_stats
+from service.storage import orders as store
+from service.storage.auth import PermissionDenied
+
+__all__ = ["router", "order_limits"]
+
+router = APIRouter(tags=["Work orders"])
+
+State = Literal[STATES]  # type: ignore[valid-type]
+_RECEIPT = r"^[0-9A-Za-z -]{16,24}$"
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Outside the user's scope, or not for this role"},
+    404: {"description": "No such order"},
+}
+_MOVE_ERRORS = {**_ERRORS, 409: {"description": "Not a move from the order's current state"}}
+
+
+def order_limits(request: Request) -> TimeLimits:
+    """The app's categories and time limits (``app.state.order_limits``; default ones)."""
+    return getattr(request.app.state, "order_limits", None) or TimeLimits()
+
+
+class OrderIn(BaseModel):
+    """A new work order: where (lon/lat or a building), what, and optionally who reports it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lon: float | None = Field(None, ge=-180, le=180, description="Longitude (WGS 84 / CGCS2000)")
+    lat: float | None = Field(None, ge=-90, le=90, description="Latitude")
+    building_id: str | None = Field(None, min_length=1, max_length=64)
+    category: str = Field(min_length=1, max_length=32, description="See GET /orders/categories")
+    description: str = Field(min_length=1, max_length=2000)
+    urgency: Literal["low", "normal", "urgent"] = "normal"
+    reporter_name: str | None = Field(None, max_length=100)
+    reporter_phone: str | None = Field(None, max_length=30)
+
+    @model_validator(mode="after")
+    def _place(self) -> OrderIn:
+        if self.building_id is None and (self.lon is None or self.lat is None):
+            raise ValueError("Give the place: lon and lat, or building_id.")
+        return self
+
+
+class SubmittedOut(BaseModel):
+    """The new order: keep the receipt code, it is shown only this once."""
+
+    id: int
+    receipt_code: str
+    state: str
+    community_code: str
+    community_name: str
+    grid_code: str | None
+    claim_due_at: dt.datetime
+    close_due_at: dt.datetime
+
+
+class HistoryOut(BaseModel):
+    """One history entry."""
+
+    kind: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    actor_role: str
+    at: dt.datetime
+    note: str | None
+    assignee: str | None
+
+
+class OrderOut(BaseModel):
+    """An order as staff see it (reporter masked)."""
+
+    id: int
+    state: str
+    state_label: str
+    category: str
+    urgency: str
+    description: str
+    community_code: str
+    grid_code: str | None
+    lon: float
+    lat: float
+    building_id: str | None
+    reporter_name: str | None
+    reporter_phone: str | None
+    submitted_by: str | None
+    assignee: str | None
+    claimed_by: str | None
+    merged_into: int | None
+    rating: int | None
+    outcome: str | None
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+    claim_due_at: dt.datetime
+    close_due_at: dt.datetime
+    escalated_at: dt.datetime | None
+    overdue: str | None
+    next_states: list[str]
+    history: list[HistoryOut] | None = None
+
+
+class OrdersOut(BaseModel):
+    """A page of orders."""
+
+    orders: list[OrderOut]
+    numberMatched: int
+    numberReturned: int
+
+
+class ReceiptOut(BaseModel):
+    """What the reporter sees: state and dates, the outcome once closed; no staff details."""
+
+    id: int
+    state: str
+    state_label: str
+    category: str
+    community_code: str
+    grid_code: str | None
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+    outcome: str | None
+    rating: int | None
+    history: list[dict[str, Any]]
+
+
+class TransitionIn(BaseModel):
+    """A move: the new state, a note, the assignee (dispatching), the duplicate (merging)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: State  # type: ignore[valid-type]
+    note: str | None = Field(None, max_length=2000)
+    assignee: str | None = Field(None, max_length=64, description="User name or unit (dispatch)")
+    merged_into: int | None = Field(None, ge=1, description="The order this one duplicates")
+
+
+class NoteIn(BaseModel):
+    """A note added to the history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class RatingIn(BaseModel):
+    """The reporter's rating of their closed order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int = Field(ge=1, le=5)
+    note: str | None = Field(None, max_length=500)
+
+
+class PhotoOut(BaseModel):
+    """A photo's metadata."""
+
+    id: int
+    order_id: int
+    content_type: str
+    size: int
+    public: bool
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
+class PublicIn(BaseModel):
+    """Whether a photo may be shown on the public board."""
+
+    public: bool
+
+
+def _out(view: store.OrderView, history: list[store.HistoryEntry] | None = None) -> OrderOut:
+    data = {k: getattr(view, k) for k in OrderOut.model_fields if hasattr(view, k)}
+    data["next_states"] = list(view.next_states)
+    data["state_label"] = label(view.state)
+    if history is not None:
+        data["history"] = [HistoryOut(**h.__dict__) for h in history]
+    return OrderOut(**data)
+
+
+def _receipt(view: store.ReceiptView) -> ReceiptOut:
+    return ReceiptOut(
+        id=view.id, state=view.state, state_label=label(view.state), category=view.category,
+        community_code=view.community_code, grid_code=view.grid_code,
+        submitted_at=view.submitted_at, updated_at=view.updated_at, outcome=view.outcome,
+        rating=view.rating, history=[{"state": s, "state_label": label(s), "at": a.isoformat()}
+                                     for s, a in view.history],
+    )  # fmt: skip
+
+
+def _move(call: Any, **kwargs: Any) -> Any:
+    """Run a storage move, mapping its refusals to 409 (illegal) and 403 (role)."""
+    try:
+        return call(**kwargs)
+    except IllegalTransition as exc:
+        raise HTTPException(409, detail=str(exc)) from None
+    except RoleNotAllowed as exc:
+        raise HTTPException(403, detail=str(exc)) from None
+
+
+# --------------------------------------------------------------------------- public
+@router.get("/orders/categories", summary="Work-order categories and time limits")
+def categories(request: Request) -> list[dict[str, Any]]:
+    """Categories (code, Chinese and English names) and their hours to claim and to close."""
+    return [c.__dict__ for c in order_limits(request).categories]
+
+
+@router.post("/orders", response_model=SubmittedOut, status_code=201,
+             responses={422: {"description": "Unknown category, or a point outside every "
+                                             "community"}},
+             summary="Submit a work order (群众点单)")  # fmt: skip
+def submit(request: Request, session: SessionDep, principal: PrincipalDep,
+           body: OrderIn) -> SubmittedOut:  # fmt: skip
+    """Anyone submits; the answer's receipt code is the only way back to the order."""
+    done = store.submit_order(session, category=body.category, description=body.description,
+                              lon=body.lon, lat=body.lat, building_id=body.building_id,
+                              urgency=body.urgency, reporter_name=body.reporter_name,
+                              reporter_phone=body.reporter_phone, submitted_by=principal,
+                              limits=order_limits(request))  # fmt: skip
+    session.commit()
+    o = done.order
+    return SubmittedOut(id=o.id, receipt_code=done.receipt_code, state=o.state,
+                        community_code=o.community_code, community_name=done.community_name,
+                        grid_code=o.grid_code, claim_due_at=o.claim_due_at,
+                        close_due_at=o.close_due_at)  # fmt: skip
+
+
+@router.get("/orders/receipt/{code}", response_model=ReceiptOut,
+            responses={404: {"description": "Unknown receipt code"}},
+            summary="Follow my order by its receipt code")  # fmt: skip
+def by_receipt(session: SessionDep, code: str = Path(pattern=_RECEIPT)) -> ReceiptOut:
+    """State, dates and (once closed) the outcome of the order with this receipt code."""
+    return _receipt(store.get_order_by_receipt(session, receipt_code=code))
+
+
+@router.post("/orders/receipt/{code}/rating", response_model=ReceiptOut,
+             responses={404: {"description": "Unknown receipt code"},
+                        409: {"description": "The order is not closed"}},
+             summary="Rate my closed order")  # fmt: skip
+def rate(session: SessionDep, body: RatingIn, code: str = Path(pattern=_RECEIPT)) -> ReceiptOut:
+    """Rate the closed order with this receipt code (1-5)."""
+    out = _move(store.rate_order, session=session, receipt_code=code, rating=body.rating,
+                note=body.note)  # fmt: skip
+    session.commit()
+    return _receipt(out)
+
+
+# --------------------------------------------------------------------------- statistics
+def _district_admin(principal: StaffDep) -> None:
+    if principal.role != "district_admin":
+        raise PermissionDenied("Work-order statistics are for district admins.")
+
+
+def _csv(frame: Any, name: str) -> Response:
+    text = safe_frame(frame).to_csv(index=False)
+    return Response(text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                    headers=attachment(name))  # fmt: skip
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+@router.get("/orders/statistics", responses={**_ERRORS, **media_responses(CSV)},
+            summary="Work-order statistics (district admins)")  # fmt: skip
+def statistics(
+    session: SessionDep,
+    principal: StaffDep,
+    request: Request,
+    level: Literal["grid", "community", "subdistrict", "staff"] = Query("grid"),
+    f: Literal["json", "csv"] = Query("json"),
+) -> Any:
+    """Orders by state and category, median hours to claim and close, overdue share and mean
+    rating per grid, community or sub-district; or orders taken and done per staff member."""
+    _district_admin(principal)
+    if level == "staff":
+        frame = order_stats.staff_frame(session, principal)
+    else:
+        codes = [c.code for c in order_limits(request).categories]
+        frame = order_stats.statistics_frame(session, principal, level=level, categories=codes)
+    if f == "csv":
+        return _csv(frame, f"orders-{level}.csv")
+    rows = [{k: (None if _missing(v) else v) for k, v in r.items()}
+            for r in frame.to_dict("records")]  # fmt: skip
+    labels = {s: {"zh": zh, "en": en} for s, (zh, en) in STATE_LABELS.items()}
+    return {"level": level, "generated_at": dt.datetime.now(dt.UTC).isoformat(), "rows": rows,
+            "state_labels": labels}  # fmt: skip
+
+
+@router.get("/orders/statistics/grids", response_class=GeoJSONResponse, responses=_ERRORS,
+            summary="Orders per grid as GeoJSON (district admins)")  # fmt: skip
+def grid_statistics(session: SessionDep, principal: StaffDep) -> GeoJSONResponse:
+    """The published grids with their orders: total, open, overdue, published (no personal
+    fields)."""
+    _district_admin(principal)
+    features = order_stats.grid_aggregates(session, principal)
+    return GeoJSONResponse({"type": "FeatureCollection", "features": features})
+
+
+# --------------------------------------------------------------------------- staff
+@router.get("/orders", response_model=OrdersOut, responses=_ERRORS, summary="Orders in my scope")
+def list_(
+    session: SessionDep,
+    principal: StaffDep,
+    state: list[State] = Query([], description="Repeat for several states"),  # type: ignore[valid-type]
+    category: str | None = Query(None, max_length=32),
+    community: str | None = Query(None, pattern=r"^\d{12}$"),
+    grid: str | None = Query(None, pattern=r"^\d{15}$"),
+    overdue: bool | None = Query(None),
+    escalated: bool | None = Query(None),
+    mine: bool = Query(False, description="Assigned to or claimed by me, or open for claiming"),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> OrdersOut:
+    """Orders of the user's grids, community or district, newest first."""
+    page = store.list_orders(session, principal, states=state, category=category,
+                             community_code=community, grid_code=grid, overdue=overdue,
+                             escalated=escalated, mine=mine, limit=limit,
+                             offset=offset)  # fmt: skip
+    return OrdersOut(orders=[_out(v) for v in page.orders], numberMatched=page.number_matched,
+                     numberReturned=len(page.orders))  # fmt: skip
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut, responses=_ERRORS,
+            summary="One order with its history")  # fmt: skip
+def get(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1)) -> OrderOut:
+    """One order of the user's scope and its history."""
+    view = store.get_order(session, principal, order_id=order_id)
+    return _out(view, store.order_history(session, principal, order_id=order_id))
+
+
+@router.post("/orders/{order_id}/transitions", response_model=OrderOut,
+             responses=_MOVE_ERRORS, summary="Move an order to its next state")  # fmt: skip
+def transition(session: SessionDep, principal: StaffDep, body: TransitionIn,
+               order_id: int = Path(ge=1)) -> OrderOut:  # fmt: skip
+    """Accept, merge, decline, dispatch, claim, start, finish, verify, close or publish."""
+    view = _move(store.transition_order, session=session, principal=principal,
+                 order_id=order_id, to=body.to, note=body.note, assignee=body.assignee,
+                 merged_into=body.merged_into)  # fmt: skip
+    session.commit()
+    return _out(view, store.order_history(session, principal, order_id=order_id))
+
+
+@router.post("/orders/{order_id}/notes", response_model=HistoryOut, status_code=201,
+             responses=_ERRORS, summary="Add a note to an order")  # fmt: skip
+def note(session: SessionDep, principal: StaffDep, body: NoteIn,
+         order_id: int = Path(ge=1)) -> HistoryOut:  # fmt: skip
+    """Add a note to the order's history (its state does not change)."""
+    entry = store.add_note(session, principal, order_id=order_id, note=body.note)
+    session.commit()
+    return HistoryOut(**entry.__dict__)
+
+
+@router.post("/orders/{order_id}/photos", response_model=PhotoOut, status_code=201,
+             responses={**_ERRORS, 413: {"description": "Too large"}},
+             summary="Add a photo (JPEG, PNG or WebP, at most 5 MB)")  # fmt: skip
+async def upload(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1),
+                 photo: UploadFile = File(...)) -> PhotoOut:  # fmt: skip
+    """Store a photo of the order (not public until an admin marks it)."""
+    data = await photo.read(order_photos.MAX_PHOTO_BYTES + 1)
+    if len(data) > order_photos.MAX_PHOTO_BYTES:
+        raise HTTPException(413, detail=f"A photo may have at most "
+                                        f"{order_photos.MAX_PHOTO_BYTES} bytes.")  # fmt: skip
+    info = order_photos.add_photo(session, principal, order_id=order_id, data=data)
+    session.commit()
+    return PhotoOut(**info.__dict__)
+
+
+@router.get("/orders/{order_id}/photos", response_model=list[PhotoOut], responses=_ERRORS,
+            summary="An order's photos")  # fmt: skip
+def photos(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1)) -> list[PhotoOut]:
+    """Metadata of the order's photos."""
+    return [PhotoOut(**p.__dict__) for p in
+            order_photos.list_photos(session, principal, order_id=order_id)]  # fmt: skip
+
+
+@router.get("/orders/{order_id}/photos/{photo_id}", responses=_ERRORS,
+            response_class=Response, summary="One photo")  # fmt: skip
+def photo(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1),
+          photo_id: int = Path(ge=1)) -> Response:  # fmt: skip
+    """The photo's bytes."""
+    info, data = order_photos.get_photo(session, principal, order_id=order_id, photo_id=photo_id)
+    return Response(data, media_type=info.content_type, headers={"Cache-Control": "private"})
+
+
+@router.put("/orders/{order_id}/photos/{photo_id}/public", response_model=PhotoOut,
+            responses=_ERRORS, summary="Show a photo on the public board, or not")  # fmt: skip
+def publish_photo(session: SessionDep, principal: StaffDep, body: PublicIn,
+                  order_id: int = Path(ge=1), photo_id: int = Path(ge=1)) -> PhotoOut:  # fmt: skip
+    """Community and district admins decide which photos the public board may show."""
+    info = order_photos.set_photo_public(session, principal, order_id=order_id,
+                                         photo_id=photo_id, public=body.public)  # fmt: skip
+    session.commit()
+    return PhotoOut(**info.__dict__)
