@@ -40,7 +40,6 @@ from gridmap.errors import (
     CRSError,
     DuplicateIdError,
     GridmapError,
-    InfeasiblePartitionError,
     InputError,
     InvalidGeometryError,
 )
@@ -60,7 +59,6 @@ __all__ = [
     "CRSError",
     "DuplicateIdError",
     "GridmapError",
-    "InfeasiblePartitionError",
     "InputError",
     "InvalidGeometryError",
     "Issue",

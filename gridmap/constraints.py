@@ -10,7 +10,6 @@ import numpy as np
 
 __all__ = [
     "Bounds",
-    "HouseholdBounds",
     "relaxed_bounds",
     "household_bounds",
     "grid_count_range",
@@ -26,18 +25,19 @@ STATUS_OVER_MAX = "over_max"
 
 
 @dataclass(frozen=True)
-class HouseholdBounds:
-    """Households per grid must lie in ``[lo, hi]``.
+class Bounds:
+    """Households per grid must lie in ``[lo, hi]`` (the search may widen them, see
+    :func:`relaxed_bounds`).
 
     Examples
     --------
     >>> b = household_bounds(300, 500)
-    >>> b(420), b(510), b.status(120), b.violation(520)
-    (True, False, 'under_min', 20)
+    >>> b(420), b(510), b.status(120), b.violation(520), b.distance(550)
+    (True, False, 'under_min', 20, 50)
     """
 
-    lo: int
-    hi: int
+    lo: float
+    hi: float
 
     def __call__(self, households: float) -> bool:
         """Whether ``households`` lies within the bounds."""
@@ -51,10 +51,24 @@ class HouseholdBounds:
 
     def violation(self, households: float) -> float:
         """Households below ``lo`` or above ``hi`` (0 inside the bounds)."""
-        return max(0, self.lo - households, households - self.hi)
+        # if-chains rather than max(): the local search calls this in its inner loop
+        if households < self.lo:
+            return self.lo - households
+        if households > self.hi:
+            return households - self.hi
+        return 0.0
+
+    def distance(self, households: float) -> float:
+        """Households to add or remove before some number of grids (>= 1) can hold them."""
+        w, lo, hi = households, self.lo, self.hi
+        # Same as grid_count_range(w, lo, hi) being non-empty, without building the range.
+        if w > 0 and math.ceil(w / hi) * lo <= w:
+            return 0.0
+        k = max(1, math.floor(w / hi))
+        return min(abs(w - k * hi), abs((k + 1) * lo - w))
 
 
-def household_bounds(lo: int, hi: int) -> HouseholdBounds:
+def household_bounds(lo: int, hi: int) -> Bounds:
     """Return the constraint ``lo <= households <= hi``.
 
     Raises
@@ -66,7 +80,7 @@ def household_bounds(lo: int, hi: int) -> HouseholdBounds:
         raise ValueError(
             f"Household bounds must satisfy 0 <= min <= max and max > 0; got min={lo}, max={hi}."
         )
-    return HouseholdBounds(int(lo), int(hi))
+    return Bounds(int(lo), int(hi))
 
 
 def grid_count_range(total: float, lo: int, hi: int) -> range:
@@ -106,30 +120,6 @@ def contiguous(neighbours: Sequence[Iterable[int]], nodes: Iterable[int]) -> boo
                 seen.add(u)
                 stack.append(u)
     return len(seen) == len(members)
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """Household bounds used by the search (may be relaxed for an infeasible component)."""
-
-    lo: float
-    hi: float
-
-    def violation(self, w: float) -> float:
-        """Households outside ``[lo, hi]``."""
-        return max(0.0, self.lo - w, w - self.hi)
-
-    def splittable(self, w: float) -> bool:
-        """Whether some number of grids (>= 1) can hold ``w`` households."""
-        # Same as grid_count_range(w, lo, hi) being non-empty, without building the range.
-        return w > 0 and math.ceil(w / self.hi) * self.lo <= w
-
-    def distance(self, w: float) -> float:
-        """Households to add or remove before ``w`` becomes splittable."""
-        if w > 0 and math.ceil(w / self.hi) * self.lo <= w:
-            return 0.0
-        k = max(1, math.floor(w / self.hi))
-        return min(abs(w - k * self.hi), abs((k + 1) * self.lo - w))
 
 
 def relaxed_bounds(total: float, lo: int, hi: int) -> Bounds:

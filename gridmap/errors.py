@@ -11,7 +11,6 @@ __all__ = [
     "InvalidGeometryError",
     "CRSError",
     "DuplicateIdError",
-    "InfeasiblePartitionError",
     "ImportAborted",
 ]
 
@@ -34,10 +33,6 @@ class CRSError(InputError):
 
 class DuplicateIdError(InputError):
     """Two or more records share an id that must be unique."""
-
-
-class InfeasiblePartitionError(GridmapError):
-    """No plan can satisfy the requested constraints."""
 
 
 class ImportAborted(GridmapError):

@@ -27,7 +27,6 @@ MERGE_SMALL = "small"
 MERGE_AWKWARD = "awkward"
 MERGE_EMPTY = "empty"
 MERGE_COMPOUND = "compound"
-MERGE_UNBALANCED = "unbalanced"
 
 
 @dataclass(frozen=True)

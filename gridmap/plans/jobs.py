@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.constraints import HouseholdBounds
+from gridmap.constraints import Bounds
 from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.errors import DuplicateIdError, InputError, InvalidGeometryError
 from gridmap.geometry.cells import representative_points
@@ -217,7 +217,7 @@ def prepare_jobs(
     buildings: gpd.GeoDataFrame,
     streets: gpd.GeoDataFrame | gpd.GeoSeries | None,
     compounds: gpd.GeoDataFrame | None,
-    bounds: HouseholdBounds,
+    bounds: Bounds,
     seed: int,
 ) -> tuple[list[CommunityJob], list[Problem], np.ndarray, object]:
     """Check the layers, project them and build one job per community.

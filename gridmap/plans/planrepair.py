@@ -36,7 +36,6 @@ __all__ = [
 
 _TRIES = 4  # local-search restarts per neighbourhood size
 _ROUNDS = 3  # local repair then re-creation, at most this many times
-_MAX_DEPTH = 3  # grids this many steps from a broken grid may give or take buildings
 _ITERATIONS_PER_UNIT = 150  # proposed moves per movable unit in one local search
 
 

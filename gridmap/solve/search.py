@@ -170,13 +170,7 @@ def _best_split(part, total, nbrs, costs, weights, bounds: Bounds, target, rng):
     goals = {share * (k // 2), share * ((k + 1) // 2)}
     fallback: tuple[float, list[int]] | None = None
     edges = _edge_list(part, inset, nbrs, costs)
-    lo, hi = bounds.lo, bounds.hi
-
-    def distance(w: float) -> float:  # Bounds.distance, inlined for speed
-        if w > 0 and math.ceil(w / hi) * lo <= w:
-            return 0.0
-        k = max(1, math.floor(w / hi))
-        return min(abs(w - k * hi), abs((k + 1) * lo - w))
+    distance = bounds.distance
 
     for _ in range(_TREE_TRIES):
         order, parents = _random_tree(part, edges, rng)
@@ -190,7 +184,7 @@ def _best_split(part, total, nbrs, costs, weights, bounds: Bounds, target, rng):
                 sub[p] += sub[v]
                 children.setdefault(p, []).append(v)
         cands = []
-        for v, p in zip(order[1:], parents[1:], strict=True):
+        for v in order[1:]:
             s = sub[v]
             bad = distance(s) + distance(total - s)
             imbalance = min(abs(s - g) for g in goals) / share
@@ -198,7 +192,6 @@ def _best_split(part, total, nbrs, costs, weights, bounds: Bounds, target, rng):
                 cands.append((imbalance, v))
             elif fallback is None or bad + imbalance * 1e-3 < fallback[0]:
                 fallback = (bad + imbalance * 1e-3, _subtree(v, children))
-            del p
         if cands:
             best_balance = min(c[0] for c in cands)
             near = [v for imb, v in cands if imb <= best_balance + _BALANCE_SLACK]
@@ -300,14 +293,7 @@ class _State:
         lab, nbrs, costs, weights = self.lab, self.nbrs, self.costs, self.weights
         members, totals, fixed = self.members, self.totals, self.fixed
         anchor, move_cost = self.anchor, self.move_cost
-        lo, hi = self.bounds.lo, self.bounds.hi
-
-        def viol(w: float) -> float:  # Bounds.violation, inlined for speed
-            if w < lo:
-                return lo - w
-            if w > hi:
-                return w - hi
-            return 0.0
+        viol = self.bounds.violation
 
         hot = math.isinf(t0)
         decay = 1.0 if hot or t0 <= 0 else (t1 / t0) ** (1.0 / max(iters, 1))

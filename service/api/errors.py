@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from gridmap.errors import GridmapError, InfeasiblePartitionError, InputError
+from gridmap.errors import GridmapError, InputError
 from service.storage.auth import PermissionDenied
 from service.storage.queries import NotFoundError
 
@@ -22,7 +22,6 @@ STATUS_BY_EXCEPTION: list[tuple[type[BaseException], int]] = [
     (NotFoundError, 404),
     (PermissionDenied, 403),
     (InputError, 422),  # includes InvalidGeometryError, CRSError, DuplicateIdError
-    (InfeasiblePartitionError, 422),
     (GridmapError, 500),
     (OperationalError, 503),  # database unreachable or connection lost
     (PoolTimeoutError, 503),  # every pooled connection busy for pool_timeout: overloaded
