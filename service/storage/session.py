@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.errors import InputError
 from service.settings import get_settings, normalise_database_url
+from service.storage import revision as _revision  # noqa: F401  (its session events)
 
 __all__ = [
     "SPATIALITE_MODULE",
