@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     """Largest request body accepted (uploads); bigger requests get 413."""
 
+    response_cache_mb: int = 256
+    """Per worker process: megabytes of rendered public layers kept (``service.api.cache``)."""
+
     tianditu_key: str | None = None
     """Key of the Tianditu basemap (天地图); without one the Tianditu basemap is not offered."""
 

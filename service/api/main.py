@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from service import assets
 from service.api.access_log import install_access_log_filter
+from service.api.cache import ResponseCache
 from service.api.errors import add_exception_handlers
 from service.api.headers import SecurityHeaders
 from service.api.inputs import RejectControlCharacters
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=_TEMPLATES)
     app.state.templates.env.globals["leaflet_missing"] = assets.missing_message
     app.state.search_limiter = RateLimiter(SEARCHES_PER_MINUTE, window_s=60.0)
+    app.state.response_cache = ResponseCache(settings.response_cache_mb * 2**20)
     add_exception_handlers(app)
     assets.ensure_installed()
     app.mount("/static/vendor", assets.optional_static_files(assets.VENDOR_DIR))
