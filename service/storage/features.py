@@ -13,7 +13,7 @@ community (its community admin and grid workers) and district admins of its dist
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,8 @@ __all__ = [
     "get_grid",
     "list_buildings",
     "get_building",
+    "iter_grids",
+    "iter_buildings",
     "list_streets",
     "list_compounds",
 ]
@@ -402,6 +404,61 @@ def get_building(session: Session, building_id: str, *, as_geojson: bool = True)
     if row is None:
         raise NotFoundError(f"Building {building_id!r} not found.")
     return _building_feature(row, as_geojson)
+
+
+# --------------------------------------------------------------------------- streamed layers
+
+STREAM_BATCH = 2000
+"""Rows fetched at a time by :func:`iter_grids` and :func:`iter_buildings`."""
+
+
+def _batches(session: Session, stmt: Select[Any], make: Any, batch: int) -> Iterator[list[Feature]]:
+    """Features of ``stmt`` in lists of ``batch``, from a server-side cursor (``yield_per``)."""
+    result = session.execute(stmt, execution_options={"yield_per": batch})
+    for rows in result.partitions():
+        yield [make(row) for row in rows]
+
+
+def iter_grids(
+    session: Session,
+    *,
+    community_code: str | None = None,
+    plan_id: int | None = None,
+    as_geojson: bool = True,
+    batch: int = STREAM_BATCH,
+) -> Iterator[list[Feature]]:
+    """Grids as :func:`list_grids` lists them, in batches, in constant memory (any number).
+
+    The community and plan are checked now (:class:`NotFoundError`), the rows read as the
+    batches are taken.
+    """
+    _check_scope(session, community_code, plan_id)
+    stmt = grid_statement(as_geojson).where(_plan_filter(plan_id))
+    if community_code is not None:
+        stmt = stmt.where(Grid.community_code == community_code)
+    make = lambda r: grid_feature(r, as_geojson)  # noqa: E731
+    return _batches(session, stmt.order_by(Grid.code), make, batch)
+
+
+def iter_buildings(
+    session: Session,
+    *,
+    community_code: str | None = None,
+    plan_id: int | None = None,
+    as_geojson: bool = True,
+    batch: int = STREAM_BATCH,
+) -> Iterator[list[Feature]]:
+    """Buildings as :func:`list_buildings` lists them, in batches, in constant memory.
+
+    For downloads of whole provinces: rows come from a server-side cursor (PostgreSQL) or
+    SQLite's incremental cursor, ``batch`` at a time.
+    """
+    _check_scope(session, community_code, plan_id)
+    stmt = _building_stmt(_assignment(plan_id), as_geojson, inner=False)
+    if community_code is not None:
+        stmt = stmt.where(Building.community_code == community_code)
+    make = lambda r: _building_feature(r, as_geojson)  # noqa: E731
+    return _batches(session, stmt.order_by(Building.id), make, batch)
 
 
 # --------------------------------------------------------------------------- streets & compounds

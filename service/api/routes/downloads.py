@@ -1,27 +1,34 @@
-"""Downloads: communities, grids and buildings as GeoJSON (RFC 7946), GeoPackage or CSV.
+"""Downloads: communities, grids and buildings as GeoJSON (RFC 7946), GeoPackage or CSV, and
+whole layers (every grid, every building of a province) as GeoJSON, FlatGeobuf or GeoParquet.
 
 Only public, aggregate properties: no name, ID number or phone of any person or staff member.
+Files of published plans are rendered once and revalidated with their ``ETag``
+(:mod:`service.api.cache`); whole layers are streamed in constant memory
+(:mod:`service.api.exports`), with the same tags.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from gridmap.schema import PERSONAL_FIELDS
 from gridmap.spreadsheet import safe_frame
+from service.api import exports
+from service.api.cache import cached_response, streamed_response
 from service.api.deps import SessionDep
 from service.api.openapi_docs import CSV, GEOJSON, GEOPACKAGE, media_responses
 from service.api.plans import VisiblePlan
-from service.api.responses import GeoJSONResponse, attachment, feature_collection_text
-from service.storage import queries
+from service.api.responses import GEOJSON_MEDIA_TYPE, attachment, feature_collection_text
+from service.storage import features, queries
 from service.storage.models import SRID
 
 __all__ = ["router", "FORMATS", "public_properties"]
@@ -30,7 +37,12 @@ router = APIRouter(prefix="/downloads", tags=["Downloads"])
 
 Format = Literal["geojson", "gpkg", "csv"]
 FORMATS = ("geojson", "gpkg", "csv")
+LayerFormat = Literal["geojson", "fgb", "parquet"]
 _FILES = media_responses(GEOJSON, GEOPACKAGE, CSV, description="The file, in the format asked")
+_LAYER_FILES = media_responses(*exports.MEDIA_TYPES.values(), description="The whole layer")
+_MEDIA = {"geojson": GEOJSON_MEDIA_TYPE, "gpkg": GEOPACKAGE, "csv": "text/csv; charset=utf-8"}
+_LAYERS = {"grids": (features.iter_grids, exports.GRID_FIELDS),
+           "buildings": (features.iter_buildings, exports.BUILDING_FIELDS)}  # fmt: skip
 
 
 def public_properties(page: queries.FeaturePage) -> queries.FeaturePage:
@@ -64,27 +76,41 @@ def _csv_bytes(frame: gpd.GeoDataFrame) -> bytes:
     return safe_frame(table).to_csv(index=False).encode("utf-8-sig")
 
 
-def _respond(page: queries.FeaturePage, fmt: Format, name: str, layer: str) -> Response:
+def _render(page: queries.FeaturePage, fmt: Format, layer: str) -> bytes | str:
     page = public_properties(page)
     if fmt == "geojson":
-        body = feature_collection_text(page.features, {"name": layer})
-        return GeoJSONResponse(body, headers=attachment(f"{name}.geojson"))
+        return feature_collection_text(page.features, {"name": layer})
     frame = _frame(page)
-    if fmt == "gpkg":
-        return Response(
-            _gpkg_bytes(frame, layer), media_type=GEOPACKAGE, headers=attachment(f"{name}.gpkg")
-        )
-    return Response(
-        _csv_bytes(frame), media_type="text/csv; charset=utf-8", headers=attachment(f"{name}.csv")
+    return _gpkg_bytes(frame, layer) if fmt == "gpkg" else _csv_bytes(frame)
+
+
+def _respond(
+    request: Request,
+    session: SessionDep,
+    page: Callable[[], queries.FeaturePage],
+    fmt: Format,
+    name: str,
+    layer: str,
+    plan_id: int | None = None,
+) -> Response:
+    """The file, rendered once per revision when public (:func:`cached_response`)."""
+    return cached_response(
+        request,
+        session,
+        render=lambda: _render(page(), fmt, layer),
+        media_type=_MEDIA[fmt],
+        plan_id=plan_id,
+        headers=attachment(f"{name}.{fmt}"),
     )
 
 
 @router.get(
     "/communities.{fmt}", summary="All communities", response_class=Response, responses=_FILES
 )
-def communities(session: SessionDep, fmt: Format) -> Response:
+def communities(request: Request, session: SessionDep, fmt: Format) -> Response:
     """All communities with their counts."""
-    return _respond(queries.list_communities(session), fmt, "communities", "communities")
+    page = lambda: queries.list_communities(session)  # noqa: E731
+    return _respond(request, session, page, fmt, "communities", "communities")
 
 
 @router.get(
@@ -93,10 +119,12 @@ def communities(session: SessionDep, fmt: Format) -> Response:
     response_class=Response,
     responses=_FILES,
 )
-def community_grids(session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan) -> Response:
+def community_grids(
+    request: Request, session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
+) -> Response:
     """The grids of a community (published plan, or ``plan_id``)."""
-    page = queries.list_grids(session, community_code=code, plan_id=plan_id)
-    return _respond(page, fmt, f"grids-{code}", "grids")
+    page = lambda: queries.list_grids(session, community_code=code, plan_id=plan_id)  # noqa: E731
+    return _respond(request, session, page, fmt, f"grids-{code}", "grids", plan_id)
 
 
 @router.get(
@@ -106,11 +134,11 @@ def community_grids(session: SessionDep, code: str, fmt: Format, plan_id: Visibl
     responses=_FILES,
 )
 def community_buildings(
-    session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
+    request: Request, session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
     """The buildings of a community with their grid."""
-    page = queries.list_buildings(session, community_code=code, plan_id=plan_id)
-    return _respond(page, fmt, f"buildings-{code}", "buildings")
+    page = lambda: queries.list_buildings(session, community_code=code, plan_id=plan_id)  # noqa: E731
+    return _respond(request, session, page, fmt, f"buildings-{code}", "buildings", plan_id)
 
 
 @router.get(
@@ -120,8 +148,74 @@ def community_buildings(
     responses=_FILES,
 )
 def grid_buildings(
-    session: SessionDep, grid_code: str, fmt: Format, plan_id: VisiblePlan
+    request: Request, session: SessionDep, grid_code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
     """The buildings of a grid."""
-    page = queries.list_buildings(session, grid_code=grid_code, plan_id=plan_id)
-    return _respond(page, fmt, f"buildings-{grid_code}", "buildings")
+    page = lambda: queries.list_buildings(session, grid_code=grid_code, plan_id=plan_id)  # noqa: E731
+    return _respond(request, session, page, fmt, f"buildings-{grid_code}", "buildings", plan_id)
+
+
+def _stream(
+    request: Request,
+    session: SessionDep,
+    layer: str,
+    fmt: LayerFormat,
+    community_code: str | None,
+    plan_id: int | None,
+) -> Response:
+    """A whole layer streamed from a server-side cursor in its own session."""
+    iterate, fields = _LAYERS[layer]
+    scope = {"community_code": community_code, "plan_id": plan_id}
+    iterate(session, **scope)  # the community and plan are checked now: 404 before any byte
+    make_session = request.app.state.sessionmaker
+
+    def stream() -> Iterator[bytes]:
+        with make_session() as own:
+            batches = iterate(own, as_geojson=fmt == "geojson", **scope)
+            if fmt == "geojson":
+                yield from exports.geojson_chunks(batches, layer)
+            elif fmt == "fgb":
+                yield from exports.flatgeobuf_chunks(batches, fields, layer)
+            else:
+                yield from exports.geoparquet_chunks(batches, fields)
+
+    name = layer + (f"-{community_code}" if community_code else "")
+    return streamed_response(
+        request,
+        session,
+        stream=stream,
+        media_type=exports.MEDIA_TYPES[fmt],
+        plan_id=plan_id,
+        headers=attachment(f"{name}.{fmt}"),
+    )
+
+
+_COMMUNITY = Query(None, description="Only this community's (12-digit code)")
+
+
+@router.get("/grids.{fmt}", summary="Every grid", response_class=Response, responses=_LAYER_FILES)
+def all_grids(
+    request: Request,
+    session: SessionDep,
+    fmt: LayerFormat,
+    plan_id: VisiblePlan,
+    community_code: str | None = _COMMUNITY,
+) -> Response:
+    """Every grid of the published plans (or of ``plan_id``), streamed: GeoJSON, FlatGeobuf
+    or GeoParquet."""
+    return _stream(request, session, "grids", fmt, community_code, plan_id)
+
+
+@router.get(
+    "/buildings.{fmt}", summary="Every building", response_class=Response, responses=_LAYER_FILES
+)
+def all_buildings(
+    request: Request,
+    session: SessionDep,
+    fmt: LayerFormat,
+    plan_id: VisiblePlan,
+    community_code: str | None = _COMMUNITY,
+) -> Response:
+    """Every building with its grid, streamed in constant memory: GeoJSON, FlatGeobuf or
+    GeoParquet (for a province's buildings)."""
+    return _stream(request, session, "buildings", fmt, community_code, plan_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -12,12 +13,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from gridmap.coords import shift_geometries
 from service import maps
+from service.api.cache import cached_response
 from service.api.deps import SessionDep, SettingsDep, wants_html
 from service.api.openapi_docs import GEOJSON, media_responses
 from service.api.plans import MAX_PLAN_ID, VisiblePlan
-from service.api.responses import GeoJSONResponse
+from service.api.responses import GEOJSON_MEDIA_TYPE, GeoJSONResponse
 from service.api.security import PrincipalDep
-from service.storage import queries
+from service.storage import queries, tiles
 from service.storage.auth import Principal
 from service.storage.features import require_plan_visible
 
@@ -118,9 +120,18 @@ def _data(
     tolerance: float | None,
     kind: str,
     extra: dict[str, Any] | None = None,
-) -> GeoJSONResponse:
+) -> str:
     tol = _TOLERANCE[kind] if tolerance is None else tolerance
-    return GeoJSONResponse(_display_geojson(page.features, offset, tol, extra or {}))
+    return _display_geojson(page.features, offset, tol, extra or {})
+
+
+def _cached(
+    request: Request, session: Any, render: Callable[[], str], plan_id: int | None = None
+) -> Response:
+    """Map data rendered once per revision when public (:mod:`service.api.cache`)."""
+    return cached_response(
+        request, session, render=render, media_type=GEOJSON_MEDIA_TYPE, plan_id=plan_id
+    )
 
 
 def _staff_props(session: Any, page: queries.FeaturePage) -> dict[str, Any]:
@@ -141,15 +152,19 @@ def _staff_props(session: Any, page: queries.FeaturePage) -> dict[str, Any]:
     responses=_GEOJSON,
 )
 def district_base_data(
-    session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+    request: Request, session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
 ) -> Response:
     """Every building footprint (or point) and street line, geometry only, for a faint base."""
-    layers = {
-        "building": queries.list_buildings(session, as_geojson=False).features,
-        "street": queries.list_streets(session, as_geojson=False).features,
-    }
-    tol = _TOLERANCE["base"] if tolerance is None else tolerance
-    return GeoJSONResponse(_base_geojson(layers, offset, tol))
+
+    def render() -> str:
+        layers = {
+            "building": queries.list_buildings(session, as_geojson=False).features,
+            "street": queries.list_streets(session, as_geojson=False).features,
+        }
+        tol = _TOLERANCE["base"] if tolerance is None else tolerance
+        return _base_geojson(layers, offset, tol)
+
+    return _cached(request, session, render)
 
 
 @router.get(
@@ -159,15 +174,22 @@ def district_base_data(
     responses=_GEOJSON,
 )
 def community_base_data(
-    session: SessionDep, code: str, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+    request: Request,
+    session: SessionDep,
+    code: str,
+    offset: Offset = _OFFSET,
+    tolerance: float | None = _TOL,
 ) -> Response:
     """A community's building footprints (or points) and streets, geometry only."""
-    layers = {
-        "building": queries.list_buildings(session, community_code=code, as_geojson=False).features,
-        "street": queries.list_streets(session, community_code=code, as_geojson=False).features,
-    }
-    tol = _TOLERANCE["base"] if tolerance is None else tolerance
-    return GeoJSONResponse(_base_geojson(layers, offset, tol))
+
+    def render() -> str:
+        buildings = queries.list_buildings(session, community_code=code, as_geojson=False)
+        streets = queries.list_streets(session, community_code=code, as_geojson=False)
+        layers = {"building": buildings.features, "street": streets.features}
+        tol = _TOLERANCE["base"] if tolerance is None else tolerance
+        return _base_geojson(layers, offset, tol)
+
+    return _cached(request, session, render)
 
 
 @router.get(
@@ -177,12 +199,16 @@ def community_base_data(
     responses=_GEOJSON,
 )
 def district_grids_data(
-    session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+    request: Request, session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
 ) -> Response:
     """The outlines of the published grids of all communities (geometry only, ``layer=grid``)."""
-    page = queries.list_grids(session, as_geojson=False)
-    tol = _TOLERANCE["grids"] if tolerance is None else tolerance
-    return GeoJSONResponse(_base_geojson({"grid": page.features}, offset, tol))
+
+    def render() -> str:
+        page = queries.list_grids(session, as_geojson=False)
+        tol = _TOLERANCE["grids"] if tolerance is None else tolerance
+        return _base_geojson({"grid": page.features}, offset, tol)
+
+    return _cached(request, session, render)
 
 
 @router.get(
@@ -192,11 +218,11 @@ def district_grids_data(
     responses=_GEOJSON,
 )
 def communities_data(
-    session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+    request: Request, session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
 ) -> Response:
     """Communities, simplified for display."""
-    page = queries.list_communities(session, as_geojson=False)
-    return _data(page, offset, tolerance, "communities")
+    page = lambda: queries.list_communities(session, as_geojson=False)  # noqa: E731
+    return _cached(request, session, lambda: _data(page(), offset, tolerance, "communities"))
 
 
 @router.get(
@@ -206,6 +232,7 @@ def communities_data(
     responses=_GEOJSON,
 )
 def grids_data(
+    request: Request,
     session: SessionDep,
     code: str,
     plan_id: VisiblePlan,
@@ -213,8 +240,12 @@ def grids_data(
     tolerance: float | None = _TOL,
 ) -> Response:
     """Grids of a community with staff names and roles, simplified for display."""
-    page = queries.list_grids(session, community_code=code, plan_id=plan_id, as_geojson=False)
-    return _data(page, offset, tolerance, "grids", _staff_props(session, page))
+
+    def render() -> str:
+        page = queries.list_grids(session, community_code=code, plan_id=plan_id, as_geojson=False)
+        return _data(page, offset, tolerance, "grids", _staff_props(session, page))
+
+    return _cached(request, session, render, plan_id)
 
 
 @router.get(
@@ -224,6 +255,7 @@ def grids_data(
     responses=_GEOJSON,
 )
 def community_buildings_data(
+    request: Request,
     session: SessionDep,
     code: str,
     plan_id: VisiblePlan,
@@ -231,8 +263,14 @@ def community_buildings_data(
     tolerance: float | None = _TOL,
 ) -> Response:
     """Buildings of a community for display."""
-    page = queries.list_buildings(session, community_code=code, plan_id=plan_id, as_geojson=False)
-    return _data(page, offset, tolerance, "buildings")
+
+    def render() -> str:
+        page = queries.list_buildings(
+            session, community_code=code, plan_id=plan_id, as_geojson=False
+        )
+        return _data(page, offset, tolerance, "buildings")
+
+    return _cached(request, session, render, plan_id)
 
 
 @router.get(
@@ -242,11 +280,15 @@ def community_buildings_data(
     responses=_GEOJSON,
 )
 def community_streets_data(
-    session: SessionDep, code: str, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+    request: Request,
+    session: SessionDep,
+    code: str,
+    offset: Offset = _OFFSET,
+    tolerance: float | None = _TOL,
 ) -> Response:
     """Streets crossing or touching a community, simplified for display."""
-    page = queries.list_streets(session, community_code=code, as_geojson=False)
-    return _data(page, offset, tolerance, "streets")
+    page = lambda: queries.list_streets(session, community_code=code, as_geojson=False)  # noqa: E731
+    return _cached(request, session, lambda: _data(page(), offset, tolerance, "streets"))
 
 
 @router.get(
@@ -256,11 +298,15 @@ def community_streets_data(
     responses=_GEOJSON,
 )
 def community_compounds_data(
-    session: SessionDep, code: str, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+    request: Request,
+    session: SessionDep,
+    code: str,
+    offset: Offset = _OFFSET,
+    tolerance: float | None = _TOL,
 ) -> Response:
     """Outlines of a community's compounds (小区), simplified for display."""
-    page = queries.list_compounds(session, community_code=code, as_geojson=False)
-    return _data(page, offset, tolerance, "compounds")
+    page = lambda: queries.list_compounds(session, community_code=code, as_geojson=False)  # noqa: E731
+    return _cached(request, session, lambda: _data(page(), offset, tolerance, "compounds"))
 
 
 @router.get(
@@ -270,12 +316,20 @@ def community_compounds_data(
     responses=_GEOJSON,
 )
 def grid_data(
-    session: SessionDep, grid_code: str, plan_id: VisiblePlan, offset: Offset = _OFFSET
+    request: Request,
+    session: SessionDep,
+    grid_code: str,
+    plan_id: VisiblePlan,
+    offset: Offset = _OFFSET,
 ) -> Response:
     """One grid with its staff."""
-    grid = queries.get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
-    page = queries.FeaturePage([grid], 1)
-    return _data(page, offset, 0.0, "grids", _staff_props(session, page))
+
+    def render() -> str:
+        grid = queries.get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
+        page = queries.FeaturePage([grid], 1)
+        return _data(page, offset, 0.0, "grids", _staff_props(session, page))
+
+    return _cached(request, session, render, plan_id)
 
 
 @router.get(
@@ -285,11 +339,21 @@ def grid_data(
     responses=_GEOJSON,
 )
 def grid_buildings_data(
-    session: SessionDep, grid_code: str, plan_id: VisiblePlan, offset: Offset = _OFFSET
+    request: Request,
+    session: SessionDep,
+    grid_code: str,
+    plan_id: VisiblePlan,
+    offset: Offset = _OFFSET,
 ) -> Response:
     """Buildings of a grid with floors, units and households."""
-    page = queries.list_buildings(session, grid_code=grid_code, plan_id=plan_id, as_geojson=False)
-    return _data(page, offset, None, "buildings")
+
+    def render() -> str:
+        page = queries.list_buildings(
+            session, grid_code=grid_code, plan_id=plan_id, as_geojson=False
+        )
+        return _data(page, offset, None, "buildings")
+
+    return _cached(request, session, render, plan_id)
 
 
 def _page(
@@ -370,6 +434,42 @@ def _public_grid_place(session: Any, grid_code: str, plan_id: int | None) -> tup
     return community.geometry.bounds, grid_code[:12]
 
 
+TILE_THRESHOLD = 2_000
+"""A district map layer (buildings, grid outlines) of more features than this is drawn from vector
+tiles (OGC API – Tiles) rather than fetched as one GeoJSON: 2,000 building footprints are about
+1 MB of GeoJSON, parsed and drawn in well under a second; a district of 35,000 would take 20 MB
+and several seconds, while tiles fetch only the part in view, at most a few hundred KB."""
+
+
+def _district_tiles(session: Any, root: str, offset: str) -> dict[str, maps.VectorTiles]:
+    """The district map's layers to draw from vector tiles: those over :data:`TILE_THRESHOLD`.
+
+    Tiles are WGS 84; a basemap that needs shifted coordinates (GCJ-02) keeps GeoJSON."""
+    if offset != "wgs84":
+        return {}
+    out = {}
+    for cid in ("buildings", "grids"):
+        if tiles.feature_count(session, cid) > TILE_THRESHOLD:
+            url = f"{root}/collections/{cid}/tiles/{tiles.TILE_MATRIX_SET}/{{z}}/{{x}}/{{y}}"
+            out[cid] = maps.VectorTiles(url, cid, tiles.SOURCES[cid].min_zoom)
+    return out
+
+
+@router.get(
+    "/data/streets.geojson",
+    summary="Streets of the district (the base of a district map whose buildings are tiles)",
+    response_class=GeoJSONResponse,
+    responses=_GEOJSON,
+)
+def district_streets_data(
+    session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
+) -> Response:
+    """Every street line, geometry only (``layer=street``)."""
+    streets = queries.list_streets(session, as_geojson=False).features
+    tol = _TOLERANCE["base"] if tolerance is None else tolerance
+    return GeoJSONResponse(_base_geojson({"street": streets}, offset, tol))
+
+
 @router.get("", response_class=HTMLResponse, summary="District map")
 def district_page(
     request: Request,
@@ -396,14 +496,19 @@ def district_page(
         lookup=False,
     )
     offset = maps.offset_for_basemap(basemap)
+    tiled = _district_tiles(session, root, offset)
+    base = "streets" if "buildings" in tiled else "base"
+    q = _query(offset, None)
     html = maps.district_map(
         page,
-        communities_url=f"{root}/maps/data/communities.geojson{_query(offset, None)}",
+        communities_url=f"{root}/maps/data/communities.geojson{q}",
         community_link=f"{root}/maps/communities/{{id}}",
         color_by=color_by,
         values=values,
-        base_url=f"{root}/maps/data/base.geojson{_query(offset, None)}",
-        grids_url=f"{root}/maps/data/grids.geojson{_query(offset, None)}",
+        base_url=f"{root}/maps/data/{base}.geojson{q}",
+        grids_url=None if "grids" in tiled else f"{root}/maps/data/grids.geojson{q}",
+        building_tiles=tiled.get("buildings"),
+        grid_tiles=tiled.get("grids"),
     )
     return HTMLResponse(html)
 

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from service.api.cache import cached_response, current_revision
 from service.api.deps import SessionDep, wants_html
 from service.api.openapi_docs import GEOJSON, HTML, media_responses
 from service.api.plans import VisiblePlan
@@ -241,17 +242,36 @@ def items(
     limit = min(limit, MAX_LIMIT)
     given = {"community_code": community_code, "grid_code": grid_code, "plan_id": plan_id}
     filters = {k: v for k, v in given.items() if k in spec.filters and v is not None}
-    page = spec.list_items(session, bbox=_parse_bbox(bbox), limit=limit, offset=offset, **filters)
-    links = _page_links(request, page, limit, offset)
+    box = _parse_bbox(bbox)
+
+    def list_page() -> queries.FeaturePage:
+        return spec.list_items(session, bbox=box, limit=limit, offset=offset, **filters)
+
     if wants_html(request, f):
+        page = list_page()
+        links = _page_links(request, page, limit, offset)
         return _html(request, "items.html", cid=collection_id, spec=spec, page=page, links=links)
-    members = {
-        "links": [link.model_dump(exclude_none=True) for link in links],
-        "numberMatched": page.number_matched,
-        "numberReturned": len(page.features),
-        "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    return GeoJSONResponse(feature_collection_text(page.features, members))
+
+    def render() -> str:
+        page = list_page()
+        members = {
+            "links": [link.model_dump(exclude_none=True)
+                      for link in _page_links(request, page, limit, offset)],
+            "numberMatched": page.number_matched,
+            "numberReturned": len(page.features),
+            "timeStamp": _time_stamp(request, session),
+        }  # fmt: skip
+        return feature_collection_text(page.features, members)
+
+    return cached_response(request, session, render=render, media_type=GEOJSON_MEDIA_TYPE,
+                           plan_id=plan_id, vary=("Accept",))  # fmt: skip
+
+
+def _time_stamp(request: Request, session: Any) -> str:
+    """When the data last changed (the store's revision), else now: a page rendered once is
+    the same page whenever it is served, and the same from every worker process."""
+    changed = current_revision(request, session).changed_at or dt.datetime.now(dt.UTC)
+    return changed.isoformat(timespec="seconds")
 
 
 @router.get(
