@@ -1,6 +1,9 @@
 """Service settings, read from ``GRIDMAP_*`` environment variables (and an optional ``.env``).
 
-Library modules never build :class:`Settings` at import time; call :func:`get_settings`.
+Settings are passed down, never read from a global: ``create_app(settings)`` hands its own to
+the routes (``app.state.settings``) and to its engine (the data key, ``make_engine(url,
+settings=…)``); a command builds them once from the environment. :func:`get_settings` is the
+default of ``create_app()`` alone.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ _TEMPLATES = Path(__file__).with_name("templates")
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app on ``settings`` (default: ``GRIDMAP_*`` environment)."""
     settings = settings or get_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings=settings)  # its data key too
     check_engine_key(engine)  # a data key that is not the store's is refused here
 
     @asynccontextmanager

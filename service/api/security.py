@@ -1,11 +1,11 @@
 """Sign-in: OAuth2 password flow (``POST /auth/token``) issuing signed bearer tokens (JWT).
 
-Tokens are HS256-signed with a key derived from ``GRIDMAP_DATA_KEY`` (a store with another key
-cannot verify them) and carry the user name, the user's token version, issuer and audience, and
-expiry; the role and scope are re-read from the store on every request, so removing a user or
-changing their grids takes effect at once, and a password or role change (or removing the user and
-adding one with the same name) revokes every older token. A request without a token is
-:data:`~service.storage.auth.ANONYMOUS` (public role).
+Tokens are HS256-signed with a key derived from the app's data key (``create_app(settings)``: an
+app with another key cannot verify them) and carry the user name, the user's token version, issuer
+and audience, and expiry; the role and scope are re-read from the store on every request, so
+removing a user or changing their grids takes effect at once, and a password or role change (or
+removing the user and adding one with the same name) revokes every older token. A request
+without a token is :data:`~service.storage.auth.ANONYMOUS` (public role).
 
 Guessing is throttled: every failed sign-in is an audit record, and once a user name or a client
 address has too many within ``signin_window_minutes`` (``signin_failures_per_user``,
@@ -34,7 +34,7 @@ from service.storage.auth import (
     principal_for,
     record_failed_signin,
 )
-from service.storage.crypto import current_keys
+from service.storage.crypto import keys_for
 
 __all__ = ["router", "Token", "issue_token", "get_principal", "PrincipalDep", "StaffDep"]
 
@@ -67,12 +67,12 @@ class Me(BaseModel):
     can_reveal: bool
 
 
-def issue_token(username: str, minutes: int, *, version: str = "") -> Token:
-    """A signed token for ``username`` (token ``version``), valid for ``minutes``."""
+def issue_token(settings: Settings, username: str, minutes: int, *, version: str = "") -> Token:
+    """A token for ``username`` (token ``version``) signed with the key of ``settings``."""
     now = dt.datetime.now(dt.UTC)
     claims = {"sub": username, "ver": version, "iss": ISSUER, "aud": AUDIENCE, "iat": now,
               "exp": now + dt.timedelta(minutes=minutes)}  # fmt: skip
-    token = jwt.encode(claims, current_keys().tokens, algorithm=_ALGORITHM)
+    token = jwt.encode(claims, keys_for(settings).tokens, algorithm=_ALGORITHM)
     return Token(access_token=token, expires_in=minutes * 60)
 
 
@@ -80,12 +80,14 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message, headers=_UNAUTHORIZED)
 
 
-def get_principal(session: SessionDep, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+def get_principal(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
+) -> Principal:
     """The principal of the request's bearer token, or the anonymous public principal."""
     if not token:
         return ANONYMOUS
     try:
-        claims = jwt.decode(token, current_keys().tokens, algorithms=[_ALGORITHM],
+        claims = jwt.decode(token, keys_for(settings).tokens, algorithms=[_ALGORITHM],
                             audience=AUDIENCE, issuer=ISSUER,
                             options={"require": ["sub", "exp", "ver", "iss", "aud"]})  # fmt: skip
     except jwt.ExpiredSignatureError:
@@ -139,7 +141,7 @@ def token(
         session.commit()
         raise _unauthorized("Wrong user name or password.")
     response.headers.update(_NO_STORE)
-    return issue_token(principal.username, settings.token_minutes,
+    return issue_token(settings, principal.username, settings.token_minutes,
                        version=principal.token_version)  # fmt: skip
 
 

@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 
 from gridmap.errors import GridmapError
-from service.settings import Settings, get_settings
 
 __all__ = ["DEMO_PATH", "serve_command"]
 
@@ -45,7 +44,9 @@ def serve_command(
     from service.api.access_log import uvicorn_log_config
     from service.api.main import create_app
     from service.api.slow_clients import slow_client_limits
+    from service.settings import Settings
 
+    settings = Settings()  # the GRIDMAP_* environment, read once
     try:
         if demo:
             if db and "://" in db and not db.startswith("sqlite:///"):
@@ -53,10 +54,9 @@ def serve_command(
             path = Path(db.removeprefix("sqlite:///")) if db else DEMO_PATH
             url = _fresh_demo(path)
         else:
-            url = db or get_settings().database_url
-        app = create_app(
-            Settings.model_validate({**get_settings().model_dump(), "database_url": url})
-        )
+            url = db or settings.database_url
+        settings = Settings.model_validate({**settings.model_dump(), "database_url": url})
+        app = create_app(settings)
     except GridmapError as exc:
         _err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(code=2) from exc
@@ -64,4 +64,4 @@ def serve_command(
     typer.echo(f"District map: http://{shown}:{port}/maps")
     typer.echo(f"OGC API – Features: http://{shown}:{port}/  (docs: /docs)")
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=uvicorn_log_config(),
-                **slow_client_limits(get_settings().header_timeout_seconds))  # fmt: skip
+                **slow_client_limits(settings.header_timeout_seconds))  # fmt: skip

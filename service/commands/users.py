@@ -12,21 +12,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.orm import Session
 
 from gridmap.errors import GridmapError
-from service.storage.auth import ROLES, create_user, list_users, remove_user, set_password
-from service.storage.crypto import (
-    current_keys,
-    derive_keys,
-    generate_key,
-    parse_key,
-    rotate_store_key,
-)
-from service.storage.migrate import upgrade_database
-from service.storage.session import make_engine, session_scope
+from service.storage.roles import ROLES
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["user_app"]
 
@@ -43,6 +37,9 @@ def _fail(exc: Exception) -> None:
 @contextmanager
 def _session(db: str | None) -> Iterator[Session]:
     """A transaction on the migrated store at ``db``; a gridmap error exits with one line."""
+    from service.storage.migrate import upgrade_database
+    from service.storage.session import make_engine, session_scope
+
     engine = make_engine(db)
     try:
         upgrade_database(engine)
@@ -77,6 +74,8 @@ def add(
     db: str | None = _DB,
 ) -> None:
     """Add a user with a role and scope."""
+    from service.storage.auth import create_user
+
     password = _read_password(password_stdin)
     with _session(db) as session:
         info = create_user(session=session, username=username, password=password, role=role,
@@ -92,6 +91,8 @@ def passwd(
     db: str | None = _DB,
 ) -> None:
     """Set a user's password (their older access tokens stop working)."""
+    from service.storage.auth import set_password
+
     password = _read_password(password_stdin)
     with _session(db) as session:
         set_password(session=session, username=username, password=password)
@@ -101,6 +102,8 @@ def passwd(
 @user_app.command("list")
 def list_(db: str | None = _DB) -> None:
     """List users: name, role, scope, reveal permission."""
+    from service.storage.auth import list_users
+
     with _session(db) as session:
         users = list_users(session=session)
     for u in users:
@@ -111,6 +114,8 @@ def list_(db: str | None = _DB) -> None:
 @user_app.command("remove")
 def remove(username: str = typer.Argument(...), db: str | None = _DB) -> None:
     """Remove a user (their audit records stay)."""
+    from service.storage.auth import remove_user
+
     with _session(db) as session:
         remove_user(session=session, username=username)
     typer.echo(f"Removed {username}.")
@@ -119,6 +124,8 @@ def remove(username: str = typer.Argument(...), db: str | None = _DB) -> None:
 @user_app.command("genkey")
 def genkey() -> None:
     """Print a new random data key for GRIDMAP_DATA_KEY (keep it safe: data needs it)."""
+    from service.storage.crypto import generate_key
+
     typer.echo(generate_key())
 
 
@@ -130,6 +137,16 @@ def rotate_key(
     db: str | None = _DB,
 ) -> None:
     """Re-encrypt the store under a new data key (one transaction); sign-ins start afresh."""
+    from service.storage.crypto import (
+        derive_keys,
+        generate_key,
+        keys_of,
+        parse_key,
+        rotate_store_key,
+    )
+    from service.storage.migrate import upgrade_database
+    from service.storage.session import make_engine
+
     engine = make_engine(db)
     try:
         upgrade_database(engine)  # also checks that the current key is the store's
@@ -137,7 +154,7 @@ def rotate_key(
         _write_private(new_key_file, new_key)
         try:
             with engine.begin() as conn:
-                count = rotate_store_key(conn, current_keys(), derive_keys(parse_key(new_key)))
+                count = rotate_store_key(conn, keys_of(engine), derive_keys(parse_key(new_key)))
         except BaseException:
             new_key_file.unlink()  # the store is unchanged: the new key is of no use
             raise

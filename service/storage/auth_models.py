@@ -32,11 +32,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.storage.models import Base
+from service.storage.roles import ROLES
 
 __all__ = ["ROLES", "User", "UserGrid", "AuditRecord", "StoreMeta", "new_token_version"]
-
-ROLES = ("public", "grid_worker", "community_admin", "district_admin")
-"""Service roles, from least to most access."""
 
 
 def new_token_version() -> str:

@@ -10,6 +10,11 @@ created with mode 0600 on first use) is stretched with HKDF-SHA256 into three in
   works without decrypting, and equal values can be found without storing them in clear.
 - **tokens**: the HMAC key of the service's access tokens.
 
+The key belongs to an engine, not to the process: :func:`use_settings` gives an engine the data
+key of a :class:`~service.settings.Settings` (``make_engine(url, settings=…)`` does it), and
+everything done through that engine (its connections, sessions and column types) uses that key
+(:func:`keys_of`). Two apps made with different settings in one process keep their keys apart.
+
 A fourth derivation, the key's **fingerprint**, is recorded in the store (table ``store_meta``)
 by :func:`check_store_key`, which every entry point runs (``upgrade_database``, ``create_app``):
 a store refuses a key whose fingerprint is not the recorded one, and a missing key file is only
@@ -34,17 +39,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, Engine, String, Text, inspect, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from gridmap.errors import GridmapError
-from service.settings import Settings, get_settings
+from service.settings import Settings
 
 __all__ = [
     "PREFIX",
@@ -55,7 +63,10 @@ __all__ = [
     "parse_key",
     "derive_keys",
     "load_master_key",
-    "current_keys",
+    "keys_for",
+    "use_settings",
+    "settings_of",
+    "keys_of",
     "check_store_key",
     "check_engine_key",
     "rotate_store_key",
@@ -160,16 +171,55 @@ def load_master_key(settings: Settings, *, create: bool = False) -> bytes:
     return parse_key(path.read_text())
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)
 def _keys_for(data_key: str | None, data_key_file: str) -> DataKeys:
     settings = Settings(data_key=data_key, data_key_file=data_key_file)
     return derive_keys(load_master_key(settings))
 
 
-def current_keys() -> DataKeys:
-    """The keys of the process settings (``GRIDMAP_DATA_KEY`` / ``GRIDMAP_DATA_KEY_FILE``)."""
-    settings = get_settings()
+def keys_for(settings: Settings) -> DataKeys:
+    """The keys of ``settings`` (``data_key``, else ``data_key_file``), derived once.
+
+    Raises
+    ------
+    DataKeyError
+        No key is set and the key file does not exist, or the key is malformed.
+    """
     return _keys_for(settings.data_key, settings.data_key_file)
+
+
+_ENGINE_SETTINGS: WeakKeyDictionary[Dialect, Settings] = WeakKeyDictionary()
+"""The settings of each engine, by its dialect (one per engine; column types see only it)."""
+
+Bind = Engine | Connection | Session | Dialect
+
+
+def use_settings(engine: Engine, settings: Settings) -> None:
+    """Use the data key of ``settings`` for everything done through ``engine``."""
+    _ENGINE_SETTINGS[engine.dialect] = settings
+
+
+def settings_of(bind: Bind) -> Settings:
+    """The settings given to the engine behind ``bind`` (:func:`use_settings`).
+
+    Raises
+    ------
+    DataKeyError
+        The engine was given no settings.
+    """
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    dialect = bind if isinstance(bind, Dialect) else bind.dialect
+    settings = _ENGINE_SETTINGS.get(dialect)
+    if settings is None:
+        raise DataKeyError("This database engine has no data key: make it with "
+                           "make_engine(url, settings=...).")  # fmt: skip
+    return settings
+
+
+def keys_of(bind: Bind) -> DataKeys:
+    """The keys of the engine behind ``bind`` (an engine, connection, session or dialect)."""
+    return keys_for(settings_of(bind))
 
 
 def _key_source(settings: Settings) -> str:
@@ -189,7 +239,7 @@ def _sample_ciphertext(connection: Connection) -> tuple[str, str] | None:
 
 
 def check_store_key(connection: Connection) -> None:
-    """Check that the process's data key is the key of the store behind ``connection``.
+    """Check that the engine's data key (:func:`settings_of`) is the key of the store.
 
     The store records the fingerprint of its key (``store_meta``). With a fingerprint, the key
     must match it and a missing key file stays missing. Without one, the key must decrypt the
@@ -204,12 +254,12 @@ def check_store_key(connection: Connection) -> None:
     """
     if not inspect(connection).has_table(_META_TABLE):
         return
-    settings = get_settings()
+    settings = settings_of(connection)
     query = text(f"SELECT value FROM {_META_TABLE} WHERE name = :n")  # noqa: S608
     recorded = connection.execute(query, {"n": _FINGERPRINT}).scalar()
     sample = None if recorded else _sample_ciphertext(connection)
     try:
-        keys = _keys_for(settings.data_key, settings.data_key_file)
+        keys = keys_for(settings)
     except DataKeyError as exc:
         if recorded or sample:
             written = recorded or "(fingerprint not recorded)"
@@ -239,18 +289,17 @@ def is_encrypted(value: object) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 
 
-def encrypt(value: str | None, *, purpose: str, keys: DataKeys | None = None) -> str | None:
+def encrypt(value: str | None, *, purpose: str, keys: DataKeys) -> str | None:
     """Encrypt ``value`` for the ``purpose`` column; ``None`` stays ``None``."""
     aad = _check_purpose(purpose)
     if value is None:
         return None
-    keys = keys or current_keys()
     nonce = os.urandom(_NONCE)
     sealed = AESGCM(keys.encryption).encrypt(nonce, str(value).encode("utf-8"), aad)
     return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
-def decrypt(token: str | None, *, purpose: str, keys: DataKeys | None = None) -> str | None:
+def decrypt(token: str | None, *, purpose: str, keys: DataKeys) -> str | None:
     """Decrypt a value made by :func:`encrypt` for the same ``purpose``.
 
     Raises
@@ -263,7 +312,6 @@ def decrypt(token: str | None, *, purpose: str, keys: DataKeys | None = None) ->
         return None
     if not is_encrypted(token):
         raise DataKeyError(f"A stored {purpose} is not an encrypted value; run the migrations.")
-    keys = keys or current_keys()
     try:
         raw = base64.urlsafe_b64decode(token[len(PREFIX) :].encode("ascii"))
         plain = AESGCM(keys.encryption).decrypt(raw[:_NONCE], raw[_NONCE:], aad)
@@ -289,11 +337,10 @@ def normalise(value: str, purpose: str) -> str:
     return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
 
 
-def search_hash(value: str | None, *, purpose: str, keys: DataKeys | None = None) -> str | None:
+def search_hash(value: str | None, *, purpose: str, keys: DataKeys) -> str | None:
     """Keyed hash (HMAC-SHA256, hex) of the normalised ``value``, for exact-match search."""
     if value is None or not str(value).strip():
         return None
-    keys = keys or current_keys()
     message = _check_purpose(purpose) + b"\0" + normalise(value, purpose).encode("utf-8")
     return hmac.new(keys.search, message, hashlib.sha256).hexdigest()
 
@@ -306,7 +353,7 @@ def hash_default(source: str, purpose: str) -> Any:
         value = context.get_current_parameters().get(source)
         if is_encrypted(value):  # already encrypted by the caller: cannot hash it here
             return None
-        return search_hash(value, purpose=purpose)
+        return search_hash(value, purpose=purpose, keys=keys_of(context.dialect))
 
     return _default
 
@@ -379,15 +426,15 @@ class EncryptedString(TypeDecorator[str]):
         super().__init__(length)
         self.purpose = purpose
 
-    def process_bind_param(self, value: Any, dialect: Any) -> str | None:  # noqa: ARG002
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None or is_encrypted(value):
             return value
-        return encrypt(str(value), purpose=self.purpose)
+        return encrypt(str(value), purpose=self.purpose, keys=keys_of(dialect))
 
-    def process_result_value(self, value: Any, dialect: Any) -> str | None:  # noqa: ARG002
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         if value is None or not is_encrypted(value):
             return value
-        return decrypt(value, purpose=self.purpose)
+        return decrypt(value, purpose=self.purpose, keys=keys_of(dialect))
 
 
 class EncryptedText(EncryptedString):
@@ -408,10 +455,12 @@ def sync_hashes_on_update(model: type, pairs: dict[str, tuple[str, str]]) -> Non
     """
     from sqlalchemy import event, inspect
 
-    def _before_update(_mapper: Any, _connection: Any, target: Any) -> None:
+    def _before_update(_mapper: Any, connection: Connection, target: Any) -> None:
         state = inspect(target)
         for hash_attr, (source, purpose) in pairs.items():
             if state.attrs[source].history.has_changes():
-                setattr(target, hash_attr, search_hash(getattr(target, source), purpose=purpose))
+                value = search_hash(getattr(target, source), purpose=purpose,
+                                    keys=keys_of(connection))  # fmt: skip
+                setattr(target, hash_attr, value)
 
     event.listen(model, "before_update", _before_update)

@@ -36,7 +36,7 @@ from service.storage.auth import (
     write_audit,
 )
 from service.storage.auth_models import AuditRecord, User, UserGrid
-from service.storage.crypto import search_hash
+from service.storage.crypto import DataKeys, keys_of, search_hash
 from service.storage.repository import NotFoundError
 
 __all__ = [
@@ -116,14 +116,15 @@ def _masked(row: dict[str, Any], today: dt.date) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _filters(query: Select[Any], name: str | None, id_number: str | None,
+def _filters(query: Select[Any], keys: DataKeys, name: str | None, id_number: str | None,
              phone: str | None) -> Select[Any]:  # fmt: skip
     if name:
         query = query.where(m.Person.name.startswith(name.strip(), autoescape=True))
     if id_number:
-        query = query.where(m.Person.id_number_hash == search_hash(id_number, purpose="id_number"))
+        wanted = search_hash(id_number, purpose="id_number", keys=keys)
+        query = query.where(m.Person.id_number_hash == wanted)
     if phone:
-        query = query.where(m.Person.phone_hash == search_hash(phone, purpose="phone"))
+        query = query.where(m.Person.phone_hash == search_hash(phone, purpose="phone", keys=keys))
     return query
 
 
@@ -167,7 +168,8 @@ def list_residents(
     if searched:
         _audit(session, principal, action="search", record_type="grid", record_id=grid_code,
                reason=reason, fields=searched)  # fmt: skip
-    query = _filters(_base(principal).where(m.Grid.code == grid_code), name, id_number, phone)
+    query = _filters(_base(principal).where(m.Grid.code == grid_code), keys_of(session), name,
+                     id_number, phone)  # fmt: skip
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(m.Person.household_id, m.Person.id).limit(limit).offset(max(0, offset))

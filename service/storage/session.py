@@ -1,6 +1,7 @@
 """Engines and sessions for SpatiaLite (the embedded default) and PostGIS.
 
-``make_engine(url)`` is the one way to connect: for ``sqlite`` URLs it uses the ``sqlean``
+``make_engine(url, settings=…)`` is the one way to connect; the engine uses the data key of its
+settings (:func:`service.storage.crypto.use_settings`). For ``sqlite`` URLs it uses the ``sqlean``
 driver (the stock ``sqlite3`` here cannot load extensions), loads ``mod_spatialite`` and turns on
 foreign keys on every connection, initialises the spatial metadata once, and makes SQLite
 transactions real (``BEGIN`` at the start, so a failed import rolls back whole). PostgreSQL URLs
@@ -27,8 +28,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.errors import InputError
-from service.settings import get_settings, normalise_database_url
+from service.settings import Settings, normalise_database_url
 from service.storage import revision as _revision  # noqa: F401  (its session events)
+from service.storage.crypto import use_settings
 
 __all__ = [
     "SPATIALITE_MODULE",
@@ -55,24 +57,32 @@ def backend_name(engine: Engine) -> str:
     return "spatialite" if engine.dialect.name == "sqlite" else "postgis"
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` (default: ``GRIDMAP_DATABASE_URL``).
+def make_engine(
+    url: str | None = None, *, settings: Settings | None = None, **kwargs: Any
+) -> Engine:
+    """Create an engine for ``url`` (default: ``settings.database_url``).
 
     Parameters
     ----------
     url
         ``sqlite:///path/file.sqlite`` for SpatiaLite or ``postgresql://…`` for PostGIS.
         The parent directory of a SQLite file is created if missing.
+    settings
+        The data key of the engine (and its database without ``url``). Without them the
+        ``GRIDMAP_*`` environment is read once, here: what the command line and scripts use;
+        the app passes its own (``create_app(settings)``).
     **kwargs
         Passed to :func:`sqlalchemy.create_engine`.
     """
-    url = normalise_database_url(url or get_settings().database_url)
+    settings = settings or Settings()
+    url = normalise_database_url(url or settings.database_url)
     kwargs.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() == "sqlite":
         engine = _make_spatialite_engine(url, **kwargs)
     else:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     event.listen(engine, "before_cursor_execute", _refuse_nul)
+    use_settings(engine, settings)
     return engine
 
 

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from gridmap.attach.report import Issue
 from gridmap.errors import ImportAborted
 from service.storage import models as m
-from service.storage.crypto import search_hash
+from service.storage.crypto import keys_of, search_hash
 from service.storage.edits import DEMOLISHED
 from service.storage.plans import grid_status_now
 from service.storage.values import shapes_from_wkb
@@ -145,12 +145,13 @@ def write_changes(session: Session, model: type[m.Base], rows: list[dict[str, An
         return
     table = cast(Table, model.__table__)
     key = _key(model)
+    keys = keys_of(session)
     params = []
     for row in rows:
         values = {c: v for c, v in row.items() if c != key.name}
         for hash_column, (source, purpose) in _HASHES.get(model, {}).items():
             if source in values:
-                values[hash_column] = search_hash(values[source], purpose=purpose)
+                values[hash_column] = search_hash(values[source], purpose=purpose, keys=keys)
         params.append({**values, "pk_": row[key.name]})
     session.execute(update(table).where(key == bindparam("pk_")), params)
 

@@ -13,6 +13,7 @@ import hashlib
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from service.settings import Settings
 from service.storage import auth
 from service.storage import models as m
 from service.storage.auth import create_user
@@ -62,10 +63,13 @@ def password(username: str) -> str:
     return "pw-" + hashlib.sha256(username.encode()).hexdigest()[:16]
 
 
-def seed_residents(url: str) -> None:
-    """Toy district + the households, persons and users above, in the store at ``url``."""
-    seed_toy_district(url)
-    engine = make_engine(url)
+def seed_residents(url: str, settings: Settings | None = None) -> None:
+    """Toy district + the households, persons and users above, in the store at ``url``.
+
+    Personal values are encrypted with the key of ``settings`` (default: the environment's).
+    """
+    seed_toy_district(url, settings)
+    engine = make_engine(url, settings=settings)
     with session_scope(engine) as s:
         s.add_all([
             m.Household(id="hA1", building_id="B00111", unit="1", floor="3", room="301", size=3),

@@ -70,9 +70,9 @@ def _buildings(community: str, strips, per_grid: int) -> list[m.Building]:
     return out
 
 
-def seed_toy_district(url: str) -> None:
-    """Write the toy district into the migrated store at ``url``."""
-    engine = make_engine(url)
+def seed_toy_district(url: str, settings: Settings | None = None) -> None:
+    """Write the toy district into the migrated store at ``url`` (data key of ``settings``)."""
+    engine = make_engine(url, settings=settings)
     with session_scope(engine) as s:
         s.add_all([
             m.Community(code=A, name="测试社区甲", subdistrict="测试街道", code_year=2023,

@@ -269,7 +269,7 @@ def test_wrong_password_is_said_and_nothing_is_stored(server, page):
 @browser
 def test_expired_token_clears_itself_and_says_so(server, page):
     _open(page, f"{server}/maps/communities/{A}?basemap=none", "data-grids-drawn")
-    expired = issue_token("cadmin", -5).access_token
+    expired = issue_token(Settings(), "cadmin", -5).access_token  # the server's key: the test key
     page.evaluate("(t) => sessionStorage.setItem('gridmap.token', t)", expired)
     _open(page, f"{server}{DRAFT_PAGE}", "data-grids-hidden")
     page.wait_for_selector(".gridmap-notice [data-kind=expired]", timeout=10_000)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import jwt
 import pytest
@@ -11,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.api.main import create_app
-from service.settings import Settings, get_settings
+from service.settings import Settings
 from service.storage import crypto
 from service.storage.auth import create_user, remove_user
 from service.storage.auth_models import AuditRecord
@@ -93,11 +92,11 @@ def test_tokens_are_not_cached_and_carry_version_issuer_audience(api):
     assert len(claims["ver"]) == 32 and claims["sub"] == "worker"
 
 
-def _forge(**claims):
+def _forge(api, **claims):
     now = dt.datetime.now(dt.UTC)
     body = {"sub": "dadmin", "iat": now, "exp": now + dt.timedelta(minutes=5), **claims}
     body = {k: v for k, v in body.items() if v is not None}
-    return jwt.encode(body, crypto.current_keys().tokens, algorithm="HS256")
+    return jwt.encode(body, crypto.keys_for(api.app.state.settings).tokens, algorithm="HS256")
 
 
 def test_tokens_without_the_right_version_issuer_or_audience_are_refused(api):
@@ -105,10 +104,11 @@ def test_tokens_without_the_right_version_issuer_or_audience_are_refused(api):
     good = jwt.decode(_sign_in(api, "dadmin").json()["access_token"],
                       options={"verify_signature": False})  # fmt: skip
     right = {"ver": good["ver"], "iss": "gridmap", "aud": "gridmap-api"}
-    assert api.get(me, headers=_bearer(_forge(**right))).status_code == 200
+    assert api.get(me, headers=_bearer(_forge(api, **right))).status_code == 200
     for wrong in ({"ver": None}, {"iss": None}, {"aud": None}, {"aud": "other-service"},
                   {"iss": "someone-else"}, {"ver": "0" * 32}):  # fmt: skip
-        assert api.get(me, headers=_bearer(_forge(**{**right, **wrong}))).status_code == 401, wrong
+        forged = _bearer(_forge(api, **{**right, **wrong}))
+        assert api.get(me, headers=forged).status_code == 401, wrong
 
 
 def test_a_removed_user_added_again_does_not_revive_old_tokens(api, store_url):
@@ -125,20 +125,13 @@ def test_a_removed_user_added_again_does_not_revive_old_tokens(api, store_url):
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
 
 
-def test_a_store_with_another_key_accepts_no_token_of_this_one(api, make_store, monkeypatch):
+def test_a_store_with_another_key_accepts_no_token_of_this_one(api, make_store):
     token = _sign_in(api, "dadmin").json()["access_token"]
-    test_key = os.environ["GRIDMAP_DATA_KEY"]
-    monkeypatch.setenv("GRIDMAP_DATA_KEY", OTHER_KEY)
-    get_settings.cache_clear()
-    try:
-        other = make_store(migrated=False)
-        engine = make_engine(other)
-        upgrade_database(engine)  # the other store is written with the other key
-        engine.dispose()
-        seed_residents(other)  # same users, same names
-        with TestClient(create_app(Settings(database_url=other))) as client:
-            assert client.get("/auth/me", headers=_bearer(token)).status_code == 401
-            assert _sign_in(client, "dadmin").status_code == 200
-    finally:
-        monkeypatch.setenv("GRIDMAP_DATA_KEY", test_key)
-        get_settings.cache_clear()
+    other = Settings(database_url=make_store(migrated=False), data_key=OTHER_KEY)
+    engine = make_engine(other.database_url, settings=other)
+    upgrade_database(engine)  # the other store is written with the other key
+    engine.dispose()
+    seed_residents(other.database_url, other)  # same users, same names
+    with TestClient(create_app(other)) as client:
+        assert client.get("/auth/me", headers=_bearer(token)).status_code == 401
+        assert _sign_in(client, "dadmin").status_code == 200

@@ -9,12 +9,12 @@ import os
 import stat
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
 from gridmap.errors import InputError
 from service.cli import app
-from service.settings import get_settings
+from service.settings import Settings
 from service.storage import crypto
 from service.storage import models as m
 from service.storage.auth import create_user, principal_for, remove_user, set_password
@@ -43,21 +43,11 @@ def db(store_url, monkeypatch):
     engine.dispose()
 
 
-def _use_key(monkeypatch, *, key: str | None, key_file: str | None = None) -> None:
-    """Switch the process's data key (env + cached settings)."""
-    if key is None:
-        monkeypatch.delenv("GRIDMAP_DATA_KEY", raising=False)
-    else:
-        monkeypatch.setenv("GRIDMAP_DATA_KEY", key)
-    if key_file is not None:
-        monkeypatch.setenv("GRIDMAP_DATA_KEY_FILE", key_file)
-    get_settings.cache_clear()
-
-
-@pytest.fixture(autouse=True)
-def _restore_settings():
-    yield
-    get_settings.cache_clear()
+def _engine_with_key(url: str, *, key: str | None, key_file: str | None = None) -> Engine:
+    """An engine on ``url`` with its own data key (``key``, else the file ``key_file``)."""
+    settings = Settings(database_url=url, data_key=key,
+                        **({"data_key_file": key_file} if key_file else {}))  # fmt: skip
+    return make_engine(url, settings=settings)
 
 
 # --------------------------------------------------------------------------- passwords
@@ -172,7 +162,7 @@ def test_migration_encrypts_existing_tags_and_downgrade_decrypts(make_store):
         with engine.connect() as conn:
             tags = conn.execute(text("SELECT tags FROM person")).scalar()
         assert crypto.is_encrypted(tags)
-        assert crypto.decrypt(tags, purpose="tags") == "disabled;低保"
+        assert crypto.decrypt(tags, purpose="tags", keys=crypto.keys_of(engine)) == "disabled;低保"
         downgrade_database(engine, revision="0002")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT tags FROM person")).scalar() == "disabled;低保"
@@ -184,15 +174,16 @@ def test_migration_encrypts_existing_tags_and_downgrade_decrypts(make_store):
 def test_the_store_records_its_key_fingerprint(db):
     upgrade_database(db.get_bind())  # (PostGIS test stores are emptied, store_meta included)
     recorded = db.get(StoreMeta, "data_key_fingerprint")
-    assert recorded is not None and recorded.value == crypto.current_keys().fingerprint
+    assert recorded is not None and recorded.value == crypto.keys_of(db).fingerprint
     assert len(recorded.value) == 16
 
 
-def test_a_store_refuses_another_key(store_url, monkeypatch):
+def test_a_store_refuses_another_key(store_url):
     seed_residents(store_url)
     engine = make_engine(store_url)
     upgrade_database(engine)  # records the fingerprint of the test key
-    _use_key(monkeypatch, key=OTHER_KEY)
+    engine.dispose()
+    engine = _engine_with_key(store_url, key=OTHER_KEY)
     try:
         with pytest.raises(crypto.DataKeyError, match="Wrong data key.*GRIDMAP_DATA_KEY"):
             upgrade_database(engine)
@@ -202,13 +193,13 @@ def test_a_store_refuses_another_key(store_url, monkeypatch):
         engine.dispose()
 
 
-def test_a_mistyped_key_file_is_not_created_for_a_store_with_data(store_url, monkeypatch,
-                                                                  tmp_path):  # fmt: skip
+def test_a_mistyped_key_file_is_not_created_for_a_store_with_data(store_url, tmp_path):
     seed_residents(store_url)
     engine = make_engine(store_url)
     upgrade_database(engine)
+    engine.dispose()
     missing = tmp_path / "typo" / "data.key"
-    _use_key(monkeypatch, key=None, key_file=str(missing))
+    engine = _engine_with_key(store_url, key=None, key_file=str(missing))
     try:
         with pytest.raises(crypto.DataKeyError, match="does not exist.*written with key"):
             upgrade_database(engine)
@@ -217,13 +208,14 @@ def test_a_mistyped_key_file_is_not_created_for_a_store_with_data(store_url, mon
     assert not missing.exists()
 
 
-def test_a_store_without_fingerprint_checks_the_key_on_its_data(store_url, monkeypatch):
+def test_a_store_without_fingerprint_checks_the_key_on_its_data(store_url):
     seed_residents(store_url)
     engine = make_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM store_meta"))  # as before migration 0003
+    engine.dispose()
+    engine = _engine_with_key(store_url, key=OTHER_KEY)
     try:
-        with engine.begin() as conn:
-            conn.execute(text("DELETE FROM store_meta"))  # as before migration 0003
-        _use_key(monkeypatch, key=OTHER_KEY)
         with pytest.raises(crypto.DataKeyError, match="cannot be decrypted"):
             upgrade_database(engine)
         with engine.connect() as conn:
@@ -232,10 +224,9 @@ def test_a_store_without_fingerprint_checks_the_key_on_its_data(store_url, monke
         engine.dispose()
 
 
-def test_a_new_store_gets_a_new_private_key_file(make_store, monkeypatch, tmp_path):
+def test_a_new_store_gets_a_new_private_key_file(make_store, tmp_path):
     key_file = tmp_path / "keys" / "data.key"
-    _use_key(monkeypatch, key=None, key_file=str(key_file))
-    engine = make_engine(make_store(migrated=False))
+    engine = _engine_with_key(make_store(migrated=False), key=None, key_file=str(key_file))
     try:
         upgrade_database(engine)
         with engine.connect() as conn:
@@ -246,8 +237,7 @@ def test_a_new_store_gets_a_new_private_key_file(make_store, monkeypatch, tmp_pa
     assert recorded == crypto.derive_keys(crypto.parse_key(key_file.read_text())).fingerprint
 
 
-def test_rotate_key_re_encrypts_everything_and_old_key_is_refused(db, store_url, monkeypatch,
-                                                                   tmp_path):  # fmt: skip
+def test_rotate_key_re_encrypts_everything_and_old_key_is_refused(db, store_url, tmp_path):
     def snapshot(session):
         person = session.get(m.Person, "pA1")
         return person.id_number, person.phone, person.tags, session.get(m.Staff, "s1").phone
@@ -263,17 +253,19 @@ def test_rotate_key_re_encrypts_everything_and_old_key_is_refused(db, store_url,
     assert stat.S_IMODE(new_file.stat().st_mode) == 0o600
     assert "Re-encrypted 18 value(s)" in r.output  # 6 ID numbers, 6+2 phones, 4 tag lists
     engine = make_engine(store_url)
+    with pytest.raises(crypto.DataKeyError, match="Wrong data key"):
+        crypto.check_engine_key(engine)  # the old key no longer opens the store
+    engine.dispose()
+    engine = _engine_with_key(store_url, key=None, key_file=str(new_file))
     try:
-        with pytest.raises(crypto.DataKeyError, match="Wrong data key"):
-            crypto.check_engine_key(engine)  # the old key no longer opens the store
-        _use_key(monkeypatch, key=None, key_file=str(new_file))
         crypto.check_engine_key(engine)
         with make_sessionmaker(engine)() as s:
             assert snapshot(s) == before
             raw = s.execute(text("SELECT id_number, id_number_hash FROM person "
                                  "WHERE id = 'pA1'")).one()  # fmt: skip
             assert raw[0] != raw_before[0] and raw[1] != raw_before[1]
-            assert raw[1] == crypto.search_hash(before[0], purpose="id_number")
+            keys = crypto.keys_of(engine)
+            assert raw[1] == crypto.search_hash(before[0], purpose="id_number", keys=keys)
     finally:
         engine.dispose()
 

@@ -93,9 +93,15 @@ def _convert(*, encrypting: bool) -> None:
         for row_id, value in rows:
             if encrypting == crypto.is_encrypted(value):
                 continue  # already in the wanted form
+            keys = crypto.keys_of(conn)  # only when there is a value: a new store has no key yet
             if encrypting:
-                values = {column: crypto.encrypt(value, purpose=purpose),
-                          hash_column: crypto.search_hash(value, purpose=purpose)}  # fmt: skip
+                values = {
+                    column: crypto.encrypt(value, purpose=purpose, keys=keys),
+                    hash_column: crypto.search_hash(value, purpose=purpose, keys=keys),
+                }
             else:
-                values = {column: crypto.decrypt(value, purpose=purpose), hash_column: None}
+                values = {
+                    column: crypto.decrypt(value, purpose=purpose, keys=keys),
+                    hash_column: None,
+                }
             conn.execute(sa.update(table).where(table.c.id == row_id).values(**values))

@@ -58,8 +58,9 @@ def _convert_tags(*, encrypting: bool) -> None:
     for row_id, value in rows.all():
         if encrypting == crypto.is_encrypted(value):
             continue  # already in the wanted form
+        keys = crypto.keys_of(conn)  # only when there is a value: a new store has no key yet
         if encrypting:
-            new = crypto.encrypt(value, purpose="tags")
+            new = crypto.encrypt(value, purpose="tags", keys=keys)
         else:
-            new = crypto.decrypt(value, purpose="tags")
+            new = crypto.decrypt(value, purpose="tags", keys=keys)
         conn.execute(sa.update(person).where(person.c.id == row_id).values(tags=new))
