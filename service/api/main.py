@@ -21,7 +21,17 @@ from service.api.inputs import RejectControlCharacters
 from service.api.limits import SEARCHES_PER_MINUTE, BodySizeLimit, RateLimiter
 from service.api.openapi30 import to_openapi30
 from service.api.openapi_docs import complete_document
-from service.api.routes import board, downloads, lookup, maps, ogc, orders, residents, tiles
+from service.api.routes import (
+    board,
+    downloads,
+    lookup,
+    maps,
+    ogc,
+    open311,
+    orders,
+    residents,
+    tiles,
+)
 from service.api.security import router as auth_router
 from service.api.swagger import router as docs_router
 from service.settings import Settings, get_settings
@@ -63,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     assets.ensure_installed()
     app.mount("/static/vendor", assets.optional_static_files(assets.VENDOR_DIR))
     app.mount("/static/gridmap", StaticFiles(directory=assets.STATIC_DIR / "gridmap"))
-    for module in (ogc, tiles, maps, lookup, downloads, residents, orders, board):
+    for module in (ogc, tiles, maps, lookup, downloads, residents, orders, board, open311):
         app.include_router(module.router)
     app.include_router(auth_router)
     app.include_router(docs_router)
