@@ -48,18 +48,26 @@ VENDOR_URL = "/static/vendor"
 APP_ASSETS_URL = "/static/gridmap"
 """Where gridmap's own map script and stylesheet are served (``service/static/gridmap``)."""
 
-# vendor path -> path under node_modules. Leaflet only: the pages use no jQuery, Bootstrap or
-# awesome-markers, which folium would otherwise pull from CDNs.
+# vendor path -> path under node_modules. Leaflet and one plugin: the pages use no jQuery,
+# Bootstrap or awesome-markers, which folium would otherwise pull from CDNs.
 VENDOR_FILES: dict[str, str] = {
     "leaflet/leaflet.js": "leaflet/dist/leaflet.js",
     "leaflet/leaflet.css": "leaflet/dist/leaflet.css",
     "leaflet/images": "leaflet/dist/images",
+    # Leaflet.VectorGrid: draws the app's vector tiles (OGC API – Tiles, MVT) on the maps of
+    # large districts; the bundle includes its protobuf decoder (pbf, vector-tile).
+    "leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js": (
+        "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"
+    ),
     # Swagger UI of /docs (service.api.swagger), served here rather than from a CDN.
     "swagger-ui/swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui/swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
     "swagger-ui/favicon-32x32.png": "swagger-ui-dist/favicon-32x32.png",
 }
-_JS = (("leaflet", "leaflet/leaflet.js"),)
+_JS = (
+    ("leaflet", "leaflet/leaflet.js"),
+    ("vectorgrid", "leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+)
 _CSS = (("leaflet_css", "leaflet/leaflet.css"),)
 INSTALL_STEP = "(cd service/static && npm ci) && python -m service.assets --install"
 """The command that puts Leaflet where the app serves it (from a source checkout)."""

@@ -45,6 +45,7 @@ __all__ = [
     "GRID_BREAKS",
     "GRID_COLORS",
     "DataLayer",
+    "VectorTiles",
     "Legend",
     "MapPage",
     "labels",
@@ -364,6 +365,18 @@ class DataLayer:
     styles: dict[str, dict[str, Any]] | None = None
     fit: bool = False
     """Fit the map to this layer once loaded (when the page's extent is only approximate)."""
+    tiles: VectorTiles | None = None
+    """Also (or, with ``url`` empty, only) draw vector tiles: for layers too large for GeoJSON."""
+
+
+@dataclass(frozen=True)
+class VectorTiles:
+    """Vector tiles (MVT) of one layer: URL template (``{z}/{x}/{y}``), layer name, zooms, style."""
+
+    url: str
+    layer: str
+    min_zoom: int
+    style: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -468,10 +481,18 @@ def _layer_spec(layer: DataLayer, page: MapPage) -> dict[str, Any]:
         "styleKey": layer.style_key,
         "styles": layer.styles,
         "fit": layer.fit,
+        "tiles": _tiles_spec(layer.tiles),
         "staffLabel": t["staff"],
         "roles": t["roles"],
         "errorLabel": t["error"],
     }
+
+
+def _tiles_spec(tiles: VectorTiles | None) -> dict[str, Any] | None:
+    if tiles is None:
+        return None
+    return {"url": tiles.url, "layer": tiles.layer, "minZoom": tiles.min_zoom,
+            "style": tiles.style}  # fmt: skip
 
 
 def _add_basemap(fmap: folium.Map, page: MapPage) -> None:
@@ -618,12 +639,18 @@ _MISSING_CSS = (
 )
 
 
-def base_layer(page: MapPage, url: str) -> DataLayer:
-    """The faint, non-interactive base of buildings and streets (canvas, under everything)."""
+def base_layer(page: MapPage, url: str, building_tiles: VectorTiles | None = None) -> DataLayer:
+    """The faint, non-interactive base of buildings and streets (canvas, under everything).
+
+    With ``building_tiles`` the buildings come from those vector tiles and ``url`` gives the
+    streets only."""
+    if building_tiles is not None:
+        building_tiles = replace(building_tiles, style=BASE_STYLES["building"])
     return DataLayer(
         key="base",
         name=labels(page.lang)["base"],
         url=url,
+        tiles=building_tiles,
         fields=[],
         interactive=False,
         canvas=True,
@@ -642,11 +669,16 @@ def district_map(
     values: Sequence[float],
     base_url: str | None = None,
     grids_url: str | None = None,
+    building_tiles: VectorTiles | None = None,
+    grid_tiles: VectorTiles | None = None,
 ) -> str:
     """The district overview: communities coloured by households (or grid count), linked.
 
     With ``base_url`` the buildings and streets are drawn faintly beneath; with ``grids_url``
     the published grids' outlines are drawn above the communities (canvas, not interactive).
+    A district too large for GeoJSON passes ``building_tiles`` (``base_url`` then gives the
+    streets only) and ``grid_tiles`` (instead of ``grids_url``): those layers come as vector
+    tiles, fetched for the part of the map in view.
     """
     t = labels(page.lang)
     breaks = quantile_breaks(values)
@@ -668,14 +700,15 @@ def district_map(
         weight=2,
         fill_opacity=_AREA_OPACITY,
     )
-    layers = [base_layer(page, base_url)] if base_url else []
+    layers = [base_layer(page, base_url, building_tiles)] if base_url else []
     layers.append(layer)
-    if grids_url:
+    if grids_url or grid_tiles:
         layers.append(
             DataLayer(
                 key="grid_outlines",
                 name=t["grid_outlines"],
-                url=grids_url,
+                url=grids_url or "",
+                tiles=grid_tiles,
                 fields=[],
                 stroke="#555555",
                 weight=0.8,

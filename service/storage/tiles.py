@@ -55,6 +55,7 @@ __all__ = [
     "check_tile",
     "tile_bounds",
     "render_tile",
+    "feature_count",
     "MEDIA_TYPE",
 ]
 
@@ -186,6 +187,12 @@ def render_tile(
     if is_sqlite(session):
         return _encode_in_python(session, stmt, source, collection, (z, x, y))
     return _encode_in_postgis(session, stmt, source, collection, (z, x, y))
+
+
+def feature_count(session: Session, collection: str) -> int:
+    """How many features ``collection`` has (published plans): maps draw large layers as tiles."""
+    stmt = SOURCES[collection].statement(None)
+    return int(session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one())
 
 
 # --------------------------------------------------------------------------- PostGIS

@@ -198,6 +198,51 @@
     if (labels && spec.labelKey) addLabel(labels, feature.properties, spec);
   }
 
+  /** Draw spec.tiles (vector tiles of the app, OGC API – Tiles) into `group` with Leaflet.VectorGrid.
+   * Tiles are fetched for the part of the map in view only, so a province's buildings never travel
+   * as one GeoJSON; an empty tile answers 204. The container counts the tiles loaded and the
+   * features drawn (data-<key>-tiles, data-<key>-tile-features). */
+  function loadTiles(group, map, spec) {
+    const tiles = spec.tiles;
+    const container = map.getContainer();
+    if (!L.vectorGrid) {
+      showError(map, spec.errorLabel + ": Leaflet.VectorGrid");
+      return;
+    }
+    const base = {
+      color: spec.stroke,
+      weight: spec.weight,
+      fill: spec.filled !== false,
+      fillColor: spec.fill,
+      fillOpacity: spec.filled !== false ? spec.fillOpacity : 0,
+      radius: 2,
+    };
+    const style = Object.assign(base, tiles.style || {});
+    let drawn = 0;
+    const styles = {};
+    styles[tiles.layer] = () => {
+      drawn++; // called once per feature drawn
+      return style;
+    };
+    const layer = L.vectorGrid.protobuf(tiles.url, {
+      pane: spec.pane,
+      interactive: false,
+      rendererFactory: L.canvas.tile,
+      vectorTileLayerStyles: styles,
+      minZoom: tiles.minZoom,
+      maxNativeZoom: 22,
+      maxZoom: 24,
+      fetchOptions: { credentials: "same-origin" },
+    });
+    let loaded = 0;
+    layer.on("tileload", () => {
+      loaded++;
+      container.setAttribute("data-" + spec.key + "-tiles", loaded);
+      container.setAttribute("data-" + spec.key + "-tile-features", drawn);
+    });
+    group.addLayer(layer);
+  }
+
   function afterPaint(callback) {
     requestAnimationFrame(() => requestAnimationFrame(callback));
   }
@@ -222,6 +267,8 @@
       );
     const options = { pane: spec.pane, interactive: spec.interactive !== false };
     if (renderer) options.renderer = renderer;
+    if (spec.tiles) loadTiles(group, map, spec);
+    if (!spec.url) return;
     authFetch(spec.url, { headers: { Accept: "application/geo+json" } })
       .then((r) => {
         if (r.status === 404 && asksForPlan(spec.url)) {
