@@ -23,33 +23,91 @@ The package is laid out by workflow; this module keeps the public API flat:
 
 from __future__ import annotations
 
-from gridmap.attach.chain import (
-    AttachResult,
-    attach_all,
-    attach_buildings,
-    attach_households,
-    attach_persons,
-    roll_up_counts,
-)
-from gridmap.attach.coverage import grid_tiling_issues
-from gridmap.attach.report import AttachReport, Issue
-from gridmap.attach.validate import gb11643_check_digit, valid_id_number, validate_layer
-from gridmap.constraints import contiguous, household_bounds
-from gridmap.crs import projected_crs_for, to_storage_crs
-from gridmap.errors import (
-    CRSError,
-    DuplicateIdError,
-    GridmapError,
-    InputError,
-    InvalidGeometryError,
-)
-from gridmap.geometry.adjacency import cell_graph
-from gridmap.geometry.cells import tessellate
-from gridmap.io.layers import read_layer, write_layer
-from gridmap.plans.compare import PlanDiff, compare_plans, plans_by_grid_count
-from gridmap.plans.partition import PartitionResult, Problem, partition
-from gridmap.plans.redistrict import RedistrictResult, redistrict
-from gridmap.privacy import deidentify, mask_id_number, mask_name, mask_phone
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gridmap.attach.chain import (
+        AttachResult,
+        attach_all,
+        attach_buildings,
+        attach_households,
+        attach_persons,
+        roll_up_counts,
+    )
+    from gridmap.attach.coverage import grid_tiling_issues
+    from gridmap.attach.report import AttachReport, Issue
+    from gridmap.attach.validate import gb11643_check_digit, valid_id_number, validate_layer
+    from gridmap.constraints import contiguous, household_bounds
+    from gridmap.crs import projected_crs_for, to_storage_crs
+    from gridmap.errors import (
+        CRSError,
+        DuplicateIdError,
+        GridmapError,
+        InputError,
+        InvalidGeometryError,
+    )
+    from gridmap.geometry.adjacency import cell_graph
+    from gridmap.geometry.cells import tessellate
+    from gridmap.io.layers import read_layer, write_layer
+    from gridmap.plans.compare import PlanDiff, compare_plans, plans_by_grid_count
+    from gridmap.plans.partition import PartitionResult, Problem, partition
+    from gridmap.plans.redistrict import RedistrictResult, redistrict
+    from gridmap.privacy import deidentify, mask_id_number, mask_name, mask_phone
+
+_PUBLIC = {
+    "AttachResult": "gridmap.attach.chain",
+    "attach_all": "gridmap.attach.chain",
+    "attach_buildings": "gridmap.attach.chain",
+    "attach_households": "gridmap.attach.chain",
+    "attach_persons": "gridmap.attach.chain",
+    "roll_up_counts": "gridmap.attach.chain",
+    "grid_tiling_issues": "gridmap.attach.coverage",
+    "AttachReport": "gridmap.attach.report",
+    "Issue": "gridmap.attach.report",
+    "gb11643_check_digit": "gridmap.attach.validate",
+    "valid_id_number": "gridmap.attach.validate",
+    "validate_layer": "gridmap.attach.validate",
+    "contiguous": "gridmap.constraints",
+    "household_bounds": "gridmap.constraints",
+    "projected_crs_for": "gridmap.crs",
+    "to_storage_crs": "gridmap.crs",
+    "CRSError": "gridmap.errors",
+    "DuplicateIdError": "gridmap.errors",
+    "GridmapError": "gridmap.errors",
+    "InputError": "gridmap.errors",
+    "InvalidGeometryError": "gridmap.errors",
+    "cell_graph": "gridmap.geometry.adjacency",
+    "tessellate": "gridmap.geometry.cells",
+    "read_layer": "gridmap.io.layers",
+    "write_layer": "gridmap.io.layers",
+    "PlanDiff": "gridmap.plans.compare",
+    "compare_plans": "gridmap.plans.compare",
+    "plans_by_grid_count": "gridmap.plans.compare",
+    "PartitionResult": "gridmap.plans.partition",
+    "Problem": "gridmap.plans.partition",
+    "partition": "gridmap.plans.partition",
+    "RedistrictResult": "gridmap.plans.redistrict",
+    "redistrict": "gridmap.plans.redistrict",
+    "deidentify": "gridmap.privacy",
+    "mask_id_number": "gridmap.privacy",
+    "mask_name": "gridmap.privacy",
+    "mask_phone": "gridmap.privacy",
+}
+"""Public name → module defining it; loaded on first use (``import gridmap.errors`` stays light)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'gridmap' has no attribute {name!r}")
+    value = getattr(import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})
+
 
 __version__ = "0.1.0"
 
