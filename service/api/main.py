@@ -28,6 +28,7 @@ from service.api.routes import (
     maps,
     ogc,
     open311,
+    order_pages,
     orders,
     residents,
     tiles,
@@ -73,7 +74,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     assets.ensure_installed()
     app.mount("/static/vendor", assets.optional_static_files(assets.VENDOR_DIR))
     app.mount("/static/gridmap", StaticFiles(directory=assets.STATIC_DIR / "gridmap"))
-    for module in (ogc, tiles, maps, lookup, downloads, residents, orders, board, open311):
+    for module in (
+        ogc,
+        tiles,
+        maps,
+        lookup,
+        downloads,
+        residents,
+        orders,
+        board,
+        open311,
+        order_pages,
+    ):
         app.include_router(module.router)
     app.include_router(auth_router)
     app.include_router(docs_router)
