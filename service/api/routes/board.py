@@ -7,11 +7,15 @@ photos the community marked public: no names, phones, descriptions or notes.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query
+from typing import Literal
+
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from service.api.deps import SessionDep
+from service.api.deps import SessionDep, wants_html
+from service.api.openapi_docs import GEOJSON, HTML, media_responses
 from service.api.responses import GeoJSONResponse
+from service.api.routes.order_pages import board_page
 from service.storage import order_photos, order_stats
 
 __all__ = ["router"]
@@ -19,15 +23,20 @@ __all__ = ["router"]
 router = APIRouter(tags=["Work orders"])
 
 
-@router.get("/board", response_class=GeoJSONResponse, summary="Public board of published orders")
+@router.get("/board", response_class=GeoJSONResponse, responses=media_responses(GEOJSON, HTML),
+            summary="Public board of published orders")  # fmt: skip
 def board(
+    request: Request,
     session: SessionDep,
     community: str | None = Query(None, pattern=r"^\d{12}$"),
     category: str | None = Query(None, max_length=32),
     limit: int = Query(500, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=1_000_000),
-) -> GeoJSONResponse:
+    f: Literal["json", "html"] | None = Query(None, description="html: the board page (晒单)"),
+) -> Response:
     """Published orders as a GeoJSON FeatureCollection, newest first, de-identified."""
+    if wants_html(request, f):
+        return board_page(request, session)
     features, total = order_stats.board_features(session, community_code=community,
                                                  category=category, limit=limit,
                                                  offset=offset)  # fmt: skip
