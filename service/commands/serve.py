@@ -15,15 +15,21 @@ DEMO_PATH = Path("var/demo.sqlite")
 _err = Console(stderr=True)
 
 
-def _fresh_demo(path: Path) -> str:
+def _fresh_demo(path: Path, district: bool = False, persons: bool = False) -> str:
     from service.demo import build_demo
+    from service.district_demo import build_district_demo
 
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (path, path.with_name(path.name + "-journal")):
         stale.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
-    with _err.status("Building the demo store") as status:
-        summary = build_demo(url, step=lambda text: status.update(f"demo: {text}"))
+    what = "district demo" if district else "demo"
+    with _err.status(f"Building the {what} store") as status:
+        step = lambda text: status.update(f"{what}: {text}")  # noqa: E731
+        if district:
+            summary = build_district_demo(url, persons=persons, step=step)
+        else:
+            summary = build_demo(url, step=step)
     _err.print(f"Demo store {path}: {len(summary.plans)} communities, {summary.grids} grids.")
     return url
 
@@ -37,6 +43,12 @@ def serve_command(
     demo: bool = typer.Option(
         False, "--demo", help="Build a fresh SpatiaLite demo store (sample data) and serve it."
     ),
+    district: bool = typer.Option(
+        False, "--district", help="With --demo: a whole generated district (43 communities)."
+    ),
+    persons: bool = typer.Option(
+        False, "--persons", help="With --demo --district: also its ~1,000,000 persons (slower)."
+    ),
 ) -> None:
     """Serve maps, GeoJSON downloads and OGC API – Features over a gridmap store."""
     import uvicorn
@@ -48,11 +60,13 @@ def serve_command(
 
     settings = Settings()  # the GRIDMAP_* environment, read once
     try:
+        if (district or persons) and not demo:
+            raise typer.BadParameter("--district and --persons go with --demo.")
         if demo:
             if db and "://" in db and not db.startswith("sqlite:///"):
                 raise typer.BadParameter("--demo builds a SpatiaLite file: give --db a file path.")
             path = Path(db.removeprefix("sqlite:///")) if db else DEMO_PATH
-            url = _fresh_demo(path)
+            url = _fresh_demo(path, district, persons)
         else:
             url = db or settings.database_url
         settings = Settings.model_validate({**settings.model_dump(), "database_url": url})
