@@ -354,20 +354,26 @@ def flag_overdue(orders: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- statistics
+_UTC_TIMES = "datetime64[ns, UTC]"
+
+
 def milestones(transitions: pd.DataFrame) -> pd.DataFrame:
     """First time each order reached ``claimed`` and ``closed``, and who claimed it last.
 
     ``transitions``: columns ``order_id``, ``to_state``, ``at``, ``actor`` (state changes only).
     Returns a frame indexed by ``order_id`` with ``claimed_at``, ``closed_at``, ``claimed_by``.
     """
-    cols = ["claimed_at", "closed_at", "claimed_by"]
     if transitions.empty:
-        return pd.DataFrame(columns=cols, index=pd.Index([], name="order_id"))
+        index = pd.Index([], name="order_id")
+        return pd.DataFrame({"claimed_at": pd.Series([], index=index, dtype=_UTC_TIMES),
+                             "closed_at": pd.Series([], index=index, dtype=_UTC_TIMES),
+                             "claimed_by": pd.Series([], index=index, dtype=object)})  # fmt: skip
     t = transitions.sort_values(["order_id", "at"])
     first = t.groupby(["order_id", "to_state"])["at"].min().unstack()
     out = pd.DataFrame(index=first.index)
     for state, col in (("claimed", "claimed_at"), ("closed", "closed_at")):
-        out[col] = first.get(state, pd.NaT)
+        times = first[state] if state in first else pd.Series(pd.NaT, index=first.index)
+        out[col] = pd.to_datetime(times, utc=True)
     claims = t[t["to_state"] == "claimed"].groupby("order_id")["actor"].last()
     out["claimed_by"] = claims.reindex(out.index)
     return out

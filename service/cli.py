@@ -31,6 +31,9 @@ app.command("import")(import_command)
 from service.commands.partition import partition_command  # noqa: E402
 
 app.command("partition")(partition_command)
+from service.commands.orders import orders_app  # noqa: E402
+
+app.add_typer(orders_app, name="orders")
 from service.commands.plans import plan_app  # noqa: E402
 
 app.add_typer(plan_app, name="plan")

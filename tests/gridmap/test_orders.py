@@ -146,6 +146,11 @@ def test_statistics_per_grid_and_community():
     row = community.iloc[0]
     assert (row["orders"], row["category_elderly_care"], row["mean_rating"]) == (4, 0, 4.0)
     assert row["median_hours_to_close"] == 15.0 and row["overdue"] == 0
+    unclaimed = order_statistics(orders, moves[moves["to_state"] == "done"], by="grid_code",
+                                 now=T0)  # fmt: skip
+    assert unclaimed["median_hours_to_claim"].isna().all()
+    none_moved = order_statistics(orders, moves.iloc[:0], by="community_code", now=T0)
+    assert none_moved.iloc[0]["orders"] == 4
     empty = order_statistics(orders.iloc[:0], moves.iloc[:0], by="grid_code", now=T0)
     assert empty.empty and "overdue_share" in empty.columns
 
