@@ -44,6 +44,8 @@ __all__ = [
     "BASEMAPS",
     "GRID_BREAKS",
     "GRID_COLORS",
+    "ORDER_BREAKS",
+    "ORDER_COLORS",
     "DataLayer",
     "VectorTiles",
     "Legend",
@@ -75,6 +77,9 @@ _OFFSET = {"osm": "wgs84", "tianditu": "wgs84", "none": "wgs84", "amap": "gcj02"
 # Grid households: under the 300 target, within 300-500 (two shades), over 500.
 GRID_BREAKS = [300, 400, 501]
 GRID_COLORS = ["#fed976", "#a1d99b", "#41ab5d", "#e31a1c"]
+# Open work orders per grid (district map layer): none, 1-2, 3-5, 6-9, 10 or more.
+ORDER_BREAKS = [1, 3, 6, 10]
+ORDER_COLORS = ["#f7f7f7", "#fee8c8", "#fdbb84", "#fc8d59", "#d7301f"]
 COMMUNITY_COLORS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
 # Fill opacity of grids and communities: light enough for the base beneath to show through.
 _AREA_OPACITY = 0.45
@@ -102,6 +107,10 @@ _TEXT: dict[str, dict[str, Any]] = {
         "community_names": "社区名称",
         "base": "底图（楼栋、道路）",
         "grid_outlines": "网格边界",
+        "grid_orders": "网格未办结事项",
+        "open_orders": "未办结事项",
+        "overdue_orders": "其中超时",
+        "order_classes": ["无", "1-2 件", "3-5 件", "6-9 件", "10 件以上"],
         "outline": "网格边界",
         "staff": "网格人员",
         "households": "户数",
@@ -166,6 +175,10 @@ _TEXT: dict[str, dict[str, Any]] = {
         "community_names": "Community names",
         "base": "Base (buildings, roads)",
         "grid_outlines": "Grid boundaries",
+        "grid_orders": "Open work orders per grid",
+        "open_orders": "Open work orders",
+        "overdue_orders": "of which overdue",
+        "order_classes": ["none", "1-2", "3-5", "6-9", "10 or more"],
         "outline": "Grid boundary",
         "staff": "Staff",
         "households": "Households",
@@ -671,8 +684,12 @@ def district_map(
     grids_url: str | None = None,
     building_tiles: VectorTiles | None = None,
     grid_tiles: VectorTiles | None = None,
+    orders_url: str | None = None,
 ) -> str:
     """The district overview: communities coloured by households (or grid count), linked.
+
+    With ``orders_url`` a layer (off until switched on) colours the published grids by their
+    open work orders, with its classes in the legend.
 
     With ``base_url`` the buildings and streets are drawn faintly beneath; with ``grids_url``
     the published grids' outlines are drawn above the communities (canvas, not interactive).
@@ -718,7 +735,33 @@ def district_map(
                 z_index=415,
             )
         )
+    if orders_url:
+        layers.append(_grid_orders_layer(t, orders_url))
+        classes = zip(ORDER_COLORS, t["order_classes"], strict=True)
+        items += [(color, f"{t['open_orders']}: {n}") for color, n in classes]
     return render_map(replace(page, legend=Legend(title, items)), layers)
+
+
+def _grid_orders_layer(t: dict[str, Any], url: str) -> DataLayer:
+    """Grids coloured by open work orders (``open``), switched on in the layer control."""
+    return DataLayer(
+        key="grid_orders",
+        name=t["grid_orders"],
+        url=url,
+        fields=[
+            ("grid_code", t["code"]),
+            ("open", t["open_orders"]),
+            ("overdue", t["overdue_orders"]),
+        ],
+        color_by="open",
+        breaks=ORDER_BREAKS,
+        colors=ORDER_COLORS,
+        stroke="#7f2704",
+        weight=0.8,
+        fill_opacity=0.7,
+        show=False,
+        z_index=416,
+    )
 
 
 def community_map(

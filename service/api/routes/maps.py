@@ -509,6 +509,7 @@ def district_page(
         grids_url=None if "grids" in tiled else f"{root}/maps/data/grids.geojson{q}",
         building_tiles=tiled.get("buildings"),
         grid_tiles=tiled.get("grids"),
+        orders_url=f"{root}/maps/data/orders/grids.geojson{q}",
     )
     return HTMLResponse(html)
 

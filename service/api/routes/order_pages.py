@@ -1,4 +1,5 @@
-"""Work-order pages: ``/staff`` (grid staff on a phone) and the board page (``/board?f=html``).
+"""Work-order pages: ``/staff`` (grid staff on a phone) and the board page (``/board?f=html``);
+the district map's layer of open orders per grid (``/maps/data/orders/grids.geojson``).
 
 Both pages carry no order data: the browser fetches it (``/orders`` with the staff member's
 token, ``/board`` for the public), so the HTML is the same for everyone and holds nothing
@@ -11,13 +12,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+import numpy as np
+import shapely
+import shapely.geometry
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from gridmap.coords import shift_geometries
 from gridmap.orders import OPEN_STATES, STATE_LABELS, TimeLimits
 from service import assets
 from service.api.deps import SessionDep
+from service.api.responses import GeoJSONResponse
 from service.api.routes.orders import order_limits
+from service.storage import order_stats
 from service.storage.lookup import collection_extent
 
 __all__ = ["router", "board_page"]
@@ -100,3 +107,25 @@ def board_page(request: Request, session: Any) -> HTMLResponse:
         "texts": _BOARD_TEXTS,
     }
     return _render(request, "board.html", config)
+
+
+_GRID_ORDER_FIELDS = ("grid_code", "community_code", "grid_name", "open", "overdue")
+
+
+@router.get("/maps/data/orders/grids.geojson", response_class=GeoJSONResponse, tags=["Maps"],
+            summary="Open work orders per published grid, for the district map")  # fmt: skip
+def grid_orders_data(
+    session: SessionDep,
+    offset: str = Query("wgs84", pattern="^(wgs84|gcj02|bd09)$"),
+) -> GeoJSONResponse:
+    """Published grids with their open and overdue order counts (aggregates only)."""
+    features = order_stats.grid_aggregates(session)
+    geoms = np.array([shapely.geometry.shape(f["geometry"]) for f in features], dtype=object)
+    geoms = shift_geometries(geoms, offset)  # type: ignore[arg-type]
+    geoms = shapely.transform(geoms, lambda c: np.round(c, 6))
+    out = [
+        {"type": "Feature", "id": f["id"], "geometry": shapely.geometry.mapping(g),
+         "properties": {k: f["properties"][k] for k in _GRID_ORDER_FIELDS}}
+        for f, g in zip(features, geoms, strict=True)
+    ]  # fmt: skip
+    return GeoJSONResponse({"type": "FeatureCollection", "features": out})

@@ -26,7 +26,7 @@ from service.storage.session import make_engine, session_scope
 from tests.service.api.orders_seed import ADMIN_A, PLANTED, PUBLIC_OUTCOME, seed_orders
 from tests.service.residents_seed import password, seed_residents, use_fast_password_hashing
 
-from .conftest import _free_port
+from .conftest import A, B, _free_port
 from .test_browser import CHROMIUM_ARGS
 
 pytestmark = [
@@ -220,4 +220,41 @@ def test_public_board_page_shows_published_orders_without_personal_data(server, 
         assert value not in html, value
     # A browser asking for /board gets the page too; the data stays GeoJSON for API clients.
     assert phone.goto(f"{base}/board").headers["content-type"].startswith("text/html")
+    assert phone.errors == []
+
+
+def test_district_map_colours_grids_by_open_orders(server, phone):
+    base, _url, _ids = server
+    data = phone.request.get(f"{base}/maps/data/orders/grids.geojson").json()
+    counts = {
+        f["id"]: (f["properties"]["open"], f["properties"]["overdue"]) for f in data["features"]
+    }
+    # A001: submitted, open, assigned (declined and merged are closed); A002: other (the
+    # published one is closed); B001: in progress.
+    assert counts == {f"{A}001": (3, 0), f"{A}002": (1, 0), f"{A}003": (0, 0),
+                      f"{B}001": (1, 0), f"{B}002": (0, 0)}  # fmt: skip
+    assert all(set(f["properties"]) == {"grid_code", "community_code", "grid_name", "open",
+                                        "overdue"} for f in data["features"])  # fmt: skip
+    phone.set_viewport_size({"width": 1000, "height": 700})
+    phone.goto(f"{base}/maps?basemap=none")
+    phone.wait_for_selector(".folium-map[data-communities-count]", timeout=15_000)
+    assert "未办结事项: 3-5 件" in phone.locator(".gridmap-legend").inner_text()
+    phone.locator(".leaflet-control-layers label", has_text="网格未办结事项").locator(
+        "input"
+    ).check()
+    phone.wait_for_selector(".folium-map[data-grid_orders-count='5']", timeout=15_000)
+    fills = phone.evaluate(
+        """() => {
+            const map = Object.values(window).find((v) => v instanceof L.Map);
+            const out = {};
+            map.eachLayer((l) => {
+                if (l.options && l.options.pane === "gridmap-grid_orders" && l.feature) {
+                    out[l.feature.id] = l.options.fillColor;
+                }
+            });
+            return out;
+        }"""
+    )
+    assert fills == {f"{A}001": "#fdbb84", f"{A}002": "#fee8c8", f"{A}003": "#f7f7f7",
+                     f"{B}001": "#fee8c8", f"{B}002": "#f7f7f7"}  # fmt: skip
     assert phone.errors == []
