@@ -1,7 +1,7 @@
 """Import the Bijiang sample into a fresh store on each backend and time the stages.
 
 Script, not a test: prints seconds per stage (read, validate/attach, write) per backend, the
-median of ``--repeat`` runs. The write stage is :func:`service.storage.repository.import_bundle`.
+median of ``--repeat`` runs. The write stage is :func:`service.storage.imports.import_bundle`.
 
     .venv/bin/python bench/import_backends.py [--repeat 3] [--pg postgresql://…/gridmap_importbench]
 """
@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from load_wrk import LAYERS, _fresh_postgis, _sources  # noqa: E402
 
-from service.storage.importer import import_files  # noqa: E402
+from service.importer import import_files  # noqa: E402
 from service.storage.migrate import upgrade_database  # noqa: E402
 from service.storage.session import make_engine  # noqa: E402
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.serving import free_port, fresh_postgis_database, run_wrk, start_gridmap, wait_until_up  # noqa: E402
 from geodata import get_path  # noqa: E402
-from service.storage.importer import import_files  # noqa: E402
+from service.importer import import_files  # noqa: E402
 
 LAYERS = {"community": "communities", "compound": "compounds", "street": "streets",
           "building": "buildings", "grid": "grids_existing"}  # fmt: skip

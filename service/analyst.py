@@ -7,10 +7,10 @@
 >>> plan_id = store.save_draft("520602002001", result, name="2024 Q3")  # doctest: +SKIP
 >>> store.publish(plan_id)                                              # doctest: +SKIP
 
-Every method is a thin wrapper over :mod:`service.storage.repository` and the pure
-:mod:`gridmap` functions; each call runs in its own transaction. :meth:`Store.publish` switches
-the published plan in ONE transaction (readers see the old plan or the new one, never a mix) and
-keeps the previous plan as ``superseded`` history.
+Every method is a thin wrapper over :mod:`service.storage.loads`, :mod:`service.storage.plans` and
+the pure :mod:`gridmap` functions; each call runs in its own transaction. :meth:`Store.publish`
+switches the published plan in ONE transaction (readers see the old plan or the new one, never a
+mix) and keeps the previous plan as ``superseded`` history.
 """
 
 from __future__ import annotations
@@ -30,16 +30,27 @@ from gridmap.plans.compare import PlanDiff, compare_plans
 from gridmap.plans.partition import PartitionResult, partition
 from gridmap.plans.redistrict import RedistrictResult, redistrict
 from gridmap.problems import Problem
+from service.importer import ImportResult, import_files
 from service.storage import models as m
-from service.storage import repository as repo
 from service.storage.edits import BuildingEdits, apply_building_edits, building_edits
-from service.storage.importer import ImportResult, import_files
+from service.storage.loads import (
+    load_assignment,
+    load_buildings,
+    load_communities,
+    load_community,
+    load_compounds,
+    load_streets,
+)
 from service.storage.migrate import upgrade_database
 from service.storage.plans import (
     grid_status_now,
+    list_plans,
+    load_plan,
     plan_overview,
     problems_from_params,
     problems_to_params,
+    publish_plan,
+    save_plan,
 )
 from service.storage.session import make_engine, session_scope
 
@@ -106,7 +117,7 @@ class Store:
 
     # ------------------------------------------------------------------ import
     def import_files(self, sources: dict[str, str | Path], **kwargs: Any) -> ImportResult:
-        """Import office files in one transaction (see :func:`~service.storage.importer.import_files`)."""  # noqa: E501
+        """Import office files in one transaction (see :func:`~service.importer.import_files`)."""
         return import_files(sources, engine=self.engine, migrate=False, **kwargs)
 
     def import_demo(self, *, people: bool = False) -> ImportResult:
@@ -126,42 +137,42 @@ class Store:
     def communities(self) -> gpd.GeoDataFrame:
         """All communities: ``community_code, name, subdistrict, code_year, geometry``."""
         with session_scope(self.engine) as session:
-            return repo.list_communities(session=session)
+            return load_communities(session=session)
 
     def load_community(self, code: str) -> gpd.GeoDataFrame:
         """One community as a one-row GeoDataFrame (NotFoundError if it is not stored)."""
         with session_scope(self.engine) as session:
-            return repo.load_community(session=session, code=code)
+            return load_community(session=session, code=code)
 
     def load_buildings(self, code: str | None = None) -> gpd.GeoDataFrame:
         """Buildings (footprints where known) with household and person counts."""
         with session_scope(self.engine) as session:
-            return repo.load_buildings(session=session, community_code=code, footprints=True)
+            return load_buildings(session=session, community_code=code, footprints=True)
 
     def load_streets(self, code: str | None = None) -> gpd.GeoDataFrame:
         """Street centrelines (``street_id, name``), those meeting community ``code`` if given."""
         with session_scope(self.engine) as session:
-            return repo.load_streets(session=session, community_code=code)
+            return load_streets(session=session, community_code=code)
 
     def load_compounds(self, code: str | None = None) -> gpd.GeoDataFrame:
         """Compounds with a polygon, of community ``code`` if given."""
         with session_scope(self.engine) as session:
-            return repo.load_compounds(session=session, community_code=code)
+            return load_compounds(session=session, community_code=code)
 
     def load_plan(self, plan_id: int) -> StoredPlan:
         """A plan by id (draft, published or superseded)."""
         with session_scope(self.engine) as session:
-            return _stored(session, repo.load_plan(session=session, plan_id=plan_id))
+            return _stored(session, load_plan(session=session, plan_id=plan_id))
 
     def load_published_plan(self, code: str) -> StoredPlan:
         """The published plan of community ``code`` (NotFoundError if there is none)."""
         with session_scope(self.engine) as session:
-            return _stored(session, repo.load_plan(session=session, community_code=code))
+            return _stored(session, load_plan(session=session, community_code=code))
 
     def plans(self, code: str) -> pd.DataFrame:
         """All plans of a community, oldest first: published, drafts and superseded history."""
         with session_scope(self.engine) as session:
-            return repo.list_plans(session=session, community_code=code)
+            return list_plans(session=session, community_code=code)
 
     def plan_overview(self, code: str | None = None) -> pd.DataFrame:
         """Every plan (of ``code``) with its grids and grids flagged by the CURRENT households."""
@@ -171,7 +182,7 @@ class Store:
     def grid_status(self, plan_id: int) -> pd.DataFrame:
         """The grids of ``plan_id``: households in the plan and now, and the status now."""
         with session_scope(self.engine) as session:
-            repo.load_plan(session=session, plan_id=plan_id)  # raises NotFoundError
+            load_plan(session=session, plan_id=plan_id)  # raises NotFoundError
             return grid_status_now(session=session, plan_ids=[plan_id])
 
     def plan_problems(self, plan_id: int) -> list[Problem]:
@@ -206,19 +217,19 @@ class Store:
         :func:`~gridmap.plans.partition.partition`; so do the other keyword arguments.
         """
         with session_scope(self.engine) as session:
-            communities = repo.list_communities(session=session)
+            communities = load_communities(session=session)
             wanted = None if codes is None else list(dict.fromkeys(codes))
             if wanted is not None:
                 for code in wanted:
-                    repo.load_community(session=session, code=code)  # raises NotFoundError
+                    load_community(session=session, code=code)  # raises NotFoundError
                 communities = communities[communities["community_code"].isin(wanted)]
             if communities.empty:
                 raise InputError("The store holds no community; import them with `gridmap import`.")
-            buildings = repo.load_buildings(session=session, footprints=True)
+            buildings = load_buildings(session=session, footprints=True)
             if wanted is not None:
                 buildings = buildings[buildings["community_code"].isin(wanted)]
-            streets = repo.load_streets(session=session)
-            compounds = repo.load_compounds(session=session)
+            streets = load_streets(session=session)
+            compounds = load_compounds(session=session)
         return partition(
             communities.reset_index(drop=True),
             buildings.reset_index(drop=True),
@@ -250,7 +261,7 @@ class Store:
                 ids[code] = _save(session, code, plan, name=name,
                                   params=(params or {}).get(code))  # fmt: skip
                 if publish:
-                    repo.publish_plan(session=session, plan_id=ids[code])
+                    publish_plan(session=session, plan_id=ids[code])
             return ids
 
     def redistrict(
@@ -304,7 +315,7 @@ class Store:
             if buildings is not None:
                 apply_building_edits(session=session, community_code=code, buildings=buildings)
             plan_id = _save(session, code, plan, name=name, params=params)
-            repo.publish_plan(session=session, plan_id=plan_id)
+            publish_plan(session=session, plan_id=plan_id)
             return plan_id
 
     def building_edits(self, code: str, buildings: gpd.GeoDataFrame) -> BuildingEdits:
@@ -320,7 +331,7 @@ class Store:
         """Publish several plans (of different communities) in ONE transaction."""
         with session_scope(self.engine) as session:
             for plan_id in plan_ids:
-                repo.publish_plan(session=session, plan_id=plan_id)
+                publish_plan(session=session, plan_id=plan_id)
 
 
 def _save(
@@ -343,14 +354,14 @@ def _save(
         log.warning("%d building(s) of the plan are not in the store and are not linked "
                     "to a grid: %s", len(unknown), unknown[:10])  # fmt: skip
         assignment = assignment[~assignment.index.isin(unknown)]
-    return repo.save_plan(session=session, community_code=code, grids=grids,
+    return save_plan(session=session, community_code=code, grids=grids,
                           assignment=assignment, params=params, name=name,
                           source=source)  # fmt: skip
 
 
 def _stored(session: Any, grids: gpd.GeoDataFrame) -> StoredPlan:
     info = dict(grids.attrs.get("plan", {}))
-    assignment = repo.load_assignment(session=session, plan_id=info["id"])
+    assignment = load_assignment(session=session, plan_id=info["id"])
     frame = pd.DataFrame(
         {"building_id": assignment.index.astype(str), "grid_code": assignment.to_numpy()}
     )

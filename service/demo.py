@@ -18,17 +18,11 @@ from sqlalchemy.orm import Session
 
 import geodata
 from gridmap.plans.partition import partition
+from service.importer import import_files
 from service.storage import models as m
-from service.storage.importer import import_files
+from service.storage.loads import load_buildings, load_communities, load_compounds, load_streets
 from service.storage.migrate import upgrade_database
-from service.storage.repository import (
-    list_communities,
-    load_buildings,
-    load_compounds,
-    load_streets,
-    publish_plan,
-    save_plan,
-)
+from service.storage.plans import publish_plan, save_plan
 from service.storage.session import make_engine, session_scope
 
 __all__ = ["DEMO_SOURCES", "DemoSummary", "build_demo", "assign_staff"]
@@ -79,7 +73,7 @@ def build_demo(
         result = import_files(sources, engine=engine, migrate=False)
         summary.counts = dict(result.counts)
         with session_scope(engine) as session:
-            for code in list_communities(session=session)["community_code"]:
+            for code in load_communities(session=session)["community_code"]:
                 _step(step, f"partition community {code}")
                 plan_id, n_grids = _partition_and_publish(session, code, seed)
                 summary.plans[code] = plan_id
@@ -99,7 +93,7 @@ def _step(step: Callable[[str], None] | None, text: str) -> None:
 
 
 def _partition_and_publish(session: Session, code: str, seed: int) -> tuple[int, int]:
-    community = list_communities(session=session)
+    community = load_communities(session=session)
     community = community[community["community_code"] == code]
     buildings = load_buildings(session=session, community_code=code, footprints=True)
     streets = load_streets(session=session, community_code=code)

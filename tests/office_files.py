@@ -84,7 +84,7 @@ class OfficeFiles:
         return args
 
     def sources(self) -> dict[str, Path]:
-        """Entity → file, as :func:`service.storage.importer.import_files` takes them."""
+        """Entity → file, as :func:`service.importer.import_files` takes them."""
         given = {"community": self.communities, "compound": self.compounds, "street": self.streets,
                  "building": self.buildings, "person": self.persons}  # fmt: skip
         return {entity: path for entity, path in given.items() if path is not None}

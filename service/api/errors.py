@@ -11,7 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from gridmap.errors import GridmapError, InputError
 from service.storage.auth import PermissionDenied
-from service.storage.queries import NotFoundError
+from service.storage.errors import NotFoundError
 
 __all__ = ["STATUS_BY_EXCEPTION", "status_for", "add_exception_handlers"]
 

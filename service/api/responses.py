@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from service.storage.queries import Feature
+from service.storage.paging import Feature
 
 __all__ = [
     "GEOJSON_MEDIA_TYPE",

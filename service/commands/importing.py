@@ -62,7 +62,7 @@ def import_command(
 ) -> None:
     """Import communities, buildings, households, persons, staff and grids (all or nothing)."""
     from service.commands.planfiles import parse_layers, print_notes
-    from service.storage.importer import ENTITY_ORDER, import_files
+    from service.importer import ENTITY_ORDER, import_files
 
     given = {"community": communities, "compound": compounds, "street": streets,
              "building": buildings, "household": households, "person": persons, "staff": staff,

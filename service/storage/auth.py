@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import DuplicateIdError, GridmapError, InputError
 from service.storage.auth_models import ROLES, AuditRecord, User, UserGrid, new_token_version
+from service.storage.errors import NotFoundError
 from service.storage.models import Community, Grid
-from service.storage.repository import NotFoundError
 
 __all__ = [
     "ROLES",

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.storage.auth import Principal
-from service.storage.loads import NotFoundError
+from service.storage.errors import NotFoundError
 from service.storage.models import Building, Community, Compound, Grid, GridBuilding, Plan, Street
 from service.storage.paging import (
     Feature,

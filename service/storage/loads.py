@@ -14,13 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridmap.crs import STORAGE_CRS
-from gridmap.errors import GridmapError
 from service.storage import models as m
+from service.storage.errors import NotFoundError
 from service.storage.values import shapes_from_wkb
 
 __all__ = [
-    "NotFoundError",
-    "list_communities",
+    "load_communities",
     "load_community",
     "load_buildings",
     "load_streets",
@@ -30,11 +29,7 @@ __all__ = [
 ]
 
 
-class NotFoundError(GridmapError, LookupError):
-    """A community or plan asked for is not in the store."""
-
-
-def list_communities(*, session: Session) -> gpd.GeoDataFrame:
+def load_communities(*, session: Session) -> gpd.GeoDataFrame:
     """All communities: ``community_code, name, subdistrict, code_year, geometry``."""
     return _communities(session, None)
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.storage.features import COLLECTIONS, get_community, grid_feature, grid_statement
-from service.storage.loads import NotFoundError
+from service.storage.errors import NotFoundError
 from service.storage.models import SRID, Building, Community, Grid, Plan, Staff, StaffGrid
 from service.storage.paging import Feature, bbox_clause, is_sqlite
 

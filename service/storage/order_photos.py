@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, undefer
 
 from gridmap.errors import InputError
 from service.storage.auth import PermissionDenied, Principal
-from service.storage.loads import NotFoundError
+from service.storage.errors import NotFoundError
 from service.storage.order_models import Order, OrderPhoto
 from service.storage.orders import _now, _record, _scoped_order, actor_role, utc
 

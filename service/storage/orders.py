@@ -52,7 +52,7 @@ from gridmap.orders import (
 )
 from gridmap.privacy import mask_name, mask_phone
 from service.storage.auth import PermissionDenied, Principal, scope_clause
-from service.storage.loads import NotFoundError
+from service.storage.errors import NotFoundError
 from service.storage.lookup import lookup_point
 from service.storage.models import Building, Community, Grid
 from service.storage.order_models import Order, OrderTransition

@@ -25,7 +25,8 @@ from gridmap.errors import InputError
 from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
 from gridmap.problems import Problem
 from service.storage import models as m
-from service.storage.loads import NotFoundError, load_buildings, load_community
+from service.storage.errors import NotFoundError
+from service.storage.loads import load_buildings, load_community
 from service.storage.values import as_multipolygon, clean_int, clean_text, shapes_from_wkb, to_wkb
 
 __all__ = [

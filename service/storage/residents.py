@@ -37,7 +37,7 @@ from service.storage.auth import (
 )
 from service.storage.auth_models import AuditRecord, User, UserGrid
 from service.storage.crypto import DataKeys, keys_of, search_hash
-from service.storage.repository import NotFoundError
+from service.storage.errors import NotFoundError
 
 __all__ = [
     "REVEALABLE_FIELDS",

@@ -12,8 +12,8 @@ from gridmap.errors import InputError
 from service import analyst
 from service.analyst import Store, open_store
 from service.storage import models as m
-from service.storage import repository as repo
-from service.storage.repository import import_bundle
+from service.storage.imports import import_bundle
+from service.storage.plans import publish_plan
 from service.storage.session import make_engine, session_scope
 from tests.service.storage.toy import CODE, bundle
 
@@ -74,13 +74,13 @@ def test_redistrict_save_draft_publish_keeps_history(store, store_url):
 def test_failed_publish_leaves_the_old_plan_published(store, store_url, monkeypatch):
     old = store.load_published_plan(CODE)
     draft = store.save_draft(CODE, store.partition(CODE, **BOUNDS))
-    real = repo.publish_plan
+    real = publish_plan
 
     def broken(*, session, plan_id):
         real(session=session, plan_id=plan_id)  # old superseded, new published ... then:
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(analyst.repo, "publish_plan", broken)
+    monkeypatch.setattr(analyst, "publish_plan", broken)
     with pytest.raises(RuntimeError):
         store.publish(draft)
     assert _published(store_url) == [old.id]
@@ -91,7 +91,7 @@ def test_readers_see_the_old_plan_until_publish_commits(store, store_url):
     old = store.load_published_plan(CODE)
     draft = store.save_draft(CODE, store.partition(CODE, **BOUNDS))
     with session_scope(store.engine) as session:
-        repo.publish_plan(session=session, plan_id=draft)
+        publish_plan(session=session, plan_id=draft)
         assert _published(store_url) == [old.id]  # another connection, mid-transaction
     assert _published(store_url) == [draft]
 
@@ -155,7 +155,7 @@ def test_failed_publish_stores_no_edits(store, store_url, monkeypatch):
     def broken(*, session, plan_id):
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(analyst.repo, "publish_plan", broken)
+    monkeypatch.setattr(analyst, "publish_plan", broken)
     with pytest.raises(RuntimeError):
         store.save_and_publish(CODE, result, buildings=buildings)
     assert store.load_buildings(CODE).set_index("building_id")["households"].to_dict() == before

@@ -23,7 +23,8 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from service.storage import models as m
-from service.storage.repository import ImportBundle, import_bundle, table_counts
+from service.storage.imports import ImportBundle, import_bundle
+from service.storage.loads import table_counts
 from service.storage.session import make_engine, make_sessionmaker
 from tests.service.api.conftest import seed_toy_district
 from tests.service.storage.toy import bundle
@@ -50,7 +51,7 @@ session = make_sessionmaker(engine)()
 _IMPORT = (
     _CHILD_PRELUDE
     + """
-from service.storage.repository import import_bundle
+from service.storage.imports import import_bundle
 from tests.service.storage.toy import bundle
 rest = bundle()
 rest.communities = None  # already stored by the test
@@ -60,7 +61,7 @@ import_bundle(session=session, bundle=rest)
 _PUBLISH = (
     _CHILD_PRELUDE
     + """
-from service.storage.repository import publish_plan
+from service.storage.plans import publish_plan
 with session.begin():
     publish_plan(session=session, plan_id=2)
 """

@@ -28,8 +28,10 @@ from service.api.deps import SessionDep
 from service.api.openapi_docs import CSV, GEOJSON, GEOPACKAGE, media_responses
 from service.api.plans import VisiblePlan
 from service.api.responses import GEOJSON_MEDIA_TYPE, attachment, feature_collection_text
-from service.storage import features, queries
+from service.storage import features
+from service.storage.features import list_buildings, list_communities, list_grids
 from service.storage.models import SRID
+from service.storage.paging import Feature, FeaturePage
 
 __all__ = ["router", "FORMATS", "public_properties"]
 
@@ -45,18 +47,18 @@ _LAYERS = {"grids": (features.iter_grids, exports.GRID_FIELDS),
            "buildings": (features.iter_buildings, exports.BUILDING_FIELDS)}  # fmt: skip
 
 
-def public_properties(page: queries.FeaturePage) -> queries.FeaturePage:
+def public_properties(page: FeaturePage) -> FeaturePage:
     """Return ``page`` with any personal field dropped (defence in depth: queries add none)."""
     features = [
-        queries.Feature(
+        Feature(
             f.id, f.geometry, {k: v for k, v in f.properties.items() if k not in PERSONAL_FIELDS}
         )
         for f in page.features
     ]
-    return queries.FeaturePage(features, page.number_matched)
+    return FeaturePage(features, page.number_matched)
 
 
-def _frame(page: queries.FeaturePage) -> gpd.GeoDataFrame:
+def _frame(page: FeaturePage) -> gpd.GeoDataFrame:
     geoms = [shapely.from_geojson(f.geometry) if f.geometry else None for f in page.features]
     props = pd.DataFrame([f.properties for f in page.features])
     return gpd.GeoDataFrame(props, geometry=geoms, crs=f"EPSG:{SRID}")
@@ -76,7 +78,7 @@ def _csv_bytes(frame: gpd.GeoDataFrame) -> bytes:
     return safe_frame(table).to_csv(index=False).encode("utf-8-sig")
 
 
-def _render(page: queries.FeaturePage, fmt: Format, layer: str) -> bytes | str:
+def _render(page: FeaturePage, fmt: Format, layer: str) -> bytes | str:
     page = public_properties(page)
     if fmt == "geojson":
         return feature_collection_text(page.features, {"name": layer})
@@ -87,7 +89,7 @@ def _render(page: queries.FeaturePage, fmt: Format, layer: str) -> bytes | str:
 def _respond(
     request: Request,
     session: SessionDep,
-    page: Callable[[], queries.FeaturePage],
+    page: Callable[[], FeaturePage],
     fmt: Format,
     name: str,
     layer: str,
@@ -109,7 +111,7 @@ def _respond(
 )
 def communities(request: Request, session: SessionDep, fmt: Format) -> Response:
     """All communities with their counts."""
-    page = lambda: queries.list_communities(session)  # noqa: E731
+    page = lambda: list_communities(session)  # noqa: E731
     return _respond(request, session, page, fmt, "communities", "communities")
 
 
@@ -123,7 +125,7 @@ def community_grids(
     request: Request, session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
     """The grids of a community (published plan, or ``plan_id``)."""
-    page = lambda: queries.list_grids(session, community_code=code, plan_id=plan_id)  # noqa: E731
+    page = lambda: list_grids(session, community_code=code, plan_id=plan_id)  # noqa: E731
     return _respond(request, session, page, fmt, f"grids-{code}", "grids", plan_id)
 
 
@@ -137,7 +139,7 @@ def community_buildings(
     request: Request, session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
     """The buildings of a community with their grid."""
-    page = lambda: queries.list_buildings(session, community_code=code, plan_id=plan_id)  # noqa: E731
+    page = lambda: list_buildings(session, community_code=code, plan_id=plan_id)  # noqa: E731
     return _respond(request, session, page, fmt, f"buildings-{code}", "buildings", plan_id)
 
 
@@ -151,7 +153,7 @@ def grid_buildings(
     request: Request, session: SessionDep, grid_code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
     """The buildings of a grid."""
-    page = lambda: queries.list_buildings(session, grid_code=grid_code, plan_id=plan_id)  # noqa: E731
+    page = lambda: list_buildings(session, grid_code=grid_code, plan_id=plan_id)  # noqa: E731
     return _respond(request, session, page, fmt, f"buildings-{grid_code}", "buildings", plan_id)
 
 

@@ -10,14 +10,15 @@ from fastapi import APIRouter, Query
 from gridmap.coords import bd09_to_wgs84, gcj02_to_wgs84
 from service.api.deps import SessionDep
 from service.api.schemas import Feature, LookupOut, StaffOut
-from service.storage import queries
+from service.storage.lookup import lookup_point
+from service.storage.paging import Feature as StoredFeature
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["Lookup"])
 
 
-def _feature(feature: queries.Feature) -> Feature:
+def _feature(feature: StoredFeature) -> Feature:
     geometry = json.loads(feature.geometry) if feature.geometry else None
     return Feature(type="Feature", id=feature.id, geometry=geometry, properties=feature.properties)
 
@@ -36,7 +37,7 @@ def lookup(
         lon, lat = (float(v) for v in gcj02_to_wgs84(lon, lat))
     elif offset == "bd09":
         lon, lat = (float(v) for v in bd09_to_wgs84(lon, lat))
-    found = queries.lookup_point(session, lon=lon, lat=lat)
+    found = lookup_point(session, lon=lon, lat=lat)
     return LookupOut(
         lon=lon,
         lat=lat,

@@ -19,9 +19,22 @@ from service.api.openapi_docs import GEOJSON, media_responses
 from service.api.plans import MAX_PLAN_ID, VisiblePlan
 from service.api.responses import GEOJSON_MEDIA_TYPE, GeoJSONResponse
 from service.api.security import PrincipalDep
-from service.storage import queries, tiles
+from service.storage import tiles
 from service.storage.auth import Principal
-from service.storage.features import require_plan_visible
+from service.storage.errors import NotFoundError
+from service.storage.features import (
+    get_community,
+    get_grid,
+    list_buildings,
+    list_communities,
+    list_compounds,
+    list_grids,
+    list_streets,
+    require_plan_visible,
+    resolve_plan,
+)
+from service.storage.lookup import collection_extent, grid_staff
+from service.storage.paging import Feature, FeaturePage
 
 __all__ = ["router", "DISPLAY_PRECISION"]
 
@@ -52,7 +65,7 @@ _PAGE_PLAN = Query(
 
 
 def _display_geojson(
-    features: list[queries.Feature], offset: str, tolerance: float, extra: dict[str, Any]
+    features: list[Feature], offset: str, tolerance: float, extra: dict[str, Any]
 ) -> str:
     """Simplify, shift and round geometries for display; add a label point per feature.
 
@@ -92,7 +105,7 @@ def _collection(features: list[str]) -> str:
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
 
-def _display_geometries(features: list[queries.Feature], offset: str, tolerance: float) -> Any:
+def _display_geometries(features: list[Feature], offset: str, tolerance: float) -> Any:
     geoms = np.array([f.geometry for f in features], dtype=object)
     if tolerance > 0:
         geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
@@ -100,7 +113,7 @@ def _display_geometries(features: list[queries.Feature], offset: str, tolerance:
     return shapely.transform(geoms, lambda c: np.round(c, DISPLAY_PRECISION))
 
 
-def _base_geojson(layers: dict[str, list[queries.Feature]], offset: str, tolerance: float) -> str:
+def _base_geojson(layers: dict[str, list[Feature]], offset: str, tolerance: float) -> str:
     """Geometries only, each with its ``layer`` (``building``, ``street``): the map's base."""
     out = []
     for layer, features in layers.items():
@@ -115,7 +128,7 @@ def _base_geojson(layers: dict[str, list[queries.Feature]], offset: str, toleran
 
 
 def _data(
-    page: queries.FeaturePage,
+    page: FeaturePage,
     offset: str,
     tolerance: float | None,
     kind: str,
@@ -134,8 +147,8 @@ def _cached(
     )
 
 
-def _staff_props(session: Any, page: queries.FeaturePage) -> dict[str, Any]:
-    staff = queries.grid_staff(session, [f.id for f in page.features])
+def _staff_props(session: Any, page: FeaturePage) -> dict[str, Any]:
+    staff = grid_staff(session, [f.id for f in page.features])
     props: dict[str, Any] = {
         f.id: {"grid_seq": maps.grid_sequence(f.id, f.properties.get("community_code"))}
         for f in page.features
@@ -158,8 +171,8 @@ def district_base_data(
 
     def render() -> str:
         layers = {
-            "building": queries.list_buildings(session, as_geojson=False).features,
-            "street": queries.list_streets(session, as_geojson=False).features,
+            "building": list_buildings(session, as_geojson=False).features,
+            "street": list_streets(session, as_geojson=False).features,
         }
         tol = _TOLERANCE["base"] if tolerance is None else tolerance
         return _base_geojson(layers, offset, tol)
@@ -183,8 +196,8 @@ def community_base_data(
     """A community's building footprints (or points) and streets, geometry only."""
 
     def render() -> str:
-        buildings = queries.list_buildings(session, community_code=code, as_geojson=False)
-        streets = queries.list_streets(session, community_code=code, as_geojson=False)
+        buildings = list_buildings(session, community_code=code, as_geojson=False)
+        streets = list_streets(session, community_code=code, as_geojson=False)
         layers = {"building": buildings.features, "street": streets.features}
         tol = _TOLERANCE["base"] if tolerance is None else tolerance
         return _base_geojson(layers, offset, tol)
@@ -204,7 +217,7 @@ def district_grids_data(
     """The outlines of the published grids of all communities (geometry only, ``layer=grid``)."""
 
     def render() -> str:
-        page = queries.list_grids(session, as_geojson=False)
+        page = list_grids(session, as_geojson=False)
         tol = _TOLERANCE["grids"] if tolerance is None else tolerance
         return _base_geojson({"grid": page.features}, offset, tol)
 
@@ -221,7 +234,7 @@ def communities_data(
     request: Request, session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
 ) -> Response:
     """Communities, simplified for display."""
-    page = lambda: queries.list_communities(session, as_geojson=False)  # noqa: E731
+    page = lambda: list_communities(session, as_geojson=False)  # noqa: E731
     return _cached(request, session, lambda: _data(page(), offset, tolerance, "communities"))
 
 
@@ -242,7 +255,7 @@ def grids_data(
     """Grids of a community with staff names and roles, simplified for display."""
 
     def render() -> str:
-        page = queries.list_grids(session, community_code=code, plan_id=plan_id, as_geojson=False)
+        page = list_grids(session, community_code=code, plan_id=plan_id, as_geojson=False)
         return _data(page, offset, tolerance, "grids", _staff_props(session, page))
 
     return _cached(request, session, render, plan_id)
@@ -265,9 +278,7 @@ def community_buildings_data(
     """Buildings of a community for display."""
 
     def render() -> str:
-        page = queries.list_buildings(
-            session, community_code=code, plan_id=plan_id, as_geojson=False
-        )
+        page = list_buildings(session, community_code=code, plan_id=plan_id, as_geojson=False)
         return _data(page, offset, tolerance, "buildings")
 
     return _cached(request, session, render, plan_id)
@@ -287,7 +298,7 @@ def community_streets_data(
     tolerance: float | None = _TOL,
 ) -> Response:
     """Streets crossing or touching a community, simplified for display."""
-    page = lambda: queries.list_streets(session, community_code=code, as_geojson=False)  # noqa: E731
+    page = lambda: list_streets(session, community_code=code, as_geojson=False)  # noqa: E731
     return _cached(request, session, lambda: _data(page(), offset, tolerance, "streets"))
 
 
@@ -305,7 +316,7 @@ def community_compounds_data(
     tolerance: float | None = _TOL,
 ) -> Response:
     """Outlines of a community's compounds (小区), simplified for display."""
-    page = lambda: queries.list_compounds(session, community_code=code, as_geojson=False)  # noqa: E731
+    page = lambda: list_compounds(session, community_code=code, as_geojson=False)  # noqa: E731
     return _cached(request, session, lambda: _data(page(), offset, tolerance, "compounds"))
 
 
@@ -325,8 +336,8 @@ def grid_data(
     """One grid with its staff."""
 
     def render() -> str:
-        grid = queries.get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
-        page = queries.FeaturePage([grid], 1)
+        grid = get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
+        page = FeaturePage([grid], 1)
         return _data(page, offset, 0.0, "grids", _staff_props(session, page))
 
     return _cached(request, session, render, plan_id)
@@ -348,9 +359,7 @@ def grid_buildings_data(
     """Buildings of a grid with floors, units and households."""
 
     def render() -> str:
-        page = queries.list_buildings(
-            session, grid_code=grid_code, plan_id=plan_id, as_geojson=False
-        )
+        page = list_buildings(session, grid_code=grid_code, plan_id=plan_id, as_geojson=False)
         return _data(page, offset, None, "buildings")
 
     return _cached(request, session, render, plan_id)
@@ -406,7 +415,7 @@ def _page_plan(request: Request, session: Any, principal: Principal, plan_id: in
         return True
     try:
         require_plan_visible(session, plan_id=plan_id, principal=principal)
-    except queries.NotFoundError:
+    except NotFoundError:
         if not wants_html(request, None):
             raise
         return False
@@ -423,14 +432,14 @@ def _public_grid_place(session: Any, grid_code: str, plan_id: int | None) -> tup
     """Bounds and community code of a grid from public data only: its published grid, else
     the community its code starts with (same 404 as a missing plan when neither exists)."""
     try:
-        grid = queries.get_grid(session, grid_code, as_geojson=False)
+        grid = get_grid(session, grid_code, as_geojson=False)
         return grid.geometry.bounds, grid.properties["community_code"]
-    except queries.NotFoundError:
+    except NotFoundError:
         pass
     try:
-        community = queries.get_community(session, grid_code[:12], as_geojson=False)
-    except queries.NotFoundError:
-        raise queries.NotFoundError(f"Plan {plan_id} not found.") from None
+        community = get_community(session, grid_code[:12], as_geojson=False)
+    except NotFoundError:
+        raise NotFoundError(f"Plan {plan_id} not found.") from None
     return community.geometry.bounds, grid_code[:12]
 
 
@@ -465,7 +474,7 @@ def district_streets_data(
     session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
 ) -> Response:
     """Every street line, geometry only (``layer=street``)."""
-    streets = queries.list_streets(session, as_geojson=False).features
+    streets = list_streets(session, as_geojson=False).features
     tol = _TOLERANCE["base"] if tolerance is None else tolerance
     return GeoJSONResponse(_base_geojson({"street": streets}, offset, tol))
 
@@ -482,13 +491,13 @@ def district_page(
     """District overview: communities coloured by households or grid count."""
     t = maps.labels(lang)
     root = request.scope.get("root_path", "")
-    communities = queries.list_communities(session)
+    communities = list_communities(session)
     values = [f.properties[color_by] for f in communities.features]
     page = _page(
         request,
         settings,
         t["district"],
-        queries.collection_extent(session, "communities"),
+        collection_extent(session, "communities"),
         lang,
         basemap,
         [(t["district"], None)],
@@ -529,9 +538,9 @@ def community_page(
     t = maps.labels(lang)
     root = request.scope.get("root_path", "")
     visible = _page_plan(request, session, principal, plan_id)
-    community = queries.get_community(session, code, as_geojson=False)
+    community = get_community(session, code, as_geojson=False)
     if visible:
-        queries.resolve_plan(session, community_code=code, plan_id=plan_id)
+        resolve_plan(session, community_code=code, plan_id=plan_id)
     name = community.properties["community_name"]
     plan = f"?plan_id={plan_id}" if plan_id is not None else ""
     page = _page(
@@ -579,11 +588,11 @@ def grid_page(
     root = request.scope.get("root_path", "")
     visible = _page_plan(request, session, principal, plan_id)
     if visible:
-        grid = queries.get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
+        grid = get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
         bounds, code = grid.geometry.bounds, grid.properties["community_code"]
     else:
         bounds, code = _public_grid_place(session, grid_code, plan_id)
-    community = queries.get_community(session, code)
+    community = get_community(session, code)
     name = community.properties["community_name"]
     nav = f"lang={lang}&basemap={basemap}"
     plan = f"?plan_id={plan_id}" if plan_id is not None else ""

@@ -30,7 +30,16 @@ from service.api.schemas import (
     Link,
     SpatialExtent,
 )
-from service.storage import queries
+from service.storage.features import (
+    get_building,
+    get_community,
+    get_grid,
+    list_buildings,
+    list_communities,
+    list_grids,
+)
+from service.storage.lookup import collection_extent
+from service.storage.paging import Feature, FeaturePage, validate_bbox
 
 __all__ = ["router", "COLLECTIONS", "DEFAULT_LIMIT", "MAX_LIMIT"]
 
@@ -55,8 +64,8 @@ _TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 class _Collection:
     title: str
     description: str
-    list_items: Callable[..., queries.FeaturePage]
-    get_item: Callable[..., queries.Feature]
+    list_items: Callable[..., FeaturePage]
+    get_item: Callable[..., Feature]
     filters: tuple[str, ...]
 
 
@@ -64,22 +73,22 @@ COLLECTIONS: dict[str, _Collection] = {
     "communities": _Collection(
         "社区 Communities",
         "Community boundaries with household, building and grid counts (published plans).",
-        queries.list_communities,
-        queries.get_community,
+        list_communities,
+        get_community,
         (),
     ),
     "grids": _Collection(
         "网格 Grids",
         "Grids of each community's published plan (or of plan_id), with household counts.",
-        queries.list_grids,
-        queries.get_grid,
+        list_grids,
+        get_grid,
         ("community_code", "plan_id"),
     ),
     "buildings": _Collection(
         "楼栋 Buildings",
         "Buildings (footprint or point) with floors, units, households and their grid.",
-        queries.list_buildings,
-        queries.get_building,
+        list_buildings,
+        get_building,
         ("community_code", "grid_code", "plan_id"),
     ),
 }
@@ -119,7 +128,7 @@ def _collection_doc(request: Request, cid: str, session: Any) -> Collection:
             Link(href=_url(request, f"{path}/items", f="html"), rel="items", type=_HTML),
             Link(href=_url(request, f"{path}/tiles"), rel=_TILESETS, type=_JSON, title="MVT"),
         ],
-        extent=Extent(spatial=SpatialExtent(bbox=[list(queries.collection_extent(session, cid))])),
+        extent=Extent(spatial=SpatialExtent(bbox=[list(collection_extent(session, cid))])),
     )
 
 
@@ -199,12 +208,12 @@ def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     if bbox is None:
         return None
     try:
-        return queries.validate_bbox([float(v) for v in bbox.split(",")])
+        return validate_bbox([float(v) for v in bbox.split(",")])
     except ValueError as exc:
         raise HTTPException(400, detail=f"Invalid bbox {bbox!r}: {exc}") from exc
 
 
-def _page_links(request: Request, page: queries.FeaturePage, limit: int, offset: int) -> list[Link]:
+def _page_links(request: Request, page: FeaturePage, limit: int, offset: int) -> list[Link]:
     url = request.url.remove_query_params("f")
     links = [
         Link(href=str(url), rel="self", type=GEOJSON_MEDIA_TYPE),
@@ -244,7 +253,7 @@ def items(
     filters = {k: v for k, v in given.items() if k in spec.filters and v is not None}
     box = _parse_bbox(bbox)
 
-    def list_page() -> queries.FeaturePage:
+    def list_page() -> FeaturePage:
         return spec.list_items(session, bbox=box, limit=limit, offset=offset, **filters)
 
     if wants_html(request, f):

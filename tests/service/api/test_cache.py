@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 
 from service.api.cache import PUBLIC
 from service.api.main import create_app
+from service.api.routes import maps as map_routes
 from service.settings import Settings
 from service.storage import models as m
-from service.storage import queries
 from service.storage.plans import publish_plan
 from service.storage.session import make_engine, session_scope
 from tests.service.api.conftest import A
@@ -74,8 +74,8 @@ def _check_revalidation(client, url):
 
 def test_a_published_layer_is_rendered_once(client, monkeypatch):
     calls = []
-    real = queries.list_grids
-    monkeypatch.setattr(queries, "list_grids", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = map_routes.list_grids
+    monkeypatch.setattr(map_routes, "list_grids", lambda *a, **k: calls.append(1) or real(*a, **k))
     bodies = {client.get("/maps/data/grids.geojson").content for _ in range(3)}
     plain = client.get("/maps/data/grids.geojson", headers={"Accept-Encoding": "identity"})
     assert len(calls) == 1 and len(bodies) == 1 and plain.status_code == 200

@@ -9,7 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from gridmap.errors import CRSError, GridmapError, InvalidGeometryError
 from service.api.errors import status_for
 from service.storage.auth import PermissionDenied
-from service.storage.queries import NotFoundError
+from service.storage.errors import NotFoundError
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ from service.storage.auth import (
     remove_user,
 )
 from service.storage.auth_models import AuditRecord, User
+from service.storage.errors import NotFoundError
 from service.storage.migrate import downgrade_database, upgrade_database
-from service.storage.repository import NotFoundError
 from service.storage.residents import export_residents, grid_archive, list_residents, reveal_person
 from service.storage.session import make_engine, make_sessionmaker
 from tests.service.api.conftest import seed_toy_district

@@ -10,8 +10,8 @@ from shapely.geometry import LineString, Point, box
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from service.importer import import_files
 from service.storage import models as m
-from service.storage.importer import import_files
 from service.storage.session import make_engine, session_scope
 
 # Two communities side by side; a compound straddling the border, mostly in the west one.

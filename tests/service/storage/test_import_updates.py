@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from gridmap.errors import ImportAborted, InputError
 from gridmap.idnumbers import gb11643_check_digit
+from service.importer import import_files
 from service.storage import models as m
 from service.storage.crypto import keys_of, search_hash
-from service.storage.importer import import_files
-from service.storage.repository import table_counts
+from service.storage.loads import table_counts
 from service.storage.session import make_engine, session_scope
 
 CODE = "520602001001"
@@ -198,7 +198,7 @@ def test_cli_update_prints_changes_and_grids_out_of_bounds(store_url, office, tm
 
 
 def test_deletions_file_accepts_plurals_and_names_bad_lines(tmp_path):
-    from service.storage.importer import read_deletions
+    from service.importer import read_deletions
 
     good = tmp_path / "good.csv"
     good.write_text("Entity,ID\nbuildings,B1\nPerson,P2\ncommunities,520602001001\n", "utf-8")

@@ -12,9 +12,9 @@ from shapely.geometry import Point, box
 from sqlalchemy import select
 
 from gridmap.errors import InputError
+from service.importer import import_files
 from service.storage import models as m
-from service.storage.importer import import_files
-from service.storage.repository import table_counts
+from service.storage.loads import table_counts
 from service.storage.session import make_engine, session_scope
 
 CODE = "520602001001"

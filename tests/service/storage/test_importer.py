@@ -16,8 +16,9 @@ from geodata import SAMPLE_DIR
 from geodata.faults import PLANTED_FAULTS, write_faulty_sample
 from gridmap.errors import DuplicateIdError, ImportAborted, InputError
 from gridmap.io.layers import write_layer
-from service.storage.importer import import_files
-from service.storage.repository import load_plan, table_counts
+from service.importer import import_files
+from service.storage.loads import table_counts
+from service.storage.plans import load_plan
 from service.storage.session import make_engine, session_scope
 
 GPKG = SAMPLE_DIR / "bijiang.gpkg"

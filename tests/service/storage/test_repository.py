@@ -8,19 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from gridmap.errors import ImportAborted, InputError
 from service.storage import models as m
-from service.storage.repository import (
-    NotFoundError,
-    import_bundle,
-    list_plans,
-    load_assignment,
-    load_buildings,
-    load_community,
-    load_plan,
-    number_grids,
-    publish_plan,
-    save_plan,
-    table_counts,
-)
+from service.storage.errors import NotFoundError
+from service.storage.imports import import_bundle
+from service.storage.loads import load_assignment, load_buildings, load_community, table_counts
+from service.storage.plans import list_plans, load_plan, number_grids, publish_plan, save_plan
 
 from .toy import CODE, EAST, EXPECTED_COUNTS, EXPECTED_GRIDS, WEST, bundle
 
@@ -87,8 +78,6 @@ def test_constraint_failure_in_the_last_table_rolls_back_everything(session):
 
 
 def test_failure_after_rows_were_flushed_rolls_back_everything(session, monkeypatch):
-    from service.storage import repository
-
     calls = []
 
     def fail_on_persons(table, done, total):
@@ -101,7 +90,7 @@ def test_failure_after_rows_were_flushed_rolls_back_everything(session, monkeypa
     b = bundle()
     b.communities = None
     with pytest.raises(RuntimeError, match="disk full"):
-        repository.import_bundle(session=session, bundle=b, progress=fail_on_persons)
+        import_bundle(session=session, bundle=b, progress=fail_on_persons)
     assert calls[:3] == ["compound", "street", "building"]  # rows were written before it
     assert table_counts(session=session) == before
 

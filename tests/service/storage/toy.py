@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, Point, box
 
-from service.storage.repository import ImportBundle
+from service.storage.imports import ImportBundle
 
 CODE = "520602001001"
 CRS = "EPSG:4326"

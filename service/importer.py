@@ -46,7 +46,7 @@ from gridmap.schema import ENTITIES
 from service.storage import models as m
 from service.storage.crypto import EncryptedString
 from service.storage.imports import STORE_KEYS, ImportBundle, ProgressCallback, import_bundle
-from service.storage.loads import list_communities, load_buildings, load_compounds
+from service.storage.loads import load_buildings, load_communities, load_compounds
 from service.storage.migrate import upgrade_database
 from service.storage.session import make_engine, session_scope
 from service.storage.updates import UPDATABLE, Changes
@@ -254,7 +254,7 @@ def _link_by_location(
     if needing:
         if step:
             step("link by location")
-        communities = _link_targets(bundle.communities, list_communities(session=session),
+        communities = _link_targets(bundle.communities, load_communities(session=session),
                                     "community_code")  # fmt: skip
         if not len(communities):  # none imported or stored yet: nothing to link to
             needing = {}
