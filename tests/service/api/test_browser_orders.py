@@ -62,31 +62,37 @@ def server(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def phone():
-    """A phone-sized page; its requests (URL, Authorization) and errors are recorded."""
+@pytest.fixture(scope="module")
+def chromium():
+    """One Chromium for the module (each test gets its own context)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        context = browser.new_context(**PHONE)
-
-        def only_local(route):
-            if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-                route.continue_()
-            else:
-                route.abort()
-
-        context.route("**/*", only_local)
-        tab = context.new_page()
-        tab.requests, tab.errors = [], []
-        tab.on("request", lambda r: tab.requests.append((r.url, r.headers.get("authorization"))))
-        tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
-        tab.on(
-            "console", lambda m: "Content Security Policy" in m.text and tab.errors.append(m.text)
-        )
-        yield tab
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def phone(chromium):
+    """A phone-sized page; its requests (URL, Authorization) and errors are recorded."""
+    context = chromium.new_context(**PHONE)
+
+    def only_local(route):
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", only_local)
+    tab = context.new_page()
+    tab.requests, tab.errors = [], []
+    tab.on("request", lambda r: tab.requests.append((r.url, r.headers.get("authorization"))))
+    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    csp = "Content Security Policy"
+    tab.on("console", lambda m: csp in m.text and tab.errors.append(m.text))
+    yield tab
+    context.close()
 
 
 def _card(page, order_id: int):

@@ -206,6 +206,7 @@ def test_public_requests_carry_no_personal_data_and_no_reported_point(client, se
     for missing in ("99999", "abc", "1,2"):
         r = client.get(f"/open311/v2/requests/{missing}.json")
         assert r.status_code == 404 and r.json()[0]["code"] == 404
+    _check_filters_ids_and_dates(client, ids)
 
 
 FILTERS = [
@@ -225,8 +226,7 @@ BAD_FILTERS = [
 ]
 
 
-def test_filters_ids_and_dates(client, seeded):
-    _url, ids = seeded
+def _check_filters_ids_and_dates(client, ids):
     for query, keys in FILTERS:
         r = client.get(f"/open311/v2/requests.json?{query}")
         assert r.status_code == 200, r.text
