@@ -22,6 +22,7 @@ from gridmap.coords import shift_geometries
 from gridmap.orders import OPEN_STATES, STATE_LABELS, TimeLimits
 from service import assets
 from service.api.deps import SessionDep
+from service.api.openapi_docs import GEOJSON, media_responses
 from service.api.responses import GeoJSONResponse
 from service.api.routes.orders import order_limits
 from service.storage import order_stats
@@ -113,6 +114,7 @@ _GRID_ORDER_FIELDS = ("grid_code", "community_code", "grid_name", "open", "overd
 
 
 @router.get("/maps/data/orders/grids.geojson", response_class=GeoJSONResponse, tags=["Maps"],
+            responses=media_responses(GEOJSON, description="GeoJSON FeatureCollection"),
             summary="Open work orders per published grid, for the district map")  # fmt: skip
 def grid_orders_data(
     session: SessionDep,
