@@ -2,11 +2,13 @@
 
 ``build_demo(url)`` migrates a store, imports the committed sample files, partitions every
 community into 300-500-household grids, saves and publishes each plan, and assigns grid staff
-to the new grids. ``gridmap serve --demo`` calls it on a fresh SpatiaLite file.
+to the new grids, then makes a few hundred work orders in every state. ``gridmap serve --demo``
+calls it on a fresh SpatiaLite file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 
 import geodata
 from gridmap.plans.partition import partition
+from service.demo_orders import DemoOrders, seed_demo_orders
 from service.importer import import_files
 from service.storage import models as m
 from service.storage.loads import load_buildings, load_communities, load_compounds, load_streets
@@ -52,12 +55,20 @@ class DemoSummary:
     plans: dict[str, int] = field(default_factory=dict)
     grids: int = 0
     staff_links: int = 0
+    orders: DemoOrders = field(default_factory=DemoOrders)
 
 
 def build_demo(
-    url: str, *, seed: int = 0, step: Callable[[str], None] | None = None
+    url: str,
+    *,
+    seed: int = 0,
+    step: Callable[[str], None] | None = None,
+    now: dt.datetime | None = None,
 ) -> DemoSummary:
     """Build the demo into the (empty) store at ``url`` and return a summary.
+
+    Work orders (a few hundred, every state) are made over the 30 days before ``now`` (default:
+    the current hour), by real moves (:func:`service.demo_orders.seed_demo_orders`).
 
     Raises
     ------
@@ -80,6 +91,9 @@ def build_demo(
                 summary.grids += n_grids
             _step(step, "assign staff to grids")
             summary.staff_links = assign_staff(session)
+            _step(step, "work orders (事项)")
+            clock = now or dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+            summary.orders = seed_demo_orders(session, now=clock, seed=seed)
     finally:
         engine.dispose()
     logger.info("Demo built: %d plan(s), %d grid(s)", len(summary.plans), summary.grids)

@@ -12,12 +12,20 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.storage.features import COLLECTIONS, get_community, grid_feature, grid_statement
 from service.storage.errors import NotFoundError
+from service.storage.features import COLLECTIONS, get_community, grid_feature, grid_statement
 from service.storage.models import SRID, Building, Community, Grid, Plan, Staff, StaffGrid
 from service.storage.paging import Feature, bbox_clause, is_sqlite
 
-__all__ = ["StaffMember", "LookupResult", "grid_staff", "lookup_point", "collection_extent"]
+__all__ = [
+    "StaffMember",
+    "LookupResult",
+    "PointPlace",
+    "grid_staff",
+    "locate_point",
+    "lookup_point",
+    "collection_extent",
+]
 
 _WORLD = (-180.0, -90.0, 180.0, 90.0)
 
@@ -58,8 +66,21 @@ def grid_staff(session: Session, grid_codes: Sequence[str]) -> dict[str, list[St
     return staff
 
 
-def lookup_point(session: Session, *, lon: float, lat: float) -> LookupResult:
-    """Return the community and published grid containing ``(lon, lat)`` and the grid's staff.
+@dataclass(frozen=True)
+class PointPlace:
+    """The community and published grid at a point, as keys (no geometry, no counts)."""
+
+    community_code: str
+    grid_code: str | None = None
+    grid_id: int | None = None
+    plan_id: int | None = None
+
+
+def locate_point(session: Session, *, lon: float, lat: float) -> PointPlace:
+    """The community and published grid containing ``(lon, lat)``: the rule of ``/lookup``.
+
+    A point on the line between two communities or two grids goes to the lower code, always.
+    Work orders are routed with it (:mod:`service.storage.orders`).
 
     Raises
     ------
@@ -76,19 +97,35 @@ def lookup_point(session: Session, *, lon: float, lat: float) -> LookupResult:
     ).first()
     if code is None:
         raise NotFoundError(f"No community contains the point lon={lon}, lat={lat}.")
-    community = get_community(session, code)
     row = session.execute(
-        grid_statement(True)
+        select(Grid.code, Grid.id, Grid.plan_id)
+        .join(Plan, Plan.id == Grid.plan_id)
         .where(
             Grid.community_code == code,
             Plan.status == "published",
             bbox_clause(session, Grid.geom, box),
             func.ST_Intersects(Grid.geom, point),
         )
-        .order_by(Grid.code)  # a point on the line between two grids: the lower code, always
+        .order_by(Grid.code)
     ).first()
     if row is None:
+        return PointPlace(code)
+    return PointPlace(code, row[0], row[1], row[2])
+
+
+def lookup_point(session: Session, *, lon: float, lat: float) -> LookupResult:
+    """Return the community and published grid containing ``(lon, lat)`` and the grid's staff.
+
+    Raises
+    ------
+    NotFoundError
+        If no community contains the point.
+    """
+    place = locate_point(session, lon=lon, lat=lat)
+    community = get_community(session, place.community_code)
+    if place.grid_id is None:
         return LookupResult(community, None, [])
+    row = session.execute(grid_statement(True).where(Grid.id == place.grid_id)).one()
     grid = grid_feature(row, True)
     return LookupResult(community, grid, grid_staff(session, [grid.id])[grid.id])
 

@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import ColumnElement, false, func, select, update
+from sqlalchemy import ColumnElement, case, false, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gridmap.errors import InputError
 from gridmap.orders import (
@@ -53,8 +54,8 @@ from gridmap.orders import (
 from gridmap.privacy import mask_name, mask_phone
 from service.storage.auth import PermissionDenied, Principal, scope_clause
 from service.storage.errors import NotFoundError
-from service.storage.lookup import lookup_point
-from service.storage.models import Building, Community, Grid
+from service.storage.lookup import locate_point
+from service.storage.models import Building, Community
 from service.storage.order_models import Order, OrderTransition
 
 __all__ = [
@@ -301,20 +302,16 @@ def route_order(session: Session, *, lon: float | None = None, lat: float | None
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InputError(f"lon={lon}, lat={lat} is not a longitude/latitude pair.")
     try:
-        found = lookup_point(session, lon=lon, lat=lat)
+        place = locate_point(session, lon=lon, lat=lat)
     except NotFoundError:
         raise OutsideCommunities(
             f"The point lon={lon}, lat={lat} is outside every community; "
             "check the coordinates (WGS 84 / CGCS2000)."
         ) from None
-    grid_code = plan_id = grid_id = None
-    if found.grid is not None:
-        grid_code, plan_id = found.grid.id, found.grid.properties["plan_id"]
-        grid_id = session.scalar(select(Grid.id).where(Grid.plan_id == plan_id,
-                                                       Grid.code == grid_code))  # fmt: skip
-    return Route(lon=lon, lat=lat, community_code=found.community.id,
-                 community_name=str(found.community.properties.get("community_name") or ""),
-                 grid_code=grid_code, grid_id=grid_id, plan_id=plan_id)  # fmt: skip
+    name = session.scalar(select(Community.name).where(Community.code == place.community_code))
+    return Route(lon=lon, lat=lat, community_code=place.community_code,
+                 community_name=str(name or ""), grid_code=place.grid_code,
+                 grid_id=place.grid_id, plan_id=place.plan_id)  # fmt: skip
 
 
 def submit_order(
@@ -380,14 +377,18 @@ def _record(session: Session, order_id: int, kind: str, from_state: str | None, 
 
 # --------------------------------------------------------------------------- reading
 def _scoped_order(session: Session, principal: Principal, order_id: int) -> Order:
-    order = session.get(Order, int(order_id), populate_existing=True)
-    if order is None:
+    """The order (fresh from the database); 404 if absent, 403 if out of scope (one query)."""
+    in_scope = case((order_scope(principal), 1), else_=0).label("in_scope")
+    row = session.execute(
+        select(Order, in_scope).where(Order.id == int(order_id))
+        .execution_options(populate_existing=True)
+    ).first()  # fmt: skip
+    if row is None:
         raise NotFoundError(f"Work order {order_id} not found.")
-    allowed = session.scalar(select(Order.id).where(Order.id == order.id, order_scope(principal)))
-    if allowed is None:
+    if not row.in_scope:
         raise PermissionDenied(f"Work order {order_id} is outside the scope of user "
                                f"{principal.username!r} ({principal.role}).")  # fmt: skip
-    return order
+    return row[0]
 
 
 def get_order(session: Session, principal: Principal, *, order_id: int,
@@ -488,9 +489,10 @@ def _move(session: Session, order: Order, to: str, *, actor: str, role: str, at:
     if result.rowcount != 1:
         now_state = session.scalar(select(Order.state).where(Order.id == order.id))
         raise IllegalTransition(str(now_state), to, order.id)
+    for key, value in {"state": to, "updated_at": at, **values}.items():
+        set_committed_value(order, key, value)  # what the UPDATE wrote, without reading it back
     kind_assignee = values.get("assignee") if to == "dispatched" else None
     _record(session, order.id, "transition", current, to, actor, role, at, note, kind_assignee)
-    session.refresh(order)
 
 
 def _values_for(order: Order, to: str, actor: str, note: str | None, assignee: str | None,
