@@ -85,14 +85,16 @@ log = logging.getLogger(__name__)
 
 PREFIX = "gm1:"
 """Marks an encrypted value (version 1: AES-256-GCM, 12-byte nonce)."""
-PURPOSES = ("id_number", "phone", "tags")
+PURPOSES = ("id_number", "phone", "tags", "name")
 _NONCE = 12
 _KEY_BYTES = 32
 _NOT_DIGIT = re.compile(r"\D")
 _META_TABLE = "store_meta"
 _FINGERPRINT = "data_key_fingerprint"
 _ENCRYPTED_COLUMNS = (("person", "id_number", "id_number"), ("person", "phone", "phone"),
-                      ("staff", "phone", "phone"), ("person", "tags", "tags"))  # fmt: skip
+                      ("staff", "phone", "phone"), ("person", "tags", "tags"),
+                      ("work_order", "reporter_name", "name"),
+                      ("work_order", "reporter_phone", "phone"))  # fmt: skip
 _HASH_COLUMNS = {("person", "id_number"): "id_number_hash", ("person", "phone"): "phone_hash",
                  ("staff", "phone"): "phone_hash"}  # fmt: skip
 
@@ -228,9 +230,16 @@ def _key_source(settings: Settings) -> str:
     return f"the key file {Path(settings.data_key_file).expanduser()} (GRIDMAP_DATA_KEY_FILE)"
 
 
+def _encrypted_columns(connection: Connection) -> list[tuple[str, str, str]]:
+    """The encrypted (table, column, purpose) of the tables this store has (older revisions
+    lack the later ones, e.g. ``work_order`` before 0005)."""
+    tables = set(inspect(connection).get_table_names())
+    return [entry for entry in _ENCRYPTED_COLUMNS if entry[0] in tables]
+
+
 def _sample_ciphertext(connection: Connection) -> tuple[str, str] | None:
     """One stored ciphertext and its purpose, or None when the store holds no personal data."""
-    for table, column, purpose in _ENCRYPTED_COLUMNS:
+    for table, column, purpose in _encrypted_columns(connection):
         query = text(f"SELECT {column} FROM {table} WHERE {column} LIKE 'gm1:%' LIMIT 1")  # noqa: S608
         value = connection.execute(query).scalar()
         if value is not None:
@@ -376,7 +385,7 @@ def rotate_store_key(connection: Connection, old: DataKeys, new: DataKeys) -> in
         raise DataKeyError(f"The current key ({old.fingerprint}) is not this store's key "
                            f"({recorded}); nothing was changed.")  # fmt: skip
     done = 0
-    for table, column, purpose in _ENCRYPTED_COLUMNS:
+    for table, column, purpose in _encrypted_columns(connection):
         hash_column = _HASH_COLUMNS.get((table, column))
         rows = connection.execute(
             text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")  # noqa: S608

@@ -49,7 +49,7 @@ class Order(Base):
     category: Mapped[str] = mapped_column(String(32), index=True)
     urgency: Mapped[str] = mapped_column(String(16), default="normal")
     description: Mapped[str] = mapped_column(Text)
-    reporter_name: Mapped[str | None] = mapped_column(EncryptedString(255, "phone"))
+    reporter_name: Mapped[str | None] = mapped_column(EncryptedString(255, "name"))
     reporter_phone: Mapped[str | None] = mapped_column(EncryptedString(255, "phone"))
     submitted_by: Mapped[str | None] = mapped_column(String(64))
     lon: Mapped[float] = mapped_column(Float)

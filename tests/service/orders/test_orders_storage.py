@@ -218,3 +218,18 @@ def test_history_is_append_only_and_contacts_encrypted(orders_session):
     assert sub.receipt_code.replace("-", "") not in receipt
     view = o.get_order_by_receipt(s, receipt_code=sub.receipt_code)
     assert view.id == sub.order.id and view.outcome is None
+
+
+def test_key_rotation_re_encrypts_reporters(orders_session):
+    from service.storage.crypto import decrypt, derive_keys, keys_of, rotate_store_key
+
+    s = orders_session
+    _submit(s)
+    s.commit()
+    old, new = keys_of(s), derive_keys(bytes(range(32)))
+    with s.get_bind().connect() as connection, connection.begin():
+        assert rotate_store_key(connection, old, new) >= 2
+        name, phone = connection.execute(text(
+            "SELECT reporter_name, reporter_phone FROM work_order")).one()  # fmt: skip
+    assert decrypt(name, purpose="name", keys=new) == "欧阳明珠"
+    assert decrypt(phone, purpose="phone", keys=new) == "13612345678"
