@@ -1,18 +1,22 @@
 """Problems of a plan: what a community worker should know, in plain words (English and Chinese).
 
-A :class:`Problem` is one thing to know about one grid (or community). :func:`merge_problems`
-makes one problem per community, grid and kind (no repeats); :func:`report_lines` turns them
-into the lines a person reads, with routine notices (a street block without households joined
-to its neighbour) counted in one summary line unless ``verbose``; :func:`problems_table` is the
-same report as a table (columns :data:`TABLE_COLUMNS`) and :func:`write_problems_csv` writes it.
+A :class:`Problem` is one thing to know about one grid (or community); a :class:`PlanProblem`
+is one found while a community is planned, before its grids have codes. Every message is
+written here, by a ``*_message`` function returning :data:`Words` (English, Chinese).
+:func:`merge_problems` makes one problem per community, grid and kind (no repeats);
+:func:`report_lines` turns them into the lines a person reads, with routine notices (a street
+block without households joined to its neighbour) counted in one summary line unless
+``verbose``; :func:`problems_table` is the same report as a table (columns
+:data:`TABLE_COLUMNS`) and :func:`write_problems_csv` writes it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -21,6 +25,8 @@ from gridmap.streets import UNNAMED_STREET
 
 __all__ = [
     "Problem",
+    "PlanProblem",
+    "Words",
     "SEVERITIES",
     "TABLE_COLUMNS",
     "merge_problems",
@@ -95,6 +101,62 @@ class Problem:
     def text(self, lang: str = "zh") -> str:
         """The message in ``lang`` (``"zh"`` or ``"en"``); English when no Chinese exists."""
         return self.message_zh if lang == "zh" and self.message_zh else self.message
+
+
+Words = tuple[str, str]
+"""A message in English and in Chinese."""
+
+Label = int | tuple[int, ...] | None
+"""The local label of the grid a :class:`PlanProblem` is about, the labels of several, or none."""
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """A problem found while planning one community, about grids known only by local label.
+
+    Its words are written by :meth:`problem` once the grids have codes: ``words`` is one of the
+    ``*_message`` functions of this module, called with ``facts`` and ``grid=`` (the code of
+    ``label``) or ``grids=`` (the codes of a tuple of labels).
+
+    Examples
+    --------
+    >>> p = PlanProblem("unbalanced", unbalanced_message, {"households": 520, "lo": 300,
+    ...                 "hi": 500}, label=0)
+    >>> p.relabel(lambda x: x + 2).problem({2: "520602001001003"}).message[:44]
+    'Grid 520602001001003 has 520 households, out'
+    """
+
+    kind: str
+    words: Callable[..., Words]
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    label: Label = None
+    building_ids: tuple[str, ...] = ()
+    severity: str = ""
+    streets: tuple[str, ...] = ()
+
+    def relabel(self, new: Callable[[int], int | None]) -> PlanProblem:
+        """The same problem with each label ``x`` as ``new(x)`` (dropped where ``None``)."""
+        if isinstance(self.label, tuple):
+            mapped = (new(x) for x in self.label)
+            return dataclasses.replace(self, label=tuple(x for x in mapped if x is not None))
+        if self.label is None:
+            return self
+        return dataclasses.replace(self, label=new(self.label))
+
+    def problem(self, code_of: Mapping[int, str]) -> Problem:
+        """The :class:`Problem`, worded with the grid codes ``code_of[label]``."""
+        code = None
+        if isinstance(self.label, tuple):
+            grids = [code_of[x] for x in self.label if x in code_of]
+            en, zh = self.words(**self.facts, grids=grids)
+            code = grids[0] if grids else None
+        elif self.label is not None:
+            code = code_of.get(self.label)
+            en, zh = self.words(**self.facts, grid=code or "")
+        else:
+            en, zh = self.words(**self.facts)
+        return Problem(self.kind, en, grid_code=code, building_ids=self.building_ids,
+                       message_zh=zh, severity=self.severity, streets=self.streets)  # fmt: skip
 
 
 def merge_problems(problems: Iterable[Problem]) -> list[Problem]:
@@ -253,7 +315,7 @@ def _ids(ids: list[str], limit: int = 10, sep: str = ", ") -> str:
     )
 
 
-def outside_message(ids: list[str]) -> tuple[str, str]:
+def outside_message(ids: list[str]) -> Words:
     """Buildings outside every community."""
     return (
         f"{len(ids)} building(s) lie outside every community and were not assigned to a grid: "
@@ -263,44 +325,44 @@ def outside_message(ids: list[str]) -> tuple[str, str]:
     )
 
 
-def over_max_message(ids: list[str], households: int, hi: int) -> tuple[str, str]:
-    """A building above the maximum forms its own grid (``{grid}`` is filled in later)."""
+def over_max_message(ids: list[str], households: int, hi: int, *, grid: str) -> Words:
+    """A building above the maximum forms its own grid."""
     names = ", ".join(ids)
     return (
         f"Building {names} has {households} households, more than the maximum of {hi} for one "
-        "grid; it forms grid {grid} on its own. Make it a dedicated grid (专属网格) or split it "
+        f"grid; it forms grid {grid} on its own. Make it a dedicated grid (专属网格) or split it "
         "by stairwell (单元) if one worker cannot serve it.",
-        f"楼栋{names}有{households}户，超过每个网格{hi}户的上限，单独划为网格{{grid}}。"
+        f"楼栋{names}有{households}户，超过每个网格{hi}户的上限，单独划为网格{grid}。"
         "可设为专属网格；如一名网格员服务不过来，可按单元拆分。",
     )
 
 
-def no_buildings_message(code: str) -> tuple[str, str]:
+def no_buildings_message(code: str, *, grid: str) -> Words:
     """A part of a community without households."""
     return (
-        f"Part of community {code} has no buildings with households; it forms grid {{grid}} with "
+        f"Part of community {code} has no buildings with households; it forms grid {grid} with "
         "0 households. Check whether buildings are missing there, or merge it by hand.",
-        f"社区{code}有一块区域没有住户楼栋，划为0户的网格{{grid}}。请核对是否漏录楼栋，或手工并入相邻网格。",
+        f"社区{code}有一块区域没有住户楼栋，划为0户的网格{grid}。请核对是否漏录楼栋，或手工并入相邻网格。",
     )
 
 
-def under_min_message(code: str, total: int, lo: int, whole: bool) -> tuple[str, str]:
+def under_min_message(code: str, total: int, lo: int, whole: bool, *, grid: str) -> Words:
     """A community (or a separate part) below the minimum is one grid."""
     if whole:
         return (
             f"Community {code} has only {total} households, fewer than the minimum of {lo}; it "
-            "forms one grid {grid}. Merge it with a neighbouring grid by hand if that suits.",
-            f"社区{code}仅有{total}户，不足{lo}户，整体划为一个网格（{{grid}}）。如合适，可手工与相邻网格合并。",
+            f"forms one grid {grid}. Merge it with a neighbouring grid by hand if that suits.",
+            f"社区{code}仅有{total}户，不足{lo}户，整体划为一个网格（{grid}）。如合适，可手工与相邻网格合并。",
         )
     return (
         f"A separate part of community {code} has only {total} households, fewer than the "
-        f"minimum of {lo}; it forms grid {{grid}} on its own. Merge it with a neighbouring grid "
+        f"minimum of {lo}; it forms grid {grid} on its own. Merge it with a neighbouring grid "
         "by hand if that suits the community.",
-        f"社区{code}的一块独立区域仅有{total}户，不足{lo}户，单独划为网格{{grid}}。如合适，可手工与相邻网格合并。",
+        f"社区{code}的一块独立区域仅有{total}户，不足{lo}户，单独划为网格{grid}。如合适，可手工与相邻网格合并。",
     )
 
 
-def infeasible_message(code: str, total: int, lo: int, hi: int) -> tuple[str, str]:
+def infeasible_message(code: str, total: int, lo: int, hi: int) -> Words:
     """No number of grids of ``lo``–``hi`` adds up to ``total``."""
     return (
         f"Community {code} (or a separate part of it) has {total} households: no number of "
@@ -311,19 +373,19 @@ def infeasible_message(code: str, total: int, lo: int, hi: int) -> tuple[str, st
     )
 
 
-def unbalanced_message(households: int, lo: int, hi: int) -> tuple[str, str]:
+def unbalanced_message(households: int, lo: int, hi: int, *, grid: str) -> Words:
     """A grid left outside the bounds by chunky buildings."""
     return (
-        f"Grid {{grid}} has {households} households, outside {lo}–{hi}: the buildings and "
+        f"Grid {grid} has {households} households, outside {lo}–{hi}: the buildings and "
         "compounds there are too large to combine into balanced grids (for example several "
         "towers that only fit two to a grid). Check the household counts of the large "
         "buildings or adjust the range.",
-        f"网格{{grid}}有{households}户，不在{lo}–{hi}户之间：附近楼栋和小区户数较大，无法组合成均衡的网格"
+        f"网格{grid}有{households}户，不在{lo}–{hi}户之间：附近楼栋和小区户数较大，无法组合成均衡的网格"
         "（例如几栋高层只能两栋一格）。请核对大楼栋的户数，或调整户数范围。",
     )
 
 
-def _why(reason: str, households: int, lo: int, hi: int) -> tuple[str, str]:
+def _why(reason: str, households: int, lo: int, hi: int) -> Words:
     """Why a street block was joined across a street (``reason`` is a Merge kind)."""
     return {
         "small": (
@@ -352,15 +414,15 @@ def _why(reason: str, households: int, lo: int, hi: int) -> tuple[str, str]:
     }[reason]
 
 
-def street_message(street: str, street_zh: str, reason: str, households: int, lo: int, hi: int):
-    """A grid crossing a street, and why (``reason`` is a :class:`gridmap.geometry.blocks.Merge`
-    kind)."""
-    return crossing_message(street, street_zh, [(reason, households)], lo, hi)
-
-
 def crossing_message(
-    streets_en: str, streets_zh: str, reasons: Sequence[tuple[str, int]], lo: int, hi: int
-) -> tuple[str, str]:
+    streets_en: str,
+    streets_zh: str,
+    reasons: Sequence[tuple[str, int]],
+    lo: int,
+    hi: int,
+    *,
+    grid: str,
+) -> Words:
     """A grid crossing streets, with every distinct reason (``(Merge kind, households)``).
 
     Reasons of one kind are told once, with the households of each street block listed.
@@ -368,9 +430,10 @@ def crossing_message(
     Examples
     --------
     >>> en, zh = crossing_message("Main St (5 m)", "中山路（5米）",
-    ...                           [("small", 20), ("small", 9), ("empty", 0)], 300, 500)
+    ...                           [("small", 20), ("small", 9), ("empty", 0)], 300, 500,
+    ...                           grid="520602001001003")
     >>> zh
-    '网格{grid}跨越了中山路（5米）：街道一侧的街区仅有20户、9户，不足300户，无法单独成为网格；街道一侧的街区没有住户，须并入某个网格，因此在街道最短处与相邻街区合并。'
+    '网格520602001001003跨越了中山路（5米）：街道一侧的街区仅有20户、9户，不足300户，无法单独成为网格；街道一侧的街区没有住户，须并入某个网格，因此在街道最短处与相邻街区合并。'
     """
     by_kind: dict[str, list[int]] = {}
     for kind, hh in reasons:
@@ -381,13 +444,13 @@ def crossing_message(
     why_en = "; ".join(w[0] for w in whys)
     why_zh = "；".join(w[1] for w in whys)
     return (
-        f"Grid {{grid}} crosses {streets_en or 'a street'}: {why_en}. It was joined to its "
+        f"Grid {grid} crosses {streets_en or 'a street'}: {why_en}. It was joined to its "
         "neighbour where the street frontage is shortest.",
-        f"网格{{grid}}跨越了{streets_zh or '一条道路'}：{why_zh}，因此在街道最短处与相邻街区合并。",
+        f"网格{grid}跨越了{streets_zh or '一条道路'}：{why_zh}，因此在街道最短处与相邻街区合并。",
     )
 
 
-def _why_many(kind: str, households: list[int], lo: int, hi: int) -> tuple[str, str]:
+def _why_many(kind: str, households: list[int], lo: int, hi: int) -> Words:
     """:func:`_why` for one kind and the households of one or more street blocks."""
     if len(households) <= 1 or kind not in ("small", "awkward", "unbalanced"):
         return _why(kind, households[0] if households else 0, lo, hi)
@@ -415,36 +478,113 @@ def _why_many(kind: str, households: list[int], lo: int, hi: int) -> tuple[str, 
     }[kind]
 
 
-def through_building_message(streets_en: str, streets_zh: str, ids: list[str]) -> tuple[str, str]:
+def through_building_message(
+    streets_en: str, streets_zh: str, ids: list[str], *, grid: str
+) -> Words:
     """Streets given as boundaries pass through buildings that a grid line now cuts."""
     return (
-        f"{streets_en} pass(es) through building(s) {_ids(ids)} of grid {{grid}}, so the grid "
+        f"{streets_en} pass(es) through building(s) {_ids(ids)} of grid {grid}, so the grid "
         "line along the street cuts their footprint. If the street runs under the buildings "
         "(a passage or tunnel), mark it with tunnel=yes or boundary=false in the street layer.",
-        f"{streets_zh}穿过网格{{grid}}的楼栋{_ids(ids, sep='、')}，沿道路的网格边界切过了这些楼栋。"
+        f"{streets_zh}穿过网格{grid}的楼栋{_ids(ids, sep='、')}，沿道路的网格边界切过了这些楼栋。"
         "如道路从楼下穿过（门洞、隧道），请在道路图层的“是否边界”列填“否”。",
     )
 
 
-def detached_part_message(code: str, area_m2: float, distance_m: float) -> tuple[str, str]:
+def detached_part_message(code: str, area_m2: float, distance_m: float, *, grid: str) -> Words:
     """A detached part of a community without households joined the nearest grid."""
     return (
         f"A detached part of community {code} without households (about {area_m2:,.0f} m², "
-        f"{distance_m:,.0f} m away) was joined to grid {{grid}}, the nearest grid, instead of "
+        f"{distance_m:,.0f} m away) was joined to grid {grid}, the nearest grid, instead of "
         "forming an empty grid.",
         f"社区{code}有一块不相连且没有住户的区域（约{area_m2:.0f}平方米，相距{distance_m:.0f}米），"
-        "已并入最近的网格{grid}，不单独成为空网格。",
+        f"已并入最近的网格{grid}，不单独成为空网格。",
     )
 
 
 def compound_split_message(
-    compound: str, households: int, grids: int, broken: int, lo: int, hi: int
-) -> tuple[str, str]:
-    """A compound that fits in one grid had to be split (``{grids}`` is filled in later)."""
+    compound: str, households: int, broken: int, lo: int, hi: int, *, grids: Sequence[str]
+) -> Words:
+    """A compound that fits in one grid had to be split between ``grids``."""
+    n, en, zh = len(grids), ", ".join(grids), "、".join(grids)
     return (
-        f"Compound (小区) {compound} with {households} households is split between {grids} "
-        f"grids ({{grids}}): kept whole, a grid next to it had {broken} households, outside "
+        f"Compound (小区) {compound} with {households} households is split between {n} "
+        f"grids ({en}): kept whole, a grid next to it had {broken} households, outside "
         f"{lo}–{hi}, and no balanced plan kept every compound whole.",
-        f"小区{compound}（{households}户）被分到{grids}个网格（{{grids}}）：若整体保留，相邻网格将有"
+        f"小区{compound}（{households}户）被分到{n}个网格（{zh}）：若整体保留，相邻网格将有"
         f"{broken}户，不在{lo}–{hi}户之间，无法在保持小区完整的同时使网格均衡。",
+    )
+
+
+# Re-districting: the grids already have codes, so the messages name them directly.
+
+
+def repair_over_max_message(ids: list[str], households: int, hi: int, *, grid: str) -> Words:
+    """A building above the maximum is a grid of its own after a repair."""
+    return (
+        f"Building {', '.join(ids)} has {households} households, more than the maximum of "
+        f"{hi} for one grid; it forms grid {grid} on its own. Make it a dedicated grid "
+        "(专属网格) or split it by stairwell (单元) if one worker cannot serve it.",
+        f"楼栋 {'、'.join(ids)} 有 {households} 户，超过每个网格 {hi} 户的上限，"
+        f"单独成为网格 {grid}。可设为专属网格，或按单元拆分后再划分。",
+    )
+
+
+def repair_under_min_message(
+    community: str, total: int, lo: int, households: int, *, grid: str
+) -> Words:
+    """A community below the minimum after a repair."""
+    return (
+        f"Community {community} has only {total} households, fewer than the minimum of "
+        f"{lo}; grid {grid} holds {households} of them. Merge it with a neighbouring grid "
+        "by hand if that suits the community, or lower the minimum.",
+        f"社区 {community} 仅有 {total} 户，少于每个网格 {lo} 户的下限；"
+        f"网格 {grid} 有 {households} 户。可与相邻网格合并，或降低下限。",
+    )
+
+
+def repair_infeasible_message(
+    community: str, total: int, lo: int, hi: int, households: int, status: str, *, grid: str
+) -> Words:
+    """No number of grids of ``lo``–``hi`` adds up to the community's ``total``."""
+    return (
+        f"Community {community} has {total} households: no number of grids of {lo}–{hi} "
+        f"households adds up to that, so grid {grid} has {households} ({status}). Adjust "
+        "the range or the boundary.",
+        f"社区 {community} 共 {total} 户，无法分成若干个 {lo}–{hi} 户的网格，"
+        f"网格 {grid} 有 {households} 户。请调整户数范围或社区边界。",
+    )
+
+
+def unrepaired_message(households: int, status: str, lo: int, hi: int, *, grid: str) -> Words:
+    """A grid that moving buildings could not bring within the bounds."""
+    return (
+        f"Grid {grid} has {households} households ({status}) and could not be brought within "
+        f"{lo}–{hi} by moving buildings between grids: check the household counts of its "
+        "large buildings and compounds, adjust the range, or run a fresh partition.",
+        f"网格 {grid} 有 {households} 户，无法通过调整楼栋回到 {lo}–{hi} 户：请核对"
+        "大楼栋和小区的户数，调整户数范围，或重新划分。",
+    )
+
+
+def repair_split_message(community: str, ids: list[str], lo: int, hi: int) -> Words:
+    """Compounds whole in one grid before a repair and split between grids after it."""
+    return (
+        f"In community {community} compound(s) {', '.join(ids)} (小区) had to be split "
+        f"between grids: kept whole, they left grids outside {lo}–{hi} households.",
+        f"社区 {community} 的小区 {'、'.join(ids)} 不得不拆分到多个"
+        f"网格：若保持完整，部分网格会超出 {lo}–{hi} 户的范围。",
+    )
+
+
+def repair_crossing_message(
+    pieces: Sequence[tuple[str, float]], lo: int, hi: int, *, grid: str
+) -> Words:
+    """A grid that a repair took across a street (``pieces`` as for :func:`street_list`)."""
+    return (
+        f"Grid {grid} now crosses {street_list(pieces, 'en')}: no repair that keeps every "
+        f"grid within its street blocks brought the grids around it within {lo}–{hi} "
+        "households, so buildings across the street joined it.",
+        f"网格 {grid} 跨越了{street_list(pieces, 'zh')}：在不跨街道的前提下无法"
+        f"使附近网格回到 {lo}–{hi} 户，因此将街道对面的楼栋并入该网格。",
     )

@@ -2,13 +2,16 @@
 
 :func:`check_columns` validates the layers, :func:`make_jobs` assigns buildings to communities
 (one :class:`CommunityJob` each, picklable for worker processes), :func:`prepare_jobs` does both
-after projecting the layers, and :func:`relaxed_bounds` widens the household bounds when no
-number of grids can hold a total.
+after projecting the layers, and :func:`run_jobs` plans the communities in this process or in
+worker processes (with the same result).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -28,7 +31,11 @@ __all__ = [
     "make_jobs",
     "prepare_jobs",
     "community_seed",
+    "run_jobs",
 ]
+
+_Task = TypeVar("_Task")
+_Out = TypeVar("_Out")
 
 
 @dataclass
@@ -252,3 +259,26 @@ def prepare_jobs(
 def community_seed(seed: int, code: str) -> int:
     """Seed of one community, derived from the run seed and its code."""
     return (int(seed) * 1_000_003 + int(code)) % (2**63)
+
+
+def run_jobs(
+    plan: Callable[[_Task], _Out],
+    tasks: Sequence[_Task],
+    codes: Sequence[str],
+    n_jobs: int,
+    progress: Callable[[str], None] | None,
+) -> list[_Out]:
+    """``plan`` each task, in this process or in ``n_jobs`` processes (the same result);
+    ``progress`` is called with the community code of each task when it is done."""
+    if n_jobs <= 1 or len(tasks) <= 1:
+        results = map(plan, tasks)
+        return [_done(out, code, progress) for out, code in zip(results, codes, strict=True)]
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks))) as pool:
+        results = pool.map(plan, tasks)
+        return [_done(out, code, progress) for out, code in zip(results, codes, strict=True)]
+
+
+def _done(out: _Out, code: str, progress: Callable[[str], None] | None) -> _Out:
+    if progress:
+        progress(code)
+    return out

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
@@ -20,17 +19,26 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.constraints import STATUS_OK, household_bounds
+from gridmap.constraints import STATUS_OK, Bounds, household_bounds
 from gridmap.crs import STORAGE_CRS
 from gridmap.geometry.adjacency import cell_graph
 from gridmap.geometry.blocks import Merge, block_frontage, group_blocks, street_blocks
 from gridmap.geometry.cells import tessellate
-from gridmap.geometry.metrics import polsby_popper, street_straddle
+from gridmap.geometry.metrics import street_straddle
 from gridmap.geometry.numbering import grid_codes
 from gridmap.geometry.units import open_ground_units
-from gridmap.plans.jobs import CommunityJob, prepare_jobs
-from gridmap.plans.planner import SearchBudget, plan_group
+from gridmap.plans.jobs import CommunityJob, prepare_jobs, run_jobs
+from gridmap.plans.planner import GroupPlan, SearchBudget, plan_group
+from gridmap.plans.tables import (
+    GRID_COLUMNS,
+    assignment_frame,
+    concat_assignments,
+    grid_frame,
+    grid_rows,
+    log_problems,
+)
 from gridmap.problems import (
+    PlanProblem,
     Problem,
     crossing_message,
     detached_part_message,
@@ -45,7 +53,6 @@ __all__ = ["partition", "PartitionResult", "Problem", "GRID_COLUMNS"]
 
 logger = logging.getLogger(__name__)
 
-GRID_COLUMNS = ["grid_code", "community_code", "households", "buildings", "status", "polsby_popper"]
 _MAX_FALLBACK_MERGES = 20  # groups joined across a street because their buildings cannot balance
 _FALLBACK_TRIES = 3  # neighbouring groups tried for each
 _MIN_CROSSING_M = 1.0  # street pieces shorter than this inside a grid are not named
@@ -92,6 +99,35 @@ class PartitionResult:
     def report(self, lang: str = "zh", verbose: bool = False) -> list[str]:
         """The problem lines a person reads (see :func:`gridmap.problems.report_lines`)."""
         return report_lines(self.problems, lang, verbose)
+
+
+@dataclass(frozen=True)
+class CommunityPlan:
+    """The plan of one community, in its projected CRS (what a worker process returns).
+
+    Attributes
+    ----------
+    code : str
+        Community code.
+    grid_geoms, codes, households, buildings : np.ndarray
+        Per grid: geometry, code, households and number of buildings.
+    building_ids, building_grid : np.ndarray
+        Per building of the community: id and grid code.
+    problems : list of Problem
+        Worded with grid codes; ``community_code`` and ``households`` are filled in later.
+    bounds : Bounds
+        The household bounds the grids were planned to.
+    """
+
+    code: str
+    grid_geoms: np.ndarray
+    codes: list[str]
+    households: np.ndarray
+    buildings: np.ndarray
+    building_ids: np.ndarray
+    building_grid: np.ndarray
+    problems: list[Problem]
+    bounds: Bounds
 
 
 def partition(
@@ -153,28 +189,11 @@ def partition(
     jobs, problems, inside, crs = prepare_jobs(
         communities, buildings, streets, compounds, bounds, seed
     )
-    plans = _run(jobs, n_jobs, progress)
-    return _assemble(plans, problems, crs, bounds.hi, inside)
+    plans = run_jobs(_plan_community, jobs, [job.code for job in jobs], n_jobs, progress)
+    return _assemble(plans, problems, crs)
 
 
-def _run(jobs: list[CommunityJob], n_jobs: int, progress) -> list[dict]:
-    if n_jobs <= 1 or len(jobs) <= 1:
-        out = []
-        for job in jobs:
-            out.append(_plan_community(job))
-            if progress:
-                progress(job.code)
-        return out
-    with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-        out = []
-        for job, plan in zip(jobs, pool.map(_plan_community, jobs), strict=True):
-            out.append(plan)
-            if progress:
-                progress(job.code)
-        return out
-
-
-def _plan_community(job: CommunityJob) -> dict:
+def _plan_community(job: CommunityJob) -> CommunityPlan:
     """Plan one community: labels per cell, grid geometries, problems (projected CRS)."""
     rng = np.random.default_rng(job.seed)
     tess = tessellate(
@@ -214,18 +233,17 @@ def _plan_community(job: CommunityJob) -> dict:
     building_grid = np.array(
         [code_of[int(cell_labels[c])] for c in tess.building_cell], dtype=object
     )
-    return {
-        "code": job.code,
-        "grid_geoms": grid_geoms,
-        "codes": codes,
-        "households": hh,
-        "buildings": nb,
-        "building_ids": job.ids,
-        "building_grid": building_grid,
-        "problems": [_with_code(p, code_of) for p in problems],
-        "lo": job.lo,
-        "hi": job.hi,
-    }
+    return CommunityPlan(
+        code=job.code,
+        grid_geoms=grid_geoms,
+        codes=codes,
+        households=hh,
+        buildings=nb,
+        building_ids=job.ids,
+        building_grid=building_grid,
+        problems=[p.problem(code_of) for p in problems],
+        bounds=household_bounds(job.lo, job.hi),
+    )
 
 
 def _group(graph, cell_compound, cell_block, job: CommunityJob):
@@ -293,32 +311,28 @@ def _neighbour_groups(plans, i, graph) -> list[int]:
     return found[np.argsort(front[found], kind="stable")].tolist()
 
 
-def _combine(plans, n_cells: int) -> tuple[np.ndarray, list]:
+def _combine(plans: list[GroupPlan], n_cells: int) -> tuple[np.ndarray, list[PlanProblem]]:
     """Global cell labels ``0..k-1`` and the problems with global labels."""
     raw = np.full(n_cells, -1, dtype=np.int64)
-    problems, offset = [], 0
+    problems: list[PlanProblem] = []
+    offset = 0
     for p in plans:
         raw[p.cells] = p.labels + offset
-        for kind, en, zh, label, ids in p.problems:
-            if isinstance(label, tuple):
-                label = tuple(x + offset for x in label)
-            elif label is not None:
-                label = label + offset
-            problems.append((kind, en, zh, label, ids))
+        problems += [q.relabel(lambda x, off=offset: x + off) for q in p.problems]
         offset += int(p.labels.max()) + 1 if len(p.labels) else 0
     uniq, cell_labels = np.unique(raw, return_inverse=True)
+    return cell_labels.ravel(), _compact(problems, uniq)
+
+
+def _compact(problems: list[PlanProblem], uniq: np.ndarray) -> list[PlanProblem]:
+    """The problems with labels ``uniq[i]`` as ``i`` (labels not in ``uniq`` dropped)."""
     remap = {int(u): i for i, u in enumerate(uniq.tolist())}
-    out = []
-    for kind, en, zh, label, ids in problems:
-        if isinstance(label, tuple):
-            label = tuple(remap[x] for x in label if x in remap)
-        elif label is not None:
-            label = remap.get(label)
-        out.append((kind, en, zh, label, ids))
-    return cell_labels.ravel(), out
+    return [q.relabel(remap.get) for q in problems]
 
 
-def _crossings(graph, cell_block, cell_labels, merges, grid_geoms, labels, job) -> list:
+def _crossings(
+    graph, cell_block, cell_labels, merges, grid_geoms, labels, job
+) -> list[PlanProblem]:
     """One problem per grid crossing streets, with every reason for it.
 
     A grid that crosses streets only because street blocks without households had to join a
@@ -339,11 +353,11 @@ def _crossings(graph, cell_block, cell_labels, merges, grid_geoms, labels, job) 
     for label, whys in seen.items():
         real = [w for w in whys if w[0] != "empty"]
         found = pieces.get(label, [])
-        en, zh = crossing_message(
-            street_list(found, "en"), street_list(found, "zh"), real or list(whys), job.lo, job.hi
-        )
-        extra = {"severity": "" if real else "routine", "streets": _named(found)}
-        out.append(("street_crossed", en, zh, label, (), extra))
+        facts = {"streets_en": street_list(found, "en"), "streets_zh": street_list(found, "zh"),
+                 "reasons": real or list(whys), "lo": job.lo, "hi": job.hi}  # fmt: skip
+        severity = "" if real else "routine"
+        out.append(PlanProblem("street_crossed", crossing_message, facts, label,
+                               severity=severity, streets=_named(found)))  # fmt: skip
     return out
 
 
@@ -365,7 +379,7 @@ def _crossed_streets(grid_geoms, labels, job) -> dict[int, list[tuple[str, float
     return found
 
 
-def _through_buildings(tess, cell_labels, grid_geoms, labels, job) -> list:
+def _through_buildings(tess, cell_labels, grid_geoms, labels, job) -> list[PlanProblem]:
     """Buildings whose footprint a street given as a boundary splits between grids."""
     if job.streets is None or len(job.streets) == 0 or len(job.geoms) == 0:
         return []
@@ -390,10 +404,10 @@ def _through_buildings(tess, cell_labels, grid_geoms, labels, job) -> list:
             ("" if job.street_names is None else str(job.street_names[s] or ""), 0.0)
             for s in dict.fromkeys(si[mine].tolist())
         ]
-        words = {lang: _street_words(names, lang) for lang in ("en", "zh")}
-        en, zh = through_building_message(words["en"], words["zh"], ids)
-        out.append(("street_through_building", en, zh, labels[g], tuple(ids),
-                    {"streets": _named(names)}))  # fmt: skip
+        facts = {"streets_en": _street_words(names, "en"), "streets_zh": _street_words(names, "zh"),
+                 "ids": ids}  # fmt: skip
+        out.append(PlanProblem("street_through_building", through_building_message, facts,
+                               labels[g], tuple(ids), streets=_named(names)))  # fmt: skip
     return out
 
 
@@ -405,17 +419,19 @@ def _street_words(names: list[tuple[str, float]], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(named)
 
 
-def _join_empty_parts(tess, cell_labels: np.ndarray, problems: list, job) -> tuple:
+def _join_empty_parts(
+    tess, cell_labels: np.ndarray, problems: list[PlanProblem], job
+) -> tuple[np.ndarray, list[PlanProblem]]:
     """Give each detached part without households to the nearest grid of the community."""
     totals = np.bincount(cell_labels, tess.cell_households)
-    empty = [p for p in problems if p[0] == "no_buildings" and p[3] is not None]
+    empty = [p for p in problems if p.kind == "no_buildings" and p.label is not None]
     if not empty or (totals > 0).sum() == 0:
         return cell_labels, problems
     cell_labels = cell_labels.copy()
     joined = []
     for p in empty:
-        mine = cell_labels == p[3]
-        if totals[p[3]] > 0 or mine.all():
+        mine = cell_labels == p.label
+        if totals[p.label] > 0 or mine.all():
             continue
         part = shapely.union_all(tess.cells[mine])
         others = np.flatnonzero(~mine & (tess.cell_households > 0))
@@ -424,23 +440,14 @@ def _join_empty_parts(tess, cell_labels: np.ndarray, problems: list, job) -> tup
         target = int(cell_labels[others[near]])
         dist = float(shapely.distance(part, tess.cells[others[near]]))
         cell_labels[mine] = target
-        en, zh = detached_part_message(job.code, float(shapely.area(part)), dist)
-        joined.append((p, ("detached_part", en, zh, target, ())))
+        facts = {"code": job.code, "area_m2": float(shapely.area(part)), "distance_m": dist}
+        joined.append((p, PlanProblem("detached_part", detached_part_message, facts, target)))
     if not joined:
         return cell_labels, problems
     gone = {id(p) for p, _ in joined}
     problems = [q for q in problems if id(q) not in gone] + [q for _, q in joined]
     uniq, compact = np.unique(cell_labels, return_inverse=True)
-    remap = {int(u): i for i, u in enumerate(uniq.tolist())}
-    out = []
-    for q in problems:
-        label = q[3]
-        if isinstance(label, tuple):
-            label = tuple(remap[x] for x in label if x in remap)
-        elif label is not None:
-            label = remap.get(label)
-        out.append((*q[:3], label, *q[4:]))
-    return compact.ravel(), out
+    return compact.ravel(), _compact(problems, uniq)
 
 
 def _merge_slivers(geoms: dict[int, shapely.Geometry]) -> dict[int, shapely.Geometry]:
@@ -469,65 +476,17 @@ def _merge_slivers(geoms: dict[int, shapely.Geometry]) -> dict[int, shapely.Geom
     return out
 
 
-def _with_code(p: tuple, code_of: dict[int, str]) -> Problem:
-    kind, en, zh, label, ids = p[:5]
-    extra = p[5] if len(p) > 5 else {}
-    code = None
-    if isinstance(label, tuple):
-        grids = [code_of[x] for x in label if x in code_of]
-        en, zh = en.replace("{grids}", ", ".join(grids)), zh.replace("{grids}", "、".join(grids))
-        code = grids[0] if grids else None
-    elif label is not None:
-        code = code_of.get(label)
-    if code:
-        en, zh = en.replace("{grid}", code), zh.replace("{grid}", code)
-    return Problem(kind, en, grid_code=code, building_ids=tuple(ids), message_zh=zh, **extra)
-
-
-def _assemble(plans: list[dict], problems: list[Problem], crs, hi: int, inside) -> PartitionResult:
-    del hi, inside
+def _assemble(plans: list[CommunityPlan], problems: list[Problem], crs) -> PartitionResult:
     rows, assign = [], []
     for plan in plans:
-        grid_hh = dict(zip(plan["codes"], plan["households"].tolist(), strict=True))
-        for p in plan["problems"]:
+        grid_hh = dict(zip(plan.codes, plan.households.tolist(), strict=True))
+        for p in plan.problems:
             hh = grid_hh.get(p.grid_code) if p.households is None else p.households
-            problems.append(replace(p, community_code=plan["code"], households=hh))
-        pp = polsby_popper(plan["grid_geoms"])
-        for i, code in enumerate(plan["codes"]):
-            h = int(plan["households"][i])
-            status = household_bounds(plan["lo"], plan["hi"]).status(h)
-            rows.append(
-                {
-                    "grid_code": code,
-                    "community_code": plan["code"],
-                    "households": h,
-                    "buildings": int(plan["buildings"][i]),
-                    "status": status,
-                    "polsby_popper": round(float(pp[i]), 4),
-                    "area_m2": float(shapely.area(plan["grid_geoms"][i])),
-                    "perimeter_m": float(shapely.length(plan["grid_geoms"][i])),
-                    "geometry": plan["grid_geoms"][i],
-                }
-            )
-        assign.append(
-            pd.DataFrame(
-                {
-                    "building_id": plan["building_ids"],
-                    "grid_code": plan["building_grid"],
-                    "community_code": plan["code"],
-                }
-            )
-        )
-    frame = pd.DataFrame(rows, columns=[*GRID_COLUMNS, "area_m2", "perimeter_m", "geometry"])
-    grids = gpd.GeoDataFrame(frame, geometry="geometry", crs=crs).sort_values("grid_code")
-    grids = grids.reset_index(drop=True)
-    metrics = pd.DataFrame(grids.drop(columns="geometry"))
+            problems.append(replace(p, community_code=plan.code, households=hh))
+        rows += grid_rows(plan.code, plan.codes, plan.grid_geoms, plan.households,
+                          plan.buildings, plan.bounds)  # fmt: skip
+        assign.append(assignment_frame(plan.building_ids, plan.building_grid, plan.code))
+    grids, metrics = grid_frame(rows, crs)
     out = grids[[*GRID_COLUMNS, "geometry"]].to_crs(STORAGE_CRS)
-    assignments = (
-        pd.concat(assign, ignore_index=True)
-        if assign
-        else pd.DataFrame(columns=["building_id", "grid_code", "community_code"])
-    )
-    for p in problems:
-        logger.info("%s: %s", p.kind, p.message)
-    return PartitionResult(out, assignments, metrics, problems, crs)
+    log_problems(logger, problems)
+    return PartitionResult(out, concat_assignments(assign), metrics, problems, crs)

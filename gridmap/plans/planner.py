@@ -4,8 +4,8 @@
 towers and fitting compounds into units (:mod:`gridmap.geometry.units`), plans each connected piece
 by tree bisection and local search (:mod:`gridmap.solve.search`) and, when chunky compounds leave a
 grid out of bounds, frees only the compounds in and next to the broken grids (then, if that is not
-enough, every compound of the group) and re-plans that part. Problems are returned as tuples
-``(kind, message_en, message_zh, local_label, building_ids)`` with a ``{grid}`` placeholder.
+enough, every compound of the group) and re-plans that part. Problems are returned as
+:class:`gridmap.problems.PlanProblem` about local grid labels, worded once grids have codes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from gridmap.geometry.adjacency import CellGraph, subgraph
 from gridmap.geometry.units import OPEN_GROUND, Units, contract
 from gridmap.plans.jobs import CommunityJob
 from gridmap.problems import (
+    PlanProblem,
     compound_split_message,
     infeasible_message,
     no_buildings_message,
@@ -85,13 +86,13 @@ class GroupPlan:
         Grid label of each of these cells, ``0..k-1``.
     violation : float
         Households outside ``[lo, hi]`` over all grids that are not a lone tower.
-    problems : list of tuple
+    problems : list of PlanProblem
     """
 
     cells: np.ndarray
     labels: np.ndarray
     violation: float
-    problems: list = field(default_factory=list)
+    problems: list[PlanProblem] = field(default_factory=list)
 
 
 def plan_group(
@@ -166,12 +167,12 @@ def _components(units: Units) -> list[list[int]]:
 def _label_units(units: Units, job: CommunityJob, rng, budget: SearchBudget, whole: bool):
     """Labels per unit, problems, and households outside the bounds each piece was planned to."""
     labels = [-1] * units.n
-    problems: list = []
+    problems: list[PlanProblem] = []
     excess = 0.0
     next_label = 0
     for t in np.flatnonzero(units.tower).tolist():
         labels[t] = next_label
-        problems.append(("over_max", *_tower_message(units, t, job), next_label, ()))
+        problems.append(_tower_problem(units, t, job, next_label))
         next_label += 1
     comps = _components(units)
     for comp in comps:
@@ -183,15 +184,16 @@ def _label_units(units: Units, job: CommunityJob, rng, budget: SearchBudget, who
             for v in comp:
                 labels[v] = label
             if not towers:
-                problems.append(("no_buildings", *no_buildings_message(job.code), label, ()))
+                facts = {"code": job.code}
+                problems.append(PlanProblem("no_buildings", no_buildings_message, facts, label))
             continue
         if total < job.lo or len(comp) == 1:
             for v in comp:
                 labels[v] = next_label
             alone = whole and len(comps) == 1 and not units.tower.any()
-            msg = under_min_message(job.code, int(total), job.lo, alone)
             if total < job.lo:
-                problems.append(("under_min", *msg, next_label, ()))
+                facts = {"code": job.code, "total": int(total), "lo": job.lo, "whole": alone}
+                problems.append(PlanProblem("under_min", under_min_message, facts, next_label))
             next_label += 1
             continue
         parts, bounds = _plan_piece(comp, units, job, rng, budget)
@@ -257,24 +259,29 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
     return list(groups.values()), bounds
 
 
-def _tower_message(units: Units, t: int, job: CommunityJob) -> tuple[str, str]:
+def _tower_problem(units: Units, t: int, job: CommunityJob, label: int) -> PlanProblem:
     big = np.flatnonzero(job.households > job.hi)
     rows = [r for r in big.tolist() if job.households[r] == units.weights[t]] or big.tolist()[:1]
-    return over_max_message(job.ids[rows].tolist(), int(units.weights[t]), job.hi)
+    facts = {"ids": job.ids[rows].tolist(), "households": int(units.weights[t]), "hi": job.hi}
+    return PlanProblem("over_max", over_max_message, facts, label)
 
 
-def _balance_problems(job, total, bounds: Bounds, parts, units: Units, first_label: int) -> list:
-    relaxed = bounds.lo != job.lo or bounds.hi != job.hi
+def _unbalanced(households: float, job: CommunityJob, label: int) -> PlanProblem:
+    facts = {"households": int(households), "lo": job.lo, "hi": job.hi}
+    return PlanProblem("unbalanced", unbalanced_message, facts, label)
+
+
+def _balance_problems(
+    job, total, bounds: Bounds, parts, units: Units, first_label: int
+) -> list[PlanProblem]:
+    if bounds.lo != job.lo or bounds.hi != job.hi:  # relaxed: no plan can meet the bounds
+        facts = {"code": job.code, "total": int(total), "lo": job.lo, "hi": job.hi}
+        return [PlanProblem("infeasible", infeasible_message, facts)]
     out = []
-    if relaxed:
-        out.append(
-            ("infeasible", *infeasible_message(job.code, int(total), job.lo, job.hi), None, ())
-        )
-        return out
     for label, part in enumerate(parts, start=first_label):
         w = sum(units.weights[v] for v in part)
         if not job.lo <= w <= job.hi:
-            out.append(("unbalanced", *unbalanced_message(int(w), job.lo, job.hi), label, ()))
+            out.append(_unbalanced(w, job, label))
     return out
 
 
@@ -306,7 +313,7 @@ def _free_compounds(plan: GroupPlan, sub: CellGraph, comp, job, rng, budget, who
             new = np.asarray(unit_labels, dtype=np.int64)[units.unit_of_cell]
         else:
             new = _replan_region(labels, units, cells_free, job, rng, budget)
-            problems = [p for p in plan.problems if p[0] != "unbalanced"]
+            problems = [p for p in plan.problems if p.kind != "unbalanced"]
             problems += _unbalanced_after(new, w, job)
         cand = GroupPlan(plan.cells, new, _violation(new, w, job), problems)
         cand.problems += _split_problems(
@@ -347,18 +354,18 @@ def _replan_region(labels, units: Units, cells_free, job, rng, budget) -> np.nda
     return out[units.unit_of_cell]
 
 
-def _unbalanced_after(labels: np.ndarray, w: np.ndarray, job) -> list:
+def _unbalanced_after(labels: np.ndarray, w: np.ndarray, job) -> list[PlanProblem]:
     totals = np.bincount(labels, w)
     tower = np.zeros(len(totals), dtype=bool)
     tower[labels[w > job.hi]] = True
     out = []
     for g in np.flatnonzero(~tower & (totals > 0)).tolist():
         if not job.lo <= totals[g] <= job.hi:
-            out.append(("unbalanced", *unbalanced_message(int(totals[g]), job.lo, job.hi), g, ()))
+            out.append(_unbalanced(totals[g], job, g))
     return out
 
 
-def _split_problems(comp, w, new, old, old_totals, broken, edges, job) -> list:
+def _split_problems(comp, w, new, old, old_totals, broken, edges, job) -> list[PlanProblem]:
     """One problem per fitting compound spread over several grids, with the broken grid's size."""
     out = []
     for cid in sorted(set(comp.tolist()) - {""}):
@@ -376,6 +383,7 @@ def _split_problems(comp, w, new, old, old_totals, broken, edges, job) -> list:
             int(old_totals[g]) for g in broken
         ]
         worst = max(bad, key=lambda t: max(job.lo - t, t - job.hi)) if bad else total
-        en, zh = compound_split_message(cid, total, len(grids), worst, job.lo, job.hi)
-        out.append(("compound_split", en, zh, tuple(grids.tolist()), ()))
+        facts = {"compound": cid, "households": total, "broken": worst, "lo": job.lo, "hi": job.hi}
+        label = tuple(grids.tolist())
+        out.append(PlanProblem("compound_split", compound_split_message, facts, label))
     return out

@@ -33,7 +33,6 @@ import dataclasses
 import logging
 import math
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -41,13 +40,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.constraints import STATUS_OK, grid_count_range, household_bounds
+from gridmap.constraints import STATUS_OK, Bounds, grid_count_range, household_bounds
 from gridmap.crs import STORAGE_CRS
 from gridmap.errors import InputError
 from gridmap.geometry.adjacency import cell_graph
 from gridmap.geometry.blocks import street_blocks
-from gridmap.geometry.cells import tessellate
-from gridmap.geometry.metrics import polsby_popper, street_straddle
+from gridmap.geometry.cells import Tessellation, tessellate
+from gridmap.geometry.metrics import street_straddle
 from gridmap.geometry.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
 from gridmap.plans.currentplan import (
     CurrentGrids,
@@ -56,8 +55,7 @@ from gridmap.plans.currentplan import (
     match_codes,
     moved_buildings,
 )
-from gridmap.plans.jobs import CommunityJob, prepare_jobs
-from gridmap.plans.partition import GRID_COLUMNS
+from gridmap.plans.jobs import CommunityJob, prepare_jobs, run_jobs
 from gridmap.plans.planlines import (
     absorb_slivers,
     cells_in_grids,
@@ -68,7 +66,23 @@ from gridmap.plans.planlines import (
     street_lines,
 )
 from gridmap.plans.planrepair import attempt_repair, blocks_can_balance
-from gridmap.problems import Problem, street_list
+from gridmap.plans.tables import (
+    GRID_COLUMNS,
+    assignment_frame,
+    concat_assignments,
+    grid_frame,
+    grid_rows,
+    log_problems,
+)
+from gridmap.problems import (
+    Problem,
+    repair_crossing_message,
+    repair_infeasible_message,
+    repair_over_max_message,
+    repair_split_message,
+    repair_under_min_message,
+    unrepaired_message,
+)
 
 __all__ = ["redistrict", "RedistrictResult", "CHANGE_KEPT", "CHANGE_CHANGED", "CHANGE_NEW"]
 
@@ -139,6 +153,60 @@ class RedistrictResult:
     def kept_grids(self) -> list[str]:
         """Codes of grids kept with their exact shape."""
         return self.grids.loc[self.grids["change"] == CHANGE_KEPT, "grid_code"].tolist()
+
+
+@dataclass(frozen=True)
+class GridCodes:
+    """The repaired grids of one community by label: code, kind of change and geometry.
+
+    ``geoms`` are the dissolved cells (projected CRS); ``kept_geoms`` the input plan's exact
+    storage geometry of each grid kept as it was.
+    """
+
+    labels: list[int]
+    code_of: dict[int, str]
+    change: dict[int, str]
+    geoms: dict[int, shapely.Geometry]
+    kept_geoms: dict[int, shapely.Geometry]
+
+
+@dataclass(frozen=True)
+class RepairPart:
+    """The repaired plan of one community (what a worker process returns).
+
+    Attributes
+    ----------
+    code : str
+        Community code.
+    bounds : Bounds
+    grids : GridCodes
+    cell_labels : np.ndarray
+        Grid label of each cell of ``tess``.
+    tess : Tessellation
+    building_ids : np.ndarray
+    old_codes : list of str
+        Codes of the community's grids in the input plan.
+    split_compounds : list of str
+        Compounds whole in one grid before and split after.
+    crossed : dict
+        Grid label → ``(street name, metres)`` of the streets it newly spans.
+    towers : dict
+        Grid label → ids of its buildings above the maximum.
+    total : int
+        Households of the community outside those buildings.
+    """
+
+    code: str
+    bounds: Bounds
+    grids: GridCodes
+    cell_labels: np.ndarray
+    tess: Tessellation
+    building_ids: np.ndarray
+    old_codes: list[str]
+    split_compounds: list[str]
+    crossed: dict[int, list[tuple[str, float]]]
+    towers: dict[int, list[str]]
+    total: int
 
 
 def redistrict(
@@ -233,35 +301,17 @@ def redistrict(
             np.asarray(out_geoms.values)[rows],
         )
         tasks.append((job, old, retired))
-    parts = _run(tasks, n_jobs, progress)
+    parts = run_jobs(_redistrict_task, tasks, [job.code for job in jobs], n_jobs, progress)
     old_assign = current_assignment(assignments, buildings, plan)
     grid_size = file_precision(np.asarray(out_geoms.values))
-    return _assemble(parts, problems, crs, old_assign, buildings, plan, grid_size)
+    return _assemble(parts, problems, crs, old_assign, buildings, grid_size)
 
 
-def _run(tasks: list[tuple], n_jobs: int, progress: Callable[[str], None] | None) -> list[dict]:
-    """Repair each community, in this process or in ``n_jobs`` processes (same result)."""
-    if n_jobs <= 1 or len(tasks) <= 1:
-        out = []
-        for task in tasks:
-            out.append(_redistrict_task(task))
-            if progress:
-                progress(task[0].code)
-        return out
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks))) as pool:
-        out = []
-        for task, part in zip(tasks, pool.map(_redistrict_task, tasks), strict=True):
-            out.append(part)
-            if progress:
-                progress(task[0].code)
-        return out
-
-
-def _redistrict_task(task: tuple) -> dict:
+def _redistrict_task(task: tuple) -> RepairPart:
     return _redistrict_community(*task)
 
 
-def _redistrict_community(job: CommunityJob, old: CurrentGrids, retired: set[str]) -> dict:
+def _redistrict_community(job: CommunityJob, old: CurrentGrids, retired: set[str]) -> RepairPart:
     """Labels per cell, codes, change kinds and geometries of one community."""
     rng = np.random.default_rng(job.seed)
     # The plan's lines as one geometry: the tessellation tests each line against all of them,
@@ -309,26 +359,34 @@ def _redistrict_community(job: CommunityJob, old: CurrentGrids, retired: set[str
     units, labels, rank = best
     solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
     cell_labels = solid_labels[solid_of]
-    part = _finish(job, tess, old, cell_old, cell_labels, retired)
-    part["split_compounds"] = _split_compounds(tess.cell_compound, cell_old, cell_labels)
-    part["crossed"] = (
-        _new_crossings(graph, block, solid_old, solid_labels, part, job)
-        if strict is not None
-        else {}
-    )
+    grids = _finish(job, tess, old, cell_old, cell_labels, retired)
     towers: dict[int, list[str]] = {}
     for t in np.flatnonzero(units.tower).tolist():
         cells = np.flatnonzero(units.unit_of_cell[solid_of] == t)
         ids = [str(job.ids[b]) for c in cells for b in tess.cell_buildings[c]
                if job.households[b] > job.hi]  # fmt: skip
         towers.setdefault(labels[t], []).extend(ids)
-    part["towers"] = towers
-    part["total"] = int(sum(w for v, w in enumerate(units.weights) if not units.tower[v]))
-    return part
+    return RepairPart(
+        code=job.code,
+        bounds=household_bounds(job.lo, job.hi),
+        grids=grids,
+        cell_labels=cell_labels,
+        tess=tess,
+        building_ids=job.ids,
+        old_codes=old.codes.tolist(),
+        split_compounds=_split_compounds(tess.cell_compound, cell_old, cell_labels),
+        crossed=(
+            _new_crossings(graph, block, solid_old, solid_labels, grids, job)
+            if strict is not None
+            else {}
+        ),
+        towers=towers,
+        total=int(sum(w for v, w in enumerate(units.weights) if not units.tower[v])),
+    )
 
 
 def _new_crossings(
-    graph, block, solid_old, solid_labels, part, job
+    graph, block, solid_old, solid_labels, grids: GridCodes, job
 ) -> dict[int, list[tuple[str, float]]]:
     """Grids that now span a street they did not span before: label → ``(name, metres)``
     pieces (``""`` for a street without a name; ids never stand in for names)."""
@@ -338,7 +396,7 @@ def _new_crossings(
     labels = sorted(set(solid_labels[a[new]].tolist()))
     if not labels:
         return {}
-    geoms = np.array([part["geoms"][g] for g in labels], dtype=object)
+    geoms = np.array([grids.geoms[g] for g in labels], dtype=object)
     gi, si, length = street_straddle(geoms, job.streets)
     out: dict[int, list[tuple[str, float]]] = {g: [] for g in labels}
     for g, s, ln in zip(gi.tolist(), si.tolist(), length.tolist(), strict=True):
@@ -359,14 +417,14 @@ def _split_compounds(cell_compound, cell_old, cell_labels) -> list[str]:
 
 def _finish(
     job: CommunityJob, tess, old: CurrentGrids, cell_old, cell_labels, retired: set[str]
-) -> dict:
+) -> GridCodes:
     """Match new grids to current ones, give codes, and build geometries."""
     labels = np.unique(cell_labels).tolist()
     weight = tess.cell_households + 1e-6 * shapely.area(tess.cells)
     code_of = match_codes(labels, cell_labels, cell_old, weight, old.codes)
     geoms = tess.dissolve(cell_labels)
     area_old = shapely.area(old.geoms) if len(old.codes) else np.array([])
-    change, out_geom = {}, {}
+    change, kept = {}, {}
     for g in labels:
         code = code_of.get(g)
         mask = cell_labels == g
@@ -381,7 +439,7 @@ def _finish(
         tiles = off <= _SHAPE_TOLERANCE_M * float(shapely.length(old.geoms[i]))
         change[g] = CHANGE_KEPT if same and tiles else CHANGE_CHANGED
         if change[g] == CHANGE_KEPT:
-            out_geom[g] = old.storage_geoms[i]
+            kept[g] = old.storage_geoms[i]
     new = [g for g in labels if code_of.get(g) is None]
     used = set(old.codes.tolist()) | {c for c in retired if c.startswith(job.code)}
     start = max((int(c[12:]) for c in used), default=0)
@@ -398,63 +456,25 @@ def _finish(
                            else 1.0)  # fmt: skip
         for g, c in zip(new, order, strict=True):
             code_of[g] = f"{job.code}{start + int(c[12:]):03d}"
-    return {
-        "code": job.code,
-        "labels": labels,
-        "code_of": code_of,
-        "change": change,
-        "geoms": geoms,
-        "out_geom": out_geom,
-        "cell_labels": cell_labels,
-        "tess": tess,
-        "building_ids": job.ids,
-        "lo": job.lo,
-        "hi": job.hi,
-        "old_codes": old.codes.tolist(),
-    }
+    return GridCodes(labels, code_of, change, geoms, kept)
 
 
 def _assemble(
-    parts, problems, crs, old_assign: pd.Series, buildings, plan, grid_size: float = 0.0
+    parts: list[RepairPart], problems, crs, old_assign: pd.Series, buildings, grid_size: float = 0.0
 ) -> RedistrictResult:
     rows, assign, retired_all, flagged = [], [], [], []
     for part in parts:
-        tess, cell_labels, code_of = part["tess"], part["cell_labels"], part["code_of"]
-        labels = part["labels"]
-        geoms = np.array([part["geoms"][g] for g in labels], dtype=object)
-        pp = polsby_popper(geoms)
-        check = household_bounds(part["lo"], part["hi"])
-        for i, g in enumerate(labels):
-            mask = cell_labels == g
-            hh = int(tess.cell_households[mask].sum())
-            nb = int(sum(len(tess.cell_buildings[c]) for c in np.flatnonzero(mask)))
-            if check.status(hh) != STATUS_OK:
-                flagged.append(_flag(part, g, code_of[g], hh, check.status(hh)))
-            rows.append({
-                "grid_code": code_of[g], "community_code": part["code"], "households": hh,
-                "buildings": nb, "status": check.status(hh),
-                "polsby_popper": round(float(pp[i]), 4), "change": part["change"][g],
-                "area_m2": float(shapely.area(geoms[i])),
-                "perimeter_m": float(shapely.length(geoms[i])), "geometry": geoms[i],
-                "_storage": part["out_geom"].get(g),
-            })  # fmt: skip
+        mine = _part_rows(part)
+        rows += mine
+        flagged += [_flag(part, label, row) for label, row in zip(part.grids.labels, mine,
+                    strict=True) if row["status"] != STATUS_OK]  # fmt: skip
+        code_of, cell_labels = part.grids.code_of, part.cell_labels
         building_grid = [code_of[int(cell_labels[c])] if c >= 0 else None
-                         for c in tess.building_cell]  # fmt: skip
-        assign.append(
-            pd.DataFrame(
-                {
-                    "building_id": part["building_ids"],
-                    "grid_code": building_grid,
-                    "community_code": part["code"],
-                }
-            )
-        )
+                         for c in part.tess.building_cell]  # fmt: skip
+        assign.append(assignment_frame(part.building_ids, building_grid, part.code))
         now = set(code_of.values())
-        retired_all += [c for c in part["old_codes"] if c not in now]
-    columns = [*GRID_COLUMNS, "change", "area_m2", "perimeter_m", "geometry", "_storage"]
-    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry", crs=crs)
-    frame = frame.sort_values("grid_code").reset_index(drop=True)
-    metrics = pd.DataFrame(frame.drop(columns=["geometry", "_storage"]))
+        retired_all += [c for c in part.old_codes if c not in now]
+    frame, metrics = grid_frame(rows, crs, extra=["change"], hidden=["_storage"])
     storage = frame.geometry.to_crs(STORAGE_CRS)
     if grid_size:
         storage = gpd.GeoSeries([on_file_grid(g, grid_size) for g in storage], crs=STORAGE_CRS)
@@ -462,84 +482,69 @@ def _assemble(
     storage[keep] = frame.loc[keep, "_storage"].to_numpy()
     grids = gpd.GeoDataFrame(frame[[*GRID_COLUMNS, "change"]], geometry=storage.values,
                              crs=STORAGE_CRS)  # fmt: skip
-    assignments = (
-        pd.concat(assign, ignore_index=True)
-        if assign
-        else pd.DataFrame(columns=["building_id", "grid_code", "community_code"])
-    )
+    assignments = concat_assignments(assign)
     moved, new_b, removed = moved_buildings(old_assign, assignments, buildings)
     problems += flagged
     for part in parts:
-        if part["split_compounds"]:
-            ids = part["split_compounds"]
-            problems.append(Problem(
-                "compound_split",
-                f"In community {part['code']} compound(s) {', '.join(ids)} (小区) had to be split "
-                f"between grids: kept whole, they left grids outside {part['lo']}–{part['hi']} "
-                "households.",
-                part["code"],
-                message_zh=f"社区 {part['code']} 的小区 {'、'.join(ids)} 不得不拆分到多个"
-                f"网格：若保持完整，部分网格会超出 {part['lo']}–{part['hi']} 户的范围。",
-            ))  # fmt: skip
-        for label, pieces in part["crossed"].items():
-            code, lo, hi = part["code_of"][label], part["lo"], part["hi"]
-            problems.append(Problem(
-                "street_crossed",
-                f"Grid {code} now crosses {street_list(pieces, 'en')}: no repair that keeps every "
-                f"grid within its street blocks brought the grids around it within {lo}–{hi} "
-                "households, so buildings across the street joined it.",
-                part["code"], code,
-                message_zh=f"网格 {code} 跨越了{street_list(pieces, 'zh')}：在不跨街道的前提下无法"
-                f"使附近网格回到 {lo}–{hi} 户，因此将街道对面的楼栋并入该网格。",
-                streets=tuple(dict.fromkeys(n for n, _ in pieces if n)),
-            ))  # fmt: skip
-    for p in problems:
-        logger.info("%s: %s", p.kind, p.message)
-    del plan
+        problems += _part_problems(part)
+    log_problems(logger, problems)
     return RedistrictResult(grids, assignments, metrics, moved, sorted(retired_all), new_b,
                             removed, problems, crs)  # fmt: skip
 
 
-def _flag(part: dict, label: int, code: str, households: int, status: str) -> Problem:
-    """Why grid ``code`` is outside the bounds, in plain words (English and Chinese)."""
-    community, lo, hi, total = part["code"], part["lo"], part["hi"], part["total"]
-    if label in part["towers"]:
-        ids = part["towers"][label]
-        return Problem(
-            "over_max",
-            f"Building {', '.join(ids)} has {households} households, more than the maximum of "
-            f"{hi} for one grid; it forms grid {code} on its own. Make it a dedicated grid "
-            "(专属网格) or split it by stairwell (单元) if one worker cannot serve it.",
-            community, code, tuple(ids),
-            message_zh=f"楼栋 {'、'.join(ids)} 有 {households} 户，超过每个网格 {hi} 户的上限，"
-            f"单独成为网格 {code}。可设为专属网格，或按单元拆分后再划分。",
-        )  # fmt: skip
+def _part_rows(part: RepairPart) -> list[dict]:
+    """The grid rows of one repaired community, in label order."""
+    grids, tess, cell_labels = part.grids, part.tess, part.cell_labels
+    households, buildings = [], []
+    for g in grids.labels:
+        mask = cell_labels == g
+        households.append(int(tess.cell_households[mask].sum()))
+        buildings.append(int(sum(len(tess.cell_buildings[c]) for c in np.flatnonzero(mask))))
+    return grid_rows(
+        part.code,
+        [grids.code_of[g] for g in grids.labels],
+        np.array([grids.geoms[g] for g in grids.labels], dtype=object),
+        households,
+        buildings,
+        part.bounds,
+        change=[grids.change[g] for g in grids.labels],
+        _storage=[grids.kept_geoms.get(g) for g in grids.labels],
+    )
+
+
+def _part_problems(part: RepairPart) -> list[Problem]:
+    """Compounds a repair split and grids it took across a street."""
+    lo, hi = part.bounds.lo, part.bounds.hi
+    out = []
+    if part.split_compounds:
+        en, zh = repair_split_message(part.code, part.split_compounds, lo, hi)
+        out.append(Problem("compound_split", en, part.code, message_zh=zh))
+    for label, pieces in part.crossed.items():
+        code = part.grids.code_of[label]
+        en, zh = repair_crossing_message(pieces, lo, hi, grid=code)
+        streets = tuple(dict.fromkeys(n for n, _ in pieces if n))
+        out.append(Problem("street_crossed", en, part.code, code, message_zh=zh, streets=streets))
+    return out
+
+
+def _flag(part: RepairPart, label: int, row: dict) -> Problem:
+    """Why the grid of ``row`` is outside the bounds, in plain words (English and Chinese)."""
+    community, total, lo, hi = part.code, part.total, part.bounds.lo, part.bounds.hi
+    code, households, status = row["grid_code"], row["households"], row["status"]
+    if label in part.towers:
+        ids = part.towers[label]
+        en, zh = repair_over_max_message(ids, households, hi, grid=code)
+        return Problem("over_max", en, community, code, tuple(ids), message_zh=zh)
     if total < lo:
-        return Problem(
+        kind, (en, zh) = (
             "under_min",
-            f"Community {community} has only {total} households, fewer than the minimum of "
-            f"{lo}; grid {code} holds {households} of them. Merge it with a neighbouring grid "
-            "by hand if that suits the community, or lower the minimum.",
-            community, code,
-            message_zh=f"社区 {community} 仅有 {total} 户，少于每个网格 {lo} 户的下限；"
-            f"网格 {code} 有 {households} 户。可与相邻网格合并，或降低下限。",
-        )  # fmt: skip
-    if not len(grid_count_range(total, lo, hi)):
-        return Problem(
+            repair_under_min_message(community, total, lo, households, grid=code),
+        )
+    elif not len(grid_count_range(total, lo, hi)):
+        kind, (en, zh) = (
             "infeasible",
-            f"Community {community} has {total} households: no number of grids of {lo}–{hi} "
-            f"households adds up to that, so grid {code} has {households} ({status}). Adjust "
-            "the range or the boundary.",
-            community, code,
-            message_zh=f"社区 {community} 共 {total} 户，无法分成若干个 {lo}–{hi} 户的网格，"
-            f"网格 {code} 有 {households} 户。请调整户数范围或社区边界。",
-        )  # fmt: skip
-    return Problem(
-        "unrepaired",
-        f"Grid {code} has {households} households ({status}) and could not be brought within "
-        f"{lo}–{hi} by moving buildings between grids: check the household counts of its "
-        "large buildings and compounds, adjust the range, or run a fresh partition.",
-        community, code,
-        message_zh=f"网格 {code} 有 {households} 户，无法通过调整楼栋回到 {lo}–{hi} 户：请核对"
-        "大楼栋和小区的户数，调整户数范围，或重新划分。",
-    )  # fmt: skip
+            repair_infeasible_message(community, total, lo, hi, households, status, grid=code),
+        )
+    else:
+        kind, (en, zh) = "unrepaired", unrepaired_message(households, status, lo, hi, grid=code)
+    return Problem(kind, en, community, code, message_zh=zh)
