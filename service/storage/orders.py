@@ -52,7 +52,7 @@ from gridmap.orders import (
     overdue_stage,
 )
 from gridmap.privacy import mask_name, mask_phone
-from service.storage.auth import PermissionDenied, Principal, scope_clause
+from service.storage.auth import PermissionDenied, Principal, scope_clause, write_audit
 from service.storage.errors import NotFoundError
 from service.storage.lookup import locate_point
 from service.storage.models import Building, Community
@@ -78,6 +78,7 @@ __all__ = [
     "rate_order",
     "add_note",
     "escalate_overdue",
+    "reveal_reporter",
     "normalise_receipt",
     "receipt_hash",
     "utc",
@@ -620,6 +621,22 @@ def escalate_overdue(session: Session, principal: Principal | None = None, *,
         session.refresh(order)
         done.append(_view(order, at))
     return done
+
+
+def reveal_reporter(session: Session, principal: Principal, *, order_id: int,
+                    reason: str) -> tuple[str | None, str | None]:  # fmt: skip
+    """The reporter's full name and phone, to call them back: needs ``can_reveal`` and a reason,
+    and writes an audit record (flushed; the caller commits)."""
+    from service.storage.residents import mask_personal_text  # residents imports this module
+
+    if not principal.can_reveal:
+        raise PermissionDenied(f"User {principal.username!r} may not see full personal values "
+                               "(reveal_personal permission).")  # fmt: skip
+    order = _scoped_order(session, principal, order_id)
+    write_audit(session=session, principal=principal, action="reveal", record_type="work_order",
+                record_id=str(order.id), reason=mask_personal_text(reason or ""),
+                fields=("reporter_name", "reporter_phone"))  # fmt: skip
+    return order.reporter_name, order.reporter_phone
 
 
 def community_of(session: Session, code: str) -> Community | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, File, HTTPException, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -27,6 +27,7 @@ from gridmap.orders import (
 )
 from gridmap.spreadsheet import safe_frame
 from service.api.deps import SessionDep
+from service.api.limits import RateLimiter
 from service.api.openapi_docs import CSV, media_responses
 from service.api.responses import GeoJSONResponse, attachment
 from service.api.security import PrincipalDep, StaffDep
@@ -45,6 +46,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Outside the user's scope, or not for this role"},
     404: {"description": "No such order"},
 }
+SUBMISSIONS_PER_HOUR = 30
+"""Orders one client address may submit per hour (429 beyond)."""
 _MOVE_ERRORS = {**_ERRORS, 409: {"description": "Not a move from the order's current state"}}
 
 
@@ -184,6 +187,21 @@ class RatingIn(BaseModel):
     note: str | None = Field(None, max_length=500)
 
 
+class RevealIn(BaseModel):
+    """Why the reporter's full contact is needed (kept in the audit log)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=4, max_length=500)
+
+
+class ReporterOut(BaseModel):
+    """The reporter's full name and phone."""
+
+    reporter_name: str | None
+    reporter_phone: str | None
+
+
 class PhotoOut(BaseModel):
     """A photo's metadata."""
 
@@ -238,9 +256,23 @@ def categories(request: Request) -> list[dict[str, Any]]:
     return [c.__dict__ for c in order_limits(request).categories]
 
 
+def _submit_quota(request: Request) -> None:
+    """429 with Retry-After once a client has submitted :data:`SUBMISSIONS_PER_HOUR` orders."""
+    limiter = getattr(request.app.state, "order_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.order_limiter = RateLimiter(SUBMISSIONS_PER_HOUR, 3600.0)
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.hit(client)
+    if wait is not None:
+        raise HTTPException(429, detail=f"Too many orders from this address; retry in {wait} s.",
+                            headers={"Retry-After": str(wait)})  # fmt: skip
+
+
 @router.post("/orders", response_model=SubmittedOut, status_code=201,
+             dependencies=[Depends(_submit_quota)],
              responses={422: {"description": "Unknown category, or a point outside every "
-                                             "community"}},
+                                             "community"},
+                        429: {"description": "Too many orders from this address"}},
              summary="Submit a work order (群众点单)")  # fmt: skip
 def submit(request: Request, session: SessionDep, principal: PrincipalDep,
            body: OrderIn) -> SubmittedOut:  # fmt: skip
@@ -372,6 +404,17 @@ def transition(session: SessionDep, principal: StaffDep, body: TransitionIn,
                  merged_into=body.merged_into)  # fmt: skip
     session.commit()
     return _out(view, store.order_history(session, principal, order_id=order_id))
+
+
+@router.post("/orders/{order_id}/reporter", response_model=ReporterOut, responses=_ERRORS,
+             summary="The reporter's full name and phone (audited)")  # fmt: skip
+def reporter(session: SessionDep, principal: StaffDep, body: RevealIn, response: Response,
+             order_id: int = Path(ge=1)) -> ReporterOut:  # fmt: skip
+    """Full contact of the reporter, to call them back; needs reveal_personal and a reason."""
+    name, phone = store.reveal_reporter(session, principal, order_id=order_id, reason=body.reason)
+    session.commit()
+    response.headers["Cache-Control"] = "no-store"
+    return ReporterOut(reporter_name=name, reporter_phone=phone)
 
 
 @router.post("/orders/{order_id}/notes", response_model=HistoryOut, status_code=201,

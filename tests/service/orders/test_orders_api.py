@@ -192,3 +192,27 @@ def test_statistics_for_district_admins(api):
     grids = api.get("/orders/statistics/grids", headers=_auth(api, "dadmin")).json()
     by_code = {f["id"]: f["properties"] for f in grids["features"]}
     assert by_code[GRID_A1]["published"] == 1 and by_code["520602001002001"]["open"] == 1
+
+
+def test_reporter_contact_only_with_reveal_and_audited(api):
+    oid = _submit(api)["id"]
+    body = {"reason": "回访核实情况"}
+    assert api.post(f"/orders/{oid}/reporter", json=body,
+                    headers=_auth(api, "cadmin")).status_code == 403  # fmt: skip
+    r = api.post(f"/orders/{oid}/reporter", json=body, headers=_auth(api, "revealer"))
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert r.json() == {"reporter_name": REPORTER_NAME, "reporter_phone": REPORTER_PHONE}
+    audit = api.get("/audit", params={"record_id": str(oid)}, headers=_auth(api, "dadmin")).json()
+    assert [(a["action"], a["record_type"], a["username"]) for a in audit] == [
+        ("reveal", "work_order", "revealer")]  # fmt: skip
+
+
+def test_submissions_are_rate_limited(api):
+    from service.api.limits import RateLimiter
+
+    api.app.state.order_limiter = RateLimiter(2, 3600.0)
+    _submit(api)
+    _submit(api)
+    r = api.post("/orders", json={"lon": POINT_A1[0], "lat": POINT_A1[1],
+                                  "category": "repairs", "description": "x"})  # fmt: skip
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
