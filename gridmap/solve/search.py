@@ -29,6 +29,7 @@ _ITERATIONS_PER_UNIT = 60
 _T_START = 0.5  # times the median edge cost
 _T_END = 0.005
 _REPAIR_FACTOR = 3  # repair walk may take this many times the annealing moves
+_CHUNK = 4096  # draws of a repair walk converted to Python numbers at a time
 
 
 def violation(
@@ -293,36 +294,64 @@ class _State:
         lab, nbrs, costs, weights = self.lab, self.nbrs, self.costs, self.weights
         members, totals, fixed = self.members, self.totals, self.fixed
         anchor, move_cost = self.anchor, self.move_cost
-        viol = self.bounds.violation
+        moving = anchor is not None and move_cost is not None
+        get = lab.__getitem__
+        # The violation written out (Bounds.violation, same arithmetic): four calls per
+        # proposed move were a fifth of the redistrict search (issue #11).
+        inline = type(self.bounds).violation is Bounds.violation
+        lo, hi, viol = self.bounds.lo, self.bounds.hi, self.bounds.violation
 
         hot = math.isinf(t0)
         decay = 1.0 if hot or t0 <= 0 else (t1 / t0) ** (1.0 / max(iters, 1))
-        pick = rng.integers(0, len(movable), iters).tolist()
-        side = rng.random(iters).tolist()
-        accept = rng.random(iters).tolist()
+        # A walk that stops once within the bounds (mostly long before ``iters`` moves) reads
+        # its draws a chunk at a time and skips the acceptance draws it never uses; converting
+        # every draw to Python numbers cost a tenth of a re-districting. The generator ends
+        # where drawing them all would leave it, so plans do not change.
+        pick_all = rng.integers(0, len(movable), iters)
+        side_all = rng.random(iters)
+        lazy = hot and stop_feasible and _skip_uniforms(rng, iters)
+        accept = [] if lazy else rng.random(iters).tolist()
+        pick, side, ready = [], [], 0
+        if not lazy:
+            pick, side, ready = pick_all.tolist(), side_all.tolist(), iters
         temp = t0
         for it in range(iters):
+            if it == ready:
+                pick += pick_all[ready : ready + _CHUNK].tolist()
+                side += side_all[ready : ready + _CHUNK].tolist()
+                ready = len(pick)
             temp *= decay
             v = movable[pick[it]]
             a = lab[v]
-            nb, cs = nbrs[v], costs[v]
-            others = [lab[u] for u in nb if lab[u] != a and lab[u] not in fixed]
-            if not others or len(members[a]) == 1:
+            if len(members[a]) == 1:
+                continue
+            nb = nbrs[v]
+            others = [x for x in map(get, nb) if x != a and x not in fixed]
+            if not others:
                 continue
             b = others[int(side[it] * len(others))]
             wv = weights[v]
             wa, wb = totals[a], totals[b]
-            dv = viol(wa - wv) + viol(wb + wv) - viol(wa) - viol(wb)
+            if inline:
+                na, nb_ = wa - wv, wb + wv
+                dv = (
+                    ((lo - na) if na < lo else (na - hi) if na > hi else 0.0)
+                    + ((lo - nb_) if nb_ < lo else (nb_ - hi) if nb_ > hi else 0.0)
+                    - ((lo - wa) if wa < lo else (wa - hi) if wa > hi else 0.0)
+                    - ((lo - wb) if wb < lo else (wb - hi) if wb > hi else 0.0)
+                )
+            else:
+                dv = viol(wa - wv) + viol(wb + wv) - viol(wa) - viol(wb)
             if dv > 1e-9:
                 continue
             dc = 0.0
-            for u, c in zip(nb, cs, strict=True):
+            for u, c in zip(nb, costs[v]):  # noqa: B905 (equal lengths by construction)
                 lu = lab[u]
                 if lu == a:
                     dc += c
                 elif lu == b:
                     dc -= c
-            if anchor is not None and move_cost is not None:
+            if moving:
                 dc += move_cost[v] * ((b != anchor[v]) - (a != anchor[v]))
             if (
                 not hot
@@ -345,6 +374,23 @@ class _State:
                 return
 
 
+def _skip_uniforms(rng: np.random.Generator, n: int) -> bool:
+    """Move ``rng`` past ``n`` ``random()`` draws without making them (False: not possible).
+
+    Each uniform takes one 64-bit draw, so the bit generator ``advance``-s by ``n``; the
+    32-bit buffer bounded integers may leave behind is kept, as drawing would keep it.
+    """
+    bits = rng.bit_generator
+    if not hasattr(bits, "advance"):
+        return False
+    state = bits.state
+    bits.advance(n)
+    moved = bits.state
+    moved["has_uint32"], moved["uinteger"] = state["has_uint32"], state["uinteger"]
+    bits.state = moved
+    return True
+
+
 def _anchor_cost(lab, anchor, move_cost) -> float:
     if anchor is None or move_cost is None:
         return 0.0
@@ -355,6 +401,19 @@ def _connected_without(v: int, a: int, lab: list[int], nbrs) -> bool:
     """Whether grid ``a`` stays connected when ``v`` leaves it."""
     targets = [u for u in nbrs[v] if lab[u] == a]
     if len(targets) <= 1:
+        return True
+    # Most often the neighbours of v in the grid touch each other: then every path through v
+    # has a way round it, and the grid stays connected without a search through it.
+    near = set(targets)
+    seen = {targets[0]}
+    stack = [targets[0]]
+    while stack:
+        x = stack.pop()
+        for u in nbrs[x]:
+            if u in near and u not in seen:
+                seen.add(u)
+                stack.append(u)
+    if len(seen) == len(near):
         return True
     need = set(targets[1:])
     seen = {v, targets[0]}
