@@ -8,18 +8,22 @@
   standard allows and map clients read as an empty tile; a tile outside the tile matrix set or
   the collection's zoom levels answers 400 naming the problem.
 
-Tiles are rendered by :func:`service.storage.tiles.render_tile` (in the database on PostGIS);
-:func:`tile_response` is the one place a tile becomes an HTTP answer, so a cache of published
-plans' tiles can wrap it.
+Tiles are rendered by :func:`service.storage.tiles.render_tile` (in the database on PostGIS)
+and, for published plans, once per store revision (:mod:`service.api.cache`: ``ETag``, 304,
+gzip/brotli; a draft's tile is rendered per request and never stored). :func:`tile_response` is
+the one place a tile becomes an HTTP answer.
 """
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
+import brotli
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
+from service.api.cache import cached_response
 from service.api.deps import SessionDep
 from service.api.openapi_docs import JSON, media_responses
 from service.api.plans import VisiblePlan
@@ -158,6 +162,7 @@ def _limits(source: tiles.TileSource, bbox: Any) -> list[dict[str, Any]]:
     responses=_TILE_OK,
 )
 def tile(
+    request: Request,
     session: SessionDep,
     collection_id: str,
     tile_matrix_set_id: str,
@@ -169,17 +174,48 @@ def tile(
     """Tile z/x/y (zoom, column, row) of a collection as a Mapbox vector tile; 204 if empty."""
     _source(collection_id)
     _tms(tile_matrix_set_id)
-    return tile_response(session, collection_id, z, x, y, plan_id)
+    return tile_response(request, session, collection_id, z, x, y, plan_id)
 
 
 def tile_response(
-    session: Any, collection_id: str, z: int, x: int, y: int, plan_id: int | None
+    request: Request,
+    session: Any,
+    collection_id: str,
+    z: int,
+    x: int,
+    y: int,
+    plan_id: int | None,
 ) -> Response:
-    """The HTTP answer of a tile: the MVT bytes (200), 204 when empty, 400 for a bad tile."""
+    """The HTTP answer of a tile: the MVT (200; published plans rendered once per revision,
+    with ``ETag`` and gzip/brotli), 204 when empty, 400 for a tile that does not exist."""
     try:
-        data = tiles.render_tile(session, collection_id, z, x, y, plan_id=plan_id)
+        tiles.check_tile(tiles.SOURCES[collection_id], z, x, y)
     except tiles.TileError as exc:
         raise HTTPException(400, detail=str(exc)) from exc
-    if not data:
-        return Response(status_code=204)
-    return Response(data, media_type=tiles.MEDIA_TYPE)
+    response = cached_response(
+        request,
+        session,
+        render=lambda: tiles.render_tile(session, collection_id, z, x, y, plan_id=plan_id),
+        media_type=tiles.MEDIA_TYPE,
+        plan_id=plan_id,
+    )
+    if response.status_code == 200 and _is_empty(response):
+        kept = {k: v for k, v in response.headers.items() if k.lower() in _KEPT_ON_204}
+        return Response(status_code=204, headers=kept)
+    return response
+
+
+_KEPT_ON_204 = {"cache-control", "etag", "last-modified", "vary"}
+
+
+def _is_empty(response: Response) -> bool:
+    """Whether the answer holds an empty tile (in whatever encoding the cache chose)."""
+    body = bytes(response.body)
+    if len(body) > 64:  # an empty body is 0 bytes, ~20 gzipped, 1 in brotli
+        return False
+    coding = response.headers.get("content-encoding")
+    if coding == "gzip":
+        body = gzip.decompress(body)
+    elif coding == "br":
+        body = brotli.decompress(body)
+    return body == b""

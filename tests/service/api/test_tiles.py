@@ -146,6 +146,22 @@ def test_empty_and_invalid_tiles(client):
     assert r.status_code == 404 and "WebMercatorQuad" in r.json()["detail"]
 
 
+def test_published_tiles_are_rendered_once_with_etags(client):
+    tile = TMS.tile(109.185, 27.725, 15)
+    url = _url("grids", tile.z, tile.x, tile.y)
+    first = client.get(url, headers={"Accept-Encoding": "br"})
+    assert first.status_code == 200 and first.headers["content-encoding"] == "br"
+    assert first.headers["cache-control"] == "public, no-cache"
+    again = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert plain.content == first.content and "content-encoding" not in plain.headers
+    far = TMS.tile(100.0, 20.0, 14)
+    for coding in ("identity", "gzip", "br"):  # an empty tile is 204 in every encoding
+        empty = client.get(_url("grids", far.z, far.x, far.y), headers={"Accept-Encoding": coding})
+        assert empty.status_code == 204 and empty.content == b"" and empty.headers["etag"]
+
+
 def test_tileset_metadata_and_links(client):
     collection = client.get("/collections/grids").json()
     tiles_link = next(
