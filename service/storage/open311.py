@@ -46,6 +46,13 @@ class PublicRequest:
     outcome: str | None
 
 
+def _at(value: dt.datetime) -> dt.datetime:
+    """A stored (non-null) moment as aware UTC."""
+    moment = utc(value)
+    assert moment is not None
+    return moment
+
+
 def public_requests(
     session: Session,
     *,
@@ -93,7 +100,7 @@ def public_requests(
         out.append(PublicRequest(
             id=r.id, state=r.state, category=r.category, community_code=r.community_code,
             community_name=names.get(r.community_code), grid_code=r.grid_code, lon=lon, lat=lat,
-            submitted_at=utc(r.submitted_at), updated_at=utc(r.updated_at),
-            close_due_at=utc(r.close_due_at), merged_into=r.merged_into, outcome=outcome,
-        ))  # type: ignore[arg-type]  # fmt: skip
+            submitted_at=_at(r.submitted_at), updated_at=_at(r.updated_at),
+            close_due_at=_at(r.close_due_at), merged_into=r.merged_into, outcome=outcome,
+        ))  # fmt: skip
     return out

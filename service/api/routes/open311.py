@@ -162,15 +162,14 @@ def services(request: Request) -> list[ServiceOut]:
 
 def _date_range(start_date: str | None, end_date: str | None,
                 now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:  # fmt: skip
+    """``[start, end)`` of submission times: at most 90 days; by default the last 90 days."""
     span = dt.timedelta(days=o311.MAX_RANGE_DAYS)
     start = o311.parse_datetime(start_date, "start_date") if start_date else None
     end = o311.parse_datetime(end_date, "end_date") if end_date else None
-    if start is None and end is None:
-        end = now + dt.timedelta(seconds=1)
-    if start is None:
-        start = end - span  # type: ignore[operator]
     if end is None:
-        end = min(start + span, now + dt.timedelta(seconds=1))
+        end = start + span if start is not None else now + dt.timedelta(seconds=1)
+    if start is None:
+        start = end - span
     if end < start:
         raise o311.Open311InputError("end_date is before start_date.")
     if end - start > span:
@@ -233,9 +232,9 @@ async def _fields(request: Request) -> dict[str, str] | str:
             body = json.loads(await request.body())
             if not isinstance(body, dict):
                 return "The JSON body must be an object of GeoReport fields."
-            items = body.items()
+            items = list(body.items())
         elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            items = (await request.form()).multi_items()
+            items = list((await request.form()).multi_items())
         else:
             return "Send the request form-encoded (or as JSON)."
     except (ValueError, UnicodeDecodeError, AssertionError):
