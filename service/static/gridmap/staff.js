@@ -249,7 +249,9 @@
         fillColor: order.overdue ? "#b00020" : "#1565c0",
         fillOpacity: 0.9,
       });
-      marker.bindTooltip((config.categories[order.category] || order.category) + " #" + order.id);
+      const tip = document.createElement("span"); // text, never HTML
+      tip.textContent = (config.categories[order.category] || order.category) + " #" + order.id;
+      marker.bindTooltip(tip);
       marker.on("click", () => select(order.id, false));
       markers.addLayer(marker);
       byId.set(String(order.id), { node: node, marker: marker });
