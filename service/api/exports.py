@@ -56,7 +56,7 @@ BUILDING_FIELDS = {"building_id": _S, "building_code": _S, "building_name": _S, 
                    "kind": _S, "floors": _I, "units": _I, "households": _I, "compound_id": _S,
                    "community_code": _S, "grid_code": _S}  # fmt: skip
 """Columns of a buildings file."""
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
 _GEO = {"version": "1.1.0", "primary_column": "geometry",
         "columns": {"geometry": {"encoding": "WKB", "geometry_types": []}}}  # fmt: skip
 

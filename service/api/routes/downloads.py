@@ -12,13 +12,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from gridmap.schema import PERSONAL_FIELDS
 from gridmap.spreadsheet import safe_frame
@@ -33,7 +34,7 @@ from service.storage.features import list_buildings, list_communities, list_grid
 from service.storage.models import SRID
 from service.storage.paging import Feature, FeaturePage
 
-__all__ = ["router", "FORMATS", "public_properties"]
+__all__ = ["router", "FORMATS", "public_properties", "layer_chunks"]
 
 router = APIRouter(prefix="/downloads", tags=["Downloads"])
 
@@ -157,6 +158,21 @@ def grid_buildings(
     return _respond(request, session, page, fmt, f"buildings-{grid_code}", "buildings", plan_id)
 
 
+def layer_chunks(
+    make_session: Callable[[], Session], layer: str, fmt: LayerFormat, **scope: Any
+) -> Iterator[bytes]:
+    """The bytes of a whole ``layer`` file, read in batches in a session of its own."""
+    iterate, fields = _LAYERS[layer]
+    with make_session() as session:
+        batches = iterate(session, as_geojson=fmt == "geojson", **scope)
+        if fmt == "geojson":
+            yield from exports.geojson_chunks(batches, layer)
+        elif fmt == "fgb":
+            yield from exports.flatgeobuf_chunks(batches, fields, layer)
+        else:
+            yield from exports.geoparquet_chunks(batches, fields)
+
+
 def _stream(
     request: Request,
     session: SessionDep,
@@ -166,26 +182,14 @@ def _stream(
     plan_id: int | None,
 ) -> Response:
     """A whole layer streamed from a server-side cursor in its own session."""
-    iterate, fields = _LAYERS[layer]
     scope = {"community_code": community_code, "plan_id": plan_id}
-    iterate(session, **scope)  # the community and plan are checked now: 404 before any byte
+    _LAYERS[layer][0](session, **scope)  # the community and plan are checked now: 404 first
     make_session = request.app.state.sessionmaker
-
-    def stream() -> Iterator[bytes]:
-        with make_session() as own:
-            batches = iterate(own, as_geojson=fmt == "geojson", **scope)
-            if fmt == "geojson":
-                yield from exports.geojson_chunks(batches, layer)
-            elif fmt == "fgb":
-                yield from exports.flatgeobuf_chunks(batches, fields, layer)
-            else:
-                yield from exports.geoparquet_chunks(batches, fields)
-
     name = layer + (f"-{community_code}" if community_code else "")
     return streamed_response(
         request,
         session,
-        stream=stream,
+        stream=lambda: layer_chunks(make_session, layer, fmt, **scope),
         media_type=exports.MEDIA_TYPES[fmt],
         plan_id=plan_id,
         headers=attachment(f"{name}.{fmt}"),
