@@ -2,8 +2,8 @@
 
 :func:`check_columns` validates the layers, :func:`make_jobs` assigns buildings to communities
 (one :class:`CommunityJob` each, picklable for worker processes), :func:`prepare_jobs` does both
-after projecting the layers, and :func:`run_jobs` plans the communities in this process or in
-worker processes (with the same result).
+after projecting the layers, and :func:`run_jobs` plans the communities in this process, in
+worker processes or on a Dask cluster (with the same result).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -267,9 +267,15 @@ def run_jobs(
     codes: Sequence[str],
     n_jobs: int,
     progress: Callable[[str], None] | None,
+    scheduler: Any = None,
 ) -> list[_Out]:
-    """``plan`` each task, in this process or in ``n_jobs`` processes (the same result);
+    """``plan`` each task, in this process, in ``n_jobs`` processes or on the Dask cluster of
+    ``scheduler`` (:func:`gridmap.plans.cluster.run_on_cluster`), with the same result;
     ``progress`` is called with the community code of each task when it is done."""
+    if scheduler is not None:
+        from gridmap.plans.cluster import run_on_cluster
+
+        return run_on_cluster(plan, tasks, codes, scheduler, progress)
     if n_jobs <= 1 or len(tasks) <= 1:
         results = map(plan, tasks)
         return [_done(out, code, progress) for out, code in zip(results, codes, strict=True)]
