@@ -141,6 +141,7 @@ def partition(
     seed: int = 0,
     n_jobs: int = 1,
     progress: Callable[[str], None] | None = None,
+    scheduler: object | None = None,
 ) -> PartitionResult:
     """Split communities into contiguous grids of ``min_households``–``max_households``.
 
@@ -164,6 +165,11 @@ def partition(
         Processes for planning communities in parallel (1 = in this process).
     progress : callable, optional
         Called with each community code when it is done.
+    scheduler : str or distributed.Client, optional
+        A Dask distributed scheduler (``tcp://host:8786``, or a ``Client``/``LocalCluster``):
+        the communities are planned on its workers, one task per community carrying only that
+        community's data; a community whose worker is lost is run again. Same plans as in this
+        process. Needs ``dask.distributed`` (``pip install 'gridmap[dask]'``).
 
     Returns
     -------
@@ -189,7 +195,7 @@ def partition(
     jobs, problems, inside, crs = prepare_jobs(
         communities, buildings, streets, compounds, bounds, seed
     )
-    plans = run_jobs(_plan_community, jobs, [job.code for job in jobs], n_jobs, progress)
+    plans = run_jobs(_plan_community, jobs, [job.code for job in jobs], n_jobs, progress, scheduler)
     return _assemble(plans, problems, crs)
 
 

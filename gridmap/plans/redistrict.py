@@ -223,6 +223,7 @@ def redistrict(
     seed: int = 0,
     n_jobs: int = 1,
     progress: Callable[[str], None] | None = None,
+    scheduler: object | None = None,
 ) -> RedistrictResult:
     """Repair ``plan`` for the current ``buildings``, moving as few households as possible.
 
@@ -252,6 +253,11 @@ def redistrict(
         Processes for repairing communities in parallel (1 = in this process).
     progress : callable, optional
         Called with each community code when it is done.
+    scheduler : str or distributed.Client, optional
+        A Dask distributed scheduler (``tcp://host:8786``, or a ``Client``/``LocalCluster``):
+        the communities are planned on its workers, one task per community carrying only that
+        community's data; a community whose worker is lost is run again. Same plans as in this
+        process. Needs ``dask.distributed`` (``pip install 'gridmap[dask]'``).
 
     Returns
     -------
@@ -301,7 +307,9 @@ def redistrict(
             np.asarray(out_geoms.values)[rows],
         )
         tasks.append((job, old, retired))
-    parts = run_jobs(_redistrict_task, tasks, [job.code for job in jobs], n_jobs, progress)
+    parts = run_jobs(
+        _redistrict_task, tasks, [job.code for job in jobs], n_jobs, progress, scheduler
+    )
     old_assign = current_assignment(assignments, buildings, plan)
     grid_size = file_precision(np.asarray(out_geoms.values))
     return _assemble(parts, problems, crs, old_assign, buildings, grid_size)
