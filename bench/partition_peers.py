@@ -13,13 +13,24 @@ Usage::
     .venv/bin/python bench/partition_peers.py                 # realistic + small, no spopt
     .venv/bin/python bench/partition_peers.py --spopt seed1 seed2  # spopt on two cases (minutes)
     .venv/bin/python bench/partition_peers.py --cpsat-seconds 120
+    .venv/bin/python bench/partition_peers.py --district 0.5 0.75 1   # whole generated districts
+
+``--district SCALE ...`` partitions whole districts of ``geodata.make_district`` (scale 1: 43
+communities, ~35,000 buildings, ~400,000 households) with gridmap on ``--jobs`` processes and
+GerryChain's ``recursive_tree_part`` community by community on one core, each scale in a fresh
+process; it reports wall and CPU seconds and the peak memory (RSS summed over the process and
+its workers, sampled every 20 ms).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import resource
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -157,7 +168,10 @@ def run_gerrychain(tess, graph, bld, streets, seed=0, max_attempts=10_000):
         }
     sec = time.perf_counter() - t
     labels = np.array([assign[i] for i in range(graph.n)])
-    return _from_cell_labels("gerrychain", tess, labels, bld, streets, sec)
+    out = _from_cell_labels("gerrychain", tess, labels, bld, streets, sec)
+    cell = tess.building_cell
+    out["_labels"] = np.where(cell >= 0, labels[np.maximum(cell, 0)], -1)
+    return out
 
 
 def run_spopt(tess, graph, bld, streets):
@@ -244,7 +258,7 @@ def realistic(seeds, spopt_cases):
             runs = [run_gridmap(comm, bld, st, cmp), run_gerrychain(tess, graph, bld, st, seed)]
             if f"seed{seed}{'-tower640' if tower else ''}" in spopt_cases:
                 runs.append(run_spopt(tess, graph, bld, st))
-            rows += [{"case": case, **r} for r in runs]
+            rows += [{"case": case, **{k: v for k, v in r.items() if k != "_labels"}} for r in runs]
             print(pd.DataFrame(rows[-len(runs) :]).to_string(index=False), flush=True)
     return pd.DataFrame(rows)
 
@@ -261,8 +275,113 @@ def small(seeds, cpsat_seconds):
         runs = [gm, run_gerrychain(tess, graph, bld, None, seed)]
         if cpsat_seconds > 0:
             runs.append(run_cpsat(tess, graph, bld, None, k, cpsat_seconds))
-        rows += [{"case": case, **r} for r in runs]
+        rows += [{"case": case, **{k: v for k, v in r.items() if k != "_labels"}} for r in runs]
         print(pd.DataFrame(rows[-len(runs) :]).to_string(index=False), flush=True)
+    return pd.DataFrame(rows)
+
+
+def _peak_rss(stop: threading.Event, out: list[float]) -> None:
+    """Sample the RSS of this process and its children (MB) until ``stop``; max into out[0]."""
+    import psutil
+
+    me = psutil.Process()
+    while not stop.is_set():
+        total = me.memory_info().rss
+        for child in me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):  # a worker that just ended
+                total += child.memory_info().rss
+        out[0] = max(out[0], total / 2**20)
+        stop.wait(0.02)
+
+
+def _compounds_split(bld, building_grid) -> tuple[int, int]:
+    """Compounds of at most HI households in more than one grid, and all such compounds."""
+    frame = pd.DataFrame(
+        {"c": bld["compound_id"].values, "g": building_grid, "h": bld["households"].values}
+    ).dropna(subset=["c"])
+    per = frame.groupby("c").agg(h=("h", "sum"), g=("g", "nunique"))
+    small = per[per.h <= HI]
+    return int((small.g > 1).sum()), len(small)
+
+
+def district_one(scale: float, jobs: int, seed: int) -> dict:
+    """One scale: gridmap on the whole district, then GerryChain community by community."""
+    from geodata.make_district import make_district
+
+    d = make_district(scale=scale)
+    comm, bld, st, cmp = d.communities, d.buildings, d.streets, d.compounds
+    out = {"scale": scale, "communities": len(comm), "buildings": len(bld),
+           "households": int(bld["households"].sum()), "compounds": len(cmp)}  # fmt: skip
+    peak, stop = [0.0], threading.Event()
+    base = _rss_now()
+    sampler = threading.Thread(target=_peak_rss, args=(stop, peak), daemon=True)
+    sampler.start()
+    cpu0 = _cpu()
+    t = time.perf_counter()
+    r = partition(comm, bld, streets=st, compounds=cmp, n_jobs=jobs, seed=seed)
+    out["gridmap_s"] = round(time.perf_counter() - t, 2)
+    out["gridmap_cpu_s"] = round(_cpu() - cpu0, 1)
+    stop.set()
+    sampler.join()
+    out["gridmap_peak_mb"], out["before_partition_mb"] = round(peak[0]), round(base)
+    g = r.grids
+    lone = (g["households"] > HI) & (g["buildings"] == 1)
+    out["grids"] = len(g)
+    out["in_bounds"] = round(float((g["households"].between(LO, HI) | lone).mean()), 4)
+    grid_of = dict(zip(r.assignments.building_id, r.assignments.grid_code, strict=True))
+    split, small = _compounds_split(bld, [grid_of.get(b) for b in bld["building_id"]])
+    out["gridmap_compounds_split"], out["compounds_le_500"] = split, small
+    out.update(_gerrychain_district(comm, bld, seed))
+    out["ratio"] = round(out["gridmap_s"] / out["gerrychain_s"], 2)
+    return out
+
+
+def _gerrychain_district(comm, bld, seed: int) -> dict:
+    seconds, failed, grids, assigned = 0.0, 0, 0, {}
+    for code in comm["community_code"]:
+        mine = bld[bld["community_code"] == code].reset_index(drop=True)
+        one = comm[comm["community_code"] == code]
+        if mine["households"].sum() < 2 * LO:  # one grid (or none): nothing to cut
+            grids += int(len(mine) > 0)
+            assigned |= dict.fromkeys(mine["building_id"], code)
+            continue
+        tess, graph = _plain_tess(one, mine)
+        res = run_gerrychain(tess, graph, mine, None, seed)
+        seconds += res["seconds"]
+        if "failed" in res:
+            failed += 1
+            continue
+        grids += res["grids"]
+        for b, lab in zip(mine["building_id"], res.pop("_labels"), strict=True):
+            assigned[b] = f"{code}-{lab}"
+    split, _ = _compounds_split(bld, [assigned.get(b) for b in bld["building_id"]])
+    return {"gerrychain_s": round(seconds, 2), "gerrychain_failed": failed,
+            "gerrychain_grids": grids, "gerrychain_compounds_split": split}  # fmt: skip
+
+
+def _cpu() -> float:
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _rss_now() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def district(scales, jobs: int, seed: int) -> pd.DataFrame:
+    """Each scale in a fresh interpreter, so peaks and pools do not carry over."""
+    rows = []
+    for scale in scales:
+        cmd = [sys.executable, "-W", "ignore", __file__, "--district-one", str(scale),
+               "--jobs", str(jobs), "--seed", str(seed)]  # fmt: skip
+        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     return pd.DataFrame(rows)
 
 
@@ -275,9 +394,23 @@ def main() -> None:
     parser.add_argument("--cpsat-seconds", type=float, default=60.0)
     parser.add_argument("--small-seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--out", type=Path, default=RESULTS / "partition_peers.json")
+    parser.add_argument("--district", type=float, nargs="*", help="scales of whole districts")
+    parser.add_argument("--district-one", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, default=2, help="gridmap processes (districts)")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    pd.set_option("display.width", 200)
-    pd.set_option("display.max_columns", 20)
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_columns", 30)
+    if args.district_one is not None:
+        print(json.dumps(district_one(args.district_one, args.jobs, args.seed)))
+        return
+    if args.district:
+        rows = district(args.district, args.jobs, args.seed)
+        print(rows.to_string(index=False))
+        out = args.out.with_name("partition_district.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(rows.to_dict("records"), indent=1))
+        return
     big = realistic(args.seeds, set(args.spopt))
     print(big.to_string(index=False))
     print()
