@@ -25,6 +25,7 @@ from service.api.deps import SessionDep
 from service.api.openapi_docs import GEOJSON, media_responses
 from service.api.responses import GeoJSONResponse
 from service.api.routes.orders import order_limits
+from service.maps import BASE_STYLES
 from service.storage import order_stats
 from service.storage.lookup import collection_extent
 
@@ -90,6 +91,8 @@ def staff_page(request: Request, session: SessionDep) -> HTMLResponse:
         "noteUrl": f"{root}/orders/{{id}}/notes",
         "photoUrl": f"{root}/orders/{{id}}/photos",
         "gridUrl": f"{root}/maps/data/grids/{{code}}.geojson",
+        "baseUrl": f"{root}/maps/data/communities/{{code}}/base.geojson",
+        "baseStyles": BASE_STYLES,
         "openStates": list(OPEN_STATES),
         "texts": _STAFF_TEXTS,
     }

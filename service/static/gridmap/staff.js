@@ -117,9 +117,29 @@
     map.setView([config.center[0], config.center[1]], 14);
   }
 
+  /** A faint base of the buildings and streets of the grids' communities (no tiles needed). */
+  function drawBase(codes) {
+    const communities = Array.from(new Set(codes.map((c) => c.slice(0, 12))));
+    for (const code of communities) {
+      fetch(config.baseUrl.replace("{code}", encodeURIComponent(code)), { headers: { Accept: "application/geo+json" } })
+        .then((r) => (r.ok ? r.json() : null))
+        .then((data) => {
+          if (!data) return;
+          L.geoJSON(data, {
+            renderer: L.canvas({ pane: "tilePane" }),
+            interactive: false,
+            style: (f) => config.baseStyles[f.properties && f.properties.layer] || config.baseStyles.building,
+            pointToLayer: (_f, latlng) => L.circleMarker(latlng, { radius: 2, interactive: false }),
+          }).addTo(map);
+        })
+        .catch(() => {});
+    }
+  }
+
   /** The outlines of the user's grids (public published grids), drawn under the orders. */
   function drawGrids(codes) {
     if (!map) return Promise.resolve();
+    drawBase(codes);
     outlines.clearLayers();
     const loads = codes.map((code) =>
       fetch(config.gridUrl.replace("{code}", encodeURIComponent(code)), { headers: { Accept: "application/geo+json" } })

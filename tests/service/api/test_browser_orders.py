@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import base64
 import shutil
-import threading
-import time
 from collections.abc import Iterator
-from urllib.parse import urlparse
 
 import pytest
 
@@ -26,8 +23,9 @@ from service.storage.session import make_engine, session_scope
 from tests.service.api.orders_seed import ADMIN_A, PLANTED, PUBLIC_OUTCOME, seed_orders
 from tests.service.residents_seed import password, seed_residents, use_fast_password_hashing
 
-from .conftest import A, B, _free_port
-from .test_browser import CHROMIUM_ARGS
+from . import browsing
+from .browsing import local_context, record, serving
+from .conftest import A, B
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,54 +41,25 @@ PNG = base64.b64decode(
 
 @pytest.fixture
 def server(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str, dict]]:
-    import uvicorn
-
     use_fast_password_hashing(monkeypatch)
     seed_residents(store_url)
     ids = seed_orders(store_url)
-    config = uvicorn.Config(create_app(Settings(database_url=store_url)), host="127.0.0.1",
-                            port=_free_port(), log_level="warning")  # fmt: skip
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}", store_url, ids
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(Settings(database_url=store_url))) as base:
+        yield base, store_url, ids
 
 
 @pytest.fixture(scope="module")
 def chromium():
     """One Chromium for the module (each test gets its own context)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+    with browsing.chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def phone(chromium):
     """A phone-sized page; its requests (URL, Authorization) and errors are recorded."""
-    context = chromium.new_context(**PHONE)
-
-    def only_local(route):
-        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", only_local)
-    tab = context.new_page()
-    tab.requests, tab.errors = [], []
-    tab.on("request", lambda r: tab.requests.append((r.url, r.headers.get("authorization"))))
-    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
-    csp = "Content Security Policy"
-    tab.on("console", lambda m: csp in m.text and tab.errors.append(m.text))
+    context = local_context(chromium, **PHONE)
+    tab = record(context.new_page())
     yield tab
     context.close()
 
@@ -134,6 +103,7 @@ def test_grid_worker_claims_works_and_finishes_an_order_on_a_phone(server, phone
     assert sorted(int(c) for c in cards.evaluate_all("n => n.map(c => c.dataset.orderId)")) == \
         sorted([ids["open"], ids["assigned"]])  # fmt: skip
     assert phone.locator(".leaflet-interactive").count() >= 2  # markers (and the grid outline)
+    phone.wait_for_selector(".leaflet-tile-pane canvas", state="attached")  # the faint base
     card = _card(phone, ids["open"])
     assert card.locator(".order-category").inner_text() == "环境"
     assert card.locator(".order-state").inner_text() == "已派单"
