@@ -207,6 +207,14 @@
     return false;
   }
 
+  /** 第N网格: the sequence after the community's code (the full code when not numbered). */
+  function gridName(order) {
+    const code = order.grid_code || "";
+    if (!code) return t.noGrid;
+    const seq = code.startsWith(order.community_code || "\u0000") ? code.slice(order.community_code.length) : "";
+    return /^\d+$/.test(seq) ? "第" + Number(seq) + "网格" : code;
+  }
+
   function formatTime(value) {
     if (!value) return "";
     const d = new Date(value);
@@ -239,7 +247,7 @@
     q(".order-category").textContent = config.categories[order.category] || order.category;
     q(".order-state").textContent = config.states[order.state] || order.state;
     q(".order-overdue").hidden = !order.overdue;
-    q(".order-grid").textContent = order.grid_label || order.grid_code || t.noGrid;
+    q(".order-grid").textContent = gridName(order);
     q(".order-time").textContent = formatTime(order.submitted_at);
     q(".order-id").textContent = "#" + order.id;
     q(".order-text").textContent = order.description || "";

@@ -107,6 +107,7 @@ def test_grid_worker_claims_works_and_finishes_an_order_on_a_phone(server, phone
     card = _card(phone, ids["open"])
     assert card.locator(".order-category").inner_text() == "环境"
     assert card.locator(".order-state").inner_text() == "已派单"
+    assert card.locator(".order-grid").inner_text() == "第1网格"
     # 网格内全部未办结 also lists the submitted order of the grid.
     phone.locator("input[name=show][value=open]").check()
     assert _card(phone, ids["submitted"]).count() == 1
