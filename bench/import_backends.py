@@ -1,14 +1,24 @@
-"""Import the Bijiang sample into a fresh store on each backend and time the stages.
+"""Import into a fresh store on each backend and time every stage; optionally publish plans.
 
-Script, not a test: prints seconds per stage (read, validate/attach, write) per backend, the
-median of ``--repeat`` runs. The write stage is :func:`service.storage.imports.import_bundle`.
+Script, not a test: prints seconds per stage (reading each file, checking and attaching, writing)
+per backend, the median of ``--repeat`` runs. The write stage is
+:func:`service.storage.imports.import_bundle`; ID numbers and phones are encrypted on the way
+(the data key comes from ``GRIDMAP_DATA_KEY_FILE``, a temporary key unless set).
 
-    .venv/bin/python bench/import_backends.py [--repeat 3] [--pg postgresql://…/gridmap_importbench]
-"""
+Without ``--district`` the Bijiang sample is imported. ``--district SCALE`` imports a generated
+district (``geodata.make_district``; scale 1: ~400,000 households and ~1,000,000 persons),
+written once to a temporary folder. ``--publish`` then partitions every community (``--jobs``
+processes), saves the drafts and times saving and publishing them (one transaction each).
+
+    .venv/bin/python bench/import_backends.py [--repeat 3] [--pg postgresql+psycopg://…/gridmap_importbench]
+    .venv/bin/python bench/import_backends.py --district 1 --repeat 1 --publish
+"""  # noqa: E501
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import sys
 import tempfile
@@ -18,46 +28,101 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from load_wrk import LAYERS, _fresh_postgis, _sources  # noqa: E402
-
+from bench.load_wrk import LAYERS, _sources  # noqa: E402
+from bench.serving import fresh_postgis_database  # noqa: E402
 from service.importer import import_files  # noqa: E402
 from service.storage.migrate import upgrade_database  # noqa: E402
 from service.storage.session import make_engine  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_importbench"
+RESULTS = ROOT / "bench" / "results"
 
 
-def run_once(url: str) -> dict[str, float]:
-    """Import the sample into the (fresh, migrated) store at ``url``; seconds per stage."""
+def district_sources(scale: float, folder: Path) -> tuple[dict[str, Path], dict[str, str]]:
+    """Write a generated district (with persons) to ``folder``; its sources and layers."""
+    from geodata.make_district import make_district, write_district
+    from service.district_demo import DISTRICT_LAYERS
+
+    district = make_district(scale=scale)
+    write_district(district, folder, persons=True)
+    sources = dict.fromkeys(DISTRICT_LAYERS, folder / "district.gpkg")
+    sources |= {"household": folder / "households.csv", "person": folder / "persons.csv",
+                "staff": folder / "staff.csv"}  # fmt: skip
+    counts = ", ".join(f"{v:,} {k}" for k, v in district.summary().items())
+    print(f"district {district.code}: {counts}", flush=True)
+    return sources, DISTRICT_LAYERS
+
+
+def run_once(url: str, sources: dict, layers: dict, publish: bool, jobs: int) -> dict[str, float]:
+    """Import into the (fresh) store at ``url``; seconds per stage (and publishing)."""
     engine = make_engine(url)
     upgrade_database(engine)
     marks: list[tuple[str, float]] = []
     start = time.perf_counter()
-    import_files(_sources(), engine=engine, layers=LAYERS, migrate=False,
-                 step=lambda s: marks.append((s, time.perf_counter())))  # fmt: skip
+    result = import_files(sources, engine=engine, layers=layers, migrate=False,
+                          step=lambda s: marks.append((s, time.perf_counter())))  # fmt: skip
     end = time.perf_counter()
+    stages = {"total": end - start}
+    bounds = [*marks, ("end", end)]
+    for (name, t0), (_, t1) in zip(bounds, bounds[1:], strict=False):
+        stages[name] = stages.get(name, 0.0) + t1 - t0
+    stages["rows"] = sum(result.counts.values())
+    if publish:
+        stages |= _publish(engine, jobs)
     engine.dispose()
-    write_start = next(t for s, t in marks if s == "write to the store")
-    return {"total": end - start, "write": end - write_start}
+    return stages
+
+
+def _publish(engine, jobs: int) -> dict[str, float]:
+    from service.analyst import Store
+
+    store = Store(engine)
+    t = time.perf_counter()
+    plans = store.partition_many(n_jobs=jobs)
+    out = {"partition (not the target)": time.perf_counter() - t}
+    codes = sorted(set(plans.grids["community_code"].astype(str)))
+    t = time.perf_counter()
+    ids = store.save_drafts(dict.fromkeys(codes, plans))
+    out["save drafts"] = time.perf_counter() - t
+    t = time.perf_counter()
+    store.publish_many(ids.values())
+    out["publish"] = time.perf_counter() - t
+    out["grids published"] = len(plans.grids)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pg", default=DEFAULT_PG)
+    parser.add_argument("--backends", nargs="+", default=["spatialite", "postgis"])
+    parser.add_argument("--district", type=float, help="scale of a generated district")
+    parser.add_argument("--publish", action="store_true", help="partition, save and publish")
+    parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    for backend in ("spatialite", "postgis"):
-        runs = []
-        for _ in range(args.repeat):
-            if backend == "postgis":
-                _fresh_postgis(args.pg)
-                url = args.pg
-            else:
-                url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
-            runs.append(run_once(url))
-        total = statistics.median(r["total"] for r in runs)
-        write = statistics.median(r["write"] for r in runs)
-        print(f"{backend:10s} import total {total:6.2f} s   write (import_bundle) {write:6.2f} s")
+    os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", str(Path(tempfile.gettempdir()) / "bench.key"))
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.district:
+            sources, layers = district_sources(args.district, Path(tmp) / "district")
+        else:
+            sources, layers = _sources(), LAYERS
+        for backend in args.backends:
+            runs = []
+            for _ in range(args.repeat):
+                if backend == "postgis":
+                    fresh_postgis_database(args.pg)
+                    url = args.pg
+                else:
+                    url = f"sqlite:///{tempfile.mkdtemp(dir=tmp)}/bench.sqlite"
+                runs.append(run_once(url, sources, layers, args.publish, args.jobs))
+            results[backend] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            print(f"{backend}:", flush=True)
+            for stage, seconds in results[backend].items():
+                print(f"  {stage:40s} {seconds:10.2f}", flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"import_backends{'_district' if args.district else ''}.json"
+    (RESULTS / name).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
