@@ -68,6 +68,7 @@ _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 _GRID_CODE = re.compile(r"^\d{15}$")
 _COMMUNITY_CODE = re.compile(r"^\d{12}$")
 _DISTRICT_CODE = re.compile(r"^\d{6}$")
+_GRID_ROLES = ("grid_worker", "party_member")  # serve the grids in app_user_grid
 
 
 class PermissionDenied(GridmapError, PermissionError):
@@ -157,10 +158,12 @@ def _check_user(username: str, password: str, role: str, grid_codes: tuple[str, 
     bad = [c for c in grid_codes if not _GRID_CODE.match(c)]
     if bad:
         problems.append(f"grid code(s) {', '.join(bad)} are not 15 digits")
-    if role == "grid_worker" and not grid_codes:
-        problems.append("a grid_worker needs at least one grid code (--grid)")
-    if role != "grid_worker" and grid_codes:
-        problems.append(f"only a grid_worker serves grids (--grid), not a {role}")
+    if role in _GRID_ROLES and not grid_codes:
+        problems.append(f"a {role} needs at least one grid code (--grid)")
+    if role not in _GRID_ROLES and grid_codes:
+        problems.append(
+            f"only a grid_worker serves grids (--grid; a party_member too), not a {role}"
+        )
     if role != "community_admin" and community_code:
         problems.append(f"only a community_admin has a community (--community), not a {role}")
     if role != "district_admin" and district_code:

@@ -1,6 +1,7 @@
 """ORM model of service users, their grid scope, and the audit log (same Base as the store).
 
-Roles (least to most): ``public`` (aggregates only), ``grid_worker`` (their own grids, listed in
+Roles (least to most): ``public`` (aggregates only), ``party_member`` (work orders of the grids
+in ``app_user_grid``, no residents), ``grid_worker`` (their own grids, listed in
 ``app_user_grid``), ``community_admin`` (one community, ``community_code``), ``district_admin``
 (every community whose code starts with ``district_code``, a 6-digit county code; all of them
 when it is empty). ``can_reveal`` is the separate permission to see full personal values; every
@@ -66,7 +67,8 @@ class User(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "role IN ('public', 'grid_worker', 'community_admin', 'district_admin')",
+            "role IN ('public', 'party_member', 'grid_worker', 'community_admin', "
+            "'district_admin')",
             name="ck_app_user_role",
         ),
     )

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 __all__ = ["ROLES"]
 
-ROLES = ("public", "grid_worker", "community_admin", "district_admin")
-"""Service roles, from least to most access."""
+ROLES = ("public", "party_member", "grid_worker", "community_admin", "district_admin")
+"""Service roles, from least to most access. A ``party_member`` (党员) serves grids like a grid
+worker but only for work orders (takes and finishes them): residents stay out of reach."""

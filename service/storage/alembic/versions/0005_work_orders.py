@@ -1,15 +1,21 @@
-"""Work orders (事项): orders, their immutable history, photos.
+"""Work orders (事项): orders, their immutable history, photos; the ``party_member`` role.
 
 Points are two floats (lon, lat), not a geometry column: orders are found by community, grid
 and state, never by a spatial query, and plain columns keep SQLite's batch mode away from
 SpatiaLite's metadata. Reporter name and phone are stored encrypted, the receipt code as a hash.
 ``work_order_transition`` is append-only: triggers refuse UPDATE and DELETE on both backends.
 
+``app_user.role`` may also be ``party_member`` (党员: takes work orders in their grids, sees no
+residents). SQLite cannot alter a CHECK constraint: the table is rebuilt from its own SQL with
+the new list, and the users' grids (deleted by the cascade when the old table is dropped) are
+put back, all in the migration's transaction.
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-06
 """
 
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -20,6 +26,9 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_OLD_ROLES = "role IN ('public', 'grid_worker', 'community_admin', 'district_admin')"
+_NEW_ROLES = ("role IN ('public', 'party_member', 'grid_worker', 'community_admin', "
+              "'district_admin')")  # fmt: skip
 _STATES = ("submitted", "accepted", "merged", "declined", "dispatched", "claimed", "in_progress",
            "done", "verified", "closed", "rated", "published")  # fmt: skip
 
@@ -100,6 +109,34 @@ def upgrade() -> None:
     )
 
     _forbid_changes("work_order_transition")
+    _set_roles(_OLD_ROLES, _NEW_ROLES)
+
+
+def _set_roles(old: str, new: str) -> None:
+    """Replace the CHECK constraint on ``app_user.role`` (``old`` → ``new`` expression)."""
+    conn = op.get_bind()
+    if conn.dialect.name != "sqlite":
+        op.drop_constraint("ck_app_user_role", "app_user", type_="check")
+        op.create_check_constraint("ck_app_user_role", "app_user", new)
+        return
+    sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' "
+                               "AND name = 'app_user'")).scalar_one()  # fmt: skip
+    if old not in sql:
+        raise RuntimeError("app_user.role's CHECK constraint is not the expected one; "
+                           "nothing was changed.")  # fmt: skip
+    grids = conn.execute(sa.text("SELECT user_id, grid_code FROM app_user_grid")).all()
+    rebuilt, found = re.subn(r'^CREATE TABLE "?app_user"? \(', "CREATE TABLE app_user__new (",
+                             sql.replace(old, new))  # fmt: skip
+    if found != 1:
+        raise RuntimeError("app_user's table definition is not the expected one; nothing was "
+                           "changed.")  # fmt: skip
+    op.execute(rebuilt)
+    op.execute("INSERT INTO app_user__new SELECT * FROM app_user")
+    op.execute("DROP TABLE app_user")
+    op.execute("ALTER TABLE app_user__new RENAME TO app_user")
+    if grids:
+        conn.execute(sa.text("INSERT INTO app_user_grid (user_id, grid_code) VALUES (:u, :g)"),
+                     [{"u": u, "g": g} for u, g in grids])  # fmt: skip
 
 
 def _forbid_changes(table: str) -> None:
@@ -117,6 +154,12 @@ def _forbid_changes(table: str) -> None:
 
 
 def downgrade() -> None:
+    conn = op.get_bind()
+    members = conn.execute(sa.text("SELECT count(*) FROM app_user WHERE role = 'party_member'"))
+    if members.scalar_one():
+        raise RuntimeError("Users with the party_member role exist: remove them (gridmap user "
+                           "remove) before downgrading below 0005.")  # fmt: skip
+    _set_roles(_NEW_ROLES, _OLD_ROLES)
     if op.get_bind().dialect.name != "sqlite":
         op.execute("DROP TRIGGER IF EXISTS work_order_transition_append_only "
                    "ON work_order_transition")  # fmt: skip
