@@ -72,11 +72,16 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(url: str, *, threads: int, connections: int, duration: int) -> dict[str, float]:
-    """Run wrk with ``--latency``: requests/s, p50 and p99 (ms), and errors (non-2xx + socket)."""
+def run_wrk(
+    url: str, *, threads: int, connections: int, duration: int, script: Path | None = None
+) -> dict[str, float]:
+    """Run wrk with ``--latency``: requests/s, p50 and p99 (ms), and errors (non-2xx + socket).
+
+    ``script``: a wrk Lua script (e.g. one that cycles through many paths of ``url``'s host)."""
+    lua = ["-s", str(script)] if script is not None else []
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
-         "--latency", url],
+         "--latency", *lua, url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)

@@ -1,0 +1,211 @@
+"""Benchmark: gridmap's vector tiles against tipg's tile endpoint on the same PostGIS table.
+
+The synthetic district of ``ogc_items_vs_tipg.py`` (1,000 published grids, 64-vertex polygons)
+is written to a PostGIS database and served, one uvicorn process each, by
+
+- ``gridmap``: ``/collections/grids/tiles/WebMercatorQuad/{z}/{x}/{y}`` as deployed: tiles of
+  published plans rendered once per store revision and kept (``service.api.cache``);
+- ``gridmap-render``: the same with the response cache off (``GRIDMAP_RESPONSE_CACHE_MB=0``),
+  so every request renders its tile (``ST_AsMVT``) as tipg does;
+- ``tipg``: ``/collections/public.grid/tiles/WebMercatorQuad/{z}/{x}/{y}``, the same table.
+
+``wrk`` cycles through every tile covering the district at the chosen zooms (a Lua script),
+the servers taking turns for ``--rounds`` rounds (the machine's load changes; medians are
+reported). Before the runs every tile is fetched from each and decoded, and the features per
+tile compared. Prints tiles/s and latencies, and writes ``bench/results/tiles_vs_tipg.json``.
+
+tipg pins its own FastAPI/pydantic, so it runs from a separate virtualenv::
+
+    python3 -m venv /tmp/tipg-venv && /tmp/tipg-venv/bin/pip install tipg uvicorn
+    .venv/bin/python bench/tiles_vs_tipg.py --tipg-venv /tmp/tipg-venv
+
+Not a test: timings depend on the machine. Needs PostgreSQL+PostGIS and ``wrk``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import tempfile
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import mapbox_vector_tile
+import morecantile
+from sqlalchemy import text
+
+from bench.ogc_items_vs_tipg import COMMUNITIES, COMMUNITY_SIZE, ORIGIN, build_district, start_tipg
+from bench.serving import ROOT, free_port, run_wrk, start_gridmap, wait_until_up
+from service.storage.session import make_engine
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_bench"
+PATHS = {
+    "gridmap": "/collections/grids/tiles/WebMercatorQuad",
+    "gridmap-render": "/collections/grids/tiles/WebMercatorQuad",
+    "tipg": "/collections/public.grid/tiles/WebMercatorQuad",
+}
+_LUA = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+"""
+
+
+def district_tiles(zooms: list[int]) -> list[morecantile.Tile]:
+    """Every WebMercatorQuad tile covering the synthetic district at ``zooms``."""
+    cols = math.ceil(math.sqrt(COMMUNITIES))  # as build_district lays the communities out
+    rows = math.ceil(COMMUNITIES / cols)
+    west, south = ORIGIN
+    east, north = west + cols * COMMUNITY_SIZE, south + rows * COMMUNITY_SIZE
+    tms = morecantile.tms.get("WebMercatorQuad")
+    return list(tms.tiles(west, south, east, north, zooms))
+
+
+def _features(base: str, path: str, tile: morecantile.Tile) -> int:
+    """Features in one tile (0 for an empty answer, 204 or 200 with no body)."""
+    with urllib.request.urlopen(f"{base}{path}/{tile.z}/{tile.x}/{tile.y}") as response:
+        body = response.read()
+    layers = mapbox_vector_tile.decode(body) if body else {}
+    return sum(len(layer["features"]) for layer in layers.values())
+
+
+def _lua_script(path: str, tiles: list[morecantile.Tile]) -> Path:
+    listed = ", ".join(f'"{path}/{t.z}/{t.x}/{t.y}"' for t in tiles)
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(_LUA % listed)
+    return script
+
+
+def _ticks(pids: set[int]) -> dict[int, int]:
+    """CPU clock ticks (user + system) used so far by each of ``pids`` still running."""
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = int(fields[11]) + int(fields[12])
+    return out
+
+
+def _db_backends(engine: Any) -> set[int]:
+    """Process ids of the PostgreSQL backends connected to the bench database (not this one)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = "
+                                 "current_database() AND pid <> pg_backend_pid()"))  # fmt: skip
+        return {row[0] for row in rows}
+
+
+def _measured_run(url: str, server: int, engine: Any, **opts: Any) -> dict[str, float]:
+    """One wrk run, with the CPU time the server and its database backends spent per request
+    (a figure the machine's other load hardly changes, unlike requests/s)."""
+    before = _ticks({server} | _db_backends(engine))
+    result = run_wrk(url, **opts)
+    after = _ticks({server} | _db_backends(engine) | set(before))
+    used = sum(t - before.get(pid, 0) for pid, t in after.items())
+    return {**result, "cpu_ms_per_request": used * 1000 / _HZ / result["requests"]}
+
+
+_HZ = os.sysconf("SC_CLK_TCK")
+
+
+def _start(name: str, db: str, port: int, tipg_venv: Path) -> subprocess.Popen:
+    if name == "tipg":
+        return start_tipg(db, port, tipg_venv)
+    cache_mb = os.environ.get("GRIDMAP_RESPONSE_CACHE_MB")
+    os.environ["GRIDMAP_RESPONSE_CACHE_MB"] = "0" if name == "gridmap-render" else "256"
+    try:
+        return start_gridmap(db, port)
+    finally:
+        os.environ.pop("GRIDMAP_RESPONSE_CACHE_MB")
+        if cache_mb is not None:
+            os.environ["GRIDMAP_RESPONSE_CACHE_MB"] = cache_mb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=os.environ.get("GRIDMAP_BENCH_POSTGIS_URL", DEFAULT_URL))
+    parser.add_argument("--tipg-venv", type=Path, default=Path("/tmp/tipg-venv"))
+    parser.add_argument("--zooms", type=int, nargs="+", default=[14, 15])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    n = build_district(args.db)
+    tiles = district_tiles(args.zooms)
+    print(f"district: {n} published grids; {len(tiles)} tiles at zooms {args.zooms}")
+    ports = {name: free_port() for name in PATHS}
+    servers = {name: _start(name, args.db, port, args.tipg_venv) for name, port in ports.items()}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in PATHS}
+    try:
+        counts = {}
+        for name, port in ports.items():
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(f"{base}/collections")
+            counts[name] = [_features(base, PATHS[name], t) for t in tiles]
+        if len({tuple(c) for c in counts.values()}) != 1:
+            raise SystemExit(f"features per tile differ: {counts}")
+        scripts = {name: _lua_script(PATHS[name], tiles) for name in PATHS}
+        opts = {"threads": args.threads, "connections": args.connections}
+        for name, port in ports.items():  # warm-up
+            run_wrk(f"http://127.0.0.1:{port}/", duration=3, script=scripts[name], **opts)
+        engine = make_engine(args.db)
+        for _ in range(args.rounds):
+            for name, port in ports.items():
+                url = f"http://127.0.0.1:{port}/"
+                runs[name].append(_measured_run(url, servers[name].pid, engine,
+                                                duration=args.duration, script=scripts[name],
+                                                **opts))  # fmt: skip
+        engine.dispose()
+        for script in scripts.values():
+            script.unlink()
+    finally:
+        for server in servers.values():
+            server.terminate()
+            server.wait(timeout=10)
+    results = {name: _median(r) for name, r in runs.items()}
+    features = sum(counts["tipg"])
+    print(f"zooms {args.zooms}, {len(tiles)} tiles ({features} features), "
+          f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+          f"median of {args.rounds} rounds")  # fmt: skip
+    print(f"{'server':15} {'tiles/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/tile':>12} "
+          f"{'errors':>7}  tiles/s of each round")  # fmt: skip
+    for name, r in results.items():
+        each = " ".join(f"{x['requests_per_s']:.0f}" for x in runs[name])
+        print(f"{name:15} {r['requests_per_s']:9.1f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
+              f"{r['cpu_ms_per_request']:12.2f} {int(r['errors']):7d}  {each}")  # fmt: skip
+    tipg = results["tipg"]["requests_per_s"]
+    tipg_cpu = results["tipg"]["cpu_ms_per_request"]
+    ratios = {
+        name: {"tiles_per_s": results[name]["requests_per_s"] / tipg,
+               "tiles_per_cpu_s": tipg_cpu / results[name]["cpu_ms_per_request"]}
+        for name in PATHS if name != "tipg"
+    }  # fmt: skip
+    for name, ratio in ratios.items():
+        print(f"{name} / tipg: {ratio['tiles_per_s']:.2f}x tiles/s, "
+              f"{ratio['tiles_per_cpu_s']:.2f}x tiles per CPU second")  # fmt: skip
+    out = ROOT / "bench" / "results" / "tiles_vs_tipg.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"grids": n, "zooms": args.zooms, "tiles": len(tiles),
+                               "features": features, "threads": args.threads,
+                               "connections": args.connections, "duration_s": args.duration,
+                               "runs": runs, "median": results, "ratios": ratios},
+                              indent=2))  # fmt: skip
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+if __name__ == "__main__":
+    main()
