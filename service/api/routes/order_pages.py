@@ -9,7 +9,7 @@ personal. Scripts are served by the app (``static/gridmap/staff.js``, ``board.js
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import numpy as np
@@ -34,26 +34,74 @@ __all__ = ["router", "board_page"]
 router = APIRouter(tags=["Work orders"])
 
 _STAFF_TEXTS = {
-    "wrong": "用户名或密码错误。",
-    "throttled": "登录失败次数过多，请稍后再试。",
-    "failed": "操作失败，请稍后再试。",
-    "expired": "登录已过期，请重新登录。",
-    "loading": "正在加载…",
-    "count": "共 {n} 件",
-    "none": "暂无待办事项。",
-    "noGrid": "未划入网格",
-    "due": "时限：{time}",
-    "conflict": "此事项已被他人处理：",
-    "needNote": "办结前请填写办理情况。",
-    "needNoteOrPhoto": "请填写备注或选择照片。",
+    "zh": {
+        "wrong": "用户名或密码错误。",
+        "throttled": "登录失败次数过多，请稍后再试。",
+        "failed": "操作失败，请稍后再试。",
+        "expired": "登录已过期，请重新登录。",
+        "loading": "正在加载…",
+        "count": "共 {n} 件",
+        "none": "暂无待办事项。",
+        "noGrid": "未划入网格",
+        "grid": "第{n}网格",
+        "day": "{m}月{d}日",
+        "due": "时限：{time}",
+        "conflict": "此事项已被他人处理：",
+        "needNote": "办结前请填写办理情况。",
+        "needNoteOrPhoto": "请填写备注或选择照片。",
+    },
+    "en": {
+        "wrong": "Wrong user name or password.",
+        "throttled": "Too many failed sign-ins; try again later.",
+        "failed": "That did not work; try again later.",
+        "expired": "Your sign-in has expired; please sign in again.",
+        "loading": "Loading…",
+        "count": "{n} orders",
+        "none": "Nothing to do.",
+        "noGrid": "no grid",
+        "grid": "Grid {seq}",
+        "day": "{m}/{d}",
+        "due": "Due {time}",
+        "conflict": "Someone else handled this order first:",
+        "needNote": "Say what was done before finishing.",
+        "needNoteOrPhoto": "Write a note or choose a photo.",
+    },
 }
 _BOARD_TEXTS = {
-    "failed": "晒单数据加载失败",
-    "count": "共 {n} 件已晒单事项",
-    "none": "暂无晒单事项。",
-    "unrated": "未评价",
-    "photo": "照片",
-}
+    "zh": {"failed": "晒单数据加载失败", "count": "共 {n} 件已晒单事项", "none": "暂无晒单事项。",
+           "unrated": "未评价", "photo": "照片", "grid": "第{n}网格"},
+    "en": {"failed": "Could not load the board", "count": "{n} published orders",
+           "none": "No published orders yet.", "unrated": "not rated", "photo": "photo",
+           "grid": "Grid {seq}"},
+}  # fmt: skip
+_PAGE_TEXTS = {
+    "zh": {"staff_title": "网格事项 · 接单办理", "staff": "网格事项", "sign_out": "退出登录",
+           "sign_in": "工作人员登录", "username": "用户名", "password": "密码", "submit": "登录",
+           "mine": "我的待办", "all_open": "网格内全部未办结", "locate": "地图定位",
+           "claim": "接单", "start": "开始办理", "work": "备注/办结", "note": "备注",
+           "photo": "照片", "add_note": "添加备注", "done": "办结", "overdue": "已超时",
+           "board_title": "晒单 · 群众点单、社区派单、党员接单、组织晒单", "board": "晒单",
+           "motto": "群众点单 · 社区派单 · 党员接单 · 组织晒单", "map": "地图",
+           "board_intro": "已办结并公开的事项（不含姓名、电话和住址）。", "category": "类别",
+           "grid": "网格", "submitted": "提交", "closed": "办结", "outcome": "办理结果",
+           "rating": "评价", "other_lang": "English", "other": "en"},
+    "en": {"staff_title": "Grid work orders", "staff": "Work orders", "sign_out": "Sign out",
+           "sign_in": "Staff sign-in", "username": "User name", "password": "Password",
+           "submit": "Sign in", "mine": "Mine to do", "all_open": "All open in my grids",
+           "locate": "On the map", "claim": "Claim", "start": "Start", "work": "Note / finish",
+           "note": "Note", "photo": "Photo", "add_note": "Add note", "done": "Finish",
+           "overdue": "overdue", "board_title": "Public board of work orders",
+           "board": "Public board", "motto": "residents order · the community dispatches · "
+           "party members take the order · the result is published", "map": "Map",
+           "board_intro": "Orders finished and published (no names, phones or addresses).",
+           "category": "Category", "grid": "Grid", "submitted": "Submitted",
+           "closed": "Closed", "outcome": "Outcome", "rating": "Rating", "other_lang": "中文",
+           "other": "zh"},
+}  # fmt: skip
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "zh"
 
 
 def _centre(session: Any) -> list[float]:
@@ -61,28 +109,33 @@ def _centre(session: Any) -> list[float]:
     return [(miny + maxy) / 2, (minx + maxx) / 2]
 
 
-def _common(session: Any, limits: TimeLimits) -> dict[str, Any]:
+def _common(session: Any, limits: TimeLimits, lang: str) -> dict[str, Any]:
+    en = lang == "en"
     return {
         "center": _centre(session),
-        "categories": {c.code: c.zh for c in limits.categories},
-        "states": {s: zh for s, (zh, _en) in STATE_LABELS.items()},
+        "categories": {c.code: c.en if en else c.zh for c in limits.categories},
+        "states": {s: en_label if en else zh for s, (zh, en_label) in STATE_LABELS.items()},
     }
 
 
-def _render(request: Request, template: str, config: dict[str, Any]) -> HTMLResponse:
+def _render(request: Request, template: str, config: dict[str, Any], lang: str) -> HTMLResponse:
     root = request.scope.get("root_path", "")
-    context = {"static": f"{root}/static", "root": root, "config": config,
-               "missing": assets.missing_message("zh")}  # fmt: skip
+    context = {"static": f"{root}/static", "root": root, "config": config, "lang": lang,
+               "t": _PAGE_TEXTS[lang], "missing": assets.missing_message(lang)}  # fmt: skip
     templates = request.app.state.templates
     return templates.TemplateResponse(request, template, context)  # type: ignore[no-any-return]
 
 
 @router.get("/staff", response_class=HTMLResponse, summary="Grid staff page (phone): my orders")
-def staff_page(request: Request, session: SessionDep) -> HTMLResponse:
+def staff_page(
+    request: Request,
+    session: SessionDep,
+    lang: Literal["zh", "en"] = Query("zh", description="Labels: zh (default) or en"),
+) -> HTMLResponse:
     """My grid's open orders on a map and a list: claim (接单), note, photo, finish."""
     root = request.scope.get("root_path", "")
     config = {
-        **_common(session, order_limits(request)),
+        **_common(session, order_limits(request), lang),
         "tokenUrl": f"{root}/auth/token",
         "meUrl": f"{root}/auth/me",
         "ordersUrl": f"{root}/orders",
@@ -94,23 +147,23 @@ def staff_page(request: Request, session: SessionDep) -> HTMLResponse:
         "baseUrl": f"{root}/maps/data/communities/{{code}}/base.geojson",
         "baseStyles": BASE_STYLES,
         "openStates": list(OPEN_STATES),
-        "texts": _STAFF_TEXTS,
+        "texts": _STAFF_TEXTS[lang],
     }
-    return _render(request, "staff.html", config)
+    return _render(request, "staff.html", config, lang)
 
 
 def board_page(request: Request, session: Any) -> HTMLResponse:
-    """The public board page (晒单): its orders come from ``/board`` (GeoJSON)."""
-    root = request.scope.get("root_path", "")
+    """The public board page (晒单): its orders come from ``/board`` (GeoJSON); ``?lang=en``."""
+    root, lang = request.scope.get("root_path", ""), _lang(request)
     query = urlencode([(k, v) for k, v in request.query_params.multi_items()
                        if k in ("community", "category")])  # fmt: skip
     config = {
-        **_common(session, order_limits(request)),
+        **_common(session, order_limits(request), lang),
         "dataUrl": f"{root}/board?f=json" + (f"&{query}" if query else ""),
         "root": root,
-        "texts": _BOARD_TEXTS,
+        "texts": _BOARD_TEXTS[lang],
     }
-    return _render(request, "board.html", config)
+    return _render(request, "board.html", config, lang)
 
 
 _GRID_ORDER_FIELDS = ("grid_code", "community_code", "grid_name", "open", "overdue")

@@ -20,7 +20,8 @@
     const community = p.community_name || p.community_code || "";
     const code = p.grid_code || "";
     const seq = code.startsWith(p.community_code || "\u0000") ? code.slice(p.community_code.length) : "";
-    return /^\d+$/.test(seq) ? community + " 第" + Number(seq) + "网格" : (community + " " + code).trim();
+    const grid = /^\d+$/.test(seq) ? t.grid.replace("{n}", String(Number(seq))).replace("{seq}", seq) : code;
+    return (community + " " + grid).trim();
   }
 
   function stars(rating) {

@@ -207,12 +207,12 @@
     return false;
   }
 
-  /** 第N网格: the sequence after the community's code (the full code when not numbered). */
+  /** 第N网格 (Grid 00N): the sequence after the community's code (the full code otherwise). */
   function gridName(order) {
     const code = order.grid_code || "";
     if (!code) return t.noGrid;
     const seq = code.startsWith(order.community_code || "\u0000") ? code.slice(order.community_code.length) : "";
-    return /^\d+$/.test(seq) ? "第" + Number(seq) + "网格" : code;
+    return /^\d+$/.test(seq) ? t.grid.replace("{n}", String(Number(seq))).replace("{seq}", seq) : code;
   }
 
   function formatTime(value) {
@@ -220,7 +220,8 @@
     const d = new Date(value);
     if (isNaN(d)) return String(value);
     const pad = (n) => String(n).padStart(2, "0");
-    return d.getMonth() + 1 + "月" + d.getDate() + "日 " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+    const day = t.day.replace("{m}", String(d.getMonth() + 1)).replace("{d}", String(d.getDate()));
+    return day + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
   }
 
   function render() {

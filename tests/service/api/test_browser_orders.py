@@ -179,6 +179,8 @@ def test_an_order_claimed_by_someone_else_first_is_refused(server, phone):
     phone.locator("#staff-signout").tap()
     assert phone.locator("#staff-signin").is_visible()
     assert phone.evaluate("() => sessionStorage.getItem('gridmap.token')") is None
+    phone.goto(f"{base}/staff?lang=en")  # English on request
+    assert phone.locator("#staff-signin h1").inner_text() == "Staff sign-in"
 
 
 def test_public_board_page_shows_published_orders_without_personal_data(server, phone):
@@ -195,6 +197,11 @@ def test_public_board_page_shows_published_orders_without_personal_data(server, 
     html = phone.content()
     for value in PLANTED:
         assert value not in html, value
+    # In English on request (Chinese by default).
+    phone.locator(".orders-bar a", has_text="English").click()
+    phone.wait_for_selector("body[data-board-count]", timeout=15_000)
+    cells = phone.locator("#board-list tr").first.locator("td").all_inner_texts()
+    assert cells[:2] == ["repairs", "测试社区甲 Grid 002"]
     # A browser asking for /board gets the page too; the data stays GeoJSON for API clients.
     assert phone.goto(f"{base}/board").headers["content-type"].startswith("text/html")
     assert phone.errors == []
