@@ -8,13 +8,14 @@ where the report is; never a personal value.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from gridmap.errors import GridmapError
+from service.commands.options import DB
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["import_command"]
 
@@ -22,9 +23,7 @@ _FILE = {"exists": True, "dir_okay": False, "readable": True}
 
 
 def import_command(
-    db: str | None = typer.Option(
-        None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
-    ),
+    db: str | None = DB,
     communities: Path | None = typer.Option(None, help="Communities (社区) file.", **_FILE),
     compounds: Path | None = typer.Option(None, help="Compounds (小区) file.", **_FILE),
     streets: Path | None = typer.Option(None, help="Streets / boundary lines file.", **_FILE),
@@ -61,6 +60,10 @@ def import_command(
     ),
 ) -> None:
     """Import communities, buildings, households, persons, staff and grids (all or nothing)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gridmap.errors import GridmapError
     from service.commands.planfiles import parse_layers, print_notes
     from service.importer import ENTITY_ORDER, import_files
 
@@ -102,6 +105,8 @@ def import_command(
 
 
 def _print_result(result) -> None:  # noqa: ANN001
+    from rich.console import Console
+
     console = Console()
     if any(c.updated or c.unchanged or c.removed for c in result.changes.values()):
         console.print(_changes_table(result))
@@ -123,6 +128,8 @@ def _print_result(result) -> None:  # noqa: ANN001
 
 
 def _counts_table(result) -> Table:  # noqa: ANN001
+    from rich.table import Table
+
     table = Table(title=f"Import {result.import_run_id}: loaded")
     table.add_column("table")
     table.add_column("read", justify="right")
@@ -134,6 +141,8 @@ def _counts_table(result) -> Table:  # noqa: ANN001
 
 
 def _changes_table(result) -> Table:  # noqa: ANN001
+    from rich.table import Table
+
     table = Table(title=f"Import {result.import_run_id}: changes")
     for column in ("entity", "read", "added", "updated", "unchanged", "removed"):
         table.add_column(column, justify="left" if column == "entity" else "right")
@@ -146,6 +155,8 @@ def _changes_table(result) -> Table:  # noqa: ANN001
 
 
 def _linked_table(result) -> Table:  # noqa: ANN001
+    from rich.table import Table
+
     table = Table(title="Linked by location")
     table.add_column("records → link")
     table.add_column("linked", justify="right")
@@ -162,6 +173,8 @@ def _linked_table(result) -> Table:  # noqa: ANN001
 
 
 def _out_of_bounds_table(grids: list[dict]) -> Table:
+    from rich.table import Table
+
     table = Table(title="Published grids now outside their household bounds")
     for column in ("community", "grid", "plan", "households in plan", "households now", "status"):
         table.add_column(column, justify="right" if "households" in column else "left",

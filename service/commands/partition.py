@@ -1,4 +1,8 @@
-"""``gridmap partition``: split communities into grids and write GeoJSON + CSV."""
+"""``gridmap partition``: split communities into grids and write GeoJSON + CSV.
+
+The partition and the file handling are imported when the command runs (``gridmap --help`` loads
+no data library).
+"""
 
 from __future__ import annotations
 
@@ -7,30 +11,24 @@ from pathlib import Path
 
 import typer
 
-from gridmap.errors import GridmapError
-from gridmap.plans.partition import GRID_COLUMNS, partition
-from service.commands.planfiles import (
+from service.commands.options import (
     COMMUNITY_CODE_FIELD,
     COMPOUNDS,
     CRS_OPTION,
     ENCODING,
     HOUSEHOLDS_FIELD,
     ID_FIELD,
+    JOBS,
     LANG,
     LAYER,
     MAPPING,
     MAX_HOUSEHOLDS,
     MIN_HOUSEHOLDS,
     OUT,
+    PROBLEMS,
     SEED,
     STREETS,
-    ReadOptions,
-    check_lang,
-    community_progress,
-    console,
-    print_problems,
-    read_inputs,
-    write_plan,
+    VERBOSE,
 )
 
 __all__ = ["partition_command"]
@@ -55,16 +53,24 @@ def partition_command(
     assignments: Path | None = typer.Option(
         None, "--assignments", help="Output building→grid CSV."
     ),
-    jobs: int = typer.Option(0, "--jobs", help="Processes (0 = one per core)."),
+    jobs: int = JOBS,
     lang: str = LANG,
-    problems_out: Path | None = typer.Option(
-        None, "--problems", help="Also write the problems as CSV (one row per grid and kind)."
-    ),
-    verbose: bool = typer.Option(
-        False, "--verbose", help="List routine notices too (by default only counted)."
-    ),
+    problems_out: Path | None = PROBLEMS,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Partition communities into grids of min–max households."""
+    from gridmap.errors import GridmapError
+    from gridmap.plans.partition import GRID_COLUMNS, partition
+    from service.commands.planfiles import (
+        ReadOptions,
+        check_lang,
+        community_progress,
+        console,
+        print_problems,
+        read_inputs,
+        write_plan,
+    )
+
     check_lang(lang)
     read_options = ReadOptions.from_cli(mapping, layer, crs, encoding)
     try:

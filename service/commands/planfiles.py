@@ -32,43 +32,6 @@ __all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse
 console = Console(stderr=True)
 LANGS = ("zh", "en")
 
-# Options the plan commands share (the scripts' contract: same names, same defaults).
-STREETS = typer.Option(None, "--streets", help="Street centrelines.")
-COMPOUNDS = typer.Option(None, "--compounds", help="Compounds (小区).")
-ID_FIELD = typer.Option(
-    None, "--id-field", help="Building id header (default: recognised, e.g. 楼栋编号, id)."
-)
-HOUSEHOLDS_FIELD = typer.Option(
-    None, "--households-field", help="Households header (default: recognised, e.g. 户数)."
-)
-COMMUNITY_CODE_FIELD = typer.Option(
-    None,
-    "--community-code-field",
-    help="Community code header of the communities (default: recognised, e.g. 社区代码, code).",
-)
-MAPPING = typer.Option(
-    None,
-    "--mapping",
-    help='TOML file mapping headers to columns, e.g. 楼号 = "building_id".',
-    exists=True,
-    dir_okay=False,
-)
-LAYER = typer.Option(
-    [],
-    "--layer",
-    metavar="ENTITY=LAYER",
-    help="Layer of a multi-layer GeoPackage or zip, e.g. building=楼栋 (repeatable).",
-)
-CRS_OPTION = typer.Option(None, "--crs", help="CRS of files that declare none, e.g. EPSG:4545.")
-ENCODING = typer.Option(
-    None, "--encoding", help="Text encoding of Shapefiles and CSV, e.g. GBK (default: detected)."
-)
-MIN_HOUSEHOLDS = typer.Option(300, "--min-households")
-MAX_HOUSEHOLDS = typer.Option(500, "--max-households")
-SEED = typer.Option(0, "--seed")
-OUT = typer.Option(..., "--out", help="Output grids GeoJSON (RFC 7946).")
-LANG = typer.Option("zh", "--lang", help="Language of the problems printed: zh (中文) or en.")
-
 
 @dataclass
 class PlanInputs:

@@ -9,6 +9,7 @@ status 2 and one line saying what is wrong.
 Saving is all or nothing: ``plan partition`` and ``plan redistrict`` write the drafts of every
 community (and, with ``--publish``, publish them) in ONE transaction, so a failure leaves the
 store as it was; ``plan publish`` also switches all the plans it is given in one transaction.
+Data libraries and the store are imported when a command runs.
 """
 
 from __future__ import annotations
@@ -17,33 +18,27 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from gridmap.constraints import household_bounds
-from gridmap.crs import projected_crs_for
-from gridmap.errors import GridmapError
-from gridmap.geometry.metrics import polsby_popper
-from gridmap.plans.compare import MATCH_CODE, MATCH_OVERLAP
-from gridmap.plans.partition import GRID_COLUMNS
-from gridmap.problems import Problem
-from service.commands.planfiles import (
+from service.commands.options import (
+    COMMUNITY,
+    DB,
+    JOBS,
     LANG,
     MAX_HOUSEHOLDS,
     MIN_HOUSEHOLDS,
+    PROBLEMS,
     SEED,
-    check_lang,
-    community_progress,
-    console,
-    print_problems,
-    write_plan,
+    VERBOSE,
 )
-from service.storage.plans import plan_bounds
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+    from gridmap.problems import Problem
 
 __all__ = ["plan_app"]
 
@@ -52,21 +47,12 @@ plan_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DB = typer.Option(
-    None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
-)
-PROBLEMS = typer.Option(
-    None, "--problems", help="Also write the problems as CSV (one row per grid and kind)."
-)
-VERBOSE = typer.Option(False, "--verbose", help="List routine notices too (by default counted).")
-COMMUNITY = typer.Option(
-    [], "--community", help="Community code (repeat for several; default: all)."
-)
-
 
 # --------------------------------------------------------------------------- helpers
 def _fail(message: str) -> typer.Exit:
     """Print one error line; the caller raises the returned Exit (status 2)."""
+    from service.commands.planfiles import console
+
     console.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
     return typer.Exit(code=2)
 
@@ -74,6 +60,7 @@ def _fail(message: str) -> typer.Exit:
 @contextmanager
 def _store(db: str | None) -> Iterator[Any]:
     """Open the store at ``db``; a GridmapError anywhere inside exits 2 with its message."""
+    from gridmap.errors import GridmapError
     from service.analyst import open_store
 
     try:
@@ -103,6 +90,8 @@ def _unique_problems(problems: Sequence[Problem]) -> list[Problem]:
 def _show_problems(
     problems: Sequence[Problem], lang: str, verbose: bool, problems_out: Path | None
 ) -> None:
+    from service.commands.planfiles import console, print_problems
+
     problems = _unique_problems(problems)
     if problems_out is not None or problems:
         if problems:
@@ -112,6 +101,8 @@ def _show_problems(
 
 def _out() -> Console:
     """Console of standard output; wide enough for whole rows when it is not a terminal."""
+    from rich.console import Console
+
     console_ = Console()
     return console_ if console_.is_terminal else Console(width=200)
 
@@ -142,6 +133,9 @@ def _word(text: str, lang: str) -> str:
 
 
 def _table(title: str, frame: pd.DataFrame, right: Sequence[str] = (), lang: str = "en") -> None:
+    import pandas as pd
+    from rich.table import Table
+
     table = Table(title=_word(title, lang), title_justify="left")
     for column in frame.columns:
         justify = "right" if column in right else "left"
@@ -152,11 +146,15 @@ def _table(title: str, frame: pd.DataFrame, right: Sequence[str] = (), lang: str
 
 
 def _when(value: Any) -> str:
+    import pandas as pd
+
     return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
 
 
 def _check_bounds(lo: int, hi: int) -> None:
     """Exit 2 unless ``lo``–``hi`` are usable household bounds."""
+    from gridmap.constraints import household_bounds
+
     try:
         household_bounds(lo, hi)
     except ValueError as exc:
@@ -180,7 +178,7 @@ def partition_plans(
     min_households: int = MIN_HOUSEHOLDS,
     max_households: int = MAX_HOUSEHOLDS,
     seed: int = SEED,
-    jobs: int = typer.Option(0, "--jobs", help="Processes (0 = one per core)."),
+    jobs: int = JOBS,
     publish: bool = typer.Option(False, "--publish", help="Publish the new plans."),
     name: str | None = typer.Option(None, "--name", help="Name of the new plans."),
     lang: str = LANG,
@@ -191,6 +189,10 @@ def partition_plans(
 
     All drafts are saved (and, with --publish, published) in ONE transaction: all or nothing.
     """
+    import pandas as pd
+
+    from service.commands.planfiles import check_lang, community_progress
+
     check_lang(lang)
     _check_bounds(min_households, max_households)
     with _store(db) as store:
@@ -242,6 +244,11 @@ def redistrict_plans(
 
     All repaired drafts are saved (and, with --publish, published) in ONE transaction.
     """
+    import pandas as pd
+
+    from service.commands.planfiles import check_lang, community_progress, console
+    from service.storage.plans import plan_bounds
+
     check_lang(lang)
     if min_households is not None or max_households is not None:
         _check_bounds(min_households or 0, max_households or 10**9)
@@ -316,6 +323,10 @@ def list_plans(
     lang: str = LANG,
 ) -> None:
     """Plans with their grids and the grids outside the bounds with the CURRENT households."""
+    import pandas as pd
+
+    from service.commands.planfiles import check_lang, console
+
     check_lang(lang)
     with _store(db) as store:
         plans = store.plan_overview(community)
@@ -354,6 +365,9 @@ def show_plan(
     verbose: bool = VERBOSE,
 ) -> None:
     """A plan's grids with their households (in the plan and now) and status, and its problems."""
+    from service.commands.planfiles import check_lang
+    from service.storage.plans import plan_bounds
+
     check_lang(lang)
     with _store(db) as store:
         plan = store.load_plan(plan_id)
@@ -400,6 +414,12 @@ def diff_plans(
     lang: str = LANG,
 ) -> None:
     """Per grid before/after, and the buildings and households that change grid."""
+    import pandas as pd
+
+    from gridmap.plans.compare import MATCH_CODE, MATCH_OVERLAP
+    from service.commands.planfiles import check_lang
+    from service.storage.plans import plan_bounds
+
     check_lang(lang)
     if match not in ("auto", MATCH_CODE, MATCH_OVERLAP):
         raise _fail(f"--match must be auto, code or overlap, not {match!r}.")
@@ -482,6 +502,15 @@ def export_plan(
     db: str | None = DB,
 ) -> None:
     """Write a plan as ``gridmap partition`` does: grids GeoJSON and building→grid CSV."""
+    import numpy as np
+
+    from gridmap.constraints import household_bounds
+    from gridmap.crs import projected_crs_for
+    from gridmap.geometry.metrics import polsby_popper
+    from gridmap.plans.partition import GRID_COLUMNS
+    from service.commands.planfiles import console, write_plan
+    from service.storage.plans import plan_bounds
+
     with _store(db) as store:
         plan = store.load_plan(plan_id)
     grids = plan.grids.copy()

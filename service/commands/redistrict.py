@@ -3,48 +3,48 @@
 Works without a database: the current plan (GeoJSON written by ``gridmap partition``), its
 building → grid CSV and the current buildings go in; the repaired grids (same GeoJSON columns
 as ``gridmap partition``, plus ``change``) and, optionally, the new assignment CSV come out.
+The repair and the file handling are imported when the command runs.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
-from gridmap.errors import GridmapError, InputError
-from gridmap.plans.partition import GRID_COLUMNS
-from gridmap.plans.redistrict import redistrict
-from service.commands.planfiles import (
+from service.commands.options import (
     COMMUNITY_CODE_FIELD,
     COMPOUNDS,
     CRS_OPTION,
     ENCODING,
     HOUSEHOLDS_FIELD,
     ID_FIELD,
+    JOBS,
     LANG,
     LAYER,
     MAPPING,
     MAX_HOUSEHOLDS,
     MIN_HOUSEHOLDS,
     OUT,
+    PROBLEMS,
     SEED,
     STREETS,
-    ReadOptions,
-    check_lang,
-    community_progress,
-    console,
-    print_problems,
-    read_inputs,
-    read_layer_file,
-    write_plan,
+    VERBOSE,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["redistrict_command"]
 
 
 def _read_assignments(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    from gridmap.errors import InputError
+
     try:
         frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     except Exception as exc:  # unreadable or not CSV
@@ -77,20 +77,30 @@ def redistrict_command(
     min_households: int = MIN_HOUSEHOLDS,
     max_households: int = MAX_HOUSEHOLDS,
     seed: int = SEED,
-    jobs: int = typer.Option(0, "--jobs", help="Processes (0 = one per core)."),
+    jobs: int = JOBS,
     out: Path = OUT,
     assignments_out: Path | None = typer.Option(
         None, "--assignments-out", help="Output building→grid CSV."
     ),
     lang: str = LANG,
-    problems_out: Path | None = typer.Option(
-        None, "--problems", help="Also write the problems as CSV (one row per grid and kind)."
-    ),
-    verbose: bool = typer.Option(
-        False, "--verbose", help="List routine notices too (by default only counted)."
-    ),
+    problems_out: Path | None = PROBLEMS,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Repair grids that broke the household bounds, moving as few households as possible."""
+    from gridmap.errors import GridmapError
+    from gridmap.plans.partition import GRID_COLUMNS
+    from gridmap.plans.redistrict import redistrict
+    from service.commands.planfiles import (
+        ReadOptions,
+        check_lang,
+        community_progress,
+        console,
+        print_problems,
+        read_inputs,
+        read_layer_file,
+        write_plan,
+    )
+
     check_lang(lang)
     read_options = ReadOptions.from_cli(mapping, layer, crs, encoding)
     try:

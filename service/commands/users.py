@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from gridmap.errors import GridmapError
+from service.commands.options import DB
 from service.storage.roles import ROLES
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ __all__ = ["user_app"]
 
 user_app = typer.Typer(help="Service users: add, list, remove; generate a data key.",
                        no_args_is_help=True)  # fmt: skip
-_DB = typer.Option(None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL).")
 
 
 def _fail(exc: Exception) -> None:
@@ -71,7 +71,7 @@ def add(
     district: str | None = typer.Option(None, "--district", help="6-digit district code."),
     can_reveal: bool = typer.Option(False, "--can-reveal", help="May see full values (audited)."),
     password_stdin: bool = _PASSWORD_STDIN,
-    db: str | None = _DB,
+    db: str | None = DB,
 ) -> None:
     """Add a user with a role and scope."""
     from service.storage.auth import create_user
@@ -88,7 +88,7 @@ def add(
 def passwd(
     username: str = typer.Argument(..., help="Sign-in name."),
     password_stdin: bool = _PASSWORD_STDIN,
-    db: str | None = _DB,
+    db: str | None = DB,
 ) -> None:
     """Set a user's password (their older access tokens stop working)."""
     from service.storage.auth import set_password
@@ -100,7 +100,7 @@ def passwd(
 
 
 @user_app.command("list")
-def list_(db: str | None = _DB) -> None:
+def list_(db: str | None = DB) -> None:
     """List users: name, role, scope, reveal permission."""
     from service.storage.auth import list_users
 
@@ -112,7 +112,7 @@ def list_(db: str | None = _DB) -> None:
 
 
 @user_app.command("remove")
-def remove(username: str = typer.Argument(...), db: str | None = _DB) -> None:
+def remove(username: str = typer.Argument(...), db: str | None = DB) -> None:
     """Remove a user (their audit records stay)."""
     from service.storage.auth import remove_user
 
@@ -134,7 +134,7 @@ def rotate_key(
     new_key_file: Path = typer.Option(
         ..., "--new-key-file", help="Where to write the new key (must not exist; mode 0600)."
     ),  # fmt: skip
-    db: str | None = _DB,
+    db: str | None = DB,
 ) -> None:
     """Re-encrypt the store under a new data key (one transaction); sign-ins start afresh."""
     from service.storage.crypto import (
