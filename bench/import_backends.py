@@ -12,7 +12,7 @@ processes), saves the drafts and times saving and publishing them (one transacti
 
     .venv/bin/python bench/import_backends.py [--repeat 3] [--pg postgresql+psycopg://…/gridmap_importbench]
     .venv/bin/python bench/import_backends.py --district 1 --repeat 1 --publish
-"""  # noqa: E501
+"""
 
 from __future__ import annotations
 

@@ -39,12 +39,12 @@ import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth import tongren_community  # noqa: E402
+from synth import tongren_community
 
-from gridmap.geometry.adjacency import cell_graph  # noqa: E402
-from gridmap.geometry.cells import tessellate  # noqa: E402
-from gridmap.geometry.metrics import polsby_popper, street_straddle  # noqa: E402
-from gridmap.plans.partition import partition  # noqa: E402
+from gridmap.geometry.adjacency import cell_graph
+from gridmap.geometry.cells import tessellate
+from gridmap.geometry.metrics import polsby_popper, street_straddle
+from gridmap.plans.partition import partition
 
 LO, HI = 300, 500
 RESULTS = Path(__file__).resolve().parent / "results"

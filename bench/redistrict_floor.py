@@ -32,12 +32,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from redistrict_vs_fresh import run  # noqa: E402
+from redistrict_vs_fresh import run
 
-from gridmap.constraints import relaxed_bounds  # noqa: E402
-from gridmap.geometry.units import contract  # noqa: E402
-from gridmap.plans.planrepair import _anchor, _split_towers, _tower_labels, return_home  # noqa: E402
-from gridmap.solve.fewestmoves import fewest_moves, moves_floor  # noqa: E402
+from gridmap.constraints import relaxed_bounds
+from gridmap.geometry.units import contract
+from gridmap.plans.planrepair import _anchor, _split_towers, _tower_labels, return_home
+from gridmap.solve.fewestmoves import fewest_moves, moves_floor
 
 redistrict_module = sys.modules["gridmap.plans.redistrict"]
 

@@ -24,9 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from geodata.real import load_real  # noqa: E402
-from gridmap.plans.partition import partition  # noqa: E402
-from gridmap.plans.redistrict import redistrict  # noqa: E402
+from geodata.real import load_real
+from gridmap.plans.partition import partition
+from gridmap.plans.redistrict import redistrict
 
 CODE = "110105001001"  # a 12-digit community code for the dataset's one community
 

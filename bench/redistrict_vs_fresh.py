@@ -27,11 +27,11 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synth import tongren_community  # noqa: E402
+from synth import tongren_community
 
-from gridmap.plans.compare import MATCH_CODE, MATCH_OVERLAP, compare_plans  # noqa: E402
-from gridmap.plans.partition import partition  # noqa: E402
-from gridmap.plans.redistrict import redistrict  # noqa: E402
+from gridmap.plans.compare import MATCH_CODE, MATCH_OVERLAP, compare_plans
+from gridmap.plans.partition import partition
+from gridmap.plans.redistrict import redistrict
 
 CHANGE_SHARE = 0.05
 GROWING = 10  # buildings that grow

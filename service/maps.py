@@ -1,4 +1,4 @@
-"""Folium map pages: district overview → community → grid (the only module importing folium).
+"""Folium map pages: district overview → community → grid.
 
 The pages carry no feature data: each layer is fetched by the browser from the app's map-data
 GeoJSON endpoints (simplified server-side), so a community of thousands of buildings still

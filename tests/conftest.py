@@ -75,7 +75,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Under CI=true (or --require-backends) a skipped test is a failure: nothing may be missing."""
     report = yield
     if report.skipped and _require_backends(item.config) and not hasattr(report, "wasxfail"):
@@ -100,7 +100,7 @@ def _backend_of(nodeid: str) -> str | None:
     return next((b for b in BACKENDS if b in params), None)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     parts = []
     for backend in BACKENDS:
         counts = _outcomes[backend]

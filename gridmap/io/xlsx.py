@@ -79,7 +79,7 @@ def _open(path: Path, *, data_only: bool) -> openpyxl.Workbook:
         raise InputError(f"Cannot read workbook {path.name}: {exc}") from exc
 
 
-def _sheet(book: openpyxl.Workbook, sheet: str | None, path: Path):  # noqa: ANN202 (worksheet)
+def _sheet(book: openpyxl.Workbook, sheet: str | None, path: Path):
     if sheet is None:
         ws = book.worksheets[0]
     elif sheet in book.sheetnames:

@@ -54,7 +54,7 @@ class LandingPage(BaseModel):
 class Conformance(BaseModel):
     """The conformance declaration (``/conformance``)."""
 
-    conformsTo: list[str]  # noqa: N815 (name fixed by the OGC standard)
+    conformsTo: list[str]
 
 
 class SpatialExtent(BaseModel):
@@ -78,7 +78,7 @@ class Collection(BaseModel):
     description: str
     links: list[Link]
     extent: Extent
-    itemType: str = "feature"  # noqa: N815
+    itemType: str = "feature"
     crs: list[str] = Field(default_factory=lambda: [CRS84])
 
 
@@ -108,9 +108,9 @@ class FeatureCollection(BaseModel):
     type: Literal["FeatureCollection"]
     features: list[Feature]
     links: list[Link] = Field(default_factory=list)
-    numberMatched: int | None = None  # noqa: N815
-    numberReturned: int | None = None  # noqa: N815
-    timeStamp: str | None = None  # noqa: N815
+    numberMatched: int | None = None
+    numberReturned: int | None = None
+    timeStamp: str | None = None
 
 
 class StaffOut(BaseModel):

@@ -104,7 +104,7 @@ def import_command(
     _print_result(result)
 
 
-def _print_result(result) -> None:  # noqa: ANN001
+def _print_result(result) -> None:
     from rich.console import Console
 
     console = Console()
@@ -127,7 +127,7 @@ def _print_result(result) -> None:  # noqa: ANN001
         console.print(f"report ({kind}): {path}")
 
 
-def _counts_table(result) -> Table:  # noqa: ANN001
+def _counts_table(result) -> Table:
     from rich.table import Table
 
     table = Table(title=f"Import {result.import_run_id}: loaded")
@@ -140,7 +140,7 @@ def _counts_table(result) -> Table:  # noqa: ANN001
     return table
 
 
-def _changes_table(result) -> Table:  # noqa: ANN001
+def _changes_table(result) -> Table:
     from rich.table import Table
 
     table = Table(title=f"Import {result.import_run_id}: changes")
@@ -154,7 +154,7 @@ def _changes_table(result) -> Table:  # noqa: ANN001
     return table
 
 
-def _linked_table(result) -> Table:  # noqa: ANN001
+def _linked_table(result) -> Table:
     from rich.table import Table
 
     table = Table(title="Linked by location")

@@ -240,7 +240,7 @@ def _encrypted_columns(connection: Connection) -> list[tuple[str, str, str]]:
 def _sample_ciphertext(connection: Connection) -> tuple[str, str] | None:
     """One stored ciphertext and its purpose, or None when the store holds no personal data."""
     for table, column, purpose in _encrypted_columns(connection):
-        query = text(f"SELECT {column} FROM {table} WHERE {column} LIKE 'gm1:%' LIMIT 1")  # noqa: S608
+        query = text(f"SELECT {column} FROM {table} WHERE {column} LIKE 'gm1:%' LIMIT 1")
         value = connection.execute(query).scalar()
         if value is not None:
             return value, purpose
@@ -264,7 +264,7 @@ def check_store_key(connection: Connection) -> None:
     if not inspect(connection).has_table(_META_TABLE):
         return
     settings = settings_of(connection)
-    query = text(f"SELECT value FROM {_META_TABLE} WHERE name = :n")  # noqa: S608
+    query = text(f"SELECT value FROM {_META_TABLE} WHERE name = :n")
     recorded = connection.execute(query, {"n": _FINGERPRINT}).scalar()
     sample = None if recorded else _sample_ciphertext(connection)
     try:
@@ -379,7 +379,7 @@ def rotate_store_key(connection: Connection, old: DataKeys, new: DataKeys) -> in
     DataKeyError
         ``old`` is not the store's key.
     """
-    query = text(f"SELECT value FROM {_META_TABLE} WHERE name = :n")  # noqa: S608
+    query = text(f"SELECT value FROM {_META_TABLE} WHERE name = :n")
     recorded = connection.execute(query, {"n": _FINGERPRINT}).scalar()
     if recorded and recorded != old.fingerprint:
         raise DataKeyError(f"The current key ({old.fingerprint}) is not this store's key "
@@ -388,7 +388,7 @@ def rotate_store_key(connection: Connection, old: DataKeys, new: DataKeys) -> in
     for table, column, purpose in _encrypted_columns(connection):
         hash_column = _HASH_COLUMNS.get((table, column))
         rows = connection.execute(
-            text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")  # noqa: S608
+            text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")
         ).all()
         for row_id, stored in rows:
             clear = decrypt(stored, purpose=purpose, keys=old) if is_encrypted(stored) else stored
@@ -397,9 +397,9 @@ def rotate_store_key(connection: Connection, old: DataKeys, new: DataKeys) -> in
             if hash_column:
                 values["h"] = search_hash(clear, purpose=purpose, keys=new)
                 assignments += f", {hash_column} = :h"
-            connection.execute(text(f"UPDATE {table} SET {assignments} WHERE id = :id"), values)  # noqa: S608
+            connection.execute(text(f"UPDATE {table} SET {assignments} WHERE id = :id"), values)
             done += 1
-    connection.execute(text(f"DELETE FROM {_META_TABLE} WHERE name = :n"), {"n": _FINGERPRINT})  # noqa: S608
+    connection.execute(text(f"DELETE FROM {_META_TABLE} WHERE name = :n"), {"n": _FINGERPRINT})
     connection.execute(text(f"INSERT INTO {_META_TABLE} (name, value) VALUES (:n, :v)"),
                        {"n": _FINGERPRINT, "v": new.fingerprint})  # fmt: skip
     log.info("Re-encrypted %d value(s) under key %s", done, new.fingerprint)

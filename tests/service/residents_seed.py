@@ -53,7 +53,7 @@ USERS = {
 _FAST_HASHER = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
 
 
-def use_fast_password_hashing(monkeypatch) -> None:  # noqa: ANN001
+def use_fast_password_hashing(monkeypatch) -> None:
     """Argon2id with test-sized costs (the real costs take ~0.35 s per hash here)."""
     monkeypatch.setattr(auth, "_hasher", lambda: _FAST_HASHER)
 

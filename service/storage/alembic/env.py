@@ -21,14 +21,14 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def _include_object(obj, name, type_, reflected, compare_to):
     # Skip SpatiaLite's own metadata tables and the R*Tree tables behind spatial indexes.
     if type_ == "table" and reflected and compare_to is None:
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
-def _configure(connection) -> None:  # noqa: ANN001
+def _configure(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

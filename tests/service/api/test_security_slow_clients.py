@@ -16,7 +16,7 @@ from tests.service.api.conftest import _free_port
 HEAD_TIMEOUT_S = 0.5
 
 
-async def _hello(scope, receive, send) -> None:  # noqa: ANN001
+async def _hello(scope, receive, send) -> None:
     if scope["type"] != "http":
         return
     await send({"type": "http.response.start", "status": 200, "headers": []})
