@@ -8,7 +8,8 @@ original plan: the share of households that change grid (fresh grids are paired 
 ones by shared households, since their codes are numbered anew) and the share of grids within
 the bounds.
 
-Run: ``.venv/bin/python bench/redistrict_vs_fresh.py [--seeds 0 1 2]`` (default seeds 0–9).
+Run: ``.venv/bin/python bench/redistrict_vs_fresh.py [--seeds 0 1 2]`` (default seeds 0–9);
+``--smoke``: one small community (seconds; the test suite runs it).
 Target: re-districting keeps every grid in bounds and moves at most a fifth of the households
 the fresh run moves.
 """
@@ -77,8 +78,11 @@ def _free_spot(b, community, rng):
     return free.representative_point()
 
 
-def run(seed: int) -> dict:
-    comm, bld, streets, compounds = tongren_community(seed, n_buildings=500)
+SMOKE_BUILDINGS = 150
+
+
+def run(seed: int, n_buildings: int = 500) -> dict:
+    comm, bld, streets, compounds = tongren_community(seed, n_buildings=n_buildings)
     before = partition(comm, bld, streets=streets, compounds=compounds, seed=seed)
     rng = np.random.default_rng(1000 + seed)
     changed, n_changed = change_community(bld, comm, rng)
@@ -136,8 +140,12 @@ def _in_bounds(before, changed) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--smoke", action="store_true", help="one small community, seconds")
     args = parser.parse_args(argv)
-    rows = [run(s) for s in args.seeds]
+    if args.smoke:
+        rows = [run(0, n_buildings=SMOKE_BUILDINGS)]
+    else:
+        rows = [run(s) for s in args.seeds]
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(table.to_string(index=False))
