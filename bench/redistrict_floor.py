@@ -17,7 +17,8 @@ re-districting may then have opened a grid). Each is also given as a ratio to th
 the fresh partition moves, the benchmark's yardstick (target <= 0.2). Diagnostic only: it
 reaches into the re-districting step to take the graph.
 
-Run: ``.venv/bin/python bench/redistrict_floor.py [--seeds 2]``.
+Run: ``.venv/bin/python bench/redistrict_floor.py [--seeds 2]``; ``--smoke``: one small
+community (the test suite runs it).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from gridmap.solve.fewestmoves import fewest_moves, moves_floor
 redistrict_module = sys.modules["gridmap.plans.redistrict"]
 
 
-def record_graphs(seed: int) -> tuple[dict, dict]:
+def record_graphs(seed: int, n_buildings: int = 500) -> tuple[dict, dict]:
     """Run the benchmark for ``seed``, keeping the graphs the repair saw."""
     seen: dict = {}
     keep_edges, attempt_repair = redistrict_module.keep_edges, redistrict_module.attempt_repair
@@ -60,7 +61,7 @@ def record_graphs(seed: int) -> tuple[dict, dict]:
         mock.patch.object(redistrict_module, "keep_edges", keep),
         mock.patch.object(redistrict_module, "attempt_repair", attempt),
     ):
-        row = run(seed)
+        row = run(seed, n_buildings=n_buildings)
     return row, seen
 
 
@@ -105,10 +106,11 @@ def floors(seen: dict) -> list[dict]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[2])
+    parser.add_argument("--smoke", action="store_true", help="one small community, seconds")
     args = parser.parse_args(argv)
     rows = []
-    for seed in args.seeds:
-        row, seen = record_graphs(seed)
+    for seed in [0] if args.smoke else args.seeds:
+        row, seen = record_graphs(seed, n_buildings=150 if args.smoke else 500)
         fresh = row["fresh_moved_share"] * row["households"]
         redistricted = row["red_moved_share"] * row["households"]
         for r in floors(seen):
