@@ -10,6 +10,7 @@ process (``time.process_time``, steady on a shared machine) and wall seconds are
 Run: ``.venv/bin/python -W ignore bench/redistrict_real.py [--datasets helsinki bubenec]
 [--changes 0 1 2] [--repeat 2]``. Target: redistrict at most twice the time of the fresh
 partition; with ``--repeat`` the plans of every repeat must be equal (else it stops).
+``--smoke``: Bubeneč, one change of two buildings (the test suite runs it).
 """
 
 from __future__ import annotations
@@ -104,7 +105,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--grow", type=int, default=10)
     parser.add_argument("--shrink", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=1, help="redistrict runs per change")
+    parser.add_argument("--smoke", action="store_true", help="Bubeneč, one small change")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.datasets, args.changes, args.grow, args.shrink = ["bubenec"], [0], 1, 1
     rows = []
     for name in args.datasets:
         data = load(name)
