@@ -12,6 +12,9 @@ processes), saves the drafts and times saving and publishing them (one transacti
 
     .venv/bin/python bench/import_backends.py [--repeat 3] [--pg postgresql+psycopg://…/gridmap_importbench]
     .venv/bin/python bench/import_backends.py --district 1 --repeat 1 --publish
+
+``--smoke`` imports the sample once into SpatiaLite and publishes its plans (the test suite runs
+it; no results file is written).
 """
 
 from __future__ import annotations
@@ -99,7 +102,11 @@ def main() -> None:
     parser.add_argument("--district", type=float, help="scale of a generated district")
     parser.add_argument("--publish", action="store_true", help="partition, save and publish")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--smoke", action="store_true",
+                        help="once, SpatiaLite, the sample files, publishing; nothing saved")  # fmt: skip
     args = parser.parse_args()
+    if args.smoke:
+        args.repeat, args.backends, args.district, args.publish = 1, ["spatialite"], None, True
     os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", str(Path(tempfile.gettempdir()) / "bench.key"))
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,6 +127,8 @@ def main() -> None:
             print(f"{backend}:", flush=True)
             for stage, seconds in results[backend].items():
                 print(f"  {stage:40s} {seconds:10.2f}", flush=True)
+    if args.smoke:
+        return
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"import_backends{'_district' if args.district else ''}.json"
     (RESULTS / name).write_text(json.dumps(results, indent=1))
