@@ -102,8 +102,9 @@ def main() -> None:
     parser.add_argument("--district", type=float, help="scale of a generated district")
     parser.add_argument("--publish", action="store_true", help="partition, save and publish")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--smoke", action="store_true",
-                        help="once, SpatiaLite, the sample files, publishing; nothing saved")  # fmt: skip
+    parser.add_argument(
+        "--smoke", action="store_true", help="once, SpatiaLite, the sample, publishing; no file"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.repeat, args.backends, args.district, args.publish = 1, ["spatialite"], None, True

@@ -142,10 +142,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--smoke", action="store_true", help="one small community, seconds")
     args = parser.parse_args(argv)
-    if args.smoke:
-        rows = [run(0, n_buildings=SMOKE_BUILDINGS)]
-    else:
-        rows = [run(s) for s in args.seeds]
+    seeds = [0] if args.smoke else args.seeds
+    rows = [run(s, n_buildings=SMOKE_BUILDINGS if args.smoke else 500) for s in seeds]
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(table.to_string(index=False))
