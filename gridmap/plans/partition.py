@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
-from gridmap.constraints import STATUS_OK, Bounds, household_bounds
+from gridmap.constraints import Bounds, household_bounds
 from gridmap.crs import STORAGE_CRS
 from gridmap.geometry.adjacency import cell_graph
 from gridmap.geometry.blocks import Merge, block_frontage, group_blocks, street_blocks
@@ -31,6 +30,7 @@ from gridmap.plans.jobs import CommunityJob, prepare_jobs, run_jobs
 from gridmap.plans.planner import GroupPlan, SearchBudget, plan_group
 from gridmap.plans.tables import (
     GRID_COLUMNS,
+    PlanResult,
     assignment_frame,
     concat_assignments,
     grid_frame,
@@ -42,8 +42,6 @@ from gridmap.problems import (
     Problem,
     crossing_message,
     detached_part_message,
-    problems_table,
-    report_lines,
     street_list,
     through_building_message,
 )
@@ -62,43 +60,9 @@ _SLIVER_M2 = 1.0  # a part of a grid smaller than this (m²) is a noding sliver
 
 
 @dataclass
-class PartitionResult:
-    """Grids, building assignment, per-grid metrics and problems of a plan.
-
-    Attributes
-    ----------
-    grids : geopandas.GeoDataFrame
-        One row per grid (EPSG:4326): ``grid_code, community_code, households, buildings,
-        status, polsby_popper, geometry``.
-    assignments : pandas.DataFrame
-        ``building_id, grid_code, community_code`` for every building inside a community.
-    metrics : pandas.DataFrame
-        Per grid: ``grid_code, households, buildings, status, polsby_popper, area_m2,
-        perimeter_m``.
-    problems : list of Problem
-    crs : pyproj.CRS
-        The projected CRS the plan was computed in.
-    """
-
-    grids: gpd.GeoDataFrame
-    assignments: pd.DataFrame
-    metrics: pd.DataFrame
-    problems: list[Problem] = field(default_factory=list)
-    crs: object = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether every grid is within the household bounds."""
-        return bool((self.grids["status"] == STATUS_OK).all())
-
-    def problems_table(self) -> pd.DataFrame:
-        """The problems, one row per community, grid and kind (see
-        :func:`gridmap.problems.problems_table`)."""
-        return problems_table(self.problems)
-
-    def report(self, lang: str = "zh", verbose: bool = False) -> list[str]:
-        """The problem lines a person reads (see :func:`gridmap.problems.report_lines`)."""
-        return report_lines(self.problems, lang, verbose)
+class PartitionResult(PlanResult):
+    """Grids, building assignment, per-grid metrics and problems of a new plan (the attributes
+    of :class:`gridmap.plans.tables.PlanResult`)."""
 
 
 @dataclass(frozen=True)

@@ -213,9 +213,10 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
     frozen[comp] = False
     restarts, moves = budget.for_piece(len(comp))
     comp_w = [units.weights[v] for v in comp]
+    graph = (units.nbrs, units.costs, units.weights)
     best = None
     for _ in range(restarts):
-        parts = bisect_plan(comp, units.nbrs, units.costs, units.weights, bounds, rng)
+        parts = bisect_plan(comp, *graph, bounds, rng)
         lab = np.full(units.n, -1, dtype=np.int64)
         lab[units.tower] = -2 - np.flatnonzero(units.tower)
         for i, part in enumerate(parts):
@@ -224,27 +225,10 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
         out = lab.tolist()
         for _attempt in range(2):
             if violation([out[v] for v in comp], comp_w, bounds):
-                out = recombine(
-                    out,
-                    units.nbrs,
-                    units.costs,
-                    units.weights,
-                    bounds,
-                    rng,
-                    fixed_labels=fixed,
-                    rounds=_RECOMBINE_ROUNDS,
-                )
-            out = improve(
-                out,
-                units.nbrs,
-                units.costs,
-                units.weights,
-                bounds,
-                rng,
-                frozen=frozen,
-                fixed_labels=fixed,
-                iterations=moves,
-            )
+                out = recombine(out, *graph, bounds, rng, fixed_labels=fixed,
+                                rounds=_RECOMBINE_ROUNDS)  # fmt: skip
+            out = improve(out, *graph, bounds, rng, frozen=frozen, fixed_labels=fixed,
+                          iterations=moves)  # fmt: skip
             if not violation([out[v] for v in comp], comp_w, bounds):
                 break
         score = (

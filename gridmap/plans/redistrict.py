@@ -48,6 +48,7 @@ from gridmap.geometry.blocks import street_blocks
 from gridmap.geometry.cells import Tessellation, tessellate
 from gridmap.geometry.metrics import street_straddle
 from gridmap.geometry.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
+from gridmap.plans import tables
 from gridmap.plans.currentplan import (
     CurrentGrids,
     check_plan,
@@ -66,14 +67,7 @@ from gridmap.plans.planlines import (
     street_lines,
 )
 from gridmap.plans.planrepair import attempt_repair, blocks_can_balance
-from gridmap.plans.tables import (
-    GRID_COLUMNS,
-    assignment_frame,
-    concat_assignments,
-    grid_frame,
-    grid_rows,
-    log_problems,
-)
+from gridmap.plans.tables import GRID_COLUMNS, PlanResult
 from gridmap.problems import (
     Problem,
     repair_crossing_message,
@@ -99,45 +93,27 @@ _SHAPE_TOLERANCE_M = 0.05  # mean offset (m) under which a grid still tiles as b
 
 
 @dataclass
-class RedistrictResult:
+class RedistrictResult(PlanResult):
     """A repaired plan and what changed against the plan it started from.
 
     Attributes
     ----------
-    grids : geopandas.GeoDataFrame
-        One row per grid (EPSG:4326): ``grid_code, community_code, households, buildings,
-        status, polsby_popper, change, geometry``; ``change`` is ``kept``, ``changed`` or
-        ``new``. Kept grids have the exact geometry of the input plan.
-    assignments : pandas.DataFrame
-        ``building_id, grid_code, community_code`` for every building inside a community.
-    metrics : pandas.DataFrame
-        Per grid: ``grid_code, households, buildings, status, polsby_popper, change, area_m2,
-        perimeter_m``.
+    grids, assignments, metrics, problems, crs
+        As for :class:`gridmap.plans.tables.PlanResult`; ``grids`` and ``metrics`` have a
+        column ``change`` after ``polsby_popper``: ``kept``, ``changed`` or ``new``. Kept grids
+        have the exact geometry of the input plan.
     moved : pandas.DataFrame
         Buildings whose grid changed: ``building_id, from_grid, to_grid, households``.
     retired_codes : list of str
         Codes of the input plan that no longer exist.
     new_buildings, removed_buildings : list of str
         Buildings without a previous grid, and previous buildings that are gone.
-    problems : list of Problem
-    crs : pyproj.CRS
-        The projected CRS the plan was computed in.
     """
 
-    grids: gpd.GeoDataFrame
-    assignments: pd.DataFrame
-    metrics: pd.DataFrame
-    moved: pd.DataFrame
-    retired_codes: list[str] = field(default_factory=list)
-    new_buildings: list[str] = field(default_factory=list)
-    removed_buildings: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    crs: object = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether every grid is within the household bounds."""
-        return bool((self.grids["status"] == STATUS_OK).all())
+    moved: pd.DataFrame = field(kw_only=True)
+    retired_codes: list[str] = field(default_factory=list, kw_only=True)
+    new_buildings: list[str] = field(default_factory=list, kw_only=True)
+    removed_buildings: list[str] = field(default_factory=list, kw_only=True)
 
     @property
     def households_moved(self) -> int:
@@ -172,13 +148,12 @@ class GridCodes:
 
 @dataclass(frozen=True)
 class RepairPart:
-    """The repaired plan of one community (what a worker process returns).
+    """What a worker process returns: the repaired grids of one community and what changed.
 
     Attributes
     ----------
-    code : str
-        Community code.
-    bounds : Bounds
+    code, bounds : str, Bounds
+        Community code and household bounds.
     grids : GridCodes
     cell_labels : np.ndarray
         Grid label of each cell of ``tess``.
@@ -240,24 +215,12 @@ def redistrict(
         moved, new and removed buildings.
     communities : geopandas.GeoDataFrame, optional
         ``community_code`` and boundary; default: the union of each community's grids.
-    streets, compounds : optional
-        As for :func:`gridmap.plans.partition.partition`.
-    min_households, max_households : int
-        Household bounds per grid.
     retired_codes : iterable of str
         Codes used by earlier plans; new grids are numbered after all of them.
-    seed : int
-        Seed of the random generator; equal seeds give equal plans (whatever ``n_jobs`` and
-        the machine's speed: the searches are limited by work, not by time).
-    n_jobs : int
-        Processes for repairing communities in parallel (1 = in this process).
-    progress : callable, optional
-        Called with each community code when it is done.
-    scheduler : str or distributed.Client, optional
-        A Dask distributed scheduler (``tcp://host:8786``, or a ``Client``/``LocalCluster``):
-        the communities are planned on its workers, one task per community carrying only that
-        community's data; a community whose worker is lost is run again. Same plans as in this
-        process. Needs ``dask.distributed`` (``pip install 'gridmap[dask]'``).
+    streets, compounds, min_households, max_households, seed, n_jobs, progress, scheduler
+        As for :func:`gridmap.plans.partition.partition` (equal seeds give equal plans
+        whatever ``n_jobs`` and the machine's speed: the searches are limited by work, not by
+        time).
 
     Returns
     -------
@@ -479,10 +442,10 @@ def _assemble(
         code_of, cell_labels = part.grids.code_of, part.cell_labels
         building_grid = [code_of[int(cell_labels[c])] if c >= 0 else None
                          for c in part.tess.building_cell]  # fmt: skip
-        assign.append(assignment_frame(part.building_ids, building_grid, part.code))
+        assign.append(tables.assignment_frame(part.building_ids, building_grid, part.code))
         now = set(code_of.values())
         retired_all += [c for c in part.old_codes if c not in now]
-    frame, metrics = grid_frame(rows, crs, extra=["change"], hidden=["_storage"])
+    frame, metrics = tables.grid_frame(rows, crs, extra=["change"], hidden=["_storage"])
     storage = frame.geometry.to_crs(STORAGE_CRS)
     if grid_size:
         storage = gpd.GeoSeries([on_file_grid(g, grid_size) for g in storage], crs=STORAGE_CRS)
@@ -490,14 +453,15 @@ def _assemble(
     storage[keep] = frame.loc[keep, "_storage"].to_numpy()
     grids = gpd.GeoDataFrame(frame[[*GRID_COLUMNS, "change"]], geometry=storage.values,
                              crs=STORAGE_CRS)  # fmt: skip
-    assignments = concat_assignments(assign)
+    assignments = tables.concat_assignments(assign)
     moved, new_b, removed = moved_buildings(old_assign, assignments, buildings)
     problems += flagged
     for part in parts:
         problems += _part_problems(part)
-    log_problems(logger, problems)
-    return RedistrictResult(grids, assignments, metrics, moved, sorted(retired_all), new_b,
-                            removed, problems, crs)  # fmt: skip
+    tables.log_problems(logger, problems)
+    return RedistrictResult(grids, assignments, metrics, problems, crs, moved=moved,
+                            retired_codes=sorted(retired_all), new_buildings=new_b,
+                            removed_buildings=removed)  # fmt: skip
 
 
 def _part_rows(part: RepairPart) -> list[dict]:
@@ -508,7 +472,7 @@ def _part_rows(part: RepairPart) -> list[dict]:
         mask = cell_labels == g
         households.append(int(tess.cell_households[mask].sum()))
         buildings.append(int(sum(len(tess.cell_buildings[c]) for c in np.flatnonzero(mask))))
-    return grid_rows(
+    return tables.grid_rows(
         part.code,
         [grids.code_of[g] for g in grids.labels],
         np.array([grids.geoms[g] for g in grids.labels], dtype=object),

@@ -1,5 +1,6 @@
 """The tables of a plan, shared by partition and redistrict: grid rows and building assignments.
 
+:class:`PlanResult` holds them with the plan's problems;
 :func:`grid_rows` measures the grids of one community (households, buildings, status against
 the bounds, Polsby-Popper, area, perimeter); :func:`grid_frame` turns the rows of all
 communities into one GeoDataFrame sorted by grid code and its metrics table;
@@ -10,17 +11,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.constraints import Bounds
+from gridmap.constraints import STATUS_OK, Bounds
 from gridmap.geometry.metrics import polsby_popper
-from gridmap.problems import Problem
+from gridmap.problems import Problem, problems_table, report_lines
 
 __all__ = [
+    "PlanResult",
     "GRID_COLUMNS",
     "ASSIGNMENT_COLUMNS",
     "grid_rows",
@@ -35,6 +38,46 @@ GRID_COLUMNS = ["grid_code", "community_code", "households", "buildings", "statu
 ASSIGNMENT_COLUMNS = ["building_id", "grid_code", "community_code"]
 """Columns of a plan's building assignment."""
 _MEASURES = ["area_m2", "perimeter_m"]
+
+
+@dataclass
+class PlanResult:
+    """Grids, building assignment, per-grid metrics and problems of a plan.
+
+    Attributes
+    ----------
+    grids : geopandas.GeoDataFrame
+        One row per grid (EPSG:4326): ``grid_code, community_code, households, buildings,
+        status, polsby_popper, geometry``.
+    assignments : pandas.DataFrame
+        ``building_id, grid_code, community_code`` for every building inside a community.
+    metrics : pandas.DataFrame
+        Per grid: ``grid_code, households, buildings, status, polsby_popper, area_m2,
+        perimeter_m``.
+    problems : list of Problem
+    crs : pyproj.CRS
+        The projected CRS the plan was computed in.
+    """
+
+    grids: gpd.GeoDataFrame
+    assignments: pd.DataFrame
+    metrics: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    crs: object = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every grid is within the household bounds."""
+        return bool((self.grids["status"] == STATUS_OK).all())
+
+    def problems_table(self) -> pd.DataFrame:
+        """The problems, one row per community, grid and kind (see
+        :func:`gridmap.problems.problems_table`)."""
+        return problems_table(self.problems)
+
+    def report(self, lang: str = "zh", verbose: bool = False) -> list[str]:
+        """The problem lines a person reads (see :func:`gridmap.problems.report_lines`)."""
+        return report_lines(self.problems, lang, verbose)
 
 
 def grid_rows(
