@@ -9,7 +9,8 @@
 - ``POST /open311/v2/requests.json``: submit a matter, form-encoded (as the standard and most
   clients send it) or JSON; ``lat`` + ``long`` or ``address_id`` (a building id). Anyone may
   submit, as with ``POST /orders``: ``api_key`` is accepted but not required (a signed-in staff
-  member's bearer token records them as the one entering it). The answer has the request id
+  member's bearer token records them as the one entering it), within the same hourly quota per
+  client address as ``POST /orders`` (429 beyond). The answer has the request id
   and, as an extension, the receipt code the reporter follows the order with.
 - ``GET /open311/v2/requests/{id}.json``: one request.
 
@@ -32,7 +33,7 @@ from gridmap.errors import InputError
 from gridmap.orders import TimeLimits, label
 from service import open311 as o311
 from service.api.deps import SessionDep
-from service.api.routes.orders import order_limits
+from service.api.routes.orders import _submit_quota, order_limits
 from service.api.security import PrincipalDep
 from service.maps import grid_title
 from service.storage import open311 as public
@@ -303,8 +304,14 @@ def _coordinate(fields: dict[str, str], key: str) -> float | None:
     return value
 
 
+_TOO_MANY = {429: {"description": "Too many submissions from this address (shared with "
+                                  "POST /orders); retry after Retry-After seconds",
+                   "content": {"application/json": {"schema": _DETAIL}}}}  # fmt: skip
+
+
 @router.post("/requests.json", response_model=list[PostedOut], status_code=201,
-             responses=_ERRORS, openapi_extra={"requestBody": _POST_BODY},
+             dependencies=[Depends(_submit_quota)], responses={**_ERRORS, **_TOO_MANY},
+             openapi_extra={"requestBody": _POST_BODY},
              summary="Open311: submit a service request (anyone)")  # fmt: skip
 def post_request(
     request: Request,

@@ -248,3 +248,15 @@ def _check_filters_ids_and_dates(client, ids):
     assert client.get("/open311/v2/requests.json", params=bounded).json() == []
     assert client.get(f"/open311/v2/requests.json?start_date={past}&end_date={before}").json() == []
     assert len(client.get(f"/open311/v2/requests.json?start_date={past}").json()) == len(ids)
+
+
+def test_post_shares_the_submission_quota_of_post_orders(client):
+    from service.api.limits import RateLimiter
+
+    client.app.state.order_limiter = RateLimiter(2, 3600.0)
+    form = {"service_code": "repairs", "lat": "27.725", "long": "109.1815", "description": "灯坏了"}
+    assert client.post("/open311/v2/requests.json", data=form).status_code == 201
+    order = {"lon": 109.1815, "lat": 27.725, "category": "repairs", "description": "灯坏了"}
+    assert client.post("/orders", json=order).status_code == 201
+    r = client.post("/open311/v2/requests.json", data=form)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
