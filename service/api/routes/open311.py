@@ -304,9 +304,13 @@ def _coordinate(fields: dict[str, str], key: str) -> float | None:
     return value
 
 
-_TOO_MANY = {429: {"description": "Too many submissions from this address (shared with "
-                                  "POST /orders); retry after Retry-After seconds",
-                   "content": {"application/json": {"schema": _DETAIL}}}}  # fmt: skip
+_TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many submissions from this address (shared with POST /orders); "
+        "retry after Retry-After seconds",
+        "content": {"application/json": {"schema": _DETAIL}},
+    }
+}
 
 
 @router.post("/requests.json", response_model=list[PostedOut], status_code=201,
