@@ -1,0 +1,130 @@
+"""Benchmark: whole-district GeoJSON of published plans, rendered once (``service.api.cache``).
+
+The synthetic district of ``ogc_items_vs_tipg.py`` (40 communities, 1,000 published grids,
+64-vertex polygons) is written to a PostGIS database and served by one uvicorn process;
+``wrk -t2 -c50`` loads
+
+- ``/collections/grids/items?limit=1000``: every grid of the district in one OGC page (1.7 MB),
+  as wrk asks (no ``Accept-Encoding``), as a browser asks (``Accept-Encoding: gzip, deflate,
+  br``), and revalidated (``If-None-Match`` with the page's ETag: 304);
+- ``/maps/data/grids.geojson``: the district map's grid outlines (1.3 MB), plain and brotli.
+
+``--app-root DIR`` serves the app from another source tree (e.g. ``git archive`` of an older
+commit) against the same database: the "before" figures. Prints requests/s, p50, p99, errors
+and body sizes, and writes ``bench/results/cached_geojson.json``.
+
+    .venv/bin/python bench/cached_geojson.py [--db URL] [--duration 15] [--app-root DIR]
+
+Not a test: timings depend on the machine. Needs PostgreSQL+PostGIS and ``wrk``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from bench.ogc_items_vs_tipg import build_district
+from bench.serving import ROOT, free_port, run_wrk, wait_until_up
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_bench_cache"
+BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
+ITEMS, OUTLINES = "/collections/grids/items?limit=1000", "/maps/data/grids.geojson"
+CASES = [  # name, path, request headers (``etag``: the page's own ETag, asked once)
+    ("items, plain", ITEMS, {}),
+    ("items, br", ITEMS, BROWSER),
+    ("items, 304", ITEMS, "etag"),
+    ("outlines, plain", OUTLINES, {}),
+    ("outlines, br", OUTLINES, BROWSER),
+]
+
+
+def start_app(database_url: str, port: int, root: Path) -> subprocess.Popen:
+    """One uvicorn process serving the gridmap app of the source tree ``root``."""
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": database_url, "PYTHONPATH": str(root)}
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "service.api.main:create_app",
+           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    return subprocess.Popen(cmd, env=env, cwd=root)
+
+
+def _fetch(url: str, headers: dict[str, str]) -> tuple[int, str | None]:
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request) as response:
+        return len(response.read()), response.headers.get("ETag")
+
+
+def _lua(headers: dict[str, str], folder: Path) -> Path | None:
+    if not headers:
+        return None
+    path = folder / f"headers-{abs(hash(tuple(headers.items())))}.lua"
+    path.write_text("".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items()))
+    return path
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(base: str, duration: int, connections: int, folder: Path, pid: int) -> dict[str, dict]:
+    """wrk on every case; returns its figures, the body size and server CPU per request."""
+    results = {}
+    for name, path, asked in CASES:
+        url = base + path
+        wait_until_up(url)
+        headers = dict(asked) if isinstance(asked, dict) else {}
+        size, etag = _fetch(url, headers)
+        if asked == "etag":
+            if etag is None:
+                print(f"  {name}: no ETag served, skipped", flush=True)
+                continue
+            headers = {"If-None-Match": etag}
+            size = 0  # a 304 has no body
+        script = _lua(headers, folder)
+        load = {"threads": 2, "connections": connections, "script": script}
+        run_wrk(url, **load, duration=3)  # warm-up (and the first, rendering request)
+        cpu = cpu_seconds(pid)
+        results[name] = {**run_wrk(url, **load, duration=duration), "body_bytes": size}
+        results[name]["cpu_ms"] = 1000 * (cpu_seconds(pid) - cpu) / results[name]["requests"]
+        print(f"  {name:16s} {results[name]}", flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=os.environ.get("GRIDMAP_BENCH_POSTGIS_URL", DEFAULT_URL))
+    parser.add_argument("--app-root", type=Path, default=ROOT)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--skip-build", action="store_true", help="reuse the district in --db")
+    args = parser.parse_args()
+    if not args.skip_build:
+        print(f"district: {build_district(args.db)} published grids in {args.db}", flush=True)
+    port = free_port()
+    server = start_app(args.db, port, args.app_root.resolve())
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            base = f"http://127.0.0.1:{port}"
+            results = run(base, args.duration, args.connections, Path(tmp), server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"\napp {args.app_root}, wrk -t2 -c{args.connections} -d{args.duration}s")
+    print("| case | req/s | p50 ms | p99 ms | errors | body bytes | server CPU ms/req |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['requests_per_s']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+              f"{r['errors']} | {r['body_bytes']:,} | {r['cpu_ms']:.2f} |")  # fmt: skip
+    out = ROOT / "bench" / "results" / "cached_geojson.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"app_root": str(args.app_root), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
