@@ -392,13 +392,30 @@ def _claim_footprints(
     polys, own = polys[~clash], own[~clash]
     if len(polys) == 0:
         return list(regions)
-    taken = shapely.union_all(own)
     out = np.asarray(regions, dtype=object).copy()
-    hit = shapely.intersects(out, taken)
-    hit &= ~shapely.touches(out, taken)
-    out[hit] = shapely.difference(out[hit], taken)
+    hit, covers = _covers(out, own)
+    out[hit] = shapely.difference(out[hit], covers)
     out[polys] = shapely.union(out[polys], own)
     return list(out)
+
+
+def _covers(regions: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Regions overlapping a footprint, and the union of the footprints each overlaps.
+
+    Only the few footprints a region reaches are joined (one union of every footprint of
+    the block made this step quadratic in a block of hundreds of houses).
+    """
+    ri, fi = shapely.STRtree(own).query(regions, predicate="intersects")
+    inside = ~shapely.touches(regions[ri], own[fi])
+    ri, fi = ri[inside], fi[inside]
+    order = np.argsort(ri, kind="stable")
+    ri, fi = ri[order], fi[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(ri) > 0]) if len(ri) else np.array([], int)
+    groups = np.split(fi, starts[1:])
+    covers = np.array(
+        [own[g[0]] if len(g) == 1 else shapely.union_all(own[g]) for g in groups], dtype=object
+    )
+    return ri[starts], covers
 
 
 def _empty_pieces(block, b: int, tree, by_block, geoms, points) -> list:
