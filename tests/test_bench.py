@@ -1,0 +1,35 @@
+"""Benchmark scripts cannot rot: each runs in its ``--smoke`` mode (small data, seconds).
+
+The smoke modes use what is installed here (SpatiaLite, the sample and bundled datasets) and run
+the same code paths as the full benchmarks; figures are not checked, only that a run completes
+and prints its summary.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+SMOKE = {
+    "import_backends.py": "grids published",
+    "redistrict_floor.py": "floor_ratio",
+    "redistrict_real.py": "bubenec: redistrict takes",
+    "redistrict_vs_fresh.py": "redistrict moves",
+}
+"""Script → a line its summary prints."""
+
+
+@pytest.mark.parametrize("script", sorted(SMOKE))
+def test_bench_script_runs_in_smoke_mode(script: str, tmp_path: Path) -> None:
+    env = {**os.environ, "GRIDMAP_DATA_KEY_FILE": str(tmp_path / "bench.key")}
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", str(BENCH / script), "--smoke"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert SMOKE[script] in result.stdout
