@@ -14,12 +14,13 @@ Usage::
     .venv/bin/python bench/partition_peers.py --spopt seed1 seed2  # spopt on two cases (minutes)
     .venv/bin/python bench/partition_peers.py --cpsat-seconds 120
     .venv/bin/python bench/partition_peers.py --district 0.5 0.75 1   # whole generated districts
+    .venv/bin/python bench/partition_peers.py --smoke   # one small case, seconds (the tests)
 
 ``--district SCALE ...`` partitions whole districts of ``geodata.make_district`` (scale 1: 43
 communities, ~35,000 buildings, ~400,000 households) with gridmap on ``--jobs`` processes and
 GerryChain's ``recursive_tree_part`` community by community on one core, each scale in a fresh
-process; it reports wall and CPU seconds and the peak memory (RSS summed over the process and
-its workers, sampled every 20 ms).
+process; it reports wall and CPU seconds and the peak memory of the process and its workers
+(RSS and PSS summed over them, sampled every 20 ms).
 """
 
 from __future__ import annotations
@@ -280,17 +281,22 @@ def small(seeds, cpsat_seconds):
     return pd.DataFrame(rows)
 
 
-def _peak_rss(stop: threading.Event, out: list[float]) -> None:
-    """Sample the RSS of this process and its children (MB) until ``stop``; max into out[0]."""
+def _peak_memory(stop: threading.Event, out: list[float]) -> None:
+    """Sample this process and its children until ``stop``: max summed RSS and PSS (MB).
+
+    PSS counts a page shared by the workers (libraries, copy-on-write data) once in all, RSS
+    once per process; the peak of each goes to ``out[0]`` and ``out[1]``.
+    """
     import psutil
 
     me = psutil.Process()
     while not stop.is_set():
-        total = me.memory_info().rss
-        for child in me.children(recursive=True):
+        rss = pss = 0
+        for proc in [me, *me.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):  # a worker that just ended
-                total += child.memory_info().rss
-        out[0] = max(out[0], total / 2**20)
+                info = proc.memory_full_info()
+                rss, pss = rss + info.rss, pss + info.pss
+        out[0], out[1] = max(out[0], rss / 2**20), max(out[1], pss / 2**20)
         stop.wait(0.02)
 
 
@@ -312,9 +318,9 @@ def district_one(scale: float, jobs: int, seed: int) -> dict:
     comm, bld, st, cmp = d.communities, d.buildings, d.streets, d.compounds
     out = {"scale": scale, "communities": len(comm), "buildings": len(bld),
            "households": int(bld["households"].sum()), "compounds": len(cmp)}  # fmt: skip
-    peak, stop = [0.0], threading.Event()
+    peak, stop = [0.0, 0.0], threading.Event()
     base = _rss_now()
-    sampler = threading.Thread(target=_peak_rss, args=(stop, peak), daemon=True)
+    sampler = threading.Thread(target=_peak_memory, args=(stop, peak), daemon=True)
     sampler.start()
     cpu0 = _cpu()
     t = time.perf_counter()
@@ -323,7 +329,8 @@ def district_one(scale: float, jobs: int, seed: int) -> dict:
     out["gridmap_cpu_s"] = round(_cpu() - cpu0, 1)
     stop.set()
     sampler.join()
-    out["gridmap_peak_mb"], out["before_partition_mb"] = round(peak[0]), round(base)
+    out["peak_rss_mb"], out["peak_pss_mb"] = round(peak[0]), round(peak[1])
+    out["before_partition_mb"] = round(base)
     g = r.grids
     lone = (g["households"] > HI) & (g["buildings"] == 1)
     out["grids"] = len(g)
@@ -398,9 +405,13 @@ def main() -> None:
     parser.add_argument("--district-one", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, default=2, help="gridmap processes (districts)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="one small case, 5 s of CP-SAT")
     args = parser.parse_args()
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 30)
+    if args.smoke:  # every method on one small case; nothing written
+        print(small([1], 5.0).to_string(index=False))
+        return
     if args.district_one is not None:
         print(json.dumps(district_one(args.district_one, args.jobs, args.seed)))
         return
