@@ -10,6 +10,8 @@ Not a test: timings depend on the machine. Needs ``wrk`` (Debian package ``wrk``
 PostGIS, a server (default ``postgresql://postgres@127.0.0.1:5432/gridmap_load``, recreated).
 
     .venv/bin/python bench/load_wrk.py [--backends spatialite postgis] [--duration 30]
+
+``--smoke``: SpatiaLite, 4 connections for 1 s per URL, no results file (the test suite runs it).
 """
 
 from __future__ import annotations
@@ -70,7 +72,10 @@ def main() -> None:
     parser.add_argument("--postgis-url", default=DEFAULT_PG)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--smoke", action="store_true", help="SpatiaLite, 1 s per URL, no file")
     args = parser.parse_args()
+    if args.smoke:
+        args.backends, args.connections, args.duration = ["spatialite"], 4, 1
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
     os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", str(Path(tempfile.gettempdir()) / "load.key"))
@@ -84,9 +89,10 @@ def main() -> None:
             else:
                 url = f"sqlite:///{tmp}/load.sqlite"
             all_results[backend] = bench_backend(url, args.connections, args.duration)
-    out = ROOT / "bench" / "results" / "load_wrk.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(all_results, indent=2))
+    if not args.smoke:
+        out = ROOT / "bench" / "results" / "load_wrk.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(all_results, indent=2))
     print("\n| backend | URL | req/s | p50 ms | p99 ms | errors |\n|---|---|---:|---:|---:|---:|")
     for backend, rows in all_results.items():
         for name, r in rows.items():
