@@ -10,7 +10,8 @@ tipg pins its own FastAPI/pydantic, so it runs from a separate virtualenv::
     python3 -m venv /tmp/tipg-venv && /tmp/tipg-venv/bin/pip install tipg uvicorn
     .venv/bin/python bench/ogc_items_vs_tipg.py --tipg-venv /tmp/tipg-venv
 
-Not a test: timings depend on the machine. Needs PostgreSQL+PostGIS and ``wrk``.
+Not a test: timings depend on the machine. Needs PostgreSQL+PostGIS and ``wrk``. ``--smoke``
+(the test suite runs it): gridmap alone on a SpatiaLite file, 1 s of wrk, no results file.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import math
 import os
 import subprocess
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -56,7 +58,8 @@ def _wobbly_box(x0: float, y0: float, size: float) -> Polygon:
 
 def build_district(url: str) -> int:
     """Write the synthetic district; return the number of published grids."""
-    fresh_postgis_database(url)
+    if not url.startswith("sqlite"):
+        fresh_postgis_database(url)
     engine = make_engine(url)
     upgrade_database(engine)
     cols = int(math.ceil(math.sqrt(COMMUNITIES)))
@@ -116,14 +119,22 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--smoke", action="store_true", help="gridmap on SpatiaLite, 1 s, no file")
     args = parser.parse_args()
+    if args.smoke:
+        smoke_dir = tempfile.mkdtemp()
+        os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", f"{smoke_dir}/bench.key")
+        args.db, args.connections, args.duration = f"sqlite:///{smoke_dir}/bench.sqlite", 2, 1
 
     n = build_district(args.db)
     print(f"district: {n} published grids in {args.db}")
     ports = {"gridmap": free_port(), "tipg": free_port()}
     paths = {"gridmap": "/collections/grids/items", "tipg": "/collections/public.grid/items"}
-    servers = {"gridmap": start_gridmap(args.db, ports["gridmap"]),
-               "tipg": start_tipg(args.db, ports["tipg"], args.tipg_venv)}  # fmt: skip
+    servers = {"gridmap": start_gridmap(args.db, ports["gridmap"])}
+    if args.smoke:
+        del ports["tipg"]
+    else:
+        servers["tipg"] = start_tipg(args.db, ports["tipg"], args.tipg_venv)
     results: dict[str, dict[str, float]] = {}
     try:
         for name, port in ports.items():
@@ -145,6 +156,8 @@ def main() -> None:
     for name, r in results.items():
         print(f"{name:8} {r['requests_per_s']:9.1f} {r['p99_ms']:8.1f} "
               f"{r['features_per_page']:9d} {r['errors']:8d}")  # fmt: skip
+    if args.smoke:
+        return
     out = ROOT / "bench" / "results" / "ogc_items_vs_tipg.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"grids": n, "limit": args.limit, "threads": args.threads,
