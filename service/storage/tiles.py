@@ -289,5 +289,16 @@ def _to_tile_coordinates(geoms: np.ndarray, z: int, x: int, y: int) -> np.ndarra
     if present.any():
         tiled = shapely.transform(geoms[present], project)
         clipped = shapely.clip_by_rect(tiled, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
-        out[present] = shapely.set_precision(clipped, 1.0)
+        out[present] = [_main_parts(g) for g in shapely.set_precision(clipped, 1.0)]
     return out
+
+
+def _main_parts(geom: shapely.Geometry) -> shapely.Geometry:
+    """``geom``, or of a mixed collection only its parts of the highest dimension (MVT has one
+    geometry type per feature: a polygon clipped along an edge keeps its area, not the edge)."""
+    if geom.geom_type != "GeometryCollection" or geom.is_empty:
+        return geom
+    parts = shapely.get_parts(geom)
+    dims = shapely.get_dimensions(parts)
+    kept = parts[dims == dims.max()]
+    return shapely.union_all(kept) if len(kept) > 1 else kept[0]

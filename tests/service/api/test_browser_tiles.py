@@ -34,7 +34,7 @@ def _open_district(page, server: str) -> tuple[list, list[str], list[str]]:  # n
         if TILE.search(path):
             tiles.append((TILE.search(path).group(1), response.status, response.headers))
         elif "/maps/data/" in path:
-            data.append(path.rsplit("/", 1)[-1])
+            data.append(path.split("/maps/data/", 1)[1])  # e.g. grids.geojson, orders/grids.geojson
 
     page.on("response", seen)
     page.goto(f"{server}/maps?basemap=none")  # no request may leave the machine

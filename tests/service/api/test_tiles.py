@@ -125,6 +125,17 @@ def test_tiles_carry_no_personal_data(client):
                 assert value.encode() not in data, (cid, value)
 
 
+def test_a_mixed_collection_keeps_its_area():
+    from service.storage.tiles import _main_parts
+
+    mixed = shapely.from_wkt(
+        "GEOMETRYCOLLECTION(POLYGON((0 0, 8 0, 8 8, 0 8, 0 0)), LINESTRING(8 0, 20 0), POINT(3 3))"
+    )
+    assert _main_parts(mixed).equals(shapely.from_wkt("POLYGON((0 0, 8 0, 8 8, 0 8, 0 0))"))
+    lines = shapely.from_wkt("GEOMETRYCOLLECTION(LINESTRING(0 0, 1 1), POINT(5 5))")
+    assert _main_parts(lines).geom_type == "LineString"
+
+
 def test_empty_and_invalid_tiles(client):
     far = TMS.tile(100.0, 20.0, 14)  # no feature there
     r = client.get(_url("grids", far.z, far.x, far.y))
