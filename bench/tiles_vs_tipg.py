@@ -19,7 +19,9 @@ tipg pins its own FastAPI/pydantic, so it runs from a separate virtualenv::
     python3 -m venv /tmp/tipg-venv && /tmp/tipg-venv/bin/pip install tipg uvicorn
     .venv/bin/python bench/tiles_vs_tipg.py --tipg-venv /tmp/tipg-venv
 
-Not a test: timings depend on the machine. Needs PostgreSQL+PostGIS and ``wrk``.
+Not a test: timings depend on the machine. Needs PostgreSQL+PostGIS and ``wrk``. ``--smoke``
+(the test suite runs it): the two gridmap servers on a SpatiaLite file, zoom 14, 1 s of wrk, one
+round, no tipg and no results file.
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ def _ticks(pids: set[int]) -> dict[int, int]:
 
 def _db_backends(engine: Any) -> set[int]:
     """Process ids of the PostgreSQL backends connected to the bench database (not this one)."""
+    if engine.dialect.name != "postgresql":  # SpatiaLite runs inside the server process
+        return set()
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = "
                                  "current_database() AND pid <> pg_backend_pid()"))  # fmt: skip
@@ -139,14 +143,21 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="gridmap on SpatiaLite, seconds")
     args = parser.parse_args()
+    names = list(PATHS)
+    if args.smoke:
+        smoke_dir = tempfile.mkdtemp()
+        os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", f"{smoke_dir}/bench.key")
+        args.db, args.zooms, args.rounds = f"sqlite:///{smoke_dir}/bench.sqlite", [14], 1
+        args.connections, args.duration, names = 2, 1, ["gridmap", "gridmap-render"]
 
     n = build_district(args.db)
     tiles = district_tiles(args.zooms)
     print(f"district: {n} published grids; {len(tiles)} tiles at zooms {args.zooms}")
-    ports = {name: free_port() for name in PATHS}
+    ports = {name: free_port() for name in names}
     servers = {name: _start(name, args.db, port, args.tipg_venv) for name, port in ports.items()}
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in PATHS}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     try:
         counts = {}
         for name, port in ports.items():
@@ -155,7 +166,7 @@ def main() -> None:
             counts[name] = [_features(base, PATHS[name], t) for t in tiles]
         if len({tuple(c) for c in counts.values()}) != 1:
             raise SystemExit(f"features per tile differ: {counts}")
-        scripts = {name: _lua_script(PATHS[name], tiles) for name in PATHS}
+        scripts = {name: _lua_script(PATHS[name], tiles) for name in names}
         opts = {"threads": args.threads, "connections": args.connections}
         for name, port in ports.items():  # warm-up
             run_wrk(f"http://127.0.0.1:{port}/", duration=3, script=scripts[name], **opts)
@@ -174,7 +185,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
     results = {name: _median(r) for name, r in runs.items()}
-    features = sum(counts["tipg"])
+    features = sum(counts[names[0]])
     print(f"zooms {args.zooms}, {len(tiles)} tiles ({features} features), "
           f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
           f"median of {args.rounds} rounds")  # fmt: skip
@@ -184,6 +195,8 @@ def main() -> None:
         each = " ".join(f"{x['requests_per_s']:.0f}" for x in runs[name])
         print(f"{name:15} {r['requests_per_s']:9.1f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
               f"{r['cpu_ms_per_request']:12.2f} {int(r['errors']):7d}  {each}")  # fmt: skip
+    if args.smoke:
+        return
     tipg = results["tipg"]["requests_per_s"]
     tipg_cpu = results["tipg"]["cpu_ms_per_request"]
     ratios = {
