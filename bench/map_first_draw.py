@@ -12,6 +12,8 @@ paint; the rest is the server's answer and the transfer) and the time to zoom in
 layers) and with every layer forced to SVG paths, for comparison.
 
     .venv/bin/python bench/map_first_draw.py [--communities 6] [--buildings 600] [--runs 5]
+
+``--smoke`` (the test suite runs it): one community of 150 buildings, one load, no results file.
 """
 
 from __future__ import annotations
@@ -150,7 +152,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--communities", type=int, default=6)
     parser.add_argument("--buildings", type=int, default=600, help="per community (before cuts)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="one small community, one load")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.communities, args.buildings, args.runs = 1, 150, 1
     from rich.console import Console
     from rich.table import Table
 
@@ -186,6 +191,8 @@ def main(argv: list[str] | None = None) -> None:
     sizes = ", ".join(f"{k} {v:.0f} KB" for k, v in result["data_kb"].items())
     console.print(f"data: {sizes}; busiest community {busiest['id']}: "
                   f"{busiest['properties']['grids']} grids")  # fmt: skip
+    if args.smoke:
+        return
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     payload = {"counts": counts, "busiest": busiest["id"], **result, "all_svg": svg}
