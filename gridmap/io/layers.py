@@ -43,8 +43,9 @@ import hashlib
 import itertools
 import logging
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from functools import partial
 from io import StringIO
 from pathlib import Path
 
@@ -252,7 +253,8 @@ def _read_raw(
     if suffix == ".xls":
         raise InputError(f"{path.name} is an old .xls workbook; save it as .xlsx and retry.")
     if suffix in _TABLE_SUFFIXES:
-        return _read_table(path, layer, ent, mapping, encoding, notes)
+        find_header = partial(_find_header_row, ent=ent, mapping=mapping)
+        return _read_table(path, layer, find_header, encoding, notes)
     if suffix in (".parquet", ".geoparquet"):
         try:
             return gpd.read_parquet(path), None
@@ -355,15 +357,16 @@ def layer_for(
 def _read_table(
     path: Path,
     layer: str | None,
-    ent: Entity,
-    mapping: Mapping[str, str] | None,
+    find_header: Callable[[list[list[str]]], int],
     encoding: str | None,
     notes: list[str],
 ) -> tuple[pd.DataFrame, str | None]:
+    """A CSV, TSV or workbook sheet as text columns, its header row found by ``find_header``
+    among the top rows; and the text encoding used."""
     used = None
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            table = read_sheet(path, layer, lambda r: _find_header_row(r, ent, mapping), notes)
+            table = read_sheet(path, layer, find_header, notes)
         else:
             text, used = decode_text(path, encoding)
             if used != "UTF-8":
@@ -373,7 +376,7 @@ def _read_table(
             rows = list(
                 itertools.islice(csv.reader(StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS)
             )
-            skip = _find_header_row(rows, ent, mapping)
+            skip = find_header(rows)
             table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputError(f"Cannot read table {path.name}: {exc}") from exc
