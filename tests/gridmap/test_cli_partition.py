@@ -36,23 +36,16 @@ def _write(tmp_path, n_communities=2):
     return paths, len(bld)
 
 
+def _partition(paths, *options):
+    """``gridmap partition`` on the layers of :func:`_write` with more ``options``."""
+    args = ["partition", "--communities", str(paths["c"]), "--buildings", str(paths["b"])]
+    return runner.invoke(app, [*args, *map(str, options)])
+
+
 def test_cli_writes_grids_and_assignments(tmp_path):
     paths, n = _write(tmp_path)
     out, csv = tmp_path / "grids.geojson", tmp_path / "a.csv"
-    res = runner.invoke(
-        app,
-        [
-            "partition",
-            "--communities",
-            str(paths["c"]),
-            "--buildings",
-            str(paths["b"]),
-            "--out",
-            str(out),
-            "--assignments",
-            str(csv),
-        ],
-    )
+    res = _partition(paths, "--out", out, "--assignments", csv)
     assert res.exit_code == 0, res.output
     doc = json.loads(out.read_text())
     assert doc["type"] == "FeatureCollection" and "crs" not in doc
@@ -76,20 +69,7 @@ def test_cli_writes_grids_and_assignments(tmp_path):
 
 def test_cli_fails_clearly_on_missing_column(tmp_path):
     paths, _ = _write(tmp_path, 1)
-    res = runner.invoke(
-        app,
-        [
-            "partition",
-            "--communities",
-            str(paths["c"]),
-            "--buildings",
-            str(paths["b"]),
-            "--households-field",
-            "hh",
-            "--out",
-            str(tmp_path / "g.geojson"),
-        ],
-    )
+    res = _partition(paths, "--households-field", "hh", "--out", tmp_path / "g.geojson")
     assert res.exit_code != 0
     assert "hh" in res.output and "--*-field" in res.output
 
