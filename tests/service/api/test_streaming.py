@@ -14,10 +14,13 @@ import tracemalloc
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
+import shapely
 from fastapi.testclient import TestClient
+from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape
-from shapely import MultiPolygon, Point, box
+from shapely import MultiPolygon, box
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,20 +33,20 @@ from service.storage.features import iter_buildings
 from service.storage.session import make_engine, session_scope
 
 A = "520602001001"
-SMALL, LARGE, BATCH = 2_000, 6_000, 250  # 8 and 24 batches
+SMALL, LARGE, BATCH = 1_500, 4_500, 150  # 10 and 30 batches
 FORMATS = ("geojson", "fgb", "parquet")
 
 
 def _add_buildings(url: str, start: int, stop: int) -> None:
-    rows = []
-    for i in range(start, stop):
-        x, y = 109.10 + (i % 250) * 2e-4, 27.60 + (i // 250) * 2e-4
-        rows.append({"id": f"B{i:06d}", "code": f"{A}{i:06d}", "name": f"{i}号楼",
-                     "kind": "residential", "floors": 6 + i % 20, "units": 2,
-                     "households": 10 + i % 90, "community_code": A,
-                     "geom": from_shape(Point(x + 5e-5, y + 5e-5), srid=4326),
-                     "footprint": from_shape(MultiPolygon([box(x, y, x + 1e-4, y + 1e-4)]),
-                                             srid=4326)})  # fmt: skip
+    i = np.arange(start, stop)
+    x, y = 109.10 + (i % 250) * 2e-4, 27.60 + (i // 250) * 2e-4
+    points = shapely.to_wkb(shapely.points(x + 5e-5, y + 5e-5))
+    squares = shapely.multipolygons(shapely.box(x, y, x + 1e-4, y + 1e-4)[:, None])
+    rows = [{"id": f"B{k:06d}", "code": f"{A}{k:06d}", "name": f"{k}号楼", "kind": "residential",
+             "floors": 6 + k % 20, "units": 2, "households": 10 + k % 90, "community_code": A,
+             "geom": WKBElement(point, srid=4326), "footprint": WKBElement(square, srid=4326)}
+            for k, point, square in zip(i.tolist(), points, shapely.to_wkb(squares),
+                                        strict=True)]  # fmt: skip
     engine = make_engine(url)
     with session_scope(engine) as session:
         if start == 0:
