@@ -150,7 +150,7 @@ def run_gerrychain(tess, graph, bld, streets, seed=0, max_attempts=10_000):
     target = total / k
     eps = min(HI / target - 1, 1 - LO / target)  # band [target(1-eps), target(1+eps)] in [lo, hi]
     cut = partial(bipartition_tree, max_attempts=max_attempts)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     try:
         assign = recursive_tree_part(
             g,
@@ -166,12 +166,14 @@ def run_gerrychain(tess, graph, bld, streets, seed=0, max_attempts=10_000):
             "method": "gerrychain",
             "failed": str(exc)[:60],
             "seconds": round(time.perf_counter() - t, 2),
+            "_cpu": time.process_time() - cpu,
         }
-    sec = time.perf_counter() - t
+    sec, cpu = time.perf_counter() - t, time.process_time() - cpu
     labels = np.array([assign[i] for i in range(graph.n)])
     out = _from_cell_labels("gerrychain", tess, labels, bld, streets, sec)
     cell = tess.building_cell
     out["_labels"] = np.where(cell >= 0, labels[np.maximum(cell, 0)], -1)
+    out["_cpu"] = cpu
     return out
 
 
@@ -259,7 +261,7 @@ def realistic(seeds, spopt_cases):
             runs = [run_gridmap(comm, bld, st, cmp), run_gerrychain(tess, graph, bld, st, seed)]
             if f"seed{seed}{'-tower640' if tower else ''}" in spopt_cases:
                 runs.append(run_spopt(tess, graph, bld, st))
-            rows += [{"case": case, **{k: v for k, v in r.items() if k != "_labels"}} for r in runs]
+            rows += [{"case": case, **{k: v for k, v in r.items() if k[0] != "_"}} for r in runs]
             print(pd.DataFrame(rows[-len(runs) :]).to_string(index=False), flush=True)
     return pd.DataFrame(rows)
 
@@ -276,7 +278,7 @@ def small(seeds, cpsat_seconds):
         runs = [gm, run_gerrychain(tess, graph, bld, None, seed)]
         if cpsat_seconds > 0:
             runs.append(run_cpsat(tess, graph, bld, None, k, cpsat_seconds))
-        rows += [{"case": case, **{k: v for k, v in r.items() if k != "_labels"}} for r in runs]
+        rows += [{"case": case, **{k: v for k, v in r.items() if k[0] != "_"}} for r in runs]
         print(pd.DataFrame(rows[-len(runs) :]).to_string(index=False), flush=True)
     return pd.DataFrame(rows)
 
@@ -285,7 +287,7 @@ def _peak_memory(stop: threading.Event, out: list[float]) -> None:
     """Sample this process and its children until ``stop``: max summed RSS and PSS (MB).
 
     PSS counts a page shared by the workers (libraries, copy-on-write data) once in all, RSS
-    once per process; the peak of each goes to ``out[0]`` and ``out[1]``.
+    once per process; the peaks go to ``out[0]`` and ``out[1]``, its own CPU to ``out[2]``.
     """
     import psutil
 
@@ -297,6 +299,7 @@ def _peak_memory(stop: threading.Event, out: list[float]) -> None:
                 info = proc.memory_full_info()
                 rss, pss = rss + info.rss, pss + info.pss
         out[0], out[1] = max(out[0], rss / 2**20), max(out[1], pss / 2**20)
+        out[2] = time.thread_time()  # the sampler's own CPU, not the partition's
         stop.wait(0.02)
 
 
@@ -318,7 +321,7 @@ def district_one(scale: float, jobs: int, seed: int) -> dict:
     comm, bld, st, cmp = d.communities, d.buildings, d.streets, d.compounds
     out = {"scale": scale, "communities": len(comm), "buildings": len(bld),
            "households": int(bld["households"].sum()), "compounds": len(cmp)}  # fmt: skip
-    peak, stop = [0.0, 0.0], threading.Event()
+    peak, stop = [0.0, 0.0, 0.0], threading.Event()
     base = _rss_now()
     sampler = threading.Thread(target=_peak_memory, args=(stop, peak), daemon=True)
     sampler.start()
@@ -326,9 +329,9 @@ def district_one(scale: float, jobs: int, seed: int) -> dict:
     t = time.perf_counter()
     r = partition(comm, bld, streets=st, compounds=cmp, n_jobs=jobs, seed=seed)
     out["gridmap_s"] = round(time.perf_counter() - t, 2)
-    out["gridmap_cpu_s"] = round(_cpu() - cpu0, 1)
     stop.set()
     sampler.join()
+    out["gridmap_cpu_s"] = round(_cpu() - cpu0 - peak[2], 1)
     out["peak_rss_mb"], out["peak_pss_mb"] = round(peak[0]), round(peak[1])
     out["before_partition_mb"] = round(base)
     g = r.grids
@@ -340,11 +343,12 @@ def district_one(scale: float, jobs: int, seed: int) -> dict:
     out["gridmap_compounds_split"], out["compounds_le_500"] = split, small
     out.update(_gerrychain_district(comm, bld, seed))
     out["ratio"] = round(out["gridmap_s"] / out["gerrychain_s"], 2)
+    out["cpu_ratio"] = round(out["gridmap_cpu_s"] / max(out["gerrychain_cpu_s"], 0.1), 2)
     return out
 
 
 def _gerrychain_district(comm, bld, seed: int) -> dict:
-    seconds, failed, grids, assigned = 0.0, 0, 0, {}
+    seconds, cpu, failed, grids, assigned = 0.0, 0.0, 0, 0, {}
     for code in comm["community_code"]:
         mine = bld[bld["community_code"] == code].reset_index(drop=True)
         one = comm[comm["community_code"] == code]
@@ -354,7 +358,7 @@ def _gerrychain_district(comm, bld, seed: int) -> dict:
             continue
         tess, graph = _plain_tess(one, mine)
         res = run_gerrychain(tess, graph, mine, None, seed)
-        seconds += res["seconds"]
+        seconds, cpu = seconds + res["seconds"], cpu + res.pop("_cpu")
         if "failed" in res:
             failed += 1
             continue
@@ -362,7 +366,8 @@ def _gerrychain_district(comm, bld, seed: int) -> dict:
         for b, lab in zip(mine["building_id"], res.pop("_labels"), strict=True):
             assigned[b] = f"{code}-{lab}"
     split, _ = _compounds_split(bld, [assigned.get(b) for b in bld["building_id"]])
-    return {"gerrychain_s": round(seconds, 2), "gerrychain_failed": failed,
+    return {"gerrychain_s": round(seconds, 2), "gerrychain_cpu_s": round(cpu, 1),
+            "gerrychain_failed": failed,
             "gerrychain_grids": grids, "gerrychain_compounds_split": split}  # fmt: skip
 
 
