@@ -182,7 +182,7 @@ def _stream(
     plan_id: int | None,
 ) -> Response:
     """A whole layer streamed from a server-side cursor in its own session."""
-    scope = {"community_code": community_code, "plan_id": plan_id}
+    scope: dict[str, Any] = {"community_code": community_code, "plan_id": plan_id}
     _LAYERS[layer][0](session, **scope)  # the community and plan are checked now: 404 first
     make_session = request.app.state.sessionmaker
     name = layer + (f"-{community_code}" if community_code else "")
