@@ -1,8 +1,9 @@
 """Benchmark scripts cannot rot: each runs in its ``--smoke`` mode (small data, seconds).
 
-The smoke modes use what is installed here (SpatiaLite, the sample and bundled datasets) and run
-the same code paths as the full benchmarks; figures are not checked, only that a run completes
-and prints its summary.
+The smoke modes use what is installed here (SpatiaLite, the sample and bundled datasets, wrk,
+Chromium; not tipg, CP-SAT or a PostgreSQL role that may create databases) and run the same code
+paths as the full benchmarks; figures are not checked, only that a run completes and prints its
+summary.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 SMOKE = {
     "import_backends.py": "grids published",
+    "load_wrk.py": "| spatialite | lookup |",
+    "map_first_draw.py": "busiest community",
+    "ogc_items_vs_tipg.py": "non-2xx",
+    "partition_peers.py": "gerrychain",
     "redistrict_floor.py": "floor_ratio",
     "redistrict_real.py": "bubenec: redistrict takes",
     "redistrict_vs_fresh.py": "redistrict moves",
+    "tiles_vs_tipg.py": "gridmap-render",
 }
 """Script → a line its summary prints."""
 
