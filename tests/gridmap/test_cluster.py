@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import shapely
 from distributed import Client, LocalCluster
 
 from gridmap.constraints import household_bounds
@@ -63,6 +64,22 @@ def test_partition_on_the_cluster_equals_the_local_run(client):
     assert sorted(done) == CODES
     assert len(local.grids) >= 2 * len(CODES)
     _same(local, dask)
+
+
+def test_layers_with_a_fixed_precision_model_plan_alike_on_the_cluster(client):
+    """Pickling drops GEOS's precision model (coordinates stay) and overlays snap to a fixed
+    one: planned from the same layers, this process and a worker must still agree (they
+    differed in the last digits before every community was planned from its pickled copy)."""
+    rows = [(20 + 61.37 * i + 3.1 * (j % 2), 25 + 47.13 * j, 40 + (7 * i + 13 * j) % 60)
+            for i in range(6) for j in range(4)]  # fmt: skip
+    comm, bld, streets = make_layers([(0, 0, 400, 200)], rows, footprints=True,
+                                     streets=[(190.123, -10, 215.77, 210)])  # fmt: skip
+    bld = bld.set_geometry(bld.geometry.rotate(7, origin="centroid"))
+    comm, bld, streets = (f.set_geometry(shapely.set_precision(f.geometry.values, 0.001))
+                          for f in (comm, bld, streets))  # fmt: skip
+    assert (shapely.get_precision(bld.geometry.values) == 0.001).all()
+    _same(partition(comm, bld, streets=streets, seed=1),
+          partition(comm, bld, streets=streets, seed=1, scheduler=client))  # fmt: skip
 
 
 def test_redistrict_on_the_cluster_equals_the_local_run(client):
