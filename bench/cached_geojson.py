@@ -15,7 +15,9 @@ and body sizes, and writes ``bench/results/cached_geojson.json``.
 
     .venv/bin/python bench/cached_geojson.py [--db URL] [--duration 15] [--app-root DIR]
 
-Not a test: timings depend on the machine. Needs PostgreSQL+PostGIS and ``wrk``.
+Not a test: timings depend on the machine. Needs PostgreSQL+PostGIS and ``wrk``. ``--smoke``:
+the same district on SpatiaLite, 2 connections for 1 s per case, no results file (the test suite
+runs it).
 """
 
 from __future__ import annotations
@@ -103,7 +105,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--skip-build", action="store_true", help="reuse the district in --db")
+    parser.add_argument("--smoke", action="store_true", help="SpatiaLite, 1 s per case, no file")
     args = parser.parse_args()
+    if args.smoke:
+        smoke_dir = tempfile.mkdtemp()
+        os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", f"{smoke_dir}/bench.key")
+        args.db, args.connections, args.duration = f"sqlite:///{smoke_dir}/bench.sqlite", 2, 1
     if not args.skip_build:
         print(f"district: {build_district(args.db)} published grids in {args.db}", flush=True)
     port = free_port()
@@ -121,6 +128,8 @@ def main() -> None:
     for name, r in results.items():
         print(f"| {name} | {r['requests_per_s']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
               f"{r['errors']} | {r['body_bytes']:,} | {r['cpu_ms']:.2f} |")  # fmt: skip
+    if args.smoke:
+        return
     out = ROOT / "bench" / "results" / "cached_geojson.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"app_root": str(args.app_root), "results": results}, indent=2))

@@ -17,6 +17,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 SMOKE = {
+    "cached_geojson.py": "| items, 304 |",
     "import_backends.py": "grids published",
     "load_wrk.py": "| spatialite | lookup |",
     "map_first_draw.py": "busiest community",
@@ -39,3 +40,8 @@ def test_bench_script_runs_in_smoke_mode(script: str, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert SMOKE[script] in result.stdout
+
+
+def test_every_bench_script_has_a_smoke_run() -> None:
+    scripts = {p.name for p in BENCH.glob("*.py") if "__main__" in p.read_text()}
+    assert scripts - set(SMOKE) == set(), "bench scripts without a smoke run in this test"
