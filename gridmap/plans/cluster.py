@@ -15,13 +15,21 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["run_on_cluster", "RETRIES"]
+from gridmap.errors import GridmapError
+
+__all__ = ["run_on_cluster", "ClusterError", "RETRIES"]
 
 _Task = TypeVar("_Task")
 _Out = TypeVar("_Out")
 
 RETRIES = 3
 """Times a community is run again when its worker is lost (or its task fails)."""
+CONNECT_TIMEOUT = "20s"
+"""How long to wait for the scheduler of an address."""
+
+
+class ClusterError(GridmapError):
+    """No Dask cluster to run on: ``dask.distributed`` missing or the scheduler unreachable."""
 
 
 def run_on_cluster(
@@ -51,8 +59,8 @@ def run_on_cluster(
 
     Raises
     ------
-    ImportError
-        ``dask.distributed`` is not installed.
+    ClusterError
+        ``dask.distributed`` is not installed, or no scheduler answers at the address.
     Exception
         The first community's error, as raised on the worker (an ``InputError`` names the
         community and the record).
@@ -60,14 +68,22 @@ def run_on_cluster(
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise ImportError(
+        raise ClusterError(
             "Running community jobs on a Dask cluster needs dask.distributed: "
             "pip install 'gridmap[dask]'."
         ) from exc
     if not tasks:
         return []
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler, set_as_default=False) if own else scheduler
+    try:
+        client = (Client(scheduler, timeout=CONNECT_TIMEOUT) if own
+                  else scheduler)  # fmt: skip
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(
+            f"No Dask scheduler answered at {scheduler} within {CONNECT_TIMEOUT}: start one "
+            "(`dask scheduler`, and `dask worker ADDRESS` on each machine) or check the "
+            f"address. ({exc})"
+        ) from exc
     try:
         run = uuid.uuid4().hex[:8]
         name = getattr(plan, "__name__", "plan").strip("_")

@@ -10,7 +10,8 @@ import typer
 
 __all__ = ["DB", "STREETS", "COMPOUNDS", "ID_FIELD", "HOUSEHOLDS_FIELD", "COMMUNITY_CODE_FIELD",
            "MAPPING", "LAYER", "CRS_OPTION", "ENCODING", "MIN_HOUSEHOLDS", "MAX_HOUSEHOLDS",
-           "SEED", "OUT", "LANG", "JOBS", "PROBLEMS", "VERBOSE", "COMMUNITY"]  # fmt: skip
+           "SEED", "OUT", "LANG", "JOBS", "SCHEDULER", "PROBLEMS", "VERBOSE",
+           "COMMUNITY"]  # fmt: skip
 
 DB = typer.Option(
     None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
@@ -53,6 +54,12 @@ MIN_HOUSEHOLDS = typer.Option(300, "--min-households")
 MAX_HOUSEHOLDS = typer.Option(500, "--max-households")
 SEED = typer.Option(0, "--seed")
 JOBS = typer.Option(0, "--jobs", help="Processes (0 = one per core).")
+SCHEDULER = typer.Option(
+    None,
+    "--scheduler",
+    help="Dask scheduler address (tcp://host:8786): plan the communities on that cluster's "
+    "workers instead of local processes (needs gridmap[dask]).",
+)
 OUT = typer.Option(..., "--out", help="Output grids GeoJSON (RFC 7946).")
 COMMUNITY = typer.Option(
     [], "--community", help="Community code (repeat for several; default: all)."

@@ -26,6 +26,7 @@ from service.commands.options import (
     MIN_HOUSEHOLDS,
     OUT,
     PROBLEMS,
+    SCHEDULER,
     SEED,
     STREETS,
     VERBOSE,
@@ -54,6 +55,7 @@ def partition_command(
         None, "--assignments", help="Output building→grid CSV."
     ),
     jobs: int = JOBS,
+    scheduler: str | None = SCHEDULER,
     lang: str = LANG,
     problems_out: Path | None = PROBLEMS,
     verbose: bool = VERBOSE,
@@ -97,6 +99,7 @@ def partition_command(
                 seed=seed,
                 n_jobs=min(n_jobs, len(comm)),
                 progress=step,
+                scheduler=scheduler,
             )
     except GridmapError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)

@@ -30,6 +30,7 @@ from service.commands.options import (
     MAX_HOUSEHOLDS,
     MIN_HOUSEHOLDS,
     PROBLEMS,
+    SCHEDULER,
     SEED,
     VERBOSE,
 )
@@ -179,6 +180,7 @@ def partition_plans(
     max_households: int = MAX_HOUSEHOLDS,
     seed: int = SEED,
     jobs: int = JOBS,
+    scheduler: str | None = SCHEDULER,
     publish: bool = typer.Option(False, "--publish", help="Publish the new plans."),
     name: str | None = typer.Option(None, "--name", help="Name of the new plans."),
     lang: str = LANG,
@@ -204,6 +206,7 @@ def partition_plans(
             result = store.partition_many(
                 community or None, n_jobs=n_jobs, progress=step, seed=seed,
                 min_households=min_households, max_households=max_households,
+                scheduler=scheduler,
             )  # fmt: skip
         params = {"min_households": min_households, "max_households": max_households,
                   "seed": seed}  # fmt: skip

@@ -29,6 +29,7 @@ from service.commands.options import (
     MIN_HOUSEHOLDS,
     OUT,
     PROBLEMS,
+    SCHEDULER,
     SEED,
     STREETS,
     VERBOSE,
@@ -78,6 +79,7 @@ def redistrict_command(
     max_households: int = MAX_HOUSEHOLDS,
     seed: int = SEED,
     jobs: int = JOBS,
+    scheduler: str | None = SCHEDULER,
     out: Path = OUT,
     assignments_out: Path | None = typer.Option(
         None, "--assignments-out", help="Output building→grid CSV."
@@ -130,6 +132,7 @@ def redistrict_command(
                 seed=seed,
                 n_jobs=jobs or os.cpu_count() or 1,
                 progress=step,
+                scheduler=scheduler,
             )
     except GridmapError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
