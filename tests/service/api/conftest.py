@@ -17,9 +17,6 @@ phones, and a person with a name, ID number and phone: none of these may leak in
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -31,6 +28,8 @@ from service.api.main import create_app
 from service.settings import Settings
 from service.storage import models as m
 from service.storage.session import make_engine, session_scope
+
+from .browsing import serving
 
 A, B = "520602001001", "520602001002"
 Y0, Y1 = 27.720, 27.730
@@ -146,27 +145,8 @@ def client(toy_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def live_server(toy_url: str) -> Iterator[str]:
     """Base URL of a uvicorn server (in a thread) serving the toy district."""
-    import uvicorn
-
-    port = _free_port()
-    app = create_app(Settings(database_url=toy_url))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start within 20 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(Settings(database_url=toy_url))) as base:
+        yield base

@@ -3,40 +3,23 @@
 from __future__ import annotations
 
 import shutil
-from urllib.parse import urlparse
 
 import pytest
 
+from .browsing import local_page
 from .conftest import A
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium not installed"),
 ]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]  # fmt: skip
 GRIDS = [f"{A}001", f"{A}002", f"{A}003"]
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        context.blocked = []
-
-        def only_local(route):
-            if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-                route.continue_()
-            else:
-                context.blocked.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", only_local)
-        yield context.new_page()
-        browser.close()
+    with local_page() as tab:
+        yield tab
 
 
 def test_community_map_draws_one_polygon_per_grid_with_tooltips(live_server, page):

@@ -12,11 +12,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,8 +26,8 @@ from service.storage.session import make_engine, session_scope
 from tests.service.residents_seed import GRID_B1, password, seed_residents
 from tests.service.residents_seed import use_fast_password_hashing as _fast
 
-from .conftest import A, _free_port
-from .test_browser import CHROMIUM_ARGS
+from .browsing import local_page, record, serving
+from .conftest import A
 
 _NO_CHROMIUM = shutil.which("chromium") is None
 
@@ -55,8 +52,6 @@ EXPIRED_ZH = "登录已过期"
 @pytest.fixture
 def server(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A uvicorn server over the toy district with residents and one user per role."""
-    import uvicorn
-
     _fast(monkeypatch)
     seed_residents(store_url)
     engine = make_engine(store_url)
@@ -64,47 +59,15 @@ def server(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         create_user(session=s, username=OUTSIDER, password=password(OUTSIDER),
                     role="grid_worker", grid_codes=[GRID_B1])  # fmt: skip
     engine.dispose()
-    app = create_app(Settings(database_url=store_url))
-    config = uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start within 20 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(Settings(database_url=store_url))) as base:
+        yield base
 
 
 @pytest.fixture
 def page():
     """A page whose every request (URL and Authorization header) is recorded."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1000, "height": 700})
-
-        def only_local(route):
-            if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-                route.continue_()
-            else:
-                route.abort()
-
-        context.route("**/*", only_local)
-        tab = context.new_page()
-        tab.requests = []
-        tab.errors = []
-        tab.on("request", lambda r: tab.requests.append((r.url, r.headers.get("authorization"))))
-        tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
-        # Content-Security-Policy violations are console errors, not page errors.
-        csp = "Content Security Policy"
-        tab.on("console", lambda m: csp in m.text and tab.errors.append(m.text))
-        yield tab
-        browser.close()
+    with local_page(viewport={"width": 1000, "height": 700}) as tab:
+        yield record(tab)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from urllib.parse import urlparse
 
 import pytest
 from geoalchemy2.shape import from_shape
@@ -15,7 +14,7 @@ from shapely import LineString, MultiLineString, MultiPolygon, Point, box
 from service.storage import models as m
 from service.storage.session import make_engine, session_scope
 
-from .test_browser import CHROMIUM_ARGS
+from .browsing import local_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -86,23 +85,8 @@ def dense_server(toy_url: str, live_server: str) -> str:
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1000, "height": 760})
-        context.blocked = []
-
-        def only_local(route):
-            if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-                route.continue_()
-            else:
-                context.blocked.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", only_local)
-        yield context.new_page()
-        browser.close()
+    with local_page(viewport={"width": 1000, "height": 760}) as tab:
+        yield tab
 
 
 def _labels(page) -> list[dict]:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import threading
-import time
 
 import pytest
 import schemathesis
@@ -26,7 +24,7 @@ from schemathesis import GenerationMode, checks
 
 from service.api.main import create_app
 from service.settings import Settings
-from tests.service.api.conftest import _free_port
+from tests.service.api.browsing import serving
 from tests.service.residents_seed import password, seed_residents, use_fast_password_hashing
 
 MAX_EXAMPLES = int(os.environ.get("GRIDMAP_FUZZ_EXAMPLES", "15"))
@@ -38,25 +36,14 @@ SEED = os.environ.get("GRIDMAP_FUZZ_SEED")
 @pytest.fixture
 def fuzz_server(store_url, monkeypatch):
     import httpx
-    import uvicorn
 
     use_fast_password_hashing(monkeypatch)
     seed_residents(store_url)
-    port = _free_port()
     app = create_app(Settings(database_url=store_url, max_body_bytes=64 * 1024))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    login = {"username": "dadmin", "password": password("dadmin")}
-    token = httpx.post(f"{base}/auth/token", data=login).json()
-    yield base, token["access_token"]
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, log_level="error") as base:
+        login = {"username": "dadmin", "password": password("dadmin")}
+        token = httpx.post(f"{base}/auth/token", data=login).json()
+        yield base, token["access_token"]
 
 
 CHECKS = [

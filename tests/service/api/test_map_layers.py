@@ -4,7 +4,6 @@ Leaflet maps of the OGC HTML pages (both backends; the browser tests use Debian'
 from __future__ import annotations
 
 import shutil
-from urllib.parse import urlparse
 
 import pytest
 from geoalchemy2.shape import from_shape
@@ -13,6 +12,7 @@ from shapely import MultiLineString, MultiPolygon, box
 from service.storage import models as m
 from service.storage.session import make_engine, session_scope
 
+from .browsing import local_page
 from .conftest import Y0, Y1, A, B
 
 MID = (Y0 + Y1) / 2
@@ -104,27 +104,12 @@ def test_ogc_html_pages_embed_a_local_leaflet_map(client):
 
 # --------------------------------------------------------------------------- real browser
 browser = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium missing")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]  # fmt: skip
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        context = chromium.new_context(viewport={"width": 1200, "height": 800})
-
-        def only_local(route):
-            if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-                route.continue_()
-            else:
-                route.abort()
-
-        context.route("**/*", only_local)
-        yield context.new_page()
-        chromium.close()
+    with local_page(viewport={"width": 1200, "height": 800}) as tab:
+        yield tab
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ live uvicorn server on both backends; the details with the TestClient.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -25,7 +23,7 @@ from service.storage.session import make_engine, session_scope
 from tests.service.api.orders_seed import A1, A2, B1, PLANTED, PUBLIC_OUTCOME, seed_orders
 from tests.service.residents_seed import password, seed_residents, use_fast_password_hashing
 
-from .conftest import _free_port
+from .browsing import serving
 
 
 @pytest.fixture
@@ -44,21 +42,9 @@ def client(seeded) -> Iterator[TestClient]:
 
 @pytest.fixture
 def server(seeded) -> Iterator[str]:
-    import uvicorn
-
     url, _ids = seeded
-    config = uvicorn.Config(create_app(Settings(database_url=url)), host="127.0.0.1",
-                            port=_free_port(), log_level="warning")  # fmt: skip
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}/open311/v2"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(Settings(database_url=url))) as base:
+        yield f"{base}/open311/v2"
 
 
 def test_every_state_has_exactly_one_open311_reading():

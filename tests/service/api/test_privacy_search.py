@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-import time
 
 import httpx
 import pytest
@@ -27,7 +25,7 @@ from service.settings import Settings
 from service.storage.auth import Principal, write_audit
 from service.storage.auth_models import AuditRecord
 from service.storage.session import make_engine, session_scope
-from tests.service.api.conftest import _free_port
+from tests.service.api.browsing import serving
 from tests.service.residents_seed import GRID_A1, GRID_A2, password, seed_residents
 from tests.service.residents_seed import use_fast_password_hashing as _fast
 
@@ -192,35 +190,24 @@ def test_the_app_installs_the_filter_and_serve_uses_it_on_the_handler(app):
 
 
 def test_access_log_never_holds_a_personal_query_value(app):
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info"))
     lines: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
     access = logging.getLogger("uvicorn.access")
-    access.addHandler(handler)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
-        login = {"username": "dadmin", "password": password("dadmin")}
-        token = httpx.post(f"{base}/auth/token", data=login).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        params = {"id_number": ID_PA5, "phone": PHONE_PA4, "name": "钱五", "limit": 5}
-        r = httpx.get(f"{base}/grids/{GRID_A2}/residents", params=params, headers=headers)
-        assert r.status_code == 400
-        httpx.get(f"{base}/grids/{GRID_A2}/residents.csv", params={"reason": f"找{ID_PA5}"},
-                  headers=headers)  # fmt: skip
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        access.removeHandler(handler)
+    # added once the server runs: uvicorn's logging set-up replaces the access log's handlers
+    with serving(app, log_level="info") as base:
+        access.addHandler(handler)
+        try:
+            login = {"username": "dadmin", "password": password("dadmin")}
+            token = httpx.post(f"{base}/auth/token", data=login).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            params = {"id_number": ID_PA5, "phone": PHONE_PA4, "name": "钱五", "limit": 5}
+            r = httpx.get(f"{base}/grids/{GRID_A2}/residents", params=params, headers=headers)
+            assert r.status_code == 400
+            httpx.get(f"{base}/grids/{GRID_A2}/residents.csv", params={"reason": f"找{ID_PA5}"},
+                      headers=headers)  # fmt: skip
+        finally:
+            access.removeHandler(handler)
     logged = "\n".join(lines)
     assert f"/grids/{GRID_A2}/residents?" in logged  # the requests were logged...
     for secret in (ID_PA5, PHONE_PA4, "钱五", "%E9%92%B1"):  # ...without their values

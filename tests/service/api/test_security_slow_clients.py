@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from service.api.slow_clients import header_timeout_protocol, slow_client_limits
-from tests.service.api.conftest import _free_port
+from tests.service.api.browsing import serving
 
 HEAD_TIMEOUT_S = 0.5
 
@@ -25,19 +22,8 @@ async def _hello(scope, receive, send) -> None:
 
 @pytest.fixture
 def server() -> Iterator[int]:
-    port = _free_port()
-    config = uvicorn.Config(_hello, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off", **slow_client_limits(HEAD_TIMEOUT_S))  # fmt: skip
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield port
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(_hello, lifespan="off", **slow_client_limits(HEAD_TIMEOUT_S)) as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 def _closed_by_server(sock: socket.socket) -> bool:
