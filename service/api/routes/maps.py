@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gridmap.coords import shift_geometries
@@ -62,6 +62,25 @@ _PAGE_PLAN = Query(
     "built from public data only, whose map asks for the plan's data with the visitor's "
     "sign-in token and says 'sign in as staff' when it has none.",
 )
+
+
+class _Display:
+    """How map data is drawn: the coordinate offset and the simplification tolerance."""
+
+    def __init__(self, offset: Offset = _OFFSET, tolerance: float | None = _TOL) -> None:
+        self.offset, self.tolerance = offset, tolerance
+
+    def tol(self, kind: str) -> float:
+        """The tolerance asked for, else the default of ``kind`` (a key of ``_TOLERANCE``)."""
+        return _TOLERANCE[kind] if self.tolerance is None else self.tolerance
+
+
+DisplayDep = Annotated[_Display, Depends()]
+
+
+def _data_route(path: str, summary: str) -> Callable[[Callable[..., Any]], Any]:
+    """``router.get`` for a map-data endpoint answering GeoJSON."""
+    return router.get(path, summary=summary, response_class=GeoJSONResponse, responses=_GEOJSON)
 
 
 def _display_geojson(
@@ -128,14 +147,9 @@ def _base_geojson(layers: dict[str, list[Feature]], offset: str, tolerance: floa
 
 
 def _data(
-    page: FeaturePage,
-    offset: str,
-    tolerance: float | None,
-    kind: str,
-    extra: dict[str, Any] | None = None,
+    page: FeaturePage, display: _Display, kind: str, extra: dict[str, Any] | None = None
 ) -> str:
-    tol = _TOLERANCE[kind] if tolerance is None else tolerance
-    return _display_geojson(page.features, offset, tol, extra or {})
+    return _display_geojson(page.features, display.offset, display.tol(kind), extra or {})
 
 
 def _cached(
@@ -158,15 +172,8 @@ def _staff_props(session: Any, page: FeaturePage) -> dict[str, Any]:
     return props
 
 
-@router.get(
-    "/data/base.geojson",
-    summary="Buildings and streets of the district: the maps' base",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
-)
-def district_base_data(
-    request: Request, session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
-) -> Response:
+@_data_route("/data/base.geojson", "Buildings and streets of the district: the maps' base")
+def district_base_data(request: Request, session: SessionDep, display: DisplayDep) -> Response:
     """Every building footprint (or point) and street line, geometry only, for a faint base."""
 
     def render() -> str:
@@ -174,24 +181,16 @@ def district_base_data(
             "building": list_buildings(session, as_geojson=False).features,
             "street": list_streets(session, as_geojson=False).features,
         }
-        tol = _TOLERANCE["base"] if tolerance is None else tolerance
-        return _base_geojson(layers, offset, tol)
+        return _base_geojson(layers, display.offset, display.tol("base"))
 
     return _cached(request, session, render)
 
 
-@router.get(
-    "/data/communities/{code}/base.geojson",
-    summary="Buildings and streets of a community: the map's base",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
+@_data_route(
+    "/data/communities/{code}/base.geojson", "Buildings and streets of a community: the map's base"
 )
 def community_base_data(
-    request: Request,
-    session: SessionDep,
-    code: str,
-    offset: Offset = _OFFSET,
-    tolerance: float | None = _TOL,
+    request: Request, session: SessionDep, code: str, display: DisplayDep
 ) -> Response:
     """A community's building footprints (or points) and streets, geometry only."""
 
@@ -199,133 +198,76 @@ def community_base_data(
         buildings = list_buildings(session, community_code=code, as_geojson=False)
         streets = list_streets(session, community_code=code, as_geojson=False)
         layers = {"building": buildings.features, "street": streets.features}
-        tol = _TOLERANCE["base"] if tolerance is None else tolerance
-        return _base_geojson(layers, offset, tol)
+        return _base_geojson(layers, display.offset, display.tol("base"))
 
     return _cached(request, session, render)
 
 
-@router.get(
-    "/data/grids.geojson",
-    summary="Outlines of the grids of every published plan, for the district map",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
+@_data_route(
+    "/data/grids.geojson", "Outlines of the grids of every published plan, for the district map"
 )
-def district_grids_data(
-    request: Request, session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
-) -> Response:
+def district_grids_data(request: Request, session: SessionDep, display: DisplayDep) -> Response:
     """The outlines of the published grids of all communities (geometry only, ``layer=grid``)."""
 
     def render() -> str:
         page = list_grids(session, as_geojson=False)
-        tol = _TOLERANCE["grids"] if tolerance is None else tolerance
-        return _base_geojson({"grid": page.features}, offset, tol)
+        return _base_geojson({"grid": page.features}, display.offset, display.tol("grids"))
 
     return _cached(request, session, render)
 
 
-@router.get(
-    "/data/communities.geojson",
-    summary="Communities for the district map",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
-)
-def communities_data(
-    request: Request, session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
-) -> Response:
+@_data_route("/data/communities.geojson", "Communities for the district map")
+def communities_data(request: Request, session: SessionDep, display: DisplayDep) -> Response:
     """Communities, simplified for display."""
     page = lambda: list_communities(session, as_geojson=False)  # noqa: E731
-    return _cached(request, session, lambda: _data(page(), offset, tolerance, "communities"))
+    return _cached(request, session, lambda: _data(page(), display, "communities"))
 
 
-@router.get(
-    "/data/communities/{code}/grids.geojson",
-    summary="Grids for a community map",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
-)
+@_data_route("/data/communities/{code}/grids.geojson", "Grids for a community map")
 def grids_data(
-    request: Request,
-    session: SessionDep,
-    code: str,
-    plan_id: VisiblePlan,
-    offset: Offset = _OFFSET,
-    tolerance: float | None = _TOL,
+    request: Request, session: SessionDep, code: str, plan_id: VisiblePlan, display: DisplayDep
 ) -> Response:
     """Grids of a community with staff names and roles, simplified for display."""
 
     def render() -> str:
         page = list_grids(session, community_code=code, plan_id=plan_id, as_geojson=False)
-        return _data(page, offset, tolerance, "grids", _staff_props(session, page))
+        return _data(page, display, "grids", _staff_props(session, page))
 
     return _cached(request, session, render, plan_id)
 
 
-@router.get(
-    "/data/communities/{code}/buildings.geojson",
-    summary="Buildings of a community",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
-)
+@_data_route("/data/communities/{code}/buildings.geojson", "Buildings of a community")
 def community_buildings_data(
-    request: Request,
-    session: SessionDep,
-    code: str,
-    plan_id: VisiblePlan,
-    offset: Offset = _OFFSET,
-    tolerance: float | None = _TOL,
+    request: Request, session: SessionDep, code: str, plan_id: VisiblePlan, display: DisplayDep
 ) -> Response:
     """Buildings of a community for display."""
 
     def render() -> str:
         page = list_buildings(session, community_code=code, plan_id=plan_id, as_geojson=False)
-        return _data(page, offset, tolerance, "buildings")
+        return _data(page, display, "buildings")
 
     return _cached(request, session, render, plan_id)
 
 
-@router.get(
-    "/data/communities/{code}/streets.geojson",
-    summary="Streets of a community",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
-)
+@_data_route("/data/communities/{code}/streets.geojson", "Streets of a community")
 def community_streets_data(
-    request: Request,
-    session: SessionDep,
-    code: str,
-    offset: Offset = _OFFSET,
-    tolerance: float | None = _TOL,
+    request: Request, session: SessionDep, code: str, display: DisplayDep
 ) -> Response:
     """Streets crossing or touching a community, simplified for display."""
     page = lambda: list_streets(session, community_code=code, as_geojson=False)  # noqa: E731
-    return _cached(request, session, lambda: _data(page(), offset, tolerance, "streets"))
+    return _cached(request, session, lambda: _data(page(), display, "streets"))
 
 
-@router.get(
-    "/data/communities/{code}/compounds.geojson",
-    summary="Compounds of a community",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
-)
+@_data_route("/data/communities/{code}/compounds.geojson", "Compounds of a community")
 def community_compounds_data(
-    request: Request,
-    session: SessionDep,
-    code: str,
-    offset: Offset = _OFFSET,
-    tolerance: float | None = _TOL,
+    request: Request, session: SessionDep, code: str, display: DisplayDep
 ) -> Response:
     """Outlines of a community's compounds (小区), simplified for display."""
     page = lambda: list_compounds(session, community_code=code, as_geojson=False)  # noqa: E731
-    return _cached(request, session, lambda: _data(page(), offset, tolerance, "compounds"))
+    return _cached(request, session, lambda: _data(page(), display, "compounds"))
 
 
-@router.get(
-    "/data/grids/{grid_code}.geojson",
-    summary="One grid for its map",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
-)
+@_data_route("/data/grids/{grid_code}.geojson", "One grid for its map")
 def grid_data(
     request: Request,
     session: SessionDep,
@@ -338,17 +280,12 @@ def grid_data(
     def render() -> str:
         grid = get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
         page = FeaturePage([grid], 1)
-        return _data(page, offset, 0.0, "grids", _staff_props(session, page))
+        return _data(page, _Display(offset, 0.0), "grids", _staff_props(session, page))
 
     return _cached(request, session, render, plan_id)
 
 
-@router.get(
-    "/data/grids/{grid_code}/buildings.geojson",
-    summary="Buildings of a grid",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
-)
+@_data_route("/data/grids/{grid_code}/buildings.geojson", "Buildings of a grid")
 def grid_buildings_data(
     request: Request,
     session: SessionDep,
@@ -360,7 +297,7 @@ def grid_buildings_data(
 
     def render() -> str:
         page = list_buildings(session, grid_code=grid_code, plan_id=plan_id, as_geojson=False)
-        return _data(page, offset, None, "buildings")
+        return _data(page, _Display(offset, None), "buildings")
 
     return _cached(request, session, render, plan_id)
 
@@ -464,19 +401,14 @@ def _district_tiles(session: Any, root: str, offset: str) -> dict[str, maps.Vect
     return out
 
 
-@router.get(
+@_data_route(
     "/data/streets.geojson",
-    summary="Streets of the district (the base of a district map whose buildings are tiles)",
-    response_class=GeoJSONResponse,
-    responses=_GEOJSON,
+    "Streets of the district (the base of a district map whose buildings are tiles)",
 )
-def district_streets_data(
-    session: SessionDep, offset: Offset = _OFFSET, tolerance: float | None = _TOL
-) -> Response:
+def district_streets_data(session: SessionDep, display: DisplayDep) -> Response:
     """Every street line, geometry only (``layer=street``)."""
     streets = list_streets(session, as_geojson=False).features
-    tol = _TOLERANCE["base"] if tolerance is None else tolerance
-    return GeoJSONResponse(_base_geojson({"street": streets}, offset, tol))
+    return GeoJSONResponse(_base_geojson({"street": streets}, display.offset, display.tol("base")))
 
 
 @router.get("", response_class=HTMLResponse, summary="District map")
