@@ -17,6 +17,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 SMOKE = {
+    "dask_districts.py": "every run gave the same plan",
     "cached_geojson.py": "| items, 304 |",
     "import_backends.py": "grids published",
     "load_wrk.py": "| spatialite | lookup |",
