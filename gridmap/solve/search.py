@@ -233,12 +233,8 @@ def improve(
     ----------
     labels : sequence of int
         Starting grid label of each unit; each grid must be connected.
-    nbrs, costs : sequences
-        Adjacency lists and cut costs.
-    weights : sequence of float
-        Households per unit.
-    bounds : Bounds
-    rng : numpy.random.Generator
+    nbrs, costs, weights, bounds, rng
+        As for :func:`bisect_plan`.
     frozen : sequence of bool, optional
         Units that must not move.
     fixed_labels : frozenset of int
