@@ -6,7 +6,8 @@ party members take the order, the organisation publishes the result)::
     submitted → accepted → dispatched → claimed → in_progress → done → verified → closed
               ↘ merged / declined          (rated by the reporter) → rated → published
 
-Pure logic only (pandas, no database or web): :data:`TRANSITIONS` says which role may move an
+Pure logic only (no database or web; pandas is imported by the statistics functions only, so
+the states and time limits load without it): :data:`TRANSITIONS` says which role may move an
 order from one state to another, :func:`check_transition` refuses anything else with an error
 naming the current state and the states it may go to, :class:`TimeLimits` gives the deadlines
 per category and urgency with an explicit clock (``now``), and :func:`order_statistics` /
@@ -21,10 +22,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from gridmap.errors import GridmapError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "STATES",
@@ -343,6 +346,8 @@ def flag_overdue(orders: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
     Needs ``state``, ``claim_due_at`` and ``close_due_at`` (timezone-aware). Escalation rule:
     an overdue order not yet escalated goes to the community admin (``escalate`` column).
     """
+    import pandas as pd
+
     out = orders.copy()
     stages = [overdue_stage(s, c, d, now) for s, c, d in
               zip(out["state"], out["claim_due_at"], out["close_due_at"], strict=True)]  # fmt: skip
@@ -363,6 +368,8 @@ def milestones(transitions: pd.DataFrame) -> pd.DataFrame:
     ``transitions``: columns ``order_id``, ``to_state``, ``at``, ``actor`` (state changes only).
     Returns a frame indexed by ``order_id`` with ``claimed_at``, ``closed_at``, ``claimed_by``.
     """
+    import pandas as pd
+
     if transitions.empty:
         index = pd.Index([], name="order_id")
         return pd.DataFrame({"claimed_at": pd.Series([], index=index, dtype=_UTC_TIMES),
@@ -380,6 +387,8 @@ def milestones(transitions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _hours(delta: pd.Series) -> pd.Series:
+    import pandas as pd
+
     return pd.to_timedelta(delta).dt.total_seconds() / 3600.0
 
 
@@ -393,6 +402,7 @@ def order_statistics(orders: pd.DataFrame, transitions: pd.DataFrame, *, by: str
     ``close_due_at``, ``rating``; ``transitions`` as for :func:`milestones`. Columns
     ``state_<s>`` for every state and ``category_<c>`` for every category seen or given.
 
+    >>> import pandas as pd
     >>> t0 = pd.Timestamp("2026-01-01", tz="UTC")
     >>> h = pd.Timedelta(hours=1)
     >>> orders = pd.DataFrame({"id": [1, 2], "grid_code": ["g1", "g1"],
@@ -405,6 +415,8 @@ def order_statistics(orders: pd.DataFrame, transitions: pd.DataFrame, *, by: str
     >>> int(row["orders"]), int(row["open"]), float(row["median_hours_to_close"]), float(row["overdue_share"])
     (2, 1, 8.0, 0.5)
     """  # noqa: E501
+    import pandas as pd
+
     cats = sorted(set(categories) | set(orders["category"].dropna()))
     columns = [
         by,
@@ -448,11 +460,14 @@ def staff_statistics(transitions: pd.DataFrame) -> pd.DataFrame:
     ``transitions``: ``order_id``, ``to_state``, ``actor``, ``actor_role``. An order claimed,
     handed back and claimed again counts once for each person who claimed it.
 
+    >>> import pandas as pd
     >>> moves = pd.DataFrame({"order_id": [1, 1, 2], "to_state": ["claimed", "done", "claimed"],
     ...     "actor": ["li", "li", "wang"], "actor_role": ["party_member", "party_member", "grid_worker"]})
     >>> staff_statistics(moves).to_dict("records")
     [{'actor': 'li', 'actor_role': 'party_member', 'taken': 1, 'done': 1}, {'actor': 'wang', 'actor_role': 'grid_worker', 'taken': 1, 'done': 0}]
     """  # noqa: E501
+    import pandas as pd
+
     cols = ["actor", "actor_role", "taken", "done"]
     work = transitions[transitions["to_state"].isin(["claimed", "done"])]
     if work.empty:
