@@ -8,18 +8,28 @@ where the report is; never a personal value.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import typer
 
 from service.commands.options import DB
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
     from rich.table import Table
 
 __all__ = ["import_command"]
 
-_FILE = {"exists": True, "dir_okay": False, "readable": True}
+
+class _FileOption(TypedDict):
+    """typer.Option keywords of an input file (typed so that ``**_FILE`` checks)."""
+
+    exists: bool
+    dir_okay: bool
+    readable: bool
+
+
+_FILE: _FileOption = {"exists": True, "dir_okay": False, "readable": True}
 
 
 def import_command(
@@ -81,7 +91,7 @@ def import_command(
         console=console, transient=True,
     ) as bar:  # fmt: skip
         stage = bar.add_task("starting", total=None)
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def step(description: str) -> None:
             bar.update(stage, description=description)
