@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -47,6 +48,13 @@ DEFAULT_POSTGIS_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_test
 _SCHEMA_PREFIX = "gmtest_"
 _outcomes: dict[str, Counter[str]] = {b: Counter() for b in BACKENDS}
 _status: dict[str, str] = {}
+
+
+# Randomised tests draw the same examples on every run, in CI too (a test's own settings may
+# still say otherwise); HYPOTHESIS_PROFILE=explore searches afresh.
+hypothesis_settings.register_profile("fixed", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
 
 
 # --------------------------------------------------------------------------- options & report
