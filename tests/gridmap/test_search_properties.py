@@ -4,8 +4,8 @@ A layout is a list of buildings ``(x, y, households)`` on a small integer lattic
 joins buildings along their Euclidean minimum spanning tree (so it is connected) and every pair
 closer than a drawn radius, with cut cost ``1 / distance`` (near buildings are strongly bound),
 much as :func:`gridmap.geometry.adjacency.cell_graph` joins neighbouring cells. Hypothesis
-shrinks a failure to fewer buildings, smaller coordinates and households. Runs derandomized
-(the same examples every run, as CI needs).
+shrinks a failure to fewer buildings, smaller coordinates and households. The examples are
+the same on every run (the ``fixed`` Hypothesis profile of ``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -19,13 +19,7 @@ from scipy.spatial.distance import pdist, squareform
 from gridmap.constraints import Bounds, contiguous, relaxed_bounds
 from gridmap.solve.search import bisect_plan, improve, recombine, violation
 
-SETTINGS = settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class Layout:
