@@ -8,12 +8,24 @@ default of ``create_app()`` alone.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings", "normalise_database_url", "DEFAULT_DATABASE_URL"]
+if TYPE_CHECKING:
+    from gridmap.orders import TimeLimits
+
+__all__ = [
+    "Settings",
+    "get_settings",
+    "normalise_database_url",
+    "load_order_limits",
+    "DEFAULT_DATABASE_URL",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/gridmap.sqlite"
 """The embedded default: a SpatiaLite file, no server needed."""
@@ -70,10 +82,42 @@ class Settings(BaseSettings):
     tianditu_key: str | None = None
     """Key of the Tianditu basemap (天地图); without one the Tianditu basemap is not offered."""
 
+    order_categories_file: str | None = None
+    """JSON list of work-order categories (``code``, ``zh``, ``en``, ``claim_hours``,
+    ``close_hours``) replacing the default ones (维修, 环境, 纠纷, 养老, 安全, 议事, 其他)."""
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg_driver(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @field_validator("order_categories_file")
+    @classmethod
+    def _categories_readable(cls, value: str | None) -> str | None:
+        if value:
+            load_order_limits(value)  # a bad file stops the service at start, not a request
+        return value
+
+
+def load_order_limits(path: str | None) -> TimeLimits:
+    """The work-order categories and time limits of the JSON file ``path`` (defaults if None).
+
+    Raises
+    ------
+    ValueError
+        The file cannot be read or is not a list of categories.
+    """
+    from gridmap.orders import TimeLimits  # pandas: not for every import of the settings
+
+    if not path:
+        return TimeLimits()
+    try:
+        records = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"Cannot read the order categories file {path}: {exc}") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ValueError(f"The order categories file {path} must hold a JSON list of objects.")
+    return TimeLimits.from_records(records)
 
 
 @lru_cache

@@ -21,6 +21,7 @@ from service.storage import order_photos, order_stats
 __all__ = ["router"]
 
 router = APIRouter(tags=["Work orders"])
+MAX_ID = 2**31 - 1
 
 
 @router.get("/board", response_class=GeoJSONResponse, responses=media_responses(GEOJSON, HTML),
@@ -45,9 +46,10 @@ def board(
 
 
 @router.get("/board/photos/{photo_id}", response_class=Response,
-            responses={404: {"description": "No such public photo"}},
+            responses={404: {"description": "No such public photo"},
+                       **media_responses("image/jpeg", "image/png", "image/webp")},
             summary="A photo marked public of a published order")  # fmt: skip
-def board_photo(session: SessionDep, photo_id: int = Path(ge=1)) -> Response:
+def board_photo(session: SessionDep, photo_id: int = Path(ge=1, le=MAX_ID)) -> Response:
     """The bytes of a public photo."""
     info, data = order_photos.public_photo(session, photo_id=photo_id)
     return Response(data, media_type=info.content_type,

@@ -28,9 +28,10 @@ from gridmap.orders import (
 from gridmap.spreadsheet import safe_frame
 from service.api.deps import SessionDep
 from service.api.limits import RateLimiter
-from service.api.openapi_docs import CSV, media_responses
+from service.api.openapi_docs import CSV, GEOJSON, media_responses
 from service.api.responses import GeoJSONResponse, attachment
 from service.api.security import PrincipalDep, StaffDep
+from service.settings import load_order_limits
 from service.storage import order_photos, order_stats
 from service.storage import orders as store
 from service.storage.auth import PermissionDenied
@@ -46,14 +47,21 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Outside the user's scope, or not for this role"},
     404: {"description": "No such order"},
 }
+MAX_ID = 2**31 - 1
+"""Largest order or photo id (a 32-bit integer column)."""
+_PHOTO = media_responses("image/jpeg", "image/png", "image/webp", description="The photo")
 SUBMISSIONS_PER_HOUR = 30
 """Orders one client address may submit per hour (429 beyond)."""
 _MOVE_ERRORS = {**_ERRORS, 409: {"description": "Not a move from the order's current state"}}
 
 
 def order_limits(request: Request) -> TimeLimits:
-    """The app's categories and time limits (``app.state.order_limits``; default ones)."""
-    return getattr(request.app.state, "order_limits", None) or TimeLimits()
+    """The app's categories and time limits (``order_categories_file``, else the defaults)."""
+    limits = getattr(request.app.state, "order_limits", None)
+    if limits is None:
+        path = request.app.state.settings.order_categories_file
+        limits = request.app.state.order_limits = load_order_limits(path)
+    return limits  # type: ignore[no-any-return]
 
 
 class OrderIn(BaseModel):
@@ -167,7 +175,9 @@ class TransitionIn(BaseModel):
     to: State  # type: ignore[valid-type]
     note: str | None = Field(None, max_length=2000)
     assignee: str | None = Field(None, max_length=64, description="User name or unit (dispatch)")
-    merged_into: int | None = Field(None, ge=1, description="The order this one duplicates")
+    merged_into: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="The order this one duplicates"
+    )
 
 
 class NoteIn(BaseModel):
@@ -352,7 +362,8 @@ def statistics(
             "state_labels": labels}  # fmt: skip
 
 
-@router.get("/orders/statistics/grids", response_class=GeoJSONResponse, responses=_ERRORS,
+@router.get("/orders/statistics/grids", response_class=GeoJSONResponse,
+            responses={**_ERRORS, **media_responses(GEOJSON)},
             summary="Orders per grid as GeoJSON (district admins)")  # fmt: skip
 def grid_statistics(session: SessionDep, principal: StaffDep) -> GeoJSONResponse:
     """The published grids with their orders: total, open, overdue, published (no personal
@@ -388,7 +399,9 @@ def list_(
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=_ERRORS,
             summary="One order with its history")  # fmt: skip
-def get(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1)) -> OrderOut:
+def get(
+    session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1, le=MAX_ID)
+) -> OrderOut:
     """One order of the user's scope and its history."""
     view = store.get_order(session, principal, order_id=order_id)
     return _out(view, store.order_history(session, principal, order_id=order_id))
@@ -397,7 +410,7 @@ def get(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1)) ->
 @router.post("/orders/{order_id}/transitions", response_model=OrderOut,
              responses=_MOVE_ERRORS, summary="Move an order to its next state")  # fmt: skip
 def transition(session: SessionDep, principal: StaffDep, body: TransitionIn,
-               order_id: int = Path(ge=1)) -> OrderOut:  # fmt: skip
+               order_id: int = Path(ge=1, le=MAX_ID)) -> OrderOut:  # fmt: skip
     """Accept, merge, decline, dispatch, claim, start, finish, verify, close or publish."""
     view = _move(store.transition_order, session=session, principal=principal,
                  order_id=order_id, to=body.to, note=body.note, assignee=body.assignee,
@@ -409,7 +422,7 @@ def transition(session: SessionDep, principal: StaffDep, body: TransitionIn,
 @router.post("/orders/{order_id}/reporter", response_model=ReporterOut, responses=_ERRORS,
              summary="The reporter's full name and phone (audited)")  # fmt: skip
 def reporter(session: SessionDep, principal: StaffDep, body: RevealIn, response: Response,
-             order_id: int = Path(ge=1)) -> ReporterOut:  # fmt: skip
+             order_id: int = Path(ge=1, le=MAX_ID)) -> ReporterOut:  # fmt: skip
     """Full contact of the reporter, to call them back; needs reveal_personal and a reason."""
     name, phone = store.reveal_reporter(session, principal, order_id=order_id, reason=body.reason)
     session.commit()
@@ -420,7 +433,7 @@ def reporter(session: SessionDep, principal: StaffDep, body: RevealIn, response:
 @router.post("/orders/{order_id}/notes", response_model=HistoryOut, status_code=201,
              responses=_ERRORS, summary="Add a note to an order")  # fmt: skip
 def note(session: SessionDep, principal: StaffDep, body: NoteIn,
-         order_id: int = Path(ge=1)) -> HistoryOut:  # fmt: skip
+         order_id: int = Path(ge=1, le=MAX_ID)) -> HistoryOut:  # fmt: skip
     """Add a note to the order's history (its state does not change)."""
     entry = store.add_note(session, principal, order_id=order_id, note=body.note)
     session.commit()
@@ -430,7 +443,7 @@ def note(session: SessionDep, principal: StaffDep, body: NoteIn,
 @router.post("/orders/{order_id}/photos", response_model=PhotoOut, status_code=201,
              responses={**_ERRORS, 413: {"description": "Too large"}},
              summary="Add a photo (JPEG, PNG or WebP, at most 5 MB)")  # fmt: skip
-async def upload(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1),
+async def upload(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1, le=MAX_ID),
                  photo: UploadFile = File(...)) -> PhotoOut:  # fmt: skip
     """Store a photo of the order (not public until an admin marks it)."""
     data = await photo.read(order_photos.MAX_PHOTO_BYTES + 1)
@@ -444,16 +457,18 @@ async def upload(session: SessionDep, principal: StaffDep, order_id: int = Path(
 
 @router.get("/orders/{order_id}/photos", response_model=list[PhotoOut], responses=_ERRORS,
             summary="An order's photos")  # fmt: skip
-def photos(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1)) -> list[PhotoOut]:
+def photos(
+    session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1, le=MAX_ID)
+) -> list[PhotoOut]:
     """Metadata of the order's photos."""
     return [PhotoOut(**p.__dict__) for p in
             order_photos.list_photos(session, principal, order_id=order_id)]  # fmt: skip
 
 
-@router.get("/orders/{order_id}/photos/{photo_id}", responses=_ERRORS,
+@router.get("/orders/{order_id}/photos/{photo_id}", responses={**_ERRORS, **_PHOTO},
             response_class=Response, summary="One photo")  # fmt: skip
-def photo(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1),
-          photo_id: int = Path(ge=1)) -> Response:  # fmt: skip
+def photo(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1, le=MAX_ID),
+          photo_id: int = Path(ge=1, le=MAX_ID)) -> Response:  # fmt: skip
     """The photo's bytes."""
     info, data = order_photos.get_photo(session, principal, order_id=order_id, photo_id=photo_id)
     return Response(data, media_type=info.content_type, headers={"Cache-Control": "private"})
@@ -461,8 +476,13 @@ def photo(session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1),
 
 @router.put("/orders/{order_id}/photos/{photo_id}/public", response_model=PhotoOut,
             responses=_ERRORS, summary="Show a photo on the public board, or not")  # fmt: skip
-def publish_photo(session: SessionDep, principal: StaffDep, body: PublicIn,
-                  order_id: int = Path(ge=1), photo_id: int = Path(ge=1)) -> PhotoOut:  # fmt: skip
+def publish_photo(
+    session: SessionDep,
+    principal: StaffDep,
+    body: PublicIn,
+    order_id: int = Path(ge=1, le=MAX_ID),
+    photo_id: int = Path(ge=1, le=MAX_ID),
+) -> PhotoOut:
     """Community and district admins decide which photos the public board may show."""
     info = order_photos.set_photo_public(session, principal, order_id=order_id,
                                          photo_id=photo_id, public=body.public)  # fmt: skip

@@ -216,3 +216,22 @@ def test_submissions_are_rate_limited(api):
     r = api.post("/orders", json={"lon": POINT_A1[0], "lat": POINT_A1[1],
                                   "category": "repairs", "description": "x"})  # fmt: skip
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+
+
+def test_configured_categories(store_url, tmp_path):
+    import pydantic
+
+    path = tmp_path / "categories.json"
+    path.write_text('[{"code": "parking", "zh": "停车", "en": "parking", "claim_hours": 2, '
+                    '"close_hours": 8}]', encoding="utf-8")  # fmt: skip
+    seed_residents(store_url)
+    settings = Settings(database_url=store_url, order_categories_file=str(path))
+    with TestClient(create_app(settings)) as api:
+        assert [c["code"] for c in api.get("/orders/categories").json()] == ["parking"]
+        assert _submit(api, category="parking")["grid_code"] == GRID_A1
+        r = api.post("/orders", json={"lon": POINT_A1[0], "lat": POINT_A1[1],
+                                      "category": "repairs", "description": "x"})  # fmt: skip
+        assert r.status_code == 422 and "use one of: parking (停车)" in r.json()["detail"]
+    path.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(pydantic.ValidationError, match="must hold a JSON list of objects"):
+        Settings(database_url=store_url, order_categories_file=str(path))
