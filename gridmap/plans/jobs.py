@@ -278,8 +278,8 @@ def run_jobs(
 
         return run_on_cluster(plan, tasks, codes, scheduler, progress)
     if n_jobs <= 1 or len(tasks) <= 1:
-        results = (plan(_as_sent(task)) for task in tasks)
-        return [_done(out, code, progress) for out, code in zip(results, codes, strict=True)]
+        here = map(plan, map(_as_sent, tasks))
+        return [_done(out, code, progress) for out, code in zip(here, codes, strict=True)]
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks))) as pool:
         results = pool.map(plan, tasks)
         return [_done(out, code, progress) for out, code in zip(results, codes, strict=True)]

@@ -381,7 +381,7 @@ def _skip_uniforms(rng: np.random.Generator, n: int) -> bool:
         return False
     state = bits.state
     bits.advance(n)
-    moved = bits.state
+    moved = dict(bits.state)
     moved["has_uint32"], moved["uinteger"] = state["has_uint32"], state["uinteger"]
     bits.state = moved
     return True
