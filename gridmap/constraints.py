@@ -36,8 +36,8 @@ class Bounds:
     (True, False, 'under_min', 20, 50)
     """
 
-    lo: float
-    hi: float
+    lo: int
+    hi: int
 
     def __call__(self, households: float) -> bool:
         """Whether ``households`` lies within the bounds."""

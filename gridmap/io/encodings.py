@@ -87,8 +87,9 @@ def _shapefile_parts(path: Path, layer: str | None) -> tuple[bytes | None, bytes
                 dbfs = [m for m in dbfs if Path(m).stem == layer.lower()]
             if len(dbfs) != 1:
                 return None
-            cpg = members.get(dbfs[0][:-4] + ".cpg")
-            return (archive.read(cpg) if cpg else None), archive.read(members[dbfs[0]])
+            cpg_member = members.get(dbfs[0][:-4] + ".cpg")
+            cpg_bytes = archive.read(cpg_member) if cpg_member else None
+            return cpg_bytes, archive.read(members[dbfs[0]])
     except (OSError, zipfile.BadZipFile):
         return None
 

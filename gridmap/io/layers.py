@@ -305,7 +305,11 @@ def _read_cut_shapefile(
             frame[column]
         ):
             frame[column] = frame[column].map(fix)
-    cut = [new for old, new in renamed.items() if old.encode("latin-1") != new.encode(encoding)]
+    cut = [
+        new
+        for old, new in renamed.items()
+        if str(old).encode("latin-1") != str(new).encode(encoding)
+    ]
     if cut:
         notes.append(
             f"{path.name}: header(s) {cut} were cut inside a character (a Shapefile field name "
@@ -642,7 +646,7 @@ def _as_text(values: pd.Series, column: str, path: Path) -> pd.Series:
             v = str(v)
         elif isinstance(v, int | np.integer | float | np.floating):
             if column == "id_number" and (
-                isinstance(v, float | np.floating) or abs(v) > _EXACT_FLOAT_LIMIT
+                isinstance(v, float | np.floating) or abs(int(v)) > _EXACT_FLOAT_LIMIT
             ):
                 numeric_ids.append(i + 1)
             v = str(int(v)) if float(v).is_integer() else str(v)
@@ -741,6 +745,6 @@ def _geometry_ids(frame: pd.DataFrame, prefix: str) -> pd.Series:
     return pd.Series(ids, index=frame.index, dtype="str")
 
 
-def _short(items: list[object], limit: int = 20) -> str:
+def _short(items: Sequence[object], limit: int = 20) -> str:
     shown = ", ".join(str(i) for i in items[:limit])
     return shown + (f" … ({len(items)} in all)" if len(items) > limit else "")
