@@ -133,7 +133,12 @@ def attach_households(
     labels = record_labels(households, HOUSEHOLD)
     known = set(buildings["building_id"].dropna())
     key = households["building_id"] if "building_id" in households else _na(households)
-    by = pd.Series(np.where(key.isin(known), "key", None), index=households.index, dtype="str")
+    # numpy's stubs take no None scalar; it is a valid object value (missing in a str Series)
+    by = pd.Series(
+        np.where(key.isin(known), "key", None),  # type: ignore[call-overload]
+        index=households.index,
+        dtype="str",
+    )
     unknown = key.notna() & ~key.isin(known)
     issues = [
         Issue("household", str(i), "building rejected",

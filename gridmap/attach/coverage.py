@@ -197,7 +197,7 @@ def _gaps(
     return issues
 
 
-def _evidence(piece, code: str, grids, buildings, crs) -> float:  # type: ignore[no-untyped-def]
+def _evidence(piece, code: str, grids, buildings, crs) -> float:
     """Area of ``piece`` held by community ``code``'s grids plus its buildings' footprints."""
     total = 0.0
     for layer in (grids, buildings):

@@ -82,6 +82,7 @@ def buildings_crossing_streets(
     b_idx, s_idx = shapely.STRtree(lines).query(geoms, predicate="intersects")
     labels = record_labels(buildings, BUILDING).to_numpy()[polygonal]
     names = street_names(streets, ids=True)
+    assert names is not None  # None only for a missing or bare GeoSeries street layer
     names = np.where(names == "", [f"row {k + 1}" for k in range(len(names))], names)
     pairs = pd.DataFrame({"b": b_idx, "name": names[s_idx]})
     return [

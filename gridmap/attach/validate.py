@@ -315,7 +315,7 @@ def check_person_consistency(
     return issues
 
 
-def _check_text(frame, ent, col, problem, *, upper=False):  # type: ignore[no-untyped-def]
+def _check_text(frame, ent, col, problem, *, upper=False):
     if col not in frame:
         return frame, []
     values = frame[col]

@@ -81,7 +81,7 @@ class CellGraph:
 
     def to_networkx(self) -> nx.Graph:
         """The graph as networkx, node attribute ``households``, edge ``length``/``cost``."""
-        g = nx.Graph()
+        g: nx.Graph[int] = nx.Graph()
         g.add_nodes_from((i, {"households": int(w)}) for i, w in enumerate(self.weights))
         g.add_edges_from(
             (int(a), int(b), {"length": float(ln), "cost": float(c)})

@@ -11,6 +11,7 @@ explained.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,7 +118,7 @@ def group_blocks(
     hi: int,
     *,
     tower_only: np.ndarray | None = None,
-    joined: list[tuple[int, int]] = (),
+    joined: Sequence[tuple[int, int]] = (),
 ) -> tuple[list[list[int]], list[Merge]]:
     """Group blocks so that each group's households can be split into grids of ``lo``–``hi``.
 

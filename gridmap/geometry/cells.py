@@ -245,7 +245,7 @@ def _clip_lines(lines: np.ndarray | None, community: BaseGeometry) -> BaseGeomet
     clipped = shapely.intersection(shapely.union_all(lines), community)
     parts = shapely.get_parts(clipped)
     parts = parts[np.isin(shapely.get_type_id(parts), (1, 2))]
-    return shapely.multilinestrings(parts) if len(parts) else None
+    return shapely.multilinestrings(parts.tolist()) if len(parts) else None
 
 
 def _raw_lines(lines: np.ndarray | None, clipped: BaseGeometry | None) -> BaseGeometry | None:

@@ -349,7 +349,7 @@ class _Program:
         low, high = np.zeros(len(cost)), np.ones(len(cost))
         low[fixed] = 1.0
         high[flows] = np.inf
-        integer = np.ones(len(cost))
+        integer = np.ones(len(cost), dtype=np.uint8)  # milp casts it to uint8 anyway
         integer[flows] = 0
         with warnings.catch_warnings():  # SciPy passes HiGHS's own options on, with a warning
             warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
@@ -358,7 +358,8 @@ class _Program:
                 constraints=rows.constraint(len(cost)),
                 integrality=integer,
                 bounds=VariableBounds(low, high),
-                options=dict(limits),
+                # HiGHS options beyond scipy-stubs' _OptionsMILP are passed on on purpose
+                options=dict(limits),  # type: ignore[arg-type]
             )
         if result.x is None:
             return None
