@@ -61,21 +61,19 @@ def partition_command(
     verbose: bool = VERBOSE,
 ) -> None:
     """Partition communities into grids of min–max households."""
-    from gridmap.errors import GridmapError
     from gridmap.plans.partition import GRID_COLUMNS, partition
     from service.commands.planfiles import (
         ReadOptions,
         check_lang,
         community_progress,
-        console,
-        print_problems,
+        exit_on_error,
         read_inputs,
-        write_plan,
+        report_plan,
     )
 
     check_lang(lang)
     read_options = ReadOptions.from_cli(mapping, layer, crs, encoding)
-    try:
+    with exit_on_error():
         inputs = read_inputs(
             communities=communities,
             buildings=buildings,
@@ -101,11 +99,6 @@ def partition_command(
                 progress=step,
                 scheduler=scheduler,
             )
-    except GridmapError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
-        raise typer.Exit(code=2) from exc
-    grids = write_plan(result.grids, GRID_COLUMNS, result.assignments, out=out,
-                       assignments_out=assignments)  # fmt: skip
-    n_bad = int((grids["status"] != "ok").sum())
-    console.print(f"{len(grids)} grids written to {out} ({n_bad} flagged).", highlight=False)
-    print_problems(result.problems, lang, verbose=verbose, problems_out=problems_out)
+    report_plan(result.grids, GRID_COLUMNS, result.assignments, result.problems, out=out,
+                assignments_out=assignments, lang=lang, verbose=verbose,
+                problems_out=problems_out)  # fmt: skip

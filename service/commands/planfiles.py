@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gridmap.crs import STORAGE_CRS
-from gridmap.errors import InputError
+from gridmap.errors import GridmapError, InputError
 from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
 from gridmap.io.layers import plural, read_layer
 from gridmap.problems import Problem, report_lines, write_problems_csv
@@ -27,7 +27,7 @@ from gridmap.spreadsheet import safe_frame
 
 __all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse_layers",
            "read_inputs", "read_layer_file", "print_notes", "community_progress", "write_plan",
-           "print_problems"]  # fmt: skip
+           "print_problems", "exit_on_error", "report_plan"]  # fmt: skip
 
 console = Console(stderr=True)
 LANGS = ("zh", "en")
@@ -59,6 +59,16 @@ class ReadOptions:
     ) -> ReadOptions:
         """From the command-line options (``--layer`` values parsed, bad ones refused)."""
         return cls(mapping=mapping, layers=parse_layers(layer), crs=crs, encoding=encoding)
+
+
+@contextmanager
+def exit_on_error() -> Iterator[None]:
+    """A :class:`~gridmap.errors.GridmapError` inside prints ``error: …`` and exits with 2."""
+    try:
+        yield
+    except GridmapError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        raise typer.Exit(code=2) from exc
 
 
 def check_lang(lang: str) -> None:
@@ -236,3 +246,26 @@ def print_problems(
         write_problems_csv(problems, problems_out)
     for line in report_lines(problems, lang, verbose):
         console.print(f"- {line}", highlight=False, markup=False, soft_wrap=True)
+
+
+def report_plan(
+    grids: gpd.GeoDataFrame,
+    columns: Sequence[str],
+    assignments: pd.DataFrame,
+    problems: Sequence[Problem],
+    *,
+    out: Path,
+    assignments_out: Path | None,
+    lang: str,
+    verbose: bool = False,
+    problems_out: Path | None = None,
+    detail: str = "",
+) -> None:
+    """Write the plan (:func:`write_plan`), say how many grids went out and how many are
+    flagged (then ``detail``), and print the problems (:func:`print_problems`)."""
+    written = write_plan(grids, columns, assignments, out=out, assignments_out=assignments_out)
+    n_bad = int((written["status"] != "ok").sum())
+    console.print(
+        f"{len(written)} grids written to {out} ({n_bad} flagged){detail}.", highlight=False
+    )
+    print_problems(problems, lang, verbose=verbose, problems_out=problems_out)

@@ -89,23 +89,21 @@ def redistrict_command(
     verbose: bool = VERBOSE,
 ) -> None:
     """Repair grids that broke the household bounds, moving as few households as possible."""
-    from gridmap.errors import GridmapError
     from gridmap.plans.partition import GRID_COLUMNS
     from gridmap.plans.redistrict import redistrict
     from service.commands.planfiles import (
         ReadOptions,
         check_lang,
         community_progress,
-        console,
-        print_problems,
+        exit_on_error,
         read_inputs,
         read_layer_file,
-        write_plan,
+        report_plan,
     )
 
     check_lang(lang)
     read_options = ReadOptions.from_cli(mapping, layer, crs, encoding)
-    try:
+    with exit_on_error():
         grids = read_layer_file(plan, "grid", read_options)
         inputs = read_inputs(
             communities=communities,
@@ -134,17 +132,11 @@ def redistrict_command(
                 progress=step,
                 scheduler=scheduler,
             )
-    except GridmapError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
-        raise typer.Exit(code=2) from exc
-    out_grids = write_plan(result.grids, [*GRID_COLUMNS, "change"], result.assignments, out=out,
-                           assignments_out=assignments_out)  # fmt: skip
-    n_bad = int((out_grids["status"] != "ok").sum())
-    console.print(
-        f"{len(out_grids)} grids written to {out} ({n_bad} flagged): "
-        f"{len(result.kept_grids)} kept, {len(result.changed_grids)} changed or new, "
+    detail = (
+        f": {len(result.kept_grids)} kept, {len(result.changed_grids)} changed or new, "
         f"{len(result.retired_codes)} code(s) retired; {len(result.moved)} building(s) and "
-        f"{result.households_moved} household(s) change grid.",
-        highlight=False,
+        f"{result.households_moved} household(s) change grid"
     )
-    print_problems(result.problems, lang, verbose=verbose, problems_out=problems_out)
+    report_plan(result.grids, [*GRID_COLUMNS, "change"], result.assignments, result.problems,
+                out=out, assignments_out=assignments_out, lang=lang, verbose=verbose,
+                problems_out=problems_out, detail=detail)  # fmt: skip
