@@ -32,7 +32,7 @@ from typing import Any
 
 import folium
 import numpy as np
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from jinja2 import Template
 
@@ -75,10 +75,10 @@ BASEMAPS = ("osm", "tianditu", "amap", "none")
 _OFFSET = {"osm": "wgs84", "tianditu": "wgs84", "none": "wgs84", "amap": "gcj02"}
 
 # Grid households: under the 300 target, within 300-500 (two shades), over 500.
-GRID_BREAKS = [300, 400, 501]
+GRID_BREAKS: list[float] = [300, 400, 501]
 GRID_COLORS = ["#fed976", "#a1d99b", "#41ab5d", "#e31a1c"]
 # Open work orders per grid (district map layer): none, 1-2, 3-5, 6-9, 10 or more.
-ORDER_BREAKS = [1, 3, 6, 10]
+ORDER_BREAKS: list[float] = [1, 3, 6, 10]
 ORDER_COLORS = ["#f7f7f7", "#fee8c8", "#fdbb84", "#fc8d59", "#d7301f"]
 COMMUNITY_COLORS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
 # Fill opacity of grids and communities: light enough for the base beneath to show through.
@@ -322,7 +322,8 @@ def shift_bounds(bounds: Sequence[float], offset: str) -> list[list[float]]:
     """Return lon/lat ``(minx, miny, maxx, maxy)`` as Leaflet ``[[s, w], [n, e]]`` in ``offset``."""
     from shapely import box
 
-    [shifted] = shift_geometries([box(*bounds)], offset)  # type: ignore[arg-type]
+    minx, miny, maxx, maxy = bounds
+    [shifted] = shift_geometries([box(minx, miny, maxx, maxy)], offset)  # type: ignore[arg-type]
     minx, miny, maxx, maxy = shifted.bounds
     return [[miny, minx], [maxy, maxx]]
 
@@ -601,6 +602,7 @@ def _render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
     fmap.default_js = [*vendor_js(), ("gridmap", f"{APP_ASSETS_URL}/map.js")]
     fmap.default_css = [*vendor_css(), ("gridmap_css", f"{APP_ASSETS_URL}/map.css")]
     root = fmap.get_root()
+    assert isinstance(root, Figure)  # a Map's root is its Figure (typed as Element)
     root.header.add_child(Element(f"<title>{html.escape(page.title)}</title>"))
     _add_basemap(fmap, page)
     if page.auth_url:

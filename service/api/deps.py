@@ -15,7 +15,7 @@ __all__ = ["get_settings", "get_session", "SessionDep", "SettingsDep", "wants_ht
 
 def get_settings(request: Request) -> Settings:
     """The settings the app was created with (``create_app(settings)``)."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

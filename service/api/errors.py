@@ -18,7 +18,7 @@ __all__ = ["STATUS_BY_EXCEPTION", "status_for", "add_exception_handlers"]
 logger = logging.getLogger(__name__)
 
 # Most specific first: the first matching class wins.
-STATUS_BY_EXCEPTION: list[tuple[type[BaseException], int]] = [
+STATUS_BY_EXCEPTION: list[tuple[type[Exception], int]] = [
     (NotFoundError, 404),
     (PermissionDenied, 403),
     (InputError, 422),  # includes InvalidGeometryError, CRSError, DuplicateIdError

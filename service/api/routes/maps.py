@@ -134,7 +134,7 @@ def _display_geometries(features: list[Feature], offset: str, tolerance: float) 
 
 def _base_geojson(layers: dict[str, list[Feature]], offset: str, tolerance: float) -> str:
     """Geometries only, each with its ``layer`` (``building``, ``street``): the map's base."""
-    out = []
+    out: list[str] = []
     for layer, features in layers.items():
         geoms = _display_geometries(features, offset, tolerance)
         keep = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)

@@ -111,7 +111,7 @@ def _url(request: Request, path: str, **params: Any) -> str:
 
 def _html(request: Request, template: str, **context: Any) -> HTMLResponse:
     templates = request.app.state.templates
-    return templates.TemplateResponse(request, template, context)  # type: ignore[no-any-return]
+    return templates.TemplateResponse(request, template, context)
 
 
 def _collection_doc(request: Request, cid: str, session: Any) -> Collection:

@@ -123,7 +123,7 @@ def _render(request: Request, template: str, config: dict[str, Any], lang: str) 
     context = {"static": f"{root}/static", "root": root, "config": config, "lang": lang,
                "t": _PAGE_TEXTS[lang], "missing": assets.missing_message(lang)}  # fmt: skip
     templates = request.app.state.templates
-    return templates.TemplateResponse(request, template, context)  # type: ignore[no-any-return]
+    return templates.TemplateResponse(request, template, context)
 
 
 @router.get("/staff", response_class=HTMLResponse, summary="Grid staff page (phone): my orders")

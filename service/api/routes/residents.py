@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
@@ -35,13 +35,15 @@ router = APIRouter(tags=["Residents"])
 
 _GRID = r"^\d{15}$"
 _ID = r"^[A-Za-z0-9_.:-]{1,64}$"
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Personal values in the URL (send them in the body)"},
     401: {"description": "Not signed in"},
     403: {"description": "Outside the user's scope or missing permission"},
     404: {"description": "No such grid or person"},
 }
-_LIMITED = {429: {"description": "Too many searches; retry after Retry-After seconds"}}
+_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many searches; retry after Retry-After seconds"}
+}
 _URL_PERSONAL = ("name", "id_number", "phone", "reason", "reveal")
 RevealField = Literal["name", "id_number", "phone", "birth_date", "tags"]
 
