@@ -87,6 +87,16 @@ def _render(page: FeaturePage, fmt: Format, layer: str) -> bytes | str:
     return _gpkg_bytes(frame, layer) if fmt == "gpkg" else _csv_bytes(frame)
 
 
+def _file_route(path: str, summary: str) -> Callable[[Callable[..., Response]], Any]:
+    """``router.get`` for a file of a fixed set of features (GeoJSON, GeoPackage or CSV)."""
+    return router.get(path, summary=summary, response_class=Response, responses=_FILES)
+
+
+def _layer_route(path: str, summary: str) -> Callable[[Callable[..., Response]], Any]:
+    """``router.get`` for a whole layer streamed (GeoJSON, FlatGeobuf or GeoParquet)."""
+    return router.get(path, summary=summary, response_class=Response, responses=_LAYER_FILES)
+
+
 def _respond(
     request: Request,
     session: SessionDep,
@@ -107,21 +117,14 @@ def _respond(
     )
 
 
-@router.get(
-    "/communities.{fmt}", summary="All communities", response_class=Response, responses=_FILES
-)
+@_file_route("/communities.{fmt}", "All communities")
 def communities(request: Request, session: SessionDep, fmt: Format) -> Response:
     """All communities with their counts."""
     page = lambda: list_communities(session)  # noqa: E731
     return _respond(request, session, page, fmt, "communities", "communities")
 
 
-@router.get(
-    "/communities/{code}/grids.{fmt}",
-    summary="Grids of a community",
-    response_class=Response,
-    responses=_FILES,
-)
+@_file_route("/communities/{code}/grids.{fmt}", "Grids of a community")
 def community_grids(
     request: Request, session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
@@ -130,12 +133,7 @@ def community_grids(
     return _respond(request, session, page, fmt, f"grids-{code}", "grids", plan_id)
 
 
-@router.get(
-    "/communities/{code}/buildings.{fmt}",
-    summary="Buildings of a community",
-    response_class=Response,
-    responses=_FILES,
-)
+@_file_route("/communities/{code}/buildings.{fmt}", "Buildings of a community")
 def community_buildings(
     request: Request, session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
@@ -144,12 +142,7 @@ def community_buildings(
     return _respond(request, session, page, fmt, f"buildings-{code}", "buildings", plan_id)
 
 
-@router.get(
-    "/grids/{grid_code}/buildings.{fmt}",
-    summary="Buildings of a grid",
-    response_class=Response,
-    responses=_FILES,
-)
+@_file_route("/grids/{grid_code}/buildings.{fmt}", "Buildings of a grid")
 def grid_buildings(
     request: Request, session: SessionDep, grid_code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
@@ -199,7 +192,7 @@ def _stream(
 _COMMUNITY = Query(None, description="Only this community's (12-digit code)")
 
 
-@router.get("/grids.{fmt}", summary="Every grid", response_class=Response, responses=_LAYER_FILES)
+@_layer_route("/grids.{fmt}", "Every grid")
 def all_grids(
     request: Request,
     session: SessionDep,
@@ -212,9 +205,7 @@ def all_grids(
     return _stream(request, session, "grids", fmt, community_code, plan_id)
 
 
-@router.get(
-    "/buildings.{fmt}", summary="Every building", response_class=Response, responses=_LAYER_FILES
-)
+@_layer_route("/buildings.{fmt}", "Every building")
 def all_buildings(
     request: Request,
     session: SessionDep,
