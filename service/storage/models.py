@@ -32,8 +32,9 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from service.storage.base import Base
 from service.storage.crypto import (
     EncryptedString,
     EncryptedText,
@@ -67,10 +68,6 @@ PLAN_STATUSES = ("draft", "published", "superseded")
 
 def _geom(kind: str) -> Any:
     return Geometry(geometry_type=kind, srid=SRID, spatial_index=True)
-
-
-class Base(DeclarativeBase):
-    """Declarative base of all gridmap tables."""
 
 
 class Community(Base):
