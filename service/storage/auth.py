@@ -23,14 +23,13 @@ from functools import lru_cache
 from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import ColumnElement, Select, false, func, select, true
+from sqlalchemy import ColumnElement, Select, column, false, func, select, table, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridmap.errors import DuplicateIdError, GridmapError, InputError
 from service.storage.auth_models import ROLES, AuditRecord, User, UserGrid, new_token_version
 from service.storage.errors import NotFoundError
-from service.storage.models import Community, Grid
 
 __all__ = [
     "ROLES",
@@ -69,6 +68,10 @@ _GRID_CODE = re.compile(r"^\d{15}$")
 _COMMUNITY_CODE = re.compile(r"^\d{12}$")
 _DISTRICT_CODE = re.compile(r"^\d{6}$")
 _GRID_ROLES = ("grid_worker", "party_member")  # serve the grids in app_user_grid
+# The codes given to a user are checked against these columns of the spatial tables, named as
+# plain table clauses: managing users loads no spatial model (GeoAlchemy2, shapely).
+_GRID = table("grid", column("code"))
+_COMMUNITY = table("community", column("code"))
 
 
 class PermissionDenied(GridmapError, PermissionError):
@@ -223,11 +226,12 @@ def _check_codes_exist(session: Session, username: str, grid_codes: tuple[str, .
     """Refuse grid and community codes the store does not know (a district may be empty)."""
     problems = []
     if grid_codes:
-        known = set(session.scalars(select(Grid.code).where(Grid.code.in_(grid_codes))))
+        known = set(session.scalars(select(_GRID.c.code).where(_GRID.c.code.in_(grid_codes))))
         unknown = [c for c in grid_codes if c not in known]
         if unknown:
             problems.append(f"no plan has grid(s) {', '.join(unknown)}")
-    if community_code and session.get(Community, community_code) is None:
+    community = select(_COMMUNITY.c.code).where(_COMMUNITY.c.code == community_code)
+    if community_code and session.scalar(community) is None:
         problems.append(f"community {community_code} is not in the store")
     if problems:
         raise InputError(f"User {username!r} not created: " + "; ".join(problems) + ". "

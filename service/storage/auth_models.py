@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.storage.models import Base
+from service.storage.base import Base
 from service.storage.roles import ROLES
 
 __all__ = ["ROLES", "User", "UserGrid", "AuditRecord", "StoreMeta", "new_token_version"]
