@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 from gridmap.errors import GridmapError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["DEMO_PATH", "serve_command"]
 
 DEMO_PATH = Path("var/demo.sqlite")
-_err = Console(stderr=True)
+
+
+@cache
+def _err() -> Console:
+    """The standard error console (rich is imported when ``serve`` runs, not at start-up)."""
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def _fresh_demo(path: Path, district: bool = False, persons: bool = False) -> str:
@@ -24,13 +35,13 @@ def _fresh_demo(path: Path, district: bool = False, persons: bool = False) -> st
         stale.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     what = "district demo" if district else "demo"
-    with _err.status(f"Building the {what} store") as status:
+    with _err().status(f"Building the {what} store") as status:
         step = lambda text: status.update(f"{what}: {text}")  # noqa: E731
         if district:
             summary = build_district_demo(url, persons=persons, step=step)
         else:
             summary = build_demo(url, step=step)
-    _err.print(f"Demo store {path}: {len(summary.plans)} communities, {summary.grids} grids.")
+    _err().print(f"Demo store {path}: {len(summary.plans)} communities, {summary.grids} grids.")
     return url
 
 
@@ -72,7 +83,7 @@ def serve_command(
         settings = Settings.model_validate({**settings.model_dump(), "database_url": url})
         app = create_app(settings)
     except GridmapError as exc:
-        _err.print(f"[red]error:[/red] {exc}", highlight=False)
+        _err().print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(code=2) from exc
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.echo(f"District map: http://{shown}:{port}/maps")
