@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
@@ -29,20 +29,27 @@ user_app = typer.Typer(help="Service users: add, list, remove; generate a data k
                        no_args_is_help=True)  # fmt: skip
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(code=1)
 
 
 @contextmanager
 def _session(db: str | None) -> Iterator[Session]:
-    """A transaction on the migrated store at ``db``; a gridmap error exits with one line."""
-    from service.storage.migrate import upgrade_database
-    from service.storage.session import make_engine, session_scope
+    """A transaction on the migrated store at ``db``; a gridmap error exits with one line.
 
-    engine = make_engine(db)
+    Users are tables without geometry: a store at the newest schema is opened without
+    SpatiaLite, GDAL or Alembic (:func:`~service.storage.migrate.open_store`), so these
+    commands start quickly.
+    """
+    from service.storage.migrate import open_store
+    from service.storage.session import session_scope
+
     try:
-        upgrade_database(engine)
+        engine = open_store(db, spatial=False)
+    except GridmapError as exc:
+        _fail(exc)
+    try:
         with session_scope(engine) as session:
             yield session
     except GridmapError as exc:
@@ -144,12 +151,15 @@ def rotate_key(
         parse_key,
         rotate_store_key,
     )
-    from service.storage.migrate import upgrade_database
-    from service.storage.session import make_engine
+    from service.storage.migrate import open_store
 
-    engine = make_engine(db)
     try:
-        upgrade_database(engine)  # also checks that the current key is the store's
+        # Checks that the current key is the store's. The encrypted values live in tables
+        # without geometry (person, staff, work_order): no SpatiaLite needed when migrated.
+        engine = open_store(db, spatial=False)
+    except GridmapError as exc:
+        _fail(exc)
+    try:
         new_key, new_key_file = generate_key(), new_key_file.expanduser()
         _write_private(new_key_file, new_key)
         try:

@@ -5,7 +5,10 @@ settings (:func:`service.storage.crypto.use_settings`). For ``sqlite`` URLs it u
 driver (the stock ``sqlite3`` here cannot load extensions), loads ``mod_spatialite`` and turns on
 foreign keys on every connection, initialises the spatial metadata once, and makes SQLite
 transactions real (``BEGIN`` at the start, so a failed import rolls back whole). PostgreSQL URLs
-use psycopg 3.
+use psycopg 3. ``make_engine(url, spatial=False)`` is for work on the tables without geometry
+(users, audit, store facts, encrypted values) of a store already at the newest schema: its
+SQLite connections load neither mod_spatialite nor GDAL, so a command that manages users starts
+quickly (:func:`service.storage.migrate.open_store`).
 
 Every engine hides bound parameters from error messages and logs (``hide_parameters``: a
 failed query must not write a resident's name or phone to a log), and refuses text parameters
@@ -58,7 +61,11 @@ def backend_name(engine: Engine) -> str:
 
 
 def make_engine(
-    url: str | None = None, *, settings: Settings | None = None, **kwargs: Any
+    url: str | None = None,
+    *,
+    settings: Settings | None = None,
+    spatial: bool = True,
+    **kwargs: Any,
 ) -> Engine:
     """Create an engine for ``url`` (default: ``settings.database_url``).
 
@@ -71,6 +78,11 @@ def make_engine(
         The data key of the engine (and its database without ``url``). Without them the
         ``GRIDMAP_*`` environment is read once, here: what the command line and scripts use;
         the app passes its own (``create_app(settings)``).
+    spatial
+        ``False``: SQLite connections do not load mod_spatialite (nor GDAL), so spatial functions
+        are missing and writes to tables with geometry fail; only for the tables without
+        geometry of a migrated store. The process may load GDAL and make spatial engines later.
+        No effect on PostgreSQL.
     **kwargs
         Passed to :func:`sqlalchemy.create_engine`.
     """
@@ -78,7 +90,7 @@ def make_engine(
     url = normalise_database_url(url or settings.database_url)
     kwargs.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = _make_spatialite_engine(url, **kwargs)
+        engine = _make_sqlite_engine(url, spatial=spatial, **kwargs)
     else:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     event.listen(engine, "before_cursor_execute", _refuse_nul)
@@ -118,8 +130,9 @@ def load_spatialite(dbapi_conn: Any) -> None:
         dbapi_conn.enable_load_extension(False)
 
 
-def _make_spatialite_engine(url: str, **kwargs: Any) -> Engine:
-    import pyogrio  # noqa: F401  (GDAL before mod_spatialite: see load_spatialite)
+def _make_sqlite_engine(url: str, *, spatial: bool, **kwargs: Any) -> Engine:
+    if spatial:
+        import pyogrio  # noqa: F401  (GDAL before mod_spatialite: see load_spatialite)
     import sqlean  # the stock sqlite3 module cannot load extensions
 
     database = make_url(url).database
@@ -128,7 +141,7 @@ def _make_spatialite_engine(url: str, **kwargs: Any) -> Engine:
         _create_private(Path(database).expanduser())
     connect_args = {"timeout": _SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
     engine = create_engine(url, module=sqlean, connect_args=connect_args, **kwargs)
-    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "connect", _on_spatialite_connect if spatial else _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
     return engine
 
@@ -143,8 +156,12 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     # Autocommit at the driver level; SQLAlchemy's "begin" event emits BEGIN itself, so DDL and
     # DML share one real transaction (pysqlite's legacy implicit transactions do not).
     dbapi_conn.isolation_level = None
-    load_spatialite(dbapi_conn)
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _on_spatialite_connect(dbapi_conn: Any, record: Any) -> None:
+    _on_sqlite_connect(dbapi_conn, record)
+    load_spatialite(dbapi_conn)
     if dbapi_conn.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
         log.info("Initialising SpatiaLite metadata (WGS84 reference systems)")
         dbapi_conn.execute("SELECT InitSpatialMetaData(1, 'WGS84')")

@@ -57,3 +57,34 @@ def test_engine_connections_load_spatialite_with_gdal_present(tmp_path):
     """)
     assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
     assert result.stdout.split() == ["POINT(1", "2)", "3"]
+
+
+def test_engine_without_spatialite_then_gdal_and_spatialite_exit_cleanly(tmp_path):
+    # gridmap user commands open a migrated store without mod_spatialite (and without GDAL);
+    # GDAL and a spatial engine later in the same process still load in the safe order.
+    from service.storage.migrate import upgrade_database
+    from service.storage.session import make_engine
+
+    url = f"sqlite:///{tmp_path}/s.sqlite"
+    engine = make_engine(url)
+    upgrade_database(engine)
+    engine.dispose()
+    result = _run(f"""
+        import sys
+        from sqlalchemy import text
+        from service.storage.migrate import open_store
+        from service.storage.session import make_engine
+        light = open_store({url!r}, spatial=False)
+        with light.connect() as conn:
+            print(conn.execute(text("SELECT count(*) FROM app_user")).scalar_one())
+        print("pyogrio" in sys.modules)
+        import geopandas
+        print(len(geopandas.read_file({str(GPKG)!r}, layer="communities")))
+        spatial = make_engine({url!r})
+        with spatial.connect() as conn:
+            print(conn.execute(text("SELECT ST_AsText(MakePoint(1, 2))")).scalar_one())
+        light.dispose()
+        spatial.dispose()
+    """)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    assert result.stdout.split() == ["0", "False", "3", "POINT(1", "2)"]
