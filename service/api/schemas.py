@@ -117,7 +117,7 @@ class StaffOut(BaseModel):
     """A grid staff member as shown publicly (no phone)."""
 
     name: str
-    role: str
+    role: str | None  # null when the roster's role was not recognised
 
 
 class LookupOut(BaseModel):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -181,5 +182,5 @@ def _text(value: object) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-def _int(value: object) -> int | None:
+def _int(value: Any) -> int | None:  # a pandas cell
     return None if value is None or pd.isna(value) else int(value)

@@ -7,6 +7,9 @@ values (persons are only counted).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -115,7 +118,7 @@ def load_compounds(*, session: Session, community_code: str | None = None) -> gp
     return _frame(rows, ["compound_id", "name", "community_code", "property_company"])
 
 
-def _frame(rows: list, columns: list[str]) -> gpd.GeoDataFrame:
+def _frame(rows: Sequence[Any], columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         pd.DataFrame([r[:-1] for r in rows], columns=columns),
         geometry=shapes_from_wkb(r[-1] for r in rows),

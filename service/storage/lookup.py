@@ -6,10 +6,11 @@ tooltips show.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from service.storage.errors import NotFoundError
@@ -35,7 +36,7 @@ class StaffMember:
     """A staff member as shown publicly: name and role only (no phone)."""
 
     name: str
-    role: str
+    role: str | None  # NULL when the roster's role was not recognised
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,12 @@ def collection_extent(session: Session, collection: str) -> tuple[float, float, 
     names = ("MbrMinX", "MbrMinY", "MbrMaxX", "MbrMaxY")
     if not is_sqlite(session):
         names = ("ST_XMin", "ST_YMin", "ST_XMax", "ST_YMax")
-    aggregates = (func.min, func.min, func.max, func.max)
+    aggregates: tuple[Callable[[Any], ColumnElement[Any]], ...] = (
+        func.min,
+        func.min,
+        func.max,
+        func.max,
+    )
     row = session.execute(
         select(
             *(agg(getattr(func, name)(col)) for agg, name in zip(aggregates, names, strict=True))

@@ -14,7 +14,16 @@ from typing import Any
 
 from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy import column as sql_column
 from sqlalchemy.orm import Session
 
@@ -105,7 +114,7 @@ def bbox_clause(session: Session, geom: Any, bbox: Sequence[float]) -> ColumnEle
         spatial_index.c.f_geometry_column == geom.name,
         spatial_index.c.search_frame == func.BuildMbr(minx, miny, maxx, maxy, SRID),
     )
-    rowid = literal_column(f"{geom.table.name}.rowid")
+    rowid: ColumnClause[int] = literal_column(f"{geom.table.name}.rowid")
     return and_(rowid.in_(candidates.scalar_subquery()), exact == 1)
 
 

@@ -277,7 +277,9 @@ def problems_from_params(params: dict[str, Any] | None) -> list[Problem]:
     fields = {f.name for f in dataclasses.fields(Problem)}
     out = []
     for row in (params or {}).get("problems") or []:
-        known = {k: tuple(v) if isinstance(v, list) else v for k, v in row.items() if k in fields}
+        known: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in row.items() if k in fields
+        }
         out.append(Problem(**{"kind": "", "message": "", **known}))
     return out
 

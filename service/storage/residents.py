@@ -74,7 +74,7 @@ class ResidentPage:
     number_matched: int
 
 
-def _base(principal: Principal) -> Select[Any]:
+def _base(principal: Principal) -> Select[*tuple[Any, ...]]:
     """Persons with their household and published grid, restricted to the principal's scope."""
     published = and_(m.Plan.id == m.Grid.plan_id, m.Plan.status == "published")
     return (

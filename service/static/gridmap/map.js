@@ -98,7 +98,7 @@
 
   function staffHtml(staff, spec) {
     return staff
-      .map((s) => esc(s.name) + " (" + esc(spec.roles[s.role] || s.role) + ")")
+      .map((s) => esc(s.name) + (s.role ? " (" + esc(spec.roles[s.role] || s.role) + ")" : ""))
       .join("<br>");
   }
 
