@@ -33,20 +33,8 @@ from tests.service.residents_seed import (
     GRID_B1,
     SECRETS,
     password,
-    seed_residents,
     use_fast_password_hashing,
 )
-
-
-@pytest.fixture
-def db(store_url, monkeypatch):
-    use_fast_password_hashing(monkeypatch)
-    seed_residents(store_url)
-    engine = make_engine(store_url)
-    with make_sessionmaker(engine)() as session:
-        yield session
-    engine.dispose()
-
 
 STRONG = "Tamarind-Kettle-42"
 

@@ -33,16 +33,6 @@ STRONG = "Tamarind-Kettle-42"
 OTHER_KEY = "b3RoZXIta2V5LWdyaWRtYXAtdGVzdHMtb25seS0zMiE="
 
 
-@pytest.fixture
-def db(store_url, monkeypatch):
-    use_fast_password_hashing(monkeypatch)
-    seed_residents(store_url)
-    engine = make_engine(store_url)
-    with make_sessionmaker(engine)() as session:
-        yield session
-    engine.dispose()
-
-
 def _engine_with_key(url: str, *, key: str | None, key_file: str | None = None) -> Engine:
     """An engine on ``url`` with its own data key (``key``, else the file ``key_file``)."""
     settings = Settings(database_url=url, data_key=key,
