@@ -8,6 +8,8 @@ seed; plans keep their problems; ``plan list`` flags grids by the households sto
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -85,21 +87,35 @@ def _sample_files(tmp_path) -> list[str]:
 
 
 # --------------------------------------------------------------------------- partition
-def test_store_partition_gives_the_grids_of_the_files(sample_url, tmp_path):
+def partition_sample_files(tmp_path: Path) -> tuple[Path, Path]:
+    """``gridmap partition`` of the sample's files (seed 3, one process): grids and CSV."""
     out, csv = tmp_path / "grids.geojson", tmp_path / "assignments.csv"
     run("partition", *_sample_files(tmp_path), "--seed", 3, "--jobs", 1, "--out", out,
         "--assignments", csv)  # fmt: skip
-    printed = run("plan", "partition", "--db", sample_url, "--seed", 3, "--jobs", 1)
-    for code in (BIG, TOWER):
-        assert code in printed
-    drafts = _ids(_plans(sample_url), "draft")
-    assert len(drafts) == 3 and not _ids(_plans(sample_url), "published")
-    with open_store(sample_url, migrate=False) as store:
+    return out, csv
+
+
+def assert_drafts_are_the_files(url: str, out: Path, csv: Path) -> list[Any]:
+    """The three draft plans stored at ``url`` have the grids of ``out`` and the building →
+    grid rows of ``csv``; returns the stored plans."""
+    drafts = _ids(_plans(url), "draft")
+    assert len(drafts) == 3
+    with open_store(url, migrate=False) as store:
         stored = [store.load_plan(i) for i in drafts.values()]
     assert_same_grids(gpd.read_file(out), pd.concat([p.grids for p in stored]))
     from_files = pd.read_csv(csv, dtype=str).sort_values("building_id")
     from_store = pd.concat([p.assignments for p in stored]).sort_values("building_id")
     assert from_files.to_numpy().tolist() == from_store.to_numpy().tolist()
+    return stored
+
+
+def test_store_partition_gives_the_grids_of_the_files(sample_url, tmp_path):
+    out, csv = partition_sample_files(tmp_path)
+    printed = run("plan", "partition", "--db", sample_url, "--seed", 3, "--jobs", 1)
+    for code in (BIG, TOWER):
+        assert code in printed
+    stored = assert_drafts_are_the_files(sample_url, out, csv)
+    assert not _ids(_plans(sample_url), "published")
     assert stored[0].info["params"]["seed"] == 3
 
 

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import json
 
-import geopandas as gpd
-import pandas as pd
 import pytest
 from distributed import LocalCluster
 
-from service.analyst import open_store
 from tests.service.test_cli_plan import (
-    _ids,
-    _plans,
     _sample_files,
-    assert_same_grids,
+    assert_drafts_are_the_files,
     import_sample,
+    partition_sample_files,
     run,
 )
 
@@ -54,15 +50,6 @@ def test_partition_on_a_scheduler_writes_the_files_of_a_local_run(scheduler, tmp
 
 
 def test_plan_partition_on_a_scheduler_stores_the_plans_of_a_local_run(scheduler, sample, tmp_path):
-    out, csv = tmp_path / "grids.geojson", tmp_path / "assignments.csv"
-    run("partition", *_sample_files(tmp_path), "--seed", 3, "--jobs", 1, "--out", out,
-        "--assignments", csv)  # fmt: skip
+    out, csv = partition_sample_files(tmp_path)
     run("plan", "partition", "--db", sample, "--seed", 3, "--scheduler", scheduler)
-    drafts = _ids(_plans(sample), "draft")
-    assert len(drafts) == 3
-    with open_store(sample, migrate=False) as store:
-        stored = [store.load_plan(i) for i in drafts.values()]
-    assert_same_grids(gpd.read_file(out), pd.concat([p.grids for p in stored]))
-    from_files = pd.read_csv(csv, dtype=str).sort_values("building_id")
-    from_store = pd.concat([p.assignments for p in stored]).sort_values("building_id")
-    assert from_files.to_numpy().tolist() == from_store.to_numpy().tolist()
+    assert_drafts_are_the_files(sample, out, csv)
