@@ -134,8 +134,8 @@ def _walk(session: Session, sub: store.Submitted, target: str, start: dt.datetim
     if target in ("merged", "declined"):
         if target == "merged" and duplicate_of is None:
             target = "declined"
-        note = "与已受理事项重复" if target == "merged" else "不属于社区受理范围，已告知转办渠道"
-        store.transition_order(session, admin, order_id=order.id, to=target, note=note,
+        reason = "与已受理事项重复" if target == "merged" else "不属于社区受理范围，已告知转办渠道"
+        store.transition_order(session, admin, order_id=order.id, to=target, note=reason,
                                merged_into=duplicate_of, now=_tick(clock, now, rng))  # fmt: skip
         return
     taker = None

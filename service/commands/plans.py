@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -139,7 +139,7 @@ def _table(title: str, frame: pd.DataFrame, right: Sequence[str] = (), lang: str
 
     table = Table(title=_word(title, lang), title_justify="left")
     for column in frame.columns:
-        justify = "right" if column in right else "left"
+        justify: Literal["right", "left"] = "right" if column in right else "left"
         table.add_column(_word(str(column), lang), justify=justify)
     for row in frame.itertuples(index=False):
         table.add_row(*["" if pd.isna(v) else _word(str(v), lang) for v in row])
