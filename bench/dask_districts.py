@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from geodata.make_district import make_districts
 from gridmap.constraints import household_bounds
 from gridmap.plans.jobs import prepare_jobs
-from gridmap.plans.partition import partition
+from gridmap.plans.partition import PartitionResult, partition
 
 
 def province(n: int, scale: float) -> dict:
@@ -48,7 +48,7 @@ def _fingerprint(result) -> tuple:
     return (tuple(a["grid_code"]), tuple(result.grids.geometry.to_wkb()))
 
 
-def _run(layers: dict, **kwargs) -> tuple[object, float]:
+def _run(layers: dict, **kwargs) -> tuple[PartitionResult, float]:
     wall = time.perf_counter()
     out = partition(layers["communities"], layers["buildings"], streets=layers["streets"],
                     compounds=layers["compounds"], seed=0, **kwargs)  # fmt: skip

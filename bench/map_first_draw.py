@@ -25,9 +25,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -48,6 +50,11 @@ PAGES = {
 _LAYERS = ("community", "building", "street", "compound")
 
 
+def _shifted(dx: float, dy: float) -> Callable[[np.ndarray], np.ndarray]:
+    """Coordinates moved by ``(dx, dy)`` (for :func:`shapely.transform`)."""
+    return lambda coords: coords + (dx, dy)
+
+
 def synthetic_district(n: int, n_buildings: int, folder: Path) -> dict[str, Path]:
     """Write ``n`` synthetic communities in a row (1.4 km apart) to GeoPackages; their paths."""
     layers: dict[str, list[gpd.GeoDataFrame]] = {k: [] for k in _LAYERS}
@@ -56,8 +63,7 @@ def synthetic_district(n: int, n_buildings: int, folder: Path) -> dict[str, Path
         dx, dy = (k % 3) * 1400.0, (k // 3) * 1100.0
         for key, frame in zip(layers, parts, strict=True):
             frame = frame.copy()
-            shift = (dx, dy)
-            frame["geometry"] = shapely.transform(frame.geometry.values, lambda c, d=shift: c + d)
+            frame["geometry"] = shapely.transform(frame.geometry.values, _shifted(dx, dy))
             for col in ("building_id", "street_id", "compound_id"):
                 if col in frame and frame[col].notna().any():
                     frame[col] = f"C{k + 1}-" + frame[col].astype(str)

@@ -348,7 +348,8 @@ def district_one(scale: float, jobs: int, seed: int) -> dict:
 
 
 def _gerrychain_district(comm, bld, seed: int) -> dict:
-    seconds, cpu, failed, grids, assigned = 0.0, 0.0, 0, 0, {}
+    seconds, cpu, failed, grids = 0.0, 0.0, 0, 0
+    assigned: dict[str, str] = {}
     for code in comm["community_code"]:
         mine = bld[bld["community_code"] == code].reset_index(drop=True)
         one = comm[comm["community_code"] == code]

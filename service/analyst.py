@@ -116,7 +116,7 @@ class Store:
         self.close()
 
     # ------------------------------------------------------------------ import
-    def import_files(self, sources: dict[str, str | Path], **kwargs: Any) -> ImportResult:
+    def import_files(self, sources: Mapping[str, str | Path], **kwargs: Any) -> ImportResult:
         """Import office files in one transaction (see :func:`~service.importer.import_files`)."""
         return import_files(sources, engine=self.engine, migrate=False, **kwargs)
 
