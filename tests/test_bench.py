@@ -17,6 +17,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 SMOKE = {
+    "cli_startup.py": "| gridmap user list |",
     "dask_districts.py": "every run gave the same plan",
     "cached_geojson.py": "| items, 304 |",
     "import_backends.py": "grids published",
