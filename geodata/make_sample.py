@@ -262,7 +262,9 @@ def _footprint(
     if l_wing is None:
         return body
     wing = box(x, y_top - depth - l_wing, x + depth, y_top)
-    return Polygon(unary_union([body, wing]).exterior.coords)
+    merged = unary_union([body, wing])
+    assert isinstance(merged, Polygon)  # the wing overlaps the body
+    return Polygon(merged.exterior.coords)
 
 
 # ---------------------------------------------------------------- buildings
@@ -307,7 +309,9 @@ def _fill_rows(
         y_top -= template.depth + template.row_gap
 
 
-def _inner(rect: tuple[float, float, float, float], margin: float) -> tuple[float, ...]:
+def _inner(
+    rect: tuple[float, float, float, float], margin: float
+) -> tuple[float, float, float, float]:
     x0, y0, x1, y1 = rect
     return (x0 + margin, y0 + margin, x1 - margin, y1 - margin)
 
@@ -536,11 +540,11 @@ def _member_roles(size: int, head_age: int, rng: np.random.Generator) -> list[tu
     while len(members) < size - 1:
         r = rng.random()
         if head_age < 50 and r < 0.25:
-            members.append(("父母", int(min(head_age + rng.integers(22, 34), 99))))
+            members.append(("父母", min(head_age + int(rng.integers(22, 34)), 99)))
         elif head_age >= 58 and r < 0.45:
-            members.append(("孙子女", int(max(head_age - rng.integers(45, 60), 0))))
+            members.append(("孙子女", max(head_age - int(rng.integers(45, 60)), 0)))
         elif head_age >= 22:
-            members.append(("子女", int(max(head_age - rng.integers(22, 36), 0))))
+            members.append(("子女", max(head_age - int(rng.integers(22, 36)), 0)))
         else:
             members.append(("兄弟姐妹", int(head_age + rng.integers(-3, 4))))
     return members
