@@ -23,7 +23,6 @@ runs it).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.ogc_items_vs_tipg import build_district
-from bench.serving import ROOT, free_port, run_wrk, wait_until_up
+from bench.serving import ROOT, free_port, run_wrk, smoke_store, wait_until_up, write_results
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_bench_cache"
 BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
@@ -108,9 +107,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="SpatiaLite, 1 s per case, no file")
     args = parser.parse_args()
     if args.smoke:
-        smoke_dir = tempfile.mkdtemp()
-        os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", f"{smoke_dir}/bench.key")
-        args.db, args.connections, args.duration = f"sqlite:///{smoke_dir}/bench.sqlite", 2, 1
+        args.db, args.connections, args.duration = smoke_store(), 2, 1
     if not args.skip_build:
         print(f"district: {build_district(args.db)} published grids in {args.db}", flush=True)
     port = free_port()
@@ -130,9 +127,7 @@ def main() -> None:
               f"{r['errors']} | {r['body_bytes']:,} | {r['cpu_ms']:.2f} |")  # fmt: skip
     if args.smoke:
         return
-    out = ROOT / "bench" / "results" / "cached_geojson.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"app_root": str(args.app_root), "results": results}, indent=2))
+    write_results("cached_geojson", {"app_root": str(args.app_root), "results": results})
 
 
 if __name__ == "__main__":

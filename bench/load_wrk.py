@@ -17,7 +17,6 @@ PostGIS, a server (default ``postgresql://postgres@127.0.0.1:5432/gridmap_load``
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -27,7 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, fresh_postgis_database, run_wrk, start_gridmap, wait_until_up  # noqa: E402
+from bench.serving import (  # noqa: E402
+    free_port,
+    fresh_postgis_database,
+    run_wrk,
+    start_gridmap,
+    wait_until_up,
+    write_results,
+)
 from geodata import get_path  # noqa: E402
 from service.importer import import_files  # noqa: E402
 
@@ -90,9 +96,7 @@ def main() -> None:
                 url = f"sqlite:///{tmp}/load.sqlite"
             all_results[backend] = bench_backend(url, args.connections, args.duration)
     if not args.smoke:
-        out = ROOT / "bench" / "results" / "load_wrk.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(all_results, indent=2))
+        write_results("load_wrk", all_results)
     print("\n| backend | URL | req/s | p50 ms | p99 ms | errors |\n|---|---|---:|---:|---:|---:|")
     for backend, rows in all_results.items():
         for name, r in rows.items():

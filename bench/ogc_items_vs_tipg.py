@@ -21,7 +21,6 @@ import json
 import math
 import os
 import subprocess
-import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -30,13 +29,20 @@ from shapely import MultiPolygon, Polygon
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
-from bench.serving import free_port, fresh_postgis_database, run_wrk, start_gridmap, wait_until_up
+from bench.serving import (
+    free_port,
+    fresh_postgis_database,
+    run_wrk,
+    smoke_store,
+    start_gridmap,
+    wait_until_up,
+    write_results,
+)
 from service.storage import models as m
 from service.storage.migrate import upgrade_database
 from service.storage.session import make_engine
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_bench"
-ROOT = Path(__file__).resolve().parent.parent
 COMMUNITIES, GRIDS_PER_SIDE, VERTICES = 40, 5, 64
 ORIGIN = (109.10, 27.65)
 COMMUNITY_SIZE = 0.01  # degrees (about 1 km)
@@ -122,9 +128,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="gridmap on SpatiaLite, 1 s, no file")
     args = parser.parse_args()
     if args.smoke:
-        smoke_dir = tempfile.mkdtemp()
-        os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", f"{smoke_dir}/bench.key")
-        args.db, args.connections, args.duration = f"sqlite:///{smoke_dir}/bench.sqlite", 2, 1
+        args.db, args.connections, args.duration = smoke_store(), 2, 1
 
     n = build_district(args.db)
     print(f"district: {n} published grids in {args.db}")
@@ -158,11 +162,10 @@ def main() -> None:
               f"{r['features_per_page']:9d} {r['errors']:8d}")  # fmt: skip
     if args.smoke:
         return
-    out = ROOT / "bench" / "results" / "ogc_items_vs_tipg.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"grids": n, "limit": args.limit, "threads": args.threads,
-                               "connections": args.connections, "duration_s": args.duration,
-                               "results": results}, indent=2))  # fmt: skip
+    payload = {"grids": n, "limit": args.limit, "threads": args.threads,
+               "connections": args.connections, "duration_s": args.duration,
+               "results": results}  # fmt: skip
+    write_results("ogc_items_vs_tipg", payload)
 
 
 if __name__ == "__main__":

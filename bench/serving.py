@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +23,8 @@ __all__ = [
     "wait_until_up",
     "start_gridmap",
     "run_wrk",
+    "smoke_store",
+    "write_results",
 ]
 
 
@@ -38,6 +43,21 @@ def fresh_postgis_database(url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
     engine.dispose()
+
+
+def smoke_store() -> str:
+    """A SpatiaLite URL in a new temporary folder for a ``--smoke`` run (data key beside it)."""
+    smoke_dir = tempfile.mkdtemp()
+    os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", f"{smoke_dir}/bench.key")
+    return f"sqlite:///{smoke_dir}/bench.sqlite"
+
+
+def write_results(name: str, payload: Any) -> Path:
+    """Write ``payload`` as ``bench/results/<name>.json`` (indented); return the path."""
+    out = ROOT / "bench" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(payload, indent=2))
+    return out
 
 
 def free_port() -> int:

@@ -27,7 +27,6 @@ round, no tipg and no results file.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import statistics
@@ -42,7 +41,14 @@ import morecantile
 from sqlalchemy import text
 
 from bench.ogc_items_vs_tipg import COMMUNITIES, COMMUNITY_SIZE, ORIGIN, build_district, start_tipg
-from bench.serving import ROOT, free_port, run_wrk, start_gridmap, wait_until_up
+from bench.serving import (
+    free_port,
+    run_wrk,
+    smoke_store,
+    start_gridmap,
+    wait_until_up,
+    write_results,
+)
 from service.storage.session import make_engine
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_bench"
@@ -147,9 +153,7 @@ def main() -> None:
     args = parser.parse_args()
     names = list(PATHS)
     if args.smoke:
-        smoke_dir = tempfile.mkdtemp()
-        os.environ.setdefault("GRIDMAP_DATA_KEY_FILE", f"{smoke_dir}/bench.key")
-        args.db, args.zooms, args.rounds = f"sqlite:///{smoke_dir}/bench.sqlite", [14], 1
+        args.db, args.zooms, args.rounds = smoke_store(), [14], 1
         args.connections, args.duration, names = 2, 1, ["gridmap", "gridmap-render"]
 
     n = build_district(args.db)
@@ -207,13 +211,10 @@ def main() -> None:
     for name, ratio in ratios.items():
         print(f"{name} / tipg: {ratio['tiles_per_s']:.2f}x tiles/s, "
               f"{ratio['tiles_per_cpu_s']:.2f}x tiles per CPU second")  # fmt: skip
-    out = ROOT / "bench" / "results" / "tiles_vs_tipg.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"grids": n, "zooms": args.zooms, "tiles": len(tiles),
-                               "features": features, "threads": args.threads,
-                               "connections": args.connections, "duration_s": args.duration,
-                               "runs": runs, "median": results, "ratios": ratios},
-                              indent=2))  # fmt: skip
+    write_results("tiles_vs_tipg", {"grids": n, "zooms": args.zooms, "tiles": len(tiles),
+                                    "features": features, "threads": args.threads,
+                                    "connections": args.connections, "duration_s": args.duration,
+                                    "runs": runs, "median": results, "ratios": ratios})  # fmt: skip
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
