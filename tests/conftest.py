@@ -228,7 +228,9 @@ class _PostGISStores:
         return url
 
     def reset(self, url: str) -> None:
-        schema = make_url(url).query["options"].split("=", 1)[1].split(",", 1)[0]
+        options = make_url(url).query["options"]
+        assert isinstance(options, str)  # one options= parameter in the URL
+        schema = options.split("=", 1)[1].split(",", 1)[0]
         with self.admin.connect() as conn:
             conn.execute(text("SET lock_timeout = '20s'"))
             tables = conn.execute(

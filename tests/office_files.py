@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -148,7 +149,7 @@ def gbk_shapefiles(directory: Path, *, cpg: bool = True) -> OfficeFiles:
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = {}
+    paths: dict[str, Any] = {}  # OfficeFiles keywords
     for name, headers in _GBK_HEADERS.items():
         frame = _office_frame(sample_layers()[name], headers, OFFICE_CRS)
         paths[name] = _write_shapefile(frame, directory / f"{name}.shp", "GBK")
@@ -176,7 +177,7 @@ def truncated_shapefiles(directory: Path) -> OfficeFiles:
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = {}
+    paths: dict[str, Any] = {}  # OfficeFiles keywords
     for name, columns in _ENGLISH_COLUMNS.items():
         frame = sample_layers()[name][[*columns, "geometry"]].to_crs(OFFICE_CRS)
         paths[name] = _write_shapefile(frame, directory / f"{name}.shp", "UTF-8")

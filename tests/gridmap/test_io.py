@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import zipfile
 from datetime import datetime
+from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
 import shapely
+from openpyxl.worksheet.worksheet import Worksheet
 from pyproj import Transformer
 from shapely import box
 
@@ -45,7 +47,7 @@ def _zip_shapefile(shp, target):
     return target
 
 
-def _write_every_format(frame: gpd.GeoDataFrame, tmp_path) -> dict[str, object]:
+def _write_every_format(frame: gpd.GeoDataFrame, tmp_path) -> dict[str, Path]:
     (tmp_path / "shp").mkdir()
     paths = {
         "geojson": write_layer(frame.to_crs(4326), tmp_path / "b.geojson"),
@@ -149,6 +151,7 @@ def test_table_without_geometry_gives_null_geometry_for_households(tmp_path):
 def _office_roster(path, id_number_cell: object = "110105194912310011"):
     wb = openpyxl.Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)
     ws.title = "花名册"
     ws.append(["清水塘社区人口花名册（2024年）"])  # a title line above the header
     ws.append(["人员编号", "户号", "姓名", "公民身份号码", "联系电话", "性别", "出生日期",

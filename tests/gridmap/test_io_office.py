@@ -11,6 +11,7 @@ import openpyxl.styles
 import pandas as pd
 import pytest
 import shapely
+from openpyxl.worksheet.worksheet import Worksheet
 
 from gridmap.errors import CRSError, InputError
 from gridmap.idnumbers import gb11643_check_digit
@@ -335,6 +336,7 @@ def _styled_workbook(path, rows: int, formula: bool = False):
     fill = openpyxl.styles.PatternFill("solid", fgColor="FFFF00")
     wb = openpyxl.Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)
     ws.title = "楼栋"
     ws.append(["碧江区楼栋台账"])  # a title line above the header
     ws.append(["楼栋编号", "户数", "经度", "纬度"])

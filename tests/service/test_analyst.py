@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -21,7 +23,7 @@ BOUNDS = {"min_households": 3, "max_households": 12}  # toy: 13 west + 5 east ho
 
 
 @pytest.fixture
-def store(store_url) -> Store:
+def store(store_url) -> Iterator[Store]:
     s = open_store(store_url)
     with session_scope(s.engine) as session:
         import_bundle(session=session, bundle=bundle())
