@@ -441,7 +441,9 @@ def _place(frame: gpd.GeoDataFrame, origin: tuple[float, float]) -> gpd.GeoDataF
     moved = shapely.transform(
         np.asarray(frame.geometry.values), lambda xy: xy @ turn + np.asarray(origin)
     )
-    moved = shapely.set_precision(moved, 0.001, mode="pointwise")  # mm; shared vertices stay
+    # Millimetres, shared vertices stay shared; rounded, not set_precision, which would attach
+    # a precision model that later overlays snap to (and pickling drops).
+    moved = shapely.transform(moved, lambda xy: np.round(xy, 3))
     return frame.set_geometry(gpd.GeoSeries(moved, index=frame.index, crs=DISTRICT_CRS))
 
 
