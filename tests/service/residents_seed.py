@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -39,7 +40,7 @@ PERSONS = [
 ]  # fmt: skip
 SECRETS = {v for p in PERSONS for v in p[2:5] if v} | {"王五", "520602199001011234", "13912345678"}
 
-USERS = {
+USERS: dict[str, dict[str, Any]] = {
     "worker": {"role": "grid_worker", "grid_codes": [GRID_A1]},
     "worker2": {"role": "grid_worker", "grid_codes": [GRID_A2, GRID_B1]},
     "cadmin": {"role": "community_admin", "community_code": A},

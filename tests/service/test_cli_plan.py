@@ -32,7 +32,7 @@ TOWER = "520602002002"  # holds B00088, 528 households: a grid over the maximum 
 GEOMETRY_TOLERANCE_M = 0.05  # files are written with 7 decimals of a degree (about 1 cm)
 
 
-def run(*args: str, code: int = 0) -> str:
+def run(*args: object, code: int = 0) -> str:
     """Invoke ``gridmap`` and return its output (stdout and stderr); check the exit code."""
     result = CliRunner().invoke(app, [str(a) for a in args])
     assert result.exit_code == code, result.output + repr(result.exception)

@@ -122,7 +122,10 @@ def seed_toy_district(url: str, settings: Settings | None = None) -> None:
 def _point_of(building: m.Building) -> Point:
     from geoalchemy2.shape import to_shape
 
-    return to_shape(building.geom)
+    assert building.geom is not None
+    point = to_shape(building.geom)
+    assert isinstance(point, Point)
+    return point
 
 
 def _within(point: Point, grid: m.Grid) -> bool:

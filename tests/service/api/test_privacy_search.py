@@ -192,7 +192,7 @@ def test_the_app_installs_the_filter_and_serve_uses_it_on_the_handler(app):
 def test_access_log_never_holds_a_personal_query_value(app):
     lines: list[str] = []
     handler = logging.Handler()
-    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    handler.emit = lambda record: lines.append(record.getMessage())
     access = logging.getLogger("uvicorn.access")
     # added once the server runs: uvicorn's logging set-up replaces the access log's handlers
     with serving(app, log_level="info") as base:

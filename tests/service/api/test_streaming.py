@@ -25,7 +25,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.main import create_app
-from service.api.routes.downloads import layer_chunks
+from service.api.routes.downloads import LayerFormat, layer_chunks
 from service.settings import Settings
 from service.storage import features
 from service.storage import models as m
@@ -57,7 +57,7 @@ def _add_buildings(url: str, start: int, stop: int) -> None:
     engine.dispose()
 
 
-def _write(make_session, fmt: str, path: Path) -> int:
+def _write(make_session, fmt: LayerFormat, path: Path) -> int:
     """Peak of Python allocations while the buildings file is written to ``path``."""
     tracemalloc.start()
     try:

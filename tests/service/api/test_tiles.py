@@ -16,6 +16,7 @@ import shapely
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 from service.api.main import create_app
 from service.settings import Settings
@@ -52,7 +53,7 @@ def _items_in_tile(client: TestClient, cid: str, tile: morecantile.Tile, **param
     return {f["properties"][KEY[cid]]: f for f in r.json()["features"]}
 
 
-def _in_tile_units(geometry: dict, tile: morecantile.Tile) -> shapely.Geometry:
+def _in_tile_units(geometry: dict, tile: morecantile.Tile) -> BaseGeometry:
     """A GeoJSON lon/lat geometry in the tile's units (y down), clipped to tile + buffer."""
     xy = TMS.xy_bounds(tile)
     scale = EXTENT / (xy.right - xy.left)

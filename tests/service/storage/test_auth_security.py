@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, text
@@ -35,8 +36,8 @@ OTHER_KEY = "b3RoZXIta2V5LWdyaWRtYXAtdGVzdHMtb25seS0zMiE="
 
 def _engine_with_key(url: str, *, key: str | None, key_file: str | None = None) -> Engine:
     """An engine on ``url`` with its own data key (``key``, else the file ``key_file``)."""
-    settings = Settings(database_url=url, data_key=key,
-                        **({"data_key_file": key_file} if key_file else {}))  # fmt: skip
+    extra: dict[str, Any] = {"data_key_file": key_file} if key_file else {}
+    settings = Settings(database_url=url, data_key=key, **extra)
     return make_engine(url, settings=settings)
 
 
