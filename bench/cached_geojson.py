@@ -88,10 +88,12 @@ def run(base: str, duration: int, connections: int, folder: Path, pid: int) -> d
             headers = {"If-None-Match": etag}
             size = 0  # a 304 has no body
         script = _lua(headers, folder)
-        load = {"threads": 2, "connections": connections, "script": script}
-        run_wrk(url, **load, duration=3)  # warm-up (and the first, rendering request)
+        run_wrk(url, threads=2, connections=connections, script=script, duration=3)  # warm-up
         cpu = cpu_seconds(pid)
-        results[name] = {**run_wrk(url, **load, duration=duration), "body_bytes": size}
+        measured = run_wrk(
+            url, threads=2, connections=connections, script=script, duration=duration
+        )
+        results[name] = {**measured, "body_bytes": size}
         results[name]["cpu_ms"] = 1000 * (cpu_seconds(pid) - cpu) / results[name]["requests"]
         print(f"  {name:16s} {results[name]}", flush=True)
     return results

@@ -62,9 +62,10 @@ def bench_backend(url: str, connections: int, duration: int) -> dict[str, dict[s
         results = {}
         for name, path in PATHS.items():
             wait_until_up(base + path)
-            load = {"threads": 2, "connections": connections}
-            run_wrk(base + path, **load, duration=3)  # warm-up
-            results[name] = run_wrk(base + path, **load, duration=duration)
+            run_wrk(base + path, threads=2, connections=connections, duration=3)  # warm-up
+            results[name] = run_wrk(
+                base + path, threads=2, connections=connections, duration=duration
+            )
             print(f"  {name:17s} {results[name]}", flush=True)
         return results
     finally:

@@ -92,6 +92,14 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def _search(pattern: str, out: str) -> re.Match[str]:
+    """The match of ``pattern`` in wrk's output (RuntimeError naming it if wrk printed none)."""
+    found = re.search(pattern, out)
+    if found is None:
+        raise RuntimeError(f"wrk's output has no {pattern!r}:\n{out}")
+    return found
+
+
 def run_wrk(
     url: str, *, threads: int, connections: int, duration: int, script: Path | None = None
 ) -> dict[str, float]:
@@ -104,17 +112,17 @@ def run_wrk(
          "--latency", *lua, url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    p50 = _search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    p99 = _search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    requests = int(_search(r"(\d+) requests in", out).group(1))
     if requests == 0:  # nothing answered within the run: a stall, not a fast zero
         raise RuntimeError(f"no request to {url} completed in {duration} s:\n{out}")
     return {
-        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests_per_s": float(_search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "requests": requests,
         "p50_ms": _ms(*p50.groups()), "p99_ms": _ms(*p99.groups()),
         "errors": (int(non_2xx.group(1)) if non_2xx else 0)
