@@ -100,62 +100,57 @@ class ImportSummary:
 
 
 # --------------------------------------------------------------------------- frame → rows
-def _community_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+_Clean = Callable[[Any], Any]
+_COMMUNITY_FIELDS: dict[str, tuple[str, _Clean]] = {
+    "code": ("community_code", clean_text),
+    "name": ("name", clean_text),
+    "subdistrict": ("subdistrict", clean_text),
+    "code_year": ("code_year", clean_int),
+}
+_COMPOUND_FIELDS: dict[str, tuple[str, _Clean]] = {
+    "id": ("compound_id", clean_text),
+    "name": ("name", clean_text),
+    "community_code": ("community_code", clean_text),
+    "property_company": ("property_company", clean_text),
+}
+_STREET_FIELDS: dict[str, tuple[str, _Clean]] = {
+    "id": ("street_id", clean_text),
+    "name": ("name", clean_text),
+    "community_code": ("community_code", clean_text),
+}
+"""Store column → (frame column, cleaner); the first frame column (the id) must be there."""
+
+
+def _feature_rows(
+    f: gpd.GeoDataFrame,
+    fields: dict[str, tuple[str, _Clean]],
+    shape: Callable[[Any], Any],
+) -> list[dict[str, Any]]:
+    """One row per feature: each store column from its frame column, cleaned (None where
+    the frame lacks an optional column), and ``geom``, the geometry in ``shape`` as WKB."""
+    (id_column, _), *_rest = fields.values()
+    values = [f[id_column].tolist(), *(column_values(f, c) for c, _ in _rest)]
+    cleaners = [(key, clean) for key, (_, clean) in fields.items()]
     return [
-        {
-            "code": clean_text(c),
-            "name": clean_text(n),
-            "subdistrict": clean_text(s),
-            "code_year": clean_int(y),
-            "geom": to_wkb(as_multipolygon(g)),
-        }
-        for c, n, s, y, g in zip(
-            f["community_code"],
-            column_values(f, "name"),
-            column_values(f, "subdistrict"),
-            column_values(f, "code_year"),
-            storage_geometries(f),
-            strict=True,
-        )
-    ]
+        {**{key: clean(v) for (key, clean), v in zip(cleaners, rec, strict=True)},
+         "geom": to_wkb(shape(g))}
+        for *rec, g in zip(*values, storage_geometries(f), strict=True)
+    ]  # fmt: skip
+
+
+def _community_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    return _feature_rows(f, _COMMUNITY_FIELDS, as_multipolygon)
 
 
 def _compound_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": clean_text(i),
-            "name": clean_text(n) or clean_text(i),
-            "community_code": clean_text(c),
-            "property_company": clean_text(p),
-            "geom": to_wkb(as_multipolygon(g)),
-        }
-        for i, n, c, p, g in zip(
-            f["compound_id"],
-            column_values(f, "name"),
-            column_values(f, "community_code"),
-            column_values(f, "property_company"),
-            storage_geometries(f),
-            strict=True,
-        )
-    ]
+    rows = _feature_rows(f, _COMPOUND_FIELDS, as_multipolygon)
+    for row in rows:  # a compound without a name is called by its id
+        row["name"] = row["name"] or row["id"]
+    return rows
 
 
 def _street_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": clean_text(i),
-            "name": clean_text(n),
-            "community_code": clean_text(c),
-            "geom": to_wkb(as_multiline(g)),
-        }
-        for i, n, c, g in zip(
-            f["street_id"],
-            column_values(f, "name"),
-            column_values(f, "community_code"),
-            storage_geometries(f),
-            strict=True,
-        )
-    ]
+    return _feature_rows(f, _STREET_FIELDS, as_multiline)
 
 
 def _building_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
