@@ -85,6 +85,7 @@ def partition_command(
             options=read_options,
         )
         comm = inputs.communities
+        assert comm is not None  # --communities is required
         n_jobs = jobs or os.cpu_count() or 1
         with community_progress("partition", len(comm)) as step:
             result = partition(

@@ -175,6 +175,7 @@ def read_inputs(
     if errors:
         raise InputError("\n".join(errors))
     bld = frames["building"]
+    assert bld is not None  # a required file: read, or its problems were raised above
     if "households" in bld.columns:  # CSV and XLSX counts come as text
         bld["households"] = pd.to_numeric(bld["households"], errors="coerce")
     notes = [n for f in frames.values() if f is not None for n in f.attrs.get("notes", [])]
