@@ -117,14 +117,19 @@ def start_tipg(url: str, port: int, venv: Path) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, cwd="/tmp")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_tipg_arguments(parser: argparse.ArgumentParser, *, duration: int) -> None:
+    """The options of every gridmap-versus-tipg run: the database, tipg's venv, the wrk load."""
     parser.add_argument("--db", default=os.environ.get("GRIDMAP_BENCH_POSTGIS_URL", DEFAULT_URL))
     parser.add_argument("--tipg-venv", type=Path, default=Path("/tmp/tipg-venv"))
-    parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--duration", type=int, default=duration)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_tipg_arguments(parser, duration=15)
+    parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--smoke", action="store_true", help="gridmap on SpatiaLite, 1 s, no file")
     args = parser.parse_args()
     if args.smoke:

@@ -40,7 +40,14 @@ import mapbox_vector_tile
 import morecantile
 from sqlalchemy import text
 
-from bench.ogc_items_vs_tipg import COMMUNITIES, COMMUNITY_SIZE, ORIGIN, build_district, start_tipg
+from bench.ogc_items_vs_tipg import (
+    COMMUNITIES,
+    COMMUNITY_SIZE,
+    ORIGIN,
+    add_tipg_arguments,
+    build_district,
+    start_tipg,
+)
 from bench.serving import (
     free_port,
     run_wrk,
@@ -51,7 +58,6 @@ from bench.serving import (
 )
 from service.storage.session import make_engine
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_bench"
 PATHS = {
     "gridmap": "/collections/grids/tiles/WebMercatorQuad",
     "gridmap-render": "/collections/grids/tiles/WebMercatorQuad",
@@ -142,12 +148,8 @@ def _start(name: str, db: str, port: int, tipg_venv: Path) -> subprocess.Popen:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default=os.environ.get("GRIDMAP_BENCH_POSTGIS_URL", DEFAULT_URL))
-    parser.add_argument("--tipg-venv", type=Path, default=Path("/tmp/tipg-venv"))
+    add_tipg_arguments(parser, duration=10)
     parser.add_argument("--zooms", type=int, nargs="+", default=[14, 15])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="gridmap on SpatiaLite, seconds")
     args = parser.parse_args()
