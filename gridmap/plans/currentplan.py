@@ -95,7 +95,7 @@ def match_codes(labels, cell_labels, cell_old, weight, old_codes) -> dict[int, s
     shared = np.zeros((max(labels) + 1, n_old))
     np.add.at(shared, (cell_labels, cell_old), weight)
     g_idx, o_idx = np.nonzero(shared[labels] > 0)
-    bipartite = nx.Graph()  # new grid g is node g, current grid i is node -1 - i
+    bipartite: nx.Graph[int] = nx.Graph()  # new grid g is node g, current grid i is node -1 - i
     for gi, i in zip(g_idx.tolist(), o_idx.tolist(), strict=True):
         g = labels[gi]
         bipartite.add_edge(g, -1 - i, weight=float(shared[g, i]))

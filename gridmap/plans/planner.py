@@ -11,6 +11,7 @@ enough, every compound of the group) and re-plans that part. Problems are return
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -184,7 +185,7 @@ def _label_units(units: Units, job: CommunityJob, rng, budget: SearchBudget, who
             for v in comp:
                 labels[v] = label
             if not towers:
-                facts = {"code": job.code}
+                facts: dict[str, Any] = {"code": job.code}
                 problems.append(PlanProblem("no_buildings", no_buildings_message, facts, label))
             continue
         if total < job.lo or len(comp) == 1:
@@ -237,6 +238,7 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
         )
         if best is None or score < best[0]:
             best = (score, out)
+    assert best is not None  # the loop above runs at least once
     groups: dict[int, list[int]] = {}
     for v in comp:
         groups.setdefault(best[1][v], []).append(v)

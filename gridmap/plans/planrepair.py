@@ -418,6 +418,7 @@ class RepairSearch:
                 best = (out, reg)
             if best[0] is out and self.score(out, reg)[0] == 0 and k == len(region):
                 break
+        assert best is not None  # at least one try
         return best[0]
 
     def _carve(self, lab: list[int], region: set[int]) -> bool:
@@ -512,6 +513,7 @@ class RepairSearch:
                 best = out
             if self.score(best, region)[0] == 0 and self.score(lab, region)[0] == 0:
                 break
+        assert best is not None  # _TRIES >= 1
         return best
 
     def recreate(self, lab: list[int]) -> list[int]:

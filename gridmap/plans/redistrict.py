@@ -327,6 +327,7 @@ def _redistrict_community(job: CommunityJob, old: CurrentGrids, retired: set[str
             best = found
         if best[2][0] == 0:
             break
+    assert best is not None  # at least one attempt
     units, labels, rank = best
     solid_labels = np.asarray(labels, dtype=np.int64)[units.unit_of_cell]
     cell_labels = solid_labels[solid_of]

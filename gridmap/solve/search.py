@@ -217,7 +217,7 @@ def improve(
     bounds: Bounds,
     rng: np.random.Generator,
     *,
-    frozen: Sequence[bool] | None = None,
+    frozen: Sequence[bool] | np.ndarray | None = None,
     fixed_labels: frozenset[int] = frozenset(),
     anchor: Sequence[int] | None = None,
     move_cost: Sequence[float] | None = None,
