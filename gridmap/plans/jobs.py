@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gridmap.constraints import Bounds
 from gridmap.crs import check_same_crs, projected_crs_for
@@ -66,7 +67,7 @@ class CommunityJob:
     """
 
     code: str
-    boundary: shapely.Geometry
+    boundary: BaseGeometry
     geoms: np.ndarray
     ids: np.ndarray
     households: np.ndarray
@@ -194,7 +195,7 @@ def make_jobs(
     for i, code in enumerate(codes):
         rows = np.flatnonzero(owner == i)
         near = None if str_tree is None else str_tree.query(bounds_geom[i])
-        s = None if near is None else str_geoms[near]
+        s = None if near is None or str_geoms is None else str_geoms[near]
         ci_ = None if cmp_tree is None else cmp_tree.query(bounds_geom[i], predicate="intersects")
         jobs.append(
             CommunityJob(
@@ -205,9 +206,9 @@ def make_jobs(
                 households=hh[rows],
                 compound_ids=None if cids is None else cids[rows],
                 streets=s,
-                compounds=None if ci_ is None else cmp_geoms[ci_],
+                compounds=None if ci_ is None or cmp_geoms is None else cmp_geoms[ci_],
                 compound_polygon_ids=None
-                if ci_ is None
+                if ci_ is None or cmp is None
                 else cmp["compound_id"].astype(str).to_numpy()[ci_],
                 lo=lo,
                 hi=hi,

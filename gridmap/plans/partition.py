@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gridmap.constraints import Bounds, household_bounds
 from gridmap.crs import STORAGE_CRS
@@ -288,7 +291,7 @@ def _combine(plans: list[GroupPlan], n_cells: int) -> tuple[np.ndarray, list[Pla
     offset = 0
     for p in plans:
         raw[p.cells] = p.labels + offset
-        problems += [q.relabel(lambda x, off=offset: x + off) for q in p.problems]
+        problems += [q.relabel(partial(operator.add, offset)) for q in p.problems]
         offset += int(p.labels.max()) + 1 if len(p.labels) else 0
     uniq, cell_labels = np.unique(raw, return_inverse=True)
     return cell_labels.ravel(), _compact(problems, uniq)
@@ -420,7 +423,7 @@ def _join_empty_parts(
     return compact.ravel(), _compact(problems, uniq)
 
 
-def _merge_slivers(geoms: dict[int, shapely.Geometry]) -> dict[int, shapely.Geometry]:
+def _merge_slivers(geoms: dict[int, BaseGeometry]) -> dict[int, BaseGeometry]:
     """Give each sliver part of a grid (under :data:`_SLIVER_M2`, left by noding) to the grid
     sharing the longest edge with it, so every grid is one polygon (or one per detached part)."""
     labels = list(geoms)
@@ -442,14 +445,16 @@ def _merge_slivers(geoms: dict[int, shapely.Geometry]) -> dict[int, shapely.Geom
                 j = near[int(np.argmax(shared))]
                 out[labels[j]] = shapely.union(out[labels[j]], part)
         kept = parts[~tiny]
-        out[labels[i]] = kept[0] if len(kept) == 1 else shapely.multipolygons(kept)
+        out[labels[i]] = kept[0] if len(kept) == 1 else shapely.multipolygons(kept.tolist())
     return out
 
 
 def _assemble(plans: list[CommunityPlan], problems: list[Problem], crs) -> PartitionResult:
     rows, assign = [], []
     for plan in plans:
-        grid_hh = dict(zip(plan.codes, plan.households.tolist(), strict=True))
+        grid_hh: dict[str | None, int] = dict(
+            zip(plan.codes, plan.households.tolist(), strict=True)
+        )
         for p in plan.problems:
             hh = grid_hh.get(p.grid_code) if p.households is None else p.households
             problems.append(replace(p, community_code=plan.code, households=hh))

@@ -84,8 +84,8 @@ def grid_rows(
     community: str,
     codes: Sequence[str],
     geoms: np.ndarray,
-    households: Sequence[float],
-    buildings: Sequence[int],
+    households: Sequence[float] | np.ndarray,
+    buildings: Sequence[int] | np.ndarray,
     bounds: Bounds,
     **extra: Sequence,
 ) -> list[dict]:
@@ -128,7 +128,7 @@ def grid_frame(
 
 
 def assignment_frame(
-    building_ids: np.ndarray, building_grid: Sequence[str | None], community: str
+    building_ids: np.ndarray, building_grid: Sequence[str | None] | np.ndarray, community: str
 ) -> pd.DataFrame:
     """``building_id, grid_code, community_code`` of one community's buildings."""
     return pd.DataFrame(
