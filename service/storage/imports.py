@@ -118,81 +118,66 @@ _STREET_FIELDS: dict[str, tuple[str, _Clean]] = {
     "name": ("name", clean_text),
     "community_code": ("community_code", clean_text),
 }
+_BUILDING_FIELDS: dict[str, tuple[str, _Clean]] = {
+    "id": ("building_id", clean_text),
+    **{k: (k, clean_text) for k in ("code", "name", "address", "kind")},
+    **{k: (k, clean_int) for k in ("floors", "units", "households")},
+    "compound_id": ("compound_id", clean_text),
+    "community_code": ("community_code", clean_text),
+}
+_HOUSEHOLD_FIELDS: dict[str, tuple[str, _Clean]] = {
+    "id": ("household_id", clean_text),
+    **{k: (k, clean_text) for k in ("building_id", "address", "unit", "floor", "room")},
+    "head_person_id": ("head_person_id", clean_text),
+    "size": ("size", clean_int),
+}
 """Store column → (frame column, cleaner); the first frame column (the id) must be there."""
 
 
 def _feature_rows(
-    f: gpd.GeoDataFrame,
+    f: pd.DataFrame,
     fields: dict[str, tuple[str, _Clean]],
-    shape: Callable[[Any], Any],
+    shapes: dict[str, Callable[[Any], Any]],
 ) -> list[dict[str, Any]]:
-    """One row per feature: each store column from its frame column, cleaned (None where
-    the frame lacks an optional column), and ``geom``, the geometry in ``shape`` as WKB."""
-    (id_column, _), *_rest = fields.values()
-    values = [f[id_column].tolist(), *(column_values(f, c) for c, _ in _rest)]
+    """One row per record: each store column from its frame column, cleaned (None where the
+    frame lacks an optional column), then each ``shapes`` column: its shape of the
+    geometry, as WKB."""
+    (id_column, _), *rest = fields.values()
+    values = [f[id_column].tolist(), *(column_values(f, c) for c, _ in rest)]
     cleaners = [(key, clean) for key, (_, clean) in fields.items()]
     return [
         {**{key: clean(v) for (key, clean), v in zip(cleaners, rec, strict=True)},
-         "geom": to_wkb(shape(g))}
+         **{key: to_wkb(shape(g)) for key, shape in shapes.items()}}
         for *rec, g in zip(*values, storage_geometries(f), strict=True)
     ]  # fmt: skip
 
 
+def _footprint(g: Any) -> Any:
+    polygonal = g is not None and g.geom_type in ("Polygon", "MultiPolygon")
+    return as_multipolygon(g) if polygonal else None
+
+
 def _community_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return _feature_rows(f, _COMMUNITY_FIELDS, as_multipolygon)
+    return _feature_rows(f, _COMMUNITY_FIELDS, {"geom": as_multipolygon})
 
 
 def _compound_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    rows = _feature_rows(f, _COMPOUND_FIELDS, as_multipolygon)
+    rows = _feature_rows(f, _COMPOUND_FIELDS, {"geom": as_multipolygon})
     for row in rows:  # a compound without a name is called by its id
         row["name"] = row["name"] or row["id"]
     return rows
 
 
 def _street_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return _feature_rows(f, _STREET_FIELDS, as_multiline)
+    return _feature_rows(f, _STREET_FIELDS, {"geom": as_multiline})
 
 
 def _building_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    rows = []
-    for rec, g in zip(f.to_dict("records"), storage_geometries(f), strict=True):
-        polygonal = g is not None and g.geom_type in ("Polygon", "MultiPolygon")
-        rows.append(
-            {
-                "id": clean_text(rec["building_id"]),
-                "code": clean_text(rec.get("code")),
-                "name": clean_text(rec.get("name")),
-                "address": clean_text(rec.get("address")),
-                "kind": clean_text(rec.get("kind")),
-                "floors": clean_int(rec.get("floors")),
-                "units": clean_int(rec.get("units")),
-                "households": clean_int(rec.get("households")),
-                "compound_id": clean_text(rec.get("compound_id")),
-                "community_code": clean_text(rec.get("community_code")),
-                "geom": to_wkb(as_point(g)),
-                "footprint": to_wkb(as_multipolygon(g) if polygonal else None),
-            }
-        )
-    return rows
+    return _feature_rows(f, _BUILDING_FIELDS, {"geom": as_point, "footprint": _footprint})
 
 
 def _household_rows(f: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = []
-    for rec, g in zip(f.to_dict("records"), storage_geometries(f), strict=True):
-        rows.append(
-            {
-                "id": clean_text(rec["household_id"]),
-                "building_id": clean_text(rec.get("building_id")),
-                "address": clean_text(rec.get("address")),
-                "unit": clean_text(rec.get("unit")),
-                "floor": clean_text(rec.get("floor")),
-                "room": clean_text(rec.get("room")),
-                "head_person_id": clean_text(rec.get("head_person_id")),
-                "size": clean_int(rec.get("size")),
-                "geom": to_wkb(as_point(g)),
-            }
-        )
-    return rows
+    return _feature_rows(f, _HOUSEHOLD_FIELDS, {"geom": as_point})
 
 
 def _person_rows(f: pd.DataFrame) -> list[dict[str, Any]]:
