@@ -32,10 +32,11 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, overload
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import ColumnElement, case, false, func, select, update
+from shapely import Point
+from sqlalchemy import ColumnElement, CursorResult, case, false, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -192,6 +193,10 @@ class OrderPage:
 
 
 # --------------------------------------------------------------------------- helpers
+@overload
+def utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: dt.datetime | None) -> dt.datetime | None:
     """``value`` as an aware UTC datetime (SQLite gives naive values back)."""
     if value is None:
@@ -210,7 +215,7 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 def normalise_receipt(code: str) -> str:
     """A receipt code as typed (dashes, spaces, lower case, O for 0) in canonical form."""
     text = re.sub(r"[\s-]", "", str(code)).upper()
-    return text.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return text.translate(str.maketrans("OIL", "011"))
 
 
 def receipt_hash(code: str) -> str:
@@ -260,7 +265,7 @@ def _view(order: Order, now: dt.datetime) -> OrderView:
         escalated_at=utc(order.escalated_at),
         overdue=overdue_stage(order.state, claim_due, close_due, now),
         next_states=next_states(order.state),
-    )  # type: ignore[arg-type]  # fmt: skip
+    )  # fmt: skip
 
 
 def _retry_locked(session: Session, attempt: Callable[[], T]) -> T:
@@ -297,6 +302,7 @@ def route_order(session: Session, *, lon: float | None = None, lat: float | None
         if building.geom is None:
             raise InputError(f"Building {building_id!r} has no location; give lon/lat.")
         point = to_shape(building.geom)
+        assert isinstance(point, Point)  # building locations are points
         lon, lat = float(point.x), float(point.y)
     if lon is None or lat is None:
         raise InputError("Give the order's place: lon and lat, or building_id.")
@@ -404,7 +410,7 @@ def order_history(session: Session, principal: Principal, *, order_id: int) -> l
     rows = session.scalars(select(OrderTransition).where(OrderTransition.order_id == order.id)
                            .order_by(OrderTransition.at, OrderTransition.id))  # fmt: skip
     return [HistoryEntry(r.kind, r.from_state, r.to_state, r.actor, r.actor_role, utc(r.at),
-                         r.note, r.assignee) for r in rows]  # type: ignore[arg-type]  # fmt: skip
+                         r.note, r.assignee) for r in rows]  # fmt: skip
 
 
 def list_orders(
@@ -474,7 +480,7 @@ def get_order_by_receipt(session: Session, *, receipt_code: str) -> ReceiptView:
                        submitted_at=utc(order.submitted_at), updated_at=utc(order.updated_at),
                        outcome=order.outcome if order.state in ("rated", "published", "closed")
                        else None, rating=order.rating,
-                       history=[(s, utc(a)) for s, a in moves])  # type: ignore[arg-type]  # fmt: skip
+                       history=[(s, utc(a)) for s, a in moves])  # fmt: skip
 
 
 # --------------------------------------------------------------------------- moves
@@ -482,11 +488,11 @@ def _move(session: Session, order: Order, to: str, *, actor: str, role: str, at:
           note: str | None, values: dict[str, Any]) -> None:  # fmt: skip
     """The conditional UPDATE: moves ``order`` only if nobody moved it since it was read."""
     current = order.state
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE's result has a rowcount
         update(Order).where(Order.id == order.id, Order.state == current)
         .values(state=to, updated_at=at, **values)
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    ))  # fmt: skip
     if result.rowcount != 1:
         now_state = session.scalar(select(Order.state).where(Order.id == order.id))
         raise IllegalTransition(str(now_state), to, order.id)
@@ -605,13 +611,13 @@ def escalate_overdue(session: Session, principal: Principal | None = None, *,
     actor = principal.username if principal is not None else SYSTEM
     done = []
     for order in session.scalars(query.order_by(Order.id)).all():
-        stage = overdue_stage(order.state, utc(order.claim_due_at), utc(order.close_due_at), at)  # type: ignore[arg-type]
+        stage = overdue_stage(order.state, utc(order.claim_due_at), utc(order.close_due_at), at)
         if stage is None:
             continue
-        changed = session.execute(
+        changed = cast(CursorResult[Any], session.execute(  # an UPDATE's result: rowcount
             update(Order).where(Order.id == order.id, Order.escalated_at.is_(None))
             .values(escalated_at=at).execution_options(synchronize_session=False)
-        ).rowcount  # fmt: skip
+        )).rowcount  # fmt: skip
         if changed != 1:
             continue
         what = "接单" if stage == "claim" else "办结"
