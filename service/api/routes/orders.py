@@ -61,7 +61,7 @@ def order_limits(request: Request) -> TimeLimits:
     if limits is None:
         path = request.app.state.settings.order_categories_file
         limits = request.app.state.order_limits = load_order_limits(path)
-    return limits  # type: ignore[no-any-return]
+    return limits
 
 
 class OrderIn(BaseModel):
@@ -172,7 +172,7 @@ class TransitionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    to: State  # type: ignore[valid-type]
+    to: State
     note: str | None = Field(None, max_length=2000)
     assignee: str | None = Field(None, max_length=64, description="User name or unit (dispatch)")
     merged_into: int | None = Field(
@@ -378,7 +378,7 @@ def grid_statistics(session: SessionDep, principal: StaffDep) -> GeoJSONResponse
 def list_(
     session: SessionDep,
     principal: StaffDep,
-    state: list[State] = Query([], description="Repeat for several states"),  # type: ignore[valid-type]
+    state: list[State] = Query([], description="Repeat for several states"),
     category: str | None = Query(None, max_length=32),
     community: str | None = Query(None, pattern=r"^\d{12}$"),
     grid: str | None = Query(None, pattern=r"^\d{15}$"),
