@@ -32,6 +32,7 @@ import morecantile
 import numpy as np
 import psycopg
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Float, Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -158,7 +159,7 @@ def check_tile(source: TileSource, z: int, x: int, y: int) -> None:
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """Lon/lat bounds ``(west, south, east, north)`` of tile z/x/y."""
-    b = TMS.bounds(x, y, z)
+    b = TMS.bounds(morecantile.Tile(x, y, z))
     return b.left, b.bottom, b.right, b.top
 
 
@@ -293,7 +294,7 @@ def _to_tile_coordinates(geoms: np.ndarray, z: int, x: int, y: int) -> np.ndarra
     return out
 
 
-def _main_parts(geom: shapely.Geometry) -> shapely.Geometry:
+def _main_parts(geom: BaseGeometry) -> BaseGeometry:
     """``geom``, or of a mixed collection only its parts of the highest dimension (MVT has one
     geometry type per feature: a polygon clipped along an edge keeps its area, not the edge)."""
     if geom.geom_type != "GeometryCollection" or geom.is_empty:
