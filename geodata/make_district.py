@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -233,10 +234,10 @@ def _communities(
     return polygons[order], parent[order], [pos[home[k]] for k in order]
 
 
-def _arterials(rng: np.random.Generator, edges: list, keys: list) -> list[shapely.LineString]:
+def _arterials(rng: np.random.Generator, edges: list, keys: list) -> list[shapely.Geometry]:
     """Arterial streets: runs of kept lattice edges along each lattice line, merged."""
     keep = rng.random(len(edges)) >= STREETLESS_EDGE_SHARE
-    lines = []
+    lines: list[shapely.Geometry] = []
     by_line: dict[tuple[str, int], list[tuple[int, int]]] = {}
     for k, (axis, i, j) in enumerate(keys):
         by_line.setdefault((axis, j if axis == "h" else i), []).append((i if axis == "h" else j, k))
@@ -368,11 +369,11 @@ def _public(rng: np.random.Generator, piece: _Piece) -> dict[str, np.ndarray]:
         boxes.append(shapely.box(x, y1 - 4 - d, x + w, y1 - 4))
         rows.append(p)
         x += w + 10
-    boxes = np.asarray(boxes)
-    inside = shapely.contains(piece.polygon, boxes)
+    box_array = np.asarray(boxes)
+    inside = shapely.contains(piece.polygon, box_array)
     picked = np.asarray(rows)[inside]
     return {
-        "geometry": boxes[inside],
+        "geometry": box_array[inside],
         "units": np.ones(len(picked), int),
         "floors": np.asarray([_PUBLIC[p][2] for p in picked], int),
         "per_floor": np.zeros(len(picked), int),
@@ -510,7 +511,8 @@ def _buildings(
     """Buildings and compounds of every community (blocks, pieces, fills, names, codes)."""
     tree = shapely.STRtree(streets.geometry.values)
     names = streets["name"].to_numpy()
-    parts, compound_rows = [], []
+    parts: list[dict[str, Any]] = []
+    compound_rows: list[tuple[shapely.Polygon, int, str]] = []
     base = np.asarray(list(STYLE_MIX.values()))
     for c, poly in enumerate(communities.geometry.values):
         if parent[c] >= 0:  # small corner community: a few old walk-ups
@@ -584,7 +586,9 @@ def _building_frame(rng: np.random.Generator, parts: list[dict]) -> pd.DataFrame
     # The big towers: high-rise slabs re-specified as 33 storeys of 8-10 flats per stairwell.
     towers = np.flatnonzero((frame["floors"] >= 24) & (frame["kind"] == "residential"))
     big = max(1, round(BIG_TOWERS * len(frame) / 35_000)) if len(towers) else 0
-    pick = rng.choice(towers, min(big, len(towers)), replace=False) if big else []
+    pick: np.ndarray | list[int] = (
+        rng.choice(towers, min(big, len(towers)), replace=False) if big else []
+    )
     frame.loc[pick, ["floors", "units"]] = (33, 2)
     frame.loc[pick, "per_floor"] = rng.integers(8, 11, len(pick))
     frame.loc[pick, "households"] = 66 * frame.loc[pick, "per_floor"]

@@ -180,7 +180,8 @@ class PersonStream:
                          _sequence(area_idx, birth, male, counter))  # fmt: skip
         surname = np.asarray(_SURNAMES)[rng.choice(len(_SURNAMES), n_h, p=_SURNAME_P)][hh]
         own = np.isin(rel, ["户主", "子女", "孙子女", "兄弟姐妹"]) | ((rel == "父母") & male)
-        names = fake_names(rng, male, np.where(own, surname, None))
+        # numpy's stubs take no None scalar; it is a valid object value (no surname)
+        names = fake_names(rng, male, np.where(own, surname, None))  # type: ignore[call-overload]
         real_age = _age_on(birth)
         low_income = (rng.random(n_h) < 0.025)[hh]
         tags = _tags(rng, real_age, size[hh], male, low_income)
@@ -193,7 +194,7 @@ class PersonStream:
                 "id_number": ids,
                 "sex": np.where(male, "男", "女").astype(object),
                 "birth_date": np.datetime_as_string(birth, unit="D").astype(object),
-                "phone": np.where(has_phone, phone, None),
+                "phone": np.where(has_phone, phone, None),  # type: ignore[call-overload]
                 "relationship": rel.astype(object),
                 "population_type": ptype,
                 "tags": tags,
@@ -327,7 +328,7 @@ def _tags(
     out = np.full(n, "", dtype=object)
     for tag, mask in flags.items():
         out[mask] = np.where(out[mask] == "", tag, out[mask] + ";" + tag)
-    return np.where(out == "", None, out)
+    return np.where(out == "", None, out)  # type: ignore[call-overload]  # None: object value
 
 
 # --------------------------------------------------------------------------- staff
