@@ -54,7 +54,7 @@ def photo_type(data: bytes) -> str | None:
 
 def _info(photo: OrderPhoto) -> PhotoInfo:
     return PhotoInfo(photo.id, photo.order_id, photo.content_type, photo.size, bool(photo.public),
-                     photo.uploaded_by, utc(photo.uploaded_at))  # type: ignore[arg-type]  # fmt: skip
+                     photo.uploaded_by, utc(photo.uploaded_at))  # fmt: skip
 
 
 def add_photo(session: Session, principal: Principal, *, order_id: int, data: bytes,

@@ -105,9 +105,9 @@ def board_features(
         features.append({"type": "Feature", "id": o.id, "geometry": place, "properties": {
             "id": o.id, "category": o.category, "community_code": o.community_code,
             "community_name": names.get(o.community_code), "grid_code": o.grid_code,
-            "submitted_on": utc(o.submitted_at).date().isoformat(),  # type: ignore[union-attr]
+            "submitted_on": utc(o.submitted_at).date().isoformat(),
             "closed_on": closed[o.id].date().isoformat() if o.id in closed else None,
-            "published_on": utc(o.updated_at).date().isoformat(),  # type: ignore[union-attr]
+            "published_on": utc(o.updated_at).date().isoformat(),
             "outcome": mask_personal_text(outcomes.get(o.id) or _DEFAULT_OUTCOME),
             "rating": o.rating, "state_label": STATE_LABELS["published"][0],
             "photos": [f"/board/photos/{pid}" for pid in photos.get(o.id, [])],
@@ -137,7 +137,7 @@ def _first_times(session: Session, ids: Sequence[int], state: str) -> dict[int, 
                OrderTransition.kind == "transition")
         .group_by(OrderTransition.order_id)
     ).all()  # fmt: skip
-    return {oid: utc(at) for oid, at in rows}  # type: ignore[misc]
+    return {oid: utc(at) for oid, at in rows}
 
 
 # --------------------------------------------------------------------------- statistics
