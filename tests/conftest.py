@@ -163,7 +163,16 @@ def _ensure_postgis_database(url: str) -> str | None:
         eng = create_engine(sa_url, connect_args={"connect_timeout": 5})
         with eng.begin() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            polluted = conn.execute(text("SELECT to_regclass('public.alembic_version')")).scalar()
         eng.dispose()
+        if polluted:
+            # Test stores search "<schema>,public": a migrated public schema would be taken for
+            # theirs (Alembic sees its version table) and every test would share its tables.
+            return (
+                f"{sa_url.render_as_string(hide_password=True)}: the public schema holds a "
+                "gridmap store (public.alembic_version); drop its gridmap tables, test stores "
+                "live in schemas of their own"
+            )
     except Exception as exc:
         return f"{sa_url.render_as_string(hide_password=True)}: {type(exc).__name__}: {exc}"
     return None
