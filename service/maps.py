@@ -709,7 +709,7 @@ def district_map(
         key="communities",
         name=t["communities"],
         url=communities_url,
-        fields=_community_fields(t),
+        fields=_fields(_COMMUNITY_FIELDS, t),
         color_by=color_by,
         breaks=breaks,
         colors=colors,
@@ -786,7 +786,7 @@ def community_map(
         key="grids",
         name=t["grids"],
         url=grids_url,
-        fields=_grid_fields(t),
+        fields=_fields(_GRID_FIELDS, t),
         color_by="households",
         breaks=GRID_BREAKS,
         colors=GRID_COLORS,
@@ -800,7 +800,7 @@ def community_map(
         key="buildings",
         name=t["buildings"],
         url=buildings_url,
-        fields=_building_fields(t),
+        fields=_fields(_BUILDING_FIELDS, t),
         fill="#636363",
         stroke="#252525",
         weight=0.5,
@@ -816,7 +816,7 @@ def community_map(
                 key="compounds",
                 name=t["compounds"],
                 url=compounds_url,
-                fields=_compound_fields(t),
+                fields=_fields(_COMPOUND_FIELDS, t),
                 stroke="#6a3d9a",
                 weight=2,
                 filled=False,
@@ -859,7 +859,7 @@ def grid_map(
         key="outline",
         name=t["outline"],
         url=grid_url,
-        fields=_grid_fields(t),
+        fields=_fields(_GRID_FIELDS, t),
         fill="#ffffff",
         stroke="#d7301f",
         weight=3,
@@ -870,7 +870,7 @@ def grid_map(
         key="buildings",
         name=t["buildings"],
         url=buildings_url,
-        fields=_building_fields(t),
+        fields=_fields(_BUILDING_FIELDS, t),
         color_by="households",
         breaks=[20, 50, 100],
         colors=COMMUNITY_COLORS[1:],
@@ -882,40 +882,36 @@ def grid_map(
     return render_map(page, [*layers, outline, buildings])
 
 
-def _community_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
-    return [
-        ("community_name", t["name"]),
-        ("community_code", t["code"]),
-        ("households", t["households"]),
-        ("grids", t["grid_count"]),
-        ("buildings", t["building_count"]),
-        ("persons", t["persons"]),
-    ]
+_COMMUNITY_FIELDS = (
+    ("community_name", "name"),
+    ("community_code", "code"),
+    ("households", "households"),
+    ("grids", "grid_count"),
+    ("buildings", "building_count"),
+    ("persons", "persons"),
+)
+_GRID_FIELDS = (
+    ("grid_code", "code"),
+    ("households", "households"),
+    ("buildings", "building_count"),
+    ("persons", "persons"),
+)
+_COMPOUND_FIELDS = (
+    ("compound_name", "name"),
+    ("compound_id", "code"),
+    ("property_company", "property"),
+)
+_BUILDING_FIELDS = (
+    ("building_name", "name"),
+    ("building_code", "code"),
+    ("address", "address"),
+    ("floors", "floors"),
+    ("units", "units"),
+    ("households", "households"),
+)
+"""(property, key of its label in the page texts) of each field a layer's popup shows."""
 
 
-def _grid_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
-    return [
-        ("grid_code", t["code"]),
-        ("households", t["households"]),
-        ("buildings", t["building_count"]),
-        ("persons", t["persons"]),
-    ]
-
-
-def _compound_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
-    return [
-        ("compound_name", t["name"]),
-        ("compound_id", t["code"]),
-        ("property_company", t["property"]),
-    ]
-
-
-def _building_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
-    return [
-        ("building_name", t["name"]),
-        ("building_code", t["code"]),
-        ("address", t["address"]),
-        ("floors", t["floors"]),
-        ("units", t["units"]),
-        ("households", t["households"]),
-    ]
+def _fields(spec: tuple[tuple[str, str], ...], t: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (property, label) pairs of ``spec``, labels from the page texts ``t``."""
+    return [(label, t[key]) for label, key in spec]
