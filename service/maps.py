@@ -599,7 +599,11 @@ def _render_map(page: MapPage, layers: Sequence[DataLayer]) -> str:
     bounds = shift_bounds(page.bounds, offset)
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     fmap = folium.Map(location=center, zoom_start=14, tiles=None, control_scale=True)
-    fmap.default_js = [*vendor_js(), ("gridmap", f"{APP_ASSETS_URL}/map.js")]
+    fmap.default_js = [
+        *vendor_js(),
+        ("gridmap_token", f"{APP_ASSETS_URL}/token.js"),
+        ("gridmap", f"{APP_ASSETS_URL}/map.js"),
+    ]
     fmap.default_css = [*vendor_css(), ("gridmap_css", f"{APP_ASSETS_URL}/map.css")]
     root = fmap.get_root()
     assert isinstance(root, Figure)  # a Map's root is its Figure (typed as Element)

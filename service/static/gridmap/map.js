@@ -7,7 +7,7 @@
  * measurable) until zooming in gives it space.
  *
  * Staff sign-in (gridmapAuth): user name and password are posted to /auth/token by fetch; the
- * token is kept in this tab's sessionStorage only (never in a URL or cookie) and every data request
+ * token is kept in this tab's sessionStorage only (token.js) (never in a URL or cookie) and every data request
  * sends it as "Authorization: Bearer …". Page navigations carry no token, so a page asked for a
  * draft plan (?plan_id=) answers with public data and its layers fetch the draft: a 404 then means
  * "sign in as staff" (no token) or "not yours" (token); a 401 (expired or revoked token) clears the
@@ -22,28 +22,13 @@
     );
   }
 
-  const TOKEN_KEY = "gridmap.token";
   let auth = null; // the spec given to gridmapAuth: sign-in URLs and texts
   let authMap = null;
   let openSignIn = null; // shows the sign-in form (set by renderAuth)
   let wantSignIn = false; // a layer asked for sign-in before the form existed
 
-  function getToken() {
-    try {
-      return window.sessionStorage.getItem(TOKEN_KEY);
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function setToken(token) {
-    try {
-      if (token) window.sessionStorage.setItem(TOKEN_KEY, token);
-      else window.sessionStorage.removeItem(TOKEN_KEY);
-    } catch (e) {
-      /* storage disabled: stay anonymous */
-    }
-  }
+  const getToken = window.gridmapToken.get;
+  const setToken = window.gridmapToken.set;
 
   /** A message over the map (one line per kind: draft, hidden, expired), never duplicated. */
   function notify(kind) {

@@ -1,8 +1,8 @@
 /* /staff: a grid worker's or party member's orders on a phone — map, list, claim, note, photo, done.
  *
  * Sign-in as on the map pages (static/gridmap/map.js): the user name and password go to
- * /auth/token by fetch, the token is kept in this tab's sessionStorage ("gridmap.token", shared
- * with the map pages) and sent as "Authorization: Bearer …", never in a URL or a cookie. A 401
+ * /auth/token by fetch, the token is kept in this tab's sessionStorage (token.js, shared with
+ * the map pages) and sent as "Authorization: Bearer …", never in a URL or a cookie. A 401
  * clears it and shows the sign-in form again. Orders come from GET /orders (scoped by the server
  * to the user's grids); every action is a POST the server checks (the state machine refuses an
  * illegal move, and of two people claiming at once exactly one wins: the other is told so and
@@ -10,7 +10,6 @@
 (function () {
   "use strict";
 
-  const TOKEN_KEY = "gridmap.token";
   const config = JSON.parse(document.getElementById("staff-config").textContent);
   const t = config.texts;
   const $ = (id) => document.getElementById(id);
@@ -25,22 +24,8 @@
   let orders = [];
   const byId = new Map();
 
-  function getToken() {
-    try {
-      return window.sessionStorage.getItem(TOKEN_KEY);
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function setToken(token) {
-    try {
-      if (token) window.sessionStorage.setItem(TOKEN_KEY, token);
-      else window.sessionStorage.removeItem(TOKEN_KEY);
-    } catch (e) {
-      /* storage disabled: the user signs in on every page */
-    }
-  }
+  const getToken = window.gridmapToken.get;
+  const setToken = window.gridmapToken.set;
 
   class SignedOut extends Error {}
 
