@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.storage.auth import Principal
 from service.storage.session import make_engine, make_sessionmaker
-from tests.service.api.conftest import A, B, seed_toy_district
+from tests.service.api.conftest import A, B, toy_url  # noqa: F401 (the fixture, shared)
 
 T0 = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
 A1, A2, A3 = f"{A}001", f"{A}002", f"{A}003"
@@ -29,16 +29,9 @@ WORKER_A2 = Principal("worker_a2", "grid_worker", grid_codes=(A2,))
 
 
 @pytest.fixture
-def toy_store(store_url: str) -> str:
-    """A fresh store of the current backend holding the toy district."""
-    seed_toy_district(store_url)
-    return store_url
-
-
-@pytest.fixture
-def orders_session(toy_store: str) -> Iterator[Session]:
+def orders_session(toy_url: str) -> Iterator[Session]:  # noqa: F811 (the imported fixture)
     """A session on the toy district."""
-    engine = make_engine(toy_store)
+    engine = make_engine(toy_url)
     with make_sessionmaker(engine)() as session:
         yield session
     engine.dispose()

@@ -163,7 +163,7 @@ def _claim_race(url: str, order_id: int, workers: list[Principal]) -> list[str]:
     return results
 
 
-def test_concurrent_claims_exactly_one_wins(toy_store, orders_session):
+def test_concurrent_claims_exactly_one_wins(toy_url, orders_session):
     s = orders_session
     workers = [Principal(f"w{i}", "grid_worker", grid_codes=(A1,)) for i in range(6)]
     workers += [Principal(f"p{i}", "party_member", grid_codes=(A1,)) for i in range(2)]
@@ -172,7 +172,7 @@ def test_concurrent_claims_exactly_one_wins(toy_store, orders_session):
         o.transition_order(s, ADMIN_A, order_id=oid, to="accepted")
         o.transition_order(s, ADMIN_A, order_id=oid, to="dispatched")
         s.commit()
-        results = _claim_race(toy_store, oid, workers)
+        results = _claim_race(toy_url, oid, workers)
         assert results.count("won") == 1, results
         assert all("is 'claimed' and cannot go to 'claimed'" in r for r in results if r != "won")
         s.expire_all()
