@@ -64,10 +64,14 @@ def order_limits(request: Request) -> TimeLimits:
     return limits
 
 
-class OrderIn(BaseModel):
-    """A new work order: where (lon/lat or a building), what, and optionally who reports it."""
+class _Body(BaseModel):
+    """A request body: an unknown field is refused (422), not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class OrderIn(_Body):
+    """A new work order: where (lon/lat or a building), what, and optionally who reports it."""
 
     lon: float | None = Field(None, ge=-180, le=180, description="Longitude (WGS 84 / CGCS2000)")
     lat: float | None = Field(None, ge=-90, le=90, description="Latitude")
@@ -167,10 +171,8 @@ class ReceiptOut(BaseModel):
     history: list[dict[str, Any]]
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(_Body):
     """A move: the new state, a note, the assignee (dispatching), the duplicate (merging)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     to: State
     note: str | None = Field(None, max_length=2000)
@@ -180,27 +182,21 @@ class TransitionIn(BaseModel):
     )
 
 
-class NoteIn(BaseModel):
+class NoteIn(_Body):
     """A note added to the history."""
-
-    model_config = ConfigDict(extra="forbid")
 
     note: str = Field(min_length=1, max_length=2000)
 
 
-class RatingIn(BaseModel):
+class RatingIn(_Body):
     """The reporter's rating of their closed order."""
-
-    model_config = ConfigDict(extra="forbid")
 
     rating: int = Field(ge=1, le=5)
     note: str | None = Field(None, max_length=500)
 
 
-class RevealIn(BaseModel):
+class RevealIn(_Body):
     """Why the reporter's full contact is needed (kept in the audit log)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=4, max_length=500)
 
