@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from service.storage.auth import Principal
+    from service.storage.orders import OrderPage
 
 __all__ = ["orders_app"]
 
@@ -153,8 +154,13 @@ def list_(
         page = store.list_orders(session, principal, states=state, community_code=community,
                                  grid_code=grid, overdue=True if overdue else None,
                                  limit=limit)  # fmt: skip
-    title = (f"事项（共{page.number_matched}件）" if lang == "zh"
-             else f"work orders ({page.number_matched})")  # fmt: skip
+    _print_orders(page, "事项", "work orders", lang)
+
+
+def _print_orders(page: OrderPage, zh: str, en: str, lang: str) -> None:
+    """A page of orders as a table titled ``zh`` or ``en`` with the number matched."""
+    n = page.number_matched
+    title = f"{zh}（共{n}件）" if lang == "zh" else f"{en} ({n})"
     _print_table(title, _LIST_COLUMNS, _order_rows(page.orders, lang), lang)
 
 
@@ -230,15 +236,10 @@ def overdue(
     with _session(db, as_user) as (session, principal):
         escalated = store.escalate_overdue(session, principal, now=now) if escalate else []
         page = store.list_orders(session, principal, overdue=True, now=now, limit=500)
-    zh = lang == "zh"
-    title = (
-        f"超时事项（共{page.number_matched}件）"
-        if zh
-        else f"overdue orders ({page.number_matched})"
-    )
-    _print_table(title, _LIST_COLUMNS, _order_rows(page.orders, lang), lang)
+    _print_orders(page, "超时事项", "overdue orders", lang)
     if escalate:
         n = len(escalated)
+        zh = lang == "zh"
         _say(f"本次上报社区{n}件" if zh else f"{n} order(s) escalated to the community admin now")
 
 
