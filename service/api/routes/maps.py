@@ -455,21 +455,35 @@ def district_page(
     return HTMLResponse(html)
 
 
+class _PlanPage:
+    """What a plan's map page (community, grid) is asked: plan, labels and basemap; its labels,
+    root path, and whether the requester may see the plan (:func:`_page_plan`)."""
+
+    def __init__(
+        self,
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+        principal: PrincipalDep,
+        plan_id: int | None = _PAGE_PLAN,
+        lang: Lang = _LANG,
+        basemap: Basemap = _BASEMAP,
+    ) -> None:
+        self.request, self.session, self.settings = request, session, settings
+        self.plan_id, self.lang, self.basemap = plan_id, lang, basemap
+        self.t = maps.labels(lang)
+        self.root = request.scope.get("root_path", "")
+        self.visible = _page_plan(request, session, principal, plan_id)
+
+
+PlanPageDep = Annotated[_PlanPage, Depends()]
+
+
 @router.get("/communities/{code}", response_class=HTMLResponse, summary="Community map")
-def community_page(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: PrincipalDep,
-    code: str,
-    plan_id: int | None = _PAGE_PLAN,
-    lang: Lang = _LANG,
-    basemap: Basemap = _BASEMAP,
-) -> HTMLResponse:
+def community_page(code: str, p: PlanPageDep) -> HTMLResponse:
     """A community's grids coloured by households, with labels, tooltips and buildings."""
-    t = maps.labels(lang)
-    root = request.scope.get("root_path", "")
-    visible = _page_plan(request, session, principal, plan_id)
+    request, session, plan_id, lang, basemap = p.request, p.session, p.plan_id, p.lang, p.basemap
+    t, root, visible = p.t, p.root, p.visible
     community = get_community(session, code, as_geojson=False)
     if visible:
         resolve_plan(session, community_code=code, plan_id=plan_id)
@@ -477,7 +491,7 @@ def community_page(
     plan = f"?plan_id={plan_id}" if plan_id is not None else ""
     page = _page(
         request,
-        settings,
+        p.settings,
         f"{name} {code}",
         community.geometry.bounds,
         lang,
@@ -505,20 +519,10 @@ def community_page(
 
 
 @router.get("/grids/{grid_code}", response_class=HTMLResponse, summary="Grid map")
-def grid_page(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: PrincipalDep,
-    grid_code: str,
-    plan_id: int | None = _PAGE_PLAN,
-    lang: Lang = _LANG,
-    basemap: Basemap = _BASEMAP,
-) -> HTMLResponse:
+def grid_page(grid_code: str, p: PlanPageDep) -> HTMLResponse:
     """A grid's buildings with floors, units and households."""
-    t = maps.labels(lang)
-    root = request.scope.get("root_path", "")
-    visible = _page_plan(request, session, principal, plan_id)
+    request, session, plan_id, lang, basemap = p.request, p.session, p.plan_id, p.lang, p.basemap
+    t, root, visible = p.t, p.root, p.visible
     if visible:
         grid = get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
         bounds, code = grid.geometry.bounds, grid.properties["community_code"]
@@ -530,7 +534,7 @@ def grid_page(
     plan = f"?plan_id={plan_id}" if plan_id is not None else ""
     page = _page(
         request,
-        settings,
+        p.settings,
         f"{t['grid']} {grid_code}",
         bounds,
         lang,
