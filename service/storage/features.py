@@ -412,9 +412,11 @@ STREAM_BATCH = 2000
 """Rows fetched at a time by :func:`iter_grids` and :func:`iter_buildings`."""
 
 
-def _batches(session: Session, stmt: Select[Any], make: Any, batch: int) -> Iterator[list[Feature]]:
+def _batches(
+    session: Session, stmt: Select[Any], make: Any, batch: int | None
+) -> Iterator[list[Feature]]:
     """Features of ``stmt`` in lists of ``batch``, from a server-side cursor (``yield_per``)."""
-    result = session.execute(stmt, execution_options={"yield_per": batch})
+    result = session.execute(stmt, execution_options={"yield_per": batch or STREAM_BATCH})
     for rows in result.partitions():
         yield [make(row) for row in rows]
 
@@ -425,7 +427,7 @@ def iter_grids(
     community_code: str | None = None,
     plan_id: int | None = None,
     as_geojson: bool = True,
-    batch: int = STREAM_BATCH,
+    batch: int | None = None,
 ) -> Iterator[list[Feature]]:
     """Grids as :func:`list_grids` lists them, in batches, in constant memory (any number).
 
@@ -446,12 +448,12 @@ def iter_buildings(
     community_code: str | None = None,
     plan_id: int | None = None,
     as_geojson: bool = True,
-    batch: int = STREAM_BATCH,
+    batch: int | None = None,
 ) -> Iterator[list[Feature]]:
     """Buildings as :func:`list_buildings` lists them, in batches, in constant memory.
 
     For downloads of whole provinces: rows come from a server-side cursor (PostgreSQL) or
-    SQLite's incremental cursor, ``batch`` at a time.
+    SQLite's incremental cursor, ``batch`` (default :data:`STREAM_BATCH`) at a time.
     """
     _check_scope(session, community_code, plan_id)
     stmt = _building_stmt(_assignment(plan_id), as_geojson, inner=False)
