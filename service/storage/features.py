@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.storage.auth import Principal
@@ -128,6 +128,10 @@ def _require_community(session: Session, code: str | None) -> None:
         raise NotFoundError(f"Community {code!r} not found.")
 
 
+PlanParam = int | BindParameter[int] | None
+"""A plan id, a bound parameter standing for one (statements compiled once), or ``None``."""
+
+
 def _check_scope(session: Session, community_code: str | None, plan_id: int | None) -> None:
     """NotFoundError unless the community (when given) and the plan (when given) exist."""
     if community_code is not None:
@@ -136,7 +140,7 @@ def _check_scope(session: Session, community_code: str | None, plan_id: int | No
         resolve_plan(session, community_code=community_code, plan_id=plan_id)
 
 
-def _plan_filter(plan_id: int | None) -> ColumnElement[bool]:
+def _plan_filter(plan_id: PlanParam) -> ColumnElement[bool]:
     return Plan.id == plan_id if plan_id is not None else Plan.status == "published"
 
 
@@ -307,7 +311,7 @@ def get_grid(
 # --------------------------------------------------------------------------- buildings
 
 
-def _assignment(plan_id: int | None) -> Any:
+def _assignment(plan_id: PlanParam) -> Any:
     return (
         select(GridBuilding.building_id, Grid.code.label("grid_code"))
         .join(Grid, Grid.id == GridBuilding.grid_id)
@@ -317,7 +321,7 @@ def _assignment(plan_id: int | None) -> Any:
     )
 
 
-def _building_stmt(assign: Any, as_geojson: bool, *, inner: bool) -> Select[Any]:
+def _building_stmt(assign: Any, as_geojson: bool, *, inner: bool) -> Select[*tuple[Any, ...]]:
     geom = func.coalesce(Building.footprint, Building.geom)
     stmt = select(
         Building.id,

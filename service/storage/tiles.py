@@ -37,6 +37,7 @@ from sqlalchemy import Float, Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.storage.features import (
+    PlanParam,
     _assignment,
     _building_stmt,
     _check_scope,
@@ -80,7 +81,7 @@ class TileError(ValueError):
 class TileSource:
     """A collection as tiles: its statement, property names (in column order), zoom range."""
 
-    statement: Callable[[int | None], Select[Any]]
+    statement: Callable[[PlanParam], Select[Any]]
     """``statement(plan_id)``: the items statement; properties, then the geometry, last."""
     properties: tuple[str, ...]
     geometries: Callable[[], tuple[Any, ...]]
@@ -90,15 +91,15 @@ class TileSource:
     uses_plan: bool = True
 
 
-def _communities(_plan_id: int | None) -> Select[Any]:
+def _communities(_plan_id: PlanParam) -> Select[Any]:
     return _community_stmt(False)
 
 
-def _grids(plan_id: int | None) -> Select[Any]:
+def _grids(plan_id: PlanParam) -> Select[Any]:
     return grid_statement(False).where(_plan_filter(plan_id))
 
 
-def _buildings(plan_id: int | None) -> Select[Any]:
+def _buildings(plan_id: PlanParam) -> Select[Any]:
     return _building_stmt(_assignment(plan_id), False, inner=False)
 
 
