@@ -73,7 +73,9 @@ _PASSWORD_STDIN = typer.Option(
 def add(
     username: str = typer.Argument(..., help="Sign-in name."),
     role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
-    grid: list[str] = typer.Option([], "--grid", help="Grid code served (grid_worker; repeat)."),
+    grid: list[str] = typer.Option(
+        [], "--grid", help="Grid code served (grid_worker, party_member; repeat)."
+    ),
     community: str | None = typer.Option(None, "--community", help="Community code (admin)."),
     district: str | None = typer.Option(None, "--district", help="6-digit district code."),
     can_reveal: bool = typer.Option(False, "--can-reveal", help="May see full values (audited)."),
