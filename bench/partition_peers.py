@@ -266,7 +266,7 @@ def realistic(seeds, spopt_cases):
     return pd.DataFrame(rows)
 
 
-def small(seeds, cpsat_seconds):
+def small(seeds, cpsat_seconds, gerrychain=True):
     rows = []
     for seed in seeds:
         comm, bld, _, _ = tongren_community(seed, n_buildings=40, width=330, height=260, streets=0)
@@ -275,7 +275,7 @@ def small(seeds, cpsat_seconds):
         gm = run_gridmap(comm, bld, None, None)
         k = gm["grids"]  # the same number of grids as gridmap, for a comparable boundary
         case = f"small{seed} ({len(bld)} bldg, {int(graph.weights.sum())} hh, k={k})"
-        runs = [gm, run_gerrychain(tess, graph, bld, None, seed)]
+        runs = [gm, run_gerrychain(tess, graph, bld, None, seed)] if gerrychain else [gm]
         if cpsat_seconds > 0:
             runs.append(run_cpsat(tess, graph, bld, None, k, cpsat_seconds))
         rows += [{"case": case, **{k: v for k, v in r.items() if k[0] != "_"}} for r in runs]
@@ -418,7 +418,10 @@ def main() -> None:
     if args.smoke:  # every installed method on one small case; nothing written
         from importlib.util import find_spec
 
-        print(small([1], 5.0 if find_spec("ortools") else 0.0).to_string(index=False))
+        cpsat = 5.0 if find_spec("ortools") else 0.0
+        print(
+            small([1], cpsat, gerrychain=find_spec("gerrychain") is not None).to_string(index=False)
+        )
         return
     if args.district_one is not None:
         print(json.dumps(district_one(args.district_one, args.jobs, args.seed)))

@@ -24,7 +24,7 @@ SMOKE = {
     "load_wrk.py": "| spatialite | lookup |",
     "map_first_draw.py": "busiest community",
     "ogc_items_vs_tipg.py": "non-2xx",
-    "partition_peers.py": "gerrychain",
+    "partition_peers.py": "small1 (",
     "redistrict_floor.py": "floor_ratio",
     "redistrict_real.py": "bubenec: redistrict takes",
     "redistrict_vs_fresh.py": "redistrict moves",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -172,6 +174,8 @@ def test_public_outputs_carry_no_personal_data(api):
         "楼道灯已修复",
     ]
     for text in outputs:
+        # Times carry microseconds, which may spell a planted digit run ("08:14:39.326123").
+        text = re.sub(r"\d{4}-\d\d-\d\d[T ][\d:.]+(?:[+-]\d\d:\d\d|Z)?", "<time>", text)
         assert not [p for p in PLANTED if p in text], text[:300]
         assert "3栋楼道灯坏了" not in text  # descriptions stay internal
 
