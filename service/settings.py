@@ -4,6 +4,10 @@ Settings are passed down, never read from a global: ``create_app(settings)`` han
 the routes (``app.state.settings``) and to its engine (the data key, ``make_engine(url,
 settings=…)``); a command builds them once from the environment. :func:`get_settings` is the
 default of ``create_app()`` alone.
+
+Importing this module costs pydantic and pydantic-settings (about 0.3 s of CPU): a command that
+must start quickly reads the few settings it needs with :mod:`service.environment` (same
+variables, same ``.env``) and builds :class:`Settings` only when it takes its full path.
 """
 
 from __future__ import annotations
@@ -16,6 +20,14 @@ from typing import TYPE_CHECKING
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.environment import (
+    DEFAULT_DATA_KEY_FILE,
+    DEFAULT_DATABASE_URL,
+    ENV_FILE,
+    ENV_PREFIX,
+    normalise_database_url,
+)
+
 if TYPE_CHECKING:
     from gridmap.orders import TimeLimits
 
@@ -27,26 +39,11 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
 ]
 
-DEFAULT_DATABASE_URL = "sqlite:///./var/gridmap.sqlite"
-"""The embedded default: a SpatiaLite file, no server needed."""
-
-
-def normalise_database_url(url: str) -> str:
-    """Return ``url`` with the driver gridmap uses: psycopg 3 for PostgreSQL.
-
-    ``postgres://`` and ``postgresql://`` (and ``+psycopg2``) become ``postgresql+psycopg://``;
-    ``sqlite://`` URLs are returned unchanged.
-    """
-    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
 
 class Settings(BaseSettings):
     """Settings of the gridmap service (env prefix ``GRIDMAP_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=ENV_FILE, extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
     """SQLAlchemy URL: ``sqlite:///path.sqlite`` (SpatiaLite) or ``postgresql://…`` (PostGIS)."""
@@ -55,7 +52,7 @@ class Settings(BaseSettings):
     """Master key (base64, 32 bytes) for ID numbers and phones at rest, search hashes and tokens.
     Generate one with ``gridmap user genkey``; losing it makes the stored values unreadable."""
 
-    data_key_file: str = "./var/data.key"
+    data_key_file: str = DEFAULT_DATA_KEY_FILE
     """Where the key is read from (and created, mode 0600) when ``data_key`` is not set."""
 
     token_minutes: int = 60

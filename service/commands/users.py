@@ -111,10 +111,16 @@ def passwd(
 @user_app.command("list")
 def list_(db: str | None = DB) -> None:
     """List users: name, role, scope, reveal permission."""
-    from service.storage.auth import list_users
+    from service.storage.direct import read_users
 
-    with _session(db) as session:
-        users = list_users(session=session)
+    # A store at the newest schema with its key recorded is read without SQLAlchemy; any other
+    # (to create, migrate or check) is opened as by the other commands.
+    users = read_users(db)
+    if users is None:
+        from service.storage.auth import list_users
+
+        with _session(db) as session:
+            users = list_users(session=session)
     for u in users:
         scope = ",".join(u.grid_codes) or u.community_code or u.district_code or "-"
         typer.echo(f"{u.username}\t{u.role}\t{scope}\t{'reveal' if u.can_reveal else '-'}")
@@ -133,7 +139,7 @@ def remove(username: str = typer.Argument(...), db: str | None = DB) -> None:
 @user_app.command("genkey")
 def genkey() -> None:
     """Print a new random data key for GRIDMAP_DATA_KEY (keep it safe: data needs it)."""
-    from service.storage.crypto import generate_key
+    from service.storage.keys import generate_key
 
     typer.echo(generate_key())
 

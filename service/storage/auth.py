@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import DuplicateIdError, GridmapError, InputError
 from service.storage.auth_models import ROLES, AuditRecord, User, UserGrid, new_token_version
+from service.storage.direct import UserInfo
 from service.storage.errors import NotFoundError
 
 __all__ = [
@@ -98,19 +99,6 @@ class Principal:
 
 ANONYMOUS = Principal(username="anonymous")
 """The principal of a request without a token: public aggregates only."""
-
-
-@dataclass(frozen=True)
-class UserInfo:
-    """A user as listed by :func:`list_users` (no password hash)."""
-
-    username: str
-    role: str
-    grid_codes: tuple[str, ...] = ()
-    community_code: str | None = None
-    district_code: str | None = None
-    can_reveal: bool = False
-    created_at: dt.datetime | None = field(default=None, compare=False)
 
 
 @lru_cache(maxsize=1)

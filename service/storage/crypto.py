@@ -35,24 +35,28 @@ import hmac
 import logging
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, Engine, String, Text, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from gridmap.errors import GridmapError
 from service.settings import Settings
+from service.storage.keys import (
+    DataKeyError,
+    DataKeys,
+    derive_keys,
+    generate_key,
+    load_master_key,
+    parse_key,
+)
 
 __all__ = [
     "PREFIX",
@@ -87,7 +91,6 @@ PREFIX = "gm1:"
 """Marks an encrypted value (version 1: AES-256-GCM, 12-byte nonce)."""
 PURPOSES = ("id_number", "phone", "tags", "name")
 _NONCE = 12
-_KEY_BYTES = 32
 _NOT_DIGIT = re.compile(r"\D")
 _META_TABLE = "store_meta"
 _FINGERPRINT = "data_key_fingerprint"
@@ -97,80 +100,6 @@ _ENCRYPTED_COLUMNS = (("person", "id_number", "id_number"), ("person", "phone", 
                       ("work_order", "reporter_phone", "phone"))  # fmt: skip
 _HASH_COLUMNS = {("person", "id_number"): "id_number_hash", ("person", "phone"): "phone_hash",
                  ("staff", "phone"): "phone_hash"}  # fmt: skip
-
-
-class DataKeyError(GridmapError):
-    """The data key is missing, malformed, or does not decrypt the stored values."""
-
-
-@dataclass(frozen=True)
-class DataKeys:
-    """The keys derived from the master key, and its fingerprint (16 hex digits)."""
-
-    encryption: bytes
-    search: bytes
-    tokens: bytes
-    fingerprint: str = ""
-
-
-def generate_key() -> str:
-    """A new random master key, base64 text (put it in ``GRIDMAP_DATA_KEY``)."""
-    return base64.b64encode(os.urandom(_KEY_BYTES)).decode("ascii")
-
-
-def parse_key(text: str) -> bytes:
-    """Decode a base64 (standard or URL-safe) master key of 32 bytes."""
-    cleaned = text.strip().replace("-", "+").replace("_", "/")
-    try:
-        raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != _KEY_BYTES:
-        raise DataKeyError(
-            "GRIDMAP_DATA_KEY must be 32 random bytes in base64 (44 characters); "
-            "generate one with `gridmap user genkey`."
-        )
-    return raw
-
-
-def _hkdf(master: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=_KEY_BYTES, salt=None, info=info).derive(master)
-
-
-def derive_keys(master: bytes) -> DataKeys:
-    """Derive the encryption, search-hash and token keys from ``master`` (HKDF-SHA256)."""
-    return DataKeys(
-        encryption=_hkdf(master, b"gridmap/field-encryption/v1"),
-        search=_hkdf(master, b"gridmap/search-hash/v1"),
-        tokens=_hkdf(master, b"gridmap/access-tokens/v1"),
-        fingerprint=_hkdf(master, b"gridmap/key-fingerprint/v1").hex()[:16],
-    )
-
-
-def load_master_key(settings: Settings, *, create: bool = False) -> bytes:
-    """The master key of ``settings``: ``data_key``, else ``data_key_file``.
-
-    Raises
-    ------
-    DataKeyError
-        No key is set and the key file does not exist (it is created only with ``create``).
-    """
-    if settings.data_key:
-        return parse_key(settings.data_key)
-    path = Path(settings.data_key_file).expanduser()
-    if not path.exists() and not create:
-        raise DataKeyError(
-            f"No data key: GRIDMAP_DATA_KEY is not set and the key file {path} does not exist. "
-            "Check GRIDMAP_DATA_KEY_FILE (a new key is only made for a store without data)."
-        )
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(generate_key() + "\n")
-        log.warning("Created a new data key in %s: back it up, the data cannot be read without it",
-                    path)  # fmt: skip
-    return parse_key(path.read_text())
 
 
 @lru_cache(maxsize=16)

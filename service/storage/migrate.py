@@ -18,6 +18,7 @@ from sqlalchemy import Engine, inspect, text
 
 from service.settings import Settings
 from service.storage.crypto import check_store_key
+from service.storage.direct import HEAD_REVISION
 from service.storage.session import make_engine
 
 if TYPE_CHECKING:
@@ -38,9 +39,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ALEMBIC_DIR = Path(__file__).with_name("alembic")
-HEAD_REVISION = "0005"
-"""The newest revision in ``alembic/versions`` (a test checks it against Alembic's head: update
-it with every new migration)."""
 
 
 def alembic_config(url: str | None = None) -> Config:
