@@ -6,12 +6,25 @@ commands import geopandas, SciPy and the store inside their functions.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict, get_type_hints
+
 import typer
+
+if TYPE_CHECKING:
+    from gridmap.plans.tables import PlanResult
+    from service.commands.planfiles import PlanInputs, ReadOptions
 
 __all__ = ["DB", "STREETS", "COMPOUNDS", "ID_FIELD", "HOUSEHOLDS_FIELD", "COMMUNITY_CODE_FIELD",
            "MAPPING", "LAYER", "CRS_OPTION", "ENCODING", "MIN_HOUSEHOLDS", "MAX_HOUSEHOLDS",
            "SEED", "OUT", "LANG", "JOBS", "SCHEDULER", "PROBLEMS", "VERBOSE",
-           "COMMUNITY"]  # fmt: skip
+           "COMMUNITY", "LayerOptions", "BoundOptions", "RunOptions", "ReportOptions",
+           "GROUP", "option_groups"]  # fmt: skip
 
 DB = typer.Option(
     None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
@@ -73,3 +86,147 @@ PROBLEMS = typer.Option(
 VERBOSE = typer.Option(
     False, "--verbose", help="List routine notices too (by default only counted)."
 )
+
+
+# --------------------------------------------------------------------------- option groups
+# A command parameter typed with one of the dataclasses below stands for that dataclass's fields,
+# each a command-line option of its own (the ``option`` in the field's metadata), in the field
+# order, where the parameter stands; :func:`option_groups` unfolds them for Typer and folds the
+# values given back into the dataclass. The commands that read, plan and report alike thus
+# declare those options once, here, and keep their own order of options in ``--help``.
+
+
+GROUP: Any = None
+"""The default to write for a group parameter (``layers: LayerOptions = GROUP``), which
+:func:`option_groups` replaces by the group's options."""
+
+
+def _option(info: typer.models.OptionInfo) -> Any:
+    """A dataclass field carrying its command-line option (no default: Typer always gives one)."""
+    return field(metadata={"option": info})
+
+
+@dataclass(frozen=True)
+class LayerOptions:
+    """How the layers of a plan are read: the options every plan command shares."""
+
+    streets: Path | None = _option(STREETS)
+    compounds: Path | None = _option(COMPOUNDS)
+    id_field: str | None = _option(ID_FIELD)
+    households_field: str | None = _option(HOUSEHOLDS_FIELD)
+    community_code_field: str | None = _option(COMMUNITY_CODE_FIELD)
+    mapping: Path | None = _option(MAPPING)
+    layer: list[str] = _option(LAYER)
+    crs: str | None = _option(CRS_OPTION)
+    encoding: str | None = _option(ENCODING)
+
+    def read_options(self) -> ReadOptions:
+        """The file options (``--layer`` values parsed, bad ones refused)."""
+        from service.commands.planfiles import ReadOptions
+
+        return ReadOptions.from_cli(self.mapping, self.layer, self.crs, self.encoding)
+
+    def read(
+        self, *, communities: Path | None, buildings: Path, options: ReadOptions
+    ) -> PlanInputs:
+        """Read the communities, the buildings and these streets and compounds."""
+        from service.commands.planfiles import read_inputs
+
+        return read_inputs(communities=communities, buildings=buildings, streets=self.streets,
+                           compounds=self.compounds, id_field=self.id_field,
+                           households_field=self.households_field,
+                           community_code_field=self.community_code_field,
+                           options=options)  # fmt: skip
+
+
+class Bounds(TypedDict):
+    """The keyword arguments of the planning functions that :class:`BoundOptions` gives."""
+
+    min_households: int
+    max_households: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class BoundOptions:
+    """The household bounds of the grids and the seed of the search."""
+
+    min_households: int = _option(MIN_HOUSEHOLDS)
+    max_households: int = _option(MAX_HOUSEHOLDS)
+    seed: int = _option(SEED)
+
+    def kwargs(self) -> Bounds:
+        """As the keyword arguments of the planning functions."""
+        return {"min_households": self.min_households, "max_households": self.max_households,
+                "seed": self.seed}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Where the communities are planned: local processes or a Dask cluster."""
+
+    jobs: int = _option(JOBS)
+    scheduler: str | None = _option(SCHEDULER)
+
+    def processes(self, most: int | None = None) -> int:
+        """``--jobs`` (0: one per core), at most ``most`` (one per community is enough)."""
+        n_jobs = self.jobs or os.cpu_count() or 1
+        return n_jobs if most is None else min(n_jobs, most)
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """How the problems of a plan are reported."""
+
+    lang: str = _option(LANG)
+    problems_out: Path | None = _option(PROBLEMS)
+    verbose: bool = _option(VERBOSE)
+
+    def check(self) -> None:
+        """Refuse an unknown ``--lang`` before any work."""
+        from service.commands.planfiles import check_lang
+
+        check_lang(self.lang)
+
+    def plan(self, result: PlanResult, columns: Sequence[str], *, out: Path,
+             assignments_out: Path | None, detail: str = "") -> None:  # fmt: skip
+        """Write the plan's files, say what went out, print the problems (``report_plan``)."""
+        from service.commands.planfiles import report_plan
+
+        report_plan(result.grids, columns, result.assignments, result.problems, out=out,
+                    assignments_out=assignments_out, lang=self.lang, verbose=self.verbose,
+                    problems_out=self.problems_out, detail=detail)  # fmt: skip
+
+
+_GROUPS = (LayerOptions, BoundOptions, RunOptions, ReportOptions)
+
+
+def option_groups(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` as Typer sees it: each parameter typed with an option group unfolded into the
+    group's options (at the parameter's place), their values folded back when it runs."""
+    signature = inspect.signature(command, eval_str=True)
+    parameters: list[inspect.Parameter] = []
+    groups: dict[str, tuple[type[Any], list[str]]] = {}
+    for parameter in signature.parameters.values():
+        group = parameter.annotation
+        if group not in _GROUPS:
+            parameters.append(parameter)
+            continue
+        hints = get_type_hints(group)
+        names = [f.name for f in fields(group)]
+        parameters += [
+            inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                              default=f.metadata["option"], annotation=hints[f.name])
+            for f in fields(group)
+        ]  # fmt: skip
+        groups[parameter.name] = (group, names)
+
+    @functools.wraps(command)
+    def unfolded(**values: Any) -> None:
+        for name, (group, names) in groups.items():
+            values[name] = group(**{n: values.pop(n) for n in names})
+        command(**values)
+
+    unfolded.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    unfolded.__annotations__ = {p.name: p.annotation for p in parameters}
+    return unfolded

@@ -8,31 +8,19 @@ The repair and the file handling are imported when the command runs.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from service.commands.options import (
-    COMMUNITY_CODE_FIELD,
-    COMPOUNDS,
-    CRS_OPTION,
-    ENCODING,
-    HOUSEHOLDS_FIELD,
-    ID_FIELD,
-    JOBS,
-    LANG,
-    LAYER,
-    MAPPING,
-    MAX_HOUSEHOLDS,
-    MIN_HOUSEHOLDS,
+    GROUP,
     OUT,
-    PROBLEMS,
-    SCHEDULER,
-    SEED,
-    STREETS,
-    VERBOSE,
+    BoundOptions,
+    LayerOptions,
+    ReportOptions,
+    RunOptions,
+    option_groups,
 )
 
 if TYPE_CHECKING:
@@ -59,6 +47,7 @@ def _read_assignments(path: Path) -> pd.DataFrame:
     return frame
 
 
+@option_groups
 def redistrict_command(
     plan: Path = typer.Option(..., "--plan", help="Current grids (GeoJSON from partition)."),
     assignments: Path = typer.Option(..., "--assignments", help="Current building→grid CSV."),
@@ -66,77 +55,36 @@ def redistrict_command(
     communities: Path | None = typer.Option(
         None, "--communities", help="Community boundaries (default: union of the grids)."
     ),
-    streets: Path | None = STREETS,
-    compounds: Path | None = COMPOUNDS,
-    id_field: str | None = ID_FIELD,
-    households_field: str | None = HOUSEHOLDS_FIELD,
-    community_code_field: str | None = COMMUNITY_CODE_FIELD,
-    mapping: Path | None = MAPPING,
-    layer: list[str] = LAYER,
-    crs: str | None = CRS_OPTION,
-    encoding: str | None = ENCODING,
-    min_households: int = MIN_HOUSEHOLDS,
-    max_households: int = MAX_HOUSEHOLDS,
-    seed: int = SEED,
-    jobs: int = JOBS,
-    scheduler: str | None = SCHEDULER,
+    layers: LayerOptions = GROUP,
+    bounds: BoundOptions = GROUP,
+    run: RunOptions = GROUP,
     out: Path = OUT,
     assignments_out: Path | None = typer.Option(
         None, "--assignments-out", help="Output building→grid CSV."
     ),
-    lang: str = LANG,
-    problems_out: Path | None = PROBLEMS,
-    verbose: bool = VERBOSE,
+    report: ReportOptions = GROUP,
 ) -> None:
     """Repair grids that broke the household bounds, moving as few households as possible."""
     from gridmap.plans.partition import GRID_COLUMNS
     from gridmap.plans.redistrict import redistrict
-    from service.commands.planfiles import (
-        ReadOptions,
-        check_lang,
-        community_progress,
-        exit_on_error,
-        read_inputs,
-        read_layer_file,
-        report_plan,
-    )
+    from service.commands.planfiles import community_progress, exit_on_error, read_layer_file
 
-    check_lang(lang)
-    read_options = ReadOptions.from_cli(mapping, layer, crs, encoding)
+    report.check()
+    read_options = layers.read_options()
     with exit_on_error():
         grids = read_layer_file(plan, "grid", read_options)
-        inputs = read_inputs(
-            communities=communities,
-            buildings=buildings,
-            streets=streets,
-            compounds=compounds,
-            id_field=id_field,
-            households_field=households_field,
-            community_code_field=community_code_field,
-            options=read_options,
-        )
+        inputs = layers.read(communities=communities, buildings=buildings, options=read_options)
         current = _read_assignments(assignments)
         n_communities = grids["grid_code"].astype(str).str[:12].nunique()
         with community_progress("redistrict", n_communities) as step:
-            result = redistrict(
-                grids,
-                inputs.buildings,
-                assignments=current,
-                communities=inputs.communities,
-                streets=inputs.streets,
-                compounds=inputs.compounds,
-                min_households=min_households,
-                max_households=max_households,
-                seed=seed,
-                n_jobs=jobs or os.cpu_count() or 1,
-                progress=step,
-                scheduler=scheduler,
-            )
+            result = redistrict(grids, inputs.buildings, assignments=current,
+                                communities=inputs.communities, streets=inputs.streets,
+                                compounds=inputs.compounds, progress=step, **bounds.kwargs(),
+                                n_jobs=run.processes(), scheduler=run.scheduler)  # fmt: skip
     detail = (
         f": {len(result.kept_grids)} kept, {len(result.changed_grids)} changed or new, "
         f"{len(result.retired_codes)} code(s) retired; {len(result.moved)} building(s) and "
         f"{result.households_moved} household(s) change grid"
     )
-    report_plan(result.grids, [*GRID_COLUMNS, "change"], result.assignments, result.problems,
-                out=out, assignments_out=assignments_out, lang=lang, verbose=verbose,
-                problems_out=problems_out, detail=detail)  # fmt: skip
+    report.plan(result, [*GRID_COLUMNS, "change"], out=out, assignments_out=assignments_out,
+                detail=detail)  # fmt: skip
