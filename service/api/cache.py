@@ -21,8 +21,17 @@ no ``ETag``; :class:`~service.api.headers.SecurityHeaders` makes every answer to
 with an ``Authorization`` header ``no-store`` (shared caches never see personal answers).
 
 Several worker processes each keep their own cache; they agree because the key is the
-revision read from the database *before* the data (a commit seen by any worker is a new key
-for all), and the tags are computed from the URL and revision, not from the bytes.
+store's revision, checked *before* the data is read (a commit seen by any worker is a new key
+for all), and the tags are computed from the URL and revision, not from the bytes. The revision
+is kept in the process (:class:`~service.storage.revision.RevisionWatch`, ``app.state.
+revision_watch``: a PostgreSQL notification or SQLite's ``data_version`` says when it changed),
+so a request that is answered from the cache opens no database transaction.
+
+:class:`CachedAnswers` (a middleware) answers a request whose public answer is kept before
+routing, dependencies and the session: the same bytes and headers as the route would send,
+304s included. It serves only what a route answered from the cache for the very same request
+(address, ``Host``, the headers the route varies on) under the current revision, and never a
+request with an ``Authorization`` header.
 
 Using it in a route (the vector tiles route, say)::
 
@@ -39,7 +48,8 @@ Using it in a route (the vector tiles route, say)::
         )
 
 ``render`` runs only on a miss (once per key even when many requests miss together) and may
-raise (a 404 is not kept). The key is the request's address (host, path, sorted query string;
+raise (a 404 is not kept); ``empty_status=204`` answers an empty body with 204 No Content.
+The key is the request's address (host, path, sorted query string;
 ``key=`` to choose another). For answers too large to keep (a province's buildings),
 :func:`streamed_response` gives the same tags, 304s and encodings to a body streamed in
 chunks. The app creates the cache (``app.state.response_cache``, ``GRIDMAP_RESPONSE_CACHE_MB``).
@@ -48,6 +58,7 @@ chunks. The app creates the cache (``app.state.response_cache``, ``GRIDMAP_RESPO
 from __future__ import annotations
 
 import email.utils
+import functools
 import gzip
 import hashlib
 import threading
@@ -61,12 +72,14 @@ import brotli
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.storage.models import Plan
-from service.storage.revision import Revision, read_revision
+from service.storage.revision import Revision, RevisionWatch, read_revision
 
 __all__ = [
     "ResponseCache",
+    "CachedAnswers",
     "cached_response",
     "streamed_response",
     "current_revision",
@@ -83,6 +96,9 @@ GZIP_LEVEL, BROTLI_QUALITY = 6, 5  # rendered once: compress well; br 5 beats gz
 _STREAM_BROTLI_QUALITY = 4
 _ENCODINGS = ("br", "gzip")
 _STRIPES = 64
+_MAX_ADDRESSES = 16_384
+"""Requests remembered for :class:`CachedAnswers` (all forgotten at once beyond it)."""
+_ADDRESS = "gridmap.cache_address"  # scope key: the address CachedAnswers computed
 
 
 @dataclass
@@ -91,6 +107,12 @@ class _Entry:
     media_type: str
     headers: dict[str, str]
     encoded: dict[str, bytes] = field(default_factory=dict)
+    status: int = 200
+    """200, or the ``empty_status`` of an empty body (204 for an empty tile)."""
+    validity: _Validity | None = None
+    """The tag, revision and Vary of the answer (set when kept)."""
+    _raw: dict[str, list[tuple[bytes, bytes]]] = field(default_factory=dict)
+    """The answer's headers per coding, built once."""
 
     @property
     def size(self) -> int:
@@ -111,6 +133,9 @@ class ResponseCache:
         self._bytes = 0
         self._lock = threading.Lock()
         self._stripes = [threading.Lock() for _ in range(_STRIPES)]
+        self._addresses: dict[tuple[Any, ...], tuple[str, str]] = {}
+        self.vary_names: tuple[bytes, ...] = ()
+        """Request headers some kept answer varies on (besides the negotiated encoding)."""
 
     @property
     def size(self) -> int:
@@ -156,12 +181,37 @@ class ResponseCache:
         """Forget every entry."""
         with self._lock:
             self._entries.clear()
+            self._addresses.clear()
             self._bytes = 0
+
+    def remember(self, address: tuple[Any, ...], key: str, token: str) -> None:
+        """Note that a request at ``address`` is answered by the entry ``key`` at ``token``."""
+        if len(self._addresses) >= _MAX_ADDRESSES:
+            self._addresses.clear()
+        self._addresses[address] = (key, token)
+
+    def recall(self, address: tuple[Any, ...], token: str) -> _Entry | None:
+        """The entry answering a request at ``address`` at revision ``token``, if kept."""
+        found = self._addresses.get(address)
+        if found is None or found[1] != token:
+            return None
+        return self.get(found[0])
+
+    def add_vary(self, names: Iterable[str]) -> bool:
+        """Vary on ``names`` too; False if one of them was new (addresses computed so far
+        lack it)."""
+        wanted = {n.lower().encode("latin-1") for n in names} - {b"accept-encoding",
+                                                                  b"authorization"}  # fmt: skip
+        if wanted <= set(self.vary_names):
+            return True
+        self.vary_names = tuple(sorted({*self.vary_names, *wanted}))
+        return False
 
 
 # --------------------------------------------------------------------------- negotiation
 
 
+@functools.lru_cache(maxsize=256)
 def choose_encoding(accept_encoding: str | None) -> str:
     """``"br"``, ``"gzip"`` or ``"identity"``: the best coding ``Accept-Encoding`` allows.
 
@@ -206,7 +256,10 @@ def current_revision(request: Request, session: Session) -> Revision:
     """The store's revision, read once per request (before any data: see the module doc)."""
     revision = getattr(request.state, "gridmap_revision", None)
     if revision is None:
-        revision = read_revision(session)
+        watch: RevisionWatch | None = getattr(request.app.state, "revision_watch", None)
+        revision = watch.current() if watch is not None else None
+        if revision is None:
+            revision = read_revision(session)
         request.state.gridmap_revision = revision
     return revision
 
@@ -241,11 +294,11 @@ def _matches(if_none_match: str, base: str) -> bool:
     return False
 
 
-def _not_modified(request: Request, base: str, revision: Revision) -> bool:
-    if_none_match = request.headers.get("if-none-match")
+def _not_modified(
+    if_none_match: str | None, since: str | None, base: str, revision: Revision
+) -> bool:
     if if_none_match is not None:
         return _matches(if_none_match, base)
-    since = request.headers.get("if-modified-since")
     if since is None or revision.changed_at is None:
         return False
     try:
@@ -287,12 +340,34 @@ def _validity(
     return _Validity(_tag(cache_key, revision), revision, ", ".join(fields)), cache_key
 
 
-def _not_modified_response(request: Request, validity: _Validity, coding: str) -> Response | None:
+def _not_modified_response(
+    validity: _Validity, coding: str, if_none_match: str | None, since: str | None
+) -> Response | None:
     if validity.base is None or validity.revision is None:
         return None
-    if not _not_modified(request, validity.base, validity.revision):
+    if not _not_modified(if_none_match, since, validity.base, validity.revision):
         return None
     return Response(status_code=304, headers=validity.headers(coding))
+
+
+def _negotiate(
+    request: Request,
+    session: Session,
+    media_type: str,
+    plan_id: int | None,
+    vary: tuple[str, ...],
+    key: str | None,
+) -> tuple[str, _Validity, str, Response | None]:
+    """The coding, validity and cache key of an answer, and its 304 when the client has it."""
+    coding = choose_encoding(request.headers.get("accept-encoding"))
+    validity, cache_key = _validity(request, session, plan_id, vary, key)
+    if validity.base is not None and not _compressible(media_type):
+        coding = "identity"
+    headers = request.headers
+    not_modified = _not_modified_response(
+        validity, coding, headers.get("if-none-match"), headers.get("if-modified-since")
+    )
+    return coding, validity, cache_key, not_modified
 
 
 # --------------------------------------------------------------------------- responses
@@ -308,28 +383,34 @@ def cached_response(
     headers: dict[str, str] | None = None,
     vary: tuple[str, ...] = (),
     key: str | None = None,
+    empty_status: int | None = None,
 ) -> Response:
     """The body ``render()`` makes, rendered once per key and revision when public.
 
     ``plan_id``: the plan the answer shows (None: the published plans); the answer is public
     when it is None or a published plan. ``headers`` (``Content-Disposition`` …) are sent
     with the body and kept with it; ``vary`` names further request headers the answer
-    depends on (``("Accept",)`` where it may be HTML instead).
+    depends on (``("Accept",)`` where it may be HTML instead). ``empty_status``: the status
+    of an empty body (no content, no encoding), e.g. 204.
     """
-    coding = choose_encoding(request.headers.get("accept-encoding"))
-    validity, cache_key = _validity(request, session, plan_id, vary, key)
+    coding, validity, cache_key, not_modified = _negotiate(
+        request, session, media_type, plan_id, vary, key
+    )
     if validity.base is None:
-        return _send(_make_entry(render, media_type, headers, codings=(coding,)), coding, validity)
-    if not _compressible(media_type):
-        coding = "identity"
-    not_modified = _not_modified_response(request, validity, coding)
+        entry = _make_entry(render, media_type, headers, (coding,), empty_status)
+        return _send(entry, coding, validity)
     if not_modified is not None:
         return not_modified
     cache: ResponseCache = request.app.state.response_cache
+    token = validity.revision.token if validity.revision else ""
+    entry_key = f"{cache_key}\n{token}"
     entry = cache.get_or_render(
-        f"{cache_key}\n{validity.revision.token if validity.revision else ''}",
-        lambda: _make_entry(render, media_type, headers, codings=_ENCODINGS),
+        entry_key,
+        lambda: _make_entry(render, media_type, headers, _ENCODINGS, empty_status, validity),
     )
+    address = request.scope.get(_ADDRESS)
+    if address is not None and cache.add_vary(vary) and entry.validity == validity:
+        cache.remember(address, entry_key, token)
     return _send(entry, coding, validity)
 
 
@@ -338,23 +419,48 @@ def _make_entry(
     media_type: str,
     headers: dict[str, str] | None,
     codings: Iterable[str],
+    empty_status: int | None = None,
+    validity: _Validity | None = None,
 ) -> _Entry:
     body = render()
     data = body.encode("utf-8") if isinstance(body, str) else body
-    entry = _Entry(data, media_type, dict(headers or {}))
-    if _compressible(media_type):  # even small bodies: the tag of each encoding is then known
+    entry = _Entry(data, media_type, dict(headers or {}), validity=validity)
+    if not data and empty_status is not None:
+        entry.status = empty_status
+    elif _compressible(media_type):  # even small bodies: the tag of each encoding is then known
         entry.encoded = {c: _encode(data, c) for c in codings if c != "identity"}
     return entry
+
+
+class _Prebuilt(Response):
+    """A response of bytes and headers made before (no content-type or length worked out)."""
+
+    def __init__(self, body: bytes, status_code: int, raw_headers: list[tuple[bytes, bytes]]):
+        self.body = body
+        self.status_code = status_code
+        self.background = None
+        self.raw_headers = raw_headers
 
 
 def _send(entry: _Entry, coding: str, validity: _Validity) -> Response:
     """``entry`` in ``coding`` if it has that encoding (text-like types), else as it is."""
     if coding not in entry.encoded:
         coding = "identity"
+    body = entry.encoded.get(coding, entry.body) if entry.status == 200 else b""
+    if validity is not entry.validity and validity != entry.validity:  # a draft's: not kept
+        return _response(entry, coding, body, validity)
+    raw = entry._raw.get(coding)
+    if raw is None:
+        raw = entry._raw[coding] = _response(entry, coding, body, validity).raw_headers
+    return _Prebuilt(body, entry.status, list(raw))  # a copy: middlewares add to it
+
+
+def _response(entry: _Entry, coding: str, body: bytes, validity: _Validity) -> Response:
+    if entry.status != 200:  # no body: only the validators
+        return Response(status_code=entry.status, headers=validity.headers(coding))
     headers = {**entry.headers, **validity.headers(coding)}
     if coding != "identity":
         headers["Content-Encoding"] = coding
-    body = entry.encoded.get(coding, entry.body)
     return Response(body, media_type=entry.media_type, headers=headers)
 
 
@@ -374,13 +480,12 @@ def streamed_response(
     The tags and 304s are the same (they need no body); the body is compressed on the fly
     when the client takes it and the media type is text-like.
     """
-    coding = choose_encoding(request.headers.get("accept-encoding"))
-    if not _compressible(media_type):
-        coding = "identity"
-    validity, _ = _validity(request, session, plan_id, vary, key)
-    not_modified = _not_modified_response(request, validity, coding)
+    coding, validity, _, not_modified = _negotiate(request, session, media_type, plan_id, vary,
+                                                   key)  # fmt: skip
     if not_modified is not None:
         return not_modified
+    if not _compressible(media_type):
+        coding = "identity"
     out = {**(headers or {}), **validity.headers(coding)}
     if coding != "identity":
         out["Content-Encoding"] = coding
@@ -401,3 +506,67 @@ def _compressed(chunks: Iterator[bytes], coding: str) -> Iterator[bytes]:
         if out:
             yield out
     yield compressor.finish() if coding == "br" else compressor.flush()
+
+
+# --------------------------------------------------------------------------- before routing
+
+
+class CachedAnswers:
+    """Answer a GET whose public answer is kept, before routing (ASGI middleware).
+
+    A route answering from the cache (:func:`cached_response`) notes the request's address:
+    scheme, ``Host``, path, query string as sent, and the values of the request headers kept
+    answers vary on (``Accept``). The next GET at that address, without ``Authorization``, is
+    answered here with the kept bytes in the encoding it accepts, or 304, while the store's
+    revision is the one the answer was kept at (checked with the app's
+    :class:`~service.storage.revision.RevisionWatch`); anything else goes to the route.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        cache: ResponseCache = state.response_cache
+        wanted = cache.vary_names
+        accept_encoding = if_none_match = since = host = None
+        varying: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                await self.app(scope, receive, send)  # never answered here, never noted
+                return
+            if name == b"accept-encoding":
+                accept_encoding = value
+            elif name == b"if-none-match":
+                if_none_match = value
+            elif name == b"if-modified-since":
+                since = value
+            elif name == b"host":
+                host = value
+            if name in wanted:
+                varying[name] = varying.get(name, b"") + b"\n" + value
+        server = scope.get("server")
+        address = (scope["scheme"], host, server and tuple(server), scope.get("root_path", ""),
+                   scope["path"], scope["query_string"],
+                   *((n, varying.get(n)) for n in wanted))  # fmt: skip
+        watch: RevisionWatch | None = getattr(state, "revision_watch", None)
+        revision = watch.current() if watch is not None else None
+        entry = cache.recall(address, revision.token) if revision is not None else None
+        validity = entry.validity if entry is not None else None
+        if entry is None or validity is None:
+            scope[_ADDRESS] = address
+            await self.app(scope, receive, send)
+            return
+        coding = choose_encoding(accept_encoding.decode("latin-1") if accept_encoding else None)
+        if not _compressible(entry.media_type):
+            coding = "identity"
+        response = _not_modified_response(
+            validity,
+            coding,
+            if_none_match.decode("latin-1") if if_none_match is not None else None,
+            since.decode("latin-1") if since is not None else None,
+        ) or _send(entry, coding, validity)
+        await response(scope, receive, send)

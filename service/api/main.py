@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from service import assets
 from service.api.access_log import install_access_log_filter
-from service.api.cache import ResponseCache
+from service.api.cache import CachedAnswers, ResponseCache
 from service.api.errors import add_exception_handlers
 from service.api.headers import SecurityHeaders
 from service.api.inputs import RejectControlCharacters
@@ -37,6 +37,7 @@ from service.api.security import router as auth_router
 from service.api.swagger import router as docs_router
 from service.settings import Settings, get_settings
 from service.storage.crypto import check_engine_key
+from service.storage.revision import RevisionWatch
 from service.storage.session import make_engine, make_sessionmaker
 
 __all__ = ["create_app"]
@@ -49,10 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, settings=settings)  # its data key too
     check_engine_key(engine)  # a data key that is not the store's is refused here
+    revision_watch = RevisionWatch(engine)  # the store's revision, kept (service.api.cache)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        revision_watch.close()
         engine.dispose()
 
     app = FastAPI(
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates.env.globals["leaflet_missing"] = assets.missing_message
     app.state.search_limiter = RateLimiter(SEARCHES_PER_MINUTE, window_s=60.0)
     app.state.response_cache = ResponseCache(settings.response_cache_mb * 2**20)
+    app.state.revision_watch = revision_watch
     add_exception_handlers(app)
     assets.ensure_installed()
     app.mount("/static/vendor", assets.optional_static_files(assets.VENDOR_DIR))
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(auth_router)
     app.include_router(docs_router)
+    app.add_middleware(CachedAnswers)  # kept public answers, before routing (service.api.cache)
     app.add_middleware(RejectControlCharacters)  # inside the size limit: bodies it reads are capped
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, 413s included

@@ -16,19 +16,48 @@ load) are not: such a store keeps its last token until the next session commit.
 
 A store that was never written through a session since this existed has no row:
 :func:`read_revision` answers :data:`INITIAL` (token ``"0"``, no time).
+
+A web process keeps the revision in memory (:class:`RevisionWatch`) instead of reading it in
+every request, and learns of commits without opening a transaction:
+
+- PostgreSQL: every commit that writes a new revision also sends ``NOTIFY gridmap_revision``
+  (delivered at commit, to every listening process); the watch's own connection listens,
+  and before answering it reads what has arrived on its socket (no round trip). A notification
+  makes it read the revision again.
+- SQLite: ``PRAGMA data_version`` on the watch's own connection changes whenever another
+  connection (of any process) committed; it costs no I/O round trip and no transaction.
+- Commits made by this process mark every watch of the process stale at once (the
+  notification then only confirms it).
+
+So a commit in one worker process is seen by the others from their next request (on
+PostgreSQL, as soon as the notification has crossed the socket: microseconds on one host).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import Engine, Table, event, text
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-__all__ = ["PUBLIC_TABLES", "Revision", "INITIAL", "read_revision", "bump_revision"]
+__all__ = [
+    "PUBLIC_TABLES",
+    "Revision",
+    "INITIAL",
+    "CHANNEL",
+    "read_revision",
+    "bump_revision",
+    "RevisionWatch",
+]
+
+log = logging.getLogger(__name__)
 
 PUBLIC_TABLES = frozenset({"community", "compound", "street", "building", "plan", "grid",
                            "grid_building", "staff", "staff_grid"})  # fmt: skip
@@ -37,7 +66,12 @@ revision. Households and persons only appear as counts stored with buildings and
 
 _NAME = "public_revision"
 _CHANGED = "gridmap_public_changed"  # key in Session.info
+_BUMPED = "gridmap_public_bumped"  # key in Session.info: this transaction wrote a revision
+CHANNEL = "gridmap_revision"
+"""PostgreSQL notification channel of new revisions (sent in the committing transaction)."""
+_SQL_READ = "SELECT value FROM store_meta WHERE name = 'public_revision'"
 _READ = text("SELECT value FROM store_meta WHERE name = :n")
+_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 _UPSERT = text(
     "INSERT INTO store_meta (name, value) VALUES (:n, :v) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
@@ -58,7 +92,10 @@ INITIAL = Revision("0", None)
 
 def read_revision(session: Session) -> Revision:
     """The store's current public-data revision (one primary-key read)."""
-    value = session.execute(_READ, {"n": _NAME}).scalar()
+    return _parse(session.execute(_READ, {"n": _NAME}).scalar())
+
+
+def _parse(value: str | None) -> Revision:
     if not value:
         return INITIAL
     token, _, stamp = value.partition(" ")
@@ -66,11 +103,127 @@ def read_revision(session: Session) -> Revision:
 
 
 def bump_revision(session: Session) -> Revision:
-    """Write a new revision in the session's transaction and return it."""
+    """Write a new revision in the session's transaction and return it (on PostgreSQL with a
+    notification to the other processes, delivered when the transaction commits)."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     revision = Revision(secrets.token_hex(8), now)
     session.execute(_UPSERT, {"n": _NAME, "v": f"{revision.token} {now.isoformat()}"})
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_NOTIFY)
+    session.info[_BUMPED] = True
     return revision
+
+
+class RevisionWatch:
+    """The store's revision kept in this process, checked per request without a transaction.
+
+    :meth:`current` answers the revision, or None when it cannot be checked (an in-memory
+    SQLite store, a lost connection): the caller then reads it with :func:`read_revision`. The
+    watch opens its own connection on first use (re-opened after an error) and closes it with
+    :meth:`close`. Thread-safe.
+    """
+
+    MAX_AGE_S = 5.0
+    """Read the revision again at least this often, even without a sign of change (a
+    connection that died silently is then noticed)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        database = engine.url.database
+        self._enabled = self._postgres or bool(database and database != ":memory:")
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._revision: Revision | None = None
+        self._checked = 0.0
+        self._data_version: Any = None
+        self._failed_at: float | None = None
+        self.stale = True
+        """Set (by this process's commits, or a notification): read the revision again."""
+        _WATCHES.add(self)
+
+    def current(self) -> Revision | None:
+        """The store's revision now, or None if it cannot be checked here."""
+        if not self._enabled:
+            return None
+        with self._lock:
+            try:
+                if self._conn is None:
+                    if self._failed_at is not None and time.monotonic() - self._failed_at < 1:
+                        return None  # tried less than a second ago
+                    self._connect()
+                    self._failed_at = None
+                self._poll()
+                if self.stale or time.monotonic() - self._checked > self.MAX_AGE_S:
+                    self.stale = False  # a commit from now on sets it again
+                    self._checked = time.monotonic()
+                    self._revision = _parse(self._fetch(_SQL_READ))
+                return self._revision
+            except Exception as exc:  # any driver error: answer None, connect again later
+                if self._failed_at is None:
+                    log.warning("revision watch: %s; reading the revision per request for now",
+                                type(exc).__name__)  # fmt: skip
+                self._failed_at = time.monotonic()
+                self._drop()
+                return None
+
+    def close(self) -> None:
+        """Close the watch's connection (it is opened again if :meth:`current` is called)."""
+        with self._lock:
+            self._drop()
+
+    def _connect(self) -> None:
+        self.stale = True
+        if self._postgres:
+            fairy = self._engine.raw_connection()
+            conn: Any = fairy.driver_connection
+            fairy.detach()  # the watch's own, out of the pool
+            conn.rollback()
+            conn.autocommit = True
+            conn.add_notify_handler(self._notified)
+            conn.execute(f"LISTEN {CHANNEL}")  # before the first read: nothing is missed
+            self._conn = conn
+        else:
+            import sqlean
+
+            self._conn = sqlean.connect(
+                self._engine.url.database, check_same_thread=False, isolation_level=None
+            )
+            self._data_version = None
+
+    def _notified(self, _notify: Any) -> None:
+        self.stale = True
+
+    def _poll(self) -> None:
+        """Take what has arrived: notifications (PostgreSQL), the data version (SQLite)."""
+        if self._postgres:
+            pgconn = self._conn.pgconn
+            pgconn.consume_input()  # reads the socket if anything is there; never waits
+            while (notify := pgconn.notifies()) is not None:
+                pgconn.notify_handler(notify)  # psycopg's dispatch: calls _notified
+            if self._conn.closed or self._conn.broken:
+                raise ConnectionError("the revision watch's connection is closed")
+            return
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            self.stale = True
+
+    def _fetch(self, sql: str) -> str | None:
+        row = self._conn.execute(sql).fetchone()
+        return row[0] if row else None
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        self._revision = None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # closing a broken connection
+                log.debug("revision watch: closing its connection failed", exc_info=True)
+
+
+_WATCHES: weakref.WeakSet[RevisionWatch] = weakref.WeakSet()
 
 
 def _mark(session: Session, tables: Any) -> None:
@@ -98,6 +251,14 @@ def _before_commit(session: Session) -> None:
         bump_revision(session)
 
 
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_BUMPED, False):
+        for watch in list(_WATCHES):
+            watch.stale = True
+
+
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_CHANGED, None)
+    session.info.pop(_BUMPED, None)

@@ -16,10 +16,8 @@ the one place a tile becomes an HTTP answer.
 
 from __future__ import annotations
 
-import gzip
 from typing import Any
 
-import brotli
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -192,30 +190,11 @@ def tile_response(
         tiles.check_tile(tiles.SOURCES[collection_id], z, x, y)
     except tiles.TileError as exc:
         raise HTTPException(400, detail=str(exc)) from exc
-    response = cached_response(
+    return cached_response(
         request,
         session,
         render=lambda: tiles.render_tile(session, collection_id, z, x, y, plan_id=plan_id),
         media_type=tiles.MEDIA_TYPE,
         plan_id=plan_id,
+        empty_status=204,  # an empty tile: no body in any encoding
     )
-    if response.status_code == 200 and _is_empty(response):
-        kept = {k: v for k, v in response.headers.items() if k.lower() in _KEPT_ON_204}
-        return Response(status_code=204, headers=kept)
-    return response
-
-
-_KEPT_ON_204 = {"cache-control", "etag", "last-modified", "vary"}
-
-
-def _is_empty(response: Response) -> bool:
-    """Whether the answer holds an empty tile (in whatever encoding the cache chose)."""
-    body = bytes(response.body)
-    if len(body) > 64:  # an empty body is 0 bytes, ~20 gzipped, 1 in brotli
-        return False
-    coding = response.headers.get("content-encoding")
-    if coding == "gzip":
-        body = gzip.decompress(body)
-    elif coding == "br":
-        body = brotli.decompress(body)
-    return body == b""
