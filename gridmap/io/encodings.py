@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gridmap.errors import InputError
+from gridmap.io.notes import ReadNote
 
 __all__ = ["CSV_ENCODINGS", "decode_text", "dbf_text_encoding", "detect_shapefile_encoding",
            "shapefile_encoding"]  # fmt: skip
@@ -42,31 +43,32 @@ _DBF_CODE_PAGE_BYTE = 29
 
 
 def shapefile_encoding(
-    path: Path, layer: str | None, encoding: str | None, notes: list[str]
+    path: Path, layer: str | None, encoding: str | None, notes: list[ReadNote]
 ) -> tuple[str | None, str | None]:
     """How to read a Shapefile's text: ``(encoding for the reader, encoding to report)``.
 
     Order: ``encoding`` if given; the ``.cpg`` (GDAL interprets it: ``UTF-8``, ``936``, ``GBK``
     …); the code page byte of the ``.dbf`` (GDAL maps it); else UTF-8 if every text field is
     valid UTF-8, otherwise GB18030. A reader encoding of ``None`` leaves the choice to GDAL.
-    A line for the person who gave the file is appended to ``notes``.
+    A :class:`~gridmap.io.notes.ReadNote` for the person who gave the file is appended to
+    ``notes``.
     """
     name = path.name if layer is None else f"{path.name} ({layer})"
     if encoding is not None:
-        notes.append(f"{name}: text read as {encoding.upper()} (as given)")
+        notes.append(ReadNote.of("encoding_given", name, encoding=encoding.upper()))
         return encoding, encoding.upper()
     files = _shapefile_parts(path, layer)
     if files is None:
         return None, None
     cpg, dbf = files
     if cpg is not None and (declared := cpg.decode("ascii", "replace").strip()):
-        notes.append(f"{name}: text read as {declared.upper()} (.cpg)")
+        notes.append(ReadNote.of("encoding_cpg", name, encoding=declared.upper()))
         return None, declared.upper()
     if len(dbf) > _DBF_CODE_PAGE_BYTE and dbf[_DBF_CODE_PAGE_BYTE] != 0:
         return None, None  # GDAL maps the dBASE code page itself
     detected = dbf_text_encoding(dbf)
     if detected is not None:
-        notes.append(f"{name}: text read as {detected} (no .cpg)")
+        notes.append(ReadNote.of("encoding_detected", name, encoding=detected))
     return detected, detected
 
 

@@ -26,8 +26,9 @@ Text encoding: CSV is read as UTF-8 or, failing that, GB18030 (what Excel on Chi
 writes). A Shapefile uses its ``.cpg`` or the code page in its ``.dbf``; without either, its text
 fields are read as UTF-8 when they are valid UTF-8, else as GB18030 (GBK). ``encoding=``
 overrides both. What was used is in ``frame.attrs["encoding"]``, and ``frame.attrs["notes"]``
-holds one line per thing worth telling the person who gave the file (encoding detected, layer
-chosen, ids generated, 3-D geometry made 2-D).
+holds one :class:`~gridmap.io.notes.ReadNote` per thing worth telling the person who gave the
+file (encoding detected, layer chosen, ids generated, 3-D geometry made 2-D), worded in Chinese
+or English by ``note.message(lang)``; ``str(note)`` is the English.
 
 Ids that office files lack are generated, stable across re-reads of the same file: compounds and
 streets without an id get ``XQ``/``DL`` + a short hash of their geometry; persons without a
@@ -61,6 +62,7 @@ from gridmap.errors import CRSError, InputError
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
+from gridmap.io.notes import ENCODING_CODES, ReadNote
 from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet
 from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
 from gridmap.spreadsheet import safe_frame
@@ -164,7 +166,8 @@ def read_layer(
     -------
     GeoDataFrame in EPSG:4326, or DataFrame for entities without geometry. ``attrs`` holds
     ``"source"`` (file name), ``"encoding"`` (text encoding used, when the format has a
-    choice) and ``"notes"`` (lines worth telling the person who gave the file).
+    choice) and ``"notes"`` (:class:`~gridmap.io.notes.ReadNote` records worth telling the
+    person who gave the file; ``note.message("zh")`` or ``"en"`` words them).
 
     Raises
     ------
@@ -188,7 +191,7 @@ def read_layer(
         mapping = load_mapping(mapping, ent.name)
     if fields:
         mapping = {**(mapping or {}), **fields}
-    notes: list[str] = []
+    notes: list[ReadNote] = []
     raw, used_encoding = _read_raw(path, layer, ent, mapping, encoding, notes)
     if ent.geometry is not None:
         raw = _ensure_geometry(raw, path, crs, notes)
@@ -244,7 +247,7 @@ def _read_raw(
     ent: Entity,
     mapping: Mapping[str, str] | None,
     encoding: str | None,
-    notes: list[str],
+    notes: list[ReadNote],
 ) -> tuple[pd.DataFrame, str | None]:
     """The file's records as read, and the text encoding used (``None``: not a choice)."""
     if not path.exists():
@@ -277,8 +280,9 @@ def _read_raw(
                 f"{path.name}: the text is not {encoding} as given; it looks like {actual}."
             ) from None
         if actual != used:  # the .cpg or the code page is wrong: replace what was noted
-            notes[:] = [n for n in notes if not n.startswith(f"{path.name}: text read as")]
-            notes.append(f"{path.name}: text read as {actual} (not {used or 'UTF-8'} as declared)")
+            notes[:] = [n for n in notes if n.code not in ENCODING_CODES]
+            notes.append(ReadNote.of("encoding_not_declared", path.name, encoding=actual,
+                                     declared=used or "UTF-8"))  # fmt: skip
         return _read_cut_shapefile(path, layer, actual, notes), actual
     except Exception as exc:  # pyogrio raises several DataSource/driver errors
         raise InputError(
@@ -287,7 +291,7 @@ def _read_raw(
 
 
 def _read_cut_shapefile(
-    path: Path, layer: str | None, encoding: str, notes: list[str]
+    path: Path, layer: str | None, encoding: str, notes: list[ReadNote]
 ) -> gpd.GeoDataFrame:
     """Read a Shapefile whose field names were cut inside a character (10 bytes hold only 3
     UTF-8 Chinese characters): bytes as Latin-1, then decoded, the broken character dropped."""
@@ -311,15 +315,15 @@ def _read_cut_shapefile(
         if str(old).encode("latin-1") != str(new).encode(encoding)
     ]
     if cut:
-        notes.append(
-            f"{path.name}: header(s) {cut} were cut inside a character (a Shapefile field name "
-            "holds 10 bytes); the broken character is dropped"
-        )
+        notes.append(ReadNote.of("headers_cut", path.name, headers=[str(c) for c in cut]))
     return frame.rename(columns=renamed)
 
 
 def layer_for(
-    path: str | Path, entity: str | Entity, layer: str | None = None, notes: list[str] | None = None
+    path: str | Path,
+    entity: str | Entity,
+    layer: str | None = None,
+    notes: list[ReadNote] | None = None,
 ) -> str | None:
     """The layer of a GeoPackage or zip to read ``entity`` from (``None``: the file's only one).
 
@@ -354,7 +358,7 @@ def layer_for(
             f"e.g. --layer {ent.name}={names[0]} (Python: layer={names[0]!r})."
         )
     if notes is not None:
-        notes.append(f"{path.name}: {plural(ent.name)} read from layer {found[0]!r}")
+        notes.append(ReadNote.of("layer_chosen", path.name, entity=ent.name, layer=found[0]))
     return found[0]
 
 
@@ -363,7 +367,7 @@ def _read_table(
     layer: str | None,
     find_header: Callable[[list[list[str]]], int],
     encoding: str | None,
-    notes: list[str],
+    notes: list[ReadNote],
 ) -> tuple[pd.DataFrame, str | None]:
     """A CSV, TSV or workbook sheet as text columns, its header row found by ``find_header``
     among the top rows; and the text encoding used."""
@@ -374,8 +378,8 @@ def _read_table(
         else:
             text, used = decode_text(path, encoding)
             if used != "UTF-8":
-                how = "as given" if encoding else "not valid UTF-8"
-                notes.append(f"{path.name}: text read as {used} ({how})")
+                code = "encoding_given" if encoding else "encoding_not_utf8"
+                notes.append(ReadNote.of(code, path.name, encoding=used))
             sep = "\t" if path.suffix.lower() == ".tsv" else ","
             rows = list(
                 itertools.islice(csv.reader(StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS)
@@ -402,7 +406,7 @@ def _find_header_row(rows: list[list[str]], ent: Entity, mapping: Mapping[str, s
 
 
 def _ensure_geometry(
-    raw: pd.DataFrame, path: Path, crs: str | int | CRS | None, notes: list[str]
+    raw: pd.DataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
 ) -> gpd.GeoDataFrame:
     """``raw`` as a GeoDataFrame in EPSG:4326: 2-D, coordinates checked against the CRS."""
     if isinstance(raw, gpd.GeoDataFrame):
@@ -415,7 +419,7 @@ def _ensure_geometry(
 
 
 def _apply_crs(
-    frame: gpd.GeoDataFrame, path: Path, crs: str | int | CRS | None, notes: list[str]
+    frame: gpd.GeoDataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
 ) -> gpd.GeoDataFrame:
     """Use ``crs`` for a file that declares none, or whose declared lon/lat CRS cannot hold
     its coordinates (GeoJSON always says EPSG:4326); a file's own projected CRS is kept."""
@@ -425,9 +429,9 @@ def _apply_crs(
     if frame.crs.equals(given):
         return frame
     if frame.crs.is_geographic and not _looks_lonlat(frame):
-        notes.append(f"{path.name}: coordinates are not lon/lat; read in {given.to_string()}")
+        notes.append(ReadNote.of("crs_reinterpreted", path.name, crs=given.to_string()))
         return frame.set_crs(given, allow_override=True)
-    notes.append(f"{path.name}: declares {frame.crs.to_string()}; the CRS given is not used for it")
+    notes.append(ReadNote.of("crs_kept", path.name, crs=frame.crs.to_string()))
     return frame
 
 
@@ -436,13 +440,13 @@ def _looks_lonlat(frame: gpd.GeoDataFrame) -> bool:
     return bool(np.isnan(minx) or (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90))
 
 
-def _force_2d(frame: gpd.GeoDataFrame, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
+def _force_2d(frame: gpd.GeoDataFrame, path: Path, notes: list[ReadNote]) -> gpd.GeoDataFrame:
     """Drop the heights of 3-D geometries (grids are drawn on the map), saying so."""
     geoms = np.asarray(frame.geometry.values)
     has_z = shapely.has_z(geoms)
     if not has_z.any():
         return frame
-    notes.append(f"{path.name}: {int(has_z.sum())} 3-D geometries made 2-D (heights dropped)")
+    notes.append(ReadNote.of("made_2d", path.name, n=int(has_z.sum())))
     return frame.set_geometry(shapely.force_2d(geoms), crs=frame.crs)
 
 
@@ -683,7 +687,7 @@ def _drop_blank_rows(frame: pd.DataFrame, ent: Entity, path: Path) -> pd.DataFra
 
 
 def _fill_missing_ids(
-    frame: pd.DataFrame, ent: Entity, path: Path, notes: list[str]
+    frame: pd.DataFrame, ent: Entity, path: Path, notes: list[ReadNote]
 ) -> pd.DataFrame:
     """Generate the ids of compounds, streets and persons that have none (see module doc)."""
     if ent.id_column in ent.required or not len(frame):
@@ -692,19 +696,16 @@ def _fill_missing_ids(
     blank = np.ones(len(frame), bool) if current is None else current.isna().to_numpy()
     if not blank.any():
         return frame
-    if ent.name == "person":
-        generated = _person_ids(frame)
-        kind = "from the household id and row"
-    else:
-        generated = _geometry_ids(frame, GENERATED_ID_PREFIXES[ent.name])
-        kind = f"{GENERATED_ID_PREFIXES[ent.name]}… from the geometry"
+    prefix = GENERATED_ID_PREFIXES.get(ent.name, "")  # persons: from the household id and row
+    generated = _person_ids(frame) if ent.name == "person" else _geometry_ids(frame, prefix)
     ids = generated if current is None else current.where(~blank, generated)
     frame = frame.copy()
     frame[ent.id_column] = pd.Series(ids, index=frame.index, dtype="str")
     frame = frame[[ent.id_column, *[c for c in frame.columns if c != ent.id_column]]]
     made = int((~pd.isna(frame[ent.id_column]) & blank).sum())
     if made:
-        notes.append(f"{path.name}: {made} {ent.name} id(s) generated ({kind})")
+        notes.append(ReadNote.of("ids_generated", path.name, entity=ent.name, n=made,
+                                 prefix=prefix))  # fmt: skip
     return frame
 
 

@@ -20,6 +20,7 @@ import openpyxl
 import pandas as pd
 
 from gridmap.errors import InputError
+from gridmap.io.notes import ReadNote
 
 __all__ = ["HEADER_SEARCH_ROWS", "read_sheet"]
 
@@ -31,12 +32,13 @@ def read_sheet(
     path: Path,
     sheet: str | None,
     find_header: Callable[[list[list[str]]], int],
-    notes: list[str],
+    notes: list[ReadNote],
 ) -> pd.DataFrame:
     """The table of ``sheet`` (default the first) under the header row ``find_header`` picks.
 
     ``find_header`` gets the text cells of the first :data:`HEADER_SEARCH_ROWS` rows and returns
-    the index of the header row. Formula cells without a saved value add a line to ``notes``.
+    the index of the header row. Formula cells without a saved value add a note to ``notes``
+    (``formulas_unsaved``).
 
     Raises
     ------
@@ -139,13 +141,12 @@ def _is_formula(value: object) -> bool:
 
 
 def _note_formulas(
-    path: Path, columns: list[str], missing: list[tuple[int, int]], notes: list[str]
+    path: Path, columns: list[str], missing: list[tuple[int, int]], notes: list[ReadNote]
 ) -> None:
     rows = sorted({r for r, _ in missing})
     headers = sorted({columns[c] for _, c in missing}, key=columns.index)
-    shown = ", ".join(map(str, rows[:10])) + (f" … ({len(rows)} rows)" if len(rows) > 10 else "")
-    notes.append(
-        f"{path.name}: {len(missing)} formula cell(s) in column(s) {headers}, data row(s) "
-        f"{shown}, have no saved value and read as empty; open and save the file in Excel or "
-        "WPS, or type the values"
-    )
+    notes.append(ReadNote.of("formulas_unsaved", path.name, n=len(missing), headers=headers,
+                             rows=rows[:_ROWS_SHOWN], n_rows=len(rows)))  # fmt: skip
+
+
+_ROWS_SHOWN = 10

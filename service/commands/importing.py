@@ -2,23 +2,71 @@
 
 Prints what was loaded (counts per table; with ``--update`` added / updated / unchanged /
 removed per entity), what was linked by location, the published grids now out of bounds and
-where the report is; never a personal value.
+where the report is; never a personal value. All of it in the ``--lang`` chosen (Chinese by
+default): the notes about the files read (:class:`gridmap.io.notes.ReadNote`), the progress,
+the tables and the summary. The reasons of the report's records are English phrases, so the
+Chinese summary counts the records per kind of record instead (the report file has the reasons).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, cast
 
 import typer
 
-from service.commands.options import DB
+from service.commands.options import DB, LANG
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
     from rich.table import Table
 
+    from gridmap.io.notes import ReadNote
+
 __all__ = ["import_command"]
+
+_ZH = {
+    # tables written (store table names) and the words of the tables printed
+    "community": "社区", "compound": "小区", "street": "道路", "building": "楼栋",
+    "household": "住户", "person": "人员", "staff": "网格工作人员", "staff_grid": "人员分管网格",
+    "plan": "方案", "grid": "网格", "table": "数据表", "read": "读取", "written": "写入",
+    "entity": "类别", "added": "新增", "updated": "更新", "unchanged": "未变", "removed": "删除",
+    "records → link": "记录 → 关联到", "linked": "已关联", "grid_code": "网格", "plan_id": "方案",
+    "households": "方案户数", "households_now": "现有户数", "status_now": "现状态",
+    "community_code": "社区", "under_min": "低于下限", "over_max": "超过上限", "ok": "正常",
+    # what the import is doing (the steps service.importer and gridmap.attach report)
+    "write to the store": "写入数据库", "link by location": "按位置关联",
+    "check communities and grids": "检查社区和网格",
+    "attach persons to households": "人员关联到住户",
+    "attach households to buildings": "住户关联到楼栋",
+    "attach buildings to grids": "楼栋关联到网格", "roll up counts": "汇总人数和户数",
+    "starting": "开始",
+}  # fmt: skip
+"""Chinese for the words ``gridmap import --lang zh`` prints."""
+
+_EN = {"plan_id": "plan", "grid_code": "grid", "community_code": "community",
+       "households": "households in plan", "households_now": "households now",
+       "status_now": "status"}  # fmt: skip
+
+
+def _word(text: str, lang: str) -> str:
+    """``text`` in ``lang``: a table, entity or column name, or a fixed phrase."""
+    return _ZH.get(text, text) if lang == "zh" else _EN.get(text, text)
+
+
+def _step_words(description: str, lang: str) -> str:
+    """A step of the import (``read building (楼栋.shp)``, ``validate persons`` …) in ``lang``;
+    a step without Chinese words shows as 导入中 rather than in English."""
+    if lang != "zh":
+        return description
+    verb, _, rest = description.partition(" ")
+    entity, _, file = rest.partition(" ")
+    entity = entity.removesuffix("s") if entity.removesuffix("s") in _ZH else entity
+    if verb in ("read", "validate") and entity in _ZH:
+        return ("读取" if verb == "read" else "检查") + _ZH[entity] + (f" {file}" if file else "")
+    if verb == "write" and rest in _ZH:
+        return f"写入{_ZH[rest]}"
+    return _ZH.get(description, "导入中")
 
 
 class _FileOption(TypedDict):
@@ -68,15 +116,17 @@ def import_command(
     deletions: Path | None = typer.Option(
         None, "--deletions", help="With --update: CSV of entity,id records to remove.", **_FILE
     ),
+    lang: str = LANG,
 ) -> None:
     """Import communities, buildings, households, persons, staff and grids (all or nothing)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from gridmap.errors import GridmapError
-    from service.commands.planfiles import parse_layers, print_notes
+    from service.commands.planfiles import check_lang, parse_layers, print_notes
     from service.importer import ENTITY_ORDER, import_files
 
+    check_lang(lang)
     given = {"community": communities, "compound": compounds, "street": streets,
              "building": buildings, "household": households, "person": persons, "staff": staff,
              "grid": grids}  # fmt: skip
@@ -88,17 +138,17 @@ def import_command(
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
+        console=console, transient=True, disable=not console.is_terminal,
     ) as bar:  # fmt: skip
-        stage = bar.add_task("starting", total=None)
+        stage = bar.add_task(_word("starting", lang), total=None)
         tasks: dict[str, TaskID] = {}
 
         def step(description: str) -> None:
-            bar.update(stage, description=description)
+            bar.update(stage, description=_step_words(description, lang))
 
         def rows(table: str, done: int, total: int) -> None:
             if table not in tasks:
-                tasks[table] = bar.add_task(f"write {table}", total=total)
+                tasks[table] = bar.add_task(_step_words(f"write {table}", lang), total=total)
             bar.update(tasks[table], completed=done)
 
         try:
@@ -108,88 +158,119 @@ def import_command(
                 update=update, replace=replace, deletions=deletions,
             )  # fmt: skip
         except GridmapError as exc:  # InputError, ImportAborted: the message names the records
-            console.print(f"[red]Import failed, nothing was written:[/red] {exc}")
+            failed = (
+                "导入失败，未写入任何内容："
+                if lang == "zh"
+                else "Import failed, nothing was written: "
+            )
+            console.print(f"[red]{failed}[/red]", end="")
+            console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(1) from None
-    print_notes(result.notes)
-    _print_result(result)
+    # ImportResult.notes holds the frames' ReadNote records (annotated list[str] in the importer)
+    print_notes(cast("list[ReadNote]", result.notes), lang)
+    _print_result(result, lang)
 
 
-def _print_result(result) -> None:
+def _print_result(result, lang: str) -> None:
     from rich.console import Console
 
     console = Console()
+    zh = lang == "zh"
+
+    def say(text: str) -> None:
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
+
     if any(c.updated or c.unchanged or c.removed for c in result.changes.values()):
-        console.print(_changes_table(result))
+        console.print(_changes_table(result, lang))
     else:
-        console.print(_counts_table(result))
+        console.print(_counts_table(result, lang))
     for code, plan_id in result.plans.items():
-        console.print(f"community {code}: grids imported as plan {plan_id}")
+        say(f"社区 {code}：网格已导入为方案 {plan_id}" if zh else
+            f"community {code}: grids imported as plan {plan_id}")  # fmt: skip
     if result.linked:
-        console.print(_linked_table(result))
+        console.print(_linked_table(result, lang))
     if result.out_of_bounds:
-        console.print(_out_of_bounds_table(result.out_of_bounds))
-        console.print("Repair them with: gridmap plan redistrict --publish")
-    reasons = result.report.reasons()
-    summary = ", ".join(f"{reason}: {n}" for reason, n in reasons.items())
-    suffix = f" ({summary})" if summary else ""
-    console.print(f"{len(result.report)} record(s) in the report{suffix}")
+        console.print(_out_of_bounds_table(result.out_of_bounds, lang))
+        say("修复命令：gridmap plan redistrict --publish" if zh else
+            "Repair them with: gridmap plan redistrict --publish")  # fmt: skip
+    say(_report_summary(result.report, lang))
     for kind, path in result.report_paths.items():
-        console.print(f"report ({kind}): {path}")
+        say(f"报告（{kind.upper()}）：{path}" if zh else f"report ({kind}): {path}")
 
 
-def _counts_table(result) -> Table:
+def _report_summary(report, lang: str) -> str:
+    """How many records the report holds: per reason (English), or per kind of record (Chinese:
+    the reasons are English phrases; the report file lists them)."""
+    n = len(report)
+    if lang != "zh":
+        summary = ", ".join(f"{reason}: {k}" for reason, k in report.reasons().items())
+        return f"{n} record(s) in the report" + (f" ({summary})" if summary else "")
+    per_entity: dict[str, int] = {}
+    for issue in report:
+        per_entity[issue.entity] = per_entity.get(issue.entity, 0) + 1
+    summary = "，".join(f"{_word(e, lang)} {k} 条" for e, k in per_entity.items())
+    return f"报告中有 {n} 条记录" + (f"（{summary}）" if summary else "")
+
+
+def _table(title: str) -> Table:
     from rich.table import Table
 
-    table = Table(title=f"Import {result.import_run_id}: loaded")
-    table.add_column("table")
-    table.add_column("read", justify="right")
-    table.add_column("written", justify="right")
+    return Table(title=title)
+
+
+def _counts_table(result, lang: str) -> Table:
+    table = _table(f"导入 {result.import_run_id}：已载入" if lang == "zh" else
+                   f"Import {result.import_run_id}: loaded")  # fmt: skip
+    table.add_column(_word("table", lang))
+    table.add_column(_word("read", lang), justify="right")
+    table.add_column(_word("written", lang), justify="right")
     for name, written in result.counts.items():
         read = result.read.get(name)
-        table.add_row(name, "" if read is None else str(read), str(written))
+        table.add_row(_word(name, lang), "" if read is None else str(read), str(written))
     return table
 
 
-def _changes_table(result) -> Table:
-    from rich.table import Table
-
-    table = Table(title=f"Import {result.import_run_id}: changes")
+def _changes_table(result, lang: str) -> Table:
+    table = _table(f"导入 {result.import_run_id}：变更" if lang == "zh" else
+                   f"Import {result.import_run_id}: changes")  # fmt: skip
     for column in ("entity", "read", "added", "updated", "unchanged", "removed"):
-        table.add_column(column, justify="left" if column == "entity" else "right")
+        table.add_column(_word(column, lang), justify="left" if column == "entity" else "right")
     for entity, c in result.changes.items():
         read = result.read.get(entity)
-        removed = f"{c.removed} ({c.retired} retired)" if c.retired else str(c.removed)
-        table.add_row(entity, "" if read is None else str(read), str(c.added), str(c.updated),
-                      str(c.unchanged), removed)  # fmt: skip
+        removed = str(c.removed)
+        if c.retired:
+            removed += f"（{c.retired} 栋停用）" if lang == "zh" else f" ({c.retired} retired)"
+        table.add_row(_word(entity, lang), "" if read is None else str(read), str(c.added),
+                      str(c.updated), str(c.unchanged), removed)  # fmt: skip
     return table
 
 
-def _linked_table(result) -> Table:
-    from rich.table import Table
-
-    table = Table(title="Linked by location")
-    table.add_column("records → link")
-    table.add_column("linked", justify="right")
+def _linked_table(result, lang: str) -> Table:
+    zh = lang == "zh"
+    table = _table("按位置关联" if zh else "Linked by location")
+    table.add_column(_word("records → link", lang))
+    table.add_column(_word("linked", lang), justify="right")
     outside = dict.fromkeys(("building", "compound", "street"), 0)
     for issue in result.report:
         if issue.reason == "outside communities" and issue.entity in outside:
             outside[issue.entity] += 1
     for what, n in result.linked.items():
-        table.add_row(what, str(n))
+        table.add_row(" → ".join(_word(w, lang) for w in what.split(" → ")), str(n))
     for entity, n in outside.items():
         if n:
-            table.add_row(f"{entity} outside every community (see report)", str(n))
+            table.add_row(f"不在任何社区内的{_word(entity, lang)}（见报告）" if zh else
+                          f"{entity} outside every community (see report)", str(n))  # fmt: skip
     return table
 
 
-def _out_of_bounds_table(grids: list[dict]) -> Table:
-    from rich.table import Table
-
-    table = Table(title="Published grids now outside their household bounds")
-    for column in ("community", "grid", "plan", "households in plan", "households now", "status"):
-        table.add_column(column, justify="right" if "households" in column else "left",
-                         no_wrap=column in ("community", "grid"))  # fmt: skip
+def _out_of_bounds_table(grids: list[dict], lang: str) -> Table:
+    table = _table("已发布网格现超出户数范围" if lang == "zh" else
+                   "Published grids now outside their household bounds")  # fmt: skip
+    keys = ("community_code", "grid_code", "plan_id", "households", "households_now", "status_now")
+    for key in keys:
+        table.add_column(_word(key, lang), justify="right" if "households" in key else "left",
+                         no_wrap=key in ("community_code", "grid_code"))  # fmt: skip
     for g in grids:
-        table.add_row(g["community_code"], g["grid_code"], str(g["plan_id"]),
-                      str(g["households"]), str(g["households_now"]), g["status_now"])  # fmt: skip
+        table.add_row(g["community_code"], g["grid_code"], str(g["plan_id"]), str(g["households"]),
+                      str(g["households_now"]), _word(g["status_now"], lang))  # fmt: skip
     return table

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -22,15 +24,26 @@ from gridmap.crs import STORAGE_CRS
 from gridmap.errors import GridmapError, InputError
 from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
 from gridmap.io.layers import plural, read_layer
+from gridmap.io.notes import ReadNote, Words
 from gridmap.problems import Problem, report_lines, write_problems_csv
 from gridmap.spreadsheet import safe_frame
 
+if TYPE_CHECKING:
+    from gridmap.plans.redistrict import RedistrictResult
+
 __all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse_layers",
            "read_inputs", "read_layer_file", "print_notes", "community_progress", "write_plan",
-           "print_problems", "exit_on_error", "report_plan"]  # fmt: skip
+           "print_problems", "exit_on_error", "report_plan", "redistrict_detail"]  # fmt: skip
 
 console = Console(stderr=True)
 LANGS = ("zh", "en")
+_LANG: ContextVar[str] = ContextVar("gridmap_command_lang", default="zh")
+"""The ``--lang`` the running command checked (:func:`check_lang`): what the functions below
+print in when not told otherwise."""
+
+
+def _lang(lang: str | None) -> str:
+    return _LANG.get() if lang is None else lang
 
 
 @dataclass
@@ -41,7 +54,7 @@ class PlanInputs:
     buildings: gpd.GeoDataFrame
     streets: gpd.GeoDataFrame | None
     compounds: gpd.GeoDataFrame | None
-    notes: list[str] = field(default_factory=list)
+    notes: list[ReadNote] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -72,11 +85,13 @@ def exit_on_error() -> Iterator[None]:
 
 
 def check_lang(lang: str) -> None:
-    """Exit with status 2 unless ``lang`` is one of :data:`LANGS`."""
+    """Exit with status 2 unless ``lang`` is one of :data:`LANGS`; else print in ``lang`` from
+    now on (notes, progress and summaries of the functions below)."""
     if lang not in LANGS:
         message = f"error: --lang must be zh or en, not {lang!r}."
         console.print(message, highlight=False, markup=False)
         raise typer.Exit(code=2)
+    _LANG.set(lang)
 
 
 _PLAN_ENTITIES = ("community", "compound", "street", "building", "grid")
@@ -146,13 +161,15 @@ def read_inputs(
     households_field: str | None = None,
     community_code_field: str | None = None,
     options: ReadOptions | None = None,
+    lang: str | None = None,
 ) -> PlanInputs:
     """Read the layers through :func:`gridmap.read_layer`, as ``gridmap import`` does.
 
     Each file's headers are recognised (built-in synonyms, ``--mapping``), the ``--*-field``
     options override them. Problems of all files are raised together in one
     :class:`~gridmap.errors.InputError`; the notes (encoding detected, layer chosen, ids
-    generated) are printed once per file and returned in :attr:`PlanInputs.notes`.
+    generated) are printed once each in ``lang`` (default: the command's ``--lang``) and
+    returned in :attr:`PlanInputs.notes`.
     """
     given = {
         "community": (communities, {community_code_field: "community_code"}),
@@ -179,33 +196,50 @@ def read_inputs(
     if "households" in bld.columns:  # CSV and XLSX counts come as text
         bld["households"] = pd.to_numeric(bld["households"], errors="coerce")
     notes = [n for f in frames.values() if f is not None for n in f.attrs.get("notes", [])]
-    print_notes(notes)
+    print_notes(notes, lang)
     return PlanInputs(communities=frames["community"], buildings=bld, streets=frames["street"],
                       compounds=frames["compound"], notes=notes)  # fmt: skip
 
 
+_TASKS: dict[str, Words] = {"partition": ("partition", "划分网格"),
+                           "redistrict": ("redistrict", "调整网格")}  # fmt: skip
+"""The progress labels of :func:`community_progress`, in English and Chinese."""
+
+
 @contextmanager
-def community_progress(label: str, total: int) -> Iterator[Callable[[str], None]]:
-    """A callback for each community done: a rich bar on a terminal, else a plain line each."""
+def community_progress(
+    task: str, total: int, lang: str | None = None
+) -> Iterator[Callable[[str], None]]:
+    """A callback for each community done: a rich bar on a terminal, else a plain line each.
+
+    ``task`` is ``"partition"`` or ``"redistrict"``, labelled in ``lang`` (default: the
+    command's ``--lang``).
+    """
+    lang = _lang(lang)
+    en, zh = _TASKS[task]
+    label = zh if lang == "zh" else en
     if not console.is_terminal:
         done = [0]
+        colon = "：" if lang == "zh" else ": "
 
         def line(code: str) -> None:
             done[0] += 1
-            console.print(f"{label} {done[0]}/{total}: {code}", highlight=False, markup=False)
+            console.print(f"{label} {done[0]}/{total}{colon}{code}", highlight=False, markup=False)
 
         yield line
         return
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda _code: bar.advance(task)
+        task_id = bar.add_task(label, total=total)
+        yield lambda _code: bar.advance(task_id)
 
 
-def print_notes(notes: Sequence[str]) -> None:
-    """Print each note about the files read once (no personal values: they carry none)."""
-    for note in dict.fromkeys(notes):
-        console.print(note, highlight=False, markup=False, soft_wrap=True)
+def print_notes(notes: Sequence[ReadNote], lang: str | None = None) -> None:
+    """Print each note about the files read once, in ``lang`` (default: the command's
+    ``--lang``); no personal values: they carry none."""
+    lang = _lang(lang)
+    for text in dict.fromkeys(note.message(lang) for note in notes):
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 def write_plan(
@@ -260,13 +294,34 @@ def report_plan(
     lang: str,
     verbose: bool = False,
     problems_out: Path | None = None,
-    detail: str = "",
+    detail: Words | str = ("", ""),
 ) -> None:
-    """Write the plan (:func:`write_plan`), say how many grids went out and how many are
-    flagged (then ``detail``), and print the problems (:func:`print_problems`)."""
+    """Write the plan (:func:`write_plan`), say in ``lang`` how many grids went out and how
+    many are flagged (then ``detail``: English and Chinese, e.g. :func:`redistrict_detail`; a
+    plain string is printed as it is), and print the problems (:func:`print_problems`)."""
     written = write_plan(grids, columns, assignments, out=out, assignments_out=assignments_out)
     n_bad = int((written["status"] != "ok").sum())
-    console.print(
-        f"{len(written)} grids written to {out} ({n_bad} flagged){detail}.", highlight=False
-    )
+    n = len(written)
+    if isinstance(detail, str):
+        detail = (detail, detail)
+    if lang == "zh":
+        said = f"已写出 {n} 个网格：{out}（{n_bad} 个超出户数范围）{detail[1]}。"
+    else:
+        said = f"{n} grids written to {out} ({n_bad} flagged){detail[0]}."
+    console.print(said, highlight=False, markup=False, soft_wrap=True)
     print_problems(problems, lang, verbose=verbose, problems_out=problems_out)
+
+
+def redistrict_detail(result: RedistrictResult) -> Words:
+    """What a redistricting changed, after the summary of :func:`report_plan` (English,
+    Chinese): grids kept, changed and retired, buildings and households that change grid."""
+    kept, changed = len(result.kept_grids), len(result.changed_grids)
+    retired, moved, households = (
+        len(result.retired_codes),
+        len(result.moved),
+        result.households_moved,
+    )
+    return (f": {kept} kept, {changed} changed or new, {retired} code(s) retired; {moved} "
+            f"building(s) and {households} household(s) change grid",
+            f"：{kept} 个未变，{changed} 个调整或新增，{retired} 个编码停用；{moved} 栋楼、"
+            f"{households} 户调整网格")  # fmt: skip

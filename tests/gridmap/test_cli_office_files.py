@@ -64,14 +64,14 @@ def test_gbk_shapefile_without_cpg_gives_the_same_grids_and_says_how_it_was_read
     assert res_a.exit_code == 0 and res_b.exit_code == 0, res_a.output + res_b.output
     assert _grids(out_a) == _grids(out_b)
     assert pd.read_csv(csv_a).equals(pd.read_csv(csv_b))
-    text = " ".join(res_b.output.split())
-    assert text.count("buildings.shp: text read as GB18030 (no .cpg)") == 1
-    assert "buildings.shp: text read as GBK (.cpg)" in " ".join(res_a.output.split())
+    text = " ".join(res_b.output.split())  # Chinese by default
+    assert text.count("buildings.shp：没有 .cpg 文件，按内容判断，文字以 GB18030 读取") == 1
+    assert "buildings.shp：按 .cpg 文件，文字以 GBK 读取" in " ".join(res_a.output.split())
 
 
 def test_encoding_option_overrides_detection(tmp_path):
     files = office_files.gbk_shapefiles(tmp_path / "in", cpg=False)
-    res, out, _ = _partition(files, tmp_path, "--encoding", "GBK")
+    res, out, _ = _partition(files, tmp_path, "--encoding", "GBK", "--lang", "en")
     assert res.exit_code == 0, res.output
     assert "buildings.shp: text read as GBK (as given)" in " ".join(res.output.split())
     wrong, _, _ = _partition(files, tmp_path / "w", "--encoding", "UTF-8")
@@ -84,7 +84,7 @@ def test_multilayer_geopackage_layers_are_found_by_name_or_given(tmp_path):
     bare = office_files.OfficeFiles(communities=files.communities, buildings=files.buildings)
     res, out, _ = _partition(bare, tmp_path / "guessed")
     assert res.exit_code == 0, res.output
-    assert "buildings read from layer '楼栋'" in " ".join(res.output.split())
+    assert "碧江区基础数据.gpkg：楼栋取自图层“楼栋”" in " ".join(res.output.split())
     bad = bare.partition_args() + ["--layer", "building=房屋"]
     res = runner.invoke(app, ["partition", *bad, "--out", str(tmp_path / "g.geojson")])
     assert res.exit_code != 0
@@ -152,6 +152,8 @@ def test_import_reads_the_same_files_gbk_names_and_generated_person_ids(tmp_path
     db = f"sqlite:///{tmp_path / 'store.sqlite'}"
     args = [
         "import",
+        "--lang",
+        "en",
         "--db",
         db,
         "--report-dir",
@@ -191,7 +193,7 @@ def test_redistrict_reads_office_files_the_same_way(tmp_path):
     args = ["redistrict", "--plan", str(grids), "--assignments", str(assignments),
             "--buildings", str(table.buildings), "--communities", str(shp.communities),
             "--streets", str(shp.streets), "--compounds", str(shp.compounds),
-            "--out", str(out)]  # fmt: skip
+            "--out", str(out), "--lang", "en"]  # fmt: skip
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())

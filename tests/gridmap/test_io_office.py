@@ -30,6 +30,11 @@ def gbk(tmp_path_factory):
             office_files.gbk_shapefiles(root / "nocpg", cpg=False))  # fmt: skip
 
 
+def _said(frame, lang="en"):
+    """The notes of a frame read, as a person reads them in ``lang``."""
+    return [note.message(lang) for note in frame.attrs["notes"]]
+
+
 def _zip(shp, target):
     with zipfile.ZipFile(target, "w") as archive:
         for part in shp.parent.glob(shp.stem + ".*"):
@@ -49,7 +54,11 @@ def test_gbk_shapefile_without_cpg_reads_like_with_cpg(gbk):
                                   pd.DataFrame(b.drop(columns="geometry")))  # fmt: skip
     assert a.geometry.geom_equals_exact(b.geometry, 1e-9).all()
     assert b.attrs["encoding"] == "GB18030" and a.attrs["encoding"] == "GBK"
-    assert b.attrs["notes"] == ["buildings.shp: text read as GB18030 (no .cpg)"]
+    assert _said(b) == ["buildings.shp: text read as GB18030 (no .cpg)"]
+    assert _said(b, "zh") == ["buildings.shp：没有 .cpg 文件，按内容判断，文字以 GB18030 读取"]
+    assert [(n.code, dict(n.values)) for n in b.attrs["notes"]] == [
+        ("encoding_detected", {"encoding": "GB18030"})
+    ]
 
 
 def test_zipped_gbk_shapefile_without_cpg(gbk, tmp_path):
@@ -83,7 +92,8 @@ def test_utf8_shapefile_with_headers_cut_inside_a_character(tmp_path):
     assert out[["compound_id", "name", "community_code", "property_company"]].iloc[0].tolist() == [
         "XQ001", "清水塘小区", "520602002001", "社区代管（无物业）"
     ]  # fmt: skip
-    assert any("cut inside a character" in n for n in out.attrs["notes"])
+    assert any("cut inside a character" in n for n in _said(out))
+    assert any("在汉字中间被截断" in n for n in _said(out, "zh"))
 
 
 def test_encoding_argument_overrides_a_wrong_cpg(gbk, tmp_path):
@@ -96,7 +106,8 @@ def test_encoding_argument_overrides_a_wrong_cpg(gbk, tmp_path):
     # Without the argument the text is recognised as not UTF-8, and the note says so.
     guessed = read_layer(tmp_path / "buildings.shp", "building")
     assert guessed["name"].iloc[0] == "清水塘小区1栋" and guessed.attrs["encoding"] == "GB18030"
-    assert guessed.attrs["notes"] == ["buildings.shp: text read as GB18030 (not UTF-8 as declared)"]
+    assert _said(guessed) == ["buildings.shp: text read as GB18030 (not UTF-8 as declared)"]
+    assert _said(guessed, "zh") == ["buildings.shp：文字不是所声明的 UTF-8，以 GB18030 读取"]
 
 
 def test_dbf_detection_needs_non_ascii_text():
@@ -107,7 +118,7 @@ def test_gbk_csv_and_encoding_override(tmp_path):
     path = office_files.persons_roster(tmp_path, rows=20)
     out = read_layer(path, "person")
     assert out.attrs["encoding"] == "GB18030" and out["name"].notna().all()
-    assert "人口花名册.csv: text read as GB18030 (not valid UTF-8)" in out.attrs["notes"]
+    assert "人口花名册.csv: text read as GB18030 (not valid UTF-8)" in _said(out)
     with pytest.raises(InputError, match="cannot be read as utf-8"):
         read_layer(path, "person", encoding="utf-8")
 
@@ -184,9 +195,8 @@ def test_compound_and_street_ids_are_generated_stably(tmp_path):
     assert first["compound_id"].equals(again["compound_id"])
     assert first["compound_id"].str.fullmatch(r"XQ[0-9A-F]{10}").all()
     assert first["compound_id"].is_unique and "name" not in first.columns
-    assert first.attrs["notes"] == [
-        "小区.geojson: 13 compound id(s) generated (XQ… from the geometry)"
-    ]
+    assert _said(first) == ["小区.geojson: 13 compound id(s) generated (XQ… from the geometry)"]
+    assert _said(first, "zh") == ["小区.geojson：13 个小区没有编号，已生成（XQ… 按图形生成）"]
     streets = read_layer(files.streets, "street")
     assert streets["street_id"].str.fullmatch(r"DL[0-9A-F]{10}").all()
     assert streets["name"].iloc[0] == "环城北路"
@@ -258,7 +268,8 @@ def test_multilayer_geopackage_layer_by_name_or_refused(tmp_path):
     files = office_files.multilayer_geopackage(tmp_path)
     out = read_layer(files.buildings, "building")
     assert len(out) == 122
-    assert out.attrs["notes"] == ["碧江区基础数据.gpkg: buildings read from layer '楼栋'"]
+    assert _said(out) == ["碧江区基础数据.gpkg: buildings read from layer '楼栋'"]
+    assert _said(out, "zh") == ["碧江区基础数据.gpkg：楼栋取自图层“楼栋”"]
     with pytest.raises(InputError, match=r"5 layers .*'兴趣点'.*--layer household="):
         read_layer(files.buildings, "household")
     with pytest.raises(InputError, match="has no layer '房屋'"):
@@ -304,14 +315,14 @@ def test_geojson_with_projected_coordinates_takes_the_given_crs(tmp_path):
         read_layer(path, "community")
     out = read_layer(path, "community", crs=office_files.OFFICE_CRS)
     assert 109 < out.total_bounds[0] < 109.3
-    assert "社区.geojson: coordinates are not lon/lat; read in EPSG:4545" in out.attrs["notes"]
+    assert "社区.geojson: coordinates are not lon/lat; read in EPSG:4545" in _said(out)
 
 
 def test_a_declared_projected_crs_wins_over_the_option(tmp_path):
     files = office_files.truncated_shapefiles(tmp_path)
     out = read_layer(files.communities, "community", crs="EPSG:4490")
     assert 109 < out.total_bounds[0] < 109.3
-    assert any("declares EPSG:4545" in n for n in out.attrs["notes"])
+    assert any("declares EPSG:4545" in n for n in _said(out))
 
 
 def test_3d_geometries_are_made_2d_saying_so(tmp_path):
@@ -321,7 +332,8 @@ def test_3d_geometries_are_made_2d_saying_so(tmp_path):
     frame.to_file(path)
     out = read_layer(path, "building")
     assert not shapely.has_z(out.geometry.values).any()
-    assert "b3d.gpkg: 4 3-D geometries made 2-D (heights dropped)" in out.attrs["notes"]
+    assert "b3d.gpkg: 4 3-D geometries made 2-D (heights dropped)" in _said(out)
+    assert "b3d.gpkg：4 个三维图形已改为二维（高度已去掉）" in _said(out, "zh")
 
 
 def test_person_schema_needs_only_the_household():
@@ -361,7 +373,7 @@ def test_xlsx_formulas_without_saved_values_are_reported(tmp_path):
     path = _styled_workbook(tmp_path / "楼栋.xlsx", 5, formula=True)
     out = read_layer(path, "building")
     assert pd.isna(out["households"].iloc[1])
-    assert out.attrs["notes"] == [
+    assert _said(out) == [
         "楼栋.xlsx: 1 formula cell(s) in column(s) ['户数'], data row(s) 2, have no saved value "
         "and read as empty; open and save the file in Excel or WPS, or type the values"
     ]

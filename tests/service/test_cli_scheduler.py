@@ -40,7 +40,7 @@ def test_partition_on_a_scheduler_writes_the_files_of_a_local_run(scheduler, tmp
     local, dask = tmp_path / "local", tmp_path / "dask"
     run("partition", *files, "--seed", 3, "--jobs", 1, "--out", f"{local}.geojson",
         "--assignments", f"{local}.csv")  # fmt: skip
-    printed = run("partition", *files, "--seed", 3, "--scheduler", scheduler,
+    printed = run("partition", *files, "--seed", 3, "--scheduler", scheduler, "--lang", "en",
                   "--out", f"{dask}.geojson", "--assignments", f"{dask}.csv")  # fmt: skip
     assert "grids written" in printed
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()

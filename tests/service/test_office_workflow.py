@@ -107,7 +107,7 @@ def test_update_round_trip_flags_and_repairs_the_broken_grid(store_url, tmp_path
     buildings.loc[buildings["楼栋编号"] == target, "户数"] += grow
     changed = tmp_path / "楼栋_更新.geojson"
     buildings.to_crs(4326).to_file(changed, driver="GeoJSON", engine="pyogrio")
-    printed = run("import", "--db", store_url, "--update", "--buildings", changed,
+    printed = run("import", "--lang", "en", "--db", store_url, "--update", "--buildings", changed,
                   "--report-dir", tmp_path / "reports")  # fmt: skip
     assert "updated" in printed
 

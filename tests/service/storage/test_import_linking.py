@@ -103,7 +103,7 @@ def test_a_community_column_in_the_file_is_kept(store_url, files, tmp_path):
 def test_cli_prints_what_was_linked_and_what_lies_outside(store_url, files, tmp_path):
     from service.cli import app
 
-    args = ["import", "--db", store_url, "--report-dir", str(tmp_path / "rep"),
+    args = ["import", "--lang", "en", "--db", store_url, "--report-dir", str(tmp_path / "rep"),
             "--communities", str(files["community"]),
             "--buildings", str(files["building"])]  # fmt: skip
     result = CliRunner().invoke(app, args, env={"COLUMNS": "120"})

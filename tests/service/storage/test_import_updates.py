@@ -185,7 +185,7 @@ def test_cli_update_prints_changes_and_grids_out_of_bounds(store_url, office, tm
     from service.cli import app
 
     import_files(office, url=store_url)
-    base = ["import", "--db", store_url, "--report-dir", str(tmp_path / "rep")]
+    base = ["import", "--lang", "en", "--db", store_url, "--report-dir", str(tmp_path / "rep")]
     refused = CliRunner().invoke(app, [*base, "--replace", "building", "--buildings",
                                        str(_changed(tmp_path))])  # fmt: skip
     assert refused.exit_code == 2 and "--update" in refused.output

@@ -249,7 +249,7 @@ def test_households_and_persons_attach_to_stored_buildings(store_url):
 def test_cli_import_prints_counts_and_report_but_no_personal_data(store_url, tmp_path):
     from service.cli import app
 
-    args = ["import", "--db", store_url, "--report-dir", str(tmp_path / "rep")]
+    args = ["import", "--lang", "en", "--db", store_url, "--report-dir", str(tmp_path / "rep")]
     for entity, path in FULL.items():
         option = {"community": "communities", "compound": "compounds", "street": "streets",
                   "building": "buildings", "household": "households", "person": "persons",

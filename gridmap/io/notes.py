@@ -1,0 +1,202 @@
+"""Notes about files read: what :func:`gridmap.read_layer` detected or chose, in English and
+Chinese, all written here.
+
+A :class:`ReadNote` is a small record (``code``, ``file``, ``values``) appended to
+``frame.attrs["notes"]``; :meth:`ReadNote.message` words it in the language asked for
+(``message_zh``, ``message_en``), so a command prints one language at a time. The record is a
+named tuple: hashable (repeats are dropped with ``dict.fromkeys``), picklable, and written as
+plain JSON where pandas stores ``attrs`` (Parquet). ``str(note)`` is the English message.
+
+Codes (:data:`NOTE_CODES`):
+
+============================  ========================================================
+``encoding_given``            text read in the encoding given (``--encoding``)
+``encoding_cpg``              text read as the Shapefile's ``.cpg`` says
+``encoding_detected``         Shapefile without ``.cpg``: encoding judged from the text
+``encoding_not_declared``     the ``.cpg`` or code page is wrong: read as detected
+``encoding_not_utf8``         a CSV that is not UTF-8, read as GB18030
+``headers_cut``               Shapefile field names cut inside a character
+``layer_chosen``              the layer of a multi-layer file, found by its name
+``crs_reinterpreted``         coordinates not lon/lat although declared so: read in the CRS given
+``crs_kept``                  the file's own CRS kept, the CRS given not used
+``made_2d``                   3-D geometries made 2-D
+``ids_generated``             ids generated for records without one
+``formulas_unsaved``          spreadsheet formulas without a saved value, read as empty
+============================  ========================================================
+
+Examples
+--------
+>>> note = ReadNote.of("encoding_detected", "buildings.shp", encoding="GB18030")
+>>> note.message_en
+'buildings.shp: text read as GB18030 (no .cpg)'
+>>> note.message("zh")
+'buildings.shp：没有 .cpg 文件，按内容判断，文字以 GB18030 读取'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+__all__ = ["ENCODING_CODES", "ENTITY_WORDS", "NOTE_CODES", "ReadNote", "Words", "entity_word"]
+
+Words = tuple[str, str]
+"""A text in English and in Chinese."""
+
+ENTITY_WORDS: dict[str, Words] = {
+    "community": ("communities", "社区"),
+    "compound": ("compounds", "小区"),
+    "street": ("streets", "道路"),
+    "building": ("buildings", "楼栋"),
+    "household": ("households", "住户"),
+    "person": ("persons", "人员"),
+    "staff": ("staff", "网格工作人员"),
+    "grid": ("grids", "网格"),
+}
+"""Entity name → (English plural, Chinese), for messages."""
+
+
+def entity_word(entity: str, lang: str) -> str:
+    """``entity`` in words: the English plural (``communities``) or the Chinese (``社区``)."""
+    en, zh = ENTITY_WORDS.get(entity, (entity, entity))
+    return zh if lang == "zh" else en
+
+
+def _quoted(items: Iterable[object], lang: str) -> str:
+    """``['a', 'b']`` (English, as Python prints a list) or ``“a”、“b”`` (Chinese)."""
+    items = [str(i) for i in items]
+    return "、".join(f"“{i}”" for i in items) if lang == "zh" else str(items)
+
+
+def _encoding(how_en: str, how_zh: str) -> Callable[..., Words]:
+    def words(file: str, encoding: str, **_: Any) -> Words:
+        return (f"{file}: text read as {encoding} ({how_en})",
+                f"{file}：{how_zh}，文字以 {encoding} 读取")  # fmt: skip
+
+    return words
+
+
+def _not_declared(file: str, encoding: str, declared: str, **_: Any) -> Words:
+    return (f"{file}: text read as {encoding} (not {declared} as declared)",
+            f"{file}：文字不是所声明的 {declared}，以 {encoding} 读取")  # fmt: skip
+
+
+def _headers_cut(file: str, headers: Sequence[str], **_: Any) -> Words:
+    return (f"{file}: header(s) {_quoted(headers, 'en')} were cut inside a character (a Shapefile "
+            "field name holds 10 bytes); the broken character is dropped",
+            f"{file}：表头 {_quoted(headers, 'zh')} 在汉字中间被截断（.shp 文件的字段名最多 10 个"
+            "字节），残缺的字已去掉")  # fmt: skip
+
+
+def _layer_chosen(file: str, entity: str, layer: str, **_: Any) -> Words:
+    return (f"{file}: {entity_word(entity, 'en')} read from layer {layer!r}",
+            f"{file}：{entity_word(entity, 'zh')}取自图层“{layer}”")  # fmt: skip
+
+
+def _crs_reinterpreted(file: str, crs: str, **_: Any) -> Words:
+    return (f"{file}: coordinates are not lon/lat; read in {crs}",
+            f"{file}：坐标不是经纬度，按 {crs} 读取")  # fmt: skip
+
+
+def _crs_kept(file: str, crs: str, **_: Any) -> Words:
+    return (f"{file}: declares {crs}; the CRS given is not used for it",
+            f"{file}：文件自带坐标系 {crs}，指定的坐标系不用于此文件")  # fmt: skip
+
+
+def _made_2d(file: str, n: int, **_: Any) -> Words:
+    return (f"{file}: {n} 3-D geometries made 2-D (heights dropped)",
+            f"{file}：{n} 个三维图形已改为二维（高度已去掉）")  # fmt: skip
+
+
+def _ids_generated(file: str, entity: str, n: int, prefix: str = "", **_: Any) -> Words:
+    if prefix:
+        how_en, how_zh = f"{prefix}… from the geometry", f"{prefix}… 按图形生成"
+    else:
+        how_en, how_zh = "from the household id and row", "按户号和行序生成"
+    return (f"{file}: {n} {entity} id(s) generated ({how_en})",
+            f"{file}：{n} 个{entity_word(entity, 'zh')}没有编号，已生成（{how_zh}）")  # fmt: skip
+
+
+def _formulas_unsaved(
+    file: str, n: int, headers: Sequence[str], rows: Sequence[int], n_rows: int, **_: Any
+) -> Words:
+    more = n_rows > len(rows)
+    rows_en = ", ".join(map(str, rows)) + (f" … ({n_rows} rows)" if more else "")
+    rows_zh = "、".join(map(str, rows)) + (f" … 共 {n_rows} 行" if more else "")
+    return (f"{file}: {n} formula cell(s) in column(s) {_quoted(headers, 'en')}, data row(s) "
+            f"{rows_en}, have no saved value and read as empty; open and save the file in "
+            "Excel or WPS, or type the values",
+            f"{file}：{_quoted(headers, 'zh')} 列有 {n} 个公式单元格没有保存的值（数据行 "
+            f"{rows_zh}），按空值读取；请用 Excel 或 WPS 打开后保存，或直接填入数值")  # fmt: skip
+
+
+_WORDS: dict[str, Callable[..., Words]] = {
+    "encoding_given": _encoding("as given", "按指定的编码"),
+    "encoding_cpg": _encoding(".cpg", "按 .cpg 文件"),
+    "encoding_detected": _encoding("no .cpg", "没有 .cpg 文件，按内容判断"),
+    "encoding_not_declared": _not_declared,
+    "encoding_not_utf8": _encoding("not valid UTF-8", "不是 UTF-8 文字"),
+    "headers_cut": _headers_cut,
+    "layer_chosen": _layer_chosen,
+    "crs_reinterpreted": _crs_reinterpreted,
+    "crs_kept": _crs_kept,
+    "made_2d": _made_2d,
+    "ids_generated": _ids_generated,
+    "formulas_unsaved": _formulas_unsaved,
+}
+
+NOTE_CODES = tuple(_WORDS)
+"""Every code a :class:`ReadNote` may have."""
+
+ENCODING_CODES = frozenset(c for c in NOTE_CODES if c.startswith("encoding_"))
+"""The codes that say which text encoding a file was read in (one per file)."""
+
+
+class ReadNote(NamedTuple):
+    """Something worth telling the person who gave a file, found while reading it.
+
+    Attributes
+    ----------
+    code : str
+        One of :data:`NOTE_CODES`.
+    file : str
+        The file's name (with the layer, for a shapefile inside a zip).
+    values : tuple of (name, value) pairs
+        What the message says (encoding, layer, counts …); no personal value.
+    """
+
+    code: str
+    file: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, code: str, file: str, **values: Any) -> ReadNote:
+        """The note ``code`` about ``file``; lists among ``values`` are kept as tuples.
+
+        Raises
+        ------
+        ValueError
+            ``code`` is not one of :data:`NOTE_CODES`.
+        """
+        if code not in _WORDS:
+            raise ValueError(f"unknown read note {code!r}; codes are {list(NOTE_CODES)}")
+        frozen = {k: tuple(v) if isinstance(v, list | tuple) else v for k, v in values.items()}
+        return cls(code, file, tuple(frozen.items()))
+
+    def message(self, lang: str = "zh") -> str:
+        """The note in ``lang``: ``"zh"`` (Chinese) or ``"en"``."""
+        en, zh = _WORDS[self.code](self.file, **dict(self.values))
+        return zh if lang == "zh" else en
+
+    @property
+    def message_zh(self) -> str:
+        """The note in Chinese."""
+        return self.message("zh")
+
+    @property
+    def message_en(self) -> str:
+        """The note in English."""
+        return self.message("en")
+
+    def __str__(self) -> str:
+        return self.message_en

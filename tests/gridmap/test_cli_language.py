@@ -1,0 +1,181 @@
+"""Issue 11 §2: command-line output is for a person, one language at a time, no repeated lines.
+
+``gridmap partition`` and ``gridmap import`` run on files as offices have them
+(tests/office_files.py: GBK Shapefiles without ``.cpg``, Chinese headers, a multi-layer
+GeoPackage, compounds without ids, a roster without person ids), so the notes about reading them
+(encoding guessed, layer chosen, ids generated), the progress and the summaries are all printed.
+With ``--lang zh`` stdout and stderr hold no English word (file names, paths, codes, CRS and
+encoding names, options excepted); with ``--lang en`` no Chinese but what the files hold.
+"""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+from typer.testing import CliRunner
+
+import geodata
+from gridmap.io.encodings import decode_text
+from gridmap.io.layers import plural
+from service.cli import app
+from tests import office_files
+
+runner = CliRunner()
+
+_CODES = [
+    r"(?:/[^\s：（）]+)+",  # paths
+    r"[^\s：（）“”'/]+\.(?:shp|gpkg|csv|geojson|json|xlsx|cpg|zip)\b",  # file names
+    r"\.(?:cpg|shp|dbf)\b",  # kinds of file
+    r"EPSG:\d+",
+    r"--[a-z-]+",  # options to type
+    r"\bgridmap(?: [a-z]+)*",  # a command to type
+]
+_ENGLISH_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z]*[a-z][A-Za-z]*(?![A-Za-z0-9_])")
+"""A word with a lower-case letter: codes (B00088, XQ001, GB18030, UTF-8) are upper case."""
+_CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+"""Chinese characters and full-width punctuation (，：（）)."""
+_GLOSS = re.compile(r"[A-Za-z] \(([\u4e00-\u9fff]+)\)")
+"""An English term followed by its Chinese name in brackets: ``Compound (小区)``."""
+
+
+def english_words(output: str) -> list[str]:
+    """The English words of ``output``, once its paths, file names and codes are taken out."""
+    for code in _CODES:
+        output = re.sub(code, " ", output)
+    return _ENGLISH_WORD.findall(output)
+
+
+def foreign_chinese(output: str, data: set[str]) -> list[str]:
+    """The Chinese of ``output`` that is neither in the files (``data``) nor a gloss."""
+    glosses = set(_GLOSS.findall(output))
+    return [
+        run
+        for run in _CHINESE.findall(output)
+        if run not in glosses and not any(run in text for text in data)
+    ]
+
+
+def repeated_lines(output: str) -> list[str]:
+    """Lines said twice (table borders aside)."""
+    lines = [line.strip() for line in output.splitlines()]
+    said = [line for line in lines if line and not set(line) <= set("┏┳┓┡╇┩└┴┘━─│┃ ")]
+    return sorted({line for line in said if said.count(line) > 1})
+
+
+def data_text(*paths: Path) -> set[str]:
+    """Every name and text value of the files: file and layer names, headers, values."""
+    texts: set[str] = set()
+    for path in paths:
+        texts.add(path.name)
+        if path.suffix == ".csv":
+            frames = [pd.read_csv(StringIO(decode_text(path)[0]), dtype=str)]
+        else:
+            layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+            texts.update(layers)
+            encoding = "GB18030" if path.suffix == ".shp" else None
+            frames = [pyogrio.read_dataframe(path, layer=n, encoding=encoding) for n in layers]
+        for frame in frames:
+            texts.update(map(str, frame.columns))
+            for column in frame.columns:
+                if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+                    texts.update(str(v) for v in frame[column].dropna())
+    return texts
+
+
+def assert_one_language(output: str, lang: str, data: set[str]) -> None:
+    assert output.strip()
+    if lang == "zh":
+        assert english_words(output) == [], output
+    else:
+        assert foreign_chinese(output, data) == [], output
+    assert repeated_lines(output) == [], output
+
+
+def test_the_checks_catch_the_other_language():
+    data = {"清水塘小区", "buildings.shp"}
+    zh = (
+        "buildings.shp：没有 .cpg 文件，按内容判断，文字以 GB18030 读取\n划分网格 1/3：520602002001"
+    )
+    assert english_words(zh) == []
+    assert english_words(zh + "\n3 grids written to /tmp/x/g.geojson") == ["grids", "written", "to"]
+    assert english_words("报告（csv）：/tmp/a b/r.csv") == ["csv", "b"]
+    en = "buildings.shp: text read as GB18030 (no .cpg)\nCompound (小区) of 清水塘小区"
+    assert foreign_chinese(en, data) == []
+    assert foreign_chinese(en + "\n楼栋B1有528户", data) == ["楼栋", "有", "户"]
+    assert foreign_chinese("summary：done", data) == ["："]
+    assert repeated_lines("a\n└──┘\nb\n└──┘\n") == [] and repeated_lines("a\nb\na\n") == ["a"]
+
+
+_SETS = {
+    "gbk_without_cpg": lambda d: office_files.gbk_shapefiles(d, cpg=False),
+    "multilayer_geopackage": lambda d: _bare(office_files.multilayer_geopackage(d)),
+    "compounds_without_ids": office_files.compounds_without_ids,
+}
+"""Office sets whose reading prints notes: encoding guessed, layer chosen, ids generated."""
+_NOTE = {
+    "gbk_without_cpg": ("没有 .cpg 文件", "(no .cpg)"),
+    "multilayer_geopackage": ("楼栋取自图层“楼栋”", "buildings read from layer '楼栋'"),
+    "compounds_without_ids": ("个小区没有编号，已生成", "compound id(s) generated"),
+}
+
+
+def _bare(files: office_files.OfficeFiles) -> office_files.OfficeFiles:
+    """The GeoPackage without ``--layer``: the layers are found by their names (a note says so)."""
+    return office_files.OfficeFiles(communities=files.communities, buildings=files.buildings,
+                                    compounds=files.compounds, streets=files.streets)  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", sorted(_SETS))
+def test_partition_prints_one_language(name, lang, tmp_path):
+    files = _SETS[name](tmp_path / "in")
+    out = tmp_path / "grids.geojson"
+    res = runner.invoke(app, ["partition", *files.partition_args(), "--out", str(out),
+                              "--jobs", "1", "--lang", lang])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    output = res.stdout + res.stderr
+    assert_one_language(output, lang, data_text(*files.sources().values()))
+    zh_note, en_note = _NOTE[name]
+    assert (zh_note if lang == "zh" else en_note) in output
+    summary = "个网格：" if lang == "zh" else "grids written to"
+    progress = "划分网格 3/3：" if lang == "zh" else "partition 3/3: "
+    assert output.count(summary) == 1 and output.count(progress) == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_import_prints_one_language(lang, tmp_path):
+    files = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
+    roster = office_files.persons_roster(tmp_path, rows=40)  # GBK, no person ids
+    households = Path(geodata.get_path("households.csv"))
+    args = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang,
+            "--report-dir", str(tmp_path / "rep"), "--households", str(households),
+            "--persons", str(roster)]  # fmt: skip
+    for entity, path in files.sources().items():
+        args += [f"--{plural(entity)}", str(path)]
+    res = runner.invoke(app, args, env={"COLUMNS": "120"})
+    assert res.exit_code == 0, res.output
+    output = res.stdout + res.stderr
+    assert_one_language(output, lang, data_text(*files.sources().values(), roster, households))
+    if lang == "zh":
+        assert "人口花名册.csv：40 个人员没有编号，已生成" in output
+        assert "communities.shp：没有 .cpg 文件" in output and "报告中有" in output
+    else:
+        assert "人口花名册.csv: 40 person id(s) generated" in output
+        assert "communities.shp: text read as GB18030 (no .cpg)" in output
+        assert "record(s) in the report" in output
+
+
+def test_import_without_a_language_speaks_chinese_and_refuses_an_unknown_one(tmp_path):
+    files = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
+    args = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--report-dir",
+            str(tmp_path / "rep"), "--communities", str(files.communities)]  # fmt: skip
+    res = runner.invoke(app, [*args, "--lang", "fr"])
+    assert res.exit_code == 2 and "--lang must be zh or en" in res.output
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "communities.shp：没有 .cpg 文件" in res.output and "已载入" in res.output

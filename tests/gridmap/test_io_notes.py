@@ -1,0 +1,66 @@
+"""Reading notes (gridmap.io.notes): one record, worded in Chinese or English, usable in attrs."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from gridmap.io.layers import read_layer
+from gridmap.io.notes import NOTE_CODES, ReadNote
+from tests import office_files
+
+_VALUES = {
+    "encoding_given": {"encoding": "GBK"},
+    "encoding_cpg": {"encoding": "UTF-8"},
+    "encoding_detected": {"encoding": "GB18030"},
+    "encoding_not_declared": {"encoding": "GB18030", "declared": "UTF-8"},
+    "encoding_not_utf8": {"encoding": "GB18030"},
+    "headers_cut": {"headers": ["所属社", "物业公"]},
+    "layer_chosen": {"entity": "building", "layer": "楼栋"},
+    "crs_reinterpreted": {"crs": "EPSG:4545"},
+    "crs_kept": {"crs": "EPSG:4545"},
+    "made_2d": {"n": 4},
+    "ids_generated": {"entity": "compound", "n": 13, "prefix": "XQ"},
+    "formulas_unsaved": {"n": 12, "headers": ["户数"], "rows": list(range(1, 11)), "n_rows": 12},
+}
+_DATA = {"b.shp", "所属社", "物业公", "楼栋", "户数"}  # the file's own names and headers
+
+
+def test_every_code_is_worded_in_both_languages_one_at_a_time():
+    assert set(_VALUES) == set(NOTE_CODES)
+    for code, values in _VALUES.items():
+        note = ReadNote.of(code, "b.shp", **values)
+        zh, en = note.message("zh"), note.message("en")
+        assert zh == note.message_zh and en == note.message_en == str(note)
+        assert zh.startswith("b.shp：") and en.startswith("b.shp: ")
+        words = re.findall(r"(?<![A-Za-z0-9_.])[A-Za-z]*[a-z][A-Za-z]*", zh.removeprefix("b.shp"))
+        assert set(words) <= {"Excel"}, (code, zh)  # ".cpg", ".shp" (kinds of file) aside
+        chinese = re.findall(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+", en)
+        assert set(chinese) <= _DATA, (code, en)
+
+
+def test_unknown_code_is_refused():
+    with pytest.raises(ValueError, match="unknown read note 'encoding'"):
+        ReadNote.of("encoding", "b.shp", encoding="GBK")
+
+
+def test_notes_in_attrs_survive_parquet_pickle_and_repeats(tmp_path):
+    files = office_files.compounds_without_ids(tmp_path / "in")
+    frame = read_layer(files.compounds, "compound")
+    (note,) = frame.attrs["notes"]
+    assert (note.code, note.file, dict(note.values)) == (
+        "ids_generated", "小区.geojson", {"entity": "compound", "n": 13, "prefix": "XQ"}
+    )  # fmt: skip
+    assert pickle.loads(pickle.dumps(note)) == note
+    assert list(dict.fromkeys([note, ReadNote.of(*note[:2], **dict(note.values))])) == [note]
+    frame.to_parquet(tmp_path / "c.parquet")  # pandas writes attrs as JSON: records must be
+    assert json.loads(json.dumps(frame.attrs))["notes"][0][0] == "ids_generated"
+    persons = read_layer(office_files.persons_roster(tmp_path, rows=5), "person")
+    assert not isinstance(persons, gpd.GeoDataFrame)
+    persons.to_parquet(tmp_path / "p.parquet")  # pandas' own Parquet writer, attrs kept
+    assert pd.read_parquet(tmp_path / "p.parquet").attrs["notes"][0][0] == "encoding_not_utf8"
