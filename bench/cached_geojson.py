@@ -23,6 +23,7 @@ runs it).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -63,7 +64,9 @@ def _lua(headers: dict[str, str], folder: Path) -> Path | None:
     if not headers:
         return None
     path = folder / f"headers-{abs(hash(tuple(headers.items())))}.lua"
-    path.write_text("".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items()))
+    # json.dumps quotes a string as Lua does: an ETag's own quotes are escaped ("\"…\"")
+    path.write_text("".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n"
+                            for k, v in headers.items()))  # fmt: skip
     return path
 
 
