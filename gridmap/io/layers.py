@@ -62,7 +62,7 @@ from gridmap.errors import CRSError, InputError
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
-from gridmap.io.notes import ENCODING_CODES, ReadNote
+from gridmap.io.notes import ENCODING_CODES, ReadNote, ReadWarning
 from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet
 from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
 from gridmap.spreadsheet import safe_frame
@@ -196,7 +196,8 @@ def read_layer(
     if ent.geometry is not None:
         raw = _ensure_geometry(raw, path, crs, notes)
     needed = ent.required if required is None else tuple(required)
-    frame = _canonical_columns(raw, ent, mapping, path, needed, fields, keep_extra=keep_extra)
+    frame = _canonical_columns(raw, ent, mapping, path, needed, fields, keep_extra=keep_extra,
+                               notes=notes)  # fmt: skip
     frame = _drop_blank_rows(frame, ent, path)
     frame = _fill_missing_ids(frame, ent, path, notes)
     if ent.geometry is None:
@@ -412,7 +413,7 @@ def _ensure_geometry(
     if isinstance(raw, gpd.GeoDataFrame):
         frame = _apply_crs(raw, path, crs, notes)
     else:
-        frame = _geometry_from_table(raw, path, crs)
+        frame = _geometry_from_table(raw, path, crs, notes)
     frame = _force_2d(frame, path, notes)
     _check_lonlat_range(frame, path, given=crs is not None)
     return to_storage_crs(frame, layer=path.name)
@@ -479,7 +480,7 @@ def _find_geometry_columns(columns: list[str]) -> dict[str, str]:
 
 
 def _geometry_from_table(
-    table: pd.DataFrame, path: Path, crs: str | int | CRS | None
+    table: pd.DataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
 ) -> gpd.GeoDataFrame:
     cols = _find_geometry_columns(list(table.columns))
     if "lon" in cols and "lat" in cols:
@@ -488,13 +489,14 @@ def _geometry_from_table(
         geoms = shapely.points(lon, lat)
         given = (table[cols["lon"]].notna() | table[cols["lat"]].notna()).to_numpy()
         geoms[np.isnan(lon) | np.isnan(lat)] = None
-        _warn_bad_rows(given & (np.isnan(lon) | np.isnan(lat)), path, "lon/lat are not numbers")
+        bad = given & (np.isnan(lon) | np.isnan(lat))
+        _warn_rows(notes, "rows_without_geometry", bad, path, column="lonlat")
         used = [cols["lon"], cols["lat"]]
     elif "wkt" in cols:
         text = table[cols["wkt"]].astype(object).where(table[cols["wkt"]].notna(), None)
         geoms = shapely.from_wkt(text.to_numpy(), on_invalid="ignore")
         bad = shapely.is_missing(geoms) & text.notna().to_numpy()
-        _warn_bad_rows(bad, path, "the WKT text cannot be parsed")
+        _warn_rows(notes, "rows_without_geometry", bad, path, column="wkt")
         used = [cols["wkt"]]
     else:
         return gpd.GeoDataFrame(
@@ -518,14 +520,18 @@ def _guess_table_crs(frame: gpd.GeoDataFrame, path: Path) -> CRS:
     )
 
 
-def _warn_bad_rows(bad: np.ndarray, path: Path, problem: str) -> None:
+_ROWS_SHOWN = 20
+
+
+def _warn_rows(
+    notes: list[ReadNote], code: str, bad: np.ndarray, path: Path, **values: str
+) -> None:
+    """Note (and warn, :class:`~gridmap.io.notes.ReadWarning`) the data rows where ``bad``."""
     rows = [int(i) + 1 for i in np.flatnonzero(bad)]
     if rows:
-        warnings.warn(
-            f"{path.name}: data row(s) {_short(rows)}: {problem}; they get no geometry.",
-            UserWarning,
-            stacklevel=4,
-        )
+        note = ReadNote.of(code, path.name, rows=rows[:_ROWS_SHOWN], n_rows=len(rows), **values)
+        notes.append(note)
+        warnings.warn(note.message_en, ReadWarning, stacklevel=5)
 
 
 # --- columns and values ------------------------------------------------------------------------
@@ -540,6 +546,7 @@ def _canonical_columns(
     fields: Mapping[str, str] | None = None,
     *,
     keep_extra: bool,
+    notes: list[ReadNote],
 ) -> pd.DataFrame:
     """``raw`` with canonical columns; every header problem of the file in one InputError."""
     geometry = raw.geometry.name if isinstance(raw, gpd.GeoDataFrame) else None
@@ -567,7 +574,8 @@ def _canonical_columns(
     for header in order:
         column = resolved[header]
         values = raw[header].reset_index(drop=True)
-        out[column] = values if column in _NUMERIC_COLUMNS else _as_text(values, column, path)
+        numeric = column in _NUMERIC_COLUMNS
+        out[column] = values if numeric else _as_text(values, column, path, notes)
     problems += _id_like_problems(out, {c: h for h, c in resolved.items()}, ent)
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
@@ -638,9 +646,9 @@ def _id_like_problems(frame: pd.DataFrame, header_of: dict[str, object], ent: En
     return problems
 
 
-def _as_text(values: pd.Series, column: str, path: Path) -> pd.Series:
+def _as_text(values: pd.Series, column: str, path: Path, notes: list[ReadNote]) -> pd.Series:
     """Text column: ints without ``.0``, dates as ISO, stripped, empty → missing."""
-    numeric_ids = []
+    numeric_ids = np.zeros(len(values), bool)
     text: list[str | None] = []
     for i, v in enumerate(values.tolist()):
         if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
@@ -652,7 +660,7 @@ def _as_text(values: pd.Series, column: str, path: Path) -> pd.Series:
             if column == "id_number" and (
                 isinstance(v, float | np.floating) or abs(int(v)) > _EXACT_FLOAT_LIMIT
             ):
-                numeric_ids.append(i + 1)
+                numeric_ids[i] = True
             v = str(int(v)) if float(v).is_integer() else str(v)
         elif isinstance(v, datetime):  # pd.Timestamp included
             midnight = (v.hour, v.minute, v.second) == (0, 0, 0)
@@ -661,14 +669,7 @@ def _as_text(values: pd.Series, column: str, path: Path) -> pd.Series:
             v = v.isoformat()
         s = str(v).strip()
         text.append(s or None)
-    if numeric_ids:
-        warnings.warn(
-            f"{path.name}: ID numbers in data row(s) {_short(numeric_ids)} are stored as numbers; "
-            "spreadsheets keep only 15 significant digits, so they are probably wrong. Format the "
-            "column as text and re-enter them.",
-            UserWarning,
-            stacklevel=5,
-        )
+    _warn_rows(notes, "id_numbers_as_numbers", numeric_ids, path)
     return pd.Series(text, dtype="str")
 
 
@@ -744,8 +745,3 @@ def _geometry_ids(frame: pd.DataFrame, prefix: str) -> pd.Series:
         seen[digest] = seen.get(digest, 0) + 1
         ids.append(prefix + digest + (f"-{seen[digest]}" if seen[digest] > 1 else ""))
     return pd.Series(ids, index=frame.index, dtype="str")
-
-
-def _short(items: Sequence[object], limit: int = 20) -> str:
-    shown = ", ".join(str(i) for i in items[:limit])
-    return shown + (f" … ({len(items)} in all)" if len(items) > limit else "")

@@ -22,7 +22,12 @@ Codes (:data:`NOTE_CODES`):
 ``made_2d``                   3-D geometries made 2-D
 ``ids_generated``             ids generated for records without one
 ``formulas_unsaved``          spreadsheet formulas without a saved value, read as empty
+``rows_without_geometry``     table rows whose lon/lat or WKT cannot be read (also warned)
+``id_numbers_as_numbers``     ID numbers a spreadsheet stored as numbers (also warned)
 ============================  ========================================================
+
+The last two are also warned (:class:`ReadWarning`, in English) for users of the library; the
+commands print the note instead, in the language asked for.
 
 Examples
 --------
@@ -38,7 +43,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["ENCODING_CODES", "ENTITY_WORDS", "NOTE_CODES", "ReadNote", "Words", "entity_word"]
+__all__ = ["ENCODING_CODES", "ENTITY_WORDS", "NOTE_CODES", "ReadNote", "ReadWarning", "Words",
+           "entity_word"]  # fmt: skip
 
 Words = tuple[str, str]
 """A text in English and in Chinese."""
@@ -130,6 +136,34 @@ def _formulas_unsaved(
             f"{rows_zh}），按空值读取；请用 Excel 或 WPS 打开后保存，或直接填入数值")  # fmt: skip
 
 
+def _rows(rows: Sequence[int], n_rows: int, lang: str) -> str:
+    """``1, 2, 3`` (``1、2、3``), then how many in all when not all are shown."""
+    shown = ("、" if lang == "zh" else ", ").join(map(str, rows))
+    if n_rows <= len(rows):
+        return shown
+    return shown + (f" …（共 {n_rows} 行）" if lang == "zh" else f" … ({n_rows} in all)")
+
+
+def _rows_without_geometry(
+    file: str, rows: Sequence[int], n_rows: int, column: str, **_: Any
+) -> Words:
+    problem_en, problem_zh = {
+        "lonlat": ("lon/lat are not numbers", "经纬度不是数字"),
+        "wkt": ("the WKT text cannot be parsed", "WKT 文本无法解析"),
+    }[column]
+    en = f"{file}: data row(s) {_rows(rows, n_rows, 'en')}: {problem_en}; they get no geometry."
+    zh = f"{file}：数据行 {_rows(rows, n_rows, 'zh')} 的{problem_zh}，这些记录没有位置。"
+    return en, zh
+
+
+def _id_numbers_as_numbers(file: str, rows: Sequence[int], n_rows: int, **_: Any) -> Words:
+    return (f"{file}: ID numbers in data row(s) {_rows(rows, n_rows, 'en')} are stored as "
+            "numbers; spreadsheets keep only 15 significant digits, so they are probably wrong. "
+            "Format the column as text and re-enter them.",
+            f"{file}：数据行 {_rows(rows, n_rows, 'zh')} 的身份证号存成了数字；表格软件只保留 15 位"
+            "有效数字，这些号码很可能有误。请把该列设为文本格式后重新录入。")  # fmt: skip
+
+
 _WORDS: dict[str, Callable[..., Words]] = {
     "encoding_given": _encoding("as given", "按指定的编码"),
     "encoding_cpg": _encoding(".cpg", "按 .cpg 文件"),
@@ -143,6 +177,8 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "made_2d": _made_2d,
     "ids_generated": _ids_generated,
     "formulas_unsaved": _formulas_unsaved,
+    "rows_without_geometry": _rows_without_geometry,
+    "id_numbers_as_numbers": _id_numbers_as_numbers,
 }
 
 NOTE_CODES = tuple(_WORDS)
@@ -150,6 +186,11 @@ NOTE_CODES = tuple(_WORDS)
 
 ENCODING_CODES = frozenset(c for c in NOTE_CODES if c.startswith("encoding_"))
 """The codes that say which text encoding a file was read in (one per file)."""
+
+
+class ReadWarning(UserWarning):
+    """A note worth a warning (records without geometry, ID numbers probably wrong); its
+    :class:`ReadNote` is in ``frame.attrs["notes"]`` too, so the commands ignore the warning."""
 
 
 class ReadNote(NamedTuple):

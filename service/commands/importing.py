@@ -10,6 +10,7 @@ Chinese summary counts the records per kind of record instead (the report file h
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, cast
 
@@ -123,6 +124,7 @@ def import_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from gridmap.errors import GridmapError
+    from gridmap.io.notes import ReadWarning
     from service.commands.planfiles import check_lang, parse_layers, print_notes
     from service.importer import ENTITY_ORDER, import_files
 
@@ -136,7 +138,7 @@ def import_command(
     if (replace or deletions is not None) and not update:
         raise typer.BadParameter("--replace and --deletions remove records: add --update")
     console = Console(stderr=True)
-    with Progress(
+    with warnings.catch_warnings(), Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True, disable=not console.is_terminal,
     ) as bar:  # fmt: skip
@@ -152,6 +154,7 @@ def import_command(
             bar.update(tasks[table], completed=done)
 
         try:
+            warnings.simplefilter("ignore", ReadWarning)  # the notes say it, in --lang
             result = import_files(
                 sources, url=db, layers=parse_layers(layer, ENTITY_ORDER), mapping=mapping,
                 crs=crs, encoding=encoding, report_dir=report_dir, step=step, progress=rows,

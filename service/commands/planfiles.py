@@ -7,6 +7,7 @@ grids go out as RFC 7946 GeoJSON (lon/lat) and the assignment as ``building_id,g
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,7 +25,7 @@ from gridmap.crs import STORAGE_CRS
 from gridmap.errors import GridmapError, InputError
 from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
 from gridmap.io.layers import plural, read_layer
-from gridmap.io.notes import ReadNote, Words
+from gridmap.io.notes import ReadNote, ReadWarning, Words
 from gridmap.problems import Problem, report_lines, write_problems_csv
 from gridmap.spreadsheet import safe_frame
 
@@ -184,9 +185,11 @@ def read_inputs(
         if path is None:
             continue
         try:
-            frames[entity] = read_layer_file(
-                path, entity, options, {k: v for k, v in overrides.items() if k}
-            )
+            with warnings.catch_warnings():  # said by the notes, in the language asked for
+                warnings.simplefilter("ignore", ReadWarning)
+                frames[entity] = read_layer_file(
+                    path, entity, options, {k: v for k, v in overrides.items() if k}
+                )
         except InputError as exc:  # CRSError included: gather every file's problems
             errors.append(str(exc))
     if errors:

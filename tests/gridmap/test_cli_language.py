@@ -179,3 +179,24 @@ def test_import_without_a_language_speaks_chinese_and_refuses_an_unknown_one(tmp
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     assert "communities.shp：没有 .cpg 文件" in res.output and "已载入" in res.output
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_rows_without_coordinates_are_said_in_the_language_not_warned(lang, tmp_path):
+    """A warning of the library (English, with a source line) is a note in the command."""
+    files = office_files.buildings_lonlat_csv(tmp_path / "in")
+    table = pd.read_csv(files.buildings, dtype=str)
+    table.loc[[3, 7], "经度"] = "东经"  # typed where a number belongs
+    table.to_csv(files.buildings, index=False)
+    args = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang,
+            "--report-dir", str(tmp_path / "rep")]  # fmt: skip
+    for entity, path in files.sources().items():
+        args += [f"--{plural(entity)}", str(path)]
+    res = runner.invoke(app, args, env={"COLUMNS": "120"})
+    assert res.exit_code == 0, res.output
+    output = res.stdout + res.stderr
+    assert_one_language(output, lang, data_text(*files.sources().values()))
+    assert "Warning" not in output
+    said = ("楼栋_经纬度.csv：数据行 4、8 的经纬度不是数字" if lang == "zh" else
+            "楼栋_经纬度.csv: data row(s) 4, 8: lon/lat are not numbers")  # fmt: skip
+    assert output.count(said) == 1

@@ -138,6 +138,8 @@ def test_unparseable_coordinates_warn_with_row_numbers(tmp_path):
     with pytest.warns(UserWarning, match=r"data row\(s\) 2: lon/lat are not numbers"):
         out = read_layer(path, "household")
     assert out.geometry.isna().tolist() == [False, True]
+    (note,) = out.attrs["notes"]  # the commands print it in the language asked for
+    assert note.message_zh == "h.csv：数据行 2 的经纬度不是数字，这些记录没有位置。"
 
 
 def test_table_without_geometry_gives_null_geometry_for_households(tmp_path):
@@ -184,7 +186,9 @@ def test_xlsx_roster_with_chinese_headers_and_a_title_row(tmp_path):
 def test_xlsx_id_number_stored_as_number_warns(tmp_path):
     path = _office_roster(tmp_path / "roster.xlsx", id_number_cell=110105194912310021)
     with pytest.warns(UserWarning, match=r"data row\(s\) 1 are stored as numbers"):
-        read_layer(path, "person")
+        out = read_layer(path, "person")
+    assert [n.code for n in out.attrs["notes"]] == ["id_numbers_as_numbers"]
+    assert "数据行 1 的身份证号存成了数字" in out.attrs["notes"][0].message_zh
 
 
 def test_mapping_option_and_mapping_file(tmp_path):
