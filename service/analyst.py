@@ -25,7 +25,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from gridmap.errors import InputError
+from gridmap.errors import GridmapError, InputError
 from gridmap.plans.compare import PlanDiff, compare_plans
 from gridmap.plans.partition import PartitionResult, partition
 from gridmap.plans.redistrict import RedistrictResult, redistrict
@@ -50,11 +50,12 @@ from service.storage.plans import (
     problems_from_params,
     problems_to_params,
     publish_plan,
+    publish_plans,
     save_plan,
 )
 from service.storage.session import make_engine, session_scope
 
-__all__ = ["Store", "StoredPlan", "open_store"]
+__all__ = ["Store", "StoredPlan", "DraftsNotSaved", "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -250,19 +251,30 @@ class Store:
     ) -> dict[str, int]:
         """Save each community's plan (code → partition or redistrict result) as a draft.
 
-        One result may serve several communities (a partition of many). With ``publish`` each
-        draft is also published. Everything is written in ONE transaction: if any community
-        fails, nothing is saved or published. ``params`` gives each community's parameters.
-        Returns community code → plan id.
+        One result may serve several communities (a partition of many). Each community's draft
+        is written in ITS OWN transaction, in order; if one fails, the drafts saved before it
+        stay saved, the rest are not tried, and :class:`DraftsNotSaved` names the community
+        and why. Saving is idempotent: a community that already has a draft (or published
+        plan) with exactly this content, name and parameters keeps it and nothing is written,
+        so running the same save again after a failure saves only what is missing.
+
+        With ``publish``, once every draft is saved they are all published in ONE transaction
+        (:meth:`publish_many`): readers see the district's old plans or all its new ones.
+        Nothing is published if any draft failed. ``params`` gives each community's
+        parameters. Returns community code → plan id.
         """
-        with session_scope(self.engine) as session:
-            ids = {}
-            for code, plan in plans.items():
-                ids[code] = _save(session, code, plan, name=name,
-                                  params=(params or {}).get(code))  # fmt: skip
-                if publish:
-                    publish_plan(session=session, plan_id=ids[code])
-            return ids
+        ids: dict[str, int] = {}
+        codes = list(plans)
+        for code, plan in plans.items():
+            try:
+                with session_scope(self.engine) as session:
+                    ids[code] = _save(session, code, plan, name=name,
+                                      params=(params or {}).get(code), reuse=True)  # fmt: skip
+            except Exception as exc:
+                raise DraftsNotSaved(code, exc, ids, codes, publish=publish) from exc
+        if publish:
+            self.publish_many(ids.values())
+        return ids
 
     def redistrict(
         self, code: str, buildings: gpd.GeoDataFrame | None = None, **kwargs: Any
@@ -325,17 +337,57 @@ class Store:
 
     def publish(self, plan_id: int) -> None:
         """Publish ``plan_id`` in one transaction; the previous plan becomes history."""
-        self.publish_many([plan_id])
+        with session_scope(self.engine) as session:
+            publish_plan(session=session, plan_id=plan_id)
 
     def publish_many(self, plan_ids: Iterable[int]) -> None:
-        """Publish several plans (of different communities) in ONE transaction."""
+        """Publish several plans (of different communities) in ONE transaction.
+
+        Set-based (:func:`~service.storage.plans.publish_plans`): two ``UPDATE`` statements
+        whatever the number of plans; readers see all the old plans or all the new ones.
+        """
         with session_scope(self.engine) as session:
-            for plan_id in plan_ids:
-                publish_plan(session=session, plan_id=plan_id)
+            publish_plans(session=session, plan_ids=plan_ids)
+
+
+class DraftsNotSaved(GridmapError):
+    """Saving a run's drafts stopped at one community; the drafts saved before it are kept.
+
+    Attributes: ``community`` (the code that failed), ``saved`` (code → plan id of the drafts
+    saved, or found saved, before it), ``not_tried`` (codes after it).
+    """
+
+    def __init__(
+        self, community: str, error: BaseException, saved: dict[str, int], codes: list[str],
+        *, publish: bool,
+    ) -> None:  # fmt: skip
+        self.community, self.saved = community, dict(saved)
+        self.not_tried = codes[codes.index(community) + 1 :]
+        reason = _first_line(error)
+        text = (f"the draft plan of community {community} was not saved ({reason}); "
+                f"{len(saved)} of {len(codes)} communities' drafts are saved")  # fmt: skip
+        if self.not_tried:
+            text += f", {len(self.not_tried)} not tried"
+        text += "; nothing was published" if publish else ""
+        text += ". Fix the cause and run the same command again: drafts already saved are kept"
+        super().__init__(text + " as they are and only the missing ones are written.")
+
+
+def _first_line(error: BaseException) -> str:
+    """``error`` in one line: the driver's message for a database error (no SQL, no values)."""
+    orig = getattr(error, "orig", None)  # sqlalchemy.exc.DBAPIError
+    text = str(orig if orig is not None else error).strip().splitlines()
+    return f"{type(orig or error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def _save(
-    session: Any, code: str, plan: Any, *, name: str | None, params: dict[str, Any] | None
+    session: Any,
+    code: str,
+    plan: Any,
+    *,
+    name: str | None,
+    params: dict[str, Any] | None,
+    reuse: bool = False,
 ) -> int:
     """Save ``plan`` as a draft of ``code`` in ``session``; its id."""
     grids = plan.grids[plan.grids["community_code"].astype(str) == code]
@@ -348,15 +400,25 @@ def _save(
     if getattr(plan, "problems", None) is not None:  # kept so `gridmap plan show` can list them
         mine = [p for p in plan.problems if p.community_code == code]
         params = {**(params or {}), "problems": problems_to_params(mine)}
-    stored = set(session.scalars(select(m.Building.id)))
+    stored = _stored_buildings(session, code, list(assignment.index))
     unknown = [b for b in assignment.index if b not in stored]
     if unknown:  # a planned building not stored: pass the edited buildings to store it
         log.warning("%d building(s) of the plan are not in the store and are not linked "
                     "to a grid: %s", len(unknown), unknown[:10])  # fmt: skip
         assignment = assignment[~assignment.index.isin(unknown)]
     return save_plan(session=session, community_code=code, grids=grids,
-                          assignment=assignment, params=params, name=name,
-                          source=source)  # fmt: skip
+                     assignment=assignment, params=params, name=name, source=source,
+                     reuse=reuse)  # fmt: skip
+
+
+def _stored_buildings(session: Any, code: str, ids: list[str]) -> set[str]:
+    """Which of ``ids`` are stored buildings (those of community ``code`` read at once)."""
+    stored = set(session.scalars(select(m.Building.id).where(m.Building.community_code == code)))
+    rest = [b for b in ids if b not in stored]
+    for start in range(0, len(rest), 500):
+        part = rest[start : start + 500]
+        stored |= set(session.scalars(select(m.Building.id).where(m.Building.id.in_(part))))
+    return stored
 
 
 def _stored(session: Any, grids: gpd.GeoDataFrame) -> StoredPlan:

@@ -25,6 +25,7 @@ SMOKE = {
     "map_first_draw.py": "busiest community",
     "ogc_items_vs_tipg.py": "non-2xx",
     "partition_peers.py": "small1 (",
+    "publish_district.py": "| spatialite | publish |",
     "redistrict_floor.py": "floor_ratio",
     "redistrict_real.py": "bubenec: redistrict takes",
     "redistrict_vs_fresh.py": "redistrict moves",

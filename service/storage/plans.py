@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import logging
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from gridmap.constraints import household_bounds
@@ -33,6 +36,7 @@ __all__ = [
     "number_grids",
     "save_plan",
     "publish_plan",
+    "publish_plans",
     "load_plan",
     "list_plans",
     "plan_overview",
@@ -89,6 +93,7 @@ def save_plan(
     params: dict[str, Any] | None = None,
     name: str | None = None,
     source: str = "partition",
+    reuse: bool = False,
 ) -> int:
     """Store a draft plan of ``community_code``'s grids and return its id.
 
@@ -102,12 +107,17 @@ def save_plan(
         grid containing its point.
     params
         The plan's parameters (JSON-serialisable), e.g. household bounds.
+    reuse
+        If a draft or the published plan of the community holds exactly this plan (same
+        grids, geometries, counts, links, parameters, name and source), return its id and
+        write nothing: saving a run again after a failure makes no duplicate drafts.
 
     The grids' counts (buildings, households, persons) are derived from the assignment and the
     stored households; when the community has no stored buildings, counts given in ``grids``
-    are kept.
+    are kept. The rows are written in bulk: one plan row, one ``INSERT`` executemany of the
+    grids (geometry as WKB) and one executemany ``INSERT`` per batch of building links.
     """
-    load_community(session=session, code=community_code)  # raises NotFoundError
+    _check_community(session, community_code)
     grids = grids.copy()
     grids = to_storage_crs(grids) if grids.crs is not None else grids.set_crs(STORAGE_CRS)
     if "grid_code" not in grids or grids["grid_code"].isna().any():
@@ -122,15 +132,80 @@ def save_plan(
             f"Grid code(s) {bad[:10]} of community {community_code} are not its 12-digit code "
             "followed by a 3-digit sequence; fix them or leave grid_code empty to number them."
         )
-    buildings = load_buildings(session=session, community_code=community_code)
+    buildings = _community_buildings(session, community_code)
     if assignment is None:
         assignment = _assign_by_location(buildings, grids)
-    counts = _grid_counts(buildings, assignment)
-    plan = m.Plan(community_code=community_code, name=name, status="draft", source=source,
-                  params=params)  # fmt: skip
-    session.add(plan)
-    session.flush()
-    grid_ids: dict[str, int] = {}
+    rows = _grid_rows(grids, buildings, _grid_counts(buildings, assignment), community_code)
+    codes = {row["code"] for row in rows}
+    links = sorted((str(b), g) for b, g in assignment.items() if g in codes)
+    digest = _digest(rows, links, params, name, source)
+    if reuse:
+        same = _plan_with_digest(session, community_code, digest)
+        if same is not None:
+            log.info("Draft plan %d of %s is this plan already; nothing written", same,
+                     community_code)  # fmt: skip
+            return same
+    plan_id = session.execute(
+        insert(m.Plan).values(community_code=community_code, name=name, status="draft",
+                              source=source, params={**(params or {}), _DIGEST: digest})
+        .returning(m.Plan.id)
+    ).scalar_one()  # fmt: skip
+    for row in rows:
+        row["plan_id"] = plan_id
+    _insert_rows(session, _GRID, rows)
+    grid_ids = dict(
+        session.execute(select(m.Grid.code, m.Grid.id).where(m.Grid.plan_id == plan_id)).all()
+    )
+    _insert_rows(session, _GRID_BUILDING, [
+        {"plan_id": plan_id, "building_id": b, "grid_id": grid_ids[g]} for b, g in links
+    ])  # fmt: skip
+    log.info("Saved draft plan %d of %s: %d grid(s), %d building link(s)", plan_id,
+             community_code, len(rows), len(links))  # fmt: skip
+    return int(plan_id)
+
+
+_DIGEST = "_digest"
+"""Key of a plan's params holding the digest of its content (left out of :func:`_plan_dict`)."""
+_BATCH = 5_000
+"""Rows per ``INSERT`` executemany."""
+_GRID = cast(Table, m.Grid.__table__)
+_GRID_BUILDING = cast(Table, m.GridBuilding.__table__)
+
+
+def _check_community(session: Session, code: str) -> None:
+    if session.scalar(select(m.Community.code).where(m.Community.code == code)) is None:
+        raise NotFoundError(f"Community {code!r} not found; import it with `gridmap import`.")
+
+
+def _community_buildings(session: Session, code: str) -> gpd.GeoDataFrame:
+    """The community's buildings: ``building_id, households, persons`` and their points.
+
+    The counts are those of :func:`~service.storage.loads.load_buildings` (the households given
+    for a building, else its stored households; the persons of those households), counted over
+    this community's buildings only.
+    """
+    b, hh, p = m.Building, m.Household, m.Person
+    mine = select(b.id).where(b.community_code == code).scalar_subquery()
+    n_hh = (select(hh.building_id, func.count().label("n")).where(hh.building_id.in_(mine))
+            .group_by(hh.building_id).subquery())  # fmt: skip
+    n_pp = (select(hh.building_id, func.count().label("n"))
+            .join(p, p.household_id == hh.id).where(hh.building_id.in_(mine))
+            .group_by(hh.building_id).subquery())  # fmt: skip
+    rows = session.execute(
+        select(b.id, func.coalesce(b.households, n_hh.c.n, 0), func.coalesce(n_pp.c.n, 0), b.geom)
+        .outerjoin(n_hh, n_hh.c.building_id == b.id).outerjoin(n_pp, n_pp.c.building_id == b.id)
+        .where(b.community_code == code).order_by(b.id)
+    ).all()  # fmt: skip
+    frame = pd.DataFrame([r[:-1] for r in rows], columns=["building_id", "households", "persons"])
+    return gpd.GeoDataFrame(frame, geometry=shapes_from_wkb(r[-1] for r in rows),
+                            crs=STORAGE_CRS)  # fmt: skip
+
+
+def _grid_rows(
+    grids: gpd.GeoDataFrame, buildings: pd.DataFrame, counts: pd.DataFrame, community_code: str
+) -> list[dict[str, Any]]:
+    """One ``grid`` row per grid (without ``plan_id``), its geometry as WKB."""
+    rows = []
     for rec, geom in zip(grids.to_dict("records"), grids.geometry, strict=True):
         code = rec["grid_code"]
         if buildings.empty:  # nothing to derive from: keep the counts given with the grids
@@ -140,21 +215,41 @@ def save_plan(
                 k: int(counts.at[code, k]) if code in counts.index else 0
                 for k in ("buildings", "households", "persons")
             }
-        grid = m.Grid(plan_id=plan.id, code=code, community_code=community_code,
-                      name=clean_text(rec.get("name")), kind=clean_text(rec.get("kind")) or "basic",
-                      geom=to_wkb(as_multipolygon(geom)), **values)  # fmt: skip
-        session.add(grid)
-        session.flush()
-        grid_ids[code] = grid.id
-    links = [
-        {"plan_id": plan.id, "building_id": b, "grid_id": grid_ids[g]}
-        for b, g in assignment.items()
-        if g in grid_ids
-    ]
-    if links:
-        session.execute(insert(m.GridBuilding), links)
-    log.info("Saved draft plan %d of %s: %d grid(s)", plan.id, community_code, len(grid_ids))
-    return plan.id
+        rows.append({"code": code, "community_code": community_code,
+                     "name": clean_text(rec.get("name")),
+                     "kind": clean_text(rec.get("kind")) or "basic",
+                     "geom": to_wkb(as_multipolygon(geom)), **values})  # fmt: skip
+    return rows
+
+
+def _digest(
+    rows: list[dict[str, Any]], links: list[tuple[str, str]], params: dict[str, Any] | None,
+    name: str | None, source: str,
+) -> str:  # fmt: skip
+    """SHA-256 of a plan's content: its grid rows (geometry WKB included), links and record."""
+    h = hashlib.sha256()
+    record = {"params": params, "name": name, "source": source, "links": links,
+              "grids": [{k: v for k, v in r.items() if k != "geom"} for r in rows]}  # fmt: skip
+    h.update(json.dumps(record, sort_keys=True, default=str).encode())
+    for row in rows:
+        h.update(b"" if row["geom"] is None else bytes(row["geom"].data))
+    return h.hexdigest()
+
+
+def _plan_with_digest(session: Session, community_code: str, digest: str) -> int | None:
+    """A draft or the published plan of the community whose content has ``digest``."""
+    plans = session.execute(
+        select(m.Plan.id, m.Plan.params).where(
+            m.Plan.community_code == community_code, m.Plan.status.in_(("draft", "published"))
+        ).order_by(m.Plan.id)
+    ).all()  # fmt: skip
+    return next((int(i) for i, p in plans if (p or {}).get(_DIGEST) == digest), None)
+
+
+def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Core ``INSERT`` of complete rows, one executemany per batch (no per-row round trip)."""
+    for start in range(0, len(rows), _BATCH):
+        session.execute(insert(table), rows[start : start + _BATCH])
 
 
 def _grid_counts(buildings: gpd.GeoDataFrame, assignment: pd.Series) -> pd.DataFrame:
@@ -174,21 +269,56 @@ def publish_plan(*, session: Session, plan_id: int) -> None:
     Both changes are made in the session's transaction, so readers see the old plan or the new
     one, never a mix. The database allows at most one published plan per community.
     """
-    plan = session.get(m.Plan, plan_id)
-    if plan is None:
-        raise NotFoundError(f"Plan {plan_id} not found; {_LIST_HINT}")
-    if plan.status == "published":
-        return
-    session.execute(
-        update(m.Plan)
-        .where(m.Plan.community_code == plan.community_code, m.Plan.status == "published")
-        .values(status="superseded")
-    )
-    session.flush()
-    plan.status = "published"
-    plan.published_at = dt.datetime.now(dt.UTC)
-    session.flush()
-    log.info("Published plan %d of community %s", plan_id, plan.community_code)
+    publish_plans(session=session, plan_ids=[plan_id])
+
+
+def publish_plans(*, session: Session, plan_ids: Iterable[int]) -> list[int]:
+    """Publish plans of different communities at once; the ids that were not published yet.
+
+    Set-based, in the session's transaction: one ``UPDATE`` marks the communities' published
+    plans ``superseded``, one ``UPDATE … WHERE id IN (…)`` publishes the new ones (per 500
+    plans). Readers see every old plan or every new one, never a mix. An unknown id, or two
+    plans of one community, is refused before anything changes.
+    """
+    ids = list(dict.fromkeys(int(p) for p in plan_ids))
+    found: dict[int, tuple[str, str]] = {}
+    for part in _chunks(ids):
+        rows = session.execute(
+            select(m.Plan.id, m.Plan.community_code, m.Plan.status).where(m.Plan.id.in_(part))
+        ).all()
+        found |= {i: (c, s) for i, c, s in rows}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFoundError(f"Plan(s) {', '.join(map(str, missing[:10]))} not found; {_LIST_HINT}")
+    by_community: dict[str, list[int]] = {}
+    for i in ids:
+        by_community.setdefault(found[i][0], []).append(i)
+    twice = next((c for c, some in by_community.items() if len(some) > 1), None)
+    if twice is not None:
+        raise InputError(f"Plans {', '.join(map(str, by_community[twice]))} are all of community "
+                         f"{twice}; publish one plan per community.")  # fmt: skip
+    new = [i for i in ids if found[i][1] != "published"]
+    now = dt.datetime.now(dt.UTC)
+    for part in _chunks(new):  # first every old plan of these communities ...
+        session.execute(
+            update(m.Plan)
+            .where(m.Plan.community_code.in_([found[i][0] for i in part]),
+                   m.Plan.status == "published")
+            .values(status="superseded")
+        )  # fmt: skip
+    for part in _chunks(new):  # ... then the new ones (one published plan per community)
+        session.execute(
+            update(m.Plan).where(m.Plan.id.in_(part))
+            .values(status="published", published_at=now)
+        )  # fmt: skip
+    if new:
+        log.info("Published %d plan(s): %s", len(new), ", ".join(map(str, new[:20])))
+    return new
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _plan_for(session: Session, plan_id: int | None, community_code: str | None) -> m.Plan:
@@ -231,8 +361,11 @@ def load_plan(
 
 
 def _plan_dict(plan: m.Plan) -> dict[str, Any]:
+    params = plan.params
+    if params is not None and _DIGEST in params:  # internal: the digest of the plan's content
+        params = {k: v for k, v in params.items() if k != _DIGEST} or None
     return {"id": plan.id, "community_code": plan.community_code, "name": plan.name,
-            "status": plan.status, "source": plan.source, "params": plan.params,
+            "status": plan.status, "source": plan.source, "params": params,
             "created_at": plan.created_at, "published_at": plan.published_at}  # fmt: skip
 
 
