@@ -6,9 +6,11 @@ imported files to a published plan without a notebook. Every command takes ``--d
 standard error. Unusable input (unknown plan or community, nothing to repair) exits with
 status 2 and one line saying what is wrong.
 
-Saving is all or nothing: ``plan partition`` and ``plan redistrict`` write the drafts of every
-community (and, with ``--publish``, publish them) in ONE transaction, so a failure leaves the
-store as it was; ``plan publish`` also switches all the plans it is given in one transaction.
+``plan partition`` and ``plan redistrict`` write each community's draft in its own transaction:
+a failure in one community keeps the drafts saved before it, names the community and exits 2;
+running the same command again keeps those drafts and saves only the missing ones. With
+``--publish`` the drafts are published once all are saved, in ONE transaction (the district
+switches at once, or not at all); ``plan publish`` also switches all its plans in one transaction.
 Data libraries and the store are imported when a command runs.
 """
 
@@ -189,7 +191,8 @@ def partition_plans(
 ) -> None:
     """Partition stored communities (default: all, in parallel) and save one draft plan each.
 
-    All drafts are saved (and, with --publish, published) in ONE transaction: all or nothing.
+    One transaction per community's draft (a failure keeps the drafts saved before it; run again
+    to save the rest); with --publish, all are published in ONE transaction once all are saved.
     """
     import pandas as pd
 
@@ -245,7 +248,8 @@ def redistrict_plans(
 ) -> None:
     """Repair the published plans against the buildings and households stored now.
 
-    All repaired drafts are saved (and, with --publish, published) in ONE transaction.
+    One transaction per repaired draft (run again after a failure to save the rest); with
+    --publish, all are published in ONE transaction once all are saved.
     """
     import pandas as pd
 
