@@ -189,7 +189,8 @@ class ReportOptions:
         check_lang(self.lang)
 
     def plan(self, result: PlanResult, columns: Sequence[str], *, out: Path,
-             assignments_out: Path | None, detail: str = "") -> None:  # fmt: skip
+             assignments_out: Path | None,
+             detail: tuple[str, str] | str = "") -> None:  # fmt: skip
         """Write the plan's files, say what went out, print the problems (``report_plan``)."""
         from service.commands.planfiles import report_plan
 

@@ -205,7 +205,7 @@ def read_inputs(
 
 
 _TASKS: dict[str, Words] = {"partition": ("partition", "划分网格"),
-                           "redistrict": ("redistrict", "调整网格")}  # fmt: skip
+                           "redistrict": ("redistrict", "修复网格")}  # fmt: skip
 """The progress labels of :func:`community_progress`, in English and Chinese."""
 
 

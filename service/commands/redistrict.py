@@ -13,15 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from service.commands.options import (
-    GROUP,
-    OUT,
-    BoundOptions,
-    LayerOptions,
-    ReportOptions,
-    RunOptions,
-    option_groups,
-)
+from service.commands import options as opt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,7 +39,7 @@ def _read_assignments(path: Path) -> pd.DataFrame:
     return frame
 
 
-@option_groups
+@opt.option_groups
 def redistrict_command(
     plan: Path = typer.Option(..., "--plan", help="Current grids (GeoJSON from partition)."),
     assignments: Path = typer.Option(..., "--assignments", help="Current building→grid CSV."),
@@ -55,19 +47,24 @@ def redistrict_command(
     communities: Path | None = typer.Option(
         None, "--communities", help="Community boundaries (default: union of the grids)."
     ),
-    layers: LayerOptions = GROUP,
-    bounds: BoundOptions = GROUP,
-    run: RunOptions = GROUP,
-    out: Path = OUT,
+    layers: opt.LayerOptions = opt.GROUP,
+    bounds: opt.BoundOptions = opt.GROUP,
+    run: opt.RunOptions = opt.GROUP,
+    out: Path = opt.OUT,
     assignments_out: Path | None = typer.Option(
         None, "--assignments-out", help="Output building→grid CSV."
     ),
-    report: ReportOptions = GROUP,
+    report: opt.ReportOptions = opt.GROUP,
 ) -> None:
     """Repair grids that broke the household bounds, moving as few households as possible."""
     from gridmap.plans.partition import GRID_COLUMNS
     from gridmap.plans.redistrict import redistrict
-    from service.commands.planfiles import community_progress, exit_on_error, read_layer_file
+    from service.commands.planfiles import (
+        community_progress,
+        exit_on_error,
+        read_layer_file,
+        redistrict_detail,
+    )
 
     report.check()
     read_options = layers.read_options()
@@ -81,10 +78,5 @@ def redistrict_command(
                                 communities=inputs.communities, streets=inputs.streets,
                                 compounds=inputs.compounds, progress=step, **bounds.kwargs(),
                                 n_jobs=run.processes(), scheduler=run.scheduler)  # fmt: skip
-    detail = (
-        f": {len(result.kept_grids)} kept, {len(result.changed_grids)} changed or new, "
-        f"{len(result.retired_codes)} code(s) retired; {len(result.moved)} building(s) and "
-        f"{result.households_moved} household(s) change grid"
-    )
     report.plan(result, [*GRID_COLUMNS, "change"], out=out, assignments_out=assignments_out,
-                detail=detail)  # fmt: skip
+                detail=redistrict_detail(result))  # fmt: skip

@@ -200,3 +200,31 @@ def test_rows_without_coordinates_are_said_in_the_language_not_warned(lang, tmp_
     said = ("楼栋_经纬度.csv：数据行 4、8 的经纬度不是数字" if lang == "zh" else
             "楼栋_经纬度.csv: data row(s) 4, 8: lon/lat are not numbers")  # fmt: skip
     assert output.count(said) == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_redistrict_prints_one_language(lang, tmp_path):
+    """A plan from GBK Shapefiles repaired against a GBK lon/lat CSV with three towers grown."""
+    shp = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
+    grids, assignments = tmp_path / "grids.geojson", tmp_path / "assignments.csv"
+    res = runner.invoke(app, ["partition", *shp.partition_args(), "--out", str(grids),
+                              "--assignments", str(assignments), "--jobs", "1"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    table = office_files.buildings_lonlat_csv(tmp_path / "csv")
+    now = pd.read_csv(table.buildings, dtype={"楼栋编号": str})
+    now.loc[now["楼栋编号"].isin(["B00001", "B00002", "B00003"]), "户数"] += 200
+    now.to_csv(table.buildings, index=False, encoding="gbk")
+    args = ["redistrict", "--plan", str(grids), "--assignments", str(assignments),
+            "--buildings", str(table.buildings), "--communities", str(shp.communities),
+            "--streets", str(shp.streets), "--compounds", str(shp.compounds),
+            "--out", str(tmp_path / "new.geojson"), "--jobs", "1", "--lang", lang]  # fmt: skip
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    output = res.stdout + res.stderr
+    assert_one_language(output, lang, data_text(*shp.sources().values(), table.buildings))
+    if lang == "zh":
+        assert "楼栋_经纬度.csv：不是 UTF-8 文字，文字以 GB18030 读取" in output
+        assert re.search(r"个编码停用；\d+ 栋楼、\d+ 户调整网格。", output)
+    else:
+        assert "楼栋_经纬度.csv: text read as GB18030 (not valid UTF-8)" in output
+        assert re.search(r"code\(s\) retired; \d+ building\(s\) and \d+ household", output)
