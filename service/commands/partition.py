@@ -10,31 +10,23 @@ from pathlib import Path
 
 import typer
 
-from service.commands.options import (
-    GROUP,
-    OUT,
-    BoundOptions,
-    LayerOptions,
-    ReportOptions,
-    RunOptions,
-    option_groups,
-)
+from service.commands import options as opt
 
 __all__ = ["partition_command"]
 
 
-@option_groups
+@opt.option_groups
 def partition_command(
     communities: Path = typer.Option(..., "--communities", help="Community boundaries."),
     buildings: Path = typer.Option(..., "--buildings", help="Buildings (footprints or points)."),
-    layers: LayerOptions = GROUP,
-    bounds: BoundOptions = GROUP,
-    out: Path = OUT,
+    layers: opt.LayerOptions = opt.GROUP,
+    bounds: opt.BoundOptions = opt.GROUP,
+    out: Path = opt.OUT,
     assignments: Path | None = typer.Option(
         None, "--assignments", help="Output building→grid CSV."
     ),
-    run: RunOptions = GROUP,
-    report: ReportOptions = GROUP,
+    run: opt.RunOptions = opt.GROUP,
+    report: opt.ReportOptions = opt.GROUP,
 ) -> None:
     """Partition communities into grids of min–max households."""
     from gridmap.plans.partition import GRID_COLUMNS, partition
