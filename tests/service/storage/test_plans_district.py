@@ -299,3 +299,39 @@ def test_save_plan_derives_the_counts_from_the_stored_buildings(session):
     assert stored["households"].to_dict() == {f"{CODES[0]}001": 70, f"{CODES[0]}002": 30}
     assert stored["buildings"].to_dict() == {f"{CODES[0]}001": 2, f"{CODES[0]}002": 2}
     assert load_plan(session=session, plan_id=plan_id).attrs["plan"]["params"] is None
+
+
+# --------------------------------------------------------------------------- the command line
+def test_plan_partition_names_the_failing_community_and_a_rerun_saves_the_rest(
+    store, store_url, fault
+):
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    args = ["plan", "partition", "--db", store_url, "--jobs", "1", "--min-households", "10",
+            "--max-households", "80", "--publish", "--name", "district run",
+            "--lang", "en"]  # fmt: skip
+    old = _published(store_url)
+    fault["community"] = CODES[1]
+    failed = CliRunner().invoke(app, args)
+    assert failed.exit_code == 2, failed.output
+    error = [line for line in failed.output.splitlines() if line.startswith("error:")]
+    assert error == [
+        f"error: the draft plan of community {CODES[1]} was not saved (OSError: "
+        "disk full); 1 of 4 communities' drafts are saved, 2 not tried; nothing was "
+        "published. Fix the cause and run the same command again: drafts already "
+        "saved are kept as they are and only the missing ones are written."
+    ]
+    assert "Traceback" not in failed.output
+    assert _published(store_url) == old
+    first = {c: store.plans(c) for c in CODES}
+    kept = first[CODES[0]].loc[first[CODES[0]]["name"] == "district run", "id"].tolist()
+    assert len(kept) == 1 and all(len(first[c]) == 1 for c in CODES[1:])
+
+    fault["community"] = None
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    published = _published(store_url)
+    assert published[CODES[0]] == kept[0] and set(published) == set(CODES)
+    assert all(len(store.plans(c)) == 2 for c in CODES)  # the imported plan and this run's
