@@ -203,12 +203,14 @@ def test_user_list_with_the_wrong_key_fails_as_before(store_url, monkeypatch):
 def test_user_list_reads_the_store_and_key_from_the_environment_and_dotenv(
     store_url, monkeypatch, tmp_path
 ):
-    """No --db: GRIDMAP_DATABASE_URL (any case) over .env, as Settings() reads them."""
+    """No --db: GRIDMAP_DATABASE_URL and the key (any case) over .env, as Settings() reads them;
+    the other settings are not read (a bad one stops the commands that use them)."""
     _add_user(store_url, monkeypatch)
     key = os.environ["GRIDMAP_DATA_KEY"]
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("GRIDMAP_")}
     (tmp_path / ".env").write_text(f"GRIDMAP_DATABASE_URL={store_url}\ngridmap_data_key='{key}'\n")
-    lines, seen = _user_list(None, env=env, cwd=tmp_path)
+    # Settings the listing does not use are not read: one Settings() would refuse is ignored.
+    lines, seen = _user_list(None, env={**env, "GRIDMAP_TOKEN_MINUTES": "soon"}, cwd=tmp_path)
     assert seen == {"code": 0, "loaded": []}
     assert lines == ["d1\tdistrict_admin\t520602\t-"]
     # The environment wins over .env: a missing store there is created (full path), empty.
