@@ -41,6 +41,18 @@ def test_help_of_every_command_loads_no_data_library():
     assert seen["heavy"] == []
 
 
+def test_genkey_prints_a_key_without_the_store_libraries():
+    code = ("import sys\nfrom service.cli import app\ntry:\n    app(['user', 'genkey'])\n"
+            "except SystemExit:\n    pass\nprint([m for m in ('sqlalchemy', 'pydantic_settings') "
+            "if m in sys.modules])")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    key, loaded = out.stdout.strip().splitlines()
+    assert loaded == "[]"
+    from service.storage.keys import parse_key
+
+    assert len(parse_key(key)) == 32
+
+
 def test_the_child_would_see_a_heavy_import():
     code = "import sys, service.storage.models; print('sqlalchemy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
