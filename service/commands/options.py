@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DB", "STREETS", "COMPOUNDS", "ID_FIELD", "HOUSEHOLDS_FIELD", "COMMUNITY_CODE_FIELD",
            "MAPPING", "LAYER", "CRS_OPTION", "ENCODING", "MIN_HOUSEHOLDS", "MAX_HOUSEHOLDS",
-           "SEED", "OUT", "LANG", "JOBS", "SCHEDULER", "PROBLEMS", "VERBOSE",
+           "SEED", "OUT", "ASSIGNMENTS_OUT", "REPAIRED_ASSIGNMENTS_OUT", "LANG", "JOBS",
+           "SCHEDULER", "PROBLEMS", "VERBOSE",
            "COMMUNITY", "LayerOptions", "BoundOptions", "RunOptions", "ReportOptions",
            "GROUP", "option_groups"]  # fmt: skip
 
@@ -74,6 +75,10 @@ SCHEDULER = typer.Option(
     "workers instead of local processes (needs gridmap[dask]).",
 )
 OUT = typer.Option(..., "--out", help="Output grids GeoJSON (RFC 7946).")
+_ASSIGNMENTS_HELP = "Output building→grid CSV."
+ASSIGNMENTS_OUT = typer.Option(None, "--assignments", help=_ASSIGNMENTS_HELP)  # gridmap partition
+REPAIRED_ASSIGNMENTS_OUT = typer.Option(None, "--assignments-out", help=_ASSIGNMENTS_HELP)
+"""``gridmap redistrict``: its ``--assignments`` is the current assignment (input)."""
 COMMUNITY = typer.Option(
     [], "--community", help="Community code (repeat for several; default: all)."
 )

@@ -22,9 +22,7 @@ def partition_command(
     layers: opt.LayerOptions = opt.GROUP,
     bounds: opt.BoundOptions = opt.GROUP,
     out: Path = opt.OUT,
-    assignments: Path | None = typer.Option(
-        None, "--assignments", help="Output building→grid CSV."
-    ),
+    assignments: Path | None = opt.ASSIGNMENTS_OUT,
     run: opt.RunOptions = opt.GROUP,
     report: opt.ReportOptions = opt.GROUP,
 ) -> None:

@@ -51,15 +51,18 @@ def redistrict_command(
     bounds: opt.BoundOptions = opt.GROUP,
     run: opt.RunOptions = opt.GROUP,
     out: Path = opt.OUT,
-    assignments_out: Path | None = typer.Option(
-        None, "--assignments-out", help="Output building→grid CSV."
-    ),
+    assignments_out: Path | None = opt.REPAIRED_ASSIGNMENTS_OUT,
     report: opt.ReportOptions = opt.GROUP,
 ) -> None:
     """Repair grids that broke the household bounds, moving as few households as possible."""
     from gridmap.plans.partition import GRID_COLUMNS
     from gridmap.plans.redistrict import redistrict
-    from service.commands.planfiles import community_progress, exit_on_error, read_layer_file
+    from service.commands.planfiles import (
+        community_progress,
+        exit_on_error,
+        read_layer_file,
+        redistrict_detail,
+    )
 
     report.check()
     read_options = layers.read_options()
@@ -73,10 +76,5 @@ def redistrict_command(
                                 communities=inputs.communities, streets=inputs.streets,
                                 compounds=inputs.compounds, progress=step, **bounds.kwargs(),
                                 n_jobs=run.processes(), scheduler=run.scheduler)  # fmt: skip
-    detail = (
-        f": {len(result.kept_grids)} kept, {len(result.changed_grids)} changed or new, "
-        f"{len(result.retired_codes)} code(s) retired; {len(result.moved)} building(s) and "
-        f"{result.households_moved} household(s) change grid"
-    )
     report.plan(result, [*GRID_COLUMNS, "change"], out=out, assignments_out=assignments_out,
-                detail=detail)  # fmt: skip
+                detail=redistrict_detail(result))  # fmt: skip
