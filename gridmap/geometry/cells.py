@@ -25,6 +25,12 @@ __all__ = ["Tessellation", "tessellate", "representative_points"]
 _NO_COMPOUND = ""
 # Footprint vertices closer than this to another kept vertex are dropped (metres).
 _VERTEX_SPACING = 0.5
+# Outline seeds of the footprint Voronoi diagrams are this far apart at most (metres).
+_SEED_STEP = 5.0
+# Open ground: boundary samples this far apart bound the reach of the nearest buildings (m).
+_REACH_STEP = 5.0
+# Open ground next to at most this many buildings is split without bounding their reach.
+_REACH_KEEP = 16
 # Cells without a building and smaller than this (m²) are noding slivers: they hold no face.
 _SLIVER_AREA = 1e-4
 
@@ -291,7 +297,8 @@ def _seed_points(geoms: np.ndarray, points: np.ndarray, idx: np.ndarray) -> tupl
     is_rep = [np.ones(len(idx), dtype=bool)]
     polys = shapely.get_type_id(geoms[idx]) != 0
     if polys.any():
-        rings = shapely.segmentize(shapely.get_exterior_ring(_largest(geoms[idx][polys])), 5.0)
+        outline = shapely.get_exterior_ring(_largest(geoms[idx][polys]))
+        rings = shapely.segmentize(outline, _SEED_STEP)
         ring_xy, ring_i = shapely.get_coordinates(rings, return_index=True)
         coords.append(ring_xy)
         owner.append(idx[polys][ring_i])
@@ -319,45 +326,80 @@ def _cells(
     blocks: np.ndarray, geoms: np.ndarray, points: np.ndarray, block_of: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cell polygons, their block, and the owning building row (-1 for empty blocks)."""
-    cells, cell_block, owners = [], [], []
     by_block = _invert(block_of, len(blocks))
     tree = shapely.STRtree(blocks)
+    per_block: list[tuple[list, list[int]]] = []
     for b, block in enumerate(blocks):
         idx = by_block[b]
-        if len(idx) == 0:
-            for piece in _empty_pieces(block, b, tree, by_block, geoms, points):
-                cells.append(piece)
-                cell_block.append(b)
-                owners.append(-1)
+        if len(idx):
+            per_block.append(_block_cells(block, geoms, points, idx))
             continue
-        xy, own, rep = _seed_points(geoms, points, idx)
-        keep = rep | shapely.contains_xy(block, xy[:, 0], xy[:, 1])
-        xy, own = xy[keep], own[keep]
-        uniq = np.unique(own)
-        if len(uniq) == 1:
-            cells.append(block)
-            cell_block.append(b)
-            owners.append(int(uniq[0]))
-            continue
-        vor = shapely.get_parts(
-            shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=block, ordered=True)
-        )
-        order = np.argsort(own, kind="stable")
-        splits = np.flatnonzero(np.diff(own[order])) + 1
-        regions, region_owner = [], []
-        for group in np.split(order, splits):
-            region = vor[group[0]] if len(group) == 1 else shapely.coverage_union_all(vor[group])
-            regions.append(shapely.intersection(region, block))
-            region_owner.append(int(own[group[0]]))
-        owner_arr = np.array(region_owner, dtype=np.int64)
-        cells += _claim_footprints(
-            np.array(regions, dtype=object), geoms[owner_arr], points[owner_arr], block
-        )
-        cell_block += [b] * len(regions)
-        owners += region_owner
+        near = tree.query(block, predicate="intersects")
+        idx = np.concatenate([by_block[n] for n in near.tolist() if n != b] or [np.array([], int)])
+        pieces = _empty_pieces(block, np.unique(idx.astype(np.int64)), geoms, points)
+        per_block.append((pieces, [-1] * len(pieces)))
+    cells = [c for cs, _ in per_block for c in cs]
+    owners = [o for _, os_ in per_block for o in os_]
+    cell_block = [b for b, (cs, _) in enumerate(per_block) for _ in cs]
     cells_arr = np.array(cells, dtype=object)
     keep = ~shapely.is_empty(cells_arr) & (shapely.area(cells_arr) > 0)
     return _explode(cells_arr[keep], np.array(cell_block)[keep], np.array(owners)[keep], points)
+
+
+def _block_cells(block, geoms: np.ndarray, points: np.ndarray, idx: np.ndarray):
+    """Cells of one block holding the buildings ``idx``, and the owning building of each."""
+    quick = _point_cells(block, geoms[idx], points[idx])
+    if quick is not None:
+        return list(quick), idx.tolist()
+    xy, own, rep = _seed_points(geoms, points, idx)
+    keep = rep | shapely.contains_xy(block, xy[:, 0], xy[:, 1])
+    xy, own = xy[keep], own[keep]
+    uniq = np.unique(own)
+    if len(uniq) == 1:
+        return [block], [int(uniq[0])]
+    vor = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=block, ordered=True)
+    )
+    order = np.argsort(own, kind="stable")
+    splits = np.flatnonzero(np.diff(own[order])) + 1
+    regions, region_owner = [], []
+    for group in np.split(order, splits):
+        region = vor[group[0]] if len(group) == 1 else shapely.coverage_union_all(vor[group])
+        regions.append(shapely.intersection(region, block))
+        region_owner.append(int(own[group[0]]))
+    owner_arr = np.array(region_owner, dtype=np.int64)
+    cells = _claim_footprints(
+        np.array(regions, dtype=object), geoms[owner_arr], points[owner_arr], block
+    )
+    return cells, region_owner
+
+
+def _point_cells(block, footprints: np.ndarray, points: np.ndarray) -> np.ndarray | None:
+    """Voronoi cells of the buildings' points clipped to the block, if each holds its footprint.
+
+    In most blocks of detached houses the point diagram already gives every building a cell
+    round its whole footprint; then the diagram of the footprint outlines (many more seeds,
+    one union per building, a footprint claim) would only move cell edges about in the open
+    ground between them. None when two points coincide or any footprint crosses a cell edge
+    or the block outline (a terrace, a tower beside small houses, a building across a street):
+    those blocks get the outline diagram.
+    """
+    if len(points) < 2:
+        return None
+    xy = shapely.get_coordinates(points)
+    key = np.round(xy / _VERTEX_SPACING).astype(np.int64)
+    if len(np.unique(key, axis=0)) < len(key):
+        return None
+    vor = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=block, ordered=True)
+    )
+    if len(vor) != len(xy):
+        return None
+    regions = shapely.intersection(vor, block)
+    polys = shapely.get_type_id(footprints) != 0
+    if polys.any() and not shapely.covers(regions[polys], footprints[polys]).all():
+        return None
+    return np.asarray(regions, dtype=object)
 
 
 def _claim_footprints(
@@ -418,18 +460,19 @@ def _covers(regions: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return ri[starts], covers
 
 
-def _empty_pieces(block, b: int, tree, by_block, geoms, points) -> list:
-    """A block without buildings split by the nearest building of the blocks around it.
+def _empty_pieces(block, idx: np.ndarray, geoms, points) -> list:
+    """A block without buildings split by the nearest of the buildings ``idx`` around it.
 
     The open ground between compounds (the part of a street block outside every compound
     wall) is one polygon without buildings. As one cell it would be a hub that only one grid
     can hold, so the compounds it separates could only reach each other (or the street)
     through that single grid. Split by the nearest neighbouring building, each compound
     building gets its own strip of open ground, and grids can meet anywhere along it.
+    ``idx`` are the buildings of the blocks around it; only those that can be the nearest to
+    some point of the block seed the diagram (:func:`_within_reach`: a village block of 300
+    houses beside it made this step cost more than the cells of all buildings).
     """
-    near = tree.query(block, predicate="intersects")
-    idx = np.concatenate([by_block[n] for n in near.tolist() if n != b] or [np.array([], int)])
-    idx = np.unique(idx.astype(np.int64))
+    idx = _within_reach(block, idx, geoms, points)
     if len(idx) < 2:
         return [block]
     xy, own, _rep = _seed_points(geoms, points, idx)
@@ -467,6 +510,28 @@ def _empty_pieces(block, b: int, tree, by_block, geoms, points) -> list:
         grp = faces[owner == o]
         pieces.append(grp[0] if len(grp) == 1 else shapely.coverage_union_all(grp))
     return pieces
+
+
+def _within_reach(block, idx: np.ndarray, geoms: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The buildings ``idx`` that can be the nearest building to some point of ``block``.
+
+    Every point of the block lies within the inradius bound ``r`` of a boundary sample (taken
+    every ``_REACH_STEP`` m), and the nearest building of a sample is at most ``R`` away (the
+    largest such distance): no building farther than ``R + r`` plus the seed spacing from the
+    block can own any of it, so leaving those out changes no piece.
+    """
+    if len(idx) <= _REACH_KEEP:
+        return idx
+    shapes = np.where(shapely.get_type_id(geoms[idx]) == 0, points[idx], geoms[idx])
+    ring = shapely.segmentize(shapely.boundary(block), _REACH_STEP)
+    samples = shapely.points(shapely.get_coordinates(ring))
+    tree = shapely.STRtree(shapes)
+    _, dist = tree.query_nearest(samples, return_distance=True, all_matches=False)
+    area = shapely.area(block)
+    x0, y0, x1, y1 = shapely.bounds(block)
+    inradius = min(np.sqrt(area / np.pi), (x1 - x0) / 2, (y1 - y0) / 2)
+    reach = float(dist.max()) + inradius + _REACH_STEP + _SEED_STEP
+    return idx[shapely.dwithin(shapes, block, reach)]
 
 
 def _explode(cells, cell_block, owners, points):
