@@ -32,7 +32,16 @@ import urllib.request
 from pathlib import Path
 
 from bench.ogc_items_vs_tipg import build_district
-from bench.serving import ROOT, free_port, run_wrk, smoke_store, wait_until_up, write_results
+from bench.serving import (
+    ROOT,
+    cpu_seconds,
+    free_port,
+    load_average,
+    run_wrk,
+    smoke_store,
+    wait_until_up,
+    write_results,
+)
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_bench_cache"
 BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
@@ -70,12 +79,6 @@ def _lua(headers: dict[str, str], folder: Path) -> Path | None:
     return path
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run(base: str, duration: int, connections: int, folder: Path, pid: int) -> dict[str, dict]:
     """wrk on every case; returns its figures, the body size and server CPU per request."""
     results = {}
@@ -96,7 +99,7 @@ def run(base: str, duration: int, connections: int, folder: Path, pid: int) -> d
         measured = run_wrk(
             url, threads=2, connections=connections, script=script, duration=duration
         )
-        results[name] = {**measured, "body_bytes": size}
+        results[name] = {**measured, "body_bytes": size, "load": load_average()}
         results[name]["cpu_ms"] = 1000 * (cpu_seconds(pid) - cpu) / results[name]["requests"]
         print(f"  {name:16s} {results[name]}", flush=True)
     return results
@@ -125,11 +128,12 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print(f"\napp {args.app_root}, wrk -t2 -c{args.connections} -d{args.duration}s")
-    print("| case | req/s | p50 ms | p99 ms | errors | body bytes | server CPU ms/req |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| case | req/s | p50 ms | p99 ms | errors | body bytes | server CPU ms/req | load |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         print(f"| {name} | {r['requests_per_s']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-              f"{r['errors']} | {r['body_bytes']:,} | {r['cpu_ms']:.2f} |")  # fmt: skip
+              f"{r['errors']} | {r['body_bytes']:,} | {r['cpu_ms']:.2f} | "
+              f"{r['load']} |")  # fmt: skip
     if args.smoke:
         return
     write_results("cached_geojson", {"app_root": str(args.app_root), "results": results})

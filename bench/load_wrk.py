@@ -3,8 +3,9 @@
 
 Imports the sample (3 communities, buildings, households, persons, staff, existing grids) into a
 fresh store per backend, starts one uvicorn process (``gridmap`` app factory) on it, and runs
-``wrk -t2 -c50 -d30s --latency`` per URL. Prints requests/s, p50, p99 and errors (socket errors +
-non-2xx/3xx) and writes ``bench/results/load_wrk.json``.
+``wrk -t2 -c50 -d30s --latency`` per URL. Prints requests/s, p50, p99, errors (socket errors +
+non-2xx/3xx), the server process's CPU time per request and the machine's load average, and
+writes ``bench/results/load_wrk.json``.
 
 Not a test: timings depend on the machine. Needs ``wrk`` (Debian package ``wrk``) and, for
 PostGIS, a server (default ``postgresql://postgres@127.0.0.1:5432/gridmap_load``, recreated).
@@ -27,8 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.serving import (  # noqa: E402
+    cpu_seconds,
     free_port,
     fresh_postgis_database,
+    load_average,
     run_wrk,
     start_gridmap,
     wait_until_up,
@@ -63,9 +66,13 @@ def bench_backend(url: str, connections: int, duration: int) -> dict[str, dict[s
         for name, path in PATHS.items():
             wait_until_up(base + path)
             run_wrk(base + path, threads=2, connections=connections, duration=3)  # warm-up
+            cpu = cpu_seconds(server.pid)
             results[name] = run_wrk(
                 base + path, threads=2, connections=connections, duration=duration
             )
+            used = cpu_seconds(server.pid) - cpu
+            results[name]["cpu_ms"] = 1000 * used / results[name]["requests"]
+            results[name]["load"] = load_average()
             print(f"  {name:17s} {results[name]}", flush=True)
         return results
     finally:
@@ -98,11 +105,13 @@ def main() -> None:
             all_results[backend] = bench_backend(url, args.connections, args.duration)
     if not args.smoke:
         write_results("load_wrk", all_results)
-    print("\n| backend | URL | req/s | p50 ms | p99 ms | errors |\n|---|---|---:|---:|---:|---:|")
+    print("\n| backend | URL | req/s | p50 ms | p99 ms | errors | server CPU ms/req | load |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for backend, rows in all_results.items():
         for name, r in rows.items():
             print(f"| {backend} | {name} | {r['requests_per_s']:.1f} | {r['p50_ms']:.1f} | "
-                  f"{r['p99_ms']:.1f} | {r['errors']} |")  # fmt: skip
+                  f"{r['p99_ms']:.1f} | {r['errors']} | {r['cpu_ms']:.2f} | "
+                  f"{r['load']} |")  # fmt: skip
 
 
 if __name__ == "__main__":

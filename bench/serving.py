@@ -23,6 +23,8 @@ __all__ = [
     "wait_until_up",
     "start_gridmap",
     "run_wrk",
+    "cpu_seconds",
+    "load_average",
     "smoke_store",
     "write_results",
 ]
@@ -80,12 +82,24 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
-def start_gridmap(database_url: str, port: int) -> subprocess.Popen:
-    """One uvicorn process serving gridmap over ``database_url``."""
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": database_url}
+def start_gridmap(database_url: str, port: int, root: Path = ROOT) -> subprocess.Popen:
+    """One uvicorn process serving gridmap over ``database_url``, from the source tree ``root``
+    (another one: e.g. ``git archive`` of an older commit, for "before" figures)."""
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": database_url, "PYTHONPATH": str(root)}
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "service.api.main:create_app",
            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    return subprocess.Popen(cmd, env=env, cwd=ROOT)
+    return subprocess.Popen(cmd, env=env, cwd=root)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (as ``uptime`` shows it)."""
+    return round(os.getloadavg()[0], 2)
 
 
 def _ms(value: str, unit: str) -> float:

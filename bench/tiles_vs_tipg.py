@@ -14,6 +14,10 @@ the servers taking turns for ``--rounds`` rounds (the machine's load changes; me
 reported). Before the runs every tile is fetched from each and decoded, and the features per
 tile compared. Prints tiles/s and latencies, and writes ``bench/results/tiles_vs_tipg.json``.
 
+``--before DIR`` adds ``gridmap@before`` and ``gridmap-render@before``: the same two servers
+run from another source tree (``git archive`` of an older commit), taking their turns in the
+same rounds, so before and after see the same machine load.
+
 tipg pins its own FastAPI/pydantic, so it runs from a separate virtualenv::
 
     python3 -m venv /tmp/tipg-venv && /tmp/tipg-venv/bin/pip install tipg uvicorn
@@ -49,6 +53,7 @@ from bench.ogc_items_vs_tipg import (
     start_tipg,
 )
 from bench.serving import (
+    ROOT,
     free_port,
     run_wrk,
     smoke_store,
@@ -133,13 +138,15 @@ def _measured_run(url: str, server: int, engine: Any, **opts: Any) -> dict[str, 
 _HZ = os.sysconf("SC_CLK_TCK")
 
 
-def _start(name: str, db: str, port: int, tipg_venv: Path) -> subprocess.Popen:
+def _start(name: str, db: str, port: int, tipg_venv: Path, before: Path | None) -> subprocess.Popen:
     if name == "tipg":
         return start_tipg(db, port, tipg_venv)
+    kind, _, when = name.partition("@")
+    root = before if when == "before" and before is not None else ROOT
     cache_mb = os.environ.get("GRIDMAP_RESPONSE_CACHE_MB")
-    os.environ["GRIDMAP_RESPONSE_CACHE_MB"] = "0" if name == "gridmap-render" else "256"
+    os.environ["GRIDMAP_RESPONSE_CACHE_MB"] = "0" if kind == "gridmap-render" else "256"
     try:
-        return start_gridmap(db, port)
+        return start_gridmap(db, port, root.resolve())
     finally:
         os.environ.pop("GRIDMAP_RESPONSE_CACHE_MB")
         if cache_mb is not None:
@@ -152,27 +159,32 @@ def main() -> None:
     parser.add_argument("--zooms", type=int, nargs="+", default=[14, 15])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="gridmap on SpatiaLite, seconds")
+    parser.add_argument("--before", type=Path, help="also serve gridmap from this source tree")
+    parser.add_argument("--skip-build", action="store_true", help="reuse the district in --db")
     args = parser.parse_args()
     names = list(PATHS)
+    if args.before is not None:
+        names[2:2] = ["gridmap@before", "gridmap-render@before"]
     if args.smoke:
         args.db, args.zooms, args.rounds = smoke_store(), [14], 1
         args.connections, args.duration, names = 2, 1, ["gridmap", "gridmap-render"]
 
-    n = build_district(args.db)
+    n = _grids(args.db) if args.skip_build else build_district(args.db)
     tiles = district_tiles(args.zooms)
     print(f"district: {n} published grids; {len(tiles)} tiles at zooms {args.zooms}")
     ports = {name: free_port() for name in names}
-    servers = {name: _start(name, args.db, port, args.tipg_venv) for name, port in ports.items()}
+    servers = {name: _start(name, args.db, port, args.tipg_venv, args.before)
+               for name, port in ports.items()}  # fmt: skip
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     try:
         counts = {}
         for name, port in ports.items():
             base = f"http://127.0.0.1:{port}"
             wait_until_up(f"{base}/collections")
-            counts[name] = [_features(base, PATHS[name], t) for t in tiles]
+            counts[name] = [_features(base, _path(name), t) for t in tiles]
         if len({tuple(c) for c in counts.values()}) != 1:
             raise SystemExit(f"features per tile differ: {counts}")
-        scripts = {name: _lua_script(PATHS[name], tiles) for name in names}
+        scripts = {name: _lua_script(_path(name), tiles) for name in names}
         opts = {"threads": args.threads, "connections": args.connections}
         for name, port in ports.items():  # warm-up
             run_wrk(f"http://127.0.0.1:{port}/", duration=3, script=scripts[name], **opts)
@@ -195,11 +207,11 @@ def main() -> None:
     print(f"zooms {args.zooms}, {len(tiles)} tiles ({features} features), "
           f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
           f"median of {args.rounds} rounds")  # fmt: skip
-    print(f"{'server':15} {'tiles/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/tile':>12} "
+    print(f"{'server':22} {'tiles/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/tile':>12} "
           f"{'errors':>7}  tiles/s of each round")  # fmt: skip
     for name, r in results.items():
         each = " ".join(f"{x['requests_per_s']:.0f}" for x in runs[name])
-        print(f"{name:15} {r['requests_per_s']:9.1f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
+        print(f"{name:22} {r['requests_per_s']:9.1f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
               f"{r['cpu_ms_per_request']:12.2f} {int(r['errors']):7d}  {each}")  # fmt: skip
     if args.smoke:
         return
@@ -208,7 +220,7 @@ def main() -> None:
     ratios = {
         name: {"tiles_per_s": results[name]["requests_per_s"] / tipg,
                "tiles_per_cpu_s": tipg_cpu / results[name]["cpu_ms_per_request"]}
-        for name in PATHS if name != "tipg"
+        for name in names if name != "tipg"
     }  # fmt: skip
     for name, ratio in ratios.items():
         print(f"{name} / tipg: {ratio['tiles_per_s']:.2f}x tiles/s, "
@@ -217,6 +229,18 @@ def main() -> None:
                                     "features": features, "threads": args.threads,
                                     "connections": args.connections, "duration_s": args.duration,
                                     "runs": runs, "median": results, "ratios": ratios})  # fmt: skip
+
+
+def _path(name: str) -> str:
+    return PATHS[name.partition("@")[0]]
+
+
+def _grids(db: str) -> int:
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        n = int(conn.execute(text("SELECT count(*) FROM grid")).scalar_one())
+    engine.dispose()
+    return n
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:

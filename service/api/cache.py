@@ -404,10 +404,15 @@ def cached_response(
     cache: ResponseCache = request.app.state.response_cache
     token = validity.revision.token if validity.revision else ""
     entry_key = f"{cache_key}\n{token}"
-    entry = cache.get_or_render(
-        entry_key,
-        lambda: _make_entry(render, media_type, headers, _ENCODINGS, empty_status, validity),
-    )
+
+    def make() -> _Entry:
+        body = render()
+        # An answer the cache will not keep is encoded only as this request asks.
+        kept = len(body) <= cache.max_bytes // 2
+        codings = _ENCODINGS if kept else (coding,)
+        return _make_entry(lambda: body, media_type, headers, codings, empty_status, validity)
+
+    entry = cache.get_or_render(entry_key, make)
     address = request.scope.get(_ADDRESS)
     if address is not None and cache.add_vary(vary) and entry.validity == validity:
         cache.remember(address, entry_key, token)

@@ -1,0 +1,102 @@
+"""Tiles rendered per request cost one statement (issue 14 §4), on both backends.
+
+The tile's lon/lat box is computed in closed form (as morecantile's WebMercatorQuad gives it);
+on PostGIS the tile query runs on the tile pool's autocommit connection (no BEGIN, ROLLBACK or
+pre-ping; a connection the server closed is replaced); an answer the cache will not keep is
+encoded only as the request asks.
+"""
+
+from __future__ import annotations
+
+import random
+
+import morecantile
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
+
+from service.api import cache as cache_module
+from service.api.main import create_app
+from service.settings import Settings
+from service.storage import tiles
+from tests.service.api.conftest import A
+
+# The toy district's grids at zoom 14 (see test_tiles.py); found by asking the items' extent.
+_ZOOM = 14
+
+
+def _tiles_with_features(client: TestClient) -> list[str]:
+    bbox = client.get("/collections/grids").json()["extent"]["spatial"]["bbox"][0]
+    west, south, east, north = bbox
+    found = morecantile.tms.get("WebMercatorQuad").tiles(west, south, east, north, [_ZOOM])
+    urls = [f"/collections/grids/tiles/WebMercatorQuad/{t.z}/{t.x}/{t.y}" for t in found]
+    full = [u for u in urls if client.get(u).status_code == 200]
+    assert full, "the toy district has grids in some tile"
+    return full
+
+
+def test_tile_bounds_are_webmercatorquads():
+    tms = morecantile.tms.get("WebMercatorQuad")
+    rng = random.Random(7)
+    for z in [0, 1, 5, 10, 14, 18, 22]:
+        for _ in range(20):
+            x, y = rng.randrange(2**z), rng.randrange(2**z)
+            b = tms.bounds(morecantile.Tile(x, y, z))
+            ours = tiles.tile_bounds(z, x, y)
+            assert ours == pytest.approx((b.left, b.bottom, b.right, b.top), abs=1e-9), (z, x, y)
+
+
+@pytest.fixture
+def render_client(toy_url: str):
+    """The app with its response cache off: every tile is rendered."""
+    with TestClient(create_app(Settings(database_url=toy_url, response_cache_mb=0))) as client:
+        yield client
+
+
+def test_a_rendered_tile_takes_no_connection_of_the_sessions(render_client, backend):
+    urls = _tiles_with_features(render_client)
+    taken: list[int] = []
+    event.listen(render_client.app.state.engine, "checkout", lambda *_: taken.append(1))
+    bodies = [render_client.get(u).content for u in urls * 2]
+    assert all(bodies) and bodies[: len(urls)] == bodies[len(urls) :]
+    if backend == "postgis":  # the tile pool's connection, in autocommit: one statement
+        assert taken == []
+        pool = tiles._TILE_POOLS[render_client.app.state.engine]
+        fairy = pool.connect()
+        assert fairy.driver_connection.autocommit is True
+        fairy.close()
+
+
+def test_a_tile_connection_closed_by_the_server_is_replaced(render_client, backend):
+    if backend != "postgis":
+        pytest.skip("the tile pool is PostGIS's")
+    url = _tiles_with_features(render_client)[0]
+    first = render_client.get(url).content
+    engine = render_client.app.state.engine
+    pool = tiles._TILE_POOLS[engine]
+    fairy = pool.connect()
+    pid = fairy.driver_connection.info.backend_pid
+    fairy.close()  # back in the pool, about to be killed
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+    assert render_client.get(url).content == first
+
+
+def test_an_answer_not_kept_is_encoded_only_as_asked(render_client, monkeypatch):
+    codings: list[str] = []
+    real = cache_module._encode
+    monkeypatch.setattr(cache_module, "_encode", lambda b, c: codings.append(c) or real(b, c))
+    url = f"/downloads/communities/{A}/grids.geojson"
+    br = render_client.get(url, headers={"Accept-Encoding": "br"})
+    assert br.headers["content-encoding"] == "br" and codings == ["br"]
+    plain = render_client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and codings == ["br"]
+    assert br.json() == plain.json()  # httpx decodes br
+
+
+def test_a_kept_answer_has_every_encoding(client, monkeypatch):
+    codings: list[str] = []
+    real = cache_module._encode
+    monkeypatch.setattr(cache_module, "_encode", lambda b, c: codings.append(c) or real(b, c))
+    client.get(f"/downloads/communities/{A}/grids.geojson", headers={"Accept-Encoding": "br"})
+    assert sorted(codings) == ["br", "gzip"]  # once, for every later request
