@@ -327,7 +327,6 @@ def _fit_store_columns(bundle: ImportBundle, report: AttachReport) -> None:
             continue
         ent = ENTITIES[entity]
         table = UPDATABLE[entity].__table__
-        labels = record_labels(frame, ent).map(lambda v: str(v)[:24])
         for col in frame.columns:
             target = table.c.get(STORE_KEYS[entity] if col == ent.id_column else col)
             if target is None or isinstance(target.type, EncryptedString):
@@ -335,15 +334,16 @@ def _fit_store_columns(bundle: ImportBundle, report: AttachReport) -> None:
             too_big, limit = _out_of_range(frame[col], target.type)
             if not too_big.any():
                 continue
+            labels = record_labels(frame[too_big], ent).map(lambda v: str(v)[:24])
             if col == ent.id_column or target.foreign_keys or not target.nullable:
-                bad_keys += [f"{entity} {i}: {col} ({limit})" for i in labels[too_big]]
+                bad_keys += [f"{entity} {i}: {col} ({limit})" for i in labels]
                 continue
             frame = frame.assign(**{col: frame[col].astype(object).where(~too_big, None)})
             setattr(bundle, attr, frame)
             report.extend(
                 Issue(entity, str(i), f"{col} too long" if "characters" in limit else
                       f"invalid {col}", f"{col} exceeds {limit}; cleared")
-                for i in labels[too_big]
+                for i in labels
             )  # fmt: skip
     if bad_keys:
         raise InputError(
@@ -356,11 +356,19 @@ def _out_of_range(values: pd.Series, kind: Any) -> tuple[pd.Series, str]:
     """Which values a column of type ``kind`` cannot hold, and the limit in words."""
     if isinstance(kind, String) and kind.length:
         n = kind.length
+        if isinstance(values.dtype, pd.StringDtype):  # the whole column at once
+            return values.str.strip().str.len().gt(n).fillna(False).astype(bool), (
+                f"{n} characters"
+            )
         return values.map(lambda v: isinstance(v, str) and len(v.strip()) > n).astype(bool), (
             f"{n} characters"
         )
     if isinstance(kind, Integer):
         lo, hi = _INT32
+        if pd.api.types.is_integer_dtype(values.dtype):
+            return (values.lt(lo) | values.gt(hi)).fillna(False).astype(bool), (
+                f"the range {lo}..{hi}"
+            )
 
         def outside(v: Any) -> bool:
             number = clean_int(v)

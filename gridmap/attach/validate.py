@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -60,6 +61,11 @@ __all__ = [
     "validate_layer",
 ]
 
+_GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_GB11643_CHECK = "10X98765432"
+"""GB 11643 weights and check characters (as :func:`gridmap.idnumbers.gb11643_check_digit`),
+for checking a whole column at once; a value they pass is also passed by the function."""
+_SEX_DIGIT = {str(d): ("F", "M")[d % 2] for d in range(10)}
 MAX_COUNT = 2_147_483_647
 """Largest count accepted (households, floors …): the store's integer columns hold no more."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -109,8 +115,7 @@ def drop_unsafe_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataF
     (['B1'], [('row 2', 'unsafe id'), ('row 3', 'unsafe id')])
     """
     ent = get_entity(entity)
-    ids = frame[ent.id_column]
-    unsafe = ids.map(lambda v: isinstance(v, str) and bool(_UNSAFE_ID.search(v))).astype(bool)
+    unsafe = _matches(frame[ent.id_column], _UNSAFE_ID)
     issues = [
         Issue(ent.name, f"row {int(i) + 1}", "unsafe id",
               f"{ent.id_column} holds control or markup characters; record skipped")
@@ -187,16 +192,15 @@ def check_text(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame,
         values = frame[col]
         if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
             continue
-        bad = values.map(lambda v: isinstance(v, str) and bool(_CONTROL.search(v))).astype(bool)
+        bad = _matches(values, _CONTROL)
         if not bad.any():
             continue
         cleaned = values.where(~bad, values[bad].map(lambda v: _CONTROL.sub("", v)))
-        labels = record_labels(out.assign(**{col: cleaned}), ent)
         out = out.assign(**{col: cleaned})
         issues += [
             Issue(ent.name, str(i), f"control characters in {col}",
                   f"{col} held control characters (NUL …); removed")
-            for i in labels[bad]
+            for i in record_labels(out[bad], ent)
         ]  # fmt: skip
     return out, issues
 
@@ -222,7 +226,7 @@ def check_counts(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFram
                 f"invalid {col}",
                 f"{col} {_short(v)} is not a non-negative integer (at most {MAX_COUNT}); cleared",
             )
-            for i, v in zip(record_labels(frame, ent)[bad], values[bad], strict=True)
+            for i, v in zip(record_labels(frame[bad], ent), values[bad], strict=True)
         ]
     return out, issues
 
@@ -234,7 +238,8 @@ def _short(value: object, limit: int = 24) -> str:
 
 def check_id_numbers(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
     """Clear and report ID numbers failing GB 11643 (the value itself is never reported)."""
-    return _check_text(frame, get_entity(entity), "id_number", id_number_problem, upper=True)
+    return _check_text(frame, get_entity(entity), "id_number", id_number_problem, upper=True,
+                       valid=r"[ \t]*[0-9]{17}[0-9Xx][ \t]*")  # fmt: skip
 
 
 def check_phones(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
@@ -243,7 +248,7 @@ def check_phones(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFram
     def problem(v: str) -> str | None:
         return None if valid_phone(v) else "invalid phone format"
 
-    return _check_text(frame, get_entity(entity), "phone", problem)
+    return _check_text(frame, get_entity(entity), "phone", problem, valid=r"1[3-9][0-9]{9}")
 
 
 def check_categories(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
@@ -255,18 +260,18 @@ def check_categories(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.Data
             continue
         canonical = set(synonyms.values())
         values = frame[col]
-        mapped = values.map(
-            lambda v, s=synonyms, c=canonical: (
-                v if v in c else s.get(str(v).strip().casefold()) if pd.notna(v) else None
-            )
-        )
+        lookup = {  # each distinct value once
+            v: v if v in canonical else synonyms.get(str(v).strip().casefold())
+            for v in pd.unique(values[values.notna()])
+        }
+        mapped = values.map(lookup)
         bad = values.notna() & mapped.isna()
         out = out.assign(**{col: pd.Series(mapped, index=frame.index, dtype="str")})
         issues += [
             Issue(
                 ent.name, str(i), f"unknown {col}", f"value not one of {sorted(canonical)}; cleared"
             )
-            for i in record_labels(frame, ent)[bad]
+            for i in record_labels(frame[bad], ent)
         ]
     return out, issues
 
@@ -297,38 +302,76 @@ def check_person_consistency(
         for i, v in zip(labels[shared], ids[shared], strict=True)
     ]
     if "birth_date" in frame:
-        birth = (
-            frame["birth_date"]
-            .astype(object)
-            .map(lambda v: re.sub(r"\D", "", v)[:8] if isinstance(v, str) else None)
-        )
+        birth = frame["birth_date"]
+        if isinstance(birth.dtype, pd.StringDtype):
+            birth = birth.str.replace(r"[^0-9]", "", regex=True).str[:8]
+        else:
+            birth = birth.astype(object).map(
+                lambda v: re.sub(r"[^0-9]", "", v)[:8] if isinstance(v, str) else None
+            )
         bad = ids.notna() & birth.notna() & (birth != ids.str[6:14])
         issues += [
             Issue("person", str(i), "birth date differs from ID number", "digits 7-14 disagree")
             for i in labels[bad]
         ]
     if "sex" in frame:
-        from_id = ids.str[16].map(lambda d: ("F", "M")[int(d) % 2] if isinstance(d, str) else None)
+        from_id = ids.str[16].map(_SEX_DIGIT)
         bad = ids.notna() & frame["sex"].notna() & (frame["sex"] != from_id)
         issues += [Issue("person", str(i), "sex differs from ID number",
                          "sex and ID number digit 17 disagree") for i in labels[bad]]  # fmt: skip
     return issues
 
 
-def _check_text(frame, ent, col, problem, *, upper=False):
+def _check_text(frame, ent, col, problem, *, upper=False, valid=None):
+    """Clear the values of ``col`` for which ``problem`` gives a reason; report each.
+
+    ``valid`` (a regex, optional) marks values that are certainly valid as they are; the others
+    go through ``problem`` one by one. It only makes the common case fast: the result is
+    ``problem``'s.
+    """
     if col not in frame:
         return frame, []
     values = frame[col]
-    found = values.map(lambda v: problem(v.strip()) if isinstance(v, str) else None)
+    fast = _certainly_valid(values, valid, col)
+    found = values.where(~fast).map(lambda v: problem(v.strip()) if isinstance(v, str) else None)
     bad = found.notna()
-    cleaned = values.where(~bad).map(
-        lambda v: v.strip().upper() if upper and isinstance(v, str) else v
-    )
+    kept = values.where(~bad)
+    cleaned = kept
+    if upper:
+        text = kept.to_numpy(dtype=object, na_value=None)
+        sure = fast.to_numpy()
+        if sure.any():  # plain ASCII digits: no Unicode case or space to care about
+            text[sure] = kept[fast].str.strip().str.upper().to_numpy(dtype=object)
+        text[~sure] = [v.strip().upper() if isinstance(v, str) else v for v in text[~sure]]
+        cleaned = pd.Series(text, index=values.index)
     issues = [
         Issue(ent.name, str(i), r, f"{col} cleared; correct it in the source file")
-        for i, r in zip(record_labels(frame, ent)[bad], found[bad], strict=True)
+        for i, r in zip(record_labels(frame[bad], ent), found[bad], strict=True)
     ]
     return frame.assign(**{col: cleaned.astype("str")}), issues
+
+
+def _certainly_valid(values: pd.Series, valid: str | None, col: str) -> pd.Series:
+    """Values matching ``valid`` (and, for ID numbers, their birth date and check digit)."""
+    if valid is None or not isinstance(values.dtype, pd.StringDtype):
+        return pd.Series(False, index=values.index)
+    ok = values.str.fullmatch(valid).fillna(False).astype(bool)
+    if col != "id_number" or not ok.any():
+        return ok
+    number = values[ok].str.strip().str.upper()
+    born = pd.to_datetime(number.str[6:14], format="%Y%m%d", errors="coerce").notna()
+    digits = np.frombuffer("".join(number.str[:17]).encode("ascii"), dtype=np.uint8)
+    sums = (digits.reshape(-1, 17).astype(np.int64) - 48) @ np.array(_GB11643_WEIGHTS)
+    check = np.array(list(_GB11643_CHECK))[sums % 11]
+    ok[ok] = born.to_numpy() & (check == number.str[17].to_numpy(dtype=object))
+    return ok
+
+
+def _matches(values: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
+    """Whether each value is text containing ``pattern`` (False for missing values)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.str.contains(pattern.pattern, regex=True).fillna(False).astype(bool)
+    return values.map(lambda v: isinstance(v, str) and bool(pattern.search(v))).astype(bool)
 
 
 def _strip_text(v: object) -> object:

@@ -20,14 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
-from sqlalchemy import Table, delete, insert, select
+import shapely
+from geoalchemy2 import Geometry
+from sqlalchemy import Table, delete, insert, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gridmap.attach.report import Issue
 from gridmap.errors import ImportAborted
 from service.storage import models as m
+from service.storage.bulk import Columns, bulk_insert, can_bulk_insert
 from service.storage.plans import publish_plan, save_plan
 from service.storage.updates import (
     UPDATABLE,
@@ -45,7 +49,6 @@ from service.storage.values import (
     as_point,
     clean_int,
     clean_text,
-    column_values,
     parse_dates,
     storage_geometries,
     to_wkb,
@@ -134,22 +137,55 @@ _HOUSEHOLD_FIELDS: dict[str, tuple[str, _Clean]] = {
 """Store column → (frame column, cleaner); the first frame column (the id) must be there."""
 
 
-def _feature_rows(
+def _texts(values: pd.Series) -> list[Any]:
+    """:func:`clean_text` of every value (stripped text, blank → None), vectorised for text."""
+    if isinstance(values.dtype, pd.StringDtype):
+        stripped = values.str.strip()
+        return list(stripped.mask(stripped.eq("")).to_numpy(dtype=object, na_value=None))
+    return [clean_text(v) for v in values.tolist()]
+
+
+def _ints(values: pd.Series) -> list[Any]:
+    """:func:`clean_int` of every value, vectorised for integer columns."""
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return list(values.astype("Int64").to_numpy(dtype=object, na_value=None))
+    return [clean_int(v) for v in values.tolist()]
+
+
+_VECTORISED: dict[_Clean, Callable[[pd.Series], list[Any]]] = {clean_text: _texts,
+                                                                clean_int: _ints}  # fmt: skip
+
+
+def _column(f: pd.DataFrame, column: str, clean: _Clean) -> list[Any]:
+    if column not in f.columns:
+        return [None] * len(f)
+    return _VECTORISED[clean](f[column])
+
+
+def _feature_columns(
     f: pd.DataFrame,
     fields: dict[str, tuple[str, _Clean]],
     shapes: dict[str, Callable[[Any], Any]],
-) -> list[dict[str, Any]]:
-    """One row per record: each store column from its frame column, cleaned (None where the
-    frame lacks an optional column), then each ``shapes`` column: its shape of the
-    geometry, as WKB."""
-    (id_column, _), *rest = fields.values()
-    values = [f[id_column].tolist(), *(column_values(f, c) for c, _ in rest)]
-    cleaners = [(key, clean) for key, (_, clean) in fields.items()]
-    return [
-        {**{key: clean(v) for (key, clean), v in zip(cleaners, rec, strict=True)},
-         **{key: to_wkb(shape(g)) for key, shape in shapes.items()}}
-        for *rec, g in zip(*values, storage_geometries(f), strict=True)
-    ]  # fmt: skip
+) -> Columns:
+    """Each store column from its frame column, cleaned (None where the frame lacks an optional
+    column), then each ``shapes`` column: its shape of the (storage CRS) geometry."""
+    out = {key: _column(f, column, clean) for key, (column, clean) in fields.items()}
+    geoms = storage_geometries(f)
+    for key, shape in shapes.items():
+        out[key] = _points(geoms) if shape is as_point else [shape(g) for g in geoms]
+    return out
+
+
+def _points(geoms: list[Any]) -> list[Any]:
+    """:func:`as_point` of every geometry at once (points kept, others a point on their surface)."""
+    array = np.empty(len(geoms), dtype=object)
+    array[:] = geoms
+    missing = shapely.is_missing(array) | shapely.is_empty(array)
+    other = ~missing & (shapely.get_type_id(array) != shapely.GeometryType.POINT)
+    if other.any():
+        array[other] = shapely.point_on_surface(array[other])
+    array[missing] = None
+    return list(array)
 
 
 def _footprint(g: Any) -> Any:
@@ -157,51 +193,66 @@ def _footprint(g: Any) -> Any:
     return as_multipolygon(g) if polygonal else None
 
 
-def _community_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return _feature_rows(f, _COMMUNITY_FIELDS, {"geom": as_multipolygon})
+def _community_rows(f: gpd.GeoDataFrame) -> Columns:
+    return _feature_columns(f, _COMMUNITY_FIELDS, {"geom": as_multipolygon})
 
 
-def _compound_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    rows = _feature_rows(f, _COMPOUND_FIELDS, {"geom": as_multipolygon})
-    for row in rows:  # a compound without a name is called by its id
-        row["name"] = row["name"] or row["id"]
-    return rows
+def _compound_rows(f: gpd.GeoDataFrame) -> Columns:
+    cols = _feature_columns(f, _COMPOUND_FIELDS, {"geom": as_multipolygon})
+    # a compound without a name is called by its id
+    cols["name"] = [name or i for name, i in zip(cols["name"], cols["id"], strict=True)]
+    return cols
 
 
-def _street_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return _feature_rows(f, _STREET_FIELDS, {"geom": as_multiline})
+def _street_rows(f: gpd.GeoDataFrame) -> Columns:
+    return _feature_columns(f, _STREET_FIELDS, {"geom": as_multiline})
 
 
-def _building_rows(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return _feature_rows(f, _BUILDING_FIELDS, {"geom": as_point, "footprint": _footprint})
+def _building_rows(f: gpd.GeoDataFrame) -> Columns:
+    return _feature_columns(f, _BUILDING_FIELDS, {"geom": as_point, "footprint": _footprint})
 
 
-def _household_rows(f: pd.DataFrame) -> list[dict[str, Any]]:
-    return _feature_rows(f, _HOUSEHOLD_FIELDS, {"geom": as_point})
+def _household_rows(f: pd.DataFrame) -> Columns:
+    return _feature_columns(f, _HOUSEHOLD_FIELDS, {"geom": as_point})
 
 
-def _person_rows(f: pd.DataFrame) -> list[dict[str, Any]]:
+def _person_rows(f: pd.DataFrame) -> Columns:
     def tags(value: Any) -> str | None:
         if isinstance(value, list | tuple | set):
             return ",".join(str(v) for v in value) or None
         return clean_text(value)
 
-    births = parse_dates(f["birth_date"]) if "birth_date" in f else [None] * len(f)
-    return [
-        {
-            "id": clean_text(r["person_id"]),
-            "household_id": clean_text(r["household_id"]),
-            "name": clean_text(r.get("name")),
-            "id_number": clean_text(r.get("id_number")),
-            "phone": clean_text(r.get("phone")),
-            "sex": clean_text(r.get("sex")),
-            "birth_date": birth,
-            "relationship": clean_text(r.get("relationship")),
-            "population_type": clean_text(r.get("population_type")),
-            "tags": tags(r.get("tags")),
-        }
-        for r, birth in zip(f.to_dict("records"), births, strict=True)
-    ]
+    cols = {key: _column(f, column, clean_text) for key, column in _PERSON_FIELDS.items()}
+    cols["birth_date"] = parse_dates(f["birth_date"]) if "birth_date" in f else [None] * len(f)
+    if "tags" not in f.columns:
+        cols["tags"] = [None] * len(f)
+    elif isinstance(f["tags"].dtype, pd.StringDtype):
+        cols["tags"] = _texts(f["tags"])
+    else:
+        cols["tags"] = [tags(v) for v in f["tags"].tolist()]
+    return cols
+
+
+_PERSON_FIELDS = {"id": "person_id", "household_id": "household_id", "name": "name",
+                  "id_number": "id_number", "phone": "phone", "sex": "sex",
+                  "relationship": "relationship", "population_type": "population_type"}  # fmt: skip
+"""Person store column → frame column (text); ``birth_date`` and ``tags`` are parsed apart."""
+
+
+def _columns(rows: list[dict[str, Any]]) -> Columns:
+    """Row dicts (the same keys in each) as columns."""
+    return {key: [r[key] for r in rows] for key in rows[0]} if rows else {}
+
+
+def _records(model: type[m.Base], cols: Columns) -> list[dict[str, Any]]:
+    """Columns as row dicts, geometries as WKB elements (what the update comparison reads)."""
+    shapes = {c.name for c in cast(Table, model.__table__).columns if isinstance(c.type, Geometry)}
+    values = [[to_wkb(g) for g in v] if k in shapes else v for k, v in cols.items()]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _select(cols: Columns, keep: list[bool]) -> Columns:
+    return {k: [v for v, ok in zip(vs, keep, strict=True) if ok] for k, vs in cols.items()}
 
 
 def _staff_rows(f: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -223,9 +274,9 @@ def _staff_rows(f: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, A
 
 
 # --------------------------------------------------------------------------- import
-def _check_file_ids(model: type[m.Base], key: str, rows: list[dict]) -> None:
-    counts = Counter(r[key] for r in rows)
-    dupes = sorted(i for i, n in counts.items() if n > 1)
+def _check_file_ids(model: type[m.Base], ids: list[Any]) -> None:
+    counts = Counter(ids)
+    dupes = sorted(i for i, n in counts.items() if n > 1) if len(counts) < len(ids) else []
     if not dupes:
         return
     listing = ", ".join(map(str, dupes[:10])) + (" …" if len(dupes) > 10 else "")
@@ -235,8 +286,15 @@ def _check_file_ids(model: type[m.Base], key: str, rows: list[dict]) -> None:
     )
 
 
-def _check_not_stored(session: Session, model: type[m.Base], key: str, rows: list[dict]) -> None:
-    existing = sorted(stored_ids(session, model, [r[key] for r in rows]))
+def _is_empty(session: Session, model: type[m.Base]) -> bool:
+    table = cast(Table, model.__table__)
+    return session.execute(select(literal(1)).select_from(table).limit(1)).first() is None
+
+
+def _check_not_stored(session: Session, model: type[m.Base], ids: list[Any]) -> None:
+    if _is_empty(session, model):  # a fresh table: no id can be there (and no query per id)
+        return
+    existing = sorted(stored_ids(session, model, ids))
     if existing:
         listing = ", ".join(map(str, existing[:10])) + (" …" if len(existing) > 10 else "")
         raise ImportAborted(
@@ -256,9 +314,16 @@ _REFERENCES: dict[str, tuple[tuple[str, type[m.Base], str], ...]] = {
 """Foreign keys checked before writing, so an error names the records instead of a constraint."""
 
 
-def _check_references(session: Session, table: str, key: str, rows: list[dict]) -> None:
+def _check_references(
+    session: Session, table: str, key: str, cols: Columns, written: dict[str, set[Any]]
+) -> None:
+    """Refuse records naming a parent neither written by this import (``written``: table →
+    ids) nor stored; only the parents not written by the import are looked up."""
     for column, target, target_key in _REFERENCES.get(table, ()):
-        wanted = sorted({r[column] for r in rows if r[column] is not None})
+        if column not in cols:
+            continue
+        values = cols[column]
+        wanted = sorted(set(values) - {None} - written.get(target.__tablename__, set()))
         target_col = getattr(target, target_key)
         found: set[str] = set()
         for start in range(0, len(wanted), 500):
@@ -266,7 +331,7 @@ def _check_references(session: Session, table: str, key: str, rows: list[dict]) 
             found |= set(session.scalars(select(target_col).where(target_col.in_(chunk))))
         missing = set(wanted) - found
         if missing:
-            bad = [str(r[key]) for r in rows if r[column] in missing]
+            bad = [str(i) for i, v in zip(cols[key], values, strict=True) if v in missing]
             listing = ", ".join(bad[:10]) + (" …" if len(bad) > 10 else "")
             raise ImportAborted(
                 f"{len(bad)} {table} record(s) ({listing}) "
@@ -276,18 +341,43 @@ def _check_references(session: Session, table: str, key: str, rows: list[dict]) 
             )
 
 
-def _insert(session: Session, model: type[m.Base], rows: list[dict], progress: Any) -> int:
-    # Core INSERT of complete rows: one executemany per batch (psycopg 3 pipelines it; SQLite
-    # steps one prepared statement). The ORM bulk insert split rows by which values are None,
-    # which made thousands of small statements and round trips on PostGIS.
-    table = model.__tablename__
-    batch = _BATCH
-    for start in range(0, len(rows), batch):
-        session.execute(insert(cast(Table, model.__table__)), rows[start : start + batch])
-        if progress:
-            progress(table, min(start + batch, len(rows)), len(rows))
-    log.info("Wrote %d %s row(s)", len(rows), table)
-    return len(rows)
+def _check_required(model: type[m.Base], key: str, cols: Columns) -> None:
+    """Refuse records without a value the store requires, naming them (before the database
+    refuses the whole insert without saying which record)."""
+    table = cast(Table, model.__table__)
+    for column in table.columns:
+        if column.nullable or column.primary_key or column.server_default is not None:
+            continue
+        values = cols.get(column.name)
+        if values is None or column.default is not None:
+            continue
+        bad = [str(i) for i, v in zip(cols[key], values, strict=True) if v is None]
+        if bad:
+            listing = ", ".join(bad[:10]) + (" …" if len(bad) > 10 else "")
+            raise ImportAborted(
+                f"Import rolled back, nothing was written: {len(bad)} {table.name} record(s) "
+                f"({listing}) have no {column.name}, which the store requires. Fill it in."
+            )
+
+
+def _insert(session: Session, model: type[m.Base], cols: Columns, progress: Any) -> int:
+    """INSERT new rows given as columns: :func:`bulk_insert` (COPY on PostgreSQL, one prepared
+    statement on SQLite), or a Core executemany per batch where it does not apply."""
+    table = cast(Table, model.__table__)
+    n = len(next(iter(cols.values()))) if cols else 0
+    if not n:
+        return 0
+    if can_bulk_insert(table, list(cols)):
+        step = (lambda done, total: progress(table.name, done, total)) if progress else None
+        bulk_insert(session, table, cols, progress=step, chunk=_BATCH)
+    else:
+        rows = _records(model, cols)
+        for start in range(0, n, _BATCH):
+            session.execute(insert(table), rows[start : start + _BATCH])
+            if progress:
+                progress(table.name, min(start + _BATCH, n), n)
+    log.info("Wrote %d %s row(s)", n, table.name)
+    return n
 
 
 def import_bundle(
@@ -323,7 +413,7 @@ def _describe(exc: SQLAlchemyError) -> str:
     diag = getattr(orig, "diag", None)
     parts = [type(orig or exc).__name__]
     statement = getattr(exc, "statement", None) or ""
-    target = re.match(r"\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+\"?(\w+)", statement, re.I)
+    target = re.match(r"\s*(?:INSERT INTO|UPDATE|DELETE FROM|COPY)\s+\"?(\w+)", statement, re.I)
     if target and diag is None:
         parts.append(f"table {target.group(1)}")
     for attr in ("table_name", "constraint_name"):
@@ -342,7 +432,7 @@ def _write_bundle(
     counts: dict[str, int] = {}
     changes: dict[str, Changes] = {}
     file_ids: dict[str, set[str]] = {}
-    steps: list[tuple[str, pd.DataFrame | None, Callable[[Any], list]]] = [
+    steps: list[tuple[str, pd.DataFrame | None, Callable[[Any], Columns]]] = [
         ("community", bundle.communities, _community_rows),
         ("compound", bundle.compounds, _compound_rows),
         ("street", bundle.streets, _street_rows),
@@ -350,20 +440,22 @@ def _write_bundle(
         ("household", bundle.households, _household_rows),
         ("person", bundle.persons, _person_rows),
     ]
+    written: dict[str, set[Any]] = {}  # table → ids this import wrote (or found unchanged)
     for entity, frame, to_rows in steps:
         if frame is not None and len(frame):
             model = UPDATABLE[entity]
-            rows = to_rows(frame)
-            file_ids[entity] = {r[STORE_KEYS[entity]] for r in rows}
+            cols = to_rows(frame)
+            file_ids[entity] = set(cols[STORE_KEYS[entity]])
             changes[entity] = _write_table(
-                session, model, STORE_KEYS[entity], rows, bundle, progress
+                session, model, STORE_KEYS[entity], cols, bundle, progress, written
             )
+            written[model.__tablename__] = file_ids[entity]
             counts[model.__tablename__] = changes[entity].added + changes[entity].updated
     if bundle.staff is not None and len(bundle.staff):
         staff, links = _staff_rows(bundle.staff)
         file_ids["staff"] = {r["id"] for r in staff}
         changes["staff"], counts["staff_grid"] = _write_staff(session, staff, links, bundle,
-                                                              progress)  # fmt: skip
+                                                              progress, written)  # fmt: skip
         counts["staff"] = changes["staff"].added + changes["staff"].updated
     issues = _remove(session, bundle, file_ids, changes) if bundle.update else []
     plans: dict[str, int] = {}
@@ -389,33 +481,42 @@ STORE_KEYS = {"community": "code", "compound": "id", "street": "id", "building":
 
 
 def _write_table(
-    session: Session, model: type[m.Base], key: str, rows: list[dict], bundle: ImportBundle,
-    progress: Any,
+    session: Session, model: type[m.Base], key: str, cols: Columns, bundle: ImportBundle,
+    progress: Any, written: dict[str, set[Any]],
 ) -> Changes:  # fmt: skip
     """Insert new rows; in update mode also update changed ones (unchanged ones are kept)."""
-    _check_file_ids(model, key, rows)
+    ids = cols[key]
+    _check_file_ids(model, ids)
+    _check_required(model, key, cols)
     if bundle.update:
-        new, changed, same = split_rows(session, model, rows)
-    else:
-        _check_not_stored(session, model, key, rows)
-        new, changed, same = rows, [], 0
+        new, changed, same = split_rows(session, model, _records(model, cols))
+        session.flush()
+        fresh = {r[key] for r in new}
+        redone = fresh | {r[key] for r in changed}
+        table = model.__tablename__
+        _check_references(session, table, key, _select(cols, [i in redone for i in ids]), written)
+        _insert(session, model, _select(cols, [i in fresh for i in ids]), progress)
+        write_changes(session, model, changed)
+        return Changes(added=len(new), updated=len(changed), unchanged=same)
+    _check_not_stored(session, model, ids)
     session.flush()
-    _check_references(session, model.__tablename__, key, new + changed)
-    _insert(session, model, new, progress)
-    write_changes(session, model, changed)
-    return Changes(added=len(new), updated=len(changed), unchanged=same)
+    _check_references(session, model.__tablename__, key, cols, written)
+    _insert(session, model, cols, progress)
+    return Changes(added=len(ids))
 
 
 def _write_staff(
-    session: Session, staff: list[dict], links: list[dict], bundle: ImportBundle, progress: Any
-) -> tuple[Changes, int]:
+    session: Session, staff: list[dict], links: list[dict], bundle: ImportBundle, progress: Any,
+    written: dict[str, set[Any]],
+) -> tuple[Changes, int]:  # fmt: skip
     """Staff and their grid links; a staff member whose links changed counts as updated."""
-    _check_file_ids(m.Staff, "id", staff)
+    _check_file_ids(m.Staff, [r["id"] for r in staff])
+    _check_required(m.Staff, "id", _columns(staff))
     if not bundle.update:
-        _check_not_stored(session, m.Staff, "id", staff)
-        _check_references(session, "staff", "id", staff)
-        _insert(session, m.Staff, staff, progress)
-        return Changes(added=len(staff)), _insert(session, m.StaffGrid, links, progress)
+        _check_not_stored(session, m.Staff, [r["id"] for r in staff])
+        _check_references(session, "staff", "id", _columns(staff), written)
+        _insert(session, m.Staff, _columns(staff), progress)
+        return Changes(added=len(staff)), _insert(session, m.StaffGrid, _columns(links), progress)
     new, changed, _ = split_rows(session, m.Staff, staff)
     wanted: dict[str, set[str]] = {}
     for link in links:
@@ -430,16 +531,16 @@ def _write_staff(
     changed += [
         r for r in staff if r["id"] not in touched and wanted.get(r["id"]) != stored.get(r["id"])
     ]
-    _check_references(session, "staff", "id", new + changed)
-    _insert(session, m.Staff, new, progress)
+    _check_references(session, "staff", "id", _columns(new + changed), written)
+    _insert(session, m.Staff, _columns(new), progress)
     write_changes(session, m.Staff, changed)
     redo = [r["id"] for r in changed]
     if redo:
         session.execute(delete(m.StaffGrid).where(m.StaffGrid.staff_id.in_(redo)))
     relinked = [link for link in links if link["staff_id"] in touched | set(redo)]
-    written = _insert(session, m.StaffGrid, relinked, progress)
+    written_links = _insert(session, m.StaffGrid, _columns(relinked), progress)
     same = len(staff) - len(new) - len(changed)
-    return Changes(added=len(new), updated=len(changed), unchanged=same), written
+    return Changes(added=len(new), updated=len(changed), unchanged=same), written_links
 
 
 def _remove(

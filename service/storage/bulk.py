@@ -1,0 +1,250 @@
+"""Bulk INSERT of many new rows, given column by column, in the caller's transaction.
+
+:func:`bulk_insert` writes what a Core ``INSERT`` of the same rows would write (encrypted
+columns encrypted, their ``*_hash`` columns filled, geometries in the store's SRID, each
+column's own bind processing), without a Python object or a statement compilation per row:
+
+- values are prepared column by column: ID numbers and phones encrypted with one cipher
+  (:func:`encrypt_many`), their search hashes computed in one pass
+  (:func:`search_hashes`), geometries turned into WKB by shapely at once;
+- PostgreSQL: ``COPY … FROM STDIN`` (psycopg 3), geometries as hexadecimal EWKB;
+- SQLite / SpatiaLite: one prepared ``INSERT`` stepped through the rows (``executemany``) with
+  ``GeomFromWKB(?, srid)``, and a larger page cache for the transaction (durability unchanged:
+  the journal and ``synchronous`` stay as they are).
+
+The rows go through the session's own connection, so they land or roll back with the rest of
+the import. A text value holding NUL is refused (:data:`~service.storage.session.NUL_MESSAGE`)
+as the engine's statement hook does; database errors come out as SQLAlchemy's ``DBAPIError``
+with the parameters hidden (no personal value in a message).
+"""
+
+from __future__ import annotations
+
+import binascii
+import hmac
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+import numpy as np
+import shapely
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from geoalchemy2 import Geometry
+from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from gridmap.errors import InputError
+from service.storage.crypto import (
+    PREFIX,
+    PURPOSES,
+    DataKeys,
+    EncryptedString,
+    is_encrypted,
+    keys_of,
+    normalise,
+)
+from service.storage.revision import _mark as mark_public_change
+from service.storage.session import NUL_MESSAGE
+from service.storage.updates import _HASHES
+
+__all__ = ["bulk_insert", "can_bulk_insert", "encrypt_many", "search_hashes"]
+
+log = logging.getLogger(__name__)
+
+Columns = dict[str, list[Any]]
+"""Column name → one value per row (all lists of one length)."""
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_NOT_DIGIT = re.compile(r"\D")
+_NONCE = 12
+"""Bytes of an AES-GCM nonce (as :func:`service.storage.crypto.encrypt`)."""
+_HASH_SOURCES = {model.__tablename__: pairs for model, pairs in _HASHES.items()}
+"""Table → hash column → (source column, purpose): the ``hash_default`` columns."""
+_SQLITE_CACHE_KIB = 256 * 1024
+"""Page cache of a SQLite connection while it bulk-loads (KiB): index pages stay in memory."""
+
+
+def encrypt_many(values: Iterable[Any], *, purpose: str, keys: DataKeys) -> list[str | None]:
+    """:func:`~service.storage.crypto.encrypt` of many values (one cipher, one call for the
+    nonces); ``None`` and values already encrypted are kept, as ``EncryptedString`` binds them."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"Unknown purpose {purpose!r}; use one of {PURPOSES}.")
+    aad = purpose.encode()
+    values = list(values)
+    seal = AESGCM(keys.encryption).encrypt
+    nonces = os.urandom(_NONCE * len(values))
+    b64, urlsafe = binascii.b2a_base64, _URLSAFE
+    out: list[str | None] = []
+    for i, value in enumerate(values):
+        if value is None or (value.__class__ is str and value.startswith(PREFIX)):
+            out.append(value)
+            continue
+        nonce = nonces[i * _NONCE : (i + 1) * _NONCE]
+        raw = nonce + seal(nonce, str(value).encode("utf-8"), aad)
+        out.append(PREFIX + b64(raw, newline=False).translate(urlsafe).decode("ascii"))
+    return out
+
+
+def search_hashes(values: Iterable[Any], *, purpose: str, keys: DataKeys) -> list[str | None]:
+    """:func:`~service.storage.crypto.search_hash` of many values; ``None`` for a value already
+    encrypted (what ``hash_default`` gives such a row)."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"Unknown purpose {purpose!r}; use one of {PURPOSES}.")
+    prefix = purpose.encode() + b"\0"
+    key, digest, phone = keys.search, hmac.digest, purpose == "phone"
+    out: list[str | None] = []
+    for value in values:
+        if value is None or is_encrypted(value):
+            out.append(None)
+            continue
+        text = str(value).strip()
+        if not text:
+            out.append(None)
+            continue
+        if phone:  # as crypto.normalise: digits only, a leading 86 of 13 digits dropped
+            text = _NOT_DIGIT.sub("", text)
+            text = text[2:] if len(text) == 13 and text.startswith("86") else text
+        elif purpose == "id_number":
+            text = text.upper()
+        else:
+            text = normalise(text, purpose)
+        out.append(digest(key, prefix + text.encode("utf-8"), "sha256").hex())
+    return out
+
+
+def can_bulk_insert(table: Table, columns: Sequence[str]) -> bool:
+    """Whether :func:`bulk_insert` fills every column of ``table`` that ``columns`` leave out
+    as a Core INSERT would (server defaults, search hashes; not other Python defaults)."""
+    given, hashes = set(columns), _HASH_SOURCES.get(table.name, {})
+    return all(
+        column.name in given or column.default is None
+        or (column.name in hashes and hashes[column.name][0] in given)
+        for column in table.columns
+    )  # fmt: skip
+
+
+def bulk_insert(
+    session: Session,
+    table: Table,
+    columns: Columns,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int = 20_000,
+) -> int:
+    """INSERT the rows of ``columns`` into ``table``; the number of rows written.
+
+    ``progress(done, total)`` is called after every ``chunk`` rows.
+
+    Raises
+    ------
+    InputError
+        A text value holds a NUL character.
+    ValueError
+        ``table`` has a Python default :func:`bulk_insert` cannot fill (see
+        :func:`can_bulk_insert`).
+    sqlalchemy.exc.DBAPIError
+        The database refused a row (constraint, type); parameters are not in the message.
+    """
+    started = time.process_time()
+    names = list(columns)
+    n = len(columns[names[0]]) if names else 0
+    if not n:
+        return 0
+    if not can_bulk_insert(table, names):
+        raise ValueError(f"{table.name}: a Python column default would be skipped")
+    connection = session.connection()
+    dialect = connection.dialect
+    postgres = dialect.name == "postgresql"
+    keys = keys_of(session)
+    values: Columns = {}
+    for name in names:
+        column = table.c[name]
+        data = list(columns[name])
+        if isinstance(column.type, Geometry):
+            values[name] = _geometries(data, column.type.srid, postgres)
+            continue
+        _refuse_nul(data)
+        if isinstance(column.type, EncryptedString):
+            values[name] = encrypt_many(data, purpose=column.type.purpose, keys=keys)
+            continue
+        process = column.type.bind_processor(dialect)
+        values[name] = [process(v) for v in data] if process else data
+    for hash_column, (source, purpose) in _HASH_SOURCES.get(table.name, {}).items():
+        if hash_column not in values and source in columns:  # as hash_default fills them
+            values[hash_column] = search_hashes(columns[source], purpose=purpose, keys=keys)
+    order = list(values)
+    rows = list(zip(*(values[c] for c in order), strict=True))
+    prepared = time.process_time()
+    dbapi_error = dialect.loaded_dbapi.Error
+    raw = cast(Any, connection.connection.dbapi_connection)
+    quoted = ", ".join(f'"{c}"' for c in order)
+    if postgres:
+        statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
+    else:
+        marks = ", ".join(_sqlite_mark(table.c[c]) for c in order)
+        statement = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
+    cursor = raw.cursor()
+    try:
+        if postgres:  # one COPY; progress after each chunk of rows sent
+            with cursor.copy(statement) as copy:
+                for start in range(0, n, chunk):
+                    for row in rows[start : start + chunk]:
+                        copy.write_row(row)
+                    if progress:
+                        progress(min(start + chunk, n), n)
+        else:
+            with _sqlite_cache(raw):
+                for start in range(0, n, chunk):
+                    cursor.executemany(statement, rows[start : start + chunk])
+                    if progress:
+                        progress(min(start + chunk, n), n)
+    except dbapi_error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi_error,
+                                  hide_parameters=True) from None  # fmt: skip
+    finally:
+        cursor.close()
+    mark_public_change(session, [table.name])  # as a session.execute(insert(…)) would
+    log.debug("%s: %d rows, %.2f s CPU preparing, %.2f s CPU writing", table.name, n,
+              prepared - started, time.process_time() - prepared)  # fmt: skip
+    return n
+
+
+def _refuse_nul(values: list[Any]) -> None:
+    try:  # text columns hold str or None: one join instead of a test per value
+        found = "\x00" in "".join(filter(None, values))
+    except TypeError:
+        found = any(isinstance(v, str) and "\x00" in v for v in values)
+    if found:
+        raise InputError(NUL_MESSAGE)
+
+
+def _geometries(shapes: list[Any], srid: int, postgres: bool) -> list[Any]:
+    """WKB of each shape (None stays None): hexadecimal EWKB for COPY, bytes for SpatiaLite."""
+    array = np.empty(len(shapes), dtype=object)
+    array[:] = shapes
+    array[shapely.is_empty(array)] = None
+    if postgres:
+        return list(shapely.to_wkb(shapely.set_srid(array, srid), hex=True, include_srid=True))
+    return list(shapely.to_wkb(array))
+
+
+def _sqlite_mark(column: Any) -> str:
+    if isinstance(column.type, Geometry):
+        return f"GeomFromWKB(?, {int(column.type.srid)})"
+    return "?"
+
+
+@contextmanager
+def _sqlite_cache(raw: Any) -> Iterator[None]:
+    """A bigger page cache on this SQLite connection while the block runs (then the old one)."""
+    before = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size = {int(before)}")

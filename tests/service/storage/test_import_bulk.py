@@ -1,0 +1,104 @@
+"""Bulk writing of an import (service.storage.bulk) stores what Core INSERTs store, on both
+backends: encrypted ID numbers and phones that decrypt, their search hashes, geometries, dates;
+and the batch helpers agree with crypto's one-value functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import shapely
+from sqlalchemy import insert, select, text
+
+from gridmap.errors import InputError
+from service.storage import models as m
+from service.storage.bulk import bulk_insert, can_bulk_insert, encrypt_many, search_hashes
+from service.storage.crypto import decrypt, derive_keys, encrypt, keys_of, search_hash
+from service.storage.values import to_wkb
+
+KEYS = derive_keys(bytes(range(32)))
+VALUES = ["52060219900101123x", " 52060219900101123X ", "+86 138-0000-1234", "0856-5221234",
+          "", "   ", None, "８６１３８００００１２３４", "8613800001234"]  # fmt: skip
+
+
+@pytest.mark.parametrize("purpose", ["id_number", "phone"])
+def test_batch_hashes_and_ciphertexts_are_those_of_one_value_at_a_time(purpose):
+    assert search_hashes(VALUES, purpose=purpose, keys=KEYS) == [
+        search_hash(v, purpose=purpose, keys=KEYS) for v in VALUES
+    ]
+    sealed = encrypt_many(VALUES, purpose=purpose, keys=KEYS)
+    assert [decrypt(s, purpose=purpose, keys=KEYS) for s in sealed] == VALUES
+    assert len({s for s in sealed if s}) == len([v for v in VALUES if v is not None])  # nonces
+    already = encrypt("x", purpose=purpose, keys=KEYS)
+    assert encrypt_many([already], purpose=purpose, keys=KEYS) == [already]
+    assert search_hashes([already], purpose=purpose, keys=KEYS) == [None]  # as hash_default
+
+
+def _parents(session):
+    square = shapely.box(106.0, 27.0, 106.01, 27.01)
+    session.execute(insert(m.Community), [{"code": "520602001001", "name": "C", "geom":
+                                           to_wkb(shapely.MultiPolygon([square]))}])  # fmt: skip
+    session.execute(insert(m.Building), [{"id": "B1", "geom": to_wkb(shapely.Point(106, 27))}])
+
+
+def _people(prefix: str) -> dict[str, list]:
+    return {
+        "id": [f"{prefix}1", f"{prefix}2", f"{prefix}3"],
+        "household_id": [f"{prefix}H1", f"{prefix}H1", f"{prefix}H2"],
+        "name": ["张三", None, "李四"],
+        "id_number": ["52060219900101123X", None, "520602199001011234"],
+        "phone": ["13800001234", "+86 138 0000 5678", None],
+        "birth_date": [dt.date(1990, 1, 1), None, dt.date(2001, 12, 31)],
+        "tags": ["elderly_alone", None, None],
+    }
+
+
+def test_bulk_insert_stores_what_a_core_insert_stores(session):
+    _parents(session)
+    homes = {"id": ["aH1", "aH2", "bH1", "bH2"], "building_id": ["B1"] * 4,
+             "geom": [shapely.Point(106.001, 27.002), None] * 2}  # fmt: skip
+    bulk_insert(session, m.Household.__table__, {k: v[:2] for k, v in homes.items()})
+    rows = [dict(zip(homes, r, strict=True)) for r in zip(*homes.values(), strict=True)][2:]
+    session.execute(insert(m.Household), [{**r, "geom": to_wkb(r["geom"]) if r["geom"] else None}
+                                          for r in rows])  # fmt: skip
+    done = []
+    assert bulk_insert(session, m.Person.__table__, _people("a"),
+                       progress=lambda d, t: done.append((d, t)), chunk=2) == 3  # fmt: skip
+    assert done == [(2, 3), (3, 3)]
+    core = _people("b")
+    session.execute(insert(m.Person), [dict(zip(core, r, strict=True))
+                                       for r in zip(*core.values(), strict=True)])  # fmt: skip
+    people = {p.id: p for p in session.scalars(select(m.Person))}
+    for k in ("1", "2", "3"):
+        a, b = people[f"a{k}"], people[f"b{k}"]
+        for column in ("name", "id_number", "id_number_hash", "phone", "phone_hash", "birth_date",
+                       "tags"):  # fmt: skip
+            assert getattr(a, column) == getattr(b, column), column
+        assert a.household_id[1:] == b.household_id[1:]
+    assert people["a2"].phone_hash == search_hash("13800005678", purpose="phone",
+                                                  keys=keys_of(session))  # fmt: skip
+    raw = session.execute(text("SELECT id_number FROM person WHERE id = 'a1'")).scalar()
+    assert raw.startswith("gm1:") and "1990" not in raw  # encrypted at rest
+    shapes = dict(session.execute(select(m.Household.id, m.Household.geom.ST_AsBinary())).all())
+    geoms = {k: None if v is None else shapely.from_wkb(bytes(v)) for k, v in shapes.items()}
+    assert geoms["aH1"].equals_exact(geoms["bH1"], 0) and geoms["aH2"] is geoms["bH2"] is None
+    srid = session.execute(select(m.Household.geom.ST_SRID()).where(m.Household.id == "aH1"))
+    assert srid.scalar() == m.SRID
+
+
+def test_bulk_insert_refuses_nul_and_names_the_table_of_a_failed_row(session):
+    _parents(session)
+    with pytest.raises(InputError, match="NUL"):
+        bulk_insert(session, m.Building.__table__, {"id": ["B2"], "address": ["a\x00b"]})
+    session.rollback()
+    _parents(session)
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError) as err:  # a duplicate key: the database's own check
+        bulk_insert(session, m.Building.__table__, {"id": ["B1"], "address": ["路12号"]})
+    assert "building" in str(err.value) and "路12号" not in str(err.value)
+
+
+def test_tables_with_other_python_defaults_are_left_to_core_inserts():
+    assert can_bulk_insert(m.Person.__table__, ["id", "id_number", "phone"])
+    assert not can_bulk_insert(m.Plan.__table__, ["community_code"])  # status, created_at …
