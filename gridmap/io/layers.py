@@ -62,7 +62,7 @@ from gridmap.errors import CRSError, InputError
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
-from gridmap.io.notes import ENCODING_CODES, ReadNote, ReadWarning
+from gridmap.io.notes import ENCODING_CODES, ENTITY_WORDS, ReadNote, ReadWarning
 from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet
 from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
 from gridmap.spreadsheet import safe_frame
@@ -116,7 +116,7 @@ _EXACT_FLOAT_LIMIT = 2**53
 
 def plural(entity_name: str) -> str:
     """English plural of an entity name, for messages (``community`` → ``communities``)."""
-    return {"community": "communities", "staff": "staff"}.get(entity_name, entity_name + "s")
+    return ENTITY_WORDS[entity_name][0] if entity_name in ENTITY_WORDS else entity_name + "s"
 
 
 def read_layer(
