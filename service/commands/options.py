@@ -10,7 +10,7 @@ import functools
 import inspect
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, get_type_hints
 
@@ -25,7 +25,7 @@ __all__ = ["DB", "STREETS", "COMPOUNDS", "ID_FIELD", "HOUSEHOLDS_FIELD", "COMMUN
            "SEED", "OUT", "ASSIGNMENTS_OUT", "REPAIRED_ASSIGNMENTS_OUT", "LANG", "JOBS",
            "SCHEDULER", "PROBLEMS", "VERBOSE",
            "COMMUNITY", "LayerOptions", "BoundOptions", "RunOptions", "ReportOptions",
-           "GROUP", "option_groups"]  # fmt: skip
+           "GROUP", "option", "option_groups"]  # fmt: skip
 
 DB = typer.Option(
     None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
@@ -94,11 +94,12 @@ VERBOSE = typer.Option(
 
 
 # --------------------------------------------------------------------------- option groups
-# A command parameter typed with one of the dataclasses below stands for that dataclass's fields,
-# each a command-line option of its own (the ``option`` in the field's metadata), in the field
-# order, where the parameter stands; :func:`option_groups` unfolds them for Typer and folds the
-# values given back into the dataclass. The commands that read, plan and report alike thus
-# declare those options once, here, and keep their own order of options in ``--help``.
+# A command parameter typed with an option group (a dataclass whose fields are all made by
+# :func:`option`, like the ones below) stands for that dataclass's fields, each a command-line
+# option of its own, in the field order, where the parameter stands; :func:`option_groups`
+# unfolds them for Typer and folds the values given back into the dataclass. The commands that
+# read, plan and report alike thus declare those options once and keep their own order of
+# options in ``--help``.
 
 
 GROUP: Any = None
@@ -106,7 +107,7 @@ GROUP: Any = None
 :func:`option_groups` replaces by the group's options."""
 
 
-def _option(info: typer.models.OptionInfo) -> Any:
+def option(info: typer.models.OptionInfo) -> Any:
     """A dataclass field carrying its command-line option (no default: Typer always gives one)."""
     return field(metadata={"option": info})
 
@@ -115,15 +116,15 @@ def _option(info: typer.models.OptionInfo) -> Any:
 class LayerOptions:
     """How the layers of a plan are read: the options every plan command shares."""
 
-    streets: Path | None = _option(STREETS)
-    compounds: Path | None = _option(COMPOUNDS)
-    id_field: str | None = _option(ID_FIELD)
-    households_field: str | None = _option(HOUSEHOLDS_FIELD)
-    community_code_field: str | None = _option(COMMUNITY_CODE_FIELD)
-    mapping: Path | None = _option(MAPPING)
-    layer: list[str] = _option(LAYER)
-    crs: str | None = _option(CRS_OPTION)
-    encoding: str | None = _option(ENCODING)
+    streets: Path | None = option(STREETS)
+    compounds: Path | None = option(COMPOUNDS)
+    id_field: str | None = option(ID_FIELD)
+    households_field: str | None = option(HOUSEHOLDS_FIELD)
+    community_code_field: str | None = option(COMMUNITY_CODE_FIELD)
+    mapping: Path | None = option(MAPPING)
+    layer: list[str] = option(LAYER)
+    crs: str | None = option(CRS_OPTION)
+    encoding: str | None = option(ENCODING)
 
     def read_options(self) -> ReadOptions:
         """The file options (``--layer`` values parsed, bad ones refused)."""
@@ -156,9 +157,9 @@ class Bounds(TypedDict):
 class BoundOptions:
     """The household bounds of the grids and the seed of the search."""
 
-    min_households: int = _option(MIN_HOUSEHOLDS)
-    max_households: int = _option(MAX_HOUSEHOLDS)
-    seed: int = _option(SEED)
+    min_households: int = option(MIN_HOUSEHOLDS)
+    max_households: int = option(MAX_HOUSEHOLDS)
+    seed: int = option(SEED)
 
     def kwargs(self) -> Bounds:
         """As the keyword arguments of the planning functions."""
@@ -170,8 +171,8 @@ class BoundOptions:
 class RunOptions:
     """Where the communities are planned: local processes or a Dask cluster."""
 
-    jobs: int = _option(JOBS)
-    scheduler: str | None = _option(SCHEDULER)
+    jobs: int = option(JOBS)
+    scheduler: str | None = option(SCHEDULER)
 
     def processes(self, most: int | None = None) -> int:
         """``--jobs`` (0: one per core), at most ``most`` (one per community is enough)."""
@@ -183,9 +184,9 @@ class RunOptions:
 class ReportOptions:
     """How the problems of a plan are reported."""
 
-    lang: str = _option(LANG)
-    problems_out: Path | None = _option(PROBLEMS)
-    verbose: bool = _option(VERBOSE)
+    lang: str = option(LANG)
+    problems_out: Path | None = option(PROBLEMS)
+    verbose: bool = option(VERBOSE)
 
     def check(self) -> None:
         """Refuse an unknown ``--lang`` before any work."""
@@ -204,7 +205,9 @@ class ReportOptions:
                     problems_out=self.problems_out, detail=detail)  # fmt: skip
 
 
-_GROUPS = (LayerOptions, BoundOptions, RunOptions, ReportOptions)
+def _is_group(annotation: Any) -> bool:
+    return (isinstance(annotation, type) and is_dataclass(annotation) and bool(fields(annotation))
+            and all("option" in f.metadata for f in fields(annotation)))  # fmt: skip
 
 
 def option_groups(command: Callable[..., None]) -> Callable[..., None]:
@@ -215,7 +218,7 @@ def option_groups(command: Callable[..., None]) -> Callable[..., None]:
     groups: dict[str, tuple[type[Any], list[str]]] = {}
     for parameter in signature.parameters.values():
         group = parameter.annotation
-        if group not in _GROUPS:
+        if not _is_group(group):
             parameters.append(parameter)
             continue
         hints = get_type_hints(group)

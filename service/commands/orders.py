@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
+
+from service.commands.options import GROUP, option, option_groups
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -93,6 +96,23 @@ def _session(db: str | None, as_user: str | None) -> Iterator[tuple[Session, Pri
         engine.dispose()
 
 
+@dataclass(frozen=True)
+class _Reader:
+    """Whom a command reads as (``--as``), in which store, in which language; ``--lang`` is
+    checked first, before any other input."""
+
+    as_user: str | None = option(AS)
+    db: str | None = option(DB)
+    lang: str = option(LANG)
+
+    def __post_init__(self) -> None:
+        check_lang(self.lang)
+
+    def session(self) -> AbstractContextManager[tuple[Session, Principal]]:
+        """:func:`_session` as this user, in this store."""
+        return _session(self.db, self.as_user)
+
+
 def _word(key: str, lang: str) -> str:
     zh, en = _HEAD.get(key, (key, key))
     return zh if lang == "zh" else en
@@ -136,25 +156,23 @@ _LIST_COLUMNS = ["id", "state", "category", "grid", "submitted", "due", "overdue
 
 
 @orders_app.command("list")
+@option_groups
 def list_(
     state: list[str] = typer.Option([], "--state", help="Only this state (repeat)."),
     community: str | None = typer.Option(None, "--community", help="Only this community."),
     grid: str | None = typer.Option(None, "--grid", help="Only this grid."),
     overdue: bool = typer.Option(False, "--overdue", help="Only overdue orders."),
     limit: int = typer.Option(100, "--limit", min=1, max=500),
-    as_user: str | None = AS,
-    db: str | None = DB,
-    lang: str = LANG,
+    reader: _Reader = GROUP,
 ) -> None:
     """Orders, newest first: state, category, grid, dates, overdue."""
     from service.storage import orders as store
 
-    check_lang(lang)
-    with _session(db, as_user) as (session, principal):
+    with reader.session() as (session, principal):
         page = store.list_orders(session, principal, states=state, community_code=community,
                                  grid_code=grid, overdue=True if overdue else None,
                                  limit=limit)  # fmt: skip
-    _print_orders(page, "事项", "work orders", lang)
+    _print_orders(page, "事项", "work orders", reader.lang)
 
 
 def _print_orders(page: OrderPage, zh: str, en: str, lang: str) -> None:
@@ -165,18 +183,14 @@ def _print_orders(page: OrderPage, zh: str, en: str, lang: str) -> None:
 
 
 @orders_app.command("show")
-def show(
-    order_id: int = typer.Argument(..., help="Order id."),
-    as_user: str | None = AS,
-    db: str | None = DB,
-    lang: str = LANG,
-) -> None:
+@option_groups
+def show(order_id: int = typer.Argument(..., help="Order id."), reader: _Reader = GROUP) -> None:
     """One order (reporter masked) and its history."""
     from gridmap.orders import label
     from service.storage import orders as store
 
-    check_lang(lang)
-    with _session(db, as_user) as (session, principal):
+    lang = reader.lang
+    with reader.session() as (session, principal):
         view = store.get_order(session, principal, order_id=order_id)
         history = store.order_history(session, principal, order_id=order_id)
     zh = lang == "zh"
@@ -221,19 +235,17 @@ def transition(
 
 
 @orders_app.command("overdue")
+@option_groups
 def overdue(
     escalate: bool = typer.Option(False, "--escalate", help="Escalate them to the community."),
     at: str | None = typer.Option(None, "--at", help="Clock (ISO 8601, default: now)."),
-    as_user: str | None = AS,
-    db: str | None = DB,
-    lang: str = LANG,
+    reader: _Reader = GROUP,
 ) -> None:
     """Orders past their deadline; with --escalate, flag the new ones for the community admin."""
     from service.storage import orders as store
 
-    check_lang(lang)
-    now = _parse_at(at)
-    with _session(db, as_user) as (session, principal):
+    lang, now = reader.lang, _parse_at(at)
+    with reader.session() as (session, principal):
         escalated = store.escalate_overdue(session, principal, now=now) if escalate else []
         page = store.list_orders(session, principal, overdue=True, now=now, limit=500)
     _print_orders(page, "超时事项", "overdue orders", lang)
@@ -254,21 +266,20 @@ def _parse_at(at: str | None) -> dt.datetime | None:
 
 
 @orders_app.command("stats")
+@option_groups
 def stats(
     level: str = typer.Option("grid", "--level", help="grid, community, subdistrict or staff."),
     csv: str | None = typer.Option(None, "--csv", help="Write the table to this CSV file."),
-    as_user: str | None = AS,
-    db: str | None = DB,
-    lang: str = LANG,
+    reader: _Reader = GROUP,
 ) -> None:
     """Orders by state and category, median hours to claim/close, overdue share, ratings."""
     from gridmap.spreadsheet import safe_frame
     from service.storage import order_stats
 
-    check_lang(lang)
+    lang = reader.lang
     if level not in (*order_stats.STAT_LEVELS, "staff"):
         raise _fail(f"--level must be grid, community, subdistrict or staff, not {level!r}")
-    with _session(db, as_user) as (session, principal):
+    with reader.session() as (session, principal):
         if level == "staff":
             frame = order_stats.staff_frame(session, principal)
         else:
