@@ -166,7 +166,8 @@ def import_command(
                 if lang == "zh"
                 else "Import failed, nothing was written: "
             )
-            console.print(f"[red]{failed}[/red]", end="")
+            # the messages of the files' problems are English: on a line of their own in zh
+            console.print(f"[red]{failed}[/red]", end="\n" if lang == "zh" else "")
             console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(1) from None
     # ImportResult.notes holds the frames' ReadNote records (annotated list[str] in the importer)
