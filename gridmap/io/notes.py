@@ -5,7 +5,8 @@ A :class:`ReadNote` is a small record (``code``, ``file``, ``values``) appended 
 ``frame.attrs["notes"]``; :meth:`ReadNote.message` words it in the language asked for
 (``message_zh``, ``message_en``), so a command prints one language at a time. The record is a
 named tuple: hashable (repeats are dropped with ``dict.fromkeys``), picklable, and written as
-plain JSON where pandas stores ``attrs`` (Parquet). ``str(note)`` is the English message.
+plain JSON where pandas stores ``attrs`` (``to_parquet``, which refuses a frame whose attrs hold
+a dataclass). ``str(note)`` is the English message.
 
 Codes (:data:`NOTE_CODES`):
 
