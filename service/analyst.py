@@ -8,9 +8,12 @@
 >>> store.publish(plan_id)                                              # doctest: +SKIP
 
 Every method is a thin wrapper over :mod:`service.storage.loads`, :mod:`service.storage.plans` and
-the pure :mod:`gridmap` functions; each call runs in its own transaction. :meth:`Store.publish`
-switches the published plan in ONE transaction (readers see the old plan or the new one, never a
-mix) and keeps the previous plan as ``superseded`` history.
+the pure :mod:`gridmap` functions; each call runs in its own transaction, except
+:meth:`Store.save_drafts`, which saves a run's drafts in one transaction per community (a failure
+keeps the drafts saved before it; the same call again saves only the missing ones).
+:meth:`Store.publish` and :meth:`Store.publish_many` switch the published plans in ONE
+transaction (readers see the old plans or the new ones, never a mix) and keep the previous plans
+as ``superseded`` history.
 """
 
 from __future__ import annotations
@@ -400,8 +403,9 @@ def _save(
     if getattr(plan, "problems", None) is not None:  # kept so `gridmap plan show` can list them
         mine = [p for p in plan.problems if p.community_code == code]
         params = {**(params or {}), "problems": problems_to_params(mine)}
-    stored = _stored_buildings(session, code, list(assignment.index))
-    unknown = [b for b in assignment.index if b not in stored]
+    planned = assignment.index.tolist()
+    stored = _stored_buildings(session, code, planned)
+    unknown = [b for b in planned if b not in stored]
     if unknown:  # a planned building not stored: pass the edited buildings to store it
         log.warning("%d building(s) of the plan are not in the store and are not linked "
                     "to a grid: %s", len(unknown), unknown[:10])  # fmt: skip

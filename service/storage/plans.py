@@ -30,7 +30,14 @@ from gridmap.problems import Problem
 from service.storage import models as m
 from service.storage.errors import NotFoundError
 from service.storage.loads import load_buildings, load_community
-from service.storage.values import as_multipolygon, clean_int, clean_text, shapes_from_wkb, to_wkb
+from service.storage.values import (
+    as_multipolygon,
+    clean_int,
+    clean_text,
+    column_values,
+    shapes_from_wkb,
+    to_wkb,
+)
 
 __all__ = [
     "number_grids",
@@ -132,12 +139,13 @@ def save_plan(
             f"Grid code(s) {bad[:10]} of community {community_code} are not its 12-digit code "
             "followed by a 3-digit sequence; fix them or leave grid_code empty to number them."
         )
-    buildings = _community_buildings(session, community_code)
+    buildings = _community_buildings(session, community_code, points=assignment is None)
     if assignment is None:
-        assignment = _assign_by_location(buildings, grids)
+        assignment = _assign_by_location(cast(gpd.GeoDataFrame, buildings), grids)
     rows = _grid_rows(grids, buildings, _grid_counts(buildings, assignment), community_code)
     codes = {row["code"] for row in rows}
-    links = sorted((str(b), g) for b, g in assignment.items() if g in codes)
+    links = sorted((str(b), g) for b, g in zip(assignment.index.tolist(), assignment.tolist(),
+                                                strict=True) if g in codes)  # fmt: skip
     digest = _digest(rows, links, params, name, source)
     if reuse:
         same = _plan_with_digest(session, community_code, digest)
@@ -177,49 +185,56 @@ def _check_community(session: Session, code: str) -> None:
         raise NotFoundError(f"Community {code!r} not found; import it with `gridmap import`.")
 
 
-def _community_buildings(session: Session, code: str) -> gpd.GeoDataFrame:
-    """The community's buildings: ``building_id, households, persons`` and their points.
+def _community_buildings(session: Session, code: str, *, points: bool) -> pd.DataFrame:
+    """The community's buildings: ``building_id, households, persons`` (and, with ``points``,
+    their points as a GeoDataFrame's geometry).
 
     The counts are those of :func:`~service.storage.loads.load_buildings` (the households given
     for a building, else its stored households; the persons of those households), counted over
     this community's buildings only.
     """
     b, hh, p = m.Building, m.Household, m.Person
-    mine = select(b.id).where(b.community_code == code).scalar_subquery()
-    n_hh = (select(hh.building_id, func.count().label("n")).where(hh.building_id.in_(mine))
-            .group_by(hh.building_id).subquery())  # fmt: skip
-    n_pp = (select(hh.building_id, func.count().label("n"))
-            .join(p, p.household_id == hh.id).where(hh.building_id.in_(mine))
-            .group_by(hh.building_id).subquery())  # fmt: skip
+    # per building, through the indexes on household.building_id and person.household_id
+    # (COALESCE skips the household count of a building whose households are given)
+    n_hh = select(func.count()).where(hh.building_id == b.id).scalar_subquery()
+    n_pp = (select(func.count()).select_from(hh).join(p, p.household_id == hh.id)
+            .where(hh.building_id == b.id).scalar_subquery())  # fmt: skip
+    columns = [b.id, func.coalesce(b.households, n_hh, 0), n_pp]
     rows = session.execute(
-        select(b.id, func.coalesce(b.households, n_hh.c.n, 0), func.coalesce(n_pp.c.n, 0), b.geom)
-        .outerjoin(n_hh, n_hh.c.building_id == b.id).outerjoin(n_pp, n_pp.c.building_id == b.id)
+        select(*columns, *([b.geom] if points else []))
         .where(b.community_code == code).order_by(b.id)
     ).all()  # fmt: skip
-    frame = pd.DataFrame([r[:-1] for r in rows], columns=["building_id", "households", "persons"])
-    return gpd.GeoDataFrame(frame, geometry=shapes_from_wkb(r[-1] for r in rows),
-                            crs=STORAGE_CRS)  # fmt: skip
+    names = ["building_id", "households", "persons"]
+    values = list(zip(*rows, strict=True)) or [()] * (len(names) + points)
+    frame = pd.DataFrame({"building_id": pd.Series(values[0], dtype=object),
+                          "households": pd.Series(values[1], dtype="int64"),
+                          "persons": pd.Series(values[2], dtype="int64")})  # fmt: skip
+    if not points:
+        return frame
+    return gpd.GeoDataFrame(frame, geometry=shapes_from_wkb(values[3]), crs=STORAGE_CRS)
+
+
+_COUNTS = ("buildings", "households", "persons")
 
 
 def _grid_rows(
     grids: gpd.GeoDataFrame, buildings: pd.DataFrame, counts: pd.DataFrame, community_code: str
 ) -> list[dict[str, Any]]:
     """One ``grid`` row per grid (without ``plan_id``), its geometry as WKB."""
-    rows = []
-    for rec, geom in zip(grids.to_dict("records"), grids.geometry, strict=True):
-        code = rec["grid_code"]
-        if buildings.empty:  # nothing to derive from: keep the counts given with the grids
-            values = {k: clean_int(rec.get(k)) or 0 for k in ("buildings", "households", "persons")}
-        else:
-            values = {
-                k: int(counts.at[code, k]) if code in counts.index else 0
-                for k in ("buildings", "households", "persons")
-            }
-        rows.append({"code": code, "community_code": community_code,
-                     "name": clean_text(rec.get("name")),
-                     "kind": clean_text(rec.get("kind")) or "basic",
-                     "geom": to_wkb(as_multipolygon(geom)), **values})  # fmt: skip
-    return rows
+    codes = grids["grid_code"].tolist()
+    if buildings.empty:  # nothing to derive from: keep the counts given with the grids
+        given = [[clean_int(v) or 0 for v in column_values(grids, k)] for k in _COUNTS]
+    else:
+        derived = counts.reindex(codes)[list(_COUNTS)].fillna(0).astype(int)
+        given = [derived[k].tolist() for k in _COUNTS]
+    names, kinds = column_values(grids, "name"), column_values(grids, "kind")
+    return [
+        {"code": code, "community_code": community_code, "name": clean_text(name),
+         "kind": clean_text(kind) or "basic", "geom": to_wkb(as_multipolygon(geom)),
+         **dict(zip(_COUNTS, values, strict=True))}
+        for code, name, kind, geom, *values in zip(codes, names, kinds, grids.geometry, *given,
+                                                    strict=True)
+    ]  # fmt: skip
 
 
 def _digest(
@@ -252,8 +267,10 @@ def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
         session.execute(insert(table), rows[start : start + _BATCH])
 
 
-def _grid_counts(buildings: gpd.GeoDataFrame, assignment: pd.Series) -> pd.DataFrame:
-    frame = buildings.set_index("building_id")[["households", "persons"]]
+def _grid_counts(buildings: pd.DataFrame, assignment: pd.Series) -> pd.DataFrame:
+    frame = pd.DataFrame({"households": buildings["households"].to_numpy(),
+                          "persons": buildings["persons"].to_numpy()},
+                         index=buildings["building_id"].to_numpy())  # fmt: skip
     frame = frame.join(assignment.rename("grid_code"), how="inner")
     grouped = frame.groupby("grid_code")
     return pd.DataFrame({
