@@ -10,22 +10,13 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from geoalchemy2 import Geometry
+
+from service.storage.ddl import geometry, reference, serial_id, timestamp
 
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-def _geom(kind: str, nullable: bool) -> sa.Column:
-    return sa.Column(
-        "geom", Geometry(geometry_type=kind, srid=4326, spatial_index=True), nullable=nullable
-    )
-
-
-def _ts(name: str, **kw) -> sa.Column:
-    return sa.Column(name, sa.DateTime(timezone=True), **kw)
 
 
 def upgrade() -> None:
@@ -35,22 +26,22 @@ def upgrade() -> None:
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("subdistrict", sa.String(200)),
         sa.Column("code_year", sa.Integer),
-        _geom("MULTIPOLYGON", nullable=False),
+        geometry("MULTIPOLYGON", nullable=False),
         sa.CheckConstraint("length(code) = 12", name="ck_community_code_12"),
     )
     op.create_table(
         "compound",
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("community_code", sa.String(12), sa.ForeignKey("community.code"), index=True),
+        reference("community_code", sa.String(12), "community.code", index=True),
         sa.Column("property_company", sa.String(200)),
-        _geom("MULTIPOLYGON", nullable=True),
+        geometry("MULTIPOLYGON", nullable=True),
     )
     op.create_table(
         "street",
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("name", sa.String(200)),
-        _geom("MULTILINESTRING", nullable=False),
+        geometry("MULTILINESTRING", nullable=False),
     )
     op.create_table(
         "building",
@@ -62,31 +53,27 @@ def upgrade() -> None:
         sa.Column("floors", sa.Integer),
         sa.Column("units", sa.Integer),
         sa.Column("households", sa.Integer),
-        sa.Column("compound_id", sa.String(64), sa.ForeignKey("compound.id"), index=True),
-        sa.Column("community_code", sa.String(12), sa.ForeignKey("community.code"), index=True),
-        _geom("POINT", nullable=True),
-        sa.Column(
-            "footprint",
-            Geometry(geometry_type="MULTIPOLYGON", srid=4326, spatial_index=True),
-            nullable=True,
-        ),
+        reference("compound_id", sa.String(64), "compound.id", index=True),
+        reference("community_code", sa.String(12), "community.code", index=True),
+        geometry("POINT", nullable=True),
+        geometry("MULTIPOLYGON", nullable=True, name="footprint"),
     )
     op.create_table(
         "household",
         sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("building_id", sa.String(64), sa.ForeignKey("building.id"), index=True),
+        reference("building_id", sa.String(64), "building.id", index=True),
         sa.Column("address", sa.String(300)),
         sa.Column("unit", sa.String(32)),
         sa.Column("floor", sa.String(32)),
         sa.Column("room", sa.String(32)),
         sa.Column("head_person_id", sa.String(64)),
         sa.Column("size", sa.Integer),
-        _geom("POINT", nullable=True),
+        geometry("POINT", nullable=True),
     )
     op.create_table(
         "person",
         sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("household_id", sa.String(64), sa.ForeignKey("household.id"), index=True),
+        reference("household_id", sa.String(64), "household.id", index=True),
         sa.Column("name", sa.String(200)),
         sa.Column("id_number", sa.String(255)),
         sa.Column("id_number_hash", sa.String(128), index=True),
@@ -105,34 +92,23 @@ def upgrade() -> None:
         sa.Column("role", sa.String(32)),
         sa.Column("phone", sa.String(255)),
         sa.Column("phone_hash", sa.String(128), index=True),
-        sa.Column("community_code", sa.String(12), sa.ForeignKey("community.code"), index=True),
+        reference("community_code", sa.String(12), "community.code", index=True),
     )
     op.create_table(
         "staff_grid",
-        sa.Column(
-            "staff_id",
-            sa.String(64),
-            sa.ForeignKey("staff.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        reference("staff_id", sa.String(64), "staff.id", cascade=True, primary_key=True),
         sa.Column("grid_code", sa.String(15), primary_key=True, index=True),
     )
     op.create_table(
         "plan",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "community_code",
-            sa.String(12),
-            sa.ForeignKey("community.code"),
-            nullable=False,
-            index=True,
-        ),
+        serial_id(),
+        reference("community_code", sa.String(12), "community.code", nullable=False, index=True),
         sa.Column("name", sa.String(200)),
         sa.Column("status", sa.String(16), nullable=False, server_default="draft"),
         sa.Column("source", sa.String(32), nullable=False, server_default="partition"),
         sa.Column("params", sa.JSON),
-        _ts("created_at", nullable=False, server_default=sa.func.current_timestamp()),
-        _ts("published_at"),
+        timestamp("created_at", nullable=False, server_default=sa.func.current_timestamp()),
+        timestamp("published_at"),
         sa.CheckConstraint("status IN ('draft', 'published', 'superseded')", name="ck_plan_status"),
     )
     # At most one published plan per community, enforced by the database on both backends.
@@ -146,53 +122,30 @@ def upgrade() -> None:
     )
     op.create_table(
         "grid",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "plan_id",
-            sa.Integer,
-            sa.ForeignKey("plan.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        ),
+        serial_id(),
+        reference("plan_id", sa.Integer, "plan.id", cascade=True, nullable=False, index=True),
         sa.Column("code", sa.String(15), nullable=False, index=True),
-        sa.Column(
-            "community_code",
-            sa.String(12),
-            sa.ForeignKey("community.code"),
-            nullable=False,
-            index=True,
-        ),
+        reference("community_code", sa.String(12), "community.code", nullable=False, index=True),
         sa.Column("name", sa.String(200)),
         sa.Column("kind", sa.String(16), nullable=False, server_default="basic"),
         sa.Column("households", sa.Integer, nullable=False, server_default="0"),
         sa.Column("buildings", sa.Integer, nullable=False, server_default="0"),
         sa.Column("persons", sa.Integer, nullable=False, server_default="0"),
-        _geom("MULTIPOLYGON", nullable=False),
+        geometry("MULTIPOLYGON", nullable=False),
         sa.UniqueConstraint("plan_id", "code", name="uq_grid_plan_code"),
         sa.CheckConstraint("length(code) = 15", name="ck_grid_code_15"),
     )
     op.create_table(
         "grid_building",
-        sa.Column(
-            "plan_id",
-            sa.Integer,
-            sa.ForeignKey("plan.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
-        sa.Column("building_id", sa.String(64), sa.ForeignKey("building.id"), primary_key=True),
-        sa.Column(
-            "grid_id",
-            sa.Integer,
-            sa.ForeignKey("grid.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        ),
+        reference("plan_id", sa.Integer, "plan.id", cascade=True, primary_key=True),
+        reference("building_id", sa.String(64), "building.id", primary_key=True),
+        reference("grid_id", sa.Integer, "grid.id", cascade=True, nullable=False, index=True),
     )
     op.create_table(
         "import_run",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        _ts("started_at", nullable=False),
-        _ts("finished_at"),
+        serial_id(),
+        timestamp("started_at", nullable=False),
+        timestamp("finished_at"),
         sa.Column("sources", sa.JSON),
         sa.Column("counts", sa.JSON),
     )

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from service.storage.ddl import reference, serial_id, timestamp
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -30,7 +32,7 @@ _ENCRYPTED = (
 def upgrade() -> None:
     op.create_table(
         "app_user",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        serial_id(),
         sa.Column("username", sa.String(64), nullable=False, unique=True),
         sa.Column("password_hash", sa.String(255), nullable=False),
         sa.Column("role", sa.String(32), nullable=False),
@@ -38,12 +40,7 @@ def upgrade() -> None:
         sa.Column("district_code", sa.String(6)),
         sa.Column("can_reveal", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            nullable=False,
-            server_default=sa.func.current_timestamp(),
-        ),
+        timestamp("created_at", nullable=False, server_default=sa.func.current_timestamp()),
         sa.CheckConstraint(
             "role IN ('public', 'grid_worker', 'community_admin', 'district_admin')",
             name="ck_app_user_role",
@@ -51,18 +48,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "app_user_grid",
-        sa.Column(
-            "user_id",
-            sa.Integer,
-            sa.ForeignKey("app_user.id", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        reference("user_id", sa.Integer, "app_user.id", cascade=True, primary_key=True),
         sa.Column("grid_code", sa.String(15), primary_key=True),
     )
     op.create_table(
         "audit_log",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        serial_id(),
+        timestamp("at", nullable=False),
         sa.Column("username", sa.String(64), nullable=False, index=True),
         sa.Column("action", sa.String(32), nullable=False),
         sa.Column("record_type", sa.String(32), nullable=False),

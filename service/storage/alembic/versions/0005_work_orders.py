@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from service.storage.ddl import reference, serial_id, timestamp
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -34,14 +36,14 @@ _STATES = ("submitted", "accepted", "merged", "declined", "dispatched", "claimed
 
 
 def _ts(name: str, nullable: bool = False) -> sa.Column:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+    return timestamp(name, nullable=nullable)
 
 
 def upgrade() -> None:
     states = ", ".join(f"'{s}'" for s in _STATES)
     op.create_table(
         "work_order",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        serial_id(),
         sa.Column("receipt_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("category", sa.String(32), nullable=False, index=True),
         sa.Column("urgency", sa.String(16), nullable=False),
@@ -52,13 +54,7 @@ def upgrade() -> None:
         sa.Column("lon", sa.Float, nullable=False),
         sa.Column("lat", sa.Float, nullable=False),
         sa.Column("building_id", sa.String(64)),
-        sa.Column(
-            "community_code",
-            sa.String(12),
-            sa.ForeignKey("community.code"),
-            nullable=False,
-            index=True,
-        ),  # fmt: skip
+        reference("community_code", sa.String(12), "community.code", nullable=False, index=True),
         sa.Column("grid_code", sa.String(15), index=True),
         sa.Column("grid_id", sa.Integer),
         sa.Column("plan_id", sa.Integer),
@@ -80,25 +76,21 @@ def upgrade() -> None:
     )
     op.create_table(
         "work_order_transition",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "order_id", sa.Integer, sa.ForeignKey("work_order.id"), nullable=False, index=True
-        ),  # fmt: skip
+        serial_id(),
+        reference("order_id", sa.Integer, "work_order.id", nullable=False, index=True),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("from_state", sa.String(16)),
         sa.Column("to_state", sa.String(16), nullable=False),
         sa.Column("actor", sa.String(64), nullable=False),
         sa.Column("actor_role", sa.String(32), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+        timestamp("at", nullable=False, index=True),
         sa.Column("note", sa.Text),
         sa.Column("assignee", sa.String(64)),
     )
     op.create_table(
         "work_order_photo",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "order_id", sa.Integer, sa.ForeignKey("work_order.id"), nullable=False, index=True
-        ),  # fmt: skip
+        serial_id(),
+        reference("order_id", sa.Integer, "work_order.id", nullable=False, index=True),
         sa.Column("content_type", sa.String(32), nullable=False),
         sa.Column("size", sa.Integer, nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
