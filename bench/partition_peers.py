@@ -338,6 +338,7 @@ def district_one(scale: float, jobs: int, seed: int) -> dict:
     lone = (g["households"] > HI) & (g["buildings"] == 1)
     out["grids"] = len(g)
     out["in_bounds"] = round(float((g["households"].between(LO, HI) | lone).mean()), 4)
+    out["polsby_popper"] = round(float(polsby_popper(np.asarray(g.geometry.values)).mean()), 4)
     grid_of = dict(zip(r.assignments.building_id, r.assignments.grid_code, strict=True))
     split, small = _compounds_split(bld, [grid_of.get(b) for b in bld["building_id"]])
     out["gridmap_compounds_split"], out["compounds_le_500"] = split, small

@@ -37,6 +37,9 @@ _MAX_RESTARTS = 12
 _MOVE_CELLS = 8000  # local-search moves per unit = this // cells, in [_MIN_MOVES, _MAX_MOVES]
 _MIN_MOVES, _MAX_MOVES = 40, 200
 _RECOMBINE_ROUNDS = 10  # merge-and-resplit rounds per attempt on a piece
+# A plan still out of bounds after recombination gets 1/this of the moves: its repair walk
+# (three times the moves) rarely finds the bounds when recombination could not.
+_UNBALANCED_SHARE = 2
 _FREE_DEPTH = 2  # compounds freed in broken grids and up to this many grids away, before all
 
 
@@ -224,12 +227,19 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
             lab[part] = i
         fixed = frozenset(lab[units.tower].tolist()) | {-1}
         out = lab.tolist()
-        for _attempt in range(2):
-            if violation([out[v] for v in comp], comp_w, bounds):
+        for attempt in range(2):
+            before = violation([out[v] for v in comp], comp_w, bounds)
+            if before:
                 out = recombine(out, *graph, bounds, rng, fixed_labels=fixed,
                                 rounds=_RECOMBINE_ROUNDS)  # fmt: skip
+            if attempt and violation([out[v] for v in comp], comp_w, bounds) >= before:
+                # The local search already ran from this plan: a second walk on the same
+                # plateau almost never fits it to the bounds (repair walks on pieces that
+                # cannot be balanced were over nine tenths of a district's search).
+                break
+            steps = moves // _UNBALANCED_SHARE if before else moves
             out = improve(out, *graph, bounds, rng, frozen=frozen, fixed_labels=fixed,
-                          iterations=moves)  # fmt: skip
+                          iterations=steps)  # fmt: skip
             if not violation([out[v] for v in comp], comp_w, bounds):
                 break
         score = (
