@@ -232,12 +232,13 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
             if before:
                 out = recombine(out, *graph, bounds, rng, fixed_labels=fixed,
                                 rounds=_RECOMBINE_ROUNDS)  # fmt: skip
-            if attempt and violation([out[v] for v in comp], comp_w, bounds) >= before:
+            after = violation([out[v] for v in comp], comp_w, bounds) if before else 0.0
+            if attempt and after >= before:
                 # The local search already ran from this plan: a second walk on the same
                 # plateau almost never fits it to the bounds (repair walks on pieces that
                 # cannot be balanced were over nine tenths of a district's search).
                 break
-            steps = moves // _UNBALANCED_SHARE if before else moves
+            steps = moves // _UNBALANCED_SHARE if after else moves
             out = improve(out, *graph, bounds, rng, frozen=frozen, fixed_labels=fixed,
                           iterations=steps)  # fmt: skip
             if not violation([out[v] for v in comp], comp_w, bounds):
