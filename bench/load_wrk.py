@@ -11,6 +11,7 @@ Not a test: timings depend on the machine. Needs ``wrk`` (Debian package ``wrk``
 PostGIS, a server (default ``postgresql://postgres@127.0.0.1:5432/gridmap_load``, recreated).
 
     .venv/bin/python bench/load_wrk.py [--backends spatialite postgis] [--duration 30]
+        [--postgis-url URL] [--app-root DIR (another source tree: "before" figures)]
 
 ``--smoke``: SpatiaLite, 4 connections for 1 s per URL, no results file (the test suite runs it).
 """
@@ -56,10 +57,12 @@ def _sources() -> dict[str, Path]:
             "person": get_path("persons.csv"), "staff": get_path("staff.csv")}  # fmt: skip
 
 
-def bench_backend(url: str, connections: int, duration: int) -> dict[str, dict[str, float]]:
+def bench_backend(
+    url: str, connections: int, duration: int, root: Path = ROOT
+) -> dict[str, dict[str, float]]:
     import_files(_sources(), url=url, layers=LAYERS)
     port = free_port()
-    server = start_gridmap(url, port)
+    server = start_gridmap(url, port, root)
     try:
         base = f"http://127.0.0.1:{port}"
         results = {}
@@ -86,6 +89,7 @@ def main() -> None:
     parser.add_argument("--postgis-url", default=DEFAULT_PG)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--app-root", type=Path, default=ROOT, help="serve this source tree")
     parser.add_argument("--smoke", action="store_true", help="SpatiaLite, 1 s per URL, no file")
     args = parser.parse_args()
     if args.smoke:
@@ -102,7 +106,8 @@ def main() -> None:
                 url = args.postgis_url
             else:
                 url = f"sqlite:///{tmp}/load.sqlite"
-            all_results[backend] = bench_backend(url, args.connections, args.duration)
+            all_results[backend] = bench_backend(url, args.connections, args.duration,
+                                                 args.app_root.resolve())  # fmt: skip
     if not args.smoke:
         write_results("load_wrk", all_results)
     print("\n| backend | URL | req/s | p50 ms | p99 ms | errors | server CPU ms/req | load |")

@@ -64,7 +64,7 @@ import hashlib
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,7 @@ __all__ = [
     "ResponseCache",
     "CachedAnswers",
     "cached_response",
+    "published_response",
     "streamed_response",
     "current_revision",
     "choose_encoding",
@@ -413,9 +414,56 @@ def cached_response(
         return _make_entry(lambda: body, media_type, headers, codings, empty_status, validity)
 
     entry = cache.get_or_render(entry_key, make)
+    _remember(request, cache, vary, entry, entry_key)
+    return _send(entry, coding, validity)
+
+
+def _remember(
+    request: Request, cache: ResponseCache, vary: tuple[str, ...], entry: _Entry, key: str
+) -> None:
+    """Let :class:`CachedAnswers` answer this very request from ``entry`` from now on."""
     address = request.scope.get(_ADDRESS)
-    if address is not None and cache.add_vary(vary) and entry.validity == validity:
-        cache.remember(address, entry_key, token)
+    validity = entry.validity
+    revision = validity.revision if validity is not None else None
+    if address is not None and revision is not None and cache.add_vary(vary):
+        cache.remember(address, key, revision.token)
+
+
+async def published_response(
+    request: Request,
+    *,
+    render: Callable[[], Awaitable[bytes]],
+    media_type: str,
+    empty_status: int | None = None,
+) -> Response | None:
+    """:func:`cached_response` of published data (no ``plan_id``, no ``vary``) rendered by a
+    coroutine, on the event loop; None when the revision cannot be checked without the
+    database here (then use :func:`cached_response`). Concurrent misses may render twice."""
+    watch: RevisionWatch | None = getattr(request.app.state, "revision_watch", None)
+    revision = watch.current() if watch is not None else None
+    if revision is None:
+        return None
+    request.state.gridmap_revision = revision
+    coding = choose_encoding(request.headers.get("accept-encoding"))
+    if not _compressible(media_type):
+        coding = "identity"
+    cache_key = _request_key(request)
+    validity = _Validity(_tag(cache_key, revision), revision, "Accept-Encoding")
+    headers = request.headers
+    not_modified = _not_modified_response(
+        validity, coding, headers.get("if-none-match"), headers.get("if-modified-since")
+    )
+    if not_modified is not None:
+        return not_modified
+    cache: ResponseCache = request.app.state.response_cache
+    entry_key = f"{cache_key}\n{revision.token}"
+    entry = cache.get(entry_key)
+    if entry is None:
+        body = await render()
+        codings = _ENCODINGS if len(body) <= cache.max_bytes // 2 else (coding,)
+        entry = _make_entry(lambda: body, media_type, None, codings, empty_status, validity)
+        cache.put(entry_key, entry)
+    _remember(request, cache, (), entry, entry_key)
     return _send(entry, coding, validity)
 
 

@@ -22,6 +22,7 @@ plan is the same bytes until the plan or the data change, so it can be cached by
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import math
 import threading
@@ -63,6 +64,8 @@ __all__ = [
     "check_tile",
     "tile_bounds",
     "render_tile",
+    "render_published_tile",
+    "renders_on_the_event_loop",
     "feature_count",
     "MEDIA_TYPE",
 ]
@@ -224,10 +227,7 @@ def _encode_in_postgis(
     statement, which psycopg makes after five runs, was 30-50 % slower)."""
     engine = session.get_bind()
     sql, fixed = _postgis_query(collection, plan_id is not None, engine.dialect)
-    z, x, y = zxy
-    west, south, east, north = bbox
-    params = {**fixed, "z": z, "x": x, "y": y, "plan_id": plan_id,
-              "west": west, "south": south, "east": east, "north": north}  # fmt: skip
+    params = _params(fixed, zxy, bbox, plan_id)
     if not isinstance(engine, Engine) or engine.dialect.driver != "psycopg":
         row = session.connection().exec_driver_sql(sql, params).fetchone()
         return bytes(row[0]) if row and row[0] else b""
@@ -247,6 +247,105 @@ def _encode_in_postgis(
         data = row[0] if row else None
         return bytes(data) if data else b""
     raise AssertionError("unreachable")
+
+
+def _params(
+    fixed: dict[str, Any], zxy: tuple[int, int, int], bbox: Sequence[float], plan_id: int | None
+) -> dict[str, Any]:
+    z, x, y = zxy
+    west, south, east, north = bbox
+    return {**fixed, "z": z, "x": x, "y": y, "plan_id": plan_id,
+            "west": west, "south": south, "east": east, "north": north}  # fmt: skip
+
+
+def renders_on_the_event_loop(engine: Any) -> bool:
+    """Whether :func:`render_published_tile` serves ``engine`` (PostGIS through psycopg)."""
+    return isinstance(engine, Engine) and engine.dialect.driver == "psycopg"
+
+
+async def render_published_tile(engine: Engine, collection: str, z: int, x: int, y: int) -> bytes:
+    """:func:`render_tile` of the published plans, awaited on the event loop (PostGIS only).
+
+    One statement on an autocommit asynchronous connection of the engine's database (a few
+    per event loop, made as needed): no worker thread, no transaction, no pre-ping; a
+    connection the server closed is replaced and the tile asked again.
+    """
+    source = SOURCES[collection]
+    check_tile(source, z, x, y)
+    sql, fixed = _postgis_query(collection, False, engine.dialect)
+    row = await _async_pool(engine).fetchone(sql, _params(fixed, (z, x, y), tile_bounds(z, x, y),
+                                                          None))  # fmt: skip
+    data = row[0] if row else None
+    return bytes(data) if data else b""
+
+
+class _AsyncPool:
+    """Autocommit asynchronous psycopg connections of one event loop, at most ``size`` busy."""
+
+    def __init__(self, conninfo: str, size: int) -> None:
+        self._conninfo = conninfo
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._slots = asyncio.Semaphore(size)
+
+    async def fetchone(self, sql: str, params: dict[str, Any]) -> Any:
+        async with self._slots:
+            for attempt in (1, 2):  # a kept connection the server closed: once on a new one
+                conn = self._idle.pop() if self._idle else await self._connect()
+                try:
+                    row = await (await conn.execute(sql, params, prepare=False)).fetchone()
+                except psycopg.OperationalError:
+                    if attempt == 1 and (conn.broken or conn.closed):
+                        await conn.close()
+                        continue
+                    self._keep_or_close(conn)
+                    raise
+                except BaseException:  # cancelled mid-query (client gone): state unknown
+                    conn.pgconn.finish()
+                    raise
+                self._idle.append(conn)
+                return row
+        raise AssertionError("unreachable")
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+
+    def _keep_or_close(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if conn.broken or conn.closed:
+            conn.pgconn.finish()
+        else:
+            self._idle.append(conn)
+
+    def close(self) -> None:
+        """Close the idle connections (no await: libpq's own close)."""
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.pgconn.finish()
+
+
+_ASYNC_POOLS: weakref.WeakKeyDictionary[Engine, dict[Any, _AsyncPool]] = weakref.WeakKeyDictionary()
+
+
+def _async_pool(engine: Engine) -> _AsyncPool:
+    loop = asyncio.get_running_loop()
+    with _TILE_POOLS_LOCK:
+        pools = _ASYNC_POOLS.get(engine)
+        if pools is None:
+            pools = _ASYNC_POOLS[engine] = {}
+            event.listen(engine, "engine_disposed", _dispose_async_pools)
+        pool = pools.get(loop)
+        if pool is None:
+            for old in [k for k in pools if k.is_closed()]:  # a test client's finished loop
+                pools.pop(old).close()
+            url = engine.url.set(drivername="postgresql")
+            pool = pools[loop] = _AsyncPool(url.render_as_string(hide_password=False), size=10)
+        return pool
+
+
+def _dispose_async_pools(engine: Engine) -> None:
+    with _TILE_POOLS_LOCK:
+        pools = _ASYNC_POOLS.pop(engine, {})
+    for pool in pools.values():
+        pool.close()
 
 
 _TILE_POOLS: weakref.WeakKeyDictionary[Engine, QueuePool] = weakref.WeakKeyDictionary()

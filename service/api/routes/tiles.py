@@ -8,23 +8,28 @@
   standard allows and map clients read as an empty tile; a tile outside the tile matrix set or
   the collection's zoom levels answers 400 naming the problem.
 
-Tiles are rendered by :func:`service.storage.tiles.render_tile` (in the database on PostGIS)
-and, for published plans, once per store revision (:mod:`service.api.cache`: ``ETag``, 304,
+Tiles are rendered by :func:`service.storage.tiles.render_tile` (in the database on PostGIS;
+a published tile asked without a token is awaited on the event loop,
+:func:`~service.storage.tiles.render_published_tile`) and, for published plans, once per store
+revision (:mod:`service.api.cache`: ``ETag``, 304,
 gzip/brotli; a draft's tile is rendered per request and never stored). :func:`tile_response` is
 the one place a tile becomes an HTTP answer.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import OAuth2PasswordBearer
 
-from service.api.cache import cached_response
+from service.api.cache import cached_response, published_response
 from service.api.deps import SessionDep
 from service.api.openapi_docs import JSON, media_responses
-from service.api.plans import VisiblePlan
+from service.api.plans import MAX_PLAN_ID, visible_plan_id
+from service.api.security import get_principal
 from service.storage import tiles
 from service.storage.lookup import collection_extent
 
@@ -39,6 +44,16 @@ _TILE_TEMPLATE = "{tileMatrix}/{tileCol}/{tileRow}"
 _MAX_LAT = 85.05112878
 """Latitude of WebMercatorQuad's edge (an empty collection's extent is the whole world)."""
 _JSON_OK = media_responses(JSON)
+_token = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+"""The bearer token, as :mod:`service.api.security` reads it (a tile route has no sync
+dependency: a published tile on PostGIS is answered on the event loop, no worker thread)."""
+_PLAN_ID = Query(
+    None,
+    ge=1,
+    le=MAX_PLAN_ID,
+    description="Plan id; default: the published plan. Unpublished plans only for staff of "
+    "the plan's community and district admins (404 otherwise).",
+)
 _TILE_OK: dict[int | str, dict[str, Any]] = {
     **media_responses(tiles.MEDIA_TYPE, description="The tile (Mapbox vector tile)"),
     204: {"description": "Empty tile: no feature of the collection in it"},
@@ -159,20 +174,53 @@ def _limits(source: tiles.TileSource, bbox: Any) -> list[dict[str, Any]]:
     response_class=Response,
     responses=_TILE_OK,
 )
-def tile(
+async def tile(
     request: Request,
-    session: SessionDep,
     collection_id: str,
     tile_matrix_set_id: str,
     z: int,
     x: int,
     y: int,
-    plan_id: VisiblePlan,
+    token: Annotated[str | None, Depends(_token)],
+    plan_id: int | None = _PLAN_ID,
 ) -> Response:
     """Tile z/x/y (zoom, column, row) of a collection as a Mapbox vector tile; 204 if empty."""
     _source(collection_id)
     _tms(tile_matrix_set_id)
-    return tile_response(request, session, collection_id, z, x, y, plan_id)
+    engine = request.app.state.engine
+    if plan_id is None and token is None and tiles.renders_on_the_event_loop(engine):
+        _check(collection_id, z, x, y)
+        answer = await published_response(
+            request,
+            render=lambda: tiles.render_published_tile(engine, collection_id, z, x, y),
+            media_type=tiles.MEDIA_TYPE,
+            empty_status=204,
+        )
+        if answer is not None:
+            return answer
+    return await run_in_threadpool(_tile_in_session, request, token, collection_id, z, x, y,
+                                   plan_id)  # fmt: skip
+
+
+def _tile_in_session(
+    request: Request, token: str | None, collection_id: str, z: int, x: int, y: int,
+    plan_id: int | None,
+) -> Response:  # fmt: skip
+    """The tile in a worker thread with a session: a plan's, a signed-in request's, SQLite's."""
+    session = request.app.state.sessionmaker()
+    try:
+        principal = get_principal(session, request.app.state.settings, token)
+        visible_plan_id(session, principal, plan_id)  # a hidden draft: 404
+        return tile_response(request, session, collection_id, z, x, y, plan_id)
+    finally:
+        session.close()
+
+
+def _check(collection_id: str, z: int, x: int, y: int) -> None:
+    try:
+        tiles.check_tile(tiles.SOURCES[collection_id], z, x, y)
+    except tiles.TileError as exc:
+        raise HTTPException(400, detail=str(exc)) from exc
 
 
 def tile_response(
@@ -186,10 +234,7 @@ def tile_response(
 ) -> Response:
     """The HTTP answer of a tile: the MVT (200; published plans rendered once per revision,
     with ``ETag`` and gzip/brotli), 204 when empty, 400 for a tile that does not exist."""
-    try:
-        tiles.check_tile(tiles.SOURCES[collection_id], z, x, y)
-    except tiles.TileError as exc:
-        raise HTTPException(400, detail=str(exc)) from exc
+    _check(collection_id, z, x, y)
     return cached_response(
         request,
         session,

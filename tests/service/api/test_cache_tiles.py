@@ -9,6 +9,7 @@ encoded only as the request asks.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import morecantile
 import pytest
@@ -53,33 +54,47 @@ def render_client(toy_url: str):
         yield client
 
 
+def _tile_pids(engine) -> list[int]:
+    """Backends of the tile connections kept now: the event loop's and the worker threads'."""
+    pids = [c.info.backend_pid for p in tiles._ASYNC_POOLS.get(engine, {}).values()
+            for c in p._idle]  # fmt: skip
+    if engine in tiles._TILE_POOLS:
+        fairy = tiles._TILE_POOLS[engine].connect()
+        conn: Any = fairy.driver_connection
+        pids.append(conn.info.backend_pid)
+        assert conn.autocommit is True
+        fairy.close()
+    return pids
+
+
 def test_a_rendered_tile_takes_no_connection_of_the_sessions(render_client, backend):
     urls = _tiles_with_features(render_client)
+    planned = [f"{u}?plan_id=1" for u in urls]  # a published plan's: in a worker thread
     taken: list[int] = []
-    event.listen(render_client.app.state.engine, "checkout", lambda *_: taken.append(1))
+    engine = render_client.app.state.engine
+    event.listen(engine, "checkout", lambda *_: taken.append(1))
     bodies = [render_client.get(u).content for u in urls * 2]
     assert all(bodies) and bodies[: len(urls)] == bodies[len(urls) :]
-    if backend == "postgis":  # the tile pool's connection, in autocommit: one statement
+    if backend == "postgis":  # published tiles: one statement on the loop's own connection
         assert taken == []
-        pool = tiles._TILE_POOLS[render_client.app.state.engine]
-        fairy = pool.connect()
-        assert fairy.driver_connection.autocommit is True
-        fairy.close()
+        pools = tiles._ASYNC_POOLS[engine].values()
+        assert all(c.autocommit for p in pools for c in p._idle)
+    assert {render_client.get(u).status_code for u in planned} <= {200, 204}
 
 
 def test_a_tile_connection_closed_by_the_server_is_replaced(render_client, backend):
     if backend != "postgis":
-        pytest.skip("the tile pool is PostGIS's")
+        pytest.skip("tile connections are PostGIS's")
     url = _tiles_with_features(render_client)[0]
-    first = render_client.get(url).content
+    urls = [url, f"{url}?plan_id=1"]
+    first = [render_client.get(u).content for u in urls]
     engine = render_client.app.state.engine
-    pool = tiles._TILE_POOLS[engine]
-    fairy = pool.connect()
-    pid = fairy.driver_connection.info.backend_pid
-    fairy.close()  # back in the pool, about to be killed
+    pids = _tile_pids(engine)
+    assert len(pids) >= 2
     with engine.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-    assert render_client.get(url).content == first
+        for pid in pids:
+            conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+    assert [render_client.get(u).content for u in urls] == first
 
 
 def test_an_answer_not_kept_is_encoded_only_as_asked(render_client, monkeypatch):
