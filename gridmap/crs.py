@@ -12,16 +12,40 @@ import math
 import geopandas as gpd
 from pyproj import CRS
 
-from gridmap.errors import CRSError
+from gridmap.errors import CRSError, ErrorTexts
 
 __all__ = [
     "STORAGE_CRS",
     "CGCS2000",
+    "CRS_ERRORS",
     "to_storage_crs",
     "projected_crs_for",
     "to_projected",
     "check_same_crs",
 ]
+
+CRS_ERRORS = ErrorTexts({
+    "no_crs": (CRSError, lambda layer: (
+        f"{layer} has no CRS. Set one (for example EPSG:4490 for CGCS2000 lon/lat) with --crs or "
+        "GeoDataFrame.set_crs().",
+        f"{layer} 没有坐标系；请用 --crs 给出（例如 CGCS2000 经纬度为 EPSG:4490），或在 .prj "
+        "文件中写明。")),
+    "no_crs_to_project": (CRSError, lambda: (
+        "Cannot choose a projected CRS for data without a CRS.",
+        "数据没有坐标系，无法选择投影坐标系；请先给出数据的坐标系（--crs）。")),
+    "empty_to_project": (CRSError, lambda: (
+        "Cannot choose a projected CRS for empty data.",
+        "数据为空（没有任何图形），无法选择投影坐标系；请检查文件是否有记录。")),
+    "no_crs_to_combine": (CRSError, lambda name: (
+        f"{name} has no CRS; set one before combining it with other layers.",
+        f"{name} 没有坐标系；请先给出坐标系（--crs），再与其他图层一起使用。")),
+    "different_crs": (CRSError, lambda crss: (
+        f"Layers are in different CRSs ({', '.join(f'{n}={c}' for n, c in crss)}); reproject "
+        "them to one CRS.",
+        f"各图层的坐标系不同（{'，'.join(f'{n}：{c}' for n, c in crss)}）；请把它们转换到同一坐标系"
+        "。")),
+})  # fmt: skip
+"""The errors of this module in English and Chinese (:class:`~gridmap.errors.ErrorTexts`)."""
 
 STORAGE_CRS = CRS.from_epsg(4326)
 CGCS2000 = CRS.from_epsg(4490)
@@ -43,10 +67,7 @@ def to_storage_crs(frame: gpd.GeoDataFrame, *, layer: str = "layer") -> gpd.GeoD
         If the frame has no CRS.
     """
     if frame.crs is None:
-        raise CRSError(
-            f"{layer} has no CRS. Set one (for example EPSG:4490 for CGCS2000 lon/lat) "
-            "with --crs or GeoDataFrame.set_crs()."
-        )
+        raise CRS_ERRORS.error("no_crs", layer=layer)
     crs = CRS.from_user_input(frame.crs)
     if crs.equals(STORAGE_CRS, ignore_axis_order=True):
         return frame if crs.equals(STORAGE_CRS) else frame.set_crs(STORAGE_CRS, allow_override=True)
@@ -59,11 +80,11 @@ def to_storage_crs(frame: gpd.GeoDataFrame, *, layer: str = "layer") -> gpd.GeoD
 def projected_crs_for(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     """Choose a metric CRS for ``frame``: the CGCS2000 3° GK zone in China, else UTM."""
     if frame.crs is None:
-        raise CRSError("Cannot choose a projected CRS for data without a CRS.")
+        raise CRS_ERRORS.error("no_crs_to_project")
     lonlat = frame.to_crs(STORAGE_CRS) if not CRS(frame.crs).is_geographic else frame
     minx, miny, maxx, maxy = lonlat.total_bounds
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
-        raise CRSError("Cannot choose a projected CRS for empty data.")
+        raise CRS_ERRORS.error("empty_to_project")
     lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
     cmin_lon, cmin_lat, cmax_lon, cmax_lat = _CHINA_BOUNDS
     if cmin_lon <= lon <= cmax_lon and cmin_lat <= lat <= cmax_lat:
@@ -85,9 +106,8 @@ def check_same_crs(*frames: gpd.GeoDataFrame | gpd.GeoSeries | None, names: list
         if frame is None:
             continue
         if frame.crs is None:
-            raise CRSError(f"{name} has no CRS; set one before combining it with other layers.")
+            raise CRS_ERRORS.error("no_crs_to_combine", name=name)
         seen[name] = CRS(frame.crs)
     crss = list(seen.values())
     if any(not c.equals(crss[0]) for c in crss[1:]):
-        listing = ", ".join(f"{n}={c.to_string()}" for n, c in seen.items())
-        raise CRSError(f"Layers are in different CRSs ({listing}); reproject them to one CRS.")
+        raise CRS_ERRORS.error("different_crs", crss=[(n, c.to_string()) for n, c in seen.items()])

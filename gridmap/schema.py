@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridmap.errors import InputError
+from gridmap.errors import ErrorTexts, InputError
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -28,6 +28,7 @@ __all__ = [
     "BUILDING_KINDS",
     "STAFF_ROLES",
     "POPULATION_TYPES",
+    "SCHEMA_ERRORS",
 ]
 
 
@@ -148,6 +149,14 @@ COUNT_COLUMNS = frozenset({"households", "floors", "units", "size", "persons", "
 """Columns holding non-negative integer counts."""
 
 
+SCHEMA_ERRORS = ErrorTexts({
+    "unknown_entity": (InputError, lambda entity: (
+        f"Unknown entity {entity!r}; choose one of {sorted(ENTITIES)}.",
+        f"“{entity}”不是已知的记录类别；请用以下之一：{'、'.join(sorted(ENTITIES))}。")),
+})  # fmt: skip
+"""The errors of this module in English and Chinese (:class:`~gridmap.errors.ErrorTexts`)."""
+
+
 def get_entity(entity: str | Entity) -> Entity:
     """Return the :class:`~gridmap.schema.Entity` named ``entity``."""
     if isinstance(entity, Entity):
@@ -155,4 +164,4 @@ def get_entity(entity: str | Entity) -> Entity:
     try:
         return ENTITIES[entity]
     except KeyError:
-        raise InputError(f"Unknown entity {entity!r}; choose one of {sorted(ENTITIES)}.") from None
+        raise SCHEMA_ERRORS.error("unknown_entity", entity=entity) from None

@@ -13,8 +13,8 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from gridmap.errors import InputError
 from gridmap.io.notes import ReadNote
+from gridmap.io.readerrors import read_error
 
 __all__ = ["CSV_ENCODINGS", "decode_text", "dbf_text_encoding", "detect_shapefile_encoding",
            "shapefile_encoding"]  # fmt: skip
@@ -30,13 +30,15 @@ def decode_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
         try:
             return data.decode(encoding).removeprefix("\ufeff"), encoding.upper()
         except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(f"{path.name} cannot be read as {encoding}: {exc}") from exc
+            raise read_error(
+                "not_decodable_as", file=path.name, encoding=encoding, detail=str(exc)
+            ) from exc
     for codec, name in zip(CSV_ENCODINGS, ("UTF-8", "GB18030"), strict=True):
         try:
             return data.decode(codec), name
         except UnicodeDecodeError:
             continue
-    raise InputError(f"{path.name} is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV.")
+    raise read_error("not_text", file=path.name)
 
 
 _DBF_CODE_PAGE_BYTE = 29

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gridmap.errors import InputError
+from gridmap.io.readerrors import ColumnProblem, read_error
 from gridmap.schema import Entity
 
 __all__ = [
@@ -188,16 +188,13 @@ def load_mapping(path: str | Path, entity: str | None = None) -> dict[str, str]:
     try:
         data = tomllib.loads(_quote_bare_keys(path.read_text(encoding="utf-8")))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"Cannot read column mapping file {path}: {exc}") from exc
+        raise read_error("mapping_unreadable", path=str(path), detail=str(exc)) from exc
     mapping = {k: v for k, v in data.items() if not isinstance(v, dict)}
     if entity is not None:
         mapping.update(data.get(entity, {}))
     bad = [k for k, v in mapping.items() if not isinstance(v, str)]
     if bad:
-        raise InputError(
-            f"Column mapping file {path}: values of {bad} must be column names in quotes, "
-            'e.g. 户号 = "household_id".'
-        )
+        raise read_error("mapping_not_text", path=str(path), keys=bad)
     return mapping
 
 
@@ -214,14 +211,15 @@ class HeaderResolution:
     ----------
     columns : dict
         Header → canonical column, for each recognised header (file order).
-    problems : list of str
-        Mapping and header problems, all of them (empty when the headers are usable).
+    problems : list of ColumnProblem
+        Mapping and header problems, all of them (empty when the headers are usable);
+        ``str(problem)`` is the English, ``problem.message("zh")`` the Chinese.
     ignored : dict
         Weaker header → the column a stronger header fills instead (``{"id": "building_id"}``).
     """
 
     columns: dict[object, str]
-    problems: list[str] = field(default_factory=list)
+    problems: list[ColumnProblem] = field(default_factory=list)
     ignored: dict[object, str] = field(default_factory=dict)
 
 
@@ -245,10 +243,8 @@ def resolve_headers(
     problems = []
     unknown_targets = sorted(set(explicit.values()) - known - {""})
     if unknown_targets:
-        problems.append(
-            f"the column mapping for {entity.name} targets unknown column(s) {unknown_targets}; "
-            f"known columns are {sorted(known)}"
-        )
+        problems.append(ColumnProblem.of("unknown_targets", entity=entity.name,
+                                         targets=unknown_targets, known=sorted(known)))  # fmt: skip
     named = _named_headers(entity)
     generic = {**_GENERIC_ENTITY_HEADERS.get(entity.name, {}),
                **dict.fromkeys(GENERIC_ID_HEADERS, entity.id_column)}  # fmt: skip
@@ -264,22 +260,18 @@ def resolve_headers(
             order = list(generic).index(key)
             matches.append((header, generic[key], _GENERIC, order))
     result = HeaderResolution(columns={}, problems=problems)
-    doubles = []
+    doubles: list[tuple[str, list[object]]] = []
     for target in dict.fromkeys(m[1] for m in matches):
         rivals = sorted((m for m in matches if m[1] == target), key=lambda m: (m[2], m[3]))
         best = rivals[0]
         tied = [m[0] for m in rivals if m[2] == best[2] != _GENERIC]
         if len(tied) > 1:
-            doubles.append(f"{target} ← {tied}")
+            doubles.append((target, tied))
         result.ignored.update({m[0]: target for m in rivals[1:] if m[0] not in tied})
     winners = {m[0]: m[1] for m in matches if m[0] not in result.ignored}
     result.columns = {h: winners[h] for h in headers if h in winners}
     if doubles:
-        result.problems.append(
-            f"several {entity.name} headers map to the same column ({'; '.join(doubles)}); "
-            "rename or map one of them explicitly, or ignore one with an empty target, "
-            "e.g. mapping={'电话': ''}"
-        )
+        result.problems.append(ColumnProblem.of("doubled", entity=entity.name, doubles=doubles))
     return result
 
 
@@ -340,5 +332,5 @@ def resolve_columns(
     """
     result = resolve_headers(headers, entity, mapping)
     if result.problems:
-        raise InputError("; ".join(p[0].upper() + p[1:] for p in result.problems) + ".")
+        raise read_error("header_problems", problems=result.problems)
     return result.columns

@@ -58,11 +58,11 @@ import shapely
 from pyproj import CRS
 
 from gridmap.crs import STORAGE_CRS, to_storage_crs
-from gridmap.errors import CRSError, InputError
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
 from gridmap.io.notes import ENCODING_CODES, ENTITY_WORDS, ReadNote, ReadWarning
+from gridmap.io.readerrors import ColumnProblem, read_error
 from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet
 from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
 from gridmap.spreadsheet import safe_frame
@@ -233,9 +233,7 @@ def write_layer(
     elif suffix in (".geojson", ".json", ".gpkg", ".shp"):
         frame.to_file(path, layer=layer) if suffix == ".gpkg" else frame.to_file(path)
     else:
-        raise InputError(
-            f"Cannot write {path.name}: use one of .geojson .gpkg .shp .parquet .csv .xlsx."
-        )
+        raise read_error("cannot_write", file=path.name)
     return path
 
 
@@ -252,10 +250,10 @@ def _read_raw(
 ) -> tuple[pd.DataFrame, str | None]:
     """The file's records as read, and the text encoding used (``None``: not a choice)."""
     if not path.exists():
-        raise InputError(f"File not found: {path}")
+        raise read_error("file_not_found", path=str(path))
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise InputError(f"{path.name} is an old .xls workbook; save it as .xlsx and retry.")
+        raise read_error("old_xls", file=path.name)
     if suffix in _TABLE_SUFFIXES:
         find_header = partial(_find_header_row, ent=ent, mapping=mapping)
         return _read_table(path, layer, find_header, encoding, notes)
@@ -274,11 +272,11 @@ def _read_raw(
         return gpd.read_file(path, layer=layer, **kwargs), used
     except UnicodeDecodeError:
         if suffix not in (".shp", ".zip", ".dbf"):
-            raise InputError(f"{path.name}: the text is not {used or 'UTF-8'}.") from None
+            raise read_error("text_not", file=path.name, encoding=used or "UTF-8") from None
         actual = detect_shapefile_encoding(path, layer) or used or "UTF-8"
         if encoding is not None and actual != used:
-            raise InputError(
-                f"{path.name}: the text is not {encoding} as given; it looks like {actual}."
+            raise read_error(
+                "text_not_as_given", file=path.name, encoding=encoding, actual=actual
             ) from None
         if actual != used:  # the .cpg or the code page is wrong: replace what was noted
             notes[:] = [n for n in notes if n.code not in ENCODING_CODES]
@@ -286,9 +284,7 @@ def _read_raw(
                                      declared=used or "UTF-8"))  # fmt: skip
         return _read_cut_shapefile(path, layer, actual, notes), actual
     except Exception as exc:  # pyogrio raises several DataSource/driver errors
-        raise InputError(
-            f"Cannot read {path.name}{f' layer {layer!r}' if layer else ''}: {exc}"
-        ) from exc
+        raise read_error("unreadable", file=path.name, layer=layer, detail=str(exc)) from exc
 
 
 def _read_cut_shapefile(
@@ -347,17 +343,14 @@ def layer_for(
         return layer
     if layer is not None:
         if layer not in names:
-            raise InputError(f"{path.name} has no layer {layer!r}; its layers are {names}.")
+            raise read_error("no_layer", file=path.name, layer=layer, layers=names)
         return layer
     if len(names) <= 1:
         return None
     wanted = {normalise_header(n) for n in LAYER_NAMES.get(ent.name, ())}
     found = [n for n in names if normalise_header(n) in wanted]
     if len(found) != 1:
-        raise InputError(
-            f"{path.name} has {len(names)} layers {names}; say which holds the {plural(ent.name)}, "
-            f"e.g. --layer {ent.name}={names[0]} (Python: layer={names[0]!r})."
-        )
+        raise read_error("layers_ambiguous", file=path.name, entity=ent.name, layers=names)
     if notes is not None:
         notes.append(ReadNote.of("layer_chosen", path.name, entity=ent.name, layer=found[0]))
     return found[0]
@@ -388,7 +381,7 @@ def _read_table(
             skip = find_header(rows)
             table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise InputError(f"Cannot read table {path.name}: {exc}") from exc
+        raise read_error("table_unreadable", file=path.name, detail=str(exc)) from exc
     table.columns = [str(c).strip() for c in table.columns]
     return table, used
 
@@ -462,12 +455,8 @@ def _check_lonlat_range(frame: gpd.GeoDataFrame, path: Path, *, given: bool) -> 
     if frame.crs is None or not frame.crs.is_geographic or _looks_lonlat(frame):
         return
     minx, miny, *_ = frame.total_bounds
-    source = "--crs (crs=) says" if given else "the file declares"
-    raise CRSError(
-        f"{path.name}: coordinates ({minx:.0f}, {miny:.0f}) … are not longitude/latitude, but "
-        f"{source} {frame.crs.to_string()}. Give the CRS they are in, e.g. --crs EPSG:4545 "
-        "(CGCS2000 3° Gauss-Krüger, CM 108°E)."
-    )
+    raise read_error("not_lonlat", file=path.name, x=float(minx), y=float(miny),
+                     crs=frame.crs.to_string(), given=given)  # fmt: skip
 
 
 def _find_geometry_columns(columns: list[str]) -> dict[str, str]:
@@ -514,10 +503,7 @@ def _guess_table_crs(frame: gpd.GeoDataFrame, path: Path) -> CRS:
             path.name,
         )
         return STORAGE_CRS
-    raise CRSError(
-        f"{path.name}: coordinates ({minx:.0f}, {miny:.0f}) ... are not lon/lat and the table "
-        "has no CRS; pass crs= (for example EPSG:4545 for CGCS2000 Gauss-Krüger zone CM 108°E)."
-    )
+    raise read_error("table_without_crs", file=path.name, x=float(minx), y=float(miny))
 
 
 _ROWS_SHOWN = 20
@@ -556,7 +542,7 @@ def _canonical_columns(
     problems = list(resolution.problems)
     present = {normalise_header(h) for h in headers}
     problems += [
-        f"no header {header!r} in the file (named for {column} by a --*-field option or fields=)"
+        ColumnProblem.of("field_header_missing", header=header, column=column)
         for header, column in (fields or {}).items()
         if normalise_header(header) not in present
     ]
@@ -578,11 +564,8 @@ def _canonical_columns(
         out[column] = values if numeric else _as_text(values, column, path, notes)
     problems += _id_like_problems(out, {c: h for h, c in resolved.items()}, ent)
     if problems:
-        listing = "\n".join(f"  - {p}" for p in problems)
-        raise InputError(
-            f"{path.name}: {len(problems)} problem(s) with the {ent.name} columns "
-            f"(headers: {headers}):\n{listing}"
-        )
+        raise read_error("columns", file=path.name, entity=ent.name, headers=headers,
+                         problems=problems)  # fmt: skip
     if keep_extra:
         for header in extra:
             out[str(header)] = raw[header].reset_index(drop=True)
@@ -596,52 +579,40 @@ def _missing_column_problems(
     headers: list[object],
     required: Sequence[str],
     mapping: Mapping[str, str] | None,
-) -> list[str]:
+) -> list[ColumnProblem]:
     """One line per required column no header fills, naming a mapped header the file lacks."""
     present = {normalise_header(h) for h in headers}
     named = {v: k for k, v in (mapping or {}).items() if v}
-    problems = []
+    problems: list[ColumnProblem] = []
     for column in required:
         if column in resolved.values():
             continue
         if column in named and normalise_header(named[column]) not in present:
             problems.append(
-                f"{column}: the mapping names header {named[column]!r}, which the file lacks"
+                ColumnProblem.of("mapped_header_missing", column=column, header=named[column])
             )
         else:
-            problems.append(
-                f"no {column} column; map its header with mapping={{'<header>': '{column}'}} "
-                "(a TOML mapping file, or the command's field option)"
-            )
+            problems.append(ColumnProblem.of("column_missing", column=column))
     return problems
 
 
-def _id_like_problems(frame: pd.DataFrame, header_of: dict[str, object], ent: Entity) -> list[str]:
+def _id_like_problems(
+    frame: pd.DataFrame, header_of: dict[str, object], ent: Entity
+) -> list[ColumnProblem]:
     """Id columns whose values look like ID numbers or mobile phones (never printed)."""
-    problems = []
+    problems: list[ColumnProblem] = []
     for column in _ID_LIKE_COLUMNS:
         if column not in frame.columns:
             continue
         values = frame[column].dropna().head(_ID_LIKE_SAMPLE).tolist()
         if not values:
             continue
-        for check, what, target in (
-            (valid_id_number, "citizen ID numbers (GB 11643)", "id_number"),
-            (is_mobile_phone, "mobile phone numbers", "phone"),
-        ):
+        for check, target in ((valid_id_number, "id_number"), (is_mobile_phone, "phone")):
             if sum(map(check, values)) >= _ID_LIKE_SHARE * len(values):
-                header = header_of[column]
-                generated = (
-                    "; without it, ids are generated"
-                    if column == ent.id_column and column not in ent.required
-                    else ""
-                )
-                problems.append(
-                    f"column {header!r} ({column}) holds {what}: personal data is never used "
-                    f"as a record id. Map that header to {target} (mapping={{{str(header)!r}: "
-                    f"'{target}'}}) or ignore it (mapping={{{str(header)!r}: ''}}) and give "
-                    f"another {column} column{generated}"
-                )
+                generated = column == ent.id_column and column not in ent.required
+                problems.append(ColumnProblem.of("id_like", header=header_of[column],
+                                                 column=column, target=target,
+                                                 generated=generated))  # fmt: skip
                 break
     return problems
 

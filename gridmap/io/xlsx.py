@@ -19,8 +19,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from gridmap.errors import InputError
 from gridmap.io.notes import ReadNote
+from gridmap.io.readerrors import read_error
 
 __all__ = ["HEADER_SEARCH_ROWS", "read_sheet"]
 
@@ -78,7 +78,7 @@ def _open(path: Path, *, data_only: bool) -> openpyxl.Workbook:
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except Exception as exc:  # zipfile, XML and openpyxl errors of a broken workbook
-        raise InputError(f"Cannot read workbook {path.name}: {exc}") from exc
+        raise read_error("workbook_unreadable", file=path.name, detail=str(exc)) from exc
 
 
 def _sheet(book: openpyxl.Workbook, sheet: str | None, path: Path):
@@ -87,7 +87,7 @@ def _sheet(book: openpyxl.Workbook, sheet: str | None, path: Path):
     elif sheet in book.sheetnames:
         ws = book[sheet]
     else:
-        raise InputError(f"{path.name} has no sheet {sheet!r}; its sheets are {book.sheetnames}.")
+        raise read_error("no_sheet", file=path.name, sheet=sheet, sheets=list(book.sheetnames))
     ws.reset_dimensions()  # the declared dimension (A1:XFD…) is not the data's
     return ws
 

@@ -1,0 +1,372 @@
+"""Errors of reading files, in English and Chinese, all written here.
+
+:data:`READ_ERRORS` (an :class:`~gridmap.errors.ErrorTexts`) words every
+:class:`~gridmap.errors.InputError` and :class:`~gridmap.errors.CRSError` that
+:mod:`gridmap.io` raises about a file, and the checks of the plan commands' inputs (ids
+repeated or blank, household counts unusable); ``read_error(code, **values)`` makes the error:
+``str(err)`` is the English, ``err.message("zh")`` the Chinese. Each names the file, the records
+(data rows, ids, headers) and the problem, and says how to fix it.
+
+The problems of a file's headers (:data:`COLUMN_PROBLEM_CODES`) are :class:`ColumnProblem`
+records, listed together in one ``columns`` error.
+
+Examples
+--------
+>>> err = read_error("old_xls", file="人口.xls")
+>>> str(err)
+'人口.xls is an old .xls workbook; save it as .xlsx and retry.'
+>>> err.message("zh")
+'人口.xls 是旧版 .xls 工作簿；请另存为 .xlsx 后重试。'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+from gridmap.errors import CRSError, DuplicateIdError, ErrorTexts, GridmapError, InputError, Words
+from gridmap.io.notes import entity_word
+
+__all__ = ["COLUMN_PROBLEM_CODES", "COLUMN_WORDS", "READ_ERRORS", "ColumnProblem", "column_word",
+           "read_error"]  # fmt: skip
+
+COLUMN_WORDS: dict[str, str] = {
+    "address": "地址", "birth_date": "出生日期", "building_id": "楼栋编号", "buildings": "楼栋数",
+    "code": "楼栋代码", "code_year": "代码年份", "community_code": "社区代码",
+    "compound_id": "小区编号", "floor": "楼层", "floors": "层数", "grid_code": "网格编码",
+    "grid_codes": "负责网格", "head_person_id": "户主编号", "household_id": "户号",
+    "households": "户数", "id_number": "身份证号", "kind": "建筑类型", "name": "名称",
+    "person_id": "人员编号", "persons": "人数", "phone": "联系电话", "polsby_popper": "紧凑度",
+    "population_type": "人口类型", "property_company": "物业公司", "relationship": "与户主关系",
+    "role": "职务", "room": "房号", "sex": "性别", "size": "人数", "staff_id": "人员编号",
+    "status": "状态", "street_id": "道路编号", "subdistrict": "街道", "tags": "标签",
+    "unit": "单元", "units": "单元数",
+}  # fmt: skip
+"""Canonical column → its Chinese name (a header :mod:`gridmap.io.headers` recognises)."""
+
+
+def column_word(column: str, lang: str) -> str:
+    """``column`` as a person reads it: the canonical name (English) or its Chinese name."""
+    return COLUMN_WORDS.get(column, column) if lang == "zh" else column
+
+
+def _quoted(items: Iterable[object]) -> str:
+    """``“a”、“b”``: a list in Chinese text."""
+    return "、".join(f"“{i}”" for i in items)
+
+
+def _rows(rows: Sequence[int], n_rows: int | None, lang: str) -> str:
+    """``1, 2, 3`` (``1、2、3``), then how many in all when not all are shown."""
+    shown = ("、" if lang == "zh" else ", ").join(map(str, rows))
+    if n_rows is None or n_rows <= len(rows):
+        return shown
+    return shown + (f" …（共 {n_rows} 行）" if lang == "zh" else f" … ({n_rows} in all)")
+
+
+def _layer(layer: str | None, lang: str) -> str:
+    if not layer:
+        return ""
+    return f"（图层“{layer}”）" if lang == "zh" else f" layer {layer!r}"
+
+
+# --- text and encodings --------------------------------------------------------------------------
+
+
+def _not_decodable_as(file: str, encoding: str, detail: str) -> Words:
+    return (f"{file} cannot be read as {encoding}: {detail}",
+            f"{file} 无法按 {encoding} 编码读取；请检查 --encoding 给的编码，或不给它，由程序判断"
+            )  # fmt: skip
+
+
+def _not_text(file: str) -> Words:
+    return (f"{file} is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV.",
+            f"{file} 既不是 UTF-8 也不是 GB18030 文字；请另存为 UTF-8 编码的 CSV "
+            "文件。")  # fmt: skip
+
+
+def _text_not(file: str, encoding: str) -> Words:
+    return (f"{file}: the text is not {encoding}. Give the encoding it is in with --encoding "
+            "(encoding=), e.g. --encoding GBK.",
+            f"{file}：文字不是 {encoding} 编码；请用 --encoding 指定文件的编码，例如 "
+            "--encoding GBK。")  # fmt: skip
+
+
+def _text_not_as_given(file: str, encoding: str, actual: str) -> Words:
+    return (f"{file}: the text is not {encoding} as given; it looks like {actual}.",
+            f"{file}：文字不是所指定的 {encoding} 编码，看起来是 {actual}；请改用 --encoding "
+            f"{actual}，或不指定编码。")  # fmt: skip
+
+
+# --- files, layers, sheets ----------------------------------------------------------------------
+
+
+def _file_not_found(path: str) -> Words:
+    return f"File not found: {path}", f"找不到文件：{path}"
+
+
+def _old_xls(file: str) -> Words:
+    return (f"{file} is an old .xls workbook; save it as .xlsx and retry.",
+            f"{file} 是旧版 .xls 工作簿；请另存为 .xlsx 后重试。")  # fmt: skip
+
+
+def _cannot_write(file: str) -> Words:
+    return (f"Cannot write {file}: use one of .geojson .gpkg .shp .parquet .csv .xlsx.",
+            f"无法写入 {file}：请用以下后缀之一：.geojson .gpkg .shp .parquet .csv "
+            ".xlsx。")  # fmt: skip
+
+
+def _unreadable(file: str, detail: str, layer: str | None = None) -> Words:
+    return (f"Cannot read {file}{_layer(layer, 'en')}: {detail}",
+            f"无法读取 {file}{_layer(layer, 'zh')}：文件已损坏或不是所支持的格式；请用地图软件打开"
+            "检查，另存为 .gpkg、.shp 或 .geojson 后重试。")  # fmt: skip
+
+
+def _table_unreadable(file: str, detail: str) -> Words:
+    return (f"Cannot read table {file}: {detail}",
+            f"无法读取表格 {file}：文件已损坏，或不是逗号分隔的 CSV 表格；请用 Excel 或 WPS 打开"
+            "检查，另存为 CSV 或 .xlsx 后重试。")  # fmt: skip
+
+
+def _workbook_unreadable(file: str, detail: str) -> Words:
+    return (f"Cannot read workbook {file}: {detail}",
+            f"无法读取工作簿 {file}：文件已损坏或不是 .xlsx 格式；请用 Excel 或 WPS 打开后另存为"
+            " .xlsx 再试。")  # fmt: skip
+
+
+def _no_layer(file: str, layer: str, layers: Sequence[str]) -> Words:
+    return (f"{file} has no layer {layer!r}; its layers are {list(layers)}.",
+            f"{file} 中没有图层“{layer}”；该文件的图层有 {_quoted(layers)}，请用 --layer "
+            "指定其中之一。")  # fmt: skip
+
+
+def _layers_ambiguous(file: str, entity: str, layers: Sequence[str]) -> Words:
+    first = layers[0]
+    return (f"{file} has {len(layers)} layers {list(layers)}; say which holds the "
+            f"{entity_word(entity, 'en')}, e.g. --layer {entity}={first} (Python: "
+            f"layer={first!r}).",
+            f"{file} 有 {len(layers)} 个图层（{_quoted(layers)}）；请指明哪个图层是"
+            f"{entity_word(entity, 'zh')}，例如 --layer {entity}={first}。")  # fmt: skip
+
+
+def _no_sheet(file: str, sheet: str, sheets: Sequence[str]) -> Words:
+    return (f"{file} has no sheet {sheet!r}; its sheets are {list(sheets)}.",
+            f"{file} 中没有工作表“{sheet}”；该工作簿的工作表有 {_quoted(sheets)}，请用 --layer "
+            "指定其中之一。")  # fmt: skip
+
+
+# --- mapping files and headers -----------------------------------------------------------------
+
+
+def _mapping_unreadable(path: str, detail: str) -> Words:
+    return (f"Cannot read column mapping file {path}: {detail}",
+            f"无法读取列名对照文件 {path}：文件不存在，或不是 UTF-8 编码的 TOML 文本；请检查"
+            "后重试，每行写 表头 = \"列名\"。")  # fmt: skip
+
+
+def _mapping_not_text(path: str, keys: Sequence[str]) -> Words:
+    return (f"Column mapping file {path}: values of {list(keys)} must be column names in quotes, "
+            'e.g. 户号 = "household_id".',
+            f"列名对照文件 {path}：{_quoted(keys)} 的值必须是加英文引号的列名，例如 "
+            '户号 = "household_id"。')  # fmt: skip
+
+
+def _header_problems(problems: Sequence[ColumnProblem]) -> Words:
+    en = "; ".join(p.message("en")[0].upper() + p.message("en")[1:] for p in problems) + "."
+    zh = "；".join(p.message("zh") for p in problems) + "。"
+    return en, zh
+
+
+def _columns(
+    file: str, entity: str, headers: Sequence[object], problems: Sequence[ColumnProblem]
+) -> Words:
+    en_list = "\n".join(f"  - {p.message('en')}" for p in problems)
+    zh_list = "\n".join(f"  - {p.message('zh')}" for p in problems)
+    return (f"{file}: {len(problems)} problem(s) with the {entity} columns (headers: "
+            f"{list(headers)}):\n{en_list}",
+            f"{file}：{entity_word(entity, 'zh')}表的列有 {len(problems)} 处问题（表头："
+            f"{_quoted(headers)}）：\n{zh_list}")  # fmt: skip
+
+
+# --- coordinates ---------------------------------------------------------------------------------
+
+
+def _not_lonlat(file: str, x: float, y: float, crs: str, given: bool) -> Words:
+    source_en = "--crs (crs=) says" if given else "the file declares"
+    source_zh = "--crs 指定的是" if given else "文件声明的是"
+    return (f"{file}: coordinates ({x:.0f}, {y:.0f}) … are not longitude/latitude, but "
+            f"{source_en} {crs}. Give the CRS they are in, e.g. --crs EPSG:4545 (CGCS2000 3° "
+            "Gauss-Krüger, CM 108°E).",
+            f"{file}：坐标（{x:.0f}, {y:.0f}）… 不是经纬度，但{source_zh} {crs}。请给出坐标实际所用"
+            "的坐标系，例如 --crs EPSG:4545（CGCS2000 三度带高斯-克吕格投影，中央经线东经 108°）。"
+            )  # fmt: skip
+
+
+def _table_without_crs(file: str, x: float, y: float) -> Words:
+    return (f"{file}: coordinates ({x:.0f}, {y:.0f}) ... are not lon/lat and the table has no "
+            "CRS; pass crs= (for example EPSG:4545 for CGCS2000 Gauss-Krüger zone CM 108°E), "
+            "--crs in the commands.",
+            f"{file}：坐标（{x:.0f}, {y:.0f}）… 不是经纬度，表格又没有坐标系；请用 --crs 给出坐标系"
+            "，例如 EPSG:4545（CGCS2000 三度带高斯-克吕格投影，中央经线东经 108°）。")  # fmt: skip
+
+
+# --- records (the plan commands' inputs) ----------------------------------------------------------
+
+
+def _duplicate_ids(
+    file: str, entity: str, column: str, repeats: Sequence[tuple[str, Sequence[int]]], n: int
+) -> Words:
+    en = "; ".join(f"{i} (data rows {_rows(r, None, 'en')})" for i, r in repeats)
+    zh = "；".join(f"“{i}”（数据行 {_rows(r, None, 'zh')}）" for i, r in repeats)
+    more_en, more_zh = (f" … ({n} in all)", f" …（共 {n} 个）") if n > len(repeats) else ("", "")
+    return (f"{file}: {n} {column} value(s) occur more than once: {en}{more_en}. Every "
+            f"{entity} needs its own {column}: correct or delete the repeated rows.",
+            f"{file}：{n} 个{column_word(column, 'zh')}重复：{zh}{more_zh}。每个"
+            f"{entity_word(entity, 'zh')}的{column_word(column, 'zh')}都不能相同：请改正或删除"
+            "重复的行。")  # fmt: skip
+
+
+def _blank_ids(file: str, entity: str, column: str, rows: Sequence[int], n_rows: int) -> Words:
+    return (f"{file}: data row(s) {_rows(rows, n_rows, 'en')} have no {column}; every {entity} "
+            "needs one: fill it in or delete those rows.",
+            f"{file}：数据行 {_rows(rows, n_rows, 'zh')} 没有{column_word(column, 'zh')}；每个"
+            f"{entity_word(entity, 'zh')}都要有：请填写，或删除这些行。")  # fmt: skip
+
+
+def _bad_counts(
+    file: str, entity: str, column: str, rows: Sequence[int], n_rows: int, ids: Sequence[str]
+) -> Words:
+    return (f"{file}: data row(s) {_rows(rows, n_rows, 'en')} ({entity} {', '.join(ids)}) have "
+            f"a missing, negative or fractional {column} count. Enter a whole number >= 0 (0 "
+            "for schools, markets, offices).",
+            f"{file}：数据行 {_rows(rows, n_rows, 'zh')}（{entity_word(entity, 'zh')} "
+            f"{'、'.join(ids)}）的{column_word(column, 'zh')}为空、负数或小数；请填写不小于 0 "
+            "的整数（学校、市场、办公楼填 0）。")  # fmt: skip
+
+
+READ_ERRORS = ErrorTexts({
+    "not_decodable_as": (InputError, _not_decodable_as),
+    "not_text": (InputError, _not_text),
+    "text_not": (InputError, _text_not),
+    "text_not_as_given": (InputError, _text_not_as_given),
+    "file_not_found": (InputError, _file_not_found),
+    "old_xls": (InputError, _old_xls),
+    "cannot_write": (InputError, _cannot_write),
+    "unreadable": (InputError, _unreadable),
+    "table_unreadable": (InputError, _table_unreadable),
+    "workbook_unreadable": (InputError, _workbook_unreadable),
+    "no_layer": (InputError, _no_layer),
+    "layers_ambiguous": (InputError, _layers_ambiguous),
+    "no_sheet": (InputError, _no_sheet),
+    "mapping_unreadable": (InputError, _mapping_unreadable),
+    "mapping_not_text": (InputError, _mapping_not_text),
+    "header_problems": (InputError, _header_problems),
+    "columns": (InputError, _columns),
+    "not_lonlat": (CRSError, _not_lonlat),
+    "table_without_crs": (CRSError, _table_without_crs),
+    "duplicate_ids": (DuplicateIdError, _duplicate_ids),
+    "blank_ids": (InputError, _blank_ids),
+    "bad_counts": (InputError, _bad_counts),
+})  # fmt: skip
+"""Every error about reading a file, by code."""
+
+
+def read_error(code: str, **values: Any) -> GridmapError:
+    """The error ``code`` of :data:`READ_ERRORS` (its class: InputError, CRSError …)."""
+    return READ_ERRORS.error(code, **values)
+
+
+# --- problems of a file's headers --------------------------------------------------------------
+
+
+def _unknown_targets(entity: str, targets: Sequence[str], known: Sequence[str]) -> Words:
+    return (f"the column mapping for {entity} targets unknown column(s) {list(targets)}; known "
+            f"columns are {list(known)}",
+            f"{entity_word(entity, 'zh')}的列名对照指向不存在的列 {_quoted(targets)}；可用的列名有 "
+            f"{_quoted(known)}")  # fmt: skip
+
+
+def _doubled(entity: str, doubles: Sequence[tuple[str, Sequence[object]]]) -> Words:
+    en = "; ".join(f"{target} ← {list(headers)}" for target, headers in doubles)
+    zh = "；".join(
+        f"{_quoted(headers)} 都是{column_word(target, 'zh')}" for target, headers in doubles
+    )
+    return (f"several {entity} headers map to the same column ({en}); rename or map one of them "
+            "explicitly, or ignore one with an empty target, e.g. mapping={'电话': ''}",
+            f"{entity_word(entity, 'zh')}表有几个表头对应同一列（{zh}）；请改掉其中一个表头，或在 "
+            "--mapping 对照文件中明确对应，或把不用的那个对应为空（例如 电话 = \"\"）")  # fmt: skip
+
+
+def _field_header_missing(header: object, column: str) -> Words:
+    return (f"no header {header!r} in the file (named for {column} by a --*-field option or "
+            "fields=)",
+            f"文件中没有表头“{header}”（命令的字段选项指定它为{column_word(column, 'zh')}列）；"
+            "请检查表头的写法")  # fmt: skip
+
+
+def _mapped_header_missing(column: str, header: object) -> Words:
+    return (f"{column}: the mapping names header {header!r}, which the file lacks",
+            f"{column_word(column, 'zh')}：列名对照指定的表头“{header}”在文件中没有；请检查表头或"
+            "对照文件的写法")  # fmt: skip
+
+
+def _column_missing(column: str) -> Words:
+    word = column_word(column, "zh")
+    return (f"no {column} column; map its header with mapping={{'<header>': '{column}'}} (a TOML "
+            "mapping file, or the command's field option)",
+            f"缺少“{word}”列；请把该列的表头改为“{word}”，或在 --mapping 对照文件中（或用命令的字段"
+            "选项）指定哪一列是它")  # fmt: skip
+
+
+_PERSONAL = {"id_number": ("citizen ID numbers (GB 11643)", "身份证号"),
+             "phone": ("mobile phone numbers", "手机号")}  # fmt: skip
+
+
+def _id_like(header: object, column: str, target: str, generated: bool) -> Words:
+    what_en, what_zh = _PERSONAL[target]
+    return (f"column {header!r} ({column}) holds {what_en}: personal data is never used as a "
+            f"record id. Map that header to {target} (mapping={{{str(header)!r}: '{target}'}}) "
+            f"or ignore it (mapping={{{str(header)!r}: ''}}) and give another {column} column"
+            + ("; without it, ids are generated" if generated else ""),
+            f"“{header}”列（当作{column_word(column, 'zh')}）存的是{what_zh}：个人信息不能用作"
+            f"记录编号。请在 --mapping 对照文件中把它对应为{column_word(target, 'zh')}，或忽略它，"
+            f"另给一列{column_word(column, 'zh')}"
+            + ("；不给则自动生成编号" if generated else ""))  # fmt: skip
+
+
+_PROBLEM_WORDS: dict[str, Callable[..., Words]] = {
+    "unknown_targets": _unknown_targets,
+    "doubled": _doubled,
+    "field_header_missing": _field_header_missing,
+    "mapped_header_missing": _mapped_header_missing,
+    "column_missing": _column_missing,
+    "id_like": _id_like,
+}
+
+COLUMN_PROBLEM_CODES = tuple(_PROBLEM_WORDS)
+"""Every code a :class:`ColumnProblem` may have."""
+
+
+class ColumnProblem(NamedTuple):
+    """A problem with a file's headers (a column missing, two headers for one column …).
+
+    ``problem.message(lang)`` words it; ``str(problem)`` is the English. The ``columns``
+    error of :data:`READ_ERRORS` lists every problem of a file.
+    """
+
+    code: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, code: str, **values: Any) -> ColumnProblem:
+        """The problem ``code`` with ``values``; unknown codes are refused (ValueError)."""
+        if code not in _PROBLEM_WORDS:
+            raise ValueError(f"unknown column problem {code!r}; codes are {COLUMN_PROBLEM_CODES}")
+        return cls(code, tuple(values.items()))
+
+    def message(self, lang: str = "zh") -> str:
+        """The problem in ``lang``: ``"zh"`` or ``"en"``."""
+        en, zh = _PROBLEM_WORDS[self.code](**dict(self.values))
+        return zh if lang == "zh" else en
+
+    def __str__(self) -> str:
+        return self.message("en")
