@@ -1,9 +1,11 @@
 """Import into a fresh store on each backend and time every stage; optionally publish plans.
 
 Script, not a test: prints seconds per stage (reading each file, checking and attaching, writing)
-per backend, the median of ``--repeat`` runs. The write stage is
-:func:`service.storage.imports.import_bundle`; ID numbers and phones are encrypted on the way
-(the data key comes from ``GRIDMAP_DATA_KEY_FILE``, a temporary key unless set).
+per backend, the median of ``--repeat`` runs: wall seconds, and the CPU seconds this process used
+(``cpu …`` lines; on PostGIS the server's CPU is not in them), with the load average before.
+The write stage is :func:`service.storage.imports.import_bundle`; ID numbers and phones are
+encrypted on the way (the data key comes from ``GRIDMAP_DATA_KEY_FILE``, a temporary key unless
+set).
 
 Without ``--district`` the Bijiang sample is imported. ``--district SCALE`` imports a generated
 district (``geodata.make_district``; scale 1: ~400,000 households and ~1,000,000 persons),
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -56,19 +59,29 @@ def district_sources(scale: float, folder: Path) -> tuple[dict[str, Path], dict[
     return sources, DISTRICT_LAYERS
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_once(url: str, sources: dict, layers: dict, publish: bool, jobs: int) -> dict[str, float]:
-    """Import into the (fresh) store at ``url``; seconds per stage (and publishing)."""
+    """Import into the (fresh) store at ``url``; wall and CPU seconds per stage (and publishing)."""
     engine = make_engine(url)
     upgrade_database(engine)
-    marks: list[tuple[str, float]] = []
-    start = time.perf_counter()
-    result = import_files(sources, engine=engine, layers=layers, migrate=False,
-                          step=lambda s: marks.append((s, time.perf_counter())))  # fmt: skip
-    end = time.perf_counter()
-    stages = {"total": end - start}
-    bounds = [*marks, ("end", end)]
-    for (name, t0), (_, t1) in zip(bounds, bounds[1:], strict=False):
+    marks: list[tuple[str, float, float]] = []
+    stages = {"load average (1 min) before": os.getloadavg()[0]}
+    start, cpu = time.perf_counter(), _cpu()
+
+    def step(name: str) -> None:
+        marks.append((name, time.perf_counter(), _cpu()))
+
+    result = import_files(sources, engine=engine, layers=layers, migrate=False, step=step)
+    end, cpu_end = time.perf_counter(), _cpu()
+    stages |= {"total": end - start, "cpu total": cpu_end - cpu}
+    bounds = [*marks, ("end", end, cpu_end)]
+    for (name, t0, c0), (_, t1, c1) in zip(bounds, bounds[1:], strict=False):
         stages[name] = stages.get(name, 0.0) + t1 - t0
+        stages[f"cpu {name}"] = stages.get(f"cpu {name}", 0.0) + c1 - c0
     stages["rows"] = sum(result.counts.values())
     if publish:
         stages |= _publish(engine, jobs)
