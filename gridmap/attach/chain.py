@@ -92,16 +92,15 @@ def attach_persons(
     >>> out["household_id"].tolist(), [i.reason for i in issues]
     (['H1', nan], ['unknown household'])
     """
-    labels = record_labels(persons, PERSON)
     key = persons["household_id"]
     known = key.isin(set(households["household_id"].dropna()))
     missing, unknown = key.isna(), key.notna() & ~known
     issues = [
         Issue("person", str(i), "no household key", "household_id is empty; person not attached")
-        for i in labels[missing]
+        for i in record_labels(persons[missing], PERSON)
     ] + [
         Issue("person", str(i), "unknown household", f"household_id {k!r} not in households")
-        for i, k in zip(labels[unknown], key[unknown], strict=True)
+        for i, k in zip(record_labels(persons[unknown], PERSON), key[unknown], strict=True)
     ]
     return persons.assign(household_id=key.where(known)), issues
 
