@@ -7,10 +7,10 @@ partitioned once, and then, ``--repeat`` times:
 
 - ``save drafts``: :meth:`service.analyst.Store.save_drafts` of every community's plan (grids
   and building → grid links; one transaction per community);
-- ``publish``: :meth:`~service.analyst.Store.publish_many` of those drafts (one transaction
-  for the district); from the second round on it supersedes the previous round's plans;
 - ``save again``: the same call as ``save drafts`` once more, which finds every draft already
-  saved (a re-run after a failure) and writes nothing.
+  saved (a re-run after a failure) and writes nothing;
+- ``publish``: :meth:`~service.analyst.Store.publish_many` of those drafts (one transaction
+  for the district); from the second round on it supersedes the previous round's plans.
 
 Each step prints wall seconds, the CPU seconds of this process (``getrusage``) and, on
 PostGIS, of the database's server processes (``/proc``; the machine's other load hardly
@@ -150,7 +150,7 @@ def district_plans(engine: Engine, cache: Path | None, key: dict[str, Any], jobs
 
 
 def rounds(engine: Engine, plans: Any, repeat: int) -> list[dict[str, float]]:
-    """``repeat`` rounds of save, publish, save again; seconds of each step per round."""
+    """``repeat`` rounds of save, save again, publish; seconds of each step per round."""
     from service.analyst import Store
 
     store = Store(engine)
@@ -161,8 +161,8 @@ def rounds(engine: Engine, plans: Any, repeat: int) -> list[dict[str, float]]:
     for i in range(repeat):
         save = partial(store.save_drafts, drafts, name=f"bench round {i + 1}", params=params)
         ids, saved = timed(engine, save)
-        _, published = timed(engine, partial(store.publish_many, ids.values()))
         again_ids, again = timed(engine, save)
+        _, published = timed(engine, partial(store.publish_many, ids.values()))
         row = {f"save drafts {k}": v for k, v in saved.items()}
         row["new plans on saving again"] = float(again_ids != ids)
         row |= {f"publish {k}": v for k, v in published.items()}
@@ -182,7 +182,7 @@ def rounds(engine: Engine, plans: Any, repeat: int) -> list[dict[str, float]]:
             )  # fmt: skip
         assert n_pub == len(codes), (n_pub, len(codes))
         steps = ", ".join(f"{k} {row[f'{k} wall']:.2f} s wall / {row[f'{k} cpu']:.2f} s CPU"
-                          for k in ("save drafts", "publish", "save again"))  # fmt: skip
+                          for k in ("save drafts", "save again", "publish"))  # fmt: skip
         dup = "; SAVING AGAIN MADE NEW PLANS" if again_ids != ids else ""
         print(f"  round {i + 1}: {len(codes)} plans, {n_grids:,} grids published, "
               f"{n_links:,} building links; {steps}{dup}", flush=True)  # fmt: skip
@@ -228,7 +228,7 @@ def main() -> None:
     print("| backend | step | wall | process CPU | server CPU |")
     print("| --- | --- | ---: | ---: | ---: |")
     for backend, row in results.items():
-        for step in ("save drafts", "publish", "save again"):
+        for step in ("save drafts", "save again", "publish"):
             server = row[f"{step} server cpu"] if backend == "postgis" else float("nan")
             print(f"| {backend} | {step} | {row[f'{step} wall']:.2f} | "
                   f"{row[f'{step} cpu']:.2f} | {server:.2f} |")  # fmt: skip

@@ -257,9 +257,9 @@ class Store:
         One result may serve several communities (a partition of many). Each community's draft
         is written in ITS OWN transaction, in order; if one fails, the drafts saved before it
         stay saved, the rest are not tried, and :class:`DraftsNotSaved` names the community
-        and why. Saving is idempotent: a community that already has a draft (or published
-        plan) with exactly this content, name and parameters keeps it and nothing is written,
-        so running the same save again after a failure saves only what is missing.
+        and why. Saving is idempotent: a community that already has a draft with exactly this
+        content, name and parameters keeps it and nothing is written, so running the same save
+        again after a failure saves only what is missing.
 
         With ``publish``, once every draft is saved they are all published in ONE transaction
         (:meth:`publish_many`): readers see the district's old plans or all its new ones.

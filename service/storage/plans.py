@@ -115,9 +115,10 @@ def save_plan(
     params
         The plan's parameters (JSON-serialisable), e.g. household bounds.
     reuse
-        If a draft or the published plan of the community holds exactly this plan (same
-        grids, geometries, counts, links, parameters, name and source), return its id and
-        write nothing: saving a run again after a failure makes no duplicate drafts.
+        If a draft of the community holds exactly this plan (same grids, geometries, counts,
+        links, parameters, name and source), return its id and write nothing: saving a run
+        again after a failure makes no duplicate drafts. Published and superseded plans are
+        never reused (saving a plan like the published one gives a new draft).
 
     The grids' counts (buildings, households, persons) are derived from the assignment and the
     stored households; when the community has no stored buildings, counts given in ``grids``
@@ -252,10 +253,10 @@ def _digest(
 
 
 def _plan_with_digest(session: Session, community_code: str, digest: str) -> int | None:
-    """A draft or the published plan of the community whose content has ``digest``."""
+    """A draft of the community whose content has ``digest``."""
     plans = session.execute(
         select(m.Plan.id, m.Plan.params).where(
-            m.Plan.community_code == community_code, m.Plan.status.in_(("draft", "published"))
+            m.Plan.community_code == community_code, m.Plan.status == "draft"
         ).order_by(m.Plan.id)
     ).all()  # fmt: skip
     return next((int(i) for i, p in plans if (p or {}).get(_DIGEST) == digest), None)

@@ -272,9 +272,10 @@ def test_saving_the_same_run_again_writes_nothing(store):
     assert store.save_drafts({CODES[0]: _run(5)}, name="run", params=bounds)[CODES[0]] not in (
         ids.values())  # fmt: skip
     published = store.save_drafts({CODES[1]: _run()}, name="run", params=bounds, publish=True)
-    assert published == {CODES[1]: ids[CODES[1]]}
+    assert published == {CODES[1]: ids[CODES[1]]}  # the draft found, then published
     again = store.save_drafts({CODES[1]: _run()}, name="run", params=bounds)
-    assert again == published  # the published plan is this plan: kept
+    assert again != published  # only drafts are reused: a new draft like the published plan
+    assert store.plans(CODES[1]).set_index("id").loc[again[CODES[1]], "status"] == "draft"
 
 
 def test_the_revision_changes_with_each_commit_and_a_failed_one_keeps_it(store, fault):
