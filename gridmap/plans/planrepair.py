@@ -22,7 +22,12 @@ from gridmap.constraints import relaxed_bounds as _relaxed_bounds
 from gridmap.geometry.adjacency import CellGraph
 from gridmap.geometry.units import contract, label_adjacency, label_totals
 from gridmap.plans.jobs import CommunityJob
-from gridmap.solve.fewestmoves import EMPTY_MOVE, fewest_moves
+from gridmap.solve.fewestmoves import (
+    EMPTY_MOVE,
+    fewest_moves,
+    moves_lower_bound,
+    program_grids,
+)
 from gridmap.solve.search import improve, recombine, violation
 
 __all__ = [
@@ -37,6 +42,7 @@ __all__ = [
 _TRIES = 4  # local-search restarts per neighbourhood size
 _ROUNDS = 3  # local repair then re-creation, at most this many times
 _ITERATIONS_PER_UNIT = 150  # proposed moves per movable unit in one local search
+_EXACT_FIRST_GRIDS = 12  # a program of at most this many grids is solved before the search
 
 
 def attempt_repair(
@@ -57,8 +63,11 @@ def attempt_repair(
     )
     has_compounds = bool((comp != "").any())
     units = contract(graph, key, job.hi)
+    # Without compounds this is the only search: it may stop once no plan can move fewer
+    # households (with compounds, stopping early would change what the next searches draw).
     labels, score = repair_region(_anchor(units, solid_old), units, job, rng,
-                            rounds=0 if has_compounds else _ROUNDS)  # fmt: skip
+                                  rounds=0 if has_compounds else _ROUNDS,
+                                  stop_early=not has_compounds)  # fmt: skip
     best = (_rank(score, units, labels, comp, solid_old), units, labels)
     if not has_compounds:
         return units, labels, best[0]
@@ -154,7 +163,14 @@ def _near_broken(solid_labels, graph: CellGraph, unit_of, tower, job: CommunityJ
     return np.isin(solid_labels, sorted(grids))
 
 
-def repair_region(anchor: list[int], units, job: CommunityJob, rng, rounds: int = _ROUNDS) -> tuple:
+def repair_region(
+    anchor: list[int],
+    units,
+    job: CommunityJob,
+    rng,
+    rounds: int = _ROUNDS,
+    stop_early: bool = False,
+) -> tuple:
     """Labels per unit (the anchor where grids are valid, repaired where they are not), score.
 
     Each broken grid is repaired together with the grids around it; the region widens ring by
@@ -162,6 +178,12 @@ def repair_region(anchor: list[int], units, job: CommunityJob, rng, rounds: int 
     the region's households need more (or fewer) grids than it has, a new grid is carved out
     of the fullest grids (or the emptiest grid is shared out among its neighbours) before the
     local search. The score is (households outside the bounds, households moved, units moved).
+
+    With ``stop_early`` (when nothing draws from ``rng`` after this search), the search stops
+    as soon as a plan moves no more households than any repair must
+    (:func:`gridmap.solve.fewestmoves.moves_lower_bound`); a program of at most
+    ``_EXACT_FIRST_GRIDS`` grids is then solved before the local search, which it may spare.
+    The exact program runs after the search only when the bound leaves room to move fewer.
     """
     weights = units.weights
     anchor = _split_towers(anchor, units)
@@ -175,8 +197,17 @@ def repair_region(anchor: list[int], units, job: CommunityJob, rng, rounds: int 
     if not violation(anchor, weights, bounds, towers):
         return anchor, (0.0, 0.0, 0)  # nothing to repair
     scale = sum(c for cs in units.costs for c in cs) + 1.0
+    floor = moves_lower_bound(anchor, units, bounds, towers)
     search = RepairSearch(units, bounds, towers, anchor, rng,
-                     [scale * (w if w > 0 else EMPTY_MOVE) for w in weights])  # fmt: skip
+                     [scale * (w if w > 0 else EMPTY_MOVE) for w in weights],
+                     floor=floor if stop_early else None)  # fmt: skip
+    if stop_early and program_grids(anchor, units, bounds, towers) <= _EXACT_FIRST_GRIDS:
+        # A small program costs less than the local search: solved first (without the flow
+        # program, which needs the search's plan as a cap), its plan may move as few
+        # households as any repair can, and then the search is not needed.
+        first = _settled(fewest_moves(anchor, units, bounds, towers=towers, exact_grids=0), search)
+        if first and search.optimal(first[0]):
+            return first[0], search.score(first[0])
     lab = widening_pass(list(anchor), search)
     for _ in range(rounds):
         if not violation(lab, weights, bounds, towers):
@@ -186,11 +217,19 @@ def repair_region(anchor: list[int], units, job: CommunityJob, rng, rounds: int 
     lab = return_home(lab, units, anchor, bounds, towers)
     done = search.score(lab)
     beat = done[1] if done[0] == 0 else None  # the program runs only where it can do better
-    for exact in fewest_moves(anchor, units, bounds, towers=towers, beat=beat):
-        exact = return_home(exact, units, anchor, bounds, towers)
-        if search.score(exact) < search.score(lab):
-            lab = exact
+    exact = []
+    if beat is None or beat > floor + 1e-9:  # else no repair moves fewer households
+        exact = _settled(fewest_moves(anchor, units, bounds, towers=towers, beat=beat), search)
+    for plan in exact:
+        if search.score(plan) < search.score(lab):
+            lab = plan
     return lab, search.score(lab)
+
+
+def _settled(plans: list[list[int]], search: RepairSearch) -> list[list[int]]:
+    """The program's plans after :func:`return_home`, fewest households moved first."""
+    u, a, b, t = search.units, search.anchor, search.bounds, search.towers
+    return sorted((return_home(p, u, a, b, t) for p in plans), key=search.score)
 
 
 def return_home(
@@ -360,6 +399,8 @@ def widening_pass(lab: list[int], search: RepairSearch) -> list[int]:
             candidate = search.fix(lab, region)
             if candidate is not None and search.score(candidate, region)[0] == 0:
                 fixed = candidate
+                if search.optimal(fixed):
+                    return fixed  # every grid within the bounds, as few households moved as can be
                 if region < everything:  # one ring wider may need fewer moves
                     adjacency = label_adjacency(lab, nbrs)
                     wider = region | {h for r in region for h in adjacency.get(r, ())}
@@ -382,9 +423,28 @@ def widening_pass(lab: list[int], search: RepairSearch) -> list[int]:
 class RepairSearch:
     """Local search from a plan towards the bounds, with a cost on every household moved."""
 
-    def __init__(self, units, bounds: Bounds, towers, anchor, rng, move_cost) -> None:
+    def __init__(
+        self, units, bounds: Bounds, towers, anchor, rng, move_cost, floor: float | None = None
+    ) -> None:
         self.units, self.bounds, self.towers, self.anchor = units, bounds, towers, anchor
         self.rng, self.move_cost = rng, move_cost
+        self.floor = floor  # households any repair moves at least; None: never stop early
+        self._checked: tuple[tuple[int, ...], bool] | None = None  # the last plan optimal() saw
+
+    def optimal(self, lab: list[int]) -> bool:
+        """Whether ``lab`` has every grid within the bounds and, once units went home
+        (:func:`return_home`), moves no more households than any repair must: no search
+        can do better."""
+        if self.floor is None:
+            return False
+        key = tuple(lab)
+        if self._checked is None or self._checked[0] != key:  # the best of tries is seen often
+            done = self.score(lab)
+            if done[0] == 0 and done[1] > self.floor + 1e-9:
+                home = return_home(lab, self.units, self.anchor, self.bounds, self.towers)
+                done = self.score(home)
+            self._checked = (key, done[0] == 0 and done[1] <= self.floor + 1e-9)
+        return self._checked[1]
 
     def score(self, lab: list[int], region: set[int] | None = None) -> tuple:
         """(violation in ``region`` or everywhere, households moved, units moved)."""
@@ -513,6 +573,8 @@ class RepairSearch:
                 best = out
             if self.score(best, region)[0] == 0 and self.score(lab, region)[0] == 0:
                 break
+            if self.optimal(best):
+                break  # no other try can move fewer households
         assert best is not None  # _TRIES >= 1
         return best
 

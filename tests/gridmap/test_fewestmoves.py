@@ -10,7 +10,7 @@ import pytest
 
 from gridmap.constraints import Bounds
 from gridmap.plans.planrepair import _connected
-from gridmap.solve.fewestmoves import fewest_moves, moves_floor
+from gridmap.solve.fewestmoves import fewest_moves, moves_floor, moves_lower_bound
 
 BOUNDS = Bounds(300, 500)
 
@@ -138,3 +138,35 @@ def test_a_node_limit_gives_the_same_plans_on_every_run():
         first = fewest_moves(anchor, units, BOUNDS, node_limit=1)
         assert all(_valid(lab, units) for lab in first)
         assert fewest_moves(anchor, units, BOUNDS, node_limit=1) == first
+
+
+def test_the_lower_bound_never_passes_the_best_plan_and_is_reached_on_some_blocks():
+    reached = 0
+    for anchor, units in _instances(12):
+        best = _fewest_by_enumeration(anchor, units, 3)
+        bound = moves_lower_bound(anchor, units, BOUNDS)
+        assert bound > 0  # some grid is out of bounds: something must move
+        if best is not None:
+            assert bound <= best
+            reached += bound == best
+    assert reached  # tight on at least one block, else it would stop no search
+
+
+def test_the_lower_bound_counts_the_lightest_units_that_cover_the_excess():
+    # Grid 0 holds 650 (150 over 500): its lightest cover is 200 (one unit), not 100 + 100.
+    units = _units([200, 100, 100, 250, 400], _lattice(1, 5))
+    assert moves_lower_bound([0, 0, 0, 0, 1], units, BOUNDS) == 200.0
+    # Grid 1 holds 250 (50 under 300) and grid 0 is within the bounds: 50 must come in.
+    units = _units([200, 150, 150, 250], _lattice(1, 4))
+    assert moves_lower_bound([0, 0, 0, 1], units, BOUNDS) == 50.0
+    # A tower's grid is never counted; grid 1 (100, 200 short) may rather give its 100 away.
+    units = _units([900, 100], [[1], [0]], tower=[True, False])
+    assert moves_lower_bound([0, 1], units, BOUNDS, towers=frozenset({0})) == 100.0
+
+
+def test_a_floor_from_the_first_solve_leaves_the_connected_plans_as_they_were():
+    for anchor, units in _instances(6):
+        best = _fewest_by_enumeration(anchor, units, 3)
+        repairs = fewest_moves(anchor, units, BOUNDS, beat=1e6)
+        if best is not None:
+            assert repairs and _moved(repairs[0], anchor, units) == best

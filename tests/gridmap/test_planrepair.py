@@ -1,5 +1,6 @@
 """return_home(): repaired units go back to their grid when bounds and contiguity allow;
-blocks_can_balance(): street blocks whose households no number of grids can share."""
+blocks_can_balance(): street blocks whose households no number of grids can share;
+repair_region(): the search stops once no plan can move fewer households."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from gridmap.constraints import Bounds
-from gridmap.plans.planrepair import blocks_can_balance, return_home
+from gridmap.plans.planrepair import blocks_can_balance, repair_region, return_home
 
 
 def _units(weights, nbrs, tower=None):
@@ -60,3 +61,33 @@ def test_blocks_that_no_number_of_grids_can_share_are_found():
     assert blocks_can_balance(joined, job)  # 1,150: three grids of 300–500
     tower = SimpleNamespace(n=3, weights=np.array([700, 350, 0]), edges=np.array([[0, 1]]))
     assert blocks_can_balance(tower, job)  # the tower is a grid of its own; an empty cell is fine
+
+
+def _row(weights):
+    """Units in a row (each touching the next), every edge costing 1."""
+    n = len(weights)
+    nbrs = [[u for u in (v - 1, v + 1) if 0 <= u < n] for v in range(n)]
+    return SimpleNamespace(n=n, weights=[float(w) for w in weights], nbrs=nbrs,
+                           costs=[[1.0] * len(nb) for nb in nbrs], tower=[False] * n)  # fmt: skip
+
+
+def test_a_repair_at_the_lower_bound_spares_the_local_search():
+    # Grid 0 (250 + 200 + 150 = 600) is 100 over 500: handing its 150 to grid 1 (200 → 350)
+    # moves as few households as any repair can, so the program's plan ends the search.
+    units = _row([250, 200, 150, 200])
+    job = SimpleNamespace(lo=300, hi=500)
+    rng = np.random.default_rng(1)
+    before = rng.bit_generator.state
+    labels, score = repair_region([0, 0, 0, 1], units, job, rng, stop_early=True)
+    assert labels == [0, 0, 1, 1] and score == (0.0, 150.0, 1)
+    assert rng.bit_generator.state == before  # the local search never ran
+
+
+def test_without_stopping_early_the_search_finds_the_same_repair():
+    units = _row([250, 200, 150, 200])
+    job = SimpleNamespace(lo=300, hi=500)
+    rng = np.random.default_rng(1)
+    before = rng.bit_generator.state
+    labels, score = repair_region([0, 0, 0, 1], units, job, rng)
+    assert labels == [0, 0, 1, 1] and score == (0.0, 150.0, 1)
+    assert rng.bit_generator.state != before  # the local search ran
