@@ -156,13 +156,15 @@ def cell_graph(tess: Tessellation) -> CellGraph:
 
     Examples
     --------
+    Two houses either side of a street down the middle of a 100 m square:
+
     >>> import numpy as np, shapely
     >>> from gridmap.geometry.cells import tessellate
-    >>> street = shapely.LineString([(50, -5), (50, 105)])
-    >>> pts = np.array(shapely.points([[20, 50], [80, 50]]))
-    >>> t = tessellate(shapely.box(0, 0, 100, 100), pts, np.array([10, 20]),
-    ...                streets=np.array([street]))
-    >>> g = cell_graph(t)
+    >>> houses = np.array(shapely.points([[20, 50], [80, 50]]))
+    >>> middle = np.array([shapely.LineString([(50, -5), (50, 105)])])
+    >>> g = cell_graph(
+    ...     tessellate(shapely.box(0, 0, 100, 100), houses, np.array([10, 20]), streets=middle)
+    ... )
     >>> g.edges.tolist(), g.length.round(3).tolist(), g.street_length.round(3).tolist()
     ([[0, 1]], [100.0], [100.0])
     """
