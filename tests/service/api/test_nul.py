@@ -8,19 +8,15 @@ PostgreSQL text cannot hold U+0000, so before the fix every route below answered
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gridmap.errors import InputError
 from service.api.inputs import control_character_problem
-from service.api.main import create_app
-from service.settings import Settings
 from service.storage import features
 from service.storage import models as m
 from service.storage.session import NUL_MESSAGE, make_engine, make_sessionmaker
 from tests.service.api.conftest import A
 from tests.service.residents_seed import GRID_A1, password, seed_residents
-from tests.service.residents_seed import use_fast_password_hashing as _fast
 
 G = GRID_A1
 
@@ -60,11 +56,8 @@ GET_ROUTES = [
 
 
 @pytest.fixture
-def api(store_url, monkeypatch):
-    _fast(monkeypatch)
-    seed_residents(store_url)
-    with TestClient(create_app(Settings(database_url=store_url))) as client:
-        yield client
+def api(residents_api):
+    return residents_api  # tests/service/conftest.py
 
 
 def _token(api, user="dadmin"):

@@ -16,7 +16,6 @@ from tests.service.residents_seed import (
     SECRETS,
     password,
     seed_residents,
-    use_fast_password_hashing,
 )
 
 REPORTER_NAME, REPORTER_PHONE = "欧阳明珠", "13612345678"
@@ -24,11 +23,8 @@ PLANTED = [REPORTER_NAME, REPORTER_PHONE, "6123", *SECRETS]
 
 
 @pytest.fixture
-def api(store_url, monkeypatch):
-    use_fast_password_hashing(monkeypatch)
-    seed_residents(store_url)
-    with TestClient(create_app(Settings(database_url=store_url))) as client:
-        yield client
+def api(residents_api):
+    return residents_api  # tests/service/conftest.py
 
 
 def _auth(api, user):

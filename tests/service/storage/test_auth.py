@@ -22,7 +22,6 @@ from service.storage.auth import (
 )
 from service.storage.auth_models import AuditRecord, User
 from service.storage.errors import NotFoundError
-from service.storage.migrate import downgrade_database, upgrade_database
 from service.storage.residents import export_residents, grid_archive, list_residents, reveal_person
 from service.storage.session import make_engine, make_sessionmaker
 from tests.service.api.conftest import seed_toy_district
@@ -228,30 +227,6 @@ def test_orm_update_refreshes_the_hash(db):
     ]
     stale = list_residents(db, user, grid_code=GRID_A1, phone="13700002222", reason=why)
     assert stale.number_matched == 0
-
-
-def test_migration_encrypts_existing_clear_values_and_downgrade_decrypts(make_store):
-    engine = make_engine(make_store())
-    try:
-        downgrade_database(engine, revision="0001")
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO household (id) VALUES ('h')"))
-            conn.execute(
-                text("INSERT INTO person (id, household_id, id_number, phone) "
-                     "VALUES ('p', 'h', '520602199001011234', '13912345678')")
-            )  # fmt: skip
-        upgrade_database(engine)
-        with engine.connect() as conn:
-            raw = conn.execute(text("SELECT id_number, phone, phone_hash FROM person")).one()
-        assert crypto.is_encrypted(raw[0]) and crypto.is_encrypted(raw[1])
-        assert raw[2] == crypto.search_hash("13912345678", purpose="phone",
-                                            keys=crypto.keys_of(engine))  # fmt: skip
-        downgrade_database(engine, revision="0001")
-        with engine.connect() as conn:
-            raw = conn.execute(text("SELECT id_number, phone, phone_hash FROM person")).one()
-        assert tuple(raw) == ("520602199001011234", "13912345678", None)
-    finally:
-        engine.dispose()
 
 
 # --------------------------------------------------------------------------- CLI

@@ -141,26 +141,6 @@ def test_person_tags_are_encrypted_at_rest_and_still_counted(db):
     assert grid_archive(db, principal, grid_code=GRID_A1)["by_tag"]["low_income"] == 1
 
 
-def test_migration_encrypts_existing_tags_and_downgrade_decrypts(make_store):
-    engine = make_engine(make_store())
-    try:
-        downgrade_database(engine, revision="0002")
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO household (id) VALUES ('h')"))
-            conn.execute(text("INSERT INTO person (id, household_id, tags) "
-                              "VALUES ('p', 'h', 'disabled;低保')"))  # fmt: skip
-        upgrade_database(engine)
-        with engine.connect() as conn:
-            tags = conn.execute(text("SELECT tags FROM person")).scalar()
-        assert crypto.is_encrypted(tags)
-        assert crypto.decrypt(tags, purpose="tags", keys=crypto.keys_of(engine)) == "disabled;低保"
-        downgrade_database(engine, revision="0002")
-        with engine.connect() as conn:
-            assert conn.execute(text("SELECT tags FROM person")).scalar() == "disabled;低保"
-    finally:
-        engine.dispose()
-
-
 # --------------------------------------------------------------------------- the data key
 def test_the_store_records_its_key_fingerprint(db):
     upgrade_database(db.get_bind())  # (PostGIS test stores are emptied, store_meta included)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
+from service.storage import crypto
 from service.storage.migrate import (
     current_revision,
     downgrade_database,
@@ -76,3 +78,43 @@ def test_spatial_columns_are_registered_with_srid_4326(engine, backend):
         ("household", "geom"): 4326,
         ("grid", "geom"): 4326,
     }
+
+
+@pytest.mark.parametrize(
+    ("revision", "clear"),
+    [
+        ("0001", {"id_number": "520602199001011234", "phone": "13912345678"}),  # 0002 encrypts
+        ("0002", {"tags": "disabled;低保"}),  # 0003 encrypts
+    ],
+)
+def test_migration_encrypts_existing_clear_values_and_downgrade_decrypts(
+    make_store, revision, clear
+):
+    """Clear personal values stored before the migration come out encrypted (ID numbers and
+    phones with their search hash), and clear again after downgrading."""
+    hashed = [c for c in clear if c in ("id_number", "phone")]
+    columns = ", ".join([*clear, *(f"{c}_hash" for c in hashed)])
+    engine = make_engine(make_store())
+    try:
+        downgrade_database(engine, revision=revision)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO household (id) VALUES ('h')"))
+            names, values = ", ".join(clear), ", ".join(f":{c}" for c in clear)
+            insert = f"INSERT INTO person (id, household_id, {names}) VALUES ('p', 'h', {values})"
+            conn.execute(text(insert), clear)
+        upgrade_database(engine)
+        keys = crypto.keys_of(engine)
+        with engine.connect() as conn:
+            raw = conn.execute(text(f"SELECT {columns} FROM person")).one()._mapping
+        for column, value in clear.items():
+            assert crypto.is_encrypted(raw[column])
+            assert crypto.decrypt(raw[column], purpose=column, keys=keys) == value
+        for column in hashed:
+            assert raw[f"{column}_hash"] == crypto.search_hash(clear[column], purpose=column,
+                                                               keys=keys)  # fmt: skip
+        downgrade_database(engine, revision=revision)
+        with engine.connect() as conn:
+            raw = conn.execute(text(f"SELECT {columns} FROM person")).one()._mapping
+        assert dict(raw) == {**clear, **{f"{c}_hash": None for c in hashed}}
+    finally:
+        engine.dispose()
