@@ -31,7 +31,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast, overload
 
 from geoalchemy2.shape import to_shape
@@ -49,6 +49,7 @@ from gridmap.orders import (
     IllegalTransition,
     TimeLimits,
     check_transition,
+    label,
     next_states,
     overdue_stage,
 )
@@ -120,6 +121,7 @@ class OrderView:
 
     id: int
     state: str
+    state_label: str
     category: str
     urgency: str
     description: str
@@ -165,6 +167,7 @@ class ReceiptView:
 
     id: int
     state: str
+    state_label: str
     category: str
     community_code: str
     grid_code: str | None
@@ -172,7 +175,8 @@ class ReceiptView:
     updated_at: dt.datetime
     outcome: str | None
     rating: int | None
-    history: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    history: list[dict[str, Any]]
+    """The moves, oldest first: ``state``, ``state_label`` and ``at`` (ISO 8601 text)."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +258,8 @@ def order_scope(principal: Principal) -> ColumnElement[bool]:
 def _view(order: Order, now: dt.datetime) -> OrderView:
     claim_due, close_due = utc(order.claim_due_at), utc(order.close_due_at)
     return OrderView(
-        id=order.id, state=order.state, category=order.category, urgency=order.urgency,
+        id=order.id, state=order.state, state_label=label(order.state), category=order.category,
+        urgency=order.urgency,
         description=order.description, community_code=order.community_code,
         grid_code=order.grid_code, lon=order.lon, lat=order.lat, building_id=order.building_id,
         reporter_name=mask_name(order.reporter_name),
@@ -475,12 +480,14 @@ def get_order_by_receipt(session: Session, *, receipt_code: str) -> ReceiptView:
         .where(OrderTransition.order_id == order.id, OrderTransition.kind == "transition")
         .order_by(OrderTransition.at, OrderTransition.id)
     ).all()
-    return ReceiptView(id=order.id, state=order.state, category=order.category,
+    return ReceiptView(id=order.id, state=order.state, state_label=label(order.state),
+                       category=order.category,
                        community_code=order.community_code, grid_code=order.grid_code,
                        submitted_at=utc(order.submitted_at), updated_at=utc(order.updated_at),
                        outcome=order.outcome if order.state in ("rated", "published", "closed")
                        else None, rating=order.rating,
-                       history=[(s, utc(a)) for s, a in moves])  # fmt: skip
+                       history=[{"state": s, "state_label": label(s), "at": utc(a).isoformat()}
+                                for s, a in moves])  # fmt: skip
 
 
 # --------------------------------------------------------------------------- moves

@@ -11,6 +11,7 @@ a move the role may not make (or out of scope) 403.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
@@ -23,7 +24,6 @@ from gridmap.orders import (
     IllegalTransition,
     RoleNotAllowed,
     TimeLimits,
-    label,
 )
 from gridmap.spreadsheet import safe_frame
 from service.api.deps import SessionDep
@@ -102,48 +102,15 @@ class SubmittedOut(BaseModel):
     close_due_at: dt.datetime
 
 
-class HistoryOut(BaseModel):
+@dataclass(frozen=True)
+class HistoryOut(store.HistoryEntry):
     """One history entry."""
 
-    kind: str
-    from_state: str | None
-    to_state: str
-    actor: str
-    actor_role: str
-    at: dt.datetime
-    note: str | None
-    assignee: str | None
 
-
-class OrderOut(BaseModel):
+@dataclass(frozen=True)
+class OrderOut(store.OrderView):
     """An order as staff see it (reporter masked)."""
 
-    id: int
-    state: str
-    state_label: str
-    category: str
-    urgency: str
-    description: str
-    community_code: str
-    grid_code: str | None
-    lon: float
-    lat: float
-    building_id: str | None
-    reporter_name: str | None
-    reporter_phone: str | None
-    submitted_by: str | None
-    assignee: str | None
-    claimed_by: str | None
-    merged_into: int | None
-    rating: int | None
-    outcome: str | None
-    submitted_at: dt.datetime
-    updated_at: dt.datetime
-    claim_due_at: dt.datetime
-    close_due_at: dt.datetime
-    escalated_at: dt.datetime | None
-    overdue: str | None
-    next_states: list[str]
     history: list[HistoryOut] | None = None
 
 
@@ -155,20 +122,9 @@ class OrdersOut(BaseModel):
     numberReturned: int
 
 
-class ReceiptOut(BaseModel):
+@dataclass(frozen=True)
+class ReceiptOut(store.ReceiptView):
     """What the reporter sees: state and dates, the outcome once closed; no staff details."""
-
-    id: int
-    state: str
-    state_label: str
-    category: str
-    community_code: str
-    grid_code: str | None
-    submitted_at: dt.datetime
-    updated_at: dt.datetime
-    outcome: str | None
-    rating: int | None
-    history: list[dict[str, Any]]
 
 
 class TransitionIn(_Body):
@@ -208,16 +164,9 @@ class ReporterOut(BaseModel):
     reporter_phone: str | None
 
 
-class PhotoOut(BaseModel):
+@dataclass(frozen=True)
+class PhotoOut(order_photos.PhotoInfo):
     """A photo's metadata."""
-
-    id: int
-    order_id: int
-    content_type: str
-    size: int
-    public: bool
-    uploaded_by: str
-    uploaded_at: dt.datetime
 
 
 class PublicIn(BaseModel):
@@ -227,22 +176,8 @@ class PublicIn(BaseModel):
 
 
 def _out(view: store.OrderView, history: list[store.HistoryEntry] | None = None) -> OrderOut:
-    data = {k: getattr(view, k) for k in OrderOut.model_fields if hasattr(view, k)}
-    data["next_states"] = list(view.next_states)
-    data["state_label"] = label(view.state)
-    if history is not None:
-        data["history"] = [HistoryOut(**h.__dict__) for h in history]
-    return OrderOut(**data)
-
-
-def _receipt(view: store.ReceiptView) -> ReceiptOut:
-    return ReceiptOut(
-        id=view.id, state=view.state, state_label=label(view.state), category=view.category,
-        community_code=view.community_code, grid_code=view.grid_code,
-        submitted_at=view.submitted_at, updated_at=view.updated_at, outcome=view.outcome,
-        rating=view.rating, history=[{"state": s, "state_label": label(s), "at": a.isoformat()}
-                                     for s, a in view.history],
-    )  # fmt: skip
+    entries = None if history is None else [HistoryOut(**vars(h)) for h in history]
+    return OrderOut(**vars(view), history=entries)
 
 
 def _move(call: Any, **kwargs: Any) -> Any:
@@ -301,7 +236,7 @@ def submit(request: Request, session: SessionDep, principal: PrincipalDep,
             summary="Follow my order by its receipt code")  # fmt: skip
 def by_receipt(session: SessionDep, code: str = Path(pattern=_RECEIPT)) -> ReceiptOut:
     """State, dates and (once closed) the outcome of the order with this receipt code."""
-    return _receipt(store.get_order_by_receipt(session, receipt_code=code))
+    return ReceiptOut(**vars(store.get_order_by_receipt(session, receipt_code=code)))
 
 
 @router.post("/orders/receipt/{code}/rating", response_model=ReceiptOut,
@@ -313,7 +248,7 @@ def rate(session: SessionDep, body: RatingIn, code: str = Path(pattern=_RECEIPT)
     out = _move(store.rate_order, session=session, receipt_code=code, rating=body.rating,
                 note=body.note)  # fmt: skip
     session.commit()
-    return _receipt(out)
+    return ReceiptOut(**vars(out))
 
 
 # --------------------------------------------------------------------------- statistics
@@ -433,7 +368,7 @@ def note(session: SessionDep, principal: StaffDep, body: NoteIn,
     """Add a note to the order's history (its state does not change)."""
     entry = store.add_note(session, principal, order_id=order_id, note=body.note)
     session.commit()
-    return HistoryOut(**entry.__dict__)
+    return HistoryOut(**vars(entry))
 
 
 @router.post("/orders/{order_id}/photos", response_model=PhotoOut, status_code=201,
@@ -448,7 +383,7 @@ async def upload(session: SessionDep, principal: StaffDep, order_id: int = Path(
                                         f"{order_photos.MAX_PHOTO_BYTES} bytes.")  # fmt: skip
     info = order_photos.add_photo(session, principal, order_id=order_id, data=data)
     session.commit()
-    return PhotoOut(**info.__dict__)
+    return PhotoOut(**vars(info))
 
 
 @router.get("/orders/{order_id}/photos", response_model=list[PhotoOut], responses=_ERRORS,
@@ -457,7 +392,7 @@ def photos(
     session: SessionDep, principal: StaffDep, order_id: int = Path(ge=1, le=MAX_ID)
 ) -> list[PhotoOut]:
     """Metadata of the order's photos."""
-    return [PhotoOut(**p.__dict__) for p in
+    return [PhotoOut(**vars(p)) for p in
             order_photos.list_photos(session, principal, order_id=order_id)]  # fmt: skip
 
 
@@ -483,4 +418,4 @@ def publish_photo(
     info = order_photos.set_photo_public(session, principal, order_id=order_id,
                                          photo_id=photo_id, public=body.public)  # fmt: skip
     session.commit()
-    return PhotoOut(**info.__dict__)
+    return PhotoOut(**vars(info))
