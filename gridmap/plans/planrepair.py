@@ -28,7 +28,7 @@ from gridmap.solve.fewestmoves import (
     moves_lower_bound,
     program_grids,
 )
-from gridmap.solve.search import improve, recombine, violation
+from gridmap.solve.search import connected, improve, recombine, stays_connected, violation
 
 __all__ = [
     "attempt_repair",
@@ -330,7 +330,7 @@ def _best_exchange(g, h, away, lab, members, totals, units, cost, fits):
                 continue
             if not (fits(g, totals[g] - wh + wb) and fits(h, totals[h] + wh - wb)):
                 continue
-            if _connected(members[g] - set(home) | set(back), nbrs) and _connected(
+            if connected(members[g] - set(home) | set(back), nbrs) and connected(
                 members[h] - set(back) | set(home), nbrs
             ):
                 best = (gain, home, back, g, h)
@@ -344,21 +344,6 @@ def _relabel(lab, members, totals, w, v: int, g: int) -> None:
     members[g].add(v)
     totals[old] -= w[v]
     totals[g] += w[v]
-
-
-def _connected(nodes: set[int], nbrs) -> bool:
-    """Whether ``nodes`` form one connected piece."""
-    if not nodes:
-        return True
-    start = next(iter(nodes))
-    seen, stack = {start}, [start]
-    while stack:
-        x = stack.pop()
-        for y in nbrs[x]:
-            if y not in seen and y in nodes:
-                seen.add(y)
-                stack.append(y)
-    return len(seen) == len(nodes)
 
 
 def _split_towers(anchor: list[int], units) -> list[int]:
@@ -520,7 +505,7 @@ class RepairSearch:
                     key = (2, 0, 0)
                 else:
                     continue
-                if (best is None or key < best[0]) and _stays_connected(v, g, lab, u.nbrs):
+                if (best is None or key < best[0]) and stays_connected(v, g, lab, u.nbrs):
                     best = (key, v)
             if best is None:
                 break
@@ -611,21 +596,6 @@ def _closest_labels(lab: list[int], anchor: list[int], weights) -> list[int]:
         rename[g] = fresh
         fresh += 1
     return [rename[g] for g in lab]
-
-
-def _stays_connected(v: int, g: int, lab: list[int], nbrs) -> bool:
-    """Whether grid ``g`` stays connected when unit ``v`` leaves it."""
-    near = [x for x in nbrs[v] if lab[x] == g]
-    if len(near) <= 1:
-        return True
-    seen, stack = {v, near[0]}, [near[0]]
-    while stack:
-        x = stack.pop()
-        for y in nbrs[x]:
-            if y not in seen and lab[y] == g:
-                seen.add(y)
-                stack.append(y)
-    return all(x in seen for x in near)
 
 
 def _tower_labels(anchor: list[int], units) -> frozenset[int]:

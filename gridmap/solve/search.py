@@ -20,7 +20,15 @@ import numpy as np
 
 from gridmap.constraints import Bounds, grid_count_range
 
-__all__ = ["bisect_plan", "improve", "recombine", "plan_cost", "violation"]
+__all__ = [
+    "bisect_plan",
+    "connected",
+    "improve",
+    "recombine",
+    "plan_cost",
+    "stays_connected",
+    "violation",
+]
 
 _TREE_TRIES = 12
 _CANDIDATES = 12
@@ -356,7 +364,7 @@ class _State:
                 and (temp <= 0 or accept[it] >= math.exp(-dc / temp))
             ):
                 continue
-            if not _connected_without(v, a, lab, nbrs):
+            if not stays_connected(v, a, lab, nbrs):
                 continue
             lab[v] = b
             members[a].discard(v)
@@ -393,23 +401,36 @@ def _anchor_cost(lab, anchor, move_cost) -> float:
     return float(sum(m for g, a, m in zip(lab, anchor, move_cost, strict=True) if g != a))
 
 
-def _connected_without(v: int, a: int, lab: list[int], nbrs) -> bool:
-    """Whether grid ``a`` stays connected when ``v`` leaves it."""
+def connected(nodes: set[int], nbrs) -> bool:
+    """Whether ``nodes`` form one connected piece of the graph (an empty set does).
+
+    Examples
+    --------
+    >>> nbrs = [[1], [0, 2], [1], []]
+    >>> connected({0, 1, 2}, nbrs), connected({0, 2}, nbrs)
+    (True, False)
+    """
+    if not nodes:
+        return True
+    start = next(iter(nodes))
+    seen, stack = {start}, [start]
+    while stack:
+        x = stack.pop()
+        for u in nbrs[x]:
+            if u in nodes and u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return len(seen) == len(nodes)
+
+
+def stays_connected(v: int, a: int, lab: list[int], nbrs) -> bool:
+    """Whether grid ``a`` stays connected when unit ``v`` leaves it."""
     targets = [u for u in nbrs[v] if lab[u] == a]
     if len(targets) <= 1:
         return True
     # Most often the neighbours of v in the grid touch each other: then every path through v
     # has a way round it, and the grid stays connected without a search through it.
-    near = set(targets)
-    seen = {targets[0]}
-    stack = [targets[0]]
-    while stack:
-        x = stack.pop()
-        for u in nbrs[x]:
-            if u in near and u not in seen:
-                seen.add(u)
-                stack.append(u)
-    if len(seen) == len(near):
+    if connected(set(targets), nbrs):
         return True
     need = set(targets[1:])
     seen = {v, targets[0]}

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from gridmap.constraints import Bounds
-from gridmap.plans.planrepair import _connected
 from gridmap.solve.fewestmoves import fewest_moves, moves_floor, moves_lower_bound
+from gridmap.solve.search import connected
 
 BOUNDS = Bounds(300, 500)
 
@@ -43,7 +43,7 @@ def _valid(labels, units, bounds=BOUNDS) -> bool:
     for g in set(labels):
         members = {v for v in range(units.n) if labels[v] == g}
         total = sum(units.weights[v] for v in members)
-        if not (bounds.lo <= total <= bounds.hi and _connected(members, units.nbrs)):
+        if not (bounds.lo <= total <= bounds.hi and connected(members, units.nbrs)):
             return False
     return True
 
