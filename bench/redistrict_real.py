@@ -68,14 +68,7 @@ def run(name: str, data: dict, seed: int, args) -> dict:
     plans = []
     for _ in range(args.repeat):
         red, r_cpu, r_wall = _timed(
-            lambda: redistrict(
-                before.grids,
-                changed,
-                assignments=before.assignments,
-                communities=comm,
-                streets=streets,
-                seed=0,
-            )  # fmt: skip
+            lambda: redistrict(before, changed, communities=comm, streets=streets, seed=0)
         )
         plans.append(red.assignments.sort_values("building_id")["grid_code"].tolist())
     if any(p != plans[0] for p in plans):

@@ -185,7 +185,7 @@ class RepairPart:
 
 
 def redistrict(
-    plan: gpd.GeoDataFrame,
+    plan: gpd.GeoDataFrame | PlanResult,
     buildings: gpd.GeoDataFrame,
     *,
     assignments: pd.DataFrame | pd.Series | None = None,
@@ -204,9 +204,11 @@ def redistrict(
 
     Parameters
     ----------
-    plan : geopandas.GeoDataFrame
+    plan : geopandas.GeoDataFrame or PlanResult
         The current grids: ``grid_code`` (15 digits) and polygon geometry; ``community_code``
-        is taken from the first 12 digits of the code when missing.
+        is taken from the first 12 digits of the code when missing. A
+        :class:`~gridmap.plans.tables.PlanResult` (a partition or an earlier redistrict)
+        brings its own assignments, unless ``assignments`` is given.
     buildings : geopandas.GeoDataFrame
         The buildings now: ``building_id``, ``households``, optional ``compound_id``.
     assignments : DataFrame or Series, optional
@@ -251,6 +253,9 @@ def redistrict(
     [['d', '520602001001002', '520602001001001', 100]]
     """
     bounds = household_bounds(min_households, max_households)
+    if isinstance(plan, PlanResult):
+        assignments = plan.assignments if assignments is None else assignments
+        plan = plan.grids
     plan = check_plan(plan)
     out_geoms = plan.to_crs(STORAGE_CRS).geometry  # kept grids keep these exact shapes
     if communities is None:

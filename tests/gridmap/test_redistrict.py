@@ -294,3 +294,23 @@ def test_communities_in_parallel_give_the_same_plan():
     assert one.ok and one.households_moved == 140  # one 70-household building per community
     assert one.assignments.equals(two.assignments)
     assert one.grids.drop(columns="geometry").equals(two.grids.drop(columns="geometry"))
+
+
+def test_a_plan_result_brings_its_own_assignments():
+    plan, buildings, assignments = toy()
+    kept = redistrict(plan, buildings, assignments=assignments)
+    # A changed building list: repairing the result itself reports moves against its assignments.
+    buildings.loc[buildings["building_id"] == "B17", "households"] = 250
+    direct = redistrict(kept.grids, buildings, assignments=kept.assignments)
+    from_result = redistrict(kept, buildings)
+    assert from_result.households_moved == direct.households_moved > 0
+    assert from_result.moved.equals(direct.moved)
+    assert from_result.assignments.equals(direct.assignments)
+    # Explicit assignments still win: against a plan where B17 sat elsewhere, B17 counts as moved.
+    other = kept.assignments.assign(
+        grid_code=kept.assignments["grid_code"].where(
+            kept.assignments["building_id"] != "B17", f"{CODE}001"
+        )  # fmt: skip
+    )
+    moved = redistrict(kept, buildings, assignments=other).moved
+    assert "B17" in moved["building_id"].tolist()

@@ -34,14 +34,7 @@ def bubenec():
 def test_real_community_is_repaired_the_same_way_on_every_run(bubenec):
     community, changed, streets, before = bubenec
     runs = [
-        redistrict(
-            before.grids,
-            changed,
-            assignments=before.assignments,
-            communities=community,
-            streets=streets,
-            seed=0,
-        )  # fmt: skip
+        redistrict(before, changed, communities=community, streets=streets, seed=0)
         for _ in range(2)
     ]
     assert runs[0].assignments.equals(runs[1].assignments)
