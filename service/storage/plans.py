@@ -19,7 +19,9 @@ from typing import Any, cast
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, func, insert, select, update
+from geoalchemy2 import Geometry
+from sqlalchemy import ARRAY, Table, bindparam, func, insert, select, update
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 
 from gridmap.constraints import household_bounds
@@ -263,9 +265,30 @@ def _plan_with_digest(session: Session, community_code: str, digest: str) -> int
 
 
 def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Core ``INSERT`` of complete rows, one executemany per batch (no per-row round trip)."""
+    """Insert complete rows in batches of :data:`_BATCH`, no statement per row.
+
+    SQLite: one ``INSERT`` executemany per batch (in-process, each row one step of a prepared
+    statement). PostgreSQL: for tables without geometry, one ``INSERT … SELECT unnest(…)`` per
+    batch with each column sent as one array: the server parses, plans and checks the batch
+    once instead of one bound execution per row (the building links of a full district: about
+    a tenth of the server's CPU); rows with geometry go as executemany.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    arrays = session.get_bind().dialect.name == "postgresql" and not any(
+        isinstance(table.c[c].type, Geometry) for c in columns
+    )
     for start in range(0, len(rows), _BATCH):
-        session.execute(insert(table), rows[start : start + _BATCH])
+        batch = rows[start : start + _BATCH]
+        if not arrays:
+            session.execute(insert(table), batch)
+            continue
+        unnest = [
+            func.unnest(sa_cast(bindparam(None, [r[c] for r in batch]), ARRAY(table.c[c].type)))
+            for c in columns
+        ]
+        session.execute(insert(table).from_select(columns, select(*unnest)))
 
 
 def _grid_counts(buildings: pd.DataFrame, assignment: pd.Series) -> pd.DataFrame:

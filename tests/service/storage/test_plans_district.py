@@ -150,6 +150,16 @@ def test_saving_a_draft_takes_the_same_statements_for_3_or_30_grids(store):
     assert counted[counted > 0].to_dict() == dict(zip(links.values(), HOUSEHOLDS, strict=True))
 
 
+def test_rows_in_several_batches_are_all_written(store, monkeypatch):
+    monkeypatch.setattr(plans_module, "_BATCH", 3)  # 30 grids in 10 batches, 4 links in 2
+    plan_id = store.save_draft(CODES[1], _run(30))
+    plan = store.load_plan(plan_id)
+    assert plan.grids["grid_code"].tolist() == [f"{CODES[1]}{i:03d}" for i in range(101, 131)]
+    links = plan.assignments.set_index("building_id")["grid_code"].to_dict()
+    assert links == {"B10": f"{CODES[1]}104", "B11": f"{CODES[1]}112", "B12": f"{CODES[1]}119",
+                     "B13": f"{CODES[1]}127"}  # fmt: skip
+
+
 def test_publishing_takes_the_same_statements_for_1_or_4_plans(store, store_url):
     one = store.save_drafts({CODES[0]: _run()}, name="one")
     four = store.save_drafts(dict.fromkeys(CODES, _run()), name="four")
