@@ -29,8 +29,8 @@ _VERTEX_SPACING = 0.5
 _SEED_STEP = 5.0
 # Open ground: boundary samples this far apart bound the reach of the nearest buildings (m).
 _REACH_STEP = 5.0
-# Open ground next to at most this many buildings is split without bounding their reach.
-_REACH_KEEP = 16
+# Open ground next to at most this many seeds is split without bounding their reach.
+_REACH_KEEP = 64
 # Cells without a building and smaller than this (m²) are noding slivers: they hold no face.
 _SLIVER_AREA = 1e-4
 
@@ -289,8 +289,14 @@ def _locate(points: np.ndarray, polygons: np.ndarray) -> np.ndarray:
     return out
 
 
-def _seed_points(geoms: np.ndarray, points: np.ndarray, idx: np.ndarray) -> tuple:
-    """Coordinates (with owner building) seeding the Voronoi cells of buildings ``idx``."""
+def _seed_points(
+    geoms: np.ndarray, points: np.ndarray, idx: np.ndarray, step: float | None = _SEED_STEP
+) -> tuple:
+    """Coordinates (with owner building) seeding the Voronoi cells of buildings ``idx``.
+
+    The points, and the outlines of footprints segmentized every ``step`` m (their corners
+    only for ``None``).
+    """
     rep = shapely.get_coordinates(points[idx])
     owner = [idx]
     coords = [rep]
@@ -298,7 +304,7 @@ def _seed_points(geoms: np.ndarray, points: np.ndarray, idx: np.ndarray) -> tupl
     polys = shapely.get_type_id(geoms[idx]) != 0
     if polys.any():
         outline = shapely.get_exterior_ring(_largest(geoms[idx][polys]))
-        rings = shapely.segmentize(outline, _SEED_STEP)
+        rings = outline if step is None else shapely.segmentize(outline, step)
         ring_xy, ring_i = shapely.get_coordinates(rings, return_index=True)
         coords.append(ring_xy)
         owner.append(idx[polys][ring_i])
@@ -468,14 +474,16 @@ def _empty_pieces(block, idx: np.ndarray, geoms, points) -> list:
     can hold, so the compounds it separates could only reach each other (or the street)
     through that single grid. Split by the nearest neighbouring building, each compound
     building gets its own strip of open ground, and grids can meet anywhere along it.
-    ``idx`` are the buildings of the blocks around it; only those that can be the nearest to
-    some point of the block seed the diagram (:func:`_within_reach`: a village block of 300
-    houses beside it made this step cost more than the cells of all buildings).
+    ``idx`` are the buildings of the blocks around it, seeded by their points and outline
+    corners; only the seeds that can be the nearest to some point of the block enter the
+    diagram (:func:`_within_reach`: next to a village block of 300 houses, all their
+    segmentized outlines made this step cost more than the cells of all buildings).
     """
-    idx = _within_reach(block, idx, geoms, points)
     if len(idx) < 2:
         return [block]
-    xy, own, _rep = _seed_points(geoms, points, idx)
+    xy, own, _rep = _seed_points(geoms, points, idx, step=None)
+    near = _within_reach(block, xy)
+    xy, own = xy[near], own[near]
     if len(np.unique(own)) < 2:
         return [block]
     vor = shapely.get_parts(
@@ -512,26 +520,27 @@ def _empty_pieces(block, idx: np.ndarray, geoms, points) -> list:
     return pieces
 
 
-def _within_reach(block, idx: np.ndarray, geoms: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """The buildings ``idx`` that can be the nearest building to some point of ``block``.
+def _within_reach(block, xy: np.ndarray) -> np.ndarray:
+    """Which seeds ``xy`` can be the nearest seed to some point of ``block``.
 
-    Every point of the block lies within the inradius bound ``r`` of a boundary sample (taken
-    every ``_REACH_STEP`` m), and the nearest building of a sample is at most ``R`` away (the
-    largest such distance): no building farther than ``R + r`` plus the seed spacing from the
-    block can own any of it, so leaving those out changes no piece.
+    Every point of the block lies within ``r`` (a bound on the largest inscribed circle) of
+    the boundary, so within ``r + _REACH_STEP / 2`` of a boundary sample; the nearest seed of
+    a sample is at most ``R`` away (the largest such distance). A seed farther than
+    ``R + r + _REACH_STEP / 2`` from the block is nobody's nearest: leaving it out changes no
+    piece.
     """
-    if len(idx) <= _REACH_KEEP:
-        return idx
-    shapes = np.where(shapely.get_type_id(geoms[idx]) == 0, points[idx], geoms[idx])
+    if len(xy) <= _REACH_KEEP:
+        return np.ones(len(xy), dtype=bool)
+    seeds = np.asarray(shapely.points(xy), dtype=object)
     ring = shapely.segmentize(shapely.boundary(block), _REACH_STEP)
     samples = shapely.points(shapely.get_coordinates(ring))
-    tree = shapely.STRtree(shapes)
+    tree = shapely.STRtree(seeds)
     _, dist = tree.query_nearest(samples, return_distance=True, all_matches=False)
-    area = shapely.area(block)
     x0, y0, x1, y1 = shapely.bounds(block)
-    inradius = min(np.sqrt(area / np.pi), (x1 - x0) / 2, (y1 - y0) / 2)
-    reach = float(dist.max()) + inradius + _REACH_STEP + _SEED_STEP
-    return idx[shapely.dwithin(shapes, block, reach)]
+    inradius = min(np.sqrt(shapely.area(block) / np.pi), (x1 - x0) / 2, (y1 - y0) / 2)
+    reach = float(dist.max()) + inradius + _REACH_STEP / 2 + _VERTEX_SPACING
+    shapely.prepare(block)
+    return shapely.dwithin(seeds, block, reach)
 
 
 def _explode(cells, cell_block, owners, points):
