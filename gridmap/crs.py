@@ -24,6 +24,15 @@ __all__ = [
     "check_same_crs",
 ]
 
+_LAYER_ZH = {"communities": "社区", "compounds": "小区", "streets": "道路", "buildings": "楼栋",
+             "households": "住户", "grids": "网格"}  # fmt: skip
+"""The layer names callers give (English plurals) in Chinese; other names are kept."""
+
+
+def _zh(name: str) -> str:
+    return _LAYER_ZH.get(name, name)
+
+
 CRS_ERRORS = ErrorTexts({
     "no_crs": (CRSError, lambda layer: (
         f"{layer} has no CRS. Set one (for example EPSG:4490 for CGCS2000 lon/lat) with --crs or "
@@ -38,12 +47,12 @@ CRS_ERRORS = ErrorTexts({
         "数据为空（没有任何图形），无法选择投影坐标系；请检查文件是否有记录。")),
     "no_crs_to_combine": (CRSError, lambda name: (
         f"{name} has no CRS; set one before combining it with other layers.",
-        f"{name} 没有坐标系；请先给出坐标系（--crs），再与其他图层一起使用。")),
+        f"{_zh(name)}没有坐标系；请先给出坐标系（--crs），再与其他图层一起使用。")),
     "different_crs": (CRSError, lambda crss: (
         f"Layers are in different CRSs ({', '.join(f'{n}={c}' for n, c in crss)}); reproject "
         "them to one CRS.",
-        f"各图层的坐标系不同（{'，'.join(f'{n}：{c}' for n, c in crss)}）；请把它们转换到同一坐标系"
-        "。")),
+        f"各图层的坐标系不同（{'，'.join(f'{_zh(n)}：{c}' for n, c in crss)}）；请把它们转换到"
+        "同一坐标系。")),
 })  # fmt: skip
 """The errors of this module in English and Chinese (:class:`~gridmap.errors.ErrorTexts`)."""
 

@@ -58,6 +58,7 @@ import shapely
 from pyproj import CRS
 
 from gridmap.crs import STORAGE_CRS, to_storage_crs
+from gridmap.errors import InputError
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
@@ -380,6 +381,8 @@ def _read_table(
             )
             skip = find_header(rows)
             table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip)
+    except InputError:  # said already (the text's encoding, a missing sheet)
+        raise
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise read_error("table_unreadable", file=path.name, detail=str(exc)) from exc
     table.columns = [str(c).strip() for c in table.columns]

@@ -236,11 +236,11 @@ def _bad_counts(
     file: str, entity: str, column: str, rows: Sequence[int], n_rows: int, ids: Sequence[str]
 ) -> Words:
     return (f"{file}: data row(s) {_rows(rows, n_rows, 'en')} ({entity} {', '.join(ids)}) have "
-            f"a missing, negative or fractional {column} count. Enter a whole number >= 0 (0 "
-            "for schools, markets, offices).",
+            f"no usable {column} count (missing, not a number, negative or fractional). Enter a "
+            "whole number >= 0 (0 for schools, markets, offices).",
             f"{file}：数据行 {_rows(rows, n_rows, 'zh')}（{entity_word(entity, 'zh')} "
-            f"{'、'.join(ids)}）的{column_word(column, 'zh')}为空、负数或小数；请填写不小于 0 "
-            "的整数（学校、市场、办公楼填 0）。")  # fmt: skip
+            f"{'、'.join(ids)}）的{column_word(column, 'zh')}为空、不是数字、为负数或小数；请填写"
+            "不小于 0 的整数（学校、市场、办公楼填 0）。")  # fmt: skip
 
 
 READ_ERRORS = ErrorTexts({

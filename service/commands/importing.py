@@ -166,9 +166,12 @@ def import_command(
                 if lang == "zh"
                 else "Import failed, nothing was written: "
             )
-            # the messages of the files' problems are English: on a line of their own in zh
-            console.print(f"[red]{failed}[/red]", end="\n" if lang == "zh" else "")
-            console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+            # the files' problems in --lang (English where no Chinese was written: on a line
+            # of their own under the Chinese heading)
+            message = exc.message(lang)
+            on_its_line = lang == "zh" and (not exc.message_zh or "\n" in message)
+            console.print(f"[red]{failed}[/red]", end="\n" if on_its_line else "")
+            console.print(message, highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(1) from None
     # ImportResult.notes holds the frames' ReadNote records (annotated list[str] in the importer)
     print_notes(cast("list[ReadNote]", result.notes), lang)

@@ -26,6 +26,7 @@ from gridmap.errors import GridmapError, InputError
 from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
 from gridmap.io.layers import plural, read_layer
 from gridmap.io.notes import ReadNote, ReadWarning, Words
+from gridmap.io.readerrors import read_error
 from gridmap.problems import Problem, report_lines, write_problems_csv
 from gridmap.spreadsheet import safe_frame
 
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
     from gridmap.plans.redistrict import RedistrictResult
 
 __all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse_layers",
-           "read_inputs", "read_layer_file", "print_notes", "community_progress", "write_plan",
-           "print_problems", "exit_on_error", "report_plan", "redistrict_detail"]  # fmt: skip
+           "read_inputs", "read_layer_file", "record_problems", "print_notes",
+           "community_progress", "write_plan", "print_problems", "error_line", "exit_on_error",
+           "report_plan", "redistrict_detail"]  # fmt: skip
 
 console = Console(stderr=True)
 LANGS = ("zh", "en")
@@ -75,13 +77,22 @@ class ReadOptions:
         return cls(mapping=mapping, layers=parse_layers(layer), crs=crs, encoding=encoding)
 
 
+def error_line(exc: GridmapError, lang: str | None = None) -> str:
+    """``错误：…`` (Chinese) or ``error: …``: ``exc`` as a command prints it in ``lang`` (default:
+    the command's ``--lang``); an error written in English only keeps ``error:``."""
+    if _lang(lang) == "zh" and exc.message_zh:
+        return f"错误：{exc.message_zh}"
+    return f"error: {exc}"
+
+
 @contextmanager
 def exit_on_error() -> Iterator[None]:
-    """A :class:`~gridmap.errors.GridmapError` inside prints ``error: …`` and exits with 2."""
+    """A :class:`~gridmap.errors.GridmapError` inside prints ``error: …`` (``错误：…``) in the
+    command's ``--lang`` and exits with 2."""
     try:
         yield
     except GridmapError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        console.print(error_line(exc), style="red", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code=2) from exc
 
 
@@ -179,7 +190,7 @@ def read_inputs(
         "compound": (compounds, {}),
     }
     frames: dict[str, gpd.GeoDataFrame | None] = {}
-    errors: list[str] = []
+    errors: list[GridmapError] = []
     for entity, (path, overrides) in given.items():
         frames[entity] = None
         if path is None:
@@ -191,9 +202,11 @@ def read_inputs(
                     path, entity, options, {k: v for k, v in overrides.items() if k}
                 )
         except InputError as exc:  # CRSError included: gather every file's problems
-            errors.append(str(exc))
+            errors.append(exc)
+            continue
+        errors += record_problems(frames[entity], entity, path)
     if errors:
-        raise InputError("\n".join(errors))
+        raise errors[0] if len(errors) == 1 else InputError.gather(errors)
     bld = frames["building"]
     assert bld is not None  # a required file: read, or its problems were raised above
     if "households" in bld.columns:  # CSV and XLSX counts come as text
@@ -202,6 +215,45 @@ def read_inputs(
     print_notes(notes, lang)
     return PlanInputs(communities=frames["community"], buildings=bld, streets=frames["street"],
                       compounds=frames["compound"], notes=notes)  # fmt: skip
+
+
+_PLAN_IDS = {"community": "community_code", "building": "building_id"}
+_ROWS_SAID = 10
+
+
+def record_problems(frame: pd.DataFrame | None, entity: str, path: Path) -> list[GridmapError]:
+    """What planning cannot use in the records of ``frame`` read from ``path``: ids (community
+    codes, building ids) blank or repeated, building household counts missing, negative or
+    fractional; each error names the file, the data rows and the ids, in English and Chinese.
+    """
+    column = _PLAN_IDS.get(entity)
+    if frame is None or column is None or column not in frame.columns:
+        return []
+    problems: list[GridmapError] = []
+    rows = pd.Series(frame.index.to_numpy() + 1, index=frame.index)  # index: data row - 1
+    ids = frame[column]
+    blank = ids.isna() | (ids.astype(str).str.strip() == "")
+    if blank.any():
+        said = rows[blank].tolist()
+        problems.append(read_error("blank_ids", file=path.name, entity=entity, column=column,
+                                   rows=said[:_ROWS_SAID], n_rows=len(said)))  # fmt: skip
+    repeated = ids[~blank & ids.duplicated(keep=False)]
+    if len(repeated):
+        groups = rows[repeated.index].groupby(repeated.to_numpy(), sort=False)
+        said_ids = [(str(i), r.tolist()) for i, r in list(groups)[:_ROWS_SAID]]
+        problems.append(read_error("duplicate_ids", file=path.name, entity=entity, column=column,
+                                   repeats=said_ids, n=repeated.nunique()))  # fmt: skip
+    if entity == "building" and "households" in frame.columns:
+        counts = pd.to_numeric(frame["households"], errors="coerce")
+        bad = (counts.isna() | (counts < 0) | (counts != counts.round())).to_numpy()
+        if bad.any():
+            said = rows[bad].tolist()
+            problems.append(read_error(
+                "bad_counts", file=path.name, entity=entity, column="households",
+                rows=said[:_ROWS_SAID], n_rows=len(said),
+                ids=[str(i) for i in ids[bad].fillna("").tolist()[:_ROWS_SAID]],
+            ))  # fmt: skip
+    return problems
 
 
 _TASKS: dict[str, Words] = {"partition": ("partition", "划分网格"),

@@ -72,8 +72,11 @@ def _store(db: str | None) -> Iterator[Any]:
         raise _fail(f"cannot open the store {db or '(default)'}: {exc}") from None
     try:
         yield store
-    except GridmapError as exc:
-        raise _fail(str(exc)) from None
+    except GridmapError as exc:  # in --lang where the error is written in Chinese too
+        from service.commands.planfiles import console, error_line
+
+        console.print(error_line(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
     finally:
         store.close()
 

@@ -29,8 +29,8 @@ runner = CliRunner()
 
 _CODES = [
     r"(?:/[^\s：（）]+)+",  # paths
-    r"[^\s：（）“”'/]+\.(?:shp|gpkg|csv|geojson|json|xlsx|cpg|zip)\b",  # file names
-    r"\.(?:cpg|shp|dbf)\b",  # kinds of file
+    r"[^\s：（）“”'/]+\.(?:shp|gpkg|csv|geojson|json|xlsx|xls|cpg|zip|toml|kml)\b",  # file names
+    r"\.(?:cpg|shp|dbf|prj|gpkg|geojson|zip|parquet|csv|xlsx|xls)\b",  # kinds of file
     r"EPSG:\d+",
     r"--[a-z-]+",  # options to type
     r"\bgridmap(?: [a-z]+)*",  # a command to type
@@ -228,3 +228,125 @@ def test_redistrict_prints_one_language(lang, tmp_path):
     else:
         assert "楼栋_经纬度.csv: text read as GB18030 (not valid UTF-8)" in output
         assert re.search(r"code\(s\) retired; \d+ building\(s\) and \d+ household", output)
+
+
+# --- files an office gets wrong: the error in the language asked for ---------------------------
+
+
+def _without_households(directory: Path) -> office_files.OfficeFiles:
+    """Buildings CSV (GBK) whose 户数 column is missing."""
+    files = office_files.buildings_lonlat_csv(directory)
+    table = pd.read_csv(files.buildings, dtype=str)
+    table.drop(columns="户数").to_csv(files.buildings, index=False, encoding="gbk")
+    return files
+
+
+def _utf16_table(directory: Path) -> office_files.OfficeFiles:
+    """Buildings CSV saved as UTF-16 (neither UTF-8 nor GB18030)."""
+    files = office_files.buildings_lonlat_csv(directory)
+    files.buildings.write_bytes(files.buildings.read_text(encoding="utf-8-sig").encode("utf-16"))
+    return files
+
+
+def _wrong_crs(directory: Path) -> office_files.OfficeFiles:
+    """GBK Shapefiles in EPSG:4545 whose buildings' .prj says lon/lat (EPSG:4326)."""
+    from pyproj import CRS
+
+    files = office_files.gbk_shapefiles(directory, cpg=False)
+    files.buildings.with_suffix(".prj").write_text(CRS.from_epsg(4326).to_wkt("WKT1_ESRI"))
+    return files
+
+
+def _repeated_ids(directory: Path) -> office_files.OfficeFiles:
+    """Buildings CSV (GBK): row 6 repeats the id of row 3, row 8 has none, row 10 has 二十 户."""
+    files = office_files.buildings_lonlat_csv(directory)
+    table = pd.read_csv(files.buildings, dtype=str)
+    table.loc[5, "楼栋编号"] = table.loc[2, "楼栋编号"]
+    table.loc[7, "楼栋编号"] = None
+    table.loc[9, "户数"] = "二十"
+    table.to_csv(files.buildings, index=False, encoding="gbk")
+    return files
+
+
+_BAD_SETS = {
+    "without_households": _without_households,
+    "utf16_table": _utf16_table,
+    "wrong_crs": _wrong_crs,
+    "repeated_ids": _repeated_ids,
+}
+_REFUSED = {  # what partition says, in Chinese and in English
+    "without_households": (["楼栋_经纬度.csv：楼栋表的列有 1 处问题", "缺少“户数”列"],
+                           ["楼栋_经纬度.csv: 1 problem(s) with the building columns",
+                            "no households column"]),
+    "utf16_table": (["楼栋_经纬度.csv 既不是 UTF-8 也不是 GB18030 文字；请另存为"],
+                    ["楼栋_经纬度.csv is neither UTF-8 nor GB18030 text; save it as"]),
+    "wrong_crs": (["buildings.shp：坐标（", "不是经纬度，但文件声明的是 EPSG:4326",
+                   "--crs EPSG:4545"],
+                  ["buildings.shp: coordinates (", "are not longitude/latitude, but the file "
+                   "declares EPSG:4326", "--crs EPSG:4545"]),
+    "repeated_ids": (["楼栋_经纬度.csv：数据行 8 没有楼栋编号",
+                      "楼栋_经纬度.csv：1 个楼栋编号重复：“B00003”（数据行 3、6）",
+                      "数据行 10（楼栋 B00010）的户数为空、不是数字"],
+                     ["楼栋_经纬度.csv: data row(s) 8 have no building_id",
+                      "1 building_id value(s) occur more than once: B00003 (data rows 3, 6)",
+                      "data row(s) 10 (building B00010) have no usable households count"]),
+}  # fmt: skip
+
+
+def _readable_text(*paths: Path) -> set[str]:
+    """:func:`data_text` of the files that can be read; the name only of the others."""
+    texts: set[str] = set()
+    for path in paths:
+        try:
+            texts |= data_text(path)
+        except Exception:  # the broken file itself: its name is all a message shows of it
+            texts.add(path.name)
+    return texts
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", sorted(_BAD_SETS))
+def test_partition_refuses_a_bad_file_in_one_language(name, lang, tmp_path):
+    files = _BAD_SETS[name](tmp_path / "in")
+    out = tmp_path / "grids.geojson"
+    res = runner.invoke(app, ["partition", *files.partition_args(), "--out", str(out),
+                              "--jobs", "1", "--lang", lang])  # fmt: skip
+    assert res.exit_code == 2, res.output
+    output = res.stdout + res.stderr
+    assert_one_language(output, lang, _readable_text(*files.sources().values()))
+    assert output.startswith("错误：" if lang == "zh" else "error: "), output
+    zh_said, en_said = _REFUSED[name]
+    for said in zh_said if lang == "zh" else en_said:
+        assert said in output
+    assert not out.exists()
+
+
+_JOINED = "service/importer.py read_files joins str(exc), losing the Chinese (InputError.gather)"
+_IMPORT_GAPS = {
+    ("utf16_table", "zh"): _JOINED,
+    ("wrong_crs", "zh"): _JOINED,
+    ("repeated_ids", "zh"): "gridmap/attach/validate.py raises DuplicateIdError in English only",
+    ("repeated_ids", "en"): "gridmap/attach/validate.py's DuplicateIdError names no file",
+}
+"""Bad files whose import error is not yet as it should be (files of another helper)."""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", ["repeated_ids", "utf16_table", "wrong_crs"])
+def test_import_refuses_a_bad_file_in_one_language(name, lang, tmp_path, request):
+    if (name, lang) in _IMPORT_GAPS:
+        request.applymarker(pytest.mark.xfail(reason=_IMPORT_GAPS[name, lang], strict=True))
+    files = _BAD_SETS[name](tmp_path / "in")
+    args = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang,
+            "--report-dir", str(tmp_path / "rep")]  # fmt: skip
+    for entity, path in files.sources().items():
+        args += [f"--{plural(entity)}", str(path)]
+    res = runner.invoke(app, args, env={"COLUMNS": "120"})
+    assert res.exit_code == 1, res.output
+    output = res.stdout + res.stderr
+    heading = (
+        "导入失败，未写入任何内容：" if lang == "zh" else "Import failed, nothing was written: "
+    )
+    assert output.startswith(heading) and output.count(heading) == 1, output
+    assert files.buildings.name in output
+    assert_one_language(output, lang, _readable_text(*files.sources().values()))

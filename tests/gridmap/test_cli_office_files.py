@@ -74,7 +74,7 @@ def test_encoding_option_overrides_detection(tmp_path):
     res, out, _ = _partition(files, tmp_path, "--encoding", "GBK", "--lang", "en")
     assert res.exit_code == 0, res.output
     assert "buildings.shp: text read as GBK (as given)" in " ".join(res.output.split())
-    wrong, _, _ = _partition(files, tmp_path / "w", "--encoding", "UTF-8")
+    wrong, _, _ = _partition(files, tmp_path / "w", "--encoding", "UTF-8", "--lang", "en")
     assert wrong.exit_code != 0
     assert "text is not UTF-8 as given; it looks like GB18030" in " ".join(wrong.output.split())
 
@@ -86,7 +86,8 @@ def test_multilayer_geopackage_layers_are_found_by_name_or_given(tmp_path):
     assert res.exit_code == 0, res.output
     assert "碧江区基础数据.gpkg：楼栋取自图层“楼栋”" in " ".join(res.output.split())
     bad = bare.partition_args() + ["--layer", "building=房屋"]
-    res = runner.invoke(app, ["partition", *bad, "--out", str(tmp_path / "g.geojson")])
+    res = runner.invoke(app, ["partition", *bad, "--out", str(tmp_path / "g.geojson"),
+                              "--lang", "en"])  # fmt: skip
     assert res.exit_code != 0
     assert "has no layer '房屋'" in " ".join(res.output.split())
     res = runner.invoke(app, ["partition", *bare.partition_args(), "--layer", "楼栋",
@@ -99,7 +100,7 @@ def test_mapping_file_and_field_options_apply(tmp_path):
     renamed = {"户数": "住户总量", "楼栋编号": "楼编"}
     table = pd.read_csv(files.buildings, dtype=str).rename(columns=renamed)
     table.to_csv(files.buildings, index=False)
-    res, _, _ = _partition(files, tmp_path / "none")
+    res, _, _ = _partition(files, tmp_path / "none", "--lang", "en")
     assert res.exit_code != 0
     text = " ".join(res.output.split())
     assert "no building_id column" in text and "no households column" in text  # both at once
@@ -114,7 +115,8 @@ def test_mapping_file_and_field_options_apply(tmp_path):
 
 def test_problems_of_several_files_are_reported_together(tmp_path):
     files = office_files.truncated_shapefiles(tmp_path / "in")
-    res, _, _ = _partition(files, tmp_path, "--id-field", "bid", "--community-code-field", "cc")
+    res, _, _ = _partition(files, tmp_path, "--id-field", "bid", "--community-code-field", "cc",
+                           "--lang", "en")  # fmt: skip
     assert res.exit_code != 0
     text = " ".join(res.output.split())
     assert "communities.shp" in text and "'cc'" in text

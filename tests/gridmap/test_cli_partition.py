@@ -69,7 +69,8 @@ def test_cli_writes_grids_and_assignments(tmp_path):
 
 def test_cli_fails_clearly_on_missing_column(tmp_path):
     paths, _ = _write(tmp_path, 1)
-    res = _partition(paths, "--households-field", "hh", "--out", tmp_path / "g.geojson")
+    res = _partition(paths, "--households-field", "hh", "--out", tmp_path / "g.geojson",
+                     "--lang", "en")  # fmt: skip
     assert res.exit_code != 0
     assert "hh" in res.output and "--*-field" in res.output
 

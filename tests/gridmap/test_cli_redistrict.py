@@ -139,7 +139,7 @@ def test_unusable_input_exits_non_zero_with_a_clear_message(
         extra = ["--households-field", "hh"]
     else:
         paths = {**paths, "grids": tmp_path / "missing.geojson"}
-    res, out, _ = _redistrict(paths, paths["b"], tmp_path, *extra)
+    res, out, _ = _redistrict(paths, paths["b"], tmp_path, *extra, "--lang", "en")
     assert res.exit_code != 0
     assert expected in " ".join(res.output.split())
     assert not out.exists()

@@ -1,0 +1,161 @@
+"""Errors in English and Chinese (gridmap.errors, gridmap.io.readerrors, crs, schema).
+
+Every error the file-reading road raises is written once per area (:class:`ErrorTexts`) with
+both texts; ``str(err)`` stays the English, ``err.message("zh")`` is Chinese without English
+words (file names, codes, options and the values it names aside).
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gridmap.crs import CRS_ERRORS
+from gridmap.errors import CRSError, DuplicateIdError, ErrorTexts, InputError
+from gridmap.io.readerrors import COLUMN_PROBLEM_CODES, READ_ERRORS, ColumnProblem
+from gridmap.schema import ENTITIES, SCHEMA_ERRORS
+from tests.gridmap.test_cli_language import english_words, foreign_chinese
+
+_PROBLEMS: dict[str, dict[str, Any]] = {
+    "unknown_targets": {"entity": "household", "targets": ["户主"], "known": ["household_id"]},
+    "doubled": {"entity": "building", "doubles": [("building_id", ["楼号", "楼栋号"])]},
+    "field_header_missing": {"header": "楼编号", "column": "building_id"},
+    "mapped_header_missing": {"column": "households", "header": "户数合计"},
+    "column_missing": {"column": "households"},
+    "id_like": {"header": "证件", "column": "person_id", "target": "id_number", "generated": True},
+}
+_SOME = [ColumnProblem.of("column_missing", column="households"),
+         ColumnProblem.of("id_like", header="电话", column="person_id", target="phone",
+                          generated=False)]  # fmt: skip
+_READ: dict[str, dict[str, Any]] = {
+    "not_decodable_as": {"file": "b.csv", "encoding": "GBK", "detail": "'gbk' codec can't"},
+    "not_text": {"file": "b.csv"},
+    "text_not": {"file": "b.shp", "encoding": "UTF-8"},
+    "text_not_as_given": {"file": "b.shp", "encoding": "UTF-8", "actual": "GB18030"},
+    "file_not_found": {"path": "/tmp/a/b.csv"},
+    "old_xls": {"file": "b.xls"},
+    "cannot_write": {"file": "b.kml"},
+    "unreadable": {"file": "b.gpkg", "layer": "楼栋", "detail": "not a GeoPackage"},
+    "table_unreadable": {"file": "b.csv", "detail": "Error tokenizing data"},
+    "workbook_unreadable": {"file": "b.xlsx", "detail": "File is not a zip file"},
+    "no_layer": {"file": "b.gpkg", "layer": "楼", "layers": ["楼栋", "道路"]},
+    "layers_ambiguous": {"file": "b.gpkg", "entity": "building", "layers": ["兴趣点", "房"]},
+    "no_sheet": {"file": "b.xlsx", "sheet": "人口", "sheets": ["花名册"]},
+    "mapping_unreadable": {"path": "/tmp/m.toml", "detail": "Expected '=' after a key"},
+    "mapping_not_text": {"path": "/tmp/m.toml", "keys": ["户号"]},
+    "header_problems": {"problems": _SOME},
+    "columns": {"file": "b.csv", "entity": "person", "headers": ["电话", "姓名"],
+                "problems": _SOME},
+    "not_lonlat": {"file": "b.shp", "x": 617247.0, "y": 3067626.0, "crs": "EPSG:4326",
+                   "given": False},
+    "table_without_crs": {"file": "b.csv", "x": 617247.0, "y": 3067626.0},
+    "duplicate_ids": {"file": "b.csv", "entity": "building", "column": "building_id",
+                      "repeats": [("B3", [3, 6])], "n": 4},
+    "blank_ids": {"file": "b.csv", "entity": "community", "column": "community_code",
+                  "rows": [8], "n_rows": 1},
+    "bad_counts": {"file": "b.csv", "entity": "building", "column": "households",
+                   "rows": [10, 11], "n_rows": 30, "ids": ["B10", "B11"]},
+}  # fmt: skip
+_CRS: dict[str, dict[str, Any]] = {
+    "no_crs": {"layer": "b.shp"},
+    "no_crs_to_project": {},
+    "empty_to_project": {},
+    "no_crs_to_combine": {"name": "buildings"},
+    "different_crs": {"crss": [("buildings", "EPSG:4545"), ("communities", "EPSG:4326")]},
+}
+_SCHEMA: dict[str, dict[str, Any]] = {"unknown_entity": {"entity": "楼"}}
+_AREAS: list[tuple[ErrorTexts, dict[str, dict[str, Any]]]] = [
+    (READ_ERRORS, _READ), (CRS_ERRORS, _CRS), (SCHEMA_ERRORS, _SCHEMA)
+]  # fmt: skip
+_TYPED = {"Excel", "WPS"}  # programs a person opens the file in
+_DATA = {"楼栋", "道路", "兴趣点", "房", "楼", "人口", "花名册", "户号", "户主", "楼号", "楼栋号",
+         "证件", "电话", "姓名", "楼编号", "户数合计", "b.csv"}  # fmt: skip
+"""The values the samples give: a file's own headers, layers and sheets."""
+
+
+def _cases() -> list[tuple[ErrorTexts, str, dict[str, Any]]]:
+    return [(texts, code, values) for texts, samples in _AREAS for code, values in samples.items()]
+
+
+def test_every_code_has_a_sample():
+    for texts, samples in _AREAS:
+        assert set(samples) == set(texts.codes)
+    assert set(_PROBLEMS) == set(COLUMN_PROBLEM_CODES)
+
+
+@pytest.mark.parametrize("texts, code, values", _cases(), ids=[c[1] for c in _cases()])
+def test_every_error_is_written_in_both_languages(texts, code, values):
+    err = texts.error(code, **values)
+    en, zh = err.message("en"), err.message("zh")
+    assert str(err) == en == err.message_en and zh == err.message_zh != en
+    assert (err.code, dict(err.values)) == (code, values)
+    assert isinstance(err, InputError)
+    assert english_words(zh) == [] or set(english_words(zh)) <= _TYPED | set(ENTITIES), zh
+    assert foreign_chinese(en, _DATA) == [], en
+
+
+def test_the_kind_of_error_is_kept():
+    assert isinstance(READ_ERRORS.error("not_lonlat", **_READ["not_lonlat"]), CRSError)
+    assert isinstance(
+        READ_ERRORS.error("duplicate_ids", **_READ["duplicate_ids"]), DuplicateIdError
+    )
+    assert all(isinstance(CRS_ERRORS.error(c, **v), CRSError) for c, v in _CRS.items())
+
+
+@pytest.mark.parametrize("code", COLUMN_PROBLEM_CODES)
+def test_every_header_problem_is_written_in_both_languages(code):
+    problem = ColumnProblem.of(code, **_PROBLEMS[code])
+    en, zh = problem.message("en"), problem.message("zh")
+    assert str(problem) == en != zh
+    assert english_words(zh) == [], zh
+    assert foreign_chinese(en, _DATA) == [], en
+
+
+def test_a_file_with_several_problems_lists_them_in_each_language():
+    err = READ_ERRORS.error("columns", **_READ["columns"])
+    assert str(err).splitlines() == [
+        "b.csv: 2 problem(s) with the person columns (headers: ['电话', '姓名']):",
+        f"  - {_SOME[0]}",
+        f"  - {_SOME[1]}",
+    ]
+    zh = err.message("zh").splitlines()
+    assert zh[0] == "b.csv：人员表的列有 2 处问题（表头：“电话”、“姓名”）："
+    assert zh[1:] == [f"  - {p.message('zh')}" for p in _SOME]
+    assert "缺少“户数”列" in zh[1] and "“电话”列（当作人员编号）存的是手机号" in zh[2]
+
+
+def test_gather_keeps_both_languages_and_english_only_errors():
+    a = READ_ERRORS.error("old_xls", file="a.xls")
+    b = InputError("only English here")
+    both = InputError.gather([a, b])
+    assert str(both) == f"{a}\n{b}"
+    assert both.message("zh") == f"{a.message('zh')}\nonly English here"
+    assert InputError.gather([b, b]).message("zh") == str(InputError.gather([b, b]))
+
+
+def test_errors_survive_pickling_with_their_chinese():
+    """Communities are planned in worker processes: their errors come back pickled."""
+    err = READ_ERRORS.error("not_lonlat", **_READ["not_lonlat"])
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is CRSError and str(back) == str(err)
+    assert back.message("zh") == err.message("zh") and back.code == "not_lonlat"
+
+
+def test_an_error_written_in_english_only_says_english_in_both():
+    err = InputError("b.csv: bad")
+    assert err.message("zh") == err.message("en") == "b.csv: bad" and err.message_zh == ""
+
+
+_RAISED = re.compile(r"raise (?:InputError|CRSError|DuplicateIdError|InvalidGeometryError)\(")
+
+
+def test_the_reading_road_raises_no_english_only_error():
+    """gridmap.io, crs and schema raise their input errors through the texts of their area."""
+    root = Path(__file__).resolve().parents[2] / "gridmap"
+    files = [*sorted((root / "io").glob("*.py")), root / "crs.py", root / "schema.py"]
+    raised = {f.name: _RAISED.findall(f.read_text(encoding="utf-8")) for f in files}
+    assert {name: found for name, found in raised.items() if found} == {}
