@@ -13,9 +13,10 @@ community (its community admin and grid workers) and district admins of its dist
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import BindParameter, ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -41,12 +42,15 @@ __all__ = [
     "require_plan_visible",
     "list_communities",
     "get_community",
+    "list_features",
     "list_grids",
     "get_grid",
     "list_buildings",
     "get_building",
+    "iter_features",
     "iter_grids",
     "iter_buildings",
+    "list_layer",
     "list_streets",
     "list_compounds",
 ]
@@ -144,6 +148,48 @@ def _plan_filter(plan_id: PlanParam) -> ColumnElement[bool]:
     return Plan.id == plan_id if plan_id is not None else Plan.status == "published"
 
 
+# The statements below select each property under its name (the first is the feature's id),
+# then the geometry, last; :func:`_feature` turns a row of any of them into a feature.
+
+
+def _names(stmt: Select[Any]) -> tuple[str, ...]:
+    """The property names of a statement's rows (the columns but the geometry)."""
+    return tuple(stmt.selected_columns.keys())[:-1]
+
+
+def _feature(
+    names: Sequence[str], row: Sequence[Any], as_geojson: bool, ints: Sequence[str] = ()
+) -> Feature:
+    """The feature of a row with these property names (``ints``: given as Python ints)."""
+    *values, geom = row
+    properties = dict(zip(names, values, strict=True))
+    for name in ints:
+        properties[name] = int(properties[name])
+    return Feature(values[0], geometry_value(geom, as_geojson), properties)
+
+
+def _page(
+    session: Session,
+    stmt: Select[Any],
+    order_by: Any,
+    limit: int | None,
+    offset: int,
+    make: Callable[[Sequence[Any]], Feature],
+) -> FeaturePage:
+    """One page of ``stmt``'s features (all without a limit) and the number matched."""
+    rows, matched = fetch_page(session, stmt, order_by, limit, offset)
+    return FeaturePage([make(r) for r in rows], matched, limit, offset)
+
+
+def _one(session: Session, stmt: Select[Any], make: Callable[[Sequence[Any]], Feature],
+         missing: str) -> Feature:  # fmt: skip
+    """The feature of ``stmt``'s first row; :class:`NotFoundError` saying ``missing`` if none."""
+    row = session.execute(stmt).first()
+    if row is None:
+        raise NotFoundError(missing)
+    return make(row)
+
+
 # --------------------------------------------------------------------------- communities
 
 
@@ -172,14 +218,14 @@ def _community_stmt(as_geojson: bool) -> Select[Any]:
     )
     return (
         select(
-            Community.code,
-            Community.name,
+            Community.code.label("community_code"),
+            Community.name.label("community_name"),
             Community.subdistrict,
             Community.code_year,
-            func.coalesce(published.c.grids, 0),
-            func.coalesce(buildings.c.households, published.c.households, 0),
-            func.coalesce(buildings.c.buildings, 0),
-            func.coalesce(published.c.persons, 0),
+            func.coalesce(published.c.grids, 0).label("grids"),
+            func.coalesce(buildings.c.households, published.c.households, 0).label("households"),
+            func.coalesce(buildings.c.buildings, 0).label("buildings"),
+            func.coalesce(published.c.persons, 0).label("persons"),
             published.c.plan_id,
             geometry_out(Community.geom, as_geojson),
         )
@@ -188,23 +234,9 @@ def _community_stmt(as_geojson: bool) -> Select[Any]:
     )
 
 
-def _community_feature(row: Sequence[Any], as_geojson: bool) -> Feature:
-    code, name, subdistrict, year, grids, households, buildings, persons, plan_id, geom = row
-    return Feature(
-        id=code,
-        geometry=geometry_value(geom, as_geojson),
-        properties={
-            "community_code": code,
-            "community_name": name,
-            "subdistrict": subdistrict,
-            "code_year": year,
-            "grids": int(grids),
-            "households": int(households),
-            "buildings": int(buildings),
-            "persons": int(persons),
-            "plan_id": plan_id,
-        },
-    )
+def _community_feature(stmt: Select[Any], as_geojson: bool) -> Callable[[Any], Feature]:
+    names, counts = _names(stmt), ("grids", "households", "buildings", "persons")
+    return lambda row: _feature(names, row, as_geojson, ints=counts)
 
 
 def list_communities(
@@ -219,16 +251,15 @@ def list_communities(
     stmt = _community_stmt(as_geojson)
     if bbox is not None:
         stmt = stmt.where(bbox_clause(session, Community.geom, validate_bbox(bbox)))
-    rows, matched = fetch_page(session, stmt, Community.code, limit, offset)
-    return FeaturePage([_community_feature(r, as_geojson) for r in rows], matched, limit, offset)
+    make = _community_feature(stmt, as_geojson)
+    return _page(session, stmt, Community.code, limit, offset, make)
 
 
 def get_community(session: Session, code: str, *, as_geojson: bool = True) -> Feature:
     """One community by its 12-digit code; :class:`NotFoundError` if absent."""
-    row = session.execute(_community_stmt(as_geojson).where(Community.code == code)).first()
-    if row is None:
-        raise NotFoundError(f"Community {code!r} not found.")
-    return _community_feature(row, as_geojson)
+    stmt = _community_stmt(as_geojson).where(Community.code == code)
+    return _one(session, stmt, _community_feature(stmt, as_geojson),
+                f"Community {code!r} not found.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- grids
@@ -236,11 +267,11 @@ def get_community(session: Session, code: str, *, as_geojson: bool = True) -> Fe
 
 def grid_statement(as_geojson: bool) -> Select[Any]:
     return select(
-        Grid.code,
+        Grid.code.label("grid_code"),
         Grid.community_code,
         Grid.plan_id,
-        Plan.status,
-        Grid.name,
+        Plan.status.label("plan_status"),
+        Grid.name.label("grid_name"),
         Grid.kind,
         Grid.households,
         Grid.buildings,
@@ -250,62 +281,21 @@ def grid_statement(as_geojson: bool) -> Select[Any]:
 
 
 def grid_feature(row: Sequence[Any], as_geojson: bool) -> Feature:
-    code, community, plan_id, status, name, kind, households, buildings, persons, geom = row
-    return Feature(
-        id=code,
-        geometry=geometry_value(geom, as_geojson),
-        properties={
-            "grid_code": code,
-            "community_code": community,
-            "plan_id": plan_id,
-            "plan_status": status,
-            "grid_name": name,
-            "kind": kind,
-            "households": households,
-            "buildings": buildings,
-            "persons": persons,
-        },
-    )
+    """A grid feature from a row of :func:`grid_statement`."""
+    return _feature(_GRID_NAMES, row, as_geojson)
 
 
-def list_grids(
-    session: Session,
-    *,
-    community_code: str | None = None,
-    plan_id: int | None = None,
-    bbox: Sequence[float] | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-    as_geojson: bool = True,
-) -> FeaturePage:
-    """Grids of the published plans (or of plan ``plan_id``), optionally of one community.
-
-    Raises
-    ------
-    NotFoundError
-        If ``community_code`` or ``plan_id`` does not exist (an empty page is not an error).
-    """
-    _check_scope(session, community_code, plan_id)
-    stmt = grid_statement(as_geojson).where(_plan_filter(plan_id))
-    if community_code is not None:
-        stmt = stmt.where(Grid.community_code == community_code)
-    if bbox is not None:
-        stmt = stmt.where(bbox_clause(session, Grid.geom, validate_bbox(bbox)))
-    rows, matched = fetch_page(session, stmt, Grid.code, limit, offset)
-    return FeaturePage([grid_feature(r, as_geojson) for r in rows], matched, limit, offset)
+_GRID_NAMES = _names(grid_statement(True))
 
 
 def get_grid(
     session: Session, code: str, *, plan_id: int | None = None, as_geojson: bool = True
 ) -> Feature:
     """One grid by code, from its community's published plan or from plan ``plan_id``."""
-    row = session.execute(
-        grid_statement(as_geojson).where(Grid.code == code, _plan_filter(plan_id))
-    ).first()
-    if row is None:
-        where = f"plan {plan_id}" if plan_id is not None else "any published plan"
-        raise NotFoundError(f"Grid {code!r} not found in {where}.")
-    return grid_feature(row, as_geojson)
+    stmt = grid_statement(as_geojson).where(Grid.code == code, _plan_filter(plan_id))
+    where = f"plan {plan_id}" if plan_id is not None else "any published plan"
+    make = lambda r: grid_feature(r, as_geojson)  # noqa: E731
+    return _one(session, stmt, make, f"Grid {code!r} not found in {where}.")
 
 
 # --------------------------------------------------------------------------- buildings
@@ -324,9 +314,9 @@ def _assignment(plan_id: PlanParam) -> Any:
 def _building_stmt(assign: Any, as_geojson: bool, *, inner: bool) -> Select[*tuple[Any, ...]]:
     geom = func.coalesce(Building.footprint, Building.geom)
     stmt = select(
-        Building.id,
-        Building.code,
-        Building.name,
+        Building.id.label("building_id"),
+        Building.code.label("building_code"),
+        Building.name.label("building_name"),
         Building.address,
         Building.kind,
         Building.floors,
@@ -342,30 +332,61 @@ def _building_stmt(assign: Any, as_geojson: bool, *, inner: bool) -> Select[*tup
 
 
 def _building_feature(row: Sequence[Any], as_geojson: bool) -> Feature:
-    (bid, code, name, address, kind, floors, units, households, compound, community, grid, geom) = (
-        row
-    )
-    return Feature(
-        id=bid,
-        geometry=geometry_value(geom, as_geojson),
-        properties={
-            "building_id": bid,
-            "building_code": code,
-            "building_name": name,
-            "address": address,
-            "kind": kind,
-            "floors": floors,
-            "units": units,
-            "households": households,
-            "compound_id": compound,
-            "community_code": community,
-            "grid_code": grid,
-        },
-    )
+    return _feature(_BUILDING_NAMES, row, as_geojson)
 
 
-def list_buildings(
+_BUILDING_NAMES = _names(_building_stmt(_assignment(None), True, inner=False))
+
+
+def get_building(session: Session, building_id: str, *, as_geojson: bool = True) -> Feature:
+    """One building by id with its grid in the published plan; :class:`NotFoundError` if absent."""
+    stmt = _building_stmt(_assignment(None), as_geojson, inner=False)
+    make = lambda r: _building_feature(r, as_geojson)  # noqa: E731
+    return _one(session, stmt.where(Building.id == building_id), make,
+                f"Building {building_id!r} not found.")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- grids or buildings
+
+
+@dataclass(frozen=True)
+class _Query:
+    """The statement of a grid or building listing, its order and its rows' features."""
+
+    stmt: Select[Any]
+    order: Any
+    make: Callable[[Sequence[Any]], Feature]
+
+    @classmethod
+    def of(
+        cls,
+        collection: Literal["grids", "buildings"],
+        plan_id: int | None,
+        community_code: str | None,
+        as_geojson: bool,
+        *,
+        grid_code: str | None = None,
+    ) -> _Query:
+        """Grids of the published plans (or plan ``plan_id``) or buildings with their grid
+        there, of one community when given, of one grid (buildings) when given."""
+        community: Any  # the community code column
+        if collection == "grids":
+            stmt = grid_statement(as_geojson).where(_plan_filter(plan_id))
+            community, order, names = Grid.community_code, Grid.code, _GRID_NAMES
+        else:
+            assign = _assignment(plan_id)
+            stmt = _building_stmt(assign, as_geojson, inner=grid_code is not None)
+            if grid_code is not None:
+                stmt = stmt.where(assign.c.grid_code == grid_code)
+            community, order, names = Building.community_code, Building.id, _BUILDING_NAMES
+        if community_code is not None:
+            stmt = stmt.where(community == community_code)
+        return cls(stmt, order, lambda row: _feature(names, row, as_geojson))
+
+
+def list_features(
     session: Session,
+    collection: Literal["grids", "buildings"],
     *,
     community_code: str | None = None,
     grid_code: str | None = None,
@@ -375,39 +396,34 @@ def list_buildings(
     offset: int = 0,
     as_geojson: bool = True,
 ) -> FeaturePage:
-    """Buildings (footprint, else point) with the grid they fall in under the chosen plan.
+    """Grids of the published plans (or of plan ``plan_id``), or buildings (footprint, else
+    point) with the grid they fall in under that plan; optionally of one community.
 
-    ``grid_code`` restricts to the buildings assigned to that grid in the published plan of its
-    community (or in plan ``plan_id``); :class:`NotFoundError` if there is no such grid.
+    ``grid_code`` (buildings only) restricts to the buildings assigned to that grid in the
+    published plan of its community (or in plan ``plan_id``).
+
+    Raises
+    ------
+    NotFoundError
+        If ``community_code``, ``plan_id`` or ``grid_code`` does not exist (an empty page is
+        not an error).
     """
+    if grid_code is not None and collection != "buildings":
+        raise TypeError("grid_code restricts buildings only")
     _check_scope(session, community_code, plan_id)
     if grid_code is not None:
         get_grid(session, grid_code, plan_id=plan_id)
-    assign = _assignment(plan_id)
-    stmt = _building_stmt(assign, as_geojson, inner=grid_code is not None)
-    if grid_code is not None:
-        stmt = stmt.where(assign.c.grid_code == grid_code)
-    if community_code is not None:
-        stmt = stmt.where(Building.community_code == community_code)
+    query = _Query.of(collection, plan_id, community_code, as_geojson, grid_code=grid_code)
+    stmt = query.stmt
     if bbox is not None:
         box = validate_bbox(bbox)
-        stmt = stmt.where(
-            or_(
-                bbox_clause(session, Building.geom, box),
-                bbox_clause(session, Building.footprint, box),
-            )
-        )
-    rows, matched = fetch_page(session, stmt, Building.id, limit, offset)
-    return FeaturePage([_building_feature(r, as_geojson) for r in rows], matched, limit, offset)
+        geoms = (Grid.geom,) if collection == "grids" else (Building.geom, Building.footprint)
+        stmt = stmt.where(or_(*(bbox_clause(session, g, box) for g in geoms)))
+    return _page(session, stmt, query.order, limit, offset, query.make)
 
 
-def get_building(session: Session, building_id: str, *, as_geojson: bool = True) -> Feature:
-    """One building by id with its grid in the published plan; :class:`NotFoundError` if absent."""
-    stmt = _building_stmt(_assignment(None), as_geojson, inner=False)
-    row = session.execute(stmt.where(Building.id == building_id)).first()
-    if row is None:
-        raise NotFoundError(f"Building {building_id!r} not found.")
-    return _building_feature(row, as_geojson)
+list_grids = functools.partial(list_features, collection="grids")
+list_buildings = functools.partial(list_features, collection="buildings")
 
 
 # --------------------------------------------------------------------------- streamed layers
@@ -425,106 +441,72 @@ def _batches(
         yield [make(row) for row in rows]
 
 
-def iter_grids(
+def iter_features(
     session: Session,
+    collection: Literal["grids", "buildings"],
     *,
     community_code: str | None = None,
     plan_id: int | None = None,
     as_geojson: bool = True,
     batch: int | None = None,
 ) -> Iterator[list[Feature]]:
-    """Grids as :func:`list_grids` lists them, in batches, in constant memory (any number).
+    """Grids or buildings as :func:`list_features` lists them, in batches, in constant memory
+    (any number: downloads of whole provinces).
 
     The community and plan are checked now (:class:`NotFoundError`), the rows read as the
-    batches are taken.
+    batches are taken: from a server-side cursor (PostgreSQL) or SQLite's incremental cursor,
+    ``batch`` (default :data:`STREAM_BATCH`) at a time.
     """
     _check_scope(session, community_code, plan_id)
-    stmt = grid_statement(as_geojson).where(_plan_filter(plan_id))
-    if community_code is not None:
-        stmt = stmt.where(Grid.community_code == community_code)
-    make = lambda r: grid_feature(r, as_geojson)  # noqa: E731
-    return _batches(session, stmt.order_by(Grid.code), make, batch)
+    query = _Query.of(collection, plan_id, community_code, as_geojson)
+    return _batches(session, query.stmt.order_by(query.order), query.make, batch)
 
 
-def iter_buildings(
-    session: Session,
-    *,
-    community_code: str | None = None,
-    plan_id: int | None = None,
-    as_geojson: bool = True,
-    batch: int | None = None,
-) -> Iterator[list[Feature]]:
-    """Buildings as :func:`list_buildings` lists them, in batches, in constant memory.
-
-    For downloads of whole provinces: rows come from a server-side cursor (PostgreSQL) or
-    SQLite's incremental cursor, ``batch`` (default :data:`STREAM_BATCH`) at a time.
-    """
-    _check_scope(session, community_code, plan_id)
-    stmt = _building_stmt(_assignment(plan_id), as_geojson, inner=False)
-    if community_code is not None:
-        stmt = stmt.where(Building.community_code == community_code)
-    make = lambda r: _building_feature(r, as_geojson)  # noqa: E731
-    return _batches(session, stmt.order_by(Building.id), make, batch)
+iter_grids = functools.partial(iter_features, collection="grids")
+iter_buildings = functools.partial(iter_features, collection="buildings")
 
 
 # --------------------------------------------------------------------------- streets & compounds
 
 
-def list_streets(
-    session: Session, *, community_code: str | None = None, as_geojson: bool = True
+def list_layer(
+    session: Session,
+    layer: Literal["streets", "compounds"],
+    *,
+    community_code: str | None = None,
+    as_geojson: bool = True,
 ) -> FeaturePage:
-    """Streets (centre lines), all or those crossing or touching a community's boundary.
+    """Streets (centre lines), all or those crossing or touching a community's boundary; or
+    compounds (小区) with an outline, all or those of one community.
 
     Raises
     ------
     NotFoundError
         If ``community_code`` is given and not stored.
     """
-    stmt = select(Street.id, Street.name, geometry_out(Street.geom, as_geojson))
     if community_code is not None:
         _require_community(session, community_code)
-        area = select(Community.geom).where(Community.code == community_code).scalar_subquery()
-        stmt = stmt.where(func.ST_Intersects(Street.geom, area))
-    rows, matched = fetch_page(session, stmt, Street.id, None, 0)
-    features = [
-        Feature(sid, geometry_value(geom, as_geojson), {"street_id": sid, "street_name": name})
-        for sid, name, geom in rows
-    ]
-    return FeaturePage(features, matched)
+    if layer == "streets":
+        stmt = select(Street.id.label("street_id"), Street.name.label("street_name"),
+                      geometry_out(Street.geom, as_geojson))  # fmt: skip
+        if community_code is not None:
+            area = select(Community.geom).where(Community.code == community_code)
+            stmt = stmt.where(func.ST_Intersects(Street.geom, area.scalar_subquery()))
+        order = Street.id
+    else:
+        stmt = select(
+            Compound.id.label("compound_id"),
+            Compound.name.label("compound_name"),
+            Compound.community_code,
+            Compound.property_company,
+            geometry_out(Compound.geom, as_geojson),
+        ).where(Compound.geom.is_not(None))
+        if community_code is not None:
+            stmt = stmt.where(Compound.community_code == community_code)
+        order = Compound.id
+    names = _names(stmt)
+    return _page(session, stmt, order, None, 0, lambda r: _feature(names, r, as_geojson))
 
 
-def list_compounds(
-    session: Session, *, community_code: str | None = None, as_geojson: bool = True
-) -> FeaturePage:
-    """Compounds (小区) with an outline, all or those of one community.
-
-    Raises
-    ------
-    NotFoundError
-        If ``community_code`` is given and not stored.
-    """
-    stmt = select(
-        Compound.id,
-        Compound.name,
-        Compound.community_code,
-        Compound.property_company,
-        geometry_out(Compound.geom, as_geojson),
-    ).where(Compound.geom.is_not(None))
-    if community_code is not None:
-        _require_community(session, community_code)
-        stmt = stmt.where(Compound.community_code == community_code)
-    rows, matched = fetch_page(session, stmt, Compound.id, None, 0)
-    features = [
-        Feature(
-            cid,
-            geometry_value(geom, as_geojson),
-            {
-                "compound_id": cid,
-                "compound_name": name,
-                "community_code": community,
-                "property_company": company,
-            },
-        )
-        for cid, name, community, company, geom in rows
-    ]
-    return FeaturePage(features, matched)
+list_streets = functools.partial(list_layer, layer="streets")
+list_compounds = functools.partial(list_layer, layer="compounds")
