@@ -10,7 +10,8 @@ GeoJSON and HTML) or a ``response_class`` (``GeoJSONResponse`` for map data).
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 __all__ = [
     "ERROR_STATUSES",
@@ -20,6 +21,7 @@ __all__ = [
     "HTML",
     "JSON",
     "media_responses",
+    "named_route",
     "complete_document",
 ]
 
@@ -55,6 +57,17 @@ def media_responses(
         for media_type in media_types
     }
     return {200: {"description": description, "content": content}}
+
+
+R = TypeVar("R", bound=Callable[..., Any])
+
+
+def named_route(route: R, name: str, doc: str) -> R:
+    """``route`` (a function one factory makes for several paths) under ``name``, its operation
+    id, with ``doc``, its description."""
+    route.__name__ = route.__qualname__ = name
+    route.__doc__ = doc
+    return route
 
 
 def complete_document(document: dict[str, Any]) -> dict[str, Any]:

@@ -26,11 +26,11 @@ from gridmap.spreadsheet import safe_frame
 from service.api import exports
 from service.api.cache import cached_response, streamed_response
 from service.api.deps import SessionDep
-from service.api.openapi_docs import CSV, GEOJSON, GEOPACKAGE, media_responses
+from service.api.openapi_docs import CSV, GEOJSON, GEOPACKAGE, media_responses, named_route
 from service.api.plans import VisiblePlan
 from service.api.responses import GEOJSON_MEDIA_TYPE, attachment, feature_collection_text
 from service.storage import features
-from service.storage.features import list_buildings, list_communities, list_grids
+from service.storage.features import list_communities
 from service.storage.models import SRID
 from service.storage.paging import Feature, FeaturePage
 
@@ -124,22 +124,40 @@ def communities(request: Request, session: SessionDep, fmt: Format) -> Response:
     return _respond(request, session, page, fmt, "communities", "communities")
 
 
-@_file_route("/communities/{code}/grids.{fmt}", "Grids of a community")
-def community_grids(
-    request: Request, session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
+def _features_file(
+    request: Request,
+    session: SessionDep,
+    fmt: Format,
+    layer: Literal["grids", "buildings"],
+    code: str,
+    plan_id: int | None,
+    *,
+    of_grid: bool = False,
 ) -> Response:
-    """The grids of a community (published plan, or ``plan_id``)."""
-    page = lambda: list_grids(session, community_code=code, plan_id=plan_id)  # noqa: E731
-    return _respond(request, session, page, fmt, f"grids-{code}", "grids", plan_id)
+    """The file ``{layer}-{code}`` of the grids or buildings of community (or grid) ``code``,
+    in the published plan or plan ``plan_id``."""
+    scope: dict[str, Any] = {"grid_code" if of_grid else "community_code": code}
+    page = lambda: features.list_features(session, layer, plan_id=plan_id, **scope)  # noqa: E731
+    return _respond(request, session, page, fmt, f"{layer}-{code}", layer, plan_id)
 
 
-@_file_route("/communities/{code}/buildings.{fmt}", "Buildings of a community")
-def community_buildings(
-    request: Request, session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
-) -> Response:
-    """The buildings of a community with their grid."""
-    page = lambda: list_buildings(session, community_code=code, plan_id=plan_id)  # noqa: E731
-    return _respond(request, session, page, fmt, f"buildings-{code}", "buildings", plan_id)
+def _community_file(layer: Literal["grids", "buildings"], doc: str) -> Callable[..., Response]:
+    """The route of a file of a community's grids or buildings."""
+
+    def route(
+        request: Request, session: SessionDep, code: str, fmt: Format, plan_id: VisiblePlan
+    ) -> Response:
+        return _features_file(request, session, fmt, layer, code, plan_id)
+
+    return named_route(route, f"community_{layer}", doc)
+
+
+community_grids = _file_route("/communities/{code}/grids.{fmt}", "Grids of a community")(
+    _community_file("grids", "The grids of a community (published plan, or ``plan_id``).")
+)
+community_buildings = _file_route(
+    "/communities/{code}/buildings.{fmt}", "Buildings of a community"
+)(_community_file("buildings", "The buildings of a community with their grid."))
 
 
 @_file_route("/grids/{grid_code}/buildings.{fmt}", "Buildings of a grid")
@@ -147,8 +165,7 @@ def grid_buildings(
     request: Request, session: SessionDep, grid_code: str, fmt: Format, plan_id: VisiblePlan
 ) -> Response:
     """The buildings of a grid."""
-    page = lambda: list_buildings(session, grid_code=grid_code, plan_id=plan_id)  # noqa: E731
-    return _respond(request, session, page, fmt, f"buildings-{grid_code}", "buildings", plan_id)
+    return _features_file(request, session, fmt, "buildings", grid_code, plan_id, of_grid=True)
 
 
 def layer_chunks(
@@ -192,27 +209,32 @@ def _stream(
 _COMMUNITY = Query(None, description="Only this community's (12-digit code)")
 
 
-@_layer_route("/grids.{fmt}", "Every grid")
-def all_grids(
-    request: Request,
-    session: SessionDep,
-    fmt: LayerFormat,
-    plan_id: VisiblePlan,
-    community_code: str | None = _COMMUNITY,
-) -> Response:
-    """Every grid of the published plans (or of ``plan_id``), streamed: GeoJSON, FlatGeobuf
-    or GeoParquet."""
-    return _stream(request, session, "grids", fmt, community_code, plan_id)
+def _whole_layer(layer: Literal["grids", "buildings"], doc: str) -> Callable[..., Response]:
+    """The route of a whole layer, streamed (:func:`_stream`)."""
+
+    def route(
+        request: Request,
+        session: SessionDep,
+        fmt: LayerFormat,
+        plan_id: VisiblePlan,
+        community_code: str | None = _COMMUNITY,
+    ) -> Response:
+        return _stream(request, session, layer, fmt, community_code, plan_id)
+
+    return named_route(route, f"all_{layer}", doc)
 
 
-@_layer_route("/buildings.{fmt}", "Every building")
-def all_buildings(
-    request: Request,
-    session: SessionDep,
-    fmt: LayerFormat,
-    plan_id: VisiblePlan,
-    community_code: str | None = _COMMUNITY,
-) -> Response:
-    """Every building with its grid, streamed in constant memory: GeoJSON, FlatGeobuf or
-    GeoParquet (for a province's buildings)."""
-    return _stream(request, session, "buildings", fmt, community_code, plan_id)
+all_grids = _layer_route("/grids.{fmt}", "Every grid")(
+    _whole_layer(
+        "grids",
+        "Every grid of the published plans (or of ``plan_id``), streamed: "
+        "GeoJSON, FlatGeobuf\nor GeoParquet.",
+    )  # fmt: skip
+)
+all_buildings = _layer_route("/buildings.{fmt}", "Every building")(
+    _whole_layer(
+        "buildings",
+        "Every building with its grid, streamed in constant memory: "
+        "GeoJSON, FlatGeobuf or\nGeoParquet (for a province's buildings).",
+    )  # fmt: skip
+)

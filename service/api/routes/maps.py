@@ -15,7 +15,7 @@ from gridmap.coords import shift_geometries
 from service import maps
 from service.api.cache import cached_response
 from service.api.deps import SessionDep, SettingsDep, wants_html
-from service.api.openapi_docs import GEOJSON, media_responses
+from service.api.openapi_docs import GEOJSON, media_responses, named_route
 from service.api.plans import MAX_PLAN_ID, VisiblePlan
 from service.api.responses import GEOJSON_MEDIA_TYPE, GeoJSONResponse
 from service.api.security import PrincipalDep
@@ -27,8 +27,9 @@ from service.storage.features import (
     get_grid,
     list_buildings,
     list_communities,
-    list_compounds,
+    list_features,
     list_grids,
+    list_layer,
     list_streets,
     require_plan_visible,
     resolve_plan,
@@ -223,83 +224,92 @@ def communities_data(request: Request, session: SessionDep, display: DisplayDep)
     return _cached(request, session, lambda: _data(page(), display, "communities"))
 
 
-@_data_route("/data/communities/{code}/grids.geojson", "Grids for a community map")
-def grids_data(
-    request: Request, session: SessionDep, code: str, plan_id: VisiblePlan, display: DisplayDep
-) -> Response:
-    """Grids of a community with staff names and roles, simplified for display."""
+def _plan_data(
+    layer: Literal["grids", "buildings"], name: str, doc: str, render: Callable[..., str]
+) -> Callable[..., Response]:
+    """The route of a community's grids or buildings for its map: ``render(session, page,
+    display)`` of the community's page of them (published plan, or ``plan_id``)."""
 
-    def render() -> str:
-        page = list_grids(session, community_code=code, plan_id=plan_id, as_geojson=False)
-        return _data(page, display, "grids", _staff_props(session, page))
+    def route(
+        request: Request, session: SessionDep, code: str, plan_id: VisiblePlan, display: DisplayDep
+    ) -> Response:
+        def text() -> str:
+            page = list_features(session, layer, community_code=code, plan_id=plan_id,
+                                 as_geojson=False)  # fmt: skip
+            return render(session, page, display)
 
-    return _cached(request, session, render, plan_id)
+        return _cached(request, session, text, plan_id)
 
-
-@_data_route("/data/communities/{code}/buildings.geojson", "Buildings of a community")
-def community_buildings_data(
-    request: Request, session: SessionDep, code: str, plan_id: VisiblePlan, display: DisplayDep
-) -> Response:
-    """Buildings of a community for display."""
-
-    def render() -> str:
-        page = list_buildings(session, community_code=code, plan_id=plan_id, as_geojson=False)
-        return _data(page, display, "buildings")
-
-    return _cached(request, session, render, plan_id)
+    return named_route(route, name, doc)
 
 
-@_data_route("/data/communities/{code}/streets.geojson", "Streets of a community")
-def community_streets_data(
-    request: Request, session: SessionDep, code: str, display: DisplayDep
-) -> Response:
-    """Streets crossing or touching a community, simplified for display."""
-    page = lambda: list_streets(session, community_code=code, as_geojson=False)  # noqa: E731
-    return _cached(request, session, lambda: _data(page(), display, "streets"))
+grids_data = _data_route("/data/communities/{code}/grids.geojson", "Grids for a community map")(
+    _plan_data(
+        "grids",
+        "grids_data",
+        "Grids of a community with staff names and roles, simplified for display.",
+        lambda s, page, d: _data(page, d, "grids", _staff_props(s, page)),
+    )  # fmt: skip
+)
+community_buildings_data = _data_route(
+    "/data/communities/{code}/buildings.geojson", "Buildings of a community"
+)(_plan_data("buildings", "community_buildings_data", "Buildings of a community for display.",
+             lambda _s, page, d: _data(page, d, "buildings")))  # fmt: skip
 
 
-@_data_route("/data/communities/{code}/compounds.geojson", "Compounds of a community")
-def community_compounds_data(
-    request: Request, session: SessionDep, code: str, display: DisplayDep
-) -> Response:
-    """Outlines of a community's compounds (小区), simplified for display."""
-    page = lambda: list_compounds(session, community_code=code, as_geojson=False)  # noqa: E731
-    return _cached(request, session, lambda: _data(page(), display, "compounds"))
+def _layer_data(layer: Literal["streets", "compounds"], doc: str) -> Callable[..., Response]:
+    """The route of a community's streets or compounds for its map."""
+
+    def route(request: Request, session: SessionDep, code: str, display: DisplayDep) -> Response:
+        page = lambda: list_layer(session, layer, community_code=code, as_geojson=False)  # noqa: E731
+        return _cached(request, session, lambda: _data(page(), display, layer))
+
+    return named_route(route, f"community_{layer}_data", doc)
 
 
-@_data_route("/data/grids/{grid_code}.geojson", "One grid for its map")
-def grid_data(
-    request: Request,
-    session: SessionDep,
-    grid_code: str,
-    plan_id: VisiblePlan,
-    offset: Offset = _OFFSET,
-) -> Response:
-    """One grid with its staff."""
-
-    def render() -> str:
-        grid = get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
-        page = FeaturePage([grid], 1)
-        return _data(page, _Display(offset, 0.0), "grids", _staff_props(session, page))
-
-    return _cached(request, session, render, plan_id)
+community_streets_data = _data_route(
+    "/data/communities/{code}/streets.geojson", "Streets of a community"
+)(_layer_data("streets", "Streets crossing or touching a community, simplified for display."))
+community_compounds_data = _data_route(
+    "/data/communities/{code}/compounds.geojson", "Compounds of a community"
+)(_layer_data("compounds", "Outlines of a community's compounds (小区), simplified for display."))
 
 
-@_data_route("/data/grids/{grid_code}/buildings.geojson", "Buildings of a grid")
-def grid_buildings_data(
-    request: Request,
-    session: SessionDep,
-    grid_code: str,
-    plan_id: VisiblePlan,
-    offset: Offset = _OFFSET,
-) -> Response:
-    """Buildings of a grid with floors, units and households."""
+def _grid_data(name: str, doc: str, render: Callable[..., str]) -> Callable[..., Response]:
+    """The route of one grid's data for its map: ``render(session, grid_code, plan_id,
+    offset)``."""
 
-    def render() -> str:
-        page = list_buildings(session, grid_code=grid_code, plan_id=plan_id, as_geojson=False)
-        return _data(page, _Display(offset, None), "buildings")
+    def route(
+        request: Request,
+        session: SessionDep,
+        grid_code: str,
+        plan_id: VisiblePlan,
+        offset: Offset = _OFFSET,
+    ) -> Response:
+        text = lambda: render(session, grid_code, plan_id, offset)  # noqa: E731
+        return _cached(request, session, text, plan_id)
 
-    return _cached(request, session, render, plan_id)
+    return named_route(route, name, doc)
+
+
+def _one_grid(session: Any, grid_code: str, plan_id: int | None, offset: Offset) -> str:
+    grid = get_grid(session, grid_code, plan_id=plan_id, as_geojson=False)
+    page = FeaturePage([grid], 1)
+    return _data(page, _Display(offset, 0.0), "grids", _staff_props(session, page))
+
+
+def _grid_buildings(session: Any, grid_code: str, plan_id: int | None, offset: Offset) -> str:
+    page = list_buildings(session, grid_code=grid_code, plan_id=plan_id, as_geojson=False)
+    return _data(page, _Display(offset, None), "buildings")
+
+
+grid_data = _data_route("/data/grids/{grid_code}.geojson", "One grid for its map")(
+    _grid_data("grid_data", "One grid with its staff.", _one_grid)
+)
+grid_buildings_data = _data_route(
+    "/data/grids/{grid_code}/buildings.geojson", "Buildings of a grid"
+)(_grid_data("grid_buildings_data", "Buildings of a grid with floors, units and households.",
+             _grid_buildings))  # fmt: skip
 
 
 def _page(
@@ -475,6 +485,18 @@ class _PlanPage:
         self.root = request.scope.get("root_path", "")
         self.visible = _page_plan(request, session, principal, plan_id)
 
+    def data_url(self, path: str, *, of_plan: bool = True) -> str:
+        """URL of the map data ``/maps/data/{path}.geojson`` for this basemap (and this plan:
+        ``of_plan``)."""
+        query = _query(maps.offset_for_basemap(self.basemap), self.plan_id if of_plan else None)
+        return f"{self.root}/maps/data/{path}.geojson{query}"
+
+    def page(self, title: str, bounds: Any, crumbs: list[tuple[str, str | None]],
+             downloads: list[tuple[str, str]]) -> maps.MapPage:  # fmt: skip
+        """The page around the map (with the place search)."""
+        return _page(self.request, self.settings, title, bounds, self.lang, self.basemap, crumbs,
+                     downloads, lookup=True)  # fmt: skip
+
 
 PlanPageDep = Annotated[_PlanPage, Depends()]
 
@@ -482,38 +504,30 @@ PlanPageDep = Annotated[_PlanPage, Depends()]
 @router.get("/communities/{code}", response_class=HTMLResponse, summary="Community map")
 def community_page(code: str, p: PlanPageDep) -> HTMLResponse:
     """A community's grids coloured by households, with labels, tooltips and buildings."""
-    request, session, plan_id, lang, basemap = p.request, p.session, p.plan_id, p.lang, p.basemap
+    session, plan_id, lang, basemap = p.session, p.plan_id, p.lang, p.basemap
     t, root, visible = p.t, p.root, p.visible
     community = get_community(session, code, as_geojson=False)
     if visible:
         resolve_plan(session, community_code=code, plan_id=plan_id)
     name = community.properties["community_name"]
     plan = f"?plan_id={plan_id}" if plan_id is not None else ""
-    page = _page(
-        request,
-        p.settings,
+    page = p.page(
         f"{name} {code}",
         community.geometry.bounds,
-        lang,
-        basemap,
         [(t["district"], f"{root}/maps?lang={lang}&basemap={basemap}"), (name, None)],
         [
             (t["grids"], f"{root}/downloads/communities/{code}/grids.geojson{plan}"),
             (t["buildings"], f"{root}/downloads/communities/{code}/buildings.geojson{plan}"),
         ],
-        lookup=True,
     )
-    offset = maps.offset_for_basemap(basemap)
-    q = _query(offset, plan_id)
+    data = f"communities/{code}"
     html = maps.community_map(
         page,
-        grids_url=f"{root}/maps/data/communities/{code}/grids.geojson{q}",
-        buildings_url=f"{root}/maps/data/communities/{code}/buildings.geojson{q}",
-        streets_url=f"{root}/maps/data/communities/{code}/streets.geojson{_query(offset, None)}",
-        compounds_url=(
-            f"{root}/maps/data/communities/{code}/compounds.geojson{_query(offset, None)}"
-        ),
-        base_url=f"{root}/maps/data/communities/{code}/base.geojson{_query(offset, None)}",
+        grids_url=p.data_url(f"{data}/grids"),
+        buildings_url=p.data_url(f"{data}/buildings"),
+        streets_url=p.data_url(f"{data}/streets", of_plan=False),
+        compounds_url=p.data_url(f"{data}/compounds", of_plan=False),
+        base_url=p.data_url(f"{data}/base", of_plan=False),
     )
     return _page_response(html, visible, plan_id)
 
@@ -532,28 +546,18 @@ def grid_page(grid_code: str, p: PlanPageDep) -> HTMLResponse:
     name = community.properties["community_name"]
     nav = f"lang={lang}&basemap={basemap}"
     plan = f"?plan_id={plan_id}" if plan_id is not None else ""
-    page = _page(
-        request,
-        p.settings,
+    page = p.page(
         f"{t['grid']} {grid_code}",
         bounds,
-        lang,
-        basemap,
         [
             (t["district"], f"{root}/maps?{nav}"),
             (name, f"{root}/maps/communities/{code}?{nav}{_plan_query(request)}"),
             (f"{maps.grid_title(grid_code, code, lang)} {grid_code}", None),
         ],
         [(t["buildings"], f"{root}/downloads/grids/{grid_code}/buildings.geojson{plan}")],
-        lookup=True,
     )
-    offset = maps.offset_for_basemap(basemap)
-    q = _query(offset, plan_id)
-    html = maps.grid_map(
-        page,
-        grid_url=f"{root}/maps/data/grids/{grid_code}.geojson{q}",
-        buildings_url=f"{root}/maps/data/grids/{grid_code}/buildings.geojson{q}",
-        base_url=f"{root}/maps/data/communities/{code}/base.geojson{_query(offset, None)}",
-        fit_outline=not visible,
-    )
+    html = maps.grid_map(page, grid_url=p.data_url(f"grids/{grid_code}"),
+                         buildings_url=p.data_url(f"grids/{grid_code}/buildings"),
+                         base_url=p.data_url(f"communities/{code}/base", of_plan=False),
+                         fit_outline=not visible)  # fmt: skip
     return _page_response(html, visible, plan_id)
