@@ -658,6 +658,17 @@ _MISSING_CSS = (
 )
 
 
+def _layer(
+    t: dict[str, Any],
+    key: str,
+    url: str,
+    spec: tuple[tuple[str, str], ...] = (),
+    **style: Any,
+) -> DataLayer:
+    """Layer ``key`` named by the page texts ``t``, its popup showing the fields of ``spec``."""
+    return DataLayer(key=key, name=t[key], url=url, fields=_fields(spec, t), **style)
+
+
 def base_layer(page: MapPage, url: str, building_tiles: VectorTiles | None = None) -> DataLayer:
     """The faint, non-interactive base of buildings and streets (canvas, under everything).
 
@@ -665,12 +676,11 @@ def base_layer(page: MapPage, url: str, building_tiles: VectorTiles | None = Non
     streets only."""
     if building_tiles is not None:
         building_tiles = replace(building_tiles, style=BASE_STYLES["building"])
-    return DataLayer(
-        key="base",
-        name=labels(page.lang)["base"],
-        url=url,
+    return _layer(
+        labels(page.lang),
+        "base",
+        url,
         tiles=building_tiles,
-        fields=[],
         interactive=False,
         canvas=True,
         style_key="layer",
@@ -709,11 +719,11 @@ def district_map(
     title = t["households"] if color_by == "households" else t["grid_count"]
     edges = [min(values, default=0), *breaks, max(values, default=0)]
     items = [(colors[i], f"{edges[i]:.0f} - {edges[i + 1]:.0f}") for i in range(len(colors))]
-    layer = DataLayer(
-        key="communities",
-        name=t["communities"],
-        url=communities_url,
-        fields=_fields(_COMMUNITY_FIELDS, t),
+    layer = _layer(
+        t,
+        "communities",
+        communities_url,
+        _COMMUNITY_FIELDS,
         color_by=color_by,
         breaks=breaks,
         colors=colors,
@@ -727,12 +737,11 @@ def district_map(
     layers.append(layer)
     if grids_url or grid_tiles:
         layers.append(
-            DataLayer(
-                key="grid_outlines",
-                name=t["grid_outlines"],
-                url=grids_url or "",
+            _layer(
+                t,
+                "grid_outlines",
+                grids_url or "",
                 tiles=grid_tiles,
-                fields=[],
                 stroke="#555555",
                 weight=0.8,
                 filled=False,
@@ -750,15 +759,11 @@ def district_map(
 
 def _grid_orders_layer(t: dict[str, Any], url: str) -> DataLayer:
     """Grids coloured by open work orders (``open``), switched on in the layer control."""
-    return DataLayer(
-        key="grid_orders",
-        name=t["grid_orders"],
-        url=url,
-        fields=[
-            ("grid_code", t["code"]),
-            ("open", t["open_orders"]),
-            ("overdue", t["overdue_orders"]),
-        ],
+    return _layer(
+        t,
+        "grid_orders",
+        url,
+        (("grid_code", "code"), ("open", "open_orders"), ("overdue", "overdue_orders")),
         color_by="open",
         breaks=ORDER_BREAKS,
         colors=ORDER_COLORS,
@@ -786,11 +791,11 @@ def community_map(
     buildings and streets beneath them.
     """
     t = labels(page.lang)
-    grids = DataLayer(
-        key="grids",
-        name=t["grids"],
-        url=grids_url,
-        fields=_fields(_GRID_FIELDS, t),
+    grids = _layer(
+        t,
+        "grids",
+        grids_url,
+        _GRID_FIELDS,
         color_by="households",
         breaks=GRID_BREAKS,
         colors=GRID_COLORS,
@@ -800,11 +805,11 @@ def community_map(
         weight=2,
         fill_opacity=_AREA_OPACITY,
     )
-    buildings = DataLayer(
-        key="buildings",
-        name=t["buildings"],
-        url=buildings_url,
-        fields=_fields(_BUILDING_FIELDS, t),
+    buildings = _layer(
+        t,
+        "buildings",
+        buildings_url,
+        _BUILDING_FIELDS,
         fill="#636363",
         stroke="#252525",
         weight=0.5,
@@ -816,11 +821,11 @@ def community_map(
     layers.append(grids)
     if compounds_url:
         layers.append(
-            DataLayer(
-                key="compounds",
-                name=t["compounds"],
-                url=compounds_url,
-                fields=_fields(_COMPOUND_FIELDS, t),
+            _layer(
+                t,
+                "compounds",
+                compounds_url,
+                _COMPOUND_FIELDS,
                 stroke="#6a3d9a",
                 weight=2,
                 filled=False,
@@ -830,11 +835,11 @@ def community_map(
         )
     if streets_url:
         layers.append(
-            DataLayer(
-                key="streets",
-                name=t["streets"],
-                url=streets_url,
-                fields=[("street_name", t["name"]), ("street_id", t["code"])],
+            _layer(
+                t,
+                "streets",
+                streets_url,
+                (("street_name", "name"), ("street_id", "code")),
                 stroke="#8c6d31",
                 weight=2,
                 filled=False,
@@ -859,22 +864,22 @@ def grid_map(
     ``fit_outline`` the map fits the outline once loaded (the page's extent was approximate).
     """
     t = labels(page.lang)
-    outline = DataLayer(
-        key="outline",
-        name=t["outline"],
-        url=grid_url,
-        fields=_fields(_GRID_FIELDS, t),
+    outline = _layer(
+        t,
+        "outline",
+        grid_url,
+        _GRID_FIELDS,
         fill="#ffffff",
         stroke="#d7301f",
         weight=3,
         fill_opacity=0.1,
         fit=fit_outline,
     )
-    buildings = DataLayer(
-        key="buildings",
-        name=t["buildings"],
-        url=buildings_url,
-        fields=_fields(_BUILDING_FIELDS, t),
+    buildings = _layer(
+        t,
+        "buildings",
+        buildings_url,
+        _BUILDING_FIELDS,
         color_by="households",
         breaks=[20, 50, 100],
         colors=COMMUNITY_COLORS[1:],
