@@ -24,7 +24,9 @@ import re
 from collections.abc import Iterable
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from service.api.middleware import HTTPMiddleware
 
 __all__ = ["SecurityHeaders", "API_POLICY", "page_policy", "inline_script_hashes", "is_private"]
 
@@ -74,16 +76,10 @@ def is_private(scope: Scope) -> bool:
     return bool(_PRIVATE_PATH.match(scope.get("path", "")))
 
 
-class SecurityHeaders:
+class SecurityHeaders(HTTPMiddleware):
     """Add the security headers above to every HTTP response."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         private = is_private(scope)
         held: list[Message] = []  # the start of an HTML answer, then its body parts
 

@@ -21,9 +21,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.types import Receive, Scope, Send
+
+from service.api.middleware import HTTPMiddleware
+
 __all__ = ["RejectControlCharacters", "control_character_problem"]
 
-Scope = dict[str, Any]
 
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -92,16 +95,10 @@ def _needs_body(content_type: str) -> bool:
     return content_type.startswith("application/x-www-form-urlencoded") or _is_json(content_type)
 
 
-class RejectControlCharacters:
+class RejectControlCharacters(HTTPMiddleware):
     """Answer ``400`` with a JSON detail to requests holding control characters (see module)."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
         body = b""
