@@ -346,8 +346,8 @@ class Store:
     def publish_many(self, plan_ids: Iterable[int]) -> None:
         """Publish several plans (of different communities) in ONE transaction.
 
-        Set-based (:func:`~service.storage.plans.publish_plans`): two ``UPDATE`` statements
-        whatever the number of plans; readers see all the old plans or all the new ones.
+        Set-based (:func:`~service.storage.plans.publish_plans`): two ``UPDATE`` statements per
+        500 plans, none per plan; readers see all the old plans or all the new ones.
         """
         with session_scope(self.engine) as session:
             publish_plans(session=session, plan_ids=plan_ids)
