@@ -440,7 +440,7 @@ async def published_response(
     coroutine, on the event loop; None when the revision cannot be checked without the
     database here (then use :func:`cached_response`). Concurrent misses may render twice."""
     watch: RevisionWatch | None = getattr(request.app.state, "revision_watch", None)
-    revision = watch.current() if watch is not None else None
+    revision = watch.current(wait=False) if watch is not None else None  # the event loop
     if revision is None:
         return None
     request.state.gridmap_revision = revision
@@ -606,7 +606,7 @@ class CachedAnswers:
                    scope["path"], scope["query_string"],
                    *((n, varying.get(n)) for n in wanted))  # fmt: skip
         watch: RevisionWatch | None = getattr(state, "revision_watch", None)
-        revision = watch.current() if watch is not None else None
+        revision = watch.current(wait=False) if watch is not None else None  # the event loop
         entry = cache.recall(address, revision.token) if revision is not None else None
         validity = entry.validity if entry is not None else None
         if entry is None or validity is None:

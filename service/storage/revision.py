@@ -142,30 +142,40 @@ class RevisionWatch:
         """Set (by this process's commits, or a notification): read the revision again."""
         _WATCHES.add(self)
 
-    def current(self) -> Revision | None:
-        """The store's revision now, or None if it cannot be checked here."""
-        if not self._enabled:
+    def current(self, *, wait: bool = True) -> Revision | None:
+        """The store's revision now, or None if it cannot be checked here.
+
+        ``wait=False`` (on the event loop): None rather than anything that waits (a connection
+        to open, the revision to read again after a change, another thread's check); the
+        caller then goes the way that reads it in a worker thread.
+        """
+        if not self._enabled or not self._lock.acquire(blocking=wait):
             return None
-        with self._lock:
-            try:
-                if self._conn is None:
-                    if self._failed_at is not None and time.monotonic() - self._failed_at < 1:
-                        return None  # tried less than a second ago
-                    self._connect()
-                    self._failed_at = None
-                self._poll()
-                if self.stale or time.monotonic() - self._checked > self.MAX_AGE_S:
-                    self.stale = False  # a commit from now on sets it again
-                    self._checked = time.monotonic()
-                    self._revision = _parse(self._fetch(_SQL_READ))
-                return self._revision
-            except Exception as exc:  # any driver error: answer None, connect again later
-                if self._failed_at is None:
-                    log.warning("revision watch: %s; reading the revision per request for now",
-                                type(exc).__name__)  # fmt: skip
-                self._failed_at = time.monotonic()
-                self._drop()
-                return None
+        try:
+            if self._conn is None:
+                if not wait or (
+                    self._failed_at is not None and time.monotonic() - self._failed_at < 1
+                ):
+                    return None  # not on the event loop; or tried less than a second ago
+                self._connect()
+                self._failed_at = None
+            self._poll()
+            if self.stale or time.monotonic() - self._checked > self.MAX_AGE_S:
+                if not wait:
+                    return None
+                self.stale = False  # a commit from now on sets it again
+                self._checked = time.monotonic()
+                self._revision = _parse(self._fetch(_SQL_READ))
+            return self._revision
+        except Exception as exc:  # any driver error: answer None, connect again later
+            if self._failed_at is None:
+                log.warning("revision watch: %s; reading the revision per request for now",
+                            type(exc).__name__)  # fmt: skip
+            self._failed_at = time.monotonic()
+            self._drop()
+            return None
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         """Close the watch's connection (it is opened again if :meth:`current` is called)."""

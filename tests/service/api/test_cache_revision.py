@@ -175,3 +175,20 @@ def test_a_new_vary_header_is_never_answered_from_older_addresses(names):
     assert cache.add_vary(names) is False  # addresses computed so far lack these values
     assert cache.add_vary(names) is True
     assert set(cache.vary_names) == {n.lower().encode() for n in names}
+
+
+def test_the_event_loop_never_waits_for_the_revision(toy_url):
+    engine = make_engine(toy_url)
+    watch = RevisionWatch(engine)
+    try:
+        assert watch.current(wait=False) is None  # no connection yet: not opened on the loop
+        first = watch.current()
+        assert first is not None and watch.current(wait=False) == first
+        watch.stale = True  # a commit seen: the revision must be read again
+        assert watch.current(wait=False) is None
+        assert watch.current() == first and watch.current(wait=False) == first
+        with watch._lock:  # another thread checking: the loop does not wait for it
+            assert watch.current(wait=False) is None
+    finally:
+        watch.close()
+        engine.dispose()
