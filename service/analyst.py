@@ -366,19 +366,28 @@ class DraftsNotSaved(GridmapError):
     ) -> None:  # fmt: skip
         self.community, self.saved = community, dict(saved)
         self.not_tried = codes[codes.index(community) + 1 :]
-        reason = _first_line(error)
+        reason, reason_zh = _first_line(error), _first_line(error, "zh")
         text = (f"the draft plan of community {community} was not saved ({reason}); "
                 f"{len(saved)} of {len(codes)} communities' drafts are saved")  # fmt: skip
+        zh = (f"社区{community}的方案草稿未保存（{reason_zh}）；"
+              f"{len(codes)}个社区中{len(saved)}个的草稿已保存")  # fmt: skip
         if self.not_tried:
             text += f", {len(self.not_tried)} not tried"
+            zh += f"，{len(self.not_tried)}个未尝试"
         text += "; nothing was published" if publish else ""
+        zh += "；未发布任何方案" if publish else ""
         text += ". Fix the cause and run the same command again: drafts already saved are kept"
-        super().__init__(text + " as they are and only the missing ones are written.")
+        zh += "。排除原因后再次运行同一命令：已保存的草稿保持不变，只写入缺少的草稿。"
+        super().__init__(text + " as they are and only the missing ones are written.", zh=zh)
 
 
-def _first_line(error: BaseException) -> str:
-    """``error`` in one line: the driver's message for a database error (no SQL, no values)."""
+def _first_line(error: BaseException, lang: str = "en") -> str:
+    """``error`` in one line: the driver's message for a database error (no SQL, no values);
+    a gridmap error's Chinese text with ``lang="zh"`` where it has one."""
     orig = getattr(error, "orig", None)  # sqlalchemy.exc.DBAPIError
+    if isinstance(error, GridmapError):
+        text = error.message(lang).strip().splitlines()
+        return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
     text = str(orig if orig is not None else error).strip().splitlines()
     return f"{type(orig or error).__name__}: {text[0] if text else ''}".rstrip(": ")
 

@@ -245,6 +245,9 @@ def test_a_failing_community_keeps_the_others_and_writes_nothing_of_its_own(
     text = str(error)
     assert CODES[2] in text and "OSError: disk full" in text and "nothing was published" in text
     assert "2 of 4" in text and "1 not tried" in text
+    zh = error.message("zh")  # what `gridmap plan partition` prints with --lang zh
+    assert zh.startswith(f"社区{CODES[2]}的方案草稿未保存（OSError: disk full）；4个社区中2个")
+    assert "1个未尝试" in zh and "未发布任何方案" in zh
     assert _published(store_url) == old  # publish waits for every draft
     for code in CODES:
         drafts = store.plans(code)
