@@ -2,9 +2,10 @@
 
 ``build_district_demo(url)`` generates a Bijiang-scale district (:mod:`geodata.make_district`),
 writes its files to a temporary folder and imports them as an office's files are imported,
-partitions every community in one call (one process per core), saves and publishes all plans
-in one transaction and gives the grids staff. Persons are left out unless asked for (a million
-rows, most of the import time). ``gridmap serve --demo --district`` calls it.
+partitions every community in one call (one process per core), saves each community's draft in
+its own transaction, publishes them all in one and gives the grids staff. Persons are left out
+unless asked for (a million rows, most of the import time).
+``gridmap serve --demo --district`` calls it.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def build_district_demo(
 def _partition_and_publish(
     store: Store, seed: int, jobs: int | None, step: Callable[[str], None] | None
 ) -> tuple[dict[str, int], int]:
-    """Partition every stored community in one call; save and publish in one transaction."""
+    """Partition every stored community in one call; save each community's draft in its own
+    transaction and publish them all in one."""
     total = len(store.communities())
     done: list[str] = []
 
