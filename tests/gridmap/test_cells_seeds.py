@@ -1,0 +1,69 @@
+"""Cells from building points where they hold the footprints; open ground seeds within reach."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from gridmap.geometry import cells
+from gridmap.geometry.cells import tessellate
+
+
+def _houses(n_x: int, n_y: int, size=(11.0, 10.0), gap=(5.0, 6.0)) -> np.ndarray:
+    w, d = size
+    return np.array(
+        [
+            shapely.box(
+                10 + i * (w + gap[0]),
+                10 + j * (d + gap[1]),
+                10 + i * (w + gap[0]) + w,
+                10 + j * (d + gap[1]) + d,
+            )  # fmt: skip
+            for i in range(n_x)
+            for j in range(n_y)
+        ],
+        dtype=object,
+    )
+
+
+def test_detached_houses_get_the_cells_of_their_points():
+    block = shapely.box(0, 0, 200, 120)
+    houses = _houses(10, 6)
+    points = cells.representative_points(houses)
+    quick = cells._point_cells(block, houses, points)
+    assert quick is not None
+    assert shapely.covers(quick, houses).all()
+    t = tessellate(block, houses, np.ones(len(houses), dtype=int))
+    assert t.n_cells == len(houses)
+    own = t.cells[t.building_cell]
+    assert shapely.covers(own, houses).all()
+    assert abs(shapely.area(t.faces).sum() - block.area) < 1e-6
+
+
+def test_a_terrace_beside_small_houses_keeps_the_outline_diagram():
+    block = shapely.box(0, 0, 120, 60)
+    slab = shapely.box(5, 20, 65, 32)  # 60 m long: the point bisector cuts it
+    small = [shapely.box(68, 20, 74, 26), shapely.box(68, 27, 74, 33)]
+    fps = np.array([slab, *small], dtype=object)
+    assert cells._point_cells(block, fps, cells.representative_points(fps)) is None
+    t = tessellate(block, fps, np.array([100, 5, 5]))
+    own = t.cells[t.building_cell]
+    assert shapely.covers(own, fps).all()
+    overlap = shapely.area(shapely.intersection(own[:, None], fps[None, :]))
+    np.fill_diagonal(overlap, 0.0)
+    assert overlap.max() < 1e-6
+
+
+def test_open_ground_seeds_left_out_are_nobodys_nearest():
+    rng = np.random.default_rng(3)
+    block = shapely.Polygon([(0, 0), (300, 0), (300, 40), (120, 40), (120, 140), (0, 140)])
+    xy = rng.uniform(-200, 500, (4000, 2))
+    xy = xy[~shapely.contains_xy(block, xy[:, 0], xy[:, 1])]
+    keep = cells._within_reach(block, xy)
+    assert 0 < keep.sum() < len(xy)  # far seeds do go
+    probe = rng.uniform((0, 0), (300, 140), (5000, 2))
+    probe = probe[shapely.contains_xy(block, probe[:, 0], probe[:, 1])]
+    nearest = np.argmin(
+        np.hypot(probe[:, None, 0] - xy[None, :, 0], probe[:, None, 1] - xy[None, :, 1]), axis=1
+    )
+    assert keep[nearest].all()
