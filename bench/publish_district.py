@@ -45,15 +45,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, func, select, text  # noqa: E402
+from sqlalchemy import Engine, func, select  # noqa: E402
 
-from bench.serving import fresh_postgis_database, write_results  # noqa: E402
+from bench.serving import (  # noqa: E402
+    CLOCK_TICKS,
+    cpu_ticks,
+    database_pids,
+    fresh_postgis_database,
+    write_results,
+)
 from service.storage import models as m  # noqa: E402
 from service.storage.session import session_scope  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_publishbench"
 SMOKE = {"columns": 3, "rows": 2, "scale": 0.2, "small": 1}
-_HZ = os.sysconf("SC_CLK_TCK")
 
 
 def _cpu() -> float:
@@ -61,36 +66,14 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _ticks(pids: set[int]) -> dict[int, int]:
-    """CPU clock ticks (user + system) used so far by each of ``pids`` still running."""
-    out = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[pid] = int(fields[11]) + int(fields[12])
-    return out
-
-
-def _backends(engine: Engine) -> set[int]:
-    """Process ids of the PostgreSQL server processes connected to the bench database."""
-    if engine.dialect.name != "postgresql":  # SpatiaLite runs inside this process
-        return set()
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT pid FROM pg_stat_activity "
-                                 "WHERE datname = current_database()"))  # fmt: skip
-        return {row[0] for row in rows}
-
-
 def timed(engine: Engine, work: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
     """Run ``work``; its result and wall, process CPU and database server CPU seconds."""
-    before = _ticks(_backends(engine))
+    before = cpu_ticks(database_pids(engine))
     wall, cpu = time.perf_counter(), _cpu()
     result = work()
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
-    after = _ticks(_backends(engine) | set(before))
-    server = sum(t - before.get(pid, 0) for pid, t in after.items()) / _HZ
+    after = cpu_ticks(database_pids(engine) | set(before))
+    server = sum(t - before.get(pid, 0) for pid, t in after.items()) / CLOCK_TICKS
     return result, {"wall": wall, "cpu": cpu, "server cpu": server}
 
 

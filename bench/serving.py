@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+"""Clock ticks a second: the unit of :func:`cpu_ticks`."""
 
 __all__ = [
     "ROOT",
@@ -24,6 +26,9 @@ __all__ = [
     "start_gridmap",
     "run_wrk",
     "cpu_seconds",
+    "cpu_ticks",
+    "database_pids",
+    "CLOCK_TICKS",
     "load_average",
     "smoke_store",
     "write_results",
@@ -91,10 +96,41 @@ def start_gridmap(database_url: str, port: int, root: Path = ROOT) -> subprocess
     return subprocess.Popen(cmd, env=env, cwd=root)
 
 
+def _ticks(pid: int) -> int:
+    """User + system CPU clock ticks of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _ticks(pid) / CLOCK_TICKS
+
+
+def cpu_ticks(pids: set[int]) -> dict[int, int]:
+    """CPU clock ticks (user + system) used so far by each of ``pids`` still running."""
+    out = {}
+    for pid in pids:
+        try:
+            out[pid] = _ticks(pid)
+        except OSError:  # the process has ended
+            continue
+    return out
+
+
+def database_pids(engine: Any, *, own: bool = True) -> set[int]:
+    """Process ids of the PostgreSQL server processes connected to ``engine``'s database; none
+    on SpatiaLite (it runs inside the process that uses it). ``own=False`` leaves out the one
+    serving this query (when ``engine`` only watches and does not do the measured work)."""
+    if engine.dialect.name != "postgresql":
+        return set()
+    from sqlalchemy import text
+
+    query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    if not own:
+        query += " AND pid <> pg_backend_pid()"
+    with engine.connect() as conn:
+        return {row[0] for row in conn.execute(text(query))}
 
 
 def load_average() -> float:

@@ -53,7 +53,10 @@ from bench.ogc_items_vs_tipg import (
     start_tipg,
 )
 from bench.serving import (
+    CLOCK_TICKS,
     ROOT,
+    cpu_ticks,
+    database_pids,
     free_port,
     run_wrk,
     smoke_store,
@@ -103,39 +106,14 @@ def _lua_script(path: str, tiles: list[morecantile.Tile]) -> Path:
     return script
 
 
-def _ticks(pids: set[int]) -> dict[int, int]:
-    """CPU clock ticks (user + system) used so far by each of ``pids`` still running."""
-    out = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[pid] = int(fields[11]) + int(fields[12])
-    return out
-
-
-def _db_backends(engine: Any) -> set[int]:
-    """Process ids of the PostgreSQL backends connected to the bench database (not this one)."""
-    if engine.dialect.name != "postgresql":  # SpatiaLite runs inside the server process
-        return set()
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = "
-                                 "current_database() AND pid <> pg_backend_pid()"))  # fmt: skip
-        return {row[0] for row in rows}
-
-
 def _measured_run(url: str, server: int, engine: Any, **opts: Any) -> dict[str, float]:
     """One wrk run, with the CPU time the server and its database backends spent per request
     (a figure the machine's other load hardly changes, unlike requests/s)."""
-    before = _ticks({server} | _db_backends(engine))
+    before = cpu_ticks({server} | database_pids(engine, own=False))
     result = run_wrk(url, **opts)
-    after = _ticks({server} | _db_backends(engine) | set(before))
+    after = cpu_ticks({server} | database_pids(engine, own=False) | set(before))
     used = sum(t - before.get(pid, 0) for pid, t in after.items())
-    return {**result, "cpu_ms_per_request": used * 1000 / _HZ / result["requests"]}
-
-
-_HZ = os.sysconf("SC_CLK_TCK")
+    return {**result, "cpu_ms_per_request": used * 1000 / CLOCK_TICKS / result["requests"]}
 
 
 def _start(name: str, db: str, port: int, tipg_venv: Path, before: Path | None) -> subprocess.Popen:

@@ -48,3 +48,29 @@ def test_bench_script_runs_in_smoke_mode(script: str, tmp_path: Path) -> None:
 def test_every_bench_script_has_a_smoke_run() -> None:
     scripts = {p.name for p in BENCH.glob("*.py") if "__main__" in p.read_text()}
     assert scripts - set(SMOKE) == set(), "bench scripts without a smoke run in this test"
+
+
+def test_cpu_ticks_leave_out_ended_processes() -> None:
+    from bench.serving import CLOCK_TICKS, cpu_seconds, cpu_ticks
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    sum(i * i for i in range(300_000))  # some CPU time of this process
+    ticks = cpu_ticks({os.getpid(), ended.pid})
+    assert set(ticks) == {os.getpid()} and ticks[os.getpid()] > 0
+    assert cpu_seconds(os.getpid()) >= ticks[os.getpid()] / CLOCK_TICKS
+
+
+def test_database_pids_with_and_without_the_asking_connection(engine) -> None:
+    from sqlalchemy import text
+
+    from bench.serving import database_pids
+
+    if engine.dialect.name != "postgresql":  # SpatiaLite runs inside this process
+        assert database_pids(engine) == set() == database_pids(engine, own=False)
+        return
+    with engine.connect() as conn:
+        busy = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert busy in database_pids(engine) and busy in database_pids(engine, own=False)
+        asking = database_pids(engine) - database_pids(engine, own=False)
+    assert len(asking) == 1 and busy not in asking
