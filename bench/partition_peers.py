@@ -262,7 +262,7 @@ def realistic(seeds, spopt_cases):
             if f"seed{seed}{'-tower640' if tower else ''}" in spopt_cases:
                 runs.append(run_spopt(tess, graph, bld, st))
             rows += [{"case": case, **{k: v for k, v in r.items() if k[0] != "_"}} for r in runs]
-            print(pd.DataFrame(rows[-len(runs) :]).to_string(index=False), flush=True)
+            print(f"{case}: done", file=sys.stderr, flush=True)  # the table comes at the end
     return pd.DataFrame(rows)
 
 
@@ -279,7 +279,7 @@ def small(seeds, cpsat_seconds, gerrychain=True):
         if cpsat_seconds > 0:
             runs.append(run_cpsat(tess, graph, bld, None, k, cpsat_seconds))
         rows += [{"case": case, **{k: v for k, v in r.items() if k[0] != "_"}} for r in runs]
-        print(pd.DataFrame(rows[-len(runs) :]).to_string(index=False), flush=True)
+        print(f"{case}: done", file=sys.stderr, flush=True)  # the table comes at the end
     return pd.DataFrame(rows)
 
 
@@ -395,7 +395,7 @@ def district(scales, jobs: int, seed: int) -> pd.DataFrame:
                "--jobs", str(jobs), "--seed", str(seed)]  # fmt: skip
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
+        print(f"scale {scale}: done", file=sys.stderr, flush=True)  # the table comes at the end
     return pd.DataFrame(rows)
 
 
