@@ -96,6 +96,28 @@ def assert_one_language(output: str, lang: str, data: set[str]) -> None:
     assert repeated_lines(output) == [], output
 
 
+def _run(args: list[str], exit_code: int = 0) -> str:
+    """stdout and stderr of ``gridmap *args`` (120 columns), which must exit with ``exit_code``."""
+    res = runner.invoke(app, args, env={"COLUMNS": "120"})
+    assert res.exit_code == exit_code, res.output
+    return res.stdout + res.stderr
+
+
+def _partition(files: office_files.OfficeFiles, out: Path, lang: str, exit_code: int = 0) -> str:
+    """The output of ``gridmap partition`` of ``files`` to ``out`` in ``lang``."""
+    args = ["partition", *files.partition_args(), "--out", str(out), "--jobs", "1"]
+    return _run([*args, "--lang", lang], exit_code)
+
+
+def _import_args(files: office_files.OfficeFiles, tmp_path: Path, lang: str) -> list[str]:
+    """``gridmap import`` of ``files`` into a SpatiaLite store in ``tmp_path``, in ``lang``."""
+    args = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang,
+            "--report-dir", str(tmp_path / "rep")]  # fmt: skip
+    for entity, path in files.sources().items():
+        args += [f"--{plural(entity)}", str(path)]
+    return args
+
+
 def test_the_checks_catch_the_other_language():
     data = {"清水塘小区", "buildings.shp"}
     zh = (
@@ -134,11 +156,7 @@ def _bare(files: office_files.OfficeFiles) -> office_files.OfficeFiles:
 @pytest.mark.parametrize("name", sorted(_SETS))
 def test_partition_prints_one_language(name, lang, tmp_path):
     files = _SETS[name](tmp_path / "in")
-    out = tmp_path / "grids.geojson"
-    res = runner.invoke(app, ["partition", *files.partition_args(), "--out", str(out),
-                              "--jobs", "1", "--lang", lang])  # fmt: skip
-    assert res.exit_code == 0, res.output
-    output = res.stdout + res.stderr
+    output = _partition(files, tmp_path / "grids.geojson", lang)
     assert_one_language(output, lang, data_text(*files.sources().values()))
     zh_note, en_note = _NOTE[name]
     assert (zh_note if lang == "zh" else en_note) in output
@@ -152,14 +170,8 @@ def test_import_prints_one_language(lang, tmp_path):
     files = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
     roster = office_files.persons_roster(tmp_path, rows=40)  # GBK, no person ids
     households = Path(geodata.get_path("households.csv"))
-    args = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang,
-            "--report-dir", str(tmp_path / "rep"), "--households", str(households),
-            "--persons", str(roster)]  # fmt: skip
-    for entity, path in files.sources().items():
-        args += [f"--{plural(entity)}", str(path)]
-    res = runner.invoke(app, args, env={"COLUMNS": "120"})
-    assert res.exit_code == 0, res.output
-    output = res.stdout + res.stderr
+    args = _import_args(files, tmp_path, lang)
+    output = _run([*args, "--households", str(households), "--persons", str(roster)])
     assert_one_language(output, lang, data_text(*files.sources().values(), roster, households))
     if lang == "zh":
         assert "人口花名册.csv：40 个人员没有编号，已生成" in output
@@ -188,13 +200,7 @@ def test_rows_without_coordinates_are_said_in_the_language_not_warned(lang, tmp_
     table = pd.read_csv(files.buildings, dtype=str)
     table.loc[[3, 7], "经度"] = "东经"  # typed where a number belongs
     table.to_csv(files.buildings, index=False)
-    args = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang,
-            "--report-dir", str(tmp_path / "rep")]  # fmt: skip
-    for entity, path in files.sources().items():
-        args += [f"--{plural(entity)}", str(path)]
-    res = runner.invoke(app, args, env={"COLUMNS": "120"})
-    assert res.exit_code == 0, res.output
-    output = res.stdout + res.stderr
+    output = _run(_import_args(files, tmp_path, lang))
     assert_one_language(output, lang, data_text(*files.sources().values()))
     assert "Warning" not in output
     said = ("楼栋_经纬度.csv：数据行 4、8 的经纬度不是数字" if lang == "zh" else
@@ -207,9 +213,8 @@ def test_redistrict_prints_one_language(lang, tmp_path):
     """A plan from GBK Shapefiles repaired against a GBK lon/lat CSV with three towers grown."""
     shp = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
     grids, assignments = tmp_path / "grids.geojson", tmp_path / "assignments.csv"
-    res = runner.invoke(app, ["partition", *shp.partition_args(), "--out", str(grids),
-                              "--assignments", str(assignments), "--jobs", "1"])  # fmt: skip
-    assert res.exit_code == 0, res.output
+    _run(["partition", *shp.partition_args(), "--out", str(grids),
+          "--assignments", str(assignments), "--jobs", "1"])  # fmt: skip
     table = office_files.buildings_lonlat_csv(tmp_path / "csv")
     now = pd.read_csv(table.buildings, dtype={"楼栋编号": str})
     now.loc[now["楼栋编号"].isin(["B00001", "B00002", "B00003"]), "户数"] += 200
@@ -218,9 +223,7 @@ def test_redistrict_prints_one_language(lang, tmp_path):
             "--buildings", str(table.buildings), "--communities", str(shp.communities),
             "--streets", str(shp.streets), "--compounds", str(shp.compounds),
             "--out", str(tmp_path / "new.geojson"), "--jobs", "1", "--lang", lang]  # fmt: skip
-    res = runner.invoke(app, args)
-    assert res.exit_code == 0, res.output
-    output = res.stdout + res.stderr
+    output = _run(args)
     assert_one_language(output, lang, data_text(*shp.sources().values(), table.buildings))
     if lang == "zh":
         assert "楼栋_经纬度.csv：不是 UTF-8 文字，文字以 GB18030 读取" in output
@@ -309,10 +312,7 @@ def _readable_text(*paths: Path) -> set[str]:
 def test_partition_refuses_a_bad_file_in_one_language(name, lang, tmp_path):
     files = _BAD_SETS[name](tmp_path / "in")
     out = tmp_path / "grids.geojson"
-    res = runner.invoke(app, ["partition", *files.partition_args(), "--out", str(out),
-                              "--jobs", "1", "--lang", lang])  # fmt: skip
-    assert res.exit_code == 2, res.output
-    output = res.stdout + res.stderr
+    output = _partition(files, out, lang, exit_code=2)
     assert_one_language(output, lang, _readable_text(*files.sources().values()))
     assert output.startswith("错误：" if lang == "zh" else "error: "), output
     zh_said, en_said = _REFUSED[name]
@@ -337,13 +337,7 @@ def test_import_refuses_a_bad_file_in_one_language(name, lang, tmp_path, request
     if (name, lang) in _IMPORT_GAPS:
         request.applymarker(pytest.mark.xfail(reason=_IMPORT_GAPS[name, lang], strict=True))
     files = _BAD_SETS[name](tmp_path / "in")
-    args = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang,
-            "--report-dir", str(tmp_path / "rep")]  # fmt: skip
-    for entity, path in files.sources().items():
-        args += [f"--{plural(entity)}", str(path)]
-    res = runner.invoke(app, args, env={"COLUMNS": "120"})
-    assert res.exit_code == 1, res.output
-    output = res.stdout + res.stderr
+    output = _run(_import_args(files, tmp_path, lang), exit_code=1)
     heading = (
         "导入失败，未写入任何内容：" if lang == "zh" else "Import failed, nothing was written: "
     )
