@@ -198,7 +198,7 @@ def bulk_insert(
                     if progress:
                         progress(min(start + chunk, n), n)
         else:
-            with _sqlite_cache(raw):
+            with _sqlite_cache(raw), _sqlite_index_after(raw, table):
                 for start in range(0, n, chunk):
                     cursor.executemany(statement, rows[start : start + chunk])
                     if progress:
@@ -237,6 +237,59 @@ def _sqlite_mark(column: Any) -> str:
     if isinstance(column.type, Geometry):
         return f"GeomFromWKB(?, {int(column.type.srid)})"
     return "?"
+
+
+@contextmanager
+def _sqlite_index_after(raw: Any, table: Table) -> Iterator[None]:
+    """SpatiaLite: fill the R*Tree and the insert time stamp of each geometry column once after
+    the block instead of per row by its AFTER INSERT triggers (``gii_…``, ``tmi_…``).
+
+    The triggers are dropped and re-created from their own stored SQL inside the open
+    transaction (SQLite DDL is transactional: a failure rolls them back with the rows); the
+    geometry type check (``ggi_…``) still runs per row. Outside a transaction nothing changes.
+    """
+    columns = [c.name for c in table.columns if isinstance(c.type, Geometry)]
+    names = [f"{kind}_{table.name}_{c}" for c in columns for kind in ("gii", "tmi")]
+    if not names or not raw.in_transaction:
+        yield
+        return
+    marks = ", ".join("?" * len(names))
+    triggers = dict(raw.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                f"AND name IN ({marks})", names).fetchall())  # fmt: skip
+    if not triggers:
+        yield
+        return
+    last = raw.execute(f'SELECT coalesce(max(ROWID), 0) FROM "{table.name}"').fetchone()[0]
+    for name in triggers:
+        raw.execute(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    finally:  # rows a failed statement left are indexed too: the caller may go on
+        if raw.in_transaction:  # else a RAISE(ROLLBACK) undid the rows and the DROPs already
+            _sqlite_index_rows(raw, table, columns, triggers, last)
+
+
+def _sqlite_index_rows(
+    raw: Any, table: Table, columns: list[str], triggers: dict[str, str], last: int
+) -> None:
+    """What the dropped AFTER INSERT triggers would have done for the rows after ROWID
+    ``last``; then the triggers again."""
+    for column in columns:
+        if f"gii_{table.name}_{column}" in triggers:  # as RTreeAlign: the MBR of each geometry
+            raw.execute(
+                f'INSERT INTO "idx_{table.name}_{column}" (pkid, xmin, xmax, ymin, ymax) '
+                f'SELECT ROWID, MbrMinX("{column}"), MbrMaxX("{column}"), MbrMinY("{column}"), '
+                f'MbrMaxY("{column}") FROM "{table.name}" WHERE ROWID > ? '
+                f'AND "{column}" IS NOT NULL', (last,),
+            )  # fmt: skip
+        if f"tmi_{table.name}_{column}" in triggers:
+            raw.execute(
+                "UPDATE geometry_columns_time SET last_insert = "
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE Lower(f_table_name) = Lower(?) "
+                "AND Lower(f_geometry_column) = Lower(?)", (table.name, column),
+            )  # fmt: skip
+    for sql in triggers.values():
+        raw.execute(sql)
 
 
 @contextmanager

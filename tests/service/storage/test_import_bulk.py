@@ -102,3 +102,88 @@ def test_bulk_insert_refuses_nul_and_names_the_table_of_a_failed_row(session):
 def test_tables_with_other_python_defaults_are_left_to_core_inserts():
     assert can_bulk_insert(m.Person.__table__, ["id", "id_number", "phone"])
     assert not can_bulk_insert(m.Plan.__table__, ["community_code"])  # status, created_at …
+
+
+def _schema(session) -> list[tuple]:
+    return session.execute(text("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                                "ORDER BY type, name")).all()  # fmt: skip
+
+
+_INDEXED = [("building", "geom"), ("building", "footprint"), ("household", "geom")]
+
+
+def _rtree(session, table: str, column: str) -> list[tuple]:
+    return session.execute(text(f"SELECT pkid, xmin, xmax, ymin, ymax FROM idx_{table}_{column} "
+                                "ORDER BY pkid")).all()  # fmt: skip
+
+
+def test_spatialite_bulk_load_fills_the_spatial_index_once_as_its_triggers_would(session):
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SpatiaLite's R*Tree triggers")
+    from service.storage.paging import bbox_clause
+
+    schema = _schema(session)
+    _parents(session)  # B1 goes through the per-row triggers
+    points = [shapely.Point(106 + i * 0.0003, 27 + (i % 7) * 0.0002) for i in range(60)]
+    ids = [f"N{i}" for i in range(60)]
+    rings = [shapely.MultiPolygon([p.buffer(0.0001, 4)]) if i % 3 else None
+             for i, p in enumerate(points)]  # fmt: skip
+    bulk_insert(session, m.Building.__table__, {
+        "id": ids, "geom": [None if i == 5 else p for i, p in enumerate(points)],
+        "footprint": rings,
+    })  # fmt: skip
+    bulk_insert(session, m.Household.__table__, {
+        "id": [f"H{i}" for i in range(60)], "building_id": ids,
+        "geom": [p if i % 4 else None for i, p in enumerate(points)],
+    })  # fmt: skip
+    session.commit()
+    assert _schema(session) == schema  # the AFTER INSERT triggers are back, unchanged
+    box = (106.004, 27.0003, 106.011, 27.0009)
+    area = shapely.box(*box)
+    for model, column, shapes, names in [
+        (m.Building, "geom", [shapely.Point(106, 27)] + points, ["B1", *ids]),
+        (m.Building, "footprint", [None, *rings], ["B1", *ids]),
+        (m.Household, "geom", [p if i % 4 else None for i, p in enumerate(points)],
+         [f"H{i}" for i in range(60)]),
+    ]:  # fmt: skip
+        if model is m.Building and column == "geom":
+            shapes[6] = None  # N5 has none
+        want = {n for n, s in zip(names, shapes, strict=True) if s is not None
+                and s.intersects(area)}  # fmt: skip
+        found = set(session.scalars(select(model.id).where(
+            bbox_clause(session, getattr(model, column), box))))  # fmt: skip
+        assert found == want and len(want) > 3, (model.__tablename__, column)
+    stored = {c: _rtree(session, *c) for c in _INDEXED}
+    assert len(stored[("building", "geom")]) == 60  # B1 and the 59 new points
+    for table, column in _INDEXED:  # what RTreeAlign per row (the triggers) writes
+        session.execute(text(f"DELETE FROM idx_{table}_{column}"))
+        session.execute(text(f"SELECT RTreeAlign('idx_{table}_{column}', ROWID, {column}) "
+                             f"FROM {table} WHERE {column} IS NOT NULL")).all()  # fmt: skip
+        assert _rtree(session, table, column) == stored[(table, column)], (table, column)
+    session.rollback()
+    last = session.execute(text("SELECT last_insert FROM geometry_columns_time "
+                                "WHERE f_table_name = 'household'")).scalar()  # fmt: skip
+    assert last and not last.startswith("1970")
+
+
+def test_spatialite_bulk_load_that_fails_leaves_the_triggers_and_index_as_they_were(session):
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SpatiaLite's R*Tree triggers")
+    from sqlalchemy.exc import DBAPIError
+
+    schema = _schema(session)
+    _parents(session)
+    session.commit()
+    before = {c: _rtree(session, *c) for c in _INDEXED}
+    points = [shapely.Point(106.001, 27.001), shapely.Point(106.002, 27.002)]
+    with pytest.raises(DBAPIError):  # duplicate id: the statement fails, the transaction stays
+        bulk_insert(session, m.Building.__table__, {"id": ["N1", "B1"], "geom": points})
+    assert _schema(session) == schema  # triggers re-created within the transaction
+    session.rollback()
+    with pytest.raises(DBAPIError):  # a polygon where a point belongs: RAISE(ROLLBACK)
+        bulk_insert(session, m.Building.__table__,
+                    {"id": ["N1", "N2"], "geom": [points[0], points[1].buffer(1)]})  # fmt: skip
+    session.rollback()
+    assert _schema(session) == schema
+    assert {c: _rtree(session, *c) for c in _INDEXED} == before
+    assert session.scalars(select(m.Building.id)).all() == ["B1"]
