@@ -48,8 +48,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, func, select  # noqa: E402
 
 from bench.serving import (  # noqa: E402
-    CLOCK_TICKS,
-    cpu_ticks,
+    cpu_spent,
     database_pids,
     fresh_postgis_database,
     write_results,
@@ -68,12 +67,13 @@ def _cpu() -> float:
 
 def timed(engine: Engine, work: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
     """Run ``work``; its result and wall, process CPU and database server CPU seconds."""
-    before = cpu_ticks(database_pids(engine))
-    wall, cpu = time.perf_counter(), _cpu()
-    result = work()
-    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
-    after = cpu_ticks(database_pids(engine) | set(before))
-    server = sum(t - before.get(pid, 0) for pid, t in after.items()) / CLOCK_TICKS
+
+    def measured() -> tuple[Any, float, float]:
+        wall, cpu = time.perf_counter(), _cpu()
+        result = work()
+        return result, time.perf_counter() - wall, _cpu() - cpu
+
+    (result, wall, cpu), server = cpu_spent(lambda: database_pids(engine), measured)
     return result, {"wall": wall, "cpu": cpu, "server cpu": server}
 
 

@@ -53,9 +53,8 @@ from bench.ogc_items_vs_tipg import (
     start_tipg,
 )
 from bench.serving import (
-    CLOCK_TICKS,
     ROOT,
-    cpu_ticks,
+    cpu_spent,
     database_pids,
     free_port,
     run_wrk,
@@ -109,11 +108,9 @@ def _lua_script(path: str, tiles: list[morecantile.Tile]) -> Path:
 def _measured_run(url: str, server: int, engine: Any, **opts: Any) -> dict[str, float]:
     """One wrk run, with the CPU time the server and its database backends spent per request
     (a figure the machine's other load hardly changes, unlike requests/s)."""
-    before = cpu_ticks({server} | database_pids(engine, own=False))
-    result = run_wrk(url, **opts)
-    after = cpu_ticks({server} | database_pids(engine, own=False) | set(before))
-    used = sum(t - before.get(pid, 0) for pid, t in after.items())
-    return {**result, "cpu_ms_per_request": used * 1000 / CLOCK_TICKS / result["requests"]}
+    result, used = cpu_spent(lambda: {server} | database_pids(engine, own=False),
+                             lambda: run_wrk(url, **opts))  # fmt: skip
+    return {**result, "cpu_ms_per_request": used * 1000 / result["requests"]}
 
 
 def _start(name: str, db: str, port: int, tipg_venv: Path, before: Path | None) -> subprocess.Popen:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,21 @@ def test_cpu_ticks_leave_out_ended_processes() -> None:
     ticks = cpu_ticks({os.getpid(), ended.pid})
     assert set(ticks) == {os.getpid()} and ticks[os.getpid()] > 0
     assert cpu_seconds(os.getpid()) >= ticks[os.getpid()] / CLOCK_TICKS
+
+
+def test_cpu_spent_counts_the_work_of_the_named_processes() -> None:
+    from bench.serving import CLOCK_TICKS, cpu_spent
+
+    def burn() -> str:
+        deadline = time.process_time() + 0.3
+        while time.process_time() < deadline:
+            pass
+        return "done"
+
+    result, spent = cpu_spent(lambda: {os.getpid()}, burn)
+    assert result == "done" and 0.3 - 2 / CLOCK_TICKS <= spent < 5
+    result, spent = cpu_spent(set, burn)  # no process named: nothing counted
+    assert result == "done" and spent == 0
 
 
 def test_database_pids_with_and_without_the_asking_connection(engine) -> None:
