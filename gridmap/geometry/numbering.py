@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gridmap.errors import InputError
+from gridmap.planerrors import plan_error
 
 __all__ = ["grid_codes", "MAX_GRIDS_PER_COMMUNITY"]
 
@@ -39,16 +39,11 @@ def grid_codes(
     if not (
         isinstance(community_code, str) and len(community_code) == 12 and community_code.isdigit()
     ):
-        raise InputError(
-            f"Community code {community_code!r} is not a 12-digit statistical division code; "
-            "fix the community_code column."
-        )
+        raise plan_error("bad_community_code", community_code=community_code)
     n = len(x)
     if n > MAX_GRIDS_PER_COMMUNITY:
-        raise InputError(
-            f"Community {community_code} would get {n} grids, more than the "
-            f"{MAX_GRIDS_PER_COMMUNITY} a 3-digit sequence allows; split the community or raise "
-            "the household bounds."
+        raise plan_error(
+            "too_many_grids", community_code=community_code, n=n, most=MAX_GRIDS_PER_COMMUNITY
         )
     y = np.asarray(y, dtype=float)
     height = row_height if row_height > 0 else 1.0

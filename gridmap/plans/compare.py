@@ -21,8 +21,8 @@ import shapely
 
 from gridmap.constraints import grid_count_range, household_bounds
 from gridmap.crs import projected_crs_for
-from gridmap.errors import InputError
 from gridmap.geometry.metrics import polsby_popper
+from gridmap.planerrors import plan_error
 from gridmap.plans.partition import PartitionResult, partition
 
 __all__ = [
@@ -157,7 +157,7 @@ def compare_plans(
     ([['x1', True], ['x2', True]], 100)
     """
     if match not in (MATCH_CODE, MATCH_OVERLAP):
-        raise InputError(f"match must be {MATCH_CODE!r} or {MATCH_OVERLAP!r}, not {match!r}.")
+        raise plan_error("bad_match", match=match, choices=[MATCH_CODE, MATCH_OVERLAP])
     grids_a, assign_a = _parts(a)
     grids_b, assign_b = _parts(b)
     hh = pd.Series(
@@ -331,10 +331,7 @@ def plans_by_grid_count(
     '5 grid(s) of at least 300 households need 1500, more than 1200.'
     """
     if len(community) != 1:
-        raise InputError(
-            f"plans_by_grid_count takes one community, got {len(community)} rows; select one "
-            "with communities[communities.community_code == code]."
-        )
+        raise plan_error("one_community", rows=len(community))
     inside = _buildings_inside(community, buildings)
     households = pd.to_numeric(inside["households"]).fillna(0)
     total = int(households.sum())
@@ -343,7 +340,7 @@ def plans_by_grid_count(
     rest = total - int(households[households > max_households].sum())
     wanted = allowed if counts is None else [int(k) for k in counts]
     if any(k < 1 for k in wanted):
-        raise InputError(f"counts must be whole numbers of grids of at least 1, got {wanted}.")
+        raise plan_error("bad_counts", counts=wanted)
     rows, plans = [], {}
     for k in wanted:
         why = _impossible(k, inside, households, min_households, max_households)
@@ -533,10 +530,7 @@ def plan_scores(table: pd.DataFrame, weights: dict[str, float] | None = None) ->
     weights = PLAN_SCORE_WEIGHTS if weights is None else weights
     unknown = set(weights) - set(PLAN_SCORE_WEIGHTS)
     if unknown or sum(weights.values()) <= 0:
-        raise InputError(
-            f"weights take the parts {sorted(PLAN_SCORE_WEIGHTS)} with a positive sum; got "
-            f"{weights}."
-        )
+        raise plan_error("bad_weights", parts=sorted(PLAN_SCORE_WEIGHTS), weights=dict(weights))
     has_plan = table["note"].eq("") if "note" in table else pd.Series(True, index=table.index)
     num = table.apply(pd.to_numeric, errors="coerce") if len(table) else table
     boundary = num["boundary_km"].where(has_plan)

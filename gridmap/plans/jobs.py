@@ -22,8 +22,8 @@ from shapely.geometry.base import BaseGeometry
 
 from gridmap.constraints import Bounds
 from gridmap.crs import check_same_crs, projected_crs_for
-from gridmap.errors import DuplicateIdError, InputError, InvalidGeometryError
 from gridmap.geometry.cells import representative_points
+from gridmap.planerrors import plan_error
 from gridmap.problems import Problem, outside_message
 from gridmap.streets import boundary_streets, street_names
 
@@ -101,26 +101,18 @@ def check_columns(
             continue
         missing = [c for c in cols if c not in frame.columns]
         if missing:
-            raise InputError(
-                f"{name} lack column(s) {missing}; rename the matching columns "
-                "(the CLI has --id-field, --households-field and --community-code-field)."
-            )
+            raise plan_error("lack_columns", name=name, missing=missing)
     _check_unique(communities["community_code"].astype(str), "community_code", "communities")
     _check_unique(buildings["building_id"].astype(str), "building_id", "buildings")
     bad_code = ~communities["community_code"].astype(str).str.fullmatch(r"\d{12}")
     if bad_code.any():
-        raise InputError(
-            f"Community code(s) {communities['community_code'][bad_code].astype(str).tolist()[:5]} "
-            "are not 12-digit statistical division codes; fix the community_code column."
-        )
+        codes = communities["community_code"][bad_code].astype(str).tolist()
+        raise plan_error("bad_community_codes", codes=codes[:5])
     hh = pd.to_numeric(buildings["households"], errors="coerce")
     bad = hh.isna() | (hh < 0) | (hh != np.floor(hh))
     if bad.any():
         ids = buildings["building_id"][bad].astype(str).tolist()
-        raise InputError(
-            f"{int(bad.sum())} building(s) have a missing, negative or fractional household "
-            f"count: {ids[:10]}. Enter a whole number >= 0 (0 for schools, markets, offices)."
-        )
+        raise plan_error("bad_households", n=int(bad.sum()), ids=ids[:10])
     for frame, name, idcol in (
         (communities, "communities", "community_code"),
         (buildings, "buildings", "building_id"),
@@ -128,16 +120,14 @@ def check_columns(
         geom = frame.geometry
         empty = geom.isna() | geom.is_empty
         if empty.any():
-            raise InvalidGeometryError(
-                f"{name} with empty or missing geometry: "
-                f"{frame[idcol][empty].astype(str).tolist()[:10]}. Draw them or drop them."
-            )
+            ids = frame[idcol][empty].astype(str).tolist()[:10]
+            raise plan_error("empty_geometry", name=name, ids=ids)
 
 
 def _check_unique(values: pd.Series, column: str, name: str) -> None:
     dup = values[values.duplicated()].unique().tolist()
     if dup:
-        raise DuplicateIdError(f"{name} repeat {column} {dup[:10]}; every {column} must be unique.")
+        raise plan_error("duplicate_ids", name=name, column=column, ids=dup[:10])
 
 
 def make_jobs(

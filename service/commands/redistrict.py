@@ -24,18 +24,18 @@ __all__ = ["redistrict_command"]
 def _read_assignments(path: Path) -> pd.DataFrame:
     import pandas as pd
 
-    from gridmap.errors import InputError
+    from gridmap.io.readerrors import read_error
+    from gridmap.planerrors import plan_error
 
+    if not path.is_file():
+        raise read_error("file_not_found", path=str(path))
     try:
         frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     except Exception as exc:  # unreadable or not CSV
-        raise InputError(f"Cannot read assignments file {path}: {exc}") from exc
+        raise plan_error("assignments_unreadable", file=str(path), detail=str(exc)) from exc
     missing = [c for c in ("building_id", "grid_code") if c not in frame.columns]
     if missing:
-        raise InputError(
-            f"Assignments file {path} lacks column(s) {missing}; give the CSV written by "
-            "`gridmap partition --assignments` (building_id, grid_code)."
-        )
+        raise plan_error("assignments_lack_columns", file=str(path), missing=missing)
     return frame
 
 

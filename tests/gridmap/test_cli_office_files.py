@@ -127,7 +127,7 @@ def test_a_buildings_csv_without_coordinates_is_a_clear_error(tmp_path):
     files = office_files.buildings_lonlat_csv(tmp_path / "in")
     table = pd.read_csv(files.buildings, dtype=str).drop(columns=["经度", "纬度"])
     table.to_csv(files.buildings, index=False)
-    res, _, _ = _partition(files, tmp_path)
+    res, _, _ = _partition(files, tmp_path, "--lang", "en")
     assert res.exit_code != 0 and "Traceback" not in res.output
     assert "empty or missing geometry" in " ".join(res.output.split())
 
