@@ -79,6 +79,12 @@ def normalise_address(address: str) -> str:
 # --- persons → households ----------------------------------------------------------------------
 
 
+def _isin(key: pd.Series, known: Collection[object]) -> pd.Series:
+    """``key.isin(known)`` for a large ``known``: pandas makes one pyarrow scalar per value of
+    ``known`` for an Arrow string column (0.5 s for 90,000 ids); object values hash at once."""
+    return key.astype(object).isin(known)
+
+
 def attach_persons(
     persons: pd.DataFrame, households: pd.DataFrame
 ) -> tuple[pd.DataFrame, list[Issue]]:
@@ -93,7 +99,7 @@ def attach_persons(
     (['H1', nan], ['unknown household'])
     """
     key = persons["household_id"]
-    known = key.isin(set(households["household_id"].dropna()))
+    known = _isin(key, set(households["household_id"].dropna()))
     missing, unknown = key.isna(), key.notna() & ~known
     issues = [
         Issue("person", str(i), "no household key", "household_id is empty; person not attached")
@@ -132,13 +138,14 @@ def attach_households(
     labels = record_labels(households, HOUSEHOLD)
     known = set(buildings["building_id"].dropna())
     key = households["building_id"] if "building_id" in households else _na(households)
+    member = _isin(key, known)
     # numpy's stubs take no None scalar; it is a valid object value (missing in a str Series)
     by = pd.Series(
-        np.where(key.isin(known), "key", None),  # type: ignore[call-overload]
+        np.where(member, "key", None),  # type: ignore[call-overload]
         index=households.index,
         dtype="str",
     )
-    unknown = key.notna() & ~key.isin(known)
+    unknown = key.notna() & ~member
     issues = [
         Issue("household", str(i), "building rejected",
               f"building {k} was left out (see its line); household not attached")
@@ -146,7 +153,7 @@ def attach_households(
         Issue("household", str(i), "unknown building", f"building_id {k!r} not in buildings")
         for i, k in zip(labels[unknown], key[unknown], strict=True)
     ]  # fmt: skip
-    result = key.where(key.isin(known))
+    result = key.where(member)
     todo = key.isna()
     ambiguous: set[object] = set()
     if "address" in households and "address" in buildings:
