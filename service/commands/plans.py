@@ -52,24 +52,30 @@ plan_app = typer.Typer(
 
 
 # --------------------------------------------------------------------------- helpers
-def _fail(message: str) -> typer.Exit:
-    """Print one error line; the caller raises the returned Exit (status 2)."""
-    from service.commands.planfiles import console
+def _fail(en: str, zh: str) -> typer.Exit:
+    """Print one error line in the command's ``--lang`` (``error: en`` or ``错误：zh``); the
+    caller raises the returned Exit (status 2)."""
+    from gridmap.errors import GridmapError
+    from service.commands.planfiles import console, error_line
 
-    console.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
+    line = error_line(GridmapError(en, zh=zh))
+    console.print(line, highlight=False, markup=False, soft_wrap=True)
     return typer.Exit(code=2)
 
 
 @contextmanager
 def _store(db: str | None) -> Iterator[Any]:
-    """Open the store at ``db``; a GridmapError anywhere inside exits 2 with its message."""
+    """Open the store at ``db``; a GridmapError anywhere inside exits 2 with its message (in
+    ``--lang``: the store's refusals are written in both, :data:`STORE_ERRORS`)."""
     from gridmap.errors import GridmapError
     from service.analyst import open_store
 
     try:
         store = open_store(db)
     except Exception as exc:  # bad URL, unreachable server: one line, no traceback
-        raise _fail(f"cannot open the store {db or '(default)'}: {exc}") from None
+        raise _fail(f"cannot open the store {db or '(default)'}: {exc}",
+                    f"无法打开数据库 {db or '（默认）'}；请检查 --db 给的地址（或环境变量 "
+                    "GRIDMAP_DATABASE_URL），以及数据库服务是否在运行。") from None  # fmt: skip
     try:
         yield store
     except GridmapError as exc:  # in --lang where the error is written in Chinese too
@@ -164,14 +170,21 @@ def _check_bounds(lo: int, hi: int) -> None:
     try:
         household_bounds(lo, hi)
     except ValueError as exc:
-        raise _fail(f"--min-households/--max-households: {exc}") from None
+        raise _fail(f"--min-households/--max-households: {exc}",
+                    "--min-households/--max-households：每格户数须满足 0 ≤ 下限 ≤ 上限且上限大于 "
+                    f"0，现为下限 {lo}、上限 {hi}。") from None  # fmt: skip
 
 
 def _codes(store: Any, communities: list[str]) -> list[str]:
     """The community codes asked for (checked), or every stored community."""
+    from service.storage.errors import NotFoundError, store_error
+
     if communities:
         for code in communities:
-            store.load_community(code)  # NotFoundError → exit 2
+            try:
+                store.load_community(code)
+            except NotFoundError:  # said in --lang (exit 2)
+                raise store_error("no_community", community_code=code) from None
         return list(dict.fromkeys(communities))
     return store.communities()["community_code"].astype(str).tolist()
 
@@ -200,13 +213,14 @@ def partition_plans(
     import pandas as pd
 
     from service.commands.planfiles import check_lang, community_progress
+    from service.storage.errors import store_error
 
     check_lang(lang)
     _check_bounds(min_households, max_households)
     with _store(db) as store:
         codes = _codes(store, community)
         if not codes:
-            raise _fail("the store holds no community; import them with `gridmap import`.")
+            raise store_error("no_communities")
         n_jobs = min(jobs or os.cpu_count() or 1, len(codes))
         with community_progress("partition", len(codes)) as step:
             result = store.partition_many(
@@ -257,6 +271,7 @@ def redistrict_plans(
     import pandas as pd
 
     from service.commands.planfiles import check_lang, community_progress, console
+    from service.storage.errors import store_error
     from service.storage.plans import plan_bounds
 
     check_lang(lang)
@@ -268,12 +283,10 @@ def redistrict_plans(
         published = overview[overview["status"] == "published"].set_index("community_code")
         missing = [c for c in codes if c not in published.index]
         if community and missing:
-            raise _fail(f"community {', '.join(missing)} has no published plan to redistrict; "
-                        "publish one first (`gridmap plan partition --publish`).")  # fmt: skip
+            raise store_error("nothing_to_redistrict", codes=missing)
         codes = [c for c in codes if c in published.index]
         if not codes:
-            raise _fail("no community has a published plan to redistrict; publish one first "
-                        "(`gridmap plan partition --publish`).")  # fmt: skip
+            raise store_error("none_published")
         results, params, same = {}, {}, []
         with community_progress("redistrict", len(codes)) as step:
             for code in codes:
@@ -428,18 +441,20 @@ def diff_plans(
 
     from gridmap.plans.compare import MATCH_CODE, MATCH_OVERLAP
     from service.commands.planfiles import check_lang
+    from service.storage.errors import store_error
     from service.storage.plans import plan_bounds
 
     check_lang(lang)
     if match not in ("auto", MATCH_CODE, MATCH_OVERLAP):
-        raise _fail(f"--match must be auto, code or overlap, not {match!r}.")
+        raise _fail(f"--match must be auto, code or overlap, not {match!r}.",
+                    f"--match 只能是 auto（自动）、code（按编号）或 overlap（按共有户数），"
+                    f"不能是“{match}”。")  # fmt: skip
     with _store(db) as store:
         a, b = store.load_plan(plan_a), store.load_plan(plan_b)
         code = str(a.info["community_code"])
         if code != str(b.info["community_code"]):
-            other = b.info["community_code"]
-            raise _fail(f"plans {plan_a} and {plan_b} are of different communities "
-                        f"({code}, {other}); compare plans of one community.")  # fmt: skip
+            raise store_error("different_communities", plan_a=plan_a, plan_b=plan_b,
+                              code_a=code, code_b=str(b.info["community_code"]))  # fmt: skip
         if match == "auto":
             match = MATCH_CODE if b.info["source"] == "redistrict" else MATCH_OVERLAP
         lo, hi = plan_bounds(b.info.get("params"))
@@ -479,8 +494,13 @@ def diff_plans(
 def publish_plans(
     plan_ids: list[int] = typer.Argument(..., help="Plan ids (one per community)."),
     db: str | None = DB,
+    lang: str = LANG,
 ) -> None:
     """Publish plans (all in one transaction); each community's previous plan becomes history."""
+    from service.commands.planfiles import check_lang
+    from service.storage.errors import store_error
+
+    check_lang(lang)
     with _store(db) as store:
         infos = {pid: store.load_plan(pid).info for pid in dict.fromkeys(plan_ids)}
         by_community: dict[str, list[int]] = {}
@@ -489,17 +509,23 @@ def publish_plans(
         twice = {c: ids for c, ids in by_community.items() if len(ids) > 1}
         if twice:
             code, ids = next(iter(twice.items()))
-            raise _fail(f"plans {', '.join(map(str, ids))} are all of community {code}; "
-                        "publish one plan per community.")  # fmt: skip
+            raise store_error("one_per_community", plan_ids=ids, community_code=code)
         before = store.plan_overview()
         store.publish_many(list(infos))
     was = before[before["status"] == "published"].set_index("community_code")["id"]
     for pid, info in infos.items():
         code = str(info["community_code"])
         old = was.get(code)
-        note = "" if old is None or old == pid else f" (plan {old} superseded)"
-        state = "already published" if old == pid else "published"
-        _out().print(f"plan {pid} of community {code}: {state}{note}", highlight=False)
+        superseded = old is not None and old != pid
+        if lang == "zh":
+            state = "原已发布" if old == pid else "已发布"
+            note = f"（方案{old}已被替代）" if superseded else ""
+            line = f"方案{pid}（社区{code}）：{state}{note}"
+        else:
+            state = "already published" if old == pid else "published"
+            note = f" (plan {old} superseded)" if superseded else ""
+            line = f"plan {pid} of community {code}: {state}{note}"
+        _out().print(line, highlight=False, markup=False)
 
 
 @plan_app.command("export")
@@ -510,6 +536,7 @@ def export_plan(
         None, "--assignments", help="Output building→grid CSV."
     ),
     db: str | None = DB,
+    lang: str = LANG,
 ) -> None:
     """Write a plan as ``gridmap partition`` does: grids GeoJSON and building→grid CSV."""
     import numpy as np
@@ -518,9 +545,10 @@ def export_plan(
     from gridmap.crs import projected_crs_for
     from gridmap.geometry.metrics import polsby_popper
     from gridmap.plans.partition import GRID_COLUMNS
-    from service.commands.planfiles import console, write_plan
+    from service.commands.planfiles import check_lang, console, write_plan
     from service.storage.plans import plan_bounds
 
+    check_lang(lang)
     with _store(db) as store:
         plan = store.load_plan(plan_id)
     grids = plan.grids.copy()
@@ -529,7 +557,14 @@ def export_plan(
     projected = grids.geometry.to_crs(projected_crs_for(grids)) if len(grids) else grids.geometry
     grids["polsby_popper"] = np.round(polsby_popper(np.asarray(projected.values)), 4)
     write_plan(grids, GRID_COLUMNS, plan.assignments, out=to, assignments_out=assignments)
-    written = f"{len(grids)} grids of plan {plan_id} written to {to}"
-    if assignments is not None:
-        written += f", {len(plan.assignments)} building assignments to {assignments}"
-    console.print(written + ".", highlight=False, markup=False, soft_wrap=True)
+    if lang == "zh":
+        written = f"方案{plan_id}的{len(grids)}个网格已写入 {to}"
+        if assignments is not None:
+            written += f"，{len(plan.assignments)}栋楼的所属网格写入 {assignments}"
+        written += "。"
+    else:
+        written = f"{len(grids)} grids of plan {plan_id} written to {to}"
+        if assignments is not None:
+            written += f", {len(plan.assignments)} building assignments to {assignments}"
+        written += "."
+    console.print(written, highlight=False, markup=False, soft_wrap=True)

@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gridmap.crs import to_storage_crs
-from gridmap.errors import CRSError, InputError
 from service.storage import models as m
+from service.storage.errors import store_error
 from service.storage.loads import load_buildings, load_community
 from service.storage.values import as_multipolygon, as_point, to_wkb
 
@@ -62,21 +62,16 @@ class BuildingEdits:
 def _checked(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     missing = [c for c in ("building_id", "households") if c not in buildings.columns]
     if missing:
-        raise InputError(
-            f"The edited buildings lack column(s) {missing}; start from store.load_buildings()."
-        )
+        raise store_error("edit_lacks_columns", missing=missing)
     frame = buildings.copy()
     frame["building_id"] = frame["building_id"].astype(str)
     dup = frame["building_id"][frame["building_id"].duplicated()].unique().tolist()
     if dup:
-        raise InputError(f"The edited buildings repeat building_id {dup[:10]}; keep one row each.")
+        raise store_error("edit_repeats_ids", ids=dup[:10])
     hh = pd.to_numeric(frame["households"], errors="coerce")
     bad = hh.isna() | (hh < 0) | (hh != hh.round())
     if bad.any():
-        raise InputError(
-            f"Building(s) {frame['building_id'][bad].tolist()[:10]} have a missing, negative or "
-            "fractional household count; enter a whole number >= 0."
-        )
+        raise store_error("edit_bad_households", ids=frame["building_id"][bad].tolist()[:10])
     frame["households"] = hh.astype(int)
     return frame
 
@@ -95,10 +90,7 @@ def building_edits(
     extra = edited.index.difference(now.index).tolist()
     elsewhere = sorted(session.scalars(select(m.Building.id).where(m.Building.id.in_(extra))))
     if elsewhere:
-        raise InputError(
-            f"Building(s) {elsewhere[:10]} are stored in another community or as demolished; "
-            f"give new buildings of {community_code} new ids."
-        )
+        raise store_error("edit_ids_elsewhere", ids=elsewhere[:10], community_code=community_code)
     return BuildingEdits(
         households={str(b): int(edited[b]) for b in changed},
         added=sorted(extra),
@@ -154,16 +146,11 @@ def apply_building_edits(
 
 def _insert_new(session: Session, community_code: str, new: gpd.GeoDataFrame) -> None:
     if not isinstance(new, gpd.GeoDataFrame) or new.crs is None:
-        raise CRSError(
-            f"New building(s) {new['building_id'].tolist()[:10]} need a geometry with a CRS."
-        )
+        raise store_error("new_without_crs", ids=new["building_id"].tolist()[:10])
     new = to_storage_crs(new)
     empty = new.geometry.isna() | new.geometry.is_empty
     if empty.any():
-        raise InputError(
-            f"New building(s) {new['building_id'][empty].tolist()[:10]} have no geometry; "
-            "draw a point or footprint for each."
-        )
+        raise store_error("new_without_geometry", ids=new["building_id"][empty].tolist()[:10])
     compounds = set(session.scalars(select(m.Compound.id)))
     for rec, geom in zip(new.to_dict("records"), new.geometry, strict=True):
         compound = rec.get("compound_id")

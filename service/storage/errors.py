@@ -1,11 +1,178 @@
-"""Errors of the store (no heavy import: the user commands and the web layer catch them)."""
+"""Errors of the store (no heavy import: the user commands and the web layer catch them).
+
+:data:`STORE_ERRORS` (an :class:`~gridmap.errors.ErrorTexts`) words, in English and Chinese,
+the store's refusals an office meets through ``gridmap plan …``: a community or plan that is
+not stored, two plans of one community published together, plans of different communities
+compared, no published plan to repair, grid codes not of the community, unusable building
+edits. ``store_error(code, **values)`` makes the error (``str(err)`` English,
+``err.message("zh")`` Chinese); each names the record and how to fix it.
+
+Examples
+--------
+>>> err = store_error("no_plan", plan_id=9999)
+>>> str(err)
+'Plan 9999 not found; list the plans with `gridmap plan list` (or list_plans()).'
+>>> err.message("zh")
+'找不到方案 9999；可用 gridmap plan list 列出已有的方案。'
+"""
 
 from __future__ import annotations
 
-from gridmap.errors import GridmapError
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-__all__ = ["NotFoundError"]
+from gridmap.errors import CRSError, ErrorTexts, GridmapError, InputError, Words
+
+__all__ = ["NotFoundError", "STORE_ERRORS", "store_error"]
 
 
 class NotFoundError(GridmapError, LookupError):
     """A record asked for (community, plan, grid, user, order …) is not in the store."""
+
+
+_LIST_HINT = "list the plans with `gridmap plan list` (or list_plans())."
+_LIST_HINT_ZH = "可用 gridmap plan list 列出已有的方案。"
+_SHOWN = 10
+"""Ids named in a message at most."""
+_COLUMN_ZH = {"building_id": "楼栋编号", "households": "户数"}
+
+
+def _en(items: Iterable[object]) -> str:
+    return ", ".join(map(str, items))
+
+
+def _zh(items: Iterable[object]) -> str:
+    return "、".join(map(str, items))
+
+
+def _quoted(items: Iterable[object]) -> str:
+    return "、".join(f"“{i}”" for i in items)
+
+
+def _no_community(community_code: str) -> Words:
+    return (f"Community {community_code!r} not found; import it with `gridmap import`.",
+            f"找不到社区 {community_code}；请核对社区代码，或先用 gridmap import "
+            "导入该社区。")  # fmt: skip
+
+
+def _no_communities() -> Words:
+    return ("The store holds no community; import them with `gridmap import`.",
+            "数据库中还没有社区；请先用 gridmap import 导入。")  # fmt: skip
+
+
+def _no_plan(plan_id: int) -> Words:
+    return f"Plan {plan_id} not found; {_LIST_HINT}", f"找不到方案 {plan_id}；{_LIST_HINT_ZH}"
+
+
+def _no_plans(plan_ids: Sequence[int]) -> Words:
+    shown = list(plan_ids)[:_SHOWN]
+    return (f"Plan(s) {_en(shown)} not found; {_LIST_HINT}",
+            f"找不到方案 {_zh(shown)}；{_LIST_HINT_ZH}")  # fmt: skip
+
+
+def _no_published_plan(community_code: str) -> Words:
+    return (f"Published plan of {community_code} not found; {_LIST_HINT}",
+            f"社区 {community_code} 没有已发布的方案；{_LIST_HINT_ZH}")  # fmt: skip
+
+
+def _one_per_community(plan_ids: Sequence[int], community_code: str) -> Words:
+    return (f"Plans {_en(plan_ids)} are all of community {community_code}; publish one plan per "
+            "community.",
+            f"方案 {_zh(plan_ids)} 都属于社区 {community_code}；每个社区只能发布一个方案，请只给"
+            "其中一个。")  # fmt: skip
+
+
+def _nothing_to_redistrict(codes: Sequence[str]) -> Words:
+    return (f"community {_en(codes)} has no published plan to redistrict; publish one first "
+            "(`gridmap plan partition --publish`).",
+            f"社区 {_zh(codes)} 没有已发布的方案，无从修复；请先发布一个方案（gridmap plan "
+            "partition --publish）。")  # fmt: skip
+
+
+def _none_published() -> Words:
+    return ("no community has a published plan to redistrict; publish one first "
+            "(`gridmap plan partition --publish`).",
+            "没有任何社区有已发布的方案，无从修复；请先发布方案（gridmap plan partition "
+            "--publish）。")  # fmt: skip
+
+
+def _different_communities(plan_a: int, plan_b: int, code_a: str, code_b: str) -> Words:
+    return (f"plans {plan_a} and {plan_b} are of different communities ({code_a}, {code_b}); "
+            "compare plans of one community.",
+            f"方案 {plan_a} 与方案 {plan_b} 属于不同社区（{code_a}、{code_b}）；请比较同一社区"
+            "的两个方案。")  # fmt: skip
+
+
+def _bad_grid_codes(codes: Sequence[str], community_code: str) -> Words:
+    shown = list(codes)[:_SHOWN]
+    return (f"Grid code(s) {shown} of community {community_code} are not its 12-digit code "
+            "followed by a 3-digit sequence; fix them or leave grid_code empty to number them.",
+            f"社区 {community_code} 的网格编码 {_quoted(shown)} 不是该社区的 12 位代码加 3 位"
+            "序号；请改正，或留空由程序编号。")  # fmt: skip
+
+
+def _edit_lacks_columns(missing: Sequence[str]) -> Words:
+    return (f"The edited buildings lack column(s) {list(missing)}; start from "
+            "store.load_buildings().",
+            f"修改后的楼栋表缺少{_quoted(_COLUMN_ZH.get(c, c) for c in missing)}列；请从数据库"
+            "读出的楼栋表（含楼栋编号、户数）改起。")  # fmt: skip
+
+
+def _edit_repeats_ids(ids: Sequence[str]) -> Words:
+    shown = list(ids)[:_SHOWN]
+    return (f"The edited buildings repeat building_id {shown}; keep one row each.",
+            f"修改后的楼栋表中楼栋编号重复：{_quoted(shown)}；每栋楼只保留一行。")  # fmt: skip
+
+
+def _edit_bad_households(ids: Sequence[str]) -> Words:
+    shown = list(ids)[:_SHOWN]
+    return (f"Building(s) {shown} have a missing, negative or fractional household count; enter "
+            "a whole number >= 0.",
+            f"楼栋 {_quoted(shown)} 的户数缺失、为负数或不是整数；请填写不小于 0 的"
+            "整数。")  # fmt: skip
+
+
+def _edit_ids_elsewhere(ids: Sequence[str], community_code: str) -> Words:
+    shown = list(ids)[:_SHOWN]
+    return (f"Building(s) {shown} are stored in another community or as demolished; give new "
+            f"buildings of {community_code} new ids.",
+            f"楼栋 {_quoted(shown)} 已存于其他社区或已标为拆除；社区 {community_code} "
+            "的新楼栋请用新的楼栋编号。")  # fmt: skip
+
+
+def _new_without_crs(ids: Sequence[str]) -> Words:
+    shown = list(ids)[:_SHOWN]
+    return (f"New building(s) {shown} need a geometry with a CRS.",
+            f"新楼栋 {_quoted(shown)} 需要带坐标系的图形；请给出图形及其坐标系。")  # fmt: skip
+
+
+def _new_without_geometry(ids: Sequence[str]) -> Words:
+    shown = list(ids)[:_SHOWN]
+    return (f"New building(s) {shown} have no geometry; draw a point or footprint for each.",
+            f"新楼栋 {_quoted(shown)} 没有图形；请为每栋楼画一个点或轮廓。")  # fmt: skip
+
+
+STORE_ERRORS = ErrorTexts({
+    "no_community": (NotFoundError, _no_community),
+    "no_communities": (InputError, _no_communities),
+    "no_plan": (NotFoundError, _no_plan),
+    "no_plans": (NotFoundError, _no_plans),
+    "no_published_plan": (NotFoundError, _no_published_plan),
+    "one_per_community": (InputError, _one_per_community),
+    "nothing_to_redistrict": (InputError, _nothing_to_redistrict),
+    "none_published": (InputError, _none_published),
+    "different_communities": (InputError, _different_communities),
+    "bad_grid_codes": (InputError, _bad_grid_codes),
+    "edit_lacks_columns": (InputError, _edit_lacks_columns),
+    "edit_repeats_ids": (InputError, _edit_repeats_ids),
+    "edit_bad_households": (InputError, _edit_bad_households),
+    "edit_ids_elsewhere": (InputError, _edit_ids_elsewhere),
+    "new_without_crs": (CRSError, _new_without_crs),
+    "new_without_geometry": (InputError, _new_without_geometry),
+})  # fmt: skip
+"""The store's refusals in English and Chinese (:class:`~gridmap.errors.ErrorTexts`)."""
+
+
+def store_error(code: str, **values: Any) -> GridmapError:
+    """The error ``code`` of :data:`STORE_ERRORS` worded with ``values``."""
+    return STORE_ERRORS.error(code, **values)

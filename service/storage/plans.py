@@ -26,11 +26,10 @@ from sqlalchemy.orm import Session
 
 from gridmap.constraints import household_bounds
 from gridmap.crs import STORAGE_CRS, to_storage_crs
-from gridmap.errors import InputError
 from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
 from gridmap.problems import Problem
 from service.storage import models as m
-from service.storage.errors import NotFoundError
+from service.storage.errors import store_error
 from service.storage.loads import load_buildings, load_community
 from service.storage.values import (
     as_multipolygon,
@@ -60,7 +59,6 @@ DEFAULT_BOUNDS = (300, 500)
 """Household bounds of a plan whose parameters do not name them."""
 
 log = logging.getLogger(__name__)
-_LIST_HINT = "list the plans with `gridmap plan list` (or list_plans())."
 
 
 def number_grids(grids: gpd.GeoDataFrame, community_code: str) -> pd.Series:
@@ -138,10 +136,7 @@ def save_plan(
     grids["geometry"] = snap_grids(grids.geometry.to_numpy(), LONLAT_GRID_SIZE)
     bad = [c for c in grids["grid_code"] if not (len(c) == 15 and c.startswith(community_code))]
     if bad:
-        raise InputError(
-            f"Grid code(s) {bad[:10]} of community {community_code} are not its 12-digit code "
-            "followed by a 3-digit sequence; fix them or leave grid_code empty to number them."
-        )
+        raise store_error("bad_grid_codes", codes=bad[:10], community_code=community_code)
     buildings = _community_buildings(session, community_code, points=assignment is None)
     if assignment is None:
         assignment = _assign_by_location(cast(gpd.GeoDataFrame, buildings), grids)
@@ -185,7 +180,7 @@ _GRID_BUILDING = cast(Table, m.GridBuilding.__table__)
 
 def _check_community(session: Session, code: str) -> None:
     if session.scalar(select(m.Community.code).where(m.Community.code == code)) is None:
-        raise NotFoundError(f"Community {code!r} not found; import it with `gridmap import`.")
+        raise store_error("no_community", community_code=code)
 
 
 def _community_buildings(session: Session, code: str, *, points: bool) -> pd.DataFrame:
@@ -330,14 +325,13 @@ def publish_plans(*, session: Session, plan_ids: Iterable[int]) -> list[int]:
         found |= {i: (c, s) for i, c, s in rows}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise NotFoundError(f"Plan(s) {', '.join(map(str, missing[:10]))} not found; {_LIST_HINT}")
+        raise store_error("no_plans", plan_ids=missing[:10])
     by_community: dict[str, list[int]] = {}
     for i in ids:
         by_community.setdefault(found[i][0], []).append(i)
     twice = next((c for c, some in by_community.items() if len(some) > 1), None)
     if twice is not None:
-        raise InputError(f"Plans {', '.join(map(str, by_community[twice]))} are all of community "
-                         f"{twice}; publish one plan per community.")  # fmt: skip
+        raise store_error("one_per_community", plan_ids=by_community[twice], community_code=twice)
     new = [i for i in ids if found[i][1] != "published"]
     now = dt.datetime.now(dt.UTC)
     for part in _chunks(new):  # first every old plan of these communities ...
@@ -372,8 +366,9 @@ def _plan_for(session: Session, plan_id: int | None, community_code: str | None)
             )
         )
     if plan is None:
-        what = f"Plan {plan_id}" if plan_id is not None else f"Published plan of {community_code}"
-        raise NotFoundError(f"{what} not found; {_LIST_HINT}")
+        if plan_id is not None:
+            raise store_error("no_plan", plan_id=plan_id)
+        raise store_error("no_published_plan", community_code=community_code)
     return plan
 
 

@@ -1,8 +1,10 @@
-"""Errors in English and Chinese (gridmap.errors, gridmap.io.readerrors, crs, schema).
+"""Errors in English and Chinese (gridmap.errors, gridmap.io.readerrors, crs, schema, planning
+and the store).
 
-Every error the file-reading road raises is written once per area (:class:`ErrorTexts`) with
-both texts; ``str(err)`` stays the English, ``err.message("zh")`` is Chinese without English
-words (file names, codes, options and the values it names aside).
+Every error the file-reading road, planning (gridmap.planerrors) and the store's plan refusals
+(service.storage.errors) raise is written once per area (:class:`ErrorTexts`) with both texts;
+``str(err)`` stays the English, ``err.message("zh")`` is Chinese without English words (file
+names, codes, options and the values it names aside).
 """
 
 from __future__ import annotations
@@ -15,9 +17,19 @@ from typing import Any
 import pytest
 
 from gridmap.crs import CRS_ERRORS
-from gridmap.errors import CRSError, DuplicateIdError, ErrorTexts, InputError
-from gridmap.io.readerrors import COLUMN_PROBLEM_CODES, READ_ERRORS, ColumnProblem
+from gridmap.errors import (
+    CRSError,
+    DuplicateIdError,
+    ErrorTexts,
+    GridmapError,
+    InputError,
+    InvalidGeometryError,
+)
+from gridmap.io.readerrors import COLUMN_PROBLEM_CODES, COLUMN_WORDS, READ_ERRORS, ColumnProblem
+from gridmap.planerrors import PLAN_ERRORS
+from gridmap.plans.compare import MATCH_CODE, MATCH_OVERLAP, PLAN_SCORE_WEIGHTS
 from gridmap.schema import ENTITIES, SCHEMA_ERRORS
+from service.storage.errors import STORE_ERRORS, NotFoundError
 from tests.gridmap.test_cli_language import english_words, foreign_chinese
 
 _PROBLEMS: dict[str, dict[str, Any]] = {
@@ -68,12 +80,50 @@ _CRS: dict[str, dict[str, Any]] = {
     "different_crs": {"crss": [("buildings", "EPSG:4545"), ("communities", "EPSG:4326")]},
 }
 _SCHEMA: dict[str, dict[str, Any]] = {"unknown_entity": {"entity": "楼"}}
+_PLAN: dict[str, dict[str, Any]] = {
+    "lack_columns": {"name": "buildings", "missing": ["building_id", "households"]},
+    "duplicate_ids": {"name": "communities", "column": "community_code",
+                      "ids": ["520602001001"]},
+    "bad_community_codes": {"codes": ["5206", "清水塘"]},
+    "bad_households": {"n": 2, "ids": ["B10", "B11"]},
+    "empty_geometry": {"name": "buildings", "ids": ["B7"]},
+    "bad_community_code": {"community_code": "5206"},
+    "too_many_grids": {"community_code": "520602001001", "n": 1200, "most": 999},
+    "bad_match": {"match": "CODE2", "choices": [MATCH_CODE, MATCH_OVERLAP]},
+    "one_community": {"rows": 3},
+    "bad_counts": {"counts": [0, 3]},
+    "bad_weights": {"parts": sorted(PLAN_SCORE_WEIGHTS), "weights": {"balance": 0}},
+    "assignments_unreadable": {"file": "a.csv", "detail": "No columns to parse from file"},
+    "assignments_lack_columns": {"file": "a.csv", "missing": ["grid_code"]},
+}  # fmt: skip
+_STORE: dict[str, dict[str, Any]] = {
+    "no_community": {"community_code": "520602999999"},
+    "no_communities": {},
+    "no_plan": {"plan_id": 9999},
+    "no_plans": {"plan_ids": [9998, 9999]},
+    "no_published_plan": {"community_code": "520602001005"},
+    "one_per_community": {"plan_ids": [3, 7], "community_code": "520602002001"},
+    "nothing_to_redistrict": {"codes": ["520602001005"]},
+    "none_published": {},
+    "different_communities": {"plan_a": 3, "plan_b": 4, "code_a": "520602002001",
+                              "code_b": "520602002002"},
+    "bad_grid_codes": {"codes": ["5206020010019"], "community_code": "520602001001"},
+    "edit_lacks_columns": {"missing": ["households"]},
+    "edit_repeats_ids": {"ids": ["B3"]},
+    "edit_bad_households": {"ids": ["B3", "B4"]},
+    "edit_ids_elsewhere": {"ids": ["B9"], "community_code": "520602001001"},
+    "new_without_crs": {"ids": ["N1"]},
+    "new_without_geometry": {"ids": ["N1", "N2"]},
+}  # fmt: skip
 _AREAS: list[tuple[ErrorTexts, dict[str, dict[str, Any]]]] = [
-    (READ_ERRORS, _READ), (CRS_ERRORS, _CRS), (SCHEMA_ERRORS, _SCHEMA)
+    (READ_ERRORS, _READ), (CRS_ERRORS, _CRS), (SCHEMA_ERRORS, _SCHEMA), (PLAN_ERRORS, _PLAN),
+    (STORE_ERRORS, _STORE),
 ]  # fmt: skip
 _TYPED = {"Excel", "WPS"}  # programs a person opens the file in
+_KEYS = {MATCH_CODE, MATCH_OVERLAP, *PLAN_SCORE_WEIGHTS}
+"""Values a caller types as they are (how grids are paired, the parts of a plan's score)."""
 _DATA = {"楼栋", "道路", "兴趣点", "房", "楼", "人口", "花名册", "户号", "户主", "楼号", "楼栋号",
-         "证件", "电话", "姓名", "楼编号", "户数合计", "b.csv"}  # fmt: skip
+         "证件", "电话", "姓名", "楼编号", "户数合计", "b.csv", "清水塘"}  # fmt: skip
 """The values the samples give: a file's own headers, layers and sheets."""
 
 
@@ -93,8 +143,9 @@ def test_every_error_is_written_in_both_languages(texts, code, values):
     en, zh = err.message("en"), err.message("zh")
     assert str(err) == en == err.message_en and zh == err.message_zh != en
     assert (err.code, dict(err.values)) == (code, values)
-    assert isinstance(err, InputError)
-    assert english_words(zh) == [] or set(english_words(zh)) <= _TYPED | set(ENTITIES), zh
+    assert isinstance(err, NotFoundError if texts is STORE_ERRORS and code.startswith("no_") and
+                      code not in ("no_communities",) else InputError)  # fmt: skip
+    assert set(english_words(zh)) <= _TYPED | set(ENTITIES) | _KEYS, zh
     assert foreign_chinese(en, _DATA) == [], en
 
 
@@ -104,6 +155,13 @@ def test_the_kind_of_error_is_kept():
         READ_ERRORS.error("duplicate_ids", **_READ["duplicate_ids"]), DuplicateIdError
     )
     assert all(isinstance(CRS_ERRORS.error(c, **v), CRSError) for c, v in _CRS.items())
+    assert isinstance(PLAN_ERRORS.error("duplicate_ids", **_PLAN["duplicate_ids"]),
+                      DuplicateIdError)  # fmt: skip
+    assert isinstance(PLAN_ERRORS.error("empty_geometry", **_PLAN["empty_geometry"]),
+                      InvalidGeometryError)  # fmt: skip
+    assert isinstance(STORE_ERRORS.error("new_without_crs", ids=["N1"]), CRSError)
+    missing = [c for c, v in _STORE.items() if isinstance(STORE_ERRORS.error(c, **v), LookupError)]
+    assert missing == ["no_community", "no_plan", "no_plans", "no_published_plan"]
 
 
 @pytest.mark.parametrize("code", COLUMN_PROBLEM_CODES)
@@ -159,3 +217,42 @@ def test_the_reading_road_raises_no_english_only_error():
     files = [*sorted((root / "io").glob("*.py")), root / "crs.py", root / "schema.py"]
     raised = {f.name: _RAISED.findall(f.read_text(encoding="utf-8")) for f in files}
     assert {name: found for name, found in raised.items() if found} == {}
+
+
+_RAISED_ANY = re.compile(
+    r"raise (?:InputError|CRSError|DuplicateIdError|InvalidGeometryError|NotFoundError|"
+    r"GridmapError)\("
+)
+_CONVERTED = ["gridmap/plans/jobs.py", "gridmap/plans/compare.py", "gridmap/geometry/numbering.py",
+              "service/commands/redistrict.py", "service/commands/plans.py",
+              "service/storage/plans.py", "service/storage/edits.py"]  # fmt: skip
+
+
+def test_planning_and_the_plan_store_raise_no_english_only_error():
+    """The plan checks, numbering, comparison, the redistrict command's assignments file and
+    the store's plan and edit refusals raise through PLAN_ERRORS / STORE_ERRORS."""
+    root = Path(__file__).resolve().parents[2]
+    raised = {f: _RAISED_ANY.findall((root / f).read_text(encoding="utf-8")) for f in _CONVERTED}
+    assert {name: found for name, found in raised.items() if found} == {}
+
+
+def test_the_check_of_raises_finds_one():
+    assert _RAISED_ANY.findall('    raise NotFoundError(f"Plan {i} not found")') != []
+    assert _RAISED_ANY.findall('    raise store_error("no_plan", plan_id=i)') == []
+
+
+_IN_ZH = {**COLUMN_WORDS, "buildings": "楼栋", "communities": "社区"}
+"""Columns and layers as a Chinese message names them."""
+
+
+@pytest.mark.parametrize("texts, samples", [(PLAN_ERRORS, _PLAN), (STORE_ERRORS, _STORE)])
+def test_planning_and_store_errors_name_the_record(texts, samples):
+    """Each message names what it is about (an id, code, file or column) in both languages."""
+    for code, values in samples.items():
+        err: GridmapError = texts.error(code, **values)
+        named = [str(v) for value in values.values() if value not in ([], {})
+                 for v in (value if isinstance(value, list) else [value])]  # fmt: skip
+        for lang in ("en", "zh"):
+            text = err.message(lang)
+            words = named if lang == "en" else [_IN_ZH.get(n, n) for n in named]
+            assert not words or any(n in text for n in words), (code, lang, text)

@@ -24,6 +24,7 @@ from service.analyst import open_store
 from service.cli import app
 from service.storage import models as m
 from service.storage.session import session_scope
+from tests.gridmap.test_cli_language import english_words, foreign_chinese
 
 SAMPLE_LAYERS = {"community": "communities", "compound": "compounds", "street": "streets",
                  "building": "buildings"}  # fmt: skip
@@ -216,14 +217,20 @@ def test_list_flags_grids_broken_by_new_counts_and_redistrict_repairs_them(sampl
 def test_publish_export_and_errors(sample_url, tmp_path):
     run("plan", "partition", "--db", sample_url)
     drafts = _ids(_plans(sample_url), "draft")
-    printed = run("plan", "publish", drafts[BIG], drafts[TOWER], "--db", sample_url)
+    printed = run("plan", "publish", drafts[BIG], drafts[TOWER], "--db", sample_url, "--lang", "en")
     assert f"plan {drafts[BIG]} of community {BIG}: published" in printed
+    again = run("plan", "publish", drafts[BIG], "--db", sample_url)  # --lang zh
+    assert again.strip() == f"方案{drafts[BIG]}（社区{BIG}）：原已发布"
     assert set(_ids(_plans(sample_url), "published")) == {BIG, TOWER}
 
     run("plan", "partition", "--db", sample_url, "--community", BIG)
     second = max(_plans(sample_url)["id"])
-    one_line = run("plan", "publish", second, drafts[BIG], "--db", sample_url, code=2)
+    one_line = run("plan", "publish", second, drafts[BIG], "--db", sample_url, "--lang", "en",
+                   code=2)  # fmt: skip
     assert one_line.count("\n") == 1 and "one plan per community" in one_line
+    in_zh = run("plan", "publish", second, drafts[BIG], "--db", sample_url, code=2)
+    said_zh = f"方案 {second}、{drafts[BIG]} 都属于社区 {BIG}；每个社区只能发布一个方案"
+    assert in_zh.startswith(f"错误：{said_zh}") and in_zh.count("\n") == 1, in_zh
     assert _ids(_plans(sample_url), "published")[BIG] == drafts[BIG]  # nothing switched
 
     out, csv = tmp_path / "g.geojson", tmp_path / "a.csv"
@@ -246,12 +253,38 @@ def test_publish_export_and_errors(sample_url, tmp_path):
         ("plan", "publish", 9999, "--db", sample_url),
         ("plan", "partition", "--db", sample_url, "--min-households", 600),
     ]
+    said = {}
     for args in errors:
-        message = run(*args, code=2)
-        assert message.startswith("error: ") and message.count("\n") == 1, message
-    assert "not found" in run(*errors[0], code=2)
-    assert "different communities" in run(*errors[1], code=2)
-    assert "no published plan" in run(*errors[3], code=2)
+        for lang in ("en", "zh"):
+            message = run(*args, "--lang", lang, code=2)
+            start = "error: " if lang == "en" else "错误："
+            assert message.startswith(start) and message.count("\n") == 1, message
+            said[args[1], lang] = message
+            if lang == "zh":
+                assert english_words(message) == [], message
+            else:
+                assert foreign_chinese(message, set()) == [], message
+    assert "not found" in said["show", "en"] and "找不到方案 9999" in said["show", "zh"]
+    assert "different communities" in said["diff", "en"] and "不同社区" in said["diff", "zh"]
+    assert "no published plan" in said["redistrict", "en"]
+    assert "没有已发布的方案" in said["redistrict", "zh"]
+
+
+_UNKNOWN_PLAN = {
+    "zh": "错误：找不到方案 9999；可用 gridmap plan list 列出已有的方案。\n",
+    "en": "error: Plan 9999 not found; list the plans with `gridmap plan list` (or "
+    "list_plans()).\n",
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("command", ["show", "publish", "export"])
+def test_an_unknown_plan_id_is_said_in_one_language(store_url, tmp_path, command, lang):
+    extra = ["--out", tmp_path / "g.geojson"] if command == "export" else []
+    said = run("plan", command, 9999, *extra, "--db", store_url, "--lang", lang, code=2)
+    assert said == _UNKNOWN_PLAN[lang]
+    assert english_words(said) == [] if lang == "zh" else foreign_chinese(said, set()) == []
+    assert not (tmp_path / "g.geojson").exists()
 
 
 def test_a_building_added_since_counts_in_the_grid_it_stands_in(sample_url):
