@@ -105,6 +105,7 @@ def run(seed: int, n_buildings: int = 500) -> dict:
             (d_red.grids["households_before"].notna()).sum() - _in_bounds(before, changed)
         ),
         "red_moved_share": round(d_red.share_moved, 4),
+        "red_moved_hh": d_red.households_moved,
         "red_in_bounds": round(float((red.grids["status"] == "ok").mean()), 4),
         "red_grids_changed": len(red.changed_grids),
         "red_grids_added": len(red.grids) - len(before.grids),

@@ -11,6 +11,7 @@ ranks plans by households out of bounds, compounds split and households moved.
 
 from __future__ import annotations
 
+import zlib
 from itertools import combinations
 
 import numpy as np
@@ -412,9 +413,22 @@ class RepairSearch:
         self, units, bounds: Bounds, towers, anchor, rng, move_cost, floor: float | None = None
     ) -> None:
         self.units, self.bounds, self.towers, self.anchor = units, bounds, towers, anchor
-        self.rng, self.move_cost = rng, move_cost
+        self.move_cost = move_cost
+        # One draw from ``rng`` (at the first try) seeds every random choice of this search:
+        # each carving try, local-search restart and re-creation draws from its own child
+        # generator, keyed by its input plan, region and try number. Cutting work in one place
+        # (a restart less) then leaves what every other try draws unchanged.
+        self._rng = rng
+        self._root: int | None = None
         self.floor = floor  # households any repair moves at least; None: never stop early
         self._checked: tuple[tuple[int, ...], bool] | None = None  # the last plan optimal() saw
+
+    def child(self, stage: int, lab: list[int], region: set[int] | None, attempt: int):
+        """The generator of one try: a child of this search's seed, keyed by what it starts from."""
+        if self._root is None:
+            self._root = int(self._rng.integers(2**63))
+        key = [stage, _crc(lab), _crc(sorted(region)) if region is not None else 0, attempt]
+        return np.random.default_rng(np.random.SeedSequence(self._root, spawn_key=key))
 
     def optimal(self, lab: list[int]) -> bool:
         """Whether ``lab`` has every grid within the bounds and, once units went home
@@ -452,13 +466,14 @@ class RepairSearch:
             return None
         k = min(counts, key=lambda c: (abs(c - len(region)), c))
         best = None
-        for _ in range(_TRIES if k != len(region) else 1):
+        for attempt in range(_TRIES if k != len(region) else 1):
             out, reg = list(lab), set(region)
-            while len(reg) < k and self._carve(out, reg):
+            rng = self.child(1, lab, region, attempt)
+            while len(reg) < k and self._carve(out, reg, rng):
                 pass
             while len(reg) > k and self._dissolve(out, reg):
                 pass
-            out = self.local(out, reg)
+            out = self.local(out, reg, salt=attempt)
             if best is None or self.score(out, reg) < self.score(best[0], best[1]):
                 best = (out, reg)
             if best[0] is out and self.score(out, reg)[0] == 0 and k == len(region):
@@ -466,7 +481,7 @@ class RepairSearch:
         assert best is not None  # at least one try
         return best[0]
 
-    def _carve(self, lab: list[int], region: set[int]) -> bool:
+    def _carve(self, lab: list[int], region: set[int], rng) -> bool:
         """Grow a new grid in ``region`` from the fullest grid, taking what the others spare."""
         u, b = self.units, self.bounds
         members: dict[int, set[int]] = {}
@@ -480,7 +495,7 @@ class RepairSearch:
         if len(members[donor]) < 2 or not pool:
             return False
         new = max(lab) + 1
-        seed = pool[int(self.rng.integers(len(pool)))]
+        seed = pool[int(rng.integers(len(pool)))]
         lab[seed] = new
         members[donor].discard(seed)
         totals[donor] -= u.weights[seed]
@@ -543,15 +558,20 @@ class RepairSearch:
         region.discard(g)
         return True
 
-    def local(self, lab: list[int], region: set[int]) -> list[int]:
-        """Best of a few local searches that move units between the grids of ``region``."""
+    def local(self, lab: list[int], region: set[int], salt: int = 0) -> list[int]:
+        """Best of a few local searches that move units between the grids of ``region``.
+
+        Each restart draws from its own child generator (``salt`` tells the callers' tries
+        apart), so stopping early changes no other search's draws.
+        """
         u = self.units
         fixed = frozenset(set(lab) - region) | self.towers
         frozen = [bool(t) or lab[v] in fixed for v, t in enumerate(u.tower)]
         iters = _ITERATIONS_PER_UNIT * max(1, frozen.count(False))
         best = None
-        for _ in range(_TRIES):
-            out = improve(lab, u.nbrs, u.costs, u.weights, self.bounds, self.rng, frozen=frozen,
+        for restart in range(_TRIES):
+            rng = self.child(2, lab, region, salt * _TRIES + restart)
+            out = improve(lab, u.nbrs, u.costs, u.weights, self.bounds, rng, frozen=frozen,
                           fixed_labels=fixed, anchor=self.anchor, move_cost=self.move_cost,
                           iterations=iters)  # fmt: skip
             if best is None or self.score(out, region) < self.score(best, region):
@@ -567,17 +587,22 @@ class RepairSearch:
         """Merge broken grids with neighbours and re-split them, then settle the moves."""
         u = self.units
         best = lab
-        for _ in range(_TRIES):
-            out = recombine(lab, u.nbrs, u.costs, u.weights, self.bounds, self.rng,
+        for attempt in range(_TRIES):
+            rng = self.child(3, lab, None, attempt)
+            out = recombine(lab, u.nbrs, u.costs, u.weights, self.bounds, rng,
                             fixed_labels=self.towers)  # fmt: skip
             out = _closest_labels(out, self.anchor, u.weights)
             touched = {out[v] for v in range(len(out)) if out[v] != lab[v]}
             touched |= {lab[v] for v in range(len(out)) if out[v] != lab[v]}
             region = touched | {h for g in touched for h in label_adjacency(out, u.nbrs).get(g, ())}
-            out = self.local(out, (region & set(out)) - self.towers)
+            out = self.local(out, (region & set(out)) - self.towers, salt=_TRIES + attempt)
             if self.score(out) < self.score(best):
                 best = out
         return best
+
+
+def _crc(values) -> int:
+    return zlib.crc32(np.asarray(values, dtype=np.int64).tobytes())
 
 
 def _closest_labels(lab: list[int], anchor: list[int], weights) -> list[int]:

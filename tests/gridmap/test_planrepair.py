@@ -91,3 +91,31 @@ def test_without_stopping_early_the_search_finds_the_same_repair():
     labels, score = repair_region([0, 0, 0, 1], units, job, rng)
     assert labels == [0, 0, 1, 1] and score == (0.0, 150.0, 1)
     assert rng.bit_generator.state != before  # the local search ran
+
+
+def test_a_search_draws_once_from_the_callers_generator():
+    # Every try draws from a child generator seeded by one draw from the caller's, so what the
+    # caller draws next does not depend on how many tries the search made.
+    job = SimpleNamespace(lo=300, hi=500)
+    cases = [([250, 200, 150, 200], [0, 0, 0, 1]),
+             ([250, 200, 150, 200, 120, 300, 200], [0, 0, 0, 1, 1, 2, 2])]  # fmt: skip
+    for weights, anchor in cases:
+        rng = np.random.default_rng(7)
+        repair_region(anchor, _row(weights), job, rng)
+        once = np.random.default_rng(7)
+        once.integers(2**63)
+        assert rng.bit_generator.state == once.bit_generator.state
+
+
+def test_a_try_draws_from_a_generator_of_its_own():
+    from gridmap.plans.planrepair import RepairSearch
+
+    units = _row([250, 200, 150, 200])
+    search = RepairSearch(units, Bounds(300, 500), frozenset(), [0, 0, 0, 1],
+                          np.random.default_rng(3), [1.0] * 4)  # fmt: skip
+    draw = lambda *key: search.child(*key).integers(2**32, size=4).tolist()  # noqa: E731
+    first = draw(2, [0, 0, 0, 1], {0, 1}, 0)
+    assert draw(2, [0, 0, 0, 1], {0, 1}, 0) == first  # the same try draws the same numbers
+    assert draw(2, [0, 0, 0, 1], {0, 1}, 1) != first  # another restart, another stream
+    assert draw(2, [0, 0, 1, 1], {0, 1}, 0) != first  # another starting plan
+    assert draw(1, [0, 0, 0, 1], {0, 1}, 0) != first  # carving, not the local search
