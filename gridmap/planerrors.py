@@ -125,7 +125,8 @@ def _bad_weights(parts: list[str], weights: Mapping[str, Any]) -> tuple[str, str
 
 
 def _assignments_unreadable(file: str, detail: str) -> tuple[str, str]:
-    return (f"Cannot read assignments file {file}: {detail}",
+    return (f"Cannot read assignments file {file}: {detail}. Give the CSV written by "
+            "`gridmap partition --assignments` (building_id, grid_code).",
             f"无法读取楼栋网格对应表 {file}：不是可读的 CSV 文件；请给出 "
             "`gridmap partition --assignments` 写出的 CSV（building_id、grid_code 两列）。"
             )  # fmt: skip

@@ -344,3 +344,56 @@ def test_import_refuses_a_bad_file_in_one_language(name, lang, tmp_path, request
     assert output.startswith(heading) and output.count(heading) == 1, output
     assert files.buildings.name in output
     assert_one_language(output, lang, _readable_text(*files.sources().values()))
+
+
+# --- a bad assignments file for gridmap redistrict: refused in the language asked for -----------
+
+
+def _one_grid_plan(directory: Path) -> dict[str, Path]:
+    """A one-grid plan of a 200 m × 100 m community of four buildings, as files."""
+    from tests.gridmap.strategies import make_layers
+
+    directory.mkdir(parents=True)
+    rows = [(50.0, 50.0, 100), (150.0, 50.0, 100), (50.0, 80.0, 100), (150.0, 80.0, 100)]
+    comm, bld, _ = make_layers([(0, 0, 200, 100)], rows, code="520602001001")
+    grids = comm.assign(grid_code="520602001001001", households=400)
+    paths = {"c": directory / "c.gpkg", "b": directory / "b.geojson",
+             "grids": directory / "grids.geojson"}  # fmt: skip
+    comm.to_file(paths["c"])
+    bld.to_crs(4326).to_file(paths["b"])
+    grids.to_crs(4326).to_file(paths["grids"])
+    return paths
+
+
+def _no_grid_code(path: Path) -> None:
+    path.write_text("building_id,grid\nB0,520602001001001\n", encoding="utf-8")
+
+
+def _not_text(path: Path) -> None:
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe\x00" * 8)
+
+
+_BAD_ASSIGNMENTS = {
+    "no_grid_code": (_no_grid_code, "缺少 grid_code 列", "lacks column(s) ['grid_code']"),
+    "not_text": (_not_text, "无法读取楼栋网格对应表", "Cannot read assignments file"),
+    "missing": (None, "找不到文件：", "File not found: "),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", sorted(_BAD_ASSIGNMENTS))
+def test_redistrict_refuses_a_bad_assignments_file_in_one_language(name, lang, tmp_path):
+    paths = _one_grid_plan(tmp_path / "in")
+    write, zh_said, en_said = _BAD_ASSIGNMENTS[name]
+    assignments = tmp_path / "in" / "a.csv"
+    if write is not None:
+        write(assignments)
+    out = tmp_path / "new.geojson"
+    args = ["redistrict", "--plan", str(paths["grids"]), "--assignments", str(assignments),
+            "--buildings", str(paths["b"]), "--communities", str(paths["c"]), "--out", str(out),
+            "--jobs", "1", "--lang", lang]  # fmt: skip
+    output = _run(args, exit_code=2)
+    assert_one_language(output, lang, set())
+    assert output.startswith("错误：" if lang == "zh" else "error: "), output
+    assert (zh_said if lang == "zh" else en_said) in output and "a.csv" in output, output
+    assert output.count("\n") == 1 and not out.exists()
