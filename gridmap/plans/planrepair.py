@@ -28,6 +28,7 @@ from gridmap.solve.fewestmoves import (
     fewest_moves,
     moves_lower_bound,
     program_grids,
+    program_region,
 )
 from gridmap.solve.search import connected, improve, recombine, stays_connected, violation
 
@@ -201,7 +202,8 @@ def repair_region(
     floor = moves_lower_bound(anchor, units, bounds, towers)
     search = RepairSearch(units, bounds, towers, anchor, rng,
                      [scale * (w if w > 0 else EMPTY_MOVE) for w in weights],
-                     floor=floor if stop_early else None)  # fmt: skip
+                     floor=floor if stop_early else None,
+                     program=program_region(anchor, units, bounds, towers))  # fmt: skip
     if stop_early and program_grids(anchor, units, bounds, towers) <= _EXACT_FIRST_GRIDS:
         # A small program costs less than the local search: solved first (without the flow
         # program, which needs the search's plan as a cap), its plan may move as few
@@ -365,7 +367,10 @@ def widening_pass(lab: list[int], search: RepairSearch) -> list[int]:
 
     Once a region is repaired, the region one ring wider is tried too and kept if it moves
     fewer households: more grids around a broken one can often share its surplus out in
-    smaller pieces than a tight ring that has to pass buildings along a chain.
+    smaller pieces than a tight ring that has to pass buildings along a chain. A wider ring
+    within the grids of the exact program (``search.program``) is not tried: the program,
+    which runs after the search on those grids, seeks the plan moving the fewest households
+    there itself (on central Helsinki it beat those tries anyway).
     """
     weights, bounds, nbrs = search.units.weights, search.bounds, search.units.nbrs
     for _ in range(len(set(lab))):  # each repair fixes at least one grid, or we stop
@@ -391,7 +396,9 @@ def widening_pass(lab: list[int], search: RepairSearch) -> list[int]:
                     adjacency = label_adjacency(lab, nbrs)
                     wider = region | {h for r in region for h in adjacency.get(r, ())}
                     wider -= search.towers
-                    other = search.fix(lab, wider)
+                    # Within the exact program's grids the program seeks that plan itself.
+                    left = search.program is not None and wider <= search.program
+                    other = None if left else search.fix(lab, wider)
                     if (
                         other is not None
                         and search.score(other, wider)[0] == 0
@@ -410,7 +417,15 @@ class RepairSearch:
     """Local search from a plan towards the bounds, with a cost on every household moved."""
 
     def __init__(
-        self, units, bounds: Bounds, towers, anchor, rng, move_cost, floor: float | None = None
+        self,
+        units,
+        bounds: Bounds,
+        towers,
+        anchor,
+        rng,
+        move_cost,
+        floor: float | None = None,
+        program: set[int] | None = None,
     ) -> None:
         self.units, self.bounds, self.towers, self.anchor = units, bounds, towers, anchor
         self.move_cost = move_cost
@@ -421,6 +436,9 @@ class RepairSearch:
         self._rng = rng
         self._root: int | None = None
         self.floor = floor  # households any repair moves at least; None: never stop early
+        # The grids the exact program repairs after the search (None: unknown): a region
+        # within them is left to it rather than tried one ring wider.
+        self.program = program
         self._checked: tuple[tuple[int, ...], bool] | None = None  # the last plan optimal() saw
 
     def child(self, stage: int, lab: list[int], region: set[int] | None, attempt: int):

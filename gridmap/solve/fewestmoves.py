@@ -40,7 +40,14 @@ from scipy.sparse import coo_array
 from gridmap.constraints import Bounds, contiguous
 from gridmap.geometry.units import label_adjacency, label_totals
 
-__all__ = ["fewest_moves", "moves_floor", "moves_lower_bound", "program_grids", "EMPTY_MOVE"]
+__all__ = [
+    "fewest_moves",
+    "moves_floor",
+    "moves_lower_bound",
+    "program_grids",
+    "program_region",
+    "EMPTY_MOVE",
+]
 
 _NEW = -1  # the label of the optional extra grid inside the program
 EMPTY_MOVE = 0.5
@@ -236,9 +243,20 @@ def program_grids(
     rings: int = 2,
 ) -> int:
     """How many grids the program of :func:`fewest_moves` repairs (0: nothing is broken)."""
+    return len(program_region(anchor, units, bounds, towers, rings))
+
+
+def program_region(
+    anchor: Sequence[int],
+    units,
+    bounds: Bounds,
+    towers: frozenset[int] = frozenset(),
+    rings: int = 2,
+) -> set[int]:
+    """The grids the program of :func:`fewest_moves` repairs (none when nothing is broken)."""
     totals = label_totals(list(anchor), units.weights)
     broken = {g for g, t in totals.items() if g not in towers and bounds.violation(t) > 0}
-    return len(_around(broken, list(anchor), units.nbrs, rings) - towers) if broken else 0
+    return _around(broken, list(anchor), units.nbrs, rings) - towers if broken else set()
 
 
 def _setup(anchor: list[int], units, bounds, towers, rings, reach) -> _Program | list[int]:

@@ -119,3 +119,27 @@ def test_a_try_draws_from_a_generator_of_its_own():
     assert draw(2, [0, 0, 0, 1], {0, 1}, 1) != first  # another restart, another stream
     assert draw(2, [0, 0, 1, 1], {0, 1}, 0) != first  # another starting plan
     assert draw(1, [0, 0, 0, 1], {0, 1}, 0) != first  # carving, not the local search
+
+
+def _search(units, anchor, bounds, **kw):
+    from gridmap.plans.planrepair import RepairSearch
+
+    return RepairSearch(units, bounds, frozenset(), anchor, np.random.default_rng(0),
+                        [1.0] * len(anchor), **kw)  # fmt: skip
+
+
+def test_the_wider_ring_is_left_to_the_exact_program_within_its_grids(monkeypatch):
+    from gridmap.plans.planrepair import RepairSearch, widening_pass
+
+    # grid 0 (600) is 100 over, grid 1 (200) 100 under; grids 2 and 3 (350) are fine.
+    units = _row([250, 200, 150, 200, 350, 350])
+    anchor = [0, 0, 0, 1, 2, 3]
+    tried = []
+    real = RepairSearch.fix
+    monkeypatch.setattr(
+        RepairSearch, "fix", lambda s, lab, r: tried.append(set(r)) or real(s, lab, r)
+    )
+    for program, regions in ((None, [{0, 1}, {0, 1, 2}]), ({0, 1, 2, 3}, [{0, 1}])):
+        tried.clear()
+        out = widening_pass(list(anchor), _search(units, anchor, Bounds(300, 500), program=program))
+        assert out == [0, 0, 1, 1, 2, 3] and tried == regions
