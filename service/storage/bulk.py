@@ -198,7 +198,11 @@ def bulk_insert(
                     if progress:
                         progress(min(start + chunk, n), n)
         else:
-            with _sqlite_cache(raw), _sqlite_index_after(raw, table):
+            with (
+                _sqlite_cache(raw),
+                _sqlite_index_after(raw, table),
+                _sqlite_sort_after(raw, table, n),
+            ):
                 for start in range(0, n, chunk):
                     cursor.executemany(statement, rows[start : start + chunk])
                     if progress:
@@ -290,6 +294,33 @@ def _sqlite_index_rows(
             )  # fmt: skip
     for sql in triggers.values():
         raw.execute(sql)
+
+
+@contextmanager
+def _sqlite_sort_after(raw: Any, table: Table, n: int) -> Iterator[None]:
+    """SQLite: build the table's plain (not UNIQUE) indexes after the block, by one sort each,
+    when the block adds more rows than the table holds; else nothing changes.
+
+    Rows arriving in key order cost little, but search hashes are random: a million of them
+    inserted one by one into two B-trees touch random pages, more than the page cache holds. The
+    indexes are dropped and re-created from their stored SQL inside the open transaction (a
+    failure rolls them back with the rows); UNIQUE indexes stay and check every row.
+    """
+    if not raw.in_transaction:
+        yield
+        return
+    held = raw.execute(f'SELECT coalesce(max(ROWID), 0) FROM "{table.name}"').fetchone()[0]
+    plain = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+             "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name")  # fmt: skip
+    indexes = raw.execute(plain, (table.name,)).fetchall() if n > held else []
+    for name, _ in indexes:
+        raw.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        if raw.in_transaction:  # else a RAISE(ROLLBACK) undid the rows and the DROPs already
+            for _, sql in indexes:
+                raw.execute(sql)
 
 
 @contextmanager

@@ -136,8 +136,16 @@ def test_spatialite_bulk_load_fills_the_spatial_index_once_as_its_triggers_would
         "id": [f"H{i}" for i in range(60)], "building_id": ids,
         "geom": [p if i % 4 else None for i, p in enumerate(points)],
     })  # fmt: skip
+    people = _people("a") | {"household_id": ["H1", "H1", "H2"]}
+    bulk_insert(session, m.Person.__table__, people)  # its plain indexes built after
     session.commit()
-    assert _schema(session) == schema  # the AFTER INSERT triggers are back, unchanged
+    assert _schema(session) == schema  # the AFTER INSERT triggers and indexes are back, unchanged
+    assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    wanted = search_hash("520602199001011234", purpose="id_number", keys=keys_of(session))
+    assert session.execute(
+        text("SELECT id FROM person INDEXED BY ix_person_id_number_hash WHERE id_number_hash = :h"),
+        {"h": wanted},
+    ).all() == [("a3",)]
     box = (106.004, 27.0003, 106.011, 27.0009)
     area = shapely.box(*box)
     for model, column, shapes, names in [
