@@ -36,6 +36,7 @@ from gridmap.problems import Problem
 from service.importer import ImportResult, import_files
 from service.storage import models as m
 from service.storage.edits import BuildingEdits, apply_building_edits, building_edits
+from service.storage.errors import store_error
 from service.storage.loads import (
     load_assignment,
     load_buildings,
@@ -228,7 +229,7 @@ class Store:
                     load_community(session=session, code=code)  # raises NotFoundError
                 communities = communities[communities["community_code"].isin(wanted)]
             if communities.empty:
-                raise InputError("The store holds no community; import them with `gridmap import`.")
+                raise store_error("no_communities")
             buildings = load_buildings(session=session, footprints=True)
             if wanted is not None:
                 buildings = buildings[buildings["community_code"].isin(wanted)]

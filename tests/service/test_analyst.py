@@ -169,3 +169,14 @@ def test_bad_household_count_in_edits_is_refused_by_name(store):
     buildings.loc[buildings["building_id"] == "NEW", "households"] = -1
     with pytest.raises(InputError, match="NEW"):
         store.building_edits(CODE, buildings)
+
+
+def test_partition_of_an_empty_store_is_refused_in_both_languages(store_url):
+    empty = open_store(store_url)
+    try:
+        with pytest.raises(InputError) as caught:
+            empty.partition_many()
+    finally:
+        empty.close()
+    assert "holds no community" in str(caught.value)
+    assert "gridmap import" in caught.value.message("zh") and "社区" in caught.value.message("zh")
