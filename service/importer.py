@@ -105,7 +105,7 @@ def read_sources(
     if unknown:
         raise InputError(f"Unknown entities {unknown}; choose among {list(ENTITY_ORDER)}.")
     frames: dict[str, pd.DataFrame] = {}
-    errors: list[str] = []
+    errors: list[InputError] = []
     for entity in ENTITY_ORDER:
         if entity not in sources:
             continue
@@ -118,9 +118,9 @@ def read_sources(
                 encoding=encoding,
             )  # fmt: skip
         except InputError as exc:  # CRSError included: gather every file's problems
-            errors.append(str(exc))
+            errors.append(exc)
     if errors:
-        raise InputError("\n".join(errors))
+        raise InputError.gather(errors)
     return frames
 
 

@@ -36,6 +36,7 @@ from gridmap.attach.geomrepair import MAX_REPAIR_AREA_CHANGE, repair_geometries
 from gridmap.attach.report import Issue, record_labels
 from gridmap.errors import DuplicateIdError
 from gridmap.idnumbers import gb11643_check_digit, id_number_problem, valid_id_number, valid_phone
+from gridmap.io.notes import entity_word
 from gridmap.schema import COUNT_COLUMNS, PERSON, Entity, get_entity
 
 __all__ = [
@@ -154,16 +155,24 @@ def drop_exact_duplicates(
 
 
 def check_unique_ids(frame: pd.DataFrame, entity: str | Entity) -> None:
-    """Raise :class:`DuplicateIdError` naming every id that occurs more than once."""
+    """Raise :class:`DuplicateIdError` naming the file (``frame.attrs["source"]``, where read
+    from one) and every id that occurs more than once, in English and Chinese."""
     ent = get_entity(entity)
     counts = frame[ent.id_column].dropna().value_counts()
     dups = counts[counts > 1]
     if len(dups):
-        listing = ", ".join(f"{i!r} ×{n}" for i, n in dups.head(20).items())
-        more = f" and {len(dups) - 20} more" if len(dups) > 20 else ""
+        shown = list(dups.head(20).items())
+        source = frame.attrs.get("source")
+        en_file, zh_file = (f"{source}: ", f"{source}：") if source else ("", "")
+        more_en = f" and {len(dups) - 20} more" if len(dups) > 20 else ""
+        more_zh = f" 等 {len(dups)} 个" if len(dups) > 20 else ""
         raise DuplicateIdError(
-            f"{len(dups)} duplicate {ent.name} {ent.id_column}(s): {listing}{more}. "
-            "Each id must be unique; renumber or merge those records."
+            f"{en_file}{len(dups)} duplicate {ent.name} {ent.id_column}(s): "
+            f"{', '.join(f'{i!r} ×{n}' for i, n in shown)}{more_en}. "
+            "Each id must be unique; renumber or merge those records.",
+            zh=f"{zh_file}{entity_word(ent.name, 'zh')}编号重复 {len(dups)} 个："
+            f"{'、'.join(f'“{i}”×{n}' for i, n in shown)}{more_zh}。"
+            "每个编号必须唯一；请重新编号或合并这些记录。",
         )
 
 

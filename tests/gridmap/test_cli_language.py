@@ -321,21 +321,9 @@ def test_partition_refuses_a_bad_file_in_one_language(name, lang, tmp_path):
     assert not out.exists()
 
 
-_JOINED = "service/importer.py read_files joins str(exc), losing the Chinese (InputError.gather)"
-_IMPORT_GAPS = {
-    ("utf16_table", "zh"): _JOINED,
-    ("wrong_crs", "zh"): _JOINED,
-    ("repeated_ids", "zh"): "gridmap/attach/validate.py raises DuplicateIdError in English only",
-    ("repeated_ids", "en"): "gridmap/attach/validate.py's DuplicateIdError names no file",
-}
-"""Bad files whose import error is not yet as it should be (files of another helper)."""
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("name", ["repeated_ids", "utf16_table", "wrong_crs"])
-def test_import_refuses_a_bad_file_in_one_language(name, lang, tmp_path, request):
-    if (name, lang) in _IMPORT_GAPS:
-        request.applymarker(pytest.mark.xfail(reason=_IMPORT_GAPS[name, lang], strict=True))
+def test_import_refuses_a_bad_file_in_one_language(name, lang, tmp_path):
     files = _BAD_SETS[name](tmp_path / "in")
     output = _run(_import_args(files, tmp_path, lang), exit_code=1)
     heading = (

@@ -82,9 +82,9 @@ def test_a_rendered_tile_takes_no_connection_of_the_sessions(render_client, back
     assert {render_client.get(u).status_code for u in planned} <= {200, 204}
 
 
+@pytest.mark.parametrize("backend", [pytest.param("postgis", marks=pytest.mark.postgis)])
 def test_a_tile_connection_closed_by_the_server_is_replaced(render_client, backend):
-    if backend != "postgis":
-        pytest.skip("tile connections are PostGIS's")
+    """PostGIS only: a server closing a connection has no SpatiaLite counterpart."""
     url = _tiles_with_features(render_client)[0]
     urls = [url, f"{url}?plan_id=1"]
     first = [render_client.get(u).content for u in urls]
