@@ -139,7 +139,7 @@ def test_import_refuses_a_person_id_column_of_id_numbers(tmp_path):
     bad = tmp_path / "花名册.csv"
     roster.rename(columns={"身份证号": "人员编号"}).to_csv(bad, index=False, encoding="gbk")
     db = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    res = runner.invoke(app, ["import", "--db", db, "--persons", str(bad),
+    res = runner.invoke(app, ["import", "--lang", "en", "--db", db, "--persons", str(bad),
                               "--report-dir", str(tmp_path / "rep")])  # fmt: skip
     assert res.exit_code != 0
     text = " ".join(res.output.split())
@@ -223,7 +223,8 @@ def test_import_takes_layers_and_encoding_like_partition(tmp_path):
     assert buildings == 122
 
     shp = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
-    wrong = ["import", "--db", f"sqlite:///{tmp_path / 'other.sqlite'}", "--encoding", "UTF-8",
+    wrong = ["import", "--lang", "en", "--db", f"sqlite:///{tmp_path / 'other.sqlite'}",
+             "--encoding", "UTF-8",
              "--communities", str(shp.communities), "--buildings", str(shp.buildings)]  # fmt: skip
     res = runner.invoke(app, wrong)
     assert res.exit_code != 0 and "Traceback" not in res.output
