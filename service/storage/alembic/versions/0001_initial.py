@@ -1,22 +1,14 @@
 """Initial schema: communities, compounds, streets, buildings, households, persons, staff,
 plans, grids, building->grid assignments and import runs.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-25
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 from service.storage.ddl import geometry, reference, serial_id, timestamp
 
-revision: str = "0001"
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 
 def upgrade() -> None:

@@ -3,23 +3,15 @@ encrypted at rest with keyed search hashes.
 
 Existing clear values of person.id_number, person.phone and staff.phone are encrypted (and their
 ``*_hash`` filled) with the configured GRIDMAP_DATA_KEY; downgrading decrypts them again.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-26
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 from service.storage.ddl import reference, serial_id, timestamp
 
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision = "0001"
 
 # (table, value column, hash column, purpose)
 _ENCRYPTED = (

@@ -6,22 +6,15 @@
   role change, so older tokens stop working (existing users get one each).
 - ``store_meta``: facts about the store; ``data_key_fingerprint`` is recorded by
   :func:`service.storage.crypto.check_store_key` after the upgrade.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-06
 """
 
 import secrets
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:

@@ -3,21 +3,13 @@
 ``street.community_code`` is informative (a street may cross several communities; the partition
 engine still takes every street meeting a community's boundary). No foreign key: a plain
 ALTER TABLE on SQLite cannot add one, and a batch copy would rebuild the spatial table.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-06
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:

@@ -9,24 +9,17 @@ SpatiaLite's metadata. Reporter name and phone are stored encrypted, the receipt
 residents). SQLite cannot alter a CHECK constraint: the table is rebuilt from its own SQL with
 the new list, and the users' grids (deleted by the cascade when the old table is dropped) are
 put back, all in the migration's transaction.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-06
 """
 
 import re
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 from service.storage.ddl import reference, serial_id, timestamp
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0005"
+down_revision = "0004"
 
 _OLD_ROLES = "role IN ('public', 'grid_worker', 'community_admin', 'district_admin')"
 _NEW_ROLES = ("role IN ('public', 'party_member', 'grid_worker', 'community_admin', "
