@@ -48,9 +48,9 @@ from service.storage.crypto import (
     keys_of,
     normalise,
 )
-from service.storage.revision import _mark as mark_public_change
+from service.storage.revision import mark_changed
 from service.storage.session import NUL_MESSAGE
-from service.storage.updates import _HASHES
+from service.storage.updates import HASH_COLUMNS
 
 __all__ = ["bulk_insert", "can_bulk_insert", "encrypt_many", "search_hashes"]
 
@@ -63,7 +63,7 @@ _URLSAFE = bytes.maketrans(b"+/", b"-_")
 _NOT_DIGIT = re.compile(r"\D")
 _NONCE = 12
 """Bytes of an AES-GCM nonce (as :func:`service.storage.crypto.encrypt`)."""
-_HASH_SOURCES = {model.__tablename__: pairs for model, pairs in _HASHES.items()}
+_HASH_SOURCES = {model.__tablename__: pairs for model, pairs in HASH_COLUMNS.items()}
 """Table → hash column → (source column, purpose): the ``hash_default`` columns."""
 _SQLITE_CACHE_KIB = 256 * 1024
 """Page cache of a SQLite connection while it bulk-loads (KiB): index pages stay in memory."""
@@ -212,7 +212,7 @@ def bulk_insert(
                                   hide_parameters=True) from None  # fmt: skip
     finally:
         cursor.close()
-    mark_public_change(session, [table.name])  # as a session.execute(insert(…)) would
+    mark_changed(session, [table.name])  # as a session.execute(insert(…)) would
     log.debug("%s: %d rows, %.2f s CPU preparing, %.2f s CPU writing", table.name, n,
               prepared - started, time.process_time() - prepared)  # fmt: skip
     return n

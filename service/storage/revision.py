@@ -54,6 +54,7 @@ __all__ = [
     "CHANNEL",
     "read_revision",
     "bump_revision",
+    "mark_changed",
     "RevisionWatch",
 ]
 
@@ -236,7 +237,10 @@ class RevisionWatch:
 _WATCHES: weakref.WeakSet[RevisionWatch] = weakref.WeakSet()
 
 
-def _mark(session: Session, tables: Any) -> None:
+def mark_changed(session: Session, tables: Any) -> None:
+    """Note that ``session`` wrote to ``tables`` (names): if one is in :data:`PUBLIC_TABLES`,
+    its commit writes a new revision. For writes the session does not see itself (a bulk load
+    through its connection's DBAPI cursor)."""
     if not session.info.get(_CHANGED) and any(t in PUBLIC_TABLES for t in tables):
         session.info[_CHANGED] = True
 
@@ -244,14 +248,14 @@ def _mark(session: Session, tables: Any) -> None:
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
     objects = [*session.new, *session.dirty, *session.deleted]
-    _mark(session, (getattr(o, "__tablename__", None) for o in objects))
+    mark_changed(session, (getattr(o, "__tablename__", None) for o in objects))
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
-        _mark(state.session, [table.name] if isinstance(table, Table) else [])
+        mark_changed(state.session, [table.name] if isinstance(table, Table) else [])
 
 
 @event.listens_for(Session, "before_commit")

@@ -43,6 +43,7 @@ from service.storage.values import shapes_from_wkb
 
 __all__ = [
     "UPDATABLE",
+    "HASH_COLUMNS",
     "Changes",
     "split_rows",
     "write_changes",
@@ -60,7 +61,7 @@ UPDATABLE: dict[str, type[m.Base]] = {
 }  # fmt: skip
 """Entities ``--update``, ``--replace`` and a deletions file work on, in load order."""
 
-_HASHES: dict[type[m.Base], dict[str, tuple[str, str]]] = {
+HASH_COLUMNS: dict[type[m.Base], dict[str, tuple[str, str]]] = {
     m.Person: {"id_number_hash": ("id_number", "id_number"), "phone_hash": ("phone", "phone")},
     m.Staff: {"phone_hash": ("phone", "phone")},
 }
@@ -128,7 +129,7 @@ def split_rows(
     """Split file rows into (new, changed, number unchanged) against the stored records."""
     key = _key(model).name
     stored = _stored_rows(session, model, [r[key] for r in rows])
-    hashes = _HASHES.get(model, {})
+    hashes = HASH_COLUMNS.get(model, {})
     new, changed = [], []
     for row in rows:
         old = stored.get(row[key])
@@ -149,7 +150,7 @@ def write_changes(session: Session, model: type[m.Base], rows: list[dict[str, An
     params = []
     for row in rows:
         values = {c: v for c, v in row.items() if c != key.name}
-        for hash_column, (source, purpose) in _HASHES.get(model, {}).items():
+        for hash_column, (source, purpose) in HASH_COLUMNS.get(model, {}).items():
             if source in values:
                 values[hash_column] = search_hash(values[source], purpose=purpose, keys=keys)
         params.append({**values, "pk_": row[key.name]})
