@@ -14,6 +14,12 @@ processes), saves the drafts and times saving and publishing them (one transacti
 
     .venv/bin/python bench/import_backends.py [--repeat 3] [--pg postgresql+psycopg://…/gridmap_importbench]
     .venv/bin/python bench/import_backends.py --district 1 --repeat 1 --publish
+    .venv/bin/python bench/import_backends.py --district 1 --folder /tmp/d1 --profile /tmp/imp
+
+``--folder`` keeps the written district there and reuses it on the next run (same scale);
+``--profile PREFIX`` writes a cProfile of each import to ``PREFIX_<backend>.prof``. On PostGIS the
+``server cpu`` line is the CPU of the database's server processes (read from ``/proc`` before and
+after the import: the import's connections stay in the pool until it ends).
 
 ``--smoke`` imports the sample once into SpatiaLite and publishes its plans (the test suite runs
 it; no results file is written).
@@ -22,6 +28,7 @@ it; no results file is written).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import resource
@@ -35,7 +42,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load_wrk import LAYERS, _sources  # noqa: E402
-from bench.serving import fresh_postgis_database  # noqa: E402
+from bench.serving import (  # noqa: E402
+    CLOCK_TICKS,
+    cpu_ticks,
+    database_pids,
+    fresh_postgis_database,
+)
 from service.importer import import_files  # noqa: E402
 from service.storage.migrate import upgrade_database  # noqa: E402
 from service.storage.session import make_engine  # noqa: E402
@@ -45,15 +57,22 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def district_sources(scale: float, folder: Path) -> tuple[dict[str, Path], dict[str, str]]:
-    """Write a generated district (with persons) to ``folder``; its sources and layers."""
-    from geodata.make_district import make_district, write_district
+    """Write a generated district (with persons) to ``folder`` (unless a district of this scale
+    is already there); its sources and layers."""
     from service.district_demo import DISTRICT_LAYERS
 
-    district = make_district(scale=scale)
-    write_district(district, folder, persons=True)
     sources = dict.fromkeys(DISTRICT_LAYERS, folder / "district.gpkg")
     sources |= {"household": folder / "households.csv", "person": folder / "persons.csv",
                 "staff": folder / "staff.csv"}  # fmt: skip
+    written = folder / "scale.txt"
+    if written.exists() and written.read_text() == str(scale):
+        print(f"district of scale {scale} in {folder} (reused)", flush=True)
+        return sources, DISTRICT_LAYERS
+    from geodata.make_district import make_district, write_district
+
+    district = make_district(scale=scale)
+    write_district(district, folder, persons=True)
+    written.write_text(str(scale))
     counts = ", ".join(f"{v:,} {k}" for k, v in district.summary().items())
     print(f"district {district.code}: {counts}", flush=True)
     return sources, DISTRICT_LAYERS
@@ -64,10 +83,14 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_once(url: str, sources: dict, layers: dict, publish: bool, jobs: int) -> dict[str, float]:
-    """Import into the (fresh) store at ``url``; wall and CPU seconds per stage (and publishing)."""
+def run_once(
+    url: str, sources: dict, layers: dict, publish: bool, jobs: int, profile: str | None = None
+) -> dict[str, float]:
+    """Import into the (fresh) store at ``url``; wall and CPU seconds per stage (and publishing),
+    and on PostGIS the server processes' CPU. ``profile``: write a cProfile of the import there."""
     engine = make_engine(url)
     upgrade_database(engine)
+    server_before = cpu_ticks(database_pids(engine))
     marks: list[tuple[str, float, float]] = []
     stages = {"load average (1 min) before": os.getloadavg()[0]}
     start, cpu = time.perf_counter(), _cpu()
@@ -75,9 +98,19 @@ def run_once(url: str, sources: dict, layers: dict, publish: bool, jobs: int) ->
     def step(name: str) -> None:
         marks.append((name, time.perf_counter(), _cpu()))
 
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
     result = import_files(sources, engine=engine, layers=layers, migrate=False, step=step)
     end, cpu_end = time.perf_counter(), _cpu()
+    if profiler and profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
     stages |= {"total": end - start, "cpu total": cpu_end - cpu}
+    if engine.dialect.name == "postgresql":
+        after = cpu_ticks(database_pids(engine) | set(server_before))
+        spent = sum(t - server_before.get(pid, 0) for pid, t in after.items())
+        stages["server cpu total"] = spent / CLOCK_TICKS
     bounds = [*marks, ("end", end, cpu_end)]
     for (name, t0, c0), (_, t1, c1) in zip(bounds, bounds[1:], strict=False):
         stages[name] = stages.get(name, 0.0) + t1 - t0
@@ -115,6 +148,8 @@ def main() -> None:
     parser.add_argument("--district", type=float, help="scale of a generated district")
     parser.add_argument("--publish", action="store_true", help="partition, save and publish")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--folder", type=Path, help="write the district there once and reuse it")
+    parser.add_argument("--profile", help="cProfile each import to PROFILE_<backend>.prof")
     parser.add_argument(
         "--smoke", action="store_true", help="once, SpatiaLite, the sample, publishing; no file"
     )
@@ -125,7 +160,9 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         if args.district:
-            sources, layers = district_sources(args.district, Path(tmp) / "district")
+            folder = args.folder or Path(tmp) / "district"
+            folder.mkdir(parents=True, exist_ok=True)
+            sources, layers = district_sources(args.district, folder)
         else:
             sources, layers = _sources(), LAYERS
         for backend in args.backends:
@@ -136,7 +173,8 @@ def main() -> None:
                     url = args.pg
                 else:
                     url = f"sqlite:///{tempfile.mkdtemp(dir=tmp)}/bench.sqlite"
-                runs.append(run_once(url, sources, layers, args.publish, args.jobs))
+                profile = f"{args.profile}_{backend}.prof" if args.profile else None
+                runs.append(run_once(url, sources, layers, args.publish, args.jobs, profile))
             results[backend] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             print(f"{backend}:", flush=True)
             for stage, seconds in results[backend].items():
