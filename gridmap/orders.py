@@ -43,6 +43,7 @@ __all__ = [
     "Category",
     "DEFAULT_CATEGORIES",
     "TimeLimits",
+    "Move",
     "TransitionError",
     "IllegalTransition",
     "RoleNotAllowed",
@@ -191,21 +192,24 @@ def next_states(current: str) -> tuple[str, ...]:
     return tuple(s for s in STATES if (current, s) in TRANSITIONS)
 
 
-def check_transition(
-    current: str,
-    to: str,
-    role: str,
-    *,
-    actor: str | None = None,
-    assignee: str | None = None,
-    claimed_by: str | None = None,
-    note: str | None = None,
-    rating: int | None = None,
-    order: object = None,
-) -> None:
-    """Raise unless ``role`` (person ``actor``) may move an order from ``current`` to ``to``.
+@dataclass(frozen=True)
+class Move:
+    """A requested move: to state ``to`` by ``role`` (the person ``actor``), with the note or
+    rating it carries."""
 
-    Besides :data:`TRANSITIONS`: a worker claims only an order open for claiming (no
+    to: str
+    role: str
+    actor: str | None = None
+    note: str | None = None
+    rating: int | None = None
+
+
+def check_transition(current: str, move: Move, *, assignee: str | None = None,
+                     claimed_by: str | None = None, order: object = None) -> None:  # fmt: skip
+    """Raise unless ``move`` may take an order from ``current`` to ``move.to``.
+
+    ``assignee``, ``claimed_by`` and ``order`` (its id, for messages) describe the order as it
+    is. Besides :data:`TRANSITIONS`: a worker claims only an order open for claiming (no
     ``assignee``) or assigned to them, and only whoever claimed it hands it back, starts or
     finishes it; a rating is 1-5; merged, declined and done need a note.
 
@@ -220,12 +224,13 @@ def check_transition(
 
     Examples
     --------
-    >>> check_transition("dispatched", "claimed", "party_member", actor="li")
-    >>> check_transition("submitted", "done", "community_admin")
+    >>> check_transition("dispatched", Move("claimed", "party_member", actor="li"))
+    >>> check_transition("submitted", Move("done", "community_admin"))
     Traceback (most recent call last):
     ...
     gridmap.orders.IllegalTransition: The order is 'submitted' and cannot go to 'done'; allowed next states: accepted, merged, declined.
     """  # noqa: E501
+    to, role = move.to, move.role
     if to not in STATES:
         raise InputError(f"Unknown work-order state {to!r}; use one of {', '.join(STATES)}.")
     if role not in ROLES:
@@ -238,8 +243,8 @@ def check_transition(
         names = ", ".join(label(r, "en", ROLE_LABELS) for r in ROLES if r in roles)
         raise RoleNotAllowed(f"A {label(role, 'en', ROLE_LABELS)} cannot move an order from "
                              f"{current!r} to {to!r}; only: {names}.")  # fmt: skip
-    _check_person(current, to, role, actor, assignee, claimed_by)
-    _check_details(to, note, rating)
+    _check_person(current, to, role, move.actor, assignee, claimed_by)
+    _check_details(to, move.note, move.rating)
 
 
 def _check_person(current: str, to: str, role: str, actor: str | None, assignee: str | None,

@@ -110,14 +110,14 @@ def seed_demo_orders(session: Session, *, now: dt.datetime, seed: int = 0,
     previous: dict[str, int] = {}
     for target, start in zip(_targets(rng, n), starts, strict=True):
         category = rng.choices(cats, weights=[_WEIGHTS.get(c, 5) for c in cats])[0]
-        sub = store.submit_order(
-            session, category=category, description=rng.choice(_TEXTS.get(category, ("求助",))),
+        new = store.NewOrder(
+            category=category, description=rng.choice(_TEXTS.get(category, ("求助",))),
             building_id=rng.choice(buildings),
             urgency=rng.choices(("low", "normal", "urgent"), weights=(2, 7, 1))[0],
             reporter_name=rng.choice(_SURNAMES) + "".join(rng.sample(_GIVEN, rng.randint(1, 2))),
             reporter_phone="139" + "".join(rng.choice("0123456789") for _ in range(8)),
-            now=start,
         )  # fmt: skip
+        sub = store.submit_order(session, new, now=start)
         _walk(session, sub, target, start, now, rng, previous.get(sub.order.community_code))
         previous[sub.order.community_code] = sub.order.id
         summary.states[target] += 1

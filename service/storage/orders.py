@@ -47,6 +47,7 @@ from gridmap.orders import (
     STATES,
     WORKER_ROLES,
     IllegalTransition,
+    Move,
     TimeLimits,
     check_transition,
     label,
@@ -62,6 +63,7 @@ from service.storage.order_models import Order, OrderTransition
 
 __all__ = [
     "OutsideCommunities",
+    "NewOrder",
     "Route",
     "OrderView",
     "ReceiptView",
@@ -326,22 +328,31 @@ def route_order(session: Session, *, lon: float | None = None, lat: float | None
                  grid_id=place.grid_id, plan_id=place.plan_id)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class NewOrder:
+    """A matter as reported: what, how urgent, where (lon/lat or a building), who to call back.
+
+    The fields of ``POST /orders`` (:class:`service.api.routes.orders.OrderIn`)."""
+
+    category: str
+    description: str
+    lon: float | None = None
+    lat: float | None = None
+    building_id: str | None = None
+    urgency: str = "normal"
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+
+
 def submit_order(
     session: Session,
+    new: NewOrder,
     *,
-    category: str,
-    description: str,
-    lon: float | None = None,
-    lat: float | None = None,
-    building_id: str | None = None,
-    urgency: str = "normal",
-    reporter_name: str | None = None,
-    reporter_phone: str | None = None,
     submitted_by: Principal | None = None,
     now: dt.datetime | None = None,
     limits: TimeLimits | None = None,
 ) -> Submitted:
-    """Route and store a new order (state ``submitted``); flushed, the caller commits.
+    """Route and store the order ``new`` (state ``submitted``); flushed, the caller commits.
 
     Anyone may submit; ``submitted_by`` is the staff member entering it on a resident's behalf.
     The answer's ``receipt_code`` is the reporter's only way back to the order.
@@ -354,19 +365,20 @@ def submit_order(
         The point is outside every community.
     """
     limits, at = limits or TimeLimits(), _now(now)
-    limits.category(category)
-    text = _clean(description, "description", MAX_DESCRIPTION)
+    limits.category(new.category)
+    text = _clean(new.description, "description", MAX_DESCRIPTION)
     if not text:
         raise InputError("Describe the matter (description is empty).")
-    claim_due, close_due = limits.due(at, category, urgency)
-    route = route_order(session, lon=lon, lat=lat, building_id=building_id)
+    claim_due, close_due = limits.due(at, new.category, new.urgency)
+    route = route_order(session, lon=new.lon, lat=new.lat, building_id=new.building_id)
     code = _new_receipt()
     staff = submitted_by.username if submitted_by and submitted_by.is_staff else None
     order = Order(
-        receipt_hash=receipt_hash(code), category=category, urgency=urgency, description=text,
-        reporter_name=_clean(reporter_name, "reporter name", 100),
-        reporter_phone=_clean(reporter_phone, "reporter phone", 30), submitted_by=staff,
-        lon=route.lon, lat=route.lat, building_id=building_id, community_code=route.community_code,
+        receipt_hash=receipt_hash(code), category=new.category, urgency=new.urgency,
+        description=text, reporter_name=_clean(new.reporter_name, "reporter name", 100),
+        reporter_phone=_clean(new.reporter_phone, "reporter phone", 30), submitted_by=staff,
+        lon=route.lon, lat=route.lat, building_id=new.building_id,
+        community_code=route.community_code,
         grid_code=route.grid_code, grid_id=route.grid_id, plan_id=route.plan_id, state="submitted",
         submitted_at=at, updated_at=at, claim_due_at=claim_due, close_due_at=close_due,
     )  # fmt: skip
@@ -491,10 +503,10 @@ def get_order_by_receipt(session: Session, *, receipt_code: str) -> ReceiptView:
 
 
 # --------------------------------------------------------------------------- moves
-def _move(session: Session, order: Order, to: str, *, actor: str, role: str, at: dt.datetime,
-          note: str | None, values: dict[str, Any]) -> None:  # fmt: skip
+def _move(session: Session, order: Order, move: Move, at: dt.datetime,
+          values: dict[str, Any]) -> None:  # fmt: skip
     """The conditional UPDATE: moves ``order`` only if nobody moved it since it was read."""
-    current = order.state
+    current, to = order.state, move.to
     result = cast(CursorResult[Any], session.execute(  # an UPDATE's result has a rowcount
         update(Order).where(Order.id == order.id, Order.state == current)
         .values(state=to, updated_at=at, **values)
@@ -506,19 +518,21 @@ def _move(session: Session, order: Order, to: str, *, actor: str, role: str, at:
     for key, value in {"state": to, "updated_at": at, **values}.items():
         set_committed_value(order, key, value)  # what the UPDATE wrote, without reading it back
     kind_assignee = values.get("assignee") if to == "dispatched" else None
-    _record(session, order.id, "transition", current, to, actor, role, at, note, kind_assignee)
+    _record(session, order.id, "transition", current, to, move.actor or move.role, move.role, at,
+            move.note, kind_assignee)  # fmt: skip
 
 
-def _values_for(order: Order, to: str, actor: str, note: str | None, assignee: str | None,
+def _values_for(order: Order, move: Move, assignee: str | None,
                 merged_into: int | None) -> dict[str, Any]:  # fmt: skip
+    to = move.to
     if to == "dispatched":
         return {"assignee": assignee, "claimed_by": None}
     if to == "claimed":
-        return {"claimed_by": actor}
+        return {"claimed_by": move.actor}
     if to == "accepted":
         return {"assignee": None, "claimed_by": None}
     if to == "done":
-        return {"outcome": note}
+        return {"outcome": move.note}
     if to == "merged":
         if merged_into is None or int(merged_into) == order.id:
             raise InputError("Merging needs merged_into: the id of the order it duplicates.")
@@ -556,17 +570,14 @@ def transition_order(
         Missing note, bad ``merged_into``.
     """
     at, role = _now(now), actor_role(principal)
-    text = _clean(note, "note", MAX_NOTE)
+    move = Move(to, role, principal.username, _clean(note, "note", MAX_NOTE))
     who = _clean(assignee, "assignee", 64)
 
     def attempt() -> OrderView:
         order = _scoped_order(session, principal, order_id)
-        check_transition(order.state, to, role, actor=principal.username,
-                         assignee=order.assignee, claimed_by=order.claimed_by, note=text,
-                         order=order.id)  # fmt: skip
-        values = _values_for(order, to, principal.username, text, who, merged_into)
-        _move(session, order, to, actor=principal.username, role=role, at=at, note=text,
-              values=values)  # fmt: skip
+        check_transition(order.state, move, assignee=order.assignee,
+                         claimed_by=order.claimed_by, order=order.id)  # fmt: skip
+        _move(session, order, move, at, _values_for(order, move, who, merged_into))
         return _view(order, at)
 
     return _retry_locked(session, attempt)
@@ -576,16 +587,15 @@ def rate_order(session: Session, *, receipt_code: str, rating: int, note: str | 
                now: dt.datetime | None = None) -> ReceiptView:  # fmt: skip
     """The reporter rates their closed order (1-5) by receipt code; flushed."""
     at = _now(now)
-    text = _clean(note, "note", MAX_NOTE)
+    move = Move("rated", "reporter", "reporter", _clean(note, "note", MAX_NOTE), rating)
     get_order_by_receipt(session, receipt_code=receipt_code)  # 404 for an unknown code
 
     def attempt() -> ReceiptView:
         order = session.scalar(select(Order).where(Order.receipt_hash == receipt_hash(
             receipt_code)).execution_options(populate_existing=True))  # fmt: skip
         assert order is not None
-        check_transition(order.state, "rated", "reporter", rating=rating, order=order.id)
-        _move(session, order, "rated", actor="reporter", role="reporter", at=at, note=text,
-              values={"rating": int(rating)})  # fmt: skip
+        check_transition(order.state, move, order=order.id)
+        _move(session, order, move, at, {"rating": int(rating)})
         return get_order_by_receipt(session, receipt_code=receipt_code)
 
     return _retry_locked(session, attempt)

@@ -15,6 +15,7 @@ from gridmap.orders import (
     STATES,
     TRANSITIONS,
     IllegalTransition,
+    Move,
     RoleNotAllowed,
     TimeLimits,
     check_transition,
@@ -37,14 +38,14 @@ def test_every_state_pair(current, to):
     for role in ROLES:
         if allowed is None:
             with pytest.raises(IllegalTransition) as err:
-                check_transition(current, to, role, **_DETAILS)
+                check_transition(current, Move(to, role, **_DETAILS))
             assert err.value.allowed == next_states(current)
             assert f"is {current!r} and cannot go to {to!r}" in str(err.value)
         elif role not in allowed:
             with pytest.raises(RoleNotAllowed, match="only: "):
-                check_transition(current, to, role, **_DETAILS)
+                check_transition(current, Move(to, role, **_DETAILS))
         else:
-            check_transition(current, to, role, actor="x", **_DETAILS)
+            check_transition(current, Move(to, role, actor="x", **_DETAILS))
 
 
 def test_the_flow_is_connected_and_final_states_are_final():
@@ -60,21 +61,22 @@ def test_the_flow_is_connected_and_final_states_are_final():
 
 def test_people_and_details():
     with pytest.raises(RoleNotAllowed, match="dispatched to 'li'"):
-        check_transition("dispatched", "claimed", "grid_worker", actor="wang", assignee="li")
-    check_transition("dispatched", "claimed", "party_member", actor="li", assignee="li")
-    check_transition("dispatched", "claimed", "community_admin", actor="office", assignee="物业")
+        check_transition("dispatched", Move("claimed", "grid_worker", actor="wang"), assignee="li")
+    check_transition("dispatched", Move("claimed", "party_member", actor="li"), assignee="li")
+    check_transition("dispatched", Move("claimed", "community_admin", actor="office"),
+                     assignee="物业")  # fmt: skip
     with pytest.raises(RoleNotAllowed, match="Only 'li', who claimed"):
-        check_transition("in_progress", "done", "grid_worker", actor="wang", claimed_by="li",
-                         note="x")  # fmt: skip
+        check_transition("in_progress", Move("done", "grid_worker", actor="wang", note="x"),
+                         claimed_by="li")  # fmt: skip
     with pytest.raises(InputError, match="needs a note saying the reason"):
-        check_transition("submitted", "declined", "community_admin", note="  ")
+        check_transition("submitted", Move("declined", "community_admin", note="  "))
     for rating in (None, 0, 6):
         with pytest.raises(InputError, match="rating is a whole number from 1 to 5"):
-            check_transition("closed", "rated", "reporter", rating=rating)
+            check_transition("closed", Move("rated", "reporter", rating=rating))
     with pytest.raises(InputError, match="Unknown work-order state 'lost'"):
-        check_transition("submitted", "lost", "community_admin")
+        check_transition("submitted", Move("lost", "community_admin"))
     with pytest.raises(InputError, match="Unknown role 'mayor'"):
-        check_transition("submitted", "accepted", "mayor")
+        check_transition("submitted", Move("accepted", "mayor"))
 
 
 def test_labels_are_bilingual():

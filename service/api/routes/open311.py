@@ -335,14 +335,15 @@ def post_request(
         if building is None and (lat is None or lon is None):
             raise InputError("Give the place: lat and long, or address_id (a building id); "
                              "address_string alone cannot be placed.")  # fmt: skip
-        done = store.submit_order(
-            session, category=code, description=fields.get("description", ""),
+        new = store.NewOrder(
+            category=code, description=fields.get("description", ""),
             lon=None if building else lon, lat=None if building else lat, building_id=building,
             urgency=fields.get("attribute[urgency]", "normal") or "normal",
             reporter_name=_reporter_name(fields.get("first_name"), fields.get("last_name")),
-            reporter_phone=fields.get("phone") or None, submitted_by=principal,
-            limits=order_limits(request),
+            reporter_phone=fields.get("phone") or None,
         )  # fmt: skip
+        done = store.submit_order(session, new, submitted_by=principal,
+                                  limits=order_limits(request))  # fmt: skip
     except InputError as exc:
         session.rollback()
         return _error(400, str(exc))

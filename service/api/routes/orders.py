@@ -218,11 +218,8 @@ def _submit_quota(request: Request) -> None:
 def submit(request: Request, session: SessionDep, principal: PrincipalDep,
            body: OrderIn) -> SubmittedOut:  # fmt: skip
     """Anyone submits; the answer's receipt code is the only way back to the order."""
-    done = store.submit_order(session, category=body.category, description=body.description,
-                              lon=body.lon, lat=body.lat, building_id=body.building_id,
-                              urgency=body.urgency, reporter_name=body.reporter_name,
-                              reporter_phone=body.reporter_phone, submitted_by=principal,
-                              limits=order_limits(request))  # fmt: skip
+    done = store.submit_order(session, store.NewOrder(**body.model_dump()),
+                              submitted_by=principal, limits=order_limits(request))  # fmt: skip
     session.commit()
     o = done.order
     return SubmittedOut(id=o.id, receipt_code=done.receipt_code, state=o.state,

@@ -35,9 +35,9 @@ WORKER2 = Principal("worker2", "grid_worker", grid_codes=(A2, B1))
 
 def _submit(session, grid: str, category: str, text: str, **extra) -> int:
     lon, lat = POINT[grid]
-    done = store.submit_order(session, category=category, description=text, lon=lon, lat=lat,
-                              reporter_name="刘小红", reporter_phone="13698765432",
-                              **extra)  # fmt: skip
+    new = store.NewOrder(category=category, description=text, lon=lon, lat=lat,
+                         reporter_name="刘小红", reporter_phone="13698765432")  # fmt: skip
+    done = store.submit_order(session, new, **extra)
     return done.order.id
 
 
@@ -63,9 +63,10 @@ def seed_orders(url: str) -> dict[str, int]:
         ids["other"] = _submit(s, A2, "safety", "楼道堆放杂物")
         _moves(s, ids["other"], (ADMIN_A, "accepted", {}), (ADMIN_A, "dispatched", {}))
         text = "3号楼楼道灯坏了，刘小红反映"
-        published = store.submit_order(s, category="repairs", description=text,
-                                       lon=POINT[A2][0], lat=POINT[A2][1], reporter_name="刘小红",
-                                       reporter_phone="13698765432")  # fmt: skip
+        new = store.NewOrder(category="repairs", description=text, lon=POINT[A2][0],
+                             lat=POINT[A2][1], reporter_name="刘小红",
+                             reporter_phone="13698765432")  # fmt: skip
+        published = store.submit_order(s, new)
         ids["published"] = published.order.id
         _moves(s, ids["published"], (ADMIN_A, "accepted", {}), (ADMIN_A, "dispatched", {}),
                (WORKER2, "claimed", {}), (WORKER2, "in_progress", {}),

@@ -22,9 +22,10 @@ def store(store_url, monkeypatch):
     engine = make_engine(store_url)
     with session_scope(engine) as s:
         for point, category in ((POINT_A1, "safety"), (POINT_A1, "repairs"), (POINT_B1, "repairs")):
-            o.submit_order(s, category=category, description="楼道灯坏了", lon=point[0],
-                           lat=point[1], urgency="urgent" if category == "safety" else "normal",
-                           reporter_name=NAME, reporter_phone=PHONE, now=T0)  # fmt: skip
+            new = o.NewOrder(category=category, description="楼道灯坏了", lon=point[0],
+                             lat=point[1], urgency="urgent" if category == "safety" else "normal",
+                             reporter_name=NAME, reporter_phone=PHONE)  # fmt: skip
+            o.submit_order(s, new, now=T0)
     engine.dispose()
     return store_url
 

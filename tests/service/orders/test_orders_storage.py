@@ -38,9 +38,16 @@ _PATH = [(ADMIN_A, "accepted", None), (ADMIN_A, "dispatched", None), (WORKER_A1,
 
 
 def _submit(session, point=POINT_A1, category="repairs", urgency="normal", now=T0):
-    return o.submit_order(session, category=category, description="路灯坏了", lon=point[0],
-                          lat=point[1], urgency=urgency, reporter_name="欧阳明珠",
-                          reporter_phone="13612345678", now=now)  # fmt: skip
+    new = o.NewOrder(
+        category=category,
+        description="路灯坏了",
+        lon=point[0],
+        lat=point[1],
+        urgency=urgency,
+        reporter_name="欧阳明珠",
+        reporter_phone="13612345678",
+    )
+    return o.submit_order(session, new, now=now)
 
 
 def _order_in(session, state):

@@ -52,10 +52,8 @@ def test_party_member_takes_orders_but_sees_no_residents(orders_session, monkeyp
                 grid_codes=[A1])  # fmt: skip
     member = principal_for(session=s, username="party1")
     assert member.role == "party_member" and member.grid_codes == (A1,)
-    mine = o.submit_order(s, category="elderly_care", description="独居老人探访",
-                          lon=POINT_A1[0], lat=POINT_A1[1]).order.id  # fmt: skip
-    other = o.submit_order(s, category="repairs", description="路灯", lon=POINT_A2[0],
-                           lat=POINT_A2[1]).order.id  # fmt: skip
+    mine = o.submit_order(s, o.NewOrder("elderly_care", "独居老人探访", *POINT_A1)).order.id
+    other = o.submit_order(s, o.NewOrder("repairs", "路灯", *POINT_A2)).order.id
     for to in ("accepted", "dispatched"):
         o.transition_order(s, ADMIN_A, order_id=mine, to=to)
     with pytest.raises(RoleNotAllowed):
