@@ -104,37 +104,28 @@ class ImportSummary:
 
 # --------------------------------------------------------------------------- frame → rows
 _Clean = Callable[[Any], Any]
-_COMMUNITY_FIELDS: dict[str, tuple[str, _Clean]] = {
-    "code": ("community_code", clean_text),
-    "name": ("name", clean_text),
-    "subdistrict": ("subdistrict", clean_text),
-    "code_year": ("code_year", clean_int),
-}
-_COMPOUND_FIELDS: dict[str, tuple[str, _Clean]] = {
-    "id": ("compound_id", clean_text),
-    "name": ("name", clean_text),
-    "community_code": ("community_code", clean_text),
-    "property_company": ("property_company", clean_text),
-}
-_STREET_FIELDS: dict[str, tuple[str, _Clean]] = {
-    "id": ("street_id", clean_text),
-    "name": ("name", clean_text),
-    "community_code": ("community_code", clean_text),
-}
-_BUILDING_FIELDS: dict[str, tuple[str, _Clean]] = {
-    "id": ("building_id", clean_text),
-    **{k: (k, clean_text) for k in ("code", "name", "address", "kind")},
-    **{k: (k, clean_int) for k in ("floors", "units", "households")},
-    "compound_id": ("compound_id", clean_text),
-    "community_code": ("community_code", clean_text),
-}
-_HOUSEHOLD_FIELDS: dict[str, tuple[str, _Clean]] = {
-    "id": ("household_id", clean_text),
-    **{k: (k, clean_text) for k in ("building_id", "address", "unit", "floor", "room")},
-    "head_person_id": ("head_person_id", clean_text),
-    "size": ("size", clean_int),
-}
-"""Store column → (frame column, cleaner); the first frame column (the id) must be there."""
+
+
+def _fields(key: str, column: str, texts: tuple[str, ...] = (),
+            ints: tuple[str, ...] = ()) -> dict[str, tuple[str, _Clean]]:  # fmt: skip
+    """Store column → (frame column, cleaner): the id ``key`` from frame column ``column`` (it
+    must be there), then text and whole-number columns named alike in the store and the frame."""
+    return {key: (column, clean_text), **{k: (k, clean_text) for k in texts},
+            **{k: (k, clean_int) for k in ints}}  # fmt: skip
+
+
+_COMMUNITY_FIELDS = _fields("code", "community_code", ("name", "subdistrict"), ("code_year",))
+_COMPOUND_FIELDS = _fields("id", "compound_id", ("name", "community_code", "property_company"))
+_STREET_FIELDS = _fields("id", "street_id", ("name", "community_code"))
+_BUILDING_FIELDS = _fields(
+    "id", "building_id",
+    ("code", "name", "address", "kind", "compound_id", "community_code"),
+    ("floors", "units", "households"),
+)  # fmt: skip
+_HOUSEHOLD_FIELDS = _fields(
+    "id", "household_id", ("building_id", "address", "unit", "floor", "room", "head_person_id"),
+    ("size",),
+)  # fmt: skip
 
 
 def _texts(values: pd.Series) -> list[Any]:
