@@ -81,6 +81,11 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
+def _keep_ends(text: str, head: int, tail: int) -> str:
+    """``text`` with every character but the first ``head`` and the last ``tail`` starred."""
+    return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail :]
+
+
 def mask_phone(value: str | None) -> str | None:
     """Mask a phone number: keep the first 3 and last 4 digits.
 
@@ -104,7 +109,7 @@ def mask_phone(value: str | None) -> str | None:
         digits = digits[2:]
     if len(digits) < 8:  # not a phone number: hide it whole
         return "*" * len(str(value).strip())
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return _keep_ends(digits, 3, 4)
 
 
 def mask_id_number(value: str | None) -> str | None:
@@ -122,9 +127,7 @@ def mask_id_number(value: str | None) -> str | None:
     if _missing(value):
         return None
     text = str(value).strip().upper()
-    if len(text) < 11:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
+    return _keep_ends(text, 6, 4) if len(text) >= 11 else "*" * len(text)
 
 
 def mask_name(value: str | None) -> str | None:
@@ -142,9 +145,7 @@ def mask_name(value: str | None) -> str | None:
     if _missing(value):
         return None
     text = str(value).strip()
-    if len(text) <= 1:
-        return "*" * len(text)
-    return text[0] + "*" * (len(text) - 1)
+    return _keep_ends(text, 1, 0) if len(text) > 1 else "*" * len(text)
 
 
 def _as_date(value: object) -> dt.date | None:
