@@ -42,6 +42,7 @@ from service.storage.errors import NotFoundError
 __all__ = [
     "REVEALABLE_FIELDS",
     "ResidentPage",
+    "ResidentSearch",
     "list_residents",
     "grid_archive",
     "reveal_person",
@@ -64,6 +65,21 @@ _COLUMNS = (m.Person.id, m.Person.household_id, m.Household.building_id, m.House
 _KEYS = ("person_id", "household_id", "building_id", "unit", "floor", "room", "name",
          "id_number", "phone", "sex", "birth_date", "relationship", "population_type", "tags",
          "grid_code")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ResidentSearch:
+    """What to look for among a grid's residents: the start of a name, or an exact ID number or
+    phone (matched through their keyed hashes; these two need a ``reason``, audited)."""
+
+    name: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    reason: str | None = None
+
+    def personal_fields(self) -> tuple[str, ...]:
+        """The exact-value fields searched (``id_number``, ``phone``): they need the reveal."""
+        return tuple(f for f, v in (("id_number", self.id_number), ("phone", self.phone)) if v)
 
 
 @dataclass(frozen=True)
@@ -116,15 +132,15 @@ def _masked(row: dict[str, Any], today: dt.date) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _filters(query: Select[Any], keys: DataKeys, name: str | None, id_number: str | None,
-             phone: str | None) -> Select[Any]:  # fmt: skip
-    if name:
-        query = query.where(m.Person.name.startswith(name.strip(), autoescape=True))
-    if id_number:
-        wanted = search_hash(id_number, purpose="id_number", keys=keys)
+def _filters(query: Select[Any], keys: DataKeys, search: ResidentSearch) -> Select[Any]:
+    if search.name:
+        query = query.where(m.Person.name.startswith(search.name.strip(), autoescape=True))
+    if search.id_number:
+        wanted = search_hash(search.id_number, purpose="id_number", keys=keys)
         query = query.where(m.Person.id_number_hash == wanted)
-    if phone:
-        query = query.where(m.Person.phone_hash == search_hash(phone, purpose="phone", keys=keys))
+    if search.phone:
+        wanted = search_hash(search.phone, purpose="phone", keys=keys)
+        query = query.where(m.Person.phone_hash == wanted)
     return query
 
 
@@ -146,30 +162,27 @@ def list_residents(
     principal: Principal,
     *,
     grid_code: str,
-    name: str | None = None,
-    id_number: str | None = None,
-    phone: str | None = None,
-    reason: str | None = None,
+    search: ResidentSearch | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> ResidentPage:
-    """Masked residents of a grid, by household then person id.
+    """Masked residents of a grid (those matching ``search``), by household then person id.
 
-    ``name`` matches the start of the name; ``id_number`` and ``phone`` match exactly (through
-    their keyed hashes: the clear values are never compared in the database). A search by
-    ``id_number`` or ``phone`` needs ``can_reveal`` and a ``reason`` and writes an audit record
-    (flushed; the caller commits).
+    The search's ``name`` matches the start of the name; ``id_number`` and ``phone`` match
+    exactly (through their keyed hashes: the clear values are never compared in the database).
+    A search by ``id_number`` or ``phone`` needs ``can_reveal`` and a ``reason`` and writes an
+    audit record (flushed; the caller commits).
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
-    searched = tuple(f for f, v in (("id_number", id_number), ("phone", phone)) if v)
+    search = search or ResidentSearch()
+    searched = search.personal_fields()
     if searched:
         _require_reveal(principal, f"search residents by {' and '.join(searched)}")
     _check_grid(session, principal, grid_code)
     if searched:
         _audit(session, principal, action="search", record_type="grid", record_id=grid_code,
-               reason=reason, fields=searched)  # fmt: skip
-    query = _filters(_base(principal).where(m.Grid.code == grid_code), keys_of(session), name,
-                     id_number, phone)  # fmt: skip
+               reason=search.reason, fields=searched)  # fmt: skip
+    query = _filters(_base(principal).where(m.Grid.code == grid_code), keys_of(session), search)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(m.Person.household_id, m.Person.id).limit(limit).offset(max(0, offset))

@@ -199,10 +199,9 @@ def search(
 ) -> Residents:
     """Residents matching a name prefix, or an exact ID number or phone (needs
     ``reveal_personal`` and a reason; audited like a reveal). Results stay masked."""
-    page = store.list_residents(
-        session, principal, grid_code=grid_code, name=body.name, id_number=body.id_number,
-        phone=body.phone, reason=body.reason, limit=body.limit, offset=body.offset,
-    )  # fmt: skip
+    search = store.ResidentSearch(body.name, body.id_number, body.phone, body.reason)
+    page = store.list_residents(session, principal, grid_code=grid_code, search=search,
+                                limit=body.limit, offset=body.offset)  # fmt: skip
     session.commit()
     return _page(page)
 

@@ -22,7 +22,13 @@ from service.storage.auth import (
 )
 from service.storage.auth_models import AuditRecord, User
 from service.storage.errors import NotFoundError
-from service.storage.residents import export_residents, grid_archive, list_residents, reveal_person
+from service.storage.residents import (
+    ResidentSearch,
+    export_residents,
+    grid_archive,
+    list_residents,
+    reveal_person,
+)
 from service.storage.session import make_engine, make_sessionmaker
 from tests.service.api.conftest import seed_toy_district
 from tests.service.residents_seed import (
@@ -139,13 +145,17 @@ def test_exact_search_through_keyed_hashes(db):
     # Searching by ID number or phone needs the reveal permission and a reason (audited).
     user = _who(db, "revealer")
     why = {"reason": "核对住户信息"}
-    found = list_residents(db, user, grid_code=GRID_A1, id_number="520602198001011235", **why)
+
+    def search(**criteria):
+        return list_residents(db, user, grid_code=GRID_A1, search=ResidentSearch(**criteria))
+
+    found = search(id_number="520602198001011235", **why)
     assert _ids(found) == ["pA1"]
     phone = "+86 137-0000-2222"
-    assert _ids(list_residents(db, user, grid_code=GRID_A1, phone=phone, **why)) == ["pA2"]
-    assert _ids(list_residents(db, user, grid_code=GRID_A1, name="赵")) == ["pA1", "pA2", "pA3"]
+    assert _ids(search(phone=phone, **why)) == ["pA2"]
+    assert _ids(search(name="赵")) == ["pA1", "pA2", "pA3"]
     # The phone of a person in another grid is not found in this one.
-    other = list_residents(db, user, grid_code=GRID_A1, phone="13700006666", **why)
+    other = search(phone="13700006666", **why)
     assert other.number_matched == 0
 
 
@@ -222,10 +232,10 @@ def test_orm_update_refreshes_the_hash(db):
     person.phone = "13800009999"
     db.commit()
     user, why = _who(db, "revealer"), "核对住户信息"
-    assert _ids(list_residents(db, user, grid_code=GRID_A1, phone="13800009999", reason=why)) == [
-        "pA2"
-    ]
-    stale = list_residents(db, user, grid_code=GRID_A1, phone="13700002222", reason=why)
+    new = ResidentSearch(phone="13800009999", reason=why)
+    assert _ids(list_residents(db, user, grid_code=GRID_A1, search=new)) == ["pA2"]
+    old = ResidentSearch(phone="13700002222", reason=why)
+    stale = list_residents(db, user, grid_code=GRID_A1, search=old)
     assert stale.number_matched == 0
 
 
