@@ -5,6 +5,8 @@ ring (:func:`widening_pass`); a region that needs one grid more or less has one 
 shared out (:class:`RepairSearch`); if local repair fails everywhere, grids are merged and re-split
 (:meth:`RepairSearch.recreate`). The exact program of :mod:`gridmap.solve.fewestmoves` runs after
 this search, only where it can still move fewer households, and its plan is kept when it does.
+Where no compound is kept whole the program is also solved before the search, which it may
+spare (:func:`repair_region`).
 :func:`attempt_repair` first keeps compounds whole, then frees those around the repair, and
 ranks plans by households out of bounds, compounds split and households moved.
 """
@@ -27,7 +29,6 @@ from gridmap.solve.fewestmoves import (
     EMPTY_MOVE,
     fewest_moves,
     moves_lower_bound,
-    program_grids,
     program_region,
 )
 from gridmap.solve.search import connected, improve, recombine, stays_connected, violation
@@ -45,6 +46,8 @@ _TRIES = 4  # local-search restarts per neighbourhood size
 _ROUNDS = 3  # local repair then re-creation, at most this many times
 _ITERATIONS_PER_UNIT = 150  # proposed moves per movable unit in one local search
 _EXACT_FIRST_GRIDS = 12  # a program of at most this many grids is solved before the search
+_RINGS = 2  # grids around the broken ones that the exact program repairs
+_FIRST_RINGS = 1  # the same, for a larger program solved before the search
 
 
 def attempt_repair(
@@ -183,8 +186,9 @@ def repair_region(
 
     With ``stop_early`` (when nothing draws from ``rng`` after this search), the search stops
     as soon as a plan moves no more households than any repair must
-    (:func:`gridmap.solve.fewestmoves.moves_lower_bound`); a program of at most
-    ``_EXACT_FIRST_GRIDS`` grids is then solved before the local search, which it may spare.
+    (:func:`gridmap.solve.fewestmoves.moves_lower_bound`), and the exact program is solved
+    before the local search: its plan spares the search when it reaches that bound, or, on a
+    region of more than ``_EXACT_FIRST_GRIDS`` grids, when it is within the bounds at all.
     The exact program runs after the search only when the bound leaves room to move fewer.
     """
     weights = units.weights
@@ -200,16 +204,22 @@ def repair_region(
         return anchor, (0.0, 0.0, 0)  # nothing to repair
     scale = sum(c for cs in units.costs for c in cs) + 1.0
     floor = moves_lower_bound(anchor, units, bounds, towers)
+    region = program_region(anchor, units, bounds, towers, _RINGS)
     search = RepairSearch(units, bounds, towers, anchor, rng,
                      [scale * (w if w > 0 else EMPTY_MOVE) for w in weights],
-                     floor=floor if stop_early else None,
-                     program=program_region(anchor, units, bounds, towers))  # fmt: skip
-    if stop_early and program_grids(anchor, units, bounds, towers) <= _EXACT_FIRST_GRIDS:
-        # A small program costs less than the local search: solved first (without the flow
-        # program, which needs the search's plan as a cap), its plan may move as few
-        # households as any repair can, and then the search is not needed.
-        first = _settled(fewest_moves(anchor, units, bounds, towers=towers, exact_grids=0), search)
-        if first and search.optimal(first[0]):
+                     floor=floor if stop_early else None, program=region)  # fmt: skip
+    large = len(region) > _EXACT_FIRST_GRIDS  # the flow program never runs on it
+    if stop_early:
+        # The program is solved first (without the flow program, which needs the search's
+        # plan as a cap; on a large region only one ring around the broken grids). Its plan
+        # ends the repair when it moves as few households as any repair can, and on a large
+        # region whenever it is within the bounds: there the local search cost as much as the
+        # program and its plans lost to the program's on every central Helsinki change (159,
+        # 172, 201 households against 151, 153, 195, which one ring finds as well as two).
+        first = fewest_moves(anchor, units, bounds, towers=towers, exact_grids=0,
+                             rings=_FIRST_RINGS if large else _RINGS)  # fmt: skip
+        first = _settled(first, search)
+        if first and (search.optimal(first[0]) or large and search.score(first[0])[0] == 0):
             return first[0], search.score(first[0])
     lab = widening_pass(list(anchor), search)
     for _ in range(rounds):
@@ -222,7 +232,9 @@ def repair_region(
     beat = done[1] if done[0] == 0 else None  # the program runs only where it can do better
     exact = []
     if beat is None or beat > floor + 1e-9:  # else no repair moves fewer households
-        exact = _settled(fewest_moves(anchor, units, bounds, towers=towers, beat=beat), search)
+        exact = _settled(
+            fewest_moves(anchor, units, bounds, towers=towers, rings=_RINGS, beat=beat), search
+        )
     for plan in exact:
         if search.score(plan) < search.score(lab):
             lab = plan

@@ -14,8 +14,10 @@ out among its neighbours). Only if that fails everywhere are grids merged and re
 (:func:`gridmap.solve.search.recombine`). After the local search, an integer program
 (:func:`gridmap.solve.fewestmoves.fewest_moves`) looks for a repair around the broken grids that
 moves fewer households with every grid connected, only where one can exist; the better plan is
-kept. Plans are ranked by households out of bounds, then compounds split, then households
-moved (:func:`gridmap.plans.planrepair.attempt_repair`); a repair crosses a street only when none
+kept (without compounds the program is solved first, and its plan within the bounds spares the
+local search where the program covers more than twelve grids). Plans are ranked by households
+out of bounds, then compounds split, then households moved
+(:func:`gridmap.plans.planrepair.attempt_repair`); a repair crosses a street only when none
 within the street blocks brings the grids within bounds (the crossing repair is tried first
 when a group of street blocks holds households no number of grids can share,
 :func:`gridmap.plans.planrepair.blocks_can_balance`). Communities are repaired one by one or in

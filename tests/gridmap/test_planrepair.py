@@ -143,3 +143,38 @@ def test_the_wider_ring_is_left_to_the_exact_program_within_its_grids(monkeypatc
         tried.clear()
         out = widening_pass(list(anchor), _search(units, anchor, Bounds(300, 500), program=program))
         assert out == [0, 0, 1, 1, 2, 3] and tried == regions
+
+
+def test_a_large_programs_plan_within_the_bounds_spares_the_local_search():
+    # 7 rows of 8 units; grids are pairs of 150 + 150, but row 3 holds [0, 1], the broken
+    # [2, 3, 4] (200 + 100 + 300 = 600) and [5, 6, 7] (3 × 100). Its lightest cover of the
+    # excess, the 100 in the middle, would split it (the bound: 100 households), so the
+    # cheapest repair hands the 200 to a neighbour (300 -> 500). Two rings around the broken
+    # grid hold more than twelve grids: the program's plan is taken without a local search.
+    rows, cols = 7, 8
+    nbrs = [[] for _ in range(rows * cols)]
+    for r in range(rows):
+        for c in range(cols):
+            v = r * cols + c
+            for u in (
+                (r + 1) * cols + c if r + 1 < rows else None,
+                v + 1 if c + 1 < cols else None,
+            ):
+                if u is not None:
+                    nbrs[v].append(u)
+                    nbrs[u].append(v)
+    weights = [150.0] * (rows * cols)
+    anchor = [r * 4 + c // 2 for r in range(rows) for c in range(cols)]
+    middle = 3 * cols
+    weights[middle + 2 : middle + 8] = [200.0, 100.0, 300.0, 100.0, 100.0, 100.0]
+    anchor[middle + 2 : middle + 8] = [100, 100, 100, 101, 101, 101]
+    units = SimpleNamespace(n=len(weights), weights=weights, nbrs=nbrs,
+                            costs=[[1.0] * len(nb) for nb in nbrs],
+                            tower=[False] * len(weights))  # fmt: skip
+    job = SimpleNamespace(lo=300, hi=500)
+    rng = np.random.default_rng(1)
+    before = rng.bit_generator.state
+    labels, score = repair_region(anchor, units, job, rng, stop_early=True)
+    assert score == (0.0, 200.0, 1)
+    assert [v for v in range(units.n) if labels[v] != anchor[v]] == [middle + 2]
+    assert rng.bit_generator.state == before  # the local search never ran
