@@ -18,14 +18,16 @@ the one place a tile becomes an HTTP answer.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordBearer
+from starlette.types import Receive, Scope, Send
 
-from service.api.cache import cached_response, published_response
+from service.api.cache import answer_before_routing, cached_response, published_response
 from service.api.deps import SessionDep
 from service.api.openapi_docs import JSON, media_responses
 from service.api.plans import MAX_PLAN_ID, visible_plan_id
@@ -200,6 +202,45 @@ async def tile(
             return answer
     return await run_in_threadpool(_tile_in_session, request, token, collection_id, z, x, y,
                                    plan_id)  # fmt: skip
+
+
+_PUBLISHED_TILE = re.compile(
+    rf"/collections/([a-z]+)/tiles/{_TMS_ID}/([0-9]{{1,2}})/([0-9]{{1,8}})/([0-9]{{1,8}})"
+)
+
+
+@answer_before_routing
+async def _published_tile(scope: Scope, receive: Receive, send: Send) -> bool:
+    """:func:`tile`'s answer to a published tile asked without a query string or token (a
+    map's request), given before routing (:func:`service.api.cache.answer_before_routing`):
+    the same response, without FastAPI's route matching and parameter validation. False
+    (nothing sent) for anything else, and when rendering fails: then the route answers it
+    (its errors, its status codes)."""
+    found = _PUBLISHED_TILE.fullmatch(scope["path"])
+    if found is None or scope["query_string"] or scope.get("root_path"):
+        return False
+    collection_id, z, x, y = found[1], int(found[2]), int(found[3]), int(found[4])
+    source = tiles.SOURCES.get(collection_id)
+    engine = scope["app"].state.engine
+    if source is None or not tiles.renders_on_the_event_loop(engine):
+        return False
+    try:
+        tiles.check_tile(source, z, x, y)
+    except tiles.TileError:
+        return False
+    try:
+        answer = await published_response(
+            Request(scope, receive),
+            render=lambda: tiles.render_published_tile(engine, collection_id, z, x, y),
+            media_type=tiles.MEDIA_TYPE,
+            empty_status=204,
+        )
+    except Exception:  # nothing sent yet: the route tries again and answers the error
+        return False
+    if answer is None:
+        return False
+    await answer(scope, receive, send)
+    return True
 
 
 def _tile_in_session(

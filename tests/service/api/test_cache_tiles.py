@@ -115,3 +115,47 @@ def test_a_kept_answer_has_every_encoding(client, monkeypatch):
     monkeypatch.setattr(cache_module, "_encode", lambda b, c: codings.append(c) or real(b, c))
     client.get(f"/downloads/communities/{A}/grids.geojson", headers={"Accept-Encoding": "br"})
     assert sorted(codings) == ["br", "gzip"]  # once, for every later request
+
+
+def test_a_published_tile_is_answered_before_routing_as_the_route_would(
+    render_client, backend, monkeypatch
+):
+    """PostGIS: a published tile asked without query string or token is answered before routing
+    (``answer_before_routing``); the answer is the route's (same bytes, status and headers but
+    the tag, whose key holds the query string). Anything else is left to the route."""
+    answered: list[tuple[str, bytes, bool]] = []
+
+    def spy(handler):
+        async def wrapped(scope, receive, send):
+            done = await handler(scope, receive, send)
+            answered.append((scope["path"], scope["query_string"], done))
+            return done
+
+        return wrapped
+
+    monkeypatch.setattr(cache_module, "_EARLY_ANSWERS",
+                        [spy(h) for h in cache_module._EARLY_ANSWERS])  # fmt: skip
+    urls = _tiles_with_features(render_client)
+    answered.clear()
+    far = morecantile.tms.get("WebMercatorQuad").tile(100.0, 20.0, _ZOOM)
+    empty = f"/collections/grids/tiles/WebMercatorQuad/{far.z}/{far.x}/{far.y}"
+    for url in [*urls, empty]:
+        early = render_client.get(url)
+        routed = render_client.get(f"{url}?unused=1")  # a query string: the route
+        assert early.status_code == routed.status_code and early.content == routed.content
+        for name in ("content-type", "cache-control", "vary", "content-security-policy"):
+            assert early.headers.get(name) == routed.headers.get(name), (url, name)
+        assert early.headers["etag"] and early.headers["etag"] != routed.headers["etag"]
+    assert render_client.get(empty).status_code == 204
+    assert {(path, query) for path, query, _ in answered} >= {(u, b"") for u in urls}
+    for path, query, done in answered:  # on the event loop (PostGIS) and without a query
+        assert done is (backend == "postgis" and not query), (path, query)
+    answered.clear()
+    token = {"Authorization": "Bearer nonsense"}
+    assert render_client.get(urls[0], headers=token).status_code == 401
+    bad = {"/collections/grids/tiles/WebMercatorQuad/9/0/0": 400,
+           "/collections/grids/tiles/WebMercatorQuad/14/16384/0": 400,
+           "/collections/streets/tiles/WebMercatorQuad/14/0/0": 404}  # fmt: skip
+    for url, status in bad.items():
+        assert render_client.get(url).status_code == status, url
+    assert [done for *_, done in answered] == [False] * len(bad)
