@@ -70,6 +70,9 @@ def parse_dates(values: pd.Series) -> list[dt.date | None]:
         if not missing.any():
             break
         parsed[missing] = pd.to_datetime(text[missing], errors="coerce", format=fmt)
+    array = parsed.to_numpy()
+    if array.dtype.kind == "M":  # naive datetime64: whole days at once, NaT → None
+        return list(array.astype("datetime64[D]").astype(object))
     return [None if pd.isna(v) else v.date() for v in parsed]
 
 

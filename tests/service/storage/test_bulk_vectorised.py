@@ -1,0 +1,184 @@
+"""The column-at-a-time paths of an import give what the one-value-at-a-time paths give, on a
+generated roster (``geodata.make_district``) and on edge cases: ciphertexts (same nonces, same
+text), search hashes, birth dates, and the CSV read by pyarrow."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import itertools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from geodata.make_district import make_district, write_district
+from gridmap.io import layers
+from service.storage import bulk, crypto
+from service.storage.bulk import encrypt_many, search_hashes
+from service.storage.crypto import decrypt, derive_keys, encrypt, search_hash
+from service.storage.values import parse_dates
+
+KEYS = derive_keys(bytes(range(32)))
+# 7 communities, ~19,000 persons
+SMALL: dict[str, Any] = {"columns": 3, "rows": 2, "scale": 0.35, "small": 1}
+EDGES = [None, "", "   ", "\x00", "52060219900101123x\x00", " 52060219900101123x ",
+         "+86 138-0000-1234", "8613800001234", "８６１３８００００１２３４", "é\u3000",
+         "\u3000", "x" * 300, 12345,
+         "gm1:not-a-real-ciphertext"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def roster(tmp_path_factory) -> dict[str, str]:
+    """The texts of a generated district's persons.csv and households.csv."""
+    folder = tmp_path_factory.mktemp("district")
+    write_district(make_district(7, **SMALL), folder)
+    return {name: (folder / f"{name}.csv").read_text(encoding="utf-8-sig")
+            for name in ("persons", "households")}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def persons(roster) -> pd.DataFrame:
+    frame = pd.read_csv(io.StringIO(roster["persons"]), dtype=str)
+    assert len(frame) > 3000
+    return frame
+
+
+def _column(persons: pd.DataFrame, header: str) -> list:
+    return [*persons[header].astype(object).where(persons[header].notna(), None), *EDGES]
+
+
+def _counter_urandom(monkeypatch) -> Callable[[], None]:
+    """``os.urandom`` as one deterministic byte stream, whether read 12 bytes or 12 × n at once."""
+
+    def reset():
+        stream = itertools.cycle(hashlib.sha256(b"nonces").digest())
+        monkeypatch.setattr(os, "urandom", lambda n: bytes(itertools.islice(stream, n)))
+
+    reset()
+    return reset
+
+
+@pytest.mark.parametrize(("header", "purpose"), [("身份证号", "id_number"), ("联系电话", "phone"),
+                                                 ("标签", "tags")])  # fmt: skip
+def test_batch_ciphertexts_are_the_one_value_texts_for_the_same_nonces(
+    persons, monkeypatch, header, purpose
+):
+    values = _column(persons, header)
+    reset = _counter_urandom(monkeypatch)
+    batch = encrypt_many(values, purpose=purpose, keys=KEYS)
+    reset()
+    one = [v if v is None or crypto.is_encrypted(v) else encrypt(str(v), purpose=purpose, keys=KEYS)
+           for v in values]  # fmt: skip
+    assert batch == one
+    clear = [decrypt(s, purpose=purpose, keys=KEYS) for s in batch[: len(persons)]]
+    assert clear == values[: len(persons)]
+
+
+def test_batch_ciphertexts_keep_none_and_stored_values_in_place():
+    stored = encrypt("13800001234", purpose="phone", keys=KEYS)
+    values = [None, "13800001234", stored, None, "0856-5221234"]
+    out = encrypt_many(values, purpose="phone", keys=KEYS)
+    assert out[0] is None and out[3] is None and out[2] == stored
+    assert [decrypt(out[i], purpose="phone", keys=KEYS) for i in (1, 4)] == [values[1], values[4]]
+    assert encrypt_many([None, stored], purpose="phone", keys=KEYS) == [None, stored]
+    assert encrypt_many([], purpose="phone", keys=KEYS) == []
+
+
+@pytest.mark.parametrize(("header", "purpose"), [("身份证号", "id_number"), ("联系电话", "phone"),
+                                                 ("标签", "tags")])  # fmt: skip
+def test_batch_hashes_are_hmac_of_each_value(persons, header, purpose):
+    values = _column(persons, header)
+    expected = [None if crypto.is_encrypted(v) else search_hash(v, purpose=purpose, keys=KEYS)
+                for v in values]  # fmt: skip
+    assert search_hashes(values, purpose=purpose, keys=KEYS) == expected
+    canonical = {crypto.normalise(str(v), purpose) for v in values
+                 if v is not None and str(v).strip() and not crypto.is_encrypted(v)}  # fmt: skip
+    assert len({h for h in expected if h}) == len(canonical)  # distinct values hash apart
+
+
+@pytest.mark.parametrize("size", [0, 1, 32, 63, 64, 65, 200])
+def test_precomputed_hmac_states_are_hmac_sha256(size):
+    key = bytes(range(size % 256)) * (size // 256) + bytes(range(size % 256))
+    inner, outer = bulk._hmac_states(key)
+    for message in (b"", b"id_number\x00X", "é".encode() * 100):
+        h = inner()
+        h.update(message)
+        o = outer()
+        o.update(h.digest())
+        assert o.hexdigest() == hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _dates_one_at_a_time(values: pd.Series) -> list:
+    """parse_dates as it was: the same parsing, each parsed value turned into a date in turn."""
+    text = values.astype("string").str.strip()
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    for fmt in ("%Y%m%d", "%Y/%m/%d", "%Y.%m.%d"):
+        missing = parsed.isna() & text.notna()
+        if not missing.any():
+            break
+        parsed[missing] = pd.to_datetime(text[missing], errors="coerce", format=fmt)
+    return [None if pd.isna(v) else v.date() for v in parsed]
+
+
+BAD_DATES = ["", "  ", None, "abc", "2024-02-30", "1981-13-01", "19810230", "1981/04/22\x00",
+             "\x00", "0000-00-00", "1500-01-01", "9999-12-31", "0001-01-01", "1960-03-04T13:45:00",
+             "1969-12-31 23:59:59.999", " 1981.04.22 ", "19810422", "1981/4/2",
+             "２０２０-０１-０１"]  # fmt: skip
+
+
+@pytest.mark.parametrize("edges", [[], BAD_DATES, ["19810422", *BAD_DATES], BAD_DATES[:3]])
+def test_birth_dates_at_once_are_those_of_the_loop(persons, edges):
+    for values in (pd.concat([persons["出生日期"], pd.Series(edges, dtype="string")],
+                             ignore_index=True),
+                   pd.Series(edges, dtype=object), pd.Series(edges, dtype="string")):  # fmt: skip
+        got = parse_dates(values)
+        assert got == _dates_one_at_a_time(values)
+        assert all(d is None or type(d).__name__ == "date" for d in got)
+    assert parse_dates(persons["出生日期"]).count(None) == persons["出生日期"].isna().sum()
+
+
+def _c_engine(text: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text), dtype=str)
+
+
+@pytest.mark.parametrize("name", ["persons", "households"])
+def test_csv_read_by_pyarrow_is_the_c_engine_frame(roster, monkeypatch, name):
+    text = roster[name]
+    monkeypatch.setattr(layers, "_ARROW_MIN_CHARS", 0)
+    read = layers._read_csv_text(text, ",", 0)
+    expected = _c_engine(text)
+    pd.testing.assert_frame_equal(read, expected)
+    assert list(read.dtypes) == list(expected.dtypes)
+    # with blank, NUL, quoted and NA-like cells added to the roster
+    lines = text.splitlines()
+    width = lines[0].count(",")
+    extra = ["," * width, '"a,b"' + ",\x00" + "," * (width - 1), '"say ""x"""' + ",NA" * width,
+             " " + ", " * width, '"two\nlines"' + ",null" * width]  # fmt: skip
+    text = "\n".join([*lines, *extra]) + "\n"
+    pd.testing.assert_frame_equal(layers._read_csv_text(text, ",", 0), _c_engine(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n1,2\n3\n",
+        "a,b\n1,2,3\n4,5\n",
+        'a,b\n1,"open\n2,3\n',
+        "a,b\n   \n1,2\n",
+        "title\na,b\n1,2\n",
+    ],  # fmt: skip
+)
+def test_csv_pyarrow_refuses_go_to_the_c_engine(monkeypatch, text):
+    monkeypatch.setattr(layers, "_ARROW_MIN_CHARS", 0)
+    skip = 1 if text.startswith("title") else 0
+    try:
+        expected = pd.read_csv(io.StringIO(text), dtype=str, skiprows=skip)
+    except pd.errors.ParserError:
+        with pytest.raises(pd.errors.ParserError):
+            layers._read_csv_text(text, ",", skip)
+        return
+    pd.testing.assert_frame_equal(layers._read_csv_text(text, ",", skip), expected)
