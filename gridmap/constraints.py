@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gridmap.planerrors import plan_error
+
 __all__ = [
     "Bounds",
     "relaxed_bounds",
@@ -73,13 +75,12 @@ def household_bounds(lo: int, hi: int) -> Bounds:
 
     Raises
     ------
-    ValueError
-        If ``lo`` is negative or larger than ``hi``.
+    gridmap.errors.InputError
+        (a ValueError) If ``lo`` is negative or larger than ``hi``, or ``hi`` is 0; in English
+        and Chinese (:data:`gridmap.planerrors.PLAN_ERRORS`, ``bad_bounds``).
     """
     if lo < 0 or hi < lo or hi <= 0:
-        raise ValueError(
-            f"Household bounds must satisfy 0 <= min <= max and max > 0; got min={lo}, max={hi}."
-        )
+        raise plan_error("bad_bounds", lo=lo, hi=hi)
     return Bounds(int(lo), int(hi))
 
 

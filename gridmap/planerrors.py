@@ -140,7 +140,13 @@ def _assignments_lack_columns(file: str, missing: list[str]) -> tuple[str, str]:
             )  # fmt: skip
 
 
+def _bad_bounds(lo: int, hi: int) -> tuple[str, str]:
+    return (f"Household bounds must satisfy 0 <= min <= max and max > 0; got min={lo}, max={hi}.",
+            f"每格户数须满足 0 ≤ 下限 ≤ 上限且上限大于 0，现为下限 {lo}、上限 {hi}。")  # fmt: skip
+
+
 PLAN_ERRORS = ErrorTexts({
+    "bad_bounds": (InputError, _bad_bounds),
     "lack_columns": (InputError, _lack_columns),
     "duplicate_ids": (DuplicateIdError, _duplicate_ids),
     "bad_community_codes": (InputError, _bad_community_codes),

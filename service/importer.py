@@ -42,9 +42,11 @@ from gridmap.attach.validate import validate_layer
 from gridmap.crs import to_storage_crs
 from gridmap.errors import InputError
 from gridmap.io.layers import read_layer
+from gridmap.io.readerrors import read_error
 from gridmap.schema import ENTITIES
 from service.storage import models as m
 from service.storage.crypto import EncryptedString
+from service.storage.errors import store_error
 from service.storage.imports import STORE_KEYS, ImportBundle, ProgressCallback, import_bundle
 from service.storage.loads import load_buildings, load_communities, load_compounds
 from service.storage.migrate import upgrade_database
@@ -103,7 +105,7 @@ def read_sources(
     """
     unknown = sorted(set(sources) - set(ENTITY_ORDER))
     if unknown:
-        raise InputError(f"Unknown entities {unknown}; choose among {list(ENTITY_ORDER)}.")
+        raise store_error("import_unknown_entities", unknown=unknown, known=list(ENTITY_ORDER))
     frames: dict[str, pd.DataFrame] = {}
     errors: list[InputError] = []
     for entity in ENTITY_ORDER:
@@ -140,6 +142,7 @@ def import_files(
     update: bool = False,
     replace: Collection[str] = (),
     deletions: Mapping[str, Collection[str]] | str | Path | None = None,
+    lang: str = "zh",
 ) -> ImportResult:
     """Import files into the store in one transaction and write the report.
 
@@ -154,6 +157,9 @@ def import_files(
         See :func:`read_sources` and :func:`gridmap.read_layer`.
     report_dir
         Where ``import-report-<time>.csv`` and ``.json`` are written (default: not written).
+    lang
+        The language of the report files' words (``"zh"`` Chinese, ``"en"``); their
+        ``entity`` and ``reason`` columns are codes either way.
     step, progress
         Progress hooks: ``step(description)`` per stage, ``progress(table, done, total)`` per
         batch of rows written.
@@ -198,7 +204,7 @@ def import_files(
                               linked=linked, changes=summary.changes,
                               out_of_bounds=summary.out_of_bounds, notes=notes)  # fmt: skip
         if report_dir is not None:
-            result.report_paths = _write_report(report, Path(report_dir))
+            result.report_paths = _write_report(report, Path(report_dir), lang)
         log.info("Import %d wrote %s; %d report line(s)", result.import_run_id, result.counts,
                  len(report))  # fmt: skip
         return result
@@ -229,6 +235,8 @@ def _prepare(
         persons=given["person"], streets=frames.get("street"), progress=step,
     )  # fmt: skip
     report.extend(result.report.issues)
+    if given["person"] is not None and given["household"] is None and result.persons is not None:
+        _check_persons_housed(result.persons, given["person"], report)
     bundle = ImportBundle(
         communities=result.communities if given["community"] is not None else None,
         compounds=simple.get("compound"), streets=result.streets,
@@ -239,6 +247,15 @@ def _prepare(
     )  # fmt: skip
     linked = _link_by_location(session, bundle, report, step)
     return bundle, report, linked
+
+
+def _check_persons_housed(persons: pd.DataFrame, read: pd.DataFrame, report: AttachReport) -> None:
+    """Refuse persons imported without households when none of them names a stored household:
+    the households were not imported yet (a report line per person would hide that)."""
+    unknown = sum(1 for i in report if i.entity == "person" and i.reason == "unknown household")
+    if unknown and not persons["household_id"].notna().any():
+        file = str(read.attrs.get("source") or "persons")
+        raise store_error("persons_without_households", file=file, n=unknown, total=len(persons))
 
 
 def _link_by_location(
@@ -320,7 +337,7 @@ def _fit_store_columns(bundle: ImportBundle, report: AttachReport) -> None:
     transaction). An over-long id, reference or required value (a community's name) refuses
     the import with an InputError naming it.
     """
-    bad_keys: list[str] = []
+    bad_keys: list[tuple[str, str, str, str]] = []
     for entity, attr in _BUNDLE_LAYERS.items():
         frame = getattr(bundle, attr)
         if frame is None or not len(frame):
@@ -336,45 +353,38 @@ def _fit_store_columns(bundle: ImportBundle, report: AttachReport) -> None:
                 continue
             labels = record_labels(frame[too_big], ent).map(lambda v: str(v)[:24])
             if col == ent.id_column or target.foreign_keys or not target.nullable:
-                bad_keys += [f"{entity} {i}: {col} ({limit})" for i in labels]
+                bad_keys += [(entity, str(i), col, limit) for i in labels]
                 continue
             frame = frame.assign(**{col: frame[col].astype(object).where(~too_big, None)})
             setattr(bundle, attr, frame)
+            lo, _, hi = limit.partition("..")
             report.extend(
-                Issue(entity, str(i), f"{col} too long" if "characters" in limit else
-                      f"invalid {col}", f"{col} exceeds {limit}; cleared")
+                Issue.of(entity, i, "out_of_store_range", column=col, lo=int(lo), hi=int(hi))
+                if hi else Issue.of(entity, i, "too_long", column=col, limit=int(limit))
                 for i in labels
             )  # fmt: skip
     if bad_keys:
-        raise InputError(
-            f"{len(bad_keys)} id(s), reference(s) or required value(s) too long for the store: "
-            f"{'; '.join(bad_keys[:10])}{' …' if len(bad_keys) > 10 else ''}. Shorten them."
-        )
+        raise store_error("too_long_for_store", items=bad_keys[:10], n=len(bad_keys))
 
 
 def _out_of_range(values: pd.Series, kind: Any) -> tuple[pd.Series, str]:
-    """Which values a column of type ``kind`` cannot hold, and the limit in words."""
+    """Which values a column of type ``kind`` cannot hold, and the limit: ``"N"`` characters
+    or the range ``"lo..hi"``."""
     if isinstance(kind, String) and kind.length:
         n = kind.length
         if isinstance(values.dtype, pd.StringDtype):  # the whole column at once
-            return values.str.strip().str.len().gt(n).fillna(False).astype(bool), (
-                f"{n} characters"
-            )
-        return values.map(lambda v: isinstance(v, str) and len(v.strip()) > n).astype(bool), (
-            f"{n} characters"
-        )
+            return values.str.strip().str.len().gt(n).fillna(False).astype(bool), str(n)
+        return values.map(lambda v: isinstance(v, str) and len(v.strip()) > n).astype(bool), str(n)
     if isinstance(kind, Integer):
         lo, hi = _INT32
         if pd.api.types.is_integer_dtype(values.dtype):
-            return (values.lt(lo) | values.gt(hi)).fillna(False).astype(bool), (
-                f"the range {lo}..{hi}"
-            )
+            return (values.lt(lo) | values.gt(hi)).fillna(False).astype(bool), f"{lo}..{hi}"
 
         def outside(v: Any) -> bool:
             number = clean_int(v)
             return number is not None and not lo <= number <= hi
 
-        return values.map(outside).astype(bool), f"the range {lo}..{hi}"
+        return values.map(outside).astype(bool), f"{lo}..{hi}"
     return pd.Series(False, index=values.index), ""
 
 
@@ -394,26 +404,29 @@ def read_deletions(path: str | Path) -> dict[str, set[str]]:
         Missing columns, unknown entities or empty ids, naming the rows.
     """
     path = Path(path)
+    if not path.is_file():
+        raise read_error("file_not_found", path=str(path))
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("gb18030")
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise read_error("not_text", file=path.name) from None
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise read_error("table_unreadable", file=path.name, detail=str(exc)) from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if not {"entity", "id"} <= set(frame.columns):
-        raise InputError(
-            f"{path.name} needs the columns entity,id (found {list(frame.columns)}); "
-            "one line per record to remove, e.g. building,B00017."
-        )
+        raise read_error("deletions_lack_columns", file=path.name, found=list(frame.columns))
     entity = frame["entity"].map(entity_name)
     ids = frame["id"].str.strip()
-    bad = [f"row {i + 2}" for i in frame.index[~entity.isin(list(UPDATABLE)) | ids.eq("")]]
+    bad = [int(i) + 2 for i in frame.index[~entity.isin(list(UPDATABLE)) | ids.eq("")]]
     if bad:
-        raise InputError(
-            f"{path.name}: {', '.join(bad[:10])} name no known entity ({', '.join(UPDATABLE)}) "
-            "or have an empty id; fix those lines."
-        )
+        raise read_error("deletions_bad_rows", file=path.name, rows=bad[:10], n_rows=len(bad),
+                         known=list(UPDATABLE))  # fmt: skip
     out: dict[str, set[str]] = {}
     for e, i in zip(entity, ids, strict=True):
         out.setdefault(e, set()).add(i)
@@ -428,17 +441,14 @@ def _check_removals(
 ) -> dict[str, set[str]]:
     """The deletions as entity → ids, after checking the removal options fit together."""
     if (replace or deletions is not None) and not update:
-        raise InputError("Removing records (--replace, --deletions) works with --update only.")
+        raise store_error("removal_needs_update")
     replace = [entity_name(e) for e in replace]
     unknown = sorted(set(replace) - set(UPDATABLE))
     if unknown:
-        raise InputError(f"--replace {unknown}: choose among {list(UPDATABLE)}.")
+        raise store_error("replace_unknown", entities=unknown, known=list(UPDATABLE))
     missing = sorted(set(replace) - set(sources))
     if missing:
-        raise InputError(
-            f"--replace {', '.join(missing)}: give that layer's file too; it replaces the "
-            "stored layer whole."
-        )
+        raise store_error("replace_without_file", entities=missing)
     if deletions is None:
         return {}
     if isinstance(deletions, str | Path):
@@ -446,11 +456,11 @@ def _check_removals(
     return {e: {str(i) for i in ids} for e, ids in deletions.items()}
 
 
-def _write_report(report: AttachReport, directory: Path) -> dict[str, Path]:
+def _write_report(report: AttachReport, directory: Path, lang: str) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     base = directory / f"import-report-{stamp}"
     return {
-        "csv": report.to_csv(base.with_suffix(".csv")),
-        "json": report.to_json(base.with_suffix(".json")),
+        "csv": report.to_csv(base.with_suffix(".csv"), lang),
+        "json": report.to_json(base.with_suffix(".json"), lang),
     }

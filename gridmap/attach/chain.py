@@ -102,10 +102,9 @@ def attach_persons(
     known = _isin(key, set(households["household_id"].dropna()))
     missing, unknown = key.isna(), key.notna() & ~known
     issues = [
-        Issue("person", str(i), "no household key", "household_id is empty; person not attached")
-        for i in record_labels(persons[missing], PERSON)
+        Issue.of("person", i, "no_household_key") for i in record_labels(persons[missing], PERSON)
     ] + [
-        Issue("person", str(i), "unknown household", f"household_id {k!r} not in households")
+        Issue.of("person", i, "unknown_household", household_id=k)
         for i, k in zip(record_labels(persons[unknown], PERSON), key[unknown], strict=True)
     ]
     return persons.assign(household_id=key.where(known)), issues
@@ -147,10 +146,8 @@ def attach_households(
     )
     unknown = key.notna() & ~member
     issues = [
-        Issue("household", str(i), "building rejected",
-              f"building {k} was left out (see its line); household not attached")
-        if k in rejected else
-        Issue("household", str(i), "unknown building", f"building_id {k!r} not in buildings")
+        Issue.of("household", i, "building_rejected" if k in rejected else "unknown_building",
+                 building_id=k)
         for i, k in zip(labels[unknown], key[unknown], strict=True)
     ]  # fmt: skip
     result = key.where(member)
@@ -165,9 +162,8 @@ def attach_households(
         found, how, far = _match_locations(households.loc[has_point], buildings, tolerance_m)
         result, by = result.fillna(found), by.fillna(how)
         issues += [
-            Issue("household", str(labels[i]), "coordinates outside building",
-                  f"coordinates in no building footprint; attached to the nearest building "
-                  f"{found[i]} at {d:.0f} m")
+            Issue.of("household", labels[i], "outside_building", building_id=found[i],
+                     distance=float(d))
             for i, d in far.items()
         ]  # fmt: skip
         todo &= result.isna()
@@ -247,14 +243,15 @@ def _unattached_households(
     for idx in households.index[todo]:
         tried = []
         if idx in ambiguous:
-            tried.append("its address matches several buildings")
+            tried.append("address_ambiguous")
         elif has_address[idx]:
-            tried.append("its address matches no building")
+            tried.append("address_unknown")
         if has_point[idx]:
-            tried.append(f"no building contains its point or lies within {tolerance_m:g} m")
+            tried.append("point_far")
         if not tried:
-            tried.append("it has no building key, address or coordinates")
-        issues.append(Issue("household", str(labels[idx]), "no building", "; ".join(tried)))
+            tried.append("nothing")
+        issues.append(Issue.of("household", labels[idx], "no_building", tried=tried,
+                               tolerance=float(tolerance_m)))  # fmt: skip
     return issues
 
 
@@ -285,11 +282,8 @@ def attach_buildings(
     out["community_code"] = (
         out["community_code"].fillna(from_grid) if "community_code" in out else from_grid
     ).astype("str")
-    issues = [
-        Issue("building", str(i), "no geometry", "building has no footprint or point; no grid")
-        for i in labels[~present]
-    ] + [
-        Issue("building", str(i), "outside grids", "building lies in no grid")
+    issues = [Issue.of("building", i, "no_geometry") for i in labels[~present]] + [
+        Issue.of("building", i, "outside_grids")
         for i in labels[present & codes.isna() & _in_gridded_community(buildings, grids)]
     ]
     return out, issues

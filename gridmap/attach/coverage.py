@@ -112,13 +112,12 @@ def community_overlaps(
     for i, j, piece in zip(a[ok], b[ok], overlap[ok], strict=True):
         ci, cj = c["community_code"][i], c["community_code"][j]
         ei, ej = (_evidence(piece, code, grids, buildings, crs) for code in (ci, cj))
-        area = f"{shapely.area(piece):,.0f} m²"
+        area = float(shapely.area(piece))
         for code, other, mine, theirs in ((ci, cj, ei, ej), (cj, ci, ej, ei)):
             if mine <= theirs:
-                why = (f"; {theirs:,.0f} m² of the overlap is held by {other}'s grids/buildings"
-                       if theirs > mine else "; nothing shows which boundary is right")  # fmt: skip
-                issues.append(Issue("community", str(code), "communities overlap",
-                                    f"overlaps community {other} by {area}{why}"))  # fmt: skip
+                held = float(theirs) if theirs > mine else 0.0
+                issues.append(Issue.of("community", code, "communities_overlap", other=str(other),
+                                       area=area, held=held))  # fmt: skip
     return issues
 
 
@@ -151,10 +150,8 @@ def _grid_overlaps(g: gpd.GeoDataFrame, size: tuple[float, float]) -> list[Issue
         node = score.sort_values(["n", "area", "code"], ascending=[False, False, True]).index[0]
         mine = both[both["node"] == node].sort_values("other")
         pairs = zip(mine["other"], mine["area"], strict=True)
-        listing = ", ".join(f"{codes[o]} ({s:,.0f} m²)" for o, s in pairs)
-        issues.append(
-            Issue("grid", str(codes[node]), "grids overlap", f"overlaps grid(s) {listing}")
-        )
+        others = [(str(codes[o]), float(s)) for o, s in pairs]
+        issues.append(Issue.of("grid", codes[node], "grids_overlap", others=others))
         edges = edges[(edges["a"] != node) & (edges["b"] != node)]
     return issues
 
@@ -168,8 +165,8 @@ def _grids_outside(
     ok = _significant(outside, size)
     codes, comms = g["grid_code"].to_numpy()[known], g["community_code"].to_numpy()[known]
     return [
-        Issue("grid", str(code), "grid outside community",
-              f"{shapely.area(piece):,.0f} m² of the grid lies outside community {comm}")
+        Issue.of("grid", code, "grid_outside", area=float(shapely.area(piece)),
+                 community_code=str(comm))
         for code, comm, piece in zip(codes[ok], comms[ok], outside[ok], strict=True)
     ]  # fmt: skip
 
@@ -187,13 +184,12 @@ def _gaps(
         shared = shapely.length(shapely.intersection(edge, shapely.buffer(geoms, _TOUCH_M)))
         order = np.lexsort((codes, -shared))
         touching = [int(k) for k in order if shared[k] > 0]
-        area = f"{shapely.area(part):,.0f} m² of community {community_code} is in no grid"
+        gap = {"area": float(shapely.area(part)), "community_code": str(community_code)}
         if not touching:
-            issues.append(Issue("community", str(community_code), "gap between grids", area))
+            issues.append(Issue.of("community", community_code, "gap", **gap))
             continue
-        others = ", ".join(str(codes[k]) for k in touching[1:]) or "none"
-        detail = f"{area}: a strip along this grid (other grids next to it: {others})"
-        issues.append(Issue("grid", str(codes[touching[0]]), "gap between grids", detail))
+        others = [str(codes[k]) for k in touching[1:]]
+        issues.append(Issue.of("grid", codes[touching[0]], "gap", others=others, **gap))
     return issues
 
 

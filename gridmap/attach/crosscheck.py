@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -45,10 +44,7 @@ def buildings_outside_communities(
     hit, _ = communities.sindex.query(geoms, predicate="intersects")
     outside = buildings.index[present][~pd.Index(range(len(geoms))).isin(hit)]
     labels = record_labels(buildings, BUILDING)
-    return [
-        Issue("building", str(labels[i]), "outside communities", "building lies in no community")
-        for i in outside
-    ]
+    return [Issue.of("building", labels[i], "outside_communities") for i in outside]
 
 
 def buildings_crossing_streets(
@@ -83,11 +79,11 @@ def buildings_crossing_streets(
     labels = record_labels(buildings, BUILDING).to_numpy()[polygonal]
     names = street_names(streets, ids=True)
     assert names is not None  # None only for a missing or bare GeoSeries street layer
-    names = np.where(names == "", [f"row {k + 1}" for k in range(len(names))], names)
-    pairs = pd.DataFrame({"b": b_idx, "name": names[s_idx]})
+    pairs = pd.DataFrame({"b": b_idx, "name": names[s_idx], "row": s_idx + 1})
     return [
-        Issue("building", str(labels[b]), "crosses street",
-              f"footprint crossed by street {', '.join(sorted(set(group['name'])))}")
+        Issue.of("building", labels[b], "crosses_street",
+                 names=sorted(set(group["name"]) - {""}),
+                 rows=sorted({int(r) for r in group.loc[group["name"] == "", "row"]}))
         for b, group in pairs.groupby("b", sort=True)
     ]  # fmt: skip
 
@@ -114,9 +110,8 @@ def household_count_mismatches(
     bad = given.notna() & ((given < sure_counted) | (given > all_counted))
     labels = record_labels(buildings, BUILDING)
     return [
-        Issue("building", str(labels[i]), "household count mismatch",
-              f"households says {given[i]} but {int(all_counted[i])} household record(s) "
-              "attached")
+        Issue.of("building", labels[i], "count_mismatch", given=int(given[i]),
+                 attached=int(all_counted[i]))
         for i in buildings.index[bad]
     ]  # fmt: skip
 
@@ -133,8 +128,8 @@ def dwelling_out_of_range(households: pd.DataFrame, buildings: pd.DataFrame) -> 
         cap = pd.to_numeric(households["building_id"].map(by_id[limit]), errors="coerce")
         bad = value.notna() & cap.notna() & (value > cap)
         issues += [
-            Issue("household", str(labels[i]), f"{col} out of range",
-                  f"{col} {int(value[i])} above the building's {limit} ({int(cap[i])})")
+            Issue.of("household", labels[i], "out_of_range", column=col, value=int(value[i]),
+                     limit=limit, cap=int(cap[i]))
             for i in households.index[bad]
         ]  # fmt: skip
     return issues
@@ -146,6 +141,6 @@ def grids_of_unknown_communities(grids: pd.DataFrame, communities: pd.DataFrame)
     code = grids["community_code"]
     bad = ~code.isin(known)
     return [
-        Issue("grid", str(g), "unknown community", f"community_code {c!r} not in communities")
+        Issue.of("grid", g, "unknown_community", community_code=c)
         for g, c in zip(record_labels(grids, GRID)[bad], code[bad], strict=True)
     ]

@@ -23,16 +23,23 @@ import pandas as pd
 import shapely
 
 from gridmap.attach.report import Issue, record_labels
-from gridmap.errors import InvalidGeometryError
+from gridmap.io.readerrors import read_error
 from gridmap.schema import Entity, get_entity
 
-__all__ = ["MAX_REPAIR_AREA_CHANGE", "REJECTED_REASONS", "repair_geometries", "rejected_ids"]
+__all__ = ["MAX_REPAIR_AREA_CHANGE", "REJECTED_REASONS", "GeometryRepairWarning",
+           "repair_geometries", "rejected_ids"]  # fmt: skip
 
 MAX_REPAIR_AREA_CHANGE = 0.01
 """A repair changing a polygon's area (or a line's length) by more than 1 % is refused."""
 
 REJECTED_REASONS = ("missing geometry", "invalid geometry")
 """Report reasons of records left out by :func:`repair_geometries`."""
+
+
+class GeometryRepairWarning(UserWarning):
+    """Invalid geometries were repaired; each is a report line too (``"geometry repaired"``),
+    so the commands print the report, not the warning."""
+
 
 _GEOMETRY_TYPES = {
     "polygon": {"Polygon", "MultiPolygon"},
@@ -79,20 +86,15 @@ def repair_geometries(
     allowed = _GEOMETRY_TYPES[ent.geometry or "point-or-polygon"]
     wrong = ~missing & ~frame.geom_type.isin(list(allowed)).to_numpy()
     if wrong.any():
-        raise InvalidGeometryError(
-            f"{ent.name}(s) {_ids(labels[wrong])} have geometries of the wrong kind; "
-            f"{ent.name} geometries must be {' or '.join(sorted(allowed))}. "
-            "Check that the right file or layer was given."
-        )
+        ids = [str(v) for v in labels[wrong]]
+        raise read_error("wrong_geometry_kind", file=str(frame.attrs.get("source") or ""),
+                         entity=ent.name, ids=ids[:20], n=len(ids),
+                         allowed=sorted(allowed))  # fmt: skip
     issues: list[Issue] = []
     reject = np.zeros(len(frame), dtype=bool)
     if ent.geometry_required:
         reject |= missing
-        issues += [
-            Issue(ent.name, str(i), "missing geometry",
-                  f"empty or missing geometry; every {ent.name} needs one; record left out")
-            for i in labels[missing]
-        ]  # fmt: skip
+        issues += [Issue.of(ent.name, i, "missing_geometry") for i in labels[missing]]
     invalid = ~missing & ~shapely.is_valid(geoms)
     out = frame
     if invalid.any():
@@ -122,15 +124,15 @@ def _repair(
     if (~bad).any():
         warnings.warn(
             f"Repaired invalid geometry of {ent.name}(s) {_ids(ids[~bad])} with make_valid.",
-            UserWarning,
+            GeometryRepairWarning,
             stacklevel=4,
         )
+    line = ent.geometry == "line"
     issues = [
-        Issue(ent.name, str(i), "invalid geometry",
-              f"{r}; make_valid would change its {_size(ent)} by {_pct(c)} (limit "
-              f"{MAX_REPAIR_AREA_CHANGE:.0%}; a bow-tie ring?); record left out, redraw it")
+        Issue.of(ent.name, i, "invalid_geometry", why=r, change=float(c),
+                 limit=MAX_REPAIR_AREA_CHANGE, line=line)
         if b else
-        Issue(ent.name, str(i), "geometry repaired", f"{r}; {_size(ent)} changed by {c:.3%}")
+        Issue.of(ent.name, i, "geometry_repaired", why=r, change=float(c), line=line)
         for i, r, c, b in zip(ids, reasons, change, bad, strict=True)
     ]  # fmt: skip
     out = frame.copy()
@@ -152,14 +154,6 @@ def _relative_change(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.abs(size_after - size_before) / size_before
     return np.where(np.isfinite(change), change, np.inf)
-
-
-def _size(ent: Entity) -> str:
-    return "length" if ent.geometry == "line" else "area"
-
-
-def _pct(change: float) -> str:
-    return f"{change:.0%}" if change < 10 else "over 1000% (its area as drawn is about zero)"
 
 
 def _ids(labels: pd.Series, limit: int = 20) -> str:

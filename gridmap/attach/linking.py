@@ -116,14 +116,10 @@ def _link(
     labels = record_labels(frame, ent)
     outside = located & found.isna()
     issues = [
-        Issue(entity, str(i), f"outside {targets_name}",
-              f"no {column} in the file and the {entity} lies in none of the {targets_name}; "
-              "left empty")
+        Issue.of(entity, i, "outside_targets", column=column, targets=targets_name)
         for i in labels[outside]
     ] + [
-        Issue(entity, str(i), "not located",
-              f"no {column} in the file and no geometry to find one; left empty")
-        for i in labels[todo & ~_present(frame)]
+        Issue.of(entity, i, "not_located", column=column) for i in labels[todo & ~_present(frame)]
     ]  # fmt: skip
     return LinkResult(out, int(found.notna().sum()), issues)
 

@@ -95,7 +95,7 @@ def drop_missing_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.Data
     ent = get_entity(entity)
     missing = frame[ent.id_column].isna()
     issues = [
-        Issue(ent.name, f"row {int(i) + 1}", "missing id", f"no {ent.id_column}; record skipped")
+        Issue.of(ent.name, f"row {int(i) + 1}", "missing_id", column=ent.id_column)
         for i in frame.index[missing]
     ]
     return frame.loc[~missing], issues
@@ -118,8 +118,7 @@ def drop_unsafe_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataF
     ent = get_entity(entity)
     unsafe = _matches(frame[ent.id_column], _UNSAFE_ID)
     issues = [
-        Issue(ent.name, f"row {int(i) + 1}", "unsafe id",
-              f"{ent.id_column} holds control or markup characters; record skipped")
+        Issue.of(ent.name, f"row {int(i) + 1}", "unsafe_id", column=ent.id_column)
         for i in frame.index[unsafe]
     ]  # fmt: skip
     return frame.loc[~unsafe], issues
@@ -147,8 +146,8 @@ def drop_exact_duplicates(
     dropped = copies[copies].index
     first = {v: i for i, v in reversed(list(ids[suspect].items()))}
     issues = [
-        Issue(ent.name, str(ids[i]), "duplicate record",
-              f"identical copy of data row {first[ids[i]] + 1} at data row {i + 1}; copy dropped")
+        Issue.of(ent.name, ids[i], "duplicate_record", first=int(first[ids[i]]) + 1,
+                 row=int(i) + 1)
         for i in dropped
     ]  # fmt: skip
     return frame.drop(index=dropped), issues
@@ -207,8 +206,7 @@ def check_text(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame,
         cleaned = values.where(~bad, values[bad].map(lambda v: _CONTROL.sub("", v)))
         out = out.assign(**{col: cleaned})
         issues += [
-            Issue(ent.name, str(i), f"control characters in {col}",
-                  f"{col} held control characters (NUL …); removed")
+            Issue.of(ent.name, i, "control_characters", column=col)
             for i in record_labels(out[bad], ent)
         ]  # fmt: skip
     return out, issues
@@ -229,15 +227,19 @@ def check_counts(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFram
         bad = values.notna() & ~ok
         out = out.assign(**{col: parsed.where(ok).astype("Int64")})
         issues += [
-            Issue(
-                ent.name,
-                str(i),
-                f"invalid {col}",
-                f"{col} {_short(v)} is not a non-negative integer (at most {MAX_COUNT}); cleared",
-            )
+            Issue.of(ent.name, i, "invalid_count", column=col, value=_short(v), limit=MAX_COUNT)
             for i, v in zip(record_labels(frame[bad], ent), values[bad], strict=True)
         ]
     return out, issues
+
+
+def _chinese_values(synonyms: dict[str, str]) -> list[str]:
+    """The first Chinese word of each canonical value of a category (男, 女; 户籍 …)."""
+    first: dict[str, str] = {}
+    for word, value in synonyms.items():
+        if any("\u4e00" <= ch <= "\u9fff" for ch in word):
+            first.setdefault(value, word)
+    return list(first.values())
 
 
 def _short(value: object, limit: int = 24) -> str:
@@ -276,9 +278,15 @@ def check_categories(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.Data
         mapped = values.map(lookup)
         bad = values.notna() & mapped.isna()
         out = out.assign(**{col: pd.Series(mapped, index=frame.index, dtype="str")})
+        allowed_zh = _chinese_values(synonyms)
         issues += [
-            Issue(
-                ent.name, str(i), f"unknown {col}", f"value not one of {sorted(canonical)}; cleared"
+            Issue.of(
+                ent.name,
+                i,
+                "unknown_category",
+                column=col,
+                allowed=sorted(canonical),
+                allowed_zh=allowed_zh,
             )
             for i in record_labels(frame[bad], ent)
         ]
@@ -300,14 +308,14 @@ def check_person_consistency(
     labels = record_labels(frame, PERSON)
     ids = frame["id_number"]
     issues = [
-        Issue("person", str(i), "missing ID number", "id_number is empty")
+        Issue.of("person", i, "missing_id_number")
         for i in labels[ids.isna() & ~(id_given if id_given is not None else ids.notna())]
     ]
     first = ids[ids.notna()].drop_duplicates()
     owner = pd.Series(labels[first.index].to_numpy(), index=first.to_numpy())
     shared = ids.notna() & ids.duplicated(keep="first")
     issues += [
-        Issue("person", str(i), "duplicate ID number", f"same ID number as person {owner[v]}")
+        Issue.of("person", i, "duplicate_id_number", owner=str(owner[v]))
         for i, v in zip(labels[shared], ids[shared], strict=True)
     ]
     if "birth_date" in frame:
@@ -319,15 +327,11 @@ def check_person_consistency(
                 lambda v: re.sub(r"[^0-9]", "", v)[:8] if isinstance(v, str) else None
             )
         bad = ids.notna() & birth.notna() & (birth != ids.str[6:14])
-        issues += [
-            Issue("person", str(i), "birth date differs from ID number", "digits 7-14 disagree")
-            for i in labels[bad]
-        ]
+        issues += [Issue.of("person", i, "birth_date_differs") for i in labels[bad]]
     if "sex" in frame:
         from_id = ids.str[16].map(_SEX_DIGIT)
         bad = ids.notna() & frame["sex"].notna() & (frame["sex"] != from_id)
-        issues += [Issue("person", str(i), "sex differs from ID number",
-                         "sex and ID number digit 17 disagree") for i in labels[bad]]  # fmt: skip
+        issues += [Issue.of("person", i, "sex_differs") for i in labels[bad]]
     return issues
 
 
@@ -354,7 +358,7 @@ def _check_text(frame, ent, col, problem, *, upper=False, valid=None):
         text[~sure] = [v.strip().upper() if isinstance(v, str) else v for v in text[~sure]]
         cleaned = pd.Series(text, index=values.index)
     issues = [
-        Issue(ent.name, str(i), r, f"{col} cleared; correct it in the source file")
+        Issue.of(ent.name, i, "invalid_value", column=col, problem=r)
         for i, r in zip(record_labels(frame[bad], ent), found[bad], strict=True)
     ]
     return frame.assign(**{col: cleaned.astype("str")}), issues

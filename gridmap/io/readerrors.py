@@ -24,7 +24,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from gridmap.errors import CRSError, DuplicateIdError, ErrorTexts, GridmapError, InputError, Words
+from gridmap.errors import (
+    CRSError,
+    DuplicateIdError,
+    ErrorTexts,
+    GridmapError,
+    InputError,
+    InvalidGeometryError,
+    Words,
+)
 from gridmap.io.notes import entity_word
 
 __all__ = ["COLUMN_PROBLEM_CODES", "COLUMN_WORDS", "READ_ERRORS", "ColumnProblem", "column_word",
@@ -243,7 +251,53 @@ def _bad_counts(
             "不小于 0 的整数（学校、市场、办公楼填 0）。")  # fmt: skip
 
 
+_GEOMETRY_KINDS_ZH = {"Point": "点", "LineString": "线", "MultiLineString": "多线",
+                      "Polygon": "面", "MultiPolygon": "多面"}  # fmt: skip
+
+
+def _wrong_geometry_kind(
+    file: str, entity: str, ids: Sequence[str], n: int, allowed: Sequence[str]
+) -> Words:
+    shown_en = ", ".join(ids) + (f" … ({n} in all)" if n > len(ids) else "")
+    shown_zh = "、".join(ids) + (f" …（共 {n} 个）" if n > len(ids) else "")
+    kinds_zh = "或".join(_GEOMETRY_KINDS_ZH.get(k, k) for k in sorted(allowed))
+    return (f"{file + ': ' if file else ''}{entity}(s) {shown_en} have geometries of the wrong "
+            f"kind; {entity} geometries must be {' or '.join(sorted(allowed))}. Check that the "
+            "right file or layer was given.",
+            f"{file + '：' if file else ''}{entity_word(entity, 'zh')} {shown_zh} 的图形类型不对；"
+            f"{entity_word(entity, 'zh')}的图形须为{kinds_zh}。请检查给的文件或图层是否正确。"
+            )  # fmt: skip
+
+
+def _deletions_lack_columns(file: str, found: Sequence[str]) -> Words:
+    return (f"{file} needs the columns entity,id (found {list(found)}); one line per record to "
+            "remove, e.g. building,B00017.",
+            f"{file} 须有 entity、id 两列（现有 {_quoted(found)}）；每行写一条要删除的记录，例如 "
+            "building,B00017。")  # fmt: skip
+
+
+def _deletions_bad_rows(file: str, rows: Sequence[int], n_rows: int, known: Sequence[str]) -> Words:
+    return (f"{file}: {', '.join(f'row {r}' for r in rows)}"
+            f"{' …' if n_rows > len(rows) else ''} name no known entity ({', '.join(known)}) "
+            "or have an empty id; fix those lines.",
+            f"{file}：第 {'、'.join(map(str, rows))}{' …' if n_rows > len(rows) else ''} 行的 "
+            f"entity 不是 {'、'.join(known)} 之一，"
+            "或 id 为空；请改正这些行。")  # fmt: skip
+
+
+def _bad_layer_option(value: str, entities: Sequence[str]) -> Words:
+    return (f"--layer {value!r}: use ENTITY=LAYER, e.g. building=楼栋; ENTITY is one of "
+            f"{', '.join(entities)}.",
+            f"--layer “{value}” 的写法不对：应为 类别=图层名，例如 building=楼栋；类别可为 "
+            f"{'、'.join(entities)}"
+            f"（{'、'.join(entity_word(e, 'zh') for e in entities)}）。")  # fmt: skip
+
+
 READ_ERRORS = ErrorTexts({
+    "bad_layer_option": (InputError, _bad_layer_option),
+    "deletions_lack_columns": (InputError, _deletions_lack_columns),
+    "deletions_bad_rows": (InputError, _deletions_bad_rows),
+    "wrong_geometry_kind": (InvalidGeometryError, _wrong_geometry_kind),
     "not_decodable_as": (InputError, _not_decodable_as),
     "not_text": (InputError, _not_text),
     "text_not": (InputError, _text_not),

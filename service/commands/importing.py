@@ -4,8 +4,8 @@ Prints what was loaded (counts per table; with ``--update`` added / updated / un
 removed per entity), what was linked by location, the published grids now out of bounds and
 where the report is; never a personal value. All of it in the ``--lang`` chosen (Chinese by
 default): the notes about the files read (:class:`gridmap.io.notes.ReadNote`), the progress,
-the tables and the summary. The reasons of the report's records are English phrases, so the
-Chinese summary counts the records per kind of record instead (the report file has the reasons).
+the tables, the summary of the report (records per reason, :meth:`AttachReport.summary`) and
+the report files' words (their ``entity`` and ``reason`` columns are codes).
 """
 
 from __future__ import annotations
@@ -123,6 +123,7 @@ def import_command(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from gridmap.attach.geomrepair import GeometryRepairWarning
     from gridmap.errors import GridmapError
     from gridmap.io.notes import ReadWarning
     from service.commands.planfiles import check_lang, parse_layers, print_notes
@@ -133,11 +134,13 @@ def import_command(
              "building": buildings, "household": households, "person": persons, "staff": staff,
              "grid": grids}  # fmt: skip
     sources = {entity: path for entity, path in given.items() if path is not None}
-    if not sources and deletions is None:
-        raise typer.BadParameter("give at least one file, e.g. --buildings buildings.gpkg")
-    if (replace or deletions is not None) and not update:
-        raise typer.BadParameter("--replace and --deletions remove records: add --update")
     console = Console(stderr=True)
+    if not sources and deletions is None:
+        _refuse(console, lang, "give at least one file, e.g. --buildings buildings.gpkg",
+                "请至少给出一个文件，例如 --buildings 楼栋.shp")  # fmt: skip
+    if (replace or deletions is not None) and not update:
+        _refuse(console, lang, "--replace and --deletions remove records: add --update",
+                "--replace 和 --deletions 会删除记录：请加上 --update")  # fmt: skip
     with warnings.catch_warnings(), Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True, disable=not console.is_terminal,
@@ -155,10 +158,11 @@ def import_command(
 
         try:
             warnings.simplefilter("ignore", ReadWarning)  # the notes say it, in --lang
+            warnings.simplefilter("ignore", GeometryRepairWarning)  # a report line says it
             result = import_files(
                 sources, url=db, layers=parse_layers(layer, ENTITY_ORDER), mapping=mapping,
                 crs=crs, encoding=encoding, report_dir=report_dir, step=step, progress=rows,
-                update=update, replace=replace, deletions=deletions,
+                update=update, replace=replace, deletions=deletions, lang=lang,
             )  # fmt: skip
         except GridmapError as exc:  # InputError, ImportAborted: the message names the records
             failed = (
@@ -200,23 +204,16 @@ def _print_result(result, lang: str) -> None:
         console.print(_out_of_bounds_table(result.out_of_bounds, lang))
         say("修复命令：gridmap plan redistrict --publish" if zh else
             "Repair them with: gridmap plan redistrict --publish")  # fmt: skip
-    say(_report_summary(result.report, lang))
+    say(result.report.summary(lang))
     for kind, path in result.report_paths.items():
         say(f"报告（{kind.upper()}）：{path}" if zh else f"report ({kind}): {path}")
 
 
-def _report_summary(report, lang: str) -> str:
-    """How many records the report holds: per reason (English), or per kind of record (Chinese:
-    the reasons are English phrases; the report file lists them)."""
-    n = len(report)
-    if lang != "zh":
-        summary = ", ".join(f"{reason}: {k}" for reason, k in report.reasons().items())
-        return f"{n} record(s) in the report" + (f" ({summary})" if summary else "")
-    per_entity: dict[str, int] = {}
-    for issue in report:
-        per_entity[issue.entity] = per_entity.get(issue.entity, 0) + 1
-    summary = "，".join(f"{_word(e, lang)} {k} 条" for e, k in per_entity.items())
-    return f"报告中有 {n} 条记录" + (f"（{summary}）" if summary else "")
+def _refuse(console, lang: str, en: str, zh: str) -> None:
+    """Print a refusal of the options in ``lang`` (``错误：…`` or ``error: …``), exit 2."""
+    console.print(f"错误：{zh}" if lang == "zh" else f"error: {en}", highlight=False,
+                  markup=False, soft_wrap=True)  # fmt: skip
+    raise typer.Exit(2)
 
 
 def _table(title: str) -> Table:

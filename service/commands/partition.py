@@ -31,8 +31,8 @@ def partition_command(
     from service.commands.planfiles import community_progress, exit_on_error
 
     report.check()
-    read_options = layers.read_options()
     with exit_on_error():
+        read_options = layers.read_options()
         inputs = layers.read(communities=communities, buildings=buildings, options=read_options)
         comm = inputs.communities
         assert comm is not None  # --communities is required

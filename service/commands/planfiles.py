@@ -117,22 +117,17 @@ def parse_layers(values: Sequence[str], entities: Sequence[str] = _PLAN_ENTITIES
 
     Raises
     ------
-    typer.BadParameter
-        A value without ``=``, or an entity the command does not read (not in ``entities``).
+    gridmap.errors.InputError
+        A value without ``=``, or an entity the command does not read (not in ``entities``),
+        in English and Chinese.
     """
     singular = {plural(e): e for e in entities} | {"plan": "grid"}
     layers = {}
     for value in values:
         entity, sep, layer = value.partition("=")
         entity = singular.get(entity.strip().lower(), entity.strip().lower())
-        if not sep or not layer.strip():
-            raise typer.BadParameter(
-                f"{value!r}: use ENTITY=LAYER, e.g. building=楼栋", param_hint="--layer"
-            )
-        if entity not in entities:
-            raise typer.BadParameter(
-                f"{value!r}: ENTITY is one of {', '.join(entities)}", param_hint="--layer"
-            )
+        if not sep or not layer.strip() or entity not in entities:
+            raise read_error("bad_layer_option", value=value, entities=list(entities))
         layers[entity] = layer.strip()
     return layers
 

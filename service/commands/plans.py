@@ -166,13 +166,13 @@ def _when(value: Any) -> str:
 def _check_bounds(lo: int, hi: int) -> None:
     """Exit 2 unless ``lo``–``hi`` are usable household bounds."""
     from gridmap.constraints import household_bounds
+    from gridmap.errors import InputError
 
     try:
         household_bounds(lo, hi)
-    except ValueError as exc:
-        raise _fail(f"--min-households/--max-households: {exc}",
-                    "--min-households/--max-households：每格户数须满足 0 ≤ 下限 ≤ 上限且上限大于 "
-                    f"0，现为下限 {lo}、上限 {hi}。") from None  # fmt: skip
+    except InputError as exc:
+        option = "--min-households/--max-households"
+        raise _fail(f"{option}: {exc}", f"{option}：{exc.message('zh')}") from None
 
 
 def _codes(store: Any, communities: list[str]) -> list[str]:
@@ -401,7 +401,8 @@ def show_plan(
     name = info.get("name")
     if lang == "zh":
         head = (f"方案{plan_id}：社区{info['community_code']}，{_word(info['status'], lang)}，"
-                f"来源 {info['source']}，创建于 {_when(info['created_at'])}，每格{lo}–{hi}户"
+                f"来源 {_word(info['source'], lang)}，创建于 {_when(info['created_at'])}，"
+                f"每格{lo}–{hi}户"
                 + (f"，名称 {name}" if name else ""))  # fmt: skip
     else:
         head = (f"plan {plan_id}: community {info['community_code']}, {info['status']}, "

@@ -65,8 +65,8 @@ def redistrict_command(
     )
 
     report.check()
-    read_options = layers.read_options()
     with exit_on_error():
+        read_options = layers.read_options()
         grids = read_layer_file(plan, "grid", read_options)
         inputs = layers.read(communities=communities, buildings=buildings, options=read_options)
         current = _read_assignments(assignments)

@@ -1,11 +1,13 @@
 """Errors of the store (no heavy import: the user commands and the web layer catch them).
 
 :data:`STORE_ERRORS` (an :class:`~gridmap.errors.ErrorTexts`) words, in English and Chinese,
-the store's refusals an office meets through ``gridmap plan …``: a community or plan that is
-not stored, two plans of one community published together, plans of different communities
-compared, no published plan to repair, grid codes not of the community, unusable building
-edits. ``store_error(code, **values)`` makes the error (``str(err)`` English,
-``err.message("zh")`` Chinese); each names the record and how to fix it.
+the store's refusals an office meets through ``gridmap plan …`` and ``gridmap import``: a
+community or plan that is not stored, two plans of one community published together, plans of
+different communities compared, no published plan to repair, grid codes not of the community,
+unusable building edits; import options that do not fit together, values too long for the
+store, persons whose households are not stored. ``store_error(code, **values)`` makes the
+error (``str(err)`` English, ``err.message("zh")`` Chinese); each names the record and how to
+fix it.
 
 Examples
 --------
@@ -22,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gridmap.errors import CRSError, ErrorTexts, GridmapError, InputError, Words
+from gridmap.io.notes import entity_word
+from gridmap.io.readerrors import column_word
 
 __all__ = ["NotFoundError", "STORE_ERRORS", "store_error"]
 
@@ -152,7 +156,71 @@ def _new_without_geometry(ids: Sequence[str]) -> Words:
             f"新楼栋 {_quoted(shown)} 没有图形；请为每栋楼画一个点或轮廓。")  # fmt: skip
 
 
+# --- gridmap import: options and records the store cannot take ----------------------------------
+
+
+def _entities_zh(entities: Iterable[str]) -> str:
+    return "、".join(entity_word(e, "zh") for e in entities)
+
+
+def _import_unknown_entities(unknown: Sequence[str], known: Sequence[str]) -> Words:
+    return (f"Unknown entities {list(unknown)}; choose among {list(known)}.",
+            f"无法识别的数据类别 {_quoted(unknown)}；可选的有 {_zh(known)}"
+            f"（{_entities_zh(known)}）。")  # fmt: skip
+
+
+def _removal_needs_update() -> Words:
+    return ("Removing records (--replace, --deletions) works with --update only.",
+            "删除记录（--replace、--deletions）只能与 --update 一起使用。")  # fmt: skip
+
+
+def _replace_unknown(entities: Sequence[str], known: Sequence[str]) -> Words:
+    return (f"--replace {list(entities)}: choose among {list(known)}.",
+            f"--replace 给的 {_quoted(entities)} 无法识别；可选的有 {_zh(known)}"
+            f"（{_entities_zh(known)}）。")  # fmt: skip
+
+
+def _replace_without_file(entities: Sequence[str]) -> Words:
+    return (f"--replace {_en(entities)}: give that layer's file too; it replaces the stored "
+            "layer whole.",
+            f"--replace {_zh(entities)}：请同时给出该类数据（{_entities_zh(entities)}）的文件，"
+            "它将整层替换数据库中的记录。")  # fmt: skip
+
+
+def _too_long_for_store(items: Sequence[tuple[str, str, str, str]], n: int) -> Words:
+    """``items``: (entity, record, column, limit) with limit ``"N"`` characters or ``"lo..hi"``."""
+
+    def limit(text: str, lang: str) -> str:
+        if ".." in text:
+            return f"the range {text}" if lang == "en" else f"范围 {text}"
+        return f"{text} characters" if lang == "en" else f"{text} 个字符"
+
+    shown = list(items)[:_SHOWN]
+    more = " …" if n > len(shown) else ""
+    en = "; ".join(f"{e} {i}: {c} ({limit(x, 'en')})" for e, i, c, x in shown)
+    zh = "；".join(f"{entity_word(e, 'zh')} {i}：{column_word(c, 'zh')}（{limit(x, 'zh')}）"
+                  for e, i, c, x in shown)  # fmt: skip
+    return (f"{n} id(s), reference(s) or required value(s) too long for the store: {en}{more}. "
+            "Shorten them.",
+            f"有 {n} 个编号、关联编号或必填值超出数据库能存的长度：{zh}{more}。"
+            "请改短。")  # fmt: skip
+
+
+def _persons_without_households(file: str, n: int, total: int) -> Words:
+    return (f"{file}: {n} of {total} person(s) name a household that is not stored (and no "
+            "households file was given); nothing was written. Import the households first, or "
+            "together with the persons (--households).",
+            f"{file}：{total} 名人员中有 {n} 名的户号在数据库中找不到（本次也没有给住户文件）；"
+            "未写入任何内容。请先导入住户，或与人员一起导入（--households）。")  # fmt: skip
+
+
 STORE_ERRORS = ErrorTexts({
+    "import_unknown_entities": (InputError, _import_unknown_entities),
+    "removal_needs_update": (InputError, _removal_needs_update),
+    "replace_unknown": (InputError, _replace_unknown),
+    "replace_without_file": (InputError, _replace_without_file),
+    "too_long_for_store": (InputError, _too_long_for_store),
+    "persons_without_households": (InputError, _persons_without_households),
     "no_community": (NotFoundError, _no_community),
     "no_communities": (InputError, _no_communities),
     "no_plan": (NotFoundError, _no_plan),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.crs import STORAGE_CRS
 from service.storage import models as m
-from service.storage.errors import NotFoundError
+from service.storage.errors import store_error
 from service.storage.values import shapes_from_wkb
 
 __all__ = [
@@ -41,7 +41,7 @@ def load_community(*, session: Session, code: str) -> gpd.GeoDataFrame:
     """One community as a one-row GeoDataFrame; :class:`NotFoundError` if it is not stored."""
     frame = _communities(session, code)
     if frame.empty:
-        raise NotFoundError(f"Community {code!r} not found; import it with `gridmap import`.")
+        raise store_error("no_community", community_code=code)
     return frame
 
 

@@ -190,11 +190,13 @@ def test_bad_person_values_are_cleared_not_dropped(result):
     assert pd.isna(p.loc["P4", "household_id"])
 
 
-def test_report_files_hold_no_personal_values(result, tmp_path):
-    csv_text = result.report.to_csv(tmp_path / "r.csv").read_text(encoding="utf-8-sig")
-    rows = json.loads(result.report.to_json(tmp_path / "r.json").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_files_hold_no_personal_values(result, tmp_path, lang):
+    csv_text = result.report.to_csv(tmp_path / "r.csv", lang).read_text(encoding="utf-8-sig")
+    rows = json.loads(result.report.to_json(tmp_path / "r.json", lang).read_text(encoding="utf-8"))
     assert len(rows) == len(EXPECTED_REPORT) == len(pd.read_csv(tmp_path / "r.csv"))
-    assert set(rows[0]) == {"entity", "record_id", "reason", "detail"}
+    assert list(rows[0]) == ["entity", "record_id", "reason", "problem", "detail"]
+    assert {r["reason"] for r in rows} == {i.reason for i in result.report}  # codes kept
     for text in (csv_text, json.dumps(rows, ensure_ascii=False)):
         assert "110105194912310021" not in text and "12345" not in text
         assert "清水塘路" not in text  # addresses stay out too: ids only

@@ -385,3 +385,123 @@ def test_redistrict_refuses_a_bad_assignments_file_in_one_language(name, lang, t
     assert output.startswith("错误：" if lang == "zh" else "error: "), output
     assert (zh_said if lang == "zh" else en_said) in output and "a.csv" in output, output
     assert output.count("\n") == 1 and not out.exists()
+
+
+# --- the import report and the import's refusals, in the language asked for --------------------
+
+
+def _broken_rosters(directory: Path) -> tuple[Path, Path]:
+    """Households (GBK) five of which name a building that does not exist and three none (found
+    by their address); a
+    persons roster (GBK) with a wrong ID number check digit, a bad phone, an unknown household."""
+    directory.mkdir(parents=True, exist_ok=True)
+    households = pd.read_csv(geodata.get_path("households.csv"), dtype=str)
+    households.loc[:4, "楼栋编号"] = "B99999"
+    households.loc[5:7, "楼栋编号"] = None
+    households.to_csv(directory / "住户.csv", index=False, encoding="gbk")
+    roster = office_files.persons_roster(directory, rows=40)
+    persons = pd.read_csv(roster, dtype=str, encoding="gb18030")
+    persons.loc[0, "身份证号"] = "110105194912310021"
+    persons.loc[1, "户号"] = "H999999"
+    persons.loc[2, "联系电话"] = "12"
+    persons.to_csv(roster, index=False, encoding="gbk")
+    return directory / "住户.csv", roster
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_import_report_says_its_reasons_in_one_language(lang, tmp_path):
+    files = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
+    households, persons = _broken_rosters(tmp_path / "rosters")
+    args = [*_import_args(files, tmp_path, lang), "--households", str(households),
+            "--persons", str(persons)]  # fmt: skip
+    output = _run(args)
+    data = data_text(*files.sources().values(), households, persons)
+    assert_one_language(output, lang, data)
+    said = (
+        "楼栋编号不存在 5 条",
+        "身份证号校验位不对 1 条",
+        "电话号码格式不对 1 条",
+        "户号不存在 1 条",
+    )
+    if lang == "en":
+        said = ("unknown building: 5", "invalid ID number check digit: 1",
+                "invalid phone format: 1", "unknown household: 1")  # fmt: skip
+    summary = [
+        line for line in output.splitlines() if "报告中有" in line or "in the report" in line
+    ]
+    assert len(summary) == 1 and all(s in summary[0] for s in said), summary
+    (report,) = (tmp_path / "rep").glob("*.csv")
+    rows = pd.read_csv(report, dtype=str, encoding="utf-8-sig")
+    assert set(rows["reason"]) >= {"unknown building", "invalid phone format", "unknown household"}
+    shown = "\n".join(rows["record_id"] + " " + rows["problem"] + " " + rows["detail"])
+    if lang == "zh":
+        assert english_words(shown) == [], shown
+        assert "楼栋编号“B99999”不在楼栋中" in shown
+    else:
+        assert foreign_chinese(shown, data) == [], shown
+        assert "building_id 'B99999' not in buildings" in shown
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_persons_without_stored_households_are_refused(lang, tmp_path):
+    """``gridmap import --persons`` before any household: refused in one line, nothing written."""
+    import sqlite3
+
+    roster = office_files.persons_roster(tmp_path, rows=40)
+    args = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang,
+            "--report-dir", str(tmp_path / "rep"), "--persons", str(roster)]  # fmt: skip
+    output = _run(args, exit_code=1)
+    assert_one_language(output, lang, data_text(roster))
+    said = ("人口花名册.csv：40 名人员中有 40 名的户号在数据库中找不到" if lang == "zh" else
+            "人口花名册.csv: 40 of 40 person(s) name a household that is not stored")  # fmt: skip
+    assert said in output and "--households" in output
+    with sqlite3.connect(tmp_path / "store.sqlite") as con:
+        assert con.execute("SELECT count(*) FROM person").fetchone() == (0,)
+    assert not (tmp_path / "rep").exists()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_import_refuses_options_in_one_language(lang, tmp_path):
+    files = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
+    base = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang]
+    cases = [
+        (base, 2, ("请至少给出一个文件", "give at least one file")),
+        ([*base, "--buildings", str(files.buildings), "--replace", "building"], 2,
+         ("请加上 --update", "add --update")),
+        ([*base, "--buildings", str(files.buildings), "--layer", "楼栋"], 1,
+         ("--layer “楼栋” 的写法不对", "--layer '楼栋': use ENTITY=LAYER")),
+    ]  # fmt: skip
+    for args, code, (zh, en) in cases:
+        output = _run(args, exit_code=code)
+        # the entities of --layer are typed as they are (building=楼栋)
+        typed = set(office_files.OfficeFiles.__dataclass_fields__) | {
+            "building",
+            "community",
+            "compound",
+            "street",
+            "household",
+            "person",
+            "staff",
+            "grid",
+        }
+        if lang == "zh":
+            assert set(english_words(output)) <= typed, output
+        else:
+            assert foreign_chinese(output, {"楼栋"}) == [], output
+        assert (zh if lang == "zh" else en) in output and repeated_lines(output) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_partition_refuses_bad_bounds_and_layers_in_one_language(lang, tmp_path):
+    files = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
+    out = tmp_path / "grids.geojson"
+    args = ["partition", *files.partition_args(), "--out", str(out), "--jobs", "1",
+            "--lang", lang]  # fmt: skip
+    output = _run([*args, "--min-households", "600", "--max-households", "500"], exit_code=2)
+    assert_one_language(output, lang, set())
+    said = "现为下限 600、上限 500" if lang == "zh" else "got min=600, max=500"
+    assert said in output
+    output = _run([*args, "--layer", "buildings"], exit_code=2)
+    assert output.startswith("错误：--layer “buildings” 的写法不对" if lang == "zh" else
+                             "error: --layer 'buildings': use ENTITY=LAYER")  # fmt: skip
+    assert output.count("\n") == 1 and not out.exists()

@@ -91,7 +91,7 @@ def test_multilayer_geopackage_layers_are_found_by_name_or_given(tmp_path):
     assert res.exit_code != 0
     assert "has no layer '房屋'" in " ".join(res.output.split())
     res = runner.invoke(app, ["partition", *bare.partition_args(), "--layer", "楼栋",
-                              "--out", str(tmp_path / "g.geojson")])  # fmt: skip
+                              "--out", str(tmp_path / "g.geojson"), "--lang", "en"])  # fmt: skip
     assert res.exit_code != 0 and "ENTITY=LAYER" in res.output
 
 

@@ -71,6 +71,12 @@ _READ: dict[str, dict[str, Any]] = {
                   "rows": [8], "n_rows": 1},
     "bad_counts": {"file": "b.csv", "entity": "building", "column": "households",
                    "rows": [10, 11], "n_rows": 30, "ids": ["B10", "B11"]},
+    "wrong_geometry_kind": {"file": "grids.gpkg", "entity": "grid", "ids": ["G1", "G2"],
+                            "n": 30, "allowed": ["MultiPolygon", "Polygon"]},
+    "deletions_lack_columns": {"file": "del.csv", "found": ["类别", "编号"]},
+    "deletions_bad_rows": {"file": "del.csv", "rows": [3, 5], "n_rows": 12,
+                           "known": ["community", "building"]},
+    "bad_layer_option": {"value": "楼栋", "entities": ["community", "building"]},
 }  # fmt: skip
 _CRS: dict[str, dict[str, Any]] = {
     "no_crs": {"layer": "b.shp"},
@@ -95,8 +101,17 @@ _PLAN: dict[str, dict[str, Any]] = {
     "bad_weights": {"parts": sorted(PLAN_SCORE_WEIGHTS), "weights": {"balance": 0}},
     "assignments_unreadable": {"file": "a.csv", "detail": "No columns to parse from file"},
     "assignments_lack_columns": {"file": "a.csv", "missing": ["grid_code"]},
+    "bad_bounds": {"lo": 600, "hi": 500},
 }  # fmt: skip
 _STORE: dict[str, dict[str, Any]] = {
+    "import_unknown_entities": {"unknown": ["楼"], "known": ["community", "building"]},
+    "removal_needs_update": {},
+    "replace_unknown": {"entities": ["楼"], "known": ["community", "building"]},
+    "replace_without_file": {"entities": ["building"]},
+    "too_long_for_store": {"items": [("building", "B1", "building_id", "40"),
+                                     ("building", "B2", "floors", "-2147483648..2147483647")],
+                           "n": 12},
+    "persons_without_households": {"file": "人口.csv", "n": 60, "total": 61},
     "no_community": {"community_code": "520602999999"},
     "no_communities": {},
     "no_plan": {"plan_id": 9999},
@@ -119,11 +134,12 @@ _AREAS: list[tuple[ErrorTexts, dict[str, dict[str, Any]]]] = [
     (READ_ERRORS, _READ), (CRS_ERRORS, _CRS), (SCHEMA_ERRORS, _SCHEMA), (PLAN_ERRORS, _PLAN),
     (STORE_ERRORS, _STORE),
 ]  # fmt: skip
-_TYPED = {"Excel", "WPS"}  # programs a person opens the file in
+_TYPED = {"Excel", "WPS", "entity", "id"}  # programs a person opens the file in, columns typed
 _KEYS = {MATCH_CODE, MATCH_OVERLAP, *PLAN_SCORE_WEIGHTS}
 """Values a caller types as they are (how grids are paired, the parts of a plan's score)."""
 _DATA = {"楼栋", "道路", "兴趣点", "房", "楼", "人口", "花名册", "户号", "户主", "楼号", "楼栋号",
-         "证件", "电话", "姓名", "楼编号", "户数合计", "b.csv", "清水塘"}  # fmt: skip
+         "证件", "电话", "姓名", "楼编号", "户数合计", "b.csv", "清水塘", "类别",
+         "编号"}  # fmt: skip
 """The values the samples give: a file's own headers, layers and sheets."""
 
 
@@ -256,3 +272,49 @@ def test_planning_and_store_errors_name_the_record(texts, samples):
             text = err.message(lang)
             words = named if lang == "en" else [_IN_ZH.get(n, n) for n in named]
             assert not words or any(n in text for n in words), (code, lang, text)
+
+
+def test_an_unknown_community_is_refused_in_both_languages(session):
+    """``load_community`` (used by the store, the analyst API and the plan commands)."""
+    from service.storage.loads import load_community
+
+    with pytest.raises(NotFoundError) as caught:
+        load_community(session=session, code="520602999999")
+    assert caught.value.code == "no_community"
+    assert caught.value.message("zh").startswith("找不到社区 520602999999；")
+    assert str(caught.value).startswith("Community '520602999999' not found")
+
+
+def test_household_bounds_are_refused_in_both_languages():
+    from gridmap.constraints import household_bounds
+
+    with pytest.raises(InputError) as caught:  # a ValueError, as before
+        household_bounds(600, 500)
+    assert isinstance(caught.value, ValueError) and caught.value.code == "bad_bounds"
+    assert caught.value.message("zh") == (
+        "每格户数须满足 0 ≤ 下限 ≤ 上限且上限大于 0，现为下限 600、上限 500。"
+    )
+    assert "got min=600, max=500" in str(caught.value)
+
+
+_IMPORT_ROAD = ["gridmap/attach/geomrepair.py", "gridmap/attach/chain.py",
+                "gridmap/attach/linking.py", "gridmap/attach/crosscheck.py",
+                "gridmap/attach/coverage.py", "gridmap/constraints.py", "service/importer.py",
+                "service/storage/loads.py", "service/commands/importing.py"]  # fmt: skip
+_ENGLISH_ISSUE = re.compile(r"\bIssue\(")
+_RAISED_VALUE = re.compile(r"raise (?:ValueError|typer\.BadParameter)\(")
+
+
+def test_the_import_road_raises_and_reports_nothing_english_only():
+    """Errors through an ErrorTexts table, report lines through Issue.of (both languages)."""
+    root = Path(__file__).resolve().parents[2]
+    found = {}
+    for name in _IMPORT_ROAD:
+        text = (root / name).read_text(encoding="utf-8")
+        hits = (_RAISED_ANY.findall(text) + _RAISED_VALUE.findall(text)
+                + _ENGLISH_ISSUE.findall(text.replace("Issue.of(", "")))  # fmt: skip
+        if hits:
+            found[name] = hits
+    assert found == {}
+    assert _ENGLISH_ISSUE.findall('Issue("building", "B1", "no geometry", "no footprint")')
+    assert _RAISED_VALUE.findall('raise ValueError(f"bounds {lo}")')
