@@ -36,6 +36,9 @@ __all__ = [
 ]
 
 
+_POLYGON, _MULTIPOLYGON = shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON
+
+
 def clean_text(value: Any) -> str | None:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
@@ -83,6 +86,9 @@ def column_values(frame: pd.DataFrame, column: str) -> list[Any]:
 def as_multipolygon(geom: BaseGeometry | None) -> BaseGeometry | None:
     if geom is None or geom.is_empty:
         return None
+    kind = shapely.get_type_id(geom)
+    if kind in (_POLYGON, _MULTIPOLYGON) and shapely.is_valid(geom):  # the common case, at once:
+        return shapely.MultiPolygon([geom]) if kind == _POLYGON else geom  # as the parts below
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
     parts = shapely.get_parts(geom)
@@ -111,7 +117,9 @@ def storage_geometries(frame: pd.DataFrame) -> list[BaseGeometry | None]:
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
         return [None] * len(frame)
     frame = to_storage_crs(frame) if frame.crs is not None else frame
-    return [None if g is None or g.is_empty else g for g in frame.geometry]
+    shapes = np.asarray(frame.geometry.array, dtype=object)  # the same objects, one array
+    shapes[shapely.is_empty(shapes)] = None  # None stays None (not empty)
+    return list(shapes)
 
 
 def shapes_from_wkb(values: Iterable[Any]) -> np.ndarray:

@@ -12,15 +12,18 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 
 from geodata.make_district import make_district, write_district
+from gridmap.crs import to_storage_crs
 from gridmap.io import layers
 from service.storage import bulk, crypto
 from service.storage.bulk import encrypt_many, search_hashes
 from service.storage.crypto import decrypt, derive_keys, encrypt, search_hash
-from service.storage.values import parse_dates
+from service.storage.values import as_multipolygon, parse_dates, storage_geometries
 
 KEYS = derive_keys(bytes(range(32)))
 # 7 communities, ~19,000 persons
@@ -32,10 +35,15 @@ EDGES = [None, "", "   ", "\x00", "52060219900101123x\x00", " 52060219900101123x
 
 
 @pytest.fixture(scope="module")
-def roster(tmp_path_factory) -> dict[str, str]:
+def district():
+    return make_district(7, **SMALL)
+
+
+@pytest.fixture(scope="module")
+def roster(district, tmp_path_factory) -> dict[str, str]:
     """The texts of a generated district's persons.csv and households.csv."""
     folder = tmp_path_factory.mktemp("district")
-    write_district(make_district(7, **SMALL), folder)
+    write_district(district, folder)
     return {name: (folder / f"{name}.csv").read_text(encoding="utf-8-sig")
             for name in ("persons", "households")}  # fmt: skip
 
@@ -182,3 +190,46 @@ def test_csv_pyarrow_refuses_go_to_the_c_engine(monkeypatch, text):
             layers._read_csv_text(text, ",", skip)
         return
     pd.testing.assert_frame_equal(layers._read_csv_text(text, ",", skip), expected)
+
+
+def _multipolygon_by_parts(geom):
+    """as_multipolygon as it was: made valid if need be, then its polygon parts."""
+    if geom is None or geom.is_empty:
+        return None
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    parts = shapely.get_parts(geom)
+    polys = [p for part in parts for p in shapely.get_parts(part) if p.geom_type == "Polygon"]
+    return shapely.MultiPolygon(polys) if polys else None
+
+
+def _wkb(geom):
+    return None if geom is None else shapely.to_wkb(geom, include_srid=True)
+
+
+def test_footprints_as_multipolygons_are_those_made_from_their_parts(district):
+    square = shapely.box(0, 0, 1, 1)
+    edges = [None, shapely.Polygon(), square, square.difference(shapely.box(0.2, 0.2, 0.4, 0.4)),
+             shapely.MultiPolygon([square, shapely.box(2, 2, 3, 3)]),
+             shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)]),  # bow tie: made valid
+             shapely.MultiPolygon([square, shapely.box(0.5, 0.5, 2, 2)]),  # overlapping parts
+             shapely.GeometryCollection([square, shapely.Point(5, 5)]),
+             shapely.Polygon([(0, 0, 1), (1, 0, 2), (1, 1, 3)]), shapely.Point(1, 1),
+             shapely.LineString([(0, 0), (1, 1)]), shapely.MultiPolygon()]  # fmt: skip
+    shapes = [*to_storage_crs(district.buildings).geometry, *edges]
+    assert sum(s is not None and s.geom_type == "Polygon" for s in shapes) > 500
+    assert [_wkb(as_multipolygon(g)) for g in shapes] == [
+        _wkb(_multipolygon_by_parts(g)) for g in shapes
+    ]
+
+
+def test_storage_geometries_at_once_are_those_of_the_loop(district):
+    frame = district.buildings.copy()
+    shapes = list(frame.geometry)
+    shapes[3], shapes[7] = None, shapely.Point()
+    frame = frame.set_geometry(gpd.GeoSeries(shapes, crs=frame.crs))
+    stored = to_storage_crs(frame).geometry
+    got = storage_geometries(frame)
+    assert got[3] is None and got[7] is None and len(got) == len(frame)
+    assert [_wkb(g) for g in got] == [None if g is None or g.is_empty else _wkb(g) for g in stored]
+    assert storage_geometries(pd.DataFrame({"a": [1, 2]})) == [None, None]
