@@ -78,7 +78,9 @@ class _FileOption(TypedDict):
     readable: bool
 
 
-_FILE: _FileOption = {"exists": True, "dir_okay": False, "readable": True}
+_FILE: _FileOption = {"exists": False, "dir_okay": True, "readable": False}
+"""The files are checked when read, and a missing one named in ``--lang`` (READ_ERRORS
+``file_not_found``), not by the option parser in English."""
 
 
 def import_command(

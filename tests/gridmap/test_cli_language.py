@@ -470,6 +470,9 @@ def test_import_refuses_options_in_one_language(lang, tmp_path):
          ("请加上 --update", "add --update")),
         ([*base, "--buildings", str(files.buildings), "--layer", "楼栋"], 1,
          ("--layer “楼栋” 的写法不对", "--layer '楼栋': use ENTITY=LAYER")),
+        ([*base, "--buildings", str(tmp_path / "楼栋.shp"), "--households",
+          str(tmp_path / "住户.csv")], 1,
+         ("找不到文件：", "File not found: ")),  # both files named, by the reader, not the parser
     ]  # fmt: skip
     for args, code, (zh, en) in cases:
         output = _run(args, exit_code=code)
@@ -487,8 +490,9 @@ def test_import_refuses_options_in_one_language(lang, tmp_path):
         if lang == "zh":
             assert set(english_words(output)) <= typed, output
         else:
-            assert foreign_chinese(output, {"楼栋"}) == [], output
+            assert foreign_chinese(output, {"楼栋", "楼栋.shp", "住户.csv"}) == [], output
         assert (zh if lang == "zh" else en) in output and repeated_lines(output) == []
+    assert "楼栋.shp" in output and "住户.csv" in output
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
