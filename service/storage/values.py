@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -87,8 +87,9 @@ def as_multipolygon(geom: BaseGeometry | None) -> BaseGeometry | None:
     if geom is None or geom.is_empty:
         return None
     kind = shapely.get_type_id(geom)
-    if kind in (_POLYGON, _MULTIPOLYGON) and shapely.is_valid(geom):  # the common case, at once:
-        return shapely.MultiPolygon([geom]) if kind == _POLYGON else geom  # as the parts below
+    if kind in (_POLYGON, _MULTIPOLYGON) and shapely.is_valid(geom):  # the common case:
+        return shapely.MultiPolygon([cast(shapely.Polygon, geom)]) if kind == _POLYGON else geom
+    # (the same shape as its polygon parts below give)
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
     parts = shapely.get_parts(geom)
