@@ -8,7 +8,10 @@ personal field: persons are only counted) and the same choice of plan (published
 (:func:`~service.storage.features.require_plan_visible`), as for items.
 
 - PostGIS: one query, ``ST_AsMVT(ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(z, x,
-  y)))`` over the filtered items statement; the database returns the encoded tile.
+  y)))`` over the filtered items statement; the database returns the encoded tile. From about
+  zoom 13 a feature lying within the buffered tile is projected by ``ST_Affine`` with a linear
+  stand-in for EPSG:3857 that is within 1/8 tile unit of it there (:func:`_linear_mercator`):
+  PROJ was a fifth of the query's CPU.
 - SpatiaLite: the same statement and bbox filter, then the geometries are projected to tile
   coordinates, clipped to the tile plus its buffer and snapped to the tile grid with shapely
   (as ``ST_AsMVTGeom`` does), and encoded with ``mapbox-vector-tile``.
@@ -37,7 +40,7 @@ import numpy as np
 import psycopg
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Engine, Float, Integer, Select, bindparam, event, func, or_, select
+from sqlalchemy import Engine, Float, Integer, Select, bindparam, case, event, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
@@ -255,7 +258,56 @@ def _params(
     z, x, y = zxy
     west, south, east, north = bbox
     return {**fixed, "z": z, "x": x, "y": y, "plan_id": plan_id,
-            "west": west, "south": south, "east": east, "north": north}  # fmt: skip
+            "west": west, "south": south, "east": east, "north": north,
+            **_linear_mercator(z, x, y)}  # fmt: skip
+
+
+_R = 6378137.0
+"""Radius of EPSG:3857's sphere (metres)."""
+LINEAR_TOLERANCE = 0.125
+"""Largest error, in tile units, of the linear stand-in for EPSG:3857 (:func:`_linear_mercator`)."""
+_SAMPLES = np.linspace(0.0, 1.0, 257)
+
+
+def _mercator_y(lat: np.ndarray) -> np.ndarray:
+    return _R * np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+
+
+@functools.lru_cache(maxsize=4096)
+def _linear_mercator(z: int, x: int, y: int) -> dict[str, float | None]:
+    """Parameters of a linear map from lon/lat to EPSG:3857 that, within tile z/x/y and its
+    buffer, is at most :data:`LINEAR_TOLERANCE` tile units from ``ST_Transform(geom, 3857)``.
+
+    Easting is linear in longitude (``R·λ``); northing ``R·ln tan(π/4 + φ/2)`` is replaced by the
+    line that deviates least from it over the buffered tile's latitudes (the chord, moved by
+    half the largest deviation, found on 257 samples). Features whose box lies within the
+    buffered tile (``box_*``: the lon/lat box) are projected by ``ST_Affine`` with it, ~10x
+    cheaper than PROJ, before ``ST_AsMVTGeom`` snaps them to whole units; the others by
+    ``ST_Transform``. Where the line is not that close (low zooms: the error falls 4x a zoom
+    level; at zoom 14 it is 0.06 units at 28° N), ``box_*`` are None and every feature is
+    transformed."""
+    n = 2.0**z
+    pad = BUFFER / EXTENT
+    west, south = (x - pad) / n * 360.0 - 180.0, _tile_lat(y + 1 + pad, n)
+    east, north = (x + 1 + pad) / n * 360.0 - 180.0, _tile_lat(y - pad, n)
+    lat = south + (north - south) * _SAMPLES
+    merc = _mercator_y(lat)
+    slope = (merc[-1] - merc[0]) / (north - south)
+    deviation = merc - (merc[0] + slope * (lat - south))
+    low, high = float(deviation.min()), float(deviation.max())
+    units_per_metre = EXTENT * n / (2 * math.pi * _R)
+    off = (high - low) / 2 * units_per_metre > LINEAR_TOLERANCE or not -85.0 < south < north < 85.0
+    box = (None,) * 4 if off else (west, south, east, north)
+    return {"lin_x": _R * math.pi / 180.0, "lin_y": float(slope),
+            "lin_y0": float(merc[0] - slope * south + (low + high) / 2),
+            **dict(zip(_LIN_BOX, box, strict=True))}  # fmt: skip
+
+
+_LIN_BOX = ("box_west", "box_south", "box_east", "box_north")
+
+
+def _tile_lat(row: float, n: float) -> float:
+    return math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * row / n))))
 
 
 def renders_on_the_event_loop(engine: Any) -> bool:
@@ -413,7 +465,18 @@ def _postgis_query(collection: str, with_plan: bool, dialect: Any) -> tuple[str,
     features = source.statement(plan).where(in_box).subquery("features")
     *props, geom = features.c
     envelope = func.ST_TileEnvelope(*(bindparam(n, type_=Integer) for n in "zxy"))
-    mvt_geom = func.ST_AsMVTGeom(func.ST_Transform(geom, 3857), envelope, EXTENT, BUFFER, True)
+    within = func.ST_MakeEnvelope(*(bindparam(n, type_=Float) for n in _LIN_BOX), SRID)
+    linear = func.ST_Affine(
+        geom,
+        bindparam("lin_x", type_=Float),
+        0.0,
+        0.0,
+        bindparam("lin_y", type_=Float),
+        0.0,
+        bindparam("lin_y0", type_=Float),
+    )
+    projected = case((geom.op("@")(within), linear), else_=func.ST_Transform(geom, 3857))
+    mvt_geom = func.ST_AsMVTGeom(projected, envelope, EXTENT, BUFFER, True)
     rows = select(
         *(c.label(name) for c, name in zip(props, source.properties, strict=True)),
         mvt_geom.label("geom"),

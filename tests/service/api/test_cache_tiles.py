@@ -12,6 +12,7 @@ import random
 from typing import Any
 
 import morecantile
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
@@ -159,3 +160,35 @@ def test_a_published_tile_is_answered_before_routing_as_the_route_would(
     for url, status in bad.items():
         assert render_client.get(url).status_code == status, url
     assert [done for *_, done in answered] == [False] * len(bad)
+
+
+def test_the_linear_projection_is_within_its_tolerance_of_epsg_3857():
+    """Where a tile's features are projected by ST_Affine, the map is within LINEAR_TOLERANCE
+    tile units of EPSG:3857 (pyproj) all over the buffered tile; elsewhere it is not used."""
+    from pyproj import Transformer
+
+    to_3857 = Transformer.from_crs(4326, 3857, always_xy=True)
+    tms = morecantile.tms.get("WebMercatorQuad")
+    rng = random.Random(3)
+    used = set()
+    for z in [6, 10, 12, 13, 14, 16, 19, 22]:
+        for lat in [-70.0, -27.7, 0.001, 27.7, 60.0, 84.0]:
+            tile = tms.tile(rng.uniform(-179, 179), lat, z)
+            p = tiles._linear_mercator(tile.z, tile.x, tile.y)
+            if p["box_west"] is None:
+                continue
+            used.add(z)
+            lon = np.array([rng.uniform(p["box_west"], p["box_east"]) for _ in range(200)])
+            lats = np.array([rng.uniform(p["box_south"], p["box_north"]) for _ in range(200)])
+            mx, my = to_3857.transform(lon, lats)
+            unit = (tms.xy_bounds(tile).right - tms.xy_bounds(tile).left) / tiles.EXTENT
+            err_x = np.abs(p["lin_x"] * lon - mx) / unit
+            err_y = np.abs(p["lin_y"] * lats + p["lin_y0"] - my) / unit
+            assert max(err_x.max(), err_y.max()) <= tiles.LINEAR_TOLERANCE, (z, lat)
+            buffered = tms.bounds(tile)  # the box holds the tile and its buffer
+            assert p["box_west"] < buffered.left and p["box_east"] > buffered.right
+            assert p["box_south"] < buffered.bottom and p["box_north"] > buffered.top
+    assert {14, 16, 19, 22} <= used
+    for z in [6, 10, 12]:  # away from the equator a tile this large is transformed by PROJ
+        tile = tms.tile(109.19, 27.72, z)
+        assert tiles._linear_mercator(tile.z, tile.x, tile.y)["box_west"] is None, z
