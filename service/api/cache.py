@@ -57,6 +57,7 @@ chunks. The app creates the cache (``app.state.response_cache``, ``GRIDMAP_RESPO
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import functools
 import gzip
@@ -85,6 +86,7 @@ __all__ = [
     "published_response",
     "streamed_response",
     "current_revision",
+    "public_revision_time",
     "choose_encoding",
     "PUBLIC",
     "PRIVATE",
@@ -264,6 +266,16 @@ def current_revision(request: Request, session: Session) -> Revision:
             revision = read_revision(session)
         request.state.gridmap_revision = revision
     return revision
+
+
+def public_revision_time(
+    request: Request, session: Session, plan_id: int | None
+) -> dt.datetime | None:
+    """When the store's public data last changed, if the answer is public (None for a draft's):
+    a time to write into a kept file instead of the time of writing."""
+    if not _is_public(session, plan_id):
+        return None
+    return current_revision(request, session).changed_at
 
 
 def _is_public(session: Session, plan_id: int | None) -> bool:

@@ -9,6 +9,8 @@ Files of published plans are rendered once and revalidated with their ``ETag``
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from gridmap.schema import PERSONAL_FIELDS
 from gridmap.spreadsheet import safe_frame
 from service.api import exports
-from service.api.cache import cached_response, streamed_response
+from service.api.cache import cached_response, public_revision_time, streamed_response
 from service.api.deps import SessionDep
 from service.api.openapi_docs import CSV, GEOJSON, GEOPACKAGE, media_responses, named_route
 from service.api.plans import VisiblePlan
@@ -65,10 +67,22 @@ def _frame(page: FeaturePage) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(props, geometry=geoms, crs=f"EPSG:{SRID}")
 
 
-def _gpkg_bytes(frame: gpd.GeoDataFrame, layer: str) -> bytes:
+def _gpkg_bytes(frame: gpd.GeoDataFrame, layer: str, changed_at: dt.datetime | None) -> bytes:
+    """The GeoPackage file; ``changed_at`` (the store revision's time, public data) is written
+    as the layer's ``last_change``, so the same download is the same bytes in every worker
+    process and under its one ETag (GDAL writes the time of writing)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{layer}.gpkg"
         frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+        if changed_at is not None:
+            utc = changed_at.astimezone(dt.UTC)
+            stamp = f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"  # as GDAL writes
+            conn = sqlite3.connect(path)
+            try:
+                with conn:
+                    conn.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
+            finally:
+                conn.close()
         return path.read_bytes()
 
 
@@ -79,12 +93,14 @@ def _csv_bytes(frame: gpd.GeoDataFrame) -> bytes:
     return safe_frame(table).to_csv(index=False).encode("utf-8-sig")
 
 
-def _render(page: FeaturePage, fmt: Format, layer: str) -> bytes | str:
+def _render(
+    page: FeaturePage, fmt: Format, layer: str, changed_at: dt.datetime | None = None
+) -> bytes | str:
     page = public_properties(page)
     if fmt == "geojson":
         return feature_collection_text(page.features, {"name": layer})
     frame = _frame(page)
-    return _gpkg_bytes(frame, layer) if fmt == "gpkg" else _csv_bytes(frame)
+    return _gpkg_bytes(frame, layer, changed_at) if fmt == "gpkg" else _csv_bytes(frame)
 
 
 def _file_route(path: str, summary: str) -> Callable[[Callable[..., Response]], Any]:
@@ -110,7 +126,7 @@ def _respond(
     return cached_response(
         request,
         session,
-        render=lambda: _render(page(), fmt, layer),
+        render=lambda: _render(page(), fmt, layer, public_revision_time(request, session, plan_id)),
         media_type=_MEDIA[fmt],
         plan_id=plan_id,
         headers=attachment(f"{name}.{fmt}"),

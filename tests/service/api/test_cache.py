@@ -166,3 +166,31 @@ def test_drafts_are_not_publicly_cacheable(staff_api):
         assert len(staff_api.app.state.response_cache) == 0  # nothing of a draft kept
     published = staff_api.get(f"/downloads/communities/{A}/grids.geojson?plan_id=1")
     assert "etag" in published.headers and "Authorization" in published.headers["vary"]
+
+
+def test_a_kept_geopackage_is_the_same_bytes_in_every_worker(toy_url):
+    """Two apps (two worker processes' caches) render the same GeoPackage at different times:
+    the same bytes under the same ETag, the layer's last_change the store revision's time."""
+    import io
+    import sqlite3
+    import tempfile
+    import time
+
+    url = f"/downloads/communities/{A}/grids.gpkg"
+    answers = []
+    for _ in range(2):
+        with TestClient(create_app(Settings(database_url=toy_url))) as client:
+            answers.append(client.get(url))
+            time.sleep(0.01)  # GDAL stamps to the millisecond
+    first, second = answers
+    assert first.status_code == second.status_code == 200
+    assert first.headers["etag"] == second.headers["etag"]
+    assert first.content == second.content
+    changed = email.utils.parsedate_to_datetime(first.headers["last-modified"])
+    with tempfile.NamedTemporaryFile(suffix=".gpkg") as tmp:
+        tmp.write(io.BytesIO(first.content).read())
+        tmp.flush()
+        conn = sqlite3.connect(tmp.name)
+        (stamp,) = conn.execute("SELECT last_change FROM gpkg_contents").fetchone()
+        conn.close()
+    assert stamp.startswith(changed.strftime("%Y-%m-%dT%H:%M:%S")) and stamp.endswith("Z")
