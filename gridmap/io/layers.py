@@ -646,8 +646,9 @@ def _id_like_problems(
 def _as_text(values: pd.Series, column: str, path: Path, notes: list[ReadNote]) -> pd.Series:
     """Text column: ints without ``.0``, dates as ISO, stripped, empty → missing."""
     if isinstance(values.dtype, pd.StringDtype):  # CSV columns: no numbers or dates to format
-        stripped = values.str.strip()
-        return pd.Series(stripped.mask(stripped.eq("")).to_numpy(), dtype="str")
+        stripped = values.str.strip()  # kept in Arrow: no Python object per cell
+        out = stripped.mask(stripped.eq("")).astype("str")
+        return out.set_axis(pd.RangeIndex(len(out))).rename(None)
     numeric_ids = np.zeros(len(values), bool)
     text: list[str | None] = []
     for i, v in enumerate(values.tolist()):

@@ -233,3 +233,19 @@ def test_storage_geometries_at_once_are_those_of_the_loop(district):
     assert got[3] is None and got[7] is None and len(got) == len(frame)
     assert [_wkb(g) for g in got] == [None if g is None or g.is_empty else _wkb(g) for g in stored]
     assert storage_geometries(pd.DataFrame({"a": [1, 2]})) == [None, None]
+
+
+def _as_text_by_objects(values: pd.Series) -> pd.Series:
+    """layers._as_text of a CSV column as it was: through one Python object per cell."""
+    stripped = values.str.strip()
+    return pd.Series(stripped.mask(stripped.eq("")).to_numpy(), dtype="str")
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "string[python]"])
+def test_csv_text_cleaned_in_arrow_is_the_object_path_series(persons, dtype):
+    odd = ["", " ", "\u3000", "\x00", " a ", None, "\t\n", "é ", "0"]
+    for header in persons.columns:
+        column = pd.concat([persons[header], pd.Series(odd, dtype="str")], ignore_index=True)
+        column = column.astype(dtype).set_axis(pd.RangeIndex(5, 5 + len(column)))
+        got = layers._as_text(column, header, layers.Path("p.csv"), [])
+        pd.testing.assert_series_equal(got, _as_text_by_objects(column))
