@@ -17,9 +17,9 @@ processes), saves the drafts and times saving and publishing them (one transacti
     .venv/bin/python bench/import_backends.py --district 1 --folder /tmp/d1 --profile /tmp/imp
 
 ``--folder`` keeps the written district there and reuses it on the next run (same scale);
-``--profile PREFIX`` writes a cProfile of each import to ``PREFIX_<backend>.prof``. On PostGIS the
-``server cpu`` line is the CPU of the database's server processes (read from ``/proc`` before and
-after the import: the import's connections stay in the pool until it ends).
+``--profile PREFIX`` writes a cProfile (CPU seconds) of each import to ``PREFIX_<backend>.prof``.
+On PostGIS the ``server cpu`` line is the CPU of the database's server processes (read from
+``/proc`` before and after the import: the import's connections stay in the pool until it ends).
 
 ``--smoke`` imports the sample once into SpatiaLite and publishes its plans (the test suite runs
 it; no results file is written).
@@ -98,7 +98,7 @@ def run_once(
     def step(name: str) -> None:
         marks.append((name, time.perf_counter(), _cpu()))
 
-    profiler = cProfile.Profile() if profile else None
+    profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not wall
     if profiler:
         profiler.enable()
     result = import_files(sources, engine=engine, layers=layers, migrate=False, step=step)
