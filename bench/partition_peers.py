@@ -21,6 +21,11 @@ communities, ~35,000 buildings, ~400,000 households) with gridmap on ``--jobs`` 
 GerryChain's ``recursive_tree_part`` community by community on one core, each scale in a fresh
 process; it reports wall and CPU seconds and the peak memory of the process and its workers
 (RSS and PSS summed over them, sampled every 20 ms).
+
+``--district-profile SCALE`` plans the whole district in this one process and prints the CPU
+seconds of each step (tessellation with its parts, cell graph, search, writing the grids), the
+plan's quality and a digest of its assignments (equal digests: equal plans); ``--cprofile FILE``
+also writes a cProfile of it.
 """
 
 from __future__ import annotations
@@ -373,6 +378,77 @@ def _gerrychain_district(comm, bld, seed: int) -> dict:
             "gerrychain_grids": grids, "gerrychain_compounds_split": split}  # fmt: skip
 
 
+_STEPS = {  # step: its functions (module, name); a call inside another of its step is not timed
+    "tessellation": [("gridmap.plans.partition", "tessellate")],
+    "cell graph": [("gridmap.plans.partition", "cell_graph")],
+    "search": [("gridmap.plans.partition", "plan_group"),
+               ("gridmap.plans.partition", "_merge_unbalanced")],
+    "· merges of unbalanced groups": [("gridmap.plans.partition", "_merge_unbalanced")],
+    "· cells of built blocks": [("gridmap.geometry.cells", "_cells")],
+    "· footprint claim": [("gridmap.geometry.cells", "_claim_footprints")],
+    "· open ground": [("gridmap.geometry.cells", "_empty_pieces")],
+    "· faces": [("gridmap.geometry.cells", "_faces")],
+}  # fmt: skip
+
+
+def district_profile(scale: float, seed: int, cprofile: Path | None) -> dict:
+    """The whole district planned in this process, CPU seconds per step (see the module doc)."""
+    import hashlib
+    import importlib
+
+    from geodata.make_district import make_district
+
+    d = make_district(scale=scale)
+    spent = dict.fromkeys(_STEPS, 0.0)
+    depth = dict.fromkeys(_STEPS, 0)
+
+    def timed(step, fn):
+        def wrapper(*a, **k):
+            depth[step] += 1
+            t = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                depth[step] -= 1
+                if depth[step] == 0:
+                    spent[step] += time.process_time() - t
+
+        return wrapper
+
+    for step, where in _STEPS.items():
+        for mod, name in where:
+            module = importlib.import_module(mod)
+            setattr(module, name, timed(step, getattr(module, name)))
+    prof = None
+    if cprofile is not None:
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
+    t = time.process_time()
+    r = partition(d.communities, d.buildings, streets=d.streets, compounds=d.compounds, seed=seed)
+    total = time.process_time() - t
+    if prof is not None:
+        prof.disable()
+        prof.dump_stats(str(cprofile))
+    out: dict[str, object] = {"scale": scale, "total_cpu_s": round(total, 2)}
+    out |= {k: round(v, 2) for k, v in spent.items()}
+    out["writing and the rest"] = round(
+        total - spent["tessellation"] - spent["cell graph"] - spent["search"], 2
+    )
+    g = r.grids
+    lone = (g["households"] > HI) & (g["buildings"] == 1)
+    out["grids"] = len(g)
+    out["in_bounds"] = round(float((g["households"].between(LO, HI) | lone).mean()), 4)
+    out["polsby_popper"] = round(float(polsby_popper(np.asarray(g.geometry.values)).mean()), 4)
+    grid_of = dict(zip(r.assignments.building_id, r.assignments.grid_code, strict=True))
+    b = d.buildings
+    out["compounds_split"] = _compounds_split(b, [grid_of.get(x) for x in b["building_id"]])[0]
+    text = "\n".join(f"{k},{grid_of[k]}" for k in sorted(grid_of))
+    out["digest"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return out
+
+
 def _cpu() -> float:
     me, kids = (
         resource.getrusage(resource.RUSAGE_SELF),
@@ -412,6 +488,8 @@ def main() -> None:
     parser.add_argument("--district-one", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, default=2, help="gridmap processes (districts)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--district-profile", type=float, help="one scale, one process, steps")
+    parser.add_argument("--cprofile", type=Path, help="with --district-profile: cProfile file")
     parser.add_argument("--smoke", action="store_true", help="one small case, 5 s of CP-SAT")
     args = parser.parse_args()
     pd.set_option("display.width", 250)
@@ -423,6 +501,10 @@ def main() -> None:
         print(
             small([1], cpsat, gerrychain=find_spec("gerrychain") is not None).to_string(index=False)
         )
+        return
+    if args.district_profile is not None:
+        found = district_profile(args.district_profile, args.seed, args.cprofile)
+        print("\n".join(f"{k}: {v}" for k, v in found.items()))
         return
     if args.district_one is not None:
         print(json.dumps(district_one(args.district_one, args.jobs, args.seed)))

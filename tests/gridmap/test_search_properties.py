@@ -168,3 +168,42 @@ def test_recombine_keeps_grids_connected_and_never_grows_the_violation(layout, l
     _assert_connected(layout, out)
     before = violation(start, layout.weights, lo_hi)
     assert violation(out, layout.weights, lo_hi) <= before + 1e-9
+
+
+def test_repair_walk_stops_when_the_violation_stops_falling(monkeypatch):
+    """A plan no move can bring nearer the bounds: the repair walk gives up after the stall.
+
+    A path of 30 units of 20 households in two grids of 15 units (300 each) under bounds
+    [100, 250]: both grids are over, and a move takes from one what the other gains, so the
+    violation (100) never falls. Without the stall rule the walk would try all 60,000 moves
+    (some 4,000 of them at the boundary between the grids, each with a connectivity check).
+    """
+    from gridmap.solve import search
+
+    n = 30
+    nbrs = [[u for u in (v - 1, v + 1) if 0 <= u < n] for v in range(n)]
+    costs = [[1.0] * len(nb) for nb in nbrs]
+    weights = [20.0] * n
+    labels = [0] * 15 + [1] * 15
+    bounds = Bounds(100, 250)
+    checked = []
+    real = search.stays_connected
+
+    def counted(v, a, lab, nb):
+        checked.append(v)
+        return real(v, a, lab, nb)
+
+    monkeypatch.setattr(search, "stays_connected", counted)
+    rng = np.random.default_rng(0)
+    walk = search._State(list(labels), nbrs, costs, weights, bounds, frozenset(), None, None)
+    walk.anneal(list(range(n)), 60_000, np.inf, np.inf, rng, stop_feasible=True, stall=1000)
+    assert walk.viol == violation(labels, weights, bounds) == 100
+    assert 0 < len(checked) <= 1001
+    # The generator ends where the whole walk would have left it: later draws do not change.
+    full = np.random.default_rng(0)
+    search._State(list(labels), nbrs, costs, weights, bounds, frozenset(), None, None).anneal(
+        list(range(n)), 60_000, np.inf, np.inf, full, stop_feasible=True
+    )
+    assert rng.random() == full.random()
+    out = improve(labels, nbrs, costs, weights, bounds, np.random.default_rng(1), iterations=100)
+    assert violation(out, weights, bounds) == 100
