@@ -52,10 +52,6 @@ _NEW = -1  # the label of the optional extra grid inside the program
 EMPTY_MOVE = 0.5
 """Moving a cell without households costs like half a household."""
 _UNIT_MOVE = 1e-3  # among equal household counts, move fewer units
-_REACH = 2
-"""Steps a unit may travel to a grid in the program (3 doubled the unit–grid pairs on central
-Helsinki, 2,200–2,500 → 3,600–4,100, and the solve time, for the same plans there and on the
-synthetic benchmark)."""
 _PRESOLVE_PAIRS = 1_000  # the distance program of more unit-grid pairs is solved without presolve
 
 
@@ -66,7 +62,7 @@ def fewest_moves(
     *,
     towers: frozenset[int] = frozenset(),
     rings: int = 2,
-    reach: int = _REACH,
+    reach: int = 3,
     exact_grids: int = 12,
     exact_pairs: int = 300,
     node_limit: int | None = 2_000,
@@ -161,7 +157,7 @@ def moves_floor(
     *,
     towers: frozenset[int] = frozenset(),
     rings: int = 2,
-    reach: int = _REACH,
+    reach: int = 3,
     node_limit: int | None = 2_000,
     time_limit: float = 120.0,
 ) -> float | None:
