@@ -13,7 +13,9 @@
   inline (Leaflet positions its panes with them); images may come from HTTPS tile servers;
   ``frame-ancestors 'self'`` keeps the pages out of other sites' frames;
 - ``Cache-Control: no-store`` on answers that may hold personal data or credentials: every
-  request with an ``Authorization`` header, ``/auth/…``, resident, archive and audit routes.
+  request with an ``Authorization`` header, ``/auth/…``, resident, archive and audit routes;
+- ``Vary: Authorization`` on every answer to a request naming a ``plan_id`` (errors too: a
+  draft's 404 to others is its staff's 200).
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class SecurityHeaders(HTTPMiddleware):
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         private = is_private(scope)
+        # A plan_id is answered by who asks (a draft: its staff only, 404 to others), 404s too.
+        names_plan = b"plan_id=" in scope.get("query_string", b"")
         held: list[Message] = []  # the start of an HTML answer, then its body parts
 
         async def send_with_headers(message: Message) -> None:
@@ -89,6 +93,8 @@ class SecurityHeaders(HTTPMiddleware):
                 headers.update(_COMMON)
                 if private:
                     headers.update(_NO_STORE)
+                if names_plan and "authorization" not in headers.get("vary", "").lower():
+                    headers.add_vary_header("Authorization")
                 if headers.get("content-type", "").startswith("text/html"):
                     held.append(message)  # its policy depends on the body
                     return

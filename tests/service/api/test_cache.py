@@ -168,6 +168,20 @@ def test_drafts_are_not_publicly_cacheable(staff_api):
     assert "etag" in published.headers and "Authorization" in published.headers["vary"]
 
 
+def test_a_hidden_draft_404_varies_on_authorization(staff_api):
+    """Who asks decides between the draft and a 404: a cache must not give the 404 to staff."""
+    anonymous = TestClient(staff_api.app)
+    for url in [
+        "/collections/grids/items?plan_id=2",
+        f"/downloads/communities/{A}/grids.geojson?plan_id=2",
+        "/collections/grids/tiles/WebMercatorQuad/15/26322/13755?plan_id=2",
+    ]:
+        hidden = anonymous.get(url)
+        assert hidden.status_code == 404, url
+        assert "Authorization" in [v.strip() for v in hidden.headers["vary"].split(",")], url
+        assert staff_api.get(url).status_code in (200, 204), url
+
+
 def test_a_kept_geopackage_is_the_same_bytes_in_every_worker(toy_url):
     """Two apps (two worker processes' caches) render the same GeoPackage at different times:
     the same bytes under the same ETag, the layer's last_change the store revision's time."""
