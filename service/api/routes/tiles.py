@@ -10,7 +10,8 @@
 
 Tiles are rendered by :func:`service.storage.tiles.render_tile` (in the database on PostGIS;
 a published tile asked without a token is awaited on the event loop,
-:func:`~service.storage.tiles.render_published_tile`) and, for published plans, once per store
+:func:`~service.storage.tiles.render_published_tile`, and when asked without a query string
+answered before routing, :func:`_published_tile`) and, for published plans, once per store
 revision (:mod:`service.api.cache`: ``ETag``, 304,
 gzip/brotli; a draft's tile is rendered per request and never stored). :func:`tile_response` is
 the one place a tile becomes an HTTP answer.
