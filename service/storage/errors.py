@@ -5,7 +5,10 @@ the store's refusals an office meets through ``gridmap plan …`` and ``gridmap 
 community or plan that is not stored, two plans of one community published together, plans of
 different communities compared, no published plan to repair, grid codes not of the community,
 unusable building edits; import options that do not fit together, values too long for the
-store, persons whose households are not stored. ``store_error(code, **values)`` makes the
+store, persons whose households are not stored; and what stops an import while it writes
+(:class:`~gridmap.errors.ImportAborted`: ids already stored, references to records neither
+imported nor stored, required values missing, a database refusal, records both deleted and in
+the file, communities still in use). ``store_error(code, **values)`` makes the
 error (``str(err)`` English, ``err.message("zh")`` Chinese); each names the record and how to
 fix it.
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from gridmap.errors import CRSError, ErrorTexts, GridmapError, InputError, Words
+from gridmap.errors import CRSError, ErrorTexts, GridmapError, ImportAborted, InputError, Words
 from gridmap.io.notes import entity_word
 from gridmap.io.readerrors import column_word
 
@@ -214,6 +217,105 @@ def _persons_without_households(file: str, n: int, total: int) -> Words:
             "未写入任何内容。请先导入住户，或与人员一起导入（--households）。")  # fmt: skip
 
 
+# --- gridmap import: what the store refuses while writing (ImportAborted: nothing written) -------
+
+
+def _listing(items: Sequence[object], n: int | None = None) -> tuple[str, str]:
+    """The first :data:`_SHOWN` of ``items`` (``n`` in all) in English and in Chinese."""
+    shown = [str(i) for i in list(items)[:_SHOWN]]
+    more = " …" if (len(items) if n is None else n) > len(shown) else ""
+    return _en(shown) + more, _zh(shown) + more
+
+
+_TABLE_ZH = {"plan": "方案", "staff_grid": "人员分管网格"}
+
+
+def _table_zh(table: str) -> str:
+    """A store table (an entity's, or a plan's …) in Chinese."""
+    return _TABLE_ZH.get(table) or entity_word(table, "zh")
+
+
+def _already_stored(table: str, ids: Sequence[str]) -> Words:
+    en, zh = _listing(ids)
+    return (f"{table} id(s) {en} are already in the store; nothing was written. To add new "
+            "records and update changed ones, import with --update (import_files(..., "
+            "update=True)); or import into a fresh store.",
+            f"{_table_zh(table)}编号 {zh} 已在数据库中；未写入任何内容。要新增记录并更新"
+            "有变化的记录，请加上 --update 导入；或导入到新的数据库。")  # fmt: skip
+
+
+def _repeated_in_file(table: str, ids: Sequence[str]) -> Words:
+    en, zh = _listing(ids)
+    return (f"{table} id(s) {en} appear more than once in the file; nothing was written. "
+            "Remove the duplicates.",
+            f"{_table_zh(table)}编号 {zh} 在文件中出现了不止一次；未写入任何内容。请去掉重复的"
+            "记录。")  # fmt: skip
+
+
+def _unknown_references(table: str, column: str, target: str, records: Sequence[str], n: int,
+                        missing: Sequence[str]) -> Words:  # fmt: skip
+    en, zh = _listing(records, n)
+    gone_en, gone_zh = _listing(sorted(missing))
+    word = column_word(column, "zh")
+    return (f"{n} {table} record(s) ({en}) name a {column} that is neither in this import nor "
+            f"in the store ({gone_en}); nothing was written. Import the {target} records first "
+            f"or fix the {column} values.",
+            f"{n} 条{entity_word(table, 'zh')}记录（{zh}）的{word}（{gone_zh}）既不在本次导入中，"
+            f"也不在数据库中；未写入任何内容。请先导入{entity_word(target, 'zh')}，或改正"
+            f"{word}。")  # fmt: skip
+
+
+def _required_missing(table: str, column: str, records: Sequence[str], n: int) -> Words:
+    en, zh = _listing(records, n)
+    word = column_word(column, "zh")
+    return (f"Import rolled back, nothing was written: {n} {table} record(s) ({en}) have no "
+            f"{column}, which the store requires. Fill it in.",
+            f"导入已回滚，未写入任何内容：{n} 条{entity_word(table, 'zh')}记录（{zh}）没有"
+            f"{word}，这是必填项。请补上。")  # fmt: skip
+
+
+_DB_KIND_ZH = {"IntegrityError": "违反数据库约束", "DataError": "数据值不合数据库要求",
+               "OperationalError": "数据库操作失败"}  # fmt: skip
+_CONSTRAINT_ZH = {"UNIQUE": "唯一约束", "FOREIGN KEY": "外键约束", "NOT NULL": "非空约束",
+                  "CHECK": "检查约束"}  # fmt: skip
+
+
+def _rolled_back(kind: str, table: str = "", constraint: str = "", failed: str = "") -> Words:
+    """``kind``: the database error's class; ``failed``: SQLite's ``UNIQUE constraint failed``
+    and the like (the database's messages may quote rows: only these are kept)."""
+    en = [kind] + [f"{w} {v}" for w, v in (("table", table), ("constraint", constraint)) if v]
+    zh = [_DB_KIND_ZH.get(kind, "数据库错误")]
+    zh += [f"{w}{v}" for w, v in (("数据表 ", table), ("约束 ", constraint)) if v]
+    if failed:
+        en.append(failed)
+        which = failed.removesuffix(" constraint failed")
+        zh.append(f"{_CONSTRAINT_ZH[which]}不满足" if which in _CONSTRAINT_ZH else "约束不满足")
+    return (f"Import rolled back, nothing was written: {'; '.join(en)}. Check the import report "
+            "and the ids it names.",
+            f"导入已回滚，未写入任何内容：数据库拒绝了写入（{'；'.join(zh)}）。请查看导入报告及其"
+            "列出的编号。")  # fmt: skip
+
+
+def _deleted_and_in_file(entity: str, ids: Sequence[str]) -> Words:
+    en, zh = _listing(ids)
+    word = entity_word(entity, "zh")
+    return (f"{entity} id(s) {en} are both in the deletions file and in the {entity} file; "
+            "nothing was written. Keep each in one place.",
+            f"{word}编号 {zh} 既在删除清单中，又在{word}文件中；未写入任何内容。每条记录只保留在"
+            "其中一处。")  # fmt: skip
+
+
+def _communities_in_use(users: Sequence[tuple[str, int, str]]) -> Words:
+    """``users``: (community code, how many, table referring to it)."""
+    shown = list(users)[:_SHOWN]
+    en = ", ".join(f"{code} ({n} {table})" for code, n, table in shown)
+    zh = "、".join(f"{code}（{n} 个{_table_zh(table)}）" for code, n, table in shown)
+    return (f"Communities still in use cannot be removed: {en}; nothing was written. Remove or "
+            "move what refers to them first.",
+            f"社区仍在使用，不能删除：{zh}；未写入任何内容。请先删除或移走引用这些社区的"
+            "记录。")  # fmt: skip
+
+
 STORE_ERRORS = ErrorTexts({
     "import_unknown_entities": (InputError, _import_unknown_entities),
     "removal_needs_update": (InputError, _removal_needs_update),
@@ -221,6 +323,13 @@ STORE_ERRORS = ErrorTexts({
     "replace_without_file": (InputError, _replace_without_file),
     "too_long_for_store": (InputError, _too_long_for_store),
     "persons_without_households": (InputError, _persons_without_households),
+    "already_stored": (ImportAborted, _already_stored),
+    "repeated_in_file": (ImportAborted, _repeated_in_file),
+    "unknown_references": (ImportAborted, _unknown_references),
+    "required_missing": (ImportAborted, _required_missing),
+    "rolled_back": (ImportAborted, _rolled_back),
+    "deleted_and_in_file": (ImportAborted, _deleted_and_in_file),
+    "communities_in_use": (ImportAborted, _communities_in_use),
     "no_community": (NotFoundError, _no_community),
     "no_communities": (InputError, _no_communities),
     "no_plan": (NotFoundError, _no_plan),

@@ -29,9 +29,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gridmap.attach.report import Issue
-from gridmap.errors import ImportAborted
 from service.storage import models as m
 from service.storage.bulk import Columns, bulk_insert, can_bulk_insert
+from service.storage.errors import store_error
 from service.storage.plans import publish_plan, save_plan
 from service.storage.updates import (
     UPDATABLE,
@@ -270,11 +270,7 @@ def _check_file_ids(model: type[m.Base], ids: list[Any]) -> None:
     dupes = sorted(i for i, n in counts.items() if n > 1) if len(counts) < len(ids) else []
     if not dupes:
         return
-    listing = ", ".join(map(str, dupes[:10])) + (" …" if len(dupes) > 10 else "")
-    raise ImportAborted(
-        f"{model.__tablename__} id(s) {listing} appear more than once in the file; nothing was "
-        "written. Remove the duplicates."
-    )
+    raise store_error("repeated_in_file", table=model.__tablename__, ids=dupes)
 
 
 def _is_empty(session: Session, model: type[m.Base]) -> bool:
@@ -287,12 +283,7 @@ def _check_not_stored(session: Session, model: type[m.Base], ids: list[Any]) -> 
         return
     existing = sorted(stored_ids(session, model, ids))
     if existing:
-        listing = ", ".join(map(str, existing[:10])) + (" …" if len(existing) > 10 else "")
-        raise ImportAborted(
-            f"{model.__tablename__} id(s) {listing} are already in the store; nothing was "
-            "written. To add new records and update changed ones, import with --update "
-            "(import_files(..., update=True)); or import into a fresh store."
-        )
+        raise store_error("already_stored", table=model.__tablename__, ids=existing)
 
 
 _REFERENCES: dict[str, tuple[tuple[str, type[m.Base], str], ...]] = {
@@ -323,13 +314,9 @@ def _check_references(
         missing = set(wanted) - found
         if missing:
             bad = [str(i) for i, v in zip(cols[key], values, strict=True) if v in missing]
-            listing = ", ".join(bad[:10]) + (" …" if len(bad) > 10 else "")
-            raise ImportAborted(
-                f"{len(bad)} {table} record(s) ({listing}) "
-                f"name a {column} that is neither in this import nor in the store "
-                f"({', '.join(sorted(missing)[:10])}); nothing was written. Import the "
-                f"{target.__tablename__} records first or fix the {column} values."
-            )
+            raise store_error("unknown_references", table=table, column=column,
+                              target=target.__tablename__, records=bad[:10], n=len(bad),
+                              missing=sorted(missing)[:10])  # fmt: skip
 
 
 def _check_required(model: type[m.Base], key: str, cols: Columns) -> None:
@@ -344,11 +331,8 @@ def _check_required(model: type[m.Base], key: str, cols: Columns) -> None:
             continue
         bad = [str(i) for i, v in zip(cols[key], values, strict=True) if v is None]
         if bad:
-            listing = ", ".join(bad[:10]) + (" …" if len(bad) > 10 else "")
-            raise ImportAborted(
-                f"Import rolled back, nothing was written: {len(bad)} {table.name} record(s) "
-                f"({listing}) have no {column.name}, which the store requires. Fill it in."
-            )
+            raise store_error("required_missing", table=table.name, column=column.name,
+                              records=bad[:10], n=len(bad))  # fmt: skip
 
 
 def _insert(session: Session, model: type[m.Base], cols: Columns, progress: Any) -> int:
@@ -392,34 +376,35 @@ def import_bundle(
             return _write_bundle(session, bundle, started, progress)
     except SQLAlchemyError as exc:
         session.rollback()
-        raise ImportAborted(f"Import rolled back, nothing was written: {_describe(exc)}") from None
+        raise store_error("rolled_back", **_describe(exc)) from None
     except Exception:
         session.rollback()
         raise
 
 
-def _describe(exc: SQLAlchemyError) -> str:
-    # Database messages may quote whole rows (personal data): keep only class and constraint.
+def _describe(exc: SQLAlchemyError) -> dict[str, str]:
+    """The values of STORE_ERRORS ``rolled_back``: the error's class, table and constraint.
+    Database messages may quote whole rows (personal data): only these are kept."""
     orig = getattr(exc, "orig", None)
     diag = getattr(orig, "diag", None)
-    parts = [type(orig or exc).__name__]
+    out = {"kind": type(orig or exc).__name__}
     statement = getattr(exc, "statement", None) or ""
     target = re.match(r"\s*(?:INSERT INTO|UPDATE|DELETE FROM|COPY)\s+\"?(\w+)", statement, re.I)
     if target and diag is None:
-        parts.append(f"table {target.group(1)}")
+        out["table"] = target.group(1)
     for attr in ("table_name", "constraint_name"):
         if diag is not None and getattr(diag, attr, None):
-            parts.append(f"{attr.split('_')[0]} {getattr(diag, attr)}")
+            out[attr.split("_")[0]] = str(getattr(diag, attr))
     if diag is None and orig is not None:  # SQLite messages name the constraint, not values
-        parts.append(str(orig).split(":")[0])
-    return "; ".join(parts) + ". Check the import report and the ids it names."
+        out["failed"] = str(orig).split(":")[0]
+    return out
 
 
 def _write_bundle(
     session: Session, bundle: ImportBundle, started: dt.datetime, progress: Any
 ) -> ImportSummary:
     if (bundle.replace or bundle.deletions) and not bundle.update:
-        raise ImportAborted("Removing records (replace, deletions) needs update mode.")
+        raise store_error("removal_needs_update")
     counts: dict[str, int] = {}
     changes: dict[str, Changes] = {}
     file_ids: dict[str, set[str]] = {}
@@ -543,20 +528,14 @@ def _remove(
     issues: list[Issue] = []
     for entity in sorted(bundle.replace):
         if entity not in file_ids:
-            raise ImportAborted(
-                f"--replace {entity} needs the {entity} file (the layer that replaces the "
-                "stored one); nothing was written."
-            )
+            raise store_error("replace_without_file", entities=[entity])
         removals[entity] = stored_ids(session, UPDATABLE[entity]) - file_ids[entity]
         if entity == "building":  # retired by an earlier update: already gone from the layer
             removals[entity] -= retired_buildings(session)
     for entity, ids in sorted(bundle.deletions.items()):
         both = sorted(set(ids) & file_ids.get(entity, set()))
         if both:
-            raise ImportAborted(
-                f"{entity} id(s) {', '.join(both[:10])} are both in the deletions file and in "
-                f"the {entity} file; nothing was written. Keep each in one place."
-            )
+            raise store_error("deleted_and_in_file", entity=entity, ids=both)
         found = stored_ids(session, UPDATABLE[entity], ids)
         issues += [Issue(entity, i, "not in the store", "listed for deletion but not stored")
                    for i in sorted(set(ids) - found)]  # fmt: skip

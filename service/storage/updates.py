@@ -34,10 +34,10 @@ from sqlalchemy import Table, bindparam, delete, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from gridmap.attach.report import Issue
-from gridmap.errors import ImportAborted
 from service.storage import models as m
 from service.storage.crypto import keys_of, search_hash
 from service.storage.edits import DEMOLISHED
+from service.storage.errors import store_error
 from service.storage.plans import grid_status_now
 from service.storage.values import shapes_from_wkb
 
@@ -266,12 +266,9 @@ def _remove_communities(
         hits = session.execute(
             select(col, func.count()).where(col.in_(ids)).group_by(col).order_by(col)
         ).all()
-        users += [f"{code} ({n} {child.__tablename__})" for code, n in hits]
+        users += [(code, n, child.__tablename__) for code, n in hits]
     if users:
-        raise ImportAborted(
-            f"Communities still in use cannot be removed: {', '.join(users[:10])}; nothing was "
-            "written. Remove or move what refers to them first."
-        )
+        raise store_error("communities_in_use", users=users)
     return _delete_only(session, model, ids, issues)
 
 

@@ -22,6 +22,7 @@ from gridmap.errors import (
     DuplicateIdError,
     ErrorTexts,
     GridmapError,
+    ImportAborted,
     InputError,
     InvalidGeometryError,
 )
@@ -112,6 +113,16 @@ _STORE: dict[str, dict[str, Any]] = {
                                      ("building", "B2", "floors", "-2147483648..2147483647")],
                            "n": 12},
     "persons_without_households": {"file": "人口.csv", "n": 60, "total": 61},
+    "already_stored": {"table": "compound", "ids": [f"C{i}" for i in range(12)]},
+    "repeated_in_file": {"table": "staff", "ids": ["S1"]},
+    "unknown_references": {"table": "building", "column": "compound_id", "target": "compound",
+                           "records": ["B1", "B2"], "n": 2, "missing": ["C9"]},
+    "required_missing": {"table": "staff", "column": "name", "records": ["S2"], "n": 1},
+    "rolled_back": {"kind": "IntegrityError", "table": "staff",
+                    "failed": "NOT NULL constraint failed"},
+    "deleted_and_in_file": {"entity": "building", "ids": ["B00017"]},
+    "communities_in_use": {"users": [("520602001001", 1, "plan"),
+                                     ("520602001001", 30, "building")]},
     "no_community": {"community_code": "520602999999"},
     "no_communities": {},
     "no_plan": {"plan_id": 9999},
@@ -130,6 +141,16 @@ _STORE: dict[str, dict[str, Any]] = {
     "new_without_crs": {"ids": ["N1"]},
     "new_without_geometry": {"ids": ["N1", "N2"]},
 }  # fmt: skip
+_ABORTS = {
+    "already_stored",
+    "repeated_in_file",
+    "unknown_references",
+    "required_missing",
+    "rolled_back",
+    "deleted_and_in_file",
+    "communities_in_use",
+}
+"""The store's refusals while an import writes (ImportAborted: rolled back, nothing written)."""
 _AREAS: list[tuple[ErrorTexts, dict[str, dict[str, Any]]]] = [
     (READ_ERRORS, _READ), (CRS_ERRORS, _CRS), (SCHEMA_ERRORS, _SCHEMA), (PLAN_ERRORS, _PLAN),
     (STORE_ERRORS, _STORE),
@@ -159,8 +180,12 @@ def test_every_error_is_written_in_both_languages(texts, code, values):
     en, zh = err.message("en"), err.message("zh")
     assert str(err) == en == err.message_en and zh == err.message_zh != en
     assert (err.code, dict(err.values)) == (code, values)
-    assert isinstance(err, NotFoundError if texts is STORE_ERRORS and code.startswith("no_") and
-                      code not in ("no_communities",) else InputError)  # fmt: skip
+    kind = InputError
+    if texts is STORE_ERRORS and code.startswith("no_") and code != "no_communities":
+        kind = NotFoundError
+    elif texts is STORE_ERRORS and code in _ABORTS:
+        kind = ImportAborted
+    assert isinstance(err, kind)
     assert set(english_words(zh)) <= _TYPED | set(ENTITIES) | _KEYS, zh
     assert foreign_chinese(en, _DATA) == [], en
 
@@ -266,8 +291,9 @@ def test_planning_and_store_errors_name_the_record(texts, samples):
     """Each message names what it is about (an id, code, file or column) in both languages."""
     for code, values in samples.items():
         err: GridmapError = texts.error(code, **values)
-        named = [str(v) for value in values.values() if value not in ([], {})
-                 for v in (value if isinstance(value, list) else [value])]  # fmt: skip
+        named = [str(x) for value in values.values() if value not in ([], {})
+                 for v in (value if isinstance(value, list) else [value])
+                 for x in (v if isinstance(v, tuple) else [v])]  # fmt: skip
         for lang in ("en", "zh"):
             text = err.message(lang)
             words = named if lang == "en" else [_IN_ZH.get(n, n) for n in named]
