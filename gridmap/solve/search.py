@@ -113,8 +113,8 @@ def bisect_plan(
     return out
 
 
-def _edge_list(part: list[int], inset: set[int], nbrs, costs) -> tuple[list, list, np.ndarray]:
-    """Edges inside ``part`` once each: ends and cut costs."""
+def _edge_list(part: list[int], inset: set[int], nbrs, costs) -> tuple:
+    """Edges inside ``part`` once each: ends, cut costs, and ends as positions in ``part``."""
     us, vs, ws = [], [], []
     for v in part:
         for u, c in zip(nbrs[v], costs[v], strict=True):
@@ -122,28 +122,30 @@ def _edge_list(part: list[int], inset: set[int], nbrs, costs) -> tuple[list, lis
                 us.append(v)
                 vs.append(u)
                 ws.append(c)
-    return us, vs, np.asarray(ws, dtype=float)
+    at = {v: i for i, v in enumerate(part)}
+    return us, vs, np.asarray(ws, dtype=float), [at[v] for v in us], [at[v] for v in vs]
 
 
 def _random_tree(part: list[int], edges: tuple, rng) -> tuple[list[int], list[int]]:
     """A random maximum spanning tree of ``part``: BFS order and parent of each node."""
-    us, vs, ws = edges
+    us, vs, ws, at_u, at_v = edges
     key = ws * np.exp(rng.normal(0.0, 0.7, len(ws)))
-    parent_uf = {v: v for v in part}
-
-    def find(x: int) -> int:
-        while parent_uf[x] != x:
-            parent_uf[x] = parent_uf[parent_uf[x]]
-            x = parent_uf[x]
-        return x
-
+    uf = list(range(len(part)))  # union-find over positions in ``part``
     tree: dict[int, list[int]] = {v: [] for v in part}
+    missing = len(part) - 1
     for i in np.argsort(-key, kind="stable").tolist():
-        a, b = find(us[i]), find(vs[i])
+        a, b = at_u[i], at_v[i]
+        while uf[a] != a:
+            uf[a] = a = uf[uf[a]]
+        while uf[b] != b:
+            uf[b] = b = uf[uf[b]]
         if a != b:
-            parent_uf[a] = b
+            uf[a] = b
             tree[us[i]].append(vs[i])
             tree[vs[i]].append(us[i])
+            missing -= 1
+            if not missing:  # spanning: every later edge would close a cycle
+                break
     root = part[int(rng.integers(len(part)))]
     order, parent = [root], {root: -1}
     for v in order:
