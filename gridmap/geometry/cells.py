@@ -603,7 +603,9 @@ def _faces(cells: np.ndarray, community: BaseGeometry) -> tuple[np.ndarray, np.n
     community's enclave) is dropped.
     """
     noded = shapely.union_all(shapely.boundary(cells))
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    # The noded lines go to polygonize as one geometry: splitting them into single lines first
+    # made a Python object per line (same faces, in the same order).
+    faces = shapely.get_parts(shapely.polygonize([noded]))
     faces = faces[shapely.area(faces) > 0]
     probe = shapely.point_on_surface(faces)
     face_cell = _locate(probe, cells)
