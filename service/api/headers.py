@@ -14,8 +14,9 @@
   ``frame-ancestors 'self'`` keeps the pages out of other sites' frames;
 - ``Cache-Control: no-store`` on answers that may hold personal data or credentials: every
   request with an ``Authorization`` header, ``/auth/…``, resident, archive and audit routes;
-- ``Vary: Authorization`` on every answer to a request naming a ``plan_id`` (errors too: a
-  draft's 404 to others is its staff's 200).
+- ``Vary: Authorization`` on an answer to a request naming a ``plan_id`` that has no ``Vary``
+  (the API's errors: a draft's 404 to others is its staff's 200; answers that vary say so
+  themselves).
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ class SecurityHeaders(HTTPMiddleware):
                 headers.update(_COMMON)
                 if private:
                     headers.update(_NO_STORE)
-                if names_plan and "authorization" not in headers.get("vary", "").lower():
-                    headers.add_vary_header("Authorization")
+                if names_plan and "vary" not in headers:  # a route that varies says on what
+                    headers["Vary"] = "Authorization"
                 if headers.get("content-type", "").startswith("text/html"):
                     held.append(message)  # its policy depends on the body
                     return
