@@ -20,7 +20,7 @@ Usage::
 communities, ~35,000 buildings, ~400,000 households) with gridmap on ``--jobs`` processes and
 GerryChain's ``recursive_tree_part`` community by community on one core, each scale in a fresh
 process; it reports wall and CPU seconds and the peak memory of the process and its workers
-(RSS and PSS summed over them, sampled every 20 ms).
+(RSS and PSS summed over them, sampled every 20 ms); ``--no-peers`` leaves GerryChain out.
 
 ``--district-profile SCALE`` plans the whole district in this one process and prints the CPU
 seconds of each step (tessellation with its parts, cell graph, search, writing the grids), the
@@ -318,7 +318,7 @@ def _compounds_split(bld, building_grid) -> tuple[int, int]:
     return int((small.g > 1).sum()), len(small)
 
 
-def district_one(scale: float, jobs: int, seed: int) -> dict:
+def district_one(scale: float, jobs: int, seed: int, peers: bool = True) -> dict:
     """One scale: gridmap on the whole district, then GerryChain community by community."""
     from geodata.make_district import make_district
 
@@ -347,6 +347,8 @@ def district_one(scale: float, jobs: int, seed: int) -> dict:
     grid_of = dict(zip(r.assignments.building_id, r.assignments.grid_code, strict=True))
     split, small = _compounds_split(bld, [grid_of.get(b) for b in bld["building_id"]])
     out["gridmap_compounds_split"], out["compounds_le_500"] = split, small
+    if not peers:
+        return out
     out.update(_gerrychain_district(comm, bld, seed))
     out["ratio"] = round(out["gridmap_s"] / out["gerrychain_s"], 2)
     out["cpu_ratio"] = round(out["gridmap_cpu_s"] / max(out["gerrychain_cpu_s"], 0.1), 2)
@@ -463,12 +465,13 @@ def _rss_now() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def district(scales, jobs: int, seed: int) -> pd.DataFrame:
+def district(scales, jobs: int, seed: int, peers: bool = True) -> pd.DataFrame:
     """Each scale in a fresh interpreter, so peaks and pools do not carry over."""
     rows = []
     for scale in scales:
         cmd = [sys.executable, "-W", "ignore", __file__, "--district-one", str(scale),
                "--jobs", str(jobs), "--seed", str(seed)]  # fmt: skip
+        cmd += [] if peers else ["--no-peers"]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"scale {scale}: done", file=sys.stderr, flush=True)  # the table comes at the end
@@ -488,6 +491,7 @@ def main() -> None:
     parser.add_argument("--district-one", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, default=2, help="gridmap processes (districts)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-peers", action="store_true", help="districts: gridmap only")
     parser.add_argument("--district-profile", type=float, help="one scale, one process, steps")
     parser.add_argument("--cprofile", type=Path, help="with --district-profile: cProfile file")
     parser.add_argument("--smoke", action="store_true", help="one small case, 5 s of CP-SAT")
@@ -507,10 +511,10 @@ def main() -> None:
         print("\n".join(f"{k}: {v}" for k, v in found.items()))
         return
     if args.district_one is not None:
-        print(json.dumps(district_one(args.district_one, args.jobs, args.seed)))
+        print(json.dumps(district_one(args.district_one, args.jobs, args.seed, not args.no_peers)))
         return
     if args.district:
-        rows = district(args.district, args.jobs, args.seed)
+        rows = district(args.district, args.jobs, args.seed, not args.no_peers)
         print(rows.to_string(index=False))
         out = args.out.with_name("partition_district.json")
         out.parent.mkdir(parents=True, exist_ok=True)
