@@ -9,7 +9,8 @@ records with an unusable geometry and exact copies of a record are left out and 
 Conflicting duplicate ids, a missing column or CRS refuse the whole import.
 
 Layers given without their parents attach to what is already stored: households imported on
-their own attach to the stored buildings, persons to the stored households. Buildings,
+their own attach to the stored buildings, persons to the stored households; persons imported
+with a households file attach to its households and to the stored ones. Buildings,
 compounds and streets without a community, and buildings without a compound, are linked by
 location (:mod:`gridmap.attach.linking`) to the communities and compounds of the import or the
 store.
@@ -235,14 +236,17 @@ def _prepare(
         persons=given["person"], streets=frames.get("street"), progress=step,
     )  # fmt: skip
     report.extend(result.report.issues)
-    if given["person"] is not None and given["household"] is None and result.persons is not None:
-        _check_persons_housed(result.persons, given["person"], report)
+    persons = result.persons
+    if given["person"] is not None and given["household"] is None and persons is not None:
+        _check_persons_housed(persons, given["person"], report)
+    if given["person"] is not None and given["household"] is not None and persons is not None:
+        persons = _house_in_store(session, persons, report)
     bundle = ImportBundle(
         communities=result.communities if given["community"] is not None else None,
         compounds=simple.get("compound"), streets=result.streets,
         buildings=result.buildings if given["building"] is not None else None,
         households=result.households if given["household"] is not None else None,
-        persons=result.persons, staff=simple.get("staff"),
+        persons=persons, staff=simple.get("staff"),
         grids=result.grids if given["grid"] is not None else None,
     )  # fmt: skip
     linked = _link_by_location(session, bundle, report, step)
@@ -256,6 +260,28 @@ def _check_persons_housed(persons: pd.DataFrame, read: pd.DataFrame, report: Att
     if unknown and not persons["household_id"].notna().any():
         file = str(read.attrs.get("source") or "persons")
         raise store_error("persons_without_households", file=file, n=unknown, total=len(persons))
+
+
+def _house_in_store(session: Any, persons: pd.DataFrame, report: AttachReport) -> pd.DataFrame:
+    """Persons imported with a households file keep a household the file lacks but the store
+    holds (an office adds a few households and gives its whole roster): their household is set
+    back and their ``unknown household`` line dropped. Only the households named are looked up."""
+    named = {i.record_id: str(dict(i.values)["household_id"]) for i in report
+             if i.entity == "person" and i.code == "unknown_household"}  # fmt: skip
+    if not named:
+        return persons
+    wanted = sorted(set(named.values()))
+    stored: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stored |= set(session.scalars(select(m.Household.id).where(m.Household.id.in_(chunk))))
+    housed = {record: key for record, key in named.items() if key in stored}
+    if not housed:
+        return persons
+    found = record_labels(persons, ENTITIES["person"]).astype(str).map(housed)
+    report.issues[:] = [i for i in report if not (i.entity == "person" and
+                        i.code == "unknown_household" and i.record_id in housed)]  # fmt: skip
+    return persons.assign(household_id=persons["household_id"].where(found.isna(), found))
 
 
 def _link_by_location(

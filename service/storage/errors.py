@@ -275,7 +275,11 @@ def _required_missing(table: str, column: str, records: Sequence[str], n: int) -
 
 
 _DB_KIND_ZH = {"IntegrityError": "违反数据库约束", "DataError": "数据值不合数据库要求",
-               "OperationalError": "数据库操作失败"}  # fmt: skip
+               "OperationalError": "数据库操作失败", "UniqueViolation": "编号重复",
+               "NotNullViolation": "缺少必填值", "ForeignKeyViolation": "关联的记录不存在",
+               "CheckViolation": "违反检查约束", "StringDataRightTruncation": "文字过长",
+               "NumericValueOutOfRange": "数值超出范围"}  # fmt: skip
+"""The database errors' classes (SQLAlchemy's, psycopg's) in Chinese."""
 _CONSTRAINT_ZH = {"UNIQUE": "唯一约束", "FOREIGN KEY": "外键约束", "NOT NULL": "非空约束",
                   "CHECK": "检查约束"}  # fmt: skip
 
@@ -289,7 +293,8 @@ def _rolled_back(kind: str, table: str = "", constraint: str = "", failed: str =
     if failed:
         en.append(failed)
         which = failed.removesuffix(" constraint failed")
-        zh.append(f"{_CONSTRAINT_ZH[which]}不满足" if which in _CONSTRAINT_ZH else "约束不满足")
+        if which in _CONSTRAINT_ZH:  # else a message of SQLite's without Chinese: not repeated
+            zh.append(f"{_CONSTRAINT_ZH[which]}不满足")
     return (f"Import rolled back, nothing was written: {'; '.join(en)}. Check the import report "
             "and the ids it names.",
             f"导入已回滚，未写入任何内容：数据库拒绝了写入（{'；'.join(zh)}）。请查看导入报告及其"
