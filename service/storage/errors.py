@@ -235,12 +235,17 @@ def _table_zh(table: str) -> str:
     return _TABLE_ZH.get(table) or entity_word(table, "zh")
 
 
+def _ids_zh(table: str) -> str:
+    """What the ids of a store table are called in Chinese: 社区代码, 楼栋编号 …"""
+    return "社区代码" if table == "community" else f"{_table_zh(table)}编号"
+
+
 def _already_stored(table: str, ids: Sequence[str]) -> Words:
     en, zh = _listing(ids)
     return (f"{table} id(s) {en} are already in the store; nothing was written. To add new "
             "records and update changed ones, import with --update (import_files(..., "
             "update=True)); or import into a fresh store.",
-            f"{_table_zh(table)}编号 {zh} 已在数据库中；未写入任何内容。要新增记录并更新"
+            f"{_ids_zh(table)} {zh} 已在数据库中；未写入任何内容。要新增记录并更新"
             "有变化的记录，请加上 --update 导入；或导入到新的数据库。")  # fmt: skip
 
 
@@ -248,7 +253,7 @@ def _repeated_in_file(table: str, ids: Sequence[str]) -> Words:
     en, zh = _listing(ids)
     return (f"{table} id(s) {en} appear more than once in the file; nothing was written. "
             "Remove the duplicates.",
-            f"{_table_zh(table)}编号 {zh} 在文件中出现了不止一次；未写入任何内容。请去掉重复的"
+            f"{_ids_zh(table)} {zh} 在文件中出现了不止一次；未写入任何内容。请去掉重复的"
             "记录。")  # fmt: skip
 
 
@@ -306,8 +311,8 @@ def _deleted_and_in_file(entity: str, ids: Sequence[str]) -> Words:
     word = entity_word(entity, "zh")
     return (f"{entity} id(s) {en} are both in the deletions file and in the {entity} file; "
             "nothing was written. Keep each in one place.",
-            f"{word}编号 {zh} 既在删除清单中，又在{word}文件中；未写入任何内容。每条记录只保留在"
-            "其中一处。")  # fmt: skip
+            f"{_ids_zh(entity)} {zh} 既在删除清单中，又在{word}文件中；未写入任何内容。"
+            "每条记录只保留在其中一处。")  # fmt: skip
 
 
 def _communities_in_use(users: Sequence[tuple[str, int, str]]) -> Words:

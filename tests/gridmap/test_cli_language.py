@@ -461,6 +461,45 @@ def test_persons_without_stored_households_are_refused(lang, tmp_path):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_import_refusals_while_writing_in_one_language(lang, tmp_path):
+    """What the store refuses while an import writes (STORE_ERRORS, ImportAborted): ids already
+    stored, a community still in use, a record both deleted and in the file."""
+    import sqlite3
+
+    files = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
+    args = _import_args(files, tmp_path, lang)
+    _run(args)
+    with sqlite3.connect(tmp_path / "store.sqlite") as con:
+        (community,) = con.execute("SELECT code FROM community ORDER BY code").fetchone()
+        (building,) = con.execute("SELECT id FROM building ORDER BY id").fetchone()
+        before = con.execute("SELECT count(*) FROM building").fetchone()
+    data = data_text(*files.sources().values())
+    base = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang,
+            "--report-dir", str(tmp_path / "rep"), "--update", "--deletions"]  # fmt: skip
+    gone = tmp_path / "deletions.csv"
+    cases = [
+        (args, None, (f"社区代码 {community}", "已在数据库中", "请加上 --update"),
+         (f"community id(s) {community}", "are already in the store", "--update")),
+        ([*base, str(gone)], f"community,{community}",
+         (f"社区仍在使用，不能删除：{community}（", "个楼栋）"),
+         (f"Communities still in use cannot be removed: {community} (", " building)")),
+        ([*base, str(gone), "--buildings", str(files.buildings)], f"building,{building}",
+         (f"楼栋编号 {building} 既在删除清单中，又在楼栋文件中",),
+         (f"building id(s) {building} are both in the deletions file and in the building file",)),
+    ]  # fmt: skip
+    for case_args, deletion, zh, en in cases:
+        if deletion:
+            gone.write_text(f"entity,id\n{deletion}\n", encoding="utf-8")
+        output = _run(case_args, exit_code=1)
+        assert_one_language(output, lang, data | {community, building})
+        said = zh if lang == "zh" else en
+        assert all(s in output for s in said), output
+        assert output.startswith("导入失败，未写入任何内容" if lang == "zh" else "Import failed")
+    with sqlite3.connect(tmp_path / "store.sqlite") as con:
+        assert con.execute("SELECT count(*) FROM building").fetchone() == before
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_import_refuses_options_in_one_language(lang, tmp_path):
     files = office_files.gbk_shapefiles(tmp_path / "shp", cpg=False)
     base = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang]
