@@ -14,9 +14,8 @@
   ``frame-ancestors 'self'`` keeps the pages out of other sites' frames;
 - ``Cache-Control: no-store`` on answers that may hold personal data or credentials: every
   request with an ``Authorization`` header, ``/auth/…``, resident, archive and audit routes;
-- ``Vary: Authorization`` on an answer to a request naming a ``plan_id`` that has no ``Vary``
-  (the API's errors: a draft's 404 to others is its staff's 200; answers that vary say so
-  themselves).
+- ``Vary`` names ``Authorization`` on every answer to a request naming a ``plan_id`` (a hidden
+  draft's 404, API error or map page, is its staff's 200), added to what the route varies on.
 """
 
 from __future__ import annotations
@@ -94,8 +93,8 @@ class SecurityHeaders(HTTPMiddleware):
                 headers.update(_COMMON)
                 if private:
                     headers.update(_NO_STORE)
-                if names_plan and "vary" not in headers:  # a route that varies says on what
-                    headers["Vary"] = "Authorization"
+                if names_plan:
+                    _vary_on_authorization(headers)
                 if headers.get("content-type", "").startswith("text/html"):
                     held.append(message)  # its policy depends on the body
                     return
@@ -109,6 +108,15 @@ class SecurityHeaders(HTTPMiddleware):
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _vary_on_authorization(headers: MutableHeaders) -> None:
+    """Add ``Authorization`` to the answer's ``Vary`` unless it is named already."""
+    vary = headers.get("vary")
+    if vary is None:
+        headers["Vary"] = "Authorization"
+    elif "authorization" not in (v.strip().lower() for v in vary.split(",")):
+        headers["Vary"] = f"{vary}, Authorization"
 
 
 async def _send_page(held: list[Message], send: Send) -> None:
