@@ -1,6 +1,8 @@
 """The ``gridmap`` command line: import, partition, redistrict, serve, users.
 
 Each command lives in its own module under ``service/commands``; this file only assembles them.
+click's own usage errors and the log lines on the console are said in ``--lang``
+(:mod:`service.cli_usage`).
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ import logging
 
 import typer
 
+from service.cli_usage import LanguageGroup, LogLanguage
+
 app = typer.Typer(
     name="gridmap",
+    cls=LanguageGroup,  # click's usage errors in --lang (Chinese by default)
     help="Community grid mapping: import data, partition communities into grids, serve maps.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals may hold personal data
@@ -21,7 +26,11 @@ app = typer.Typer(
 def _main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
 ) -> None:
+    root = logging.getLogger()
+    console = not root.handlers
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    if console:  # the handler basicConfig made: its lines in --lang where they have Chinese
+        LogLanguage.install(root.handlers)
 
 
 # Commands are registered below, one line each (keep this list sorted by command name).

@@ -114,6 +114,8 @@ def load_master_key(settings: KeySettings, *, create: bool = False) -> bytes:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(generate_key() + "\n")
+        # said on the console in the command line's language (service.cli_usage.LogLanguage)
+        zh = "已新建数据密钥 %s：请备份，没有它数据将无法读取"
         log.warning("Created a new data key in %s: back it up, the data cannot be read without it",
-                    path)  # fmt: skip
+                    path, extra={"zh": zh})  # fmt: skip
     return parse_key(path.read_text())
