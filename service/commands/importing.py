@@ -167,14 +167,16 @@ def import_command(
                 update=update, replace=replace, deletions=deletions, lang=lang,
             )  # fmt: skip
         except GridmapError as exc:  # InputError, ImportAborted: the message names the records
-            failed = (
-                "导入失败，未写入任何内容："
-                if lang == "zh"
-                else "Import failed, nothing was written: "
-            )
             # the files' problems in --lang (English where no Chinese was written: on a line
-            # of their own under the Chinese heading)
+            # of their own under the Chinese heading); a message that says already that nothing
+            # was written does not hear it twice
             message = exc.message(lang)
+            said = "未写入任何内容" in message or "nothing was written" in message.lower()
+            failed = (
+                ("导入失败：" if said else "导入失败，未写入任何内容：")
+                if lang == "zh"
+                else ("Import failed: " if said else "Import failed, nothing was written: ")
+            )
             on_its_line = lang == "zh" and (not exc.message_zh or "\n" in message)
             console.print(f"[red]{failed}[/red]", end="\n" if on_its_line else "")
             console.print(message, highlight=False, markup=False, soft_wrap=True)
