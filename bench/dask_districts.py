@@ -15,6 +15,7 @@ process included); the workers' CPU is not this process's, so wall time is the m
 from __future__ import annotations
 
 import argparse
+import logging
 import pickle
 import sys
 import time
@@ -92,7 +93,9 @@ def main(argv: list[str] | None = None) -> None:
                      "wall_s": round(wall, 1)})  # fmt: skip
         print(rows[-1], flush=True)
     for w in args.workers:
-        cluster = LocalCluster(n_workers=w, threads_per_worker=1, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=w, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+        )  # no nanny notices at close
         with cluster, Client(cluster) as client:
             result, wall = _run(layers, scheduler=client)
         fp = _fingerprint(result)
