@@ -26,6 +26,12 @@ process; it reports wall and CPU seconds and the peak memory of the process and 
 seconds of each step (tessellation with its parts, cell graph, search, writing the grids), the
 plan's quality and a digest of its assignments (equal digests: equal plans); ``--cprofile FILE``
 also writes a cProfile of it.
+
+``--district-files SCALE ...`` runs what an office runs: each district is written once to
+GeoPackages (EPSG:4490, as ``District.layers`` gives them), then ``gridmap partition
+--communities … --buildings … --streets … --compounds … --jobs N`` runs on the files; the
+command's process tree (the CLI and its workers) is sampled every 20 ms for its peak RSS and PSS,
+and its wall and CPU seconds are taken from the ended process (workers included).
 """
 
 from __future__ import annotations
@@ -451,6 +457,60 @@ def district_profile(scale: float, seed: int, cprofile: Path | None) -> dict:
     return out
 
 
+def district_files(scales, jobs: int, seed: int, folder: Path) -> pd.DataFrame:
+    """``gridmap partition`` on each district's files: wall, CPU and peak memory of the command."""
+    import geopandas as gpd
+    import psutil
+
+    from geodata.make_district import make_district
+
+    rows = []
+    for scale in scales:
+        here = folder / f"scale_{scale:g}"
+        here.mkdir(parents=True, exist_ok=True)
+        d = make_district(scale=scale)
+        paths = {}
+        for name, frame in d.layers().items():
+            paths[name] = here / f"{name}.gpkg"
+            if not paths[name].exists():
+                frame.to_file(paths[name], driver="GPKG")
+        n_bld, n_hh = len(d.buildings), int(d.buildings["households"].sum())
+        del d, frame
+        out = here / "grids.geojson"
+        cmd = [str(Path(sys.executable).with_name("gridmap")), "partition", "--lang", "en",
+               "--communities", str(paths["communities"]), "--buildings", str(paths["buildings"]),
+               "--streets", str(paths["streets"]), "--compounds", str(paths["compounds"]),
+               "--out", str(out), "--assignments", str(here / "assignments.csv"),
+               "--jobs", str(jobs), "--seed", str(seed)]  # fmt: skip
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        rss = pss = 0.0
+        while proc.poll() is None:
+            r = p = 0
+            for one in [proc, *proc.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):  # a worker that just ended
+                    info = one.memory_full_info()
+                    r, p = r + info.rss, p + info.pss
+            rss, pss = max(rss, r / 2**20), max(pss, p / 2**20)
+            time.sleep(0.02)
+        wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr.read().decode()[-2000:] if proc.stderr else "failed")
+        cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
+        g = gpd.read_file(out)
+        lone = (g["households"] > HI) & (g["buildings"] == 1)
+        fit = round(float((g["households"].between(LO, HI) | lone).mean()), 4)
+        rows.append({"scale": scale, "buildings": n_bld, "households": n_hh, "jobs": jobs,
+                     "wall_s": round(wall, 2), "cpu_s": round(cpu, 1),
+                     "peak_rss_mb": round(rss), "peak_pss_mb": round(pss),
+                     "pss_kb_per_building": round(pss * 1024 / n_bld, 1), "grids": len(g),
+                     "in_bounds": fit})  # fmt: skip
+        print(f"scale {scale}: done", file=sys.stderr, flush=True)
+    return pd.DataFrame(rows)
+
+
 def _cpu() -> float:
     me, kids = (
         resource.getrusage(resource.RUSAGE_SELF),
@@ -494,6 +554,12 @@ def main() -> None:
     parser.add_argument("--no-peers", action="store_true", help="districts: gridmap only")
     parser.add_argument("--district-profile", type=float, help="one scale, one process, steps")
     parser.add_argument("--cprofile", type=Path, help="with --district-profile: cProfile file")
+    parser.add_argument(
+        "--district-files", type=float, nargs="*", help="scales: gridmap partition on files"
+    )
+    parser.add_argument(
+        "--folder", type=Path, default=RESULTS / "district_files", help="--district-files data"
+    )
     parser.add_argument("--smoke", action="store_true", help="one small case, 5 s of CP-SAT")
     args = parser.parse_args()
     pd.set_option("display.width", 250)
@@ -504,6 +570,14 @@ def main() -> None:
         cpsat = 5.0 if find_spec("ortools") else 0.0
         print(
             small([1], cpsat, gerrychain=find_spec("gerrychain") is not None).to_string(index=False)
+        )
+        print(district_files([0.1], 2, 0, Path("district_files")).to_string(index=False))
+        return
+    if args.district_files:
+        print(
+            district_files(args.district_files, args.jobs, args.seed, args.folder).to_string(
+                index=False
+            )
         )
         return
     if args.district_profile is not None:
