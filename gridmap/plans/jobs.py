@@ -8,6 +8,7 @@ worker processes or on a Dask cluster (with the same result).
 
 from __future__ import annotations
 
+import gc
 import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -271,9 +272,17 @@ def run_jobs(
     if n_jobs <= 1 or len(tasks) <= 1:
         here = map(plan, map(_as_sent, tasks))
         return [_done(out, code, progress) for out, code in zip(here, codes, strict=True)]
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks))) as pool:
-        results = pool.map(plan, tasks)
-        return [_done(out, code, progress) for out, code in zip(results, codes, strict=True)]
+    # The workers are forked and share this process's pages until they write to them; the
+    # cyclic collector writes to every object it visits, so a worker's first collections copied
+    # the layers and jobs held here into it. Frozen objects are left alone (by the collector
+    # here as well, until the workers are done).
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks))) as pool:
+            results = pool.map(plan, tasks)
+            return [_done(out, code, progress) for out, code in zip(results, codes, strict=True)]
+    finally:
+        gc.unfreeze()
 
 
 def _as_sent(task: _Task) -> _Task:

@@ -1,0 +1,47 @@
+"""Planning communities in worker processes (gridmap.plans.jobs.run_jobs)."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+
+import geopandas as gpd
+import shapely
+
+from gridmap.plans.jobs import run_jobs
+from gridmap.plans.partition import partition
+
+
+def _frozen_in_worker(_task: int) -> int:
+    return gc.get_freeze_count()
+
+
+def test_forked_workers_see_the_parents_objects_frozen_and_the_parent_is_unfrozen_after():
+    before = gc.get_freeze_count()
+    seen = run_jobs(_frozen_in_worker, [1, 2, 3, 4], ["a", "b", "c", "d"], 2, None)
+    assert gc.get_freeze_count() == before
+    if multiprocessing.get_start_method() == "fork":
+        # the collector in a worker leaves the pages it shares with this process alone
+        assert min(seen) > 0
+    else:  # a fresh interpreter shares nothing to protect
+        assert seen == [0, 0, 0, 0]
+
+
+def test_two_processes_give_the_plan_of_one():
+    comm = gpd.GeoDataFrame(
+        {"community_code": ["520602001001", "520602001002"]},
+        geometry=[shapely.box(0, 0, 200, 100), shapely.box(200, 0, 400, 100)],
+        crs=4545,
+    )
+    xs = [20, 60, 100, 140, 180, 220, 260, 300, 340, 380]
+    bld = gpd.GeoDataFrame(
+        {"building_id": [f"b{i}" for i in range(10)], "households": [150, 90] * 5},
+        geometry=shapely.points([(x, 50) for x in xs]),
+        crs=4545,
+    )
+    before = gc.get_freeze_count()
+    one = partition(comm, bld, n_jobs=1)
+    two = partition(comm, bld, n_jobs=2)
+    assert one.assignments.equals(two.assignments)
+    assert one.grids.geometry.geom_equals_exact(two.grids.geometry, 0).all()
+    assert gc.get_freeze_count() == before
