@@ -5,8 +5,9 @@ Every message says what failed, which records, and how to fix it.
 Messages are English (``str(err)``) and, where written, Chinese too: ``err.message("zh")``
 gives the Chinese (the English when none was written), ``err.message("en")`` the English, so a
 command prints the language its ``--lang`` asks for. An area's errors are written in one place,
-as :class:`ErrorTexts`: a code per error, and a function of the error's values returning its
-:data:`Words` (English, Chinese); ``texts.error(code, **values)`` makes the error, which keeps
+as :class:`ErrorTexts`: a code per error, and its :data:`Words` (English, Chinese): two
+``str.format`` templates of the error's values, or a function of them where the words need more
+(:func:`listed` words a list of ids); ``texts.error(code, **values)`` makes the error, which keeps
 ``code`` and ``values``. :meth:`InputError.gather` makes one error of several (one line each, in
 both languages).
 
@@ -21,7 +22,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from string import Formatter
 from types import MappingProxyType
 from typing import Any
 
@@ -34,6 +36,8 @@ __all__ = [
     "ImportAborted",
     "ErrorTexts",
     "Words",
+    "listed",
+    "quoted",
 ]
 
 Words = tuple[str, str]
@@ -110,25 +114,71 @@ ErrorWords = Callable[..., Words]
 """A function of an error's values returning its message (English, Chinese)."""
 
 
+def quoted(items: Iterable[object]) -> str:
+    """``“a”、“b”``: a list in Chinese text."""
+    return "、".join(f"“{i}”" for i in items)
+
+
+def listed(en: str, zh: str, key: str = "ids", most: int = 10) -> ErrorWords:
+    """Words naming the first ``most`` of the value ``key``: templates ``en`` and ``zh``, where
+    ``{key}`` stands for those items as a list (English) and quoted (Chinese).
+
+    >>> listed("Building(s) {ids} lack a roof.", "楼栋 {ids} 没有屋顶。")(ids=("B1", "B2"))
+    ("Building(s) ['B1', 'B2'] lack a roof.", '楼栋 “B1”、“B2” 没有屋顶。')
+    """
+
+    def words(**values: Any) -> Words:
+        shown = list(values[key])[:most]
+        return en.format(**{**values, key: shown}), zh.format(**{**values, key: quoted(shown)})
+
+    return words
+
+
+def _fields(template: str) -> set[str]:
+    """The values a ``str.format`` template names (``{a}``, ``{a!r}``, ``{a[0]:.0f}`` → a)."""
+    return {
+        name.split(".")[0].split("[")[0]
+        for _, name, _, _ in Formatter().parse(template)
+        if name is not None
+    }
+
+
+def _templates(en: str, zh: str) -> ErrorWords:
+    """The words of two ``str.format`` templates; values they do not name are refused, as a
+    function's unexpected arguments are."""
+    names = _fields(en) | _fields(zh)
+
+    def words(**values: Any) -> Words:
+        if set(values) != names:
+            raise TypeError(f"the values are {sorted(names)}, not {sorted(values)}")
+        return en.format(**values), zh.format(**values)
+
+    return words
+
+
 class ErrorTexts:
     """The errors of one area, each by code: its class and its words in both languages.
 
     Parameters
     ----------
     texts : mapping
-        Code → (error class, function of the values returning (English, Chinese)).
+        Code → (error class, words): the words two ``str.format`` templates of the values
+        (English, Chinese), or a function of the values returning (English, Chinese).
 
     Examples
     --------
-    >>> texts = ErrorTexts({"no_file": (InputError, lambda path: (
-    ...     f"File not found: {path}", f"找不到文件：{path}"))})
+    >>> texts = ErrorTexts({"no_file": (InputError, (
+    ...     "File not found: {path}", "找不到文件：{path}"))})
     >>> err = texts.error("no_file", path="b.csv")
     >>> (str(err), err.message("zh"), err.code, dict(err.values))
     ('File not found: b.csv', '找不到文件：b.csv', 'no_file', {'path': 'b.csv'})
     """
 
-    def __init__(self, texts: Mapping[str, tuple[type[GridmapError], ErrorWords]]) -> None:
-        self._texts = dict(texts)
+    def __init__(self, texts: Mapping[str, tuple[type[GridmapError], ErrorWords | Words]]) -> None:
+        self._texts: dict[str, tuple[type[GridmapError], ErrorWords]] = {
+            code: (kind, _templates(*words) if isinstance(words, tuple) else words)
+            for code, (kind, words) in texts.items()
+        }
 
     @property
     def codes(self) -> tuple[str, ...]:

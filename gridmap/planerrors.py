@@ -27,9 +27,11 @@ from typing import Any
 from gridmap.errors import (
     DuplicateIdError,
     ErrorTexts,
-    GridmapError,
     InputError,
     InvalidGeometryError,
+    Words,
+    listed,
+    quoted,
 )
 
 __all__ = ["PLAN_ERRORS", "plan_error"]
@@ -39,18 +41,16 @@ _COLUMN_ZH = {"community_code": "社区代码", "building_id": "楼栋编号", "
               "compound_id": "小区编号", "grid_code": "网格编码"}  # fmt: skip
 _SHOWN = 10
 """Ids named in a message at most (the count says how many in all)."""
-
-
-def _quoted(items: Iterable[object]) -> str:
-    """``“a”、“b”``: a list in Chinese text."""
-    return "、".join(f"“{i}”" for i in items)
+_ASSIGNMENTS_HINT = ("`gridmap partition --assignments` (building_id, grid_code).",
+                     "`gridmap partition --assignments` 写出的 CSV（building_id、grid_code 两列）。"
+                     )  # fmt: skip
 
 
 def _columns_zh(columns: Iterable[str]) -> str:
-    return _quoted(_COLUMN_ZH.get(c, c) for c in columns)
+    return quoted(_COLUMN_ZH.get(c, c) for c in columns)
 
 
-def _lack_columns(name: str, missing: list[str]) -> tuple[str, str]:
+def _lack_columns(name: str, missing: list[str]) -> Words:
     return (f"{name} lack column(s) {missing}; rename the matching columns "
             "(the CLI has --id-field, --households-field and --community-code-field).",
             f"{_LAYER_ZH.get(name, name)}缺少{_columns_zh(missing)}列；请把对应的列改成这些名称，"
@@ -58,112 +58,83 @@ def _lack_columns(name: str, missing: list[str]) -> tuple[str, str]:
             "指定。")  # fmt: skip
 
 
-def _duplicate_ids(name: str, column: str, ids: list[str]) -> tuple[str, str]:
+def _duplicate_ids(name: str, column: str, ids: list[str]) -> Words:
     col = _COLUMN_ZH.get(column, column)
     return (f"{name} repeat {column} {ids[:_SHOWN]}; every {column} must be unique.",
-            f"{_LAYER_ZH.get(name, name)}的{col}重复：{_quoted(ids[:_SHOWN])}；每个{col}"
+            f"{_LAYER_ZH.get(name, name)}的{col}重复：{quoted(ids[:_SHOWN])}；每个{col}"
             "必须唯一。")  # fmt: skip
 
 
-def _bad_community_codes(codes: list[str]) -> tuple[str, str]:
-    return (f"Community code(s) {codes[:5]} are not 12-digit statistical division codes; fix the "
-            "community_code column.",
-            f"社区代码{_quoted(codes[:5])}不是 12 位统计用区划代码；请改正“社区代码”"
-            "列。")  # fmt: skip
-
-
-def _bad_households(n: int, ids: list[str]) -> tuple[str, str]:
-    return (f"{n} building(s) have a missing, negative or fractional household count: "
-            f"{ids[:_SHOWN]}. Enter a whole number >= 0 (0 for schools, markets, offices).",
-            f"{n} 栋楼的户数缺失、为负数或不是整数：{_quoted(ids[:_SHOWN])}；请填写不小于 0 "
-            "的整数（学校、市场、办公楼填 0）。")  # fmt: skip
-
-
-def _empty_geometry(name: str, ids: list[str]) -> tuple[str, str]:
+def _empty_geometry(name: str, ids: list[str]) -> Words:
     return (f"{name} with empty or missing geometry: {ids[:_SHOWN]}. Draw them or drop them.",
-            f"{_LAYER_ZH.get(name, name)}没有图形（空或缺失）：{_quoted(ids[:_SHOWN])}；"
+            f"{_LAYER_ZH.get(name, name)}没有图形（空或缺失）：{quoted(ids[:_SHOWN])}；"
             "请补画图形或删去这些记录。")  # fmt: skip
 
 
-def _bad_community_code(community_code: object) -> tuple[str, str]:
-    return (f"Community code {community_code!r} is not a 12-digit statistical division code; "
-            "fix the community_code column.",
-            f"社区代码“{community_code}”不是 12 位统计用区划代码；请改正“社区代码”"
-            "列。")  # fmt: skip
-
-
-def _too_many_grids(community_code: str, n: int, most: int) -> tuple[str, str]:
-    return (f"Community {community_code} would get {n} grids, more than the {most} a 3-digit "
-            "sequence allows; split the community or raise the household bounds.",
-            f"社区 {community_code} 将分出 {n} 个网格，超过 3 位序号所能编的 {most} 个；"
-            "请拆分社区，或调高每格户数的上下限。")  # fmt: skip
-
-
-def _bad_match(match: object, choices: list[str]) -> tuple[str, str]:
-    return (f"match must be {choices[0]!r} or {choices[1]!r}, not {match!r}.",
-            f"网格配对方式只能是“{choices[0]}”（按编号）或“{choices[1]}”（按共有户数），"
-            f"不能是“{match}”。")  # fmt: skip
-
-
-def _one_community(rows: int) -> tuple[str, str]:
-    return (f"plans_by_grid_count takes one community, got {rows} rows; select one with "
-            "communities[communities.community_code == code].",
-            f"按网格数比较方案一次只能针对一个社区，收到 {rows} 行；请按社区代码选出一个"
-            "社区。")  # fmt: skip
-
-
-def _bad_counts(counts: list[int]) -> tuple[str, str]:
+def _bad_counts(counts: list[int]) -> Words:
     return (f"counts must be whole numbers of grids of at least 1, got {counts}.",
             f"网格数必须是不小于 1 的整数，收到 {'、'.join(map(str, counts))}。")  # fmt: skip
 
 
-def _bad_weights(parts: list[str], weights: Mapping[str, Any]) -> tuple[str, str]:
+def _bad_weights(parts: list[str], weights: Mapping[str, Any]) -> Words:
     given = "、".join(f"{k}={v}" for k, v in weights.items()) or "无"
     return (f"weights take the parts {parts} with a positive sum; got {weights}.",
             f"评分权重只能取 {'、'.join(parts)} 这几项，且总和须大于 0；收到 "
             f"{given}。")  # fmt: skip
 
 
-def _assignments_unreadable(file: str, detail: str) -> tuple[str, str]:
-    return (f"Cannot read assignments file {file}: {detail}. Give the CSV written by "
-            "`gridmap partition --assignments` (building_id, grid_code).",
-            f"无法读取楼栋网格对应表 {file}：不是可读的 CSV 文件；请给出 "
-            "`gridmap partition --assignments` 写出的 CSV（building_id、grid_code 两列）。"
-            )  # fmt: skip
-
-
-def _assignments_lack_columns(file: str, missing: list[str]) -> tuple[str, str]:
+def _assignments_lack_columns(file: str, missing: list[str]) -> Words:
     return (f"Assignments file {file} lacks column(s) {missing}; give the CSV written by "
-            "`gridmap partition --assignments` (building_id, grid_code).",
+            + _ASSIGNMENTS_HINT[0],
             f"楼栋网格对应表 {file} 缺少 {'、'.join(missing)} 列；请给出 "
-            "`gridmap partition --assignments` 写出的 CSV（building_id、grid_code 两列）。"
-            )  # fmt: skip
-
-
-def _bad_bounds(lo: int, hi: int) -> tuple[str, str]:
-    return (f"Household bounds must satisfy 0 <= min <= max and max > 0; got min={lo}, max={hi}.",
-            f"每格户数须满足 0 ≤ 下限 ≤ 上限且上限大于 0，现为下限 {lo}、上限 {hi}。")  # fmt: skip
+            + _ASSIGNMENTS_HINT[1])  # fmt: skip
 
 
 PLAN_ERRORS = ErrorTexts({
-    "bad_bounds": (InputError, _bad_bounds),
+    "bad_bounds": (InputError, (
+        "Household bounds must satisfy 0 <= min <= max and max > 0; got min={lo}, max={hi}.",
+        "每格户数须满足 0 ≤ 下限 ≤ 上限且上限大于 0，现为下限 {lo}、上限 {hi}。")),
     "lack_columns": (InputError, _lack_columns),
     "duplicate_ids": (DuplicateIdError, _duplicate_ids),
-    "bad_community_codes": (InputError, _bad_community_codes),
-    "bad_households": (InputError, _bad_households),
+    "bad_community_codes": (InputError, listed(
+        "Community code(s) {codes} are not 12-digit statistical division codes; fix the "
+        "community_code column.",
+        "社区代码{codes}不是 12 位统计用区划代码；请改正“社区代码”列。", key="codes", most=5)),
+    "bad_households": (InputError, listed(
+        "{n} building(s) have a missing, negative or fractional household count: {ids}. Enter a "
+        "whole number >= 0 (0 for schools, markets, offices).",
+        "{n} 栋楼的户数缺失、为负数或不是整数：{ids}；请填写不小于 0 的整数（学校、市场、"
+        "办公楼填 0）。",
+        most=_SHOWN)),
     "empty_geometry": (InvalidGeometryError, _empty_geometry),
-    "bad_community_code": (InputError, _bad_community_code),
-    "too_many_grids": (InputError, _too_many_grids),
-    "bad_match": (InputError, _bad_match),
-    "one_community": (InputError, _one_community),
+    "bad_community_code": (InputError, (
+        "Community code {community_code!r} is not a 12-digit statistical division code; fix the "
+        "community_code column.",
+        "社区代码“{community_code}”不是 12 位统计用区划代码；请改正“社区代码”列。")),
+    "too_many_grids": (InputError, (
+        "Community {community_code} would get {n} grids, more than the {most} a 3-digit "
+        "sequence allows; split the community or raise the household bounds.",
+        "社区 {community_code} 将分出 {n} 个网格，超过 3 位序号所能编的 {most} 个；"
+        "请拆分社区，或调高每格户数的上下限。")),
+    "bad_match": (InputError, (
+        "match must be {choices[0]!r} or {choices[1]!r}, not {match!r}.",
+        "网格配对方式只能是“{choices[0]}”（按编号）或“{choices[1]}”（按共有户数），"
+        "不能是“{match}”。")),
+    "one_community": (InputError, (
+        "plans_by_grid_count takes one community, got {rows} rows; select one with "
+        "communities[communities.community_code == code].",
+        "按网格数比较方案一次只能针对一个社区，收到 {rows} 行；请按社区代码选出一个社区。")),
     "bad_counts": (InputError, _bad_counts),
     "bad_weights": (InputError, _bad_weights),
-    "assignments_unreadable": (InputError, _assignments_unreadable),
+    "assignments_unreadable": (InputError, (
+        "Cannot read assignments file {file}: {detail}. Give the CSV written by "
+        + _ASSIGNMENTS_HINT[0],
+        "无法读取楼栋网格对应表 {file}：不是可读的 CSV 文件；请给出 " + _ASSIGNMENTS_HINT[1])),
     "assignments_lack_columns": (InputError, _assignments_lack_columns),
 })  # fmt: skip
 """The errors of planning's inputs in English and Chinese."""
 
 
-def plan_error(code: str, **values: Any) -> GridmapError:
-    """The error ``code`` of :data:`PLAN_ERRORS` worded with ``values``."""
-    return PLAN_ERRORS.error(code, **values)
+plan_error = PLAN_ERRORS.error
+"""``plan_error(code, **values)``: the error ``code`` of :data:`PLAN_ERRORS` worded with
+``values``."""

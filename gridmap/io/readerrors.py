@@ -21,17 +21,17 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from gridmap.errors import (
     CRSError,
     DuplicateIdError,
     ErrorTexts,
-    GridmapError,
     InputError,
     InvalidGeometryError,
     Words,
+    quoted,
 )
 from gridmap.io.notes import entity_word
 
@@ -58,11 +58,6 @@ def column_word(column: str, lang: str) -> str:
     return COLUMN_WORDS.get(column, column) if lang == "zh" else column
 
 
-def _quoted(items: Iterable[object]) -> str:
-    """``“a”、“b”``: a list in Chinese text."""
-    return "、".join(f"“{i}”" for i in items)
-
-
 def _rows(rows: Sequence[int], n_rows: int | None, lang: str) -> str:
     """``1, 2, 3`` (``1、2、3``), then how many in all when not all are shown."""
     shown = ("、" if lang == "zh" else ", ").join(map(str, rows))
@@ -77,50 +72,7 @@ def _layer(layer: str | None, lang: str) -> str:
     return f"（图层“{layer}”）" if lang == "zh" else f" layer {layer!r}"
 
 
-# --- text and encodings --------------------------------------------------------------------------
-
-
-def _not_decodable_as(file: str, encoding: str, detail: str) -> Words:
-    return (f"{file} cannot be read as {encoding}: {detail}",
-            f"{file} 无法按 {encoding} 编码读取；请检查 --encoding 给的编码，或不给它，由程序判断"
-            )  # fmt: skip
-
-
-def _not_text(file: str) -> Words:
-    return (f"{file} is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV.",
-            f"{file} 既不是 UTF-8 也不是 GB18030 文字；请另存为 UTF-8 编码的 CSV "
-            "文件。")  # fmt: skip
-
-
-def _text_not(file: str, encoding: str) -> Words:
-    return (f"{file}: the text is not {encoding}. Give the encoding it is in with --encoding "
-            "(encoding=), e.g. --encoding GBK.",
-            f"{file}：文字不是 {encoding} 编码；请用 --encoding 指定文件的编码，例如 "
-            "--encoding GBK。")  # fmt: skip
-
-
-def _text_not_as_given(file: str, encoding: str, actual: str) -> Words:
-    return (f"{file}: the text is not {encoding} as given; it looks like {actual}.",
-            f"{file}：文字不是所指定的 {encoding} 编码，看起来是 {actual}；请改用 --encoding "
-            f"{actual}，或不指定编码。")  # fmt: skip
-
-
 # --- files, layers, sheets ----------------------------------------------------------------------
-
-
-def _file_not_found(path: str) -> Words:
-    return f"File not found: {path}", f"找不到文件：{path}"
-
-
-def _old_xls(file: str) -> Words:
-    return (f"{file} is an old .xls workbook; save it as .xlsx and retry.",
-            f"{file} 是旧版 .xls 工作簿；请另存为 .xlsx 后重试。")  # fmt: skip
-
-
-def _cannot_write(file: str) -> Words:
-    return (f"Cannot write {file}: use one of .geojson .gpkg .shp .parquet .csv .xlsx.",
-            f"无法写入 {file}：请用以下后缀之一：.geojson .gpkg .shp .parquet .csv "
-            ".xlsx。")  # fmt: skip
 
 
 def _unreadable(file: str, detail: str, layer: str | None = None) -> Words:
@@ -129,21 +81,9 @@ def _unreadable(file: str, detail: str, layer: str | None = None) -> Words:
             "检查，另存为 .gpkg、.shp 或 .geojson 后重试。")  # fmt: skip
 
 
-def _table_unreadable(file: str, detail: str) -> Words:
-    return (f"Cannot read table {file}: {detail}",
-            f"无法读取表格 {file}：文件已损坏，或不是逗号分隔的 CSV 表格；请用 Excel 或 WPS 打开"
-            "检查，另存为 CSV 或 .xlsx 后重试。")  # fmt: skip
-
-
-def _workbook_unreadable(file: str, detail: str) -> Words:
-    return (f"Cannot read workbook {file}: {detail}",
-            f"无法读取工作簿 {file}：文件已损坏或不是 .xlsx 格式；请用 Excel 或 WPS 打开后另存为"
-            " .xlsx 再试。")  # fmt: skip
-
-
 def _no_layer(file: str, layer: str, layers: Sequence[str]) -> Words:
     return (f"{file} has no layer {layer!r}; its layers are {list(layers)}.",
-            f"{file} 中没有图层“{layer}”；该文件的图层有 {_quoted(layers)}，请用 --layer "
+            f"{file} 中没有图层“{layer}”；该文件的图层有 {quoted(layers)}，请用 --layer "
             "指定其中之一。")  # fmt: skip
 
 
@@ -152,29 +92,23 @@ def _layers_ambiguous(file: str, entity: str, layers: Sequence[str]) -> Words:
     return (f"{file} has {len(layers)} layers {list(layers)}; say which holds the "
             f"{entity_word(entity, 'en')}, e.g. --layer {entity}={first} (Python: "
             f"layer={first!r}).",
-            f"{file} 有 {len(layers)} 个图层（{_quoted(layers)}）；请指明哪个图层是"
+            f"{file} 有 {len(layers)} 个图层（{quoted(layers)}）；请指明哪个图层是"
             f"{entity_word(entity, 'zh')}，例如 --layer {entity}={first}。")  # fmt: skip
 
 
 def _no_sheet(file: str, sheet: str, sheets: Sequence[str]) -> Words:
     return (f"{file} has no sheet {sheet!r}; its sheets are {list(sheets)}.",
-            f"{file} 中没有工作表“{sheet}”；该工作簿的工作表有 {_quoted(sheets)}，请用 --layer "
+            f"{file} 中没有工作表“{sheet}”；该工作簿的工作表有 {quoted(sheets)}，请用 --layer "
             "指定其中之一。")  # fmt: skip
 
 
 # --- mapping files and headers -----------------------------------------------------------------
 
 
-def _mapping_unreadable(path: str, detail: str) -> Words:
-    return (f"Cannot read column mapping file {path}: {detail}",
-            f"无法读取列名对照文件 {path}：文件不存在，或不是 UTF-8 编码的 TOML 文本；请检查"
-            "后重试，每行写 表头 = \"列名\"。")  # fmt: skip
-
-
 def _mapping_not_text(path: str, keys: Sequence[str]) -> Words:
     return (f"Column mapping file {path}: values of {list(keys)} must be column names in quotes, "
             'e.g. 户号 = "household_id".',
-            f"列名对照文件 {path}：{_quoted(keys)} 的值必须是加英文引号的列名，例如 "
+            f"列名对照文件 {path}：{quoted(keys)} 的值必须是加英文引号的列名，例如 "
             '户号 = "household_id"。')  # fmt: skip
 
 
@@ -192,7 +126,7 @@ def _columns(
     return (f"{file}: {len(problems)} problem(s) with the {entity} columns (headers: "
             f"{list(headers)}):\n{en_list}",
             f"{file}：{entity_word(entity, 'zh')}表的列有 {len(problems)} 处问题（表头："
-            f"{_quoted(headers)}）：\n{zh_list}")  # fmt: skip
+            f"{quoted(headers)}）：\n{zh_list}")  # fmt: skip
 
 
 # --- coordinates ---------------------------------------------------------------------------------
@@ -207,14 +141,6 @@ def _not_lonlat(file: str, x: float, y: float, crs: str, given: bool) -> Words:
             f"{file}：坐标（{x:.0f}, {y:.0f}）… 不是经纬度，但{source_zh} {crs}。请给出坐标实际所用"
             "的坐标系，例如 --crs EPSG:4545（CGCS2000 三度带高斯-克吕格投影，中央经线东经 108°）。"
             )  # fmt: skip
-
-
-def _table_without_crs(file: str, x: float, y: float) -> Words:
-    return (f"{file}: coordinates ({x:.0f}, {y:.0f}) ... are not lon/lat and the table has no "
-            "CRS; pass crs= (for example EPSG:4545 for CGCS2000 Gauss-Krüger zone CM 108°E), "
-            "--crs in the commands.",
-            f"{file}：坐标（{x:.0f}, {y:.0f}）… 不是经纬度，表格又没有坐标系；请用 --crs 给出坐标系"
-            "，例如 EPSG:4545（CGCS2000 三度带高斯-克吕格投影，中央经线东经 108°）。")  # fmt: skip
 
 
 # --- records (the plan commands' inputs) ----------------------------------------------------------
@@ -272,7 +198,7 @@ def _wrong_geometry_kind(
 def _deletions_lack_columns(file: str, found: Sequence[str]) -> Words:
     return (f"{file} needs the columns entity,id (found {list(found)}); one line per record to "
             "remove, e.g. building,B00017.",
-            f"{file} 须有 entity、id 两列（现有 {_quoted(found)}）；每行写一条要删除的记录，例如 "
+            f"{file} 须有 entity、id 两列（现有 {quoted(found)}）；每行写一条要删除的记录，例如 "
             "building,B00017。")  # fmt: skip
 
 
@@ -298,25 +224,57 @@ READ_ERRORS = ErrorTexts({
     "deletions_lack_columns": (InputError, _deletions_lack_columns),
     "deletions_bad_rows": (InputError, _deletions_bad_rows),
     "wrong_geometry_kind": (InvalidGeometryError, _wrong_geometry_kind),
-    "not_decodable_as": (InputError, _not_decodable_as),
-    "not_text": (InputError, _not_text),
-    "text_not": (InputError, _text_not),
-    "text_not_as_given": (InputError, _text_not_as_given),
-    "file_not_found": (InputError, _file_not_found),
-    "old_xls": (InputError, _old_xls),
-    "cannot_write": (InputError, _cannot_write),
+    # text and encodings
+    "not_decodable_as": (InputError, (
+        "{file} cannot be read as {encoding}: {detail}",
+        "{file} 无法按 {encoding} 编码读取；请检查 --encoding 给的编码，或不给它，由程序判断")),
+    "not_text": (InputError, (
+        "{file} is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV.",
+        "{file} 既不是 UTF-8 也不是 GB18030 文字；请另存为 UTF-8 编码的 CSV 文件。")),
+    "text_not": (InputError, (
+        "{file}: the text is not {encoding}. Give the encoding it is in with --encoding "
+        "(encoding=), e.g. --encoding GBK.",
+        "{file}：文字不是 {encoding} 编码；请用 --encoding 指定文件的编码，例如 --encoding GBK。")),
+    "text_not_as_given": (InputError, (
+        "{file}: the text is not {encoding} as given; it looks like {actual}.",
+        "{file}：文字不是所指定的 {encoding} 编码，看起来是 {actual}；请改用 --encoding "
+        "{actual}，或不指定编码。")),
+    # files, layers, sheets
+    "file_not_found": (InputError, ("File not found: {path}", "找不到文件：{path}")),
+    "old_xls": (InputError, (
+        "{file} is an old .xls workbook; save it as .xlsx and retry.",
+        "{file} 是旧版 .xls 工作簿；请另存为 .xlsx 后重试。")),
+    "cannot_write": (InputError, (
+        "Cannot write {file}: use one of .geojson .gpkg .shp .parquet .csv .xlsx.",
+        "无法写入 {file}：请用以下后缀之一：.geojson .gpkg .shp .parquet .csv .xlsx。")),
     "unreadable": (InputError, _unreadable),
-    "table_unreadable": (InputError, _table_unreadable),
-    "workbook_unreadable": (InputError, _workbook_unreadable),
+    "table_unreadable": (InputError, (
+        "Cannot read table {file}: {detail}",
+        "无法读取表格 {file}：文件已损坏，或不是逗号分隔的 CSV 表格；请用 Excel 或 WPS 打开"
+        "检查，另存为 CSV 或 .xlsx 后重试。")),
+    "workbook_unreadable": (InputError, (
+        "Cannot read workbook {file}: {detail}",
+        "无法读取工作簿 {file}：文件已损坏或不是 .xlsx 格式；请用 Excel 或 WPS 打开后另存为"
+        " .xlsx 再试。")),
     "no_layer": (InputError, _no_layer),
     "layers_ambiguous": (InputError, _layers_ambiguous),
     "no_sheet": (InputError, _no_sheet),
-    "mapping_unreadable": (InputError, _mapping_unreadable),
+    # mapping files and headers
+    "mapping_unreadable": (InputError, (
+        "Cannot read column mapping file {path}: {detail}",
+        "无法读取列名对照文件 {path}：文件不存在，或不是 UTF-8 编码的 TOML 文本；请检查"
+        "后重试，每行写 表头 = \"列名\"。")),
     "mapping_not_text": (InputError, _mapping_not_text),
     "header_problems": (InputError, _header_problems),
     "columns": (InputError, _columns),
+    # coordinates
     "not_lonlat": (CRSError, _not_lonlat),
-    "table_without_crs": (CRSError, _table_without_crs),
+    "table_without_crs": (CRSError, (
+        "{file}: coordinates ({x:.0f}, {y:.0f}) ... are not lon/lat and the table has no "
+        "CRS; pass crs= (for example EPSG:4545 for CGCS2000 Gauss-Krüger zone CM 108°E), "
+        "--crs in the commands.",
+        "{file}：坐标（{x:.0f}, {y:.0f}）… 不是经纬度，表格又没有坐标系；请用 --crs 给出坐标系"
+        "，例如 EPSG:4545（CGCS2000 三度带高斯-克吕格投影，中央经线东经 108°）。")),
     "duplicate_ids": (DuplicateIdError, _duplicate_ids),
     "blank_ids": (InputError, _blank_ids),
     "bad_counts": (InputError, _bad_counts),
@@ -324,9 +282,9 @@ READ_ERRORS = ErrorTexts({
 """Every error about reading a file, by code."""
 
 
-def read_error(code: str, **values: Any) -> GridmapError:
-    """The error ``code`` of :data:`READ_ERRORS` (its class: InputError, CRSError …)."""
-    return READ_ERRORS.error(code, **values)
+read_error = READ_ERRORS.error
+"""``read_error(code, **values)``: the error ``code`` of :data:`READ_ERRORS` (its class:
+InputError, CRSError …)."""
 
 
 # --- problems of a file's headers --------------------------------------------------------------
@@ -335,14 +293,14 @@ def read_error(code: str, **values: Any) -> GridmapError:
 def _unknown_targets(entity: str, targets: Sequence[str], known: Sequence[str]) -> Words:
     return (f"the column mapping for {entity} targets unknown column(s) {list(targets)}; known "
             f"columns are {list(known)}",
-            f"{entity_word(entity, 'zh')}的列名对照指向不存在的列 {_quoted(targets)}；可用的列名有 "
-            f"{_quoted(known)}")  # fmt: skip
+            f"{entity_word(entity, 'zh')}的列名对照指向不存在的列 {quoted(targets)}；可用的列名有 "
+            f"{quoted(known)}")  # fmt: skip
 
 
 def _doubled(entity: str, doubles: Sequence[tuple[str, Sequence[object]]]) -> Words:
     en = "; ".join(f"{target} ← {list(headers)}" for target, headers in doubles)
     zh = "；".join(
-        f"{_quoted(headers)} 都是{column_word(target, 'zh')}" for target, headers in doubles
+        f"{quoted(headers)} 都是{column_word(target, 'zh')}" for target, headers in doubles
     )
     return (f"several {entity} headers map to the same column ({en}); rename or map one of them "
             "explicitly, or ignore one with an empty target, e.g. mapping={'电话': ''}",

@@ -24,9 +24,17 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from gridmap.errors import CRSError, ErrorTexts, GridmapError, ImportAborted, InputError, Words
+from gridmap.errors import (
+    CRSError,
+    ErrorTexts,
+    GridmapError,
+    ImportAborted,
+    InputError,
+    Words,
+    listed,
+    quoted,
+)
 from gridmap.io.notes import entity_word
 from gridmap.io.readerrors import column_word
 
@@ -52,34 +60,10 @@ def _zh(items: Iterable[object]) -> str:
     return "、".join(map(str, items))
 
 
-def _quoted(items: Iterable[object]) -> str:
-    return "、".join(f"“{i}”" for i in items)
-
-
-def _no_community(community_code: str) -> Words:
-    return (f"Community {community_code!r} not found; import it with `gridmap import`.",
-            f"找不到社区 {community_code}；请核对社区代码，或先用 gridmap import "
-            "导入该社区。")  # fmt: skip
-
-
-def _no_communities() -> Words:
-    return ("The store holds no community; import them with `gridmap import`.",
-            "数据库中还没有社区；请先用 gridmap import 导入。")  # fmt: skip
-
-
-def _no_plan(plan_id: int) -> Words:
-    return f"Plan {plan_id} not found; {_LIST_HINT}", f"找不到方案 {plan_id}；{_LIST_HINT_ZH}"
-
-
 def _no_plans(plan_ids: Sequence[int]) -> Words:
     shown = list(plan_ids)[:_SHOWN]
     return (f"Plan(s) {_en(shown)} not found; {_LIST_HINT}",
             f"找不到方案 {_zh(shown)}；{_LIST_HINT_ZH}")  # fmt: skip
-
-
-def _no_published_plan(community_code: str) -> Words:
-    return (f"Published plan of {community_code} not found; {_LIST_HINT}",
-            f"社区 {community_code} 没有已发布的方案；{_LIST_HINT_ZH}")  # fmt: skip
 
 
 def _one_per_community(plan_ids: Sequence[int], community_code: str) -> Words:
@@ -96,67 +80,11 @@ def _nothing_to_redistrict(codes: Sequence[str]) -> Words:
             "partition --publish）。")  # fmt: skip
 
 
-def _none_published() -> Words:
-    return ("no community has a published plan to redistrict; publish one first "
-            "(`gridmap plan partition --publish`).",
-            "没有任何社区有已发布的方案，无从修复；请先发布方案（gridmap plan partition "
-            "--publish）。")  # fmt: skip
-
-
-def _different_communities(plan_a: int, plan_b: int, code_a: str, code_b: str) -> Words:
-    return (f"plans {plan_a} and {plan_b} are of different communities ({code_a}, {code_b}); "
-            "compare plans of one community.",
-            f"方案 {plan_a} 与方案 {plan_b} 属于不同社区（{code_a}、{code_b}）；请比较同一社区"
-            "的两个方案。")  # fmt: skip
-
-
-def _bad_grid_codes(codes: Sequence[str], community_code: str) -> Words:
-    shown = list(codes)[:_SHOWN]
-    return (f"Grid code(s) {shown} of community {community_code} are not its 12-digit code "
-            "followed by a 3-digit sequence; fix them or leave grid_code empty to number them.",
-            f"社区 {community_code} 的网格编码 {_quoted(shown)} 不是该社区的 12 位代码加 3 位"
-            "序号；请改正，或留空由程序编号。")  # fmt: skip
-
-
 def _edit_lacks_columns(missing: Sequence[str]) -> Words:
     return (f"The edited buildings lack column(s) {list(missing)}; start from "
             "store.load_buildings().",
-            f"修改后的楼栋表缺少{_quoted(_COLUMN_ZH.get(c, c) for c in missing)}列；请从数据库"
+            f"修改后的楼栋表缺少{quoted(_COLUMN_ZH.get(c, c) for c in missing)}列；请从数据库"
             "读出的楼栋表（含楼栋编号、户数）改起。")  # fmt: skip
-
-
-def _edit_repeats_ids(ids: Sequence[str]) -> Words:
-    shown = list(ids)[:_SHOWN]
-    return (f"The edited buildings repeat building_id {shown}; keep one row each.",
-            f"修改后的楼栋表中楼栋编号重复：{_quoted(shown)}；每栋楼只保留一行。")  # fmt: skip
-
-
-def _edit_bad_households(ids: Sequence[str]) -> Words:
-    shown = list(ids)[:_SHOWN]
-    return (f"Building(s) {shown} have a missing, negative or fractional household count; enter "
-            "a whole number >= 0.",
-            f"楼栋 {_quoted(shown)} 的户数缺失、为负数或不是整数；请填写不小于 0 的"
-            "整数。")  # fmt: skip
-
-
-def _edit_ids_elsewhere(ids: Sequence[str], community_code: str) -> Words:
-    shown = list(ids)[:_SHOWN]
-    return (f"Building(s) {shown} are stored in another community or as demolished; give new "
-            f"buildings of {community_code} new ids.",
-            f"楼栋 {_quoted(shown)} 已存于其他社区或已标为拆除；社区 {community_code} "
-            "的新楼栋请用新的楼栋编号。")  # fmt: skip
-
-
-def _new_without_crs(ids: Sequence[str]) -> Words:
-    shown = list(ids)[:_SHOWN]
-    return (f"New building(s) {shown} need a geometry with a CRS.",
-            f"新楼栋 {_quoted(shown)} 需要带坐标系的图形；请给出图形及其坐标系。")  # fmt: skip
-
-
-def _new_without_geometry(ids: Sequence[str]) -> Words:
-    shown = list(ids)[:_SHOWN]
-    return (f"New building(s) {shown} have no geometry; draw a point or footprint for each.",
-            f"新楼栋 {_quoted(shown)} 没有图形；请为每栋楼画一个点或轮廓。")  # fmt: skip
 
 
 # --- gridmap import: options and records the store cannot take ----------------------------------
@@ -168,18 +96,13 @@ def _entities_zh(entities: Iterable[str]) -> str:
 
 def _import_unknown_entities(unknown: Sequence[str], known: Sequence[str]) -> Words:
     return (f"Unknown entities {list(unknown)}; choose among {list(known)}.",
-            f"无法识别的数据类别 {_quoted(unknown)}；可选的有 {_zh(known)}"
+            f"无法识别的数据类别 {quoted(unknown)}；可选的有 {_zh(known)}"
             f"（{_entities_zh(known)}）。")  # fmt: skip
-
-
-def _removal_needs_update() -> Words:
-    return ("Removing records (--replace, --deletions) works with --update only.",
-            "删除记录（--replace、--deletions）只能与 --update 一起使用。")  # fmt: skip
 
 
 def _replace_unknown(entities: Sequence[str], known: Sequence[str]) -> Words:
     return (f"--replace {list(entities)}: choose among {list(known)}.",
-            f"--replace 给的 {_quoted(entities)} 无法识别；可选的有 {_zh(known)}"
+            f"--replace 给的 {quoted(entities)} 无法识别；可选的有 {_zh(known)}"
             f"（{_entities_zh(known)}）。")  # fmt: skip
 
 
@@ -207,14 +130,6 @@ def _too_long_for_store(items: Sequence[tuple[str, str, str, str]], n: int) -> W
             "Shorten them.",
             f"有 {n} 个编号、关联编号或必填值超出数据库能存的长度：{zh}{more}。"
             "请改短。")  # fmt: skip
-
-
-def _persons_without_households(file: str, n: int, total: int) -> Words:
-    return (f"{file}: {n} of {total} person(s) name a household that is not stored (and no "
-            "households file was given); nothing was written. Import the households first, or "
-            "together with the persons (--households).",
-            f"{file}：{total} 名人员中有 {n} 名的户号在数据库中找不到（本次也没有给住户文件）；"
-            "未写入任何内容。请先导入住户，或与人员一起导入（--households）。")  # fmt: skip
 
 
 # --- gridmap import: what the store refuses while writing (ImportAborted: nothing written) -------
@@ -328,11 +243,18 @@ def _communities_in_use(users: Sequence[tuple[str, int, str]]) -> Words:
 
 STORE_ERRORS = ErrorTexts({
     "import_unknown_entities": (InputError, _import_unknown_entities),
-    "removal_needs_update": (InputError, _removal_needs_update),
+    "removal_needs_update": (InputError, (
+        "Removing records (--replace, --deletions) works with --update only.",
+        "删除记录（--replace、--deletions）只能与 --update 一起使用。")),
     "replace_unknown": (InputError, _replace_unknown),
     "replace_without_file": (InputError, _replace_without_file),
     "too_long_for_store": (InputError, _too_long_for_store),
-    "persons_without_households": (InputError, _persons_without_households),
+    "persons_without_households": (InputError, (
+        "{file}: {n} of {total} person(s) name a household that is not stored (and no "
+        "households file was given); nothing was written. Import the households first, or "
+        "together with the persons (--households).",
+        "{file}：{total} 名人员中有 {n} 名的户号在数据库中找不到（本次也没有给住户文件）；"
+        "未写入任何内容。请先导入住户，或与人员一起导入（--households）。")),
     "already_stored": (ImportAborted, _already_stored),
     "repeated_in_file": (ImportAborted, _repeated_in_file),
     "unknown_references": (ImportAborted, _unknown_references),
@@ -340,26 +262,59 @@ STORE_ERRORS = ErrorTexts({
     "rolled_back": (ImportAborted, _rolled_back),
     "deleted_and_in_file": (ImportAborted, _deleted_and_in_file),
     "communities_in_use": (ImportAborted, _communities_in_use),
-    "no_community": (NotFoundError, _no_community),
-    "no_communities": (InputError, _no_communities),
-    "no_plan": (NotFoundError, _no_plan),
+    # plans and edits
+    "no_community": (NotFoundError, (
+        "Community {community_code!r} not found; import it with `gridmap import`.",
+        "找不到社区 {community_code}；请核对社区代码，或先用 gridmap import 导入该社区。")),
+    "no_communities": (InputError, (
+        "The store holds no community; import them with `gridmap import`.",
+        "数据库中还没有社区；请先用 gridmap import 导入。")),
+    "no_plan": (NotFoundError, (
+        "Plan {plan_id} not found; " + _LIST_HINT, "找不到方案 {plan_id}；" + _LIST_HINT_ZH)),
     "no_plans": (NotFoundError, _no_plans),
-    "no_published_plan": (NotFoundError, _no_published_plan),
+    "no_published_plan": (NotFoundError, (
+        "Published plan of {community_code} not found; " + _LIST_HINT,
+        "社区 {community_code} 没有已发布的方案；" + _LIST_HINT_ZH)),
     "one_per_community": (InputError, _one_per_community),
     "nothing_to_redistrict": (InputError, _nothing_to_redistrict),
-    "none_published": (InputError, _none_published),
-    "different_communities": (InputError, _different_communities),
-    "bad_grid_codes": (InputError, _bad_grid_codes),
+    "none_published": (InputError, (
+        "no community has a published plan to redistrict; publish one first "
+        "(`gridmap plan partition --publish`).",
+        "没有任何社区有已发布的方案，无从修复；请先发布方案（gridmap plan partition "
+        "--publish）。")),
+    "different_communities": (InputError, (
+        "plans {plan_a} and {plan_b} are of different communities ({code_a}, {code_b}); "
+        "compare plans of one community.",
+        "方案 {plan_a} 与方案 {plan_b} 属于不同社区（{code_a}、{code_b}）；请比较同一社区"
+        "的两个方案。")),
+    "bad_grid_codes": (InputError, listed(
+        "Grid code(s) {codes} of community {community_code} are not its 12-digit code "
+        "followed by a 3-digit sequence; fix them or leave grid_code empty to number them.",
+        "社区 {community_code} 的网格编码 {codes} 不是该社区的 12 位代码加 3 位"
+        "序号；请改正，或留空由程序编号。", key="codes", most=_SHOWN)),
     "edit_lacks_columns": (InputError, _edit_lacks_columns),
-    "edit_repeats_ids": (InputError, _edit_repeats_ids),
-    "edit_bad_households": (InputError, _edit_bad_households),
-    "edit_ids_elsewhere": (InputError, _edit_ids_elsewhere),
-    "new_without_crs": (CRSError, _new_without_crs),
-    "new_without_geometry": (InputError, _new_without_geometry),
+    "edit_repeats_ids": (InputError, listed(
+        "The edited buildings repeat building_id {ids}; keep one row each.",
+        "修改后的楼栋表中楼栋编号重复：{ids}；每栋楼只保留一行。", most=_SHOWN)),
+    "edit_bad_households": (InputError, listed(
+        "Building(s) {ids} have a missing, negative or fractional household count; enter "
+        "a whole number >= 0.",
+        "楼栋 {ids} 的户数缺失、为负数或不是整数；请填写不小于 0 的整数。", most=_SHOWN)),
+    "edit_ids_elsewhere": (InputError, listed(
+        "Building(s) {ids} are stored in another community or as demolished; give new "
+        "buildings of {community_code} new ids.",
+        "楼栋 {ids} 已存于其他社区或已标为拆除；社区 {community_code} 的新楼栋请用新的楼栋编号。",
+        most=_SHOWN)),
+    "new_without_crs": (CRSError, listed(
+        "New building(s) {ids} need a geometry with a CRS.",
+        "新楼栋 {ids} 需要带坐标系的图形；请给出图形及其坐标系。", most=_SHOWN)),
+    "new_without_geometry": (InputError, listed(
+        "New building(s) {ids} have no geometry; draw a point or footprint for each.",
+        "新楼栋 {ids} 没有图形；请为每栋楼画一个点或轮廓。", most=_SHOWN)),
 })  # fmt: skip
 """The store's refusals in English and Chinese (:class:`~gridmap.errors.ErrorTexts`)."""
 
 
-def store_error(code: str, **values: Any) -> GridmapError:
-    """The error ``code`` of :data:`STORE_ERRORS` worded with ``values``."""
-    return STORE_ERRORS.error(code, **values)
+store_error = STORE_ERRORS.error
+"""``store_error(code, **values)``: the error ``code`` of :data:`STORE_ERRORS` worded with
+``values``."""
