@@ -80,38 +80,24 @@ def _m2_zh(area: float) -> str:
     return f"{area:,.0f} 平方米"
 
 
+def _said(reason: Words, detail: Words) -> IssueWords:
+    """An issue's words from ``str.format`` templates (English, Chinese) of its reason and
+    detail: they name the issue's values and ``{entity}``; the Chinese ones also ``{ent}`` (the
+    entity in Chinese) and ``{word}`` (the value ``column`` in Chinese). Other values are left
+    unsaid, as the word functions' ``**_`` leave them."""
+
+    def words(entity: str, **values: Any) -> tuple[Words, Words]:
+        en = {**values, "entity": entity}
+        zh = {**en, "ent": _ent(entity)}
+        if "column" in values:
+            zh["word"] = column_word(values["column"], "zh")
+        return ((reason[0].format(**en), reason[1].format(**zh)),
+                (detail[0].format(**en), detail[1].format(**zh)))  # fmt: skip
+
+    return words
+
+
 # --- records and values (gridmap.attach.validate) ------------------------------------------------
-
-
-def _missing_id(column: str, **_: Any) -> tuple[Words, Words]:
-    word = column_word(column, "zh")
-    return ("missing id", "缺少编号"), (f"no {column}; record skipped", f"没有{word}；记录已跳过")
-
-
-def _unsafe_id(column: str, **_: Any) -> tuple[Words, Words]:
-    return (("unsafe id", "编号含非法字符"),
-            (f"{column} holds control or markup characters; record skipped",
-             f"{column_word(column, 'zh')}含控制字符或网页标记字符；记录已跳过"))  # fmt: skip
-
-
-def _duplicate_record(first: int, row: int, **_: Any) -> tuple[Words, Words]:
-    return (("duplicate record", "重复记录"),
-            (f"identical copy of data row {first} at data row {row}; copy dropped",
-             f"数据行 {row} 与数据行 {first} 完全相同；重复的一行已去掉"))  # fmt: skip
-
-
-def _control_characters(column: str, **_: Any) -> tuple[Words, Words]:
-    word = column_word(column, "zh")
-    return ((f"control characters in {column}", f"{word}含控制字符"),
-            (f"{column} held control characters (NUL …); removed",
-             f"{word}中有控制字符（NUL 等），已去掉"))  # fmt: skip
-
-
-def _invalid_count(column: str, value: str, limit: int, **_: Any) -> tuple[Words, Words]:
-    word = column_word(column, "zh")
-    return ((f"invalid {column}", f"{word}无效"),
-            (f"{column} {value} is not a non-negative integer (at most {limit}); cleared",
-             f"{word} {value} 不是非负整数（最大 {limit}），已清空"))  # fmt: skip
 
 
 _VALUE_PROBLEMS: dict[str, str] = {
@@ -140,24 +126,10 @@ def _unknown_category(
              f"不是可用的{word}（{'、'.join(allowed_zh)}），已清空"))  # fmt: skip
 
 
-def _missing_id_number(**_: Any) -> tuple[Words, Words]:
-    return ("missing ID number", "缺少身份证号"), ("id_number is empty", "身份证号为空")
-
-
 def _duplicate_id_number(owner: str, **_: Any) -> tuple[Words, Words]:
     return (("duplicate ID number", "身份证号重复"),
             (f"same ID number as person {owner}",
              f"与人员 {_record(owner, 'zh')} 的身份证号相同"))  # fmt: skip
-
-
-def _birth_date_differs(**_: Any) -> tuple[Words, Words]:
-    return (("birth date differs from ID number", "出生日期与身份证号不符"),
-            ("digits 7-14 disagree", "身份证号第 7–14 位与出生日期不一致"))  # fmt: skip
-
-
-def _sex_differs(**_: Any) -> tuple[Words, Words]:
-    return (("sex differs from ID number", "性别与身份证号不符"),
-            ("sex and ID number digit 17 disagree", "身份证号第 17 位与性别不一致"))  # fmt: skip
 
 
 # --- geometries (gridmap.attach.geomrepair) ------------------------------------------------------
@@ -174,12 +146,6 @@ _GEOS_REASONS: dict[str, str] = {
 
 def _geos(why: str) -> str:
     return _GEOS_REASONS.get(why.strip(), "图形不合规")
-
-
-def _missing_geometry(entity: str, **_: Any) -> tuple[Words, Words]:
-    return (("missing geometry", "缺少图形"),
-            (f"empty or missing geometry; every {entity} needs one; record left out",
-             f"图形为空或缺失；每个{_ent(entity)}都需要图形；记录未导入"))  # fmt: skip
 
 
 def _size(line: bool) -> Words:
@@ -211,38 +177,6 @@ def _geometry_repaired(
 # --- the attach chain (gridmap.attach.chain) -----------------------------------------------------
 
 
-def _no_household_key(**_: Any) -> tuple[Words, Words]:
-    return (("no household key", "缺少户号"),
-            ("household_id is empty; person not attached",
-             "户号为空；人员未关联到住户"))  # fmt: skip
-
-
-def _unknown_household(household_id: str, **_: Any) -> tuple[Words, Words]:
-    return (("unknown household", "户号不存在"),
-            (f"household_id {household_id!r} not in households",
-             f"户号“{household_id}”不在住户中"))  # fmt: skip
-
-
-def _building_rejected(building_id: str, **_: Any) -> tuple[Words, Words]:
-    return (("building rejected", "所属楼栋未导入"),
-            (f"building {building_id} was left out (see its line); household not attached",
-             f"楼栋 {building_id} 未导入（见该楼栋的一行）；住户未关联"))  # fmt: skip
-
-
-def _unknown_building(building_id: str, **_: Any) -> tuple[Words, Words]:
-    return (("unknown building", "楼栋编号不存在"),
-            (f"building_id {building_id!r} not in buildings",
-             f"楼栋编号“{building_id}”不在楼栋中"))  # fmt: skip
-
-
-def _outside_building(building_id: str, distance: float, **_: Any) -> tuple[Words, Words]:
-    return (("coordinates outside building", "坐标不在楼栋内"),
-            (f"coordinates in no building footprint; attached to the nearest building "
-             f"{building_id} at {distance:.0f} m",
-             f"坐标不在任何楼栋轮廓内；已关联到最近的楼栋 {building_id}（相距 {distance:.0f} "
-             "米）"))  # fmt: skip
-
-
 _TRIED: dict[str, tuple[str, str]] = {
     "address_ambiguous": ("its address matches several buildings", "地址对应多栋楼"),
     "address_unknown": ("its address matches no building", "地址找不到对应的楼栋"),
@@ -258,22 +192,7 @@ def _no_building(tried: Sequence[str], tolerance: float = 0.0, **_: Any) -> tupl
     return ("no building", "未关联到楼栋"), (en, zh)
 
 
-def _no_geometry(**_: Any) -> tuple[Words, Words]:
-    return (("no geometry", "缺少位置"),
-            ("building has no footprint or point; no grid", "楼栋没有轮廓或坐标点，无法归入网格")
-            )  # fmt: skip
-
-
-def _outside_grids(**_: Any) -> tuple[Words, Words]:
-    return ("outside grids", "不在网格内"), ("building lies in no grid", "楼栋不在任何网格内")
-
-
 # --- cross-checks (gridmap.attach.crosscheck) ----------------------------------------------------
-
-
-def _outside_communities(**_: Any) -> tuple[Words, Words]:
-    return (("outside communities", "不在社区内"),
-            ("building lies in no community", "楼栋不在任何社区范围内"))  # fmt: skip
 
 
 def _crosses_street(
@@ -285,23 +204,11 @@ def _crosses_street(
             (f"footprint crossed by street {en}", f"道路 {zh} 穿过楼栋轮廓"))  # fmt: skip
 
 
-def _count_mismatch(given: int, attached: int, **_: Any) -> tuple[Words, Words]:
-    return (("household count mismatch", "户数与住户记录不符"),
-            (f"households says {given} but {attached} household record(s) attached",
-             f"户数填的是 {given}，但关联到该楼栋的住户记录有 {attached} 条"))  # fmt: skip
-
-
 def _out_of_range(column: str, value: int, limit: str, cap: int, **_: Any) -> tuple[Words, Words]:
     word, limit_zh = column_word(column, "zh"), column_word(limit, "zh")
     return ((f"{column} out of range", f"{word}超出范围"),
             (f"{column} {value} above the building's {limit} ({cap})",
              f"{word} {value} 大于楼栋的{limit_zh}（{cap}）"))  # fmt: skip
-
-
-def _unknown_community(community_code: str, **_: Any) -> tuple[Words, Words]:
-    return (("unknown community", "社区代码不存在"),
-            (f"community_code {community_code!r} not in communities",
-             f"社区代码“{community_code}”不在社区中"))  # fmt: skip
 
 
 # --- links by location (gridmap.attach.linking) --------------------------------------------------
@@ -313,12 +220,6 @@ def _outside_targets(entity: str, column: str, targets: str, **_: Any) -> tuple[
             (f"no {column} in the file and the {entity} lies in none of the {targets}; left empty",
              f"文件中没有{column_word(column, 'zh')}，且该{_ent(entity)}不在任何{target}内；"
              "留空"))  # fmt: skip
-
-
-def _not_located(column: str, **_: Any) -> tuple[Words, Words]:
-    return (("not located", "无法定位"),
-            (f"no {column} in the file and no geometry to find one; left empty",
-             f"文件中没有{column_word(column, 'zh')}，也没有图形可用来确定；留空"))  # fmt: skip
 
 
 # --- coverage (gridmap.attach.coverage) ----------------------------------------------------------
@@ -358,60 +259,98 @@ def _gap(
     return ("gap between grids", "网格之间有空隙"), (en, zh)
 
 
-# --- values the store cannot hold (service.importer) ---------------------------------------------
-
-
-def _too_long(column: str, limit: int, **_: Any) -> tuple[Words, Words]:
-    word = column_word(column, "zh")
-    return ((f"{column} too long", f"{word}过长"),
-            (f"{column} exceeds {limit} characters; cleared",
-             f"{word}超过 {limit} 个字符，已清空"))  # fmt: skip
-
-
-def _out_of_store_range(column: str, lo: int, hi: int, **_: Any) -> tuple[Words, Words]:
-    word = column_word(column, "zh")
-    return ((f"invalid {column}", f"{word}无效"),
-            (f"{column} exceeds the range {lo}..{hi}; cleared",
-             f"{word}超出 {lo}..{hi} 的范围，已清空"))  # fmt: skip
-
-
 _WORDS: dict[str, IssueWords] = {
-    "missing_id": _missing_id,
-    "unsafe_id": _unsafe_id,
-    "duplicate_record": _duplicate_record,
-    "control_characters": _control_characters,
-    "invalid_count": _invalid_count,
+    "missing_id": _said(
+        ("missing id", "缺少编号"),
+        ("no {column}; record skipped", "没有{word}；记录已跳过")),
+    "unsafe_id": _said(
+        ("unsafe id", "编号含非法字符"),
+        ("{column} holds control or markup characters; record skipped",
+         "{word}含控制字符或网页标记字符；记录已跳过")),
+    "duplicate_record": _said(
+        ("duplicate record", "重复记录"),
+        ("identical copy of data row {first} at data row {row}; copy dropped",
+         "数据行 {row} 与数据行 {first} 完全相同；重复的一行已去掉")),
+    "control_characters": _said(
+        ("control characters in {column}", "{word}含控制字符"),
+        ("{column} held control characters (NUL …); removed",
+         "{word}中有控制字符（NUL 等），已去掉")),
+    "invalid_count": _said(
+        ("invalid {column}", "{word}无效"),
+        ("{column} {value} is not a non-negative integer (at most {limit}); cleared",
+         "{word} {value} 不是非负整数（最大 {limit}），已清空")),
     "invalid_value": _invalid_value,
     "unknown_category": _unknown_category,
-    "missing_id_number": _missing_id_number,
+    "missing_id_number": _said(
+        ("missing ID number", "缺少身份证号"),
+        ("id_number is empty", "身份证号为空")),
     "duplicate_id_number": _duplicate_id_number,
-    "birth_date_differs": _birth_date_differs,
-    "sex_differs": _sex_differs,
-    "missing_geometry": _missing_geometry,
+    "birth_date_differs": _said(
+        ("birth date differs from ID number", "出生日期与身份证号不符"),
+        ("digits 7-14 disagree", "身份证号第 7–14 位与出生日期不一致")),
+    "sex_differs": _said(
+        ("sex differs from ID number", "性别与身份证号不符"),
+        ("sex and ID number digit 17 disagree", "身份证号第 17 位与性别不一致")),
+    "missing_geometry": _said(
+        ("missing geometry", "缺少图形"),
+        ("empty or missing geometry; every {entity} needs one; record left out",
+         "图形为空或缺失；每个{ent}都需要图形；记录未导入")),
     "invalid_geometry": _invalid_geometry,
     "geometry_repaired": _geometry_repaired,
-    "no_household_key": _no_household_key,
-    "unknown_household": _unknown_household,
-    "building_rejected": _building_rejected,
-    "unknown_building": _unknown_building,
-    "outside_building": _outside_building,
+    "no_household_key": _said(
+        ("no household key", "缺少户号"),
+        ("household_id is empty; person not attached", "户号为空；人员未关联到住户")),
+    "unknown_household": _said(
+        ("unknown household", "户号不存在"),
+        ("household_id {household_id!r} not in households", "户号“{household_id}”不在住户中")),
+    "building_rejected": _said(
+        ("building rejected", "所属楼栋未导入"),
+        ("building {building_id} was left out (see its line); household not attached",
+         "楼栋 {building_id} 未导入（见该楼栋的一行）；住户未关联")),
+    "unknown_building": _said(
+        ("unknown building", "楼栋编号不存在"),
+        ("building_id {building_id!r} not in buildings", "楼栋编号“{building_id}”不在楼栋中")),
+    "outside_building": _said(
+        ("coordinates outside building", "坐标不在楼栋内"),
+        ("coordinates in no building footprint; attached to the nearest building {building_id} "
+         "at {distance:.0f} m",
+         "坐标不在任何楼栋轮廓内；已关联到最近的楼栋 {building_id}（相距 {distance:.0f} 米）")),
     "no_building": _no_building,
-    "no_geometry": _no_geometry,
-    "outside_grids": _outside_grids,
-    "outside_communities": _outside_communities,
+    "no_geometry": _said(
+        ("no geometry", "缺少位置"),
+        ("building has no footprint or point; no grid", "楼栋没有轮廓或坐标点，无法归入网格")),
+    "outside_grids": _said(
+        ("outside grids", "不在网格内"),
+        ("building lies in no grid", "楼栋不在任何网格内")),
+    "outside_communities": _said(
+        ("outside communities", "不在社区内"),
+        ("building lies in no community", "楼栋不在任何社区范围内")),
     "crosses_street": _crosses_street,
-    "count_mismatch": _count_mismatch,
+    "count_mismatch": _said(
+        ("household count mismatch", "户数与住户记录不符"),
+        ("households says {given} but {attached} household record(s) attached",
+         "户数填的是 {given}，但关联到该楼栋的住户记录有 {attached} 条")),
     "out_of_range": _out_of_range,
-    "unknown_community": _unknown_community,
+    "unknown_community": _said(
+        ("unknown community", "社区代码不存在"),
+        ("community_code {community_code!r} not in communities",
+         "社区代码“{community_code}”不在社区中")),
     "outside_targets": _outside_targets,
-    "not_located": _not_located,
+    "not_located": _said(
+        ("not located", "无法定位"),
+        ("no {column} in the file and no geometry to find one; left empty",
+         "文件中没有{word}，也没有图形可用来确定；留空")),
     "communities_overlap": _communities_overlap,
     "grids_overlap": _grids_overlap,
     "grid_outside": _grid_outside,
     "gap": _gap,
-    "too_long": _too_long,
-    "out_of_store_range": _out_of_store_range,
-}
+    "too_long": _said(
+        ("{column} too long", "{word}过长"),
+        ("{column} exceeds {limit} characters; cleared", "{word}超过 {limit} 个字符，已清空")),
+    "out_of_store_range": _said(
+        ("invalid {column}", "{word}无效"),
+        ("{column} exceeds the range {lo}..{hi}; cleared", "{word}超出 {lo}..{hi} 的范围，已清空")),
+}  # fmt: skip
 
 ISSUE_CODES = tuple(_WORDS)
 """Every code of :meth:`Issue.of`."""
