@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import BindParameter, ColumnElement, Select, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.storage.auth import Principal
@@ -168,6 +168,13 @@ def _feature(
     return Feature(values[0], geometry_value(geom, as_geojson), properties)
 
 
+def _maker(
+    names: Sequence[str], as_geojson: bool, ints: Sequence[str] = ()
+) -> Callable[[Sequence[Any]], Feature]:
+    """What makes the feature of a row with these property names (:func:`_feature`)."""
+    return functools.partial(_feature, names, as_geojson=as_geojson, ints=ints)
+
+
 def _page(
     session: Session,
     stmt: Select[Any],
@@ -182,9 +189,10 @@ def _page(
 
 
 def _one(session: Session, stmt: Select[Any], make: Callable[[Sequence[Any]], Feature],
-         missing: str) -> Feature:  # fmt: skip
-    """The feature of ``stmt``'s first row; :class:`NotFoundError` saying ``missing`` if none."""
-    row = session.execute(stmt).first()
+         missing: str, params: dict[str, Any] | None = None) -> Feature:  # fmt: skip
+    """The feature of ``stmt``'s first row (with ``params``); :class:`NotFoundError` saying
+    ``missing`` if none."""
+    row = session.execute(stmt, params).first()
     if row is None:
         raise NotFoundError(missing)
     return make(row)
@@ -193,8 +201,14 @@ def _one(session: Session, stmt: Select[Any], make: Callable[[Sequence[Any]], Fe
 # --------------------------------------------------------------------------- communities
 
 
-def _community_stmt(as_geojson: bool) -> Select[Any]:
-    published = (
+_COUNTS = ("grids", "households", "buildings", "persons")
+
+
+@functools.cache
+def _community_stmt(as_geojson: bool, one: bool = False) -> Select[Any]:
+    """Communities with their counts; ``one``: the community of the bound parameter ``code``
+    only (its grids and buildings alone grouped). Built once (statements are immutable)."""
+    grids = (
         select(
             Grid.community_code.label("code"),
             func.count(Grid.id).label("grids"),
@@ -205,18 +219,17 @@ def _community_stmt(as_geojson: bool) -> Select[Any]:
         .join(Plan, Plan.id == Grid.plan_id)
         .where(Plan.status == "published")
         .group_by(Grid.community_code)
-        .subquery()
     )
-    buildings = (
-        select(
-            Building.community_code.label("code"),
-            func.count(Building.id).label("buildings"),
-            func.coalesce(func.sum(Building.households), 0).label("households"),
-        )
-        .group_by(Building.community_code)
-        .subquery()
-    )
-    return (
+    counted = select(
+        Building.community_code.label("code"),
+        func.count(Building.id).label("buildings"),
+        func.coalesce(func.sum(Building.households), 0).label("households"),
+    ).group_by(Building.community_code)
+    if one:
+        grids = grids.where(Grid.community_code == bindparam("code"))
+        counted = counted.where(Building.community_code == bindparam("code"))
+    published, buildings = grids.subquery(), counted.subquery()
+    stmt = (
         select(
             Community.code.label("community_code"),
             Community.name.label("community_name"),
@@ -232,11 +245,10 @@ def _community_stmt(as_geojson: bool) -> Select[Any]:
         .outerjoin(published, published.c.code == Community.code)
         .outerjoin(buildings, buildings.c.code == Community.code)
     )
+    return stmt.where(Community.code == bindparam("code")) if one else stmt
 
 
-def _community_feature(stmt: Select[Any], as_geojson: bool) -> Callable[[Any], Feature]:
-    names, counts = _names(stmt), ("grids", "households", "buildings", "persons")
-    return lambda row: _feature(names, row, as_geojson, ints=counts)
+_COMMUNITY_NAMES = _names(_community_stmt(True))
 
 
 def list_communities(
@@ -251,15 +263,15 @@ def list_communities(
     stmt = _community_stmt(as_geojson)
     if bbox is not None:
         stmt = stmt.where(bbox_clause(session, Community.geom, validate_bbox(bbox)))
-    make = _community_feature(stmt, as_geojson)
+    make = _maker(_COMMUNITY_NAMES, as_geojson, ints=_COUNTS)
     return _page(session, stmt, Community.code, limit, offset, make)
 
 
 def get_community(session: Session, code: str, *, as_geojson: bool = True) -> Feature:
     """One community by its 12-digit code; :class:`NotFoundError` if absent."""
-    stmt = _community_stmt(as_geojson).where(Community.code == code)
-    return _one(session, stmt, _community_feature(stmt, as_geojson),
-                f"Community {code!r} not found.")  # fmt: skip
+    make = _maker(_COMMUNITY_NAMES, as_geojson, ints=_COUNTS)
+    return _one(session, _community_stmt(as_geojson, one=True), make,
+                f"Community {code!r} not found.", {"code": code})  # fmt: skip
 
 
 # --------------------------------------------------------------------------- grids
@@ -294,8 +306,8 @@ def get_grid(
     """One grid by code, from its community's published plan or from plan ``plan_id``."""
     stmt = grid_statement(as_geojson).where(Grid.code == code, _plan_filter(plan_id))
     where = f"plan {plan_id}" if plan_id is not None else "any published plan"
-    make = lambda r: grid_feature(r, as_geojson)  # noqa: E731
-    return _one(session, stmt, make, f"Grid {code!r} not found in {where}.")
+    return _one(session, stmt, _maker(_GRID_NAMES, as_geojson),
+                f"Grid {code!r} not found in {where}.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- buildings
@@ -331,17 +343,13 @@ def _building_stmt(assign: Any, as_geojson: bool, *, inner: bool) -> Select[*tup
     return stmt.join(assign, on) if inner else stmt.outerjoin(assign, on)
 
 
-def _building_feature(row: Sequence[Any], as_geojson: bool) -> Feature:
-    return _feature(_BUILDING_NAMES, row, as_geojson)
-
-
 _BUILDING_NAMES = _names(_building_stmt(_assignment(None), True, inner=False))
 
 
 def get_building(session: Session, building_id: str, *, as_geojson: bool = True) -> Feature:
     """One building by id with its grid in the published plan; :class:`NotFoundError` if absent."""
     stmt = _building_stmt(_assignment(None), as_geojson, inner=False)
-    make = lambda r: _building_feature(r, as_geojson)  # noqa: E731
+    make = _maker(_BUILDING_NAMES, as_geojson)
     return _one(session, stmt.where(Building.id == building_id), make,
                 f"Building {building_id!r} not found.")  # fmt: skip
 
@@ -381,7 +389,7 @@ class _Query:
             community, order, names = Building.community_code, Building.id, _BUILDING_NAMES
         if community_code is not None:
             stmt = stmt.where(community == community_code)
-        return cls(stmt, order, lambda row: _feature(names, row, as_geojson))
+        return cls(stmt, order, _maker(names, as_geojson))
 
 
 def list_features(
@@ -505,7 +513,7 @@ def list_layer(
             stmt = stmt.where(Compound.community_code == community_code)
         order = Compound.id
     names = _names(stmt)
-    return _page(session, stmt, order, None, 0, lambda r: _feature(names, r, as_geojson))
+    return _page(session, stmt, order, None, 0, _maker(names, as_geojson))
 
 
 list_streets = functools.partial(list_layer, layer="streets")
