@@ -64,12 +64,16 @@ def _fail(en: str, zh: str) -> typer.Exit:
 
 
 @contextmanager
-def _store(db: str | None) -> Iterator[Any]:
-    """Open the store at ``db``; a GridmapError anywhere inside exits 2 with its message (in
-    ``--lang``: the store's refusals are written in both, :data:`STORE_ERRORS`)."""
+def _store(db: str | None, lang: str | None = None) -> Iterator[Any]:
+    """Open the store at ``db`` (``lang``, when given, checked first); a GridmapError anywhere
+    inside exits 2 with its message (in ``--lang``: the store's refusals are written in both,
+    :data:`STORE_ERRORS`)."""
     from gridmap.errors import GridmapError
     from service.analyst import open_store
+    from service.commands.planfiles import check_lang
 
+    if lang is not None:
+        check_lang(lang)
     try:
         store = open_store(db)
     except Exception as exc:  # bad URL, unreachable server: one line, no traceback
@@ -85,6 +89,13 @@ def _store(db: str | None) -> Iterator[Any]:
         raise typer.Exit(code=2) from None
     finally:
         store.close()
+
+
+def _bounds(plan: Any) -> tuple[int, int]:
+    """The household bounds a stored plan was made with (its params, else the defaults)."""
+    from service.storage.plans import plan_bounds
+
+    return plan_bounds(plan.info.get("params"))
 
 
 def _unique_problems(problems: Sequence[Problem]) -> list[Problem]:
@@ -272,7 +283,6 @@ def redistrict_plans(
 
     from service.commands.planfiles import check_lang, community_progress, console
     from service.storage.errors import store_error
-    from service.storage.plans import plan_bounds
 
     check_lang(lang)
     if min_households is not None or max_households is not None:
@@ -291,7 +301,7 @@ def redistrict_plans(
         with community_progress("redistrict", len(codes)) as step:
             for code in codes:
                 current = store.load_published_plan(code)
-                lo, hi = plan_bounds(current.info.get("params"))
+                lo, hi = _bounds(current)
                 lo, hi = min_households or lo, max_households or hi
                 results[code] = store.redistrict(code, min_households=lo, max_households=hi,
                                                  seed=seed)  # fmt: skip
@@ -348,10 +358,9 @@ def list_plans(
     """Plans with their grids and the grids outside the bounds with the CURRENT households."""
     import pandas as pd
 
-    from service.commands.planfiles import check_lang, console
+    from service.commands.planfiles import console
 
-    check_lang(lang)
-    with _store(db) as store:
+    with _store(db, lang) as store:
         plans = store.plan_overview(community)
     if plans.empty:
         where = f"社区{community}" if lang == "zh" and community else f" of community {community}"
@@ -388,16 +397,12 @@ def show_plan(
     verbose: bool = VERBOSE,
 ) -> None:
     """A plan's grids with their households (in the plan and now) and status, and its problems."""
-    from service.commands.planfiles import check_lang
-    from service.storage.plans import plan_bounds
-
-    check_lang(lang)
-    with _store(db) as store:
+    with _store(db, lang) as store:
         plan = store.load_plan(plan_id)
         status = store.grid_status(plan_id)
         problems = store.plan_problems(plan_id)
     info = plan.info
-    lo, hi = plan_bounds(info.get("params"))
+    lo, hi = _bounds(plan)
     name = info.get("name")
     if lang == "zh":
         head = (f"方案{plan_id}：社区{info['community_code']}，{_word(info['status'], lang)}，"
@@ -443,7 +448,6 @@ def diff_plans(
     from gridmap.plans.compare import MATCH_CODE, MATCH_OVERLAP
     from service.commands.planfiles import check_lang
     from service.storage.errors import store_error
-    from service.storage.plans import plan_bounds
 
     check_lang(lang)
     if match not in ("auto", MATCH_CODE, MATCH_OVERLAP):
@@ -458,7 +462,7 @@ def diff_plans(
                               code_a=code, code_b=str(b.info["community_code"]))  # fmt: skip
         if match == "auto":
             match = MATCH_CODE if b.info["source"] == "redistrict" else MATCH_OVERLAP
-        lo, hi = plan_bounds(b.info.get("params"))
+        lo, hi = _bounds(b)
         diff = store.compare(a, b, code=code, match=match, min_households=lo,
                              max_households=hi)  # fmt: skip
     s = diff.summary()
@@ -498,11 +502,9 @@ def publish_plans(
     lang: str = LANG,
 ) -> None:
     """Publish plans (all in one transaction); each community's previous plan becomes history."""
-    from service.commands.planfiles import check_lang
     from service.storage.errors import store_error
 
-    check_lang(lang)
-    with _store(db) as store:
+    with _store(db, lang) as store:
         infos = {pid: store.load_plan(pid).info for pid in dict.fromkeys(plan_ids)}
         by_community: dict[str, list[int]] = {}
         for pid, info in infos.items():
@@ -546,14 +548,12 @@ def export_plan(
     from gridmap.crs import projected_crs_for
     from gridmap.geometry.metrics import polsby_popper
     from gridmap.plans.partition import GRID_COLUMNS
-    from service.commands.planfiles import check_lang, console, write_plan
-    from service.storage.plans import plan_bounds
+    from service.commands.planfiles import console, write_plan
 
-    check_lang(lang)
-    with _store(db) as store:
+    with _store(db, lang) as store:
         plan = store.load_plan(plan_id)
     grids = plan.grids.copy()
-    bounds = household_bounds(*plan_bounds(plan.info.get("params")))
+    bounds = household_bounds(*_bounds(plan))
     grids["status"] = [bounds.status(h) for h in grids["households"]]
     projected = grids.geometry.to_crs(projected_crs_for(grids)) if len(grids) else grids.geometry
     grids["polsby_popper"] = np.round(polsby_popper(np.asarray(projected.values)), 4)
