@@ -64,8 +64,8 @@ def clean_int(value: Any) -> int | None:
     return int(value) if math.isfinite(value) else None
 
 
-def parse_dates(values: pd.Series) -> list[dt.date | None]:
-    """Dates from ISO (``1981-04-22``), ``19810422`` or ``1981/04/22`` text; others → None."""
+def _parsed(values: pd.Series) -> pd.Series:
+    """Timestamps from ISO (``1981-04-22``), ``19810422`` or ``1981/04/22`` text; others NaT."""
     text = values.astype("string").str.strip()
     parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
     for fmt in ("%Y%m%d", "%Y/%m/%d", "%Y.%m.%d"):
@@ -73,10 +73,21 @@ def parse_dates(values: pd.Series) -> list[dt.date | None]:
         if not missing.any():
             break
         parsed[missing] = pd.to_datetime(text[missing], errors="coerce", format=fmt)
+    return parsed
+
+
+def _dates_in_turn(parsed: pd.Series) -> list[dt.date | None]:
+    """The date of each timestamp in turn (NaT → None): any dtype, tz-aware too."""
+    return [None if pd.isna(v) else v.date() for v in parsed]
+
+
+def parse_dates(values: pd.Series) -> list[dt.date | None]:
+    """Dates from ISO (``1981-04-22``), ``19810422`` or ``1981/04/22`` text; others → None."""
+    parsed = _parsed(values)
     array = parsed.to_numpy()
     if array.dtype.kind == "M":  # naive datetime64: whole days at once, NaT → None
         return list(array.astype("datetime64[D]").astype(object))
-    return [None if pd.isna(v) else v.date() for v in parsed]
+    return _dates_in_turn(parsed)
 
 
 def column_values(frame: pd.DataFrame, column: str) -> list[Any]:

@@ -21,6 +21,7 @@ from geodata.make_district import make_district, write_district
 from gridmap.crs import to_storage_crs
 from gridmap.io import layers
 from service.storage import bulk, crypto
+from service.storage import values as storage_values
 from service.storage.bulk import encrypt_many, search_hashes
 from service.storage.crypto import decrypt, derive_keys, encrypt, search_hash
 from service.storage.values import as_multipolygon, parse_dates, storage_geometries
@@ -122,14 +123,7 @@ def test_precomputed_hmac_states_are_hmac_sha256(size):
 
 def _dates_one_at_a_time(values: pd.Series) -> list:
     """parse_dates as it was: the same parsing, each parsed value turned into a date in turn."""
-    text = values.astype("string").str.strip()
-    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    for fmt in ("%Y%m%d", "%Y/%m/%d", "%Y.%m.%d"):
-        missing = parsed.isna() & text.notna()
-        if not missing.any():
-            break
-        parsed[missing] = pd.to_datetime(text[missing], errors="coerce", format=fmt)
-    return [None if pd.isna(v) else v.date() for v in parsed]
+    return storage_values._dates_in_turn(storage_values._parsed(values))
 
 
 BAD_DATES = ["", "  ", None, "abc", "2024-02-30", "1981-13-01", "19810230", "1981/04/22\x00",
