@@ -344,3 +344,23 @@ def test_the_import_road_raises_and_reports_nothing_english_only():
     assert found == {}
     assert _ENGLISH_ISSUE.findall('Issue("building", "B1", "no geometry", "no footprint")')
     assert _RAISED_VALUE.findall('raise ValueError(f"bounds {lo}")')
+
+
+def test_a_template_entry_refuses_values_it_does_not_name_as_a_function_would():
+    with pytest.raises(TypeError):
+        READ_ERRORS.error("old_xls", file="a.xls", sheet="x")  # a template entry
+    with pytest.raises(TypeError):
+        READ_ERRORS.error("old_xls")
+    with pytest.raises(TypeError):
+        READ_ERRORS.error("no_layer", file="a.gpkg", layer="x", layers=[], sheet="x")  # function
+
+
+def test_listed_ids_show_the_first_ones_in_each_language():
+    err = STORE_ERRORS.error("edit_repeats_ids", ids=[f"B{i}" for i in range(12)])
+    assert str(err).startswith(
+        "The edited buildings repeat building_id ['B0', "
+    ) and "B10" not in str(err)
+    assert err.message("zh").startswith(
+        "修改后的楼栋表中楼栋编号重复：“B0”、“B1”"
+    ) and "B9”；" in err.message("zh")
+    assert dict(err.values) == {"ids": [f"B{i}" for i in range(12)]}
