@@ -244,6 +244,12 @@ READ_ERRORS = ErrorTexts({
     "old_xls": (InputError, (
         "{file} is an old .xls workbook; save it as .xlsx and retry.",
         "{file} 是旧版 .xls 工作簿；请另存为 .xlsx 后重试。")),
+    "output_is_folder": (InputError, (
+        "Cannot write {file}: it is a folder; give a file name.",
+        "无法写入 {file}：这是一个文件夹，请给出文件名。")),
+    "output_under_file": (InputError, (
+        "Cannot write {file}: {parent} is a file, not a folder.",
+        "无法写入 {file}：{parent} 是文件，不是文件夹。")),
     "cannot_write": (InputError, (
         "Cannot write {file}: use one of .geojson .gpkg .shp .parquet .csv .xlsx.",
         "无法写入 {file}：请用以下后缀之一：.geojson .gpkg .shp .parquet .csv .xlsx。")),

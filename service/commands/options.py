@@ -188,11 +188,14 @@ class ReportOptions:
     problems_out: Path | None = option(PROBLEMS)
     verbose: bool = option(VERBOSE)
 
-    def check(self) -> None:
-        """Refuse an unknown ``--lang`` before any work."""
-        from service.commands.planfiles import check_lang
+    def check(self, *outputs: Path | None) -> None:
+        """Refuse an unknown ``--lang``, and ``outputs`` (with ``--problems``) that cannot be
+        written, before any work: nothing is planned to be lost at the end."""
+        from service.commands.planfiles import check_lang, check_outputs, exit_on_error
 
         check_lang(self.lang)
+        with exit_on_error():
+            check_outputs(*outputs, self.problems_out)
 
     def plan(self, result: PlanResult, columns: Sequence[str], *, out: Path,
              assignments_out: Path | None,

@@ -30,7 +30,7 @@ def partition_command(
     from gridmap.plans.partition import GRID_COLUMNS, partition
     from service.commands.planfiles import community_progress, exit_on_error
 
-    report.check()
+    report.check(out, assignments)
     with exit_on_error():
         read_options = layers.read_options()
         inputs = layers.read(communities=communities, buildings=buildings, options=read_options)

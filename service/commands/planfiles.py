@@ -96,6 +96,21 @@ def exit_on_error() -> Iterator[None]:
         raise typer.Exit(code=2) from exc
 
 
+def check_outputs(*paths: Path | None) -> None:
+    """Refuse a file to write that names a folder, or lies under a file
+    (READ_ERRORS ``output_is_folder``, ``output_under_file``); missing folders are made later."""
+    from gridmap.io.readerrors import read_error
+
+    for path in paths:
+        if path is None:
+            continue
+        if path.is_dir():
+            raise read_error("output_is_folder", file=str(path))
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise read_error("output_under_file", file=str(path), parent=str(parent))
+
+
 def check_lang(lang: str) -> None:
     """Exit with status 2 unless ``lang`` is one of :data:`LANGS`; else print in ``lang`` from
     now on (notes, progress and summaries of the functions below)."""

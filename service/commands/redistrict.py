@@ -64,7 +64,7 @@ def redistrict_command(
         redistrict_detail,
     )
 
-    report.check()
+    report.check(out, assignments_out)
     with exit_on_error():
         read_options = layers.read_options()
         grids = read_layer_file(plan, "grid", read_options)

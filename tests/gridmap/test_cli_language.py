@@ -551,3 +551,27 @@ def test_partition_refuses_bad_bounds_and_layers_in_one_language(lang, tmp_path)
     assert output.startswith("错误：--layer “buildings” 的写法不对" if lang == "zh" else
                              "error: --layer 'buildings': use ENTITY=LAYER")  # fmt: skip
     assert output.count("\n") == 1 and not out.exists()
+
+
+# --- output paths that cannot be written: refused before any planning --------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_partition_refuses_outputs_it_cannot_write_before_planning(lang, tmp_path):
+    files = office_files.gbk_shapefiles(tmp_path / "in")
+    (tmp_path / "taken").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    under_file = ["--problems", str(tmp_path / "taken" / "problems.csv")]
+    cases = [
+        (["--out", str(tmp_path / "grids.geojson"), *under_file], "taken"),
+        (["--out", str(tmp_path / "folder")], "folder"),
+    ]
+    for extra, named in cases:
+        args = ["partition", *files.partition_args(), "--jobs", "1", "--lang", lang, *extra]
+        output = _run(args, exit_code=2)
+        assert output.startswith("错误：" if lang == "zh" else "error: "), output
+        assert ("文件夹" if lang == "zh" else "folder") in output and named in output
+        assert_one_language(output, lang, _readable_text(*files.sources().values()))
+        assert "520602" not in output  # refused before work: no community's progress line
+    assert not (tmp_path / "grids.geojson").exists()
+    assert (tmp_path / "taken").read_text(encoding="utf-8") == "not a folder"

@@ -52,6 +52,8 @@ _READ: dict[str, dict[str, Any]] = {
     "file_not_found": {"path": "/tmp/a/b.csv"},
     "old_xls": {"file": "b.xls"},
     "cannot_write": {"file": "b.kml"},
+    "output_is_folder": {"file": "楼栋"},
+    "output_under_file": {"file": "人口/b.csv", "parent": "人口"},
     "unreadable": {"file": "b.gpkg", "layer": "楼栋", "detail": "not a GeoPackage"},
     "table_unreadable": {"file": "b.csv", "detail": "Error tokenizing data"},
     "workbook_unreadable": {"file": "b.xlsx", "detail": "File is not a zip file"},
