@@ -194,6 +194,8 @@ def read_layer(
         mapping = {**(mapping or {}), **fields}
     notes: list[ReadNote] = []
     raw, used_encoding = _read_raw(path, layer, ent, mapping, encoding, notes)
+    if len(raw) == 0:  # 0 features: say so, not "columns missing" or "no CRS to choose"
+        raise read_error("no_records", file=path.name, layer=layer)
     if ent.geometry is not None:
         raw = _ensure_geometry(raw, path, crs, notes)
     needed = ent.required if required is None else tuple(required)
@@ -263,6 +265,8 @@ def _read_raw(
             return gpd.read_parquet(path), None
         except ValueError:  # plain Parquet without geo metadata: a table
             return pd.read_parquet(path), None
+    if suffix == ".shp":
+        _check_shapefile_parts(path)
     layer = layer_for(path, ent, layer, notes)
     reader, used = None, None
     if suffix in (".shp", ".zip", ".dbf"):
@@ -284,8 +288,19 @@ def _read_raw(
             notes.append(ReadNote.of("encoding_not_declared", path.name, encoding=actual,
                                      declared=used or "UTF-8"))  # fmt: skip
         return _read_cut_shapefile(path, layer, actual, notes), actual
+    except pyogrio.errors.CRSError as exc:  # a .prj GDAL cannot understand
+        raise read_error("prj_unknown", file=path.name, detail=str(exc)) from exc
     except Exception as exc:  # pyogrio raises several DataSource/driver errors
         raise read_error("unreadable", file=path.name, layer=layer, detail=str(exc)) from exc
+
+
+def _check_shapefile_parts(path: Path) -> None:
+    """A ``.shp`` whose ``.shx`` or ``.dbf`` was not copied along: name the missing part
+    (GDAL says only "unable to open", or reads the shapes without any attributes)."""
+    names = {p.name.lower() for p in path.parent.iterdir()} if path.parent.is_dir() else set()
+    for part in (".shx", ".dbf"):
+        if (path.stem + part).lower() not in names:
+            raise read_error("shapefile_part_missing", file=path.name, part=part)
 
 
 def _read_cut_shapefile(

@@ -81,6 +81,13 @@ def _unreadable(file: str, detail: str, layer: str | None = None) -> Words:
             "检查，另存为 .gpkg、.shp 或 .geojson 后重试。")  # fmt: skip
 
 
+def _no_records(file: str, layer: str | None = None) -> Words:
+    return (f"{file}{_layer(layer, 'en')} has no records; check that it is the right file "
+            "(or layer) and that it was saved with its data.",
+            f"{file}{_layer(layer, 'zh')} 中没有任何记录；请检查是否给错了文件（或图层），"
+            "或文件保存时丢失了数据。")  # fmt: skip
+
+
 def _no_layer(file: str, layer: str, layers: Sequence[str]) -> Words:
     return (f"{file} has no layer {layer!r}; its layers are {list(layers)}.",
             f"{file} 中没有图层“{layer}”；该文件的图层有 {quoted(layers)}，请用 --layer "
@@ -262,6 +269,17 @@ READ_ERRORS = ErrorTexts({
         "Cannot read workbook {file}: {detail}",
         "无法读取工作簿 {file}：文件已损坏或不是 .xlsx 格式；请用 Excel 或 WPS 打开后另存为"
         " .xlsx 再试。")),
+    "no_records": (InputError, _no_records),
+    "shapefile_part_missing": (InputError, (
+        "{file} lacks its {part} file: a Shapefile is several files of the same name (.shp "
+        ".shx .dbf .prj …); copy all of them into the same folder.",
+        "{file} 缺少同名的 {part} 文件；请把与它同名、后缀不同的全部文件一起复制到同一文件夹中。")),
+    "prj_unknown": (CRSError, (
+        "{file}: the coordinate system in its .prj file is not understood ({detail}); "
+        "replace the .prj from the map software, or move it away and give the CRS with "
+        "--crs (crs=), e.g. EPSG:4545.",
+        "{file}：无法识别 .prj 文件中的坐标系；请从地图软件重新导出 .prj，或把它移走并用 "
+        "--crs 给出坐标系，例如 EPSG:4545（CGCS2000 三度带高斯-克吕格投影，中央经线东经 108°）。")),
     "no_layer": (InputError, _no_layer),
     "layers_ambiguous": (InputError, _layers_ambiguous),
     "no_sheet": (InputError, _no_sheet),

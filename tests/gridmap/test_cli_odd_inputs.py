@@ -1,0 +1,121 @@
+"""``gridmap partition`` / ``gridmap import`` on odd files an office may hand over: a layer with
+no records, a Shapefile missing its ``.shx`` or ``.dbf``, a ``.prj`` GDAL cannot understand.
+
+Each must be refused with an error in the language asked for that names the file and the
+problem (not "columns missing", "corrupt" or a message without the file), and leave no output.
+"""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+from tests import office_files
+
+runner = CliRunner()
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Column names longer:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Normalized/laundered:RuntimeWarning"),
+]
+
+
+def _run(tmp_path, communities, buildings, lang: str):
+    out = tmp_path / "out" / "grids.geojson"
+    args = ["partition", "--communities", str(communities), "--buildings", str(buildings),
+            "--out", str(out), "--jobs", "1", "--lang", lang]  # fmt: skip
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    assert not out.exists() and not out.parent.exists()
+    return res.output
+
+
+@pytest.fixture
+def sample(tmp_path):
+    layers = office_files.sample_layers()
+    folder = tmp_path / "输入 文件"
+    folder.mkdir()
+    communities = folder / "社区.geojson"
+    layers["communities"].to_file(communities)
+    return folder, communities, layers
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".shp"])
+@pytest.mark.parametrize(("lang", "words"), [("zh", "中没有任何记录"), ("en", "has no records")])
+def test_a_layer_without_records_is_named_as_empty(sample, tmp_path, suffix, lang, words):
+    folder, communities, layers = sample
+    empty = folder / f"buildings{suffix}"
+    layers["buildings"].iloc[:0].to_file(empty)  # a .shp keeps its fields, a .geojson loses them
+    output = _run(tmp_path, communities, empty, lang)
+    assert f"{empty.name}" in output and words in output
+    # empty communities: said with the file's name (was "no geometry to choose a CRS")
+    empty_c = folder / f"communities{suffix}"
+    layers["communities"].iloc[:0].to_file(empty_c)
+    output = _run(tmp_path, empty_c, folder / f"buildings{suffix}", lang)
+    assert empty_c.name in output and words in output
+
+
+@pytest.mark.parametrize("part", [".shx", ".dbf"])
+@pytest.mark.parametrize(("lang", "words"), [("zh", "缺少同名的"), ("en", "lacks its")])
+def test_a_shapefile_missing_a_part_names_the_part(sample, tmp_path, part, lang, words):
+    folder, communities, layers = sample
+    shp = folder / "楼栋.shp"
+    layers["buildings"].to_file(shp)
+    shp.with_suffix(part).unlink()
+    output = _run(tmp_path, communities, shp, lang)
+    assert f"{shp.name} {words}" in output and part in output
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh", "无法识别 .prj"), ("en", "not understood")])
+def test_a_prj_that_is_not_understood_is_named(sample, tmp_path, lang, words):
+    folder, communities, layers = sample
+    shp = folder / "楼栋.shp"
+    layers["buildings"].to_file(shp)
+    shp.with_suffix(".prj").write_text('PROJCS["nonsense",GEOGCS["x"]]', encoding="ascii")
+    output = _run(tmp_path, communities, shp, lang)
+    assert shp.name in output and words in output and "--crs" in output
+    shp.with_suffix(".prj").unlink()  # what the error says to do then works
+    out = tmp_path / "ok.geojson"
+    res = runner.invoke(
+        app,
+        [
+            "partition",
+            "--communities",
+            str(communities),
+            "--buildings",
+            str(shp),
+            "--crs",
+            "EPSG:4490",
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert out.exists()
+
+
+def test_import_refuses_an_empty_layer_and_writes_no_store(sample, tmp_path):
+    folder, communities, layers = sample
+    empty = folder / "buildings.gpkg"
+    layers["buildings"].iloc[:0].to_file(empty)
+    store = tmp_path / "store.sqlite"
+    res = runner.invoke(
+        app,
+        [
+            "import",
+            "--db",
+            f"sqlite:///{store}",
+            "--communities",
+            str(communities),
+            "--buildings",
+            str(empty),
+            "--lang",
+            "en",
+        ],
+    )
+    assert res.exit_code != 0
+    assert "Traceback" not in res.output
+    assert "buildings.gpkg has no records" in res.output
