@@ -64,7 +64,7 @@ from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefi
 from gridmap.io.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
 from gridmap.io.notes import ENCODING_CODES, ENTITY_WORDS, ReadNote, ReadWarning
 from gridmap.io.readerrors import ColumnProblem, read_error
-from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet
+from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet, sheet_names
 from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
 from gridmap.spreadsheet import safe_frame
 
@@ -99,6 +99,8 @@ LAYER_NAMES: dict[str, tuple[str, ...]] = {
     "street": ("streets", "street", "roads", "道路", "道路中心线", "路网"),
     "building": ("buildings", "building", "楼栋", "建筑", "建筑物", "房屋"),
     "household": ("households", "household", "住户"),
+    "person": ("persons", "person", "人员", "人口", "花名册", "人口花名册", "人员花名册"),
+    "staff": ("staff", "网格员", "网格员名单"),
     "grid": ("grids", "grids_existing", "grid", "网格"),
 }
 """Layer names that say which entity a layer of a multi-layer file holds."""
@@ -259,6 +261,8 @@ def _read_raw(
         raise read_error("old_xls", file=path.name)
     if suffix in _TABLE_SUFFIXES:
         find_header = partial(_find_header_row, ent=ent, mapping=mapping)
+        if layer is None and suffix in (".xlsx", ".xlsm"):
+            layer = _sheet_for(path, ent, notes)
         return _read_table(path, layer, find_header, encoding, notes)
     if suffix in (".parquet", ".geoparquet"):
         try:
@@ -292,6 +296,20 @@ def _read_raw(
         raise read_error("prj_unknown", file=path.name, detail=str(exc)) from exc
     except Exception as exc:  # pyogrio raises several DataSource/driver errors
         raise read_error("unreadable", file=path.name, layer=layer, detail=str(exc)) from exc
+
+
+def _sheet_for(path: Path, ent: Entity, notes: list[ReadNote]) -> str | None:
+    """The sheet of a workbook named like the entity (a first sheet of notes, 说明 or 封面,
+    is common); ``None`` (the first sheet) when no single sheet is so named."""
+    names = sheet_names(path)
+    if len(names) <= 1:
+        return None
+    wanted = {normalise_header(n) for n in LAYER_NAMES.get(ent.name, ())}
+    found = [n for n in names if normalise_header(n) in wanted]
+    if len(found) != 1 or found[0] == names[0]:
+        return None
+    notes.append(ReadNote.of("layer_chosen", path.name, entity=ent.name, layer=found[0]))
+    return found[0]
 
 
 def _check_shapefile_parts(path: Path) -> None:
@@ -390,7 +408,7 @@ def _read_table(
             if used != "UTF-8":
                 code = "encoding_given" if encoding else "encoding_not_utf8"
                 notes.append(ReadNote.of(code, path.name, encoding=used))
-            sep = "\t" if path.suffix.lower() == ".tsv" else ","
+            sep = "\t" if path.suffix.lower() == ".tsv" else _separator(text)
             rows = list(
                 itertools.islice(csv.reader(StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS)
             )
@@ -406,6 +424,15 @@ def _read_table(
 
 _ARROW_MIN_CHARS = 1 << 20
 """A CSV text at least this long is parsed by pyarrow's reader (several times less CPU)."""
+
+
+def _separator(text: str) -> str:
+    """``,`` unless the top lines hold no comma but ``;`` or tabs (Excel in some locales, and
+    exports from other software, save "CSV" so)."""
+    top = "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])
+    if "," in top:
+        return ","
+    return max((";", "\t"), key=top.count) if (";" in top or "\t" in top) else ","
 
 
 def _read_csv_text(text: str, sep: str, skip: int) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import pandas as pd
 from gridmap.io.notes import ReadNote
 from gridmap.io.readerrors import read_error
 
-__all__ = ["HEADER_SEARCH_ROWS", "read_sheet"]
+__all__ = ["HEADER_SEARCH_ROWS", "read_sheet", "sheet_names"]
 
 HEADER_SEARCH_ROWS = 10
 """Rows searched for the header (a title line such as ``XX社区人口花名册`` may come first)."""
@@ -72,6 +72,15 @@ def read_sheet(
     if missing:
         _note_formulas(path, columns, missing, notes)
     return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The workbook's sheet names, in order."""
+    book = _open(path, data_only=True)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
 
 
 def _open(path: Path, *, data_only: bool) -> openpyxl.Workbook:

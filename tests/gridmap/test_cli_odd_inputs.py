@@ -7,6 +7,8 @@ problem (not "columns missing", "corrupt" or a message without the file), and le
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -119,3 +121,63 @@ def test_import_refuses_an_empty_layer_and_writes_no_store(sample, tmp_path):
     assert res.exit_code != 0
     assert "Traceback" not in res.output
     assert "buildings.gpkg has no records" in res.output
+
+
+def test_a_semicolon_csv_partitions_like_a_comma_csv(tmp_path):
+    files = office_files.buildings_lonlat_csv(tmp_path / "in")
+    text = files.buildings.read_text(encoding="utf-8-sig")
+    semi = files.buildings.with_name("楼栋 分号.csv")
+    semi.write_text(text.replace(",", ";"), encoding="utf-8-sig")  # Excel in some locales
+    grids = {}
+    for name, buildings in (("comma", files.buildings), ("semi", semi)):
+        out = tmp_path / f"{name}.geojson"
+        res = runner.invoke(
+            app,
+            [
+                "partition",
+                "--communities",
+                str(files.communities),
+                "--buildings",
+                str(buildings),
+                "--out",
+                str(out),
+                "--jobs",
+                "1",
+            ],
+        )
+        assert res.exit_code == 0, res.output
+        grids[name] = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert len(grids["comma"]) >= 10
+    assert grids["semi"] == grids["comma"]
+
+
+def _roster_workbook(path, table) -> None:
+    """A roster as offices keep it: a first sheet of notes, then the roster under a title row."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    notes = book.worksheets[0]
+    notes.title = "说明"
+    notes["A1"] = "本表说明：请勿修改"
+    sheet = book.create_sheet("人口花名册")
+    sheet["A1"] = "碧江区某社区人口花名册"
+    sheet.merge_cells("A1:E1")
+    sheet.append(list(table.columns))
+    for row in table.itertuples(index=False):
+        sheet.append(list(row))
+    book.save(path)
+
+
+def test_a_roster_on_a_sheet_named_like_it_is_found_after_a_notes_sheet(tmp_path):
+    import pandas as pd
+
+    from gridmap import read_layer
+
+    roster = office_files.persons_roster(tmp_path, rows=50)
+    table = pd.read_csv(roster, dtype=str, encoding="gbk")
+    book = tmp_path / "花名册.xlsx"
+    _roster_workbook(book, table)
+    persons = read_layer(book, "person")
+    assert persons["household_id"].tolist() == table["户号"].tolist()
+    notes = [n.message("en") for n in persons.attrs["notes"]]
+    assert "花名册.xlsx: persons read from layer '人口花名册'" in notes
