@@ -257,6 +257,9 @@ READ_ERRORS = ErrorTexts({
     "output_under_file": (InputError, (
         "Cannot write {file}: {parent} is a file, not a folder.",
         "无法写入 {file}：{parent} 是文件，不是文件夹。")),
+    "output_suffix": (InputError, (
+        "Cannot write {file}: give a name ending in {suffixes}, the format it is written in.",
+        "无法写入 {file}：文件名须以 {suffixes} 结尾（文件按此格式写出）。")),
     "cannot_write": (InputError, (
         "Cannot write {file}: use one of .geojson .gpkg .shp .parquet .csv .xlsx.",
         "无法写入 {file}：请用以下后缀之一：.geojson .gpkg .shp .parquet .csv .xlsx。")),

@@ -188,14 +188,21 @@ class ReportOptions:
     problems_out: Path | None = option(PROBLEMS)
     verbose: bool = option(VERBOSE)
 
-    def check(self, *outputs: Path | None) -> None:
-        """Refuse an unknown ``--lang``, and ``outputs`` (with ``--problems``) that cannot be
-        written, before any work: nothing is planned to be lost at the end."""
-        from service.commands.planfiles import check_lang, check_outputs, exit_on_error
+    def check(self, out: Path, assignments: Path | None) -> None:
+        """Refuse an unknown ``--lang``, and outputs (grids ``out``, ``assignments``,
+        ``--problems``) that cannot be written or are not named ``.geojson`` / ``.csv``, before
+        any work: nothing is planned to be lost at the end."""
+        from service.commands.planfiles import (
+            check_lang,
+            check_output_suffixes,
+            check_outputs,
+            exit_on_error,
+        )
 
         check_lang(self.lang)
         with exit_on_error():
-            check_outputs(*outputs, self.problems_out)
+            check_outputs(out, assignments, self.problems_out)
+            check_output_suffixes(out, assignments, self.problems_out)
 
     def plan(self, result: PlanResult, columns: Sequence[str], *, out: Path,
              assignments_out: Path | None,

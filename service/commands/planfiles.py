@@ -111,6 +111,22 @@ def check_outputs(*paths: Path | None) -> None:
             raise read_error("output_under_file", file=str(path), parent=str(parent))
 
 
+_OUTPUT_SUFFIXES = {"GeoJSON": (".geojson", ".json"), "CSV": (".csv",)}
+
+
+def check_output_suffixes(grids: Path | None, *tables: Path | None) -> None:
+    """Refuse a grids file not named ``.geojson``/``.json``, or a table (assignments,
+    problems) not named ``.csv`` (READ_ERRORS ``output_suffix``): ``--out 网格.csv`` would
+    otherwise hold GeoJSON text that Excel shows as garbage."""
+    from gridmap.io.readerrors import read_error
+
+    given = [("GeoJSON", grids)] + [("CSV", t) for t in tables]
+    for kind, path in given:
+        suffixes = _OUTPUT_SUFFIXES[kind]
+        if path is not None and path.suffix.lower() not in suffixes:
+            raise read_error("output_suffix", file=str(path), suffixes=suffixes[0])
+
+
 def check_lang(lang: str) -> None:
     """Exit with status 2 unless ``lang`` is one of :data:`LANGS`; else print in ``lang`` from
     now on (notes, progress and summaries of the functions below)."""

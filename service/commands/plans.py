@@ -110,6 +110,16 @@ def _unique_problems(problems: Sequence[Problem]) -> list[Problem]:
     return out_
 
 
+def _check_problems_out(problems_out: Path | None) -> None:
+    """Refuse a ``--problems`` file that cannot be written, or is not ``.csv``, before any
+    plan is made or saved (exit 2, in ``--lang``)."""
+    from service.commands.planfiles import check_output_suffixes, check_outputs, exit_on_error
+
+    with exit_on_error():
+        check_outputs(problems_out)
+        check_output_suffixes(None, problems_out)
+
+
 def _show_problems(
     problems: Sequence[Problem], lang: str, verbose: bool, problems_out: Path | None
 ) -> None:
@@ -227,6 +237,7 @@ def partition_plans(
     from service.storage.errors import store_error
 
     check_lang(lang)
+    _check_problems_out(problems_out)
     _check_bounds(min_households, max_households)
     with _store(db) as store:
         codes = _codes(store, community)
@@ -285,6 +296,7 @@ def redistrict_plans(
     from service.storage.errors import store_error
 
     check_lang(lang)
+    _check_problems_out(problems_out)
     if min_households is not None or max_households is not None:
         _check_bounds(min_households or 0, max_households or 10**9)
     with _store(db) as store:
@@ -397,6 +409,7 @@ def show_plan(
     verbose: bool = VERBOSE,
 ) -> None:
     """A plan's grids with their households (in the plan and now) and status, and its problems."""
+    _check_problems_out(problems_out)
     with _store(db, lang) as store:
         plan = store.load_plan(plan_id)
         status = store.grid_status(plan_id)
@@ -548,9 +561,16 @@ def export_plan(
     from gridmap.crs import projected_crs_for
     from gridmap.geometry.metrics import polsby_popper
     from gridmap.plans.partition import GRID_COLUMNS
-    from service.commands.planfiles import console, write_plan
+    from service.commands.planfiles import (
+        check_output_suffixes,
+        check_outputs,
+        console,
+        write_plan,
+    )
 
     with _store(db, lang) as store:
+        check_outputs(to, assignments)  # before any work: no grids file left half the output
+        check_output_suffixes(to, assignments)
         plan = store.load_plan(plan_id)
     grids = plan.grids.copy()
     bounds = household_bounds(*_bounds(plan))

@@ -181,3 +181,80 @@ def test_a_roster_on_a_sheet_named_like_it_is_found_after_a_notes_sheet(tmp_path
     assert persons["household_id"].tolist() == table["户号"].tolist()
     notes = [n.message("en") for n in persons.attrs["notes"]]
     assert "花名册.xlsx: persons read from layer '人口花名册'" in notes
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("zh", "文件名须以 .geojson 结尾"), ("en", "give a name ending in .geojson,")],
+)
+def test_partition_refuses_grids_named_csv_and_writes_nothing(sample, tmp_path, lang, words):
+    folder, communities, layers = sample
+    buildings = folder / "楼栋.geojson"
+    layers["buildings"].to_file(buildings)
+    out = tmp_path / "out" / "网格.csv"  # GeoJSON text in a .csv: garbage in Excel
+    res = runner.invoke(
+        app,
+        [
+            "partition",
+            "--communities",
+            str(communities),
+            "--buildings",
+            str(buildings),
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+            "--lang",
+            lang,
+        ],
+    )
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert words in res.output and not out.parent.exists()
+
+
+def test_plan_commands_refuse_bad_outputs_before_any_work(tmp_path):
+    files = office_files.gbk_shapefiles(tmp_path / "in")
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    res = runner.invoke(
+        app,
+        [
+            "import",
+            "--db",
+            db,
+            "--communities",
+            str(files.communities),
+            "--buildings",
+            str(files.buildings),
+            "--compounds",
+            str(files.compounds),
+            "--streets",
+            str(files.streets),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    folder, a_file = tmp_path / "dir", tmp_path / "f"
+    folder.mkdir()
+    a_file.write_text("x", encoding="utf-8")
+    res = runner.invoke(app, ["plan", "partition", "--db", db, "--jobs", "1",
+                              "--problems", str(folder), "--lang", "en"])  # fmt: skip
+    assert res.exit_code == 2 and "is a folder" in res.output
+    res = runner.invoke(app, ["plan", "list", "--db", db, "--lang", "en"])
+    assert res.exit_code == 0 and "draft" not in res.output  # no plan saved by the refused run
+    res = runner.invoke(app, ["plan", "partition", "--db", db, "--jobs", "1"])
+    assert res.exit_code == 0, res.output
+    assert "draft" in runner.invoke(app, ["plan", "list", "--db", db, "--lang", "en"]).output
+    ok = tmp_path / "e.geojson"
+    for args, words in [
+        (["--out", str(folder)], "is a folder"),
+        (["--out", str(a_file / "g.geojson")], "is a file, not a folder"),
+        (["--out", str(ok), "--assignments", str(a_file / "a.csv")], "is a file, not a folder"),
+        (["--out", str(tmp_path / "e.csv")], "ending in .geojson"),
+        (["--out", str(ok), "--assignments", str(tmp_path / "a.xlsx")], "ending in .csv"),
+    ]:
+        res = runner.invoke(app, ["plan", "export", "--db", db, "1", *args, "--lang", "en"])
+        assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+        assert words in res.output
+        assert not ok.exists()  # no grids file left by a run refused for its assignments
+    res = runner.invoke(app, ["plan", "export", "--db", db, "1", "--out", str(ok)])
+    assert res.exit_code == 0, res.output
+    assert ok.exists()

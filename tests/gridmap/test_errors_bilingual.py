@@ -59,6 +59,7 @@ _READ: dict[str, dict[str, Any]] = {
     "workbook_unreadable": {"file": "b.xlsx", "detail": "File is not a zip file"},
     "no_layer": {"file": "b.gpkg", "layer": "楼", "layers": ["楼栋", "道路"]},
     "no_records": {"file": "b.gpkg", "layer": "楼栋"},
+    "output_suffix": {"file": "grids.csv", "suffixes": ".geojson"},
     "shapefile_part_missing": {"file": "楼栋.shp", "part": ".dbf"},
     "prj_unknown": {"file": "楼栋.shp", "detail": "missing CONVERSION node"},
     "layers_ambiguous": {"file": "b.gpkg", "entity": "building", "layers": ["兴趣点", "房"]},
