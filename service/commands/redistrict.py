@@ -36,6 +36,13 @@ def _read_assignments(path: Path) -> pd.DataFrame:
     missing = [c for c in ("building_id", "grid_code") if c not in frame.columns]
     if missing:
         raise plan_error("assignments_lack_columns", file=str(path), missing=missing)
+    repeated = frame.index[frame["building_id"].duplicated(keep=False)]
+    if len(repeated):  # a building in two rows (two grids): say which, not a pandas traceback
+        rows = pd.Series(repeated + 1, index=frame.loc[repeated, "building_id"].to_numpy())
+        by_id = rows.groupby(level=0, sort=False).apply(list)
+        repeats = [(str(i), r) for i, r in by_id.items()]
+        raise read_error("duplicate_ids", file=str(path), entity="building",
+                         column="building_id", repeats=repeats[:10], n=len(repeats))  # fmt: skip
     return frame
 
 

@@ -258,3 +258,31 @@ def test_plan_commands_refuse_bad_outputs_before_any_work(tmp_path):
     res = runner.invoke(app, ["plan", "export", "--db", db, "1", "--out", str(ok)])
     assert res.exit_code == 0, res.output
     assert ok.exists()
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("zh", "3 个楼栋编号重复"), ("en", "3 building_id value(s) occur more than once")],
+)
+def test_redistrict_names_buildings_repeated_in_the_assignments(sample, tmp_path, lang, words):
+    import pandas as pd
+
+    folder, communities, layers = sample
+    buildings = folder / "楼栋.geojson"
+    layers["buildings"].to_file(buildings)
+    grids, table = tmp_path / "g.geojson", tmp_path / "a.csv"
+    res = runner.invoke(app, ["partition", "--communities", str(communities), "--buildings",
+                              str(buildings), "--out", str(grids), "--assignments", str(table),
+                              "--jobs", "1"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = pd.read_csv(table, dtype=str)
+    doubled = tmp_path / "对应表 重复.csv"
+    pd.concat([rows, rows.iloc[:3]]).to_csv(doubled, index=False)  # pasted twice by hand
+    out = tmp_path / "new" / "g.geojson"
+    res = runner.invoke(app, ["redistrict", "--plan", str(grids), "--assignments", str(doubled),
+                              "--buildings", str(buildings), "--out", str(out), "--jobs", "1",
+                              "--lang", lang])  # fmt: skip
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    first = rows["building_id"].iloc[0]
+    assert words in res.output and first in res.output and f"{len(rows) + 1}" in res.output
+    assert not out.parent.exists()
