@@ -83,6 +83,18 @@ _FILE: _FileOption = {"exists": False, "dir_okay": True, "readable": False}
 ``file_not_found``), not by the option parser in English."""
 
 
+def _check_report_dir(report_dir: Path) -> None:
+    """Refuse a ``--report-dir`` that is, or lies under, a file before importing (else the
+    records are committed and the report fails with a traceback)."""
+    from gridmap.io.readerrors import read_error
+    from service.commands.planfiles import exit_on_error
+
+    blocker = next((p for p in (report_dir, *report_dir.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        with exit_on_error():
+            raise read_error("output_under_file", file=str(report_dir), parent=str(blocker))
+
+
 def import_command(
     db: str | None = DB,
     communities: Path | None = typer.Option(None, help="Communities (社区) file.", **_FILE),
@@ -143,6 +155,7 @@ def import_command(
     if (replace or deletions is not None) and not update:
         _refuse(console, lang, "--replace and --deletions remove records: add --update",
                 "--replace 和 --deletions 会删除记录：请加上 --update")  # fmt: skip
+    _check_report_dir(report_dir)
     with warnings.catch_warnings(), Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True, disable=not console.is_terminal,

@@ -286,3 +286,37 @@ def test_redistrict_names_buildings_repeated_in_the_assignments(sample, tmp_path
     first = rows["building_id"].iloc[0]
     assert words in res.output and first in res.output and f"{len(rows) + 1}" in res.output
     assert not out.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("zh", "是文件，不是文件夹"), ("en", "is a file, not a folder")]
+)
+def test_import_refuses_a_report_dir_under_a_file_before_writing(sample, tmp_path, lang, words):
+    import sqlalchemy
+
+    folder, communities, layers = sample
+    layers["compounds"].to_file(folder / "小区.geojson")
+    layers["buildings"].to_file(folder / "楼栋.geojson")
+    a_file = tmp_path / "报告"
+    a_file.write_text("x", encoding="utf-8")
+    store = tmp_path / "store.sqlite"
+    args = [
+        "import",
+        "--db",
+        f"sqlite:///{store}",
+        "--communities",
+        str(communities),
+        "--compounds",
+        str(folder / "小区.geojson"),
+        "--buildings",
+        str(folder / "楼栋.geojson"),
+    ]
+    res = runner.invoke(app, [*args, "--report-dir", str(a_file / "rep"), "--lang", lang])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert words in res.output and not store.exists()  # nothing imported, then a traceback
+    res = runner.invoke(app, [*args, "--report-dir", str(tmp_path / "新 报告")])
+    assert res.exit_code == 0, res.output
+    with sqlalchemy.create_engine(f"sqlite:///{store}").connect() as conn:
+        count = conn.execute(sqlalchemy.text("select count(*) from building")).scalar()
+    assert count == len(layers["buildings"])
+    assert len(list((tmp_path / "新 报告").glob("import-report-*.csv"))) == 1
