@@ -197,7 +197,7 @@ def read_layer(
     notes: list[ReadNote] = []
     raw, used_encoding = _read_raw(path, layer, ent, mapping, encoding, notes)
     if len(raw) == 0:  # 0 features: say so, not "columns missing" or "no CRS to choose"
-        raise read_error("no_records", file=path.name, layer=layer)
+        raise read_error("no_records", file=path.name, layer=layer or raw.attrs.get("sheet"))
     if ent.geometry is not None:
         raw = _ensure_geometry(raw, path, crs, notes)
     needed = ent.required if required is None else tuple(required)
@@ -263,7 +263,9 @@ def _read_raw(
         find_header = partial(_find_header_row, ent=ent, mapping=mapping)
         if layer is None and suffix in (".xlsx", ".xlsm"):
             layer = _sheet_for(path, ent, notes)
-        return _read_table(path, layer, find_header, encoding, notes)
+        table, used = _read_table(path, layer, find_header, encoding, notes)
+        table.attrs["sheet"] = layer
+        return table, used
     if suffix in (".parquet", ".geoparquet"):
         try:
             return gpd.read_parquet(path), None
@@ -300,14 +302,14 @@ def _read_raw(
 
 def _sheet_for(path: Path, ent: Entity, notes: list[ReadNote]) -> str | None:
     """The sheet of a workbook named like the entity (a first sheet of notes, 说明 or 封面,
-    is common); ``None`` (the first sheet) when no single sheet is so named."""
+    is common); the first sheet when no single sheet is so named; ``None`` for one sheet."""
     names = sheet_names(path)
     if len(names) <= 1:
         return None
     wanted = {normalise_header(n) for n in LAYER_NAMES.get(ent.name, ())}
     found = [n for n in names if normalise_header(n) in wanted]
     if len(found) != 1 or found[0] == names[0]:
-        return None
+        return names[0]  # the first sheet, named: an error about it says which sheet was read
     notes.append(ReadNote.of("layer_chosen", path.name, entity=ent.name, layer=found[0]))
     return found[0]
 

@@ -84,7 +84,7 @@ def _unreadable(file: str, detail: str, layer: str | None = None) -> Words:
 def _no_records(file: str, layer: str | None = None) -> Words:
     return (f"{file}{_layer(layer, 'en')} has no records; check that it is the right file "
             "(or layer) and that it was saved with its data.",
-            f"{file}{_layer(layer, 'zh')} 中没有任何记录；请检查是否给错了文件（或图层），"
+            f"{file}{_layer(layer, 'zh') or ' '}中没有任何记录；请检查是否给错了文件（或图层），"
             "或文件保存时丢失了数据。")  # fmt: skip
 
 

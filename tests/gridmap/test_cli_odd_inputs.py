@@ -12,6 +12,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from gridmap.errors import InputError
 from service.cli import app
 from tests import office_files
 
@@ -151,7 +152,7 @@ def test_a_semicolon_csv_partitions_like_a_comma_csv(tmp_path):
     assert grids["semi"] == grids["comma"]
 
 
-def _roster_workbook(path, table) -> None:
+def _roster_workbook(path, table, sheet: str = "人口花名册") -> None:
     """A roster as offices keep it: a first sheet of notes, then the roster under a title row."""
     from openpyxl import Workbook
 
@@ -159,12 +160,12 @@ def _roster_workbook(path, table) -> None:
     notes = book.worksheets[0]
     notes.title = "说明"
     notes["A1"] = "本表说明：请勿修改"
-    sheet = book.create_sheet("人口花名册")
-    sheet["A1"] = "碧江区某社区人口花名册"
-    sheet.merge_cells("A1:E1")
-    sheet.append(list(table.columns))
+    roster = book.create_sheet(sheet)
+    roster["A1"] = "碧江区某社区人口花名册"
+    roster.merge_cells("A1:E1")
+    roster.append(list(table.columns))
     for row in table.itertuples(index=False):
-        sheet.append(list(row))
+        roster.append(list(row))
     book.save(path)
 
 
@@ -181,6 +182,11 @@ def test_a_roster_on_a_sheet_named_like_it_is_found_after_a_notes_sheet(tmp_path
     assert persons["household_id"].tolist() == table["户号"].tolist()
     notes = [n.message("en") for n in persons.attrs["notes"]]
     assert "花名册.xlsx: persons read from layer '人口花名册'" in notes
+    other = tmp_path / "其他.xlsx"  # the roster's sheet not named like it: the error names 说明
+    _roster_workbook(other, table, sheet="Sheet2")
+    with pytest.raises(InputError) as error:
+        read_layer(other, "person")
+    assert error.value.message_zh.startswith("其他.xlsx（图层“说明”）中没有任何记录")
 
 
 @pytest.mark.parametrize(
