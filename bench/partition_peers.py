@@ -315,6 +315,22 @@ def _peak_memory(stop: threading.Event, out: list[float]) -> None:
         stop.wait(0.02)
 
 
+def _plan_quality(result, bld) -> dict:
+    """Grids, share in bounds (a lone tower over the maximum counts as in), mean
+    Polsby-Popper, compounds of at most HI households split, and all such compounds."""
+    g = result.grids
+    lone = (g["households"] > HI) & (g["buildings"] == 1)
+    grid_of = dict(zip(result.assignments.building_id, result.assignments.grid_code, strict=True))
+    split, small = _compounds_split(bld, [grid_of.get(b) for b in bld["building_id"]])
+    return {
+        "grids": len(g),
+        "in_bounds": round(float((g["households"].between(LO, HI) | lone).mean()), 4),
+        "polsby_popper": round(float(polsby_popper(np.asarray(g.geometry.values)).mean()), 4),
+        "compounds_split": split,
+        "compounds_le_500": small,
+    }
+
+
 def _compounds_split(bld, building_grid) -> tuple[int, int]:
     """Compounds of at most HI households in more than one grid, and all such compounds."""
     frame = pd.DataFrame(
@@ -346,14 +362,9 @@ def district_one(scale: float, jobs: int, seed: int, peers: bool = True) -> dict
     out["gridmap_cpu_s"] = round(_cpu() - cpu0 - peak[2], 1)
     out["peak_rss_mb"], out["peak_pss_mb"] = round(peak[0]), round(peak[1])
     out["before_partition_mb"] = round(base)
-    g = r.grids
-    lone = (g["households"] > HI) & (g["buildings"] == 1)
-    out["grids"] = len(g)
-    out["in_bounds"] = round(float((g["households"].between(LO, HI) | lone).mean()), 4)
-    out["polsby_popper"] = round(float(polsby_popper(np.asarray(g.geometry.values)).mean()), 4)
-    grid_of = dict(zip(r.assignments.building_id, r.assignments.grid_code, strict=True))
-    split, small = _compounds_split(bld, [grid_of.get(b) for b in bld["building_id"]])
-    out["gridmap_compounds_split"], out["compounds_le_500"] = split, small
+    quality = _plan_quality(r, bld)
+    out["gridmap_compounds_split"] = quality.pop("compounds_split")
+    out |= quality
     if not peers:
         return out
     out.update(_gerrychain_district(comm, bld, seed))
@@ -445,14 +456,10 @@ def district_profile(scale: float, seed: int, cprofile: Path | None) -> dict:
     out["writing and the rest"] = round(
         total - spent["tessellation"] - spent["cell graph"] - spent["search"], 2
     )
-    g = r.grids
-    lone = (g["households"] > HI) & (g["buildings"] == 1)
-    out["grids"] = len(g)
-    out["in_bounds"] = round(float((g["households"].between(LO, HI) | lone).mean()), 4)
-    out["polsby_popper"] = round(float(polsby_popper(np.asarray(g.geometry.values)).mean()), 4)
+    quality = _plan_quality(r, d.buildings)
+    del quality["compounds_le_500"]
+    out |= quality
     grid_of = dict(zip(r.assignments.building_id, r.assignments.grid_code, strict=True))
-    b = d.buildings
-    out["compounds_split"] = _compounds_split(b, [grid_of.get(x) for x in b["building_id"]])[0]
     text = "\n".join(f"{k},{grid_of[k]}" for k in sorted(grid_of))
     out["digest"] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return out
