@@ -44,6 +44,15 @@ def sample(tmp_path):
     return folder, communities, layers
 
 
+@pytest.fixture
+def with_buildings(sample):
+    """``sample`` with its buildings written too: (folder, communities, buildings, layers)."""
+    folder, communities, layers = sample
+    buildings = folder / "楼栋.geojson"
+    layers["buildings"].to_file(buildings)
+    return folder, communities, buildings, layers
+
+
 @pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".shp"])
 @pytest.mark.parametrize(("lang", "words"), [("zh", "中没有任何记录"), ("en", "has no records")])
 def test_a_layer_without_records_is_named_as_empty(sample, tmp_path, suffix, lang, words):
@@ -193,10 +202,10 @@ def test_a_roster_on_a_sheet_named_like_it_is_found_after_a_notes_sheet(tmp_path
     ("lang", "words"),
     [("zh", "文件名须以 .geojson 结尾"), ("en", "give a name ending in .geojson,")],
 )
-def test_partition_refuses_grids_named_csv_and_writes_nothing(sample, tmp_path, lang, words):
-    folder, communities, layers = sample
-    buildings = folder / "楼栋.geojson"
-    layers["buildings"].to_file(buildings)
+def test_partition_refuses_grids_named_csv_and_writes_nothing(
+    with_buildings, tmp_path, lang, words
+):
+    _, communities, buildings, _ = with_buildings
     out = tmp_path / "out" / "网格.csv"  # GeoJSON text in a .csv: garbage in Excel
     res = runner.invoke(
         app,
@@ -270,12 +279,12 @@ def test_plan_commands_refuse_bad_outputs_before_any_work(tmp_path):
     ("lang", "words"),
     [("zh", "3 个楼栋编号重复"), ("en", "3 building_id value(s) occur more than once")],
 )
-def test_redistrict_names_buildings_repeated_in_the_assignments(sample, tmp_path, lang, words):
+def test_redistrict_names_buildings_repeated_in_the_assignments(
+    with_buildings, tmp_path, lang, words
+):
     import pandas as pd
 
-    folder, communities, layers = sample
-    buildings = folder / "楼栋.geojson"
-    layers["buildings"].to_file(buildings)
+    _, communities, buildings, _ = with_buildings
     grids, table = tmp_path / "g.geojson", tmp_path / "a.csv"
     res = runner.invoke(app, ["partition", "--communities", str(communities), "--buildings",
                               str(buildings), "--out", str(grids), "--assignments", str(table),
@@ -297,12 +306,13 @@ def test_redistrict_names_buildings_repeated_in_the_assignments(sample, tmp_path
 @pytest.mark.parametrize(
     ("lang", "words"), [("zh", "是文件，不是文件夹"), ("en", "is a file, not a folder")]
 )
-def test_import_refuses_a_report_dir_under_a_file_before_writing(sample, tmp_path, lang, words):
+def test_import_refuses_a_report_dir_under_a_file_before_writing(
+    with_buildings, tmp_path, lang, words
+):
     import sqlalchemy
 
-    folder, communities, layers = sample
+    folder, communities, buildings, layers = with_buildings
     layers["compounds"].to_file(folder / "小区.geojson")
-    layers["buildings"].to_file(folder / "楼栋.geojson")
     a_file = tmp_path / "报告"
     a_file.write_text("x", encoding="utf-8")
     store = tmp_path / "store.sqlite"
@@ -315,7 +325,7 @@ def test_import_refuses_a_report_dir_under_a_file_before_writing(sample, tmp_pat
         "--compounds",
         str(folder / "小区.geojson"),
         "--buildings",
-        str(folder / "楼栋.geojson"),
+        str(buildings),
     ]
     res = runner.invoke(app, [*args, "--report-dir", str(a_file / "rep"), "--lang", lang])
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
