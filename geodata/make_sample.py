@@ -139,44 +139,31 @@ class CommunitySpec:
     blocks: tuple[BlockSpec, ...]
 
 
-COMMUNITIES = (
-    CommunitySpec(
-        "520602002001",
-        "广场社区",
-        "市中街道",
-        (0, 0, 720, 540),
-        (
-            BlockSpec((0, 360, 240, 540), "old", 480, ("清水塘小区",)),
-            BlockSpec((240, 360, 480, 540), "mid", 540, ("锦绣花园",)),
-            BlockSpec((480, 360, 720, 540), "high", 600, ("梵净山花园",)),
-            BlockSpec((0, 180, 240, 360), "civic", 120),
-            BlockSpec((240, 180, 480, 360), "mid", 560, ("东太平小区", "金鳌花园")),
-            BlockSpec((480, 180, 720, 360), "old", 460, ("粮食局宿舍",)),
-            BlockSpec((0, 0, 240, 180), "high", 560, ("南长城花园",)),
-            BlockSpec((240, 0, 480, 180), "old", 500, ("中山小区", "供电局小区")),
-            BlockSpec((480, 0, 720, 180), "mid", 480, ("民主花园",)),
-        ),
-    ),
-    CommunitySpec(
-        "520602002002",
-        "南门社区",
-        "市中街道",
-        (720, 220, 1080, 540),
-        (
-            BlockSpec((720, 220, 900, 540), "tower", 950, ("南门国际",)),
-            BlockSpec((900, 220, 1080, 540), "old", 620, ("新华小区",)),
-        ),
-    ),
-    CommunitySpec(
-        "520602001005",
-        "锦江社区",
-        "环北街道",
-        (720, 0, 1080, 220),
-        (
-            BlockSpec((720, 0, 900, 220), "old", 170, ("锦江小区",)),
-            BlockSpec((900, 0, 1080, 220), "school", 40),
-        ),
-    ),
+# Communities: (code, name, subdistrict, rectangle in the local frame).
+_COMMUNITY_ROWS = (
+    ("520602002001", "广场社区", "市中街道", (0, 0, 720, 540)),
+    ("520602002002", "南门社区", "市中街道", (720, 220, 1080, 540)),
+    ("520602001005", "锦江社区", "环北街道", (720, 0, 1080, 220)),
+)
+# Street blocks with the code of their community, in the order they are filled.
+_BLOCKS = (
+    ("520602002001", BlockSpec((0, 360, 240, 540), "old", 480, ("清水塘小区",))),
+    ("520602002001", BlockSpec((240, 360, 480, 540), "mid", 540, ("锦绣花园",))),
+    ("520602002001", BlockSpec((480, 360, 720, 540), "high", 600, ("梵净山花园",))),
+    ("520602002001", BlockSpec((0, 180, 240, 360), "civic", 120)),
+    ("520602002001", BlockSpec((240, 180, 480, 360), "mid", 560, ("东太平小区", "金鳌花园"))),
+    ("520602002001", BlockSpec((480, 180, 720, 360), "old", 460, ("粮食局宿舍",))),
+    ("520602002001", BlockSpec((0, 0, 240, 180), "high", 560, ("南长城花园",))),
+    ("520602002001", BlockSpec((240, 0, 480, 180), "old", 500, ("中山小区", "供电局小区"))),
+    ("520602002001", BlockSpec((480, 0, 720, 180), "mid", 480, ("民主花园",))),
+    ("520602002002", BlockSpec((720, 220, 900, 540), "tower", 950, ("南门国际",))),
+    ("520602002002", BlockSpec((900, 220, 1080, 540), "old", 620, ("新华小区",))),
+    ("520602001005", BlockSpec((720, 0, 900, 220), "old", 170, ("锦江小区",))),
+    ("520602001005", BlockSpec((900, 0, 1080, 220), "school", 40)),
+)
+COMMUNITIES = tuple(
+    CommunitySpec(code, name, subdistrict, rect, tuple(b for c, b in _BLOCKS if c == code))
+    for code, name, subdistrict, rect in _COMMUNITY_ROWS
 )
 
 PROPERTY_COMPANIES = (
