@@ -27,6 +27,11 @@ _LANDLINE = re.compile(r"^(?:0\d{2,3}-?)?[2-9]\d{6,7}(?:-\d{1,6})?$")
 def gb11643_check_digit(id17: str) -> str:
     """Check character of the first 17 digits of a citizen ID number (GB 11643-1999).
 
+    Raises
+    ------
+    ValueError
+        ``id17`` is not exactly 17 digits.
+
     Examples
     --------
     >>> gb11643_check_digit("11010519491231002")
