@@ -164,6 +164,10 @@ _NOTE = re.compile(r"[\(\[（【][^\)\]）】]*[\)\]）】]")
 def normalise_header(header: object) -> str:
     """Return ``header`` in comparable form.
 
+    NFKC (full-width letters and digits become plain ones), case-folded, without notes in
+    brackets and trailing ``*`` marks; in an ASCII header runs of spaces and hyphens become
+    ``_``, from any other the spaces are dropped.
+
     Examples
     --------
     >>> normalise_header(" 身份证号码（必填）* ")
