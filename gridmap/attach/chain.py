@@ -38,6 +38,7 @@ from gridmap.attach.crosscheck import (
     household_count_mismatches,
 )
 from gridmap.attach.geomrepair import rejected_ids
+from gridmap.attach.linking import geometry_present, largest_share
 from gridmap.attach.report import AttachReport, Issue, record_labels
 from gridmap.attach.rollup import roll_up_counts
 from gridmap.attach.validate import validate_layer
@@ -157,8 +158,8 @@ def attach_households(
         found, ambiguous = _match_addresses(households.loc[todo, "address"], buildings)
         result, by = result.fillna(found), by.mask(found.reindex(by.index).notna(), "address")
         todo &= result.isna()
-    has_point = _geometry_present(households) & todo
-    if has_point.any() and _geometry_present(buildings).any():
+    has_point = geometry_present(households) & todo
+    if has_point.any() and geometry_present(buildings).any():
         found, how, far = _match_locations(households.loc[has_point], buildings, tolerance_m)
         result, by = result.fillna(found), by.fillna(how)
         issues += [
@@ -210,9 +211,9 @@ def _match_locations(
     the nearest point building is the normal case when buildings are points, not a problem).
     """
     check_same_crs(points, buildings, names=["households", "buildings"])
-    crs = projected_crs_for(buildings.loc[_geometry_present(buildings)])
+    crs = projected_crs_for(buildings.loc[geometry_present(buildings)])
     pts = points[[points.geometry.name]].to_crs(crs)
-    blds = buildings.loc[_geometry_present(buildings), ["building_id", buildings.geometry.name]]
+    blds = buildings.loc[geometry_present(buildings), ["building_id", buildings.geometry.name]]
     blds = blds.to_crs(crs).sort_values("building_id")
     inside = gpd.sjoin(pts, blds, predicate="within", how="inner")
     inside = inside[~inside.index.duplicated(keep="first")]["building_id"]
@@ -238,7 +239,7 @@ def _unattached_households(
 ) -> list[Issue]:
     no_address = pd.Series(False, index=households.index)
     has_address = households["address"].notna() if "address" in households else no_address
-    has_point = _geometry_present(households)
+    has_point = geometry_present(households)
     issues = []
     for idx in households.index[todo]:
         tried = []
@@ -270,7 +271,7 @@ def attach_buildings(
     """
     check_same_crs(buildings, grids, names=["buildings", "grids"])
     labels = record_labels(buildings, BUILDING)
-    present = _geometry_present(buildings)
+    present = geometry_present(buildings)
     crs = projected_crs_for(grids)
     grid_geoms = grids[["grid_code", grids.geometry.name]].to_crs(crs).reset_index(drop=True)
     blds = buildings.loc[present, [buildings.geometry.name]].to_crs(crs)
@@ -308,24 +309,10 @@ def _largest_overlap(blds: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> np.ndar
         shapely.area(shapely.intersection(pair_geoms, grids.geometry.to_numpy()[g_idx])),
         1.0,
     )
-    pairs = pd.DataFrame(
-        {"b": b_idx, "code": grids["grid_code"].to_numpy()[g_idx], "area": area}
-    ).query("area > 0")
-    pairs = pairs.sort_values(["b", "area", "code"], ascending=[True, False, True])
-    first = pairs.drop_duplicates("b")
-    out = np.full(len(geoms), None, dtype=object)
-    out[first["b"].to_numpy()] = first["code"].to_numpy()
-    return out
+    return largest_share(b_idx, grids["grid_code"].to_numpy()[g_idx], area, len(geoms))
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _geometry_present(frame: pd.DataFrame) -> pd.Series:
-    if not isinstance(frame, gpd.GeoDataFrame):
-        return pd.Series(False, index=frame.index)
-    geoms = frame.geometry
-    return geoms.notna() & ~geoms.is_empty
 
 
 def _na(frame: pd.DataFrame) -> pd.Series:

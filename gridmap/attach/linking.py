@@ -90,7 +90,7 @@ def link_compound(buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> L
     Compounds without a polygon are skipped. A building in no compound keeps an empty
     ``compound_id`` without a report line: many buildings stand outside any compound (散居楼).
     """
-    polygons = compounds[_present(compounds)]
+    polygons = compounds[geometry_present(compounds)]
     result = _link(buildings, polygons, "building", "compound_id", "compounds")
     result.issues = []
     return result
@@ -106,7 +106,8 @@ def _link(
     out[column] = values.where(~todo, None)
     if not todo.any():
         return LinkResult(out)
-    located = todo & _present(frame)
+    present = geometry_present(frame)
+    located = todo & present
     found = pd.Series(None, index=frame.index, dtype=object)
     if located.any() and len(targets):
         check_same_crs(frame, targets, names=[f"{entity}s", targets_name])
@@ -119,7 +120,7 @@ def _link(
         Issue.of(entity, i, "outside_targets", column=column, targets=targets_name)
         for i in labels[outside]
     ] + [
-        Issue.of(entity, i, "not_located", column=column) for i in labels[todo & ~_present(frame)]
+        Issue.of(entity, i, "not_located", column=column) for i in labels[todo & ~present]
     ]  # fmt: skip
     return LinkResult(out, int(found.notna().sum()), issues)
 
@@ -141,17 +142,27 @@ def _best_target(
         kind.isin(_AREAL), shapely.area(parts),
         np.where(kind.isin(_LINEAR), shapely.length(parts), 1.0),
     )  # fmt: skip
-    pairs = pd.DataFrame({"g": g_idx, "code": areas[column].to_numpy()[t_idx], "share": share})
+    return largest_share(g_idx, areas[column].to_numpy()[t_idx], share, len(shapes))
+
+
+def largest_share(rows: np.ndarray, codes: np.ndarray, share: np.ndarray, n: int) -> np.ndarray:
+    """For each of ``n`` records, the code it shares most with (ties: the lowest code).
+
+    The pair ``i`` is record ``rows[i]``, code ``codes[i]`` and ``share[i]`` (an area, a length,
+    or 1.0 for a point inside); a record without a positive share gets ``None``.
+    """
+    pairs = pd.DataFrame({"row": rows, "code": codes, "share": share})
     pairs = pairs[pairs["share"] > 0].sort_values(
-        ["g", "share", "code"], ascending=[True, False, True]
+        ["row", "share", "code"], ascending=[True, False, True]
     )
-    first = pairs.drop_duplicates("g")
-    best = np.full(len(shapes), None, dtype=object)
-    best[first["g"].to_numpy()] = first["code"].to_numpy()
+    first = pairs.drop_duplicates("row")
+    best = np.full(n, None, dtype=object)
+    best[first["row"].to_numpy()] = first["code"].to_numpy()
     return best
 
 
-def _present(frame: pd.DataFrame) -> pd.Series:
+def geometry_present(frame: pd.DataFrame) -> pd.Series:
+    """True for records with a geometry that is not empty (all False for a plain frame)."""
     if not isinstance(frame, gpd.GeoDataFrame):
         return pd.Series(False, index=frame.index)
     return frame.geometry.notna() & ~frame.geometry.is_empty
