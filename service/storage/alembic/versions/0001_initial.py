@@ -2,6 +2,8 @@
 plans, grids, building->grid assignments and import runs.
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -9,6 +11,21 @@ from service.storage.ddl import geometry, reference, serial_id, timestamp
 
 revision = "0001"
 down_revision = None
+
+
+def _source_id() -> sa.Column[Any]:
+    """``id``: the identifier the offices' files give the record, its primary key."""
+    return sa.Column("id", sa.String(64), primary_key=True)
+
+
+def _with_hash(name: str) -> tuple[sa.Column[Any], sa.Column[Any]]:
+    """``name`` (an ID number or phone) and ``{name}_hash``, its indexed search hash."""
+    return sa.Column(name, sa.String(255)), sa.Column(f"{name}_hash", sa.String(128), index=True)
+
+
+def _strings(**lengths: int) -> list[sa.Column[Any]]:
+    """Optional text columns of these names and lengths, in this order."""
+    return [sa.Column(name, sa.String(n)) for name, n in lengths.items()]
 
 
 def upgrade() -> None:
@@ -23,7 +40,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "compound",
-        sa.Column("id", sa.String(64), primary_key=True),
+        _source_id(),
         sa.Column("name", sa.String(200), nullable=False),
         reference("community_code", sa.String(12), "community.code", index=True),
         sa.Column("property_company", sa.String(200)),
@@ -31,17 +48,15 @@ def upgrade() -> None:
     )
     op.create_table(
         "street",
-        sa.Column("id", sa.String(64), primary_key=True),
+        _source_id(),
         sa.Column("name", sa.String(200)),
         geometry("MULTILINESTRING", nullable=False),
     )
     op.create_table(
         "building",
-        sa.Column("id", sa.String(64), primary_key=True),
+        _source_id(),
         sa.Column("code", sa.String(64), index=True),
-        sa.Column("name", sa.String(200)),
-        sa.Column("address", sa.String(300)),
-        sa.Column("kind", sa.String(32)),
+        *_strings(name=200, address=300, kind=32),
         sa.Column("floors", sa.Integer),
         sa.Column("units", sa.Integer),
         sa.Column("households", sa.Integer),
@@ -52,38 +67,30 @@ def upgrade() -> None:
     )
     op.create_table(
         "household",
-        sa.Column("id", sa.String(64), primary_key=True),
+        _source_id(),
         reference("building_id", sa.String(64), "building.id", index=True),
-        sa.Column("address", sa.String(300)),
-        sa.Column("unit", sa.String(32)),
-        sa.Column("floor", sa.String(32)),
-        sa.Column("room", sa.String(32)),
-        sa.Column("head_person_id", sa.String(64)),
+        *_strings(address=300, unit=32, floor=32, room=32, head_person_id=64),
         sa.Column("size", sa.Integer),
         geometry("POINT", nullable=True),
     )
     op.create_table(
         "person",
-        sa.Column("id", sa.String(64), primary_key=True),
+        _source_id(),
         reference("household_id", sa.String(64), "household.id", index=True),
         sa.Column("name", sa.String(200)),
-        sa.Column("id_number", sa.String(255)),
-        sa.Column("id_number_hash", sa.String(128), index=True),
-        sa.Column("phone", sa.String(255)),
-        sa.Column("phone_hash", sa.String(128), index=True),
+        *_with_hash("id_number"),
+        *_with_hash("phone"),
         sa.Column("sex", sa.String(8)),
         sa.Column("birth_date", sa.Date),
-        sa.Column("relationship", sa.String(32)),
-        sa.Column("population_type", sa.String(32)),
+        *_strings(relationship=32, population_type=32),
         sa.Column("tags", sa.Text),
     )
     op.create_table(
         "staff",
-        sa.Column("id", sa.String(64), primary_key=True),
+        _source_id(),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("role", sa.String(32)),
-        sa.Column("phone", sa.String(255)),
-        sa.Column("phone_hash", sa.String(128), index=True),
+        *_with_hash("phone"),
         reference("community_code", sa.String(12), "community.code", index=True),
     )
     op.create_table(
