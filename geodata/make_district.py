@@ -31,7 +31,12 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geodata.make_sample import HOUSEHOLD_HEADERS, PERSON_HEADERS, STAFF_HEADERS
+from geodata.make_sample import (
+    HOUSEHOLD_HEADERS,
+    PERSON_HEADERS,
+    STAFF_HEADERS,
+    BuildingType,
+)
 from geodata.population import (
     PersonStream,
     floating_areas,
@@ -79,26 +84,19 @@ PREFECTURES = {"5206": "铜仁市", "5201": "贵阳市", "5202": "六盘水市",
 
 
 @dataclass(frozen=True)
-class Style:
-    """How a block piece is built: footprint, spacing, storeys, dwellings, share of blocks."""
+class Style(BuildingType):
+    """How a block piece is built: the building type, and how pieces are cut and used."""
 
-    unit_width: float
-    depth: float
-    row_gap: float
-    col_gap: float
-    floors: tuple[int, int]
-    units: tuple[int, int]
-    per_floor: tuple[int, ...]
     strip: float  # length of one compound along the block, m
     compound_p: float  # chance a piece is a walled compound
     open_p: float  # chance a piece is left open (park, hillside, sports ground)
 
 
 STYLES = {
-    "village": Style(11.0, 10.0, 5.5, 5.0, (2, 5), (1, 1), (1, 2), 130.0, 0.0, 0.12),
-    "old": Style(13.0, 11.0, 14.0, 8.0, (5, 7), (2, 4), (2,), 110.0, 0.8, 0.3),
-    "mid": Style(17.0, 14.0, 24.0, 12.0, (9, 18), (1, 3), (2, 3, 4), 150.0, 0.9, 0.35),
-    "high": Style(22.0, 20.0, 36.0, 20.0, (24, 33), (1, 2), (4,), 180.0, 1.0, 0.45),
+    "village": Style((2, 5), (1, 1), (1, 2), 11.0, 10.0, 5.5, 5.0, 130.0, 0.0, 0.12),
+    "old": Style((5, 7), (2, 4), (2,), 13.0, 11.0, 14.0, 8.0, 110.0, 0.8, 0.3),
+    "mid": Style((9, 18), (1, 3), (2, 3, 4), 17.0, 14.0, 24.0, 12.0, 150.0, 0.9, 0.35),
+    "high": Style((24, 33), (1, 2), (4,), 22.0, 20.0, 36.0, 20.0, 180.0, 1.0, 0.45),
 }
 STYLE_MIX = {"village": 0.43, "old": 0.27, "mid": 0.16, "high": 0.14}
 PUBLIC_P = 0.07  # pieces holding a school, market or service centre

@@ -176,10 +176,13 @@ PROPERTY_COMPANIES = (
 
 
 @dataclass(frozen=True)
-class Template:
-    """A building type used to fill a block row by row."""
+class BuildingType:
+    """Buildings laid out in rows: storeys, units (stairwells) and dwellings per floor and unit
+    to draw from, the footprint of one unit and the gaps between rows and buildings (m).
 
-    kind: str
+    The sample's :class:`Template` and the district generator's ``Style`` extend it.
+    """
+
     floors: tuple[int, int]
     units: tuple[int, int]
     per_floor: tuple[int, ...]
@@ -187,14 +190,21 @@ class Template:
     depth: float
     row_gap: float
     col_gap: float
+
+
+@dataclass(frozen=True)
+class Template(BuildingType):
+    """A building type used to fill a block row by row."""
+
+    kind: str
     l_shape: float = 0.0  # probability of an L-shaped footprint
 
 
 TEMPLATES = {
-    "old": Template("residential", (5, 7), (2, 4), (2,), 14.0, 12.0, 20.0, 10.0, 0.15),
-    "mid": Template("residential", (9, 18), (1, 3), (2, 3, 4), 18.0, 15.0, 28.0, 14.0, 0.25),
-    "high": Template("residential", (24, 33), (1, 2), (4,), 22.0, 20.0, 36.0, 18.0),
-    "mixed": Template("mixed", (5, 7), (1, 2), (2,), 16.0, 14.0, 20.0, 10.0),
+    "old": Template((5, 7), (2, 4), (2,), 14.0, 12.0, 20.0, 10.0, "residential", 0.15),
+    "mid": Template((9, 18), (1, 3), (2, 3, 4), 18.0, 15.0, 28.0, 14.0, "residential", 0.25),
+    "high": Template((24, 33), (1, 2), (4,), 22.0, 20.0, 36.0, 18.0, "residential"),
+    "mixed": Template((5, 7), (1, 2), (2,), 16.0, 14.0, 20.0, 10.0, "mixed"),
 }
 
 
