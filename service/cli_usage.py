@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import typer
 from typer._click import exceptions as errors  # the click Typer runs on (vendored)
@@ -148,9 +148,10 @@ def usage_error_zh(err: Exception) -> str:
     return said if said.endswith("？") else f"{said}。"
 
 
-def show_usage_error(err: Any) -> None:
-    """Print ``错误：…`` and the hint to ``--help`` on stderr."""
-    command = err.ctx.command_path if err.ctx is not None else "gridmap"
+def show_usage_error(err: Any, command: str = "gridmap") -> None:
+    """Print ``错误：…`` and the hint to ``--help`` (of the error's command, else ``command``)
+    on stderr."""
+    command = err.ctx.command_path if err.ctx is not None else command
     typer.echo(f"错误：{usage_error_zh(err)}\n可用 {command} --help 查看用法。", err=True)
 
 
@@ -170,17 +171,30 @@ class LanguageGroup(TyperGroup):
         return ctx
 
     def invoke(self, ctx: Any) -> Any:
+        words = [*ctx._protected_args, *ctx.args]  # click's invoke takes them off ctx
         try:
             return super().invoke(ctx)
         except errors.UsageError as err:
-            _refuse(err, ctx.meta.get(_META, "zh"))
+            _refuse(err, ctx.meta.get(_META, "zh"), self._command_path(ctx, words))
+
+    def _command_path(self, ctx: Any, words: list[str]) -> str:
+        """The command ``words`` name below ``ctx`` (``gridmap plan partition``): the parser's
+        errors (an option without its value) carry no context of their own."""
+        path, command = [ctx.command_path], cast(Any, self)
+        for word in words:
+            found = command.get_command(ctx, word) if hasattr(command, "get_command") else None
+            if word.startswith("-") or found is None:
+                break
+            path.append(word)
+            command = found
+        return " ".join(path)
 
 
-def _refuse(err: Any, lang: str) -> NoReturn:
+def _refuse(err: Any, lang: str, command: str = "gridmap") -> NoReturn:
     """Say a usage error in Chinese and exit (2), or let Typer say it (English, or help)."""
     if lang != "zh" or isinstance(err, errors.NoArgsIsHelpError):
         raise err
-    show_usage_error(err)
+    show_usage_error(err, command)
     raise typer.Exit(err.exit_code)
 
 

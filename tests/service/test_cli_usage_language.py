@@ -34,12 +34,26 @@ CASES = {
     "extra_argument": (["import", "--update", "楼栋.shp"], "多余的参数：楼栋.shp。",
                        "Got unexpected extra argument(s) (楼栋.shp)"),
     "missing_argument": (["plan", "show"], "缺少参数 'plan_id'。", "Missing argument"),
+    "option_without_value": (["partition", "--communities"], "选项 '--communities' 需要一个值。",
+                             "Option '--communities' requires an argument."),
+    "nested_option_without_value": (["plan", "partition", "--community"],
+                                    "选项 '--community' 需要一个值。",
+                                    "Option '--community' requires an argument."),
 }  # fmt: skip
 _DATA = {"三百", "楼栋.shp"}
 _COMMAND = {"missing_option": "gridmap partition", "no_such_option": "gridmap import",
             "not_an_integer": "gridmap partition", "no_such_command": "gridmap",
             "extra_argument": "gridmap import",
-            "missing_argument": "gridmap plan show"}  # fmt: skip
+            "missing_argument": "gridmap plan show",
+            "option_without_value": "gridmap partition",
+            "nested_option_without_value": "gridmap plan partition"}  # fmt: skip
+
+
+def _with_lang(args: list[str], lang: list[str]) -> list[str]:
+    """``args`` with ``--lang X`` at the end, or before an option left without its value."""
+    if args[-1].startswith("--"):
+        return [*args[:-1], *lang, args[-1]]
+    return [*args, *lang]
 
 
 def _run(args: list[str]) -> tuple[int, str]:
@@ -51,7 +65,7 @@ def _run(args: list[str]) -> tuple[int, str]:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_usage_errors_in_chinese(name, lang):
     args, zh, _ = CASES[name]
-    code, output = _run(args + (["--lang", lang] if lang else []))
+    code, output = _run(_with_lang(args, ["--lang", lang] if lang else []))
     assert code == 2
     assert output == f"错误：{zh}\n可用 {_COMMAND[name]} --help 查看用法。\n"
     typed = re.sub(r"'[^']*'", " ", output)  # options, commands and values, as typed
@@ -60,12 +74,14 @@ def test_usage_errors_in_chinese(name, lang):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_usage_errors_in_english_are_typers(name, monkeypatch):
-    args, _, en = CASES[name]
-    code, output = _run([*args, "--lang", "en"])
+    args = _with_lang(CASES[name][0], ["--lang", "en"])
+    code, output = _run(args)
+    en = CASES[name][2]
     assert code == 2 and en in output and foreign_chinese(output, _DATA) == [], output
     monkeypatch.setattr(app.info, "cls", TyperGroup)  # Typer's own group: the same words
-    assert _run([*args, "--lang", "en"]) == (code, output)
-    assert "Try 'gridmap" in output and "--help' for help." in output
+    assert _run(args) == (code, output)
+    if not name.endswith("without_value"):  # the parser's error has no command to name
+        assert "Try 'gridmap" in output and "--help' for help." in output
 
 
 def test_help_and_the_commands_own_refusals_are_left_alone():
