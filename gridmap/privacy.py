@@ -81,24 +81,24 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
-def _keep_ends(text: str, head: int, tail: int) -> str:
-    """``text`` with every character but the first ``head`` and the last ``tail`` starred."""
+def _keep_ends(text: str, head: int, tail: int, shortest: int = 0) -> str:
+    """``text`` with every character but the first ``head`` and the last ``tail`` starred;
+    all of it starred when it is shorter than ``shortest``."""
+    if len(text) < shortest:
+        return "*" * len(text)
     return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail :]
 
 
 def mask_phone(value: str | None) -> str | None:
     """Mask a phone number: keep the first 3 and last 4 digits.
 
+    China's country code (86 before 11 digits) is dropped; a value of fewer than 8 digits is
+    not a phone number and is starred whole.
+
     Examples
     --------
-    >>> mask_phone("13812345678")
-    '138****5678'
-    >>> mask_phone("+86 138-1234-5678")
-    '138****5678'
-    >>> mask_phone("0856-5221234")
-    '085****1234'
-    >>> mask_phone("12345")
-    '*****'
+    >>> [mask_phone(v) for v in ("13812345678", "+86 138-1234-5678", "0856-5221234", "12345")]
+    ['138****5678', '138****5678', '085****1234', '*****']
     >>> mask_phone(None) is None
     True
     """
@@ -115,6 +115,8 @@ def mask_phone(value: str | None) -> str | None:
 def mask_id_number(value: str | None) -> str | None:
     """Mask a resident ID number: keep the 6-digit region code and the last 4 characters.
 
+    A value of fewer than 11 characters is not an ID number and is starred whole.
+
     Examples
     --------
     >>> mask_id_number("52060219900101123X")
@@ -124,14 +126,13 @@ def mask_id_number(value: str | None) -> str | None:
     >>> mask_id_number("abc")
     '***'
     """
-    if _missing(value):
-        return None
-    text = str(value).strip().upper()
-    return _keep_ends(text, 6, 4) if len(text) >= 11 else "*" * len(text)
+    return None if _missing(value) else _keep_ends(str(value).strip().upper(), 6, 4, shortest=11)
 
 
 def mask_name(value: str | None) -> str | None:
     """Mask a name: keep the first character (the surname), star the rest.
+
+    A name of one character is starred whole.
 
     Examples
     --------
@@ -142,10 +143,7 @@ def mask_name(value: str | None) -> str | None:
     >>> mask_name("李")
     '*'
     """
-    if _missing(value):
-        return None
-    text = str(value).strip()
-    return _keep_ends(text, 1, 0) if len(text) > 1 else "*" * len(text)
+    return None if _missing(value) else _keep_ends(str(value).strip(), 1, 0, shortest=2)
 
 
 def _as_date(value: object) -> dt.date | None:
