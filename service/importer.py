@@ -6,7 +6,9 @@ grids), then writes everything with :func:`service.storage.imports.import_bundle
 transaction: the import lands whole or not at all. Records that could not be attached are kept
 (with an empty link) and listed in the report, written as CSV and JSON next to each other;
 records with an unusable geometry and exact copies of a record are left out and listed too.
-Conflicting duplicate ids, a missing column or CRS refuse the whole import.
+Conflicting duplicate ids, a missing column or CRS refuse the whole import. A refusal leaves
+nothing behind: the files are read before the store is opened or migrated, and a SQLite store
+file and data key file that a refused import made are removed again.
 
 Layers given without their parents attach to what is already stored: households imported on
 their own attach to the stored buildings, persons to the stored households; persons imported
@@ -35,6 +37,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine, Integer, String, select
+from sqlalchemy.engine import make_url
 
 from gridmap.attach.chain import attach_all
 from gridmap.attach.linking import link_community, link_compound, missing_links
@@ -45,6 +48,7 @@ from gridmap.errors import InputError
 from gridmap.io.layers import read_layer
 from gridmap.io.readerrors import read_error
 from gridmap.schema import ENTITIES
+from service.settings import Settings, normalise_database_url
 from service.storage import models as m
 from service.storage.crypto import EncryptedString
 from service.storage.errors import store_error
@@ -181,13 +185,16 @@ def import_files(
         Writing failed; the transaction was rolled back (nothing written).
     """
     removals = _check_removals(update, replace, deletions, sources)
+    # The files are read before the store is touched: a file refused leaves no store file,
+    # schema or data key behind.
+    frames = read_sources(sources, layers=layers, mapping=mapping, crs=crs,
+                          encoding=encoding, step=step)  # fmt: skip
     own_engine = engine is None
+    created = _NewFiles.before(url) if own_engine else _NewFiles()
     engine = engine or make_engine(url)
     try:
         if migrate:
             upgrade_database(engine)
-        frames = read_sources(sources, layers=layers, mapping=mapping, crs=crs,
-                              encoding=encoding, step=step)  # fmt: skip
         read = {entity: len(frame) for entity, frame in frames.items()}
         notes = list(dict.fromkeys(n for f in frames.values() for n in f.attrs.get("notes", [])))
         with session_scope(engine) as session:
@@ -199,6 +206,7 @@ def import_files(
             if step:
                 step("write to the store")
             summary = import_bundle(session=session, bundle=bundle, progress=progress)
+        created = _NewFiles()  # committed: the store and its key are the import's result
         report.extend(summary.issues)
         result = ImportResult(read=read, counts=summary.counts, report=report,
                               import_run_id=summary.import_run_id, plans=summary.plans,
@@ -209,9 +217,68 @@ def import_files(
         log.info("Import %d wrote %s; %d report line(s)", result.import_run_id, result.counts,
                  len(report))  # fmt: skip
         return result
+    except BaseException:
+        if own_engine:
+            engine.dispose()
+            created.remove()  # a SQLite store this import made, and its new data key
+        raise
     finally:
         if own_engine:
             engine.dispose()
+
+
+@dataclass
+class _NewFiles:
+    """What an import may create that did not exist before it: a SQLite store file (and its
+    folders) and, with it, the data key file made for it. An import refused after the store was
+    migrated (a duplicate id, ids already stored …) removes them again, so a refusal leaves
+    nothing behind. A key made for a store that existed before is kept: the store has recorded
+    its fingerprint. A PostgreSQL schema is left migrated (it is not a file of this import)."""
+
+    paths: list[Path] = field(default_factory=list)
+    """Files and folders missing before the import, deepest last."""
+
+    @classmethod
+    def before(cls, url: str | None) -> _NewFiles:
+        settings = Settings()
+        database = make_url(normalise_database_url(url or settings.database_url))
+        name = database.database
+        if database.get_backend_name() != "sqlite" or not name or name == ":memory:":
+            return cls()
+        store = Path(name).expanduser().absolute()
+        if store.exists():
+            return cls()
+        paths = _missing_parts(store)
+        paths += [store.with_name(store.name + s) for s in _SQLITE_SIDE_FILES]
+        if not settings.data_key:
+            key = Path(settings.data_key_file).expanduser().absolute()
+            if not key.exists():
+                paths += [p for p in _missing_parts(key) if p not in paths]
+        return cls(paths)
+
+    def remove(self) -> None:
+        """Remove the files made since :meth:`before`, then the folders left empty."""
+        for path in reversed(self.paths):
+            try:
+                if path.is_dir():
+                    path.rmdir()  # only if empty: never a folder someone filled meanwhile
+                elif path.exists():
+                    path.unlink()
+            except OSError as exc:
+                log.warning("Could not remove %s after the refused import: %s", path, exc)
+
+
+_SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
+def _missing_parts(path: Path) -> list[Path]:
+    """``path`` and those of its folders that do not exist, outermost first."""
+    missing = [path]
+    for parent in path.parents:
+        if parent.exists():
+            break
+        missing.insert(0, parent)
+    return missing
 
 
 def _prepare(
