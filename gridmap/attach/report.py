@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from gridmap.io.notes import entity_word
+from gridmap.io.notes import entity_word, frozen_values
 from gridmap.io.readerrors import column_word
 from gridmap.schema import Entity
 from gridmap.spreadsheet import safe_frame
@@ -408,11 +408,9 @@ class Issue:
         ValueError
             ``code`` is not one of :data:`ISSUE_CODES`.
         """
-        if code not in _WORDS:
-            raise ValueError(f"unknown report issue {code!r}; codes are {list(ISSUE_CODES)}")
-        frozen = {k: _frozen(v) for k, v in values.items()}
-        (reason, _), (detail, _) = _WORDS[code](entity=entity, **frozen)
-        return cls(entity, str(record_id), reason, detail, code, tuple(frozen.items()))
+        frozen = frozen_values("report issue", code, ISSUE_CODES, values)
+        (reason, _), (detail, _) = _WORDS[code](entity=entity, **dict(frozen))
+        return cls(entity, str(record_id), reason, detail, code, frozen)
 
     def _words(self) -> tuple[Words, Words]:
         if self.code in _WORDS:
@@ -433,13 +431,6 @@ class Issue:
     def record(self, lang: str = "zh") -> str:
         """The record as a person reads it: its id, or ``row N`` (``数据行 N``)."""
         return _record(self.record_id, lang)
-
-
-def _frozen(value: Any) -> Any:
-    """Lists (of lists) as tuples: an issue is hashable and compares by value."""
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(v) for v in value)
-    return value
 
 
 @dataclass

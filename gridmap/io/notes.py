@@ -41,7 +41,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 __all__ = ["ENCODING_CODES", "ENTITY_WORDS", "NOTE_CODES", "ReadNote", "ReadWarning", "Words",
@@ -189,6 +189,28 @@ ENCODING_CODES = frozenset(c for c in NOTE_CODES if c.startswith("encoding_"))
 """The codes that say which text encoding a file was read in (one per file)."""
 
 
+def frozen_values(
+    what: str, code: str, codes: Sequence[str], values: Mapping[str, Any]
+) -> tuple[tuple[str, Any], ...]:
+    """``values`` of the message ``code`` as ``(name, value)`` pairs, lists (of lists) as tuples:
+    a note or an issue holding them is hashable and compares by value.
+
+    Raises
+    ------
+    ValueError
+        ``code`` is not one of ``codes`` (``what`` says of what: "read note" …).
+    """
+    if code not in codes:
+        raise ValueError(f"unknown {what} {code!r}; codes are {list(codes)}")
+    return tuple((k, _frozen(v)) for k, v in values.items())
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
 class ReadWarning(UserWarning):
     """A note worth a warning (records without geometry, ID numbers probably wrong); its
     :class:`ReadNote` is in ``frame.attrs["notes"]`` too, so the commands ignore the warning."""
@@ -220,10 +242,7 @@ class ReadNote(NamedTuple):
         ValueError
             ``code`` is not one of :data:`NOTE_CODES`.
         """
-        if code not in _WORDS:
-            raise ValueError(f"unknown read note {code!r}; codes are {list(NOTE_CODES)}")
-        frozen = {k: tuple(v) if isinstance(v, list | tuple) else v for k, v in values.items()}
-        return cls(code, file, tuple(frozen.items()))
+        return cls(code, file, frozen_values("read note", code, NOTE_CODES, values))
 
     def message(self, lang: str = "zh") -> str:
         """The note in ``lang``: ``"zh"`` (Chinese) or ``"en"``."""
