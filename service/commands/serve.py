@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
@@ -24,6 +24,14 @@ def _err() -> Console:
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+def _refuse(zh: str, en: str) -> NoReturn:
+    """A usage error in the language of the command line's usage lines (Chinese: ``serve``
+    has no ``--lang``; English where a ``--lang en`` set it)."""
+    from service.cli_usage import LogLanguage
+
+    raise typer.BadParameter(zh if LogLanguage.lang == "zh" else en)
 
 
 def _fresh_demo(path: Path, district: bool = False, persons: bool = False) -> str:
@@ -72,10 +80,14 @@ def serve_command(
     settings = Settings()  # the GRIDMAP_* environment, read once
     try:
         if (district or persons) and not demo:
-            raise typer.BadParameter("--district and --persons go with --demo.")
+            _refuse(
+                "--district 和 --persons 须与 --demo 同用",
+                "--district and --persons go with --demo.",
+            )
         if demo:
             if db and "://" in db and not db.startswith("sqlite:///"):
-                raise typer.BadParameter("--demo builds a SpatiaLite file: give --db a file path.")
+                _refuse("--demo 建的是 SpatiaLite 文件：--db 请给文件路径",
+                        "--demo builds a SpatiaLite file: give --db a file path.")  # fmt: skip
             path = Path(db.removeprefix("sqlite:///")) if db else DEMO_PATH
             url = _fresh_demo(path, district, persons)
         else:

@@ -91,6 +91,17 @@ def test_help_and_the_commands_own_refusals_are_left_alone():
     assert (code, output) == (2, "错误：请至少给出一个文件，例如 --buildings 楼栋.shp\n")
 
 
+@pytest.mark.parametrize(
+    ("args", "zh"),
+    [(["serve", "--district"], "--district 和 --persons 须与 --demo 同用"),
+     (["serve", "--demo", "--db", "postgresql://h/db"], "--demo 建的是 SpatiaLite 文件")],
+)  # fmt: skip
+def test_serves_own_usage_errors_are_in_chinese_too(args, zh):
+    code, output = _run(args)
+    assert code == 2 and zh in output and "可用 gridmap serve --help 查看用法。" in output
+    assert english_words(re.sub(r"--[a-z]+|SpatiaLite", " ", output)) == [], output
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_new_data_key_is_said_in_the_language(lang, tmp_path: Path):
     """A command opening a store without data and without a key makes one and says so on the
