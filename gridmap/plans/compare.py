@@ -279,11 +279,11 @@ def plans_by_grid_count(
     community: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame,
     *,
+    counts: Iterable[int] | None = None,
     streets: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     compounds: gpd.GeoDataFrame | None = None,
     min_households: int = 300,
     max_households: int = 500,
-    counts: Iterable[int] | None = None,
     seed: int = 0,
 ) -> GridCountOptions:
     """Partition one community once per number of grids and tabulate the plans.
