@@ -23,11 +23,27 @@ pytestmark = [
 ]
 
 
-def _run(tmp_path, communities, buildings, lang: str):
-    out = tmp_path / "out" / "grids.geojson"
+def _both_languages(zh: str, en: str):
+    """Run the test in Chinese and in English, ``words`` being what the output must say."""
+    return pytest.mark.parametrize(("lang", "words"), [("zh", zh), ("en", en)])
+
+
+def _partition(communities, buildings, out, *options: str):
+    """``gridmap partition`` of the two layers to ``out`` on one worker, with more ``options``."""
     args = ["partition", "--communities", str(communities), "--buildings", str(buildings),
-            "--out", str(out), "--jobs", "1", "--lang", lang]  # fmt: skip
-    res = runner.invoke(app, args)
+            "--out", str(out), "--jobs", "1", *options]  # fmt: skip
+    return runner.invoke(app, args)
+
+
+def _import(db: str, *options: str):
+    """``gridmap import`` into the store at ``db`` with ``options`` (layers, language …)."""
+    return runner.invoke(app, ["import", "--db", db, *options])
+
+
+def _run(tmp_path, communities, buildings, lang: str, name: str = "grids.geojson"):
+    """The output of a partition to ``out/<name>`` that must be refused, leaving no output."""
+    out = tmp_path / "out" / name
+    res = _partition(communities, buildings, out, "--lang", lang)
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
     assert not out.exists() and not out.parent.exists()
@@ -54,7 +70,7 @@ def with_buildings(sample):
 
 
 @pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".shp"])
-@pytest.mark.parametrize(("lang", "words"), [("zh", "中没有任何记录"), ("en", "has no records")])
+@_both_languages("中没有任何记录", "has no records")
 def test_a_layer_without_records_is_named_as_empty(sample, tmp_path, suffix, lang, words):
     folder, communities, layers = sample
     empty = folder / f"buildings{suffix}"
@@ -69,7 +85,7 @@ def test_a_layer_without_records_is_named_as_empty(sample, tmp_path, suffix, lan
 
 
 @pytest.mark.parametrize("part", [".shx", ".dbf"])
-@pytest.mark.parametrize(("lang", "words"), [("zh", "缺少同名的"), ("en", "lacks its")])
+@_both_languages("缺少同名的", "lacks its")
 def test_a_shapefile_missing_a_part_names_the_part(sample, tmp_path, part, lang, words):
     folder, communities, layers = sample
     shp = folder / "楼栋.shp"
@@ -79,7 +95,7 @@ def test_a_shapefile_missing_a_part_names_the_part(sample, tmp_path, part, lang,
     assert f"{shp.name} {words}" in output and part in output
 
 
-@pytest.mark.parametrize(("lang", "words"), [("zh", "无法识别 .prj"), ("en", "not understood")])
+@_both_languages("无法识别 .prj", "not understood")
 def test_a_prj_that_is_not_understood_is_named(sample, tmp_path, lang, words):
     folder, communities, layers = sample
     shp = folder / "楼栋.shp"
@@ -89,22 +105,7 @@ def test_a_prj_that_is_not_understood_is_named(sample, tmp_path, lang, words):
     assert shp.name in output and words in output and "--crs" in output
     shp.with_suffix(".prj").unlink()  # what the error says to do then works
     out = tmp_path / "ok.geojson"
-    res = runner.invoke(
-        app,
-        [
-            "partition",
-            "--communities",
-            str(communities),
-            "--buildings",
-            str(shp),
-            "--crs",
-            "EPSG:4490",
-            "--out",
-            str(out),
-            "--jobs",
-            "1",
-        ],
-    )
+    res = _partition(communities, shp, out, "--crs", "EPSG:4490")
     assert res.exit_code == 0, res.output
     assert out.exists()
 
@@ -114,20 +115,8 @@ def test_import_refuses_an_empty_layer_and_writes_no_store(sample, tmp_path):
     empty = folder / "buildings.gpkg"
     layers["buildings"].iloc[:0].to_file(empty)
     store = tmp_path / "store.sqlite"
-    res = runner.invoke(
-        app,
-        [
-            "import",
-            "--db",
-            f"sqlite:///{store}",
-            "--communities",
-            str(communities),
-            "--buildings",
-            str(empty),
-            "--lang",
-            "en",
-        ],
-    )
+    res = _import(f"sqlite:///{store}", "--communities", str(communities), "--buildings",
+                  str(empty), "--lang", "en")  # fmt: skip
     assert res.exit_code != 0
     assert "Traceback" not in res.output
     assert "buildings.gpkg has no records" in res.output
@@ -141,20 +130,7 @@ def test_a_semicolon_csv_partitions_like_a_comma_csv(tmp_path):
     grids = {}
     for name, buildings in (("comma", files.buildings), ("semi", semi)):
         out = tmp_path / f"{name}.geojson"
-        res = runner.invoke(
-            app,
-            [
-                "partition",
-                "--communities",
-                str(files.communities),
-                "--buildings",
-                str(buildings),
-                "--out",
-                str(out),
-                "--jobs",
-                "1",
-            ],
-        )
+        res = _partition(files.communities, buildings, out)
         assert res.exit_code == 0, res.output
         grids[name] = json.loads(out.read_text(encoding="utf-8"))["features"]
     assert len(grids["comma"]) >= 10
@@ -198,54 +174,19 @@ def test_a_roster_on_a_sheet_named_like_it_is_found_after_a_notes_sheet(tmp_path
     assert error.value.message_zh.startswith("其他.xlsx（图层“说明”）中没有任何记录")
 
 
-@pytest.mark.parametrize(
-    ("lang", "words"),
-    [("zh", "文件名须以 .geojson 结尾"), ("en", "give a name ending in .geojson,")],
-)
+@_both_languages("文件名须以 .geojson 结尾", "give a name ending in .geojson,")
 def test_partition_refuses_grids_named_csv_and_writes_nothing(
     with_buildings, tmp_path, lang, words
 ):
     _, communities, buildings, _ = with_buildings
-    out = tmp_path / "out" / "网格.csv"  # GeoJSON text in a .csv: garbage in Excel
-    res = runner.invoke(
-        app,
-        [
-            "partition",
-            "--communities",
-            str(communities),
-            "--buildings",
-            str(buildings),
-            "--out",
-            str(out),
-            "--jobs",
-            "1",
-            "--lang",
-            lang,
-        ],
-    )
-    assert res.exit_code == 2 and "Traceback" not in res.output
-    assert words in res.output and not out.parent.exists()
+    # GeoJSON text in a .csv: garbage in Excel
+    assert words in _run(tmp_path, communities, buildings, lang, name="网格.csv")
 
 
 def test_plan_commands_refuse_bad_outputs_before_any_work(tmp_path):
     files = office_files.gbk_shapefiles(tmp_path / "in")
     db = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    res = runner.invoke(
-        app,
-        [
-            "import",
-            "--db",
-            db,
-            "--communities",
-            str(files.communities),
-            "--buildings",
-            str(files.buildings),
-            "--compounds",
-            str(files.compounds),
-            "--streets",
-            str(files.streets),
-        ],
-    )
+    res = _import(db, *files.partition_args())  # the same layer options as partition
     assert res.exit_code == 0, res.output
     folder, a_file = tmp_path / "dir", tmp_path / "f"
     folder.mkdir()
@@ -275,10 +216,7 @@ def test_plan_commands_refuse_bad_outputs_before_any_work(tmp_path):
     assert ok.exists()
 
 
-@pytest.mark.parametrize(
-    ("lang", "words"),
-    [("zh", "3 个楼栋编号重复"), ("en", "3 building_id value(s) occur more than once")],
-)
+@_both_languages("3 个楼栋编号重复", "3 building_id value(s) occur more than once")
 def test_redistrict_names_buildings_repeated_in_the_assignments(
     with_buildings, tmp_path, lang, words
 ):
@@ -286,9 +224,7 @@ def test_redistrict_names_buildings_repeated_in_the_assignments(
 
     _, communities, buildings, _ = with_buildings
     grids, table = tmp_path / "g.geojson", tmp_path / "a.csv"
-    res = runner.invoke(app, ["partition", "--communities", str(communities), "--buildings",
-                              str(buildings), "--out", str(grids), "--assignments", str(table),
-                              "--jobs", "1"])  # fmt: skip
+    res = _partition(communities, buildings, grids, "--assignments", str(table))
     assert res.exit_code == 0, res.output
     rows = pd.read_csv(table, dtype=str)
     doubled = tmp_path / "对应表 重复.csv"
@@ -303,9 +239,7 @@ def test_redistrict_names_buildings_repeated_in_the_assignments(
     assert not out.parent.exists()
 
 
-@pytest.mark.parametrize(
-    ("lang", "words"), [("zh", "是文件，不是文件夹"), ("en", "is a file, not a folder")]
-)
+@_both_languages("是文件，不是文件夹", "is a file, not a folder")
 def test_import_refuses_a_report_dir_under_a_file_before_writing(
     with_buildings, tmp_path, lang, words
 ):
@@ -316,21 +250,12 @@ def test_import_refuses_a_report_dir_under_a_file_before_writing(
     a_file = tmp_path / "报告"
     a_file.write_text("x", encoding="utf-8")
     store = tmp_path / "store.sqlite"
-    args = [
-        "import",
-        "--db",
-        f"sqlite:///{store}",
-        "--communities",
-        str(communities),
-        "--compounds",
-        str(folder / "小区.geojson"),
-        "--buildings",
-        str(buildings),
-    ]
-    res = runner.invoke(app, [*args, "--report-dir", str(a_file / "rep"), "--lang", lang])
+    args = ["--communities", str(communities), "--compounds", str(folder / "小区.geojson"),
+            "--buildings", str(buildings)]  # fmt: skip
+    res = _import(f"sqlite:///{store}", *args, "--report-dir", str(a_file / "rep"), "--lang", lang)
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert words in res.output and not store.exists()  # nothing imported, then a traceback
-    res = runner.invoke(app, [*args, "--report-dir", str(tmp_path / "新 报告")])
+    res = _import(f"sqlite:///{store}", *args, "--report-dir", str(tmp_path / "新 报告"))
     assert res.exit_code == 0, res.output
     with sqlalchemy.create_engine(f"sqlite:///{store}").connect() as conn:
         count = conn.execute(sqlalchemy.text("select count(*) from building")).scalar()
