@@ -204,6 +204,11 @@ def redistrict(
 ) -> RedistrictResult:
     """Repair ``plan`` for the current ``buildings``, moving as few households as possible.
 
+    Grids that are still within the household bounds and still tile the community keep their
+    code and exact shape; each grid that breaks the bounds is repaired together with the grids
+    around it, and a grid left without a code gets a new one, after every code the community
+    has used (how: :mod:`gridmap.plans.redistrict`).
+
     Parameters
     ----------
     plan : geopandas.GeoDataFrame or PlanResult
