@@ -34,29 +34,11 @@ from gridmap.plans.partition import PartitionResult, partition
 from gridmap.plans.redistrict import RedistrictResult, redistrict
 from gridmap.problems import Problem
 from service.importer import ImportResult, import_files
+from service.storage import loads, plans
 from service.storage import models as m
 from service.storage.edits import BuildingEdits, apply_building_edits, building_edits
 from service.storage.errors import store_error
-from service.storage.loads import (
-    load_assignment,
-    load_buildings,
-    load_communities,
-    load_community,
-    load_compounds,
-    load_streets,
-)
 from service.storage.migrate import upgrade_database
-from service.storage.plans import (
-    grid_status_now,
-    list_plans,
-    load_plan,
-    plan_overview,
-    problems_from_params,
-    problems_to_params,
-    publish_plan,
-    publish_plans,
-    save_plan,
-)
 from service.storage.session import make_engine, session_scope
 
 __all__ = ["Store", "StoredPlan", "DraftsNotSaved", "open_store"]
@@ -142,57 +124,57 @@ class Store:
     def communities(self) -> gpd.GeoDataFrame:
         """All communities: ``community_code, name, subdistrict, code_year, geometry``."""
         with session_scope(self.engine) as session:
-            return load_communities(session=session)
+            return loads.load_communities(session=session)
 
     def load_community(self, code: str) -> gpd.GeoDataFrame:
         """One community as a one-row GeoDataFrame (NotFoundError if it is not stored)."""
         with session_scope(self.engine) as session:
-            return load_community(session=session, code=code)
+            return loads.load_community(session=session, code=code)
 
     def load_buildings(self, code: str | None = None) -> gpd.GeoDataFrame:
         """Buildings (footprints where known) with household and person counts."""
         with session_scope(self.engine) as session:
-            return load_buildings(session=session, community_code=code, footprints=True)
+            return loads.load_buildings(session=session, community_code=code, footprints=True)
 
     def load_streets(self, code: str | None = None) -> gpd.GeoDataFrame:
         """Street centrelines (``street_id, name``), those meeting community ``code`` if given."""
         with session_scope(self.engine) as session:
-            return load_streets(session=session, community_code=code)
+            return loads.load_streets(session=session, community_code=code)
 
     def load_compounds(self, code: str | None = None) -> gpd.GeoDataFrame:
         """Compounds with a polygon, of community ``code`` if given."""
         with session_scope(self.engine) as session:
-            return load_compounds(session=session, community_code=code)
+            return loads.load_compounds(session=session, community_code=code)
 
     def load_plan(self, plan_id: int) -> StoredPlan:
         """A plan by id (draft, published or superseded)."""
         with session_scope(self.engine) as session:
-            return _stored(session, load_plan(session=session, plan_id=plan_id))
+            return _stored(session, plans.load_plan(session=session, plan_id=plan_id))
 
     def load_published_plan(self, code: str) -> StoredPlan:
         """The published plan of community ``code`` (NotFoundError if there is none)."""
         with session_scope(self.engine) as session:
-            return _stored(session, load_plan(session=session, community_code=code))
+            return _stored(session, plans.load_plan(session=session, community_code=code))
 
     def plans(self, code: str) -> pd.DataFrame:
         """All plans of a community, oldest first: published, drafts and superseded history."""
         with session_scope(self.engine) as session:
-            return list_plans(session=session, community_code=code)
+            return plans.list_plans(session=session, community_code=code)
 
     def plan_overview(self, code: str | None = None) -> pd.DataFrame:
         """Every plan (of ``code``) with its grids and grids flagged by the CURRENT households."""
         with session_scope(self.engine) as session:
-            return plan_overview(session=session, community_code=code)
+            return plans.plan_overview(session=session, community_code=code)
 
     def grid_status(self, plan_id: int) -> pd.DataFrame:
         """The grids of ``plan_id``: households in the plan and now, and the status now."""
         with session_scope(self.engine) as session:
-            load_plan(session=session, plan_id=plan_id)  # raises NotFoundError
-            return grid_status_now(session=session, plan_ids=[plan_id])
+            plans.load_plan(session=session, plan_id=plan_id)  # raises NotFoundError
+            return plans.grid_status_now(session=session, plan_ids=[plan_id])
 
     def plan_problems(self, plan_id: int) -> list[Problem]:
         """The problems found when ``plan_id`` was made (kept in its params)."""
-        return problems_from_params(self.load_plan(plan_id).info.get("params"))
+        return plans.problems_from_params(self.load_plan(plan_id).info.get("params"))
 
     def used_codes(self, code: str) -> set[str]:
         """Every grid code any plan of community ``code`` has used (never to be reused)."""
@@ -222,19 +204,19 @@ class Store:
         :func:`~gridmap.plans.partition.partition`; so do the other keyword arguments.
         """
         with session_scope(self.engine) as session:
-            communities = load_communities(session=session)
+            communities = loads.load_communities(session=session)
             wanted = None if codes is None else list(dict.fromkeys(codes))
             if wanted is not None:
                 for code in wanted:
-                    load_community(session=session, code=code)  # raises NotFoundError
+                    loads.load_community(session=session, code=code)  # raises NotFoundError
                 communities = communities[communities["community_code"].isin(wanted)]
             if communities.empty:
                 raise store_error("no_communities")
-            buildings = load_buildings(session=session, footprints=True)
+            buildings = loads.load_buildings(session=session, footprints=True)
             if wanted is not None:
                 buildings = buildings[buildings["community_code"].isin(wanted)]
-            streets = load_streets(session=session)
-            compounds = load_compounds(session=session)
+            streets = loads.load_streets(session=session)
+            compounds = loads.load_compounds(session=session)
         return partition(
             communities.reset_index(drop=True),
             buildings.reset_index(drop=True),
@@ -331,7 +313,7 @@ class Store:
             if buildings is not None:
                 apply_building_edits(session=session, community_code=code, buildings=buildings)
             plan_id = _save(session, code, plan, name=name, params=params)
-            publish_plan(session=session, plan_id=plan_id)
+            plans.publish_plan(session=session, plan_id=plan_id)
             return plan_id
 
     def building_edits(self, code: str, buildings: gpd.GeoDataFrame) -> BuildingEdits:
@@ -342,7 +324,7 @@ class Store:
     def publish(self, plan_id: int) -> None:
         """Publish ``plan_id`` in one transaction; the previous plan becomes history."""
         with session_scope(self.engine) as session:
-            publish_plan(session=session, plan_id=plan_id)
+            plans.publish_plan(session=session, plan_id=plan_id)
 
     def publish_many(self, plan_ids: Iterable[int]) -> None:
         """Publish several plans (of different communities) in ONE transaction.
@@ -351,7 +333,7 @@ class Store:
         500 plans, none per plan; readers see all the old plans or all the new ones.
         """
         with session_scope(self.engine) as session:
-            publish_plans(session=session, plan_ids=plan_ids)
+            plans.publish_plans(session=session, plan_ids=plan_ids)
 
 
 class DraftsNotSaved(GridmapError):
@@ -412,7 +394,7 @@ def _save(
     source = "redistrict" if isinstance(plan, RedistrictResult) else "partition"
     if getattr(plan, "problems", None) is not None:  # kept so `gridmap plan show` can list them
         mine = [p for p in plan.problems if p.community_code == code]
-        params = {**(params or {}), "problems": problems_to_params(mine)}
+        params = {**(params or {}), "problems": plans.problems_to_params(mine)}
     planned = assignment.index.tolist()
     stored = _stored_buildings(session, code, planned)
     unknown = [b for b in planned if b not in stored]
@@ -420,7 +402,7 @@ def _save(
         log.warning("%d building(s) of the plan are not in the store and are not linked "
                     "to a grid: %s", len(unknown), unknown[:10])  # fmt: skip
         assignment = assignment[~assignment.index.isin(unknown)]
-    return save_plan(session=session, community_code=code, grids=grids,
+    return plans.save_plan(session=session, community_code=code, grids=grids,
                      assignment=assignment, params=params, name=name, source=source,
                      reuse=reuse)  # fmt: skip
 
@@ -437,7 +419,7 @@ def _stored_buildings(session: Any, code: str, ids: list[str]) -> set[str]:
 
 def _stored(session: Any, grids: gpd.GeoDataFrame) -> StoredPlan:
     info = dict(grids.attrs.get("plan", {}))
-    assignment = load_assignment(session=session, plan_id=info["id"])
+    assignment = loads.load_assignment(session=session, plan_id=info["id"])
     frame = pd.DataFrame(
         {"building_id": assignment.index.astype(str), "grid_code": assignment.to_numpy()}
     )

@@ -82,7 +82,7 @@ def test_failed_publish_leaves_the_old_plan_published(store, store_url, monkeypa
         real(session=session, plan_id=plan_id)  # old superseded, new published ... then:
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(analyst, "publish_plan", broken)
+    monkeypatch.setattr(analyst.plans, "publish_plan", broken)
     with pytest.raises(RuntimeError):
         store.publish(draft)
     assert _published(store_url) == [old.id]
@@ -157,7 +157,7 @@ def test_failed_publish_stores_no_edits(store, store_url, monkeypatch):
     def broken(*, session, plan_id):
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(analyst, "publish_plan", broken)
+    monkeypatch.setattr(analyst.plans, "publish_plan", broken)
     with pytest.raises(RuntimeError):
         store.save_and_publish(CODE, result, buildings=buildings)
     assert store.load_buildings(CODE).set_index("building_id")["households"].to_dict() == before
