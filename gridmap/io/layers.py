@@ -12,7 +12,8 @@ GeoParquet, CSV or XLSX and returns a frame whose columns are the canonical name
 * every canonical column except the counts (``households``, ``floors``, ``units``, ``size``,
   ``persons``, ``buildings``) and ``polsby_popper`` is text (pandas ``str``), stripped, with
   leading zeros kept; counts are left as read, :func:`gridmap.attach.validate.validate_layer` types
-  them;
+  them (text an office types for a whole number, ``1,024``, ``1，024``, ``３００``, is made plain
+  digits first; other text is left for the checks to name);
 * entities with geometry come back as a GeoDataFrame in EPSG:4326 (tables without coordinates
   give a null geometry column: such records attach by key or address); persons and staff come
   back as a DataFrame;
@@ -43,6 +44,8 @@ import csv
 import hashlib
 import itertools
 import logging
+import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -630,8 +633,12 @@ def _canonical_columns(
     for header in order:
         column = resolved[header]
         values = raw[header].reset_index(drop=True)
-        numeric = column in _NUMERIC_COLUMNS
-        out[column] = values if numeric else _as_text(values, column, path, notes)
+        if column in COUNT_COLUMNS:
+            out[column] = _as_count(values)
+        elif column in _NUMERIC_COLUMNS:
+            out[column] = values
+        else:
+            out[column] = _as_text(values, column, path, notes)
     problems += _id_like_problems(out, {c: h for h, c in resolved.items()}, ent)
     if problems:
         raise read_error("columns", file=path.name, entity=ent.name, headers=headers,
@@ -716,6 +723,48 @@ def _as_text(values: pd.Series, column: str, path: Path, notes: list[ReadNote]) 
         text.append(s or None)
     _warn_rows(notes, "id_numbers_as_numbers", numeric_ids, path)
     return pd.Series(text, dtype="str")
+
+
+_GROUPED_DIGITS = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
+"""A whole number with a comma every three digits (``1,024``; full-width commas made ASCII)."""
+
+
+def _as_count(values: pd.Series) -> pd.Series:
+    """A count column as read, but for the text an office types for a whole number.
+
+    ``"1,024"`` and ``"1，024"`` (a thousands separator, full-width or not), ``"３００"``
+    (full-width digits) and ``"300\u3000"`` (a full-width or no-break space around it) become
+    the digits (``"1024"``); ``pd.to_numeric`` and the checks after it then read them as every
+    other count. Text that is not unambiguously a whole number is left as it is (``"12.5"``,
+    ``"三百"``, ``"1,02"``, ``"12,5"``: a decimal comma?), so the checks name its record.
+
+    Examples
+    --------
+    >>> counts = pd.Series(["1,024", "1，024", "300\u3000", "３００", "12.5", "三百", "1,02", 7])
+    >>> _as_count(counts).tolist()
+    ['1024', '1024', '300', '300', '12.5', '三百', '1,02', 7]
+    """
+    values = values.reset_index(drop=True)
+    text = values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False)
+    text = text.astype(bool)
+    if not text.any():
+        return values
+    odd = text & pd.to_numeric(values.where(text), errors="coerce").isna()
+    if not odd.any():
+        return values
+    fixed = {v: _count_digits(v) for v in pd.unique(values[odd])}
+    return values.where(~odd, values[odd].map(fixed))
+
+
+def _count_digits(value: str) -> str:
+    """``value`` as plain digits when it is a whole number written as offices write it; else
+    ``value`` unchanged."""
+    plain = unicodedata.normalize("NFKC", value).strip()  # full-width digits, commas, spaces
+    if plain.isascii() and plain.isdigit():
+        return plain
+    if _GROUPED_DIGITS.fullmatch(plain):
+        return plain.replace(",", "")
+    return value
 
 
 def _drop_blank_rows(frame: pd.DataFrame, ent: Entity, path: Path) -> pd.DataFrame:
