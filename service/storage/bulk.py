@@ -39,14 +39,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InputError
-from service.storage.crypto import (
-    PREFIX,
-    PURPOSES,
-    DataKeys,
-    EncryptedString,
-    keys_of,
-    normalise,
-)
+from service.storage.crypto import PREFIX, PURPOSES, DataKeys, EncryptedString, keys_of, normalise
 from service.storage.revision import mark_changed
 from service.storage.session import NUL_MESSAGE
 from service.storage.updates import HASH_COLUMNS
