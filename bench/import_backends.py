@@ -31,7 +31,6 @@ import argparse
 import cProfile
 import json
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -42,13 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load_wrk import LAYERS, _sources  # noqa: E402
-from bench.serving import (  # noqa: E402
-    CLOCK_TICKS,
-    cpu_ticks,
-    database_pids,
-    fresh_postgis_database,
-)
-from service.importer import import_files  # noqa: E402
+from bench.serving import fresh_postgis_database, process_cpu, timed  # noqa: E402
+from service.importer import ImportResult, import_files  # noqa: E402
 from service.storage.migrate import upgrade_database  # noqa: E402
 from service.storage.session import make_engine  # noqa: E402
 
@@ -78,11 +72,6 @@ def district_sources(scale: float, folder: Path) -> tuple[dict[str, Path], dict[
     return sources, DISTRICT_LAYERS
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run_once(
     url: str, sources: dict, layers: dict, publish: bool, jobs: int, profile: str | None = None
 ) -> dict[str, float]:
@@ -90,29 +79,30 @@ def run_once(
     and on PostGIS the server processes' CPU. ``profile``: write a cProfile of the import there."""
     engine = make_engine(url)
     upgrade_database(engine)
-    server_before = cpu_ticks(database_pids(engine))
     marks: list[tuple[str, float, float]] = []
     stages = {"load average (1 min) before": os.getloadavg()[0]}
-    start, cpu = time.perf_counter(), _cpu()
 
     def step(name: str) -> None:
-        marks.append((name, time.perf_counter(), _cpu()))
+        marks.append((name, time.perf_counter(), process_cpu()))
 
     profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not wall
-    if profiler:
-        profiler.enable()
-    result = import_files(sources, engine=engine, layers=layers, migrate=False, step=step)
-    end, cpu_end = time.perf_counter(), _cpu()
+
+    def run_import() -> ImportResult:
+        if profiler:
+            profiler.enable()
+        result = import_files(sources, engine=engine, layers=layers, migrate=False, step=step)
+        step("end")  # where the last stage ends
+        if profiler:
+            profiler.disable()
+        return result
+
+    result, spent = timed(engine, run_import)
     if profiler and profile:
-        profiler.disable()
         profiler.dump_stats(profile)
-    stages |= {"total": end - start, "cpu total": cpu_end - cpu}
+    stages |= {"total": spent["wall"], "cpu total": spent["cpu"]}
     if engine.dialect.name == "postgresql":
-        after = cpu_ticks(database_pids(engine) | set(server_before))
-        spent = sum(t - server_before.get(pid, 0) for pid, t in after.items())
-        stages["server cpu total"] = spent / CLOCK_TICKS
-    bounds = [*marks, ("end", end, cpu_end)]
-    for (name, t0, c0), (_, t1, c1) in zip(bounds, bounds[1:], strict=False):
+        stages["server cpu total"] = spent["server cpu"]
+    for (name, t0, c0), (_, t1, c1) in zip(marks, marks[1:], strict=False):
         stages[name] = stages.get(name, 0.0) + t1 - t0
         stages[f"cpu {name}"] = stages.get(f"cpu {name}", 0.0) + c1 - c0
     stages["rows"] = sum(result.counts.values())

@@ -32,12 +32,10 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-import resource
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -48,9 +46,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, func, select  # noqa: E402
 
 from bench.serving import (  # noqa: E402
-    cpu_spent,
-    database_pids,
     fresh_postgis_database,
+    process_cpu,
+    timed,
     write_results,
 )
 from service.storage import models as m  # noqa: E402
@@ -58,23 +56,6 @@ from service.storage.session import session_scope  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_publishbench"
 SMOKE = {"columns": 3, "rows": 2, "scale": 0.2, "small": 1}
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed(engine: Engine, work: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
-    """Run ``work``; its result and wall, process CPU and database server CPU seconds."""
-
-    def measured() -> tuple[Any, float, float]:
-        wall, cpu = time.perf_counter(), _cpu()
-        result = work()
-        return result, time.perf_counter() - wall, _cpu() - cpu
-
-    (result, wall, cpu), server = cpu_spent(lambda: database_pids(engine), measured)
-    return result, {"wall": wall, "cpu": cpu, "server cpu": server}
 
 
 def district_files(district_kwargs: dict[str, Any], folder: Path) -> dict[str, Path]:
@@ -121,10 +102,10 @@ def district_plans(engine: Engine, cache: Path | None, key: dict[str, Any], jobs
         if kept["key"] == key:
             print(f"plans from {cache}", flush=True)
             return kept["result"]
-    t, cpu = time.perf_counter(), _cpu()
+    t, cpu = time.perf_counter(), process_cpu()
     result = Store(engine).partition_many(n_jobs=jobs)
     print(f"partitioned in {time.perf_counter() - t:.0f} s wall (not measured; this process "
-          f"{_cpu() - cpu:.0f} s CPU, workers not counted)", flush=True)  # fmt: skip
+          f"{process_cpu() - cpu:.0f} s CPU, workers not counted)", flush=True)  # fmt: skip
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         with cache.open("wb") as f:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -30,6 +31,8 @@ __all__ = [
     "cpu_seconds",
     "cpu_ticks",
     "cpu_spent",
+    "process_cpu",
+    "timed",
     "database_pids",
     "CLOCK_TICKS",
     "load_average",
@@ -129,6 +132,25 @@ def cpu_spent(pids: Callable[[], set[int]], work: Callable[[], T]) -> tuple[T, f
     result = work()
     after = cpu_ticks(pids() | set(before))
     return result, sum(t - before.get(pid, 0) for pid, t in after.items()) / CLOCK_TICKS
+
+
+def process_cpu() -> float:
+    """User + system CPU seconds of this process so far (``getrusage``; children not counted)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(engine: Any, work: Callable[[], T]) -> tuple[T, dict[str, float]]:
+    """Run ``work``; its result and its ``wall``, process CPU (``cpu``) and database server CPU
+    (``server cpu``: the processes of ``engine``'s database, none on SpatiaLite) seconds."""
+
+    def measured() -> tuple[T, float, float]:
+        wall, cpu = time.perf_counter(), process_cpu()
+        result = work()
+        return result, time.perf_counter() - wall, process_cpu() - cpu
+
+    (result, wall, cpu), server = cpu_spent(lambda: database_pids(engine), measured)
+    return result, {"wall": wall, "cpu": cpu, "server cpu": server}
 
 
 def database_pids(engine: Any, *, own: bool = True) -> set[int]:

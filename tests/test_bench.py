@@ -62,19 +62,32 @@ def test_cpu_ticks_leave_out_ended_processes() -> None:
     assert cpu_seconds(os.getpid()) >= ticks[os.getpid()] / CLOCK_TICKS
 
 
+def _burn() -> str:
+    """0.3 s of this process's CPU."""
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    return "done"
+
+
 def test_cpu_spent_counts_the_work_of_the_named_processes() -> None:
     from bench.serving import CLOCK_TICKS, cpu_spent
 
-    def burn() -> str:
-        deadline = time.process_time() + 0.3
-        while time.process_time() < deadline:
-            pass
-        return "done"
-
-    result, spent = cpu_spent(lambda: {os.getpid()}, burn)
+    result, spent = cpu_spent(lambda: {os.getpid()}, _burn)
     assert result == "done" and 0.3 - 2 / CLOCK_TICKS <= spent < 5
-    result, spent = cpu_spent(set, burn)  # no process named: nothing counted
+    result, spent = cpu_spent(set, _burn)  # no process named: nothing counted
     assert result == "done" and spent == 0
+
+
+def test_timed_gives_wall_process_and_server_cpu_seconds(engine) -> None:
+    from bench.serving import process_cpu, timed
+
+    before = process_cpu()
+    result, spent = timed(engine, _burn)
+    assert result == "done" and set(spent) == {"wall", "cpu", "server cpu"}
+    assert 0.29 <= spent["cpu"] <= process_cpu() - before and spent["wall"] >= 0.29
+    if engine.dialect.name != "postgresql":  # SpatiaLite runs in this process: no server
+        assert spent["server cpu"] == 0
 
 
 def test_database_pids_with_and_without_the_asking_connection(engine) -> None:
