@@ -16,7 +16,6 @@ Data libraries and the store are imported when a command runs.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,14 +26,13 @@ import typer
 from service.commands.options import (
     COMMUNITY,
     DB,
-    JOBS,
+    GROUP,
     LANG,
-    MAX_HOUSEHOLDS,
-    MIN_HOUSEHOLDS,
-    PROBLEMS,
-    SCHEDULER,
     SEED,
-    VERBOSE,
+    BoundOptions,
+    ReportOptions,
+    RunOptions,
+    option_groups,
 )
 
 if TYPE_CHECKING:
@@ -120,16 +118,14 @@ def _check_problems_out(problems_out: Path | None) -> None:
         check_output_suffixes(None, problems_out)
 
 
-def _show_problems(
-    problems: Sequence[Problem], lang: str, verbose: bool, problems_out: Path | None
-) -> None:
+def _show_problems(problems: Sequence[Problem], report: ReportOptions) -> None:
     from service.commands.planfiles import console, print_problems
 
-    problems = _unique_problems(problems)
-    if problems_out is not None or problems:
+    problems, lang = _unique_problems(problems), report.lang
+    if report.problems_out is not None or problems:
         if problems:
             console.print("问题：" if lang == "zh" else "Problems:", highlight=False, markup=False)
-        print_problems(problems, lang, verbose=verbose, problems_out=problems_out)
+        print_problems(problems, lang, verbose=report.verbose, problems_out=report.problems_out)
 
 
 def _out() -> Console:
@@ -212,19 +208,15 @@ def _codes(store: Any, communities: list[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- partition
 @plan_app.command("partition")
+@option_groups
 def partition_plans(
     db: str | None = DB,
     community: list[str] = COMMUNITY,
-    min_households: int = MIN_HOUSEHOLDS,
-    max_households: int = MAX_HOUSEHOLDS,
-    seed: int = SEED,
-    jobs: int = JOBS,
-    scheduler: str | None = SCHEDULER,
+    bounds: BoundOptions = GROUP,
+    run: RunOptions = GROUP,
     publish: bool = typer.Option(False, "--publish", help="Publish the new plans."),
     name: str | None = typer.Option(None, "--name", help="Name of the new plans."),
-    lang: str = LANG,
-    problems_out: Path | None = PROBLEMS,
-    verbose: bool = VERBOSE,
+    report: ReportOptions = GROUP,
 ) -> None:
     """Partition stored communities (default: all, in parallel) and save one draft plan each.
 
@@ -236,22 +228,19 @@ def partition_plans(
     from service.commands.planfiles import check_lang, community_progress
     from service.storage.errors import store_error
 
+    lang = report.lang
     check_lang(lang)
-    _check_problems_out(problems_out)
-    _check_bounds(min_households, max_households)
+    _check_problems_out(report.problems_out)
+    _check_bounds(bounds.min_households, bounds.max_households)
     with _store(db) as store:
         codes = _codes(store, community)
         if not codes:
             raise store_error("no_communities")
-        n_jobs = min(jobs or os.cpu_count() or 1, len(codes))
+        params = bounds.kwargs()
         with community_progress("partition", len(codes)) as step:
-            result = store.partition_many(
-                community or None, n_jobs=n_jobs, progress=step, seed=seed,
-                min_households=min_households, max_households=max_households,
-                scheduler=scheduler,
-            )  # fmt: skip
-        params = {"min_households": min_households, "max_households": max_households,
-                  "seed": seed}  # fmt: skip
+            result = store.partition_many(community or None, n_jobs=run.processes(len(codes)),
+                                          progress=step, scheduler=run.scheduler,
+                                          **params)  # fmt: skip
         planned = [c for c in codes if (result.grids["community_code"] == c).any()]
         ids = store.save_drafts(dict.fromkeys(planned, result), publish=publish, name=name,
                                 params=dict.fromkeys(planned, params))  # fmt: skip
@@ -266,11 +255,12 @@ def partition_plans(
         if c not in planned:
             rows.append({"community": c, "plan": "", "status": "no grids (nothing saved)"})
     _table("plans saved", pd.DataFrame(rows), right=("plan", "grids", "flagged"), lang=lang)
-    _show_problems(result.problems, lang, verbose, problems_out)
+    _show_problems(result.problems, report)
 
 
 # --------------------------------------------------------------------------- redistrict
 @plan_app.command("redistrict")
+@option_groups
 def redistrict_plans(
     db: str | None = DB,
     community: list[str] = COMMUNITY,
@@ -281,9 +271,7 @@ def redistrict_plans(
     seed: int = SEED,
     publish: bool = typer.Option(False, "--publish", help="Publish the repaired plans."),
     name: str | None = typer.Option(None, "--name", help="Name of the new plans."),
-    lang: str = LANG,
-    problems_out: Path | None = PROBLEMS,
-    verbose: bool = VERBOSE,
+    report: ReportOptions = GROUP,
 ) -> None:
     """Repair the published plans against the buildings and households stored now.
 
@@ -295,8 +283,9 @@ def redistrict_plans(
     from service.commands.planfiles import check_lang, community_progress, console
     from service.storage.errors import store_error
 
+    lang = report.lang
     check_lang(lang)
-    _check_problems_out(problems_out)
+    _check_problems_out(report.problems_out)
     if min_households is not None or max_households is not None:
         _check_bounds(min_households or 0, max_households or 10**9)
     with _store(db) as store:
@@ -346,7 +335,7 @@ def redistrict_plans(
                 f"{', '.join(same)}.")  # fmt: skip
         console.print(text, highlight=False, markup=False, soft_wrap=True)
     all_problems = [p for r in results.values() for p in r.problems]
-    _show_problems(all_problems, lang, verbose, problems_out)
+    _show_problems(all_problems, report)
 
 
 def _unchanged(result: Any, current: Any) -> bool:
@@ -401,15 +390,15 @@ def list_plans(
 
 
 @plan_app.command("show")
+@option_groups
 def show_plan(
     plan_id: int = typer.Argument(..., help="Plan id (see `gridmap plan list`)."),
     db: str | None = DB,
-    lang: str = LANG,
-    problems_out: Path | None = PROBLEMS,
-    verbose: bool = VERBOSE,
+    report: ReportOptions = GROUP,
 ) -> None:
     """A plan's grids with their households (in the plan and now) and status, and its problems."""
-    _check_problems_out(problems_out)
+    lang = report.lang
+    _check_problems_out(report.problems_out)
     with _store(db, lang) as store:
         plan = store.load_plan(plan_id)
         status = store.grid_status(plan_id)
@@ -438,7 +427,7 @@ def show_plan(
     title = f"方案{plan_id}的网格" if lang == "zh" else f"grids of plan {plan_id}"
     right = ("buildings", "households", "households now", "new buildings")
     _table(title, frame, right=right, lang=lang)
-    _show_problems(problems, lang, verbose, problems_out)
+    _show_problems(problems, report)
 
 
 # --------------------------------------------------------------------------- diff
