@@ -6,8 +6,10 @@ region of the building's footprint vertices and representative point, clipped to
 A block without buildings (open ground, e.g. between compound walls) is split between the
 buildings of the blocks around it, into empty cells
 (:func:`gridmap.geometry.units.open_ground_units` plans them as one unit until balance needs them
-apart). All cell boundaries are noded together once and polygonised again into *faces* that share
-exact vertices, so grids dissolved from faces tile the community without gaps or overlaps.
+apart). The cells of one block share their edges exactly; across block edges each cell gets the
+vertices of the cells on the other side, so the *faces* share exact vertices and grids dissolved
+from them tile the community without gaps or overlaps (where that does not give a clean
+coverage, all cell boundaries are noded together and polygonised again).
 
 Everything here works in a projected CRS (metres).
 """
@@ -33,6 +35,8 @@ _REACH_STEP = 5.0
 _REACH_KEEP = 64
 # Cells without a building and smaller than this (m²) are noding slivers: they hold no face.
 _SLIVER_AREA = 1e-4
+# Block-edge vertices of neighbouring cells closer than this are one node (metres).
+_NODE_TOLERANCE = 1e-6
 
 
 @dataclass
@@ -597,6 +601,144 @@ def _invert(assign: np.ndarray, n: int) -> list[np.ndarray]:
 
 
 def _faces(cells: np.ndarray, community: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Exactly noded faces of the cells and the cell of each face.
+
+    The cells of one block already share their edges vertex for vertex; across a street or a
+    wall the cells either side only lack each other's vertices on the shared block edge.
+    :func:`_matched_faces` adds those (one face per cell); where that does not give a clean
+    coverage (a gap left by a dropped sliver, an overlap), :func:`_noded_faces` nodes every
+    cell boundary together.
+    """
+    matched = _matched_faces(cells, community)
+    return matched if matched is not None else _noded_faces(cells, community)
+
+
+def _matched_faces(
+    cells: np.ndarray, community: BaseGeometry
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cells themselves with the vertices of the cells across each block edge added.
+
+    Ring segments that no other cell shares lie on block edges (or the community boundary).
+    Their end points closer than ``_NODE_TOLERANCE`` are merged into one, then every such end
+    point lying on another such segment is inserted into it, so the cells either side of a
+    street share each segment exactly. None unless the result is a coverage whose unshared
+    segments all lie on the community boundary and whose faces are valid.
+    """
+    if len(cells) == 0 or (shapely.get_type_id(cells) != 3).any():
+        return None
+    _, xy, (ring_off, poly_off) = shapely.to_ragged_array(cells)
+    si, count = _ring_segments(xy, ring_off)
+    once = si[count == 1]
+    if len(once):
+        xy, ring_off = _snap_ends(xy, ring_off, _unique_xy(xy, once))
+        if (np.diff(ring_off) < 4).any():
+            return None
+        si, count = _ring_segments(xy, ring_off)
+        once = si[count == 1]
+        xy, ring_off = _insert_ends(xy, ring_off, once, _unique_xy(xy, once))
+        si, count = _ring_segments(xy, ring_off)
+    if (count > 2).any():
+        return None
+    loose = si[count == 1]
+    if len(loose):
+        mid = shapely.points((xy[loose] + xy[loose + 1]) / 2)
+        edge = shapely.boundary(community)
+        shapely.prepare(edge)
+        if not shapely.dwithin(edge, mid, _NODE_TOLERANCE).all():
+            return None
+    faces = shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy, (ring_off, poly_off))
+    if not shapely.is_valid(faces).all():
+        return None
+    return faces, np.arange(len(cells))
+
+
+def _ring_segments(xy: np.ndarray, ring_off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First coordinate of each ring segment, and how many ring segments equal it."""
+    start = np.ones(len(xy), dtype=bool)
+    start[ring_off[1:] - 1] = False
+    si = np.flatnonzero(start)
+    _, vid = np.unique(xy[:, 0] + 1j * xy[:, 1], return_inverse=True)
+    va, vb = vid[si], vid[si + 1]
+    key = np.minimum(va, vb) * (len(xy) + 1) + np.maximum(va, vb)
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return si, counts[inverse.ravel()]
+
+
+def _unique_xy(xy: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Distinct end points of the segments starting at ``seg``."""
+    z = np.unique(np.concatenate([xy[seg], xy[seg + 1]]) @ np.array([1, 1j]))
+    return np.stack([z.real, z.imag], axis=1)
+
+
+def _row_keys(xy: np.ndarray) -> np.ndarray:
+    xy = np.ascontiguousarray(xy, dtype=np.float64)
+    return xy.view(np.dtype((np.void, 16))).ravel()
+
+
+def _snap_ends(
+    xy: np.ndarray, ring_off: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge ``ends`` closer than ``_NODE_TOLERANCE`` (everywhere they occur); drop repeats."""
+    pts = np.asarray(shapely.points(ends), dtype=object)
+    i, j = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=_NODE_TOLERANCE)
+    pair = i < j
+    i, j = i[pair], j[pair]
+    if len(i) == 0:
+        return xy, ring_off
+    rep = np.arange(len(ends))
+    while True:  # each end to the lowest end of its cluster
+        new = rep.copy()
+        np.minimum.at(new, j, rep[i])
+        np.minimum.at(new, i, rep[j])
+        new = new[new]
+        if (new == rep).all():
+            break
+        rep = new
+    moved = np.flatnonzero(rep != np.arange(len(ends)))
+    src = _row_keys(ends[moved])
+    order = np.argsort(src)
+    src = src[order]
+    keys = _row_keys(xy)
+    pos = np.minimum(np.searchsorted(src, keys), len(src) - 1)
+    hit = src[pos] == keys
+    xy = xy.copy()
+    xy[hit] = ends[rep[moved[order[pos[hit]]]]]
+    repeat = np.zeros(len(xy), dtype=bool)
+    repeat[1:] = (xy[1:] == xy[:-1]).all(axis=1)
+    repeat[ring_off[:-1]] = False
+    if repeat.any():
+        ring_of = np.searchsorted(ring_off, np.flatnonzero(repeat), side="right") - 1
+        dropped = np.bincount(ring_of, minlength=len(ring_off) - 1)
+        ring_off = ring_off - np.concatenate([[0], np.cumsum(dropped)])
+        xy = xy[~repeat]
+    return xy, ring_off
+
+
+def _insert_ends(
+    xy: np.ndarray, ring_off: np.ndarray, seg: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Insert into each segment starting at ``seg`` the ``ends`` lying on it, in order."""
+    a, b = xy[seg], xy[seg + 1]
+    lines = np.asarray(shapely.linestrings(np.stack([a, b], axis=1)), dtype=object)
+    pi, li = shapely.STRtree(lines).query(
+        shapely.points(ends), predicate="dwithin", distance=_NODE_TOLERANCE
+    )
+    p, pa, pb = ends[pi], a[li], b[li]
+    d = pb - pa
+    t = ((p - pa) * d).sum(axis=1) / (d * d).sum(axis=1)
+    inner = (t > 0) & (t < 1) & ~(p == pa).all(axis=1) & ~(p == pb).all(axis=1)
+    pi, li, t = pi[inner], li[inner], t[inner]
+    if len(li) == 0:
+        return xy, ring_off
+    order = np.lexsort((t, li))
+    at = seg[li[order]] + 1
+    xy = np.insert(xy, at, ends[pi[order]], axis=0)
+    ring_of = np.searchsorted(ring_off, at, side="right") - 1
+    added = np.bincount(ring_of, minlength=len(ring_off) - 1)
+    return xy, ring_off + np.concatenate([[0], np.cumsum(added)])
+
+
+def _noded_faces(cells: np.ndarray, community: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
     """Node all cell boundaries together and map each resulting face to its cell.
 
     A face enclosed by cells but outside the community (a hole in it, such as another
