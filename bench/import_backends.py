@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load_wrk import LAYERS, _sources  # noqa: E402
-from bench.serving import fresh_postgis_database, process_cpu, timed  # noqa: E402
+from bench.serving import new_store_url, process_cpu, timed  # noqa: E402
 from service.importer import ImportResult, import_files  # noqa: E402
 from service.storage.migrate import upgrade_database  # noqa: E402
 from service.storage.session import make_engine  # noqa: E402
@@ -158,11 +158,7 @@ def main() -> None:
         for backend in args.backends:
             runs = []
             for _ in range(args.repeat):
-                if backend == "postgis":
-                    fresh_postgis_database(args.pg)
-                    url = args.pg
-                else:
-                    url = f"sqlite:///{tempfile.mkdtemp(dir=tmp)}/bench.sqlite"
+                url = new_store_url(backend, args.pg, tmp)
                 profile = f"{args.profile}_{backend}.prof" if args.profile else None
                 runs.append(run_once(url, sources, layers, args.publish, args.jobs, profile))
             results[backend] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}

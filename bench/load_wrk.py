@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 from bench.serving import (  # noqa: E402
     cpu_seconds,
     free_port,
-    fresh_postgis_database,
     load_average,
+    new_store_url,
     run_wrk,
     start_gridmap,
     wait_until_up,
@@ -101,11 +101,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends:
             print(f"{backend}: wrk -t2 -c{args.connections} -d{args.duration}s", flush=True)
-            if backend == "postgis":
-                fresh_postgis_database(args.postgis_url)
-                url = args.postgis_url
-            else:
-                url = f"sqlite:///{tmp}/load.sqlite"
+            url = new_store_url(backend, args.postgis_url, tmp)
             all_results[backend] = bench_backend(url, args.connections, args.duration,
                                                  args.app_root.resolve())  # fmt: skip
     if not args.smoke:

@@ -45,12 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, func, select  # noqa: E402
 
-from bench.serving import (  # noqa: E402
-    fresh_postgis_database,
-    process_cpu,
-    timed,
-    write_results,
-)
+from bench.serving import new_store_url, process_cpu, timed, write_results  # noqa: E402
 from service.storage import models as m  # noqa: E402
 from service.storage.session import session_scope  # noqa: E402
 
@@ -79,12 +74,7 @@ def fresh_store(backend: str, pg: str, tmp: Path, sources: dict[str, Path]) -> E
     from service.storage.migrate import upgrade_database
     from service.storage.session import make_engine
 
-    if backend == "postgis":
-        fresh_postgis_database(pg)
-        url = pg
-    else:
-        url = f"sqlite:///{tempfile.mkdtemp(dir=tmp)}/bench.sqlite"
-    engine = make_engine(url)
+    engine = make_engine(new_store_url(backend, pg, tmp))
     upgrade_database(engine)
     t = time.perf_counter()
     import_files(sources, engine=engine, layers=DISTRICT_LAYERS, migrate=False)

@@ -24,6 +24,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 __all__ = [
     "ROOT",
     "fresh_postgis_database",
+    "new_store_url",
     "free_port",
     "wait_until_up",
     "start_gridmap",
@@ -56,6 +57,15 @@ def fresh_postgis_database(url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
     engine.dispose()
+
+
+def new_store_url(backend: str, postgis_url: str, folder: str | Path) -> str:
+    """The URL of a new, empty store: for ``"postgis"`` the database of ``postgis_url`` dropped
+    and created again, else a SpatiaLite file in a new folder under ``folder``."""
+    if backend == "postgis":
+        fresh_postgis_database(postgis_url)
+        return postgis_url
+    return f"sqlite:///{tempfile.mkdtemp(dir=folder)}/bench.sqlite"
 
 
 def smoke_store() -> str:

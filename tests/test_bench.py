@@ -90,6 +90,15 @@ def test_timed_gives_wall_process_and_server_cpu_seconds(engine) -> None:
         assert spent["server cpu"] == 0
 
 
+def test_new_store_url_gives_a_new_spatialite_file_each_time(tmp_path: Path) -> None:
+    from bench.serving import new_store_url
+
+    urls = [new_store_url("spatialite", "postgresql://unused", tmp_path) for _ in range(2)]
+    files = [Path(url.removeprefix("sqlite:///")) for url in urls]
+    assert urls[0].startswith("sqlite:///") and files[0] != files[1]
+    assert all(f.parent.parent == tmp_path and f.parent.is_dir() and not f.exists() for f in files)
+
+
 def test_database_pids_with_and_without_the_asking_connection(engine) -> None:
     from sqlalchemy import text
 
