@@ -340,22 +340,34 @@ class _State:
             pick, side, ready = pick_all.tolist(), side_all.tolist(), iters
         temp = t0
         last_gain = 0
+        # Neighbours of each unit in another grid that may take it: a unit without any (inside
+        # its grid, two thirds of the proposals) is passed over without listing its neighbours.
+        foreign = [
+            sum(1 for u in nb if lab[u] != g and lab[u] not in fixed)
+            for g, nb in zip(lab, nbrs)  # noqa: B905 (equal lengths by construction)
+        ]
+        # Whether a unit can leave its grid depends only on the grid's members: a grid's answer
+        # is kept until the grid changes (most cut units are proposed again and again).
+        version: dict[int, int] = {}
+        leaves: dict[int, tuple[int, int, bool]] = {}
+        # The best plan is copied only when a move leaves it (not at every new best).
+        best_v, best_c, at_best = self.best[0], self.best[1], False
         for it in range(iters):
             if stall and it - last_gain > stall:
-                return
+                break
             if it == ready:
                 pick += pick_all[ready : ready + _CHUNK].tolist()
                 side += side_all[ready : ready + _CHUNK].tolist()
                 ready = len(pick)
             temp *= decay
             v = movable[pick[it]]
+            if not foreign[v]:
+                continue
             a = lab[v]
             if len(members[a]) == 1:
                 continue
             nb = nbrs[v]
             others = [x for x in map(get, nb) if x != a and x not in fixed]
-            if not others:
-                continue
             b = others[int(side[it] * len(others))]
             wv = weights[v]
             wa, wb = totals[a], totals[b]
@@ -387,20 +399,45 @@ class _State:
                 and (temp <= 0 or accept[it] >= math.exp(-dc / temp))
             ):
                 continue
-            if not stays_connected(v, a, lab, nbrs):
+            ver = version.get(a, 0)
+            known = leaves.get(v)
+            if known is not None and known[0] == a and known[1] == ver:
+                ok = known[2]
+            else:
+                ok = stays_connected(v, a, lab, nbrs)
+                leaves[v] = (a, ver, ok)
+            if not ok:
                 continue
+            new_v, new_c = self.viol + dv, self.cost + dc
+            better = (new_v, new_c) < (best_v, best_c)
+            if at_best and not better:
+                self.best = (best_v, best_c, lab.copy())
+                at_best = False
             lab[v] = b
             members[a].discard(v)
             members[b].add(v)
             totals[a], totals[b] = wa - wv, wb + wv
-            self.viol += dv
-            self.cost += dc
+            version[a], version[b] = ver + 1, version.get(b, 0) + 1
+            n_out = 0
+            for u in nb:
+                lu = lab[u]
+                if lu == a:
+                    foreign[u] += 1
+                    n_out += 1
+                elif lu == b:
+                    foreign[u] -= 1
+                elif lu not in fixed:
+                    n_out += 1
+            foreign[v] = n_out
+            self.viol, self.cost = new_v, new_c
             if dv < -1e-9:
                 last_gain = it
-            if (self.viol, self.cost) < self.best[:2]:
-                self.best = (self.viol, self.cost, lab.copy())
+            if better:
+                best_v, best_c, at_best = new_v, new_c, True
             if stop_feasible and self.viol < 1e-9:
-                return
+                break
+        if at_best:
+            self.best = (best_v, best_c, lab.copy())
 
 
 def _skip_uniforms(rng: np.random.Generator, n: int) -> bool:
