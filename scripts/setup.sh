@@ -26,7 +26,7 @@ pg_major() {
 }
 
 install_system_packages() {
-  local wanted=(libsqlite3-mod-spatialite gdal-bin chromium nodejs npm python3-venv fonts-noto-cjk)
+  local wanted=(libsqlite3-mod-spatialite gdal-bin chromium nodejs npm python3-venv fonts-noto-cjk wrk)
   [ "${GRIDMAP_SKIP_POSTGIS:-0}" = 1 ] || wanted+=(postgresql)
   local missing=() p
   for p in "${wanted[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
