@@ -23,6 +23,7 @@ Codes (:data:`NOTE_CODES`):
 ``made_2d``                   3-D geometries made 2-D
 ``ids_generated``             ids generated for records without one
 ``formulas_unsaved``          spreadsheet formulas without a saved value, read as empty
+``merged_cells_filled``       merged spreadsheet cells: each row of a range takes its value
 ``rows_without_geometry``     table rows whose lon/lat or WKT cannot be read (also warned)
 ``id_numbers_as_numbers``     ID numbers a spreadsheet stored as numbers (also warned)
 ============================  ========================================================
@@ -165,6 +166,13 @@ def _id_numbers_as_numbers(file: str, rows: Sequence[int], n_rows: int, **_: Any
             "有效数字，这些号码很可能有误。请把该列设为文本格式后重新录入。")  # fmt: skip
 
 
+def _merged_cells_filled(file: str, n: int, headers: Sequence[str], **_: Any) -> Words:
+    return (f"{file}: {n} merged cell range(s) in column(s) {_quoted(headers, 'en')} filled: "
+            "each row of a merged range takes its value",
+            f"{file}：列 {_quoted(headers, 'zh')} 中有 {n} 处合并单元格，已将合并的值填入其中"
+            "每一行")  # fmt: skip
+
+
 _WORDS: dict[str, Callable[..., Words]] = {
     "encoding_given": _encoding("as given", "按指定的编码"),
     "encoding_cpg": _encoding(".cpg", "按 .cpg 文件"),
@@ -178,6 +186,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "made_2d": _made_2d,
     "ids_generated": _ids_generated,
     "formulas_unsaved": _formulas_unsaved,
+    "merged_cells_filled": _merged_cells_filled,
     "rows_without_geometry": _rows_without_geometry,
     "id_numbers_as_numbers": _id_numbers_as_numbers,
 }

@@ -6,6 +6,12 @@ takes minutes. :func:`read_sheet` reads in read-only mode, finds the header row 
 rows, and reads no column beyond the last header. A formula cell without a saved value (a file
 written by a program that does not calculate) reads as empty; such cells are listed so the
 office can open and save the file in Excel or WPS, or type the values.
+
+Offices merge cells down a column (the 小区 or building of several rows of households): a merged
+range holds its value in its first cell only, and openpyxl and pandas read the cells below it as
+blank. The sheet's merge definitions (``<mergeCell ref="B3:B7"/>``; read-only mode does not give
+them) say which cells are merged: each data cell of a merged range takes the range's value, and
+a note says how many ranges were filled. Blank cells that are not merged stay blank.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 import openpyxl
 import pandas as pd
+from openpyxl.utils.cell import range_boundaries
 
 from gridmap.io.notes import ReadNote
 from gridmap.io.readerrors import read_error
@@ -64,6 +72,7 @@ def read_sheet(
             else formulas.iter_rows(min_row=start, max_col=width, values_only=True),
             width,
         )
+        merged = _fill_merged(rows, _merged_ranges(path, values), start, width)
     finally:
         values_book.close()
         if formulas_book is not None:
@@ -71,6 +80,10 @@ def read_sheet(
     columns = [str(h).strip() if h is not None else f"column {i + 1}" for i, h in enumerate(header)]
     if missing:
         _note_formulas(path, columns, missing, notes)
+    if merged:
+        headers = [columns[c] for c in sorted({c for _, c in merged})]
+        notes.append(ReadNote.of("merged_cells_filled", path.name, n=len(merged),
+                                 headers=headers))  # fmt: skip
     return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
@@ -135,6 +148,59 @@ def _rows(
                 missing.append((i + 1, j))
         rows.append(cells)
     return rows, missing
+
+
+_MERGE_TAG = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Za-z]+[0-9]+(?::[A-Za-z]+[0-9]+)?)"')
+_CHUNK = 1 << 20
+
+
+def _merged_ranges(path: Path, sheet: object) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of ``sheet`` (read-only) as (min_col, min_row, max_col, max_row),
+    1-based, from its XML (read in chunks: a roster's sheet may be large)."""
+    part = getattr(sheet, "_worksheet_path", None)
+    if not isinstance(part, str):
+        return []
+    ranges: list[tuple[int, int, int, int]] = []
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as xml:
+            tail = b""
+            while chunk := xml.read(_CHUNK):
+                text = tail + chunk
+                last = 0
+                for found in _MERGE_TAG.finditer(text):
+                    bounds = range_boundaries(found.group(1).decode("ascii").upper())
+                    if None not in bounds:
+                        ranges.append(cast("tuple[int, int, int, int]", bounds))
+                    last = found.end()
+                tail = text[max(last, len(text) - 512) :]  # a tag cut by the chunk's end
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError):
+        return []
+    return list(dict.fromkeys(ranges))
+
+
+def _fill_merged(
+    rows: list[list[object]], ranges: list[tuple[int, int, int, int]], start: int, width: int
+) -> list[tuple[int, int]]:
+    """Give every blank cell of a merged range of the data rows the range's value (that of its
+    first cell); (first data row, column) of each range filled. Ranges reaching into the header
+    or the rows above it (a title) are left alone."""
+    filled: list[tuple[int, int]] = []
+    for min_col, min_row, max_col, max_row in sorted(ranges, key=lambda r: (r[1], r[0])):
+        top = min_row - start
+        if top < 0 or top >= len(rows) or min_col > width:
+            continue
+        value = rows[top][min_col - 1]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        changed = False
+        for row in rows[top : max_row - start + 1]:
+            for col in range(min_col - 1, min(max_col, width)):
+                if row[col] is None:
+                    row[col] = value
+                    changed = True
+        if changed:
+            filled.append((top + 1, min_col - 1))
+    return filled
 
 
 def _is_formula(value: object) -> bool:

@@ -27,6 +27,7 @@ _VALUES = {
     "made_2d": {"n": 4},
     "ids_generated": {"entity": "compound", "n": 13, "prefix": "XQ"},
     "formulas_unsaved": {"n": 12, "headers": ["户数"], "rows": list(range(1, 11)), "n_rows": 12},
+    "merged_cells_filled": {"n": 3, "headers": ["楼栋", "户数"]},
     "rows_without_geometry": {"rows": [2, 5], "n_rows": 30, "column": "wkt"},
     "id_numbers_as_numbers": {"rows": [1], "n_rows": 1},
 }

@@ -99,3 +99,74 @@ def test_a_count_that_is_not_plainly_a_whole_number_is_refused_naming_the_record
         assert res.exit_code == 2, res.output
         assert path.name in res.output and building in res.output
         assert not out.exists()
+
+
+# --- merged cells in a roster ------------------------------------------------------------------
+
+
+def _households_workbook(path, buildings: list[str]) -> None:
+    """A households roster as offices keep it: a merged title row, then 楼栋编号 merged down
+    the households of each building (rows 3-5, 6-7, 9-10), a household whose building was left
+    blank (row 8, not merged) and a block of two columns merged (单元 and 备注, rows 9-10)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.worksheets[0]
+    sheet.title = "住户"
+    sheet["A1"] = "某社区住户花名册"
+    sheet.merge_cells("A1:D1")
+    sheet.append(["户号", "楼栋编号", "单元", "备注"])
+    rows = [("H1", buildings[0], 1), ("H2", None, 1), ("H3", None, 2),
+            ("H4", buildings[1], 1), ("H5", None, 1),
+            ("H6", None, 1),
+            ("H7", buildings[2], 2), ("H8", None, None)]  # fmt: skip
+    for household, building, unit in rows:
+        sheet.append([household, building, unit, None])
+    sheet.merge_cells("B3:B5")
+    sheet.merge_cells("B6:B7")
+    sheet.merge_cells("B9:B10")
+    sheet.merge_cells("C9:D10")
+    book.save(path)
+
+
+def test_merged_cells_are_filled_from_the_merge_definitions(tmp_path):
+    path = tmp_path / "住户.xlsx"
+    _households_workbook(path, ["B1", "B2", "B3"])
+    households = read_layer(path, "household")
+    assert households["household_id"].tolist() == [f"H{i}" for i in range(1, 9)]
+    buildings = households["building_id"].fillna("")  # H6: blank, not merged, stays blank
+    assert buildings.tolist() == ["B1", "B1", "B1", "B2", "B2", "", "B3", "B3"]
+    assert households["unit"].tolist() == ["1", "1", "2", "1", "1", "1", "2", "2"]
+    notes = [n for n in households.attrs["notes"] if n.code == "merged_cells_filled"]
+    assert [n.message("en") for n in notes] == [
+        "住户.xlsx: 4 merged cell range(s) in column(s) ['楼栋编号', '单元'] filled: each row of "
+        "a merged range takes its value"
+    ]
+    assert notes[0].message("zh").startswith("住户.xlsx：列 “楼栋编号”、“单元” 中有 4 处合并单元格")
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("zh", "处合并单元格"), ("en", "merged cell range(s)")]
+)
+def test_import_attaches_the_households_of_merged_building_cells_and_says_so(tmp_path, lang, words):
+    layers = office_files.sample_layers()
+    buildings = layers["buildings"].drop(columns=["compound_id"]).head(5)
+    communities = tmp_path / "社区.geojson"
+    layers["communities"].to_file(communities)
+    ids = buildings["building_id"].head(3).tolist()
+    building_file = tmp_path / "楼栋.geojson"
+    buildings.to_file(building_file)
+    roster = tmp_path / "住户.xlsx"
+    _households_workbook(roster, ids)
+    reports = tmp_path / "reports"
+    res = runner.invoke(app, ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}",
+                              "--communities", str(communities), "--buildings",
+                              str(building_file), "--households", str(roster),
+                              "--report-dir", str(reports), "--lang", lang])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert f"住户.xlsx{'：' if lang == 'zh' else ':'}" in res.output and words in res.output
+    (report,) = reports.glob("*.json")
+    lines = json.loads(report.read_text(encoding="utf-8"))
+    lines = lines["issues"] if isinstance(lines, dict) else lines
+    unattached = sorted(i["record_id"] for i in lines if i["reason"] == "no building")
+    assert unattached == ["H6"]  # before: H2, H3, H5, H6 and H8 had no building
