@@ -113,47 +113,60 @@ def bisect_plan(
     return out
 
 
-def _edge_list(part: list[int], inset: set[int], nbrs, costs) -> tuple:
-    """Edges inside ``part`` once each: ends, cut costs, and ends as positions in ``part``."""
-    us, vs, ws = [], [], []
-    for v in part:
-        for u, c in zip(nbrs[v], costs[v], strict=True):
-            if u > v and u in inset:
-                us.append(v)
-                vs.append(u)
-                ws.append(c)
+def _edge_list(part: list[int], nbrs, costs) -> tuple[list[int], list[int], np.ndarray]:
+    """Edges inside ``part`` once each: both ends as positions in ``part``, and cut costs."""
     at = {v: i for i, v in enumerate(part)}
-    return us, vs, np.asarray(ws, dtype=float), [at[v] for v in us], [at[v] for v in vs]
+    at_u, at_v, ws = [], [], []
+    for i, v in enumerate(part):
+        for u, c in zip(nbrs[v], costs[v], strict=True):
+            if u > v and u in at:
+                at_u.append(i)
+                at_v.append(at[u])
+                ws.append(c)
+    return at_u, at_v, np.asarray(ws, dtype=float)
 
 
-def _random_tree(part: list[int], edges: tuple, rng) -> tuple[list[int], list[int]]:
-    """A random maximum spanning tree of ``part``: BFS order and parent of each node."""
-    us, vs, ws, at_u, at_v = edges
+def _random_tree(n: int, edges: tuple, rng) -> tuple[list[int], list[int]]:
+    """A random maximum spanning tree of a piece of ``n`` nodes (positions 0..n-1): BFS order
+    and the parent of each node in that order (-1 for the root)."""
+    at_u, at_v, ws = edges
     key = ws * np.exp(rng.normal(0.0, 0.7, len(ws)))
-    uf = list(range(len(part)))  # union-find over positions in ``part``
-    tree: dict[int, list[int]] = {v: [] for v in part}
-    missing = len(part) - 1
+    uf = list(range(n))  # union-find
+    tree: list[list[int]] = [[] for _ in range(n)]
+    missing = n - 1
     for i in np.argsort(-key, kind="stable").tolist():
-        a, b = at_u[i], at_v[i]
+        a = x = at_u[i]
+        b = y = at_v[i]
         while uf[a] != a:
             uf[a] = a = uf[uf[a]]
         while uf[b] != b:
             uf[b] = b = uf[uf[b]]
         if a != b:
             uf[a] = b
-            tree[us[i]].append(vs[i])
-            tree[vs[i]].append(us[i])
+            tree[x].append(y)
+            tree[y].append(x)
             missing -= 1
             if not missing:  # spanning: every later edge would close a cycle
                 break
-    root = part[int(rng.integers(len(part)))]
-    order, parent = [root], {root: -1}
+    root = int(rng.integers(n))
+    parent = [-2] * n
+    parent[root] = -1
+    order = [root]
     for v in order:
         for u in tree[v]:
-            if u not in parent:
+            if parent[u] == -2:
                 parent[u] = v
                 order.append(u)
     return order, [parent[v] for v in order]
+
+
+def _children(order: list[int], parents: list[int]) -> dict[int, list[int]]:
+    """Children of each node of the tree given by BFS ``order`` and ``parents``."""
+    children: dict[int, list[int]] = {}
+    for v, p in zip(reversed(order), reversed(parents), strict=True):
+        if p >= 0:
+            children.setdefault(p, []).append(v)
+    return children
 
 
 def _subtree(x: int, children: dict[int, list[int]]) -> list[int]:
@@ -175,7 +188,7 @@ def _cut(members: set[int], inset: set[int], nbrs, costs) -> float:
 
 
 def _best_split(part, total, nbrs, costs, weights, bounds: Bounds, target, rng):
-    inset = set(part)
+    n = len(part)
     ks = grid_count_range(total, bounds.lo, bounds.hi)
     k = (
         min(max(round(total / target), ks.start), ks.stop - 1)
@@ -187,20 +200,21 @@ def _best_split(part, total, nbrs, costs, weights, bounds: Bounds, target, rng):
     # The score of a cut depends only on the households it cuts off: computed once per total.
     scores: dict[float, tuple[float, float]] = {}
     distance = bounds.distance
-    fallback: tuple[float, int, dict[int, list[int]]] | None = None
-    edges = _edge_list(part, inset, nbrs, costs)
+    # Trees are built on positions in ``part``; a subtree's children are listed only for the
+    # trees a cut is taken from.
+    fallback: tuple[float, int, list[int], list[int]] | None = None
+    edges = _edge_list(part, nbrs, costs)
+    w = [weights[v] for v in part]
 
     for _ in range(_TREE_TRIES):
-        order, parents = _random_tree(part, edges, rng)
-        if len(order) < len(part):
+        order, parents = _random_tree(n, edges, rng)
+        if len(order) < n:
             return None
-        sub = dict.fromkeys(order, 0.0)
-        children: dict[int, list[int]] = {}
+        sub = [0.0] * n
         for v, p in zip(reversed(order), reversed(parents), strict=True):
-            sub[v] += weights[v]
+            sub[v] += w[v]
             if p >= 0:
                 sub[p] += sub[v]
-                children.setdefault(p, []).append(v)
         cands = []
         for v in order[1:]:
             s = sub[v]
@@ -214,20 +228,22 @@ def _best_split(part, total, nbrs, costs, weights, bounds: Bounds, target, rng):
             if bad == 0:
                 cands.append((imbalance, v))
             elif fallback is None or bad + imbalance * 1e-3 < fallback[0]:
-                fallback = (bad + imbalance * 1e-3, v, children)
+                fallback = (bad + imbalance * 1e-3, v, order, parents)
         if cands:
+            inset = set(part)
             best_balance = min(c[0] for c in cands)
             near = [v for imb, v in cands if imb <= best_balance + _BALANCE_SLACK]
             near = near[:: max(1, len(near) // _CANDIDATES)][:_CANDIDATES]
+            children = _children(order, parents)
             scored = []
             for v in near:
-                members = set(_subtree(v, children))
+                members = {part[i] for i in _subtree(v, children)}
                 scored.append((_cut(members, inset, nbrs, costs), members))
             members = min(scored, key=lambda t: t[0])[1]
             return [list(members), [v for v in part if v not in members]]
     if fallback is None:
         return None
-    members = set(_subtree(fallback[1], fallback[2]))
+    members = {part[i] for i in _subtree(fallback[1], _children(*fallback[2:]))}
     return [list(members), [v for v in part if v not in members]]
 
 
