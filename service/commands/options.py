@@ -138,11 +138,7 @@ class LayerOptions:
         """Read the communities, the buildings and these streets and compounds."""
         from service.commands.planfiles import read_inputs
 
-        return read_inputs(communities=communities, buildings=buildings, streets=self.streets,
-                           compounds=self.compounds, id_field=self.id_field,
-                           households_field=self.households_field,
-                           community_code_field=self.community_code_field,
-                           options=options)  # fmt: skip
+        return read_inputs(self, communities=communities, buildings=buildings, options=options)
 
 
 class Bounds(TypedDict):

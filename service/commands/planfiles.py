@@ -32,6 +32,7 @@ from gridmap.spreadsheet import safe_frame
 
 if TYPE_CHECKING:
     from gridmap.plans.redistrict import RedistrictResult
+    from service.commands.options import LayerOptions
 
 __all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse_layers",
            "read_inputs", "read_layer_file", "record_problems", "print_notes",
@@ -190,30 +191,23 @@ def read_layer_file(
 
 
 def read_inputs(
-    *,
-    communities: Path | None,
-    buildings: Path,
-    streets: Path | None,
-    compounds: Path | None,
-    id_field: str | None = None,
-    households_field: str | None = None,
-    community_code_field: str | None = None,
-    options: ReadOptions | None = None,
-    lang: str | None = None,
+    layers: LayerOptions, *, communities: Path | None, buildings: Path, options: ReadOptions
 ) -> PlanInputs:
-    """Read the layers through :func:`gridmap.read_layer`, as ``gridmap import`` does.
+    """Read the communities, the buildings and ``layers``' streets and compounds through
+    :func:`gridmap.read_layer`, as ``gridmap import`` does.
 
     Each file's headers are recognised (built-in synonyms, ``--mapping``), the ``--*-field``
     options override them. Problems of all files are raised together in one
     :class:`~gridmap.errors.InputError`; the notes (encoding detected, layer chosen, ids
-    generated) are printed once each in ``lang`` (default: the command's ``--lang``) and
-    returned in :attr:`PlanInputs.notes`.
+    generated) are printed once each in the command's ``--lang`` and returned in
+    :attr:`PlanInputs.notes`.
     """
+    building_fields = {layers.id_field: "building_id", layers.households_field: "households"}
     given = {
-        "community": (communities, {community_code_field: "community_code"}),
-        "building": (buildings, {id_field: "building_id", households_field: "households"}),
-        "street": (streets, {}),
-        "compound": (compounds, {}),
+        "community": (communities, {layers.community_code_field: "community_code"}),
+        "building": (buildings, building_fields),
+        "street": (layers.streets, {}),
+        "compound": (layers.compounds, {}),
     }
     frames: dict[str, gpd.GeoDataFrame | None] = {}
     errors: list[GridmapError] = []
@@ -238,7 +232,7 @@ def read_inputs(
     if "households" in bld.columns:  # CSV and XLSX counts come as text
         bld["households"] = pd.to_numeric(bld["households"], errors="coerce")
     notes = [n for f in frames.values() if f is not None for n in f.attrs.get("notes", [])]
-    print_notes(notes, lang)
+    print_notes(notes)
     return PlanInputs(communities=frames["community"], buildings=bld, streets=frames["street"],
                       compounds=frames["compound"], notes=notes)  # fmt: skip
 
