@@ -67,3 +67,30 @@ def test_open_ground_seeds_left_out_are_nobodys_nearest():
         np.hypot(probe[:, None, 0] - xy[None, :, 0], probe[:, None, 1] - xy[None, :, 1]), axis=1
     )
     assert keep[nearest].all()
+
+
+def test_point_diagrams_skipped_only_where_they_would_be_thrown_away(monkeypatch):
+    rng = np.random.default_rng(11)
+    block = shapely.box(0, 0, 160, 100)
+    skipped = built = 0
+    for _ in range(40):
+        gx, gy = np.meshgrid(np.arange(10, 150, 20.0), np.arange(10, 90, 20.0))
+        xy = np.c_[gx.ravel(), gy.ravel()] + rng.uniform(-3, 3, (gx.size, 2))
+        size = rng.uniform(4, 10, (gx.size, 2))
+        size[rng.integers(gx.size)] *= rng.uniform(1, 4)  # now and then one too big
+        fps = np.array(
+            [shapely.box(x, y, x + w, y + h) for (x, y), (w, h) in zip(xy, size, strict=True)],
+            dtype=object,
+        )
+        pts = cells.representative_points(fps)
+        quick = cells._point_cells(block, fps, pts)
+        with monkeypatch.context() as m:
+            m.setattr(cells, "_nearer_to_another", lambda *a: False)
+            full = cells._point_cells(block, fps, pts)
+        if full is None:
+            skipped += quick is None
+        else:
+            built += 1
+            assert quick is not None
+            assert all(shapely.equals_exact(quick, full, tolerance=0))
+    assert skipped > 5 and built > 5
