@@ -32,8 +32,10 @@ __all__ = ["MAX_REPAIR_AREA_CHANGE", "REJECTED_REASONS", "GeometryRepairWarning"
 MAX_REPAIR_AREA_CHANGE = 0.01
 """A repair changing a polygon's area (or a line's length) by more than 1 % is refused."""
 
-REJECTED_REASONS = ("missing geometry", "invalid geometry")
-"""Report reasons of records left out by :func:`repair_geometries`."""
+REJECTED_REASONS = ("missing geometry", "invalid geometry", "duplicate footprint")
+"""Report reasons of records left out by :func:`repair_geometries` and, for a building drawn
+twice, by :func:`gridmap.attach.validate.drop_duplicate_footprints` (their households are
+reported as of a building left out)."""
 
 
 class GeometryRepairWarning(UserWarning):

@@ -16,6 +16,10 @@ attach chain. These are whole-file problems the office must fix.
   :func:`shapely.make_valid` would change materially → that record is left out
   (:func:`gridmap.attach.geomrepair.repair_geometries`);
 * an invalid geometry repaired with a small area change → kept repaired, plus a UserWarning;
+* a building footprint drawn twice (another id, a footprint overlapping an earlier one by at
+  least :data:`DUPLICATE_FOOTPRINT_OVERLAP` of their union) → the later record is left out, so
+  its households are not counted twice; its line names both records
+  (:func:`drop_duplicate_footprints`);
 * an ID number failing GB 11643 (length, birth date or check digit), a malformed phone, a count
   that is not a non-negative integer, an unknown category value → that *value* is cleared and
   the record kept.
@@ -26,6 +30,8 @@ Issues never carry the offending personal value, only the record id and the reas
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,7 +39,8 @@ import pandas as pd
 import shapely
 
 from gridmap.attach.geomrepair import MAX_REPAIR_AREA_CHANGE, repair_geometries
-from gridmap.attach.report import Issue, record_labels
+from gridmap.attach.report import Issue, Words, record_labels
+from gridmap.crs import projected_crs_for
 from gridmap.errors import DuplicateIdError
 from gridmap.idnumbers import gb11643_check_digit, id_number_problem, valid_id_number, valid_phone
 from gridmap.io.notes import entity_word
@@ -52,6 +59,8 @@ __all__ = [
     "drop_exact_duplicates",
     "check_unique_ids",
     "repair_geometries",
+    "DUPLICATE_FOOTPRINT_OVERLAP",
+    "drop_duplicate_footprints",
     "MAX_COUNT",
     "check_text",
     "check_counts",
@@ -173,6 +182,117 @@ def check_unique_ids(frame: pd.DataFrame, entity: str | Entity) -> None:
             f"{'、'.join(f'“{i}”×{n}' for i, n in shown)}{more_zh}。"
             "每个编号必须唯一；请重新编号或合并这些记录。",
         )
+
+
+DUPLICATE_FOOTPRINT_OVERLAP = 0.9
+"""Two building footprints overlapping by at least this share of their union (intersection
+over union) are one building drawn twice. Neighbours sharing a wall overlap by ~0, a building
+and its redrawn copy by nearly 1; points (a geocoded address may hold several buildings) are
+never taken for copies."""
+
+
+@dataclass(frozen=True)
+class DuplicateFootprint(Issue):
+    """The report line of a building drawn twice (reason ``"duplicate footprint"``); its words
+    are written here until :mod:`gridmap.attach.report` has the code ``duplicate_footprint``."""
+
+    @classmethod
+    def of_copy(
+        cls, record_id: str, row: int, first: str, first_row: int, overlap: float
+    ) -> DuplicateFootprint:
+        values: dict[str, Any] = {"row": row, "first": first, "first_row": first_row,
+                                  "overlap": round(overlap, 4)}  # fmt: skip
+        (reason, _), (detail, _) = _duplicate_footprint_words(**values)
+        return cls("building", str(record_id), reason, detail, "duplicate_footprint",
+                   tuple(values.items()))  # fmt: skip
+
+    def _words(self) -> tuple[Words, Words]:
+        return _duplicate_footprint_words(**dict(self.values))
+
+
+def _duplicate_footprint_words(
+    row: int, first: str, first_row: int, overlap: float, **_: Any
+) -> tuple[Words, Words]:
+    return (("duplicate footprint", "楼栋重复"),
+            (f"data row {row} has the footprint of building {first} (data row {first_row}; "
+             f"{overlap:.0%} the same): the same building drawn twice? Left out, so its "
+             "households are not counted twice; delete one of the two",
+             f"数据行 {row} 的轮廓与楼栋 {first}（数据行 {first_row}）相同（重合 {overlap:.0%}），"
+             "可能是同一栋楼画了两次；本条未导入，以免户数重复计算；请删除其中一条"))  # fmt: skip
+
+
+def drop_duplicate_footprints(
+    frame: pd.DataFrame, entity: str | Entity = "building"
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Leave out buildings whose footprint is an earlier building's (another id, the same
+    polygon or nearly: :data:`DUPLICATE_FOOTPRINT_OVERLAP`); one report line each, naming
+    both records. The first in file order is kept. Other layers are returned unchanged.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> x, y = 500_000, 3_067_000  # Tongren, EPSG:4545
+    >>> b = gpd.GeoDataFrame({"building_id": ["B1", "B2", "B3"], "households": [24, 24, 30]},
+    ...     geometry=[box(x, y, x + 20, y + 10), box(x + 0.2, y, x + 20, y + 10),
+    ...               box(x + 20, y, x + 40, y + 10)], crs=4545)
+    >>> out, issues = drop_duplicate_footprints(b)
+    >>> out["building_id"].tolist(), [(i.record_id, i.reason) for i in issues]
+    (['B1', 'B3'], [('B2', 'duplicate footprint')])
+    >>> issues[0].message("en")
+    'data row 2 has the footprint of building B1 (data row 1; 99% the same): the same building \
+drawn twice? Left out, so its households are not counted twice; delete one of the two'
+    """
+    ent = get_entity(entity)
+    if ent.name != "building" or not isinstance(frame, gpd.GeoDataFrame) or len(frame) < 2:
+        return frame, []
+    geoms = frame.geometry.to_numpy()
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    if polygonal.sum() < 2 or frame.crs is None:
+        return frame, []
+    where = np.flatnonzero(polygonal)
+    shapes = frame.geometry.iloc[where]
+    if shapes.crs.is_geographic:
+        shapes = shapes.to_crs(projected_crs_for(shapes))
+    shapes = shapes.to_numpy()
+    a, b = shapely.STRtree(shapes).query(shapes, predicate="intersects")
+    later = a < b
+    a, b = a[later], b[later]
+    areas = shapely.area(shapes)
+    # The overlap is at most what the bounding boxes and areas allow: neighbours sharing a wall
+    # are ruled out without intersecting their polygons (most pairs a tree query finds).
+    box = shapely.bounds(shapes)
+    width = np.minimum(box[a, 2], box[b, 2]) - np.maximum(box[a, 0], box[b, 0])
+    height = np.minimum(box[a, 3], box[b, 3]) - np.maximum(box[a, 1], box[b, 1])
+    most = np.minimum(np.clip(width, 0, None) * np.clip(height, 0, None),
+                      np.minimum(areas[a], areas[b]))  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        possible = most / (areas[a] + areas[b] - most) >= DUPLICATE_FOOTPRINT_OVERLAP
+    a, b = a[possible], b[possible]
+    if not len(a):
+        return frame, []
+    common = shapely.area(shapely.intersection(shapes[a], shapes[b]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        overlap = common / (areas[a] + areas[b] - common)
+    same = np.flatnonzero(overlap >= DUPLICATE_FOOTPRINT_OVERLAP)
+    if not len(same):
+        return frame, []
+    labels = record_labels(frame, ent).to_numpy()
+    rows = frame.index.to_numpy()
+    kept_for: dict[int, tuple[int, float]] = {}  # position of a copy -> the first one, overlap
+    for k in sorted(same, key=lambda k: (b[k], a[k])):
+        copy, first = int(where[b[k]]), int(where[a[k]])
+        if copy in kept_for:
+            continue
+        first = kept_for.get(first, (first, 0.0))[0]  # a copy of a copy: the first kept
+        kept_for[copy] = (first, float(overlap[k]))
+    issues: list[Issue] = [
+        DuplicateFootprint.of_copy(labels[copy], int(rows[copy]) + 1, str(labels[first]),
+                                   int(rows[first]) + 1, share)
+        for copy, (first, share) in sorted(kept_for.items())
+    ]  # fmt: skip
+    drop = np.zeros(len(frame), dtype=bool)
+    drop[list(kept_for)] = True
+    return frame.loc[~drop], issues
 
 
 # --- field values ------------------------------------------------------------------------------
@@ -411,6 +531,8 @@ def validate_layer(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFr
     check_unique_ids(frame, ent)
     if isinstance(frame, gpd.GeoDataFrame) and ent.geometry is not None:
         frame, found = repair_geometries(frame, ent)
+        issues += found
+        frame, found = drop_duplicate_footprints(frame, ent)
         issues += found
     id_given = frame["id_number"].notna() if "id_number" in frame else None
     for check in (check_counts, check_id_numbers, check_phones, check_categories):

@@ -170,3 +170,63 @@ def test_import_attaches_the_households_of_merged_building_cells_and_says_so(tmp
     lines = lines["issues"] if isinstance(lines, dict) else lines
     unattached = sorted(i["record_id"] for i in lines if i["reason"] == "no building")
     assert unattached == ["H6"]  # before: H2, H3, H5, H6 and H8 had no building
+
+
+# --- a building drawn twice --------------------------------------------------------------------
+
+
+def _buildings_drawn_twice(tmp_path):
+    """The sample's buildings and communities, with B00001 copied under a new id and B00002
+    redrawn a few centimetres off under another; and one copy with its own id repeated."""
+    import shapely
+
+    layers = office_files.sample_layers()
+    buildings = layers["buildings"].drop(columns=["compound_id"]).head(12)
+    copy = buildings.iloc[[0, 1]].copy()
+    copy["building_id"] = ["B90001", "B90002"]
+    copy.loc[copy.index[1], "geometry"] = shapely.affinity.translate(
+        copy.geometry.iloc[1], xoff=3e-7
+    )  # about 3 cm east
+    drawn = pd.concat([buildings, copy], ignore_index=True).set_crs(buildings.crs)
+    communities = tmp_path / "社区.geojson"
+    layers["communities"].to_file(communities)
+    path = tmp_path / "楼栋.geojson"
+    drawn.to_file(path)
+    return communities, path, buildings
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_building_drawn_twice_is_imported_once_and_reported_with_both_records(tmp_path, lang):
+    import sqlite3
+
+    communities, path, buildings = _buildings_drawn_twice(tmp_path)
+    reports, store = tmp_path / "reports", tmp_path / "store.sqlite"
+    res = runner.invoke(app, ["import", "--db", f"sqlite:///{store}", "--communities",
+                              str(communities), "--buildings", str(path), "--report-dir",
+                              str(reports), "--lang", lang])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    (report,) = reports.glob("*.json")
+    lines = [i for i in json.loads(report.read_text(encoding="utf-8"))
+             if i["reason"] == "duplicate footprint"]  # fmt: skip
+    assert [i["record_id"] for i in lines] == ["B90001", "B90002"]
+    first = ("楼栋 B00001（数据行 1）", "楼栋 B00002（数据行 2）") if lang == "zh" else (
+        "building B00001 (data row 1;", "building B00002 (data row 2;")  # fmt: skip
+    assert first[0] in lines[0]["detail"] and first[1] in lines[1]["detail"]
+    assert ("数据行 13" if lang == "zh" else "data row 13") in lines[0]["detail"]
+    assert ("楼栋重复" if lang == "zh" else "duplicate footprint") in res.output
+    with sqlite3.connect(store) as con:
+        stored = con.execute("SELECT count(*), sum(households) FROM building").fetchone()
+    assert stored == (len(buildings), int(buildings["households"].sum()))  # counted once
+
+
+def test_households_of_a_building_drawn_twice_are_said_to_be_of_a_building_left_out(tmp_path):
+    from gridmap import attach_all
+
+    communities, path, buildings = _buildings_drawn_twice(tmp_path)
+    households = pd.DataFrame({"household_id": ["H1", "H2"], "building_id": ["B00001", "B90001"]})
+    result = attach_all(communities=read_layer(communities, "community"),
+                        buildings=read_layer(path, "building"), households=households)  # fmt: skip
+    lines = {(i.record_id, i.reason) for i in result.report if i.entity == "household"}
+    assert lines == {("H2", "building rejected")}
+    assert result.households.set_index("household_id")["building_id"].isna().to_dict() == {
+        "H1": False, "H2": True}  # fmt: skip
