@@ -125,7 +125,13 @@ def segments(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     seg_face = ring_face[ring_i[:-1][same]]
     swap = (seg[:, 0] > seg[:, 2]) | ((seg[:, 0] == seg[:, 2]) & (seg[:, 1] > seg[:, 3]))
     seg[swap] = seg[swap][:, [2, 3, 0, 1]]
-    uniq, inverse = np.unique(seg, axis=0, return_inverse=True)
+    # One integer per segment, in the order of its end points (x1, y1, x2, y2): vertex ids
+    # from one sort of complex numbers (real first) instead of a sort of rows of four floats.
+    _, vid = np.unique(seg[:, [0, 2]].ravel() + 1j * seg[:, [1, 3]].ravel(), return_inverse=True)
+    vid = vid.reshape(-1, 2).astype(np.int64)
+    key = vid[:, 0] * (int(vid.max(initial=0)) + 1) + vid[:, 1]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    uniq = seg[first].reshape(-1, 4)
     inverse = inverse.ravel()
     order = np.argsort(inverse, kind="stable")
     counts = np.bincount(inverse, minlength=len(uniq))
@@ -138,9 +144,15 @@ def segments(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _on_lines(seg: np.ndarray, lines: shapely.Geometry | None) -> np.ndarray:
     if lines is None or len(seg) == 0:
         return np.zeros(len(seg), dtype=bool)
-    mid = shapely.points((seg[:, 0] + seg[:, 2]) / 2, (seg[:, 1] + seg[:, 3]) / 2)
+    mx, my = (seg[:, 0] + seg[:, 2]) / 2, (seg[:, 1] + seg[:, 3]) / 2
+    # Points only for the midpoints inside a wider buffer (its corners are cut by chords at
+    # least 0.7 times twice the tolerance out, so it holds every point within the tolerance).
+    near = shapely.buffer(lines, 2 * _ON_LINE_TOLERANCE, quad_segs=1)
+    shapely.prepare(near)
+    out = shapely.intersects_xy(near, mx, my)
     shapely.prepare(lines)
-    return shapely.dwithin(lines, mid, _ON_LINE_TOLERANCE)
+    out[out] = shapely.dwithin(lines, shapely.points(mx[out], my[out]), _ON_LINE_TOLERANCE)
+    return out
 
 
 def cell_graph(tess: Tessellation) -> CellGraph:
@@ -176,8 +188,12 @@ def cell_graph(tess: Tessellation) -> CellGraph:
     seg_len = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
     on_street = _on_lines(seg, tess.streets)
     on_wall = _on_lines(seg, tess.walls) & ~on_street
-    pairs = np.stack([np.minimum(ca, cb), np.maximum(ca, cb)], axis=1)
-    edges, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    lo, hi = np.minimum(ca, cb), np.maximum(ca, cb)
+    # (lo, hi) as one integer: same order as the pairs' rows, without a sort of rows
+    _, first, inverse = np.unique(
+        lo * (tess.n_cells + 1) + hi, return_index=True, return_inverse=True
+    )
+    edges = np.stack([lo[first], hi[first]], axis=1)
     inverse = inverse.ravel()
     m = len(edges)
     length = np.bincount(inverse, seg_len, minlength=m)
