@@ -60,7 +60,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from gridmap.crs import STORAGE_CRS, to_storage_crs
+from gridmap.crs import STORAGE_CRS, projected_crs_for, to_storage_crs
 from gridmap.errors import InputError
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
@@ -208,6 +208,8 @@ def read_layer(
                                notes=notes)  # fmt: skip
     frame = _drop_blank_rows(frame, ent, path)
     frame = _fill_missing_ids(frame, ent, path, notes)
+    if ent.name == "community":
+        _note_self_crossing(frame, ent, path, notes)
     if ent.geometry is None:
         frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     frame.attrs.update(source=path.name, encoding=used_encoding, notes=notes)
@@ -591,6 +593,45 @@ def _warn_rows(
         note = ReadNote.of(code, path.name, rows=rows[:_ROWS_SHOWN], n_rows=len(rows), **values)
         notes.append(note)
         warnings.warn(note.message_en, ReadWarning, stacklevel=5)
+
+
+def _note_self_crossing(
+    frame: gpd.GeoDataFrame, ent: Entity, path: Path, notes: list[ReadNote]
+) -> None:
+    """Note (and warn) each boundary that crosses or touches itself (a bow-tie, a ring through
+    one of its own points): the commands repair it with :func:`shapely.make_valid`, which may
+    lose area or split it, so that buildings fall outside it. The note says where, and the area
+    as drawn and repaired (m²)."""
+    geoms = frame.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    polygonal = present & np.isin(shapely.get_type_id(geoms), (3, 6))
+    invalid = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
+    if not len(invalid):
+        return
+    reasons = shapely.is_valid_reason(geoms[invalid])
+    crossing = [(i, r) for i, r in zip(invalid, reasons, strict=True) if "intersection" in r]
+    if not crossing:
+        return
+    crs = projected_crs_for(frame.loc[present])
+    rows = [i for i, _ in crossing]
+    drawn = gpd.GeoSeries(geoms[rows], crs=frame.crs).to_crs(crs).to_numpy()
+    repaired = shapely.make_valid(drawn)
+    ids = frame[ent.id_column].to_numpy() if ent.id_column in frame else None
+    for k, (i, reason) in enumerate(crossing):
+        where = _REASON_POINT.search(reason)
+        x, y = (float(where.group(1)), float(where.group(2))) if where else (np.nan, np.nan)
+        parts = [p for p in shapely.get_parts(repaired[k]) if p.geom_type in _POLYGONAL]
+        row = int(frame.index[i]) + 1
+        label = str(ids[i]) if ids is not None and pd.notna(ids[i]) else f"row {row}"
+        note = ReadNote.of("boundary_crosses_itself", path.name, id=label, x=x, y=y,
+                           before=float(abs(shapely.area(drawn[k]))),
+                           after=float(sum(p.area for p in parts)), parts=len(parts))  # fmt: skip
+        notes.append(note)
+        warnings.warn(note.message_en, ReadWarning, stacklevel=3)
+
+
+_REASON_POINT = re.compile(r"\[\s*(-?[0-9.eE+-]+)\s+(-?[0-9.eE+-]+)")
+_POLYGONAL = ("Polygon", "MultiPolygon")
 
 
 # --- columns and values ------------------------------------------------------------------------

@@ -24,12 +24,13 @@ Codes (:data:`NOTE_CODES`):
 ``ids_generated``             ids generated for records without one
 ``formulas_unsaved``          spreadsheet formulas without a saved value, read as empty
 ``merged_cells_filled``       merged spreadsheet cells: each row of a range takes its value
+``boundary_crosses_itself``   a community boundary crossing or touching itself (also warned)
 ``rows_without_geometry``     table rows whose lon/lat or WKT cannot be read (also warned)
 ``id_numbers_as_numbers``     ID numbers a spreadsheet stored as numbers (also warned)
 ============================  ========================================================
 
-The last two are also warned (:class:`ReadWarning`, in English) for users of the library; the
-commands print the note instead, in the language asked for.
+The last two and ``boundary_crosses_itself`` are also warned (:class:`ReadWarning`, in English)
+for users of the library; the commands print the note instead, in the language asked for.
 
 Examples
 --------
@@ -173,6 +174,18 @@ def _merged_cells_filled(file: str, n: int, headers: Sequence[str], **_: Any) ->
             "每一行")  # fmt: skip
 
 
+def _boundary_crosses_itself(
+    file: str, id: str, x: float, y: float, before: float, after: float, parts: int, **_: Any
+) -> Words:
+    return (f"{file}: the boundary of community {id} crosses itself at ({x:.6f}, {y:.6f}): "
+            f"{before:,.0f} m² as drawn, {after:,.0f} m² in {parts} part(s) once repaired by "
+            "make_valid; buildings in an area the repair loses lie outside every community "
+            "(listed). Redraw the boundary",
+            f"{file}：社区 {id} 的边界在 ({x:.6f}, {y:.6f}) 处自相交：原样面积 {before:,.0f} "
+            f"平方米，自动修复后 {after:,.0f} 平方米，共 {parts} 块；修复丢失的区域中的"
+            "楼栋不在任何社区内（见列表）。请重新绘制该边界")  # fmt: skip
+
+
 _WORDS: dict[str, Callable[..., Words]] = {
     "encoding_given": _encoding("as given", "按指定的编码"),
     "encoding_cpg": _encoding(".cpg", "按 .cpg 文件"),
@@ -187,6 +200,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "ids_generated": _ids_generated,
     "formulas_unsaved": _formulas_unsaved,
     "merged_cells_filled": _merged_cells_filled,
+    "boundary_crosses_itself": _boundary_crosses_itself,
     "rows_without_geometry": _rows_without_geometry,
     "id_numbers_as_numbers": _id_numbers_as_numbers,
 }

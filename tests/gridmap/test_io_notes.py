@@ -28,6 +28,14 @@ _VALUES = {
     "ids_generated": {"entity": "compound", "n": 13, "prefix": "XQ"},
     "formulas_unsaved": {"n": 12, "headers": ["户数"], "rows": list(range(1, 11)), "n_rows": 12},
     "merged_cells_filled": {"n": 3, "headers": ["楼栋", "户数"]},
+    "boundary_crosses_itself": {
+        "id": "520602002001",
+        "x": 109.19,
+        "y": 27.72,
+        "before": 0.0,
+        "after": 83828.4,
+        "parts": 2,
+    },
     "rows_without_geometry": {"rows": [2, 5], "n_rows": 30, "column": "wkt"},
     "id_numbers_as_numbers": {"rows": [1], "n_rows": 1},
 }

@@ -230,3 +230,63 @@ def test_households_of_a_building_drawn_twice_are_said_to_be_of_a_building_left_
     assert lines == {("H2", "building rejected")}
     assert result.households.set_index("household_id")["building_id"].isna().to_dict() == {
         "H1": False, "H2": True}  # fmt: skip
+
+
+# --- a community boundary that crosses itself --------------------------------------------------
+
+
+def _twisted_community(tmp_path):
+    """The sample's communities with two neighbouring corners of 520602002001's boundary
+    swapped (a slip of digitising): the ring crosses itself, and the repaired boundary lacks a
+    sliver that holds buildings. Also the sample's buildings."""
+    import shapely
+
+    layers = office_files.sample_layers()
+    communities = layers["communities"].copy()
+    ring = list(communities.geometry.iloc[0].exterior.coords)[:-1]
+    i = len(ring) // 2
+    ring[i], ring[i + 1] = ring[i + 1], ring[i]
+    communities.loc[communities.index[0], "geometry"] = shapely.Polygon(ring)
+    assert not communities.geometry.iloc[0].is_valid
+    path = tmp_path / "社区.geojson"
+    communities.to_file(path)
+    buildings = tmp_path / "楼栋.geojson"
+    layers["buildings"].drop(columns=["compound_id"]).to_file(buildings)
+    return path, buildings
+
+
+_CROSSING = {
+    "zh": ("社区.geojson：社区 520602002001 的边界在 (109.193451, 27.721741) 处自相交：原样面积 "
+           "367,200 平方米，自动修复后 367,200 平方米，共 2 块"),
+    "en": ("社区.geojson: the boundary of community 520602002001 crosses itself at (109.193451, "
+           "27.721741): 367,200 m² as drawn, 367,200 m² in 2 part(s) once repaired by make_valid"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_boundary_crossing_itself_is_said_by_partition_with_the_buildings_outside(tmp_path, lang):
+    communities, buildings = _twisted_community(tmp_path)
+    out = tmp_path / "grids.geojson"
+    res = _partition(communities, buildings, out, "--lang", lang)
+    assert res.exit_code == 0, res.output
+    assert res.output.count(_CROSSING[lang]) == 1, res.output
+    (outside,) = [line for line in res.output.splitlines() if "B00023" in line]
+    words = "不在任何社区" if lang == "zh" else "outside every community"
+    assert words in outside and "B00024" in outside and "B00025" in outside, outside
+
+
+def test_a_boundary_crossing_itself_is_said_by_import_with_the_buildings_outside(tmp_path):
+    communities, buildings = _twisted_community(tmp_path)
+    reports = tmp_path / "reports"
+    res = runner.invoke(app, ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}",
+                              "--communities", str(communities), "--buildings", str(buildings),
+                              "--report-dir", str(reports), "--lang", "en"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.output.count(_CROSSING["en"]) == 1, res.output
+    (report,) = reports.glob("*.json")
+    lines = json.loads(report.read_text(encoding="utf-8"))
+    outside = {i["record_id"] for i in lines if i["reason"] == "outside communities"}
+    assert {"B00023", "B00024", "B00025"} <= outside
+    repaired = [i for i in lines if i["entity"] == "community"]
+    assert [(i["record_id"], i["reason"]) for i in repaired] == [
+        ("520602002001", "geometry repaired")]  # fmt: skip
