@@ -382,18 +382,30 @@ def _block_cells(block, geoms: np.ndarray, points: np.ndarray, idx: np.ndarray):
     vor = shapely.get_parts(
         shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=block, ordered=True)
     )
-    order = np.argsort(own, kind="stable")
-    splits = np.flatnonzero(np.diff(own[order])) + 1
-    regions, region_owner = [], []
-    for group in np.split(order, splits):
-        region = vor[group[0]] if len(group) == 1 else shapely.coverage_union_all(vor[group])
-        regions.append(shapely.intersection(region, block))
-        region_owner.append(int(own[group[0]]))
-    owner_arr = np.array(region_owner, dtype=np.int64)
-    cells = _claim_footprints(
-        np.array(regions, dtype=object), geoms[owner_arr], points[owner_arr], block
-    )
-    return cells, region_owner
+    regions, owner_arr = _union_by_owner(vor, own)
+    regions = shapely.intersection(regions, block)
+    cells = _claim_footprints(regions, geoms[owner_arr], points[owner_arr], block)
+    return cells, owner_arr.tolist()
+
+
+def _union_by_owner(parts: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The coverage union of the ``parts`` of each owner (in owner order), and the owners.
+
+    One call for all owners of several parts; an owner's only part is kept as it is.
+    """
+    order = np.argsort(owner, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(owner[order]) != 0])
+    sizes = np.diff(np.r_[starts, len(order)])
+    out = np.array(parts[order[starts]], dtype=object)
+    several = np.flatnonzero(sizes > 1)
+    if len(several):
+        group = np.repeat(np.arange(len(starts)), sizes)
+        rank = np.full(len(starts), -1)
+        rank[several] = np.arange(len(several))
+        pick = rank[group] >= 0
+        bundles = shapely.multipolygons(parts[order[pick]], indices=rank[group[pick]])
+        out[several] = shapely.coverage_union_all(np.asarray(bundles)[:, None], axis=1)
+    return out, owner[order[starts]]
 
 
 def _point_cells(block, footprints: np.ndarray, points: np.ndarray) -> np.ndarray | None:
@@ -527,16 +539,8 @@ def _empty_pieces(block, idx: np.ndarray, geoms, points) -> list:
     # makes a grid ring self-intersect after reprojection.
     hit = shapely.intersects(vor, block)
     vor, own = vor[hit], own[hit]
-    order = np.argsort(own, kind="stable")
-    splits = np.flatnonzero(np.diff(own[order])) + 1
-    groups = np.split(order, splits)
-    regions = np.array(
-        [vor[g[0]] if len(g) == 1 else shapely.coverage_union_all(vor[g]) for g in groups],
-        dtype=object,
-    )
-    own = own[[g[0] for g in groups]]
-    vor = regions
-    edges = shapely.intersection(shapely.union_all(shapely.boundary(regions)), block)
+    vor, own = _union_by_owner(vor, own)
+    edges = shapely.intersection(shapely.union_all(shapely.boundary(vor)), block)
     noded = shapely.union_all([shapely.boundary(block), edges])
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     faces = faces[shapely.area(faces) > _SLIVER_AREA]
@@ -546,11 +550,7 @@ def _empty_pieces(block, idx: np.ndarray, geoms, points) -> list:
         return [block]
     where = _locate(shapely.point_on_surface(faces), vor)
     owner = np.where(where >= 0, own[np.maximum(where, 0)], -1)
-    pieces = []
-    for o in np.unique(owner).tolist():
-        grp = faces[owner == o]
-        pieces.append(grp[0] if len(grp) == 1 else shapely.coverage_union_all(grp))
-    return pieces
+    return list(_union_by_owner(faces, owner)[0])
 
 
 def _within_reach(block, xy: np.ndarray) -> np.ndarray:

@@ -94,3 +94,15 @@ def test_point_diagrams_skipped_only_where_they_would_be_thrown_away(monkeypatch
             assert quick is not None
             assert all(shapely.equals_exact(quick, full, tolerance=0))
     assert skipped > 5 and built > 5
+
+
+def test_union_by_owner_is_one_coverage_union_per_owner():
+    boxes = np.array([shapely.box(i, 0, i + 1, 1) for i in range(7)], dtype=object)
+    owner = np.array([4, 2, 4, 9, 2, 2, 4])
+    got, owners = cells._union_by_owner(boxes, owner)
+    assert owners.tolist() == [2, 4, 9]
+    for g, o in zip(got, owners, strict=True):
+        mine = boxes[owner == o]
+        expected = mine[0] if len(mine) == 1 else shapely.coverage_union_all(mine)
+        assert shapely.equals_exact(g, expected, tolerance=0)
+    assert got[2] is boxes[3]  # an only part as it is
