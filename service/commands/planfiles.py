@@ -233,8 +233,24 @@ def read_inputs(
         bld["households"] = pd.to_numeric(bld["households"], errors="coerce")
     notes = [n for f in frames.values() if f is not None for n in f.attrs.get("notes", [])]
     print_notes(notes)
+    bld = _drop_footprint_copies(bld, buildings.name)
     return PlanInputs(communities=frames["community"], buildings=bld, streets=frames["street"],
                       compounds=frames["compound"], notes=notes)  # fmt: skip
+
+
+def _drop_footprint_copies(buildings: gpd.GeoDataFrame, file: str) -> gpd.GeoDataFrame:
+    """``buildings`` without the footprints drawn twice under another id (the first is kept,
+    as ``gridmap import`` keeps it), each copy said in the command's ``--lang``: its households
+    are not counted twice."""
+    from gridmap.attach.validate import drop_duplicate_footprints
+
+    kept, copies = drop_duplicate_footprints(buildings)
+    lang = _lang(None)
+    for issue in copies:
+        console.print(f"{file}{'：' if lang == 'zh' else ': '}{issue.record(lang)}"
+                      f"{'：' if lang == 'zh' else ': '}{issue.message(lang)}",
+                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+    return kept
 
 
 _PLAN_IDS = {"community": "community_code", "building": "building_id"}

@@ -290,3 +290,21 @@ def test_a_boundary_crossing_itself_is_said_by_import_with_the_buildings_outside
     repaired = [i for i in lines if i["entity"] == "community"]
     assert [(i["record_id"], i["reason"]) for i in repaired] == [
         ("520602002001", "geometry repaired")]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_building_drawn_twice_is_counted_once_by_partition(tmp_path, lang):
+    communities, path, buildings = _buildings_drawn_twice(tmp_path)
+    once = tmp_path / "楼栋_一次.geojson"
+    buildings.to_file(once)
+    grids = {}
+    for name, file in (("once", once), ("twice", path)):
+        out = tmp_path / f"{name}.geojson"
+        res = _partition(communities, file, out, "--lang", lang)
+        assert res.exit_code == 0, res.output
+        grids[name] = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert grids["twice"] == grids["once"]  # before: B00001's households counted twice
+    said = ("楼栋.geojson：B90001：数据行 13 的轮廓与楼栋 B00001（数据行 1）相同" if lang == "zh"
+            else "楼栋.geojson: B90001: data row 13 has the footprint of building B00001 (data row "
+            "1;")  # fmt: skip
+    assert said in res.output
