@@ -383,9 +383,18 @@ def _block_cells(block, geoms: np.ndarray, points: np.ndarray, idx: np.ndarray):
         shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=block, ordered=True)
     )
     regions, owner_arr = _union_by_owner(vor, own)
-    regions = shapely.intersection(regions, block)
+    regions = _clip(regions, block)
     cells = _claim_footprints(regions, geoms[owner_arr], points[owner_arr], block)
     return cells, owner_arr.tolist()
+
+
+def _clip(regions: np.ndarray, block) -> np.ndarray:
+    """The regions clipped to the block; those well inside it as they are (no overlay)."""
+    shapely.prepare(block)
+    out = np.array(regions, dtype=object)
+    cut = ~shapely.contains_properly(block, out)
+    out[cut] = shapely.intersection(out[cut], block)
+    return out
 
 
 def _union_by_owner(parts: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -434,7 +443,7 @@ def _point_cells(block, footprints: np.ndarray, points: np.ndarray) -> np.ndarra
     )
     if len(vor) != len(xy):
         return None
-    regions = shapely.intersection(vor, block)
+    regions = _clip(vor, block)
     if polys.any() and not shapely.covers(regions[polys], footprints[polys]).all():
         return None
     return np.asarray(regions, dtype=object)
