@@ -38,7 +38,7 @@ from redistrict_vs_fresh import run
 from gridmap.constraints import relaxed_bounds
 from gridmap.geometry.units import contract
 from gridmap.plans.planrepair import _anchor, _split_towers, _tower_labels, return_home
-from gridmap.solve.fewestmoves import fewest_moves, moves_floor
+from gridmap.solve.fewestmoves import RepairRegion, SolveLimits, fewest_moves, moves_floor
 
 redistrict_module = sys.modules["gridmap.plans.redistrict"]
 
@@ -80,17 +80,16 @@ def floors(seen: dict) -> list[dict]:
             towers = _tower_labels(anchor, units)
             total = sum(w for v, w in enumerate(units.weights) if not units.tower[v])
             bounds = relaxed_bounds(total, seen["lo"], seen["hi"])
-            floor = moves_floor(anchor, units, bounds, towers=towers, rings=len(anchor), reach=6,
-                                node_limit=None)  # fmt: skip
+            # The optimum is wanted here: no node limit (nor, for the floor, iteration limit).
+            floor = moves_floor(
+                RepairRegion(anchor, units, bounds, towers, rings=len(anchor), reach=6),
+                limits=SolveLimits(node_limit=None, iteration_limit=None),
+            )
             repairs = fewest_moves(
-                anchor,
-                units,
-                bounds,
-                towers=towers,
+                RepairRegion(anchor, units, bounds, towers),
                 exact_grids=len(anchor),
-                node_limit=None,
-                time_limit=30.0,
-            )  # the optimum is wanted here: no node limit
+                limits=SolveLimits(node_limit=None, time_limit=30.0),
+            )
             moved = [
                 sum(units.weights[v] for v, g in enumerate(lab) if g != anchor[v])
                 for lab in (return_home(r, units, anchor, bounds, towers) for r in repairs)

@@ -14,6 +14,7 @@ ranks plans by households out of bounds, compounds split and households moved.
 from __future__ import annotations
 
 import zlib
+from dataclasses import replace
 from itertools import combinations
 
 import numpy as np
@@ -25,12 +26,7 @@ from gridmap.constraints import relaxed_bounds as _relaxed_bounds
 from gridmap.geometry.adjacency import CellGraph
 from gridmap.geometry.units import contract, label_adjacency, label_totals
 from gridmap.plans.jobs import CommunityJob
-from gridmap.solve.fewestmoves import (
-    EMPTY_MOVE,
-    fewest_moves,
-    moves_lower_bound,
-    program_region,
-)
+from gridmap.solve.fewestmoves import EMPTY_MOVE, RepairRegion, fewest_moves, moves_lower_bound
 from gridmap.solve.search import connected, improve, recombine, stays_connected, violation
 
 __all__ = [
@@ -205,8 +201,9 @@ def repair_region(
     if not violation(anchor, weights, bounds, towers):
         return anchor, (0.0, 0.0, 0)  # nothing to repair
     scale = sum(c for cs in units.costs for c in cs) + 1.0
-    floor = moves_lower_bound(anchor, units, bounds, towers)
-    region = program_region(anchor, units, bounds, towers, _RINGS)
+    repair = RepairRegion(anchor, units, bounds, towers, rings=_RINGS)
+    floor = moves_lower_bound(repair)
+    region = repair.grids
     search = RepairSearch(units, bounds, towers, anchor, rng,
                      [scale * (w if w > 0 else EMPTY_MOVE) for w in weights],
                      floor=floor if stop_early else None, program=region)  # fmt: skip
@@ -218,12 +215,8 @@ def repair_region(
         # region whenever it is within the bounds: there the local search cost as much as the
         # program and its plans lost to the program's on every central Helsinki change (159,
         # 172, 201 households against 151, 153, 195, which one ring finds as well as two).
-        if large:
-            first = fewest_moves(anchor, units, bounds, towers=towers, exact_grids=0,
-                                 rings=_FIRST_RINGS, reach=_FIRST_REACH)  # fmt: skip
-        else:
-            first = fewest_moves(anchor, units, bounds, towers=towers, exact_grids=0, rings=_RINGS)
-        first = _settled(first, search)
+        smaller = replace(repair, rings=_FIRST_RINGS, reach=_FIRST_REACH) if large else repair
+        first = _settled(fewest_moves(smaller, exact_grids=0), search)
         if first and (search.optimal(first[0]) or large and search.score(first[0])[0] == 0):
             return first[0], search.score(first[0])
     lab = widening_pass(list(anchor), search)
@@ -237,9 +230,7 @@ def repair_region(
     beat = done[1] if done[0] == 0 else None  # the program runs only where it can do better
     exact = []
     if beat is None or beat > floor + 1e-9:  # else no repair moves fewer households
-        exact = _settled(
-            fewest_moves(anchor, units, bounds, towers=towers, rings=_RINGS, beat=beat), search
-        )
+        exact = _settled(fewest_moves(repair, beat=beat), search)
     for plan in exact:
         if search.score(plan) < search.score(lab):
             lab = plan
@@ -442,7 +433,7 @@ class RepairSearch:
         rng,
         move_cost,
         floor: float | None = None,
-        program: set[int] | None = None,
+        program: frozenset[int] | None = None,
     ) -> None:
         self.units, self.bounds, self.towers, self.anchor = units, bounds, towers, anchor
         self.move_cost = move_cost

@@ -15,13 +15,15 @@ closer to the root; it is sufficient for connectivity, solves in about a second 
 grids, and may miss the optimum. One extra grid is opened only when the region's households
 do not fit the grids it has.
 
-The work is limited, never the time: each solve may explore at most ``node_limit``
-branch-and-bound nodes (HiGHS ``mip_max_nodes``, through SciPy's ``milp``), so equal inputs give
-equal plans on any machine (the time limit is only a safety net far above it). The program runs
-only where it can still improve a plan in hand (``beat``): the optimum without connectivity
-comes first; it is the answer when its grids are connected, and nothing more is solved when it
-moves as many households as the plan in hand; otherwise the connected programs carry a cap on
-the households moved, so that "cannot do better" is proven from the relaxation at once.
+The plan to repair and how far around its broken grids the program reaches travel together as a
+:class:`RepairRegion`. The work is limited, never the time: each solve may explore at most
+``node_limit`` branch-and-bound nodes (:class:`SolveLimits`; HiGHS ``mip_max_nodes``, through
+SciPy's ``milp``), so equal inputs give equal plans on any machine (the time limit is only a
+safety net far above it). The program runs only where it can still improve a plan in hand
+(``beat``): the optimum without connectivity comes first; it is the answer when its grids are
+connected, and nothing more is solved when it moves as many households as the plan in hand;
+otherwise the connected programs carry a cap on the households moved, so that "cannot do
+better" is proven from the relaxation at once.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ import math
 import warnings
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds as VariableBounds
@@ -44,7 +49,8 @@ __all__ = [
     "fewest_moves",
     "moves_floor",
     "moves_lower_bound",
-    "program_region",
+    "RepairRegion",
+    "SolveLimits",
     "EMPTY_MOVE",
 ]
 
@@ -55,25 +61,46 @@ _UNIT_MOVE = 1e-3  # among equal household counts, move fewer units
 _PRESOLVE_PAIRS = 1_000  # the distance program of more unit-grid pairs is solved without presolve
 
 
-def fewest_moves(
-    anchor: Sequence[int],
-    units,
-    bounds: Bounds,
-    *,
-    towers: frozenset[int] = frozenset(),
-    rings: int = 2,
-    reach: int = 3,
-    exact_grids: int = 12,
-    exact_pairs: int = 300,
-    node_limit: int | None = 2_000,
-    iteration_limit: int | None = 200_000,
-    time_limit: float = 120.0,
-    beat: float | None = None,
-) -> list[list[int]]:
-    """Repairs that bring every grid within ``bounds`` moving the fewest households.
+@dataclass(frozen=True)
+class SolveLimits:
+    """The work any one solve of the program may do (the same for every solve of a repair).
 
-    Only grids out of bounds and the grids up to ``rings`` steps around them take part; a unit
-    may join a grid that owns a unit at most ``reach`` steps from it.
+    Parameters
+    ----------
+    node_limit : int or None
+        Branch-and-bound nodes (HiGHS ``mip_max_nodes``): a deterministic limit on the work,
+        so a solve stopped there gives the same plan on any machine. ``None``: no limit (to
+        find the optimum, as ``bench/redistrict_floor.py``).
+    iteration_limit : int or None
+        Simplex iterations (HiGHS ``simplex_iteration_limit``), which also bounds the work at
+        the root node; deterministic like ``node_limit``. ``None``: no limit.
+    time_limit : float
+        Seconds: only a safety net far above what the node limit allows (a solve stopped by
+        time gives its best plan so far, which may differ between machines).
+    """
+
+    node_limit: int | None = 2_000
+    iteration_limit: int | None = 200_000
+    time_limit: float = 120.0
+
+    def milp_options(self) -> dict:
+        """The limits as SciPy ``milp`` options (HiGHS's own names passed on).
+
+        >>> SolveLimits(iteration_limit=None).milp_options()
+        {'node_limit': 2000, 'time_limit': 120.0}
+        """
+        options: dict = {"node_limit": self.node_limit, "time_limit": self.time_limit}
+        if self.iteration_limit is not None:
+            options["simplex_iteration_limit"] = self.iteration_limit
+        return options
+
+
+_FLOOR_LIMITS = SolveLimits(iteration_limit=None)  # the floor's solve: no iteration limit
+
+
+@dataclass(frozen=True)
+class RepairRegion:
+    """A plan to repair and how far around its broken grids the program reaches.
 
     Parameters
     ----------
@@ -84,22 +111,71 @@ def fewest_moves(
     bounds : Bounds
     towers : frozenset of int
         Grids that neither give nor take units.
-    rings, reach : int
-        Size of the region around the broken grids and how far a unit may travel.
+    rings : int
+        Only grids out of bounds and the grids up to ``rings`` steps around them take part
+        (:attr:`grids`).
+    reach : int
+        A unit may join a grid that owns a unit at most ``reach`` steps from it.
+
+    Examples
+    --------
+    Grid 0 (units 0-2) is over the maximum; grid 1 touches it, grid 2 only touches grid 1:
+
+    >>> from types import SimpleNamespace
+    >>> units = SimpleNamespace(n=5, weights=[300, 50, 250, 350, 400],
+    ...     nbrs=[[1, 2], [0, 2], [0, 1, 3], [2, 4], [3]], tower=[False] * 5)
+    >>> sorted(RepairRegion([0, 0, 0, 1, 2], units, Bounds(300, 500), rings=1).grids)
+    [0, 1]
+    """
+
+    anchor: Sequence[int]
+    units: Any
+    bounds: Bounds
+    towers: frozenset[int] = frozenset()
+    rings: int = 2
+    reach: int = 3
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "anchor", tuple(self.anchor))
+
+    @cached_property
+    def totals(self) -> dict[int, float]:
+        """Households of each grid under ``anchor``."""
+        return label_totals(list(self.anchor), self.units.weights)
+
+    @cached_property
+    def grids(self) -> frozenset[int]:
+        """The grids the program repairs: the broken ones (towers aside) and ``rings`` around
+        them, towers left out; none when nothing is broken."""
+        towers, bounds = self.towers, self.bounds
+        broken = {g for g, t in self.totals.items() if g not in towers and bounds.violation(t) > 0}
+        if not broken:
+            return frozenset()
+        return frozenset(_around(broken, list(self.anchor), self.units.nbrs, self.rings) - towers)
+
+
+def fewest_moves(
+    region: RepairRegion,
+    *,
+    exact_grids: int = 12,
+    exact_pairs: int = 300,
+    limits: SolveLimits = SolveLimits(),
+    beat: float | None = None,
+) -> list[list[int]]:
+    """Repairs that bring every grid within the bounds moving the fewest households.
+
+    Only the grids of ``region`` (:attr:`RepairRegion.grids`) take part; a unit may join a
+    grid that owns a unit at most ``region.reach`` steps from it.
+
+    Parameters
+    ----------
+    region : RepairRegion
+        The plan, its bounds and towers, and how far around its broken grids to repair.
     exact_grids, exact_pairs : int
         Largest region (in grids, and in unit–grid pairs) the exact, flow-based program is run
         on: its root node alone took HiGHS 20 s on a region of 10 grids and 433 pairs.
-    node_limit : int or None
-        Branch-and-bound nodes any one solve may explore (HiGHS ``mip_max_nodes``): a
-        deterministic limit on the work, so a solve stopped there gives the same plan on any
-        machine. ``None``: no limit (to find the optimum, as ``bench/redistrict_floor.py``).
-    iteration_limit : int or None
-        Simplex iterations any one solve may take (HiGHS ``simplex_iteration_limit``), which
-        also bounds the work at the root node; deterministic like ``node_limit``.
-    time_limit : float
-        Seconds any one solve may take: only a safety net far above what the node limit
-        allows (a solve stopped by time gives its best plan so far, which may differ between
-        machines).
+    limits : SolveLimits
+        The work any one solve may do.
     beat : float, optional
         Households a plan found otherwise moves: only repairs moving fewer are sought (a
         program that cannot is proven so at once, rather than solved), and when the optimum
@@ -120,12 +196,12 @@ def fewest_moves(
     >>> from types import SimpleNamespace
     >>> units = SimpleNamespace(n=4, weights=[300, 50, 250, 200],
     ...     nbrs=[[1, 2], [0, 2], [0, 1, 3], [2]], tower=[False] * 4)
-    >>> fewest_moves([0, 0, 0, 1], units, Bounds(300, 500))[0]
+    >>> fewest_moves(RepairRegion([0, 0, 0, 1], units, Bounds(300, 500)))[0]
     [0, 0, 1, 1]
     """
-    w, anchor = units.weights, list(anchor)
-    limits = _limits(node_limit, iteration_limit, time_limit)
-    program, first = _first_solve(anchor, units, bounds, towers, rings, reach, limits)
+    w, anchor = region.units.weights, list(region.anchor)
+    options = limits.milp_options()
+    program, first = _first_solve(region, options)
     if program is None:
         return [anchor]  # nothing is broken
     if first is None:
@@ -140,56 +216,45 @@ def fewest_moves(
     floor = _moved(first, anchor, w)[0]
     # On large regions HiGHS's presolve of the distance program took longer than the whole
     # solve without it (central Helsinki, 3,600-4,100 pairs: 0.6-1.2 s against 0.2-0.5 s).
-    plain = {**limits, "presolve": program.pairs <= _PRESOLVE_PAIRS}
+    plain = {**options, "presolve": program.pairs <= _PRESOLVE_PAIRS}
     found = [program.solve(plain, contiguity="distance", roots=roots, below=beat, at_least=floor)]
     best = min([_moved(lab, anchor, w)[0] for lab in found if lab is not None] + [beat or np.inf])
     small = len(program.grids) <= exact_grids and program.pairs <= exact_pairs
     if small and best > _moved(first, anchor, w)[0] + 1e-9:  # the flow program may do better
         cap = None if np.isinf(best) else best
-        found.append(program.solve(limits, contiguity="flow", below=cap, at_least=floor))
+        found.append(program.solve(options, contiguity="flow", below=cap, at_least=floor))
     return sorted((lab for lab in found if lab is not None), key=lambda lab: _moved(lab, anchor, w))
 
 
-def moves_floor(
-    anchor: Sequence[int],
-    units,
-    bounds: Bounds,
-    *,
-    towers: frozenset[int] = frozenset(),
-    rings: int = 2,
-    reach: int = 3,
-    node_limit: int | None = 2_000,
-    time_limit: float = 120.0,
-) -> float | None:
+def moves_floor(region: RepairRegion, *, limits: SolveLimits = _FLOOR_LIMITS) -> float | None:
     """Households that any repair of the region must move: the optimum without connectivity.
 
-    Arguments as for :func:`fewest_moves`; ``None`` when not even that program has a solution.
+    ``None`` when not even that program has a solution. The default ``limits`` set no
+    iteration limit.
 
     Examples
     --------
     >>> from types import SimpleNamespace
     >>> units = SimpleNamespace(n=4, weights=[300, 50, 250, 200],
     ...     nbrs=[[1, 2], [0, 2], [0, 1, 3], [2]], tower=[False] * 4)
-    >>> moves_floor([0, 0, 0, 1], units, Bounds(300, 500))
+    >>> moves_floor(RepairRegion([0, 0, 0, 1], units, Bounds(300, 500)))
     250.0
     """
-    limits = _limits(node_limit, None, time_limit)
-    program, first = _first_solve(list(anchor), units, bounds, towers, rings, reach, limits)
+    program, first = _first_solve(region, limits.milp_options())
     if program is None:
         return 0.0  # nothing is broken
-    return None if first is None else float(_moved(first, list(anchor), units.weights)[0])
+    return None if first is None else float(_moved(first, program.anchor, region.units.weights)[0])
 
 
-def moves_lower_bound(
-    anchor: Sequence[int], units, bounds: Bounds, towers: frozenset[int] = frozenset()
-) -> float:
-    """Households that every repair within ``bounds`` moves at least, from the grid totals alone.
+def moves_lower_bound(region: RepairRegion) -> float:
+    """Households that every repair within the bounds moves at least, from the grid totals alone.
 
     A grid above the maximum must give away units holding at least its excess (the lightest
     such set of its own units counts), and a grid below the minimum must take in its
     shortfall, or give all it holds away; each of those units is a household moved. The
     larger of the two sums holds for any repair, however far units travel and whether or not
     grids stay connected, so a plan that moves this many households moves the fewest possible.
+    It counts every grid of the plan: the region's ``rings`` and ``reach`` do not matter.
 
     Examples
     --------
@@ -197,17 +262,17 @@ def moves_lower_bound(
 
     >>> from types import SimpleNamespace
     >>> units = SimpleNamespace(weights=[300, 150, 200, 400], tower=[False] * 4)
-    >>> moves_lower_bound([0, 0, 0, 1], units, Bounds(300, 500))
+    >>> moves_lower_bound(RepairRegion([0, 0, 0, 1], units, Bounds(300, 500)))
     150.0
     """
+    units, bounds, towers = region.units, region.bounds, region.towers
     w = units.weights
-    totals = label_totals(anchor, w)
     own: dict[int, list[float]] = {}
-    for v, g in enumerate(anchor):
+    for v, g in enumerate(region.anchor):
         if not units.tower[v] and w[v] > 0:
             own.setdefault(g, []).append(float(w[v]))
     give = take = 0.0
-    for g, t in totals.items():
+    for g, t in region.totals.items():
         if g in towers:
             continue
         if t > bounds.hi:
@@ -231,50 +296,29 @@ def _lightest_cover(weights: list[float], need: float) -> float:
     return float(max(0, math.ceil(need)) + (at_least & -at_least).bit_length() - 1)
 
 
-def program_region(
-    anchor: Sequence[int],
-    units,
-    bounds: Bounds,
-    towers: frozenset[int] = frozenset(),
-    rings: int = 2,
-) -> set[int]:
-    """The grids the program of :func:`fewest_moves` repairs (none when nothing is broken)."""
-    totals = label_totals(list(anchor), units.weights)
-    broken = {g for g, t in totals.items() if g not in towers and bounds.violation(t) > 0}
-    return _around(broken, list(anchor), units.nbrs, rings) - towers if broken else set()
-
-
-def _limits(node_limit: int | None, iteration_limit: int | None, time_limit: float) -> dict:
-    """The work limits of one solve, as SciPy ``milp`` options (HiGHS's own names passed on)."""
-    limits: dict = {"node_limit": node_limit, "time_limit": time_limit}
-    if iteration_limit is not None:
-        limits["simplex_iteration_limit"] = iteration_limit
-    return limits
-
-
-def _first_solve(anchor: list[int], units, bounds, towers, rings, reach, limits: dict):
+def _first_solve(region: RepairRegion, options: dict):
     """The program around the broken grids and its optimum without connectivity.
 
     ``(None, None)`` when no grid is broken; ``(program, None)`` when even that program has no
-    solution.
+    solution. ``options``: the SciPy ``milp`` options of the solve.
     """
-    program = _setup(anchor, units, bounds, towers, rings, reach)
+    program = _setup(region)
     if program is None:
         return None, None
-    return program, program.solve(limits, contiguity=None)
+    return program, program.solve(options, contiguity=None)
 
 
-def _setup(anchor: list[int], units, bounds, towers, rings, reach) -> _Program | None:
+def _setup(region: RepairRegion) -> _Program | None:
     """The program around the broken grids, or None when no grid is broken."""
-    region = program_region(anchor, units, bounds, towers, rings)
-    if not region:
+    grids, units, bounds = region.grids, region.units, region.bounds
+    if not grids:
         return None
-    totals = label_totals(anchor, units.weights)
-    free = [anchor[v] in region and not units.tower[v] for v in range(units.n)]
-    held = sum(totals[g] for g in region)
-    extra = len(region) * bounds.hi < held <= (len(region) + 1) * bounds.hi
-    candidates = _candidates(anchor, units.nbrs, free, reach, extra)
-    return _Program(anchor, units, bounds, region, candidates)
+    anchor = list(region.anchor)
+    free = [anchor[v] in grids and not units.tower[v] for v in range(units.n)]
+    held = sum(region.totals[g] for g in grids)
+    extra = len(grids) * bounds.hi < held <= (len(grids) + 1) * bounds.hi
+    candidates = _candidates(anchor, units.nbrs, free, region.reach, extra)
+    return _Program(anchor, units, bounds, grids, candidates)
 
 
 def _moved(labels: list[int], anchor: list[int], w) -> tuple[float, int]:
@@ -376,7 +420,7 @@ class _Rows:
 class _Program:
     """The repair program of one region: variables ``x[v, g]`` (unit ``v`` in grid ``g``)."""
 
-    def __init__(self, anchor, units, bounds: Bounds, region: set[int], candidates) -> None:
+    def __init__(self, anchor, units, bounds: Bounds, region: frozenset[int], candidates) -> None:
         self.anchor, self.units, self.bounds, self.candidates = anchor, units, bounds, candidates
         extra = any(_NEW in gs for gs in candidates.values())
         self.grids = sorted(region) + ([_NEW] if extra else [])
@@ -388,7 +432,7 @@ class _Program:
 
     def solve(
         self,
-        limits: dict,
+        options: dict,
         contiguity: str | None,
         roots=None,
         below: float | None = None,
@@ -396,7 +440,8 @@ class _Program:
     ) -> list[int] | None:
         """Labels, or None. ``contiguity``: None, ``"distance"`` (needs ``roots``) or ``"flow"``.
 
-        ``limits``: ``node_limit`` and ``time_limit`` of the solve (SciPy ``milp`` options).
+        ``options``: the SciPy ``milp`` options of the solve (:meth:`SolveLimits.milp_options`,
+        perhaps ``presolve``).
         ``below``: only plans moving fewer households than this are wanted (None when the
         program has none); ``at_least``: households no plan of the program moves fewer than
         (a bound that lets HiGHS stop at the first plan reaching it).
@@ -459,7 +504,7 @@ class _Program:
                 integrality=integer,
                 bounds=VariableBounds(low, high),
                 # HiGHS options beyond scipy-stubs' _OptionsMILP are passed on on purpose
-                options=dict(limits),  # type: ignore[arg-type]
+                options=dict(options),  # type: ignore[arg-type]
             )
         if result.x is None:
             return None

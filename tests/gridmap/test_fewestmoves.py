@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from gridmap.constraints import Bounds
-from gridmap.solve.fewestmoves import fewest_moves, moves_floor, moves_lower_bound
+from gridmap.solve.fewestmoves import (
+    RepairRegion,
+    SolveLimits,
+    fewest_moves,
+    moves_floor,
+    moves_lower_bound,
+)
 from gridmap.solve.search import connected
 
 BOUNDS = Bounds(300, 500)
@@ -75,59 +81,64 @@ def _instances(count: int):
 def test_moves_as_few_households_as_the_best_plan_found_by_trying_every_plan(case):
     anchor, units = list(_instances(case + 1))[case]
     best = _fewest_by_enumeration(anchor, units, 3)
-    repairs = fewest_moves(anchor, units, BOUNDS)
+    region = RepairRegion(anchor, units, BOUNDS)
+    repairs = fewest_moves(region)
     if best is None:
         assert repairs == []
         return
     assert repairs, "a connected plan within the bounds exists"
     assert all(_valid(lab, units) for lab in repairs)
     assert _moved(repairs[0], anchor, units) == best
-    assert 0 < moves_floor(anchor, units, BOUNDS) <= best  # connectivity can only cost more
+    assert 0 < moves_floor(region) <= best  # connectivity can only cost more
 
 
 def test_opens_one_grid_when_the_households_do_not_fit_the_grids_there_are():
     units = _units([250, 250, 250, 250, 100, 100], _lattice(2, 3))
     anchor = [0, 0, 1, 0, 0, 1]  # grid 0: 850, grid 1: 350; 1,200 households need 3 grids
-    (labels, *_) = fewest_moves(anchor, units, BOUNDS)
+    (labels, *_) = fewest_moves(RepairRegion(anchor, units, BOUNDS))
     assert sorted(set(labels)) == [0, 1, 2]  # the new grid is labelled after the others
     assert _valid(labels, units)
 
 
 def test_no_repair_is_offered_when_no_plan_can_hold_the_households():
     units = _units([450, 450], [[1], [0]])  # 900 households cannot be one or two grids of 300–500
-    assert fewest_moves([0, 0], units, Bounds(300, 400)) == []
+    assert fewest_moves(RepairRegion([0, 0], units, Bounds(300, 400))) == []
 
 
 def test_towers_and_far_grids_are_left_alone():
-    # A row of eight units: a tower grid (unit 0), then grids 1..4; only grid 4 is broken.
+    # A row of eight units: a tower grid (unit 0), then grids 1..4; grids 3 (550) and 4 (250)
+    # are broken.
     weights = [900, 150, 150, 200, 200, 300, 250, 250]
     anchor = [0, 1, 1, 2, 2, 3, 3, 4]
     nbrs = [[1]] + [[v - 1, v + 1] for v in range(1, 7)] + [[6]]
     units = _units(weights, nbrs, tower=[True] + [False] * 7)
-    labels = fewest_moves(anchor, units, BOUNDS, towers=frozenset({0}), rings=1)[0]
+    region = RepairRegion(anchor, units, BOUNDS, frozenset({0}), rings=1)
+    assert region.grids == {2, 3, 4}  # the broken grids and one ring around them
+    labels = fewest_moves(region)[0]
     assert labels[:3] == anchor[:3]  # the tower and grid 1, two grids away, did not change
     assert labels == [0, 1, 1, 2, 2, 3, 4, 4]  # grid 3 (550) gives its 250 to grid 4 (250)
 
 
 def test_nothing_to_repair_moves_nothing():
-    units = _units([300, 200, 400], [[1], [0, 2], [1]])
-    assert fewest_moves([0, 0, 1], units, BOUNDS) == [[0, 0, 1]]
-    assert moves_floor([0, 0, 1], units, BOUNDS) == 0.0
+    region = RepairRegion([0, 0, 1], _units([300, 200, 400], [[1], [0, 2], [1]]), BOUNDS)
+    assert region.grids == frozenset()
+    assert fewest_moves(region) == [[0, 0, 1]]
+    assert moves_floor(region) == 0.0
 
 
 @pytest.mark.parametrize("case", range(6))
 def test_no_connected_program_runs_when_the_plan_in_hand_is_at_the_floor(case):
     anchor, units = list(_instances(case + 1))[case]
-    floor = moves_floor(anchor, units, BOUNDS)
-    best = fewest_moves(anchor, units, BOUNDS)
+    region = RepairRegion(anchor, units, BOUNDS)
+    floor, best = moves_floor(region), fewest_moves(region)
     if floor is None:
-        assert best == [] and fewest_moves(anchor, units, BOUNDS, beat=0.0) == []
+        assert best == [] and fewest_moves(region, beat=0.0) == []
         return
     # Only a connected optimum of the program without connectivity can come back: no plan
     # can move fewer than the floor, so the connected programs are not solved.
-    at_floor = fewest_moves(anchor, units, BOUNDS, beat=floor)
+    at_floor = fewest_moves(region, beat=floor)
     assert all(_moved(lab, anchor, units) == floor and _valid(lab, units) for lab in at_floor)
-    loose = fewest_moves(anchor, units, BOUNDS, beat=floor + 1e6)  # beaten by anything
+    loose = fewest_moves(region, beat=floor + 1e6)  # beaten by anything
     assert [_moved(lab, anchor, units) for lab in loose] == [
         _moved(lab, anchor, units) for lab in best
     ]
@@ -135,16 +146,17 @@ def test_no_connected_program_runs_when_the_plan_in_hand_is_at_the_floor(case):
 
 def test_a_node_limit_gives_the_same_plans_on_every_run():
     for anchor, units in _instances(4):
-        first = fewest_moves(anchor, units, BOUNDS, node_limit=1)
+        region, limits = RepairRegion(anchor, units, BOUNDS), SolveLimits(node_limit=1)
+        first = fewest_moves(region, limits=limits)
         assert all(_valid(lab, units) for lab in first)
-        assert fewest_moves(anchor, units, BOUNDS, node_limit=1) == first
+        assert fewest_moves(region, limits=limits) == first
 
 
 def test_the_lower_bound_never_passes_the_best_plan_and_is_reached_on_some_blocks():
     reached = 0
     for anchor, units in _instances(12):
         best = _fewest_by_enumeration(anchor, units, 3)
-        bound = moves_lower_bound(anchor, units, BOUNDS)
+        bound = moves_lower_bound(RepairRegion(anchor, units, BOUNDS))
         assert bound > 0  # some grid is out of bounds: something must move
         if best is not None:
             assert bound <= best
@@ -155,18 +167,18 @@ def test_the_lower_bound_never_passes_the_best_plan_and_is_reached_on_some_block
 def test_the_lower_bound_counts_the_lightest_units_that_cover_the_excess():
     # Grid 0 holds 650 (150 over 500): its lightest cover is 200 (one unit), not 100 + 100.
     units = _units([200, 100, 100, 250, 400], _lattice(1, 5))
-    assert moves_lower_bound([0, 0, 0, 0, 1], units, BOUNDS) == 200.0
+    assert moves_lower_bound(RepairRegion([0, 0, 0, 0, 1], units, BOUNDS)) == 200.0
     # Grid 1 holds 250 (50 under 300) and grid 0 is within the bounds: 50 must come in.
     units = _units([200, 150, 150, 250], _lattice(1, 4))
-    assert moves_lower_bound([0, 0, 0, 1], units, BOUNDS) == 50.0
+    assert moves_lower_bound(RepairRegion([0, 0, 0, 1], units, BOUNDS)) == 50.0
     # A tower's grid is never counted; grid 1 (100, 200 short) may rather give its 100 away.
     units = _units([900, 100], [[1], [0]], tower=[True, False])
-    assert moves_lower_bound([0, 1], units, BOUNDS, towers=frozenset({0})) == 100.0
+    assert moves_lower_bound(RepairRegion([0, 1], units, BOUNDS, frozenset({0}))) == 100.0
 
 
 def test_a_floor_from_the_first_solve_leaves_the_connected_plans_as_they_were():
     for anchor, units in _instances(6):
         best = _fewest_by_enumeration(anchor, units, 3)
-        repairs = fewest_moves(anchor, units, BOUNDS, beat=1e6)
+        repairs = fewest_moves(RepairRegion(anchor, units, BOUNDS), beat=1e6)
         if best is not None:
             assert repairs and _moved(repairs[0], anchor, units) == best
