@@ -365,7 +365,9 @@ def _crossings(
         seen.setdefault(int(cell_labels[ea]), {})[why] = None
     if not seen:
         return []
-    pieces = _crossed_streets(grid_geoms, labels, job)
+    # Only the grids that cross a street are measured (streets inside each grid, per grid).
+    at = [i for i, label in enumerate(labels) if label in seen]
+    pieces = _crossed_streets(grid_geoms[at], [labels[i] for i in at], job)
     out = []
     for label, whys in seen.items():
         real = [w for w in whys if w[0] != "empty"]
