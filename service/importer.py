@@ -7,8 +7,8 @@ transaction: the import lands whole or not at all. Records that could not be att
 (with an empty link) and listed in the report, written as CSV and JSON next to each other;
 records with an unusable geometry and exact copies of a record are left out and listed too.
 Conflicting duplicate ids, a missing column or CRS refuse the whole import. A refusal leaves
-nothing behind: the files are read before the store is opened or migrated, and a SQLite store
-file and data key file that a refused import made are removed again.
+nothing behind: the files are read before the store is opened or migrated; a SQLite store file,
+a schema and a data key file that a refused import made are removed again.
 
 Layers given without their parents attach to what is already stored: households imported on
 their own attach to the stored buildings, persons to the stored households; persons imported
@@ -36,7 +36,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Engine, Integer, String, select
+from sqlalchemy import Engine, Integer, String, select, text
 from sqlalchemy.engine import make_url
 
 from gridmap.attach.chain import attach_all
@@ -50,11 +50,12 @@ from gridmap.io.readerrors import read_error
 from gridmap.schema import ENTITIES
 from service.settings import Settings, normalise_database_url
 from service.storage import models as m
-from service.storage.crypto import EncryptedString
+from service.storage.crypto import EncryptedString, settings_of
 from service.storage.errors import store_error
 from service.storage.imports import STORE_KEYS, ImportBundle, ProgressCallback, import_bundle
+from service.storage.keys import DataKeyError
 from service.storage.loads import load_buildings, load_communities, load_compounds
-from service.storage.migrate import upgrade_database
+from service.storage.migrate import current_revision, downgrade_database, upgrade_database
 from service.storage.session import make_engine, session_scope
 from service.storage.updates import UPDATABLE, Changes
 from service.storage.values import clean_int
@@ -190,10 +191,12 @@ def import_files(
     frames = read_sources(sources, layers=layers, mapping=mapping, crs=crs,
                           encoding=encoding, step=step)  # fmt: skip
     own_engine = engine is None
-    created = _NewFiles.before(url) if own_engine else _NewFiles()
+    store_files = _new_store_files(url) if own_engine else []
     engine = engine or make_engine(url)
+    made = _Made(store_files, _new_key_file(engine))
     try:
         if migrate:
+            made.schema = current_revision(engine) is None
             upgrade_database(engine)
         read = {entity: len(frame) for entity, frame in frames.items()}
         notes = list(dict.fromkeys(n for f in frames.values() for n in f.attrs.get("notes", [])))
@@ -206,7 +209,7 @@ def import_files(
             if step:
                 step("write to the store")
             summary = import_bundle(session=session, bundle=bundle, progress=progress)
-        created = _NewFiles()  # committed: the store and its key are the import's result
+        made = _Made()  # committed: the store, its schema and key are the import's result
         report.extend(summary.issues)
         result = ImportResult(read=read, counts=summary.counts, report=report,
                               import_run_id=summary.import_run_id, plans=summary.plans,
@@ -218,9 +221,7 @@ def import_files(
                  len(report))  # fmt: skip
         return result
     except BaseException:
-        if own_engine:
-            engine.dispose()
-            created.remove()  # a SQLite store this import made, and its new data key
+        made.undo(engine, own_engine=own_engine)
         raise
     finally:
         if own_engine:
@@ -228,37 +229,30 @@ def import_files(
 
 
 @dataclass
-class _NewFiles:
-    """What an import may create that did not exist before it: a SQLite store file (and its
-    folders) and, with it, the data key file made for it. An import refused after the store was
-    migrated (a duplicate id, ids already stored …) removes them again, so a refusal leaves
-    nothing behind. A key made for a store that existed before is kept: the store has recorded
-    its fingerprint. A PostgreSQL schema is left migrated (it is not a file of this import)."""
+class _Made:
+    """What a refused import made before it was refused, to be undone so that a refusal leaves
+    nothing behind: the SQLite store file (and its folders) it created, the schema it migrated
+    a store to that had none, and the data key file created for them. A key made for a store
+    that keeps its schema is kept (the store has recorded its fingerprint)."""
 
-    paths: list[Path] = field(default_factory=list)
-    """Files and folders missing before the import, deepest last."""
+    store_files: list[Path] = field(default_factory=list)
+    """Store file, journals and folders missing before the import, outermost first."""
+    key_files: list[Path] = field(default_factory=list)
+    """The data key file and its folders, if missing before the import."""
+    schema: bool = False
+    """The store had no schema before this import migrated it."""
 
-    @classmethod
-    def before(cls, url: str | None) -> _NewFiles:
-        settings = Settings()
-        database = make_url(normalise_database_url(url or settings.database_url))
-        name = database.database
-        if database.get_backend_name() != "sqlite" or not name or name == ":memory:":
-            return cls()
-        store = Path(name).expanduser().absolute()
-        if store.exists():
-            return cls()
-        paths = _missing_parts(store)
-        paths += [store.with_name(store.name + s) for s in _SQLITE_SIDE_FILES]
-        if not settings.data_key:
-            key = Path(settings.data_key_file).expanduser().absolute()
-            if not key.exists():
-                paths += [p for p in _missing_parts(key) if p not in paths]
-        return cls(paths)
-
-    def remove(self) -> None:
-        """Remove the files made since :meth:`before`, then the folders left empty."""
-        for path in reversed(self.paths):
+    def undo(self, engine: Engine, *, own_engine: bool) -> None:
+        removed = own_engine and bool(self.store_files)
+        unmigrated = False
+        if self.schema and not removed:
+            unmigrated = _unmigrate(engine)
+        if own_engine:
+            engine.dispose()
+        paths = self.store_files if removed else []
+        if removed or unmigrated:
+            paths = paths + [p for p in self.key_files if p not in paths]
+        for path in reversed(paths):
             try:
                 if path.is_dir():
                     path.rmdir()  # only if empty: never a folder someone filled meanwhile
@@ -266,6 +260,44 @@ class _NewFiles:
                     path.unlink()
             except OSError as exc:
                 log.warning("Could not remove %s after the refused import: %s", path, exc)
+
+
+def _unmigrate(engine: Engine) -> bool:
+    """Take a store this import migrated back to no schema; False if that failed."""
+    try:
+        downgrade_database(engine, revision="base")
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    except Exception as exc:  # the refusal is what the user must hear, not this
+        log.warning("Could not take the store back to no schema after the refused import: %s",
+                    exc)  # fmt: skip
+        return False
+    return True
+
+
+def _new_store_files(url: str | None) -> list[Path]:
+    """The SQLite store file of ``url`` (with its journals and folders) if it does not exist
+    yet; nothing for PostgreSQL or an existing file."""
+    database = make_url(normalise_database_url(url or Settings().database_url))
+    name = database.database
+    if database.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return []
+    store = Path(name).expanduser().absolute()
+    if store.exists():
+        return []
+    return _missing_parts(store) + [store.with_name(store.name + s) for s in _SQLITE_SIDE_FILES]
+
+
+def _new_key_file(engine: Engine) -> list[Path]:
+    """The data key file of ``engine`` and its folders if it does not exist yet."""
+    try:
+        settings = settings_of(engine)
+    except DataKeyError:  # an engine not made by make_engine: its key is not this import's
+        return []
+    if settings.data_key:
+        return []
+    key = Path(settings.data_key_file).expanduser().absolute()
+    return [] if key.exists() else _missing_parts(key)
 
 
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")

@@ -77,14 +77,19 @@ def test_a_refused_import_keeps_the_store_and_key_it_found(tmp_path, key_file):
     assert res.exit_code == 1 and "already" in res.output
 
 
-def test_a_file_refused_leaves_an_unmigrated_store_unmigrated(make_store, tmp_path):
-    """Both backends: the store given exists but was never migrated; a refused file leaves it
-    without a single table (before, the schema was created first)."""
+@pytest.mark.parametrize("make_input", [_empty_layer, _duplicate_ids])
+def test_a_refused_import_leaves_an_unmigrated_store_unmigrated(
+    make_store, tmp_path, key_file, make_input
+):
+    """Both backends: the store given exists but was never migrated; a refused import leaves it
+    without a single table and makes no data key (before, the schema and the key were made
+    first; a refusal after validation takes the schema it made back)."""
     from service.storage.session import make_engine
 
     url = make_store(migrated=False)
-    res = _import(url, _empty_layer(tmp_path), tmp_path)
-    assert res.exit_code == 1 and "has no records" in res.output
+    res = _import(url, make_input(tmp_path), tmp_path)
+    assert res.exit_code == 1 and "nothing was written" in res.output
+    assert not key_file.exists() and not key_file.parent.exists()
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
