@@ -495,14 +495,24 @@ def _claim_footprints(
     if len(polys) == 0:
         return list(regions)
     out = np.asarray(regions, dtype=object).copy()
-    hit, covers = _covers(out, own)
-    out[hit] = shapely.difference(out[hit], covers)
-    out[polys] = shapely.union(out[polys], own)
+    hit, covers, alone = _covers(out, own, polys)
+    # A region that reaches only its own footprint and covers it stays as it is (minus the
+    # footprint plus the footprint): most regions of the outline diagram, two overlays each.
+    same = np.zeros(len(out), dtype=bool)
+    same[hit[alone]] = shapely.covers(out[hit[alone]], covers[alone])
+    change = ~same[hit]
+    out[hit[change]] = shapely.difference(out[hit[change]], covers[change])
+    change = ~same[polys]
+    out[polys[change]] = shapely.union(out[polys[change]], own[change])
     return list(out)
 
 
-def _covers(regions: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Regions overlapping a footprint, and the union of the footprints each overlaps.
+def _covers(
+    regions: np.ndarray, own: np.ndarray, owner: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Regions overlapping a footprint, the union of the footprints each overlaps, and
+    whether that is only the footprint of the region's own building (``owner``: the region of
+    each footprint).
 
     Only the few footprints a region reaches are joined (one union of every footprint of
     the block made this step quadratic in a block of hundreds of houses).
@@ -517,7 +527,10 @@ def _covers(regions: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, np.ndarra
     covers = np.array(
         [own[g[0]] if len(g) == 1 else shapely.union_all(own[g]) for g in groups], dtype=object
     )
-    return ri[starts], covers
+    alone = np.array([len(g) == 1 for g in groups], dtype=bool)
+    if len(groups):
+        alone &= owner[fi[starts]] == ri[starts]
+    return ri[starts], covers, alone
 
 
 def _empty_pieces(block, idx: np.ndarray, geoms, points) -> list:

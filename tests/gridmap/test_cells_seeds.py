@@ -106,3 +106,20 @@ def test_union_by_owner_is_one_coverage_union_per_owner():
         expected = mine[0] if len(mine) == 1 else shapely.coverage_union_all(mine)
         assert shapely.equals_exact(g, expected, tolerance=0)
     assert got[2] is boxes[3]  # an only part as it is
+
+
+def test_touching_houses_claim_their_footprints_from_each_other():
+    # The shared wall's seeds go to the first house listing them, so without the claim the
+    # second house's cell would stop short of its wall; a third house stands alone.
+    block = shapely.box(-20, -20, 60, 40)
+    fps = np.array(
+        [shapely.box(10, 0, 14, 20), shapely.box(0, 0, 10, 20), shapely.box(35, 5, 45, 15)],
+        dtype=object,
+    )
+    t = tessellate(block, fps, np.array([3, 4, 5]))
+    own = t.cells[t.building_cell]
+    assert shapely.covers(own, fps).all()
+    overlap = shapely.area(shapely.intersection(own[:, None], fps[None, :]))
+    np.fill_diagonal(overlap, 0.0)
+    assert overlap.max() < 1e-6
+    assert abs(shapely.area(t.faces).sum() - block.area) < 1e-6
