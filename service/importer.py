@@ -40,12 +40,14 @@ from sqlalchemy import Engine, Integer, String, select, text
 from sqlalchemy.engine import make_url
 
 from gridmap.attach.chain import attach_all
+from gridmap.attach.geomrepair import REJECTED_REASONS
 from gridmap.attach.linking import link_community, link_compound, missing_links
 from gridmap.attach.report import AttachReport, Issue, record_labels
 from gridmap.attach.validate import validate_layer
 from gridmap.crs import to_storage_crs
 from gridmap.errors import InputError
-from gridmap.io.layers import read_layer
+from gridmap.io.layers import plural, read_layer
+from gridmap.io.notes import entity_word
 from gridmap.io.readerrors import read_error
 from gridmap.schema import ENTITIES
 from service.settings import Settings, normalise_database_url
@@ -348,8 +350,46 @@ def _prepare(
         persons=persons, staff=simple.get("staff"),
         grids=result.grids if given["grid"] is not None else None,
     )  # fmt: skip
+    _check_rejected_communities(session, bundle, report)
     linked = _link_by_location(session, bundle, report, step)
     return bundle, report, linked
+
+
+def _check_rejected_communities(session: Any, bundle: ImportBundle, report: AttachReport) -> None:
+    """Refuse records naming a community of this import that was left out (a boundary that
+    crosses itself beyond repair, no geometry) and is not stored, saying why it was left out;
+    else the store refuses them for a community "neither in this import nor in the store"."""
+    left_out = {i.record_id: i for i in report
+                if i.entity == "community" and i.reason in REJECTED_REASONS}  # fmt: skip
+    if left_out:
+        query = select(m.Community.code).where(m.Community.code.in_(sorted(left_out)))
+        for code in session.scalars(query):
+            left_out.pop(code, None)
+    if not left_out:
+        return
+    errors: list[InputError] = []
+    for entity, attr in (("compound", "compounds"), ("street", "streets"),
+                         ("building", "buildings"), ("grid", "grids")):  # fmt: skip
+        frame = getattr(bundle, attr)
+        if frame is None or "community_code" not in frame.columns:
+            continue
+        naming = frame["community_code"].isin(set(left_out))
+        if not naming.any():
+            continue
+        labels = record_labels(frame[naming], ENTITIES[entity]).astype(str)
+        for code, ids in labels.groupby(frame.loc[naming, "community_code"], sort=True):
+            why, shown = left_out[str(code)], ids.tolist()[:10]
+            more_en = f" … ({len(ids)} in all)" if len(ids) > len(shown) else ""
+            more_zh = f" 等 {len(ids)} 条" if len(ids) > len(shown) else ""
+            errors.append(InputError(
+                f"community {code} was left out ({why.message('en')}); {len(ids)} "
+                f"{plural(entity)} name it: {', '.join(shown)}{more_en}. Nothing was written.",
+                zh=f"社区 {code} 未导入（{why.message('zh')}）；有 {len(ids)} 条"
+                f"{entity_word(entity, 'zh')}记录属于该社区：{'、'.join(shown)}{more_zh}。"
+                "未写入任何内容。",
+            ))  # fmt: skip
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputError.gather(errors)
 
 
 def _check_persons_housed(persons: pd.DataFrame, read: pd.DataFrame, report: AttachReport) -> None:

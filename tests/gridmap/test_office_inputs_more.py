@@ -308,3 +308,30 @@ def test_a_building_drawn_twice_is_counted_once_by_partition(tmp_path, lang):
             else "楼栋.geojson: B90001: data row 13 has the footprint of building B00001 (data row "
             "1;")  # fmt: skip
     assert said in res.output
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("zh", ("社区 520602002002 未导入（自相交；", "有 26 条楼栋记录属于该社区：B00088、")),
+    ("en", ("community 520602002002 was left out (Self-intersection; ",
+            "26 buildings name it: B00088, ")),
+])  # fmt: skip
+def test_buildings_of_a_bow_tie_community_are_refused_saying_why(tmp_path, lang, words):
+    """A bow-tie boundary (area as drawn about zero) is left out; the buildings naming it were
+    refused for a community "neither in this import nor in the store"."""
+    import shapely
+
+    layers = office_files.sample_layers()
+    communities = layers["communities"].copy()
+    minx, miny, maxx, maxy = communities.geometry.iloc[1].bounds
+    bow_tie = shapely.Polygon([(minx, miny), (maxx, maxy), (maxx, miny), (minx, maxy)])
+    communities.loc[communities.index[1], "geometry"] = bow_tie
+    communities.to_file(tmp_path / "社区.geojson")
+    layers["buildings"].drop(columns=["compound_id"]).to_file(tmp_path / "楼栋.geojson")
+    store = tmp_path / "store.sqlite"
+    res = runner.invoke(app, ["import", "--db", f"sqlite:///{store}", "--communities",
+                              str(tmp_path / "社区.geojson"), "--buildings",
+                              str(tmp_path / "楼栋.geojson"), "--lang", lang])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    assert all(w in res.output for w in words), res.output
+    assert not store.exists()
