@@ -267,6 +267,13 @@ _WORDS: dict[str, IssueWords] = {
         ("unsafe id", "编号含非法字符"),
         ("{column} holds control or markup characters; record skipped",
          "{word}含控制字符或网页标记字符；记录已跳过")),
+    "duplicate_footprint": _said(
+        ("duplicate footprint", "楼栋重复"),
+        ("data row {row} has the footprint of building {first} (data row {first_row}; "
+         "{overlap:.0%} the same): the same building drawn twice? Left out, so its "
+         "households are not counted twice; delete one of the two",
+         "数据行 {row} 的轮廓与楼栋 {first}（数据行 {first_row}）相同（重合 {overlap:.0%}），"
+         "可能是同一栋楼画了两次；本条未导入，以免户数重复计算；请删除其中一条")),
     "duplicate_record": _said(
         ("duplicate record", "重复记录"),
         ("identical copy of data row {first} at data row {row}; copy dropped",

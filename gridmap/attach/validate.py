@@ -30,8 +30,6 @@ Issues never carry the offending personal value, only the record id and the reas
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -39,7 +37,7 @@ import pandas as pd
 import shapely
 
 from gridmap.attach.geomrepair import MAX_REPAIR_AREA_CHANGE, repair_geometries
-from gridmap.attach.report import Issue, Words, record_labels
+from gridmap.attach.report import Issue, record_labels
 from gridmap.crs import projected_crs_for
 from gridmap.errors import DuplicateIdError
 from gridmap.idnumbers import gb11643_check_digit, id_number_problem, valid_id_number, valid_phone
@@ -191,36 +189,6 @@ and its redrawn copy by nearly 1; points (a geocoded address may hold several bu
 never taken for copies."""
 
 
-@dataclass(frozen=True)
-class DuplicateFootprint(Issue):
-    """The report line of a building drawn twice (reason ``"duplicate footprint"``); its words
-    are written here until :mod:`gridmap.attach.report` has the code ``duplicate_footprint``."""
-
-    @classmethod
-    def of_copy(
-        cls, record_id: str, row: int, first: str, first_row: int, overlap: float
-    ) -> DuplicateFootprint:
-        values: dict[str, Any] = {"row": row, "first": first, "first_row": first_row,
-                                  "overlap": round(overlap, 4)}  # fmt: skip
-        (reason, _), (detail, _) = _duplicate_footprint_words(**values)
-        return cls("building", str(record_id), reason, detail, "duplicate_footprint",
-                   tuple(values.items()))  # fmt: skip
-
-    def _words(self) -> tuple[Words, Words]:
-        return _duplicate_footprint_words(**dict(self.values))
-
-
-def _duplicate_footprint_words(
-    row: int, first: str, first_row: int, overlap: float, **_: Any
-) -> tuple[Words, Words]:
-    return (("duplicate footprint", "楼栋重复"),
-            (f"data row {row} has the footprint of building {first} (data row {first_row}; "
-             f"{overlap:.0%} the same): the same building drawn twice? Left out, so its "
-             "households are not counted twice; delete one of the two",
-             f"数据行 {row} 的轮廓与楼栋 {first}（数据行 {first_row}）相同（重合 {overlap:.0%}），"
-             "可能是同一栋楼画了两次；本条未导入，以免户数重复计算；请删除其中一条"))  # fmt: skip
-
-
 def drop_duplicate_footprints(
     frame: pd.DataFrame, entity: str | Entity = "building"
 ) -> tuple[pd.DataFrame, list[Issue]]:
@@ -286,8 +254,9 @@ drawn twice? Left out, so its households are not counted twice; delete one of th
         first = kept_for.get(first, (first, 0.0))[0]  # a copy of a copy: the first kept
         kept_for[copy] = (first, float(overlap[k]))
     issues: list[Issue] = [
-        DuplicateFootprint.of_copy(labels[copy], int(rows[copy]) + 1, str(labels[first]),
-                                   int(rows[first]) + 1, share)
+        Issue.of(ent.name, str(labels[copy]), "duplicate_footprint",
+                 row=int(rows[copy]) + 1, first=str(labels[first]),
+                 first_row=int(rows[first]) + 1, overlap=round(share, 4))
         for copy, (first, share) in sorted(kept_for.items())
     ]  # fmt: skip
     drop = np.zeros(len(frame), dtype=bool)

@@ -28,6 +28,7 @@ _SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "missing_id": ("building", {"column": "building_id"}),
     "unsafe_id": ("household", {"column": "household_id"}),
     "duplicate_record": ("person", {"first": 3, "row": 9}),
+    "duplicate_footprint": ("building", {"row": 4, "first": "B1", "first_row": 2, "overlap": 0.97}),
     "control_characters": ("building", {"column": "address"}),
     "invalid_count": ("building", {"column": "households", "value": "'-1'", "limit": 2**31 - 1}),
     "invalid_value": ("person", {"column": "id_number",
