@@ -190,10 +190,12 @@ def tessellate(
     cells, cell_block, owners = _cells(blocks, building_geoms, points, block_of)
     building_cell = _building_cells(points, block_of, owners, len(building_geoms))
     cell_buildings = _invert(building_cell, len(cells))
-    cell_households = np.array([households[b].sum() for b in cell_buildings], dtype=np.int64)
+    cell_households = np.zeros(len(cells), dtype=np.int64)
+    placed = building_cell >= 0
+    np.add.at(cell_households, building_cell[placed], households[placed])
     faces, face_cell = _faces(cells, community)
     cell_compound = _cell_compounds(
-        cells, cell_buildings, compound_ids, compounds, compound_polygon_ids
+        cells, building_cell, compound_ids, compounds, compound_polygon_ids
     )
     return Tessellation(
         community=community,
@@ -816,7 +818,7 @@ def _noded_faces(cells: np.ndarray, community: BaseGeometry) -> tuple[np.ndarray
 
 def _cell_compounds(
     cells: np.ndarray,
-    cell_buildings: list[np.ndarray],
+    building_cell: np.ndarray,
     compound_ids: np.ndarray | None,
     compounds: np.ndarray | None,
     compound_polygon_ids: np.ndarray | None,
@@ -826,9 +828,10 @@ def _cell_compounds(
         where = _locate(shapely.point_on_surface(cells), np.asarray(compounds))
         ids = np.asarray(compound_polygon_ids, dtype=object)
         out[where >= 0] = ids[where[where >= 0]]
-    if compound_ids is not None:
-        for c, rows in enumerate(cell_buildings):
-            vals = [v for v in compound_ids[rows] if isinstance(v, str) and v]
-            if vals:
-                out[c] = vals[0]
+    if compound_ids is not None:  # the compound id of a cell's first building that has one
+        ids = np.asarray(compound_ids, dtype=object)
+        named = np.array([isinstance(v, str) and v != "" for v in ids.tolist()], dtype=bool)
+        rows = np.flatnonzero(named & (building_cell >= 0))
+        cell, first = np.unique(building_cell[rows], return_index=True)
+        out[cell] = ids[rows[first]]
     return out
