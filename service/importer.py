@@ -262,6 +262,11 @@ class _Made:
                     path.unlink()
             except OSError as exc:
                 log.warning("Could not remove %s after the refused import: %s", path, exc)
+        key = self.key_files[-1] if self.key_files else None
+        if key is not None and key in paths and not key.exists():  # it was said to be made
+            zh = "为本次导入新建的数据密钥 %s 已删除：没有数据用它保存"
+            log.warning("The data key %s made for this import was removed again: nothing was "
+                        "stored with it", key, extra={"zh": zh})  # fmt: skip
 
 
 def _unmigrate(engine: Engine) -> bool:

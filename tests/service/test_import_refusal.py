@@ -54,14 +54,22 @@ def _duplicate_ids(tmp_path):
 
 
 @pytest.mark.parametrize("make_input", [_empty_layer, _duplicate_ids])
-def test_a_refused_first_import_leaves_no_store_key_or_folder(tmp_path, key_file, make_input):
+def test_a_refused_first_import_leaves_no_store_key_or_folder(
+    tmp_path, key_file, make_input, caplog
+):
     buildings = make_input(tmp_path)
     before = _files(tmp_path)
     store = tmp_path / "库" / "store.sqlite"
-    res = _import(f"sqlite:///{store}", buildings, tmp_path)
+    with caplog.at_level("WARNING"):
+        res = _import(f"sqlite:///{store}", buildings, tmp_path)
     assert res.exit_code == 1, res.output
     assert "nothing was written" in res.output
     assert _files(tmp_path) == before  # no store, journal, key file, folder or report
+    said = [r.getMessage() for r in caplog.records]
+    made = [m for m in said if m.startswith("Created a new data key")]
+    removed = [m for m in said if m.startswith(f"The data key {key_file} made for this import")]
+    assert len(made) == (make_input is _duplicate_ids), said  # refused after it was made
+    assert len(removed) == len(made), said  # a key said to be made is said to be gone again
 
 
 def test_a_refused_import_keeps_the_store_and_key_it_found(tmp_path, key_file):
