@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 
 from gridmap.constraints import grid_count_range
 from gridmap.geometry.adjacency import CellGraph
@@ -71,13 +73,12 @@ def street_blocks(graph: CellGraph) -> np.ndarray:
     [0, 0, 1]
     """
     keep = ~_is_street(graph)
-    uf = np.arange(graph.n)
-    for a, b in graph.edges[keep].tolist():
-        ra, rb = _find(uf, a), _find(uf, b)
-        if ra != rb:
-            uf[max(ra, rb)] = min(ra, rb)
-    roots = np.array([_find(uf, i) for i in range(graph.n)], dtype=np.int64)
-    return np.unique(roots, return_inverse=True)[1].ravel() if graph.n else roots
+    if graph.n == 0:
+        return np.zeros(0, dtype=np.int64)
+    a, b = graph.edges[keep, 0], graph.edges[keep, 1]
+    adj = coo_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(graph.n, graph.n))
+    # numbered in the order of each block's lowest cell
+    return connected_components(adj, directed=False)[1].astype(np.int64)
 
 
 def block_frontage(graph: CellGraph, cell_block: np.ndarray) -> dict[tuple[int, int], float]:
@@ -89,13 +90,6 @@ def block_frontage(graph: CellGraph, cell_block: np.ndarray) -> dict[tuple[int, 
             key = (min(a, b), max(a, b))
             out[key] = out.get(key, 0.0) + ln
     return out
-
-
-def _find(uf: np.ndarray, x: int) -> int:
-    while uf[x] != x:
-        uf[x] = uf[uf[x]]
-        x = int(uf[x])
-    return x
 
 
 def _needs_merge(total: float, lo: int, hi: int, free: bool) -> bool:

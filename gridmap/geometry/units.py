@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 
 from gridmap.geometry.adjacency import CellGraph
 
@@ -70,22 +72,17 @@ def contract(graph: CellGraph, cell_compound: np.ndarray, max_households: int) -
     """
     w = graph.weights
     tower_cell = w > max_households
-    uf = np.arange(graph.n)
     comp = np.asarray(cell_compound, dtype=object)
-    totals: dict[str, int] = {}
-    for c, h in zip(comp.tolist(), w.tolist(), strict=True):
-        if c:
-            totals[c] = totals.get(c, 0) + h
-    for a, b in graph.edges.tolist():
-        ca = comp[a]
-        if ca and ca == comp[b] and totals[ca] <= max_households:
-            ra, rb = _find(uf, a), _find(uf, b)
-            if ra != rb:
-                uf[max(ra, rb)] = min(ra, rb)
-    roots = np.array([_find(uf, i) for i in range(graph.n)], dtype=np.int64)
-    _, unit_of_cell = np.unique(roots, return_inverse=True)
-    unit_of_cell = unit_of_cell.ravel()
-    n_units = int(unit_of_cell.max()) + 1 if graph.n else 0
+    # compounds as integers: those with a name whose households fit in one grid hold together
+    names, code = np.unique(
+        np.array(["" if not c else str(c) for c in comp.tolist()]), return_inverse=True
+    )
+    code = code.ravel()
+    fits = (names != "") & (np.bincount(code, w, minlength=len(names)) <= max_households)
+    a, b = graph.edges[:, 0], graph.edges[:, 1]
+    inside = (code[a] == code[b]) & fits[code[a]]
+    # units numbered in the order of their lowest cell, as connected_components numbers them
+    n_units, unit_of_cell = _components(graph.n, a[inside], b[inside])
     weights = np.bincount(unit_of_cell, w, minlength=n_units).tolist()
     tower = np.zeros(n_units, dtype=bool)
     tower[unit_of_cell[tower_cell]] = True
@@ -93,30 +90,37 @@ def contract(graph: CellGraph, cell_compound: np.ndarray, max_households: int) -
     return Units(unit_of_cell, weights, nbrs, costs, tower)
 
 
-def _find(uf: np.ndarray, x: int) -> int:
-    while uf[x] != x:
-        uf[x] = uf[uf[x]]
-        x = int(uf[x])
-    return x
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected pieces of ``n`` nodes joined by edges ``a``–``b``, numbered in the order of
+    their lowest node."""
+    if n == 0:
+        return 0, np.zeros(0, dtype=np.int64)
+    adj = coo_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    count, labels = connected_components(adj, directed=False)
+    return int(count), labels.astype(np.int64)
 
 
 def _unit_adjacency(graph: CellGraph, unit_of_cell: np.ndarray, n: int):
-    nbrs: list[list[int]] = [[] for _ in range(n)]
-    costs: list[list[float]] = [[] for _ in range(n)]
+    """Neighbour units of each unit in ascending order, with the summed cost of the cut."""
     if len(graph.edges) == 0:
-        return nbrs, costs
+        return [[] for _ in range(n)], [[] for _ in range(n)]
     ua, ub = unit_of_cell[graph.edges[:, 0]], unit_of_cell[graph.edges[:, 1]]
     keep = ua != ub
-    pairs = np.stack([np.minimum(ua, ub), np.maximum(ua, ub)], axis=1)[keep]
-    if len(pairs) == 0:
-        return nbrs, costs
-    uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
-    summed = np.bincount(inv.ravel(), graph.cost[keep], minlength=len(uniq))
-    for (a, b), c in zip(uniq.tolist(), summed.tolist(), strict=True):
-        nbrs[a].append(b)
-        costs[a].append(c)
-        nbrs[b].append(a)
-        costs[b].append(c)
+    lo, hi = np.minimum(ua, ub)[keep], np.maximum(ua, ub)[keep]
+    if len(lo) == 0:
+        return [[] for _ in range(n)], [[] for _ in range(n)]
+    # (lo, hi) as one integer: the pairs in row order without a sort of rows
+    _, first, inv = np.unique(lo * (n + 1) + hi, return_index=True, return_inverse=True)
+    summed = np.bincount(inv.ravel(), graph.cost[keep], minlength=len(first))
+    lo, hi = lo[first], hi[first]
+    node = np.concatenate([lo, hi])
+    near = np.concatenate([hi, lo])
+    cost = np.concatenate([summed, summed])
+    order = np.lexsort((near, node))
+    bounds = np.searchsorted(node[order], np.arange(n + 1)).tolist()
+    flat_near, flat_cost = near[order].tolist(), cost[order].tolist()
+    nbrs = [flat_near[bounds[i] : bounds[i + 1]] for i in range(n)]
+    costs = [flat_cost[bounds[i] : bounds[i + 1]] for i in range(n)]
     return nbrs, costs
 
 
