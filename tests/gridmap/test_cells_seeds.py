@@ -26,6 +26,14 @@ def _houses(n_x: int, n_y: int, size=(11.0, 10.0), gap=(5.0, 6.0)) -> np.ndarray
     )
 
 
+def _assert_each_cell_holds_its_own_footprint_only(t, fps: np.ndarray) -> None:
+    own = t.cells[t.building_cell]
+    assert shapely.covers(own, fps).all()
+    overlap = shapely.area(shapely.intersection(own[:, None], fps[None, :]))
+    np.fill_diagonal(overlap, 0.0)
+    assert overlap.max() < 1e-6
+
+
 def test_detached_houses_get_the_cells_of_their_points():
     block = shapely.box(0, 0, 200, 120)
     houses = _houses(10, 6)
@@ -47,11 +55,7 @@ def test_a_terrace_beside_small_houses_keeps_the_outline_diagram():
     fps = np.array([slab, *small], dtype=object)
     assert cells._point_cells(block, fps, cells.representative_points(fps)) is None
     t = tessellate(block, fps, np.array([100, 5, 5]))
-    own = t.cells[t.building_cell]
-    assert shapely.covers(own, fps).all()
-    overlap = shapely.area(shapely.intersection(own[:, None], fps[None, :]))
-    np.fill_diagonal(overlap, 0.0)
-    assert overlap.max() < 1e-6
+    _assert_each_cell_holds_its_own_footprint_only(t, fps)
 
 
 def test_open_ground_seeds_left_out_are_nobodys_nearest():
@@ -117,9 +121,5 @@ def test_touching_houses_claim_their_footprints_from_each_other():
         dtype=object,
     )
     t = tessellate(block, fps, np.array([3, 4, 5]))
-    own = t.cells[t.building_cell]
-    assert shapely.covers(own, fps).all()
-    overlap = shapely.area(shapely.intersection(own[:, None], fps[None, :]))
-    np.fill_diagonal(overlap, 0.0)
-    assert overlap.max() < 1e-6
+    _assert_each_cell_holds_its_own_footprint_only(t, fps)
     assert abs(shapely.area(t.faces).sum() - block.area) < 1e-6
