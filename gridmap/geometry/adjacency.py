@@ -12,12 +12,15 @@ length.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import shapely
 
 from gridmap.geometry.cells import Tessellation
+
+if TYPE_CHECKING:  # networkx is imported by to_networkx only: partitioning never needs it
+    import networkx as nx
 
 __all__ = [
     "CellGraph",
@@ -81,6 +84,8 @@ class CellGraph:
 
     def to_networkx(self) -> nx.Graph:
         """The graph as networkx, node attribute ``households``, edge ``length``/``cost``."""
+        import networkx as nx
+
         g: nx.Graph[int] = nx.Graph()
         g.add_nodes_from((i, {"households": int(w)}) for i, w in enumerate(self.weights))
         g.add_edges_from(

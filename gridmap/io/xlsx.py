@@ -21,14 +21,15 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import openpyxl
 import pandas as pd
-from openpyxl.utils.cell import range_boundaries
 
 from gridmap.io.notes import ReadNote
 from gridmap.io.readerrors import read_error
+
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is read: reading GIS files never needs it
+    import openpyxl
 
 __all__ = ["HEADER_SEARCH_ROWS", "read_sheet", "sheet_names"]
 
@@ -97,6 +98,8 @@ def sheet_names(path: Path) -> list[str]:
 
 
 def _open(path: Path, *, data_only: bool) -> openpyxl.Workbook:
+    import openpyxl
+
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except Exception as exc:  # zipfile, XML and openpyxl errors of a broken workbook
@@ -160,6 +163,8 @@ def _merged_ranges(path: Path, sheet: object) -> list[tuple[int, int, int, int]]
     part = getattr(sheet, "_worksheet_path", None)
     if not isinstance(part, str):
         return []
+    from openpyxl.utils.cell import range_boundaries
+
     ranges: list[tuple[int, int, int, int]] = []
     try:
         with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as xml:
