@@ -218,26 +218,30 @@ drawn twice? Left out, so its households are not counted twice; delete one of th
     if polygonal.sum() < 2 or frame.crs is None:
         return frame, []
     where = np.flatnonzero(polygonal)
-    shapes = frame.geometry.iloc[where]
-    if shapes.crs.is_geographic:
-        shapes = shapes.to_crs(projected_crs_for(shapes))
-    shapes = shapes.to_numpy()
+    series = frame.geometry.iloc[where]
+    shapes = series.to_numpy()
     a, b = shapely.STRtree(shapes).query(shapes, predicate="intersects")
     later = a < b
     a, b = a[later], b[later]
-    areas = shapely.area(shapes)
+    if series.crs.is_geographic:
+        # Pairs are found in lon/lat; only the footprints of the pairs that may be copies are
+        # projected. Intersection over union is kept by the projection (affine over a
+        # building, to ~1e-6), so the bound below with a margin drops no pair the metric bound
+        # keeps; those are then checked in metres as before.
+        possible = _overlap_bound(shapes, a, b) >= DUPLICATE_FOOTPRINT_OVERLAP - _LONLAT_MARGIN
+        a, b = a[possible], b[possible]
+        if not len(a):
+            return frame, []
+        near = np.unique(np.concatenate([a, b]))
+        shapes = np.full(len(shapes), None, dtype=object)
+        shapes[near] = series.iloc[near].to_crs(projected_crs_for(series)).to_numpy()
     # The overlap is at most what the bounding boxes and areas allow: neighbours sharing a wall
     # are ruled out without intersecting their polygons (most pairs a tree query finds).
-    box = shapely.bounds(shapes)
-    width = np.minimum(box[a, 2], box[b, 2]) - np.maximum(box[a, 0], box[b, 0])
-    height = np.minimum(box[a, 3], box[b, 3]) - np.maximum(box[a, 1], box[b, 1])
-    most = np.minimum(np.clip(width, 0, None) * np.clip(height, 0, None),
-                      np.minimum(areas[a], areas[b]))  # fmt: skip
-    with np.errstate(divide="ignore", invalid="ignore"):
-        possible = most / (areas[a] + areas[b] - most) >= DUPLICATE_FOOTPRINT_OVERLAP
+    possible = _overlap_bound(shapes, a, b) >= DUPLICATE_FOOTPRINT_OVERLAP
     a, b = a[possible], b[possible]
     if not len(a):
         return frame, []
+    areas = shapely.area(shapes)
     common = shapely.area(shapely.intersection(shapes[a], shapes[b]))
     with np.errstate(divide="ignore", invalid="ignore"):
         overlap = common / (areas[a] + areas[b] - common)
@@ -262,6 +266,25 @@ drawn twice? Left out, so its households are not counted twice; delete one of th
     drop = np.zeros(len(frame), dtype=bool)
     drop[list(kept_for)] = True
     return frame.loc[~drop], issues
+
+
+_LONLAT_MARGIN = 0.01
+"""How much lower the lon/lat bound of a pair's overlap may be than the one in metres (it is
+~1e-6 lower at most: a building is far too small for the projection to bend it)."""
+
+
+def _overlap_bound(shapes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """An upper bound of the intersection over union of ``shapes[a]`` and ``shapes[b]``, from
+    their bounding boxes and areas (no polygon intersected); NaN for a missing shape."""
+    areas = shapely.area(shapes)
+    box = shapely.bounds(shapes)
+    width = np.minimum(box[a, 2], box[b, 2]) - np.maximum(box[a, 0], box[b, 0])
+    height = np.minimum(box[a, 3], box[b, 3]) - np.maximum(box[a, 1], box[b, 1])
+    most = np.minimum(np.clip(width, 0, None) * np.clip(height, 0, None),
+                      np.minimum(areas[a], areas[b]))  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound: np.ndarray = most / (areas[a] + areas[b] - most)
+    return bound
 
 
 # --- field values ------------------------------------------------------------------------------
