@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["FORMULA_STARTS", "safe_cell", "safe_frame", "safe_row"]
@@ -48,9 +49,28 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> safe_frame(pd.DataFrame({"name": ["@SUM(A1)", "楼"], "floors": [-1, 6]})).to_dict("list")
     {'name': ["'@SUM(A1)", '楼'], 'floors': [-1, 6]}
+    >>> mixed = pd.DataFrame({"note": pd.Series(["+86", -5, None, "=1+1"], dtype=object)})
+    >>> safe_frame(mixed)["note"].tolist()
+    ["'+86", -5, None, "'=1+1"]
     """
     out = frame.copy()
     for column in out.columns[[pd.api.types.is_string_dtype(t) for t in out.dtypes]]:
-        out[column] = out[column].map(safe_cell, na_action="ignore").astype(out[column].dtype)
+        values = out[column]
+        formula = _formula_cells(values)
+        if formula.any():
+            cells = values.to_numpy(dtype=object, copy=True)
+            cells[formula] = ["'" + v for v in cells[formula]]
+            out[column] = pd.Series(cells, index=values.index, dtype=values.dtype)
     out.columns = [safe_cell(c) for c in out.columns]
     return out
+
+
+def _formula_cells(values: pd.Series) -> np.ndarray:
+    """Which cells of a text column are text starting like a formula (:func:`safe_cell`); an
+    object column may hold numbers and other values too, which never are."""
+    if values.dtype == object:
+        cells = values.to_numpy()
+        return np.fromiter(
+            (isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in cells), bool, len(cells)
+        )
+    return values.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(dtype=bool)
