@@ -564,7 +564,13 @@ def _empty_pieces(block, idx: np.ndarray, geoms, points) -> list:
     hit = shapely.intersects(vor, block)
     vor, own = vor[hit], own[hit]
     vor, own = _union_by_owner(vor, own)
-    edges = shapely.intersection(shapely.union_all(shapely.boundary(vor)), block)
+    # The region edges run on past the block outline (clipped to its bounds grown by 1 m): cut
+    # at the outline, their ends would not lie exactly on it, and polygonize would drop each
+    # such edge as a dangle, merging the regions either side.
+    x0, y0, x1, y1 = shapely.bounds(block)
+    edges = shapely.clip_by_rect(
+        shapely.union_all(shapely.boundary(vor)), x0 - 1.0, y0 - 1.0, x1 + 1.0, y1 + 1.0
+    )
     noded = shapely.union_all([shapely.boundary(block), edges])
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     faces = faces[shapely.area(faces) > _SLIVER_AREA]
