@@ -786,8 +786,14 @@ def _as_count(values: pd.Series) -> pd.Series:
     ['1024', '1024', '300', '300', '12.5', '三百', '1,02', 7]
     """
     values = values.reset_index(drop=True)
-    text = values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False)
-    text = text.astype(bool)
+    if values.dtype.kind in "biufcmM":  # numbers, booleans, dates: no text in the column
+        return values
+    if isinstance(values.dtype, pd.StringDtype):
+        text = values.notna()
+    else:  # object: numbers and text mixed
+        cells = values.to_numpy()
+        found = np.fromiter((isinstance(v, str) for v in cells), bool, len(cells))
+        text = pd.Series(found, index=values.index)
     if not text.any():
         return values
     odd = text & pd.to_numeric(values.where(text), errors="coerce").isna()
