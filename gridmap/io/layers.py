@@ -285,6 +285,11 @@ def _read_raw(
     try:
         # pyogrio keeps declared field types: ids stored as text keep their leading zeros.
         kwargs = {"encoding": reader} if reader else {}
+        if suffix == ".gpkg" and _arrow_readable(path, layer):
+            try:
+                return gpd.read_file(path, layer=layer, use_arrow=True), used
+            except Exception:  # the row reader below says what is wrong
+                pass
         return gpd.read_file(path, layer=layer, **kwargs), used
     except UnicodeDecodeError:
         if suffix not in (".shp", ".zip", ".dbf"):
@@ -303,6 +308,27 @@ def _read_raw(
         raise read_error("prj_unknown", file=path.name, detail=str(exc)) from exc
     except Exception as exc:  # pyogrio raises several DataSource/driver errors
         raise read_error("unreadable", file=path.name, layer=layer, detail=str(exc)) from exc
+
+
+_ARROW_FIELD_TYPES = frozenset({"OFTString", "OFTInteger", "OFTInteger64", "OFTReal"})
+_ARROW_GEOMETRY_TYPES = frozenset({"Point", "LineString", "Polygon", "MultiPoint",
+                                   "MultiLineString", "MultiPolygon"})  # fmt: skip
+
+
+def _arrow_readable(path: Path, layer: str | None) -> bool:
+    """True when GDAL's Arrow stream gives this GeoPackage layer the same frame as the row
+    reader, several times faster: only text, integer and real fields (no dates, times,
+    booleans, binaries or lists, which come typed otherwise) and one 2-D geometry type without
+    curves. Anything else, or a layer whose description cannot be read, takes the row reader."""
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+    except Exception:  # the row reader says what is wrong with the file
+        return False
+    return (
+        set(info["ogr_types"]) <= _ARROW_FIELD_TYPES
+        and set(info["ogr_subtypes"]) <= {"OFSTNone"}
+        and info["geometry_type"] in _ARROW_GEOMETRY_TYPES
+    )
 
 
 def _sheet_for(path: Path, ent: Entity, notes: list[ReadNote]) -> str | None:
