@@ -130,10 +130,15 @@ def relaxed_bounds(total: float, lo: int, hi: int) -> Bounds:
     --------
     >>> relaxed_bounds(1200, 300, 500), relaxed_bounds(550, 300, 500)
     (Bounds(lo=300, hi=500), Bounds(lo=275, hi=500))
+
+    A piece without households is one grid of none:
+
+    >>> relaxed_bounds(0, 300, 500)
+    Bounds(lo=0, hi=500)
     """
     if len(grid_count_range(total, lo, hi)):
         return Bounds(lo, hi)
-    k_low, k_high = max(1, math.floor(total / hi)), math.ceil(total / hi)
+    k_low, k_high = max(1, math.floor(total / hi)), max(1, math.ceil(total / hi))
     best = min({k_low, k_high}, key=lambda k: max(lo - total / k, total / k - hi))
     share = total / best
     return Bounds(min(lo, math.floor(share)), max(hi, math.ceil(share)))
