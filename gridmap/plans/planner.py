@@ -217,10 +217,9 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
     frozen[comp] = False
     restarts, moves = budget.for_piece(len(comp))
     comp_w = [units.weights[v] for v in comp]
-    graph = (units.nbrs, units.costs, units.weights)
     best = None
     for _ in range(restarts):
-        parts = bisect_plan(comp, *graph, bounds, rng)
+        parts = bisect_plan(comp, units, bounds, rng)
         lab = np.full(units.n, -1, dtype=np.int64)
         lab[units.tower] = -2 - np.flatnonzero(units.tower)
         for i, part in enumerate(parts):
@@ -230,7 +229,7 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
         for attempt in range(2):
             before = violation([out[v] for v in comp], comp_w, bounds)
             if before:
-                out = recombine(out, *graph, bounds, rng, fixed_labels=fixed,
+                out = recombine(out, units, bounds, rng, fixed_labels=fixed,
                                 rounds=_RECOMBINE_ROUNDS)  # fmt: skip
             after = violation([out[v] for v in comp], comp_w, bounds) if before else 0.0
             if attempt and after >= before:
@@ -239,7 +238,7 @@ def _plan_piece(comp, units: Units, job: CommunityJob, rng, budget: SearchBudget
                 # cannot be balanced were over nine tenths of a district's search).
                 break
             steps = moves // _UNBALANCED_SHARE if after else moves
-            out = improve(out, *graph, bounds, rng, frozen=frozen, fixed_labels=fixed,
+            out = improve(out, units, bounds, rng, frozen=frozen, fixed_labels=fixed,
                           iterations=steps)  # fmt: skip
             if not violation([out[v] for v in comp], comp_w, bounds):
                 break

@@ -597,7 +597,7 @@ class RepairSearch:
         best = None
         for restart in range(_TRIES):
             rng = self.child(2, lab, region, salt * _TRIES + restart)
-            out = improve(lab, u.nbrs, u.costs, u.weights, self.bounds, rng, frozen=frozen,
+            out = improve(lab, u, self.bounds, rng, frozen=frozen,
                           fixed_labels=fixed, anchor=self.anchor, move_cost=self.move_cost,
                           iterations=iters)  # fmt: skip
             if best is None or self.score(out, region) < self.score(best, region):
@@ -615,8 +615,7 @@ class RepairSearch:
         best = lab
         for attempt in range(_TRIES):
             rng = self.child(3, lab, None, attempt)
-            out = recombine(lab, u.nbrs, u.costs, u.weights, self.bounds, rng,
-                            fixed_labels=self.towers)  # fmt: skip
+            out = recombine(lab, u, self.bounds, rng, fixed_labels=self.towers)
             out = _closest_labels(out, self.anchor, u.weights)
             touched = {out[v] for v in range(len(out)) if out[v] != lab[v]}
             touched |= {lab[v] for v in range(len(out)) if out[v] != lab[v]}

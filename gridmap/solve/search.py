@@ -1,12 +1,13 @@
 """Construct a balanced plan on a weighted graph, then improve it by local search.
 
-The graph is given as adjacency lists (``nbrs[v]`` neighbour ids, ``costs[v]`` cut costs) and
-household weights. Construction is recursive bisection over random maximum spanning trees
-(strong bonds inside, cheap street edges left for the cut) with a balance test that knows both
-bounds: a piece of ``W`` households is only cut off when some number of grids can hold it.
-Local search moves single boundary units between neighbouring grids, keeping every grid
-connected and never increasing the household violation, and minimises cut cost (plus an
-optional cost for moving a unit away from its original grid) by simulated annealing.
+The graph (:class:`WeightedGraph`) is given as adjacency lists (``nbrs[v]`` neighbour ids,
+``costs[v]`` cut costs) and household weights. Construction is recursive bisection over random
+maximum spanning trees (strong bonds inside, cheap street edges left for the cut) with a
+balance test that knows both bounds: a piece of ``W`` households is only cut off when some
+number of grids can hold it. Local search moves single boundary units between neighbouring
+grids, keeping every grid connected and never increasing the household violation, and
+minimises cut cost (plus an optional cost for moving a unit away from its original grid) by
+simulated annealing.
 
 Both steps are pure functions of their inputs and an explicit ``numpy.random.Generator``.
 """
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
 from gridmap.constraints import Bounds, grid_count_range
 
 __all__ = [
+    "WeightedGraph",
     "bisect_plan",
     "connected",
     "improve",
@@ -70,24 +73,33 @@ def plan_cost(
     return total
 
 
+class WeightedGraph(Protocol):
+    """The units the search plans: :class:`~gridmap.geometry.units.Units` is one."""
+
+    @property
+    def nbrs(self) -> Sequence[Sequence[int]]:
+        """Neighbours of each unit."""
+
+    @property
+    def costs(self) -> Sequence[Sequence[float]]:
+        """Cost of cutting each unit's edge to each of its neighbours (same order)."""
+
+    @property
+    def weights(self) -> Sequence[float]:
+        """Households of each unit."""
+
+
 def bisect_plan(
-    nodes: Sequence[int],
-    nbrs: Sequence[Sequence[int]],
-    costs: Sequence[Sequence[float]],
-    weights: Sequence[float],
-    bounds: Bounds,
-    rng: np.random.Generator,
+    nodes: Sequence[int], graph: WeightedGraph, bounds: Bounds, rng: np.random.Generator
 ) -> list[list[int]]:
     """Split a connected set of units into connected parts within ``bounds`` where possible.
 
     Parameters
     ----------
     nodes : sequence of int
-        A connected set of units.
-    nbrs, costs : sequences
-        Adjacency lists and cut costs.
-    weights : sequence of float
-        Households per unit.
+        A connected set of units of ``graph``.
+    graph : WeightedGraph
+        Adjacency lists, cut costs and households per unit.
     bounds : Bounds
     rng : numpy.random.Generator
 
@@ -96,6 +108,7 @@ def bisect_plan(
     list of list of int
         The parts; each is connected.
     """
+    nbrs, costs, weights = graph.nbrs, graph.costs, graph.weights
     out: list[list[int]] = []
     stack = [list(nodes)]
     target = (bounds.lo + bounds.hi) / 2
@@ -249,9 +262,7 @@ def _best_split(part, total, nbrs, costs, weights, bounds: Bounds, target, rng):
 
 def improve(
     labels: Sequence[int],
-    nbrs: Sequence[Sequence[int]],
-    costs: Sequence[Sequence[float]],
-    weights: Sequence[float],
+    graph: WeightedGraph,
     bounds: Bounds,
     rng: np.random.Generator,
     *,
@@ -271,7 +282,7 @@ def improve(
     ----------
     labels : sequence of int
         Starting grid label of each unit; each grid must be connected.
-    nbrs, costs, weights, bounds, rng
+    graph, bounds, rng
         As for :func:`bisect_plan`.
     frozen : sequence of bool, optional
         Units that must not move.
@@ -287,6 +298,7 @@ def improve(
     list of int
         The improved labels.
     """
+    nbrs, costs, weights = graph.nbrs, graph.costs, graph.weights
     lab = list(labels)
     n = len(lab)
     movable = [
@@ -528,9 +540,7 @@ def stays_connected(v: int, a: int, lab: list[int], nbrs) -> bool:
 
 def recombine(
     labels: Sequence[int],
-    nbrs: Sequence[Sequence[int]],
-    costs: Sequence[Sequence[float]],
-    weights: Sequence[float],
+    graph: WeightedGraph,
     bounds: Bounds,
     rng: np.random.Generator,
     *,
@@ -548,6 +558,7 @@ def recombine(
     list of int
         Labels with violation no larger than before.
     """
+    weights = graph.weights
     lab = list(labels)
     for _ in range(rounds):
         members: dict[int, list[int]] = {}
@@ -561,9 +572,7 @@ def recombine(
         for g in rng.permutation(broken).tolist():
             if g not in members:
                 continue
-            if _recombine_one(
-                g, lab, members, totals, nbrs, costs, weights, bounds, rng, fixed_labels
-            ):
+            if _recombine_one(g, lab, members, totals, graph, bounds, rng, fixed_labels):
                 changed = True
                 break
         if not changed:
@@ -571,8 +580,9 @@ def recombine(
     return lab
 
 
-def _recombine_one(g, lab, members, totals, nbrs, costs, weights, bounds, rng, fixed) -> bool:
-    near = {lab[u] for v in members[g] for u in nbrs[v]} - {g} - set(fixed)
+def _recombine_one(g, lab, members, totals, graph, bounds, rng, fixed) -> bool:
+    weights = graph.weights
+    near = {lab[u] for v in members[g] for u in graph.nbrs[v]} - {g} - set(fixed)
     near_list = rng.permutation(sorted(near)).tolist()
     groups = [[g, h] for h in near_list]
     groups += [[g, h, k] for i, h in enumerate(near_list) for k in near_list[i + 1 :]][:20]
@@ -580,7 +590,7 @@ def _recombine_one(g, lab, members, totals, nbrs, costs, weights, bounds, rng, f
         nodes = [v for h in group for v in members[h]]
         before = sum(bounds.violation(totals[h]) for h in group)
         for _ in range(3):
-            parts = bisect_plan(nodes, nbrs, costs, weights, bounds, rng)
+            parts = bisect_plan(nodes, graph, bounds, rng)
             after = sum(bounds.violation(sum(weights[v] for v in p)) for p in parts)
             if after < before:
                 fresh = max(members) + 1

@@ -10,6 +10,8 @@ the same on every run (the ``fixed`` Hypothesis profile of ``tests/conftest.py``
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -81,10 +83,7 @@ def _assert_connected(layout: Layout, labels: list[int]) -> None:
 
 def _start(layout: Layout, bounds: Bounds, seed: int) -> list[int]:
     """Labels of a bisection (each grid connected), as the planner starts the local search."""
-    parts = bisect_plan(
-        range(layout.n), layout.nbrs, layout.costs, layout.weights, bounds,
-        np.random.default_rng(seed),
-    )  # fmt: skip
+    parts = bisect_plan(range(layout.n), layout, bounds, np.random.default_rng(seed))
     labels = [-1] * layout.n
     for i, part in enumerate(parts):
         for v in part:
@@ -96,10 +95,7 @@ def _start(layout: Layout, bounds: Bounds, seed: int) -> list[int]:
 @given(layout=layouts(), lo_hi=bounds_st, seed=seeds)
 def test_bisect_plan_covers_every_building_once_in_connected_parts(layout, lo_hi, seed):
     bounds = relaxed_bounds(layout.total(), int(lo_hi.lo), int(lo_hi.hi))
-    parts = bisect_plan(
-        list(range(layout.n)), layout.nbrs, layout.costs, layout.weights, bounds,
-        np.random.default_rng(seed),
-    )  # fmt: skip
+    parts = bisect_plan(list(range(layout.n)), layout, bounds, np.random.default_rng(seed))
     flat = sorted(v for p in parts for v in p)
     assert flat == list(range(layout.n))
     for part in parts:
@@ -111,7 +107,7 @@ def test_bisect_plan_covers_every_building_once_in_connected_parts(layout, lo_hi
 @SETTINGS
 @given(layout=layouts(), lo_hi=bounds_st, seed=seeds)
 def test_bisect_plan_is_a_function_of_its_seed(layout, lo_hi, seed):
-    args = (list(range(layout.n)), layout.nbrs, layout.costs, layout.weights, lo_hi)
+    args = (list(range(layout.n)), layout, lo_hi)
     first = bisect_plan(*args, np.random.default_rng(seed))
     assert bisect_plan(*args, np.random.default_rng(seed)) == first
 
@@ -121,10 +117,7 @@ def test_bisect_plan_is_a_function_of_its_seed(layout, lo_hi, seed):
 def test_improve_keeps_grids_connected_and_never_grows_the_violation(layout, lo_hi, seed, data):
     start = _start(layout, lo_hi, seed)
     frozen = data.draw(st.lists(st.booleans(), min_size=layout.n, max_size=layout.n))
-    out = improve(
-        start, layout.nbrs, layout.costs, layout.weights, lo_hi,
-        np.random.default_rng(seed), frozen=frozen,
-    )  # fmt: skip
+    out = improve(start, layout, lo_hi, np.random.default_rng(seed), frozen=frozen)
     assert len(out) == layout.n
     assert set(out) == set(start)  # every node labelled, no grid emptied or made up
     _assert_connected(layout, out)
@@ -141,8 +134,7 @@ def test_improve_leaves_fixed_grids_alone_and_pays_for_moves(layout, lo_hi, seed
     fixed = frozenset(data.draw(st.sets(st.sampled_from(grids), max_size=len(grids) - 1)))
     anchor = data.draw(st.permutations(start))  # an "original plan" the moves are paid against
     out = improve(
-        start, layout.nbrs, layout.costs, layout.weights, lo_hi,
-        np.random.default_rng(seed), fixed_labels=fixed, anchor=anchor,
+        start, layout, lo_hi, np.random.default_rng(seed), fixed_labels=fixed, anchor=anchor,
         move_cost=[10.0] * layout.n,
     )  # fmt: skip
     assert {v for v, g in enumerate(out) if g in fixed} == {
@@ -160,10 +152,7 @@ def test_improve_leaves_fixed_grids_alone_and_pays_for_moves(layout, lo_hi, seed
 @given(layout=layouts(max_households=300), lo_hi=bounds_st, seed=seeds)
 def test_recombine_keeps_grids_connected_and_never_grows_the_violation(layout, lo_hi, seed):
     start = _start(layout, lo_hi, seed)
-    out = recombine(
-        start, layout.nbrs, layout.costs, layout.weights, lo_hi, np.random.default_rng(seed),
-        rounds=5,
-    )  # fmt: skip
+    out = recombine(start, layout, lo_hi, np.random.default_rng(seed), rounds=5)
     assert len(out) == layout.n and min(out) >= 0
     _assert_connected(layout, out)
     before = violation(start, layout.weights, lo_hi)
@@ -205,5 +194,6 @@ def test_repair_walk_stops_when_the_violation_stops_falling(monkeypatch):
         list(range(n)), 60_000, np.inf, np.inf, full, stop_feasible=True
     )
     assert rng.random() == full.random()
-    out = improve(labels, nbrs, costs, weights, bounds, np.random.default_rng(1), iterations=100)
+    graph = SimpleNamespace(nbrs=nbrs, costs=costs, weights=weights)
+    out = improve(labels, graph, bounds, np.random.default_rng(1), iterations=100)
     assert violation(out, weights, bounds) == 100
