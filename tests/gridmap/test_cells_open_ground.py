@@ -6,6 +6,7 @@ import numpy as np
 import shapely
 import shapely.affinity
 
+from gridmap.geometry import cells
 from gridmap.geometry.cells import tessellate
 
 
@@ -45,3 +46,23 @@ def test_each_house_nearest_to_the_open_ground_gets_its_own_piece_of_it():
     same = shapely.area(shapely.symmetric_difference(pieces[:, None], regions[None, :])) < 1e-6
     assert (same.sum(axis=1) == 1).all()
     assert (same.sum(axis=0) == 1).all()
+
+
+def test_open_ground_pieces_are_the_same_with_the_grid_bound_on_its_seeds(monkeypatch):
+    # Open ground in a field of 400 houses: far more seeds than can be anyone's nearest.
+    square = shapely.affinity.rotate(shapely.box(100, 100, 200, 200), 27, origin=(150, 150))
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(-100, 400, (1200, 2))
+    xy = xy[~shapely.dwithin(square, shapely.points(xy), 5.0)][:400]
+    houses = np.asarray(shapely.points(xy), dtype=object)
+    idx = np.arange(len(houses))
+    kept = cells._within_reach(square, xy)
+    assert kept.sum() < len(xy) / 4
+    with_bound = cells._empty_pieces(square, idx, houses, houses)
+    monkeypatch.setattr(cells, "_near_samples", lambda block, xy: np.ones(len(xy), dtype=bool))
+    assert cells._within_reach(square, xy).sum() > kept.sum()
+    without = cells._empty_pieces(square, idx, houses, houses)
+    assert len(with_bound) == len(without) > 10
+    a, b = np.array(with_bound, dtype=object), np.array(without, dtype=object)
+    same = shapely.area(shapely.symmetric_difference(a[:, None], b[None, :])) < 1e-6
+    assert (same.sum(axis=1) == 1).all()
