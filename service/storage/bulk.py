@@ -399,6 +399,9 @@ def _postgres_build_after(raw: Any, table: Table, n: int) -> Iterator[None]:
             cursor.execute(definition)
         for constraint, definition in keys:
             cursor.execute(f'ALTER TABLE {name} ADD CONSTRAINT "{constraint}" {definition}')
+        # The table more than doubled: the planner's statistics (autovacuum's, made later)
+        # would still describe the old table, and queries by community would scan it whole.
+        cursor.execute(f"ANALYZE {name}")
 
 
 @contextmanager

@@ -246,6 +246,10 @@ def test_postgis_bulk_load_builds_indexes_and_checks_keys_after_the_rows(session
     assert {"ix_person_id_number_hash", "ix_person_phone_hash", "ix_household_building_id",
             "idx_building_geom"} <= rebuilt  # fmt: skip
     assert not {"person_pkey", "building_pkey"} & rebuilt  # unique indexes check every row
+    analysed = session.execute(text(
+        "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema() "
+        "AND tablename IN ('building', 'household', 'person')")).scalars()  # fmt: skip
+    assert sorted(analysed) == ["building", "household", "person"]  # statistics of the new rows
     wanted = search_hash("520602199001011234", purpose="id_number", keys=keys_of(session))
     found = session.execute(text("SELECT id FROM person WHERE id_number_hash = :h"), {"h": wanted})
     assert found.all() == [("a3",)]
