@@ -81,6 +81,27 @@ class CommunityJob:
     seed: int
     street_names: np.ndarray | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Shapely pickles each geometry on its own (a Python call and a WKB string each): the
+        # district's 35,000 footprints took the parent 0.2 s CPU to send and the workers 0.13 s
+        # to read. The same WKB, written and read for a whole array at once, gives the same
+        # geometries.
+        state = dict(self.__dict__)
+        for name in _GEOMETRY_ARRAYS:
+            if state[name] is not None:
+                state[name] = shapely.to_wkb(state[name], include_srid=True)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in _GEOMETRY_ARRAYS:
+            if state[name] is not None:
+                state[name] = shapely.from_wkb(state[name])
+        self.__dict__.update(state)
+
+
+_GEOMETRY_ARRAYS = ("geoms", "streets", "compounds")
+"""The :class:`CommunityJob` fields pickled as arrays of WKB."""
+
 
 def check_columns(
     communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame | None

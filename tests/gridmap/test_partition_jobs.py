@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import pickle
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
-from gridmap.plans.jobs import run_jobs
+from gridmap.plans.jobs import CommunityJob, run_jobs
 from gridmap.plans.partition import partition
 
 
@@ -45,3 +47,31 @@ def test_two_processes_give_the_plan_of_one():
     assert one.assignments.equals(two.assignments)
     assert one.grids.geometry.geom_equals_exact(two.grids.geometry, 0).all()
     assert gc.get_freeze_count() == before
+
+
+def test_a_job_sent_to_a_worker_keeps_its_geometries_and_fields():
+    footprints = np.array(
+        [shapely.box(0, 0, 10, 10), shapely.Point(5, 5), None, shapely.Polygon()], dtype=object
+    )
+    job = CommunityJob(
+        code="520602001001",
+        boundary=shapely.box(0, 0, 100, 100),
+        geoms=footprints,
+        ids=np.array(["a", "b", "c", "d"], dtype=object),
+        households=np.array([1, 2, 3, 4]),
+        compound_ids=None,
+        streets=np.array([shapely.LineString([(0, 50), (100, 50)])], dtype=object),
+        compounds=np.empty(0, dtype=object),
+        compound_polygon_ids=np.empty(0, dtype=object),
+        lo=300,
+        hi=500,
+        seed=7,
+    )
+    sent = pickle.loads(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
+    for name in ("geoms", "streets", "compounds"):
+        got, want = getattr(sent, name), getattr(job, name)
+        assert got.dtype == object and got.shape == want.shape
+        assert shapely.to_wkb(got).tolist() == shapely.to_wkb(want).tolist()
+    assert sent.geoms[2] is None and sent.compound_ids is None
+    assert (sent.ids == job.ids).all() and sent.seed == 7 and sent.street_names is None
+    assert job.geoms[0] is footprints[0]  # the job itself is left as it was
