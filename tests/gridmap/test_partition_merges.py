@@ -68,13 +68,51 @@ def test_a_neighbour_touching_only_grids_in_bounds_far_from_the_broken_one_is_no
         GroupPlan(np.array([5]), np.array([0]), 0.0),
     ]
     group_of = part._group_of(plans, graph.n)
-    reach = part._near_broken(plans[0], graph, job, group_of, len(plans))
+    reach, promising = part._near_broken(plans[0], graph, None, job, group_of, len(plans))
     assert reach[1] and not reach[2]
+    assert (promising == reach).all()
     # A tower above the maximum is no broken grid: next to it nothing is reached.
     tower = _graph(3, [(0, 1), (1, 2)], [600, 400, 400])
     plans = [
         GroupPlan(np.array([0, 1]), np.array([0, 1]), 0.0),
         GroupPlan(np.array([2]), np.array([0]), 0.0),
     ]
-    reach = part._near_broken(plans[0], tower, job, part._group_of(plans, 3), 2)
-    assert not reach.any()
+    reach, promising = part._near_broken(plans[0], tower, None, job, part._group_of(plans, 3), 2)
+    assert not reach.any() and not promising.any()
+
+
+def test_a_broken_grid_of_whole_compounds_is_tried_from_afar_only_once(monkeypatch):
+    # Group A: grid 0 is compound "k" (cells 0 and 1, 200 households, it fits), under the
+    # minimum; grid 1 (cell 2, 480) is its only neighbour. B and C touch grid 1 only, D touches
+    # the broken grid itself. After B fails, C (which reaches it the same way) is not tried; D is.
+    graph = _graph(
+        6,
+        [(0, 1), (1, 2), (2, 3), (2, 4), (0, 5)],
+        [100, 100, 480, 400, 400, 400],
+    )
+    job = SimpleNamespace(lo=300, hi=500)
+    plans = [
+        GroupPlan(np.array([0, 1, 2]), np.array([0, 0, 1]), 100.0),  # A
+        GroupPlan(np.array([3]), np.array([0]), 0.0),  # B
+        GroupPlan(np.array([4]), np.array([0]), 0.0),  # C
+        GroupPlan(np.array([5]), np.array([0]), 0.0),  # D
+    ]
+    compound = np.array(["k", "k", "", "", "", ""], dtype=object)
+    reach, promising = part._near_broken(
+        plans[0], graph, compound, job, part._group_of(plans, 6), len(plans)
+    )
+    assert reach.tolist() == [True, True, True, True]
+    assert promising.tolist() == [True, False, False, True]
+    # Without the compound, grid 0 holds loose households: everything reached is promising.
+    _, loose = part._near_broken(plans[0], graph, None, job, part._group_of(plans, 6), len(plans))
+    assert loose.tolist() == [True, True, True, True]
+    tried = []
+
+    def fake_plan_group(cells, graph_, cell_compound, job_, rng, budget):
+        tried.append(cells.tolist())
+        return GroupPlan(cells, np.zeros(len(cells), dtype=np.int64), 999.0)
+
+    monkeypatch.setattr(part, "_neighbour_groups", lambda plans_, i, graph_, go: [1, 2, 3])
+    monkeypatch.setattr(part, "plan_group", fake_plan_group)
+    part._merge_unbalanced(plans, graph, compound, np.arange(6), [], job, None, None)
+    assert tried == [[0, 1, 2, 3], [0, 1, 2, 5]]
