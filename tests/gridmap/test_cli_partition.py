@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pandas as pd
@@ -89,3 +90,20 @@ def test_cli_prints_problems_in_chinese_by_default_and_english_on_request(tmp_pa
     assert en.exit_code == 0 and "only 216 households" in en.output and "社区" not in en.output
     bad = runner.invoke(app, [*args, "--lang", "fr"])
     assert bad.exit_code != 0 and "--lang" in bad.output
+
+
+def test_cli_leaves_the_collector_as_it_found_it(tmp_path):
+    paths, _ = _write(tmp_path)
+    frozen = gc.get_freeze_count()
+    try:
+        for enabled in (True, False):
+            gc.enable() if enabled else gc.disable()
+            res = _partition(paths, "--out", tmp_path / "g.geojson")
+            assert res.exit_code == 0, res.output
+            assert gc.isenabled() is enabled and gc.get_freeze_count() == frozen
+        gc.enable()  # a command that fails on its input unfreezes as well
+        (tmp_path / "bad.csv").write_text("x,y\n1,2\n")
+        res = _partition(paths, "--out", tmp_path / "bad.csv")
+        assert res.exit_code != 0 and gc.get_freeze_count() == frozen
+    finally:
+        gc.enable()
