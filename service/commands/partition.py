@@ -6,6 +6,7 @@ no data library).
 
 from __future__ import annotations
 
+import atexit
 import gc
 from pathlib import Path
 
@@ -40,6 +41,10 @@ def partition_command(
         gc.freeze()
         if enabled:
             gc.enable()
+    # Nor does it go through them all once more when the process ends (0.15-0.2 s CPU after
+    # the files are written): they are set aside again then.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     try:
         report.check(out, assignments)
         with exit_on_error():
