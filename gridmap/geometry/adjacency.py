@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 
 from gridmap.geometry.cells import Tessellation
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:  # networkx is imported by to_networkx only: partitioning neve
 __all__ = [
     "CellGraph",
     "cell_graph",
+    "connected_pieces",
     "segments",
     "subgraph",
     "STREET_FACTOR",
@@ -219,6 +222,20 @@ def cell_graph(tess: Tessellation) -> CellGraph:
         cost=cost,
         weights=tess.cell_households.copy(),
     )
+
+
+def connected_pieces(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected pieces of ``n`` nodes joined by edges ``a``–``b``: their number and the piece
+    of each node, numbered in the order of their lowest node.
+
+    >>> connected_pieces(4, np.array([2]), np.array([0]))[1].tolist()
+    [0, 1, 0, 2]
+    """
+    if n == 0:
+        return 0, np.zeros(0, dtype=np.int64)
+    adj = coo_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    count, labels = connected_components(adj, directed=False)
+    return int(count), labels.astype(np.int64)
 
 
 def subgraph(graph: CellGraph, cells: np.ndarray) -> CellGraph:

@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
 from gridmap.constraints import grid_count_range
-from gridmap.geometry.adjacency import CellGraph
+from gridmap.geometry.adjacency import CellGraph, connected_pieces
 
 __all__ = ["street_blocks", "block_frontage", "group_blocks", "Merge", "STREET_SHARE"]
 
@@ -73,12 +71,8 @@ def street_blocks(graph: CellGraph) -> np.ndarray:
     [0, 0, 1]
     """
     keep = ~_is_street(graph)
-    if graph.n == 0:
-        return np.zeros(0, dtype=np.int64)
-    a, b = graph.edges[keep, 0], graph.edges[keep, 1]
-    adj = coo_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(graph.n, graph.n))
     # numbered in the order of each block's lowest cell
-    return connected_components(adj, directed=False)[1].astype(np.int64)
+    return connected_pieces(graph.n, graph.edges[keep, 0], graph.edges[keep, 1])[1]
 
 
 def block_frontage(graph: CellGraph, cell_block: np.ndarray) -> dict[tuple[int, int], float]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
-from gridmap.geometry.adjacency import CellGraph
+from gridmap.geometry.adjacency import CellGraph, connected_pieces
 
 __all__ = [
     "Units",
@@ -81,23 +79,13 @@ def contract(graph: CellGraph, cell_compound: np.ndarray, max_households: int) -
     fits = (names != "") & (np.bincount(code, w, minlength=len(names)) <= max_households)
     a, b = graph.edges[:, 0], graph.edges[:, 1]
     inside = (code[a] == code[b]) & fits[code[a]]
-    # units numbered in the order of their lowest cell, as connected_components numbers them
-    n_units, unit_of_cell = _components(graph.n, a[inside], b[inside])
+    # units numbered in the order of their lowest cell
+    n_units, unit_of_cell = connected_pieces(graph.n, a[inside], b[inside])
     weights = np.bincount(unit_of_cell, w, minlength=n_units).tolist()
     tower = np.zeros(n_units, dtype=bool)
     tower[unit_of_cell[tower_cell]] = True
     nbrs, costs = _unit_adjacency(graph, unit_of_cell, n_units)
     return Units(unit_of_cell, weights, nbrs, costs, tower)
-
-
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:
-    """Connected pieces of ``n`` nodes joined by edges ``a``–``b``, numbered in the order of
-    their lowest node."""
-    if n == 0:
-        return 0, np.zeros(0, dtype=np.int64)
-    adj = coo_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
-    count, labels = connected_components(adj, directed=False)
-    return int(count), labels.astype(np.int64)
 
 
 def _unit_adjacency(graph: CellGraph, unit_of_cell: np.ndarray, n: int):
