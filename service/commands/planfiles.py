@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from service.commands.options import LayerOptions
 
 __all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse_layers",
-           "read_inputs", "read_layer_file", "record_problems", "print_notes",
+           "read_inputs", "read_layer_file", "record_problems", "repeated_ids", "print_notes",
            "community_progress", "write_plan", "print_problems", "error_line", "exit_on_error",
            "report_plan", "redistrict_detail"]  # fmt: skip
 
@@ -273,12 +273,9 @@ def record_problems(frame: pd.DataFrame | None, entity: str, path: Path) -> list
         said = rows[blank].tolist()
         problems.append(read_error("blank_ids", file=path.name, entity=entity, column=column,
                                    rows=said[:_ROWS_SAID], n_rows=len(said)))  # fmt: skip
-    repeated = ids[~blank & ids.duplicated(keep=False)]
-    if len(repeated):
-        groups = rows[repeated.index].groupby(repeated.to_numpy(), sort=False)
-        said_ids = [(str(i), r.tolist()) for i, r in list(groups)[:_ROWS_SAID]]
-        problems.append(read_error("duplicate_ids", file=path.name, entity=entity, column=column,
-                                   repeats=said_ids, n=repeated.nunique()))  # fmt: skip
+    repeated = repeated_ids(ids[~blank], rows, file=path.name, entity=entity, column=column)
+    if repeated is not None:
+        problems.append(repeated)
     if entity == "building" and "households" in frame.columns:
         counts = pd.to_numeric(frame["households"], errors="coerce")
         bad = (counts.isna() | (counts < 0) | (counts != counts.round())).to_numpy()
@@ -290,6 +287,20 @@ def record_problems(frame: pd.DataFrame | None, entity: str, path: Path) -> list
                 ids=[str(i) for i in ids[bad].fillna("").tolist()[:_ROWS_SAID]],
             ))  # fmt: skip
     return problems
+
+
+def repeated_ids(
+    ids: pd.Series, rows: pd.Series, *, file: str, entity: str, column: str
+) -> GridmapError | None:
+    """READ_ERRORS ``duplicate_ids`` naming the ``ids`` given more than once with their data
+    ``rows`` (the first :data:`_ROWS_SAID`, ``rows`` indexed as ``ids``); None if none is."""
+    repeated = ids[ids.duplicated(keep=False)]
+    if not len(repeated):
+        return None
+    groups = rows[repeated.index].groupby(repeated.to_numpy(), sort=False)
+    said = [(str(i), r.tolist()) for i, r in list(groups)[:_ROWS_SAID]]
+    return read_error("duplicate_ids", file=file, entity=entity, column=column, repeats=said,
+                      n=repeated.nunique())  # fmt: skip
 
 
 _TASKS: dict[str, Words] = {"partition": ("partition", "划分网格"),

@@ -26,6 +26,7 @@ def _read_assignments(path: Path) -> pd.DataFrame:
 
     from gridmap.io.readerrors import read_error
     from gridmap.planerrors import plan_error
+    from service.commands.planfiles import repeated_ids
 
     if not path.is_file():
         raise read_error("file_not_found", path=str(path))
@@ -36,13 +37,12 @@ def _read_assignments(path: Path) -> pd.DataFrame:
     missing = [c for c in ("building_id", "grid_code") if c not in frame.columns]
     if missing:
         raise plan_error("assignments_lack_columns", file=str(path), missing=missing)
-    repeated = frame.index[frame["building_id"].duplicated(keep=False)]
-    if len(repeated):  # a building in two rows (two grids): say which, not a pandas traceback
-        rows = pd.Series(repeated + 1, index=frame.loc[repeated, "building_id"].to_numpy())
-        by_id = rows.groupby(level=0, sort=False).apply(list)
-        repeats = [(str(i), r) for i, r in by_id.items()]
-        raise read_error("duplicate_ids", file=str(path), entity="building",
-                         column="building_id", repeats=repeats[:10], n=len(repeats))  # fmt: skip
+    # a building in two rows (two grids): say which, not a pandas traceback
+    rows = pd.Series(frame.index.to_numpy() + 1, index=frame.index)  # data rows
+    repeated = repeated_ids(frame["building_id"], rows, file=str(path), entity="building",
+                            column="building_id")  # fmt: skip
+    if repeated is not None:
+        raise repeated
     return frame
 
 
