@@ -16,6 +16,7 @@ from gridmap.geometry.adjacency import CellGraph, connected_pieces
 __all__ = [
     "Units",
     "contract",
+    "fitting_compounds",
     "open_ground_units",
     "OPEN_GROUND",
     "label_totals",
@@ -70,13 +71,8 @@ def contract(graph: CellGraph, cell_compound: np.ndarray, max_households: int) -
     """
     w = graph.weights
     tower_cell = w > max_households
-    comp = np.asarray(cell_compound, dtype=object)
-    # compounds as integers: those with a name whose households fit in one grid hold together
-    names, code = np.unique(
-        np.array(["" if not c else str(c) for c in comp.tolist()]), return_inverse=True
-    )
-    code = code.ravel()
-    fits = (names != "") & (np.bincount(code, w, minlength=len(names)) <= max_households)
+    # compounds whose households fit in one grid hold together
+    code, fits = fitting_compounds(cell_compound, w, max_households)
     a, b = graph.edges[:, 0], graph.edges[:, 1]
     inside = (code[a] == code[b]) & fits[code[a]]
     # units numbered in the order of their lowest cell
@@ -86,6 +82,26 @@ def contract(graph: CellGraph, cell_compound: np.ndarray, max_households: int) -
     tower[unit_of_cell[tower_cell]] = True
     nbrs, costs = _unit_adjacency(graph, unit_of_cell, n_units)
     return Units(unit_of_cell, weights, nbrs, costs, tower)
+
+
+def fitting_compounds(
+    cell_compound: np.ndarray, weights: np.ndarray, max_households: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's compound as an integer, and which compounds fit in one grid: those with an
+    id whose cells hold at most ``max_households`` (the search keeps them whole).
+
+    >>> code, fits = fitting_compounds(np.array(["a", "", "a", "b"], dtype=object),
+    ...                                np.array([100, 50, 100, 600]), 500)
+    >>> code.tolist(), fits[code].tolist()
+    ([1, 0, 1, 2], [True, False, True, False])
+    """
+    comp = np.asarray(cell_compound, dtype=object)
+    names, code = np.unique(
+        np.array(["" if not c else str(c) for c in comp.tolist()]), return_inverse=True
+    )
+    code = code.ravel()
+    fits = (names != "") & (np.bincount(code, weights, minlength=len(names)) <= max_households)
+    return code, fits
 
 
 def _unit_adjacency(graph: CellGraph, unit_of_cell: np.ndarray, n: int):

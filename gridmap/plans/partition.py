@@ -28,7 +28,7 @@ from gridmap.geometry.blocks import Merge, block_frontage, group_blocks, street_
 from gridmap.geometry.cells import tessellate
 from gridmap.geometry.metrics import street_straddle
 from gridmap.geometry.numbering import grid_codes
-from gridmap.geometry.units import open_ground_units
+from gridmap.geometry.units import fitting_compounds, open_ground_units
 from gridmap.plans.jobs import CommunityJob, prepare_jobs, run_jobs
 from gridmap.plans.planner import GroupPlan, SearchBudget, plan_group
 from gridmap.plans.tables import (
@@ -320,10 +320,7 @@ def _near_broken(
     broken = ~tower & (totals > 0) & ((totals < job.lo) | (totals > job.hi))
     loose = broken
     if cell_compound is not None:
-        comp = np.asarray(cell_compound, dtype=object)[plan.cells]
-        names, code = np.unique(np.array([str(c) for c in comp.tolist()]), return_inverse=True)
-        code = code.ravel()
-        fits = (names != "") & (np.bincount(code, w, minlength=len(names)) <= job.hi)
+        code, fits = fitting_compounds(np.asarray(cell_compound)[plan.cells], w, job.hi)
         loose = broken & (np.bincount(plan.labels, w * ~fits[code], minlength=len(totals)) > 0)
     label = np.full(graph.n, -1, dtype=np.int64)
     label[plan.cells] = plan.labels
