@@ -462,10 +462,26 @@ _ARROW_MIN_CHARS = 1 << 20
 def _separator(text: str) -> str:
     """``,`` unless the top lines hold no comma but ``;`` or tabs (Excel in some locales, and
     exports from other software, save "CSV" so)."""
-    top = "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])
+    top = "\n".join(_top_lines(text, HEADER_SEARCH_ROWS))
     if "," in top:
         return ","
     return max((";", "\t"), key=top.count) if (";" in top or "\t" in top) else ","
+
+
+def _top_lines(text: str, n: int) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting all of a large text: a growing prefix is
+    split until it holds more than ``n`` lines (its last one may be cut; the first ``n`` are
+    whole).
+
+    >>> _top_lines("a\\r\\nb\\nc\\rd", 2), _top_lines("a", 5)
+    (['a', 'b'], ['a'])
+    """
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > n or size >= len(text):
+            return lines[:n]
+        size *= 4
 
 
 def _read_csv_text(text: str, sep: str, skip: int) -> pd.DataFrame:
