@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
@@ -782,15 +784,11 @@ def _snap_ends(
     i, j = i[pair], j[pair]
     if len(i) == 0:
         return xy, ring_off
-    rep = np.arange(len(ends))
-    while True:  # each end to the lowest end of its cluster
-        new = rep.copy()
-        np.minimum.at(new, j, rep[i])
-        np.minimum.at(new, i, rep[j])
-        new = new[new]
-        if (new == rep).all():
-            break
-        rep = new
+    # each end to the lowest end of its cluster (clusters are numbered in that order)
+    n = len(ends)
+    adj = coo_array((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    cluster = connected_components(adj, directed=False)[1]
+    rep = np.unique(cluster, return_index=True)[1][cluster]
     moved = np.flatnonzero(rep != np.arange(len(ends)))
     src = _row_keys(ends[moved])
     order = np.argsort(src)
