@@ -265,9 +265,9 @@ def _merge_unbalanced(plans, graph, cell_compound, cell_block, merges, job, rng,
             (i for i, p in enumerate(plans) if p.violation > 0), key=lambda i: -plans[i].violation
         )
         done = False
+        group_of = _group_of(plans, graph.n)  # the groups change only when a merge is kept
         for i in bad:
             blocks_i = set(np.unique(cell_block[plans[i].cells]).tolist())
-            group_of = _group_of(plans, graph.n)
             reach, promising = _near_broken(
                 plans[i], graph, cell_compound, job, group_of, len(plans)
             )
