@@ -43,6 +43,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -595,7 +596,8 @@ def main() -> None:
         print(
             small([1], cpsat, gerrychain=find_spec("gerrychain") is not None).to_string(index=False)
         )
-        print(district_files([0.1], 2, 0, Path("district_files")).to_string(index=False))
+        with tempfile.TemporaryDirectory() as tmp:  # not a folder left where it was run
+            print(district_files([0.1], 2, 0, Path(tmp)).to_string(index=False))
         return
     if args.district_files:
         print(
