@@ -493,21 +493,25 @@ def district_files(scales, jobs: int, seed: int, folder: Path) -> pd.DataFrame:
                "--jobs", str(jobs), "--seed", str(seed)]  # fmt: skip
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        rss = pss = 0.0
-        sampler_cpu = time.process_time()
-        while proc.poll() is None:
-            r = p = 0.0
-            for one in [proc, *proc.children(recursive=True)]:
-                got = _rollup(one.pid)
-                r, p = r + got[0], p + got[1]
-            rss, pss = max(rss, r), max(pss, p)
-            time.sleep(0.1)
-        sampler_cpu = time.process_time() - sampler_cpu
-        wall = time.perf_counter() - t
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if proc.returncode != 0:
-            raise RuntimeError(proc.stderr.read().decode()[-2000:] if proc.stderr else "failed")
+        # stderr to a file, read only if the command failed: a pipe nobody reads while the
+        # command runs would stop it once full
+        with tempfile.TemporaryFile() as errors:
+            proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors)
+            rss = pss = 0.0
+            sampler_cpu = time.process_time()
+            while proc.poll() is None:
+                r = p = 0.0
+                for one in [proc, *proc.children(recursive=True)]:
+                    got = _rollup(one.pid)
+                    r, p = r + got[0], p + got[1]
+                rss, pss = max(rss, r), max(pss, p)
+                time.sleep(0.1)
+            sampler_cpu = time.process_time() - sampler_cpu
+            wall = time.perf_counter() - t
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode != 0:
+                errors.seek(0)
+                raise RuntimeError(errors.read().decode()[-2000:] or "failed")
         cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
         g = gpd.read_file(out)
         lone = (g["households"] > HI) & (g["buildings"] == 1)
