@@ -316,16 +316,21 @@ def _peak_memory(stop: threading.Event, out: list[float]) -> None:
         stop.wait(0.02)
 
 
+def _in_bounds(grids) -> float:
+    """Share of ``grids`` within [LO, HI] households (a lone tower over HI counts as in)."""
+    lone = (grids["households"] > HI) & (grids["buildings"] == 1)
+    return round(float((grids["households"].between(LO, HI) | lone).mean()), 4)
+
+
 def _plan_quality(result, bld) -> dict:
-    """Grids, share in bounds (a lone tower over the maximum counts as in), mean
-    Polsby-Popper, compounds of at most HI households split, and all such compounds."""
+    """Grids, share in bounds (:func:`_in_bounds`), mean Polsby-Popper, compounds of at most
+    HI households split, and all such compounds."""
     g = result.grids
-    lone = (g["households"] > HI) & (g["buildings"] == 1)
     grid_of = dict(zip(result.assignments.building_id, result.assignments.grid_code, strict=True))
     split, small = _compounds_split(bld, [grid_of.get(b) for b in bld["building_id"]])
     return {
         "grids": len(g),
-        "in_bounds": round(float((g["households"].between(LO, HI) | lone).mean()), 4),
+        "in_bounds": _in_bounds(g),
         "polsby_popper": round(float(polsby_popper(np.asarray(g.geometry.values)).mean()), 4),
         "compounds_split": split,
         "compounds_le_500": small,
@@ -514,8 +519,7 @@ def district_files(scales, jobs: int, seed: int, folder: Path) -> pd.DataFrame:
                 raise RuntimeError(errors.read().decode()[-2000:] or "failed")
         cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
         g = gpd.read_file(out)
-        lone = (g["households"] > HI) & (g["buildings"] == 1)
-        fit = round(float((g["households"].between(LO, HI) | lone).mean()), 4)
+        fit = _in_bounds(g)
         rows.append({"scale": scale, "buildings": n_bld, "households": n_hh, "jobs": jobs,
                      "wall_s": round(wall, 2), "cpu_s": round(cpu, 1),
                      "peak_rss_mb": round(rss), "peak_pss_mb": round(pss),
