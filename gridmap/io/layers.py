@@ -67,7 +67,7 @@ from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefi
 from gridmap.io.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
 from gridmap.io.notes import ENCODING_CODES, ENTITY_WORDS, ReadNote, ReadWarning
 from gridmap.io.readerrors import ColumnProblem, read_error
-from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet, sheet_names
+from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet
 from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
 from gridmap.spreadsheet import safe_frame
 
@@ -266,10 +266,11 @@ def _read_raw(
         raise read_error("old_xls", file=path.name)
     if suffix in _TABLE_SUFFIXES:
         find_header = partial(_find_header_row, ent=ent, mapping=mapping)
+        sheet: str | Callable[[list[str]], str | None] | None = layer
         if layer is None and suffix in (".xlsx", ".xlsm"):
-            layer = _sheet_for(path, ent, notes)
-        table, used = _read_table(path, layer, find_header, encoding, notes)
-        table.attrs["sheet"] = layer
+            sheet = partial(_sheet_for, path, ent, notes)
+        table, used = _read_table(path, sheet, find_header, encoding, notes)
+        table.attrs.setdefault("sheet", layer)  # a workbook's: the sheet read_sheet chose
         return table, used
     if suffix in (".parquet", ".geoparquet"):
         try:
@@ -331,10 +332,9 @@ def _arrow_readable(path: Path, layer: str | None) -> bool:
     )
 
 
-def _sheet_for(path: Path, ent: Entity, notes: list[ReadNote]) -> str | None:
-    """The sheet of a workbook named like the entity (a first sheet of notes, 说明 or 封面,
-    is common); the first sheet when no single sheet is so named; ``None`` for one sheet."""
-    names = sheet_names(path)
+def _sheet_for(path: Path, ent: Entity, notes: list[ReadNote], names: list[str]) -> str | None:
+    """Of a workbook's sheet ``names``, the one named like the entity (a first sheet of notes,
+    说明 or 封面, is common); the first when no single sheet is so named; ``None`` for one."""
     if len(names) <= 1:
         return None
     wanted = {normalise_header(n) for n in LAYER_NAMES.get(ent.name, ())}
@@ -425,13 +425,14 @@ def layer_for(
 
 def _read_table(
     path: Path,
-    layer: str | None,
+    layer: str | Callable[[list[str]], str | None] | None,
     find_header: Callable[[list[list[str]]], int],
     encoding: str | None,
     notes: list[ReadNote],
 ) -> tuple[pd.DataFrame, str | None]:
     """A CSV, TSV or workbook sheet as text columns, its header row found by ``find_header``
-    among the top rows; and the text encoding used."""
+    among the top rows; and the text encoding used. ``layer`` is the sheet, or a function
+    choosing it from the sheet names (:func:`gridmap.io.xlsx.read_sheet`)."""
     used = None
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):

@@ -39,11 +39,14 @@ HEADER_SEARCH_ROWS = 10
 
 def read_sheet(
     path: Path,
-    sheet: str | None,
+    sheet: str | Callable[[list[str]], str | None] | None,
     find_header: Callable[[list[list[str]]], int],
     notes: list[ReadNote],
 ) -> pd.DataFrame:
     """The table of ``sheet`` (default the first) under the header row ``find_header`` picks.
+
+    ``sheet`` may be a function choosing it from the workbook's sheet names (the workbook is
+    opened once for both); the sheet read, or ``None`` for the default, is ``attrs["sheet"]``.
 
     ``find_header`` gets the text cells of the first :data:`HEADER_SEARCH_ROWS` rows and returns
     the index of the header row. Formula cells without a saved value add a note to ``notes``
@@ -55,8 +58,11 @@ def read_sheet(
         The file is not a workbook or has no such sheet.
     """
     values_book = _open(path, data_only=True)
-    formulas_book = _open(path, data_only=False) if _has_formulas(path) else None
+    formulas_book = None
     try:
+        if callable(sheet):
+            sheet = sheet(list(values_book.sheetnames))
+        formulas_book = _open(path, data_only=False) if _has_formulas(path) else None
         values = _sheet(values_book, sheet, path)
         formulas = None if formulas_book is None else _sheet(formulas_book, sheet, path)
         head = [list(r) for r in values.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]
@@ -64,7 +70,7 @@ def read_sheet(
         header = _trim(head[header_at]) if header_at < len(head) else []
         width = len(header)
         if not width:
-            return pd.DataFrame()
+            return _table([], [], sheet)
         start = header_at + 2  # 1-based row after the header
         rows, missing = _rows(
             values.iter_rows(min_row=start, max_col=width, values_only=True),
@@ -85,7 +91,13 @@ def read_sheet(
         headers = [columns[c] for c in sorted({c for _, c in merged})]
         notes.append(ReadNote.of("merged_cells_filled", path.name, n=len(merged),
                                  headers=headers))  # fmt: skip
-    return pd.DataFrame(rows, columns=columns, dtype=object)
+    return _table(rows, columns, sheet)
+
+
+def _table(rows: list[list[object]], columns: list[str], sheet: str | None) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=columns, dtype=object) if columns else pd.DataFrame()
+    table.attrs["sheet"] = sheet
+    return table
 
 
 def sheet_names(path: Path) -> list[str]:
