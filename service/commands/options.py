@@ -184,7 +184,7 @@ class ReportOptions:
     problems_out: Path | None = option(PROBLEMS)
     verbose: bool = option(VERBOSE)
 
-    def check(self, out: Path, assignments: Path | None) -> None:
+    def check(self, out: Path | None = None, assignments: Path | None = None) -> None:
         """Refuse an unknown ``--lang``, and outputs (grids ``out``, ``assignments``,
         ``--problems``) that cannot be written or are not named ``.geojson`` / ``.csv``, before
         any work: nothing is planned to be lost at the end."""

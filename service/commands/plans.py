@@ -108,16 +108,6 @@ def _unique_problems(problems: Sequence[Problem]) -> list[Problem]:
     return out_
 
 
-def _check_problems_out(problems_out: Path | None) -> None:
-    """Refuse a ``--problems`` file that cannot be written, or is not ``.csv``, before any
-    plan is made or saved (exit 2, in ``--lang``)."""
-    from service.commands.planfiles import check_output_suffixes, check_outputs, exit_on_error
-
-    with exit_on_error():
-        check_outputs(problems_out)
-        check_output_suffixes(None, problems_out)
-
-
 def _show_problems(problems: Sequence[Problem], report: ReportOptions) -> None:
     from service.commands.planfiles import console, print_problems
 
@@ -225,12 +215,11 @@ def partition_plans(
     """
     import pandas as pd
 
-    from service.commands.planfiles import check_lang, community_progress
+    from service.commands.planfiles import community_progress
     from service.storage.errors import store_error
 
     lang = report.lang
-    check_lang(lang)
-    _check_problems_out(report.problems_out)
+    report.check()  # --lang and --problems, before any plan is made or saved
     _check_bounds(bounds.min_households, bounds.max_households)
     with _store(db) as store:
         codes = _codes(store, community)
@@ -280,12 +269,11 @@ def redistrict_plans(
     """
     import pandas as pd
 
-    from service.commands.planfiles import check_lang, community_progress, console
+    from service.commands.planfiles import community_progress, console
     from service.storage.errors import store_error
 
     lang = report.lang
-    check_lang(lang)
-    _check_problems_out(report.problems_out)
+    report.check()  # --lang and --problems, before any plan is made or saved
     if min_households is not None or max_households is not None:
         _check_bounds(min_households or 0, max_households or 10**9)
     with _store(db) as store:
@@ -398,8 +386,8 @@ def show_plan(
 ) -> None:
     """A plan's grids with their households (in the plan and now) and status, and its problems."""
     lang = report.lang
-    _check_problems_out(report.problems_out)
-    with _store(db, lang) as store:
+    report.check()
+    with _store(db) as store:
         plan = store.load_plan(plan_id)
         status = store.grid_status(plan_id)
         problems = store.plan_problems(plan_id)
