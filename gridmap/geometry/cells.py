@@ -17,6 +17,7 @@ Everything here works in a projected CRS (metres).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -65,10 +66,9 @@ class Tessellation:
         Households of each cell (sum over its buildings).
     cell_compound : np.ndarray
         Compound id of each cell (``""`` outside compounds).
-    cell_buildings : list[np.ndarray]
-        Row positions (into the buildings frame) of the buildings of each cell.
     building_cell : np.ndarray
-        Cell of each building row, ``-1`` for buildings outside the community.
+        Cell of each building row, ``-1`` for buildings outside the community
+        (:attr:`cell_building_counts` and :attr:`cell_buildings` are read from it).
     faces : np.ndarray
         Exactly noded polygons; every face lies in one cell.
     face_cell : np.ndarray
@@ -85,7 +85,6 @@ class Tessellation:
     cell_block: np.ndarray
     cell_households: np.ndarray
     cell_compound: np.ndarray
-    cell_buildings: list[np.ndarray]
     building_cell: np.ndarray
     faces: np.ndarray
     face_cell: np.ndarray
@@ -96,6 +95,16 @@ class Tessellation:
     def n_cells(self) -> int:
         """Number of cells."""
         return len(self.cells)
+
+    @cached_property
+    def cell_building_counts(self) -> np.ndarray:
+        """Number of buildings of each cell."""
+        return np.bincount(self.building_cell[self.building_cell >= 0], minlength=self.n_cells)
+
+    @cached_property
+    def cell_buildings(self) -> list[np.ndarray]:
+        """Row positions (into the buildings frame) of the buildings of each cell."""
+        return _invert(self.building_cell, self.n_cells)
 
     def dissolve(self, labels: np.ndarray) -> dict[int, BaseGeometry]:
         """Union the faces of the cells carrying each label (``labels`` is per cell).
@@ -193,7 +202,6 @@ def tessellate(
 
     cells, cell_block, owners = _cells(blocks, building_geoms, points, block_of)
     building_cell = _building_cells(points, block_of, owners, len(building_geoms))
-    cell_buildings = _invert(building_cell, len(cells))
     cell_households = np.zeros(len(cells), dtype=np.int64)
     placed = building_cell >= 0
     np.add.at(cell_households, building_cell[placed], households[placed])
@@ -208,7 +216,6 @@ def tessellate(
         cell_block=cell_block,
         cell_households=cell_households,
         cell_compound=cell_compound,
-        cell_buildings=cell_buildings,
         building_cell=building_cell,
         faces=faces,
         face_cell=face_cell,

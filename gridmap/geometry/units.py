@@ -146,7 +146,7 @@ def open_ground_units(tess) -> np.ndarray:
         Object array: the compound id, ``OPEN_GROUND + block`` for open-ground cells, or ``""``.
     """
     out = np.asarray(tess.cell_compound, dtype=object).copy()
-    empty = np.array([len(b) == 0 for b in tess.cell_buildings], dtype=bool)
+    empty = tess.cell_building_counts == 0
     for c in np.flatnonzero(empty & (out == "")).tolist():
         out[c] = f"{OPEN_GROUND}{int(tess.cell_block[c])}"
     return out

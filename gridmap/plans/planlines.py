@@ -88,7 +88,7 @@ def absorb_slivers(tess, graph: CellGraph) -> tuple[np.ndarray, np.ndarray, Cell
     """
     n = graph.n
     area, perim = shapely.area(tess.cells), shapely.length(tess.cells)
-    empty = np.array([len(b) == 0 for b in tess.cell_buildings], dtype=bool)
+    empty = tess.cell_building_counts == 0
     sliver = empty & (2 * area < _SLIVER_WIDTH_M * np.maximum(perim, 1e-12))
     host = np.arange(n)
     best = np.zeros(n)
