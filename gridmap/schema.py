@@ -37,7 +37,9 @@ class Entity:
     """One kind of record: its name, id column, required and optional columns, geometry kind.
 
     ``required`` columns must be in every file of the entity. An id column that is not required
-    (compounds, streets, persons) is generated when a file lacks it (:func:`gridmap.read_layer`).
+    (compounds, streets, persons) is generated when a file lacks it (:func:`gridmap.read_layer`);
+    so is ``household_id`` of households and persons when the file has the address it is made
+    of instead (building and room, :mod:`gridmap.io.addresses`).
     """
 
     name: str
@@ -115,6 +117,10 @@ PERSON = Entity(
         "relationship",
         "population_type",
         "tags",
+        "building_id",  # the address, read only to find the household when 户号 is missing
+        "unit",
+        "floor",
+        "room",
     ),
 )
 STAFF = Entity(

@@ -20,6 +20,8 @@ builder                      what it has that an office file has
 :func:`compounds_without_ids`  compounds with neither id nor name; streets with names only
 :func:`buildings_lonlat_csv` buildings CSV with 经度/纬度 points (``wkt=True``: WKT polygons)
 :func:`persons_roster`       persons CSV (GBK) without a person id: 户号, 姓名, 身份证号, 联系电话
+:func:`rosters_without_household_ids`  households XLSX and persons CSV (GBK) without 户号:
+                             楼栋编号, 单元, 楼层, 房号 say where each lives
 ===========================  ===========================================================
 
 Nothing in these files is real (see ``geodata/README.md``). ``ALL_SETS`` lists the builders
@@ -53,6 +55,7 @@ __all__ = [
     "multilayer_geopackage",
     "osm_geojson",
     "persons_roster",
+    "rosters_without_household_ids",
     "sample_layers",
     "truncated_shapefiles",
 ]
@@ -354,6 +357,36 @@ def persons_roster(directory: Path, *, rows: int | None = 400, encoding: str = "
     path = directory / "人口花名册.csv"
     table.to_csv(path, index=False, encoding=encoding)
     return path
+
+
+_ADDRESS_HEADERS = ["楼栋编号", "单元", "楼层", "房号"]
+
+
+def rosters_without_household_ids(directory: Path, *, rows: int | None = None) -> tuple[Path, Path]:
+    """A household roster (XLSX, sheet 住户) and a persons roster (GBK CSV) with no 户号 at all:
+    the households say where they live (楼栋编号, 单元, 楼层, 房号, 地址, 经度/纬度, 人数), the
+    persons too (楼栋编号, 单元, 楼层, 房号, 姓名, 身份证号, 联系电话, 与户主关系), as an office
+    keeping no household numbers has them.
+
+    Taken from the (fictitious) ``geodata/sample`` rosters: the first ``rows`` households (all
+    if ``None``) and their persons; 375 of the 6,649 sample households have no 楼栋编号 (given
+    by address or coordinates only). Returns ``(households, persons)``.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    households = pd.read_csv(geodata.get_path("households.csv"), dtype=str, encoding="utf-8-sig")
+    if rows is not None:
+        households = households.head(rows)
+    persons = pd.read_csv(geodata.get_path("persons.csv"), dtype=str, encoding="utf-8-sig")
+    persons = persons.merge(households[["户号", *_ADDRESS_HEADERS]], on="户号", how="inner")
+    households_path = directory / "住户_无户号.xlsx"
+    households.drop(columns=["户号", "户主编号"]).to_excel(households_path, sheet_name="住户",
+                                                          index=False)  # fmt: skip
+    persons_path = directory / "人口_无户号.csv"
+    persons[[*_ADDRESS_HEADERS, "姓名", "身份证号", "联系电话", "与户主关系"]].to_csv(
+        persons_path, index=False, encoding="gbk"
+    )
+    return households_path, persons_path
 
 
 ALL_SETS: dict[str, Callable[[Path], OfficeFiles]] = {

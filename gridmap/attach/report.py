@@ -126,6 +126,15 @@ def _unknown_category(
              f"不是可用的{word}（{'、'.join(allowed_zh)}），已清空"))  # fmt: skip
 
 
+def _no_address(blank: Sequence[str], **_: Any) -> tuple[Words, Words]:
+    en, zh = " and ".join(blank), "和".join(column_word(c, "zh") for c in blank)
+    return (("missing id", "缺少编号"),
+            (f"no household_id, and none can be made of the address: {en} empty (a household "
+             "id is building_id + unit + room); record skipped",
+             f"没有户号，也无法按地址生成：{zh}为空（户号按楼栋编号 + 单元 + 房号生成）；"
+             "记录已跳过"))  # fmt: skip
+
+
 def _duplicate_id_number(owner: str, **_: Any) -> tuple[Words, Words]:
     return (("duplicate ID number", "身份证号重复"),
             (f"same ID number as person {owner}",
@@ -263,6 +272,7 @@ _WORDS: dict[str, IssueWords] = {
     "missing_id": _said(
         ("missing id", "缺少编号"),
         ("no {column}; record skipped", "没有{word}；记录已跳过")),
+    "no_address": _no_address,
     "unsafe_id": _said(
         ("unsafe id", "编号含非法字符"),
         ("{column} holds control or markup characters; record skipped",

@@ -41,6 +41,7 @@ from gridmap.attach.report import Issue, record_labels
 from gridmap.crs import projected_crs_for
 from gridmap.errors import DuplicateIdError
 from gridmap.idnumbers import gb11643_check_digit, id_number_problem, valid_id_number, valid_phone
+from gridmap.io.addresses import lacking_parts, makes_household_ids, takes_address_ids
 from gridmap.io.notes import entity_word
 from gridmap.schema import COUNT_COLUMNS, PERSON, Entity, get_entity
 
@@ -98,14 +99,40 @@ CATEGORY_SYNONYMS: dict[str, dict[str, str]] = {
 
 
 def drop_missing_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
-    """Skip records without id; each becomes an issue named by its data row."""
+    """Skip records without id; each becomes an issue named by its data row. A household or
+    person whose household id could not be made of its address says which part is blank.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"household_id": ["B1-1-101", None], "building_id": ["B1", None],
+    ...                   "unit": ["1", "2"], "room": ["101", "201"]})
+    >>> _, issues = drop_missing_ids(f, "household")
+    >>> [(i.record_id, i.reason) for i in issues]
+    [('row 2', 'missing id')]
+    >>> issues[0].message("zh")
+    '没有户号，也无法按地址生成：楼栋编号为空（户号按楼栋编号 + 单元 + 房号生成）；记录已跳过'
+    """
     ent = get_entity(entity)
     missing = frame[ent.id_column].isna()
+    no_address = missing & _household_id_unmade(frame, ent)
+    blank = lacking_parts(frame.loc[no_address])
     issues = [
+        Issue.of(ent.name, f"row {int(i) + 1}", "no_address", blank=blank[i])
+        if no_address[i] else
         Issue.of(ent.name, f"row {int(i) + 1}", "missing_id", column=ent.id_column)
         for i in frame.index[missing]
-    ]
+    ]  # fmt: skip
     return frame.loc[~missing], issues
+
+
+def _household_id_unmade(frame: pd.DataFrame, ent: Entity) -> pd.Series:
+    """True for households and persons without household id in a frame with the address
+    columns it is made of (:mod:`gridmap.io.addresses`): a part of their address is blank."""
+    if not takes_address_ids(ent) or not makes_household_ids(frame.columns):
+        return pd.Series(False, index=frame.index)
+    if "household_id" not in frame.columns:
+        return pd.Series(True, index=frame.index)
+    return frame["household_id"].isna()
 
 
 def drop_unsafe_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:

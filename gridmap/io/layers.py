@@ -32,9 +32,12 @@ file (encoding detected, layer chosen, ids generated, 3-D geometry made 2-D), wo
 or English by ``note.message(lang)``; ``str(note)`` is the English.
 
 Ids that office files lack are generated, stable across re-reads of the same file: compounds and
-streets without an id get ``XQ``/``DL`` + a short hash of their geometry; persons without a
-person id get ``<household_id>-<n>``, ``n`` counting the household's rows in file order. A column
-of ID numbers or mobile phones is never taken as an id. All header problems of a file are
+streets without an id get ``XQ``/``DL`` + a short hash of their geometry; households without a
+household id (户号), and persons without one, get it from their address, ``<building>-<unit>-
+<room>`` (:mod:`gridmap.io.addresses`: the floor where the room number does not carry it, ``-2``
+… for a second household at one address); persons without a person id get
+``<household_id>-<n>``, ``n`` counting the household's rows in file order. A column of ID numbers
+or mobile phones is never taken as an id. All header problems of a file are
 reported in one :class:`~gridmap.errors.InputError`.
 """
 
@@ -63,6 +66,14 @@ from pyproj import CRS
 from gridmap.crs import STORAGE_CRS, projected_crs_for, to_storage_crs
 from gridmap.errors import InputError
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
+from gridmap.io.addresses import (
+    ADDRESS_COLUMNS,
+    address_keys,
+    household_ids,
+    makes_household_ids,
+    missing_address_columns,
+    takes_address_ids,
+)
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
 from gridmap.io.notes import ENCODING_CODES, ENTITY_WORDS, ReadNote, ReadWarning
@@ -204,9 +215,10 @@ def read_layer(
     if ent.geometry is not None:
         raw = _ensure_geometry(raw, path, crs, notes)
     needed = ent.required if required is None else tuple(required)
-    frame = _canonical_columns(raw, ent, mapping, path, needed, fields, keep_extra=keep_extra,
-                               notes=notes)  # fmt: skip
+    frame, header_of = _canonical_columns(raw, ent, mapping, path, needed, fields,
+                                          keep_extra=keep_extra, notes=notes)  # fmt: skip
     frame = _drop_blank_rows(frame, ent, path)
+    frame = _fill_household_ids(frame, ent, path, notes, header_of)
     frame = _fill_missing_ids(frame, ent, path, notes)
     if ent.name == "community":
         _note_self_crossing(frame, ent, path, notes)
@@ -690,8 +702,9 @@ def _canonical_columns(
     *,
     keep_extra: bool,
     notes: list[ReadNote],
-) -> pd.DataFrame:
-    """``raw`` with canonical columns; every header problem of the file in one InputError."""
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``raw`` with canonical columns, and the file's header of each; every header problem of
+    the file in one InputError."""
     geometry = raw.geometry.name if isinstance(raw, gpd.GeoDataFrame) else None
     headers = [c for c in raw.columns if c != geometry]
     resolution = resolve_headers(headers, ent, mapping)
@@ -703,7 +716,7 @@ def _canonical_columns(
         for header, column in (fields or {}).items()
         if normalise_header(header) not in present
     ]
-    problems += _missing_column_problems(resolved, headers, required, mapping)
+    problems += _missing_column_problems(resolved, headers, required, mapping, ent)
     if resolution.ignored:
         logger.info("%s: ignoring %s (a more specific header names the same column)",
                     path.name, list(resolution.ignored))  # fmt: skip
@@ -723,7 +736,8 @@ def _canonical_columns(
             out[column] = values
         else:
             out[column] = _as_text(values, column, path, notes)
-    problems += _id_like_problems(out, {c: h for h, c in resolved.items()}, ent)
+    header_of = {c: str(h) for h, c in resolved.items()}
+    problems += _id_like_problems(out, header_of, ent)
     if problems:
         raise read_error("columns", file=path.name, entity=ent.name, headers=headers,
                          problems=problems)  # fmt: skip
@@ -731,8 +745,9 @@ def _canonical_columns(
         for header in extra:
             out[str(header)] = raw[header].reset_index(drop=True)
     if geometry is None:
-        return out
-    return gpd.GeoDataFrame(out, geometry=raw.geometry.reset_index(drop=True).values, crs=raw.crs)
+        return out, header_of
+    geoms = raw.geometry.reset_index(drop=True).values
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=raw.crs), header_of
 
 
 def _missing_column_problems(
@@ -740,25 +755,33 @@ def _missing_column_problems(
     headers: list[object],
     required: Sequence[str],
     mapping: Mapping[str, str] | None,
+    ent: Entity,
 ) -> list[ColumnProblem]:
-    """One line per required column no header fills, naming a mapped header the file lacks."""
+    """One line per required column no header fills, naming a mapped header the file lacks. A
+    household id is not missing where the address it is made of is there (building, room)."""
     present = {normalise_header(h) for h in headers}
     named = {v: k for k, v in (mapping or {}).items() if v}
     problems: list[ColumnProblem] = []
+    by_address = "household_id" if takes_address_ids(ent) else None
     for column in required:
         if column in resolved.values():
+            continue
+        if column == by_address and makes_household_ids(resolved.values()):
             continue
         if column in named and normalise_header(named[column]) not in present:
             problems.append(
                 ColumnProblem.of("mapped_header_missing", column=column, header=named[column])
             )
+        elif column == by_address:
+            lacking = missing_address_columns(resolved.values())
+            problems.append(ColumnProblem.of("household_id_missing", lacking=lacking))
         else:
             problems.append(ColumnProblem.of("column_missing", column=column))
     return problems
 
 
 def _id_like_problems(
-    frame: pd.DataFrame, header_of: dict[str, object], ent: Entity
+    frame: pd.DataFrame, header_of: Mapping[str, object], ent: Entity
 ) -> list[ColumnProblem]:
     """Id columns whose values look like ID numbers or mobile phones (never printed)."""
     problems: list[ColumnProblem] = []
@@ -871,6 +894,40 @@ def _drop_blank_rows(frame: pd.DataFrame, ent: Entity, path: Path) -> pd.DataFra
 # --- ids the file lacks ------------------------------------------------------------------------
 
 
+def _fill_household_ids(
+    frame: pd.DataFrame, ent: Entity, path: Path, notes: list[ReadNote], header_of: dict[str, str]
+) -> pd.DataFrame:
+    """Make the household id of households and persons without one of their address, saying
+    from which headers, how many, and which addresses hold two households (see module doc)."""
+    if not takes_address_ids(ent) or not makes_household_ids(frame.columns):
+        return frame
+    current = frame["household_id"] if "household_id" in frame.columns else None
+    blank = np.ones(len(frame), bool) if current is None else current.isna().to_numpy()
+    if not len(frame) or not blank.any():
+        return frame
+    rows = frame.loc[blank]
+    if ent.name == "household":
+        taken = set() if current is None else set(current.dropna())
+        made, repeated = household_ids(rows, taken)
+    else:  # persons at one address are one household
+        made, repeated = address_keys(rows), {}
+    filled = made if current is None else current.where(~blank, made)
+    frame = frame.assign(household_id=filled.astype("str"))
+    known = [c for c in ent.columns if c in frame.columns]  # household_id in its place
+    frame = frame[[*known, *[c for c in frame.columns if c not in known]]]
+    n = int(made.notna().sum())
+    used = [header_of[c] for c in ADDRESS_COLUMNS if c in header_of]
+    example = str(made.dropna().iloc[0]) if n else ""
+    notes.append(ReadNote.of("address_ids", path.name, entity=ent.name, n=n,
+                             headers=used, example=example,
+                             without=int(blank.sum()) - n))  # fmt: skip
+    if repeated:
+        shown = list(repeated.items())[:_ROWS_SHOWN]
+        notes.append(ReadNote.of("address_repeated", path.name, repeats=shown,
+                                 n=len(repeated)))  # fmt: skip
+    return frame
+
+
 def _fill_missing_ids(
     frame: pd.DataFrame, ent: Entity, path: Path, notes: list[ReadNote]
 ) -> pd.DataFrame:
@@ -899,7 +956,7 @@ def _person_ids(frame: pd.DataFrame) -> pd.Series:
     households = frame["household_id"] if "household_id" in frame.columns else None
     if households is None:
         return pd.Series([None] * len(frame), index=frame.index, dtype="str")
-    n = households.groupby(households, sort=False).cumcount() + 1
+    n = households.groupby(households, sort=False, dropna=False).cumcount() + 1
     ids = households + "-" + n.astype(str)
     return ids.where(households.notna(), None)
 

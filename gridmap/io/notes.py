@@ -22,6 +22,9 @@ Codes (:data:`NOTE_CODES`):
 ``crs_kept``                  the file's own CRS kept, the CRS given not used
 ``made_2d``                   3-D geometries made 2-D
 ``ids_generated``             ids generated for records without one
+``address_ids``               household ids made of building + unit + (floor) + room
+``address_repeated``          an address of a household roster holding several households
+``households_of_persons``     households made of a persons roster's addresses (no roster)
 ``formulas_unsaved``          spreadsheet formulas without a saved value, read as empty
 ``merged_cells_filled``       merged spreadsheet cells: each row of a range takes its value
 ``boundary_crosses_itself``   a community boundary crossing or touching itself (also warned)
@@ -126,6 +129,49 @@ def _ids_generated(file: str, entity: str, n: int, prefix: str = "", **_: Any) -
             f"{file}：{n} 个{entity_word(entity, 'zh')}没有编号，已生成（{how_zh}）")  # fmt: skip
 
 
+def _address_ids(
+    file: str, entity: str, n: int, headers: Sequence[str], example: str, without: int, **_: Any
+) -> Words:
+    parts = " + ".join(headers)
+    if entity == "household":
+        en, zh = f"{n} household id(s) made", f"{n} 户没有户号，已按"
+    else:
+        en, zh = f"the household id of {n} person(s) made", f"{n} 名人员没有户号，已按"
+    en = (
+        f"{file}: {en} from {parts} (e.g. {example}; the floor only where the room number "
+        "does not carry it)"
+    )
+    zh = f"{file}：{zh} {parts} 生成（如 {example}；房号已含楼层时不加楼层）"
+    if without:
+        en += f"; {without} data row(s) without building or room have none (see the report)"
+        zh += f"；{without} 个数据行缺少楼栋编号或房号，未生成（见报告）"
+    return en, zh
+
+
+def _address_repeated(
+    file: str, repeats: Sequence[tuple[str, Sequence[int]]], n: int, **_: Any
+) -> Words:
+    en = "; ".join(f"{key} (data rows {_rows(rows, len(rows), 'en')})" for key, rows in repeats)
+    zh = "；".join(f"{key}（数据行 {_rows(rows, len(rows), 'zh')}）" for key, rows in repeats)
+    more_en, more_zh = (f" … ({n} in all)", f" …（共 {n} 个）") if n > len(repeats) else ("", "")
+    first = repeats[0][0]
+    return (f"{file}: {n} address(es) hold more than one household: {en}{more_en}; the later "
+            f"ones are numbered -2, -3 … in file order ({first}-2). Check that no household "
+            "was entered twice",
+            f"{file}：{n} 个地址有不止一户：{zh}{more_zh}；按文件顺序编为 -2、-3 …（如 "
+            f"{first}-2）。请核对是否有住户录入了两次")  # fmt: skip
+
+
+def _households_of_persons(file: str, n: int, stored: int, **_: Any) -> Words:
+    en = f"{file}: no household roster given; {n} household(s) made of the persons' addresses"
+    en += " (one per address)"
+    zh = f"{file}：没有住户表，已按人员的地址生成 {n} 户（每个地址一户）"
+    if stored:
+        en += f"; {stored} address(es) already stored as households"
+        zh += f"；另有 {stored} 个地址的住户已在数据库中"
+    return en, zh
+
+
 def _formulas_unsaved(
     file: str, n: int, headers: Sequence[str], rows: Sequence[int], n_rows: int, **_: Any
 ) -> Words:
@@ -198,6 +244,9 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "crs_kept": _crs_kept,
     "made_2d": _made_2d,
     "ids_generated": _ids_generated,
+    "address_ids": _address_ids,
+    "address_repeated": _address_repeated,
+    "households_of_persons": _households_of_persons,
     "formulas_unsaved": _formulas_unsaved,
     "merged_cells_filled": _merged_cells_filled,
     "boundary_crosses_itself": _boundary_crosses_itself,

@@ -356,6 +356,16 @@ def _column_missing(column: str) -> Words:
             "选项）指定哪一列是它")  # fmt: skip
 
 
+def _household_id_missing(lacking: Sequence[str]) -> Words:
+    en, zh = _column_missing("household_id")
+    lacks_en = " and ".join(lacking)
+    lacks_zh = "和".join(f"“{column_word(c, 'zh')}”" for c in lacking)
+    return (f"{en}; or give the address household ids are made of (building_id + unit + room, "
+            f"e.g. B00001-1-301): no {lacks_en} column",
+            f"{zh}；或者给出可生成户号的地址列（楼栋编号 + 单元 + 房号，如 B00001-1-301）：缺少"
+            f"{lacks_zh}列")  # fmt: skip
+
+
 _PERSONAL = {"id_number": ("citizen ID numbers (GB 11643)", "身份证号"),
              "phone": ("mobile phone numbers", "手机号")}  # fmt: skip
 
@@ -378,6 +388,7 @@ _PROBLEM_WORDS: dict[str, Callable[..., Words]] = {
     "field_header_missing": _field_header_missing,
     "mapped_header_missing": _mapped_header_missing,
     "column_missing": _column_missing,
+    "household_id_missing": _household_id_missing,
     "id_like": _id_like,
 }
 

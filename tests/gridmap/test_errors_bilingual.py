@@ -39,6 +39,7 @@ _PROBLEMS: dict[str, dict[str, Any]] = {
     "field_header_missing": {"header": "楼编号", "column": "building_id"},
     "mapped_header_missing": {"column": "households", "header": "户数合计"},
     "column_missing": {"column": "households"},
+    "household_id_missing": {"lacking": ["room"]},
     "id_like": {"header": "证件", "column": "person_id", "target": "id_number", "generated": True},
 }
 _SOME = [ColumnProblem.of("column_missing", column="households"),

@@ -26,6 +26,15 @@ _VALUES = {
     "crs_kept": {"crs": "EPSG:4545"},
     "made_2d": {"n": 4},
     "ids_generated": {"entity": "compound", "n": 13, "prefix": "XQ"},
+    "address_ids": {
+        "entity": "household",
+        "n": 6274,
+        "example": "B00001-1-101",
+        "without": 375,
+        "headers": ["楼栋编号", "单元", "楼层", "房号"],
+    },
+    "address_repeated": {"repeats": [("B9-1-302", [2, 3])], "n": 1},
+    "households_of_persons": {"n": 120, "stored": 3},
     "formulas_unsaved": {"n": 12, "headers": ["户数"], "rows": list(range(1, 11)), "n_rows": 12},
     "merged_cells_filled": {"n": 3, "headers": ["楼栋", "户数"]},
     "boundary_crosses_itself": {
@@ -39,7 +48,8 @@ _VALUES = {
     "rows_without_geometry": {"rows": [2, 5], "n_rows": 30, "column": "wkt"},
     "id_numbers_as_numbers": {"rows": [1], "n_rows": 1},
 }
-_DATA = {"b.shp", "所属社", "物业公", "楼栋", "户数"}  # the file's own names and headers
+_DATA = {"b.shp", "所属社", "物业公", "楼栋", "户数", "楼栋编号", "单元", "楼层", "房号"}
+"""The file's own names and headers."""
 
 
 def test_every_code_is_worded_in_both_languages_one_at_a_time():

@@ -26,6 +26,7 @@ from tests.gridmap.test_cli_language import english_words, foreign_chinese
 
 _SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "missing_id": ("building", {"column": "building_id"}),
+    "no_address": ("household", {"blank": ["building_id", "room"]}),
     "unsafe_id": ("household", {"column": "household_id"}),
     "duplicate_record": ("person", {"first": 3, "row": 9}),
     "duplicate_footprint": ("building", {"row": 4, "first": "B1", "first_row": 2, "overlap": 0.97}),

@@ -1,0 +1,162 @@
+"""Household ids made from a roster's address, for offices that keep no household numbers.
+
+A household roster (住户, 户籍) without a 户号 column, or with blank 户号 cells, still says where
+each household lives: building (楼栋编号), unit (单元), floor (楼层) and room (房号, 门牌号,
+室号). :func:`address_keys` makes one id of them, the same for every roster that says the same
+address, so a persons roster with these columns and no 户号 links to the households, and a
+second import (``--update``) finds the same households again:
+
+* ``<building>-<unit>-<room>`` (``B00001-2-301``); without a unit ``<building>-<room>``;
+* the floor goes in before the room (``B00001-2-3-01``) when the room number does not carry
+  it: floor ``3`` and room ``301`` or ``31`` need no floor, room ``1`` or ``01`` does;
+* each part is read as an office types it: full-width characters, spaces and a trailing
+  ``单元``/``室``/``号``/``层``/``楼`` are dropped (``1单元`` is ``1``, ``301室`` is ``301``);
+  a floor's leading zeros too (``03`` is ``3``);
+* a record without building or room gets no id (:func:`lacking_parts` says which is blank).
+
+Two households of one roster at one address get ``-2``, ``-3`` … in file order
+(:func:`household_ids`); persons at one address are one household and all get its id.
+
+Examples
+--------
+>>> rows = pd.DataFrame({"building_id": ["B1", "B1", "B1", "B1", None],
+...                      "unit": ["1", "1单元", None, "1", "2"],
+...                      "floor": ["3", "3", "3", "3", "1"],
+...                      "room": ["301", "301", "1", "302室", "101"]})
+>>> address_keys(rows).tolist()
+['B1-1-301', 'B1-1-301', 'B1-3-1', 'B1-1-302', nan]
+>>> ids, repeated = household_ids(rows)
+>>> ids.tolist(), repeated
+(['B1-1-301', 'B1-1-301-2', 'B1-3-1', 'B1-1-302', nan], {'B1-1-301': [1, 2]})
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable
+
+import pandas as pd
+
+from gridmap.schema import Entity
+
+__all__ = ["ADDRESS_COLUMNS", "ADDRESS_NEEDED", "address_keys", "household_ids",
+           "households_of_persons", "lacking_parts", "makes_household_ids",
+           "missing_address_columns", "takes_address_ids"]  # fmt: skip
+
+ADDRESS_COLUMNS = ("building_id", "unit", "floor", "room")
+"""The columns a household id is made of when a roster has none (in id order, floor aside)."""
+ADDRESS_NEEDED = ("building_id", "room")
+"""The columns without which no household id can be made."""
+
+_SUFFIX = re.compile(r"(?:单元|室|号|层|楼)$")
+_SPACES = re.compile(r"\s+")
+_FLOOR_DIGITS = (1, 2)  # a room number carries its floor: floor + 1 or 2 digits (31, 301, 1203)
+
+
+def takes_address_ids(ent: Entity) -> bool:
+    """True for the entities whose household id is made of the address when a file has none
+    (households and persons)."""
+    return "household_id" in ent.columns and set(ADDRESS_COLUMNS) <= set(ent.columns)
+
+
+def missing_address_columns(columns: Iterable[object]) -> tuple[str, ...]:
+    """Of :data:`ADDRESS_NEEDED`, the columns not among ``columns``."""
+    present = set(columns)
+    return tuple(c for c in ADDRESS_NEEDED if c not in present)
+
+
+def makes_household_ids(columns: Iterable[object]) -> bool:
+    """True when a frame with ``columns`` holds what household ids are made of."""
+    return not missing_address_columns(columns)
+
+
+def _part(value: object) -> str | None:
+    """One part of an address as typed: NFKC, no spaces, no trailing 单元/室/号/层/楼."""
+    if not isinstance(value, str):
+        return None
+    text = _SUFFIX.sub("", _SPACES.sub("", unicodedata.normalize("NFKC", value)))
+    return text or None
+
+
+def _floor(value: object) -> str | None:
+    text = _part(value)
+    if text is None or not text.isdigit():
+        return text
+    return text.lstrip("0") or "0"
+
+
+def _carries_floor(room: str, floor: str) -> bool:
+    """True if ``room`` starts with ``floor`` and adds a door number of one or two digits."""
+    door = room.lstrip("0")
+    return door.startswith(floor) and len(door) - len(floor) in _FLOOR_DIGITS
+
+
+def _key(building: object, unit: object, floor: object, room: object) -> str | None:
+    parts = [_part(building), _part(unit), _floor(floor), _part(room)]
+    if parts[0] is None or parts[3] is None:
+        return None
+    if parts[2] is not None and _carries_floor(parts[3], parts[2]):
+        parts[2] = None
+    return "-".join(p for p in parts if p is not None)
+
+
+def _column(frame: pd.DataFrame, column: str) -> list[object]:
+    return frame[column].tolist() if column in frame.columns else [None] * len(frame)
+
+
+def address_keys(frame: pd.DataFrame) -> pd.Series:
+    """The household id each record's address makes (missing without building or room)."""
+    columns = [_column(frame, c) for c in ADDRESS_COLUMNS]
+    keys = [_key(*parts) for parts in zip(*columns, strict=True)]
+    return pd.Series(keys, index=frame.index, dtype="str")
+
+
+def household_ids(
+    frame: pd.DataFrame, taken: Collection[str] = ()
+) -> tuple[pd.Series, dict[str, list[int]]]:
+    """Household ids from the address, a repeated address numbered ``-2``, ``-3`` … in file
+    order; and each repeated address's id → its data rows (1-based, ``index + 1``).
+
+    ``taken`` are ids the roster gives itself: an address id equal to one is numbered on too.
+    """
+    keys = address_keys(frame)
+    seen: dict[str, int] = dict.fromkeys(taken, 1)
+    rows: dict[str, list[int]] = {}
+    ids: list[str | None] = []
+    for index, key in keys.items():
+        if pd.isna(key):
+            ids.append(None)
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        rows.setdefault(key, []).append(int(index) + 1)
+        ids.append(key if seen[key] == 1 else f"{key}-{seen[key]}")
+    repeated = {key: found for key, found in rows.items() if len(found) > 1}
+    return pd.Series(ids, index=frame.index, dtype="str"), repeated
+
+
+def lacking_parts(frame: pd.DataFrame) -> pd.Series:
+    """For each record, the :data:`ADDRESS_NEEDED` columns that are blank (empty tuple: none)."""
+    needed = {c: [_part(v) is None for v in _column(frame, c)] for c in ADDRESS_NEEDED}
+    blank = [tuple(c for c in ADDRESS_NEEDED if needed[c][i]) for i in range(len(frame))]
+    return pd.Series(blank, index=frame.index, dtype=object)
+
+
+def households_of_persons(persons: pd.DataFrame) -> pd.DataFrame:
+    """One household per address of ``persons`` whose household id was made of it (a roster
+    without 户号, no household roster): ``household_id`` and the address of its first person.
+
+    Examples
+    --------
+    >>> persons = pd.DataFrame({"household_id": ["B1-1-301", "B1-1-301", "H9"],
+    ...                         "building_id": ["B1", "B1", "B2"], "unit": ["1", "1", "1"],
+    ...                         "room": ["301", "301", "101"]})
+    >>> households_of_persons(persons)
+      household_id building_id unit room
+    0     B1-1-301          B1    1  301
+    """
+    keys = address_keys(persons)
+    made = persons["household_id"].notna() & persons["household_id"].eq(keys)
+    columns = ["household_id", *[c for c in ADDRESS_COLUMNS if c in persons.columns]]
+    households = persons.loc[made.fillna(False).astype(bool), columns]
+    return households.drop_duplicates("household_id").reset_index(drop=True)

@@ -1,0 +1,124 @@
+"""Household rosters without 户号: household ids made of the address (gridmap.io.addresses).
+
+The rosters are the Bijiang sample's (``tests/office_files.rosters_without_household_ids``): a
+household XLSX and a persons GBK CSV that say where each lives (楼栋编号, 单元, 楼层, 房号) but
+carry no household number.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import geodata
+from gridmap.attach.chain import attach_all
+from gridmap.errors import InputError
+from gridmap.io.layers import read_layer
+from tests.office_files import rosters_without_household_ids
+
+_ROWS = 120  # sample households: 7 of them (data rows 8, 19, 25 …) have no 楼栋编号
+
+
+@pytest.fixture(scope="module")
+def rosters(tmp_path_factory):
+    return rosters_without_household_ids(tmp_path_factory.mktemp("rosters"), rows=_ROWS)
+
+
+def _notes(frame, code, lang="zh"):
+    return [n.message(lang) for n in frame.attrs["notes"] if n.code == code]
+
+
+def test_household_ids_are_made_of_building_unit_and_room(rosters):
+    households = read_layer(rosters[0], "household")
+    sample = pd.read_csv(geodata.get_path("households.csv"), dtype=str, encoding="utf-8-sig")
+    sample = sample.head(_ROWS)
+    has_building = sample["楼栋编号"].notna().to_numpy()
+    expected = sample["楼栋编号"] + "-" + sample["单元"] + "-" + sample["房号"]
+    assert households["household_id"].tolist()[:3] == ["B00001-1-101", "B00001-1-102",
+                                                        "B00001-1-201"]  # fmt: skip
+    assert households["household_id"][has_building].tolist() == expected[has_building].tolist()
+    assert households["household_id"][~has_building].isna().all()
+    assert households["household_id"].dropna().is_unique
+    assert list(households.columns)[0] == "household_id"
+    n, without = int(has_building.sum()), int((~has_building).sum())
+    assert _notes(households, "address_ids") == [
+        f"住户_无户号.xlsx：{n} 户没有户号，已按 楼栋编号 + 单元 + 楼层 + 房号 生成（如 "
+        f"B00001-1-101；房号已含楼层时不加楼层）；{without} 个数据行缺少楼栋编号或房号，未生成"
+        "（见报告）"
+    ]
+    assert _notes(households, "address_ids", "en")[0].startswith(
+        f"住户_无户号.xlsx: {n} household id(s) made from 楼栋编号 + 单元 + 楼层 + 房号"
+    )
+
+
+def test_ids_are_stable_across_re_reads_and_row_order(rosters, tmp_path):
+    first = read_layer(rosters[0], "household")
+    assert read_layer(rosters[0], "household")["household_id"].equals(first["household_id"])
+    table = pd.read_excel(rosters[0], dtype=str)
+    shuffled = tmp_path / "住户.csv"
+    table.sample(frac=1, random_state=7).to_csv(shuffled, index=False, encoding="gbk")
+    again = read_layer(shuffled, "household")
+    key = ["building_id", "unit", "room"]
+    merged = first.dropna(subset="household_id").merge(again, on=key, suffixes=("", "_again"))
+    assert len(merged) == first["household_id"].notna().sum()
+    assert merged["household_id"].equals(merged["household_id_again"])
+
+
+def test_blank_cells_repeated_addresses_and_rooms_without_the_floor(tmp_path):
+    path = tmp_path / "住户.csv"
+    path.write_text(
+        "户号,楼号,单元号,所在楼层,门牌号\n"
+        "H1,B9,1,3,301\n"  # given: kept
+        ",B9,1单元,3,302室\n"  # blank 户号: made; 单元 and 室 dropped
+        ",B9,1,03,302\n"  # the same address again: -2
+        ",B9,２,3,1\n"  # the room does not carry the floor: B9-2-3-1 (full-width 2)
+        ",B9,2,12,12\n"  # nor here: B9-2-12-12
+        ",,1,1,101\n"  # no building: no id
+        ",B9,2,4,\n",  # no room: no id
+        encoding="utf-8",
+    )
+    out = read_layer(path, "household")
+    made = ["H1", "B9-1-302", "B9-1-302-2", "B9-2-3-1", "B9-2-12-12", "", ""]
+    assert out["household_id"].fillna("").tolist() == made
+    assert _notes(out, "address_repeated", "en") == [
+        "住户.csv: 1 address(es) hold more than one household: B9-1-302 (data rows 2, 3); the "
+        "later ones are numbered -2, -3 … in file order (B9-1-302-2). Check that no household "
+        "was entered twice"
+    ]
+    assert "楼号 + 单元号 + 所在楼层 + 门牌号" in _notes(out, "address_ids")[0]
+
+
+def test_a_roster_without_household_id_or_room_is_refused_naming_what_is_missing(tmp_path):
+    path = tmp_path / "住户.csv"
+    path.write_text("楼栋编号,单元,人数\nB1,1,3\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_layer(path, "household")
+    assert "no household_id column" in str(info.value) and "no room column" in str(info.value)
+    assert "缺少“房号”列" in info.value.message("zh")
+
+
+def test_persons_without_household_id_attach_to_the_households_of_their_address(rosters):
+    households = read_layer(rosters[0], "household")
+    persons = read_layer(rosters[1], "person")
+    assert _notes(persons, "address_ids")[0].startswith("人口_无户号.csv：")
+    housed = persons["household_id"].notna()
+    assert set(persons.loc[housed, "household_id"]) == set(households["household_id"].dropna())
+    assert persons["person_id"].iloc[0] == "B00001-1-101-1"
+    dropped = households["household_id"].dropna().iloc[0]  # B00001-1-101 is not in the roster
+    result = attach_all(households=households[households["household_id"] != dropped],
+                        persons=persons)  # fmt: skip
+    attached = result.persons["household_id"].notna()
+    of_dropped = int((persons["household_id"] == dropped).sum())
+    assert int(attached.sum()) == int(housed.sum()) - of_dropped
+    issues = result.report.to_frame()
+    unknown = issues[issues["reason"] == "unknown household"]
+    assert unknown["record_id"].tolist() == [f"{dropped}-1"]  # the person, by its id
+    missing = issues[(issues["entity"] == "person") & (issues["reason"] == "missing id")]
+    assert len(missing) == int((~housed).sum())
+    line = next(i for i in result.report if i.entity == "person" and i.reason == "missing id")
+    assert line.record_id.startswith("row ")
+    assert line.message("zh") == ("没有户号，也无法按地址生成：楼栋编号为空（户号按楼栋编号 + "
+                                  "单元 + 房号生成）；记录已跳过")  # fmt: skip
+    text = issues.to_csv()
+    for column in ("name", "id_number", "phone"):
+        assert not any(str(v) in text for v in persons[column].dropna())
