@@ -12,7 +12,9 @@ a schema and a data key file that a refused import made are removed again.
 
 Layers given without their parents attach to what is already stored: households imported on
 their own attach to the stored buildings, persons to the stored households; persons imported
-with a households file attach to its households and to the stored ones. Buildings,
+with a households file attach to its households and to the stored ones. A persons roster
+without 户号, whose household ids were made of the address (:mod:`gridmap.io.addresses`), given
+without a households file, also makes one household per address the store lacks. Buildings,
 compounds and streets without a community, and buildings without a compound, are linked by
 location (:mod:`gridmap.attach.linking`) to the communities and compounds of the import or the
 store.
@@ -44,10 +46,11 @@ from gridmap.attach.geomrepair import REJECTED_REASONS
 from gridmap.attach.linking import link_community, link_compound, missing_links
 from gridmap.attach.report import AttachReport, Issue, record_labels
 from gridmap.attach.validate import validate_layer
-from gridmap.crs import to_storage_crs
+from gridmap.crs import STORAGE_CRS, to_storage_crs
 from gridmap.errors import InputError
+from gridmap.io.addresses import households_of_persons
 from gridmap.io.layers import plural, read_layer
-from gridmap.io.notes import entity_word
+from gridmap.io.notes import ReadNote, entity_word
 from gridmap.io.readerrors import read_error
 from gridmap.schema import ENTITIES
 from service.settings import Settings, normalise_database_url
@@ -201,9 +204,10 @@ def import_files(
             made.schema = current_revision(engine) is None
             upgrade_database(engine)
         read = {entity: len(frame) for entity, frame in frames.items()}
-        notes = list(dict.fromkeys(n for f in frames.values() for n in f.attrs.get("notes", [])))
         with session_scope(engine) as session:
             bundle, report, linked = _prepare(session, frames, step)
+            notes = list(dict.fromkeys(n for f in frames.values()
+                                       for n in f.attrs.get("notes", [])))  # fmt: skip
             _fit_store_columns(bundle, report)
             bundle.sources = {e: Path(p).name for e, p in sources.items()}
             bundle.update, bundle.deletions = update, removals
@@ -332,6 +336,7 @@ def _prepare(
                 step(f"validate {entity}")
             simple[entity], issues = validate_layer(frames[entity], entity)
             report.extend(issues)
+    _make_households_of_persons(session, frames)
     given = {e: frames.get(e) for e in ("community", "grid", "building", "household", "person")}
     stored = _stored_parents(session, given)
     result = attach_all(
@@ -406,6 +411,37 @@ def _check_persons_housed(persons: pd.DataFrame, read: pd.DataFrame, report: Att
         raise store_error("persons_without_households", file=file, n=unknown, total=len(persons))
 
 
+def _make_households_of_persons(session: Any, frames: dict[str, pd.DataFrame]) -> None:
+    """A persons roster without 户号 and no household roster: one household per address the
+    persons' household ids were made of and the store lacks (:mod:`gridmap.io.addresses`), added
+    to ``frames`` with a note saying so."""
+    persons = frames.get("person")
+    if persons is None or "household" in frames:
+        return
+    made = households_of_persons(persons)
+    if not len(made):
+        return
+    stored = _stored_household_ids(session, made["household_id"])
+    new = made[~made["household_id"].isin(stored)].reset_index(drop=True)
+    if not len(new):
+        return
+    households = gpd.GeoDataFrame(new, geometry=[None] * len(new), crs=STORAGE_CRS)
+    file = str(persons.attrs.get("source") or "persons")
+    households.attrs["notes"] = [ReadNote.of("households_of_persons", file, n=len(new),
+                                             stored=len(stored))]  # fmt: skip
+    frames["household"] = households
+
+
+def _stored_household_ids(session: Any, ids: Collection[str]) -> set[str]:
+    """Those of ``ids`` the store holds as households (looked up 500 at a time)."""
+    wanted = sorted(set(ids))
+    stored: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stored |= set(session.scalars(select(m.Household.id).where(m.Household.id.in_(chunk))))
+    return stored
+
+
 def _house_in_store(session: Any, persons: pd.DataFrame, report: AttachReport) -> pd.DataFrame:
     """Persons imported with a households file keep a household the file lacks but the store
     holds (an office adds a few households and gives its whole roster): their household is set
@@ -414,11 +450,7 @@ def _house_in_store(session: Any, persons: pd.DataFrame, report: AttachReport) -
              if i.entity == "person" and i.code == "unknown_household"}  # fmt: skip
     if not named:
         return persons
-    wanted = sorted(set(named.values()))
-    stored: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        stored |= set(session.scalars(select(m.Household.id).where(m.Household.id.in_(chunk))))
+    stored = _stored_household_ids(session, named.values())
     housed = {record: key for record, key in named.items() if key in stored}
     if not housed:
         return persons

@@ -16,18 +16,29 @@ and the API serves the repaired grids.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 import geodata
+from gridmap.io.layers import read_layer
 from service.analyst import open_store
 from service.api.main import create_app
 from service.settings import Settings
-from tests.office_files import ALL_SETS, OfficeFiles, gbk_shapefiles, persons_roster
+from service.storage import models as m
+from service.storage.session import make_engine
+from tests.office_files import (
+    ALL_SETS,
+    OfficeFiles,
+    gbk_shapefiles,
+    persons_roster,
+    rosters_without_household_ids,
+)
 from tests.service.test_cli_plan import BIG, assert_same_grids, run
 
 _IMPORT_OPTIONS = {"community": "--communities", "compound": "--compounds", "street": "--streets",
@@ -88,6 +99,65 @@ def test_roster_without_person_ids_counts_persons_in_the_published_grids(store_u
     run(args[0], "--update", *args[1:])  # the same roster again: generated ids are stable
     with open_store(store_url, migrate=False) as store:
         assert int(store.load_buildings()["persons"].sum()) == n_persons
+
+
+def _stored_households_and_persons(url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Household id → building, person id → household id, as stored."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            households = pd.read_sql(select(m.Household.id, m.Household.building_id), conn)
+            persons = pd.read_sql(select(m.Person.id, m.Person.household_id), conn)
+    finally:
+        engine.dispose()
+    return households, persons
+
+
+def test_rosters_without_household_ids_import_and_update_with_the_same_ids(store_url, tmp_path):
+    files = gbk_shapefiles(tmp_path / "files", cpg=False)
+    households, persons = rosters_without_household_ids(tmp_path / "files", rows=2000)
+    made = read_layer(households, "household")["household_id"]  # the library's ids
+    args = import_args(files, store_url, tmp_path / "reports")
+    args += ["--households", str(households), "--persons", str(persons)]
+    printed = run(*args)
+    n, without = int(made.notna().sum()), int(made.isna().sum())
+    assert (f"住户_无户号.xlsx：{n} 户没有户号，已按 楼栋编号 + 单元 + 楼层 + 房号 生成（如 "
+            f"B00001-1-101；房号已含楼层时不加楼层）；{without} 个数据行缺少楼栋编号或房号，"
+            "未生成（见报告）") in printed  # fmt: skip
+    stored, people = _stored_households_and_persons(store_url)
+    assert set(stored["id"]) == set(made.dropna()) and stored["building_id"].notna().all()
+    assert people["household_id"].notna().all() and set(people["household_id"]) <= set(made)
+    assert people["id"].iloc[0].startswith("B00001-1-101-")
+    with open_store(store_url, migrate=False) as store:
+        assert int(store.load_buildings()["persons"].sum()) == len(people)
+    report = next((tmp_path / "reports").glob("*.csv")).read_text(encoding="utf-8-sig")
+    assert ("household,数据行 8,missing id,缺少编号,没有户号，也无法按地址生成：楼栋编号为空"
+            in report)  # fmt: skip
+
+    printed = run(args[0], "--update", "--lang", "en", *args[1:])  # the same rosters again
+    assert "Import 2: changes" in printed
+    again, people_again = _stored_households_and_persons(store_url)
+    assert set(again["id"]) == set(stored["id"]) and set(people_again["id"]) == set(people["id"])
+    cells = r"\s*│\s*".join(["household", "2000", "0", "0", str(n), "0"])  # read … removed
+    assert re.search(cells, printed[printed.index("Import 2: changes") :])
+
+
+def test_persons_roster_alone_makes_the_households_of_its_addresses(store_url, tmp_path):
+    files = gbk_shapefiles(tmp_path / "files", cpg=True)
+    _, persons = rosters_without_household_ids(tmp_path / "files", rows=300)
+    run(*import_args(files, store_url, tmp_path / "reports"))
+    args = ["import", "--db", store_url, "--report-dir", tmp_path / "reports", "--persons",
+            persons]  # fmt: skip
+    printed = run(*args)
+    read = read_layer(persons, "person")
+    n = read["household_id"].nunique()
+    assert f"人口_无户号.csv：没有住户表，已按人员的地址生成 {n} 户（每个地址一户）" in printed
+    stored, people = _stored_households_and_persons(store_url)
+    assert set(stored["id"]) == set(read["household_id"].dropna())
+    assert len(people) == int(read["household_id"].notna().sum())
+    printed = run(args[0], "--update", *args[1:])
+    assert "没有住户表" not in printed  # the households are stored now
+    assert set(_stored_households_and_persons(store_url)[0]["id"]) == set(stored["id"])
 
 
 def test_update_round_trip_flags_and_repairs_the_broken_grid(store_url, tmp_path):
