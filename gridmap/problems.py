@@ -520,11 +520,10 @@ def compound_split_message(
 
 
 def repair_over_max_message(ids: list[str], households: int, hi: int, *, grid: str) -> Words:
-    """A building above the maximum is a grid of its own after a repair."""
+    """A building above the maximum is a grid of its own after a repair (in English as
+    :func:`over_max_message` says it)."""
     return (
-        f"Building {', '.join(ids)} has {households} households, more than the maximum of "
-        f"{hi} for one grid; it forms grid {grid} on its own. Make it a dedicated grid "
-        "(专属网格) or split it by stairwell (单元) if one worker cannot serve it.",
+        over_max_message(ids, households, hi, grid=grid)[0],
         f"楼栋 {'、'.join(ids)} 有 {households} 户，超过每个网格 {hi} 户的上限，"
         f"单独成为网格 {grid}。可设为专属网格，或按单元拆分后再划分。",
     )
