@@ -276,6 +276,10 @@ def _read_raw(
     suffix = path.suffix.lower()
     if suffix == ".xls":
         raise read_error("old_xls", file=path.name)
+    from gridmap.io import osm  # loaded when an OSM file is read
+
+    if osm.is_osm_file(path):  # features chosen by tag, ``layer`` a tag filter (gridmap.io.osm)
+        return osm.read_osm(path, ent, layer, notes), None
     if suffix in _TABLE_SUFFIXES:
         find_header = partial(_find_header_row, ent=ent, mapping=mapping)
         sheet: str | Callable[[list[str]], str | None] | None = layer

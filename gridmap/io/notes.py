@@ -18,6 +18,12 @@ Codes (:data:`NOTE_CODES`):
 ``encoding_not_utf8``         a CSV that is not UTF-8, read as GB18030
 ``headers_cut``               Shapefile field names cut inside a character
 ``layer_chosen``              the layer of a multi-layer file, found by its name
+``osm_streets``               OSM extract: streets taken by ``highway`` class, ways left out
+``osm_buildings``             OSM extract: buildings taken, with levels and dwelling counts
+``osm_households_missing``    OSM extract: buildings without a dwelling count (said once)
+``osm_compounds``             OSM extract: named residential areas taken as compounds
+``osm_communities``           OSM extract: administrative boundaries taken as communities
+``osm_outlines_broken``       OSM extract: areas whose outline GDAL could not close, left out
 ``crs_reinterpreted``         coordinates not lon/lat although declared so: read in the CRS given
 ``crs_kept``                  the file's own CRS kept, the CRS given not used
 ``made_2d``                   3-D geometries made 2-D
@@ -232,6 +238,87 @@ def _boundary_crosses_itself(
             "楼栋不在任何社区内（见列表）。请重新绘制该边界")  # fmt: skip
 
 
+def _osm_streets(
+    file: str,
+    n: int,
+    selection: str,
+    under: int,
+    left: int,
+    kinds: Sequence[tuple[str, int]],
+    **_: Any,
+) -> Words:
+    en = (
+        f"{file}: {n} streets from OSM lines with {selection}; {left} other highway=* ways left out"
+    )
+    zh = f"{file}：从 OSM 的 {selection} 线取得 {n} 条道路；其余 {left} 条 highway=* 线未取"
+    if left:
+        more = " …" if left > sum(m for _, m in kinds) else ""
+        en += " (" + ", ".join(f"highway={k} {m}" for k, m in kinds) + more + ")"
+        zh += "（" + "、".join(f"highway={k} {m} 条" for k, m in kinds) + more + "）"
+    if under:
+        en += f"; {under} of the streets run in a tunnel or under cover: not grid boundaries"
+        zh += f"；取得的道路中 {under} 条在隧道内或有遮盖，不作网格边界"
+    return en, zh
+
+
+def _osm_buildings(
+    file: str, n: int, selection: str, levels: int, flats: int, unreadable: int, **_: Any
+) -> Words:
+    en = (
+        f"{file}: {n} buildings from OSM areas with {selection}: {levels} with building:levels "
+        f"(floors), {flats} with building:flats (households)"
+    )
+    zh = (
+        f"{file}：从 OSM 的 {selection} 区域取得 {n} 栋楼：{levels} 栋有 building:levels"
+        f"（层数），{flats} 栋有 building:flats（户数）"
+    )
+    if unreadable:
+        en += f"; {unreadable} building:flats value(s) are not a whole number and were left empty"
+        zh += f"；{unreadable} 个 building:flats 值不是整数，已留空"
+    return en, zh
+
+
+def _osm_households_missing(file: str, n: int, total: int, **_: Any) -> Words:
+    return (f"{file}: {n} of {total} buildings have no household count (OSM building:flats); "
+            "gridmap partition needs one for every building: import the buildings with the "
+            f"household roster (gridmap import --buildings {file} --households households.csv "
+            "counts each building's households) and plan from the store (gridmap plan "
+            "partition), or give a buildings file with a households column (--households-field)",
+            f"{file}：{total} 栋楼中有 {n} 栋没有户数（OSM 的 building:flats）；划分网格需要"
+            "每栋楼的户数：请连同住户名单导入楼栋（gridmap import --buildings "
+            f"{file} --households 住户.csv，按名单统计每栋楼的户数），再从数据库划分（gridmap plan "
+            "partition）；或给出带户数列的楼栋文件（--households-field）")  # fmt: skip
+
+
+def _osm_compounds(file: str, n: int, selection: str, unnamed: int, **_: Any) -> Words:
+    return (f"{file}: {n} compounds from named OSM areas with {selection}; {unnamed} unnamed "
+            "area(s) left out",
+            f"{file}：从 OSM 的 {selection} 区域中有名称的取得 {n} 个小区；{unnamed} 个没有名称的"
+            "区域未取")  # fmt: skip
+
+
+def _osm_communities(file: str, n: int, selection: str, generated: int, **_: Any) -> Words:
+    en = f"{file}: {n} communities from OSM areas with {selection}"
+    zh = f"{file}：从 OSM 的 {selection} 区域取得 {n} 个社区"
+    if generated:
+        en += (
+            f"; {generated} without a ref=* tag got a code from their OSM id (e.g. r1234567): "
+            "replace it with the 12-digit community code"
+        )
+        zh += (
+            f"；其中 {generated} 个没有 ref=* 标签，代码按 OSM 编号生成（如 r1234567），"
+            "请改为 12 位社区代码"
+        )
+    return en, zh
+
+
+def _osm_outlines_broken(file: str, entity: str, n: int, **_: Any) -> Words:
+    return (f"{file}: {n} {entity} area(s) left out: their outline cannot be "
+            "closed (cut at the edge of the extract, or a ring left open in OSM)",
+            f"{file}：{n} 个{entity_word(entity, 'zh')}区域未取：其边界不闭合（在数据范围边缘"
+            "被截断，或 OSM 中的环未闭合）")  # fmt: skip
+
+
 _WORDS: dict[str, Callable[..., Words]] = {
     "encoding_given": _encoding("as given", "按指定的编码"),
     "encoding_cpg": _encoding(".cpg", "按 .cpg 文件"),
@@ -252,6 +339,12 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "boundary_crosses_itself": _boundary_crosses_itself,
     "rows_without_geometry": _rows_without_geometry,
     "id_numbers_as_numbers": _id_numbers_as_numbers,
+    "osm_streets": _osm_streets,
+    "osm_buildings": _osm_buildings,
+    "osm_households_missing": _osm_households_missing,
+    "osm_compounds": _osm_compounds,
+    "osm_communities": _osm_communities,
+    "osm_outlines_broken": _osm_outlines_broken,
 }
 
 NOTE_CODES = tuple(_WORDS)
