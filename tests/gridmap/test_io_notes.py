@@ -47,14 +47,27 @@ _VALUES = {
     },
     "rows_without_geometry": {"rows": [2, 5], "n_rows": 30, "column": "wkt"},
     "id_numbers_as_numbers": {"rows": [1], "n_rows": 1},
-    "osm_streets": {"n": 746, "selection": "highway=primary,secondary", "under": 8, "left": 1758,
-                    "kinds": [("footway", 1058), ("service", 233)]},
-    "osm_buildings": {"n": 489, "selection": "building=*", "levels": 163, "flats": 2,
-                      "unreadable": 1},
+    "osm_streets": {
+        "n": 746,
+        "selection": "highway=primary,secondary",
+        "under": 8,
+        "left": 1758,
+        "kinds": [("footway", 1058), ("service", 233)],
+    },
+    "osm_buildings": {
+        "n": 489,
+        "selection": "building=*",
+        "levels": 163,
+        "flats": 2,
+        "unreadable": 1,
+    },
     "osm_households_missing": {"n": 487, "total": 489},
     "osm_compounds": {"n": 3, "selection": "landuse=residential", "unnamed": 23},
-    "osm_communities": {"n": 2, "selection": "boundary=administrative admin_level=10",
-                        "generated": 1},
+    "osm_communities": {
+        "n": 2,
+        "selection": "boundary=administrative admin_level=10",
+        "generated": 1,
+    },
     "osm_outlines_broken": {"entity": "building", "n": 5},
 }
 _DATA = {"b.shp", "所属社", "物业公", "楼栋", "户数", "楼栋编号", "单元", "楼层", "房号"}
