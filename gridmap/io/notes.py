@@ -56,7 +56,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 __all__ = ["ENCODING_CODES", "ENTITY_WORDS", "NOTE_CODES", "ReadNote", "ReadWarning", "Words",
-           "entity_word"]  # fmt: skip
+           "entity_word", "grouped_messages"]  # fmt: skip
 
 Words = tuple[str, str]
 """A text in English and in Chinese."""
@@ -426,3 +426,24 @@ class ReadNote(NamedTuple):
 
     def __str__(self) -> str:
         return self.message_en
+
+
+def grouped_messages(notes: Iterable[ReadNote], lang: str = "zh") -> list[str]:
+    """The ``notes`` in ``lang``, each said once: the notes saying the same of several files
+    (same code and values) are one line naming the files, where the first of them was.
+
+    Examples
+    --------
+    >>> notes = [ReadNote.of("encoding_detected", f"{name}.shp", encoding="GB18030")
+    ...          for name in ("社区", "楼栋", "楼栋")]
+    >>> grouped_messages(notes, "en")
+    ['社区.shp, 楼栋.shp: text read as GB18030 (no .cpg)']
+    >>> grouped_messages(notes, "zh")
+    ['社区.shp、楼栋.shp：没有 .cpg 文件，按内容判断，文字以 GB18030 读取']
+    """
+    files: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[str, None]] = {}
+    for note in notes:
+        files.setdefault((note.code, note.values), {})[note.file] = None
+    joined = "、" if lang == "zh" else ", "
+    return [ReadNote(code, joined.join(names), values).message(lang)
+            for (code, values), names in files.items()]  # fmt: skip

@@ -25,7 +25,7 @@ from gridmap.crs import STORAGE_CRS
 from gridmap.errors import GridmapError, InputError
 from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
 from gridmap.io.layers import plural, read_layer
-from gridmap.io.notes import ReadNote, ReadWarning, Words
+from gridmap.io.notes import ReadNote, ReadWarning, Words, grouped_messages
 from gridmap.io.readerrors import read_error
 from gridmap.problems import Problem, report_lines, write_problems_csv
 from gridmap.spreadsheet import safe_frame
@@ -337,10 +337,10 @@ def community_progress(
 
 
 def print_notes(notes: Sequence[ReadNote], lang: str | None = None) -> None:
-    """Print each note about the files read once, in ``lang`` (default: the command's
-    ``--lang``); no personal values: they carry none."""
-    lang = _lang(lang)
-    for text in dict.fromkeys(note.message(lang) for note in notes):
+    """Print the notes about the files read in ``lang`` (default: the command's ``--lang``),
+    each once: one line for the files a note says the same of
+    (:func:`gridmap.io.notes.grouped_messages`); no personal values: they carry none."""
+    for text in grouped_messages(notes, _lang(lang)):
         console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 

@@ -175,10 +175,13 @@ def test_import_prints_one_language(lang, tmp_path):
     assert_one_language(output, lang, data_text(*files.sources().values(), roster, households))
     if lang == "zh":
         assert "人口花名册.csv：40 个人员没有编号，已生成" in output
-        assert "communities.shp：没有 .cpg 文件" in output and "报告中有" in output
+        said = "communities.shp、compounds.shp、streets.shp、buildings.shp：没有 .cpg 文件"
+        assert said in output
+        assert "报告中有" in output
     else:
         assert "人口花名册.csv: 40 person id(s) generated" in output
-        assert "communities.shp: text read as GB18030 (no .cpg)" in output
+        said = "communities.shp, compounds.shp, streets.shp, buildings.shp: text read as GB18030"
+        assert f"{said} (no .cpg)" in output
         assert "record(s) in the report" in output
 
 

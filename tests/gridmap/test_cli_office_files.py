@@ -65,15 +65,18 @@ def test_gbk_shapefile_without_cpg_gives_the_same_grids_and_says_how_it_was_read
     assert _grids(out_a) == _grids(out_b)
     assert pd.read_csv(csv_a).equals(pd.read_csv(csv_b))
     text = " ".join(res_b.output.split())  # Chinese by default
-    assert text.count("buildings.shp：没有 .cpg 文件，按内容判断，文字以 GB18030 读取") == 1
-    assert "buildings.shp：按 .cpg 文件，文字以 GBK 读取" in " ".join(res_a.output.split())
+    names = "communities.shp、buildings.shp、streets.shp、compounds.shp"  # one line for all
+    assert text.count(f"{names}：没有 .cpg 文件，按内容判断，文字以 GB18030 读取") == 1
+    assert text.count("没有 .cpg 文件") == 1
+    assert f"{names}：按 .cpg 文件，文字以 GBK 读取" in " ".join(res_a.output.split())
 
 
 def test_encoding_option_overrides_detection(tmp_path):
     files = office_files.gbk_shapefiles(tmp_path / "in", cpg=False)
     res, out, _ = _partition(files, tmp_path, "--encoding", "GBK", "--lang", "en")
     assert res.exit_code == 0, res.output
-    assert "buildings.shp: text read as GBK (as given)" in " ".join(res.output.split())
+    names = "communities.shp, buildings.shp, streets.shp, compounds.shp"  # one line for all
+    assert f"{names}: text read as GBK (as given)" in " ".join(res.output.split())
     wrong, _, _ = _partition(files, tmp_path / "w", "--encoding", "UTF-8", "--lang", "en")
     assert wrong.exit_code != 0
     assert "text is not UTF-8 as given; it looks like GB18030" in " ".join(wrong.output.split())
@@ -170,7 +173,9 @@ def test_import_reads_the_same_files_gbk_names_and_generated_person_ids(tmp_path
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
-    assert text.count("communities.shp: text read as GB18030 (no .cpg)") == 1  # said once
+    names = "communities.shp, compounds.shp, streets.shp, buildings.shp"
+    assert text.count(f"{names}: text read as GB18030 (no .cpg)") == 1  # one line for all
+    assert text.count("(no .cpg)") == 1
     engine = sqlalchemy.create_engine(db)
     with engine.connect() as conn:
         names = dict(conn.execute(sqlalchemy.text("SELECT code, name FROM community")).all())
@@ -200,7 +205,7 @@ def test_redistrict_reads_office_files_the_same_way(tmp_path):
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
     assert "楼栋_经纬度.csv: text read as GB18030 (not valid UTF-8)" in text
-    assert "communities.shp: text read as GB18030 (no .cpg)" in text
+    assert "communities.shp, streets.shp, compounds.shp: text read as GB18030 (no .cpg)" in text
     assert sum(g["households"] for g in _grids(out)) == SAMPLE_HOUSEHOLDS + 600
 
 
