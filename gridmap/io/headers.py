@@ -41,6 +41,7 @@ __all__ = [
     "HeaderResolution",
     "HEADER_SYNONYMS",
     "ENTITY_HEADER_SYNONYMS",
+    "SHAPEFILE_FIELDS",
     "GEOMETRY_HEADERS",
     "normalise_header",
     "load_mapping",
@@ -80,9 +81,13 @@ _SYNONYM_LISTS: dict[str, tuple[str, ...]] = {
     "grid_codes": ("负责网格", "所辖网格"),
 }
 
+SHAPEFILE_FIELDS: dict[str, str] = {"community_code": "comm_code", "polsby_popper": "polsby_pp"}
+"""The field names :func:`gridmap.io.layers.write_layer` gives the columns of the grids longer
+than a Shapefile field holds (10 characters); read back as those columns."""
+
 HEADER_SYNONYMS: dict[str, str] = {
     syn: canonical for canonical, syns in _SYNONYM_LISTS.items() for syn in syns
-}
+} | {short: column for column, short in SHAPEFILE_FIELDS.items()}
 """Built-in header synonyms valid for every entity: header → canonical column."""
 
 ENTITY_HEADER_SYNONYMS: dict[str, dict[str, str]] = {

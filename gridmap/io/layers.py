@@ -48,8 +48,10 @@ import hashlib
 import itertools
 import logging
 import re
+import tempfile
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from functools import partial
@@ -75,7 +77,13 @@ from gridmap.io.addresses import (
     takes_address_ids,
 )
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
-from gridmap.io.headers import GEOMETRY_HEADERS, load_mapping, normalise_header, resolve_headers
+from gridmap.io.headers import (
+    GEOMETRY_HEADERS,
+    SHAPEFILE_FIELDS,
+    load_mapping,
+    normalise_header,
+    resolve_headers,
+)
 from gridmap.io.notes import ENCODING_CODES, ENTITY_WORDS, ReadNote, ReadWarning
 from gridmap.io.readerrors import ColumnProblem, read_error
 from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet
@@ -85,6 +93,7 @@ from gridmap.spreadsheet import safe_frame
 __all__ = [
     "GENERATED_ID_PREFIXES",
     "LAYER_NAMES",
+    "LAYER_FILE_SUFFIXES",
     "SUPPORTED_SUFFIXES",
     "read_layer",
     "write_layer",
@@ -232,14 +241,45 @@ def read_layer(
 
 
 def write_layer(
-    frame: gpd.GeoDataFrame | pd.DataFrame, path: str | Path, *, layer: str | None = None
+    frame: gpd.GeoDataFrame | pd.DataFrame,
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    rfc7946: bool = False,
 ) -> Path:
-    """Write ``frame`` to a file chosen by suffix; tables get a ``wkt`` column.
+    """Write ``frame`` to a file chosen by suffix, replacing the file; tables get a ``wkt`` column.
 
-    Supports ``.geojson``, ``.gpkg`` (``layer``), ``.shp``, ``.parquet``, ``.csv`` and ``.xlsx``.
+    * ``.geojson``, ``.json``: with ``rfc7946``, RFC 7946 GeoJSON (lon/lat, 7 decimals, no
+      ``crs`` member); else GDAL's GeoJSON in the frame's CRS, every decimal kept;
+    * ``.gpkg`` (GeoPackage 1.2): the layer ``layer`` (default: the file's name), then
+      ``tables`` (name → frame without geometry) as tables of their own; a frame without
+      geometry is a table itself;
+    * ``.shp``, ``.zip`` (a zipped Shapefile, ``网格.zip`` or ``网格.shp.zip``): text in UTF-8
+      with a ``.cpg`` saying so, columns longer than a field holds named as
+      :data:`~gridmap.io.headers.SHAPEFILE_FIELDS` says (``community_code`` → ``comm_code``);
+      the other parts of a Shapefile of that name (``.dbf``, ``.prj`` …) are replaced too;
+    * ``.parquet``, ``.geoparquet``: GeoParquet;
+    * ``.csv`` (UTF-8), ``.xlsx`` (sheet ``layer``): formula-like cells neutralised.
+
+    Geometries keep the frame's CRS (the commands write EPSG:4326). :data:`LAYER_FILE_SUFFIXES`
+    are the suffixes that keep the geometry.
+
+    Raises
+    ------
+    gridmap.errors.InputError
+        An unknown suffix (READ_ERRORS ``cannot_write``).
+    ValueError
+        ``tables`` for a file that is not a GeoPackage.
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if tables and suffix != ".gpkg":
+        raise ValueError(f"{path.name}: only a GeoPackage holds tables beside the layer")
+    if suffix not in _WRITTEN_SUFFIXES:
+        raise read_error("cannot_write", file=path.name)
+    for part in _file_parts(path):
+        part.unlink(missing_ok=True)
     if suffix in (".csv", ".xlsx"):
         table = pd.DataFrame(frame)
         if isinstance(frame, gpd.GeoDataFrame):
@@ -252,11 +292,53 @@ def write_layer(
             table.to_excel(path, index=False, sheet_name=layer or "Sheet1")
     elif suffix in (".parquet", ".geoparquet"):
         frame.to_parquet(path, index=False)
-    elif suffix in (".geojson", ".json", ".gpkg", ".shp"):
-        frame.to_file(path, layer=layer) if suffix == ".gpkg" else frame.to_file(path)
+    elif suffix in (".geojson", ".json"):
+        options = {"RFC7946": "YES"} if rfc7946 else {}
+        frame.to_file(path, driver="GeoJSON", engine="pyogrio", layer_options=options)
+    elif suffix == ".gpkg":
+        pyogrio.write_dataframe(frame, path, layer=layer or path.stem, driver="GPKG",
+                                dataset_options=_GEOPACKAGE_OPTIONS)  # fmt: skip
+        for name, table in (tables or {}).items():
+            pyogrio.write_dataframe(pd.DataFrame(table), path, layer=name, driver="GPKG")
     else:
-        raise read_error("cannot_write", file=path.name)
+        _write_shapefile(frame.rename(columns=SHAPEFILE_FIELDS), path)
     return path
+
+
+LAYER_FILE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".parquet", ".geoparquet")
+"""The files :func:`write_layer` writes a layer to with its geometry (``.zip``: a zipped
+Shapefile)."""
+_WRITTEN_SUFFIXES = (*LAYER_FILE_SUFFIXES, ".csv", ".xlsx")
+_GEOPACKAGE_OPTIONS = {"VERSION": "1.2"}
+"""GeoPackage 1.2, not GDAL's 1.4: the desktop GIS of an office (older ArcGIS, QGIS, SuperMap)
+read it without a warning; nothing written needs a later one."""
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+"""What GDAL writes of a Shapefile, and the spatial indexes of an older one (stale once the
+``.shp`` is replaced)."""
+
+
+def _file_parts(path: Path) -> list[Path]:
+    """The files that writing ``path`` replaces: a Shapefile's parts, else the file."""
+    if path.suffix.lower() != ".shp":
+        return [path]
+    return [path.with_suffix(part) for part in _SHAPEFILE_PARTS]
+
+
+def _write_shapefile(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """A Shapefile in UTF-8 (with its ``.cpg``), or a zip of one named as ``path`` less its
+    ``.zip`` (``网格.zip`` holds ``网格.shp``, ``.dbf`` …; zipped here, not by GDAL, which
+    writes a Chinese name inside a zip as ``0xE7…``)."""
+    if path.suffix.lower() != ".zip":
+        pyogrio.write_dataframe(frame, path, driver="ESRI Shapefile", encoding="UTF-8")
+        return
+    stem = path.name[: -len(".zip")]
+    stem = stem[: -len(".shp")] if stem.lower().endswith(".shp") else stem
+    with tempfile.TemporaryDirectory(dir=path.parent) as folder:
+        shp = Path(folder) / f"{stem}.shp"
+        pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile", encoding="UTF-8")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for part in sorted(Path(folder).iterdir()):
+                zipped.write(part, part.name)
 
 
 # --- reading raw files -------------------------------------------------------------------------

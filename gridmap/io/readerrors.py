@@ -88,6 +88,27 @@ def _no_records(file: str, layer: str | None = None) -> Words:
             "或文件保存时丢失了数据。")  # fmt: skip
 
 
+def _output_suffix(file: str, suffixes: str | Sequence[str]) -> Words:
+    """The name of a file to write ends in none of ``suffixes`` (the format is chosen by it)."""
+    given = [suffixes] if isinstance(suffixes, str) else list(suffixes)
+    if len(given) == 1:
+        return (f"Cannot write {file}: give a name ending in {given[0]}, the format it is "
+                "written in.",
+                f"无法写入 {file}：文件名须以 {given[0]} 结尾（文件按此格式写出）。")  # fmt: skip
+    listed = " ".join(given)
+    return (
+        f"Cannot write {file}: give a name ending in one of {listed}; the format is chosen by it.",
+        f"无法写入 {file}：文件名须以下列后缀之一结尾（按后缀选择格式）：{listed}。",
+    )
+
+
+def _no_assignments_table(file: str, layers: Sequence[str]) -> Words:
+    return (f"{file} has no table of building assignments (named assignments); its layers are "
+            f"{list(layers)}. Give the file written by --assignments.",
+            f"{file} 中没有楼栋网格对应表（表名“楼栋归属”）；该文件的图层有 {quoted(layers)}。"
+            "请给出 --assignments 写出的文件。")  # fmt: skip
+
+
 def _no_layer(file: str, layer: str, layers: Sequence[str]) -> Words:
     return (f"{file} has no layer {layer!r}; its layers are {list(layers)}.",
             f"{file} 中没有图层“{layer}”；该文件的图层有 {quoted(layers)}，请用 --layer "
@@ -257,9 +278,8 @@ READ_ERRORS = ErrorTexts({
     "output_under_file": (InputError, (
         "Cannot write {file}: {parent} is a file, not a folder.",
         "无法写入 {file}：{parent} 是文件，不是文件夹。")),
-    "output_suffix": (InputError, (
-        "Cannot write {file}: give a name ending in {suffixes}, the format it is written in.",
-        "无法写入 {file}：文件名须以 {suffixes} 结尾（文件按此格式写出）。")),
+    "output_suffix": (InputError, _output_suffix),
+    "no_assignments_table": (InputError, _no_assignments_table),
     "cannot_write": (InputError, (
         "Cannot write {file}: use one of .geojson .gpkg .shp .parquet .csv .xlsx.",
         "无法写入 {file}：请用以下后缀之一：.geojson .gpkg .shp .parquet .csv .xlsx。")),

@@ -74,8 +74,13 @@ SCHEDULER = typer.Option(
     help="Dask scheduler address (tcp://host:8786): plan the communities on that cluster's "
     "workers instead of local processes (needs gridmap[dask]).",
 )
-OUT = typer.Option(..., "--out", help="Output grids GeoJSON (RFC 7946).")
-_ASSIGNMENTS_HELP = "Output building→grid CSV."
+OUT = typer.Option(
+    ...,
+    "--out",
+    help="Output grids, in the format the name ends in: .geojson (RFC 7946), .gpkg, .shp, .zip "
+    "(zipped Shapefile) or .parquet (GeoParquet).",
+)
+_ASSIGNMENTS_HELP = "Output building→grid CSV, or a .gpkg (the --out one: a table in it)."
 ASSIGNMENTS_OUT = typer.Option(None, "--assignments", help=_ASSIGNMENTS_HELP)  # gridmap partition
 REPAIRED_ASSIGNMENTS_OUT = typer.Option(None, "--assignments-out", help=_ASSIGNMENTS_HELP)
 """``gridmap redistrict``: its ``--assignments`` is the current assignment (input)."""
@@ -133,12 +138,19 @@ class LayerOptions:
         return ReadOptions.from_cli(self.mapping, self.layer, self.crs, self.encoding)
 
     def read(
-        self, *, communities: Path | None, buildings: Path, options: ReadOptions
+        self,
+        *,
+        communities: Path | None,
+        buildings: Path,
+        options: ReadOptions,
+        plan: Path | None = None,
     ) -> PlanInputs:
-        """Read the communities, the buildings and these streets and compounds."""
+        """Read the current ``plan``'s grids (if given), the communities, the buildings and these
+        streets and compounds."""
         from service.commands.planfiles import read_inputs
 
-        return read_inputs(self, communities=communities, buildings=buildings, options=options)
+        return read_inputs(self, communities=communities, buildings=buildings, options=options,
+                           plan=plan)  # fmt: skip
 
 
 class Bounds(TypedDict):
@@ -186,8 +198,9 @@ class ReportOptions:
 
     def check(self, out: Path | None = None, assignments: Path | None = None) -> None:
         """Refuse an unknown ``--lang``, and outputs (grids ``out``, ``assignments``,
-        ``--problems``) that cannot be written or are not named ``.geojson`` / ``.csv``, before
-        any work: nothing is planned to be lost at the end."""
+        ``--problems``) that cannot be written or whose names end in no format they are written
+        in (``planfiles.check_output_suffixes``), before any work: nothing is planned to be lost
+        at the end."""
         from service.commands.planfiles import (
             check_lang,
             check_output_suffixes,

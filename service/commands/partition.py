@@ -1,4 +1,5 @@
-"""``gridmap partition``: split communities into grids and write GeoJSON + CSV.
+"""``gridmap partition``: split communities into grids and write them (GeoJSON, GeoPackage,
+Shapefile or GeoParquet) with the building → grid assignment.
 
 The partition and the file handling are imported when the command runs (``gridmap --help`` loads
 no data library), set aside from the cyclic collector (:mod:`service.commands.startup`).

@@ -2,7 +2,9 @@
 
 Layers are read by :func:`gridmap.read_layer`, as ``gridmap import`` and the Python API read
 them (header synonyms, ``--mapping``, ``--layer``, ``--crs``, ``--encoding``), in EPSG:4326; the
-grids go out as RFC 7946 GeoJSON (lon/lat) and the assignment as ``building_id,grid_code`` CSV.
+grids go out by :func:`gridmap.io.layers.write_layer` in the format their name ends in (RFC 7946
+GeoJSON, GeoPackage, Shapefile, GeoParquet; lon/lat, EPSG:4326), the assignment as
+``building_id,grid_code`` CSV or a GeoPackage table (:data:`PLAN_TABLES`).
 """
 
 from __future__ import annotations
@@ -24,20 +26,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from gridmap.crs import STORAGE_CRS
 from gridmap.errors import GridmapError, InputError
 from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
-from gridmap.io.layers import plural, read_layer
+from gridmap.io.layers import LAYER_FILE_SUFFIXES, plural, read_layer, write_layer
 from gridmap.io.notes import ReadNote, ReadWarning, Words, grouped_messages
 from gridmap.io.readerrors import read_error
-from gridmap.problems import Problem, report_lines, write_problems_csv
-from gridmap.spreadsheet import safe_frame
+from gridmap.problems import Problem, problems_table, report_lines, write_problems_csv
 
 if TYPE_CHECKING:
     from gridmap.plans.redistrict import RedistrictResult
     from service.commands.options import LayerOptions
 
-__all__ = ["PlanInputs", "ReadOptions", "LANGS", "console", "check_lang", "parse_layers",
-           "read_inputs", "read_layer_file", "record_problems", "repeated_ids", "print_notes",
-           "community_progress", "write_plan", "print_problems", "error_line", "exit_on_error",
-           "report_plan", "redistrict_detail"]  # fmt: skip
+__all__ = ["PlanInputs", "ReadOptions", "LANGS", "PLAN_TABLES", "GRIDS_SUFFIXES", "console",
+           "check_lang", "parse_layers", "read_inputs", "read_layer_file", "record_problems",
+           "repeated_ids", "print_notes", "community_progress", "table_name", "write_plan",
+           "print_problems", "error_line", "exit_on_error", "report_plan", "tables_said",
+           "redistrict_detail"]  # fmt: skip
 
 console = Console(stderr=True)
 LANGS = ("zh", "en")
@@ -59,6 +61,8 @@ class PlanInputs:
     streets: gpd.GeoDataFrame | None
     compounds: gpd.GeoDataFrame | None
     notes: list[ReadNote] = field(default_factory=list)
+    grids: gpd.GeoDataFrame | None = None
+    """The current plan's grids (``gridmap redistrict --plan``), other columns kept."""
 
 
 @dataclass(frozen=True)
@@ -112,20 +116,25 @@ def check_outputs(*paths: Path | None) -> None:
             raise read_error("output_under_file", file=str(path), parent=str(parent))
 
 
-_OUTPUT_SUFFIXES = {"GeoJSON": (".geojson", ".json"), "CSV": (".csv",)}
+GRIDS_SUFFIXES = tuple(s for s in LAYER_FILE_SUFFIXES if s != ".geoparquet")
+"""What ``--out`` of the plan commands may end in: GeoJSON, GeoPackage, Shapefile (``.zip``:
+zipped), GeoParquet."""
+_ASSIGNMENTS_SUFFIXES = (".csv", ".gpkg")
+_PROBLEMS_SUFFIXES = (".csv",)
 
 
-def check_output_suffixes(grids: Path | None, *tables: Path | None) -> None:
-    """Refuse a grids file not named ``.geojson``/``.json``, or a table (assignments,
-    problems) not named ``.csv`` (READ_ERRORS ``output_suffix``): ``--out 网格.csv`` would
-    otherwise hold GeoJSON text that Excel shows as garbage."""
-    from gridmap.io.readerrors import read_error
-
-    given = [("GeoJSON", grids)] + [("CSV", t) for t in tables]
-    for kind, path in given:
-        suffixes = _OUTPUT_SUFFIXES[kind]
+def check_output_suffixes(
+    grids: Path | None, assignments: Path | None = None, problems: Path | None = None
+) -> None:
+    """Refuse a file to write whose name says no format it is written in (READ_ERRORS
+    ``output_suffix``, listing those it may end in): grids not in :data:`GRIDS_SUFFIXES`,
+    assignments not ``.csv`` or ``.gpkg``, problems not ``.csv`` (``--out 网格.csv`` is not
+    GeoJSON text that Excel shows as garbage)."""
+    given = ((grids, GRIDS_SUFFIXES), (assignments, _ASSIGNMENTS_SUFFIXES),
+             (problems, _PROBLEMS_SUFFIXES))  # fmt: skip
+    for path, suffixes in given:
         if path is not None and path.suffix.lower() not in suffixes:
-            raise read_error("output_suffix", file=str(path), suffixes=suffixes[0])
+            raise read_error("output_suffix", file=str(path), suffixes=suffixes)
 
 
 def check_lang(lang: str) -> None:
@@ -191,19 +200,26 @@ def read_layer_file(
 
 
 def read_inputs(
-    layers: LayerOptions, *, communities: Path | None, buildings: Path, options: ReadOptions
+    layers: LayerOptions,
+    *,
+    communities: Path | None,
+    buildings: Path,
+    options: ReadOptions,
+    plan: Path | None = None,
 ) -> PlanInputs:
-    """Read the communities, the buildings and ``layers``' streets and compounds through
-    :func:`gridmap.read_layer`, as ``gridmap import`` does.
+    """Read the current ``plan``'s grids (if given), the communities, the buildings and
+    ``layers``' streets and compounds through :func:`gridmap.read_layer`, as ``gridmap import``
+    does.
 
     Each file's headers are recognised (built-in synonyms, ``--mapping``), the ``--*-field``
     options override them. Problems of all files are raised together in one
     :class:`~gridmap.errors.InputError`; the notes (encoding detected, layer chosen, ids
-    generated) are printed once each in the command's ``--lang`` and returned in
-    :attr:`PlanInputs.notes`.
+    generated) are printed once, in the command's ``--lang`` (:func:`print_notes`), and
+    returned in :attr:`PlanInputs.notes`.
     """
     building_fields = {layers.id_field: "building_id", layers.households_field: "households"}
     given = {
+        "grid": (plan, {}),
         "community": (communities, {layers.community_code_field: "community_code"}),
         "building": (buildings, building_fields),
         "street": (layers.streets, {}),
@@ -235,7 +251,7 @@ def read_inputs(
     print_notes(notes)
     bld = _drop_footprint_copies(bld, buildings.name)
     return PlanInputs(communities=frames["community"], buildings=bld, streets=frames["street"],
-                      compounds=frames["compound"], notes=notes)  # fmt: skip
+                      compounds=frames["compound"], notes=notes, grids=frames["grid"])  # fmt: skip
 
 
 def _drop_footprint_copies(buildings: gpd.GeoDataFrame, file: str) -> gpd.GeoDataFrame:
@@ -344,6 +360,19 @@ def print_notes(notes: Sequence[ReadNote], lang: str | None = None) -> None:
         console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
+PLAN_TABLES: dict[str, Words] = {"grids": ("grids", "网格"), "problems": ("problems", "问题"),
+                                 "assignments": ("assignments", "楼栋归属")}  # fmt: skip
+"""The layer and tables of a plan's GeoPackage (English, Chinese): named in the command's
+``--lang``, read back in either."""
+
+
+def table_name(table: str, lang: str | None = None) -> str:
+    """The name of a plan's layer or table (:data:`PLAN_TABLES`) in ``lang`` (default: the
+    command's ``--lang``)."""
+    en, zh = PLAN_TABLES[table]
+    return zh if _lang(lang) == "zh" else en
+
+
 def write_plan(
     grids: gpd.GeoDataFrame,
     columns: Sequence[str],
@@ -351,22 +380,34 @@ def write_plan(
     *,
     out: Path,
     assignments_out: Path | None,
-) -> gpd.GeoDataFrame:
-    """Write ``grids[columns]`` as RFC 7946 GeoJSON and, if asked, the assignment CSV.
+    problems: Sequence[Problem] = (),
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Write ``grids[columns]`` to ``out`` in the format its name ends in
+    (:func:`gridmap.io.layers.write_layer`, lon/lat) and, if asked, the building → grid
+    assignment to ``assignments_out`` (CSV, or a GeoPackage table: in ``out`` itself when it
+    names the same GeoPackage). A GeoPackage ``out`` also holds the ``problems`` as a table (if
+    any). Returns the grids written and the names of the tables written beside them.
 
-    The grids are rounded to the file's 7 decimals first
+    The grids are rounded to the files' 7 decimals first
     (:func:`gridmap.geometry.snapping.snap_grids`), so each is one valid polygon as written, not
     only in memory.
     """
     written = grids[[*columns, "geometry"]].to_crs(STORAGE_CRS)
     written["geometry"] = snap_grids(written.geometry.to_numpy(), LONLAT_GRID_SIZE)
+    pairs = assignments[["building_id", "grid_code"]]
+    tables: dict[str, pd.DataFrame] = {}
+    inside = assignments_out is not None and assignments_out.resolve() == out.resolve()
+    if out.suffix.lower() == ".gpkg":
+        if problems:
+            tables[table_name("problems")] = problems_table(problems)
+        if inside:
+            tables[table_name("assignments")] = pairs
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.unlink(missing_ok=True)
-    written.to_file(out, driver="GeoJSON", engine="pyogrio", layer_options={"RFC7946": "YES"})
-    if assignments_out is not None:
+    write_layer(written, out, layer=table_name("grids"), tables=tables, rfc7946=True)
+    if assignments_out is not None and not inside:
         assignments_out.parent.mkdir(parents=True, exist_ok=True)
-        safe_frame(assignments[["building_id", "grid_code"]]).to_csv(assignments_out, index=False)
-    return written
+        write_layer(pairs, assignments_out, layer=table_name("assignments"))
+    return written, list(tables)
 
 
 def print_problems(
@@ -401,17 +442,29 @@ def report_plan(
     """Write the plan (:func:`write_plan`), say in ``lang`` how many grids went out and how
     many are flagged (then ``detail``: English and Chinese, e.g. :func:`redistrict_detail`; a
     plain string is printed as it is), and print the problems (:func:`print_problems`)."""
-    written = write_plan(grids, columns, assignments, out=out, assignments_out=assignments_out)
+    written, tables = write_plan(grids, columns, assignments, out=out,
+                                 assignments_out=assignments_out, problems=problems)  # fmt: skip
     n_bad = int((written["status"] != "ok").sum())
     n = len(written)
     if isinstance(detail, str):
         detail = (detail, detail)
+    beside = tables_said(tables, lang)
     if lang == "zh":
-        said = f"已写出 {n} 个网格：{out}（{n_bad} 个超出户数范围）{detail[1]}。"
+        said = f"已写出 {n} 个网格：{out}（{n_bad} 个超出户数范围）{detail[1]}{beside}。"
     else:
-        said = f"{n} grids written to {out} ({n_bad} flagged){detail[0]}."
+        said = f"{n} grids written to {out} ({n_bad} flagged){detail[0]}{beside}."
     console.print(said, highlight=False, markup=False, soft_wrap=True)
     print_problems(problems, lang, verbose=verbose, problems_out=problems_out)
+
+
+def tables_said(tables: Sequence[str], lang: str) -> str:
+    """``; the file also holds the tables problems, assignments`` (``；同一文件中另有表“问题”、
+    “楼栋归属”``): what a GeoPackage holds beside the grids; empty without tables."""
+    if not tables:
+        return ""
+    if lang == "zh":
+        return "；同一文件中另有表" + "、".join(f"“{t}”" for t in tables)
+    return f"; the file also holds the table{'s' if len(tables) > 1 else ''} {', '.join(tables)}"
 
 
 def redistrict_detail(result: RedistrictResult) -> Words:

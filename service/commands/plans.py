@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import typer
 
 from service.commands.options import (
+    ASSIGNMENTS_OUT,
     COMMUNITY,
     DB,
     GROUP,
     LANG,
+    OUT,
     SEED,
     BoundOptions,
     ReportOptions,
@@ -524,14 +526,13 @@ def publish_plans(
 @plan_app.command("export")
 def export_plan(
     plan_id: int = typer.Argument(..., help="Plan id."),
-    to: Path = typer.Option(..., "--out", help="Output grids GeoJSON (RFC 7946)."),
-    assignments: Path | None = typer.Option(
-        None, "--assignments", help="Output building→grid CSV."
-    ),
+    to: Path = OUT,
+    assignments: Path | None = ASSIGNMENTS_OUT,
     db: str | None = DB,
     lang: str = LANG,
 ) -> None:
-    """Write a plan as ``gridmap partition`` does: grids GeoJSON and building→grid CSV."""
+    """Write a plan as ``gridmap partition`` does: the grids (GeoJSON, GeoPackage with the plan's
+    problems, Shapefile or GeoParquet) and the building→grid assignment."""
     import numpy as np
 
     from gridmap.constraints import household_bounds
@@ -542,6 +543,7 @@ def export_plan(
         check_output_suffixes,
         check_outputs,
         console,
+        tables_said,
         write_plan,
     )
 
@@ -549,20 +551,21 @@ def export_plan(
         check_outputs(to, assignments)  # before any work: no grids file left half the output
         check_output_suffixes(to, assignments)
         plan = store.load_plan(plan_id)
+        problems = _unique_problems(store.plan_problems(plan_id))
     grids = plan.grids.copy()
     bounds = household_bounds(*_bounds(plan))
     grids["status"] = [bounds.status(h) for h in grids["households"]]
     projected = grids.geometry.to_crs(projected_crs_for(grids)) if len(grids) else grids.geometry
     grids["polsby_popper"] = np.round(polsby_popper(np.asarray(projected.values)), 4)
-    write_plan(grids, GRID_COLUMNS, plan.assignments, out=to, assignments_out=assignments)
+    _, tables = write_plan(grids, GRID_COLUMNS, plan.assignments, out=to,
+                           assignments_out=assignments, problems=problems)  # fmt: skip
     if lang == "zh":
         written = f"方案{plan_id}的{len(grids)}个网格已写入 {to}"
         if assignments is not None:
             written += f"，{len(plan.assignments)}栋楼的所属网格写入 {assignments}"
-        written += "。"
     else:
         written = f"{len(grids)} grids of plan {plan_id} written to {to}"
         if assignments is not None:
             written += f", {len(plan.assignments)} building assignments to {assignments}"
-        written += "."
-    console.print(written, highlight=False, markup=False, soft_wrap=True)
+    console.print(f"{written}{tables_said(tables, lang)}{'。' if lang == 'zh' else '.'}",
+                  highlight=False, markup=False, soft_wrap=True)  # fmt: skip

@@ -174,7 +174,10 @@ def test_a_roster_on_a_sheet_named_like_it_is_found_after_a_notes_sheet(tmp_path
     assert error.value.message_zh.startswith("其他.xlsx（图层“说明”）中没有任何记录")
 
 
-@_both_languages("文件名须以 .geojson 结尾", "give a name ending in .geojson,")
+@_both_languages(
+    "文件名须以下列后缀之一结尾（按后缀选择格式）：.geojson .json .gpkg .shp .zip .parquet",
+    "give a name ending in one of .geojson .json .gpkg .shp .zip .parquet;",
+)
 def test_partition_refuses_grids_named_csv_and_writes_nothing(
     with_buildings, tmp_path, lang, words
 ):
@@ -204,8 +207,8 @@ def test_plan_commands_refuse_bad_outputs_before_any_work(tmp_path):
         (["--out", str(folder)], "is a folder"),
         (["--out", str(a_file / "g.geojson")], "is a file, not a folder"),
         (["--out", str(ok), "--assignments", str(a_file / "a.csv")], "is a file, not a folder"),
-        (["--out", str(tmp_path / "e.csv")], "ending in .geojson"),
-        (["--out", str(ok), "--assignments", str(tmp_path / "a.xlsx")], "ending in .csv"),
+        (["--out", str(tmp_path / "e.csv")], "ending in one of .geojson .json .gpkg .shp"),
+        (["--out", str(ok), "--assignments", str(tmp_path / "a.xlsx")], "one of .csv .gpkg;"),
     ]:
         res = runner.invoke(app, ["plan", "export", "--db", db, "1", *args, "--lang", "en"])
         assert res.exit_code == 2 and "Traceback" not in res.output, res.output

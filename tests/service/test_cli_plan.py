@@ -311,3 +311,37 @@ def test_a_building_added_since_counts_in_the_grid_it_stands_in(sample_url):
         assigned = store.load_plan(new_id).assignments
     assert "NEW1" in set(assigned["building_id"])
     assert int(_plans(sample_url).set_index("id").at[new_id, "flagged"]) == 1  # the tower only
+
+
+def test_export_writes_the_plan_in_the_format_asked(sample_url, tmp_path):
+    """A GeoPackage holding the grids, the plan's problems and its assignment; a zipped
+    Shapefile and GeoParquet: the grids of the GeoJSON export; a name in no format refused."""
+    import pyogrio
+
+    run("plan", "partition", "--db", sample_url, "--community", TOWER)
+    plan_id = _ids(_plans(sample_url), "draft")[TOWER]
+    geojson = tmp_path / "g.geojson"
+    run("plan", "export", plan_id, "--db", sample_url, "--out", geojson)
+    expected = gpd.read_file(geojson)
+    gpkg = tmp_path / "方案.gpkg"
+    said = run("plan", "export", plan_id, "--db", sample_url, "--out", gpkg, "--assignments", gpkg,
+               "--lang", "en")  # fmt: skip
+    assert said.strip().endswith("the file also holds the tables problems, assignments.")
+    assert [str(n) for n, _ in pyogrio.list_layers(gpkg)] == ["grids", "problems", "assignments"]
+    assert_same_grids(gpd.read_file(gpkg, layer="grids"), expected)
+    problems = pyogrio.read_dataframe(gpkg, layer="problems", read_geometry=False)
+    tower = problems[problems["kind"] == "over_max"]
+    assert len(tower) == 1 and "B00088" in tower["message_zh"].iloc[0]
+    with open_store(sample_url, migrate=False) as store:
+        plan = store.load_plan(plan_id)
+    pairs = pyogrio.read_dataframe(gpkg, layer="assignments", read_geometry=False)
+    assert sorted(pairs.to_numpy().tolist()) == sorted(plan.assignments.to_numpy().tolist())
+    for name in ("方案.zip", "方案.parquet"):
+        run("plan", "export", plan_id, "--db", sample_url, "--out", tmp_path / name)
+        path = tmp_path / name
+        written = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+        assert written.crs.to_epsg() == 4326
+        assert_same_grids(written, expected)
+    refused = run("plan", "export", plan_id, "--db", sample_url, "--out", tmp_path / "方案.kml",
+                  code=2)  # fmt: skip
+    assert "文件名须以下列后缀之一结尾" in refused and not (tmp_path / "方案.kml").exists()
