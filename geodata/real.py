@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridmap.io.osm import OSM_BUILDING_KINDS
+
 __all__ = [
     "REAL_DATASETS",
     "BUBENEC_LEVELS",
@@ -39,18 +41,15 @@ DWELLING_AREA_M2 = 70.0  # assumed mean net floor area of a dwelling
 NET_FLOOR_RATIO = 0.75  # net dwelling area / gross floor area (walls, stairs, shafts)
 OUTPUT_CRS = "EPSG:4326"
 
-# OSM building=* -> (gridmap kind, residential share of the floor area).
-_OSM_KINDS: dict[str, tuple[str, float]] = {
-    **dict.fromkeys(("apartments", "residential", "house", "detached", "terrace",
-                     "dormitory", "semidetached_house"), ("residential", 1.0)),
-    **dict.fromkeys(("yes", "block"), ("mixed", 0.5)),
-    **dict.fromkeys(("retail", "commercial", "office", "hotel", "kiosk", "supermarket"),
-                    ("commercial", 0.0)),
-    **dict.fromkeys(("public", "school", "church", "civic", "government", "hospital",
-                     "university", "train_station", "cathedral", "chapel", "kindergarten",
-                     "college", "museum", "transportation"), ("public", 0.0)),
-    **dict.fromkeys(("industrial", "warehouse", "garages", "garage"), ("industrial", 0.0)),
-}  # fmt: skip
+_UNTYPED = ("yes", "block")
+"""OSM ``building`` values that say no use: taken as mixed (half dwellings); the other values
+are typed by :data:`gridmap.io.osm.OSM_BUILDING_KINDS`, as ``gridmap import`` types them."""
+_RESIDENTIAL_SHARE = {"residential": 1.0, "mixed": 0.5}
+"""Share of a building's floor area in dwellings, by kind (other kinds: none)."""
+
+
+def _kind(building: str) -> str:
+    return "mixed" if building in _UNTYPED else OSM_BUILDING_KINDS.get(building, "other")
 
 
 def estimate_households(
@@ -164,16 +163,16 @@ def _load_helsinki() -> dict[str, gpd.GeoDataFrame]:
     metric = raw.estimate_utm_crs()
     raw = raw.to_crs(metric)
     raw = raw[~raw.is_empty & (raw.area > 1.0)].reset_index(drop=True)  # collapsed slivers
-    kinds = raw["building"].fillna("yes").map(lambda v: _OSM_KINDS.get(v, ("other", 0.0)))
+    kinds = raw["building"].fillna("yes").map(_kind)
     levels = _levels(raw.get("building:levels", pd.Series(index=raw.index)),
                      HELSINKI_DEFAULT_LEVELS)  # fmt: skip
-    share = kinds.map(lambda k: k[1])
+    share = kinds.map(_RESIDENTIAL_SHARE).fillna(0.0)
     area = raw.area
     buildings = gpd.GeoDataFrame(
         {
             "building_id": "osm-" + raw["osm_type"].astype(str) + "-" + raw["id"].astype(str),
             "name": raw.get("name"),
-            "kind": kinds.map(lambda k: k[0]),
+            "kind": kinds,
             "floors": levels,
             "levels_tagged": raw.get("building:levels").notna()
             if "building:levels" in raw
