@@ -291,7 +291,7 @@ def read_osm(path: Path, ent: Entity, layer: str | None, notes: list[ReadNote]) 
     return build(raw, chosen, selection, path.name, notes)
 
 
-def _read_features(path: Path, gdal_layer: str, where: str | None) -> gpd.GeoDataFrame:
+def _read_features(path: Path, gdal_layer: str, where: str) -> gpd.GeoDataFrame:
     """One GDAL layer of the extract, features passing ``where``; outlines GDAL cannot close
     (a relation cut at the extract's edge) come with no geometry."""
     options = {"CONFIG_FILE": str(_CONFIG)}
@@ -311,7 +311,7 @@ def _read_features(path: Path, gdal_layer: str, where: str | None) -> gpd.GeoDat
 
 
 def _read_dataframe(
-    path: Path, gdal_layer: str, where: str | None, options: dict[str, str]
+    path: Path, gdal_layer: str, where: str, options: dict[str, str]
 ) -> gpd.GeoDataFrame:
     return pyogrio.read_dataframe(path, layer=gdal_layer, where=where, on_invalid="ignore",
                                   **options)  # fmt: skip
@@ -361,9 +361,9 @@ def _streets(raw: gpd.GeoDataFrame, chosen: np.ndarray, selection: _Selection, f
         geometry=lines.geometry.values, crs=raw.crs,
     )  # fmt: skip
     under = int((~boundary_mask(frame)).sum())
+    kinds = [(str(k), int(m)) for k, m in left.head(_VALUES_SHOWN).items()]
     notes.append(ReadNote.of("osm_streets", file, n=len(frame), selection=selection.describe(),
-                             under=under, left=int(left.sum()),
-                             kinds=list(left.head(_VALUES_SHOWN).items())))  # fmt: skip
+                             under=under, left=int(left.sum()), kinds=kinds))  # fmt: skip
     return frame
 
 

@@ -3,6 +3,7 @@ pyogrio's sample.osm.pbf and a small .osm (XML) file of a Chinese compound writt
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -57,6 +58,7 @@ def test_streets_are_the_road_lines_of_the_grid_classes(helsinki_streets, helsin
     assert not set(streets["highway"]) & LEFT_OUT
     taken = _note(streets, "osm_streets")
     assert taken["n"] == 746
+    assert json.loads(json.dumps(streets.attrs))["notes"][0][0] == "osm_streets"  # as parquet
     assert dict(taken["kinds"])["footway"] == (helsinki_lines["highway"] == "footway").sum()
     assert taken["left"] == helsinki_lines["highway"].notna().sum() - 746
     names = set(streets["name"].dropna())
