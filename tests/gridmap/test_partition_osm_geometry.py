@@ -86,8 +86,8 @@ def written(request, tmp_path_factory):
     result = partition(data["communities"], data["buildings"], streets=data["streets"], seed=0)
     tmp = tmp_path_factory.mktemp(name)
     out = tmp / "grids.geojson"
-    frame = write_plan(result.grids, GRID_COLUMNS, result.assignments, out=out,
-                       assignments_out=None)  # fmt: skip
+    frame, _ = write_plan(result.grids, GRID_COLUMNS, result.assignments, out=out,
+                          assignments_out=None)  # fmt: skip
     frame.to_file(tmp / "grids.gpkg", driver="GPKG", engine="pyogrio")
     back = {
         "geojson": gpd.read_file(out, engine="pyogrio"),
