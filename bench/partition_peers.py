@@ -143,8 +143,7 @@ def _from_cell_labels(name, tess, labels, bld, streets, seconds):
     labels = np.asarray(labels)
     geoms = tess.dissolve(labels)
     keys = sorted(geoms)
-    hh = [int(tess.cell_households[labels == k].sum()) for k in keys]
-    nb = [int(tess.cell_building_counts[labels == k].sum()) for k in keys]
+    hh, nb = tess.totals(labels, keys)
     bg = np.where(tess.building_cell >= 0, labels[np.maximum(tess.building_cell, 0)], -1)
     return _measure(name, [geoms[k] for k in keys], hh, bg, bld, streets, seconds, nb)
 

@@ -16,6 +16,7 @@ Everything here works in a projected CRS (metres).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -106,6 +107,15 @@ class Tessellation:
         """Row positions (into the buildings frame) of the buildings of each cell."""
         return _invert(self.building_cell, self.n_cells)
 
+    def totals(self, labels: np.ndarray, keys: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Households and buildings of the cells carrying each label of ``keys`` (``labels``:
+        one integer label per cell, as for :meth:`dissolve`)."""
+        at = np.asarray(keys, dtype=np.int64)
+        size = int(at.max()) + 1 if len(at) else 0
+        households = np.bincount(labels, self.cell_households, minlength=size)[at]
+        buildings = np.bincount(labels, self.cell_building_counts, minlength=size)[at]
+        return households.astype(np.int64), buildings.astype(np.int64)
+
     def dissolve(self, labels: np.ndarray) -> dict[int, BaseGeometry]:
         """Union the faces of the cells carrying each label (``labels`` is per cell).
 
@@ -179,6 +189,8 @@ def tessellate(
     ...                streets=np.array([street]))
     >>> t.n_cells, len(t.blocks), round(sum(shapely.area(t.faces)))
     (2, 2, 10000)
+    >>> [a.tolist() for a in t.totals(np.array([0, 0]), [0])]  # households, buildings
+    [[30], [2]]
     """
     community = shapely.make_valid(community) if not shapely.is_valid(community) else community
     street_lines = _clip_lines(streets, community)

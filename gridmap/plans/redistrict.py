@@ -479,12 +479,8 @@ def _assemble(
 
 def _part_rows(part: RepairPart) -> list[dict]:
     """The grid rows of one repaired community, in label order."""
-    grids, tess, cell_labels = part.grids, part.tess, part.cell_labels
-    households, buildings = [], []
-    for g in grids.labels:
-        mask = cell_labels == g
-        households.append(int(tess.cell_households[mask].sum()))
-        buildings.append(int(tess.cell_building_counts[mask].sum()))
+    grids = part.grids
+    households, buildings = part.tess.totals(part.cell_labels, grids.labels)
     return tables.grid_rows(
         part.code,
         [grids.code_of[g] for g in grids.labels],
