@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     )
     from gridmap.attach.coverage import grid_tiling_issues
     from gridmap.attach.report import AttachReport, Issue
-    from gridmap.attach.validate import gb11643_check_digit, valid_id_number, validate_layer
+    from gridmap.attach.validate import validate_layer
     from gridmap.constraints import contiguous, household_bounds
     from gridmap.crs import projected_crs_for, to_storage_crs
     from gridmap.errors import (
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     )
     from gridmap.geometry.adjacency import cell_graph
     from gridmap.geometry.cells import tessellate
+    from gridmap.idnumbers import gb11643_check_digit, valid_id_number
     from gridmap.io.layers import read_layer, write_layer
     from gridmap.plans.compare import PlanDiff, compare_plans, plans_by_grid_count
     from gridmap.plans.partition import PartitionResult, Problem, partition
@@ -65,8 +66,8 @@ _PUBLIC = {
     "grid_tiling_issues": "gridmap.attach.coverage",
     "AttachReport": "gridmap.attach.report",
     "Issue": "gridmap.attach.report",
-    "gb11643_check_digit": "gridmap.attach.validate",
-    "valid_id_number": "gridmap.attach.validate",
+    "gb11643_check_digit": "gridmap.idnumbers",
+    "valid_id_number": "gridmap.idnumbers",
     "validate_layer": "gridmap.attach.validate",
     "contiguous": "gridmap.constraints",
     "household_bounds": "gridmap.constraints",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridmap.attach.validate import gb11643_check_digit
+from gridmap.idnumbers import gb11643_check_digit
 from gridmap.privacy import (
     AGE_BANDS,
     IDENTIFYING_FIELDS,

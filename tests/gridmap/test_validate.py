@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely import Point, Polygon, box
 
+from gridmap.attach.geomrepair import repair_geometries
 from gridmap.attach.validate import (
     check_categories,
     check_counts,
@@ -16,14 +17,10 @@ from gridmap.attach.validate import (
     check_phones,
     check_unique_ids,
     drop_missing_ids,
-    gb11643_check_digit,
-    id_number_problem,
-    repair_geometries,
-    valid_id_number,
-    valid_phone,
     validate_layer,
 )
 from gridmap.errors import DuplicateIdError, InvalidGeometryError
+from gridmap.idnumbers import gb11643_check_digit, id_number_problem, valid_id_number, valid_phone
 
 # A small square near Tongren in lon/lat, about 100 m a side.
 LON, LAT, D = 109.18, 27.72, 0.001
