@@ -93,7 +93,7 @@ class ImportResult:
     """Entity → added / updated / unchanged / removed."""
     out_of_bounds: list[dict[str, Any]] = field(default_factory=list)
     """Published grids whose households now fall outside their bounds (to re-district)."""
-    notes: list[str] = field(default_factory=list)
+    notes: list[ReadNote] = field(default_factory=list)
     """What reading the files detected (text encoding, layer chosen, ids generated), once each."""
 
 
@@ -105,6 +105,7 @@ def read_sources(
     crs: str | int | None = None,
     encoding: str | None = None,
     step: StepCallback | None = None,
+    notes: list[ReadNote] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read each ``entity → file`` of ``sources`` into canonical frames (no validation yet).
 
@@ -112,7 +113,9 @@ def read_sources(
     ``layers`` names the GeoPackage layer / XLSX sheet / shapefile in a zip per entity (a layer
     named like the entity is found without it), ``encoding`` overrides the detected text
     encoding. The problems of all files are raised together in one
-    :class:`~gridmap.errors.InputError`; each frame's ``attrs["notes"]`` says what was detected.
+    :class:`~gridmap.errors.InputError`; each frame's ``attrs["notes"]`` says what was detected,
+    and goes to ``notes`` (if given) as soon as the file is read, so that a refused import
+    can still say it.
     """
     unknown = sorted(set(sources) - set(ENTITY_ORDER))
     if unknown:
@@ -132,6 +135,9 @@ def read_sources(
             )  # fmt: skip
         except InputError as exc:  # CRSError included: gather every file's problems
             errors.append(exc)
+            continue
+        if notes is not None:
+            notes += frames[entity].attrs.get("notes", [])
     if errors:
         raise InputError.gather(errors)
     return frames
@@ -154,6 +160,7 @@ def import_files(
     replace: Collection[str] = (),
     deletions: Mapping[str, Collection[str]] | str | Path | None = None,
     lang: str = "zh",
+    notes: list[ReadNote] | None = None,
 ) -> ImportResult:
     """Import files into the store in one transaction and write the report.
 
@@ -182,6 +189,11 @@ def import_files(
         file are removed (needs ``update``).
     deletions
         Entity → ids to remove, or a CSV file with columns ``entity,id`` (needs ``update``).
+    notes
+        A list that gets what reading the files noticed (:class:`~gridmap.io.notes.ReadNote`)
+        as it is noticed, also when the import is refused afterwards: a note may say why
+        (``gridmap import`` prints them before the refusal). :attr:`ImportResult.notes` holds
+        them either way.
 
     Raises
     ------
@@ -191,10 +203,11 @@ def import_files(
         Writing failed; the transaction was rolled back (nothing written).
     """
     removals = _check_removals(update, replace, deletions, sources)
+    notes = [] if notes is None else notes
     # The files are read before the store is touched: a file refused leaves no store file,
     # schema or data key behind.
     frames = read_sources(sources, layers=layers, mapping=mapping, crs=crs,
-                          encoding=encoding, step=step)  # fmt: skip
+                          encoding=encoding, step=step, notes=notes)  # fmt: skip
     own_engine = engine is None
     store_files = _new_store_files(url) if own_engine else []
     engine = engine or make_engine(url)
@@ -205,9 +218,7 @@ def import_files(
             upgrade_database(engine)
         read = {entity: len(frame) for entity, frame in frames.items()}
         with session_scope(engine) as session:
-            bundle, report, linked = _prepare(session, frames, step)
-            notes = list(dict.fromkeys(n for f in frames.values()
-                                       for n in f.attrs.get("notes", [])))  # fmt: skip
+            bundle, report, linked = _prepare(session, frames, step, notes)
             _fit_store_columns(bundle, report)
             bundle.sources = {e: Path(p).name for e, p in sources.items()}
             bundle.update, bundle.deletions = update, removals
@@ -220,7 +231,8 @@ def import_files(
         result = ImportResult(read=read, counts=summary.counts, report=report,
                               import_run_id=summary.import_run_id, plans=summary.plans,
                               linked=linked, changes=summary.changes,
-                              out_of_bounds=summary.out_of_bounds, notes=notes)  # fmt: skip
+                              out_of_bounds=summary.out_of_bounds,
+                              notes=list(dict.fromkeys(notes)))  # fmt: skip
         if report_dir is not None:
             result.report_paths = _write_report(report, Path(report_dir), lang)
         log.info("Import %d wrote %s; %d report line(s)", result.import_run_id, result.counts,
@@ -325,9 +337,13 @@ def _missing_parts(path: Path) -> list[Path]:
 
 
 def _prepare(
-    session: Any, frames: dict[str, pd.DataFrame], step: StepCallback | None
+    session: Any,
+    frames: dict[str, pd.DataFrame],
+    step: StepCallback | None,
+    notes: list[ReadNote],
 ) -> tuple[ImportBundle, AttachReport, dict[str, int]]:
-    """Validate, attach and link the frames (to stored parents where a layer is missing)."""
+    """Validate, attach and link the frames (to stored parents where a layer is missing); what
+    was noticed on the way goes to ``notes``."""
     report = AttachReport()
     simple: dict[str, pd.DataFrame | None] = {}
     for entity in ("compound", "staff"):
@@ -336,7 +352,7 @@ def _prepare(
                 step(f"validate {entity}")
             simple[entity], issues = validate_layer(frames[entity], entity)
             report.extend(issues)
-    _make_households_of_persons(session, frames)
+    _make_households_of_persons(session, frames, notes)
     given = {e: frames.get(e) for e in ("community", "grid", "building", "household", "person")}
     stored = _stored_parents(session, given)
     result = attach_all(
@@ -411,10 +427,12 @@ def _check_persons_housed(persons: pd.DataFrame, read: pd.DataFrame, report: Att
         raise store_error("persons_without_households", file=file, n=unknown, total=len(persons))
 
 
-def _make_households_of_persons(session: Any, frames: dict[str, pd.DataFrame]) -> None:
+def _make_households_of_persons(
+    session: Any, frames: dict[str, pd.DataFrame], notes: list[ReadNote]
+) -> None:
     """A persons roster without 户号 and no household roster: one household per address the
     persons' household ids were made of and the store lacks (:mod:`gridmap.io.addresses`), added
-    to ``frames`` with a note saying so."""
+    to ``frames``, and a note saying so to ``notes``."""
     persons = frames.get("person")
     if persons is None or "household" in frames:
         return
@@ -427,8 +445,7 @@ def _make_households_of_persons(session: Any, frames: dict[str, pd.DataFrame]) -
         return
     households = gpd.GeoDataFrame(new, geometry=[None] * len(new), crs=STORAGE_CRS)
     file = str(persons.attrs.get("source") or "persons")
-    households.attrs["notes"] = [ReadNote.of("households_of_persons", file, n=len(new),
-                                             stored=len(stored))]  # fmt: skip
+    notes.append(ReadNote.of("households_of_persons", file, n=len(new), stored=len(stored)))
     frames["household"] = households
 
 

@@ -198,11 +198,29 @@ def _bad_counts(
     file: str, entity: str, column: str, rows: Sequence[int], n_rows: int, ids: Sequence[str]
 ) -> Words:
     return (f"{file}: data row(s) {_rows(rows, n_rows, 'en')} ({entity} {', '.join(ids)}) have "
-            f"no usable {column} count (missing, not a number, negative or fractional). Enter a "
+            f"no usable {column} count (not a number, negative or fractional). Enter a "
             "whole number >= 0 (0 for schools, markets, offices).",
             f"{file}：数据行 {_rows(rows, n_rows, 'zh')}（{entity_word(entity, 'zh')} "
-            f"{'、'.join(ids)}）的{column_word(column, 'zh')}为空、不是数字、为负数或小数；请填写"
+            f"{'、'.join(ids)}）的{column_word(column, 'zh')}不是数字、为负数或小数；请填写"
             "不小于 0 的整数（学校、市场、办公楼填 0）。")  # fmt: skip
+
+
+def _missing_counts(file: str, n: int, total: int, ids: Sequence[str]) -> Words:
+    """Buildings with no household count at all (an OpenStreetMap extract, a footprint layer
+    drawn before the roster was taken): what to give instead."""
+    more_en, more_zh = (" …", " 等") if n > len(ids) else ("", "")
+    return (f"{file}: {n} of {total} buildings have no household count ({', '.join(ids)}"
+            f"{more_en}); planning needs the households of every building. Give a buildings file "
+            "with a households column (name its header with --households-field if it is not "
+            "recognised; 0 for schools, markets, offices), or import the buildings with the "
+            f"household roster (gridmap import --buildings {file} --households households.csv "
+            "counts each building's households) and plan from the store (gridmap plan "
+            "partition).",
+            f"{file}：{total} 栋楼中有 {n} 栋没有户数（{'、'.join(ids)}{more_zh}）；划分网格需要"
+            "每栋楼的户数。请给出带户数列的楼栋文件（表头未能识别时用 --households-field 指定；"
+            "学校、市场、办公楼填 0），或连同住户名单导入楼栋（gridmap import --buildings "
+            f"{file} --households 住户.csv，按名单统计每栋楼的户数），再从数据库划分（gridmap "
+            "plan partition）。")  # fmt: skip
 
 
 _GEOMETRY_KINDS_ZH = {"Point": "点", "LineString": "线", "MultiLineString": "多线",
@@ -325,6 +343,7 @@ READ_ERRORS = ErrorTexts({
     "duplicate_ids": (DuplicateIdError, _duplicate_ids),
     "blank_ids": (InputError, _blank_ids),
     "bad_counts": (InputError, _bad_counts),
+    "missing_counts": (InputError, _missing_counts),
 })  # fmt: skip
 """Every error about reading a file, by code."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TYPE_CHECKING, TypedDict
 
 import typer
 
@@ -156,6 +156,7 @@ def import_command(
         _refuse(console, lang, "--replace and --deletions remove records: add --update",
                 "--replace 和 --deletions 会删除记录：请加上 --update")  # fmt: skip
     _check_report_dir(report_dir)
+    notes: list[ReadNote] = []  # what reading noticed: said before a refusal too
     with warnings.catch_warnings(), Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True, disable=not console.is_terminal,
@@ -177,7 +178,7 @@ def import_command(
             result = import_files(
                 sources, url=db, layers=parse_layers(layer, ENTITY_ORDER), mapping=mapping,
                 crs=crs, encoding=encoding, report_dir=report_dir, step=step, progress=rows,
-                update=update, replace=replace, deletions=deletions, lang=lang,
+                update=update, replace=replace, deletions=deletions, lang=lang, notes=notes,
             )  # fmt: skip
         except GridmapError as exc:  # InputError, ImportAborted: the message names the records
             # the files' problems in --lang (English where no Chinese was written: on a line
@@ -191,11 +192,11 @@ def import_command(
                 else ("Import failed: " if said else "Import failed, nothing was written: ")
             )
             on_its_line = lang == "zh" and (not exc.message_zh or "\n" in message)
+            print_notes(notes, lang)
             console.print(f"[red]{failed}[/red]", end="\n" if on_its_line else "")
             console.print(message, highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(1) from None
-    # ImportResult.notes holds the frames' ReadNote records (annotated list[str] in the importer)
-    print_notes(cast("list[ReadNote]", result.notes), lang)
+    print_notes(result.notes, lang)
     _print_result(result, lang)
 
 

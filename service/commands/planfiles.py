@@ -212,10 +212,11 @@ def read_inputs(
     does.
 
     Each file's headers are recognised (built-in synonyms, ``--mapping``), the ``--*-field``
-    options override them. Problems of all files are raised together in one
-    :class:`~gridmap.errors.InputError`; the notes (encoding detected, layer chosen, ids
-    generated) are printed once, in the command's ``--lang`` (:func:`print_notes`), and
-    returned in :attr:`PlanInputs.notes`.
+    options override them. The notes of the files read (encoding detected, layer chosen, ids
+    generated) are printed once, in the command's ``--lang`` (:func:`print_notes`), before the
+    problems of all files are raised together in one :class:`~gridmap.errors.InputError` (a
+    note may say why: an OpenStreetMap extract without dwelling counts), and returned in
+    :attr:`PlanInputs.notes`.
     """
     building_fields = {layers.id_field: "building_id", layers.households_field: "households"}
     given = {
@@ -241,17 +242,28 @@ def read_inputs(
             errors.append(exc)
             continue
         errors += record_problems(frames[entity], entity, path)
+    notes = [n for f in frames.values() if f is not None for n in f.attrs.get("notes", [])]
+    print_notes(_not_said_by(errors, notes))  # before a refusal too: they may say why
     if errors:
         raise errors[0] if len(errors) == 1 else InputError.gather(errors)
     bld = frames["building"]
     assert bld is not None  # a required file: read, or its problems were raised above
     if "households" in bld.columns:  # CSV and XLSX counts come as text
         bld["households"] = pd.to_numeric(bld["households"], errors="coerce")
-    notes = [n for f in frames.values() if f is not None for n in f.attrs.get("notes", [])]
-    print_notes(notes)
     bld = _drop_footprint_copies(bld, buildings.name)
     return PlanInputs(communities=frames["community"], buildings=bld, streets=frames["street"],
                       compounds=frames["compound"], notes=notes, grids=frames["grid"])  # fmt: skip
+
+
+_ADVICE_OF_ERRORS = {"missing_counts": "osm_households_missing"}
+"""Error code → the note code whose advice the error gives again (with the ids)."""
+
+
+def _not_said_by(errors: Sequence[GridmapError], notes: Sequence[ReadNote]) -> list[ReadNote]:
+    """``notes`` but those whose advice one of ``errors`` gives about the same file."""
+    said = {(_ADVICE_OF_ERRORS[e.code], e.values.get("file"))
+            for e in errors if e.code in _ADVICE_OF_ERRORS}  # fmt: skip
+    return [n for n in notes if (n.code, n.file) not in said]
 
 
 def _drop_footprint_copies(buildings: gpd.GeoDataFrame, file: str) -> gpd.GeoDataFrame:
@@ -276,7 +288,8 @@ _ROWS_SAID = 10
 def record_problems(frame: pd.DataFrame | None, entity: str, path: Path) -> list[GridmapError]:
     """What planning cannot use in the records of ``frame`` read from ``path``: ids (community
     codes, building ids) blank or repeated, building household counts missing, negative or
-    fractional; each error names the file, the data rows and the ids, in English and Chinese.
+    fractional (:func:`_count_problems`); each error names the file, the data rows and the
+    ids, in English and Chinese.
     """
     column = _PLAN_IDS.get(entity)
     if frame is None or column is None or column not in frame.columns:
@@ -293,15 +306,30 @@ def record_problems(frame: pd.DataFrame | None, entity: str, path: Path) -> list
     if repeated is not None:
         problems.append(repeated)
     if entity == "building" and "households" in frame.columns:
-        counts = pd.to_numeric(frame["households"], errors="coerce")
-        bad = (counts.isna() | (counts < 0) | (counts != counts.round())).to_numpy()
-        if bad.any():
-            said = rows[bad].tolist()
-            problems.append(read_error(
-                "bad_counts", file=path.name, entity=entity, column="households",
-                rows=said[:_ROWS_SAID], n_rows=len(said),
-                ids=[str(i) for i in ids[bad].fillna("").tolist()[:_ROWS_SAID]],
-            ))  # fmt: skip
+        problems += _count_problems(frame["households"], ids, rows, path.name)
+    return problems
+
+
+def _count_problems(
+    given: pd.Series, ids: pd.Series, rows: pd.Series, file: str
+) -> list[GridmapError]:
+    """The buildings' household counts planning cannot use: missing (READ_ERRORS
+    ``missing_counts``: what to give instead) and not a whole number >= 0 (``bad_counts``)."""
+    missing = (given.isna() | given.astype(str).str.strip().eq("")).to_numpy()
+    counts = pd.to_numeric(given, errors="coerce")
+    bad = ~missing & (counts.isna() | (counts < 0) | (counts != counts.round())).to_numpy()
+    shown = ids.fillna("").astype(str)
+    problems: list[GridmapError] = []
+    if missing.any():
+        problems.append(read_error("missing_counts", file=file, n=int(missing.sum()),
+                                   total=len(given),
+                                   ids=shown[missing].tolist()[:_ROWS_SAID]))  # fmt: skip
+    if bad.any():
+        said = rows[bad].tolist()
+        problems.append(read_error(
+            "bad_counts", file=file, entity="building", column="households",
+            rows=said[:_ROWS_SAID], n_rows=len(said), ids=shown[bad].tolist()[:_ROWS_SAID],
+        ))  # fmt: skip
     return problems
 
 

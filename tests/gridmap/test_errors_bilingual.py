@@ -80,6 +80,7 @@ _READ: dict[str, dict[str, Any]] = {
                   "rows": [8], "n_rows": 1},
     "bad_counts": {"file": "b.csv", "entity": "building", "column": "households",
                    "rows": [10, 11], "n_rows": 30, "ids": ["B10", "B11"]},
+    "missing_counts": {"file": "b.csv", "n": 30, "total": 122, "ids": ["B10", "B11"]},
     "wrong_geometry_kind": {"file": "grids.gpkg", "entity": "grid", "ids": ["G1", "G2"],
                             "n": 30, "allowed": ["MultiPolygon", "Polygon"]},
     "deletions_lack_columns": {"file": "del.csv", "found": ["类别", "编号"]},
