@@ -85,6 +85,7 @@ from gridmap.io.headers import (
     resolve_headers,
 )
 from gridmap.io.notes import ENCODING_CODES, ENTITY_WORDS, ReadNote, ReadWarning
+from gridmap.io.osm import OSM_SUFFIXES, is_osm_file, read_osm
 from gridmap.io.readerrors import ColumnProblem, read_error
 from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet
 from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
@@ -114,7 +115,10 @@ SUPPORTED_SUFFIXES = (
     ".parquet",
     ".geoparquet",
     *_TABLE_SUFFIXES,
+    *OSM_SUFFIXES,
 )
+"""What the names of the files :func:`read_layer` reads end in (a file ending otherwise is
+still tried with GDAL; when GDAL cannot read it either, the error lists these)."""
 _MULTI_LAYER_SUFFIXES = (".gpkg", ".zip")
 LAYER_NAMES: dict[str, tuple[str, ...]] = {
     "community": ("communities", "community", "社区", "社区边界", "社区范围", "社区界线"),
@@ -358,10 +362,8 @@ def _read_raw(
     suffix = path.suffix.lower()
     if suffix == ".xls":
         raise read_error("old_xls", file=path.name)
-    from gridmap.io import osm  # loaded when an OSM file is read
-
-    if osm.is_osm_file(path):  # features chosen by tag, ``layer`` a tag filter (gridmap.io.osm)
-        return osm.read_osm(path, ent, layer, notes), None
+    if is_osm_file(path):  # features chosen by tag, ``layer`` a tag filter (gridmap.io.osm)
+        return read_osm(path, ent, layer, notes), None
     if suffix in _TABLE_SUFFIXES:
         find_header = partial(_find_header_row, ent=ent, mapping=mapping)
         sheet: str | Callable[[list[str]], str | None] | None = layer
@@ -406,6 +408,9 @@ def _read_raw(
     except pyogrio.errors.CRSError as exc:  # a .prj GDAL cannot understand
         raise read_error("prj_unknown", file=path.name, detail=str(exc)) from exc
     except Exception as exc:  # pyogrio raises several DataSource/driver errors
+        if not path.name.lower().endswith(SUPPORTED_SUFFIXES):
+            raise read_error("unsupported_format", file=path.name,
+                             suffixes=SUPPORTED_SUFFIXES) from exc  # fmt: skip
         raise read_error("unreadable", file=path.name, layer=layer, detail=str(exc)) from exc
 
 

@@ -81,6 +81,15 @@ def _unreadable(file: str, detail: str, layer: str | None = None) -> Words:
             "检查，另存为 .gpkg、.shp 或 .geojson 后重试。")  # fmt: skip
 
 
+def _unsupported_format(file: str, suffixes: Sequence[str]) -> Words:
+    """A file named as no format gridmap reads, which GDAL could not read either."""
+    return (f"Cannot read {file}: not a format gridmap reads; save it as one of "
+            f"{' '.join(suffixes)} (map layers as .gpkg, .shp or .geojson, tables as .csv or "
+            ".xlsx) and retry.",
+            f"无法读取 {file}：不是本程序能读取的格式；请另存为以下格式之一：{' '.join(suffixes)}"
+            "（地图图层存为 .gpkg、.shp 或 .geojson，表格存为 .csv 或 .xlsx）后重试。")  # fmt: skip
+
+
 def _no_records(file: str, layer: str | None = None) -> Words:
     return (f"{file}{_layer(layer, 'en')} has no records; check that it is the right file "
             "(or layer) and that it was saved with its data.",
@@ -302,6 +311,7 @@ READ_ERRORS = ErrorTexts({
         "Cannot write {file}: use one of .geojson .gpkg .shp .parquet .csv .xlsx.",
         "无法写入 {file}：请用以下后缀之一：.geojson .gpkg .shp .parquet .csv .xlsx。")),
     "unreadable": (InputError, _unreadable),
+    "unsupported_format": (InputError, _unsupported_format),
     "table_unreadable": (InputError, (
         "Cannot read table {file}: {detail}",
         "无法读取表格 {file}：文件已损坏，或不是逗号分隔的 CSV 表格；请用 Excel 或 WPS 打开"

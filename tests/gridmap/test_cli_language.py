@@ -29,8 +29,9 @@ runner = CliRunner()
 
 _CODES = [
     r"(?:/[^\s：（）]+)+",  # paths
-    r"[^\s：（）“”'/]+\.(?:shp|gpkg|csv|geojson|json|xlsx|xls|cpg|zip|toml|kml)\b",  # file names
-    r"\.(?:cpg|shp|dbf|prj|gpkg|geojson|zip|parquet|csv|xlsx|xls)\b",  # kinds of file
+    r"[^\s：（）“”'/]+\.(?:shp|gpkg|csv|geojson|json|xlsx|xls|cpg|zip|toml|kml|dxf|osm|pbf)\b",
+    r"\.(?:cpg|shp|dbf|prj|gpkg|geojson|json|zip|geoparquet|parquet|csv|txt|tsv|xlsx|xlsm|xls|osm|"
+    r"pbf)\b",  # kinds of file
     r"EPSG:\d+",
     r"--[a-z-]+",  # options to type
     r"\bgridmap(?: [a-z]+)*",  # a command to type

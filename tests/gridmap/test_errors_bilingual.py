@@ -56,6 +56,7 @@ _READ: dict[str, dict[str, Any]] = {
     "output_is_folder": {"file": "楼栋"},
     "output_under_file": {"file": "人口/b.csv", "parent": "人口"},
     "unreadable": {"file": "b.gpkg", "layer": "楼栋", "detail": "not a GeoPackage"},
+    "unsupported_format": {"file": "b.dxf", "suffixes": (".geojson", ".gpkg", ".osm.pbf")},
     "table_unreadable": {"file": "b.csv", "detail": "Error tokenizing data"},
     "workbook_unreadable": {"file": "b.xlsx", "detail": "File is not a zip file"},
     "no_layer": {"file": "b.gpkg", "layer": "楼", "layers": ["楼栋", "道路"]},
