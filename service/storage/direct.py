@@ -25,7 +25,7 @@ from service.storage.keys import derive_keys, load_master_key
 
 __all__ = ["HEAD_REVISION", "UserInfo", "read_users"]
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 """The newest revision in ``alembic/versions`` (a test checks it against Alembic's head: update
 it with every new migration). :mod:`service.storage.migrate` exports it too."""
 

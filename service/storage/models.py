@@ -21,6 +21,7 @@ from typing import Any
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -107,6 +109,8 @@ class Street(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     # The community holding most of its length (informative: no foreign key, see 0004).
     community_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    # May it bound a grid? False for tunnels, covered ways … (gridmap.streets.boundary_mask).
+    boundary: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
     geom: Mapped[WKBElement] = mapped_column(_geom("MULTILINESTRING"), nullable=False)
 
 
