@@ -17,11 +17,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridmap.errors import InputError
+from gridmap.errors import ErrorTexts, InputError, quoted
 
 __all__ = [
     "STREET_NAME_COLUMNS",
     "BOUNDARY_COLUMNS",
+    "STREET_ERRORS",
     "UNNAMED_STREET",
     "street_names",
     "boundary_mask",
@@ -39,6 +40,16 @@ UNNAMED_STREET = {"en": "an unnamed street", "zh": "未命名道路"}
 """What a street without a name is called in messages."""
 
 _ID_COLUMNS = ("street_id",)
+_SHOWN = 10  # streets and values an error names at most
+
+STREET_ERRORS = ErrorTexts({
+    "bad_boundary": (InputError, lambda file, column, streets, values: (
+        f"{file}: column '{column}' (may the street bound a grid?) is neither true nor false "
+        f"for street(s) {streets}: {values}; use true/false, 1/0, yes/no or 是/否.",
+        f"{file}：道路 {quoted(streets)} 的“{column}”列（是否可作网格边界）既非是也非否："
+        f"{quoted(values)}；请填 是/否、true/false、1/0 或 yes/no。")),
+})  # fmt: skip
+"""The errors of the street rules, in English and Chinese."""
 _TRUE = {"true", "1", "1.0", "yes", "y", "t", "是", "真"}
 _FALSE = {"false", "0", "0.0", "no", "n", "f", "否", "假"}
 _UNDERGROUND = {"underground", "underwater"}
@@ -106,11 +117,7 @@ def boundary_mask(streets: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
         v = _text(streets[col])
         bad = ~v.isin(_TRUE | _FALSE | {""})
         if bad.any():
-            rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()[:10]
-            raise InputError(
-                f"streets column {col!r} has values that are not true/false in row(s) {rows}: "
-                f"{sorted(set(v[bad]))[:5]}; use true/false, 1/0, yes/no or 是/否."
-            )
+            raise _bad_boundary(streets, col, bad.to_numpy())
         given = (v != "").to_numpy()
         ok = np.where(given, v.isin(_TRUE).to_numpy(), ok)
     return ok
@@ -124,6 +131,21 @@ def boundary_streets(
         return None
     mask = boundary_mask(streets)
     return streets if mask.all() else streets.loc[mask]
+
+
+def _bad_boundary(streets: gpd.GeoDataFrame, column: str, bad: np.ndarray) -> InputError:
+    """The error naming the file, the column and the first streets (ids, else row numbers)
+    whose ``column`` is neither true nor false, with their values."""
+    ids = streets["street_id"] if "street_id" in streets.columns else None
+    labels = [str(i) for i in ids[bad]] if ids is not None else None
+    rows = (np.flatnonzero(bad) + 1).tolist()
+    error = STREET_ERRORS.error(
+        "bad_boundary", file=streets.attrs.get("source") or "streets", column=column,
+        streets=(labels or [f"#{r}" for r in rows])[:_SHOWN],
+        values=sorted({str(v).strip() for v in streets.loc[bad, column]})[:_SHOWN],
+    )  # fmt: skip
+    assert isinstance(error, InputError)
+    return error
 
 
 def _text(values: pd.Series) -> pd.Series:
