@@ -131,7 +131,7 @@ def read_sources(
         try:
             frames[entity] = read_layer(
                 path, entity, layer=(layers or {}).get(entity), mapping=mapping, crs=crs,
-                encoding=encoding,
+                encoding=encoding, keep_extra=entity == "street",  # tunnel/layer/boundary …
             )  # fmt: skip
         except InputError as exc:  # CRSError included: gather every file's problems
             errors.append(exc)

@@ -484,8 +484,9 @@ def list_layer(
     community_code: str | None = None,
     as_geojson: bool = True,
 ) -> FeaturePage:
-    """Streets (centre lines), all or those crossing or touching a community's boundary; or
-    compounds (小区) with an outline, all or those of one community.
+    """Streets (centre lines, ``boundary``: whether each may bound a grid), all or those
+    crossing or touching a community's boundary; or compounds (小区) with an outline, all or
+    those of one community.
 
     Raises
     ------
@@ -496,7 +497,7 @@ def list_layer(
         _require_community(session, community_code)
     if layer == "streets":
         stmt = select(Street.id.label("street_id"), Street.name.label("street_name"),
-                      geometry_out(Street.geom, as_geojson))  # fmt: skip
+                      Street.boundary, geometry_out(Street.geom, as_geojson))  # fmt: skip
         if community_code is not None:
             area = select(Community.geom).where(Community.code == community_code)
             stmt = stmt.where(func.ST_Intersects(Street.geom, area.scalar_subquery()))

@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gridmap.attach.report import Issue
+from gridmap.streets import boundary_mask
 from service.storage import models as m
 from service.storage.bulk import Columns, bulk_insert, can_bulk_insert
 from service.storage.errors import store_error
@@ -196,7 +197,10 @@ def _compound_rows(f: gpd.GeoDataFrame) -> Columns:
 
 
 def _street_rows(f: gpd.GeoDataFrame) -> Columns:
-    return _feature_columns(f, _STREET_FIELDS, {"geom": as_multiline})
+    cols = _feature_columns(f, _STREET_FIELDS, {"geom": as_multiline})
+    # whether it may bound a grid: its tags or boundary column, as gridmap partition reads them
+    cols["boundary"] = boundary_mask(f).tolist()
+    return cols
 
 
 def _building_rows(f: gpd.GeoDataFrame) -> Columns:

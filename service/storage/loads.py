@@ -93,15 +93,20 @@ def load_buildings(
 
 
 def load_streets(*, session: Session, community_code: str | None = None) -> gpd.GeoDataFrame:
-    """Street centrelines (``street_id, name``), those meeting community ``community_code``.
+    """Street centrelines (``street_id, name, boundary``), those meeting community
+    ``community_code``.
 
-    Lines are returned whole (not clipped): the partition engine nodes them with the boundary.
+    ``boundary`` says whether the street may bound a grid (set by import,
+    :func:`gridmap.streets.boundary_mask`): :func:`gridmap.streets.boundary_streets` leaves the
+    others out, as from the files. Lines are returned whole (not clipped): the partition engine
+    nodes them with the boundary.
     """
-    query = select(m.Street.id, m.Street.name, m.Street.geom).order_by(m.Street.id)
+    s = m.Street
+    query = select(s.id, s.name, s.boundary, s.geom).order_by(s.id)
     if community_code is not None:
-        boundary = select(m.Community.geom).where(m.Community.code == community_code)
-        query = query.where(func.ST_Intersects(m.Street.geom, boundary.scalar_subquery()))
-    return _frame(session.execute(query).all(), ["street_id", "name"])
+        area = select(m.Community.geom).where(m.Community.code == community_code)
+        query = query.where(func.ST_Intersects(s.geom, area.scalar_subquery()))
+    return _frame(session.execute(query).all(), ["street_id", "name", "boundary"])
 
 
 def load_compounds(*, session: Session, community_code: str | None = None) -> gpd.GeoDataFrame:
