@@ -44,6 +44,10 @@ _SHOWN = 10
 _ASSIGNMENTS_HINT = ("`gridmap partition --assignments` (building_id, grid_code).",
                      "`gridmap partition --assignments` 写出的 CSV（building_id、grid_code 两列）。"
                      )  # fmt: skip
+_GEOPACKAGE_HINT = ("Give the GeoPackage written by `gridmap partition --out plan.gpkg "
+                    "--assignments plan.gpkg`, or the CSV written by " + _ASSIGNMENTS_HINT[0],
+                    "请给出 `gridmap partition --out 方案.gpkg --assignments 方案.gpkg` 写出的 "
+                    ".gpkg 文件，或 " + _ASSIGNMENTS_HINT[1])  # fmt: skip
 
 
 def _columns_zh(columns: Iterable[str]) -> str:
@@ -83,7 +87,30 @@ def _bad_weights(parts: list[str], weights: Mapping[str, Any]) -> Words:
             f"{given}。")  # fmt: skip
 
 
+def _is_geopackage(file: str) -> bool:
+    return file.lower().endswith(".gpkg")
+
+
+def _assignments_unreadable(file: str, detail: str) -> Words:
+    """An assignments file that cannot be read, worded for what it is named as: a GeoPackage
+    (corrupt, or not one) or a CSV."""
+    if _is_geopackage(file):
+        return (f"Cannot read assignments file {file}: not a readable GeoPackage "
+                f"({detail.rstrip('. ')}). " + _GEOPACKAGE_HINT[0],
+                f"无法读取楼栋网格对应表 {file}：不是可读的 .gpkg 文件（已损坏，或并非 .gpkg "
+                "格式）；" + _GEOPACKAGE_HINT[1])  # fmt: skip
+    return (f"Cannot read assignments file {file}: {detail.rstrip('. ')}. Give the CSV written "
+            "by " + _ASSIGNMENTS_HINT[0],
+            f"无法读取楼栋网格对应表 {file}：不是可读的 CSV 文件；请给出 "
+            + _ASSIGNMENTS_HINT[1])  # fmt: skip
+
+
 def _assignments_lack_columns(file: str, missing: list[str]) -> Words:
+    if _is_geopackage(file):
+        return (f"The assignments table of {file} lacks column(s) {missing}. "
+                + _GEOPACKAGE_HINT[0],
+                f"{file} 中的楼栋网格对应表缺少 {'、'.join(missing)} 列；"
+                + _GEOPACKAGE_HINT[1])  # fmt: skip
     return (f"Assignments file {file} lacks column(s) {missing}; give the CSV written by "
             + _ASSIGNMENTS_HINT[0],
             f"楼栋网格对应表 {file} 缺少 {'、'.join(missing)} 列；请给出 "
@@ -126,10 +153,7 @@ PLAN_ERRORS = ErrorTexts({
         "按网格数比较方案一次只能针对一个社区，收到 {rows} 行；请按社区代码选出一个社区。")),
     "bad_counts": (InputError, _bad_counts),
     "bad_weights": (InputError, _bad_weights),
-    "assignments_unreadable": (InputError, (
-        "Cannot read assignments file {file}: {detail}. Give the CSV written by "
-        + _ASSIGNMENTS_HINT[0],
-        "无法读取楼栋网格对应表 {file}：不是可读的 CSV 文件；请给出 " + _ASSIGNMENTS_HINT[1])),
+    "assignments_unreadable": (InputError, _assignments_unreadable),
     "assignments_lack_columns": (InputError, _assignments_lack_columns),
 })  # fmt: skip
 """The errors of planning's inputs in English and Chinese."""
