@@ -43,6 +43,7 @@ from gridmap.attach.report import AttachReport, Issue, record_labels
 from gridmap.attach.rollup import roll_up_counts
 from gridmap.attach.validate import validate_layer
 from gridmap.crs import check_same_crs, projected_crs_for
+from gridmap.io.addresses import ids_once_placed
 from gridmap.schema import BUILDING, HOUSEHOLD, PERSON
 
 __all__ = [
@@ -124,6 +125,10 @@ def attach_households(
     """Give each household a ``building_id``: by key, else address, else location.
 
     Adds ``attached_by`` (``"key"``, ``"address"``, ``"location"``, ``"nearest"`` or missing).
+    A household without ``household_id`` whose address lacks only the building
+    (:func:`gridmap.io.addresses.waits_for_building`) gets it once its building is found, by the
+    rule of :func:`gridmap.io.addresses.ids_once_placed` (``<building>-<unit>-<room>``); one
+    not found keeps none and is reported as ``"unplaced"`` (:func:`attach_all` then skips it).
 
     Parameters
     ----------
@@ -159,17 +164,20 @@ def attach_households(
         result, by = result.fillna(found), by.mask(found.reindex(by.index).notna(), "address")
         todo &= result.isna()
     has_point = geometry_present(households) & todo
+    far = pd.Series(dtype=float)
     if has_point.any() and geometry_present(buildings).any():
         found, how, far = _match_locations(households.loc[has_point], buildings, tolerance_m)
         result, by = result.fillna(found), by.fillna(how)
-        issues += [
-            Issue.of("household", labels[i], "outside_building", building_id=found[i],
-                     distance=float(d))
-            for i, d in far.items()
-        ]  # fmt: skip
         todo &= result.isna()
-    issues += _unattached_households(households, labels, todo, ambiguous, tolerance_m)
-    out = households.assign(building_id=result.astype("str"), attached_by=by)
+    ids = ids_once_placed(households, result)
+    labels = labels.where(ids.isna(), ids)  # the ids made now name their records
+    issues += [
+        Issue.of("household", labels[i], "outside_building", building_id=result[i],
+                 distance=float(d))
+        for i, d in far.items()
+    ]  # fmt: skip
+    issues += _unattached_households(households, labels, todo, ambiguous, tolerance_m, ids)
+    out = households.assign(household_id=ids, building_id=result.astype("str"), attached_by=by)
     return out, issues
 
 
@@ -236,7 +244,10 @@ def _unattached_households(
     todo: pd.Series,
     ambiguous: set[object],
     tolerance_m: float,
+    ids: pd.Series,
 ) -> list[Issue]:
+    """A report line per household not attached (``todo``) saying what was tried; one without
+    id (it waited for its building) is ``unplaced``: it is skipped."""
     no_address = pd.Series(False, index=households.index)
     has_address = households["address"].notna() if "address" in households else no_address
     has_point = geometry_present(households)
@@ -251,7 +262,8 @@ def _unattached_households(
             tried.append("point_far")
         if not tried:
             tried.append("nothing")
-        issues.append(Issue.of("household", labels[idx], "no_building", tried=tried,
+        code = "unplaced" if pd.isna(ids[idx]) else "no_building"
+        issues.append(Issue.of("household", labels[idx], code, tried=tried,
                                tolerance=float(tolerance_m)))  # fmt: skip
     return issues
 
@@ -386,7 +398,8 @@ def attach_all(
         for name, frame in layers.items():
             if frame is not None:
                 step(f"validate {name}s")
-                layers[name], issues = validate_layer(frame, name)
+                placed_later = name == "household" and layers["building"] is not None
+                layers[name], issues = validate_layer(frame, name, placed_later=placed_later)
                 report.extend(issues)
     rejected = rejected_ids(report, "building")
     communities, grids, buildings = layers["community"], layers["grid"], layers["building"]
@@ -397,15 +410,16 @@ def attach_all(
     if grids is not None and communities is not None:
         report.extend(grids_of_unknown_communities(grids, communities))
         report.extend(grid_tiling_issues(grids, communities))
-    if persons is not None and households is not None:
-        step("attach persons to households")
-        persons, issues = attach_persons(persons, households)
-        report.extend(issues)
-    if households is not None and buildings is not None:
-        step("attach households to buildings")
+    if households is not None and buildings is not None:  # first: it makes the ids that wait
+        step("attach households to buildings")  # for the building (persons may name them)
         households, issues = attach_households(
             households, buildings, tolerance_m=tolerance_m, rejected=rejected
         )
+        report.extend(issues)
+        households = households[households["household_id"].notna()]  # "unplaced": skipped
+    if persons is not None and households is not None:
+        step("attach persons to households")
+        persons, issues = attach_persons(persons, households)
         report.extend(issues)
     if buildings is not None and grids is not None:
         step("attach buildings to grids")

@@ -195,10 +195,24 @@ _TRIED: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
+def _tried(tried: Sequence[str], tolerance: float) -> Words:
+    """What finding a household's building tried and why it failed, in English and Chinese."""
+    return ("; ".join(_TRIED[t][0].format(tolerance=f"{tolerance:g}") for t in tried),
+            "；".join(_TRIED[t][1].format(tolerance=f"{tolerance:g}") for t in tried))  # fmt: skip
+
+
 def _no_building(tried: Sequence[str], tolerance: float = 0.0, **_: Any) -> tuple[Words, Words]:
-    en = "; ".join(_TRIED[t][0].format(tolerance=f"{tolerance:g}") for t in tried)
-    zh = "；".join(_TRIED[t][1].format(tolerance=f"{tolerance:g}") for t in tried)
-    return ("no building", "未关联到楼栋"), (en, zh)
+    return ("no building", "未关联到楼栋"), _tried(tried, tolerance)
+
+
+def _unplaced(tried: Sequence[str], tolerance: float = 0.0, **_: Any) -> tuple[Words, Words]:
+    """A household without 户号 or 楼栋编号 whose building was not found: no id can be made."""
+    en, zh = _tried(tried, tolerance)
+    return (("missing id", "缺少编号"),
+            (f"no household_id, and none can be made of the address: building_id empty and no "
+             f"building found ({en}); record skipped",
+             f"没有户号，也无法按地址生成：楼栋编号为空，且找不到所在楼栋（{zh}）；"
+             "记录已跳过"))  # fmt: skip
 
 
 # --- cross-checks (gridmap.attach.crosscheck) ----------------------------------------------------
@@ -333,6 +347,7 @@ _WORDS: dict[str, IssueWords] = {
          "at {distance:.0f} m",
          "坐标不在任何楼栋轮廓内；已关联到最近的楼栋 {building_id}（相距 {distance:.0f} 米）")),
     "no_building": _no_building,
+    "unplaced": _unplaced,
     "no_geometry": _said(
         ("no geometry", "缺少位置"),
         ("building has no footprint or point; no grid", "楼栋没有轮廓或坐标点，无法归入网格")),

@@ -41,7 +41,12 @@ from gridmap.attach.report import Issue, record_labels
 from gridmap.crs import projected_crs_for
 from gridmap.errors import DuplicateIdError
 from gridmap.idnumbers import gb11643_check_digits, id_number_problem, valid_phone
-from gridmap.io.addresses import lacking_parts, makes_household_ids, takes_address_ids
+from gridmap.io.addresses import (
+    lacking_parts,
+    makes_household_ids,
+    takes_address_ids,
+    waits_for_building,
+)
 from gridmap.io.notes import entity_word
 from gridmap.schema import COUNT_COLUMNS, PERSON, Entity, get_entity
 
@@ -87,9 +92,13 @@ CATEGORY_SYNONYMS: dict[str, dict[str, str]] = {
 # --- records and ids ---------------------------------------------------------------------------
 
 
-def drop_missing_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
+def drop_missing_ids(
+    frame: pd.DataFrame, entity: str | Entity, *, placed_later: bool = False
+) -> tuple[pd.DataFrame, list[Issue]]:
     """Skip records without id; each becomes an issue named by its data row. A household or
     person whose household id could not be made of its address says which part is blank.
+    ``placed_later`` keeps the households whose id waits for their building, found by address
+    or location (:func:`gridmap.io.addresses.waits_for_building`): the attach chain makes it.
 
     Examples
     --------
@@ -103,6 +112,8 @@ def drop_missing_ids(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.Data
     """
     ent = get_entity(entity)
     missing = frame[ent.id_column].isna()
+    if placed_later and ent.name == "household":
+        missing &= ~waits_for_building(frame)
     no_address = missing & _household_id_unmade(frame, ent)
     blank = lacking_parts(frame.loc[no_address])
     issues = [
@@ -520,17 +531,21 @@ def _strip_text(v: object) -> object:
 # --- the whole layer ---------------------------------------------------------------------------
 
 
-def validate_layer(frame: pd.DataFrame, entity: str | Entity) -> tuple[pd.DataFrame, list[Issue]]:
+def validate_layer(
+    frame: pd.DataFrame, entity: str | Entity, *, placed_later: bool = False
+) -> tuple[pd.DataFrame, list[Issue]]:
     """Run every check on one layer as read by :func:`gridmap.read_layer`.
 
     Returns the cleaned frame (records without id dropped, counts typed ``Int64``, bad values
     cleared, geometries repaired) and the report lines. Raises on fatal problems (see module doc).
+    ``placed_later``: households whose id waits for their building are kept
+    (:func:`drop_missing_ids`).
     """
     ent = get_entity(entity)
     frame, issues = drop_unsafe_ids(frame, ent)
     frame, found = check_text(frame, ent)
     issues += found
-    frame, found = drop_missing_ids(frame, ent)
+    frame, found = drop_missing_ids(frame, ent, placed_later=placed_later)
     issues += found
     frame, found = drop_exact_duplicates(frame, ent)
     issues += found

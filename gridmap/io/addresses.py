@@ -12,7 +12,10 @@ second import (``--update``) finds the same households again:
 * each part is read as an office types it: full-width characters, spaces and a trailing
   ``单元``/``室``/``号``/``层``/``楼`` are dropped (``1单元`` is ``1``, ``301室`` is ``301``);
   a floor's leading zeros too (``03`` is ``3``);
-* a record without building or room gets no id (:func:`lacking_parts` says which is blank).
+* a record without building or room gets no id (:func:`lacking_parts` says which is blank);
+  a household without the building but with the room and an address or coordinates
+  (:func:`waits_for_building`) gets it once the attach chain has found its building by address
+  or location (:func:`ids_once_placed`), with the same rule.
 
 Two households of one roster at one address get ``-2``, ``-3`` … in file order
 (:func:`household_ids`); persons at one address are one household and all get its id.
@@ -36,13 +39,14 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable
 
+import geopandas as gpd
 import pandas as pd
 
 from gridmap.schema import Entity
 
 __all__ = ["ADDRESS_COLUMNS", "ADDRESS_NEEDED", "address_keys", "household_ids",
-           "households_of_persons", "lacking_parts", "makes_household_ids",
-           "missing_address_columns", "takes_address_ids"]  # fmt: skip
+           "households_of_persons", "ids_once_placed", "lacking_parts", "makes_household_ids",
+           "missing_address_columns", "takes_address_ids", "waits_for_building"]  # fmt: skip
 
 ADDRESS_COLUMNS = ("building_id", "unit", "floor", "room")
 """The columns a household id is made of when a roster has none (in id order, floor aside)."""
@@ -118,21 +122,80 @@ def household_ids(
     """Household ids from the address, a repeated address numbered ``-2``, ``-3`` … in file
     order; and each repeated address's id → its data rows (1-based, ``index + 1``).
 
-    ``taken`` are ids the roster gives itself: an address id equal to one is numbered on too.
+    ``taken`` are ids the roster already holds (given, or made before): an address id equal to
+    one is numbered on, past the numbers taken too.
     """
     keys = address_keys(frame)
-    seen: dict[str, int] = dict.fromkeys(taken, 1)
+    used = set(taken)
+    seen: dict[str, int] = {}
     rows: dict[str, list[int]] = {}
     ids: list[str | None] = []
     for index, key in keys.items():
         if pd.isna(key):
             ids.append(None)
             continue
-        seen[key] = seen.get(key, 0) + 1
+        n = seen.get(key, 0) + 1
+        while (made := key if n == 1 else f"{key}-{n}") in used:
+            n += 1
+        seen[key] = n
+        used.add(made)
         rows.setdefault(key, []).append(int(index) + 1)
-        ids.append(key if seen[key] == 1 else f"{key}-{seen[key]}")
+        ids.append(made)
     repeated = {key: found for key, found in rows.items() if len(found) > 1}
     return pd.Series(ids, index=frame.index, dtype="str"), repeated
+
+
+def waits_for_building(frame: pd.DataFrame) -> pd.Series:
+    """True for the households whose id can be made once their building is found: no household
+    id, the building blank, the room given, and an address or a point to find the building by
+    (the attach chain does, :func:`gridmap.attach.chain.attach_households`).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"household_id": [None, None, None, "H1"],
+    ...                      "building_id": [None, None, None, None], "unit": ["1"] * 4,
+    ...                      "room": ["301", "302", None, "303"],
+    ...                      "address": ["清水塘小区1栋", None, "清水塘小区1栋", "清水塘小区1栋"]})
+    >>> waits_for_building(rows).tolist()
+    [True, False, False, False]
+    """
+    no = pd.Series(False, index=frame.index)
+    if "room" not in frame.columns:
+        return no
+    missing = frame["household_id"].isna() if "household_id" in frame.columns else ~no
+    only_building = lacking_parts(frame).map(lambda blank: blank == ("building_id",))
+    found_by = frame["address"].notna() if "address" in frame.columns else no
+    geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
+    if geometry is not None:
+        found_by = found_by | ~(geometry.isna() | geometry.is_empty)
+    return (missing & only_building.astype(bool) & found_by).astype(bool)
+
+
+def ids_once_placed(frame: pd.DataFrame, buildings: pd.Series) -> pd.Series:
+    """The household ids of ``frame``, those missing made of the address now that ``buildings``
+    (aligned on ``frame``) says in which building each household was found; the others, and
+    those still without building, as they are. A repeated address is numbered past the ids the
+    frame holds (:func:`household_ids`).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"household_id": ["B1-1-301", None, None],
+    ...                      "building_id": ["B1", None, None], "unit": ["1", "1", "2"],
+    ...                      "room": ["301", "301", "101"]})
+    >>> ids_once_placed(rows, pd.Series(["B1", "B1", None])).tolist()
+    ['B1-1-301', 'B1-1-301-2', nan]
+    """
+    ids = frame["household_id"] if "household_id" in frame.columns else _blank(frame)
+    placed = ids.isna() & buildings.notna()
+    if not placed.any():
+        return ids
+    made, _ = household_ids(frame.loc[placed].assign(building_id=buildings[placed]),
+                            taken=set(ids.dropna()))  # fmt: skip
+    return ids.where(~placed, made).astype("str")
+
+
+def _blank(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(None, index=frame.index, dtype="str")
 
 
 def lacking_parts(frame: pd.DataFrame) -> pd.Series:

@@ -75,6 +75,7 @@ from gridmap.io.addresses import (
     makes_household_ids,
     missing_address_columns,
     takes_address_ids,
+    waits_for_building,
 )
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import (
@@ -1007,11 +1008,12 @@ def _fill_household_ids(
     known = [c for c in ent.columns if c in frame.columns]  # household_id in its place
     frame = frame[[*known, *[c for c in frame.columns if c not in known]]]
     n = int(made.notna().sum())
+    placed = int(waits_for_building(frame).sum()) if ent.name == "household" else 0
     used = [header_of[c] for c in ADDRESS_COLUMNS if c in header_of]
     example = str(made.dropna().iloc[0]) if n else ""
     notes.append(ReadNote.of("address_ids", path.name, entity=ent.name, n=n,
-                             headers=used, example=example,
-                             without=int(blank.sum()) - n))  # fmt: skip
+                             headers=used, example=example, placed=placed,
+                             without=int(blank.sum()) - n - placed))  # fmt: skip
     if repeated:
         shown = list(repeated.items())[:_ROWS_SHOWN]
         notes.append(ReadNote.of("address_repeated", path.name, repeats=shown,

@@ -52,6 +52,7 @@ _SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "outside_building": ("household", {"building_id": "B1", "distance": 21.6}),
     "no_building": ("household", {"tried": ["address_ambiguous", "point_far"],
                                   "tolerance": 30.0}),
+    "unplaced": ("household", {"tried": ["address_unknown", "point_far"], "tolerance": 30.0}),
     "no_geometry": ("building", {}),
     "outside_grids": ("building", {}),
     "outside_communities": ("building", {}),

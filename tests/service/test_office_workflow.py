@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 import geodata
+from gridmap.io.addresses import waits_for_building
 from gridmap.io.layers import read_layer
 from service.analyst import open_store
 from service.api.main import create_app
@@ -116,29 +117,44 @@ def _stored_households_and_persons(url: str) -> tuple[pd.DataFrame, pd.DataFrame
 def test_rosters_without_household_ids_import_and_update_with_the_same_ids(store_url, tmp_path):
     files = gbk_shapefiles(tmp_path / "files", cpg=False)
     households, persons = rosters_without_household_ids(tmp_path / "files", rows=2000)
-    made = read_layer(households, "household")["household_id"]  # the library's ids
+    read = read_layer(households, "household")
+    made = read["household_id"]  # the library's ids, made of the address as read
+    waiting = waits_for_building(read)  # no 楼栋编号: an id once the import finds the building
+    assert int(waiting.sum()) == int(made.isna().sum()) > 100
     args = import_args(files, store_url, tmp_path / "reports")
     args += ["--households", str(households), "--persons", str(persons)]
     printed = run(*args)
-    n, without = int(made.notna().sum()), int(made.isna().sum())
+    n, placed = int(made.notna().sum()), int(waiting.sum())
     assert (f"住户_无户号.xlsx：{n} 户没有户号，已按 楼栋编号 + 单元 + 楼层 + 房号 生成（如 "
-            f"B00001-1-101；房号已含楼层时不加楼层）；{without} 个数据行缺少楼栋编号或房号，"
-            "未生成（见报告）") in printed  # fmt: skip
+            f"B00001-1-101；房号已含楼层时不加楼层）；{placed} 个数据行没有楼栋编号，但有地址或"
+            "坐标：导入时据此找到所在楼栋后再生成") in printed  # fmt: skip
     stored, people = _stored_households_and_persons(store_url)
-    assert set(stored["id"]) == set(made.dropna()) and stored["building_id"].notna().all()
+    assert len(stored) == 2000 and set(made.dropna()) < set(stored["id"])  # none skipped
+    found = stored[~stored["id"].isin(set(made.dropna()))]
+    assert len(found) == placed
+    assert all(i.startswith(f"{b}-") for i, b in zip(found["id"], found["building_id"],
+                                                     strict=True))  # fmt: skip
+    assert stored["building_id"].notna().all()
     assert people["household_id"].notna().all() and set(people["household_id"]) <= set(made)
     assert people["id"].iloc[0].startswith("B00001-1-101-")
     with open_store(store_url, migrate=False) as store:
         assert int(store.load_buildings()["persons"].sum()) == len(people)
     report = next((tmp_path / "reports").glob("*.csv")).read_text(encoding="utf-8-sig")
-    assert ("household,数据行 8,missing id,缺少编号,没有户号，也无法按地址生成：楼栋编号为空"
-            in report)  # fmt: skip
+    assert "household," not in report  # every household kept
+    roster = pd.read_csv(persons, dtype=str, encoding="gbk")
+    unhoused = int(roster["楼栋编号"].isna().sum())  # the persons of those households say no
+    assert report.count("person,数据行") == unhoused == len(roster) - len(people)  # building
 
     printed = run(args[0], "--update", "--lang", "en", *args[1:])  # the same rosters again
     assert "Import 2: changes" in printed
     again, people_again = _stored_households_and_persons(store_url)
-    assert set(again["id"]) == set(stored["id"]) and set(people_again["id"]) == set(people["id"])
-    cells = r"\s*│\s*".join(["household", "2000", "0", "0", str(n), "0"])  # read … removed
+    assert set(people_again["id"]) == set(people["id"])
+    assert (
+        again.set_index("id")["building_id"]
+        .sort_index()
+        .equals(stored.set_index("id")["building_id"].sort_index())
+    )  # same ids, same buildings
+    cells = r"\s*│\s*".join(["household", "2000", "0", "0", "2000", "0"])  # read … removed
     assert re.search(cells, printed[printed.index("Import 2: changes") :])
 
 
