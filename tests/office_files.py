@@ -31,7 +31,7 @@ that give a full partition input, for parametrised tests.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -43,6 +43,7 @@ import pyogrio
 import shapely
 
 import geodata
+from gridmap.io.layers import plural
 
 __all__ = [
     "ALL_SETS",
@@ -79,13 +80,18 @@ class OfficeFiles:
 
     def partition_args(self) -> list[str]:
         """``gridmap partition`` options for these files (no mapping file, no field options)."""
-        args = ["--communities", str(self.communities), "--buildings", str(self.buildings)]
-        for option, path in (("--compounds", self.compounds), ("--streets", self.streets)):
-            if path is not None:
-                args += [option, str(path)]
-        for entity, layer in self.layers.items():
-            args += ["--layer", f"{entity}={layer}"]
-        return args
+        return self._file_options(("community", "building", "compound", "street"))
+
+    def import_args(self, db: str, reports: Path) -> list[str]:
+        """``gridmap import`` of these files into ``db``, reports to ``reports`` (no mapping)."""
+        return ["import", "--db", db, "--report-dir", str(reports),
+                *self._file_options(self.sources())]  # fmt: skip
+
+    def _file_options(self, entities: Iterable[str]) -> list[str]:
+        """``--communities F`` … for those of ``entities`` this set has, then its ``--layer``s."""
+        given = self.sources()
+        args = [a for e in entities if e in given for a in (f"--{plural(e)}", str(given[e]))]
+        return args + [a for e, layer in self.layers.items() for a in ("--layer", f"{e}={layer}")]
 
     def sources(self) -> dict[str, Path]:
         """Entity → file, as :func:`service.importer.import_files` takes them."""

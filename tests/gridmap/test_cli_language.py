@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 
 import geodata
 from gridmap.io.encodings import decode_text
-from gridmap.io.layers import plural
 from service.cli import app
 from tests import office_files
 
@@ -112,11 +111,8 @@ def _partition(files: office_files.OfficeFiles, out: Path, lang: str, exit_code:
 
 def _import_args(files: office_files.OfficeFiles, tmp_path: Path, lang: str) -> list[str]:
     """``gridmap import`` of ``files`` into a SpatiaLite store in ``tmp_path``, in ``lang``."""
-    args = ["import", "--db", f"sqlite:///{tmp_path / 'store.sqlite'}", "--lang", lang,
-            "--report-dir", str(tmp_path / "rep")]  # fmt: skip
-    for entity, path in files.sources().items():
-        args += [f"--{plural(entity)}", str(path)]
-    return args
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    return [*files.import_args(db, tmp_path / "rep"), "--lang", lang]
 
 
 def test_the_checks_catch_the_other_language():

@@ -17,7 +17,6 @@ and the API serves the repaired grids.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -35,25 +34,11 @@ from service.storage import models as m
 from service.storage.session import make_engine
 from tests.office_files import (
     ALL_SETS,
-    OfficeFiles,
     gbk_shapefiles,
     persons_roster,
     rosters_without_household_ids,
 )
 from tests.service.test_cli_plan import BIG, assert_same_grids, run
-
-_IMPORT_OPTIONS = {"community": "--communities", "compound": "--compounds", "street": "--streets",
-                   "building": "--buildings", "person": "--persons"}  # fmt: skip
-
-
-def import_args(files: OfficeFiles, db: str, reports: Path) -> list[str]:
-    """``gridmap import`` options for ``files`` (no mapping file)."""
-    args = ["import", "--db", db, "--report-dir", str(reports)]
-    for entity, path in files.sources().items():
-        args += [_IMPORT_OPTIONS[entity], str(path)]
-    for entity, layer in files.layers.items():
-        args += ["--layer", f"{entity}={layer}"]
-    return args
 
 
 def served_grids(url: str) -> gpd.GeoDataFrame:
@@ -78,7 +63,7 @@ def test_files_and_store_give_the_same_grids(name, store_url, tmp_path):
     files = ALL_SETS[name](tmp_path / "files")
     out = tmp_path / "grids.geojson"
     run("partition", *files.partition_args(), "--jobs", 1, "--out", out)
-    run(*import_args(files, store_url, tmp_path / "reports"))
+    run(*files.import_args(store_url, tmp_path / "reports"))
     printed = run("plan", "partition", "--db", store_url, "--jobs", 1, "--publish")
     assert "已发布" in printed  # the summary table, in Chinese by default
     assert (_plans(store_url)["status"] == "published").sum() == 3
@@ -90,7 +75,7 @@ def test_files_and_store_give_the_same_grids(name, store_url, tmp_path):
 def test_roster_without_person_ids_counts_persons_in_the_published_grids(store_url, tmp_path):
     files = gbk_shapefiles(tmp_path / "files", cpg=False)
     roster = persons_roster(tmp_path / "files", rows=None)
-    args = import_args(files, store_url, tmp_path / "reports")
+    args = files.import_args(store_url, tmp_path / "reports")
     args += ["--households", str(geodata.get_path("households.csv")), "--persons", str(roster)]
     run(*args)
     run("plan", "partition", "--db", store_url, "--jobs", 1, "--publish")
@@ -121,7 +106,7 @@ def test_rosters_without_household_ids_import_and_update_with_the_same_ids(store
     made = read["household_id"]  # the library's ids, made of the address as read
     waiting = waits_for_building(read)  # no 楼栋编号: an id once the import finds the building
     assert int(waiting.sum()) == int(made.isna().sum()) > 100
-    args = import_args(files, store_url, tmp_path / "reports")
+    args = files.import_args(store_url, tmp_path / "reports")
     args += ["--households", str(households), "--persons", str(persons)]
     printed = run(*args)
     n, placed = int(made.notna().sum()), int(waiting.sum())
@@ -161,7 +146,7 @@ def test_rosters_without_household_ids_import_and_update_with_the_same_ids(store
 def test_persons_roster_alone_makes_the_households_of_its_addresses(store_url, tmp_path):
     files = gbk_shapefiles(tmp_path / "files", cpg=True)
     _, persons = rosters_without_household_ids(tmp_path / "files", rows=300)
-    run(*import_args(files, store_url, tmp_path / "reports"))
+    run(*files.import_args(store_url, tmp_path / "reports"))
     args = ["import", "--db", store_url, "--report-dir", tmp_path / "reports", "--persons",
             persons]  # fmt: skip
     printed = run(*args)
@@ -178,7 +163,7 @@ def test_persons_roster_alone_makes_the_households_of_its_addresses(store_url, t
 
 def test_update_round_trip_flags_and_repairs_the_broken_grid(store_url, tmp_path):
     files = gbk_shapefiles(tmp_path / "files", cpg=True)
-    run(*import_args(files, store_url, tmp_path / "reports"))
+    run(*files.import_args(store_url, tmp_path / "reports"))
     run("plan", "partition", "--db", store_url, "--jobs", 1, "--publish")
     before = served_grids(store_url)
     with open_store(store_url, migrate=False) as store:

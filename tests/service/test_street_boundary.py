@@ -31,7 +31,7 @@ from service.storage.migrate import downgrade_database, upgrade_database
 from service.storage.session import make_engine
 from tests.office_files import OFFICE_CRS, OfficeFiles, gbk_shapefiles, sample_layers
 from tests.service.test_cli_plan import assert_same_grids, run
-from tests.service.test_office_workflow import import_args, served_grids
+from tests.service.test_office_workflow import served_grids
 
 UNDER = "S07"  # 中山路: bounds 539 m of grid edges in the sample's plan when it may
 CENTRE = "520602002001"  # 广场社区, which S07 crosses
@@ -84,7 +84,7 @@ def test_files_and_store_give_the_same_grids_without_the_street_under(store_url,
     files = office_files(tmp_path / "files", {UNDER: "否", "S08": "是"})
     out = tmp_path / "grids.geojson"
     run("partition", *files.partition_args(), "--jobs", 1, "--out", out)
-    run(*import_args(files, store_url, tmp_path / "reports"))
+    run(*files.import_args(store_url, tmp_path / "reports"))
     assert stored_flags(store_url) == {f"S{i:02d}": f"S{i:02d}" != UNDER for i in range(1, 12)}
     run("plan", "partition", "--db", store_url, "--jobs", 1, "--publish")
     from_files, from_store = gpd.read_file(out), served_grids(store_url)
