@@ -131,8 +131,9 @@ def _ids_generated(file: str, entity: str, n: int, prefix: str = "", **_: Any) -
         how_en, how_zh = f"{prefix}… from the geometry", f"{prefix}… 按图形生成"
     else:
         how_en, how_zh = "from the household id and row", "按户号和行序生成"
+    what = ("名" if entity == "person" else "个") + entity_word(entity, "zh")  # 名 counts people
     return (f"{file}: {n} {entity} id(s) generated ({how_en})",
-            f"{file}：{n} 个{entity_word(entity, 'zh')}没有编号，已生成（{how_zh}）")  # fmt: skip
+            f"{file}：{n} {what}没有编号，已生成（{how_zh}）")  # fmt: skip
 
 
 def _address_ids(

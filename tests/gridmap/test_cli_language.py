@@ -171,7 +171,7 @@ def test_import_prints_one_language(lang, tmp_path):
     output = _run([*args, "--households", str(households), "--persons", str(roster)])
     assert_one_language(output, lang, data_text(*files.sources().values(), roster, households))
     if lang == "zh":
-        assert "人口花名册.csv：40 个人员没有编号，已生成" in output
+        assert "人口花名册.csv：40 名人员没有编号，已生成" in output
         said = "communities.shp、compounds.shp、streets.shp、buildings.shp：没有 .cpg 文件"
         assert said in output
         assert "报告中有" in output
