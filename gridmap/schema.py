@@ -39,7 +39,8 @@ class Entity:
     ``required`` columns must be in every file of the entity. An id column that is not required
     (compounds, streets, persons) is generated when a file lacks it (:func:`gridmap.read_layer`);
     so is ``household_id`` of households and persons when the file has the address it is made
-    of instead (building and room, :mod:`gridmap.io.addresses`).
+    of instead (building and room, :mod:`gridmap.io.addresses`). A person's address and point
+    are read only to find the household of a roster without 户号 and are not stored.
     """
 
     name: str
@@ -121,7 +122,9 @@ PERSON = Entity(
         "unit",
         "floor",
         "room",
+        "address",  # as text (现住址): read only to find the household, as the point is
     ),
+    geometry="point",  # optional, never stored: where the person lives (经度/纬度)
 )
 STAFF = Entity(
     "staff",

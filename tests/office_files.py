@@ -21,7 +21,8 @@ builder                      what it has that an office file has
 :func:`buildings_lonlat_csv` buildings CSV with 经度/纬度 points (``wkt=True``: WKT polygons)
 :func:`persons_roster`       persons CSV (GBK) without a person id: 户号, 姓名, 身份证号, 联系电话
 :func:`rosters_without_household_ids`  households XLSX and persons CSV (GBK) without 户号:
-                             楼栋编号, 单元, 楼层, 房号 say where each lives
+                             楼栋编号, 单元, 楼层, 房号 (and 地址/现住址, 经度/纬度) say
+                             where each lives
 ===========================  ===========================================================
 
 Nothing in these files is real (see ``geodata/README.md``). ``ALL_SETS`` lists the builders
@@ -366,17 +367,24 @@ def persons_roster(directory: Path, *, rows: int | None = 400, encoding: str = "
 
 
 _ADDRESS_HEADERS = ["楼栋编号", "单元", "楼层", "房号"]
+_WHERE_HEADERS = {"地址": "现住址", "经度": "经度", "纬度": "纬度"}
+"""A persons roster's free-text address and coordinates, from its household's (地址 → 现住址)."""
 
 
-def rosters_without_household_ids(directory: Path, *, rows: int | None = None) -> tuple[Path, Path]:
+def rosters_without_household_ids(
+    directory: Path, *, rows: int | None = None, persons_building: bool = True
+) -> tuple[Path, Path]:
     """A household roster (XLSX, sheet 住户) and a persons roster (GBK CSV) with no 户号 at all:
     the households say where they live (楼栋编号, 单元, 楼层, 房号, 地址, 经度/纬度, 人数), the
-    persons too (楼栋编号, 单元, 楼层, 房号, 姓名, 身份证号, 联系电话, 与户主关系), as an office
-    keeping no household numbers has them.
+    persons too (楼栋编号, 单元, 楼层, 房号, 现住址, 经度/纬度; 姓名, 身份证号, 联系电话,
+    与户主关系), as an office keeping no household numbers has them. ``persons_building=False``:
+    the persons roster has no 楼栋编号 column at all (where they live only as 现住址 text,
+    单元/楼层/房号 and coordinates).
 
     Taken from the (fictitious) ``geodata/sample`` rosters: the first ``rows`` households (all
     if ``None``) and their persons; 375 of the 6,649 sample households have no 楼栋编号 (given
-    by address or coordinates only). Returns ``(households, persons)``.
+    by address or coordinates only), and their persons neither. Returns ``(households,
+    persons)``.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -384,14 +392,15 @@ def rosters_without_household_ids(directory: Path, *, rows: int | None = None) -
     if rows is not None:
         households = households.head(rows)
     persons = pd.read_csv(geodata.get_path("persons.csv"), dtype=str, encoding="utf-8-sig")
-    persons = persons.merge(households[["户号", *_ADDRESS_HEADERS]], on="户号", how="inner")
+    where = households[["户号", *_ADDRESS_HEADERS, *_WHERE_HEADERS]].rename(columns=_WHERE_HEADERS)
+    persons = persons.merge(where, on="户号", how="inner")
     households_path = directory / "住户_无户号.xlsx"
     households.drop(columns=["户号", "户主编号"]).to_excel(households_path, sheet_name="住户",
                                                           index=False)  # fmt: skip
     persons_path = directory / "人口_无户号.csv"
-    persons[[*_ADDRESS_HEADERS, "姓名", "身份证号", "联系电话", "与户主关系"]].to_csv(
-        persons_path, index=False, encoding="gbk"
-    )
+    address = _ADDRESS_HEADERS if persons_building else _ADDRESS_HEADERS[1:]
+    columns = [*address, *_WHERE_HEADERS.values(), "姓名", "身份证号", "联系电话", "与户主关系"]
+    persons[columns].to_csv(persons_path, index=False, encoding="gbk")
     return households_path, persons_path
 
 

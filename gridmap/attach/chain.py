@@ -19,8 +19,6 @@ nearest footprint (its point lies in none) is attached but still reported, with 
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -43,7 +41,14 @@ from gridmap.attach.report import AttachReport, Issue, record_labels
 from gridmap.attach.rollup import roll_up_counts
 from gridmap.attach.validate import validate_layer
 from gridmap.crs import check_same_crs, projected_crs_for
-from gridmap.io.addresses import ids_once_placed
+from gridmap.io.addresses import (
+    address_keys,
+    dwelling_addresses,
+    ids_once_placed,
+    normalise_address,
+    person_ids,
+    waits_for_household,
+)
 from gridmap.schema import BUILDING, HOUSEHOLD, PERSON
 
 __all__ = [
@@ -62,20 +67,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_TOLERANCE_M = 30.0
 """Largest distance (m) from a household point to the nearest building it may attach to."""
 _MIN_ADDRESS_PREFIX = 4
-_ADDRESS_DROP = re.compile(r"[\s,，.。·、#\-—_/()（）]")
-_ADDRESS_BUILDING_WORDS = re.compile(r"号楼|幢|座")
-
-
-def normalise_address(address: str) -> str:
-    """Comparable form of an address: NFKC, case-folded, no spaces or punctuation, 幢/座/号楼 → 栋.
-
-    Examples
-    --------
-    >>> normalise_address(" 碧江区 清水塘路１２号３幢 ")
-    '碧江区清水塘路12号3栋'
-    """
-    text = unicodedata.normalize("NFKC", address).casefold()
-    return _ADDRESS_BUILDING_WORDS.sub("栋", _ADDRESS_DROP.sub("", text))
 
 
 # --- persons → households ----------------------------------------------------------------------
@@ -88,28 +79,135 @@ def _isin(key: pd.Series, known: Collection[object]) -> pd.Series:
 
 
 def attach_persons(
-    persons: pd.DataFrame, households: pd.DataFrame
+    persons: pd.DataFrame,
+    households: pd.DataFrame,
+    *,
+    buildings: gpd.GeoDataFrame | None = None,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
 ) -> tuple[pd.DataFrame, list[Issue]]:
     """Check each person's ``household_id`` against ``households``; clear and report unknown ones.
 
+    A person without ``household_id`` but with an address or a point
+    (:func:`gridmap.io.addresses.waits_for_household`: a roster without 户号 or 楼栋编号) is
+    linked to the one household whose address is the same once both are written alike
+    (:func:`gridmap.io.addresses.dwelling_addresses`; never a near match), else, with a point,
+    to the household ``<building>-<unit>-<room>`` of the building found by location as
+    households are (the footprint holding the point, else the nearest within ``tolerance_m``)
+    and the person's unit, floor and room (:func:`gridmap.io.addresses.address_keys`). A person
+    linked so without person id gets ``<household_id>-<n>``, numbered past the household's ids
+    taken (:func:`gridmap.io.addresses.person_ids`). Adds ``attached_by`` (``"key"``,
+    ``"address"``, ``"location"``, ``"nearest"`` or missing). A person found by neither keeps
+    no household; the report line says what was tried (``"unhoused"`` when it has no person id:
+    :func:`attach_all` skips it).
+
     Examples
     --------
-    >>> persons = pd.DataFrame({"person_id": ["P1", "P2"], "household_id": ["H1", "H9"]})
-    >>> households = pd.DataFrame({"household_id": ["H1"]})
+    >>> persons = pd.DataFrame({"person_id": ["P1", "P2", None],
+    ...                         "household_id": ["H1", "H9", None],
+    ...                         "address": [None, None, "清水塘1栋 一单元 301室"]})
+    >>> households = pd.DataFrame({"household_id": ["H1", "B1-1-301"],
+    ...                            "address": ["清水塘1栋1单元302室", "清水塘1栋1单元301"]})
     >>> out, issues = attach_persons(persons, households)
-    >>> out["household_id"].tolist(), [i.reason for i in issues]
-    (['H1', nan], ['unknown household'])
+    >>> out["household_id"].tolist(), out["person_id"].tolist(), [i.reason for i in issues]
+    (['H1', nan, 'B1-1-301'], ['P1', 'P2', 'B1-1-301-1'], ['unknown household'])
     """
-    key = persons["household_id"]
-    known = _isin(key, set(households["household_id"].dropna()))
-    missing, unknown = key.isna(), key.notna() & ~known
-    issues = [
-        Issue.of("person", i, "no_household_key") for i in record_labels(persons[missing], PERSON)
-    ] + [
+    labels = record_labels(persons, PERSON)
+    key = persons["household_id"] if "household_id" in persons else _na(persons)
+    known_ids = set(households["household_id"].dropna())
+    known = _isin(key, known_ids)
+    waiting = waits_for_household(persons)
+    missing, unknown = key.isna() & ~waiting, key.notna() & ~known
+    issues = [Issue.of("person", i, "no_household_key") for i in labels[missing]] + [
         Issue.of("person", i, "unknown_household", household_id=k)
-        for i, k in zip(record_labels(persons[unknown], PERSON), key[unknown], strict=True)
+        for i, k in zip(labels[unknown], key[unknown], strict=True)
     ]
-    return persons.assign(household_id=key.where(known)), issues
+    result = key.where(known)
+    by = pd.Series(np.where(known, "key", None), index=persons.index, dtype="str")  # type: ignore[call-overload]
+    if waiting.any():
+        found = _find_households(persons.loc[waiting], households, known_ids, buildings,
+                                 tolerance_m)  # fmt: skip
+        result, by = result.fillna(found.household_id), by.fillna(found.how)
+        issues += _unhoused_persons(persons, labels, found, tolerance_m)
+    ids = persons["person_id"] if "person_id" in persons else _na(persons)
+    numbered = ids.isna() & result.notna()
+    if numbered.any():
+        made = person_ids(result[numbered], taken=set(ids.dropna()))
+        ids = ids.where(~numbered, made)
+    out = persons.assign(person_id=ids.astype("str"), household_id=result.astype("str"),
+                         attached_by=by)  # fmt: skip
+    return out[["person_id", *[c for c in out.columns if c != "person_id"]]], issues
+
+
+@dataclass
+class _Found:
+    """Households found for persons without 户号: id and route per person, what failed."""
+
+    household_id: pd.Series
+    how: pd.Series
+    tried: dict[object, list[str]]
+    made: pd.Series  # the household id made by location that no household holds
+
+
+def _find_households(
+    persons: pd.DataFrame,
+    households: pd.DataFrame,
+    known_ids: set[object],
+    buildings: gpd.GeoDataFrame | None,
+    tolerance_m: float,
+) -> _Found:
+    """Each person's household by address (the same dwelling address, one household only),
+    else by location (building found + unit + room); what was tried for those found by none."""
+    found = _na(persons)
+    how = _na(persons)
+    made = _na(persons)
+    tried: dict[object, list[str]] = {i: [] for i in persons.index}
+    if "address" in persons and "address" in households:
+        theirs = dwelling_addresses(households["address"])
+        counts = theirs.value_counts()
+        single = theirs[theirs.map(counts).eq(1).fillna(False).astype(bool)]
+        lookup = pd.Series(households.loc[single.index, "household_id"].to_numpy(),
+                           index=single.to_numpy())  # fmt: skip
+        mine = dwelling_addresses(persons["address"])
+        found = mine.map(lookup).astype("str")
+        how = how.mask(found.notna(), "address")
+        several = _isin(mine, set(counts.index[counts > 1]))
+        for i in mine.index[mine.notna() & found.isna()]:
+            tried[i].append("address_several" if several[i] else "address_none")
+    has_point = geometry_present(persons) & found.isna()
+    if has_point.any() and buildings is not None and geometry_present(buildings).any():
+        building, located, _ = _match_locations(persons.loc[has_point], buildings, tolerance_m)
+        keys = address_keys(persons.loc[building.index].assign(building_id=building))
+        several = _isin(keys + "-2", known_ids)
+        fits = _isin(keys, known_ids) & ~several
+        found = found.fillna(keys[fits])
+        how = how.fillna(located[fits])
+        made = made.fillna(keys[~fits])
+        for i in keys.index[~fits]:
+            tried[i].append("room_missing" if pd.isna(keys[i]) else
+                            "household_several" if several[i] else "household_none")  # fmt: skip
+        for i in has_point.index[has_point & ~has_point.index.isin(building.index)]:
+            tried[i].append("point_far")
+    elif has_point.any():
+        for i in has_point.index[has_point]:
+            tried[i].append("no_buildings")
+    failed = {i: t for i, t in tried.items() if pd.isna(found[i])}
+    return _Found(found.astype("str"), how.astype("str"), failed, made.astype("str"))
+
+
+def _unhoused_persons(
+    persons: pd.DataFrame, labels: pd.Series, found: _Found, tolerance_m: float
+) -> list[Issue]:
+    """A report line per person without 户号 whose household was found neither way, saying what
+    was tried; one without person id (it waited for its household) is ``unhoused``: skipped."""
+    ids = persons["person_id"] if "person_id" in persons else _na(persons)
+    issues = []
+    for i, tried in found.tried.items():
+        code = "unhoused" if pd.isna(ids[i]) else "no_household"
+        made = found.made.get(i)
+        issues.append(Issue.of("person", labels[i], code, tried=tried,
+                               tolerance=float(tolerance_m),
+                               household_id=None if pd.isna(made) else str(made)))  # fmt: skip
+    return issues
 
 
 # --- households → buildings --------------------------------------------------------------------
@@ -398,7 +496,9 @@ def attach_all(
         for name, frame in layers.items():
             if frame is not None:
                 step(f"validate {name}s")
-                placed_later = name == "household" and layers["building"] is not None
+                placed_later = (name == "household" and layers["building"] is not None) or (
+                    name == "person" and layers["household"] is not None
+                )
                 layers[name], issues = validate_layer(frame, name, placed_later=placed_later)
                 report.extend(issues)
     rejected = rejected_ids(report, "building")
@@ -419,8 +519,10 @@ def attach_all(
         households = households[households["household_id"].notna()]  # "unplaced": skipped
     if persons is not None and households is not None:
         step("attach persons to households")
-        persons, issues = attach_persons(persons, households)
+        persons, issues = attach_persons(persons, households, buildings=buildings,
+                                         tolerance_m=tolerance_m)  # fmt: skip
         report.extend(issues)
+        persons = persons[persons["person_id"].notna()]  # "unhoused": skipped
     if buildings is not None and grids is not None:
         step("attach buildings to grids")
         buildings, issues = attach_buildings(buildings, grids)

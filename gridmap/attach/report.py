@@ -215,6 +215,50 @@ def _unplaced(tried: Sequence[str], tolerance: float = 0.0, **_: Any) -> tuple[W
              "记录已跳过"))  # fmt: skip
 
 
+_PERSON_TRIED: dict[str, tuple[str, str]] = {
+    "address_none": ("its address is that of no household", "现住址与任何住户的地址都不相同"),
+    "address_several": ("its address is that of several households, so not one",
+                        "现住址与多户的地址相同，无法确定是哪一户"),
+    "point_far": ("no building contains its point or lies within {tolerance} m",
+                  "没有楼栋包含其坐标，{tolerance} 米内也没有楼栋"),
+    "no_buildings": ("it has coordinates, but no buildings were given to find the building by",
+                     "有坐标，但没有楼栋数据可用来确定所在楼栋"),
+    "room_missing": ("its point lies in a building, but its room (房号) is blank",
+                     "坐标所在楼栋已找到，但房号为空"),
+    "household_none": ("no household {household_id} (the building its point lies in + unit + room)",
+                       "没有住户 {household_id}（坐标所在楼栋 + 单元 + 房号）"),
+    "household_several": ("several households at {household_id} (-2 …), so not one",
+                          "{household_id} 有多户（-2 …），无法确定是哪一户"),
+}  # fmt: skip
+"""What finding a person's household without 户号 or 楼栋编号 tried and why it failed."""
+
+
+def _person_tried(tried: Sequence[str], tolerance: float, household_id: str | None) -> Words:
+    values = {"tolerance": f"{tolerance:g}", "household_id": household_id}
+    return ("; ".join(_PERSON_TRIED[t][0].format(**values) for t in tried),
+            "；".join(_PERSON_TRIED[t][1].format(**values) for t in tried))  # fmt: skip
+
+
+def _no_household(
+    tried: Sequence[str], tolerance: float = 0.0, household_id: str | None = None, **_: Any
+) -> tuple[Words, Words]:
+    en, zh = _person_tried(tried, tolerance, household_id)
+    return (("no household", "未关联到住户"),
+            (f"no household_id and no household found ({en}); person not attached",
+             f"户号为空，也找不到所在住户（{zh}）；人员未关联到住户"))  # fmt: skip
+
+
+def _unhoused(
+    tried: Sequence[str], tolerance: float = 0.0, household_id: str | None = None, **_: Any
+) -> tuple[Words, Words]:
+    """A person without 户号, 楼栋编号 or person id whose household was not found: no id."""
+    en, zh = _person_tried(tried, tolerance, household_id)
+    return (("missing id", "缺少编号"),
+            (f"no household_id, and no household found by its address or coordinates ({en}); "
+             "record skipped",
+             f"没有户号，按现住址或坐标也找不到所在住户（{zh}）；记录已跳过"))  # fmt: skip
+
+
 # --- cross-checks (gridmap.attach.crosscheck) ----------------------------------------------------
 
 
@@ -348,6 +392,8 @@ _WORDS: dict[str, IssueWords] = {
          "坐标不在任何楼栋轮廓内；已关联到最近的楼栋 {building_id}（相距 {distance:.0f} 米）")),
     "no_building": _no_building,
     "unplaced": _unplaced,
+    "no_household": _no_household,
+    "unhoused": _unhoused,
     "no_geometry": _said(
         ("no geometry", "缺少位置"),
         ("building has no footprint or point; no grid", "楼栋没有轮廓或坐标点，无法归入网格")),

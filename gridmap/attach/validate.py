@@ -46,6 +46,7 @@ from gridmap.io.addresses import (
     makes_household_ids,
     takes_address_ids,
     waits_for_building,
+    waits_for_household,
 )
 from gridmap.io.notes import entity_word
 from gridmap.schema import COUNT_COLUMNS, PERSON, Entity, get_entity
@@ -98,7 +99,9 @@ def drop_missing_ids(
     """Skip records without id; each becomes an issue named by its data row. A household or
     person whose household id could not be made of its address says which part is blank.
     ``placed_later`` keeps the households whose id waits for their building, found by address
-    or location (:func:`gridmap.io.addresses.waits_for_building`): the attach chain makes it.
+    or location (:func:`gridmap.io.addresses.waits_for_building`), and the persons whose id
+    waits for their household, found the same way (:func:`~gridmap.io.addresses.
+    waits_for_household`): the attach chain makes them.
 
     Examples
     --------
@@ -114,6 +117,8 @@ def drop_missing_ids(
     missing = frame[ent.id_column].isna()
     if placed_later and ent.name == "household":
         missing &= ~waits_for_building(frame)
+    elif placed_later and ent.name == "person":
+        missing &= ~waits_for_household(frame)
     no_address = missing & _household_id_unmade(frame, ent)
     blank = lacking_parts(frame.loc[no_address])
     issues = [
@@ -538,8 +543,8 @@ def validate_layer(
 
     Returns the cleaned frame (records without id dropped, counts typed ``Int64``, bad values
     cleared, geometries repaired) and the report lines. Raises on fatal problems (see module doc).
-    ``placed_later``: households whose id waits for their building are kept
-    (:func:`drop_missing_ids`).
+    ``placed_later``: households whose id waits for their building, and persons whose id waits
+    for their household, are kept (:func:`drop_missing_ids`).
     """
     ent = get_entity(entity)
     frame, issues = drop_unsafe_ids(frame, ent)

@@ -11,7 +11,8 @@ second import (``--update``) finds the same households again:
   it: floor ``3`` and room ``301`` or ``31`` need no floor, room ``1`` or ``01`` does;
 * each part is read as an office types it: full-width characters, spaces and a trailing
   ``单元``/``室``/``号``/``层``/``楼`` are dropped (``1单元`` is ``1``, ``301室`` is ``301``);
-  a floor's leading zeros too (``03`` is ``3``);
+  a floor's leading zeros too (``03`` is ``3``); a unit or floor in Chinese numerals is a
+  number (``一单元`` is ``1``, ``第十二层`` is ``12``, :func:`chinese_number`);
 * a record without building or room gets no id (:func:`lacking_parts` says which is blank);
   a household without the building but with the room and an address or coordinates
   (:func:`waits_for_building`) gets it once the attach chain has found its building by address
@@ -19,6 +20,13 @@ second import (``--update``) finds the same households again:
 
 Two households of one roster at one address get ``-2``, ``-3`` … in file order
 (:func:`household_ids`); persons at one address are one household and all get its id.
+
+A persons roster that names no building, only where each lives as free text (现住址) and
+perhaps coordinates (:func:`waits_for_household`), is linked by the attach chain
+(:func:`gridmap.attach.chain.attach_persons`): to the household whose address is the same once
+both are written alike (:func:`dwelling_addresses`: exact, never a near match), else to
+``<building found by location>-<unit>-<room>``; a person then gets the id
+``<household_id>-<n>`` (:func:`person_ids`).
 
 Examples
 --------
@@ -37,16 +45,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from gridmap.schema import Entity
 
-__all__ = ["ADDRESS_COLUMNS", "ADDRESS_NEEDED", "address_keys", "household_ids",
-           "households_of_persons", "ids_once_placed", "lacking_parts", "makes_household_ids",
-           "missing_address_columns", "takes_address_ids", "waits_for_building"]  # fmt: skip
+__all__ = ["ADDRESS_COLUMNS", "ADDRESS_NEEDED", "address_keys", "chinese_number",
+           "dwelling_addresses", "finds_households", "household_ids", "households_of_persons",
+           "ids_once_placed", "lacking_parts", "makes_household_ids", "missing_address_columns",
+           "normalise_address", "person_ids", "takes_address_ids", "waits_for_building",
+           "waits_for_household"]  # fmt: skip
 
 ADDRESS_COLUMNS = ("building_id", "unit", "floor", "room")
 """The columns a household id is made of when a roster has none (in id order, floor aside)."""
@@ -55,6 +66,12 @@ ADDRESS_NEEDED = ("building_id", "room")
 
 _SUFFIX = re.compile(r"(?:单元|室|号|层|楼)$")
 _SPACES = re.compile(r"\s+")
+_ORDINAL = re.compile(r"^第")
+_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+_NUMERAL_DIGITS = re.compile(r"[零〇一二两三四五六七八九]+")
+_NUMERAL_TENS = re.compile(
+    r"(?:([一二两三四五六七八九])百)?(?:[零〇]?([一二两三四五六七八九])?(十))?[零〇]?([一二三四五六七八九])?"
+)
 _FLOOR_DIGITS = (1, 2)  # a room number carries its floor: floor + 1 or 2 digits (31, 301, 1203)
 
 
@@ -75,6 +92,26 @@ def makes_household_ids(columns: Iterable[object]) -> bool:
     return not missing_address_columns(columns)
 
 
+def chinese_number(text: str) -> str:
+    """``text`` in digits if it is a number in Chinese numerals (一 … 九十九, 一百 …, or digit by
+    digit: 一二 is 12), else as it is.
+
+    Examples
+    --------
+    >>> numbers = ["一", "十", "十二", "二十", "三十五", "一百零一", "一二", "B1"]
+    >>> [chinese_number(t) for t in numbers]
+    ['1', '10', '12', '20', '35', '101', '12', 'B1']
+    """
+    if _NUMERAL_DIGITS.fullmatch(text):
+        return "".join(str(_DIGITS[c]) for c in text)
+    match = _NUMERAL_TENS.fullmatch(text) if text else None
+    if match is None or not any(match.groups()):
+        return text
+    hundreds, tens, ten, ones = match.groups()
+    value = _DIGITS.get(hundreds or "", 0) * 100 + (_DIGITS.get(tens or "一", 1) * 10 if ten else 0)
+    return str(value + _DIGITS.get(ones or "", 0))
+
+
 def _part(value: object) -> str | None:
     """One part of an address as typed: NFKC, no spaces, no trailing 单元/室/号/层/楼."""
     if not isinstance(value, str):
@@ -83,8 +120,14 @@ def _part(value: object) -> str | None:
     return text or None
 
 
-def _floor(value: object) -> str | None:
+def _unit(value: object) -> str | None:
+    """A unit as typed: as :func:`_part`, without a leading 第, Chinese numerals as digits."""
     text = _part(value)
+    return None if text is None else chinese_number(_ORDINAL.sub("", text)) or None
+
+
+def _floor(value: object) -> str | None:
+    text = _unit(value)
     if text is None or not text.isdigit():
         return text
     return text.lstrip("0") or "0"
@@ -96,24 +139,44 @@ def _carries_floor(room: str, floor: str) -> bool:
     return door.startswith(floor) and len(door) - len(floor) in _FLOOR_DIGITS
 
 
-def _key(building: object, unit: object, floor: object, room: object) -> str | None:
-    parts = [_part(building), _part(unit), _floor(floor), _part(room)]
-    if parts[0] is None or parts[3] is None:
-        return None
-    if parts[2] is not None and _carries_floor(parts[3], parts[2]):
-        parts[2] = None
-    return "-".join(p for p in parts if p is not None)
+_READERS: dict[str, Callable[[object], str | None]] = {
+    "building_id": _part, "unit": _unit, "floor": _floor, "room": _part}  # fmt: skip
+"""How each address column is read (:func:`_part` and the numerals of units and floors)."""
 
 
-def _column(frame: pd.DataFrame, column: str) -> list[object]:
-    return frame[column].tolist() if column in frame.columns else [None] * len(frame)
+def _read_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` of ``frame`` read by :data:`_READERS`, each distinct value once (a roster of a
+    million persons has some thousands of buildings and rooms); missing where blank."""
+    if column not in frame.columns:
+        return pd.Series(None, index=frame.index, dtype="str")
+    codes, uniques = pd.factorize(frame[column])
+    read = np.array([*map(_READERS[column], uniques), None], dtype=object)
+    return pd.Series(read[codes], index=frame.index, dtype="str")  # code -1 (blank): None
+
+
+def _floors_carried(room: pd.Series, floor: pd.Series) -> pd.Series:
+    """True where the room number carries the floor (:func:`_carries_floor`), each distinct
+    pair of room and floor tried once."""
+    both = room.notna() & floor.notna()
+    pairs = pd.DataFrame({"room": room[both], "floor": floor[both]})
+    distinct = pairs.drop_duplicates()
+    rooms, floors = distinct["room"], distinct["floor"]
+    distinct["carried"] = [_carries_floor(r, f) for r, f in zip(rooms, floors, strict=True)]
+    carried = pairs.merge(distinct, on=["room", "floor"], how="left")["carried"].to_numpy()
+    out = pd.Series(False, index=room.index)
+    out[both] = carried.astype(bool)
+    return out
 
 
 def address_keys(frame: pd.DataFrame) -> pd.Series:
     """The household id each record's address makes (missing without building or room)."""
-    columns = [_column(frame, c) for c in ADDRESS_COLUMNS]
-    keys = [_key(*parts) for parts in zip(*columns, strict=True)]
-    return pd.Series(keys, index=frame.index, dtype="str")
+    parts = {c: _read_column(frame, c) for c in ADDRESS_COLUMNS}
+    building, room = parts["building_id"], parts["room"]
+    floor = parts["floor"].mask(_floors_carried(room, parts["floor"]))
+    key = building
+    for part in (parts["unit"], floor, room):
+        key = key + ("-" + part).fillna("")
+    return key.where(building.notna() & room.notna()).astype("str")
 
 
 def household_ids(
@@ -200,9 +263,10 @@ def _blank(frame: pd.DataFrame) -> pd.Series:
 
 def lacking_parts(frame: pd.DataFrame) -> pd.Series:
     """For each record, the :data:`ADDRESS_NEEDED` columns that are blank (empty tuple: none)."""
-    needed = {c: [_part(v) is None for v in _column(frame, c)] for c in ADDRESS_NEEDED}
-    blank = [tuple(c for c in ADDRESS_NEEDED if needed[c][i]) for i in range(len(frame))]
-    return pd.Series(blank, index=frame.index, dtype=object)
+    building, room = (_read_column(frame, c).isna().to_numpy() for c in ADDRESS_NEEDED)
+    shapes = np.empty(4, dtype=object)
+    shapes[:] = [(), ("room",), ("building_id",), ADDRESS_NEEDED]
+    return pd.Series(shapes[building * 2 + room], index=frame.index, dtype=object)
 
 
 def households_of_persons(persons: pd.DataFrame) -> pd.DataFrame:
@@ -223,3 +287,106 @@ def households_of_persons(persons: pd.DataFrame) -> pd.DataFrame:
     columns = ["household_id", *[c for c in ADDRESS_COLUMNS if c in persons.columns]]
     households = persons.loc[made.fillna(False).astype(bool), columns]
     return households.drop_duplicates("household_id").reset_index(drop=True)
+
+
+# --- addresses as free text --------------------------------------------------------------------
+
+_ADDRESS_DROP = re.compile(r"[\s,，.。·、#\-—_/()（）]")
+_ADDRESS_BUILDING_WORDS = re.compile(r"号楼|幢|座")
+_DWELLING_DROP = r"[\s,，.。·、#/()（）]"
+_DWELLING_DASHES = r"[—–_~]+"
+_DWELLING_NUMERALS = re.compile(r"第?([零〇一二两三四五六七八九十百]+)(单元|层)")
+_HAS_DWELLING_NUMERALS = r"[零〇一二两三四五六七八九十百](?:单元|层)"
+_DWELLING_SUFFIX = r"(?:室|号|户|单元)$"
+
+
+def normalise_address(address: str) -> str:
+    """Comparable form of an address: NFKC, case-folded, no spaces or punctuation, 幢/座/号楼 → 栋.
+
+    Examples
+    --------
+    >>> normalise_address(" 碧江区 清水塘路１２号３幢 ")
+    '碧江区清水塘路12号3栋'
+    """
+    text = unicodedata.normalize("NFKC", address).casefold()
+    return _ADDRESS_BUILDING_WORDS.sub("栋", _ADDRESS_DROP.sub("", text))
+
+
+def dwelling_addresses(addresses: pd.Series) -> pd.Series:
+    """Comparable form of each dwelling's address (one flat), for exact matching: NFKC
+    (full-width → half-width), lower case, no spaces or punctuation, dashes one ``-`` (kept: they
+    separate numbers), 幢/座/号楼 → 栋, a unit or floor in Chinese numerals in digits (一单元 →
+    1单元, 第十二层 → 12层), no trailing 室/号/户/单元; missing where blank. Vectorised; the
+    numerals are read in Python for the few distinct addresses holding them.
+
+    Examples
+    --------
+    >>> dwelling_addresses(pd.Series(["清水塘小区１栋 一单元 402室", "清水塘小区1幢1单元402",
+    ...                               "清水塘小区1栋1单元4-02", " ", None])).tolist()
+    ['清水塘小区1栋1单元402', '清水塘小区1栋1单元402', '清水塘小区1栋1单元4-02', nan, nan]
+    """
+    text = addresses.astype("str").str.normalize("NFKC").str.lower()
+    text = text.str.replace(_DWELLING_DROP, "", regex=True)
+    text = text.str.replace(_DWELLING_DASHES, "-", regex=True)
+    text = text.str.replace(_ADDRESS_BUILDING_WORDS.pattern, "栋", regex=True)
+    numerals = text.str.contains(_HAS_DWELLING_NUMERALS, regex=True).fillna(False)
+    if numerals.any():
+        distinct = text[numerals.astype(bool)].unique()
+        digits = {t: _DWELLING_NUMERALS.sub(_numeral_digits, t) for t in distinct}
+        text = text.mask(numerals.astype(bool), text.map(digits))
+    text = text.str.replace(_DWELLING_SUFFIX, "", regex=True)
+    return text.where(text.str.len() > 0).astype("str")
+
+
+def _numeral_digits(match: re.Match[str]) -> str:
+    return chinese_number(match.group(1)) + match.group(2)
+
+
+# --- persons found by address or location ------------------------------------------------------
+
+
+def finds_households(columns: Iterable[object]) -> bool:
+    """True when a persons frame with ``columns`` can find its households without 户号 or
+    楼栋编号: it has the address as text (coordinates and the room are the other way; the attach
+    chain tells each person which it tried)."""
+    return "address" in set(columns)
+
+
+def waits_for_household(frame: pd.DataFrame) -> pd.Series:
+    """True for the persons without household id who have an address or a point: the attach
+    chain finds their household by them (:func:`gridmap.attach.chain.attach_persons`).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"household_id": [None, None, "B1-1-301"],
+    ...                      "address": ["清水塘1栋1单元301室", None, "清水塘1栋1单元301室"]})
+    >>> waits_for_household(rows).tolist()
+    [True, False, False]
+    """
+    no = pd.Series(False, index=frame.index)
+    missing = frame["household_id"].isna() if "household_id" in frame.columns else ~no
+    found_by = frame["address"].notna() if "address" in frame.columns else no
+    if isinstance(frame, gpd.GeoDataFrame):
+        found_by = found_by | ~(frame.geometry.isna() | frame.geometry.is_empty)
+    return (missing & found_by).astype(bool)
+
+
+_NUMBERED = r"^(?P<household>.+)-(?P<n>\d+)$"
+
+
+def person_ids(households: pd.Series, taken: Collection[str] = ()) -> pd.Series:
+    """``<household_id>-<n>`` for each person of ``households`` (missing without household):
+    ``n`` counts the household's persons in file order, past the numbers of the ``taken`` ids
+    of that household (persons given or numbered before keep theirs).
+
+    Examples
+    --------
+    >>> person_ids(pd.Series(["H1", "H2", "H1", None]), taken=["H1-1", "P7"]).tolist()
+    ['H1-2', 'H2-1', 'H1-3', nan]
+    """
+    n = households.groupby(households, sort=False, dropna=False).cumcount() + 1
+    if len(taken):
+        numbered = pd.Series(list(taken), dtype="str").str.extract(_NUMBERED).dropna()
+        past = numbered["n"].astype(int).groupby(numbered["household"]).max()
+        n += households.map(past).fillna(0).astype(int)
+    return (households + "-" + n.astype(str)).where(households.notna()).astype("str")

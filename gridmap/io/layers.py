@@ -71,11 +71,14 @@ from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.addresses import (
     ADDRESS_COLUMNS,
     address_keys,
+    finds_households,
     household_ids,
     makes_household_ids,
     missing_address_columns,
+    person_ids,
     takes_address_ids,
     waits_for_building,
+    waits_for_household,
 )
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import (
@@ -860,6 +863,8 @@ def _missing_column_problems(
             continue
         if column == by_address and makes_household_ids(resolved.values()):
             continue
+        if column == by_address and ent.name == "person" and finds_households(resolved.values()):
+            continue  # found by the address text (or point) when the households are attached
         if column in named and normalise_header(named[column]) not in present:
             problems.append(
                 ColumnProblem.of("mapped_header_missing", column=column, header=named[column])
@@ -1008,7 +1013,8 @@ def _fill_household_ids(
     known = [c for c in ent.columns if c in frame.columns]  # household_id in its place
     frame = frame[[*known, *[c for c in frame.columns if c not in known]]]
     n = int(made.notna().sum())
-    placed = int(waits_for_building(frame).sum()) if ent.name == "household" else 0
+    waits = waits_for_building if ent.name == "household" else waits_for_household
+    placed = int(waits(frame).sum())
     used = [header_of[c] for c in ADDRESS_COLUMNS if c in header_of]
     example = str(made.dropna().iloc[0]) if n else ""
     notes.append(ReadNote.of("address_ids", path.name, entity=ent.name, n=n,
@@ -1049,9 +1055,7 @@ def _person_ids(frame: pd.DataFrame) -> pd.Series:
     households = frame["household_id"] if "household_id" in frame.columns else None
     if households is None:
         return pd.Series([None] * len(frame), index=frame.index, dtype="str")
-    n = households.groupby(households, sort=False, dropna=False).cumcount() + 1
-    ids = households + "-" + n.astype(str)
-    return ids.where(households.notna(), None)
+    return person_ids(households)
 
 
 def _geometry_ids(frame: pd.DataFrame, prefix: str) -> pd.Series:

@@ -156,12 +156,18 @@ def _address_ids(
         "does not carry it)"
     )
     zh = f"{file}：{zh} {parts} 生成（如 {example}；房号已含楼层时不加楼层）"
-    if placed:
+    if placed and entity == "household":
         en += (
             f"; {placed} data row(s) without building but with an address or coordinates get "
             "theirs once the import finds their building by them"
         )
         zh += f"；{placed} 个数据行没有楼栋编号，但有地址或坐标：导入时据此找到所在楼栋后再生成"
+    elif placed:
+        en += (
+            f"; {placed} data row(s) without building but with an address or coordinates are "
+            "linked when the import finds their household by them"
+        )
+        zh += f"；{placed} 个数据行没有楼栋编号，但有现住址或坐标：导入时据此找到所在住户后再关联"
     if without:
         en += f"; {without} data row(s) without building or room have none (see the report)"
         zh += f"；{without} 个数据行缺少楼栋编号或房号，未生成（见报告）"

@@ -117,8 +117,8 @@ def test_persons_without_household_id_attach_to_the_households_of_their_address(
     assert len(missing) == int((~housed).sum())
     line = next(i for i in result.report if i.entity == "person" and i.reason == "missing id")
     assert line.record_id.startswith("row ")
-    assert line.message("zh") == ("没有户号，也无法按地址生成：楼栋编号为空（户号按楼栋编号 + "
-                                  "单元 + 房号生成）；记录已跳过")  # fmt: skip
+    assert line.message("zh") == ("没有户号，按现住址或坐标也找不到所在住户（现住址与任何住户的"
+                                  "地址都不相同）；记录已跳过")  # fmt: skip
     text = issues.to_csv()
     for column in ("name", "id_number", "phone"):
         assert not any(str(v) in text for v in persons[column].dropna())
