@@ -530,7 +530,8 @@ def _extend_once(report: AttachReport, issues: list[Issue]) -> None:
 
 
 def _stored_parents(session: Any, given: dict[str, pd.DataFrame | None]) -> dict[str, Any]:
-    """Stored buildings / household ids, for children imported without their parents."""
+    """Stored buildings / household ids, for children imported without their parents (and the
+    households' addresses, for persons without 户号 found by theirs)."""
     stored: dict[str, Any] = {}
     if given["household"] is not None and given["building"] is None:
         buildings = load_buildings(session=session, footprints=True)
@@ -538,8 +539,13 @@ def _stored_parents(session: Any, given: dict[str, pd.DataFrame | None]) -> dict
             stored["building"] = buildings[["building_id", "address", "community_code",
                                             "geometry"]]  # fmt: skip
     if given["person"] is not None and given["household"] is None:
-        ids = session.scalars(select(m.Household.id)).all()
-        stored["household"] = pd.DataFrame({"household_id": pd.Series(ids, dtype="str")})
+        columns: list[Any] = [m.Household.id]
+        if "address" in given["person"].columns:  # persons without 户号 found by address
+            columns.append(m.Household.address)
+        rows = session.execute(select(*columns)).all()
+        stored["household"] = pd.DataFrame(
+            rows, columns=["household_id", "address"][: len(columns)], dtype="str"
+        )
     return stored
 
 

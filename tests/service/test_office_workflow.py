@@ -88,20 +88,27 @@ def test_roster_without_person_ids_counts_persons_in_the_published_grids(store_u
 
 
 def _stored_households_and_persons(url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Household id → building, person id → household id, as stored."""
+    """Household id → building and size, person id → household id, as stored."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            households = pd.read_sql(select(m.Household.id, m.Household.building_id), conn)
+            households = pd.read_sql(
+                select(m.Household.id, m.Household.building_id, m.Household.size), conn
+            )
             persons = pd.read_sql(select(m.Person.id, m.Person.household_id), conn)
     finally:
         engine.dispose()
     return households, persons
 
 
-def test_rosters_without_household_ids_import_and_update_with_the_same_ids(store_url, tmp_path):
+@pytest.mark.parametrize("persons_building", [True, False], ids=["楼栋编号", "现住址"])
+def test_rosters_without_household_ids_import_and_update_with_the_same_ids(
+    store_url, tmp_path, persons_building
+):
     files = gbk_shapefiles(tmp_path / "files", cpg=False)
-    households, persons = rosters_without_household_ids(tmp_path / "files", rows=2000)
+    households, persons = rosters_without_household_ids(
+        tmp_path / "files", rows=2000, persons_building=persons_building
+    )
     read = read_layer(households, "household")
     made = read["household_id"]  # the library's ids, made of the address as read
     waiting = waits_for_building(read)  # no 楼栋编号: an id once the import finds the building
@@ -120,27 +127,37 @@ def test_rosters_without_household_ids_import_and_update_with_the_same_ids(store
     assert all(i.startswith(f"{b}-") for i, b in zip(found["id"], found["building_id"],
                                                      strict=True))  # fmt: skip
     assert stored["building_id"].notna().all()
-    assert people["household_id"].notna().all() and set(people["household_id"]) <= set(made)
+    roster = pd.read_csv(persons, dtype=str, encoding="gbk")
+    # every person is linked, those of the placed households by 现住址 or coordinates, and
+    # to the right household: each household holds as many persons as its roster size says
+    assert len(people) == len(roster) and people["household_id"].notna().all()
+    housed = people["household_id"].value_counts().reindex(stored["id"]).fillna(0)
+    assert (housed.to_numpy() == stored["size"].to_numpy()).all()
+    in_placed = people["household_id"].isin(set(found["id"]))
+    assert int(in_placed.sum()) == int(stored.loc[found.index, "size"].sum()) > 200
     assert people["id"].iloc[0].startswith("B00001-1-101-")
     with open_store(store_url, migrate=False) as store:
         assert int(store.load_buildings()["persons"].sum()) == len(people)
     report = next((tmp_path / "reports").glob("*.csv")).read_text(encoding="utf-8-sig")
-    assert "household," not in report  # every household kept
-    roster = pd.read_csv(persons, dtype=str, encoding="gbk")
-    unhoused = int(roster["楼栋编号"].isna().sum())  # the persons of those households say no
-    assert report.count("person,数据行") == unhoused == len(roster) - len(people)  # building
+    assert "household," not in report and "person," not in report  # every record kept
 
     printed = run(args[0], "--update", "--lang", "en", *args[1:])  # the same rosters again
     assert "Import 2: changes" in printed
     again, people_again = _stored_households_and_persons(store_url)
-    assert set(people_again["id"]) == set(people["id"])
+    assert (
+        people_again.set_index("id")["household_id"]
+        .sort_index()
+        .equals(people.set_index("id")["household_id"].sort_index())
+    )  # same person ids, same households
     assert (
         again.set_index("id")["building_id"]
         .sort_index()
         .equals(stored.set_index("id")["building_id"].sort_index())
     )  # same ids, same buildings
-    cells = r"\s*│\s*".join(["household", "2000", "0", "0", "2000", "0"])  # read … removed
-    assert re.search(cells, printed[printed.index("Import 2: changes") :])
+    changes = printed[printed.index("Import 2: changes") :]
+    for entity, count in (("household", 2000), ("person", len(roster))):
+        cells = r"\s*│\s*".join([entity, str(count), "0", "0", str(count), "0"])  # read … removed
+        assert re.search(cells, changes)
 
 
 def test_persons_roster_alone_makes_the_households_of_its_addresses(store_url, tmp_path):
