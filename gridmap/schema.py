@@ -49,6 +49,9 @@ class Entity:
     optional: tuple[str, ...] = ()
     geometry: str | None = None  # "polygon", "line", "point-or-polygon" or None
     geometry_required: bool = False
+    geometry_for_linking: bool = False
+    """The geometry is read only to link the records (persons' 经度/纬度) and never stored; a
+    file without any gives a plain DataFrame (:func:`gridmap.read_layer`)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -124,7 +127,8 @@ PERSON = Entity(
         "room",
         "address",  # as text (现住址): read only to find the household, as the point is
     ),
-    geometry="point",  # optional, never stored: where the person lives (经度/纬度)
+    geometry="point",  # where the person lives (经度/纬度)
+    geometry_for_linking=True,
 )
 STAFF = Entity(
     "staff",

@@ -361,6 +361,7 @@ def _prepare(
         households=(given["household"] if given["household"] is not None
                     else stored.get("household")),
         persons=given["person"], streets=frames.get("street"), progress=step,
+        buildings_for_persons=stored.get("buildings_for_persons"),
     )  # fmt: skip
     report.extend(result.report.issues)
     persons = result.persons
@@ -531,7 +532,8 @@ def _extend_once(report: AttachReport, issues: list[Issue]) -> None:
 
 def _stored_parents(session: Any, given: dict[str, pd.DataFrame | None]) -> dict[str, Any]:
     """Stored buildings / household ids, for children imported without their parents (and the
-    households' addresses, for persons without 户号 found by theirs)."""
+    households' addresses and the buildings, for persons without 户号 found by theirs or by
+    their point)."""
     stored: dict[str, Any] = {}
     if given["household"] is not None and given["building"] is None:
         buildings = load_buildings(session=session, footprints=True)
@@ -546,6 +548,9 @@ def _stored_parents(session: Any, given: dict[str, pd.DataFrame | None]) -> dict
         stored["household"] = pd.DataFrame(
             rows, columns=["household_id", "address"][: len(columns)], dtype="str"
         )
+        if isinstance(given["person"], gpd.GeoDataFrame):  # persons found by their point
+            buildings = load_buildings(session=session, footprints=True)
+            stored["buildings_for_persons"] = buildings[["building_id", "geometry"]]
     return stored
 
 

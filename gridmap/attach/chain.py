@@ -460,6 +460,7 @@ def attach_all(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     validate: bool = True,
     progress: Callable[[str], None] | None = None,
+    buildings_for_persons: gpd.GeoDataFrame | None = None,
 ) -> AttachResult:
     """Validate the given layers, run the attach chain and roll up the counts.
 
@@ -478,6 +479,9 @@ def attach_all(
         layers that were validated before, e.g. loaded from the store).
     progress : callable, optional
         Called with the name of each step (for a CLI progress display).
+    buildings_for_persons : GeoDataFrame, optional
+        Buildings (validated, e.g. stored) by which persons without 户号 but with coordinates
+        find their household (:func:`attach_persons`) when no ``buildings`` are given.
 
     Raises
     ------
@@ -519,7 +523,8 @@ def attach_all(
         households = households[households["household_id"].notna()]  # "unplaced": skipped
     if persons is not None and households is not None:
         step("attach persons to households")
-        persons, issues = attach_persons(persons, households, buildings=buildings,
+        located = buildings if buildings is not None else buildings_for_persons
+        persons, issues = attach_persons(persons, households, buildings=located,
                                          tolerance_m=tolerance_m)  # fmt: skip
         report.extend(issues)
         persons = persons[persons["person_id"].notna()]  # "unhoused": skipped

@@ -282,9 +282,11 @@ def households_of_persons(persons: pd.DataFrame) -> pd.DataFrame:
       household_id building_id unit room
     0     B1-1-301          B1    1  301
     """
+    columns = ["household_id", *[c for c in ADDRESS_COLUMNS if c in persons.columns]]
+    if not makes_household_ids(persons.columns) or "household_id" not in persons.columns:
+        return pd.DataFrame(columns=columns, dtype="str")  # nothing made of the address
     keys = address_keys(persons)
     made = persons["household_id"].notna() & persons["household_id"].eq(keys)
-    columns = ["household_id", *[c for c in ADDRESS_COLUMNS if c in persons.columns]]
     households = persons.loc[made.fillna(False).astype(bool), columns]
     return households.drop_duplicates("household_id").reset_index(drop=True)
 

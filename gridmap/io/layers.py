@@ -16,7 +16,8 @@ GeoParquet, CSV or XLSX and returns a frame whose columns are the canonical name
   digits first; other text is left for the checks to name);
 * entities with geometry come back as a GeoDataFrame in EPSG:4326 (tables without coordinates
   give a null geometry column: such records attach by key or address); persons and staff come
-  back as a DataFrame;
+  back as a DataFrame (persons with 经度/纬度 as a GeoDataFrame: the points find their
+  household when the roster has no 户号, :func:`gridmap.attach.chain.attach_persons`);
 * blank rows (spreadsheet padding) are dropped; the index is the 0-based data row in file
   order, so record ``i`` is data row ``i + 1`` (reports name records without id that way).
 
@@ -239,7 +240,7 @@ def read_layer(
     frame = _fill_missing_ids(frame, ent, path, notes)
     if ent.name == "community":
         _note_self_crossing(frame, ent, path, notes)
-    if ent.geometry is None:
+    if ent.geometry is None or (ent.geometry_for_linking and frame.geometry.isna().all()):
         frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     frame.attrs.update(source=path.name, encoding=used_encoding, notes=notes)
     logger.info("Read %d %s record(s) from %s", len(frame), ent.name, path.name)
@@ -997,6 +998,9 @@ def _fill_household_ids(
     """Make the household id of households and persons without one of their address, saying
     from which headers, how many, and which addresses hold two households (see module doc)."""
     if not takes_address_ids(ent) or not makes_household_ids(frame.columns):
+        waiting = int(waits_for_household(frame).sum()) if ent.name == "person" else 0
+        if waiting:  # no 楼栋编号 column: 现住址 or coordinates only
+            notes.append(ReadNote.of("households_found", path.name, n=waiting))
         return frame
     current = frame["household_id"] if "household_id" in frame.columns else None
     blank = np.ones(len(frame), bool) if current is None else current.isna().to_numpy()

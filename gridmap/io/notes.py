@@ -31,6 +31,7 @@ Codes (:data:`NOTE_CODES`):
 ``address_ids``               household ids made of building + unit + (floor) + room
 ``address_repeated``          an address of a household roster holding several households
 ``households_of_persons``     households made of a persons roster's addresses (no roster)
+``households_found``          persons without 户号 or 楼栋编号 linked by 现住址 or coordinates
 ``formulas_unsaved``          spreadsheet formulas without a saved value, read as empty
 ``merged_cells_filled``       merged spreadsheet cells: each row of a range takes its value
 ``boundary_crosses_itself``   a community boundary crossing or touching itself (also warned)
@@ -198,6 +199,14 @@ def _households_of_persons(file: str, n: int, stored: int, **_: Any) -> Words:
     return en, zh
 
 
+def _households_found(file: str, n: int, **_: Any) -> Words:
+    return (f"{file}: {n} person(s) without household id or building are linked when the "
+            "import finds their household: the one at the same address, else the one of the "
+            "building their coordinates lie in + unit + room",
+            f"{file}：{n} 名人员没有户号和楼栋编号：导入时按现住址（与住户地址相同）或坐标"
+            "（所在楼栋 + 单元 + 房号）找到所在住户后关联")  # fmt: skip
+
+
 def _formulas_unsaved(
     file: str, n: int, headers: Sequence[str], rows: Sequence[int], n_rows: int, **_: Any
 ) -> Words:
@@ -354,6 +363,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "address_ids": _address_ids,
     "address_repeated": _address_repeated,
     "households_of_persons": _households_of_persons,
+    "households_found": _households_found,
     "formulas_unsaved": _formulas_unsaved,
     "merged_cells_filled": _merged_cells_filled,
     "boundary_crosses_itself": _boundary_crosses_itself,

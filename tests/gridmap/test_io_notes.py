@@ -36,6 +36,7 @@ _VALUES = {
     },
     "address_repeated": {"repeats": [("B9-1-302", [2, 3])], "n": 1},
     "households_of_persons": {"n": 120, "stored": 3},
+    "households_found": {"n": 858},
     "formulas_unsaved": {"n": 12, "headers": ["户数"], "rows": list(range(1, 11)), "n_rows": 12},
     "merged_cells_filled": {"n": 3, "headers": ["楼栋", "户数"]},
     "boundary_crosses_itself": {

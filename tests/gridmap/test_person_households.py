@@ -20,7 +20,7 @@ import geodata
 from gridmap.attach.chain import attach_all, attach_persons
 from gridmap.io.addresses import address_keys, chinese_number, dwelling_addresses, person_ids
 from gridmap.io.layers import read_layer
-from tests.office_files import rosters_without_household_ids
+from tests.office_files import persons_roster, rosters_without_household_ids
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,21 @@ def test_every_person_of_the_sample_links_to_its_own_household(attached, sample)
         assert routes == {"key": 14362, "address": 406, "location": 452}  # 858 linked now
     else:
         assert routes == {"address": 14768, "location": 452}
+
+
+def test_the_read_says_how_the_persons_will_be_found(attached, tmp_path):
+    persons_building, read, _ = attached
+    notes = {n.code: n for n in read.attrs["notes"]}
+    assert isinstance(read, gpd.GeoDataFrame)  # 经度/纬度: the points, for linking only
+    if persons_building:
+        assert "858 个数据行没有楼栋编号，但有现住址或坐标：导入时据此找到所在住户后再关联" in (
+            notes["address_ids"].message("zh"))  # fmt: skip
+    else:
+        assert notes["households_found"].message("zh") == (
+            "人口_无户号.csv：15220 名人员没有户号和楼栋编号：导入时按现住址（与住户地址相同）或"
+            "坐标（所在楼栋 + 单元 + 房号）找到所在住户后关联")  # fmt: skip
+    plain = read_layer(persons_roster(tmp_path, rows=5), "person")  # no coordinates
+    assert not isinstance(plain, gpd.GeoDataFrame) and "geometry" not in plain.columns
 
 
 def test_linked_persons_are_numbered_in_their_household(attached):

@@ -160,6 +160,28 @@ def test_rosters_without_household_ids_import_and_update_with_the_same_ids(
         assert re.search(cells, changes)
 
 
+def test_persons_roster_without_buildings_alone_links_to_the_stored_households(store_url, tmp_path):
+    files = gbk_shapefiles(tmp_path / "files", cpg=True)
+    households, persons = rosters_without_household_ids(tmp_path / "files", rows=1000,
+                                                        persons_building=False)  # fmt: skip
+    run(*files.import_args(store_url, tmp_path / "reports"), "--households", households)
+    args = ["import", "--db", store_url, "--report-dir", tmp_path / "reports", "--persons",
+            persons]  # fmt: skip
+    printed = run(*args)
+    roster = pd.read_csv(persons, dtype=str, encoding="gbk")
+    assert "没有住户表" not in printed and f"{len(roster)} 名人员没有户号和楼栋编号" in printed
+    stored, people = _stored_households_and_persons(store_url)
+    assert len(people) == len(roster)  # by 现住址, else by coordinates in the stored buildings
+    housed = people["household_id"].value_counts().reindex(stored["id"]).fillna(0)
+    assert (housed.to_numpy() == stored["size"].to_numpy()).all()
+    printed = run(args[0], "--update", "--lang", "en", *args[1:])
+    again = _stored_households_and_persons(store_url)[1]
+    assert again.sort_values("id").reset_index(drop=True).equals(
+        people.sort_values("id").reset_index(drop=True))  # fmt: skip
+    cells = r"\s*│\s*".join(["person", str(len(roster)), "0", "0", str(len(roster)), "0"])
+    assert re.search(cells, printed)
+
+
 def test_persons_roster_alone_makes_the_households_of_its_addresses(store_url, tmp_path):
     files = gbk_shapefiles(tmp_path / "files", cpg=True)
     _, persons = rosters_without_household_ids(tmp_path / "files", rows=300)
