@@ -18,6 +18,8 @@ __all__ = [
     "STORAGE_CRS",
     "CGCS2000",
     "CRS_ERRORS",
+    "CHINA_BOUNDS",
+    "gauss_kruger_crs",
     "to_storage_crs",
     "projected_crs_for",
     "to_projected",
@@ -63,8 +65,35 @@ CGCS2000 = CRS.from_epsg(4490)
 _GK3_FIRST_EPSG = 4534
 _GK3_FIRST_CM = 75
 _GK3_LAST_CM = 135
-# Rough bounding box of China (lon/lat) for choosing Gauss-Krüger over UTM.
-_CHINA_BOUNDS = (73.0, 18.0, 135.5, 54.0)
+CHINA_BOUNDS = (73.0, 18.0, 135.5, 54.0)
+"""Rough bounding box of China (lon/lat): Gauss-Krüger over UTM, latitude/longitude swapped."""
+# CGCS2000 Gauss-Krüger zones with the zone number in front of X: 3° zones 25-45 are EPSG:4513-
+# 4533, 6° zones 13-23 EPSG:4491-4501; without it, 6° CM 75°E-135°E are EPSG:4502-4512.
+_GK3_NUMBERED = (25, 45, 4513)
+_GK6_NUMBERED = (13, 23, 4491)
+_GK6_FIRST_EPSG = 4502
+
+
+def gauss_kruger_crs(zone: int, *, numbered: bool) -> str | None:
+    """The CGCS2000 Gauss-Krüger CRS of ``zone`` (3° zones 25–45, 6° zones 13–23), with the
+    zone number in front of X (``numbered``) or without; ``None`` for a number that is no zone
+    over China.
+
+    Examples
+    --------
+    >>> gauss_kruger_crs(36, numbered=True), gauss_kruger_crs(36, numbered=False)
+    ('EPSG:4524', 'EPSG:4545')
+    >>> gauss_kruger_crs(18, numbered=False), gauss_kruger_crs(7, numbered=True)
+    ('EPSG:4507', None)
+    """
+    for first, last, epsg in (_GK3_NUMBERED, _GK6_NUMBERED):
+        if first <= zone <= last:
+            if numbered:
+                return f"EPSG:{epsg + zone - first}"
+            if epsg == _GK3_NUMBERED[2]:
+                return f"EPSG:{_GK3_FIRST_EPSG + zone - first}"
+            return f"EPSG:{_GK6_FIRST_EPSG + zone - first}"
+    return None
 
 
 def to_storage_crs(frame: gpd.GeoDataFrame, *, layer: str = "layer") -> gpd.GeoDataFrame:
@@ -95,7 +124,7 @@ def projected_crs_for(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
         raise CRS_ERRORS.error("empty_to_project")
     lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
-    cmin_lon, cmin_lat, cmax_lon, cmax_lat = _CHINA_BOUNDS
+    cmin_lon, cmin_lat, cmax_lon, cmax_lat = CHINA_BOUNDS
     if cmin_lon <= lon <= cmax_lon and cmin_lat <= lat <= cmax_lat:
         cm = min(max(3 * round(lon / 3), _GK3_FIRST_CM), _GK3_LAST_CM)
         return CRS.from_epsg(_GK3_FIRST_EPSG + (cm - _GK3_FIRST_CM) // 3)

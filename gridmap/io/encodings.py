@@ -3,13 +3,14 @@
 Excel on Chinese Windows saves CSV as GBK; old GIS software writes Shapefiles in GBK without a
 ``.cpg`` and with code page byte 0 in the ``.dbf``, which GDAL then reads as Latin-1 mojibake.
 :func:`decode_text` and :func:`shapefile_encoding` decide: what was given, else what the file
-declares, else UTF-8 when the bytes are valid UTF-8, otherwise GB18030 (a superset of GBK).
+declares, else UTF-8 when the bytes are valid UTF-8, otherwise GB18030 (a superset of GBK). A
+table in UTF-16 (Excel's "Unicode text" export) is read as such.
 """
 
 from __future__ import annotations
 
+import codecs
 import glob
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,12 @@ def decode_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
             raise read_error(
                 "not_decodable_as", file=path.name, encoding=encoding, detail=str(exc)
             ) from exc
+    utf16 = _utf16_codec(data)
+    if utf16 is not None:  # Excel's "Unicode text" (.txt, tab-separated)
+        try:
+            return data.decode(utf16).removeprefix("\ufeff"), "UTF-16"
+        except UnicodeDecodeError:
+            raise read_error("not_text", file=path.name) from None
     for codec, name in zip(CSV_ENCODINGS, ("UTF-8", "GB18030"), strict=True):
         try:
             return data.decode(codec), name
@@ -41,68 +48,91 @@ def decode_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
     raise read_error("not_text", file=path.name)
 
 
+def _utf16_codec(data: bytes) -> str | None:
+    """``"utf-16"`` for text with a UTF-16 byte order mark, ``"utf-16-le"``/``"-be"`` for text
+    without one whose every other byte of the start is zero (ASCII headers, digits); else
+    ``None`` (UTF-8 and GB18030 text hold no zero byte)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = data[:_UTF16_SAMPLE]
+    if b"\0" not in head:
+        return None
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    return "utf-16-le" if odd > even else "utf-16-be"
+
+
+_UTF16_SAMPLE = 4096
+
+
 _DBF_CODE_PAGE_BYTE = 29
 
 
 def shapefile_encoding(
-    path: Path, layer: str | None, encoding: str | None, notes: list[ReadNote]
+    path: Path, encoding: str | None, notes: list[ReadNote]
 ) -> tuple[str | None, str | None]:
     """How to read a Shapefile's text: ``(encoding for the reader, encoding to report)``.
 
     Order: ``encoding`` if given; the ``.cpg`` (GDAL interprets it: ``UTF-8``, ``936``, ``GBK``
-    …); the code page byte of the ``.dbf`` (GDAL maps it); else UTF-8 if every text field is
-    valid UTF-8, otherwise GB18030. A reader encoding of ``None`` leaves the choice to GDAL.
-    A :class:`~gridmap.io.notes.ReadNote` for the person who gave the file is appended to
-    ``notes``.
+    …) unless the text is plainly the other of UTF-8 and GBK (a ``.cpg`` saying UTF-8 or 65001
+    beside GBK text, which GDAL reads as Latin-1); the code page byte of the ``.dbf`` (GDAL
+    maps it); else UTF-8 if every text field is valid UTF-8, otherwise GB18030. A reader
+    encoding of ``None`` leaves the choice to GDAL. A :class:`~gridmap.io.notes.ReadNote` for
+    the person who gave the file is appended to ``notes``.
     """
-    name = path.name if layer is None else f"{path.name} ({layer})"
     if encoding is not None:
-        notes.append(ReadNote.of("encoding_given", name, encoding=encoding.upper()))
+        notes.append(ReadNote.of("encoding_given", path.name, encoding=encoding.upper()))
         return encoding, encoding.upper()
-    files = _shapefile_parts(path, layer)
+    files = _shapefile_parts(path)
     if files is None:
         return None, None
     cpg, dbf = files
     if cpg is not None and (declared := cpg.decode("ascii", "replace").strip()):
-        notes.append(ReadNote.of("encoding_cpg", name, encoding=declared.upper()))
+        detected = dbf_text_encoding(dbf, records=_CPG_CHECK_RECORDS)
+        if detected is not None and _family(detected) != _family(declared) != "other":
+            notes.append(ReadNote.of("encoding_not_declared", path.name, encoding=detected,
+                                     declared=declared.upper()))  # fmt: skip
+            return detected, detected
+        notes.append(ReadNote.of("encoding_cpg", path.name, encoding=declared.upper()))
         return None, declared.upper()
     if len(dbf) > _DBF_CODE_PAGE_BYTE and dbf[_DBF_CODE_PAGE_BYTE] != 0:
         return None, None  # GDAL maps the dBASE code page itself
     detected = dbf_text_encoding(dbf)
     if detected is not None:
-        notes.append(ReadNote.of("encoding_detected", name, encoding=detected))
+        notes.append(ReadNote.of("encoding_detected", path.name, encoding=detected))
     return detected, detected
 
 
-def _shapefile_parts(path: Path, layer: str | None) -> tuple[bytes | None, bytes] | None:
-    """The ``.cpg`` (or ``None``) and ``.dbf`` bytes of a shapefile, zipped or not."""
-    suffix = path.suffix.lower()
-    if suffix in (".shp", ".dbf"):
-        siblings = {p.suffix.lower(): p for p in path.parent.glob(f"{glob.escape(path.stem)}.*")}
-        if ".dbf" not in siblings:
-            return None
-        cpg = siblings.get(".cpg")
-        return (cpg.read_bytes() if cpg else None), siblings[".dbf"].read_bytes()
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = {m.lower(): m for m in archive.namelist()}
-            dbfs = [m for m in members if m.endswith(".dbf")]
-            if layer is not None:
-                dbfs = [m for m in dbfs if Path(m).stem == layer.lower()]
-            if len(dbfs) != 1:
-                return None
-            cpg_member = members.get(dbfs[0][:-4] + ".cpg")
-            cpg_bytes = archive.read(cpg_member) if cpg_member else None
-            return cpg_bytes, archive.read(members[dbfs[0]])
-    except (OSError, zipfile.BadZipFile):
+_CPG_CHECK_RECORDS = 5000
+"""Records whose text is checked against the ``.cpg`` (enough to tell UTF-8 from GBK)."""
+_UTF8_NAMES = frozenset({"UTF8", "65001", "UTF-8", "UTF_8"})
+_GBK_NAMES = frozenset({"GBK", "936", "CP936", "GB2312", "GB18030", "54936", "ANSI936",
+                        "MS936", "WINDOWS-936", "EUC-CN"})  # fmt: skip
+
+
+def _family(encoding: str) -> str:
+    """``"utf-8"``, ``"gbk"`` (GB2312, GBK, GB18030 and their code pages) or ``"other"``."""
+    name = encoding.upper().replace(" ", "")
+    return "utf-8" if name in _UTF8_NAMES else "gbk" if name in _GBK_NAMES else "other"
+
+
+def _shapefile_parts(path: Path) -> tuple[bytes | None, bytes] | None:
+    """The ``.cpg`` (or ``None``) and ``.dbf`` bytes of a shapefile (a zipped one is read
+    from the files extracted of it)."""
+    if path.suffix.lower() not in (".shp", ".dbf"):
         return None
+    siblings = {p.suffix.lower(): p for p in path.parent.glob(f"{glob.escape(path.stem)}.*")}
+    if ".dbf" not in siblings:
+        return None
+    cpg = siblings.get(".cpg")
+    return (cpg.read_bytes() if cpg else None), siblings[".dbf"].read_bytes()
 
 
-def dbf_text_encoding(dbf: bytes) -> str | None:
-    """``"UTF-8"`` if the field names and text fields are valid UTF-8, ``"GB18030"`` if not;
-    ``None`` if all of it is ASCII (nothing to decide) or the file is not dBASE."""
+def dbf_text_encoding(dbf: bytes, records: int | None = None) -> str | None:
+    """``"UTF-8"`` if the field names and text fields (of the first ``records`` records, default
+    all) are valid UTF-8, ``"GB18030"`` if not; ``None`` if all of it is ASCII (nothing to
+    decide) or the file is not dBASE."""
     try:
-        chunks = list(_dbf_text_chunks(dbf))
+        chunks = list(_dbf_text_chunks(dbf, records))
     except (IndexError, ValueError):
         return None
     non_ascii = [c for c in chunks if not c.isascii()]
@@ -120,16 +150,18 @@ def _utf8_but_cut(chunk: bytes) -> bool:
     return True
 
 
-def detect_shapefile_encoding(path: Path, layer: str | None = None) -> str | None:
+def detect_shapefile_encoding(path: Path) -> str | None:
     """What the ``.dbf`` text looks like, whatever the ``.cpg`` says (see
     :func:`dbf_text_encoding`); ``None`` if unreadable or all ASCII."""
-    parts = _shapefile_parts(path, layer)
+    parts = _shapefile_parts(path)
     return None if parts is None else dbf_text_encoding(parts[1])
 
 
-def _dbf_text_chunks(dbf: bytes) -> Iterator[bytes]:
-    """Field names and the values of character fields of a dBASE file, as raw bytes."""
+def _dbf_text_chunks(dbf: bytes, records: int | None = None) -> Iterator[bytes]:
+    """Field names and the values of character fields of a dBASE file (of its first
+    ``records`` records, default all), as raw bytes."""
     n_records = int.from_bytes(dbf[4:8], "little")
+    n_records = n_records if records is None else min(records, n_records)
     header_len = int.from_bytes(dbf[8:10], "little")
     record_len = int.from_bytes(dbf[10:12], "little")
     fields, pos, offset = [], 32, 1  # each record starts with a deletion flag

@@ -22,15 +22,22 @@ GeoParquet, CSV or XLSX and returns a frame whose columns are the canonical name
   order, so record ``i`` is data row ``i + 1`` (reports name records without id that way).
 
 Tables (CSV, XLSX) may hold lon/lat columns, or a WKT column, or no geometry. Their header row is
-found among the first rows, so a title line above it (``XX社区人口花名册``) is skipped.
+found among the first rows, so a title line above it (``XX社区人口花名册``) is skipped; rows that
+are no record are left out, saying so: a total row (``合计``, ``小计`` in a first cell), the lines
+below the table (``填表人``, ``注：``) and the header repeated where two exports were pasted
+together. A workbook's sheet is the one named like the entity, else the one whose header names
+most of its columns; hidden sheets are passed over. A zip is read from the files in it, in
+folders too, their names in UTF-8 or GBK.
 
 Text encoding: CSV is read as UTF-8 or, failing that, GB18030 (what Excel on Chinese Windows
-writes). A Shapefile uses its ``.cpg`` or the code page in its ``.dbf``; without either, its text
-fields are read as UTF-8 when they are valid UTF-8, else as GB18030 (GBK). ``encoding=``
-overrides both. What was used is in ``frame.attrs["encoding"]``, and ``frame.attrs["notes"]``
-holds one :class:`~gridmap.io.notes.ReadNote` per thing worth telling the person who gave the
-file (encoding detected, layer chosen, ids generated, 3-D geometry made 2-D), worded in Chinese
-or English by ``note.message(lang)``; ``str(note)`` is the English.
+writes); UTF-16 (Excel's "Unicode text") is recognised. A Shapefile uses its ``.cpg`` (unless
+its text is plainly the other of UTF-8 and GBK) or the code page in its ``.dbf``; without
+either, its text fields are read as UTF-8 when they are valid UTF-8, else as GB18030 (GBK).
+``encoding=`` overrides both (and decodes a GeoJSON that is not UTF-8). What was used is in
+``frame.attrs["encoding"]``, and ``frame.attrs["notes"]`` holds one
+:class:`~gridmap.io.notes.ReadNote` per thing worth telling the person who gave the file
+(encoding detected, layer chosen, ids generated, 3-D geometry made 2-D, rows left out), worded
+in Chinese or English by ``note.message(lang)``; ``str(note)`` is the English.
 
 Ids that office files lack are generated, stable across re-reads of the same file: compounds and
 streets without an id get ``XQ``/``DL`` + a short hash of their geometry; households without a
@@ -49,24 +56,31 @@ import hashlib
 import itertools
 import logging
 import re
+import shutil
 import tempfile
 import unicodedata
 import warnings
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 from io import BytesIO, StringIO
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
-from gridmap.crs import STORAGE_CRS, projected_crs_for, to_storage_crs
+from gridmap.crs import (
+    CHINA_BOUNDS,
+    STORAGE_CRS,
+    gauss_kruger_crs,
+    projected_crs_for,
+    to_storage_crs,
+)
 from gridmap.errors import InputError
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.addresses import (
@@ -92,7 +106,7 @@ from gridmap.io.headers import (
 from gridmap.io.notes import ENCODING_CODES, ENTITY_WORDS, ReadNote, ReadWarning
 from gridmap.io.osm import OSM_SUFFIXES, is_osm_file, read_osm
 from gridmap.io.readerrors import ColumnProblem, read_error
-from gridmap.io.xlsx import HEADER_SEARCH_ROWS, read_sheet
+from gridmap.io.xlsx import HEADER_SEARCH_ROWS, SheetChoice, read_sheet
 from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
 from gridmap.spreadsheet import safe_frame
 
@@ -124,7 +138,7 @@ SUPPORTED_SUFFIXES = (
 )
 """What the names of the files :func:`read_layer` reads end in (a file ending otherwise is
 still tried with GDAL; when GDAL cannot read it either, the error lists these)."""
-_MULTI_LAYER_SUFFIXES = (".gpkg", ".zip")
+_MULTI_LAYER_SUFFIXES = (".gpkg",)
 LAYER_NAMES: dict[str, tuple[str, ...]] = {
     "community": ("communities", "community", "社区", "社区边界", "社区范围", "社区界线"),
     "compound": ("compounds", "compound", "小区", "小区边界", "小区范围", "院落"),
@@ -229,7 +243,8 @@ def read_layer(
     notes: list[ReadNote] = []
     raw, used_encoding = _read_raw(path, layer, ent, mapping, encoding, notes)
     if len(raw) == 0:  # 0 features: say so, not "columns missing" or "no CRS to choose"
-        raise read_error("no_records", file=path.name, layer=layer or raw.attrs.get("sheet"))
+        shown = layer or raw.attrs.get("sheet") or raw.attrs.get("layer")
+        raise read_error("no_records", file=path.name, layer=shown)
     if ent.geometry is not None:
         raw = _ensure_geometry(raw, path, crs, notes)
     needed = ent.required if required is None else tuple(required)
@@ -371,9 +386,9 @@ def _read_raw(
         return read_osm(path, ent, layer, notes), None
     if suffix in _TABLE_SUFFIXES:
         find_header = partial(_find_header_row, ent=ent, mapping=mapping)
-        sheet: str | Callable[[list[str]], str | None] | None = layer
+        sheet: str | SheetChoice | None = layer
         if layer is None and suffix in (".xlsx", ".xlsm"):
-            sheet = partial(_sheet_for, path, ent, notes)
+            sheet = partial(_sheet_for, path, ent, mapping, notes)
         table, used = _read_table(path, sheet, find_header, encoding, notes)
         table.attrs.setdefault("sheet", layer)  # a workbook's: the sheet read_sheet chose
         return table, used
@@ -382,25 +397,33 @@ def _read_raw(
             return gpd.read_parquet(path), None
         except ValueError:  # plain Parquet without geo metadata: a table
             return pd.read_parquet(path), None
+    if suffix == ".zip":
+        with tempfile.TemporaryDirectory() as folder:
+            inner, inner_layer = _unzip_layer(path, Path(folder), ent, layer, notes)
+            return _read_raw(inner, inner_layer, ent, mapping, encoding, notes)
+    if suffix in _GEOJSON_SUFFIXES and encoding is not None:
+        return _read_geojson_text(path, encoding, notes)
     if suffix == ".shp":
         _check_shapefile_parts(path)
     layer = layer_for(path, ent, layer, notes)
     reader, used = None, None
-    if suffix in (".shp", ".zip", ".dbf"):
-        reader, used = shapefile_encoding(path, layer, encoding, notes)
+    if suffix in _SHAPEFILE_SUFFIXES:
+        reader, used = shapefile_encoding(path, encoding, notes)
     try:
         # pyogrio keeps declared field types: ids stored as text keep their leading zeros.
         kwargs = {"encoding": reader} if reader else {}
         if suffix == ".gpkg" and _arrow_readable(path, layer):
             try:
-                return gpd.read_file(path, layer=layer, use_arrow=True), used
+                return _with_layer(gpd.read_file(path, layer=layer, use_arrow=True), layer), used
             except Exception:  # the row reader below says what is wrong
                 pass
-        return gpd.read_file(path, layer=layer, **kwargs), used
+        return _with_layer(gpd.read_file(path, layer=layer, **kwargs), layer), used
     except UnicodeDecodeError:
-        if suffix not in (".shp", ".zip", ".dbf"):
+        if suffix in _GEOJSON_SUFFIXES:
+            return _read_geojson_text(path, encoding, notes)
+        if suffix not in _SHAPEFILE_SUFFIXES:
             raise read_error("text_not", file=path.name, encoding=used or "UTF-8") from None
-        actual = detect_shapefile_encoding(path, layer) or used or "UTF-8"
+        actual = detect_shapefile_encoding(path) or used or "UTF-8"
         if encoding is not None and actual != used:
             raise read_error(
                 "text_not_as_given", file=path.name, encoding=encoding, actual=actual
@@ -417,6 +440,134 @@ def _read_raw(
             raise read_error("unsupported_format", file=path.name,
                              suffixes=SUPPORTED_SUFFIXES) from exc  # fmt: skip
         raise read_error("unreadable", file=path.name, layer=layer, detail=str(exc)) from exc
+
+
+_SHAPEFILE_SUFFIXES = (".shp", ".dbf")
+
+
+_GEOJSON_SUFFIXES = (".geojson", ".json")
+
+
+def _read_geojson_text(
+    path: Path, encoding: str | None, notes: list[ReadNote]
+) -> tuple[gpd.GeoDataFrame, str]:
+    """A GeoJSON file that is not UTF-8 (GDAL reads only UTF-8): its text decoded as
+    ``encoding``, else as detected (GB18030 from GIS software on Chinese Windows)."""
+    text, used = decode_text(path, encoding)
+    code = "encoding_given" if encoding else "encoding_not_utf8"
+    notes.append(ReadNote.of(code, path.name, encoding=used))
+    try:
+        return gpd.read_file(BytesIO(text.encode("utf-8"))), used
+    except Exception as exc:  # pyogrio's DataSource errors
+        raise read_error("unreadable", file=path.name, detail=str(exc)) from exc
+
+
+def _with_layer(frame: gpd.GeoDataFrame, layer: str | None) -> gpd.GeoDataFrame:
+    """``frame`` with the layer it was read from in ``attrs["layer"]`` (errors name it)."""
+    frame.attrs["layer"] = layer
+    return frame
+
+
+_ZIPPED_SUFFIXES = tuple(s for s in SUPPORTED_SUFFIXES if s != ".zip")
+_ZIP_JUNK = re.compile(r"(?:^|/)(?:__MACOSX/|\._|\.DS_Store$|Thumbs\.db$|desktop\.ini$)", re.I)
+_ZIP_UTF8_FLAG = 0x800
+_ZIP_LISTED = 10
+
+
+def _unzip_layer(
+    path: Path, folder: Path, ent: Entity, layer: str | None, notes: list[ReadNote]
+) -> tuple[Path, str | None]:
+    """Extract the file to read ``ent`` from of the zip ``path`` into ``folder`` (with the other
+    parts of a Shapefile): the layer (file name without suffix) given, else the only file
+    gridmap reads, else the one named like the entity; and the layer to read of it. The file
+    may lie in a folder of the zip (a zipped folder), its name written in GBK (zips made on
+    Chinese Windows); the junk of other systems (``__MACOSX``, ``Thumbs.db``) is ignored.
+
+    Raises
+    ------
+    InputError
+        Not a zip, no file gridmap reads in it, no such layer, or several and none named like
+        the entity.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise read_error("unreadable", file=path.name, detail=str(exc)) from exc
+    with archive:
+        members = {_zip_name(m): m for m in archive.infolist() if not m.is_dir()}
+        members = {n: m for n, m in members.items() if not _ZIP_JUNK.search(n)}
+        files = [n for n in members if n.lower().endswith(_ZIPPED_SUFFIXES)]
+        if not files:
+            raise read_error("zip_without_layer", file=path.name,
+                             found=list(members)[:_ZIP_LISTED], n=len(members))  # fmt: skip
+        names = _zip_layer_names(files)
+        chosen, inner_layer = _zip_choice(path, ent, layer, names, notes)
+        source = PurePosixPath(chosen)
+        stem = source.name[: -len(source.suffix)] if source.suffix else source.name
+        parts = [n for n in members if PurePosixPath(n).parent == source.parent
+                 and PurePosixPath(n).stem.lower() == stem.lower()]  # fmt: skip
+        for name in parts if source.suffix.lower() == ".shp" else [chosen]:
+            with (
+                archive.open(members[name]) as data,
+                (folder / PurePosixPath(name).name).open("wb") as out,
+            ):
+                shutil.copyfileobj(data, out)
+    return folder / source.name, inner_layer
+
+
+def _zip_name(member: zipfile.ZipInfo) -> str:
+    """The name of a zip member as written: a name not flagged UTF-8 is UTF-8 if it decodes as
+    such, else GBK (Windows' zip on a Chinese system), not the CP437 of the zip standard."""
+    if member.flag_bits & _ZIP_UTF8_FLAG:
+        return member.filename
+    try:
+        written = member.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return member.filename
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return written.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return member.filename
+
+
+def _zip_layer_names(files: list[str]) -> dict[str, str]:
+    """Layer name → zip member: the file name without suffix, or its path in the zip where two
+    folders hold a file of that name."""
+    stems = [PurePosixPath(f).stem for f in files]
+    return {
+        (stem if stems.count(stem) == 1 else f.rsplit(".", 1)[0]): f
+        for stem, f in zip(stems, files, strict=True)
+    }
+
+
+def _zip_choice(
+    path: Path, ent: Entity, layer: str | None, names: dict[str, str], notes: list[ReadNote]
+) -> tuple[str, str | None]:
+    """The member of a zip to read (see :func:`_unzip_layer`) and the layer of it to read."""
+    listed = list(names)
+    if layer is not None:
+        by_name = {normalise_header(n): m for n, m in names.items()}
+        if normalise_header(layer) in by_name:
+            return by_name[normalise_header(layer)], None
+        if len(names) == 1:  # a GeoPackage in the zip: the layer of it
+            return next(iter(names.values())), layer
+        raise read_error("no_layer", file=path.name, layer=layer, layers=listed)
+    if len(names) == 1:
+        return next(iter(names.values())), None
+    found = _named_like(listed, ent)
+    if len(found) != 1:
+        raise read_error("layers_ambiguous", file=path.name, entity=ent.name, layers=listed)
+    notes.append(ReadNote.of("layer_chosen", path.name, entity=ent.name, layer=found[0]))
+    return names[found[0]], None
+
+
+def _named_like(names: Sequence[str], ent: Entity) -> list[str]:
+    """Those of ``names`` (layers, sheets) that name the entity (:data:`LAYER_NAMES`, case and
+    spaces ignored)."""
+    wanted = {normalise_header(n) for n in LAYER_NAMES.get(ent.name, ())}
+    return [n for n in names if normalise_header(n) in wanted]
 
 
 _ARROW_FIELD_TYPES = frozenset({"OFTString", "OFTInteger", "OFTInteger64", "OFTReal"})
@@ -440,17 +591,30 @@ def _arrow_readable(path: Path, layer: str | None) -> bool:
     )
 
 
-def _sheet_for(path: Path, ent: Entity, notes: list[ReadNote], names: list[str]) -> str | None:
-    """Of a workbook's sheet ``names``, the one named like the entity (a first sheet of notes,
-    说明 or 封面, is common); the first when no single sheet is so named; ``None`` for one."""
+def _sheet_for(
+    path: Path,
+    ent: Entity,
+    mapping: Mapping[str, str] | None,
+    notes: list[ReadNote],
+    names: list[str],
+    top_rows: Callable[[str], list[list[str]]],
+) -> str | None:
+    """Of a workbook's sheets shown (``names``), the one named like the entity (a first sheet
+    of notes, 说明 or 封面, is common); else the one whose header names most of the entity's
+    columns (a sheet of notes, an empty Sheet1 or another table first), the first of equals;
+    ``None`` for one sheet."""
     if len(names) <= 1:
         return None
-    wanted = {normalise_header(n) for n in LAYER_NAMES.get(ent.name, ())}
-    found = [n for n in names if normalise_header(n) in wanted]
-    if len(found) != 1 or found[0] == names[0]:
-        return names[0]  # the first sheet, named: an error about it says which sheet was read
-    notes.append(ReadNote.of("layer_chosen", path.name, entity=ent.name, layer=found[0]))
-    return found[0]
+    found = _named_like(names, ent)
+    if len(found) == 1:
+        chosen = found[0]
+    else:
+        among = found or names
+        hits = [_header_hits(top_rows(name), ent, mapping)[1] for name in among]
+        chosen = among[hits.index(max(hits))]
+    if chosen != names[0]:
+        notes.append(ReadNote.of("layer_chosen", path.name, entity=ent.name, layer=chosen))
+    return chosen  # named: an error about it says which sheet was read
 
 
 def _check_shapefile_parts(path: Path) -> None:
@@ -497,10 +661,12 @@ def layer_for(
     layer: str | None = None,
     notes: list[ReadNote] | None = None,
 ) -> str | None:
-    """The layer of a GeoPackage or zip to read ``entity`` from (``None``: the file's only one).
+    """The layer of a GeoPackage to read ``entity`` from (``None``: the file's only one).
 
-    ``layer`` if given (checked to exist); else the only layer; else the layer named like the
-    entity (:data:`LAYER_NAMES`, case and spaces ignored).
+    ``layer`` if given (checked to exist); else, of the layers with geometry for an entity
+    with geometry (tables beside them left out), the only one, or the one named like the
+    entity (:data:`LAYER_NAMES`, case and spaces ignored; of several so named, the only one
+    with records).
 
     Raises
     ------
@@ -512,28 +678,40 @@ def layer_for(
     if path.suffix.lower() not in _MULTI_LAYER_SUFFIXES or not path.exists():
         return layer
     try:
-        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        listed = pyogrio.list_layers(path)
     except Exception as exc:  # not a readable container: reading it says why
         logger.debug("Cannot list the layers of %s: %s", path, exc)
         return layer
+    names = [str(n) for n in listed[:, 0]]
     if layer is not None:
         if layer not in names:
             raise read_error("no_layer", file=path.name, layer=layer, layers=names)
         return layer
     if len(names) <= 1:
         return None
-    wanted = {normalise_header(n) for n in LAYER_NAMES.get(ent.name, ())}
-    found = [n for n in names if normalise_header(n) in wanted]
+    spatial = [str(n) for n, kind in listed if kind is not None]
+    among = spatial if ent.geometry is not None and spatial else names
+    found = among if len(among) == 1 else _named_like(among, ent)
+    if len(found) > 1:
+        found = [n for n in found if _has_records(path, n)] or found
     if len(found) != 1:
-        raise read_error("layers_ambiguous", file=path.name, entity=ent.name, layers=names)
+        raise read_error("layers_ambiguous", file=path.name, entity=ent.name, layers=names,
+                         example=(found or among)[0])  # fmt: skip
     if notes is not None:
         notes.append(ReadNote.of("layer_chosen", path.name, entity=ent.name, layer=found[0]))
     return found[0]
 
 
+def _has_records(path: Path, layer: str) -> bool:
+    try:
+        return bool(pyogrio.read_info(path, layer=layer)["features"])
+    except Exception:  # reading it says what is wrong
+        return True
+
+
 def _read_table(
     path: Path,
-    layer: str | Callable[[list[str]], str | None] | None,
+    layer: str | SheetChoice | None,
     find_header: Callable[[list[list[str]]], int],
     encoding: str | None,
     notes: list[ReadNote],
@@ -558,10 +736,86 @@ def _read_table(
             table = _read_csv_text(text, sep, skip)
     except InputError:  # said already (the text's encoding, a missing sheet)
         raise
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
+    except (ValueError, OSError, csv.Error, pd.errors.ParserError) as exc:
         raise read_error("table_unreadable", file=path.name, detail=str(exc)) from exc
     table.columns = [str(c).strip() for c in table.columns]
-    return table, used
+    return _leave_out_non_records(table, path, notes), used
+
+
+_LEAD_COLUMNS = 4
+_ARROW_TEXT = pd.StringDtype("pyarrow")  # vectorised text functions: no Python call per cell
+"""A total or a footnote is written in one of the first cells of its row."""
+_TOTAL_ROW = re.compile(
+    r"(?:本页|本表|全部|全社区|全小区|全楼|总)?(?:合计|总计|小计|共计|汇总|累计)(?:数)?(?:[:：].*|[0-9].*)?"
+    r"|(?:grand|sub)?totals?:?.*",
+    re.IGNORECASE,
+)
+"""The first cell of a total row (``合计``, ``小计：``, ``共计30户``, ``Total``), spaces removed."""
+_FOOTER_ROW = re.compile(
+    r"(?:注|备注|说明|附注)[:：0-9一二三1-9.、]|.*(?:填表|制表|填报|审核|审批|负责人|经办|统计人|"
+    r"盖章|签字|签名)"
+)
+"""The first cell of a line written below a table: who filled it in, when, notes."""
+
+
+def _leave_out_non_records(table: pd.DataFrame, path: Path, notes: list[ReadNote]) -> pd.DataFrame:
+    """``table`` with the rows that are no record made blank (so that they are dropped as
+    blank rows, the data rows keeping their numbers), each kind said in a note: total rows
+    (合计, 小计 … in a first cell, wherever they are), lines below the table (填表人, 注 …,
+    after the last record) and the header repeated where two exports were pasted together
+    (with the title line right above it)."""
+    if not len(table) or not len(table.columns):
+        return table
+    lead = table.iloc[:, 0].astype(_ARROW_TEXT)  # the first filled cell (a bfill is slow)
+    for j in range(1, min(_LEAD_COLUMNS, len(table.columns))):
+        lead = lead.fillna(table.iloc[:, j].astype(_ARROW_TEXT))
+    text = lead.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+    left_out = {
+        "total": text.str.fullmatch(_TOTAL_ROW).fillna(False).to_numpy(bool),
+        "footer": _footer_rows(table, text),
+        "header": _repeated_header_rows(table, text),
+    }
+    blank = np.zeros(len(table), bool)
+    for kind, rows in left_out.items():
+        rows &= ~blank
+        _warn_rows(notes, "rows_left_out", rows, path, kind=kind, warn=False)
+        blank |= rows
+    if not blank.any():
+        return table
+    table = table.astype(object)
+    table.iloc[np.flatnonzero(blank)] = None
+    return table
+
+
+def _footer_rows(table: pd.DataFrame, text: pd.Series) -> np.ndarray:
+    """The rows after the last record whose first cell is a footnote (blank rows between)."""
+    footer = text.str.match(_FOOTER_ROW).fillna(False).to_numpy(bool)
+    trailing = np.zeros(len(table), bool)
+    for i in range(len(table) - 1, -1, -1):
+        if not (footer[i] or table.iloc[i].isna().all()):
+            break
+        trailing[i] = footer[i]
+    return trailing
+
+
+def _repeated_header_rows(table: pd.DataFrame, text: pd.Series) -> np.ndarray:
+    """Rows that repeat the header (most of their filled cells are their column's header),
+    and the one-cell title line right above each."""
+    headers = [normalise_header(c) for c in table.columns]
+    as_written = [re.sub(r"\s+", "", unicodedata.normalize("NFKC", c)) for c in table.columns]
+    found = np.zeros(len(table), bool)
+    spellings = {*headers, *map(str.casefold, as_written)}
+    candidates = np.flatnonzero(text.str.casefold().isin(spellings))
+    for i in candidates:
+        cells = [(normalise_header(v), h) for v, h in zip(table.iloc[i], headers, strict=True)
+                 if pd.notna(v) and str(v).strip()]  # fmt: skip
+        same = sum(v == h for v, h in cells)
+        if same >= min(2, len(headers)) and same >= 0.8 * len(cells):
+            found[i] = True
+            above = i - 1
+            if above >= 0 and table.iloc[above].notna().sum() == 1:
+                found[above] = True
+    return found
 
 
 _ARROW_MIN_CHARS = 1 << 20
@@ -569,9 +823,13 @@ _ARROW_MIN_CHARS = 1 << 20
 
 
 def _separator(text: str) -> str:
-    """``,`` unless the top lines hold no comma but ``;`` or tabs (Excel in some locales, and
-    exports from other software, save "CSV" so)."""
-    top = "\n".join(_top_lines(text, HEADER_SEARCH_ROWS))
+    """A tab when most of the top lines hold one (Excel's "Unicode text", whose addresses may
+    hold commas); else ``,`` unless the top lines hold no comma but ``;`` or tabs (Excel in
+    some locales, and exports from other software, save "CSV" so)."""
+    lines = [line for line in _top_lines(text, HEADER_SEARCH_ROWS) if line.strip()]
+    if sum("\t" in line for line in lines) > len(lines) / 2:
+        return "\t"
+    top = "\n".join(lines)
     if "," in top:
         return ","
     return max((";", "\t"), key=top.count) if (";" in top or "\t" in top) else ","
@@ -614,12 +872,19 @@ def _read_csv_text(text: str, sep: str, skip: int) -> pd.DataFrame:
 
 def _find_header_row(rows: list[list[str]], ent: Entity, mapping: Mapping[str, str] | None) -> int:
     """The first of the top rows matching the most known headers (0 if none matches)."""
+    return _header_hits(rows, ent, mapping)[0]
+
+
+def _header_hits(
+    rows: list[list[str]], ent: Entity, mapping: Mapping[str, str] | None
+) -> tuple[int, int]:
+    """The first of the top rows matching the most known headers, and how many it matches."""
     best_row, best_hits = 0, 0
     for i, cells in enumerate(rows):
         hits = len(resolve_headers([c for c in cells if c.strip()], ent, mapping).columns)
         if hits > best_hits:
             best_row, best_hits = i, hits
-    return best_row
+    return best_row, best_hits
 
 
 # --- geometry ----------------------------------------------------------------------------------
@@ -635,6 +900,7 @@ def _ensure_geometry(
         frame = _geometry_from_table(raw, path, crs, notes)
     frame = _force_2d(frame, path, notes)
     _check_lonlat_range(frame, path, given=crs is not None)
+    _check_projected_range(frame, path, given=crs is not None)
     return to_storage_crs(frame, layer=path.name)
 
 
@@ -648,7 +914,7 @@ def _apply_crs(
     given = CRS.from_user_input(crs)
     if frame.crs.equals(given):
         return frame
-    if frame.crs.is_geographic and not _looks_lonlat(frame):
+    if not (_looks_lonlat(frame) if frame.crs.is_geographic else _lies_in_crs(frame)):
         notes.append(ReadNote.of("crs_reinterpreted", path.name, crs=given.to_string()))
         return frame.set_crs(given, allow_override=True)
     notes.append(ReadNote.of("crs_kept", path.name, crs=frame.crs.to_string()))
@@ -670,8 +936,11 @@ def _force_2d(frame: gpd.GeoDataFrame, path: Path, notes: list[ReadNote]) -> gpd
     return frame.set_geometry(shapely.force_2d(geoms), crs=frame.crs)
 
 
-def _check_lonlat_range(frame: gpd.GeoDataFrame, path: Path, *, given: bool) -> None:
-    """Refuse a geographic CRS for coordinates that cannot be longitude/latitude.
+def _check_lonlat_range(
+    frame: gpd.GeoDataFrame, path: Path, *, given: bool, columns: Sequence[str] = ()
+) -> None:
+    """Refuse a geographic CRS for coordinates that cannot be longitude/latitude, saying so
+    when they are latitude, longitude (in China) the wrong way round.
 
     Raises
     ------
@@ -680,9 +949,67 @@ def _check_lonlat_range(frame: gpd.GeoDataFrame, path: Path, *, given: bool) -> 
     """
     if frame.crs is None or not frame.crs.is_geographic or _looks_lonlat(frame):
         return
+    _check_not_swapped(frame, path, columns)
     minx, miny, *_ = frame.total_bounds
     raise read_error("not_lonlat", file=path.name, x=float(minx), y=float(miny),
                      crs=frame.crs.to_string(), given=given)  # fmt: skip
+
+
+def _check_not_swapped(frame: gpd.GeoDataFrame, path: Path, columns: Sequence[str]) -> None:
+    """Refuse coordinates that are latitude, longitude in China (x 18–54, y 73–136), naming
+    the columns to swap (``columns``: longitude and latitude) or the file to export again."""
+    minx, miny, maxx, maxy = frame.total_bounds
+    lon_min, lat_min, lon_max, lat_max = CHINA_BOUNDS
+    if lat_min <= minx <= maxx <= lat_max and lon_min <= miny <= maxy <= lon_max:
+        raise read_error("lat_lon_swapped", file=path.name, x=float(minx), y=float(miny),
+                         columns=list(columns))  # fmt: skip
+
+
+_ZONE_WIDTH = 1_000_000  # metres: a Gauss-Krüger X with its zone number in front is zone·10⁶ + X
+
+
+def _lies_in_crs(frame: gpd.GeoDataFrame) -> bool:
+    """True if the bounds of ``frame`` (projected) turn into longitude/latitude in its CRS."""
+    minx, miny, maxx, maxy = frame.total_bounds
+    if np.isnan(minx):
+        return True
+    to_lonlat = Transformer.from_crs(frame.crs, STORAGE_CRS, always_xy=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lon, lat = to_lonlat.transform([minx, maxx, minx, maxx], [miny, miny, maxy, maxy])
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    return bool(np.isfinite(lon).all() and np.isfinite(lat).all() and (abs(lon) <= 180).all()
+                and (abs(lat) <= 90).all())  # fmt: skip
+
+
+def _false_easting(crs: CRS) -> float:
+    """The false easting of a projected CRS (500 km, or the zone number · 10⁶ + 500 km)."""
+    operation = crs.coordinate_operation
+    params = operation.params if operation is not None else []
+    return next((float(p.value) for p in params if p.name.lower() == "false easting"), 0.0)
+
+
+def _check_projected_range(frame: gpd.GeoDataFrame, path: Path, *, given: bool) -> None:
+    """Refuse a projected CRS whose coordinates do not turn into longitude/latitude (a
+    Gauss-Krüger X with the zone number in front where the CRS has none, or the other way),
+    suggesting the CRS they are in.
+
+    Raises
+    ------
+    CRSError
+        Naming the CRS, where it came from and the CRS to give instead.
+    """
+    if frame.crs is None or frame.crs.is_geographic or _lies_in_crs(frame):
+        return
+    minx, miny, *_ = frame.total_bounds
+    east = _false_easting(frame.crs)
+    zone = int(minx // _ZONE_WIDTH) if east < _ZONE_WIDTH else int(east // _ZONE_WIDTH)
+    suggested = gauss_kruger_crs(zone, numbered=east < _ZONE_WIDTH)
+    epsg = frame.crs.to_epsg()
+    raise read_error("not_in_crs", file=path.name, x=float(minx), y=float(miny),
+                     crs=f"EPSG:{epsg}" if epsg else frame.crs.name, given=given,
+                     zone=zone if suggested else None,
+                     prefixed=east < _ZONE_WIDTH, suggested=suggested)  # fmt: skip
 
 
 def _find_geometry_columns(columns: list[str]) -> dict[str, str]:
@@ -709,20 +1036,43 @@ def _geometry_from_table(
         used = [cols["lon"], cols["lat"]]
     elif "wkt" in cols:
         text = table[cols["wkt"]].astype(object).where(table[cols["wkt"]].notna(), None)
-        geoms = shapely.from_wkt(text.to_numpy(), on_invalid="ignore")
+        geoms, curved = _from_wkt(text.to_numpy())
         bad = shapely.is_missing(geoms) & text.notna().to_numpy()
-        _warn_rows(notes, "rows_without_geometry", bad, path, column="wkt")
+        _warn_rows(notes, "rows_without_geometry", curved, path, column="wkt_curved")
+        _warn_rows(notes, "rows_without_geometry", bad & ~curved, path, column="wkt")
         used = [cols["wkt"]]
     else:
         return gpd.GeoDataFrame(
             table, geometry=gpd.GeoSeries([None] * len(table), index=table.index), crs=STORAGE_CRS
         )
     frame = gpd.GeoDataFrame(table.drop(columns=used), geometry=list(geoms), index=table.index)
-    return frame.set_crs(crs if crs is not None else _guess_table_crs(frame, path))
+    lonlat = used if len(used) == 2 else []
+    if crs is None:
+        return frame.set_crs(_guess_table_crs(frame, path, lonlat))
+    frame = frame.set_crs(crs)
+    _check_lonlat_range(frame, path, given=True, columns=lonlat)
+    return frame
 
 
-def _guess_table_crs(frame: gpd.GeoDataFrame, path: Path) -> CRS:
+def _from_wkt(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The geometries of WKT ``text`` (missing where it cannot be parsed), and where it is a
+    curve (``CIRCULARSTRING``, ``CURVEPOLYGON`` … of a CAD export), which shapely cannot hold."""
+    curved = np.zeros(len(text), bool)
+    try:
+        return shapely.from_wkt(text, on_invalid="ignore"), curved
+    except NotImplementedError:  # a curve among them: parse one by one
+        geoms = np.empty(len(text), object)
+        for i, value in enumerate(text):
+            try:
+                geoms[i] = shapely.from_wkt(value, on_invalid="ignore")
+            except NotImplementedError:
+                curved[i] = True
+        return geoms, curved
+
+
+def _guess_table_crs(frame: gpd.GeoDataFrame, path: Path, columns: Sequence[str]) -> CRS:
     minx, miny, *_ = frame.total_bounds
+    _check_not_swapped(frame, path, columns)
     if _looks_lonlat(frame):
         logger.info(
             "%s: coordinates look like lon/lat; assuming EPSG:4326 (CGCS2000 is the same).",
@@ -736,14 +1086,22 @@ _ROWS_SHOWN = 20
 
 
 def _warn_rows(
-    notes: list[ReadNote], code: str, bad: np.ndarray, path: Path, **values: str
+    notes: list[ReadNote],
+    code: str,
+    bad: np.ndarray,
+    path: Path,
+    *,
+    warn: bool = True,
+    **values: str,
 ) -> None:
-    """Note (and warn, :class:`~gridmap.io.notes.ReadWarning`) the data rows where ``bad``."""
+    """Note (and, with ``warn``, warn: :class:`~gridmap.io.notes.ReadWarning`) the data rows
+    where ``bad``."""
     rows = [int(i) + 1 for i in np.flatnonzero(bad)]
     if rows:
         note = ReadNote.of(code, path.name, rows=rows[:_ROWS_SHOWN], n_rows=len(rows), **values)
         notes.append(note)
-        warnings.warn(note.message_en, ReadWarning, stacklevel=5)
+        if warn:
+            warnings.warn(note.message_en, ReadWarning, stacklevel=5)
 
 
 def _note_self_crossing(
@@ -900,9 +1258,15 @@ def _id_like_problems(
 
 
 def _as_text(values: pd.Series, column: str, path: Path, notes: list[ReadNote]) -> pd.Series:
-    """Text column: ints without ``.0``, dates as ISO, stripped, empty → missing."""
+    """Text column: ints without ``.0``, dates as ISO, stripped, without the apostrophe that
+    marks a number kept as text (``'0301``), empty → missing; a birth date that a spreadsheet
+    gives as its day number (``32874``) as the date (``1990-01-01``)."""
     if isinstance(values.dtype, pd.StringDtype):  # CSV columns: no numbers or dates to format
-        stripped = values.str.strip()  # kept in Arrow: no Python object per cell
+        stripped = values.str.strip().str.removeprefix("'")  # in Arrow: no object per cell
+        if column == "birth_date":
+            serial = stripped.str.fullmatch(_DATE_SERIAL).fillna(False)
+            if serial.any():
+                stripped = stripped.mask(serial, stripped[serial].map(_serial_date))
         out = stripped.mask(stripped.eq("")).astype("str")
         return out.set_axis(pd.RangeIndex(len(out))).rename(None)
     numeric_ids = np.zeros(len(values), bool)
@@ -919,15 +1283,28 @@ def _as_text(values: pd.Series, column: str, path: Path, notes: list[ReadNote]) 
             ):
                 numeric_ids[i] = True
             v = str(int(v)) if float(v).is_integer() else str(v)
+            if column == "birth_date" and _DATE_SERIAL.fullmatch(v):
+                v = _serial_date(v)
         elif isinstance(v, datetime):  # pd.Timestamp included
             midnight = (v.hour, v.minute, v.second) == (0, 0, 0)
             v = v.date().isoformat() if midnight else v.isoformat()
         elif isinstance(v, date):
             v = v.isoformat()
-        s = str(v).strip()
+        s = str(v).strip().removeprefix("'")
         text.append(s or None)
     _warn_rows(notes, "id_numbers_as_numbers", numeric_ids, path)
     return pd.Series(text, dtype="str")
+
+
+_DATE_SERIAL = re.compile(r"[1-9][0-9]{4}")
+"""A spreadsheet's day number of a date from 1927-05-18 (10000) to 2173 (a birth date whose
+cell lost its date format); 4 digits or 8 (``1990``, ``19900101``) are years and dates."""
+_SERIAL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's and WPS's 1900 date system
+
+
+def _serial_date(serial: str) -> str:
+    """``"32874"`` → ``"1990-01-01"``: the ISO date of a spreadsheet day number."""
+    return (_SERIAL_EPOCH + timedelta(days=int(serial))).isoformat()
 
 
 _GROUPED_DIGITS = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
@@ -970,7 +1347,7 @@ def _as_count(values: pd.Series) -> pd.Series:
 def _count_digits(value: str) -> str:
     """``value`` as plain digits when it is a whole number written as offices write it; else
     ``value`` unchanged."""
-    plain = unicodedata.normalize("NFKC", value).strip()  # full-width digits, commas, spaces
+    plain = unicodedata.normalize("NFKC", value).strip().removeprefix("'")  # full-width, '300
     if plain.isascii() and plain.isdigit():
         return plain
     if _GROUPED_DIGITS.fullmatch(plain):

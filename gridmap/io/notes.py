@@ -37,6 +37,8 @@ Codes (:data:`NOTE_CODES`):
 ``boundary_crosses_itself``   a community boundary crossing or touching itself (also warned)
 ``rows_without_geometry``     table rows whose lon/lat or WKT cannot be read (also warned)
 ``id_numbers_as_numbers``     ID numbers a spreadsheet stored as numbers (also warned)
+``rows_left_out``             table rows that are no record: a 合计 (total) row, notes below the
+                              table (填表人 …), the header repeated (two exports pasted together)
 ============================  ========================================================
 
 The last two and ``boundary_crosses_itself`` are also warned (:class:`ReadWarning`, in English)
@@ -234,6 +236,11 @@ def _rows_without_geometry(
     problem_en, problem_zh = {
         "lonlat": ("lon/lat are not numbers", "经纬度不是数字"),
         "wkt": ("the WKT text cannot be parsed", "WKT 文本无法解析"),
+        "wkt_curved": (
+            "the WKT is a curve (CIRCULARSTRING, CURVEPOLYGON …), which is not read: "
+            "export it as polygons or lines",
+            "WKT 是曲线图形（CIRCULARSTRING、CURVEPOLYGON 等），无法读取，请导出为普通的面或线",
+        ),
     }[column]
     en = f"{file}: data row(s) {_rows(rows, n_rows, 'en')}: {problem_en}; they get no geometry."
     zh = f"{file}：数据行 {_rows(rows, n_rows, 'zh')} 的{problem_zh}，这些记录没有位置。"
@@ -246,6 +253,23 @@ def _id_numbers_as_numbers(file: str, rows: Sequence[int], n_rows: int, **_: Any
             "Format the column as text and re-enter them.",
             f"{file}：数据行 {_rows(rows, n_rows, 'zh')} 的身份证号存成了数字；表格软件只保留 15 位"
             "有效数字，这些号码很可能有误。请把该列设为文本格式后重新录入。")  # fmt: skip
+
+
+_LEFT_OUT_WORDS: dict[str, Words] = {
+    "total": ("are total rows, not records",
+              "是合计（小计）行，不是记录"),
+    "footer": ("are notes below the table (who filled it in, when, remarks), not records",
+               "是表格下方的说明（填表人、日期、注等），不是记录"),
+    "header": ("repeat the header (two tables pasted one below the other?), with the title "
+               "above it if any",
+               "重复了表头（两张表上下接在了一起？），连同其上方的标题行"),
+}  # fmt: skip
+
+
+def _rows_left_out(file: str, kind: str, rows: Sequence[int], n_rows: int, **_: Any) -> Words:
+    what_en, what_zh = _LEFT_OUT_WORDS[kind]
+    return (f"{file}: data row(s) {_rows(rows, n_rows, 'en')} {what_en}; left out",
+            f"{file}：数据行 {_rows(rows, n_rows, 'zh')} {what_zh}，已略去")  # fmt: skip
 
 
 def _merged_cells_filled(file: str, n: int, headers: Sequence[str], **_: Any) -> Words:
@@ -369,6 +393,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "boundary_crosses_itself": _boundary_crosses_itself,
     "rows_without_geometry": _rows_without_geometry,
     "id_numbers_as_numbers": _id_numbers_as_numbers,
+    "rows_left_out": _rows_left_out,
     "osm_streets": _osm_streets,
     "osm_buildings": _osm_buildings,
     "osm_households_missing": _osm_households_missing,

@@ -124,13 +124,25 @@ def _no_layer(file: str, layer: str, layers: Sequence[str]) -> Words:
             "指定其中之一。")  # fmt: skip
 
 
-def _layers_ambiguous(file: str, entity: str, layers: Sequence[str]) -> Words:
-    first = layers[0]
+def _layers_ambiguous(
+    file: str, entity: str, layers: Sequence[str], example: str | None = None
+) -> Words:
+    first = example or layers[0]
     return (f"{file} has {len(layers)} layers {list(layers)}; say which holds the "
             f"{entity_word(entity, 'en')}, e.g. --layer {entity}={first} (Python: "
             f"layer={first!r}).",
             f"{file} 有 {len(layers)} 个图层（{quoted(layers)}）；请指明哪个图层是"
             f"{entity_word(entity, 'zh')}，例如 --layer {entity}={first}。")  # fmt: skip
+
+
+def _zip_without_layer(file: str, found: Sequence[str], n: int) -> Words:
+    more = " …" if n > len(found) else ""
+    held_en = f"found {list(found)}{more}" if found else "it is empty"
+    held_zh = f"其中有 {quoted(found)}{more}" if found else "压缩包是空的"
+    return (f"{file} holds no file gridmap reads ({held_en}); zip all the parts of the "
+            "Shapefile (.shp .shx .dbf .prj …), or a .gpkg, .geojson, .csv or .xlsx.",
+            f"{file} 中没有本程序能读取的文件（{held_zh}）；请把 .shp 文件连同与它同名的其他文件"
+            "（.dbf、.prj 等），或 .gpkg、.geojson、.csv、.xlsx 文件压缩进去。")  # fmt: skip
 
 
 def _no_sheet(file: str, sheet: str, sheets: Sequence[str]) -> Words:
@@ -178,6 +190,55 @@ def _not_lonlat(file: str, x: float, y: float, crs: str, given: bool) -> Words:
             f"{file}：坐标（{x:.0f}, {y:.0f}）… 不是经纬度，但{source_zh} {crs}。请给出坐标实际所用"
             "的坐标系，例如 --crs EPSG:4545（CGCS2000 三度带高斯-克吕格投影，中央经线东经 108°）。"
             )  # fmt: skip
+
+
+def _not_in_crs(
+    file: str,
+    x: float,
+    y: float,
+    crs: str,
+    given: bool,
+    zone: int | None,
+    prefixed: bool,
+    suggested: str | None,
+) -> Words:
+    """Projected coordinates that do not lie in the CRS declared or given (a Gauss-Krüger X
+    with the zone number in front where the CRS has none, or the other way)."""
+    source_en = "--crs (crs=) gives" if given else "the file declares"
+    source_zh = "--crs 指定的" if given else "文件声明的"
+    if zone is None:
+        why_en, why_zh = "", ""
+    elif prefixed:
+        why_en = f"; X begins with the zone number {zone}, which {crs} does not have in front"
+        why_zh = f"；X 坐标前面带有带号 {zone}，而 {crs} 的 X 坐标不带带号"
+    else:
+        why_en = f"; {crs} has the zone number {zone} in front of X, which the coordinates lack"
+        why_zh = f"；{crs} 的 X 坐标前面带有带号 {zone}，而这些坐标没有带号"
+    fix = f"--crs {suggested}" if suggested else "--crs EPSG:4545"
+    return (f"{file}: coordinates ({x:.0f}, {y:.0f}) … do not lie in {crs}, which {source_en}"
+            f"{why_en}. Give the CRS they are in, e.g. {fix} (it replaces the one declared); the "
+            "same zone of Xian 1980 or Beijing 1954 if the data are in those.",
+            f"{file}：坐标（{x:.0f}, {y:.0f}）… 不在{source_zh} {crs} 范围内{why_zh}。请用 "
+            f"--crs 给出坐标实际所用的坐标系，例如 {fix}（代替文件声明的坐标系）；若数据是西安 80 "
+            "或北京 54 坐标，请给出相应坐标系的同一投影带。")  # fmt: skip
+
+
+def _lat_lon_swapped(file: str, x: float, y: float, columns: Sequence[str]) -> Words:
+    """Coordinates in China given as latitude, longitude: the other way round."""
+    if columns:
+        lon, lat = columns
+        fix_en = f"the column {lon!r} holds latitudes and {lat!r} longitudes: swap the two headers"
+        fix_zh = f"“{lon}”列存的是纬度、“{lat}”列存的是经度：请对调这两列的表头"
+    else:
+        fix_en = (
+            "export the file again with longitude first (x = longitude, y = latitude, "
+            "as GeoJSON requires)"
+        )
+        fix_zh = "请重新导出，经度在前（x 为经度、y 为纬度，GeoJSON 要求如此）"
+    return (f"{file}: coordinates ({x:.4f}, {y:.4f}) … are latitude, longitude the wrong way "
+            f"round (y cannot be a latitude above 90); {fix_en}.",
+            f"{file}：坐标（{x:.4f}, {y:.4f}）… 的经纬度顺序颠倒了（纬度不可能超过 90）；"
+            f"{fix_zh}。")  # fmt: skip
 
 
 # --- records (the plan commands' inputs) ----------------------------------------------------------
@@ -299,6 +360,12 @@ READ_ERRORS = ErrorTexts({
     "old_xls": (InputError, (
         "{file} is an old .xls workbook; save it as .xlsx and retry.",
         "{file} 是旧版 .xls 工作簿；请另存为 .xlsx 后重试。")),
+    "workbook_encrypted": (InputError, (
+        "{file} is protected by a password, which gridmap cannot open; open it in Excel or WPS, "
+        "remove the password (File → Info → Protect Workbook → Encrypt with Password: empty) "
+        "and save it as .xlsx.",
+        "{file} 设置了打开密码，程序无法读取；请用 Excel 或 WPS 打开，取消密码（文件 → 信息 → "
+        "保护工作簿 → 用密码进行加密：清空；WPS：文件 → 文档加密），另存为 .xlsx 后重试。")),
     "output_is_folder": (InputError, (
         "Cannot write {file}: it is a folder; give a file name.",
         "无法写入 {file}：这是一个文件夹，请给出文件名。")),
@@ -332,6 +399,7 @@ READ_ERRORS = ErrorTexts({
         "{file}：无法识别 .prj 文件中的坐标系；请从地图软件重新导出 .prj，或把它移走并用 "
         "--crs 给出坐标系，例如 EPSG:4545（CGCS2000 三度带高斯-克吕格投影，中央经线东经 108°）。")),
     "no_layer": (InputError, _no_layer),
+    "zip_without_layer": (InputError, _zip_without_layer),
     "layers_ambiguous": (InputError, _layers_ambiguous),
     "no_sheet": (InputError, _no_sheet),
     # mapping files and headers
@@ -344,6 +412,8 @@ READ_ERRORS = ErrorTexts({
     "columns": (InputError, _columns),
     # coordinates
     "not_lonlat": (CRSError, _not_lonlat),
+    "not_in_crs": (CRSError, _not_in_crs),
+    "lat_lon_swapped": (CRSError, _lat_lon_swapped),
     "table_without_crs": (CRSError, (
         "{file}: coordinates ({x:.0f}, {y:.0f}) ... are not lon/lat and the table has no "
         "CRS; pass crs= (for example EPSG:4545 for CGCS2000 Gauss-Krüger zone CM 108°E), "

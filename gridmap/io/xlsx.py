@@ -20,6 +20,7 @@ import itertools
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -31,22 +32,29 @@ from gridmap.io.readerrors import read_error
 if TYPE_CHECKING:  # openpyxl is imported when a workbook is read: reading GIS files never needs it
     import openpyxl
 
-__all__ = ["HEADER_SEARCH_ROWS", "read_sheet", "sheet_names"]
+__all__ = ["HEADER_SEARCH_ROWS", "SheetChoice", "read_sheet", "sheet_names"]
 
 HEADER_SEARCH_ROWS = 10
 """Rows searched for the header (a title line such as ``XX社区人口花名册`` may come first)."""
 
 
+SheetChoice = Callable[[list[str], Callable[[str], list[list[str]]]], str | None]
+"""Chooses a sheet from the names of the sheets shown, given a function that returns a sheet's
+top rows (text cells)."""
+
+
 def read_sheet(
     path: Path,
-    sheet: str | Callable[[list[str]], str | None] | None,
+    sheet: str | SheetChoice | None,
     find_header: Callable[[list[list[str]]], int],
     notes: list[ReadNote],
 ) -> pd.DataFrame:
     """The table of ``sheet`` (default the first) under the header row ``find_header`` picks.
 
-    ``sheet`` may be a function choosing it from the workbook's sheet names (the workbook is
-    opened once for both); the sheet read, or ``None`` for the default, is ``attrs["sheet"]``.
+    ``sheet`` may be a function choosing it from the names of the sheets shown (hidden ones
+    are left out) and their top rows (:data:`SheetChoice`; the workbook is opened once for
+    all); the sheet read, or ``None`` for the default (the first sheet shown), is
+    ``attrs["sheet"]``.
 
     ``find_header`` gets the text cells of the first :data:`HEADER_SEARCH_ROWS` rows and returns
     the index of the header row. Formula cells without a saved value add a note to ``notes``
@@ -61,7 +69,8 @@ def read_sheet(
     formulas_book = None
     try:
         if callable(sheet):
-            sheet = sheet(list(values_book.sheetnames))
+            shown = [ws.title for ws in values_book.worksheets if ws.sheet_state == "visible"]
+            sheet = sheet(shown or list(values_book.sheetnames), partial(_top_text, values_book))
         formulas_book = _open(path, data_only=False) if _has_formulas(path) else None
         values = _sheet(values_book, sheet, path)
         formulas = None if formulas_book is None else _sheet(formulas_book, sheet, path)
@@ -115,12 +124,41 @@ def _open(path: Path, *, data_only: bool) -> openpyxl.Workbook:
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except Exception as exc:  # zipfile, XML and openpyxl errors of a broken workbook
-        raise read_error("workbook_unreadable", file=path.name, detail=str(exc)) from exc
+        raise _not_a_workbook(path, exc) from exc
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""The start of an OLE compound file: an old .xls, or an .xlsx saved with a password."""
+_ENCRYPTED_STREAM = "EncryptionInfo".encode("utf-16-le")
+_DIRECTORY_SECTORS = 4  # the first entries of the directory name the streams at the root
+
+
+def _not_a_workbook(path: Path, exc: Exception) -> Exception:
+    """Why ``path`` opens as no .xlsx: saved with a password (an OLE file whose directory names
+    an ``EncryptionInfo`` stream), an old .xls renamed, or broken."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(512)
+            if head.startswith(_OLE_MAGIC):
+                sector = 1 << int.from_bytes(head[30:32], "little")
+                file.seek((int.from_bytes(head[48:52], "little") + 1) * sector)
+                directory = file.read(_DIRECTORY_SECTORS * sector)
+                code = "workbook_encrypted" if _ENCRYPTED_STREAM in directory else "old_xls"
+                return read_error(code, file=path.name)
+    except (OSError, ValueError, OverflowError):
+        pass
+    return read_error("workbook_unreadable", file=path.name, detail=str(exc))
+
+
+def _top_text(book: openpyxl.Workbook, sheet: str) -> list[list[str]]:
+    """The text cells of the first :data:`HEADER_SEARCH_ROWS` rows of ``sheet``."""
+    rows = book[sheet].iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)
+    return [[c for c in row if isinstance(c, str)] for row in rows]
 
 
 def _sheet(book: openpyxl.Workbook, sheet: str | None, path: Path):
-    if sheet is None:
-        ws = book.worksheets[0]
+    if sheet is None:  # the first sheet shown: a hidden one holds old data or lookup lists
+        ws = next((w for w in book.worksheets if w.sheet_state == "visible"), book.worksheets[0])
     elif sheet in book.sheetnames:
         ws = book[sheet]
     else:

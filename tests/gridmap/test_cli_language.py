@@ -244,10 +244,10 @@ def _without_households(directory: Path) -> office_files.OfficeFiles:
     return files
 
 
-def _utf16_table(directory: Path) -> office_files.OfficeFiles:
-    """Buildings CSV saved as UTF-16 (neither UTF-8 nor GB18030)."""
+def _garbled_table(directory: Path) -> office_files.OfficeFiles:
+    """Buildings CSV with bytes that are neither UTF-8 nor GB18030 (a damaged copy)."""
     files = office_files.buildings_lonlat_csv(directory)
-    files.buildings.write_bytes(files.buildings.read_text(encoding="utf-8-sig").encode("utf-16"))
+    files.buildings.write_bytes(files.buildings.read_bytes() + b"\xff\x80\n")
     return files
 
 
@@ -273,7 +273,7 @@ def _repeated_ids(directory: Path) -> office_files.OfficeFiles:
 
 _BAD_SETS = {
     "without_households": _without_households,
-    "utf16_table": _utf16_table,
+    "garbled_table": _garbled_table,
     "wrong_crs": _wrong_crs,
     "repeated_ids": _repeated_ids,
 }
@@ -281,7 +281,7 @@ _REFUSED = {  # what partition says, in Chinese and in English
     "without_households": (["楼栋_经纬度.csv：楼栋表的列有 1 处问题", "缺少“户数”列"],
                            ["楼栋_经纬度.csv: 1 problem(s) with the building columns",
                             "no households column"]),
-    "utf16_table": (["楼栋_经纬度.csv 既不是 UTF-8 也不是 GB18030 文字；请另存为"],
+    "garbled_table": (["楼栋_经纬度.csv 既不是 UTF-8 也不是 GB18030 文字；请另存为"],
                     ["楼栋_经纬度.csv is neither UTF-8 nor GB18030 text; save it as"]),
     "wrong_crs": (["buildings.shp：坐标（", "不是经纬度，但文件声明的是 EPSG:4326",
                    "--crs EPSG:4545"],
@@ -331,7 +331,7 @@ def test_partition_refuses_a_bad_file_in_one_language(name, lang, tmp_path):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("name", ["repeated_ids", "utf16_table", "wrong_crs"])
+@pytest.mark.parametrize("name", ["repeated_ids", "garbled_table", "wrong_crs"])
 def test_import_refuses_a_bad_file_in_one_language(name, lang, tmp_path):
     files = _BAD_SETS[name](tmp_path / "in")
     output = _run(_import_args(files, tmp_path, lang), exit_code=1)

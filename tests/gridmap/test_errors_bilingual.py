@@ -67,6 +67,12 @@ _READ: dict[str, dict[str, Any]] = {
     "prj_unknown": {"file": "楼栋.shp", "detail": "missing CONVERSION node"},
     "layers_ambiguous": {"file": "b.gpkg", "entity": "building", "layers": ["兴趣点", "房"]},
     "no_sheet": {"file": "b.xlsx", "sheet": "人口", "sheets": ["花名册"]},
+    "zip_without_layer": {"file": "b.zip", "found": ["楼栋.dxf"], "n": 1},
+    "workbook_encrypted": {"file": "b.xlsx"},
+    "not_in_crs": {"file": "b.shp", "x": 36617247.0, "y": 3067626.0,
+                   "crs": "EPSG:4545", "given": False, "zone": 36,
+                   "prefixed": True, "suggested": "EPSG:4524"},
+    "lat_lon_swapped": {"file": "b.csv", "x": 27.7168, "y": 109.1889, "columns": ["经度", "纬度"]},
     "mapping_unreadable": {"path": "/tmp/m.toml", "detail": "Expected '=' after a key"},
     "mapping_not_text": {"path": "/tmp/m.toml", "keys": ["户号"]},
     "header_problems": {"problems": _SOME},
@@ -170,7 +176,7 @@ _KEYS = {MATCH_CODE, MATCH_OVERLAP, *PLAN_SCORE_WEIGHTS}
 """Values a caller types as they are (how grids are paired, the parts of a plan's score)."""
 _DATA = {"楼栋", "道路", "兴趣点", "房", "楼", "人口", "花名册", "户号", "户主", "楼号", "楼栋号",
          "证件", "电话", "姓名", "楼编号", "户数合计", "b.csv", "清水塘", "类别",
-         "编号"}  # fmt: skip
+         "编号", "经度", "纬度"}  # fmt: skip
 """The values the samples give: a file's own headers, layers and sheets."""
 
 

@@ -49,6 +49,7 @@ _VALUES = {
     },
     "rows_without_geometry": {"rows": [2, 5], "n_rows": 30, "column": "wkt"},
     "id_numbers_as_numbers": {"rows": [1], "n_rows": 1},
+    "rows_left_out": {"kind": "total", "rows": [31], "n_rows": 1},
     "osm_streets": {
         "n": 746,
         "selection": "highway=primary,secondary",
