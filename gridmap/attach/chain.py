@@ -19,6 +19,7 @@ nearest footprint (its point lies in none) is attached but still reported, with 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -111,28 +112,28 @@ def attach_persons(
     >>> out["household_id"].tolist(), out["person_id"].tolist(), [i.reason for i in issues]
     (['H1', nan, 'B1-1-301'], ['P1', 'P2', 'B1-1-301-1'], ['unknown household'])
     """
-    labels = record_labels(persons, PERSON)
     key = persons["household_id"] if "household_id" in persons else _na(persons)
     known_ids = set(households["household_id"].dropna())
     known = _isin(key, known_ids)
     waiting = waits_for_household(persons)
     missing, unknown = key.isna() & ~waiting, key.notna() & ~known
-    issues = [Issue.of("person", i, "no_household_key") for i in labels[missing]] + [
+    issues = [
+        Issue.of("person", i, "no_household_key") for i in record_labels(persons[missing], PERSON)
+    ] + [
         Issue.of("person", i, "unknown_household", household_id=k)
-        for i, k in zip(labels[unknown], key[unknown], strict=True)
+        for i, k in zip(record_labels(persons[unknown], PERSON), key[unknown], strict=True)
     ]
     result = key.where(known)
-    by = pd.Series(np.where(known, "key", None), index=persons.index, dtype="str")  # type: ignore[call-overload]
+    by = _na(persons).mask(known, "key")
     if waiting.any():
         found = _find_households(persons.loc[waiting], households, known_ids, buildings,
                                  tolerance_m)  # fmt: skip
         result, by = result.fillna(found.household_id), by.fillna(found.how)
-        issues += _unhoused_persons(persons, labels, found, tolerance_m)
+        issues += _unhoused_persons(persons, found, tolerance_m)
     ids = persons["person_id"] if "person_id" in persons else _na(persons)
     numbered = ids.isna() & result.notna()
     if numbered.any():
-        made = person_ids(result[numbered], taken=set(ids.dropna()))
-        ids = ids.where(~numbered, made)
+        ids = ids.where(~numbered, person_ids(result[numbered], taken=ids.dropna()))
     out = persons.assign(person_id=ids.astype("str"), household_id=result.astype("str"),
                          attached_by=by)  # fmt: skip
     return out[["person_id", *[c for c in out.columns if c != "person_id"]]], issues
@@ -160,7 +161,7 @@ def _find_households(
     found = _na(persons)
     how = _na(persons)
     made = _na(persons)
-    tried: dict[object, list[str]] = {i: [] for i in persons.index}
+    tried: dict[object, list[str]] = defaultdict(list)
     if "address" in persons and "address" in households:
         theirs = dwelling_addresses(households["address"])
         counts = theirs.value_counts()
@@ -190,16 +191,16 @@ def _find_households(
     elif has_point.any():
         for i in has_point.index[has_point]:
             tried[i].append("no_buildings")
-    failed = {i: t for i, t in tried.items() if pd.isna(found[i])}
+    failed = {i: tried[i] for i in found.index[found.isna()]}
     return _Found(found.astype("str"), how.astype("str"), failed, made.astype("str"))
 
 
-def _unhoused_persons(
-    persons: pd.DataFrame, labels: pd.Series, found: _Found, tolerance_m: float
-) -> list[Issue]:
+def _unhoused_persons(persons: pd.DataFrame, found: _Found, tolerance_m: float) -> list[Issue]:
     """A report line per person without 户号 whose household was found neither way, saying what
     was tried; one without person id (it waited for its household) is ``unhoused``: skipped."""
-    ids = persons["person_id"] if "person_id" in persons else _na(persons)
+    failed = persons.loc[list(found.tried)]
+    ids = failed["person_id"] if "person_id" in failed else _na(failed)
+    labels = record_labels(failed, PERSON)
     issues = []
     for i, tried in found.tried.items():
         code = "unhoused" if pd.isna(ids[i]) else "no_household"

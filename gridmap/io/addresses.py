@@ -50,6 +50,8 @@ from collections.abc import Callable, Collection, Iterable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from gridmap.schema import Entity
 
@@ -318,8 +320,8 @@ def dwelling_addresses(addresses: pd.Series) -> pd.Series:
     """Comparable form of each dwelling's address (one flat), for exact matching: NFKC
     (full-width → half-width), lower case, no spaces or punctuation, dashes one ``-`` (kept: they
     separate numbers), 幢/座/号楼 → 栋, a unit or floor in Chinese numerals in digits (一单元 →
-    1单元, 第十二层 → 12层), no trailing 室/号/户/单元; missing where blank. Vectorised; the
-    numerals are read in Python for the few distinct addresses holding them.
+    1单元, 第十二层 → 12层), no trailing 室/号/户/单元; missing where blank. Vectorised (Arrow
+    compute); the numerals are read in Python for the few distinct addresses holding them.
 
     Examples
     --------
@@ -327,17 +329,21 @@ def dwelling_addresses(addresses: pd.Series) -> pd.Series:
     ...                               "清水塘小区1栋1单元4-02", " ", None])).tolist()
     ['清水塘小区1栋1单元402', '清水塘小区1栋1单元402', '清水塘小区1栋1单元4-02', nan, nan]
     """
-    text = addresses.astype("str").str.normalize("NFKC").str.lower()
-    text = text.str.replace(_DWELLING_DROP, "", regex=True)
-    text = text.str.replace(_DWELLING_DASHES, "-", regex=True)
-    text = text.str.replace(_ADDRESS_BUILDING_WORDS.pattern, "栋", regex=True)
-    numerals = text.str.contains(_HAS_DWELLING_NUMERALS, regex=True).fillna(False)
-    if numerals.any():
-        distinct = text[numerals.astype(bool)].unique()
-        digits = {t: _DWELLING_NUMERALS.sub(_numeral_digits, t) for t in distinct}
-        text = text.mask(numerals.astype(bool), text.map(digits))
-    text = text.str.replace(_DWELLING_SUFFIX, "", regex=True)
-    return text.where(text.str.len() > 0).astype("str")
+    text = pa.array(addresses.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    text = pc.utf8_lower(pc.utf8_normalize(text, "NFKC"))
+    for pattern, by in ((_DWELLING_DROP, ""), (_DWELLING_DASHES, "-"),
+                        (_ADDRESS_BUILDING_WORDS.pattern, "栋")):  # fmt: skip
+        text = pc.replace_substring_regex(text, pattern, by)
+    numerals = pc.fill_null(pc.match_substring_regex(text, _HAS_DWELLING_NUMERALS), False)
+    if pc.any(numerals).as_py():
+        distinct = pc.unique(pc.filter(text, numerals)).to_pylist()
+        digits = [_DWELLING_NUMERALS.sub(_numeral_digits, t) for t in distinct]
+        found = pc.index_in(text, pa.array(distinct, type=pa.large_string()))
+        text = pc.if_else(numerals, pc.take(pa.array(digits, type=pa.large_string()), found), text)
+    text = pc.replace_substring_regex(text, _DWELLING_SUFFIX, "")
+    blank = pc.fill_null(pc.equal(pc.utf8_length(text), 0), True)
+    out = pc.if_else(blank, pa.scalar(None, pa.large_string()), text)
+    return pd.Series(out.to_numpy(zero_copy_only=False), index=addresses.index, dtype="str")
 
 
 def _numeral_digits(match: re.Match[str]) -> str:
@@ -373,7 +379,8 @@ def waits_for_household(frame: pd.DataFrame) -> pd.Series:
     return (missing & found_by).astype(bool)
 
 
-_NUMBERED = r"^(?P<household>.+)-(?P<n>\d+)$"
+_NUMBER_END = r"-\d+$"  # <household_id>-<n>: the household id is what is before it
+_UP_TO_NUMBER = r"^.*-"
 
 
 def person_ids(households: pd.Series, taken: Collection[str] = ()) -> pd.Series:
@@ -388,7 +395,10 @@ def person_ids(households: pd.Series, taken: Collection[str] = ()) -> pd.Series:
     """
     n = households.groupby(households, sort=False, dropna=False).cumcount() + 1
     if len(taken):
-        numbered = pd.Series(list(taken), dtype="str").str.extract(_NUMBERED).dropna()
-        past = numbered["n"].astype(int).groupby(numbered["household"]).max()
+        ids = pd.Series(taken if isinstance(taken, pd.Series) else list(taken), dtype="str")
+        household = ids.str.replace(_NUMBER_END, "", regex=True)
+        ours = household != ids
+        numbers = ids[ours].str.replace(_UP_TO_NUMBER, "", regex=True).astype(int)
+        past = numbers.groupby(household[ours].to_numpy()).max()
         n += households.map(past).fillna(0).astype(int)
     return (households + "-" + n.astype(str)).where(households.notna()).astype("str")
