@@ -61,7 +61,8 @@ import tempfile
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import partial
 from io import BytesIO, StringIO
@@ -405,6 +406,15 @@ def _read_raw(
         return _read_geojson_text(path, encoding, notes)
     if suffix == ".shp":
         _check_shapefile_parts(path)
+    with _measures_noted(path, notes):
+        return _read_gdal(path, ent, layer, encoding, notes)
+
+
+def _read_gdal(
+    path: Path, ent: Entity, layer: str | None, encoding: str | None, notes: list[ReadNote]
+) -> tuple[gpd.GeoDataFrame, str | None]:
+    """A file GDAL reads (GeoPackage, Shapefile, GeoJSON …), and the text encoding used."""
+    suffix = path.suffix.lower()
     layer = layer_for(path, ent, layer, notes)
     reader, used = None, None
     if suffix in _SHAPEFILE_SUFFIXES:
@@ -443,6 +453,27 @@ def _read_raw(
 
 
 _SHAPEFILE_SUFFIXES = (".shp", ".dbf")
+_MEASURES_WARNING = re.compile(r"Measured \(M\) geometry types are not supported")
+
+
+@contextmanager
+def _measures_noted(path: Path, notes: list[ReadNote]) -> Iterator[None]:
+    """Say in a note (``measures_dropped``), not in pyogrio's English warning, that the M values
+    of the geometries read (a CAD or GPS export) were dropped; other warnings pass on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            measured = False
+            for warning in caught:
+                if _MEASURES_WARNING.search(str(warning.message)):
+                    measured = True
+                else:
+                    warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                           warning.lineno)  # fmt: skip
+            if measured:
+                notes.append(ReadNote.of("measures_dropped", path.name))
 
 
 _GEOJSON_SUFFIXES = (".geojson", ".json")

@@ -27,6 +27,7 @@ Codes (:data:`NOTE_CODES`):
 ``crs_reinterpreted``         coordinates not lon/lat although declared so: read in the CRS given
 ``crs_kept``                  the file's own CRS kept, the CRS given not used
 ``made_2d``                   3-D geometries made 2-D
+``measures_dropped``          the M values (measures) of the geometries dropped by GDAL
 ``ids_generated``             ids generated for records without one
 ``address_ids``               household ids made of building + unit + (floor) + room
 ``address_repeated``          an address of a household roster holding several households
@@ -127,6 +128,11 @@ def _crs_kept(file: str, crs: str, **_: Any) -> Words:
 def _made_2d(file: str, n: int, **_: Any) -> Words:
     return (f"{file}: {n} 3-D geometries made 2-D (heights dropped)",
             f"{file}：{n} 个三维图形已改为二维（高度已去掉）")  # fmt: skip
+
+
+def _measures_dropped(file: str, **_: Any) -> Words:
+    return (f"{file}: the M values (measures) of its geometries are dropped; only x and y are used",
+            f"{file}：图形的 M 值（测量值）已去掉，只用平面坐标")  # fmt: skip
 
 
 def _ids_generated(file: str, entity: str, n: int, prefix: str = "", **_: Any) -> Words:
@@ -383,6 +389,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "crs_reinterpreted": _crs_reinterpreted,
     "crs_kept": _crs_kept,
     "made_2d": _made_2d,
+    "measures_dropped": _measures_dropped,
     "ids_generated": _ids_generated,
     "address_ids": _address_ids,
     "address_repeated": _address_repeated,

@@ -25,6 +25,7 @@ _VALUES = {
     "crs_reinterpreted": {"crs": "EPSG:4545"},
     "crs_kept": {"crs": "EPSG:4545"},
     "made_2d": {"n": 4},
+    "measures_dropped": {},
     "ids_generated": {"entity": "compound", "n": 13, "prefix": "XQ"},
     "address_ids": {
         "entity": "household",

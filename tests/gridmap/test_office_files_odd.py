@@ -13,6 +13,9 @@ naming the file, the records and the problem.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import warnings
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -402,6 +405,25 @@ def test_a_curve_in_a_wkt_column_is_said_not_a_traceback(tmp_path):
         "楼栋.csv：数据行 1 的WKT 是曲线图形（CIRCULARSTRING、CURVEPOLYGON 等），无法读取，"
         "请导出为普通的面或线，这些记录没有位置。"
     ]
+
+
+@pytest.mark.skipif(shutil.which("ogr2ogr") is None, reason="GDAL's ogr2ogr writes M layers")
+def test_measures_of_a_cad_export_are_dropped_in_a_note_not_an_english_warning(tmp_path):
+    source = tmp_path / "楼栋.csv"
+    source.write_text(
+        "楼栋编号,户数,WKT\n"
+        'B1,10,"POLYGON((109.19 27.72,109.191 27.72,109.191 27.721,109.19 27.72))"\n',
+        encoding="utf-8",
+    )
+    path = tmp_path / "楼栋.gpkg"
+    subprocess.run(["ogr2ogr", "-f", "GPKG", str(path), str(source), "-oo",
+                    "GEOM_POSSIBLE_NAMES=WKT", "-a_srs", "EPSG:4490", "-nln", "楼栋", "-nlt",
+                    "POLYGON", "-dim", "XYM"], check=True)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # was pyogrio's, in English
+        out = read_layer(path, "building")
+    assert out["building_id"].tolist() == ["B1"]
+    assert _messages(out) == ["楼栋.gpkg：图形的 M 值（测量值）已去掉，只用平面坐标"]
 
 
 def test_a_gbk_geojson_is_read_with_or_without_encoding(tmp_path):
