@@ -70,6 +70,7 @@ from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyogrio
 import shapely
@@ -1057,9 +1058,8 @@ def _geometry_from_table(
 ) -> gpd.GeoDataFrame:
     cols = _find_geometry_columns(list(table.columns))
     if "lon" in cols and "lat" in cols:
-        lon = pd.to_numeric(table[cols["lon"]], errors="coerce").to_numpy(dtype=float)
-        lat = pd.to_numeric(table[cols["lat"]], errors="coerce").to_numpy(dtype=float)
-        geoms = shapely.points(lon, lat)
+        lon, lat = _degrees(table[cols["lon"]]), _degrees(table[cols["lat"]])
+        geoms = np.asarray(shapely.points(lon, lat), dtype=object)
         given = (table[cols["lon"]].notna() | table[cols["lat"]].notna()).to_numpy()
         geoms[np.isnan(lon) | np.isnan(lat)] = None
         bad = given & (np.isnan(lon) | np.isnan(lat))
@@ -1083,6 +1083,38 @@ def _geometry_from_table(
     frame = frame.set_crs(crs)
     _check_lonlat_range(frame, path, given=True, columns=lonlat)
     return frame
+
+
+_DMS = re.compile(
+    r"([NSEW东西南北])?(\d+(?:\.\d+)?)[°度](?:(\d+(?:\.\d+)?)[′'’分])?"
+    r"(?:(\d+(?:\.\d+)?)(?:″|\"|”|''|′′|秒))?([NSEW东西南北])?",
+    re.IGNORECASE,
+)
+"""Degrees, minutes, seconds as offices write them (``109°11′20.5″``, ``109度11分20.5秒``,
+``E109°11'20.5"``), spaces and the apostrophe of text removed."""
+_NEGATIVE_HEMISPHERES = frozenset("SWsw西南")
+
+
+def _degrees(values: pd.Series) -> npt.NDArray[np.float64]:
+    """Decimal degrees of a longitude or latitude column: numbers (an apostrophe kept as text
+    before them dropped), else degrees, minutes, seconds (:data:`_DMS`); NaN for the rest."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
+    odd = np.flatnonzero(np.isnan(numbers) & values.notna().to_numpy())
+    for i in odd:
+        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(values.iloc[i])))
+        text = text.removeprefix("'")
+        found = _DMS.fullmatch(text)
+        if found is None:
+            try:
+                numbers[i] = float(text)
+            except ValueError:
+                continue
+            continue
+        before, deg, minutes, seconds, after = found.groups()
+        value = float(deg) + float(minutes or 0) / 60 + float(seconds or 0) / 3600
+        negative = (before or after or "") in _NEGATIVE_HEMISPHERES
+        numbers[i] = -value if negative else value
+    return numbers
 
 
 def _from_wkt(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -367,6 +367,25 @@ def test_latitude_and_longitude_swapped_are_said_to_be(tmp_path):
     assert "'经度' holds latitudes and '纬度' longitudes: swap the two headers" in str(error.value)
 
 
+def test_coordinates_in_degrees_minutes_seconds_are_read(tmp_path):
+    files = office_files.buildings_lonlat_csv(tmp_path)
+    table = pd.read_csv(files.buildings, dtype=str, encoding="utf-8-sig")
+
+    def dms(value: str, form: str) -> str:
+        seconds = round(float(value) * 3600, 2)
+        degrees, rest = divmod(seconds, 3600)
+        return form.format(int(degrees), int(rest // 60), rest % 60)
+
+    table["经度"] = table["经度"].map(lambda v: dms(v, "{}°{}′{:.2f}″"))
+    table["纬度"] = table["纬度"].map(lambda v: dms(v, "{}度{}分{:.2f}秒"))
+    path = tmp_path / "楼栋_度分秒.csv"
+    table.to_csv(path, index=False, encoding="gbk")
+    out = read_layer(path, "building")  # was: no building had a location
+    decimal = read_layer(files.buildings, "building")
+    assert float(out.geometry.distance(decimal.geometry).max()) < 1e-5  # about 1 m
+    assert out.attrs["notes"][1:] == []  # only the GBK note
+
+
 # --- GeoPackages, curves, GeoJSON ------------------------------------------------------------
 
 
