@@ -19,7 +19,6 @@ nearest footprint (its point lies in none) is attached but still reported, with 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -156,43 +155,67 @@ def _find_households(
     buildings: gpd.GeoDataFrame | None,
     tolerance_m: float,
 ) -> _Found:
-    """Each person's household by address (the same dwelling address, one household only),
-    else by location (building found + unit + room); what was tried for those found by none."""
-    found = _na(persons)
-    how = _na(persons)
-    made = _na(persons)
-    tried: dict[object, list[str]] = defaultdict(list)
-    if "address" in persons and "address" in households:
-        theirs = dwelling_addresses(households["address"])
-        counts = theirs.value_counts()
-        single = theirs[theirs.map(counts).eq(1).fillna(False).astype(bool)]
-        lookup = pd.Series(households.loc[single.index, "household_id"].to_numpy(),
-                           index=single.to_numpy())  # fmt: skip
-        mine = dwelling_addresses(persons["address"])
-        found = mine.map(lookup).astype("str")
-        how = how.mask(found.notna(), "address")
-        several = _isin(mine, set(counts.index[counts > 1]))
-        for i in mine.index[mine.notna() & found.isna()]:
-            tried[i].append("address_several" if several[i] else "address_none")
+    """Each person's household by address, else by location; what was tried for those found
+    by neither (a code of the report per route tried: ``address_none``, ``point_far`` …)."""
+    found, by_address = _households_by_address(persons, households)
+    how = _na(persons).mask(found.notna(), "address")
     has_point = geometry_present(persons) & found.isna()
-    if has_point.any() and buildings is not None and geometry_present(buildings).any():
-        building, located, _ = _match_locations(persons.loc[has_point], buildings, tolerance_m)
-        keys = address_keys(persons.loc[building.index].assign(building_id=building))
-        several = _isin(keys + "-2", known_ids)
-        fits = _isin(keys, known_ids) & ~several
-        found = found.fillna(keys[fits])
-        how = how.fillna(located[fits])
-        made = made.fillna(keys[~fits])
-        for i in keys.index[~fits]:
-            tried[i].append("room_missing" if pd.isna(keys[i]) else
-                            "household_several" if several[i] else "household_none")  # fmt: skip
-        for i in has_point.index[has_point & ~has_point.index.isin(building.index)]:
-            tried[i].append("point_far")
-    elif has_point.any():
-        for i in has_point.index[has_point]:
-            tried[i].append("no_buildings")
-    failed = {i: tried[i] for i in found.index[found.isna()]}
-    return _Found(found.astype("str"), how.astype("str"), failed, made.astype("str"))
+    located, made, by_point = _households_by_location(persons.loc[has_point], known_ids,
+                                                      buildings, tolerance_m)  # fmt: skip
+    found = found.fillna(located["household_id"]).astype("str")
+    how = how.fillna(located["how"]).astype("str")
+    tried = {
+        i: [r for r in (by_address.get(i), by_point.get(i)) if isinstance(r, str)]
+        for i in found.index[found.isna()]
+    }
+    return _Found(found, how, tried, made.reindex(persons.index).astype("str"))
+
+
+def _households_by_address(
+    persons: pd.DataFrame, households: pd.DataFrame
+) -> tuple[pd.Series, pd.Series]:
+    """The one household whose dwelling address is the person's; for the persons with an
+    address found so by none, why (``address_several`` or ``address_none``)."""
+    if "address" not in persons or "address" not in households:
+        return _na(persons), pd.Series(dtype="str")
+    theirs = dwelling_addresses(households["address"])
+    counts = theirs.value_counts()
+    single = theirs[theirs.map(counts).eq(1).fillna(False).astype(bool)]
+    lookup = pd.Series(households.loc[single.index, "household_id"].to_numpy(),
+                       index=single.to_numpy())  # fmt: skip
+    mine = dwelling_addresses(persons["address"])
+    found = mine.map(lookup).astype("str")
+    failed = mine.notna() & found.isna()
+    several = _isin(mine[failed], set(counts.index[counts > 1]))
+    return found, pd.Series(np.where(several, "address_several", "address_none"),
+                            index=several.index, dtype="str")  # fmt: skip
+
+
+def _households_by_location(
+    persons: gpd.GeoDataFrame,
+    known_ids: set[object],
+    buildings: gpd.GeoDataFrame | None,
+    tolerance_m: float,
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """The household ``<building>-<unit>-<room>`` of the building holding (or nearest to) each
+    person's point, when it is one household of ``known_ids``: ``household_id`` and ``how``;
+    the ids made that are none; why each person was not found (a report code)."""
+    none = pd.DataFrame({"household_id": _na(persons), "how": _na(persons)})
+    if not len(persons):
+        return none, _na(persons), pd.Series(dtype="str")
+    if buildings is None or not geometry_present(buildings).any():
+        return none, _na(persons), pd.Series("no_buildings", index=persons.index, dtype="str")
+    building, how, _ = _match_locations(persons, buildings, tolerance_m)
+    keys = address_keys(persons.loc[building.index].assign(building_id=building))
+    several = _isin(keys + "-2", known_ids)
+    fits = _isin(keys, known_ids) & ~several
+    reason = np.select([keys.isna(), several], ["room_missing", "household_several"],
+                       "household_none")  # fmt: skip
+    why = pd.Series(reason, index=keys.index, dtype="str")[~fits]
+    far = persons.index.difference(building.index)
+    why = pd.concat([why, pd.Series("point_far", index=far, dtype="str")])
+    found = pd.DataFrame({"household_id": keys[fits], "how": how[fits]}).reindex(persons.index)
+    return found, keys[~fits], why
 
 
 def _unhoused_persons(persons: pd.DataFrame, found: _Found, tolerance_m: float) -> list[Issue]:
