@@ -1,6 +1,7 @@
 """The attach chain 人进户、户进房、房进网格、网格进图 as pure functions on frames.
 
-persons → households by key; households → buildings by building key, else by normalised
+persons → households by key, else (a roster without 户号) by the same dwelling address, else by
+location and unit and room; households → buildings by building key, else by normalised
 address, else by location (the footprint containing the point, else the nearest building within
 ``tolerance_m`` metres); buildings → grids by location (the grid holding most of the footprint; a
 point building goes to the grid containing it). Counts then roll up to buildings, grids and
