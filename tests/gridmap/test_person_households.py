@@ -82,6 +82,18 @@ def test_the_read_says_how_the_persons_will_be_found(attached, tmp_path):
     assert not isinstance(plain, gpd.GeoDataFrame) and "geometry" not in plain.columns
 
 
+@pytest.mark.parametrize("header", ["现住址", "居住地址", "现居住地址", "实际居住地址", "地址"])
+def test_a_persons_roster_says_where_its_persons_live_under_any_of_these_headers(tmp_path, header):
+    roster = tmp_path / "人口.csv"
+    pd.DataFrame({header: ["清水塘小区1栋一单元301室"], "户籍地址": ["贵州省铜仁市某村"],
+                  "姓名": ["甲"]}).to_csv(roster, index=False, encoding="gbk")  # fmt: skip
+    read = read_layer(roster, "person")  # no 户号 or 楼栋编号: found by the address at import
+    assert read["address"].tolist() == ["清水塘小区1栋一单元301室"]  # not the registered one
+    households = pd.DataFrame({"household_id": ["B1-1-301"], "address": ["清水塘小区1栋1单元301"]})
+    out, issues = attach_persons(read, households)
+    assert out["household_id"].tolist() == ["B1-1-301"] and not issues
+
+
 def test_linked_persons_are_numbered_in_their_household(attached):
     _, _, result = attached
     out = result.persons
