@@ -30,6 +30,7 @@ SMOKE = {
     "redistrict_floor.py": "floor_ratio",
     "redistrict_real.py": "bubenec: redistrict takes",
     "redistrict_vs_fresh.py": "redistrict moves",
+    "rosters_without_ids.py": "spatialite, without ids (xlsx):",
     "tiles_vs_tipg.py": "gridmap-render",
 }
 """Script → a line its summary prints."""
