@@ -32,7 +32,10 @@ GeoPackages (EPSG:4490, as ``District.layers`` gives them), then ``gridmap parti
 --communities … --buildings … --streets … --compounds … --jobs N`` runs on the files; the
 command's process tree (the CLI and its workers) is sampled every 100 ms for its peak RSS and PSS
 (``/proc/PID/smaps_rollup``; the sampler's own CPU is printed), and its wall and CPU seconds are
-taken from the ended process (workers included).
+taken from the ended process (workers included). ``--plan-files .gpkg .shp .parquet …`` runs
+the command once per ``--out`` format (default ``.geojson``; the assignments go into the
+GeoPackage itself for ``.gpkg``) and also times its write step alone (``write_step_cpu_s``:
+``write_plan`` on the grids written, median of 3, in this process).
 """
 
 from __future__ import annotations
@@ -470,11 +473,12 @@ def district_profile(scale: float, seed: int, cprofile: Path | None) -> dict:
     return out
 
 
-def district_files(scales, jobs: int, seed: int, folder: Path) -> pd.DataFrame:
-    """``gridmap partition`` on each district's files: wall, CPU and peak memory of the command."""
-    import geopandas as gpd
-    import psutil
-
+def district_files(
+    scales, jobs: int, seed: int, folder: Path, suffixes: tuple[str, ...] = (".geojson",)
+) -> pd.DataFrame:
+    """``gridmap partition`` on each district's files, once per plan file format in
+    ``suffixes``: wall, CPU and peak memory of the command, and the CPU of its write step alone
+    (:func:`_write_step_cpu`)."""
     from geodata.make_district import make_district
 
     rows = []
@@ -489,43 +493,84 @@ def district_files(scales, jobs: int, seed: int, folder: Path) -> pd.DataFrame:
                 frame.to_file(paths[name], driver="GPKG")
         n_bld, n_hh = len(d.buildings), int(d.buildings["households"].sum())
         del d, frame
-        out = here / "grids.geojson"
-        cmd = [str(Path(sys.executable).with_name("gridmap")), "partition", "--lang", "en",
-               "--communities", str(paths["communities"]), "--buildings", str(paths["buildings"]),
-               "--streets", str(paths["streets"]), "--compounds", str(paths["compounds"]),
-               "--out", str(out), "--assignments", str(here / "assignments.csv"),
-               "--jobs", str(jobs), "--seed", str(seed)]  # fmt: skip
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
-        # stderr to a file, read only if the command failed: a pipe nobody reads while the
-        # command runs would stop it once full
-        with tempfile.TemporaryFile() as errors:
-            proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors)
-            rss = pss = 0.0
-            sampler_cpu = time.process_time()
-            while proc.poll() is None:
-                r = p = 0.0
-                for one in [proc, *proc.children(recursive=True)]:
-                    got = _rollup(one.pid)
-                    r, p = r + got[0], p + got[1]
-                rss, pss = max(rss, r), max(pss, p)
-                time.sleep(0.1)
-            sampler_cpu = time.process_time() - sampler_cpu
-            wall = time.perf_counter() - t
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if proc.returncode != 0:
-                errors.seek(0)
-                raise RuntimeError(errors.read().decode()[-2000:] or "failed")
-        cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
-        g = gpd.read_file(out)
-        fit = _in_bounds(g)
-        rows.append({"scale": scale, "buildings": n_bld, "households": n_hh, "jobs": jobs,
-                     "wall_s": round(wall, 2), "cpu_s": round(cpu, 1),
-                     "peak_rss_mb": round(rss), "peak_pss_mb": round(pss),
-                     "pss_kb_per_building": round(pss * 1024 / n_bld, 1), "grids": len(g),
-                     "in_bounds": fit, "sampler_cpu_s": round(sampler_cpu, 1)})  # fmt: skip
+        for suffix in suffixes:
+            row = _partition_files(paths, here, suffix, jobs, seed)
+            rows.append({"scale": scale, "out": f"grids{suffix}", "buildings": n_bld,
+                         "households": n_hh, "jobs": jobs} | row)  # fmt: skip
+            rows[-1]["pss_kb_per_building"] = round(row["peak_pss_mb"] * 1024 / n_bld, 1)
         print(f"scale {scale}: done", file=sys.stderr, flush=True)
     return pd.DataFrame(rows)
+
+
+def _partition_files(paths: dict, here: Path, suffix: str, jobs: int, seed: int) -> dict:
+    """Run ``gridmap partition --out grids<suffix>`` (the assignments in the GeoPackage itself
+    for ``.gpkg``, else ``assignments.csv``) on ``paths``: its figures."""
+    import geopandas as gpd
+    import psutil
+
+    out = here / f"grids{suffix}"
+    assignments = out if suffix == ".gpkg" else here / "assignments.csv"
+    cmd = [str(Path(sys.executable).with_name("gridmap")), "partition", "--lang", "en",
+           "--communities", str(paths["communities"]), "--buildings", str(paths["buildings"]),
+           "--streets", str(paths["streets"]), "--compounds", str(paths["compounds"]),
+           "--out", str(out), "--assignments", str(assignments),
+           "--jobs", str(jobs), "--seed", str(seed)]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    # stderr to a file, read only if the command failed: a pipe nobody reads while the
+    # command runs would stop it once full
+    with tempfile.TemporaryFile() as errors:
+        proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors)
+        rss = pss = 0.0
+        sampler_cpu = time.process_time()
+        while proc.poll() is None:
+            r = p = 0.0
+            for one in [proc, *proc.children(recursive=True)]:
+                got = _rollup(one.pid)
+                r, p = r + got[0], p + got[1]
+            rss, pss = max(rss, r), max(pss, p)
+            time.sleep(0.1)
+        sampler_cpu = time.process_time() - sampler_cpu
+        wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(errors.read().decode()[-2000:] or "failed")
+    cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
+    g = gpd.read_file(out, layer="grids" if suffix == ".gpkg" else None)
+    if suffix == ".shp":  # the Shapefile's short field names back to the full ones
+        from gridmap.io.headers import SHAPEFILE_FIELDS
+
+        g = g.rename(columns={v: k for k, v in SHAPEFILE_FIELDS.items()})
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 1), "peak_rss_mb": round(rss),
+            "peak_pss_mb": round(pss), "grids": len(g), "in_bounds": _in_bounds(g),
+            "write_step_cpu_s": _write_step_cpu(g, assignments, here, suffix),
+            "sampler_cpu_s": round(sampler_cpu, 1)}  # fmt: skip
+
+
+def _write_step_cpu(grids, assignments: Path, here: Path, suffix: str, repeat: int = 3) -> float:
+    """CPU seconds (median of ``repeat``) of the command's write step alone
+    (:func:`service.commands.planfiles.write_plan`: grids snapped to lon/lat, the file, the
+    assignments) on the grids it wrote, into a scratch file of the same format."""
+    import pyogrio
+
+    from service.commands.planfiles import write_plan
+
+    if assignments.suffix == ".gpkg":
+        pairs = pyogrio.read_dataframe(assignments, layer="assignments")
+    else:
+        pairs = pd.read_csv(assignments, dtype=str)
+    scratch = here / "write_step"
+    scratch.mkdir(exist_ok=True)
+    out = scratch / f"grids{suffix}"
+    again = out if suffix == ".gpkg" else scratch / "assignments.csv"
+    columns = [c for c in grids.columns if c != "geometry"]
+    spent = []
+    for _ in range(repeat):
+        cpu = time.process_time()
+        write_plan(grids, columns, pairs, out=out, assignments_out=again)
+        spent.append(time.process_time() - cpu)
+    return round(float(np.median(spent)), 3)
 
 
 def _rollup(pid: int) -> tuple[float, float]:
@@ -592,6 +637,9 @@ def main() -> None:
     parser.add_argument(
         "--folder", type=Path, default=RESULTS / "district_files", help="--district-files data"
     )
+    parser.add_argument(
+        "--plan-files", nargs="+", default=[".geojson"], help="--district-files: --out suffixes"
+    )
     parser.add_argument("--smoke", action="store_true", help="one small case, 5 s of CP-SAT")
     args = parser.parse_args()
     pd.set_option("display.width", 250)
@@ -604,13 +652,14 @@ def main() -> None:
             small([1], cpsat, gerrychain=find_spec("gerrychain") is not None).to_string(index=False)
         )
         with tempfile.TemporaryDirectory() as tmp:  # not a folder left where it was run
-            print(district_files([0.1], 2, 0, Path(tmp)).to_string(index=False))
+            files = district_files([0.1], 2, 0, Path(tmp), (".geojson", ".gpkg"))
+            print(files.to_string(index=False))
         return
     if args.district_files:
         print(
-            district_files(args.district_files, args.jobs, args.seed, args.folder).to_string(
-                index=False
-            )
+            district_files(
+                args.district_files, args.jobs, args.seed, args.folder, tuple(args.plan_files)
+            ).to_string(index=False)
         )
         return
     if args.district_profile is not None:
