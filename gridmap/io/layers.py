@@ -399,6 +399,13 @@ def _read_raw(
             return gpd.read_parquet(path), None
         except ValueError:  # plain Parquet without geo metadata: a table
             return pd.read_parquet(path), None
+    if path.is_dir():  # Shapefiles not zipped, or a File Geodatabase (.gdb)
+        layer = layer_for(path, ent, layer, notes)
+        shapefile = _folder_shapefile(path, layer)
+        if shapefile is not None:
+            return _read_raw(shapefile, None, ent, mapping, encoding, notes)
+        with _measures_noted(path, notes):
+            return _read_gdal(path, ent, layer, encoding, notes)
     if suffix == ".zip":
         with tempfile.TemporaryDirectory() as folder:
             inner, inner_layer = _unzip_layer(path, Path(folder), ent, layer, notes)
@@ -454,6 +461,17 @@ def _read_gdal(
 
 
 _SHAPEFILE_SUFFIXES = (".shp", ".dbf")
+
+
+def _folder_shapefile(folder: Path, layer: str | None) -> Path | None:
+    """The Shapefile of ``layer`` in ``folder`` (its only one when ``layer`` is ``None``), read
+    as a Shapefile given by name is (its parts and text encoding checked); ``None`` if none."""
+    shapefiles = [p for p in folder.iterdir() if p.suffix.lower() == ".shp"]
+    if layer is not None:
+        shapefiles = [p for p in shapefiles if p.stem == layer]
+    return shapefiles[0] if len(shapefiles) == 1 else None
+
+
 _MEASURES_WARNING = re.compile(r"Measured \(M\) geometry types are not supported")
 
 
@@ -461,20 +479,24 @@ _MEASURES_WARNING = re.compile(r"Measured \(M\) geometry types are not supported
 def _measures_noted(path: Path, notes: list[ReadNote]) -> Iterator[None]:
     """Say in a note (``measures_dropped``), not in pyogrio's English warning, that the M values
     of the geometries read (a CAD or GPS export) were dropped; other warnings pass on."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            measured = False
-            for warning in caught:
-                if _MEASURES_WARNING.search(str(warning.message)):
-                    measured = True
-                else:
-                    warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                           warning.lineno)  # fmt: skip
-            if measured:
-                notes.append(ReadNote.of("measures_dropped", path.name))
+    seen: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield
+            finally:
+                seen = list(caught)
+    finally:  # warned again outside the recording, under the caller's filters
+        measured = False
+        for warning in seen:
+            if _MEASURES_WARNING.search(str(warning.message)):
+                measured = True
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno)  # fmt: skip
+        if measured:
+            notes.append(ReadNote.of("measures_dropped", path.name))
 
 
 _GEOJSON_SUFFIXES = (".geojson", ".json")
@@ -693,7 +715,8 @@ def layer_for(
     layer: str | None = None,
     notes: list[ReadNote] | None = None,
 ) -> str | None:
-    """The layer of a GeoPackage to read ``entity`` from (``None``: the file's only one).
+    """The layer of a GeoPackage, or of a folder (Shapefiles, a File Geodatabase), to read
+    ``entity`` from (``None``: the only one).
 
     ``layer`` if given (checked to exist); else, of the layers with geometry for an entity
     with geometry (tables beside them left out), the only one, or the one named like the
@@ -707,7 +730,8 @@ def layer_for(
         message lists the layers.
     """
     path, ent = Path(path), get_entity(entity)
-    if path.suffix.lower() not in _MULTI_LAYER_SUFFIXES or not path.exists():
+    container = path.suffix.lower() in _MULTI_LAYER_SUFFIXES or path.is_dir()
+    if not container or not path.exists():
         return layer
     try:
         listed = pyogrio.list_layers(path)
@@ -768,6 +792,8 @@ def _read_table(
             table = _read_csv_text(text, sep, skip)
     except InputError:  # said already (the text's encoding, a missing sheet)
         raise
+    except _RowsTooLong as long:
+        raise read_error("rows_too_long", file=path.name, **long.values) from None
     except (ValueError, OSError, csv.Error, pd.errors.ParserError) as exc:
         raise read_error("table_unreadable", file=path.name, detail=str(exc)) from exc
     table.columns = [str(c).strip() for c in table.columns]
@@ -899,7 +925,57 @@ def _read_csv_text(text: str, sep: str, skip: int) -> pd.DataFrame:
                                skiprows=skip, engine="pyarrow")  # fmt: skip
         except Exception as exc:  # whatever pyarrow refuses, the C engine reads or says why
             logger.debug("pyarrow did not read the CSV text (%s); the C engine reads it", exc)
-    return pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip)
+    with warnings.catch_warnings(record=True) as caught:  # extra cells: said below, not lost
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip,
+                                index_col=False)  # fmt: skip
+        except pd.errors.ParserError:
+            table = None
+    if table is None or any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        width = _refuse_long_rows(text, sep, skip)
+        if table is None and not width:  # no row too long: what the engine said
+            table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip)
+        if table is None:  # rows with empty cells past the header's
+            table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip,
+                                index_col=False, engine="python",
+                                on_bad_lines=lambda row: row[:width])  # fmt: skip
+    return table
+
+
+class _RowsTooLong(ValueError):
+    """Lines of a CSV text with more cells than its header: ``lines`` (as a text editor counts
+    them, the first :data:`_ROWS_SHOWN`), ``n`` in all, the header's ``width``."""
+
+    def __init__(self, lines: list[int], n: int, width: int) -> None:
+        super().__init__(f"lines {lines} have more than {width} cells")
+        self.values = {"lines": lines, "n": n, "width": width}
+
+
+def _refuse_long_rows(text: str, sep: str, skip: int) -> int:
+    """Refuse the lines under the header with more filled cells than it (an unquoted comma in
+    an address), which pandas would read as an index or cut; else the header's width when
+    lines hold empty cells past it (nothing lost), 0 when none is longer.
+
+    Raises
+    ------
+    _RowsTooLong
+        Naming the lines; the reader of the file words it (READ_ERRORS ``rows_too_long``).
+    """
+    reader = csv.reader(StringIO(text), delimiter=sep)
+    width, lines, longer = None, [], False
+    for i, row in enumerate(reader):
+        if i < skip or not row:
+            continue
+        if width is None:
+            width = len(row)
+        elif len(row) > width:
+            longer = True
+            if any(cell.strip() for cell in row[width:]):
+                lines.append(reader.line_num)
+    if lines and width is not None:
+        raise _RowsTooLong(lines[:_ROWS_SHOWN], len(lines), width)
+    return width if longer and width else 0
 
 
 def _find_header_row(rows: list[list[str]], ent: Entity, mapping: Mapping[str, str] | None) -> int:

@@ -145,6 +145,15 @@ def _zip_without_layer(file: str, found: Sequence[str], n: int) -> Words:
             "（.dbf、.prj 等），或 .gpkg、.geojson、.csv、.xlsx 文件压缩进去。")  # fmt: skip
 
 
+def _rows_too_long(file: str, lines: Sequence[int], n: int, width: int) -> Words:
+    """Lines of a CSV with more cells than its header (an unquoted comma in a value)."""
+    return (f"{file}: line(s) {_rows(lines, n, 'en')} hold more cells than the header "
+            f"({width} columns): a comma inside a value without quotes? Put such values in "
+            "quotes, or remove the extra cells.",
+            f"{file}：第 {_rows(lines, n, 'zh')} 行的单元格比表头（{width} 列）多：值中是否有未加"
+            "引号的逗号？请给这样的值加上引号，或删去多余的单元格。")  # fmt: skip
+
+
 def _no_sheet(file: str, sheet: str, sheets: Sequence[str]) -> Words:
     return (f"{file} has no sheet {sheet!r}; its sheets are {list(sheets)}.",
             f"{file} 中没有工作表“{sheet}”；该工作簿的工作表有 {quoted(sheets)}，请用 --layer "
@@ -383,6 +392,7 @@ READ_ERRORS = ErrorTexts({
         "Cannot read table {file}: {detail}",
         "无法读取表格 {file}：文件已损坏，或不是逗号分隔的 CSV 表格；请用 Excel 或 WPS 打开"
         "检查，另存为 CSV 或 .xlsx 后重试。")),
+    "rows_too_long": (InputError, _rows_too_long),
     "workbook_unreadable": (InputError, (
         "Cannot read workbook {file}: {detail}",
         "无法读取工作簿 {file}：文件已损坏或不是 .xlsx 格式；请用 Excel 或 WPS 打开后另存为"

@@ -69,6 +69,7 @@ _READ: dict[str, dict[str, Any]] = {
     "no_sheet": {"file": "b.xlsx", "sheet": "人口", "sheets": ["花名册"]},
     "zip_without_layer": {"file": "b.zip", "found": ["楼栋.dxf"], "n": 1},
     "workbook_encrypted": {"file": "b.xlsx"},
+    "rows_too_long": {"file": "b.csv", "lines": [2, 7], "n": 2, "width": 10},
     "not_in_crs": {"file": "b.shp", "x": 36617247.0, "y": 3067626.0,
                    "crs": "EPSG:4545", "given": False, "zone": 36,
                    "prefixed": True, "suggested": "EPSG:4524"},

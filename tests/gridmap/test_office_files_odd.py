@@ -129,6 +129,24 @@ def test_import_stores_no_household_of_a_total_row_and_says_so(tmp_path):
     assert "住户.xlsx：数据行 31 是合计（小计）行" in res.output
 
 
+def test_a_comma_without_quotes_in_an_address_is_refused_naming_the_line(tmp_path):
+    table = _households(5)
+    path = tmp_path / "住户.csv"
+    lines = table.to_csv(index=False).splitlines()
+    lines[1] = lines[1].replace("铜仁市碧江区", "铜仁市,碧江区")  # first record: was read shifted
+    lines[3] += ",,"  # empty cells past the header: nothing lost
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_layer(path, "household")
+    assert error.value.message("zh") == (
+        "住户.csv：第 2 行的单元格比表头（10 列）多：值中是否有未加引号的逗号？"
+        "请给这样的值加上引号，或删去多余的单元格。"
+    )
+    lines[1] = table.to_csv(index=False).splitlines()[1]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert read_layer(path, "household")["household_id"].tolist() == table["户号"].tolist()
+
+
 # --- text encodings and values --------------------------------------------------------------------
 
 
@@ -285,6 +303,22 @@ def test_a_zipped_folder_with_gbk_names_is_read_by_layer_name(tmp_path):
                               "--jobs", "1"])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert len(json.loads(out.read_text(encoding="utf-8"))["features"]) >= 10
+
+
+def test_a_folder_of_shapefiles_is_read_like_a_zip_of_them(tmp_path):
+    files = office_files.gbk_shapefiles(tmp_path / "碧江区", cpg=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # was: 'More than one layer', compounds read
+        out = read_layer(tmp_path / "碧江区", "building")
+    assert out["name"].tolist() == office_files.sample_layers()["buildings"]["name"].tolist()
+    assert _messages(out) == [
+        "碧江区：楼栋取自图层“buildings”",
+        "buildings.shp：没有 .cpg 文件，按内容判断，文字以 GB18030 读取",
+    ]
+    assert len(read_layer(tmp_path / "碧江区", "street", layer="streets")) == len(
+        office_files.sample_layers()["streets"]
+    )
+    assert files.streets.exists()
 
 
 def test_a_zip_without_a_layer_names_what_it_holds(tmp_path):

@@ -168,7 +168,6 @@ def test_csv_read_by_pyarrow_is_the_c_engine_frame(roster, monkeypatch, name):
     "text",
     [
         "a,b\n1,2\n3\n",
-        "a,b\n1,2,3\n4,5\n",
         'a,b\n1,"open\n2,3\n',
         "a,b\n   \n1,2\n",
         "title\na,b\n1,2\n",
@@ -184,6 +183,12 @@ def test_csv_pyarrow_refuses_go_to_the_c_engine(monkeypatch, text):
             layers._read_csv_text(text, ",", skip)
         return
     pd.testing.assert_frame_equal(layers._read_csv_text(text, ",", skip), expected)
+
+
+def test_csv_rows_longer_than_the_header_are_refused_not_read_as_an_index(monkeypatch):
+    monkeypatch.setattr(layers, "_ARROW_MIN_CHARS", 0)  # pyarrow refuses, the C engine shifted
+    with pytest.raises(ValueError, match=r"lines \[2\] have more than 2 cells"):
+        layers._read_csv_text("a,b\n1,2,3\n4,5\n", ",", 0)
 
 
 def _multipolygon_by_parts(geom):
