@@ -805,7 +805,7 @@ _ARROW_TEXT = pd.StringDtype("pyarrow")  # vectorised text functions: no Python 
 """A total or a footnote is written in one of the first cells of its row."""
 _TOTAL_ROW = re.compile(
     r"(?:本页|本表|全部|全社区|全小区|全楼|总)?(?:合计|总计|小计|共计|汇总|累计)(?:数)?(?:[:：].*|[0-9].*)?"
-    r"|(?:grand|sub)?totals?:?.*",
+    r"|(?:grand|sub)?totals?(?::.*)?",
     re.IGNORECASE,
 )
 """The first cell of a total row (``合计``, ``小计：``, ``共计30户``, ``Total``), spaces removed."""
