@@ -537,7 +537,10 @@ def _partition_files(paths: dict, here: Path, suffix: str, jobs: int, seed: int)
             errors.seek(0)
             raise RuntimeError(errors.read().decode()[-2000:] or "failed")
     cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
-    g = gpd.read_file(out, layer="grids" if suffix == ".gpkg" else None)
+    if suffix == ".parquet":  # GDAL's Parquet driver may lack its libraries; geopandas' not
+        g = gpd.read_parquet(out)
+    else:
+        g = gpd.read_file(out, layer="grids" if suffix == ".gpkg" else None)
     if suffix == ".shp":  # the Shapefile's short field names back to the full ones
         from gridmap.io.headers import SHAPEFILE_FIELDS
 
