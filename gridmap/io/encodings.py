@@ -50,18 +50,23 @@ def decode_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
 
 def _utf16_codec(data: bytes) -> str | None:
     """``"utf-16"`` for text with a UTF-16 byte order mark, ``"utf-16-le"``/``"-be"`` for text
-    without one whose every other byte of the start is zero (ASCII headers, digits); else
-    ``None`` (UTF-8 and GB18030 text hold no zero byte)."""
+    without one where many bytes of one parity at the start are zero (the high bytes of ASCII
+    separators, digits and line ends) and hardly any of the other; else ``None`` (UTF-8 and
+    GB18030 text hold no zero byte, but a stray NUL in one must not make it UTF-16)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     head = data[:_UTF16_SAMPLE]
     if b"\0" not in head:
         return None
     odd, even = head[1::2].count(0), head[0::2].count(0)
+    most, least = max(odd, even), min(odd, even)
+    if most < _UTF16_ZERO_SHARE * len(head) / 2 or least > most / 10:
+        return None
     return "utf-16-le" if odd > even else "utf-16-be"
 
 
 _UTF16_SAMPLE = 4096
+_UTF16_ZERO_SHARE = 0.1  # of one parity's bytes: a UTF-16 table of Chinese text still has ≥ 10 %
 
 
 _DBF_CODE_PAGE_BYTE = 29
