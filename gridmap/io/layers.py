@@ -1369,7 +1369,8 @@ def _missing_column_problems(
             )
         elif column == by_address:
             lacking = missing_address_columns(resolved.values())
-            problems.append(ColumnProblem.of("household_id_missing", lacking=lacking))
+            problems.append(ColumnProblem.of("household_id_missing", lacking=lacking,
+                                             person=ent.name == "person"))  # fmt: skip
         else:
             problems.append(ColumnProblem.of("column_missing", column=column))
     return problems

@@ -485,14 +485,21 @@ def _column_missing(column: str) -> Words:
             "选项）指定哪一列是它")  # fmt: skip
 
 
-def _household_id_missing(lacking: Sequence[str]) -> Words:
+def _household_id_missing(lacking: Sequence[str], person: bool = False) -> Words:
     en, zh = _column_missing("household_id")
     lacks_en = " and ".join(lacking)
     lacks_zh = "和".join(f"“{column_word(c, 'zh')}”" for c in lacking)
-    return (f"{en}; or give the address household ids are made of (building_id + unit + room, "
-            f"e.g. B00001-1-301): no {lacks_en} column",
-            f"{zh}；或者给出可生成户号的地址列（楼栋编号 + 单元 + 房号，如 B00001-1-301）：缺少"
-            f"{lacks_zh}列")  # fmt: skip
+    en += (
+        f"; or give the address household ids are made of (building_id + unit + room, "
+        f"e.g. B00001-1-301): no {lacks_en} column"
+    )
+    zh += (
+        f"；或者给出可生成户号的地址列（楼栋编号 + 单元 + 房号，如 B00001-1-301）：缺少{lacks_zh}列"
+    )
+    if person:  # persons are also found by where they live (gridmap.io.addresses)
+        en += "; or where each person lives, as text (现住址) or as 经度/纬度 with unit and room"
+        zh += "；或者给出每人的居住地址（现住址），或经度/纬度及单元、房号"
+    return en, zh
 
 
 _PERSONAL = {"id_number": ("citizen ID numbers (GB 11643)", "身份证号"),

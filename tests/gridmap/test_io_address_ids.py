@@ -95,6 +95,18 @@ def test_a_roster_without_household_id_or_room_is_refused_naming_what_is_missing
         read_layer(path, "household")
     assert "no household_id column" in str(info.value) and "no room column" in str(info.value)
     assert "缺少“房号”列" in info.value.message("zh")
+    assert "现住址" not in info.value.message("zh")  # a household is not found by where it lives
+
+
+def test_a_persons_roster_naming_no_household_is_told_every_way_to_name_one(tmp_path):
+    path = tmp_path / "人口.csv"
+    path.write_text("姓名,联系电话,单元\n张三,13800138000,1\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_layer(path, "person")
+    zh, en = info.value.message("zh"), info.value.message("en")
+    assert "缺少“楼栋编号”和“房号”列；或者给出每人的居住地址（现住址）" in zh
+    assert "or where each person lives, as text (现住址)" in en
+    assert "13800138000" not in zh + en and "张三" not in zh + en
 
 
 def test_persons_without_household_id_attach_to_the_households_of_their_address(rosters):
