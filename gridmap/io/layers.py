@@ -51,9 +51,7 @@ reported in one :class:`~gridmap.errors.InputError`.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import itertools
 import logging
 import re
 import shutil
@@ -65,25 +63,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import partial
-from io import BytesIO, StringIO
+from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from gridmap.crs import (
-    CHINA_BOUNDS,
     STORAGE_CRS,
-    gauss_kruger_crs,
-    projected_crs_for,
-    to_storage_crs,
 )
-from gridmap.errors import InputError
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.addresses import (
     ADDRESS_COLUMNS,
@@ -97,18 +89,25 @@ from gridmap.io.addresses import (
     waits_for_building,
     waits_for_household,
 )
+from gridmap.io.coordinates import ensure_geometry, note_self_crossing
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import (
-    GEOMETRY_HEADERS,
     SHAPEFILE_FIELDS,
     load_mapping,
     normalise_header,
     resolve_headers,
 )
-from gridmap.io.notes import ENCODING_CODES, ENTITY_WORDS, ReadNote, ReadWarning
+from gridmap.io.notes import (
+    ENCODING_CODES,
+    ENTITY_WORDS,
+    ROWS_SHOWN,
+    ReadNote,
+    note_rows,
+)
 from gridmap.io.osm import OSM_SUFFIXES, is_osm_file, read_osm
 from gridmap.io.readerrors import ColumnProblem, read_error
-from gridmap.io.xlsx import HEADER_SEARCH_ROWS, SheetChoice, read_sheet
+from gridmap.io.tables import find_header_row, header_hits, read_table
+from gridmap.io.xlsx import SheetChoice
 from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
 from gridmap.spreadsheet import safe_frame
 
@@ -248,7 +247,7 @@ def read_layer(
         shown = layer or raw.attrs.get("sheet") or raw.attrs.get("layer")
         raise read_error("no_records", file=path.name, layer=shown)
     if ent.geometry is not None:
-        raw = _ensure_geometry(raw, path, crs, notes)
+        raw = ensure_geometry(raw, path, crs, notes)
     needed = ent.required if required is None else tuple(required)
     frame, header_of = _canonical_columns(raw, ent, mapping, path, needed, fields,
                                           keep_extra=keep_extra, notes=notes)  # fmt: skip
@@ -256,7 +255,7 @@ def read_layer(
     frame = _fill_household_ids(frame, ent, path, notes, header_of)
     frame = _fill_missing_ids(frame, ent, path, notes)
     if ent.name == "community":
-        _note_self_crossing(frame, ent, path, notes)
+        note_self_crossing(frame, ent, path, notes)
     if ent.geometry is None or (ent.geometry_for_linking and frame.geometry.isna().all()):
         frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     frame.attrs.update(source=path.name, encoding=used_encoding, notes=notes)
@@ -387,11 +386,11 @@ def _read_raw(
     if is_osm_file(path):  # features chosen by tag, ``layer`` a tag filter (gridmap.io.osm)
         return read_osm(path, ent, layer, notes), None
     if suffix in _TABLE_SUFFIXES:
-        find_header = partial(_find_header_row, ent=ent, mapping=mapping)
+        find_header = partial(find_header_row, ent=ent, mapping=mapping)
         sheet: str | SheetChoice | None = layer
         if layer is None and suffix in (".xlsx", ".xlsm"):
             sheet = partial(_sheet_for, path, ent, mapping, notes)
-        table, used = _read_table(path, sheet, find_header, encoding, notes)
+        table, used = read_table(path, sheet, find_header, encoding, notes)
         table.attrs.setdefault("sheet", layer)  # a workbook's: the sheet read_sheet chose
         return table, used
     if suffix in (".parquet", ".geoparquet"):
@@ -664,7 +663,7 @@ def _sheet_for(
         chosen = found[0]
     else:
         among = found or names
-        hits = [_header_hits(top_rows(name), ent, mapping)[1] for name in among]
+        hits = [header_hits(top_rows(name), ent, mapping)[1] for name in among]
         chosen = among[hits.index(max(hits))]
     if chosen != names[0]:
         notes.append(ReadNote.of("layer_chosen", path.name, entity=ent.name, layer=chosen))
@@ -763,523 +762,6 @@ def _has_records(path: Path, layer: str) -> bool:
         return bool(pyogrio.read_info(path, layer=layer)["features"])
     except Exception:  # reading it says what is wrong
         return True
-
-
-def _read_table(
-    path: Path,
-    layer: str | SheetChoice | None,
-    find_header: Callable[[list[list[str]]], int],
-    encoding: str | None,
-    notes: list[ReadNote],
-) -> tuple[pd.DataFrame, str | None]:
-    """A CSV, TSV or workbook sheet as text columns, its header row found by ``find_header``
-    among the top rows; and the text encoding used. ``layer`` is the sheet, or a function
-    choosing it from the sheet names (:func:`gridmap.io.xlsx.read_sheet`)."""
-    used = None
-    try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            table = read_sheet(path, layer, find_header, notes)
-        else:
-            text, used = decode_text(path, encoding)
-            if used != "UTF-8":
-                code = "encoding_given" if encoding else "encoding_not_utf8"
-                notes.append(ReadNote.of(code, path.name, encoding=used))
-            sep = "\t" if path.suffix.lower() == ".tsv" else _separator(text)
-            rows = list(
-                itertools.islice(csv.reader(StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS)
-            )
-            skip = find_header(rows)
-            table = _read_csv_text(text, sep, skip)
-    except InputError:  # said already (the text's encoding, a missing sheet)
-        raise
-    except _RowsTooLong as long:
-        raise read_error("rows_too_long", file=path.name, **long.values) from None
-    except (ValueError, OSError, csv.Error, pd.errors.ParserError) as exc:
-        raise read_error("table_unreadable", file=path.name, detail=str(exc)) from exc
-    table.columns = [str(c).strip() for c in table.columns]
-    return _leave_out_non_records(table, path, notes), used
-
-
-_LEAD_COLUMNS = 4
-_ARROW_TEXT = pd.StringDtype("pyarrow")  # vectorised text functions: no Python call per cell
-"""A total or a footnote is written in one of the first cells of its row."""
-_TOTAL_ROW = re.compile(
-    r"(?:本页|本表|全部|全社区|全小区|全楼|总)?(?:合计|总计|小计|共计|汇总|累计)(?:数)?(?:[:：].*|[0-9].*)?"
-    r"|(?:grand|sub)?totals?(?::.*)?",
-    re.IGNORECASE,
-)
-"""The first cell of a total row (``合计``, ``小计：``, ``共计30户``, ``Total``), spaces removed."""
-_FOOTER_ROW = re.compile(
-    r"(?:注|备注|说明|附注)[:：0-9一二三1-9.、]|.*(?:填表|制表|填报|审核|审批|负责人|经办|统计人|"
-    r"盖章|签字|签名)"
-)
-"""The first cell of a line written below a table: who filled it in, when, notes."""
-
-
-def _leave_out_non_records(table: pd.DataFrame, path: Path, notes: list[ReadNote]) -> pd.DataFrame:
-    """``table`` with the rows that are no record made blank (so that they are dropped as
-    blank rows, the data rows keeping their numbers), each kind said in a note: total rows
-    (合计, 小计 … in a first cell, wherever they are), lines below the table (填表人, 注 …,
-    after the last record) and the header repeated where two exports were pasted together
-    (with the title line right above it)."""
-    if not len(table) or not len(table.columns):
-        return table
-    lead = table.iloc[:, 0].astype(_ARROW_TEXT)  # the first filled cell (a bfill is slow)
-    for j in range(1, min(_LEAD_COLUMNS, len(table.columns))):
-        lead = lead.fillna(table.iloc[:, j].astype(_ARROW_TEXT))
-    text = lead.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
-    left_out = {
-        "total": text.str.fullmatch(_TOTAL_ROW).fillna(False).to_numpy(bool),
-        "footer": _footer_rows(table, text),
-        "header": _repeated_header_rows(table, text),
-    }
-    blank = np.zeros(len(table), bool)
-    for kind, rows in left_out.items():
-        rows &= ~blank
-        _warn_rows(notes, "rows_left_out", rows, path, kind=kind, warn=False)
-        blank |= rows
-    if not blank.any():
-        return table
-    table = table.astype(object)
-    table.iloc[np.flatnonzero(blank)] = None
-    return table
-
-
-def _footer_rows(table: pd.DataFrame, text: pd.Series) -> np.ndarray:
-    """The rows after the last record whose first cell is a footnote (blank rows between)."""
-    footer = text.str.match(_FOOTER_ROW).fillna(False).to_numpy(bool)
-    trailing = np.zeros(len(table), bool)
-    for i in range(len(table) - 1, -1, -1):
-        if not (footer[i] or table.iloc[i].isna().all()):
-            break
-        trailing[i] = footer[i]
-    return trailing
-
-
-def _repeated_header_rows(table: pd.DataFrame, text: pd.Series) -> np.ndarray:
-    """Rows that repeat the header (most of their filled cells are their column's header),
-    and the one-cell title line right above each."""
-    headers = [normalise_header(c) for c in table.columns]
-    as_written = [re.sub(r"\s+", "", unicodedata.normalize("NFKC", c)) for c in table.columns]
-    found = np.zeros(len(table), bool)
-    spellings = {*headers, *map(str.casefold, as_written)}
-    candidates = np.flatnonzero(text.str.casefold().isin(spellings))
-    for i in candidates:
-        cells = [(normalise_header(v), h) for v, h in zip(table.iloc[i], headers, strict=True)
-                 if pd.notna(v) and str(v).strip()]  # fmt: skip
-        same = sum(v == h for v, h in cells)
-        if same >= min(2, len(headers)) and same >= 0.8 * len(cells):
-            found[i] = True
-            above = i - 1
-            if above >= 0 and table.iloc[above].notna().sum() == 1:
-                found[above] = True
-    return found
-
-
-_ARROW_MIN_CHARS = 1 << 20
-"""A CSV text at least this long is parsed by pyarrow's reader (several times less CPU)."""
-
-
-def _separator(text: str) -> str:
-    """A tab when most of the top lines hold one (Excel's "Unicode text", whose addresses may
-    hold commas); else ``,`` unless the top lines hold no comma but ``;`` or tabs (Excel in
-    some locales, and exports from other software, save "CSV" so)."""
-    lines = [line for line in _top_lines(text, HEADER_SEARCH_ROWS) if line.strip()]
-    if sum("\t" in line for line in lines) > len(lines) / 2:
-        return "\t"
-    top = "\n".join(lines)
-    if "," in top:
-        return ","
-    return max((";", "\t"), key=top.count) if (";" in top or "\t" in top) else ","
-
-
-def _top_lines(text: str, n: int) -> list[str]:
-    """``text.splitlines()[:n]`` without splitting all of a large text: a growing prefix is
-    split until it holds more than ``n`` lines (its last one may be cut; the first ``n`` are
-    whole).
-
-    >>> _top_lines("a\\r\\nb\\nc\\rd", 2), _top_lines("a", 5)
-    (['a', 'b'], ['a'])
-    """
-    size = 1 << 16
-    while True:
-        lines = text[:size].splitlines()
-        if len(lines) > n or size >= len(text):
-            return lines[:n]
-        size *= 4
-
-
-def _read_csv_text(text: str, sep: str, skip: int) -> pd.DataFrame:
-    """``pd.read_csv`` of ``text`` as text columns, after ``skip`` rows.
-
-    A large text is parsed by the pyarrow engine: on every well-formed file it gives the same
-    frame as the C engine (same columns, values, missing cells and dtypes). Where the two could
-    differ the C engine reads it, as before: a small text, a text with an odd number of quote
-    characters (a quote left open, which pyarrow would read to the end of the file), and any
-    text pyarrow refuses (rows with fewer or more cells than the header, which the C engine
-    fills with missing values or reads as an index column).
-    """
-    if len(text) >= _ARROW_MIN_CHARS and text.count('"') % 2 == 0:
-        try:
-            return pd.read_csv(BytesIO(text.encode("utf-8")), sep=sep, dtype=str,
-                               skiprows=skip, engine="pyarrow")  # fmt: skip
-        except Exception as exc:  # whatever pyarrow refuses, the C engine reads or says why
-            logger.debug("pyarrow did not read the CSV text (%s); the C engine reads it", exc)
-    with warnings.catch_warnings(record=True) as caught:  # extra cells: said below, not lost
-        warnings.simplefilter("always", pd.errors.ParserWarning)
-        try:
-            table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip,
-                                index_col=False)  # fmt: skip
-        except pd.errors.ParserError:
-            table = None
-    if table is None or any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-        width = _refuse_long_rows(text, sep, skip)
-        if table is None and not width:  # no row too long: what the engine said
-            table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip)
-        if table is None:  # rows with empty cells past the header's
-            table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip,
-                                index_col=False, engine="python",
-                                on_bad_lines=lambda row: row[:width])  # fmt: skip
-    return table
-
-
-class _RowsTooLong(ValueError):
-    """Lines of a CSV text with more cells than its header: ``lines`` (as a text editor counts
-    them, the first :data:`_ROWS_SHOWN`), ``n`` in all, the header's ``width``."""
-
-    def __init__(self, lines: list[int], n: int, width: int) -> None:
-        super().__init__(f"lines {lines} have more than {width} cells")
-        self.values = {"lines": lines, "n": n, "width": width}
-
-
-def _refuse_long_rows(text: str, sep: str, skip: int) -> int:
-    """Refuse the lines under the header with more filled cells than it (an unquoted comma in
-    an address), which pandas would read as an index or cut; else the header's width when
-    lines hold empty cells past it (nothing lost), 0 when none is longer.
-
-    Raises
-    ------
-    _RowsTooLong
-        Naming the lines; the reader of the file words it (READ_ERRORS ``rows_too_long``).
-    """
-    reader = csv.reader(StringIO(text), delimiter=sep)
-    width, lines, longer = None, [], False
-    for i, row in enumerate(reader):
-        if i < skip or not row:
-            continue
-        if width is None:
-            width = len(row)
-        elif len(row) > width:
-            longer = True
-            if any(cell.strip() for cell in row[width:]):
-                lines.append(reader.line_num)
-    if lines and width is not None:
-        raise _RowsTooLong(lines[:_ROWS_SHOWN], len(lines), width)
-    return width if longer and width else 0
-
-
-def _find_header_row(rows: list[list[str]], ent: Entity, mapping: Mapping[str, str] | None) -> int:
-    """The first of the top rows matching the most known headers (0 if none matches)."""
-    return _header_hits(rows, ent, mapping)[0]
-
-
-def _header_hits(
-    rows: list[list[str]], ent: Entity, mapping: Mapping[str, str] | None
-) -> tuple[int, int]:
-    """The first of the top rows matching the most known headers, and how many it matches."""
-    best_row, best_hits = 0, 0
-    for i, cells in enumerate(rows):
-        hits = len(resolve_headers([c for c in cells if c.strip()], ent, mapping).columns)
-        if hits > best_hits:
-            best_row, best_hits = i, hits
-    return best_row, best_hits
-
-
-# --- geometry ----------------------------------------------------------------------------------
-
-
-def _ensure_geometry(
-    raw: pd.DataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
-) -> gpd.GeoDataFrame:
-    """``raw`` as a GeoDataFrame in EPSG:4326: 2-D, coordinates checked against the CRS."""
-    if isinstance(raw, gpd.GeoDataFrame):
-        frame = _apply_crs(raw, path, crs, notes)
-    else:
-        frame = _geometry_from_table(raw, path, crs, notes)
-    frame = _force_2d(frame, path, notes)
-    _check_lonlat_range(frame, path, given=crs is not None)
-    _check_projected_range(frame, path, given=crs is not None)
-    return to_storage_crs(frame, layer=path.name)
-
-
-def _apply_crs(
-    frame: gpd.GeoDataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
-) -> gpd.GeoDataFrame:
-    """Use ``crs`` for a file that declares none, or whose declared lon/lat CRS cannot hold
-    its coordinates (GeoJSON always says EPSG:4326); a file's own projected CRS is kept."""
-    if crs is None or frame.crs is None:
-        return frame if crs is None else frame.set_crs(crs)
-    given = CRS.from_user_input(crs)
-    if frame.crs.equals(given):
-        return frame
-    if not (_looks_lonlat(frame) if frame.crs.is_geographic else _lies_in_crs(frame)):
-        notes.append(ReadNote.of("crs_reinterpreted", path.name, crs=given.to_string()))
-        return frame.set_crs(given, allow_override=True)
-    notes.append(ReadNote.of("crs_kept", path.name, crs=frame.crs.to_string()))
-    return frame
-
-
-def _looks_lonlat(frame: gpd.GeoDataFrame) -> bool:
-    minx, miny, maxx, maxy = frame.total_bounds
-    return bool(np.isnan(minx) or (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90))
-
-
-def _force_2d(frame: gpd.GeoDataFrame, path: Path, notes: list[ReadNote]) -> gpd.GeoDataFrame:
-    """Drop the heights of 3-D geometries (grids are drawn on the map), saying so."""
-    geoms = np.asarray(frame.geometry.values)
-    has_z = shapely.has_z(geoms)
-    if not has_z.any():
-        return frame
-    notes.append(ReadNote.of("made_2d", path.name, n=int(has_z.sum())))
-    return frame.set_geometry(shapely.force_2d(geoms), crs=frame.crs)
-
-
-def _check_lonlat_range(
-    frame: gpd.GeoDataFrame, path: Path, *, given: bool, columns: Sequence[str] = ()
-) -> None:
-    """Refuse a geographic CRS for coordinates that cannot be longitude/latitude, saying so
-    when they are latitude, longitude (in China) the wrong way round.
-
-    Raises
-    ------
-    CRSError
-        Naming the CRS, where it came from and what to give instead.
-    """
-    if frame.crs is None or not frame.crs.is_geographic or _looks_lonlat(frame):
-        return
-    _check_not_swapped(frame, path, columns)
-    minx, miny, *_ = frame.total_bounds
-    raise read_error("not_lonlat", file=path.name, x=float(minx), y=float(miny),
-                     crs=frame.crs.to_string(), given=given)  # fmt: skip
-
-
-def _check_not_swapped(frame: gpd.GeoDataFrame, path: Path, columns: Sequence[str]) -> None:
-    """Refuse coordinates that are latitude, longitude in China (x 18–54, y 73–136), naming
-    the columns to swap (``columns``: longitude and latitude) or the file to export again."""
-    minx, miny, maxx, maxy = frame.total_bounds
-    lon_min, lat_min, lon_max, lat_max = CHINA_BOUNDS
-    if lat_min <= minx <= maxx <= lat_max and lon_min <= miny <= maxy <= lon_max:
-        raise read_error("lat_lon_swapped", file=path.name, x=float(minx), y=float(miny),
-                         columns=list(columns))  # fmt: skip
-
-
-_ZONE_WIDTH = 1_000_000  # metres: a Gauss-Krüger X with its zone number in front is zone·10⁶ + X
-
-
-def _lies_in_crs(frame: gpd.GeoDataFrame) -> bool:
-    """True if the bounds of ``frame`` (projected) turn into longitude/latitude in its CRS."""
-    minx, miny, maxx, maxy = frame.total_bounds
-    if np.isnan(minx):
-        return True
-    to_lonlat = Transformer.from_crs(frame.crs, STORAGE_CRS, always_xy=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lon, lat = to_lonlat.transform([minx, maxx, minx, maxx], [miny, miny, maxy, maxy])
-    lon, lat = np.asarray(lon), np.asarray(lat)
-    return bool(np.isfinite(lon).all() and np.isfinite(lat).all() and (abs(lon) <= 180).all()
-                and (abs(lat) <= 90).all())  # fmt: skip
-
-
-def _false_easting(crs: CRS) -> float:
-    """The false easting of a projected CRS (500 km, or the zone number · 10⁶ + 500 km)."""
-    operation = crs.coordinate_operation
-    params = operation.params if operation is not None else []
-    return next((float(p.value) for p in params if p.name.lower() == "false easting"), 0.0)
-
-
-def _check_projected_range(frame: gpd.GeoDataFrame, path: Path, *, given: bool) -> None:
-    """Refuse a projected CRS whose coordinates do not turn into longitude/latitude (a
-    Gauss-Krüger X with the zone number in front where the CRS has none, or the other way),
-    suggesting the CRS they are in.
-
-    Raises
-    ------
-    CRSError
-        Naming the CRS, where it came from and the CRS to give instead.
-    """
-    if frame.crs is None or frame.crs.is_geographic or _lies_in_crs(frame):
-        return
-    minx, miny, *_ = frame.total_bounds
-    east = _false_easting(frame.crs)
-    zone = int(minx // _ZONE_WIDTH) if east < _ZONE_WIDTH else int(east // _ZONE_WIDTH)
-    suggested = gauss_kruger_crs(zone, numbered=east < _ZONE_WIDTH)
-    epsg = frame.crs.to_epsg()
-    raise read_error("not_in_crs", file=path.name, x=float(minx), y=float(miny),
-                     crs=f"EPSG:{epsg}" if epsg else frame.crs.name, given=given,
-                     zone=zone if suggested else None,
-                     prefixed=east < _ZONE_WIDTH, suggested=suggested)  # fmt: skip
-
-
-def _find_geometry_columns(columns: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for role, names in GEOMETRY_HEADERS.items():
-        for col in columns:
-            if normalise_header(col) in names and role not in found:
-                found[role] = col
-    return found
-
-
-def _geometry_from_table(
-    table: pd.DataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
-) -> gpd.GeoDataFrame:
-    cols = _find_geometry_columns(list(table.columns))
-    if "lon" in cols and "lat" in cols:
-        lon, lat = _degrees(table[cols["lon"]]), _degrees(table[cols["lat"]])
-        geoms = np.asarray(shapely.points(lon, lat), dtype=object)
-        given = (table[cols["lon"]].notna() | table[cols["lat"]].notna()).to_numpy()
-        geoms[np.isnan(lon) | np.isnan(lat)] = None
-        bad = given & (np.isnan(lon) | np.isnan(lat))
-        _warn_rows(notes, "rows_without_geometry", bad, path, column="lonlat")
-        used = [cols["lon"], cols["lat"]]
-    elif "wkt" in cols:
-        text = table[cols["wkt"]].astype(object).where(table[cols["wkt"]].notna(), None)
-        geoms, curved = _from_wkt(text.to_numpy())
-        bad = shapely.is_missing(geoms) & text.notna().to_numpy()
-        _warn_rows(notes, "rows_without_geometry", curved, path, column="wkt_curved")
-        _warn_rows(notes, "rows_without_geometry", bad & ~curved, path, column="wkt")
-        used = [cols["wkt"]]
-    else:
-        return gpd.GeoDataFrame(
-            table, geometry=gpd.GeoSeries([None] * len(table), index=table.index), crs=STORAGE_CRS
-        )
-    frame = gpd.GeoDataFrame(table.drop(columns=used), geometry=list(geoms), index=table.index)
-    lonlat = used if len(used) == 2 else []
-    if crs is None:
-        return frame.set_crs(_guess_table_crs(frame, path, lonlat))
-    frame = frame.set_crs(crs)
-    _check_lonlat_range(frame, path, given=True, columns=lonlat)
-    return frame
-
-
-_DMS = re.compile(
-    r"([NSEW东西南北])?(\d+(?:\.\d+)?)[°度](?:(\d+(?:\.\d+)?)[′'’分])?"
-    r"(?:(\d+(?:\.\d+)?)(?:″|\"|”|''|′′|秒))?([NSEW东西南北])?",
-    re.IGNORECASE,
-)
-"""Degrees, minutes, seconds as offices write them (``109°11′20.5″``, ``109度11分20.5秒``,
-``E109°11'20.5"``), spaces and the apostrophe of text removed."""
-_NEGATIVE_HEMISPHERES = frozenset("SWsw西南")
-
-
-def _degrees(values: pd.Series) -> npt.NDArray[np.float64]:
-    """Decimal degrees of a longitude or latitude column: numbers (an apostrophe kept as text
-    before them dropped), else degrees, minutes, seconds (:data:`_DMS`); NaN for the rest."""
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
-    odd = np.flatnonzero(np.isnan(numbers) & values.notna().to_numpy())
-    for i in odd:
-        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(values.iloc[i])))
-        text = text.removeprefix("'")
-        found = _DMS.fullmatch(text)
-        if found is None:
-            try:
-                numbers[i] = float(text)
-            except ValueError:
-                continue
-            continue
-        before, deg, minutes, seconds, after = found.groups()
-        value = float(deg) + float(minutes or 0) / 60 + float(seconds or 0) / 3600
-        negative = (before or after or "") in _NEGATIVE_HEMISPHERES
-        numbers[i] = -value if negative else value
-    return numbers
-
-
-def _from_wkt(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The geometries of WKT ``text`` (missing where it cannot be parsed), and where it is a
-    curve (``CIRCULARSTRING``, ``CURVEPOLYGON`` … of a CAD export), which shapely cannot hold."""
-    curved = np.zeros(len(text), bool)
-    try:
-        return shapely.from_wkt(text, on_invalid="ignore"), curved
-    except NotImplementedError:  # a curve among them: parse one by one
-        geoms = np.empty(len(text), object)
-        for i, value in enumerate(text):
-            try:
-                geoms[i] = shapely.from_wkt(value, on_invalid="ignore")
-            except NotImplementedError:
-                curved[i] = True
-        return geoms, curved
-
-
-def _guess_table_crs(frame: gpd.GeoDataFrame, path: Path, columns: Sequence[str]) -> CRS:
-    minx, miny, *_ = frame.total_bounds
-    _check_not_swapped(frame, path, columns)
-    if _looks_lonlat(frame):
-        logger.info(
-            "%s: coordinates look like lon/lat; assuming EPSG:4326 (CGCS2000 is the same).",
-            path.name,
-        )
-        return STORAGE_CRS
-    raise read_error("table_without_crs", file=path.name, x=float(minx), y=float(miny))
-
-
-_ROWS_SHOWN = 20
-
-
-def _warn_rows(
-    notes: list[ReadNote],
-    code: str,
-    bad: np.ndarray,
-    path: Path,
-    *,
-    warn: bool = True,
-    **values: str,
-) -> None:
-    """Note (and, with ``warn``, warn: :class:`~gridmap.io.notes.ReadWarning`) the data rows
-    where ``bad``."""
-    rows = [int(i) + 1 for i in np.flatnonzero(bad)]
-    if rows:
-        note = ReadNote.of(code, path.name, rows=rows[:_ROWS_SHOWN], n_rows=len(rows), **values)
-        notes.append(note)
-        if warn:
-            warnings.warn(note.message_en, ReadWarning, stacklevel=5)
-
-
-def _note_self_crossing(
-    frame: gpd.GeoDataFrame, ent: Entity, path: Path, notes: list[ReadNote]
-) -> None:
-    """Note (and warn) each boundary that crosses or touches itself (a bow-tie, a ring through
-    one of its own points): the commands repair it with :func:`shapely.make_valid`, which may
-    lose area or split it, so that buildings fall outside it. The note says where, and the area
-    as drawn and repaired (m²)."""
-    geoms = frame.geometry.to_numpy()
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    polygonal = present & np.isin(shapely.get_type_id(geoms), (3, 6))
-    invalid = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
-    if not len(invalid):
-        return
-    reasons = shapely.is_valid_reason(geoms[invalid])
-    crossing = [(i, r) for i, r in zip(invalid, reasons, strict=True) if "intersection" in r]
-    if not crossing:
-        return
-    crs = projected_crs_for(frame.loc[present])
-    rows = [i for i, _ in crossing]
-    drawn = gpd.GeoSeries(geoms[rows], crs=frame.crs).to_crs(crs).to_numpy()
-    repaired = shapely.make_valid(drawn)
-    ids = frame[ent.id_column].to_numpy() if ent.id_column in frame else None
-    for k, (i, reason) in enumerate(crossing):
-        where = _REASON_POINT.search(reason)
-        x, y = (float(where.group(1)), float(where.group(2))) if where else (np.nan, np.nan)
-        parts = [p for p in shapely.get_parts(repaired[k]) if p.geom_type in _POLYGONAL]
-        row = int(frame.index[i]) + 1
-        label = str(ids[i]) if ids is not None and pd.notna(ids[i]) else f"row {row}"
-        note = ReadNote.of("boundary_crosses_itself", path.name, id=label, x=x, y=y,
-                           before=float(abs(shapely.area(drawn[k]))),
-                           after=float(sum(p.area for p in parts)), parts=len(parts))  # fmt: skip
-        notes.append(note)
-        warnings.warn(note.message_en, ReadWarning, stacklevel=3)
-
-
-_REASON_POINT = re.compile(r"\[\s*(-?[0-9.eE+-]+)\s+(-?[0-9.eE+-]+)")
-_POLYGONAL = ("Polygon", "MultiPolygon")
 
 
 # --- columns and values ------------------------------------------------------------------------
@@ -1432,7 +914,7 @@ def _as_text(values: pd.Series, column: str, path: Path, notes: list[ReadNote]) 
             v = v.isoformat()
         s = str(v).strip().removeprefix("'")
         text.append(s or None)
-    _warn_rows(notes, "id_numbers_as_numbers", numeric_ids, path)
+    note_rows(notes, "id_numbers_as_numbers", numeric_ids, path)
     return pd.Series(text, dtype="str")
 
 
@@ -1542,7 +1024,7 @@ def _fill_household_ids(
                              headers=used, example=example, placed=placed,
                              without=int(blank.sum()) - n - placed))  # fmt: skip
     if repeated:
-        shown = list(repeated.items())[:_ROWS_SHOWN]
+        shown = list(repeated.items())[:ROWS_SHOWN]
         notes.append(ReadNote.of("address_repeated", path.name, repeats=shown,
                                  n=len(repeated)))  # fmt: skip
     return frame

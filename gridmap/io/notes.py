@@ -56,8 +56,13 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["ENCODING_CODES", "ENTITY_WORDS", "NOTE_CODES", "ReadNote", "ReadWarning", "Words",
            "entity_word", "grouped_messages"]  # fmt: skip
@@ -509,3 +514,28 @@ def grouped_messages(notes: Iterable[ReadNote], lang: str = "zh") -> list[str]:
     joined = "、" if lang == "zh" else ", "
     return [ReadNote(code, joined.join(names), values).message(lang)
             for (code, values), names in files.items()]  # fmt: skip
+
+
+ROWS_SHOWN = 20
+"""Data rows a note or error names at most (the rest are counted)."""
+
+
+def note_rows(
+    notes: list[ReadNote],
+    code: str,
+    bad: npt.ArrayLike,
+    path: Path,
+    *,
+    warn: bool = True,
+    **values: str,
+) -> None:
+    """Note (and, with ``warn``, warn: :class:`~gridmap.io.notes.ReadWarning`) the data rows
+    where ``bad`` (a boolean per data row)."""
+    import numpy as np  # here: the module is read by commands that must start without numpy
+
+    rows = [int(i) + 1 for i in np.flatnonzero(bad)]
+    if rows:
+        note = ReadNote.of(code, path.name, rows=rows[:ROWS_SHOWN], n_rows=len(rows), **values)
+        notes.append(note)
+        if warn:
+            warnings.warn(note.message_en, ReadWarning, stacklevel=5)

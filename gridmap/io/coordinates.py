@@ -1,0 +1,305 @@
+"""The geometry of a layer read by :func:`gridmap.io.layers.read_layer`: points from lon/lat
+(also degrees-minutes-seconds) or WKT columns, the CRS given or declared, and the checks that
+coordinates fit it (swapped lat/lon, a Gauss-Krüger X with its zone number in front, outside
+China); 3-D geometries made 2-D; a community boundary that crosses itself noted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+
+from gridmap.crs import (
+    CHINA_BOUNDS,
+    STORAGE_CRS,
+    gauss_kruger_crs,
+    projected_crs_for,
+    to_storage_crs,
+)
+from gridmap.io.headers import (
+    GEOMETRY_HEADERS,
+    normalise_header,
+)
+from gridmap.io.notes import (
+    ReadNote,
+    ReadWarning,
+    note_rows,
+)
+from gridmap.io.readerrors import read_error
+from gridmap.schema import Entity
+
+__all__ = ["ensure_geometry", "note_self_crossing"]
+
+logger = logging.getLogger(__name__)
+
+
+def ensure_geometry(
+    raw: pd.DataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
+) -> gpd.GeoDataFrame:
+    """``raw`` as a GeoDataFrame in EPSG:4326: 2-D, coordinates checked against the CRS."""
+    if isinstance(raw, gpd.GeoDataFrame):
+        frame = _apply_crs(raw, path, crs, notes)
+    else:
+        frame = _geometry_from_table(raw, path, crs, notes)
+    frame = _force_2d(frame, path, notes)
+    _check_lonlat_range(frame, path, given=crs is not None)
+    _check_projected_range(frame, path, given=crs is not None)
+    return to_storage_crs(frame, layer=path.name)
+
+
+def _apply_crs(
+    frame: gpd.GeoDataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
+) -> gpd.GeoDataFrame:
+    """Use ``crs`` for a file that declares none, or whose declared lon/lat CRS cannot hold
+    its coordinates (GeoJSON always says EPSG:4326); a file's own projected CRS is kept."""
+    if crs is None or frame.crs is None:
+        return frame if crs is None else frame.set_crs(crs)
+    given = CRS.from_user_input(crs)
+    if frame.crs.equals(given):
+        return frame
+    if not (_looks_lonlat(frame) if frame.crs.is_geographic else _lies_in_crs(frame)):
+        notes.append(ReadNote.of("crs_reinterpreted", path.name, crs=given.to_string()))
+        return frame.set_crs(given, allow_override=True)
+    notes.append(ReadNote.of("crs_kept", path.name, crs=frame.crs.to_string()))
+    return frame
+
+
+def _looks_lonlat(frame: gpd.GeoDataFrame) -> bool:
+    minx, miny, maxx, maxy = frame.total_bounds
+    return bool(np.isnan(minx) or (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90))
+
+
+def _force_2d(frame: gpd.GeoDataFrame, path: Path, notes: list[ReadNote]) -> gpd.GeoDataFrame:
+    """Drop the heights of 3-D geometries (grids are drawn on the map), saying so."""
+    geoms = np.asarray(frame.geometry.values)
+    has_z = shapely.has_z(geoms)
+    if not has_z.any():
+        return frame
+    notes.append(ReadNote.of("made_2d", path.name, n=int(has_z.sum())))
+    return frame.set_geometry(shapely.force_2d(geoms), crs=frame.crs)
+
+
+def _check_lonlat_range(
+    frame: gpd.GeoDataFrame, path: Path, *, given: bool, columns: Sequence[str] = ()
+) -> None:
+    """Refuse a geographic CRS for coordinates that cannot be longitude/latitude, saying so
+    when they are latitude, longitude (in China) the wrong way round.
+
+    Raises
+    ------
+    CRSError
+        Naming the CRS, where it came from and what to give instead.
+    """
+    if frame.crs is None or not frame.crs.is_geographic or _looks_lonlat(frame):
+        return
+    _check_not_swapped(frame, path, columns)
+    minx, miny, *_ = frame.total_bounds
+    raise read_error("not_lonlat", file=path.name, x=float(minx), y=float(miny),
+                     crs=frame.crs.to_string(), given=given)  # fmt: skip
+
+
+def _check_not_swapped(frame: gpd.GeoDataFrame, path: Path, columns: Sequence[str]) -> None:
+    """Refuse coordinates that are latitude, longitude in China (x 18–54, y 73–136), naming
+    the columns to swap (``columns``: longitude and latitude) or the file to export again."""
+    minx, miny, maxx, maxy = frame.total_bounds
+    lon_min, lat_min, lon_max, lat_max = CHINA_BOUNDS
+    if lat_min <= minx <= maxx <= lat_max and lon_min <= miny <= maxy <= lon_max:
+        raise read_error("lat_lon_swapped", file=path.name, x=float(minx), y=float(miny),
+                         columns=list(columns))  # fmt: skip
+
+
+_ZONE_WIDTH = 1_000_000  # metres: a Gauss-Krüger X with its zone number in front is zone·10⁶ + X
+
+
+def _lies_in_crs(frame: gpd.GeoDataFrame) -> bool:
+    """True if the bounds of ``frame`` (projected) turn into longitude/latitude in its CRS."""
+    minx, miny, maxx, maxy = frame.total_bounds
+    if np.isnan(minx):
+        return True
+    to_lonlat = Transformer.from_crs(frame.crs, STORAGE_CRS, always_xy=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lon, lat = to_lonlat.transform([minx, maxx, minx, maxx], [miny, miny, maxy, maxy])
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    return bool(np.isfinite(lon).all() and np.isfinite(lat).all() and (abs(lon) <= 180).all()
+                and (abs(lat) <= 90).all())  # fmt: skip
+
+
+def _false_easting(crs: CRS) -> float:
+    """The false easting of a projected CRS (500 km, or the zone number · 10⁶ + 500 km)."""
+    operation = crs.coordinate_operation
+    params = operation.params if operation is not None else []
+    return next((float(p.value) for p in params if p.name.lower() == "false easting"), 0.0)
+
+
+def _check_projected_range(frame: gpd.GeoDataFrame, path: Path, *, given: bool) -> None:
+    """Refuse a projected CRS whose coordinates do not turn into longitude/latitude (a
+    Gauss-Krüger X with the zone number in front where the CRS has none, or the other way),
+    suggesting the CRS they are in.
+
+    Raises
+    ------
+    CRSError
+        Naming the CRS, where it came from and the CRS to give instead.
+    """
+    if frame.crs is None or frame.crs.is_geographic or _lies_in_crs(frame):
+        return
+    minx, miny, *_ = frame.total_bounds
+    east = _false_easting(frame.crs)
+    zone = int(minx // _ZONE_WIDTH) if east < _ZONE_WIDTH else int(east // _ZONE_WIDTH)
+    suggested = gauss_kruger_crs(zone, numbered=east < _ZONE_WIDTH)
+    epsg = frame.crs.to_epsg()
+    raise read_error("not_in_crs", file=path.name, x=float(minx), y=float(miny),
+                     crs=f"EPSG:{epsg}" if epsg else frame.crs.name, given=given,
+                     zone=zone if suggested else None,
+                     prefixed=east < _ZONE_WIDTH, suggested=suggested)  # fmt: skip
+
+
+def _find_geometry_columns(columns: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for role, names in GEOMETRY_HEADERS.items():
+        for col in columns:
+            if normalise_header(col) in names and role not in found:
+                found[role] = col
+    return found
+
+
+def _geometry_from_table(
+    table: pd.DataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
+) -> gpd.GeoDataFrame:
+    cols = _find_geometry_columns(list(table.columns))
+    if "lon" in cols and "lat" in cols:
+        lon, lat = _degrees(table[cols["lon"]]), _degrees(table[cols["lat"]])
+        geoms = np.asarray(shapely.points(lon, lat), dtype=object)
+        given = (table[cols["lon"]].notna() | table[cols["lat"]].notna()).to_numpy()
+        geoms[np.isnan(lon) | np.isnan(lat)] = None
+        bad = given & (np.isnan(lon) | np.isnan(lat))
+        note_rows(notes, "rows_without_geometry", bad, path, column="lonlat")
+        used = [cols["lon"], cols["lat"]]
+    elif "wkt" in cols:
+        text = table[cols["wkt"]].astype(object).where(table[cols["wkt"]].notna(), None)
+        geoms, curved = _from_wkt(text.to_numpy())
+        bad = shapely.is_missing(geoms) & text.notna().to_numpy()
+        note_rows(notes, "rows_without_geometry", curved, path, column="wkt_curved")
+        note_rows(notes, "rows_without_geometry", bad & ~curved, path, column="wkt")
+        used = [cols["wkt"]]
+    else:
+        return gpd.GeoDataFrame(
+            table, geometry=gpd.GeoSeries([None] * len(table), index=table.index), crs=STORAGE_CRS
+        )
+    frame = gpd.GeoDataFrame(table.drop(columns=used), geometry=list(geoms), index=table.index)
+    lonlat = used if len(used) == 2 else []
+    if crs is None:
+        return frame.set_crs(_guess_table_crs(frame, path, lonlat))
+    frame = frame.set_crs(crs)
+    _check_lonlat_range(frame, path, given=True, columns=lonlat)
+    return frame
+
+
+_DMS = re.compile(
+    r"([NSEW东西南北])?(\d+(?:\.\d+)?)[°度](?:(\d+(?:\.\d+)?)[′'’分])?"
+    r"(?:(\d+(?:\.\d+)?)(?:″|\"|”|''|′′|秒))?([NSEW东西南北])?",
+    re.IGNORECASE,
+)
+"""Degrees, minutes, seconds as offices write them (``109°11′20.5″``, ``109度11分20.5秒``,
+``E109°11'20.5"``), spaces and the apostrophe of text removed."""
+_NEGATIVE_HEMISPHERES = frozenset("SWsw西南")
+
+
+def _degrees(values: pd.Series) -> npt.NDArray[np.float64]:
+    """Decimal degrees of a longitude or latitude column: numbers (an apostrophe kept as text
+    before them dropped), else degrees, minutes, seconds (:data:`_DMS`); NaN for the rest."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
+    odd = np.flatnonzero(np.isnan(numbers) & values.notna().to_numpy())
+    for i in odd:
+        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(values.iloc[i])))
+        text = text.removeprefix("'")
+        found = _DMS.fullmatch(text)
+        if found is None:
+            try:
+                numbers[i] = float(text)
+            except ValueError:
+                continue
+            continue
+        before, deg, minutes, seconds, after = found.groups()
+        value = float(deg) + float(minutes or 0) / 60 + float(seconds or 0) / 3600
+        negative = (before or after or "") in _NEGATIVE_HEMISPHERES
+        numbers[i] = -value if negative else value
+    return numbers
+
+
+def _from_wkt(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The geometries of WKT ``text`` (missing where it cannot be parsed), and where it is a
+    curve (``CIRCULARSTRING``, ``CURVEPOLYGON`` … of a CAD export), which shapely cannot hold."""
+    curved = np.zeros(len(text), bool)
+    try:
+        return shapely.from_wkt(text, on_invalid="ignore"), curved
+    except NotImplementedError:  # a curve among them: parse one by one
+        geoms = np.empty(len(text), object)
+        for i, value in enumerate(text):
+            try:
+                geoms[i] = shapely.from_wkt(value, on_invalid="ignore")
+            except NotImplementedError:
+                curved[i] = True
+        return geoms, curved
+
+
+def _guess_table_crs(frame: gpd.GeoDataFrame, path: Path, columns: Sequence[str]) -> CRS:
+    minx, miny, *_ = frame.total_bounds
+    _check_not_swapped(frame, path, columns)
+    if _looks_lonlat(frame):
+        logger.info(
+            "%s: coordinates look like lon/lat; assuming EPSG:4326 (CGCS2000 is the same).",
+            path.name,
+        )
+        return STORAGE_CRS
+    raise read_error("table_without_crs", file=path.name, x=float(minx), y=float(miny))
+
+
+def note_self_crossing(
+    frame: gpd.GeoDataFrame, ent: Entity, path: Path, notes: list[ReadNote]
+) -> None:
+    """Note (and warn) each boundary that crosses or touches itself (a bow-tie, a ring through
+    one of its own points): the commands repair it with :func:`shapely.make_valid`, which may
+    lose area or split it, so that buildings fall outside it. The note says where, and the area
+    as drawn and repaired (m²)."""
+    geoms = frame.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    polygonal = present & np.isin(shapely.get_type_id(geoms), (3, 6))
+    invalid = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
+    if not len(invalid):
+        return
+    reasons = shapely.is_valid_reason(geoms[invalid])
+    crossing = [(i, r) for i, r in zip(invalid, reasons, strict=True) if "intersection" in r]
+    if not crossing:
+        return
+    crs = projected_crs_for(frame.loc[present])
+    rows = [i for i, _ in crossing]
+    drawn = gpd.GeoSeries(geoms[rows], crs=frame.crs).to_crs(crs).to_numpy()
+    repaired = shapely.make_valid(drawn)
+    ids = frame[ent.id_column].to_numpy() if ent.id_column in frame else None
+    for k, (i, reason) in enumerate(crossing):
+        where = _REASON_POINT.search(reason)
+        x, y = (float(where.group(1)), float(where.group(2))) if where else (np.nan, np.nan)
+        parts = [p for p in shapely.get_parts(repaired[k]) if p.geom_type in _POLYGONAL]
+        row = int(frame.index[i]) + 1
+        label = str(ids[i]) if ids is not None and pd.notna(ids[i]) else f"row {row}"
+        note = ReadNote.of("boundary_crosses_itself", path.name, id=label, x=x, y=y,
+                           before=float(abs(shapely.area(drawn[k]))),
+                           after=float(sum(p.area for p in parts)), parts=len(parts))  # fmt: skip
+        notes.append(note)
+        warnings.warn(note.message_en, ReadWarning, stacklevel=3)
+
+
+_REASON_POINT = re.compile(r"\[\s*(-?[0-9.eE+-]+)\s+(-?[0-9.eE+-]+)")
+_POLYGONAL = ("Polygon", "MultiPolygon")
