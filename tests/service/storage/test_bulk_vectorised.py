@@ -19,7 +19,7 @@ import shapely
 
 from geodata.make_district import make_district, write_district
 from gridmap.crs import to_storage_crs
-from gridmap.io import layers
+from gridmap.io import layers, tables
 from service.storage import bulk, crypto
 from service.storage import values as storage_values
 from service.storage.bulk import encrypt_many, search_hashes
@@ -150,8 +150,8 @@ def _c_engine(text: str) -> pd.DataFrame:
 @pytest.mark.parametrize("name", ["persons", "households"])
 def test_csv_read_by_pyarrow_is_the_c_engine_frame(roster, monkeypatch, name):
     text = roster[name]
-    monkeypatch.setattr(layers, "_ARROW_MIN_CHARS", 0)
-    read = layers._read_csv_text(text, ",", 0)
+    monkeypatch.setattr(tables, "_ARROW_MIN_CHARS", 0)
+    read = tables._read_csv_text(text, ",", 0)
     expected = _c_engine(text)
     pd.testing.assert_frame_equal(read, expected)
     assert list(read.dtypes) == list(expected.dtypes)
@@ -161,7 +161,7 @@ def test_csv_read_by_pyarrow_is_the_c_engine_frame(roster, monkeypatch, name):
     extra = ["," * width, '"a,b"' + ",\x00" + "," * (width - 1), '"say ""x"""' + ",NA" * width,
              " " + ", " * width, '"two\nlines"' + ",null" * width]  # fmt: skip
     text = "\n".join([*lines, *extra]) + "\n"
-    pd.testing.assert_frame_equal(layers._read_csv_text(text, ",", 0), _c_engine(text))
+    pd.testing.assert_frame_equal(tables._read_csv_text(text, ",", 0), _c_engine(text))
 
 
 @pytest.mark.parametrize(
@@ -174,21 +174,21 @@ def test_csv_read_by_pyarrow_is_the_c_engine_frame(roster, monkeypatch, name):
     ],  # fmt: skip
 )
 def test_csv_pyarrow_refuses_go_to_the_c_engine(monkeypatch, text):
-    monkeypatch.setattr(layers, "_ARROW_MIN_CHARS", 0)
+    monkeypatch.setattr(tables, "_ARROW_MIN_CHARS", 0)
     skip = 1 if text.startswith("title") else 0
     try:
         expected = pd.read_csv(io.StringIO(text), dtype=str, skiprows=skip)
     except pd.errors.ParserError:
         with pytest.raises(pd.errors.ParserError):
-            layers._read_csv_text(text, ",", skip)
+            tables._read_csv_text(text, ",", skip)
         return
-    pd.testing.assert_frame_equal(layers._read_csv_text(text, ",", skip), expected)
+    pd.testing.assert_frame_equal(tables._read_csv_text(text, ",", skip), expected)
 
 
 def test_csv_rows_longer_than_the_header_are_refused_not_read_as_an_index(monkeypatch):
-    monkeypatch.setattr(layers, "_ARROW_MIN_CHARS", 0)  # pyarrow refuses, the C engine shifted
+    monkeypatch.setattr(tables, "_ARROW_MIN_CHARS", 0)  # pyarrow refuses, the C engine shifted
     with pytest.raises(ValueError, match=r"lines \[2\] have more than 2 cells"):
-        layers._read_csv_text("a,b\n1,2,3\n4,5\n", ",", 0)
+        tables._read_csv_text("a,b\n1,2,3\n4,5\n", ",", 0)
 
 
 def _multipolygon_by_parts(geom):
