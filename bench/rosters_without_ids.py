@@ -45,15 +45,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import serving  # noqa: E402
 from bench.import_backends import district_sources  # noqa: E402
-from bench.serving import (  # noqa: E402
-    CLOCK_TICKS,
-    cpu_ticks,
-    database_pids,
-    load_average,
-    new_store_url,
-    write_results,
-)
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/gridmap_rosterbench"
 _ADDRESS = ["楼栋编号", "单元", "楼层", "房号"]
@@ -142,7 +135,7 @@ def run_import(args: list[str], url: str, profile: Path | None) -> dict[str, flo
     else:
         cmd = [str(Path(sys.executable).with_name("gridmap")), *args]
     engine = _watch_engine(url)
-    load = load_average()
+    load = serving.load_average()
     t = time.perf_counter()
     with tempfile.TemporaryFile() as output:
         proc = subprocess.Popen(cmd, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -152,7 +145,9 @@ def run_import(args: list[str], url: str, profile: Path | None) -> dict[str, flo
             if pid:
                 break
             if engine is not None:
-                for spid, ticks in cpu_ticks(database_pids(engine, own=False)).items():
+                for spid, ticks in serving.cpu_ticks(
+                    serving.database_pids(engine, own=False)
+                ).items():
                     server[spid] = (server.get(spid, (ticks, 0))[0], ticks)
             time.sleep(0.2)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -163,7 +158,9 @@ def run_import(args: list[str], url: str, profile: Path | None) -> dict[str, flo
     out = {"cpu s": usage.ru_utime + usage.ru_stime, "peak rss MB": usage.ru_maxrss / 1024,
            "wall s": time.perf_counter() - t, "load before": load}  # fmt: skip
     if engine is not None:
-        out["server cpu s"] = sum(last - first for first, last in server.values()) / CLOCK_TICKS
+        out["server cpu s"] = (
+            sum(last - first for first, last in server.values()) / serving.CLOCK_TICKS
+        )
         engine.dispose()
     return out
 
@@ -234,7 +231,7 @@ def main() -> None:
             args.profile.mkdir(parents=True, exist_ok=True)
         for backend in args.backends:
             for name, files in sets.items():
-                url = new_store_url(backend, args.pg, tmp)
+                url = serving.new_store_url(backend, args.pg, tmp)
                 profile = None
                 if args.profile:
                     stem = re.sub(r"\W+", "_", f"{backend} {name}").strip("_")
@@ -246,7 +243,7 @@ def main() -> None:
                     print(f"  {key:30s} {value:12,.2f}", flush=True)
     _check_same_rows(results)
     if not args.smoke:
-        write_results(f"rosters_without_ids_{args.scale:g}", results)
+        serving.write_results(f"rosters_without_ids_{args.scale:g}", results)
 
 
 if __name__ == "__main__":
