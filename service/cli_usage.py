@@ -198,22 +198,30 @@ def _refuse(err: Any, lang: str, command: str = "gridmap") -> NoReturn:
     raise typer.Exit(err.exit_code)
 
 
-class LogLanguage(logging.Filter):
+class LogLanguage(logging.Formatter):
     """On a console handler: a log record carrying Chinese words (``extra={"zh": …}``, with the
-    same ``%`` placeholders as its English) is printed in Chinese when the command line is."""
+    same ``%`` placeholders as its English) is printed in Chinese when the command line is.
+
+    It formats a copy of the record through the handler's own formatter: the record itself, which
+    every other handler (a log file, pytest's capture) gets too, keeps its English.
+    """
 
     lang = "zh"
     """The language of the command line being run (set by :class:`LanguageGroup`)."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def __init__(self, inner: logging.Formatter | None = None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
         zh = getattr(record, "zh", None)
         if zh and self.lang == "zh":
-            record.msg = zh
-        return True
+            record = logging.makeLogRecord({**record.__dict__, "msg": zh})
+        return self.inner.format(record)
 
     @classmethod
     def install(cls, handlers: Sequence[logging.Handler]) -> None:
-        """Put the filter on each of ``handlers`` (once)."""
+        """Let each of ``handlers`` format through a LogLanguage around its formatter (once)."""
         for handler in handlers:
-            if not any(isinstance(f, cls) for f in handler.filters):
-                handler.addFilter(cls())
+            if not isinstance(handler.formatter, cls):
+                handler.setFormatter(cls(handler.formatter))
