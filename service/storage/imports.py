@@ -29,14 +29,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gridmap.attach.report import Issue
-from gridmap.streets import boundary_mask
+from gridmap.streets import BOUNDARY_COLUMNS, boundary_mask
 from service.storage import models as m
 from service.storage.bulk import Columns, bulk_insert, can_bulk_insert
 from service.storage.errors import store_error
 from service.storage.plans import publish_plan, save_plan
 from service.storage.updates import (
+    GEOMETRY,
     UPDATABLE,
     Changes,
+    absent_columns,
     grids_out_of_bounds,
     remove_records,
     retired_buildings,
@@ -234,6 +236,28 @@ _PERSON_FIELDS = {"id": "person_id", "household_id": "household_id", "name": "na
 """Person store column → frame column (text); ``birth_date`` and ``tags`` are parsed apart."""
 
 
+def _made_of(fields: dict[str, tuple[str, _Clean]]) -> dict[str, tuple[str, ...]]:
+    return {key: (column,) for key, (column, _) in fields.items()}
+
+
+_BOUNDARY_SOURCES = (*BOUNDARY_COLUMNS, "tunnel", "covered", "layer", "location")
+"""The columns :func:`boundary_mask` reads: a street file with none says nothing of it."""
+_SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
+    "community": {**_made_of(_COMMUNITY_FIELDS), "geom": (GEOMETRY,)},
+    "compound": {**_made_of(_COMPOUND_FIELDS), "geom": (GEOMETRY,)},
+    "street": {**_made_of(_STREET_FIELDS), "boundary": _BOUNDARY_SOURCES, "geom": (GEOMETRY,)},
+    "building": {**_made_of(_BUILDING_FIELDS), "geom": (GEOMETRY,), "footprint": (GEOMETRY,)},
+    "household": {**_made_of(_HOUSEHOLD_FIELDS), "geom": (GEOMETRY,)},
+    "person": {**{key: (column,) for key, column in _PERSON_FIELDS.items()},
+               "birth_date": ("birth_date",), "tags": ("tags",)},
+    "staff": {"id": ("staff_id",), "name": ("name",), "role": ("role",), "phone": ("phone",),
+              "community_code": ("community_code",), "grid_codes": ("grid_codes",)},
+}  # fmt: skip
+"""Entity → store column → the frame columns it is made of (``grid_codes``: the staff's grid
+links), for :func:`~service.storage.updates.absent_columns`: an update keeps the stored values
+of the columns a file lacks."""
+
+
 def _columns(rows: list[dict[str, Any]]) -> Columns:
     """Row dicts (the same keys in each) as columns."""
     return {key: [r[key] for r in rows] for key in rows[0]} if rows else {}
@@ -426,16 +450,19 @@ def _write_bundle(
             model = UPDATABLE[entity]
             cols = to_rows(frame)
             file_ids[entity] = set(cols[STORE_KEYS[entity]])
+            absent = absent_columns(frame, _SOURCES[entity])
             changes[entity] = _write_table(
-                session, model, STORE_KEYS[entity], cols, bundle, progress, written
+                session, model, STORE_KEYS[entity], cols, bundle, progress, written, absent
             )
             written[model.__tablename__] = file_ids[entity]
             counts[model.__tablename__] = changes[entity].added + changes[entity].updated
     if bundle.staff is not None and len(bundle.staff):
         staff, links = _staff_rows(bundle.staff)
         file_ids["staff"] = {r["id"] for r in staff}
-        changes["staff"], counts["staff_grid"] = _write_staff(session, staff, links, bundle,
-                                                              progress, written)  # fmt: skip
+        absent = absent_columns(bundle.staff, _SOURCES["staff"])
+        changes["staff"], counts["staff_grid"] = _write_staff(
+            session, staff, links, bundle, progress, written, absent
+        )
         counts["staff"] = changes["staff"].added + changes["staff"].updated
     issues = _remove(session, bundle, file_ids, changes) if bundle.update else []
     plans: dict[str, int] = {}
@@ -462,14 +489,15 @@ STORE_KEYS = {"community": "code", "compound": "id", "street": "id", "building":
 
 def _write_table(
     session: Session, model: type[m.Base], key: str, cols: Columns, bundle: ImportBundle,
-    progress: Any, written: dict[str, set[Any]],
+    progress: Any, written: dict[str, set[Any]], absent: frozenset[str],
 ) -> Changes:  # fmt: skip
-    """Insert new rows; in update mode also update changed ones (unchanged ones are kept)."""
+    """Insert new rows; in update mode also update changed ones (unchanged ones are kept, and
+    so are the stored values of the columns ``absent`` from the file)."""
     ids = cols[key]
     _check_file_ids(model, ids)
     _check_required(model, key, cols)
     if bundle.update:
-        new, changed, same = split_rows(session, model, _records(model, cols))
+        new, changed, same = split_rows(session, model, _records(model, cols), absent)
         session.flush()
         fresh = {r[key] for r in new}
         redone = fresh | {r[key] for r in changed}
@@ -487,9 +515,10 @@ def _write_table(
 
 def _write_staff(
     session: Session, staff: list[dict], links: list[dict], bundle: ImportBundle, progress: Any,
-    written: dict[str, set[Any]],
+    written: dict[str, set[Any]], absent: frozenset[str],
 ) -> tuple[Changes, int]:  # fmt: skip
-    """Staff and their grid links; a staff member whose links changed counts as updated."""
+    """Staff and their grid links; a staff member whose links changed counts as updated. A
+    roster without grid links (``grid_codes`` ``absent``) keeps the stored links on update."""
     _check_file_ids(m.Staff, [r["id"] for r in staff])
     _check_required(m.Staff, "id", _columns(staff))
     if not bundle.update:
@@ -497,30 +526,40 @@ def _write_staff(
         _check_references(session, "staff", "id", _columns(staff), written)
         _insert(session, m.Staff, _columns(staff), progress)
         return Changes(added=len(staff)), _insert(session, m.StaffGrid, _columns(links), progress)
-    new, changed, _ = split_rows(session, m.Staff, staff)
-    wanted: dict[str, set[str]] = {}
-    for link in links:
-        wanted.setdefault(link["staff_id"], set()).add(link["grid_code"])
-    ids = [r["id"] for r in staff]
-    stored: dict[str, set[str]] = {}
-    for sid, code in session.execute(
-        select(m.StaffGrid.staff_id, m.StaffGrid.grid_code).where(m.StaffGrid.staff_id.in_(ids))
-    ):
-        stored.setdefault(sid, set()).add(code)
-    touched = {r["id"] for r in new + changed}
-    changed += [
-        r for r in staff if r["id"] not in touched and wanted.get(r["id"]) != stored.get(r["id"])
-    ]
+    new, changed, _ = split_rows(session, m.Staff, staff, absent)
     _check_references(session, "staff", "id", _columns(new + changed), written)
     _insert(session, m.Staff, _columns(new), progress)
     write_changes(session, m.Staff, changed)
-    redo = [r["id"] for r in changed]
-    if redo:
-        session.execute(delete(m.StaffGrid).where(m.StaffGrid.staff_id.in_(redo)))
-    relinked = [link for link in links if link["staff_id"] in touched | set(redo)]
-    written_links = _insert(session, m.StaffGrid, _columns(relinked), progress)
-    same = len(staff) - len(new) - len(changed)
-    return Changes(added=len(new), updated=len(changed), unchanged=same), written_links
+    touched = {r["id"] for r in new + changed}
+    relinked: set[str] = set()  # without grid links in the file the stored ones stay
+    if "grid_codes" not in absent:
+        relinked = _links_changed(session, staff, links, touched)
+        redo = sorted({r["id"] for r in changed} | relinked)
+        if redo:
+            session.execute(delete(m.StaffGrid).where(m.StaffGrid.staff_id.in_(redo)))
+    links = [link for link in links if link["staff_id"] in touched | relinked]
+    written_links = _insert(session, m.StaffGrid, _columns(links), progress)
+    updated = len(changed) + len(relinked)
+    same = len(staff) - len(new) - updated
+    return Changes(added=len(new), updated=updated, unchanged=same), written_links
+
+
+def _links_changed(
+    session: Session, staff: list[dict], links: list[dict], touched: set[str]
+) -> set[str]:
+    """Staff not in ``touched`` whose stored grid links differ from the file's."""
+    wanted: dict[str, set[str]] = {}
+    for link in links:
+        wanted.setdefault(link["staff_id"], set()).add(link["grid_code"])
+    ids = [r["id"] for r in staff if r["id"] not in touched]
+    stored: dict[str, set[str]] = {}
+    for start in range(0, len(ids), 500):
+        for sid, code in session.execute(
+            select(m.StaffGrid.staff_id, m.StaffGrid.grid_code)
+            .where(m.StaffGrid.staff_id.in_(ids[start : start + 500]))
+        ):  # fmt: skip
+            stored.setdefault(sid, set()).add(code)
+    return {i for i in ids if wanted.get(i) != stored.get(i)}
 
 
 def _remove(

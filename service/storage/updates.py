@@ -3,9 +3,12 @@
 Used by :func:`service.storage.imports.import_bundle` inside its one transaction. Records are
 matched by id. A stored record is *updated* when any stored value differs from the file's;
 values are compared as read back through the column types, so encrypted ID numbers and phones
-are compared decrypted (never ciphertext to clear text) and geometries as shapes. Records are
-removed only when asked: a replaced layer (``--replace building``) loses the stored records
-missing from the file; a deletions file names ``entity,id`` pairs.
+are compared decrypted (never ciphertext to clear text) and geometries as shapes. A column the
+file does not fill (no ``kind`` in next month's buildings, no 是否边界 in the streets, no
+coordinates in a roster) keeps its stored values: :func:`absent_columns` names those columns,
+and :func:`split_rows` neither compares nor writes them. Records are removed only when asked:
+a replaced layer (``--replace building``) loses the stored records missing from the file; a
+deletions file names ``entity,id`` pairs.
 
 Removing what others refer to keeps the store consistent:
 
@@ -24,10 +27,12 @@ Nothing here logs personal values.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+import geopandas as gpd
+import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
 from sqlalchemy import Table, bindparam, delete, func, inspect, select, update
@@ -44,7 +49,9 @@ from service.storage.values import shapes_from_wkb
 __all__ = [
     "UPDATABLE",
     "HASH_COLUMNS",
+    "GEOMETRY",
     "Changes",
+    "absent_columns",
     "split_rows",
     "write_changes",
     "remove_records",
@@ -66,6 +73,8 @@ HASH_COLUMNS: dict[type[m.Base], dict[str, tuple[str, str]]] = {
     m.Staff: {"phone_hash": ("phone", "phone")},
 }
 """Hash column → (value column, purpose): a Core UPDATE must set the hash itself."""
+GEOMETRY = "<geometry>"
+"""A source of :func:`absent_columns`: the frame's geometry (absent when no record has one)."""
 _GEOMETRY_TOLERANCE = 1e-9
 """Degrees (~0.1 mm): coordinates closer than this are the same."""
 _CHUNK = 500
@@ -123,20 +132,52 @@ def _same(new: Any, old: Any) -> bool:
     return new == old
 
 
+def absent_columns(frame: pd.DataFrame, sources: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+    """The store columns ``frame`` says nothing of: none of their ``sources`` (store column →
+    the frame columns it is made of; :data:`GEOMETRY` for the geometry) holds a value in any
+    record. A column no record fills (a roster without coordinates, a template column left
+    empty, a column the import added without values) is as absent as a missing one."""
+    filled = {c for c in {c for made_of in sources.values() for c in made_of} if _filled(frame, c)}
+    return frozenset(c for c, made_of in sources.items() if filled.isdisjoint(made_of))
+
+
+def _filled(frame: pd.DataFrame, column: str) -> bool:
+    """Whether some record of ``frame`` has a value (not blank text) in ``column``."""
+    if column == GEOMETRY:
+        if not isinstance(frame, gpd.GeoDataFrame):
+            return False
+        return bool((~(frame.geometry.isna() | frame.geometry.is_empty)).any())
+    if column not in frame.columns:
+        return False
+    values = frame[column].dropna()
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return len(values) > 0
+    return any(str(v).strip() for v in values)  # stops at the first filled value
+
+
 def split_rows(
-    session: Session, model: type[m.Base], rows: list[dict[str, Any]]
-) -> tuple[list[dict], list[dict], int]:
-    """Split file rows into (new, changed, number unchanged) against the stored records."""
+    session: Session, model: type[m.Base], rows: list[dict[str, Any]],
+    absent: Iterable[str] = (),
+) -> tuple[list[dict], list[dict], int]:  # fmt: skip
+    """Split file rows into (new, changed, number unchanged) against the stored records.
+
+    The store columns ``absent`` from the file (:func:`absent_columns`) keep their stored
+    values: the changed rows lack them (new rows keep them), so they are neither compared nor
+    written by :func:`write_changes`.
+    """
     key = _key(model).name
     stored = _stored_rows(session, model, [r[key] for r in rows])
     hashes = HASH_COLUMNS.get(model, {})
+    kept = set(absent) - {key}
     new, changed = [], []
     for row in rows:
         old = stored.get(row[key])
         if old is None:
             new.append(row)
-        elif any(not _same(v, old.get(c)) for c, v in row.items() if c not in hashes):
-            changed.append(row)
+            continue
+        given = {c: v for c, v in row.items() if c not in kept}
+        if any(not _same(v, old.get(c)) for c, v in given.items() if c not in hashes):
+            changed.append(given)
     return new, changed, len(rows) - len(new) - len(changed)
 
 

@@ -5,8 +5,8 @@ says 否, as a road under buildings would. ``gridmap partition`` from the files 
 import`` → ``gridmap plan partition`` from the store give the same grids, and neither lets S07
 bound one (with S07 as a boundary the sample makes 18 grids, without it 17). An OpenStreetMap
 extract's tunnels are stored as streets that may not bound a grid; ``import --update`` keeps the
-flag or changes it as the file says; migration 0006 gives stored streets the flag (true) and
-takes it away again.
+flag or changes it as the file says (a file without the column keeps it); migration 0006 gives
+stored streets the flag (true) and takes it away again.
 """
 
 from __future__ import annotations
@@ -112,9 +112,11 @@ def test_update_keeps_or_changes_the_flag_as_the_file_says(store_url, tmp_path):
         changed = store.import_files({"street": files.streets}, update=True)
         assert changed.changes["street"].updated == 2
         assert {s for s, ok in stored_flags(store_url).items() if not ok} == {"S02"}
-        write_streets(files.streets, None)  # a file that says nothing: every street may
+        write_streets(files.streets, {"S02": "是"})
         store.import_files({"street": files.streets}, update=True)
         assert all(stored_flags(store_url).values())
+        write_streets(files.streets, None)  # a file that says nothing of it keeps the flags
+        store.import_files({"street": files.streets}, update=True)
         loaded = store.load_streets(CENTRE)
     assert loaded["boundary"].dtype == bool and loaded["boundary"].all()
 
