@@ -1,8 +1,8 @@
 """Read office files into canonical frames; write frames back to files (files only, never a DB).
 
 :func:`read_layer` reads one entity from GeoJSON, GeoPackage, Shapefile (``.shp`` or zipped),
-GeoParquet, CSV or XLSX and returns a frame whose columns are the canonical names of
-:mod:`gridmap.schema`:
+GeoParquet, CSV or a workbook (XLSX, XLS, XLSB, ODS) and returns a frame whose columns are the
+canonical names of :mod:`gridmap.schema`:
 
 * headers are mapped by :func:`gridmap.io.headers.resolve_headers` (option, TOML file, built-in
   Chinese and English synonyms, Shapefile-cut names, generic ids such as ``id``/``osm_id``); a
@@ -27,7 +27,8 @@ are no record are left out, saying so: a total row (``合计``, ``小计`` in a 
 below the table (``填表人``, ``注：``) and the header repeated where two exports were pasted
 together. A workbook's sheet is the one named like the entity, else the one whose header names
 most of its columns; hidden sheets are passed over. A zip is read from the files in it, in
-folders too, their names in UTF-8 or GBK.
+folders too, their names in UTF-8 or GBK. An "xls" that web systems export as an HTML table,
+an Excel 2003 XML Spreadsheet or tab-separated text is read as what it is, saying so.
 
 Text encoding: CSV is read as UTF-8 or, failing that, GB18030 (what Excel on Chinese Windows
 writes); UTF-16 (Excel's "Unicode text") is recognised. A Shapefile uses its ``.cpg`` (unless
@@ -106,8 +107,9 @@ from gridmap.io.notes import (
 )
 from gridmap.io.osm import OSM_SUFFIXES, is_osm_file, read_osm
 from gridmap.io.readerrors import ColumnProblem, read_error
+from gridmap.io.sheets import SheetChoice
 from gridmap.io.tables import find_header_row, header_hits, read_table
-from gridmap.io.xlsx import SheetChoice
+from gridmap.io.xls import WORKBOOK_SUFFIXES
 from gridmap.schema import COUNT_COLUMNS, Entity, get_entity
 from gridmap.spreadsheet import safe_frame
 
@@ -125,7 +127,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _NUMERIC_COLUMNS = COUNT_COLUMNS | {"polsby_popper"}
-_TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+_TABLE_SUFFIXES = (".csv", ".txt", ".tsv", *WORKBOOK_SUFFIXES)
 SUPPORTED_SUFFIXES = (
     ".geojson",
     ".json",
@@ -187,12 +189,13 @@ def read_layer(
     ----------
     path : str or Path
         ``.geojson``/``.json``, ``.gpkg``, ``.shp``, ``.zip`` (zipped shapefile),
-        ``.parquet``/``.geoparquet``, ``.csv``/``.txt``/``.tsv`` or ``.xlsx``.
+        ``.parquet``/``.geoparquet``, ``.csv``/``.txt``/``.tsv`` or a workbook (``.xlsx``,
+        ``.xls``, ``.xlsb``, ``.ods``; an "xls" that is HTML, XML or text is read as such).
     entity : str or Entity
         ``"community"``, ``"compound"``, ``"street"``, ``"building"``, ``"household"``,
         ``"person"``, ``"staff"`` or ``"grid"``.
     layer : str, optional
-        GeoPackage layer, shapefile inside a zip, or XLSX sheet. Default: the only layer, or
+        GeoPackage layer, shapefile inside a zip, or workbook sheet. Default: the only layer, or
         the layer named like the entity (:data:`LAYER_NAMES`: ``buildings``, ``楼栋`` …).
     mapping : dict or path, optional
         Header → canonical column (``{"户号": "household_id"}``), or a TOML mapping file.
@@ -381,14 +384,12 @@ def _read_raw(
     if not path.exists():
         raise read_error("file_not_found", path=str(path))
     suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise read_error("old_xls", file=path.name)
     if is_osm_file(path):  # features chosen by tag, ``layer`` a tag filter (gridmap.io.osm)
         return read_osm(path, ent, layer, notes), None
     if suffix in _TABLE_SUFFIXES:
         find_header = partial(find_header_row, ent=ent, mapping=mapping)
         sheet: str | SheetChoice | None = layer
-        if layer is None and suffix in (".xlsx", ".xlsm"):
+        if layer is None and suffix in WORKBOOK_SUFFIXES:
             sheet = partial(_sheet_for, path, ent, mapping, notes)
         table, used = read_table(path, sheet, find_header, encoding, notes)
         table.attrs.setdefault("sheet", layer)  # a workbook's: the sheet read_sheet chose

@@ -35,6 +35,8 @@ Codes (:data:`NOTE_CODES`):
 ``households_found``          persons without 户号 or 楼栋编号 linked by 现住址 or coordinates
 ``formulas_unsaved``          spreadsheet formulas without a saved value, read as empty
 ``merged_cells_filled``       merged spreadsheet cells: each row of a range takes its value
+``workbook_content``          a file named as a workbook (.xls …) that is really HTML, XML, text
+                              or a workbook of another kind, read as what it is
 ``boundary_crosses_itself``   a community boundary crossing or touching itself (also warned)
 ``rows_without_geometry``     table rows whose lon/lat or WKT cannot be read (also warned)
 ``id_numbers_as_numbers``     ID numbers a spreadsheet stored as numbers (also warned)
@@ -383,6 +385,26 @@ def _osm_outlines_broken(file: str, entity: str, n: int, **_: Any) -> Words:
             "被截断，或 OSM 中的环未闭合）")  # fmt: skip
 
 
+_CONTENT_WORDS: dict[str, Words] = {
+    "html": ("an HTML table (as web systems export .xls files)",
+             "网页（HTML）表格（网上系统导出的 .xls 文件常是这样）"),
+    "xml": ("an Excel 2003 XML Spreadsheet", "Excel 2003 XML 表格"),
+    "tab": ("tab-separated text", "以制表符分隔的文本"),
+    "comma": ("comma-separated text (CSV)", "以逗号分隔的文本（CSV）"),
+    "semicolon": ("semicolon-separated text", "以分号分隔的文本"),
+    "xls": ("an Excel 97-2003 workbook (.xls)", "Excel 97-2003 工作簿（.xls）"),
+    "xlsx": ("an .xlsx workbook", ".xlsx 工作簿"),
+    "xlsb": ("an .xlsb workbook", ".xlsb 工作簿"),
+    "ods": ("an OpenDocument spreadsheet (.ods)", "开放文档表格（.ods）"),
+}  # fmt: skip
+
+
+def _workbook_content(file: str, kind: str, **_: Any) -> Words:
+    en, zh = _CONTENT_WORDS[kind]
+    return (f"{file}: not what its name says but {en}; read as such",
+            f"{file}：内容与文件名所示的格式不符，实为{zh}，已按其读取")  # fmt: skip
+
+
 _WORDS: dict[str, Callable[..., Words]] = {
     "encoding_given": _encoding("as given", "按指定的编码"),
     "encoding_cpg": _encoding(".cpg", "按 .cpg 文件"),
@@ -402,6 +424,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "households_found": _households_found,
     "formulas_unsaved": _formulas_unsaved,
     "merged_cells_filled": _merged_cells_filled,
+    "workbook_content": _workbook_content,
     "boundary_crosses_itself": _boundary_crosses_itself,
     "rows_without_geometry": _rows_without_geometry,
     "id_numbers_as_numbers": _id_numbers_as_numbers,

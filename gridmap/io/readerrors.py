@@ -12,11 +12,11 @@ records, listed together in one ``columns`` error.
 
 Examples
 --------
->>> err = read_error("old_xls", file="人口.xls")
+>>> err = read_error("not_text", file="人口.csv")
 >>> str(err)
-'人口.xls is an old .xls workbook; save it as .xlsx and retry.'
+'人口.csv is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV.'
 >>> err.message("zh")
-'人口.xls 是旧版 .xls 工作簿；请另存为 .xlsx 后重试。'
+'人口.csv 既不是 UTF-8 也不是 GB18030 文字；请另存为 UTF-8 编码的 CSV 文件。'
 """
 
 from __future__ import annotations
@@ -366,9 +366,6 @@ READ_ERRORS = ErrorTexts({
         "{actual}，或不指定编码。")),
     # files, layers, sheets
     "file_not_found": (InputError, ("File not found: {path}", "找不到文件：{path}")),
-    "old_xls": (InputError, (
-        "{file} is an old .xls workbook; save it as .xlsx and retry.",
-        "{file} 是旧版 .xls 工作簿；请另存为 .xlsx 后重试。")),
     "workbook_encrypted": (InputError, (
         "{file} is protected by a password, which gridmap cannot open; open it in Excel or WPS, "
         "remove the password (File → Info → Protect Workbook → Encrypt with Password: empty) "
@@ -395,8 +392,8 @@ READ_ERRORS = ErrorTexts({
     "rows_too_long": (InputError, _rows_too_long),
     "workbook_unreadable": (InputError, (
         "Cannot read workbook {file}: {detail}",
-        "无法读取工作簿 {file}：文件已损坏或不是 .xlsx 格式；请用 Excel 或 WPS 打开后另存为"
-        " .xlsx 再试。")),
+        "无法读取工作簿 {file}：文件已损坏，或不是 Excel 或 WPS 能打开的工作簿；请用 Excel 或 "
+        "WPS 打开后另存为 .xlsx 再试。")),
     "no_records": (InputError, _no_records),
     "shapefile_part_missing": (InputError, (
         "{file} lacks its {part} file: a Shapefile is several files of the same name (.shp "

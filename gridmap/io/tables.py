@@ -23,13 +23,22 @@ from gridmap.io.headers import (
     normalise_header,
     resolve_headers,
 )
+from gridmap.io.markup import is_spreadsheet_xml, read_markup
 from gridmap.io.notes import (
     ROWS_SHOWN,
     ReadNote,
     note_rows,
 )
 from gridmap.io.readerrors import read_error
-from gridmap.io.xlsx import HEADER_SEARCH_ROWS, SheetChoice, read_sheet
+from gridmap.io.sheets import HEADER_SEARCH_ROWS, SheetChoice
+from gridmap.io.xls import (
+    KIND_SUFFIXES,
+    WORKBOOK_SUFFIXES,
+    read_book,
+    workbook_content,
+    workbook_kind,
+)
+from gridmap.io.xlsx import read_sheet
 from gridmap.schema import Entity
 
 __all__ = ["read_table", "find_header_row", "header_hits"]
@@ -46,22 +55,31 @@ def read_table(
 ) -> tuple[pd.DataFrame, str | None]:
     """A CSV, TSV or workbook sheet as text columns, its header row found by ``find_header``
     among the top rows; and the text encoding used. ``layer`` is the sheet, or a function
-    choosing it from the sheet names (:func:`gridmap.io.xlsx.read_sheet`)."""
+    choosing it from the sheet names (:func:`gridmap.io.xlsx.read_sheet`).
+
+    A file named as a workbook (:data:`~gridmap.io.xls.WORKBOOK_SUFFIXES`) is read as what its
+    content is (:func:`~gridmap.io.xls.workbook_content`): .xlsx by openpyxl, .xls, .xlsb and
+    .ods by calamine, HTML and XML tables (web systems' "xls") by :mod:`gridmap.io.markup`,
+    text as CSV; a ``workbook_content`` note says what it was when its name says otherwise."""
     used = None
+    suffix = path.suffix.lower()
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
+        content = workbook_content(path) if suffix in WORKBOOK_SUFFIXES else "text"
+        if content == "zip" and suffix in (".xlsx", ".xlsm"):
             table = read_sheet(path, layer, find_header, notes)
+        elif content in ("ole", "zip") or suffix in (".xlsx", ".xlsm") and content == "text":
+            _note_content(path, workbook_kind(path, content), notes)
+            table = read_book(path, layer, find_header, notes)  # a broken .xlsx: said why
         else:
             text, used = decode_text(path, encoding)
             if used != "UTF-8":
                 code = "encoding_given" if encoding else "encoding_not_utf8"
                 notes.append(ReadNote.of(code, path.name, encoding=used))
-            sep = "\t" if path.suffix.lower() == ".tsv" else _separator(text)
-            rows = list(
-                itertools.islice(csv.reader(StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS)
-            )
-            skip = find_header(rows)
-            table = _read_csv_text(text, sep, skip)
+            if content == "markup":
+                _note_content(path, "xml" if is_spreadsheet_xml(text) else "html", notes)
+                table = read_markup(path, text, layer, find_header, notes)
+            else:
+                table = _read_text(path, text, find_header, notes)
     except InputError:  # said already (the text's encoding, a missing sheet)
         raise
     except _RowsTooLong as long:
@@ -70,6 +88,26 @@ def read_table(
         raise read_error("table_unreadable", file=path.name, detail=str(exc)) from exc
     table.columns = [str(c).strip() for c in table.columns]
     return _leave_out_non_records(table, path, notes), used
+
+
+def _read_text(
+    path: Path, text: str, find_header: Callable[[list[list[str]]], int], notes: list[ReadNote]
+) -> pd.DataFrame:
+    """A CSV or TSV text (or a workbook's name given to one) under its header row."""
+    sep = "\t" if path.suffix.lower() == ".tsv" else _separator(text)
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        _note_content(path, _SEPARATOR_WORDS[sep], notes)
+    rows = list(itertools.islice(csv.reader(StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS))
+    return _read_csv_text(text, sep, find_header(rows))
+
+
+_SEPARATOR_WORDS = {"\t": "tab", ",": "comma", ";": "semicolon"}
+
+
+def _note_content(path: Path, kind: str, notes: list[ReadNote]) -> None:
+    """Say what ``path`` really is when its name says another kind of file."""
+    if path.suffix.lower() not in KIND_SUFFIXES.get(kind, ()):
+        notes.append(ReadNote.of("workbook_content", path.name, kind=kind))
 
 
 _LEAD_COLUMNS = 4

@@ -7,11 +7,10 @@ rows, and reads no column beyond the last header. A formula cell without a saved
 written by a program that does not calculate) reads as empty; such cells are listed so the
 office can open and save the file in Excel or WPS, or type the values.
 
-Offices merge cells down a column (the 小区 or building of several rows of households): a merged
-range holds its value in its first cell only, and openpyxl and pandas read the cells below it as
-blank. The sheet's merge definitions (``<mergeCell ref="B3:B7"/>``; read-only mode does not give
-them) say which cells are merged: each data cell of a merged range takes the range's value, and
-a note says how many ranges were filled. Blank cells that are not merged stay blank.
+Merged cells (the 小区 or building of several rows of households) hold their value in their first
+cell only, and openpyxl and pandas read the cells below it as blank. The sheet's merge
+definitions (``<mergeCell ref="B3:B7"/>``; read-only mode does not give them) say which cells
+are merged; :func:`gridmap.io.sheets.sheet_table` fills them.
 """
 
 from __future__ import annotations
@@ -28,19 +27,20 @@ import pandas as pd
 
 from gridmap.io.notes import ReadNote
 from gridmap.io.readerrors import read_error
+from gridmap.io.sheets import (
+    HEADER_SEARCH_ROWS,
+    MergedRange,
+    SheetChoice,
+    column_names,
+    sheet_table,
+    text_cells,
+    trim_row,
+)
 
 if TYPE_CHECKING:  # openpyxl is imported when a workbook is read: reading GIS files never needs it
     import openpyxl
 
-__all__ = ["HEADER_SEARCH_ROWS", "SheetChoice", "read_sheet", "sheet_names"]
-
-HEADER_SEARCH_ROWS = 10
-"""Rows searched for the header (a title line such as ``XX社区人口花名册`` may come first)."""
-
-
-SheetChoice = Callable[[list[str], Callable[[str], list[list[str]]]], str | None]
-"""Chooses a sheet from the names of the sheets shown, given a function that returns a sheet's
-top rows (text cells)."""
+__all__ = ["read_sheet", "sheet_names"]
 
 
 def read_sheet(
@@ -75,11 +75,11 @@ def read_sheet(
         values = _sheet(values_book, sheet, path)
         formulas = None if formulas_book is None else _sheet(formulas_book, sheet, path)
         head = [list(r) for r in values.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]
-        header_at = find_header([[c for c in r if isinstance(c, str)] for r in head])
-        header = _trim(head[header_at]) if header_at < len(head) else []
+        header_at = find_header(text_cells(head))
+        header = trim_row(head[header_at]) if header_at < len(head) else []
         width = len(header)
         if not width:
-            return _table([], [], sheet)
+            return sheet_table(path, [], [], [], 0, sheet, notes)
         start = header_at + 2  # 1-based row after the header
         rows, missing = _rows(
             values.iter_rows(min_row=start, max_col=width, values_only=True),
@@ -88,25 +88,14 @@ def read_sheet(
             else formulas.iter_rows(min_row=start, max_col=width, values_only=True),
             width,
         )
-        merged = _fill_merged(rows, _merged_ranges(path, values), start, width)
+        ranges = _merged_ranges(path, values)
     finally:
         values_book.close()
         if formulas_book is not None:
             formulas_book.close()
-    columns = [str(h).strip() if h is not None else f"column {i + 1}" for i, h in enumerate(header)]
     if missing:
-        _note_formulas(path, columns, missing, notes)
-    if merged:
-        headers = [columns[c] for c in sorted({c for _, c in merged})]
-        notes.append(ReadNote.of("merged_cells_filled", path.name, n=len(merged),
-                                 headers=headers))  # fmt: skip
-    return _table(rows, columns, sheet)
-
-
-def _table(rows: list[list[object]], columns: list[str], sheet: str | None) -> pd.DataFrame:
-    table = pd.DataFrame(rows, columns=columns, dtype=object) if columns else pd.DataFrame()
-    table.attrs["sheet"] = sheet
-    return table
+        _note_formulas(path, column_names(header), missing, notes)
+    return sheet_table(path, header, rows, ranges, start, sheet, notes)
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -127,33 +116,15 @@ def _open(path: Path, *, data_only: bool) -> openpyxl.Workbook:
         raise _not_a_workbook(path, exc) from exc
 
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-"""The start of an OLE compound file: an old .xls, or an .xlsx saved with a password."""
-_ENCRYPTED_STREAM = "EncryptionInfo".encode("utf-16-le")
-_DIRECTORY_SECTORS = 4  # the first entries of the directory name the streams at the root
-
-
 def _not_a_workbook(path: Path, exc: Exception) -> Exception:
-    """Why ``path`` opens as no .xlsx: saved with a password (an OLE file whose directory names
-    an ``EncryptionInfo`` stream), an old .xls renamed, or broken."""
-    try:
-        with path.open("rb") as file:
-            head = file.read(512)
-            if head.startswith(_OLE_MAGIC):
-                sector = 1 << int.from_bytes(head[30:32], "little")
-                file.seek((int.from_bytes(head[48:52], "little") + 1) * sector)
-                directory = file.read(_DIRECTORY_SECTORS * sector)
-                code = "workbook_encrypted" if _ENCRYPTED_STREAM in directory else "old_xls"
-                return read_error(code, file=path.name)
-    except (OSError, ValueError, OverflowError):
-        pass
+    """Why ``path`` opens as no .xlsx (an OLE file, .xls or with a password, is read by
+    :func:`gridmap.io.xls.read_book` instead)."""
     return read_error("workbook_unreadable", file=path.name, detail=str(exc))
 
 
 def _top_text(book: openpyxl.Workbook, sheet: str) -> list[list[str]]:
     """The text cells of the first :data:`HEADER_SEARCH_ROWS` rows of ``sheet``."""
-    rows = book[sheet].iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)
-    return [[c for c in row if isinstance(c, str)] for row in rows]
+    return text_cells(list(book[sheet].iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)))
 
 
 def _sheet(book: openpyxl.Workbook, sheet: str | None, path: Path):
@@ -165,14 +136,6 @@ def _sheet(book: openpyxl.Workbook, sheet: str | None, path: Path):
         raise read_error("no_sheet", file=path.name, sheet=sheet, sheets=list(book.sheetnames))
     ws.reset_dimensions()  # the declared dimension (A1:XFD…) is not the data's
     return ws
-
-
-def _trim(row: list[object]) -> list[object]:
-    """``row`` without its trailing empty cells."""
-    end = len(row)
-    while end and (row[end - 1] is None or str(row[end - 1]).strip() == ""):
-        end -= 1
-    return row[:end]
 
 
 def _has_formulas(path: Path) -> bool:
@@ -207,7 +170,7 @@ _MERGE_TAG = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Za-z]+[0-9]+(?::[
 _CHUNK = 1 << 20
 
 
-def _merged_ranges(path: Path, sheet: object) -> list[tuple[int, int, int, int]]:
+def _merged_ranges(path: Path, sheet: object) -> list[MergedRange]:
     """The merged ranges of ``sheet`` (read-only) as (min_col, min_row, max_col, max_row),
     1-based, from its XML (read in chunks: a roster's sheet may be large)."""
     part = getattr(sheet, "_worksheet_path", None)
@@ -215,7 +178,7 @@ def _merged_ranges(path: Path, sheet: object) -> list[tuple[int, int, int, int]]
         return []
     from openpyxl.utils.cell import range_boundaries
 
-    ranges: list[tuple[int, int, int, int]] = []
+    ranges: list[MergedRange] = []
     try:
         with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as xml:
             tail = b""
@@ -225,37 +188,12 @@ def _merged_ranges(path: Path, sheet: object) -> list[tuple[int, int, int, int]]
                 for found in _MERGE_TAG.finditer(text):
                     bounds = range_boundaries(found.group(1).decode("ascii").upper())
                     if None not in bounds:
-                        ranges.append(cast("tuple[int, int, int, int]", bounds))
+                        ranges.append(cast("MergedRange", bounds))
                     last = found.end()
                 tail = text[max(last, len(text) - 512) :]  # a tag cut by the chunk's end
     except (OSError, KeyError, zipfile.BadZipFile, ValueError):
         return []
     return list(dict.fromkeys(ranges))
-
-
-def _fill_merged(
-    rows: list[list[object]], ranges: list[tuple[int, int, int, int]], start: int, width: int
-) -> list[tuple[int, int]]:
-    """Give every blank cell of a merged range of the data rows the range's value (that of its
-    first cell); (first data row, column) of each range filled. Ranges reaching into the header
-    or the rows above it (a title) are left alone."""
-    filled: list[tuple[int, int]] = []
-    for min_col, min_row, max_col, max_row in sorted(ranges, key=lambda r: (r[1], r[0])):
-        top = min_row - start
-        if top < 0 or top >= len(rows) or min_col > width:
-            continue
-        value = rows[top][min_col - 1]
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        changed = False
-        for row in rows[top : max_row - start + 1]:
-            for col in range(min_col - 1, min(max_col, width)):
-                if row[col] is None:
-                    row[col] = value
-                    changed = True
-        if changed:
-            filled.append((top + 1, min_col - 1))
-    return filled
 
 
 def _is_formula(value: object) -> bool:

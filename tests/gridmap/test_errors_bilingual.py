@@ -51,7 +51,6 @@ _READ: dict[str, dict[str, Any]] = {
     "text_not": {"file": "b.shp", "encoding": "UTF-8"},
     "text_not_as_given": {"file": "b.shp", "encoding": "UTF-8", "actual": "GB18030"},
     "file_not_found": {"path": "/tmp/a/b.csv"},
-    "old_xls": {"file": "b.xls"},
     "cannot_write": {"file": "b.kml"},
     "output_is_folder": {"file": "楼栋"},
     "output_under_file": {"file": "人口/b.csv", "parent": "人口"},
@@ -245,7 +244,7 @@ def test_a_file_with_several_problems_lists_them_in_each_language():
 
 
 def test_gather_keeps_both_languages_and_english_only_errors():
-    a = READ_ERRORS.error("old_xls", file="a.xls")
+    a = READ_ERRORS.error("workbook_encrypted", file="a.xls")
     b = InputError("only English here")
     both = InputError.gather([a, b])
     assert str(both) == f"{a}\n{b}"
@@ -365,9 +364,9 @@ def test_the_import_road_raises_and_reports_nothing_english_only():
 
 def test_a_template_entry_refuses_values_it_does_not_name_as_a_function_would():
     with pytest.raises(TypeError):
-        READ_ERRORS.error("old_xls", file="a.xls", sheet="x")  # a template entry
+        READ_ERRORS.error("workbook_encrypted", file="a.xls", sheet="x")  # a template entry
     with pytest.raises(TypeError):
-        READ_ERRORS.error("old_xls")
+        READ_ERRORS.error("workbook_encrypted")
     with pytest.raises(TypeError):
         READ_ERRORS.error("no_layer", file="a.gpkg", layer="x", layers=[], sheet="x")  # function
 

@@ -223,8 +223,8 @@ def test_keep_extra_columns(tmp_path):
 
 
 def test_unsupported_or_missing_files(tmp_path):
-    (tmp_path / "old.xls").write_bytes(b"")
-    with pytest.raises(InputError, match=r"save it as \.xlsx"):
+    (tmp_path / "old.xls").write_bytes(b"")  # neither a workbook nor a table: said so
+    with pytest.raises(InputError, match=r"Cannot read table old\.xls"):
         read_layer(tmp_path / "old.xls", "person")
     with pytest.raises(InputError, match="File not found"):
         read_layer(tmp_path / "nope.gpkg", "building")

@@ -242,10 +242,10 @@ def _ole_file(path: Path, streams: list[str]) -> Path:
     [
         (["EncryptionInfo", "EncryptedPackage"], "住户.xlsx 设置了打开密码，程序无法读取；",
          "住户.xlsx is protected by a password, which gridmap cannot open;"),
-        (["Workbook"], "住户.xlsx 是旧版 .xls 工作簿；", "住户.xlsx is an old .xls workbook;"),
+        (["Workbook"], "无法读取工作簿 住户.xlsx：", "Cannot read workbook 住户.xlsx:"),
     ],
 )  # fmt: skip
-def test_a_workbook_with_a_password_or_an_old_xls_renamed_is_said_to_be_one(
+def test_a_workbook_with_a_password_or_a_broken_ole_file_is_said_to_be_one(
     tmp_path, streams, zh, en
 ):
     with pytest.raises(InputError) as error:

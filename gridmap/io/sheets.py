@@ -1,0 +1,115 @@
+"""A spreadsheet's grid of cells as a table: the header row found under title rows, merged
+ranges filled, as every workbook reader does (:mod:`gridmap.io.xlsx` for .xlsx,
+:mod:`gridmap.io.xls` for .xls, .xlsb, .ods and the HTML or XML that web systems save as .xls).
+
+Offices merge cells down a column (the 小区 or building of several rows of households): a merged
+range holds its value in its first cell only. Each data cell of a merged range takes the range's
+value, and a note says how many ranges were filled; blank cells that are not merged stay blank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from gridmap.io.notes import ReadNote
+
+__all__ = ["HEADER_SEARCH_ROWS", "MergedRange", "SheetChoice", "column_names", "fill_merged",
+           "sheet_table", "table_under_header", "text_cells", "trim_row"]  # fmt: skip
+
+HEADER_SEARCH_ROWS = 10
+"""Rows searched for the header (a title line such as ``XX社区人口花名册`` may come first)."""
+
+SheetChoice = Callable[[list[str], Callable[[str], list[list[str]]]], str | None]
+"""Chooses a sheet from the names of the sheets shown, given a function that returns a sheet's
+top rows (text cells)."""
+
+MergedRange = tuple[int, int, int, int]
+"""A merged range as (min_col, min_row, max_col, max_row), 1-based, as openpyxl gives them."""
+
+
+def text_cells(rows: Sequence[Sequence[object]]) -> list[list[str]]:
+    """The text cells of each row (what a header search looks at)."""
+    return [[c for c in row if isinstance(c, str)] for row in rows]
+
+
+def trim_row(row: Sequence[object]) -> list[object]:
+    """``row`` without its trailing empty cells."""
+    end = len(row)
+    while end and (row[end - 1] is None or str(row[end - 1]).strip() == ""):
+        end -= 1
+    return list(row[:end])
+
+
+def column_names(header: Sequence[object]) -> list[str]:
+    """The column names of a header row: its cells stripped, ``column N`` for a blank one."""
+    return [str(h).strip() if h is not None else f"column {i + 1}" for i, h in enumerate(header)]
+
+
+def table_under_header(
+    path: Path,
+    rows: list[list[object]],
+    ranges: Sequence[MergedRange],
+    find_header: Callable[[list[list[str]]], int],
+    sheet: str | None,
+    notes: list[ReadNote],
+) -> pd.DataFrame:
+    """The table of a whole sheet's ``rows`` (from its first row, blank cells ``None``) under
+    the header row ``find_header`` picks among the first :data:`HEADER_SEARCH_ROWS`; columns
+    beyond the last header are left out, merged ``ranges`` filled (:func:`sheet_table`)."""
+    head = rows[:HEADER_SEARCH_ROWS]
+    header_at = find_header(text_cells(head))
+    header = trim_row(head[header_at]) if header_at < len(head) else []
+    width = len(header)
+    body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[header_at + 1 :]]
+    return sheet_table(path, header, body, ranges, header_at + 2, sheet, notes)
+
+
+def sheet_table(
+    path: Path,
+    header: list[object],
+    rows: list[list[object]],
+    ranges: Sequence[MergedRange],
+    start: int,
+    sheet: str | None,
+    notes: list[ReadNote],
+) -> pd.DataFrame:
+    """The frame of data ``rows`` (each as wide as ``header``; the first is sheet row
+    ``start``, 1-based) with the merged ``ranges`` filled and said in a note; ``attrs["sheet"]``
+    is ``sheet``."""
+    columns = column_names(header)
+    merged = fill_merged(rows, ranges, start, len(columns)) if columns else []
+    if merged:
+        headers = [columns[c] for c in sorted({c for _, c in merged})]
+        notes.append(ReadNote.of("merged_cells_filled", path.name, n=len(merged),
+                                 headers=headers))  # fmt: skip
+    table = pd.DataFrame(rows, columns=columns, dtype=object) if columns else pd.DataFrame()
+    table.attrs["sheet"] = sheet
+    return table
+
+
+def fill_merged(
+    rows: list[list[object]], ranges: Sequence[MergedRange], start: int, width: int
+) -> list[tuple[int, int]]:
+    """Give every blank cell of a merged range of the data rows the range's value (that of its
+    first cell); (first data row, column) of each range filled. Ranges reaching into the header
+    or the rows above it (a title) are left alone."""
+    filled: list[tuple[int, int]] = []
+    for min_col, min_row, max_col, max_row in sorted(ranges, key=lambda r: (r[1], r[0])):
+        top = min_row - start
+        if top < 0 or top >= len(rows) or min_col > width:
+            continue
+        value = rows[top][min_col - 1]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        changed = False
+        for row in rows[top : max_row - start + 1]:
+            for col in range(min_col - 1, min(max_col, width)):
+                if row[col] is None:
+                    row[col] = value
+                    changed = True
+        if changed:
+            filled.append((top + 1, min_col - 1))
+    return filled
