@@ -49,8 +49,8 @@ from gridmap.attach.validate import validate_layer
 from gridmap.crs import STORAGE_CRS, to_storage_crs
 from gridmap.errors import InputError
 from gridmap.io.addresses import households_of_persons
-from gridmap.io.layers import plural, read_layer
-from gridmap.io.notes import ReadNote, entity_word
+from gridmap.io.layers import read_layer
+from gridmap.io.notes import ReadNote
 from gridmap.io.readerrors import read_error
 from gridmap.schema import ENTITIES
 from service.settings import Settings, normalise_database_url
@@ -352,9 +352,9 @@ def _prepare(
                 step(f"validate {entity}")
             simple[entity], issues = validate_layer(frames[entity], entity)
             report.extend(issues)
-    _make_households_of_persons(session, frames, notes)
+    made = _make_households_of_persons(session, frames, notes)
     given = {e: frames.get(e) for e in ("community", "grid", "building", "household", "person")}
-    stored = _stored_parents(session, given)
+    stored = _stored_parents(session, given, households_made=made)
     result = attach_all(
         communities=given["community"], grids=given["grid"],
         buildings=given["building"] if given["building"] is not None else stored.get("building"),
@@ -362,6 +362,7 @@ def _prepare(
                     else stored.get("household")),
         persons=given["person"], streets=frames.get("street"), progress=step,
         buildings_for_persons=stored.get("buildings_for_persons"),
+        households_for_persons=stored.get("households_for_persons"),
     )  # fmt: skip
     report.extend(result.report.issues)
     persons = result.persons
@@ -394,7 +395,7 @@ def _check_rejected_communities(session: Any, bundle: ImportBundle, report: Atta
             left_out.pop(code, None)
     if not left_out:
         return
-    errors: list[InputError] = []
+    named: list[tuple[str, tuple[str, str], str, list[str], int]] = []
     for entity, attr in (("compound", "compounds"), ("street", "streets"),
                          ("building", "buildings"), ("grid", "grids")):  # fmt: skip
         frame = getattr(bundle, attr)
@@ -405,18 +406,11 @@ def _check_rejected_communities(session: Any, bundle: ImportBundle, report: Atta
             continue
         labels = record_labels(frame[naming], ENTITIES[entity]).astype(str)
         for code, ids in labels.groupby(frame.loc[naming, "community_code"], sort=True):
-            why, shown = left_out[str(code)], ids.tolist()[:10]
-            more_en = f" … ({len(ids)} in all)" if len(ids) > len(shown) else ""
-            more_zh = f" 等 {len(ids)} 条" if len(ids) > len(shown) else ""
-            errors.append(InputError(
-                f"community {code} was left out ({why.message('en')}); {len(ids)} "
-                f"{plural(entity)} name it: {', '.join(shown)}{more_en}. Nothing was written.",
-                zh=f"社区 {code} 未导入（{why.message('zh')}）；有 {len(ids)} 条"
-                f"{entity_word(entity, 'zh')}记录属于该社区：{'、'.join(shown)}{more_zh}。"
-                "未写入任何内容。",
-            ))  # fmt: skip
-    if errors:
-        raise errors[0] if len(errors) == 1 else InputError.gather(errors)
+            why = left_out[str(code)]
+            named.append((str(code), (why.message("en"), why.message("zh")), entity,
+                          ids.tolist()[:10], len(ids)))  # fmt: skip
+    if named:
+        raise store_error("communities_left_out", left_out=named)
 
 
 def _check_persons_housed(persons: pd.DataFrame, read: pd.DataFrame, report: AttachReport) -> None:
@@ -430,24 +424,25 @@ def _check_persons_housed(persons: pd.DataFrame, read: pd.DataFrame, report: Att
 
 def _make_households_of_persons(
     session: Any, frames: dict[str, pd.DataFrame], notes: list[ReadNote]
-) -> None:
+) -> bool:
     """A persons roster without 户号 and no household roster: one household per address the
     persons' household ids were made of and the store lacks (:mod:`gridmap.io.addresses`), added
-    to ``frames``, and a note saying so to ``notes``."""
+    to ``frames``, and a note saying so to ``notes``. True if it made any."""
     persons = frames.get("person")
     if persons is None or "household" in frames:
-        return
+        return False
     made = households_of_persons(persons)
     if not len(made):
-        return
+        return False
     stored = _stored_household_ids(session, made["household_id"])
     new = made[~made["household_id"].isin(stored)].reset_index(drop=True)
     if not len(new):
-        return
+        return False
     households = gpd.GeoDataFrame(new, geometry=[None] * len(new), crs=STORAGE_CRS)
     file = str(persons.attrs.get("source") or "persons")
     notes.append(ReadNote.of("households_of_persons", file, n=len(new), stored=len(stored)))
     frames["household"] = households
+    return True
 
 
 def _stored_household_ids(session: Any, ids: Collection[str]) -> set[str]:
@@ -530,24 +525,30 @@ def _extend_once(report: AttachReport, issues: list[Issue]) -> None:
     report.extend(i for i in issues if (i.entity, i.record_id, i.reason) not in seen)
 
 
-def _stored_parents(session: Any, given: dict[str, pd.DataFrame | None]) -> dict[str, Any]:
+def _stored_parents(
+    session: Any, given: dict[str, pd.DataFrame | None], *, households_made: bool = False
+) -> dict[str, Any]:
     """Stored buildings / household ids, for children imported without their parents (and the
     households' addresses and the buildings, for persons without 户号 found by theirs or by
-    their point)."""
+    their point). Persons whose roster made new households (``households_made``) are linked
+    to the stored households too (``households_for_persons``)."""
     stored: dict[str, Any] = {}
     if given["household"] is not None and given["building"] is None:
         buildings = load_buildings(session=session, footprints=True)
         if len(buildings):
             stored["building"] = buildings[["building_id", "address", "community_code",
                                             "geometry"]]  # fmt: skip
-    if given["person"] is not None and given["household"] is None:
+    if given["person"] is not None and (given["household"] is None or households_made):
         columns: list[Any] = [m.Household.id]
         if "address" in given["person"].columns:  # persons without 户号 found by address
             columns.append(m.Household.address)
         rows = session.execute(select(*columns)).all()
-        stored["household"] = pd.DataFrame(
+        households = pd.DataFrame(
             rows, columns=["household_id", "address"][: len(columns)], dtype="str"
         )
+        stored["households_for_persons" if households_made else "household"] = households
+        if households_made:  # the stored buildings are loaded above, for the households made
+            return stored
         if isinstance(given["person"], gpd.GeoDataFrame):  # persons found by their point
             buildings = load_buildings(session=session, footprints=True)
             stored["buildings_for_persons"] = buildings[["building_id", "geometry"]]

@@ -142,6 +142,7 @@ def import_command(
     from gridmap.io.notes import ReadWarning
     from service.commands.planfiles import check_lang, parse_layers, print_notes
     from service.importer import ENTITY_ORDER, import_files
+    from service.storage.errors import says_nothing_written
 
     check_lang(lang)
     given = {"community": communities, "compound": compounds, "street": streets,
@@ -182,10 +183,10 @@ def import_command(
             )  # fmt: skip
         except GridmapError as exc:  # InputError, ImportAborted: the message names the records
             # the files' problems in --lang (English where no Chinese was written: on a line
-            # of their own under the Chinese heading); a message that says already that nothing
-            # was written does not hear it twice
+            # of their own under the Chinese heading); an error whose words say already that
+            # nothing was written (by its kind and code) does not hear it twice
             message = exc.message(lang)
-            said = "未写入任何内容" in message or "nothing was written" in message.lower()
+            said = says_nothing_written(exc)
             failed = (
                 ("导入失败：" if said else "导入失败，未写入任何内容：")
                 if lang == "zh"

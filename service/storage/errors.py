@@ -5,12 +5,13 @@ the store's refusals an office meets through ``gridmap plan …`` and ``gridmap 
 community or plan that is not stored, two plans of one community published together, plans of
 different communities compared, no published plan to repair, grid codes not of the community,
 unusable building edits; import options that do not fit together, values too long for the
-store, persons whose households are not stored; and what stops an import while it writes
-(:class:`~gridmap.errors.ImportAborted`: ids already stored, references to records neither
-imported nor stored, required values missing, a database refusal, records both deleted and in
-the file, communities still in use). ``store_error(code, **values)`` makes the
-error (``str(err)`` English, ``err.message("zh")`` Chinese); each names the record and how to
-fix it.
+store, records naming a community the import left out, persons whose households are not
+stored; and what stops an import while it writes (:class:`~gridmap.errors.ImportAborted`: ids
+already stored, references to records neither imported nor stored, required values missing, a
+database refusal, records both deleted and in the file, communities still in use).
+``store_error(code, **values)`` makes the error (``str(err)`` English, ``err.message("zh")``
+Chinese); each names the record and how to fix it. :func:`says_nothing_written` tells by an
+error's kind and code whether its words say that nothing was written.
 
 Examples
 --------
@@ -38,7 +39,7 @@ from gridmap.errors import (
 from gridmap.io.notes import entity_word
 from gridmap.io.readerrors import column_word
 
-__all__ = ["NotFoundError", "STORE_ERRORS", "store_error"]
+__all__ = ["NotFoundError", "STORE_ERRORS", "store_error", "says_nothing_written"]
 
 
 class NotFoundError(GridmapError, LookupError):
@@ -130,6 +131,20 @@ def _too_long_for_store(items: Sequence[tuple[str, str, str, str]], n: int) -> W
             "Shorten them.",
             f"有 {n} 个编号、关联编号或必填值超出数据库能存的长度：{zh}{more}。"
             "请改短。")  # fmt: skip
+
+
+def _communities_left_out(left_out: Sequence[tuple[str, Words, str, Sequence[str], int]]) -> Words:
+    """``left_out``: (community code, why it was left out in English and Chinese, the entity of
+    the records naming it, their labels, how many), a line each."""
+    en, zh = [], []
+    for code, (why_en, why_zh), entity, labels, n in left_out:
+        shown = [str(i) for i in list(labels)[:_SHOWN]]
+        more_en, more_zh = (f" … ({n} in all)", f" 等 {n} 条") if n > len(shown) else ("", "")
+        en.append(f"community {code} was left out ({why_en}); {n} {entity_word(entity, 'en')} "
+                  f"name it: {_en(shown)}{more_en}.")  # fmt: skip
+        zh.append(f"社区 {code} 未导入（{why_zh}）；有 {n} 条{entity_word(entity, 'zh')}记录属于"
+                  f"该社区：{_zh(shown)}{more_zh}。")  # fmt: skip
+    return "\n".join(en) + " Nothing was written.", "\n".join(zh) + "未写入任何内容。"
 
 
 # --- gridmap import: what the store refuses while writing (ImportAborted: nothing written) -------
@@ -249,6 +264,7 @@ STORE_ERRORS = ErrorTexts({
     "replace_unknown": (InputError, _replace_unknown),
     "replace_without_file": (InputError, _replace_without_file),
     "too_long_for_store": (InputError, _too_long_for_store),
+    "communities_left_out": (InputError, _communities_left_out),
     "persons_without_households": (InputError, (
         "{file}: {n} of {total} person(s) name a household that is not stored (and no "
         "households file was given); nothing was written. Import the households first, or "
@@ -318,3 +334,13 @@ STORE_ERRORS = ErrorTexts({
 store_error = STORE_ERRORS.error
 """``store_error(code, **values)``: the error ``code`` of :data:`STORE_ERRORS` worded with
 ``values``."""
+
+_SAY_NOTHING_WRITTEN = frozenset({"communities_left_out", "persons_without_households"})
+"""The refusals before writing (InputError) whose words say that nothing was written."""
+
+
+def says_nothing_written(err: GridmapError) -> bool:
+    """Whether the words of ``err`` say already that nothing was written (a command's heading
+    need not): every :class:`~gridmap.errors.ImportAborted` (the store rolled the import back)
+    and the refusals of :data:`_SAY_NOTHING_WRITTEN`, by their code."""
+    return isinstance(err, ImportAborted) or err.code in _SAY_NOTHING_WRITTEN
