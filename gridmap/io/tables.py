@@ -65,11 +65,13 @@ def read_table(
     suffix = path.suffix.lower()
     try:
         content = workbook_content(path) if suffix in WORKBOOK_SUFFIXES else "text"
-        if content == "zip" and suffix in (".xlsx", ".xlsm"):
+        kind = workbook_kind(path, content) if content in ("ole", "zip") else None
+        xlsx = suffix in (".xlsx", ".xlsm")
+        if xlsx and kind in ("xlsx", None) and content != "markup":  # else openpyxl says why
             table = read_sheet(path, layer, find_header, notes)
-        elif content in ("ole", "zip") or suffix in (".xlsx", ".xlsm") and content == "text":
-            _note_content(path, workbook_kind(path, content), notes)
-            table = read_book(path, layer, find_header, notes)  # a broken .xlsx: said why
+        elif kind is not None:
+            _note_content(path, kind, notes)
+            table = read_book(path, layer, find_header, notes)
         else:
             text, used = decode_text(path, encoding)
             if used != "UTF-8":

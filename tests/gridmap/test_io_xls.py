@@ -335,6 +335,11 @@ def test_an_ods_workbook_is_read_by_the_same_path(tmp_path, csv_records):
     ods = _read(_ods(tmp_path / "住户.ods"))
     pd.testing.assert_frame_equal(_as_text(ods), _as_text(csv_records))
     assert _messages(ods) == []
+    named_xlsx = _read(_ods(tmp_path / "住户.xlsx"))  # openpyxl cannot: calamine reads it
+    pd.testing.assert_frame_equal(named_xlsx, ods)
+    assert _messages(named_xlsx) == [
+        "住户.xlsx: not what its name says but an OpenDocument spreadsheet (.ods); read as such"
+    ]
 
 
 def test_a_password_protected_xls_is_said_to_be_one(tmp_path):
