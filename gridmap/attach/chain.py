@@ -44,6 +44,7 @@ from gridmap.attach.validate import validate_layer
 from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.io.addresses import (
     address_keys,
+    buildings_named,
     dwelling_addresses,
     ids_once_placed,
     normalise_address,
@@ -264,22 +265,25 @@ def attach_households(
         ``"building rejected"`` rather than ``"unknown building"``.
     """
     labels = record_labels(households, HOUSEHOLD)
-    known = set(buildings["building_id"].dropna())
     key = households["building_id"] if "building_id" in households else _na(households)
-    member = _isin(key, known)
+    named, several = buildings_named(key, buildings)  # 3栋, 三号楼 … name the building 3
+    member = named.notna()
     # numpy's stubs take no None scalar; it is a valid object value (missing in a str Series)
     by = pd.Series(
         np.where(member, "key", None),  # type: ignore[call-overload]
         index=households.index,
         dtype="str",
     )
-    unknown = key.notna() & ~member
+    unknown = key.notna() & ~member & ~households.index.isin(list(several))
     issues = [
         Issue.of("household", i, "building_rejected" if k in rejected else "unknown_building",
                  building_id=k)
         for i, k in zip(labels[unknown], key[unknown], strict=True)
+    ] + [
+        Issue.of("household", labels[i], "building_several", building_id=key[i], ids=", ".join(ids))
+        for i, ids in several.items()
     ]  # fmt: skip
-    result = key.where(member)
+    result = named
     todo = key.isna()
     ambiguous: set[object] = set()
     if "address" in households and "address" in buildings:

@@ -385,6 +385,10 @@ _WORDS: dict[str, IssueWords] = {
     "unknown_building": _said(
         ("unknown building", "楼栋编号不存在"),
         ("building_id {building_id!r} not in buildings", "楼栋编号“{building_id}”不在楼栋中")),
+    "building_several": _said(
+        ("building named ambiguously", "楼栋编号对应多栋楼"),
+        ("building_id {building_id!r} reads as several buildings ({ids}); household not "
+         "attached", "楼栋编号“{building_id}”可指多栋楼（{ids}）；住户未关联")),
     "outside_building": _said(
         ("coordinates outside building", "坐标不在楼栋内"),
         ("coordinates in no building footprint; attached to the nearest building {building_id} "

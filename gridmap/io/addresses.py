@@ -9,10 +9,16 @@ second import (``--update``) finds the same households again:
 * ``<building>-<unit>-<room>`` (``B00001-2-301``); without a unit ``<building>-<room>``;
 * the floor goes in before the room (``B00001-2-3-01``) when the room number does not carry
   it: floor ``3`` and room ``301`` or ``31`` need no floor, room ``1`` or ``01`` does;
-* each part is read as an office types it: full-width characters, spaces and a trailing
-  ``单元``/``室``/``号``/``层``/``楼`` are dropped (``1单元`` is ``1``, ``301室`` is ``301``);
-  a floor's leading zeros too (``03`` is ``3``); a unit or floor in Chinese numerals is a
-  number (``一单元`` is ``1``, ``第十二层`` is ``12``, :func:`chinese_number`);
+* each part is read as an office types it (:mod:`gridmap.io.addressparts`): full-width
+  characters and spaces dropped, Chinese numerals as digits; a building without 第 and the
+  word after its number (``3栋``, ``第三栋``, ``三号楼``, ``3#楼``, ``3座`` are ``3``; ``A栋`` is
+  ``A``); a unit or floor as a number (``二单元``, ``02`` are ``2``; ``1F``, ``一楼`` are ``1``); a
+  basement ``B1`` (``负一层``, ``地下一层``, ``-1``), never floor 1; a room without 室
+  (``三零一室`` is ``301``; ``301a`` is ``301A``); a 房号 cell holding the unit (and floor) too,
+  ``3-301`` or ``1单元301``, fills a blank 单元 (楼层);
+* parts that disagree are not guessed (:func:`address_conflicts`, noted by data row by
+  :func:`address_notes`): 楼层 4 with 房号 301 makes ``…-4-301``, a 房号 ``3-301`` with 单元 2
+  makes ``…-2-3-301``, both apart from ``…-301``;
 * a record without building or room gets no id (:func:`lacking_parts` says which is blank);
   a household without the building but with the room and an address or coordinates
   (:func:`waits_for_building`) gets it once the attach chain has found its building by address
@@ -24,9 +30,13 @@ Two households of one roster at one address get ``-2``, ``-3`` … in file order
 A persons roster that names no building, only where each lives as free text (现住址) and
 perhaps coordinates (:func:`waits_for_household`), is linked by the attach chain
 (:func:`gridmap.attach.chain.attach_persons`): to the household whose address is the same once
-both are written alike (:func:`dwelling_addresses`: exact, never a near match), else to
+both are written alike (:func:`dwelling_addresses`, :mod:`gridmap.io.addresstext`: exact,
+never a near match), else to
 ``<building found by location>-<unit>-<room>``; a person then gets the id
-``<household_id>-<n>`` (:func:`person_ids`).
+``<household_id>-<n>`` (:func:`person_ids`). A household's 楼栋编号 names the building of
+that id, else the one building whose id, 楼栋代码 or name reads the same (:func:`buildings_named`:
+``3栋`` and ``三号楼`` name the building ``3``, ``3栋`` or ``3号楼``; one reading as several
+buildings is reported, not guessed).
 
 Examples
 --------
@@ -43,22 +53,31 @@ Examples
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Collection, Iterable
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
+from gridmap.io.addressparts import (
+    building_part,
+    carries_floor,
+    chinese_number,
+    floor_part,
+    implied_floor,
+    room_part,
+    split_room,
+    unit_part,
+)
+from gridmap.io.addresstext import dwelling_addresses, normalise_address
+from gridmap.io.notes import ROWS_SHOWN, ReadNote
 from gridmap.schema import Entity
 
-__all__ = ["ADDRESS_COLUMNS", "ADDRESS_NEEDED", "address_keys", "chinese_number",
-           "dwelling_addresses", "finds_households", "household_ids", "households_of_persons",
-           "ids_once_placed", "lacking_parts", "makes_household_ids", "missing_address_columns",
-           "normalise_address", "person_ids", "takes_address_ids", "waits_for_building",
+__all__ = ["ADDRESS_COLUMNS", "ADDRESS_NEEDED", "address_conflicts", "address_keys",
+           "address_notes", "buildings_named", "chinese_number", "dwelling_addresses",
+           "finds_households", "household_ids", "households_of_persons", "ids_once_placed",
+           "lacking_parts", "makes_household_ids", "missing_address_columns", "normalise_address",
+           "person_ids", "takes_address_ids", "waits_for_building",
            "waits_for_household"]  # fmt: skip
 
 ADDRESS_COLUMNS = ("building_id", "unit", "floor", "room")
@@ -66,15 +85,7 @@ ADDRESS_COLUMNS = ("building_id", "unit", "floor", "room")
 ADDRESS_NEEDED = ("building_id", "room")
 """The columns without which no household id can be made."""
 
-_SUFFIX = re.compile(r"(?:单元|室|号|层|楼)$")
-_SPACES = re.compile(r"\s+")
-_ORDINAL = re.compile(r"^第")
-_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
-_NUMERAL_DIGITS = re.compile(r"[零〇一二两三四五六七八九]+")
-_NUMERAL_TENS = re.compile(
-    r"(?:([一二两三四五六七八九])百)?(?:[零〇]?([一二两三四五六七八九])?(十))?[零〇]?([一二三四五六七八九])?"
-)
-_FLOOR_DIGITS = (1, 2)  # a room number carries its floor: floor + 1 or 2 digits (31, 301, 1203)
+_ROOM_PARTS = ("room", "unit", "floor")
 
 
 def takes_address_ids(ent: Entity) -> bool:
@@ -94,91 +105,104 @@ def makes_household_ids(columns: Iterable[object]) -> bool:
     return not missing_address_columns(columns)
 
 
-def chinese_number(text: str) -> str:
-    """``text`` in digits if it is a number in Chinese numerals (一 … 九十九, 一百 …, or digit by
-    digit: 一二 is 12), else as it is.
-
-    Examples
-    --------
-    >>> numbers = ["一", "十", "十二", "二十", "三十五", "一百零一", "一二", "B1"]
-    >>> [chinese_number(t) for t in numbers]
-    ['1', '10', '12', '20', '35', '101', '12', 'B1']
-    """
-    if _NUMERAL_DIGITS.fullmatch(text):
-        return "".join(str(_DIGITS[c]) for c in text)
-    match = _NUMERAL_TENS.fullmatch(text) if text else None
-    if match is None or not any(match.groups()):
-        return text
-    hundreds, tens, ten, ones = match.groups()
-    value = _DIGITS.get(hundreds or "", 0) * 100 + (_DIGITS.get(tens or "一", 1) * 10 if ten else 0)
-    return str(value + _DIGITS.get(ones or "", 0))
-
-
-def _part(value: object) -> str | None:
-    """One part of an address as typed: NFKC, no spaces, no trailing 单元/室/号/层/楼."""
-    if not isinstance(value, str):
-        return None
-    text = _SUFFIX.sub("", _SPACES.sub("", unicodedata.normalize("NFKC", value)))
-    return text or None
-
-
-def _unit(value: object) -> str | None:
-    """A unit as typed: as :func:`_part`, without a leading 第, Chinese numerals as digits."""
-    text = _part(value)
-    return None if text is None else chinese_number(_ORDINAL.sub("", text)) or None
-
-
-def _floor(value: object) -> str | None:
-    text = _unit(value)
-    if text is None or not text.isdigit():
-        return text
-    return text.lstrip("0") or "0"
-
-
-def _carries_floor(room: str, floor: str) -> bool:
-    """True if ``room`` starts with ``floor`` and adds a door number of one or two digits."""
-    door = room.lstrip("0")
-    return door.startswith(floor) and len(door) - len(floor) in _FLOOR_DIGITS
-
-
 _READERS: dict[str, Callable[[object], str | None]] = {
-    "building_id": _part, "unit": _unit, "floor": _floor, "room": _part}  # fmt: skip
-"""How each address column is read (:func:`_part` and the numerals of units and floors)."""
+    "building_id": building_part, "unit": unit_part, "floor": floor_part,
+    "room": room_part}  # fmt: skip
+"""How each address column is read (:mod:`gridmap.io.addressparts`)."""
 
 
-def _read_column(frame: pd.DataFrame, column: str) -> pd.Series:
-    """``column`` of ``frame`` read by :data:`_READERS`, each distinct value once (a roster of a
-    million persons has some thousands of buildings and rooms); missing where blank."""
+def _read_column(
+    frame: pd.DataFrame, column: str, reader: Callable[[object], object] | None = None
+) -> pd.Series:
+    """``column`` of ``frame`` read by ``reader`` (else :data:`_READERS`), each distinct value
+    once (a roster of a million persons has some thousands of buildings and rooms); missing
+    where blank."""
     if column not in frame.columns:
-        return pd.Series(None, index=frame.index, dtype="str")
+        return pd.Series(None, index=frame.index, dtype="str" if reader is None else object)
     codes, uniques = pd.factorize(frame[column])
-    read = np.array([*map(_READERS[column], uniques), None], dtype=object)
-    return pd.Series(read[codes], index=frame.index, dtype="str")  # code -1 (blank): None
+    read = np.empty(len(uniques) + 1, dtype=object)
+    read[:] = [*map(reader or _READERS[column], uniques), None]
+    return pd.Series(read[codes], index=frame.index, dtype="str" if reader is None else object)
 
 
-def _floors_carried(room: pd.Series, floor: pd.Series) -> pd.Series:
-    """True where the room number carries the floor (:func:`_carries_floor`), each distinct
-    pair of room and floor tried once."""
-    both = room.notna() & floor.notna()
-    pairs = pd.DataFrame({"room": room[both], "floor": floor[both]})
+def _pairs(first: pd.Series, second: pd.Series, test: Callable[[str, str], bool]) -> pd.Series:
+    """``test(first, second)`` where both are given, each distinct pair tried once; else False."""
+    both = first.notna() & second.notna()
+    pairs = pd.DataFrame({"a": first[both], "b": second[both]})
     distinct = pairs.drop_duplicates()
-    rooms, floors = distinct["room"], distinct["floor"]
-    distinct["carried"] = [_carries_floor(r, f) for r, f in zip(rooms, floors, strict=True)]
-    carried = pairs.merge(distinct, on=["room", "floor"], how="left")["carried"].to_numpy()
-    out = pd.Series(False, index=room.index)
-    out[both] = carried.astype(bool)
+    distinct["ok"] = [test(a, b) for a, b in zip(distinct["a"], distinct["b"], strict=True)]
+    found = pairs.merge(distinct, on=["a", "b"], how="left")["ok"].to_numpy()
+    out = pd.Series(False, index=first.index)
+    out[both] = found.astype(bool)
     return out
+
+
+def _disagrees(room: str, floor: str) -> bool:
+    """True if ``room`` says a floor (``301``: 3) that is not ``floor``."""
+    said = implied_floor(room)
+    return said is not None and not carries_floor(room, floor)
+
+
+def _parts(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series]:
+    """Each record's building, unit, floor and room as read (:mod:`gridmap.io.addressparts`):
+    a unit or floor the 房号 cell holds (``3-301``, ``1单元301``) fills a blank 单元/楼层; one
+    that differs from the 单元/楼层 given keeps the cell whole as the room. Also, True where
+    the cell and the columns differ so."""
+    parts = {c: _read_column(frame, c) for c in ("building_id", "unit", "floor")}
+    cells = _read_column(frame, "room", split_room)
+    held = pd.DataFrame(cells.dropna().tolist(), index=cells.dropna().index, columns=_ROOM_PARTS)
+    held = held.reindex(frame.index).astype(object).where(lambda f: f.notna(), None)
+    clash = pd.Series(False, index=frame.index)
+    for part in ("unit", "floor"):
+        given, said = parts[part], held[part].astype("str")
+        clash |= given.notna() & said.notna() & given.ne(said).fillna(False).astype(bool)
+    for part in ("unit", "floor"):
+        parts[part] = parts[part].fillna(held[part].where(~clash).astype("str")).astype("str")
+    whole = _read_column(frame, "room")
+    parts["room"] = held["room"].astype("str").mask(clash, whole).astype("str")
+    return parts, clash
 
 
 def address_keys(frame: pd.DataFrame) -> pd.Series:
     """The household id each record's address makes (missing without building or room)."""
-    parts = {c: _read_column(frame, c) for c in ADDRESS_COLUMNS}
+    parts, _ = _parts(frame)
     building, room = parts["building_id"], parts["room"]
-    floor = parts["floor"].mask(_floors_carried(room, parts["floor"]))
+    floor = parts["floor"].mask(_pairs(room, parts["floor"], carries_floor))
     key = building
     for part in (parts["unit"], floor, room):
         key = key + ("-" + part).fillna("")
     return key.where(building.notna() & room.notna()).astype("str")
+
+
+def address_conflicts(frame: pd.DataFrame) -> dict[str, list[int]]:
+    """The data rows (1-based, ``index + 1``) whose address parts disagree, by kind: ``floor``,
+    a room number saying another floor than 楼层 (楼层 4, 房号 301); ``room_cell``, a 房号 cell
+    holding a unit or floor other than 单元/楼层 (单元 2, 房号 3-301). Neither is guessed: the
+    id keeps both parts (``B1-1-4-301``, ``B1-2-3-301``), distinct from ``B1-1-301``.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"building_id": ["B1"] * 3, "unit": ["1", "2", "1"],
+    ...                      "floor": ["4", None, "3"], "room": ["301", "3-301", "301"]})
+    >>> address_conflicts(rows), address_keys(rows).tolist()
+    ({'floor': [1], 'room_cell': [2]}, ['B1-1-4-301', 'B1-2-3-301', 'B1-1-301'])
+    """
+    parts, clash = _parts(frame)
+    floor = _pairs(parts["room"], parts["floor"], _disagrees) & ~clash
+    found = {"floor": floor, "room_cell": clash}
+    return {k: [int(i) + 1 for i in frame.index[v.to_numpy()]] for k, v in found.items() if v.any()}
+
+
+def address_notes(frame: pd.DataFrame, file: str) -> list[ReadNote]:
+    """A note (``address_conflict``) per kind of :func:`address_conflicts` in ``frame``, naming
+    the data rows (never a person) and the id the first one gets."""
+    keys = address_keys(frame)
+    notes = []
+    for kind, rows in address_conflicts(frame).items():
+        example = str(keys.get(rows[0] - 1, ""))
+        notes.append(ReadNote.of("address_conflict", file, kind=kind, rows=rows[:ROWS_SHOWN],
+                                 n_rows=len(rows), example=example))  # fmt: skip
+    return notes
 
 
 def household_ids(
@@ -229,6 +253,47 @@ def _numbered_past_taken(keys: pd.Series, taken: Collection[str]) -> pd.Series:
         used.add(made)
         ids.append(made)
     return pd.Series(ids, index=keys.index, dtype="str")
+
+
+_BUILDING_NAMES = ("building_id", "code", "name")
+"""The columns of a building layer a roster's 楼栋编号 may name a building by."""
+
+
+def buildings_named(
+    named: pd.Series, buildings: pd.DataFrame
+) -> tuple[pd.Series, dict[object, list[str]]]:
+    """The ``building_id`` of the building each 楼栋编号 of ``named`` names: the building of
+    that id; else the one building whose id, 楼栋代码 (``code``) or name reads the same by
+    :func:`~gridmap.io.addressparts.building_part` (``3栋``, ``三号楼``, ``3#`` name the building
+    ``3``, ``3栋`` or ``3号楼``); missing if none. A 楼栋编号 reading as several buildings is
+    never guessed: also returns each such record's index → the ids of those buildings.
+
+    Examples
+    --------
+    >>> buildings = pd.DataFrame({"building_id": ["3栋", "B7", "B8", "B9"],
+    ...                           "name": [None, "A座", "清水塘小区1栋", "碧江小区1栋"]})
+    >>> found, several = buildings_named(pd.Series(["3栋", "三号楼", "a座", "1栋", "9"]),
+    ...                                  buildings)
+    >>> found.tolist(), several
+    (['3栋', '3栋', 'B7', nan, nan], {})
+    """
+    ids = buildings["building_id"]
+    found = named.where(named.astype(object).isin(set(ids.dropna())))
+    todo = named.notna() & found.isna()
+    if not todo.any():
+        return found.astype("str"), {}
+    forms: dict[str, set[str]] = {}
+    for column in (c for c in _BUILDING_NAMES if c in buildings.columns):
+        values = buildings[column].map(lambda v: None if pd.isna(v) else str(v))
+        read = _read_column(pd.DataFrame({"v": values}), "v", building_part)
+        for form, bid in zip(read, ids, strict=True):
+            if form is not None and isinstance(bid, str):
+                forms.setdefault(form, set()).add(bid)
+    mine = _read_column(pd.DataFrame({"v": named[todo]}), "v", building_part)
+    hits = mine.map(lambda form: sorted(forms.get(form, ())) if form is not None else [])
+    single = hits.map(len).eq(1)
+    found = found.fillna(hits[single].str[0]).astype("str")
+    return found, dict(hits[hits.map(len).gt(1)].items())
 
 
 def waits_for_building(frame: pd.DataFrame) -> pd.Series:
@@ -312,63 +377,6 @@ def households_of_persons(persons: pd.DataFrame) -> pd.DataFrame:
     made = persons["household_id"].notna() & persons["household_id"].eq(keys)
     households = persons.loc[made.fillna(False).astype(bool), columns]
     return households.drop_duplicates("household_id").reset_index(drop=True)
-
-
-# --- addresses as free text --------------------------------------------------------------------
-
-_ADDRESS_DROP = re.compile(r"[\s,，.。·、#\-—_/()（）]")
-_ADDRESS_BUILDING_WORDS = re.compile(r"号楼|幢|座")
-_DWELLING_DROP = r"[\s,，.。·、#/()（）]"
-_DWELLING_DASHES = r"[—–_~]+"
-_DWELLING_NUMERALS = re.compile(r"第?([零〇一二两三四五六七八九十百]+)(单元|层)")
-_HAS_DWELLING_NUMERALS = r"[零〇一二两三四五六七八九十百](?:单元|层)"
-_DWELLING_SUFFIX = r"(?:室|号|户|单元)$"
-
-
-def normalise_address(address: str) -> str:
-    """Comparable form of an address: NFKC, case-folded, no spaces or punctuation, 幢/座/号楼 → 栋.
-
-    Examples
-    --------
-    >>> normalise_address(" 碧江区 清水塘路１２号３幢 ")
-    '碧江区清水塘路12号3栋'
-    """
-    text = unicodedata.normalize("NFKC", address).casefold()
-    return _ADDRESS_BUILDING_WORDS.sub("栋", _ADDRESS_DROP.sub("", text))
-
-
-def dwelling_addresses(addresses: pd.Series) -> pd.Series:
-    """Comparable form of each dwelling's address (one flat), for exact matching: NFKC
-    (full-width → half-width), lower case, no spaces or punctuation, dashes one ``-`` (kept: they
-    separate numbers), 幢/座/号楼 → 栋, a unit or floor in Chinese numerals in digits (一单元 →
-    1单元, 第十二层 → 12层), no trailing 室/号/户/单元; missing where blank. Vectorised (Arrow
-    compute); the numerals are read in Python for the few distinct addresses holding them.
-
-    Examples
-    --------
-    >>> dwelling_addresses(pd.Series(["清水塘小区１栋 一单元 402室", "清水塘小区1幢1单元402",
-    ...                               "清水塘小区1栋1单元4-02", " ", None])).tolist()
-    ['清水塘小区1栋1单元402', '清水塘小区1栋1单元402', '清水塘小区1栋1单元4-02', nan, nan]
-    """
-    text = pa.array(addresses.to_numpy(dtype=object, na_value=None), type=pa.large_string())
-    text = pc.utf8_lower(pc.utf8_normalize(text, "NFKC"))
-    for pattern, by in ((_DWELLING_DROP, ""), (_DWELLING_DASHES, "-"),
-                        (_ADDRESS_BUILDING_WORDS.pattern, "栋")):  # fmt: skip
-        text = pc.replace_substring_regex(text, pattern, by)
-    numerals = pc.fill_null(pc.match_substring_regex(text, _HAS_DWELLING_NUMERALS), False)
-    if pc.any(numerals).as_py():
-        distinct = pc.unique(pc.filter(text, numerals)).to_pylist()
-        digits = [_DWELLING_NUMERALS.sub(_numeral_digits, t) for t in distinct]
-        found = pc.index_in(text, pa.array(distinct, type=pa.large_string()))
-        text = pc.if_else(numerals, pc.take(pa.array(digits, type=pa.large_string()), found), text)
-    text = pc.replace_substring_regex(text, _DWELLING_SUFFIX, "")
-    blank = pc.fill_null(pc.equal(pc.utf8_length(text), 0), True)
-    out = pc.if_else(blank, pa.scalar(None, pa.large_string()), text)
-    return pd.Series(out.to_numpy(zero_copy_only=False), index=addresses.index, dtype="str")
-
-
-def _numeral_digits(match: re.Match[str]) -> str:
-    return chinese_number(match.group(1)) + match.group(2)
 
 
 # --- persons found by address or location ------------------------------------------------------

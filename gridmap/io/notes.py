@@ -31,6 +31,7 @@ Codes (:data:`NOTE_CODES`):
 ``ids_generated``             ids generated for records without one
 ``address_ids``               household ids made of building + unit + (floor) + room
 ``address_repeated``          an address of a household roster holding several households
+``address_conflict``          address parts that disagree (楼层 4, 房号 301): kept, not guessed
 ``households_of_persons``     households made of a persons roster's addresses (no roster)
 ``households_found``          persons without 户号 or 楼栋编号 linked by 现住址 or coordinates
 ``formulas_unsaved``          spreadsheet formulas without a saved value, read as empty
@@ -202,6 +203,26 @@ def _address_repeated(
             "was entered twice",
             f"{file}：{n} 个地址有不止一户：{zh}{more_zh}；按文件顺序编为 -2、-3 …（如 "
             f"{first}-2）。请核对是否有住户录入了两次")  # fmt: skip
+
+
+_CONFLICT_WORDS: dict[str, Words] = {
+    "floor": ("the room number says another floor than the floor column (楼层 4, 房号 301)",
+              "房号所示的楼层与楼层列不同（如楼层 4、房号 301）"),
+    "room_cell": ("the room cell holds another unit or floor than the unit or floor column "
+                  "(单元 2, 房号 3-301)",
+                  "房号中写的单元或楼层与单元、楼层列不同（如单元 2、房号 3-301）"),
+}  # fmt: skip
+
+
+def _address_conflict(
+    file: str, kind: str, rows: Sequence[int], n_rows: int, example: str, **_: Any
+) -> Words:
+    what_en, what_zh = _CONFLICT_WORDS[kind]
+    return (f"{file}: in data row(s) {_rows(rows, n_rows, 'en')} {what_en}; nothing guessed: "
+            f"the household id keeps both as given (e.g. {example}), apart from the household "
+            "the room alone names. Check these rows",
+            f"{file}：数据行 {_rows(rows, n_rows, 'zh')} {what_zh}；未作猜测：户号按所填两者"
+            f"生成（如 {example}），与只按房号生成的住户不同。请核对这些行")  # fmt: skip
 
 
 def _households_of_persons(file: str, n: int, stored: int, **_: Any) -> Words:
@@ -420,6 +441,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "ids_generated": _ids_generated,
     "address_ids": _address_ids,
     "address_repeated": _address_repeated,
+    "address_conflict": _address_conflict,
     "households_of_persons": _households_of_persons,
     "households_found": _households_found,
     "formulas_unsaved": _formulas_unsaved,

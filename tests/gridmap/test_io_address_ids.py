@@ -134,3 +134,22 @@ def test_persons_without_household_id_attach_to_the_households_of_their_address(
     text = issues.to_csv()
     for column in ("name", "id_number", "phone"):
         assert not any(str(v) in text for v in persons[column].dropna())
+
+
+def test_the_whole_sample_keeps_the_ids_it_had(tmp_path):
+    """The reading of address parts as offices write them (3栋, 二单元, 负一层 …) leaves the
+    ids of the sample unchanged: ``<楼栋编号>-<单元>-<房号>`` for each of its 6,274 households
+    with a 楼栋编号 (every room carries its floor), and the same id for each person's."""
+    households_path, persons_path = rosters_without_household_ids(tmp_path)
+    households = read_layer(households_path, "household")
+    sample = pd.read_csv(geodata.get_path("households.csv"), dtype=str, encoding="utf-8-sig")
+    has_building = sample["楼栋编号"].notna()
+    expected = (sample["楼栋编号"] + "-" + sample["单元"] + "-" + sample["房号"])[has_building]
+    assert int(households["household_id"].notna().sum()) == int(has_building.sum()) == 6274
+    assert households["household_id"][has_building].tolist() == expected.tolist()
+    assert not [n for n in households.attrs["notes"] if n.code == "address_repeated"]
+    persons = read_layer(persons_path, "person")
+    sample_persons = pd.read_csv(geodata.get_path("persons.csv"), dtype=str, encoding="utf-8-sig")
+    ids = dict(zip(sample.loc[has_building, "户号"], expected, strict=True))
+    assert persons["household_id"].fillna("").tolist() == (
+        sample_persons["户号"].map(ids).fillna("").tolist())  # fmt: skip

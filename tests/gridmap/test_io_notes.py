@@ -36,6 +36,7 @@ _VALUES = {
         "headers": ["楼栋编号", "单元", "楼层", "房号"],
     },
     "address_repeated": {"repeats": [("B9-1-302", [2, 3])], "n": 1},
+    "address_conflict": {"kind": "floor", "rows": [2], "n_rows": 1, "example": "B9-1-4-301"},
     "households_of_persons": {"n": 120, "stored": 3},
     "households_found": {"n": 858},
     "formulas_unsaved": {"n": 12, "headers": ["户数"], "rows": list(range(1, 11)), "n_rows": 12},

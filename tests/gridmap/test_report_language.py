@@ -49,6 +49,7 @@ _SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "unknown_household": ("person", {"household_id": "H9"}),
     "building_rejected": ("household", {"building_id": "B3"}),
     "unknown_building": ("household", {"building_id": "B9"}),
+    "building_several": ("household", {"building_id": "3#", "ids": "B3, B33"}),
     "outside_building": ("household", {"building_id": "B1", "distance": 21.6}),
     "no_building": ("household", {"tried": ["address_ambiguous", "point_far"],
                                   "tolerance": 30.0}),
