@@ -490,6 +490,7 @@ def attach_all(
     validate: bool = True,
     progress: Callable[[str], None] | None = None,
     buildings_for_persons: gpd.GeoDataFrame | None = None,
+    households_for_persons: pd.DataFrame | None = None,
 ) -> AttachResult:
     """Validate the given layers, run the attach chain and roll up the counts.
 
@@ -511,6 +512,10 @@ def attach_all(
     buildings_for_persons : GeoDataFrame, optional
         Buildings (validated, e.g. stored) by which persons without 户号 but with coordinates
         find their household (:func:`attach_persons`) when no ``buildings`` are given.
+    households_for_persons : DataFrame, optional
+        Households (``household_id`` and ``address``, e.g. stored) persons may also be linked to
+        besides ``households`` (a persons roster that makes new households links to the stored
+        ones too); they are not attached or returned.
 
     Raises
     ------
@@ -553,7 +558,13 @@ def attach_all(
     if persons is not None and households is not None:
         step("attach persons to households")
         located = buildings if buildings is not None else buildings_for_persons
-        persons, issues = attach_persons(persons, households, buildings=located,
+        targets = households
+        if households_for_persons is not None:
+            others = households_for_persons[~_isin(households_for_persons["household_id"],
+                                                   set(households["household_id"]))]  # fmt: skip
+            targets = pd.concat([households.drop(columns="geometry", errors="ignore"), others],
+                                ignore_index=True)  # fmt: skip
+        persons, issues = attach_persons(persons, targets, buildings=located,
                                          tolerance_m=tolerance_m)  # fmt: skip
         report.extend(issues)
         persons = persons[persons["person_id"].notna()]  # "unhoused": skipped
