@@ -143,23 +143,39 @@ def _disagrees(room: str, floor: str) -> bool:
     return said is not None and not carries_floor(room, floor)
 
 
+def _room_cells(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """The room, unit and floor each 房号 cell holds (:func:`split_room`), each distinct cell
+    read once; missing where blank or not held."""
+    if "room" not in frame.columns:
+        return {part: _blank(frame) for part in _ROOM_PARTS}
+    codes, uniques = pd.factorize(frame["room"])
+    cells = [*map(split_room, uniques), split_room(None)]  # code -1 (blank): the last
+    out = {}
+    for i, part in enumerate(_ROOM_PARTS):
+        read = np.empty(len(cells), dtype=object)
+        read[:] = [cell[i] for cell in cells]
+        out[part] = pd.Series(read[codes], index=frame.index, dtype="str")
+    return out
+
+
 def _parts(frame: pd.DataFrame) -> tuple[dict[str, pd.Series], pd.Series]:
     """Each record's building, unit, floor and room as read (:mod:`gridmap.io.addressparts`):
     a unit or floor the 房号 cell holds (``3-301``, ``1单元301``) fills a blank 单元/楼层; one
     that differs from the 单元/楼层 given keeps the cell whole as the room. Also, True where
     the cell and the columns differ so."""
     parts = {c: _read_column(frame, c) for c in ("building_id", "unit", "floor")}
-    cells = _read_column(frame, "room", split_room)
-    held = pd.DataFrame(cells.dropna().tolist(), index=cells.dropna().index, columns=_ROOM_PARTS)
-    held = held.reindex(frame.index).astype(object).where(lambda f: f.notna(), None)
+    held = _room_cells(frame)
     clash = pd.Series(False, index=frame.index)
     for part in ("unit", "floor"):
-        given, said = parts[part], held[part].astype("str")
-        clash |= given.notna() & said.notna() & given.ne(said).fillna(False).astype(bool)
+        given, said = parts[part], held[part]
+        clash |= (given.notna() & said.notna() & given.ne(said)).fillna(False).astype(bool)
+    if not clash.any():
+        for part in ("unit", "floor"):
+            parts[part] = parts[part].fillna(held[part]).astype("str")
+        return {**parts, "room": held["room"]}, clash
     for part in ("unit", "floor"):
-        parts[part] = parts[part].fillna(held[part].where(~clash).astype("str")).astype("str")
-    whole = _read_column(frame, "room")
-    parts["room"] = held["room"].astype("str").mask(clash, whole).astype("str")
+        parts[part] = parts[part].fillna(held[part].where(~clash)).astype("str")
+    parts["room"] = held["room"].mask(clash, _read_column(frame, "room")).astype("str")
     return parts, clash
 
 
