@@ -27,7 +27,8 @@ are no record are left out, saying so: a total row (``合计``, ``小计`` in a 
 below the table (``填表人``, ``注：``) and the header repeated where two exports were pasted
 together. A workbook's sheet is the one named like the entity, else the one whose header names
 most of its columns; hidden sheets are passed over. A zip is read from the files in it, in
-folders too, their names in UTF-8 or GBK. An "xls" that web systems export as an HTML table,
+folders too, their names in UTF-8 or GBK; notes and errors about such a file name the zip and
+the file (``村居.zip › 网格/楼栋.shp``). An "xls" that web systems export as an HTML table,
 an Excel 2003 XML Spreadsheet or tab-separated text is read as what it is, saying so.
 
 Text encoding: CSV is read as UTF-8 or, failing that, GB18030 (what Excel on Chinese Windows
@@ -60,7 +61,7 @@ import tempfile
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -77,6 +78,7 @@ from pyproj import CRS
 from gridmap.crs import (
     STORAGE_CRS,
 )
+from gridmap.errors import GridmapError
 from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.addresses import (
     ADDRESS_COLUMNS,
@@ -104,9 +106,11 @@ from gridmap.io.notes import (
     ROWS_SHOWN,
     ReadNote,
     note_rows,
+    renamed,
+    zip_member,
 )
 from gridmap.io.osm import OSM_SUFFIXES, is_osm_file, read_osm
-from gridmap.io.readerrors import ColumnProblem, read_error
+from gridmap.io.readerrors import READ_ERRORS, ColumnProblem, read_error
 from gridmap.io.sheets import SheetChoice
 from gridmap.io.tables import find_header_row, header_hits, read_table
 from gridmap.io.xls import WORKBOOK_SUFFIXES
@@ -246,23 +250,25 @@ def read_layer(
         mapping = {**(mapping or {}), **fields}
     notes: list[ReadNote] = []
     raw, used_encoding = _read_raw(path, layer, ent, mapping, encoding, notes)
-    if len(raw) == 0:  # 0 features: say so, not "columns missing" or "no CRS to choose"
-        shown = layer or raw.attrs.get("sheet") or raw.attrs.get("layer")
-        raise read_error("no_records", file=path.name, layer=shown)
-    if ent.geometry is not None:
-        raw = ensure_geometry(raw, path, crs, notes)
-    needed = ent.required if required is None else tuple(required)
-    frame, header_of = _canonical_columns(raw, ent, mapping, path, needed, fields,
-                                          keep_extra=keep_extra, notes=notes)  # fmt: skip
-    frame = _drop_blank_rows(frame, ent, path)
-    frame = _fill_household_ids(frame, ent, path, notes, header_of)
-    frame = _fill_missing_ids(frame, ent, path, notes)
-    if ent.name == "community":
-        note_self_crossing(frame, ent, path, notes)
-    if ent.geometry is None or (ent.geometry_for_linking and frame.geometry.isna().all()):
-        frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-    frame.attrs.update(source=path.name, encoding=used_encoding, notes=notes)
-    logger.info("Read %d %s record(s) from %s", len(frame), ent.name, path.name)
+    name = raw.attrs.pop(_NAMED, path.name)  # a file in a zip: 村居.zip › 网格/楼栋.shp
+    with _named_as(notes, {path.name}, name):
+        if len(raw) == 0:  # 0 features: say so, not "columns missing" or "no CRS to choose"
+            shown = layer or raw.attrs.get("sheet") or raw.attrs.get("layer")
+            raise read_error("no_records", file=path.name, layer=shown)
+        if ent.geometry is not None:
+            raw = ensure_geometry(raw, path, crs, notes)
+        needed = ent.required if required is None else tuple(required)
+        frame, header_of = _canonical_columns(raw, ent, mapping, path, needed, fields,
+                                              keep_extra=keep_extra, notes=notes)  # fmt: skip
+        frame = _drop_blank_rows(frame, ent, path)
+        frame = _fill_household_ids(frame, ent, path, notes, header_of)
+        frame = _fill_missing_ids(frame, ent, path, notes)
+        if ent.name == "community":
+            note_self_crossing(frame, ent, path, notes)
+        if ent.geometry is None or (ent.geometry_for_linking and frame.geometry.isna().all()):
+            frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    frame.attrs.update(source=name, encoding=used_encoding, notes=notes)
+    logger.info("Read %d %s record(s) from %s", len(frame), ent.name, name)
     for note in notes:
         logger.info("%s", note)
     return frame
@@ -408,14 +414,37 @@ def _read_raw(
             return _read_gdal(path, ent, layer, encoding, notes)
     if suffix == ".zip":
         with tempfile.TemporaryDirectory() as folder:
-            inner, inner_layer = _unzip_layer(path, Path(folder), ent, layer, notes)
-            return _read_raw(inner, inner_layer, ent, mapping, encoding, notes)
+            inner, inner_layer, member = _unzip_layer(path, Path(folder), ent, layer, notes)
+            name = zip_member(path.name, member)
+            with _named_as(notes, {inner.name}, name):
+                raw, used = _read_raw(inner, inner_layer, ent, mapping, encoding, notes)
+            raw.attrs[_NAMED] = name
+            return raw, used
     if suffix in _GEOJSON_SUFFIXES and encoding is not None:
         return _read_geojson_text(path, encoding, notes)
     if suffix == ".shp":
         _check_shapefile_parts(path)
     with _measures_noted(path, notes):
         return _read_gdal(path, ent, layer, encoding, notes)
+
+
+_NAMED = "gridmap.named"
+"""``attrs`` key of a frame read from a file in a zip: how that file is named (see below)."""
+
+
+@contextmanager
+def _named_as(notes: list[ReadNote], names: Collection[str], name: str) -> Iterator[None]:
+    """The notes made in the block and the read error raised from it about a file of ``names``
+    (a file extracted from a zip, or the zip) name ``name`` instead: the zip › the file in it."""
+    start = len(notes)
+    try:
+        yield
+    except GridmapError as exc:
+        if exc.code not in READ_ERRORS.codes or exc.values.get("file") not in names:
+            raise
+        raise READ_ERRORS.error(exc.code, **{**exc.values, "file": name}) from exc.__cause__
+    finally:
+        notes[start:] = renamed(notes[start:], names, name)
 
 
 def _read_gdal(
@@ -530,12 +559,13 @@ _ZIP_LISTED = 10
 
 def _unzip_layer(
     path: Path, folder: Path, ent: Entity, layer: str | None, notes: list[ReadNote]
-) -> tuple[Path, str | None]:
+) -> tuple[Path, str | None, str]:
     """Extract the file to read ``ent`` from of the zip ``path`` into ``folder`` (with the other
     parts of a Shapefile): the layer (file name without suffix) given, else the only file
-    gridmap reads, else the one named like the entity; and the layer to read of it. The file
-    may lie in a folder of the zip (a zipped folder), its name written in GBK (zips made on
-    Chinese Windows); the junk of other systems (``__MACOSX``, ``Thumbs.db``) is ignored.
+    gridmap reads, else the one named like the entity; the layer to read of it, and its name
+    in the zip. The file may lie in a folder of the zip (a zipped folder), its name written in
+    GBK (zips made on Chinese Windows); the junk of other systems (``__MACOSX``, ``Thumbs.db``)
+    is ignored.
 
     Raises
     ------
@@ -566,7 +596,7 @@ def _unzip_layer(
                 (folder / PurePosixPath(name).name).open("wb") as out,
             ):
                 shutil.copyfileobj(data, out)
-    return folder / source.name, inner_layer
+    return folder / source.name, inner_layer, chosen
 
 
 def _zip_name(member: zipfile.ZipInfo) -> str:

@@ -60,15 +60,15 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["ENCODING_CODES", "ENTITY_WORDS", "NOTE_CODES", "ReadNote", "ReadWarning", "Words",
-           "entity_word", "grouped_messages"]  # fmt: skip
+__all__ = ["ENCODING_CODES", "ENTITY_WORDS", "NOTE_CODES", "ZIP_MEMBER", "ReadNote", "ReadWarning",
+           "Words", "entity_word", "grouped_messages", "renamed", "zip_member"]  # fmt: skip
 
 Words = tuple[str, str]
 """A text in English and in Chinese."""
@@ -501,7 +501,8 @@ class ReadNote(NamedTuple):
     code : str
         One of :data:`NOTE_CODES`.
     file : str
-        The file's name (with the layer, for a shapefile inside a zip).
+        The file's name; a file inside a zip is named with the zip (:func:`zip_member`:
+        ``村居.zip › 网格/楼栋.shp``).
     values : tuple of (name, value) pairs
         What the message says (encoding, layer, counts …); no personal value.
     """
@@ -559,6 +560,24 @@ def grouped_messages(notes: Iterable[ReadNote], lang: str = "zh") -> list[str]:
     joined = "、" if lang == "zh" else ", "
     return [ReadNote(code, joined.join(names), values).message(lang)
             for (code, values), names in files.items()]  # fmt: skip
+
+
+ZIP_MEMBER = " › "
+"""Between a zip's name and the name of a file in it, in both languages."""
+
+
+def zip_member(archive: str, member: str) -> str:
+    """How a file inside a zip is named to the person who has the zip.
+
+    >>> zip_member("村居.zip", "网格/楼栋.shp")
+    '村居.zip › 网格/楼栋.shp'
+    """
+    return f"{archive}{ZIP_MEMBER}{member}"
+
+
+def renamed(notes: Iterable[ReadNote], names: Collection[str], name: str) -> list[ReadNote]:
+    """``notes``, those about a file of ``names`` now about ``name`` (the zip › the file)."""
+    return [note._replace(file=name) if note.file in names else note for note in notes]
 
 
 ROWS_SHOWN = 20
