@@ -67,8 +67,11 @@ def _first_import(url: str, tmp_path: Path) -> None:
         "人员编号": ["S1", "S2"], "姓名": ["王芳", "李强"], "职务": ["网格员", "网格员"],
         "联系电话": ["13800000001", "13800000002"], "负责网格": [f"{CODE}001", f"{CODE}002"],
         "社区代码": [CODE, CODE]})  # fmt: skip
+    persons = _table(tmp_path / "人口.csv", {
+        "人员编号": ["P1", "P2"], "户号": ["H1", "H1"], "与户主关系": ["户主", "配偶"],
+        "联系电话": ["13900000001", "13900000002"]})  # fmt: skip
     import_files({"community": communities, "building": buildings, "household": households,
-                  "staff": staff}, url=url)  # fmt: skip
+                  "person": persons, "staff": staff}, url=url)  # fmt: skip
 
 
 def test_buildings_without_kind_floors_and_units_keep_them(store_url, tmp_path):
@@ -105,6 +108,26 @@ def test_households_without_unit_floor_room_and_size_keep_them(store_url, tmp_pa
                    m.Household.room, m.Household.size)  # fmt: skip
     assert stored == {"H1": ("B1", "1", "3", "301", 3), "H2": ("B3", "2", "5", "502", 2),
                       "H3": ("B2", "1", "12", "1201", 4)}  # fmt: skip
+
+
+def test_persons_without_phones_keep_them_and_their_search_hash(store_url, tmp_path):
+    _first_import(store_url, tmp_path)
+    moved = _table(tmp_path / "人口_7月.csv", {"人员编号": ["P1", "P2"], "户号": ["H1", "H2"],
+                                              "与户主关系": ["户主", "户主"]})  # fmt: skip
+    result = import_files({"person": moved}, url=store_url, update=True)
+    p = result.changes["person"]
+    assert (p.added, p.updated, p.unchanged) == (0, 1, 1)
+    engine = make_engine(store_url)
+    try:
+        with session_scope(engine) as session:
+            rows = session.execute(select(m.Person.id, m.Person.household_id, m.Person.phone,
+                                          m.Person.phone_hash)).all()  # fmt: skip
+        wanted = search_hash("13900000002", purpose="phone", keys=keys_of(engine))
+    finally:
+        engine.dispose()
+    stored = {r.id: (r.household_id, r.phone) for r in rows}
+    assert stored == {"P1": ("H1", "13900000001"), "P2": ("H2", "13900000002")}
+    assert {r.id: r.phone_hash for r in rows}["P2"] == wanted
 
 
 def test_staff_without_phones_and_grids_keep_them(store_url, tmp_path):
