@@ -13,6 +13,8 @@ Street names (for problem messages) come from the first filled name column of
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -22,6 +24,7 @@ from gridmap.errors import ErrorTexts, InputError, quoted
 __all__ = [
     "STREET_NAME_COLUMNS",
     "BOUNDARY_COLUMNS",
+    "BOUNDARY_TAGS",
     "STREET_ERRORS",
     "UNNAMED_STREET",
     "street_names",
@@ -53,6 +56,22 @@ STREET_ERRORS = ErrorTexts({
 _TRUE = {"true", "1", "1.0", "yes", "y", "t", "是", "真"}
 _FALSE = {"false", "0", "0.0", "no", "n", "f", "否", "假"}
 _UNDERGROUND = {"underground", "underwater"}
+_NOT_UNDER = ["", "no", "false", "0"]
+
+
+def _negative(layer: pd.Series) -> pd.Series:
+    return pd.to_numeric(layer.str.split(";").str[0], errors="coerce") < 0
+
+
+_UNDER: dict[str, Callable[[pd.Series], pd.Series]] = {
+    "tunnel": lambda v: ~v.isin(_NOT_UNDER),
+    "covered": lambda v: ~v.isin(_NOT_UNDER),
+    "layer": _negative,
+    "location": lambda v: v.isin(_UNDERGROUND),
+}
+"""OSM tag → which of its (lower-case, stripped) values say the street runs under something."""
+BOUNDARY_TAGS = tuple(_UNDER)
+"""The OSM tag columns :func:`boundary_mask` reads besides :data:`BOUNDARY_COLUMNS`."""
 
 
 def street_names(
@@ -104,15 +123,8 @@ def boundary_mask(streets: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
     if not isinstance(streets, gpd.GeoDataFrame):
         return np.ones(n, dtype=bool)
     ok = np.ones(n, dtype=bool)
-    for col in ("tunnel", "covered"):
-        if col in streets.columns:
-            v = _text(streets[col])
-            ok &= v.isin(["", "no", "false", "0"]).to_numpy()
-    if "layer" in streets.columns:
-        layer = pd.to_numeric(_text(streets["layer"]).str.split(";").str[0], errors="coerce")
-        ok &= ~(layer < 0).to_numpy()
-    if "location" in streets.columns:
-        ok &= ~_text(streets["location"]).isin(_UNDERGROUND).to_numpy()
+    for col in [c for c in BOUNDARY_TAGS if c in streets.columns]:
+        ok &= ~_UNDER[col](_text(streets[col])).to_numpy()
     for col in [c for c in BOUNDARY_COLUMNS if c in streets.columns]:
         v = _text(streets[col])
         bad = ~v.isin(_TRUE | _FALSE | {""})

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gridmap.attach.report import Issue
-from gridmap.streets import BOUNDARY_COLUMNS, boundary_mask
+from gridmap.streets import BOUNDARY_COLUMNS, BOUNDARY_TAGS, boundary_mask
 from service.storage import models as m
 from service.storage.bulk import Columns, bulk_insert, can_bulk_insert
 from service.storage.errors import store_error
@@ -240,7 +240,7 @@ def _made_of(fields: dict[str, tuple[str, _Clean]]) -> dict[str, tuple[str, ...]
     return {key: (column,) for key, (column, _) in fields.items()}
 
 
-_BOUNDARY_SOURCES = (*BOUNDARY_COLUMNS, "tunnel", "covered", "layer", "location")
+_BOUNDARY_SOURCES = (*BOUNDARY_COLUMNS, *BOUNDARY_TAGS)
 """The columns :func:`boundary_mask` reads: a street file with none says nothing of it."""
 _SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
     "community": {**_made_of(_COMMUNITY_FIELDS), "geom": (GEOMETRY,)},
