@@ -83,6 +83,7 @@ from gridmap.idnumbers import is_mobile_phone, valid_id_number
 from gridmap.io.addresses import (
     ADDRESS_COLUMNS,
     address_keys,
+    address_notes,
     finds_households,
     household_ids,
     makes_household_ids,
@@ -1054,6 +1055,7 @@ def _fill_household_ids(
     notes.append(ReadNote.of("address_ids", path.name, entity=ent.name, n=n,
                              headers=used, example=example, placed=placed,
                              without=int(blank.sum()) - n - placed))  # fmt: skip
+    notes.extend(address_notes(rows, path.name))
     if repeated:
         shown = list(repeated.items())[:ROWS_SHOWN]
         notes.append(ReadNote.of("address_repeated", path.name, repeats=shown,

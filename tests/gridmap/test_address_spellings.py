@@ -129,7 +129,10 @@ def test_a_room_saying_another_floor_is_kept_apart_and_noted_by_row(tmp_path):
     assert households["household_id"].tolist() == ["3-1-301", "3-1-4-301", "3-1-1201",
                                                    "3-2-3-1-301", "3-1-2-12"]  # fmt: skip
     assert address_conflicts(households) == {"floor": [2], "room_cell": [4]}
-    notes = address_notes(households, "住户.xlsx")
+    notes = [n for n in households.attrs["notes"] if n.code == "address_conflict"]
+    assert [n.message("zh") for n in notes] == [
+        n.message("zh") for n in address_notes(households, "住户.xlsx")
+    ]  # read_layer notes what address_notes finds
     zh = [n.message("zh") for n in notes]
     assert zh[0] == (
         "住户.xlsx：数据行 2 房号所示的楼层与楼层列不同（如楼层 4、房号 301）；未作猜测："
@@ -148,6 +151,8 @@ def test_the_same_rows_in_a_persons_roster_are_noted_too(tmp_path):
     })  # fmt: skip
     assert persons["household_id"].tolist() == ["3-1-301", "3-1-5-301", "3-1-B1-101"]
     assert address_conflicts(persons) == {"floor": [2, 3]}
+    noted = [n.message("en") for n in persons.attrs["notes"] if n.code == "address_conflict"]
+    assert len(noted) == 1 and "data row(s) 2, 3 the room number" in noted[0]
 
 
 def test_where_persons_live_as_text_links_however_it_is_written():
