@@ -77,8 +77,9 @@ def read_table(
             if used != "UTF-8":
                 code = "encoding_given" if encoding else "encoding_not_utf8"
                 notes.append(ReadNote.of(code, path.name, encoding=used))
-            if content == "markup":
-                _note_content(path, "xml" if is_spreadsheet_xml(text) else "html", notes)
+            xml = is_spreadsheet_xml(text)
+            if content == "markup" and (xml or _HTML_TABLE.search(text)):
+                _note_content(path, "xml" if xml else "html", notes)
                 table = read_markup(path, text, layer, find_header, notes)
             else:
                 table = _read_text(path, text, find_header, notes)
@@ -103,6 +104,8 @@ def _read_text(
     return _read_csv_text(text, sep, find_header(rows))
 
 
+_HTML_TABLE = re.compile(r"<table[\s>]", re.IGNORECASE)
+"""A table in markup; a text starting with ``<`` that holds none is read as CSV text."""
 _SEPARATOR_WORDS = {"\t": "tab", ",": "comma", ";": "semicolon"}
 
 

@@ -250,6 +250,15 @@ def test_gbk_tab_separated_text_named_xls_is_read_as_text(tmp_path, csv_records)
     ]
 
 
+def test_text_starting_with_a_bracket_is_still_read_as_text(tmp_path, csv_records):
+    path = write_tsv_xls(tmp_path / "住户.xls")
+    path.write_bytes(path.read_bytes().replace(TITLE.encode("gbk"), "<2024年>住户".encode("gbk")))
+    text = _read(path)
+    pd.testing.assert_frame_equal(text, csv_records)
+    said = "住户.xls: not what its name says but tab-separated text; read as such"
+    assert said in _messages(text)
+
+
 def _spreadsheet_xml(path: Path) -> Path:
     """The roster as an Excel 2003 XML Spreadsheet (typed cells, MergeDown), a hidden sheet
     first."""
