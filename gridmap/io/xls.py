@@ -43,7 +43,6 @@ __all__ = [
     "KIND_SUFFIXES",
     "WORKBOOK_SUFFIXES",
     "Content",
-    "ole_encrypted",
     "read_book",
     "workbook_content",
     "workbook_kind",
@@ -95,20 +94,16 @@ def workbook_kind(path: Path, content: Content) -> str:
 
 
 _ENCRYPTED_STREAM = "EncryptionInfo".encode("utf-16-le")
-_DIRECTORY_SECTORS = 4  # the first entries of the directory name the streams at the root
 
 
-def ole_encrypted(path: Path) -> bool:
-    """True for an OLE file whose directory names an ``EncryptionInfo`` stream: an .xlsx (or
-    .xlsb) saved with a password."""
+def _encrypted_package(path: Path) -> bool:
+    """True for an OLE file naming an ``EncryptionInfo`` stream: an .xlsx or .xlsb saved with a
+    password (asked only of a file calamine could not open)."""
     try:
-        with path.open("rb") as file:
-            head = file.read(512)
-            sector = 1 << int.from_bytes(head[30:32], "little")
-            file.seek((int.from_bytes(head[48:52], "little") + 1) * sector)
-            return _ENCRYPTED_STREAM in file.read(_DIRECTORY_SECTORS * sector)
-    except (OSError, ValueError, OverflowError):
+        data = path.read_bytes()
+    except OSError:
         return False
+    return data.startswith(_OLE_MAGIC) and _ENCRYPTED_STREAM in data
 
 
 def read_book(
@@ -129,8 +124,6 @@ def read_book(
     """
     import python_calamine as calamine
 
-    if ole_encrypted(path):
-        raise read_error("workbook_encrypted", file=path.name)
     try:
         book = _open(path)
         with book:
@@ -143,6 +136,8 @@ def read_book(
     except calamine.PasswordError:
         raise read_error("workbook_encrypted", file=path.name) from None
     except calamine.CalamineError as exc:
+        if _encrypted_package(path):
+            raise read_error("workbook_encrypted", file=path.name) from None
         raise read_error("workbook_unreadable", file=path.name, detail=str(exc)) from exc
     return table_under_header(path, rows, ranges, find_header, sheet, notes)
 
