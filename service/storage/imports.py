@@ -100,7 +100,8 @@ class ImportSummary:
     changes: dict[str, Changes] = field(default_factory=dict)
     """Entity → added / updated / unchanged / removed (every import fills it)."""
     issues: list[Issue] = field(default_factory=list)
-    """Report lines of the removals (links cleared, buildings retired)."""
+    """Report lines of the update (buildings whose file point lies outside their kept
+    footprint) and of the removals (links cleared, buildings retired)."""
     out_of_bounds: list[dict[str, Any]] = field(default_factory=list)
     """Published grids whose households now fall outside their bounds (see ``updates``)."""
 
@@ -445,6 +446,7 @@ def _write_bundle(
         ("person", bundle.persons, _person_rows),
     ]
     written: dict[str, set[Any]] = {}  # table → ids this import wrote (or found unchanged)
+    issues: list[Issue] = []  # report lines of the update (buildings' points far off)
     for entity, frame, to_rows in steps:
         if frame is not None and len(frame):
             model = UPDATABLE[entity]
@@ -452,7 +454,7 @@ def _write_bundle(
             file_ids[entity] = set(cols[STORE_KEYS[entity]])
             absent = absent_columns(frame, _SOURCES[entity])
             changes[entity] = _write_table(
-                session, model, STORE_KEYS[entity], cols, bundle, progress, written, absent
+                session, model, STORE_KEYS[entity], cols, bundle, progress, written, absent, issues
             )
             written[model.__tablename__] = file_ids[entity]
             counts[model.__tablename__] = changes[entity].added + changes[entity].updated
@@ -464,7 +466,7 @@ def _write_bundle(
             session, staff, links, bundle, progress, written, absent
         )
         counts["staff"] = changes["staff"].added + changes["staff"].updated
-    issues = _remove(session, bundle, file_ids, changes) if bundle.update else []
+    issues += _remove(session, bundle, file_ids, changes) if bundle.update else []
     plans: dict[str, int] = {}
     if bundle.grids is not None and len(bundle.grids):
         session.flush()
@@ -489,15 +491,16 @@ STORE_KEYS = {"community": "code", "compound": "id", "street": "id", "building":
 
 def _write_table(
     session: Session, model: type[m.Base], key: str, cols: Columns, bundle: ImportBundle,
-    progress: Any, written: dict[str, set[Any]], absent: frozenset[str],
+    progress: Any, written: dict[str, set[Any]], absent: frozenset[str], issues: list[Issue],
 ) -> Changes:  # fmt: skip
     """Insert new rows; in update mode also update changed ones (unchanged ones are kept, and
-    so are the stored values of the columns ``absent`` from the file)."""
+    so are the stored values of the columns ``absent`` from the file); the update's report
+    lines go to ``issues``."""
     ids = cols[key]
     _check_file_ids(model, ids)
     _check_required(model, key, cols)
     if bundle.update:
-        new, changed, same = split_rows(session, model, _records(model, cols), absent)
+        new, changed, same = split_rows(session, model, _records(model, cols), absent, issues)
         session.flush()
         fresh = {r[key] for r in new}
         redone = fresh | {r[key] for r in changed}

@@ -6,7 +6,8 @@ values are compared as read back through the column types, so encrypted ID numbe
 are compared decrypted (never ciphertext to clear text) and geometries as shapes. A column the
 file does not fill (no ``kind`` in next month's buildings, no 是否边界 in the streets, no
 coordinates in a roster) keeps its stored values: :func:`absent_columns` names those columns,
-and :func:`split_rows` neither compares nor writes them. Records are removed only when asked:
+and :func:`split_rows` neither compares nor writes them; a building given as a point keeps its
+stored footprint (:mod:`service.storage.footprints`). Records are removed only when asked:
 a replaced layer (``--replace building``) loses the stored records missing from the file; a
 deletions file names ``entity,id`` pairs.
 
@@ -43,6 +44,7 @@ from service.storage import models as m
 from service.storage.crypto import keys_of, search_hash
 from service.storage.edits import DEMOLISHED
 from service.storage.errors import store_error
+from service.storage.footprints import keep_footprints
 from service.storage.plans import grid_status_now
 from service.storage.values import shapes_from_wkb
 
@@ -157,18 +159,24 @@ def _filled(frame: pd.DataFrame, column: str) -> bool:
 
 def split_rows(
     session: Session, model: type[m.Base], rows: list[dict[str, Any]],
-    absent: Iterable[str] = (),
+    absent: Iterable[str] = (), issues: list[Issue] | None = None,
 ) -> tuple[list[dict], list[dict], int]:  # fmt: skip
     """Split file rows into (new, changed, number unchanged) against the stored records.
 
     The store columns ``absent`` from the file (:func:`absent_columns`) keep their stored
     values: the changed rows lack them (new rows keep them), so they are neither compared nor
-    written by :func:`write_changes`.
+    written by :func:`write_changes`. Buildings the file gives no polygon for keep their stored
+    footprint and point (:func:`~service.storage.footprints.keep_footprints`); the report lines
+    of those whose file point lies far outside it go to ``issues``.
     """
     key = _key(model).name
     stored = _stored_rows(session, model, [r[key] for r in rows])
     hashes = HASH_COLUMNS.get(model, {})
     kept = set(absent) - {key}
+    if model is m.Building and "footprint" not in kept:
+        rows, moved = keep_footprints(rows, stored)
+        if issues is not None:
+            issues += moved
     new, changed = [], []
     for row in rows:
         old = stored.get(row[key])

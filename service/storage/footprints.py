@@ -1,0 +1,100 @@
+"""``import --update``: a building the file gives as a point keeps its stored footprint.
+
+A district office updates household counts with a 楼栋 table that has coordinates (经度/纬度)
+but no footprints, or with a point layer. The store keeps each building's footprint and its
+point apart (:class:`~service.storage.models.Building`): the partition works on the footprints
+and plans place buildings by their points, which is why a stored footprint's point is a point
+on it. So, where the file gives no polygon for a stored building that has a footprint, the
+update keeps both its footprint and its point; a record without any geometry keeps the stored
+geometry too. A file's point more than :data:`MOVED_M` metres outside the stored footprint
+(the building moved, or the point or the footprint is wrong) becomes a report line naming the
+building: the office gives the footprint to move it. A polygon replaces the footprint and the
+point as before.
+
+Nothing here logs personal values (a building has none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from gridmap.attach.report import Issue
+from gridmap.crs import STORAGE_CRS, projected_crs_for
+from service.storage.values import shapes_from_wkb
+
+__all__ = ["MOVED_M", "keep_footprints"]
+
+MOVED_M = 5.0
+"""Metres a file's point may lie outside the stored footprint before it is reported (a point
+at the door or from a phone's GPS lies a few metres off the outline)."""
+
+
+@dataclass(frozen=True)
+class _StoreIssue(Issue):
+    """A report line worded here in English and Chinese: ``zh`` is (reason, detail)."""
+
+    zh: tuple[str, str] = ("", "")
+
+    def _words(self) -> tuple[tuple[str, str], tuple[str, str]]:
+        return (self.reason, self.zh[0]), (self.detail, self.zh[1])
+
+
+def _moved(building_id: str, metres: float) -> Issue:
+    return _StoreIssue(
+        "building", building_id, "point outside footprint",
+        f"the file's point lies {metres:,.0f} m outside the stored footprint; footprint and "
+        "point kept (did the building move? give its footprint to move it)",
+        values=(("distance_m", round(metres, 1)),),
+        zh=("坐标在楼栋轮廓外",
+            f"文件中的坐标在已存楼栋轮廓外 {metres:,.0f} 米；已保留原轮廓和原坐标"
+            "（楼栋是否迁移？如需移动，请在文件中给出楼栋轮廓）"),
+    )  # fmt: skip
+
+
+def keep_footprints(
+    rows: list[dict[str, Any]], stored: Mapping[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[Issue]]:
+    """``rows`` (building store rows, geometries as WKB) with the stored ``geom`` and
+    ``footprint`` of the stored buildings the file gives no polygon for, and the report lines
+    of those whose file point lies over :data:`MOVED_M` m outside the stored footprint.
+
+    ``stored``: the stored rows by id. Rows with a polygon, new rows and rows of buildings
+    stored as a point only (with a point in the file) are returned as they are.
+    """
+    out, checked = list(rows), []
+    for i, row in enumerate(rows):
+        old = stored.get(row["id"])
+        if old is None or row.get("footprint") is not None:
+            continue
+        point = row.get("geom")
+        if old["footprint"] is None and point is not None:
+            continue  # a point for a point: the file's point counts
+        out[i] = {**row, "geom": old["geom"], "footprint": old["footprint"]}
+        if point is not None:
+            checked.append((row["id"], point, old["footprint"]))
+    return out, _outside(checked)
+
+
+def _outside(checked: list[tuple[str, Any, Any]]) -> list[Issue]:
+    """Report lines of the (id, file point, stored footprint) whose point lies over
+    :data:`MOVED_M` m outside the footprint (measured in a metric CRS of the points)."""
+    if not checked:
+        return []
+    ids = np.array([b for b, _, _ in checked], dtype=object)
+    points = shapes_from_wkb(p for _, p, _ in checked)
+    footprints = shapes_from_wkb(f for _, _, f in checked)
+    out = ~shapely.covers(footprints, points)
+    if not out.any():
+        return []
+    near = gpd.GeoSeries(points[out], crs=STORAGE_CRS)
+    crs = projected_crs_for(near)
+    metres = near.to_crs(crs).distance(gpd.GeoSeries(footprints[out], crs=STORAGE_CRS).to_crs(crs),
+                                       align=False).to_numpy()  # fmt: skip
+    far = metres > MOVED_M
+    return [_moved(str(b), d) for b, d in zip(ids[out][far], metres[far], strict=True)]
