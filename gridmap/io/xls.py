@@ -5,9 +5,9 @@ python-calamine; and tell by its content what a file named like a workbook reall
 Web systems export "xls" files that are an HTML table, an Excel 2003 XML Spreadsheet or tab-
 separated text; an .xlsx renamed .xls (or the reverse) is common too. :func:`workbook_content`
 looks at the first bytes: an OLE compound file or a zip is a workbook (read by calamine; an
-.xlsx holding formulas by openpyxl, :mod:`gridmap.io.xlsx`), markup is read by :mod:`gridmap.io.markup`, anything else as
-text (:func:`gridmap.io.tables.read_table`); a ``workbook_content`` note says what a file
-really was when its name says otherwise.
+.xlsx holding formulas by openpyxl, :mod:`gridmap.io.xlsx`), markup is read by
+:mod:`gridmap.io.markup`, anything else as text (:func:`gridmap.io.tables.read_table`); a
+``workbook_content`` note says what a file really was when its name says otherwise.
 
 A BIFF file stores every number as a float: whole numbers are given back as ``int`` (a 户号 such
 as 520602002001001 stays exact and is never written as ``5.20602002001001e+14``), text cells
