@@ -106,7 +106,9 @@ def import_command(
     staff: Path | None = typer.Option(None, help="Grid staff (网格员…) roster.", **_FILE),
     grids: Path | None = typer.Option(None, help="Existing (hand-drawn) grids file.", **_FILE),
     layer: list[str] = typer.Option(
-        [], "--layer", help="ENTITY=LAYER: GeoPackage layer, XLSX sheet or shapefile in a zip."
+        [],
+        "--layer",
+        help="ENTITY=LAYER: GeoPackage layer, workbook sheet (.xlsx/.xls) or shapefile in a zip.",
     ),
     mapping: Path | None = typer.Option(
         None, "--mapping", help="TOML file mapping headers to columns.", **_FILE
