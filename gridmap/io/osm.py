@@ -64,7 +64,7 @@ import pyogrio
 from gridmap.errors import ErrorTexts, InputError, Words
 from gridmap.io.notes import ReadNote, entity_word
 from gridmap.schema import Entity
-from gridmap.streets import boundary_mask
+from gridmap.streets import BOUNDARY_TAGS, boundary_mask
 
 __all__ = ["GRID_STREET_CLASSES", "OSM_BUILDING_KINDS", "OSM_ERRORS", "OSM_SUFFIXES",
            "TagFilter", "is_osm_file", "read_osm"]  # fmt: skip
@@ -79,9 +79,6 @@ GRID_STREET_CLASSES = ("motorway", "motorway_link", "trunk", "trunk_link", "prim
                        "unclassified", "residential", "living_street", "pedestrian",
                        "road")  # fmt: skip
 """``highway`` values of the ways that bound grids by default (see the module docstring)."""
-
-_STREET_TAGS = ("tunnel", "covered", "layer", "location")
-"""The tags :func:`gridmap.streets.boundary_mask` reads, kept as columns of the streets."""
 
 OSM_BUILDING_KINDS: dict[str, str] = {
     **dict.fromkeys(("apartments", "residential", "house", "detached", "semidetached_house",
@@ -357,7 +354,7 @@ def _streets(raw: gpd.GeoDataFrame, chosen: np.ndarray, selection: _Selection, f
     lines = raw.loc[chosen].reset_index(drop=True)
     frame = gpd.GeoDataFrame(
         {"street_id": "osm-way-" + lines["osm_id"].astype(str), "name": _names(lines),
-         "highway": lines["highway"], **{tag: lines[tag] for tag in _STREET_TAGS}},
+         "highway": lines["highway"], **{tag: lines[tag] for tag in BOUNDARY_TAGS}},
         geometry=lines.geometry.values, crs=raw.crs,
     )  # fmt: skip
     under = int((~boundary_mask(frame)).sum())

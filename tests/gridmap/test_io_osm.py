@@ -3,6 +3,7 @@ pyogrio's sample.osm.pbf and a small .osm (XML) file of a Chinese compound writt
 
 from __future__ import annotations
 
+import configparser
 import json
 import re
 from pathlib import Path
@@ -15,10 +16,11 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
+import gridmap.io.osm
 from gridmap.errors import InputError
 from gridmap.io.layers import read_layer
 from gridmap.io.osm import GRID_STREET_CLASSES, OSM_ERRORS
-from gridmap.streets import boundary_mask, boundary_streets
+from gridmap.streets import BOUNDARY_TAGS, boundary_mask, boundary_streets
 from service.cli import app
 from tests.gridmap.test_io_notes import TYPED
 
@@ -82,6 +84,15 @@ def test_ways_in_tunnels_or_under_cover_do_not_bound_grids(helsinki_streets, hel
     assert (~boundary_mask(streets) == expected).all()
     assert len(boundary_streets(streets)) == 746 - 8
     assert _note(streets, "osm_streets")["under"] == 8
+
+
+def test_every_tag_the_street_rule_reads_is_a_field_of_the_streets(helsinki_streets):
+    """The streets carry the tags of gridmap.streets.BOUNDARY_TAGS as columns, so osmconf.ini
+    must make fields of them (a tag left in other_tags would never keep a tunnel out)."""
+    config = configparser.ConfigParser()
+    config.read(Path(gridmap.io.osm.__file__).with_name("osmconf.ini"))
+    assert set(BOUNDARY_TAGS) <= set(config["lines"]["attributes"].split(","))
+    assert set(BOUNDARY_TAGS) <= set(helsinki_streets.columns)
 
 
 def test_ids_and_geometries_are_the_same_on_every_read(helsinki_streets):
