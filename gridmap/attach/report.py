@@ -289,6 +289,17 @@ def _outside_targets(entity: str, column: str, targets: str, **_: Any) -> tuple[
              "留空"))  # fmt: skip
 
 
+# --- the store's update (service.storage.footprints) ---------------------------------------------
+
+
+def _point_outside_footprint(distance_m: float, **_: Any) -> tuple[Words, Words]:
+    return (("point outside footprint", "坐标在楼栋轮廓外"),
+            (f"the file's point lies {distance_m:,.0f} m outside the stored footprint; footprint "
+             "and point kept (did the building move? give its footprint to move it)",
+             f"文件中的坐标在已存楼栋轮廓外 {distance_m:,.0f} 米；已保留原轮廓和原坐标"
+             "（楼栋是否迁移？如需移动，请在文件中给出楼栋轮廓）"))  # fmt: skip
+
+
 # --- coverage (gridmap.attach.coverage) ----------------------------------------------------------
 
 
@@ -422,6 +433,7 @@ _WORDS: dict[str, IssueWords] = {
         ("not located", "无法定位"),
         ("no {column} in the file and no geometry to find one; left empty",
          "文件中没有{word}，也没有图形可用来确定；留空")),
+    "point_outside_footprint": _point_outside_footprint,
     "communities_overlap": _communities_overlap,
     "grids_overlap": _grids_overlap,
     "grid_outside": _grid_outside,

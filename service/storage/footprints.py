@@ -17,7 +17,6 @@ Nothing here logs personal values (a building has none).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -35,26 +34,8 @@ MOVED_M = 5.0
 at the door or from a phone's GPS lies a few metres off the outline)."""
 
 
-@dataclass(frozen=True)
-class _StoreIssue(Issue):
-    """A report line worded here in English and Chinese: ``zh`` is (reason, detail)."""
-
-    zh: tuple[str, str] = ("", "")
-
-    def _words(self) -> tuple[tuple[str, str], tuple[str, str]]:
-        return (self.reason, self.zh[0]), (self.detail, self.zh[1])
-
-
 def _moved(building_id: str, metres: float) -> Issue:
-    return _StoreIssue(
-        "building", building_id, "point outside footprint",
-        f"the file's point lies {metres:,.0f} m outside the stored footprint; footprint and "
-        "point kept (did the building move? give its footprint to move it)",
-        values=(("distance_m", round(metres, 1)),),
-        zh=("坐标在楼栋轮廓外",
-            f"文件中的坐标在已存楼栋轮廓外 {metres:,.0f} 米；已保留原轮廓和原坐标"
-            "（楼栋是否迁移？如需移动，请在文件中给出楼栋轮廓）"),
-    )  # fmt: skip
+    return Issue.of("building", building_id, "point_outside_footprint", distance_m=round(metres, 1))
 
 
 def keep_footprints(

@@ -117,6 +117,7 @@ def test_buildings_given_as_points_keep_their_footprints(store_url, tmp_path, up
     assert (b.added, b.updated, b.unchanged) == (0, 1, 2)  # B1's count; B2 and B3 as they were
     moved = [i for i in result.report if i.reason == "point outside footprint"]
     assert [i.record_id for i in moved] == ["B3"]  # B2's door point is within MOVED_M
+    assert moved[0].code == "point_outside_footprint"  # a report code, worded in report.py
     metres = _metres_south(AWAY, before["B3"][2])
     assert metres > 10 * MOVED_M
     assert abs(dict(moved[0].values)["distance_m"] - metres) < 1.0
