@@ -17,7 +17,9 @@ without 户号, whose household ids were made of the address (:mod:`gridmap.io.a
 without a households file, also makes one household per address the store lacks. Buildings,
 compounds and streets without a community, and buildings without a compound, are linked by
 location (:mod:`gridmap.attach.linking`) to the communities and compounds of the import or the
-store.
+store. Such a link (and a household's building found by its point or address) is no value of
+the file: an update keeps the stored one where none is found (a row without coordinates) and
+where a building's point lies far off the footprint it keeps (:mod:`service.storage.updates`).
 
 ``update=True`` adds new records, updates changed ones and keeps the others (by id); with
 ``replace`` (entities whose layer replaces the stored one whole) and ``deletions`` (entity → ids)
@@ -63,7 +65,7 @@ from service.storage.loads import load_buildings, load_communities, load_compoun
 from service.storage.migrate import current_revision, downgrade_database, upgrade_database
 from service.storage.session import make_engine, session_scope
 from service.storage.updates import UPDATABLE, Changes
-from service.storage.values import clean_int
+from service.storage.values import clean_int, clean_text
 
 __all__ = ["ENTITY_ORDER", "ImportResult", "read_sources", "read_deletions", "entity_name",
            "import_files"]  # fmt: skip
@@ -222,6 +224,7 @@ def import_files(
             _fit_store_columns(bundle, report)
             bundle.sources = {e: Path(p).name for e, p in sources.items()}
             bundle.update, bundle.deletions = update, removals
+            bundle.located = _links_left_empty(frames)
             bundle.replace = frozenset(entity_name(e) for e in replace)
             if step:
                 step("write to the store")
@@ -505,6 +508,28 @@ def _link_by_location(
             bundle.buildings = out.frame
             linked["building → compound"] = out.linked
     return {k: v for k, v in linked.items() if v}
+
+
+_FOUND_BY_LOCATION = {"compound": ("community_code",), "street": ("community_code",),
+                      "building": ("community_code", "compound_id"),
+                      "household": ("building_id",)}  # fmt: skip
+"""Entity → the links the import finds by location where a file leaves them empty
+(:func:`_link_by_location`, a building's community also by its grid, a household's building
+by its point or address in :func:`gridmap.attach_all`)."""
+
+
+def _links_left_empty(frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, frozenset[str]]]:
+    """Entity → link column → ids of the records whose link the file (as read) leaves empty:
+    what the import fills for them is found, not given (:attr:`ImportBundle.located`)."""
+    out: dict[str, dict[str, frozenset[str]]] = {}
+    for entity, columns in _FOUND_BY_LOCATION.items():
+        frame = frames.get(entity)
+        id_column = ENTITIES[entity].id_column
+        if frame is None or id_column not in frame:
+            continue
+        ids = frame[id_column].map(clean_text)
+        out[entity] = {c: frozenset(ids[missing_links(frame, c) & ids.notna()]) for c in columns}
+    return out
 
 
 def _link_targets(

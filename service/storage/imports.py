@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -88,6 +88,11 @@ class ImportBundle:
     """Entities whose stored records missing from the file are removed (needs ``update``)."""
     deletions: dict[str, set[str]] = field(default_factory=dict)
     """Entity → ids to remove (needs ``update``)."""
+    located: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    """Entity → link column → ids of the records whose link (``community_code``, a building's
+    ``compound_id``, a household's ``building_id``) the file leaves empty and the import finds
+    by location: no value of the file. On update such a stored record keeps its stored link
+    where none was found, and where its point was found far off its kept footprint."""
 
 
 @dataclass
@@ -454,8 +459,9 @@ def _write_bundle(
             file_ids[entity] = set(cols[STORE_KEYS[entity]])
             absent = absent_columns(frame, _SOURCES[entity])
             changes[entity] = _write_table(
-                session, model, STORE_KEYS[entity], cols, bundle, progress, written, absent, issues
-            )
+                session, model, STORE_KEYS[entity], cols, bundle, progress, written, absent, issues,
+                bundle.located.get(entity, {}),
+            )  # fmt: skip
             written[model.__tablename__] = file_ids[entity]
             counts[model.__tablename__] = changes[entity].added + changes[entity].updated
     if bundle.staff is not None and len(bundle.staff):
@@ -492,15 +498,18 @@ STORE_KEYS = {"community": "code", "compound": "id", "street": "id", "building":
 def _write_table(
     session: Session, model: type[m.Base], key: str, cols: Columns, bundle: ImportBundle,
     progress: Any, written: dict[str, set[Any]], absent: frozenset[str], issues: list[Issue],
+    located: Mapping[str, frozenset[str]],
 ) -> Changes:  # fmt: skip
     """Insert new rows; in update mode also update changed ones (unchanged ones are kept, and
-    so are the stored values of the columns ``absent`` from the file); the update's report
-    lines go to ``issues``."""
+    so are the stored values of the columns ``absent`` from the file, and the links found by
+    location that :func:`split_rows` keeps, ``located``); the update's report lines go to
+    ``issues``."""
     ids = cols[key]
     _check_file_ids(model, ids)
     _check_required(model, key, cols)
     if bundle.update:
-        new, changed, same = split_rows(session, model, _records(model, cols), absent, issues)
+        new, changed, same = split_rows(session, model, _records(model, cols), absent, issues,
+                                        located)  # fmt: skip
         session.flush()
         fresh = {r[key] for r in new}
         redone = fresh | {r[key] for r in changed}

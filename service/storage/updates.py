@@ -7,9 +7,11 @@ are compared decrypted (never ciphertext to clear text) and geometries as shapes
 file does not fill (no ``kind`` in next month's buildings, no 是否边界 in the streets, no
 coordinates in a roster) keeps its stored values: :func:`absent_columns` names those columns,
 and :func:`split_rows` neither compares nor writes them; a building given as a point keeps its
-stored footprint (:mod:`service.storage.footprints`). Records are removed only when asked:
-a replaced layer (``--replace building``) loses the stored records missing from the file; a
-deletions file names ``entity,id`` pairs.
+stored footprint (:mod:`service.storage.footprints`). A link the import found by location
+(a building's community and compound, a household's building) keeps its stored value where
+none was found, and where a building's file point lies far off its kept footprint. Records
+are removed only when asked: a replaced layer (``--replace building``) loses the stored
+records missing from the file; a deletions file names ``entity,id`` pairs.
 
 Removing what others refer to keeps the store consistent:
 
@@ -28,7 +30,7 @@ Nothing here logs personal values.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -160,6 +162,7 @@ def _filled(frame: pd.DataFrame, column: str) -> bool:
 def split_rows(
     session: Session, model: type[m.Base], rows: list[dict[str, Any]],
     absent: Iterable[str] = (), issues: list[Issue] | None = None,
+    located: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[list[dict], list[dict], int]:  # fmt: skip
     """Split file rows into (new, changed, number unchanged) against the stored records.
 
@@ -168,13 +171,20 @@ def split_rows(
     written by :func:`write_changes`. Buildings the file gives no polygon for keep their stored
     footprint and point (:func:`~service.storage.footprints.keep_footprints`); the report lines
     of those whose file point lies far outside it go to ``issues``.
+
+    ``located``: link column → ids of the records whose link the file left empty and the import
+    found by location. Such a link is no value of the file: a stored record keeps its stored
+    link where none was found, and where its building's file point lies far outside the kept
+    footprint (the link was found by that point, not by the footprint that stays).
     """
     key = _key(model).name
     stored = _stored_rows(session, model, [r[key] for r in rows])
     hashes = HASH_COLUMNS.get(model, {})
     kept = set(absent) - {key}
+    far: set[str] = set()
     if model is m.Building and "footprint" not in kept:
         rows, moved = keep_footprints(rows, stored)
+        far = {i.record_id for i in moved}
         if issues is not None:
             issues += moved
     new, changed = [], []
@@ -183,27 +193,39 @@ def split_rows(
         if old is None:
             new.append(row)
             continue
-        given = {c: v for c, v in row.items() if c not in kept}
+        keep = kept | _links_kept(row[key], row, row[key] in far, located or {})
+        given = {c: v for c, v in row.items() if c not in keep}
         if any(not _same(v, old.get(c)) for c, v in given.items() if c not in hashes):
             changed.append(given)
     return new, changed, len(rows) - len(new) - len(changed)
 
 
+def _links_kept(
+    rid: str, row: dict[str, Any], far: bool, located: Mapping[str, Collection[str]]
+) -> set[str]:
+    """The link columns of the stored record ``rid`` that keep their stored values: those of
+    ``row`` found by location (``located``) that are empty, or all of them where they were
+    found by a point ``far`` off the kept footprint."""
+    return {c for c, ids in located.items() if rid in ids and (far or row.get(c) is None)}
+
+
 def write_changes(session: Session, model: type[m.Base], rows: list[dict[str, Any]]) -> None:
-    """UPDATE the stored records of ``rows`` (same keys in every row), hashes included."""
+    """UPDATE the stored records of ``rows``, hashes included; rows that lack a column (its
+    stored value kept, see :func:`split_rows`) are written apart from those that have it."""
     if not rows:
         return
     table = cast(Table, model.__table__)
     key = _key(model)
     keys = keys_of(session)
-    params = []
+    params: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         values = {c: v for c, v in row.items() if c != key.name}
         for hash_column, (source, purpose) in HASH_COLUMNS.get(model, {}).items():
             if source in values:
                 values[hash_column] = search_hash(values[source], purpose=purpose, keys=keys)
-        params.append({**values, "pk_": row[key.name]})
-    session.execute(update(table).where(key == bindparam("pk_")), params)
+        params.setdefault(tuple(values), []).append({**values, "pk_": row[key.name]})
+    for same_columns in params.values():
+        session.execute(update(table).where(key == bindparam("pk_")), same_columns)
 
 
 # --------------------------------------------------------------------------- removals
