@@ -17,9 +17,10 @@ without 户号, whose household ids were made of the address (:mod:`gridmap.io.a
 without a households file, also makes one household per address the store lacks. Buildings,
 compounds and streets without a community, and buildings without a compound, are linked by
 location (:mod:`gridmap.attach.linking`) to the communities and compounds of the import or the
-store. Such a link (and a household's building found by its point or address) is no value of
-the file: an update keeps the stored one where none is found (a row without coordinates) and
-where a building's point lies far off the footprint it keeps (:mod:`service.storage.updates`).
+store. Such a link (and a household's building or a person's household found by the point or
+address) is no value of the file: an update keeps the stored one where none is found (a row
+without coordinates) and where a building's point lies far off the footprint it keeps
+(:mod:`service.storage.updates`).
 
 ``update=True`` adds new records, updates changed ones and keeps the others (by id); with
 ``replace`` (entities whose layer replaces the stored one whole) and ``deletions`` (entity → ids)
@@ -512,10 +513,10 @@ def _link_by_location(
 
 _FOUND_BY_LOCATION = {"compound": ("community_code",), "street": ("community_code",),
                       "building": ("community_code", "compound_id"),
-                      "household": ("building_id",)}  # fmt: skip
+                      "household": ("building_id",), "person": ("household_id",)}  # fmt: skip
 """Entity → the links the import finds by location where a file leaves them empty
 (:func:`_link_by_location`, a building's community also by its grid, a household's building
-by its point or address in :func:`gridmap.attach_all`)."""
+and a person's household by the point or address in :func:`gridmap.attach_all`)."""
 
 
 def _links_left_empty(frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, frozenset[str]]]:

@@ -90,9 +90,10 @@ class ImportBundle:
     """Entity → ids to remove (needs ``update``)."""
     located: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     """Entity → link column → ids of the records whose link (``community_code``, a building's
-    ``compound_id``, a household's ``building_id``) the file leaves empty and the import finds
-    by location: no value of the file. On update such a stored record keeps its stored link
-    where none was found, and where its point was found far off its kept footprint."""
+    ``compound_id``, a household's ``building_id``, a person's ``household_id``) the file leaves
+    empty and the import finds by location: no value of the file. On update such a stored
+    record keeps its stored link where none was found, and where its point was found far off
+    its kept footprint."""
 
 
 @dataclass

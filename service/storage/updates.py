@@ -8,10 +8,10 @@ file does not fill (no ``kind`` in next month's buildings, no 是否边界 in th
 coordinates in a roster) keeps its stored values: :func:`absent_columns` names those columns,
 and :func:`split_rows` neither compares nor writes them; a building given as a point keeps its
 stored footprint (:mod:`service.storage.footprints`). A link the import found by location
-(a building's community and compound, a household's building) keeps its stored value where
-none was found, and where a building's file point lies far off its kept footprint. Records
-are removed only when asked: a replaced layer (``--replace building``) loses the stored
-records missing from the file; a deletions file names ``entity,id`` pairs.
+(a building's community and compound, a household's building, a person's household) keeps
+its stored value where none was found, and where a building's file point lies far off its kept
+footprint. Records are removed only when asked: a replaced layer (``--replace building``)
+loses the stored records missing from the file; a deletions file names ``entity,id`` pairs.
 
 Removing what others refer to keeps the store consistent:
 

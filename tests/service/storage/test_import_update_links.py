@@ -115,3 +115,29 @@ def test_a_household_row_without_coordinates_keeps_its_building(store_url, tmp_p
     assert _rows(store_url, m.Household.building_id, m.Household.size) == {
         "H1": ("B3", 3), "H2": ("B1", 4)}  # fmt: skip
     assert result.changes["household"].updated == 2
+
+
+def test_a_person_row_without_coordinates_keeps_its_household(store_url, tmp_path):
+    _first_import(store_url, tmp_path)
+    households = _gbk(tmp_path / "住户_房号.csv", {
+        "户号": ["B1-1-301", "B2-1-502"], "楼栋编号": ["B1", "B2"], "单元": ["1", "1"],
+        "房号": ["301", "502"]})  # fmt: skip
+    persons = _gbk(tmp_path / "人口.csv", {
+        "人员编号": ["P1", "P2"], "户号": ["B1-1-301", "B1-1-301"],
+        "与户主关系": ["户主", "配偶"]})  # fmt: skip
+    import_files({"household": households, "person": persons}, url=store_url, update=True)
+    x, y = SPOTS["B2"]  # no 户号: found by the point, unit and room; P2's point is blank
+    roster = _gbk(tmp_path / "人口_7月.csv", {
+        "人员编号": ["P1", "P2"], "现住址": [None, None], "单元": ["1", "1"],
+        "房号": ["502", "301"], "与户主关系": ["户主", "户主"], "经度": [x, None],
+        "纬度": [y, None]})  # fmt: skip
+    result = import_files({"person": roster}, url=store_url, update=True)
+    assert _rows(store_url, m.Person.household_id, m.Person.relationship) == {
+        "P1": ("B2-1-502", "户主"), "P2": ("B1-1-301", "户主")}  # fmt: skip
+    assert result.changes["person"].updated == 2
+
+
+def _gbk(path: Path, columns: dict[str, list]) -> Path:
+    """A table as an office saves it from Excel: GBK CSV, Chinese headers, blank cells."""
+    pd.DataFrame(columns).to_csv(path, index=False, encoding="gbk")
+    return path
