@@ -5,6 +5,9 @@ ranges filled, as every workbook reader does (:mod:`gridmap.io.xlsx` for .xlsx,
 Offices merge cells down a column (the 小区 or building of several rows of households): a merged
 range holds its value in its first cell only. Each data cell of a merged range takes the range's
 value, and a note says how many ranges were filled; blank cells that are not merged stay blank.
+A header of two rows (a group title merged across its columns, the other headers merged down)
+is read as one (:func:`header_cells`); a header written twice is kept twice
+(:func:`distinct_names`), so that reading refuses it rather than take one for the other.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import pandas as pd
 
 from gridmap.io.notes import ReadNote
 
-__all__ = ["HEADER_SEARCH_ROWS", "MergedRange", "SheetChoice", "column_names", "fill_merged",
-           "sheet_table", "table_under_header", "text_cells", "trim_row"]  # fmt: skip
+__all__ = ["HEADER_SEARCH_ROWS", "MergedRange", "SheetChoice", "column_names", "distinct_names",
+           "fill_merged", "header_cells", "sheet_table", "table_under_header", "text_cells",
+           "trim_row"]  # fmt: skip
 
 HEADER_SEARCH_ROWS = 10
 """Rows searched for the header (a title line such as ``XX社区人口花名册`` may come first)."""
@@ -44,8 +48,30 @@ def trim_row(row: Sequence[object]) -> list[object]:
 
 
 def column_names(header: Sequence[object]) -> list[str]:
-    """The column names of a header row: its cells stripped, ``column N`` for a blank one."""
-    return [str(h).strip() if h is not None else f"column {i + 1}" for i, h in enumerate(header)]
+    """The column names of a header row: its cells stripped, ``column N`` for a blank one, a
+    header written twice made distinct (:func:`distinct_names`)."""
+    return distinct_names(
+        [str(h).strip() if h is not None else f"column {i + 1}" for i, h in enumerate(header)]
+    )
+
+
+def distinct_names(names: Sequence[str]) -> list[str]:
+    """``names`` with the second, third … of a name written alike given ``（2）``, ``（3）`` …: a
+    note in brackets, which :func:`~gridmap.io.headers.normalise_header` drops, so that both
+    headers are still read as the same column and refused together (two headers for one
+    column), not one column of the frame taken for the other.
+
+    >>> distinct_names(["地址", "户号", "地址", "地址"])
+    ['地址', '户号', '地址（2）', '地址（3）']
+    """
+    out: list[str] = []
+    for name in names:
+        n, distinct = 1, name
+        while distinct in out:
+            n += 1
+            distinct = f"{name}（{n}）"
+        out.append(distinct)
+    return out
 
 
 def table_under_header(
@@ -61,10 +87,45 @@ def table_under_header(
     beyond the last header are left out, merged ``ranges`` filled (:func:`sheet_table`)."""
     head = rows[:HEADER_SEARCH_ROWS]
     header_at = find_header(text_cells(head))
-    header = trim_row(head[header_at]) if header_at < len(head) else []
+    header, first = header_cells(rows, header_at, ranges)
     width = len(header)
-    body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[header_at + 1 :]]
-    return sheet_table(path, header, body, ranges, header_at + 2, sheet, notes)
+    body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[first:]]
+    return sheet_table(path, header, body, ranges, first + 1, sheet, notes)
+
+
+def header_cells(
+    rows: Sequence[Sequence[object]], header_at: int, ranges: Sequence[MergedRange]
+) -> tuple[list[object], int]:
+    """The header of the table whose header row is ``rows[header_at]`` (trimmed), and the index
+    of its first data row.
+
+    Offices write two-row headers: a group title merged across its columns (``居住地址`` over
+    ``楼栋号 单元 房号``) and the other headers merged down both rows (``户号``). A header cell
+    merged down from the row above takes that row's text; when cells of the header row are
+    merged down into the next row, that row is the second header row: its text names the
+    columns not merged down (under a group title), and the data start below it. Else the
+    second row would be read as a record and its headers lost.
+    """
+    if header_at >= len(rows):
+        return [], header_at + 1
+    at = header_at + 1  # the 1-based sheet row of the header
+    header = list(rows[header_at])
+    for min_col, min_row, max_col, max_row in ranges:
+        if min_row < at <= max_row:  # merged down from above: the text is in its first row
+            for col in range(min_col - 1, min(max_col, len(header))):
+                if header[col] is None:
+                    header[col] = rows[min_row - 1][min_col - 1]
+    down = {col for min_col, min_row, max_col, max_row in ranges if min_row == at < max_row
+            for col in range(min_col - 1, max_col)}  # fmt: skip
+    below = list(rows[header_at + 1]) if down and header_at + 1 < len(rows) else []
+    if not below:
+        return trim_row(header), header_at + 1
+    width = max(len(trim_row(header)), len(trim_row(below)))
+    header += [None] * (width - len(header))
+    for col, text in enumerate(below[:width]):
+        if col not in down and isinstance(text, str) and text.strip():
+            header[col] = text
+    return trim_row(header), header_at + 2
 
 
 def sheet_table(
@@ -95,7 +156,8 @@ def fill_merged(
 ) -> list[tuple[int, int]]:
     """Give every blank cell of a merged range of the data rows the range's value (that of its
     first cell); (first data row, column) of each range filled. Ranges reaching into the header
-    or the rows above it (a title) are left alone."""
+    or the rows above it (a title) are left alone, and so are the rows of a range that are
+    blank but for it (a spacer row is no record)."""
     filled: list[tuple[int, int]] = []
     for min_col, min_row, max_col, max_row in sorted(ranges, key=lambda r: (r[1], r[0])):
         top = min_row - start
@@ -106,6 +168,8 @@ def fill_merged(
             continue
         changed = False
         for row in rows[top : max_row - start + 1]:
+            if row is not rows[top] and all(map(_blank, row)):
+                continue  # a blank row inside the range stays blank: padding, no record
             for col in range(min_col - 1, min(max_col, width)):
                 if row[col] is None:
                     row[col] = value
@@ -113,3 +177,7 @@ def fill_merged(
         if changed:
             filled.append((top + 1, min_col - 1))
     return filled
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

@@ -30,7 +30,7 @@ from gridmap.io.notes import (
     note_rows,
 )
 from gridmap.io.readerrors import read_error
-from gridmap.io.sheets import HEADER_SEARCH_ROWS, SheetChoice
+from gridmap.io.sheets import HEADER_SEARCH_ROWS, SheetChoice, distinct_names
 from gridmap.io.xls import (
     KIND_SUFFIXES,
     WORKBOOK_SUFFIXES,
@@ -101,7 +101,13 @@ def _read_text(
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         _note_content(path, _SEPARATOR_WORDS[sep], notes)
     rows = list(itertools.islice(csv.reader(StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS))
-    return _read_csv_text(text, sep, find_header(rows))
+    header_at = find_header(rows)
+    table = _read_csv_text(text, sep, header_at)
+    header = rows[header_at] if header_at < len(rows) else []
+    if len(header) == len(table.columns):  # a header written twice: both kept, not ``地址.1``
+        named = [h.strip() or str(c) for h, c in zip(header, table.columns, strict=True)]
+        table.columns = distinct_names(named)
+    return table
 
 
 _HTML_TABLE = re.compile(r"<table[\s>]", re.IGNORECASE)

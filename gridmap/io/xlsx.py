@@ -10,7 +10,8 @@ Offices' workbooks carry formatting far beyond their data (whole rows styled up 
 takes minutes. :func:`read_sheet` reads in read-only mode, finds the header row among the first
 rows, and reads no column beyond the last header. A formula cell without a saved value (a file
 written by a program that does not calculate) reads as empty; such cells are listed so the
-office can open and save the file in Excel or WPS, or type the values.
+office can open and save the file in Excel or WPS, or type the values. An error value (``#N/A``
+of a lookup that found nothing) reads as empty, as calamine reads it.
 
 Merged cells (the 小区 or building of several rows of households) hold their value in their first
 cell only, and openpyxl and pandas read the cells below it as blank. The sheet's merge
@@ -37,9 +38,9 @@ from gridmap.io.sheets import (
     MergedRange,
     SheetChoice,
     column_names,
+    header_cells,
     sheet_table,
     text_cells,
-    trim_row,
 )
 from gridmap.io.xls import read_book
 
@@ -85,19 +86,19 @@ def read_sheet(
         formulas = None if formulas_book is None else _sheet(formulas_book, sheet, path)
         head = [list(r) for r in values.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]
         header_at = find_header(text_cells(head))
-        header = trim_row(head[header_at]) if header_at < len(head) else []
+        ranges = _merged_ranges(path, values)
+        header, first = header_cells(head, header_at, ranges)
         width = len(header)
         if not width:
             return sheet_table(path, [], [], [], 0, sheet, notes)
-        start = header_at + 2  # 1-based row after the header
+        start = first + 1  # 1-based row after the header
         rows, missing = _rows(
-            values.iter_rows(min_row=start, max_col=width, values_only=True),
+            _values(values.iter_rows(min_row=start, max_col=width)),
             None
             if formulas is None
             else formulas.iter_rows(min_row=start, max_col=width, values_only=True),
             width,
         )
-        ranges = _merged_ranges(path, values)
     finally:
         values_book.close()
         if formulas_book is not None:
@@ -174,6 +175,13 @@ def _rows(
                 missing.append((i + 1, j))
         rows.append(cells)
     return rows, missing
+
+
+def _values(rows: Iterator[tuple]) -> Iterator[tuple]:
+    """The values of rows of cells, an error (``#N/A``, ``#DIV/0!``: a formula that failed)
+    blank, as calamine reads it: no 楼栋编号 ``#N/A`` of a lookup that found nothing."""
+    for row in rows:
+        yield tuple(None if cell.data_type == "e" else cell.value for cell in row)
 
 
 _MERGE_TAG = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Za-z]+[0-9]+(?::[A-Za-z]+[0-9]+)?)"')
