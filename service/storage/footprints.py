@@ -4,9 +4,10 @@ A district office updates household counts with a 楼栋 table that has coordina
 but no footprints, or with a point layer. The store keeps each building's footprint and its
 point apart (:class:`~service.storage.models.Building`): the partition works on the footprints
 and plans place buildings by their points, which is why a stored footprint's point is a point
-on it. So, where the file gives no polygon for a stored building that has a footprint, the
-update keeps both its footprint and its point; a record without any geometry keeps the stored
-geometry too. A file's point more than :data:`MOVED_M` metres outside the stored footprint
+on it. So, where the file gives a point for a stored building that has a footprint, the
+update keeps both its footprint and its point (a record without any geometry keeps its stored
+one, as every entity's does: :func:`service.storage.updates.split_rows`). A file's point more
+than :data:`MOVED_M` metres outside the stored footprint
 (the building moved, or the point or the footprint is wrong) becomes a report line naming the
 building: the office gives the footprint to move it. A polygon replaces the footprint and the
 point as before.
@@ -42,23 +43,21 @@ def keep_footprints(
     rows: list[dict[str, Any]], stored: Mapping[str, dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[Issue]]:
     """``rows`` (building store rows, geometries as WKB) with the stored ``geom`` and
-    ``footprint`` of the stored buildings the file gives no polygon for, and the report lines
-    of those whose file point lies over :data:`MOVED_M` m outside the stored footprint.
+    ``footprint`` of the stored buildings with a footprint the file gives a point for, and the
+    report lines of those whose file point lies over :data:`MOVED_M` m outside it.
 
-    ``stored``: the stored rows by id. Rows with a polygon, new rows and rows of buildings
-    stored as a point only (with a point in the file) are returned as they are.
+    ``stored``: the stored rows by id. Rows with a polygon or without a geometry, new rows and
+    rows of buildings stored as a point only are returned as they are.
     """
     out, checked = list(rows), []
     for i, row in enumerate(rows):
-        old = stored.get(row["id"])
-        if old is None or row.get("footprint") is not None:
+        old, point = stored.get(row["id"]), row.get("geom")
+        if old is None or old["footprint"] is None or point is None:
+            continue  # new, a point for a point (the file's counts), or blank (kept anyway)
+        if row.get("footprint") is not None:
             continue
-        point = row.get("geom")
-        if old["footprint"] is None and point is not None:
-            continue  # a point for a point: the file's point counts
         out[i] = {**row, "geom": old["geom"], "footprint": old["footprint"]}
-        if point is not None:
-            checked.append((row["id"], point, old["footprint"]))
+        checked.append((row["id"], point, old["footprint"]))
     return out, _outside(checked)
 
 

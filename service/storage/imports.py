@@ -23,7 +23,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from geoalchemy2 import Geometry
 from sqlalchemy import Table, delete, insert, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -35,10 +34,10 @@ from service.storage.bulk import Columns, bulk_insert, can_bulk_insert
 from service.storage.errors import store_error
 from service.storage.plans import publish_plan, save_plan
 from service.storage.updates import (
-    GEOMETRY,
     UPDATABLE,
     Changes,
     absent_columns,
+    geometry_columns,
     grids_out_of_bounds,
     remove_records,
     retired_buildings,
@@ -250,11 +249,11 @@ def _made_of(fields: dict[str, tuple[str, _Clean]]) -> dict[str, tuple[str, ...]
 _BOUNDARY_SOURCES = (*BOUNDARY_COLUMNS, *BOUNDARY_TAGS)
 """The columns :func:`boundary_mask` reads: a street file with none says nothing of it."""
 _SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
-    "community": {**_made_of(_COMMUNITY_FIELDS), "geom": (GEOMETRY,)},
-    "compound": {**_made_of(_COMPOUND_FIELDS), "geom": (GEOMETRY,)},
-    "street": {**_made_of(_STREET_FIELDS), "boundary": _BOUNDARY_SOURCES, "geom": (GEOMETRY,)},
-    "building": {**_made_of(_BUILDING_FIELDS), "geom": (GEOMETRY,), "footprint": (GEOMETRY,)},
-    "household": {**_made_of(_HOUSEHOLD_FIELDS), "geom": (GEOMETRY,)},
+    "community": _made_of(_COMMUNITY_FIELDS),
+    "compound": _made_of(_COMPOUND_FIELDS),
+    "street": {**_made_of(_STREET_FIELDS), "boundary": _BOUNDARY_SOURCES},
+    "building": _made_of(_BUILDING_FIELDS),
+    "household": _made_of(_HOUSEHOLD_FIELDS),
     "person": {**{key: (column,) for key, column in _PERSON_FIELDS.items()},
                "birth_date": ("birth_date",), "tags": ("tags",)},
     "staff": {"id": ("staff_id",), "name": ("name",), "role": ("role",), "phone": ("phone",),
@@ -262,7 +261,7 @@ _SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
 }  # fmt: skip
 """Entity → store column → the frame columns it is made of (``grid_codes``: the staff's grid
 links), for :func:`~service.storage.updates.absent_columns`: an update keeps the stored values
-of the columns a file lacks."""
+of the columns a file lacks (and, record by record, a geometry the file leaves blank)."""
 
 
 def _columns(rows: list[dict[str, Any]]) -> Columns:
@@ -272,7 +271,7 @@ def _columns(rows: list[dict[str, Any]]) -> Columns:
 
 def _records(model: type[m.Base], cols: Columns) -> list[dict[str, Any]]:
     """Columns as row dicts, geometries as WKB elements (what the update comparison reads)."""
-    shapes = {c.name for c in cast(Table, model.__table__).columns if isinstance(c.type, Geometry)}
+    shapes = geometry_columns(model)
     values = [[to_wkb(g) for g in v] if k in shapes else v for k, v in cols.items()]
     return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
 

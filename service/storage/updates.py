@@ -4,10 +4,12 @@ Used by :func:`service.storage.imports.import_bundle` inside its one transaction
 matched by id. A stored record is *updated* when any stored value differs from the file's;
 values are compared as read back through the column types, so encrypted ID numbers and phones
 are compared decrypted (never ciphertext to clear text) and geometries as shapes. A column the
-file does not fill (no ``kind`` in next month's buildings, no 是否边界 in the streets, no
-coordinates in a roster) keeps its stored values: :func:`absent_columns` names those columns,
-and :func:`split_rows` neither compares nor writes them; a building given as a point keeps its
-stored footprint (:mod:`service.storage.footprints`). A link the import found by location
+file does not fill (no ``kind`` in next month's buildings, no 是否边界 in the streets) keeps
+its stored values: :func:`absent_columns` names those columns, and :func:`split_rows` neither
+compares nor writes them. A record whose geometry the file leaves blank (a roster row without
+经度/纬度, a blank WKT cell) keeps its stored geometry, whatever the entity; one the file gives
+a geometry takes it, but a building given as a point keeps its stored footprint
+(:mod:`service.storage.footprints`). A link the import found by location
 (a building's community and compound, a household's building, a person's household) keeps
 its stored value where none was found, and where a building's file point lies far off its kept
 footprint. Records are removed only when asked: a replaced layer (``--replace building``)
@@ -34,10 +36,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-import geopandas as gpd
 import pandas as pd
 import shapely
-from geoalchemy2 import WKBElement
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import Table, bindparam, delete, func, inspect, select, update
 from sqlalchemy.orm import Session
 
@@ -53,9 +54,9 @@ from service.storage.values import shapes_from_wkb
 __all__ = [
     "UPDATABLE",
     "HASH_COLUMNS",
-    "GEOMETRY",
     "Changes",
     "absent_columns",
+    "geometry_columns",
     "split_rows",
     "write_changes",
     "remove_records",
@@ -77,8 +78,6 @@ HASH_COLUMNS: dict[type[m.Base], dict[str, tuple[str, str]]] = {
     m.Staff: {"phone_hash": ("phone", "phone")},
 }
 """Hash column → (value column, purpose): a Core UPDATE must set the hash itself."""
-GEOMETRY = "<geometry>"
-"""A source of :func:`absent_columns`: the frame's geometry (absent when no record has one)."""
 _GEOMETRY_TOLERANCE = 1e-9
 """Degrees (~0.1 mm): coordinates closer than this are the same."""
 _CHUNK = 500
@@ -138,19 +137,21 @@ def _same(new: Any, old: Any) -> bool:
 
 def absent_columns(frame: pd.DataFrame, sources: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
     """The store columns ``frame`` says nothing of: none of their ``sources`` (store column →
-    the frame columns it is made of; :data:`GEOMETRY` for the geometry) holds a value in any
-    record. A column no record fills (a roster without coordinates, a template column left
-    empty, a column the import added without values) is as absent as a missing one."""
+    the frame columns it is made of) holds a value in any record. A column no record fills (a
+    template column left empty, a column the import added without values) is as absent as a
+    missing one. Geometries are kept record by record instead (:func:`split_rows`)."""
     filled = {c for c in {c for made_of in sources.values() for c in made_of} if _filled(frame, c)}
     return frozenset(c for c, made_of in sources.items() if filled.isdisjoint(made_of))
 
 
+def geometry_columns(model: type[m.Base]) -> frozenset[str]:
+    """The geometry columns of ``model``'s table (``geom``, a building's ``footprint``)."""
+    table = cast(Table, model.__table__)
+    return frozenset(c.name for c in table.columns if isinstance(c.type, Geometry))
+
+
 def _filled(frame: pd.DataFrame, column: str) -> bool:
     """Whether some record of ``frame`` has a value (not blank text) in ``column``."""
-    if column == GEOMETRY:
-        if not isinstance(frame, gpd.GeoDataFrame):
-            return False
-        return bool((~(frame.geometry.isna() | frame.geometry.is_empty)).any())
     if column not in frame.columns:
         return False
     values = frame[column].dropna()
@@ -168,9 +169,11 @@ def split_rows(
 
     The store columns ``absent`` from the file (:func:`absent_columns`) keep their stored
     values: the changed rows lack them (new rows keep them), so they are neither compared nor
-    written by :func:`write_changes`. Buildings the file gives no polygon for keep their stored
-    footprint and point (:func:`~service.storage.footprints.keep_footprints`); the report lines
-    of those whose file point lies far outside it go to ``issues``.
+    written by :func:`write_changes`. So do the geometry columns of a stored record whose row
+    has no geometry (blank in the file): the file says nothing of where it is, and a blank row
+    with nothing else changed is unchanged. Buildings the file gives a point for keep their
+    stored footprint and point (:func:`~service.storage.footprints.keep_footprints`); the
+    report lines of those whose file point lies far outside it go to ``issues``.
 
     ``located``: link column → ids of the records whose link the file left empty and the import
     found by location. Such a link is no value of the file: a stored record keeps its stored
@@ -181,8 +184,9 @@ def split_rows(
     stored = _stored_rows(session, model, [r[key] for r in rows])
     hashes = HASH_COLUMNS.get(model, {})
     kept = set(absent) - {key}
+    shapes = geometry_columns(model)
     far: set[str] = set()
-    if model is m.Building and "footprint" not in kept:
+    if model is m.Building:
         rows, moved = keep_footprints(rows, stored)
         far = {i.record_id for i in moved}
         if issues is not None:
@@ -194,6 +198,8 @@ def split_rows(
             new.append(row)
             continue
         keep = kept | _links_kept(row[key], row, row[key] in far, located or {})
+        if all(row.get(c) is None for c in shapes):  # blank in the file: no place given
+            keep |= shapes
         given = {c: v for c, v in row.items() if c not in keep}
         if any(not _same(v, old.get(c)) for c, v in given.items() if c not in hashes):
             changed.append(given)
