@@ -33,12 +33,12 @@ class _Kept(logging.Handler):
 
 
 @pytest.fixture
-def logger() -> Iterator[logging.Logger]:
+def logger(monkeypatch) -> Iterator[logging.Logger]:
+    monkeypatch.setattr(LogLanguage, "lang", "zh")  # an earlier --lang en test may have left "en"
     log = logging.getLogger("tests.log_language")
     log.propagate = False
     yield log
     log.handlers.clear()
-    LogLanguage.lang = "zh"
 
 
 def _console(log: logging.Logger) -> io.StringIO:
@@ -66,10 +66,10 @@ def test_a_second_handler_still_sees_the_english_record(logger, console_first):
     assert record.zh == ZH
 
 
-def test_english_command_lines_and_records_without_chinese_stay_english(logger):
+def test_english_command_lines_and_records_without_chinese_stay_english(logger, monkeypatch):
     out = _console(logger)
     logger.warning("Read %d building record(s)", 3)
-    LogLanguage.lang = "en"
+    monkeypatch.setattr(LogLanguage, "lang", "en")
     logger.warning(EN, KEY, extra={"zh": ZH})
     assert out.getvalue().splitlines() == ["WARNING Read 3 building record(s)",
                                            f"WARNING {EN % KEY}"]  # fmt: skip
