@@ -19,13 +19,12 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 from shapely.geometry import box
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 from service.importer import import_files
 from service.storage import models as m
-from service.storage.session import make_engine, session_scope
 from service.storage.values import shapes_from_wkb
+from tests.service.storage.test_import_update_links import _rows
 
 CODE = "520602001001"
 SPOTS = {"B1": (109.001, 27.701), "B2": (109.004, 27.705)}
@@ -102,13 +101,8 @@ def _first_import(url: str, tmp_path: Path) -> None:
 
 
 def _geometries(url: str, model: type[m.Base]) -> dict[str, shapely.Geometry | None]:
-    engine = make_engine(url)
-    try:
-        with session_scope(engine) as session:
-            rows = session.execute(select(model.id, model.geom).order_by(model.id)).all()  # type: ignore[attr-defined]
-    finally:
-        engine.dispose()
-    return dict(zip([r[0] for r in rows], shapes_from_wkb(r[1] for r in rows), strict=True))
+    stored = _rows(url, model.geom)  # type: ignore[attr-defined]
+    return dict(zip(stored, shapes_from_wkb(v for (v,) in stored.values()), strict=True))
 
 
 def _at(point: shapely.Geometry | None) -> tuple[float, float] | None:
@@ -117,7 +111,7 @@ def _at(point: shapely.Geometry | None) -> tuple[float, float] | None:
     return round(float(shapely.get_x(point)), 6), round(float(shapely.get_y(point)), 6)
 
 
-def test_household_rows_with_blank_coordinates_keep_their_geometries(store_url, tmp_path):
+def test_household_rows_with_blank_coordinates_keep_their_points(store_url, tmp_path):
     _first_import(store_url, tmp_path)
     # July: B1-1-301 re-taken at the door, B1-1-302 and B2-2-502 blank (B2-2-502 now 2
     # persons), B2-2-501 as it was
@@ -137,12 +131,7 @@ def test_household_rows_with_blank_coordinates_keep_their_geometries(store_url, 
     h = result.changes["household"]
     # B1-1-301's point and B2-2-502's size; B1-1-302 (blank point) and B2-2-501 as they were
     assert (h.added, h.updated, h.unchanged) == (0, 2, 2)
-    engine = make_engine(store_url)
-    try:
-        with session_scope(engine) as session:
-            sizes = dict(session.execute(select(m.Household.id, m.Household.size)).all())
-    finally:
-        engine.dispose()
+    sizes = {h: n for h, (n,) in _rows(store_url, m.Household.size).items()}
     assert sizes == {"B1-1-301": 3, "B1-1-302": 2, "B2-2-501": 4, "B2-2-502": 2}
 
 
@@ -177,15 +166,7 @@ def test_persons_with_blank_coordinates_keep_household_and_count_unchanged(store
     result = import_files({"person": roster}, url=store_url, update=True)
     p = result.changes["person"]
     assert (p.added, p.updated, p.unchanged) == (0, 0, 3)
-    engine = make_engine(store_url)
-    try:
-        with session_scope(engine) as session:
-            rows = session.execute(
-                select(m.Person.id, m.Person.household_id, m.Person.id_number)
-            ).all()
-    finally:
-        engine.dispose()
-    assert {r.id: (r.household_id, r.id_number) for r in rows} == {
+    assert _rows(store_url, m.Person.household_id, m.Person.id_number) == {
         p: (h, number) for p, (h, number, _) in PERSONS.items()
     }
     assert all(p is not None for p in _geometries(store_url, m.Household).values())
