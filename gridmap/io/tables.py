@@ -10,6 +10,7 @@ import logging
 import re
 import unicodedata
 import warnings
+from collections import Counter
 from collections.abc import Callable, Mapping
 from io import BytesIO, StringIO
 from pathlib import Path
@@ -203,15 +204,25 @@ _ARROW_MIN_CHARS = 1 << 20
 
 def _separator(text: str) -> str:
     """A tab when most of the top lines hold one (Excel's "Unicode text", whose addresses may
-    hold commas); else ``,`` unless the top lines hold no comma but ``;`` or tabs (Excel in
-    some locales, and exports from other software, save "CSV" so)."""
+    hold commas); else of ``,``, ``;`` and tab (Excel in some locales, and exports from other
+    software, save "CSV" so) the one on most top lines, then the one as often on most of them
+    (a separator is on every line, as often; a comma in an address only on some), then ``,``.
+
+    >>> _separator("地址;楼栋编号;楼栋名称\\n广场路1号;B01;a,b\\n广场路2号;B02;\\n")
+    ';'
+    >>> _separator("地址,楼栋编号\\n广场路1号;2号,B01\\n"), _separator("户号\\nH1\\n")
+    (',', ',')
+    """
     lines = [line for line in _top_lines(text, HEADER_SEARCH_ROWS) if line.strip()]
     if sum("\t" in line for line in lines) > len(lines) / 2:
         return "\t"
-    top = "\n".join(lines)
-    if "," in top:
-        return ","
-    return max((";", "\t"), key=top.count) if (";" in top or "\t" in top) else ","
+
+    def score(sep: str) -> tuple[int, int]:
+        counts = Counter(line.count(sep) for line in lines)
+        counts.pop(0, None)
+        return sum(counts.values()), max(counts.values(), default=0)
+
+    return max((",", ";", "\t"), key=score)  # the first of equals: a comma
 
 
 def _top_lines(text: str, n: int) -> list[str]:
