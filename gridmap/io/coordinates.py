@@ -1,7 +1,8 @@
 """The geometry of a layer read by :func:`gridmap.io.layers.read_layer`: points from lon/lat
 (also degrees-minutes-seconds) or WKT columns, the CRS given or declared, and the checks that
-coordinates fit it (swapped lat/lon, a Gauss-Krüger X with its zone number in front, outside
-China); 3-D geometries made 2-D; a community boundary that crosses itself noted."""
+coordinates fit it (swapped lat/lon, a Gauss-Krüger X with its zone number in front, lon/lat
+declared as projected metres, outside China); geometries with a NaN or infinite coordinate left
+out; 3-D geometries made 2-D; a community boundary that crosses itself noted."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ def ensure_geometry(
         frame = _apply_crs(raw, path, crs, notes)
     else:
         frame = _geometry_from_table(raw, path, crs, notes)
+    frame = _drop_not_finite(frame, path, notes)
     frame = _force_2d(frame, path, notes)
     _check_lonlat_range(frame, path, given=crs is not None)
     _check_projected_range(frame, path, given=crs is not None)
@@ -77,6 +79,25 @@ def _apply_crs(
 def _looks_lonlat(frame: gpd.GeoDataFrame) -> bool:
     minx, miny, maxx, maxy = frame.total_bounds
     return bool(np.isnan(minx) or (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90))
+
+
+def _drop_not_finite(
+    frame: gpd.GeoDataFrame, path: Path, notes: list[ReadNote]
+) -> gpd.GeoDataFrame:
+    """Leave out the geometries with a NaN or infinite coordinate (a broken export), saying
+    which rows: they would pass the CRS checks unseen and break every overlay after."""
+    geoms = np.asarray(frame.geometry.values)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)  # x, y: z is dropped
+    bad_rows = np.unique(owner[~np.isfinite(coords).all(axis=1)])
+    if not len(bad_rows):
+        return frame
+    bad = np.zeros(len(frame), bool)
+    bad[bad_rows] = True
+    note_rows(notes, "rows_without_geometry", bad, path, column="not_finite")
+    kept = geoms.copy()
+    kept[bad] = None
+    return frame.assign(**{frame.geometry.name: gpd.GeoSeries(kept, index=frame.index,
+                                                                crs=frame.crs)})  # fmt: skip
 
 
 def _force_2d(frame: gpd.GeoDataFrame, path: Path, notes: list[ReadNote]) -> gpd.GeoDataFrame:
@@ -122,10 +143,13 @@ _ZONE_WIDTH = 1_000_000  # metres: a Gauss-Krüger X with its zone number in fro
 
 
 def _lies_in_crs(frame: gpd.GeoDataFrame) -> bool:
-    """True if the bounds of ``frame`` (projected) turn into longitude/latitude in its CRS."""
+    """True if the bounds of ``frame`` (projected) turn into longitude/latitude in its CRS, and
+    are not longitude/latitude themselves (:func:`_lonlat_as_metres`)."""
     minx, miny, maxx, maxy = frame.total_bounds
     if np.isnan(minx):
         return True
+    if _lonlat_as_metres(frame):
+        return False
     to_lonlat = Transformer.from_crs(frame.crs, STORAGE_CRS, always_xy=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -133,6 +157,23 @@ def _lies_in_crs(frame: gpd.GeoDataFrame) -> bool:
     lon, lat = np.asarray(lon), np.asarray(lat)
     return bool(np.isfinite(lon).all() and np.isfinite(lat).all() and (abs(lon) <= 180).all()
                 and (abs(lat) <= 90).all())  # fmt: skip
+
+
+def _lonlat_as_metres(frame: gpd.GeoDataFrame) -> bool:
+    """True if the coordinates of ``frame`` (projected) are longitude/latitude that a file says
+    are metres: all within ±180, ±90 and, read as metres, outside the CRS's area of use (a
+    Gauss-Krüger CRS puts them 500 km west of its central meridian, on the equator)."""
+    area = frame.crs.area_of_use
+    if area is None or not _looks_lonlat(frame):
+        return False
+    minx, miny, maxx, maxy = frame.total_bounds
+    to_lonlat = Transformer.from_crs(frame.crs, STORAGE_CRS, always_xy=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lon, lat = to_lonlat.transform([minx, maxx], [miny, maxy])
+    inside = (area.west <= min(lon) and max(lon) <= area.east and area.south <= min(lat)
+              and max(lat) <= area.north)  # fmt: skip
+    return not inside
 
 
 def _false_easting(crs: CRS) -> float:
@@ -145,7 +186,7 @@ def _false_easting(crs: CRS) -> float:
 def _check_projected_range(frame: gpd.GeoDataFrame, path: Path, *, given: bool) -> None:
     """Refuse a projected CRS whose coordinates do not turn into longitude/latitude (a
     Gauss-Krüger X with the zone number in front where the CRS has none, or the other way),
-    suggesting the CRS they are in.
+    suggesting the CRS they are in, or that are longitude/latitude themselves.
 
     Raises
     ------
@@ -155,10 +196,13 @@ def _check_projected_range(frame: gpd.GeoDataFrame, path: Path, *, given: bool) 
     if frame.crs is None or frame.crs.is_geographic or _lies_in_crs(frame):
         return
     minx, miny, *_ = frame.total_bounds
+    epsg = frame.crs.to_epsg()
+    if _lonlat_as_metres(frame):
+        raise read_error("lonlat_in_projected", file=path.name, x=float(minx), y=float(miny),
+                         crs=f"EPSG:{epsg}" if epsg else frame.crs.name, given=given)  # fmt: skip
     east = _false_easting(frame.crs)
     zone = int(minx // _ZONE_WIDTH) if east < _ZONE_WIDTH else int(east // _ZONE_WIDTH)
     suggested = gauss_kruger_crs(zone, numbered=east < _ZONE_WIDTH)
-    epsg = frame.crs.to_epsg()
     raise read_error("not_in_crs", file=path.name, x=float(minx), y=float(miny),
                      crs=f"EPSG:{epsg}" if epsg else frame.crs.name, given=given,
                      zone=zone if suggested else None,

@@ -39,7 +39,8 @@ Codes (:data:`NOTE_CODES`):
 ``workbook_content``          a file named as a workbook (.xls …) that is really HTML, XML, text
                               or a workbook of another kind, read as what it is
 ``boundary_crosses_itself``   a community boundary crossing or touching itself (also warned)
-``rows_without_geometry``     table rows whose lon/lat or WKT cannot be read (also warned)
+``rows_without_geometry``     table rows whose lon/lat or WKT cannot be read, records of a layer
+                              with a NaN or infinite coordinate (also warned)
 ``id_numbers_as_numbers``     ID numbers a spreadsheet stored as numbers (also warned)
 ``rows_left_out``             table rows that are no record: a 合计 (total) row, notes below the
                               table (填表人 …), the header repeated (two exports pasted together)
@@ -270,6 +271,7 @@ def _rows_without_geometry(
     problem_en, problem_zh = {
         "lonlat": ("lon/lat are not numbers", "经纬度不是数字"),
         "wkt": ("the WKT text cannot be parsed", "WKT 文本无法解析"),
+        "not_finite": ("coordinates are NaN or infinite", "坐标含有 NaN 或无穷大的值"),
         "wkt_curved": (
             "the WKT is a curve (CIRCULARSTRING, CURVEPOLYGON …), which is not read: "
             "export it as polygons or lines",

@@ -201,6 +201,19 @@ def _not_lonlat(file: str, x: float, y: float, crs: str, given: bool) -> Words:
             )  # fmt: skip
 
 
+def _lonlat_in_projected(file: str, x: float, y: float, crs: str, given: bool) -> Words:
+    """Longitude/latitude in a file (or ``--crs``) that says they are metres of a projected CRS,
+    which would put them hundreds of kilometres away, near the CRS's origin."""
+    source_en = "--crs (crs=) says" if given else "the file declares"
+    source_zh = "--crs 指定的是" if given else "文件声明的是"
+    return (f"{file}: coordinates ({x:.6f}, {y:.6f}) … are longitude/latitude, but {source_en} "
+            f"the projected {crs} (metres). Give --crs EPSG:4490 (CGCS2000 longitude/latitude; "
+            "it replaces the one declared) or export the file again with its real CRS.",
+            f"{file}：坐标（{x:.6f}, {y:.6f}）… 是经纬度，但{source_zh}以米为单位的投影坐标系 "
+            f"{crs}。请用 --crs EPSG:4490（CGCS2000 经纬度，代替文件声明的坐标系），或按实际坐标系"
+            "重新导出文件。")  # fmt: skip
+
+
 def _not_in_crs(
     file: str,
     x: float,
@@ -420,6 +433,7 @@ READ_ERRORS = ErrorTexts({
     # coordinates
     "not_lonlat": (CRSError, _not_lonlat),
     "not_in_crs": (CRSError, _not_in_crs),
+    "lonlat_in_projected": (CRSError, _lonlat_in_projected),
     "lat_lon_swapped": (CRSError, _lat_lon_swapped),
     "table_without_crs": (CRSError, (
         "{file}: coordinates ({x:.0f}, {y:.0f}) ... are not lon/lat and the table has no "

@@ -72,6 +72,8 @@ _READ: dict[str, dict[str, Any]] = {
     "not_in_crs": {"file": "b.shp", "x": 36617247.0, "y": 3067626.0,
                    "crs": "EPSG:4545", "given": False, "zone": 36,
                    "prefixed": True, "suggested": "EPSG:4524"},
+    "lonlat_in_projected": {"file": "b.geojson", "x": 108.21, "y": 27.71, "crs": "EPSG:4545",
+                            "given": False},
     "lat_lon_swapped": {"file": "b.csv", "x": 27.7168, "y": 109.1889, "columns": ["经度", "纬度"]},
     "mapping_unreadable": {"path": "/tmp/m.toml", "detail": "Expected '=' after a key"},
     "mapping_not_text": {"path": "/tmp/m.toml", "keys": ["户号"]},
