@@ -403,7 +403,8 @@ def _read_raw(
         return table, used
     if suffix in (".parquet", ".geoparquet"):
         try:
-            return gpd.read_parquet(path), None
+            with np.errstate(invalid="ignore"):  # NaN coordinates: a note says so (coordinates)
+                return gpd.read_parquet(path), None
         except ValueError:  # plain Parquet without geo metadata: a table
             return pd.read_parquet(path), None
     if path.is_dir():  # Shapefiles not zipped, or a File Geodatabase (.gdb)
