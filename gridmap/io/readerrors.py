@@ -190,9 +190,15 @@ def _columns(
 # --- coordinates ---------------------------------------------------------------------------------
 
 
+def _crs_source(given: bool) -> Words:
+    """Who says the CRS: the ``--crs`` option, or the file."""
+    if given:
+        return "--crs (crs=) says", "--crs 指定的是"
+    return "the file declares", "文件声明的是"
+
+
 def _not_lonlat(file: str, x: float, y: float, crs: str, given: bool) -> Words:
-    source_en = "--crs (crs=) says" if given else "the file declares"
-    source_zh = "--crs 指定的是" if given else "文件声明的是"
+    source_en, source_zh = _crs_source(given)
     return (f"{file}: coordinates ({x:.0f}, {y:.0f}) … are not longitude/latitude, but "
             f"{source_en} {crs}. Give the CRS they are in, e.g. --crs EPSG:4545 (CGCS2000 3° "
             "Gauss-Krüger, CM 108°E).",
@@ -204,8 +210,7 @@ def _not_lonlat(file: str, x: float, y: float, crs: str, given: bool) -> Words:
 def _lonlat_in_projected(file: str, x: float, y: float, crs: str, given: bool) -> Words:
     """Longitude/latitude in a file (or ``--crs``) that says they are metres of a projected CRS,
     which would put them hundreds of kilometres away, near the CRS's origin."""
-    source_en = "--crs (crs=) says" if given else "the file declares"
-    source_zh = "--crs 指定的是" if given else "文件声明的是"
+    source_en, source_zh = _crs_source(given)
     return (f"{file}: coordinates ({x:.6f}, {y:.6f}) … are longitude/latitude, but {source_en} "
             f"the projected {crs} (metres). Give --crs EPSG:4490 (CGCS2000 longitude/latitude; "
             "it replaces the one declared) or export the file again with its real CRS.",
