@@ -523,17 +523,20 @@ def test_broken_layers_are_read_refused_or_repaired(case: Case) -> None:
 runner = CliRunner()
 
 
+_OPTIONS = {"community": "--communities", "building": "--buildings", "street": "--streets",
+            "compound": "--compounds"}  # fmt: skip
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=layer_cases(("community", "building")))
+@given(case=layer_cases(tuple(_OPTIONS)))
 def test_the_partition_command_prints_no_traceback(case: Case) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        path = write_case(case, Path(folder))
-        other = Path(folder) / "other.geojson"
-        fixed = building_layer() if case.entity == "community" else community_layer()
-        fixed.to_file(other)
-        files = (path, other) if case.entity == "community" else (other, path)
-        res = runner.invoke(app, ["partition", "--communities", str(files[0]), "--buildings",
-                                  str(files[1]), "--out", str(Path(folder) / "g.geojson"),
+        files = {"community": Path(folder) / "c.geojson", "building": Path(folder) / "b.geojson"}
+        community_layer().to_file(files["community"])
+        building_layer().to_file(files["building"])
+        files[case.entity] = write_case(case, Path(folder))
+        args = [a for entity, path in files.items() for a in (_OPTIONS[entity], str(path))]
+        res = runner.invoke(app, ["partition", *args, "--out", str(Path(folder) / "g.geojson"),
                                   "--min-households", "80", "--max-households", "200"])  # fmt: skip
         assert "Traceback" not in res.output
         assert res.exit_code in (0, 2), (res.output, res.exception)
