@@ -20,8 +20,8 @@ import pandas as pd
 from gridmap.io.notes import ReadNote
 
 __all__ = ["HEADER_SEARCH_ROWS", "MergedRange", "SheetChoice", "column_names", "distinct_names",
-           "fill_merged", "header_cells", "sheet_table", "table_under_header", "text_cells",
-           "trim_row"]  # fmt: skip
+           "fill_merged", "header_cells", "search_rows", "sheet_table", "table_under_header",
+           "text_cells", "trim_row"]  # fmt: skip
 
 HEADER_SEARCH_ROWS = 10
 """Rows searched for the header (a title line such as ``XX社区人口花名册`` may come first)."""
@@ -85,12 +85,29 @@ def table_under_header(
     """The table of a whole sheet's ``rows`` (from its first row, blank cells ``None``) under
     the header row ``find_header`` picks among the first :data:`HEADER_SEARCH_ROWS`; columns
     beyond the last header are left out, merged ``ranges`` filled (:func:`sheet_table`)."""
-    head = rows[:HEADER_SEARCH_ROWS]
-    header_at = find_header(text_cells(head))
+    header_at = find_header(text_cells(search_rows(rows[:HEADER_SEARCH_ROWS], ranges)))
     header, first = header_cells(rows, header_at, ranges)
     width = len(header)
     body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[first:]]
     return sheet_table(path, header, body, ranges, first + 1, sheet, notes)
+
+
+def search_rows(
+    head: Sequence[Sequence[object]], ranges: Sequence[MergedRange]
+) -> list[list[object]]:
+    """The top rows as the header search sees them: a cell merged down from the row above holds
+    its text (the 户号 of a two-row header counts in both rows, so that the header beats the
+    same header repeated lower down, where two exports were pasted together)."""
+    rows = [list(row) for row in head]
+    for min_col, min_row, max_col, max_row in ranges:
+        if min_row >= max_row or min_row > len(rows):
+            continue
+        value = rows[min_row - 1][min_col - 1] if min_col <= len(rows[min_row - 1]) else None
+        for row in rows[min_row:max_row]:
+            row += [None] * (max_col - len(row))
+            for col in range(min_col - 1, max_col):
+                row[col] = value if row[col] is None else row[col]
+    return rows
 
 
 def header_cells(
@@ -112,7 +129,8 @@ def header_cells(
     header = list(rows[header_at])
     for min_col, min_row, max_col, max_row in ranges:
         if min_row < at <= max_row:  # merged down from above: the text is in its first row
-            for col in range(min_col - 1, min(max_col, len(header))):
+            header += [None] * (max_col - len(header))  # openpyxl ends a row at its last value
+            for col in range(min_col - 1, max_col):
                 if header[col] is None:
                     header[col] = rows[min_row - 1][min_col - 1]
     down = {col for min_col, min_row, max_col, max_row in ranges if min_row == at < max_row

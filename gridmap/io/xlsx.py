@@ -39,6 +39,7 @@ from gridmap.io.sheets import (
     SheetChoice,
     column_names,
     header_cells,
+    search_rows,
     sheet_table,
     text_cells,
 )
@@ -85,8 +86,8 @@ def read_sheet(
         values = _sheet(values_book, sheet, path)
         formulas = None if formulas_book is None else _sheet(formulas_book, sheet, path)
         head = [list(r) for r in values.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]
-        header_at = find_header(text_cells(head))
         ranges = _merged_ranges(path, values)
+        header_at = find_header(text_cells(search_rows(head, ranges)))
         header, first = header_cells(head, header_at, ranges)
         width = len(header)
         if not width:

@@ -126,6 +126,9 @@ class Roster:
     """A formula beside the table (an .xlsx is then read by openpyxl, not calamine)."""
     notes_sheet: bool = False
     """A first sheet of notes (填表说明) in a workbook: the roster's sheet is found by header."""
+    group: tuple[int, int, str] | None = None
+    """A two-row header in a workbook: a title merged across these columns (first, last) over
+    their headers, the other headers merged down both rows."""
     extra: bool = False
     """A cell right of the header in the first record (an unquoted comma in a CSV)."""
     short: bool = False
@@ -245,6 +248,10 @@ def rosters(draw, entities: tuple[str, ...] = tuple(sorted(COLUMNS))) -> Roster:
     )
     _repeat_ids(draw, roster, records)
     _lay_out(draw, roster, records)
+    if len(headers) >= 3 and draw(st.integers(0, 3)) == 0:
+        first = draw(st.integers(0, len(headers) - 2))
+        last = draw(st.integers(first + 1, min(len(headers) - 1, first + 3)))
+        roster.group = (first, last, draw(st.sampled_from(["基本信息", "房屋信息", "联系方式"])))
     if roster.records and draw(st.integers(0, 5)) == 0:
         roster.rows[roster.records[0]].append("多余")
         roster.extra = True
@@ -362,11 +369,18 @@ def write_xlsx(roster: Roster, path: Path) -> Path:
     sheet.title = "花名册"
     if roster.notes_sheet:
         book.create_sheet("填表说明", 0)["A1"] = "本表由社区网格员填写，每户一行。"
-    top = len(roster.titles) + 2  # 1-based sheet row of the first row under the header
+    at = len(roster.titles) + 1  # 1-based sheet row of the header
+    top = at + 1 + (roster.group is not None)  # of the first row under the header
     for i, title in enumerate(roster.titles):
         sheet.cell(i + 1, 1, title or None)
-    for j, header in enumerate(roster.headers):
-        sheet.cell(top - 1, j + 1, header or None)
+    for j, header, down in _header_cells(roster):
+        sheet.cell(at + down, j + 1, header or None)
+        if roster.group and not down:
+            sheet.merge_cells(start_row=at, start_column=j + 1, end_row=at + 1, end_column=j + 1)
+    if roster.group:
+        first, last, title = roster.group
+        sheet.cell(at, first + 1, title)
+        sheet.merge_cells(start_row=at, start_column=first + 1, end_row=at, end_column=last + 1)
     for i, row in enumerate(roster.rows):
         for j, value in enumerate(row):
             if value is not None:
@@ -382,6 +396,12 @@ def write_xlsx(roster: Roster, path: Path) -> Path:
     return path
 
 
+def _header_cells(roster: Roster) -> list[tuple[int, str, int]]:
+    """(column, header, 1 for the second header row under the group's title, else 0)."""
+    first, last, _ = roster.group or (-1, -1, "")
+    return [(j, h, int(first <= j <= last)) for j, h in enumerate(roster.headers)]
+
+
 def write_xls(roster: Roster, path: Path) -> Path:
     book = xlwt.Workbook(encoding="utf-8")
     if roster.notes_sheet:
@@ -389,13 +409,19 @@ def write_xls(roster: Roster, path: Path) -> Path:
     sheet = book.add_sheet("花名册")
     date = xlwt.easyxf(num_format_str="yyyy-mm-dd")
     stamp = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm:ss")
-    top = len(roster.titles) + 1  # 0-based
+    at = len(roster.titles)  # 0-based
+    top = at + 1 + (roster.group is not None)
     for i, title in enumerate(roster.titles):
         if title:
             sheet.write(i, 0, title)
-    for j, header in enumerate(roster.headers):
-        if header:
-            sheet.write(top - 1, j, header)
+    for j, header, down in _header_cells(roster):
+        if roster.group and not down:
+            sheet.write_merge(at, at + 1, j, j, header or None)
+        elif header:
+            sheet.write(at + down, j, header)
+    if roster.group:
+        first, last, title = roster.group
+        sheet.write_merge(at, at, first, last, title)
     merged = {(top + first, j): (last - first) for j, first, last in roster.merges}
     for i, row in enumerate(roster.rows):
         for j, value in enumerate(row):
@@ -422,7 +448,17 @@ def write_html(roster: Roster, path: Path, encoding: str) -> Path:
     lines = [f'<html><head><meta charset="{charset}"></head><body><table border="1">']
     for title in roster.titles:
         lines.append(f'<tr><td colspan="{width}">{html.escape(title)}</td></tr>')
-    lines.append("<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in roster.headers) + "</tr>")
+    upper, lower = [], []
+    for j, header, down in _header_cells(roster):
+        if down:
+            lower.append(f"<th>{html.escape(header)}</th>")
+        else:
+            upper.append(f'<th rowspan="2">{html.escape(header)}</th>' if roster.group else
+                         f"<th>{html.escape(header)}</th>")  # fmt: skip
+        if roster.group and j == roster.group[0]:
+            n = roster.group[1] - roster.group[0] + 1
+            upper.append(f'<th colspan="{n}">{roster.group[2]}</th>')
+    lines += [f"<tr>{''.join(row)}</tr>" for row in (upper, lower) if row]
     spans = {(first, j): last - first + 1 for j, first, last in roster.merges}
     covered = {(r, j) for j, first, last in roster.merges for r in range(first + 1, last + 1)}
     for i, row in enumerate(roster.rows):
@@ -494,6 +530,8 @@ def expected_text(value: object, fmt: str) -> object:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
+    if fmt == "xlsx" and isinstance(value, str) and value.startswith("="):
+        return None  # openpyxl writes it as a formula, never calculated: no value saved
     text = str(value).replace("\r\n", "\n") if fmt == "xlsx" else str(value)  # XML's line ends
     return text.strip().removeprefix("'") or None
 
@@ -600,6 +638,14 @@ _SEMICOLONS_AND_A_COMMA = Roster(  # taken for a comma CSV: "line 2 holds more c
     "building", ["地址", "楼栋编号", "楼栋名称"], ["address", "building_id", "name"], [],
     [["广场路1号", "B01", "a,b"], ["广场路2号", "B02", None]], [0, 1], separator=";")  # fmt: skip
 
+_TWO_ROW_HEADER_OPENPYXL = Roster(  # openpyxl ends row 2 at 职务: 联系电话, merged down, was lost
+    "staff", ["姓名", "工号", "职务", "联系电话"], ["name", "staff_id", "role", "phone"], [],
+    [["广场路1号", "G01", "网格员", "x"]], [0], formula=True, group=(0, 2, "基本信息"))  # fmt: skip
+_TWO_ROW_HEADER_PASTED = Roster(  # the header repeated below (职务 in one row) was taken for the
+    "staff", ["姓名", "工号", "职务"], ["name", "staff_id", "role"], [],  # header: record 1 lost
+    [["广场路1号", "G01", None], ["姓名", "工号", "职务"], ["广场路2号", None, None]], [0, 2],
+    group=(0, 1, "基本信息"))  # fmt: skip
+
 
 @_SETTINGS
 @given(roster=rosters(), fmt=st.sampled_from(FORMATS), encoding=st.sampled_from(ENCODINGS))
@@ -610,6 +656,10 @@ _SEMICOLONS_AND_A_COMMA = Roster(  # taken for a comma CSV: "line 2 holds more c
 @example(roster=_MERGED_OVER_A_BLANK_ROW, fmt="html", encoding="utf-8")
 @example(roster=_ERROR_CELL_BESIDE_A_FORMULA, fmt="xlsx", encoding="utf-8")
 @example(roster=_SEMICOLONS_AND_A_COMMA, fmt="csv", encoding="utf-8")
+@example(roster=_TWO_ROW_HEADER_OPENPYXL, fmt="xlsx", encoding="utf-8")
+@example(roster=_TWO_ROW_HEADER_PASTED, fmt="xlsx", encoding="utf-8")
+@example(roster=_TWO_ROW_HEADER_PASTED, fmt="xls", encoding="utf-8")
+@example(roster=_TWO_ROW_HEADER_PASTED, fmt="html", encoding="utf-8")
 def test_read_layer_reads_the_records_or_names_the_file(roster, fmt, encoding, tmp_path_factory):
     folder = tmp_path_factory.mktemp("roster")
     path = write(roster, folder, fmt, encoding)
