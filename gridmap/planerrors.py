@@ -69,7 +69,13 @@ def _duplicate_ids(name: str, column: str, ids: list[str]) -> Words:
             "必须唯一。")  # fmt: skip
 
 
-def _empty_geometry(name: str, ids: list[str]) -> Words:
+def _empty_geometry(name: str, ids: list[str], no_area: bool = False) -> Words:
+    """Records without geometry, or (``no_area``) drawn without area."""
+    if no_area:
+        return (f"{name} {ids[:_SHOWN]} have no area: a point, a line or a zero-area sliver "
+                "has no ground to split into grids. Draw their boundary as a polygon.",
+                f"{_LAYER_ZH.get(name, name)}{quoted(ids[:_SHOWN])}没有面积（画成了点、线或面积为零"
+                "的狭长面），无法划分网格；请把边界画成面。")  # fmt: skip
     return (f"{name} with empty or missing geometry: {ids[:_SHOWN]}. Draw them or drop them.",
             f"{_LAYER_ZH.get(name, name)}没有图形（空或缺失）：{quoted(ids[:_SHOWN])}；"
             "请补画图形或删去这些记录。")  # fmt: skip

@@ -52,6 +52,8 @@ _SEVERITY = {
     "compound_split": "info",
     "street_through_building": "info",
     "detached_part": "info",
+    "boundary_parts_dropped": "info",
+    "footprint_repaired": "info",
 }
 
 TABLE_COLUMNS = ["community", "grid", "kind", "severity", "households", "streets", "compounds",
@@ -67,8 +69,9 @@ class Problem:
     ----------
     kind : str
         ``under_min``, ``over_max``, ``infeasible``, ``unbalanced``, ``street_crossed``,
-        ``compound_split``, ``no_buildings``, ``outside``, ``street_through_building`` or
-        ``detached_part`` (redistrict adds ``unrepaired``).
+        ``compound_split``, ``no_buildings``, ``outside``, ``street_through_building``,
+        ``detached_part``, ``boundary_parts_dropped`` or ``footprint_repaired`` (redistrict
+        adds ``unrepaired``).
     message : str
         Plain-words explanation and what would fix it (English).
     community_code, grid_code : str or None
@@ -322,6 +325,42 @@ def outside_message(ids: list[str]) -> Words:
         f"{_ids(ids)}. Check their location or add the missing community boundary.",
         f"有{len(ids)}栋楼不在任何社区范围内，未分配网格：{_ids(ids, sep='、')}。"
         "请核对楼栋位置，或补充缺失的社区边界。",
+    )
+
+
+_FOOTPRINT_FAULTS = {
+    "crosses": ("crosses or touches itself", "自相交"),
+    "hole_outside": ("has a hole outside its outline", "有内洞落在外轮廓之外"),
+    "few_points": ("has too few points to enclose ground", "点数太少，围不成面"),
+    "invalid": ("is not a valid polygon", "不是有效的面"),
+}
+"""What is wrong with a footprint made valid, by reason (:func:`footprint_repaired_message`)."""
+
+
+def footprint_repaired_message(reason: str, ids: list[str]) -> Words:
+    """Invalid footprints made valid before the cells were cut around them (``reason`` a key
+    of :data:`_FOOTPRINT_FAULTS`).
+
+    Examples
+    --------
+    >>> footprint_repaired_message("crosses", ["B7"])[1]
+    '楼栋 B7 的轮廓自相交，已按原覆盖范围修正后划分。请在原图层中改正轮廓。'
+    """
+    en, zh = _FOOTPRINT_FAULTS[reason]
+    return (
+        f"The footprint of building(s) {_ids(ids)} {en}; it was made valid, keeping the ground "
+        "it covers, before the grids were drawn. Correct the outline in the source layer.",
+        f"楼栋 {_ids(ids, sep='、')} 的轮廓{zh}，已按原覆盖范围修正后划分。请在原图层中改正轮廓。",
+    )
+
+
+def boundary_parts_message(code: str) -> Words:
+    """A community drawn as a collection: its points and lines left out."""
+    return (
+        f"The boundary of community {code} holds points or lines beside its polygons (a "
+        "geometry collection); they were left out and the community was planned from its "
+        "polygons. Keep only the polygons in the source layer.",
+        f"社区 {code} 的边界中的点和线已略去，按其中的面划分网格。请在原图层中只保留面。",
     )
 
 

@@ -2,8 +2,9 @@
 
 :func:`check_columns` validates the layers, :func:`make_jobs` assigns buildings to communities
 (one :class:`CommunityJob` each, picklable for worker processes), :func:`prepare_jobs` does both
-after projecting the layers, and :func:`run_jobs` plans the communities in this process, in
-worker processes or on a Dask cluster (with the same result).
+after projecting the layers (repairing what offices draw wrong, each repair a problem the user
+sees, and refusing a community without area), and :func:`run_jobs` plans the communities in
+this process, in worker processes or on a Dask cluster (with the same result).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from gridmap.constraints import Bounds
 from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.geometry.cells import representative_points
 from gridmap.planerrors import plan_error
-from gridmap.problems import Problem, outside_message
+from gridmap.problems import (
+    Problem,
+    boundary_parts_message,
+    footprint_repaired_message,
+    outside_message,
+)
 from gridmap.streets import boundary_streets, street_names
 
 __all__ = [
@@ -36,6 +42,13 @@ __all__ = [
     "community_seed",
     "run_jobs",
 ]
+
+_NO_AREA_M2 = 1.0  # a community smaller than this (m²) has no ground to split into grids
+_REASONS = (("Self-intersection", "crosses"), ("Ring Self-intersection", "crosses"),
+            ("Hole lies outside shell", "hole_outside"),
+            ("Too few points", "few_points"))  # fmt: skip
+"""Reasons of :func:`shapely.is_valid_reason` and the words of
+:func:`gridmap.problems.footprint_repaired_message` for them (others: ``invalid``)."""
 
 _Task = TypeVar("_Task")
 _Out = TypeVar("_Out")
@@ -241,12 +254,24 @@ def prepare_jobs(
     bounds: Bounds,
     seed: int,
 ) -> tuple[list[CommunityJob], list[Problem], np.ndarray, object]:
-    """Check the layers, project them and build one job per community.
+    """Check the layers, repair what offices draw wrong, project them and build one job per
+    community.
 
-    Returns the jobs, the problems and ``inside`` of :func:`make_jobs`, and the projected CRS
-    the jobs are in.
+    A community drawn as a collection is planned from its polygons (its points and lines left
+    out), invalid building footprints (a bow-tie, a ring touching itself) are made valid keeping
+    all they cover: each a problem (``boundary_parts_dropped``, ``footprint_repaired``) before
+    those of :func:`make_jobs`. Returns the jobs, the problems and ``inside`` of
+    :func:`make_jobs`, and the projected CRS the jobs are in.
+
+    Raises
+    ------
+    InputError
+        As :func:`check_columns`; ``empty_geometry`` (with ``no_area``) for a community without
+        area (a point, a line, a zero-area sliver).
     """
     check_columns(communities, buildings, compounds)
+    communities, mixed = _polygons_only(communities)
+    buildings, repaired = _valid_footprints(buildings)
     streets = boundary_streets(streets)  # tunnels, covered ways … never bound a grid
     check_same_crs(
         communities,
@@ -267,7 +292,86 @@ def prepare_jobs(
         seed,
         street_names=street_names(streets),
     )
-    return jobs, problems, inside, crs
+    _check_areas(jobs)
+    return jobs, _repair_problems(jobs, mixed, repaired) + problems, inside, crs
+
+
+def _polygons_only(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """``communities`` with the points and lines of a boundary drawn as a collection left out,
+    and the codes of those communities. A point or a line without polygons is kept (refused by
+    :func:`_check_areas`); a layer of polygons is returned as it is."""
+    geoms = np.asarray(communities.geometry.values)
+    odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (-1, 3, 6)))  # (Multi)Polygon
+    fixed, mixed = geoms.copy(), []
+    codes = communities["community_code"].astype(str).to_numpy()
+    for i in odd.tolist():
+        parts = shapely.get_parts(shapely.get_parts(geoms[i]))  # a collection's members' parts
+        polygons = parts[shapely.get_type_id(parts) == 3]
+        if len(polygons):
+            fixed[i] = shapely.union_all(polygons)
+            mixed.append(str(codes[i]))
+    return (_with_geometry(communities, fixed) if mixed else communities), mixed
+
+
+def _valid_footprints(buildings: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """``buildings`` with invalid footprints (a bow-tie, a ring touching itself, as offices
+    draw them) made valid, keeping all they cover (the cells are cut around them), and what was
+    wrong with each (building id → a reason of :data:`_REASONS` or ``invalid``). A valid layer
+    is returned as it is."""
+    geoms = np.asarray(buildings.geometry.values)
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if not invalid.any():
+        return buildings, {}
+    ids = buildings["building_id"].astype(str).to_numpy()[invalid].tolist()
+    why = shapely.is_valid_reason(geoms[invalid]).tolist()
+    reasons = {i: next((r for text, r in _REASONS if str(w).startswith(text + "[")), "invalid")
+               for i, w in zip(ids, why, strict=True)}  # fmt: skip
+    fixed = geoms.copy()
+    fixed[invalid] = shapely.make_valid(geoms[invalid], method="structure")
+    return _with_geometry(buildings, fixed), reasons
+
+
+def _with_geometry(frame: gpd.GeoDataFrame, geoms: np.ndarray) -> gpd.GeoDataFrame:
+    """A copy of ``frame`` with ``geoms`` in its geometry column (name and CRS kept)."""
+    series = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
+    return frame.assign(**{frame.geometry.name: series})
+
+
+def _check_areas(jobs: list[CommunityJob]) -> None:
+    """Refuse communities without area: a point, a line, or a ring of a zero-area sliver (a
+    polygon drawn back over itself) has no ground to split into grids.
+
+    Raises
+    ------
+    InvalidGeometryError
+        ``empty_geometry`` with ``no_area``, naming the communities.
+    """
+    flat = [job.code for job in jobs if shapely.area(job.boundary) < _NO_AREA_M2]
+    if flat:
+        raise plan_error("empty_geometry", name="communities", ids=flat, no_area=True)
+
+
+def _repair_problems(
+    jobs: list[CommunityJob], mixed: list[str], repaired: dict[str, str]
+) -> list[Problem]:
+    """The repairs as problems: per community, its boundary's points and lines left out, and
+    its buildings made valid, one problem per reason (buildings outside every community under
+    none)."""
+    out = []
+    for code in mixed:
+        en, zh = boundary_parts_message(code)
+        out.append(Problem("boundary_parts_dropped", en, code, message_zh=zh))
+    if not repaired:
+        return out
+    community = {str(b): job.code for job in jobs for b in job.ids if str(b) in repaired}
+    groups: dict[tuple[str | None, str], list[str]] = {}
+    for b, reason in repaired.items():
+        groups.setdefault((community.get(b), reason), []).append(b)
+    for (code, reason), ids in groups.items():
+        en, zh = footprint_repaired_message(reason, ids)
+        out.append(Problem("footprint_repaired", en, code, building_ids=tuple(ids),
+                           message_zh=zh))  # fmt: skip
+    return out
 
 
 def community_seed(seed: int, code: str) -> int:

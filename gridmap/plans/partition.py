@@ -29,7 +29,6 @@ from gridmap.geometry.cells import tessellate
 from gridmap.geometry.metrics import street_straddle
 from gridmap.geometry.numbering import grid_codes
 from gridmap.geometry.units import fitting_compounds, open_ground_units
-from gridmap.planerrors import plan_error
 from gridmap.plans.jobs import CommunityJob, prepare_jobs, run_jobs
 from gridmap.plans.planner import GroupPlan, SearchBudget, plan_group
 from gridmap.plans.tables import (
@@ -149,7 +148,7 @@ def partition(
         Missing columns, bad household counts, duplicate ids, invalid geometry or CRS; a
         community without area (a point, a line, a zero-area sliver). Invalid building
         footprints are made valid, and the points and lines of a community drawn as a
-        collection left out (both logged).
+        collection left out, each a problem (:func:`gridmap.plans.jobs.prepare_jobs`).
 
     Examples
     --------
@@ -164,66 +163,10 @@ def partition(
     """
     bounds = household_bounds(min_households, max_households)
     jobs, problems, inside, crs = prepare_jobs(
-        _polygons_only(communities), _valid_footprints(buildings), streets, compounds, bounds, seed
+        communities, buildings, streets, compounds, bounds, seed
     )
-    _check_areas(jobs)
     plans = run_jobs(_plan_community, jobs, [job.code for job in jobs], n_jobs, progress, scheduler)
     return _assemble(plans, problems, crs)
-
-
-def _polygons_only(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``communities`` with the points and lines of a boundary drawn as a collection left out
-    (a point or line alone becomes empty: refused naming it); logged by code. Layers of
-    polygons are returned as they are."""
-    geoms = np.asarray(communities.geometry.values)
-    odd = ~np.isin(shapely.get_type_id(geoms), (-1, 3, 6))  # missing, Polygon, MultiPolygon
-    if not odd.any():
-        return communities
-    fixed = geoms.copy()
-    for i in np.flatnonzero(odd):
-        parts = shapely.get_parts(shapely.get_parts(geoms[i]))  # a collection's members' parts
-        polygons = parts[shapely.get_type_id(parts) == 3]
-        fixed[i] = shapely.union_all(polygons) if len(polygons) else shapely.Polygon()
-    logger.info("Points and lines of community boundaries left out: %s",
-                   communities["community_code"].astype(str).to_numpy()[odd].tolist()
-                   if "community_code" in communities.columns else [])  # fmt: skip
-    return _with_geometry(communities, fixed)
-
-
-def _valid_footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``buildings`` with invalid footprints (a bow-tie, a ring touching itself, as offices draw
-    them) made valid, keeping all they cover (the cells are cut around them); logged by id.
-    Valid layers are returned as they are."""
-    geoms = np.asarray(buildings.geometry.values)
-    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
-    if not invalid.any():
-        return buildings
-    ids = buildings["building_id"].astype(str).to_numpy()[invalid].tolist() if (
-        "building_id" in buildings.columns) else []  # fmt: skip
-    logger.info("Invalid footprints of buildings %s made valid (shapely.make_valid)", ids)
-    fixed = geoms.copy()
-    fixed[invalid] = shapely.make_valid(geoms[invalid], method="structure")
-    return _with_geometry(buildings, fixed)
-
-
-def _with_geometry(frame: gpd.GeoDataFrame, geoms: np.ndarray) -> gpd.GeoDataFrame:
-    """A copy of ``frame`` with ``geoms`` in its geometry column (name and CRS kept)."""
-    series = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
-    return frame.assign(**{frame.geometry.name: series})
-
-
-def _check_areas(jobs: list[CommunityJob]) -> None:
-    """Refuse communities without area: a point, a line, or a ring of a zero-area sliver (a
-    polygon drawn back over itself) has no ground to split into grids.
-
-    Raises
-    ------
-    InvalidGeometryError
-        Naming the communities.
-    """
-    flat = [job.code for job in jobs if shapely.area(job.boundary) < _SLIVER_M2]
-    if flat:
-        raise plan_error("empty_geometry", name="communities", ids=flat)
 
 
 def _plan_community(job: CommunityJob) -> CommunityPlan:

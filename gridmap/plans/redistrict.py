@@ -238,7 +238,10 @@ def redistrict(
     Raises
     ------
     InputError
-        Missing columns, bad codes or household counts, duplicate ids, invalid geometry or CRS.
+        Missing columns, bad codes or household counts, duplicate ids, invalid geometry or CRS;
+        a community without area. Invalid building footprints and communities drawn as
+        collections are repaired as for partition, each a problem
+        (:func:`gridmap.plans.jobs.prepare_jobs`).
 
     Examples
     --------
