@@ -581,34 +581,66 @@ def test_a_nan_coordinate_leaves_that_geometry_out_saying_so_and_keeps_the_crs_c
         read_layer(path, "community")
 
 
-@pytest.mark.parametrize("drawn", ["sliver", "point", "line"])
-def test_a_community_without_area_is_refused_naming_it(drawn):
+def _plan() -> Any:
+    """The existing grids a redistrict starts from: a partition of the unbroken layers."""
+    return gridmap.partition(community_layer(), building_layer(), min_households=80,
+                             max_households=200)  # fmt: skip
+
+
+def _shown(result: Any, kind: str) -> list[Any]:
+    """The problems of ``kind`` and their lines in the report (Chinese and English)."""
+    found = [p for p in result.problems if p.kind == kind]
+    for p in found:
+        assert p.message_zh in result.report("zh") and p.message in result.report("en")
+    return found
+
+
+@pytest.mark.parametrize("workflow", ["partition", "redistrict"])
+@pytest.mark.parametrize("drawn", ["sliver", "point", "line", "collection_of_point_and_line"])
+def test_a_community_without_area_is_refused_naming_it(drawn, workflow):
     # The planner failed with an IndexError on a community holding no cell.
     x, y = _cell(0)
+    line = shapely.LineString([(x, y), (x + 100, y)])
     geom = {
         "sliver": shapely.Polygon([(x, y), (x + 100, y), (x + 50, y + 1e-7), (x, y)]),
         "point": shapely.Point(x, y),
-        "line": shapely.LineString([(x, y), (x + 100, y)]),
+        "line": line,
+        "collection_of_point_and_line": shapely.GeometryCollection([shapely.Point(x, y), line]),
     }[drawn]
     comm = gpd.GeoDataFrame({"community_code": [CODE]}, geometry=[geom], crs=4545).to_crs(4326)
     with pytest.raises(GridmapError) as caught:
-        gridmap.partition(comm, building_layer(), min_households=80, max_households=200)
+        if workflow == "partition":
+            gridmap.partition(comm, building_layer(), min_households=80, max_households=200)
+        else:
+            gridmap.redistrict(_plan(), building_layer(), communities=comm, min_households=80,
+                               max_households=200)  # fmt: skip
     assert CODE in str(caught.value) and CODE in caught.value.message("zh")
+    assert "no area" in str(caught.value) and "没有面积" in caught.value.message("zh")
 
 
-def test_a_community_drawn_as_a_collection_is_planned_from_its_polygon():
+@pytest.mark.parametrize("workflow", ["partition", "redistrict"])
+def test_a_community_drawn_as_a_collection_is_planned_from_its_polygon(workflow):
     # GeometryCollection(polygon, point): IndexError in the tessellation.
     box = shapely.box(X0, Y0, X0 + 4 * CELL, Y0 + 2 * CELL)
     drawn = shapely.GeometryCollection([box, shapely.Point(X0 + 5, Y0 + 5)])
     comm = gpd.GeoDataFrame({"community_code": [CODE]}, geometry=[drawn], crs=4545).to_crs(4326)
-    result = gridmap.partition(comm, building_layer(), min_households=80, max_households=200)
+    kw = {"min_households": 80, "max_households": 200}
+    if workflow == "partition":
+        result = gridmap.partition(comm, building_layer(), **kw)
+    else:
+        result = gridmap.redistrict(_plan(), building_layer(), communities=comm, **kw)
+        assert result.households_moved == 0
     check_tiling(
         result, comm.set_geometry(gpd.GeoSeries([box], crs=4545).to_crs(4326)), building_layer()
     )
     assert len(result.assignments) == len(building_layer())
+    [dropped] = _shown(result, "boundary_parts_dropped")
+    assert dropped.community_code == CODE and CODE in dropped.message_zh
+    assert "点和线已略去" in dropped.message_zh and "left out" in dropped.message
 
 
-def test_bowtie_footprints_are_planned_not_a_topology_exception(tmp_path):
+@pytest.mark.parametrize("workflow", ["partition", "redistrict"])
+def test_bowtie_footprints_are_planned_not_a_topology_exception(tmp_path, workflow):
     # A bow-tie footprint beside a MultiPolygon with a 1 mm² part, from a GeoPackage: GEOS
     # "TopologyException: side location conflict" while cutting the cells around footprints.
     bow = _broken("bowtie", _good("polygon", 0), 0)
@@ -618,6 +650,39 @@ def test_bowtie_footprints_are_planned_not_a_topology_exception(tmp_path):
                      crs=4545).to_file(path, layer="楼栋")  # fmt: skip
     bld = read_layer(path, "building").assign(households=lambda f: pd.to_numeric(f.households))
     comm = community_layer()
-    result = gridmap.partition(comm, bld, min_households=80, max_households=200)
+    kw = {"min_households": 80, "max_households": 200}
+    if workflow == "partition":
+        result = gridmap.partition(comm, bld, **kw)
+    else:  # the grids planned before the bow-tie was drawn, with the buildings now
+        both = pd.concat([building_layer(), bld.to_crs(4326)], ignore_index=True)
+        result = gridmap.redistrict(_plan(), both, **kw)
+        assert sorted(result.new_buildings) == ["B1", "B2"]
+        bld = both
     check_tiling(result, comm, bld)
-    assert sorted(result.assignments["building_id"]) == ["B1", "B2"]
+    assert {"B1", "B2"} <= set(result.assignments["building_id"])
+    [repaired] = _shown(result, "footprint_repaired")
+    assert repaired.building_ids == ("B1",) and repaired.community_code == CODE
+    assert "楼栋 B1 的轮廓自相交，已按原覆盖范围修正后划分" in repaired.message_zh
+    assert "B1" in repaired.message and "crosses" in repaired.message
+    assert "B2" not in repaired.message
+
+
+def test_the_repair_is_printed_in_chinese_and_english_with_the_problems_csv(tmp_path):
+    bow = _broken("bowtie", _good("polygon", 0), 0)
+    path = tmp_path / "楼栋.gpkg"
+    gpd.GeoDataFrame({"楼栋编号": ["B1", "B2"], "户数": [90, 90]},
+                     geometry=[bow, _good("polygon", 5)], crs=4545).to_file(path)  # fmt: skip
+    community_layer().to_file(tmp_path / "社区.geojson")
+    args = ["partition", "--communities", str(tmp_path / "社区.geojson"), "--buildings",
+            str(path), "--out", str(tmp_path / "g.geojson"), "--problems",
+            str(tmp_path / "p.csv"), "--min-households", "80",
+            "--max-households", "200"]  # fmt: skip
+    zh = runner.invoke(app, args)
+    assert zh.exit_code == 0, zh.output
+    assert "- 楼栋 B1 的轮廓自相交，已按原覆盖范围修正后划分。" in zh.output
+    en = runner.invoke(app, [*args, "--lang", "en"])
+    assert en.exit_code == 0, en.output
+    assert "- The footprint of building(s) B1 crosses or touches itself" in en.output
+    table = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig", dtype=str)
+    row = table[table["kind"] == "footprint_repaired"]
+    assert row["community"].tolist() == [CODE] and row["severity"].tolist() == ["info"]

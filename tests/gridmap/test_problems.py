@@ -10,11 +10,14 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from gridmap.errors import InputError
+from gridmap.errors import InputError, InvalidGeometryError
+from gridmap.planerrors import plan_error
 from gridmap.plans.partition import partition
 from gridmap.problems import (
     TABLE_COLUMNS,
     Problem,
+    boundary_parts_message,
+    footprint_repaired_message,
     merge_problems,
     problems_table,
     report_lines,
@@ -24,6 +27,7 @@ from gridmap.problems import (
 from gridmap.streets import boundary_mask, boundary_streets, street_names
 from service.cli import app
 from tests.gridmap.strategies import make_layers
+from tests.gridmap.test_cli_language import english_words, foreign_chinese
 
 runner = CliRunner()
 
@@ -171,3 +175,27 @@ def test_cli_reads_the_tunnel_tag_of_the_street_file(tmp_path):
     s.to_file(tmp_path / "s.gpkg")
     res = runner.invoke(app, args)
     assert res.exit_code == 0 and "清水路" not in res.output
+
+
+@pytest.mark.parametrize("reason", ["crosses", "hole_outside", "few_points", "invalid"])
+def test_a_repaired_footprint_is_worded_in_each_language_naming_the_buildings(reason):
+    ids = [f"楼{i}" for i in range(12)]  # ids as offices write them: named, never translated
+    en, zh = footprint_repaired_message(reason, ids)
+    assert "楼0、楼1" in zh and "（共12栋）" in zh and "楼11" not in zh
+    assert "楼0, 楼1" in en and "(12 in all)" in en
+    assert english_words(zh) == [] and foreign_chinese(en, set(ids)) == []
+    assert zh.startswith("楼栋 楼0") and "已按原覆盖范围修正后划分" in zh
+
+
+def test_a_collection_boundary_is_worded_in_each_language():
+    en, zh = boundary_parts_message("520602001001")
+    assert zh.startswith("社区 520602001001 的边界中的点和线已略去")
+    assert "520602001001" in en and "left out" in en
+    assert english_words(zh) == [] and foreign_chinese(en, set()) == []
+
+
+def test_a_community_without_area_is_not_called_empty():
+    err = plan_error("empty_geometry", name="communities", ids=["520602001001"], no_area=True)
+    assert "no area" in str(err) and "empty" not in str(err)
+    assert "没有面积" in err.message("zh") and "空或缺失" not in err.message("zh")
+    assert isinstance(err, InvalidGeometryError) and err.code == "empty_geometry"
