@@ -367,9 +367,9 @@ def _repair_problems(
     groups: dict[tuple[str | None, str], list[str]] = {}
     for b, reason in repaired.items():
         groups.setdefault((community.get(b), reason), []).append(b)
-    for (code, reason), ids in groups.items():
+    for (owner, reason), ids in groups.items():
         en, zh = footprint_repaired_message(reason, ids)
-        out.append(Problem("footprint_repaired", en, code, building_ids=tuple(ids),
+        out.append(Problem("footprint_repaired", en, owner, building_ids=tuple(ids),
                            message_zh=zh))  # fmt: skip
     return out
 
