@@ -102,7 +102,7 @@ def search_rows(
     for min_col, min_row, max_col, max_row in ranges:
         if min_row >= max_row or min_row > len(rows):
             continue
-        value = rows[min_row - 1][min_col - 1] if min_col <= len(rows[min_row - 1]) else None
+        value = _cell(rows[min_row - 1], min_col - 1)
         for row in rows[min_row:max_row]:
             row += [None] * (max_col - len(row))
             for col in range(min_col - 1, max_col):
@@ -129,10 +129,10 @@ def header_cells(
     header = list(rows[header_at])
     for min_col, min_row, max_col, max_row in ranges:
         if min_row < at <= max_row:  # merged down from above: the text is in its first row
-            header += [None] * (max_col - len(header))  # openpyxl ends a row at its last value
+            header += [None] * (max_col - len(header))  # a row ends at its last value
             for col in range(min_col - 1, max_col):
                 if header[col] is None:
-                    header[col] = rows[min_row - 1][min_col - 1]
+                    header[col] = _cell(rows[min_row - 1], min_col - 1)
     down = {col for min_col, min_row, max_col, max_row in ranges if min_row == at < max_row
             for col in range(min_col - 1, max_col)}  # fmt: skip
     below = list(rows[header_at + 1]) if down and header_at + 1 < len(rows) else []
@@ -199,3 +199,8 @@ def fill_merged(
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _cell(row: Sequence[object], col: int) -> object:
+    """``row[col]``, or ``None`` past the row's end (a sheet's rows end at their last value)."""
+    return row[col] if col < len(row) else None

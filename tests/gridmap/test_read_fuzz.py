@@ -303,9 +303,10 @@ def _lay_out(draw, roster: Roster, records: list[list[object]]) -> None:
         pasted = [list(roster.headers)]
         # A line of one cell right above the header repeated is taken for the title of the
         # second export (and said in a note): a record of one cell there is given its title.
-        one_cell = sum(v is not None for v in rows[at - 1][:width]) == 1
+        above = next(r for r in reversed(rows[:at]) if any(v is not None for v in r))
+        one_cell = sum(v is not None for v in above[:width]) == 1  # (a CSV drops blank lines)
         if one_cell or draw(st.booleans()):
-            pasted.insert(0, [roster.titles[0] if roster.titles else "住户花名册",
+            pasted.insert(0, [next((t for t in roster.titles if t), "住户花名册"),
                               *[None] * (width - 1)])  # fmt: skip
         rows[at:at] = pasted
         roster.records = [r + len(pasted) if r >= at else r for r in roster.records]
@@ -646,6 +647,10 @@ _TWO_ROW_HEADER_PASTED = Roster(  # the header repeated below (职务 in one row
     [["广场路1号", "G01", None], ["姓名", "工号", "职务"], ["广场路2号", None, None]], [0, 2],
     group=(0, 1, "基本信息"))  # fmt: skip
 
+_TWO_ROW_HEADER_BLANK_MERGED = Roster(  # a blank header merged down past calamine's last column:
+    "staff", ["姓名", "工号", "职务", ""], ["name", "staff_id", "role", None], [],  # IndexError
+    [], [], group=(0, 1, "基本信息"))  # fmt: skip
+
 
 @_SETTINGS
 @given(roster=rosters(), fmt=st.sampled_from(FORMATS), encoding=st.sampled_from(ENCODINGS))
@@ -660,6 +665,7 @@ _TWO_ROW_HEADER_PASTED = Roster(  # the header repeated below (职务 in one row
 @example(roster=_TWO_ROW_HEADER_PASTED, fmt="xlsx", encoding="utf-8")
 @example(roster=_TWO_ROW_HEADER_PASTED, fmt="xls", encoding="utf-8")
 @example(roster=_TWO_ROW_HEADER_PASTED, fmt="html", encoding="utf-8")
+@example(roster=_TWO_ROW_HEADER_BLANK_MERGED, fmt="xlsx", encoding="utf-8")
 def test_read_layer_reads_the_records_or_names_the_file(roster, fmt, encoding, tmp_path_factory):
     folder = tmp_path_factory.mktemp("roster")
     path = write(roster, folder, fmt, encoding)
