@@ -10,17 +10,20 @@ record's value, blank included.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.analyst import open_store
 from service.importer import import_files
 from service.storage import models as m
-from service.storage.crypto import keys_of, search_hash
+from service.storage.crypto import DataKeys, keys_of, search_hash
 from service.storage.session import make_engine, session_scope
 from tests.service.test_street_boundary import UNDER, office_files, stored_flags, write_streets
 
@@ -41,15 +44,26 @@ def _table(path: Path, columns: dict[str, list]) -> Path:
     return path
 
 
-def _rows(url: str, *columns) -> dict[str, tuple]:
+def _in_store(url: str, read: Callable[[Session], Any]) -> tuple[Any, DataKeys]:
+    """What ``read`` finds in the store at ``url``, and the store's data keys."""
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
-            key = columns[0].class_.id
-            rows = session.execute(select(key, *columns).order_by(key)).all()
-            return {r[0]: tuple(r[1:]) for r in rows}
+            return read(session), keys_of(engine)
     finally:
         engine.dispose()
+
+
+def _rows(url: str, *columns) -> dict[str, tuple]:
+    key = columns[0].class_.id
+    rows, _ = _in_store(url, lambda s: s.execute(select(key, *columns).order_by(key)).all())
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def _update(url: str, entity: str, file: Path) -> tuple[int, int, int]:
+    """Import ``file`` as ``entity`` with ``update=True``: (added, updated, unchanged)."""
+    change = import_files({entity: file}, url=url, update=True).changes[entity]
+    return change.added, change.updated, change.unchanged
 
 
 def _first_import(url: str, tmp_path: Path) -> None:
@@ -78,9 +92,7 @@ def test_buildings_without_kind_floors_and_units_keep_them(store_url, tmp_path):
     _first_import(store_url, tmp_path)
     counts = _buildings(tmp_path / "楼栋_7月.geojson", {"户数": [40, 66, 80],
                                                         "层数": [None, None, None]})  # fmt: skip
-    result = import_files({"building": counts}, url=store_url, update=True)
-    b = result.changes["building"]
-    assert (b.added, b.updated, b.unchanged) == (0, 1, 2)  # B2's count, nothing else
+    assert _update(store_url, "building", counts) == (0, 1, 2)  # B2's count, nothing else
     stored = _rows(store_url, m.Building.households, m.Building.kind, m.Building.floors,
                    m.Building.units, m.Building.community_code)  # fmt: skip
     assert stored == {"B1": (40, "residential", 6, 2, CODE), "B2": (66, "mixed", 18, 3, CODE),
@@ -90,8 +102,7 @@ def test_buildings_without_kind_floors_and_units_keep_them(store_url, tmp_path):
 def test_a_column_the_file_has_still_says_each_value_even_blank(store_url, tmp_path):
     _first_import(store_url, tmp_path)
     kinds = _buildings(tmp_path / "楼栋_8月.geojson", {"建筑类型": ["住宅", None, "商业"]})
-    result = import_files({"building": kinds}, url=store_url, update=True)
-    assert result.changes["building"].updated == 2
+    assert _update(store_url, "building", kinds)[1] == 2
     stored = _rows(store_url, m.Building.kind, m.Building.households, m.Building.floors)
     assert stored == {"B1": ("residential", 40, 6), "B2": (None, 60, 18),
                       "B3": ("commercial", 80, 11)}  # fmt: skip
@@ -101,9 +112,7 @@ def test_households_without_unit_floor_room_and_size_keep_them(store_url, tmp_pa
     _first_import(store_url, tmp_path)
     moved = _table(tmp_path / "住户_7月.csv", {"户号": ["H1", "H2", "H3"],
                                               "楼栋编号": ["B1", "B3", "B2"]})  # fmt: skip
-    result = import_files({"household": moved}, url=store_url, update=True)
-    h = result.changes["household"]
-    assert (h.added, h.updated, h.unchanged) == (0, 1, 2)
+    assert _update(store_url, "household", moved) == (0, 1, 2)
     stored = _rows(store_url, m.Household.building_id, m.Household.unit, m.Household.floor,
                    m.Household.room, m.Household.size)  # fmt: skip
     assert stored == {"H1": ("B1", "1", "3", "301", 3), "H2": ("B3", "2", "5", "502", 2),
@@ -114,17 +123,10 @@ def test_persons_without_phones_keep_them_and_their_search_hash(store_url, tmp_p
     _first_import(store_url, tmp_path)
     moved = _table(tmp_path / "人口_7月.csv", {"人员编号": ["P1", "P2"], "户号": ["H1", "H2"],
                                               "与户主关系": ["户主", "户主"]})  # fmt: skip
-    result = import_files({"person": moved}, url=store_url, update=True)
-    p = result.changes["person"]
-    assert (p.added, p.updated, p.unchanged) == (0, 1, 1)
-    engine = make_engine(store_url)
-    try:
-        with session_scope(engine) as session:
-            rows = session.execute(select(m.Person.id, m.Person.household_id, m.Person.phone,
-                                          m.Person.phone_hash)).all()  # fmt: skip
-        wanted = search_hash("13900000002", purpose="phone", keys=keys_of(engine))
-    finally:
-        engine.dispose()
+    assert _update(store_url, "person", moved) == (0, 1, 1)
+    person = select(m.Person.id, m.Person.household_id, m.Person.phone, m.Person.phone_hash)
+    rows, keys = _in_store(store_url, lambda s: s.execute(person).all())
+    wanted = search_hash("13900000002", purpose="phone", keys=keys)
     stored = {r.id: (r.household_id, r.phone) for r in rows}
     assert stored == {"P1": ("H1", "13900000001"), "P2": ("H2", "13900000002")}
     assert {r.id: r.phone_hash for r in rows}["P2"] == wanted
@@ -134,18 +136,14 @@ def test_staff_without_phones_and_grids_keep_them(store_url, tmp_path):
     _first_import(store_url, tmp_path)
     roles = _table(tmp_path / "网格员_7月.csv", {"人员编号": ["S1", "S2"], "姓名": ["王芳", "李强"],
                                                  "职务": ["网格员", "网格长"]})  # fmt: skip
-    result = import_files({"staff": roles}, url=store_url, update=True)
-    s = result.changes["staff"]
-    assert (s.added, s.updated, s.unchanged) == (0, 1, 1)
-    engine = make_engine(store_url)
-    try:
-        with session_scope(engine) as session:
-            staff = {r.id: (r.role, r.phone, r.phone_hash) for r in session.scalars(
-                select(m.Staff))}  # fmt: skip
-            links = set(session.execute(select(m.StaffGrid.staff_id, m.StaffGrid.grid_code)))
-        wanted = search_hash("13800000002", purpose="phone", keys=keys_of(engine))
-    finally:
-        engine.dispose()
+    assert _update(store_url, "staff", roles) == (0, 1, 1)
+
+    def read(session: Session) -> tuple[dict, set]:
+        staff = {r.id: (r.role, r.phone, r.phone_hash) for r in session.scalars(select(m.Staff))}
+        return staff, set(session.execute(select(m.StaffGrid.staff_id, m.StaffGrid.grid_code)))
+
+    (staff, links), keys = _in_store(store_url, read)
+    wanted = search_hash("13800000002", purpose="phone", keys=keys)
     assert staff["S2"] == ("grid_head", "13800000002", wanted)  # 网格长 now, the phone kept
     assert staff["S1"][:2] == ("grid_worker", "13800000001")
     assert links == {("S1", f"{CODE}001"), ("S2", f"{CODE}002")}
