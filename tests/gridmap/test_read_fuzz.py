@@ -41,6 +41,7 @@ from gridmap.schema import get_entity
 from service.cli import app
 
 xlwt = pytest.importorskip("xlwt")
+pytestmark = pytest.mark.filterwarnings("ignore::gridmap.io.notes.ReadWarning")  # notes of junk
 
 FORMATS = ("csv", "xlsx", "xls", "html")
 ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "utf-16", "utf-16-le")
