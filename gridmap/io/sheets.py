@@ -7,11 +7,15 @@ range holds its value in its first cell only. Each data cell of a merged range t
 value, and a note says how many ranges were filled; blank cells that are not merged stay blank.
 A header of two rows (a group title merged across its columns, the other headers merged down)
 is read as one (:func:`header_cells`); a header written twice is kept twice
-(:func:`distinct_names`), so that reading refuses it rather than take one for the other.
+(:func:`distinct_names`), so that reading refuses it rather than take one for the other. The
+same header saved without its merges (as CSV, or typed so) is read as one when its second row
+can only be headers (:func:`two_row_header`). The cells of :data:`MISSING_VALUES` are blank, in
+every format alike.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,9 +23,9 @@ import pandas as pd
 
 from gridmap.io.notes import ReadNote
 
-__all__ = ["HEADER_SEARCH_ROWS", "MergedRange", "SheetChoice", "column_names", "distinct_names",
-           "fill_merged", "header_cells", "search_rows", "sheet_table", "table_under_header",
-           "text_cells", "trim_row"]  # fmt: skip
+__all__ = ["HEADER_SEARCH_ROWS", "MISSING_VALUES", "MergedRange", "SheetChoice", "column_names",
+           "distinct_names", "fill_merged", "header_cells", "search_rows", "sheet_table",
+           "table_under_header", "text_cells", "trim_row", "two_row_header"]  # fmt: skip
 
 HEADER_SEARCH_ROWS = 10
 """Rows searched for the header (a title line such as ``XX社区人口花名册`` may come first)."""
@@ -29,6 +33,15 @@ HEADER_SEARCH_ROWS = 10
 SheetChoice = Callable[[list[str], Callable[[str], list[list[str]]]], str | None]
 """Chooses a sheet from the names of the sheets shown, given a function that returns a sheet's
 top rows (text cells)."""
+
+MISSING_VALUES = ("", "NULL", "null", "Null", "None", "NA", "N/A", "n/a", "#N/A", "#N/A N/A",
+                  "#NA", "<NA>", "nan", "NaN", "-nan", "-NaN", "1.#IND", "-1.#IND", "1.#QNAN",
+                  "-1.#QNAN")  # fmt: skip
+"""Cells that are blank in every format (a whole cell, as written): what pandas takes for a
+missing value in a CSV, plus ``Null``. Databases and web systems export ``NULL``/``null``/``None``,
+Excel writes ``#N/A`` for a lookup that found nothing, other tools ``NA``, ``N/A``, ``nan``; none of
+them is a real id, name, address, count or coordinate of a Chinese roster, and a cell holding
+more (``NA栋``) is kept."""
 
 MergedRange = tuple[int, int, int, int]
 """A merged range as (min_col, min_row, max_col, max_row), 1-based, as openpyxl gives them."""
@@ -86,7 +99,7 @@ def table_under_header(
     the header row ``find_header`` picks among the first :data:`HEADER_SEARCH_ROWS`; columns
     beyond the last header are left out, merged ``ranges`` filled (:func:`sheet_table`)."""
     header_at = find_header(text_cells(search_rows(rows[:HEADER_SEARCH_ROWS], ranges)))
-    header, first = header_cells(rows, header_at, ranges)
+    header, first = header_cells(rows, header_at, ranges, find_header)
     width = len(header)
     body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[first:]]
     return sheet_table(path, header, body, ranges, first + 1, sheet, notes)
@@ -111,7 +124,10 @@ def search_rows(
 
 
 def header_cells(
-    rows: Sequence[Sequence[object]], header_at: int, ranges: Sequence[MergedRange]
+    rows: Sequence[Sequence[object]],
+    header_at: int,
+    ranges: Sequence[MergedRange],
+    find_header: Callable[[list[list[str]]], int] | None = None,
 ) -> tuple[list[object], int]:
     """The header of the table whose header row is ``rows[header_at]`` (trimmed), and the index
     of its first data row.
@@ -121,7 +137,9 @@ def header_cells(
     merged down from the row above takes that row's text; when cells of the header row are
     merged down into the next row, that row is the second header row: its text names the
     columns not merged down (under a group title), and the data start below it. Else the
-    second row would be read as a record and its headers lost.
+    second row would be read as a record and its headers lost. Without merges there (a sheet
+    typed so, or pasted as values), the two rows are one header as :func:`two_row_header` says
+    (``find_header`` tells a recognised header).
     """
     if header_at >= len(rows):
         return [], header_at + 1
@@ -136,6 +154,11 @@ def header_cells(
     down = {col for min_col, min_row, max_col, max_row in ranges if min_row == at < max_row
             for col in range(min_col - 1, max_col)}  # fmt: skip
     below = list(rows[header_at + 1]) if down and header_at + 1 < len(rows) else []
+    merged_in = any(min_row < at <= max_row for _, min_row, _, max_row in ranges)
+    if not down and not merged_in and find_header is not None:
+        two = two_row_header(rows, header_at, find_header)
+        if two is not None:
+            return trim_row(two[0]), two[1]
     if not below:
         return trim_row(header), header_at + 1
     width = max(len(trim_row(header)), len(trim_row(below)))
@@ -144,6 +167,70 @@ def header_cells(
         if col not in down and isinstance(text, str) and text.strip():
             header[col] = text
     return trim_row(header), header_at + 2
+
+
+def two_row_header(
+    rows: Sequence[Sequence[object]], header_at: int, find_header: Callable[[list[list[str]]], int]
+) -> tuple[list[object], int] | None:
+    """The header of two rows whose merges are gone (a sheet saved as CSV) that holds the header
+    row ``rows[header_at]``, as one row, and the index of the first data row; ``None`` when the
+    rows next to it are no second header row (:func:`_second_row`). The row above is tried
+    first (the header search may pick the lower row, when it names more columns)."""
+    if header_at >= len(rows):
+        return None
+    if header_at > 0:
+        combined = _second_row(rows[header_at - 1], rows[header_at], find_header)
+        if combined is not None:
+            return combined, header_at + 1
+    if header_at + 1 < len(rows):
+        combined = _second_row(rows[header_at], rows[header_at + 1], find_header)
+        if combined is not None:
+            return combined, header_at + 2
+    return None
+
+
+_DIGIT = re.compile(r"[0-9０-９]")
+
+
+def _second_row(
+    upper: Sequence[object], lower: Sequence[object], find_header: Callable[[list[list[str]]], int]
+) -> list[object] | None:
+    """``upper`` and ``lower`` as one header (the lower text under a group title, the upper where
+    the lower is blank), when ``lower`` can only be a second header row: ``upper`` names a known
+    column, each filled cell of ``lower`` is text that is a known header (``find_header`` finds it)
+    or, without digits, lies under a group title (under a blank of ``upper`` with the title's
+    column and those between filled, or under the title itself with the column right of it so),
+    and the two rows together name as many known columns as either. A record has values: ids,
+    numbers, addresses with digits, under headers that are not blank; so its blank first cell or
+    a name under a group is not taken for a header."""
+    width = max(len(upper), len(lower))
+    up = [_text(c) for c in upper] + [""] * (width - len(upper))
+    low = [_text(c) for c in lower] + [""] * (width - len(lower))
+    if None in low or not any(low) or find_header([[], [u or "" for u in up]]) != 1:
+        return None
+    title = -1  # the column of the last filled cell of ``upper`` so far
+    for j, cell in enumerate(low):
+        title = j if up[j] else title
+        if not cell or find_header([[], [cell]]) == 1:
+            continue
+        grouped = (
+            all(low[title : j + 1])
+            if not up[j]
+            else j + 1 < width and not up[j + 1] and bool(low[j + 1])
+        )
+        if _DIGIT.search(str(cell)) or title < 0 or not grouped:
+            return None
+    combined = [lo or u or "" for u, lo in zip(up, low, strict=True)]
+    texts = [[c for c in row if c] for row in (combined, up, low)]
+    return list(combined) if find_header(texts) == 0 else None
+
+
+def _text(value: object) -> str | None:
+    """A header cell's text stripped ("" if blank); ``None`` for a value that is no text (a
+    number, a date: a record's)."""
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else None
 
 
 def sheet_table(
@@ -165,6 +252,9 @@ def sheet_table(
         notes.append(ReadNote.of("merged_cells_filled", path.name, n=len(merged),
                                  headers=headers))  # fmt: skip
     table = pd.DataFrame(rows, columns=columns, dtype=object) if columns else pd.DataFrame()
+    missing = table.isin(MISSING_VALUES)  # blank, as a CSV reads them (``na_values``)
+    if missing.to_numpy().any():
+        table = table.mask(missing, None)
     table.attrs["sheet"] = sheet
     return table
 
@@ -182,7 +272,7 @@ def fill_merged(
         if top < 0 or top >= len(rows) or min_col > width:
             continue
         value = rows[top][min_col - 1]
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if _blank(value) or (isinstance(value, str) and value in _MISSING):
             continue
         changed = False
         for row in rows[top : max_row - start + 1]:
@@ -195,6 +285,9 @@ def fill_merged(
         if changed:
             filled.append((top + 1, min_col - 1))
     return filled
+
+
+_MISSING = frozenset(MISSING_VALUES)
 
 
 def _blank(value: object) -> bool:

@@ -31,7 +31,13 @@ from gridmap.io.notes import (
     note_rows,
 )
 from gridmap.io.readerrors import read_error
-from gridmap.io.sheets import HEADER_SEARCH_ROWS, SheetChoice, distinct_names
+from gridmap.io.sheets import (
+    HEADER_SEARCH_ROWS,
+    MISSING_VALUES,
+    SheetChoice,
+    distinct_names,
+    two_row_header,
+)
 from gridmap.io.xls import (
     KIND_SUFFIXES,
     WORKBOOK_SUFFIXES,
@@ -97,16 +103,22 @@ def read_table(
 def _read_text(
     path: Path, text: str, find_header: Callable[[list[list[str]]], int], notes: list[ReadNote]
 ) -> pd.DataFrame:
-    """A CSV or TSV text (or a workbook's name given to one) under its header row."""
+    """A CSV or TSV text (or a workbook's name given to one) under its header row, or its two
+    header rows (a workbook's two-row header saved as CSV: :func:`~gridmap.io.sheets.
+    two_row_header`), the cells of :data:`~gridmap.io.sheets.MISSING_VALUES` blank."""
     sep = "\t" if path.suffix.lower() == ".tsv" else _separator(text)
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         _note_content(path, _SEPARATOR_WORDS[sep], notes)
     rows = list(itertools.islice(csv.reader(StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS))
     header_at = find_header(rows)
+    two = two_row_header(rows, header_at, find_header)
+    header: list[object] = list(rows[header_at]) if header_at < len(rows) else []
+    if two is not None:  # pandas reads the lower row as the header; the names are both rows'
+        header_at, width = two[1] - 1, len(rows[two[1] - 1])
+        header = [*two[0], *[""] * width][:width]
     table = _read_csv_text(text, sep, header_at)
-    header = rows[header_at] if header_at < len(rows) else []
     if len(header) == len(table.columns):  # a header written twice: both kept, not ``地址.1``
-        named = [h.strip() or str(c) for h, c in zip(header, table.columns, strict=True)]
+        named = [str(h).strip() or str(c) for h, c in zip(header, table.columns, strict=True)]
         table.columns = distinct_names(named)
     return table
 
@@ -254,25 +266,29 @@ def _read_csv_text(text: str, sep: str, skip: int) -> pd.DataFrame:
     if len(text) >= _ARROW_MIN_CHARS and text.count('"') % 2 == 0:
         try:
             return pd.read_csv(BytesIO(text.encode("utf-8")), sep=sep, dtype=str,
-                               skiprows=skip, engine="pyarrow")  # fmt: skip
+                               skiprows=skip, engine="pyarrow", **_MISSING)  # fmt: skip
         except Exception as exc:  # whatever pyarrow refuses, the C engine reads or says why
             logger.debug("pyarrow did not read the CSV text (%s); the C engine reads it", exc)
     with warnings.catch_warnings(record=True) as caught:  # extra cells: said below, not lost
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
             table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip,
-                                index_col=False)  # fmt: skip
+                                index_col=False, **_MISSING)  # fmt: skip
         except pd.errors.ParserError:
             table = None
     if table is None or any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
         width = _refuse_long_rows(text, sep, skip)
         if table is None and not width:  # no row too long: what the engine said
-            table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip)
+            table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip, **_MISSING)
         if table is None:  # rows with empty cells past the header's
             table = pd.read_csv(StringIO(text), sep=sep, dtype=str, skiprows=skip,
-                                index_col=False, engine="python",
+                                index_col=False, engine="python", **_MISSING,
                                 on_bad_lines=lambda row: row[:width])  # fmt: skip
     return table
+
+
+_MISSING = {"keep_default_na": False, "na_values": list(MISSING_VALUES)}
+"""The cells read as missing, as in every format (:data:`~gridmap.io.sheets.MISSING_VALUES`)."""
 
 
 class _RowsTooLong(ValueError):

@@ -490,8 +490,9 @@ def write(roster: Roster, folder: Path, fmt: str, encoding: str) -> Path:
 
 _CSV_MISSING = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
                 "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan",
-                "null"}  # fmt: skip
-"""Cells pandas reads as missing in a CSV."""
+                "null", "Null"}  # fmt: skip
+"""Cells read as missing (what pandas reads so in a CSV, and ``Null``), in every format: a whole
+cell as written (an HTML cell's text stripped)."""
 _ERRORS = {"#N/A", "#DIV/0!", "#VALUE!"}
 
 
@@ -519,7 +520,11 @@ def expected_text(value: object, fmt: str) -> object:
         if fmt == "html":
             lines = (" ".join(line.split()) for line in text.splitlines())
             text = "\n".join(line for line in lines if line)
+            if text.strip() in _CSV_MISSING:
+                return None
         return text.strip().removeprefix("'") or None
+    if isinstance(value, str) and value in _CSV_MISSING:
+        return None
     if isinstance(value, str) and value in _ERRORS and fmt == "xlsx":
         return None  # openpyxl writes it as an error cell: a formula error is no value
     if isinstance(value, bool):
