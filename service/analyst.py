@@ -104,7 +104,9 @@ class Store:
 
     # ------------------------------------------------------------------ import
     def import_files(self, sources: Mapping[str, str | Path], **kwargs: Any) -> ImportResult:
-        """Import office files in one transaction (see :func:`~service.importer.import_files`)."""
+        """Import office files in one transaction (see :func:`~service.importer.import_files`).
+
+        ``dry_run=True`` returns the same result (changes, report …) and keeps nothing."""
         return import_files(sources, engine=self.engine, migrate=False, **kwargs)
 
     def import_demo(self, *, people: bool = False) -> ImportResult:

@@ -27,6 +27,14 @@ without coordinates) and where a building's point lies far off the footprint it 
 it also removes records (:mod:`service.storage.updates`). Without it, ids already stored refuse
 the import. Either way the result lists added / updated / unchanged / removed per entity and the
 published grids whose households now fall outside their bounds.
+
+``dry_run=True`` does all of it — reading, checks, refusals, writing in the transaction, the
+summary and the report (named ``import-report-dry-run-…``) — and rolls the transaction back
+instead of committing, so it cannot differ from the real import: nothing is kept. A store that
+did not exist (no SQLite file, no schema) is made for the dry run and removed again, with the
+data key file made for it, as after a refusal (:attr:`ImportResult.new_store` says so). A store
+at an older schema is refused (a dry run does not migrate it); one at the newest schema is not
+touched by Alembic, and a key file made for it is removed again (its fingerprint was not kept).
 """
 
 from __future__ import annotations
@@ -57,13 +65,19 @@ from gridmap.io.notes import ReadNote
 from gridmap.io.readerrors import read_error
 from gridmap.schema import ENTITIES
 from service.settings import Settings, normalise_database_url
+from service.storage import crypto
 from service.storage import models as m
-from service.storage.crypto import EncryptedString, settings_of
+from service.storage.crypto import EncryptedString, check_store_key, settings_of
 from service.storage.errors import store_error
 from service.storage.imports import STORE_KEYS, ImportBundle, ProgressCallback, import_bundle
 from service.storage.keys import DataKeyError
 from service.storage.loads import load_buildings, load_communities, load_compounds
-from service.storage.migrate import current_revision, downgrade_database, upgrade_database
+from service.storage.migrate import (
+    current_revision,
+    downgrade_database,
+    head_revision,
+    upgrade_database,
+)
 from service.storage.session import make_engine, session_scope
 from service.storage.updates import UPDATABLE, Changes
 from service.storage.values import clean_int, clean_text
@@ -98,6 +112,11 @@ class ImportResult:
     """Published grids whose households now fall outside their bounds (to re-district)."""
     notes: list[ReadNote] = field(default_factory=list)
     """What reading the files detected (text encoding, layer chosen, ids generated), once each."""
+    dry_run: bool = False
+    """Nothing was kept: the import was rolled back (``import_run_id`` and ``plans`` are 0:
+    no run or plan was recorded)."""
+    new_store: bool = False
+    """A dry run on a store that did not exist: it was made for the dry run and removed again."""
 
 
 def read_sources(
@@ -164,6 +183,7 @@ def import_files(
     deletions: Mapping[str, Collection[str]] | str | Path | None = None,
     lang: str = "zh",
     notes: list[ReadNote] | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Import files into the store in one transaction and write the report.
 
@@ -197,6 +217,9 @@ def import_files(
         as it is noticed, also when the import is refused afterwards: a note may say why
         (``gridmap import`` prints them before the refusal). :attr:`ImportResult.notes` holds
         them either way.
+    dry_run
+        Do everything and roll the transaction back: the result and report say what the import
+        would do; nothing is kept (see the module's description).
 
     Raises
     ------
@@ -214,13 +237,16 @@ def import_files(
     own_engine = engine is None
     store_files = _new_store_files(url) if own_engine else []
     engine = engine or make_engine(url)
-    made = _Made(store_files, _new_key_file(engine))
+    made = _Made(store_files, _new_key_file(engine), key_kept=not dry_run)
     try:
+        migrated = False
         if migrate:
             made.schema = current_revision(engine) is None
-            upgrade_database(engine)
+            migrated = _migrate(engine, dry_run=dry_run and not made.schema)
         read = {entity: len(frame) for entity, frame in frames.items()}
-        with session_scope(engine) as session:
+        with session_scope(engine, commit=not dry_run) as session:
+            if migrate and not migrated:  # the key check of a migration, rolled back with it
+                check_store_key(session.connection())
             bundle, report, linked = _prepare(session, frames, step, notes)
             _fit_store_columns(bundle, report)
             bundle.sources = {e: Path(p).name for e, p in sources.items()}
@@ -230,17 +256,22 @@ def import_files(
             if step:
                 step("write to the store")
             summary = import_bundle(session=session, bundle=bundle, progress=progress)
-        made = _Made()  # committed: the store, its schema and key are the import's result
+        new_store = bool(made.store_files or made.schema)
+        if dry_run:  # rolled back: what the import made for it goes too
+            made.undo(engine, own_engine=own_engine)
+        made = _Made()  # committed (or undone): nothing left to undo
         report.extend(summary.issues)
         result = ImportResult(read=read, counts=summary.counts, report=report,
-                              import_run_id=summary.import_run_id, plans=summary.plans,
+                              import_run_id=0 if dry_run else summary.import_run_id,
+                              plans=(dict.fromkeys(summary.plans, 0) if dry_run else summary.plans),
                               linked=linked, changes=summary.changes,
                               out_of_bounds=summary.out_of_bounds,
-                              notes=list(dict.fromkeys(notes)))  # fmt: skip
+                              notes=list(dict.fromkeys(notes)), dry_run=dry_run,
+                              new_store=dry_run and new_store)  # fmt: skip
         if report_dir is not None:
-            result.report_paths = _write_report(report, Path(report_dir), lang)
-        log.info("Import %d wrote %s; %d report line(s)", result.import_run_id, result.counts,
-                 len(report))  # fmt: skip
+            result.report_paths = _write_report(report, Path(report_dir), lang, dry_run=dry_run)
+        log.info("Import %s %s %s; %d report line(s)", result.import_run_id or "(dry run)",
+                 "would write" if dry_run else "wrote", result.counts, len(report))  # fmt: skip
         return result
     except BaseException:
         made.undo(engine, own_engine=own_engine)
@@ -263,6 +294,8 @@ class _Made:
     """The data key file and its folders, if missing before the import."""
     schema: bool = False
     """The store had no schema before this import migrated it."""
+    key_kept: bool = True
+    """False for a dry run: no fingerprint of a key made for it was kept, the key goes too."""
 
     def undo(self, engine: Engine, *, own_engine: bool) -> None:
         removed = own_engine and bool(self.store_files)
@@ -272,8 +305,10 @@ class _Made:
         if own_engine:
             engine.dispose()
         paths = self.store_files if removed else []
-        if removed or unmigrated:
+        if removed or unmigrated or not self.key_kept:
             paths = paths + [p for p in self.key_files if p not in paths]
+            if self.key_files:  # a later import in this process must not use a removed key
+                crypto._keys_for.cache_clear()
         for path in reversed(paths):
             try:
                 if path.is_dir():
@@ -287,6 +322,25 @@ class _Made:
             zh = "为本次导入新建的数据密钥 %s 已删除：没有数据用它保存"
             log.warning("The data key %s made for this import was removed again: nothing was "
                         "stored with it", key, extra={"zh": zh})  # fmt: skip
+
+
+def _migrate(engine: Engine, *, dry_run: bool) -> bool:
+    """Migrate the store (True) or, for a dry run on a store with a schema, check it is the
+    newest (False: the dry run checks the data key in its own transaction)."""
+    if not dry_run:
+        upgrade_database(engine)
+        return True
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise InputError(
+            f"The store's schema ({current}) is older than this gridmap's ({head}) and a dry run "
+            "does not migrate it; nothing was written. Migrate it first: any command opening "
+            "it does, e.g. `gridmap plan list`, or an import without --dry-run.",
+            zh=f"数据库结构（{current}）旧于本程序（{head}），预演不升级数据库；未写入任何内容。"
+            "请先升级：打开它的命令都会升级，例如 gridmap plan list，或不带 --dry-run 的导入。",
+            code="dry_run_needs_migration",
+        )  # fmt: skip
+    return False
 
 
 def _unmigrate(engine: Engine) -> bool:
@@ -713,10 +767,12 @@ def _check_removals(
     return {e: {str(i) for i in ids} for e, ids in deletions.items()}
 
 
-def _write_report(report: AttachReport, directory: Path, lang: str) -> dict[str, Path]:
+def _write_report(
+    report: AttachReport, directory: Path, lang: str, *, dry_run: bool = False
+) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    base = directory / f"import-report-{stamp}"
+    base = directory / f"import-report-{'dry-run-' if dry_run else ''}{stamp}"
     return {
         "csv": report.to_csv(base.with_suffix(".csv"), lang),
         "json": report.to_json(base.with_suffix(".json"), lang),

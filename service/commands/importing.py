@@ -6,6 +6,10 @@ where the report is; never a personal value. All of it in the ``--lang`` chosen 
 default): the notes about the files read (:class:`gridmap.io.notes.ReadNote`), the progress,
 the tables, the summary of the report (records per reason, :meth:`AttachReport.summary`) and
 the report files' words (their ``entity`` and ``reason`` columns are codes).
+
+``--dry-run`` runs the same import and rolls it back (:func:`service.importer.import_files`
+``dry_run``): the same notes, tables, refusals and report (``import-report-dry-run-…``), under a
+first and a last line saying that it was a dry run and nothing was written.
 """
 
 from __future__ import annotations
@@ -53,6 +57,19 @@ _EN = {"plan_id": "plan", "grid_code": "grid", "community_code": "community",
 def _word(text: str, lang: str) -> str:
     """``text`` in ``lang``: a table, entity or column name, or a fixed phrase."""
     return _ZH.get(text, text) if lang == "zh" else _EN.get(text, text)
+
+
+def _dry_run_lines(lang: str, new_store: bool = False) -> tuple[str, str]:
+    """The first and the last line of a dry run's output in ``lang``."""
+    if lang == "zh":
+        last = "预演结束：未写入任何内容（数据库、数据密钥和方案均未改变）。"
+        if new_store:
+            last += "数据库原本不存在：预演时临时建立，已删除。"
+        return "预演（--dry-run）：以下是这次导入将做的操作，不写入任何内容。", last
+    last = "Dry run finished: nothing was written (store, data key and plans unchanged)."
+    if new_store:
+        last += " The store did not exist: it was made for the dry run and removed again."
+    return "DRY RUN (--dry-run): what this import would do; nothing is written.", last
 
 
 def _step_words(description: str, lang: str) -> str:
@@ -133,6 +150,12 @@ def import_command(
     deletions: Path | None = typer.Option(
         None, "--deletions", help="With --update: CSV of entity,id records to remove.", **_FILE
     ),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Do the whole import and roll it back: show what it would do, "
+        "write nothing (the report files are written, named import-report-dry-run-…).",
+    ),  # fmt: skip
     lang: str = LANG,
 ) -> None:
     """Import communities, buildings, households, persons, staff and grids (all or nothing)."""
@@ -159,6 +182,9 @@ def import_command(
         _refuse(console, lang, "--replace and --deletions remove records: add --update",
                 "--replace 和 --deletions 会删除记录：请加上 --update")  # fmt: skip
     _check_report_dir(report_dir)
+    out = Console()
+    if dry_run:
+        out.print(_dry_run_lines(lang)[0], highlight=False, markup=False, soft_wrap=True)
     notes: list[ReadNote] = []  # what reading noticed: said before a refusal too
     with warnings.catch_warnings(), Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -182,6 +208,7 @@ def import_command(
                 sources, url=db, layers=parse_layers(layer, ENTITY_ORDER), mapping=mapping,
                 crs=crs, encoding=encoding, report_dir=report_dir, step=step, progress=rows,
                 update=update, replace=replace, deletions=deletions, lang=lang, notes=notes,
+                dry_run=dry_run,
             )  # fmt: skip
         except GridmapError as exc:  # InputError, ImportAborted: the message names the records
             # the files' problems in --lang (English where no Chinese was written: on a line
@@ -198,9 +225,14 @@ def import_command(
             print_notes(notes, lang)
             console.print(f"[red]{failed}[/red]", end="\n" if on_its_line else "")
             console.print(message, highlight=False, markup=False, soft_wrap=True)
+            if dry_run:
+                out.print(_dry_run_lines(lang)[1], highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(1) from None
     print_notes(result.notes, lang)
     _print_result(result, lang)
+    if dry_run:
+        out.print(_dry_run_lines(lang, result.new_store)[1], highlight=False, markup=False,
+                  soft_wrap=True)  # fmt: skip
 
 
 def _print_result(result, lang: str) -> None:
@@ -217,8 +249,12 @@ def _print_result(result, lang: str) -> None:
     else:
         console.print(_counts_table(result, lang))
     for code, plan_id in result.plans.items():
-        say(f"社区 {code}：网格已导入为方案 {plan_id}" if zh else
-            f"community {code}: grids imported as plan {plan_id}")  # fmt: skip
+        if result.dry_run:
+            say(f"社区 {code}：网格将导入为新方案" if zh else
+                f"community {code}: grids would be imported as a new plan")  # fmt: skip
+        else:
+            say(f"社区 {code}：网格已导入为方案 {plan_id}" if zh else
+                f"community {code}: grids imported as plan {plan_id}")  # fmt: skip
     if result.linked:
         console.print(_linked_table(result, lang))
     if result.out_of_bounds:
@@ -243,12 +279,21 @@ def _table(title: str) -> Table:
     return Table(title=title)
 
 
+def _title(result, lang: str, words: tuple[str, str], dry: tuple[str, str]) -> str:
+    """A table's title (``导入 7：已载入`` / ``Import 7: loaded``); a dry run's has no run."""
+    zh, en = dry if result.dry_run else words
+    if result.dry_run:
+        return f"预演导入：{zh}" if lang == "zh" else f"Dry run: {en}"
+    return f"导入 {result.import_run_id}：{zh}" if lang == "zh" else (
+        f"Import {result.import_run_id}: {en}")  # fmt: skip
+
+
 def _counts_table(result, lang: str) -> Table:
-    table = _table(f"导入 {result.import_run_id}：已载入" if lang == "zh" else
-                   f"Import {result.import_run_id}: loaded")  # fmt: skip
+    table = _table(_title(result, lang, ("已载入", "loaded"), ("将载入", "would load")))
     table.add_column(_word("table", lang))
     table.add_column(_word("read", lang), justify="right")
-    table.add_column(_word("written", lang), justify="right")
+    written = ("将写入" if lang == "zh" else "would write") if result.dry_run else None
+    table.add_column(written or _word("written", lang), justify="right")
     for name, written in result.counts.items():
         read = result.read.get(name)
         table.add_row(_word(name, lang), "" if read is None else str(read), str(written))
@@ -256,8 +301,9 @@ def _counts_table(result, lang: str) -> Table:
 
 
 def _changes_table(result, lang: str) -> Table:
-    table = _table(f"导入 {result.import_run_id}：变更" if lang == "zh" else
-                   f"Import {result.import_run_id}: changes")  # fmt: skip
+    table = _table(
+        _title(result, lang, ("变更", "changes"), ("将做的变更", "changes it would make"))
+    )
     for column in ("entity", "read", "added", "updated", "unchanged", "removed"):
         table.add_column(_word(column, lang), justify="left" if column == "entity" else "right")
     for entity, c in result.changes.items():

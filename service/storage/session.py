@@ -177,7 +177,13 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """Yield a session in one transaction: committed on success, rolled back on any error."""
+def session_scope(engine: Engine, *, commit: bool = True) -> Iterator[Session]:
+    """Yield a session in one transaction: committed on success, rolled back on any error.
+
+    ``commit=False`` rolls it back on success too (a dry run: everything is done and checked
+    as for real, the database constraints included, and nothing is kept)."""
     with make_sessionmaker(engine)() as session, session.begin():
         yield session
+        if not commit:
+            session.flush()  # what a commit would flush: its constraint errors are raised too
+            session.rollback()
