@@ -4,6 +4,7 @@ follows) and keeps nothing: no rows, no schema, no store file, no data key file,
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -17,10 +18,16 @@ from service.storage import models as m
 from service.storage.loads import table_counts
 from service.storage.migrate import current_revision, upgrade_database
 from service.storage.session import make_engine, session_scope
+from tests.service.storage import test_import_updates as updates
 from tests.service.storage.test_import_updates import CODE, PERSONS, _changed, _state
-from tests.service.storage.test_import_updates import office as _office  # noqa: F401 (fixture)
 
 runner = CliRunner()
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> dict[str, Path]:
+    """The first import's files of :mod:`test_import_updates` (its fixture's function)."""
+    return inspect.unwrap(updates.office)(tmp_path)
 
 
 def _said(result: ImportResult) -> tuple:
