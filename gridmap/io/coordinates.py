@@ -2,7 +2,8 @@
 (also degrees-minutes-seconds) or WKT columns, the CRS given or declared, and the checks that
 coordinates fit it (swapped lat/lon, a Gauss-Krüger X with its zone number in front, lon/lat
 declared as projected metres, outside China); geometries with a NaN or infinite coordinate left
-out; 3-D geometries made 2-D; a community boundary that crosses itself noted."""
+out; 3-D geometries made 2-D; an area that is no valid polygon (a boundary that crosses itself, a
+hole outside it) and buildings drawn as lines noted."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from gridmap.io.headers import (
     normalise_header,
 )
 from gridmap.io.notes import (
+    ROWS_SHOWN,
     ReadNote,
     ReadWarning,
     note_rows,
@@ -39,7 +41,7 @@ from gridmap.io.notes import (
 from gridmap.io.readerrors import read_error
 from gridmap.schema import Entity
 
-__all__ = ["ensure_geometry", "note_self_crossing"]
+__all__ = ["ensure_geometry", "note_placed_by_point", "note_self_crossing"]
 
 logger = logging.getLogger(__name__)
 
@@ -313,10 +315,12 @@ def _guess_table_crs(frame: gpd.GeoDataFrame, path: Path, columns: Sequence[str]
 def note_self_crossing(
     frame: gpd.GeoDataFrame, ent: Entity, path: Path, notes: list[ReadNote]
 ) -> None:
-    """Note (and warn) each boundary that crosses or touches itself (a bow-tie, a ring through
-    one of its own points): the commands repair it with :func:`shapely.make_valid`, which may
-    lose area or split it, so that buildings fall outside it. The note says where, and the area
-    as drawn and repaired (m²)."""
+    """Note (and warn) each area that is no valid polygon: a boundary that crosses or touches
+    itself (a bow-tie, a ring through one of its own points), a hole outside its outer ring,
+    parts of a multipolygon that overlap or lie one inside another (:func:`_invalid_kind`).
+    The commands repair it with :func:`shapely.make_valid`, which may lose area, split it or
+    make a hole outside a part of its own, so that buildings fall outside it or in it wrongly.
+    The note names the record, says where, and the area as drawn and repaired (m²)."""
     geoms = frame.geometry.to_numpy()
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     polygonal = present & np.isin(shapely.get_type_id(geoms), (3, 6))
@@ -324,25 +328,63 @@ def note_self_crossing(
     if not len(invalid):
         return
     reasons = shapely.is_valid_reason(geoms[invalid])
-    crossing = [(i, r) for i, r in zip(invalid, reasons, strict=True) if "intersection" in r]
-    if not crossing:
-        return
     crs = projected_crs_for(frame.loc[present])
-    rows = [i for i, _ in crossing]
-    drawn = gpd.GeoSeries(geoms[rows], crs=frame.crs).to_crs(crs).to_numpy()
+    drawn = gpd.GeoSeries(geoms[invalid], crs=frame.crs).to_crs(crs).to_numpy()
     repaired = shapely.make_valid(drawn)
     ids = frame[ent.id_column].to_numpy() if ent.id_column in frame else None
-    for k, (i, reason) in enumerate(crossing):
+    for k, (i, reason) in enumerate(zip(invalid, reasons, strict=True)):
         where = _REASON_POINT.search(reason)
         x, y = (float(where.group(1)), float(where.group(2))) if where else (np.nan, np.nan)
         parts = [p for p in shapely.get_parts(repaired[k]) if p.geom_type in _POLYGONAL]
         row = int(frame.index[i]) + 1
         label = str(ids[i]) if ids is not None and pd.notna(ids[i]) else f"row {row}"
-        note = ReadNote.of("boundary_crosses_itself", path.name, id=label, x=x, y=y,
-                           before=float(abs(shapely.area(drawn[k]))),
-                           after=float(sum(p.area for p in parts)), parts=len(parts))  # fmt: skip
+        kind = _invalid_kind(geoms[i], reason)
+        areas = {"before": float(abs(shapely.area(drawn[k]))),
+                 "after": float(sum(p.area for p in parts)), "parts": len(parts)}  # fmt: skip
+        if kind == "crosses_itself" and ent.name == "community":
+            note = ReadNote.of("boundary_crosses_itself", path.name, id=label, x=x, y=y, **areas)
+        else:
+            note = ReadNote.of("boundary_invalid", path.name, entity=ent.name, id=label,
+                               kind=kind, x=x, y=y, **areas)  # fmt: skip
         notes.append(note)
         warnings.warn(note.message_en, ReadWarning, stacklevel=3)
+
+
+def _invalid_kind(geom: shapely.Geometry, reason: str) -> str:
+    """What is wrong with an invalid (multi)polygon, from :func:`shapely.is_valid_reason`: a
+    ``Self-intersection`` of a multipolygon whose parts are each valid is parts that overlap."""
+    if "intersection" in reason.lower():
+        parts = shapely.get_parts(geom)
+        overlap = len(parts) > 1 and bool(shapely.is_valid(parts).all())
+        return "parts_overlap" if overlap else "crosses_itself"
+    return next((kind for text, kind in _REASON_KINDS if reason.startswith(text)), "other")
+
+
+_REASON_KINDS = (
+    ("Hole lies outside shell", "hole_outside"),
+    ("Nested shells", "parts_nested"),
+    ("Nested holes", "holes_nested"),
+    ("Interior is disconnected", "holes_split"),
+)
+"""The start of :func:`shapely.is_valid_reason` → what the note calls it."""
+
+
+def note_placed_by_point(frame: gpd.GeoDataFrame, ent: Entity, path: Path,
+                         notes: list[ReadNote]) -> None:  # fmt: skip
+    """Note the buildings drawn as lines or geometry collections (not footprints, not points):
+    the plans place each by one point on it (:func:`shapely.point_on_surface`), naming them."""
+    geoms = frame.geometry.to_numpy()
+    kinds = shapely.get_type_id(geoms)
+    line, collection = np.isin(kinds, (1, 2, 5)), kinds == 7
+    odd = np.flatnonzero((line | collection) & ~shapely.is_empty(geoms))
+    if not len(odd):
+        return
+    ids = frame[ent.id_column].to_numpy() if ent.id_column in frame else None
+    labels = [str(ids[i]) if ids is not None and pd.notna(ids[i])
+              else f"row {int(frame.index[i]) + 1}" for i in odd]  # fmt: skip
+    found = [k for k, where in (("line", line), ("collection", collection)) if where[odd].any()]
+    notes.append(ReadNote.of("placed_by_point", path.name, ids=labels[:ROWS_SHOWN],
+                             n=len(labels), kinds=found))  # fmt: skip
 
 
 _REASON_POINT = re.compile(r"\[\s*(-?[0-9.eE+-]+)\s+(-?[0-9.eE+-]+)")

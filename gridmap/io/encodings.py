@@ -51,8 +51,10 @@ def decode_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
 def _utf16_codec(data: bytes) -> str | None:
     """``"utf-16"`` for text with a UTF-16 byte order mark, ``"utf-16-le"``/``"-be"`` for text
     without one where many bytes of one parity at the start are zero (the high bytes of ASCII
-    separators, digits and line ends) and hardly any of the other; else ``None`` (UTF-8 and
-    GB18030 text hold no zero byte, but a stray NUL in one must not make it UTF-16)."""
+    separators, digits and line ends) and hardly any of the other, or that reads as a UTF-16
+    table and not as 8-bit text (:func:`_utf16_table`: mostly Chinese, few zero bytes); else
+    ``None`` (UTF-8 and GB18030 text hold no zero byte, but a stray NUL in one must not make it
+    UTF-16)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     head = data[:_UTF16_SAMPLE]
@@ -60,13 +62,67 @@ def _utf16_codec(data: bytes) -> str | None:
         return None
     odd, even = head[1::2].count(0), head[0::2].count(0)
     most, least = max(odd, even), min(odd, even)
-    if most < _UTF16_ZERO_SHARE * len(head) / 2 or least > most / 10:
-        return None
-    return "utf-16-le" if odd > even else "utf-16-be"
+    if most >= _UTF16_ZERO_SHARE * len(head) / 2 and least <= most / 10:
+        return "utf-16-le" if odd > even else "utf-16-be"
+    return _utf16_table(data[:_UTF16_TEXT_SAMPLE])
 
 
 _UTF16_SAMPLE = 4096
-_UTF16_ZERO_SHARE = 0.1  # of one parity's bytes: a UTF-16 table of Chinese text still has ≥ 10 %
+_UTF16_ZERO_SHARE = 0.1  # of one parity's bytes: a UTF-16 table of ASCII-heavy text has ≥ 10 %
+_UTF16_TEXT_SAMPLE = 1 << 16
+
+
+def _utf16_table(head: bytes) -> str | None:
+    """``"utf-16-le"`` or ``"-be"`` when ``head`` (a file's start) is a table in that encoding
+    without byte order mark, although mostly Chinese (few zero bytes): it decodes strictly (no
+    lone surrogate), holds ASCII line ends and separators (``0A 00``, ``2C 00`` in UTF-16-LE)
+    and nearly nothing but Chinese, ASCII and common punctuation (:func:`_table_like`); and it
+    is no plausible 8-bit text: as UTF-8 or GB18030 the ASCII of UTF-16 reads as NULs. GBK or
+    UTF-8 bytes read as UTF-16 give no ASCII at all (they hold no zero byte), so no line end."""
+    if _plausible_8bit(head):
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        decoder = codecs.getincrementaldecoder(codec)("strict")
+        try:
+            text = decoder.decode(head[: len(head) // 2 * 2], final=False)
+        except UnicodeDecodeError:
+            continue
+        if _table_like(text):
+            return codec
+    return None
+
+
+def _plausible_8bit(head: bytes) -> bool:
+    """True if ``head`` reads as UTF-8 or GB18030 text with hardly any control character (a
+    stray NUL, not the NUL of every ASCII character of UTF-16)."""
+    for codec in CSV_ENCODINGS:
+        text = head.decode(codec, "replace")  # a character cut at the sample's end
+        control = sum(1 for c in text if c < " " and c not in "\t\r\n")
+        if control <= _CONTROL_SHARE * len(text):
+            return True
+    return False
+
+
+_CONTROL_SHARE = 0.005
+
+
+def _table_like(text: str) -> bool:
+    """True if ``text`` has line ends and separators and :data:`_TABLE_CHARS` make up nearly
+    all of it."""
+    if "\n" not in text or not any(sep in text for sep in ",\t;"):
+        return False
+    odd = sum(1 for c in text if not any(lo <= c <= hi for lo, hi in _TABLE_CHARS))
+    return odd <= _ODD_SHARE * len(text)
+
+
+_TABLE_CHARS = (("\t", "\n"), ("\r", "\r"), (" ", "~"), ("\u00a0", "\u00ff"),
+                ("\u2000", "\u206f"), ("\u2100", "\u218f"), ("\u2460", "\u24ff"),
+                ("\u25a0", "\u25ff"), ("\u3000", "\u303f"), ("\u3200", "\u32ff"),
+                ("\u3400", "\u4dbf"), ("\u4e00", "\u9fff"), ("\ufe30", "\ufe4f"),
+                ("\uff00", "\uffef"))  # fmt: skip
+"""What a Chinese table holds: ASCII, Latin-1 (·, °), general punctuation (“”…—), №, Roman
+numerals, ①, ■○, CJK punctuation, ㈠, CJK ideographs (and Extension A), fullwidth forms."""
+_ODD_SHARE = 0.01
 
 
 _DBF_CODE_PAGE_BYTE = 29

@@ -93,7 +93,7 @@ from gridmap.io.addresses import (
     waits_for_building,
     waits_for_household,
 )
-from gridmap.io.coordinates import ensure_geometry, note_self_crossing
+from gridmap.io.coordinates import ensure_geometry, note_placed_by_point, note_self_crossing
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import (
     SHAPEFILE_FIELDS,
@@ -264,8 +264,10 @@ def read_layer(
         frame = _drop_blank_rows(frame, ent, path)
         frame = _fill_household_ids(frame, ent, path, notes, header_of)
         frame = _fill_missing_ids(frame, ent, path, notes)
-        if ent.name == "community":
+        if ent.name in ("community", "compound", "grid"):
             note_self_crossing(frame, ent, path, notes)
+        elif ent.name == "building":
+            note_placed_by_point(frame, ent, path, notes)
         if ent.geometry is None or (ent.geometry_for_linking and frame.geometry.isna().all()):
             frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     frame.attrs.update(source=name, encoding=used_encoding, notes=notes)

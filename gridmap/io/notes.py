@@ -39,6 +39,10 @@ Codes (:data:`NOTE_CODES`):
 ``workbook_content``          a file named as a workbook (.xls …) that is really HTML, XML, text
                               or a workbook of another kind, read as what it is
 ``boundary_crosses_itself``   a community boundary crossing or touching itself (also warned)
+``boundary_invalid``          a community, compound or grid area with a hole outside its outer
+                              ring, parts overlapping or nested, … (also warned)
+``placed_by_point``           buildings drawn as lines or collections: placed by a point on them
+``header_rows_combined``      a header of two rows (a group title over its columns) read as one
 ``rows_without_geometry``     table rows whose lon/lat or WKT cannot be read, records of a layer
                               with a NaN or infinite coordinate (also warned)
 ``id_numbers_as_numbers``     ID numbers a spreadsheet stored as numbers (also warned)
@@ -46,8 +50,9 @@ Codes (:data:`NOTE_CODES`):
                               table (填表人 …), the header repeated (two exports pasted together)
 ============================  ========================================================
 
-The last two and ``boundary_crosses_itself`` are also warned (:class:`ReadWarning`, in English)
-for users of the library; the commands print the note instead, in the language asked for.
+The last two, ``boundary_crosses_itself`` and ``boundary_invalid`` are also warned
+(:class:`ReadWarning`, in English) for users of the library; the commands print the note
+instead, in the language asked for.
 
 Examples
 --------
@@ -327,6 +332,68 @@ def _boundary_crosses_itself(
             "楼栋不在任何社区内（见列表）。请重新绘制该边界")  # fmt: skip
 
 
+_INVALID_WORDS: dict[str, Words] = {
+    "crosses_itself": ("crosses or touches itself", "自相交（边界穿过或碰到自身）"),
+    "hole_outside": ("has a hole (inner ring) outside its outer ring",
+                     "的洞（内环）在外环之外"),
+    "parts_overlap": ("is made of parts that overlap one another",
+                      "由多个相互重叠的面组成"),
+    "parts_nested": ("is made of parts, one lying inside another",
+                     "由多个面组成，其中一个面套在另一个面之内（多个面相互重叠）"),
+    "holes_nested": ("has a hole inside another hole", "有一个洞套在另一个洞之内"),
+    "holes_split": ("has holes that cut its area into pieces", "的洞把面分割成了几块"),
+    "other": ("is not a valid area", "不是有效的面"),
+}  # fmt: skip
+
+
+def _boundary_invalid(
+    file: str,
+    entity: str,
+    id: str,
+    kind: str,
+    x: float,
+    y: float,
+    before: float,
+    after: float,
+    parts: int,
+    **_: Any,
+) -> Words:
+    what_en, what_zh = _INVALID_WORDS[kind]
+    noun_en = {"community": "community", "compound": "compound", "grid": "grid"}.get(entity, entity)
+    return (f"{file}: the boundary of {noun_en} {id} {what_en} (at {x:.6f}, {y:.6f}): "
+            f"{before:,.0f} m² as drawn, {after:,.0f} m² in {parts} part(s) once repaired by "
+            "make_valid (a hole outside becomes a part of its own); buildings in an area the "
+            "repair adds or loses are placed wrongly. Redraw the boundary",
+            f"{file}：{entity_word(entity, 'zh')} {id} 的边界{what_zh}（位于 ({x:.6f}, {y:.6f})）："
+            f"原样面积 {before:,.0f} 平方米，自动修复后 {after:,.0f} 平方米，共 {parts} 块"
+            "（外环之外的洞会成为单独的一块）；修复增加或丢失的区域中的楼栋归属会出错。"
+            "请重新绘制该边界")  # fmt: skip
+
+
+def _placed_by_point(
+    file: str, ids: Sequence[str], n: int, kinds: Sequence[str], **_: Any
+) -> Words:
+    shown_en = ", ".join(ids) + (f" … ({n} in all)" if n > len(ids) else "")
+    shown_zh = "、".join(ids) + (f" …（共 {n} 栋）" if n > len(ids) else "")
+    zh_kinds = "、".join({"line": "线", "collection": "图形集合"}[k] for k in kinds)
+    en_kinds = " or ".join({"line": "lines", "collection": "geometry collections"}[k]
+                           for k in kinds)  # fmt: skip
+    return (f"{file}: {n} building(s) are drawn as {en_kinds}, not footprints: {shown_en}; "
+            "each is placed by one point on it (its grid is the one that point lies in)",
+            f"{file}：{n} 栋楼画成了{zh_kinds}，不是楼栋轮廓（面）：{shown_zh}；每栋按其上的"
+            "一个点定位（该点所在的网格即其网格）")  # fmt: skip
+
+
+def _header_rows_combined(
+    file: str, rows: Sequence[int], headers: Sequence[str], n: int, **_: Any
+) -> Words:
+    more_en, more_zh = (f" … ({n} in all)", f" …（共 {n} 个）") if n > len(headers) else ("", "")
+    return (f"{file}: the header takes two rows (rows {rows[0]}, {rows[1]}), read as one: "
+            f"{', '.join(headers)}{more_en} (the lower header under its group title)",
+            f"{file}：表头占两行（第 {rows[0]}、{rows[1]} 行），已合并为一行："
+            f"{'、'.join(headers)}{more_zh}（下一行的表头归于其上方的标题）")  # fmt: skip
+
+
 def _osm_streets(
     file: str,
     n: int,
@@ -450,6 +517,9 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "merged_cells_filled": _merged_cells_filled,
     "workbook_content": _workbook_content,
     "boundary_crosses_itself": _boundary_crosses_itself,
+    "boundary_invalid": _boundary_invalid,
+    "placed_by_point": _placed_by_point,
+    "header_rows_combined": _header_rows_combined,
     "rows_without_geometry": _rows_without_geometry,
     "id_numbers_as_numbers": _id_numbers_as_numbers,
     "rows_left_out": _rows_left_out,

@@ -99,7 +99,7 @@ def table_under_header(
     the header row ``find_header`` picks among the first :data:`HEADER_SEARCH_ROWS`; columns
     beyond the last header are left out, merged ``ranges`` filled (:func:`sheet_table`)."""
     header_at = find_header(text_cells(search_rows(rows[:HEADER_SEARCH_ROWS], ranges)))
-    header, first = header_cells(rows, header_at, ranges, find_header)
+    header, first = header_cells(rows, header_at, ranges, find_header, (path, notes))
     width = len(header)
     body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[first:]]
     return sheet_table(path, header, body, ranges, first + 1, sheet, notes)
@@ -128,6 +128,7 @@ def header_cells(
     header_at: int,
     ranges: Sequence[MergedRange],
     find_header: Callable[[list[list[str]]], int] | None = None,
+    said: tuple[Path, list[ReadNote]] | None = None,
 ) -> tuple[list[object], int]:
     """The header of the table whose header row is ``rows[header_at]`` (trimmed), and the index
     of its first data row.
@@ -139,7 +140,8 @@ def header_cells(
     columns not merged down (under a group title), and the data start below it. Else the
     second row would be read as a record and its headers lost. Without merges there (a sheet
     typed so, or pasted as values), the two rows are one header as :func:`two_row_header` says
-    (``find_header`` tells a recognised header).
+    (``find_header`` tells a recognised header). With ``said`` (the file, its notes), a header
+    of two rows is noted (:func:`_note_two_rows`).
     """
     if header_at >= len(rows):
         return [], header_at + 1
@@ -156,37 +158,88 @@ def header_cells(
     below = list(rows[header_at + 1]) if down and header_at + 1 < len(rows) else []
     merged_in = any(min_row < at <= max_row for _, min_row, _, max_row in ranges)
     if not down and not merged_in and find_header is not None:
-        two = two_row_header(rows, header_at, find_header)
+        two = two_row_header(rows, header_at, find_header, said)
         if two is not None:
             return trim_row(two[0]), two[1]
     if not below:
+        above = {col for min_col, min_row, max_col, max_row in ranges if min_row == at - 1 < max_row
+                 for col in range(min_col - 1, max_col)}  # fmt: skip
+        if above and said is not None:  # the header row is the lower of two
+            _note_merged(said, rows, header_at - 1, above)
         return trim_row(header), header_at + 1
     width = max(len(trim_row(header)), len(trim_row(below)))
     header += [None] * (width - len(header))
     for col, text in enumerate(below[:width]):
         if col not in down and isinstance(text, str) and text.strip():
             header[col] = text
+    if said is not None:
+        _note_merged(said, rows, header_at, down)
     return trim_row(header), header_at + 2
 
 
+def _note_merged(
+    said: tuple[Path, list[ReadNote]],
+    rows: Sequence[Sequence[object]],
+    upper_at: int,
+    down: set[int],
+) -> None:
+    """Note the header rows ``rows[upper_at]`` and the next read as one, the columns ``down``
+    merged down both rows (one header, no group's)."""
+    upper, lower = ([None if c in down else h for c, h in enumerate(rows[i])]
+                    for i in (upper_at, upper_at + 1))  # fmt: skip
+    if any(_text(u) for u in upper):  # a group title over the lower headers
+        _note_two_rows(*said, upper_at, upper, lower)
+
+
 def two_row_header(
-    rows: Sequence[Sequence[object]], header_at: int, find_header: Callable[[list[list[str]]], int]
+    rows: Sequence[Sequence[object]],
+    header_at: int,
+    find_header: Callable[[list[list[str]]], int],
+    said: tuple[Path, list[ReadNote]] | None = None,
 ) -> tuple[list[object], int] | None:
     """The header of two rows whose merges are gone (a sheet saved as CSV) that holds the header
     row ``rows[header_at]``, as one row, and the index of the first data row; ``None`` when the
     rows next to it are no second header row (:func:`_second_row`). The row above is tried
-    first (the header search may pick the lower row, when it names more columns)."""
+    first (the header search may pick the lower row, when it names more columns). With
+    ``said`` (the file, its notes), the header found is noted (:func:`_note_two_rows`)."""
     if header_at >= len(rows):
         return None
-    if header_at > 0:
-        combined = _second_row(rows[header_at - 1], rows[header_at], find_header)
+    for upper in (header_at - 1, header_at):
+        if upper < 0 or upper + 1 >= len(rows):
+            continue
+        combined = _second_row(rows[upper], rows[upper + 1], find_header)
         if combined is not None:
-            return combined, header_at + 1
-    if header_at + 1 < len(rows):
-        combined = _second_row(rows[header_at], rows[header_at + 1], find_header)
-        if combined is not None:
-            return combined, header_at + 2
+            if said is not None:
+                _note_two_rows(*said, upper, rows[upper], rows[upper + 1])
+            return combined, upper + 2
     return None
+
+
+def _note_two_rows(
+    path: Path,
+    notes: list[ReadNote],
+    upper_at: int,
+    upper: Sequence[object],
+    lower: Sequence[object],
+) -> None:
+    """Note that the header rows ``upper`` (the file's row ``upper_at`` + 1) and ``lower`` (the
+    next) are read as one: each header of ``lower`` under its group title (the nearest header
+    of ``upper`` at or left of it), ``居住地址·楼栋号``. A blank ``lower`` (merged down) is
+    noted nowhere."""
+    names, title = [], ""
+    for j, cell in enumerate(lower):
+        above = _text(upper[j]) if j < len(upper) else ""
+        title = above or title
+        text = _text(cell)
+        if text:
+            names.append(f"{title}·{text}" if title and title != text else text)
+    if names:
+        rows = [upper_at + 1, upper_at + 2]
+        notes.append(ReadNote.of("header_rows_combined", path.name, rows=rows,
+                                 headers=names[:_HEADERS_SHOWN], n=len(names)))  # fmt: skip
+
+
+_HEADERS_SHOWN = 12
 
 
 _DIGIT = re.compile(r"[0-9０-９]")

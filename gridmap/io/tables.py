@@ -111,7 +111,7 @@ def _read_text(
         _note_content(path, _SEPARATOR_WORDS[sep], notes)
     rows = list(itertools.islice(csv.reader(StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS))
     header_at = find_header(rows)
-    two = two_row_header(rows, header_at, find_header)
+    two = two_row_header(rows, header_at, find_header, (path, notes))
     header: list[object] = list(rows[header_at]) if header_at < len(rows) else []
     if two is not None:  # pandas reads the lower row as the header; the names are both rows'
         header_at, width = two[1] - 1, len(rows[two[1] - 1])

@@ -88,7 +88,7 @@ def read_sheet(
         head = [list(r) for r in values.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]
         ranges = _merged_ranges(path, values)
         header_at = find_header(text_cells(search_rows(head, ranges)))
-        header, first = header_cells(head, header_at, ranges, find_header)
+        header, first = header_cells(head, header_at, ranges, find_header, (path, notes))
         width = len(header)
         if not width:
             return sheet_table(path, [], [], [], 0, sheet, notes)

@@ -50,6 +50,22 @@ _VALUES = {
         "after": 83828.4,
         "parts": 2,
     },
+    "boundary_invalid": {
+        "entity": "compound",
+        "id": "XQ0003",
+        "kind": "hole_outside",
+        "x": 109.19,
+        "y": 27.72,
+        "before": 20511.0,
+        "after": 20913.5,
+        "parts": 2,
+    },
+    "placed_by_point": {"ids": ["B00004", "B00008"], "n": 2, "kinds": ["line", "collection"]},
+    "header_rows_combined": {
+        "rows": [1, 2],
+        "headers": ["居住地址·楼栋号", "居住地址·单元", "居住地址·房号"],
+        "n": 3,
+    },
     "rows_without_geometry": {"rows": [2, 5], "n_rows": 30, "column": "wkt"},
     "id_numbers_as_numbers": {"rows": [1], "n_rows": 1},
     "rows_left_out": {"kind": "total", "rows": [31], "n_rows": 1},
@@ -76,7 +92,8 @@ _VALUES = {
     },
     "osm_outlines_broken": {"entity": "building", "n": 5},
 }
-_DATA = {"b.shp", "所属社", "物业公", "楼栋", "户数", "楼栋编号", "单元", "楼层", "房号"}
+_DATA = {"b.shp", "所属社", "物业公", "楼栋", "户数", "楼栋编号", "单元", "楼层", "房号",
+         "居住地址", "楼栋号"}  # fmt: skip
 """The file's own names and headers."""
 TYPED = re.compile(r"--[a-z-]+|gridmap(?: [a-z]+)*"
                    r"|[A-Za-z_]+(?::[A-Za-z_-]+)*=[^\s，。；、（）]*|[a-z]+:[a-z_:]+"
