@@ -308,7 +308,7 @@ class _Made:
         if removed or unmigrated or not self.key_kept:
             paths = paths + [p for p in self.key_files if p not in paths]
             if self.key_files:  # a later import in this process must not use a removed key
-                crypto._keys_for.cache_clear()
+                crypto.forget_keys()
         for path in reversed(paths):
             try:
                 if path.is_dir():
@@ -332,14 +332,7 @@ def _migrate(engine: Engine, *, dry_run: bool) -> bool:
         return True
     current, head = current_revision(engine), head_revision()
     if current != head:
-        raise InputError(
-            f"The store's schema ({current}) is older than this gridmap's ({head}) and a dry run "
-            "does not migrate it; nothing was written. Migrate it first: any command opening "
-            "it does, e.g. `gridmap plan list`, or an import without --dry-run.",
-            zh=f"数据库结构（{current}）旧于本程序（{head}），预演不升级数据库；未写入任何内容。"
-            "请先升级：打开它的命令都会升级，例如 gridmap plan list，或不带 --dry-run 的导入。",
-            code="dry_run_needs_migration",
-        )  # fmt: skip
+        raise store_error("dry_run_needs_migration", current=current, head=head)
     return False
 
 

@@ -67,6 +67,7 @@ __all__ = [
     "parse_key",
     "derive_keys",
     "load_master_key",
+    "forget_keys",
     "keys_for",
     "use_settings",
     "settings_of",
@@ -117,6 +118,12 @@ def keys_for(settings: Settings) -> DataKeys:
         No key is set and the key file does not exist, or the key is malformed.
     """
     return _keys_for(settings.data_key, settings.data_key_file)
+
+
+def forget_keys() -> None:
+    """Forget the keys derived so far: a key file removed (a refused or dry-run import that
+    made it) must not be used again by a later import in this process."""
+    _keys_for.cache_clear()
 
 
 _ENGINE_SETTINGS: WeakKeyDictionary[Dialect, Settings] = WeakKeyDictionary()

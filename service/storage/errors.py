@@ -265,6 +265,12 @@ STORE_ERRORS = ErrorTexts({
     "replace_without_file": (InputError, _replace_without_file),
     "too_long_for_store": (InputError, _too_long_for_store),
     "communities_left_out": (InputError, _communities_left_out),
+    "dry_run_needs_migration": (InputError, (
+        "The store's schema ({current}) is older than this gridmap's ({head}) and a dry run "
+        "does not migrate it; nothing was written. Migrate it first: any command opening it "
+        "does, e.g. `gridmap plan list`, or an import without --dry-run.",
+        "数据库结构（{current}）旧于本程序（{head}），预演不升级数据库；未写入任何内容。"
+        "请先升级：打开它的命令都会升级，例如 gridmap plan list，或不带 --dry-run 的导入。")),
     "persons_without_households": (InputError, (
         "{file}: {n} of {total} person(s) name a household that is not stored (and no "
         "households file was given); nothing was written. Import the households first, or "
@@ -335,7 +341,9 @@ store_error = STORE_ERRORS.error
 """``store_error(code, **values)``: the error ``code`` of :data:`STORE_ERRORS` worded with
 ``values``."""
 
-_SAY_NOTHING_WRITTEN = frozenset({"communities_left_out", "persons_without_households"})
+_SAY_NOTHING_WRITTEN = frozenset(
+    {"communities_left_out", "dry_run_needs_migration", "persons_without_households"}
+)
 """The refusals before writing (InputError) whose words say that nothing was written."""
 
 
