@@ -28,16 +28,8 @@ from gridmap.crs import (
     projected_crs_for,
     to_storage_crs,
 )
-from gridmap.io.headers import (
-    GEOMETRY_HEADERS,
-    normalise_header,
-)
-from gridmap.io.notes import (
-    ROWS_SHOWN,
-    ReadNote,
-    ReadWarning,
-    note_rows,
-)
+from gridmap.io.headers import GEOMETRY_HEADERS, normalise_header
+from gridmap.io.notes import ROWS_SHOWN, ReadNote, ReadWarning, note_rows
 from gridmap.io.readerrors import read_error
 from gridmap.schema import Entity
 
