@@ -34,7 +34,7 @@ def _refuse(zh: str, en: str) -> NoReturn:
     raise typer.BadParameter(zh if LogLanguage.lang == "zh" else en)
 
 
-def _fresh_demo(path: Path, district: bool = False, persons: bool = False) -> str:
+def _fresh_demo(path: Path, lang: str, district: bool = False, persons: bool = False) -> str:
     from service.demo import build_demo
     from service.district_demo import build_district_demo
 
@@ -42,14 +42,18 @@ def _fresh_demo(path: Path, district: bool = False, persons: bool = False) -> st
     for stale in (path, path.with_name(path.name + "-journal")):
         stale.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
-    what = "district demo" if district else "demo"
-    with _err().status(f"Building the {what} store") as status:
+    zh = lang == "zh"
+    what = ("全区演示" if zh else "district demo") if district else ("演示" if zh else "demo")
+    building = f"正在建立{what}数据库" if zh else f"Building the {what} store"
+    with _err().status(building) as status:
         step = lambda text: status.update(f"{what}: {text}")  # noqa: E731
         if district:
             summary = build_district_demo(url, persons=persons, step=step)
         else:
             summary = build_demo(url, step=step)
-    _err().print(f"Demo store {path}: {len(summary.plans)} communities, {summary.grids} grids.")
+    n, grids = len(summary.plans), summary.grids
+    _err().print(f"演示数据库 {path}：{n} 个社区，{grids} 个网格。" if zh
+                 else f"Demo store {path}: {n} communities, {grids} grids.")  # fmt: skip
     return url
 
 
@@ -68,6 +72,7 @@ def serve_command(
     persons: bool = typer.Option(
         False, "--persons", help="With --demo --district: also its ~1,000,000 persons (slower)."
     ),
+    lang: str = typer.Option("zh", "--lang", help="Language of what is printed: zh (中文) or en."),
 ) -> None:
     """Serve maps, GeoJSON downloads and OGC API – Features over a gridmap store."""
     import uvicorn
@@ -79,6 +84,11 @@ def serve_command(
 
     settings = Settings()  # the GRIDMAP_* environment, read once
     try:
+        if lang not in ("zh", "en"):
+            _refuse(
+                f"--lang 只能是 zh 或 en，不能是 {lang!r}",
+                f"--lang must be zh or en, not {lang!r}.",
+            )
         if (district or persons) and not demo:
             _refuse(
                 "--district 和 --persons 须与 --demo 同用",
@@ -89,7 +99,7 @@ def serve_command(
                 _refuse("--demo 建的是 SpatiaLite 文件：--db 请给文件路径",
                         "--demo builds a SpatiaLite file: give --db a file path.")  # fmt: skip
             path = Path(db.removeprefix("sqlite:///")) if db else DEMO_PATH
-            url = _fresh_demo(path, district, persons)
+            url = _fresh_demo(path, lang, district, persons)
         else:
             url = db or settings.database_url
         settings = Settings.model_validate({**settings.model_dump(), "database_url": url})
@@ -98,7 +108,11 @@ def serve_command(
         _err().print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(code=2) from exc
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    typer.echo(f"District map: http://{shown}:{port}/maps")
-    typer.echo(f"OGC API – Features: http://{shown}:{port}/  (docs: /docs)")
+    if lang == "zh":
+        typer.echo(f"全区地图：http://{shown}:{port}/maps")
+        typer.echo(f"OGC API – Features：http://{shown}:{port}/（接口文档：/docs）")
+    else:
+        typer.echo(f"District map: http://{shown}:{port}/maps")
+        typer.echo(f"OGC API – Features: http://{shown}:{port}/  (docs: /docs)")
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=uvicorn_log_config(),
                 **slow_client_limits(settings.header_timeout_seconds))  # fmt: skip
