@@ -46,6 +46,8 @@ Codes (:data:`NOTE_CODES`):
 ``rows_without_geometry``     table rows whose lon/lat or WKT cannot be read, records of a layer
                               with a NaN or infinite coordinate (also warned)
 ``id_numbers_as_numbers``     ID numbers a spreadsheet stored as numbers (also warned)
+``hidden_read``               rows (an AutoFilter's or hidden by hand) and columns a workbook
+                              hides, read like the others (.xlsx)
 ``rows_left_out``             table rows that are no record: a 合计 (total) row, notes below the
                               table (填表人 …), the header repeated (two exports pasted together)
 ============================  ========================================================
@@ -313,6 +315,30 @@ def _rows_left_out(file: str, kind: str, rows: Sequence[int], n_rows: int, **_: 
             f"{file}：数据行 {_rows(rows, n_rows, 'zh')} {what_zh}，已略去")  # fmt: skip
 
 
+def _hidden_read(
+    file: str, rows: Sequence[int], n_rows: int, headers: Sequence[str], filtered: bool, **_: Any
+) -> Words:
+    en, zh = [], []
+    if n_rows:
+        which_en = "the sheet has an AutoFilter; the {} data row(s) it hides"
+        which_zh = "表格设置了筛选，筛选隐藏的 {} 行也已读入"
+        if not filtered:
+            which_en, which_zh = (
+                "{} data row(s) hidden in the workbook",
+                "表格中隐藏的 {} 行也已读入",
+            )
+        en.append(
+            f"{which_en.format(n_rows)} (data row(s) {_rows(rows, n_rows, 'en')}) were "
+            "read too, not only the rows shown"
+        )
+        zh.append(f"{which_zh.format(n_rows)}（数据行 {_rows(rows, n_rows, 'zh')}），读入的不只是"
+                  "显示的行")  # fmt: skip
+    if headers:
+        en.append(f"hidden column(s) {_quoted(headers, 'en')} were read too")
+        zh.append(f"隐藏的列 {_quoted(headers, 'zh')} 也已读入")
+    return f"{file}: " + "; ".join(en), f"{file}：" + "；".join(zh)
+
+
 def _merged_cells_filled(file: str, n: int, headers: Sequence[str], **_: Any) -> Words:
     return (f"{file}: {n} merged cell range(s) in column(s) {_quoted(headers, 'en')} filled: "
             "each row of a merged range takes its value",
@@ -515,6 +541,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "households_found": _households_found,
     "formulas_unsaved": _formulas_unsaved,
     "merged_cells_filled": _merged_cells_filled,
+    "hidden_read": _hidden_read,
     "workbook_content": _workbook_content,
     "boundary_crosses_itself": _boundary_crosses_itself,
     "boundary_invalid": _boundary_invalid,

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from gridmap.io.notes import ReadNote
+from gridmap.io.hidden import Hidden
+from gridmap.io.notes import ROWS_SHOWN, ReadNote
 
 __all__ = ["HEADER_SEARCH_ROWS", "MISSING_VALUES", "MergedRange", "SheetChoice", "column_names",
            "distinct_names", "fill_merged", "header_cells", "search_rows", "sheet_table",
@@ -94,15 +95,17 @@ def table_under_header(
     find_header: Callable[[list[list[str]]], int],
     sheet: str | None,
     notes: list[ReadNote],
+    hidden: Hidden | None = None,
 ) -> pd.DataFrame:
     """The table of a whole sheet's ``rows`` (from its first row, blank cells ``None``) under
     the header row ``find_header`` picks among the first :data:`HEADER_SEARCH_ROWS`; columns
-    beyond the last header are left out, merged ``ranges`` filled (:func:`sheet_table`)."""
+    beyond the last header are left out, merged ``ranges`` filled, ``hidden`` rows and
+    columns said (:func:`sheet_table`)."""
     header_at = find_header(text_cells(search_rows(rows[:HEADER_SEARCH_ROWS], ranges)))
     header, first = header_cells(rows, header_at, ranges, find_header, (path, notes))
     width = len(header)
     body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[first:]]
-    return sheet_table(path, header, body, ranges, first + 1, sheet, notes)
+    return sheet_table(path, header, body, ranges, first + 1, sheet, notes, hidden)
 
 
 def search_rows(
@@ -294,11 +297,15 @@ def sheet_table(
     start: int,
     sheet: str | None,
     notes: list[ReadNote],
+    hidden: Hidden | None = None,
 ) -> pd.DataFrame:
     """The frame of data ``rows`` (each as wide as ``header``; the first is sheet row
-    ``start``, 1-based) with the merged ``ranges`` filled and said in a note; ``attrs["sheet"]``
+    ``start``, 1-based) with the merged ``ranges`` filled and said in a note, and the data rows
+    and columns the workbook ``hidden`` (read all the same) said in another; ``attrs["sheet"]``
     is ``sheet``."""
     columns = column_names(header)
+    if hidden is not None:
+        _note_hidden(path, hidden, columns, start, len(rows), notes)
     merged = fill_merged(rows, ranges, start, len(columns)) if columns else []
     if merged:
         headers = [columns[c] for c in sorted({c for _, c in merged})]
@@ -310,6 +317,19 @@ def sheet_table(
         table = table.mask(missing, None)
     table.attrs["sheet"] = sheet
     return table
+
+
+def _note_hidden(
+    path: Path, hidden: Hidden, columns: list[str], start: int, n: int, notes: list[ReadNote]
+) -> None:
+    """Note the data rows (of ``n`` from sheet row ``start``) and the columns the workbook
+    hides: they were read too (``hidden_read``); rows and columns outside the table are not."""
+    rows = sorted(r - start + 1 for r in hidden.rows if start <= r < start + n)
+    headers = [columns[c - 1] for c in sorted(hidden.cols) if c <= len(columns)]
+    if rows or headers:
+        notes.append(ReadNote.of("hidden_read", path.name, rows=rows[:ROWS_SHOWN],
+                                 n_rows=len(rows), headers=headers,
+                                 filtered=hidden.filtered))  # fmt: skip
 
 
 def fill_merged(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
+from gridmap.io.hidden import hidden_cells
 from gridmap.io.notes import ReadNote
 from gridmap.io.readerrors import read_error
 from gridmap.io.sheets import (
@@ -134,13 +135,15 @@ def read_book(
             rows = [_cells(row) for row in found.to_python(skip_empty_area=False)]
             ranges: list[MergedRange] = [(c0 + 1, r0 + 1, c1 + 1, r1 + 1) for (r0, c0), (r1, c1)
                                          in found.merged_cell_ranges or []]  # fmt: skip
+            name = found.name
     except calamine.PasswordError:
         raise read_error("workbook_encrypted", file=path.name) from None
     except calamine.CalamineError as exc:
         if _encrypted_package(path):
             raise read_error("workbook_encrypted", file=path.name) from None
         raise read_error("workbook_unreadable", file=path.name, detail=str(exc)) from exc
-    return table_under_header(path, rows, ranges, find_header, sheet, notes)
+    hidden = hidden_cells(path, name)  # an .xlsx's; calamine says nothing of it
+    return table_under_header(path, rows, ranges, find_header, sheet, notes, hidden)
 
 
 def _open(path: Path) -> CalamineWorkbook:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
+from gridmap.io.hidden import hidden_cells
 from gridmap.io.notes import ReadNote
 from gridmap.io.readerrors import read_error
 from gridmap.io.sheets import (
@@ -93,6 +94,7 @@ def read_sheet(
         if not width:
             return sheet_table(path, [], [], [], 0, sheet, notes)
         start = first + 1  # 1-based row after the header
+        hidden = hidden_cells(path, values.title)
         rows, missing = _rows(
             _values(values.iter_rows(min_row=start, max_col=width)),
             None
@@ -106,7 +108,7 @@ def read_sheet(
             formulas_book.close()
     if missing:
         _note_formulas(path, column_names(header), missing, notes)
-    return sheet_table(path, header, rows, ranges, start, sheet, notes)
+    return sheet_table(path, header, rows, ranges, start, sheet, notes, hidden)
 
 
 def sheet_names(path: Path) -> list[str]:

@@ -41,6 +41,7 @@ _VALUES = {
     "households_found": {"n": 858},
     "formulas_unsaved": {"n": 12, "headers": ["户数"], "rows": list(range(1, 11)), "n_rows": 12},
     "merged_cells_filled": {"n": 3, "headers": ["楼栋", "户数"]},
+    "hidden_read": {"rows": [1, 2, 4], "n_rows": 6337, "headers": ["户数"], "filtered": True},
     "workbook_content": {"kind": "html"},
     "boundary_crosses_itself": {
         "id": "520602002001",
