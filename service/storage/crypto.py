@@ -73,6 +73,7 @@ __all__ = [
     "settings_of",
     "keys_of",
     "check_store_key",
+    "store_has_key",
     "check_engine_key",
     "rotate_store_key",
     "encrypt",
@@ -183,6 +184,21 @@ def _sample_ciphertext(connection: Connection) -> tuple[str, str] | None:
     return None
 
 
+def _recorded_fingerprint(connection: Connection) -> str | None:
+    query = text(f"SELECT value FROM {_META_TABLE} WHERE name = :n")
+    value = connection.execute(query, {"n": _FINGERPRINT}).scalar()
+    return None if value is None else str(value)
+
+
+def store_has_key(connection: Connection) -> bool:
+    """Whether the store is bound to a key: it records a fingerprint or holds encrypted values
+    (False for a store without schema or personal data: :func:`check_store_key` would let it
+    take any key, and make the key file if need be)."""
+    if not inspect(connection).has_table(_META_TABLE):
+        return False
+    return bool(_recorded_fingerprint(connection) or _sample_ciphertext(connection))
+
+
 def check_store_key(connection: Connection) -> None:
     """Check that the engine's data key (:func:`settings_of`) is the key of the store.
 
@@ -200,8 +216,7 @@ def check_store_key(connection: Connection) -> None:
     if not inspect(connection).has_table(_META_TABLE):
         return
     settings = settings_of(connection)
-    query = text(f"SELECT value FROM {_META_TABLE} WHERE name = :n")
-    recorded = connection.execute(query, {"n": _FINGERPRINT}).scalar()
+    recorded = _recorded_fingerprint(connection)
     sample = None if recorded else _sample_ciphertext(connection)
     try:
         keys = keys_for(settings)
@@ -315,8 +330,7 @@ def rotate_store_key(connection: Connection, old: DataKeys, new: DataKeys) -> in
     DataKeyError
         ``old`` is not the store's key.
     """
-    query = text(f"SELECT value FROM {_META_TABLE} WHERE name = :n")
-    recorded = connection.execute(query, {"n": _FINGERPRINT}).scalar()
+    recorded = _recorded_fingerprint(connection)
     if recorded and recorded != old.fingerprint:
         raise DataKeyError(f"The current key ({old.fingerprint}) is not this store's key "
                            f"({recorded}); nothing was changed.")  # fmt: skip
