@@ -31,10 +31,11 @@ published grids whose households now fall outside their bounds.
 ``dry_run=True`` does all of it — reading, checks, refusals, writing in the transaction, the
 summary and the report (named ``import-report-dry-run-…``) — and rolls the transaction back
 instead of committing, so it cannot differ from the real import: nothing is kept. A store that
-did not exist (no SQLite file, no schema) is made for the dry run and removed again, with the
-data key file made for it, as after a refusal (:attr:`ImportResult.new_store` says so). A store
-at an older schema is refused (a dry run does not migrate it); one at the newest schema is not
-touched by Alembic, and a key file made for it is removed again (its fingerprint was not kept).
+did not exist (no SQLite file, no schema) is made for the dry run and removed again, as after a
+refusal (:attr:`ImportResult.new_store` says so). A store at an older schema is refused (a dry
+run does not migrate it); one at the newest schema is not touched by Alembic. A dry run that
+would make the data key file (no key yet, a store bound to none) uses a throwaway key held in
+memory instead: no key file is written or announced, and what it encrypted is rolled back.
 """
 
 from __future__ import annotations
@@ -237,8 +238,12 @@ def import_files(
     own_engine = engine is None
     store_files = _new_store_files(url) if own_engine else []
     engine = engine or make_engine(url)
-    made = _Made(store_files, _new_key_file(engine), key_kept=not dry_run)
+    made = _Made(store_files, _new_key_file(engine))
+    kept_settings = None  # the engine's settings while a dry run uses a throwaway key
     try:
+        new = bool(store_files)
+        if dry_run and migrate and made.key_files and not _store_has_key(engine, new=new):
+            kept_settings, made.key_files = _use_throwaway_key(engine), []
         migrated = False
         if migrate:
             made.schema = current_revision(engine) is None
@@ -277,8 +282,28 @@ def import_files(
         made.undo(engine, own_engine=own_engine)
         raise
     finally:
+        if kept_settings is not None:  # the engine's own key again; the throwaway forgotten
+            crypto.use_settings(engine, kept_settings)
+            crypto.forget_keys()
         if own_engine:
             engine.dispose()
+
+
+def _store_has_key(engine: Engine, *, new: bool) -> bool:
+    """Whether the store (``new``: a SQLite file not made yet) is bound to a key already."""
+    if new:  # connecting would make the file
+        return False
+    with engine.connect() as connection:
+        return crypto.store_has_key(connection)
+
+
+def _use_throwaway_key(engine: Engine) -> Settings:
+    """Give ``engine`` a new key held in memory only, for a dry run that would make the key
+    file: no file is written and no new key announced (what the dry run encrypts with it is
+    rolled back). Returns the engine's settings, to give back after the dry run."""
+    settings = settings_of(engine)
+    crypto.use_settings(engine, settings.model_copy(update={"data_key": crypto.generate_key()}))
+    return settings
 
 
 @dataclass
@@ -294,8 +319,6 @@ class _Made:
     """The data key file and its folders, if missing before the import."""
     schema: bool = False
     """The store had no schema before this import migrated it."""
-    key_kept: bool = True
-    """False for a dry run: no fingerprint of a key made for it was kept, the key goes too."""
 
     def undo(self, engine: Engine, *, own_engine: bool) -> None:
         removed = own_engine and bool(self.store_files)
@@ -305,7 +328,7 @@ class _Made:
         if own_engine:
             engine.dispose()
         paths = self.store_files if removed else []
-        if removed or unmigrated or not self.key_kept:
+        if removed or unmigrated:
             paths = paths + [p for p in self.key_files if p not in paths]
             if self.key_files:  # a later import in this process must not use a removed key
                 crypto.forget_keys()

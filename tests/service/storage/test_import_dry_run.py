@@ -15,6 +15,16 @@ from gridmap.errors import ImportAborted, InputError
 from service.analyst import open_store
 from service.importer import ImportResult, import_files
 from service.storage import models as m
+from service.storage.crypto import (
+    DataKeyError,
+    check_store_key,
+    derive_keys,
+    forget_keys,
+    generate_key,
+    keys_for,
+    parse_key,
+    settings_of,
+)
 from service.storage.loads import table_counts
 from service.storage.migrate import current_revision, upgrade_database
 from service.storage.session import make_engine, session_scope
@@ -67,20 +77,66 @@ def test_a_first_import_dry_run_leaves_the_store_empty(store_url, office, tmp_pa
     assert _state(store_url)[0]["building"] == 6
 
 
+def _key_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "data key" in r.getMessage()]
+
+
 def test_a_dry_run_on_a_store_without_schema_leaves_no_schema_and_no_key(
-    make_store, office, key_file
+    make_store, office, key_file, caplog
 ):
     url = make_store(migrated=False)
-    dry = import_files(office, url=url, dry_run=True)
+    with caplog.at_level("INFO"):
+        dry = import_files(office, url=url, dry_run=True)
     assert dry.new_store and dry.changes["person"].added == 4
-    assert _revision(url) is None and not key_file.exists()
-    # The real import that follows makes (and uses) a key of its own, not the removed one.
-    real = import_files(office, url=url)
+    assert _revision(url) is None and not key_file.exists() and not key_file.parent.exists()
+    assert _key_lines(caplog) == []  # a throwaway key in memory: none made, none announced
+    # The real import that follows in this process makes (and uses) its key file, not the
+    # dry run's throwaway key.
+    with caplog.at_level("INFO"):
+        real = import_files(office, url=url)
     assert key_file.exists() and _said(dry) == _said(real)
+    assert [line.split(" in ")[0] for line in _key_lines(caplog)] == ["Created a new data key"]
     engine = make_engine(url)
     with session_scope(engine) as session:
         assert session.get(m.Person, "P1").phone == PERSONS[0][3]  # read with the new key file
+        assert check_store_key(session.connection()) is None  # its fingerprint is the file's
     engine.dispose()
+
+
+def test_a_dry_run_gives_the_callers_engine_its_key_back(make_store, office, key_file):
+    url = make_store(migrated=False)
+    engine = make_engine(url)
+    try:
+        settings = settings_of(engine)
+        dry = import_files(office, engine=engine, dry_run=True)
+        assert dry.new_store and settings_of(engine) is settings and not key_file.exists()
+        import_files(office, engine=engine)
+        with session_scope(engine) as session:
+            assert session.get(m.Person, "P1").phone == PERSONS[0][3]
+    finally:
+        engine.dispose()
+    made = derive_keys(parse_key(key_file.read_text()))
+    assert keys_for(settings).fingerprint == made.fingerprint  # the engine used the key file
+
+
+def test_a_dry_run_on_a_store_with_data_checks_its_key_file(make_store, office, key_file):
+    url = make_store(migrated=False)
+    import_files(office, url=url)
+    key = key_file.read_text()
+    files = {"person": office["person"]}
+    dry = import_files(files, url=url, update=True, dry_run=True)  # the store's key, as today
+    assert dry.changes["person"].unchanged == 4 and key_file.read_text() == key
+    key_file.write_text(generate_key() + "\n")  # not the store's key: both refuse it
+    forget_keys()
+    for dry_run in (True, False):
+        with pytest.raises(DataKeyError, match="Wrong data key"):
+            import_files(files, url=url, update=True, dry_run=dry_run)
+    key_file.unlink()  # no key file: refused, none made, as the real import
+    forget_keys()
+    for dry_run in (True, False):
+        with pytest.raises(DataKeyError, match="This store holds data written with key"):
+            import_files(files, url=url, update=True, dry_run=dry_run)
+        assert not key_file.exists()
 
 
 def test_an_update_dry_run_says_what_the_update_then_does(store_url, office, tmp_path):
@@ -183,7 +239,8 @@ def test_cli_dry_run_refusal_is_the_import_refusal(store_url, office, tmp_path):
     assert dry.output.rstrip().splitlines()[-1].startswith("Dry run finished")
 
 
-def test_cli_dry_run_of_a_new_sqlite_store_leaves_no_file(tmp_path, key_file):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_cli_dry_run_of_a_new_sqlite_store_leaves_no_file(tmp_path, key_file, lang, caplog):
     from service.cli import app
 
     buildings = tmp_path / "in" / "楼栋.csv"
@@ -192,11 +249,18 @@ def test_cli_dry_run_of_a_new_sqlite_store_leaves_no_file(tmp_path, key_file):
                          encoding="gbk")  # fmt: skip
     before = sorted(tmp_path.rglob("*"))
     store = tmp_path / "库" / "store.sqlite"
-    res = runner.invoke(app, ["import", "--db", f"sqlite:///{store}", "--buildings",
-                              str(buildings), "--report-dir", str(tmp_path / "in"),
-                              "--dry-run"])  # fmt: skip
+    with caplog.at_level("INFO"):
+        res = runner.invoke(app, ["import", "--lang", lang, "--db", f"sqlite:///{store}",
+                                  "--buildings", str(buildings), "--report-dir",
+                                  str(tmp_path / "in"), "--dry-run"])  # fmt: skip
     assert res.exit_code == 0, res.output
-    assert "数据库原本不存在：预演时临时建立，已删除" in res.output.splitlines()[-1]
+    last = ("数据库原本不存在：预演时临时建立，已删除" if lang == "zh" else
+            "The store did not exist: it was made for the dry run and removed again")  # fmt: skip
+    assert last in res.output.splitlines()[-1], res.output
     made = sorted(set(tmp_path.rglob("*")) - set(before))
     assert [p.name.startswith("import-report-dry-run-") for p in made] == [True, True]
     assert not store.parent.exists() and not key_file.parent.exists()
+    said = res.output + "".join(r.getMessage() for r in caplog.records)
+    key_words = ("已新建数据密钥", "新建的数据密钥", "new data key", "for this import was",
+                 key_file.name)  # fmt: skip
+    assert all(word not in said for word in key_words), said
