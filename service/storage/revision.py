@@ -21,9 +21,10 @@ A web process keeps the revision in memory (:class:`RevisionWatch`) instead of r
 every request, and learns of commits without opening a transaction:
 
 - PostgreSQL: every commit that writes a new revision also sends ``NOTIFY gridmap_revision``
-  (delivered at commit, to every listening process); the watch's own connection listens,
-  and before answering it reads what has arrived on its socket (no round trip). A notification
-  makes it read the revision again.
+  with the store's schema as payload (delivered at commit, to every listening process); the
+  watch's own connection listens, and before answering it reads what has arrived on its
+  socket (no round trip). A notification for its schema (or without one) makes it read the
+  revision again; stores in other schemas of the same database do not.
 - SQLite: ``PRAGMA data_version`` on the watch's own connection changes whenever another
   connection (of any process) committed; it costs no I/O round trip and no transaction.
 - Commits made by this process mark every watch of the process stale at once (the
@@ -72,7 +73,7 @@ CHANNEL = "gridmap_revision"
 """PostgreSQL notification channel of new revisions (sent in the committing transaction)."""
 _SQL_READ = "SELECT value FROM store_meta WHERE name = 'public_revision'"
 _READ = text("SELECT value FROM store_meta WHERE name = :n")
-_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
+_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', current_schema())")
 _UPSERT = text(
     "INSERT INTO store_meta (name, value) VALUES (:n, :v) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
@@ -139,6 +140,7 @@ class RevisionWatch:
         self._checked = 0.0
         self._data_version: Any = None
         self._failed_at: float | None = None
+        self._schema: str | None = None  # PostgreSQL: the store's schema, whose commits count
         self.stale = True
         """Set (by this process's commits, or a notification): read the revision again."""
         _WATCHES.add(self)
@@ -192,6 +194,7 @@ class RevisionWatch:
             conn.rollback()
             conn.autocommit = True
             conn.add_notify_handler(self._notified)
+            self._schema = conn.execute("SELECT current_schema()").fetchone()[0]
             conn.execute(f"LISTEN {CHANNEL}")  # before the first read: nothing is missed
             self._conn = conn
         else:
@@ -202,8 +205,9 @@ class RevisionWatch:
             )
             self._data_version = None
 
-    def _notified(self, _notify: Any) -> None:
-        self.stale = True
+    def _notified(self, notify: Any) -> None:
+        if notify.payload in ("", self._schema):  # "": a process from before schema payloads
+            self.stale = True
 
     def _poll(self) -> None:
         """Take what has arrived: notifications (PostgreSQL), the data version (SQLite)."""

@@ -8,6 +8,7 @@ request they answer.
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -155,6 +156,45 @@ def test_the_watch_reads_the_revision_again_after_its_connection_is_lost(toy_url
         else:
             watch.close()
         assert watch.current() == first
+    finally:
+        watch.close()
+        engine.dispose()
+
+
+def test_commits_to_another_store_do_not_make_the_watch_read_again(
+    toy_url, backend, monkeypatch, tmp_path
+):
+    """PostgreSQL: a notification names its store's schema, and a watch reads again only for
+    its own (stores in other schemas of one database, e.g. the test workers', used to make each
+    other's kept answers go through the route); SQLite: another file's commit is not seen."""
+    seen: list[tuple[str, bool]] = []
+    notified = RevisionWatch._notified
+
+    def recorded(self, notify):
+        notified(self, notify)
+        seen.append((notify.payload, self.stale))
+
+    monkeypatch.setattr(RevisionWatch, "_notified", recorded)
+    engine = make_engine(toy_url)
+    watch = RevisionWatch(engine)
+    try:
+        first = watch.current()
+        assert first is not None and not watch.stale
+        if backend == "postgis":
+            with engine.connect() as conn:
+                schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+                for payload in ("another_store", schema):  # delivered in this order
+                    conn.execute(text("SELECT pg_notify('gridmap_revision', :p)"), {"p": payload})
+                    conn.commit()
+            deadline = time.monotonic() + _NOTIFIED_WITHIN_S
+            while len(seen) < 2 and time.monotonic() < deadline:
+                watch.current(wait=False)
+                time.sleep(0.02)
+            assert seen == [("another_store", False), (schema, True)]
+        else:
+            with sqlite3.connect(tmp_path / "another.sqlite") as other:
+                other.execute("CREATE TABLE t (x)")
+            assert watch.current(wait=False) == first
     finally:
         watch.close()
         engine.dispose()
