@@ -52,8 +52,10 @@ def _fresh_demo(path: Path, lang: str, district: bool = False, persons: bool = F
         else:
             summary = build_demo(url, step=step)
     n, grids = len(summary.plans), summary.grids
+    # soft_wrap: the path is never broken over lines (the terminal wraps it, copyable)
     _err().print(f"演示数据库 {path}：{n} 个社区，{grids} 个网格。" if zh
-                 else f"Demo store {path}: {n} communities, {grids} grids.")  # fmt: skip
+                 else f"Demo store {path}: {n} communities, {grids} grids.",
+                 soft_wrap=True)  # fmt: skip
     return url
 
 
