@@ -4,12 +4,13 @@ Every message says what failed, which records, and how to fix it.
 
 Messages are English (``str(err)``) and, where written, Chinese too: ``err.message("zh")``
 gives the Chinese (the English when none was written), ``err.message("en")`` the English, so a
-command prints the language its ``--lang`` asks for. An area's errors are written in one place,
-as :class:`ErrorTexts`: a code per error, and its :data:`Words` (English, Chinese): two
-``str.format`` templates of the error's values, or a function of them where the words need more
-(:func:`listed` words a list of ids); ``texts.error(code, **values)`` makes the error, which keeps
-``code`` and ``values``. :meth:`InputError.gather` makes one error of several (one line each, in
-both languages).
+command prints the language its ``--lang`` asks for. An area's errors are one
+:class:`ErrorTexts`: a code per error, and its :data:`Words` (English, Chinese): two
+``str.format`` templates of the error's values, written in the area's TOML catalogue
+(:mod:`gridmap.messages`; :func:`listed` words show lists of ids), or a function of the values
+where the words need more (:meth:`ErrorTexts.worded`); ``texts.error(code, **values)`` makes
+the error, which keeps ``code`` and ``values``. :meth:`InputError.gather` makes one error of
+several (one line each, in both languages).
 
 Examples
 --------
@@ -22,7 +23,9 @@ Examples
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib import resources
 from string import Formatter
 from types import MappingProxyType
 from typing import Any
@@ -119,17 +122,38 @@ def quoted(items: Iterable[object]) -> str:
     return "、".join(f"“{i}”" for i in items)
 
 
-def listed(en: str, zh: str, key: str = "ids", most: int = 10) -> ErrorWords:
-    """Words naming the first ``most`` of the value ``key``: templates ``en`` and ``zh``, where
-    ``{key}`` stands for those items as a list (English) and quoted (Chinese).
+def listed(
+    en: str,
+    zh: str,
+    key: str | Sequence[str] = "ids",
+    most: int | None = 10,
+    *,
+    joined: Sequence[str] = (),
+) -> ErrorWords:
+    """Words naming the first ``most`` items (all when None) of the values ``key`` and
+    ``joined``: templates ``en`` and ``zh``, where ``{key}`` stands for its items as a list
+    (English) and quoted (Chinese), and a ``joined`` value for its items joined by commas.
+    Values the templates do not name are refused, as a function's unexpected arguments are.
 
     >>> listed("Building(s) {ids} lack a roof.", "楼栋 {ids} 没有屋顶。")(ids=("B1", "B2"))
     ("Building(s) ['B1', 'B2'] lack a roof.", '楼栋 “B1”、“B2” 没有屋顶。')
+    >>> listed("Plans {ids} are one.", "方案 {ids} 相同。", (), joined=["ids"])(ids=[3, 4])
+    ('Plans 3, 4 are one.', '方案 3、4 相同。')
     """
+    keys = (key,) if isinstance(key, str) else tuple(key)
+    names = _fields(en) | _fields(zh)
 
     def words(**values: Any) -> Words:
-        shown = list(values[key])[:most]
-        return en.format(**{**values, key: shown}), zh.format(**{**values, key: quoted(shown)})
+        if set(values) != names:
+            raise TypeError(f"the values are {sorted(names)}, not {sorted(values)}")
+        en_values, zh_values = dict(values), dict(values)
+        for k in keys:
+            shown = list(values[k])[:most]
+            en_values[k], zh_values[k] = shown, quoted(shown)
+        for k in joined:
+            shown = [str(i) for i in list(values[k])[:most]]
+            en_values[k], zh_values[k] = ", ".join(shown), "、".join(shown)
+        return en.format(**en_values), zh.format(**zh_values)
 
     return words
 
@@ -156,8 +180,28 @@ def _templates(en: str, zh: str) -> ErrorWords:
     return words
 
 
+def _strings(items: object) -> bool:
+    return isinstance(items, list | tuple) and all(isinstance(i, str) for i in items)
+
+
+_KINDS: tuple[type[GridmapError], ...] = (
+    InputError,
+    InvalidGeometryError,
+    CRSError,
+    DuplicateIdError,
+    ImportAborted,
+)
+"""The error classes a catalogue may name."""
+_CATALOGUE_KEYS = frozenset({"error", "en", "zh", "listed", "joined", "most"})
+
+
 class ErrorTexts:
     """The errors of one area, each by code: its class and its words in both languages.
+
+    The plain words of an area live in its catalogue, a TOML file (a table per code: ``en`` and
+    ``zh`` templates, ``error`` the class when not InputError; ``listed``, ``joined`` and
+    ``most`` for :func:`listed` words), so that wording is read and corrected in one file; words
+    computed from the values are functions registered with :meth:`worded`.
 
     Parameters
     ----------
@@ -172,13 +216,62 @@ class ErrorTexts:
     >>> err = texts.error("no_file", path="b.csv")
     >>> (str(err), err.message("zh"), err.code, dict(err.values))
     ('File not found: b.csv', '找不到文件：b.csv', 'no_file', {'path': 'b.csv'})
+    >>> @texts.worded("no_files")
+    ... def _no_files(paths: list[str]) -> Words:
+    ...     return f"None of {len(paths)} files found", f"{len(paths)} 个文件都找不到"
+    >>> texts.words("no_files", paths=["a.csv", "b.csv"])
+    ('None of 2 files found', '2 个文件都找不到')
     """
 
-    def __init__(self, texts: Mapping[str, tuple[type[GridmapError], ErrorWords | Words]]) -> None:
+    def __init__(
+        self, texts: Mapping[str, tuple[type[GridmapError], ErrorWords | Words]] | None = None
+    ) -> None:
         self._texts: dict[str, tuple[type[GridmapError], ErrorWords]] = {
             code: (kind, _templates(*words) if isinstance(words, tuple) else words)
-            for code, (kind, words) in texts.items()
+            for code, (kind, words) in (texts or {}).items()
         }
+
+    @classmethod
+    def catalogue(
+        cls, package: str, name: str, kinds: Iterable[type[GridmapError]] = ()
+    ) -> ErrorTexts:
+        """The errors written in the TOML catalogue ``name`` of ``package``; ``kinds`` the
+        error classes besides this module's that its ``error`` keys name.
+
+        Raises
+        ------
+        ValueError
+            An entry has an unknown key or class, or lacks one of its two texts.
+        """
+        known = {k.__name__: k for k in (*_KINDS, *kinds)}
+        source = resources.files(package) / name
+        texts = cls()
+        for code, entry in tomllib.loads(source.read_text(encoding="utf-8")).items():
+            problem = _entry_problem(entry, known)
+            if problem:
+                raise ValueError(f"{package}/{name} [{code}]: {problem}")
+            en, zh = entry["en"], entry["zh"]
+            if "listed" in entry or "joined" in entry:
+                words = listed(en, zh, entry.get("listed", ()), entry.get("most"),
+                               joined=entry.get("joined", ()))  # fmt: skip
+            else:
+                words = _templates(en, zh)
+            texts._texts[code] = (known[entry.get("error", "InputError")], words)
+        return texts
+
+    def worded(
+        self, code: str, kind: type[GridmapError] | None = None
+    ) -> Callable[[ErrorWords], ErrorWords]:
+        """Decorator: the function is the words of the error ``code`` (of class ``kind``,
+        InputError by default)."""
+
+        def register(words: ErrorWords) -> ErrorWords:
+            if code in self._texts:
+                raise ValueError(f"error {code!r} is worded twice")
+            self._texts[code] = (kind or InputError, words)
+            return words
+
+        return register
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -194,3 +287,21 @@ class ErrorTexts:
         kind, words = self._texts[code]
         en, zh = words(**values)
         return kind(en, zh=zh, code=code, values=values)
+
+
+def _entry_problem(entry: Any, known: Mapping[str, type[GridmapError]]) -> str | None:
+    """What is wrong with one catalogue entry, or None."""
+    if not isinstance(entry, dict):
+        return "not a table of en, zh (and error, listed, most)"
+    if unknown := set(entry) - _CATALOGUE_KEYS:
+        return f"unknown key(s) {sorted(unknown)}"
+    if not all(isinstance(entry.get(lang), str) for lang in ("en", "zh")):
+        return "needs both texts, en and zh"
+    names = [entry.get("listed", ()), entry.get("joined", ())]
+    if not all(isinstance(n, str) or _strings(n) for n in names):
+        return "listed and joined name values: a name or a list of names"
+    if not isinstance(entry.get("most", 0), int):
+        return "most is a whole number"
+    if entry.get("error", "InputError") not in known:
+        return f"unknown error class {entry['error']!r}; known: {sorted(known)}"
+    return None

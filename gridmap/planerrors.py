@@ -1,4 +1,5 @@
-"""Errors of planning, in English and Chinese, all written here.
+"""Errors of planning, in English and Chinese: plain words in the catalogue
+``gridmap/messages/plan_errors.toml``, words computed from the values here.
 
 A core module (beside :mod:`gridmap.plans`) so that :mod:`gridmap.geometry` may use it too.
 
@@ -27,10 +28,8 @@ from typing import Any
 from gridmap.errors import (
     DuplicateIdError,
     ErrorTexts,
-    InputError,
     InvalidGeometryError,
     Words,
-    listed,
     quoted,
 )
 
@@ -50,10 +49,15 @@ _GEOPACKAGE_HINT = ("Give the GeoPackage written by `gridmap partition --out pla
                     ".gpkg 文件，或 " + _ASSIGNMENTS_HINT[1])  # fmt: skip
 
 
+PLAN_ERRORS = ErrorTexts.catalogue("gridmap.messages", "plan_errors.toml")
+"""The errors of planning's inputs in English and Chinese."""
+
+
 def _columns_zh(columns: Iterable[str]) -> str:
     return quoted(_COLUMN_ZH.get(c, c) for c in columns)
 
 
+@PLAN_ERRORS.worded("lack_columns")
 def _lack_columns(name: str, missing: list[str]) -> Words:
     return (f"{name} lack column(s) {missing}; rename the matching columns "
             "(the CLI has --id-field, --households-field and --community-code-field).",
@@ -62,6 +66,7 @@ def _lack_columns(name: str, missing: list[str]) -> Words:
             "指定。")  # fmt: skip
 
 
+@PLAN_ERRORS.worded("duplicate_ids", DuplicateIdError)
 def _duplicate_ids(name: str, column: str, ids: list[str]) -> Words:
     col = _COLUMN_ZH.get(column, column)
     return (f"{name} repeat {column} {ids[:_SHOWN]}; every {column} must be unique.",
@@ -69,6 +74,7 @@ def _duplicate_ids(name: str, column: str, ids: list[str]) -> Words:
             "必须唯一。")  # fmt: skip
 
 
+@PLAN_ERRORS.worded("empty_geometry", InvalidGeometryError)
 def _empty_geometry(name: str, ids: list[str], no_area: bool = False) -> Words:
     """Records without geometry, or (``no_area``) drawn without area."""
     if no_area:
@@ -81,11 +87,13 @@ def _empty_geometry(name: str, ids: list[str], no_area: bool = False) -> Words:
             "请补画图形或删去这些记录。")  # fmt: skip
 
 
+@PLAN_ERRORS.worded("bad_counts")
 def _bad_counts(counts: list[int]) -> Words:
     return (f"counts must be whole numbers of grids of at least 1, got {counts}.",
             f"网格数必须是不小于 1 的整数，收到 {'、'.join(map(str, counts))}。")  # fmt: skip
 
 
+@PLAN_ERRORS.worded("bad_weights")
 def _bad_weights(parts: list[str], weights: Mapping[str, Any]) -> Words:
     given = "、".join(f"{k}={v}" for k, v in weights.items()) or "无"
     return (f"weights take the parts {parts} with a positive sum; got {weights}.",
@@ -97,6 +105,7 @@ def _is_geopackage(file: str) -> bool:
     return file.lower().endswith(".gpkg")
 
 
+@PLAN_ERRORS.worded("assignments_unreadable")
 def _assignments_unreadable(file: str, detail: str) -> Words:
     """An assignments file that cannot be read, worded for what it is named as: a GeoPackage
     (corrupt, or not one) or a CSV."""
@@ -111,6 +120,7 @@ def _assignments_unreadable(file: str, detail: str) -> Words:
             + _ASSIGNMENTS_HINT[1])  # fmt: skip
 
 
+@PLAN_ERRORS.worded("assignments_lack_columns")
 def _assignments_lack_columns(file: str, missing: list[str]) -> Words:
     if _is_geopackage(file):
         return (f"The assignments table of {file} lacks column(s) {missing}. "
@@ -121,48 +131,6 @@ def _assignments_lack_columns(file: str, missing: list[str]) -> Words:
             + _ASSIGNMENTS_HINT[0],
             f"楼栋网格对应表 {file} 缺少 {'、'.join(missing)} 列；请给出 "
             + _ASSIGNMENTS_HINT[1])  # fmt: skip
-
-
-PLAN_ERRORS = ErrorTexts({
-    "bad_bounds": (InputError, (
-        "Household bounds must satisfy 0 <= min <= max and max > 0; got min={lo}, max={hi}.",
-        "每格户数须满足 0 ≤ 下限 ≤ 上限且上限大于 0，现为下限 {lo}、上限 {hi}。")),
-    "lack_columns": (InputError, _lack_columns),
-    "duplicate_ids": (DuplicateIdError, _duplicate_ids),
-    "bad_community_codes": (InputError, listed(
-        "Community code(s) {codes} are not 12-digit statistical division codes; fix the "
-        "community_code column.",
-        "社区代码{codes}不是 12 位统计用区划代码；请改正“社区代码”列。", key="codes", most=5)),
-    "bad_households": (InputError, listed(
-        "{n} building(s) have a missing, negative or fractional household count: {ids}. Enter a "
-        "whole number >= 0 (0 for schools, markets, offices).",
-        "{n} 栋楼的户数缺失、为负数或不是整数：{ids}；请填写不小于 0 的整数（学校、市场、"
-        "办公楼填 0）。",
-        most=_SHOWN)),
-    "empty_geometry": (InvalidGeometryError, _empty_geometry),
-    "bad_community_code": (InputError, (
-        "Community code {community_code!r} is not a 12-digit statistical division code; fix the "
-        "community_code column.",
-        "社区代码“{community_code}”不是 12 位统计用区划代码；请改正“社区代码”列。")),
-    "too_many_grids": (InputError, (
-        "Community {community_code} would get {n} grids, more than the {most} a 3-digit "
-        "sequence allows; split the community or raise the household bounds.",
-        "社区 {community_code} 将分出 {n} 个网格，超过 3 位序号所能编的 {most} 个；"
-        "请拆分社区，或调高每格户数的上下限。")),
-    "bad_match": (InputError, (
-        "match must be {choices[0]!r} or {choices[1]!r}, not {match!r}.",
-        "网格配对方式只能是“{choices[0]}”（按编号）或“{choices[1]}”（按共有户数），"
-        "不能是“{match}”。")),
-    "one_community": (InputError, (
-        "plans_by_grid_count takes one community, got {rows} rows; select one with "
-        "communities[communities.community_code == code].",
-        "按网格数比较方案一次只能针对一个社区，收到 {rows} 行；请按社区代码选出一个社区。")),
-    "bad_counts": (InputError, _bad_counts),
-    "bad_weights": (InputError, _bad_weights),
-    "assignments_unreadable": (InputError, _assignments_unreadable),
-    "assignments_lack_columns": (InputError, _assignments_lack_columns),
-})  # fmt: skip
-"""The errors of planning's inputs in English and Chinese."""
 
 
 plan_error = PLAN_ERRORS.error

@@ -72,6 +72,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from gridmap.messages import glossary
+
 if TYPE_CHECKING:
     import numpy.typing as npt
 
@@ -81,16 +83,7 @@ __all__ = ["ENCODING_CODES", "ENTITY_WORDS", "NOTE_CODES", "ZIP_MEMBER", "ReadNo
 Words = tuple[str, str]
 """A text in English and in Chinese."""
 
-ENTITY_WORDS: dict[str, Words] = {
-    "community": ("communities", "社区"),
-    "compound": ("compounds", "小区"),
-    "street": ("streets", "道路"),
-    "building": ("buildings", "楼栋"),
-    "household": ("households", "住户"),
-    "person": ("persons", "人员"),
-    "staff": ("staff", "网格工作人员"),
-    "grid": ("grids", "网格"),
-}
+ENTITY_WORDS: dict[str, Words] = glossary("entities")
 """Entity name → (English plural, Chinese), for messages."""
 
 
@@ -501,18 +494,8 @@ def _osm_outlines_broken(file: str, entity: str, n: int, **_: Any) -> Words:
             "被截断，或 OSM 中的环未闭合）")  # fmt: skip
 
 
-_CONTENT_WORDS: dict[str, Words] = {
-    "html": ("an HTML table (as web systems export .xls files)",
-             "网页（HTML）表格（网上系统导出的 .xls 文件常是这样）"),
-    "xml": ("an Excel 2003 XML Spreadsheet", "Excel 2003 XML 表格"),
-    "tab": ("tab-separated text", "以制表符分隔的文本"),
-    "comma": ("comma-separated text (CSV)", "以逗号分隔的文本（CSV）"),
-    "semicolon": ("semicolon-separated text", "以分号分隔的文本"),
-    "xls": ("an Excel 97-2003 workbook (.xls)", "Excel 97-2003 工作簿（.xls）"),
-    "xlsx": ("an .xlsx workbook", ".xlsx 工作簿"),
-    "xlsb": ("an .xlsb workbook", ".xlsb 工作簿"),
-    "ods": ("an OpenDocument spreadsheet (.ods)", "开放文档表格（.ods）"),
-}  # fmt: skip
+_CONTENT_WORDS: dict[str, Words] = glossary("contents")
+"""What a file named as a workbook really holds, by kind (html, xls …), in words."""
 
 
 def _workbook_content(file: str, kind: str, **_: Any) -> Words:

@@ -1,4 +1,5 @@
-"""Errors of reading files, in English and Chinese, all written here.
+"""Errors of reading files, in English and Chinese: plain words in the catalogue
+``gridmap/messages/read_errors.toml``, words computed from the values here.
 
 :data:`READ_ERRORS` (an :class:`~gridmap.errors.ErrorTexts`) words every
 :class:`~gridmap.errors.InputError` and :class:`~gridmap.errors.CRSError` that
@@ -28,29 +29,22 @@ from gridmap.errors import (
     CRSError,
     DuplicateIdError,
     ErrorTexts,
-    InputError,
     InvalidGeometryError,
     Words,
     quoted,
 )
 from gridmap.io.notes import entity_word
+from gridmap.messages import glossary
 
 __all__ = ["COLUMN_PROBLEM_CODES", "COLUMN_WORDS", "READ_ERRORS", "ColumnProblem", "column_word",
            "read_error"]  # fmt: skip
 
-COLUMN_WORDS: dict[str, str] = {
-    "address": "地址", "birth_date": "出生日期", "building_id": "楼栋编号", "buildings": "楼栋数",
-    "code": "楼栋代码", "code_year": "代码年份", "community_code": "社区代码",
-    "compound_id": "小区编号", "floor": "楼层", "floors": "层数", "grid_code": "网格编码",
-    "grid_codes": "负责网格", "head_person_id": "户主编号", "household_id": "户号",
-    "households": "户数", "id_number": "身份证号", "kind": "建筑类型", "name": "名称",
-    "person_id": "人员编号", "persons": "人数", "phone": "联系电话", "polsby_popper": "紧凑度",
-    "population_type": "人口类型", "property_company": "物业公司", "relationship": "与户主关系",
-    "role": "职务", "room": "房号", "sex": "性别", "size": "人数", "staff_id": "人员编号",
-    "status": "状态", "street_id": "道路编号", "subdistrict": "街道", "tags": "标签",
-    "unit": "单元", "units": "单元数",
-}  # fmt: skip
+COLUMN_WORDS: dict[str, str] = glossary("columns")
 """Canonical column → its Chinese name (a header :mod:`gridmap.io.headers` recognises)."""
+
+
+READ_ERRORS = ErrorTexts.catalogue("gridmap.messages", "read_errors.toml")
+"""Every error about reading a file, by code."""
 
 
 def column_word(column: str, lang: str) -> str:
@@ -75,12 +69,14 @@ def _layer(layer: str | None, lang: str) -> str:
 # --- files, layers, sheets ----------------------------------------------------------------------
 
 
+@READ_ERRORS.worded("unreadable")
 def _unreadable(file: str, detail: str, layer: str | None = None) -> Words:
     return (f"Cannot read {file}{_layer(layer, 'en')}: {detail}",
             f"无法读取 {file}{_layer(layer, 'zh')}：文件已损坏或不是所支持的格式；请用地图软件打开"
             "检查，另存为 .gpkg、.shp 或 .geojson 后重试。")  # fmt: skip
 
 
+@READ_ERRORS.worded("unsupported_format")
 def _unsupported_format(file: str, suffixes: Sequence[str]) -> Words:
     """A file named as no format gridmap reads, which GDAL could not read either."""
     return (f"Cannot read {file}: not a format gridmap reads; save it as one of "
@@ -90,6 +86,7 @@ def _unsupported_format(file: str, suffixes: Sequence[str]) -> Words:
             "（地图图层存为 .gpkg、.shp 或 .geojson，表格存为 .csv 或 .xlsx）后重试。")  # fmt: skip
 
 
+@READ_ERRORS.worded("no_records")
 def _no_records(file: str, layer: str | None = None) -> Words:
     return (f"{file}{_layer(layer, 'en')} has no records; check that it is the right file "
             "(or layer) and that it was saved with its data.",
@@ -97,6 +94,7 @@ def _no_records(file: str, layer: str | None = None) -> Words:
             "或文件保存时丢失了数据。")  # fmt: skip
 
 
+@READ_ERRORS.worded("output_suffix")
 def _output_suffix(file: str, suffixes: str | Sequence[str]) -> Words:
     """The name of a file to write ends in none of ``suffixes`` (the format is chosen by it)."""
     given = [suffixes] if isinstance(suffixes, str) else list(suffixes)
@@ -111,19 +109,7 @@ def _output_suffix(file: str, suffixes: str | Sequence[str]) -> Words:
     )
 
 
-def _no_assignments_table(file: str, layers: Sequence[str]) -> Words:
-    return (f"{file} has no table of building assignments (named assignments); its layers are "
-            f"{list(layers)}. Give the file written by --assignments.",
-            f"{file} 中没有楼栋网格对应表（表名“楼栋归属”）；该文件的图层有 {quoted(layers)}。"
-            "请给出 --assignments 写出的文件。")  # fmt: skip
-
-
-def _no_layer(file: str, layer: str, layers: Sequence[str]) -> Words:
-    return (f"{file} has no layer {layer!r}; its layers are {list(layers)}.",
-            f"{file} 中没有图层“{layer}”；该文件的图层有 {quoted(layers)}，请用 --layer "
-            "指定其中之一。")  # fmt: skip
-
-
+@READ_ERRORS.worded("layers_ambiguous")
 def _layers_ambiguous(
     file: str, entity: str, layers: Sequence[str], example: str | None = None
 ) -> Words:
@@ -135,6 +121,7 @@ def _layers_ambiguous(
             f"{entity_word(entity, 'zh')}，例如 --layer {entity}={first}。")  # fmt: skip
 
 
+@READ_ERRORS.worded("zip_without_layer")
 def _zip_without_layer(file: str, found: Sequence[str], n: int) -> Words:
     more = " …" if n > len(found) else ""
     held_en = f"found {list(found)}{more}" if found else "it is empty"
@@ -145,6 +132,7 @@ def _zip_without_layer(file: str, found: Sequence[str], n: int) -> Words:
             "（.dbf、.prj 等），或 .gpkg、.geojson、.csv、.xlsx 文件压缩进去。")  # fmt: skip
 
 
+@READ_ERRORS.worded("rows_too_long")
 def _rows_too_long(file: str, lines: Sequence[int], n: int, width: int) -> Words:
     """Lines of a CSV with more cells than its header (an unquoted comma in a value)."""
     return (f"{file}: line(s) {_rows(lines, n, 'en')} hold more cells than the header "
@@ -154,28 +142,17 @@ def _rows_too_long(file: str, lines: Sequence[int], n: int, width: int) -> Words
             "引号的逗号？请给这样的值加上引号，或删去多余的单元格。")  # fmt: skip
 
 
-def _no_sheet(file: str, sheet: str, sheets: Sequence[str]) -> Words:
-    return (f"{file} has no sheet {sheet!r}; its sheets are {list(sheets)}.",
-            f"{file} 中没有工作表“{sheet}”；该工作簿的工作表有 {quoted(sheets)}，请用 --layer "
-            "指定其中之一。")  # fmt: skip
-
-
 # --- mapping files and headers -----------------------------------------------------------------
 
 
-def _mapping_not_text(path: str, keys: Sequence[str]) -> Words:
-    return (f"Column mapping file {path}: values of {list(keys)} must be column names in quotes, "
-            'e.g. 户号 = "household_id".',
-            f"列名对照文件 {path}：{quoted(keys)} 的值必须是加英文引号的列名，例如 "
-            '户号 = "household_id"。')  # fmt: skip
-
-
+@READ_ERRORS.worded("header_problems")
 def _header_problems(problems: Sequence[ColumnProblem]) -> Words:
     en = "; ".join(p.message("en")[0].upper() + p.message("en")[1:] for p in problems) + "."
     zh = "；".join(p.message("zh") for p in problems) + "。"
     return en, zh
 
 
+@READ_ERRORS.worded("columns")
 def _columns(
     file: str, entity: str, headers: Sequence[object], problems: Sequence[ColumnProblem]
 ) -> Words:
@@ -197,6 +174,7 @@ def _crs_source(given: bool) -> Words:
     return "the file declares", "文件声明的是"
 
 
+@READ_ERRORS.worded("not_lonlat", CRSError)
 def _not_lonlat(file: str, x: float, y: float, crs: str, given: bool) -> Words:
     source_en, source_zh = _crs_source(given)
     return (f"{file}: coordinates ({x:.0f}, {y:.0f}) … are not longitude/latitude, but "
@@ -207,6 +185,7 @@ def _not_lonlat(file: str, x: float, y: float, crs: str, given: bool) -> Words:
             )  # fmt: skip
 
 
+@READ_ERRORS.worded("lonlat_in_projected", CRSError)
 def _lonlat_in_projected(file: str, x: float, y: float, crs: str, given: bool) -> Words:
     """Longitude/latitude in a file (or ``--crs``) that says they are metres of a projected CRS,
     which would put them hundreds of kilometres away, near the CRS's origin."""
@@ -219,6 +198,7 @@ def _lonlat_in_projected(file: str, x: float, y: float, crs: str, given: bool) -
             "重新导出文件。")  # fmt: skip
 
 
+@READ_ERRORS.worded("not_in_crs", CRSError)
 def _not_in_crs(
     file: str,
     x: float,
@@ -250,6 +230,7 @@ def _not_in_crs(
             "或北京 54 坐标，请给出相应坐标系的同一投影带。")  # fmt: skip
 
 
+@READ_ERRORS.worded("lat_lon_swapped", CRSError)
 def _lat_lon_swapped(file: str, x: float, y: float, columns: Sequence[str]) -> Words:
     """Coordinates in China given as latitude, longitude: the other way round."""
     if columns:
@@ -271,6 +252,7 @@ def _lat_lon_swapped(file: str, x: float, y: float, columns: Sequence[str]) -> W
 # --- records (the plan commands' inputs) ----------------------------------------------------------
 
 
+@READ_ERRORS.worded("duplicate_ids", DuplicateIdError)
 def _duplicate_ids(
     file: str, entity: str, column: str, repeats: Sequence[tuple[str, Sequence[int]]], n: int
 ) -> Words:
@@ -284,6 +266,7 @@ def _duplicate_ids(
             "重复的行。")  # fmt: skip
 
 
+@READ_ERRORS.worded("blank_ids")
 def _blank_ids(file: str, entity: str, column: str, rows: Sequence[int], n_rows: int) -> Words:
     return (f"{file}: data row(s) {_rows(rows, n_rows, 'en')} have no {column}; every {entity} "
             "needs one: fill it in or delete those rows.",
@@ -291,6 +274,7 @@ def _blank_ids(file: str, entity: str, column: str, rows: Sequence[int], n_rows:
             f"{entity_word(entity, 'zh')}都要有：请填写，或删除这些行。")  # fmt: skip
 
 
+@READ_ERRORS.worded("bad_counts")
 def _bad_counts(
     file: str, entity: str, column: str, rows: Sequence[int], n_rows: int, ids: Sequence[str]
 ) -> Words:
@@ -302,6 +286,7 @@ def _bad_counts(
             "不小于 0 的整数（学校、市场、办公楼填 0）。")  # fmt: skip
 
 
+@READ_ERRORS.worded("missing_counts")
 def _missing_counts(file: str, n: int, total: int, ids: Sequence[str]) -> Words:
     """Buildings with no household count at all (an OpenStreetMap extract, a footprint layer
     drawn before the roster was taken): what to give instead."""
@@ -324,6 +309,7 @@ _GEOMETRY_KINDS_ZH = {"Point": "点", "LineString": "线", "MultiLineString": "�
                       "Polygon": "面", "MultiPolygon": "多面"}  # fmt: skip
 
 
+@READ_ERRORS.worded("wrong_geometry_kind", InvalidGeometryError)
 def _wrong_geometry_kind(
     file: str, entity: str, ids: Sequence[str], n: int, allowed: Sequence[str]
 ) -> Words:
@@ -338,6 +324,7 @@ def _wrong_geometry_kind(
             )  # fmt: skip
 
 
+@READ_ERRORS.worded("deletions_lack_columns")
 def _deletions_lack_columns(file: str, found: Sequence[str]) -> Words:
     return (f"{file} needs the columns entity,id (found {list(found)}); one line per record to "
             "remove, e.g. building,B00017.",
@@ -345,6 +332,7 @@ def _deletions_lack_columns(file: str, found: Sequence[str]) -> Words:
             "building,B00017。")  # fmt: skip
 
 
+@READ_ERRORS.worded("deletions_bad_rows")
 def _deletions_bad_rows(file: str, rows: Sequence[int], n_rows: int, known: Sequence[str]) -> Words:
     return (f"{file}: {', '.join(f'row {r}' for r in rows)}"
             f"{' …' if n_rows > len(rows) else ''} name no known entity ({', '.join(known)}) "
@@ -354,104 +342,13 @@ def _deletions_bad_rows(file: str, rows: Sequence[int], n_rows: int, known: Sequ
             "或 id 为空；请改正这些行。")  # fmt: skip
 
 
+@READ_ERRORS.worded("bad_layer_option")
 def _bad_layer_option(value: str, entities: Sequence[str]) -> Words:
     return (f"--layer {value!r}: use ENTITY=LAYER, e.g. building=楼栋; ENTITY is one of "
             f"{', '.join(entities)}.",
             f"--layer “{value}” 的写法不对：应为 类别=图层名，例如 building=楼栋；类别可为 "
             f"{'、'.join(entities)}"
             f"（{'、'.join(entity_word(e, 'zh') for e in entities)}）。")  # fmt: skip
-
-
-READ_ERRORS = ErrorTexts({
-    "bad_layer_option": (InputError, _bad_layer_option),
-    "deletions_lack_columns": (InputError, _deletions_lack_columns),
-    "deletions_bad_rows": (InputError, _deletions_bad_rows),
-    "wrong_geometry_kind": (InvalidGeometryError, _wrong_geometry_kind),
-    # text and encodings
-    "not_decodable_as": (InputError, (
-        "{file} cannot be read as {encoding}: {detail}",
-        "{file} 无法按 {encoding} 编码读取；请检查 --encoding 给的编码，或不给它，由程序判断")),
-    "not_text": (InputError, (
-        "{file} is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV.",
-        "{file} 既不是 UTF-8 也不是 GB18030 文字；请另存为 UTF-8 编码的 CSV 文件。")),
-    "text_not": (InputError, (
-        "{file}: the text is not {encoding}. Give the encoding it is in with --encoding "
-        "(encoding=), e.g. --encoding GBK.",
-        "{file}：文字不是 {encoding} 编码；请用 --encoding 指定文件的编码，例如 --encoding GBK。")),
-    "text_not_as_given": (InputError, (
-        "{file}: the text is not {encoding} as given; it looks like {actual}.",
-        "{file}：文字不是所指定的 {encoding} 编码，看起来是 {actual}；请改用 --encoding "
-        "{actual}，或不指定编码。")),
-    # files, layers, sheets
-    "file_not_found": (InputError, ("File not found: {path}", "找不到文件：{path}")),
-    "workbook_encrypted": (InputError, (
-        "{file} is protected by a password, which gridmap cannot open; open it in Excel or WPS, "
-        "remove the password (File → Info → Protect Workbook → Encrypt with Password: empty) "
-        "and save it as .xlsx.",
-        "{file} 设置了打开密码，程序无法读取；请用 Excel 或 WPS 打开，取消密码（文件 → 信息 → "
-        "保护工作簿 → 用密码进行加密：清空；WPS：文件 → 文档加密），另存为 .xlsx 后重试。")),
-    "output_is_folder": (InputError, (
-        "Cannot write {file}: it is a folder; give a file name.",
-        "无法写入 {file}：这是一个文件夹，请给出文件名。")),
-    "output_under_file": (InputError, (
-        "Cannot write {file}: {parent} is a file, not a folder.",
-        "无法写入 {file}：{parent} 是文件，不是文件夹。")),
-    "output_suffix": (InputError, _output_suffix),
-    "no_assignments_table": (InputError, _no_assignments_table),
-    "cannot_write": (InputError, (
-        "Cannot write {file}: use one of .geojson .gpkg .shp .parquet .csv .xlsx.",
-        "无法写入 {file}：请用以下后缀之一：.geojson .gpkg .shp .parquet .csv .xlsx。")),
-    "unreadable": (InputError, _unreadable),
-    "unsupported_format": (InputError, _unsupported_format),
-    "table_unreadable": (InputError, (
-        "Cannot read table {file}: {detail}",
-        "无法读取表格 {file}：文件已损坏，或不是逗号分隔的 CSV 表格；请用 Excel 或 WPS 打开"
-        "检查，另存为 CSV 或 .xlsx 后重试。")),
-    "rows_too_long": (InputError, _rows_too_long),
-    "workbook_unreadable": (InputError, (
-        "Cannot read workbook {file}: {detail}",
-        "无法读取工作簿 {file}：文件已损坏，或不是 Excel 或 WPS 能打开的工作簿；请用 Excel 或 "
-        "WPS 打开后另存为 .xlsx 再试。")),
-    "no_records": (InputError, _no_records),
-    "shapefile_part_missing": (InputError, (
-        "{file} lacks its {part} file: a Shapefile is several files of the same name (.shp "
-        ".shx .dbf .prj …); copy all of them into the same folder.",
-        "{file} 缺少同名的 {part} 文件；请把与它同名、后缀不同的全部文件一起复制到同一文件夹中。")),
-    "prj_unknown": (CRSError, (
-        "{file}: the coordinate system in its .prj file is not understood ({detail}); "
-        "replace the .prj from the map software, or move it away and give the CRS with "
-        "--crs (crs=), e.g. EPSG:4545.",
-        "{file}：无法识别 .prj 文件中的坐标系；请从地图软件重新导出 .prj，或把它移走并用 "
-        "--crs 给出坐标系，例如 EPSG:4545（CGCS2000 三度带高斯-克吕格投影，中央经线东经 108°）。")),
-    "no_layer": (InputError, _no_layer),
-    "zip_without_layer": (InputError, _zip_without_layer),
-    "layers_ambiguous": (InputError, _layers_ambiguous),
-    "no_sheet": (InputError, _no_sheet),
-    # mapping files and headers
-    "mapping_unreadable": (InputError, (
-        "Cannot read column mapping file {path}: {detail}",
-        "无法读取列名对照文件 {path}：文件不存在，或不是 UTF-8 编码的 TOML 文本；请检查"
-        "后重试，每行写 表头 = \"列名\"。")),
-    "mapping_not_text": (InputError, _mapping_not_text),
-    "header_problems": (InputError, _header_problems),
-    "columns": (InputError, _columns),
-    # coordinates
-    "not_lonlat": (CRSError, _not_lonlat),
-    "not_in_crs": (CRSError, _not_in_crs),
-    "lonlat_in_projected": (CRSError, _lonlat_in_projected),
-    "lat_lon_swapped": (CRSError, _lat_lon_swapped),
-    "table_without_crs": (CRSError, (
-        "{file}: coordinates ({x:.0f}, {y:.0f}) ... are not lon/lat and the table has no "
-        "CRS; pass crs= (for example EPSG:4545 for CGCS2000 Gauss-Krüger zone CM 108°E), "
-        "--crs in the commands.",
-        "{file}：坐标（{x:.0f}, {y:.0f}）… 不是经纬度，表格又没有坐标系；请用 --crs 给出坐标系"
-        "，例如 EPSG:4545（CGCS2000 三度带高斯-克吕格投影，中央经线东经 108°）。")),
-    "duplicate_ids": (DuplicateIdError, _duplicate_ids),
-    "blank_ids": (InputError, _blank_ids),
-    "bad_counts": (InputError, _bad_counts),
-    "missing_counts": (InputError, _missing_counts),
-})  # fmt: skip
-"""Every error about reading a file, by code."""
 
 
 read_error = READ_ERRORS.error

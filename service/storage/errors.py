@@ -1,4 +1,6 @@
-"""Errors of the store (no heavy import: the user commands and the web layer catch them).
+"""Errors of the store (no heavy import: the user commands and the web layer catch them); plain
+words in the catalogue ``store_errors.toml`` beside this module, words computed from the values
+here.
 
 :data:`STORE_ERRORS` (an :class:`~gridmap.errors.ErrorTexts`) words, in English and Chinese,
 the store's refusals an office meets through ``gridmap plan …`` and ``gridmap import``: a
@@ -27,13 +29,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from gridmap.errors import (
-    CRSError,
     ErrorTexts,
     GridmapError,
     ImportAborted,
-    InputError,
     Words,
-    listed,
     quoted,
 )
 from gridmap.io.notes import entity_word
@@ -46,8 +45,10 @@ class NotFoundError(GridmapError, LookupError):
     """A record asked for (community, plan, grid, user, order …) is not in the store."""
 
 
-_LIST_HINT = "list the plans with `gridmap plan list` (or list_plans())."
-_LIST_HINT_ZH = "可用 gridmap plan list 列出已有的方案。"
+STORE_ERRORS = ErrorTexts.catalogue("service.storage", "store_errors.toml", kinds=(NotFoundError,))
+"""The store's refusals in English and Chinese (:class:`~gridmap.errors.ErrorTexts`)."""
+
+
 _SHOWN = 10
 """Ids named in a message at most."""
 _COLUMN_ZH = {"building_id": "楼栋编号", "households": "户数"}
@@ -61,26 +62,7 @@ def _zh(items: Iterable[object]) -> str:
     return "、".join(map(str, items))
 
 
-def _no_plans(plan_ids: Sequence[int]) -> Words:
-    shown = list(plan_ids)[:_SHOWN]
-    return (f"Plan(s) {_en(shown)} not found; {_LIST_HINT}",
-            f"找不到方案 {_zh(shown)}；{_LIST_HINT_ZH}")  # fmt: skip
-
-
-def _one_per_community(plan_ids: Sequence[int], community_code: str) -> Words:
-    return (f"Plans {_en(plan_ids)} are all of community {community_code}; publish one plan per "
-            "community.",
-            f"方案 {_zh(plan_ids)} 都属于社区 {community_code}；每个社区只能发布一个方案，请只给"
-            "其中一个。")  # fmt: skip
-
-
-def _nothing_to_redistrict(codes: Sequence[str]) -> Words:
-    return (f"community {_en(codes)} has no published plan to redistrict; publish one first "
-            "(`gridmap plan partition --publish`).",
-            f"社区 {_zh(codes)} 没有已发布的方案，无从修复；请先发布一个方案（gridmap plan "
-            "partition --publish）。")  # fmt: skip
-
-
+@STORE_ERRORS.worded("edit_lacks_columns")
 def _edit_lacks_columns(missing: Sequence[str]) -> Words:
     return (f"The edited buildings lack column(s) {list(missing)}; start from "
             "store.load_buildings().",
@@ -95,18 +77,21 @@ def _entities_zh(entities: Iterable[str]) -> str:
     return "、".join(entity_word(e, "zh") for e in entities)
 
 
+@STORE_ERRORS.worded("import_unknown_entities")
 def _import_unknown_entities(unknown: Sequence[str], known: Sequence[str]) -> Words:
     return (f"Unknown entities {list(unknown)}; choose among {list(known)}.",
             f"无法识别的数据类别 {quoted(unknown)}；可选的有 {_zh(known)}"
             f"（{_entities_zh(known)}）。")  # fmt: skip
 
 
+@STORE_ERRORS.worded("replace_unknown")
 def _replace_unknown(entities: Sequence[str], known: Sequence[str]) -> Words:
     return (f"--replace {list(entities)}: choose among {list(known)}.",
             f"--replace 给的 {quoted(entities)} 无法识别；可选的有 {_zh(known)}"
             f"（{_entities_zh(known)}）。")  # fmt: skip
 
 
+@STORE_ERRORS.worded("replace_without_file")
 def _replace_without_file(entities: Sequence[str]) -> Words:
     return (f"--replace {_en(entities)}: give that layer's file too; it replaces the stored "
             "layer whole.",
@@ -114,6 +99,7 @@ def _replace_without_file(entities: Sequence[str]) -> Words:
             "它将整层替换数据库中的记录。")  # fmt: skip
 
 
+@STORE_ERRORS.worded("too_long_for_store")
 def _too_long_for_store(items: Sequence[tuple[str, str, str, str]], n: int) -> Words:
     """``items``: (entity, record, column, limit) with limit ``"N"`` characters or ``"lo..hi"``."""
 
@@ -133,6 +119,7 @@ def _too_long_for_store(items: Sequence[tuple[str, str, str, str]], n: int) -> W
             "请改短。")  # fmt: skip
 
 
+@STORE_ERRORS.worded("communities_left_out")
 def _communities_left_out(left_out: Sequence[tuple[str, Words, str, Sequence[str], int]]) -> Words:
     """``left_out``: (community code, why it was left out in English and Chinese, the entity of
     the records naming it, their labels, how many), a line each."""
@@ -170,6 +157,7 @@ def _ids_zh(table: str) -> str:
     return "社区代码" if table == "community" else f"{_table_zh(table)}编号"
 
 
+@STORE_ERRORS.worded("already_stored", ImportAborted)
 def _already_stored(table: str, ids: Sequence[str]) -> Words:
     en, zh = _listing(ids)
     return (f"{table} id(s) {en} are already in the store; nothing was written. To add new "
@@ -179,6 +167,7 @@ def _already_stored(table: str, ids: Sequence[str]) -> Words:
             "有变化的记录，请加上 --update 导入；或导入到新的数据库。")  # fmt: skip
 
 
+@STORE_ERRORS.worded("repeated_in_file", ImportAborted)
 def _repeated_in_file(table: str, ids: Sequence[str]) -> Words:
     en, zh = _listing(ids)
     return (f"{table} id(s) {en} appear more than once in the file; nothing was written. "
@@ -187,6 +176,7 @@ def _repeated_in_file(table: str, ids: Sequence[str]) -> Words:
             "记录。")  # fmt: skip
 
 
+@STORE_ERRORS.worded("unknown_references", ImportAborted)
 def _unknown_references(table: str, column: str, target: str, records: Sequence[str], n: int,
                         missing: Sequence[str]) -> Words:  # fmt: skip
     en, zh = _listing(records, n)
@@ -200,6 +190,7 @@ def _unknown_references(table: str, column: str, target: str, records: Sequence[
             f"{word}。")  # fmt: skip
 
 
+@STORE_ERRORS.worded("required_missing", ImportAborted)
 def _required_missing(table: str, column: str, records: Sequence[str], n: int) -> Words:
     en, zh = _listing(records, n)
     word = column_word(column, "zh")
@@ -219,6 +210,7 @@ _CONSTRAINT_ZH = {"UNIQUE": "唯一约束", "FOREIGN KEY": "外键约束", "NOT 
                   "CHECK": "检查约束"}  # fmt: skip
 
 
+@STORE_ERRORS.worded("rolled_back", ImportAborted)
 def _rolled_back(kind: str, table: str = "", constraint: str = "", failed: str = "") -> Words:
     """``kind``: the database error's class; ``failed``: SQLite's ``UNIQUE constraint failed``
     and the like (the database's messages may quote rows: only these are kept)."""
@@ -236,6 +228,7 @@ def _rolled_back(kind: str, table: str = "", constraint: str = "", failed: str =
             "列出的编号。")  # fmt: skip
 
 
+@STORE_ERRORS.worded("deleted_and_in_file", ImportAborted)
 def _deleted_and_in_file(entity: str, ids: Sequence[str]) -> Words:
     en, zh = _listing(ids)
     word = entity_word(entity, "zh")
@@ -245,6 +238,7 @@ def _deleted_and_in_file(entity: str, ids: Sequence[str]) -> Words:
             "每条记录只保留在其中一处。")  # fmt: skip
 
 
+@STORE_ERRORS.worded("communities_in_use", ImportAborted)
 def _communities_in_use(users: Sequence[tuple[str, int, str]]) -> Words:
     """``users``: (community code, how many, table referring to it)."""
     shown = list(users)[:_SHOWN]
@@ -254,87 +248,6 @@ def _communities_in_use(users: Sequence[tuple[str, int, str]]) -> Words:
             "move what refers to them first.",
             f"社区仍在使用，不能删除：{zh}；未写入任何内容。请先删除或移走引用这些社区的"
             "记录。")  # fmt: skip
-
-
-STORE_ERRORS = ErrorTexts({
-    "import_unknown_entities": (InputError, _import_unknown_entities),
-    "removal_needs_update": (InputError, (
-        "Removing records (--replace, --deletions) works with --update only.",
-        "删除记录（--replace、--deletions）只能与 --update 一起使用。")),
-    "replace_unknown": (InputError, _replace_unknown),
-    "replace_without_file": (InputError, _replace_without_file),
-    "too_long_for_store": (InputError, _too_long_for_store),
-    "communities_left_out": (InputError, _communities_left_out),
-    "dry_run_needs_migration": (InputError, (
-        "The store's schema ({current}) is older than this gridmap's ({head}) and a dry run "
-        "does not migrate it; nothing was written. Migrate it first: any command opening it "
-        "does, e.g. `gridmap plan list`, or an import without --dry-run.",
-        "数据库结构（{current}）旧于本程序（{head}），预演不升级数据库；未写入任何内容。"
-        "请先升级：打开它的命令都会升级，例如 gridmap plan list，或不带 --dry-run 的导入。")),
-    "persons_without_households": (InputError, (
-        "{file}: {n} of {total} person(s) name a household that is not stored (and no "
-        "households file was given); nothing was written. Import the households first, or "
-        "together with the persons (--households).",
-        "{file}：{total} 名人员中有 {n} 名的户号在数据库中找不到（本次也没有给住户文件）；"
-        "未写入任何内容。请先导入住户，或与人员一起导入（--households）。")),
-    "already_stored": (ImportAborted, _already_stored),
-    "repeated_in_file": (ImportAborted, _repeated_in_file),
-    "unknown_references": (ImportAborted, _unknown_references),
-    "required_missing": (ImportAborted, _required_missing),
-    "rolled_back": (ImportAborted, _rolled_back),
-    "deleted_and_in_file": (ImportAborted, _deleted_and_in_file),
-    "communities_in_use": (ImportAborted, _communities_in_use),
-    # plans and edits
-    "no_community": (NotFoundError, (
-        "Community {community_code!r} not found; import it with `gridmap import`.",
-        "找不到社区 {community_code}；请核对社区代码，或先用 gridmap import 导入该社区。")),
-    "no_communities": (InputError, (
-        "The store holds no community; import them with `gridmap import`.",
-        "数据库中还没有社区；请先用 gridmap import 导入。")),
-    "no_plan": (NotFoundError, (
-        "Plan {plan_id} not found; " + _LIST_HINT, "找不到方案 {plan_id}；" + _LIST_HINT_ZH)),
-    "no_plans": (NotFoundError, _no_plans),
-    "no_published_plan": (NotFoundError, (
-        "Published plan of {community_code} not found; " + _LIST_HINT,
-        "社区 {community_code} 没有已发布的方案；" + _LIST_HINT_ZH)),
-    "one_per_community": (InputError, _one_per_community),
-    "nothing_to_redistrict": (InputError, _nothing_to_redistrict),
-    "none_published": (InputError, (
-        "no community has a published plan to redistrict; publish one first "
-        "(`gridmap plan partition --publish`).",
-        "没有任何社区有已发布的方案，无从修复；请先发布方案（gridmap plan partition "
-        "--publish）。")),
-    "different_communities": (InputError, (
-        "plans {plan_a} and {plan_b} are of different communities ({code_a}, {code_b}); "
-        "compare plans of one community.",
-        "方案 {plan_a} 与方案 {plan_b} 属于不同社区（{code_a}、{code_b}）；请比较同一社区"
-        "的两个方案。")),
-    "bad_grid_codes": (InputError, listed(
-        "Grid code(s) {codes} of community {community_code} are not its 12-digit code "
-        "followed by a 3-digit sequence; fix them or leave grid_code empty to number them.",
-        "社区 {community_code} 的网格编码 {codes} 不是该社区的 12 位代码加 3 位"
-        "序号；请改正，或留空由程序编号。", key="codes", most=_SHOWN)),
-    "edit_lacks_columns": (InputError, _edit_lacks_columns),
-    "edit_repeats_ids": (InputError, listed(
-        "The edited buildings repeat building_id {ids}; keep one row each.",
-        "修改后的楼栋表中楼栋编号重复：{ids}；每栋楼只保留一行。", most=_SHOWN)),
-    "edit_bad_households": (InputError, listed(
-        "Building(s) {ids} have a missing, negative or fractional household count; enter "
-        "a whole number >= 0.",
-        "楼栋 {ids} 的户数缺失、为负数或不是整数；请填写不小于 0 的整数。", most=_SHOWN)),
-    "edit_ids_elsewhere": (InputError, listed(
-        "Building(s) {ids} are stored in another community or as demolished; give new "
-        "buildings of {community_code} new ids.",
-        "楼栋 {ids} 已存于其他社区或已标为拆除；社区 {community_code} 的新楼栋请用新的楼栋编号。",
-        most=_SHOWN)),
-    "new_without_crs": (CRSError, listed(
-        "New building(s) {ids} need a geometry with a CRS.",
-        "新楼栋 {ids} 需要带坐标系的图形；请给出图形及其坐标系。", most=_SHOWN)),
-    "new_without_geometry": (InputError, listed(
-        "New building(s) {ids} have no geometry; draw a point or footprint for each.",
-        "新楼栋 {ids} 没有图形；请为每栋楼画一个点或轮廓。", most=_SHOWN)),
-})  # fmt: skip
-"""The store's refusals in English and Chinese (:class:`~gridmap.errors.ErrorTexts`)."""
 
 
 store_error = STORE_ERRORS.error
