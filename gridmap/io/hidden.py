@@ -1,4 +1,9 @@
-"""The rows and columns an .xlsx sheet hides, and its AutoFilter, from the sheet's XML.
+"""What an .xlsx sheet's XML says that the readers do not give: its merged ranges and the rows
+and columns it hides (and its AutoFilter), in one pass over the sheet's part.
+
+Merged cells (the 小区 or building of several rows of households) are defined in the sheet's
+XML (``<mergeCell ref="B3:B7"/>``): openpyxl's read-only mode does not give them, so
+:func:`sheet_xml` reads them for :mod:`gridmap.io.xlsx` (python-calamine gives them itself).
 
 Offices filter a roster (an AutoFilter showing one community), hide rows or columns by hand,
 and send the file: every row is read (the file holds them) and
@@ -6,8 +11,11 @@ and send the file: every row is read (the file holds them) and
 read-only mode gives no row dimensions, python-calamine no visibility at all (so .xls, .xlsb
 and .ods are not checked). The sheet's XML (``<row r="7" hidden="1">``, ``<col min="3" max="3"
 hidden="1"/>``, ``<autoFilter ref=…>``) is streamed once, in chunks, and only a chunk holding
-``hidden="`` is searched: a sheet hiding nothing costs its decompression only (0.35 s of CPU
-for the 181 MB sheet of a 398,508-row roster, read by calamine in 6.5 s).
+``hidden="`` (or ``mergeCell``) is searched: a sheet hiding nothing costs its decompression
+only (0.35 s of CPU for the 181 MB sheet of a 398,508-row roster, read by calamine in 6.5 s).
+
+openpyxl knows which part holds its sheet (:func:`sheet_xml` is given it); calamine does not,
+and :func:`hidden_cells` finds it by the sheet's name (workbook.xml and its relationships).
 """
 
 from __future__ import annotations
@@ -16,10 +24,13 @@ import posixpath
 import re
 import zipfile
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple, cast
 from xml.etree import ElementTree
 
-__all__ = ["Hidden", "hidden_cells"]
+if TYPE_CHECKING:  # gridmap.io.sheets imports this module
+    from gridmap.io.sheets import MergedRange
+
+__all__ = ["Hidden", "SheetXml", "hidden_cells", "sheet_xml"]
 
 
 class Hidden(NamedTuple):
@@ -30,13 +41,33 @@ class Hidden(NamedTuple):
     filtered: bool
 
 
+class SheetXml(NamedTuple):
+    """The merged ranges of a sheet (as (min_col, min_row, max_col, max_row), 1-based, each
+    once, in the order of the file) and what it hides; ``[]`` and ``None`` when its XML could
+    not be read (none of the ranges when one of them is no range)."""
+
+    merged: list[MergedRange]
+    hidden: Hidden | None
+
+
 _HIDDEN_TAG = re.compile(rb'<(?:\w+:)?(row|col)\s[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _NUMBER = re.compile(rb'\b(r|min|max)="(\d+)"')
 _FILTER_TAG = re.compile(rb"<(?:\w+:)?autoFilter[\s>/]")
+_MERGE_TAG = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Za-z]+[0-9]+(?::[A-Za-z]+[0-9]+)?)"')
 _CHUNK = 1 << 20
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def sheet_xml(path: Path, part: str) -> SheetXml:
+    """The merged ranges and hidden cells of the worksheet ``part`` of the .xlsx ``path`` (the
+    zip member openpyxl read it from, ``_worksheet_path``)."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as xml:
+            return _scan(xml, merges=True)
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError):
+        return SheetXml([], None)
 
 
 def hidden_cells(path: Path, sheet: str) -> Hidden | None:
@@ -48,7 +79,7 @@ def hidden_cells(path: Path, sheet: str) -> Hidden | None:
             if part is None:
                 return None
             with archive.open(part) as xml:
-                return _scan(xml)
+                return _scan(xml, merges=False).hidden
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError, ValueError):
         return None
 
@@ -65,9 +96,11 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     return target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
 
 
-def _scan(xml: IO[bytes]) -> Hidden:
+def _scan(xml: IO[bytes], *, merges: bool) -> SheetXml:
+    """The sheet's hidden rows and columns, and with ``merges`` its merged ranges."""
     rows: set[int] = set()
     cols: set[int] = set()
+    ranges: list[MergedRange] | None = [] if merges else None
     filtered = False
     tail = b""
     while chunk := xml.read(_CHUNK):
@@ -85,7 +118,27 @@ def _scan(xml: IO[bytes]) -> Hidden:
                     cols.update(range(low, min(int(numbers.get(b"max", low)), 16384) + 1))
                 last = tag.end()
             at = text.find(b'hidden="', at + 8)
+        if ranges is not None and (merge_at := text.find(b"mergeCell")) >= 0:
+            try:
+                last = max(last, _merged(text, max(text.rfind(b"<", 0, merge_at), 0), ranges))
+            except ValueError:  # a range openpyxl would not take: none is filled
+                ranges = None
         if not filtered and b"autoFilter" in text:  # a pattern over every chunk costs a second
             filtered = _FILTER_TAG.search(text) is not None
         tail = text[max(last, len(text) - 512) :]  # a tag cut by the chunk's end
-    return Hidden(frozenset(rows), frozenset(cols), filtered)
+    merged = list(dict.fromkeys(ranges)) if ranges is not None else []
+    return SheetXml(merged, Hidden(frozenset(rows), frozenset(cols), filtered))
+
+
+def _merged(text: bytes, start: int, ranges: list[MergedRange]) -> int:
+    """Add the merged ranges ``text`` defines from ``start`` to ``ranges``; the end of the last
+    (0 if none)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    last = 0
+    for found in _MERGE_TAG.finditer(text, start):
+        bounds = range_boundaries(found.group(1).decode("ascii").upper())
+        if None not in bounds:
+            ranges.append(cast("MergedRange", bounds))
+        last = found.end()
+    return last

@@ -16,7 +16,8 @@ of a lookup that found nothing) reads as empty, as calamine reads it.
 Merged cells (the 小区 or building of several rows of households) hold their value in their first
 cell only, and openpyxl and pandas read the cells below it as blank. The sheet's merge
 definitions (``<mergeCell ref="B3:B7"/>``; read-only mode does not give them) say which cells
-are merged; :func:`gridmap.io.sheets.sheet_table` fills them.
+are merged (:func:`gridmap.io.hidden.sheet_xml`, in the pass that finds the hidden rows and
+columns); :func:`gridmap.io.sheets.sheet_table` fills them.
 """
 
 from __future__ import annotations
@@ -27,16 +28,15 @@ import zipfile
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from gridmap.io.hidden import hidden_cells
+from gridmap.io.hidden import SheetXml, hidden_cells, sheet_xml
 from gridmap.io.notes import ReadNote
 from gridmap.io.readerrors import read_error
 from gridmap.io.sheets import (
     HEADER_SEARCH_ROWS,
-    MergedRange,
     SheetChoice,
     column_names,
     header_cells,
@@ -87,14 +87,15 @@ def read_sheet(
         values = _sheet(values_book, sheet, path)
         formulas = None if formulas_book is None else _sheet(formulas_book, sheet, path)
         head = [list(r) for r in values.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)]
-        ranges = _merged_ranges(path, values)
+        scanned = _sheet_xml(path, getattr(values, "_worksheet_path", None), values.title)
+        ranges = scanned.merged
         header_at = find_header(text_cells(search_rows(head, ranges)))
         header, first = header_cells(head, header_at, ranges, find_header, (path, notes))
         width = len(header)
         if not width:
             return sheet_table(path, [], [], [], 0, sheet, notes)
         start = first + 1  # 1-based row after the header
-        hidden = hidden_cells(path, values.title)
+        hidden = scanned.hidden
         rows, missing = _rows(
             _values(values.iter_rows(min_row=start, max_col=width)),
             None
@@ -187,34 +188,13 @@ def _values(rows: Iterator[tuple]) -> Iterator[tuple]:
         yield tuple(None if cell.data_type == "e" else cell.value for cell in row)
 
 
-_MERGE_TAG = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Za-z]+[0-9]+(?::[A-Za-z]+[0-9]+)?)"')
-_CHUNK = 1 << 20
-
-
-def _merged_ranges(path: Path, sheet: object) -> list[MergedRange]:
-    """The merged ranges of ``sheet`` (read-only) as (min_col, min_row, max_col, max_row),
-    1-based, from its XML (read in chunks: a roster's sheet may be large)."""
-    part = getattr(sheet, "_worksheet_path", None)
+def _sheet_xml(path: Path, part: object, title: str) -> SheetXml:
+    """The merged ranges and hidden cells of the sheet ``title`` in one pass over its XML
+    (:func:`gridmap.io.hidden.sheet_xml`), the ``part`` openpyxl read it from (a read-only
+    worksheet's ``_worksheet_path``); without one, no merges, and the part found by name."""
     if not isinstance(part, str):
-        return []
-    from openpyxl.utils.cell import range_boundaries
-
-    ranges: list[MergedRange] = []
-    try:
-        with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as xml:
-            tail = b""
-            while chunk := xml.read(_CHUNK):
-                text = tail + chunk
-                last = 0
-                for found in _MERGE_TAG.finditer(text):
-                    bounds = range_boundaries(found.group(1).decode("ascii").upper())
-                    if None not in bounds:
-                        ranges.append(cast("MergedRange", bounds))
-                    last = found.end()
-                tail = text[max(last, len(text) - 512) :]  # a tag cut by the chunk's end
-    except (OSError, KeyError, zipfile.BadZipFile, ValueError):
-        return []
-    return list(dict.fromkeys(ranges))
+        return SheetXml([], hidden_cells(path, title))
+    return sheet_xml(path, part)
 
 
 def _is_formula(value: object) -> bool:
