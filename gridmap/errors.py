@@ -30,6 +30,8 @@ from string import Formatter
 from types import MappingProxyType
 from typing import Any
 
+from gridmap.messages import glossary
+
 __all__ = [
     "GridmapError",
     "InputError",
@@ -115,6 +117,8 @@ class ImportAborted(GridmapError):
 
 ErrorWords = Callable[..., Words]
 """A function of an error's values returning its message (English, Chinese)."""
+PrepareValues = Callable[..., tuple[Mapping[str, Any], Mapping[str, Any]]]
+"""A function of an error's values returning what its templates show (English, Chinese)."""
 
 
 def quoted(items: Iterable[object]) -> str:
@@ -129,16 +133,22 @@ def listed(
     most: int | None = 10,
     *,
     joined: Sequence[str] = (),
+    chinese: Mapping[str, str] | None = None,
 ) -> ErrorWords:
     """Words naming the first ``most`` items (all when None) of the values ``key`` and
     ``joined``: templates ``en`` and ``zh``, where ``{key}`` stands for its items as a list
     (English) and quoted (Chinese), and a ``joined`` value for its items joined by commas.
+    ``chinese`` maps a value to a section of the glossary (:func:`gridmap.messages.glossary`:
+    ``columns``, ``entities``) that gives the Chinese of its items (or of the value itself).
     Values the templates do not name are refused, as a function's unexpected arguments are.
 
     >>> listed("Building(s) {ids} lack a roof.", "楼栋 {ids} 没有屋顶。")(ids=("B1", "B2"))
     ("Building(s) ['B1', 'B2'] lack a roof.", '楼栋 “B1”、“B2” 没有屋顶。')
     >>> listed("Plans {ids} are one.", "方案 {ids} 相同。", (), joined=["ids"])(ids=[3, 4])
     ('Plans 3, 4 are one.', '方案 3、4 相同。')
+    >>> listed("Lacks {cols}.", "缺少{cols}。", "cols", chinese={"cols": "columns"})(
+    ...     cols=["households"])
+    ("Lacks ['households'].", '缺少“户数”。')
     """
     keys = (key,) if isinstance(key, str) else tuple(key)
     names = _fields(en) | _fields(zh)
@@ -147,15 +157,28 @@ def listed(
         if set(values) != names:
             raise TypeError(f"the values are {sorted(names)}, not {sorted(values)}")
         en_values, zh_values = dict(values), dict(values)
+        for k, section in (chinese or {}).items():
+            zh_values[k] = _in_chinese(section, values[k])
         for k in keys:
             shown = list(values[k])[:most]
-            en_values[k], zh_values[k] = shown, quoted(shown)
+            en_values[k], zh_values[k] = shown, quoted(list(zh_values[k])[:most])
         for k in joined:
-            shown = [str(i) for i in list(values[k])[:most]]
-            en_values[k], zh_values[k] = ", ".join(shown), "、".join(shown)
+            en_values[k] = ", ".join(str(i) for i in list(values[k])[:most])
+            zh_values[k] = "、".join(str(i) for i in list(zh_values[k])[:most])
         return en.format(**en_values), zh.format(**zh_values)
 
     return words
+
+
+def _in_chinese(section: str, value: Any) -> Any:
+    """``value`` (or each of its items) in Chinese by the glossary's ``section``."""
+    words = glossary(section)
+
+    def one(item: Any) -> Any:
+        word = words.get(item, item)
+        return word[1] if isinstance(word, tuple) else word
+
+    return one(value) if isinstance(value, str) else [one(i) for i in value]
 
 
 def _fields(template: str) -> set[str]:
@@ -192,16 +215,18 @@ _KINDS: tuple[type[GridmapError], ...] = (
     ImportAborted,
 )
 """The error classes a catalogue may name."""
-_CATALOGUE_KEYS = frozenset({"error", "en", "zh", "listed", "joined", "most"})
+_CATALOGUE_KEYS = frozenset({"error", "en", "zh", "listed", "joined", "most", "chinese"})
 
 
 class ErrorTexts:
     """The errors of one area, each by code: its class and its words in both languages.
 
     The plain words of an area live in its catalogue, a TOML file (a table per code: ``en`` and
-    ``zh`` templates, ``error`` the class when not InputError; ``listed``, ``joined`` and
-    ``most`` for :func:`listed` words), so that wording is read and corrected in one file; words
-    computed from the values are functions registered with :meth:`worded`.
+    ``zh`` templates, ``error`` the class when not InputError; ``listed``, ``joined``, ``most``
+    and ``chinese`` for :func:`listed` words), so that wording is read and corrected in one
+    file; words computed from the values are functions registered with :meth:`worded`, or,
+    where only the values need work (a list shortened, a name put in Chinese), with
+    :meth:`prepared`.
 
     Parameters
     ----------
@@ -230,6 +255,7 @@ class ErrorTexts:
             code: (kind, _templates(*words) if isinstance(words, tuple) else words)
             for code, (kind, words) in (texts or {}).items()
         }
+        self._plain: dict[str, Words] = {}  # the catalogue's templates, for prepared()
 
     @classmethod
     def catalogue(
@@ -251,11 +277,13 @@ class ErrorTexts:
             if problem:
                 raise ValueError(f"{package}/{name} [{code}]: {problem}")
             en, zh = entry["en"], entry["zh"]
-            if "listed" in entry or "joined" in entry:
+            if {"listed", "joined", "chinese"} & set(entry):
                 words = listed(en, zh, entry.get("listed", ()), entry.get("most"),
-                               joined=entry.get("joined", ()))  # fmt: skip
+                               joined=entry.get("joined", ()),
+                               chinese=entry.get("chinese"))  # fmt: skip
             else:
                 words = _templates(en, zh)
+                texts._plain[code] = (en, zh)
             texts._texts[code] = (known[entry.get("error", "InputError")], words)
         return texts
 
@@ -270,6 +298,24 @@ class ErrorTexts:
                 raise ValueError(f"error {code!r} is worded twice")
             self._texts[code] = (kind or InputError, words)
             return words
+
+        return register
+
+    def prepared(self, *codes: str) -> Callable[[PrepareValues], PrepareValues]:
+        """Decorator: the function turns the values of the catalogue's errors ``codes`` into
+        those their two templates show: it returns (English values, Chinese values).
+
+        Raises
+        ------
+        KeyError
+            A code is not a plain template of the catalogue (or is prepared already).
+        """
+
+        def register(prepare: PrepareValues) -> PrepareValues:
+            for code in codes:
+                en, zh = self._plain.pop(code)
+                self._texts[code] = (self._texts[code][0], _prepared(en, zh, prepare))
+            return prepare
 
         return register
 
@@ -289,6 +335,14 @@ class ErrorTexts:
         return kind(en, zh=zh, code=code, values=values)
 
 
+def _prepared(en: str, zh: str, prepare: PrepareValues) -> ErrorWords:
+    def words(**values: Any) -> Words:
+        en_values, zh_values = prepare(**values)
+        return en.format(**en_values), zh.format(**zh_values)
+
+    return words
+
+
 def _entry_problem(entry: Any, known: Mapping[str, type[GridmapError]]) -> str | None:
     """What is wrong with one catalogue entry, or None."""
     if not isinstance(entry, dict):
@@ -300,6 +354,9 @@ def _entry_problem(entry: Any, known: Mapping[str, type[GridmapError]]) -> str |
     names = [entry.get("listed", ()), entry.get("joined", ())]
     if not all(isinstance(n, str) or _strings(n) for n in names):
         return "listed and joined name values: a name or a list of names"
+    chinese = entry.get("chinese", {})
+    if not isinstance(chinese, dict) or not set(chinese.values()) <= {"columns", "entities"}:
+        return "chinese maps values to a glossary section: columns or entities"
     if not isinstance(entry.get("most", 0), int):
         return "most is a whole number"
     if entry.get("error", "InputError") not in known:

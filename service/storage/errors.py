@@ -51,7 +51,6 @@ STORE_ERRORS = ErrorTexts.catalogue("service.storage", "store_errors.toml", kind
 
 _SHOWN = 10
 """Ids named in a message at most."""
-_COLUMN_ZH = {"building_id": "楼栋编号", "households": "户数"}
 
 
 def _en(items: Iterable[object]) -> str:
@@ -62,14 +61,6 @@ def _zh(items: Iterable[object]) -> str:
     return "、".join(map(str, items))
 
 
-@STORE_ERRORS.worded("edit_lacks_columns")
-def _edit_lacks_columns(missing: Sequence[str]) -> Words:
-    return (f"The edited buildings lack column(s) {list(missing)}; start from "
-            "store.load_buildings().",
-            f"修改后的楼栋表缺少{quoted(_COLUMN_ZH.get(c, c) for c in missing)}列；请从数据库"
-            "读出的楼栋表（含楼栋编号、户数）改起。")  # fmt: skip
-
-
 # --- gridmap import: options and records the store cannot take ----------------------------------
 
 
@@ -77,18 +68,15 @@ def _entities_zh(entities: Iterable[str]) -> str:
     return "、".join(entity_word(e, "zh") for e in entities)
 
 
-@STORE_ERRORS.worded("import_unknown_entities")
-def _import_unknown_entities(unknown: Sequence[str], known: Sequence[str]) -> Words:
-    return (f"Unknown entities {list(unknown)}; choose among {list(known)}.",
-            f"无法识别的数据类别 {quoted(unknown)}；可选的有 {_zh(known)}"
-            f"（{_entities_zh(known)}）。")  # fmt: skip
-
-
-@STORE_ERRORS.worded("replace_unknown")
-def _replace_unknown(entities: Sequence[str], known: Sequence[str]) -> Words:
-    return (f"--replace {list(entities)}: choose among {list(known)}.",
-            f"--replace 给的 {quoted(entities)} 无法识别；可选的有 {_zh(known)}"
-            f"（{_entities_zh(known)}）。")  # fmt: skip
+@STORE_ERRORS.prepared("import_unknown_entities", "replace_unknown")
+def _entity_choice(
+    known: Sequence[str], **named: Sequence[str]
+) -> tuple[dict[str, object], dict[str, str]]:
+    """Entities given that are none of ``known`` (one value: ``unknown`` or ``entities``), and
+    the choices, in Chinese with their names (楼栋 …)."""
+    [(name, given)] = named.items()
+    return ({name: list(given), "known": list(known)},
+            {name: quoted(given), "known": f"{_zh(known)}（{_entities_zh(known)}）"})  # fmt: skip
 
 
 @STORE_ERRORS.worded("replace_without_file")
@@ -157,23 +145,13 @@ def _ids_zh(table: str) -> str:
     return "社区代码" if table == "community" else f"{_table_zh(table)}编号"
 
 
-@STORE_ERRORS.worded("already_stored", ImportAborted)
-def _already_stored(table: str, ids: Sequence[str]) -> Words:
+@STORE_ERRORS.prepared("already_stored", "repeated_in_file", "deleted_and_in_file")
+def _table_ids(table: str, ids: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Ids of a store table refused: the first :data:`_SHOWN`, the table named in Chinese and
+    what its ids are called (``id_name``: 楼栋编号 …)."""
     en, zh = _listing(ids)
-    return (f"{table} id(s) {en} are already in the store; nothing was written. To add new "
-            "records and update changed ones, import with --update (import_files(..., "
-            "update=True)); or import into a fresh store.",
-            f"{_ids_zh(table)} {zh} 已在数据库中；未写入任何内容。要新增记录并更新"
-            "有变化的记录，请加上 --update 导入；或导入到新的数据库。")  # fmt: skip
-
-
-@STORE_ERRORS.worded("repeated_in_file", ImportAborted)
-def _repeated_in_file(table: str, ids: Sequence[str]) -> Words:
-    en, zh = _listing(ids)
-    return (f"{table} id(s) {en} appear more than once in the file; nothing was written. "
-            "Remove the duplicates.",
-            f"{_ids_zh(table)} {zh} 在文件中出现了不止一次；未写入任何内容。请去掉重复的"
-            "记录。")  # fmt: skip
+    return ({"table": table, "ids": en},
+            {"table": _table_zh(table), "id_name": _ids_zh(table), "ids": zh})  # fmt: skip
 
 
 @STORE_ERRORS.worded("unknown_references", ImportAborted)
@@ -226,16 +204,6 @@ def _rolled_back(kind: str, table: str = "", constraint: str = "", failed: str =
             "and the ids it names.",
             f"导入已回滚，未写入任何内容：数据库拒绝了写入（{'；'.join(zh)}）。请查看导入报告及其"
             "列出的编号。")  # fmt: skip
-
-
-@STORE_ERRORS.worded("deleted_and_in_file", ImportAborted)
-def _deleted_and_in_file(entity: str, ids: Sequence[str]) -> Words:
-    en, zh = _listing(ids)
-    word = entity_word(entity, "zh")
-    return (f"{entity} id(s) {en} are both in the deletions file and in the {entity} file; "
-            "nothing was written. Keep each in one place.",
-            f"{_ids_zh(entity)} {zh} 既在删除清单中，又在{word}文件中；未写入任何内容。"
-            "每条记录只保留在其中一处。")  # fmt: skip
 
 
 @STORE_ERRORS.worded("communities_in_use", ImportAborted)

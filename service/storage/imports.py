@@ -590,7 +590,7 @@ def _remove(
     for entity, ids in sorted(bundle.deletions.items()):
         both = sorted(set(ids) & file_ids.get(entity, set()))
         if both:
-            raise store_error("deleted_and_in_file", entity=entity, ids=both)
+            raise store_error("deleted_and_in_file", table=entity, ids=both)
         found = stored_ids(session, UPDATABLE[entity], ids)
         issues += [Issue(entity, i, "not in the store", "listed for deletion but not stored")
                    for i in sorted(set(ids) - found)]  # fmt: skip

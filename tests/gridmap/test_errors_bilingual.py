@@ -142,7 +142,7 @@ _STORE: dict[str, dict[str, Any]] = {
     "required_missing": {"table": "staff", "column": "name", "records": ["S2"], "n": 1},
     "rolled_back": {"kind": "IntegrityError", "table": "staff",
                     "failed": "NOT NULL constraint failed"},
-    "deleted_and_in_file": {"entity": "building", "ids": ["B00017"]},
+    "deleted_and_in_file": {"table": "building", "ids": ["B00017"]},
     "communities_in_use": {"users": [("520602001001", 1, "plan"),
                                      ("520602001001", 30, "building")]},
     "no_community": {"community_code": "520602999999"},

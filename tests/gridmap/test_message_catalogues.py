@@ -55,6 +55,7 @@ def _package_with(tmp_path, monkeypatch, text: str) -> str:
         ('[no_file]\nen = "{ids}"\nzh = "{ids}"\nlisted = 3\n', "a name or a list of names"),
         ('[no_file]\nen = "{ids}"\nzh = "{ids}"\nlisted = "ids"\nmost = "5"\n', "whole number"),
         ("no_file = 3\n", "not a table"),
+        ('[no_file]\nen = "{c}"\nzh = "{c}"\nchinese = { c = "roles" }\n', "columns or entities"),
     ],
 )
 def test_a_wrong_entry_is_refused_naming_the_file_and_the_code(
@@ -110,3 +111,43 @@ def test_the_glossary_names_every_entity_and_column_in_chinese():
     assert entities["household"] == ("households", "住户")
     assert all(len(v) == 2 and all(v) for v in entities.values())
     assert columns["households"] == "户数" and all(columns.values())
+
+
+def test_prepared_values_fill_the_catalogue_templates_per_language(tmp_path, monkeypatch):
+    package = _package_with(
+        tmp_path,
+        monkeypatch,
+        """
+[already_stored]
+error = "ImportAborted"
+en = "{table} id(s) {ids} are stored."
+zh = "{id_name} {ids} 已在数据库中。"
+
+[columns_missing]
+en = "The {entity} file lacks {columns}."
+zh = "{entity}文件缺少{columns}列。"
+listed = ["columns"]
+chinese = { columns = "columns", entity = "entities" }
+""",
+    )
+    texts = ErrorTexts.catalogue(package, "errors.toml")
+
+    @texts.prepared("already_stored")
+    def _table_ids(table: str, ids: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+        return {"table": table, "ids": ", ".join(ids)}, {
+            "id_name": "楼栋编号",
+            "ids": "、".join(ids),
+        }
+
+    err = texts.error("already_stored", table="building", ids=["B1", "B2"])
+    assert (str(err), err.message("zh")) == ("building id(s) B1, B2 are stored.",
+                                             "楼栋编号 B1、B2 已在数据库中。")  # fmt: skip
+    assert dict(err.values) == {"table": "building", "ids": ["B1", "B2"]}
+    assert texts.words("columns_missing", entity="building", columns=["households", "x"]) == (
+        "The building file lacks ['households', 'x'].",
+        "楼栋文件缺少“户数”、“x”列。",
+    )
+    with pytest.raises(KeyError):  # a listed entry is not a plain template
+        texts.prepared("columns_missing")(_table_ids)
+    with pytest.raises(KeyError):  # nor is a code the catalogue lacks
+        texts.prepared("no_such_error")(_table_ids)
