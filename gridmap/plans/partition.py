@@ -378,8 +378,11 @@ def _crossings(
     """One problem per grid crossing streets, with every reason for it.
 
     A grid that crosses streets only because street blocks without households had to join a
-    neighbour gets a routine notice (summarised in the report unless asked for).
+    neighbour gets a routine notice (summarised in the report unless asked for). A community's
+    only grid is the whole community: its crossings are no choice, and nothing is said.
     """
+    if len(labels) < 2:
+        return []
     a, b = graph.edges[:, 0], graph.edges[:, 1]
     cross = (cell_block[a] != cell_block[b]) & (cell_labels[a] == cell_labels[b])
     seen: dict[int, dict[tuple[str, int], None]] = {}

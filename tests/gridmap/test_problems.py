@@ -110,15 +110,21 @@ def test_table_and_csv_have_the_columns_and_neutralise_formulas(tmp_path):
 
 
 def _street_plan():
-    # Two street blocks of 200 households: the grid must cross the street between them; an
-    # empty block east of a second street joins too (a routine notice).
+    # Two street blocks of 200 households: their grid must cross the street between them; an
+    # empty block east of a second street joins a grid (a routine notice); a block of 400
+    # households beyond a third street is a second grid (a community's only grid crosses its
+    # streets by no choice and is not reported).
     bld = [(x, y, 20) for x in (20, 60, 100, 140, 180) for y in (50, 150)]
     bld += [(x, y, 20) for x in (240, 280, 320, 360, 380) for y in (50, 150)]
+    bld += [(x, y, 40) for x in (660, 700, 740, 780, 820) for y in (50, 150)]
     comm, b, s = make_layers(
-        [(0, 0, 500, 200)], bld, streets=[(220.37, -10, 220.37, 210), (420.37, -10, 420.37, 210)]
-    )
-    s["name"] = ["清水路", None]
-    s["tunnel"] = [None, None]
+        [(0, 0, 900, 200)],
+        bld,
+        streets=[(220.37, -10, 220.37, 210), (420.37, -10, 420.37, 210),
+                 (620.37, -10, 620.37, 210)],
+    )  # fmt: skip
+    s["name"] = ["清水路", None, None]
+    s["tunnel"] = [None, None, None]
     return comm, b, s
 
 
@@ -137,7 +143,7 @@ def test_partition_report_lines_are_chinese_and_complete():
 
 def test_a_tunnel_is_not_a_boundary_and_not_reported_as_crossed():
     comm, b, s = _street_plan()
-    s["tunnel"] = ["yes", None]
+    s["tunnel"] = ["yes", None, None]
     r = partition(comm, b, streets=s)
     assert not any("清水路" in p.message_zh for p in r.problems)
 
@@ -171,7 +177,7 @@ def test_cli_reads_the_tunnel_tag_of_the_street_file(tmp_path):
             "--streets", f"{t}/s.gpkg", "--out", f"{t}/g.geojson", "--jobs", "1"]  # fmt: skip
     s.to_file(tmp_path / "s.gpkg")
     assert "清水路" in runner.invoke(app, args).output
-    s["tunnel"] = ["yes", None]
+    s["tunnel"] = ["yes", None, None]
     s.to_file(tmp_path / "s.gpkg")
     res = runner.invoke(app, args)
     assert res.exit_code == 0 and "清水路" not in res.output
