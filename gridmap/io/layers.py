@@ -1,8 +1,10 @@
 """Read office files into canonical frames; write frames back to files (files only, never a DB).
 
 :func:`read_layer` reads one entity from GeoJSON, GeoPackage, Shapefile (``.shp`` or zipped),
-GeoParquet, CSV or a workbook (XLSX, XLS, XLSB, ODS) and returns a frame whose columns are the
-canonical names of :mod:`gridmap.schema`:
+GeoParquet, KML/KMZ (from 奥维互动地图 or Google Earth, the fields typed in descriptions read
+too: :mod:`gridmap.io.kml`), GML, SQLite, GPX, a File Geodatabase (``.gdb`` folder, or zipped),
+CSV or a workbook (XLSX, XLS, XLSB, ODS) and returns a frame whose columns are the canonical
+names of :mod:`gridmap.schema`:
 
 * headers are mapped by :func:`gridmap.io.headers.resolve_headers` (option, TOML file, built-in
   Chinese and English synonyms, Shapefile-cut names, generic ids such as ``id``/``osm_id``); a
@@ -26,7 +28,9 @@ found among the first rows, so a title line above it (``XX社区人口花名册`
 are no record are left out, saying so: a total row (``合计``, ``小计`` in a first cell), the lines
 below the table (``填表人``, ``注：``) and the header repeated where two exports were pasted
 together. A workbook's sheet is the one named like the entity, else the one whose header names
-most of its columns; hidden sheets are passed over. A zip is read from the files in it, in
+most of its columns; hidden sheets are passed over. A file of several layers (GeoPackage, KML
+folders, GPX, a File Geodatabase …) gives the layer named like the entity, else the only one with
+records (:func:`layer_for`). A zip is read from the files in it (a ``.gdb`` folder too), in
 folders too, their names in UTF-8 or GBK; notes and errors about such a file name the zip and
 the file (``村居.zip › 网格/楼栋.shp``). An "xls" that web systems export as an HTML table,
 an Excel 2003 XML Spreadsheet or tab-separated text is read as what it is, saying so.
@@ -101,6 +105,7 @@ from gridmap.io.headers import (
     normalise_header,
     resolve_headers,
 )
+from gridmap.io.kml import KML_SUFFIXES, keep_field_names, kml_columns
 from gridmap.io.notes import (
     ENCODING_CODES,
     ENTITY_WORDS,
@@ -141,12 +146,23 @@ SUPPORTED_SUFFIXES = (
     ".zip",
     ".parquet",
     ".geoparquet",
+    *KML_SUFFIXES,
+    ".gml",
+    ".gpx",
+    ".sqlite",
     *_TABLE_SUFFIXES,
     *OSM_SUFFIXES,
 )
 """What the names of the files :func:`read_layer` reads end in (a file ending otherwise is
 still tried with GDAL; when GDAL cannot read it either, the error lists these)."""
-_MULTI_LAYER_SUFFIXES = (".gpkg",)
+_ONE_LAYER_SUFFIXES = (".shp", ".dbf", ".geojson", ".json", ".parquet", ".geoparquet", ".zip",
+                       *_TABLE_SUFFIXES, *OSM_SUFFIXES)  # fmt: skip
+"""Files whose layer :func:`layer_for` does not choose: one layer (Shapefile, GeoJSON,
+GeoParquet), or chosen otherwise (a zip's files, a workbook's sheets, OSM's tags). Every other
+file GDAL reads (GeoPackage, KML/KMZ, GML, SQLite, GPX, DXF …) is asked for its layers."""
+_DERIVED_LAYERS = {".gpx": ("route_points", "track_points")}
+"""Layers GDAL makes of another layer of the file (GPX: the points of the routes and tracks),
+passed over when the layer with records is looked for."""
 LAYER_NAMES: dict[str, tuple[str, ...]] = {
     "community": ("communities", "community", "社区", "社区边界", "社区范围", "社区界线"),
     "compound": ("compounds", "compound", "小区", "小区边界", "小区范围", "院落"),
@@ -193,15 +209,18 @@ def read_layer(
     Parameters
     ----------
     path : str or Path
-        ``.geojson``/``.json``, ``.gpkg``, ``.shp``, ``.zip`` (zipped shapefile),
-        ``.parquet``/``.geoparquet``, ``.csv``/``.txt``/``.tsv`` or a workbook (``.xlsx``,
-        ``.xls``, ``.xlsb``, ``.ods``; an "xls" that is HTML, XML or text is read as such).
+        ``.geojson``/``.json``, ``.gpkg``, ``.shp``, ``.zip`` (zipped shapefile, or a zipped
+        folder ``.gdb``), ``.parquet``/``.geoparquet``, ``.kml``/``.kmz``, ``.gml``, ``.gpx``,
+        ``.sqlite``, a folder (Shapefiles, ``.gdb``), ``.csv``/``.txt``/``.tsv`` or a workbook
+        (``.xlsx``, ``.xls``, ``.xlsb``, ``.ods``; an "xls" that is HTML, XML or text is read
+        as such).
     entity : str or Entity
         ``"community"``, ``"compound"``, ``"street"``, ``"building"``, ``"household"``,
         ``"person"``, ``"staff"`` or ``"grid"``.
     layer : str, optional
-        GeoPackage layer, shapefile inside a zip, or workbook sheet. Default: the only layer, or
-        the layer named like the entity (:data:`LAYER_NAMES`: ``buildings``, ``楼栋`` …).
+        Layer of a file of several (GeoPackage, KML folder, File Geodatabase …), shapefile
+        inside a zip, or workbook sheet. Default: the only layer, or the layer named like the
+        entity (:data:`LAYER_NAMES`: ``buildings``, ``楼栋`` …), else the only one with records.
     mapping : dict or path, optional
         Header → canonical column (``{"户号": "household_id"}``), or a TOML mapping file.
     crs : optional
@@ -428,8 +447,13 @@ def _read_raw(
         return _read_geojson_text(path, encoding, notes)
     if suffix == ".shp":
         _check_shapefile_parts(path)
+    if suffix in KML_SUFFIXES:
+        keep_field_names()
     with _measures_noted(path, notes):
-        return _read_gdal(path, ent, layer, encoding, notes)
+        raw, used = _read_gdal(path, ent, layer, encoding, notes)
+    if suffix in KML_SUFFIXES:
+        raw = kml_columns(raw, path.name, ent, mapping, notes)
+    return raw, used
 
 
 _NAMED = "gridmap.named"
@@ -584,7 +608,9 @@ def _unzip_layer(
     with archive:
         members = {_zip_name(m): m for m in archive.infolist() if not m.is_dir()}
         members = {n: m for n, m in members.items() if not _ZIP_JUNK.search(n)}
+        geodatabases = _zip_geodatabases(path, members)
         files = [n for n in members if n.lower().endswith(_ZIPPED_SUFFIXES)]
+        files += list(geodatabases)
         if not files:
             raise read_error("zip_without_layer", file=path.name,
                              found=list(members)[:_ZIP_LISTED], n=len(members))  # fmt: skip
@@ -592,15 +618,40 @@ def _unzip_layer(
         chosen, inner_layer = _zip_choice(path, ent, layer, names, notes)
         source = PurePosixPath(chosen)
         stem = source.name[: -len(source.suffix)] if source.suffix else source.name
-        parts = [n for n in members if PurePosixPath(n).parent == source.parent
-                 and PurePosixPath(n).stem.lower() == stem.lower()]  # fmt: skip
-        for name in parts if source.suffix.lower() == ".shp" else [chosen]:
+        target = folder
+        if chosen in geodatabases:  # a folder: its files into a folder of that name
+            parts = geodatabases[chosen]
+            target = folder / source.name
+            target.mkdir()
+        elif source.suffix.lower() == ".shp":
+            parts = [n for n in members if PurePosixPath(n).parent == source.parent
+                     and PurePosixPath(n).stem.lower() == stem.lower()]  # fmt: skip
+        else:
+            parts = [chosen]
+        for name in parts:
             with (
                 archive.open(members[name]) as data,
-                (folder / PurePosixPath(name).name).open("wb") as out,
+                (target / PurePosixPath(name).name).open("wb") as out,
             ):
                 shutil.copyfileobj(data, out)
     return folder / source.name, inner_layer, chosen
+
+
+_GEODATABASE_TABLE = ".gdbtable"
+
+
+def _zip_geodatabases(path: Path, members: Collection[str]) -> dict[str, list[str]]:
+    """The File Geodatabases in a zip (``网格.gdb/a00000001.gdbtable`` …, as Windows zips the
+    folder; or its files alone, then named after the zip): folder name (ending ``.gdb``) →
+    its files."""
+    folders = {PurePosixPath(n).parent for n in members if n.lower().endswith(_GEODATABASE_TABLE)}
+    found: dict[str, list[str]] = {}
+    for parent in sorted(folders, key=str):
+        name = str(parent) if str(parent) != "." else path.name[: -len(path.suffix)]
+        if not name.lower().endswith(".gdb"):
+            name += ".gdb"
+        found[name] = [n for n in members if PurePosixPath(n).parent == parent]
+    return found
 
 
 def _zip_name(member: zipfile.ZipInfo) -> str:
@@ -749,23 +800,25 @@ def layer_for(
     layer: str | None = None,
     notes: list[ReadNote] | None = None,
 ) -> str | None:
-    """The layer of a GeoPackage, or of a folder (Shapefiles, a File Geodatabase), to read
-    ``entity`` from (``None``: the only one).
+    """The layer of a file GDAL reads with layers (GeoPackage, KML/KMZ, GML, SQLite, GPX …),
+    or of a folder (Shapefiles, a File Geodatabase), to read ``entity`` from (``None``: the
+    only one, or a file of one layer: Shapefile, GeoJSON, GeoParquet).
 
     ``layer`` if given (checked to exist); else, of the layers with geometry for an entity
     with geometry (tables beside them left out), the only one, or the one named like the
     entity (:data:`LAYER_NAMES`, case and spaces ignored; of several so named, the only one
-    with records).
+    with records); where none is named so, the only one with records (a KML's empty folders,
+    a GPX's empty waypoints or routes; the points GDAL makes of a GPX's tracks not counted).
 
     Raises
     ------
     InputError
-        ``layer`` is not in the file, or several layers and none named like the entity; the
-        message lists the layers.
+        ``layer`` is not in the file, or several layers and none named like the entity (nor
+        only one with records); the message lists the layers.
     """
     path, ent = Path(path), get_entity(entity)
-    container = path.suffix.lower() in _MULTI_LAYER_SUFFIXES or path.is_dir()
-    if not container or not path.exists():
+    one_layer = path.name.lower().endswith(_ONE_LAYER_SUFFIXES) and not path.is_dir()
+    if one_layer or not path.exists():
         return layer
     try:
         listed = pyogrio.list_layers(path)
@@ -784,6 +837,9 @@ def layer_for(
     found = among if len(among) == 1 else _named_like(among, ent)
     if len(found) > 1:
         found = [n for n in found if _has_records(path, n)] or found
+    elif not found:
+        derived = _DERIVED_LAYERS.get(path.suffix.lower(), ())
+        found = [n for n in among if n not in derived and _has_records(path, n)]
     if len(found) != 1:
         raise read_error("layers_ambiguous", file=path.name, entity=ent.name, layers=names,
                          example=(found or among)[0])  # fmt: skip
@@ -793,8 +849,8 @@ def layer_for(
 
 
 def _has_records(path: Path, layer: str) -> bool:
-    try:
-        return bool(pyogrio.read_info(path, layer=layer)["features"])
+    try:  # counted where the format keeps no count (GPX, KML: -1)
+        return bool(pyogrio.read_info(path, layer=layer, force_feature_count=True)["features"])
     except Exception:  # reading it says what is wrong
         return True
 

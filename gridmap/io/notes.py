@@ -17,7 +17,10 @@ Codes (:data:`NOTE_CODES`):
 ``encoding_not_declared``     the ``.cpg`` or code page is wrong: read as detected
 ``encoding_not_utf8``         a CSV that is not UTF-8, read as GB18030
 ``headers_cut``               Shapefile field names cut inside a character
-``layer_chosen``              the layer of a multi-layer file, found by its name
+``layer_chosen``              the layer of a multi-layer file, found by its name, or the only one
+                              with records
+``description_read``          KML/KMZ: fields written in the placemarks' descriptions read into
+                              columns (``户数：120``, ArcGIS's HTML table)
 ``osm_streets``               OSM extract: streets taken by ``highway`` class, ways left out
 ``osm_buildings``             OSM extract: buildings taken, with levels and dwelling counts
 ``osm_households_missing``    OSM extract: buildings without a dwelling count (said once)
@@ -122,6 +125,12 @@ def _headers_cut(file: str, headers: Sequence[str], **_: Any) -> Words:
 def _layer_chosen(file: str, entity: str, layer: str, **_: Any) -> Words:
     return (f"{file}: {entity_word(entity, 'en')} read from layer {layer!r}",
             f"{file}：{entity_word(entity, 'zh')}取自图层“{layer}”")  # fmt: skip
+
+
+def _description_read(file: str, n: int, headers: Sequence[str], **_: Any) -> Words:
+    return (f"{file}: the descriptions of {n} record(s) read into column(s) "
+            f"{_quoted(headers, 'en')} (the fields written in them)",
+            f"{file}：{n} 条记录的说明中所写的字段已读作列 {_quoted(headers, 'zh')}")  # fmt: skip
 
 
 def _crs_reinterpreted(file: str, crs: str, **_: Any) -> Words:
@@ -512,6 +521,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "encoding_not_utf8": _encoding("not valid UTF-8", "不是 UTF-8 文字"),
     "headers_cut": _headers_cut,
     "layer_chosen": _layer_chosen,
+    "description_read": _description_read,
     "crs_reinterpreted": _crs_reinterpreted,
     "crs_kept": _crs_kept,
     "made_2d": _made_2d,

@@ -22,6 +22,7 @@ _VALUES = {
     "encoding_not_utf8": {"encoding": "GB18030"},
     "headers_cut": {"headers": ["所属社", "物业公"]},
     "layer_chosen": {"entity": "building", "layer": "楼栋"},
+    "description_read": {"n": 12, "headers": ["楼栋编号", "户数"]},
     "crs_reinterpreted": {"crs": "EPSG:4545"},
     "crs_kept": {"crs": "EPSG:4545"},
     "made_2d": {"n": 4},
