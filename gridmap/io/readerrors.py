@@ -127,9 +127,11 @@ def _zip_without_layer(file: str, found: Sequence[str], n: int) -> Words:
     held_en = f"found {list(found)}{more}" if found else "it is empty"
     held_zh = f"其中有 {quoted(found)}{more}" if found else "压缩包是空的"
     return (f"{file} holds no file gridmap reads ({held_en}); zip all the parts of the "
-            "Shapefile (.shp .shx .dbf .prj …), or a .gpkg, .geojson, .csv or .xlsx.",
+            "Shapefile (.shp .shx .dbf .prj …), a FileGDB folder (.gdb), or a .gpkg, .geojson, "
+            ".kml, .csv or .xlsx.",
             f"{file} 中没有本程序能读取的文件（{held_zh}）；请把 .shp 文件连同与它同名的其他文件"
-            "（.dbf、.prj 等），或 .gpkg、.geojson、.csv、.xlsx 文件压缩进去。")  # fmt: skip
+            "（.dbf、.prj 等）、文件地理数据库（.gdb 文件夹），或 .gpkg、.geojson、.kml、.csv、"
+            ".xlsx 文件压缩进去。")  # fmt: skip
 
 
 @READ_ERRORS.worded("rows_too_long")

@@ -30,7 +30,7 @@ _CODES = [
     r"(?:/[^\s：（）]+)+",  # paths
     r"[^\s：（）“”'/]+\.(?:shp|gpkg|csv|geojson|json|xlsx|xls|cpg|zip|toml|kml|dxf|osm|pbf)\b",
     r"\.(?:cpg|shp|dbf|prj|gpkg|geojson|json|zip|geoparquet|parquet|csv|txt|tsv|xlsx|xlsm|xls|osm|"
-    r"pbf)\b",  # kinds of file
+    r"pbf|kml|kmz|gdb|gpx|gml|sqlite)\b",  # kinds of file
     r"EPSG:\d+",
     r"--[a-z-]+",  # options to type
     r"\bgridmap(?: [a-z]+)*",  # a command to type
