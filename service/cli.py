@@ -1,4 +1,4 @@
-"""The ``gridmap`` command line: import, partition, redistrict, serve, users.
+"""The ``gridmap`` command line: import, partition, redistrict, serve, users, the store (db).
 
 Each command lives in its own module under ``service/commands``; this file only assembles them.
 click's own usage errors and the log lines on the console are said in ``--lang``
@@ -34,6 +34,9 @@ def _main(
 
 
 # Commands are registered below, one line each (keep this list sorted by command name).
+from service.commands.db import db_app  # noqa: E402
+
+app.add_typer(db_app, name="db")
 from service.commands.importing import import_command  # noqa: E402
 
 app.command("import")(import_command)
