@@ -71,7 +71,7 @@ from service.storage import models as m
 from service.storage.crypto import EncryptedString, check_store_key, settings_of
 from service.storage.errors import store_error
 from service.storage.imports import STORE_KEYS, ImportBundle, ProgressCallback, import_bundle
-from service.storage.keys import DataKeyError
+from service.storage.keys import DataKeyError, announce_new_key, new_key_unannounced
 from service.storage.loads import load_buildings, load_communities, load_compounds
 from service.storage.migrate import (
     current_revision,
@@ -166,6 +166,9 @@ def read_sources(
     return frames
 
 
+# A key file made for an import is said once data is stored with it, never when the import is
+# refused or a dry run (it is removed again).
+@new_key_unannounced()
 def import_files(
     sources: Mapping[str, str | Path],
     *,
@@ -264,6 +267,8 @@ def import_files(
         new_store = bool(made.store_files or made.schema)
         if dry_run:  # rolled back: what the import made for it goes too
             made.undo(engine, own_engine=own_engine)
+        elif made.key_files and made.key_files[-1].exists():
+            announce_new_key(made.key_files[-1])
         made = _Made()  # committed (or undone): nothing left to undo
         report.extend(summary.issues)
         result = ImportResult(read=read, counts=summary.counts, report=report,
@@ -340,11 +345,6 @@ class _Made:
                     path.unlink()
             except OSError as exc:
                 log.warning("Could not remove %s after the refused import: %s", path, exc)
-        key = self.key_files[-1] if self.key_files else None
-        if key is not None and key in paths and not key.exists():  # it was said to be made
-            zh = "为本次导入新建的数据密钥 %s 已删除：没有数据用它保存"
-            log.warning("The data key %s made for this import was removed again: nothing was "
-                        "stored with it", key, extra={"zh": zh})  # fmt: skip
 
 
 def _migrate(engine: Engine, *, dry_run: bool) -> bool:

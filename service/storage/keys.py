@@ -11,6 +11,9 @@ import base64
 import binascii
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -28,9 +31,35 @@ __all__ = [
     "parse_key",
     "derive_keys",
     "load_master_key",
+    "announce_new_key",
+    "new_key_unannounced",
 ]
 
 log = logging.getLogger(__name__)
+
+_ANNOUNCE_NEW_KEY: ContextVar[bool] = ContextVar("gridmap_announce_new_key", default=True)
+"""Whether a key file made now is said at once (not within :func:`new_key_unannounced`)."""
+
+
+@contextmanager
+def new_key_unannounced() -> Iterator[None]:
+    """Within: a key file made is not said; the caller says it (:func:`announce_new_key`) once
+    data is stored with it, so a refused import neither says a key was made nor that it went."""
+    token = _ANNOUNCE_NEW_KEY.set(False)
+    try:
+        yield
+    finally:
+        _ANNOUNCE_NEW_KEY.reset(token)
+
+
+def announce_new_key(path: Path) -> None:
+    """Say (on the console, in the command line's language) that the key file ``path`` was
+    made and must be backed up."""
+    # said on the console in the command line's language (service.cli_usage.LogLanguage)
+    zh = "已新建数据密钥 %s：请备份，没有它数据将无法读取"
+    log.warning("Created a new data key in %s: back it up, the data cannot be read without it",
+                path, extra={"zh": zh})  # fmt: skip
+
 
 _KEY_BYTES = 32
 
@@ -114,8 +143,6 @@ def load_master_key(settings: KeySettings, *, create: bool = False) -> bytes:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(generate_key() + "\n")
-        # said on the console in the command line's language (service.cli_usage.LogLanguage)
-        zh = "已新建数据密钥 %s：请备份，没有它数据将无法读取"
-        log.warning("Created a new data key in %s: back it up, the data cannot be read without it",
-                    path, extra={"zh": zh})  # fmt: skip
+        if _ANNOUNCE_NEW_KEY.get():
+            announce_new_key(path)
     return parse_key(path.read_text())
