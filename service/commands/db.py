@@ -13,7 +13,6 @@ unusable input exits with status 2 and one line. The store is imported when a co
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from gridmap.errors import ErrorTexts
-from service.commands.options import DB, LANG
+from service.commands.options import DB, LANG, without_password
+from service.storage.errors import store_error
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -66,8 +66,8 @@ def _engine(db: str | None, *, spatial: bool) -> Iterator[Engine]:
         url = normalise_database_url(db or settings.database_url)
         database = make_url(url).database
     except Exception as exc:  # a bad URL or setting: one line, no traceback
-        shown = re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", db) if db else "(default)"
-        raise DB_ERRORS.error("cannot_open", db=shown, reason=exc) from None  # no password
+        shown = without_password(db) if db else "(default)"
+        raise DB_ERRORS.error("cannot_open", db=shown, reason=without_password(str(exc))) from None
     if url.startswith("sqlite") and database not in (None, "", ":memory:"):
         path = Path(str(database)).expanduser()
         if not path.is_file():
@@ -199,7 +199,7 @@ def upgrade(db: str | None = DB, lang: str = LANG) -> None:
         before = current_revision(engine)
         state, head = revision_state(before)
         if state == "newer":
-            raise DB_ERRORS.error("store_newer", revision=before, head=head)
+            raise store_error("store_newer", revision=before, head=head)
         if state == "current":
             _say(_zh(lang, f"The store is at revision {head}, this gridmap's newest: nothing "
                      "to do.", f"数据库已是最新的结构版本 {head}，无需升级。"))  # fmt: skip

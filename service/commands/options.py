@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -25,11 +26,23 @@ __all__ = ["DB", "STREETS", "COMPOUNDS", "ID_FIELD", "HOUSEHOLDS_FIELD", "COMMUN
            "SEED", "OUT", "ASSIGNMENTS_OUT", "REPAIRED_ASSIGNMENTS_OUT", "LANG", "JOBS",
            "SCHEDULER", "PROBLEMS", "VERBOSE",
            "COMMUNITY", "LayerOptions", "BoundOptions", "RunOptions", "ReportOptions",
-           "GROUP", "option", "option_groups"]  # fmt: skip
+           "GROUP", "option", "option_groups", "without_password"]  # fmt: skip
 
 DB = typer.Option(
     None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
 )
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
+
+
+def without_password(text: str) -> str:
+    """``text`` (a database URL, or an error quoting one) with each URL's password as ``***``.
+
+    >>> without_password("cannot open postgresql://gm:s3cret@db/gm: refused")
+    'cannot open postgresql://gm:***@db/gm: refused'
+    """
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
 
 # Reading the layers of a plan (the scripts' contract: same names, same defaults).
 STREETS = typer.Option(None, "--streets", help="Street centrelines.")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from service.commands.options import GROUP, option, option_groups
+from service.commands.options import GROUP, option, option_groups, without_password
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -78,7 +78,8 @@ def _session(db: str | None, as_user: str | None) -> Iterator[tuple[Session, Pri
         engine = make_engine(db)
         upgrade_database(engine)
     except Exception as exc:  # bad URL, unreachable server: one line, no traceback
-        raise _fail(f"cannot open the store {db or '(default)'}: {exc}") from None
+        shown = without_password(db) if db else "(default)"
+        raise _fail(f"cannot open the store {shown}: {without_password(str(exc))}") from None
     try:
         with session_scope(engine) as session:
             principal = Principal("office", "district_admin")

@@ -74,17 +74,22 @@ def _store(db: str | None, lang: str | None = None) -> Iterator[Any]:
 
     if lang is not None:
         check_lang(lang)
+    from service.commands.options import without_password
+    from service.commands.planfiles import console, error_line
+
     try:
         store = open_store(db)
+    except GridmapError as exc:  # a store this gridmap cannot use (newer, another key): why
+        console.print(error_line(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
     except Exception as exc:  # bad URL, unreachable server: one line, no traceback
-        raise _fail(f"cannot open the store {db or '(default)'}: {exc}",
-                    f"无法打开数据库 {db or '（默认）'}；请检查 --db 给的地址（或环境变量 "
+        shown = without_password(db) if db else None
+        raise _fail(f"cannot open the store {shown or '(default)'}: {without_password(str(exc))}",
+                    f"无法打开数据库 {shown or '（默认）'}；请检查 --db 给的地址（或环境变量 "
                     "GRIDMAP_DATABASE_URL），以及数据库服务是否在运行。") from None  # fmt: skip
     try:
         yield store
     except GridmapError as exc:  # in --lang where the error is written in Chinese too
-        from service.commands.planfiles import console, error_line
-
         console.print(error_line(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
     finally:

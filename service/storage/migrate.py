@@ -19,6 +19,7 @@ from sqlalchemy import Engine, inspect, text
 from service.settings import Settings
 from service.storage.crypto import check_store_key
 from service.storage.direct import HEAD_REVISION
+from service.storage.errors import store_error
 from service.storage.session import make_engine
 
 if TYPE_CHECKING:
@@ -56,10 +57,25 @@ def upgrade_database(engine: Engine, *, revision: str = "head") -> str | None:
     """Migrate the store behind ``engine`` up to ``revision`` in one transaction.
 
     Returns the revision the store is at afterwards.
+
+    Raises
+    ------
+    gridmap.errors.InputError
+        The store is at a revision this gridmap does not know (``store_newer``: a later
+        gridmap migrated it); nothing is changed.
     """
     from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
 
     cfg = alembic_config()
+    now = current_revision(engine)
+    if now is not None:  # a revision this gridmap does not know: a later gridmap's
+        script = ScriptDirectory.from_config(cfg)
+        try:
+            script.get_revision(now)
+        except CommandError:
+            raise store_error("store_newer", revision=now, head=script.get_current_head()) from None
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

@@ -134,6 +134,7 @@ _STORE: dict[str, dict[str, Any]] = {
         ("520602002002", ("Self-intersection; no repair keeps its area", "自相交；修复会改变面积"),
          "building", ["B00088", "B00089"], 26)]},
     "dry_run_needs_migration": {"current": "0005", "head": "0006"},
+    "store_newer": {"revision": "0099", "head": "0006"},
     "persons_without_households": {"file": "人口.csv", "n": 60, "total": 61},
     "already_stored": {"table": "compound", "ids": [f"C{i}" for i in range(12)]},
     "repeated_in_file": {"table": "staff", "ids": ["S1"]},

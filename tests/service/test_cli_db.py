@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -130,6 +131,12 @@ def test_a_store_newer_than_this_gridmap_is_shown_and_not_upgraded(backend, make
     assert refused_zh.startswith(f"错误：数据库的结构版本 0099 比本 gridmap 支持的最新版本"
                                  f"（{HEAD_REVISION}）新")  # fmt: skip
     assert _sql(url, "SELECT version_num FROM alembic_version") == "0099"
+    # Every command opening the store says the same, not Alembic's "Can't locate revision".
+    listed = run("plan", "list", "--db", url, "--lang", "en", code=2)
+    assert "The store is at schema revision 0099, newer than this gridmap's newest" in listed
+    assert "locate revision" not in listed and "cannot open" not in listed
+    assert ":gridmap@" not in listed  # never a password
+    assert _sql(url, "SELECT version_num FROM alembic_version") == "0099"
 
 
 def test_status_compares_the_data_key_without_making_one(backend, make_store, tmp_path):
@@ -233,7 +240,6 @@ def test_every_refusal_names_what_it_is_about_in_both_languages():
 
     samples = {"no_store_file": {"path": "/srv/none.sqlite"},
                "cannot_open": {"db": "postgresql+psycopg://u:***@h/db", "reason": "refused"},
-               "store_newer": {"revision": "0099", "head": "0006"},
                "backup_exists": {"path": "/srv/copy.sqlite"},
                "backup_failed": {"path": "/srv/copy.sqlite", "reason": "disk full"},
                "backup_postgis": {"schema": "gm", "database": "gridmap",
@@ -244,3 +250,10 @@ def test_every_refusal_names_what_it_is_about_in_both_languages():
         for lang in ("en", "zh"):
             assert str(next(iter(values.values()))) in err.message(lang), (code, lang)
         assert err.message("zh") != err.message("en")
+
+
+@pytest.mark.parametrize("command", [("plan", "list"), ("orders", "list"), ("db", "status")])
+def test_an_unreachable_store_is_named_without_its_password(command):
+    url = "postgresql+psycopg://office:s3cret@127.0.0.1:1/gridmap"  # nothing listens on port 1
+    said = CliRunner().invoke(app, [*command, "--db", url, "--lang", "en"]).output
+    assert "office:***@127.0.0.1:1/gridmap" in said and "s3cret" not in said, said
