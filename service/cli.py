@@ -61,5 +61,39 @@ app.command("serve")(serve_command)
 
 
 def main() -> None:
-    """Entry point of the ``gridmap`` console script."""
-    app()
+    """Entry point of the ``gridmap`` console script: a database that cannot be reached is
+    said in one line (in ``--lang``), not as a traceback, whichever command met it."""
+    try:
+        app()
+    except Exception as exc:
+        if not _database_unreachable(exc):
+            raise
+        import sys
+
+        from service.commands.options import without_password
+
+        reason = without_password(str(getattr(exc, "orig", None) or exc)).strip().splitlines()
+        en = (
+            f"error: cannot reach the database: {reason[0] if reason else type(exc).__name__}."
+            " Check --db (or GRIDMAP_DATABASE_URL) and that the database server runs."
+        )
+        zh = ("错误：无法连接数据库；请检查 --db 给的地址（或环境变量 GRIDMAP_DATABASE_URL），以及"
+              "数据库服务是否在运行。")  # fmt: skip
+        sys.stderr.write((zh if LogLanguage.lang == "zh" else en) + "\n")
+        raise SystemExit(2) from None
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLAlchemy's word that the database cannot be reached (an
+    OperationalError or InterfaceError before any statement ran); SQLAlchemy is not imported
+    for the check."""
+    kind = type(exc)
+    return (
+        kind.__module__.startswith("sqlalchemy.")
+        and kind.__name__
+        in (
+            "OperationalError",
+            "InterfaceError",
+        )
+        and getattr(exc, "statement", None) is None
+    )

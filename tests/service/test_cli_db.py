@@ -257,3 +257,26 @@ def test_an_unreachable_store_is_named_without_its_password(command):
     url = "postgresql+psycopg://office:s3cret@127.0.0.1:1/gridmap"  # nothing listens on port 1
     said = CliRunner().invoke(app, [*command, "--db", url, "--lang", "en"]).output
     assert "office:***@127.0.0.1:1/gridmap" in said and "s3cret" not in said, said
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path, lang):
+    """Commands without their own handling (import, user) meet the database unreachable: the
+    console script says it in one line in --lang and exits 2, never with the password."""
+    roster = tmp_path / "b.csv"
+    roster.write_text("楼栋编号,户数,经度,纬度\nB1,10,109.19,27.73\n", encoding="utf-8")
+    url = "postgresql+psycopg://office:s3cret@127.0.0.1:1/gridmap"
+    code = "import sys\nfrom service.cli import main\nsys.argv = ['gridmap'] + sys.argv[1:]\nmain()"
+    for args in (["import", "--buildings", roster, "--lang", lang], ["user", "list"]):
+        out = subprocess.run(
+            [sys.executable, "-c", code, *map(str, args), "--db", url],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GRIDMAP_LANG": ""},
+        )
+        said = out.stderr.strip().splitlines()
+        assert out.returncode == 2 and len(said) == 1 and "s3cret" not in out.stderr, out.stderr
+        if lang == "en" and args[0] == "import":
+            assert said[0].startswith("error: cannot reach the database: connection failed")
+        elif args[0] == "import":
+            assert said[0].startswith("错误：无法连接数据库")
