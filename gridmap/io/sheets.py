@@ -96,16 +96,34 @@ def table_under_header(
     sheet: str | None,
     notes: list[ReadNote],
     hidden: Hidden | None = None,
+    unsaved: Sequence[tuple[int, int]] = (),
 ) -> pd.DataFrame:
     """The table of a whole sheet's ``rows`` (from its first row, blank cells ``None``) under
     the header row ``find_header`` picks among the first :data:`HEADER_SEARCH_ROWS`; columns
     beyond the last header are left out, merged ``ranges`` filled, ``hidden`` rows and
-    columns said (:func:`sheet_table`)."""
+    columns said (:func:`sheet_table`), and so are the formula cells of the table without a
+    saved value among ``unsaved`` (sheet (row, column), 1-based: ``formulas_unsaved``)."""
     header_at = find_header(text_cells(search_rows(rows[:HEADER_SEARCH_ROWS], ranges)))
     header, first = header_cells(rows, header_at, ranges, find_header, (path, notes))
     width = len(header)
     body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[first:]]
+    missing = [(r - first, c - 1) for r, c in unsaved if r > first and c <= width]
+    if missing:
+        _note_formulas(path, column_names(header), missing, notes)
     return sheet_table(path, header, body, ranges, first + 1, sheet, notes, hidden)
+
+
+def _note_formulas(
+    path: Path, columns: list[str], missing: list[tuple[int, int]], notes: list[ReadNote]
+) -> None:
+    """Note the formula cells (data row, column index) that have no saved value."""
+    rows = sorted({r for r, _ in missing})
+    headers = sorted({columns[c] for _, c in missing}, key=columns.index)
+    notes.append(ReadNote.of("formulas_unsaved", path.name, n=len(missing), headers=headers,
+                             rows=rows[:_FORMULA_ROWS_SHOWN], n_rows=len(rows)))  # fmt: skip
+
+
+_FORMULA_ROWS_SHOWN = 10
 
 
 def search_rows(

@@ -1,13 +1,14 @@
-"""Read the workbooks offices keep besides .xlsx: Excel 97-2003 ``.xls`` (BIFF8 in an OLE
-compound file, also what WPS saves as "xls"), ``.xlsb`` and OpenDocument ``.ods``, with
-python-calamine; and tell by its content what a file named like a workbook really is.
+"""Read workbooks with python-calamine: .xlsx (for :mod:`gridmap.io.xlsx`) and those offices
+keep besides, Excel 97-2003 ``.xls`` (BIFF8 in an OLE compound file, also what WPS saves as
+"xls"), ``.xlsb`` and OpenDocument ``.ods``; and tell by its content what a file named like a
+workbook really is.
 
 Web systems export "xls" files that are an HTML table, an Excel 2003 XML Spreadsheet or tab-
 separated text; an .xlsx renamed .xls (or the reverse) is common too. :func:`workbook_content`
-looks at the first bytes: an OLE compound file or a zip is a workbook (read by calamine; an
-.xlsx holding formulas by openpyxl, :mod:`gridmap.io.xlsx`), markup is read by
-:mod:`gridmap.io.markup`, anything else as text (:func:`gridmap.io.tables.read_table`); a
-``workbook_content`` note says what a file really was when its name says otherwise.
+looks at the first bytes: an OLE compound file or a zip is a workbook (read by calamine),
+markup is read by :mod:`gridmap.io.markup`, anything else as text
+(:func:`gridmap.io.tables.read_table`); a ``workbook_content`` note says what a file really
+was when its name says otherwise.
 
 A BIFF file stores every number as a float: whole numbers are given back as ``int`` (a 户号 such
 as 520602002001001 stays exact and is never written as ``5.20602002001001e+14``), text cells
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from gridmap.io.hidden import hidden_cells
+from gridmap.io.hidden import sheet_cells
 from gridmap.io.notes import ReadNote
 from gridmap.io.readerrors import read_error
 from gridmap.io.sheets import (
@@ -113,10 +114,13 @@ def read_book(
     sheet: str | SheetChoice | None,
     find_header: Callable[[list[list[str]]], int],
     notes: list[ReadNote],
+    *,
+    formulas: bool = False,
 ) -> pd.DataFrame:
-    """The table of ``sheet`` of an .xls, .xlsb or .ods workbook (or an .xlsx under another
-    name), as :func:`gridmap.io.xlsx.read_sheet` gives that of an .xlsx: ``sheet`` a name, a
-    :data:`SheetChoice` or ``None`` (the first sheet shown).
+    """The table of ``sheet`` of a workbook: an .xlsx (:func:`gridmap.io.xlsx.read_sheet`), or
+    an .xls, .xlsb or .ods (or an .xlsx under another name); ``sheet`` a name, a
+    :data:`SheetChoice` or ``None`` (the first sheet shown). A formula cell reads as its saved
+    value; with ``formulas``, those of an .xlsx without one are said (``formulas_unsaved``).
 
     Raises
     ------
@@ -142,8 +146,8 @@ def read_book(
         if _encrypted_package(path):
             raise read_error("workbook_encrypted", file=path.name) from None
         raise read_error("workbook_unreadable", file=path.name, detail=str(exc)) from exc
-    hidden = hidden_cells(path, name)  # an .xlsx's; calamine says nothing of it
-    return table_under_header(path, rows, ranges, find_header, sheet, notes, hidden)
+    cells = sheet_cells(path, name, formulas=formulas)  # an .xlsx's; calamine says nothing
+    return table_under_header(path, rows, ranges, find_header, sheet, notes, *cells)
 
 
 def _open(path: Path) -> CalamineWorkbook:

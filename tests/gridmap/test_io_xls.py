@@ -207,18 +207,36 @@ def test_a_biff_xls_gives_the_records_of_the_same_xlsx_and_csv(tmp_path, csv_rec
     ]
 
 
-def test_an_xlsx_without_formulas_reads_the_same_by_calamine_as_by_openpyxl(tmp_path, monkeypatch):
-    """.xlsx without formulas are read by calamine (a fifth of the CPU); openpyxl, which reads
-    those with formulas, gives the same records and notes."""
-    import gridmap.io.xlsx
+def _with_formulas(path: Path, out: Path) -> Path:
+    """``path`` with its 人数 and 登记日期 cells computed by formulas whose values are saved,
+    as Excel saves them (``<f>`` then ``<v>``)."""
+    import re
 
-    path = write_xlsx(tmp_path / "花名册.xlsx")
-    by_calamine = _read(path)
-    monkeypatch.setattr(gridmap.io.xlsx, "_has_formulas", lambda path: True)
-    monkeypatch.setattr(gridmap.io.xlsx, "read_book", None)  # not called: openpyxl reads it
-    by_openpyxl = _read(path)
-    pd.testing.assert_frame_equal(by_calamine, by_openpyxl)
-    assert _messages(by_calamine) == _messages(by_openpyxl) and len(_messages(by_calamine)) == 4
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    part = "xl/worksheets/sheet2.xml"  # 花名册
+    xml, n = re.subn(rb'(<c r="[EF](?:[4-9]|1[0-2])"[^>]*?)(?: t="n")?>(<v>)',
+                     rb"\1><f>A1*0+1</f>\2", parts[part])  # fmt: skip
+    assert n == 2 * len(BUILDINGS)
+    parts[part] = xml
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return out
+
+
+def test_an_xlsx_with_formulas_reads_the_same_as_without(tmp_path, monkeypatch):
+    """Formula cells give the values saved with them (python-calamine reads both, openpyxl
+    neither): the same records, numbers and dates, and the same notes."""
+    import openpyxl
+
+    plain = _read(write_xlsx(tmp_path / "花名册.xlsx"))
+    path = _with_formulas(tmp_path / "花名册.xlsx", tmp_path / "公式.xlsx")
+    monkeypatch.setattr(openpyxl, "load_workbook", None)  # not called
+    computed = _read(path)
+    pd.testing.assert_frame_equal(plain, computed)
+    said = [m.replace("花名册.xlsx", "公式.xlsx") for m in _messages(plain)]
+    assert _messages(computed) == said and len(said) == 4
 
 
 def test_a_hidden_sheet_is_passed_over_and_a_sheet_is_taken_by_name(tmp_path):

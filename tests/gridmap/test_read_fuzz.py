@@ -124,7 +124,7 @@ class Roster:
     doubled: bool = False
     """Two headers name one column: reading must refuse it."""
     formula: bool = False
-    """A formula beside the table (an .xlsx is then read by openpyxl, not calamine)."""
+    """A formula beside the table, without a saved value (outside the table: not said)."""
     notes_sheet: bool = False
     """A first sheet of notes (填表说明) in a workbook: the roster's sheet is found by header."""
     group: tuple[int, int, str] | None = None

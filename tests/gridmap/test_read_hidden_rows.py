@@ -15,7 +15,7 @@ _COMMUNITIES = ["幸福社区", "和平社区", "幸福社区", "和平社区", 
 def _roster(path, *, filtered=False, hide_rows=(), hide_cols=(), formula=False):
     """A households roster under a title row: 户号, 楼栋编号, 所属社区, 联系电话 (data from
     sheet row 3). ``filtered``: an AutoFilter on 所属社区 showing 幸福社区, the others hidden
-    as Excel saves them; ``formula``: a 户数 column computed (read by openpyxl)."""
+    as Excel saves them; ``formula``: a 户数 cell computed."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -45,7 +45,7 @@ def _note(frame):
     return notes[0] if notes else None
 
 
-@pytest.mark.parametrize("formula", [False, True], ids=["calamine", "openpyxl"])
+@pytest.mark.parametrize("formula", [False, True], ids=["values", "a formula"])
 def test_rows_an_autofilter_hides_are_read_and_said(tmp_path, formula):
     path = tmp_path / "住户.xlsx"
     _roster(path, filtered=True, formula=formula)
@@ -61,7 +61,7 @@ def test_rows_an_autofilter_hides_are_read_and_said(tmp_path, formula):
     assert "1380000" not in zh + note.message("en")  # no personal data
 
 
-@pytest.mark.parametrize("formula", [False, True], ids=["calamine", "openpyxl"])
+@pytest.mark.parametrize("formula", [False, True], ids=["values", "a formula"])
 def test_rows_and_columns_hidden_by_hand_are_said(tmp_path, formula):
     path = tmp_path / "住户.xlsx"
     _roster(path, hide_rows=[1, 4, 5], hide_cols=["D"], formula=formula)  # 1: the title row
@@ -91,7 +91,7 @@ def test_many_hidden_rows_name_the_first_only(tmp_path):
     assert "、31 " not in zh and "、30 …" in zh  # ROWS_SHOWN (20) named
 
 
-@pytest.mark.parametrize("formula", [False, True], ids=["calamine", "openpyxl"])
+@pytest.mark.parametrize("formula", [False, True], ids=["values", "a formula"])
 def test_a_workbook_hiding_nothing_gets_no_note(tmp_path, formula):
     path = tmp_path / "住户.xlsx"
     _roster(path, formula=formula, hide_cols=["H"])  # a hidden column beyond the table
