@@ -57,6 +57,8 @@ _HIDDEN_TAG = re.compile(rb'<(?:\w+:)?(row|col)\s[^>]*?\bhidden="(?:1|true)"[^>]
 _NUMBER = re.compile(rb'\b(r|min|max)="(\d+)"')
 _FILTER_TAG = re.compile(rb"<(?:\w+:)?autoFilter[\s>/]")
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData[\s>/]")
+_TEXT_TYPE = re.compile(rb'\st="str"')
+"""A cell whose formula's value is text: an empty ``<v></v>`` is empty text saved."""
 _CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]+)"')
 _CHUNK = 1 << 20
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -183,7 +185,7 @@ def _unsaved_pattern(prefix: bytes) -> re.Pattern[bytes]:
     (``b""`` or ``b"x:"``)."""
     p = re.escape(prefix)
     return re.compile(rb"<%sf(?:\s[^>]*)?(?:/>|>[^<]*</%sf>)\s*" % (p, p)
-                      + rb"(?:<%sv\s*/>|<%sv\s*></%sv>)?\s*</%sc>" % (p, p, p, p))  # fmt: skip
+                      + rb"(?P<v><%sv\s*/>|<%sv\s*></%sv>)?\s*</%sc>" % (p, p, p, p))  # fmt: skip
 
 
 def _unsaved(
@@ -192,7 +194,10 @@ def _unsaved(
     """``unsaved`` with the formula cells without a saved value of ``text[start:end]``;
     ``None`` when one has no reference (``r="E3"``)."""
     for found in pattern.finditer(text, start, end):
-        ref = _CELL_REF.search(text, text.rfind(b"<", 0, found.start()), found.start())
+        tag_at = text.rfind(b"<", 0, found.start())
+        if found["v"] and _TEXT_TYPE.search(text, tag_at, found.start()):
+            continue  # a formula whose saved value is empty text (=IF(A2="","",…)): saved
+        ref = _CELL_REF.search(text, tag_at, found.start())
         if ref is None:
             return None
         letters, row = ref.groups()
@@ -221,8 +226,9 @@ def _unsaved_in_order(xml: IO[bytes]) -> list[tuple[int, int]]:
         elif event == "end" and tag == "c":
             ref = _CELL_REF.fullmatch(f' r="{element.get("r") or ""}"'.encode())
             at, col = (int(ref[2]), _column(ref[1])) if ref else (row, col + 1)
+            empty_text = element.get("t") == "str" and element.find(f"{_MAIN}v") is not None
             if (element.find(f"{_MAIN}f") is not None and not element.findtext(f"{_MAIN}v")
-                    and element.find(f"{_MAIN}is") is None):  # fmt: skip
+                    and element.find(f"{_MAIN}is") is None and not empty_text):  # fmt: skip
                 unsaved.append((at, col))
             element.clear()
         elif event == "end" and tag == "row":

@@ -27,9 +27,11 @@ _CELLS = [  # (name, the formula cell in C, with {r} its reference and {s} a dat
     ("never calculated", '<c r="{r}"><f>1+2</f></c>'),
     ("empty value", '<c r="{r}"><f>1+2</f><v></v></c>'),
     ("shared child, no value", '<c r="{r}"><f t="shared" si="0"/></c>'),
-    ("empty text", '<c r="{r}" t="str"><f>""</f><v></v></c>'),  # said, as it always was
+    # =IF(A2="","",…): Excel saves the empty text it calculated; not an unsaved formula
+    ("empty text", '<c r="{r}" t="str"><f>IF(A1="","",A1)</f><v></v></c>'),
+    ("text, never calculated", '<c r="{r}" t="str"><f>IF(A1="","",A1)</f></c>'),
 ]
-_UNSAVED = ["never calculated", "empty value", "shared child, no value", "empty text"]
+_UNSAVED = ["never calculated", "empty value", "shared child, no value", "text, never calculated"]
 
 
 def _workbook(path):
@@ -79,6 +81,7 @@ def test_formula_cells_read_as_their_saved_values_and_those_without_one_are_said
     assert values["date"] == dt.datetime(2020, 1, 2) and values["leading zeros"] == "0012"
     assert values["shared child"] == 8 and values["15 digits"] == 520602002001001
     assert values["error"] is None and all(values[n] is None for n in _UNSAVED)
+    assert values["empty text"] is None  # read blank, and not said to be unsaved
     rows = [i + 1 for i, (name, _) in enumerate(_CELLS) if name in _UNSAVED]
     assert [(n.code, dict(n.values)) for n in notes] == [
         ("formulas_unsaved", {"n": 4, "headers": ("值",), "rows": tuple(rows), "n_rows": 4})
