@@ -176,7 +176,7 @@ def test_a_dry_run_does_not_migrate_an_older_store(make_store, office):
     with pytest.raises(InputError) as caught:
         import_files(office, url=url, dry_run=True)
     assert caught.value.code == "dry_run_needs_migration"
-    assert "gridmap plan list" in caught.value.message("zh")
+    assert "gridmap db upgrade" in caught.value.message("zh")
     assert _revision(url) == "0005"
 
 
