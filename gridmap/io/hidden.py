@@ -57,8 +57,6 @@ _HIDDEN_TAG = re.compile(rb'<(?:\w+:)?(row|col)\s[^>]*?\bhidden="(?:1|true)"[^>]
 _NUMBER = re.compile(rb'\b(r|min|max)="(\d+)"')
 _FILTER_TAG = re.compile(rb"<(?:\w+:)?autoFilter[\s>/]")
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData[\s>/]")
-_TEXT_TYPE = re.compile(rb'\st="str"')
-"""A cell whose formula's value is text: an empty ``<v></v>`` is empty text saved."""
 _CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]+)"')
 _CHUNK = 1 << 20
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -186,6 +184,10 @@ def _unsaved_pattern(prefix: bytes) -> re.Pattern[bytes]:
     p = re.escape(prefix)
     return re.compile(rb"<%sf(?:\s[^>]*)?(?:/>|>[^<]*</%sf>)\s*" % (p, p)
                       + rb"(?P<v><%sv\s*/>|<%sv\s*></%sv>)?\s*</%sc>" % (p, p, p, p))  # fmt: skip
+
+
+_TEXT_TYPE = re.compile(rb'\st="str"')
+"""A cell whose formula's value is text: an empty ``<v></v>`` is empty text saved."""
 
 
 def _unsaved(
