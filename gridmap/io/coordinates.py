@@ -95,12 +95,18 @@ def _drop_not_finite(
 
 
 def _force_2d(frame: gpd.GeoDataFrame, path: Path, notes: list[ReadNote]) -> gpd.GeoDataFrame:
-    """Drop the heights of 3-D geometries (grids are drawn on the map), saying so."""
+    """Drop the heights of 3-D geometries (grids are drawn on the map), saying so for those
+    with a height: the zero heights KML and many CAD exports write on every point lose
+    nothing."""
     geoms = np.asarray(frame.geometry.values)
     has_z = shapely.has_z(geoms)
     if not has_z.any():
         return frame
-    notes.append(ReadNote.of("made_2d", path.name, n=int(has_z.sum())))
+    coords, at = shapely.get_coordinates(geoms[has_z], include_z=True, return_index=True)
+    z = coords[:, 2]
+    high = np.unique(at[np.isfinite(z) & (z != 0)])
+    if len(high):
+        notes.append(ReadNote.of("made_2d", path.name, n=len(high)))
     return frame.set_geometry(shapely.force_2d(geoms), crs=frame.crs)
 
 

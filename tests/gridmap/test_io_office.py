@@ -6,6 +6,7 @@ import shutil
 import zipfile
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import openpyxl.styles
 import pandas as pd
@@ -334,6 +335,15 @@ def test_3d_geometries_are_made_2d_saying_so(tmp_path):
     assert not shapely.has_z(out.geometry.values).any()
     assert "b3d.gpkg: 4 3-D geometries made 2-D (heights dropped)" in _said(out)
     assert "b3d.gpkg：4 个三维图形已改为二维（高度已去掉）" in _said(out, "zh")
+    # Zero heights (KML, CAD exports) lose nothing: dropped without a word; one real height
+    # among them is said.
+    heights = np.zeros(len(frame))
+    heights[2] = 3.0
+    frame["geometry"] = shapely.force_3d(shapely.force_2d(frame.geometry.values), heights)
+    frame.to_file(path)
+    out = read_layer(path, "building")
+    assert not shapely.has_z(out.geometry.values).any()
+    assert [n.values for n in out.attrs["notes"] if n.code == "made_2d"] == [(("n", 1),)]
 
 
 def test_person_schema_needs_only_the_household():
