@@ -13,6 +13,7 @@ China's rough bounding box are returned unchanged, as the offset is only applied
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -29,6 +30,8 @@ __all__ = [
     "wgs84_to_bd09",
     "bd09_to_wgs84",
     "shift_geometries",
+    "unshift_geometries",
+    "offset_system",
 ]
 
 OFFSET_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -172,12 +175,57 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
-def _shift_xy(coords: Array, to: str) -> Array:
-    if to == "gcj02":
-        x, y = wgs84_to_gcj02(coords[:, 0], coords[:, 1])
-    else:
-        x, y = wgs84_to_bd09(coords[:, 0], coords[:, 1])
-    return np.column_stack([x, y])
+_OFFSET_NAMES = {
+    "gcj02": ("gcj02", "gcj-02", "gcj", "火星坐标", "高德", "腾讯"),
+    "bd09": ("bd09", "bd-09", "bd09ll", "bd", "百度"),
+}
+"""How people name the offset systems (a ``--crs`` value, lowercase, spaces dropped)."""
+
+
+def offset_system(value: object) -> Literal["gcj02", "bd09"] | None:
+    """``"gcj02"`` or ``"bd09"`` when ``value`` (a ``--crs``) names a web-map offset system —
+    GCJ-02 (AMap/高德, Tencent/腾讯: ``GCJ-02``, ``GCJ02``, ``火星坐标``) or BD-09 (Baidu/百度:
+    ``BD-09``, ``BD09``, ``BD09LL``) — else None (an EPSG code, a CRS …).
+
+    >>> offset_system("GCJ-02"), offset_system("bd09ll"), offset_system("EPSG:4326")
+    ('gcj02', 'bd09', None)
+    """
+    if not isinstance(value, str):
+        return None
+    name = "".join(value.lower().split())
+    if name in _OFFSET_NAMES["gcj02"]:
+        return "gcj02"
+    return "bd09" if name in _OFFSET_NAMES["bd09"] else None
+
+
+def unshift_geometries(
+    geometries: ArrayLike, frm: Literal["wgs84", "gcj02", "bd09"]
+) -> NDArray[np.object_]:
+    """Return lon/lat shapely geometries shifted from ``frm`` back to WGS 84: coordinates
+    taken from an AMap/Tencent (GCJ-02) or Baidu (BD-09) map or geocoder, made true (GCJ-02
+    to within 1e-9 degrees; BD-09 to within a few centimetres).
+
+    >>> from shapely import Point
+    >>> [p] = unshift_geometries(shift_geometries([Point(109.18, 27.72)], "gcj02"), "gcj02")
+    >>> round(p.x, 8), round(p.y, 8)
+    (109.18, 27.72)
+    """
+    return _shifted(geometries, frm, {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84})
+
+
+def _shifted(
+    geometries: ArrayLike,
+    system: str,
+    shifts: dict[str, Callable[[ArrayLike, ArrayLike], tuple[Array, Array]]],
+) -> NDArray[np.object_]:
+    """``geometries`` with every coordinate shifted by ``shifts[system]`` (none for wgs84)."""
+    if system not in OFFSET_SYSTEMS:
+        raise ValueError(f"Unknown coordinate system {system!r}; use one of {OFFSET_SYSTEMS}.")
+    geoms = np.asarray(geometries, dtype=object)
+    if system == "wgs84":
+        return geoms
+    shift = shifts[system]
+    return shapely.transform(geoms, lambda c: np.column_stack(shift(c[:, 0], c[:, 1])))
 
 
 def shift_geometries(
@@ -208,9 +256,4 @@ def shift_geometries(
     >>> round(p.x, 6), round(p.y, 6)
     (116.410244, 39.916404)
     """
-    if to not in OFFSET_SYSTEMS:
-        raise ValueError(f"Unknown coordinate system {to!r}; use one of {OFFSET_SYSTEMS}.")
-    geoms = np.asarray(geometries, dtype=object)
-    if to == "wgs84":
-        return geoms
-    return shapely.transform(geoms, lambda c: _shift_xy(c, to))
+    return _shifted(geometries, to, {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09})

@@ -13,6 +13,7 @@ import unicodedata
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
+from gridmap.coords import offset_system, unshift_geometries
 from gridmap.crs import (
     CHINA_BOUNDS,
     STORAGE_CRS,
@@ -41,16 +43,36 @@ logger = logging.getLogger(__name__)
 def ensure_geometry(
     raw: pd.DataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
 ) -> gpd.GeoDataFrame:
-    """``raw`` as a GeoDataFrame in EPSG:4326: 2-D, coordinates checked against the CRS."""
+    """``raw`` as a GeoDataFrame in EPSG:4326: 2-D, coordinates checked against the CRS.
+
+    ``crs`` may name a web-map offset system (``GCJ-02`` of AMap/Tencent, ``BD-09`` of Baidu:
+    :func:`gridmap.coords.offset_system`) for a table's lon/lat or a file declaring no CRS or
+    EPSG:4326 (GeoJSON always does), as may a table's lon/lat headers (高德经度, 百度纬度,
+    ``gcj_lng`` …): such lon/lat are shifted back to true coordinates, saying so. A file
+    declaring another CRS (CGCS2000 …) is kept as it is."""
+    offset = offset_system(crs)
+    if offset is not None:
+        crs = STORAGE_CRS
     if isinstance(raw, gpd.GeoDataFrame):
-        frame = _apply_crs(raw, path, crs, notes)
+        frame, hinted = _apply_crs(raw, path, crs, notes), None
     else:
-        frame = _geometry_from_table(raw, path, crs, notes)
+        frame, hinted = _geometry_from_table(raw, path, crs, notes)
     frame = _drop_not_finite(frame, path, notes)
     frame = _force_2d(frame, path, notes)
     _check_lonlat_range(frame, path, given=crs is not None)
     _check_projected_range(frame, path, given=crs is not None)
-    return to_storage_crs(frame, layer=path.name)
+    lonlat = frame.crs is not None and frame.crs.is_geographic
+    frame = to_storage_crs(frame, layer=path.name)
+    declared = raw.crs if isinstance(raw, gpd.GeoDataFrame) else None
+    if offset is not None and (declared is None or declared.equals(STORAGE_CRS)):
+        hinted = (offset, ())  # --crs before what the headers say; a file's own CRS is kept
+    if hinted is None or not lonlat:  # a file's own projected CRS is kept: nothing to shift
+        return frame
+    system, headers = hinted
+    geoms = np.asarray(frame.geometry.values)
+    notes.append(ReadNote.of("offset_removed", path.name, system=system, headers=headers,
+                             n=int((~shapely.is_missing(geoms)).sum())))  # fmt: skip
+    return frame.set_geometry(unshift_geometries(geoms, system), crs=frame.crs)
 
 
 def _apply_crs(
@@ -209,19 +231,55 @@ def _check_projected_range(frame: gpd.GeoDataFrame, path: Path, *, given: bool) 
                      prefixed=east < _ZONE_WIDTH, suggested=suggested)  # fmt: skip
 
 
-def _find_geometry_columns(columns: list[str]) -> dict[str, str]:
+def _find_geometry_columns(columns: list[str]) -> tuple[dict[str, str], OffsetHint | None]:
+    """Role (lon, lat, wkt) → column; and, where the lon/lat headers name a web-map offset
+    system (高德经度, 百度纬度, ``lng_gcj02``) and no plain lon/lat headers are there, that
+    system and the two headers."""
+    offsets = {col: hint for col in columns if (hint := _offset_header(col))}
     found: dict[str, str] = {}
     for role, names in GEOMETRY_HEADERS.items():
         for col in columns:
-            if normalise_header(col) in names and role not in found:
+            if normalise_header(col) in names and role not in found and col not in offsets:
                 found[role] = col
-    return found
+    if "lon" in found and "lat" in found:
+        return found, None
+    for system in ("gcj02", "bd09"):
+        lon = [c for c, (role, s) in offsets.items() if (role, s) == ("lon", system)]
+        lat = [c for c, (role, s) in offsets.items() if (role, s) == ("lat", system)]
+        if lon and lat:
+            return {**found, "lon": lon[0], "lat": lat[0]}, (system, (lon[0], lat[0]))
+    return found, None
+
+
+OffsetHint = tuple[Literal["gcj02", "bd09"], tuple[str, ...]]
+"""A web-map offset system (gcj02, bd09) and the lon/lat headers that name it."""
+_OFFSET_MARKERS: dict[Literal["gcj02", "bd09"], tuple[str, ...]] = {
+    "gcj02": ("高德", "腾讯", "火星", "gcj-02", "gcj_02", "gcj02", "gcj"),
+    "bd09": ("百度", "bd09ll", "bd-09", "bd_09", "bd09", "bd"),
+}
+"""Words that, beside a longitude or latitude header, name an offset system."""
+
+
+def _offset_header(header: object) -> tuple[str, Literal["gcj02", "bd09"]] | None:
+    """(lon or lat, offset system) of a header such as 高德经度, 经度（百度）, ``gcj_lng``,
+    ``lng_bd09``, 百度坐标纬度; None for any other."""
+    text = unicodedata.normalize("NFKC", str(header)).casefold()
+    for system, markers in _OFFSET_MARKERS.items():
+        for marker in markers:
+            if marker not in text:
+                continue
+            rest = normalise_header(re.sub(r"[()（）\[\]【】]", " ", text.replace(marker, " ", 1)))
+            rest = rest.strip("_").removeprefix("坐标").removesuffix("坐标").strip("_")
+            for role in ("lon", "lat"):
+                if rest in GEOMETRY_HEADERS[role] and rest not in ("x", "y"):
+                    return role, system
+    return None
 
 
 def _geometry_from_table(
     table: pd.DataFrame, path: Path, crs: str | int | CRS | None, notes: list[ReadNote]
-) -> gpd.GeoDataFrame:
-    cols = _find_geometry_columns(list(table.columns))
+) -> tuple[gpd.GeoDataFrame, OffsetHint | None]:
+    cols, hinted = _find_geometry_columns(list(table.columns))
     if "lon" in cols and "lat" in cols:
         lon, lat = _degrees(table[cols["lon"]]), _degrees(table[cols["lat"]])
         geoms = np.asarray(shapely.points(lon, lat), dtype=object)
@@ -238,16 +296,15 @@ def _geometry_from_table(
         note_rows(notes, "rows_without_geometry", bad & ~curved, path, column="wkt")
         used = [cols["wkt"]]
     else:
-        return gpd.GeoDataFrame(
-            table, geometry=gpd.GeoSeries([None] * len(table), index=table.index), crs=STORAGE_CRS
-        )
+        empty = gpd.GeoSeries([None] * len(table), index=table.index)
+        return gpd.GeoDataFrame(table, geometry=empty, crs=STORAGE_CRS), None
     frame = gpd.GeoDataFrame(table.drop(columns=used), geometry=list(geoms), index=table.index)
     lonlat = used if len(used) == 2 else []
     if crs is None:
-        return frame.set_crs(_guess_table_crs(frame, path, lonlat))
+        return frame.set_crs(_guess_table_crs(frame, path, lonlat)), hinted
     frame = frame.set_crs(crs)
     _check_lonlat_range(frame, path, given=True, columns=lonlat)
-    return frame
+    return frame, hinted
 
 
 _DMS = re.compile(

@@ -227,7 +227,9 @@ def read_layer(
         CRS of the coordinates for files that declare none (shapefile without ``.prj``, CSV
         with projected x/y), or whose declared lon/lat cannot hold them (GeoJSON always says
         EPSG:4326). A file's own projected CRS is kept (a note says so). A lon/lat CRS for
-        coordinates that are not lon/lat is refused.
+        coordinates that are not lon/lat is refused. ``"GCJ-02"`` or ``"BD-09"``: lon/lat
+        taken from AMap/Tencent or Baidu maps, shifted back to true coordinates (as are those
+        under headers naming them: 高德经度, 百度纬度, ``gcj_lng`` …).
     encoding : str, optional
         Text encoding of a Shapefile or CSV (``"GBK"``, ``"UTF-8"`` …); default detected.
     required : sequence of str, optional

@@ -143,6 +143,22 @@ def _crs_kept(file: str, crs: str, **_: Any) -> Words:
             f"{file}：文件自带坐标系 {crs}，指定的坐标系不用于此文件")  # fmt: skip
 
 
+_OFFSET_WORDS: dict[str, Words] = {
+    "gcj02": ("GCJ-02 (AMap/Gaode, Tencent)", "GCJ-02（高德、腾讯地图坐标）"),
+    "bd09": ("BD-09 (Baidu)", "BD-09（百度地图坐标）"),
+}
+
+
+def _offset_removed(file: str, system: str, n: int, headers: Sequence[str], **_: Any) -> Words:
+    en, zh = _OFFSET_WORDS[system]
+    why_en = f"as the headers {list(headers)} say" if headers else "as given"
+    why_zh = f"表头 {_quoted(headers, 'zh')} 如此标明" if headers else "按所指定的坐标系"
+    return (f"{file}: {n} geometries' lon/lat read as {en} ({why_en}) and shifted to true "
+            "WGS 84 coordinates (a few hundred metres)",
+            f"{file}：{n} 个图形的经纬度按{zh}读取（{why_zh}），已换算为真实的 WGS 84 坐标"
+            "（相差数百米）")  # fmt: skip
+
+
 def _made_2d(file: str, n: int, **_: Any) -> Words:
     return (f"{file}: {n} 3-D geometries made 2-D (heights dropped)",
             f"{file}：{n} 个三维图形已改为二维（高度已去掉）")  # fmt: skip
@@ -524,6 +540,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "description_read": _description_read,
     "crs_reinterpreted": _crs_reinterpreted,
     "crs_kept": _crs_kept,
+    "offset_removed": _offset_removed,
     "made_2d": _made_2d,
     "measures_dropped": _measures_dropped,
     "ids_generated": _ids_generated,

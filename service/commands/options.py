@@ -71,7 +71,12 @@ LAYER = typer.Option(
     metavar="ENTITY=LAYER",
     help="Layer of a multi-layer GeoPackage or zip, e.g. building=楼栋 (repeatable).",
 )
-CRS_OPTION = typer.Option(None, "--crs", help="CRS of files that declare none, e.g. EPSG:4545.")
+CRS_OPTION = typer.Option(
+    None,
+    "--crs",
+    help="CRS of files that declare none, e.g. EPSG:4545; GCJ-02 or BD-09 for lon/lat taken "
+    "from AMap/Tencent or Baidu maps (shifted back to true coordinates).",
+)
 ENCODING = typer.Option(
     None, "--encoding", help="Text encoding of Shapefiles and CSV, e.g. GBK (default: detected)."
 )

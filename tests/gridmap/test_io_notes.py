@@ -25,6 +25,7 @@ _VALUES = {
     "description_read": {"n": 12, "headers": ["楼栋编号", "户数"]},
     "crs_reinterpreted": {"crs": "EPSG:4545"},
     "crs_kept": {"crs": "EPSG:4545"},
+    "offset_removed": {"system": "gcj02", "n": 6649, "headers": ["高德经度", "高德纬度"]},
     "made_2d": {"n": 4},
     "measures_dropped": {},
     "ids_generated": {"entity": "compound", "n": 13, "prefix": "XQ"},
@@ -95,7 +96,7 @@ _VALUES = {
     "osm_outlines_broken": {"entity": "building", "n": 5},
 }
 _DATA = {"b.shp", "所属社", "物业公", "楼栋", "户数", "楼栋编号", "单元", "楼层", "房号",
-         "居住地址", "楼栋号"}  # fmt: skip
+         "居住地址", "楼栋号", "高德经度", "高德纬度"}  # fmt: skip
 """The file's own names and headers."""
 TYPED = re.compile(r"--[a-z-]+|gridmap(?: [a-z]+)*"
                    r"|[A-Za-z_]+(?::[A-Za-z_-]+)*=[^\s，。；、（）]*|[a-z]+:[a-z_:]+"
