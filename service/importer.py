@@ -20,7 +20,9 @@ location (:mod:`gridmap.attach.linking`) to the communities and compounds of the
 store. Such a link (and a household's building or a person's household found by the point or
 address) is no value of the file: an update keeps the stored one where none is found (a row
 without coordinates) and where a building's point lies far off the footprint it keeps
-(:mod:`service.storage.updates`).
+(:mod:`service.storage.updates`). Grids drawn without codes (奥维, Google Earth: names only) get
+their community by location and their codes as gridmap makes them
+(:mod:`gridmap.attach.gridcodes`); a grid in no community is left out and is a report line.
 
 ``update=True`` adds new records, updates changed ones and keeps the others (by id); with
 ``replace`` (entities whose layer replaces the stored one whole) and ``deletions`` (entity → ids)
@@ -55,7 +57,8 @@ from sqlalchemy.engine import make_url
 
 from gridmap.attach.chain import attach_all
 from gridmap.attach.geomrepair import REJECTED_REASONS
-from gridmap.attach.linking import link_community, link_compound, missing_links
+from gridmap.attach.gridcodes import code_grids
+from gridmap.attach.linking import geometry_present, link_community, link_compound, missing_links
 from gridmap.attach.report import AttachReport, Issue, record_labels
 from gridmap.attach.validate import validate_layer
 from gridmap.crs import STORAGE_CRS, to_storage_crs
@@ -155,6 +158,7 @@ def read_sources(
             frames[entity] = read_layer(
                 path, entity, layer=(layers or {}).get(entity), mapping=mapping, crs=crs,
                 encoding=encoding, keep_extra=entity == "street",  # tunnel/layer/boundary …
+                required=_REQUIRED_ON_IMPORT.get(entity),
             )  # fmt: skip
         except InputError as exc:  # CRSError included: gather every file's problems
             errors.append(exc)
@@ -164,6 +168,12 @@ def read_sources(
     if errors:
         raise InputError.gather(errors)
     return frames
+
+
+_REQUIRED_ON_IMPORT: dict[str, tuple[str, ...]] = {"grid": ()}
+"""Entity → the columns an import needs where it needs fewer than the entity's ``required``:
+grids drawn in 奥维 or Google Earth have neither grid code nor community code; the import
+makes them (:func:`_code_grids`)."""
 
 
 # A key file made for an import is said once data is stored with it, never when the import is
@@ -427,6 +437,7 @@ def _prepare(
             simple[entity], issues = validate_layer(frames[entity], entity)
             report.extend(issues)
     made = _make_households_of_persons(session, frames, notes)
+    grids_linked = _code_grids(session, frames, report, notes)
     given = {e: frames.get(e) for e in ("community", "grid", "building", "household", "person")}
     stored = _stored_parents(session, given, households_made=made)
     result = attach_all(
@@ -454,7 +465,33 @@ def _prepare(
     )  # fmt: skip
     _check_rejected_communities(session, bundle, report)
     linked = _link_by_location(session, bundle, report, step)
-    return bundle, report, linked
+    return bundle, report, {**linked, **grids_linked}
+
+
+def _code_grids(
+    session: Any, frames: dict[str, pd.DataFrame], report: AttachReport, notes: list[ReadNote]
+) -> dict[str, int]:
+    """Grids without grid code or community code (drawn in 奥维 or Google Earth): their
+    community found by location among the communities of the import and the store, their codes
+    made as gridmap makes them (:func:`gridmap.attach.gridcodes.code_grids`); a note says what
+    was made, a grid in no community is left out with a report line. Returns what was linked by
+    location (``"grid → community"``)."""
+    grids = frames.get("grid")
+    if not isinstance(grids, gpd.GeoDataFrame) or not len(grids):
+        return {}
+    if not (missing_links(grids, "grid_code") | missing_links(grids, "community_code")).any():
+        return {}
+    given = frames.get("community")
+    if isinstance(given, gpd.GeoDataFrame):
+        given = given[geometry_present(given) & ~missing_links(given, "community_code")]
+    communities = _link_targets(given, load_communities(session=session), "community_code")
+    out = code_grids(to_storage_crs(grids, layer="grid"), communities)
+    frames["grid"] = out.frame
+    report.extend(out.issues)
+    note = out.note(str(grids.attrs.get("source") or "grids"))
+    if note is not None:
+        notes.append(note)
+    return {"grid → community": out.located} if out.located else {}
 
 
 def _check_rejected_communities(session: Any, bundle: ImportBundle, report: AttachReport) -> None:

@@ -36,6 +36,8 @@ Codes (:data:`NOTE_CODES`):
 ``address_repeated``          an address of a household roster holding several households
 ``address_conflict``          address parts that disagree (楼层 4, 房号 301): kept, not guessed
 ``households_of_persons``     households made of a persons roster's addresses (no roster)
+``grid_codes_made``           grids drawn without codes (奥维, Google Earth): grid codes made,
+                              communities found by location, grids in no community left out
 ``households_found``          persons without 户号 or 楼栋编号 linked by 现住址 or coordinates
 ``formulas_unsaved``          spreadsheet formulas without a saved value, read as empty
 ``merged_cells_filled``       merged spreadsheet cells: each row of a range takes its value
@@ -259,6 +261,25 @@ def _households_of_persons(file: str, n: int, stored: int, **_: Any) -> Words:
         en += f"; {stored} address(es) already stored as households"
         zh += f"；另有 {stored} 个地址的住户已在数据库中"
     return en, zh
+
+
+def _grid_codes_made(file: str, n: int, named: int, located: int, left_out: int,
+                     **_: Any) -> Words:  # fmt: skip
+    en, zh = [], []
+    if n:
+        en.append(f"{n} grid(s) without a grid code got their community's code + a 3-digit "
+                  f"number: {named} the number in their name, {n - named} numbered by position "
+                  "(north to south, west to east)")  # fmt: skip
+        zh.append(f"{n} 个网格没有网格编码，已按社区代码 + 3 位序号生成：{named} 个用名称中的序号，"
+                  f"{n - named} 个按位置自北向南、自西向东编号")  # fmt: skip
+    if located:
+        en.append(f"the community of {located} grid(s) found by location (the one holding most "
+                  "of the grid)")  # fmt: skip
+        zh.append(f"{located} 个网格没有社区代码，已按位置确定所属社区（占网格面积最多的社区）")
+    if left_out:
+        en.append(f"{left_out} grid(s) in no community left out (see the report)")
+        zh.append(f"{left_out} 个网格不在任何社区内，未导入（见报告）")
+    return f"{file}: " + "; ".join(en), f"{file}：" + "；".join(zh)
 
 
 def _households_found(file: str, n: int, **_: Any) -> Words:
@@ -549,6 +570,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "address_conflict": _address_conflict,
     "households_of_persons": _households_of_persons,
     "households_found": _households_found,
+    "grid_codes_made": _grid_codes_made,
     "formulas_unsaved": _formulas_unsaved,
     "merged_cells_filled": _merged_cells_filled,
     "hidden_read": _hidden_read,

@@ -41,6 +41,7 @@ _VALUES = {
     "address_conflict": {"kind": "floor", "rows": [2], "n_rows": 1, "example": "B9-1-4-301"},
     "households_of_persons": {"n": 120, "stored": 3},
     "households_found": {"n": 858},
+    "grid_codes_made": {"n": 9, "named": 6, "located": 9, "left_out": 1},
     "formulas_unsaved": {"n": 12, "headers": ["户数"], "rows": list(range(1, 11)), "n_rows": 12},
     "merged_cells_filled": {"n": 3, "headers": ["楼栋", "户数"]},
     "hidden_read": {"rows": [1, 2, 4], "n_rows": 6337, "headers": ["户数"], "filtered": True},
