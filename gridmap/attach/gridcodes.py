@@ -131,14 +131,7 @@ def code_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> GridCo
                                                                  communities)  # fmt: skip
     found = by_place & out["community_code"].notna()
     lost = todo & out["community_code"].isna()
-    present = geometry_present(out)
-    issues = [
-        Issue.of("grid", i, "outside_targets", column="community_code", targets="communities")
-        for i in labels[lost & present]
-    ] + [
-        Issue.of("grid", i, "not_located", column="community_code")
-        for i in labels[lost & ~present]
-    ]  # fmt: skip
+    issues = [Issue.of("grid", i, "grid_left_out") for i in labels[lost]]
     out = out[~lost]
     made = named = 0
     for code, part in out.groupby("community_code", sort=True):

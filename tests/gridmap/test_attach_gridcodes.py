@@ -55,7 +55,7 @@ def test_a_given_code_names_the_community_and_a_grid_in_none_is_left_out():
     assert out.frame["grid_code"].tolist() == [f"{EAST}007", f"{EAST}002"]
     assert out.frame["community_code"].tolist() == [EAST, EAST]  # the code's, not the place's
     assert (out.made, out.named, out.located, out.left_out) == (1, 1, 1, 1)
-    assert [(i.record_id, i.reason) for i in out.issues] == [("第9网格", "not located")]
+    assert [(i.record_id, i.reason) for i in out.issues] == [("第9网格", "grid left out")]
     note = out.note("网格.kml")
     assert note is not None and "1 grid(s) in no community left out" in note.message("en")
 

@@ -67,6 +67,7 @@ _SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "unknown_community": ("grid", {"community_code": "520602999999"}),
     "outside_targets": ("street", {"column": "community_code", "targets": "communities"}),
     "not_located": ("compound", {"column": "community_code"}),
+    "grid_left_out": ("grid", {}),
     "point_outside_footprint": ("building", {"distance_m": 268.4}),
     "communities_overlap": ("community", {"other": "520602001002", "area": 1600.0,
                                           "held": 900.0}),
