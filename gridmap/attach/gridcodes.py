@@ -10,7 +10,8 @@ code and no community code. :func:`code_grids` fills both, as gridmap would have
 * a grid without ``grid_code`` gets its community's code + a 3-digit number: the number its
   name carries (:func:`name_number`) where that number is used once among the community's
   grids and by no code given in the file; the others are numbered by position, north to south
-  and west to east (:func:`gridmap.geometry.numbering.grid_codes`), taking the numbers left free.
+  and west to east (:func:`gridmap.geometry.numbering.codes_by_position`), taking the numbers
+  left free.
 
 Codes and communities given in the file are kept. A grid that lies in no community (or has no
 geometry to find one) cannot be stored: it is left out, with one report line.
@@ -18,7 +19,6 @@ geometry to find one) cannot be stored: it is left out, with one report line.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -31,13 +31,13 @@ import shapely
 from gridmap.attach.linking import geometry_present, largest_share, missing_links
 from gridmap.attach.report import Issue, record_labels
 from gridmap.crs import check_same_crs, projected_crs_for
-from gridmap.geometry.numbering import MAX_GRIDS_PER_COMMUNITY, grid_codes
+from gridmap.geometry.numbering import MAX_GRIDS_PER_COMMUNITY, codes_by_position
 from gridmap.io.addressparts import chinese_number
 from gridmap.io.notes import ReadNote
 from gridmap.planerrors import plan_error
 from gridmap.schema import GRID
 
-__all__ = ["GridCoding", "code_grids", "name_number"]
+__all__ = ["GridCoding", "code_grids", "fill_grid_codes", "name_number"]
 
 _NAME_NUMBER = re.compile(r"第?([0-9零〇一二两三四五六七八九十百]+)号?网格$")
 
@@ -144,6 +144,26 @@ def code_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> GridCo
     return GridCoding(out, made, named, int(found.sum()), int(lost.sum()), issues)
 
 
+def fill_grid_codes(community_code: str, grids: gpd.GeoDataFrame) -> pd.Series:
+    """The codes of one community's ``grids``: those given kept, the missing ones made as
+    :func:`code_grids` makes them (the number of the grid's name, else a free number by
+    position).
+
+    >>> from shapely import box
+    >>> g = gpd.GeoDataFrame({"grid_code": ["520602001001001", None], "name": [None, "湖"]},
+    ...                      geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=4326)
+    >>> fill_grid_codes("520602001001", g).tolist()
+    ['520602001001001', '520602001001002']
+    """
+    given = grids["grid_code"] if "grid_code" in grids else pd.Series(None, index=grids.index)
+    codes = given.astype(object).where(~missing_links(grids.assign(grid_code=given),
+                                                      "grid_code"), None)  # fmt: skip
+    need = codes.index[codes.isna()]
+    if len(need):
+        codes.loc[need] = _codes(community_code, grids.assign(grid_code=codes), need)[0]
+    return codes
+
+
 def _largest_community(geoms: gpd.GeoSeries, communities: gpd.GeoDataFrame) -> np.ndarray:
     """The community holding most of each grid's area (ties: the lowest code), or None."""
     crs = projected_crs_for(communities)
@@ -183,9 +203,4 @@ def _position_ranks(community: str, grids: gpd.GeoDataFrame) -> list[int]:
     the grids it draws (:func:`gridmap.geometry.numbering.grid_codes`: a point inside each grid,
     rows as tall as the square root of the median grid area)."""
     shapes = shapely.make_valid(grids.geometry.to_crs(projected_crs_for(grids)).to_numpy())
-    inside = shapely.point_on_surface(shapes)
-    centre = shapely.centroid(shapes)
-    points = np.where(shapely.contains(shapes, centre), centre, inside)
-    row = math.sqrt(float(np.median(shapely.area(shapes))))
-    codes = grid_codes(community, shapely.get_x(points), shapely.get_y(points), row_height=row)
-    return [int(c[12:]) - 1 for c in codes]
+    return [int(c[12:]) - 1 for c in codes_by_position(community, shapes)]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import numpy.typing as npt
+import shapely
 
 from gridmap.planerrors import plan_error
 
-__all__ = ["grid_codes", "MAX_GRIDS_PER_COMMUNITY"]
+__all__ = ["grid_codes", "codes_by_position", "MAX_GRIDS_PER_COMMUNITY"]
 
 MAX_GRIDS_PER_COMMUNITY = 999
 
@@ -53,3 +57,22 @@ def grid_codes(
     for seq, i in enumerate(order.tolist(), start=1):
         codes[i] = f"{community_code}{seq:03d}"
     return codes
+
+
+def codes_by_position(community_code: str, grids: npt.NDArray[np.object_]) -> list[str]:
+    """Codes for projected grid polygons by :func:`grid_codes`: each grid at its centroid
+    (a point on its surface where the centroid falls outside it), rows as tall as the square
+    root of the median grid area. How every grid gridmap draws or is given without a code is
+    numbered.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> codes_by_position("520602001001", np.array([box(1, 0, 2, 1), box(0, 0, 1, 1)]))
+    ['520602001001002', '520602001001001']
+    """
+    centre = shapely.centroid(grids)
+    points = np.where(shapely.contains(grids, centre), centre, shapely.point_on_surface(grids))
+    row = math.sqrt(float(np.median(shapely.area(grids)))) if len(grids) else 1.0
+    return grid_codes(community_code, shapely.get_x(points), shapely.get_y(points),
+                      row_height=row)  # fmt: skip

@@ -10,7 +10,6 @@ connected part (:mod:`gridmap.solve.search`), then dissolve, number and measure 
 from __future__ import annotations
 
 import logging
-import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,7 +26,7 @@ from gridmap.geometry.adjacency import cell_graph
 from gridmap.geometry.blocks import Merge, block_frontage, group_blocks, street_blocks
 from gridmap.geometry.cells import tessellate
 from gridmap.geometry.metrics import street_straddle
-from gridmap.geometry.numbering import grid_codes
+from gridmap.geometry.numbering import codes_by_position
 from gridmap.geometry.units import fitting_compounds, open_ground_units
 from gridmap.plans.jobs import CommunityJob, prepare_jobs, run_jobs
 from gridmap.plans.planner import GroupPlan, SearchBudget, plan_group
@@ -197,12 +196,7 @@ def _plan_community(job: CommunityJob) -> CommunityPlan:
     problems += _crossings(graph, cell_block, cell_labels, merges, grid_geoms, labels, job)
     problems += _through_buildings(tess, cell_labels, grid_geoms, labels, job)
     hh, nb = tess.totals(cell_labels, labels)
-    rep = shapely.point_on_surface(grid_geoms)
-    cent = shapely.centroid(grid_geoms)
-    x = np.where(shapely.contains(grid_geoms, cent), shapely.get_x(cent), shapely.get_x(rep))
-    y = np.where(shapely.contains(grid_geoms, cent), shapely.get_y(cent), shapely.get_y(rep))
-    row = math.sqrt(float(np.median(shapely.area(grid_geoms)))) if len(labels) else 1.0
-    codes = grid_codes(job.code, x, y, row_height=row)
+    codes = codes_by_position(job.code, grid_geoms)
     code_of = dict(zip(labels, codes, strict=True))
     building_grid = np.array(
         [code_of[int(cell_labels[c])] for c in tess.building_cell], dtype=object

@@ -3,7 +3,7 @@
 :func:`save_plan` stores a draft (grids + the building → grid assignment);
 :func:`publish_plan` makes it the community's published plan in the session's transaction and
 keeps the previous one as ``superseded`` history. Grid codes are the community's 12-digit code
-plus a 3-digit sequence (:func:`number_grids`).
+plus a 3-digit sequence (made where missing by :func:`gridmap.attach.gridcodes.fill_grid_codes`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from geoalchemy2 import Geometry
 from sqlalchemy import ARRAY, Table, bindparam, func, insert, select, update
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 
+from gridmap.attach.gridcodes import fill_grid_codes
 from gridmap.constraints import household_bounds
 from gridmap.crs import STORAGE_CRS, to_storage_crs
 from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
@@ -41,7 +41,6 @@ from service.storage.values import (
 )
 
 __all__ = [
-    "number_grids",
     "save_plan",
     "publish_plan",
     "publish_plans",
@@ -59,22 +58,6 @@ DEFAULT_BOUNDS = (300, 500)
 """Household bounds of a plan whose parameters do not name them."""
 
 log = logging.getLogger(__name__)
-
-
-def number_grids(grids: gpd.GeoDataFrame, community_code: str) -> pd.Series:
-    """Grid codes for ``grids``: community code + 001…, numbered north→south, west→east.
-
-    Grids are put in rows by the latitude of a point inside them (rows as tall as the median
-    grid), each row numbered west to east.
-    """
-    points = grids.geometry.representative_point()
-    heights = grids.geometry.bounds.eval("maxy - miny")
-    band = float(np.median(heights)) or 1e-9
-    rows = np.floor((points.y.max() - points.y) / band)
-    order = np.lexsort((points.x.to_numpy(), rows.to_numpy()))
-    codes = pd.Series("", index=grids.index, dtype=object)
-    codes.iloc[order] = [f"{community_code}{i + 1:03d}" for i in range(len(grids))]
-    return codes
 
 
 def _assign_by_location(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.Series:
@@ -107,8 +90,9 @@ def save_plan(
     Parameters
     ----------
     grids
-        One row per grid: ``geometry`` (polygon), optional ``grid_code`` (numbered with
-        :func:`number_grids` when missing), ``name``, ``kind``.
+        One row per grid: ``geometry`` (polygon), optional ``grid_code`` (those missing made
+        by :func:`gridmap.attach.gridcodes.fill_grid_codes`: the number of the grid's name,
+        else a free number by position, as every grid gridmap numbers), ``name``, ``kind``.
     assignment
         Building id → grid code. Default: each stored building of the community goes to the
         grid containing its point.
@@ -129,7 +113,7 @@ def save_plan(
     grids = grids.copy()
     grids = to_storage_crs(grids) if grids.crs is not None else grids.set_crs(STORAGE_CRS)
     if "grid_code" not in grids or grids["grid_code"].isna().any():
-        grids["grid_code"] = number_grids(grids, community_code)
+        grids["grid_code"] = fill_grid_codes(community_code, grids)
     grids["grid_code"] = grids["grid_code"].map(clean_text)
     # stored as written to files: rounded to the output precision as one coverage, each grid
     # still one valid polygon (a grid given a detached part keeps one polygon per part)

@@ -11,7 +11,7 @@ from service.storage import models as m
 from service.storage.errors import NotFoundError
 from service.storage.imports import import_bundle
 from service.storage.loads import load_assignment, load_buildings, load_community, table_counts
-from service.storage.plans import list_plans, load_plan, number_grids, publish_plan, save_plan
+from service.storage.plans import list_plans, load_plan, publish_plan, save_plan
 
 from .toy import CODE, EAST, EXPECTED_COUNTS, EXPECTED_GRIDS, WEST, bundle
 
@@ -138,13 +138,27 @@ def test_save_plan_rejects_foreign_grid_codes_and_unknown_communities(session):
         save_plan(session=session, community_code="520602001099", grids=grids)
 
 
-def test_number_grids_runs_north_to_south_then_west_to_east():
+def test_grids_saved_without_codes_run_north_to_south_then_west_to_east():
     import geopandas as gpd
     from shapely.geometry import box
 
-    cells = [box(x, y, x + 1, y + 1) for y in (1, 0) for x in (2, 0, 1)]
-    codes = number_grids(gpd.GeoDataFrame(geometry=cells), CODE).str[-3:].tolist()
+    from gridmap.attach.gridcodes import fill_grid_codes
+
+    cells = [
+        box(x, y, x + 0.001, y + 0.001) for y in (27.721, 27.72) for x in (109.182, 109.18, 109.181)
+    ]
+    grids = gpd.GeoDataFrame(geometry=cells, crs=4326)
+    codes = fill_grid_codes(CODE, grids).str[-3:].tolist()
     assert codes == ["003", "001", "002", "006", "004", "005"]
+    grids["grid_code"] = [None, f"{CODE}009", None, None, None, None]  # a given code is kept
+    assert fill_grid_codes(CODE, grids).str[-3:].tolist() == [
+        "002",
+        "009",
+        "001",
+        "005",
+        "003",
+        "004",
+    ]
     assert WEST.bounds[0] < EAST.bounds[0]
 
 
