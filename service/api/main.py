@@ -24,6 +24,7 @@ from service.api.openapi_docs import complete_document
 from service.api.routes import (
     board,
     downloads,
+    favicon,
     lookup,
     maps,
     ogc,
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(auth_router)
+    app.include_router(favicon.router)
     app.include_router(docs_router)
     app.add_middleware(CachedAnswers)  # kept public answers, before routing (service.api.cache)
     app.add_middleware(RejectControlCharacters)  # inside the size limit: bodies it reads are capped

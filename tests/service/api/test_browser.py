@@ -58,3 +58,14 @@ def test_click_looks_up_the_grid_and_its_staff(live_server, page):
     popup.wait_for(state="visible", timeout=10_000)
     text = popup.inner_text()
     assert "测试社区甲" in text and any(code in text for code in GRIDS)
+
+
+def test_a_page_asks_the_app_for_nothing_it_lacks_its_icon_included(live_server, page):
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.goto(f"{live_server}/maps/communities/{A}?basemap=none")
+    page.wait_for_selector(".folium-map[data-grids-count]", timeout=15_000)
+    icon = page.request.get(f"{live_server}/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"] == "image/svg+xml"
+    page.wait_for_timeout(500)  # the browser's own request for the icon, after the page
+    assert failed == []
