@@ -35,7 +35,7 @@ from gridmap.io.notes import ROWS_SHOWN, ReadNote, ReadWarning, note_rows
 from gridmap.io.readerrors import read_error
 from gridmap.schema import Entity
 
-__all__ = ["ensure_geometry", "note_placed_by_point", "note_self_crossing"]
+__all__ = ["ensure_geometry", "areas_of_outlines", "note_placed_by_point", "note_self_crossing"]
 
 logger = logging.getLogger(__name__)
 
@@ -422,6 +422,34 @@ _REASON_KINDS = (
     ("Interior is disconnected", "holes_split"),
 )
 """The start of :func:`shapely.is_valid_reason` → what the note calls it."""
+
+
+def areas_of_outlines(
+    frame: gpd.GeoDataFrame, ent: Entity, path: Path, notes: list[ReadNote]
+) -> gpd.GeoDataFrame:
+    """The records of an entity drawn as areas (communities, compounds, grids, buildings) whose
+    geometry is closed lines — a boundary digitised as a polyline, a CAD outline — as the areas
+    they enclose (:func:`shapely.build_area`: a ring inside another is a hole), saying how
+    many. Lines that do not close are left as they are (and refused, or placed by a point)."""
+    if ent.geometry not in ("polygon", "point-or-polygon"):
+        return frame
+    geoms = frame.geometry.to_numpy()
+    lines = np.flatnonzero(
+        np.isin(shapely.get_type_id(geoms), (1, 2, 5)) & ~shapely.is_empty(geoms)
+    )
+    if not len(lines):
+        return frame
+    parts, owner = shapely.get_parts(geoms[lines], return_index=True)
+    open_owners = np.unique(owner[~shapely.is_closed(parts) | (shapely.get_num_points(parts) < 4)])
+    closed = np.setdiff1d(np.arange(len(lines)), open_owners)
+    if not len(closed):
+        return frame
+    areas = shapely.build_area(geoms[lines[closed]])
+    done = ~shapely.is_empty(areas)
+    kept = geoms.copy()
+    kept[lines[closed[done]]] = areas[done]
+    notes.append(ReadNote.of("outlines_as_areas", path.name, entity=ent.name, n=int(done.sum())))
+    return frame.set_geometry(gpd.GeoSeries(kept, index=frame.index, crs=frame.crs))
 
 
 def note_placed_by_point(frame: gpd.GeoDataFrame, ent: Entity, path: Path,

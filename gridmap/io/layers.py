@@ -97,7 +97,12 @@ from gridmap.io.addresses import (
     waits_for_building,
     waits_for_household,
 )
-from gridmap.io.coordinates import ensure_geometry, note_placed_by_point, note_self_crossing
+from gridmap.io.coordinates import (
+    areas_of_outlines,
+    ensure_geometry,
+    note_placed_by_point,
+    note_self_crossing,
+)
 from gridmap.io.encodings import decode_text, detect_shapefile_encoding, shapefile_encoding
 from gridmap.io.headers import (
     SHAPEFILE_FIELDS,
@@ -279,6 +284,7 @@ def read_layer(
             raise read_error("no_records", file=path.name, layer=shown)
         if ent.geometry is not None:
             raw = ensure_geometry(raw, path, crs, notes)
+            raw = areas_of_outlines(raw, ent, path, notes)
         needed = ent.required if required is None else tuple(required)
         frame, header_of = _canonical_columns(raw, ent, mapping, path, needed, fields,
                                               keep_extra=keep_extra, notes=notes)  # fmt: skip

@@ -161,6 +161,13 @@ def _offset_removed(file: str, system: str, n: int, headers: Sequence[str], **_:
             "（相差数百米）")  # fmt: skip
 
 
+def _outlines_as_areas(file: str, entity: str, n: int, **_: Any) -> Words:
+    return (f"{file}: {n} {entity_word(entity, 'en')} drawn as closed lines (outlines) read as "
+            "the areas they enclose",
+            f"{file}：{n} 个{entity_word(entity, 'zh')}以闭合线（轮廓线）绘制，已按其围成的区域读取"
+            )  # fmt: skip
+
+
 def _made_2d(file: str, n: int, **_: Any) -> Words:
     return (f"{file}: {n} 3-D geometries made 2-D (heights dropped)",
             f"{file}：{n} 个三维图形已改为二维（高度已去掉）")  # fmt: skip
@@ -562,6 +569,7 @@ _WORDS: dict[str, Callable[..., Words]] = {
     "crs_reinterpreted": _crs_reinterpreted,
     "crs_kept": _crs_kept,
     "offset_removed": _offset_removed,
+    "outlines_as_areas": _outlines_as_areas,
     "made_2d": _made_2d,
     "measures_dropped": _measures_dropped,
     "ids_generated": _ids_generated,

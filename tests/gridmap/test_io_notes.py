@@ -27,6 +27,7 @@ _VALUES = {
     "crs_kept": {"crs": "EPSG:4545"},
     "offset_removed": {"system": "gcj02", "n": 6649, "headers": ["高德经度", "高德纬度"]},
     "made_2d": {"n": 4},
+    "outlines_as_areas": {"entity": "community", "n": 3},
     "measures_dropped": {},
     "ids_generated": {"entity": "compound", "n": 13, "prefix": "XQ"},
     "address_ids": {
