@@ -1,9 +1,9 @@
 """The current plan a re-districting starts from, and how the repaired plan relates to it.
 
 Checking the plan (:func:`check_plan`), its building → grid assignment
-(:func:`current_assignment`), giving repaired grids the current codes by a maximum-weight matching
-on shared households (:func:`match_codes`), and the buildings that changed grid
-(:func:`moved_buildings`).
+(:func:`current_assignment`; by location where none is given: :func:`assign_by_location`),
+giving repaired grids the current codes by a maximum-weight matching on shared households
+(:func:`match_codes`), and the buildings that changed grid (:func:`moved_buildings`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 
 from gridmap.errors import CRSError, DuplicateIdError, InputError
 
-__all__ = ["CurrentGrids", "check_plan", "current_assignment", "match_codes", "moved_buildings"]
+__all__ = ["CurrentGrids", "assign_by_location", "check_plan", "current_assignment", "match_codes",
+           "moved_buildings"]  # fmt: skip
 
 
 @dataclass
@@ -58,14 +60,47 @@ def check_plan(plan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return plan
 
 
+def assign_by_location(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.Series:
+    """Building id → ``grid_code`` of the grid holding the building's point: the point given, or
+    a point on its footprint (:func:`shapely.point_on_surface`, as the plans place a building).
+
+    A point on the edge two grids share goes to the first of them in ``grids``; buildings
+    without geometry or in no grid are left out. ``grids`` without a CRS are taken to be in the
+    buildings' CRS. The store assigns the buildings of a plan saved without assignment so too.
+
+    Examples
+    --------
+    >>> from shapely import box, points
+    >>> grids = gpd.GeoDataFrame({"grid_code": ["520602001001001", "520602001001002"]},
+    ...                          geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=4545)
+    >>> b = gpd.GeoDataFrame({"building_id": ["a", "b", "c", "d"]}, crs=4545,
+    ...                      geometry=[box(8, 1, 14, 3), *points([(10, 5), (30, 5)]), None])
+    >>> assign_by_location(b, grids).to_dict()
+    {'a': '520602001001002', 'b': '520602001001001'}
+    """
+    shapes = buildings.geometry
+    located = buildings[(shapes.notna() & ~shapes.is_empty).to_numpy()]
+    if located.empty or grids.empty:
+        return pd.Series(dtype=object)
+    points = gpd.GeoSeries(shapely.point_on_surface(np.asarray(located.geometry.values)),
+                           crs=located.crs)  # fmt: skip
+    if grids.crs is not None and points.crs is not None:
+        points = points.to_crs(grids.crs)
+    tree = shapely.STRtree(np.asarray(grids.geometry.values))
+    b, g = tree.query(np.asarray(points.values), predicate="intersects")
+    order = np.lexsort((g, b))  # each building's grids in the order of ``grids``
+    b, g = b[order], g[order]
+    first = np.unique(b, return_index=True)[1]
+    return pd.Series(grids["grid_code"].to_numpy()[g[first]],
+                     index=located["building_id"].to_numpy()[b[first]])  # fmt: skip
+
+
 def current_assignment(assignments, buildings: gpd.GeoDataFrame, plan) -> pd.Series:
+    """The plan's assignment as building id → grid code (text); by location
+    (:func:`assign_by_location`) when ``assignments`` is None."""
     if assignments is None:
-        pts = buildings.to_crs(plan.crs)
-        joined = gpd.sjoin(pts[["building_id", "geometry"]], plan[["grid_code", "geometry"]],
-                           how="inner", predicate="intersects")  # fmt: skip
-        joined = joined.drop_duplicates("building_id")
-        return pd.Series(joined["grid_code"].astype(str).to_numpy(),
-                         index=joined["building_id"].astype(str).to_numpy())  # fmt: skip
+        by_place = assign_by_location(buildings, plan)
+        return pd.Series(by_place.astype(str).to_numpy(), index=by_place.index.astype(str))
     if isinstance(assignments, pd.Series):
         series = assignments
     else:

@@ -220,8 +220,9 @@ def redistrict(
         The buildings now: ``building_id``, ``households``, optional ``compound_id``.
     assignments : DataFrame or Series, optional
         The plan's building → grid assignment (``building_id, grid_code`` or a Series indexed
-        by building id). Default: each building in the grid holding its point. Used to report
-        moved, new and removed buildings.
+        by building id). Default: each building in the grid holding its point, or a point on
+        its footprint (:func:`~gridmap.plans.currentplan.assign_by_location`); a building in no
+        grid is then one of ``new_buildings``. Used to report moved, new and removed buildings.
     communities : geopandas.GeoDataFrame, optional
         ``community_code`` and boundary; default: the union of each community's grids.
     retired_codes : iterable of str

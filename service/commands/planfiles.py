@@ -10,7 +10,7 @@ GeoJSON, GeoPackage, Shapefile, GeoParquet; lon/lat, EPSG:4326), the assignment 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -32,14 +32,15 @@ from gridmap.io.readerrors import read_error
 from gridmap.problems import Problem, problems_table, report_lines, write_problems_csv
 
 if TYPE_CHECKING:
+    from gridmap.attach.report import Issue
     from gridmap.plans.redistrict import RedistrictResult
     from service.commands.options import LayerOptions
 
 __all__ = ["PlanInputs", "ReadOptions", "LANGS", "PLAN_TABLES", "GRIDS_SUFFIXES", "console",
            "check_lang", "parse_layers", "read_inputs", "read_layer_file", "record_problems",
-           "repeated_ids", "print_notes", "community_progress", "table_name", "write_plan",
-           "print_problems", "error_line", "exit_on_error", "report_plan", "tables_said",
-           "redistrict_detail"]  # fmt: skip
+           "repeated_ids", "print_notes", "print_issues", "community_progress", "table_name",
+           "write_plan", "print_problems", "error_line", "exit_on_error", "report_plan",
+           "tables_said", "redistrict_detail"]  # fmt: skip
 
 console = Console(stderr=True)
 LANGS = ("zh", "en")
@@ -148,9 +149,9 @@ def check_lang(lang: str) -> None:
 
 
 _PLAN_ENTITIES = ("community", "compound", "street", "building", "grid")
-_PLAN_REQUIRED = {"community": ("community_code",), "building": ("building_id", "households"),
-                  "grid": ("grid_code",)}  # fmt: skip
-"""What planning needs of each layer (no community names; households of every building)."""
+_PLAN_REQUIRED = {"community": ("community_code",), "building": ("building_id", "households")}
+"""What planning needs of each layer (no community names; households of every building). Plan
+grids may come without codes (drawn in 奥维 or Google Earth): ``gridmap redistrict`` makes them."""
 
 
 def parse_layers(values: Sequence[str], entities: Sequence[str] = _PLAN_ENTITIES) -> dict[str, str]:
@@ -273,12 +274,18 @@ def _drop_footprint_copies(buildings: gpd.GeoDataFrame, file: str) -> gpd.GeoDat
     from gridmap.attach.validate import drop_duplicate_footprints
 
     kept, copies = drop_duplicate_footprints(buildings)
-    lang = _lang(None)
-    for issue in copies:
-        console.print(f"{file}{'：' if lang == 'zh' else ': '}{issue.record(lang)}"
-                      f"{'：' if lang == 'zh' else ': '}{issue.message(lang)}",
-                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+    print_issues(file, copies)
     return kept
+
+
+def print_issues(file: str, issues: Iterable[Issue], lang: str | None = None) -> None:
+    """Print each report line about the records of ``file`` in ``lang`` (default: the command's
+    ``--lang``): ``file：record：what was found and done``."""
+    lang = _lang(lang)
+    colon = "：" if lang == "zh" else ": "
+    for issue in issues:
+        console.print(f"{file}{colon}{issue.record(lang)}{colon}{issue.message(lang)}",
+                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
 
 
 _PLAN_IDS = {"community": "community_code", "building": "building_id"}

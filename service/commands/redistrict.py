@@ -1,8 +1,10 @@
 """``gridmap redistrict``: repair a plan after the community changed, file in, file out.
 
 Works without a database: the current plan (the grids ``gridmap partition`` wrote: GeoJSON,
-GeoPackage, Shapefile or GeoParquet), its building → grid assignment (CSV, or the GeoPackage
-table) and the current buildings go in; the repaired grids (same columns as ``gridmap
+GeoPackage, Shapefile or GeoParquet; or grids drawn in 奥维 or Google Earth, KML named 第1网格 …
+without codes, coded against ``--communities`` as ``gridmap import`` codes them), its building →
+grid assignment (CSV, or the GeoPackage table; default: each building in the grid holding its
+point) and the current buildings go in; the repaired grids (same columns as ``gridmap
 partition``, plus ``change``) and, optionally, the new assignment come out, in the formats their
 names end in. The repair and the file handling are imported when the command runs, set aside
 from the cyclic collector (:mod:`service.commands.startup`).
@@ -19,7 +21,10 @@ from service.commands import options as opt
 from service.commands.startup import modules_set_aside
 
 if TYPE_CHECKING:
+    import geopandas as gpd
     import pandas as pd
+
+    from gridmap.plans.redistrict import RedistrictResult
 
 __all__ = ["redistrict_command"]
 
@@ -72,17 +77,75 @@ def _assignments_table(path: Path) -> pd.DataFrame:
     return frame.astype({c: str for c in frame.columns if c in ("building_id", "grid_code")})
 
 
+def _coded_grids(
+    grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None, file: str
+) -> gpd.GeoDataFrame:
+    """The plan's ``grids`` with grid and community codes: those drawn without (奥维, Google
+    Earth) get them as ``gridmap import`` makes them (:func:`gridmap.attach.gridcodes.code_grids`
+    against ``communities``), with the ``grid_codes_made`` note and a line per grid in no
+    community (left out) printed; refused without ``communities``. A plan with every grid code
+    (and community code, if it has the column) is kept as it is."""
+    from gridmap.attach.gridcodes import code_grids
+    from gridmap.attach.linking import missing_links
+    from gridmap.planerrors import plan_error
+    from service.commands.planfiles import print_issues, print_notes
+
+    lacking = missing_links(grids, "grid_code")
+    if "community_code" in grids:
+        lacking |= missing_links(grids, "community_code")
+    if not lacking.any():
+        return grids
+    if communities is None:
+        raise plan_error("plan_codes_need_communities", file=file, n=int(lacking.sum()),
+                         total=len(grids))  # fmt: skip
+    coding = code_grids(grids, communities)
+    note = coding.note(file)
+    print_notes([note] if note is not None else [])
+    print_issues(file, coding.issues)
+    return coding.frame
+
+
+_SHOWN = 10
+"""Buildings named in the line about those in no grid (the count says how many in all)."""
+
+
+def _say_unplaced(result: RedistrictResult, buildings: str, plan: str, lang: str) -> None:
+    """Without ``--assignments``: the buildings that lay in no grid of the plan (placed by the
+    repair as new buildings), in ``lang``."""
+    from service.commands.planfiles import console
+
+    ids = result.new_buildings
+    if not ids:
+        return
+    more = " …" if len(ids) > _SHOWN else ""
+    if lang == "zh":
+        said = (f"{buildings}：{len(ids)} 栋楼不在{plan}的任何网格内（{'、'.join(ids[:_SHOWN])}"
+                f"{more}），已作为新增楼栋分入网格")  # fmt: skip
+    else:
+        said = (
+            f"{buildings}: {len(ids)} building(s) lie in no grid of {plan} "
+            f"({', '.join(ids[:_SHOWN])}{more}); placed in the grids as new buildings"
+        )
+    console.print(said, highlight=False, markup=False, soft_wrap=True)
+
+
 @opt.option_groups
 def redistrict_command(
     plan: Path = typer.Option(
         ..., "--plan", help="Current grids (the --out of partition: .geojson, .gpkg, .shp …)."
     ),
-    assignments: Path = typer.Option(
-        ..., "--assignments", help="Current building→grid CSV (or the GeoPackage holding it)."
+    assignments: Path | None = typer.Option(
+        None,
+        "--assignments",
+        help="Current building→grid CSV (or the GeoPackage holding it); default: each building "
+        "in the grid holding its point.",
     ),
     buildings: Path = typer.Option(..., "--buildings", help="Buildings as they are now."),
     communities: Path | None = typer.Option(
-        None, "--communities", help="Community boundaries (default: union of the grids)."
+        None,
+        "--communities",
+        help="Community boundaries (default: union of the grids); needed to code grids drawn "
+        "without codes.",
     ),
     layers: opt.LayerOptions = opt.GROUP,
     bounds: opt.BoundOptions = opt.GROUP,
@@ -99,16 +162,20 @@ def redistrict_command(
 
         report.check(out, assignments_out)
         with exit_on_error():
-            current = _read_assignments(assignments)  # a small table: refused before the layers
+            # a small table: refused before the layers
+            current = None if assignments is None else _read_assignments(assignments)
             inputs = layers.read(communities=communities, buildings=buildings, plan=plan,
                                  options=layers.read_options())  # fmt: skip
-            grids = inputs.grids
-            assert grids is not None  # --plan is required
+            assert inputs.grids is not None  # --plan is required
+            plan_file = str(inputs.grids.attrs.get("source") or plan.name)
+            grids = _coded_grids(inputs.grids, inputs.communities, plan_file)
             n_communities = grids["grid_code"].astype(str).str[:12].nunique()
             with community_progress("redistrict", n_communities) as step:
                 result = redistrict(grids, inputs.buildings, assignments=current,
                                     communities=inputs.communities, streets=inputs.streets,
                                     compounds=inputs.compounds, progress=step, **bounds.kwargs(),
                                     n_jobs=run.processes(), scheduler=run.scheduler)  # fmt: skip
+        if assignments is None:
+            _say_unplaced(result, buildings.name, plan_file, report.lang)
         report.plan(result, [*GRID_COLUMNS, "change"], out=out, assignments_out=assignments_out,
                     detail=redistrict_detail(result))  # fmt: skip

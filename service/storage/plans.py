@@ -27,6 +27,7 @@ from gridmap.attach.gridcodes import fill_grid_codes
 from gridmap.constraints import household_bounds
 from gridmap.crs import STORAGE_CRS, to_storage_crs
 from gridmap.geometry.snapping import LONLAT_GRID_SIZE, snap_grids
+from gridmap.plans.currentplan import assign_by_location
 from gridmap.problems import Problem
 from service.storage import models as m
 from service.storage.errors import store_error
@@ -61,17 +62,9 @@ log = logging.getLogger(__name__)
 
 
 def _assign_by_location(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.Series:
-    located = buildings[buildings.geometry.notna()]
-    if located.empty:
-        return pd.Series(dtype=object)
-    joined = gpd.sjoin(
-        located[["building_id", "geometry"]],
-        grids[["grid_code", "geometry"]].set_crs(STORAGE_CRS, allow_override=True),
-        how="inner",
-        predicate="intersects",
-    )
-    joined = joined.drop_duplicates("building_id")  # on a shared edge: the first grid
-    return pd.Series(joined["grid_code"].to_numpy(), index=joined["building_id"].to_numpy())
+    """Stored building → the grid holding its point (:func:`assign_by_location`; the grids are
+    in the store's CRS)."""
+    return assign_by_location(buildings, grids.set_crs(STORAGE_CRS, allow_override=True))
 
 
 def save_plan(

@@ -121,6 +121,7 @@ _PLAN: dict[str, dict[str, Any]] = {
     "assignments_unreadable": {"file": "a.csv", "detail": "No columns to parse from file"},
     "assignments_lack_columns": {"file": "a.csv", "missing": ["grid_code"]},
     "bad_bounds": {"lo": 600, "hi": 500},
+    "plan_codes_need_communities": {"file": "g.kml", "n": 9, "total": 10},
 }  # fmt: skip
 _STORE: dict[str, dict[str, Any]] = {
     "import_unknown_entities": {"unknown": ["楼"], "known": ["community", "building"]},
