@@ -430,10 +430,10 @@ _WORDS: dict[str, IssueWords] = {
          "社区代码“{community_code}”不在社区中")),
     "outside_targets": _outside_targets,
     "grid_left_out": _said(
-        ("grid left out", "网格未导入"),
+        ("grid left out", "网格未采用"),
         ("the grid has no community_code and lies in no community (or has no geometry to find "
-         "one); it is not imported: draw it inside its community, or give its community code",
-         "该网格没有社区代码，也不在任何社区内（或没有图形可用来确定）；未导入：请把它画在所属社区内，"
+         "one); it is left out: draw it inside its community, or give its community code",
+         "该网格没有社区代码，也不在任何社区内（或没有图形可用来确定）；未采用：请把它画在所属社区内，"
          "或填写社区代码")),
     "not_located": _said(
         ("not located", "无法定位"),

@@ -284,8 +284,9 @@ def _grid_codes_made(file: str, n: int, named: int, located: int, left_out: int,
                   "of the grid)")  # fmt: skip
         zh.append(f"{located} 个网格没有社区代码，已按位置确定所属社区（占网格面积最多的社区）")
     if left_out:
-        en.append(f"{left_out} grid(s) in no community left out (see the report)")
-        zh.append(f"{left_out} 个网格不在任何社区内，未导入（见报告）")
+        en.append(f"{left_out} grid(s) in no community left out (each named below or in the "
+                  "report)")  # fmt: skip
+        zh.append(f"{left_out} 个网格不在任何社区内，未采用（逐个列于下文或报告中）")
     return f"{file}: " + "; ".join(en), f"{file}：" + "；".join(zh)
 
 

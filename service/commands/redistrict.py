@@ -169,7 +169,11 @@ def redistrict_command(
             assert inputs.grids is not None  # --plan is required
             plan_file = str(inputs.grids.attrs.get("source") or plan.name)
             grids = _coded_grids(inputs.grids, inputs.communities, plan_file)
-            n_communities = grids["grid_code"].astype(str).str[:12].nunique()
+            # every community given is repaired (one without grids gets new ones), else those
+            # of the plan's grids
+            given = inputs.communities
+            n_communities = (grids["grid_code"].astype(str).str[:12].nunique() if given is None
+                             else given["community_code"].nunique())  # fmt: skip
             with community_progress("redistrict", n_communities) as step:
                 result = redistrict(grids, inputs.buildings, assignments=current,
                                     communities=inputs.communities, streets=inputs.streets,

@@ -122,11 +122,11 @@ def test_grids_drawn_without_codes_are_coded_linked_and_redistricted(store_url, 
     assert dict(note.values) == {"n": 9, "named": named, "located": 9, "left_out": 1}
     assert note.file == path.name
     assert note.message("zh").startswith(f"{path.name}：9 个网格没有网格编码")
-    assert "1 个网格不在任何社区内，未导入（见报告）" in note.message("zh")
+    assert "1 个网格不在任何社区内，未采用（逐个列于下文或报告中）" in note.message("zh")
 
     lines = [i for i in result.report if i.entity == "grid"]
     assert [(i.record_id, i.reason) for i in lines] == [(OUTSIDE, "grid left out")]
-    assert "未导入" in lines[0].message("zh")
+    assert "未采用" in lines[0].message("zh")
     assert OUTSIDE in result.report_paths["csv"].read_text(encoding="utf-8-sig")
 
     # the sample's grids hold too many households: redistrict repairs them into a new draft
