@@ -136,18 +136,25 @@ def test_valid_areas_are_not_noted(tmp_path):
 
 
 def test_buildings_drawn_as_lines_are_said_to_be_placed_by_a_point(tmp_path):
-    """A CAD export: some footprints are their outlines (lines), one a collection."""
+    """A CAD export: one footprint is its closed outline (read as the footprint it encloses),
+    one an open line and one a collection (placed by a point)."""
     buildings = office_files.sample_layers()["buildings"].to_crs(4326).iloc[:30].copy()
     geoms = list(buildings.geometry)
+    outline = geoms[3]
     geoms[3] = geoms[3].exterior if geoms[3].geom_type == "Polygon" else geoms[3].boundary
     geoms[7] = shapely.LineString(list(geoms[7].exterior.coords)[:3])
     geoms[9] = GeometryCollection([geoms[9].exterior, geoms[9].centroid])
     buildings = buildings.set_geometry(gpd.GeoSeries(geoms, index=buildings.index, crs=4326))
-    ids = [str(buildings["building_id"].iloc[i]) for i in (3, 7, 9)]
+    ids = [str(buildings["building_id"].iloc[i]) for i in (7, 9)]
     frame = read_layer(_write(buildings, tmp_path / "楼栋.geojson"), "building")
     (note,) = [n for n in frame.attrs["notes"] if n.code == "placed_by_point"]
-    assert dict(note.values) == {"ids": tuple(ids), "n": 3, "kinds": ("line", "collection")}
-    assert "3 栋楼画成了线、图形集合" in note.message_zh and ids[0] in note.message_zh
+    assert dict(note.values) == {"ids": tuple(ids), "n": 2, "kinds": ("line", "collection")}
+    assert "2 栋楼画成了线、图形集合" in note.message_zh and ids[0] in note.message_zh
+    (closed,) = [n for n in frame.attrs["notes"] if n.code == "outlines_as_areas"]
+    assert dict(closed.values) == {"entity": "building", "n": 1}
+    assert frame.geometry.iloc[3].geom_type == "Polygon"
+    assert shapely.equals_exact(shapely.normalize(frame.geometry.iloc[3]),
+                                shapely.normalize(outline), tolerance=1e-9)  # fmt: skip
 
 
 def test_building_footprints_and_points_are_not_said_to_be_lines(tmp_path):
