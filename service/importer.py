@@ -128,7 +128,7 @@ def read_sources(
     *,
     layers: Mapping[str, str] | None = None,
     mapping: Mapping[str, str] | str | Path | None = None,
-    crs: str | int | None = None,
+    crs: str | int | Mapping[str, str] | None = None,
     encoding: str | None = None,
     step: StepCallback | None = None,
     notes: list[ReadNote] | None = None,
@@ -137,7 +137,8 @@ def read_sources(
 
     Every file goes through :func:`gridmap.read_layer`, as in ``gridmap partition``:
     ``layers`` names the GeoPackage layer / XLSX sheet / shapefile in a zip per entity (a layer
-    named like the entity is found without it), ``encoding`` overrides the detected text
+    named like the entity is found without it), ``crs`` is the CRS of files that declare none
+    (or entity → CRS, ``""`` for the others), ``encoding`` overrides the detected text
     encoding. The problems of all files are raised together in one
     :class:`~gridmap.errors.InputError`; each frame's ``attrs["notes"]`` says what was detected,
     and goes to ``notes`` (if given) as soon as the file is read, so that a refused import
@@ -156,7 +157,8 @@ def read_sources(
             step(f"read {entity} ({path.name})")
         try:
             frames[entity] = read_layer(
-                path, entity, layer=(layers or {}).get(entity), mapping=mapping, crs=crs,
+                path, entity, layer=(layers or {}).get(entity), mapping=mapping,
+                crs=crs.get(entity, crs.get("")) if isinstance(crs, Mapping) else crs,
                 encoding=encoding, keep_extra=entity == "street",  # tunnel/layer/boundary …
                 required=_REQUIRED_ON_IMPORT.get(entity),
             )  # fmt: skip
@@ -186,7 +188,7 @@ def import_files(
     url: str | None = None,
     layers: Mapping[str, str] | None = None,
     mapping: Mapping[str, str] | str | Path | None = None,
-    crs: str | int | None = None,
+    crs: str | int | Mapping[str, str] | None = None,
     encoding: str | None = None,
     report_dir: str | Path | None = None,
     migrate: bool = True,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 import typer
 
+from service.commands import options as opt
 from service.commands.options import DB, LANG
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ def import_command(
     mapping: Path | None = typer.Option(
         None, "--mapping", help="TOML file mapping headers to columns.", **_FILE
     ),
-    crs: str | None = typer.Option(None, "--crs", help="CRS of files that declare none."),
+    crs: list[str] = opt.CRS_OPTION,
     encoding: str | None = typer.Option(
         None, "--encoding", help="Text encoding of Shapefiles/CSV (default: detected; e.g. GBK)."
     ),
@@ -165,7 +166,7 @@ def import_command(
     from gridmap.attach.geomrepair import GeometryRepairWarning
     from gridmap.errors import GridmapError
     from gridmap.io.notes import ReadWarning
-    from service.commands.planfiles import check_lang, parse_layers, print_notes
+    from service.commands.planfiles import check_lang, parse_crs, parse_layers, print_notes
     from service.importer import ENTITY_ORDER, import_files
     from service.storage.errors import says_nothing_written
 
@@ -206,7 +207,8 @@ def import_command(
             warnings.simplefilter("ignore", GeometryRepairWarning)  # a report line says it
             result = import_files(
                 sources, url=db, layers=parse_layers(layer, ENTITY_ORDER), mapping=mapping,
-                crs=crs, encoding=encoding, report_dir=report_dir, step=step, progress=rows,
+                crs=parse_crs(crs, ENTITY_ORDER), encoding=encoding, report_dir=report_dir,
+                step=step, progress=rows,
                 update=update, replace=replace, deletions=deletions, lang=lang, notes=notes,
                 dry_run=dry_run,
             )  # fmt: skip

@@ -72,10 +72,11 @@ LAYER = typer.Option(
     help="Layer of a multi-layer GeoPackage or zip, e.g. building=楼栋 (repeatable).",
 )
 CRS_OPTION = typer.Option(
-    None,
+    [],
     "--crs",
     help="CRS of files that declare none, e.g. EPSG:4545; GCJ-02 or BD-09 for lon/lat taken "
-    "from AMap/Tencent or Baidu maps (shifted back to true coordinates).",
+    "from AMap/Tencent or Baidu maps (shifted back to true coordinates). ENTITY=CRS for one "
+    "layer's file only, e.g. buildings=GCJ-02 (repeatable).",
 )
 ENCODING = typer.Option(
     None, "--encoding", help="Text encoding of Shapefiles and CSV, e.g. GBK (default: detected)."
@@ -146,7 +147,7 @@ class LayerOptions:
     community_code_field: str | None = option(COMMUNITY_CODE_FIELD)
     mapping: Path | None = option(MAPPING)
     layer: list[str] = option(LAYER)
-    crs: str | None = option(CRS_OPTION)
+    crs: list[str] = option(CRS_OPTION)
     encoding: str | None = option(ENCODING)
 
     def read_options(self) -> ReadOptions:

@@ -72,15 +72,21 @@ class ReadOptions:
 
     mapping: Path | None = None
     layers: Mapping[str, str] = field(default_factory=dict)
-    crs: str | None = None
+    crs: Mapping[str, str] = field(default_factory=dict)
+    """Entity → CRS; ``""`` → the CRS of every other file (:func:`parse_crs`)."""
     encoding: str | None = None
 
     @classmethod
     def from_cli(
-        cls, mapping: Path | None, layer: Sequence[str], crs: str | None, encoding: str | None
+        cls,
+        mapping: Path | None,
+        layer: Sequence[str],
+        crs: Sequence[str] | None,
+        encoding: str | None,
     ) -> ReadOptions:
         """From the command-line options (``--layer`` values parsed, bad ones refused)."""
-        return cls(mapping=mapping, layers=parse_layers(layer), crs=crs, encoding=encoding)
+        return cls(mapping=mapping, layers=parse_layers(layer), crs=parse_crs(crs or ()),
+                   encoding=encoding)  # fmt: skip
 
 
 def error_line(exc: GridmapError, lang: str | None = None) -> str:
@@ -174,6 +180,26 @@ def parse_layers(values: Sequence[str], entities: Sequence[str] = _PLAN_ENTITIES
     return layers
 
 
+def parse_crs(values: Sequence[str], entities: Sequence[str] = _PLAN_ENTITIES) -> dict[str, str]:
+    """``--crs`` values → entity → CRS: ``buildings=GCJ-02`` for one layer's file, a bare CRS
+    (``EPSG:4545``) under ``""`` for every other file. A value whose part before ``=`` names no
+    entity is a CRS as a whole (``+proj=tmerc …``).
+
+    >>> parse_crs(["EPSG:4545", "buildings=GCJ-02"])
+    {'': 'EPSG:4545', 'building': 'GCJ-02'}
+    """
+    singular = {plural(e): e for e in entities} | {e: e for e in entities} | {"plan": "grid"}
+    out: dict[str, str] = {}
+    for value in values:
+        entity, sep, crs = value.partition("=")
+        name = singular.get(entity.strip().lower())
+        if sep and name is not None and crs.strip():
+            out[name] = crs.strip()
+        else:
+            out[""] = value.strip()
+    return out
+
+
 def read_layer_file(
     path: Path,
     entity: str,
@@ -193,7 +219,7 @@ def read_layer_file(
         layer=options.layers.get(entity),
         mapping=options.mapping,
         fields=overrides,
-        crs=options.crs,
+        crs=options.crs.get(entity, options.crs.get("")),
         encoding=options.encoding,
         required=_PLAN_REQUIRED.get(entity, ()),
         keep_extra=entity in ("grid", "street"),  # streets: tunnel/layer/boundary … columns

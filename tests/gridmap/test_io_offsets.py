@@ -108,3 +108,63 @@ def test_offset_system_names():
     assert [offset_system(v) for v in ("GCJ-02", "火星坐标", "百度", "bd09ll", "EPSG:4490", 4326,
                                        None)] == ["gcj02", "gcj02", "bd09", "bd09", None, None,
                                                   None]  # fmt: skip
+
+
+def test_the_crs_option_may_name_one_layer_and_leaves_the_others_as_they_are(tmp_path):
+    """``--crs buildings=GCJ-02``: the buildings from AMap are shifted back, the communities'
+    GeoJSON (true WGS 84, as GeoJSON always says) is not; a bare ``--crs GCJ-02`` would shift
+    both, and the buildings would fall outside again."""
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    sample = "geodata/sample/bijiang.gpkg"
+    communities = gpd.read_file(sample, layer="communities").to_crs(4326)
+    communities.to_file(tmp_path / "社区.geojson")
+    buildings = gpd.read_file(sample, layer="buildings").to_crs(4326)
+    x, y = wgs84_to_gcj02(buildings.geometry.centroid.x, buildings.geometry.centroid.y)
+    buildings.set_geometry(shapely.points(x, y)).to_file(tmp_path / "楼栋.geojson")
+    args = [
+        "partition",
+        "--communities",
+        str(tmp_path / "社区.geojson"),
+        "--buildings",
+        str(tmp_path / "楼栋.geojson"),
+        "--out",
+        str(tmp_path / "g.geojson"),
+        "--lang",
+        "en",
+    ]
+
+    def outside(*crs: str) -> str:
+        res = CliRunner().invoke(app, [*args, *crs])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    assert "lie outside every community" in outside()  # read as true: hundreds of metres off
+    said = outside("--crs", "buildings=GCJ-02")
+    assert "lie outside every community" not in said
+    assert "楼栋.geojson: 122 geometries' lon/lat read as GCJ-02" in said
+    assert "社区.geojson" not in said.split("read as GCJ-02")[0].splitlines()[-1]
+    assert "lie outside every community" in outside("--crs", "GCJ-02")  # both shifted
+
+
+def test_crs_values_name_a_layer_or_every_file():
+    from service.commands.planfiles import parse_crs
+    from service.importer import ENTITY_ORDER
+
+    assert parse_crs(["EPSG:4545", "buildings=GCJ-02", "Households=BD-09"], ENTITY_ORDER) == {
+        "": "EPSG:4545", "building": "GCJ-02", "household": "BD-09"}  # fmt: skip
+    proj = "+proj=tmerc +lon_0=108 +k=1 +x_0=500000 +ellps=GRS80"
+    assert parse_crs([proj]) == {"": proj}  # no entity before "=": a CRS as a whole
+
+
+def test_import_reads_each_file_with_its_own_crs(tmp_path):
+    from service.importer import read_sources
+
+    path = _roster(tmp_path, "gcj02", "经度", "纬度")
+    frames = read_sources({"building": path}, crs={"building": "GCJ-02", "": "EPSG:4490"})
+    assert _offset_m(frames["building"]) < 0.1
+    assert (
+        _offset_m(read_sources({"building": path}, crs={"community": "GCJ-02"})["building"]) > 300
+    )
