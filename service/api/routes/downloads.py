@@ -70,20 +70,23 @@ def _frame(page: FeaturePage) -> gpd.GeoDataFrame:
 def _gpkg_bytes(frame: gpd.GeoDataFrame, layer: str, changed_at: dt.datetime | None) -> bytes:
     """The GeoPackage file; ``changed_at`` (the store revision's time, public data) is written
     as the layer's ``last_change``, so the same download is the same bytes in every worker
-    process and under its one ETag (GDAL writes the time of writing)."""
+    process and under its one ETag (GDAL writes the time of writing). The file is written
+    afresh by ``VACUUM INTO``: GDAL's writing takes a varying number of transactions, and the
+    SQLite header counts them (file change counter), which made the bytes differ now and then."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{layer}.gpkg"
+        path, packed = Path(tmp) / f"{layer}.gpkg", Path(tmp) / "packed.gpkg"
         frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
-        if changed_at is not None:
-            utc = changed_at.astimezone(dt.UTC)
-            stamp = f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"  # as GDAL writes
-            conn = sqlite3.connect(path)
-            try:
+        conn = sqlite3.connect(path)
+        try:
+            if changed_at is not None:
+                utc = changed_at.astimezone(dt.UTC)
+                stamp = f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"  # as GDAL does
                 with conn:
                     conn.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
-            finally:
-                conn.close()
-        return path.read_bytes()
+            conn.execute("VACUUM INTO ?", (str(packed),))  # keeps application_id, user_version
+        finally:
+            conn.close()
+        return packed.read_bytes()
 
 
 def _csv_bytes(frame: gpd.GeoDataFrame) -> bytes:
