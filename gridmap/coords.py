@@ -32,6 +32,7 @@ __all__ = [
     "shift_geometries",
     "unshift_geometries",
     "offset_system",
+    "OFFSET_NAMES",
 ]
 
 OFFSET_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -175,11 +176,12 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
-_OFFSET_NAMES = {
-    "gcj02": ("gcj02", "gcj-02", "gcj", "火星坐标", "高德", "腾讯"),
-    "bd09": ("bd09", "bd-09", "bd09ll", "bd", "百度"),
+OFFSET_NAMES: dict[Literal["gcj02", "bd09"], tuple[str, ...]] = {
+    "gcj02": ("火星坐标", "高德", "腾讯", "火星", "gcj-02", "gcj_02", "gcj02", "gcj"),
+    "bd09": ("百度", "bd09ll", "bd-09", "bd_09", "bd09", "bd"),
 }
-"""How people name the offset systems (a ``--crs`` value, lowercase, spaces dropped)."""
+"""How people name the offset systems, lowercase, longest first: a ``--crs`` value, or a word
+beside a lon/lat header (高德经度, ``lng_bd09``)."""
 
 
 def offset_system(value: object) -> Literal["gcj02", "bd09"] | None:
@@ -193,9 +195,9 @@ def offset_system(value: object) -> Literal["gcj02", "bd09"] | None:
     if not isinstance(value, str):
         return None
     name = "".join(value.lower().split())
-    if name in _OFFSET_NAMES["gcj02"]:
+    if name in OFFSET_NAMES["gcj02"]:
         return "gcj02"
-    return "bd09" if name in _OFFSET_NAMES["bd09"] else None
+    return "bd09" if name in OFFSET_NAMES["bd09"] else None
 
 
 def unshift_geometries(

@@ -32,12 +32,13 @@ from gridmap.errors import (
     Words,
     quoted,
 )
+from gridmap.messages import glossary
 
 __all__ = ["PLAN_ERRORS", "plan_error"]
 
-_LAYER_ZH = {"communities": "社区", "buildings": "楼栋", "compounds": "小区"}
-_COLUMN_ZH = {"community_code": "社区代码", "building_id": "楼栋编号", "households": "户数",
-              "compound_id": "小区编号", "grid_code": "网格编码"}  # fmt: skip
+_LAYER_ZH = dict(glossary("entities").values())
+"""A layer named by its entity's English plural (communities) → Chinese (社区)."""
+_COLUMN_ZH = glossary("columns")
 _SHOWN = 10
 """Ids named in a message at most (the count says how many in all)."""
 _ASSIGNMENTS_HINT = ("`gridmap partition --assignments` (building_id, grid_code).",

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from gridmap.coords import offset_system, unshift_geometries
+from gridmap.coords import OFFSET_NAMES, offset_system, unshift_geometries
 from gridmap.crs import (
     CHINA_BOUNDS,
     STORAGE_CRS,
@@ -253,18 +253,13 @@ def _find_geometry_columns(columns: list[str]) -> tuple[dict[str, str], OffsetHi
 
 OffsetHint = tuple[Literal["gcj02", "bd09"], tuple[str, ...]]
 """A web-map offset system (gcj02, bd09) and the lon/lat headers that name it."""
-_OFFSET_MARKERS: dict[Literal["gcj02", "bd09"], tuple[str, ...]] = {
-    "gcj02": ("高德", "腾讯", "火星", "gcj-02", "gcj_02", "gcj02", "gcj"),
-    "bd09": ("百度", "bd09ll", "bd-09", "bd_09", "bd09", "bd"),
-}
-"""Words that, beside a longitude or latitude header, name an offset system."""
 
 
 def _offset_header(header: object) -> tuple[str, Literal["gcj02", "bd09"]] | None:
     """(lon or lat, offset system) of a header such as 高德经度, 经度（百度）, ``gcj_lng``,
     ``lng_bd09``, 百度坐标纬度; None for any other."""
     text = unicodedata.normalize("NFKC", str(header)).casefold()
-    for system, markers in _OFFSET_MARKERS.items():
+    for system, markers in OFFSET_NAMES.items():
         for marker in markers:
             if marker not in text:
                 continue

@@ -432,8 +432,7 @@ def _boundary_invalid(
     **_: Any,
 ) -> Words:
     what_en, what_zh = _INVALID_WORDS[kind]
-    noun_en = {"community": "community", "compound": "compound", "grid": "grid"}.get(entity, entity)
-    return (f"{file}: the boundary of {noun_en} {id} {what_en} (at {x:.6f}, {y:.6f}): "
+    return (f"{file}: the boundary of {entity} {id} {what_en} (at {x:.6f}, {y:.6f}): "
             f"{before:,.0f} m² as drawn, {after:,.0f} m² in {parts} part(s) once repaired by "
             "make_valid (a hole outside becomes a part of its own); buildings in an area the "
             "repair adds or loses are placed wrongly. Redraw the boundary",

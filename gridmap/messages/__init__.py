@@ -17,6 +17,12 @@ __all__ = ["glossary"]
 
 
 @cache
+def _words() -> dict[str, Any]:
+    """``words.toml``, read once."""
+    return tomllib.loads((resources.files(__name__) / "words.toml").read_text(encoding="utf-8"))
+
+
+@cache
 def glossary(section: str) -> dict[str, Any]:
     """One section of ``words.toml``, the names of things in messages: ``entities`` (name →
     [English plural, Chinese]), ``columns`` (canonical column → Chinese name) or ``contents``
@@ -25,5 +31,4 @@ def glossary(section: str) -> dict[str, Any]:
     >>> glossary("entities")["building"]
     ('buildings', '楼栋')
     """
-    words = tomllib.loads((resources.files(__name__) / "words.toml").read_text(encoding="utf-8"))
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in words[section].items()}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in _words()[section].items()}
