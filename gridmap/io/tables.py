@@ -78,7 +78,7 @@ def read_table(
             table = read_sheet(path, layer, find_header, notes)
         elif kind is not None:
             _note_content(path, kind, notes)
-            table = read_book(path, layer, find_header, notes)
+            table = read_book(path, layer, find_header, notes, kind=kind)
         else:
             text, used = decode_text(path, encoding)
             if used != "UTF-8":

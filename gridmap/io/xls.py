@@ -116,11 +116,13 @@ def read_book(
     notes: list[ReadNote],
     *,
     formulas: bool = False,
+    kind: str | None = None,
 ) -> pd.DataFrame:
     """The table of ``sheet`` of a workbook: an .xlsx (:func:`gridmap.io.xlsx.read_sheet`), or
     an .xls, .xlsb or .ods (or an .xlsx under another name); ``sheet`` a name, a
     :data:`SheetChoice` or ``None`` (the first sheet shown). A formula cell reads as its saved
     value; with ``formulas``, those of an .xlsx without one are said (``formulas_unsaved``).
+    ``kind`` is what :func:`workbook_kind` says of it, when the caller knows already.
 
     Raises
     ------
@@ -130,8 +132,9 @@ def read_book(
     """
     import python_calamine as calamine
 
+    kind = kind or workbook_kind(path, workbook_content(path))
     try:
-        book = _open(path)
+        book = _open(path, kind)
         with book:
             if callable(sheet):
                 sheet = sheet(_shown(book), partial(_top_text, book))
@@ -146,16 +149,17 @@ def read_book(
         if _encrypted_package(path):
             raise read_error("workbook_encrypted", file=path.name) from None
         raise read_error("workbook_unreadable", file=path.name, detail=str(exc)) from exc
-    cells = sheet_cells(path, name, formulas=formulas)  # an .xlsx's; calamine says nothing
+    if kind != "xlsx":  # what .xls, .xlsb and .ods hide calamine does not say
+        return table_under_header(path, rows, ranges, find_header, sheet, notes)
+    cells = sheet_cells(path, name, formulas=formulas)
     return table_under_header(path, rows, ranges, find_header, sheet, notes, *cells)
 
 
-def _open(path: Path) -> CalamineWorkbook:
+def _open(path: Path, kind: str) -> CalamineWorkbook:
     """``path`` opened by its suffix (calamine's errors then say what is wrong, a password
-    too), or by its content when it is named as another kind of workbook."""
+    too), or by its content (``kind``) when it is named as another kind of workbook."""
     from python_calamine import CalamineWorkbook
 
-    kind = workbook_kind(path, workbook_content(path))
     if path.suffix.lower() in KIND_SUFFIXES[kind]:
         return CalamineWorkbook.from_path(path)
     with path.open("rb") as file:
