@@ -24,11 +24,10 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.attach.linking import geometry_present, largest_share, missing_links
+from gridmap.attach.linking import _best_target, blank_as_none, geometry_present, missing_links
 from gridmap.attach.report import Issue, record_labels
 from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.geometry.numbering import MAX_GRIDS_PER_COMMUNITY, codes_by_position
@@ -113,9 +112,7 @@ def code_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> GridCo
     """
     out = grids.copy()
     for column in ("grid_code", "community_code"):
-        values = out[column].astype(object).to_numpy() if column in out else None
-        blank = missing_links(out, column).to_numpy()
-        out[column] = pd.Series(np.where(blank, None, values), index=out.index, dtype=object)
+        out[column] = blank_as_none(out, column)
     labels = record_labels(out, GRID)  # a grid without code is named by its name, if any
     if "name" in out:
         labels = labels.where(out["grid_code"].notna() | missing_links(out, "name"), out["name"])
@@ -127,8 +124,10 @@ def code_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> GridCo
     by_place = todo & ~by_code & geometry_present(out)
     if by_place.any() and len(communities):
         check_same_crs(out, communities, names=["grids", "communities"])
-        out.loc[by_place, "community_code"] = _largest_community(out.geometry[by_place],
-                                                                 communities)  # fmt: skip
+        areas = communities[geometry_present(communities)]
+        areas = areas.assign(community_code=areas["community_code"].astype(str))
+        out.loc[by_place, "community_code"] = _best_target(out.geometry[by_place], areas,
+                                                           "community_code", "grid")  # fmt: skip
     found = by_place & out["community_code"].notna()
     lost = todo & out["community_code"].isna()
     issues = [Issue.of("grid", i, "grid_left_out") for i in labels[lost]]
@@ -155,26 +154,11 @@ def fill_grid_codes(community_code: str, grids: gpd.GeoDataFrame) -> pd.Series:
     >>> fill_grid_codes("520602001001", g).tolist()
     ['520602001001001', '520602001001002']
     """
-    given = grids["grid_code"] if "grid_code" in grids else pd.Series(None, index=grids.index)
-    codes = given.astype(object).where(~missing_links(grids.assign(grid_code=given),
-                                                      "grid_code"), None)  # fmt: skip
+    codes = blank_as_none(grids, "grid_code")
     need = codes.index[codes.isna()]
     if len(need):
         codes.loc[need] = _codes(community_code, grids.assign(grid_code=codes), need)[0]
     return codes
-
-
-def _largest_community(geoms: gpd.GeoSeries, communities: gpd.GeoDataFrame) -> np.ndarray:
-    """The community holding most of each grid's area (ties: the lowest code), or None."""
-    crs = projected_crs_for(communities)
-    areas = communities[["community_code", communities.geometry.name]].to_crs(crs)
-    areas = areas[geometry_present(areas)].reset_index(drop=True)
-    shapes = shapely.make_valid(geoms.to_crs(crs).to_numpy())
-    targets = shapely.make_valid(areas.geometry.to_numpy())
-    g_idx, t_idx = shapely.STRtree(targets).query(shapes, predicate="intersects")
-    share = shapely.area(shapely.intersection(shapes[g_idx], targets[t_idx]))
-    codes = areas["community_code"].astype(str).to_numpy()[t_idx]
-    return largest_share(g_idx, codes, share, len(shapes))
 
 
 def _codes(community: str, part: gpd.GeoDataFrame, need: pd.Index) -> tuple[list[str], int]:

@@ -50,6 +50,14 @@ def missing_links(frame: pd.DataFrame, column: str) -> pd.Series:
     return values.isna() | blank
 
 
+def blank_as_none(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` of ``frame`` as objects, its blank values (:func:`missing_links`) as None; an
+    absent column as all None."""
+    if column not in frame:
+        return pd.Series(None, index=frame.index, dtype=object)
+    return frame[column].astype(object).where(~missing_links(frame, column), None)
+
+
 def link_community(
     frame: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, entity: str
 ) -> LinkResult:
@@ -102,8 +110,7 @@ def _link(
     ent = _ENTITIES[entity]
     todo = missing_links(frame, column)
     out = frame.copy()
-    values = out[column].astype(object) if column in out else pd.Series(None, index=out.index)
-    out[column] = values.where(~todo, None)
+    out[column] = blank_as_none(frame, column)
     if not todo.any():
         return LinkResult(out)
     present = geometry_present(frame)
@@ -128,15 +135,21 @@ def _link(
 def _best_target(
     geoms: gpd.GeoSeries, targets: gpd.GeoDataFrame, column: str, entity: str
 ) -> np.ndarray:
-    """Code of the target holding each geometry: by point, or by largest area / length share."""
+    """Code of the target holding each geometry: by point, or by largest area / length share.
+
+    Both sides are made valid first (a bow-tie polygon would make the intersection a GEOS
+    error); the share is measured by the kind each geometry was given as.
+    """
     crs = projected_crs_for(targets)
     areas = targets[[column, targets.geometry.name]].to_crs(crs).reset_index(drop=True)
     shapes = geoms.to_crs(crs).to_numpy()
     kinds = shapely.get_type_id(shapes)
     if entity == "building":  # a footprint counts where its representative point is
         shapes = np.where(np.isin(kinds, _AREAL), shapely.point_on_surface(shapes), shapes)
-    g_idx, t_idx = areas.sindex.query(shapes, predicate="intersects")
-    parts = shapely.intersection(shapes[g_idx], areas.geometry.to_numpy()[t_idx])
+    valid = shapely.make_valid(shapes)
+    polygons = shapely.make_valid(areas.geometry.to_numpy())
+    g_idx, t_idx = shapely.STRtree(polygons).query(valid, predicate="intersects")
+    parts = shapely.intersection(valid[g_idx], polygons[t_idx])
     kind = pd.Series(shapely.get_type_id(shapes[g_idx]))
     share = np.where(
         kind.isin(_AREAL), shapely.area(parts),
