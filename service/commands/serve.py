@@ -27,8 +27,8 @@ def _err() -> Console:
 
 
 def _refuse(zh: str, en: str) -> NoReturn:
-    """A usage error in the language of the command line's usage lines (Chinese: ``serve``
-    has no ``--lang``; English where a ``--lang en`` set it)."""
+    """A usage error in the language of the command line (its last ``--lang``, read before
+    the options are parsed: Chinese unless ``--lang en``)."""
     from service.cli_usage import LogLanguage
 
     raise typer.BadParameter(zh if LogLanguage.lang == "zh" else en)
