@@ -27,7 +27,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from gridmap.attach.linking import _best_target, blank_as_none, geometry_present, missing_links
+from gridmap.attach.linking import best_target, blank_as_none, geometry_present, missing_links
 from gridmap.attach.report import Issue, record_labels
 from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.geometry.numbering import MAX_GRIDS_PER_COMMUNITY, codes_by_position
@@ -126,7 +126,7 @@ def code_grids(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> GridCo
         check_same_crs(out, communities, names=["grids", "communities"])
         areas = communities[geometry_present(communities)]
         areas = areas.assign(community_code=areas["community_code"].astype(str))
-        out.loc[by_place, "community_code"] = _best_target(out.geometry[by_place], areas,
+        out.loc[by_place, "community_code"] = best_target(out.geometry[by_place], areas,
                                                            "community_code", "grid")  # fmt: skip
     found = by_place & out["community_code"].notna()
     lost = todo & out["community_code"].isna()

@@ -26,7 +26,8 @@ from gridmap.attach.report import Issue, record_labels
 from gridmap.crs import check_same_crs, projected_crs_for
 from gridmap.schema import BUILDING, COMPOUND, STREET, Entity
 
-__all__ = ["LinkResult", "link_community", "link_compound", "missing_links"]
+__all__ = ["LinkResult", "best_target", "blank_as_none", "link_community", "link_compound",
+           "missing_links"]  # fmt: skip
 
 _ENTITIES: dict[str, Entity] = {"building": BUILDING, "compound": COMPOUND, "street": STREET}
 _AREAL, _LINEAR = (3, 6), (1, 2, 5)  # shapely type ids: (Multi)Polygon; (Multi)LineString, ring
@@ -118,7 +119,7 @@ def _link(
     found = pd.Series(None, index=frame.index, dtype=object)
     if located.any() and len(targets):
         check_same_crs(frame, targets, names=[f"{entity}s", targets_name])
-        found[located] = _best_target(frame.geometry[located], targets, column, entity)
+        found[located] = best_target(frame.geometry[located], targets, column, entity)
     filled = out[column].where(~todo, found).astype(object)
     out[column] = filled.where(filled.notna(), None)
     labels = record_labels(frame, ent)
@@ -132,7 +133,7 @@ def _link(
     return LinkResult(out, int(found.notna().sum()), issues)
 
 
-def _best_target(
+def best_target(
     geoms: gpd.GeoSeries, targets: gpd.GeoDataFrame, column: str, entity: str
 ) -> np.ndarray:
     """Code of the target holding each geometry: by point, or by largest area / length share.
