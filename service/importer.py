@@ -79,7 +79,7 @@ from service.storage.loads import load_buildings, load_communities, load_compoun
 from service.storage.migrate import (
     current_revision,
     downgrade_database,
-    head_revision,
+    refuse_newer,
     upgrade_database,
 )
 from service.storage.session import make_engine, session_scope
@@ -261,8 +261,9 @@ def import_files(
             kept_settings, made.key_files = _use_throwaway_key(engine), []
         migrated = False
         if migrate:
-            made.schema = current_revision(engine) is None
-            migrated = _migrate(engine, dry_run=dry_run and not made.schema)
+            current = current_revision(engine)
+            made.schema = current is None
+            migrated = _migrate(engine, current, dry_run=dry_run and not made.schema)
         read = {entity: len(frame) for entity, frame in frames.items()}
         with session_scope(engine, commit=not dry_run) as session:
             if migrate and not migrated:  # the key check of a migration, rolled back with it
@@ -359,14 +360,15 @@ class _Made:
                 log.warning("Could not remove %s after the refused import: %s", path, exc)
 
 
-def _migrate(engine: Engine, *, dry_run: bool) -> bool:
-    """Migrate the store (True) or, for a dry run on a store with a schema, check it is the
-    newest (False: the dry run checks the data key in its own transaction)."""
+def _migrate(engine: Engine, current: str | None, *, dry_run: bool) -> bool:
+    """Migrate the store at revision ``current`` (True) or, for a dry run on a store with a
+    schema, check it is the newest (False: the dry run checks the data key in its own
+    transaction). A store newer than this gridmap is refused alike (``store_newer``)."""
     if not dry_run:
         upgrade_database(engine)
         return True
-    current, head = current_revision(engine), head_revision()
-    if current != head:
+    state, head = refuse_newer(current)
+    if state != "current":
         raise store_error("dry_run_needs_migration", current=current, head=head)
     return False
 

@@ -22,7 +22,6 @@ import typer
 
 from gridmap.errors import ErrorTexts
 from service.commands.options import DB, LANG, without_password
-from service.storage.errors import store_error
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -87,9 +86,9 @@ def _engine(db: str | None, *, spatial: bool) -> Iterator[Engine]:
 
 
 def _say(line: str) -> None:
-    from service.commands.plans import _out
+    from service.commands.plans import stdout_console
 
-    _out().print(line, highlight=False, markup=False, soft_wrap=True)
+    stdout_console().print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def _zh(lang: str, en: str, zh: str) -> str:
@@ -151,7 +150,7 @@ _KINDS = {"community": ("communities", "社区"), "building": ("buildings", "楼
 def _print_status(facts: StoreFacts, lang: str) -> None:
     from rich.table import Table
 
-    from service.commands.plans import _out
+    from service.commands.plans import stdout_console
 
     store = Table(title=_zh(lang, "Store", "数据库"), title_justify="left", show_header=False)
     store.add_column()
@@ -165,7 +164,7 @@ def _print_status(facts: StoreFacts, lang: str) -> None:
     for kind, (en, zh) in _KINDS.items():
         count = facts.counts.get(kind)
         records.add_row(_zh(lang, en, zh), "—" if count is None else str(count))
-    out = _out()
+    out = stdout_console()
     out.print(store)
     out.print(records)
 
@@ -192,14 +191,11 @@ def upgrade(db: str | None = DB, lang: str = LANG) -> None:
     One transaction; a store already up to date is left alone, one written by a newer gridmap
     is refused.
     """
-    from service.storage.inspection import revision_state
-    from service.storage.migrate import current_revision, upgrade_database
+    from service.storage.migrate import current_revision, refuse_newer, upgrade_database
 
     with _errors(lang), _engine(db, spatial=True) as engine:
         before = current_revision(engine)
-        state, head = revision_state(before)
-        if state == "newer":
-            raise store_error("store_newer", revision=before, head=head)
+        state, head = refuse_newer(before)  # a store written by a newer gridmap: store_newer
         if state == "current":
             _say(_zh(lang, f"The store is at revision {head}, this gridmap's newest: nothing "
                      "to do.", f"数据库已是最新的结构版本 {head}，无需升级。"))  # fmt: skip

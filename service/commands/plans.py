@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from gridmap.problems import Problem
 
-__all__ = ["plan_app"]
+__all__ = ["plan_app", "stdout_console"]
 
 plan_app = typer.Typer(
     help="Plans in the store: partition, redistrict, list, show, diff, publish, export.",
@@ -125,7 +125,7 @@ def _show_problems(problems: Sequence[Problem], report: ReportOptions) -> None:
         print_problems(problems, lang, verbose=report.verbose, problems_out=report.problems_out)
 
 
-def _out() -> Console:
+def stdout_console() -> Console:
     """Console of standard output; wide enough for whole rows when it is not a terminal."""
     from rich.console import Console
 
@@ -168,7 +168,7 @@ def _table(title: str, frame: pd.DataFrame, right: Sequence[str] = (), lang: str
         table.add_column(_word(str(column), lang), justify=justify)
     for row in frame.itertuples(index=False):
         table.add_row(*["" if pd.isna(v) else _word(str(v), lang) for v in row])
-    _out().print(table)
+    stdout_console().print(table)
 
 
 def _when(value: Any) -> str:
@@ -361,7 +361,7 @@ def list_plans(
     if plans.empty:
         where = f"社区{community}" if lang == "zh" and community else f" of community {community}"
         none = ("暂无方案" if lang == "zh" else "no plans") + (where if community else "")
-        _out().print(none, highlight=False, markup=False)
+        stdout_console().print(none, highlight=False, markup=False)
         return
     frame = pd.DataFrame({
         "id": plans["id"], "community": plans["community_code"], "status": plans["status"],
@@ -410,7 +410,7 @@ def show_plan(
         head = (f"plan {plan_id}: community {info['community_code']}, {info['status']}, "
                 f"{info['source']}, created {_when(info['created_at'])}, bounds {lo}–{hi} "
                 "households" + (f", name {name}" if name else ""))  # fmt: skip
-    _out().print(head, highlight=False, markup=False)
+    stdout_console().print(head, highlight=False, markup=False)
     frame = plan.grids[["grid_code", "buildings", "households"]].merge(
         status[["grid_code", "households_now", "new_buildings", "status_now"]],
         on="grid_code", how="left",
@@ -474,7 +474,7 @@ def diff_plans(
         f"moved; {s['buildings_moved']} building(s) and {s['households_moved']} household(s) "
         f"change grid ({s['share_moved']:.1%} of {diff.households_total})."
     )
-    _out().print(text, highlight=False, markup=False, soft_wrap=True)
+    stdout_console().print(text, highlight=False, markup=False, soft_wrap=True)
     g = diff.grids.copy()
     frame = pd.DataFrame({
         "before": g["grid_before"], "after": g["grid_after"],
@@ -525,7 +525,7 @@ def publish_plans(
             state = "already published" if old == pid else "published"
             note = f" (plan {old} superseded)" if superseded else ""
             line = f"plan {pid} of community {code}: {state}{note}"
-        _out().print(line, highlight=False, markup=False)
+        stdout_console().print(line, highlight=False, markup=False)
 
 
 @plan_app.command("export")

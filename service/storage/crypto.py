@@ -37,7 +37,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple
 from weakref import WeakKeyDictionary
 
 from cryptography.exceptions import InvalidTag
@@ -73,6 +73,9 @@ __all__ = [
     "settings_of",
     "keys_of",
     "check_store_key",
+    "KeyState",
+    "StoreKey",
+    "store_key_state",
     "store_has_key",
     "check_engine_key",
     "rotate_store_key",
@@ -190,13 +193,56 @@ def _recorded_fingerprint(connection: Connection) -> str | None:
     return None if value is None else str(value)
 
 
+KeyState = Literal["matches", "wrong", "missing", "unbound"]
+"""The data key in use is the store's; is not; no key is set (for a store bound to one); the
+store is bound to no key yet (no fingerprint, no personal data: the next command records the
+key in use)."""
+
+
+class StoreKey(NamedTuple):
+    """The data key of a store against the key in use (:func:`store_key_state`)."""
+
+    state: KeyState
+    in_use: str | None
+    """The fingerprint of the key in use (``None``: no key set)."""
+    recorded: str | None
+    """The fingerprint the store records (``None``: none recorded)."""
+
+
+def store_key_state(connection: Connection) -> StoreKey:
+    """Whether the engine's data key is the store's, decided as :func:`check_store_key` does
+    (the recorded fingerprint, else a stored ciphertext tried) but only read: nothing is
+    recorded and no key file is made."""
+    try:
+        keys = keys_of(connection)  # no key file is made here
+    except DataKeyError:
+        keys = None
+    mine = keys.fingerprint if keys else None
+    recorded = None
+    if inspect(connection).has_table(_META_TABLE):
+        recorded = _recorded_fingerprint(connection)
+    if recorded:
+        state: KeyState = "missing" if mine is None else "matches" if recorded == mine else "wrong"
+        return StoreKey(state, mine, recorded)
+    sample = _sample_ciphertext(connection)
+    if sample is None:
+        return StoreKey("unbound", mine, None)
+    if keys is None:
+        return StoreKey("missing", None, None)
+    try:
+        decrypt(sample[0], purpose=sample[1], keys=keys)
+    except DataKeyError:
+        return StoreKey("wrong", mine, None)
+    return StoreKey("matches", mine, None)
+
+
 def store_has_key(connection: Connection) -> bool:
     """Whether the store is bound to a key: it records a fingerprint or holds encrypted values
     (False for a store without schema or personal data: :func:`check_store_key` would let it
     take any key, and make the key file if need be)."""
     if not inspect(connection).has_table(_META_TABLE):
         return False
-    return bool(_recorded_fingerprint(connection) or _sample_ciphertext(connection))
+    return store_key_state(connection).state != "unbound"
 
 
 def check_store_key(connection: Connection) -> None:

@@ -3,10 +3,10 @@
 :func:`inspect_store` gives the store's place (SpatiaLite file, or PostGIS host, database and
 schema; never a password), its schema revision against this gridmap's migrations (up to date,
 behind, or newer than this gridmap: written by a later version), whether the data key in use is
-the store's (the fingerprint recorded in ``store_meta``, else a stored ciphertext tried, as
-:func:`~service.storage.crypto.check_store_key` does, but nothing is recorded and no key file is
-made) and how many records of each kind it holds. Only reads are made: a store at an older
-revision is left at it (the commands migrate it, :mod:`service.storage.migrate`).
+the store's (:func:`~service.storage.crypto.store_key_state`: the fingerprint recorded in
+``store_meta``, else a stored ciphertext tried, but nothing is recorded and no key file is made)
+and how many records of each kind it holds. Only reads are made: a store at an older revision
+is left at it (the commands migrate it, :mod:`service.storage.migrate`).
 
 :func:`backup_spatialite` copies a SpatiaLite file with SQLite's online backup API: one
 consistent snapshot of the committed data, while the service may be writing to it.
@@ -24,30 +24,16 @@ from typing import Literal
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from service.storage.crypto import (
-    _META_TABLE,
-    DataKeyError,
-    _recorded_fingerprint,
-    _sample_ciphertext,
-    decrypt,
-    keys_of,
-)
-from service.storage.migrate import alembic_config
+from service.storage.crypto import KeyState, store_key_state
+from service.storage.migrate import RevisionState, current_revision, revision_state
+from service.storage.session import SQLITE_BUSY_TIMEOUT_S
 
 __all__ = ["COUNTED", "PLAN_STATUSES", "StoreFacts", "Place", "inspect_store", "store_place",
-           "revision_state", "backup_spatialite", "pg_dump_command"]  # fmt: skip
+           "backup_spatialite", "pg_dump_command"]  # fmt: skip
 
 COUNTED = ("community", "building", "household", "person", "staff", "grid")
 """The tables whose records are counted, in the order they are shown."""
 PLAN_STATUSES = ("published", "draft", "superseded")
-
-RevisionState = Literal["current", "behind", "newer"]
-KeyState = Literal["matches", "wrong", "missing", "unbound"]
-"""The data key in use is the store's; is not; no key is set (for a store bound to one); the
-store is bound to no key yet (no fingerprint, no personal data: the next command records the
-key in use)."""
-
-_SQLITE_BUSY_TIMEOUT_S = 30  # as the engines of service.storage.session
 
 
 @dataclass(frozen=True)
@@ -92,53 +78,17 @@ def store_place(engine: Engine) -> Place:
                  schema=schema, user=url.username or "")  # fmt: skip
 
 
-def revision_state(revision: str | None) -> tuple[RevisionState, str]:
-    """How ``revision`` stands to this gridmap's newest migration, and that one's revision."""
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config())
-    head = script.get_current_head() or ""
-    if revision == head:
-        return "current", head
-    known = {r.revision for r in script.walk_revisions()}
-    return ("behind" if revision is None or revision in known else "newer"), head
-
-
 def inspect_store(engine: Engine) -> StoreFacts:
     """The facts of the store behind ``engine``, read in one transaction that writes nothing."""
-    from alembic.runtime.migration import MigrationContext
-
     place = store_place(engine)
     with engine.connect() as conn:
-        revision = MigrationContext.configure(conn).get_current_revision()
-        key, key_fingerprint, store_fingerprint = _key_state(conn)
+        revision = current_revision(conn)
+        key = store_key_state(conn)
         counts = _counts(conn)
     state, head = revision_state(revision)
-    return StoreFacts(place=place, revision=revision, head=head, state=state, key=key,
-                      key_fingerprint=key_fingerprint, store_fingerprint=store_fingerprint,
+    return StoreFacts(place=place, revision=revision, head=head, state=state, key=key.state,
+                      key_fingerprint=key.in_use, store_fingerprint=key.recorded,
                       counts=counts)  # fmt: skip
-
-
-def _key_state(conn: Connection) -> tuple[KeyState, str | None, str | None]:
-    try:
-        keys = keys_of(conn)  # no key file is made here
-    except DataKeyError:
-        keys = None
-    mine = keys.fingerprint if keys else None
-    recorded = _recorded_fingerprint(conn) if inspect(conn).has_table(_META_TABLE) else None
-    if recorded:
-        state: KeyState = "missing" if mine is None else "matches" if recorded == mine else "wrong"
-        return state, mine, recorded
-    sample = _sample_ciphertext(conn)
-    if sample is None:
-        return "unbound", mine, None
-    if keys is None:
-        return "missing", None, None
-    try:
-        decrypt(sample[0], purpose=sample[1], keys=keys)
-    except DataKeyError:
-        return "wrong", mine, None
-    return "matches", mine, None
 
 
 def _counts(conn: Connection) -> dict[str, int | None]:
@@ -175,9 +125,9 @@ def backup_spatialite(source: Path, target: Path) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
-        reader = sqlean.connect(str(source), timeout=_SQLITE_BUSY_TIMEOUT_S)
+        reader = sqlean.connect(str(source), timeout=SQLITE_BUSY_TIMEOUT_S)
         try:
-            copy = sqlean.connect(str(target), timeout=_SQLITE_BUSY_TIMEOUT_S)
+            copy = sqlean.connect(str(target), timeout=SQLITE_BUSY_TIMEOUT_S)
             try:
                 reader.backup(copy)  # all pages in one step: one consistent snapshot
             finally:

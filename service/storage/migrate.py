@@ -11,10 +11,11 @@ Alembic is imported when a migration runs.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from service.settings import Settings
 from service.storage.crypto import check_store_key
@@ -24,6 +25,7 @@ from service.storage.session import make_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 __all__ = [
     "ALEMBIC_DIR",
@@ -33,6 +35,9 @@ __all__ = [
     "downgrade_database",
     "current_revision",
     "head_revision",
+    "RevisionState",
+    "revision_state",
+    "refuse_newer",
     "is_at_head",
     "open_store",
 ]
@@ -40,6 +45,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ALEMBIC_DIR = Path(__file__).with_name("alembic")
+
+RevisionState = Literal["current", "behind", "newer"]
+"""A store's revision against this gridmap's newest: the same; older (or no schema); one this
+gridmap does not know (a later gridmap migrated the store)."""
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -65,17 +74,9 @@ def upgrade_database(engine: Engine, *, revision: str = "head") -> str | None:
         gridmap migrated it); nothing is changed.
     """
     from alembic import command
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
 
+    refuse_newer(current_revision(engine))
     cfg = alembic_config()
-    now = current_revision(engine)
-    if now is not None:  # a revision this gridmap does not know: a later gridmap's
-        script = ScriptDirectory.from_config(cfg)
-        try:
-            script.get_revision(now)
-        except CommandError:
-            raise store_error("store_newer", revision=now, head=script.get_current_head()) from None
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
@@ -96,19 +97,53 @@ def downgrade_database(engine: Engine, *, revision: str = "base") -> str | None:
     return current_revision(engine)
 
 
-def current_revision(engine: Engine) -> str | None:
-    """Return the store's schema revision, or ``None`` for an unmigrated store."""
+def current_revision(bind: Engine | Connection) -> str | None:
+    """Return the store's schema revision, or ``None`` for an unmigrated store (read on the
+    connection ``bind``, or on one of the engine ``bind``)."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
+    if isinstance(bind, Connection):
+        return MigrationContext.configure(bind).get_current_revision()
+    with bind.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    """The migrations shipped with this code (Alembic reads them once, when first asked)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config())
 
 
 def head_revision() -> str | None:
     """Return the newest revision shipped with this code (Alembic reads every migration)."""
-    from alembic.script import ScriptDirectory
+    return _scripts().get_current_head()
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+def revision_state(revision: str | None) -> tuple[RevisionState, str]:
+    """How the store's ``revision`` (:func:`current_revision`) stands to this gridmap's newest
+    migration, and that one's revision."""
+    head = head_revision() or ""
+    if revision == head:
+        return "current", head
+    known = {r.revision for r in _scripts().walk_revisions()}
+    return ("behind" if revision is None or revision in known else "newer"), head
+
+
+def refuse_newer(revision: str | None) -> tuple[RevisionState, str]:
+    """:func:`revision_state` of a store this gridmap can work on.
+
+    Raises
+    ------
+    gridmap.errors.InputError
+        ``store_newer``: ``revision`` is one this gridmap does not know (a later gridmap
+        migrated the store).
+    """
+    state, head = revision_state(revision)
+    if state == "newer":
+        raise store_error("store_newer", revision=revision, head=head)
+    return state, head
 
 
 def is_at_head(engine: Engine) -> bool:

@@ -37,6 +37,7 @@ from service.storage.crypto import use_settings
 
 __all__ = [
     "SPATIALITE_MODULE",
+    "SQLITE_BUSY_TIMEOUT_S",
     "make_engine",
     "make_sessionmaker",
     "session_scope",
@@ -50,7 +51,8 @@ log = logging.getLogger(__name__)
 SPATIALITE_MODULE = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 """Name or path of the SpatiaLite extension (override with ``SPATIALITE_LIBRARY_PATH``)."""
 
-_SQLITE_BUSY_TIMEOUT_S = 30
+SQLITE_BUSY_TIMEOUT_S = 30
+"""Seconds a SQLite connection waits for another's write lock before giving up."""
 
 NUL_MESSAGE = "A text value contains a NUL character (U+0000), which cannot be stored; remove it."
 
@@ -139,7 +141,7 @@ def _make_sqlite_engine(url: str, *, spatial: bool, **kwargs: Any) -> Engine:
     if database and database != ":memory:":
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         _create_private(Path(database).expanduser())
-    connect_args = {"timeout": _SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
     engine = create_engine(url, module=sqlean, connect_args=connect_args, **kwargs)
     event.listen(engine, "connect", _on_spatialite_connect if spatial else _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from gridmap.errors import ImportAborted, InputError
@@ -178,6 +179,23 @@ def test_a_dry_run_does_not_migrate_an_older_store(make_store, office):
     assert caught.value.code == "dry_run_needs_migration"
     assert "gridmap db upgrade" in caught.value.message("zh")
     assert _revision(url) == "0005"
+
+
+def test_a_dry_run_on_a_store_newer_than_this_gridmap_is_refused_as_the_import(make_store, office):
+    url = make_store()
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    finally:
+        engine.dispose()
+    codes = []
+    for dry_run in (True, False):
+        with pytest.raises(InputError) as caught:
+            import_files(office, url=url, dry_run=dry_run)
+        codes.append(caught.value.code)
+    assert codes == ["store_newer", "store_newer"]
+    assert _revision(url) == "0099"
 
 
 def test_the_notebook_store_imports_dry(store_url, office):
