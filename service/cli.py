@@ -70,11 +70,10 @@ def main() -> None:
             raise
         import sys
 
-        from service.commands.options import without_password
+        from service.commands.options import unreachable_reason
 
-        reason = without_password(str(getattr(exc, "orig", None) or exc)).strip().splitlines()
         en = (
-            f"error: cannot reach the database: {reason[0] if reason else type(exc).__name__}."
+            f"error: cannot reach the database: {unreachable_reason(exc)}."
             " Check --db (or GRIDMAP_DATABASE_URL) and that the database server runs."
         )
         zh = ("错误：无法连接数据库；请检查 --db 给的地址（或环境变量 GRIDMAP_DATABASE_URL），以及"

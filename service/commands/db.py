@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from gridmap.errors import ErrorTexts
-from service.commands.options import DB, LANG, without_password
+from service.commands.options import DB, LANG, unreachable_reason, without_password
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -77,9 +77,8 @@ def _engine(db: str | None, *, spatial: bool) -> Iterator[Engine]:
             with engine.connect():
                 pass
         except SQLAlchemyError as exc:  # unreachable server, not a database file …
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             where = engine.url.render_as_string(hide_password=True)
-            raise DB_ERRORS.error("cannot_open", db=where, reason=reason) from None
+            raise DB_ERRORS.error("cannot_open", db=where, reason=unreachable_reason(exc)) from None
         yield engine
     finally:
         engine.dispose()

@@ -26,7 +26,8 @@ __all__ = ["DB", "STREETS", "COMPOUNDS", "ID_FIELD", "HOUSEHOLDS_FIELD", "COMMUN
            "SEED", "OUT", "ASSIGNMENTS_OUT", "REPAIRED_ASSIGNMENTS_OUT", "LANG", "JOBS",
            "SCHEDULER", "PROBLEMS", "VERBOSE",
            "COMMUNITY", "LayerOptions", "BoundOptions", "RunOptions", "ReportOptions",
-           "GROUP", "option", "option_groups", "without_password"]  # fmt: skip
+           "GROUP", "option", "option_groups", "unreachable_reason",
+           "without_password"]  # fmt: skip
 
 DB = typer.Option(
     None, "--db", help="Database URL (default: GRIDMAP_DATABASE_URL or var/gridmap.sqlite)."
@@ -42,6 +43,13 @@ def without_password(text: str) -> str:
     'cannot open postgresql://gm:***@db/gm: refused'
     """
     return _URL_PASSWORD.sub(r"\1***@", text)
+
+
+def unreachable_reason(exc: BaseException) -> str:
+    """Why a database could not be reached, in one line without any password: the driver's
+    first line (SQLAlchemy's ``orig``), else the error's own."""
+    lines = without_password(str(getattr(exc, "orig", None) or exc)).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 # Reading the layers of a plan (the scripts' contract: same names, same defaults).
